@@ -1,0 +1,116 @@
+//! Pipelines and their ordered stages (SPEC C2). Exit criteria (stage gates) attach to stages
+//! in a later layer; a stage's `position` orders them and gate checks walk that order.
+
+use rust_decimal::Decimal;
+
+use crate::error::{Problem, RecordRef, ValidationErrors};
+use crate::id::{PipelineId, StageId};
+use crate::records::text_enum;
+use crate::text;
+
+text_enum! {
+    /// Whether a deal in the stage is still being worked, or closed either way.
+    StageKind { Open => "open", Won => "won", Lost => "lost" }
+    expected "one of open, won, lost"
+}
+
+text_enum! {
+    /// The forecast categories of SPEC C7.
+    ForecastCategory { Pipeline => "pipeline", BestCase => "best_case", Commit => "commit", Closed => "closed", Omitted => "omitted" }
+    expected "one of pipeline, best_case, commit, closed, omitted"
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stage {
+    pub id: StageId,
+    pub pipeline_id: PipelineId,
+    /// Order within the pipeline, from 0.
+    pub position: i32,
+    pub name_en: String,
+    pub name_ko: String,
+    pub kind: StageKind,
+    /// Default win probability in percent, 0 to 100.
+    pub win_probability: Decimal,
+    pub forecast_category: ForecastCategory,
+    /// Whether deals here count in pipeline metrics (stage 1 of The Model does not).
+    pub counts_in_metrics: bool,
+    /// Days without stage movement after which a deal here is stale.
+    pub rotting_days: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pipeline {
+    pub id: PipelineId,
+    pub name: String,
+    /// The stage new deals start in; a commodity pipeline may start at stage 3.
+    pub entry_stage_id: StageId,
+    /// In `position` order.
+    pub stages: Vec<Stage>,
+}
+
+impl Pipeline {
+    pub fn stage(&self, id: StageId) -> Option<&Stage> {
+        self.stages.iter().find(|stage| stage.id == id)
+    }
+
+    pub fn entry_stage(&self) -> &Stage {
+        self.stage(self.entry_stage_id).expect("a stored pipeline's entry stage is one of its stages")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewStage {
+    pub name_en: String,
+    pub name_ko: String,
+    pub kind: StageKind,
+    pub win_probability: Decimal,
+    pub forecast_category: ForecastCategory,
+    pub counts_in_metrics: bool,
+    pub rotting_days: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPipeline {
+    pub name: String,
+    /// In order; positions are assigned from this order.
+    pub stages: Vec<NewStage>,
+    /// Index into `stages` of the entry stage.
+    pub entry_stage: usize,
+}
+
+impl NewPipeline {
+    /// Checks names, probabilities and the shape: at least one open stage, a won and a lost
+    /// stage, and an open entry stage.
+    pub fn validated(mut self) -> Result<NewPipeline, ValidationErrors> {
+        let record = RecordRef::new_record(PipelineId::LABEL);
+        let mut errors = ValidationErrors::default();
+        if let Some(name) = errors.check(&record, "name", text::required(&self.name, 200)) {
+            self.name = name;
+        }
+        for stage in &mut self.stages {
+            if let Some(name) = errors.check(&record, "stages.name_en", text::required(&stage.name_en, 100)) {
+                stage.name_en = name;
+            }
+            match errors.check(&record, "stages.name_ko", text::optional(&stage.name_ko, 100, false)) {
+                Some(Some(name)) => stage.name_ko = name,
+                Some(None) => stage.name_ko = stage.name_en.clone(),
+                None => {}
+            }
+            if stage.win_probability < Decimal::ZERO || stage.win_probability > Decimal::ONE_HUNDRED {
+                errors.push(&record, "stages.win_probability", Problem::OutOfRange { value: stage.win_probability.to_string(), range: "0 to 100" });
+            }
+            if let Some(days) = stage.rotting_days.filter(|days| !(1..=3650).contains(days)) {
+                errors.push(&record, "stages.rotting_days", Problem::OutOfRange { value: days.to_string(), range: "1 to 3650 days" });
+            }
+        }
+        let has = |kind| self.stages.iter().any(|stage| stage.kind == kind);
+        if !has(StageKind::Open) || !has(StageKind::Won) || !has(StageKind::Lost) {
+            errors.push(&record, "stages", Problem::Rule("a pipeline needs at least one open stage, a won stage and a lost stage".into()));
+        }
+        match self.stages.get(self.entry_stage) {
+            Some(stage) if stage.kind == StageKind::Open => {}
+            _ => errors.push(&record, "entry_stage", Problem::Rule("the entry stage must be one of the pipeline's open stages".into())),
+        }
+        errors.into_result(self)
+    }
+}

@@ -1,0 +1,189 @@
+//! The storage contract ([`Store`] and its transaction [`Tx`]) that the SQLite and PostgreSQL
+//! engines implement, and [`ops`]: the validated operations every edge (CLI, API, web, import,
+//! demo) writes through, which keep history in the same transaction as the change.
+//!
+//! Engines implement primitive reads and writes of rows; rules live in `pipewise-core` and are
+//! applied in [`ops`], once for both engines.
+
+pub mod ops;
+
+use pipewise_core::fx::RateTable;
+use pipewise_core::history::{Change, HistoryEvent, ReplayError, Source};
+use pipewise_core::money::{Currency, Decimal};
+use pipewise_core::opportunity::{Opportunity, Status};
+use pipewise_core::pipeline::{NewPipeline, Pipeline};
+use pipewise_core::records::*;
+use pipewise_core::user::{NewUser, User};
+use pipewise_core::*;
+
+/// Everything that can go wrong in a store. [`StoreError::Invalid`], [`StoreError::NotFound`]
+/// and [`StoreError::Conflict`] are the user's to fix; the rest are internal.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Invalid(#[from] ValidationErrors),
+    #[error("{kind} {id} does not exist")]
+    NotFound { kind: &'static str, id: i64 },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored history is unreadable: {0}")]
+    Replay(#[from] ReplayError),
+    #[error("stored {table} row is unreadable: {detail}")]
+    Corrupt { table: &'static str, detail: String },
+    #[error("database error: {0}")]
+    Database(Box<dyn std::error::Error + Send + Sync>),
+    #[error("migration {version} failed: {detail}")]
+    Migration { version: i64, detail: String },
+}
+
+impl StoreError {
+    /// A database error from an engine's driver.
+    pub fn database(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::Database(Box::new(error))
+    }
+
+    /// Whether a user can fix the problem (bad input, missing record, duplicate).
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, StoreError::Invalid(_) | StoreError::NotFound { .. } | StoreError::Conflict(_))
+    }
+}
+
+impl From<FieldError> for StoreError {
+    fn from(error: FieldError) -> Self {
+        StoreError::Invalid(error.into())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An organisation: the tenant every row belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Organisation {
+    pub id: OrgId,
+    pub name: String,
+    /// Figures across currencies are converted into this one.
+    pub reporting_currency: Currency,
+    pub created_at: Timestamp,
+}
+
+/// Who writes, when, and through which edge. `at` comes from the caller's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteCtx {
+    pub org: OrgId,
+    pub actor_id: Option<UserId>,
+    pub source: Source,
+    pub at: Timestamp,
+}
+
+/// Filters for listing opportunities; all set filters must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpportunityFilter {
+    pub owner_id: Option<UserId>,
+    pub pipeline_id: Option<PipelineId>,
+    pub account_id: Option<AccountId>,
+    pub status: Option<Status>,
+    /// Only ids greater than this (cursor pagination in id order).
+    pub after_id: Option<OpportunityId>,
+    pub limit: Option<u32>,
+}
+
+/// Record kinds, for counting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    User,
+    Team,
+    Account,
+    Contact,
+    Pipeline,
+    Opportunity,
+    History,
+    Lead,
+    Activity,
+    Task,
+    ExchangeRate,
+}
+
+/// A database engine. Both engines pass the same contract suite (`pipewise-test-support`).
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn engine(&self) -> &'static str;
+
+    /// Applies the migrations not yet applied; returns the names of those it applied.
+    fn migrate(&self) -> Result<Vec<String>>;
+
+    /// Starts a read-write transaction. Dropping it without [`Tx::commit`] rolls back.
+    fn write(&self) -> Result<Box<dyn Tx + '_>>;
+
+    /// Starts a read-only transaction that sees one consistent snapshot.
+    fn read(&self) -> Result<Box<dyn Tx + '_>>;
+}
+
+/// One transaction's primitive row operations. Nothing here validates: use [`ops`].
+pub trait Tx {
+    fn commit(self: Box<Self>) -> Result<()>;
+
+    fn insert_organisation(&mut self, name: &str, reporting_currency: Currency, at: Timestamp) -> Result<OrgId>;
+    fn organisation(&mut self, org: OrgId) -> Result<Option<Organisation>>;
+    fn organisations(&mut self) -> Result<Vec<Organisation>>;
+
+    fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId>;
+    fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()>;
+    fn user(&mut self, org: OrgId, id: UserId) -> Result<Option<User>>;
+    fn user_by_email(&mut self, org: OrgId, email: &str) -> Result<Option<User>>;
+    fn users(&mut self, org: OrgId) -> Result<Vec<User>>;
+
+    fn insert_team(&mut self, org: OrgId, team: &NewTeam) -> Result<TeamId>;
+    fn team(&mut self, org: OrgId, id: TeamId) -> Result<Option<Team>>;
+    fn teams(&mut self, org: OrgId) -> Result<Vec<Team>>;
+
+    /// Fails with [`StoreError::Conflict`] when a domain already belongs to another account.
+    fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId>;
+    fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>>;
+    fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>>;
+
+    fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId>;
+    fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>>;
+    fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>>;
+
+    fn insert_pipeline(&mut self, org: OrgId, pipeline: &NewPipeline) -> Result<PipelineId>;
+    fn pipeline(&mut self, org: OrgId, id: PipelineId) -> Result<Option<Pipeline>>;
+    fn pipelines(&mut self, org: OrgId) -> Result<Vec<Pipeline>>;
+
+    /// Inserts the row and returns its new id; `opportunity.id` is ignored.
+    fn insert_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<OpportunityId>;
+    fn update_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<()>;
+    /// With `lock`, other writers of this deal wait until this transaction ends.
+    fn opportunity(&mut self, org: OrgId, id: OpportunityId, lock: bool) -> Result<Option<Opportunity>>;
+    fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>>;
+
+    /// Appends `changes` with consecutive sequence numbers from the organisation's counter,
+    /// which serialises writers so sequence order is commit order.
+    fn append_history(&mut self, org: OrgId, id: OpportunityId, changes: &[Change], at: Timestamp, actor_id: Option<UserId>, source: Source) -> Result<()>;
+    /// One deal's events in sequence order.
+    fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>>;
+    /// Events with `seq > after_seq` in sequence order, at most `limit`.
+    fn history_since(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<HistoryEvent>>;
+    /// Every event with `at <= t`, in sequence order.
+    fn history_until(&mut self, org: OrgId, t: Timestamp) -> Result<Vec<HistoryEvent>>;
+    /// The time of the deal's latest event.
+    fn last_history_at(&mut self, org: OrgId, id: OpportunityId) -> Result<Option<Timestamp>>;
+
+    fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId>;
+    fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>>;
+
+    fn insert_activity(&mut self, org: OrgId, activity: &NewActivity, logged_at: Timestamp) -> Result<ActivityId>;
+    fn activity(&mut self, org: OrgId, id: ActivityId) -> Result<Option<Activity>>;
+    /// A deal's activities, newest first.
+    fn activities_of_opportunity(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<Activity>>;
+
+    fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId>;
+    fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>>;
+
+    /// Stores rates quoted as units of `currency` per one unit of `base`; a rate already stored
+    /// for the same currency and date is replaced.
+    fn put_rates(&mut self, org: OrgId, base: Currency, rates: &[(Currency, Date, Decimal)]) -> Result<()>;
+    /// All of the organisation's rates (`None` when it has none).
+    fn rate_table(&mut self, org: OrgId) -> Result<Option<RateTable>>;
+
+    fn count(&mut self, org: OrgId, kind: RecordKind) -> Result<i64>;
+}

@@ -75,10 +75,12 @@ pub fn replay<'a>(events: impl IntoIterator<Item = &'a HistoryEvent>) -> Result<
     let mut opportunity = blank(first.opportunity_id, first.at);
     let mut required_seen = [false; 4];
     for event in events {
-        event
-            .field
-            .decode_into(&mut opportunity, event.new.as_deref())
-            .map_err(|problem| ReplayError::BadValue { seq: event.seq, opportunity_id: event.opportunity_id, field: event.field, problem })?;
+        event.field.decode_into(&mut opportunity, event.new.as_deref()).map_err(|problem| ReplayError::BadValue {
+            seq: event.seq,
+            opportunity_id: event.opportunity_id,
+            field: event.field,
+            problem,
+        })?;
         if let Some(index) = REQUIRED.iter().position(|field| *field == event.field) {
             required_seen[index] = true;
         }
@@ -95,7 +97,10 @@ pub fn as_of(events: &[HistoryEvent], t: Timestamp) -> Result<Option<Opportunity
 }
 
 /// Rebuilds every deal from a log of many deals' events (in sequence order), as of `t`.
-pub fn book_as_of<'a>(events: impl IntoIterator<Item = &'a HistoryEvent>, t: Timestamp) -> Result<BTreeMap<OpportunityId, Opportunity>, ReplayError> {
+pub fn book_as_of<'a>(
+    events: impl IntoIterator<Item = &'a HistoryEvent>,
+    t: Timestamp,
+) -> Result<BTreeMap<OpportunityId, Opportunity>, ReplayError> {
     let mut by_deal: BTreeMap<OpportunityId, Vec<&HistoryEvent>> = BTreeMap::new();
     for event in events.into_iter().filter(|event| event.at <= t) {
         by_deal.entry(event.opportunity_id).or_default().push(event);
@@ -134,7 +139,17 @@ fn blank(id: OpportunityId, created_at: Timestamp) -> Opportunity {
 impl fmt::Display for HistoryEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "∅".to_owned());
-        write!(f, "#{} {} opportunity {} {}: {} → {} ({})", self.seq, self.at, self.opportunity_id, self.field, show(&self.old), show(&self.new), self.source)
+        write!(
+            f,
+            "#{} {} opportunity {} {}: {} → {} ({})",
+            self.seq,
+            self.at,
+            self.opportunity_id,
+            self.field,
+            show(&self.old),
+            show(&self.new),
+            self.source
+        )
     }
 }
 
@@ -150,7 +165,16 @@ mod tests {
     fn append(log: &mut Vec<HistoryEvent>, id: OpportunityId, changes: Vec<Change>, when: Timestamp) {
         for change in changes {
             let seq = log.len() as i64 + 1;
-            log.push(HistoryEvent { seq, opportunity_id: id, field: change.field, old: change.old, new: change.new, at: when, actor_id: Some(UserId(3)), source: Source::Api });
+            log.push(HistoryEvent {
+                seq,
+                opportunity_id: id,
+                field: change.field,
+                old: change.old,
+                new: change.new,
+                at: when,
+                actor_id: Some(UserId(3)),
+                source: Source::Api,
+            });
         }
     }
 
@@ -161,7 +185,8 @@ mod tests {
         let mut log = Vec::new();
         let created = opportunity::create(id, &new_deal(), &pipeline, at("2026-11-02T09:00:00Z")).unwrap();
         append(&mut log, id, diff(None, &created), created.created_at);
-        let bigger = OpportunityPatch { amount: Some(Some("USD 15000".parse().unwrap())), stage_id: Some(StageId(2)), ..Default::default() };
+        let bigger =
+            OpportunityPatch { amount: Some(Some("USD 15000".parse().unwrap())), stage_id: Some(StageId(2)), ..Default::default() };
         let edited = opportunity::apply(&created, &bigger, &pipeline, at("2026-11-20T10:00:00Z")).unwrap();
         let changes = diff(Some(&created), &edited);
         assert_eq!(changes.iter().map(|change| change.field.as_str()).collect::<Vec<_>>(), ["stage_id", "amount"]);
@@ -175,7 +200,16 @@ mod tests {
 
     #[test]
     fn corrupt_history_is_an_error_not_a_panic() {
-        let event = |seq, field, new: &str| HistoryEvent { seq, opportunity_id: OpportunityId(9), field, old: None, new: Some(new.into()), at: at("2026-01-01T00:00:00Z"), actor_id: None, source: Source::System };
+        let event = |seq, field, new: &str| HistoryEvent {
+            seq,
+            opportunity_id: OpportunityId(9),
+            field,
+            old: None,
+            new: Some(new.into()),
+            at: at("2026-01-01T00:00:00Z"),
+            actor_id: None,
+            source: Source::System,
+        };
         assert_eq!(
             replay(&[event(1, OppField::Name, "x"), event(2, OppField::Amount, "USD 1.234")]).unwrap_err().to_string(),
             "history event 2 of opportunity 9: amount: 1.234 has 3 decimal places but USD has 2"

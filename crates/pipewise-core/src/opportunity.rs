@@ -369,7 +369,9 @@ pub(crate) mod tests {
         let pipeline = simple_pipeline();
         let deal = create(OpportunityId(1), &new_deal(), &pipeline, at("2026-01-05T09:00:00Z")).unwrap();
         // Stage 4 is Closing (commit by default).
-        let closing = apply(&deal, &OpportunityPatch { stage_id: Some(StageId(4)), ..Default::default() }, &pipeline, at("2026-02-01T00:00:00Z")).unwrap();
+        let closing =
+            apply(&deal, &OpportunityPatch { stage_id: Some(StageId(4)), ..Default::default() }, &pipeline, at("2026-02-01T00:00:00Z"))
+                .unwrap();
         assert_eq!(closing.forecast_category, ForecastCategory::Commit);
         // Lost without a reason is refused.
         let lose = OpportunityPatch { stage_id: Some(StageId(6)), ..Default::default() };
@@ -382,7 +384,9 @@ pub(crate) mod tests {
         assert_eq!((lost.status, lost.forecast_category), (Status::Lost, ForecastCategory::Omitted));
         assert_eq!(lost.closed_at, Some(at("2026-02-02T00:00:00Z")));
         // Back to an open stage reopens and clears the reason.
-        let reopened = apply(&lost, &OpportunityPatch { stage_id: Some(StageId(2)), ..Default::default() }, &pipeline, at("2026-02-03T00:00:00Z")).unwrap();
+        let reopened =
+            apply(&lost, &OpportunityPatch { stage_id: Some(StageId(2)), ..Default::default() }, &pipeline, at("2026-02-03T00:00:00Z"))
+                .unwrap();
         assert_eq!((reopened.status, reopened.closed_at, reopened.close_reason.as_deref()), (Status::Open, None, None));
         assert_eq!(reopened.forecast_category, ForecastCategory::Pipeline);
         // A won deal cannot be forecast as commit.

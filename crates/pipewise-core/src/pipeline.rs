@@ -97,7 +97,11 @@ impl NewPipeline {
                 None => {}
             }
             if stage.win_probability < Decimal::ZERO || stage.win_probability > Decimal::ONE_HUNDRED {
-                errors.push(&record, "stages.win_probability", Problem::OutOfRange { value: stage.win_probability.to_string(), range: "0 to 100" });
+                errors.push(
+                    &record,
+                    "stages.win_probability",
+                    Problem::OutOfRange { value: stage.win_probability.to_string(), range: "0 to 100" },
+                );
             }
             if let Some(days) = stage.rotting_days.filter(|days| !(1..=3650).contains(days)) {
                 errors.push(&record, "stages.rotting_days", Problem::OutOfRange { value: days.to_string(), range: "1 to 3650 days" });

@@ -327,7 +327,14 @@ mod tests {
         .unwrap();
         assert_eq!(account.domains, ["acme.co.kr"]);
         assert_eq!(account.industry, None);
-        let bad = NewAccount { name: "".into(), domains: vec!["http://acme".into()], industry: None, employee_count: Some(-1), region: None, owner_id: None };
+        let bad = NewAccount {
+            name: "".into(),
+            domains: vec!["http://acme".into()],
+            industry: None,
+            employee_count: Some(-1),
+            region: None,
+            owner_id: None,
+        };
         let errors = bad.validated().unwrap_err();
         let fields: Vec<_> = errors.0.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["name", "domains", "employee_count"]);

@@ -6,7 +6,15 @@ use rust_decimal::Decimal;
 use crate::id::{PipelineId, StageId};
 use crate::pipeline::{ForecastCategory, NewPipeline, NewStage, Pipeline, Stage, StageKind};
 
-fn stage(name_en: &str, name_ko: &str, kind: StageKind, win_probability: i64, forecast_category: ForecastCategory, counts_in_metrics: bool, rotting_days: Option<i32>) -> NewStage {
+fn stage(
+    name_en: &str,
+    name_ko: &str,
+    kind: StageKind,
+    win_probability: i64,
+    forecast_category: ForecastCategory,
+    counts_in_metrics: bool,
+    rotting_days: Option<i32>,
+) -> NewStage {
     NewStage {
         name_en: name_en.to_owned(),
         name_ko: name_ko.to_owned(),
@@ -89,7 +97,10 @@ mod tests {
     fn templates_are_valid_and_numbered_as_the_seeds() {
         let b2b = b2b_the_model().validated().unwrap();
         let names: Vec<_> = b2b.stages.iter().map(|stage| stage.name_en.as_str()).collect();
-        assert_eq!(names[..5], ["1 Pre-opportunity", "2 Problem recognition", "3 Evaluation & selection", "4 Final negotiation", "5 Approval"]);
+        assert_eq!(
+            names[..5],
+            ["1 Pre-opportunity", "2 Problem recognition", "3 Evaluation & selection", "4 Final negotiation", "5 Approval"]
+        );
         assert!(!b2b.stages[0].counts_in_metrics, "stage 1 is left out of pipeline metrics");
         assert!(b2b.stages[1..].iter().all(|stage| stage.counts_in_metrics));
         assert_eq!(b2b.stages[1].name_ko, "2 비즈니스 과제의 인식");

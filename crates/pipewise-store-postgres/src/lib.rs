@@ -1,1 +1,196 @@
-//! pipewise-store-postgres
+//! The PostgreSQL engine of the storage contract: [`PgStore`] implements
+//! [`pipewise_store::Store`] over a small pool of synchronous `postgres` clients, runs the
+//! embedded migrations (the same versions and names as the SQLite engine's), and hands out
+//! transactions that roll back unless committed.
+//!
+//! Several Pipewise instances may share one database: migrations take an advisory lock, and
+//! history sequence numbers come from a row lock on the organisation, so they follow commit order.
+
+mod error;
+mod fields;
+mod pool;
+mod tx;
+
+use std::fmt;
+
+use pipewise_store::{Result, Store, StoreError, Tx};
+use postgres::Config;
+
+pub use crate::error::PostgresError;
+use crate::error::{ConfigError, from_postgres};
+use crate::pool::Pool;
+use crate::tx::PgTx;
+
+/// One embedded migration: its version, its name (shared with the SQLite engine) and its SQL.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+/// Every migration, in the order they apply. Never edit one that has shipped: add another.
+const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "0001_records", sql: include_str!("../migrations/0001_records.sql") }];
+
+/// The first key of the advisory lock migrations hold; the second is the schema's hash, so
+/// instances migrating different schemas do not wait for each other.
+const MIGRATION_LOCK_CLASS: i32 = 0x5057_4d47;
+
+/// A PostgreSQL database holding Pipewise records.
+pub struct PgStore {
+    pool: Pool,
+    schema: Option<String>,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user:password@host:port/database`, or a key=value string)
+    /// and checks that one connection opens.
+    pub fn connect(url: &str) -> Result<PgStore> {
+        PgStore::open(url, None)
+    }
+
+    /// Like [`PgStore::connect`], with every connection's `search_path` set to `schema`, which
+    /// must already exist. Tests give each test its own schema this way.
+    pub fn connect_with_schema(url: &str, schema: &str) -> Result<PgStore> {
+        PgStore::open(url, Some(schema))
+    }
+
+    fn open(url: &str, schema: Option<&str>) -> Result<PgStore> {
+        let mut config: Config = url.parse().map_err(from_postgres)?;
+        if config.get_application_name().is_none() {
+            config.application_name("pipewise");
+        }
+        if let Some(schema) = schema {
+            check_schema_name(schema)?;
+            let options = match config.get_options() {
+                Some(existing) if !existing.trim().is_empty() => format!("{existing} -c search_path={schema}"),
+                _ => format!("-c search_path={schema}"),
+            };
+            config.options(&options);
+        }
+        let store = PgStore { pool: Pool::new(config), schema: schema.map(str::to_owned) };
+        // Open one connection now, so a wrong URL or password fails here and not on first use.
+        let connection = store.pool.take()?;
+        store.pool.give_back(connection);
+        Ok(store)
+    }
+
+    /// Runs one migration in its own transaction under the migration lock; returns whether it
+    /// was applied now (`false` when an earlier run applied it).
+    fn apply(client: &mut postgres::Client, migration: &Migration) -> Result<bool> {
+        let failed = |detail: String| StoreError::Migration { version: migration.version, detail };
+        let mut transaction = client.transaction().map_err(|error| failed(PostgresError(error).to_string()))?;
+        transaction
+            .execute("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", &[&MIGRATION_LOCK_CLASS])
+            .map_err(|error| failed(PostgresError(error).to_string()))?;
+        transaction
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migration (\
+                     version BIGINT PRIMARY KEY, \
+                     name TEXT NOT NULL, \
+                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            )
+            .map_err(|error| failed(PostgresError(error).to_string()))?;
+        let applied = transaction
+            .query_opt("SELECT name FROM schema_migration WHERE version = $1", &[&migration.version])
+            .map_err(|error| failed(PostgresError(error).to_string()))?;
+        if let Some(row) = applied {
+            let name: String = row.try_get(0).map_err(|error| failed(PostgresError(error).to_string()))?;
+            if name != migration.name {
+                return Err(failed(format!("the database applied {name} as version {}, not {}", migration.version, migration.name)));
+            }
+            transaction.commit().map_err(|error| failed(PostgresError(error).to_string()))?;
+            return Ok(false);
+        }
+        transaction.batch_execute(migration.sql).map_err(|error| failed(PostgresError(error).to_string()))?;
+        transaction
+            .execute("INSERT INTO schema_migration (version, name) VALUES ($1, $2)", &[&migration.version, &migration.name])
+            .map_err(|error| failed(PostgresError(error).to_string()))?;
+        transaction.commit().map_err(|error| failed(PostgresError(error).to_string()))?;
+        Ok(true)
+    }
+}
+
+impl Store for PgStore {
+    fn engine(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn migrate(&self) -> Result<Vec<String>> {
+        let mut connection = self.pool.take()?;
+        let mut applied = Vec::new();
+        for migration in MIGRATIONS {
+            match PgStore::apply(&mut connection.client, migration) {
+                Ok(true) => applied.push(migration.name.to_owned()),
+                Ok(false) => {}
+                Err(error) => {
+                    // The failed transaction was rolled back when it was dropped.
+                    self.pool.give_back(connection);
+                    return Err(error);
+                }
+            }
+        }
+        self.pool.give_back(connection);
+        Ok(applied)
+    }
+
+    fn write(&self) -> Result<Box<dyn Tx + '_>> {
+        Ok(Box::new(PgTx::begin(&self.pool, false)?))
+    }
+
+    fn read(&self) -> Result<Box<dyn Tx + '_>> {
+        Ok(Box::new(PgTx::begin(&self.pool, true)?))
+    }
+}
+
+/// Shows where the store connects, with the password redacted.
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = self.pool.config();
+        f.debug_struct("PgStore")
+            .field("user", &config.get_user())
+            .field("password", &config.get_password().map(|_| "<redacted>"))
+            .field("hosts", &config.get_hosts())
+            .field("ports", &config.get_ports())
+            .field("dbname", &config.get_dbname())
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+/// Accepts a plain identifier (letters, digits, `_`, not starting with a digit, at most 63
+/// bytes), which needs no quoting in `search_path` and cannot smuggle in other settings.
+fn check_schema_name(schema: &str) -> Result<()> {
+    let mut characters = schema.chars();
+    let plain = characters.next().is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|character| character.is_ascii_alphanumeric() || character == '_')
+        && schema.len() <= 63;
+    if plain {
+        Ok(())
+    } else {
+        Err(StoreError::database(ConfigError(format!(
+            "schema {schema:?} is not a plain identifier (letters, digits and _, not starting with a digit, at most 63 bytes)"
+        ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        assert!(check_schema_name("pipewise_test_17").is_ok());
+        assert!(check_schema_name("_x").is_ok());
+        for bad in ["", "1abc", "a b", "a;drop", "a-c", "x\\ -c", &"a".repeat(64)] {
+            assert!(check_schema_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn migrations_are_numbered_in_order() {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version, index as i64 + 1);
+            assert!(migration.name.starts_with(&format!("{:04}_", migration.version)), "{}", migration.name);
+        }
+    }
+}

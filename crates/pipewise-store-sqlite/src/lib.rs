@@ -1,1 +1,126 @@
-//! pipewise-store-sqlite
+//! The default storage engine: one SQLite file.
+//!
+//! The file runs in WAL mode with `synchronous = FULL` and foreign keys on, so a committed
+//! write survives a crash of the process or the machine. One connection writes (`BEGIN
+//! IMMEDIATE`, so writers queue instead of failing); readers use their own connections and see
+//! a consistent snapshot while the writer works.
+
+mod rows;
+mod tx;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use pipewise_store::{Result, Store, StoreError, Tx};
+use rusqlite::Connection;
+
+use crate::tx::{Conn, SqliteTx};
+
+/// Migrations embedded in the binary: `(version, name, sql)`. Never edit an applied one.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "0001_records", include_str!("../migrations/0001_records.sql"))];
+
+/// Connections kept open for readers.
+const MAX_IDLE_READERS: usize = 8;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`. Does not migrate.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let writer = connect(&path)?;
+        writer.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::database)?;
+        Ok(SqliteStore { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no transaction open (SqliteTx rolls back on
+        // drop), so the connection is still good.
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn take_reader(&self) -> Result<Connection> {
+        let idle = self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        match idle {
+            Some(connection) => Ok(connection),
+            None => connect(&self.path),
+        }
+    }
+
+    pub(crate) fn return_reader(&self, connection: Connection) {
+        let mut readers = self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if readers.len() < MAX_IDLE_READERS {
+            readers.push(connection);
+        }
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    let connection = Connection::open(path).map_err(StoreError::database)?;
+    connection
+        .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536;")
+        .map_err(StoreError::database)?;
+    Ok(connection)
+}
+
+impl Store for SqliteStore {
+    fn engine(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn migrate(&self) -> Result<Vec<String>> {
+        let mut connection = self.writer();
+        let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::database)?;
+        transaction
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_migration (
+                     version    INTEGER PRIMARY KEY,
+                     name       TEXT    NOT NULL,
+                     applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                 )",
+            )
+            .map_err(StoreError::database)?;
+        let mut applied = Vec::new();
+        for (version, name, sql) in MIGRATIONS {
+            let done: bool = transaction
+                .query_row("SELECT EXISTS (SELECT 1 FROM schema_migration WHERE version = ?1)", [version], |row| row.get(0))
+                .map_err(StoreError::database)?;
+            if done {
+                continue;
+            }
+            transaction.execute_batch(sql).map_err(|error| StoreError::Migration { version: *version, detail: error.to_string() })?;
+            transaction
+                .execute("INSERT INTO schema_migration (version, name) VALUES (?1, ?2)", rusqlite::params![version, name])
+                .map_err(StoreError::database)?;
+            applied.push((*name).to_owned());
+        }
+        transaction.commit().map_err(StoreError::database)?;
+        Ok(applied)
+    }
+
+    fn write(&self) -> Result<Box<dyn Tx + '_>> {
+        let connection = self.writer();
+        connection.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::database)?;
+        Ok(Box::new(SqliteTx::new(Conn::Writer(connection))))
+    }
+
+    fn read(&self) -> Result<Box<dyn Tx + '_>> {
+        let connection = self.take_reader()?;
+        connection.execute_batch("BEGIN DEFERRED").map_err(StoreError::database)?;
+        Ok(Box::new(SqliteTx::new(Conn::Reader { store: self, connection: Some(connection) })))
+    }
+}

@@ -158,7 +158,15 @@ pub trait Tx {
 
     /// Appends `changes` with consecutive sequence numbers from the organisation's counter,
     /// which serialises writers so sequence order is commit order.
-    fn append_history(&mut self, org: OrgId, id: OpportunityId, changes: &[Change], at: Timestamp, actor_id: Option<UserId>, source: Source) -> Result<()>;
+    fn append_history(
+        &mut self,
+        org: OrgId,
+        id: OpportunityId,
+        changes: &[Change],
+        at: Timestamp,
+        actor_id: Option<UserId>,
+        source: Source,
+    ) -> Result<()>;
     /// One deal's events in sequence order.
     fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>>;
     /// Events with `seq > after_seq` in sequence order, at most `limit`.
@@ -186,4 +194,12 @@ pub trait Tx {
     fn rate_table(&mut self, org: OrgId) -> Result<Option<RateTable>>;
 
     fn count(&mut self, org: OrgId, kind: RecordKind) -> Result<i64>;
+}
+
+/// Runs `work` in one write transaction and commits it; on error nothing is kept.
+pub fn transact<T>(store: &dyn Store, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    let mut tx = store.write()?;
+    let value = work(tx.as_mut())?;
+    tx.commit()?;
+    Ok(value)
 }

@@ -54,7 +54,11 @@ pub fn set_manager(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, manager: Op
             return Err(FieldError { record, field: "manager_id", problem }.into());
         }
         let manager_of: HashMap<UserId, UserId> = users.iter().filter_map(|user| Some((user.id, user.manager_id?))).collect();
-        user::check_manager(user_id, manager, |id| manager_of.get(&id).copied()).map_err(|problem| FieldError { record, field: "manager_id", problem })?;
+        user::check_manager(user_id, manager, |id| manager_of.get(&id).copied()).map_err(|problem| FieldError {
+            record,
+            field: "manager_id",
+            problem,
+        })?;
     }
     tx.set_user_manager(ctx.org, user_id, manager)?;
     tx.user(ctx.org, user_id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: user_id.0 })
@@ -64,7 +68,14 @@ pub fn create_team(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTeam) -> Result<Team
     let new = new.validated()?;
     if let Some(manager) = new.manager_id {
         let mut errors = ValidationErrors::default();
-        exists(tx.user(ctx.org, manager)?.is_some(), &mut errors, &RecordRef::new_record(TeamId::LABEL), "manager_id", UserId::LABEL, manager.0);
+        exists(
+            tx.user(ctx.org, manager)?.is_some(),
+            &mut errors,
+            &RecordRef::new_record(TeamId::LABEL),
+            "manager_id",
+            UserId::LABEL,
+            manager.0,
+        );
         errors.into_result(())?;
     }
     let id = tx.insert_team(ctx.org, &new)?;
@@ -75,7 +86,14 @@ pub fn create_account(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewAccount) -> Resul
     let new = new.validated()?;
     if let Some(owner) = new.owner_id {
         let mut errors = ValidationErrors::default();
-        exists(tx.user(ctx.org, owner)?.is_some(), &mut errors, &RecordRef::new_record(AccountId::LABEL), "owner_id", UserId::LABEL, owner.0);
+        exists(
+            tx.user(ctx.org, owner)?.is_some(),
+            &mut errors,
+            &RecordRef::new_record(AccountId::LABEL),
+            "owner_id",
+            UserId::LABEL,
+            owner.0,
+        );
         errors.into_result(())?;
     }
     let id = tx.insert_account(ctx.org, &new, ctx.at)?;
@@ -86,7 +104,14 @@ pub fn create_contact(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewContact) -> Resul
     let new = new.validated()?;
     if let Some(account) = new.account_id {
         let mut errors = ValidationErrors::default();
-        exists(tx.account(ctx.org, account)?.is_some(), &mut errors, &RecordRef::new_record(ContactId::LABEL), "account_id", AccountId::LABEL, account.0);
+        exists(
+            tx.account(ctx.org, account)?.is_some(),
+            &mut errors,
+            &RecordRef::new_record(ContactId::LABEL),
+            "account_id",
+            AccountId::LABEL,
+            account.0,
+        );
         errors.into_result(())?;
     }
     let id = tx.insert_contact(ctx.org, &new, ctx.at)?;

@@ -1,0 +1,998 @@
+//! [`PgTx`]: one transaction on one pooled connection, and the SQL of every primitive of
+//! [`Tx`]. Every statement is parameterised, prepared once per connection, and filtered by
+//! `organisation_id`.
+//!
+//! Values cross the wire as follows (see [`crate::fields`] for the way back):
+//! times as binary `timestamptz` from `jiff::Timestamp`, dates as binary `date`, and exact
+//! decimals (amounts, rates, win probabilities) as text cast in SQL (`$1::text::numeric`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use pipewise_core::error::RecordRef;
+use pipewise_core::fx::RateTable;
+use pipewise_core::history::{Change, HistoryEvent, Source};
+use pipewise_core::money::{Currency, Decimal};
+use pipewise_core::opportunity::{OppField, Opportunity, Status};
+use pipewise_core::pipeline::{ForecastCategory, NewPipeline, Pipeline, Stage, StageKind};
+use pipewise_core::records::*;
+use pipewise_core::user::{Locale, NewUser, Role, User};
+use pipewise_core::*;
+use pipewise_store::{OpportunityFilter, Organisation, RecordKind, Result, StoreError, Tx};
+use postgres::Row;
+use postgres::types::ToSql;
+
+use crate::error::{ConfigError, from_postgres};
+use crate::fields::Fields;
+use crate::pool::{Connection, Pool};
+
+type Params<'a> = [&'a (dyn ToSql + Sync)];
+
+const ORGANISATION_COLUMNS: &str = "organisation_id, name, reporting_currency, created_at";
+const USER_COLUMNS: &str = "user_id, email, name, role, manager_id, team_id, time_zone, locale, active, created_at";
+const TEAM_COLUMNS: &str = "team_id, name, manager_id";
+const ACCOUNT_COLUMNS: &str = "account_id, name, industry, employee_count, region, owner_id, created_at";
+const CONTACT_COLUMNS: &str = "contact_id, name, phone, title, account_id, created_at";
+const STAGE_COLUMNS: &str = "stage_id, pipeline_id, position, name_en, name_ko, kind, win_probability::text AS win_probability, \
+     forecast_category, counts_in_metrics, rotting_days";
+const OPPORTUNITY_COLUMNS: &str = "opportunity_id, name, account_id, owner_id, pipeline_id, stage_id, amount::text AS amount, currency, \
+     close_date, forecast_category, next_step, status, created_at, closed_at, close_reason";
+const HISTORY_COLUMNS: &str = "seq, opportunity_id, field, old_value, new_value, at, actor_id, source";
+const LEAD_COLUMNS: &str = "lead_id, name, company, email, phone, title, source, status, owner_id, created_at";
+const ACTIVITY_COLUMNS: &str =
+    "activity_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id";
+const TASK_COLUMNS: &str = "task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at";
+
+/// A transaction that holds a pooled connection until it commits or is dropped.
+pub(crate) struct PgTx<'store> {
+    pool: &'store Pool,
+    /// `None` only after [`Tx::commit`] or during [`Drop`].
+    connection: Option<Connection>,
+    /// A `REPEATABLE READ READ ONLY` snapshot, where row locks are neither possible nor needed.
+    read_only: bool,
+}
+
+impl<'store> PgTx<'store> {
+    /// Takes a connection and starts a transaction on it.
+    pub(crate) fn begin(pool: &'store Pool, read_only: bool) -> Result<PgTx<'store>> {
+        let mut connection = pool.take()?;
+        let begin = if read_only { "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" } else { "BEGIN ISOLATION LEVEL READ COMMITTED" };
+        if let Err(error) = connection.client.batch_execute(begin) {
+            // A connection that cannot start a transaction is not worth keeping.
+            drop(connection);
+            pool.forget_one();
+            return Err(from_postgres(error));
+        }
+        Ok(PgTx { pool, connection: Some(connection), read_only })
+    }
+
+    fn connection(&mut self) -> Result<&mut Connection> {
+        self.connection.as_mut().ok_or_else(|| StoreError::database(ConfigError("the transaction has already ended".to_owned())))
+    }
+
+    fn query(&mut self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+        let connection = self.connection()?;
+        let statement = connection.statement(sql)?;
+        connection.client.query(&statement, params).map_err(from_postgres)
+    }
+
+    fn query_opt(&mut self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
+        let connection = self.connection()?;
+        let statement = connection.statement(sql)?;
+        connection.client.query_opt(&statement, params).map_err(from_postgres)
+    }
+
+    fn query_one(&mut self, sql: &str, params: &Params<'_>) -> Result<Row> {
+        let connection = self.connection()?;
+        let statement = connection.statement(sql)?;
+        connection.client.query_one(&statement, params).map_err(from_postgres)
+    }
+
+    fn execute(&mut self, sql: &str, params: &Params<'_>) -> Result<u64> {
+        let connection = self.connection()?;
+        let statement = connection.statement(sql)?;
+        connection.client.execute(&statement, params).map_err(from_postgres)
+    }
+
+    /// Runs a statement without parameters or results, such as `SAVEPOINT`.
+    fn simple(&mut self, sql: &str) -> Result<()> {
+        self.connection()?.client.batch_execute(sql).map_err(from_postgres)
+    }
+
+    /// The id a `RETURNING` clause gave back in its first column.
+    fn returned_id(&mut self, table: &'static str, sql: &str, params: &Params<'_>) -> Result<i64> {
+        let row = self.query_one(sql, params)?;
+        row.try_get(0).map_err(|error| crate::error::corrupt(table, format!("returned id: {}", crate::error::PostgresError(error))))
+    }
+
+    fn load_accounts(&mut self, org: OrgId, only: Option<AccountId>) -> Result<Vec<Account>> {
+        let (rows, domain_rows) = match only {
+            Some(id) => (
+                self.query(
+                    &format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE organisation_id = $1 AND account_id = $2"),
+                    &[&org.0, &id.0],
+                )?,
+                self.query(
+                    "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 AND account_id = $2 ORDER BY position",
+                    &[&org.0, &id.0],
+                )?,
+            ),
+            None => (
+                self.query(&format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE organisation_id = $1 ORDER BY account_id"), &[&org.0])?,
+                self.query(
+                    "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 ORDER BY account_id, position",
+                    &[&org.0],
+                )?,
+            ),
+        };
+        let mut domains = group_texts(&domain_rows, "account_domain", "account_id", "domain")?;
+        rows.iter()
+            .map(|row| {
+                let mut fields = Fields::new(row, "account");
+                let id = fields.key("account_id")?;
+                Ok(Account {
+                    id: AccountId(id),
+                    name: fields.get("name")?,
+                    domains: domains.remove(&id).unwrap_or_default(),
+                    industry: fields.get("industry")?,
+                    employee_count: fields.get("employee_count")?,
+                    region: fields.get("region")?,
+                    owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
+                    created_at: fields.timestamp("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    fn load_contacts(&mut self, org: OrgId, only: Option<ContactId>) -> Result<Vec<Contact>> {
+        let (rows, email_rows) = match only {
+            Some(id) => (
+                self.query(
+                    &format!("SELECT {CONTACT_COLUMNS} FROM contact WHERE organisation_id = $1 AND contact_id = $2"),
+                    &[&org.0, &id.0],
+                )?,
+                self.query(
+                    "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 AND contact_id = $2 ORDER BY position",
+                    &[&org.0, &id.0],
+                )?,
+            ),
+            None => (
+                self.query(&format!("SELECT {CONTACT_COLUMNS} FROM contact WHERE organisation_id = $1 ORDER BY contact_id"), &[&org.0])?,
+                self.query(
+                    "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 ORDER BY contact_id, position",
+                    &[&org.0],
+                )?,
+            ),
+        };
+        let mut emails = group_texts(&email_rows, "contact_email", "contact_id", "email")?;
+        rows.iter()
+            .map(|row| {
+                let mut fields = Fields::new(row, "contact");
+                let id = fields.key("contact_id")?;
+                Ok(Contact {
+                    id: ContactId(id),
+                    name: fields.get("name")?,
+                    emails: emails.remove(&id).unwrap_or_default(),
+                    phone: fields.get("phone")?,
+                    title: fields.get("title")?,
+                    account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+                    created_at: fields.timestamp("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    fn load_pipelines(&mut self, org: OrgId, only: Option<PipelineId>) -> Result<Vec<Pipeline>> {
+        let (rows, stage_rows) = match only {
+            Some(id) => (
+                self.query(
+                    "SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = $1 AND pipeline_id = $2",
+                    &[&org.0, &id.0],
+                )?,
+                self.query(
+                    &format!("SELECT {STAGE_COLUMNS} FROM stage WHERE organisation_id = $1 AND pipeline_id = $2 ORDER BY position"),
+                    &[&org.0, &id.0],
+                )?,
+            ),
+            None => (
+                self.query("SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = $1 ORDER BY pipeline_id", &[
+                    &org.0,
+                ])?,
+                self.query(
+                    &format!("SELECT {STAGE_COLUMNS} FROM stage WHERE organisation_id = $1 ORDER BY pipeline_id, position"),
+                    &[&org.0],
+                )?,
+            ),
+        };
+        let mut stages: HashMap<i64, Vec<Stage>> = HashMap::new();
+        for row in &stage_rows {
+            let stage = read_stage(row)?;
+            stages.entry(stage.pipeline_id.0).or_default().push(stage);
+        }
+        rows.iter()
+            .map(|row| {
+                let mut fields = Fields::new(row, "pipeline");
+                let id = fields.key("pipeline_id")?;
+                let entry_stage_id = fields.get::<Option<i64>>("entry_stage_id")?.map(StageId);
+                let stages = stages.remove(&id).unwrap_or_default();
+                let Some(entry_stage_id) = entry_stage_id.filter(|entry| stages.iter().any(|stage| stage.id == *entry)) else {
+                    return Err(fields.corrupt("entry_stage_id", "is not one of the pipeline's stages"));
+                };
+                Ok(Pipeline { id: PipelineId(id), name: fields.get("name")?, entry_stage_id, stages })
+            })
+            .collect()
+    }
+
+    /// The activities `rows` describe, with their contacts.
+    fn activities_from_rows(&mut self, org: OrgId, rows: &[Row]) -> Result<Vec<Activity>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = rows.iter().map(|row| Fields::new(row, "activity").get("activity_id")).collect::<Result<_>>()?;
+        let contact_rows = self.query(
+            "SELECT activity_contact.activity_id, activity_contact.contact_id \
+             FROM activity_contact JOIN activity ON activity.activity_id = activity_contact.activity_id \
+             WHERE activity.organisation_id = $1 AND activity_contact.activity_id = ANY($2::bigint[]) \
+             ORDER BY activity_contact.activity_id, activity_contact.contact_id",
+            &[&org.0, &ids],
+        )?;
+        let mut contacts: HashMap<i64, Vec<ContactId>> = HashMap::new();
+        for row in &contact_rows {
+            let fields = Fields::new(row, "activity_contact");
+            contacts.entry(fields.get("activity_id")?).or_default().push(ContactId(fields.get("contact_id")?));
+        }
+        rows.iter()
+            .map(|row| {
+                let mut fields = Fields::new(row, "activity");
+                let id = fields.key("activity_id")?;
+                Ok(Activity {
+                    id: ActivityId(id),
+                    kind: fields.parsed("kind", ActivityKind::parse)?,
+                    direction: fields.parsed("direction", Direction::parse)?,
+                    occurred_at: fields.timestamp("occurred_at")?,
+                    logged_at: fields.timestamp("logged_at")?,
+                    subject: fields.get("subject")?,
+                    body: fields.get("body")?,
+                    source: fields.get("source")?,
+                    user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
+                    account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+                    opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+                    contact_ids: contacts.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    fn history_from_rows(rows: &[Row]) -> Result<Vec<HistoryEvent>> {
+        rows.iter().map(read_history_event).collect()
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        let Some(mut connection) = self.connection.take() else {
+            return Err(StoreError::database(ConfigError("the transaction has already ended".to_owned())));
+        };
+        match connection.client.batch_execute("COMMIT") {
+            Ok(()) => {
+                self.pool.give_back(connection);
+                Ok(())
+            }
+            Err(error) => {
+                // The server ended the transaction either way; a fresh connection is the safe bet.
+                drop(connection);
+                self.pool.forget_one();
+                Err(from_postgres(error))
+            }
+        }
+    }
+
+    fn insert_organisation(&mut self, name: &str, reporting_currency: Currency, at: Timestamp) -> Result<OrgId> {
+        let id = self.returned_id(
+            "organisation",
+            "INSERT INTO organisation (name, reporting_currency, created_at) VALUES ($1, $2, $3) RETURNING organisation_id",
+            &[&name, &reporting_currency.code(), &at.to_jiff()],
+        )?;
+        Ok(OrgId(id))
+    }
+
+    fn organisation(&mut self, org: OrgId) -> Result<Option<Organisation>> {
+        let row = self.query_opt(&format!("SELECT {ORGANISATION_COLUMNS} FROM organisation WHERE organisation_id = $1"), &[&org.0])?;
+        row.as_ref().map(read_organisation).transpose()
+    }
+
+    fn organisations(&mut self) -> Result<Vec<Organisation>> {
+        // The one query not keyed by an organisation: it lists them.
+        let rows = self.query(&format!("SELECT {ORGANISATION_COLUMNS} FROM organisation ORDER BY organisation_id"), &[])?;
+        rows.iter().map(read_organisation).collect()
+    }
+
+    fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId> {
+        let row = self.query_opt(
+            "INSERT INTO app_user (organisation_id, email, name, role, manager_id, team_id, time_zone, locale, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9) \
+             ON CONFLICT (organisation_id, email) DO NOTHING RETURNING user_id",
+            &[
+                &org.0,
+                &user.email,
+                &user.name,
+                &user.role.as_str(),
+                &user.manager_id.map(|id| id.0),
+                &user.team_id.map(|id| id.0),
+                &user.time_zone,
+                &user.locale.as_str(),
+                &at.to_jiff(),
+            ],
+        )?;
+        let Some(row) = row else {
+            return Err(StoreError::Conflict(format!("new user: email: {} already belongs to another user", user.email)));
+        };
+        Ok(UserId(Fields::new(&row, "app_user").get("user_id")?))
+    }
+
+    fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE app_user SET manager_id = $3 WHERE organisation_id = $1 AND user_id = $2",
+            &[&org.0, &user.0, &manager.map(|id| id.0)],
+        )?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { kind: UserId::LABEL, id: user.0 });
+        }
+        Ok(())
+    }
+
+    fn user(&mut self, org: OrgId, id: UserId) -> Result<Option<User>> {
+        let row = self.query_opt(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 AND user_id = $2"), &[
+            &org.0, &id.0,
+        ])?;
+        row.as_ref().map(read_user).transpose()
+    }
+
+    fn user_by_email(&mut self, org: OrgId, email: &str) -> Result<Option<User>> {
+        let row = self.query_opt(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 AND email = $2"), &[
+            &org.0, &email,
+        ])?;
+        row.as_ref().map(read_user).transpose()
+    }
+
+    fn users(&mut self, org: OrgId) -> Result<Vec<User>> {
+        let rows = self.query(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 ORDER BY user_id"), &[&org.0])?;
+        rows.iter().map(read_user).collect()
+    }
+
+    fn insert_team(&mut self, org: OrgId, team: &NewTeam) -> Result<TeamId> {
+        let id = self.returned_id(
+            "team",
+            "INSERT INTO team (organisation_id, name, manager_id) VALUES ($1, $2, $3) RETURNING team_id",
+            &[&org.0, &team.name, &team.manager_id.map(|id| id.0)],
+        )?;
+        Ok(TeamId(id))
+    }
+
+    fn team(&mut self, org: OrgId, id: TeamId) -> Result<Option<Team>> {
+        let row =
+            self.query_opt(&format!("SELECT {TEAM_COLUMNS} FROM team WHERE organisation_id = $1 AND team_id = $2"), &[&org.0, &id.0])?;
+        row.as_ref().map(read_team).transpose()
+    }
+
+    fn teams(&mut self, org: OrgId) -> Result<Vec<Team>> {
+        let rows = self.query(&format!("SELECT {TEAM_COLUMNS} FROM team WHERE organisation_id = $1 ORDER BY team_id"), &[&org.0])?;
+        rows.iter().map(read_team).collect()
+    }
+
+    fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
+        // A savepoint lets a taken domain undo the account row and leave the transaction usable.
+        let guarded = !account.domains.is_empty();
+        if guarded {
+            self.simple("SAVEPOINT insert_account")?;
+        }
+        let id = self.returned_id(
+            "account",
+            "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING account_id",
+            &[&org.0, &account.name, &account.industry, &account.employee_count, &account.region, &account.owner_id.map(|id| id.0), &at.to_jiff()],
+        )?;
+        if !guarded {
+            return Ok(AccountId(id));
+        }
+        let inserted = self.query(
+            "INSERT INTO account_domain (organisation_id, domain, account_id, position) \
+             SELECT $1, domain, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (domain, position) \
+             ON CONFLICT (organisation_id, domain) DO NOTHING RETURNING domain",
+            &[&org.0, &id, &account.domains],
+        )?;
+        let inserted: HashSet<String> =
+            inserted.iter().map(|row| Fields::new(row, "account_domain").get::<String>("domain")).collect::<Result<_>>()?;
+        if let Some(taken) = account.domains.iter().find(|domain| !inserted.contains(*domain)) {
+            self.simple("ROLLBACK TO SAVEPOINT insert_account")?;
+            return Err(StoreError::Conflict(format!("new account: domains: {taken} already belongs to another account")));
+        }
+        self.simple("RELEASE SAVEPOINT insert_account")?;
+        Ok(AccountId(id))
+    }
+
+    fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>> {
+        Ok(self.load_accounts(org, Some(id))?.into_iter().next())
+    }
+
+    fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>> {
+        self.load_accounts(org, None)
+    }
+
+    fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
+        let id = self.returned_id(
+            "contact",
+            "INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING contact_id",
+            &[&org.0, &contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0), &at.to_jiff()],
+        )?;
+        if !contact.emails.is_empty() {
+            self.execute(
+                "INSERT INTO contact_email (organisation_id, email, contact_id, position) \
+                 SELECT $1, email, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (email, position)",
+                &[&org.0, &id, &contact.emails],
+            )?;
+        }
+        Ok(ContactId(id))
+    }
+
+    fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>> {
+        Ok(self.load_contacts(org, Some(id))?.into_iter().next())
+    }
+
+    fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
+        self.load_contacts(org, None)
+    }
+
+    fn insert_pipeline(&mut self, org: OrgId, pipeline: &NewPipeline) -> Result<PipelineId> {
+        let record = RecordRef::new_record(PipelineId::LABEL);
+        if pipeline.entry_stage >= pipeline.stages.len() {
+            let problem = Problem::Rule("the entry stage must be one of the pipeline's open stages".into());
+            return Err(FieldError { record, field: "entry_stage", problem }.into());
+        }
+        let id = self.returned_id(
+            "pipeline",
+            "INSERT INTO pipeline (organisation_id, name) VALUES ($1, $2) RETURNING pipeline_id",
+            &[&org.0, &pipeline.name],
+        )?;
+        let mut stage_ids = Vec::with_capacity(pipeline.stages.len());
+        for (index, stage) in pipeline.stages.iter().enumerate() {
+            let position = i32::try_from(index).map_err(|_| FieldError {
+                record: record.clone(),
+                field: "stages",
+                problem: Problem::OutOfRange { value: index.to_string(), range: "at most 2,147,483,647 stages" },
+            })?;
+            let stage_id = self.returned_id(
+                "stage",
+                "INSERT INTO stage (organisation_id, pipeline_id, position, name_en, name_ko, kind, win_probability, \
+                 forecast_category, counts_in_metrics, rotting_days) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $8, $9, $10) RETURNING stage_id",
+                &[
+                    &org.0,
+                    &id,
+                    &position,
+                    &stage.name_en,
+                    &stage.name_ko,
+                    &stage.kind.as_str(),
+                    &stage.win_probability.to_string(),
+                    &stage.forecast_category.as_str(),
+                    &stage.counts_in_metrics,
+                    &stage.rotting_days,
+                ],
+            )?;
+            stage_ids.push(stage_id);
+        }
+        self.execute("UPDATE pipeline SET entry_stage_id = $3 WHERE organisation_id = $1 AND pipeline_id = $2", &[
+            &org.0,
+            &id,
+            &stage_ids[pipeline.entry_stage],
+        ])?;
+        Ok(PipelineId(id))
+    }
+
+    fn pipeline(&mut self, org: OrgId, id: PipelineId) -> Result<Option<Pipeline>> {
+        Ok(self.load_pipelines(org, Some(id))?.into_iter().next())
+    }
+
+    fn pipelines(&mut self, org: OrgId) -> Result<Vec<Pipeline>> {
+        self.load_pipelines(org, None)
+    }
+
+    fn insert_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<OpportunityId> {
+        let id = self.returned_id(
+            "opportunity",
+            "INSERT INTO opportunity (organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, \
+             close_date, forecast_category, next_step, status, created_at, closed_at, close_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING opportunity_id",
+            &[
+                &org.0,
+                &opportunity.name,
+                &opportunity.account_id.map(|id| id.0),
+                &opportunity.owner_id.0,
+                &opportunity.pipeline_id.0,
+                &opportunity.stage_id.0,
+                &opportunity.amount.map(|money| money.amount().to_string()),
+                &opportunity.amount.map(|money| money.currency().code()),
+                &opportunity.close_date,
+                &opportunity.forecast_category.as_str(),
+                &opportunity.next_step,
+                &opportunity.status.as_str(),
+                &opportunity.created_at.to_jiff(),
+                &opportunity.closed_at.map(Timestamp::to_jiff),
+                &opportunity.close_reason,
+            ],
+        )?;
+        Ok(OpportunityId(id))
+    }
+
+    fn update_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE opportunity SET name = $3, account_id = $4, owner_id = $5, pipeline_id = $6, stage_id = $7, \
+             amount = $8::text::numeric, currency = $9, close_date = $10, forecast_category = $11, next_step = $12, \
+             status = $13, created_at = $14, closed_at = $15, close_reason = $16 \
+             WHERE organisation_id = $1 AND opportunity_id = $2",
+            &[
+                &org.0,
+                &opportunity.id.0,
+                &opportunity.name,
+                &opportunity.account_id.map(|id| id.0),
+                &opportunity.owner_id.0,
+                &opportunity.pipeline_id.0,
+                &opportunity.stage_id.0,
+                &opportunity.amount.map(|money| money.amount().to_string()),
+                &opportunity.amount.map(|money| money.currency().code()),
+                &opportunity.close_date,
+                &opportunity.forecast_category.as_str(),
+                &opportunity.next_step,
+                &opportunity.status.as_str(),
+                &opportunity.created_at.to_jiff(),
+                &opportunity.closed_at.map(Timestamp::to_jiff),
+                &opportunity.close_reason,
+            ],
+        )?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.id.0 });
+        }
+        Ok(())
+    }
+
+    fn opportunity(&mut self, org: OrgId, id: OpportunityId, lock: bool) -> Result<Option<Opportunity>> {
+        // A read-only snapshot cannot take row locks, and nothing it does needs them.
+        let locking = if lock && !self.read_only { " FOR UPDATE" } else { "" };
+        let row = self.query_opt(
+            &format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = $1 AND opportunity_id = $2{locking}"),
+            &[&org.0, &id.0],
+        )?;
+        row.as_ref().map(read_opportunity).transpose()
+    }
+
+    fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>> {
+        let owner = filter.owner_id.map(|id| id.0);
+        let pipeline = filter.pipeline_id.map(|id| id.0);
+        let account = filter.account_id.map(|id| id.0);
+        let status = filter.status.map(Status::as_str);
+        let after = filter.after_id.map(|id| id.0);
+        let limit = filter.limit.map(i64::from);
+        let mut sql = format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = $1");
+        let mut conditions: Vec<(&str, &(dyn ToSql + Sync))> = Vec::new();
+        if let Some(owner) = &owner {
+            conditions.push(("owner_id =", owner));
+        }
+        if let Some(pipeline) = &pipeline {
+            conditions.push(("pipeline_id =", pipeline));
+        }
+        if let Some(account) = &account {
+            conditions.push(("account_id =", account));
+        }
+        if let Some(status) = &status {
+            conditions.push(("status =", status));
+        }
+        if let Some(after) = &after {
+            conditions.push(("opportunity_id >", after));
+        }
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&org.0];
+        for (condition, value) in conditions {
+            params.push(value);
+            sql.push_str(&format!(" AND {condition} ${}", params.len()));
+        }
+        sql.push_str(" ORDER BY opportunity_id");
+        if let Some(limit) = &limit {
+            params.push(limit);
+            sql.push_str(&format!(" LIMIT ${}", params.len()));
+        }
+        let rows = self.query(&sql, &params)?;
+        rows.iter().map(read_opportunity).collect()
+    }
+
+    fn append_history(
+        &mut self,
+        org: OrgId,
+        id: OpportunityId,
+        changes: &[Change],
+        at: Timestamp,
+        actor_id: Option<UserId>,
+        source: Source,
+    ) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
+        // The row lock on the organisation serialises its writers until commit, so sequence
+        // order is commit order.
+        let row = self.query_opt(
+            "UPDATE organisation SET history_seq = history_seq + $2 WHERE organisation_id = $1 RETURNING history_seq",
+            &[&org.0, &count],
+        )?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 });
+        };
+        let last: i64 = Fields::new(&row, "organisation").get("history_seq")?;
+        let first = last - count + 1;
+        let fields: Vec<&str> = changes.iter().map(|change| change.field.as_str()).collect();
+        let old_values: Vec<Option<&str>> = changes.iter().map(|change| change.old.as_deref()).collect();
+        let new_values: Vec<Option<&str>> = changes.iter().map(|change| change.new.as_deref()).collect();
+        self.execute(
+            "INSERT INTO opportunity_history (organisation_id, seq, opportunity_id, field, old_value, new_value, at, actor_id, source) \
+             SELECT $1::bigint, $2::bigint + change.position - 1, $3::bigint, change.field, change.old_value, change.new_value, \
+             $4::timestamptz, $5::bigint, $6::text \
+             FROM unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS change (field, old_value, new_value, position)",
+            &[&org.0, &first, &id.0, &at.to_jiff(), &actor_id.map(|id| id.0), &source.as_str(), &fields, &old_values, &new_values],
+        )?;
+        Ok(())
+    }
+
+    fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>> {
+        let rows = self.query(
+            &format!(
+                "SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY seq"
+            ),
+            &[&org.0, &id.0],
+        )?;
+        Self::history_from_rows(&rows)
+    }
+
+    fn history_since(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<HistoryEvent>> {
+        let rows = self.query(
+            &format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+            &[&org.0, &after_seq, &i64::from(limit)],
+        )?;
+        Self::history_from_rows(&rows)
+    }
+
+    fn history_until(&mut self, org: OrgId, t: Timestamp) -> Result<Vec<HistoryEvent>> {
+        let rows = self.query(
+            &format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND at <= $2 ORDER BY seq"),
+            &[&org.0, &t.to_jiff()],
+        )?;
+        Self::history_from_rows(&rows)
+    }
+
+    fn last_history_at(&mut self, org: OrgId, id: OpportunityId) -> Result<Option<Timestamp>> {
+        let row = self.query_one(
+            "SELECT max(at) AS at FROM opportunity_history WHERE organisation_id = $1 AND opportunity_id = $2",
+            &[&org.0, &id.0],
+        )?;
+        Fields::new(&row, "opportunity_history").optional_timestamp("at")
+    }
+
+    fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
+        let id = self.returned_id(
+            "lead",
+            "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING lead_id",
+            &[
+                &org.0,
+                &lead.name,
+                &lead.company,
+                &lead.email,
+                &lead.phone,
+                &lead.title,
+                &lead.source,
+                &lead.status.as_str(),
+                &lead.owner_id.map(|id| id.0),
+                &at.to_jiff(),
+            ],
+        )?;
+        Ok(LeadId(id))
+    }
+
+    fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>> {
+        let row =
+            self.query_opt(&format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = $1 AND lead_id = $2"), &[&org.0, &id.0])?;
+        row.as_ref().map(read_lead).transpose()
+    }
+
+    fn insert_activity(&mut self, org: OrgId, activity: &NewActivity, logged_at: Timestamp) -> Result<ActivityId> {
+        let id = self.returned_id(
+            "activity",
+            "INSERT INTO activity (organisation_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, \
+             account_id, opportunity_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING activity_id",
+            &[
+                &org.0,
+                &activity.kind.as_str(),
+                &activity.direction.as_str(),
+                &activity.occurred_at.to_jiff(),
+                &logged_at.to_jiff(),
+                &activity.subject,
+                &activity.body,
+                &activity.source,
+                &activity.user_id.map(|id| id.0),
+                &activity.account_id.map(|id| id.0),
+                &activity.opportunity_id.map(|id| id.0),
+            ],
+        )?;
+        if !activity.contact_ids.is_empty() {
+            let contact_ids: Vec<i64> = activity.contact_ids.iter().map(|id| id.0).collect();
+            // The join keeps contacts of other organisations out.
+            self.execute(
+                "INSERT INTO activity_contact (activity_id, contact_id) \
+                 SELECT DISTINCT $2::bigint, contact.contact_id FROM contact \
+                 WHERE contact.organisation_id = $1 AND contact.contact_id = ANY($3::bigint[])",
+                &[&org.0, &id, &contact_ids],
+            )?;
+        }
+        Ok(ActivityId(id))
+    }
+
+    fn activity(&mut self, org: OrgId, id: ActivityId) -> Result<Option<Activity>> {
+        let rows = self.query(
+            &format!("SELECT {ACTIVITY_COLUMNS} FROM activity WHERE organisation_id = $1 AND activity_id = $2"),
+            &[&org.0, &id.0],
+        )?;
+        Ok(self.activities_from_rows(org, &rows)?.into_iter().next())
+    }
+
+    fn activities_of_opportunity(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<Activity>> {
+        let rows = self.query(
+            &format!(
+                "SELECT {ACTIVITY_COLUMNS} FROM activity WHERE organisation_id = $1 AND opportunity_id = $2 \
+                 ORDER BY occurred_at DESC, activity_id DESC"
+            ),
+            &[&org.0, &id.0],
+        )?;
+        self.activities_from_rows(org, &rows)
+    }
+
+    fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId> {
+        let id = self.returned_id(
+            "task",
+            "INSERT INTO task (organisation_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING task_id",
+            &[
+                &org.0,
+                &task.title,
+                &task.owner_id.0,
+                &task.due_on,
+                &task.completed_at.map(Timestamp::to_jiff),
+                &task.account_id.map(|id| id.0),
+                &task.opportunity_id.map(|id| id.0),
+                &task.lead_id.map(|id| id.0),
+                &at.to_jiff(),
+            ],
+        )?;
+        Ok(TaskId(id))
+    }
+
+    fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>> {
+        let row =
+            self.query_opt(&format!("SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = $1 AND task_id = $2"), &[&org.0, &id.0])?;
+        row.as_ref().map(read_task).transpose()
+    }
+
+    fn put_rates(&mut self, org: OrgId, base: Currency, rates: &[(Currency, Date, Decimal)]) -> Result<()> {
+        if rates.is_empty() {
+            return Ok(());
+        }
+        // A rate table has one base; rates quoted against another cannot sit beside them.
+        let other_base = self.query_opt("SELECT base FROM exchange_rate WHERE organisation_id = $1 AND base <> $2 LIMIT 1", &[
+            &org.0,
+            &base.code(),
+        ])?;
+        if let Some(row) = other_base {
+            let stored: String = Fields::new(&row, "exchange_rate").get("base")?;
+            return Err(StoreError::Conflict(format!(
+                "exchange rates: base: the organisation's rates are quoted against {stored}, not {base}"
+            )));
+        }
+        // One statement may not upsert a key twice: the last rate given for a day wins.
+        let mut latest: BTreeMap<(&str, Date), Decimal> = BTreeMap::new();
+        for (currency, date, per_base) in rates {
+            latest.insert((currency.code(), *date), *per_base);
+        }
+        let currencies: Vec<&str> = latest.keys().map(|(code, _)| *code).collect();
+        let dates: Vec<Date> = latest.keys().map(|(_, date)| *date).collect();
+        let per_bases: Vec<String> = latest.values().map(Decimal::to_string).collect();
+        self.execute(
+            "INSERT INTO exchange_rate (organisation_id, base, currency, rate_date, per_base) \
+             SELECT $1::bigint, $2::text, rate.currency, rate.rate_date, rate.per_base::numeric \
+             FROM unnest($3::text[], $4::date[], $5::text[]) AS rate (currency, rate_date, per_base) \
+             ON CONFLICT (organisation_id, currency, rate_date) DO UPDATE SET base = excluded.base, per_base = excluded.per_base",
+            &[&org.0, &base.code(), &currencies, &dates, &per_bases],
+        )?;
+        Ok(())
+    }
+
+    fn rate_table(&mut self, org: OrgId) -> Result<Option<RateTable>> {
+        let rows = self.query(
+            "SELECT base, currency, rate_date, per_base::text AS per_base FROM exchange_rate \
+             WHERE organisation_id = $1 ORDER BY currency, rate_date",
+            &[&org.0],
+        )?;
+        let mut table: Option<RateTable> = None;
+        for row in &rows {
+            let fields = Fields::new(row, "exchange_rate");
+            let base = fields.parsed("base", Currency::from_code)?;
+            let table = table.get_or_insert_with(|| RateTable::new(base));
+            if table.base() != base {
+                return Err(fields.corrupt("base", format!("rates are quoted against both {} and {base}", table.base())));
+            }
+            let Some(date) = fields.optional_date("rate_date")? else {
+                return Err(fields.corrupt("rate_date", "is NULL"));
+            };
+            table.insert(fields.parsed("currency", Currency::from_code)?, date, fields.decimal("per_base")?);
+        }
+        Ok(table)
+    }
+
+    fn count(&mut self, org: OrgId, kind: RecordKind) -> Result<i64> {
+        let table = match kind {
+            RecordKind::User => "app_user",
+            RecordKind::Team => "team",
+            RecordKind::Account => "account",
+            RecordKind::Contact => "contact",
+            RecordKind::Pipeline => "pipeline",
+            RecordKind::Opportunity => "opportunity",
+            RecordKind::History => "opportunity_history",
+            RecordKind::Lead => "lead",
+            RecordKind::Activity => "activity",
+            RecordKind::Task => "task",
+            RecordKind::ExchangeRate => "exchange_rate",
+        };
+        let row = self.query_one(&format!("SELECT count(*) AS n FROM {table} WHERE organisation_id = $1"), &[&org.0])?;
+        Fields::new(&row, table).get("n")
+    }
+}
+
+impl Drop for PgTx<'_> {
+    /// Rolls back a transaction that was not committed, and keeps the connection only when the
+    /// rollback worked.
+    fn drop(&mut self) {
+        let Some(mut connection) = self.connection.take() else { return };
+        match connection.client.batch_execute("ROLLBACK") {
+            Ok(()) => self.pool.give_back(connection),
+            Err(_) => {
+                drop(connection);
+                self.pool.forget_one();
+            }
+        }
+    }
+}
+
+/// Texts of a child table (domains, e-mails) grouped by their parent's id, in row order.
+fn group_texts(rows: &[Row], table: &'static str, parent_column: &str, text_column: &str) -> Result<HashMap<i64, Vec<String>>> {
+    let mut grouped: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in rows {
+        let fields = Fields::new(row, table);
+        grouped.entry(fields.get(parent_column)?).or_default().push(fields.get(text_column)?);
+    }
+    Ok(grouped)
+}
+
+fn read_organisation(row: &Row) -> Result<Organisation> {
+    let mut fields = Fields::new(row, "organisation");
+    Ok(Organisation {
+        id: OrgId(fields.key("organisation_id")?),
+        name: fields.get("name")?,
+        reporting_currency: fields.parsed("reporting_currency", Currency::from_code)?,
+        created_at: fields.timestamp("created_at")?,
+    })
+}
+
+fn read_user(row: &Row) -> Result<User> {
+    let mut fields = Fields::new(row, "app_user");
+    Ok(User {
+        id: UserId(fields.key("user_id")?),
+        email: fields.get("email")?,
+        name: fields.get("name")?,
+        role: fields.parsed("role", Role::parse)?,
+        manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
+        team_id: fields.get::<Option<i64>>("team_id")?.map(TeamId),
+        time_zone: fields.get("time_zone")?,
+        locale: fields.parsed("locale", Locale::parse)?,
+        active: fields.get("active")?,
+        created_at: fields.timestamp("created_at")?,
+    })
+}
+
+fn read_team(row: &Row) -> Result<Team> {
+    let mut fields = Fields::new(row, "team");
+    Ok(Team {
+        id: TeamId(fields.key("team_id")?),
+        name: fields.get("name")?,
+        manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
+    })
+}
+
+fn read_stage(row: &Row) -> Result<Stage> {
+    let mut fields = Fields::new(row, "stage");
+    Ok(Stage {
+        id: StageId(fields.key("stage_id")?),
+        pipeline_id: PipelineId(fields.get("pipeline_id")?),
+        position: fields.get("position")?,
+        name_en: fields.get("name_en")?,
+        name_ko: fields.get("name_ko")?,
+        kind: fields.parsed("kind", StageKind::parse)?,
+        win_probability: fields.decimal("win_probability")?,
+        forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
+        counts_in_metrics: fields.get("counts_in_metrics")?,
+        rotting_days: fields.get("rotting_days")?,
+    })
+}
+
+fn read_opportunity(row: &Row) -> Result<Opportunity> {
+    let mut fields = Fields::new(row, "opportunity");
+    Ok(Opportunity {
+        id: OpportunityId(fields.key("opportunity_id")?),
+        name: fields.get("name")?,
+        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+        owner_id: UserId(fields.get("owner_id")?),
+        pipeline_id: PipelineId(fields.get("pipeline_id")?),
+        stage_id: StageId(fields.get("stage_id")?),
+        amount: fields.money("amount", "currency")?,
+        close_date: fields.optional_date("close_date")?,
+        forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
+        next_step: fields.get("next_step")?,
+        status: fields.parsed("status", Status::parse)?,
+        created_at: fields.timestamp("created_at")?,
+        closed_at: fields.optional_timestamp("closed_at")?,
+        close_reason: fields.get("close_reason")?,
+    })
+}
+
+fn read_history_event(row: &Row) -> Result<HistoryEvent> {
+    let mut fields = Fields::new(row, "opportunity_history");
+    let seq = fields.key("seq")?;
+    let field = fields.parsed("field", |text| {
+        OppField::parse(text).ok_or_else(|| Problem::Invalid { value: text.to_owned(), expected: "an opportunity field" })
+    })?;
+    Ok(HistoryEvent {
+        seq,
+        opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+        field,
+        old: fields.get("old_value")?,
+        new: fields.get("new_value")?,
+        at: fields.timestamp("at")?,
+        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+        source: fields.parsed("source", Source::parse)?,
+    })
+}
+
+fn read_lead(row: &Row) -> Result<Lead> {
+    let mut fields = Fields::new(row, "lead");
+    Ok(Lead {
+        id: LeadId(fields.key("lead_id")?),
+        name: fields.get("name")?,
+        company: fields.get("company")?,
+        email: fields.get("email")?,
+        phone: fields.get("phone")?,
+        title: fields.get("title")?,
+        source: fields.get("source")?,
+        status: fields.parsed("status", LeadStatus::parse)?,
+        owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
+        created_at: fields.timestamp("created_at")?,
+    })
+}
+
+fn read_task(row: &Row) -> Result<Task> {
+    let mut fields = Fields::new(row, "task");
+    Ok(Task {
+        id: TaskId(fields.key("task_id")?),
+        title: fields.get("title")?,
+        owner_id: UserId(fields.get("owner_id")?),
+        due_on: fields.optional_date("due_on")?,
+        completed_at: fields.optional_timestamp("completed_at")?,
+        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+        opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+        lead_id: fields.get::<Option<i64>>("lead_id")?.map(LeadId),
+        created_at: fields.timestamp("created_at")?,
+    })
+}

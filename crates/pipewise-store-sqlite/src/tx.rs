@@ -1,0 +1,888 @@
+//! One SQLite transaction: the primitive row operations of [`Tx`].
+
+use std::sync::MutexGuard;
+
+use pipewise_core::fx::RateTable;
+use pipewise_core::history::{Change, HistoryEvent, Source};
+use pipewise_core::money::{Currency, Decimal};
+use pipewise_core::opportunity::{OppField, Opportunity, Status};
+use pipewise_core::pipeline::{ForecastCategory, NewPipeline, Pipeline, Stage, StageKind};
+use pipewise_core::records::*;
+use pipewise_core::user::{Locale, NewUser, Role, User};
+use pipewise_core::*;
+use pipewise_store::{OpportunityFilter, Organisation, RecordKind, Result, StoreError, Tx};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::SqliteStore;
+use crate::rows::*;
+
+pub(crate) enum Conn<'a> {
+    Writer(MutexGuard<'a, Connection>),
+    Reader { store: &'a SqliteStore, connection: Option<Connection> },
+}
+
+pub(crate) struct SqliteTx<'a> {
+    conn: Conn<'a>,
+    finished: bool,
+}
+
+impl<'a> SqliteTx<'a> {
+    pub(crate) fn new(conn: Conn<'a>) -> SqliteTx<'a> {
+        SqliteTx { conn, finished: false }
+    }
+
+    fn db(&self) -> &Connection {
+        match &self.conn {
+            Conn::Writer(guard) => guard,
+            Conn::Reader { connection, .. } => connection.as_ref().expect("a reader holds its connection until dropped"),
+        }
+    }
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Rolling back can only fail if no transaction is open, which is what we want anyway.
+            let _ = self.db().execute_batch("ROLLBACK");
+        }
+        if let Conn::Reader { store, connection } = &mut self.conn {
+            if let Some(connection) = connection.take() {
+                store.return_reader(connection);
+            }
+        }
+    }
+}
+
+fn db_err(error: rusqlite::Error) -> StoreError {
+    StoreError::database(error)
+}
+
+const USER_COLUMNS: &str = "user_id, email, name, role, manager_id, team_id, time_zone, locale, active, created_at";
+const OPPORTUNITY_COLUMNS: &str = "opportunity_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, close_date, \
+     forecast_category, next_step, status, created_at, closed_at, close_reason";
+const HISTORY_COLUMNS: &str = "seq, opportunity_id, field, old_value, new_value, at, actor_id, source";
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<(User, String, String)> {
+    let role: String = row.get(3)?;
+    let locale: String = row.get(7)?;
+    let user = User {
+        id: UserId(row.get(0)?),
+        email: row.get(1)?,
+        name: row.get(2)?,
+        role: Role::Viewer,
+        manager_id: row.get::<_, Option<i64>>(4)?.map(UserId),
+        team_id: row.get::<_, Option<i64>>(5)?.map(TeamId),
+        time_zone: row.get(6)?,
+        locale: Locale::En,
+        active: row.get(8)?,
+        created_at: timestamp(row.get(9)?),
+    };
+    Ok((user, role, locale))
+}
+
+fn finish_user((mut user, role, locale): (User, String, String)) -> Result<User> {
+    user.role = parsed("app_user", &role, Role::parse)?;
+    user.locale = parsed("app_user", &locale, Locale::parse)?;
+    Ok(user)
+}
+
+/// Raw opportunity columns; decoding that can fail happens in [`finish_opportunity`].
+type OpportunityRow = (Opportunity, Option<String>, Option<String>, Option<String>, String, String);
+
+fn opportunity_row(row: &Row<'_>) -> rusqlite::Result<OpportunityRow> {
+    let opportunity = Opportunity {
+        id: OpportunityId(row.get(0)?),
+        name: row.get(1)?,
+        account_id: row.get::<_, Option<i64>>(2)?.map(AccountId),
+        owner_id: UserId(row.get(3)?),
+        pipeline_id: PipelineId(row.get(4)?),
+        stage_id: StageId(row.get(5)?),
+        amount: None,
+        close_date: None,
+        forecast_category: ForecastCategory::Pipeline,
+        next_step: row.get(10)?,
+        status: Status::Open,
+        created_at: timestamp(row.get(12)?),
+        closed_at: row.get::<_, Option<i64>>(13)?.map(timestamp),
+        close_reason: row.get(14)?,
+    };
+    Ok((opportunity, row.get(6)?, row.get(7)?, row.get(8)?, row.get(9)?, row.get(11)?))
+}
+
+fn finish_opportunity((mut opportunity, amount, currency, close_date, category, status): OpportunityRow) -> Result<Opportunity> {
+    opportunity.amount = money("opportunity", amount, currency)?;
+    opportunity.close_date = date("opportunity", close_date)?;
+    opportunity.forecast_category = parsed("opportunity", &category, ForecastCategory::parse)?;
+    opportunity.status = parsed("opportunity", &status, Status::parse)?;
+    Ok(opportunity)
+}
+
+type HistoryRow = (HistoryEvent, String, String);
+
+fn history_row(row: &Row<'_>) -> rusqlite::Result<HistoryRow> {
+    let event = HistoryEvent {
+        seq: row.get(0)?,
+        opportunity_id: OpportunityId(row.get(1)?),
+        field: OppField::Name,
+        old: row.get(3)?,
+        new: row.get(4)?,
+        at: timestamp(row.get(5)?),
+        actor_id: row.get::<_, Option<i64>>(6)?.map(UserId),
+        source: Source::System,
+    };
+    Ok((event, row.get(2)?, row.get(7)?))
+}
+
+fn finish_history((mut event, field, source): HistoryRow) -> Result<HistoryEvent> {
+    event.field = OppField::parse(&field).ok_or_else(|| corrupt("opportunity_history", format!("unknown field {field:?}")))?;
+    event.source = parsed("opportunity_history", &source, Source::parse)?;
+    Ok(event)
+}
+
+type StageRow = (Stage, String, String, String);
+
+fn stage_row(row: &Row<'_>) -> rusqlite::Result<StageRow> {
+    let stage = Stage {
+        id: StageId(row.get(0)?),
+        pipeline_id: PipelineId(row.get(1)?),
+        position: row.get(2)?,
+        name_en: row.get(3)?,
+        name_ko: row.get(4)?,
+        kind: StageKind::Open,
+        win_probability: Decimal::ZERO,
+        forecast_category: ForecastCategory::Pipeline,
+        counts_in_metrics: row.get(8)?,
+        rotting_days: row.get(9)?,
+    };
+    Ok((stage, row.get(5)?, row.get(6)?, row.get(7)?))
+}
+
+fn finish_stage((mut stage, kind, probability, category): StageRow) -> Result<Stage> {
+    stage.kind = parsed("stage", &kind, StageKind::parse)?;
+    stage.win_probability = decimal("stage", &probability)?;
+    stage.forecast_category = parsed("stage", &category, ForecastCategory::parse)?;
+    Ok(stage)
+}
+
+impl SqliteTx<'_> {
+    fn collect<T, R>(&self, sql: &str, params: impl rusqlite::Params, map: fn(&Row<'_>) -> rusqlite::Result<R>, finish: fn(R) -> Result<T>) -> Result<Vec<T>> {
+        let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
+        let rows = statement.query_map(params, map).map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(finish(row.map_err(db_err)?)?);
+        }
+        Ok(out)
+    }
+
+    fn one<T, R>(&self, sql: &str, params: impl rusqlite::Params, map: fn(&Row<'_>) -> rusqlite::Result<R>, finish: fn(R) -> Result<T>) -> Result<Option<T>> {
+        let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
+        let row = statement.query_row(params, map).optional().map_err(db_err)?;
+        row.map(finish).transpose()
+    }
+
+    fn stages(&self, org: OrgId, pipeline: PipelineId) -> Result<Vec<Stage>> {
+        self.collect(
+            "SELECT stage_id, pipeline_id, position, name_en, name_ko, kind, win_probability, forecast_category, counts_in_metrics, rotting_days
+             FROM stage WHERE organisation_id = ?1 AND pipeline_id = ?2 ORDER BY position",
+            params![org.0, pipeline.0],
+            stage_row,
+            finish_stage,
+        )
+    }
+
+    fn with_stages(&self, org: OrgId, (id, name, entry): (i64, String, Option<i64>)) -> Result<Pipeline> {
+        let id = PipelineId(id);
+        let stages = self.stages(org, id)?;
+        let entry_stage_id = entry.map(StageId).filter(|entry| stages.iter().any(|stage| stage.id == *entry));
+        let entry_stage_id = entry_stage_id.ok_or_else(|| corrupt("pipeline", format!("pipeline {id} has no valid entry stage")))?;
+        Ok(Pipeline { id, name, entry_stage_id, stages })
+    }
+
+    fn account_domains(&self, account: AccountId) -> Result<Vec<String>> {
+        let mut statement = self.db().prepare_cached("SELECT domain FROM account_domain WHERE account_id = ?1 ORDER BY position").map_err(db_err)?;
+        let rows = statement.query_map([account.0], |row| row.get(0)).map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<String>>>().map_err(db_err)
+    }
+
+    fn contact_emails(&self, contact: ContactId) -> Result<Vec<String>> {
+        let mut statement = self.db().prepare_cached("SELECT email FROM contact_email WHERE contact_id = ?1 ORDER BY position").map_err(db_err)?;
+        let rows = statement.query_map([contact.0], |row| row.get(0)).map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<String>>>().map_err(db_err)
+    }
+
+    fn activity_contacts(&self, activity: ActivityId) -> Result<Vec<ContactId>> {
+        let mut statement =
+            self.db().prepare_cached("SELECT contact_id FROM activity_contact WHERE activity_id = ?1 ORDER BY contact_id").map_err(db_err)?;
+        let rows = statement.query_map([activity.0], |row| row.get(0).map(ContactId)).map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<ContactId>>>().map_err(db_err)
+    }
+
+    fn finish_accounts(&self, rows: Vec<Account>) -> Result<Vec<Account>> {
+        rows.into_iter()
+            .map(|mut account| {
+                account.domains = self.account_domains(account.id)?;
+                Ok(account)
+            })
+            .collect()
+    }
+
+    fn finish_contacts(&self, rows: Vec<Contact>) -> Result<Vec<Contact>> {
+        rows.into_iter()
+            .map(|mut contact| {
+                contact.emails = self.contact_emails(contact.id)?;
+                Ok(contact)
+            })
+            .collect()
+    }
+
+    fn finish_activities(&self, rows: Vec<Activity>) -> Result<Vec<Activity>> {
+        rows.into_iter()
+            .map(|mut activity| {
+                activity.contact_ids = self.activity_contacts(activity.id)?;
+                Ok(activity)
+            })
+            .collect()
+    }
+}
+
+const ACCOUNT_SELECT: &str = "SELECT account_id, name, industry, employee_count, region, owner_id, created_at FROM account";
+const CONTACT_SELECT: &str = "SELECT contact_id, name, phone, title, account_id, created_at FROM contact";
+const ACTIVITY_SELECT: &str = "SELECT activity_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id FROM activity";
+
+fn account_row(row: &Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: AccountId(row.get(0)?),
+        name: row.get(1)?,
+        domains: Vec::new(),
+        industry: row.get(2)?,
+        employee_count: row.get(3)?,
+        region: row.get(4)?,
+        owner_id: row.get::<_, Option<i64>>(5)?.map(UserId),
+        created_at: timestamp(row.get(6)?),
+    })
+}
+
+fn contact_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: ContactId(row.get(0)?),
+        name: row.get(1)?,
+        emails: Vec::new(),
+        phone: row.get(2)?,
+        title: row.get(3)?,
+        account_id: row.get::<_, Option<i64>>(4)?.map(AccountId),
+        created_at: timestamp(row.get(5)?),
+    })
+}
+
+type ActivityRow = (Activity, String, String);
+
+fn activity_row(row: &Row<'_>) -> rusqlite::Result<ActivityRow> {
+    let activity = Activity {
+        id: ActivityId(row.get(0)?),
+        kind: ActivityKind::Note,
+        direction: Direction::Internal,
+        occurred_at: timestamp(row.get(3)?),
+        logged_at: timestamp(row.get(4)?),
+        subject: row.get(5)?,
+        body: row.get(6)?,
+        source: row.get(7)?,
+        user_id: row.get::<_, Option<i64>>(8)?.map(UserId),
+        account_id: row.get::<_, Option<i64>>(9)?.map(AccountId),
+        opportunity_id: row.get::<_, Option<i64>>(10)?.map(OpportunityId),
+        contact_ids: Vec::new(),
+    };
+    Ok((activity, row.get(1)?, row.get(2)?))
+}
+
+fn finish_activity((mut activity, kind, direction): ActivityRow) -> Result<Activity> {
+    activity.kind = parsed("activity", &kind, ActivityKind::parse)?;
+    activity.direction = parsed("activity", &direction, Direction::parse)?;
+    Ok(activity)
+}
+
+fn identity<T>(value: T) -> Result<T> {
+    Ok(value)
+}
+
+impl Tx for SqliteTx<'_> {
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.db().execute_batch("COMMIT").map_err(db_err)?;
+        self.finished = true;
+        Ok(())
+    }
+
+    fn insert_organisation(&mut self, name: &str, reporting_currency: Currency, at: Timestamp) -> Result<OrgId> {
+        self.db()
+            .prepare_cached("INSERT INTO organisation (name, reporting_currency, created_at) VALUES (?1, ?2, ?3)")
+            .and_then(|mut statement| statement.insert(params![name, reporting_currency.code(), at.as_micros()]))
+            .map(OrgId)
+            .map_err(db_err)
+    }
+
+    fn organisation(&mut self, org: OrgId) -> Result<Option<Organisation>> {
+        self.one(
+            "SELECT organisation_id, name, reporting_currency, created_at FROM organisation WHERE organisation_id = ?1",
+            [org.0],
+            organisation_row,
+            finish_organisation,
+        )
+    }
+
+    fn organisations(&mut self) -> Result<Vec<Organisation>> {
+        self.collect(
+            "SELECT organisation_id, name, reporting_currency, created_at FROM organisation ORDER BY organisation_id",
+            [],
+            organisation_row,
+            finish_organisation,
+        )
+    }
+
+    fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO app_user (organisation_id, email, name, role, manager_id, team_id, time_zone, locale, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    user.email,
+                    user.name,
+                    user.role.as_str(),
+                    user.manager_id.map(|id| id.0),
+                    user.team_id.map(|id| id.0),
+                    user.time_zone,
+                    user.locale.as_str(),
+                    at.as_micros()
+                ])
+            })
+            .map(UserId)
+            .map_err(|error| conflict_or(error, || format!("new user: email: {} already belongs to another user", user.email)))
+    }
+
+    fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()> {
+        self.db()
+            .prepare_cached("UPDATE app_user SET manager_id = ?3 WHERE organisation_id = ?1 AND user_id = ?2")
+            .and_then(|mut statement| statement.execute(params![org.0, user.0, manager.map(|id| id.0)]))
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn user(&mut self, org: OrgId, id: UserId) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = ?1 AND user_id = ?2");
+        self.one(&sql, params![org.0, id.0], user_row, finish_user)
+    }
+
+    fn user_by_email(&mut self, org: OrgId, email: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = ?1 AND email = ?2");
+        self.one(&sql, params![org.0, email.to_lowercase()], user_row, finish_user)
+    }
+
+    fn users(&mut self, org: OrgId) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = ?1 ORDER BY user_id");
+        self.collect(&sql, [org.0], user_row, finish_user)
+    }
+
+    fn insert_team(&mut self, org: OrgId, team: &NewTeam) -> Result<TeamId> {
+        self.db()
+            .prepare_cached("INSERT INTO team (organisation_id, name, manager_id) VALUES (?1, ?2, ?3)")
+            .and_then(|mut statement| statement.insert(params![org.0, team.name, team.manager_id.map(|id| id.0)]))
+            .map(TeamId)
+            .map_err(db_err)
+    }
+
+    fn team(&mut self, org: OrgId, id: TeamId) -> Result<Option<Team>> {
+        self.one("SELECT team_id, name, manager_id FROM team WHERE organisation_id = ?1 AND team_id = ?2", params![org.0, id.0], team_row, identity)
+    }
+
+    fn teams(&mut self, org: OrgId) -> Result<Vec<Team>> {
+        self.collect("SELECT team_id, name, manager_id FROM team WHERE organisation_id = ?1 ORDER BY team_id", [org.0], team_row, identity)
+    }
+
+    fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
+        let id = self
+            .db()
+            .prepare_cached(
+                "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    account.name,
+                    account.industry,
+                    account.employee_count,
+                    account.region,
+                    account.owner_id.map(|id| id.0),
+                    at.as_micros()
+                ])
+            })
+            .map_err(db_err)?;
+        let mut statement =
+            self.db().prepare_cached("INSERT INTO account_domain (organisation_id, domain, account_id, position) VALUES (?1, ?2, ?3, ?4)").map_err(db_err)?;
+        for (position, domain) in account.domains.iter().enumerate() {
+            statement
+                .execute(params![org.0, domain, id, position as i64])
+                .map_err(|error| conflict_or(error, || format!("new account: domains: {domain} already belongs to another account")))?;
+        }
+        Ok(AccountId(id))
+    }
+
+    fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>> {
+        let sql = format!("{ACCOUNT_SELECT} WHERE organisation_id = ?1 AND account_id = ?2");
+        let row = self.one(&sql, params![org.0, id.0], account_row, identity)?;
+        Ok(self.finish_accounts(row.into_iter().collect())?.pop())
+    }
+
+    fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>> {
+        let sql = format!("{ACCOUNT_SELECT} WHERE organisation_id = ?1 ORDER BY account_id");
+        let rows = self.collect(&sql, [org.0], account_row, identity)?;
+        self.finish_accounts(rows)
+    }
+
+    fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
+        let id = self
+            .db()
+            .prepare_cached("INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .and_then(|mut statement| {
+                statement.insert(params![org.0, contact.name, contact.phone, contact.title, contact.account_id.map(|id| id.0), at.as_micros()])
+            })
+            .map_err(db_err)?;
+        let mut statement =
+            self.db().prepare_cached("INSERT INTO contact_email (organisation_id, email, contact_id, position) VALUES (?1, ?2, ?3, ?4)").map_err(db_err)?;
+        for (position, email) in contact.emails.iter().enumerate() {
+            statement.execute(params![org.0, email, id, position as i64]).map_err(db_err)?;
+        }
+        Ok(ContactId(id))
+    }
+
+    fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>> {
+        let sql = format!("{CONTACT_SELECT} WHERE organisation_id = ?1 AND contact_id = ?2");
+        let row = self.one(&sql, params![org.0, id.0], contact_row, identity)?;
+        Ok(self.finish_contacts(row.into_iter().collect())?.pop())
+    }
+
+    fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
+        let sql = format!("{CONTACT_SELECT} WHERE organisation_id = ?1 ORDER BY contact_id");
+        let rows = self.collect(&sql, [org.0], contact_row, identity)?;
+        self.finish_contacts(rows)
+    }
+
+    fn insert_pipeline(&mut self, org: OrgId, pipeline: &NewPipeline) -> Result<PipelineId> {
+        let id = self
+            .db()
+            .prepare_cached("INSERT INTO pipeline (organisation_id, name) VALUES (?1, ?2)")
+            .and_then(|mut statement| statement.insert(params![org.0, pipeline.name]))
+            .map_err(db_err)?;
+        let mut entry_stage_id = None;
+        for (position, stage) in pipeline.stages.iter().enumerate() {
+            let stage_id = self
+                .db()
+                .prepare_cached(
+                    "INSERT INTO stage (organisation_id, pipeline_id, position, name_en, name_ko, kind, win_probability,
+                                        forecast_category, counts_in_metrics, rotting_days)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .and_then(|mut statement| {
+                    statement.insert(params![
+                        org.0,
+                        id,
+                        position as i64,
+                        stage.name_en,
+                        stage.name_ko,
+                        stage.kind.as_str(),
+                        stage.win_probability.to_string(),
+                        stage.forecast_category.as_str(),
+                        stage.counts_in_metrics,
+                        stage.rotting_days
+                    ])
+                })
+                .map_err(db_err)?;
+            if position == pipeline.entry_stage {
+                entry_stage_id = Some(stage_id);
+            }
+        }
+        self.db()
+            .prepare_cached("UPDATE pipeline SET entry_stage_id = ?2 WHERE pipeline_id = ?1")
+            .and_then(|mut statement| statement.execute(params![id, entry_stage_id]))
+            .map_err(db_err)?;
+        Ok(PipelineId(id))
+    }
+
+    fn pipeline(&mut self, org: OrgId, id: PipelineId) -> Result<Option<Pipeline>> {
+        let row = self.one(
+            "SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = ?1 AND pipeline_id = ?2",
+            params![org.0, id.0],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            identity,
+        )?;
+        row.map(|row| self.with_stages(org, row)).transpose()
+    }
+
+    fn pipelines(&mut self, org: OrgId) -> Result<Vec<Pipeline>> {
+        let rows = self.collect(
+            "SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = ?1 ORDER BY pipeline_id",
+            [org.0],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            identity,
+        )?;
+        rows.into_iter().map(|row| self.with_stages(org, row)).collect()
+    }
+
+    fn insert_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<OpportunityId> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO opportunity (organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, close_date,
+                                          forecast_category, next_step, status, created_at, closed_at, close_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )
+            .and_then(|mut statement| statement.insert(opportunity_params(org, opportunity)))
+            .map(OpportunityId)
+            .map_err(db_err)
+    }
+
+    fn update_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached(
+                "UPDATE opportunity SET name = ?2, account_id = ?3, owner_id = ?4, pipeline_id = ?5, stage_id = ?6, amount = ?7,
+                        currency = ?8, close_date = ?9, forecast_category = ?10, next_step = ?11, status = ?12, created_at = ?13,
+                        closed_at = ?14, close_reason = ?15
+                 WHERE organisation_id = ?1 AND opportunity_id = ?16",
+            )
+            .and_then(|mut statement| {
+                let mut values = opportunity_params(org, opportunity).to_vec();
+                values.push(Value::Integer(opportunity.id.0));
+                statement.execute(rusqlite::params_from_iter(values))
+            })
+            .map_err(db_err)?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.id.0 });
+        }
+        Ok(())
+    }
+
+    fn opportunity(&mut self, org: OrgId, id: OpportunityId, _lock: bool) -> Result<Option<Opportunity>> {
+        // A SQLite write transaction already excludes every other writer.
+        let sql = format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = ?1 AND opportunity_id = ?2");
+        self.one(&sql, params![org.0, id.0], opportunity_row, finish_opportunity)
+    }
+
+    fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>> {
+        let mut sql = format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = ?1");
+        let mut values = vec![Value::Integer(org.0)];
+        let mut condition = |column: &str, value: Value| {
+            values.push(value);
+            sql.push_str(&format!(" AND {column} ?{}", values.len()));
+        };
+        if let Some(owner) = filter.owner_id {
+            condition("owner_id =", Value::Integer(owner.0));
+        }
+        if let Some(pipeline) = filter.pipeline_id {
+            condition("pipeline_id =", Value::Integer(pipeline.0));
+        }
+        if let Some(account) = filter.account_id {
+            condition("account_id =", Value::Integer(account.0));
+        }
+        if let Some(status) = filter.status {
+            condition("status =", Value::Text(status.as_str().to_owned()));
+        }
+        if let Some(after) = filter.after_id {
+            condition("opportunity_id >", Value::Integer(after.0));
+        }
+        sql.push_str(" ORDER BY opportunity_id");
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        self.collect(&sql, rusqlite::params_from_iter(values), opportunity_row, finish_opportunity)
+    }
+
+    fn append_history(&mut self, org: OrgId, id: OpportunityId, changes: &[Change], at: Timestamp, actor_id: Option<UserId>, source: Source) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let last: i64 = self
+            .db()
+            .prepare_cached("UPDATE organisation SET history_seq = history_seq + ?2 WHERE organisation_id = ?1 RETURNING history_seq")
+            .and_then(|mut statement| statement.query_row(params![org.0, changes.len() as i64], |row| row.get(0)))
+            .optional()
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 })?;
+        let first = last - changes.len() as i64 + 1;
+        let mut statement = self
+            .db()
+            .prepare_cached(
+                "INSERT INTO opportunity_history (organisation_id, seq, opportunity_id, field, old_value, new_value, at, actor_id, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(db_err)?;
+        for (offset, change) in changes.iter().enumerate() {
+            statement
+                .execute(params![
+                    org.0,
+                    first + offset as i64,
+                    id.0,
+                    change.field.as_str(),
+                    change.old,
+                    change.new,
+                    at.as_micros(),
+                    actor_id.map(|id| id.0),
+                    source.as_str()
+                ])
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>> {
+        let sql = format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY seq");
+        self.collect(&sql, params![org.0, id.0], history_row, finish_history)
+    }
+
+    fn history_since(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<HistoryEvent>> {
+        let sql = format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+        self.collect(&sql, params![org.0, after_seq, limit], history_row, finish_history)
+    }
+
+    fn history_until(&mut self, org: OrgId, t: Timestamp) -> Result<Vec<HistoryEvent>> {
+        let sql = format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND at <= ?2 ORDER BY seq");
+        self.collect(&sql, params![org.0, t.as_micros()], history_row, finish_history)
+    }
+
+    fn last_history_at(&mut self, org: OrgId, id: OpportunityId) -> Result<Option<Timestamp>> {
+        let mut statement = self
+            .db()
+            .prepare_cached("SELECT at FROM opportunity_history WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY seq DESC LIMIT 1")
+            .map_err(db_err)?;
+        let at: Option<i64> = statement.query_row(params![org.0, id.0], |row| row.get(0)).optional().map_err(db_err)?;
+        Ok(at.map(timestamp))
+    }
+
+    fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    lead.name,
+                    lead.company,
+                    lead.email,
+                    lead.phone,
+                    lead.title,
+                    lead.source,
+                    lead.status.as_str(),
+                    lead.owner_id.map(|id| id.0),
+                    at.as_micros()
+                ])
+            })
+            .map(LeadId)
+            .map_err(db_err)
+    }
+
+    fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>> {
+        self.one(
+            "SELECT lead_id, name, company, email, phone, title, source, status, owner_id, created_at FROM lead WHERE organisation_id = ?1 AND lead_id = ?2",
+            params![org.0, id.0],
+            |row| {
+                let lead = Lead {
+                    id: LeadId(row.get(0)?),
+                    name: row.get(1)?,
+                    company: row.get(2)?,
+                    email: row.get(3)?,
+                    phone: row.get(4)?,
+                    title: row.get(5)?,
+                    source: row.get(6)?,
+                    status: LeadStatus::New,
+                    owner_id: row.get::<_, Option<i64>>(8)?.map(UserId),
+                    created_at: timestamp(row.get(9)?),
+                };
+                Ok((lead, row.get::<_, String>(7)?))
+            },
+            |(mut lead, status)| {
+                lead.status = parsed("lead", &status, LeadStatus::parse)?;
+                Ok(lead)
+            },
+        )
+    }
+
+    fn insert_activity(&mut self, org: OrgId, activity: &NewActivity, logged_at: Timestamp) -> Result<ActivityId> {
+        let id = self
+            .db()
+            .prepare_cached(
+                "INSERT INTO activity (organisation_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    activity.kind.as_str(),
+                    activity.direction.as_str(),
+                    activity.occurred_at.as_micros(),
+                    logged_at.as_micros(),
+                    activity.subject,
+                    activity.body,
+                    activity.source,
+                    activity.user_id.map(|id| id.0),
+                    activity.account_id.map(|id| id.0),
+                    activity.opportunity_id.map(|id| id.0)
+                ])
+            })
+            .map_err(db_err)?;
+        let mut statement = self.db().prepare_cached("INSERT INTO activity_contact (activity_id, contact_id) VALUES (?1, ?2)").map_err(db_err)?;
+        for contact in &activity.contact_ids {
+            statement.execute(params![id, contact.0]).map_err(db_err)?;
+        }
+        Ok(ActivityId(id))
+    }
+
+    fn activity(&mut self, org: OrgId, id: ActivityId) -> Result<Option<Activity>> {
+        let sql = format!("{ACTIVITY_SELECT} WHERE organisation_id = ?1 AND activity_id = ?2");
+        let row = self.one(&sql, params![org.0, id.0], activity_row, finish_activity)?;
+        Ok(self.finish_activities(row.into_iter().collect())?.pop())
+    }
+
+    fn activities_of_opportunity(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<Activity>> {
+        let sql = format!("{ACTIVITY_SELECT} WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY occurred_at DESC, activity_id DESC");
+        let rows = self.collect(&sql, params![org.0, id.0], activity_row, finish_activity)?;
+        self.finish_activities(rows)
+    }
+
+    fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO task (organisation_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    task.title,
+                    task.owner_id.0,
+                    task.due_on.map(|date| date.to_string()),
+                    task.completed_at.map(Timestamp::as_micros),
+                    task.account_id.map(|id| id.0),
+                    task.opportunity_id.map(|id| id.0),
+                    task.lead_id.map(|id| id.0),
+                    at.as_micros()
+                ])
+            })
+            .map(TaskId)
+            .map_err(db_err)
+    }
+
+    fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>> {
+        self.one(
+            "SELECT task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at
+             FROM task WHERE organisation_id = ?1 AND task_id = ?2",
+            params![org.0, id.0],
+            |row| {
+                let task = Task {
+                    id: TaskId(row.get(0)?),
+                    title: row.get(1)?,
+                    owner_id: UserId(row.get(2)?),
+                    due_on: None,
+                    completed_at: row.get::<_, Option<i64>>(4)?.map(timestamp),
+                    account_id: row.get::<_, Option<i64>>(5)?.map(AccountId),
+                    opportunity_id: row.get::<_, Option<i64>>(6)?.map(OpportunityId),
+                    lead_id: row.get::<_, Option<i64>>(7)?.map(LeadId),
+                    created_at: timestamp(row.get(8)?),
+                };
+                Ok((task, row.get::<_, Option<String>>(3)?))
+            },
+            |(mut task, due_on)| {
+                task.due_on = date("task", due_on)?;
+                Ok(task)
+            },
+        )
+    }
+
+    fn put_rates(&mut self, org: OrgId, base: Currency, rates: &[(Currency, Date, Decimal)]) -> Result<()> {
+        let mut statement = self
+            .db()
+            .prepare_cached("INSERT OR REPLACE INTO exchange_rate (organisation_id, base, currency, rate_date, per_base) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .map_err(db_err)?;
+        for (currency, date, per_base) in rates {
+            statement.execute(params![org.0, base.code(), currency.code(), date.to_string(), per_base.to_string()]).map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    fn rate_table(&mut self, org: OrgId) -> Result<Option<RateTable>> {
+        let rows = self.collect(
+            "SELECT base, currency, rate_date, per_base FROM exchange_rate WHERE organisation_id = ?1 ORDER BY currency, rate_date",
+            [org.0],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?)),
+            identity,
+        )?;
+        let mut table: Option<RateTable> = None;
+        for (base, currency, rate_date, per_base) in rows {
+            let base = parsed("exchange_rate", &base, Currency::from_code)?;
+            let table = table.get_or_insert_with(|| RateTable::new(base));
+            if table.base() != base {
+                return Err(corrupt("exchange_rate", format!("rates quoted against both {} and {base}", table.base())));
+            }
+            let currency = parsed("exchange_rate", &currency, Currency::from_code)?;
+            let rate_date = date("exchange_rate", Some(rate_date))?.expect("a date was given");
+            table.insert(currency, rate_date, decimal("exchange_rate", &per_base)?);
+        }
+        Ok(table)
+    }
+
+    fn count(&mut self, org: OrgId, kind: RecordKind) -> Result<i64> {
+        let table = match kind {
+            RecordKind::User => "app_user",
+            RecordKind::Team => "team",
+            RecordKind::Account => "account",
+            RecordKind::Contact => "contact",
+            RecordKind::Pipeline => "pipeline",
+            RecordKind::Opportunity => "opportunity",
+            RecordKind::History => "opportunity_history",
+            RecordKind::Lead => "lead",
+            RecordKind::Activity => "activity",
+            RecordKind::Task => "task",
+            RecordKind::ExchangeRate => "exchange_rate",
+        };
+        self.db().query_row(&format!("SELECT count(*) FROM {table} WHERE organisation_id = ?1"), [org.0], |row| row.get(0)).map_err(db_err)
+    }
+}
+
+fn organisation_row(row: &Row<'_>) -> rusqlite::Result<(Organisation, String)> {
+    let organisation = Organisation { id: OrgId(row.get(0)?), name: row.get(1)?, reporting_currency: Currency::USD, created_at: timestamp(row.get(3)?) };
+    Ok((organisation, row.get(2)?))
+}
+
+fn finish_organisation((mut organisation, currency): (Organisation, String)) -> Result<Organisation> {
+    organisation.reporting_currency = parsed("organisation", &currency, Currency::from_code)?;
+    Ok(organisation)
+}
+
+fn team_row(row: &Row<'_>) -> rusqlite::Result<Team> {
+    Ok(Team { id: TeamId(row.get(0)?), name: row.get(1)?, manager_id: row.get::<_, Option<i64>>(2)?.map(UserId) })
+}
+
+fn opportunity_params(org: OrgId, opportunity: &Opportunity) -> [Value; 15] {
+    let text = |value: Option<String>| value.map_or(Value::Null, Value::Text);
+    let integer = |value: Option<i64>| value.map_or(Value::Null, Value::Integer);
+    [
+        Value::Integer(org.0),
+        Value::Text(opportunity.name.clone()),
+        integer(opportunity.account_id.map(|id| id.0)),
+        Value::Integer(opportunity.owner_id.0),
+        Value::Integer(opportunity.pipeline_id.0),
+        Value::Integer(opportunity.stage_id.0),
+        text(opportunity.amount.map(|money| money.amount().to_string())),
+        text(opportunity.amount.map(|money| money.currency().code().to_owned())),
+        text(opportunity.close_date.map(|date| date.to_string())),
+        Value::Text(opportunity.forecast_category.as_str().to_owned()),
+        text(opportunity.next_step.clone()),
+        Value::Text(opportunity.status.as_str().to_owned()),
+        Value::Integer(opportunity.created_at.as_micros()),
+        integer(opportunity.closed_at.map(Timestamp::as_micros)),
+        text(opportunity.close_reason.clone()),
+    ]
+}

@@ -1,0 +1,34 @@
+//! The storage contract suite: every case runs on SQLite and on PostgreSQL alike.
+//! Test names start with the engine (`sqlite::…`, `postgres::…`) so CI can count each.
+
+mod contract;
+mod history;
+
+/// Instantiates each case for both engines.
+macro_rules! on_both_engines {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $case() { let db = pipewise_test_support::sqlite(); crate::$module::$case(&db); })*
+        }
+        mod postgres {
+            $(#[test] fn $case() { let Some(db) = pipewise_test_support::postgres() else { return }; crate::$module::$case(&db); })*
+        }
+    };
+}
+
+on_both_engines! {
+    contract::migrations_are_recorded_and_idempotent,
+    contract::records_round_trip,
+    contract::reporting_hierarchy_refuses_cycles,
+    contract::duplicates_are_conflicts_naming_the_field,
+    contract::unknown_references_name_the_field,
+    contract::organisations_do_not_see_each_other,
+    contract::money_is_exact_in_every_currency,
+    contract::exchange_rates_round_trip_and_convert,
+    contract::a_dropped_transaction_leaves_nothing,
+    history::edits_are_recorded_and_replayed_as_of,
+    history::history_is_append_only_in_the_database,
+    history::readers_follow_the_log_by_sequence,
+    history::concurrent_writers_get_gapless_sequences,
+    history::replay_matches_current_state_for_random_edits,
+}

@@ -1,0 +1,81 @@
+//! `pipewise apply`: edits as JSON Lines on stdin, each committed in its own transaction and
+//! acknowledged on stdout only after the commit returned, so every acknowledged edit is durable.
+//! A bad line is reported (naming the line, record and field) and the rest go on; the exit
+//! status is non-zero if any line failed.
+
+use std::io::{BufRead, Write};
+
+use anyhow::{Context, Result, bail};
+use pipewise_core::history::Source;
+use pipewise_core::{OpportunityId, OrgId, Timestamp};
+use pipewise_store::{Store, WriteCtx, ops, transact};
+use serde_json::{Value, json};
+
+pub fn run(db_url: &str, org: Option<i64>, actor: Option<&str>) -> Result<()> {
+    let store = crate::db::open(db_url)?;
+    let org = pick_organisation(store.as_ref(), org)?;
+    let actor_id = match actor {
+        Some(email) => {
+            let user = store.read()?.user_by_email(org, email)?;
+            Some(user.with_context(|| format!("no user {email} in organisation {org}"))?.id)
+        }
+        None => None,
+    };
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    let mut failed = 0;
+    for (index, line) in stdin.lock().lines().enumerate() {
+        let line_number = index + 1;
+        let line = line.context("cannot read stdin")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let ctx = WriteCtx { org, actor_id, source: Source::Cli, at: Timestamp::from_jiff(jiff::Timestamp::now()) };
+        let ack = match apply_line(store.as_ref(), &ctx, &line) {
+            Ok(id) => json!({ "line": line_number, "ok": true, "id": id.0 }),
+            Err(error) => {
+                failed += 1;
+                json!({ "line": line_number, "ok": false, "error": format!("line {line_number}: {error}") })
+            }
+        };
+        writeln!(stdout, "{ack}").and_then(|()| stdout.flush()).context("cannot write to stdout")?;
+    }
+    if failed > 0 {
+        bail!("{failed} line(s) were not applied");
+    }
+    Ok(())
+}
+
+fn pick_organisation(store: &dyn Store, org: Option<i64>) -> Result<OrgId> {
+    let organisations = store.read()?.organisations()?;
+    match org {
+        Some(id) if organisations.iter().any(|organisation| organisation.id.0 == id) => Ok(OrgId(id)),
+        Some(id) => bail!("organisation {id} does not exist"),
+        None if organisations.len() == 1 => Ok(organisations[0].id),
+        None if organisations.is_empty() => {
+            bail!(crate::Hinted { error: "the database holds no organisation".into(), hint: "create one with `pipewise demo` first".into() })
+        }
+        None => bail!(crate::Hinted { error: "the database holds several organisations".into(), hint: "choose one with --org ID".into() }),
+    }
+}
+
+/// Applies one line in its own transaction; returns the id of the deal it wrote.
+fn apply_line(store: &dyn Store, ctx: &WriteCtx, line: &str) -> Result<OpportunityId, String> {
+    let mut value: Value = serde_json::from_str(line).map_err(|error| format!("not JSON: {error}"))?;
+    let object = value.as_object_mut().ok_or("not a JSON object")?;
+    let op = object.remove("op").ok_or("missing \"op\"")?;
+    let result = match op.as_str() {
+        Some("create_opportunity") => {
+            let new = pipewise_web::input::new_opportunity(&value).map_err(|errors| errors.to_string())?;
+            transact(store, |tx| ops::create_opportunity(tx, ctx, &new).map(|deal| deal.id))
+        }
+        Some("update_opportunity") => {
+            let id = value.as_object_mut().and_then(|object| object.remove("id")).and_then(|id| id.as_i64()).ok_or("missing numeric \"id\"")?;
+            let id = OpportunityId(id);
+            let patch = pipewise_web::input::opportunity_patch(id, &value).map_err(|errors| errors.to_string())?;
+            transact(store, |tx| ops::update_opportunity(tx, ctx, id, &patch).map(|deal| deal.id))
+        }
+        _ => return Err(format!("unknown op {op}; expected \"create_opportunity\" or \"update_opportunity\"")),
+    };
+    result.map_err(|error| error.to_string())
+}

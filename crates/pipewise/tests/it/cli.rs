@@ -1,0 +1,105 @@
+//! The command line: help, migrations, errors with hints, `apply`, and `serve`'s health check.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::Stdio;
+
+use pipewise_test_support::TempDir;
+
+use crate::{database_with_org, pipewise};
+
+fn output(command: &mut std::process::Command) -> (bool, String, String) {
+    let output = command.output().unwrap();
+    (output.status.success(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for subcommand in ["serve", "migrate", "demo", "apply"] {
+        let (ok, stdout, _) = output(pipewise().args([subcommand, "--help"]));
+        assert!(ok, "{subcommand} --help");
+        assert!(stdout.contains("Usage: pipewise"), "{subcommand}: {stdout}");
+    }
+    let (ok, stdout, _) = output(pipewise().arg("--help"));
+    assert!(ok);
+    for subcommand in ["serve", "migrate", "demo", "apply"] {
+        assert!(stdout.contains(subcommand), "{stdout}");
+    }
+}
+
+#[test]
+fn migrate_applies_once_then_reports_up_to_date() {
+    let dir = TempDir::new("cli-migrate");
+    let db = dir.path().join("pipewise.db");
+    let (ok, stdout, _) = output(pipewise().arg("migrate").arg("--db").arg(&db));
+    assert!(ok);
+    assert_eq!(stdout, "applied 0001_records\n");
+    let (ok, stdout, _) = output(pipewise().arg("migrate").arg("--db").arg(&db));
+    assert!(ok);
+    assert_eq!(stdout, "the database is up to date\n");
+}
+
+#[test]
+fn an_unknown_database_scheme_is_an_error_with_a_hint() {
+    let (ok, stdout, stderr) = output(pipewise().args(["migrate", "--db", "mysql://root@localhost/crm"]));
+    assert!(!ok);
+    assert_eq!(stdout, "");
+    assert_eq!(stderr, "error: unsupported database URL scheme \"mysql\"\nhint: use a SQLite file path (e.g. pipewise.db) or a postgres:// URL\n");
+}
+
+#[test]
+fn apply_acknowledges_good_lines_and_names_the_field_of_bad_ones() {
+    let dir = TempDir::new("cli-apply");
+    let db = dir.path().join("pipewise.db");
+    let org = database_with_org(&db, "Apply");
+    let lines = format!(
+        "{}\n{}\n{}\nnot json\n",
+        serde_json::json!({ "op": "create_opportunity", "name": "Acme", "owner_id": org.rep.id.0, "pipeline_id": org.simple.id.0, "amount": "KRW 15000000" }),
+        serde_json::json!({ "op": "update_opportunity", "id": 1, "close_date": "2025-13-01", "amount": "KRW 10.5" }),
+        serde_json::json!({ "op": "update_opportunity", "id": 1, "stage_id": org.simple.stages[1].id.0 }),
+    );
+    let mut child = pipewise()
+        .arg("apply")
+        .arg("--db")
+        .arg(&db)
+        .args(["--as", "rep@apply.test"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+    let result = child.wait_with_output().unwrap();
+    assert!(!result.status.success(), "a failed line makes the exit status non-zero");
+    let acks: Vec<serde_json::Value> = String::from_utf8(result.stdout).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(acks[0], serde_json::json!({ "line": 1, "ok": true, "id": 1 }));
+    assert_eq!(
+        acks[1]["error"],
+        "line 2: opportunity 1: amount: 10.5 has 1 decimal places but KRW has 0; opportunity 1: close_date: \"2025-13-01\" is not a date"
+    );
+    assert_eq!(acks[2], serde_json::json!({ "line": 3, "ok": true, "id": 1 }));
+    assert!(acks[3]["error"].as_str().unwrap().starts_with("line 4: not JSON"), "{}", acks[3]);
+    assert_eq!(String::from_utf8(result.stderr).unwrap(), "error: 2 line(s) were not applied\n");
+    // The edits were made as the rep, through the CLI.
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    let (actor, source): (i64, String) =
+        connection.query_row("SELECT actor_id, source FROM opportunity_history WHERE field = 'stage_id' ORDER BY seq DESC LIMIT 1", [], |row| Ok((row.get(0)?, row.get(1)?))).unwrap();
+    assert_eq!((actor, source.as_str()), (org.rep.id.0, "cli"));
+}
+
+#[test]
+fn serve_answers_health_checks() {
+    let dir = TempDir::new("cli-serve");
+    let db = dir.path().join("pipewise.db");
+    let mut child = pipewise().arg("serve").arg("--db").arg(&db).args(["--addr", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let address = first_line.split("http://").nth(1).and_then(|rest| rest.split('/').next()).unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(response.ends_with(r#"{"engine":"sqlite","organisations":0,"status":"ok"}"#), "{response}");
+}

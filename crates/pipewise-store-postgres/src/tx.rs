@@ -194,9 +194,10 @@ impl<'store> PgTx<'store> {
                 )?,
             ),
             None => (
-                self.query("SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = $1 ORDER BY pipeline_id", &[
-                    &org.0,
-                ])?,
+                self.query(
+                    "SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = $1 ORDER BY pipeline_id",
+                    &[&org.0],
+                )?,
                 self.query(
                     &format!("SELECT {STAGE_COLUMNS} FROM stage WHERE organisation_id = $1 ORDER BY pipeline_id, position"),
                     &[&org.0],
@@ -341,16 +342,17 @@ impl Tx for PgTx<'_> {
     }
 
     fn user(&mut self, org: OrgId, id: UserId) -> Result<Option<User>> {
-        let row = self.query_opt(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 AND user_id = $2"), &[
-            &org.0, &id.0,
-        ])?;
+        let row =
+            self.query_opt(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 AND user_id = $2"), &[&org.0, &id.0])?;
         row.as_ref().map(read_user).transpose()
     }
 
     fn user_by_email(&mut self, org: OrgId, email: &str) -> Result<Option<User>> {
-        let row = self.query_opt(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 AND email = $2"), &[
-            &org.0, &email,
-        ])?;
+        // Addresses are stored lower-cased (see `pipewise_core::text::email`), so a lookup ignores case.
+        let row = self.query_opt(
+            &format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 AND email = $2"),
+            &[&org.0, &email.to_lowercase()],
+        )?;
         row.as_ref().map(read_user).transpose()
     }
 
@@ -389,7 +391,15 @@ impl Tx for PgTx<'_> {
             "account",
             "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING account_id",
-            &[&org.0, &account.name, &account.industry, &account.employee_count, &account.region, &account.owner_id.map(|id| id.0), &at.to_jiff()],
+            &[
+                &org.0,
+                &account.name,
+                &account.industry,
+                &account.employee_count,
+                &account.region,
+                &account.owner_id.map(|id| id.0),
+                &at.to_jiff(),
+            ],
         )?;
         if !guarded {
             return Ok(AccountId(id));
@@ -481,11 +491,10 @@ impl Tx for PgTx<'_> {
             )?;
             stage_ids.push(stage_id);
         }
-        self.execute("UPDATE pipeline SET entry_stage_id = $3 WHERE organisation_id = $1 AND pipeline_id = $2", &[
-            &org.0,
-            &id,
-            &stage_ids[pipeline.entry_stage],
-        ])?;
+        self.execute(
+            "UPDATE pipeline SET entry_stage_id = $3 WHERE organisation_id = $1 AND pipeline_id = $2",
+            &[&org.0, &id, &stage_ids[pipeline.entry_stage]],
+        )?;
         Ok(PipelineId(id))
     }
 
@@ -642,9 +651,7 @@ impl Tx for PgTx<'_> {
 
     fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>> {
         let rows = self.query(
-            &format!(
-                "SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY seq"
-            ),
+            &format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY seq"),
             &[&org.0, &id.0],
         )?;
         Self::history_from_rows(&rows)
@@ -734,10 +741,8 @@ impl Tx for PgTx<'_> {
     }
 
     fn activity(&mut self, org: OrgId, id: ActivityId) -> Result<Option<Activity>> {
-        let rows = self.query(
-            &format!("SELECT {ACTIVITY_COLUMNS} FROM activity WHERE organisation_id = $1 AND activity_id = $2"),
-            &[&org.0, &id.0],
-        )?;
+        let rows = self
+            .query(&format!("SELECT {ACTIVITY_COLUMNS} FROM activity WHERE organisation_id = $1 AND activity_id = $2"), &[&org.0, &id.0])?;
         Ok(self.activities_from_rows(org, &rows)?.into_iter().next())
     }
 
@@ -783,10 +788,8 @@ impl Tx for PgTx<'_> {
             return Ok(());
         }
         // A rate table has one base; rates quoted against another cannot sit beside them.
-        let other_base = self.query_opt("SELECT base FROM exchange_rate WHERE organisation_id = $1 AND base <> $2 LIMIT 1", &[
-            &org.0,
-            &base.code(),
-        ])?;
+        let other_base =
+            self.query_opt("SELECT base FROM exchange_rate WHERE organisation_id = $1 AND base <> $2 LIMIT 1", &[&org.0, &base.code()])?;
         if let Some(row) = other_base {
             let stored: String = Fields::new(&row, "exchange_rate").get("base")?;
             return Err(StoreError::Conflict(format!(

@@ -115,6 +115,21 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
         let message = error.as_db_error().unwrap().message();
         assert_eq!(message, "opportunity_history is append-only", "{change}");
     }
+    // Unreadable content is an error that names the table, never a panic.
+    admin.batch_execute(&format!("SET search_path = {schema}; UPDATE opportunity SET amount = 'NaN'")).unwrap();
+    let error = store.read().unwrap().opportunity(org.id, created.id, false).unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt { table: "opportunity", .. }), "{error}");
     drop(store);
     admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+
+    // Two instances starting at once: one migrates, the other waits and finds nothing to do.
+    let racing = format!("{schema}_race");
+    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {racing} CASCADE; CREATE SCHEMA {racing}")).unwrap();
+    let applied: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let runs: Vec<_> =
+            (0..2).map(|_| scope.spawn(|| PgStore::connect_with_schema(&url, &racing).unwrap().migrate().unwrap())).collect();
+        runs.into_iter().map(|run| run.join().unwrap()).collect()
+    });
+    assert_eq!(applied.concat(), ["0001_records"]);
+    admin.batch_execute(&format!("DROP SCHEMA {racing} CASCADE")).unwrap();
 }

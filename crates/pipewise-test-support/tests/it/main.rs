@@ -1,6 +1,7 @@
 //! The storage contract suite: every case runs on SQLite and on PostgreSQL alike.
 //! Test names start with the engine (`sqlite::…`, `postgres::…`) so CI can count each.
 
+mod cluster;
 mod contract;
 mod history;
 

@@ -217,8 +217,11 @@ mod tests {
         assert_eq!(replay(&[event(1, OppField::Name, "x")]).unwrap_err().to_string(), "history of opportunity 9 never sets owner_id");
     }
 
-    /// One random edit: which stage to move to (index into the simple pipeline), and more.
-    fn edit() -> impl Strategy<Value = (Option<usize>, Option<Option<u32>>, Option<String>, Option<Option<i64>>, u8)> {
+    /// One random edit: target stage (index into the simple pipeline), amount in cents, a new
+    /// name, an account, and the seconds since the previous edit.
+    type Edit = (Option<usize>, Option<Option<u32>>, Option<String>, Option<Option<i64>>, u8);
+
+    fn edit() -> impl Strategy<Value = Edit> {
         (
             proptest::option::of(0usize..6),
             proptest::option::of(proptest::option::of(0u32..1_000_000)),

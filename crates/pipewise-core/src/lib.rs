@@ -19,6 +19,8 @@ pub mod time;
 pub mod user;
 
 mod currency_table;
+#[cfg(test)]
+mod fuzz;
 
 pub use error::{FieldError, Problem, RecordRef, ValidationErrors};
 pub use id::*;

@@ -307,11 +307,10 @@ fn normalise(mut opportunity: Opportunity, record: &RecordRef, pipeline: &Pipeli
             errors.push(record, "amount", Problem::OutOfRange { value: amount.to_string(), range: "at most 10^15" });
         }
     }
-    if let Some(date) = opportunity.close_date {
-        if !(1900..=2200).contains(&date.year()) {
+    if let Some(date) = opportunity.close_date
+        && !(1900..=2200).contains(&date.year()) {
             errors.push(record, "close_date", Problem::OutOfRange { value: date.to_string(), range: "years 1900 to 2200" });
         }
-    }
     match opportunity.status {
         Status::Lost if opportunity.close_reason.is_none() => {
             errors.push(record, "close_reason", Problem::Rule("a lost deal needs the reason it was lost".into()));

@@ -612,6 +612,16 @@ impl Tx for PgTx<'_> {
         rows.iter().map(read_opportunity).collect()
     }
 
+    fn lock_history(&mut self, org: OrgId) -> Result<()> {
+        // The counter row `append_history` bumps; locking it first gives every writer of the
+        // organisation the same lock order (organisation, then deals).
+        if self.read_only {
+            return Ok(());
+        }
+        let row = self.query_opt("SELECT history_seq FROM organisation WHERE organisation_id = $1 FOR UPDATE", &[&org.0])?;
+        row.map(|_| ()).ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 })
+    }
+
     fn append_history(
         &mut self,
         org: OrgId,

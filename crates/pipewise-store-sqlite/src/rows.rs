@@ -3,9 +3,9 @@
 
 use std::str::FromStr;
 
+use pipewise_core::Problem;
 use pipewise_core::money::{Currency, Decimal, Money};
 use pipewise_core::time::{Date, Timestamp, parse_date};
-use pipewise_core::Problem;
 use pipewise_store::StoreError;
 
 pub(crate) fn corrupt(table: &'static str, detail: impl std::fmt::Display) -> StoreError {
@@ -53,4 +53,3 @@ pub(crate) fn conflict_or(error: rusqlite::Error, message: impl FnOnce() -> Stri
         _ => StoreError::database(error),
     }
 }
-

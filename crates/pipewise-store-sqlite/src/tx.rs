@@ -46,11 +46,10 @@ impl Drop for SqliteTx<'_> {
             // Rolling back can only fail if no transaction is open, which is what we want anyway.
             let _ = self.db().execute_batch("ROLLBACK");
         }
-        if let Conn::Reader { store, connection } = &mut self.conn {
-            if let Some(connection) = connection.take() {
+        if let Conn::Reader { store, connection } = &mut self.conn
+            && let Some(connection) = connection.take() {
                 store.return_reader(connection);
             }
-        }
     }
 }
 
@@ -166,7 +165,13 @@ fn finish_stage((mut stage, kind, probability, category): StageRow) -> Result<St
 }
 
 impl SqliteTx<'_> {
-    fn collect<T, R>(&self, sql: &str, params: impl rusqlite::Params, map: fn(&Row<'_>) -> rusqlite::Result<R>, finish: fn(R) -> Result<T>) -> Result<Vec<T>> {
+    fn collect<T, R>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: fn(&Row<'_>) -> rusqlite::Result<R>,
+        finish: fn(R) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
         let rows = statement.query_map(params, map).map_err(db_err)?;
         let mut out = Vec::new();
@@ -176,7 +181,13 @@ impl SqliteTx<'_> {
         Ok(out)
     }
 
-    fn one<T, R>(&self, sql: &str, params: impl rusqlite::Params, map: fn(&Row<'_>) -> rusqlite::Result<R>, finish: fn(R) -> Result<T>) -> Result<Option<T>> {
+    fn one<T, R>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: fn(&Row<'_>) -> rusqlite::Result<R>,
+        finish: fn(R) -> Result<T>,
+    ) -> Result<Option<T>> {
         let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
         let row = statement.query_row(params, map).optional().map_err(db_err)?;
         row.map(finish).transpose()
@@ -201,22 +212,57 @@ impl SqliteTx<'_> {
     }
 
     fn account_domains(&self, account: AccountId) -> Result<Vec<String>> {
-        let mut statement = self.db().prepare_cached("SELECT domain FROM account_domain WHERE account_id = ?1 ORDER BY position").map_err(db_err)?;
+        let mut statement =
+            self.db().prepare_cached("SELECT domain FROM account_domain WHERE account_id = ?1 ORDER BY position").map_err(db_err)?;
         let rows = statement.query_map([account.0], |row| row.get(0)).map_err(db_err)?;
         rows.collect::<rusqlite::Result<Vec<String>>>().map_err(db_err)
     }
 
     fn contact_emails(&self, contact: ContactId) -> Result<Vec<String>> {
-        let mut statement = self.db().prepare_cached("SELECT email FROM contact_email WHERE contact_id = ?1 ORDER BY position").map_err(db_err)?;
+        let mut statement =
+            self.db().prepare_cached("SELECT email FROM contact_email WHERE contact_id = ?1 ORDER BY position").map_err(db_err)?;
         let rows = statement.query_map([contact.0], |row| row.get(0)).map_err(db_err)?;
         rows.collect::<rusqlite::Result<Vec<String>>>().map_err(db_err)
     }
 
     fn activity_contacts(&self, activity: ActivityId) -> Result<Vec<ContactId>> {
-        let mut statement =
-            self.db().prepare_cached("SELECT contact_id FROM activity_contact WHERE activity_id = ?1 ORDER BY contact_id").map_err(db_err)?;
+        let mut statement = self
+            .db()
+            .prepare_cached("SELECT contact_id FROM activity_contact WHERE activity_id = ?1 ORDER BY contact_id")
+            .map_err(db_err)?;
         let rows = statement.query_map([activity.0], |row| row.get(0).map(ContactId)).map_err(db_err)?;
         rows.collect::<rusqlite::Result<Vec<ContactId>>>().map_err(db_err)
+    }
+
+    fn insert_account_rows(&self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
+        let id = self
+            .db()
+            .prepare_cached(
+                "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    account.name,
+                    account.industry,
+                    account.employee_count,
+                    account.region,
+                    account.owner_id.map(|id| id.0),
+                    at.as_micros()
+                ])
+            })
+            .map_err(db_err)?;
+        let mut statement = self
+            .db()
+            .prepare_cached("INSERT INTO account_domain (organisation_id, domain, account_id, position) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db_err)?;
+        for (position, domain) in account.domains.iter().enumerate() {
+            statement
+                .execute(params![org.0, domain, id, position as i64])
+                .map_err(|error| conflict_or(error, || format!("new account: domains: {domain} already belongs to another account")))?;
+        }
+        Ok(AccountId(id))
     }
 
     fn finish_accounts(&self, rows: Vec<Account>) -> Result<Vec<Account>> {
@@ -249,7 +295,8 @@ impl SqliteTx<'_> {
 
 const ACCOUNT_SELECT: &str = "SELECT account_id, name, industry, employee_count, region, owner_id, created_at FROM account";
 const CONTACT_SELECT: &str = "SELECT contact_id, name, phone, title, account_id, created_at FROM contact";
-const ACTIVITY_SELECT: &str = "SELECT activity_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id FROM activity";
+const ACTIVITY_SELECT: &str =
+    "SELECT activity_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id FROM activity";
 
 fn account_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
@@ -394,7 +441,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn team(&mut self, org: OrgId, id: TeamId) -> Result<Option<Team>> {
-        self.one("SELECT team_id, name, manager_id FROM team WHERE organisation_id = ?1 AND team_id = ?2", params![org.0, id.0], team_row, identity)
+        self.one(
+            "SELECT team_id, name, manager_id FROM team WHERE organisation_id = ?1 AND team_id = ?2",
+            params![org.0, id.0],
+            team_row,
+            identity,
+        )
     }
 
     fn teams(&mut self, org: OrgId) -> Result<Vec<Team>> {
@@ -402,32 +454,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
-        let id = self
-            .db()
-            .prepare_cached(
-                "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut statement| {
-                statement.insert(params![
-                    org.0,
-                    account.name,
-                    account.industry,
-                    account.employee_count,
-                    account.region,
-                    account.owner_id.map(|id| id.0),
-                    at.as_micros()
-                ])
-            })
-            .map_err(db_err)?;
-        let mut statement =
-            self.db().prepare_cached("INSERT INTO account_domain (organisation_id, domain, account_id, position) VALUES (?1, ?2, ?3, ?4)").map_err(db_err)?;
-        for (position, domain) in account.domains.iter().enumerate() {
-            statement
-                .execute(params![org.0, domain, id, position as i64])
-                .map_err(|error| conflict_or(error, || format!("new account: domains: {domain} already belongs to another account")))?;
-        }
-        Ok(AccountId(id))
+        // A taken domain must not leave the account row behind in a transaction that goes on.
+        self.db().execute_batch("SAVEPOINT insert_account").map_err(db_err)?;
+        let result = self.insert_account_rows(org, account, at);
+        let end = if result.is_ok() { "RELEASE insert_account" } else { "ROLLBACK TO insert_account; RELEASE insert_account" };
+        self.db().execute_batch(end).map_err(db_err)?;
+        result
     }
 
     fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>> {
@@ -445,13 +477,24 @@ impl Tx for SqliteTx<'_> {
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
         let id = self
             .db()
-            .prepare_cached("INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .prepare_cached(
+                "INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
             .and_then(|mut statement| {
-                statement.insert(params![org.0, contact.name, contact.phone, contact.title, contact.account_id.map(|id| id.0), at.as_micros()])
+                statement.insert(params![
+                    org.0,
+                    contact.name,
+                    contact.phone,
+                    contact.title,
+                    contact.account_id.map(|id| id.0),
+                    at.as_micros()
+                ])
             })
             .map_err(db_err)?;
-        let mut statement =
-            self.db().prepare_cached("INSERT INTO contact_email (organisation_id, email, contact_id, position) VALUES (?1, ?2, ?3, ?4)").map_err(db_err)?;
+        let mut statement = self
+            .db()
+            .prepare_cached("INSERT INTO contact_email (organisation_id, email, contact_id, position) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db_err)?;
         for (position, email) in contact.emails.iter().enumerate() {
             statement.execute(params![org.0, email, id, position as i64]).map_err(db_err)?;
         }
@@ -599,7 +642,20 @@ impl Tx for SqliteTx<'_> {
         self.collect(&sql, rusqlite::params_from_iter(values), opportunity_row, finish_opportunity)
     }
 
-    fn append_history(&mut self, org: OrgId, id: OpportunityId, changes: &[Change], at: Timestamp, actor_id: Option<UserId>, source: Source) -> Result<()> {
+    fn lock_history(&mut self, _org: OrgId) -> Result<()> {
+        // `BEGIN IMMEDIATE` already made this the only writer of the whole database.
+        Ok(())
+    }
+
+    fn append_history(
+        &mut self,
+        org: OrgId,
+        id: OpportunityId,
+        changes: &[Change],
+        at: Timestamp,
+        actor_id: Option<UserId>,
+        source: Source,
+    ) -> Result<()> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -637,12 +693,14 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>> {
-        let sql = format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY seq");
+        let sql =
+            format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY seq");
         self.collect(&sql, params![org.0, id.0], history_row, finish_history)
     }
 
     fn history_since(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<HistoryEvent>> {
-        let sql = format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+        let sql =
+            format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
         self.collect(&sql, params![org.0, after_seq, limit], history_row, finish_history)
     }
 
@@ -654,7 +712,9 @@ impl Tx for SqliteTx<'_> {
     fn last_history_at(&mut self, org: OrgId, id: OpportunityId) -> Result<Option<Timestamp>> {
         let mut statement = self
             .db()
-            .prepare_cached("SELECT at FROM opportunity_history WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY seq DESC LIMIT 1")
+            .prepare_cached(
+                "SELECT at FROM opportunity_history WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY seq DESC LIMIT 1",
+            )
             .map_err(db_err)?;
         let at: Option<i64> = statement.query_row(params![org.0, id.0], |row| row.get(0)).optional().map_err(db_err)?;
         Ok(at.map(timestamp))
@@ -733,7 +793,8 @@ impl Tx for SqliteTx<'_> {
                 ])
             })
             .map_err(db_err)?;
-        let mut statement = self.db().prepare_cached("INSERT INTO activity_contact (activity_id, contact_id) VALUES (?1, ?2)").map_err(db_err)?;
+        let mut statement =
+            self.db().prepare_cached("INSERT INTO activity_contact (activity_id, contact_id) VALUES (?1, ?2)").map_err(db_err)?;
         for contact in &activity.contact_ids {
             statement.execute(params![id, contact.0]).map_err(db_err)?;
         }
@@ -747,7 +808,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn activities_of_opportunity(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<Activity>> {
-        let sql = format!("{ACTIVITY_SELECT} WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY occurred_at DESC, activity_id DESC");
+        let sql =
+            format!("{ACTIVITY_SELECT} WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY occurred_at DESC, activity_id DESC");
         let rows = self.collect(&sql, params![org.0, id.0], activity_row, finish_activity)?;
         self.finish_activities(rows)
     }
@@ -802,9 +864,21 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn put_rates(&mut self, org: OrgId, base: Currency, rates: &[(Currency, Date, Decimal)]) -> Result<()> {
+        let stored: Option<String> = self
+            .db()
+            .prepare_cached("SELECT base FROM exchange_rate WHERE organisation_id = ?1 AND base <> ?2 LIMIT 1")
+            .and_then(|mut statement| statement.query_row(params![org.0, base.code()], |row| row.get(0)).optional())
+            .map_err(db_err)?;
+        if let Some(stored) = stored {
+            return Err(StoreError::Conflict(format!(
+                "exchange rates: base: the organisation's rates are quoted against {stored}, not {base}"
+            )));
+        }
         let mut statement = self
             .db()
-            .prepare_cached("INSERT OR REPLACE INTO exchange_rate (organisation_id, base, currency, rate_date, per_base) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .prepare_cached(
+                "INSERT OR REPLACE INTO exchange_rate (organisation_id, base, currency, rate_date, per_base) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
             .map_err(db_err)?;
         for (currency, date, per_base) in rates {
             statement.execute(params![org.0, base.code(), currency.code(), date.to_string(), per_base.to_string()]).map_err(db_err)?;
@@ -852,7 +926,8 @@ impl Tx for SqliteTx<'_> {
 }
 
 fn organisation_row(row: &Row<'_>) -> rusqlite::Result<(Organisation, String)> {
-    let organisation = Organisation { id: OrgId(row.get(0)?), name: row.get(1)?, reporting_currency: Currency::USD, created_at: timestamp(row.get(3)?) };
+    let organisation =
+        Organisation { id: OrgId(row.get(0)?), name: row.get(1)?, reporting_currency: Currency::USD, created_at: timestamp(row.get(3)?) };
     Ok((organisation, row.get(2)?))
 }
 

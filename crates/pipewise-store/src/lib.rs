@@ -129,6 +129,7 @@ pub trait Tx {
     fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId>;
     fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()>;
     fn user(&mut self, org: OrgId, id: UserId) -> Result<Option<User>>;
+    /// Looks a user up by e-mail address, ignoring case.
     fn user_by_email(&mut self, org: OrgId, email: &str) -> Result<Option<User>>;
     fn users(&mut self, org: OrgId) -> Result<Vec<User>>;
 
@@ -136,7 +137,8 @@ pub trait Tx {
     fn team(&mut self, org: OrgId, id: TeamId) -> Result<Option<Team>>;
     fn teams(&mut self, org: OrgId) -> Result<Vec<Team>>;
 
-    /// Fails with [`StoreError::Conflict`] when a domain already belongs to another account.
+    /// Fails with [`StoreError::Conflict`] when a domain already belongs to another account,
+    /// leaving nothing of the account behind (the transaction stays usable).
     fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId>;
     fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>>;
     fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>>;
@@ -156,6 +158,10 @@ pub trait Tx {
     fn opportunity(&mut self, org: OrgId, id: OpportunityId, lock: bool) -> Result<Option<Opportunity>>;
     fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>>;
 
+    /// Takes the organisation's history lock (its sequence counter row) until the transaction
+    /// ends. Writers call it before locking any deal, so all writers of one organisation take
+    /// locks in the same order and cannot deadlock.
+    fn lock_history(&mut self, org: OrgId) -> Result<()>;
     /// Appends `changes` with consecutive sequence numbers from the organisation's counter,
     /// which serialises writers so sequence order is commit order.
     fn append_history(
@@ -188,7 +194,8 @@ pub trait Tx {
     fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>>;
 
     /// Stores rates quoted as units of `currency` per one unit of `base`; a rate already stored
-    /// for the same currency and date is replaced.
+    /// for the same currency and date is replaced. An organisation's rates share one base:
+    /// rates against another base are refused with [`StoreError::Conflict`].
     fn put_rates(&mut self, org: OrgId, base: Currency, rates: &[(Currency, Date, Decimal)]) -> Result<()>;
     /// All of the organisation's rates (`None` when it has none).
     fn rate_table(&mut self, org: OrgId) -> Result<Option<RateTable>>;

@@ -178,6 +178,7 @@ pub fn create_task(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTask) -> Result<Task
 pub fn create_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, new: &NewOpportunity) -> Result<Opportunity> {
     let record = RecordRef::new_record(OpportunityId::LABEL);
     let mut errors = ValidationErrors::default();
+    tx.lock_history(ctx.org)?;
     check_owner_and_account(tx, ctx, &record, new.owner_id, new.account_id, &mut errors)?;
     let pipeline = tx.pipeline(ctx.org, new.pipeline_id)?;
     exists(pipeline.is_some(), &mut errors, &record, "pipeline_id", PipelineId::LABEL, new.pipeline_id.0);
@@ -192,6 +193,7 @@ pub fn create_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, new: &NewOpportunity)
 /// Applies `patch` to deal `id` and records each changed field. An empty change writes nothing.
 /// The change is stamped no earlier than the deal's last change (see [`history`]'s replay rule).
 pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, patch: &OpportunityPatch) -> Result<Opportunity> {
+    tx.lock_history(ctx.org)?;
     let current = tx.opportunity(ctx.org, id, true)?.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: id.0 })?;
     let record = RecordRef::new(OpportunityId::LABEL, id.0);
     let mut errors = ValidationErrors::default();

@@ -22,11 +22,10 @@ pub struct Cluster {
 /// The test server's URL, starting a throwaway cluster on first use. `None` after a loud skip
 /// when neither `PIPEWISE_TEST_PG` nor the PostgreSQL programs exist (a panic under `CI`).
 pub fn postgres_server_url() -> Option<String> {
-    if let Ok(url) = std::env::var("PIPEWISE_TEST_PG") {
-        if !url.is_empty() {
+    if let Ok(url) = std::env::var("PIPEWISE_TEST_PG")
+        && !url.is_empty() {
             return Some(url);
         }
-    }
     static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
     let cluster = CLUSTER.get_or_init(|| match Cluster::start(true) {
         Ok(cluster) => Some(cluster),
@@ -43,7 +42,8 @@ fn postgres_programs() -> Option<(PathBuf, PathBuf)> {
     if let (Some(initdb), Some(pg_ctl)) = (crate::find_program("initdb"), crate::find_program("pg_ctl")) {
         return Some((initdb, pg_ctl));
     }
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|entry| Some(entry.ok()?.path().join("bin"))).collect();
+    let mut versions: Vec<PathBuf> =
+        std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|entry| Some(entry.ok()?.path().join("bin"))).collect();
     versions.sort();
     let bin = versions.into_iter().rev().find(|bin| bin.join("initdb").is_file() && bin.join("pg_ctl").is_file())?;
     Some((bin.join("initdb"), bin.join("pg_ctl")))
@@ -59,14 +59,21 @@ impl Cluster {
     pub fn start(watchdog: bool) -> Result<Cluster, String> {
         let (initdb, pg_ctl) = postgres_programs().ok_or("initdb and pg_ctl were not found")?;
         let run_as_postgres = is_root();
-        let dir = std::env::temp_dir().join(format!("pipewise-pg-{}-{}", std::process::id(), std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_nanos())));
+        let dir = std::env::temp_dir().join(format!(
+            "pipewise-pg-{}-{}",
+            std::process::id(),
+            std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_nanos())
+        ));
         std::fs::create_dir_all(&dir).map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
         if run_as_postgres {
             run(Command::new("chown").arg("postgres:postgres").arg(&dir))?;
         }
         let data_dir = dir.join("data");
         let cluster = Cluster { url: String::new(), data_dir: data_dir.clone(), pg_ctl: pg_ctl.clone(), run_as_postgres };
-        run(cluster.command(&initdb).args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale", "C", "-D"]).arg(&data_dir))?;
+        run(cluster
+            .command(&initdb)
+            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale", "C", "-D"])
+            .arg(&data_dir))?;
         let port = free_port()?;
         let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", dir.display());
         let log = dir.join("log");

@@ -62,8 +62,10 @@ pub fn test_org(store: &dyn Store, name: &str) -> TestOrg {
     let mut tx = store.write().expect("a write transaction starts");
     let organisation = ops::create_organisation(tx.as_mut(), name, Currency::USD, created).expect("organisation");
     let ctx = WriteCtx { org: organisation.id, actor_id: None, source: Source::System, at: created };
-    let manager = ops::create_user(tx.as_mut(), &ctx, new_user(&format!("manager@{slug}.test"), "Mina Manager", Role::Manager, None)).expect("manager");
-    let rep = ops::create_user(tx.as_mut(), &ctx, new_user(&format!("rep@{slug}.test"), "Ravi Rep", Role::Rep, Some(manager.id))).expect("rep");
+    let manager = ops::create_user(tx.as_mut(), &ctx, new_user(&format!("manager@{slug}.test"), "Mina Manager", Role::Manager, None))
+        .expect("manager");
+    let rep =
+        ops::create_user(tx.as_mut(), &ctx, new_user(&format!("rep@{slug}.test"), "Ravi Rep", Role::Rep, Some(manager.id))).expect("rep");
     let simple = ops::create_pipeline(tx.as_mut(), &ctx, pipewise_core::templates::simple()).expect("simple pipeline");
     let b2b = ops::create_pipeline(tx.as_mut(), &ctx, pipewise_core::templates::b2b_the_model()).expect("b2b pipeline");
     let account = ops::create_account(

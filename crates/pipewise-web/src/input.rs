@@ -44,7 +44,9 @@ impl<'a> Fields<'a> {
                 Ok(parsed) => Some(Some(parsed)),
                 Err(problem) => {
                     let problem = match problem {
-                        Problem::Invalid { expected: "", .. } => Problem::Invalid { value: value.as_str().map_or_else(|| value.to_string(), str::to_owned), expected },
+                        Problem::Invalid { expected: "", .. } => {
+                            Problem::Invalid { value: value.as_str().map_or_else(|| value.to_string(), str::to_owned), expected }
+                        }
                         other => other,
                     };
                     self.errors.push(&self.record, field, problem);
@@ -90,8 +92,18 @@ fn category(value: &Value) -> Result<ForecastCategory, Problem> {
     ForecastCategory::parse(value.as_str().ok_or(Problem::Invalid { value: String::new(), expected: "" })?)
 }
 
-const OPPORTUNITY_FIELDS: &[&str] =
-    &["name", "account_id", "owner_id", "pipeline_id", "stage_id", "amount", "close_date", "forecast_category", "next_step", "close_reason"];
+const OPPORTUNITY_FIELDS: &[&str] = &[
+    "name",
+    "account_id",
+    "owner_id",
+    "pipeline_id",
+    "stage_id",
+    "amount",
+    "close_date",
+    "forecast_category",
+    "next_step",
+    "close_reason",
+];
 
 pub fn new_opportunity(value: &Value) -> Result<NewOpportunity, ValidationErrors> {
     let mut fields = Fields::new(value, RecordRef::new_record(OpportunityId::LABEL), OPPORTUNITY_FIELDS)?;

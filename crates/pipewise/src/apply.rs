@@ -53,7 +53,10 @@ fn pick_organisation(store: &dyn Store, org: Option<i64>) -> Result<OrgId> {
         Some(id) => bail!("organisation {id} does not exist"),
         None if organisations.len() == 1 => Ok(organisations[0].id),
         None if organisations.is_empty() => {
-            bail!(crate::Hinted { error: "the database holds no organisation".into(), hint: "create one with `pipewise demo` first".into() })
+            bail!(crate::Hinted {
+                error: "the database holds no organisation".into(),
+                hint: "create one with `pipewise demo` first".into()
+            })
         }
         None => bail!(crate::Hinted { error: "the database holds several organisations".into(), hint: "choose one with --org ID".into() }),
     }
@@ -70,7 +73,8 @@ fn apply_line(store: &dyn Store, ctx: &WriteCtx, line: &str) -> Result<Opportuni
             transact(store, |tx| ops::create_opportunity(tx, ctx, &new).map(|deal| deal.id))
         }
         Some("update_opportunity") => {
-            let id = value.as_object_mut().and_then(|object| object.remove("id")).and_then(|id| id.as_i64()).ok_or("missing numeric \"id\"")?;
+            let id =
+                value.as_object_mut().and_then(|object| object.remove("id")).and_then(|id| id.as_i64()).ok_or("missing numeric \"id\"")?;
             let id = OpportunityId(id);
             let patch = pipewise_web::input::opportunity_patch(id, &value).map_err(|errors| errors.to_string())?;
             transact(store, |tx| ops::update_opportunity(tx, ctx, id, &patch).map(|deal| deal.id))

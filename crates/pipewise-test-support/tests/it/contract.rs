@@ -104,7 +104,11 @@ pub fn records_round_trip(db: &TestDb) {
     assert_eq!(mine, [deal]);
     assert_eq!(tx.count(org_id, RecordKind::User).unwrap(), 2);
     assert_eq!(tx.count(org_id, RecordKind::Pipeline).unwrap(), 2);
-    assert_eq!(tx.count(org_id, RecordKind::History).unwrap(), 10, "a creation records each of its 10 set fields: closed_at and close_reason are unset");
+    assert_eq!(
+        tx.count(org_id, RecordKind::History).unwrap(),
+        10,
+        "a creation records each of its 10 set fields: closed_at and close_reason are unset"
+    );
 }
 
 pub fn reporting_hierarchy_refuses_cycles(db: &TestDb) {
@@ -212,7 +216,12 @@ pub fn exchange_rates_round_trip_and_convert(db: &TestDb) {
     let mut tx = store.write().unwrap();
     assert!(tx.rate_table(org.org()).unwrap().is_none());
     let krw = Currency::KRW;
-    tx.put_rates(org.org(), Currency::EUR, &[(Currency::USD, date("2026-10-30"), rate("1.1172")), (krw, date("2026-10-30"), rate("1491.76"))]).unwrap();
+    tx.put_rates(
+        org.org(),
+        Currency::EUR,
+        &[(Currency::USD, date("2026-10-30"), rate("1.1172")), (krw, date("2026-10-30"), rate("1491.76"))],
+    )
+    .unwrap();
     // Replacing a day's rate keeps one row.
     tx.put_rates(org.org(), Currency::EUR, &[(Currency::USD, date("2026-10-30"), rate("1.1172"))]).unwrap();
     tx.commit().unwrap();

@@ -92,7 +92,8 @@ pub fn concurrent_writers_get_gapless_sequences(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Concurrent");
     let mut tx = store.write().unwrap();
-    let deals: Vec<Opportunity> = (0..2).map(|i| ops::create_opportunity(tx.as_mut(), &org.ctx, &org.new_deal(&format!("Deal {i}"))).unwrap()).collect();
+    let deals: Vec<Opportunity> =
+        (0..2).map(|i| ops::create_opportunity(tx.as_mut(), &org.ctx, &org.new_deal(&format!("Deal {i}"))).unwrap()).collect();
     tx.commit().unwrap();
     let writers = 4;
     let edits = 15;
@@ -153,7 +154,9 @@ fn apply_edits(db: &TestDb, org: &TestOrg, start: Timestamp, edits: &[Edit]) -> 
         let stage_id = stage.map(|index| org.simple.stages[index].id);
         let patch = OpportunityPatch {
             stage_id,
-            close_reason: stage_id.filter(|id| org.simple.stage(*id).is_some_and(|s| s.kind == pipeline::StageKind::Lost)).map(|_| Some("No budget".into())),
+            close_reason: stage_id
+                .filter(|id| org.simple.stage(*id).is_some_and(|s| s.kind == pipeline::StageKind::Lost))
+                .map(|_| Some("No budget".into())),
             amount: cents.map(|cents| cents.map(|cents| Money::new(money::Decimal::new(i64::from(cents), 2), Currency::USD).unwrap())),
             name: name.clone().filter(|name| !name.trim().is_empty()),
             close_date: shift.map(|days| current.close_date.map(|date| date.checked_add(jiff::Span::new().days(days)).unwrap())),

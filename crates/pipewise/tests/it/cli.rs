@@ -43,7 +43,10 @@ fn an_unknown_database_scheme_is_an_error_with_a_hint() {
     let (ok, stdout, stderr) = output(pipewise().args(["migrate", "--db", "mysql://root@localhost/crm"]));
     assert!(!ok);
     assert_eq!(stdout, "");
-    assert_eq!(stderr, "error: unsupported database URL scheme \"mysql\"\nhint: use a SQLite file path (e.g. pipewise.db) or a postgres:// URL\n");
+    assert_eq!(
+        stderr,
+        "error: unsupported database URL scheme \"mysql\"\nhint: use a SQLite file path (e.g. pipewise.db) or a postgres:// URL\n"
+    );
 }
 
 #[test]
@@ -70,7 +73,8 @@ fn apply_acknowledges_good_lines_and_names_the_field_of_bad_ones() {
     child.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
     let result = child.wait_with_output().unwrap();
     assert!(!result.status.success(), "a failed line makes the exit status non-zero");
-    let acks: Vec<serde_json::Value> = String::from_utf8(result.stdout).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let acks: Vec<serde_json::Value> =
+        String::from_utf8(result.stdout).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     assert_eq!(acks[0], serde_json::json!({ "line": 1, "ok": true, "id": 1 }));
     assert_eq!(
         acks[1]["error"],
@@ -81,8 +85,11 @@ fn apply_acknowledges_good_lines_and_names_the_field_of_bad_ones() {
     assert_eq!(String::from_utf8(result.stderr).unwrap(), "error: 2 line(s) were not applied\n");
     // The edits were made as the rep, through the CLI.
     let connection = rusqlite::Connection::open(&db).unwrap();
-    let (actor, source): (i64, String) =
-        connection.query_row("SELECT actor_id, source FROM opportunity_history WHERE field = 'stage_id' ORDER BY seq DESC LIMIT 1", [], |row| Ok((row.get(0)?, row.get(1)?))).unwrap();
+    let (actor, source): (i64, String) = connection
+        .query_row("SELECT actor_id, source FROM opportunity_history WHERE field = 'stage_id' ORDER BY seq DESC LIMIT 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
     assert_eq!((actor, source.as_str()), (org.rep.id.0, "cli"));
 }
 
@@ -90,7 +97,15 @@ fn apply_acknowledges_good_lines_and_names_the_field_of_bad_ones() {
 fn serve_answers_health_checks() {
     let dir = TempDir::new("cli-serve");
     let db = dir.path().join("pipewise.db");
-    let mut child = pipewise().arg("serve").arg("--db").arg(&db).args(["--addr", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = pipewise()
+        .arg("serve")
+        .arg("--db")
+        .arg(&db)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut first_line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
     let address = first_line.split("http://").nth(1).and_then(|rest| rest.split('/').next()).unwrap().to_owned();

@@ -30,7 +30,8 @@ fn kill_9_mid_stream_loses_no_acknowledged_write() {
     let db = dir.path().join("pipewise.db");
     let org = database_with_org(&db, "Crash");
 
-    let mut child = pipewise().arg("apply").arg("--db").arg(&db).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        pipewise().arg("apply").arg("--db").arg(&db).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let creations: Vec<String> = (0..DEALS)
         .map(|i| serde_json::json!({ "op": "create_opportunity", "name": format!("Deal {i}"), "owner_id": org.rep.id.0, "pipeline_id": org.simple.id.0 }).to_string())
@@ -77,7 +78,8 @@ fn kill_9_mid_stream_loses_no_acknowledged_write() {
     drop(store);
 
     // The next process starts on the same file and carries on.
-    let mut child = pipewise().arg("apply").arg("--db").arg(&db).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        pipewise().arg("apply").arg("--db").arg(&db).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     writeln!(child.stdin.take().unwrap(), "{}", edit(LINES + 1)).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

@@ -1,7 +1,7 @@
 //! A short story on a real server, for this engine's own confidence: migrate a fresh schema,
 //! write records through `ops`, replay a deal's history, and watch the database refuse to
-//! rewrite history. Runs only when `PIPEWISE_TEST_PG` names a server; the shared contract suite
-//! for both engines lives in `pipewise-test-support`.
+//! rewrite history, on the test server of `pipewise-test-support` (`PIPEWISE_TEST_PG` or a
+//! throwaway cluster). The shared contract suite for both engines lives there too.
 
 use pipewise_core::history::Source;
 use pipewise_core::opportunity::{NewOpportunity, OpportunityPatch};
@@ -14,10 +14,7 @@ use pipewise_store_postgres::PgStore;
 
 #[test]
 fn a_deal_is_written_replayed_and_its_history_cannot_change() {
-    let Ok(url) = std::env::var("PIPEWISE_TEST_PG") else {
-        eprintln!("note: PIPEWISE_TEST_PG is not set; skipping the PostgreSQL smoke test");
-        return;
-    };
+    let Some(url) = pipewise_test_support::postgres_server_url() else { return };
     let schema = format!("smoke_{}", std::process::id());
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).unwrap();

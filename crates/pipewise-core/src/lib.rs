@@ -5,6 +5,7 @@
 //! Architecture invariant: this crate does no I/O, has no async runtime and no SQL.
 //! It never reads a clock or a random number generator: time and seeds are arguments.
 
+pub mod access;
 pub mod error;
 pub mod fx;
 pub mod history;

@@ -56,6 +56,9 @@ fn conflict_message(db_error: &DbError) -> String {
         Some("stage_pipeline_id_position_key") => format!("new pipeline: stages: two stages share position {value}"),
         Some("exchange_rate_pkey") => format!("exchange rate: {value} is stored twice"),
         Some("opportunity_history_pkey") => format!("opportunity history: seq: {value} is already taken"),
+        // The hashes stand in for secrets, so the messages leave them out.
+        Some("session_pkey") => "new session: token_hash: is already in use".to_owned(),
+        Some("api_token_token_hash_key") => "new API token: token_hash: is already in use".to_owned(),
         constraint => {
             let table = db_error.table().unwrap_or("record");
             let constraint = constraint.unwrap_or("a unique constraint");

@@ -29,7 +29,10 @@ struct Migration {
 }
 
 /// Every migration, in the order they apply. Never edit one that has shipped: add another.
-const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "0001_records", sql: include_str!("../migrations/0001_records.sql") }];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "0001_records", sql: include_str!("../migrations/0001_records.sql") },
+    Migration { version: 2, name: "0002_platform", sql: include_str!("../migrations/0002_platform.sql") },
+];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so
 /// instances migrating different schemas do not wait for each other.

@@ -1,6 +1,8 @@
 //! [`PgTx`]: one transaction on one pooled connection, and the SQL of every primitive of
 //! [`Tx`]. Every statement is parameterised, prepared once per connection, and filtered by
-//! `organisation_id`.
+//! `organisation_id`, except those that run before an organisation is known: looking a session
+//! or an API token up by its hash, finding a user by e-mail for signing in, and counting
+//! sign-in attempts.
 //!
 //! Values cross the wire as follows (see [`crate::fields`] for the way back):
 //! times as binary `timestamptz` from `jiff::Timestamp`, dates as binary `date`, and exact
@@ -16,8 +18,11 @@ use pipewise_core::opportunity::{OppField, Opportunity, Status};
 use pipewise_core::pipeline::{ForecastCategory, NewPipeline, Pipeline, Stage, StageKind};
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
+use pipewise_core::access::DealScope;
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, Organisation, RecordKind, Result, StoreError, Tx};
+use pipewise_store::{
+    ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session, StoreError, Tx,
+};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -41,6 +46,9 @@ const LEAD_COLUMNS: &str = "lead_id, name, company, email, phone, title, source,
 const ACTIVITY_COLUMNS: &str =
     "activity_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id";
 const TASK_COLUMNS: &str = "task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at";
+const SESSION_COLUMNS: &str = "token_hash, organisation_id, user_id, csrf_token, created_at, last_seen_at, expires_at, client_address";
+const API_TOKEN_COLUMNS: &str = "api_token_id, organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, revoked_at";
+const AUDIT_EVENT_COLUMNS: &str = "audit_event_id, at, actor_id, source, record_kind, record_id, action, before_json, after_json";
 
 /// A transaction that holds a pooled connection until it commits or is dropped.
 pub(crate) struct PgTx<'store> {
@@ -581,6 +589,12 @@ impl Tx for PgTx<'_> {
         let status = filter.status.map(Status::as_str);
         let after = filter.after_id.map(|id| id.0);
         let limit = filter.limit.map(i64::from);
+        let scope = match &filter.scope {
+            Some(DealScope::Owners { owners, shared_with }) => {
+                Some((owners.iter().map(|owner| owner.0).collect::<Vec<i64>>(), shared_with.0))
+            }
+            Some(DealScope::All) | None => None,
+        };
         let mut sql = format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = $1");
         let mut conditions: Vec<(&str, &(dyn ToSql + Sync))> = Vec::new();
         if let Some(owner) = &owner {
@@ -602,6 +616,18 @@ impl Tx for PgTx<'_> {
         for (condition, value) in conditions {
             params.push(value);
             sql.push_str(&format!(" AND {condition} ${}", params.len()));
+        }
+        if let Some((owners, shared_with)) = &scope {
+            // The owners travel as one array parameter, so the statement text (and its cache
+            // entry) does not grow with a large reporting tree.
+            params.push(owners);
+            params.push(shared_with);
+            sql.push_str(&format!(
+                " AND (owner_id = ANY(${}::bigint[]) OR opportunity_id IN \
+                 (SELECT opportunity_id FROM opportunity_share WHERE organisation_id = $1 AND user_id = ${}))",
+                params.len() - 1,
+                params.len()
+            ));
         }
         sql.push_str(" ORDER BY opportunity_id");
         if let Some(limit) = &limit {
@@ -859,9 +885,211 @@ impl Tx for PgTx<'_> {
             RecordKind::Activity => "activity",
             RecordKind::Task => "task",
             RecordKind::ExchangeRate => "exchange_rate",
+            RecordKind::AuditEvent => "audit_event",
         };
         let row = self.query_one(&format!("SELECT count(*) AS n FROM {table} WHERE organisation_id = $1"), &[&org.0])?;
         Fields::new(&row, table).get("n")
+    }
+    fn set_password_hash(&mut self, org: OrgId, user: UserId, hash: &str) -> Result<()> {
+        self.execute("UPDATE app_user SET password_hash = $3 WHERE organisation_id = $1 AND user_id = $2", &[&org.0, &user.0, &hash])?;
+        Ok(())
+    }
+
+    fn password_hash(&mut self, org: OrgId, user: UserId) -> Result<Option<String>> {
+        let row = self.query_opt("SELECT user_id, password_hash FROM app_user WHERE organisation_id = $1 AND user_id = $2", &[&org.0, &user.0])?;
+        let Some(row) = row else { return Ok(None) };
+        let mut fields = Fields::new(&row, "app_user");
+        fields.key("user_id")?;
+        fields.get("password_hash")
+    }
+
+    fn users_by_email_everywhere(&mut self, email: &str) -> Result<Vec<(OrgId, User)>> {
+        // Addresses are stored lower-cased, so a lookup ignores case.
+        let rows = self.query(
+            &format!("SELECT {USER_COLUMNS}, organisation_id FROM app_user WHERE email = $1 ORDER BY organisation_id, user_id"),
+            &[&email.trim().to_lowercase()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let user = read_user(row)?;
+                let org = Fields::new(row, "app_user").get("organisation_id")?;
+                Ok((OrgId(org), user))
+            })
+            .collect()
+    }
+
+    fn insert_session(&mut self, session: &Session) -> Result<()> {
+        self.execute(
+            &format!("INSERT INTO session ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &[
+                &session.token_hash,
+                &session.org.0,
+                &session.user_id.0,
+                &session.csrf_token,
+                &session.created_at.to_jiff(),
+                &session.last_seen_at.to_jiff(),
+                &session.expires_at.to_jiff(),
+                &session.client_address,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn session(&mut self, token_hash: &str) -> Result<Option<Session>> {
+        let row = self.query_opt(&format!("SELECT {SESSION_COLUMNS} FROM session WHERE token_hash = $1"), &[&token_hash])?;
+        row.as_ref().map(read_session).transpose()
+    }
+
+    fn touch_session(&mut self, token_hash: &str, last_seen_at: Timestamp, expires_at: Timestamp) -> Result<()> {
+        self.execute(
+            "UPDATE session SET last_seen_at = $2, expires_at = $3 WHERE token_hash = $1",
+            &[&token_hash, &last_seen_at.to_jiff(), &expires_at.to_jiff()],
+        )?;
+        Ok(())
+    }
+
+    fn delete_session(&mut self, token_hash: &str) -> Result<()> {
+        self.execute("DELETE FROM session WHERE token_hash = $1", &[&token_hash])?;
+        Ok(())
+    }
+
+    fn delete_user_sessions(&mut self, org: OrgId, user: UserId, except: Option<&str>) -> Result<()> {
+        self.execute(
+            "DELETE FROM session WHERE organisation_id = $1 AND user_id = $2 AND token_hash IS DISTINCT FROM $3::text",
+            &[&org.0, &user.0, &except],
+        )?;
+        Ok(())
+    }
+
+    fn insert_api_token(&mut self, token: &ApiToken) -> Result<i64> {
+        self.returned_id(
+            "api_token",
+            "INSERT INTO api_token (organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING api_token_id",
+            &[
+                &token.org.0,
+                &token.user_id.0,
+                &token.name,
+                &token.token_hash,
+                &token.prefix,
+                &token.created_at.to_jiff(),
+                &token.last_used_at.map(Timestamp::to_jiff),
+                &token.revoked_at.map(Timestamp::to_jiff),
+            ],
+        )
+    }
+
+    fn api_token(&mut self, token_hash: &str) -> Result<Option<ApiToken>> {
+        let row = self.query_opt(&format!("SELECT {API_TOKEN_COLUMNS} FROM api_token WHERE token_hash = $1"), &[&token_hash])?;
+        row.as_ref().map(read_api_token).transpose()
+    }
+
+    fn api_tokens(&mut self, org: OrgId, user: UserId) -> Result<Vec<ApiToken>> {
+        let rows = self.query(
+            &format!("SELECT {API_TOKEN_COLUMNS} FROM api_token WHERE organisation_id = $1 AND user_id = $2 ORDER BY api_token_id"),
+            &[&org.0, &user.0],
+        )?;
+        rows.iter().map(read_api_token).collect()
+    }
+
+    fn touch_api_token(&mut self, id: i64, at: Timestamp) -> Result<()> {
+        self.execute("UPDATE api_token SET last_used_at = $2 WHERE api_token_id = $1", &[&id, &at.to_jiff()])?;
+        Ok(())
+    }
+
+    fn revoke_api_token(&mut self, org: OrgId, user: UserId, id: i64, at: Timestamp) -> Result<bool> {
+        let revoked = self.execute(
+            "UPDATE api_token SET revoked_at = $4 \
+             WHERE organisation_id = $1 AND user_id = $2 AND api_token_id = $3 AND revoked_at IS NULL",
+            &[&org.0, &user.0, &id, &at.to_jiff()],
+        )?;
+        Ok(revoked == 1)
+    }
+
+    fn record_login_attempt(&mut self, email: &str, client_address: &str, at: Timestamp, succeeded: bool) -> Result<()> {
+        self.execute(
+            "INSERT INTO login_attempt (email, client_address, at, succeeded) VALUES ($1, $2, $3, $4)",
+            &[&email.trim().to_lowercase(), &client_address, &at.to_jiff(), &succeeded],
+        )?;
+        Ok(())
+    }
+
+    fn failed_logins_since(&mut self, email: &str, client_address: &str, since: Timestamp) -> Result<(i64, i64)> {
+        // Two subqueries, so each count walks its own index.
+        let row = self.query_one(
+            "SELECT \
+             (SELECT count(*) FROM login_attempt WHERE email = $1 AND at >= $3 AND NOT succeeded) AS by_email, \
+             (SELECT count(*) FROM login_attempt WHERE client_address = $2 AND at >= $3 AND NOT succeeded) AS by_client",
+            &[&email.trim().to_lowercase(), &client_address, &since.to_jiff()],
+        )?;
+        let fields = Fields::new(&row, "login_attempt");
+        Ok((fields.get("by_email")?, fields.get("by_client")?))
+    }
+
+    fn share_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId, shared_by: Option<UserId>, at: Timestamp) -> Result<()> {
+        // Sharing twice keeps the first share (who shared it, and when).
+        self.execute(
+            "INSERT INTO opportunity_share (organisation_id, opportunity_id, user_id, shared_by, shared_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[&org.0, &id.0, &user.0, &shared_by.map(|id| id.0), &at.to_jiff()],
+        )?;
+        Ok(())
+    }
+
+    fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
+        let row = self.query_one(
+            "SELECT EXISTS (SELECT 1 FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 AND user_id = $3) \
+             AS shared",
+            &[&org.0, &id.0, &user.0],
+        )?;
+        Fields::new(&row, "opportunity_share").get("shared")
+    }
+
+    fn append_audit(&mut self, org: OrgId, entry: &AuditEntry) -> Result<()> {
+        self.execute(
+            "INSERT INTO audit_event (organisation_id, at, actor_id, source, record_kind, record_id, action, before_json, after_json) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &org.0,
+                &entry.at.to_jiff(),
+                &entry.actor_id.map(|id| id.0),
+                &entry.source.as_str(),
+                &entry.record_kind,
+                &entry.record_id,
+                &entry.action,
+                &entry.before,
+                &entry.after,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn audit_events(&mut self, org: OrgId, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
+        let actor = filter.actor_id.map(|id| id.0);
+        let limit = i64::from(filter.limit);
+        let mut sql = format!("SELECT {AUDIT_EVENT_COLUMNS} FROM audit_event WHERE organisation_id = $1");
+        let mut conditions: Vec<(&str, &(dyn ToSql + Sync))> = Vec::new();
+        if let Some(actor) = &actor {
+            conditions.push(("actor_id =", actor));
+        }
+        if let Some(kind) = &filter.record_kind {
+            conditions.push(("record_kind =", kind));
+        }
+        if let Some(record_id) = &filter.record_id {
+            conditions.push(("record_id =", record_id));
+        }
+        if let Some(before) = &filter.before_id {
+            conditions.push(("audit_event_id <", before));
+        }
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&org.0];
+        for (condition, value) in conditions {
+            params.push(value);
+            sql.push_str(&format!(" AND {condition} ${}", params.len()));
+        }
+        params.push(&limit);
+        sql.push_str(&format!(" ORDER BY audit_event_id DESC LIMIT ${}", params.len()));
+        let rows = self.query(&sql, &params)?;
+        rows.iter().map(read_audit_event).collect()
     }
 }
 
@@ -1007,5 +1235,50 @@ fn read_task(row: &Row) -> Result<Task> {
         opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
         lead_id: fields.get::<Option<i64>>("lead_id")?.map(LeadId),
         created_at: fields.timestamp("created_at")?,
+    })
+}
+
+fn read_session(row: &Row) -> Result<Session> {
+    // No key for error messages: the token hash is as good as the cookie for looking one up.
+    let fields = Fields::new(row, "session");
+    Ok(Session {
+        token_hash: fields.get("token_hash")?,
+        org: OrgId(fields.get("organisation_id")?),
+        user_id: UserId(fields.get("user_id")?),
+        csrf_token: fields.get("csrf_token")?,
+        created_at: fields.timestamp("created_at")?,
+        last_seen_at: fields.timestamp("last_seen_at")?,
+        expires_at: fields.timestamp("expires_at")?,
+        client_address: fields.get("client_address")?,
+    })
+}
+
+fn read_api_token(row: &Row) -> Result<ApiToken> {
+    let mut fields = Fields::new(row, "api_token");
+    Ok(ApiToken {
+        id: fields.key("api_token_id")?,
+        org: OrgId(fields.get("organisation_id")?),
+        user_id: UserId(fields.get("user_id")?),
+        name: fields.get("name")?,
+        token_hash: fields.get("token_hash")?,
+        prefix: fields.get("prefix")?,
+        created_at: fields.timestamp("created_at")?,
+        last_used_at: fields.optional_timestamp("last_used_at")?,
+        revoked_at: fields.optional_timestamp("revoked_at")?,
+    })
+}
+
+fn read_audit_event(row: &Row) -> Result<AuditEvent> {
+    let mut fields = Fields::new(row, "audit_event");
+    Ok(AuditEvent {
+        id: fields.key("audit_event_id")?,
+        at: fields.timestamp("at")?,
+        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+        source: fields.parsed("source", Source::parse)?,
+        record_kind: fields.get("record_kind")?,
+        record_id: fields.get("record_id")?,
+        action: fields.get("action")?,
+        before: fields.get("before_json")?,
+        after: fields.get("after_json")?,
     })
 }

@@ -17,7 +17,10 @@ use rusqlite::Connection;
 use crate::tx::{Conn, SqliteTx};
 
 /// Migrations embedded in the binary: `(version, name, sql)`. Never edit an applied one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "0001_records", include_str!("../migrations/0001_records.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_records", include_str!("../migrations/0001_records.sql")),
+    (2, "0002_platform", include_str!("../migrations/0002_platform.sql")),
+];
 
 /// Connections kept open for readers.
 const MAX_IDLE_READERS: usize = 8;

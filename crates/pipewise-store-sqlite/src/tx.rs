@@ -10,7 +10,8 @@ use pipewise_core::pipeline::{ForecastCategory, NewPipeline, Pipeline, Stage, St
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, Organisation, RecordKind, Result, StoreError, Tx};
+use pipewise_core::access::DealScope;
+use pipewise_store::{ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session, StoreError, Tx};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -635,6 +636,19 @@ impl Tx for SqliteTx<'_> {
         if let Some(after) = filter.after_id {
             condition("opportunity_id >", Value::Integer(after.0));
         }
+        if let Some(DealScope::Owners { owners, shared_with }) = &filter.scope {
+            // The owners travel as one JSON array parameter, so the statement text (and its
+            // cache entry) does not grow with a large reporting tree.
+            let owners = format!("[{}]", owners.iter().map(|owner| owner.0.to_string()).collect::<Vec<_>>().join(","));
+            values.push(Value::Text(owners));
+            values.push(Value::Integer(shared_with.0));
+            sql.push_str(&format!(
+                " AND (owner_id IN (SELECT value FROM json_each(?{})) OR opportunity_id IN \
+                 (SELECT opportunity_id FROM opportunity_share WHERE user_id = ?{}))",
+                values.len() - 1,
+                values.len()
+            ));
+        }
         sql.push_str(" ORDER BY opportunity_id");
         if let Some(limit) = filter.limit {
             sql.push_str(&format!(" LIMIT {limit}"));
@@ -920,9 +934,275 @@ impl Tx for SqliteTx<'_> {
             RecordKind::Activity => "activity",
             RecordKind::Task => "task",
             RecordKind::ExchangeRate => "exchange_rate",
+            RecordKind::AuditEvent => "audit_event",
         };
         self.db().query_row(&format!("SELECT count(*) FROM {table} WHERE organisation_id = ?1"), [org.0], |row| row.get(0)).map_err(db_err)
     }
+
+    fn set_password_hash(&mut self, org: OrgId, user: UserId, hash: &str) -> Result<()> {
+        self.db()
+            .prepare_cached("UPDATE app_user SET password_hash = ?3 WHERE organisation_id = ?1 AND user_id = ?2")
+            .and_then(|mut statement| statement.execute(params![org.0, user.0, hash]))
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn password_hash(&mut self, org: OrgId, user: UserId) -> Result<Option<String>> {
+        self.db()
+            .prepare_cached("SELECT password_hash FROM app_user WHERE organisation_id = ?1 AND user_id = ?2")
+            .and_then(|mut statement| statement.query_row(params![org.0, user.0], |row| row.get::<_, Option<String>>(0)).optional())
+            .map(Option::flatten)
+            .map_err(db_err)
+    }
+
+    fn users_by_email_everywhere(&mut self, email: &str) -> Result<Vec<(OrgId, User)>> {
+        let sql = format!("SELECT {USER_COLUMNS}, organisation_id FROM app_user WHERE email = ?1 ORDER BY organisation_id, user_id");
+        self.collect(
+            &sql,
+            [email.trim().to_lowercase()],
+            |row| Ok((user_row(row)?, row.get::<_, i64>(10)?)),
+            |(user, org)| Ok((OrgId(org), finish_user(user)?)),
+        )
+    }
+
+    fn insert_session(&mut self, session: &Session) -> Result<()> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO session (token_hash, organisation_id, user_id, csrf_token, created_at, last_seen_at, expires_at, client_address)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    session.token_hash,
+                    session.org.0,
+                    session.user_id.0,
+                    session.csrf_token,
+                    session.created_at.as_micros(),
+                    session.last_seen_at.as_micros(),
+                    session.expires_at.as_micros(),
+                    session.client_address
+                ])
+            })
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn session(&mut self, token_hash: &str) -> Result<Option<Session>> {
+        self.one(
+            "SELECT token_hash, organisation_id, user_id, csrf_token, created_at, last_seen_at, expires_at, client_address
+             FROM session WHERE token_hash = ?1",
+            [token_hash],
+            |row| {
+                Ok(Session {
+                    token_hash: row.get(0)?,
+                    org: OrgId(row.get(1)?),
+                    user_id: UserId(row.get(2)?),
+                    csrf_token: row.get(3)?,
+                    created_at: timestamp(row.get(4)?),
+                    last_seen_at: timestamp(row.get(5)?),
+                    expires_at: timestamp(row.get(6)?),
+                    client_address: row.get(7)?,
+                })
+            },
+            identity,
+        )
+    }
+
+    fn touch_session(&mut self, token_hash: &str, last_seen_at: Timestamp, expires_at: Timestamp) -> Result<()> {
+        self.db()
+            .prepare_cached("UPDATE session SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1")
+            .and_then(|mut statement| statement.execute(params![token_hash, last_seen_at.as_micros(), expires_at.as_micros()]))
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn delete_session(&mut self, token_hash: &str) -> Result<()> {
+        self.db()
+            .prepare_cached("DELETE FROM session WHERE token_hash = ?1")
+            .and_then(|mut statement| statement.execute([token_hash]))
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn delete_user_sessions(&mut self, org: OrgId, user: UserId, except: Option<&str>) -> Result<()> {
+        self.db()
+            .prepare_cached("DELETE FROM session WHERE organisation_id = ?1 AND user_id = ?2 AND token_hash IS NOT ?3")
+            .and_then(|mut statement| statement.execute(params![org.0, user.0, except]))
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn insert_api_token(&mut self, token: &ApiToken) -> Result<i64> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO api_token (organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    token.org.0,
+                    token.user_id.0,
+                    token.name,
+                    token.token_hash,
+                    token.prefix,
+                    token.created_at.as_micros(),
+                    token.last_used_at.map(Timestamp::as_micros),
+                    token.revoked_at.map(Timestamp::as_micros)
+                ])
+            })
+            .map_err(db_err)
+    }
+
+    fn api_token(&mut self, token_hash: &str) -> Result<Option<ApiToken>> {
+        let sql = format!("SELECT {API_TOKEN_COLUMNS} FROM api_token WHERE token_hash = ?1");
+        self.one(&sql, [token_hash], api_token_row, identity)
+    }
+
+    fn api_tokens(&mut self, org: OrgId, user: UserId) -> Result<Vec<ApiToken>> {
+        let sql = format!("SELECT {API_TOKEN_COLUMNS} FROM api_token WHERE organisation_id = ?1 AND user_id = ?2 ORDER BY api_token_id");
+        self.collect(&sql, params![org.0, user.0], api_token_row, identity)
+    }
+
+    fn touch_api_token(&mut self, id: i64, at: Timestamp) -> Result<()> {
+        self.db()
+            .prepare_cached("UPDATE api_token SET last_used_at = ?2 WHERE api_token_id = ?1")
+            .and_then(|mut statement| statement.execute(params![id, at.as_micros()]))
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn revoke_api_token(&mut self, org: OrgId, user: UserId, id: i64, at: Timestamp) -> Result<bool> {
+        self.db()
+            .prepare_cached(
+                "UPDATE api_token SET revoked_at = ?4
+                 WHERE organisation_id = ?1 AND user_id = ?2 AND api_token_id = ?3 AND revoked_at IS NULL",
+            )
+            .and_then(|mut statement| statement.execute(params![org.0, user.0, id, at.as_micros()]))
+            .map(|changed| changed == 1)
+            .map_err(db_err)
+    }
+
+    fn record_login_attempt(&mut self, email: &str, client_address: &str, at: Timestamp, succeeded: bool) -> Result<()> {
+        self.db()
+            .prepare_cached("INSERT INTO login_attempt (email, client_address, at, succeeded) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut statement| statement.execute(params![email.trim().to_lowercase(), client_address, at.as_micros(), succeeded]))
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn failed_logins_since(&mut self, email: &str, client_address: &str, since: Timestamp) -> Result<(i64, i64)> {
+        let count = |sql: &str, key: &str| -> Result<i64> {
+            self.db()
+                .prepare_cached(sql)
+                .and_then(|mut statement| statement.query_row(params![key, since.as_micros()], |row| row.get(0)))
+                .map_err(db_err)
+        };
+        let by_email = count("SELECT count(*) FROM login_attempt WHERE email = ?1 AND at >= ?2 AND NOT succeeded", &email.trim().to_lowercase())?;
+        let by_client = count("SELECT count(*) FROM login_attempt WHERE client_address = ?1 AND at >= ?2 AND NOT succeeded", client_address)?;
+        Ok((by_email, by_client))
+    }
+
+    fn share_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId, shared_by: Option<UserId>, at: Timestamp) -> Result<()> {
+        self.db()
+            .prepare_cached(
+                "INSERT OR IGNORE INTO opportunity_share (organisation_id, opportunity_id, user_id, shared_by, shared_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut statement| statement.execute(params![org.0, id.0, user.0, shared_by.map(|id| id.0), at.as_micros()]))
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
+        self.db()
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM opportunity_share WHERE organisation_id = ?1 AND opportunity_id = ?2 AND user_id = ?3)")
+            .and_then(|mut statement| statement.query_row(params![org.0, id.0, user.0], |row| row.get(0)))
+            .map_err(db_err)
+    }
+
+    fn append_audit(&mut self, org: OrgId, entry: &AuditEntry) -> Result<()> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO audit_event (organisation_id, at, actor_id, source, record_kind, record_id, action, before_json, after_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    org.0,
+                    entry.at.as_micros(),
+                    entry.actor_id.map(|id| id.0),
+                    entry.source.as_str(),
+                    entry.record_kind,
+                    entry.record_id,
+                    entry.action,
+                    entry.before,
+                    entry.after
+                ])
+            })
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn audit_events(&mut self, org: OrgId, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
+        let mut sql = "SELECT audit_event_id, at, actor_id, source, record_kind, record_id, action, before_json, after_json
+                       FROM audit_event WHERE organisation_id = ?1"
+            .to_owned();
+        let mut values = vec![Value::Integer(org.0)];
+        let mut condition = |column: &str, value: Value| {
+            values.push(value);
+            sql.push_str(&format!(" AND {column} ?{}", values.len()));
+        };
+        if let Some(actor) = filter.actor_id {
+            condition("actor_id =", Value::Integer(actor.0));
+        }
+        if let Some(kind) = &filter.record_kind {
+            condition("record_kind =", Value::Text(kind.clone()));
+        }
+        if let Some(id) = filter.record_id {
+            condition("record_id =", Value::Integer(id));
+        }
+        if let Some(before) = filter.before_id {
+            condition("audit_event_id <", Value::Integer(before));
+        }
+        sql.push_str(&format!(" ORDER BY audit_event_id DESC LIMIT {}", filter.limit));
+        self.collect(
+            &sql,
+            rusqlite::params_from_iter(values),
+            |row| {
+                let event = AuditEvent {
+                    id: row.get(0)?,
+                    at: timestamp(row.get(1)?),
+                    actor_id: row.get::<_, Option<i64>>(2)?.map(UserId),
+                    source: Source::System,
+                    record_kind: row.get(4)?,
+                    record_id: row.get(5)?,
+                    action: row.get(6)?,
+                    before: row.get(7)?,
+                    after: row.get(8)?,
+                };
+                Ok((event, row.get::<_, String>(3)?))
+            },
+            |(mut event, source)| {
+                event.source = parsed("audit_event", &source, Source::parse)?;
+                Ok(event)
+            },
+        )
+    }
+}
+
+const API_TOKEN_COLUMNS: &str = "api_token_id, organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, revoked_at";
+
+fn api_token_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: row.get(0)?,
+        org: OrgId(row.get(1)?),
+        user_id: UserId(row.get(2)?),
+        name: row.get(3)?,
+        token_hash: row.get(4)?,
+        prefix: row.get(5)?,
+        created_at: timestamp(row.get(6)?),
+        last_used_at: row.get::<_, Option<i64>>(7)?.map(timestamp),
+        revoked_at: row.get::<_, Option<i64>>(8)?.map(timestamp),
+    })
 }
 
 fn organisation_row(row: &Row<'_>) -> rusqlite::Result<(Organisation, String)> {

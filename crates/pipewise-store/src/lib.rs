@@ -26,6 +26,9 @@ pub enum StoreError {
     NotFound { kind: &'static str, id: i64 },
     #[error("{0}")]
     Conflict(String),
+    /// The actor may see the record but not do this to it.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
     #[error("stored history is unreadable: {0}")]
     Replay(#[from] ReplayError),
     #[error("stored {table} row is unreadable: {detail}")]
@@ -44,7 +47,7 @@ impl StoreError {
 
     /// Whether a user can fix the problem (bad input, missing record, duplicate).
     pub fn is_user_error(&self) -> bool {
-        matches!(self, StoreError::Invalid(_) | StoreError::NotFound { .. } | StoreError::Conflict(_))
+        matches!(self, StoreError::Invalid(_) | StoreError::NotFound { .. } | StoreError::Conflict(_) | StoreError::Forbidden(_))
     }
 }
 
@@ -75,9 +78,80 @@ pub struct WriteCtx {
     pub at: Timestamp,
 }
 
+/// A signed-in browser session. The cookie carries a secret; the store keeps its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub org: OrgId,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub client_address: Option<String>,
+}
+
+/// An API token; the secret itself is never stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub org: OrgId,
+    pub user_id: UserId,
+    pub name: String,
+    pub token_hash: String,
+    /// The first characters of the token, to tell tokens apart in a list.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// One write, as the audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    pub source: Source,
+    /// `opportunity`, `account`, `user`, `session`, …
+    pub record_kind: &'static str,
+    pub record_id: i64,
+    /// `create`, `update`, `share`, `sign_in`, `revoke`, …
+    pub action: &'static str,
+    /// The record's fields before and after, as JSON objects.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A stored audit entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    pub source: Source,
+    pub record_kind: String,
+    pub record_id: i64,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Filters for reading the audit log, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor_id: Option<UserId>,
+    pub record_kind: Option<String>,
+    pub record_id: Option<i64>,
+    /// Only entries with a smaller id (cursor pagination backwards in time).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
 /// Filters for listing opportunities; all set filters must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OpportunityFilter {
+    /// Whose deals the reader may see; [`DealScope::All`] by default.
+    pub scope: Option<pipewise_core::access::DealScope>,
     pub owner_id: Option<UserId>,
     pub pipeline_id: Option<PipelineId>,
     pub account_id: Option<AccountId>,
@@ -101,6 +175,7 @@ pub enum RecordKind {
     Activity,
     Task,
     ExchangeRate,
+    AuditEvent,
 }
 
 /// A database engine. Both engines pass the same contract suite (`pipewise-test-support`).
@@ -201,6 +276,36 @@ pub trait Tx {
     fn rate_table(&mut self, org: OrgId) -> Result<Option<RateTable>>;
 
     fn count(&mut self, org: OrgId, kind: RecordKind) -> Result<i64>;
+
+    fn set_password_hash(&mut self, org: OrgId, user: UserId, hash: &str) -> Result<()>;
+    fn password_hash(&mut self, org: OrgId, user: UserId) -> Result<Option<String>>;
+    /// Users with this e-mail address (ignoring case) in any organisation, for signing in.
+    fn users_by_email_everywhere(&mut self, email: &str) -> Result<Vec<(OrgId, User)>>;
+
+    fn insert_session(&mut self, session: &Session) -> Result<()>;
+    fn session(&mut self, token_hash: &str) -> Result<Option<Session>>;
+    fn touch_session(&mut self, token_hash: &str, last_seen_at: Timestamp, expires_at: Timestamp) -> Result<()>;
+    fn delete_session(&mut self, token_hash: &str) -> Result<()>;
+    /// Ends every session of a user (after a password change), but `except` if given.
+    fn delete_user_sessions(&mut self, org: OrgId, user: UserId, except: Option<&str>) -> Result<()>;
+
+    /// Stores the token (its `id` is ignored) and returns its id.
+    fn insert_api_token(&mut self, token: &ApiToken) -> Result<i64>;
+    fn api_token(&mut self, token_hash: &str) -> Result<Option<ApiToken>>;
+    fn api_tokens(&mut self, org: OrgId, user: UserId) -> Result<Vec<ApiToken>>;
+    fn touch_api_token(&mut self, id: i64, at: Timestamp) -> Result<()>;
+    /// Revokes one of `user`'s tokens; `false` when there is no such live token.
+    fn revoke_api_token(&mut self, org: OrgId, user: UserId, id: i64, at: Timestamp) -> Result<bool>;
+
+    fn record_login_attempt(&mut self, email: &str, client_address: &str, at: Timestamp, succeeded: bool) -> Result<()>;
+    /// Failed sign-ins since `since`: `(for this e-mail, from this client address)`.
+    fn failed_logins_since(&mut self, email: &str, client_address: &str, since: Timestamp) -> Result<(i64, i64)>;
+
+    fn share_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId, shared_by: Option<UserId>, at: Timestamp) -> Result<()>;
+    fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool>;
+
+    fn append_audit(&mut self, org: OrgId, entry: &AuditEntry) -> Result<()>;
+    fn audit_events(&mut self, org: OrgId, filter: &AuditFilter) -> Result<Vec<AuditEvent>>;
 }
 
 /// Runs `work` in one write transaction and commits it; on error nothing is kept.

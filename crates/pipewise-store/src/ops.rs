@@ -1,20 +1,28 @@
-//! Validated writes and history reads, written once over [`Tx`] for every engine.
+//! Validated, authorised and audited operations, written once over [`Tx`] for every engine.
 //!
-//! Each function checks its input (reporting every problem with record and field), checks that
-//! referenced records exist in the same organisation, and for opportunities appends the history
-//! of the change in the same transaction.
+//! Each write:
+//! 1. works out what the actor may do ([`access_for`]: `ctx.actor_id = None` is the system);
+//! 2. checks its input, reporting every problem with record and field, and that referenced
+//!    records exist in the same organisation;
+//! 3. writes, appending the opportunity history and an audit entry (before → after, as JSON)
+//!    in the same transaction.
+//!
+//! Reads that edges serve to users go through the `*_for` functions here, which apply row
+//! visibility: a deal the reader may not see is reported exactly like one that does not exist.
 
 use std::collections::HashMap;
 
+use pipewise_core::access::{Access, Actor, SharedKind};
 use pipewise_core::error::{Problem, RecordRef};
 use pipewise_core::history::{self, HistoryEvent};
-use pipewise_core::opportunity::{self, NewOpportunity, Opportunity, OpportunityPatch};
+use pipewise_core::opportunity::{self, NewOpportunity, OppField, Opportunity, OpportunityPatch};
 use pipewise_core::pipeline::{NewPipeline, Pipeline};
 use pipewise_core::records::*;
 use pipewise_core::user::{self, NewUser, User};
 use pipewise_core::*;
+use serde_json::{Value, json};
 
-use crate::{Organisation, Result, StoreError, Tx, WriteCtx};
+use crate::{AuditEntry, OpportunityFilter, Organisation, Result, StoreError, Tx, WriteCtx};
 
 pub fn create_organisation(tx: &mut dyn Tx, name: &str, reporting_currency: Currency, at: Timestamp) -> Result<Organisation> {
     let record = RecordRef::new_record(OrgId::LABEL);
@@ -23,7 +31,36 @@ pub fn create_organisation(tx: &mut dyn Tx, name: &str, reporting_currency: Curr
     Ok(Organisation { id, name, reporting_currency, created_at: at })
 }
 
+/// What `user` may do in `org`; `None` is the system. An unknown or deactivated user may do
+/// nothing at all.
+pub fn access_for(tx: &mut dyn Tx, org: OrgId, user: Option<UserId>) -> Result<Access> {
+    let Some(user_id) = user else { return Ok(Access::System) };
+    let user = tx.user(org, user_id)?.filter(|user| user.active).ok_or_else(|| StoreError::Forbidden(format!("user {user_id} cannot act here")))?;
+    let users = if user.role == user::Role::Manager { tx.users(org)? } else { Vec::new() };
+    Ok(Access::User(Actor::new(&user, &users)))
+}
+
+fn require(allowed: bool, what: impl FnOnce() -> String) -> Result<()> {
+    if allowed { Ok(()) } else { Err(StoreError::Forbidden(what())) }
+}
+
+fn audit(tx: &mut dyn Tx, ctx: &WriteCtx, kind: &'static str, id: i64, action: &'static str, before: Option<Value>, after: Option<Value>) -> Result<()> {
+    let entry = AuditEntry {
+        at: ctx.at,
+        actor_id: ctx.actor_id,
+        source: ctx.source,
+        record_kind: kind,
+        record_id: id,
+        action,
+        before: before.map(|value| value.to_string()),
+        after: after.map(|value| value.to_string()),
+    };
+    tx.append_audit(ctx.org, &entry)
+}
+
 pub fn create_user(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewUser) -> Result<User> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write(SharedKind::User), || "only an admin manages users".into())?;
     let new = new.validated()?;
     let record = RecordRef::new_record(UserId::LABEL);
     let mut errors = ValidationErrors::default();
@@ -38,93 +75,104 @@ pub fn create_user(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewUser) -> Result<User
         return Err(StoreError::Conflict(format!("new user: email: {} already belongs to another user", new.email)));
     }
     let id = tx.insert_user(ctx.org, &new, ctx.at)?;
-    tx.user(ctx.org, id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: id.0 })
+    let user = tx.user(ctx.org, id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: id.0 })?;
+    audit(tx, ctx, UserId::LABEL, id.0, "create", None, Some(user_json(&user)))?;
+    Ok(user)
 }
 
 /// Changes who `user` reports to, refusing a loop in the hierarchy.
 pub fn set_manager(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, manager: Option<UserId>) -> Result<User> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write(SharedKind::User), || "only an admin manages users".into())?;
     let record = RecordRef::new(UserId::LABEL, user_id.0);
     let users = tx.users(ctx.org)?;
-    if !users.iter().any(|user| user.id == user_id) {
-        return Err(StoreError::NotFound { kind: UserId::LABEL, id: user_id.0 });
-    }
+    let before = users.iter().find(|user| user.id == user_id).ok_or(StoreError::NotFound { kind: UserId::LABEL, id: user_id.0 })?.clone();
     if let Some(manager) = manager {
         if !users.iter().any(|user| user.id == manager) {
             let problem = Problem::UnknownReference { kind: UserId::LABEL, id: manager.0 };
             return Err(FieldError { record, field: "manager_id", problem }.into());
         }
         let manager_of: HashMap<UserId, UserId> = users.iter().filter_map(|user| Some((user.id, user.manager_id?))).collect();
-        user::check_manager(user_id, manager, |id| manager_of.get(&id).copied()).map_err(|problem| FieldError {
-            record,
-            field: "manager_id",
-            problem,
-        })?;
+        user::check_manager(user_id, manager, |id| manager_of.get(&id).copied()).map_err(|problem| FieldError { record, field: "manager_id", problem })?;
     }
     tx.set_user_manager(ctx.org, user_id, manager)?;
-    tx.user(ctx.org, user_id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: user_id.0 })
+    let after = tx.user(ctx.org, user_id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: user_id.0 })?;
+    audit(tx, ctx, UserId::LABEL, user_id.0, "update", Some(user_json(&before)), Some(user_json(&after)))?;
+    Ok(after)
+}
+
+/// Stores a new password hash for `user` (an argon2id PHC string made by the edge) and ends
+/// the user's other sessions. Users change their own password; admins anyone's.
+pub fn set_password_hash(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, hash: &str, keep_session: Option<&str>) -> Result<()> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.user_id().is_none_or(|actor| actor == user_id) || access.can_write(SharedKind::User), || "only an admin changes another user's password".into())?;
+    tx.user(ctx.org, user_id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: user_id.0 })?;
+    tx.set_password_hash(ctx.org, user_id, hash)?;
+    tx.delete_user_sessions(ctx.org, user_id, keep_session)?;
+    // The hash itself is a secret and stays out of the audit log.
+    audit(tx, ctx, UserId::LABEL, user_id.0, "set_password", None, None)
 }
 
 pub fn create_team(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTeam) -> Result<Team> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write(SharedKind::Team), || "only ops and admins manage teams".into())?;
     let new = new.validated()?;
     if let Some(manager) = new.manager_id {
         let mut errors = ValidationErrors::default();
-        exists(
-            tx.user(ctx.org, manager)?.is_some(),
-            &mut errors,
-            &RecordRef::new_record(TeamId::LABEL),
-            "manager_id",
-            UserId::LABEL,
-            manager.0,
-        );
+        exists(tx.user(ctx.org, manager)?.is_some(), &mut errors, &RecordRef::new_record(TeamId::LABEL), "manager_id", UserId::LABEL, manager.0);
         errors.into_result(())?;
     }
     let id = tx.insert_team(ctx.org, &new)?;
-    Ok(Team { id, name: new.name, manager_id: new.manager_id })
+    let team = Team { id, name: new.name, manager_id: new.manager_id };
+    audit(tx, ctx, TeamId::LABEL, id.0, "create", None, Some(json!({ "name": team.name, "manager_id": team.manager_id.map(|id| id.0) })))?;
+    Ok(team)
 }
 
 pub fn create_account(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewAccount) -> Result<Account> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write(SharedKind::Account), || "a viewer cannot create accounts".into())?;
     let new = new.validated()?;
     if let Some(owner) = new.owner_id {
         let mut errors = ValidationErrors::default();
-        exists(
-            tx.user(ctx.org, owner)?.is_some(),
-            &mut errors,
-            &RecordRef::new_record(AccountId::LABEL),
-            "owner_id",
-            UserId::LABEL,
-            owner.0,
-        );
+        exists(tx.user(ctx.org, owner)?.is_some(), &mut errors, &RecordRef::new_record(AccountId::LABEL), "owner_id", UserId::LABEL, owner.0);
         errors.into_result(())?;
     }
     let id = tx.insert_account(ctx.org, &new, ctx.at)?;
-    tx.account(ctx.org, id)?.ok_or(StoreError::NotFound { kind: AccountId::LABEL, id: id.0 })
+    let account = tx.account(ctx.org, id)?.ok_or(StoreError::NotFound { kind: AccountId::LABEL, id: id.0 })?;
+    audit(tx, ctx, AccountId::LABEL, id.0, "create", None, Some(account_json(&account)))?;
+    Ok(account)
 }
 
 pub fn create_contact(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewContact) -> Result<Contact> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write(SharedKind::Contact), || "a viewer cannot create contacts".into())?;
     let new = new.validated()?;
     if let Some(account) = new.account_id {
         let mut errors = ValidationErrors::default();
-        exists(
-            tx.account(ctx.org, account)?.is_some(),
-            &mut errors,
-            &RecordRef::new_record(ContactId::LABEL),
-            "account_id",
-            AccountId::LABEL,
-            account.0,
-        );
+        exists(tx.account(ctx.org, account)?.is_some(), &mut errors, &RecordRef::new_record(ContactId::LABEL), "account_id", AccountId::LABEL, account.0);
         errors.into_result(())?;
     }
     let id = tx.insert_contact(ctx.org, &new, ctx.at)?;
-    tx.contact(ctx.org, id)?.ok_or(StoreError::NotFound { kind: ContactId::LABEL, id: id.0 })
+    let contact = tx.contact(ctx.org, id)?.ok_or(StoreError::NotFound { kind: ContactId::LABEL, id: id.0 })?;
+    let after = json!({ "name": contact.name, "emails": contact.emails, "phone": contact.phone, "title": contact.title, "account_id": contact.account_id.map(|id| id.0) });
+    audit(tx, ctx, ContactId::LABEL, id.0, "create", None, Some(after))?;
+    Ok(contact)
 }
 
 pub fn create_pipeline(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewPipeline) -> Result<Pipeline> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write(SharedKind::Pipeline), || "only ops and admins design pipelines".into())?;
     let new = new.validated()?;
     let id = tx.insert_pipeline(ctx.org, &new)?;
-    tx.pipeline(ctx.org, id)?.ok_or(StoreError::NotFound { kind: PipelineId::LABEL, id: id.0 })
+    let pipeline = tx.pipeline(ctx.org, id)?.ok_or(StoreError::NotFound { kind: PipelineId::LABEL, id: id.0 })?;
+    let stages: Vec<Value> = pipeline.stages.iter().map(|stage| json!({ "id": stage.id.0, "name_en": stage.name_en, "kind": stage.kind.as_str() })).collect();
+    audit(tx, ctx, PipelineId::LABEL, id.0, "create", None, Some(json!({ "name": pipeline.name, "stages": stages })))?;
+    Ok(pipeline)
 }
 
 pub fn create_lead(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewLead) -> Result<Lead> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write(SharedKind::Account), || "a viewer cannot create leads".into())?;
     let new = new.validated()?;
     if let Some(owner) = new.owner_id {
         let mut errors = ValidationErrors::default();
@@ -132,10 +180,15 @@ pub fn create_lead(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewLead) -> Result<Lead
         errors.into_result(())?;
     }
     let id = tx.insert_lead(ctx.org, &new, ctx.at)?;
-    tx.lead(ctx.org, id)?.ok_or(StoreError::NotFound { kind: LeadId::LABEL, id: id.0 })
+    let lead = tx.lead(ctx.org, id)?.ok_or(StoreError::NotFound { kind: LeadId::LABEL, id: id.0 })?;
+    let after = json!({ "name": lead.name, "company": lead.company, "email": lead.email, "status": lead.status.as_str(), "owner_id": lead.owner_id.map(|id| id.0) });
+    audit(tx, ctx, LeadId::LABEL, id.0, "create", None, Some(after))?;
+    Ok(lead)
 }
 
 pub fn create_activity(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewActivity) -> Result<ActivityId> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write(SharedKind::Contact), || "a viewer cannot log activities".into())?;
     let new = new.validated()?;
     let record = RecordRef::new_record(ActivityId::LABEL);
     let mut errors = ValidationErrors::default();
@@ -146,16 +199,28 @@ pub fn create_activity(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewActivity) -> Res
         exists(tx.account(ctx.org, id)?.is_some(), &mut errors, &record, "account_id", AccountId::LABEL, id.0);
     }
     if let Some(id) = new.opportunity_id {
-        exists(tx.opportunity(ctx.org, id, false)?.is_some(), &mut errors, &record, "opportunity_id", OpportunityId::LABEL, id.0);
+        let deal = writable_deal(tx, ctx, &access, id, false);
+        exists(!matches!(deal, Err(StoreError::NotFound { .. })), &mut errors, &record, "opportunity_id", OpportunityId::LABEL, id.0);
+        if let Err(error @ StoreError::Forbidden(_)) = deal {
+            return Err(error);
+        }
     }
     for id in &new.contact_ids {
         exists(tx.contact(ctx.org, *id)?.is_some(), &mut errors, &record, "contact_ids", ContactId::LABEL, id.0);
     }
     errors.into_result(())?;
-    tx.insert_activity(ctx.org, &new, ctx.at)
+    let id = tx.insert_activity(ctx.org, &new, ctx.at)?;
+    let after = json!({
+        "kind": new.kind.as_str(), "direction": new.direction.as_str(), "occurred_at": new.occurred_at.to_string(), "subject": new.subject,
+        "opportunity_id": new.opportunity_id.map(|id| id.0), "account_id": new.account_id.map(|id| id.0),
+    });
+    audit(tx, ctx, ActivityId::LABEL, id.0, "create", None, Some(after))?;
+    Ok(id)
 }
 
 pub fn create_task(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTask) -> Result<Task> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write(SharedKind::Contact), || "a viewer cannot create tasks".into())?;
     let new = new.validated()?;
     let record = RecordRef::new_record(TaskId::LABEL);
     let mut errors = ValidationErrors::default();
@@ -164,22 +229,35 @@ pub fn create_task(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTask) -> Result<Task
         exists(tx.account(ctx.org, id)?.is_some(), &mut errors, &record, "account_id", AccountId::LABEL, id.0);
     }
     if let Some(id) = new.opportunity_id {
-        exists(tx.opportunity(ctx.org, id, false)?.is_some(), &mut errors, &record, "opportunity_id", OpportunityId::LABEL, id.0);
+        let deal = writable_deal(tx, ctx, &access, id, false);
+        exists(!matches!(deal, Err(StoreError::NotFound { .. })), &mut errors, &record, "opportunity_id", OpportunityId::LABEL, id.0);
+        if let Err(error @ StoreError::Forbidden(_)) = deal {
+            return Err(error);
+        }
     }
     if let Some(id) = new.lead_id {
         exists(tx.lead(ctx.org, id)?.is_some(), &mut errors, &record, "lead_id", LeadId::LABEL, id.0);
     }
     errors.into_result(())?;
     let id = tx.insert_task(ctx.org, &new, ctx.at)?;
-    tx.task(ctx.org, id)?.ok_or(StoreError::NotFound { kind: TaskId::LABEL, id: id.0 })
+    let task = tx.task(ctx.org, id)?.ok_or(StoreError::NotFound { kind: TaskId::LABEL, id: id.0 })?;
+    let after = json!({ "title": task.title, "owner_id": task.owner_id.0, "due_on": task.due_on.map(|date| date.to_string()), "opportunity_id": task.opportunity_id.map(|id| id.0) });
+    audit(tx, ctx, TaskId::LABEL, id.0, "create", None, Some(after))?;
+    Ok(task)
 }
 
-/// Creates a deal and records every set field in its history.
+/// Creates a deal and records every set field in its history. A rep creates deals for
+/// themself; a manager for anyone in their tree.
 pub fn create_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, new: &NewOpportunity) -> Result<Opportunity> {
+    tx.lock_history(ctx.org)?;
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    require(access.can_write_deal(new.owner_id, false), || format!("you cannot create a deal owned by user {}", new.owner_id))?;
     let record = RecordRef::new_record(OpportunityId::LABEL);
     let mut errors = ValidationErrors::default();
-    tx.lock_history(ctx.org)?;
-    check_owner_and_account(tx, ctx, &record, new.owner_id, new.account_id, &mut errors)?;
+    exists(tx.user(ctx.org, new.owner_id)?.is_some(), &mut errors, &record, "owner_id", UserId::LABEL, new.owner_id.0);
+    if let Some(account) = new.account_id {
+        exists(tx.account(ctx.org, account)?.is_some(), &mut errors, &record, "account_id", AccountId::LABEL, account.0);
+    }
     let pipeline = tx.pipeline(ctx.org, new.pipeline_id)?;
     exists(pipeline.is_some(), &mut errors, &record, "pipeline_id", PipelineId::LABEL, new.pipeline_id.0);
     errors.into_result(())?;
@@ -187,20 +265,39 @@ pub fn create_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, new: &NewOpportunity)
     let mut created = opportunity::create(OpportunityId(0), new, &pipeline, ctx.at)?;
     created.id = tx.insert_opportunity(ctx.org, &created)?;
     tx.append_history(ctx.org, created.id, &history::diff(None, &created), ctx.at, ctx.actor_id, ctx.source)?;
+    audit(tx, ctx, OpportunityId::LABEL, created.id.0, "create", None, Some(opportunity_json(&created)))?;
     Ok(created)
+}
+
+/// The deal `id` if the actor may change it: `NotFound` if they may not even see it,
+/// `Forbidden` if they may only look.
+fn writable_deal(tx: &mut dyn Tx, ctx: &WriteCtx, access: &Access, id: OpportunityId, lock: bool) -> Result<Opportunity> {
+    let not_found = StoreError::NotFound { kind: OpportunityId::LABEL, id: id.0 };
+    let deal = tx.opportunity(ctx.org, id, lock)?.ok_or(not_found)?;
+    let shared = match access.user_id() {
+        Some(user) if !access.can_read_deal(deal.owner_id, false) => tx.is_opportunity_shared_with(ctx.org, id, user)?,
+        _ => false,
+    };
+    if !access.can_read_deal(deal.owner_id, shared) {
+        return Err(StoreError::NotFound { kind: OpportunityId::LABEL, id: id.0 });
+    }
+    require(access.can_write_deal(deal.owner_id, shared), || format!("you may view opportunity {id} but not change it"))?;
+    Ok(deal)
 }
 
 /// Applies `patch` to deal `id` and records each changed field. An empty change writes nothing.
 /// The change is stamped no earlier than the deal's last change (see [`history`]'s replay rule).
 pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, patch: &OpportunityPatch) -> Result<Opportunity> {
     tx.lock_history(ctx.org)?;
-    let current = tx.opportunity(ctx.org, id, true)?.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: id.0 })?;
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let current = writable_deal(tx, ctx, &access, id, true)?;
     let record = RecordRef::new(OpportunityId::LABEL, id.0);
     let mut errors = ValidationErrors::default();
     let owner = patch.owner_id.filter(|owner| *owner != current.owner_id);
     let account = patch.account_id.flatten().filter(|account| Some(*account) != current.account_id);
     if let Some(owner) = owner {
         exists(tx.user(ctx.org, owner)?.is_some(), &mut errors, &record, "owner_id", UserId::LABEL, owner.0);
+        require(access.can_assign_deal_to(owner), || format!("you cannot hand opportunity {id} to user {owner}"))?;
     }
     if let Some(account) = account {
         exists(tx.account(ctx.org, account)?.is_some(), &mut errors, &record, "account_id", AccountId::LABEL, account.0);
@@ -218,39 +315,97 @@ pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, pa
     if !changes.is_empty() {
         tx.update_opportunity(ctx.org, &next)?;
         tx.append_history(ctx.org, id, &changes, at, ctx.actor_id, ctx.source)?;
+        let before: serde_json::Map<String, Value> = changes.iter().map(|change| (change.field.as_str().to_owned(), json!(change.old))).collect();
+        let after: serde_json::Map<String, Value> = changes.iter().map(|change| (change.field.as_str().to_owned(), json!(change.new))).collect();
+        audit(tx, &WriteCtx { at, ..*ctx }, OpportunityId::LABEL, id.0, "update", Some(Value::Object(before)), Some(Value::Object(after)))?;
     }
     Ok(next)
 }
 
-/// The deal as it was known at `t`; `None` if it did not exist yet.
+/// Shares deal `id` with `user`, who may then see and change it. Whoever may change the deal
+/// may share it.
+pub fn share_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, user_id: UserId) -> Result<()> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    writable_deal(tx, ctx, &access, id, false)?;
+    let mut errors = ValidationErrors::default();
+    exists(tx.user(ctx.org, user_id)?.is_some(), &mut errors, &RecordRef::new(OpportunityId::LABEL, id.0), "user_id", UserId::LABEL, user_id.0);
+    errors.into_result(())?;
+    tx.share_opportunity(ctx.org, id, user_id, ctx.actor_id, ctx.at)?;
+    audit(tx, ctx, OpportunityId::LABEL, id.0, "share", None, Some(json!({ "shared_with": user_id.0 })))
+}
+
+/// The deal if `access` may see it; `None` exactly as if it did not exist.
+pub fn opportunity_for(tx: &mut dyn Tx, org: OrgId, access: &Access, id: OpportunityId) -> Result<Option<Opportunity>> {
+    let Some(deal) = tx.opportunity(org, id, false)? else { return Ok(None) };
+    if visible(tx, org, access, &deal)? { Ok(Some(deal)) } else { Ok(None) }
+}
+
+/// Deals matching `filter` that `access` may see.
+pub fn opportunities_for(tx: &mut dyn Tx, org: OrgId, access: &Access, filter: &OpportunityFilter) -> Result<Vec<Opportunity>> {
+    let filter = OpportunityFilter { scope: Some(access.deal_scope()), ..filter.clone() };
+    tx.opportunities(org, &filter)
+}
+
+/// The deal's history if `access` may see the deal (as it is now); `None` otherwise.
+pub fn history_for(tx: &mut dyn Tx, org: OrgId, access: &Access, id: OpportunityId) -> Result<Option<Vec<HistoryEvent>>> {
+    if opportunity_for(tx, org, access, id)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(tx.history(org, id)?))
+}
+
+/// The deal as it was known at `t`, if `access` may see the deal now; `Ok(None)` if it may
+/// not or the deal did not exist yet.
+pub fn opportunity_as_of_for(tx: &mut dyn Tx, org: OrgId, access: &Access, id: OpportunityId, t: Timestamp) -> Result<Option<Opportunity>> {
+    match history_for(tx, org, access, id)? {
+        Some(events) => Ok(history::as_of(&events, t)?),
+        None => Ok(None),
+    }
+}
+
+fn visible(tx: &mut dyn Tx, org: OrgId, access: &Access, deal: &Opportunity) -> Result<bool> {
+    if access.can_read_deal(deal.owner_id, false) {
+        return Ok(true);
+    }
+    match access.user_id() {
+        Some(user) => tx.is_opportunity_shared_with(org, deal.id, user),
+        None => Ok(false),
+    }
+}
+
+/// The deal as it was known at `t`; `None` if it did not exist yet. No visibility check: for
+/// the system and for callers that checked already.
 pub fn opportunity_as_of(tx: &mut dyn Tx, org: OrgId, id: OpportunityId, t: Timestamp) -> Result<Option<Opportunity>> {
     let events = tx.history(org, id)?;
     Ok(history::as_of(&events, t)?)
 }
 
-/// Every deal as it was known at `t`, in id order.
+/// Every deal as it was known at `t`, in id order. No visibility check.
 pub fn book_as_of(tx: &mut dyn Tx, org: OrgId, t: Timestamp) -> Result<Vec<Opportunity>> {
     let events: Vec<HistoryEvent> = tx.history_until(org, t)?;
     Ok(history::book_as_of(&events, t)?.into_values().collect())
-}
-
-fn check_owner_and_account(
-    tx: &mut dyn Tx,
-    ctx: &WriteCtx,
-    record: &RecordRef,
-    owner: UserId,
-    account: Option<AccountId>,
-    errors: &mut ValidationErrors,
-) -> Result<()> {
-    exists(tx.user(ctx.org, owner)?.is_some(), errors, record, "owner_id", UserId::LABEL, owner.0);
-    if let Some(account) = account {
-        exists(tx.account(ctx.org, account)?.is_some(), errors, record, "account_id", AccountId::LABEL, account.0);
-    }
-    Ok(())
 }
 
 fn exists(found: bool, errors: &mut ValidationErrors, record: &RecordRef, field: &'static str, kind: &'static str, id: i64) {
     if !found {
         errors.push(record, field, Problem::UnknownReference { kind, id });
     }
+}
+
+fn opportunity_json(deal: &Opportunity) -> Value {
+    Value::Object(OppField::ALL.into_iter().map(|field| (field.as_str().to_owned(), json!(field.encode(deal)))).collect())
+}
+
+fn user_json(user: &User) -> Value {
+    json!({
+        "email": user.email, "name": user.name, "role": user.role.as_str(), "manager_id": user.manager_id.map(|id| id.0),
+        "team_id": user.team_id.map(|id| id.0), "time_zone": user.time_zone, "locale": user.locale.as_str(), "active": user.active,
+    })
+}
+
+fn account_json(account: &Account) -> Value {
+    json!({
+        "name": account.name, "domains": account.domains, "industry": account.industry, "employee_count": account.employee_count,
+        "region": account.region, "owner_id": account.owner_id.map(|id| id.0),
+    })
 }

@@ -4,6 +4,7 @@
 mod cluster;
 mod contract;
 mod history;
+mod platform;
 
 /// Instantiates each case for both engines.
 macro_rules! on_both_engines {
@@ -32,4 +33,8 @@ on_both_engines! {
     history::readers_follow_the_log_by_sequence,
     history::concurrent_writers_get_gapless_sequences,
     history::replay_matches_current_state_for_random_edits,
+    platform::rows_are_visible_by_role_and_hierarchy,
+    platform::writes_are_authorised,
+    platform::every_write_is_audited,
+    platform::sessions_tokens_and_sign_in_attempts,
 }

@@ -193,10 +193,18 @@ mod tests {
     #[test]
     fn deal_visibility_by_role() {
         // Rows: reader; columns: owner 3, owner 6, owner 6 shared with the reader.
-        let cases = [(3, [true, false, true]), (2, [true, false, true]), (5, [false, true, true]), (1, [true, true, true]), (7, [true, true, true]), (8, [true, true, true])];
+        let cases = [
+            (3, [true, false, true]),
+            (2, [true, false, true]),
+            (5, [false, true, true]),
+            (1, [true, true, true]),
+            (7, [true, true, true]),
+            (8, [true, true, true]),
+        ];
         for (reader, expected) in cases {
             let access = access(reader);
-            let seen = [access.can_read_deal(UserId(3), false), access.can_read_deal(UserId(6), false), access.can_read_deal(UserId(6), true)];
+            let seen =
+                [access.can_read_deal(UserId(3), false), access.can_read_deal(UserId(6), false), access.can_read_deal(UserId(6), true)];
             assert_eq!(seen, expected, "reader {reader}");
         }
         assert!(!access(7).can_write_deal(UserId(3), false), "a viewer reads only");

@@ -308,9 +308,10 @@ fn normalise(mut opportunity: Opportunity, record: &RecordRef, pipeline: &Pipeli
         }
     }
     if let Some(date) = opportunity.close_date
-        && !(1900..=2200).contains(&date.year()) {
-            errors.push(record, "close_date", Problem::OutOfRange { value: date.to_string(), range: "years 1900 to 2200" });
-        }
+        && !(1900..=2200).contains(&date.year())
+    {
+        errors.push(record, "close_date", Problem::OutOfRange { value: date.to_string(), range: "years 1900 to 2200" });
+    }
     match opportunity.status {
         Status::Lost if opportunity.close_reason.is_none() => {
             errors.push(record, "close_reason", Problem::Rule("a lost deal needs the reason it was lost".into()));

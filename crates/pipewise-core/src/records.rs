@@ -95,17 +95,19 @@ impl NewAccount {
         let mut domains = Vec::new();
         for raw in &self.domains {
             if let Some(domain) = errors.check(&record, "domains", text::domain(raw))
-                && !domains.contains(&domain) {
-                    domains.push(domain);
-                }
+                && !domains.contains(&domain)
+            {
+                domains.push(domain);
+            }
         }
         self.domains = domains;
         self.industry = optional(&mut errors, &record, "industry", self.industry.as_deref(), 100);
         self.region = optional(&mut errors, &record, "region", self.region.as_deref(), 100);
         if let Some(count) = self.employee_count
-            && !(0..=10_000_000).contains(&count) {
-                errors.push(&record, "employee_count", Problem::OutOfRange { value: count.to_string(), range: "0 to 10,000,000" });
-            }
+            && !(0..=10_000_000).contains(&count)
+        {
+            errors.push(&record, "employee_count", Problem::OutOfRange { value: count.to_string(), range: "0 to 10,000,000" });
+        }
         errors.into_result(self)
     }
 }
@@ -141,9 +143,10 @@ impl NewContact {
         let mut emails = Vec::new();
         for raw in &self.emails {
             if let Some(email) = errors.check(&record, "emails", text::email(raw))
-                && !emails.contains(&email) {
-                    emails.push(email);
-                }
+                && !emails.contains(&email)
+            {
+                emails.push(email);
+            }
         }
         self.emails = emails;
         self.phone = optional(&mut errors, &record, "phone", self.phone.as_deref(), 50);

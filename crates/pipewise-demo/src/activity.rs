@@ -159,9 +159,11 @@ pub fn plan_deal_tasks(rng: &mut Rng, plan: &DealPlan, now: Timestamp, count: us
             };
             let title = say(*rng.pick(phrases::TASKS[level_of(stage)]), korean).to_owned();
             let earliest = plan.created_at;
-            let created_at = clock::working_time(rng, due_day - rng.between(2, 10), utc_offset_hours).clamp(earliest, now);
+            let created_day = due_day - rng.between(2, 10);
+            let created_at = clock::working_time(rng, created_day, utc_offset_hours).clamp(earliest, now);
             let done = if open { due_day < today && rng.chance(0.45) } else { rng.chance(0.95) };
-            let completed_at = done.then(|| clock::working_time(rng, due_day + rng.between(-2, 1), utc_offset_hours).clamp(created_at, now));
+            let completed_day = due_day + rng.between(-2, 1);
+            let completed_at = done.then(|| clock::working_time(rng, completed_day, utc_offset_hours).clamp(created_at, now));
             TaskPlan { title, due_on: date_of_day(due_day), completed_at, created_at }
         })
         .collect()
@@ -197,7 +199,8 @@ mod tests {
                 pricing: Pricing { rates: &rates },
             };
             let plan = plan_deal(&mut Rng::stream(1, Stream::Deal, index), &input);
-            let activity_input = ActivityInput { now, buying_team_korean: &[true, false, true], owner_korean: true, utc_offset_hours: 9, count: 12 };
+            let activity_input =
+                ActivityInput { now, buying_team_korean: &[true, false, true], owner_korean: true, utc_offset_hours: 9, count: 12 };
             let mut rng = Rng::stream(1, Stream::Activities, index);
             let activities = plan_activities(&mut rng, &plan, &activity_input);
             assert_eq!(activities.len(), 12);
@@ -208,7 +211,10 @@ mod tests {
                 if let Some(dark) = plan.dark_from {
                     assert!(!(activity.direction == Direction::Inbound && activity.occurred_at >= dark));
                 }
-                assert_eq!(activity.kind == ActivityKind::Note, activity.direction == Direction::Internal || activity.kind == ActivityKind::Note);
+                assert_eq!(
+                    activity.kind == ActivityKind::Note,
+                    activity.direction == Direction::Internal || activity.kind == ActivityKind::Note
+                );
                 late += usize::from(days_between(activity.occurred_at, activity.logged_at) > 1.0);
             }
             n_activities += activities.len();

@@ -32,10 +32,6 @@ pub fn weekday(day: i64) -> i64 {
     (day + 3).rem_euclid(7)
 }
 
-pub fn is_weekend(day: i64) -> bool {
-    weekday(day) >= 5
-}
-
 /// Moves a Saturday or Sunday to the following Monday.
 pub fn next_workday(day: i64) -> i64 {
     match weekday(day) {

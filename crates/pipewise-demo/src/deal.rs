@@ -48,7 +48,16 @@ pub struct Step {
 
 impl Step {
     fn at(at: Timestamp) -> Step {
-        Step { at, stage: None, amount: None, close_date: None, next_step: None, forecast_category: None, close_reason: None, reassign: None }
+        Step {
+            at,
+            stage: None,
+            amount: None,
+            close_date: None,
+            next_step: None,
+            forecast_category: None,
+            close_reason: None,
+            reassign: None,
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -85,6 +94,7 @@ impl DealPlan {
     }
 
     /// The furthest open level the deal reached.
+    #[cfg(test)]
     pub fn highest_level(&self) -> usize {
         self.steps
             .iter()
@@ -154,7 +164,8 @@ pub fn plan_deal(rng: &mut Rng, input: &DealInput) -> DealPlan {
     } else if rng.chance(input.win_probability) {
         Fate::Win
     } else {
-        let weights: Vec<f64> = (0..levels).map(|level| if level < first_counted { 0.0 } else { [6.0, 6.0, 4.0, 2.5, 1.5][level.min(4)] }).collect();
+        let weights: Vec<f64> =
+            (0..levels).map(|level| if level < first_counted { 0.0 } else { [6.0, 6.0, 4.0, 2.5, 1.5][level.min(4)] }).collect();
         Fate::Lose(rng.weighted(&weights))
     };
     let final_level = match fate {
@@ -355,7 +366,8 @@ impl Pricing<'_> {
     pub fn price(&self, value_usd: f64, currency: Currency, date: Date, precise: bool) -> Money {
         let cents = (value_usd.clamp(1.0, 1e12) * 100.0).round() as i64;
         let usd = Money::new(Decimal::new(cents, 2), Currency::USD).unwrap_or(Money::zero(Currency::USD));
-        let converted = self.rates.convert(usd, currency, date).map(Money::amount).unwrap_or_else(|_| usd.amount() * fallback_rate(currency));
+        let converted =
+            self.rates.convert(usd, currency, date).map(Money::amount).unwrap_or_else(|_| usd.amount() * fallback_rate(currency));
         let mut amount = converted;
         if !precise {
             let step = Decimal::from(rounding_step(currency, converted));

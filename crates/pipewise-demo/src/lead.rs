@@ -117,7 +117,8 @@ mod tests {
             rep_offsets: &[-5; 30],
         };
         let mut emails = EmailBook::default();
-        let leads: Vec<LeadPlan> = (0..400).map(|index| plan_lead(&mut Rng::stream(3, Stream::Leads, index), &context, &mut emails)).collect();
+        let leads: Vec<LeadPlan> =
+            (0..400).map(|index| plan_lead(&mut Rng::stream(3, Stream::Leads, index), &context, &mut emails)).collect();
         for status in LeadStatus::ALL {
             assert!(leads.iter().filter(|lead| lead.status == *status).count() > 10, "{status}");
         }

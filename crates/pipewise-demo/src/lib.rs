@@ -67,7 +67,7 @@ impl DemoConfig {
             activities_per_opportunity: 10,
             tasks: 1_000,
             leads: 400,
-            batch_size: 5_000,
+            batch_size: 20_000,
         }
     }
 
@@ -101,16 +101,14 @@ pub enum Phase {
     Setup,
     Accounts,
     Contacts,
-    /// Deals and their history.
+    /// Deals with their history, activities and tasks, counted in deals.
     Opportunities,
-    /// Activities and tasks, counted in deals done.
-    Activities,
     /// Leads and their tasks.
     Leads,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 6] = [Phase::Setup, Phase::Accounts, Phase::Contacts, Phase::Opportunities, Phase::Activities, Phase::Leads];
+    pub const ALL: [Phase; 5] = [Phase::Setup, Phase::Accounts, Phase::Contacts, Phase::Opportunities, Phase::Leads];
 
     /// A short lower-case label for a progress bar.
     pub fn label(self) -> &'static str {
@@ -119,7 +117,6 @@ impl Phase {
             Phase::Accounts => "accounts",
             Phase::Contacts => "contacts",
             Phase::Opportunities => "opportunities",
-            Phase::Activities => "activities",
             Phase::Leads => "leads",
         }
     }

@@ -388,7 +388,8 @@ pub fn plan_accounts(seed: u64, n: usize, companies: &[Company], org: &OrgPlan) 
         chosen.push(base[chosen.len() % base.len()]);
     }
 
-    let mut taken: BTreeSet<String> = companies.iter().flat_map(|company| company.domains.iter().map(|domain| domain.to_string())).collect();
+    let mut taken: BTreeSet<String> =
+        companies.iter().flat_map(|company| company.domains.iter().map(|domain| domain.to_string())).collect();
     let team_reps: Vec<Vec<usize>> = (0..org.teams.len()).map(|team| org.reps_of_team(team).collect()).collect();
     let team_weights: Vec<Option<WeightedIndex>> =
         team_reps.iter().map(|reps| WeightedIndex::new(reps.iter().map(|&rep| org.reps[rep].weight))).collect();
@@ -458,10 +459,8 @@ fn numbered_domain(domain: &str, n: usize) -> String {
 /// domain already: `acme.com` in Germany → `acme.de`; `hanbit.co.kr` → `hanbit.com`.
 fn regional_domain(domain: &str, country: &str) -> Option<String> {
     const COUNTRY_SUFFIXES: &[&str] = &[".co.kr", ".co.jp", ".co.uk", ".com.au", ".com.br"];
-    let stem = COUNTRY_SUFFIXES
-        .iter()
-        .find_map(|suffix| domain.strip_suffix(suffix))
-        .or_else(|| domain.rsplit_once('.').map(|(stem, _)| stem))?;
+    let stem =
+        COUNTRY_SUFFIXES.iter().find_map(|suffix| domain.strip_suffix(suffix)).or_else(|| domain.rsplit_once('.').map(|(stem, _)| stem))?;
     let second = match country {
         "US" | "CA" => format!("{stem}.com"),
         "KR" => format!("{stem}.co.kr"),

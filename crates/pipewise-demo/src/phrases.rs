@@ -75,7 +75,8 @@ pub const LOSS_REASONS: &[(&str, f64)] =
     &[("Lost to competitor", 35.0), ("No budget", 20.0), ("No decision", 25.0), ("Timing", 15.0), ("Price", 5.0)];
 
 /// Why a B2B deal was dropped at stage 1 (seed 003). Not a loss: it never enters win rate.
-pub const DROP_REASONS: &[&str] = &["we can't serve this", "no budget this quarter", "personal interest only, the company isn't evaluating"];
+pub const DROP_REASONS: &[&str] =
+    &["we can't serve this", "no budget this quarter", "personal interest only, the company isn't evaluating"];
 
 pub const WIN_REASONS: &[&str] = &["Best product fit", "Strong champion", "Fastest time to value", "Price", "Existing relationship"];
 
@@ -113,14 +114,25 @@ pub const EMAIL_OUT: [&[Phrase]; 5] = [
 /// Inbound e-mail subjects by level.
 pub const EMAIL_IN: [&[Phrase]; 5] = [
     &[("Re: Introduction and a short overview", "Re: 솔루션 소개"), ("Request for information", "자료 요청드립니다")],
-    &[("Re: Agenda for our discovery session", "Re: 요구사항 미팅 안건"), ("Our current process, as promised", "현재 업무 프로세스 공유드립니다")],
+    &[
+        ("Re: Agenda for our discovery session", "Re: 요구사항 미팅 안건"),
+        ("Our current process, as promised", "현재 업무 프로세스 공유드립니다"),
+    ],
     &[
         ("Re: PoC success criteria (draft)", "Re: PoC 성공 기준(안)"),
         ("Question about the integration", "연동 관련 문의"),
         ("Feedback from the IT team", "IT팀 검토 의견 전달드립니다"),
     ],
-    &[("Re: Updated pricing", "Re: 견적서 관련"), ("Internal review update", "내부 검토 결과 공유드립니다"), ("Legal comments", "법무 검토 의견")],
-    &[("Approval status", "품의 진행 상황 공유"), ("Re: Final contract for signature", "Re: 최종 계약서"), ("PO attached", "발주서 송부드립니다")],
+    &[
+        ("Re: Updated pricing", "Re: 견적서 관련"),
+        ("Internal review update", "내부 검토 결과 공유드립니다"),
+        ("Legal comments", "법무 검토 의견"),
+    ],
+    &[
+        ("Approval status", "품의 진행 상황 공유"),
+        ("Re: Final contract for signature", "Re: 최종 계약서"),
+        ("PO attached", "발주서 송부드립니다"),
+    ],
 ];
 
 pub const CALLS: [&[Phrase]; 5] = [
@@ -177,8 +189,11 @@ pub const TASKS: [&[Phrase]; 5] = [
     &[("Chase the approval", "결재 진행 확인"), ("Send the signed contract to finance", "날인 계약서 재무팀 전달")],
 ];
 
-pub const LEAD_TASKS: &[Phrase] =
-    &[("First touch on new lead", "신규 리드 첫 연락"), ("Follow up on lead", "리드 후속 연락"), ("Last-chance e-mail", "마지막 안내 메일 발송")];
+pub const LEAD_TASKS: &[Phrase] = &[
+    ("First touch on new lead", "신규 리드 첫 연락"),
+    ("Follow up on lead", "리드 후속 연락"),
+    ("Last-chance e-mail", "마지막 안내 메일 발송"),
+];
 
 pub fn say(phrase: Phrase, korean: bool) -> &'static str {
     if korean { phrase.1 } else { phrase.0 }

@@ -23,6 +23,7 @@ fn mix(mut z: u64) -> u64 {
 }
 
 impl Rng {
+    #[cfg(test)]
     pub fn new(seed: u64) -> Rng {
         Rng { state: mix(seed) }
     }
@@ -112,7 +113,6 @@ pub enum Stream {
     Activities = 5,
     Tasks = 6,
     Leads = 7,
-    Rates = 8,
 }
 
 /// `e^x` from `+ - * /` only (so it is the same on every platform), accurate to about 1e-12

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use pipewise_core::access::DealScope;
 use pipewise_core::error::RecordRef;
 use pipewise_core::fx::RateTable;
 use pipewise_core::history::{Change, HistoryEvent, Source};
@@ -18,10 +19,9 @@ use pipewise_core::opportunity::{OppField, Opportunity, Status};
 use pipewise_core::pipeline::{ForecastCategory, NewPipeline, Pipeline, Stage, StageKind};
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
-use pipewise_core::access::DealScope;
 use pipewise_core::*;
 use pipewise_store::{
-    ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session, StoreError, Tx,
+    ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session, StoreError, TaskFilter, Tx,
 };
 use postgres::Row;
 use postgres::types::ToSql;
@@ -819,6 +819,40 @@ impl Tx for PgTx<'_> {
         row.as_ref().map(read_task).transpose()
     }
 
+    fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>> {
+        let owner = filter.owner_id.map(|id| id.0);
+        let opportunity = filter.opportunity_id.map(|id| id.0);
+        let rows = self.query(
+            &format!(
+                "SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = $1 AND ($2::bigint IS NULL OR owner_id = $2)
+                 AND ($3::bigint IS NULL OR opportunity_id = $3) AND (NOT $4 OR completed_at IS NULL)
+                 ORDER BY due_on IS NULL, due_on, task_id"
+            ),
+            &[&org.0, &owner, &opportunity, &filter.open_only],
+        )?;
+        rows.iter().map(read_task).collect()
+    }
+
+    fn last_activity_at(&mut self, org: OrgId) -> Result<Vec<(OpportunityId, Timestamp)>> {
+        let rows = self.query(
+            "SELECT opportunity_id, max(occurred_at) AS last_at FROM activity WHERE organisation_id = $1 AND opportunity_id IS NOT NULL
+             GROUP BY opportunity_id ORDER BY opportunity_id",
+            &[&org.0],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let fields = Fields::new(row, "activity");
+                let last: jiff::Timestamp = fields.get("last_at")?;
+                Ok((OpportunityId(fields.get("opportunity_id")?), Timestamp::from_jiff(last)))
+            })
+            .collect()
+    }
+
+    fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>> {
+        let rows = self.query(&format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = $1 ORDER BY lead_id"), &[&org.0])?;
+        rows.iter().map(read_lead).collect()
+    }
+
     fn put_rates(&mut self, org: OrgId, base: Currency, rates: &[(Currency, Date, Decimal)]) -> Result<()> {
         if rates.is_empty() {
             return Ok(());
@@ -896,7 +930,8 @@ impl Tx for PgTx<'_> {
     }
 
     fn password_hash(&mut self, org: OrgId, user: UserId) -> Result<Option<String>> {
-        let row = self.query_opt("SELECT user_id, password_hash FROM app_user WHERE organisation_id = $1 AND user_id = $2", &[&org.0, &user.0])?;
+        let row =
+            self.query_opt("SELECT user_id, password_hash FROM app_user WHERE organisation_id = $1 AND user_id = $2", &[&org.0, &user.0])?;
         let Some(row) = row else { return Ok(None) };
         let mut fields = Fields::new(&row, "app_user");
         fields.key("user_id")?;

@@ -1,15 +1,19 @@
 //! A short story on a real server, for this engine's own confidence: migrate a fresh schema,
 //! write records through `ops`, replay a deal's history, and watch the database refuse to
 //! rewrite history, on the test server of `pipewise-test-support` (`PIPEWISE_TEST_PG` or a
-//! throwaway cluster). The shared contract suite for both engines lives there too.
+//! throwaway cluster), and then the sign-in, sharing and audit records of `0002_platform`.
+//! The shared contract suite for both engines lives there too.
 
+use pipewise_core::OpportunityId;
+use pipewise_core::UserId;
+use pipewise_core::access::DealScope;
 use pipewise_core::history::Source;
 use pipewise_core::opportunity::{NewOpportunity, OpportunityPatch};
 use pipewise_core::records::NewAccount;
 use pipewise_core::time::parse_date;
 use pipewise_core::user::{Locale, NewUser, Role};
 use pipewise_core::{Currency, Money, Timestamp, templates};
-use pipewise_store::{OpportunityFilter, RecordKind, Store, StoreError, WriteCtx, ops};
+use pipewise_store::{ApiToken, AuditEntry, AuditFilter, OpportunityFilter, RecordKind, Session, Store, StoreError, WriteCtx, ops};
 use pipewise_store_postgres::PgStore;
 
 #[test]
@@ -129,4 +133,178 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
     });
     assert_eq!(applied.concat(), ["0001_records", "0002_platform"]);
     admin.batch_execute(&format!("DROP SCHEMA {racing} CASCADE")).unwrap();
+}
+
+/// Sign-in records, sharing and the audit log on a real server: what each new primitive
+/// writes reads back exactly, the scope filter sees owned and shared deals, and the database
+/// refuses to rewrite the audit log.
+#[test]
+fn sessions_tokens_shares_and_the_audit_log() {
+    let Some(url) = pipewise_test_support::postgres_server_url() else { return };
+    let schema = format!("smoke_platform_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).unwrap();
+    let store = PgStore::connect_with_schema(&url, &schema).unwrap();
+    store.migrate().unwrap();
+
+    let org = pipewise_test_support::fixtures::test_org(&store, "Platform Smoke");
+    let other = pipewise_test_support::fixtures::test_org(&store, "Platform Other");
+    let at = pipewise_test_support::fixtures::at;
+    let t0 = at("2026-03-01T09:00:00.000001Z");
+    let t1 = at("2026-03-01T09:05:00Z");
+    let t2 = at("2026-03-01T10:00:00Z");
+
+    let mut tx = store.write().unwrap();
+    // Users by e-mail, across organisations, ignoring case and surrounding blanks.
+    let found = tx.users_by_email_everywhere("  REP@platformsmoke.TEST ").unwrap();
+    assert_eq!(found, [(org.org(), org.rep.clone())]);
+    assert!(tx.users_by_email_everywhere("nobody@platformsmoke.test").unwrap().is_empty());
+    assert_eq!(tx.password_hash(org.org(), org.rep.id).unwrap(), None);
+    tx.set_password_hash(org.org(), org.rep.id, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").unwrap();
+    assert_eq!(tx.password_hash(org.org(), org.rep.id).unwrap().as_deref(), Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"));
+    assert_eq!(tx.password_hash(other.org(), org.rep.id).unwrap(), None, "another organisation's user");
+
+    // Sessions: round trip, touch, and ending all but the current one.
+    let session = |hash: &str| Session {
+        token_hash: hash.into(),
+        org: org.org(),
+        user_id: org.rep.id,
+        csrf_token: format!("csrf-{hash}"),
+        created_at: t0,
+        last_seen_at: t0,
+        expires_at: t2,
+        client_address: Some("203.0.113.7".into()),
+    };
+    for hash in ["aaa", "bbb", "ccc"] {
+        tx.insert_session(&session(hash)).unwrap();
+    }
+    assert_eq!(tx.session("aaa").unwrap(), Some(session("aaa")));
+    assert_eq!(tx.session("zzz").unwrap(), None);
+    tx.touch_session("aaa", t1, t2).unwrap();
+    assert_eq!(tx.session("aaa").unwrap().unwrap().last_seen_at, t1);
+    tx.delete_user_sessions(org.org(), org.rep.id, Some("aaa")).unwrap();
+    assert!(tx.session("aaa").unwrap().is_some() && tx.session("bbb").unwrap().is_none() && tx.session("ccc").unwrap().is_none());
+    tx.delete_session("aaa").unwrap();
+    tx.insert_session(&session("ddd")).unwrap();
+    tx.delete_user_sessions(org.org(), org.rep.id, None).unwrap();
+    assert_eq!(tx.session("ddd").unwrap(), None);
+
+    // API tokens: listed in id order, touched, revoked once.
+    let token = |name: &str, hash: &str| ApiToken {
+        id: 0,
+        org: org.org(),
+        user_id: org.rep.id,
+        name: name.into(),
+        token_hash: hash.into(),
+        prefix: "pw_abc".into(),
+        created_at: t0,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let first = tx.insert_api_token(&token("laptop", "h1")).unwrap();
+    let second = tx.insert_api_token(&token("ci", "h2")).unwrap();
+    tx.touch_api_token(first, t1).unwrap();
+    assert_eq!(tx.api_token("h1").unwrap(), Some(ApiToken { id: first, last_used_at: Some(t1), ..token("laptop", "h1") }));
+    assert!(!tx.revoke_api_token(other.org(), org.rep.id, second, t2).unwrap(), "another organisation");
+    assert!(!tx.revoke_api_token(org.org(), org.manager.id, second, t2).unwrap(), "another user's token");
+    assert!(tx.revoke_api_token(org.org(), org.rep.id, second, t2).unwrap());
+    assert!(!tx.revoke_api_token(org.org(), org.rep.id, second, t2).unwrap(), "already revoked");
+    let tokens = tx.api_tokens(org.org(), org.rep.id).unwrap();
+    assert_eq!(tokens.iter().map(|token| (token.id, token.revoked_at)).collect::<Vec<_>>(), [(first, None), (second, Some(t2))]);
+    let duplicate = tx.insert_api_token(&token("again", "h1")).unwrap_err();
+    assert_eq!(duplicate.to_string(), "new API token: token_hash: is already in use");
+    drop(tx);
+
+    let mut tx = store.write().unwrap();
+    // Failed sign-ins since a time, by e-mail (ignoring case) and by client address.
+    tx.record_login_attempt("Rep@PlatformSmoke.test", "203.0.113.7", t0, false).unwrap();
+    tx.record_login_attempt("rep@platformsmoke.test", "198.51.100.1", t1, false).unwrap();
+    tx.record_login_attempt("other@platformsmoke.test", "203.0.113.7", t1, false).unwrap();
+    tx.record_login_attempt("rep@platformsmoke.test", "203.0.113.7", t1, true).unwrap();
+    assert_eq!(tx.failed_logins_since("REP@platformsmoke.test", "203.0.113.7", t0).unwrap(), (2, 2));
+    assert_eq!(tx.failed_logins_since("rep@platformsmoke.test", "203.0.113.7", t1).unwrap(), (1, 1));
+    assert_eq!(tx.failed_logins_since("rep@platformsmoke.test", "203.0.113.7", t2).unwrap(), (0, 0));
+
+    // Sharing and the deal scope: a rep sees their own deals and those shared with them.
+    let ctx = org.ctx;
+    let colleague = ops::create_user(
+        tx.as_mut(),
+        &ctx,
+        pipewise_test_support::fixtures::new_user("colleague@platformsmoke.test", "Cleo", Role::Rep, Some(org.manager.id)),
+    )
+    .unwrap();
+    let own = ops::create_opportunity(tx.as_mut(), &ctx, &org.new_deal("Own deal")).unwrap();
+    let theirs =
+        ops::create_opportunity(tx.as_mut(), &ctx, &NewOpportunity { owner_id: colleague.id, ..org.new_deal("Their deal") }).unwrap();
+    let scoped = |owners: Vec<UserId>| OpportunityFilter {
+        scope: Some(DealScope::Owners { owners: owners.into_iter().collect(), shared_with: org.rep.id }),
+        ..OpportunityFilter::default()
+    };
+    let ids = |deals: Vec<pipewise_core::opportunity::Opportunity>| deals.into_iter().map(|deal| deal.id).collect::<Vec<_>>();
+    assert_eq!(ids(tx.opportunities(org.org(), &scoped(vec![org.rep.id])).unwrap()), [own.id]);
+    assert_eq!(ids(tx.opportunities(org.org(), &scoped(vec![])).unwrap()), Vec::<OpportunityId>::new());
+    assert!(!tx.is_opportunity_shared_with(org.org(), theirs.id, org.rep.id).unwrap());
+    tx.share_opportunity(org.org(), theirs.id, org.rep.id, Some(org.manager.id), t1).unwrap();
+    tx.share_opportunity(org.org(), theirs.id, org.rep.id, None, t2).unwrap();
+    assert!(tx.is_opportunity_shared_with(org.org(), theirs.id, org.rep.id).unwrap());
+    assert!(!tx.is_opportunity_shared_with(other.org(), theirs.id, org.rep.id).unwrap());
+    assert_eq!(ids(tx.opportunities(org.org(), &scoped(vec![org.rep.id])).unwrap()), [own.id, theirs.id]);
+    assert_eq!(ids(tx.opportunities(org.org(), &scoped(vec![])).unwrap()), [theirs.id]);
+    let filtered = OpportunityFilter { owner_id: Some(colleague.id), ..scoped(vec![org.rep.id]) };
+    assert_eq!(ids(tx.opportunities(org.org(), &filtered).unwrap()), [theirs.id], "the other filters still hold");
+    let all = OpportunityFilter { scope: Some(DealScope::All), ..OpportunityFilter::default() };
+    assert_eq!(ids(tx.opportunities(org.org(), &all).unwrap()), [own.id, theirs.id]);
+    tx.commit().unwrap();
+
+    // The audit log: newest first, filtered, limited, paged backwards.
+    let mut tx = store.write().unwrap();
+    let before = tx.count(org.org(), RecordKind::AuditEvent).unwrap();
+    assert!(before > 0, "ops audits every write");
+    let entry = |record_id: i64, action: &'static str| AuditEntry {
+        at: t2,
+        actor_id: Some(org.rep.id),
+        source: Source::Api,
+        record_kind: "session",
+        record_id,
+        action,
+        before: None,
+        after: Some(r#"{"b": 1,  "a": [2]}"#.into()),
+    };
+    for (record_id, action) in [(1, "sign_in"), (2, "sign_in"), (1, "sign_out")] {
+        tx.append_audit(org.org(), &entry(record_id, action)).unwrap();
+    }
+    assert_eq!(tx.count(org.org(), RecordKind::AuditEvent).unwrap(), before + 3);
+    let sessions = AuditFilter { record_kind: Some("session".into()), limit: 10, ..AuditFilter::default() };
+    let events = tx.audit_events(org.org(), &sessions).unwrap();
+    assert_eq!(
+        events.iter().map(|event| (event.record_id, event.action.as_str())).collect::<Vec<_>>(),
+        [(1, "sign_out"), (2, "sign_in"), (1, "sign_in")]
+    );
+    assert_eq!(events[0].after.as_deref(), Some(r#"{"b": 1,  "a": [2]}"#), "the JSON reads back byte for byte");
+    assert_eq!((events[0].at, events[0].actor_id, events[0].source), (t2, Some(org.rep.id), Source::Api));
+    let one_record = AuditFilter { record_id: Some(1), ..sessions.clone() };
+    assert_eq!(tx.audit_events(org.org(), &one_record).unwrap().len(), 2);
+    let page = AuditFilter { before_id: Some(events[0].id), limit: 1, ..sessions.clone() };
+    assert_eq!(tx.audit_events(org.org(), &page).unwrap(), events[1..2]);
+    let by_manager = AuditFilter { actor_id: Some(org.manager.id), ..sessions.clone() };
+    assert!(tx.audit_events(org.org(), &by_manager).unwrap().is_empty());
+    assert!(tx.audit_events(other.org(), &sessions).unwrap().is_empty(), "organisations do not see each other");
+    tx.commit().unwrap();
+
+    for change in ["UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event", "TRUNCATE audit_event"] {
+        let error = admin.batch_execute(&format!("SET search_path = {schema}; {change}")).unwrap_err();
+        assert_eq!(error.as_db_error().unwrap().message(), "audit_event is append-only", "{change}");
+    }
+    // Unreadable content is an error that names the table, never a panic.
+    admin
+        .batch_execute(&format!(
+            "SET search_path = {schema}; INSERT INTO audit_event (organisation_id, at, source, record_kind, record_id, action) \
+             VALUES ({}, now(), 'carrier pigeon', 'session', 9, 'sign_in')",
+            org.org().0
+        ))
+        .unwrap();
+    let error = store.read().unwrap().audit_events(org.org(), &sessions).unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt { table: "audit_event", .. }), "{error}");
+    drop(store);
+    admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }

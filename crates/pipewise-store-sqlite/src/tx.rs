@@ -2,6 +2,7 @@
 
 use std::sync::MutexGuard;
 
+use pipewise_core::access::DealScope;
 use pipewise_core::fx::RateTable;
 use pipewise_core::history::{Change, HistoryEvent, Source};
 use pipewise_core::money::{Currency, Decimal};
@@ -10,8 +11,9 @@ use pipewise_core::pipeline::{ForecastCategory, NewPipeline, Pipeline, Stage, St
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
-use pipewise_core::access::DealScope;
-use pipewise_store::{ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session, StoreError, Tx};
+use pipewise_store::{
+    ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session, StoreError, TaskFilter, Tx,
+};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -48,9 +50,10 @@ impl Drop for SqliteTx<'_> {
             let _ = self.db().execute_batch("ROLLBACK");
         }
         if let Conn::Reader { store, connection } = &mut self.conn
-            && let Some(connection) = connection.take() {
-                store.return_reader(connection);
-            }
+            && let Some(connection) = connection.take()
+        {
+            store.return_reader(connection);
+        }
     }
 }
 
@@ -644,7 +647,7 @@ impl Tx for SqliteTx<'_> {
             values.push(Value::Integer(shared_with.0));
             sql.push_str(&format!(
                 " AND (owner_id IN (SELECT value FROM json_each(?{})) OR opportunity_id IN \
-                 (SELECT opportunity_id FROM opportunity_share WHERE user_id = ?{}))",
+                 (SELECT opportunity_id FROM opportunity_share WHERE organisation_id = ?1 AND user_id = ?{}))",
                 values.len() - 1,
                 values.len()
             ));
@@ -759,29 +762,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>> {
-        self.one(
-            "SELECT lead_id, name, company, email, phone, title, source, status, owner_id, created_at FROM lead WHERE organisation_id = ?1 AND lead_id = ?2",
-            params![org.0, id.0],
-            |row| {
-                let lead = Lead {
-                    id: LeadId(row.get(0)?),
-                    name: row.get(1)?,
-                    company: row.get(2)?,
-                    email: row.get(3)?,
-                    phone: row.get(4)?,
-                    title: row.get(5)?,
-                    source: row.get(6)?,
-                    status: LeadStatus::New,
-                    owner_id: row.get::<_, Option<i64>>(8)?.map(UserId),
-                    created_at: timestamp(row.get(9)?),
-                };
-                Ok((lead, row.get::<_, String>(7)?))
-            },
-            |(mut lead, status)| {
-                lead.status = parsed("lead", &status, LeadStatus::parse)?;
-                Ok(lead)
-            },
-        )
+        let sql = format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = ?1 AND lead_id = ?2");
+        self.one(&sql, params![org.0, id.0], lead_row, finish_lead)
     }
 
     fn insert_activity(&mut self, org: OrgId, activity: &NewActivity, logged_at: Timestamp) -> Result<ActivityId> {
@@ -852,29 +834,32 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>> {
-        self.one(
-            "SELECT task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at
-             FROM task WHERE organisation_id = ?1 AND task_id = ?2",
-            params![org.0, id.0],
-            |row| {
-                let task = Task {
-                    id: TaskId(row.get(0)?),
-                    title: row.get(1)?,
-                    owner_id: UserId(row.get(2)?),
-                    due_on: None,
-                    completed_at: row.get::<_, Option<i64>>(4)?.map(timestamp),
-                    account_id: row.get::<_, Option<i64>>(5)?.map(AccountId),
-                    opportunity_id: row.get::<_, Option<i64>>(6)?.map(OpportunityId),
-                    lead_id: row.get::<_, Option<i64>>(7)?.map(LeadId),
-                    created_at: timestamp(row.get(8)?),
-                };
-                Ok((task, row.get::<_, Option<String>>(3)?))
-            },
-            |(mut task, due_on)| {
-                task.due_on = date("task", due_on)?;
-                Ok(task)
-            },
+        let sql = format!("SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = ?1 AND task_id = ?2");
+        self.one(&sql, params![org.0, id.0], task_row, finish_task)
+    }
+
+    fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = ?1 AND (?2 IS NULL OR owner_id = ?2) AND (?3 IS NULL OR opportunity_id = ?3)
+             AND (NOT ?4 OR completed_at IS NULL) ORDER BY due_on IS NULL, due_on, task_id"
+        );
+        let params = params![org.0, filter.owner_id.map(|id| id.0), filter.opportunity_id.map(|id| id.0), filter.open_only];
+        self.collect(&sql, params, task_row, finish_task)
+    }
+
+    fn last_activity_at(&mut self, org: OrgId) -> Result<Vec<(OpportunityId, Timestamp)>> {
+        self.collect(
+            "SELECT opportunity_id, max(occurred_at) FROM activity WHERE organisation_id = ?1 AND opportunity_id IS NOT NULL
+             GROUP BY opportunity_id ORDER BY opportunity_id",
+            [org.0],
+            |row| Ok((OpportunityId(row.get(0)?), timestamp(row.get(1)?))),
+            identity,
         )
+    }
+
+    fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>> {
+        let sql = format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = ?1 ORDER BY lead_id");
+        self.collect(&sql, [org.0], lead_row, finish_lead)
     }
 
     fn put_rates(&mut self, org: OrgId, base: Currency, rates: &[(Currency, Date, Decimal)]) -> Result<()> {
@@ -1097,8 +1082,10 @@ impl Tx for SqliteTx<'_> {
                 .and_then(|mut statement| statement.query_row(params![key, since.as_micros()], |row| row.get(0)))
                 .map_err(db_err)
         };
-        let by_email = count("SELECT count(*) FROM login_attempt WHERE email = ?1 AND at >= ?2 AND NOT succeeded", &email.trim().to_lowercase())?;
-        let by_client = count("SELECT count(*) FROM login_attempt WHERE client_address = ?1 AND at >= ?2 AND NOT succeeded", client_address)?;
+        let by_email =
+            count("SELECT count(*) FROM login_attempt WHERE email = ?1 AND at >= ?2 AND NOT succeeded", &email.trim().to_lowercase())?;
+        let by_client =
+            count("SELECT count(*) FROM login_attempt WHERE client_address = ?1 AND at >= ?2 AND NOT succeeded", client_address)?;
         Ok((by_email, by_client))
     }
 
@@ -1114,7 +1101,9 @@ impl Tx for SqliteTx<'_> {
 
     fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
         self.db()
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM opportunity_share WHERE organisation_id = ?1 AND opportunity_id = ?2 AND user_id = ?3)")
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM opportunity_share WHERE organisation_id = ?1 AND opportunity_id = ?2 AND user_id = ?3)",
+            )
             .and_then(|mut statement| statement.query_row(params![org.0, id.0, user.0], |row| row.get(0)))
             .map_err(db_err)
     }
@@ -1187,6 +1176,51 @@ impl Tx for SqliteTx<'_> {
             },
         )
     }
+}
+
+const TASK_COLUMNS: &str = "task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at";
+
+fn task_row(row: &Row<'_>) -> rusqlite::Result<(Task, Option<String>)> {
+    let task = Task {
+        id: TaskId(row.get(0)?),
+        title: row.get(1)?,
+        owner_id: UserId(row.get(2)?),
+        due_on: None,
+        completed_at: row.get::<_, Option<i64>>(4)?.map(timestamp),
+        account_id: row.get::<_, Option<i64>>(5)?.map(AccountId),
+        opportunity_id: row.get::<_, Option<i64>>(6)?.map(OpportunityId),
+        lead_id: row.get::<_, Option<i64>>(7)?.map(LeadId),
+        created_at: timestamp(row.get(8)?),
+    };
+    Ok((task, row.get(3)?))
+}
+
+fn finish_task((mut task, due_on): (Task, Option<String>)) -> Result<Task> {
+    task.due_on = date("task", due_on)?;
+    Ok(task)
+}
+
+const LEAD_COLUMNS: &str = "lead_id, name, company, email, phone, title, source, status, owner_id, created_at";
+
+fn lead_row(row: &Row<'_>) -> rusqlite::Result<(Lead, String)> {
+    let lead = Lead {
+        id: LeadId(row.get(0)?),
+        name: row.get(1)?,
+        company: row.get(2)?,
+        email: row.get(3)?,
+        phone: row.get(4)?,
+        title: row.get(5)?,
+        source: row.get(6)?,
+        status: LeadStatus::New,
+        owner_id: row.get::<_, Option<i64>>(8)?.map(UserId),
+        created_at: timestamp(row.get(9)?),
+    };
+    Ok((lead, row.get(7)?))
+}
+
+fn finish_lead((mut lead, status): (Lead, String)) -> Result<Lead> {
+    lead.status = parsed("lead", &status, LeadStatus::parse)?;
+    Ok(lead)
 }
 
 const API_TOKEN_COLUMNS: &str = "api_token_id, organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, revoked_at";

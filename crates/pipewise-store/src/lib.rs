@@ -161,6 +161,15 @@ pub struct OpportunityFilter {
     pub limit: Option<u32>,
 }
 
+/// Filters for listing tasks, in due-date order (undated last).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    pub owner_id: Option<UserId>,
+    pub opportunity_id: Option<OpportunityId>,
+    /// Only tasks not completed yet.
+    pub open_only: bool,
+}
+
 /// Record kinds, for counting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordKind {
@@ -267,6 +276,10 @@ pub trait Tx {
 
     fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId>;
     fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>>;
+    fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>>;
+    /// The time of each deal's latest activity, for deals that have one.
+    fn last_activity_at(&mut self, org: OrgId) -> Result<Vec<(OpportunityId, Timestamp)>>;
+    fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>>;
 
     /// Stores rates quoted as units of `currency` per one unit of `base`; a rate already stored
     /// for the same currency and date is replaced. An organisation's rates share one base:

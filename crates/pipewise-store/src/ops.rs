@@ -35,7 +35,10 @@ pub fn create_organisation(tx: &mut dyn Tx, name: &str, reporting_currency: Curr
 /// nothing at all.
 pub fn access_for(tx: &mut dyn Tx, org: OrgId, user: Option<UserId>) -> Result<Access> {
     let Some(user_id) = user else { return Ok(Access::System) };
-    let user = tx.user(org, user_id)?.filter(|user| user.active).ok_or_else(|| StoreError::Forbidden(format!("user {user_id} cannot act here")))?;
+    let user = tx
+        .user(org, user_id)?
+        .filter(|user| user.active)
+        .ok_or_else(|| StoreError::Forbidden(format!("user {user_id} cannot act here")))?;
     let users = if user.role == user::Role::Manager { tx.users(org)? } else { Vec::new() };
     Ok(Access::User(Actor::new(&user, &users)))
 }
@@ -44,7 +47,15 @@ fn require(allowed: bool, what: impl FnOnce() -> String) -> Result<()> {
     if allowed { Ok(()) } else { Err(StoreError::Forbidden(what())) }
 }
 
-fn audit(tx: &mut dyn Tx, ctx: &WriteCtx, kind: &'static str, id: i64, action: &'static str, before: Option<Value>, after: Option<Value>) -> Result<()> {
+fn audit(
+    tx: &mut dyn Tx,
+    ctx: &WriteCtx,
+    kind: &'static str,
+    id: i64,
+    action: &'static str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<()> {
     let entry = AuditEntry {
         at: ctx.at,
         actor_id: ctx.actor_id,
@@ -93,7 +104,11 @@ pub fn set_manager(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, manager: Op
             return Err(FieldError { record, field: "manager_id", problem }.into());
         }
         let manager_of: HashMap<UserId, UserId> = users.iter().filter_map(|user| Some((user.id, user.manager_id?))).collect();
-        user::check_manager(user_id, manager, |id| manager_of.get(&id).copied()).map_err(|problem| FieldError { record, field: "manager_id", problem })?;
+        user::check_manager(user_id, manager, |id| manager_of.get(&id).copied()).map_err(|problem| FieldError {
+            record,
+            field: "manager_id",
+            problem,
+        })?;
     }
     tx.set_user_manager(ctx.org, user_id, manager)?;
     let after = tx.user(ctx.org, user_id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: user_id.0 })?;
@@ -105,7 +120,9 @@ pub fn set_manager(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, manager: Op
 /// the user's other sessions. Users change their own password; admins anyone's.
 pub fn set_password_hash(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, hash: &str, keep_session: Option<&str>) -> Result<()> {
     let access = access_for(tx, ctx.org, ctx.actor_id)?;
-    require(access.user_id().is_none_or(|actor| actor == user_id) || access.can_write(SharedKind::User), || "only an admin changes another user's password".into())?;
+    require(access.user_id().is_none_or(|actor| actor == user_id) || access.can_write(SharedKind::User), || {
+        "only an admin changes another user's password".into()
+    })?;
     tx.user(ctx.org, user_id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: user_id.0 })?;
     tx.set_password_hash(ctx.org, user_id, hash)?;
     tx.delete_user_sessions(ctx.org, user_id, keep_session)?;
@@ -119,7 +136,14 @@ pub fn create_team(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTeam) -> Result<Team
     let new = new.validated()?;
     if let Some(manager) = new.manager_id {
         let mut errors = ValidationErrors::default();
-        exists(tx.user(ctx.org, manager)?.is_some(), &mut errors, &RecordRef::new_record(TeamId::LABEL), "manager_id", UserId::LABEL, manager.0);
+        exists(
+            tx.user(ctx.org, manager)?.is_some(),
+            &mut errors,
+            &RecordRef::new_record(TeamId::LABEL),
+            "manager_id",
+            UserId::LABEL,
+            manager.0,
+        );
         errors.into_result(())?;
     }
     let id = tx.insert_team(ctx.org, &new)?;
@@ -134,7 +158,14 @@ pub fn create_account(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewAccount) -> Resul
     let new = new.validated()?;
     if let Some(owner) = new.owner_id {
         let mut errors = ValidationErrors::default();
-        exists(tx.user(ctx.org, owner)?.is_some(), &mut errors, &RecordRef::new_record(AccountId::LABEL), "owner_id", UserId::LABEL, owner.0);
+        exists(
+            tx.user(ctx.org, owner)?.is_some(),
+            &mut errors,
+            &RecordRef::new_record(AccountId::LABEL),
+            "owner_id",
+            UserId::LABEL,
+            owner.0,
+        );
         errors.into_result(())?;
     }
     let id = tx.insert_account(ctx.org, &new, ctx.at)?;
@@ -149,7 +180,14 @@ pub fn create_contact(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewContact) -> Resul
     let new = new.validated()?;
     if let Some(account) = new.account_id {
         let mut errors = ValidationErrors::default();
-        exists(tx.account(ctx.org, account)?.is_some(), &mut errors, &RecordRef::new_record(ContactId::LABEL), "account_id", AccountId::LABEL, account.0);
+        exists(
+            tx.account(ctx.org, account)?.is_some(),
+            &mut errors,
+            &RecordRef::new_record(ContactId::LABEL),
+            "account_id",
+            AccountId::LABEL,
+            account.0,
+        );
         errors.into_result(())?;
     }
     let id = tx.insert_contact(ctx.org, &new, ctx.at)?;
@@ -165,7 +203,8 @@ pub fn create_pipeline(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewPipeline) -> Res
     let new = new.validated()?;
     let id = tx.insert_pipeline(ctx.org, &new)?;
     let pipeline = tx.pipeline(ctx.org, id)?.ok_or(StoreError::NotFound { kind: PipelineId::LABEL, id: id.0 })?;
-    let stages: Vec<Value> = pipeline.stages.iter().map(|stage| json!({ "id": stage.id.0, "name_en": stage.name_en, "kind": stage.kind.as_str() })).collect();
+    let stages: Vec<Value> =
+        pipeline.stages.iter().map(|stage| json!({ "id": stage.id.0, "name_en": stage.name_en, "kind": stage.kind.as_str() })).collect();
     audit(tx, ctx, PipelineId::LABEL, id.0, "create", None, Some(json!({ "name": pipeline.name, "stages": stages })))?;
     Ok(pipeline)
 }
@@ -315,8 +354,10 @@ pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, pa
     if !changes.is_empty() {
         tx.update_opportunity(ctx.org, &next)?;
         tx.append_history(ctx.org, id, &changes, at, ctx.actor_id, ctx.source)?;
-        let before: serde_json::Map<String, Value> = changes.iter().map(|change| (change.field.as_str().to_owned(), json!(change.old))).collect();
-        let after: serde_json::Map<String, Value> = changes.iter().map(|change| (change.field.as_str().to_owned(), json!(change.new))).collect();
+        let before: serde_json::Map<String, Value> =
+            changes.iter().map(|change| (change.field.as_str().to_owned(), json!(change.old))).collect();
+        let after: serde_json::Map<String, Value> =
+            changes.iter().map(|change| (change.field.as_str().to_owned(), json!(change.new))).collect();
         audit(tx, &WriteCtx { at, ..*ctx }, OpportunityId::LABEL, id.0, "update", Some(Value::Object(before)), Some(Value::Object(after)))?;
     }
     Ok(next)
@@ -328,7 +369,14 @@ pub fn share_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, use
     let access = access_for(tx, ctx.org, ctx.actor_id)?;
     writable_deal(tx, ctx, &access, id, false)?;
     let mut errors = ValidationErrors::default();
-    exists(tx.user(ctx.org, user_id)?.is_some(), &mut errors, &RecordRef::new(OpportunityId::LABEL, id.0), "user_id", UserId::LABEL, user_id.0);
+    exists(
+        tx.user(ctx.org, user_id)?.is_some(),
+        &mut errors,
+        &RecordRef::new(OpportunityId::LABEL, id.0),
+        "user_id",
+        UserId::LABEL,
+        user_id.0,
+    );
     errors.into_result(())?;
     tx.share_opportunity(ctx.org, id, user_id, ctx.actor_id, ctx.at)?;
     audit(tx, ctx, OpportunityId::LABEL, id.0, "share", None, Some(json!({ "shared_with": user_id.0 })))

@@ -23,9 +23,10 @@ pub struct Cluster {
 /// when neither `PIPEWISE_TEST_PG` nor the PostgreSQL programs exist (a panic under `CI`).
 pub fn postgres_server_url() -> Option<String> {
     if let Ok(url) = std::env::var("PIPEWISE_TEST_PG")
-        && !url.is_empty() {
-            return Some(url);
-        }
+        && !url.is_empty()
+    {
+        return Some(url);
+    }
     static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
     let cluster = CLUSTER.get_or_init(|| match Cluster::start(true) {
         Ok(cluster) => Some(cluster),

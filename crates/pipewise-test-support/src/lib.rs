@@ -5,6 +5,7 @@
 //!   when the process exits;
 //! - [`require_program`] skips loudly when an external program is missing, and fails under `CI`.
 
+pub mod browser;
 mod cluster;
 pub mod fixtures;
 

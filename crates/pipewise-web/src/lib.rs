@@ -1,26 +1,63 @@
-//! The HTTP edge. Today it serves `/healthz`; the JSON API and the web app build on the same
-//! router and state. Handlers are thin: they parse input ([`input`]), call `pipewise_store::ops`
-//! on a blocking thread, and render the result.
+//! The HTTP edge: the JSON API under `/api/v1`, the server-rendered web app, and `/healthz`.
+//! Handlers are thin: they find out who is asking ([`auth::Viewer`]), parse input
+//! ([`input`]), call `pipewise_store::ops` on a blocking thread, and render the result.
+//!
+//! Every state-changing request passes [`auth::csrf_guard`]; bodies are limited to
+//! [`MAX_BODY_BYTES`].
 
+pub mod api;
+pub mod auth;
+pub mod error;
 pub mod input;
+pub mod pages;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use pipewise_core::Timestamp;
 use pipewise_store::Store;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The clock; tests replace it.
+    pub clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    /// Whether cookies get `Secure` (set when Pipewise is served behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> AppState {
+        AppState { store, clock: Arc::new(|| Timestamp::from_jiff(jiff::Timestamp::now())), secure_cookies: false }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/healthz", get(healthz)).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api::routes())
+        .merge(pages::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// The client's address as the server saw it (`unknown` in tests without a socket).
+pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
 }
 
 /// 200 when the database answers a read, else 503. The body says which engine serves.
@@ -43,9 +80,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Serves `router` on `listener` until Ctrl-C or SIGTERM.
+/// Serves on `listener` until Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

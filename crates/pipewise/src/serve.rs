@@ -21,6 +21,6 @@ pub fn serve(store: Arc<dyn Store>, addr: &str) -> Result<()> {
         })?;
         let local = listener.local_addr().context("the listener has no address")?;
         println!("Pipewise is serving on http://{local}/ (health: http://{local}/healthz); press Ctrl-C to stop");
-        pipewise_web::serve(listener, AppState { store }).await.context("the server stopped with an error")
+        pipewise_web::serve(listener, AppState::new(store)).await.context("the server stopped with an error")
     })
 }

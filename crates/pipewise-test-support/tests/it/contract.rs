@@ -6,7 +6,7 @@ use pipewise_core::money::Decimal;
 use pipewise_core::records::*;
 use pipewise_core::user::Role;
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, RecordKind, StoreError, WriteCtx, ops};
+use pipewise_store::{OpportunityFilter, RecordKind, StoreError, TaskFilter, WriteCtx, ops};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{at, new_user, test_org};
 
@@ -89,8 +89,13 @@ pub fn records_round_trip(db: &TestDb) {
     let stored_contact = tx.contact(org_id, contact.id).unwrap().unwrap();
     assert_eq!(stored_contact, contact);
     assert_eq!(stored_contact.emails, ["minjun.kim@roundtrip-customer.com", "mj@example.kr"]);
-    assert_eq!(tx.lead(org_id, lead.id).unwrap(), Some(lead));
-    assert_eq!(tx.task(org_id, task.id).unwrap(), Some(task));
+    assert_eq!(tx.lead(org_id, lead.id).unwrap(), Some(lead.clone()));
+    assert_eq!(tx.leads(org_id).unwrap(), [lead]);
+    assert_eq!(tx.task(org_id, task.id).unwrap(), Some(task.clone()));
+    let open_of_rep = TaskFilter { owner_id: Some(org.rep.id), open_only: true, ..Default::default() };
+    assert_eq!(tx.tasks(org_id, &open_of_rep).unwrap(), [task]);
+    assert_eq!(tx.tasks(org_id, &TaskFilter { owner_id: Some(org.manager.id), ..Default::default() }).unwrap(), []);
+    assert_eq!(tx.last_activity_at(org_id).unwrap(), [(deal.id, at("2026-01-31T05:00:00Z"))]);
     let activity = tx.activity(org_id, activity_id).unwrap().unwrap();
     assert_eq!((activity.subject.as_str(), activity.contact_ids.as_slice()), ("Discovery call", [contact.id].as_slice()));
     assert_eq!(activity.logged_at, ctx.at);

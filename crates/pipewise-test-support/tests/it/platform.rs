@@ -26,9 +26,12 @@ fn team(db: &TestDb, name: &str) -> Team {
     let slug = name.to_lowercase();
     let mut tx = db.store().write().unwrap();
     let ctx = org.ctx;
-    let peer = ops::create_user(tx.as_mut(), &ctx, new_user(&format!("peer@{slug}.test"), "Pia Peer", Role::Rep, Some(org.manager.id))).unwrap();
-    let other_manager = ops::create_user(tx.as_mut(), &ctx, new_user(&format!("boss@{slug}.test"), "Otto Boss", Role::Manager, None)).unwrap();
-    let outsider = ops::create_user(tx.as_mut(), &ctx, new_user(&format!("out@{slug}.test"), "Oli Out", Role::Rep, Some(other_manager.id))).unwrap();
+    let peer =
+        ops::create_user(tx.as_mut(), &ctx, new_user(&format!("peer@{slug}.test"), "Pia Peer", Role::Rep, Some(org.manager.id))).unwrap();
+    let other_manager =
+        ops::create_user(tx.as_mut(), &ctx, new_user(&format!("boss@{slug}.test"), "Otto Boss", Role::Manager, None)).unwrap();
+    let outsider =
+        ops::create_user(tx.as_mut(), &ctx, new_user(&format!("out@{slug}.test"), "Oli Out", Role::Rep, Some(other_manager.id))).unwrap();
     let viewer = ops::create_user(tx.as_mut(), &ctx, new_user(&format!("view@{slug}.test"), "Vic View", Role::Viewer, None)).unwrap();
     let rep_deal = ops::create_opportunity(tx.as_mut(), &org.by_rep(ctx.at), &org.new_deal("Rep's deal")).unwrap().id;
     let mut new = org.new_deal("Peer's deal");
@@ -46,7 +49,11 @@ fn access(db: &TestDb, team: &Team, user: UserId) -> Access {
 fn visible_deals(db: &TestDb, team: &Team, user: UserId) -> Vec<OpportunityId> {
     let access = access(db, team, user);
     let mut tx = db.store().read().unwrap();
-    ops::opportunities_for(tx.as_mut(), team.org.org(), &access, &OpportunityFilter::default()).unwrap().into_iter().map(|deal| deal.id).collect()
+    ops::opportunities_for(tx.as_mut(), team.org.org(), &access, &OpportunityFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|deal| deal.id)
+        .collect()
 }
 
 pub fn rows_are_visible_by_role_and_hierarchy(db: &TestDb) {
@@ -62,7 +69,10 @@ pub fn rows_are_visible_by_role_and_hierarchy(db: &TestDb) {
     let mut tx = db.store().read().unwrap();
     assert_eq!(ops::opportunity_for(tx.as_mut(), team.org.org(), &outsider, team.rep_deal).unwrap(), None);
     assert_eq!(ops::history_for(tx.as_mut(), team.org.org(), &outsider, team.rep_deal).unwrap(), None);
-    assert_eq!(ops::opportunity_as_of_for(tx.as_mut(), team.org.org(), &outsider, team.rep_deal, at("2030-01-01T00:00:00Z")).unwrap(), None);
+    assert_eq!(
+        ops::opportunity_as_of_for(tx.as_mut(), team.org.org(), &outsider, team.rep_deal, at("2030-01-01T00:00:00Z")).unwrap(),
+        None
+    );
     drop(tx);
     let mut tx = db.store().write().unwrap();
     let rename = OpportunityPatch { name: Some("Mine now".into()), ..Default::default() };
@@ -118,8 +128,16 @@ pub fn every_write_is_audited(db: &TestDb) {
     // Creations of the fixture and the team: 4 fixture records + 4 users + 2 deals, then the update.
     let all = tx.audit_events(org, &AuditFilter { limit: 100, ..Default::default() }).unwrap();
     let kinds: Vec<&str> = all.iter().rev().map(|event| event.record_kind.as_str()).collect();
-    assert_eq!(kinds, ["user", "user", "pipeline", "pipeline", "account", "user", "user", "user", "user", "opportunity", "opportunity", "opportunity"]);
-    let of_deal = tx.audit_events(org, &AuditFilter { record_kind: Some("opportunity".into()), record_id: Some(team.rep_deal.0), limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(
+        kinds,
+        ["user", "user", "pipeline", "pipeline", "account", "user", "user", "user", "user", "opportunity", "opportunity", "opportunity"]
+    );
+    let of_deal = tx
+        .audit_events(
+            org,
+            &AuditFilter { record_kind: Some("opportunity".into()), record_id: Some(team.rep_deal.0), limit: 10, ..Default::default() },
+        )
+        .unwrap();
     assert_eq!(of_deal.iter().map(|event| event.action.as_str()).collect::<Vec<_>>(), ["update", "create"]);
     drop(tx);
     let refused = db.execute_raw("DELETE FROM audit_event").unwrap_err();
@@ -147,7 +165,14 @@ pub fn sessions_tokens_and_sign_in_attempts(db: &TestDb) {
     let stored = tx.session(&session.token_hash).unwrap().unwrap();
     assert_eq!((stored.last_seen_at, stored.expires_at), (at("2026-03-02T10:00:00Z"), at("2026-03-16T10:00:00Z")));
     // A password change ends the other sessions but keeps the current one.
-    ops::set_password_hash(tx.as_mut(), &WriteCtx { actor_id: Some(rep), ..team.org.ctx }, rep, "$argon2id$v=19$stub", Some(&session.token_hash)).unwrap();
+    ops::set_password_hash(
+        tx.as_mut(),
+        &WriteCtx { actor_id: Some(rep), ..team.org.ctx },
+        rep,
+        "$argon2id$v=19$stub",
+        Some(&session.token_hash),
+    )
+    .unwrap();
     assert!(tx.session(&"b".repeat(64)).unwrap().is_none());
     assert_eq!(tx.password_hash(org, rep).unwrap().as_deref(), Some("$argon2id$v=19$stub"));
     let error = ops::set_password_hash(tx.as_mut(), &WriteCtx { actor_id: Some(rep), ..team.org.ctx }, team.peer, "x", None).unwrap_err();

@@ -1,0 +1,410 @@
+//! Signing in and knowing who is asking.
+//!
+//! - Passwords are hashed with argon2id, m = 19 MiB, t = 2, p = 1 (OWASP's recommended minimum),
+//!   stored as PHC strings; verifying a wrong e-mail costs the same as a wrong password.
+//! - A session is a random 256-bit secret in an HttpOnly, SameSite=Lax cookie (Secure behind
+//!   TLS); the database keeps only its SHA-256. Signing in always starts a new session, so a
+//!   session id planted before sign-in is worthless (no fixation). Sessions slide: 14 days
+//!   after the last request.
+//! - Every state-changing request made with a session cookie must carry the session's CSRF
+//!   token (form field `csrf_token` or header `X-CSRF-Token`): see [`csrf_guard`].
+//! - API tokens (`Authorization: Bearer pwt_…`) are shown once, stored as SHA-256, act with
+//!   their owner's rights, and stop working the moment they are revoked.
+//! - Failed sign-ins are throttled per account (5 in 15 minutes) and per client address
+//!   (20 in 15 minutes).
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use pipewise_core::access::Access;
+use pipewise_core::history::Source;
+use pipewise_core::user::User;
+use pipewise_core::{OrgId, Timestamp};
+use pipewise_store::{ApiToken, AuditEntry, Session, Store, WriteCtx, ops, transact};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::{AppError, blocking};
+
+pub const SESSION_COOKIE: &str = "pipewise_session";
+pub const SESSION_DAYS: i64 = 14;
+pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
+pub const MIN_PASSWORD_LENGTH: usize = 10;
+
+fn argon2() -> argon2::Argon2<'static> {
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+/// An argon2id PHC string for `password`.
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt_bytes = [0u8; 16];
+    getrandom::fill(&mut salt_bytes).map_err(|error| AppError::Internal(format!("no randomness: {error}")))?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|error| AppError::Internal(error.to_string()))?;
+    argon2().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|error| AppError::Internal(error.to_string()))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A hash to verify against when the e-mail is unknown, so timing does not tell.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("not a real password, only for timing").unwrap_or_default())
+}
+
+/// `prefix` followed by 256 random bits in hex.
+pub fn new_secret(prefix: &str) -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| AppError::Internal(format!("no randomness: {error}")))?;
+    Ok(format!("{prefix}{}", hex(&bytes)))
+}
+
+pub fn sha256_hex(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Who is asking, and what they may do.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub org: OrgId,
+    pub user: User,
+    pub access: Access,
+    pub via: Via,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// A browser session: its stored hash and CSRF token.
+    Session { token_hash: String, csrf_token: String },
+    /// An API token, by id.
+    Token { id: i64 },
+}
+
+impl Viewer {
+    /// The write context for something this viewer does through `source`.
+    pub fn ctx(&self, source: Source, at: Timestamp) -> WriteCtx {
+        WriteCtx { org: self.org, actor_id: Some(self.user.id), source, at }
+    }
+
+    pub fn csrf_token(&self) -> Option<&str> {
+        match &self.via {
+            Via::Session { csrf_token, .. } => Some(csrf_token),
+            Via::Token { .. } => None,
+        }
+    }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Resolves the viewer of a request from its bearer token or session cookie.
+pub async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Result<Viewer, AppError> {
+    let now = state.now();
+    let store = state.store.clone();
+    if let Some(token) = bearer(headers) {
+        let token_hash = sha256_hex(token);
+        return blocking(move || {
+            let mut tx = store.write()?;
+            let token = tx.api_token(&token_hash)?.filter(|token| token.revoked_at.is_none()).ok_or(AppError::Unauthenticated)?;
+            tx.touch_api_token(token.id, now)?;
+            let viewer = load_viewer(tx.as_mut(), token.org, token.user_id, Via::Token { id: token.id })?;
+            tx.commit()?;
+            Ok(viewer)
+        })
+        .await;
+    }
+    let secret = cookie(headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_owned();
+    let token_hash = sha256_hex(&secret);
+    blocking(move || {
+        let mut tx = store.write()?;
+        let session = tx.session(&token_hash)?.filter(|session| session.expires_at > now).ok_or(AppError::Unauthenticated)?;
+        // Slide the expiry at most once a minute, to keep reads from writing on every request.
+        if now.as_micros() - session.last_seen_at.as_micros() > 60_000_000 {
+            tx.touch_session(&token_hash, now, now.plus_seconds(SESSION_DAYS * 86_400))?;
+        }
+        let via = Via::Session { token_hash, csrf_token: session.csrf_token.clone() };
+        let viewer = load_viewer(tx.as_mut(), session.org, session.user_id, via)?;
+        tx.commit()?;
+        Ok(viewer)
+    })
+    .await
+}
+
+fn load_viewer(tx: &mut dyn pipewise_store::Tx, org: OrgId, user_id: pipewise_core::UserId, via: Via) -> Result<Viewer, AppError> {
+    let user = tx.user(org, user_id)?.filter(|user| user.active).ok_or(AppError::Unauthenticated)?;
+    let access = ops::access_for(tx, org, Some(user.id))?;
+    Ok(Viewer { org, user, access, via })
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Viewer, AppError> {
+        if let Some(viewer) = parts.extensions.get::<Viewer>() {
+            return Ok(viewer.clone());
+        }
+        let viewer = viewer_of(state, &parts.headers).await?;
+        parts.extensions.insert(viewer.clone());
+        Ok(viewer)
+    }
+}
+
+/// A new session for a user who proved their password.
+pub struct SignedIn {
+    pub session: Session,
+    /// The cookie's secret; only its hash is stored.
+    pub secret: String,
+}
+
+/// Checks the password and starts a new session, throttling failures per account and per
+/// client address. Every attempt is recorded; a success is audited.
+pub fn sign_in(store: &dyn Store, email: &str, password: &str, client_address: &str, now: Timestamp) -> Result<SignedIn, AppError> {
+    let email = email.trim().to_lowercase();
+    let since = now.plus_seconds(-FAILURE_WINDOW_SECONDS);
+    let (by_account, by_client) = store.read()?.failed_logins_since(&email, client_address, since)?;
+    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT {
+        return Err(AppError::Throttled { retry_after_seconds: FAILURE_WINDOW_SECONDS as u64 });
+    }
+    let candidates = store.read()?.users_by_email_everywhere(&email)?;
+    let mut matched = None;
+    for (org, user) in candidates.iter().filter(|(_, user)| user.active) {
+        let hash = store.read()?.password_hash(*org, user.id)?;
+        if hash.as_deref().is_some_and(|hash| verify_password(password, hash)) {
+            matched = Some((*org, user.clone()));
+            break;
+        }
+    }
+    if candidates.is_empty() {
+        verify_password(password, decoy_hash());
+    }
+    let Some((org, user)) = matched else {
+        transact(store, |tx| tx.record_login_attempt(&email, client_address, now, false))?;
+        return Err(AppError::Forbidden("the e-mail address or password is wrong".into()));
+    };
+    let secret = new_secret("pws_")?;
+    let session = Session {
+        token_hash: sha256_hex(&secret),
+        org,
+        user_id: user.id,
+        csrf_token: new_secret("")?,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now.plus_seconds(SESSION_DAYS * 86_400),
+        client_address: Some(client_address.to_owned()),
+    };
+    transact(store, |tx| {
+        tx.record_login_attempt(&email, client_address, now, true)?;
+        tx.insert_session(&session)?;
+        let entry = AuditEntry {
+            at: now,
+            actor_id: Some(user.id),
+            source: Source::Web,
+            record_kind: "user",
+            record_id: user.id.0,
+            action: "sign_in",
+            before: None,
+            after: None,
+        };
+        tx.append_audit(org, &entry)
+    })?;
+    Ok(SignedIn { session, secret })
+}
+
+/// The `Set-Cookie` value for a new session.
+pub fn session_cookie(secret: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_DAYS * 86_400)
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+/// Creates an API token for the viewer; returns the secret, shown once.
+pub fn create_api_token(store: &dyn Store, viewer: &Viewer, name: &str, now: Timestamp) -> Result<(ApiToken, String), AppError> {
+    let name = pipewise_core::text::required(name, 100).map_err(|problem| {
+        AppError::Invalid(
+            pipewise_core::FieldError { record: pipewise_core::RecordRef::new_record("api token"), field: "name", problem }.into(),
+        )
+    })?;
+    let secret = new_secret("pwt_")?;
+    let mut token = ApiToken {
+        id: 0,
+        org: viewer.org,
+        user_id: viewer.user.id,
+        name,
+        token_hash: sha256_hex(&secret),
+        prefix: secret[..12].to_owned(),
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    token.id = transact(store, |tx| {
+        let id = tx.insert_api_token(&token)?;
+        let entry = AuditEntry {
+            at: now,
+            actor_id: Some(viewer.user.id),
+            source: Source::Web,
+            record_kind: "api_token",
+            record_id: id,
+            action: "create",
+            before: None,
+            after: Some(serde_json::json!({ "name": token.name, "prefix": token.prefix }).to_string()),
+        };
+        tx.append_audit(viewer.org, &entry)?;
+        Ok(id)
+    })?;
+    Ok((token, secret))
+}
+
+/// Revokes one of the viewer's tokens; it stops working at once.
+pub fn revoke_api_token(store: &dyn Store, viewer: &Viewer, id: i64, now: Timestamp) -> Result<(), AppError> {
+    transact(store, |tx| {
+        if !tx.revoke_api_token(viewer.org, viewer.user.id, id, now)? {
+            return Ok(false);
+        }
+        let entry = AuditEntry {
+            at: now,
+            actor_id: Some(viewer.user.id),
+            source: Source::Web,
+            record_kind: "api_token",
+            record_id: id,
+            action: "revoke",
+            before: None,
+            after: None,
+        };
+        tx.append_audit(viewer.org, &entry)?;
+        Ok(true)
+    })?
+    .then_some(())
+    .ok_or(AppError::NotFound { kind: "api token", id: id.to_string() })
+}
+
+/// Changes the viewer's password after checking the current one, ending their other sessions.
+pub fn change_password(store: &dyn Store, viewer: &Viewer, current: &str, new: &str, now: Timestamp) -> Result<(), AppError> {
+    let stored = store.read()?.password_hash(viewer.org, viewer.user.id)?;
+    if !stored.as_deref().is_some_and(|hash| verify_password(current, hash)) {
+        return Err(AppError::Forbidden("the current password is wrong".into()));
+    }
+    if new.chars().count() < MIN_PASSWORD_LENGTH {
+        let problem = pipewise_core::Problem::Rule(format!("a password needs at least {MIN_PASSWORD_LENGTH} characters"));
+        return Err(AppError::Invalid(
+            pipewise_core::FieldError { record: pipewise_core::RecordRef::new("user", viewer.user.id.0), field: "password", problem }
+                .into(),
+        ));
+    }
+    let hash = hash_password(new)?;
+    let keep = match &viewer.via {
+        Via::Session { token_hash, .. } => Some(token_hash.as_str()),
+        Via::Token { .. } => None,
+    };
+    transact(store, |tx| ops::set_password_hash(tx, &viewer.ctx(Source::Web, now), viewer.user.id, &hash, keep))?;
+    Ok(())
+}
+
+/// Refuses state-changing requests made with a session cookie unless they carry the session's
+/// CSRF token, in the `X-CSRF-Token` header or a `csrf_token` form field. Requests with a bearer
+/// token (not sent by browsers on their own) and requests with no session pass through.
+pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, AppError> {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || bearer(request.headers()).is_some() || cookie(request.headers(), SESSION_COOKIE).is_none() {
+        return Ok(next.run(request).await);
+    }
+    let Ok(viewer) = viewer_of(&state, request.headers()).await else {
+        // An expired or unknown session: let the handler answer 401 or redirect to sign-in.
+        return Ok(next.run(request).await);
+    };
+    let expected = viewer.csrf_token().unwrap_or_default().to_owned();
+    let header_token = request.headers().get("x-csrf-token").and_then(|value| value.to_str().ok()).map(str::to_owned);
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    let (mut parts, body) = request.into_parts();
+    let (presented, body) = match header_token {
+        Some(token) => (Some(token), body),
+        None if is_form => {
+            let bytes = axum::body::to_bytes(body, crate::MAX_BODY_BYTES)
+                .await
+                .map_err(|_| AppError::BadRequest("the request body is too large".into()))?;
+            let token = form_field(&bytes, "csrf_token");
+            (token, Body::from(bytes))
+        }
+        None => (None, body),
+    };
+    if !presented.is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes())) || expected.is_empty() {
+        return Err(AppError::Csrf);
+    }
+    parts.extensions.insert(viewer);
+    Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    pairs.into_iter().find(|(key, _)| key == name).map(|(_, value)| value)
+}
+
+fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len() && left.iter().zip(right).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let hash = hash_password("correct horse battery staple").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(verify_password("correct horse battery staple", &hash));
+        assert!(!verify_password("Correct horse battery staple", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+        assert_ne!(hash, hash_password("correct horse battery staple").unwrap(), "each hash has its own salt");
+    }
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let secret = new_secret("pwt_").unwrap();
+        assert_eq!(secret.len(), 4 + 64);
+        assert_ne!(secret, new_secret("pwt_").unwrap());
+        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "theme=dark; pipewise_session=pws_abc; other=1".parse().unwrap());
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("pws_abc"));
+        assert_eq!(cookie(&headers, "missing"), None);
+        assert_eq!(session_cookie("s", true), "pipewise_session=s; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600; Secure");
+    }
+}

@@ -309,6 +309,225 @@ fn optional(errors: &mut ValidationErrors, record: &RecordRef, field: &'static s
     errors.check(record, field, text::optional(raw.unwrap_or(""), max, false)).flatten()
 }
 
+// Partial updates (the JSON API's PATCH). In every patch `None` leaves a field alone and, for
+// nullable fields, `Some(None)` clears it. `apply` builds the next state and checks it with the
+// same rules as a new record, reporting every problem against the existing record.
+
+/// Re-labels the problems of a `New*` check as problems of the existing record `kind id`.
+fn of_record(mut errors: ValidationErrors, kind: &'static str, id: i64) -> ValidationErrors {
+    for error in &mut errors.0 {
+        error.record = RecordRef::new(kind, id);
+    }
+    errors
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TeamPatch {
+    pub name: Option<String>,
+    pub manager_id: Option<Option<UserId>>,
+}
+
+impl TeamPatch {
+    pub fn apply(&self, current: &Team) -> Result<Team, ValidationErrors> {
+        let new = NewTeam {
+            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
+            manager_id: self.manager_id.unwrap_or(current.manager_id),
+        }
+        .validated()
+        .map_err(|errors| of_record(errors, TeamId::LABEL, current.id.0))?;
+        Ok(Team { id: current.id, name: new.name, manager_id: new.manager_id })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountPatch {
+    pub name: Option<String>,
+    /// Replaces the whole list.
+    pub domains: Option<Vec<String>>,
+    pub industry: Option<Option<String>>,
+    pub employee_count: Option<Option<i64>>,
+    pub region: Option<Option<String>>,
+    pub owner_id: Option<Option<UserId>>,
+}
+
+impl AccountPatch {
+    pub fn apply(&self, current: &Account) -> Result<Account, ValidationErrors> {
+        let new = NewAccount {
+            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
+            domains: self.domains.clone().unwrap_or_else(|| current.domains.clone()),
+            industry: self.industry.clone().unwrap_or_else(|| current.industry.clone()),
+            employee_count: self.employee_count.unwrap_or(current.employee_count),
+            region: self.region.clone().unwrap_or_else(|| current.region.clone()),
+            owner_id: self.owner_id.unwrap_or(current.owner_id),
+        }
+        .validated()
+        .map_err(|errors| of_record(errors, AccountId::LABEL, current.id.0))?;
+        Ok(Account {
+            id: current.id,
+            name: new.name,
+            domains: new.domains,
+            industry: new.industry,
+            employee_count: new.employee_count,
+            region: new.region,
+            owner_id: new.owner_id,
+            created_at: current.created_at,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContactPatch {
+    pub name: Option<String>,
+    /// Replaces the whole list.
+    pub emails: Option<Vec<String>>,
+    pub phone: Option<Option<String>>,
+    pub title: Option<Option<String>>,
+    pub account_id: Option<Option<AccountId>>,
+}
+
+impl ContactPatch {
+    pub fn apply(&self, current: &Contact) -> Result<Contact, ValidationErrors> {
+        let new = NewContact {
+            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
+            emails: self.emails.clone().unwrap_or_else(|| current.emails.clone()),
+            phone: self.phone.clone().unwrap_or_else(|| current.phone.clone()),
+            title: self.title.clone().unwrap_or_else(|| current.title.clone()),
+            account_id: self.account_id.unwrap_or(current.account_id),
+        }
+        .validated()
+        .map_err(|errors| of_record(errors, ContactId::LABEL, current.id.0))?;
+        Ok(Contact {
+            id: current.id,
+            name: new.name,
+            emails: new.emails,
+            phone: new.phone,
+            title: new.title,
+            account_id: new.account_id,
+            created_at: current.created_at,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeadPatch {
+    pub name: Option<String>,
+    pub company: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub title: Option<Option<String>>,
+    pub source: Option<Option<String>>,
+    pub status: Option<LeadStatus>,
+    pub owner_id: Option<Option<UserId>>,
+}
+
+impl LeadPatch {
+    pub fn apply(&self, current: &Lead) -> Result<Lead, ValidationErrors> {
+        let new = NewLead {
+            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
+            company: self.company.clone().unwrap_or_else(|| current.company.clone()),
+            email: self.email.clone().unwrap_or_else(|| current.email.clone()),
+            phone: self.phone.clone().unwrap_or_else(|| current.phone.clone()),
+            title: self.title.clone().unwrap_or_else(|| current.title.clone()),
+            source: self.source.clone().unwrap_or_else(|| current.source.clone()),
+            status: self.status.unwrap_or(current.status),
+            owner_id: self.owner_id.unwrap_or(current.owner_id),
+        }
+        .validated()
+        .map_err(|errors| of_record(errors, LeadId::LABEL, current.id.0))?;
+        Ok(Lead {
+            id: current.id,
+            name: new.name,
+            company: new.company,
+            email: new.email,
+            phone: new.phone,
+            title: new.title,
+            source: new.source,
+            status: new.status,
+            owner_id: new.owner_id,
+            created_at: current.created_at,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskPatch {
+    pub title: Option<String>,
+    pub owner_id: Option<UserId>,
+    pub due_on: Option<Option<Date>>,
+    /// `Some(true)` completes the task (stamping the time of the write), `Some(false)` reopens it.
+    pub completed: Option<bool>,
+}
+
+impl TaskPatch {
+    /// The task after the patch; completing an already completed task keeps its first time.
+    pub fn apply(&self, current: &Task, at: Timestamp) -> Result<Task, ValidationErrors> {
+        let mut next = current.clone();
+        if let Some(title) = &self.title {
+            let record = RecordRef::new(TaskId::LABEL, current.id.0);
+            next.title = text::required(title, 500)
+                .map_err(|problem| ValidationErrors::from(crate::error::FieldError { record, field: "title", problem }))?;
+        }
+        if let Some(owner) = self.owner_id {
+            next.owner_id = owner;
+        }
+        if let Some(due_on) = self.due_on {
+            next.due_on = due_on;
+        }
+        match self.completed {
+            Some(true) if current.completed_at.is_none() => next.completed_at = Some(at),
+            Some(false) => next.completed_at = None,
+            _ => {}
+        }
+        Ok(next)
+    }
+}
+
+/// A change to a user. The manager is checked against the whole hierarchy by the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserPatch {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<crate::user::Role>,
+    pub manager_id: Option<Option<UserId>>,
+    pub team_id: Option<Option<TeamId>>,
+    pub time_zone: Option<String>,
+    pub locale: Option<crate::user::Locale>,
+    pub active: Option<bool>,
+}
+
+impl UserPatch {
+    /// Whether the patch touches only what users may change about themselves.
+    pub fn is_personal(&self) -> bool {
+        self.email.is_none() && self.role.is_none() && self.manager_id.is_none() && self.team_id.is_none() && self.active.is_none()
+    }
+
+    pub fn apply(&self, current: &crate::user::User) -> Result<crate::user::User, ValidationErrors> {
+        let new = crate::user::NewUser {
+            email: self.email.clone().unwrap_or_else(|| current.email.clone()),
+            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
+            role: self.role.unwrap_or(current.role),
+            manager_id: self.manager_id.unwrap_or(current.manager_id),
+            team_id: self.team_id.unwrap_or(current.team_id),
+            time_zone: self.time_zone.clone().unwrap_or_else(|| current.time_zone.clone()),
+            locale: self.locale.unwrap_or(current.locale),
+        }
+        .validated()
+        .map_err(|errors| of_record(errors, UserId::LABEL, current.id.0))?;
+        Ok(crate::user::User {
+            id: current.id,
+            email: new.email,
+            name: new.name,
+            role: new.role,
+            manager_id: new.manager_id,
+            team_id: new.team_id,
+            time_zone: new.time_zone,
+            locale: new.locale,
+            active: self.active.unwrap_or(current.active),
+            created_at: current.created_at,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

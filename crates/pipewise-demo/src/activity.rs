@@ -90,7 +90,7 @@ pub fn plan_activities(rng: &mut Rng, plan: &DealPlan, input: &ActivityInput) ->
             };
             let subject = subject(rng, kind, direction, level, korean);
             let body = body(rng, plan, kind, direction, late_in_life, korean);
-            let delay_minutes = match rng.weighted(&[88.0, 9.0, 3.0]) {
+            let delay_minutes = match rng.weighted(&[92.0, 6.0, 2.0]) {
                 0 => rng.between(2, 180),
                 1 => rng.between(24 * 60, 3 * 24 * 60),
                 _ => rng.between(5 * 24 * 60, 15 * 24 * 60),
@@ -152,7 +152,7 @@ pub fn plan_deal_tasks(rng: &mut Rng, plan: &DealPlan, now: Timestamp, count: us
         .map(|_| {
             let open = plan.outcome == Outcome::Open && rng.chance(0.7);
             let (due_day, stage) = if open {
-                (today + rng.between(-20, 21), plan.stage_at(now))
+                (today + rng.between(-12, 25), plan.stage_at(now))
             } else {
                 let at = plus_days(plan.created_at, days_between(plan.created_at, plan.end) * rng.unit());
                 (day_of(at), plan.stage_at(at))
@@ -224,6 +224,6 @@ mod tests {
             }
         }
         let share_late = late as f64 / n_activities as f64;
-        assert!((0.05..0.2).contains(&share_late), "{share_late}");
+        assert!((0.03..0.15).contains(&share_late), "{share_late}");
     }
 }

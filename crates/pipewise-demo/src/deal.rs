@@ -159,7 +159,7 @@ pub fn plan_deal(rng: &mut Rng, input: &DealInput) -> DealPlan {
     let first_counted = usize::from(input.b2b && levels > 1);
     let fate = if input.b2b && levels > 1 && rng.chance(0.2) {
         Fate::Drop
-    } else if rng.chance(0.05) {
+    } else if rng.chance(0.015) {
         Fate::Stall(rng.between(first_counted as i64, levels as i64 - 1) as usize)
     } else if rng.chance(input.win_probability) {
         Fate::Win
@@ -194,17 +194,17 @@ pub fn plan_deal(rng: &mut Rng, input: &DealInput) -> DealPlan {
         let dwell = rng.log_normal(dwell_mean(level), 0.55).clamp(0.5, 240.0);
         let stage_end = office_hours(rng, plus_days(t, dwell), input.utc_offset_hours).max(t);
         let closing_here = level == final_level && !matches!(fate, Fate::Stall(_));
-        if let Fate::Stall(stall_level) = fate {
-            if level == stall_level {
-                // One last touch soon after arriving, then silence.
-                if rng.chance(0.6) {
-                    let after = plus_days(t, rng.unit() * 10.0);
-                    let at = office_hours(rng, after, input.utc_offset_hours).max(t);
-                    steps.push(Step { next_step: Some(next_step(rng, input, level)), ..Step::at(at) });
-                }
-                dark_from = Some(t);
-                break;
+        if let Fate::Stall(stall_level) = fate
+            && level == stall_level
+        {
+            // One last touch soon after arriving, then silence.
+            if rng.chance(0.6) {
+                let after = plus_days(t, rng.unit() * 10.0);
+                let at = office_hours(rng, after, input.utc_offset_hours).max(t);
+                steps.push(Step { next_step: Some(next_step(rng, input, level)), ..Step::at(at) });
             }
+            dark_from = Some(t);
+            break;
         }
         // Minor edits while in the stage, in time order.
         let n_minor = rng.weighted(&[3.0, 4.0, 2.0, 1.0]);

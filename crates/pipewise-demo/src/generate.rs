@@ -8,7 +8,7 @@
 use pipewise_core::history::Source;
 use pipewise_core::opportunity::{NewOpportunity, OpportunityPatch};
 use pipewise_core::pipeline::{Pipeline, StageKind};
-use pipewise_core::records::{NewAccount, NewActivity, NewContact, NewLead, NewTask, NewTeam};
+use pipewise_core::records::{NewAccount, NewActivity, NewContact, NewLead, NewTask, NewTeam, UserPatch};
 use pipewise_core::user::{Locale, NewUser};
 use pipewise_core::{AccountId, ContactId, Currency, PipelineId, StageId, TeamId, Timestamp, UserId, templates};
 use pipewise_store::{RecordKind, Result, Store, StoreError, Tx, WriteCtx, ops};
@@ -39,7 +39,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
 
     // Setup: the organisation, its people, teams, pipelines and rates.
     writer.begin(Phase::Setup, (plan.people.len() + plan.teams.len() + 3) as u64);
-    let organisation = ops::create_organisation(writer.tx()?, "Pipewise Demo", Currency::USD, org_created)?;
+    let organisation = ops::create_organisation(writer.tx()?, crate::ORGANISATION_NAME, Currency::USD, org_created)?;
     let org_id = organisation.id;
     let ctx = |at: Timestamp, actor: Option<UserId>| WriteCtx { org: org_id, actor_id: actor, source: Source::Demo, at };
     let mut user_ids: Vec<Option<UserId>> = vec![None; plan.people.len()];
@@ -49,7 +49,13 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
         if pass {
             for team in &plan.teams {
                 let new = NewTeam { name: team.name.clone(), manager_id: user_ids[team.manager] };
-                team_ids.push(ops::create_team(writer.tx()?, &ctx(org_created, None), new)?.id);
+                let team_id = ops::create_team(writer.tx()?, &ctx(org_created, None), new)?.id;
+                // The manager was created before the team existed; now they join it.
+                if let Some(manager) = user_ids[team.manager] {
+                    let patch = UserPatch { team_id: Some(Some(team_id)), ..UserPatch::default() };
+                    ops::update_user(writer.tx()?, &ctx(org_created, None), manager, &patch)?;
+                }
+                team_ids.push(team_id);
                 writer.advance(1)?;
             }
         }
@@ -425,7 +431,7 @@ impl<'a> World<'a> {
             korean,
             currency,
             value_usd: (account.typical_deal_usd() * profile.deal_size * rng.log_normal(1.0, 0.6)).clamp(2_000.0, 5_000_000.0),
-            win_probability: (0.38 + profile.win_bonus + size_adjustment).clamp(0.05, 0.8),
+            win_probability: (0.35 + profile.win_bonus + size_adjustment).clamp(0.05, 0.8),
             pace: account.pace() * profile.pace,
             utc_offset_hours: person.utc_offset_hours,
             pricing: Pricing { rates: self.rates },

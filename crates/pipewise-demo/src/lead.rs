@@ -58,7 +58,8 @@ pub fn plan_lead(rng: &mut Rng, context: &LeadContext, emails: &mut EmailBook) -
     let level = rng.weighted(&[0.2, 0.35, 0.45]);
     let titles = if korean { names::KO_TITLES[level] } else { names::EN_TITLES[level] };
     let title = (!personal).then(|| (*rng.pick(titles)).to_owned());
-    let phone = rng.chance(0.5).then(|| format!("+1 555 01{:02}", rng.below(100)));
+    let country = company.map_or("US", |company| company.country);
+    let phone = rng.chance(0.5).then(|| org::phone_number(rng, country, korean));
     let sources: Vec<f64> = names::LEAD_SOURCES.iter().map(|(_, weight)| *weight).collect();
     let source = names::LEAD_SOURCES[rng.weighted(&sources)].0;
     let age = days_between(created_at, context.now);

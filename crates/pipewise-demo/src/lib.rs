@@ -7,9 +7,9 @@
 //! history rules as any other edge, and "as of" replays of the demo give its past exactly.
 //!
 //! Architecture invariants: no clock and no global random state. The same [`DemoConfig`] gives
-//! the same database content. Each record draws from its own random stream
-//! ([`rng::Stream`] and index), so planning is done one record at a time and sizes are
-//! parameters: the default demo and a much larger one run the same code.
+//! the same database content. Each record draws from its own random stream (a stream tag and
+//! the record's index), so planning is done one record at a time and sizes are parameters:
+//! the default demo and a much larger one run the same code.
 
 mod activity;
 mod clock;
@@ -143,6 +143,9 @@ pub struct DemoCounts {
     /// Dropped at B2B stage 1 (stored as lost, with one of seed 003's drop reasons).
     pub dropped: u64,
 }
+
+/// The demo organisation's name; `pipewise demo` only ever replaces a file holding this.
+pub const ORGANISATION_NAME: &str = "Pipewise Demo";
 
 /// What was created.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -410,12 +410,12 @@ pub fn plan_accounts(seed: u64, n: usize, companies: &[Company], org: &OrgPlan) 
         if domains.is_empty() {
             continue;
         }
-        if domains.len() == 1 && rng.chance(0.25) {
-            if let Some(second) = regional_domain(&domains[0], company.country) {
-                if taken.insert(second.clone()) {
-                    domains.push(second);
-                }
-            }
+        if domains.len() == 1
+            && rng.chance(0.25)
+            && let Some(second) = regional_domain(&domains[0], company.country)
+            && taken.insert(second.clone())
+        {
+            domains.push(second);
         }
         let east = rng.chance(0.55);
         let candidates: Vec<usize> = (0..org.teams.len()).filter(|&team| org.teams[team].territory.covers(company.region, east)).collect();
@@ -506,7 +506,7 @@ pub fn plan_contacts(seed: u64, n: usize, accounts: &[AccountPlan]) -> Vec<Conta
     let mut contacts = Vec::with_capacity(n);
     for (index, account) in accounts.iter().enumerate() {
         for _ in 0..per_account[index] {
-            let korean = if account.korean { rng.chance(0.95) } else { rng.chance(0.24) };
+            let korean = if account.korean { rng.chance(0.95) } else { rng.chance(0.29) };
             let name = if korean { korean_name(&mut rng) } else { english_name(&mut rng) };
             let level = rng.weighted(&[0.15, 0.35, 0.5]);
             let titles = if korean { names::KO_TITLES[level] } else { names::EN_TITLES[level] };
@@ -527,7 +527,7 @@ pub fn plan_contacts(seed: u64, n: usize, accounts: &[AccountPlan]) -> Vec<Conta
 
 /// A phone number in the country's format, from ranges set aside for fiction where one exists
 /// (US 555-01xx, UK 020 7946 0xxx).
-fn phone_number(rng: &mut Rng, country: &str, korean: bool) -> String {
+pub fn phone_number(rng: &mut Rng, country: &str, korean: bool) -> String {
     let digits = |rng: &mut Rng, n: u32| format!("{:0width$}", rng.below(10u64.pow(n)), width = n as usize);
     match country {
         "KR" => format!("+82 10-{}-{}", digits(rng, 4), digits(rng, 4)),

@@ -21,7 +21,8 @@ use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
 use pipewise_store::{
-    ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session, StoreError, TaskFilter, Tx,
+    ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session,
+    StoreError, TaskFilter, Tx,
 };
 use postgres::Row;
 use postgres::types::ToSql;
@@ -588,6 +589,7 @@ impl Tx for PgTx<'_> {
         let account = filter.account_id.map(|id| id.0);
         let status = filter.status.map(Status::as_str);
         let after = filter.after_id.map(|id| id.0);
+        let stage = filter.stage_id.map(|id| id.0);
         let limit = filter.limit.map(i64::from);
         let scope = match &filter.scope {
             Some(DealScope::Owners { owners, shared_with }) => {
@@ -611,6 +613,9 @@ impl Tx for PgTx<'_> {
         }
         if let Some(after) = &after {
             conditions.push(("opportunity_id >", after));
+        }
+        if let Some(stage) = &stage {
+            conditions.push(("stage_id =", stage));
         }
         let mut params: Vec<&(dyn ToSql + Sync)> = vec![&org.0];
         for (condition, value) in conditions {
@@ -822,13 +827,15 @@ impl Tx for PgTx<'_> {
     fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>> {
         let owner = filter.owner_id.map(|id| id.0);
         let opportunity = filter.opportunity_id.map(|id| id.0);
+        let (scoped, owners, shared_with) = scope_params(filter.scope.as_ref());
         let rows = self.query(
             &format!(
                 "SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = $1 AND ($2::bigint IS NULL OR owner_id = $2)
                  AND ($3::bigint IS NULL OR opportunity_id = $3) AND (NOT $4 OR completed_at IS NULL)
+                 AND (NOT $5 OR owner_id = ANY($6::bigint[]) OR opportunity_id IN {VISIBLE_DEALS})
                  ORDER BY due_on IS NULL, due_on, task_id"
             ),
-            &[&org.0, &owner, &opportunity, &filter.open_only],
+            &[&org.0, &owner, &opportunity, &filter.open_only, &scoped, &owners, &shared_with],
         )?;
         rows.iter().map(read_task).collect()
     }
@@ -1126,6 +1133,136 @@ impl Tx for PgTx<'_> {
         let rows = self.query(&sql, &params)?;
         rows.iter().map(read_audit_event).collect()
     }
+
+    fn update_user(&mut self, org: OrgId, user: &User) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE app_user SET email = $3, name = $4, role = $5, manager_id = $6, team_id = $7, time_zone = $8, locale = $9, \
+             active = $10 WHERE organisation_id = $1 AND user_id = $2",
+            &[
+                &org.0,
+                &user.id.0,
+                &user.email,
+                &user.name,
+                &user.role.as_str(),
+                &user.manager_id.map(|id| id.0),
+                &user.team_id.map(|id| id.0),
+                &user.time_zone,
+                &user.locale.as_str(),
+                &user.active,
+            ],
+        );
+        let updated = match updated {
+            Err(StoreError::Conflict(_)) => {
+                return Err(StoreError::Conflict(format!("user {}: email: {} already belongs to another user", user.id, user.email)));
+            }
+            other => other?,
+        };
+        found(updated, UserId::LABEL, user.id.0)
+    }
+
+    fn update_team(&mut self, org: OrgId, team: &Team) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE team SET name = $3, manager_id = $4 WHERE organisation_id = $1 AND team_id = $2",
+            &[&org.0, &team.id.0, &team.name, &team.manager_id.map(|id| id.0)],
+        )?;
+        found(updated, TeamId::LABEL, team.id.0)
+    }
+
+    fn update_account(&mut self, org: OrgId, account: &Account) -> Result<()> {
+        // A savepoint lets a taken domain undo the whole change and leave the transaction usable.
+        self.simple("SAVEPOINT update_account")?;
+        let updated = self.execute(
+            "UPDATE account SET name = $3, industry = $4, employee_count = $5, region = $6, owner_id = $7 \
+             WHERE organisation_id = $1 AND account_id = $2",
+            &[
+                &org.0,
+                &account.id.0,
+                &account.name,
+                &account.industry,
+                &account.employee_count,
+                &account.region,
+                &account.owner_id.map(|id| id.0),
+            ],
+        )?;
+        if updated == 0 {
+            self.simple("ROLLBACK TO SAVEPOINT update_account; RELEASE SAVEPOINT update_account")?;
+            return Err(StoreError::NotFound { kind: AccountId::LABEL, id: account.id.0 });
+        }
+        self.execute("DELETE FROM account_domain WHERE organisation_id = $1 AND account_id = $2", &[&org.0, &account.id.0])?;
+        let inserted = self.query(
+            "INSERT INTO account_domain (organisation_id, domain, account_id, position) \
+             SELECT $1, domain, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (domain, position) \
+             ON CONFLICT (organisation_id, domain) DO NOTHING RETURNING domain",
+            &[&org.0, &account.id.0, &account.domains],
+        )?;
+        let inserted: HashSet<String> =
+            inserted.iter().map(|row| Fields::new(row, "account_domain").get::<String>("domain")).collect::<Result<_>>()?;
+        if let Some(taken) = account.domains.iter().find(|domain| !inserted.contains(*domain)) {
+            self.simple("ROLLBACK TO SAVEPOINT update_account; RELEASE SAVEPOINT update_account")?;
+            return Err(StoreError::Conflict(format!("account {}: domains: {taken} already belongs to another account", account.id)));
+        }
+        self.simple("RELEASE SAVEPOINT update_account")?;
+        Ok(())
+    }
+
+    fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE contact SET name = $3, phone = $4, title = $5, account_id = $6 WHERE organisation_id = $1 AND contact_id = $2",
+            &[&org.0, &contact.id.0, &contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0)],
+        )?;
+        found(updated, ContactId::LABEL, contact.id.0)?;
+        self.execute("DELETE FROM contact_email WHERE organisation_id = $1 AND contact_id = $2", &[&org.0, &contact.id.0])?;
+        self.execute(
+            "INSERT INTO contact_email (organisation_id, email, contact_id, position) \
+             SELECT $1, email, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (email, position)",
+            &[&org.0, &contact.id.0, &contact.emails],
+        )?;
+        Ok(())
+    }
+
+    fn update_lead(&mut self, org: OrgId, lead: &Lead) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE lead SET name = $3, company = $4, email = $5, phone = $6, title = $7, source = $8, status = $9, owner_id = $10 \
+             WHERE organisation_id = $1 AND lead_id = $2",
+            &[
+                &org.0,
+                &lead.id.0,
+                &lead.name,
+                &lead.company,
+                &lead.email,
+                &lead.phone,
+                &lead.title,
+                &lead.source,
+                &lead.status.as_str(),
+                &lead.owner_id.map(|id| id.0),
+            ],
+        )?;
+        found(updated, LeadId::LABEL, lead.id.0)
+    }
+
+    fn update_task(&mut self, org: OrgId, task: &Task) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE task SET title = $3, owner_id = $4, due_on = $5, completed_at = $6 WHERE organisation_id = $1 AND task_id = $2",
+            &[&org.0, &task.id.0, &task.title, &task.owner_id.0, &task.due_on, &task.completed_at.map(Timestamp::to_jiff)],
+        )?;
+        found(updated, TaskId::LABEL, task.id.0)
+    }
+
+    fn activities(&mut self, org: OrgId, filter: &ActivityFilter) -> Result<Vec<Activity>> {
+        let opportunity = filter.opportunity_id.map(|id| id.0);
+        let account = filter.account_id.map(|id| id.0);
+        let user = filter.user_id.map(|id| id.0);
+        let (scoped, owners, shared_with) = scope_params(filter.scope.as_ref());
+        let rows = self.query(
+            &format!(
+                "SELECT {ACTIVITY_COLUMNS} FROM activity WHERE organisation_id = $1 AND ($2::bigint IS NULL OR opportunity_id = $2) \
+                 AND ($3::bigint IS NULL OR account_id = $3) AND ($4::bigint IS NULL OR user_id = $4) \
+                 AND (NOT $5 OR user_id = ANY($6::bigint[]) OR opportunity_id IN {VISIBLE_DEALS}) ORDER BY activity_id"
+            ),
+            &[&org.0, &opportunity, &account, &user, &scoped, &owners, &shared_with],
+        )?;
+        self.activities_from_rows(org, &rows)
+    }
 }
 
 impl Drop for PgTx<'_> {
@@ -1316,4 +1453,23 @@ fn read_audit_event(row: &Row) -> Result<AuditEvent> {
         before: fields.get("before_json")?,
         after: fields.get("after_json")?,
     })
+}
+
+/// `Ok` when an update changed a row, else `NotFound`.
+fn found(updated: u64, kind: &'static str, id: i64) -> Result<()> {
+    if updated == 0 { Err(StoreError::NotFound { kind, id }) } else { Ok(()) }
+}
+
+/// The deals of a scope's owners (`$6`) and those shared with its reader (`$7`); `$1` is the
+/// organisation.
+const VISIBLE_DEALS: &str = "(SELECT opportunity_id FROM opportunity WHERE organisation_id = $1 AND (owner_id = ANY($6::bigint[]) \
+     OR opportunity_id IN (SELECT opportunity_id FROM opportunity_share WHERE organisation_id = $1 AND user_id = $7)))";
+
+/// `(restricted, owners, shared_with)` for the `$5`, `$6`, `$7` of a scoped task or activity
+/// query; unrestricted for no scope or [`DealScope::All`].
+fn scope_params(scope: Option<&DealScope>) -> (bool, Vec<i64>, i64) {
+    match scope {
+        Some(DealScope::Owners { owners, shared_with }) => (true, owners.iter().map(|owner| owner.0).collect(), shared_with.0),
+        Some(DealScope::All) | None => (false, Vec::new(), 0),
+    }
 }

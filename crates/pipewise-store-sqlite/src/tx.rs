@@ -12,7 +12,8 @@ use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
 use pipewise_store::{
-    ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session, StoreError, TaskFilter, Tx,
+    ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session,
+    StoreError, TaskFilter, Tx,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -294,6 +295,42 @@ impl SqliteTx<'_> {
                 Ok(activity)
             })
             .collect()
+    }
+
+    fn update_account_rows(&self, org: OrgId, account: &Account) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached(
+                "UPDATE account SET name = ?3, industry = ?4, employee_count = ?5, region = ?6, owner_id = ?7
+                 WHERE organisation_id = ?1 AND account_id = ?2",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    org.0,
+                    account.id.0,
+                    account.name,
+                    account.industry,
+                    account.employee_count,
+                    account.region,
+                    account.owner_id.map(|id| id.0)
+                ])
+            })
+            .map_err(db_err)?;
+        found(changed, AccountId::LABEL, account.id.0)?;
+        self.db()
+            .prepare_cached("DELETE FROM account_domain WHERE organisation_id = ?1 AND account_id = ?2")
+            .and_then(|mut statement| statement.execute(params![org.0, account.id.0]))
+            .map_err(db_err)?;
+        let mut statement = self
+            .db()
+            .prepare_cached("INSERT INTO account_domain (organisation_id, domain, account_id, position) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db_err)?;
+        for (position, domain) in account.domains.iter().enumerate() {
+            statement.execute(params![org.0, domain, account.id.0, position as i64]).map_err(|error| {
+                conflict_or(error, || format!("account {}: domains: {domain} already belongs to another account", account.id))
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -639,6 +676,9 @@ impl Tx for SqliteTx<'_> {
         if let Some(after) = filter.after_id {
             condition("opportunity_id >", Value::Integer(after.0));
         }
+        if let Some(stage) = filter.stage_id {
+            condition("stage_id =", Value::Integer(stage.0));
+        }
         if let Some(DealScope::Owners { owners, shared_with }) = &filter.scope {
             // The owners travel as one JSON array parameter, so the statement text (and its
             // cache entry) does not grow with a large reporting tree.
@@ -839,12 +879,21 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>> {
-        let sql = format!(
+        let mut sql = format!(
             "SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = ?1 AND (?2 IS NULL OR owner_id = ?2) AND (?3 IS NULL OR opportunity_id = ?3)
-             AND (NOT ?4 OR completed_at IS NULL) ORDER BY due_on IS NULL, due_on, task_id"
+             AND (NOT ?4 OR completed_at IS NULL)"
         );
-        let params = params![org.0, filter.owner_id.map(|id| id.0), filter.opportunity_id.map(|id| id.0), filter.open_only];
-        self.collect(&sql, params, task_row, finish_task)
+        let mut values = vec![
+            Value::Integer(org.0),
+            filter.owner_id.map_or(Value::Null, |id| Value::Integer(id.0)),
+            filter.opportunity_id.map_or(Value::Null, |id| Value::Integer(id.0)),
+            Value::Integer(i64::from(filter.open_only)),
+        ];
+        if let Some(DealScope::Owners { owners, shared_with }) = &filter.scope {
+            sql.push_str(&scope_condition("owner_id", owners, *shared_with, &mut values));
+        }
+        sql.push_str(" ORDER BY due_on IS NULL, due_on, task_id");
+        self.collect(&sql, rusqlite::params_from_iter(values), task_row, finish_task)
     }
 
     fn last_activity_at(&mut self, org: OrgId) -> Result<Vec<(OpportunityId, Timestamp)>> {
@@ -1176,6 +1225,145 @@ impl Tx for SqliteTx<'_> {
             },
         )
     }
+
+    fn update_user(&mut self, org: OrgId, user: &User) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached(
+                "UPDATE app_user SET email = ?3, name = ?4, role = ?5, manager_id = ?6, team_id = ?7, time_zone = ?8, locale = ?9, active = ?10
+                 WHERE organisation_id = ?1 AND user_id = ?2",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    org.0,
+                    user.id.0,
+                    user.email,
+                    user.name,
+                    user.role.as_str(),
+                    user.manager_id.map(|id| id.0),
+                    user.team_id.map(|id| id.0),
+                    user.time_zone,
+                    user.locale.as_str(),
+                    user.active
+                ])
+            })
+            .map_err(|error| conflict_or(error, || format!("user {}: email: {} already belongs to another user", user.id, user.email)))?;
+        found(changed, UserId::LABEL, user.id.0)
+    }
+
+    fn update_team(&mut self, org: OrgId, team: &Team) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached("UPDATE team SET name = ?3, manager_id = ?4 WHERE organisation_id = ?1 AND team_id = ?2")
+            .and_then(|mut statement| statement.execute(params![org.0, team.id.0, team.name, team.manager_id.map(|id| id.0)]))
+            .map_err(db_err)?;
+        found(changed, TeamId::LABEL, team.id.0)
+    }
+
+    fn update_account(&mut self, org: OrgId, account: &Account) -> Result<()> {
+        // A taken domain must leave the account as it was in a transaction that goes on.
+        self.db().execute_batch("SAVEPOINT update_account").map_err(db_err)?;
+        let result = self.update_account_rows(org, account);
+        let end = if result.is_ok() { "RELEASE update_account" } else { "ROLLBACK TO update_account; RELEASE update_account" };
+        self.db().execute_batch(end).map_err(db_err)?;
+        result
+    }
+
+    fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached(
+                "UPDATE contact SET name = ?3, phone = ?4, title = ?5, account_id = ?6 WHERE organisation_id = ?1 AND contact_id = ?2",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    org.0,
+                    contact.id.0,
+                    contact.name,
+                    contact.phone,
+                    contact.title,
+                    contact.account_id.map(|id| id.0)
+                ])
+            })
+            .map_err(db_err)?;
+        found(changed, ContactId::LABEL, contact.id.0)?;
+        self.db()
+            .prepare_cached("DELETE FROM contact_email WHERE organisation_id = ?1 AND contact_id = ?2")
+            .and_then(|mut statement| statement.execute(params![org.0, contact.id.0]))
+            .map_err(db_err)?;
+        let mut statement = self
+            .db()
+            .prepare_cached("INSERT INTO contact_email (organisation_id, email, contact_id, position) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db_err)?;
+        for (position, email) in contact.emails.iter().enumerate() {
+            statement.execute(params![org.0, email, contact.id.0, position as i64]).map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    fn update_lead(&mut self, org: OrgId, lead: &Lead) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached(
+                "UPDATE lead SET name = ?3, company = ?4, email = ?5, phone = ?6, title = ?7, source = ?8, status = ?9, owner_id = ?10
+                 WHERE organisation_id = ?1 AND lead_id = ?2",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    org.0,
+                    lead.id.0,
+                    lead.name,
+                    lead.company,
+                    lead.email,
+                    lead.phone,
+                    lead.title,
+                    lead.source,
+                    lead.status.as_str(),
+                    lead.owner_id.map(|id| id.0)
+                ])
+            })
+            .map_err(db_err)?;
+        found(changed, LeadId::LABEL, lead.id.0)
+    }
+
+    fn update_task(&mut self, org: OrgId, task: &Task) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached(
+                "UPDATE task SET title = ?3, owner_id = ?4, due_on = ?5, completed_at = ?6 WHERE organisation_id = ?1 AND task_id = ?2",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    org.0,
+                    task.id.0,
+                    task.title,
+                    task.owner_id.0,
+                    task.due_on.map(|date| date.to_string()),
+                    task.completed_at.map(Timestamp::as_micros)
+                ])
+            })
+            .map_err(db_err)?;
+        found(changed, TaskId::LABEL, task.id.0)
+    }
+
+    fn activities(&mut self, org: OrgId, filter: &ActivityFilter) -> Result<Vec<Activity>> {
+        let mut sql = format!(
+            "{ACTIVITY_SELECT} WHERE organisation_id = ?1 AND (?2 IS NULL OR opportunity_id = ?2) AND (?3 IS NULL OR account_id = ?3)
+             AND (?4 IS NULL OR user_id = ?4)"
+        );
+        let mut values = vec![
+            Value::Integer(org.0),
+            filter.opportunity_id.map_or(Value::Null, |id| Value::Integer(id.0)),
+            filter.account_id.map_or(Value::Null, |id| Value::Integer(id.0)),
+            filter.user_id.map_or(Value::Null, |id| Value::Integer(id.0)),
+        ];
+        if let Some(DealScope::Owners { owners, shared_with }) = &filter.scope {
+            sql.push_str(&scope_condition("user_id", owners, *shared_with, &mut values));
+        }
+        sql.push_str(" ORDER BY activity_id");
+        let rows = self.collect(&sql, rusqlite::params_from_iter(values), activity_row, finish_activity)?;
+        self.finish_activities(rows)
+    }
 }
 
 const TASK_COLUMNS: &str = "task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at";
@@ -1274,4 +1462,29 @@ fn opportunity_params(org: OrgId, opportunity: &Opportunity) -> [Value; 15] {
         integer(opportunity.closed_at.map(Timestamp::as_micros)),
         text(opportunity.close_reason.clone()),
     ]
+}
+
+/// `Ok` when an update changed a row, else `NotFound`.
+fn found(changed: usize, kind: &'static str, id: i64) -> Result<()> {
+    if changed == 0 { Err(StoreError::NotFound { kind, id }) } else { Ok(()) }
+}
+
+/// The condition that keeps rows (tasks, activities) whose deal is in the scope, or whose
+/// `person_column` is one of the scope's owners. Appends its parameters to `values`; `?1` is
+/// the organisation.
+fn scope_condition(
+    person_column: &str,
+    owners: &std::collections::BTreeSet<UserId>,
+    shared_with: UserId,
+    values: &mut Vec<Value>,
+) -> String {
+    let owners = format!("[{}]", owners.iter().map(|owner| owner.0.to_string()).collect::<Vec<_>>().join(","));
+    values.push(Value::Text(owners));
+    values.push(Value::Integer(shared_with.0));
+    let (owners, shared) = (values.len() - 1, values.len());
+    format!(
+        " AND ({person_column} IN (SELECT value FROM json_each(?{owners})) OR opportunity_id IN \
+         (SELECT opportunity_id FROM opportunity WHERE organisation_id = ?1 AND (owner_id IN (SELECT value FROM json_each(?{owners})) \
+         OR opportunity_id IN (SELECT opportunity_id FROM opportunity_share WHERE organisation_id = ?1 AND user_id = ?{shared}))))"
+    )
 }

@@ -158,6 +158,7 @@ pub struct OpportunityFilter {
     pub status: Option<Status>,
     /// Only ids greater than this (cursor pagination in id order).
     pub after_id: Option<OpportunityId>,
+    pub stage_id: Option<StageId>,
     pub limit: Option<u32>,
 }
 
@@ -168,6 +169,20 @@ pub struct TaskFilter {
     pub opportunity_id: Option<OpportunityId>,
     /// Only tasks not completed yet.
     pub open_only: bool,
+    /// Whose tasks the reader may see: tasks of deals in the scope, plus tasks owned by one of
+    /// the scope's owners. `None` or [`DealScope::All`](pipewise_core::access::DealScope::All): every task.
+    pub scope: Option<pipewise_core::access::DealScope>,
+}
+
+/// Filters for listing activities, in id order; all set filters must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActivityFilter {
+    /// Whose activities the reader may see: those of deals in the scope, plus those logged by
+    /// one of the scope's owners. `None` or `DealScope::All`: every activity.
+    pub scope: Option<pipewise_core::access::DealScope>,
+    pub opportunity_id: Option<OpportunityId>,
+    pub account_id: Option<AccountId>,
+    pub user_id: Option<UserId>,
 }
 
 /// Record kinds, for counting.
@@ -319,6 +334,25 @@ pub trait Tx {
 
     fn append_audit(&mut self, org: OrgId, entry: &AuditEntry) -> Result<()>;
     fn audit_events(&mut self, org: OrgId, filter: &AuditFilter) -> Result<Vec<AuditEvent>>;
+
+    // Whole-row updates for the partial updates in `ops` (each writes every changeable column
+    // of the record; `ops` built and checked the next state). A missing row is `NotFound`.
+
+    /// Writes e-mail, name, role, manager, team, time zone, locale and whether the user is
+    /// active. A taken e-mail address is a [`StoreError::Conflict`].
+    fn update_user(&mut self, org: OrgId, user: &User) -> Result<()>;
+    /// Writes name and manager.
+    fn update_team(&mut self, org: OrgId, team: &Team) -> Result<()>;
+    /// Writes the fields and replaces the domains. A domain of another account is a
+    /// [`StoreError::Conflict`] that leaves the account as it was (the transaction stays usable).
+    fn update_account(&mut self, org: OrgId, account: &Account) -> Result<()>;
+    /// Writes the fields and replaces the e-mail addresses.
+    fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()>;
+    fn update_lead(&mut self, org: OrgId, lead: &Lead) -> Result<()>;
+    /// Writes title, owner, due date and completion time.
+    fn update_task(&mut self, org: OrgId, task: &Task) -> Result<()>;
+    /// Activities matching `filter`, in id order.
+    fn activities(&mut self, org: OrgId, filter: &ActivityFilter) -> Result<Vec<Activity>>;
 }
 
 /// Runs `work` in one write transaction and commits it; on error nothing is kept.

@@ -457,3 +457,254 @@ fn account_json(account: &Account) -> Value {
         "region": account.region, "owner_id": account.owner_id.map(|id| id.0),
     })
 }
+
+// Partial updates and scoped reads, for the JSON API and every other edge.
+
+/// The fields that differ between two JSON objects: `(before, after)` restricted to them, or
+/// `None` when nothing changed.
+fn changed_fields(before: Value, after: Value) -> Option<(Value, Value)> {
+    let (Value::Object(before), Value::Object(after)) = (before, after) else { return None };
+    let fields: Vec<String> = after.iter().filter(|(key, value)| before.get(*key) != Some(value)).map(|(key, _)| key.clone()).collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let pick = |object: &serde_json::Map<String, Value>| -> Value {
+        Value::Object(fields.iter().map(|field| (field.clone(), object.get(field).cloned().unwrap_or(Value::Null))).collect())
+    };
+    Some((pick(&before), pick(&after)))
+}
+
+/// Audits an update from the records' JSON before and after; `false` when nothing changed.
+fn audit_update(tx: &mut dyn Tx, ctx: &WriteCtx, kind: &'static str, id: i64, before: Value, after: Value) -> Result<bool> {
+    match changed_fields(before, after) {
+        Some((before, after)) => {
+            audit(tx, ctx, kind, id, "update", Some(before), Some(after))?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Changes a user. Admins change anything; users change their own name, time zone and locale.
+/// Nobody deactivates themself or takes away their own admin role, so an organisation cannot
+/// lock itself out by accident. A new manager is checked against the whole hierarchy.
+pub fn update_user(tx: &mut dyn Tx, ctx: &WriteCtx, id: UserId, patch: &UserPatch) -> Result<User> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let current = tx.user(ctx.org, id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: id.0 })?;
+    let myself = access.user_id() == Some(id);
+    require(access.can_write(SharedKind::User) || (myself && patch.is_personal()), || {
+        if myself {
+            "only an admin changes a user's e-mail, role, manager, team or status".into()
+        } else {
+            "only an admin manages users".into()
+        }
+    })?;
+    let next = patch.apply(&current)?;
+    let record = RecordRef::new(UserId::LABEL, id.0);
+    let mut errors = ValidationErrors::default();
+    if myself && !next.active {
+        errors.push(&record, "active", Problem::Rule("you cannot deactivate yourself".into()));
+    }
+    if myself && current.role == user::Role::Admin && next.role != user::Role::Admin {
+        errors.push(&record, "role", Problem::Rule("you cannot take away your own admin role".into()));
+    }
+    if let Some(team) = next.team_id.filter(|team| Some(*team) != current.team_id) {
+        exists(tx.team(ctx.org, team)?.is_some(), &mut errors, &record, "team_id", TeamId::LABEL, team.0);
+    }
+    if let Some(manager) = next.manager_id.filter(|manager| Some(*manager) != current.manager_id) {
+        let users = tx.users(ctx.org)?;
+        if users.iter().any(|user| user.id == manager) {
+            let manager_of: HashMap<UserId, UserId> = users.iter().filter_map(|user| Some((user.id, user.manager_id?))).collect();
+            if let Err(problem) = user::check_manager(id, manager, |id| manager_of.get(&id).copied()) {
+                errors.push(&record, "manager_id", problem);
+            }
+        } else {
+            errors.push(&record, "manager_id", Problem::UnknownReference { kind: UserId::LABEL, id: manager.0 });
+        }
+    }
+    errors.into_result(())?;
+    if next.email != current.email && tx.user_by_email(ctx.org, &next.email)?.is_some_and(|other| other.id != id) {
+        return Err(StoreError::Conflict(format!("user {id}: email: {} already belongs to another user", next.email)));
+    }
+    if next != current {
+        tx.update_user(ctx.org, &next)?;
+        audit_update(tx, ctx, UserId::LABEL, id.0, user_json(&current), user_json(&next))?;
+    }
+    Ok(next)
+}
+
+pub fn update_team(tx: &mut dyn Tx, ctx: &WriteCtx, id: TeamId, patch: &TeamPatch) -> Result<Team> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let current = tx.team(ctx.org, id)?.ok_or(StoreError::NotFound { kind: TeamId::LABEL, id: id.0 })?;
+    require(access.can_write(SharedKind::Team), || "only ops and admins manage teams".into())?;
+    let next = patch.apply(&current)?;
+    if let Some(manager) = next.manager_id.filter(|manager| Some(*manager) != current.manager_id) {
+        let mut errors = ValidationErrors::default();
+        exists(
+            tx.user(ctx.org, manager)?.is_some(),
+            &mut errors,
+            &RecordRef::new(TeamId::LABEL, id.0),
+            "manager_id",
+            UserId::LABEL,
+            manager.0,
+        );
+        errors.into_result(())?;
+    }
+    if next != current {
+        tx.update_team(ctx.org, &next)?;
+        let json = |team: &Team| json!({ "name": team.name, "manager_id": team.manager_id.map(|id| id.0) });
+        audit_update(tx, ctx, TeamId::LABEL, id.0, json(&current), json(&next))?;
+    }
+    Ok(next)
+}
+
+pub fn update_account(tx: &mut dyn Tx, ctx: &WriteCtx, id: AccountId, patch: &AccountPatch) -> Result<Account> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let current = tx.account(ctx.org, id)?.ok_or(StoreError::NotFound { kind: AccountId::LABEL, id: id.0 })?;
+    require(access.can_write(SharedKind::Account), || "a viewer cannot change accounts".into())?;
+    let next = patch.apply(&current)?;
+    if let Some(owner) = next.owner_id.filter(|owner| Some(*owner) != current.owner_id) {
+        let mut errors = ValidationErrors::default();
+        exists(
+            tx.user(ctx.org, owner)?.is_some(),
+            &mut errors,
+            &RecordRef::new(AccountId::LABEL, id.0),
+            "owner_id",
+            UserId::LABEL,
+            owner.0,
+        );
+        errors.into_result(())?;
+    }
+    if next != current {
+        tx.update_account(ctx.org, &next)?;
+        audit_update(tx, ctx, AccountId::LABEL, id.0, account_json(&current), account_json(&next))?;
+    }
+    Ok(next)
+}
+
+fn contact_json(contact: &Contact) -> Value {
+    json!({ "name": contact.name, "emails": contact.emails, "phone": contact.phone, "title": contact.title, "account_id": contact.account_id.map(|id| id.0) })
+}
+
+pub fn update_contact(tx: &mut dyn Tx, ctx: &WriteCtx, id: ContactId, patch: &ContactPatch) -> Result<Contact> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let current = tx.contact(ctx.org, id)?.ok_or(StoreError::NotFound { kind: ContactId::LABEL, id: id.0 })?;
+    require(access.can_write(SharedKind::Contact), || "a viewer cannot change contacts".into())?;
+    let next = patch.apply(&current)?;
+    if let Some(account) = next.account_id.filter(|account| Some(*account) != current.account_id) {
+        let mut errors = ValidationErrors::default();
+        let record = RecordRef::new(ContactId::LABEL, id.0);
+        exists(tx.account(ctx.org, account)?.is_some(), &mut errors, &record, "account_id", AccountId::LABEL, account.0);
+        errors.into_result(())?;
+    }
+    if next != current {
+        tx.update_contact(ctx.org, &next)?;
+        audit_update(tx, ctx, ContactId::LABEL, id.0, contact_json(&current), contact_json(&next))?;
+    }
+    Ok(next)
+}
+
+fn lead_json(lead: &Lead) -> Value {
+    json!({
+        "name": lead.name, "company": lead.company, "email": lead.email, "phone": lead.phone, "title": lead.title,
+        "source": lead.source, "status": lead.status.as_str(), "owner_id": lead.owner_id.map(|id| id.0),
+    })
+}
+
+pub fn update_lead(tx: &mut dyn Tx, ctx: &WriteCtx, id: LeadId, patch: &LeadPatch) -> Result<Lead> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let current = tx.lead(ctx.org, id)?.ok_or(StoreError::NotFound { kind: LeadId::LABEL, id: id.0 })?;
+    require(access.can_write(SharedKind::Account), || "a viewer cannot change leads".into())?;
+    let next = patch.apply(&current)?;
+    if let Some(owner) = next.owner_id.filter(|owner| Some(*owner) != current.owner_id) {
+        let mut errors = ValidationErrors::default();
+        exists(tx.user(ctx.org, owner)?.is_some(), &mut errors, &RecordRef::new(LeadId::LABEL, id.0), "owner_id", UserId::LABEL, owner.0);
+        errors.into_result(())?;
+    }
+    if next != current {
+        tx.update_lead(ctx.org, &next)?;
+        audit_update(tx, ctx, LeadId::LABEL, id.0, lead_json(&current), lead_json(&next))?;
+    }
+    Ok(next)
+}
+
+/// Whether `access` may see `task`: its own or its reporting tree's tasks, and tasks of deals it
+/// may see.
+fn task_visible(tx: &mut dyn Tx, org: OrgId, access: &Access, task: &Task) -> Result<bool> {
+    if access.can_read_deal(task.owner_id, false) {
+        return Ok(true);
+    }
+    match task.opportunity_id {
+        Some(deal) => Ok(opportunity_for(tx, org, access, deal)?.is_some()),
+        None => Ok(false),
+    }
+}
+
+/// Changes a task: its title, due date, owner, or completes or reopens it. Whoever may see a
+/// task may change it, but a viewer; a task is handed only to someone whose deals one may
+/// change.
+pub fn update_task(tx: &mut dyn Tx, ctx: &WriteCtx, id: TaskId, patch: &TaskPatch) -> Result<Task> {
+    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let not_found = StoreError::NotFound { kind: TaskId::LABEL, id: id.0 };
+    let current = tx.task(ctx.org, id)?.ok_or(not_found)?;
+    if !task_visible(tx, ctx.org, &access, &current)? {
+        return Err(StoreError::NotFound { kind: TaskId::LABEL, id: id.0 });
+    }
+    require(access.can_write(SharedKind::Contact), || format!("you may view task {id} but not change it"))?;
+    let next = patch.apply(&current, ctx.at)?;
+    if next.owner_id != current.owner_id {
+        let mut errors = ValidationErrors::default();
+        let record = RecordRef::new(TaskId::LABEL, id.0);
+        exists(tx.user(ctx.org, next.owner_id)?.is_some(), &mut errors, &record, "owner_id", UserId::LABEL, next.owner_id.0);
+        errors.into_result(())?;
+        require(access.can_assign_deal_to(next.owner_id), || format!("you cannot hand task {id} to user {}", next.owner_id))?;
+    }
+    if next != current {
+        tx.update_task(ctx.org, &next)?;
+        let json = |task: &Task| {
+            json!({
+                "title": task.title, "owner_id": task.owner_id.0, "due_on": task.due_on.map(|date| date.to_string()),
+                "completed_at": task.completed_at.map(|at| at.to_string()),
+            })
+        };
+        audit_update(tx, ctx, TaskId::LABEL, id.0, json(&current), json(&next))?;
+    }
+    Ok(next)
+}
+
+/// The task if `access` may see it; `None` exactly as if it did not exist.
+pub fn task_for(tx: &mut dyn Tx, org: OrgId, access: &Access, id: TaskId) -> Result<Option<Task>> {
+    let Some(task) = tx.task(org, id)? else { return Ok(None) };
+    Ok(task_visible(tx, org, access, &task)?.then_some(task))
+}
+
+/// Tasks matching `filter` that `access` may see.
+pub fn tasks_for(tx: &mut dyn Tx, org: OrgId, access: &Access, filter: &crate::TaskFilter) -> Result<Vec<Task>> {
+    tx.tasks(org, &crate::TaskFilter { scope: Some(access.deal_scope()), ..filter.clone() })
+}
+
+/// The activity if `access` may see it: one it (or its reporting tree) logged, or one of a deal
+/// it may see. `None` exactly as if it did not exist.
+pub fn activity_for(tx: &mut dyn Tx, org: OrgId, access: &Access, id: ActivityId) -> Result<Option<Activity>> {
+    let Some(activity) = tx.activity(org, id)? else { return Ok(None) };
+    if access.deal_scope() == pipewise_core::access::DealScope::All
+        || activity.user_id.is_some_and(|user| access.can_read_deal(user, false))
+    {
+        return Ok(Some(activity));
+    }
+    match activity.opportunity_id {
+        Some(deal) if opportunity_for(tx, org, access, deal)?.is_some() => Ok(Some(activity)),
+        _ => Ok(None),
+    }
+}
+
+/// Activities matching `filter` that `access` may see.
+pub fn activities_for(tx: &mut dyn Tx, org: OrgId, access: &Access, filter: &crate::ActivityFilter) -> Result<Vec<Activity>> {
+    tx.activities(org, &crate::ActivityFilter { scope: Some(access.deal_scope()), ..filter.clone() })
+}
+
+/// The audit log, newest first, for those who may read it (admins).
+pub fn audit_events_for(tx: &mut dyn Tx, org: OrgId, access: &Access, filter: &crate::AuditFilter) -> Result<Vec<crate::AuditEvent>> {
+    require(access.can_read_audit(), || "only an admin reads the audit log".into())?;
+    tx.audit_events(org, filter)
+}

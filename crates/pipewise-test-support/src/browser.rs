@@ -132,7 +132,7 @@ pub struct Cookie {
 }
 
 impl Browser {
-    /// Starts headless Chromium in US English (`--lang=en-US`, `Accept-Language: en-US`).
+    /// Starts headless Chromium in US English: `navigator.language` is `en-US`, and requests carry `Accept-Language: en-US,en;q=0.9`.
     ///
     /// Returns `None` after a loud skip when `chromedriver` or `chromium` is not installed (a panic under `CI`).
     /// Panics with chromedriver's error when they are installed but the browser does not start.
@@ -141,6 +141,8 @@ impl Browser {
     }
 
     /// Starts headless Chromium with `language` (a BCP 47 tag such as `ko`) as its UI language, `navigator.language` and `Accept-Language`.
+    ///
+    /// Chromium may add the base language to the header: `ko` is sent as `ko`, `en-US` as `en-US,en;q=0.9`.
     ///
     /// Skips and panics like [`Browser::start`].
     pub fn start_with_language(language: &str) -> Option<Browser> {
@@ -159,7 +161,7 @@ impl Browser {
     fn launch(programs: &BrowserPrograms, language: &str) -> Result<Browser, String> {
         let profile_dir = TempDir::new("chromium");
         let user_data_dir = profile_dir.path().join("profile");
-        let driver = DriverProcess::start(&programs.chromedriver, &profile_dir.path().join("chromedriver.log"))?;
+        let driver = DriverProcess::start(&programs.chromedriver, profile_dir.path())?;
         let chromium_arguments = [
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
@@ -183,7 +185,13 @@ impl Browser {
                     "goog:chromeOptions": {
                         "binary": programs.chromium.display().to_string(),
                         "args": chromium_arguments,
-                        "prefs": { "intl.accept_languages": language },
+                        "prefs": {
+                            "intl.accept_languages": language,
+                            // Open the first tab on about:blank. Debian's Chromium would otherwise load its default search engine's new-tab
+                            // page there, and without internet that navigation holds up the first `goto` for about 5 s.
+                            "session.restore_on_startup": 4,
+                            "session.startup_urls": ["about:blank"],
+                        },
                     },
                 }
             }
@@ -218,7 +226,7 @@ impl Browser {
 
     /// Navigates to `url` and waits for the page to load.
     pub fn goto(&self, url: &str) -> Result<(), String> {
-        self.command("POST", "/url", Some(json!({ "url": url }))).map(drop)
+        self.command("POST", "/url", Some(json!({ "url": url }))).map(drop).map_err(|error| format!("{error} (navigating to {url})"))
     }
 
     /// Reloads the current page and waits for it to load.
@@ -404,6 +412,7 @@ impl Element<'_> {
         self.command("POST", "/clear", None).map(drop)
     }
 
+    /// Whether a user could see the element: rendered, not `display: none` or `visibility: hidden`, and of non-zero size.
     pub fn is_displayed(&self) -> Result<bool, String> {
         let value = self.command("GET", "/displayed", None)?;
         value.as_bool().ok_or_else(|| format!("WebDriver GET /element/…/displayed: expected a boolean, got {value}"))
@@ -518,11 +527,12 @@ struct DriverProcess {
 
 impl DriverProcess {
     /// Spawns chromedriver on a free loopback port and waits until it is ready; retries with another port if the first is taken meanwhile.
-    fn start(chromedriver: &Path, log_path: &Path) -> Result<DriverProcess, String> {
+    /// chromedriver logs to `chromedriver.log` in `working_dir`, which the watchdog removes if this test process dies.
+    fn start(chromedriver: &Path, working_dir: &Path) -> Result<DriverProcess, String> {
         let mut attempts_left = 3;
         loop {
             attempts_left -= 1;
-            match DriverProcess::start_once(chromedriver, log_path) {
+            match DriverProcess::start_once(chromedriver, working_dir) {
                 Ok(driver) => return Ok(driver),
                 Err(StartFailure::ExitedEarly(message)) if attempts_left > 0 => eprintln!("{message}; trying another port"),
                 Err(StartFailure::ExitedEarly(message) | StartFailure::Other(message)) => return Err(message),
@@ -530,8 +540,9 @@ impl DriverProcess {
         }
     }
 
-    fn start_once(chromedriver: &Path, log_path: &Path) -> Result<DriverProcess, StartFailure> {
+    fn start_once(chromedriver: &Path, working_dir: &Path) -> Result<DriverProcess, StartFailure> {
         let port = free_loopback_port().map_err(StartFailure::Other)?;
+        let log_path = working_dir.join("chromedriver.log");
         let mut command = Command::new(chromedriver);
         command
             .arg(format!("--port={port}"))
@@ -541,8 +552,8 @@ impl DriverProcess {
             .stderr(Stdio::null())
             .process_group(0);
         let child = command.spawn().map_err(|error| StartFailure::Other(format!("cannot run {}: {error}", chromedriver.display())))?;
-        let mut driver = DriverProcess { child, watchdog: None, port, log_path: log_path.to_owned() };
-        driver.watchdog = driver.spawn_watchdog();
+        let mut driver = DriverProcess { child, watchdog: None, port, log_path };
+        driver.watchdog = driver.spawn_watchdog(working_dir);
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = driver.child.try_wait() {
@@ -569,13 +580,17 @@ impl DriverProcess {
         }
     }
 
-    /// A shell in chromedriver's process group that kills the whole group once this test process is gone.
+    /// A shell in chromedriver's process group that kills the whole group, and removes `working_dir`, once this test process is gone.
     /// It covers a test process that is killed or aborts without running destructors.
-    fn spawn_watchdog(&self) -> Option<Child> {
-        let script = format!("while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill -KILL 0", std::process::id());
+    fn spawn_watchdog(&self, working_dir: &Path) -> Option<Child> {
+        // The cleanup runs in a session of its own so that it outlives the group it kills; the forked `setsid` parent stays in the
+        // group until then, so the group id cannot have been reused.
+        let script = r#"while kill -0 "$1" 2>/dev/null; do sleep 0.5; done
+exec setsid --fork --wait sh -c 'kill -s KILL -- "-$1"; sleep 0.5; rm -rf "$2"' sh "$2" "$3""#;
         let mut command = Command::new("sh");
         command
-            .args(["-c", &script])
+            .args(["-c", script, "sh", &std::process::id().to_string(), &self.process_group_id().to_string()])
+            .arg(working_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pipewise_test_support::browser::{Browser, keys, screenshot_dir};
 use serde_json::json;
@@ -69,11 +69,8 @@ const DRAG_PAGE: &str = r#"<!doctype html>
 
 #[test]
 fn form_keyboard_scripts_cookies_and_screenshot() {
-    let t0 = Instant::now();
     let Some(browser) = Browser::start() else { return };
-    eprintln!("TIMING start {:?}", t0.elapsed());
     let site = start_test_site();
-    let started = Instant::now();
 
     browser.goto(&format!("{site}/form")).expect("the form page loads");
     assert_eq!(browser.title().expect("title"), "Form page");
@@ -96,6 +93,9 @@ fn form_keyboard_scripts_cookies_and_screenshot() {
     deal_name.send_keys("Globex").expect("typing a new name");
     browser.press_keys(&[keys::TAB, &[keys::SHIFT, keys::TAB].concat(), keys::END, "!", keys::ENTER]).expect("Shift+Tab, End and Enter");
     assert_eq!(browser.find("#output").and_then(|output| output.text()).expect("output"), "saved Globex! for 12000");
+    // A reload brings back the page as served.
+    browser.refresh().expect("reloading");
+    assert_eq!(browser.find("#output").and_then(|output| output.text()).expect("output after reload"), "");
 
     // Waiting, visibility and several matches.
     let late = browser.wait_for("#late", Duration::from_secs(5)).expect("the late element appears");
@@ -115,7 +115,9 @@ fn form_keyboard_scripts_cookies_and_screenshot() {
 
     // Scripts get arguments, elements included, and return JSON.
     assert_eq!(browser.execute("return arguments[0] + arguments[1].length;", &[json!(40), json!([1, 2])]).expect("script"), json!(42));
-    let tag = browser.execute("return arguments[0].tagName;", &[deal_name.to_script_argument()]).expect("script with an element");
+    let tag = browser
+        .execute("return arguments[0].tagName;", &[browser.find("#deal-name").expect("the reloaded name input").to_script_argument()])
+        .expect("script with an element");
     assert_eq!(tag, json!("INPUT"));
     let thrown = browser.execute("throw new Error('boom');", &[]).expect_err("the script throws");
     assert!(thrown.contains("javascript error") && thrown.contains("boom"), "{thrown}");
@@ -142,15 +144,11 @@ fn form_keyboard_scripts_cookies_and_screenshot() {
     browser.screenshot(&screenshot_path).expect("screenshot");
     let png = std::fs::read(&screenshot_path).expect("the screenshot file exists");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1000, "{} is not a PNG", screenshot_path.display());
-
-    eprintln!("form test took {:?} after the browser started", started.elapsed());
 }
 
 #[test]
 fn drag_to_sends_real_pointer_events() {
-    let t0 = Instant::now();
     let Some(browser) = Browser::start() else { return };
-    eprintln!("TIMING start {:?}", t0.elapsed());
     let site = start_test_site();
     browser.goto(&format!("{site}/drag")).expect("the drag page loads");
 
@@ -161,7 +159,6 @@ fn drag_to_sends_real_pointer_events() {
     let log = browser.find("#log").and_then(|log| log.text()).expect("log");
     let moves: u32 = log.rsplit(" after ").next().and_then(|rest| rest.trim_end_matches(" moves").parse().ok()).unwrap_or(0);
     assert!(log.starts_with("dropped card-1 on won after ") && moves >= 10, "{log}");
-    eprintln!("{log}");
     let won_cards: Vec<String> = browser
         .find_all("#won li")
         .expect("won cards")
@@ -174,9 +171,7 @@ fn drag_to_sends_real_pointer_events() {
 
 #[test]
 fn start_with_language_makes_the_browser_korean() {
-    let t0 = Instant::now();
     let Some(browser) = Browser::start_with_language("ko") else { return };
-    eprintln!("TIMING start ko {:?}", t0.elapsed());
     let site = start_test_site();
     browser.goto(&format!("{site}/language")).expect("the language page loads");
     assert_eq!(language_report(&browser), "navigator.language=ko accept-language=ko");

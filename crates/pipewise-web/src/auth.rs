@@ -249,7 +249,13 @@ pub fn clear_session_cookie(secure: bool) -> String {
 }
 
 /// Creates an API token for the viewer; returns the secret, shown once.
-pub fn create_api_token(store: &dyn Store, viewer: &Viewer, name: &str, now: Timestamp) -> Result<(ApiToken, String), AppError> {
+pub fn create_api_token(
+    store: &dyn Store,
+    viewer: &Viewer,
+    name: &str,
+    source: Source,
+    now: Timestamp,
+) -> Result<(ApiToken, String), AppError> {
     let name = pipewise_core::text::required(name, 100).map_err(|problem| {
         AppError::Invalid(
             pipewise_core::FieldError { record: pipewise_core::RecordRef::new_record("api token"), field: "name", problem }.into(),
@@ -272,7 +278,7 @@ pub fn create_api_token(store: &dyn Store, viewer: &Viewer, name: &str, now: Tim
         let entry = AuditEntry {
             at: now,
             actor_id: Some(viewer.user.id),
-            source: Source::Web,
+            source,
             record_kind: "api_token",
             record_id: id,
             action: "create",
@@ -286,7 +292,7 @@ pub fn create_api_token(store: &dyn Store, viewer: &Viewer, name: &str, now: Tim
 }
 
 /// Revokes one of the viewer's tokens; it stops working at once.
-pub fn revoke_api_token(store: &dyn Store, viewer: &Viewer, id: i64, now: Timestamp) -> Result<(), AppError> {
+pub fn revoke_api_token(store: &dyn Store, viewer: &Viewer, id: i64, source: Source, now: Timestamp) -> Result<(), AppError> {
     transact(store, |tx| {
         if !tx.revoke_api_token(viewer.org, viewer.user.id, id, now)? {
             return Ok(false);
@@ -294,7 +300,7 @@ pub fn revoke_api_token(store: &dyn Store, viewer: &Viewer, id: i64, now: Timest
         let entry = AuditEntry {
             at: now,
             actor_id: Some(viewer.user.id),
-            source: Source::Web,
+            source,
             record_kind: "api_token",
             record_id: id,
             action: "revoke",

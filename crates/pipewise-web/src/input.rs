@@ -5,6 +5,7 @@
 use pipewise_core::error::{Problem, RecordRef};
 use pipewise_core::opportunity::{NewOpportunity, OpportunityPatch};
 use pipewise_core::pipeline::ForecastCategory;
+use pipewise_core::records::*;
 use pipewise_core::time::parse_date;
 use pipewise_core::*;
 use serde_json::{Map, Value};
@@ -53,6 +54,17 @@ impl<'a> Fields<'a> {
                     None
                 }
             },
+        }
+    }
+
+    /// A patch field that may be absent but not null.
+    fn not_null<T>(&mut self, field: &'static str, expected: &'static str, parse: impl Fn(&Value) -> Result<T, Problem>) -> Option<T> {
+        match self.parse(field, expected, parse) {
+            Some(None) => {
+                self.errors.push(&self.record, field, Problem::Required);
+                None
+            }
+            other => other.flatten(),
         }
     }
 
@@ -177,6 +189,333 @@ pub fn opportunity_patch(opportunity_id: OpportunityId, value: &Value) -> Result
         close_reason: fields.parse("close_reason", "text", string),
     };
     fields.errors.into_result(patch)
+}
+
+fn text_of(value: &Value) -> Result<&str, Problem> {
+    value.as_str().ok_or(Problem::Invalid { value: String::new(), expected: "" })
+}
+
+fn integer(value: &Value) -> Result<i64, Problem> {
+    value.as_i64().ok_or(Problem::Invalid { value: String::new(), expected: "" })
+}
+
+fn boolean(value: &Value) -> Result<bool, Problem> {
+    value.as_bool().ok_or(Problem::Invalid { value: String::new(), expected: "" })
+}
+
+fn strings(value: &Value) -> Result<Vec<String>, Problem> {
+    let items = value.as_array().ok_or(Problem::Invalid { value: String::new(), expected: "" })?;
+    items.iter().map(|item| item.as_str().map(str::to_owned).ok_or(Problem::Invalid { value: String::new(), expected: "" })).collect()
+}
+
+fn ids(value: &Value) -> Result<Vec<i64>, Problem> {
+    let items = value.as_array().ok_or(Problem::Invalid { value: String::new(), expected: "" })?;
+    items.iter().map(positive_id).collect()
+}
+
+fn timestamp(value: &Value) -> Result<Timestamp, Problem> {
+    text_of(value)?.parse()
+}
+
+fn decimal(value: &Value) -> Result<pipewise_core::money::Decimal, Problem> {
+    use std::str::FromStr;
+    let invalid =
+        || Problem::Invalid { value: value.as_str().map_or_else(|| value.to_string(), str::to_owned), expected: "a decimal number" };
+    match value {
+        Value::String(text) => pipewise_core::money::Decimal::from_str(text.trim()).map_err(|_| invalid()),
+        Value::Number(number) => pipewise_core::money::Decimal::from_str(&number.to_string()).map_err(|_| invalid()),
+        _ => Err(invalid()),
+    }
+}
+
+/// Keeps the value only when every field was good.
+fn finish<T>(errors: ValidationErrors, value: Option<T>) -> Result<T, ValidationErrors> {
+    match value {
+        Some(value) if errors.is_empty() => Ok(value),
+        _ => Err(errors),
+    }
+}
+
+const TEAM_FIELDS: &[&str] = &["name", "manager_id"];
+
+pub fn new_team(value: &Value) -> Result<NewTeam, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(TeamId::LABEL), TEAM_FIELDS)?;
+    let name = fields.required("name", "text", string);
+    let manager_id = fields.parse("manager_id", "an id", positive_id).flatten().map(UserId);
+    finish(fields.errors, name.map(|name| NewTeam { name, manager_id }))
+}
+
+pub fn team_patch(id: TeamId, value: &Value) -> Result<TeamPatch, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(TeamId::LABEL, id.0), TEAM_FIELDS)?;
+    let patch = TeamPatch {
+        name: fields.not_null("name", "text", string),
+        manager_id: fields.parse("manager_id", "an id", positive_id).map(|id| id.map(UserId)),
+    };
+    fields.errors.into_result(patch)
+}
+
+const ACCOUNT_FIELDS: &[&str] = &["name", "domains", "industry", "employee_count", "region", "owner_id"];
+
+pub fn new_account(value: &Value) -> Result<NewAccount, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(AccountId::LABEL), ACCOUNT_FIELDS)?;
+    let name = fields.required("name", "text", string);
+    let domains = fields.parse("domains", "a list of domain names", strings).flatten().unwrap_or_default();
+    let industry = fields.parse("industry", "text", string).flatten();
+    let employee_count = fields.parse("employee_count", "a whole number", integer).flatten();
+    let region = fields.parse("region", "text", string).flatten();
+    let owner_id = fields.parse("owner_id", "an id", positive_id).flatten().map(UserId);
+    finish(fields.errors, name.map(|name| NewAccount { name, domains, industry, employee_count, region, owner_id }))
+}
+
+pub fn account_patch(id: AccountId, value: &Value) -> Result<AccountPatch, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(AccountId::LABEL, id.0), ACCOUNT_FIELDS)?;
+    let patch = AccountPatch {
+        name: fields.not_null("name", "text", string),
+        domains: fields.parse("domains", "a list of domain names", strings).map(Option::unwrap_or_default),
+        industry: fields.parse("industry", "text", string),
+        employee_count: fields.parse("employee_count", "a whole number", integer),
+        region: fields.parse("region", "text", string),
+        owner_id: fields.parse("owner_id", "an id", positive_id).map(|id| id.map(UserId)),
+    };
+    fields.errors.into_result(patch)
+}
+
+const CONTACT_FIELDS: &[&str] = &["name", "emails", "phone", "title", "account_id"];
+
+pub fn new_contact(value: &Value) -> Result<NewContact, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(ContactId::LABEL), CONTACT_FIELDS)?;
+    let name = fields.required("name", "text", string);
+    let emails = fields.parse("emails", "a list of e-mail addresses", strings).flatten().unwrap_or_default();
+    let phone = fields.parse("phone", "text", string).flatten();
+    let title = fields.parse("title", "text", string).flatten();
+    let account_id = fields.parse("account_id", "an id", positive_id).flatten().map(AccountId);
+    finish(fields.errors, name.map(|name| NewContact { name, emails, phone, title, account_id }))
+}
+
+pub fn contact_patch(id: ContactId, value: &Value) -> Result<ContactPatch, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(ContactId::LABEL, id.0), CONTACT_FIELDS)?;
+    let patch = ContactPatch {
+        name: fields.not_null("name", "text", string),
+        emails: fields.parse("emails", "a list of e-mail addresses", strings).map(Option::unwrap_or_default),
+        phone: fields.parse("phone", "text", string),
+        title: fields.parse("title", "text", string),
+        account_id: fields.parse("account_id", "an id", positive_id).map(|id| id.map(AccountId)),
+    };
+    fields.errors.into_result(patch)
+}
+
+fn role(value: &Value) -> Result<pipewise_core::user::Role, Problem> {
+    pipewise_core::user::Role::parse(text_of(value)?)
+}
+
+fn locale(value: &Value) -> Result<pipewise_core::user::Locale, Problem> {
+    pipewise_core::user::Locale::parse(text_of(value)?)
+}
+
+const USER_FIELDS: &[&str] = &["email", "name", "role", "manager_id", "team_id", "time_zone", "locale", "active"];
+
+/// A new user; the time zone defaults to UTC and the locale to English.
+pub fn new_user(value: &Value) -> Result<pipewise_core::user::NewUser, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(UserId::LABEL), &USER_FIELDS[..7])?;
+    let email = fields.required("email", "an e-mail address", string);
+    let name = fields.required("name", "text", string);
+    let role = fields.required("role", "a role", role);
+    let manager_id = fields.parse("manager_id", "an id", positive_id).flatten().map(UserId);
+    let team_id = fields.parse("team_id", "an id", positive_id).flatten().map(TeamId);
+    let time_zone = fields.parse("time_zone", "an IANA time zone", string).flatten().unwrap_or_else(|| "UTC".to_owned());
+    let locale = fields.parse("locale", "en or ko", locale).flatten().unwrap_or(pipewise_core::user::Locale::En);
+    let user = match (email, name, role) {
+        (Some(email), Some(name), Some(role)) => {
+            Some(pipewise_core::user::NewUser { email, name, role, manager_id, team_id, time_zone, locale })
+        }
+        _ => None,
+    };
+    finish(fields.errors, user)
+}
+
+pub fn user_patch(id: UserId, value: &Value) -> Result<UserPatch, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(UserId::LABEL, id.0), USER_FIELDS)?;
+    let patch = UserPatch {
+        email: fields.not_null("email", "an e-mail address", string),
+        name: fields.not_null("name", "text", string),
+        role: fields.not_null("role", "a role", role),
+        manager_id: fields.parse("manager_id", "an id", positive_id).map(|id| id.map(UserId)),
+        team_id: fields.parse("team_id", "an id", positive_id).map(|id| id.map(TeamId)),
+        time_zone: fields.not_null("time_zone", "an IANA time zone", string),
+        locale: fields.not_null("locale", "en or ko", locale),
+        active: fields.not_null("active", "true or false", boolean),
+    };
+    fields.errors.into_result(patch)
+}
+
+fn lead_status(value: &Value) -> Result<LeadStatus, Problem> {
+    LeadStatus::parse(text_of(value)?)
+}
+
+const LEAD_FIELDS: &[&str] = &["name", "company", "email", "phone", "title", "source", "status", "owner_id"];
+
+/// A new lead; the status defaults to `new`.
+pub fn new_lead(value: &Value) -> Result<NewLead, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(LeadId::LABEL), LEAD_FIELDS)?;
+    let name = fields.required("name", "text", string);
+    let company = fields.parse("company", "text", string).flatten();
+    let email = fields.parse("email", "an e-mail address", string).flatten();
+    let phone = fields.parse("phone", "text", string).flatten();
+    let title = fields.parse("title", "text", string).flatten();
+    let source = fields.parse("source", "text", string).flatten();
+    let status = fields.parse("status", "a lead status", lead_status).flatten().unwrap_or(LeadStatus::New);
+    let owner_id = fields.parse("owner_id", "an id", positive_id).flatten().map(UserId);
+    finish(fields.errors, name.map(|name| NewLead { name, company, email, phone, title, source, status, owner_id }))
+}
+
+pub fn lead_patch(id: LeadId, value: &Value) -> Result<LeadPatch, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(LeadId::LABEL, id.0), LEAD_FIELDS)?;
+    let patch = LeadPatch {
+        name: fields.not_null("name", "text", string),
+        company: fields.parse("company", "text", string),
+        email: fields.parse("email", "an e-mail address", string),
+        phone: fields.parse("phone", "text", string),
+        title: fields.parse("title", "text", string),
+        source: fields.parse("source", "text", string),
+        status: fields.not_null("status", "a lead status", lead_status),
+        owner_id: fields.parse("owner_id", "an id", positive_id).map(|id| id.map(UserId)),
+    };
+    fields.errors.into_result(patch)
+}
+
+const ACTIVITY_FIELDS: &[&str] =
+    &["kind", "direction", "occurred_at", "subject", "body", "source", "user_id", "account_id", "opportunity_id", "contact_ids"];
+
+/// A new activity; `user_id` defaults to `logged_by`, the source to `api`.
+pub fn new_activity(value: &Value, logged_by: UserId) -> Result<NewActivity, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(ActivityId::LABEL), ACTIVITY_FIELDS)?;
+    let kind = fields.required("kind", "an activity kind", |value| ActivityKind::parse(text_of(value)?));
+    let direction = fields.required("direction", "a direction", |value| Direction::parse(text_of(value)?));
+    let occurred_at = fields.required("occurred_at", "an RFC 3339 time with an offset", timestamp);
+    let subject = fields.required("subject", "text", string);
+    let body = fields.parse("body", "text", string).flatten();
+    let source = fields.parse("source", "text", string).flatten().unwrap_or_else(|| "api".to_owned());
+    let user_id = fields.parse("user_id", "an id", positive_id).flatten().map_or(logged_by, UserId);
+    let account_id = fields.parse("account_id", "an id", positive_id).flatten().map(AccountId);
+    let opportunity_id = fields.parse("opportunity_id", "an id", positive_id).flatten().map(OpportunityId);
+    let contact_ids = fields.parse("contact_ids", "a list of ids", ids).flatten().unwrap_or_default().into_iter().map(ContactId).collect();
+    let activity = match (kind, direction, occurred_at, subject) {
+        (Some(kind), Some(direction), Some(occurred_at), Some(subject)) => Some(NewActivity {
+            kind,
+            direction,
+            occurred_at,
+            subject,
+            body,
+            source,
+            user_id: Some(user_id),
+            account_id,
+            opportunity_id,
+            contact_ids,
+        }),
+        _ => None,
+    };
+    finish(fields.errors, activity)
+}
+
+const TASK_FIELDS: &[&str] = &["title", "owner_id", "due_on", "completed", "account_id", "opportunity_id", "lead_id"];
+
+/// A new task; the owner defaults to `created_by`.
+pub fn new_task(value: &Value, created_by: UserId) -> Result<NewTask, ValidationErrors> {
+    let allowed = [TASK_FIELDS[0], TASK_FIELDS[1], TASK_FIELDS[2], TASK_FIELDS[4], TASK_FIELDS[5], TASK_FIELDS[6]];
+    let mut fields = Fields::new(value, RecordRef::new_record(TaskId::LABEL), &allowed)?;
+    let title = fields.required("title", "text", string);
+    let owner_id = fields.parse("owner_id", "an id", positive_id).flatten().map_or(created_by, UserId);
+    let due_on = fields.parse("due_on", "a date", date).flatten();
+    let account_id = fields.parse("account_id", "an id", positive_id).flatten().map(AccountId);
+    let opportunity_id = fields.parse("opportunity_id", "an id", positive_id).flatten().map(OpportunityId);
+    let lead_id = fields.parse("lead_id", "an id", positive_id).flatten().map(LeadId);
+    let task = title.map(|title| NewTask { title, owner_id, due_on, completed_at: None, account_id, opportunity_id, lead_id });
+    finish(fields.errors, task)
+}
+
+pub fn task_patch(id: TaskId, value: &Value) -> Result<TaskPatch, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(TaskId::LABEL, id.0), &TASK_FIELDS[..4])?;
+    let patch = TaskPatch {
+        title: fields.not_null("title", "text", string),
+        owner_id: fields.not_null("owner_id", "an id", positive_id).map(UserId),
+        due_on: fields.parse("due_on", "a date", date),
+        completed: fields.not_null("completed", "true or false", boolean),
+    };
+    fields.errors.into_result(patch)
+}
+
+const PIPELINE_FIELDS: &[&str] = &["name", "stages", "entry_stage"];
+const STAGE_FIELDS: &[&str] = &["name_en", "name_ko", "kind", "win_probability", "forecast_category", "counts_in_metrics", "rotting_days"];
+
+/// A new pipeline with its stages in order; `entry_stage` (an index into `stages`) defaults to
+/// the first. Problems inside a stage are named `stages.<field>`.
+pub fn new_pipeline(value: &Value) -> Result<pipewise_core::pipeline::NewPipeline, ValidationErrors> {
+    use pipewise_core::pipeline::{NewPipeline, NewStage, StageKind};
+    let record = RecordRef::new_record(PipelineId::LABEL);
+    let mut fields = Fields::new(value, record.clone(), PIPELINE_FIELDS)?;
+    let name = fields.required("name", "text", string);
+    let entry_stage = fields.parse("entry_stage", "a stage index", integer).flatten().unwrap_or(0);
+    let raw_stages = fields.required("stages", "a list of stages", |value| {
+        value.as_array().cloned().ok_or(Problem::Invalid { value: String::new(), expected: "" })
+    });
+    let mut errors = fields.errors;
+    let mut stages = Vec::new();
+    for raw in raw_stages.iter().flatten() {
+        let mut stage = match Fields::new(raw, record.clone(), STAGE_FIELDS) {
+            Ok(stage) => stage,
+            Err(problems) => {
+                errors.0.extend(problems.0.into_iter().map(|error| FieldError { field: "stages", ..error }));
+                continue;
+            }
+        };
+        let name_en = stage.required("name_en", "text", string);
+        let name_ko = stage.parse("name_ko", "text", string).flatten().unwrap_or_default();
+        let kind =
+            stage.parse("kind", "one of open, won, lost", |value| StageKind::parse(text_of(value)?)).flatten().unwrap_or(StageKind::Open);
+        let win_probability = stage.parse("win_probability", "a decimal number", decimal).flatten().unwrap_or_default();
+        let forecast_category =
+            stage.parse("forecast_category", "a forecast category", category).flatten().unwrap_or(ForecastCategory::Pipeline);
+        let counts_in_metrics = stage.parse("counts_in_metrics", "true or false", boolean).flatten().unwrap_or(true);
+        let rotting_days = stage.parse("rotting_days", "a whole number of days", integer).flatten();
+        errors.0.extend(stage.errors.0.into_iter().map(|error| FieldError { field: stage_field(error.field), ..error }));
+        let rotting_days = match rotting_days.map(i32::try_from) {
+            Some(Ok(days)) => Some(days),
+            Some(Err(_)) => {
+                errors.push(
+                    &record,
+                    "stages.rotting_days",
+                    Problem::OutOfRange { value: format!("{rotting_days:?}"), range: "1 to 3650 days" },
+                );
+                None
+            }
+            None => None,
+        };
+        if let Some(name_en) = name_en {
+            stages.push(NewStage { name_en, name_ko, kind, win_probability, forecast_category, counts_in_metrics, rotting_days });
+        }
+    }
+    let entry_stage = usize::try_from(entry_stage).unwrap_or(usize::MAX);
+    finish(errors, name.map(|name| NewPipeline { name, stages, entry_stage }))
+}
+
+fn stage_field(field: &'static str) -> &'static str {
+    match field {
+        "name_en" => "stages.name_en",
+        "name_ko" => "stages.name_ko",
+        "kind" => "stages.kind",
+        "win_probability" => "stages.win_probability",
+        "forecast_category" => "stages.forecast_category",
+        "counts_in_metrics" => "stages.counts_in_metrics",
+        "rotting_days" => "stages.rotting_days",
+        _ => "stages",
+    }
+}
+
+/// The name of the API token to create.
+pub fn token_name(value: &Value) -> Result<String, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record("api token"), &["name"])?;
+    let name = fields.required("name", "text", string);
+    finish(fields.errors, name)
 }
 
 #[cfg(test)]

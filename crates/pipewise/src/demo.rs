@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use pipewise_core::history::Source;
 use pipewise_core::{Timestamp, time::parse_date};
 use pipewise_demo::DemoConfig;
-use pipewise_store::Store;
+use pipewise_store::{Store, WriteCtx, ops, transact};
 use pipewise_store_sqlite::SqliteStore;
 
 pub fn run(path: &Path, seed: u64, today: Option<&str>, addr: &str, no_serve: bool) -> Result<()> {
@@ -28,21 +29,59 @@ pub fn run(path: &Path, seed: u64, today: Option<&str>, addr: &str, no_serve: bo
     bar.set_style(ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len}").expect("a valid template").progress_chars("=> "));
     let config = DemoConfig::standard(seed, now);
     let summary = pipewise_demo::generate(&store, &config, &mut |phase, done, total| {
-        bar.set_message(phase.to_string());
+        bar.set_message(phase.label());
         bar.set_length(total);
         bar.set_position(done);
     })
     .context("generating the demo failed")?;
     bar.finish_and_clear();
-    eprintln!("generated the demo in {:.1} s: {summary}", started.elapsed().as_secs_f64());
+    let counts = &summary.counts;
+    eprintln!(
+        "generated the demo in {:.1} s: {} users, {} accounts, {} contacts, {} deals ({} open, {} won, {} lost, {} dropped at stage 1), \
+         {} history events, {} activities, {} tasks, {} leads",
+        started.elapsed().as_secs_f64(),
+        counts.users,
+        counts.accounts,
+        counts.contacts,
+        counts.opportunities,
+        counts.open,
+        counts.won,
+        counts.lost,
+        counts.dropped,
+        counts.history_events,
+        counts.activities,
+        counts.tasks,
+        counts.leads
+    );
+    set_demo_passwords(&store, &summary)?;
     println!("Demo database: {}", path.display());
-    for (role, email) in &summary.logins {
-        println!("  {role:<8} {email}");
+    println!("Sign in as any of these, password {DEMO_PASSWORD:?}:");
+    for (role, email) in &summary.users {
+        println!("  {:<8} {email}", role.as_str());
     }
     if no_serve {
         return Ok(());
     }
     crate::serve::serve(Arc::new(store) as Arc<dyn Store>, addr)
+}
+
+/// The password of the demo's printed logins.
+pub const DEMO_PASSWORD: &str = "pipewise-demo";
+
+fn set_demo_passwords(store: &SqliteStore, summary: &pipewise_demo::DemoSummary) -> Result<()> {
+    let hash = pipewise_web::auth::hash_password(DEMO_PASSWORD)
+        .map_err(|error| anyhow::anyhow!("cannot hash the demo password: {}", error.detail()))?;
+    let ctx =
+        WriteCtx { org: summary.organisation, actor_id: None, source: Source::Demo, at: Timestamp::from_jiff(jiff::Timestamp::now()) };
+    transact(store, |tx| {
+        for (_, email) in &summary.users {
+            if let Some(user) = tx.user_by_email(summary.organisation, email)? {
+                ops::set_password_hash(tx, &ctx, user.id, &hash, None)?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// Removes a previous demo file so the demo starts fresh; refuses to touch any other database.

@@ -5,6 +5,7 @@ mod cluster;
 mod contract;
 mod history;
 mod platform;
+mod updates;
 
 /// Instantiates each case for both engines.
 macro_rules! on_both_engines {
@@ -37,4 +38,7 @@ on_both_engines! {
     platform::writes_are_authorised,
     platform::every_write_is_audited,
     platform::sessions_tokens_and_sign_in_attempts,
+    updates::accounts_and_contacts_update_with_domains_and_emails_replaced,
+    updates::users_teams_and_leads_update,
+    updates::tasks_and_activities_are_scoped_and_tasks_complete,
 }

@@ -1,9 +1,183 @@
-//! The JSON API under `/api/v1`.
+//! The JSON API under `/api/v1`, described by OpenAPI 3.1 at `/api/openapi.json`.
+//!
+//! [`table`] is the one list of routes: [`routes`] registers exactly those routes, and
+//! [`openapi::document`] describes exactly those, with their parameters and the schemas of
+//! their bodies and replies. A route cannot exist without its description.
+//!
+//! Every handler takes an [`auth::Viewer`](crate::auth::Viewer) (session cookie or bearer
+//! token), reads through the visibility-checked `ops::*_for` functions and writes through `ops`
+//! with `viewer.ctx(Source::Api, now)`, so row visibility, RBAC and the audit log apply. A record
+//! the viewer may not see answers 404 exactly like a missing one. Errors are problem+json.
+
+pub mod openapi;
+mod opportunities;
+mod platform;
+mod records;
+pub mod support;
+pub mod views;
 
 use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
 
 use crate::AppState;
 
+/// The type of a value, for parameters and schema fields.
+#[derive(Clone, Debug)]
+pub enum Ty {
+    Id,
+    Integer,
+    Text,
+    Boolean,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// RFC 3339.
+    Time,
+    /// `"USD 1234.50"`.
+    Money,
+    /// An exact decimal as a string.
+    Decimal,
+    Enum(Vec<&'static str>),
+    TextList,
+    IdList,
+    /// A component schema by name.
+    Ref(&'static str),
+    RefList(&'static str),
+    /// Any JSON object.
+    Object,
+}
+
+/// A path or query parameter.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub description: &'static str,
+}
+
+impl Param {
+    pub fn new(name: &'static str, ty: Ty, description: &'static str) -> Param {
+        Param { name, ty, description }
+    }
+    pub fn integer(name: &'static str, description: &'static str) -> Param {
+        Param::new(name, Ty::Integer, description)
+    }
+    pub fn text(name: &'static str, description: &'static str) -> Param {
+        Param::new(name, Ty::Text, description)
+    }
+    pub fn id(name: &'static str, description: &'static str) -> Param {
+        Param::new(name, Ty::Id, description)
+    }
+    /// `sort`: each field ascending, or descending with a leading `-`.
+    pub fn sort(fields: Vec<&'static str>) -> Param {
+        let values = fields.iter().flat_map(|field| [*field, Box::leak(format!("-{field}").into_boxed_str()) as &'static str]).collect();
+        Param::new("sort", Ty::Enum(values), "Sort field; a leading `-` sorts descending. Ties are broken by id.")
+    }
+}
+
+/// What a successful call answers.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// JSON of a component schema with this status.
+    Json(u16, &'static str),
+    /// A page of a component schema: `{ "data": [...], "next_cursor": ... }`.
+    List(&'static str),
+    /// 204.
+    NoContent,
+    /// The OpenAPI document itself.
+    Document,
+}
+
+/// One route: the method, the path (in OpenAPI's `{param}` form, which axum shares), its
+/// description and its handler.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    pub query: Vec<Param>,
+    pub path_params: Vec<Param>,
+    /// The component schema of the JSON request body.
+    pub body: Option<&'static str>,
+    pub reply: Reply,
+    /// Whether a signed-in viewer is needed (everything but the document).
+    pub authenticated: bool,
+    router: MethodRouter<AppState>,
+}
+
+impl Route {
+    pub fn new<H, T>(method: Method, path: &'static str, operation_id: &'static str, handler: H) -> Route
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("API routes use standard methods");
+        Route {
+            method,
+            path,
+            operation_id,
+            summary: "",
+            tag: "",
+            query: Vec::new(),
+            path_params: Vec::new(),
+            body: None,
+            reply: Reply::NoContent,
+            authenticated: true,
+            router: on(filter, handler),
+        }
+    }
+
+    pub fn summary(mut self, tag: &'static str, summary: &'static str) -> Route {
+        self.tag = tag;
+        self.summary = summary;
+        self
+    }
+
+    pub fn query(mut self, params: Vec<Param>) -> Route {
+        self.query = params;
+        self
+    }
+
+    pub fn path_param(mut self, param: Param) -> Route {
+        self.path_params.push(param);
+        self
+    }
+
+    pub fn body(mut self, schema: &'static str) -> Route {
+        self.body = Some(schema);
+        self
+    }
+
+    pub fn reply(mut self, reply: Reply) -> Route {
+        self.reply = reply;
+        self
+    }
+
+    pub fn public(mut self) -> Route {
+        self.authenticated = false;
+        self
+    }
+}
+
+/// Every API route.
+pub fn table() -> Vec<Route> {
+    let mut table = Vec::new();
+    table.extend(platform::routes());
+    table.extend(opportunities::routes());
+    table.extend(records::routes());
+    table
+}
+
+/// Every record schema the routes refer to.
+pub fn resources() -> Vec<openapi::Resource> {
+    let mut resources = platform::resources();
+    resources.extend(opportunities::resources());
+    resources.extend(records::resources());
+    resources
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    table().into_iter().fold(Router::new(), |router, route| router.route(route.path, route.router))
 }

@@ -32,7 +32,9 @@ fn migrate_applies_once_then_reports_up_to_date() {
     let db = dir.path().join("pipewise.db");
     let (ok, stdout, _) = output(pipewise().arg("migrate").arg("--db").arg(&db));
     assert!(ok);
-    assert_eq!(stdout, "applied 0001_records\n");
+    let applied: Vec<&str> = stdout.lines().collect();
+    assert_eq!(applied[..2], ["applied 0001_records", "applied 0002_platform"], "{stdout}");
+    assert!(applied.iter().all(|line| line.starts_with("applied 00")), "{stdout}");
     let (ok, stdout, _) = output(pipewise().arg("migrate").arg("--db").arg(&db));
     assert!(ok);
     assert_eq!(stdout, "the database is up to date\n");

@@ -1,0 +1,3 @@
+//! Integration tests: the demo generated into real SQLite files.
+
+mod sqlite;

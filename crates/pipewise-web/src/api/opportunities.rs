@@ -1,0 +1,232 @@
+//! Opportunities: list, get (now or `as_of` a past time), history, create, patch.
+
+use axum::extract::{RawQuery, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use pipewise_core::history::Source;
+use pipewise_core::opportunity::{OppField, Opportunity, Status};
+use pipewise_core::pipeline::ForecastCategory;
+use pipewise_core::*;
+use pipewise_store::{OpportunityFilter, ops, transact};
+
+use super::openapi::{Create, Field, Resource};
+use super::support::{
+    IdPath, JsonBody, Key, Listing, Query, SortField, created, list_params, not_found, optional_text_key, sort_names, text_key,
+};
+use super::views::{HistoryEventView, OpportunityView, Page};
+use super::{Param, Reply, Route, Ty};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, blocking};
+use crate::input;
+
+const TAG: &str = "opportunities";
+
+fn sorts() -> Vec<SortField<Opportunity>> {
+    vec![
+        SortField { name: "id", key: |deal| Key::Int(deal.id.0) },
+        SortField { name: "name", key: |deal| text_key(&deal.name) },
+        SortField { name: "amount", key: |deal| deal.amount.map_or(Key::Null, |money| Key::Decimal(money.amount())) },
+        SortField { name: "close_date", key: |deal| optional_text_key(deal.close_date.map(|date| date.to_string()).as_deref()) },
+        SortField { name: "created_at", key: |deal| Key::Int(deal.created_at.as_micros()) },
+    ]
+}
+
+fn status_values() -> Vec<&'static str> {
+    Status::ALL.iter().map(|status| status.as_str()).collect()
+}
+
+fn list_query() -> Vec<Param> {
+    let mut params = vec![
+        Param::id("owner_id", "Only deals owned by this user."),
+        Param::id("pipeline_id", "Only deals in this pipeline."),
+        Param::id("stage_id", "Only deals in this stage."),
+        Param::id("account_id", "Only deals of this account."),
+        Param::new("status", Ty::Enum(status_values()), "Only deals with this status."),
+    ];
+    params.extend(list_params(sort_names(&sorts())));
+    params
+}
+
+fn id_param() -> Param {
+    Param::id("id", "The opportunity's id.")
+}
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/api/v1/opportunities", "list_opportunities", list_opportunities)
+            .summary(TAG, "List the deals the viewer may see.")
+            .query(list_query())
+            .reply(Reply::List("Opportunity")),
+        Route::new(Method::POST, "/api/v1/opportunities", "create_opportunity", create_opportunity)
+            .summary(TAG, "Create a deal; its history starts with every set field.")
+            .body("OpportunityCreate")
+            .reply(Reply::Json(201, "Opportunity")),
+        Route::new(Method::GET, "/api/v1/opportunities/{id}", "get_opportunity", get_opportunity)
+            .summary(TAG, "One deal, now or as it was known at `as_of` (404 if it did not exist yet).")
+            .path_param(id_param())
+            .query(vec![Param::new("as_of", Ty::Time, "An RFC 3339 time: the deal as it was known then, replayed from its history.")])
+            .reply(Reply::Json(200, "Opportunity")),
+        Route::new(Method::PATCH, "/api/v1/opportunities/{id}", "update_opportunity", update_opportunity)
+            .summary(TAG, "Change some fields of a deal; every change is appended to its history.")
+            .path_param(id_param())
+            .body("OpportunityPatch")
+            .reply(Reply::Json(200, "Opportunity")),
+        Route::new(Method::GET, "/api/v1/opportunities/{id}/history", "list_opportunity_history", list_opportunity_history)
+            .summary(TAG, "A deal's history, one event per changed field, in sequence order.")
+            .path_param(id_param())
+            .query(vec![
+                Param::integer("limit", "Rows per page, 1 to 200 (default 50)."),
+                Param::text("cursor", "The `next_cursor` of the previous page."),
+            ])
+            .reply(Reply::List("HistoryEvent")),
+    ]
+}
+
+pub fn resources() -> Vec<Resource> {
+    let categories: Vec<&'static str> = ForecastCategory::ALL.iter().map(|category| category.as_str()).collect();
+    let fields: Vec<&'static str> = OppField::ALL.iter().map(|field| field.as_str()).collect();
+    let sources: Vec<&'static str> = Source::ALL.iter().map(|source| source.as_str()).collect();
+    vec![
+        Resource {
+            name: "Opportunity",
+            description: "A deal.",
+            create: true,
+            patch: true,
+            fields: vec![
+                Field::read("id", Ty::Id),
+                Field::read("name", Ty::Text).required(),
+                Field::read("account_id", Ty::Id).nullable().writable(),
+                Field::read("owner_id", Ty::Id).required(),
+                Field::read("pipeline_id", Ty::Id).required(),
+                Field::read("stage_id", Ty::Id).writable().doc("Defaults to the pipeline's entry stage."),
+                Field::read("amount", Ty::Money).nullable().writable(),
+                Field::read("close_date", Ty::Date).nullable().writable(),
+                Field::read("forecast_category", Ty::Enum(categories)).writable().doc("Follows the stage unless set."),
+                Field::read("next_step", Ty::Text).nullable().writable(),
+                Field::read("status", Ty::Enum(status_values())).doc("Follows the stage."),
+                Field::read("created_at", Ty::Time),
+                Field::read("closed_at", Ty::Time).nullable(),
+                Field::read("close_reason", Ty::Text).nullable().writable().doc("Required for a loss."),
+            ],
+        },
+        Resource {
+            name: "HistoryEvent",
+            description: "One changed field of a deal. Values are in the field's canonical text.",
+            create: false,
+            patch: false,
+            fields: vec![
+                Field::read("seq", Ty::Integer),
+                Field::read("opportunity_id", Ty::Id),
+                Field::read("field", Ty::Enum(fields)),
+                Field::read("old", Ty::Text).nullable(),
+                Field::read("new", Ty::Text).nullable(),
+                Field::read("at", Ty::Time),
+                Field::read("actor_id", Ty::Id).nullable(),
+                Field::read("source", Ty::Enum(sources)),
+            ],
+        },
+    ]
+    .into_iter()
+    .map(|mut resource| {
+        // Create bodies: `name`, `owner_id`, `pipeline_id` required; the rest optional.
+        for field in &mut resource.fields {
+            if field.create == Create::Required && !["name", "owner_id", "pipeline_id"].contains(&field.name) {
+                field.create = Create::Optional;
+            }
+        }
+        resource
+    })
+    .collect()
+}
+
+async fn list_opportunities(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::Json<Page<OpportunityView>>, AppError> {
+    let query = Query::parse(raw.as_deref(), &list_query())?;
+    let sorts = sorts();
+    let listing = Listing::parse(&query, &sorts)?;
+    let mut filter = OpportunityFilter {
+        owner_id: query.id("owner_id")?.map(UserId),
+        pipeline_id: query.id("pipeline_id")?.map(PipelineId),
+        stage_id: query.id("stage_id")?.map(StageId),
+        account_id: query.id("account_id")?.map(AccountId),
+        status: query.parsed("status", Status::parse)?,
+        ..OpportunityFilter::default()
+    };
+    if listing.by_id_ascending() {
+        // The store pages in id order itself: fetch one row more than a page to know if another follows.
+        filter.after_id = listing.cursor.as_ref().map(|cursor| OpportunityId(cursor.id));
+        filter.limit = Some(listing.limit as u32 + 1);
+    }
+    let store = state.store.clone();
+    let deals = blocking(move || {
+        let mut tx = store.read()?;
+        Ok(ops::opportunities_for(tx.as_mut(), viewer.org, &viewer.access, &filter)?)
+    })
+    .await?;
+    Ok(axum::Json(listing.page(deals, &sorts, |deal| deal.id.0, OpportunityView::from)))
+}
+
+async fn get_opportunity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    IdPath(id): IdPath,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::Json<OpportunityView>, AppError> {
+    let query = Query::parse(raw.as_deref(), &[Param::new("as_of", Ty::Time, "")])?;
+    let as_of: Option<Timestamp> = query.parsed("as_of", str::parse)?;
+    let store = state.store.clone();
+    let deal = blocking(move || {
+        let mut tx = store.read()?;
+        let deal = match as_of {
+            Some(at) => ops::opportunity_as_of_for(tx.as_mut(), viewer.org, &viewer.access, OpportunityId(id), at)?,
+            None => ops::opportunity_for(tx.as_mut(), viewer.org, &viewer.access, OpportunityId(id))?,
+        };
+        deal.ok_or_else(|| not_found(OpportunityId::LABEL, id))
+    })
+    .await?;
+    Ok(axum::Json(deal.into()))
+}
+
+async fn list_opportunity_history(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    IdPath(id): IdPath,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::Json<Page<HistoryEventView>>, AppError> {
+    let params = [Param::integer("limit", ""), Param::text("cursor", "")];
+    let query = Query::parse(raw.as_deref(), &params)?;
+    let sorts = vec![SortField { name: "seq", key: |event: &pipewise_core::history::HistoryEvent| Key::Int(event.seq) }];
+    let listing = Listing::parse(&query, &sorts)?;
+    let store = state.store.clone();
+    let events = blocking(move || {
+        let mut tx = store.read()?;
+        ops::history_for(tx.as_mut(), viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
+    })
+    .await?;
+    Ok(axum::Json(listing.page(events, &sorts, |event| event.seq, HistoryEventView::from)))
+}
+
+async fn create_opportunity(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
+    let new = input::new_opportunity(&body)?;
+    let ctx = viewer.ctx(Source::Api, state.now());
+    let store = state.store.clone();
+    let deal = blocking(move || Ok(transact(store.as_ref(), |tx| ops::create_opportunity(tx, &ctx, &new))?)).await?;
+    Ok(created(format!("/api/v1/opportunities/{}", deal.id), OpportunityView::from(deal)))
+}
+
+async fn update_opportunity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    IdPath(id): IdPath,
+    JsonBody(body): JsonBody,
+) -> Result<Response, AppError> {
+    let patch = input::opportunity_patch(OpportunityId(id), &body)?;
+    let ctx = viewer.ctx(Source::Api, state.now());
+    let store = state.store.clone();
+    let deal = blocking(move || Ok(transact(store.as_ref(), |tx| ops::update_opportunity(tx, &ctx, OpportunityId(id), &patch))?)).await?;
+    Ok(axum::Json(OpportunityView::from(deal)).into_response())
+}

@@ -1,0 +1,40 @@
+//! The JSON API, driven in-process through the router (`tower::ServiceExt::oneshot`), every
+//! case on SQLite and on PostgreSQL alike. Test names start with the engine.
+
+mod access;
+mod deals;
+mod errors;
+mod harness;
+mod openapi;
+mod platform;
+
+/// Instantiates each case for both engines; each gets a fresh database and organisation.
+macro_rules! on_both_engines {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $case() { let app = crate::harness::App::new(pipewise_test_support::sqlite()); app.run(crate::$module::$case); })*
+        }
+        mod postgres {
+            $(#[test] fn $case() {
+                let Some(db) = pipewise_test_support::postgres() else { return };
+                crate::harness::App::new(db).run(crate::$module::$case);
+            })*
+        }
+    };
+}
+
+on_both_engines! {
+    openapi::every_route_is_registered_and_documented,
+    access::every_role_against_every_resource,
+    access::another_reps_deal_is_not_found,
+    access::tasks_and_activities_follow_the_deals,
+    deals::as_of_and_history,
+    deals::cursor_pagination_walks_every_row_once,
+    deals::hostile_strings_are_stored_verbatim,
+    deals::patches_clear_with_null_and_refuse_unknown_fields,
+    deals::filters_and_sorts,
+    errors::problem_bodies,
+    platform::tokens_are_shown_once_and_revocation_is_immediate,
+    platform::session_cookies_read_and_need_csrf_to_write,
+    platform::the_audit_log_is_for_admins,
+}

@@ -1,0 +1,97 @@
+//! Tokens, sessions and CSRF, `/me`, and the audit log through the API.
+
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use pipewise_core::history::Source;
+use pipewise_store::{ops, transact};
+use serde_json::json;
+
+use crate::harness::Shared;
+
+pub async fn tokens_are_shown_once_and_revocation_is_immediate(app: Shared) {
+    let created = app.post("/api/v1/tokens", "rep", json!({ "name": "CI export" })).await.expect(201);
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("pwt_") && secret.len() == 68, "{secret}");
+    assert_eq!(created.body["prefix"], &secret[..12]);
+    let id = created.id();
+    let bearer = |method: Method, path: &str| {
+        Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {secret}")).body(Body::empty()).unwrap()
+    };
+    let me = app.send(bearer(Method::GET, "/api/v1/me")).await.expect(200);
+    assert_eq!(me.body["user"]["id"], app.org.rep.id.0);
+    assert_eq!(me.body["authenticated_by"], "token");
+    let listed = app.get("/api/v1/tokens", "rep").await.expect(200);
+    let tokens = listed.body["data"].as_array().unwrap();
+    assert!(tokens.iter().any(|token| token["id"] == id && token["name"] == "CI export" && token.get("secret").is_none()));
+    assert!(tokens.iter().all(|token| token.get("token_hash").is_none()));
+    // Another user cannot revoke it; its owner can, and it stops working on the next request.
+    app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), "manager", None).await.expect(404);
+    app.send(bearer(Method::DELETE, &format!("/api/v1/tokens/{id}"))).await.expect(204);
+    let after = app.send(bearer(Method::GET, "/api/v1/me")).await.expect(401);
+    assert_eq!(after.body["code"], "unauthenticated");
+    app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), "rep", None).await.expect(404);
+    let refused = app.post("/api/v1/tokens", "rep", json!({ "name": " " })).await.expect(422);
+    assert_eq!(refused.body["errors"][0]["field"], "name");
+}
+
+pub async fn session_cookies_read_and_need_csrf_to_write(app: Shared) {
+    let hash = pipewise_web::auth::hash_password("correct horse battery").unwrap();
+    let rep = app.org.rep.id;
+    let signed_in = app.blocking(|| {
+        transact(app.store.as_ref(), |tx| ops::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap();
+        pipewise_web::auth::sign_in(app.store.as_ref(), &app.org.rep.email, "correct horse battery", "127.0.0.1", app.now()).unwrap()
+    });
+    let cookie = format!("{}={}", pipewise_web::auth::SESSION_COOKIE, signed_in.secret);
+    let with_cookie = |method: Method, path: &str, csrf: Option<&str>| {
+        let mut request =
+            Request::builder().method(method).uri(path).header(header::COOKIE, &cookie).header(header::CONTENT_TYPE, "application/json");
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        request.body(Body::from(json!({ "name": "Via cookie" }).to_string())).unwrap()
+    };
+    let me = app.send(with_cookie(Method::GET, "/api/v1/me", None)).await.expect(200);
+    assert_eq!(me.body["authenticated_by"], "session");
+    app.send(with_cookie(Method::GET, "/api/v1/opportunities", None)).await.expect(200);
+    let refused = app.send(with_cookie(Method::POST, "/api/v1/accounts", None)).await.expect(403);
+    assert_eq!(refused.body["code"], "csrf_token_invalid");
+    app.send(with_cookie(Method::POST, "/api/v1/accounts", Some("wrong"))).await.expect(403);
+    let csrf = signed_in.session.csrf_token.clone();
+    app.send(with_cookie(Method::POST, "/api/v1/accounts", Some(&csrf))).await.expect(201);
+    // A bearer token needs no CSRF token.
+    app.post("/api/v1/accounts", "rep", json!({ "name": "Via token" })).await.expect(201);
+}
+
+pub async fn the_audit_log_is_for_admins(app: Shared) {
+    let path = format!("/api/v1/opportunities/{}", app.deal.0);
+    app.patch(&path, "rep", json!({ "next_step": "Demo on Friday" })).await.expect(200);
+    for role in ["ops", "manager", "rep", "viewer"] {
+        let refused = app.get("/api/v1/audit", role).await.expect(403);
+        assert_eq!(refused.body["detail"], "only an admin reads the audit log");
+    }
+    let rep = app.org.rep.id.0;
+    let entries =
+        app.get(&format!("/api/v1/audit?record_kind=opportunity&record_id={}&actor_id={rep}", app.deal.0), "admin").await.expect(200);
+    let entries = entries.body["data"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!((entries[0]["action"].as_str(), entries[0]["source"].as_str()), (Some("update"), Some(Source::Api.as_str())));
+    assert_eq!(entries[0]["before"], json!({ "next_step": "Send the proposal" }));
+    assert_eq!(entries[0]["after"], json!({ "next_step": "Demo on Friday" }));
+    assert_eq!(entries[1]["action"], "create");
+    // The log pages newest first.
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/audit?limit=3".to_owned();
+    loop {
+        let page = app.get(&url, "admin").await.expect(200);
+        seen.extend(page.body["data"].as_array().unwrap().iter().map(|entry| entry["id"].as_i64().unwrap()));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => url = format!("/api/v1/audit?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!(seen, sorted, "newest first, each once");
+    assert!(seen.len() > 10, "{}", seen.len());
+}

@@ -37,4 +37,6 @@ on_both_engines! {
     platform::tokens_are_shown_once_and_revocation_is_immediate,
     platform::session_cookies_read_and_need_csrf_to_write,
     platform::the_audit_log_is_for_admins,
+    platform::sign_in_starts_a_new_session_and_sign_out_ends_it,
+    platform::failed_sign_ins_are_throttled,
 }

@@ -95,3 +95,51 @@ pub async fn the_audit_log_is_for_admins(app: Shared) {
     assert_eq!(seen, sorted, "newest first, each once");
     assert!(seen.len() > 10, "{}", seen.len());
 }
+
+/// A session id planted in the browser before sign-in is worthless: signing in always starts a
+/// new session, and signing out ends it for good.
+pub async fn sign_in_starts_a_new_session_and_sign_out_ends_it(app: Shared) {
+    let hash = pipewise_web::auth::hash_password("correct horse battery").unwrap();
+    let rep = app.org.rep.id;
+    app.blocking(|| transact(app.store.as_ref(), |tx| ops::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap());
+    let me_with = |secret: &str| {
+        Request::builder()
+            .uri("/api/v1/me")
+            .header(header::COOKIE, format!("{}={secret}", pipewise_web::auth::SESSION_COOKIE))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let planted = "pws_0000000000000000000000000000000000000000000000000000000000000000";
+    app.send(me_with(planted)).await.expect(401);
+    let signed_in = app.blocking(|| {
+        pipewise_web::auth::sign_in(app.store.as_ref(), &app.org.rep.email, "correct horse battery", "10.0.0.9", app.now()).unwrap()
+    });
+    assert_ne!(signed_in.secret, planted);
+    assert!(signed_in.secret.starts_with("pws_") && signed_in.secret.len() == 68);
+    app.send(me_with(planted)).await.expect(401);
+    app.send(me_with(&signed_in.secret)).await.expect(200);
+    // The database holds only the secret's hash.
+    let stored = app.blocking(|| app.store.read().unwrap().session(&signed_in.secret).unwrap());
+    assert!(stored.is_none(), "the raw secret is not a key");
+    app.blocking(|| transact(app.store.as_ref(), |tx| tx.delete_session(&signed_in.session.token_hash)).unwrap());
+    app.send(me_with(&signed_in.secret)).await.expect(401);
+}
+
+/// Five wrong passwords for one account lock it for the window, even with the right password.
+pub async fn failed_sign_ins_are_throttled(app: Shared) {
+    let hash = pipewise_web::auth::hash_password("correct horse battery").unwrap();
+    let rep = app.org.rep.id;
+    app.blocking(|| transact(app.store.as_ref(), |tx| ops::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap());
+    let attempt = |password: &str| {
+        app.blocking(|| pipewise_web::auth::sign_in(app.store.as_ref(), &app.org.rep.email, password, "10.0.0.7", app.now()))
+    };
+    for _ in 0..pipewise_web::auth::MAX_FAILURES_PER_ACCOUNT {
+        let error = attempt("wrong").err().unwrap();
+        assert_eq!(error.detail(), "the e-mail address or password is wrong");
+    }
+    let error = attempt("correct horse battery").err().unwrap();
+    assert_eq!(error.code(), "too_many_attempts");
+    // After the window the right password works again.
+    app.set_clock(app.now().plus_seconds(pipewise_web::auth::FAILURE_WINDOW_SECONDS + 1));
+    assert!(attempt("correct horse battery").is_ok());
+}

@@ -18,7 +18,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use pipewise_core::access::Access;
 use pipewise_core::history::Source;
 use pipewise_core::user::User;
@@ -236,6 +236,27 @@ pub fn sign_in(store: &dyn Store, email: &str, password: &str, client_address: &
     Ok(SignedIn { session, secret })
 }
 
+/// Ends the viewer's session (if they came with one) and audits it. An API token is not
+/// ended by signing out: revoke it instead.
+pub fn sign_out(store: &dyn Store, viewer: &Viewer, now: Timestamp) -> Result<(), AppError> {
+    let Via::Session { token_hash, .. } = &viewer.via else { return Ok(()) };
+    transact(store, |tx| {
+        tx.delete_session(token_hash)?;
+        let entry = AuditEntry {
+            at: now,
+            actor_id: Some(viewer.user.id),
+            source: Source::Web,
+            record_kind: "user",
+            record_id: viewer.user.id.0,
+            action: "sign_out",
+            before: None,
+            after: None,
+        };
+        tx.append_audit(viewer.org, &entry)
+    })?;
+    Ok(())
+}
+
 /// The `Set-Cookie` value for a new session.
 pub fn session_cookie(secret: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
@@ -368,10 +389,31 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         None => (None, body),
     };
     if !presented.is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes())) || expected.is_empty() {
+        if wants_html(&parts.headers) {
+            return Ok(csrf_refused_page());
+        }
         return Err(AppError::Csrf);
     }
     parts.extensions.insert(viewer);
     Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+/// Whether a browser asked for a page rather than the API for JSON.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A plain 403 page for a browser form that lost its CSRF token (e.g. an old tab).
+fn csrf_refused_page() -> Response {
+    let body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Pipewise: form expired</title></head>\
+        <body style=\"font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;line-height:1.5\">\
+        <h1>This form has expired</h1><p>The form was missing its security token, or it came from an old page. \
+        Nothing was saved. Go back, reload the page and try again.</p>\
+        <p lang=\"ko\">양식의 보안 토큰이 없거나 만료되었습니다. 저장된 내용은 없습니다. 페이지를 새로 고친 뒤 다시 시도하세요.</p>\
+        <p><a href=\"/\">Pipewise</a></p></body></html>";
+    let mut response = (axum::http::StatusCode::FORBIDDEN, axum::response::Html(body)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    response
 }
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod i18n;
 pub mod input;
 pub mod pages;
 

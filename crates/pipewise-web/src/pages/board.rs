@@ -1,0 +1,263 @@
+//! The pipeline board: a column per open stage with its count and total, the won and lost
+//! stages as drop targets with the deals closed in the last 30 days, and a card per deal.
+//! Cards move by drag and drop (SortableJS), by Shift+arrow keys, or by the Move menu on each
+//! card, which also works without JavaScript; all three post to `/opportunities/{id}/stage`.
+
+use std::collections::HashMap;
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use pipewise_core::opportunity::{Opportunity, Status};
+use pipewise_core::pipeline::{Pipeline, StageKind};
+use pipewise_core::user::Locale;
+use pipewise_core::*;
+use pipewise_store::{OpportunityFilter, Tx, ops};
+use serde::Serialize;
+
+use super::data::{OrgData, today_in};
+use super::list::Choice;
+use super::{Params, SignedIn, render, respond, url_with};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, blocking};
+use crate::i18n::{self, t};
+
+/// Cards shown per open column; the rest are a link to the deal list.
+pub const CARDS_PER_COLUMN: usize = 50;
+/// Closed deals shown in the won and lost targets.
+const CLOSED_CARDS: usize = 5;
+const CLOSED_WINDOW_DAYS: i64 = 30;
+
+#[derive(Serialize)]
+pub struct ColumnSummary {
+    pub stage_id: i64,
+    pub count: usize,
+    pub count_text: String,
+    pub total: String,
+    pub total_exact: String,
+}
+
+#[derive(Serialize)]
+struct Card {
+    id: i64,
+    name: String,
+    href: String,
+    account: Option<String>,
+    amount: Option<String>,
+    close_date: Option<String>,
+    overdue: bool,
+    owner: String,
+    owner_initials: String,
+    last_activity: Option<String>,
+    last_activity_title: Option<String>,
+    stage_id: i64,
+    previous_stage: Option<i64>,
+    next_stage: Option<i64>,
+    move_url: String,
+    can_move: bool,
+}
+
+#[derive(Serialize)]
+struct Column {
+    summary: ColumnSummary,
+    name: String,
+    kind: &'static str,
+    probability: String,
+    cards: Vec<Card>,
+    more: Option<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct StageOption {
+    id: i64,
+    name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct BoardView {
+    pipelines: Vec<Choice>,
+    pipeline_id: String,
+    owners: Vec<Choice>,
+    owner: String,
+    columns: Vec<Column>,
+    closed: Vec<Column>,
+    stages: Vec<StageOption>,
+    note: Option<String>,
+    deal_count: String,
+}
+
+/// The deals a board shows: the pipeline's open deals and those closed in the last 30 days,
+/// of the chosen owner, as far as the viewer may see.
+pub struct BoardDeals {
+    pub pipeline: Pipeline,
+    pub open: Vec<Opportunity>,
+    pub closed: Vec<Opportunity>,
+}
+
+impl BoardDeals {
+    pub fn load(
+        tx: &mut dyn Tx,
+        viewer: &Viewer,
+        data: &OrgData,
+        pipeline: Option<PipelineId>,
+        owner: Option<UserId>,
+        now: Timestamp,
+    ) -> Result<Option<BoardDeals>, AppError> {
+        let filter = OpportunityFilter { owner_id: owner, ..OpportunityFilter::default() };
+        let deals = ops::opportunities_for(tx, viewer.org, &viewer.access, &filter)?;
+        let chosen = pipeline.and_then(|id| data.pipeline(id)).or_else(|| {
+            // The pipeline with the most open deals the viewer can see; the first one if none.
+            let mut counts: HashMap<PipelineId, usize> = HashMap::new();
+            for deal in deals.iter().filter(|deal| deal.status == Status::Open) {
+                *counts.entry(deal.pipeline_id).or_default() += 1;
+            }
+            data.pipelines.iter().max_by_key(|pipeline| (counts.get(&pipeline.id).copied().unwrap_or(0), std::cmp::Reverse(pipeline.id)))
+        });
+        let Some(pipeline) = chosen.cloned() else { return Ok(None) };
+        let since = now.plus_seconds(-CLOSED_WINDOW_DAYS * 86_400);
+        let (mut open, mut closed) = (Vec::new(), Vec::new());
+        for deal in deals.into_iter().filter(|deal| deal.pipeline_id == pipeline.id) {
+            match deal.status {
+                Status::Open => open.push(deal),
+                _ if deal.closed_at.is_some_and(|at| at >= since) => closed.push(deal),
+                _ => {}
+            }
+        }
+        open.sort_by(|left, right| {
+            (left.close_date.is_none(), left.close_date, left.id).cmp(&(right.close_date.is_none(), right.close_date, right.id))
+        });
+        closed.sort_by_key(|deal| std::cmp::Reverse(deal.closed_at));
+        Ok(Some(BoardDeals { pipeline, open, closed }))
+    }
+
+    fn in_stage(&self, stage: StageId) -> impl Iterator<Item = &Opportunity> {
+        self.open.iter().chain(&self.closed).filter(move |deal| deal.stage_id == stage)
+    }
+
+    /// Each stage's count and total, as the column headers show them.
+    pub fn summaries(&self, data: &OrgData, locale: Locale) -> Vec<ColumnSummary> {
+        self.pipeline
+            .stages
+            .iter()
+            .map(|stage| {
+                let deals: Vec<&Opportunity> = self.in_stage(stage.id).collect();
+                let total = data.total(deals.iter().filter_map(|deal| deal.amount).collect::<Vec<_>>());
+                ColumnSummary {
+                    stage_id: stage.id.0,
+                    count: deals.len(),
+                    count_text: i18n::tf(locale, "board.deal_count", &[("count", &deals.len().to_string())]),
+                    total: total.compact(locale),
+                    total_exact: total.exact(locale),
+                }
+            })
+            .collect()
+    }
+}
+
+pub async fn board(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    let reader = viewer.clone();
+    let result = blocking(move || render_board(&state, &reader, &params)).await;
+    respond(&viewer, result)
+}
+
+fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
+    let locale = viewer.user.locale;
+    let now = state.now();
+    let mut tx = state.store.read()?;
+    let data = OrgData::load(tx.as_mut(), viewer.org, now)?;
+    let owner = params.id("owner").map(UserId);
+    let title = t(locale, "board.title").to_owned();
+    let Some(board) = BoardDeals::load(tx.as_mut(), viewer, &data, params.id("pipeline").map(PipelineId), owner, now)? else {
+        let view = BoardView {
+            pipelines: Vec::new(),
+            pipeline_id: String::new(),
+            owners: Vec::new(),
+            owner: String::new(),
+            columns: Vec::new(),
+            closed: Vec::new(),
+            stages: Vec::new(),
+            note: Some(t(locale, "board.no_pipelines").to_owned()),
+            deal_count: String::new(),
+        };
+        return render::page(viewer, StatusCode::OK, "board.html", "board", title, &view);
+    };
+    let last_activity: HashMap<OpportunityId, Timestamp> = tx.last_activity_at(viewer.org)?.into_iter().collect();
+    let today = today_in(now, &viewer.user.time_zone);
+    let stages = &board.pipeline.stages;
+    let open_stages: Vec<StageId> = stages.iter().filter(|stage| stage.kind == StageKind::Open).map(|stage| stage.id).collect();
+    let card = |deal: &Opportunity| {
+        let position = open_stages.iter().position(|id| *id == deal.stage_id);
+        let owner = data.user_name(deal.owner_id);
+        Card {
+            id: deal.id.0,
+            name: deal.name.clone(),
+            href: format!("/opportunities/{}", deal.id),
+            account: data.account_name(deal.account_id).map(str::to_owned),
+            amount: deal.amount.map(|amount| i18n::money(locale, amount)),
+            close_date: deal.close_date.map(|date| i18n::date(locale, date)),
+            overdue: deal.status == Status::Open && deal.close_date.is_some_and(|date| date < today),
+            owner_initials: super::initials(&owner),
+            owner,
+            last_activity: last_activity.get(&deal.id).map(|at| i18n::relative(locale, *at, now)),
+            last_activity_title: last_activity.get(&deal.id).map(|at| i18n::timestamp(locale, *at, &viewer.user.time_zone)),
+            stage_id: deal.stage_id.0,
+            previous_stage: position.and_then(|index| index.checked_sub(1)).map(|index| open_stages[index].0),
+            next_stage: position.and_then(|index| open_stages.get(index + 1)).map(|id| id.0),
+            move_url: format!("/opportunities/{}/stage", deal.id),
+            can_move: super::data::can_change(viewer, deal),
+        }
+    };
+    let mut summaries: HashMap<i64, ColumnSummary> =
+        board.summaries(&data, locale).into_iter().map(|summary| (summary.stage_id, summary)).collect();
+    let mut columns = Vec::new();
+    let mut closed = Vec::new();
+    for stage in stages {
+        let summary = summaries.remove(&stage.id.0).expect("a summary per stage");
+        let deals: Vec<&Opportunity> = board.in_stage(stage.id).collect();
+        let limit = if stage.kind == StageKind::Open { CARDS_PER_COLUMN } else { CLOSED_CARDS };
+        let more = (deals.len() > limit).then(|| {
+            let status = if stage.kind == StageKind::Open { "open" } else { stage.kind.as_str() };
+            let url = url_with(
+                "/opportunities",
+                &[
+                    ("pipeline", board.pipeline.id.to_string()),
+                    ("stage", stage.id.to_string()),
+                    ("status", status.to_owned()),
+                    ("owner", owner.map(|id| id.to_string()).unwrap_or_default()),
+                ],
+            );
+            (i18n::tf(locale, "board.more", &[("count", &(deals.len() - limit).to_string())]), url)
+        });
+        let column = Column {
+            summary,
+            name: i18n::stage_name(locale, stage).to_owned(),
+            kind: stage.kind.as_str(),
+            probability: i18n::tf(locale, "deal.probability", &[("percent", &stage.win_probability.normalize().to_string())]),
+            cards: deals.into_iter().take(limit).map(card).collect(),
+            more,
+        };
+        if stage.kind == StageKind::Open { columns.push(column) } else { closed.push(column) }
+    }
+    let all_amounts: Vec<Money> = board.open.iter().filter_map(|deal| deal.amount).collect();
+    let converts = data.total(all_amounts).is_converted();
+    let owners: Vec<Choice> =
+        data.visible_owners(viewer).into_iter().map(|user| Choice { value: user.id.to_string(), label: user.name.clone() }).collect();
+    let view = BoardView {
+        pipelines: data.pipelines.iter().map(|pipeline| Choice { value: pipeline.id.to_string(), label: pipeline.name.clone() }).collect(),
+        pipeline_id: board.pipeline.id.to_string(),
+        owner: owner.map(|id| id.to_string()).unwrap_or_default(),
+        owners: if owners.len() > 1 { owners } else { Vec::new() },
+        columns,
+        closed,
+        stages: stages
+            .iter()
+            .map(|stage| StageOption { id: stage.id.0, name: i18n::stage_name(locale, stage).to_owned(), kind: stage.kind.as_str() })
+            .collect(),
+        note: (!converts).then(|| i18n::tf(locale, "board.per_currency", &[("currency", data.organisation.reporting_currency.code())])),
+        deal_count: i18n::tf(locale, "board.deal_count", &[("count", &board.open.len().to_string())]),
+    };
+    render::page(viewer, StatusCode::OK, "board.html", "board", title, &view)
+}

@@ -1,0 +1,369 @@
+//! Accounts and contacts: their lists and pages. Both are visible to everyone in the
+//! organisation; the deals shown with them are only those the reader may see.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use pipewise_core::opportunity::{Opportunity, Status};
+use pipewise_core::*;
+use pipewise_store::{OpportunityFilter, ops};
+use serde::Serialize;
+
+use super::data::{OrgData, label};
+use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey};
+use super::{Params, SignedIn, render, respond};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, blocking};
+use crate::i18n::{self, t};
+
+pub async fn accounts(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    let reader = viewer.clone();
+    let result = blocking(move || account_list(&state, &reader, &params)?.respond(&reader, &params)).await;
+    respond(&viewer, result)
+}
+
+fn distinct(values: impl Iterator<Item = String>) -> Vec<Choice> {
+    let mut values: Vec<String> = values.collect();
+    values.sort_by_key(|value| value.to_lowercase());
+    values.dedup();
+    values.into_iter().map(|value| Choice { label: value.clone(), value }).collect()
+}
+
+fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
+    let locale = viewer.user.locale;
+    let mut tx = state.store.read()?;
+    let data = OrgData::load(tx.as_mut(), viewer.org, state.now())?;
+    let open = OpportunityFilter { status: Some(Status::Open), ..OpportunityFilter::default() };
+    let mut open_by_account: HashMap<AccountId, Vec<Money>> = HashMap::new();
+    let mut counts: HashMap<AccountId, usize> = HashMap::new();
+    for deal in ops::opportunities_for(tx.as_mut(), viewer.org, &viewer.access, &open)? {
+        if let Some(account) = deal.account_id {
+            *counts.entry(account).or_default() += 1;
+            open_by_account.entry(account).or_default().extend(deal.amount);
+        }
+    }
+    let query = params.get("q").map(str::to_lowercase);
+    let industry = params.get("industry");
+    let region = params.get("region");
+    let owner = params.id("owner").map(UserId);
+    let mut accounts: Vec<_> = data.accounts.values().collect();
+    accounts.retain(|account| {
+        query.as_ref().is_none_or(|query| {
+            account.name.to_lowercase().contains(query) || account.domains.iter().any(|domain| domain.contains(query.as_str()))
+        }) && industry.is_none_or(|industry| account.industry.as_deref() == Some(industry))
+            && region.is_none_or(|region| account.region.as_deref() == Some(region))
+            && owner.is_none_or(|owner| account.owner_id == Some(owner))
+    });
+    let columns = vec![
+        Column::new(locale, "name", "field.name"),
+        Column::new(locale, "domains", "field.domains"),
+        Column::new(locale, "industry", "field.industry"),
+        Column::new(locale, "region", "field.region"),
+        Column::new(locale, "employees", "field.employee_count").numeric(),
+        Column::new(locale, "owner", "field.owner_id"),
+        Column::new(locale, "open_deals", "field.open_deals").numeric(),
+        Column::new(locale, "open_amount", "field.open_amount").numeric(),
+    ];
+    let rows = accounts
+        .iter()
+        .map(|account| {
+            let amounts = open_by_account.get(&account.id).cloned().unwrap_or_default();
+            let total = data.total(amounts.clone());
+            let count = counts.get(&account.id).copied().unwrap_or(0);
+            Row {
+                cells: vec![
+                    Cell::link(account.name.clone(), format!("/accounts/{}", account.id)),
+                    Cell::text(account.domains.join(", ")),
+                    Cell::text(account.industry.clone().unwrap_or_default()),
+                    Cell::text(account.region.clone().unwrap_or_default()),
+                    Cell::text(account.employee_count.map(i18n::group).unwrap_or_default())
+                        .sort(account.employee_count.map_or(SortKey::Missing, |count| SortKey::Number(count.into()))),
+                    Cell::text(account.owner_id.map(|id| data.user_name(id)).unwrap_or_default()),
+                    Cell::text(count.to_string()).sort(SortKey::Number(count.into())),
+                    Cell::text(if amounts.is_empty() { String::new() } else { total.exact(locale) }).sort(if amounts.is_empty() {
+                        SortKey::Missing
+                    } else {
+                        SortKey::Number(total.sort_value())
+                    }),
+                ],
+                class: None,
+            }
+        })
+        .collect();
+    let all: Vec<_> = data.accounts.values().collect();
+    let owner_choices = data.users.iter().map(|user| Choice { value: user.id.to_string(), label: user.name.clone() }).collect();
+    Ok(List {
+        title: t(locale, "accounts.title").to_owned(),
+        nav: "accounts",
+        path: "/accounts",
+        columns,
+        rows,
+        filters: vec![
+            Filter::text("q", t(locale, "list.search").to_owned(), params),
+            Filter::select(
+                locale,
+                "industry",
+                t(locale, "field.industry").to_owned(),
+                industry.unwrap_or_default().to_owned(),
+                distinct(all.iter().filter_map(|account| account.industry.clone())),
+            ),
+            Filter::select(
+                locale,
+                "region",
+                t(locale, "field.region").to_owned(),
+                region.unwrap_or_default().to_owned(),
+                distinct(all.iter().filter_map(|account| account.region.clone())),
+            ),
+            Filter::select(locale, "owner", t(locale, "field.owner_id").to_owned(), params.raw("owner").trim().to_owned(), owner_choices),
+        ],
+        default_sort: ("name", false),
+        cursor_pager: None,
+        csv_name: "accounts",
+        note: None,
+    })
+}
+
+pub async fn contacts(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    let reader = viewer.clone();
+    let result = blocking(move || contact_list(&state, &reader, &params)?.respond(&reader, &params)).await;
+    respond(&viewer, result)
+}
+
+fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
+    let locale = viewer.user.locale;
+    let mut tx = state.store.read()?;
+    let data = OrgData::load(tx.as_mut(), viewer.org, state.now())?;
+    let mut contacts = tx.contacts(viewer.org)?;
+    let query = params.get("q").map(str::to_lowercase);
+    let account = params.id("account").map(AccountId);
+    contacts.retain(|contact| {
+        query.as_ref().is_none_or(|query| {
+            contact.name.to_lowercase().contains(query)
+                || contact.emails.iter().any(|email| email.contains(query.as_str()))
+                || contact.title.as_ref().is_some_and(|title| title.to_lowercase().contains(query))
+        }) && account.is_none_or(|account| contact.account_id == Some(account))
+    });
+    let columns = vec![
+        Column::new(locale, "name", "field.name"),
+        Column::new(locale, "title", "field.title"),
+        Column::new(locale, "account", "field.account_id"),
+        Column::new(locale, "email", "field.email"),
+        Column::new(locale, "phone", "field.phone"),
+    ];
+    let rows = contacts
+        .iter()
+        .map(|contact| Row {
+            cells: vec![
+                Cell::link(contact.name.clone(), format!("/contacts/{}", contact.id)),
+                Cell::text(contact.title.clone().unwrap_or_default()),
+                match (contact.account_id, data.account_name(contact.account_id)) {
+                    (Some(id), Some(name)) => Cell::link(name, format!("/accounts/{id}")),
+                    _ => Cell::text(""),
+                },
+                Cell::text(contact.emails.join(", ")),
+                Cell::text(contact.phone.clone().unwrap_or_default()),
+            ],
+            class: None,
+        })
+        .collect();
+    let mut account_choices: Vec<Choice> =
+        data.accounts.values().map(|account| Choice { value: account.id.to_string(), label: account.name.clone() }).collect();
+    account_choices.sort_by_key(|choice| choice.label.to_lowercase());
+    Ok(List {
+        title: t(locale, "contacts.title").to_owned(),
+        nav: "contacts",
+        path: "/contacts",
+        columns,
+        rows,
+        filters: vec![
+            Filter::text("q", t(locale, "list.search").to_owned(), params),
+            Filter::select(
+                locale,
+                "account",
+                t(locale, "field.account_id").to_owned(),
+                params.raw("account").trim().to_owned(),
+                account_choices,
+            ),
+        ],
+        default_sort: ("name", false),
+        cursor_pager: None,
+        csv_name: "contacts",
+        note: None,
+    })
+}
+
+#[derive(Serialize)]
+struct DealLine {
+    href: String,
+    name: String,
+    stage: String,
+    status: &'static str,
+    status_label: String,
+    amount: String,
+    close_date: String,
+    owner: String,
+}
+
+#[derive(Serialize)]
+struct ContactLine {
+    href: String,
+    name: String,
+    title: String,
+    emails: String,
+    phone: String,
+}
+
+#[derive(Serialize)]
+struct FieldLine {
+    label: String,
+    value: String,
+    href: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RecordView {
+    name: String,
+    fields: Vec<FieldLine>,
+    domains: Vec<String>,
+    contacts: Vec<ContactLine>,
+    deals: Vec<DealLine>,
+    deals_title: String,
+    deals_url: Option<String>,
+}
+
+fn deal_lines(data: &OrgData, viewer: &Viewer, deals: &[Opportunity]) -> Vec<DealLine> {
+    let locale = viewer.user.locale;
+    let mut deals: Vec<&Opportunity> = deals.iter().collect();
+    deals.sort_by_key(|deal| (deal.status != Status::Open, std::cmp::Reverse(deal.created_at)));
+    deals
+        .into_iter()
+        .map(|deal| DealLine {
+            href: format!("/opportunities/{}", deal.id),
+            name: deal.name.clone(),
+            stage: data.stage_name(locale, deal.stage_id),
+            status: deal.status.as_str(),
+            status_label: label(locale, "status", deal.status.as_str()),
+            amount: deal.amount.map(|amount| i18n::money(locale, amount)).unwrap_or_default(),
+            close_date: deal.close_date.map(|date| i18n::date(locale, date)).unwrap_or_default(),
+            owner: data.user_name(deal.owner_id),
+        })
+        .collect()
+}
+
+fn record_id(raw: &str, kind: &'static str) -> Result<i64, AppError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| AppError::NotFound { kind, id: raw.to_owned() })
+}
+
+pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>) -> Response {
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let locale = reader.user.locale;
+        let id = AccountId(record_id(&id, "account")?);
+        let mut tx = state.store.read()?;
+        let data = OrgData::load(tx.as_mut(), reader.org, state.now())?;
+        let account = data.accounts.get(&id).ok_or_else(|| AppError::NotFound { kind: "account", id: id.to_string() })?;
+        let mut contacts = tx.contacts(reader.org)?;
+        contacts.retain(|contact| contact.account_id == Some(id));
+        contacts.sort_by_key(|contact| contact.name.to_lowercase());
+        let filter = OpportunityFilter { account_id: Some(id), ..OpportunityFilter::default() };
+        let deals = ops::opportunities_for(tx.as_mut(), reader.org, &reader.access, &filter)?;
+        let none = || t(locale, "common.none").to_owned();
+        let view = RecordView {
+            name: account.name.clone(),
+            fields: vec![
+                FieldLine {
+                    label: t(locale, "field.industry").to_owned(),
+                    value: account.industry.clone().unwrap_or_else(none),
+                    href: None,
+                },
+                FieldLine { label: t(locale, "field.region").to_owned(), value: account.region.clone().unwrap_or_else(none), href: None },
+                FieldLine {
+                    label: t(locale, "field.employee_count").to_owned(),
+                    value: account.employee_count.map_or_else(none, i18n::group),
+                    href: None,
+                },
+                FieldLine {
+                    label: t(locale, "field.owner_id").to_owned(),
+                    value: account.owner_id.map_or_else(none, |owner| data.user_name(owner)),
+                    href: None,
+                },
+                FieldLine {
+                    label: t(locale, "field.created_at").to_owned(),
+                    value: i18n::timestamp(locale, account.created_at, &reader.user.time_zone),
+                    href: None,
+                },
+            ],
+            domains: account.domains.clone(),
+            contacts: contacts
+                .into_iter()
+                .map(|contact| ContactLine {
+                    href: format!("/contacts/{}", contact.id),
+                    name: contact.name,
+                    title: contact.title.unwrap_or_default(),
+                    emails: contact.emails.join(", "),
+                    phone: contact.phone.unwrap_or_default(),
+                })
+                .collect(),
+            deals: deal_lines(&data, &reader, &deals),
+            deals_title: t(locale, "accounts.deals").to_owned(),
+            deals_url: None,
+        };
+        render::page(&reader, StatusCode::OK, "account_detail.html", "accounts", account.name.clone(), &view)
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+pub async fn contact(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>) -> Response {
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let locale = reader.user.locale;
+        let id = ContactId(record_id(&id, "contact")?);
+        let mut tx = state.store.read()?;
+        let contact = tx.contact(reader.org, id)?.ok_or_else(|| AppError::NotFound { kind: "contact", id: id.to_string() })?;
+        let data = OrgData::load(tx.as_mut(), reader.org, state.now())?;
+        let deals = match contact.account_id {
+            Some(account) => {
+                let filter = OpportunityFilter { account_id: Some(account), ..OpportunityFilter::default() };
+                ops::opportunities_for(tx.as_mut(), reader.org, &reader.access, &filter)?
+            }
+            None => Vec::new(),
+        };
+        let none = || t(locale, "common.none").to_owned();
+        let view = RecordView {
+            name: contact.name.clone(),
+            fields: vec![
+                FieldLine { label: t(locale, "field.title").to_owned(), value: contact.title.clone().unwrap_or_else(none), href: None },
+                FieldLine {
+                    label: t(locale, "field.account_id").to_owned(),
+                    value: data.account_name(contact.account_id).map_or_else(none, str::to_owned),
+                    href: contact.account_id.map(|account| format!("/accounts/{account}")),
+                },
+                FieldLine {
+                    label: t(locale, "field.email").to_owned(),
+                    value: if contact.emails.is_empty() { none() } else { contact.emails.join(", ") },
+                    href: None,
+                },
+                FieldLine { label: t(locale, "field.phone").to_owned(), value: contact.phone.clone().unwrap_or_else(none), href: None },
+                FieldLine {
+                    label: t(locale, "field.created_at").to_owned(),
+                    value: i18n::timestamp(locale, contact.created_at, &reader.user.time_zone),
+                    href: None,
+                },
+            ],
+            domains: Vec::new(),
+            contacts: Vec::new(),
+            deals: deal_lines(&data, &reader, &deals),
+            deals_title: t(locale, "contacts.account_deals").to_owned(),
+            deals_url: None,
+        };
+        render::page(&reader, StatusCode::OK, "contact_detail.html", "contacts", contact.name.clone(), &view)
+    })
+    .await;
+    respond(&viewer, result)
+}

@@ -1,0 +1,292 @@
+//! Signing in and out, and the reader's own account: password and API tokens.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use pipewise_core::history::Source;
+use pipewise_core::user::Locale;
+use pipewise_store::transact;
+use serde::Serialize;
+
+use super::render::{self, Chrome};
+use super::{Params, SignedIn, is_local_path, request_locale, respond, see_other};
+use crate::AppState;
+use crate::auth::{self, Viewer};
+use crate::error::{AppError, blocking};
+use crate::i18n::{self, t};
+
+#[derive(Serialize)]
+struct LoginView {
+    email: String,
+    next: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+fn login_page(locale: Locale, status: StatusCode, view: &LoginView) -> Response {
+    let chrome = Chrome::new(None, locale, "login", t(locale, "login.title").to_owned());
+    match render::render("login.html", locale, &chrome, view) {
+        Ok(body) => render::html(status, body),
+        Err(error) => render::error_page(None, locale, error),
+    }
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|next| is_local_path(next)).unwrap_or("/board").to_owned()
+}
+
+/// The sign-in form, in the browser's language; a signed-in reader goes straight on.
+pub async fn login_form(State(state): State<AppState>, RawQuery(query): RawQuery, request: Request) -> Response {
+    let params = Params::parse(query.as_deref());
+    let (mut parts, _) = request.into_parts();
+    if Viewer::from_request_parts(&mut parts, &state).await.is_ok() {
+        return see_other(&safe_next(params.get("next")));
+    }
+    let locale = request_locale(&parts.headers);
+    let notice = params.get("signed_out").map(|_| t(locale, "login.signed_out").to_owned());
+    let view = LoginView { email: String::new(), next: safe_next(params.get("next")), error: None, notice };
+    login_page(locale, StatusCode::OK, &view)
+}
+
+/// Checks the password, starts a session and goes to `next` (a local path only). A wrong
+/// password shows the form again with the e-mail kept; too many failures are refused for a while.
+pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
+    let locale = request_locale(&headers);
+    let client = crate::client_address(request.extensions());
+    let body = match axum::body::to_bytes(request.into_body(), crate::MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => return render::error_page(None, locale, AppError::BadRequest("the request body is too large".into())),
+    };
+    let form = Params::from_body(&body);
+    let email = form.raw("email").trim().to_owned();
+    let password = form.raw("password").to_owned();
+    let next = safe_next(form.get("next"));
+    let store = state.store.clone();
+    let now = state.now();
+    let attempt_email = email.clone();
+    let result = blocking(move || auth::sign_in(store.as_ref(), &attempt_email, &password, &client, now)).await;
+    match result {
+        Ok(signed_in) => {
+            let cookie = auth::session_cookie(&signed_in.secret, state.secure_cookies);
+            let mut response = see_other(&next);
+            if let Ok(value) = cookie.parse() {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(AppError::Forbidden(_)) => {
+            let view = LoginView { email, next, error: Some(t(locale, "login.wrong").to_owned()), notice: None };
+            login_page(locale, StatusCode::UNAUTHORIZED, &view)
+        }
+        Err(AppError::Throttled { retry_after_seconds }) => {
+            let minutes = retry_after_seconds.div_ceil(60).to_string();
+            let view = LoginView { email, next, error: Some(i18n::tf(locale, "login.throttled", &[("minutes", &minutes)])), notice: None };
+            let mut response = login_page(locale, StatusCode::TOO_MANY_REQUESTS, &view);
+            if let Ok(value) = retry_after_seconds.to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+        Err(error) => render::error_page(None, locale, error),
+    }
+}
+
+/// Ends the session (CSRF-protected like every form) and clears the cookie.
+pub async fn sign_out(State(state): State<AppState>, SignedIn(viewer): SignedIn) -> Response {
+    let store = state.store.clone();
+    let now = state.now();
+    let ended = viewer.clone();
+    let result = blocking(move || auth::sign_out(store.as_ref(), &ended, now)).await;
+    if let Err(error) = result {
+        return respond(&viewer, Err(error));
+    }
+    let mut response = see_other("/login?signed_out=1");
+    if let Ok(value) = auth::clear_session_cookie(state.secure_cookies).parse() {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Serialize, Default)]
+struct AccountView {
+    name: String,
+    email: String,
+    role: String,
+    time_zone: String,
+    notice: Option<String>,
+    password_error: Option<String>,
+    token_error: Option<String>,
+    token_name: String,
+    new_token: Option<String>,
+    tokens: Vec<TokenView>,
+    min_password: usize,
+    locale_value: String,
+    locales: Vec<super::list::Choice>,
+    preferences_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TokenView {
+    id: i64,
+    name: String,
+    prefix: String,
+    created_at: String,
+    last_used_at: String,
+    revoked: bool,
+}
+
+fn account_view(state: &AppState, viewer: &Viewer) -> Result<AccountView, AppError> {
+    let locale = viewer.user.locale;
+    let zone = viewer.user.time_zone.as_str();
+    let mut tokens = state.store.read()?.api_tokens(viewer.org, viewer.user.id)?;
+    tokens.sort_by_key(|token| std::cmp::Reverse(token.created_at));
+    Ok(AccountView {
+        name: viewer.user.name.clone(),
+        email: viewer.user.email.clone(),
+        role: t(locale, &format!("role.{}", viewer.user.role.as_str())).to_owned(),
+        time_zone: viewer.user.time_zone.clone(),
+        tokens: tokens
+            .into_iter()
+            .map(|token| TokenView {
+                id: token.id,
+                name: token.name,
+                prefix: token.prefix,
+                created_at: i18n::timestamp(locale, token.created_at, zone),
+                last_used_at: token
+                    .last_used_at
+                    .map_or_else(|| t(locale, "account.never").to_owned(), |at| i18n::timestamp(locale, at, zone)),
+                revoked: token.revoked_at.is_some(),
+            })
+            .collect(),
+        min_password: auth::MIN_PASSWORD_LENGTH,
+        locale_value: viewer.user.locale.as_str().to_owned(),
+        locales: [Locale::En, Locale::Ko]
+            .into_iter()
+            .map(|choice| super::list::Choice {
+                value: choice.as_str().to_owned(),
+                label: t(locale, &format!("locale.{}", choice.as_str())).to_owned(),
+            })
+            .collect(),
+        ..AccountView::default()
+    })
+}
+
+fn account_page(viewer: &Viewer, status: StatusCode, view: &AccountView) -> Result<Response, AppError> {
+    render::page(viewer, status, "account.html", "account", t(viewer.user.locale, "account.title").to_owned(), view)
+}
+
+pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    let locale = viewer.user.locale;
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let mut view = account_view(&state, &reader)?;
+        view.notice = if params.get("password_changed").is_some() {
+            Some(t(locale, "account.password_changed").to_owned())
+        } else if params.get("preferences_saved").is_some() {
+            Some(t(locale, "account.preferences_saved").to_owned())
+        } else if params.get("revoked").is_some() {
+            Some(t(locale, "account.token_revoked_done").to_owned())
+        } else {
+            None
+        };
+        account_page(&reader, StatusCode::OK, &view)
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+pub async fn change_password(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
+    let form = Params::from_body(&body);
+    let locale = viewer.user.locale;
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let current = form.raw("current_password");
+        let new = form.raw("new_password");
+        let problem = if new != form.raw("confirm_password") {
+            Some(t(locale, "account.password_mismatch").to_owned())
+        } else {
+            match auth::change_password(state.store.as_ref(), &reader, current, new, state.now()) {
+                Ok(()) => return Ok(see_other("/account?password_changed=1")),
+                Err(AppError::Forbidden(_)) => Some(t(locale, "account.password_wrong").to_owned()),
+                Err(AppError::Invalid(_)) => {
+                    Some(i18n::tf(locale, "account.password_short", &[("min", &auth::MIN_PASSWORD_LENGTH.to_string())]))
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        let mut view = account_view(&state, &reader)?;
+        view.password_error = problem;
+        account_page(&reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+/// Creates a token and shows its secret once, on this response only.
+pub async fn create_token(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
+    let form = Params::from_body(&body);
+    let locale = viewer.user.locale;
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let name = form.raw("name").to_owned();
+        match auth::create_api_token(state.store.as_ref(), &reader, &name, pipewise_core::history::Source::Web, state.now()) {
+            Ok((_, secret)) => {
+                let mut view = account_view(&state, &reader)?;
+                view.new_token = Some(secret);
+                account_page(&reader, StatusCode::OK, &view)
+            }
+            Err(AppError::Invalid(errors)) => {
+                let mut view = account_view(&state, &reader)?;
+                view.token_error = errors.0.first().map(|error| i18n::problem(locale, &error.problem));
+                view.token_name = name;
+                account_page(&reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
+            }
+            Err(error) => Err(error),
+        }
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+pub async fn revoke_token(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<i64>) -> Response {
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        auth::revoke_api_token(state.store.as_ref(), &reader, id, pipewise_core::history::Source::Web, state.now())?;
+        Ok(see_other("/account?revoked=1"))
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+/// Saves the reader's language and time zone.
+pub async fn save_preferences(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
+    let form = Params::from_body(&body);
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let locale = reader.user.locale;
+        let new_locale = Locale::parse(form.raw("locale")).ok();
+        let patch = pipewise_core::records::UserPatch {
+            locale: new_locale,
+            time_zone: Some(form.raw("time_zone").to_owned()),
+            ..pipewise_core::records::UserPatch::default()
+        };
+        let saved = transact(state.store.as_ref(), |tx| {
+            pipewise_store::ops::update_user(tx, &reader.ctx(Source::Web, state.now()), reader.user.id, &patch)
+        });
+        match saved {
+            Ok(_) => Ok(see_other("/account?preferences_saved=1")),
+            Err(pipewise_store::StoreError::Invalid(errors)) => {
+                let mut view = account_view(&state, &reader)?;
+                view.preferences_error =
+                    Some(errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; "));
+                view.time_zone = form.raw("time_zone").to_owned();
+                account_page(&reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
+            }
+            Err(error) => Err(error.into()),
+        }
+    })
+    .await;
+    respond(&viewer, result)
+}

@@ -1,0 +1,179 @@
+//! The web app in real headless Chromium: signing in through the form, dragging a card,
+//! moving one with the keyboard, and (with `PIPEWISE_SCREENSHOTS=1`) a screenshot tour of the
+//! demo organisation at 1400×900 in English and Korean. Skips loudly without Chromium.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pipewise_core::Timestamp;
+use pipewise_core::user::{Locale, Role};
+use pipewise_store::Store;
+use pipewise_test_support::browser::{Browser, keys, screenshot_dir};
+
+use crate::support::{PASSWORD, app, set_password};
+
+/// Serves `router` on a free loopback port until the test ends.
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("the server runs");
+    });
+    format!("http://{address}")
+}
+
+fn sign_in(browser: &Browser, base: &str, email: &str) -> Result<(), String> {
+    browser.goto(&format!("{base}/login"))?;
+    browser.find("#email")?.send_keys(email)?;
+    browser.find("#password")?.send_keys(PASSWORD)?;
+    browser.find("button[type=submit]")?.click()?;
+    browser.wait_for("#board, .toolbar", Duration::from_secs(10))?;
+    Ok(())
+}
+
+fn stage_of(store: &dyn Store, org: pipewise_core::OrgId, deal: pipewise_core::OpportunityId) -> i64 {
+    store.read().unwrap().opportunity(org, deal, false).unwrap().unwrap().stage_id.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cards_move_by_drag_and_by_keyboard_in_a_real_browser() {
+    let app = app();
+    let first = app.create_deal("Acme renewal", app.org.rep.id);
+    let second = app.create_deal("Globex expansion", app.org.rep.id);
+    let base = serve(app.router.clone()).await;
+    let store = app.store.clone();
+    let org = app.org.org();
+    let stages: Vec<i64> = app.org.simple.stages.iter().map(|stage| stage.id.0).collect();
+    let pipeline = app.org.simple.id;
+    tokio::task::spawn_blocking(move || {
+        let Some(browser) = Browser::start() else { return };
+        sign_in(&browser, &base, "rep@pages.test").unwrap();
+        browser.goto(&format!("{base}/board?pipeline={pipeline}")).unwrap();
+        browser.wait_for(&format!("#deal-{}", first.id), Duration::from_secs(10)).unwrap();
+        browser.screenshot(screenshot_dir().join("pages-board-small.png")).unwrap();
+        // Drag the first card onto the third column.
+        let card = browser.find(&format!("#deal-{}", first.id)).unwrap();
+        let target = browser.find(&format!("ol.cards[data-stage-id=\"{}\"]", stages[2])).unwrap();
+        card.drag_to(&target).unwrap();
+        browser.wait_for(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[2], first.id), Duration::from_secs(5)).unwrap();
+        browser.wait_for("#toast:not([hidden])", Duration::from_secs(5)).unwrap();
+        for _ in 0..50 {
+            if stage_of(store.as_ref(), org, first.id) == stages[2] {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(stage_of(store.as_ref(), org, first.id), stages[2], "the drop was saved");
+        // Keyboard: focus the second card and press Shift+ArrowRight.
+        browser.execute("document.getElementById(arguments[0]).focus()", &[serde_json::json!(format!("deal-{}", second.id))]).unwrap();
+        browser.press_keys(&[&[keys::SHIFT, keys::ARROW_RIGHT].concat()]).unwrap();
+        browser.wait_for(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[1], second.id), Duration::from_secs(5)).unwrap();
+        for _ in 0..50 {
+            if stage_of(store.as_ref(), org, second.id) == stages[1] {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(stage_of(store.as_ref(), org, second.id), stages[1], "the keyboard move was saved");
+        let counts = browser.find(&format!(".column-head[data-stage-id=\"{}\"] .column-count", stages[0])).unwrap().text().unwrap();
+        assert_eq!(counts, "0 deals", "the column header was recounted");
+        browser.screenshot(screenshot_dir().join("pages-board-after-moves.png")).unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+/// With `PIPEWISE_SCREENSHOTS=1`: every page of the demo organisation, as an admin in English
+/// and a Korean rep, saved under `target/screenshots/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshot_tour_of_the_demo() {
+    if std::env::var("PIPEWISE_SCREENSHOTS").is_err() {
+        eprintln!("screenshot tour skipped: set PIPEWISE_SCREENSHOTS=1 to take it");
+        return;
+    }
+    let now: Timestamp = "2026-10-30T08:00:00Z".parse().unwrap();
+    let db = Arc::new(pipewise_test_support::sqlite());
+    let store: Arc<dyn Store> = Arc::new(crate::support::SharedDb(db));
+    let summary = pipewise_demo::generate(store.as_ref(), &pipewise_demo::DemoConfig::standard(7, now), &mut |_, _, _| {}).unwrap();
+    let org = summary.organisation;
+    let email = |role: Role| summary.users.iter().find(|(candidate, _)| *candidate == role).map(|(_, email)| email.clone()).unwrap();
+    let users = store.read().unwrap().users(org).unwrap();
+    let admin = users.iter().find(|user| user.email == email(Role::Admin)).unwrap().clone();
+    let korean = users.iter().find(|user| user.role == Role::Manager).cloned();
+    let system = pipewise_store::WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now };
+    let set_locale = |user: pipewise_core::UserId, locale: Locale| {
+        let patch = pipewise_core::records::UserPatch { locale: Some(locale), ..Default::default() };
+        pipewise_store::transact(store.as_ref(), |tx| pipewise_store::ops::update_user(tx, &system, user, &patch)).unwrap();
+    };
+    set_locale(admin.id, Locale::En);
+    if let Some(korean) = &korean {
+        set_locale(korean.id, Locale::Ko);
+    }
+    let fixture = pipewise_test_support::fixtures::TestOrg {
+        ctx: pipewise_store::WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now },
+        manager: admin.clone(),
+        rep: admin.clone(),
+        simple: store.read().unwrap().pipelines(org).unwrap()[0].clone(),
+        b2b: store.read().unwrap().pipelines(org).unwrap()[0].clone(),
+        account: store.read().unwrap().accounts(org).unwrap()[0].clone(),
+    };
+    set_password(store.as_ref(), &fixture, admin.id);
+    if let Some(korean) = &korean {
+        set_password(store.as_ref(), &fixture, korean.id);
+    }
+    let deal = store
+        .read()
+        .unwrap()
+        .opportunities(org, &Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|deal| deal.status == pipewise_core::opportunity::Status::Open)
+        .unwrap();
+    let app = crate::support::App::with(store, fixture, admin.clone(), now);
+    let base = serve(app.router.clone()).await;
+    tokio::task::spawn_blocking(move || {
+        let Some(browser) = Browser::start() else { return };
+        let directory = screenshot_dir();
+        browser.goto(&format!("{base}/login")).unwrap();
+        browser.screenshot(directory.join("tour-en-login.png")).unwrap();
+        sign_in(&browser, &base, &admin.email).unwrap();
+        let pages = [
+            ("board", "/board".to_owned()),
+            ("deal", format!("/opportunities/{}", deal.id)),
+            ("deal-as-of", format!("/opportunities/{}?as_of=2026-06-30", deal.id)),
+            ("deals", "/opportunities".to_owned()),
+            ("accounts", "/accounts".to_owned()),
+            ("account", format!("/accounts/{}", deal.account_id.map_or(1, |id| id.0))),
+            ("contacts", "/contacts".to_owned()),
+            ("tasks", "/tasks?owner=all".to_owned()),
+            ("users", "/admin/users".to_owned()),
+            ("audit", "/admin/audit".to_owned()),
+            ("account-page", "/account".to_owned()),
+        ];
+        for (name, path) in &pages {
+            browser.goto(&format!("{base}{path}")).unwrap();
+            browser.screenshot(directory.join(format!("tour-en-{name}.png"))).unwrap();
+        }
+        // A bad amount on the deal page.
+        browser.goto(&format!("{base}/opportunities/{}", deal.id)).unwrap();
+        browser.find("#amount").unwrap().clear().unwrap();
+        browser.find("#amount").unwrap().send_keys("12.345").unwrap();
+        browser.find("#currency").unwrap().clear().unwrap();
+        browser.find("#currency").unwrap().send_keys("USD").unwrap();
+        browser.find(".deal-form button[type=submit]").unwrap().click().unwrap();
+        browser.wait_for(".field-error", Duration::from_secs(10)).unwrap();
+        browser.screenshot(directory.join("tour-en-deal-error.png")).unwrap();
+        if let Some(korean) = korean {
+            browser.delete_cookies().unwrap();
+            sign_in(&browser, &base, &korean.email).unwrap();
+            for (name, path) in &pages[..5] {
+                browser.goto(&format!("{base}{path}")).unwrap();
+                browser.screenshot(directory.join(format!("tour-ko-{name}.png"))).unwrap();
+            }
+        }
+        eprintln!("screenshots in {}", directory.display());
+    })
+    .await
+    .unwrap();
+}

@@ -1,0 +1,163 @@
+//! Lists: filters, sorting, and CSV exports that match the page.
+
+use axum::http::{StatusCode, header};
+use pipewise_core::records::{NewContact, NewTask};
+use pipewise_store::{ops, transact};
+
+use crate::support::{App, Session, app, between, unescape};
+
+/// The header and cell texts of the page's list table.
+fn html_table(body: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let table = between(body, r#"<table class="table list-table">"#, "</table>").expect("a list table");
+    let strip = |html: &str| {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                _ if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        unescape(text.trim())
+    };
+    let head = between(table, "<thead>", "</thead>").unwrap();
+    let header: Vec<String> = head
+        .split("<th")
+        .skip(1)
+        .map(|cell| strip(&cell[cell.find('>').unwrap() + 1..]).replace(['▲', '▼'], "").trim().to_owned())
+        .collect();
+    let tbody = between(table, "<tbody>", "</tbody>").unwrap();
+    let rows = tbody
+        .split("<tr")
+        .skip(1)
+        .filter(|row| !row.contains("class=\"empty\""))
+        .map(|row| row.split("<td").skip(1).map(|cell| strip(&cell[cell.find('>').unwrap() + 1..cell.rfind("</td>").unwrap()])).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Parses RFC 4180 CSV.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').expect("a byte-order mark");
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.is_empty() => quoted = true,
+            (',', false) => row.push(std::mem::take(&mut field)),
+            ('\r', false) => {}
+            ('\n', false) => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (c, _) => field.push(c),
+        }
+    }
+    rows
+}
+
+async fn csv(app: &App, path: &str, session: &Session) -> Vec<Vec<String>> {
+    let request = axum::http::Request::get(path).header(header::COOKIE, &session.cookie).body(axum::body::Body::empty()).unwrap();
+    let response = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get(header::CONTENT_TYPE).unwrap(), "text/csv; charset=utf-8");
+    assert!(response.headers().get(header::CONTENT_DISPOSITION).unwrap().to_str().unwrap().starts_with("attachment; filename=\""));
+    parse_csv(&crate::support::body_text(response).await)
+}
+
+/// What a spreadsheet should see for a cell the page shows as `text`.
+fn guarded(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() }
+}
+
+#[tokio::test]
+async fn the_deal_list_csv_is_the_list_as_shown() {
+    let app = app();
+    app.create_deal("Acme, \"the big one\"", app.org.rep.id);
+    app.create_deal("=HYPERLINK(\"http://evil.example\",\"click\")", app.org.rep.id);
+    app.create_deal("Globex; second, line", app.org.rep.id);
+    app.create_deal("-5 discount deal", app.org.rep.id);
+    let session = app.sign_in("rep@pages.test").await;
+    for query in ["status=all&sort=name&dir=asc", "status=open&sort=amount&dir=desc", "q=globex&status=all", "status=lost"] {
+        let (status, body) = app.get(&format!("/opportunities?{query}"), Some(&session)).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        let (header, rows) = html_table(&body);
+        let exported = csv(&app, &format!("/opportunities?{query}&format=csv"), &session).await;
+        assert_eq!(exported[0], header, "{query}: the same columns");
+        let shown: Vec<Vec<String>> = rows.iter().map(|row| row.iter().map(|cell| guarded(cell)).collect()).collect();
+        assert_eq!(&exported[1..], &shown[..], "{query}: the same rows in the same order");
+    }
+    let all = csv(&app, "/opportunities?status=all&sort=name&format=csv", &session).await;
+    assert_eq!(all.len(), 5);
+    assert!(all.iter().any(|row| row[0] == "'=HYPERLINK(\"http://evil.example\",\"click\")"), "formulas are defused");
+    assert!(all.iter().any(|row| row[0] == "'-5 discount deal"));
+    assert!(all.iter().any(|row| row[0] == "Acme, \"the big one\""));
+    assert!(all.iter().any(|row| row[0] == "Globex; second, line"));
+    assert_eq!(all[0][..5], ["Name", "Account", "Pipeline", "Stage", "Amount"]);
+    assert_eq!(all.iter().find(|row| row[0].starts_with("Acme")).unwrap()[4], "USD 12,000.00");
+    // The filter and the sort apply to the export.
+    assert_eq!(csv(&app, "/opportunities?status=all&q=globex&format=csv", &session).await.len(), 2);
+}
+
+#[tokio::test]
+async fn every_list_filters_sorts_and_exports() {
+    let app = app();
+    app.create_deal("Acme renewal", app.org.rep.id);
+    let contact = NewContact {
+        name: "Chris Contact".into(),
+        emails: vec!["chris@pages-customer.com".into()],
+        phone: Some("+82 2 1234 5678".into()),
+        title: Some("CFO".into()),
+        account_id: Some(app.org.account.id),
+    };
+    transact(app.store.as_ref(), |tx| ops::create_contact(tx, &app.org.ctx, contact)).unwrap();
+    let task = NewTask {
+        title: "Send the =SUM(A1) proposal".into(),
+        owner_id: app.org.rep.id,
+        due_on: Some("2026-06-01".parse().unwrap()),
+        completed_at: None,
+        account_id: Some(app.org.account.id),
+        opportunity_id: None,
+        lead_id: None,
+    };
+    transact(app.store.as_ref(), |tx| ops::create_task(tx, &app.org.ctx, task)).unwrap();
+    let admin = app.sign_in("admin@pages.test").await;
+    let lists = [
+        "/opportunities?status=all",
+        "/accounts?sort=open_amount&dir=desc",
+        "/accounts?industry=Software",
+        "/contacts?q=chris",
+        "/tasks?owner=all&status=all",
+        "/admin/users?role=rep&sort=email",
+        "/admin/audit?kind=opportunity",
+    ];
+    for path in lists {
+        let (status, body) = app.get(path, Some(&admin)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let (header, rows) = html_table(&body);
+        let exported = csv(&app, &format!("{path}&format=csv"), &admin).await;
+        assert_eq!(exported[0], header, "{path}");
+        let shown: Vec<Vec<String>> = rows.iter().map(|row| row.iter().map(|cell| guarded(cell)).collect()).collect();
+        assert_eq!(&exported[1..], &shown[..], "{path}");
+        assert!(!shown.is_empty(), "{path} lists something");
+    }
+    let contacts = csv(&app, "/contacts?q=chris&format=csv", &admin).await;
+    assert_eq!(contacts[1], ["Chris Contact", "CFO", "Pages Customer", "chris@pages-customer.com", "'+82 2 1234 5678"]);
+    // The rep's own task list: open, overdue highlighted (due 2026-06-01, today is 2026-06-15).
+    let rep = app.sign_in("rep@pages.test").await;
+    let (_, tasks) = app.get("/tasks", Some(&rep)).await;
+    assert!(tasks.contains(r#"<tr class="overdue">"#) && tasks.contains("Send the =SUM(A1) proposal"), "{tasks}");
+    let users = csv(&app, "/admin/users?role=rep&format=csv", &admin).await;
+    assert_eq!(users.len(), 2, "one rep");
+    assert_eq!(users[1][0], "Ravi Rep");
+}

@@ -1,0 +1,10 @@
+//! Page tests: the web app through its router, in process, on a fresh SQLite database each.
+
+mod admin;
+mod board;
+mod browser;
+mod deal;
+mod lists;
+mod render_time;
+mod sign_in;
+mod support;

@@ -1,0 +1,168 @@
+//! A test app: a fresh database with the fixture organisation, an admin, passwords for everyone,
+//! a fixed clock, and helpers to sign in and send requests through the router.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use pipewise_core::history::Source;
+use pipewise_core::opportunity::Opportunity;
+use pipewise_core::user::{Locale, Role, User};
+use pipewise_core::{Timestamp, UserId};
+use pipewise_store::{Store, Tx, WriteCtx, ops, transact};
+use pipewise_test_support::TestDb;
+use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
+use pipewise_web::{AppState, auth};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A [`TestDb`] shared with the app, which wants an `Arc<dyn Store>`.
+pub struct SharedDb(pub Arc<TestDb>);
+
+impl Store for SharedDb {
+    fn engine(&self) -> &'static str {
+        self.0.store().engine()
+    }
+    fn migrate(&self) -> pipewise_store::Result<Vec<String>> {
+        self.0.store().migrate()
+    }
+    fn write(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
+        self.0.store().write()
+    }
+    fn read(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
+        self.0.store().read()
+    }
+}
+
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub org: TestOrg,
+    pub admin: User,
+    pub now: Timestamp,
+    pub router: Router,
+}
+
+/// The time every test runs at.
+pub fn now() -> Timestamp {
+    at("2026-06-15T09:00:00Z")
+}
+
+pub fn app() -> App {
+    let db = Arc::new(pipewise_test_support::sqlite());
+    let store: Arc<dyn Store> = Arc::new(SharedDb(db));
+    let org = test_org(store.as_ref(), "Pages");
+    let admin = transact(store.as_ref(), |tx| ops::create_user(tx, &org.ctx, new_user("admin@pages.test", "Ada Admin", Role::Admin, None)))
+        .expect("admin");
+    for user in [&org.manager, &org.rep, &admin] {
+        set_password(store.as_ref(), &org, user.id);
+    }
+    App::with(store, org, admin, now())
+}
+
+pub fn set_password(store: &dyn Store, org: &TestOrg, user: UserId) {
+    let hash = auth::hash_password(PASSWORD).expect("a hash");
+    transact(store, |tx| ops::set_password_hash(tx, &org.ctx, user, &hash, None)).expect("password set");
+}
+
+impl App {
+    pub fn with(store: Arc<dyn Store>, org: TestOrg, admin: User, now: Timestamp) -> App {
+        let mut state = AppState::new(store.clone());
+        state.clock = Arc::new(move || now);
+        App { router: pipewise_web::router(state), store, org, admin, now }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(request).await.expect("the router answers")
+    }
+
+    pub async fn get(&self, path: &str, session: Option<&Session>) -> (StatusCode, String) {
+        let mut request = Request::get(path);
+        if let Some(session) = session {
+            request = request.header(header::COOKIE, &session.cookie);
+        }
+        let response = self.send(request.body(Body::empty()).expect("a request")).await;
+        let status = response.status();
+        (status, body_text(response).await)
+    }
+
+    /// A form post as a browser sends it; `csrf` adds the session's token.
+    pub async fn post_form(&self, path: &str, session: Option<&Session>, fields: &[(&str, &str)], csrf: bool) -> Response<Body> {
+        let mut fields: Vec<(&str, &str)> = fields.to_vec();
+        if let (Some(session), true) = (session, csrf) {
+            fields.push(("csrf_token", &session.csrf));
+        }
+        let body = serde_urlencoded::to_string(&fields).expect("a form");
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(session) = session {
+            request = request.header(header::COOKIE, &session.cookie);
+        }
+        self.send(request.body(Body::from(body)).expect("a request")).await
+    }
+
+    /// Signs in through the form and reads the CSRF token from a page.
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let response = self.post_form("/login", None, &[("email", email), ("password", PASSWORD), ("next", "/board")], false).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in as {email}");
+        let cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        let mut session = Session { cookie, csrf: String::new() };
+        let (status, body) = self.get("/account", Some(&session)).await;
+        assert_eq!(status, StatusCode::OK);
+        session.csrf = between(&body, "<meta name=\"csrf-token\" content=\"", "\"").expect("a CSRF meta tag").to_owned();
+        session
+    }
+
+    pub fn ctx(&self, user: UserId) -> WriteCtx {
+        WriteCtx { actor_id: Some(user), source: Source::Web, at: self.now, ..self.org.ctx }
+    }
+
+    pub fn create_deal(&self, name: &str, owner: UserId) -> Opportunity {
+        let new = pipewise_core::opportunity::NewOpportunity { owner_id: owner, ..self.org.new_deal(name) };
+        transact(self.store.as_ref(), |tx| ops::create_opportunity(tx, &WriteCtx { at: at("2026-02-01T10:00:00Z"), ..self.org.ctx }, &new))
+            .expect("a deal")
+    }
+
+    pub fn create_user(&self, email: &str, name: &str, role: Role, manager: Option<UserId>, locale: Locale) -> User {
+        let new = pipewise_core::user::NewUser { locale, ..new_user(email, name, role, manager) };
+        let user = transact(self.store.as_ref(), |tx| ops::create_user(tx, &self.org.ctx, new)).expect("a user");
+        set_password(self.store.as_ref(), &self.org, user.id);
+        user
+    }
+}
+
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub async fn body_text(response: Response<Body>) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    String::from_utf8(bytes.to_vec()).expect("UTF-8")
+}
+
+pub fn location(response: &Response<Body>) -> String {
+    response.headers().get(header::LOCATION).and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+pub fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(&text[from..to])
+}
+
+/// Undoes the HTML escaping minijinja does.
+pub fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}

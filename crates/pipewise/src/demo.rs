@@ -62,7 +62,7 @@ pub fn run(path: &Path, seed: u64, today: Option<&str>, addr: &str, no_serve: bo
     if no_serve {
         return Ok(());
     }
-    crate::serve::serve(Arc::new(store) as Arc<dyn Store>, addr)
+    crate::serve::serve(Arc::new(store) as Arc<dyn Store>, addr, false)
 }
 
 /// The password of the demo's printed logins.

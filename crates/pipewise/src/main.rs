@@ -29,6 +29,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "PIPEWISE_ADDR", default_value = "127.0.0.1:8080")]
         addr: String,
+        /// Mark session cookies Secure: set this when users reach Pipewise over HTTPS (behind a
+        /// TLS-terminating proxy).
+        #[arg(long, env = "PIPEWISE_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Apply the database migrations that are not applied yet, and list them.
     Migrate {
@@ -75,7 +79,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, addr } => serve::run(&db, &addr),
+        Command::Serve { db, addr, secure_cookies } => serve::run(&db, &addr, secure_cookies),
         Command::Migrate { db } => db::migrate(&db),
         Command::Demo { db, seed, today, addr, no_serve } => demo::run(&db, seed, today.as_deref(), &addr, no_serve),
         Command::Apply { db, org, actor } => apply::run(&db, org, actor.as_deref()),

@@ -6,13 +6,13 @@ use anyhow::{Context, Result};
 use pipewise_store::Store;
 use pipewise_web::AppState;
 
-pub fn run(db_url: &str, addr: &str) -> Result<()> {
+pub fn run(db_url: &str, addr: &str, secure_cookies: bool) -> Result<()> {
     let store: Arc<dyn Store> = Arc::from(crate::db::open(db_url)?);
-    serve(store, addr)
+    serve(store, addr, secure_cookies)
 }
 
 /// Serves `store` on `addr` until interrupted, printing the URL on stdout once listening.
-pub fn serve(store: Arc<dyn Store>, addr: &str) -> Result<()> {
+pub fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| crate::Hinted {
@@ -20,7 +20,7 @@ pub fn serve(store: Arc<dyn Store>, addr: &str) -> Result<()> {
             hint: "pass another address with --addr, e.g. --addr 127.0.0.1:8081".into(),
         })?;
         let local = listener.local_addr().context("the listener has no address")?;
-        println!("Pipewise is serving on http://{local}/ (health: http://{local}/healthz); press Ctrl-C to stop");
-        pipewise_web::serve(listener, AppState::new(store)).await.context("the server stopped with an error")
+        println!("Pipewise is serving on http://{local}/ (API: http://{local}/api/openapi.json); press Ctrl-C to stop");
+        pipewise_web::serve(listener, AppState { secure_cookies, ..AppState::new(store) }).await.context("the server stopped with an error")
     })
 }

@@ -177,3 +177,86 @@ async fn screenshot_tour_of_the_demo() {
     .await
     .unwrap();
 }
+
+/// The user flows, each checked in Chromium: sign in; drag a deal to the next stage and
+/// find it there after a reload; a rep opening another rep's deal by URL gets the not-found page;
+/// a Korean user sees Korean; a bad amount shows the field's error and keeps every other input.
+/// Screenshots of the board and the deal page are written on every run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_flows_in_a_real_browser() {
+    use pipewise_web::i18n::t;
+    let app = app();
+    let mine = app.create_deal("Initech rollout", app.org.rep.id);
+    let peer = app.create_user("peer@pages.test", "Pia Peer", Role::Rep, Some(app.org.manager.id), Locale::En);
+    let theirs = app.create_deal("Peer's private deal", peer.id);
+    let korean = app.create_user("kim@pages.test", "김민준", Role::Rep, Some(app.org.manager.id), Locale::Ko);
+    let base = serve(app.router.clone()).await;
+    let store = app.store.clone();
+    let org = app.org.org();
+    let stages: Vec<i64> = app.org.simple.stages.iter().map(|stage| stage.id.0).collect();
+    let pipeline = app.org.simple.id;
+    tokio::task::spawn_blocking(move || {
+        let Some(browser) = Browser::start() else { return };
+        sign_in(&browser, &base, "rep@pages.test").unwrap();
+
+        // Drag to the next stage, then reload: the card is in the new column.
+        browser.goto(&format!("{base}/board?pipeline={pipeline}")).unwrap();
+        let card = browser.wait_for(&format!("#deal-{}", mine.id), Duration::from_secs(10)).unwrap();
+        let next_column = browser.find(&format!("ol.cards[data-stage-id=\"{}\"]", stages[1])).unwrap();
+        card.drag_to(&next_column).unwrap();
+        browser.wait_for("#toast:not([hidden])", Duration::from_secs(5)).unwrap();
+        for _ in 0..50 {
+            if stage_of(store.as_ref(), org, mine.id) == stages[1] {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        browser.refresh().unwrap();
+        browser.wait_for(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[1], mine.id), Duration::from_secs(10)).unwrap();
+        assert_eq!(stage_of(store.as_ref(), org, mine.id), stages[1]);
+        browser.screenshot(screenshot_dir().join("board.png")).unwrap();
+
+        // Another rep's deal by URL: the same page as a deal that does not exist.
+        browser.goto(&format!("{base}/opportunities/{}", theirs.id)).unwrap();
+        let source = browser.page_source().unwrap();
+        assert!(source.contains(t(Locale::En, "error.not_found.title")), "the not-found page is shown");
+        assert!(!source.contains("Peer's private deal"), "nothing of the deal leaks");
+
+        // A bad amount: the field's error, and every other input as typed.
+        browser.goto(&format!("{base}/opportunities/{}", mine.id)).unwrap();
+        browser.wait_for("#amount", Duration::from_secs(10)).unwrap();
+        let typed = [
+            ("#name", "Initech rollout, phase 2"),
+            ("#next_step", "Call the CFO on Monday"),
+            ("#close_date", "2026-12-31"),
+            ("#amount", "12.345"),
+        ];
+        for (field, value) in typed {
+            let input = browser.find(field).unwrap();
+            input.clear().unwrap();
+            input.send_keys(value).unwrap();
+        }
+        browser.find(".deal-form button[type=submit]").unwrap().click().unwrap();
+        let error = browser.wait_for(".field-error", Duration::from_secs(10)).unwrap();
+        assert!(error.text().unwrap().contains("12.345 has 3 decimal places but USD has 2"), "{}", error.text().unwrap());
+        for (field, value) in typed {
+            assert_eq!(browser.find(field).unwrap().property("value").unwrap(), serde_json::json!(value), "{field} keeps what was typed");
+        }
+        browser.screenshot(screenshot_dir().join("opportunity.png")).unwrap();
+        let stored = store.read().unwrap().opportunity(org, mine.id, false).unwrap().unwrap();
+        assert_eq!(stored.name, "Initech rollout", "nothing was saved");
+
+        // A Korean user's board is in Korean, and so is the sign-in page for a Korean browser.
+        browser.delete_cookies().unwrap();
+        sign_in(&browser, &base, &korean.email).unwrap();
+        let source = browser.page_source().unwrap();
+        assert!(source.contains(t(Locale::Ko, "nav.board")) && source.contains(t(Locale::Ko, "nav.sign_out")), "Korean navigation");
+        assert!(source.contains("탐사"), "Korean stage names");
+        drop(browser);
+        let Some(korean_browser) = Browser::start_with_language("ko") else { return };
+        korean_browser.goto(&format!("{base}/login")).unwrap();
+        assert!(korean_browser.page_source().unwrap().contains(t(Locale::Ko, "login.title")));
+    })
+    .await
+    .unwrap();
+}

@@ -6,5 +6,6 @@ mod browser;
 mod deal;
 mod lists;
 mod render_time;
+mod roles;
 mod sign_in;
 mod support;

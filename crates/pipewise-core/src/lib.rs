@@ -8,6 +8,7 @@
 pub mod access;
 pub mod error;
 pub mod fx;
+pub mod gates;
 pub mod history;
 pub mod id;
 pub mod money;
@@ -18,6 +19,7 @@ pub mod templates;
 pub mod text;
 pub mod time;
 pub mod user;
+pub mod workspace;
 
 mod currency_table;
 #[cfg(test)]

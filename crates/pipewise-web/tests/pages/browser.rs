@@ -76,7 +76,16 @@ async fn cards_move_by_drag_and_by_keyboard_in_a_real_browser() {
             std::thread::sleep(Duration::from_millis(100));
         }
         assert_eq!(stage_of(store.as_ref(), org, second.id), stages[1], "the keyboard move was saved");
-        let counts = browser.find(&format!(".column-head[data-stage-id=\"{}\"] .column-count", stages[0])).unwrap().text().unwrap();
+        // The header is recounted when the server has answered the move: wait for it.
+        let header = format!(".column-head[data-stage-id=\"{}\"] .column-count", stages[0]);
+        let mut counts = String::new();
+        for _ in 0..50 {
+            counts = browser.find(&header).unwrap().text().unwrap();
+            if counts == "0 deals" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         assert_eq!(counts, "0 deals", "the column header was recounted");
         browser.screenshot(screenshot_dir().join("pages-board-after-moves.png")).unwrap();
     })

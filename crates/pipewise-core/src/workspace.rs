@@ -176,6 +176,8 @@ impl BantStatus {
     }
 }
 
+// The enum comes from `text_enum!`, which cannot mark a default variant.
+#[allow(clippy::derivable_impls)]
 impl Default for BantStatus {
     fn default() -> BantStatus {
         BantStatus::Unknown
@@ -1091,7 +1093,7 @@ pub fn approval_flags(checklist: &ApprovalChecklist, close_date: Option<Date>, t
         flags.push(Flag::info(
             "approval.real_approver_differs",
             format!("the named approver ({}) is not the one who really decides ({}): work with {}", named.name, real.name, real.name),
-            format!("명목상 승인자({})와 실질적인 최종 승인자({})가 다름: {}와 협의하세요", named.name, real.name, real.name),
+            format!("명목상 승인자({})와 실질적인 최종 승인자({})가 다름: {}와(과) 협의하세요", named.name, real.name, real.name),
             vec![("named_approver", Figure::Text(named.name.clone())), ("real_approver", Figure::Text(real.name.clone()))],
         ));
     }
@@ -1580,10 +1582,12 @@ pub(crate) mod tests {
 
     #[test]
     fn validation_reports_every_problem() {
-        let mut workspace = Workspace::default();
-        workspace.stakeholders = vec![stakeholder(1, " 김민준 ", Level::Staff, 0, 6), stakeholder(1, "김민준", Level::Staff, 1, 1)];
-        workspace.close_plan.agreed_on = Some(date("2026-03-01"));
-        workspace.approval = board("2026-03-17", "2026-03-20", None);
+        let mut workspace = Workspace {
+            stakeholders: vec![stakeholder(1, " 김민준 ", Level::Staff, 0, 6), stakeholder(1, "김민준", Level::Staff, 1, 1)],
+            close_plan: ClosePlan { agreed_on: Some(date("2026-03-01")), ..Default::default() },
+            approval: board("2026-03-17", "2026-03-20", None),
+            ..Default::default()
+        };
         let errors = workspace.clone().validated(OpportunityId(9)).unwrap_err();
         assert_eq!(
             errors.to_string(),

@@ -43,6 +43,17 @@ pub fn access_for(tx: &mut dyn Tx, org: OrgId, user: Option<UserId>) -> Result<A
     Ok(Access::User(Actor::new(&user, &users)))
 }
 
+/// Starts a write: takes the organisation's write lock, then works out what the actor may do.
+///
+/// Every write of an organisation takes the same lock first (the history counter row, see
+/// [`Tx::lock_history`]), so on PostgreSQL concurrent writers of one organisation are serialised
+/// exactly as SQLite's single writer serialises them: no lost update, no hierarchy loop from two
+/// concurrent manager changes, and one lock order, so no deadlock.
+fn writer_access(tx: &mut dyn Tx, ctx: &WriteCtx) -> Result<Access> {
+    tx.lock_history(ctx.org)?;
+    access_for(tx, ctx.org, ctx.actor_id)
+}
+
 fn require(allowed: bool, what: impl FnOnce() -> String) -> Result<()> {
     if allowed { Ok(()) } else { Err(StoreError::Forbidden(what())) }
 }
@@ -70,7 +81,7 @@ fn audit(
 }
 
 pub fn create_user(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewUser) -> Result<User> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::User), || "only an admin manages users".into())?;
     let new = new.validated()?;
     let record = RecordRef::new_record(UserId::LABEL);
@@ -93,7 +104,7 @@ pub fn create_user(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewUser) -> Result<User
 
 /// Changes who `user` reports to, refusing a loop in the hierarchy.
 pub fn set_manager(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, manager: Option<UserId>) -> Result<User> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::User), || "only an admin manages users".into())?;
     let record = RecordRef::new(UserId::LABEL, user_id.0);
     let users = tx.users(ctx.org)?;
@@ -119,7 +130,7 @@ pub fn set_manager(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, manager: Op
 /// Stores a new password hash for `user` (an argon2id PHC string made by the edge) and ends
 /// the user's other sessions. Users change their own password; admins anyone's.
 pub fn set_password_hash(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, hash: &str, keep_session: Option<&str>) -> Result<()> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.user_id().is_none_or(|actor| actor == user_id) || access.can_write(SharedKind::User), || {
         "only an admin changes another user's password".into()
     })?;
@@ -131,7 +142,7 @@ pub fn set_password_hash(tx: &mut dyn Tx, ctx: &WriteCtx, user_id: UserId, hash:
 }
 
 pub fn create_team(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTeam) -> Result<Team> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::Team), || "only ops and admins manage teams".into())?;
     let new = new.validated()?;
     if let Some(manager) = new.manager_id {
@@ -153,7 +164,7 @@ pub fn create_team(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTeam) -> Result<Team
 }
 
 pub fn create_account(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewAccount) -> Result<Account> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::Account), || "a viewer cannot create accounts".into())?;
     let new = new.validated()?;
     if let Some(owner) = new.owner_id {
@@ -175,7 +186,7 @@ pub fn create_account(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewAccount) -> Resul
 }
 
 pub fn create_contact(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewContact) -> Result<Contact> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::Contact), || "a viewer cannot create contacts".into())?;
     let new = new.validated()?;
     if let Some(account) = new.account_id {
@@ -198,7 +209,7 @@ pub fn create_contact(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewContact) -> Resul
 }
 
 pub fn create_pipeline(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewPipeline) -> Result<Pipeline> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::Pipeline), || "only ops and admins design pipelines".into())?;
     let new = new.validated()?;
     let id = tx.insert_pipeline(ctx.org, &new)?;
@@ -210,7 +221,7 @@ pub fn create_pipeline(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewPipeline) -> Res
 }
 
 pub fn create_lead(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewLead) -> Result<Lead> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::Account), || "a viewer cannot create leads".into())?;
     let new = new.validated()?;
     if let Some(owner) = new.owner_id {
@@ -226,9 +237,12 @@ pub fn create_lead(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewLead) -> Result<Lead
 }
 
 pub fn create_activity(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewActivity) -> Result<ActivityId> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::Contact), || "a viewer cannot log activities".into())?;
     let new = new.validated()?;
+    if let Some(user) = new.user_id {
+        require(access.can_assign_deal_to(user), || format!("you cannot log an activity as user {user}"))?;
+    }
     let record = RecordRef::new_record(ActivityId::LABEL);
     let mut errors = ValidationErrors::default();
     if let Some(id) = new.user_id {
@@ -258,9 +272,10 @@ pub fn create_activity(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewActivity) -> Res
 }
 
 pub fn create_task(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTask) -> Result<Task> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::Contact), || "a viewer cannot create tasks".into())?;
     let new = new.validated()?;
+    require(access.can_assign_deal_to(new.owner_id), || format!("you cannot give a task to user {}", new.owner_id))?;
     let record = RecordRef::new_record(TaskId::LABEL);
     let mut errors = ValidationErrors::default();
     exists(tx.user(ctx.org, new.owner_id)?.is_some(), &mut errors, &record, "owner_id", UserId::LABEL, new.owner_id.0);
@@ -288,8 +303,7 @@ pub fn create_task(tx: &mut dyn Tx, ctx: &WriteCtx, new: NewTask) -> Result<Task
 /// Creates a deal and records every set field in its history. A rep creates deals for
 /// themself; a manager for anyone in their tree.
 pub fn create_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, new: &NewOpportunity) -> Result<Opportunity> {
-    tx.lock_history(ctx.org)?;
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     require(access.can_write_deal(new.owner_id, false), || format!("you cannot create a deal owned by user {}", new.owner_id))?;
     let record = RecordRef::new_record(OpportunityId::LABEL);
     let mut errors = ValidationErrors::default();
@@ -327,8 +341,7 @@ fn writable_deal(tx: &mut dyn Tx, ctx: &WriteCtx, access: &Access, id: Opportuni
 /// Applies `patch` to deal `id` and records each changed field. An empty change writes nothing.
 /// The change is stamped no earlier than the deal's last change (see [`history`]'s replay rule).
 pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, patch: &OpportunityPatch) -> Result<Opportunity> {
-    tx.lock_history(ctx.org)?;
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     let current = writable_deal(tx, ctx, &access, id, true)?;
     let record = RecordRef::new(OpportunityId::LABEL, id.0);
     let mut errors = ValidationErrors::default();
@@ -336,7 +349,11 @@ pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, pa
     let account = patch.account_id.flatten().filter(|account| Some(*account) != current.account_id);
     if let Some(owner) = owner {
         exists(tx.user(ctx.org, owner)?.is_some(), &mut errors, &record, "owner_id", UserId::LABEL, owner.0);
-        require(access.can_assign_deal_to(owner), || format!("you cannot hand opportunity {id} to user {owner}"))?;
+        // Handing a deal over needs a right of one's own over it: a deal shared with a rep can be
+        // worked on by that rep, not taken.
+        require(access.can_write_deal(current.owner_id, false) && access.can_assign_deal_to(owner), || {
+            format!("you cannot hand opportunity {id} to user {owner}")
+        })?;
     }
     if let Some(account) = account {
         exists(tx.account(ctx.org, account)?.is_some(), &mut errors, &record, "account_id", AccountId::LABEL, account.0);
@@ -366,8 +383,9 @@ pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, pa
 /// Shares deal `id` with `user`, who may then see and change it. Whoever may change the deal
 /// may share it.
 pub fn share_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, user_id: UserId) -> Result<()> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
-    writable_deal(tx, ctx, &access, id, false)?;
+    let access = writer_access(tx, ctx)?;
+    let deal = writable_deal(tx, ctx, &access, id, false)?;
+    require(access.can_write_deal(deal.owner_id, false), || format!("only those responsible for opportunity {id} may share it"))?;
     let mut errors = ValidationErrors::default();
     exists(
         tx.user(ctx.org, user_id)?.is_some(),
@@ -489,7 +507,7 @@ fn audit_update(tx: &mut dyn Tx, ctx: &WriteCtx, kind: &'static str, id: i64, be
 /// Nobody deactivates themself or takes away their own admin role, so an organisation cannot
 /// lock itself out by accident. A new manager is checked against the whole hierarchy.
 pub fn update_user(tx: &mut dyn Tx, ctx: &WriteCtx, id: UserId, patch: &UserPatch) -> Result<User> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     let current = tx.user(ctx.org, id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: id.0 })?;
     let myself = access.user_id() == Some(id);
     require(access.can_write(SharedKind::User) || (myself && patch.is_personal()), || {
@@ -534,7 +552,7 @@ pub fn update_user(tx: &mut dyn Tx, ctx: &WriteCtx, id: UserId, patch: &UserPatc
 }
 
 pub fn update_team(tx: &mut dyn Tx, ctx: &WriteCtx, id: TeamId, patch: &TeamPatch) -> Result<Team> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     let current = tx.team(ctx.org, id)?.ok_or(StoreError::NotFound { kind: TeamId::LABEL, id: id.0 })?;
     require(access.can_write(SharedKind::Team), || "only ops and admins manage teams".into())?;
     let next = patch.apply(&current)?;
@@ -559,7 +577,7 @@ pub fn update_team(tx: &mut dyn Tx, ctx: &WriteCtx, id: TeamId, patch: &TeamPatc
 }
 
 pub fn update_account(tx: &mut dyn Tx, ctx: &WriteCtx, id: AccountId, patch: &AccountPatch) -> Result<Account> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     let current = tx.account(ctx.org, id)?.ok_or(StoreError::NotFound { kind: AccountId::LABEL, id: id.0 })?;
     require(access.can_write(SharedKind::Account), || "a viewer cannot change accounts".into())?;
     let next = patch.apply(&current)?;
@@ -587,7 +605,7 @@ fn contact_json(contact: &Contact) -> Value {
 }
 
 pub fn update_contact(tx: &mut dyn Tx, ctx: &WriteCtx, id: ContactId, patch: &ContactPatch) -> Result<Contact> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     let current = tx.contact(ctx.org, id)?.ok_or(StoreError::NotFound { kind: ContactId::LABEL, id: id.0 })?;
     require(access.can_write(SharedKind::Contact), || "a viewer cannot change contacts".into())?;
     let next = patch.apply(&current)?;
@@ -612,7 +630,7 @@ fn lead_json(lead: &Lead) -> Value {
 }
 
 pub fn update_lead(tx: &mut dyn Tx, ctx: &WriteCtx, id: LeadId, patch: &LeadPatch) -> Result<Lead> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     let current = tx.lead(ctx.org, id)?.ok_or(StoreError::NotFound { kind: LeadId::LABEL, id: id.0 })?;
     require(access.can_write(SharedKind::Account), || "a viewer cannot change leads".into())?;
     let next = patch.apply(&current)?;
@@ -644,7 +662,7 @@ fn task_visible(tx: &mut dyn Tx, org: OrgId, access: &Access, task: &Task) -> Re
 /// task may change it, but a viewer; a task is handed only to someone whose deals one may
 /// change.
 pub fn update_task(tx: &mut dyn Tx, ctx: &WriteCtx, id: TaskId, patch: &TaskPatch) -> Result<Task> {
-    let access = access_for(tx, ctx.org, ctx.actor_id)?;
+    let access = writer_access(tx, ctx)?;
     let not_found = StoreError::NotFound { kind: TaskId::LABEL, id: id.0 };
     let current = tx.task(ctx.org, id)?.ok_or(not_found)?;
     if !task_visible(tx, ctx.org, &access, &current)? {
@@ -707,4 +725,55 @@ pub fn activities_for(tx: &mut dyn Tx, org: OrgId, access: &Access, filter: &cra
 pub fn audit_events_for(tx: &mut dyn Tx, org: OrgId, access: &Access, filter: &crate::AuditFilter) -> Result<Vec<crate::AuditEvent>> {
     require(access.can_read_audit(), || "only an admin reads the audit log".into())?;
     tx.audit_events(org, filter)
+}
+
+/// A successful sign-in: the attempt, the new session and an audit entry, in one transaction.
+/// The session's `token_hash` is the hash of a secret only the browser holds.
+pub fn record_sign_in(tx: &mut dyn Tx, session: &crate::Session, email: &str, client_address: &str) -> Result<()> {
+    tx.record_login_attempt(email, client_address, session.created_at, true)?;
+    tx.insert_session(session)?;
+    let ctx =
+        WriteCtx { org: session.org, actor_id: Some(session.user_id), source: pipewise_core::history::Source::Web, at: session.created_at };
+    audit(tx, &ctx, UserId::LABEL, session.user_id.0, "sign_in", None, None)
+}
+
+/// A failed sign-in, counted for throttling. Not audited: it names no user for certain.
+pub fn record_failed_sign_in(tx: &mut dyn Tx, email: &str, client_address: &str, at: Timestamp) -> Result<()> {
+    tx.record_login_attempt(email, client_address, at, false)
+}
+
+/// Ends a session and audits it.
+pub fn end_session(tx: &mut dyn Tx, ctx: &WriteCtx, token_hash: &str) -> Result<()> {
+    tx.delete_session(token_hash)?;
+    let user = ctx.actor_id.map_or(0, |id| id.0);
+    audit(tx, ctx, UserId::LABEL, user, "sign_out", None, None)
+}
+
+/// Slides a session's expiry; bookkeeping, not audited.
+pub fn touch_session(tx: &mut dyn Tx, token_hash: &str, at: Timestamp, expires_at: Timestamp) -> Result<()> {
+    tx.touch_session(token_hash, at, expires_at)
+}
+
+/// Notes a token's last use; bookkeeping, not audited.
+pub fn touch_api_token(tx: &mut dyn Tx, id: i64, at: Timestamp) -> Result<()> {
+    tx.touch_api_token(id, at)
+}
+
+/// Stores a new API token of the actor (its `user_id` must be the actor's) and audits it.
+pub fn create_api_token(tx: &mut dyn Tx, ctx: &WriteCtx, token: &crate::ApiToken) -> Result<i64> {
+    let access = writer_access(tx, ctx)?;
+    require(access.user_id() == Some(token.user_id), || "a token is created by its owner".into())?;
+    let id = tx.insert_api_token(token)?;
+    audit(tx, ctx, "api token", id, "create", None, Some(json!({ "name": token.name, "prefix": token.prefix })))?;
+    Ok(id)
+}
+
+/// Revokes one of the actor's tokens; `NotFound` when there is no such live token.
+pub fn revoke_api_token(tx: &mut dyn Tx, ctx: &WriteCtx, id: i64) -> Result<()> {
+    let access = writer_access(tx, ctx)?;
+    let user = access.user_id().ok_or_else(|| StoreError::Forbidden("a token is revoked by its owner".into()))?;
+    if !tx.revoke_api_token(ctx.org, user, id, ctx.at)? {
+        return Err(StoreError::NotFound { kind: "api token", id });
+    }
+    audit(tx, ctx, "api token", id, "revoke", None, None)
 }

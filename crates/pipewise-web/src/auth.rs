@@ -1,13 +1,17 @@
 //! Signing in and knowing who is asking.
 //!
 //! - Passwords are hashed with argon2id, m = 19 MiB, t = 2, p = 1 (OWASP's recommended minimum),
-//!   stored as PHC strings; verifying a wrong e-mail costs the same as a wrong password.
+//!   stored as PHC strings; every attempt runs exactly one verification (a decoy when the
+//!   address is unknown), so timing does not reveal which addresses have accounts.
 //! - A session is a random 256-bit secret in an HttpOnly, SameSite=Lax cookie (Secure behind
 //!   TLS); the database keeps only its SHA-256. Signing in always starts a new session, so a
 //!   session id planted before sign-in is worthless (no fixation). Sessions slide: 14 days
 //!   after the last request.
 //! - Every state-changing request made with a session cookie must carry the session's CSRF
-//!   token (form field `csrf_token` or header `X-CSRF-Token`): see [`csrf_guard`].
+//!   token (form field `csrf_token` or header `X-CSRF-Token`), and no browser request started
+//!   by another site may change anything, sign-in included: see [`csrf_guard`].
+//! - Known limits: throttling keys on the socket address (behind a proxy, all users share one);
+//!   a burst of parallel attempts can pass the count before the failures are recorded.
 //! - API tokens (`Authorization: Bearer pwt_…`) are shown once, stored as SHA-256, act with
 //!   their owner's rights, and stop working the moment they are revoked.
 //! - Failed sign-ins are throttled per account (5 in 15 minutes) and per client address
@@ -23,7 +27,7 @@ use pipewise_core::access::Access;
 use pipewise_core::history::Source;
 use pipewise_core::user::User;
 use pipewise_core::{OrgId, Timestamp};
-use pipewise_store::{ApiToken, AuditEntry, Session, Store, WriteCtx, ops, transact};
+use pipewise_store::{ApiToken, Session, Store, WriteCtx, ops, transact};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -130,11 +134,14 @@ pub async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Result<Viewer, 
     if let Some(token) = bearer(headers) {
         let token_hash = sha256_hex(token);
         return blocking(move || {
-            let mut tx = store.write()?;
+            let mut tx = store.read()?;
             let token = tx.api_token(&token_hash)?.filter(|token| token.revoked_at.is_none()).ok_or(AppError::Unauthenticated)?;
-            tx.touch_api_token(token.id, now)?;
             let viewer = load_viewer(tx.as_mut(), token.org, token.user_id, Via::Token { id: token.id })?;
-            tx.commit()?;
+            drop(tx);
+            // Note the last use at most once a minute, so reads stay reads.
+            if token.last_used_at.is_none_or(|last| now.as_micros() - last.as_micros() > 60_000_000) {
+                transact(store.as_ref(), |tx| ops::touch_api_token(tx, token.id, now))?;
+            }
             Ok(viewer)
         })
         .await;
@@ -142,15 +149,15 @@ pub async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Result<Viewer, 
     let secret = cookie(headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_owned();
     let token_hash = sha256_hex(&secret);
     blocking(move || {
-        let mut tx = store.write()?;
+        let mut tx = store.read()?;
         let session = tx.session(&token_hash)?.filter(|session| session.expires_at > now).ok_or(AppError::Unauthenticated)?;
-        // Slide the expiry at most once a minute, to keep reads from writing on every request.
-        if now.as_micros() - session.last_seen_at.as_micros() > 60_000_000 {
-            tx.touch_session(&token_hash, now, now.plus_seconds(SESSION_DAYS * 86_400))?;
-        }
-        let via = Via::Session { token_hash, csrf_token: session.csrf_token.clone() };
+        let via = Via::Session { token_hash: token_hash.clone(), csrf_token: session.csrf_token.clone() };
         let viewer = load_viewer(tx.as_mut(), session.org, session.user_id, via)?;
-        tx.commit()?;
+        drop(tx);
+        // Slide the expiry at most once a minute, so reads stay reads.
+        if now.as_micros() - session.last_seen_at.as_micros() > 60_000_000 {
+            transact(store.as_ref(), |tx| ops::touch_session(tx, &token_hash, now, now.plus_seconds(SESSION_DAYS * 86_400)))?;
+        }
         Ok(viewer)
     })
     .await
@@ -191,20 +198,26 @@ pub fn sign_in(store: &dyn Store, email: &str, password: &str, client_address: &
     if by_account >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT {
         return Err(AppError::Throttled { retry_after_seconds: FAILURE_WINDOW_SECONDS as u64 });
     }
+    // Exactly one argon2 verification per attempt, whether or not the address is known, so the
+    // answer's timing does not tell which addresses have accounts.
     let candidates = store.read()?.users_by_email_everywhere(&email)?;
-    let mut matched = None;
-    for (org, user) in candidates.iter().filter(|(_, user)| user.active) {
-        let hash = store.read()?.password_hash(*org, user.id)?;
-        if hash.as_deref().is_some_and(|hash| verify_password(password, hash)) {
-            matched = Some((*org, user.clone()));
-            break;
+    let mut with_hash = Vec::new();
+    for (org, user) in candidates.into_iter().filter(|(_, user)| user.active) {
+        if let Some(hash) = store.read()?.password_hash(org, user.id)? {
+            with_hash.push((org, user, hash));
         }
     }
-    if candidates.is_empty() {
-        verify_password(password, decoy_hash());
-    }
+    let matched = match with_hash.as_slice() {
+        [(org, user, hash)] => verify_password(password, hash).then(|| (*org, user.clone())),
+        [] => {
+            verify_password(password, decoy_hash());
+            None
+        }
+        // The same address in several organisations: the first whose password matches.
+        several => several.iter().find(|(_, _, hash)| verify_password(password, hash)).map(|(org, user, _)| (*org, user.clone())),
+    };
     let Some((org, user)) = matched else {
-        transact(store, |tx| tx.record_login_attempt(&email, client_address, now, false))?;
+        transact(store, |tx| ops::record_failed_sign_in(tx, &email, client_address, now))?;
         return Err(AppError::Forbidden("the e-mail address or password is wrong".into()));
     };
     let secret = new_secret("pws_")?;
@@ -218,21 +231,7 @@ pub fn sign_in(store: &dyn Store, email: &str, password: &str, client_address: &
         expires_at: now.plus_seconds(SESSION_DAYS * 86_400),
         client_address: Some(client_address.to_owned()),
     };
-    transact(store, |tx| {
-        tx.record_login_attempt(&email, client_address, now, true)?;
-        tx.insert_session(&session)?;
-        let entry = AuditEntry {
-            at: now,
-            actor_id: Some(user.id),
-            source: Source::Web,
-            record_kind: "user",
-            record_id: user.id.0,
-            action: "sign_in",
-            before: None,
-            after: None,
-        };
-        tx.append_audit(org, &entry)
-    })?;
+    transact(store, |tx| ops::record_sign_in(tx, &session, &email, client_address))?;
     Ok(SignedIn { session, secret })
 }
 
@@ -240,20 +239,7 @@ pub fn sign_in(store: &dyn Store, email: &str, password: &str, client_address: &
 /// ended by signing out: revoke it instead.
 pub fn sign_out(store: &dyn Store, viewer: &Viewer, now: Timestamp) -> Result<(), AppError> {
     let Via::Session { token_hash, .. } = &viewer.via else { return Ok(()) };
-    transact(store, |tx| {
-        tx.delete_session(token_hash)?;
-        let entry = AuditEntry {
-            at: now,
-            actor_id: Some(viewer.user.id),
-            source: Source::Web,
-            record_kind: "user",
-            record_id: viewer.user.id.0,
-            action: "sign_out",
-            before: None,
-            after: None,
-        };
-        tx.append_audit(viewer.org, &entry)
-    })?;
+    transact(store, |tx| ops::end_session(tx, &viewer.ctx(Source::Web, now), token_hash))?;
     Ok(())
 }
 
@@ -294,45 +280,14 @@ pub fn create_api_token(
         last_used_at: None,
         revoked_at: None,
     };
-    token.id = transact(store, |tx| {
-        let id = tx.insert_api_token(&token)?;
-        let entry = AuditEntry {
-            at: now,
-            actor_id: Some(viewer.user.id),
-            source,
-            record_kind: "api_token",
-            record_id: id,
-            action: "create",
-            before: None,
-            after: Some(serde_json::json!({ "name": token.name, "prefix": token.prefix }).to_string()),
-        };
-        tx.append_audit(viewer.org, &entry)?;
-        Ok(id)
-    })?;
+    token.id = transact(store, |tx| ops::create_api_token(tx, &viewer.ctx(source, now), &token))?;
     Ok((token, secret))
 }
 
 /// Revokes one of the viewer's tokens; it stops working at once.
 pub fn revoke_api_token(store: &dyn Store, viewer: &Viewer, id: i64, source: Source, now: Timestamp) -> Result<(), AppError> {
-    transact(store, |tx| {
-        if !tx.revoke_api_token(viewer.org, viewer.user.id, id, now)? {
-            return Ok(false);
-        }
-        let entry = AuditEntry {
-            at: now,
-            actor_id: Some(viewer.user.id),
-            source,
-            record_kind: "api_token",
-            record_id: id,
-            action: "revoke",
-            before: None,
-            after: None,
-        };
-        tx.append_audit(viewer.org, &entry)?;
-        Ok(true)
-    })?
-    .then_some(())
-    .ok_or(AppError::NotFound { kind: "api token", id: id.to_string() })
+    transact(store, |tx| ops::revoke_api_token(tx, &viewer.ctx(source, now), id))?;
+    Ok(())
 }
 
 /// Changes the viewer's password after checking the current one, ending their other sessions.
@@ -362,7 +317,18 @@ pub fn change_password(store: &dyn Store, viewer: &Viewer, current: &str, new: &
 /// token (not sent by browsers on their own) and requests with no session pass through.
 pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, AppError> {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || bearer(request.headers()).is_some() || cookie(request.headers(), SESSION_COOKIE).is_none() {
+    if safe || bearer(request.headers()).is_some() {
+        return Ok(next.run(request).await);
+    }
+    // A browser says where a request came from: refuse state changes started by another site,
+    // including the sign-in form (login CSRF), which has no session to carry a token yet.
+    if is_cross_site(request.headers()) {
+        if wants_html(request.headers()) {
+            return Ok(csrf_refused_page());
+        }
+        return Err(AppError::Csrf);
+    }
+    if cookie(request.headers(), SESSION_COOKIE).is_none() {
         return Ok(next.run(request).await);
     }
     let Ok(viewer) = viewer_of(&state, request.headers()).await else {
@@ -396,6 +362,19 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
     }
     parts.extensions.insert(viewer);
     Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+/// Whether the browser reports the request as started by another site (`Sec-Fetch-Site`), or
+/// its `Origin` names another host than the one it is sent to.
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok());
+    if fetch_site == Some("cross-site") {
+        return true;
+    }
+    let origin_host =
+        headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()).and_then(|origin| origin.split_once("://")).map(|(_, host)| host);
+    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+    matches!((origin_host, host), (Some(origin), Some(host)) if origin != "null" && origin != host)
 }
 
 /// Whether a browser asked for a page rather than the API for JSON.

@@ -47,11 +47,27 @@ pub fn migrate(url: &str) -> Result<()> {
 /// The URL with any password replaced by `***`.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((credentials, host)) = rest.split_once('@') else { return url.to_owned() };
-    match credentials.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
+    // The host part starts after the last `@`: a password may itself contain `@`.
+    let (credentials, host) = match rest.rsplit_once('@') {
+        Some((credentials, host)) => (Some(credentials), host),
+        None => (None, rest),
+    };
+    let user = credentials.map(|credentials| match credentials.split_once(':') {
+        Some((user, _password)) => format!("{user}:***@"),
+        None => format!("{credentials}@"),
+    });
+    // A `password=` query parameter is a password too.
+    let host = match host.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| if pair.starts_with("password=") { "password=***".to_owned() } else { pair.to_owned() })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => host.to_owned(),
+    };
+    format!("{scheme}://{}{host}", user.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -63,6 +79,11 @@ mod tests {
         assert_eq!(redact("postgres://app:s3cret@db:5432/pipewise"), "postgres://app:***@db:5432/pipewise");
         assert_eq!(redact("postgres://app@db/pipewise"), "postgres://app@db/pipewise");
         assert_eq!(redact("pipewise.db"), "pipewise.db");
+        assert_eq!(redact("postgres://app:p@ss@db/x"), "postgres://app:***@db/x");
+        assert_eq!(
+            redact("postgres://db/x?user=app&password=secret&sslmode=require"),
+            "postgres://db/x?user=app&password=***&sslmode=require"
+        );
     }
 
     #[test]

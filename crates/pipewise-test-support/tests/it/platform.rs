@@ -106,6 +106,34 @@ pub fn writes_are_authorised(db: &TestDb) {
     // Sharing lets a peer see and change the deal.
     ops::share_opportunity(tx.as_mut(), &as_manager, team.peer_deal, team.org.rep.id).unwrap();
     ops::update_opportunity(tx.as_mut(), &as_rep, team.peer_deal, &rename).unwrap();
+    // A share lets the rep work on the deal, not take it or pass it on.
+    let take = OpportunityPatch { owner_id: Some(team.org.rep.id), ..Default::default() };
+    assert!(matches!(ops::update_opportunity(tx.as_mut(), &as_rep, team.peer_deal, &take), Err(StoreError::Forbidden(_))));
+    assert!(matches!(ops::share_opportunity(tx.as_mut(), &as_rep, team.peer_deal, team.outsider), Err(StoreError::Forbidden(_))));
+    // Nobody records work in another's name: no tasks for a peer, no activity logged as them.
+    let task_for_peer = pipewise_core::records::NewTask {
+        title: "Do my work".into(),
+        owner_id: team.peer,
+        due_on: None,
+        completed_at: None,
+        account_id: None,
+        opportunity_id: None,
+        lead_id: None,
+    };
+    assert!(matches!(ops::create_task(tx.as_mut(), &as_rep, task_for_peer), Err(StoreError::Forbidden(_))));
+    let as_peer = pipewise_core::records::NewActivity {
+        kind: pipewise_core::records::ActivityKind::Call,
+        direction: pipewise_core::records::Direction::Outbound,
+        occurred_at: at("2026-02-01T00:00:00Z"),
+        subject: "A call I never made".into(),
+        body: None,
+        source: "manual".into(),
+        user_id: Some(team.peer),
+        account_id: None,
+        opportunity_id: None,
+        contact_ids: Vec::new(),
+    };
+    assert!(matches!(ops::create_activity(tx.as_mut(), &as_rep, as_peer), Err(StoreError::Forbidden(_))));
     tx.commit().unwrap();
     assert_eq!(visible_deals(db, &team, team.org.rep.id), [team.peer_deal]);
 }

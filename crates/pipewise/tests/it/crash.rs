@@ -56,7 +56,13 @@ fn kill_9_mid_stream_loses_no_acknowledged_write() {
     }
     child.wait().unwrap();
     writer.join().unwrap();
-    assert_eq!(acknowledged.len(), KILL_AFTER_ACKS, "the process was killed mid-stream");
+    // Acks already on their way when the signal landed are still read, so a few more than
+    // KILL_AFTER_ACKS may arrive; fewer than all of them proves the kill came mid-stream.
+    assert!(
+        acknowledged.len() >= KILL_AFTER_ACKS && acknowledged.len() < LINES + DEALS as usize,
+        "killed mid-stream after {} acks",
+        acknowledged.len()
+    );
 
     let store = SqliteStore::open(&db).unwrap();
     store.migrate().unwrap();

@@ -11,7 +11,9 @@
 //! - Moving back, or to the same stage, is always allowed; so is moving to a lost stage, and
 //!   reopening a closed deal into an open stage.
 //! - Moving forward checks the gate of every stage left on the way: the current stage and each
-//!   open stage after it, up to but not including the target. A jump of several stages reports
+//!   open stage after it, up to but not including the target.
+//!   The gate of an archived stage is skipped on the way past it (the current stage's gate is
+//!   always checked). A jump of several stages reports
 //!   every unmet criterion of every gate, grouped by stage in pipeline order.
 //! - Moving to won checks the gates of the current stage and every open stage after it.
 //!   A lost deal won outright checks every open stage from the pipeline's entry stage.
@@ -323,6 +325,7 @@ pub fn field_label_ko(field: OppField) -> &'static str {
         OppField::Status => "상태",
         OppField::ClosedAt => "종료 시각",
         OppField::CloseReason => "종료 사유",
+        OppField::GateOverride => "단계 기준 예외 승인",
     }
 }
 
@@ -959,11 +962,14 @@ pub fn check_move(pipeline: &Pipeline, criteria: &[ExitCriterion], facts: &DealF
     let (Some(current), Some(target)) = (pipeline.stage(from), pipeline.stage(to)) else {
         return check;
     };
+    // An archived stage's gate is not checked on the way past it; the current stage's is,
+    // archived or not, since the deal is leaving it.
     let open_from = |position: i32, below: Option<i32>| -> Vec<&Stage> {
         pipeline
             .stages
             .iter()
             .filter(|stage| stage.kind == StageKind::Open && stage.position >= position && below.is_none_or(|below| stage.position < below))
+            .filter(|stage| !stage.is_archived() || stage.id == from)
             .collect()
     };
     let (kind, gates) = match (current.kind, target.kind) {

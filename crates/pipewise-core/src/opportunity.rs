@@ -52,7 +52,13 @@ pub struct Opportunity {
     pub close_reason: Option<String>,
 }
 
-/// The fields history tracks, in the order a creation records them.
+/// The fields history tracks, in the order a creation records them, and the marker events
+/// ([`OppField::MARKERS`]) that history records beside them.
+///
+/// A marker is not part of a deal's state: [`OppField::encode`] gives `None` for it, so
+/// [`crate::history::diff`] never produces one, and replaying it changes nothing, so replay still
+/// equals the stored row. `ops` appends markers itself, in the same transaction as the change
+/// they explain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OppField {
     Name,
@@ -67,9 +73,14 @@ pub enum OppField {
     Status,
     ClosedAt,
     CloseReason,
+    /// Marker: a stage move went past unmet exit criteria on someone's authority. `new` is the
+    /// reason given; the full record (who, the move, every unmet criterion) is in the store's
+    /// gate overrides.
+    GateOverride,
 }
 
 impl OppField {
+    /// The fields of a deal's state, which [`crate::history::diff`] compares.
     pub const ALL: [OppField; 12] = [
         OppField::Name,
         OppField::Account,
@@ -84,6 +95,14 @@ impl OppField {
         OppField::ClosedAt,
         OppField::CloseReason,
     ];
+
+    /// Marker events: recorded in history, no part of the state.
+    pub const MARKERS: [OppField; 1] = [OppField::GateOverride];
+
+    /// Whether this is a marker event rather than a field of the state.
+    pub fn is_marker(self) -> bool {
+        OppField::MARKERS.contains(&self)
+    }
 
     /// The field's name in history, the API and error messages.
     pub fn as_str(self) -> &'static str {
@@ -100,11 +119,18 @@ impl OppField {
             OppField::Status => "status",
             OppField::ClosedAt => "closed_at",
             OppField::CloseReason => "close_reason",
+            OppField::GateOverride => "gate_override",
         }
     }
 
+    /// A field of the state by name (markers are not fields one can set or require).
     pub fn parse(raw: &str) -> Option<OppField> {
         OppField::ALL.into_iter().find(|field| field.as_str() == raw)
+    }
+
+    /// A field or a marker by name, as history stores them.
+    pub fn parse_event(raw: &str) -> Option<OppField> {
+        OppField::ALL.into_iter().chain(OppField::MARKERS).find(|field| field.as_str() == raw)
     }
 
     /// The field's value in `opportunity`, in canonical text; `None` when unset.
@@ -122,6 +148,7 @@ impl OppField {
             OppField::Status => Some(opportunity.status.as_str().to_owned()),
             OppField::ClosedAt => opportunity.closed_at.map(|at| at.to_string()),
             OppField::CloseReason => opportunity.close_reason.clone(),
+            OppField::GateOverride => None,
         }
     }
 
@@ -142,6 +169,8 @@ impl OppField {
             OppField::Status => opportunity.status = Status::parse(required()?)?,
             OppField::ClosedAt => opportunity.closed_at = value.map(str::parse).transpose()?,
             OppField::CloseReason => opportunity.close_reason = value.map(str::to_owned),
+            // A marker explains a change; it changes nothing itself.
+            OppField::GateOverride => {}
         }
         Ok(())
     }
@@ -182,6 +211,10 @@ pub struct OpportunityPatch {
     pub forecast_category: Option<ForecastCategory>,
     pub next_step: Option<Option<String>>,
     pub close_reason: Option<Option<String>>,
+    /// Pushes a stage move past unmet exit criteria, with this reason. Only a manager in the
+    /// owner's line, ops or an admin may (`gates::authorize_override`); `ops` records it.
+    /// Not a field of the deal: [`apply`] ignores it.
+    pub gate_override_reason: Option<String>,
 }
 
 impl OpportunityPatch {
@@ -197,6 +230,9 @@ pub fn create(id: OpportunityId, new: &NewOpportunity, pipeline: &Pipeline, at: 
     let Some(stage) = pipeline.stage(stage_id) else {
         return Err(stage_not_in_pipeline(&record, stage_id, pipeline));
     };
+    if stage.is_archived() {
+        return Err(stage_archived(&record, stage));
+    }
     let status = Status::from(stage.kind);
     let opportunity = Opportunity {
         id,
@@ -252,6 +288,9 @@ pub fn apply(current: &Opportunity, patch: &OpportunityPatch, pipeline: &Pipelin
         return Err(stage_not_in_pipeline(&record, stage_id, pipeline));
     };
     let stage_changed = stage_id != current.stage_id;
+    if stage_changed && stage.is_archived() {
+        return Err(stage_archived(&record, stage));
+    }
     next.stage_id = stage_id;
     next.status = Status::from(stage.kind);
     if next.status != current.status {
@@ -283,6 +322,11 @@ fn closed_category(status: Status) -> Option<ForecastCategory> {
         Status::Won => Some(ForecastCategory::Closed),
         Status::Lost => Some(ForecastCategory::Omitted),
     }
+}
+
+fn stage_archived(record: &RecordRef, stage: &crate::pipeline::Stage) -> ValidationErrors {
+    let problem = Problem::Rule(format!("stage {} ({}) is archived: it keeps its deals but takes no new ones", stage.id, stage.name_en));
+    ValidationErrors(vec![crate::FieldError { record: record.clone(), field: "stage_id", problem }])
 }
 
 fn stage_not_in_pipeline(record: &RecordRef, stage_id: StageId, pipeline: &Pipeline) -> ValidationErrors {

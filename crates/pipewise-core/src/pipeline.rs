@@ -7,6 +7,7 @@ use crate::error::{Problem, RecordRef, ValidationErrors};
 use crate::id::{PipelineId, StageId};
 use crate::records::text_enum;
 use crate::text;
+use crate::time::Timestamp;
 
 text_enum! {
     /// Whether a deal in the stage is still being worked, or closed either way.
@@ -36,6 +37,15 @@ pub struct Stage {
     pub counts_in_metrics: bool,
     /// Days without stage movement after which a deal here is stale.
     pub rotting_days: Option<i32>,
+    /// When ops archived the stage: it keeps its deals but takes no new ones, and its gate is
+    /// no longer checked on the way past it. Stages are never deleted.
+    pub archived_at: Option<Timestamp>,
+}
+
+impl Stage {
+    pub fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,4 +127,118 @@ impl NewPipeline {
         }
         errors.into_result(self)
     }
+}
+
+/// A change to a stage's properties from the pipeline designer: `None` leaves a property alone;
+/// `rotting_days: Some(None)` clears it. The kind, position and archiving have operations of
+/// their own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StagePatch {
+    pub name_en: Option<String>,
+    pub name_ko: Option<String>,
+    pub win_probability: Option<Decimal>,
+    pub forecast_category: Option<ForecastCategory>,
+    pub counts_in_metrics: Option<bool>,
+    pub rotting_days: Option<Option<i32>>,
+}
+
+impl StagePatch {
+    /// The stage with the patch applied, checked like a new stage (names required, a Korean
+    /// name defaulting to the English one, probability 0 to 100, rotting 1 to 3650 days).
+    pub fn apply(&self, current: &Stage) -> Result<Stage, ValidationErrors> {
+        let record = RecordRef::new(StageId::LABEL, current.id.0);
+        let mut errors = ValidationErrors::default();
+        let mut next = current.clone();
+        if let Some(name) = &self.name_en
+            && let Some(name) = errors.check(&record, "name_en", text::required(name, 100))
+        {
+            next.name_en = name;
+        }
+        if let Some(name) = &self.name_ko {
+            match errors.check(&record, "name_ko", text::optional(name, 100, false)) {
+                Some(Some(name)) => next.name_ko = name,
+                Some(None) => next.name_ko = next.name_en.clone(),
+                None => {}
+            }
+        }
+        if let Some(probability) = self.win_probability {
+            if probability < Decimal::ZERO || probability > Decimal::ONE_HUNDRED {
+                errors.push(&record, "win_probability", Problem::OutOfRange { value: probability.to_string(), range: "0 to 100" });
+            }
+            next.win_probability = probability;
+        }
+        if let Some(category) = self.forecast_category {
+            next.forecast_category = category;
+        }
+        if let Some(counts) = self.counts_in_metrics {
+            next.counts_in_metrics = counts;
+        }
+        if let Some(rotting_days) = self.rotting_days {
+            if let Some(days) = rotting_days.filter(|days| !(1..=3650).contains(days)) {
+                errors.push(&record, "rotting_days", Problem::OutOfRange { value: days.to_string(), range: "1 to 3650 days" });
+            }
+            next.rotting_days = rotting_days;
+        }
+        errors.into_result(next)
+    }
+}
+
+/// A change to a pipeline itself: its name and the stage new deals start in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PipelinePatch {
+    pub name: Option<String>,
+    pub entry_stage_id: Option<StageId>,
+}
+
+impl PipelinePatch {
+    /// The pipeline with the patch applied. The entry stage must be an open, unarchived stage
+    /// of the pipeline.
+    pub fn apply(&self, current: &Pipeline) -> Result<Pipeline, ValidationErrors> {
+        let record = RecordRef::new(PipelineId::LABEL, current.id.0);
+        let mut errors = ValidationErrors::default();
+        let mut next = current.clone();
+        if let Some(name) = &self.name
+            && let Some(name) = errors.check(&record, "name", text::required(name, 200))
+        {
+            next.name = name;
+        }
+        if let Some(entry) = self.entry_stage_id {
+            match current.stage(entry) {
+                Some(stage) if stage.kind == StageKind::Open && !stage.is_archived() => next.entry_stage_id = entry,
+                Some(stage) => errors.push(
+                    &record,
+                    "entry_stage_id",
+                    Problem::Rule(format!("stage {entry} ({}) is not an open, unarchived stage", stage.name_en)),
+                ),
+                None => errors.push(
+                    &record,
+                    "entry_stage_id",
+                    Problem::Rule(format!("stage {entry} is not a stage of pipeline {} ({})", current.id, current.name)),
+                ),
+            }
+        }
+        errors.into_result(next)
+    }
+}
+
+/// Checks a new stage's properties (names, probability, rotting age) the way
+/// [`NewPipeline::validated`] checks each of its stages.
+pub fn validate_new_stage(mut stage: NewStage) -> Result<NewStage, ValidationErrors> {
+    let record = RecordRef::new_record(StageId::LABEL);
+    let mut errors = ValidationErrors::default();
+    if let Some(name) = errors.check(&record, "name_en", text::required(&stage.name_en, 100)) {
+        stage.name_en = name;
+    }
+    match errors.check(&record, "name_ko", text::optional(&stage.name_ko, 100, false)) {
+        Some(Some(name)) => stage.name_ko = name,
+        Some(None) => stage.name_ko = stage.name_en.clone(),
+        None => {}
+    }
+    if stage.win_probability < Decimal::ZERO || stage.win_probability > Decimal::ONE_HUNDRED {
+        errors.push(&record, "win_probability", Problem::OutOfRange { value: stage.win_probability.to_string(), range: "0 to 100" });
+    }
+    if let Some(days) = stage.rotting_days.filter(|days| !(1..=3650).contains(days)) {
+        errors.push(&record, "rotting_days", Problem::OutOfRange { value: days.to_string(), range: "1 to 3650 days" });
+    }
+    errors.into_result(stage)
 }

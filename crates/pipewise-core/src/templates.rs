@@ -86,6 +86,7 @@ impl NewPipeline {
                 forecast_category: new.forecast_category,
                 counts_in_metrics: new.counts_in_metrics,
                 rotting_days: new.rotting_days,
+                archived_at: None,
             })
             .collect();
         Pipeline { id, name: self.name.clone(), entry_stage_id: stages[self.entry_stage].id, stages }

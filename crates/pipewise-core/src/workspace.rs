@@ -1142,6 +1142,67 @@ pub fn workspace_flags(workspace: &Workspace, inputs: &FlagInputs<'_>) -> Vec<Fl
     flags
 }
 
+text_enum! {
+    /// The parts of the workspace, each edited and tracked in history on its own.
+    WorkspacePartName {
+        Bant => "bant",
+        FourBox => "four_box",
+        Stakeholders => "stakeholders",
+        Competitors => "competitors",
+        ClosePlan => "close_plan",
+        Approval => "approval",
+    }
+    expected "one of bant, four_box, stakeholders, competitors, close_plan, approval"
+}
+
+/// A new value for one part of the workspace: what one edit writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkspacePart {
+    Bant(Bant),
+    FourBox(FourBox),
+    Stakeholders(Vec<Stakeholder>),
+    Competitors(Vec<CompetitorAssessment>),
+    ClosePlan(ClosePlan),
+    Approval(ApprovalChecklist),
+}
+
+impl WorkspacePart {
+    pub fn name(&self) -> WorkspacePartName {
+        match self {
+            WorkspacePart::Bant(_) => WorkspacePartName::Bant,
+            WorkspacePart::FourBox(_) => WorkspacePartName::FourBox,
+            WorkspacePart::Stakeholders(_) => WorkspacePartName::Stakeholders,
+            WorkspacePart::Competitors(_) => WorkspacePartName::Competitors,
+            WorkspacePart::ClosePlan(_) => WorkspacePartName::ClosePlan,
+            WorkspacePart::Approval(_) => WorkspacePartName::Approval,
+        }
+    }
+
+    /// The part `name` of `workspace`, as an edit would write it.
+    pub fn of(workspace: &Workspace, name: WorkspacePartName) -> WorkspacePart {
+        match name {
+            WorkspacePartName::Bant => WorkspacePart::Bant(workspace.bant.clone()),
+            WorkspacePartName::FourBox => WorkspacePart::FourBox(workspace.four_box.clone()),
+            WorkspacePartName::Stakeholders => WorkspacePart::Stakeholders(workspace.stakeholders.clone()),
+            WorkspacePartName::Competitors => WorkspacePart::Competitors(workspace.competitors.clone()),
+            WorkspacePartName::ClosePlan => WorkspacePart::ClosePlan(workspace.close_plan.clone()),
+            WorkspacePartName::Approval => WorkspacePart::Approval(workspace.approval.clone()),
+        }
+    }
+
+    /// Replaces the part in `workspace`.
+    pub fn apply_to(self, workspace: &mut Workspace) {
+        match self {
+            WorkspacePart::Bant(bant) => workspace.bant = bant,
+            WorkspacePart::FourBox(four_box) => workspace.four_box = four_box,
+            WorkspacePart::Stakeholders(stakeholders) => workspace.stakeholders = stakeholders,
+            WorkspacePart::Competitors(competitors) => workspace.competitors = competitors,
+            WorkspacePart::ClosePlan(close_plan) => workspace.close_plan = close_plan,
+            WorkspacePart::Approval(approval) => workspace.approval = approval,
+        }
+    }
+}
+
 impl Workspace {
     /// Trims text and checks every limit and rule, reporting all problems against
     /// `opportunity`: texts are bounded and free of control characters, scales are 1–5, a

@@ -137,8 +137,8 @@ pub struct DealInput<'a> {
 }
 
 /// Mean days in each open stage (B2B levels 0–4; the Simple pipeline uses the first four).
-const B2B_DWELL_DAYS: [f64; 5] = [9.0, 20.0, 24.0, 16.0, 11.0];
-const SIMPLE_DWELL_DAYS: [f64; 4] = [12.0, 18.0, 20.0, 14.0];
+pub(crate) const B2B_DWELL_DAYS: [f64; 5] = [9.0, 20.0, 24.0, 16.0, 11.0];
+pub(crate) const SIMPLE_DWELL_DAYS: [f64; 4] = [12.0, 18.0, 20.0, 14.0];
 
 /// How a deal's story goes, decided at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -327,22 +327,22 @@ pub fn plan_deal(rng: &mut Rng, input: &DealInput) -> DealPlan {
 }
 
 /// A reasonable working-hours instant on or after `at`.
-fn office_hours(rng: &mut Rng, at: Timestamp, utc_offset_hours: i64) -> Timestamp {
+pub(crate) fn office_hours(rng: &mut Rng, at: Timestamp, utc_offset_hours: i64) -> Timestamp {
     clock::snap_to_working_time(rng, at, utc_offset_hours)
 }
 
 /// A rep's call above the stage's default category.
-fn upgraded_category(level: usize, levels: usize) -> ForecastCategory {
+pub(crate) fn upgraded_category(level: usize, levels: usize) -> ForecastCategory {
     if level + 2 >= levels { ForecastCategory::Commit } else { ForecastCategory::BestCase }
 }
 
-fn next_step(rng: &mut Rng, input: &DealInput, level: usize) -> String {
+pub(crate) fn next_step(rng: &mut Rng, input: &DealInput, level: usize) -> String {
     // The Simple pipeline's last open stage ("Closing") reads like B2B's negotiation.
     let list = phrases::NEXT_STEPS[level.min(phrases::NEXT_STEPS.len() - 1)];
     say(*rng.pick(list), input.korean).to_owned()
 }
 
-fn deal_name(rng: &mut Rng, input: &DealInput) -> String {
+pub(crate) fn deal_name(rng: &mut Rng, input: &DealInput) -> String {
     let offering: Phrase = *rng.pick(phrases::OFFERINGS);
     let department: Phrase = *rng.pick(phrases::DEPARTMENTS);
     let what = if rng.chance(0.3) {

@@ -78,8 +78,10 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
     let rep_user_ids: Vec<UserId> = plan.reps.iter().map(|rep| user_id(rep.person)).collect::<Result<_>>()?;
     let rep_manager_ids: Vec<Option<UserId>> =
         plan.reps.iter().map(|rep| plan.people[rep.person].manager.and_then(|manager| user_ids[manager])).collect();
-    let b2b = Stages::of(&ops::create_pipeline(writer.tx()?, &ctx(org_created, None), templates::b2b_the_model())?)?;
-    let simple = Stages::of(&ops::create_pipeline(writer.tx()?, &ctx(org_created, None), templates::simple())?)?;
+    let b2b_pipeline = ops::create_pipeline(writer.tx()?, &ctx(org_created, None), templates::b2b_the_model())?;
+    let simple_pipeline = ops::create_pipeline(writer.tx()?, &ctx(org_created, None), templates::simple())?;
+    let b2b = Stages::of(&b2b_pipeline)?;
+    let simple = Stages::of(&simple_pipeline)?;
     writer.advance(2)?;
     writer.tx()?.put_rates(org_id, Currency::EUR, &rates.rows)?;
     writer.advance(1)?;
@@ -287,6 +289,15 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
     }
     writer.commit()?;
 
+    // The seed templates' stage gates go in once the history is written: the history shows how
+    // deals moved before the gates existed, and every open deal meets the gates on its next move.
+    let mut tx = store.write()?;
+    let gates = templates::b2b_exit_criteria(&b2b_pipeline).into_iter().chain(templates::simple_exit_criteria(&simple_pipeline));
+    for criterion in gates {
+        ops::add_exit_criterion(tx.as_mut(), &ctx(now, None), criterion)?;
+    }
+    tx.commit()?;
+
     let mut tx = store.read()?;
     let mut count = |kind| -> Result<u64> { Ok(tx.count(org_id, kind)?.max(0) as u64) };
     counts.users = count(RecordKind::User)?;
@@ -320,15 +331,15 @@ struct Buyer {
 }
 
 /// A stored pipeline's stage ids by the plan's [`StageRef`].
-struct Stages {
-    pipeline_id: PipelineId,
-    open: Vec<StageId>,
+pub(crate) struct Stages {
+    pub(crate) pipeline_id: PipelineId,
+    pub(crate) open: Vec<StageId>,
     won: StageId,
     lost: StageId,
 }
 
 impl Stages {
-    fn of(pipeline: &Pipeline) -> Result<Stages> {
+    pub(crate) fn of(pipeline: &Pipeline) -> Result<Stages> {
         let find = |kind: StageKind| pipeline.stages.iter().find(|stage| stage.kind == kind).map(|stage| stage.id);
         let open: Vec<StageId> = pipeline.stages.iter().filter(|stage| stage.kind == StageKind::Open).map(|stage| stage.id).collect();
         let broken =
@@ -340,7 +351,7 @@ impl Stages {
         Ok(Stages { pipeline_id: pipeline.id, open, won, lost })
     }
 
-    fn id(&self, stage: StageRef) -> StageId {
+    pub(crate) fn id(&self, stage: StageRef) -> StageId {
         match stage {
             StageRef::Open(level) => self.open[level.min(self.open.len() - 1)],
             StageRef::Won => self.won,

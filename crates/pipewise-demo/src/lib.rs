@@ -22,11 +22,14 @@ mod org;
 mod phrases;
 mod rates;
 mod rng;
+mod scale;
 
 use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
 use pipewise_core::user::Role;
 use pipewise_core::{OrgId, Timestamp};
 use pipewise_store::{Store, StoreError};
+
+pub use scale::{ChunkSize, ScaleConfig, ScalePhase, ScaleSummary, generate_scale};
 
 /// What to generate. Build it with [`DemoConfig::standard`] and change sizes as needed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -169,6 +169,39 @@ pub fn email_local(name: &str) -> String {
     local.trim_end_matches('.').to_owned()
 }
 
+/// Puts a director (a manager reporting to the VP) over every `teams_per_director` team
+/// managers, as large sales organisations have, when there are more teams than that. Directors
+/// are appended to [`OrgPlan::people`], so they come after the managers who report to them:
+/// create people in reporting order (managers first), not in index order.
+pub fn add_directors(plan: &mut OrgPlan, seed: u64, teams_per_director: usize) {
+    if teams_per_director == 0 || plan.teams.len() <= teams_per_director {
+        return;
+    }
+    let mut rng = Rng::stream(seed, Stream::Directors, 0);
+    let mut emails = EmailBook { taken: plan.people.iter().map(|person| person.email.clone()).collect() };
+    let vp = plan.logins[2];
+    for first_team in (0..plan.teams.len()).step_by(teams_per_director) {
+        let territory = plan.teams[first_team].territory;
+        let name = if territory == Territory::KoreaApac { korean_name(&mut rng) } else { english_name(&mut rng) };
+        let zone = territory.zones()[0];
+        plan.people.push(PersonPlan {
+            email: emails.claim(&name.email_local, USER_DOMAIN),
+            name: name.display,
+            role: Role::Manager,
+            team: None,
+            manager: Some(vp),
+            time_zone: zone.0,
+            utc_offset_hours: zone.1,
+            locale: if name.korean { Locale::Ko } else { Locale::En },
+        });
+        let director = plan.people.len() - 1;
+        for team in first_team..(first_team + teams_per_director).min(plan.teams.len()) {
+            let manager = plan.teams[team].manager;
+            plan.people[manager].manager = Some(director);
+        }
+    }
+}
+
 /// A person's name as shown, and the local part of their e-mail address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonName {

@@ -113,6 +113,12 @@ pub enum Stream {
     Activities = 5,
     Tasks = 6,
     Leads = 7,
+    /// A deal of the scale data set (`crate::scale`): its lifecycle and edits.
+    ScaleDeal = 8,
+    /// A scale deal's activities.
+    ScaleActivities = 9,
+    /// The directors that large organisations put between the VP and the team managers.
+    Directors = 10,
 }
 
 /// `e^x` from `+ - * /` only (so it is the same on every platform), accurate to about 1e-12

@@ -32,6 +32,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_records", sql: include_str!("../migrations/0001_records.sql") },
     Migration { version: 2, name: "0002_platform", sql: include_str!("../migrations/0002_platform.sql") },
+    Migration { version: 3, name: "0003_gates", sql: include_str!("../migrations/0003_gates.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so
@@ -79,12 +80,16 @@ impl PgStore {
 
     /// Runs one migration in its own transaction under the migration lock; returns whether it
     /// was applied now (`false` when an earlier run applied it).
-    fn apply(client: &mut postgres::Client, migration: &Migration) -> Result<bool> {
-        let failed = |detail: String| StoreError::Migration { version: migration.version, detail };
-        let mut transaction = client.transaction().map_err(|error| failed(PostgresError(error).to_string()))?;
+    /// Applies every pending migration in one transaction that first takes the schema's
+    /// migration lock: of several instances starting at once, one migrates everything and the
+    /// others then find nothing to do. PostgreSQL DDL is transactional, so a failure leaves the
+    /// schema as it was.
+    fn apply_all(client: &mut postgres::Client) -> Result<Vec<String>> {
+        let failed = |version: i64, error: postgres::Error| StoreError::Migration { version, detail: PostgresError(error).to_string() };
+        let mut transaction = client.transaction().map_err(|error| failed(0, error))?;
         transaction
             .execute("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", &[&MIGRATION_LOCK_CLASS])
-            .map_err(|error| failed(PostgresError(error).to_string()))?;
+            .map_err(|error| failed(0, error))?;
         transaction
             .batch_execute(
                 "CREATE TABLE IF NOT EXISTS schema_migration (\
@@ -92,24 +97,29 @@ impl PgStore {
                      name TEXT NOT NULL, \
                      applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
             )
-            .map_err(|error| failed(PostgresError(error).to_string()))?;
-        let applied = transaction
-            .query_opt("SELECT name FROM schema_migration WHERE version = $1", &[&migration.version])
-            .map_err(|error| failed(PostgresError(error).to_string()))?;
-        if let Some(row) = applied {
-            let name: String = row.try_get(0).map_err(|error| failed(PostgresError(error).to_string()))?;
-            if name != migration.name {
-                return Err(failed(format!("the database applied {name} as version {}, not {}", migration.version, migration.name)));
+            .map_err(|error| failed(0, error))?;
+        let mut applied = Vec::new();
+        for migration in MIGRATIONS {
+            let version = migration.version;
+            let done = transaction
+                .query_opt("SELECT name FROM schema_migration WHERE version = $1", &[&version])
+                .map_err(|error| failed(version, error))?;
+            if let Some(row) = done {
+                let name: String = row.try_get(0).map_err(|error| failed(version, error))?;
+                if name != migration.name {
+                    let detail = format!("the database applied {name} as version {version}, not {}", migration.name);
+                    return Err(StoreError::Migration { version, detail });
+                }
+                continue;
             }
-            transaction.commit().map_err(|error| failed(PostgresError(error).to_string()))?;
-            return Ok(false);
+            transaction.batch_execute(migration.sql).map_err(|error| failed(version, error))?;
+            transaction
+                .execute("INSERT INTO schema_migration (version, name) VALUES ($1, $2)", &[&version, &migration.name])
+                .map_err(|error| failed(version, error))?;
+            applied.push(migration.name.to_owned());
         }
-        transaction.batch_execute(migration.sql).map_err(|error| failed(PostgresError(error).to_string()))?;
-        transaction
-            .execute("INSERT INTO schema_migration (version, name) VALUES ($1, $2)", &[&migration.version, &migration.name])
-            .map_err(|error| failed(PostgresError(error).to_string()))?;
-        transaction.commit().map_err(|error| failed(PostgresError(error).to_string()))?;
-        Ok(true)
+        transaction.commit().map_err(|error| failed(0, error))?;
+        Ok(applied)
     }
 }
 
@@ -120,20 +130,10 @@ impl Store for PgStore {
 
     fn migrate(&self) -> Result<Vec<String>> {
         let mut connection = self.pool.take()?;
-        let mut applied = Vec::new();
-        for migration in MIGRATIONS {
-            match PgStore::apply(&mut connection.client, migration) {
-                Ok(true) => applied.push(migration.name.to_owned()),
-                Ok(false) => {}
-                Err(error) => {
-                    // The failed transaction was rolled back when it was dropped.
-                    self.pool.give_back(connection);
-                    return Err(error);
-                }
-            }
-        }
+        // A failed transaction was rolled back when it was dropped; the connection is fine.
+        let result = PgStore::apply_all(&mut connection.client);
         self.pool.give_back(connection);
-        Ok(applied)
+        result
     }
 
     fn write(&self) -> Result<Box<dyn Tx + '_>> {

@@ -13,17 +13,20 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use pipewise_core::access::DealScope;
 use pipewise_core::error::RecordRef;
 use pipewise_core::fx::RateTable;
+use pipewise_core::gates::{self, CriterionKind, ExitCriterion, GateOverride, NewExitCriterion};
 use pipewise_core::history::{Change, HistoryEvent, Source};
 use pipewise_core::money::{Currency, Decimal};
 use pipewise_core::opportunity::{OppField, Opportunity, Status};
+use pipewise_core::pipeline::NewStage;
 use pipewise_core::pipeline::{ForecastCategory, NewPipeline, Pipeline, Stage, StageKind};
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
 use pipewise_store::{
-    ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session,
-    StoreError, TaskFilter, Tx,
+    ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation, RecordKind, Result,
+    Session, StoreError, TaskFilter, Tx,
 };
+use pipewise_store::{CheckEntry, OpportunityMarks, StoredOverride, WorkspaceChange, workspace_codec};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -39,7 +42,9 @@ const TEAM_COLUMNS: &str = "team_id, name, manager_id";
 const ACCOUNT_COLUMNS: &str = "account_id, name, industry, employee_count, region, owner_id, created_at";
 const CONTACT_COLUMNS: &str = "contact_id, name, phone, title, account_id, created_at";
 const STAGE_COLUMNS: &str = "stage_id, pipeline_id, position, name_en, name_ko, kind, win_probability::text AS win_probability, \
-     forecast_category, counts_in_metrics, rotting_days";
+     forecast_category, counts_in_metrics, rotting_days, archived_at";
+const CRITERION_COLUMNS: &str =
+    "exit_criterion_id, stage_id, label_en, label_ko, kind, argument, origin, origin_opportunity_id, archived_at";
 const OPPORTUNITY_COLUMNS: &str = "opportunity_id, name, account_id, owner_id, pipeline_id, stage_id, amount::text AS amount, currency, \
      close_date, forecast_category, next_step, status, created_at, closed_at, close_reason";
 const HISTORY_COLUMNS: &str = "seq, opportunity_id, field, old_value, new_value, at, actor_id, source";
@@ -1263,6 +1268,454 @@ impl Tx for PgTx<'_> {
         )?;
         self.activities_from_rows(org, &rows)
     }
+
+    // Stage gates, the deal workspace and the pipeline designer.
+
+    fn insert_exit_criterion(&mut self, org: OrgId, criterion: &NewExitCriterion, at: Timestamp) -> Result<i64> {
+        let (origin, origin_opportunity) = pipewise_store::ops::origin_parts(criterion.origin);
+        self.returned_id(
+            "exit_criterion",
+            "INSERT INTO exit_criterion (organisation_id, stage_id, label_en, label_ko, kind, argument, origin, origin_opportunity_id, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING exit_criterion_id",
+            &[
+                &org.0,
+                &criterion.stage_id.0,
+                &criterion.label_en,
+                &criterion.label_ko,
+                &criterion.kind.kind_str(),
+                &criterion.kind.argument(),
+                &origin,
+                &origin_opportunity.map(|id| id.0),
+                &at.to_jiff(),
+            ],
+        )
+    }
+
+    fn exit_criterion(&mut self, org: OrgId, id: i64) -> Result<Option<(ExitCriterion, Option<Timestamp>)>> {
+        let row = self.query_opt(
+            &format!("SELECT {CRITERION_COLUMNS} FROM exit_criterion WHERE organisation_id = $1 AND exit_criterion_id = $2"),
+            &[&org.0, &id],
+        )?;
+        row.as_ref().map(read_criterion).transpose()
+    }
+
+    fn exit_criteria(&mut self, org: OrgId, pipeline: PipelineId) -> Result<Vec<ExitCriterion>> {
+        let rows = self.query(
+            &format!(
+                "SELECT {CRITERION_COLUMNS} FROM exit_criterion WHERE organisation_id = $1 AND archived_at IS NULL \
+                 AND stage_id IN (SELECT stage_id FROM stage WHERE organisation_id = $1 AND pipeline_id = $2) \
+                 ORDER BY exit_criterion_id"
+            ),
+            &[&org.0, &pipeline.0],
+        )?;
+        rows.iter().map(|row| read_criterion(row).map(|(criterion, _)| criterion)).collect()
+    }
+
+    fn archive_exit_criterion(&mut self, org: OrgId, id: i64, at: Timestamp) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE exit_criterion SET archived_at = $3 WHERE organisation_id = $1 AND exit_criterion_id = $2",
+            &[&org.0, &id, &at.to_jiff()],
+        )?;
+        found(updated, gates::CRITERION_LABEL, id)
+    }
+
+    fn append_criterion_check(&mut self, org: OrgId, entry: &CheckEntry) -> Result<i64> {
+        self.returned_id(
+            "criterion_check",
+            "INSERT INTO criterion_check (organisation_id, opportunity_id, exit_criterion_id, checked, evidence, at, actor_id, source) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING criterion_check_id",
+            &[
+                &org.0,
+                &entry.opportunity_id.0,
+                &entry.criterion_id,
+                &entry.checked,
+                &entry.evidence,
+                &entry.at.to_jiff(),
+                &entry.actor_id.map(|id| id.0),
+                &entry.source.as_str(),
+            ],
+        )
+    }
+
+    fn criterion_checks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<CheckEntry>> {
+        let rows = self.query(
+            "SELECT criterion_check_id, opportunity_id, exit_criterion_id, checked, evidence, at, actor_id, source FROM criterion_check \
+             WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY criterion_check_id",
+            &[&org.0, &opportunity.0],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let mut fields = Fields::new(row, "criterion_check");
+                Ok(CheckEntry {
+                    id: fields.key("criterion_check_id")?,
+                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+                    criterion_id: fields.get("exit_criterion_id")?,
+                    checked: fields.get("checked")?,
+                    evidence: fields.get("evidence")?,
+                    at: fields.timestamp("at")?,
+                    actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+                    source: fields.parsed("source", Source::parse)?,
+                })
+            })
+            .collect()
+    }
+
+    fn insert_gate_override(&mut self, org: OrgId, opportunity: OpportunityId, source: Source, record: &GateOverride) -> Result<i64> {
+        self.returned_id(
+            "gate_override",
+            "INSERT INTO gate_override (organisation_id, opportunity_id, actor_id, at, reason, from_stage_id, to_stage_id, unmet_json, \
+             source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING gate_override_id",
+            &[
+                &org.0,
+                &opportunity.0,
+                &record.by.map(|id| id.0),
+                &record.at.to_jiff(),
+                &record.reason,
+                &record.from_stage_id.0,
+                &record.to_stage_id.0,
+                &workspace_codec::unmet_to_json(&record.unmet),
+                &source.as_str(),
+            ],
+        )
+    }
+
+    fn gate_overrides(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<StoredOverride>> {
+        let rows = self.query(
+            "SELECT gate_override_id, opportunity_id, actor_id, at, reason, from_stage_id, to_stage_id, unmet_json, source \
+             FROM gate_override WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY gate_override_id",
+            &[&org.0, &opportunity.0],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let mut fields = Fields::new(row, "gate_override");
+                let id = fields.key("gate_override_id")?;
+                let unmet: String = fields.get("unmet_json")?;
+                Ok(StoredOverride {
+                    id,
+                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+                    source: fields.parsed("source", Source::parse)?,
+                    gate_override: GateOverride {
+                        by: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+                        at: fields.timestamp("at")?,
+                        reason: fields.get("reason")?,
+                        from_stage_id: StageId(fields.get("from_stage_id")?),
+                        to_stage_id: StageId(fields.get("to_stage_id")?),
+                        unmet: workspace_codec::unmet_from_json(&unmet).map_err(|detail| fields.corrupt("unmet_json", detail))?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    fn workspace_document(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Option<String>> {
+        let row = self.query_opt(
+            "SELECT document FROM deal_workspace WHERE organisation_id = $1 AND opportunity_id = $2",
+            &[&org.0, &opportunity.0],
+        )?;
+        row.as_ref().map(|row| Fields::new(row, "deal_workspace").get("document")).transpose()
+    }
+
+    fn put_workspace_document(&mut self, org: OrgId, opportunity: OpportunityId, document: &str, at: Timestamp) -> Result<()> {
+        self.execute(
+            "INSERT INTO deal_workspace (opportunity_id, organisation_id, document, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (opportunity_id) DO UPDATE SET document = EXCLUDED.document, updated_at = EXCLUDED.updated_at \
+             WHERE deal_workspace.organisation_id = EXCLUDED.organisation_id",
+            &[&opportunity.0, &org.0, &document, &at.to_jiff()],
+        )?;
+        Ok(())
+    }
+
+    fn append_workspace_change(&mut self, org: OrgId, change: &WorkspaceChange) -> Result<i64> {
+        self.returned_id(
+            "workspace_history",
+            "INSERT INTO workspace_history (organisation_id, opportunity_id, part, old_json, new_json, at, actor_id, source) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING workspace_history_id",
+            &[
+                &org.0,
+                &change.opportunity_id.0,
+                &change.part,
+                &change.old_json,
+                &change.new_json,
+                &change.at.to_jiff(),
+                &change.actor_id.map(|id| id.0),
+                &change.source.as_str(),
+            ],
+        )
+    }
+
+    fn workspace_changes(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<WorkspaceChange>> {
+        let rows = self.query(
+            "SELECT workspace_history_id, opportunity_id, part, old_json, new_json, at, actor_id, source FROM workspace_history \
+             WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY workspace_history_id",
+            &[&org.0, &opportunity.0],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let mut fields = Fields::new(row, "workspace_history");
+                Ok(WorkspaceChange {
+                    id: fields.key("workspace_history_id")?,
+                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+                    part: fields.get("part")?,
+                    old_json: fields.get("old_json")?,
+                    new_json: fields.get("new_json")?,
+                    at: fields.timestamp("at")?,
+                    actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+                    source: fields.parsed("source", Source::parse)?,
+                })
+            })
+            .collect()
+    }
+
+    fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks> {
+        let row = self.query_opt(
+            "SELECT sql_at, dropped_at, drop_reason FROM opportunity WHERE organisation_id = $1 AND opportunity_id = $2",
+            &[&org.0, &opportunity.0],
+        )?;
+        let row = row.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.0 })?;
+        let fields = Fields::new(&row, "opportunity");
+        Ok(OpportunityMarks {
+            sql_at: fields.optional_timestamp("sql_at")?,
+            dropped_at: fields.optional_timestamp("dropped_at")?,
+            drop_reason: fields.get("drop_reason")?,
+        })
+    }
+
+    fn set_opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId, marks: &OpportunityMarks) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE opportunity SET sql_at = $3, dropped_at = $4, drop_reason = $5 WHERE organisation_id = $1 AND opportunity_id = $2",
+            &[&org.0, &opportunity.0, &marks.sql_at.map(Timestamp::to_jiff), &marks.dropped_at.map(Timestamp::to_jiff), &marks.drop_reason],
+        )?;
+        found(updated, OpportunityId::LABEL, opportunity.0)
+    }
+
+    fn team_cycle_days(&mut self, org: OrgId, team: TeamId) -> Result<Option<u32>> {
+        let row = self.query_opt("SELECT average_cycle_days FROM team WHERE organisation_id = $1 AND team_id = $2", &[&org.0, &team.0])?;
+        let Some(row) = row else { return Ok(None) };
+        let fields = Fields::new(&row, "team");
+        let days: Option<i32> = fields.get("average_cycle_days")?;
+        days.map(|days| u32::try_from(days).map_err(|_| fields.corrupt("average_cycle_days", days))).transpose()
+    }
+
+    fn set_team_cycle_days(&mut self, org: OrgId, team: TeamId, days: Option<u32>) -> Result<()> {
+        let days = days.map(|days| i32::try_from(days).unwrap_or(i32::MAX));
+        let updated =
+            self.execute("UPDATE team SET average_cycle_days = $3 WHERE organisation_id = $1 AND team_id = $2", &[&org.0, &team.0, &days])?;
+        found(updated, TeamId::LABEL, team.0)
+    }
+
+    fn won_cycle_totals(&mut self, org: OrgId, team: TeamId) -> Result<(i64, i64)> {
+        // Epochs of timestamptz are exact numerics with microseconds: no float on the way.
+        let row = self.query_one(
+            "SELECT COUNT(*) AS deals, \
+                    COALESCE(SUM((EXTRACT(EPOCH FROM opportunity.closed_at) - EXTRACT(EPOCH FROM opportunity.created_at)) * 1000000), 0)::bigint \
+                    AS total_micros \
+             FROM opportunity JOIN app_user ON app_user.user_id = opportunity.owner_id \
+             WHERE opportunity.organisation_id = $1 AND app_user.team_id = $2 AND opportunity.status = 'won' \
+               AND opportunity.closed_at IS NOT NULL",
+            &[&org.0, &team.0],
+        )?;
+        let fields = Fields::new(&row, "opportunity");
+        Ok((fields.get("deals")?, fields.get("total_micros")?))
+    }
+
+    fn update_pipeline(&mut self, org: OrgId, id: PipelineId, name: &str, entry_stage_id: StageId) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE pipeline SET name = $3, entry_stage_id = $4 WHERE organisation_id = $1 AND pipeline_id = $2",
+            &[&org.0, &id.0, &name, &entry_stage_id.0],
+        )?;
+        found(updated, PipelineId::LABEL, id.0)
+    }
+
+    fn insert_stage(&mut self, org: OrgId, pipeline: PipelineId, stage: &NewStage) -> Result<StageId> {
+        let id = self.returned_id(
+            "stage",
+            "INSERT INTO stage (organisation_id, pipeline_id, position, name_en, name_ko, kind, win_probability, \
+             forecast_category, counts_in_metrics, rotting_days) \
+             VALUES ($1, $2, (SELECT COALESCE(MAX(position), -1) + 1 FROM stage WHERE pipeline_id = $2), $3, $4, $5, $6::text::numeric, \
+             $7, $8, $9) RETURNING stage_id",
+            &[
+                &org.0,
+                &pipeline.0,
+                &stage.name_en,
+                &stage.name_ko,
+                &stage.kind.as_str(),
+                &stage.win_probability.to_string(),
+                &stage.forecast_category.as_str(),
+                &stage.counts_in_metrics,
+                &stage.rotting_days,
+            ],
+        )?;
+        Ok(StageId(id))
+    }
+
+    fn update_stage(&mut self, org: OrgId, stage: &Stage) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE stage SET name_en = $3, name_ko = $4, win_probability = $5::text::numeric, forecast_category = $6, \
+             counts_in_metrics = $7, rotting_days = $8, archived_at = $9 WHERE organisation_id = $1 AND stage_id = $2",
+            &[
+                &org.0,
+                &stage.id.0,
+                &stage.name_en,
+                &stage.name_ko,
+                &stage.win_probability.to_string(),
+                &stage.forecast_category.as_str(),
+                &stage.counts_in_metrics,
+                &stage.rotting_days,
+                &stage.archived_at.map(Timestamp::to_jiff),
+            ],
+        )?;
+        found(updated, StageId::LABEL, stage.id.0)
+    }
+
+    fn set_stage_positions(&mut self, org: OrgId, pipeline: PipelineId, order: &[StageId]) -> Result<()> {
+        // Positions are unique per pipeline: park every stage on a negative position first.
+        self.execute("UPDATE stage SET position = -1 - position WHERE organisation_id = $1 AND pipeline_id = $2", &[&org.0, &pipeline.0])?;
+        for (index, stage) in order.iter().enumerate() {
+            let position = i32::try_from(index).unwrap_or(i32::MAX);
+            let updated = self.execute(
+                "UPDATE stage SET position = $4 WHERE organisation_id = $1 AND pipeline_id = $2 AND stage_id = $3",
+                &[&org.0, &pipeline.0, &stage.0, &position],
+            )?;
+            found(updated, StageId::LABEL, stage.0)?;
+        }
+        Ok(())
+    }
+
+    // Bulk loading: one multi-row `INSERT … SELECT … FROM unnest(…)` per call, every column
+    // travelling as one array parameter. Ids are reserved from the identity sequence first (one
+    // statement), so the caller learns each row's id in slice order, and the rows are inserted
+    // with `OVERRIDING SYSTEM VALUE`.
+
+    fn bulk_insert_opportunities(&mut self, org: OrgId, opportunities: &[Opportunity]) -> Result<Vec<OpportunityId>> {
+        if opportunities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = self.reserve_ids("opportunity", "opportunity_id", opportunities.len())?;
+        let names: Vec<&str> = opportunities.iter().map(|deal| deal.name.as_str()).collect();
+        let accounts: Vec<Option<i64>> = opportunities.iter().map(|deal| deal.account_id.map(|id| id.0)).collect();
+        let owners: Vec<i64> = opportunities.iter().map(|deal| deal.owner_id.0).collect();
+        let pipelines: Vec<i64> = opportunities.iter().map(|deal| deal.pipeline_id.0).collect();
+        let stages: Vec<i64> = opportunities.iter().map(|deal| deal.stage_id.0).collect();
+        let amounts: Vec<Option<String>> = opportunities.iter().map(|deal| deal.amount.map(|money| money.amount().to_string())).collect();
+        let currencies: Vec<Option<&str>> = opportunities.iter().map(|deal| deal.amount.map(|money| money.currency().code())).collect();
+        let close_dates: Vec<Option<Date>> = opportunities.iter().map(|deal| deal.close_date).collect();
+        let categories: Vec<&str> = opportunities.iter().map(|deal| deal.forecast_category.as_str()).collect();
+        let next_steps: Vec<Option<&str>> = opportunities.iter().map(|deal| deal.next_step.as_deref()).collect();
+        let statuses: Vec<&str> = opportunities.iter().map(|deal| deal.status.as_str()).collect();
+        let created: Vec<jiff::Timestamp> = opportunities.iter().map(|deal| deal.created_at.to_jiff()).collect();
+        let closed: Vec<Option<jiff::Timestamp>> = opportunities.iter().map(|deal| deal.closed_at.map(Timestamp::to_jiff)).collect();
+        let reasons: Vec<Option<&str>> = opportunities.iter().map(|deal| deal.close_reason.as_deref()).collect();
+        self.execute(
+            "INSERT INTO opportunity (opportunity_id, organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount,              currency, close_date, forecast_category, next_step, status, created_at, closed_at, close_reason) OVERRIDING SYSTEM VALUE              SELECT id, $1::bigint, name, account_id, owner_id, pipeline_id, stage_id, amount::numeric, currency, close_date,              forecast_category, next_step, status, created_at, closed_at, close_reason              FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[],              $10::date[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $16::text[])              AS deal (id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, close_date, forecast_category,              next_step, status, created_at, closed_at, close_reason)",
+            &[
+                &org.0,
+                &ids,
+                &names,
+                &accounts,
+                &owners,
+                &pipelines,
+                &stages,
+                &amounts,
+                &currencies,
+                &close_dates,
+                &categories,
+                &next_steps,
+                &statuses,
+                &created,
+                &closed,
+                &reasons,
+            ],
+        )?;
+        Ok(ids.into_iter().map(OpportunityId).collect())
+    }
+
+    fn bulk_append_history(&mut self, org: OrgId, events: &[HistoryAppend]) -> Result<std::ops::Range<i64>> {
+        if events.is_empty() {
+            return Ok(0..0);
+        }
+        let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+        // The same counter row as `append_history`: its lock serialises the organisation's
+        // writers until commit, so sequence order stays commit order.
+        let row = self.query_opt(
+            "UPDATE organisation SET history_seq = history_seq + $2 WHERE organisation_id = $1 RETURNING history_seq",
+            &[&org.0, &count],
+        )?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 });
+        };
+        let last: i64 = Fields::new(&row, "organisation").get("history_seq")?;
+        let first = last - count + 1;
+        let deals: Vec<i64> = events.iter().map(|event| event.opportunity_id.0).collect();
+        let fields: Vec<&str> = events.iter().map(|event| event.change.field.as_str()).collect();
+        let old_values: Vec<Option<&str>> = events.iter().map(|event| event.change.old.as_deref()).collect();
+        let new_values: Vec<Option<&str>> = events.iter().map(|event| event.change.new.as_deref()).collect();
+        let times: Vec<jiff::Timestamp> = events.iter().map(|event| event.at.to_jiff()).collect();
+        let actors: Vec<Option<i64>> = events.iter().map(|event| event.actor_id.map(|id| id.0)).collect();
+        let sources: Vec<&str> = events.iter().map(|event| event.source.as_str()).collect();
+        self.execute(
+            "INSERT INTO opportunity_history (organisation_id, seq, opportunity_id, field, old_value, new_value, at, actor_id, source)              SELECT $1::bigint, $2::bigint + event.position - 1, event.opportunity_id, event.field, event.old_value, event.new_value,              event.at, event.actor_id, event.source              FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bigint[], $9::text[])              WITH ORDINALITY AS event (opportunity_id, field, old_value, new_value, at, actor_id, source, position)",
+            &[&org.0, &first, &deals, &fields, &old_values, &new_values, &times, &actors, &sources],
+        )?;
+        Ok(first..last + 1)
+    }
+
+    fn bulk_insert_activities(&mut self, org: OrgId, activities: &[(NewActivity, Timestamp)]) -> Result<Vec<ActivityId>> {
+        if activities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = self.reserve_ids("activity", "activity_id", activities.len())?;
+        let kinds: Vec<&str> = activities.iter().map(|(activity, _)| activity.kind.as_str()).collect();
+        let directions: Vec<&str> = activities.iter().map(|(activity, _)| activity.direction.as_str()).collect();
+        let occurred: Vec<jiff::Timestamp> = activities.iter().map(|(activity, _)| activity.occurred_at.to_jiff()).collect();
+        let logged: Vec<jiff::Timestamp> = activities.iter().map(|(_, logged_at)| logged_at.to_jiff()).collect();
+        let subjects: Vec<&str> = activities.iter().map(|(activity, _)| activity.subject.as_str()).collect();
+        let bodies: Vec<Option<&str>> = activities.iter().map(|(activity, _)| activity.body.as_deref()).collect();
+        let sources: Vec<&str> = activities.iter().map(|(activity, _)| activity.source.as_str()).collect();
+        let users: Vec<Option<i64>> = activities.iter().map(|(activity, _)| activity.user_id.map(|id| id.0)).collect();
+        let accounts: Vec<Option<i64>> = activities.iter().map(|(activity, _)| activity.account_id.map(|id| id.0)).collect();
+        let deals: Vec<Option<i64>> = activities.iter().map(|(activity, _)| activity.opportunity_id.map(|id| id.0)).collect();
+        self.execute(
+            "INSERT INTO activity (activity_id, organisation_id, kind, direction, occurred_at, logged_at, subject, body, source,              user_id, account_id, opportunity_id) OVERRIDING SYSTEM VALUE              SELECT id, $1::bigint, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id              FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[],              $9::text[], $10::bigint[], $11::bigint[], $12::bigint[])              AS activity (id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id)",
+            &[&org.0, &ids, &kinds, &directions, &occurred, &logged, &subjects, &bodies, &sources, &users, &accounts, &deals],
+        )?;
+        let mut link_activities: Vec<i64> = Vec::new();
+        let mut link_contacts: Vec<i64> = Vec::new();
+        let mut contacts: Vec<i64> = Vec::new();
+        for ((activity, _), id) in activities.iter().zip(&ids) {
+            contacts.clear();
+            contacts.extend(activity.contact_ids.iter().map(|contact| contact.0));
+            contacts.sort_unstable();
+            contacts.dedup();
+            link_activities.extend(std::iter::repeat_n(*id, contacts.len()));
+            link_contacts.extend(&contacts);
+        }
+        if !link_activities.is_empty() {
+            // The join keeps contacts of other organisations out, as `insert_activity` does.
+            self.execute(
+                "INSERT INTO activity_contact (activity_id, contact_id)                  SELECT link.activity_id, contact.contact_id FROM unnest($2::bigint[], $3::bigint[]) AS link (activity_id, contact_id)                  JOIN contact ON contact.organisation_id = $1 AND contact.contact_id = link.contact_id",
+                &[&org.0, &link_activities, &link_contacts],
+            )?;
+        }
+        Ok(ids.into_iter().map(ActivityId).collect())
+    }
+
+    fn database_size(&mut self) -> Result<u64> {
+        let row = self.query_one("SELECT pg_database_size(current_database()) AS bytes", &[])?;
+        let bytes: i64 = Fields::new(&row, "pg_database").get("bytes")?;
+        Ok(bytes.max(0) as u64)
+    }
+}
+
+impl PgTx<'_> {
+    /// Takes `n` values of `table.column`'s identity sequence in one statement, ascending.
+    fn reserve_ids(&mut self, table: &'static str, column: &str, n: usize) -> Result<Vec<i64>> {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        let rows =
+            self.query("SELECT nextval(pg_get_serial_sequence($1, $2)) AS id FROM generate_series(1, $3::bigint)", &[&table, &column, &n])?;
+        let mut ids = rows.iter().map(|row| Fields::new(row, table).get::<i64>("id")).collect::<Result<Vec<i64>>>()?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
 }
 
 impl Drop for PgTx<'_> {
@@ -1338,7 +1791,28 @@ fn read_stage(row: &Row) -> Result<Stage> {
         forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
         counts_in_metrics: fields.get("counts_in_metrics")?,
         rotting_days: fields.get("rotting_days")?,
+        archived_at: fields.optional_timestamp("archived_at")?,
     })
+}
+
+fn read_criterion(row: &Row) -> Result<(ExitCriterion, Option<Timestamp>)> {
+    let mut fields = Fields::new(row, "exit_criterion");
+    let id = fields.key("exit_criterion_id")?;
+    let kind: String = fields.get("kind")?;
+    let argument: Option<String> = fields.get("argument")?;
+    let kind = CriterionKind::decode(&kind, argument.as_deref()).map_err(|problem| fields.corrupt("argument", problem))?;
+    let origin: String = fields.get("origin")?;
+    let origin_opportunity = fields.get::<Option<i64>>("origin_opportunity_id")?.map(OpportunityId);
+    let origin = pipewise_store::ops::origin_from_parts(&origin, origin_opportunity).map_err(|detail| fields.corrupt("origin", detail))?;
+    let criterion = ExitCriterion {
+        id,
+        stage_id: StageId(fields.get("stage_id")?),
+        label_en: fields.get("label_en")?,
+        label_ko: fields.get("label_ko")?,
+        kind,
+        origin,
+    };
+    Ok((criterion, fields.optional_timestamp("archived_at")?))
 }
 
 fn read_opportunity(row: &Row) -> Result<Opportunity> {
@@ -1365,7 +1839,7 @@ fn read_history_event(row: &Row) -> Result<HistoryEvent> {
     let mut fields = Fields::new(row, "opportunity_history");
     let seq = fields.key("seq")?;
     let field = fields.parsed("field", |text| {
-        OppField::parse(text).ok_or_else(|| Problem::Invalid { value: text.to_owned(), expected: "an opportunity field" })
+        OppField::parse_event(text).ok_or_else(|| Problem::Invalid { value: text.to_owned(), expected: "an opportunity field" })
     })?;
     Ok(HistoryEvent {
         seq,

@@ -20,6 +20,7 @@ use crate::tx::{Conn, SqliteTx};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "0001_records", include_str!("../migrations/0001_records.sql")),
     (2, "0002_platform", include_str!("../migrations/0002_platform.sql")),
+    (3, "0003_gates", include_str!("../migrations/0003_gates.sql")),
 ];
 
 /// Connections kept open for readers.

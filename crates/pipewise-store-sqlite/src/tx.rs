@@ -4,17 +4,20 @@ use std::sync::MutexGuard;
 
 use pipewise_core::access::DealScope;
 use pipewise_core::fx::RateTable;
+use pipewise_core::gates::{self, CriterionKind, ExitCriterion, GateOverride, NewExitCriterion};
 use pipewise_core::history::{Change, HistoryEvent, Source};
 use pipewise_core::money::{Currency, Decimal};
 use pipewise_core::opportunity::{OppField, Opportunity, Status};
+use pipewise_core::pipeline::NewStage;
 use pipewise_core::pipeline::{ForecastCategory, NewPipeline, Pipeline, Stage, StageKind};
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
 use pipewise_store::{
-    ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, OpportunityFilter, Organisation, RecordKind, Result, Session,
-    StoreError, TaskFilter, Tx,
+    ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation, RecordKind, Result,
+    Session, StoreError, TaskFilter, Tx,
 };
+use pipewise_store::{CheckEntry, OpportunityMarks, StoredOverride, WorkspaceChange, workspace_codec};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -139,7 +142,7 @@ fn history_row(row: &Row<'_>) -> rusqlite::Result<HistoryRow> {
 }
 
 fn finish_history((mut event, field, source): HistoryRow) -> Result<HistoryEvent> {
-    event.field = OppField::parse(&field).ok_or_else(|| corrupt("opportunity_history", format!("unknown field {field:?}")))?;
+    event.field = OppField::parse_event(&field).ok_or_else(|| corrupt("opportunity_history", format!("unknown field {field:?}")))?;
     event.source = parsed("opportunity_history", &source, Source::parse)?;
     Ok(event)
 }
@@ -158,8 +161,29 @@ fn stage_row(row: &Row<'_>) -> rusqlite::Result<StageRow> {
         forecast_category: ForecastCategory::Pipeline,
         counts_in_metrics: row.get(8)?,
         rotting_days: row.get(9)?,
+        archived_at: row.get::<_, Option<i64>>(10)?.map(timestamp),
     };
     Ok((stage, row.get(5)?, row.get(6)?, row.get(7)?))
+}
+
+const CRITERION_COLUMNS: &str =
+    "exit_criterion_id, stage_id, label_en, label_ko, kind, argument, origin, origin_opportunity_id, archived_at";
+
+type CriterionRow = (i64, i64, String, String, String, Option<String>, String, Option<i64>, Option<i64>);
+
+fn criterion_row(row: &Row<'_>) -> rusqlite::Result<CriterionRow> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?, row.get(8)?))
+}
+
+fn finish_criterion(
+    (id, stage, label_en, label_ko, kind, argument, origin, origin_opportunity, archived_at): CriterionRow,
+) -> Result<(ExitCriterion, Option<Timestamp>)> {
+    let kind =
+        CriterionKind::decode(&kind, argument.as_deref()).map_err(|problem| corrupt("exit_criterion", format!("row {id}: {problem}")))?;
+    let origin = pipewise_store::ops::origin_from_parts(&origin, origin_opportunity.map(OpportunityId))
+        .map_err(|detail| corrupt("exit_criterion", format!("row {id}: {detail}")))?;
+    let criterion = ExitCriterion { id, stage_id: StageId(stage), label_en, label_ko, kind, origin };
+    Ok((criterion, archived_at.map(timestamp)))
 }
 
 fn finish_stage((mut stage, kind, probability, category): StageRow) -> Result<Stage> {
@@ -200,7 +224,8 @@ impl SqliteTx<'_> {
 
     fn stages(&self, org: OrgId, pipeline: PipelineId) -> Result<Vec<Stage>> {
         self.collect(
-            "SELECT stage_id, pipeline_id, position, name_en, name_ko, kind, win_probability, forecast_category, counts_in_metrics, rotting_days
+            "SELECT stage_id, pipeline_id, position, name_en, name_ko, kind, win_probability, forecast_category, counts_in_metrics, rotting_days,
+                    archived_at
              FROM stage WHERE organisation_id = ?1 AND pipeline_id = ?2 ORDER BY position",
             params![org.0, pipeline.0],
             stage_row,
@@ -1363,6 +1388,463 @@ impl Tx for SqliteTx<'_> {
         sql.push_str(" ORDER BY activity_id");
         let rows = self.collect(&sql, rusqlite::params_from_iter(values), activity_row, finish_activity)?;
         self.finish_activities(rows)
+    }
+
+    // Stage gates, the deal workspace and the pipeline designer.
+
+    fn insert_exit_criterion(&mut self, org: OrgId, criterion: &NewExitCriterion, at: Timestamp) -> Result<i64> {
+        let (origin, origin_opportunity) = pipewise_store::ops::origin_parts(criterion.origin);
+        self.db()
+            .prepare_cached(
+                "INSERT INTO exit_criterion (organisation_id, stage_id, label_en, label_ko, kind, argument, origin, origin_opportunity_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    criterion.stage_id.0,
+                    criterion.label_en,
+                    criterion.label_ko,
+                    criterion.kind.kind_str(),
+                    criterion.kind.argument(),
+                    origin,
+                    origin_opportunity.map(|id| id.0),
+                    at.as_micros()
+                ])
+            })
+            .map_err(db_err)
+    }
+
+    fn exit_criterion(&mut self, org: OrgId, id: i64) -> Result<Option<(ExitCriterion, Option<Timestamp>)>> {
+        let sql = format!("SELECT {CRITERION_COLUMNS} FROM exit_criterion WHERE organisation_id = ?1 AND exit_criterion_id = ?2");
+        self.one(&sql, params![org.0, id], criterion_row, finish_criterion)
+    }
+
+    fn exit_criteria(&mut self, org: OrgId, pipeline: PipelineId) -> Result<Vec<ExitCriterion>> {
+        let sql = format!(
+            "SELECT {CRITERION_COLUMNS} FROM exit_criterion WHERE organisation_id = ?1 AND archived_at IS NULL
+               AND stage_id IN (SELECT stage_id FROM stage WHERE organisation_id = ?1 AND pipeline_id = ?2)
+             ORDER BY exit_criterion_id"
+        );
+        let rows = self.collect(&sql, params![org.0, pipeline.0], criterion_row, finish_criterion)?;
+        Ok(rows.into_iter().map(|(criterion, _)| criterion).collect())
+    }
+
+    fn archive_exit_criterion(&mut self, org: OrgId, id: i64, at: Timestamp) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached("UPDATE exit_criterion SET archived_at = ?3 WHERE organisation_id = ?1 AND exit_criterion_id = ?2")
+            .and_then(|mut statement| statement.execute(params![org.0, id, at.as_micros()]))
+            .map_err(db_err)?;
+        found(changed, gates::CRITERION_LABEL, id)
+    }
+
+    fn append_criterion_check(&mut self, org: OrgId, entry: &CheckEntry) -> Result<i64> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO criterion_check (organisation_id, opportunity_id, exit_criterion_id, checked, evidence, at, actor_id, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    entry.opportunity_id.0,
+                    entry.criterion_id,
+                    entry.checked,
+                    entry.evidence,
+                    entry.at.as_micros(),
+                    entry.actor_id.map(|id| id.0),
+                    entry.source.as_str()
+                ])
+            })
+            .map_err(db_err)
+    }
+
+    fn criterion_checks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<CheckEntry>> {
+        self.collect(
+            "SELECT criterion_check_id, opportunity_id, exit_criterion_id, checked, evidence, at, actor_id, source FROM criterion_check
+             WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY criterion_check_id",
+            params![org.0, opportunity.0],
+            |row| {
+                let entry = CheckEntry {
+                    id: row.get(0)?,
+                    opportunity_id: OpportunityId(row.get(1)?),
+                    criterion_id: row.get(2)?,
+                    checked: row.get(3)?,
+                    evidence: row.get(4)?,
+                    at: timestamp(row.get(5)?),
+                    actor_id: row.get::<_, Option<i64>>(6)?.map(UserId),
+                    source: Source::System,
+                };
+                Ok((entry, row.get::<_, String>(7)?))
+            },
+            |(mut entry, source)| {
+                entry.source = parsed("criterion_check", &source, Source::parse)?;
+                Ok(entry)
+            },
+        )
+    }
+
+    fn insert_gate_override(&mut self, org: OrgId, opportunity: OpportunityId, source: Source, record: &GateOverride) -> Result<i64> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO gate_override (organisation_id, opportunity_id, actor_id, at, reason, from_stage_id, to_stage_id, unmet_json, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    opportunity.0,
+                    record.by.map(|id| id.0),
+                    record.at.as_micros(),
+                    record.reason,
+                    record.from_stage_id.0,
+                    record.to_stage_id.0,
+                    workspace_codec::unmet_to_json(&record.unmet),
+                    source.as_str()
+                ])
+            })
+            .map_err(db_err)
+    }
+
+    fn gate_overrides(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<StoredOverride>> {
+        type Raw = (i64, i64, Option<i64>, i64, String, i64, i64, String, String);
+        self.collect(
+            "SELECT gate_override_id, opportunity_id, actor_id, at, reason, from_stage_id, to_stage_id, unmet_json, source FROM gate_override
+             WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY gate_override_id",
+            params![org.0, opportunity.0],
+            |row| -> rusqlite::Result<Raw> {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?, row.get(8)?))
+            },
+            |(id, opportunity, actor, at, reason, from, to, unmet, source): Raw| {
+                Ok(StoredOverride {
+                    id,
+                    opportunity_id: OpportunityId(opportunity),
+                    source: parsed("gate_override", &source, Source::parse)?,
+                    gate_override: GateOverride {
+                        by: actor.map(UserId),
+                        at: timestamp(at),
+                        reason,
+                        from_stage_id: StageId(from),
+                        to_stage_id: StageId(to),
+                        unmet: workspace_codec::unmet_from_json(&unmet).map_err(|detail| corrupt("gate_override", detail))?,
+                    },
+                })
+            },
+        )
+    }
+
+    fn workspace_document(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Option<String>> {
+        self.one(
+            "SELECT document FROM deal_workspace WHERE organisation_id = ?1 AND opportunity_id = ?2",
+            params![org.0, opportunity.0],
+            |row| row.get(0),
+            identity,
+        )
+    }
+
+    fn put_workspace_document(&mut self, org: OrgId, opportunity: OpportunityId, document: &str, at: Timestamp) -> Result<()> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO deal_workspace (opportunity_id, organisation_id, document, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (opportunity_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at
+                 WHERE deal_workspace.organisation_id = excluded.organisation_id",
+            )
+            .and_then(|mut statement| statement.execute(params![opportunity.0, org.0, document, at.as_micros()]))
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn append_workspace_change(&mut self, org: OrgId, change: &WorkspaceChange) -> Result<i64> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO workspace_history (organisation_id, opportunity_id, part, old_json, new_json, at, actor_id, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    change.opportunity_id.0,
+                    change.part,
+                    change.old_json,
+                    change.new_json,
+                    change.at.as_micros(),
+                    change.actor_id.map(|id| id.0),
+                    change.source.as_str()
+                ])
+            })
+            .map_err(db_err)
+    }
+
+    fn workspace_changes(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<WorkspaceChange>> {
+        self.collect(
+            "SELECT workspace_history_id, opportunity_id, part, old_json, new_json, at, actor_id, source FROM workspace_history
+             WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY workspace_history_id",
+            params![org.0, opportunity.0],
+            |row| {
+                let change = WorkspaceChange {
+                    id: row.get(0)?,
+                    opportunity_id: OpportunityId(row.get(1)?),
+                    part: row.get(2)?,
+                    old_json: row.get(3)?,
+                    new_json: row.get(4)?,
+                    at: timestamp(row.get(5)?),
+                    actor_id: row.get::<_, Option<i64>>(6)?.map(UserId),
+                    source: Source::System,
+                };
+                Ok((change, row.get::<_, String>(7)?))
+            },
+            |(mut change, source)| {
+                change.source = parsed("workspace_history", &source, Source::parse)?;
+                Ok(change)
+            },
+        )
+    }
+
+    fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks> {
+        let marks = self.one(
+            "SELECT sql_at, dropped_at, drop_reason FROM opportunity WHERE organisation_id = ?1 AND opportunity_id = ?2",
+            params![org.0, opportunity.0],
+            |row| {
+                Ok(OpportunityMarks {
+                    sql_at: row.get::<_, Option<i64>>(0)?.map(timestamp),
+                    dropped_at: row.get::<_, Option<i64>>(1)?.map(timestamp),
+                    drop_reason: row.get(2)?,
+                })
+            },
+            identity,
+        )?;
+        marks.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.0 })
+    }
+
+    fn set_opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId, marks: &OpportunityMarks) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached(
+                "UPDATE opportunity SET sql_at = ?3, dropped_at = ?4, drop_reason = ?5 WHERE organisation_id = ?1 AND opportunity_id = ?2",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    org.0,
+                    opportunity.0,
+                    marks.sql_at.map(Timestamp::as_micros),
+                    marks.dropped_at.map(Timestamp::as_micros),
+                    marks.drop_reason
+                ])
+            })
+            .map_err(db_err)?;
+        found(changed, OpportunityId::LABEL, opportunity.0)
+    }
+
+    fn team_cycle_days(&mut self, org: OrgId, team: TeamId) -> Result<Option<u32>> {
+        let days = self.one(
+            "SELECT average_cycle_days FROM team WHERE organisation_id = ?1 AND team_id = ?2",
+            params![org.0, team.0],
+            |row| row.get::<_, Option<u32>>(0),
+            identity,
+        )?;
+        Ok(days.flatten())
+    }
+
+    fn set_team_cycle_days(&mut self, org: OrgId, team: TeamId, days: Option<u32>) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached("UPDATE team SET average_cycle_days = ?3 WHERE organisation_id = ?1 AND team_id = ?2")
+            .and_then(|mut statement| statement.execute(params![org.0, team.0, days]))
+            .map_err(db_err)?;
+        found(changed, TeamId::LABEL, team.0)
+    }
+
+    fn won_cycle_totals(&mut self, org: OrgId, team: TeamId) -> Result<(i64, i64)> {
+        let totals = self.one(
+            "SELECT COUNT(*), COALESCE(SUM(opportunity.closed_at - opportunity.created_at), 0)
+             FROM opportunity JOIN app_user ON app_user.user_id = opportunity.owner_id
+             WHERE opportunity.organisation_id = ?1 AND app_user.team_id = ?2 AND opportunity.status = 'won'
+               AND opportunity.closed_at IS NOT NULL",
+            params![org.0, team.0],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+            identity,
+        )?;
+        Ok(totals.unwrap_or((0, 0)))
+    }
+
+    fn update_pipeline(&mut self, org: OrgId, id: PipelineId, name: &str, entry_stage_id: StageId) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached("UPDATE pipeline SET name = ?3, entry_stage_id = ?4 WHERE organisation_id = ?1 AND pipeline_id = ?2")
+            .and_then(|mut statement| statement.execute(params![org.0, id.0, name, entry_stage_id.0]))
+            .map_err(db_err)?;
+        found(changed, PipelineId::LABEL, id.0)
+    }
+
+    fn insert_stage(&mut self, org: OrgId, pipeline: PipelineId, stage: &NewStage) -> Result<StageId> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO stage (organisation_id, pipeline_id, position, name_en, name_ko, kind, win_probability,
+                                    forecast_category, counts_in_metrics, rotting_days)
+                 VALUES (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM stage WHERE pipeline_id = ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    pipeline.0,
+                    stage.name_en,
+                    stage.name_ko,
+                    stage.kind.as_str(),
+                    stage.win_probability.to_string(),
+                    stage.forecast_category.as_str(),
+                    stage.counts_in_metrics,
+                    stage.rotting_days
+                ])
+            })
+            .map(StageId)
+            .map_err(db_err)
+    }
+
+    fn update_stage(&mut self, org: OrgId, stage: &Stage) -> Result<()> {
+        let changed = self
+            .db()
+            .prepare_cached(
+                "UPDATE stage SET name_en = ?3, name_ko = ?4, win_probability = ?5, forecast_category = ?6, counts_in_metrics = ?7,
+                        rotting_days = ?8, archived_at = ?9
+                 WHERE organisation_id = ?1 AND stage_id = ?2",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    org.0,
+                    stage.id.0,
+                    stage.name_en,
+                    stage.name_ko,
+                    stage.win_probability.to_string(),
+                    stage.forecast_category.as_str(),
+                    stage.counts_in_metrics,
+                    stage.rotting_days,
+                    stage.archived_at.map(Timestamp::as_micros)
+                ])
+            })
+            .map_err(db_err)?;
+        found(changed, StageId::LABEL, stage.id.0)
+    }
+
+    fn set_stage_positions(&mut self, org: OrgId, pipeline: PipelineId, order: &[StageId]) -> Result<()> {
+        // Positions are unique per pipeline: park every stage on a negative position first.
+        self.db()
+            .prepare_cached("UPDATE stage SET position = -1 - position WHERE organisation_id = ?1 AND pipeline_id = ?2")
+            .and_then(|mut statement| statement.execute(params![org.0, pipeline.0]))
+            .map_err(db_err)?;
+        let mut statement = self
+            .db()
+            .prepare_cached("UPDATE stage SET position = ?4 WHERE organisation_id = ?1 AND pipeline_id = ?2 AND stage_id = ?3")
+            .map_err(db_err)?;
+        for (position, stage) in order.iter().enumerate() {
+            let changed = statement.execute(params![org.0, pipeline.0, stage.0, position as i64]).map_err(db_err)?;
+            found(changed, StageId::LABEL, stage.0)?;
+        }
+        Ok(())
+    }
+
+    // Bulk loading: the single-row statements, prepared once and run in a loop inside the
+    // caller's transaction, which is what makes SQLite fast (no per-row commit).
+
+    fn bulk_insert_opportunities(&mut self, org: OrgId, opportunities: &[Opportunity]) -> Result<Vec<OpportunityId>> {
+        let mut statement = self
+            .db()
+            .prepare_cached(
+                "INSERT INTO opportunity (organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, close_date,
+                                          forecast_category, next_step, status, created_at, closed_at, close_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )
+            .map_err(db_err)?;
+        opportunities
+            .iter()
+            .map(|opportunity| statement.insert(opportunity_params(org, opportunity)).map(OpportunityId).map_err(db_err))
+            .collect()
+    }
+
+    fn bulk_append_history(&mut self, org: OrgId, events: &[HistoryAppend]) -> Result<std::ops::Range<i64>> {
+        if events.is_empty() {
+            return Ok(0..0);
+        }
+        let count = events.len() as i64;
+        let last: i64 = self
+            .db()
+            .prepare_cached("UPDATE organisation SET history_seq = history_seq + ?2 WHERE organisation_id = ?1 RETURNING history_seq")
+            .and_then(|mut statement| statement.query_row(params![org.0, count], |row| row.get(0)))
+            .optional()
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 })?;
+        let first = last - count + 1;
+        let mut statement = self
+            .db()
+            .prepare_cached(
+                "INSERT INTO opportunity_history (organisation_id, seq, opportunity_id, field, old_value, new_value, at, actor_id, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(db_err)?;
+        for (offset, event) in events.iter().enumerate() {
+            statement
+                .execute(params![
+                    org.0,
+                    first + offset as i64,
+                    event.opportunity_id.0,
+                    event.change.field.as_str(),
+                    event.change.old,
+                    event.change.new,
+                    event.at.as_micros(),
+                    event.actor_id.map(|id| id.0),
+                    event.source.as_str()
+                ])
+                .map_err(db_err)?;
+        }
+        Ok(first..last + 1)
+    }
+
+    fn bulk_insert_activities(&mut self, org: OrgId, activities: &[(NewActivity, Timestamp)]) -> Result<Vec<ActivityId>> {
+        let mut insert = self
+            .db()
+            .prepare_cached(
+                "INSERT INTO activity (organisation_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .map_err(db_err)?;
+        let mut link =
+            self.db().prepare_cached("INSERT INTO activity_contact (activity_id, contact_id) VALUES (?1, ?2)").map_err(db_err)?;
+        let mut ids = Vec::with_capacity(activities.len());
+        let mut contacts = Vec::new();
+        for (activity, logged_at) in activities {
+            let id = insert
+                .insert(params![
+                    org.0,
+                    activity.kind.as_str(),
+                    activity.direction.as_str(),
+                    activity.occurred_at.as_micros(),
+                    logged_at.as_micros(),
+                    activity.subject,
+                    activity.body,
+                    activity.source,
+                    activity.user_id.map(|id| id.0),
+                    activity.account_id.map(|id| id.0),
+                    activity.opportunity_id.map(|id| id.0)
+                ])
+                .map_err(db_err)?;
+            contacts.clear();
+            contacts.extend(activity.contact_ids.iter().map(|contact| contact.0));
+            contacts.sort_unstable();
+            contacts.dedup();
+            for contact in &contacts {
+                link.execute(params![id, contact]).map_err(db_err)?;
+            }
+            ids.push(ActivityId(id));
+        }
+        Ok(ids)
+    }
+
+    fn database_size(&mut self) -> Result<u64> {
+        let bytes: i64 = self
+            .db()
+            .query_row("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", [], |row| row.get(0))
+            .map_err(db_err)?;
+        Ok(bytes.max(0) as u64)
     }
 }
 

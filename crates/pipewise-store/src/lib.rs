@@ -6,13 +6,17 @@
 //! applied in [`ops`], once for both engines.
 
 pub mod ops;
+pub mod workspace_codec;
 
 use pipewise_core::fx::RateTable;
+use pipewise_core::gates::{ExitCriterion, GateOverride, MoveCheck, NewExitCriterion};
 use pipewise_core::history::{Change, HistoryEvent, ReplayError, Source};
 use pipewise_core::money::{Currency, Decimal};
 use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::pipeline::{NewPipeline, Pipeline};
+use pipewise_core::pipeline::{NewStage, Stage};
 use pipewise_core::records::*;
+use pipewise_core::user::Locale;
 use pipewise_core::user::{NewUser, User};
 use pipewise_core::*;
 
@@ -26,6 +30,11 @@ pub enum StoreError {
     NotFound { kind: &'static str, id: i64 },
     #[error("{0}")]
     Conflict(String),
+    /// A forward stage move past unmet exit criteria, with every unmet criterion of every gate
+    /// on the way. A manager in the owner's line, ops or an admin may override it with a reason
+    /// (`OpportunityPatch::gate_override_reason`).
+    #[error("{}", gate_refusal(.0))]
+    GateRefused(Box<MoveCheck>),
     /// The actor may see the record but not do this to it.
     #[error("not allowed: {0}")]
     Forbidden(String),
@@ -47,8 +56,28 @@ impl StoreError {
 
     /// Whether a user can fix the problem (bad input, missing record, duplicate).
     pub fn is_user_error(&self) -> bool {
-        matches!(self, StoreError::Invalid(_) | StoreError::NotFound { .. } | StoreError::Conflict(_) | StoreError::Forbidden(_))
+        matches!(
+            self,
+            StoreError::Invalid(_)
+                | StoreError::NotFound { .. }
+                | StoreError::Conflict(_)
+                | StoreError::Forbidden(_)
+                | StoreError::GateRefused(_)
+        )
     }
+}
+
+/// `stage 12 → 14 is refused: 3 exit criteria are not met:` and one line per unmet criterion,
+/// stage by stage.
+fn gate_refusal(check: &MoveCheck) -> String {
+    let count = check.unmet().count();
+    let noun = if count == 1 { "exit criterion is" } else { "exit criteria are" };
+    format!(
+        "moving from stage {} to stage {} is refused: {count} {noun} not met (a manager, ops or an admin may override with a reason):\n{}",
+        check.from,
+        check.to,
+        check.describe(Locale::En)
+    )
 }
 
 impl From<FieldError> for StoreError {
@@ -202,6 +231,66 @@ pub enum RecordKind {
     AuditEvent,
 }
 
+/// One row of the append-only checklist log: a tick (with evidence) or its withdrawal. The
+/// latest row of a criterion on a deal (by id) says whether it is ticked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckEntry {
+    /// Ignored when appending.
+    pub id: i64,
+    pub opportunity_id: OpportunityId,
+    pub criterion_id: i64,
+    /// `false` for an "uncheck".
+    pub checked: bool,
+    /// Set for a tick, `None` for an uncheck.
+    pub evidence: Option<String>,
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    pub source: Source,
+}
+
+/// A stored gate override.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredOverride {
+    pub id: i64,
+    pub opportunity_id: OpportunityId,
+    pub source: Source,
+    pub gate_override: GateOverride,
+}
+
+/// One edit of one part of a deal's workspace: the part's JSON before and after
+/// ([`workspace_codec`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkspaceChange {
+    /// Ignored when appending.
+    pub id: i64,
+    pub opportunity_id: OpportunityId,
+    /// A `WorkspacePartName` as text.
+    pub part: String,
+    pub old_json: Option<String>,
+    pub new_json: String,
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    pub source: Source,
+}
+
+/// What the stage gates have stamped on a deal, beside its history-tracked fields.
+///
+/// Both are derivable from the stage history (and [`pipewise_core::gates::qualifies_as_sql`] /
+/// [`pipewise_core::gates::counts_as_loss`]); the columns keep them at hand for lists and
+/// metrics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpportunityMarks {
+    /// When the deal first passed gate 1 (left a stage that does not count in metrics for one
+    /// that does): it became a sales-qualified lead.
+    pub sql_at: Option<Timestamp>,
+    /// When the deal was dropped: closed as lost from a stage left out of metrics (stage 1 of The
+    /// Model). A dropped deal is not a loss and never enters win rate. Cleared on reopening.
+    pub dropped_at: Option<Timestamp>,
+    /// The code of the stage-1 drop reason (`gates::STAGE_1_DROP_REASONS`) the close reason
+    /// matched, if any.
+    pub drop_reason: Option<String>,
+}
+
 /// A database engine. Both engines pass the same contract suite (`pipewise-test-support`).
 pub trait Store: Send + Sync {
     /// `sqlite` or `postgres`.
@@ -353,6 +442,89 @@ pub trait Tx {
     fn update_task(&mut self, org: OrgId, task: &Task) -> Result<()>;
     /// Activities matching `filter`, in id order.
     fn activities(&mut self, org: OrgId, filter: &ActivityFilter) -> Result<Vec<Activity>>;
+
+    // Stage gates, the deal workspace and the pipeline designer (SPEC C2, C3). Criteria, checks,
+    // overrides and workspace history are append-only or archived, never deleted.
+
+    /// Stores a criterion (already validated) and returns its id; ids grow, so id order is the
+    /// order criteria were added in.
+    fn insert_exit_criterion(&mut self, org: OrgId, criterion: &NewExitCriterion, at: Timestamp) -> Result<i64>;
+    /// One criterion, archived or not, with its archiving time.
+    fn exit_criterion(&mut self, org: OrgId, id: i64) -> Result<Option<(ExitCriterion, Option<Timestamp>)>>;
+    /// The criteria of every stage of `pipeline` that are not archived, in id order.
+    fn exit_criteria(&mut self, org: OrgId, pipeline: PipelineId) -> Result<Vec<ExitCriterion>>;
+    /// Sets `archived_at`; `NotFound` for a missing criterion.
+    fn archive_exit_criterion(&mut self, org: OrgId, id: i64, at: Timestamp) -> Result<()>;
+
+    /// Appends a tick or an uncheck and returns its id.
+    fn append_criterion_check(&mut self, org: OrgId, entry: &CheckEntry) -> Result<i64>;
+    /// Every tick and uncheck of a deal, in id order.
+    fn criterion_checks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<CheckEntry>>;
+
+    /// Appends an override and returns its id.
+    fn insert_gate_override(&mut self, org: OrgId, opportunity: OpportunityId, source: Source, record: &GateOverride) -> Result<i64>;
+    /// A deal's overrides, in id order.
+    fn gate_overrides(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<StoredOverride>>;
+
+    /// The deal's workspace document (JSON), if it has one.
+    fn workspace_document(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Option<String>>;
+    /// Creates or replaces the deal's workspace document.
+    fn put_workspace_document(&mut self, org: OrgId, opportunity: OpportunityId, document: &str, at: Timestamp) -> Result<()>;
+    fn append_workspace_change(&mut self, org: OrgId, change: &WorkspaceChange) -> Result<i64>;
+    /// A deal's workspace edits, in id order.
+    fn workspace_changes(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<WorkspaceChange>>;
+
+    fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks>;
+    fn set_opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId, marks: &OpportunityMarks) -> Result<()>;
+
+    /// The team's own average sales cycle in days, when ops set one.
+    fn team_cycle_days(&mut self, org: OrgId, team: TeamId) -> Result<Option<u32>>;
+    fn set_team_cycle_days(&mut self, org: OrgId, team: TeamId, days: Option<u32>) -> Result<()>;
+    /// Over the won deals owned by the team's members: how many, and the sum of their cycles
+    /// (`closed_at − created_at`) in microseconds.
+    fn won_cycle_totals(&mut self, org: OrgId, team: TeamId) -> Result<(i64, i64)>;
+
+    /// Writes the pipeline's name and entry stage.
+    fn update_pipeline(&mut self, org: OrgId, id: PipelineId, name: &str, entry_stage_id: StageId) -> Result<()>;
+    /// Adds a stage at the end of the pipeline (after its last position) and returns its id.
+    fn insert_stage(&mut self, org: OrgId, pipeline: PipelineId, stage: &NewStage) -> Result<StageId>;
+    /// Writes a stage's names, probability, category, metrics flag, rotting age and archiving
+    /// time (not its kind, pipeline or position).
+    fn update_stage(&mut self, org: OrgId, stage: &Stage) -> Result<()>;
+    /// Gives the stages positions 0, 1, … in the order of `order`, which lists every stage of the
+    /// pipeline once.
+    fn set_stage_positions(&mut self, org: OrgId, pipeline: PipelineId, order: &[StageId]) -> Result<()>;
+
+    // Bulk loading, for the scale data set (`pipewise demo --scale`) and large imports: many
+    // rows per call, written the fastest way each engine knows. Like every `Tx` write these
+    // validate nothing and audit nothing; the caller checks its input and appends one audit
+    // entry per batch. Ids and sequence numbers come from the same sources as single writes.
+
+    /// Inserts the deals in slice order (each `opportunity.id` is ignored) and returns their new
+    /// ids in the same order, ascending.
+    fn bulk_insert_opportunities(&mut self, org: OrgId, opportunities: &[Opportunity]) -> Result<Vec<OpportunityId>>;
+    /// Appends the events in slice order with consecutive sequence numbers taken from the
+    /// organisation's counter, exactly as [`Tx::append_history`] does (so sequence order is
+    /// still commit order, without gaps), and returns the sequence numbers used (empty for no
+    /// events). Each deal's events must be in time order; the store does not re-stamp them.
+    fn bulk_append_history(&mut self, org: OrgId, events: &[HistoryAppend]) -> Result<std::ops::Range<i64>>;
+    /// Inserts `(activity, logged_at)` pairs in slice order with their contact links and returns
+    /// the new ids in the same order, ascending. A contact listed twice is linked once.
+    fn bulk_insert_activities(&mut self, org: OrgId, activities: &[(NewActivity, Timestamp)]) -> Result<Vec<ActivityId>>;
+    /// Bytes the whole database takes on disk (SQLite: the main file's pages; PostgreSQL:
+    /// `pg_database_size`), for reports after loading.
+    fn database_size(&mut self) -> Result<u64>;
+}
+
+/// One history event for [`Tx::bulk_append_history`]: a field's change to a deal, when, by whom
+/// and through which edge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryAppend {
+    pub opportunity_id: OpportunityId,
+    pub change: Change,
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    pub source: Source,
 }
 
 /// Runs `work` in one write transaction and commits it; on error nothing is kept.

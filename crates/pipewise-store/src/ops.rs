@@ -10,6 +10,14 @@
 //! Reads that edges serve to users go through the `*_for` functions here, which apply row
 //! visibility: a deal the reader may not see is reported exactly like one that does not exist.
 
+mod designer;
+mod gates;
+mod workspace;
+
+pub use designer::*;
+pub use gates::*;
+pub use workspace::*;
+
 use std::collections::HashMap;
 
 use pipewise_core::access::{Access, Actor, SharedKind};
@@ -316,8 +324,10 @@ pub fn create_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, new: &NewOpportunity)
     errors.into_result(())?;
     let pipeline = pipeline.expect("checked above");
     let mut created = opportunity::create(OpportunityId(0), new, &pipeline, ctx.at)?;
+    gates::gate_move(tx, ctx, &access, None, &created, &pipeline, None, ctx.at)?;
     created.id = tx.insert_opportunity(ctx.org, &created)?;
     tx.append_history(ctx.org, created.id, &history::diff(None, &created), ctx.at, ctx.actor_id, ctx.source)?;
+    gates::stamp_marks(tx, ctx.org, None, &created, &pipeline, ctx.at)?;
     audit(tx, ctx, OpportunityId::LABEL, created.id.0, "create", None, Some(opportunity_json(&created)))?;
     Ok(created)
 }
@@ -340,6 +350,9 @@ fn writable_deal(tx: &mut dyn Tx, ctx: &WriteCtx, access: &Access, id: Opportuni
 
 /// Applies `patch` to deal `id` and records each changed field. An empty change writes nothing.
 /// The change is stamped no earlier than the deal's last change (see [`history`]'s replay rule).
+///
+/// A stage change passes the stage gates first (see [`gates`](self::gates) for the rules and for
+/// `patch.gate_override_reason`): a refused move is [`StoreError::GateRefused`].
 pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, patch: &OpportunityPatch) -> Result<Opportunity> {
     let access = writer_access(tx, ctx)?;
     let current = writable_deal(tx, ctx, &access, id, true)?;
@@ -366,16 +379,22 @@ pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, pa
         Some(last) if last > ctx.at => last,
         _ => ctx.at,
     };
-    let next = opportunity::apply(&current, patch, &pipeline.expect("checked above"), at)?;
-    let changes = history::diff(Some(&current), &next);
+    let pipeline = pipeline.expect("checked above");
+    let next = opportunity::apply(&current, patch, &pipeline, at)?;
+    let gate_override = gates::gate_move(tx, ctx, &access, Some(&current), &next, &pipeline, patch.gate_override_reason.as_deref(), at)?;
+    let mut changes = history::diff(Some(&current), &next);
     if !changes.is_empty() {
         tx.update_opportunity(ctx.org, &next)?;
-        tx.append_history(ctx.org, id, &changes, at, ctx.actor_id, ctx.source)?;
         let before: serde_json::Map<String, Value> =
             changes.iter().map(|change| (change.field.as_str().to_owned(), json!(change.old))).collect();
         let after: serde_json::Map<String, Value> =
             changes.iter().map(|change| (change.field.as_str().to_owned(), json!(change.new))).collect();
         audit(tx, &WriteCtx { at, ..*ctx }, OpportunityId::LABEL, id.0, "update", Some(Value::Object(before)), Some(Value::Object(after)))?;
+        if let Some(record) = &gate_override {
+            gates::record_override(tx, ctx, id, record, &mut changes)?;
+        }
+        tx.append_history(ctx.org, id, &changes, at, ctx.actor_id, ctx.source)?;
+        gates::stamp_marks(tx, ctx.org, Some(&current), &next, &pipeline, at)?;
     }
     Ok(next)
 }

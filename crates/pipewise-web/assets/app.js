@@ -24,6 +24,44 @@
     });
   });
 
+  // Tabs: <nav data-tabs> with links to panels; without this script every panel shows.
+  document.querySelectorAll("[data-tabs]").forEach(function (nav) {
+    var tabs = Array.prototype.slice.call(nav.querySelectorAll("[data-tab]"));
+    var root = nav.parentElement;
+    function select(key, focus) {
+      tabs.forEach(function (tab) {
+        var on = tab.getAttribute("data-tab") === key;
+        tab.setAttribute("aria-selected", on ? "true" : "false");
+        tab.tabIndex = on ? 0 : -1;
+        var panel = root.querySelector('[data-panel="' + tab.getAttribute("data-tab") + '"]');
+        if (panel) panel.hidden = !on;
+        if (on && focus) tab.focus();
+      });
+    }
+    var fromHash = tabs.filter(function (tab) { return location.hash === "#ws-panel-" + tab.getAttribute("data-tab"); })[0];
+    var current = fromHash || tabs.filter(function (tab) { return tab.getAttribute("aria-selected") === "true"; })[0] || tabs[0];
+    if (current) select(current.getAttribute("data-tab"), false);
+    nav.addEventListener("click", function (event) {
+      var tab = event.target.closest("[data-tab]");
+      if (!tab) return;
+      event.preventDefault();
+      select(tab.getAttribute("data-tab"), true);
+      if (history.replaceState) history.replaceState(null, "", "#ws-panel-" + tab.getAttribute("data-tab"));
+    });
+    window.addEventListener("hashchange", function () {
+      var tab = tabs.filter(function (tab) { return location.hash === "#ws-panel-" + tab.getAttribute("data-tab"); })[0];
+      if (tab) select(tab.getAttribute("data-tab"), false);
+    });
+    nav.addEventListener("keydown", function (event) {
+      var index = tabs.indexOf(document.activeElement);
+      if (index < 0) return;
+      var next = event.key === "ArrowRight" ? index + 1 : event.key === "ArrowLeft" ? index - 1 : null;
+      if (next === null) return;
+      event.preventDefault();
+      select(tabs[(next + tabs.length) % tabs.length].getAttribute("data-tab"), true);
+    });
+  });
+
   var board = document.getElementById("board");
   if (!board) return;
 
@@ -35,22 +73,107 @@
     return board.querySelector('ol.cards[data-stage-id="' + stageId + '"]');
   }
 
-  // Asks for a close reason when moving into a lost stage; resolves to null when cancelled.
-  function askReason(kind) {
+  var lossItem = document.getElementById("loss-item");
+  var lossAdd = document.getElementById("loss-item-add");
+  var lossEn = document.getElementById("loss-item-en");
+  var lossKo = document.getElementById("loss-item-ko");
+
+  // Asks for a close reason when moving into a lost stage, and, for those who may, offers to
+  // add a checklist item to the gate of the stage the deal leaves. Resolves to null when
+  // cancelled, else to the extra fields to post.
+  function askReason(kind, card) {
     return new Promise(function (resolve) {
       if (kind !== "lost" || !dialog || typeof dialog.showModal !== "function") {
-        resolve("");
+        resolve({});
         return;
       }
       reasonLabel.textContent = reasonLabel.getAttribute("data-" + kind);
       reasonInput.value = "";
+      var canGrow = card.getAttribute("data-can-grow") === "1";
+      if (lossItem) {
+        lossItem.hidden = !canGrow;
+        lossAdd.checked = false;
+        lossEn.value = "";
+        lossKo.value = "";
+        document.getElementById("loss-item-prompt").textContent =
+          lossItem.getAttribute("data-prompt").replace("{stage}", card.getAttribute("data-stage-name") || "");
+      }
       dialog.returnValue = "";
       dialog.showModal();
       reasonInput.focus();
       dialog.addEventListener("close", function onClose() {
         dialog.removeEventListener("close", onClose);
         var reason = reasonInput.value.trim();
-        resolve(dialog.returnValue === "ok" && reason ? reason : null);
+        if (dialog.returnValue !== "ok" || !reason) { resolve(null); return; }
+        var extra = { close_reason: reason };
+        if (canGrow && lossAdd.checked && lossEn.value.trim()) {
+          extra.add_criterion = "1";
+          extra.criterion_label_en = lossEn.value.trim();
+          extra.criterion_label_ko = lossKo.value.trim();
+        }
+        resolve(extra);
+      });
+    });
+  }
+
+  var gateDialog = document.getElementById("gate-dialog");
+
+  // Shows what a refused move is missing, grouped by stage. For those who may override, asks
+  // for the reason; resolves to it, or to null when the dialog is closed.
+  function showGate(gate) {
+    return new Promise(function (resolve) {
+      if (!gateDialog || typeof gateDialog.showModal !== "function") { resolve(null); return; }
+      document.getElementById("gate-heading").textContent = gate.heading;
+      var list = document.getElementById("gate-list");
+      list.textContent = "";
+      (gate.stages || []).forEach(function (stage) {
+        var heading = document.createElement("h3");
+        heading.className = "refusal-stage";
+        heading.textContent = stage.stage;
+        list.appendChild(heading);
+        var items = document.createElement("ul");
+        items.className = "refusal-items";
+        stage.items.forEach(function (item) {
+          var li = document.createElement("li");
+          var label = document.createElement("span");
+          label.className = "refusal-label";
+          label.textContent = item.label;
+          var reason = document.createElement("span");
+          reason.className = "refusal-reason";
+          reason.textContent = item.reason;
+          li.appendChild(label);
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(reason);
+          items.appendChild(li);
+        });
+        list.appendChild(items);
+      });
+      var overrideBox = document.getElementById("gate-override");
+      var overrideOk = document.getElementById("gate-override-ok");
+      var reasonBox = document.getElementById("gate-reason");
+      var reasonError = document.getElementById("gate-reason-error");
+      overrideBox.hidden = !gate.can_override;
+      overrideOk.hidden = !gate.can_override;
+      document.getElementById("gate-rep-hint").hidden = !!gate.can_override;
+      reasonBox.value = "";
+      reasonError.hidden = true;
+      gateDialog.returnValue = "";
+      function onSubmit(event) {
+        if (event.submitter === overrideOk && !reasonBox.value.trim()) {
+          event.preventDefault();
+          reasonError.hidden = false;
+          reasonBox.setAttribute("aria-invalid", "true");
+          reasonBox.focus();
+        }
+      }
+      gateDialog.querySelector("form").addEventListener("submit", onSubmit);
+      gateDialog.showModal();
+      (gate.can_override ? reasonBox : document.getElementById("gate-close")).focus();
+      gateDialog.addEventListener("close", function onClose() {
+        gateDialog.removeEventListener("close", onClose);
+        gateDialog.querySelector("form").removeEventListener("submit", onSubmit);
+        var reason = reasonBox.value.trim();
+        resolve(gateDialog.returnValue === "override" && reason ? reason : null);
       });
     });
   }
@@ -66,15 +189,22 @@
     });
   }
 
-  // Moves `card` to `stageId` on the server. `undo` puts it back where it was.
+  // Moves `card` to `stageId` on the server. `undo` puts it back where it was. A move refused
+  // at a gate snaps back and shows what is missing; an override moves it again.
   function move(card, stageId, undo) {
     var list = listFor(stageId);
     var kind = list ? list.getAttribute("data-kind") : "open";
-    return askReason(kind).then(function (reason) {
-      if (reason === null) { undo(); return; }
+    return askReason(kind, card).then(function (extra) {
+      if (extra === null) { undo(); return; }
+      return post(card, stageId, kind, extra, undo);
+    });
+  }
+
+  function post(card, stageId, kind, extra, undo) {
+    {
       var body = new URLSearchParams();
       body.set("stage_id", stageId);
-      if (reason) body.set("close_reason", reason);
+      Object.keys(extra).forEach(function (key) { body.set(key, extra[key]); });
       body.set("owner", board.getAttribute("data-owner") || "");
       card.classList.add("is-saving");
       return fetch(card.getAttribute("data-move-url"), {
@@ -88,10 +218,24 @@
         card.classList.remove("is-saving");
         if (!answer.ok) {
           undo();
+          if (answer.gate) {
+            return showGate(answer.gate).then(function (reason) {
+              if (reason === null) { card.focus(); return; }
+              var target = listFor(stageId);
+              var from = card.parentElement;
+              var next = card.nextElementSibling;
+              if (target) target.insertBefore(card, target.firstElementChild);
+              var again = {};
+              Object.keys(extra).forEach(function (key) { again[key] = extra[key]; });
+              again.override_reason = reason;
+              return post(card, stageId, kind, again, function () { from.insertBefore(card, next); });
+            });
+          }
           showToast(board.getAttribute("data-msg-failed") + ": " + answer.message, true);
           return;
         }
         card.setAttribute("data-stage-id", String(answer.stage_id));
+        if (answer.stage_name) card.setAttribute("data-stage-name", answer.stage_name);
         var select = card.querySelector("select[name=stage_id]");
         if (select) select.value = String(answer.stage_id);
         refreshNeighbours(card);
@@ -104,7 +248,7 @@
         undo();
         showToast(board.getAttribute("data-msg-network"), true);
       });
-    });
+    }
   }
 
   var openStages = Array.prototype.map.call(board.querySelectorAll('ol.cards[data-kind="open"]'), function (list) {

@@ -24,6 +24,8 @@ pub enum AppError {
     BadRequest(String),
     /// 409: a duplicate.
     Conflict(String),
+    /// 409: a stage move past unmet exit criteria; the body lists every one of them (`missing`).
+    GateRefused(Box<pipewise_core::gates::MoveCheck>),
     /// 429: too many failed sign-ins.
     Throttled { retry_after_seconds: u64 },
     /// 500: logged, not shown.
@@ -38,7 +40,7 @@ impl AppError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::GateRefused(_) => StatusCode::CONFLICT,
             AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -54,6 +56,7 @@ impl AppError {
             AppError::Invalid(_) => "invalid",
             AppError::BadRequest(_) => "bad_request",
             AppError::Conflict(_) => "conflict",
+            AppError::GateRefused(_) => "gate_refused",
             AppError::Throttled { .. } => "too_many_attempts",
             AppError::Internal(_) => "internal",
         }
@@ -68,6 +71,7 @@ impl AppError {
             AppError::NotFound { kind, id } => format!("{kind} {id} does not exist"),
             AppError::Invalid(errors) => errors.to_string(),
             AppError::BadRequest(reason) | AppError::Conflict(reason) => reason.clone(),
+            AppError::GateRefused(check) => StoreError::GateRefused(check.clone()).to_string(),
             AppError::Throttled { retry_after_seconds } => format!("too many failed sign-ins; try again in {retry_after_seconds} seconds"),
             AppError::Internal(_) => "something went wrong on our side; it has been logged".into(),
         }
@@ -82,6 +86,11 @@ impl AppError {
             "code": self.code(),
             "detail": self.detail(),
         });
+        if let AppError::GateRefused(check) = self {
+            body["from_stage_id"] = json!(check.from.0);
+            body["to_stage_id"] = json!(check.to.0);
+            body["missing"] = crate::api::gate_missing(check);
+        }
         if let AppError::Invalid(errors) = self {
             body["errors"] = errors
                 .0
@@ -100,6 +109,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound { kind, id } => AppError::NotFound { kind, id: id.to_string() },
             StoreError::Conflict(reason) => AppError::Conflict(reason),
             StoreError::Forbidden(reason) => AppError::Forbidden(reason),
+            StoreError::GateRefused(check) => AppError::GateRefused(check),
             other => AppError::Internal(other.to_string()),
         }
     }

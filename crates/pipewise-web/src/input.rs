@@ -147,8 +147,24 @@ pub fn new_opportunity(value: &Value) -> Result<NewOpportunity, ValidationErrors
     }
 }
 
+/// A patch takes every field of a new deal, and `gate_override_reason` to push a stage move past
+/// unmet exit criteria.
+const OPPORTUNITY_PATCH_FIELDS: &[&str] = &[
+    "name",
+    "account_id",
+    "owner_id",
+    "pipeline_id",
+    "stage_id",
+    "amount",
+    "close_date",
+    "forecast_category",
+    "next_step",
+    "close_reason",
+    "gate_override_reason",
+];
+
 pub fn opportunity_patch(opportunity_id: OpportunityId, value: &Value) -> Result<OpportunityPatch, ValidationErrors> {
-    let mut fields = Fields::new(value, RecordRef::new(OpportunityId::LABEL, opportunity_id.0), OPPORTUNITY_FIELDS)?;
+    let mut fields = Fields::new(value, RecordRef::new(OpportunityId::LABEL, opportunity_id.0), OPPORTUNITY_PATCH_FIELDS)?;
     let not_null = |fields: &mut Fields<'_>, field: &'static str, value: Option<Option<i64>>| match value {
         Some(None) => {
             fields.errors.push(&fields.record, field, Problem::Required);
@@ -187,6 +203,7 @@ pub fn opportunity_patch(opportunity_id: OpportunityId, value: &Value) -> Result
         forecast_category,
         next_step: fields.parse("next_step", "text", string),
         close_reason: fields.parse("close_reason", "text", string),
+        gate_override_reason: fields.parse("gate_override_reason", "text", string).flatten(),
     };
     fields.errors.into_result(patch)
 }
@@ -516,6 +533,170 @@ pub fn token_name(value: &Value) -> Result<String, ValidationErrors> {
     let mut fields = Fields::new(value, RecordRef::new_record("api token"), &["name"])?;
     let name = fields.required("name", "text", string);
     finish(fields.errors, name)
+}
+
+// Stage gates, the deal workspace and the pipeline designer.
+
+/// A new exit criterion added by ops: `stage_id`, `label_en`, `label_ko` (defaults to English),
+/// `kind` (`checklist`, `required_field`, `derived`) and its `argument` (the field's name, or
+/// the predicate's text form such as `all(bant(budget, confirmed), stakeholder(4))`).
+pub fn new_exit_criterion(value: &Value) -> Result<pipewise_core::gates::NewExitCriterion, ValidationErrors> {
+    use pipewise_core::gates::{CriterionKind, CriterionOrigin, NewExitCriterion};
+    let mut fields = Fields::new(
+        value,
+        RecordRef::new_record(pipewise_core::gates::CRITERION_LABEL),
+        &["stage_id", "label_en", "label_ko", "kind", "argument"],
+    )?;
+    let stage_id = fields.required("stage_id", "an id", positive_id);
+    let label_en = fields.required("label_en", "text", string);
+    let label_ko = fields.parse("label_ko", "text", string).flatten().unwrap_or_default();
+    let kind = fields.required("kind", "one of checklist, required_field, derived", string);
+    let argument = fields.parse("argument", "text", string).flatten();
+    let kind = kind.and_then(|kind| match CriterionKind::decode(&kind, argument.as_deref()) {
+        Ok(kind) => Some(kind),
+        Err(problem) => {
+            let field = if ["checklist", "required_field", "derived"].contains(&kind.as_str()) { "argument" } else { "kind" };
+            fields.errors.push(&fields.record, field, problem);
+            None
+        }
+    });
+    let new = match (stage_id, label_en, kind) {
+        (Some(stage_id), Some(label_en), Some(kind)) => {
+            Some(NewExitCriterion { stage_id: StageId(stage_id), label_en, label_ko, kind, origin: CriterionOrigin::Ops })
+        }
+        _ => None,
+    };
+    finish(fields.errors, new)
+}
+
+/// A tick (`checked`: true, the default, with `evidence`) or an uncheck of a checklist item.
+pub struct CheckInput {
+    pub criterion_id: i64,
+    pub checked: bool,
+    pub evidence: String,
+}
+
+pub fn criterion_check(opportunity_id: OpportunityId, value: &Value) -> Result<CheckInput, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(OpportunityId::LABEL, opportunity_id.0), &["criterion_id", "checked", "evidence"])?;
+    let criterion_id = fields.required("criterion_id", "an id", positive_id);
+    let checked = fields.parse("checked", "true or false", boolean).flatten().unwrap_or(true);
+    let evidence = fields.parse("evidence", "text", string).flatten().unwrap_or_default();
+    finish(fields.errors, criterion_id.map(|criterion_id| CheckInput { criterion_id, checked, evidence }))
+}
+
+/// A loss review's lesson: `label_en`, `label_ko`, and the gate's `stage_id` (by default the
+/// stage the deal was lost from).
+pub fn loss_review(opportunity_id: OpportunityId, value: &Value) -> Result<(Option<StageId>, String, String), ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(OpportunityId::LABEL, opportunity_id.0), &["stage_id", "label_en", "label_ko"])?;
+    let stage_id = fields.parse("stage_id", "an id", positive_id).flatten().map(StageId);
+    let label_en = fields.required("label_en", "text", string);
+    let label_ko = fields.parse("label_ko", "text", string).flatten().unwrap_or_default();
+    finish(fields.errors, label_en.map(|label_en| (stage_id, label_en, label_ko)))
+}
+
+/// `{"template": "b2b_the_model" | "simple"}`.
+pub fn pipeline_template(value: &Value) -> Result<pipewise_store::ops::PipelineTemplate, ValidationErrors> {
+    use pipewise_store::ops::PipelineTemplate;
+    let mut fields = Fields::new(value, RecordRef::new_record(PipelineId::LABEL), &["template"])?;
+    let template = fields.required("template", "b2b_the_model or simple", |value| PipelineTemplate::parse(text_of(value)?));
+    finish(fields.errors, template)
+}
+
+/// A change to a pipeline's name or entry stage.
+pub fn pipeline_patch(pipeline_id: PipelineId, value: &Value) -> Result<pipewise_core::pipeline::PipelinePatch, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(PipelineId::LABEL, pipeline_id.0), &["name", "entry_stage_id"])?;
+    let name = fields.not_null("name", "text", string);
+    let entry_stage_id = fields.not_null("entry_stage_id", "an id", positive_id).map(StageId);
+    finish(fields.errors, Some(pipewise_core::pipeline::PipelinePatch { name, entry_stage_id }))
+}
+
+/// A change to a stage's names, probability, forecast category, metrics flag or rotting age
+/// (`null` clears it).
+pub fn stage_patch(stage_id: StageId, value: &Value) -> Result<pipewise_core::pipeline::StagePatch, ValidationErrors> {
+    use pipewise_core::pipeline::StagePatch;
+    let mut fields = Fields::new(
+        value,
+        RecordRef::new(StageId::LABEL, stage_id.0),
+        &["name_en", "name_ko", "win_probability", "forecast_category", "counts_in_metrics", "rotting_days"],
+    )?;
+    let patch = StagePatch {
+        name_en: fields.not_null("name_en", "text", string),
+        name_ko: fields.parse("name_ko", "text", string).map(Option::unwrap_or_default),
+        win_probability: fields.not_null("win_probability", "a decimal number", decimal),
+        forecast_category: fields.not_null("forecast_category", "a forecast category", category),
+        counts_in_metrics: fields.not_null("counts_in_metrics", "true or false", boolean),
+        rotting_days: fields.parse("rotting_days", "a whole number of days", whole_days),
+    };
+    finish(fields.errors, Some(patch))
+}
+
+fn whole_days(value: &Value) -> Result<i32, Problem> {
+    let days = integer(value)?;
+    i32::try_from(days).map_err(|_| Problem::OutOfRange { value: days.to_string(), range: "1 to 3650 days" })
+}
+
+/// A new stage for an existing pipeline, and where to put it (`position`, 0-based; by default
+/// after the last open stage for an open stage, else at the end).
+pub fn new_stage(pipeline_id: PipelineId, value: &Value) -> Result<(pipewise_core::pipeline::NewStage, Option<usize>), ValidationErrors> {
+    use pipewise_core::pipeline::{NewStage, StageKind};
+    let mut fields = Fields::new(
+        value,
+        RecordRef::new(PipelineId::LABEL, pipeline_id.0),
+        &["name_en", "name_ko", "kind", "win_probability", "forecast_category", "counts_in_metrics", "rotting_days", "position"],
+    )?;
+    let name_en = fields.required("name_en", "text", string);
+    let name_ko = fields.parse("name_ko", "text", string).flatten().unwrap_or_default();
+    let kind =
+        fields.parse("kind", "one of open, won, lost", |value| StageKind::parse(text_of(value)?)).flatten().unwrap_or(StageKind::Open);
+    let win_probability = fields.parse("win_probability", "a decimal number", decimal).flatten().unwrap_or_default();
+    let forecast_category =
+        fields.parse("forecast_category", "a forecast category", category).flatten().unwrap_or(ForecastCategory::Pipeline);
+    let counts_in_metrics = fields.parse("counts_in_metrics", "true or false", boolean).flatten().unwrap_or(true);
+    let rotting_days = fields.parse("rotting_days", "a whole number of days", whole_days).flatten();
+    let position = fields
+        .parse("position", "a position from 0", |value| {
+            value
+                .as_u64()
+                .and_then(|position| usize::try_from(position).ok())
+                .ok_or(Problem::Invalid { value: String::new(), expected: "" })
+        })
+        .flatten();
+    let stage =
+        name_en.map(|name_en| NewStage { name_en, name_ko, kind, win_probability, forecast_category, counts_in_metrics, rotting_days });
+    finish(fields.errors, stage.map(|stage| (stage, position)))
+}
+
+/// `{"stage_ids": [...]}`: every stage of the pipeline in its new order.
+pub fn stage_order(pipeline_id: PipelineId, value: &Value) -> Result<Vec<StageId>, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(PipelineId::LABEL, pipeline_id.0), &["stage_ids"])?;
+    let ids = fields.required("stage_ids", "a list of stage ids", ids);
+    finish(fields.errors, ids.map(|ids| ids.into_iter().map(StageId).collect()))
+}
+
+/// `{"average_cycle_days": n | null}`: a team's own average sales cycle, or `null` to compute it
+/// from the team's won deals.
+pub fn team_cycle(team_id: TeamId, value: &Value) -> Result<Option<u32>, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(TeamId::LABEL, team_id.0), &["average_cycle_days"])?;
+    let days = fields.required_nullable("average_cycle_days", "a whole number of days from 1 to 3650", |value| {
+        value.as_u64().and_then(|days| u32::try_from(days).ok()).ok_or(Problem::Invalid { value: String::new(), expected: "" })
+    });
+    finish(fields.errors, days)
+}
+
+impl Fields<'_> {
+    /// A field that must be present and may be `null`.
+    fn required_nullable<T>(
+        &mut self,
+        field: &'static str,
+        expected: &'static str,
+        parse: impl Fn(&Value) -> Result<T, Problem>,
+    ) -> Option<Option<T>> {
+        if !self.object.contains_key(field) {
+            self.errors.push(&self.record, field, Problem::Required);
+            return None;
+        }
+        self.parse(field, expected, parse)
+    }
 }
 
 #[cfg(test)]

@@ -34,11 +34,32 @@ pub struct AppState {
     pub clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     /// Whether cookies get `Secure` (set when Pipewise is served behind TLS).
     pub secure_cookies: bool,
+    /// Each organisation's analytics projection, kept current from the history log. `None`:
+    /// analytics build a projection per request (correct, slow at scale; tests and tools).
+    /// Use [`AppState::insights_for`].
+    pub insights: Option<Arc<pipewise_insights::InsightsRegistry>>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> AppState {
-        AppState { store, clock: Arc::new(|| Timestamp::from_jiff(jiff::Timestamp::now())), secure_cookies: false }
+        AppState { store, clock: Arc::new(|| Timestamp::from_jiff(jiff::Timestamp::now())), secure_cookies: false, insights: None }
+    }
+
+    /// The organisation's analytics, current as of this call: the registry's (refreshed
+    /// first, so a reader sees its own writes), or a projection loaded now when there is no
+    /// registry. Blocking: call it on a blocking thread.
+    pub fn insights_for(&self, org: pipewise_core::OrgId) -> Result<Arc<pipewise_insights::Insights>, pipewise_store::StoreError> {
+        match &self.insights {
+            Some(registry) => {
+                let insights = registry.get(org)?;
+                insights.refresh()?;
+                Ok(insights)
+            }
+            None => Ok(Arc::new(pipewise_insights::Insights::load_with_clock(self.store.clone(), org, {
+                let clock = self.clock.clone();
+                Arc::new(move || clock())
+            })?)),
+        }
     }
 
     pub fn now(&self) -> Timestamp {

@@ -7,13 +7,13 @@ use std::io::{BufRead, Write};
 
 use anyhow::{Context, Result, bail};
 use pipewise_core::history::Source;
-use pipewise_core::{OpportunityId, OrgId, Timestamp};
+use pipewise_core::{OpportunityId, Timestamp};
 use pipewise_store::{Store, WriteCtx, ops, transact};
 use serde_json::{Value, json};
 
 pub fn run(db_url: &str, org: Option<i64>, actor: Option<&str>) -> Result<()> {
     let store = crate::db::open(db_url)?;
-    let org = pick_organisation(store.as_ref(), org)?;
+    let org = crate::init::pick_organisation(store.as_ref(), org)?;
     let actor_id = match actor {
         Some(email) => {
             let user = store.read()?.user_by_email(org, email)?;
@@ -44,22 +44,6 @@ pub fn run(db_url: &str, org: Option<i64>, actor: Option<&str>) -> Result<()> {
         bail!("{failed} line(s) were not applied");
     }
     Ok(())
-}
-
-fn pick_organisation(store: &dyn Store, org: Option<i64>) -> Result<OrgId> {
-    let organisations = store.read()?.organisations()?;
-    match org {
-        Some(id) if organisations.iter().any(|organisation| organisation.id.0 == id) => Ok(OrgId(id)),
-        Some(id) => bail!("organisation {id} does not exist"),
-        None if organisations.len() == 1 => Ok(organisations[0].id),
-        None if organisations.is_empty() => {
-            bail!(crate::Hinted {
-                error: "the database holds no organisation".into(),
-                hint: "create one with `pipewise demo` first".into()
-            })
-        }
-        None => bail!(crate::Hinted { error: "the database holds several organisations".into(), hint: "choose one with --org ID".into() }),
-    }
 }
 
 /// Applies one line in its own transaction; returns the id of the deal it wrote.

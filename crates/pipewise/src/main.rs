@@ -3,11 +3,12 @@
 //! progress to stderr; errors end with a `hint:` where one helps.
 
 mod apply;
+mod bench;
 mod db;
 mod demo;
+mod init;
 mod serve;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -41,10 +42,34 @@ enum Command {
         db: String,
     },
     /// Create a demo organisation with 18 months of realistic history, then serve it.
+    ///
+    /// With --scale, generate an organisation of any size instead (by default the product
+    /// brief's: 2,000 reps, 1,000,000 deals, 20,000,000 activities) over 35 months, streaming
+    /// in bounded memory, into SQLite or PostgreSQL.
     Demo {
-        /// SQLite file to create. An existing demo file is replaced; any other file is left alone.
+        /// SQLite file to create (an existing demo file is replaced; any other file is left
+        /// alone), or with --scale a postgres:// URL of a database without organisations.
         #[arg(long, default_value = "pipewise-demo.db")]
-        db: PathBuf,
+        db: String,
+        /// Generate the scale data set, sized by --reps, --opportunities, --history, --activities.
+        #[arg(long)]
+        scale: bool,
+        /// Reps (in teams of eight under managers, directors and a VP); 50 accounts each.
+        #[arg(long, requires = "scale", default_value_t = 2_000)]
+        reps: u32,
+        /// Opportunities, created over the 35 months before --today.
+        #[arg(long, requires = "scale", default_value_t = 1_000_000)]
+        opportunities: u64,
+        /// History events to aim for (one per changed field). Defaults to each deal's lifecycle
+        /// and about three minor edits; fewer than the lifecycles record is a warning.
+        #[arg(long, requires = "scale")]
+        history: Option<u64>,
+        /// Activities (e-mails, calls, meetings, notes) on the deals.
+        #[arg(long, requires = "scale", default_value_t = 20_000_000)]
+        activities: u64,
+        /// Deals generated and written per bulk call: memory holds about two of these.
+        #[arg(long, requires = "scale", default_value_t = 2_000)]
+        chunk: u32,
         /// The same seed (and --today) gives the same data.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -63,6 +88,48 @@ enum Command {
     ///
     /// Lines look like {"op":"create_opportunity","name":"Acme","owner_id":3,"pipeline_id":1,"amount":"USD 1200"}
     /// or {"op":"update_opportunity","id":17,"stage_id":4,"close_date":"2027-01-31"}.
+    /// Create an organisation with both pipeline templates and its first admin. The admin's
+    /// password comes from PIPEWISE_ADMIN_PASSWORD or the first line of stdin.
+    Init {
+        /// Database: a SQLite file path (default) or a postgres:// URL.
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        /// The organisation's name.
+        #[arg(long)]
+        organisation: String,
+        /// Reporting currency (ISO 4217).
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// The first admin's e-mail address.
+        #[arg(long)]
+        admin_email: String,
+        /// The first admin's name.
+        #[arg(long, default_value = "Administrator")]
+        admin_name: String,
+        /// The admin's IANA time zone.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// The admin's language: en or ko.
+        #[arg(long, default_value = "en")]
+        locale: String,
+    },
+    /// Set a user's password (from PIPEWISE_ADMIN_PASSWORD or stdin) and end their sessions.
+    Password {
+        /// Database: a SQLite file path (default) or a postgres:// URL.
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        /// Organisation id; may be left out when the database holds one organisation.
+        #[arg(long)]
+        org: Option<i64>,
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Benchmarks, measured side by side in one run.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     Apply {
         /// Database: a SQLite file path (default) or a postgres:// URL.
         #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
@@ -81,8 +148,38 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { db, addr, secure_cookies } => serve::run(&db, &addr, secure_cookies),
         Command::Migrate { db } => db::migrate(&db),
-        Command::Demo { db, seed, today, addr, no_serve } => demo::run(&db, seed, today.as_deref(), &addr, no_serve),
+        Command::Demo { db, scale: false, seed, today, addr, no_serve, .. } => demo::run(&db, seed, today.as_deref(), &addr, no_serve),
+        Command::Demo { db, scale: true, seed, today, addr, no_serve, reps, opportunities, history, activities, chunk } => {
+            let sizes = demo::ScaleSizes { reps, opportunities, history, activities, chunk };
+            demo::run_scale(&db, seed, today.as_deref(), &sizes, &addr, no_serve)
+        }
         Command::Apply { db, org, actor } => apply::run(&db, org, actor.as_deref()),
+        Command::Bench {
+            what: BenchCommand::Dashboard { db, seed, reps, opportunities, history, activities, today, runs, out, skip_duckdb },
+        } => bench::dashboard_bench(&bench::BenchOptions {
+            db,
+            seed,
+            reps,
+            opportunities,
+            history,
+            activities,
+            today,
+            runs,
+            out,
+            skip_duckdb,
+        }),
+        Command::Init { db, organisation, currency, admin_email, admin_name, time_zone, locale } => init::init(
+            &db,
+            &init::InitOptions {
+                organisation: &organisation,
+                currency: &currency,
+                admin_email: &admin_email,
+                admin_name: &admin_name,
+                time_zone: &time_zone,
+                locale: &locale,
+            },
+        ),
+        Command::Password { db, org, email } => init::set_password(&db, org, &email),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -94,6 +191,42 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The org-wide dashboard on Pipewise's projection vs DuckDB (from PyPI, in
+    /// target/bench-venv) computing the same figures in SQL over the same data; checks the
+    /// numbers are identical and prints a table. Generates the scale data set into an empty
+    /// database first.
+    Dashboard {
+        /// Database: a SQLite file path or a postgres:// URL.
+        #[arg(long, default_value = "target/bench-dashboard.db")]
+        db: String,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 2_000)]
+        reps: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        opportunities: u64,
+        #[arg(long)]
+        history: Option<u64>,
+        #[arg(long, default_value_t = 2_000_000)]
+        activities: u64,
+        /// The data set's "today" when generating (YYYY-MM-DD), and the dashboard's as-of day
+        /// (default: the last day in the history).
+        #[arg(long)]
+        today: Option<String>,
+        /// Timed runs per figure (the median is reported).
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+        /// Where the CSV export and the figures go.
+        #[arg(long, default_value = "target/bench-dashboard")]
+        out: std::path::PathBuf,
+        /// Time Pipewise only.
+        #[arg(long)]
+        skip_duckdb: bool,
+    },
 }
 
 /// An error with advice for the user, printed after it as `hint: …`.

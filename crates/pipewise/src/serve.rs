@@ -21,6 +21,10 @@ pub fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool) -> Result<
         })?;
         let local = listener.local_addr().context("the listener has no address")?;
         println!("Pipewise is serving on http://{local}/ (API: http://{local}/api/openapi.json); press Ctrl-C to stop");
-        pipewise_web::serve(listener, AppState { secure_cookies, ..AppState::new(store) }).await.context("the server stopped with an error")
+        // Each organisation's analytics projection loads on first use and follows the history log.
+        let insights = Arc::new(pipewise_insights::InsightsRegistry::following(store.clone(), std::time::Duration::from_millis(100)));
+        pipewise_web::serve(listener, AppState { secure_cookies, insights: Some(insights), ..AppState::new(store) })
+            .await
+            .context("the server stopped with an error")
     })
 }

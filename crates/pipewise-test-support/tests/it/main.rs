@@ -1,8 +1,10 @@
 //! The storage contract suite: every case runs on SQLite and on PostgreSQL alike.
 //! Test names start with the engine (`sqlite::…`, `postgres::…`) so CI can count each.
 
+mod bulk;
 mod cluster;
 mod contract;
+mod gates;
 mod history;
 mod platform;
 mod updates;
@@ -41,4 +43,14 @@ on_both_engines! {
     updates::accounts_and_contacts_update_with_domains_and_emails_replaced,
     updates::users_teams_and_leads_update,
     updates::tasks_and_activities_are_scoped_and_tasks_complete,
+    gates::a_jump_across_two_gates_is_refused_with_everything_missing,
+    gates::overrides_are_for_managers_and_recorded_everywhere,
+    gates::checks_append_and_the_latest_counts,
+    gates::meeting_the_gates_lets_the_deal_through,
+    gates::a_stage_1_drop_is_not_a_loss,
+    gates::the_workspace_is_tracked_and_replayed_as_of,
+    gates::the_designer_archives_and_reorders_without_losing_deals,
+    bulk::bulk_deals_and_history_replay_and_follow_the_sequence,
+    bulk::bulk_activities_keep_their_contacts_and_order,
+    bulk::a_dropped_bulk_transaction_leaves_nothing_and_takes_no_sequence_numbers,
 }

@@ -9,6 +9,8 @@
 //! with `viewer.ctx(Source::Api, now)`, so row visibility, RBAC and the audit log apply. A record
 //! the viewer may not see answers 404 exactly like a missing one. Errors are problem+json.
 
+mod analytics;
+mod gates;
 pub mod openapi;
 mod opportunities;
 mod platform;
@@ -46,6 +48,8 @@ pub enum Ty {
     RefList(&'static str),
     /// Any JSON object.
     Object,
+    /// Any JSON value.
+    Json,
 }
 
 /// A path or query parameter.
@@ -167,6 +171,8 @@ pub fn table() -> Vec<Route> {
     table.extend(platform::routes());
     table.extend(opportunities::routes());
     table.extend(records::routes());
+    table.extend(gates::routes());
+    table.extend(analytics::routes());
     table
 }
 
@@ -175,7 +181,20 @@ pub fn resources() -> Vec<openapi::Resource> {
     let mut resources = platform::resources();
     resources.extend(opportunities::resources());
     resources.extend(records::resources());
+    resources.extend(gates::resources());
     resources
+}
+
+/// The `missing` of a gate refusal: unmet criteria grouped by stage.
+pub fn gate_missing(check: &pipewise_core::gates::MoveCheck) -> serde_json::Value {
+    gates::missing_json(check)
+}
+
+/// Schemas described by hand (no reply record of their own), by name.
+pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
+    let mut schemas = gates::schemas();
+    schemas.extend(analytics::schemas());
+    schemas
 }
 
 pub fn routes() -> Router<AppState> {

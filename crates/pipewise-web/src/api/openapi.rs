@@ -93,6 +93,7 @@ fn type_schema(ty: &Ty) -> Value {
         Ty::Ref(name) => json!({ "$ref": format!("#/components/schemas/{name}") }),
         Ty::RefList(name) => json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{name}") } }),
         Ty::Object => json!({ "type": "object" }),
+        Ty::Json => json!({}),
     }
 }
 
@@ -162,7 +163,7 @@ fn problem_schema() -> Value {
             "type": { "type": "string", "format": "uri" },
             "title": { "type": "string" },
             "status": { "type": "integer" },
-            "code": { "type": "string", "enum": ["unauthenticated", "forbidden", "csrf_token_invalid", "not_found", "invalid", "bad_request", "conflict", "too_many_attempts", "internal", "payload_too_large"] },
+            "code": { "type": "string", "enum": ["unauthenticated", "forbidden", "csrf_token_invalid", "not_found", "invalid", "bad_request", "conflict", "gate_refused", "too_many_attempts", "internal", "payload_too_large"] },
             "detail": { "type": "string" },
             "errors": {
                 "type": "array",
@@ -172,6 +173,13 @@ fn problem_schema() -> Value {
                     "required": ["record", "field", "detail"],
                 },
             },
+            "missing": {
+                "type": "array",
+                "description": "With `gate_refused` (409): every unmet exit criterion of every gate on the way, grouped by stage in pipeline order.",
+                "items": { "$ref": "#/components/schemas/StageMisses" },
+            },
+            "from_stage_id": { "type": "integer", "description": "With `gate_refused`: the stage the deal is in." },
+            "to_stage_id": { "type": "integer", "description": "With `gate_refused`: the stage it was to move to." },
         },
         "required": ["type", "title", "status", "code", "detail"],
     })
@@ -257,6 +265,9 @@ pub fn document(routes: &[Route], resources: &[Resource]) -> Value {
     for resource in resources {
         add_resource(&mut schemas, resource);
     }
+    for (name, schema) in super::schemas() {
+        schemas.insert(name.to_owned(), schema);
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -282,7 +293,9 @@ pub fn document(routes: &[Route], resources: &[Resource]) -> Value {
                 "Unauthenticated": problem_response("Not signed in, or the token is not valid."),
                 "Forbidden": problem_response("Not allowed, or a cookie-authenticated write without its CSRF token."),
                 "NotFound": problem_response("No such record, or one the viewer may not see."),
-                "Conflict": problem_response("A duplicate, such as a domain that belongs to another account."),
+                "Conflict": problem_response(
+                    "A duplicate, such as a domain that belongs to another account; or a stage move refused by its gates (`gate_refused`, with `missing`).",
+                ),
                 "PayloadTooLarge": problem_response("The body is over 1 MiB."),
                 "Invalid": problem_response("Every bad field, each with its record and field."),
             },

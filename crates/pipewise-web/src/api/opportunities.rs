@@ -108,6 +108,10 @@ pub fn resources() -> Vec<Resource> {
                 Field::read("created_at", Ty::Time),
                 Field::read("closed_at", Ty::Time).nullable(),
                 Field::read("close_reason", Ty::Text).nullable().writable().doc("Required for a loss."),
+                Field::read("gate_override_reason", Ty::Text).patch_only().input_only().doc(
+                    "Pushes a stage move past unmet exit criteria, with this reason: a manager in the owner's line, ops or an admin \
+                     only. Recorded in the deal's history, its overrides and the audit log. Without it such a move is 409 `gate_refused`.",
+                ),
             ],
         },
         Resource {

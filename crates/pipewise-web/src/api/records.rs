@@ -273,31 +273,35 @@ pub fn resources() -> Vec<Resource> {
         },
         Resource {
             name: "Stage",
-            description: "A stage of a pipeline.",
+            description: "A stage of a pipeline. Patch with `PATCH /api/v1/stages/{id}`; kind and position have their own operations.",
             create: true,
-            patch: false,
+            patch: true,
             fields: vec![
                 Field::read("id", Ty::Id),
                 Field::read("position", Ty::Integer),
-                required_on_create(Field::read("name_en", Ty::Text)),
-                Field::read("name_ko", Ty::Text).create_only(Create::Optional).doc("Defaults to the English name."),
+                Field::read("name_en", Ty::Text).required(),
+                Field::read("name_ko", Ty::Text).writable().doc("Defaults to the English name."),
                 Field::read("kind", Ty::Enum(vec!["open", "won", "lost"])).create_only(Create::Optional),
-                Field::read("win_probability", Ty::Decimal).create_only(Create::Optional).doc("Percent, 0 to 100."),
-                Field::read("forecast_category", Ty::Enum(vec!["pipeline", "best_case", "commit", "closed", "omitted"]))
-                    .create_only(Create::Optional),
-                Field::read("counts_in_metrics", Ty::Boolean).create_only(Create::Optional),
-                Field::read("rotting_days", Ty::Integer).nullable().create_only(Create::Optional),
+                Field::read("win_probability", Ty::Decimal).writable().doc("Percent, 0 to 100."),
+                Field::read("forecast_category", Ty::Enum(vec!["pipeline", "best_case", "commit", "closed", "omitted"])).writable(),
+                Field::read("counts_in_metrics", Ty::Boolean).writable(),
+                Field::read("rotting_days", Ty::Integer).nullable().writable(),
+                Field::read("position", Ty::Integer)
+                    .create_only(Create::Optional)
+                    .input_only()
+                    .doc("With `POST /api/v1/pipelines/{id}/stages`: where to insert (0-based); after the last open stage by default."),
+                Field::read("archived_at", Ty::Time).nullable().doc("Set when archived: the stage keeps its deals but takes no new ones."),
             ],
         },
         Resource {
             name: "Pipeline",
             description: "A pipeline with its stages in order.",
             create: true,
-            patch: false,
+            patch: true,
             fields: vec![
                 Field::read("id", Ty::Id),
-                Field::read("name", Ty::Text).create_only(Create::Required),
-                Field::read("entry_stage_id", Ty::Id),
+                Field::read("name", Ty::Text).required(),
+                Field::read("entry_stage_id", Ty::Id).patch_only().doc("On patch: an open, unarchived stage of the pipeline."),
                 Field::read("entry_stage", Ty::Integer)
                     .create_only(Create::Optional)
                     .input_only()

@@ -193,6 +193,8 @@ pub struct StageView {
     pub forecast_category: &'static str,
     pub counts_in_metrics: bool,
     pub rotting_days: Option<i32>,
+    /// Set when the stage is archived: it keeps its deals but takes no new ones.
+    pub archived_at: Option<String>,
 }
 
 impl From<Stage> for StageView {
@@ -207,6 +209,7 @@ impl From<Stage> for StageView {
             forecast_category: stage.forecast_category.as_str(),
             counts_in_metrics: stage.counts_in_metrics,
             rotting_days: stage.rotting_days,
+            archived_at: stage.archived_at.map(|at| at.to_string()),
         }
     }
 }

@@ -27,6 +27,19 @@ const ASSETS: &[Asset] = &[
         content_type: "text/plain; charset=utf-8",
         bytes: include_bytes!("../../assets/vendor/Sortable.LICENSE"),
     },
+    Asset { name: "dashboard.js", content_type: "text/javascript; charset=utf-8", bytes: include_bytes!("../../assets/dashboard.js") },
+    Asset { name: "dashboard.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../assets/dashboard.css") },
+    Asset {
+        name: "uPlot.iife.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/vendor/uPlot.iife.min.js"),
+    },
+    Asset { name: "uPlot.min.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../assets/vendor/uPlot.min.css") },
+    Asset {
+        name: "uPlot.LICENSE.txt",
+        content_type: "text/plain; charset=utf-8",
+        bytes: include_bytes!("../../assets/vendor/uPlot.LICENSE"),
+    },
 ];
 
 /// Each asset's hashed file name, computed once.

@@ -56,6 +56,11 @@ struct Card {
     next_stage: Option<i64>,
     move_url: String,
     can_move: bool,
+    /// May add a checklist item to this stage's gate when closing the deal as lost.
+    can_grow: bool,
+    stage_name: String,
+    /// Health flags (stale, going dark, close date past, pushed N×, no amount…) with reasons.
+    badges: Vec<super::dashboard::Badge>,
 }
 
 #[derive(Serialize)]
@@ -188,6 +193,17 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
     let today = today_in(now, &viewer.user.time_zone);
     let stages = &board.pipeline.stages;
     let open_stages: Vec<StageId> = stages.iter().filter(|stage| stage.kind == StageKind::Open).map(|stage| stage.id).collect();
+    // Health badges of the open deals shown, from the analytics projection; the board still
+    // works (without badges) if the projection cannot be read.
+    let shown: Vec<OpportunityId> = stages
+        .iter()
+        .filter(|stage| stage.kind == StageKind::Open)
+        .flat_map(|stage| board.in_stage(stage.id).take(CARDS_PER_COLUMN).map(|deal| deal.id))
+        .collect();
+    let badges = super::dashboard::badges(state, viewer.org, locale, &shown, today).unwrap_or_else(|error| {
+        eprintln!("board: health badges unavailable: {error:?}");
+        HashMap::new()
+    });
     let card = |deal: &Opportunity| {
         let position = open_stages.iter().position(|id| *id == deal.stage_id);
         let owner = data.user_name(deal.owner_id);
@@ -208,6 +224,9 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
             next_stage: position.and_then(|index| open_stages.get(index + 1)).map(|id| id.0),
             move_url: format!("/opportunities/{}/stage", deal.id),
             can_move: super::data::can_change(viewer, deal),
+            can_grow: super::gates::can_grow_checklist(&viewer.access, deal.owner_id),
+            stage_name: data.stage_name(locale, deal.stage_id),
+            badges: badges.get(&deal.id).cloned().unwrap_or_default(),
         }
     };
     let mut summaries: HashMap<i64, ColumnSummary> =

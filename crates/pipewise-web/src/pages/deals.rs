@@ -9,19 +9,22 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pipewise_core::error::{Problem, RecordRef};
+use pipewise_core::gates::MoveCheck;
 use pipewise_core::history::HistoryEvent;
 use pipewise_core::opportunity::{OppField, Opportunity, OpportunityPatch, Status};
 use pipewise_core::pipeline::{ForecastCategory, StageKind};
 use pipewise_core::time::parse_date;
 use pipewise_core::user::Locale;
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, TaskFilter, ops};
+use pipewise_store::{OpportunityFilter, StoredOverride, TaskFilter, ops};
 use serde::Serialize;
 use serde_json::json;
 
 use super::board::BoardDeals;
 use super::data::{OrgData, can_change, end_of_day, label, today_in};
+use super::gates::{self, GateView, RefusalView};
 use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey};
+use super::workspace::{self, WorkspaceView};
 use super::{Params, SignedIn, render, respond, see_other, wants_json};
 use crate::AppState;
 use crate::auth::Viewer;
@@ -44,18 +47,25 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let zone = viewer.user.time_zone.as_str();
     let mut tx = state.store.read()?;
     let data = OrgData::load(tx.as_mut(), viewer.org, now)?;
+    // A dashboard drill-down (`?figure=…`): the deals behind that figure, whose owner and
+    // pipeline filters name the figure's subject as of its date (not today's owner).
+    let drill = super::dashboard::drill(state, viewer, tx.as_mut(), &data, params)?;
     let status = match params.get("status") {
         Some("all") => None,
         Some(other) => Status::parse(other).ok().or(Some(Status::Open)),
+        None if drill.is_some() => None,
         None => Some(Status::Open),
     };
     let filter = OpportunityFilter {
-        owner_id: params.id("owner").map(UserId),
-        pipeline_id: params.id("pipeline").map(PipelineId),
+        owner_id: params.id("owner").map(UserId).filter(|_| drill.is_none()),
+        pipeline_id: params.id("pipeline").map(PipelineId).filter(|_| drill.is_none()),
         status,
         ..OpportunityFilter::default()
     };
     let mut deals = ops::opportunities_for(tx.as_mut(), viewer.org, &viewer.access, &filter)?;
+    if let Some(drill) = &drill {
+        deals.retain(|deal| drill.ids.contains(&deal.id));
+    }
     if let Some(stage) = params.id("stage") {
         deals.retain(|deal| deal.stage_id.0 == stage);
     }
@@ -163,11 +173,14 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
             Filter::select(locale, "stage", t(locale, "field.stage_id").to_owned(), params.raw("stage").trim().to_owned(), stage_choices),
             Filter::select(locale, "owner", t(locale, "field.owner_id").to_owned(), params.raw("owner").trim().to_owned(), owner_choices),
             Filter::select_exact("status", t(locale, "field.status").to_owned(), status_value, status_choices),
-        ],
+        ]
+        .into_iter()
+        .chain(drill.as_ref().map_or_else(Vec::new, |drill| super::dashboard::drill_filters(drill, params)))
+        .collect(),
         default_sort: ("close_date", false),
         cursor_pager: None,
         csv_name: "deals",
-        note: None,
+        note: drill.map(|drill| drill.note),
     })
 }
 
@@ -187,6 +200,10 @@ struct DealForm {
     forecast_category: String,
     next_step: String,
     close_reason: String,
+    gate_override_reason: String,
+    add_criterion: bool,
+    criterion_label_en: String,
+    criterion_label_ko: String,
 }
 
 impl DealForm {
@@ -202,6 +219,7 @@ impl DealForm {
             forecast_category: deal.forecast_category.as_str().to_owned(),
             next_step: deal.next_step.clone().unwrap_or_default(),
             close_reason: deal.close_reason.clone().unwrap_or_default(),
+            ..DealForm::default()
         }
     }
 
@@ -218,6 +236,10 @@ impl DealForm {
             forecast_category: field("forecast_category"),
             next_step: field("next_step"),
             close_reason: field("close_reason"),
+            gate_override_reason: field("gate_override_reason"),
+            add_criterion: params.get("add_criterion").is_some(),
+            criterion_label_en: field("criterion_label_en"),
+            criterion_label_ko: field("criterion_label_ko"),
         }
     }
 
@@ -301,6 +323,7 @@ impl DealForm {
         if optional(&self.close_reason) != current.close_reason {
             patch.close_reason = Some(optional(&self.close_reason));
         }
+        patch.gate_override_reason = optional(&self.gate_override_reason);
         (patch, errors)
     }
 }
@@ -336,6 +359,33 @@ struct HistoryView {
     via: Option<String>,
     created: bool,
     changes: Vec<ChangeView>,
+    #[serde(rename = "override")]
+    gate_override: Option<OverrideView>,
+}
+
+#[derive(Serialize)]
+struct OverrideView {
+    reason: String,
+    from: String,
+    to: String,
+    unmet: Vec<String>,
+}
+
+/// A checklist tick that failed: which item, what was typed, and why.
+#[derive(Serialize)]
+struct CheckForm {
+    id: i64,
+    evidence: String,
+    error: String,
+}
+
+/// The offer to grow a gate's checklist from a loss.
+#[derive(Serialize)]
+struct LossItemView {
+    prompt: String,
+    checked: bool,
+    label_en: String,
+    label_ko: String,
 }
 
 #[derive(Serialize)]
@@ -391,6 +441,13 @@ struct DealView {
     as_of: Option<AsOfView>,
     as_of_value: String,
     board_url: String,
+    gate: Option<GateView>,
+    gate_notice: Option<String>,
+    check_form: Option<CheckForm>,
+    refusal: Option<RefusalView>,
+    override_reason: String,
+    loss_item: Option<LossItemView>,
+    workspace: Option<WorkspaceView>,
 }
 
 pub async fn show(
@@ -403,8 +460,18 @@ pub async fn show(
     let reader = viewer.clone();
     let result = blocking(move || {
         let id = deal_id(&id)?;
-        let notice = params.get("saved").map(|_| t(reader.user.locale, "deal.saved").to_owned());
-        deal_page(&state, &reader, id, params.get("as_of"), None, notice)
+        let locale = reader.user.locale;
+        let extras = Extras {
+            notice: params.get("saved").map(|_| t(locale, "deal.saved").to_owned()),
+            gate_notice: match params.get("gate") {
+                Some("checked") => Some(t(locale, "gate.checked").to_owned()),
+                Some("unchecked") => Some(t(locale, "gate.unchecked").to_owned()),
+                _ => None,
+            },
+            saved_part: params.get("workspace").filter(|part| workspace::PARTS.contains(part)).map(str::to_owned),
+            ..Extras::default()
+        };
+        deal_page(&state, &reader, id, params.get("as_of"), extras)
     })
     .await;
     respond(&viewer, result)
@@ -422,16 +489,24 @@ fn deal_id(raw: &str) -> Result<OpportunityId, AppError> {
 struct Rejected {
     form: DealForm,
     errors: ValidationErrors,
+    /// A stage move refused at a gate.
+    refusal: Option<MoveCheck>,
 }
 
-fn deal_page(
-    state: &AppState,
-    viewer: &Viewer,
-    id: OpportunityId,
-    as_of: Option<&str>,
+/// What a deal page shows besides the deal: a refused form, a notice, a failed tick, a refused
+/// or saved workspace part.
+#[derive(Default)]
+struct Extras {
     rejected: Option<Rejected>,
     notice: Option<String>,
-) -> Result<Response, AppError> {
+    gate_notice: Option<String>,
+    check_form: Option<CheckForm>,
+    workspace_rejected: Option<(String, Params, workspace::FieldErrors)>,
+    saved_part: Option<String>,
+}
+
+fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option<&str>, extras: Extras) -> Result<Response, AppError> {
+    let Extras { rejected, notice, gate_notice, check_form, workspace_rejected, saved_part } = extras;
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
     let now = state.now();
@@ -566,7 +641,12 @@ fn deal_page(
             in_form: true,
         });
     }
-    let history = history_views(&events, &data, locale, zone, now);
+    let overrides = if as_of_view.is_none() {
+        ops::gate_overrides_for(tx.as_mut(), viewer.org, &viewer.access, id)?.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let history = history_views(&events, &overrides, &data, locale, zone, now);
     let activities = if as_of_view.is_some() {
         Vec::new()
     } else {
@@ -602,8 +682,10 @@ fn deal_page(
         })
         .collect()
     };
+    let mut refusal_check = None;
     let (form, errors, error_banner, status) = match rejected {
         Some(rejected) => {
+            refusal_check = rejected.refusal;
             let mut messages: HashMap<&'static str, String> = HashMap::new();
             for error in &rejected.errors.0 {
                 let field = if error.field == "pipeline_id" { "stage_id" } else { error.field };
@@ -612,7 +694,11 @@ fn deal_page(
             }
             (rejected.form, messages, Some(t(locale, "deal.errors").to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
         }
-        None => (DealForm::from_deal(&current, data.organisation.reporting_currency), HashMap::new(), None, StatusCode::OK),
+        None => {
+            let status =
+                if workspace_rejected.is_some() || check_form.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            (DealForm::from_deal(&current, data.organisation.reporting_currency), HashMap::new(), None, status)
+        }
     };
     let mut accounts: Vec<Choice> =
         data.accounts.values().map(|account| Choice { value: account.id.to_string(), label: account.name.clone() }).collect();
@@ -622,6 +708,65 @@ fn deal_page(
     if !owners.iter().any(|choice| choice.value == current.owner_id.to_string()) {
         owners.push(Choice { value: current.owner_id.to_string(), label: data.user_name(current.owner_id) });
     }
+    // The current stage's gate as a checklist (not for a closed deal or a past view).
+    let gate = if as_of_view.is_none() && deal.status == Status::Open {
+        ops::gate_status_for(tx.as_mut(), viewer.org, &viewer.access, id, today)?.and_then(|gates| {
+            let stage_gate = gates.stages.into_iter().find(|gate| gate.stage_id == deal.stage_id)?;
+            let user_name = |user: UserId| data.user_name(user);
+            Some(gates::gate_view(data.stage_name(locale, deal.stage_id), &stage_gate.criteria, locale, zone, &user_name))
+        })
+    } else {
+        None
+    };
+    let refusal = refusal_check.as_ref().map(|check| gates::refusal(check, locale, gates::can_override(&viewer.access, current.owner_id)));
+    let loss_item =
+        (can_edit && gates::can_grow_checklist(&viewer.access, current.owner_id) && deal.status == Status::Open).then(|| LossItemView {
+            prompt: i18n::tf(locale, "loss.add_item", &[("stage", &data.stage_name(locale, deal.stage_id))]),
+            checked: form.add_criterion,
+            label_en: form.criterion_label_en.clone(),
+            label_ko: form.criterion_label_ko.clone(),
+        });
+    let override_reason = form.gate_override_reason.clone();
+    // The workspace, now or as of the chosen day.
+    let workspace = match &as_of {
+        Some((_, at)) => ops::workspace_as_of_for(tx.as_mut(), viewer.org, &viewer.access, id, *at)?,
+        None => ops::workspace_for(tx.as_mut(), viewer.org, &viewer.access, id)?,
+    }
+    .unwrap_or_default();
+    let flags = if as_of_view.is_none() {
+        ops::workspace_flags_for(tx.as_mut(), viewer.org, &viewer.access, id, today)?.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut contacts: workspace::ContactNames = tx
+        .contacts(viewer.org)?
+        .into_iter()
+        .filter(|contact| contact.account_id.is_some() && contact.account_id == deal.account_id)
+        .map(|contact| (contact.id, contact.name))
+        .collect();
+    for person in &workspace.stakeholders {
+        contacts.entry(person.contact_id).or_insert_with(|| person.name.clone());
+    }
+    let mut activity_by_contact = std::collections::BTreeMap::new();
+    if as_of_view.is_none() {
+        for activity in tx.activities_of_opportunity(viewer.org, id)? {
+            for contact in activity.contact_ids {
+                *activity_by_contact.entry(contact).or_insert(0u32) += 1;
+            }
+        }
+    }
+    let workspace_view = workspace::workspace_view(
+        workspace::WorkspaceInput {
+            workspace: &workspace,
+            flags: &flags,
+            contacts: &contacts,
+            activity_by_contact: &activity_by_contact,
+            can_edit,
+            rejected: workspace_rejected.as_ref().map(|(part, params, errors)| (part.as_str(), params, errors.clone())),
+            saved: saved_part.as_deref(),
+        },
+        locale,
+    );
     let view = DealView {
         id: id.0,
         name: deal.name.clone(),
@@ -655,12 +800,26 @@ fn deal_page(
         as_of_value: as_of_view.as_ref().map(|view| view.value.clone()).unwrap_or_default(),
         as_of: as_of_view,
         board_url: format!("/board?pipeline={}", pipeline.id),
+        gate,
+        gate_notice,
+        check_form,
+        refusal,
+        override_reason,
+        loss_item,
+        workspace: Some(workspace_view),
     };
     render::page(viewer, status, "deal.html", "deals", deal.name.clone(), &view)
 }
 
 /// The history, newest first, one entry per write (events with the same time and author).
-fn history_views(events: &[HistoryEvent], data: &OrgData, locale: Locale, zone: &str, now: Timestamp) -> Vec<HistoryView> {
+fn history_views(
+    events: &[HistoryEvent],
+    overrides: &[StoredOverride],
+    data: &OrgData,
+    locale: Locale,
+    zone: &str,
+    now: Timestamp,
+) -> Vec<HistoryView> {
     let mut groups: Vec<Vec<&HistoryEvent>> = Vec::new();
     for event in events {
         match groups.last_mut() {
@@ -676,8 +835,29 @@ fn history_views(events: &[HistoryEvent], data: &OrgData, locale: Locale, zone: 
         .map(|group| {
             let first = group[0];
             let created = group.iter().any(|event| event.field == OppField::Pipeline && event.old.is_none());
+            let gate_override = group.iter().find(|event| event.field == OppField::GateOverride).map(|marker| {
+                let stored = overrides.iter().map(|stored| &stored.gate_override).find(|record| record.at == marker.at);
+                OverrideView {
+                    reason: stored.map_or_else(|| marker.new.clone().unwrap_or_default(), |record| record.reason.clone()),
+                    from: stored.map_or_else(String::new, |record| data.stage_name(locale, record.from_stage_id)),
+                    to: stored.map_or_else(String::new, |record| data.stage_name(locale, record.to_stage_id)),
+                    unmet: stored
+                        .map(|record| {
+                            record
+                                .unmet
+                                .iter()
+                                .map(|unmet| match locale {
+                                    Locale::En => format!("{}: {}", unmet.label_en, unmet.reason_en),
+                                    Locale::Ko => format!("{}: {}", unmet.label_ko, unmet.reason_ko),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
+            });
             let changes = group
                 .iter()
+                .filter(|event| !event.field.is_marker())
                 .filter(|event| !created || (!matches!(event.field, OppField::Status | OppField::Pipeline) && event.new.is_some()))
                 .map(|event| ChangeView {
                     field: t(locale, &format!("field.{}", event.field.as_str())).to_owned(),
@@ -692,6 +872,7 @@ fn history_views(events: &[HistoryEvent], data: &OrgData, locale: Locale, zone: 
                 via: Some(i18n::tf(locale, "deal.via", &[("source", &label(locale, "source", first.source.as_str()))])),
                 created,
                 changes,
+                gate_override,
             }
         })
         .collect()
@@ -715,7 +896,7 @@ fn history_value(field: OppField, raw: Option<&str>, data: &OrgData, locale: Loc
         OppField::ForecastCategory => label(locale, "forecast", raw),
         OppField::Status => label(locale, "status", raw),
         OppField::ClosedAt => raw.parse::<Timestamp>().map_or_else(|_| raw.to_owned(), |at| i18n::timestamp(locale, at, zone)),
-        OppField::Name | OppField::NextStep | OppField::CloseReason => raw.to_owned(),
+        OppField::Name | OppField::NextStep | OppField::CloseReason | OppField::GateOverride => raw.to_owned(),
     })
 }
 
@@ -732,19 +913,47 @@ pub async fn update(State(state): State<AppState>, SignedIn(viewer): SignedIn, P
                 .ok_or_else(|| AppError::NotFound { kind: "opportunity", id: id.to_string() })?
         };
         let (patch, mut errors) = form.patch(&current);
+        if form.add_criterion && form.criterion_label_en.trim().is_empty() {
+            errors.push(&RecordRef::new(OpportunityId::LABEL, id.0), "criterion_label_en", Problem::Required);
+        }
+        let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
         let mut tx = state.store.write()?;
-        let outcome = ops::update_opportunity(tx.as_mut(), &reader.ctx(pipewise_core::history::Source::Web, state.now()), id, &patch);
+        let outcome = ops::update_opportunity(tx.as_mut(), &ctx, id, &patch).and_then(|deal| {
+            if deal.status == Status::Lost && current.status == Status::Open && form.add_criterion && errors.0.is_empty() {
+                ops::criterion_from_loss(tx.as_mut(), &ctx, id, current.stage_id, &form.criterion_label_en, &form.criterion_label_ko)
+                    .map_err(|error| match error {
+                        pipewise_store::StoreError::Invalid(mut found) => {
+                            for error in &mut found.0 {
+                                error.field = if error.field == "label_ko" { "criterion_label_ko" } else { "criterion_label_en" };
+                            }
+                            pipewise_store::StoreError::Invalid(found)
+                        }
+                        other => other,
+                    })?;
+            }
+            Ok(deal)
+        });
+        let rejected = |errors, refusal| Extras { rejected: Some(Rejected { form: form.clone(), errors, refusal }), ..Extras::default() };
         match outcome {
             Ok(_) if errors.0.is_empty() => {
                 tx.commit()?;
                 Ok(see_other(&format!("/opportunities/{id}?saved=1")))
             }
             // A problem only this form found: nothing is kept (the transaction is dropped).
-            Ok(_) => deal_page(&state, &reader, id, None, Some(Rejected { form, errors }), None),
+            Ok(_) => {
+                drop(tx);
+                deal_page(&state, &reader, id, None, rejected(errors, None))
+            }
             Err(pipewise_store::StoreError::Invalid(found)) => {
                 drop(tx);
                 errors.0.extend(found.0);
-                deal_page(&state, &reader, id, None, Some(Rejected { form, errors }), None)
+                deal_page(&state, &reader, id, None, rejected(errors, None))
+            }
+            Err(pipewise_store::StoreError::GateRefused(check)) => {
+                drop(tx);
+                let message = Problem::Rule(t(reader.user.locale, "gate.refused_intro").to_owned());
+                errors.push(&RecordRef::new(OpportunityId::LABEL, id.0), "stage_id", message);
+                deal_page(&state, &reader, id, None, rejected(errors, Some(*check)))
             }
             Err(other) => Err(other.into()),
         }
@@ -766,10 +975,15 @@ struct MoveView {
     owner: String,
     error: Option<String>,
     back_url: String,
+    refusal: Option<RefusalView>,
+    override_reason: String,
+    loss_item: Option<LossItemView>,
+    drop_reasons: Vec<String>,
 }
 
 /// The fallback form for moving a deal without JavaScript, and where a failed move explains
-/// itself (e.g. a lost stage needs a reason).
+/// itself (a lost stage needs a reason; a gate lists what is missing and, for those who may,
+/// offers an override).
 pub async fn move_form(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
@@ -780,7 +994,7 @@ pub async fn move_form(
     let reader = viewer.clone();
     let result = blocking(move || {
         let id = deal_id(&id)?;
-        move_page(&state, &reader, id, &params, None)
+        move_page(&state, &reader, id, &params, None, None)
     })
     .await;
     respond(&viewer, result)
@@ -792,6 +1006,7 @@ fn move_page(
     id: OpportunityId,
     params: &Params,
     error: Option<(StatusCode, String)>,
+    refusal: Option<&MoveCheck>,
 ) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
     let mut tx = state.store.read()?;
@@ -802,16 +1017,20 @@ fn move_page(
         .ok_or_else(|| AppError::NotFound { kind: "pipeline", id: deal.pipeline_id.to_string() })?;
     let owner = params.get("owner").unwrap_or_default().to_owned();
     let back_url = super::url_with("/board", &[("pipeline", pipeline.id.to_string()), ("owner", owner.clone())]);
-    let (status, error) = match error {
-        Some((status, message)) => (status, Some(message)),
-        None => (StatusCode::OK, None),
+    let (status, error) = match (error, refusal) {
+        (Some((status, message)), _) => (status, Some(message)),
+        (None, Some(_)) => (StatusCode::UNPROCESSABLE_ENTITY, None),
+        (None, None) => (StatusCode::OK, None),
     };
+    let current_stage = pipeline.stage(deal.stage_id);
+    let stage_name = current_stage.map_or_else(String::new, |stage| i18n::stage_name(locale, stage).to_owned());
     let view = MoveView {
         id: id.0,
         name: deal.name.clone(),
         stages: pipeline
             .stages
             .iter()
+            .filter(|stage| !stage.is_archived() || stage.id == deal.stage_id)
             .map(|stage| Choice { value: stage.id.to_string(), label: i18n::stage_name(locale, stage).to_owned() })
             .collect(),
         stage_id: params.get("stage_id").map_or_else(|| deal.stage_id.to_string(), str::to_owned),
@@ -819,13 +1038,33 @@ fn move_page(
         owner,
         error,
         back_url,
+        refusal: refusal.map(|check| gates::refusal(check, locale, gates::can_override(&viewer.access, deal.owner_id))),
+        override_reason: params.raw("override_reason").to_owned(),
+        loss_item: (deal.status == Status::Open && gates::can_grow_checklist(&viewer.access, deal.owner_id)).then(|| LossItemView {
+            prompt: i18n::tf(locale, "loss.add_item", &[("stage", &stage_name)]),
+            checked: params.get("add_criterion").is_some(),
+            label_en: params.raw("criterion_label_en").to_owned(),
+            label_ko: params.raw("criterion_label_ko").to_owned(),
+        }),
+        drop_reasons: if current_stage.is_some_and(|stage| stage.kind == StageKind::Open && !stage.counts_in_metrics) {
+            pipewise_core::gates::STAGE_1_DROP_REASONS
+                .iter()
+                .map(|reason| match locale {
+                    Locale::En => reason.en.to_owned(),
+                    Locale::Ko => reason.ko.to_owned(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     render::page(viewer, status, "move.html", "board", i18n::tf(locale, "move.title", &[("name", &deal.name)]), &view)
 }
 
-/// Moves a deal to `stage_id` (with `close_reason` for a loss). Our script asks for JSON and
-/// gets the new column totals; a plain form post goes back to the board, or to the move form
-/// with the problem.
+/// Moves a deal to `stage_id` (with `close_reason` for a loss, `override_reason` to push past
+/// unmet gates, and `add_criterion` with its labels to grow the left stage's checklist from a
+/// loss). Our script asks for JSON and gets the new column totals, or what a gate is missing; a
+/// plain form post goes back to the board, or to the move form with the problem.
 pub async fn move_stage(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
@@ -843,11 +1082,31 @@ pub async fn move_stage(
         let patch = OpportunityPatch {
             stage_id: stage,
             close_reason: params.get("close_reason").map(|reason| Some(reason.to_owned())),
+            gate_override_reason: params.get("override_reason").map(str::to_owned),
             ..OpportunityPatch::default()
         };
         let now = state.now();
+        let ctx = reader.ctx(pipewise_core::history::Source::Web, now);
+        let grow = params.get("add_criterion").is_some();
+        let label_en = params.get("criterion_label_en").unwrap_or_default().to_owned();
+        let label_ko = params.get("criterion_label_ko").unwrap_or_default().to_owned();
+        let mut grown = None;
         let moved = pipewise_store::transact(state.store.as_ref(), |tx| {
-            ops::update_opportunity(tx, &reader.ctx(pipewise_core::history::Source::Web, now), id, &patch)
+            let before = ops::opportunity_for(tx, reader.org, &reader.access, id)?;
+            let deal = ops::update_opportunity(tx, &ctx, id, &patch)?;
+            if let Some(before) = before.filter(|before| grow && before.status == Status::Open && deal.status == Status::Lost) {
+                if label_en.trim().is_empty() {
+                    let record = RecordRef::new(OpportunityId::LABEL, id.0);
+                    return Err(pipewise_store::StoreError::Invalid(ValidationErrors(vec![pipewise_core::error::FieldError {
+                        record,
+                        field: "criterion_label_en",
+                        problem: Problem::Required,
+                    }])));
+                }
+                ops::criterion_from_loss(tx, &ctx, id, before.stage_id, &label_en, &label_ko)?;
+                grown = Some(before.stage_id);
+            }
+            Ok(deal)
         });
         let owner = params.id("owner").map(UserId);
         match moved {
@@ -856,8 +1115,15 @@ pub async fn move_stage(
                 let data = OrgData::load(tx.as_mut(), reader.org, now)?;
                 let board = BoardDeals::load(tx.as_mut(), &reader, &data, Some(deal.pipeline_id), owner, now)?;
                 let columns = board.map(|board| board.summaries(&data, locale)).unwrap_or_default();
-                let message = i18n::tf(locale, "board.moved", &[("name", &deal.name), ("stage", &data.stage_name(locale, deal.stage_id))]);
-                Ok(Json(json!({ "ok": true, "message": message, "stage_id": deal.stage_id.0, "columns": columns })).into_response())
+                let stage_name = data.stage_name(locale, deal.stage_id);
+                let mut message = i18n::tf(locale, "board.moved", &[("name", &deal.name), ("stage", &stage_name)]);
+                if let Some(stage) = grown {
+                    message = format!("{message} {}", i18n::tf(locale, "loss.item_added", &[("stage", &data.stage_name(locale, stage))]));
+                }
+                Ok(Json(
+                    json!({ "ok": true, "message": message, "stage_id": deal.stage_id.0, "stage_name": stage_name, "columns": columns }),
+                )
+                .into_response())
             }
             Ok(deal) => {
                 let url = super::url_with(
@@ -865,6 +1131,20 @@ pub async fn move_stage(
                     &[("pipeline", deal.pipeline_id.to_string()), ("owner", owner.map(|id| id.to_string()).unwrap_or_default())],
                 );
                 Ok(see_other(&format!("{url}#deal-{id}")))
+            }
+            Err(pipewise_store::StoreError::GateRefused(check)) => {
+                let owner_id = {
+                    let mut tx = state.store.read()?;
+                    ops::opportunity_for(tx.as_mut(), reader.org, &reader.access, id)?.map(|deal| deal.owner_id)
+                };
+                let can_override = owner_id.is_some_and(|owner| gates::can_override(&reader.access, owner));
+                let refusal = gates::refusal(&check, locale, can_override);
+                if json {
+                    let body =
+                        json!({ "ok": false, "message": refusal.heading, "needs_reason": false, "gate": gates::refusal_json(&refusal) });
+                    return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+                }
+                move_page(&state, &reader, id, &params, None, Some(&check))
             }
             Err(error) => {
                 let error = AppError::from(error);
@@ -877,7 +1157,7 @@ pub async fn move_stage(
                 }
                 match error {
                     AppError::Invalid(_) | AppError::Forbidden(_) | AppError::Conflict(_) => {
-                        move_page(&state, &reader, id, &params, Some((error.status(), message)))
+                        move_page(&state, &reader, id, &params, Some((error.status(), message)), None)
                     }
                     other => Err(other),
                 }
@@ -907,4 +1187,109 @@ fn move_error_message(locale: Locale, error: &AppError) -> String {
         AppError::Internal(_) => t(locale, "error.internal").to_owned(),
         other => other.detail(),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gate checklists and the workspace.
+
+/// Ticks a checklist item of the deal's gate with evidence. Without evidence the deal page
+/// comes back with the problem beside the item and the text as typed.
+pub async fn check_criterion(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path((id, criterion)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let params = Params::from_body(&body);
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let id = deal_id(&id)?;
+        let criterion: i64 = criterion.parse().map_err(|_| AppError::NotFound { kind: "exit_criterion", id: criterion.clone() })?;
+        let evidence = params.raw("evidence").to_owned();
+        let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
+        match pipewise_store::transact(state.store.as_ref(), |tx| ops::check_criterion(tx, &ctx, id, criterion, &evidence)) {
+            Ok(_) => Ok(see_other(&format!("/opportunities/{id}?gate=checked#criterion-{criterion}"))),
+            Err(pipewise_store::StoreError::Invalid(errors)) => {
+                let locale = reader.user.locale;
+                let error = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; ");
+                let extras = Extras { check_form: Some(CheckForm { id: criterion, evidence, error }), ..Extras::default() };
+                deal_page(&state, &reader, id, None, extras)
+            }
+            Err(other) => Err(other.into()),
+        }
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+/// Withdraws the tick of a checklist item.
+pub async fn uncheck_criterion(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path((id, criterion)): Path<(String, String)>,
+) -> Response {
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let id = deal_id(&id)?;
+        let criterion: i64 = criterion.parse().map_err(|_| AppError::NotFound { kind: "exit_criterion", id: criterion.clone() })?;
+        let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
+        pipewise_store::transact(state.store.as_ref(), |tx| ops::uncheck_criterion(tx, &ctx, id, criterion))?;
+        Ok(see_other(&format!("/opportunities/{id}?gate=unchecked#criterion-{criterion}")))
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+/// Saves one part of the workspace. Every bad field is shown beside its input with every
+/// other input as typed; nothing is saved.
+pub async fn update_workspace(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path((id, part)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let params = Params::from_body(&body);
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let id = deal_id(&id)?;
+        let locale = reader.user.locale;
+        let part = workspace::PARTS
+            .iter()
+            .find(|known| **known == part)
+            .ok_or_else(|| AppError::NotFound { kind: "workspace part", id: part.clone() })?;
+        let (current, contacts) = {
+            let mut tx = state.store.read()?;
+            let deal = ops::opportunity_for(tx.as_mut(), reader.org, &reader.access, id)?
+                .ok_or_else(|| AppError::NotFound { kind: "opportunity", id: id.to_string() })?;
+            let current = ops::workspace_for(tx.as_mut(), reader.org, &reader.access, id)?.unwrap_or_default();
+            let mut contacts: workspace::ContactNames = tx
+                .contacts(reader.org)?
+                .into_iter()
+                .filter(|contact| contact.account_id.is_some() && contact.account_id == deal.account_id)
+                .map(|contact| (contact.id, contact.name))
+                .collect();
+            for person in &current.stakeholders {
+                contacts.entry(person.contact_id).or_insert_with(|| person.name.clone());
+            }
+            (current, contacts)
+        };
+        let rejected = |errors: workspace::FieldErrors| Extras {
+            workspace_rejected: Some(((*part).to_owned(), params.clone(), errors)),
+            ..Extras::default()
+        };
+        let value = match workspace::parse(part, &params, &current, &contacts, locale) {
+            Ok(value) => value,
+            Err(errors) => return deal_page(&state, &reader, id, None, rejected(errors)),
+        };
+        let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
+        match pipewise_store::transact(state.store.as_ref(), |tx| ops::update_workspace(tx, &ctx, id, value)) {
+            Ok(_) => Ok(see_other(&format!("/opportunities/{id}?workspace={part}#ws-panel-{part}"))),
+            Err(pipewise_store::StoreError::Invalid(errors)) => {
+                deal_page(&state, &reader, id, None, rejected(workspace::domain_errors(&errors, locale)))
+            }
+            Err(other) => Err(other.into()),
+        }
+    })
+    .await;
+    respond(&viewer, result)
 }

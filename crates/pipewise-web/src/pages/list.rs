@@ -112,7 +112,7 @@ pub struct Choice {
 pub struct Filter {
     pub name: &'static str,
     pub label: String,
-    /// `text`, `select` or `date`.
+    /// `text`, `select`, `date`, or `hidden` (kept in links and the form, not shown).
     pub kind: &'static str,
     pub value: String,
     pub choices: Vec<Choice>,

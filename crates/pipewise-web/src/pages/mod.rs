@@ -14,13 +14,18 @@
 mod admin;
 mod assets;
 mod board;
+mod dashboard;
 mod data;
 mod deals;
+mod designer;
+mod gates;
 mod list;
+mod quadrant;
 mod records;
 mod render;
 mod session;
 mod tasks;
+mod workspace;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -48,9 +53,13 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens", post(session::create_token))
         .route("/account/tokens/{id}/revoke", post(session::revoke_token))
         .route("/board", get(board::board))
+        .route("/dashboard", get(dashboard::dashboard))
         .route("/opportunities", get(deals::list))
         .route("/opportunities/{id}", get(deals::show).post(deals::update))
         .route("/opportunities/{id}/stage", get(deals::move_form).post(deals::move_stage))
+        .route("/opportunities/{id}/criteria/{criterion}/check", post(deals::check_criterion))
+        .route("/opportunities/{id}/criteria/{criterion}/uncheck", post(deals::uncheck_criterion))
+        .route("/opportunities/{id}/workspace/{part}", post(deals::update_workspace))
         .route("/accounts", get(records::accounts))
         .route("/accounts/{id}", get(records::account))
         .route("/contacts", get(records::contacts))
@@ -58,6 +67,14 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks", get(tasks::tasks))
         .route("/admin/users", get(admin::users))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/pipelines", get(designer::pipelines).post(designer::create))
+        .route("/admin/pipelines/{id}", get(designer::pipeline).post(designer::update))
+        .route("/admin/pipelines/{id}/stages", post(designer::add_stage))
+        .route("/admin/pipelines/{id}/stages/{stage}", post(designer::update_stage))
+        .route("/admin/pipelines/{id}/stages/{stage}/move", post(designer::move_stage))
+        .route("/admin/pipelines/{id}/stages/{stage}/archive", post(designer::archive_stage))
+        .route("/admin/pipelines/{id}/criteria", post(designer::add_criterion))
+        .route("/admin/pipelines/{id}/criteria/{criterion}/archive", post(designer::archive_criterion))
         .route("/assets/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(security_headers))
 }

@@ -24,6 +24,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
     ("account.html", include_str!("../../templates/account.html")),
     ("board.html", include_str!("../../templates/board.html")),
+    ("dashboard.html", include_str!("../../templates/dashboard.html")),
     ("deal.html", include_str!("../../templates/deal.html")),
     ("move.html", include_str!("../../templates/move.html")),
     ("list.html", include_str!("../../templates/list.html")),
@@ -31,6 +32,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("contact_detail.html", include_str!("../../templates/contact_detail.html")),
     ("record_deals.html", include_str!("../../templates/record_deals.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("workspace.html", include_str!("../../templates/workspace.html")),
+    ("pipelines.html", include_str!("../../templates/pipelines.html")),
+    ("pipeline.html", include_str!("../../templates/pipeline.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -83,6 +87,8 @@ pub struct ChromeUser {
     pub initials: String,
     pub role: &'static str,
     pub is_admin: bool,
+    /// Ops or admin: may design pipelines.
+    pub is_designer: bool,
 }
 
 impl Chrome {
@@ -96,6 +102,7 @@ impl Chrome {
                 initials: super::initials(&viewer.user.name),
                 role: t(locale, &format!("role.{}", viewer.user.role.as_str())),
                 is_admin: viewer.user.role == Role::Admin,
+                is_designer: matches!(viewer.user.role, Role::Admin | Role::Ops),
             }),
             css: super::asset_url("app.css"),
             js: super::asset_url("app.js"),
@@ -161,6 +168,7 @@ pub fn error_page(viewer: Option<&Viewer>, locale: Locale, error: AppError) -> R
         }
         AppError::Unauthenticated => (t(locale, "login.title"), t(locale, "login.title").to_owned()),
         AppError::Internal(_) => (t(locale, "error.internal.title"), t(locale, "error.internal").to_owned()),
+        AppError::GateRefused(check) => (t(locale, "error.conflict.title"), super::gates::refusal_text(check, locale)),
     };
     let chrome = Chrome::new(viewer, locale, "", heading.to_owned());
     let view = ErrorView { status: status.as_u16(), heading: heading.to_owned(), message };

@@ -85,11 +85,16 @@ impl App {
         tx.commit().unwrap();
         let clock = Arc::new(AtomicI64::new(at("2026-03-01T09:00:00Z").as_micros()));
         let ticking = clock.clone();
+        let reading = clock.clone();
+        // Analytics follow the log through a registry on the test clock (refreshed per request).
+        let insights = pipewise_insights::InsightsRegistry::new(store.clone())
+            .with_clock(Arc::new(move || Timestamp::from_micros(reading.load(Ordering::SeqCst))));
         let state = AppState {
             store: store.clone(),
             // Each reading of the clock moves it on a millisecond, so writes are ordered.
             clock: Arc::new(move || Timestamp::from_micros(ticking.fetch_add(1_000, Ordering::SeqCst))),
             secure_cookies: false,
+            insights: Some(Arc::new(insights)),
         };
         let router = pipewise_web::router(state.clone());
         let mut app = App { _db: db, store, router, org, users, outsider, tokens: BTreeMap::new(), deal, clock };

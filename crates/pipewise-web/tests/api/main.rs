@@ -2,8 +2,10 @@
 //! case on SQLite and on PostgreSQL alike. Test names start with the engine.
 
 mod access;
+mod analytics;
 mod deals;
 mod errors;
+mod gates;
 mod harness;
 mod openapi;
 mod platform;
@@ -39,4 +41,11 @@ on_both_engines! {
     platform::the_audit_log_is_for_admins,
     platform::sign_in_starts_a_new_session_and_sign_out_ends_it,
     platform::failed_sign_ins_are_throttled,
+    gates::a_refused_move_lists_what_is_missing_and_a_manager_overrides,
+    gates::checklist_items_are_ticked_and_unticked,
+    gates::the_workspace_round_trips_and_is_kept_as_of,
+    gates::only_ops_and_admins_design_pipelines,
+    analytics::figures_equal_the_analytics_core,
+    analytics::a_rep_sees_only_their_own_figures,
+    analytics::editing_the_future_does_not_change_the_past,
 }

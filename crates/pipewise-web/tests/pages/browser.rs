@@ -269,3 +269,66 @@ async fn user_flows_in_a_real_browser() {
     .await
     .unwrap();
 }
+
+/// Issue 5's flow: dragging a deal across an unmet gate shows what is missing and the card snaps
+/// back; the owner's manager then overrides with a reason, the move persists and the deal page's
+/// timeline shows the override. Screenshots: the refusal, the deal workspace, the designer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_refuses_a_drag_and_a_managers_override_moves_the_deal() {
+    let app = app();
+    crate::gates::add_checklist(&app, 0, "Fits our ideal customer profile");
+    crate::gates::add_checklist(&app, 1, "Expectations match what we offer");
+    let deal = app.create_deal("Initech rollout", app.org.rep.id);
+    let base = serve(app.router.clone()).await;
+    let store = app.store.clone();
+    let org = app.org.org();
+    let stages: Vec<i64> = app.org.simple.stages.iter().map(|stage| stage.id.0).collect();
+    let pipeline = app.org.simple.id;
+    tokio::task::spawn_blocking(move || {
+        let Some(browser) = Browser::start() else { return };
+        sign_in(&browser, &base, "manager@pages.test").unwrap();
+        browser.goto(&format!("{base}/board?pipeline={pipeline}")).unwrap();
+        let card = browser.wait_for(&format!("#deal-{}", deal.id), Duration::from_secs(10)).unwrap();
+        let target = browser.find(&format!("ol.cards[data-stage-id=\"{}\"]", stages[2])).unwrap();
+        card.drag_to(&target).unwrap();
+        let dialog = browser.wait_for("#gate-dialog[open]", Duration::from_secs(10)).unwrap();
+        let text = dialog.text().unwrap();
+        assert!(text.contains("Not moved: 2 exit criteria are not met"), "{text}");
+        assert!(text.contains("Prospecting") && text.contains("Fits our ideal customer profile"), "{text}");
+        assert!(text.contains("Qualification") && text.contains("Expectations match what we offer"), "{text}");
+        // The card snapped back to its column.
+        browser.find(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[0], deal.id)).unwrap();
+        assert_eq!(stage_of(store.as_ref(), org, deal.id), stages[0]);
+        browser.screenshot(screenshot_dir().join("gate-refused.png")).unwrap();
+        // Override without a reason is not sent; with one, the deal moves.
+        browser.find("#gate-override-ok").unwrap().click().unwrap();
+        browser.wait_for("#gate-reason-error:not([hidden])", Duration::from_secs(5)).unwrap();
+        browser.find("#gate-reason").unwrap().send_keys("CFO confirmed the fit on the phone").unwrap();
+        browser.find("#gate-override-ok").unwrap().click().unwrap();
+        browser.wait_for(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[2], deal.id), Duration::from_secs(10)).unwrap();
+        for _ in 0..50 {
+            if stage_of(store.as_ref(), org, deal.id) == stages[2] {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(stage_of(store.as_ref(), org, deal.id), stages[2], "the override moved the deal");
+        // The deal page's timeline shows the override.
+        browser.goto(&format!("{base}/opportunities/{}", deal.id)).unwrap();
+        let timeline = browser.wait_for(".timeline", Duration::from_secs(10)).unwrap().text().unwrap();
+        assert!(timeline.contains("Gate override") && timeline.contains("CFO confirmed the fit on the phone"), "{timeline}");
+        assert!(timeline.contains("Fits our ideal customer profile"), "{timeline}");
+        browser.set_window_size(1400, 1800).unwrap();
+        browser.goto(&format!("{base}/opportunities/{}#ws-panel-stakeholders", deal.id)).unwrap();
+        browser.wait_for("#workspace", Duration::from_secs(10)).unwrap();
+        browser.screenshot(screenshot_dir().join("workspace.png")).unwrap();
+        // The designer, as an admin.
+        browser.delete_cookies().unwrap();
+        sign_in(&browser, &base, "admin@pages.test").unwrap();
+        browser.goto(&format!("{base}/admin/pipelines/{pipeline}")).unwrap();
+        browser.wait_for(".designer-stages", Duration::from_secs(10)).unwrap();
+        browser.screenshot(screenshot_dir().join("designer.png")).unwrap();
+    })
+    .await
+    .unwrap();
+}

@@ -3,7 +3,9 @@
 mod admin;
 mod board;
 mod browser;
+mod dashboard;
 mod deal;
+mod gates;
 mod lists;
 mod render_time;
 mod roles;

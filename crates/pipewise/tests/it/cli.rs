@@ -14,14 +14,14 @@ fn output(command: &mut std::process::Command) -> (bool, String, String) {
 
 #[test]
 fn every_subcommand_has_help() {
-    for subcommand in ["serve", "migrate", "demo", "apply"] {
+    for subcommand in ["serve", "migrate", "demo", "apply", "init", "password"] {
         let (ok, stdout, _) = output(pipewise().args([subcommand, "--help"]));
         assert!(ok, "{subcommand} --help");
         assert!(stdout.contains("Usage: pipewise"), "{subcommand}: {stdout}");
     }
     let (ok, stdout, _) = output(pipewise().arg("--help"));
     assert!(ok);
-    for subcommand in ["serve", "migrate", "demo", "apply"] {
+    for subcommand in ["serve", "migrate", "demo", "apply", "init", "password"] {
         assert!(stdout.contains(subcommand), "{stdout}");
     }
 }
@@ -119,4 +119,75 @@ fn serve_answers_health_checks() {
     child.wait().unwrap();
     assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
     assert!(response.ends_with(r#"{"engine":"sqlite","organisations":0,"status":"ok"}"#), "{response}");
+}
+
+#[test]
+fn init_creates_an_organisation_its_admin_and_pipelines_and_password_lets_them_in_again() {
+    use pipewise_store::Store;
+    let dir = TempDir::new("cli-init");
+    let db = dir.path().join("pipewise.db");
+    let init = |name: &str| {
+        pipewise()
+            .arg("init")
+            .arg("--db")
+            .arg(&db)
+            .args([
+                "--organisation",
+                name,
+                "--currency",
+                "krw",
+                "--admin-email",
+                "Boss@Acme.test",
+                "--locale",
+                "ko",
+                "--time-zone",
+                "Asia/Seoul",
+            ])
+            .env("PIPEWISE_ADMIN_PASSWORD", "correct horse battery")
+            .output()
+            .unwrap()
+    };
+    let created = init("Acme Korea");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let again = init("Acme Korea");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let store = pipewise_store_sqlite::SqliteStore::open(&db).unwrap();
+    let mut tx = store.read().unwrap();
+    let organisation = tx.organisations().unwrap().pop().unwrap();
+    assert_eq!((organisation.name.as_str(), organisation.reporting_currency.code()), ("Acme Korea", "KRW"));
+    let admin = tx.user_by_email(organisation.id, "boss@acme.test").unwrap().unwrap();
+    assert_eq!((admin.role, admin.time_zone.as_str()), (pipewise_core::user::Role::Admin, "Asia/Seoul"));
+    let names: Vec<String> = tx.pipelines(organisation.id).unwrap().into_iter().map(|pipeline| pipeline.name).collect();
+    assert_eq!(names, ["B2B (The Model)", "Simple"]);
+    let hash = tx.password_hash(organisation.id, admin.id).unwrap().unwrap();
+    assert!(pipewise_web::auth::verify_password("correct horse battery", &hash));
+    drop(tx);
+
+    let mut reset = pipewise()
+        .arg("password")
+        .arg("--db")
+        .arg(&db)
+        .args(["--email", "boss@acme.test"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    reset.stdin.take().unwrap().write_all(b"a brand new passphrase\n").unwrap();
+    let reset = reset.wait_with_output().unwrap();
+    assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
+    let hash = store.read().unwrap().password_hash(organisation.id, admin.id).unwrap().unwrap();
+    assert!(pipewise_web::auth::verify_password("a brand new passphrase", &hash));
+    let too_short = pipewise()
+        .arg("password")
+        .arg("--db")
+        .arg(&db)
+        .args(["--email", "boss@acme.test"])
+        .env("PIPEWISE_ADMIN_PASSWORD", "short")
+        .output()
+        .unwrap();
+    assert!(!too_short.status.success());
+    assert!(String::from_utf8_lossy(&too_short.stderr).contains("at least 10 characters"));
 }

@@ -1,0 +1,932 @@
+//! Pipeline health (SPEC C5, seed 002): flags and healthy signals per deal, rep, team and the
+//! organisation, with the numbers behind each and a plain-language reason in English and
+//! Korean, and the next-lever recommendation.
+//!
+//! # Deal flags (open deals as of the day `d`; thresholds in [`HealthThresholds`])
+//! Follow-up flags apply to every open deal, including a non-counting stage 1 (those deals
+//! still get follow-up reminders); pipeline flags only to open deals in counting stages.
+//! - `stale` (follow-up): days in the current stage `d − entered` exceed the stage's rotting age.
+//! - `untouched` (follow-up): days since the last activity (or creation, if none) exceed
+//!   `untouched_days`.
+//! - `going_dark` (follow-up): days since the last *inbound* activity (or creation) exceed
+//!   `going_dark_days` (default 21, clamped to 14–42).
+//! - `past_close_date` (follow-up): the close date is before `d`.
+//! - `close_date_pushed` (pipeline): the close date moved later at least `pushed_min` times.
+//! - `overdue_tasks` (follow-up): tasks or close-plan items past due (input count) > 0.
+//! - `single_threaded` (pipeline): contacts engaged ≤ `single_threaded_max_contacts`.
+//! - `no_amount` (pipeline): no amount, or zero.
+//! - `late_updates` (follow-up): an activity was logged more than `late_update_days` after it
+//!   happened (input: the deal's largest `logged_at − occurred_at`).
+//!
+//! Healthy deal signals (open counting deals): `moving` (stage changed within `moving_days`),
+//! `well_touched` (≥ `touchpoints_healthy` touchpoints in 30 days), `multi_threaded`
+//! (≥ `multi_threaded_min_contacts` contacts).
+//!
+//! # Group flags (a rep, a team, the organisation; over its open counting deals)
+//! - `too_many_late_stage` (rep): more than `rep_late_stage_max` (default 50) deals in late
+//!   stages at once; a late stage is an open stage whose win probability is at least
+//!   `late_stage_min_win_bp` (proposal / negotiation / approval-like stages).
+//! - `bottleneck`: with at least `bottleneck_min_deals` open deals, one stage holds more than
+//!   `bottleneck_share_pct` % of them (the largest such stage is named).
+//! - `parked_in_late_stages`: with at least `bottleneck_min_deals` open deals, more than
+//!   `late_stage_share_max_pct` % sit in late stages.
+//! - `thin_pipeline`: a quota is known and coverage is below `coverage_target_pct`.
+//! - `no_new_opportunities`: the group has deals but none created in the last `no_new_days`.
+//! - **Stalling, rep vs team.** A rep *stalls* at stage `s` when they have at least
+//!   `stall_min_deals` open deals in `s` and at least `stall_share_pct` % of them are stale.
+//!   A team stalls at `s` (`team_stalling`, a process problem) when among its reps with at
+//!   least `stall_min_deals` open deals in `s`, at least `team_stall_min_reps` stall and they
+//!   are at least `team_stall_reps_pct` % of those reps. Those reps' stalls at `s` are then
+//!   part of the team's flag. Every other stalling rep gets `rep_stalling` (a coaching matter).
+//!
+//! Healthy group signals: `value_spread` (value in at least `min(3, open counting stages)`
+//! stages and no stage above `spread_max_share_pct` % of it), `deals_moving` (at least
+//! `moving_share_pct` % of open deals changed stage within `moving_days`), `many_touchpoints`
+//! (average touchpoints in 30 days per open deal ≥ `touchpoints_healthy`), `front_loaded` (at
+//! least `front_loaded_share_pct` % of open deals in the first half of the pipeline's open
+//! counting stages: rank `r` of `k` with `2r < k`).
+//!
+//! # Next lever
+//! From coverage `C` (open pipeline closing in the period ÷ remaining quota) and the trailing
+//! win rate by value `W`:
+//! 1. No remaining quota (or none given): no advice.
+//! 2. If `W` is known and `C × W ≥ 1` (the pipeline, converting as usual, covers what remains):
+//!    **convert what you have**.
+//! 3. Else if `C` is below the coverage target: **fill the top of the funnel**.
+//! 4. Else (enough pipeline by the target, but usual conversion falls short): **convert what
+//!    you have**.
+
+use crate::dashboard::DashboardQuery;
+use crate::metrics::View;
+use crate::projection::{DealState, NO_AMOUNT, NO_INDEX, Projection};
+use crate::{Day, NO_DAY, Ratio, fold_deals};
+
+/// The language of a reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ko,
+}
+
+/// Every threshold of the module documentation, with the defaults from SPEC C5 and seed 002.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthThresholds {
+    pub untouched_days: i32,
+    /// Clamped to 14–42 (2–6 weeks).
+    pub going_dark_days: i32,
+    pub pushed_min: u16,
+    pub single_threaded_max_contacts: u16,
+    pub late_update_days: i32,
+    pub moving_days: i32,
+    pub touchpoints_healthy: u32,
+    pub multi_threaded_min_contacts: u16,
+    /// Win probability (basis points of one) from which an open stage is "late".
+    pub late_stage_min_win_bp: i64,
+    pub rep_late_stage_max: u32,
+    pub bottleneck_share_pct: u32,
+    pub bottleneck_min_deals: u32,
+    pub late_stage_share_max_pct: u32,
+    /// Coverage target in percent: 300 means 3×.
+    pub coverage_target_pct: u32,
+    pub no_new_days: i32,
+    pub stall_share_pct: u32,
+    pub stall_min_deals: u32,
+    pub team_stall_reps_pct: u32,
+    pub team_stall_min_reps: u32,
+    pub spread_max_share_pct: u32,
+    pub moving_share_pct: u32,
+    pub front_loaded_share_pct: u32,
+}
+
+impl Default for HealthThresholds {
+    fn default() -> HealthThresholds {
+        HealthThresholds {
+            untouched_days: 14,
+            going_dark_days: 21,
+            pushed_min: 2,
+            single_threaded_max_contacts: 1,
+            late_update_days: 7,
+            moving_days: 14,
+            touchpoints_healthy: 6,
+            multi_threaded_min_contacts: 3,
+            late_stage_min_win_bp: 5_000,
+            rep_late_stage_max: 50,
+            bottleneck_share_pct: 40,
+            bottleneck_min_deals: 10,
+            late_stage_share_max_pct: 50,
+            coverage_target_pct: 300,
+            no_new_days: 30,
+            stall_share_pct: 50,
+            stall_min_deals: 3,
+            team_stall_reps_pct: 50,
+            team_stall_min_reps: 2,
+            spread_max_share_pct: 50,
+            moving_share_pct: 30,
+            front_loaded_share_pct: 50,
+        }
+    }
+}
+
+impl HealthThresholds {
+    pub fn going_dark(&self) -> i32 {
+        self.going_dark_days.clamp(14, 42)
+    }
+}
+
+/// Stable flag and signal codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FlagCode {
+    Stale,
+    Untouched,
+    GoingDark,
+    PastCloseDate,
+    CloseDatePushed,
+    OverdueTasks,
+    SingleThreaded,
+    NoAmount,
+    LateUpdates,
+    Moving,
+    WellTouched,
+    MultiThreaded,
+    TooManyLateStage,
+    ThinPipeline,
+    NoNewOpportunities,
+    RepStalling,
+    TeamStalling,
+    Bottleneck,
+    ParkedInLateStages,
+    ValueSpread,
+    DealsMoving,
+    ManyTouchpoints,
+    FrontLoaded,
+}
+
+/// Number of per-deal codes (flags and signals), which are the first codes.
+pub const N_DEAL_CODES: usize = 12;
+
+impl FlagCode {
+    /// The per-deal codes in bit order.
+    pub const DEAL: [FlagCode; N_DEAL_CODES] = [
+        FlagCode::Stale,
+        FlagCode::Untouched,
+        FlagCode::GoingDark,
+        FlagCode::PastCloseDate,
+        FlagCode::CloseDatePushed,
+        FlagCode::OverdueTasks,
+        FlagCode::SingleThreaded,
+        FlagCode::NoAmount,
+        FlagCode::LateUpdates,
+        FlagCode::Moving,
+        FlagCode::WellTouched,
+        FlagCode::MultiThreaded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagCode::Stale => "stale",
+            FlagCode::Untouched => "untouched",
+            FlagCode::GoingDark => "going_dark",
+            FlagCode::PastCloseDate => "past_close_date",
+            FlagCode::CloseDatePushed => "close_date_pushed",
+            FlagCode::OverdueTasks => "overdue_tasks",
+            FlagCode::SingleThreaded => "single_threaded",
+            FlagCode::NoAmount => "no_amount",
+            FlagCode::LateUpdates => "late_updates",
+            FlagCode::Moving => "moving",
+            FlagCode::WellTouched => "well_touched",
+            FlagCode::MultiThreaded => "multi_threaded",
+            FlagCode::TooManyLateStage => "too_many_late_stage",
+            FlagCode::ThinPipeline => "thin_pipeline",
+            FlagCode::NoNewOpportunities => "no_new_opportunities",
+            FlagCode::RepStalling => "rep_stalling",
+            FlagCode::TeamStalling => "team_stalling",
+            FlagCode::Bottleneck => "bottleneck",
+            FlagCode::ParkedInLateStages => "parked_in_late_stages",
+            FlagCode::ValueSpread => "value_spread",
+            FlagCode::DealsMoving => "deals_moving",
+            FlagCode::ManyTouchpoints => "many_touchpoints",
+            FlagCode::FrontLoaded => "front_loaded",
+        }
+    }
+
+    /// A healthy signal rather than a problem.
+    pub fn is_healthy(self) -> bool {
+        matches!(
+            self,
+            FlagCode::Moving
+                | FlagCode::WellTouched
+                | FlagCode::MultiThreaded
+                | FlagCode::ValueSpread
+                | FlagCode::DealsMoving
+                | FlagCode::ManyTouchpoints
+                | FlagCode::FrontLoaded
+        )
+    }
+
+    #[inline(always)]
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// One flag or signal with the numbers behind it. What `value`, `limit` and `total` mean
+/// depends on the code and is spelled out by [`Flag::reason`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flag {
+    pub code: FlagCode,
+    pub stage: Option<u16>,
+    pub value: i64,
+    pub limit: i64,
+    pub total: i64,
+}
+
+impl Flag {
+    fn new(code: FlagCode, value: i64, limit: i64) -> Flag {
+        Flag { code, stage: None, value, limit, total: 0 }
+    }
+
+    /// The plain-language reason, with its numbers.
+    pub fn reason(&self, projection: &Projection, lang: Lang) -> String {
+        let stage = self.stage.map_or(String::new(), |stage| {
+            let info = &projection.stages[stage as usize];
+            match lang {
+                Lang::En => info.name_en.clone(),
+                Lang::Ko => info.name_ko.clone(),
+            }
+        });
+        let (value, limit, total) = (self.value, self.limit, self.total);
+        let pct = |part: i64, whole: i64| if whole == 0 { 0 } else { part * 100 / whole };
+        let times = |percent: i64| format!("{}.{:02}", percent / 100, percent % 100);
+        match (self.code, lang) {
+            (FlagCode::Stale, Lang::En) => format!("No stage movement for {value} days in {stage} (rotting age {limit} days)."),
+            (FlagCode::Stale, Lang::Ko) => format!("'{stage}' 단계에서 {value}일째 움직임이 없습니다 (기준 {limit}일)."),
+            (FlagCode::Untouched, Lang::En) => format!("No activity for {value} days (limit {limit})."),
+            (FlagCode::Untouched, Lang::Ko) => format!("{value}일 동안 아무 활동이 없습니다 (기준 {limit}일)."),
+            (FlagCode::GoingDark, Lang::En) => format!("Going dark: nothing inbound from the customer for {value} days (limit {limit})."),
+            (FlagCode::GoingDark, Lang::Ko) => format!("고객으로부터 {value}일 동안 인바운드 연락이 없습니다 (기준 {limit}일)."),
+            (FlagCode::PastCloseDate, Lang::En) => format!("The close date passed {value} days ago and the deal is still open."),
+            (FlagCode::PastCloseDate, Lang::Ko) => format!("예상 마감일이 {value}일 지났는데 거래가 아직 진행 중입니다."),
+            (FlagCode::CloseDatePushed, Lang::En) => format!("The close date was pushed {value} times (flagged from {limit})."),
+            (FlagCode::CloseDatePushed, Lang::Ko) => format!("예상 마감일이 {value}번 미뤄졌습니다 (기준 {limit}번)."),
+            (FlagCode::OverdueTasks, Lang::En) => format!("{value} tasks or close-plan items are overdue."),
+            (FlagCode::OverdueTasks, Lang::Ko) => format!("기한이 지난 작업 또는 마감 계획 항목이 {value}개 있습니다."),
+            (FlagCode::SingleThreaded, Lang::En) => format!("Single-threaded: only {value} contact engaged at the customer."),
+            (FlagCode::SingleThreaded, Lang::Ko) => format!("고객 측에서 관여하는 연락 상대가 {value}명뿐입니다 (단일 창구)."),
+            (FlagCode::NoAmount, Lang::En) => "The open deal has no amount.".to_owned(),
+            (FlagCode::NoAmount, Lang::Ko) => "진행 중인 거래에 금액이 없습니다.".to_owned(),
+            (FlagCode::LateUpdates, Lang::En) => format!("Activity was logged {value} days after it happened (limit {limit})."),
+            (FlagCode::LateUpdates, Lang::Ko) => format!("활동이 일어난 지 {value}일 뒤에 기록되었습니다 (기준 {limit}일)."),
+            (FlagCode::Moving, Lang::En) => format!("Moving: changed stage {value} days ago."),
+            (FlagCode::Moving, Lang::Ko) => format!("{value}일 전에 단계를 옮겼습니다. 거래가 움직이고 있습니다."),
+            (FlagCode::WellTouched, Lang::En) => format!("{value} touchpoints in the last 30 days."),
+            (FlagCode::WellTouched, Lang::Ko) => format!("최근 30일 동안 접점이 {value}회 있었습니다."),
+            (FlagCode::MultiThreaded, Lang::En) => format!("{value} contacts engaged at the customer."),
+            (FlagCode::MultiThreaded, Lang::Ko) => format!("고객 측 연락 상대 {value}명이 관여하고 있습니다."),
+            (FlagCode::TooManyLateStage, Lang::En) => {
+                format!("Trying to close {value} deals at once in proposal or negotiation stages (limit {limit}).")
+            }
+            (FlagCode::TooManyLateStage, Lang::Ko) => {
+                format!("제안·협상 단계의 거래 {value}건을 한꺼번에 마감하려 합니다 (기준 {limit}건).")
+            }
+            (FlagCode::ThinPipeline, Lang::En) => {
+                format!("Thin pipeline: coverage is {}× against a {}× target.", times(value), times(limit))
+            }
+            (FlagCode::ThinPipeline, Lang::Ko) => {
+                format!("파이프라인이 얇습니다: 커버리지가 목표 {}배에 못 미치는 {}배입니다.", times(limit), times(value))
+            }
+            (FlagCode::NoNewOpportunities, Lang::En) => format!("No new opportunities in the last {limit} days."),
+            (FlagCode::NoNewOpportunities, Lang::Ko) => format!("최근 {limit}일 동안 새 기회가 없습니다."),
+            (FlagCode::RepStalling, Lang::En) => {
+                format!("{value} of {total} open deals in {stage} are stale: a coaching matter for this rep.")
+            }
+            (FlagCode::RepStalling, Lang::Ko) => {
+                format!("'{stage}' 단계의 거래 {total}건 중 {value}건이 정체되어 있습니다: 이 담당자의 코칭이 필요합니다.")
+            }
+            (FlagCode::TeamStalling, Lang::En) => {
+                format!("{value} of {total} reps stall at {stage}: a process problem, not a rep problem.")
+            }
+            (FlagCode::TeamStalling, Lang::Ko) => {
+                format!("담당자 {total}명 중 {value}명이 '{stage}' 단계에서 정체되어 있습니다: 개인이 아닌 프로세스의 문제입니다.")
+            }
+            (FlagCode::Bottleneck, Lang::En) => {
+                format!("Bottleneck: {value} of {total} open deals ({}%) sit in {stage} (limit {limit}%).", pct(value, total))
+            }
+            (FlagCode::Bottleneck, Lang::Ko) => {
+                format!(
+                    "병목: 진행 중인 거래 {total}건 중 {value}건({}%)이 '{stage}' 단계에 몰려 있습니다 (기준 {limit}%).",
+                    pct(value, total)
+                )
+            }
+            (FlagCode::ParkedInLateStages, Lang::En) => {
+                format!(
+                    "{value} of {total} open deals ({}%) are parked in proposal or negotiation stages (limit {limit}%).",
+                    pct(value, total)
+                )
+            }
+            (FlagCode::ParkedInLateStages, Lang::Ko) => {
+                format!("진행 중인 거래 {total}건 중 {value}건({}%)이 제안·협상 단계에 머물러 있습니다 (기준 {limit}%).", pct(value, total))
+            }
+            (FlagCode::ValueSpread, Lang::En) => format!("Value is spread across {total} stages; the largest holds {value}%."),
+            (FlagCode::ValueSpread, Lang::Ko) => {
+                format!("금액이 {total}개 단계에 고르게 퍼져 있습니다. 가장 큰 단계의 비중은 {value}%입니다.")
+            }
+            (FlagCode::DealsMoving, Lang::En) => format!("{value} of {total} open deals changed stage in the last {limit} days."),
+            (FlagCode::DealsMoving, Lang::Ko) => format!("진행 중인 거래 {total}건 중 {value}건이 최근 {limit}일 안에 단계를 옮겼습니다."),
+            (FlagCode::ManyTouchpoints, Lang::En) => {
+                format!("Many touchpoints: {value} in 30 days across {total} open deals.")
+            }
+            (FlagCode::ManyTouchpoints, Lang::Ko) => format!("접점이 많습니다: 진행 중인 거래 {total}건에 최근 30일 동안 {value}회."),
+            (FlagCode::FrontLoaded, Lang::En) => format!("Front-loaded: {value} of {total} open deals are in early stages."),
+            (FlagCode::FrontLoaded, Lang::Ko) => {
+                format!("앞단이 두텁습니다: 진행 중인 거래 {total}건 중 {value}건이 초기 단계에 있습니다.")
+            }
+        }
+    }
+}
+
+pub(crate) struct StageRules {
+    pub late: Vec<bool>,
+    pub early: Vec<bool>,
+    pub rotting: Vec<i32>,
+}
+
+impl StageRules {
+    pub fn new(projection: &Projection, view: &View, thresholds: &HealthThresholds) -> StageRules {
+        let n = view.stages.len();
+        let mut early = vec![false; n];
+        for pipeline in &projection.pipelines {
+            let counting: Vec<u16> = pipeline
+                .stages
+                .iter()
+                .copied()
+                .filter(|stage| {
+                    let lite = view.stage(*stage);
+                    lite.open && lite.counts
+                })
+                .collect();
+            for (rank, stage) in counting.iter().enumerate() {
+                early[*stage as usize] = 2 * rank < counting.len();
+            }
+        }
+        StageRules {
+            late: view.stages.iter().map(|stage| stage.open && stage.win_bp >= thresholds.late_stage_min_win_bp).collect(),
+            early,
+            rotting: projection.stages.iter().map(|stage| stage.rotting_days.unwrap_or(i32::MAX)).collect(),
+        }
+    }
+}
+
+/// Everything a deal's check reads besides the deal.
+pub(crate) struct Checker<'a> {
+    pub projection: &'a Projection,
+    pub view: &'a View<'a>,
+    pub rules: &'a StageRules,
+    pub thresholds: &'a HealthThresholds,
+    pub as_of: Day,
+}
+
+/// Raises every per-deal flag and signal of the deal through `raise(code, value, limit)`.
+#[inline(always)]
+pub(crate) fn check_deal(checker: &Checker, deal: u32, state: &DealState, mut raise: impl FnMut(FlagCode, i64, i64)) {
+    let Checker { projection, view, rules, thresholds, as_of } = *checker;
+    let stage = view.stage(state.stage);
+    if !stage.open {
+        return;
+    }
+    let facts = &projection.activity;
+    let index = deal as usize;
+    let since = |day: Day| if day == NO_DAY { as_of - state.created_day } else { (as_of - day).max(0) };
+    let in_stage = as_of - state.stage_entered_day;
+    let rotting = rules.rotting[state.stage as usize];
+    if in_stage > rotting {
+        raise(FlagCode::Stale, in_stage.into(), rotting.into());
+    }
+    let untouched = since(facts.last_activity_day[index]);
+    if untouched > thresholds.untouched_days {
+        raise(FlagCode::Untouched, untouched.into(), thresholds.untouched_days.into());
+    }
+    let dark = since(facts.last_inbound_day[index]);
+    if dark > thresholds.going_dark() {
+        raise(FlagCode::GoingDark, dark.into(), thresholds.going_dark().into());
+    }
+    if state.close_day != NO_DAY && state.close_day < as_of {
+        raise(FlagCode::PastCloseDate, (as_of - state.close_day).into(), 0);
+    }
+    let overdue = facts.overdue_tasks[index];
+    if overdue > 0 {
+        raise(FlagCode::OverdueTasks, overdue.into(), 0);
+    }
+    let lag = facts.max_log_lag_days[index];
+    if lag > thresholds.late_update_days {
+        raise(FlagCode::LateUpdates, lag.into(), thresholds.late_update_days.into());
+    }
+    if !stage.counts {
+        return;
+    }
+    if state.push_count >= thresholds.pushed_min {
+        raise(FlagCode::CloseDatePushed, state.push_count.into(), thresholds.pushed_min.into());
+    }
+    let contacts = facts.contacts_engaged[index];
+    if contacts <= thresholds.single_threaded_max_contacts {
+        raise(FlagCode::SingleThreaded, contacts.into(), thresholds.single_threaded_max_contacts.into());
+    }
+    if state.amount == NO_AMOUNT || state.amount == 0 {
+        raise(FlagCode::NoAmount, 0, 0);
+    }
+    if in_stage <= thresholds.moving_days && state.stage_entered_day > state.created_day {
+        raise(FlagCode::Moving, in_stage.into(), thresholds.moving_days.into());
+    }
+    let touchpoints = facts.touchpoints_30d[index];
+    if touchpoints >= thresholds.touchpoints_healthy {
+        raise(FlagCode::WellTouched, touchpoints.into(), thresholds.touchpoints_healthy.into());
+    }
+    if contacts >= thresholds.multi_threaded_min_contacts {
+        raise(FlagCode::MultiThreaded, contacts.into(), thresholds.multi_threaded_min_contacts.into());
+    }
+}
+
+/// One deal's flags and signals as of a day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DealHealth {
+    pub flags: Vec<Flag>,
+    pub signals: Vec<Flag>,
+}
+
+/// Flags and signals of one deal, as of `as_of`; `None` if it did not exist then.
+pub fn deal_health(projection: &Projection, deal: u32, as_of: Day, thresholds: &HealthThresholds) -> Option<DealHealth> {
+    let state = projection.state_at(deal, as_of)?;
+    let scope = crate::Scope::org();
+    let view = View::new(projection, &scope);
+    let rules = StageRules::new(projection, &view, thresholds);
+    let checker = Checker { projection, view: &view, rules: &rules, thresholds, as_of };
+    let mut raised = Vec::new();
+    check_deal(&checker, deal, &state, |code, value, limit| raised.push(Flag { code, stage: Some(state.stage), value, limit, total: 0 }));
+    let (signals, flags) = raised.into_iter().partition(|flag| flag.code.is_healthy());
+    Some(DealHealth { flags, signals })
+}
+
+/// Whose health a report is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Organisation,
+    Team(u32),
+    Rep(u32),
+}
+
+/// Which way to push.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lever {
+    FillTheFunnel,
+    ConvertWhatYouHave,
+}
+
+impl Lever {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lever::FillTheFunnel => "fill_the_funnel",
+            Lever::ConvertWhatYouHave => "convert_what_you_have",
+        }
+    }
+}
+
+/// The recommendation with the numbers behind it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeverAdvice {
+    pub lever: Lever,
+    pub coverage: Ratio,
+    pub win_rate_by_value: Option<Ratio>,
+    pub coverage_target_pct: u32,
+}
+
+impl LeverAdvice {
+    /// The share of the remaining quota the pipeline closes at the usual win rate, `C × W`.
+    pub fn expected(&self) -> Option<Ratio> {
+        let win_rate = self.win_rate_by_value?;
+        Ratio::new(self.coverage.numerator * win_rate.numerator, self.coverage.denominator * win_rate.denominator)
+    }
+
+    pub fn reason(&self, lang: Lang) -> String {
+        let coverage = self.coverage.round(2);
+        let target = rust_decimal::Decimal::new(i64::from(self.coverage_target_pct), 2);
+        let conversion = match (self.win_rate_by_value, self.expected(), lang) {
+            (Some(win_rate), Some(expected), Lang::En) => format!(
+                " At the recent win rate of {}% by value, the pipeline would close {}% of the remaining quota.",
+                win_rate.percent(1),
+                expected.percent(0)
+            ),
+            (Some(win_rate), Some(expected), Lang::Ko) => {
+                format!(" 최근 금액 기준 승률 {}%로는 남은 할당량의 {}%를 달성하게 됩니다.", win_rate.percent(1), expected.percent(0))
+            }
+            _ => String::new(),
+        };
+        match (self.lever, lang) {
+            (Lever::FillTheFunnel, Lang::En) => {
+                format!("Fill the top of the funnel: coverage is {coverage}× against a {target}× target.{conversion}")
+            }
+            (Lever::FillTheFunnel, Lang::Ko) => {
+                format!("퍼널 상단을 채우세요: 커버리지가 목표 {target}배에 못 미치는 {coverage}배입니다.{conversion}")
+            }
+            (Lever::ConvertWhatYouHave, Lang::En) => {
+                format!("Convert what you have: coverage is {coverage}× (target {target}×); the lever is closing these deals.{conversion}")
+            }
+            (Lever::ConvertWhatYouHave, Lang::Ko) => {
+                format!(
+                    "가진 파이프라인을 전환하세요: 커버리지는 {coverage}배(목표 {target}배)이며, 지금 필요한 것은 이 거래들의 성사입니다.{conversion}"
+                )
+            }
+        }
+    }
+}
+
+/// The rule in the module documentation.
+pub fn next_lever(coverage: Option<Ratio>, win_rate_by_value: Option<Ratio>, coverage_target_pct: u32) -> Option<LeverAdvice> {
+    let coverage = coverage?;
+    let advice = LeverAdvice { lever: Lever::ConvertWhatYouHave, coverage, win_rate_by_value, coverage_target_pct };
+    if advice.expected().is_some_and(|expected| expected.at_least(1, 1)) {
+        return Some(advice);
+    }
+    if !coverage.at_least(i128::from(coverage_target_pct), 100) {
+        return Some(LeverAdvice { lever: Lever::FillTheFunnel, ..advice });
+    }
+    Some(advice)
+}
+
+/// The health of a rep, a team or the organisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthReport {
+    pub subject: Subject,
+    pub flags: Vec<Flag>,
+    pub signals: Vec<Flag>,
+    pub open_deals: u64,
+    /// Open deals with at least one (non-healthy) flag.
+    pub flagged_deals: u64,
+    /// How many open deals carry each per-deal code, in [`FlagCode::DEAL`] order.
+    pub deal_counts: [u64; N_DEAL_CODES],
+    pub lever: Option<LeverAdvice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthOverview {
+    pub organisation: HealthReport,
+    pub teams: Vec<HealthReport>,
+    /// Reps in scope with at least one deal as of the day.
+    pub reps: Vec<HealthReport>,
+}
+
+/// Per-owner sums of one pass.
+#[derive(Clone)]
+pub(crate) struct GroupSums {
+    /// Per owner × stage: open counting deals, stale ones, their amount.
+    open: Vec<u32>,
+    stale: Vec<u32>,
+    amount: Vec<i128>,
+    /// Per owner.
+    deals: Vec<u32>,
+    last_created: Vec<Day>,
+    touchpoints: Vec<u64>,
+    moved: Vec<u32>,
+    flagged: Vec<u32>,
+    deal_counts: Vec<[u32; N_DEAL_CODES]>,
+    open_in_period: Vec<i128>,
+    won_in_period: Vec<i128>,
+    won_window: Vec<i128>,
+    lost_window: Vec<i128>,
+}
+
+impl GroupSums {
+    pub(crate) fn new(n_owners: usize, n_stages: usize) -> GroupSums {
+        GroupSums {
+            open: vec![0; n_owners * n_stages],
+            stale: vec![0; n_owners * n_stages],
+            amount: vec![0; n_owners * n_stages],
+            deals: vec![0; n_owners],
+            last_created: vec![NO_DAY; n_owners],
+            touchpoints: vec![0; n_owners],
+            moved: vec![0; n_owners],
+            flagged: vec![0; n_owners],
+            deal_counts: vec![[0; N_DEAL_CODES]; n_owners],
+            open_in_period: vec![0; n_owners],
+            won_in_period: vec![0; n_owners],
+            won_window: vec![0; n_owners],
+            lost_window: vec![0; n_owners],
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: GroupSums) {
+        fn add<T: Copy + std::ops::AddAssign>(into: &mut [T], from: &[T]) {
+            for (a, b) in into.iter_mut().zip(from) {
+                *a += *b;
+            }
+        }
+        add(&mut self.open, &other.open);
+        add(&mut self.stale, &other.stale);
+        add(&mut self.amount, &other.amount);
+        add(&mut self.deals, &other.deals);
+        add(&mut self.touchpoints, &other.touchpoints);
+        add(&mut self.moved, &other.moved);
+        add(&mut self.flagged, &other.flagged);
+        add(&mut self.open_in_period, &other.open_in_period);
+        add(&mut self.won_in_period, &other.won_in_period);
+        add(&mut self.won_window, &other.won_window);
+        add(&mut self.lost_window, &other.lost_window);
+        for (a, b) in self.last_created.iter_mut().zip(&other.last_created) {
+            *a = (*a).max(*b);
+        }
+        for (a, b) in self.deal_counts.iter_mut().zip(&other.deal_counts) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += *y;
+            }
+        }
+    }
+}
+
+/// Health of every rep and team in the query's scope and of the scope as a whole.
+pub fn health(projection: &Projection, query: &DashboardQuery) -> HealthOverview {
+    let view = View::new(projection, &query.scope);
+    let rules = StageRules::new(projection, &view, &query.thresholds);
+    let checker = Checker { projection, view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of };
+    let sums = fold_deals(
+        view.n(),
+        view.threads(),
+        || GroupSums::new(projection.n_owners(), view.stages.len()),
+        |sums, deal| {
+            let mut state = DealState::EMPTY;
+            if projection.state_into(deal as u32, query.as_of, &mut state) && view.admits(&state) {
+                health_add(&checker, query, sums, deal, &state);
+            }
+        },
+        GroupSums::merge,
+    );
+    health_finish(projection, query, &rules, &sums)
+}
+
+/// Adds one deal in scope, as of the query's day, to the health sums.
+#[inline(always)]
+pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, sums: &mut GroupSums, deal: usize, state: &DealState) {
+    let (projection, view) = (checker.projection, checker.view);
+    let n_stages = view.stages.len();
+    let owner = state.owner as usize;
+    sums.deals[owner] += 1;
+    sums.last_created[owner] = sums.last_created[owner].max(state.created_day);
+    let stage = view.stage(state.stage);
+    if stage.won || stage.lost {
+        match view.outcome(state) {
+            Some(true) if query.period.contains(state.closed_day) => sums.won_in_period[owner] += i128::from(state.amount_or_zero()),
+            _ => {}
+        }
+        if query.window.contains(state.closed_day) {
+            match view.outcome(state) {
+                Some(true) => sums.won_window[owner] += i128::from(state.amount_or_zero()),
+                Some(false) => sums.lost_window[owner] += i128::from(state.amount_or_zero()),
+                None => {}
+            }
+        }
+        return;
+    }
+    let mut mask = 0u16;
+    check_deal(checker, deal as u32, state, |code, _, _| mask |= code.bit());
+    // Branch-free: one add per code, so the loop does not stall on unpredictable bits.
+    for (code, count) in sums.deal_counts[owner].iter_mut().enumerate() {
+        *count += u32::from(mask >> code & 1);
+    }
+    if mask & PROBLEM_MASK != 0 {
+        sums.flagged[owner] += 1;
+    }
+    if !stage.counts {
+        return;
+    }
+    let cell = owner * n_stages + state.stage as usize;
+    sums.open[cell] += 1;
+    sums.amount[cell] += i128::from(state.amount_or_zero());
+    if mask & FlagCode::Stale.bit() != 0 {
+        sums.stale[cell] += 1;
+    }
+    sums.touchpoints[owner] += u64::from(projection.activity.touchpoints_30d[deal]);
+    if mask & FlagCode::Moving.bit() != 0 {
+        sums.moved[owner] += 1;
+    }
+    if query.period.contains(state.close_day) {
+        sums.open_in_period[owner] += i128::from(state.amount_or_zero());
+    }
+}
+
+/// Turns the sums into the reports of every rep, team and the organisation.
+pub(crate) fn health_finish(projection: &Projection, query: &DashboardQuery, rules: &StageRules, sums: &GroupSums) -> HealthOverview {
+    let thresholds = &query.thresholds;
+    let (n_owners, n_stages) = (sums.deals.len(), rules.late.len());
+    let builder = Builder { projection, query, rules, sums, n_stages };
+
+    // Stalls: per rep, the stages where they stall; per team, the stages where the team does.
+    let stalls_at = |owner: usize, stage: usize| {
+        let cell = owner * n_stages + stage;
+        let open = sums.open[cell];
+        open >= thresholds.stall_min_deals && u64::from(sums.stale[cell]) * 100 >= u64::from(thresholds.stall_share_pct) * u64::from(open)
+    };
+    let n_teams = projection.team_ids.len();
+    let mut team_stalls: Vec<Vec<Flag>> = vec![Vec::new(); n_teams];
+    for (team, stalls) in team_stalls.iter_mut().enumerate() {
+        for stage in 0..n_stages {
+            let (mut eligible, mut stalling) = (0i64, 0i64);
+            for owner in projection.team_members(team as u32) {
+                let owner = owner as usize;
+                if sums.open[owner * n_stages + stage] >= thresholds.stall_min_deals {
+                    eligible += 1;
+                    stalling += i64::from(stalls_at(owner, stage));
+                }
+            }
+            if stalling >= i64::from(thresholds.team_stall_min_reps)
+                && stalling * 100 >= i64::from(thresholds.team_stall_reps_pct) * eligible
+            {
+                stalls.push(Flag {
+                    code: FlagCode::TeamStalling,
+                    stage: Some(stage as u16),
+                    value: stalling,
+                    limit: thresholds.team_stall_reps_pct.into(),
+                    total: eligible,
+                });
+            }
+        }
+    }
+
+    let mut reps = Vec::new();
+    for owner in 0..n_owners {
+        if sums.deals[owner] == 0 || !query.scope.admits_owner(owner as u32) {
+            continue;
+        }
+        let quota = query.rep_quotas.get(owner).copied().flatten();
+        let mut report = builder.report(Subject::Rep(owner as u32), &[owner], quota);
+        let late: i64 = (0..n_stages).filter(|stage| rules.late[*stage]).map(|stage| i64::from(sums.open[owner * n_stages + stage])).sum();
+        if late > i64::from(thresholds.rep_late_stage_max) {
+            report.flags.push(Flag::new(FlagCode::TooManyLateStage, late, thresholds.rep_late_stage_max.into()));
+        }
+        let team = projection.owner_team[owner];
+        for stage in 0..n_stages {
+            let covered = team != NO_INDEX && team_stalls[team as usize].iter().any(|flag| flag.stage == Some(stage as u16));
+            if stalls_at(owner, stage) && !covered {
+                let cell = owner * n_stages + stage;
+                report.flags.push(Flag {
+                    code: FlagCode::RepStalling,
+                    stage: Some(stage as u16),
+                    value: sums.stale[cell].into(),
+                    limit: thresholds.stall_share_pct.into(),
+                    total: sums.open[cell].into(),
+                });
+            }
+        }
+        reps.push(report);
+    }
+
+    let mut teams = Vec::new();
+    for (team, stalls) in team_stalls.into_iter().enumerate() {
+        let members: Vec<usize> = projection
+            .team_members(team as u32)
+            .map(|owner| owner as usize)
+            .filter(|owner| query.scope.admits_owner(*owner as u32))
+            .collect();
+        if members.iter().all(|owner| sums.deals[*owner] == 0) {
+            continue;
+        }
+        let quotas: Vec<i64> = members.iter().filter_map(|owner| query.rep_quotas.get(*owner).copied().flatten()).collect();
+        let quota = (!quotas.is_empty()).then(|| quotas.iter().sum());
+        let mut report = builder.report(Subject::Team(team as u32), &members, quota);
+        report.flags.extend(stalls);
+        teams.push(report);
+    }
+
+    let everyone: Vec<usize> = (0..n_owners).collect();
+    let organisation = builder.report(Subject::Organisation, &everyone, query.quota);
+    HealthOverview { organisation, teams, reps }
+}
+
+const PROBLEM_MASK: u16 = (1 << 9) - 1;
+
+struct Builder<'a> {
+    projection: &'a Projection,
+    query: &'a DashboardQuery,
+    rules: &'a StageRules,
+    sums: &'a GroupSums,
+    n_stages: usize,
+}
+
+impl Builder<'_> {
+    /// The group flags and signals of a set of owners.
+    fn report(&self, subject: Subject, owners: &[usize], quota: Option<i64>) -> HealthReport {
+        let (sums, thresholds, n_stages) = (self.sums, &self.query.thresholds, self.n_stages);
+        let mut per_stage_open = vec![0i64; n_stages];
+        let mut per_stage_amount = vec![0i128; n_stages];
+        let mut deal_counts = [0u64; N_DEAL_CODES];
+        let (mut deals, mut flagged, mut touchpoints, mut moved) = (0u64, 0u64, 0u64, 0i64);
+        let mut last_created = NO_DAY;
+        let (mut open_in_period, mut won_in_period, mut won_window, mut lost_window) = (0i128, 0i128, 0i128, 0i128);
+        for &owner in owners {
+            for stage in 0..n_stages {
+                per_stage_open[stage] += i64::from(sums.open[owner * n_stages + stage]);
+                per_stage_amount[stage] += sums.amount[owner * n_stages + stage];
+            }
+            for (total, count) in deal_counts.iter_mut().zip(&sums.deal_counts[owner]) {
+                *total += u64::from(*count);
+            }
+            deals += u64::from(sums.deals[owner]);
+            flagged += u64::from(sums.flagged[owner]);
+            touchpoints += sums.touchpoints[owner];
+            moved += i64::from(sums.moved[owner]);
+            last_created = last_created.max(sums.last_created[owner]);
+            open_in_period += sums.open_in_period[owner];
+            won_in_period += sums.won_in_period[owner];
+            won_window += sums.won_window[owner];
+            lost_window += sums.lost_window[owner];
+        }
+        let open: i64 = per_stage_open.iter().sum();
+        let mut flags = Vec::new();
+        let mut signals = Vec::new();
+        let share_above = |part: i64, whole: i64, pct: u32| part * 100 > i64::from(pct) * whole;
+        if open >= i64::from(thresholds.bottleneck_min_deals) {
+            let (stage, largest) =
+                per_stage_open.iter().enumerate().max_by_key(|(stage, count)| (**count, std::cmp::Reverse(*stage))).expect("stages exist");
+            if share_above(*largest, open, thresholds.bottleneck_share_pct) {
+                flags.push(Flag {
+                    code: FlagCode::Bottleneck,
+                    stage: Some(stage as u16),
+                    value: *largest,
+                    limit: thresholds.bottleneck_share_pct.into(),
+                    total: open,
+                });
+            }
+            let late: i64 = (0..n_stages).filter(|stage| self.rules.late[*stage]).map(|stage| per_stage_open[stage]).sum();
+            if share_above(late, open, thresholds.late_stage_share_max_pct) {
+                flags.push(Flag {
+                    code: FlagCode::ParkedInLateStages,
+                    stage: None,
+                    value: late,
+                    limit: thresholds.late_stage_share_max_pct.into(),
+                    total: open,
+                });
+            }
+        }
+        let coverage = quota.map(|quota| crate::metrics::coverage_from(self.query.period, open_in_period, 0, won_in_period, quota));
+        let coverage_ratio = coverage.and_then(|coverage| coverage.ratio);
+        if let Some(ratio) = coverage_ratio
+            && !ratio.at_least(i128::from(thresholds.coverage_target_pct), 100)
+        {
+            let percent = ratio.percent(0).mantissa() as i64;
+            flags.push(Flag::new(FlagCode::ThinPipeline, percent, thresholds.coverage_target_pct.into()));
+        }
+        if deals > 0 && (last_created == NO_DAY || self.query.as_of - last_created > thresholds.no_new_days) {
+            flags.push(Flag::new(FlagCode::NoNewOpportunities, (self.query.as_of - last_created).into(), thresholds.no_new_days.into()));
+        }
+        // Healthy signals.
+        let total_value: i128 = per_stage_amount.iter().sum();
+        let counting_stages = (0..n_stages)
+            .filter(|stage| {
+                let lite = self.projection.stages[*stage].is_open() && self.projection.stages[*stage].counts_in_metrics;
+                lite && self.query.scope.pipeline.is_none_or(|pipeline| self.projection.stages[*stage].pipeline == pipeline)
+            })
+            .count();
+        let holding = per_stage_amount.iter().filter(|amount| **amount > 0).count();
+        if total_value > 0 {
+            let largest = *per_stage_amount.iter().max().expect("stages exist");
+            let largest_pct = (largest * 100 / total_value) as i64;
+            if holding >= counting_stages.min(3) && largest_pct <= i64::from(thresholds.spread_max_share_pct) {
+                signals.push(Flag {
+                    code: FlagCode::ValueSpread,
+                    stage: None,
+                    value: largest_pct,
+                    limit: thresholds.spread_max_share_pct.into(),
+                    total: holding as i64,
+                });
+            }
+        }
+        if open > 0 {
+            if moved * 100 >= i64::from(thresholds.moving_share_pct) * open {
+                signals.push(Flag {
+                    code: FlagCode::DealsMoving,
+                    stage: None,
+                    value: moved,
+                    limit: thresholds.moving_days.into(),
+                    total: open,
+                });
+            }
+            if touchpoints >= u64::from(thresholds.touchpoints_healthy) * open as u64 {
+                signals.push(Flag {
+                    code: FlagCode::ManyTouchpoints,
+                    stage: None,
+                    value: touchpoints as i64,
+                    limit: thresholds.touchpoints_healthy.into(),
+                    total: open,
+                });
+            }
+            let early: i64 = (0..n_stages).filter(|stage| self.rules.early[*stage]).map(|stage| per_stage_open[stage]).sum();
+            if early * 100 >= i64::from(thresholds.front_loaded_share_pct) * open {
+                signals.push(Flag {
+                    code: FlagCode::FrontLoaded,
+                    stage: None,
+                    value: early,
+                    limit: thresholds.front_loaded_share_pct.into(),
+                    total: open,
+                });
+            }
+        }
+        let lever = next_lever(coverage_ratio, Ratio::new(won_window, won_window + lost_window), thresholds.coverage_target_pct);
+        HealthReport { subject, flags, signals, open_deals: open as u64, flagged_deals: flagged, deal_counts, lever }
+    }
+}

@@ -1,0 +1,775 @@
+//! The pipeline figures of SPEC C6, each computed as of a day over a [`Scope`].
+//!
+//! Every figure is one tight loop over the deal columns (each deal read through
+//! [`Projection::state_at`], so as of any day), with no allocation per deal and no hashing.
+//! Amounts are reporting-currency minor units; sums are `i128`; ratios are exact [`Ratio`]s.
+//!
+//! # Definitions
+//! A deal is **in scope** as of `d` when its owner as of `d` is in the scope and, if the scope
+//! names a pipeline, its stage as of `d` belongs to that pipeline.
+//! **Open pipeline** as of `d`: deals in scope whose stage as of `d` is open and counts in
+//! metrics (stage 1 of the B2B template does not); a deal without an amount counts as a deal
+//! with amount 0.
+//!
+//! - **Pipeline by stage**: per open counting stage, the count, the amount `Σ a`, and the
+//!   weighted amount `round(Σ a × p)` where `p` is the stage's default win probability, rounded
+//!   half to even once per stage line; totals are the sums of the lines.
+//! - **Won / lost in a window**: deals in scope that as of `d` are in a won (lost) stage and
+//!   whose closed day lies in the window. A lost deal whose stage before closing does not count
+//!   in metrics (dropped at stage 1) is *not a loss*: it is left out of everything below.
+//! - **Win rate** by count `won / (won + lost)`; by value `won amount / (won + lost amount)`.
+//! - **Average sales cycle**: `Σ (closed day − created day) / won` over the won deals, in days.
+//! - **Average deal size**: `won amount / won`.
+//! - **Sales velocity** (value per day) = open deals × win rate (by count) × average deal size
+//!   ÷ average cycle = `n_open × won_amount × won / ((won + lost) × Σ cycle days)`, rounded half
+//!   to even to the minor unit. Undefined without wins or with a zero total cycle.
+//! - **Coverage** for a period = open pipeline whose close date lies in the period ÷ remaining
+//!   quota, where remaining quota = `max(quota − won amount with closed day in the period, 0)`.
+//!   Undefined (`None`) when nothing remains to be won.
+//! - **Conversion** (per pipeline): the cohort is the deals resolved (won or lost, as above) in
+//!   the window. A deal *reached* an open counting stage `s` if it was ever, as of `d`, in an
+//!   open stage at or after `s`'s position, or it was won (a won deal passed every gate).
+//!   Stage → next = reached(next counting open stage, or won for the last) ÷ reached(s);
+//!   to won = won ÷ reached(s); by count and by value (amounts as of `d`).
+//! - **Time in stage**: per stage, the average length in days of completed stays (entered on
+//!   day `a`, left on day `b`, `b` in the window) `Σ (b − a) / stays`, from history; and the
+//!   average age of the deals sitting there as of `d`.
+//! - **Waterfall** `from → to` for the pipeline bound to a period `P`: see [`Waterfall`].
+//! - **Trend**: any figure evaluated at a series of as-of days ([`trend`]).
+
+use crate::projection::{DealState, NO_STAGE, Projection};
+use crate::{Day, Period, Ratio, Scope, div_round_half_even, fold_deals};
+
+/// The per-stage facts the loops read, compact and `Copy`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StageLite {
+    pub open: bool,
+    pub won: bool,
+    pub lost: bool,
+    pub counts: bool,
+    pub pipeline: u16,
+    pub position: i32,
+    pub win_bp: i64,
+}
+
+/// A projection read through one scope, with the stage table at hand.
+pub(crate) struct View<'a> {
+    pub projection: &'a Projection,
+    pub stages: Vec<StageLite>,
+    pub scope: &'a Scope,
+}
+
+impl<'a> View<'a> {
+    pub fn new(projection: &'a Projection, scope: &'a Scope) -> View<'a> {
+        use pipewise_core::pipeline::StageKind;
+        let stages = projection
+            .stages
+            .iter()
+            .map(|stage| StageLite {
+                open: stage.kind == StageKind::Open,
+                won: stage.kind == StageKind::Won,
+                lost: stage.kind == StageKind::Lost,
+                counts: stage.counts_in_metrics,
+                pipeline: stage.pipeline,
+                position: stage.position,
+                win_bp: stage.win_bp,
+            })
+            .collect();
+        View { projection, stages, scope }
+    }
+
+    #[inline(always)]
+    pub fn stage(&self, stage: u16) -> StageLite {
+        self.stages[stage as usize]
+    }
+
+    #[inline(always)]
+    pub fn admits(&self, state: &DealState) -> bool {
+        self.scope.admits_owner(state.owner) && self.scope.pipeline.is_none_or(|pipeline| self.stage(state.stage).pipeline == pipeline)
+    }
+
+    /// Open, counting, in scope.
+    #[inline(always)]
+    pub fn in_open_pipeline(&self, state: &DealState) -> bool {
+        let stage = self.stage(state.stage);
+        stage.open && stage.counts && self.admits(state)
+    }
+
+    /// Won or lost and a real outcome: not a drop from a non-counting stage.
+    #[inline(always)]
+    pub fn outcome(&self, state: &DealState) -> Option<bool> {
+        let stage = self.stage(state.stage);
+        if !stage.counts || !(stage.won || stage.lost) {
+            return None;
+        }
+        if stage.lost && state.stage_before != NO_STAGE && !self.stage(state.stage_before).counts {
+            return None;
+        }
+        Some(stage.won)
+    }
+
+    pub fn n(&self) -> usize {
+        self.projection.n_deals()
+    }
+
+    pub fn threads(&self) -> usize {
+        self.projection.threads()
+    }
+}
+
+/// One stage's line of the open pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StageLine {
+    pub stage: u16,
+    pub count: u64,
+    pub amount: i128,
+    pub weighted: i128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipelineByStage {
+    /// Every open counting stage of the scope's pipelines, in pipeline then position order.
+    pub lines: Vec<StageLine>,
+    pub count: u64,
+    pub amount: i128,
+    pub weighted: i128,
+}
+
+/// Per-stage sums of the open pipeline, indexed by stage.
+#[derive(Clone, Debug)]
+pub(crate) struct StageSums {
+    counts: Vec<u64>,
+    amounts: Vec<i128>,
+    /// `Σ amount × win probability in basis points`.
+    weighted: Vec<i128>,
+}
+
+impl StageSums {
+    pub fn new(n_stages: usize) -> StageSums {
+        StageSums { counts: vec![0; n_stages], amounts: vec![0; n_stages], weighted: vec![0; n_stages] }
+    }
+
+    /// Adds a deal if it is in the open pipeline.
+    #[inline(always)]
+    pub fn add(&mut self, view: &View, state: &DealState) {
+        if !view.in_open_pipeline(state) {
+            return;
+        }
+        let stage = state.stage as usize;
+        let amount = i128::from(state.amount_or_zero());
+        self.counts[stage] += 1;
+        self.amounts[stage] += amount;
+        self.weighted[stage] += amount * i128::from(view.stages[stage].win_bp);
+    }
+
+    pub fn merge(&mut self, other: StageSums) {
+        for stage in 0..self.counts.len() {
+            self.counts[stage] += other.counts[stage];
+            self.amounts[stage] += other.amounts[stage];
+            self.weighted[stage] += other.weighted[stage];
+        }
+    }
+
+    pub fn finish(&self, view: &View) -> PipelineByStage {
+        let mut result = PipelineByStage { lines: Vec::new(), count: 0, amount: 0, weighted: 0 };
+        for (pipeline_index, pipeline) in view.projection.pipelines.iter().enumerate() {
+            if view.scope.pipeline.is_some_and(|only| usize::from(only) != pipeline_index) {
+                continue;
+            }
+            for &stage in &pipeline.stages {
+                let lite = view.stage(stage);
+                if !(lite.open && lite.counts) {
+                    continue;
+                }
+                let index = stage as usize;
+                let line = StageLine {
+                    stage,
+                    count: self.counts[index],
+                    amount: self.amounts[index],
+                    weighted: div_round_half_even(self.weighted[index], 10_000),
+                };
+                result.count += line.count;
+                result.amount += line.amount;
+                result.weighted += line.weighted;
+                result.lines.push(line);
+            }
+        }
+        result
+    }
+}
+
+/// Open pipeline by stage as of `as_of`; with `close_within`, only deals whose close date lies
+/// in that period.
+pub fn pipeline_by_stage(projection: &Projection, scope: &Scope, as_of: Day, close_within: Option<Period>) -> PipelineByStage {
+    let view = View::new(projection, scope);
+    let sums = fold_deals(
+        view.n(),
+        view.threads(),
+        || StageSums::new(view.stages.len()),
+        |sums, deal| {
+            let mut state = DealState::EMPTY;
+            if !projection.state_into(deal as u32, as_of, &mut state) {
+                return;
+            }
+            if close_within.is_none_or(|period| period.contains(state.close_day)) {
+                sums.add(&view, &state);
+            }
+        },
+        StageSums::merge,
+    );
+    sums.finish(&view)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    pub period: Period,
+    /// Open pipeline with a close date in the period.
+    pub open_closing_in_period: i128,
+    pub open_deals_closing_in_period: u64,
+    pub won_in_period: i128,
+    pub quota: i64,
+    pub remaining_quota: i128,
+    /// `open_closing_in_period / remaining_quota`; `None` when nothing remains.
+    pub ratio: Option<Ratio>,
+}
+
+/// Coverage of the remaining `quota` for `period`, as of `as_of`.
+pub fn coverage(projection: &Projection, scope: &Scope, as_of: Day, period: Period, quota: i64) -> Coverage {
+    let view = View::new(projection, scope);
+    let (open, open_deals, won) = fold_deals(
+        view.n(),
+        view.threads(),
+        || (0i128, 0u64, 0i128),
+        |(open, open_deals, won), deal| {
+            let mut state = DealState::EMPTY;
+            if !projection.state_into(deal as u32, as_of, &mut state) {
+                return;
+            }
+            if !period.contains(state.close_day) && !period.contains(state.closed_day) {
+                return;
+            }
+            if view.in_open_pipeline(&state) && period.contains(state.close_day) {
+                *open += i128::from(state.amount_or_zero());
+                *open_deals += 1;
+            } else if view.admits(&state) && view.outcome(&state) == Some(true) && period.contains(state.closed_day) {
+                *won += i128::from(state.amount_or_zero());
+            }
+        },
+        |acc, more| {
+            acc.0 += more.0;
+            acc.1 += more.1;
+            acc.2 += more.2;
+        },
+    );
+    coverage_from(period, open, open_deals, won, quota)
+}
+
+pub(crate) fn coverage_from(period: Period, open: i128, open_deals: u64, won: i128, quota: i64) -> Coverage {
+    let remaining_quota = (i128::from(quota) - won).max(0);
+    Coverage {
+        period,
+        open_closing_in_period: open,
+        open_deals_closing_in_period: open_deals,
+        won_in_period: won,
+        quota,
+        remaining_quota,
+        ratio: Ratio::new(open, remaining_quota),
+    }
+}
+
+/// Won and lost deals closed in a window (see the module definitions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcomes {
+    pub won: u64,
+    pub lost: u64,
+    pub won_amount: i128,
+    pub lost_amount: i128,
+    /// `Σ (closed day − created day)` over the won deals.
+    pub won_cycle_days: i64,
+    /// Deals dropped from a non-counting stage in the window: not losses.
+    pub dropped: u64,
+}
+
+impl Outcomes {
+    #[inline(always)]
+    pub(crate) fn add(&mut self, view: &View, state: &DealState, window: Period) {
+        if !window.contains(state.closed_day) {
+            return;
+        }
+        let stage = view.stage(state.stage);
+        if !(stage.won || stage.lost) || !view.admits(state) {
+            return;
+        }
+        match view.outcome(state) {
+            Some(true) => {
+                self.won += 1;
+                self.won_amount += i128::from(state.amount_or_zero());
+                self.won_cycle_days += i64::from(state.closed_day - state.created_day);
+            }
+            Some(false) => {
+                self.lost += 1;
+                self.lost_amount += i128::from(state.amount_or_zero());
+            }
+            None => self.dropped += 1,
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: Outcomes) {
+        self.won += other.won;
+        self.lost += other.lost;
+        self.won_amount += other.won_amount;
+        self.lost_amount += other.lost_amount;
+        self.won_cycle_days += other.won_cycle_days;
+        self.dropped += other.dropped;
+    }
+
+    pub fn win_rate_by_count(&self) -> Option<Ratio> {
+        Ratio::new(i128::from(self.won), i128::from(self.won + self.lost))
+    }
+
+    pub fn win_rate_by_value(&self) -> Option<Ratio> {
+        Ratio::new(self.won_amount, self.won_amount + self.lost_amount)
+    }
+
+    /// Days from creation to won, on average.
+    pub fn average_cycle_days(&self) -> Option<Ratio> {
+        Ratio::new(i128::from(self.won_cycle_days), i128::from(self.won))
+    }
+
+    /// Minor units, rounded half to even.
+    pub fn average_deal_size(&self) -> Option<i128> {
+        Ratio::new(self.won_amount, i128::from(self.won)).map(|ratio| div_round_half_even(ratio.numerator, ratio.denominator))
+    }
+}
+
+/// Outcomes of the deals closed in `window`, as known on `as_of`.
+pub fn outcomes(projection: &Projection, scope: &Scope, as_of: Day, window: Period) -> Outcomes {
+    let view = View::new(projection, scope);
+    fold_deals(
+        view.n(),
+        view.threads(),
+        Outcomes::default,
+        |acc, deal| {
+            let mut state = DealState::EMPTY;
+            if projection.state_into(deal as u32, as_of, &mut state) {
+                acc.add(&view, &state, window);
+            }
+        },
+        Outcomes::merge,
+    )
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Velocity {
+    pub open_deals: u64,
+    pub win_rate: Ratio,
+    pub average_deal_size: Ratio,
+    pub average_cycle_days: Ratio,
+    /// Reporting-currency minor units per day.
+    pub per_day: i128,
+}
+
+/// Sales velocity from the open deal count and the window's outcomes.
+pub fn velocity_from(open_deals: u64, outcomes: &Outcomes) -> Option<Velocity> {
+    let win_rate = outcomes.win_rate_by_count()?;
+    let average_deal_size = Ratio::new(outcomes.won_amount, i128::from(outcomes.won))?;
+    let average_cycle_days = outcomes.average_cycle_days().filter(|cycle| cycle.numerator > 0)?;
+    let numerator = i128::from(open_deals) * outcomes.won_amount * i128::from(outcomes.won);
+    let denominator = i128::from(outcomes.won + outcomes.lost) * i128::from(outcomes.won_cycle_days);
+    Some(Velocity { open_deals, win_rate, average_deal_size, average_cycle_days, per_day: div_round_half_even(numerator, denominator) })
+}
+
+/// Sales velocity as of `as_of`, from the open pipeline and the outcomes in `window`.
+pub fn velocity(projection: &Projection, scope: &Scope, as_of: Day, window: Period) -> Option<Velocity> {
+    let view = View::new(projection, scope);
+    let (open_deals, window_outcomes) = fold_deals(
+        view.n(),
+        view.threads(),
+        || (0u64, Outcomes::default()),
+        |(open_deals, acc), deal| {
+            let mut state = DealState::EMPTY;
+            if projection.state_into(deal as u32, as_of, &mut state) {
+                *open_deals += u64::from(view.in_open_pipeline(&state));
+                acc.add(&view, &state, window);
+            }
+        },
+        |acc, more| {
+            acc.0 += more.0;
+            acc.1.merge(more.1);
+        },
+    );
+    velocity_from(open_deals, &window_outcomes)
+}
+
+/// One open counting stage's conversion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConversionLine {
+    pub stage: u16,
+    /// The next open counting stage, `None` for the last (whose next step is won).
+    pub next_stage: Option<u16>,
+    pub reached: u64,
+    pub reached_amount: i128,
+    pub advanced: u64,
+    pub advanced_amount: i128,
+    pub won: u64,
+    pub won_amount: i128,
+}
+
+impl ConversionLine {
+    pub fn to_next_by_count(&self) -> Option<Ratio> {
+        Ratio::new(i128::from(self.advanced), i128::from(self.reached))
+    }
+    pub fn to_next_by_value(&self) -> Option<Ratio> {
+        Ratio::new(self.advanced_amount, self.reached_amount)
+    }
+    pub fn to_won_by_count(&self) -> Option<Ratio> {
+        Ratio::new(i128::from(self.won), i128::from(self.reached))
+    }
+    pub fn to_won_by_value(&self) -> Option<Ratio> {
+        Ratio::new(self.won_amount, self.reached_amount)
+    }
+}
+
+/// Stage → stage and stage → won conversion in one pipeline, for deals resolved in `window`.
+pub fn conversion(projection: &Projection, scope: &Scope, pipeline: u16, as_of: Day, window: Period) -> Vec<ConversionLine> {
+    let scope = scope.clone().in_pipeline(pipeline);
+    let view = View::new(projection, &scope);
+    let stages: Vec<u16> = projection.pipelines[pipeline as usize]
+        .stages
+        .iter()
+        .copied()
+        .filter(|stage| {
+            let lite = view.stage(*stage);
+            lite.open && lite.counts
+        })
+        .collect();
+    let n = stages.len();
+    // Per stage: reached count, reached amount; plus won count and amount.
+    let (reached, reached_amount, won, won_amount) = fold_deals(
+        view.n(),
+        view.threads(),
+        || (vec![0u64; n], vec![0i128; n], 0u64, 0i128),
+        |(reached, reached_amount, won, won_amount), deal| {
+            let mut state = DealState::EMPTY;
+            if !projection.state_into(deal as u32, as_of, &mut state) {
+                return;
+            }
+            if !window.contains(state.closed_day) || !view.admits(&state) {
+                return;
+            }
+            let Some(is_won) = view.outcome(&state) else { return };
+            let amount = i128::from(state.amount_or_zero());
+            let max_position = if is_won { i16::MAX } else { projection.max_open_position_at(deal as u32, as_of, &state) };
+            for (line, stage) in stages.iter().enumerate() {
+                if view.stage(*stage).position as i16 <= max_position {
+                    reached[line] += 1;
+                    reached_amount[line] += amount;
+                }
+            }
+            if is_won {
+                *won += 1;
+                *won_amount += amount;
+            }
+        },
+        |acc, more| {
+            for line in 0..n {
+                acc.0[line] += more.0[line];
+                acc.1[line] += more.1[line];
+            }
+            acc.2 += more.2;
+            acc.3 += more.3;
+        },
+    );
+    (0..n)
+        .map(|line| {
+            let (advanced, advanced_amount) = if line + 1 < n { (reached[line + 1], reached_amount[line + 1]) } else { (won, won_amount) };
+            ConversionLine {
+                stage: stages[line],
+                next_stage: stages.get(line + 1).copied(),
+                reached: reached[line],
+                reached_amount: reached_amount[line],
+                advanced,
+                advanced_amount,
+                won,
+                won_amount,
+            }
+        })
+        .collect()
+}
+
+/// Time spent in one stage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StageTime {
+    pub stage: u16,
+    /// Stays that ended in the window, and their total length in days.
+    pub completed_stays: u64,
+    pub completed_days: i64,
+    /// Deals in the stage as of the day, and their total age in it.
+    pub current_deals: u64,
+    pub current_days: i64,
+}
+
+impl StageTime {
+    pub fn average_completed_days(&self) -> Option<Ratio> {
+        Ratio::new(i128::from(self.completed_days), i128::from(self.completed_stays))
+    }
+    pub fn average_current_days(&self) -> Option<Ratio> {
+        Ratio::new(i128::from(self.current_days), i128::from(self.current_deals))
+    }
+}
+
+/// Time in stage from history, for every stage (indexed by stage index).
+pub fn time_in_stage(projection: &Projection, scope: &Scope, as_of: Day, window: Period) -> Vec<StageTime> {
+    let view = View::new(projection, scope);
+    let n_stages = view.stages.len();
+    let mut times = fold_deals(
+        view.n(),
+        view.threads(),
+        || vec![StageTime::default(); n_stages],
+        |times, deal| {
+            let mut state = DealState::EMPTY;
+            if !projection.state_into(deal as u32, as_of, &mut state) {
+                return;
+            }
+            if !view.admits(&state) {
+                return;
+            }
+            let mut entered = state.created_day;
+            for (left_day, left_stage) in projection.stage_changes(deal as u32) {
+                if left_day > as_of {
+                    break;
+                }
+                if window.contains(left_day) && left_stage != NO_STAGE {
+                    let time = &mut times[left_stage as usize];
+                    time.completed_stays += 1;
+                    time.completed_days += i64::from(left_day - entered);
+                }
+                entered = left_day;
+            }
+            if view.stage(state.stage).open {
+                let time = &mut times[state.stage as usize];
+                time.current_deals += 1;
+                time.current_days += i64::from(as_of - entered);
+            }
+        },
+        |times, more| {
+            for (time, other) in times.iter_mut().zip(more) {
+                time.completed_stays += other.completed_stays;
+                time.completed_days += other.completed_days;
+                time.current_deals += other.current_deals;
+                time.current_days += other.current_days;
+            }
+        },
+    );
+    for (stage, time) in times.iter_mut().enumerate() {
+        time.stage = stage as u16;
+    }
+    times
+}
+
+/// A waterfall bucket: how many deals moved and by how much (signed: outflows negative).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bucket {
+    pub count: i64,
+    pub amount: i128,
+}
+
+impl Bucket {
+    #[inline(always)]
+    fn add(&mut self, count: i64, amount: i128) {
+        self.count += count;
+        self.amount += amount;
+    }
+    fn merge(&mut self, other: Bucket) {
+        self.count += other.count;
+        self.amount += other.amount;
+    }
+}
+
+/// The pipeline of a period `P` at the end of day `from`, its movements, and the pipeline at
+/// the end of day `to`.
+///
+/// The **pipeline of `P` as of `d`** is the open pipeline (open, counting, in scope) whose close
+/// date as of `d` lies in `P`. Call `S` a deal's state as of `from` and `E` as of `to`, `s` and
+/// `e` its amounts then (no amount = 0), "in" membership of that pipeline. Each deal moves
+/// exactly one way, checked in this order, with outflows negative:
+///
+/// - in at both: `e − s` to **increased** (if positive) or **decreased** (if negative).
+/// - in at `from` only: first `e − s` to increased/decreased (the value changed while it
+///   left), then `−e` to exactly one of **won** (`E` won), **lost** (`E` lost, including a
+///   drop from a non-counting stage), **pushed out** (`E` still open, counting and in scope
+///   but its close date moved out of `P`, usually later), or **removed** (anything else:
+///   moved back to a non-counting stage, to another owner or pipeline out of scope).
+/// - in at `to` only: `+e` to **pulled in** when `S` was open, counting and in scope with a
+///   close date outside `P` (or none) — its close date moved into `P`, usually from after —
+///   and otherwise to **new** (created after `from`, promoted from a non-counting stage,
+///   reopened, or moved into scope).
+/// - in at neither, but closed as of `to` with a closed day after `from` and in `P`, as a real
+///   outcome (see [`Outcomes`]) and in scope: the deal entered and left within the interval:
+///   `+e` to new (or pulled in, by the rule above) and `−e` to won or lost.
+///
+/// Hence, exactly and to the minor unit:
+/// `end = start + new + increased + decreased + pulled_in + pushed_out + won + lost + removed`,
+/// and the counts reconcile the same way (increased and decreased count deals but move none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Waterfall {
+    pub from: Day,
+    pub to: Day,
+    pub period: Option<Period>,
+    pub start: Bucket,
+    pub new: Bucket,
+    pub increased: Bucket,
+    pub decreased: Bucket,
+    pub pulled_in: Bucket,
+    pub pushed_out: Bucket,
+    pub won: Bucket,
+    pub lost: Bucket,
+    pub removed: Bucket,
+    pub end: Bucket,
+}
+
+impl Waterfall {
+    /// The movements in display order with their stable names.
+    pub fn movements(&self) -> [(&'static str, Bucket); 8] {
+        [
+            ("new", self.new),
+            ("increased", self.increased),
+            ("decreased", self.decreased),
+            ("pulled_in", self.pulled_in),
+            ("pushed_out", self.pushed_out),
+            ("won", self.won),
+            ("lost", self.lost),
+            ("removed", self.removed),
+        ]
+    }
+
+    /// `start + Σ movements == end`, in amount and in deal count.
+    pub fn reconciles(&self) -> bool {
+        let amount: i128 = self.start.amount + self.movements().iter().map(|(_, bucket)| bucket.amount).sum::<i128>();
+        let count: i64 = self.start.count
+            + self
+                .movements()
+                .iter()
+                .filter(|(name, _)| !matches!(*name, "increased" | "decreased"))
+                .map(|(_, bucket)| bucket.count)
+                .sum::<i64>();
+        amount == self.end.amount && count == self.end.count
+    }
+
+    pub(crate) fn merge(&mut self, other: Waterfall) {
+        self.start.merge(other.start);
+        self.new.merge(other.new);
+        self.increased.merge(other.increased);
+        self.decreased.merge(other.decreased);
+        self.pulled_in.merge(other.pulled_in);
+        self.pushed_out.merge(other.pushed_out);
+        self.won.merge(other.won);
+        self.lost.merge(other.lost);
+        self.removed.merge(other.removed);
+        self.end.merge(other.end);
+    }
+
+    #[inline(always)]
+    fn change(&mut self, delta: i128) {
+        match delta.signum() {
+            1 => self.increased.add(1, delta),
+            -1 => self.decreased.add(1, delta),
+            _ => {}
+        }
+    }
+
+    /// Adds one deal (states as of `from` and `to`).
+    #[inline(always)]
+    pub(crate) fn add(&mut self, view: &View, period: Period, start: Option<&DealState>, end: &DealState) {
+        let in_pipeline = |state: &DealState| view.in_open_pipeline(state) && period.contains(state.close_day);
+        let in_start = start.is_some_and(in_pipeline);
+        let in_end = in_pipeline(end);
+        let e = i128::from(end.amount_or_zero());
+        let entry = |waterfall: &mut Waterfall| {
+            let was_open_elsewhere = start.is_some_and(|state| view.in_open_pipeline(state) && !period.contains(state.close_day));
+            if was_open_elsewhere { waterfall.pulled_in.add(1, e) } else { waterfall.new.add(1, e) }
+        };
+        match (in_start, in_end) {
+            (true, true) => {
+                let s = i128::from(start.map_or(0, DealState::amount_or_zero));
+                self.start.add(1, s);
+                self.end.add(1, e);
+                self.change(e - s);
+            }
+            (true, false) => {
+                let s = i128::from(start.map_or(0, DealState::amount_or_zero));
+                self.start.add(1, s);
+                self.change(e - s);
+                let stage = view.stage(end.stage);
+                if stage.won {
+                    self.won.add(-1, -e);
+                } else if stage.lost {
+                    self.lost.add(-1, -e);
+                } else if view.in_open_pipeline(end) {
+                    self.pushed_out.add(-1, -e);
+                } else {
+                    self.removed.add(-1, -e);
+                }
+            }
+            (false, true) => {
+                self.end.add(1, e);
+                entry(self);
+            }
+            (false, false) => {
+                if end.closed_day > self.from && period.contains(end.closed_day) && view.admits(end) {
+                    match view.outcome(end) {
+                        Some(true) => {
+                            entry(self);
+                            self.won.add(-1, -e);
+                        }
+                        Some(false) => {
+                            entry(self);
+                            self.lost.add(-1, -e);
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The waterfall of the pipeline of `period` from the end of day `from` to the end of day `to`.
+pub fn waterfall(projection: &Projection, scope: &Scope, period: Period, from: Day, to: Day) -> Waterfall {
+    let view = View::new(projection, scope);
+    let blank = Waterfall { from, to, period: Some(period), ..Waterfall::default() };
+    fold_deals(
+        view.n(),
+        view.threads(),
+        || blank,
+        |waterfall, deal| {
+            let (mut start, mut end) = (DealState::EMPTY, DealState::EMPTY);
+            if !projection.state_into(deal as u32, to, &mut end) {
+                return;
+            }
+            let start_exists = projection.state_into(deal as u32, from, &mut start);
+            waterfall.add(&view, period, start_exists.then_some(&start), &end);
+        },
+        Waterfall::merge,
+    )
+}
+
+/// One point of a trend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrendPoint<T> {
+    pub day: Day,
+    pub value: T,
+}
+
+/// Any figure evaluated as of each of `days`: `trend(days, |day| outcomes(p, &scope, day, …))`.
+pub fn trend<T>(days: impl IntoIterator<Item = Day>, mut figure: impl FnMut(Day) -> T) -> Vec<TrendPoint<T>> {
+    days.into_iter().map(|day| TrendPoint { day, value: figure(day) }).collect()
+}
+
+/// Every `step` days from `first` to `last`, always ending with `last`.
+pub fn days_every(first: Day, last: Day, step: i32) -> Vec<Day> {
+    let step = step.max(1);
+    let mut days: Vec<Day> = (0..).map(|k| last - k * step).take_while(|day| *day >= first).collect();
+    days.reverse();
+    days
+}

@@ -1,0 +1,949 @@
+//! The columnar projection: every deal's current state as struct-of-arrays columns, the compact
+//! history needed to rebuild any past day, and the activity facts the store supplies.
+//!
+//! # What it holds
+//! - Dimensions: pipelines and stages (a global stage index `u16`), owners (`u32` index per
+//!   [`UserId`]), teams (`u32` index per [`TeamId`]), currencies seen.
+//! - [`Deals`]: one entry per deal in each column (index `u32`), the state after every event
+//!   applied so far.
+//! - Per-deal event arrays: for every change after the deal's creation instant, the day, the
+//!   field and the *old* value (the new value is the next change's old value, or the current
+//!   column). Stored fields: owner, stage, amount, close date, forecast category, closed day.
+//!   Name, account, next step, close reason are not analysed; status and pipeline follow from
+//!   the stage (a deal's status is its stage's kind, as `opportunity::apply` guarantees).
+//! - [`ActivityFacts`]: per-deal activity columns the store fills (activities are not history).
+//!
+//! # Indexes
+//! Deals, owners, teams and stages are addressed by dense `u32`/`u16` indexes. Owner, team and
+//! stage indexes never change. Deal indexes are stable until [`Projection::compact`], which
+//! clusters the deals by owner (so per-rep sums stay in cache) and renumbers them; look them up
+//! again with [`Projection::deal_index`] afterwards. `apply` never renumbers.
+//!
+//! # Replay rule ("as of")
+//! The state as of day `d` is the state after applying, in sequence order, the deal's events
+//! with `at` on or before the end of `d` (UTC). [`Projection::state_at`] computes it backwards
+//! from the current columns: it undoes, newest first, the changes stamped after `d` by
+//! restoring their old values. A deal whose last change is on or before `d` is read straight
+//! from the columns, so figures as of today touch no event at all.
+//! A deal created after `d` does not exist as of `d`.
+//! Events arriving with an `at` earlier than the deal's last change are treated as stamped
+//! with that change's day, as the store does (history is monotonic per deal).
+//!
+//! # Currency rule
+//! Every amount is kept in minor units of the reporting currency (`i64`), converted **once,
+//! when the amount is recorded**, with [`RateTable::convert`] at the rate in force on the day
+//! the amount was set (the day of the event that set it): rate table rules apply (latest rate
+//! on or before that day, at most 10 days old, half-to-even rounding once per line).
+//! Why that day and not the as-of or close date: it is the only rate that is always known at
+//! every as-of time the amount is visible (no figure uses a rate published later), and it keeps
+//! exchange-rate moves out of the pipeline: an amount in the reporting currency changes only
+//! when a person changes the deal, so the waterfall shows sales movement, not FX noise.
+//! The native amount and its currency are kept too (current state only).
+//! An amount that cannot be converted (no rate in force) is kept natively and counts as
+//! "no amount" in the reporting currency; [`Projection::apply`] reports it.
+
+use std::collections::HashMap;
+
+use pipewise_core::fx::{FxError, RateTable};
+use pipewise_core::history::HistoryEvent;
+use pipewise_core::opportunity::OppField;
+use pipewise_core::pipeline::{ForecastCategory, Pipeline, StageKind};
+use pipewise_core::time::parse_date;
+use pipewise_core::{Currency, Money, OpportunityId, Problem, StageId, TeamId, Timestamp, UserId};
+
+use crate::{Day, NO_DAY, day_of_date, day_of_timestamp};
+
+/// An absent amount.
+pub const NO_AMOUNT: i64 = i64::MIN;
+/// An absent stage (a deal whose creation has not been seen whole).
+pub const NO_STAGE: u16 = u16::MAX;
+/// An absent owner or team.
+pub const NO_INDEX: u32 = u32::MAX;
+const NO_CURRENCY: u16 = u16::MAX;
+
+/// The fields the event arrays keep, as stored in `event_field`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Field {
+    Owner = 0,
+    Stage = 1,
+    Amount = 2,
+    CloseDate = 3,
+    Forecast = 4,
+    ClosedDay = 5,
+}
+
+/// A stage as the analytics see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageInfo {
+    pub id: StageId,
+    pub pipeline: u16,
+    pub position: i32,
+    pub kind: StageKind,
+    /// Default win probability in basis points of one (percent × 100): 65 % is 6500.
+    pub win_bp: i64,
+    pub counts_in_metrics: bool,
+    pub rotting_days: Option<i32>,
+    pub name_en: String,
+    pub name_ko: String,
+}
+
+impl StageInfo {
+    #[inline]
+    pub fn is_open(&self) -> bool {
+        self.kind == StageKind::Open
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipelineInfo {
+    pub id: pipewise_core::PipelineId,
+    pub name: String,
+    /// Global stage indexes in position order.
+    pub stages: Vec<u16>,
+}
+
+/// The deals' current state, one entry per deal in each column.
+#[derive(Clone, Debug, Default)]
+pub struct Deals {
+    pub id: Vec<OpportunityId>,
+    pub owner: Vec<u32>,
+    pub stage: Vec<u16>,
+    /// [`forecast_index`] of the category.
+    pub forecast: Vec<u8>,
+    /// Minor units of the reporting currency, or [`NO_AMOUNT`].
+    pub amount: Vec<i64>,
+    /// Minor units of `currency`, or [`NO_AMOUNT`].
+    pub amount_native: Vec<i64>,
+    /// Index into [`Projection::currencies`].
+    pub currency: Vec<u16>,
+    pub close_day: Vec<Day>,
+    pub created_day: Vec<Day>,
+    /// The day the deal closed (won or lost), or [`NO_DAY`] while open.
+    pub closed_day: Vec<Day>,
+    pub stage_entered_day: Vec<Day>,
+    /// The stage the deal was in before its last stage change ([`NO_STAGE`] if none).
+    pub stage_before: Vec<u16>,
+    /// The highest position among open stages the deal has ever been in (-1 if none).
+    pub max_open_position: Vec<i16>,
+    /// How many times the close date moved later.
+    pub push_count: Vec<u16>,
+    /// Day of the deal's last stored change, or its creation day.
+    pub last_event_day: Vec<Day>,
+    created_at: Vec<i64>,
+    event_start: Vec<u32>,
+    event_len: Vec<u32>,
+    event_cap: Vec<u32>,
+}
+
+/// The per-deal activity facts the store fills (activities are not in opportunity history).
+/// Absent facts mean "no activity recorded".
+#[derive(Clone, Debug, Default)]
+pub struct ActivityFacts {
+    pub last_activity_day: Vec<Day>,
+    /// Last activity whose direction is inbound (from the customer).
+    pub last_inbound_day: Vec<Day>,
+    /// Touchpoints (calls, meetings, emails both ways) in the 30 days before the as-of day.
+    pub touchpoints_30d: Vec<u32>,
+    /// Distinct customer contacts engaged on the deal.
+    pub contacts_engaged: Vec<u16>,
+    /// Tasks and close-plan items past due and not done.
+    pub overdue_tasks: Vec<u16>,
+    /// The largest `logged_at − occurred_at` in days among the deal's activities.
+    pub max_log_lag_days: Vec<i32>,
+}
+
+/// One deal's activity facts, for [`ActivityFacts::set`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DealActivity {
+    pub last_activity: Option<Day>,
+    pub last_inbound: Option<Day>,
+    pub touchpoints_30d: u32,
+    pub contacts_engaged: u16,
+    pub overdue_tasks: u16,
+    pub max_log_lag_days: i32,
+}
+
+impl ActivityFacts {
+    fn grow(&mut self, n: usize) {
+        self.last_activity_day.resize(n, NO_DAY);
+        self.last_inbound_day.resize(n, NO_DAY);
+        self.touchpoints_30d.resize(n, 0);
+        self.contacts_engaged.resize(n, 0);
+        self.overdue_tasks.resize(n, 0);
+        self.max_log_lag_days.resize(n, 0);
+    }
+
+    pub fn set(&mut self, deal: u32, facts: DealActivity) {
+        let index = deal as usize;
+        self.last_activity_day[index] = facts.last_activity.unwrap_or(NO_DAY);
+        self.last_inbound_day[index] = facts.last_inbound.unwrap_or(NO_DAY);
+        self.touchpoints_30d[index] = facts.touchpoints_30d;
+        self.contacts_engaged[index] = facts.contacts_engaged;
+        self.overdue_tasks[index] = facts.overdue_tasks;
+        self.max_log_lag_days[index] = facts.max_log_lag_days;
+    }
+
+    pub fn get(&self, deal: u32) -> DealActivity {
+        let index = deal as usize;
+        let day = |value: Day| (value != NO_DAY).then_some(value);
+        DealActivity {
+            last_activity: day(self.last_activity_day[index]),
+            last_inbound: day(self.last_inbound_day[index]),
+            touchpoints_30d: self.touchpoints_30d[index],
+            contacts_engaged: self.contacts_engaged[index],
+            overdue_tasks: self.overdue_tasks[index],
+            max_log_lag_days: self.max_log_lag_days[index],
+        }
+    }
+}
+
+/// One deal as of a day: what every figure reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DealState {
+    pub owner: u32,
+    pub stage: u16,
+    pub forecast: u8,
+    /// Reporting-currency minor units, or [`NO_AMOUNT`].
+    pub amount: i64,
+    pub close_day: Day,
+    pub created_day: Day,
+    pub closed_day: Day,
+    pub stage_entered_day: Day,
+    pub stage_before: u16,
+    pub push_count: u16,
+}
+
+impl DealState {
+    /// A placeholder to write into.
+    pub const EMPTY: DealState = DealState {
+        owner: NO_INDEX,
+        stage: NO_STAGE,
+        forecast: 0,
+        amount: NO_AMOUNT,
+        close_day: NO_DAY,
+        created_day: NO_DAY,
+        closed_day: NO_DAY,
+        stage_entered_day: NO_DAY,
+        stage_before: NO_STAGE,
+        push_count: 0,
+    };
+
+    /// The amount, with "no amount" as zero.
+    #[inline]
+    pub fn amount_or_zero(&self) -> i64 {
+        if self.amount == NO_AMOUNT { 0 } else { self.amount }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("history event {seq} of opportunity {opportunity_id}: {field}: {problem}")]
+    BadValue { seq: i64, opportunity_id: OpportunityId, field: OppField, problem: Problem },
+    #[error("history event {seq} of opportunity {opportunity_id}: stage_id: stage {stage_id} is in no pipeline the projection knows")]
+    UnknownStage { seq: i64, opportunity_id: OpportunityId, stage_id: i64 },
+    /// The event was applied; its amount counts as "no amount" in the reporting currency.
+    #[error("history event {seq} of opportunity {opportunity_id}: amount: {amount} kept out of reporting totals: {fx}")]
+    NoRate { seq: i64, opportunity_id: OpportunityId, amount: Money, fx: FxError },
+}
+
+/// The forecast categories in column order.
+pub const FORECAST_CATEGORIES: [ForecastCategory; 5] =
+    [ForecastCategory::Pipeline, ForecastCategory::BestCase, ForecastCategory::Commit, ForecastCategory::Closed, ForecastCategory::Omitted];
+
+pub fn forecast_index(category: ForecastCategory) -> u8 {
+    FORECAST_CATEGORIES.iter().position(|candidate| *candidate == category).expect("every category is listed") as u8
+}
+
+/// See the module documentation.
+#[derive(Clone, Debug)]
+pub struct Projection {
+    reporting: Currency,
+    rates: RateTable,
+    pub stages: Vec<StageInfo>,
+    stage_by_id: HashMap<i64, u16>,
+    pub pipelines: Vec<PipelineInfo>,
+    pub owner_ids: Vec<UserId>,
+    owner_by_id: HashMap<i64, u32>,
+    /// Team index of each owner, or [`NO_INDEX`].
+    pub owner_team: Vec<u32>,
+    pub team_ids: Vec<TeamId>,
+    team_by_id: HashMap<i64, u32>,
+    pub currencies: Vec<Currency>,
+    deal_by_id: HashMap<i64, u32>,
+    deals: Deals,
+    event_day: Vec<Day>,
+    event_field: Vec<u8>,
+    event_old: Vec<i64>,
+    /// Event slots abandoned by relocation, reclaimed by [`Projection::compact`].
+    garbage: usize,
+    /// Filled by the store; one entry per deal.
+    pub activity: ActivityFacts,
+    last_seq: i64,
+    max_day: Day,
+    threads: usize,
+}
+
+impl Projection {
+    /// An empty projection reporting in `reporting`, converting with `rates`.
+    pub fn new(reporting: Currency, rates: RateTable) -> Projection {
+        Projection {
+            reporting,
+            rates,
+            stages: Vec::new(),
+            stage_by_id: HashMap::new(),
+            pipelines: Vec::new(),
+            owner_ids: Vec::new(),
+            owner_by_id: HashMap::new(),
+            owner_team: Vec::new(),
+            team_ids: Vec::new(),
+            team_by_id: HashMap::new(),
+            currencies: Vec::new(),
+            deal_by_id: HashMap::new(),
+            deals: Deals::default(),
+            event_day: Vec::new(),
+            event_field: Vec::new(),
+            event_old: Vec::new(),
+            garbage: 0,
+            activity: ActivityFacts::default(),
+            last_seq: 0,
+            max_day: NO_DAY,
+            threads: 2,
+        }
+    }
+
+    /// A projection of `events` (in sequence order) over `pipelines`, compacted.
+    pub fn build<'a>(
+        reporting: Currency,
+        rates: RateTable,
+        pipelines: &[Pipeline],
+        events: impl IntoIterator<Item = &'a HistoryEvent>,
+    ) -> Result<Projection, ProjectionError> {
+        let mut projection = Projection::new(reporting, rates);
+        for pipeline in pipelines {
+            projection.add_pipeline(pipeline);
+        }
+        for event in events {
+            projection.apply(event)?;
+        }
+        projection.compact();
+        Ok(projection)
+    }
+
+    /// How many threads figures use (default 2, the target machine's cores).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    pub fn reporting_currency(&self) -> Currency {
+        self.reporting
+    }
+
+    /// Replaces the rate table; amounts already recorded keep their conversion (see the
+    /// currency rule).
+    pub fn set_rates(&mut self, rates: RateTable) {
+        self.rates = rates;
+    }
+
+    /// Registers a pipeline and its stages; returns its index. Registering again updates the
+    /// stages' settings in place and adds new stages.
+    pub fn add_pipeline(&mut self, pipeline: &Pipeline) -> u16 {
+        let index = match self.pipelines.iter().position(|known| known.id == pipeline.id) {
+            Some(index) => index as u16,
+            None => {
+                self.pipelines.push(PipelineInfo { id: pipeline.id, name: pipeline.name.clone(), stages: Vec::new() });
+                (self.pipelines.len() - 1) as u16
+            }
+        };
+        let mut order = Vec::new();
+        for stage in &pipeline.stages {
+            let win_bp = (stage.win_probability * rust_decimal::Decimal::ONE_HUNDRED)
+                .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointNearestEven)
+                .mantissa() as i64;
+            let info = StageInfo {
+                id: stage.id,
+                pipeline: index,
+                position: stage.position,
+                kind: stage.kind,
+                win_bp,
+                counts_in_metrics: stage.counts_in_metrics,
+                rotting_days: stage.rotting_days,
+                name_en: stage.name_en.clone(),
+                name_ko: stage.name_ko.clone(),
+            };
+            let stage_index = match self.stage_by_id.get(&stage.id.0) {
+                Some(&known) => {
+                    self.stages[known as usize] = info;
+                    known
+                }
+                None => {
+                    self.stages.push(info);
+                    let known = (self.stages.len() - 1) as u16;
+                    self.stage_by_id.insert(stage.id.0, known);
+                    known
+                }
+            };
+            order.push(stage_index);
+        }
+        order.sort_by_key(|stage| self.stages[*stage as usize].position);
+        self.pipelines[index as usize].stages = order;
+        index
+    }
+
+    pub fn pipeline_index(&self, id: pipewise_core::PipelineId) -> Option<u16> {
+        self.pipelines.iter().position(|known| known.id == id).map(|index| index as u16)
+    }
+
+    pub fn stage_index(&self, id: StageId) -> Option<u16> {
+        self.stage_by_id.get(&id.0).copied()
+    }
+
+    /// The index of `user`, registering them (without a team) if new.
+    pub fn owner(&mut self, user: UserId) -> u32 {
+        if let Some(&index) = self.owner_by_id.get(&user.0) {
+            return index;
+        }
+        let index = self.owner_ids.len() as u32;
+        self.owner_ids.push(user);
+        self.owner_team.push(NO_INDEX);
+        self.owner_by_id.insert(user.0, index);
+        index
+    }
+
+    pub fn owner_index(&self, user: UserId) -> Option<u32> {
+        self.owner_by_id.get(&user.0).copied()
+    }
+
+    /// Puts `user` in `team` (or in none); returns the team's index.
+    pub fn set_team(&mut self, user: UserId, team: Option<TeamId>) -> Option<u32> {
+        let owner = self.owner(user) as usize;
+        let team_index = team.map(|team| match self.team_by_id.get(&team.0) {
+            Some(&index) => index,
+            None => {
+                self.team_ids.push(team);
+                let index = (self.team_ids.len() - 1) as u32;
+                self.team_by_id.insert(team.0, index);
+                index
+            }
+        });
+        self.owner_team[owner] = team_index.unwrap_or(NO_INDEX);
+        team_index
+    }
+
+    pub fn team_index(&self, team: TeamId) -> Option<u32> {
+        self.team_by_id.get(&team.0).copied()
+    }
+
+    /// Owner indexes of a team's members.
+    pub fn team_members(&self, team: u32) -> impl Iterator<Item = u32> + '_ {
+        self.owner_team.iter().enumerate().filter(move |(_, t)| **t == team).map(|(owner, _)| owner as u32)
+    }
+
+    pub fn deal_index(&self, id: OpportunityId) -> Option<u32> {
+        self.deal_by_id.get(&id.0).copied()
+    }
+
+    pub fn n_deals(&self) -> usize {
+        self.deals.id.len()
+    }
+
+    pub fn n_owners(&self) -> usize {
+        self.owner_ids.len()
+    }
+
+    /// The current-state columns.
+    pub fn deals(&self) -> &Deals {
+        &self.deals
+    }
+
+    /// The sequence number of the last event applied: follow the log from here.
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq
+    }
+
+    /// The latest day any applied event is stamped with.
+    pub fn max_day(&self) -> Day {
+        self.max_day
+    }
+
+    /// Number of stored (post-creation) events.
+    pub fn n_events(&self) -> usize {
+        self.event_day.len() - self.garbage
+    }
+
+    /// Heap bytes held by the columns, event arrays and lookup maps (an estimate for maps).
+    pub fn memory_bytes(&self) -> usize {
+        fn bytes<T>(column: &Vec<T>) -> usize {
+            column.capacity() * std::mem::size_of::<T>()
+        }
+        let deals = &self.deals;
+        let columns = bytes(&deals.id)
+            + bytes(&deals.owner)
+            + bytes(&deals.stage)
+            + bytes(&deals.forecast)
+            + bytes(&deals.amount)
+            + bytes(&deals.amount_native)
+            + bytes(&deals.currency)
+            + bytes(&deals.close_day)
+            + bytes(&deals.created_day)
+            + bytes(&deals.closed_day)
+            + bytes(&deals.stage_entered_day)
+            + bytes(&deals.stage_before)
+            + bytes(&deals.max_open_position)
+            + bytes(&deals.push_count)
+            + bytes(&deals.last_event_day)
+            + bytes(&deals.created_at)
+            + bytes(&deals.event_start)
+            + bytes(&deals.event_len)
+            + bytes(&deals.event_cap);
+        let events = bytes(&self.event_day) + bytes(&self.event_field) + bytes(&self.event_old);
+        let activity = &self.activity;
+        let facts = bytes(&activity.last_activity_day)
+            + bytes(&activity.last_inbound_day)
+            + bytes(&activity.touchpoints_30d)
+            + bytes(&activity.contacts_engaged)
+            + bytes(&activity.overdue_tasks)
+            + bytes(&activity.max_log_lag_days);
+        // A hashbrown entry (i64, u32) is 16 bytes plus one control byte, at up to 7/8 load.
+        let map = self.deal_by_id.capacity() * 17;
+        columns + events + facts + map
+    }
+
+    fn new_deal(&mut self, id: OpportunityId, at: Timestamp, day: Day) -> u32 {
+        let index = self.deals.id.len() as u32;
+        let deals = &mut self.deals;
+        deals.id.push(id);
+        deals.owner.push(NO_INDEX);
+        deals.stage.push(NO_STAGE);
+        deals.forecast.push(0);
+        deals.amount.push(NO_AMOUNT);
+        deals.amount_native.push(NO_AMOUNT);
+        deals.currency.push(NO_CURRENCY);
+        deals.close_day.push(NO_DAY);
+        deals.created_day.push(day);
+        deals.closed_day.push(NO_DAY);
+        deals.stage_entered_day.push(day);
+        deals.stage_before.push(NO_STAGE);
+        deals.max_open_position.push(-1);
+        deals.push_count.push(0);
+        deals.last_event_day.push(day);
+        deals.created_at.push(at.as_micros());
+        deals.event_start.push(self.event_day.len() as u32);
+        deals.event_len.push(0);
+        deals.event_cap.push(0);
+        self.deal_by_id.insert(id.0, index);
+        self.activity.grow(self.deals.id.len());
+        index
+    }
+
+    /// Appends one change to a deal's event array, moving the array to the end when full.
+    fn push_event(&mut self, deal: usize, day: Day, field: Field, old: i64) {
+        let deals = &mut self.deals;
+        let (start, len, cap) = (deals.event_start[deal] as usize, deals.event_len[deal] as usize, deals.event_cap[deal] as usize);
+        if len == cap {
+            let new_start = self.event_day.len();
+            let new_cap = (cap * 2).max(4);
+            self.event_day.extend_from_within(start..start + len);
+            self.event_field.extend_from_within(start..start + len);
+            self.event_old.extend_from_within(start..start + len);
+            let padding = new_cap - len;
+            self.event_day.extend(std::iter::repeat_n(0, padding));
+            self.event_field.extend(std::iter::repeat_n(0, padding));
+            self.event_old.extend(std::iter::repeat_n(0, padding));
+            self.garbage += cap;
+            deals.event_start[deal] = new_start as u32;
+            deals.event_cap[deal] = new_cap as u32;
+        }
+        let slot = deals.event_start[deal] as usize + len;
+        self.event_day[slot] = day;
+        self.event_field[slot] = field as u8;
+        self.event_old[slot] = old;
+        deals.event_len[deal] = (len + 1) as u32;
+    }
+
+    fn cluster_by_owner(&mut self) {
+        let n = self.deals.id.len();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by_key(|deal| (self.deals.owner[*deal as usize], self.deals.id[*deal as usize]));
+        if order.iter().enumerate().all(|(position, deal)| position == *deal as usize) {
+            return;
+        }
+        fn permute<T: Copy>(column: &mut Vec<T>, order: &[u32]) {
+            *column = order.iter().map(|deal| column[*deal as usize]).collect();
+        }
+        let deals = &mut self.deals;
+        permute(&mut deals.id, &order);
+        permute(&mut deals.owner, &order);
+        permute(&mut deals.stage, &order);
+        permute(&mut deals.forecast, &order);
+        permute(&mut deals.amount, &order);
+        permute(&mut deals.amount_native, &order);
+        permute(&mut deals.currency, &order);
+        permute(&mut deals.close_day, &order);
+        permute(&mut deals.created_day, &order);
+        permute(&mut deals.closed_day, &order);
+        permute(&mut deals.stage_entered_day, &order);
+        permute(&mut deals.stage_before, &order);
+        permute(&mut deals.max_open_position, &order);
+        permute(&mut deals.push_count, &order);
+        permute(&mut deals.last_event_day, &order);
+        permute(&mut deals.created_at, &order);
+        permute(&mut deals.event_start, &order);
+        permute(&mut deals.event_len, &order);
+        permute(&mut deals.event_cap, &order);
+        let facts = &mut self.activity;
+        permute(&mut facts.last_activity_day, &order);
+        permute(&mut facts.last_inbound_day, &order);
+        permute(&mut facts.touchpoints_30d, &order);
+        permute(&mut facts.contacts_engaged, &order);
+        permute(&mut facts.overdue_tasks, &order);
+        permute(&mut facts.max_log_lag_days, &order);
+        for (index, id) in self.deals.id.iter().enumerate() {
+            self.deal_by_id.insert(id.0, index as u32);
+        }
+    }
+
+    /// Rewrites the event arrays with no gaps, each deal's events contiguous in deal order.
+    ///
+    /// Also clusters the deals by owner (then id), which renumbers them: deal indexes are
+    /// dense and stable between compactions, so look them up with
+    /// [`Projection::deal_index`] after one. Clustering keeps each rep's sums hot in cache
+    /// while a figure walks the columns.
+    pub fn compact(&mut self) {
+        self.cluster_by_owner();
+        self.defragment();
+    }
+
+    /// Rewrites the event arrays with no gaps, keeping deal indexes. [`Projection::apply`]
+    /// does this by itself when more than half the event slots are abandoned.
+    fn defragment(&mut self) {
+        let live: usize = self.deals.event_len.iter().map(|len| *len as usize).sum();
+        // Room for the relocations of the changes that follow, so a follower's next writes do
+        // not reallocate the whole array.
+        let room = live + live / 8 + 4096;
+        let mut day = Vec::with_capacity(room);
+        let mut field = Vec::with_capacity(room);
+        let mut old = Vec::with_capacity(room);
+        for deal in 0..self.deals.id.len() {
+            let (start, len) = (self.deals.event_start[deal] as usize, self.deals.event_len[deal] as usize);
+            self.deals.event_start[deal] = day.len() as u32;
+            self.deals.event_cap[deal] = len as u32;
+            day.extend_from_slice(&self.event_day[start..start + len]);
+            field.extend_from_slice(&self.event_field[start..start + len]);
+            old.extend_from_slice(&self.event_old[start..start + len]);
+        }
+        self.event_day = day;
+        self.event_field = field;
+        self.event_old = old;
+        self.garbage = 0;
+    }
+
+    /// Applies one history event; events must come in sequence order. An event whose `seq` is
+    /// not above [`Projection::last_seq`] was applied before and is skipped, so a follower can
+    /// re-read an overlapping page of the log safely.
+    ///
+    /// On [`ProjectionError::NoRate`] the event *is* applied (its amount counts as no amount);
+    /// on the other errors nothing changes.
+    pub fn apply(&mut self, event: &HistoryEvent) -> Result<(), ProjectionError> {
+        if event.seq != 0 && event.seq <= self.last_seq {
+            return Ok(());
+        }
+        let stored_field = match event.field {
+            OppField::Owner => Some(Field::Owner),
+            OppField::Stage => Some(Field::Stage),
+            OppField::Amount => Some(Field::Amount),
+            OppField::CloseDate => Some(Field::CloseDate),
+            OppField::ForecastCategory => Some(Field::Forecast),
+            OppField::ClosedAt => Some(Field::ClosedDay),
+            _ => None,
+        };
+        let bad = |problem: Problem| ProjectionError::BadValue {
+            seq: event.seq,
+            opportunity_id: event.opportunity_id,
+            field: event.field,
+            problem,
+        };
+        let required = || event.new.as_deref().ok_or_else(|| bad(Problem::Required));
+        let parse_id =
+            |raw: &str| raw.trim().parse::<i64>().map_err(|_| bad(Problem::Invalid { value: raw.to_owned(), expected: "an id" }));
+        let mut day = day_of_timestamp(event.at);
+        let Some(field) = stored_field else {
+            // Still a sign of life: the deal exists from its first event.
+            if self.deal_index(event.opportunity_id).is_none() {
+                self.new_deal(event.opportunity_id, event.at, day);
+            }
+            self.last_seq = self.last_seq.max(event.seq);
+            self.max_day = self.max_day.max(day);
+            return Ok(());
+        };
+        // Parse before touching any state.
+        let mut fx_problem = None;
+        let mut new_money = None;
+        let new: i64 = match field {
+            Field::Owner => {
+                let id = parse_id(required()?)?;
+                self.owner(UserId(id)) as i64
+            }
+            Field::Stage => {
+                let id = parse_id(required()?)?;
+                let Some(stage) = self.stage_index(StageId(id)) else {
+                    return Err(ProjectionError::UnknownStage { seq: event.seq, opportunity_id: event.opportunity_id, stage_id: id });
+                };
+                i64::from(stage)
+            }
+            Field::Amount => match event.new.as_deref() {
+                None => NO_AMOUNT,
+                Some(raw) => {
+                    let money: Money = raw.parse().map_err(bad)?;
+                    new_money = Some(money);
+                    match self.rates.convert(money, self.reporting, crate::date_of_day(day)) {
+                        Ok(converted) => converted.amount().mantissa() as i64,
+                        Err(fx) => {
+                            fx_problem = Some((money, fx));
+                            NO_AMOUNT
+                        }
+                    }
+                }
+            },
+            Field::CloseDate => match event.new.as_deref() {
+                None => NO_DAY.into(),
+                Some(raw) => day_of_date(parse_date(raw).map_err(bad)?).into(),
+            },
+            Field::Forecast => forecast_index(ForecastCategory::parse(required()?).map_err(bad)?).into(),
+            Field::ClosedDay => match event.new.as_deref() {
+                None => NO_DAY.into(),
+                Some(raw) => day_of_timestamp(raw.parse::<Timestamp>().map_err(bad)?).into(),
+            },
+        };
+        let deal = match self.deal_index(event.opportunity_id) {
+            Some(deal) => deal as usize,
+            None => self.new_deal(event.opportunity_id, event.at, day) as usize,
+        };
+        let creation = self.deals.created_at[deal] == event.at.as_micros();
+        day = day.max(self.deals.last_event_day[deal]);
+        let deals = &mut self.deals;
+        let old: i64 = match field {
+            Field::Owner => {
+                let old = deals.owner[deal];
+                deals.owner[deal] = new as u32;
+                if old == NO_INDEX { -1 } else { i64::from(old) }
+            }
+            Field::Stage => {
+                let old = deals.stage[deal];
+                let stage = &self.stages[new as usize];
+                deals.stage[deal] = new as u16;
+                if !creation {
+                    deals.stage_entered_day[deal] = day;
+                    deals.stage_before[deal] = old;
+                }
+                if stage.is_open() {
+                    deals.max_open_position[deal] = deals.max_open_position[deal].max(stage.position as i16);
+                }
+                i64::from(old)
+            }
+            Field::Amount => {
+                let old = deals.amount[deal];
+                deals.amount[deal] = new;
+                match new_money {
+                    Some(money) => {
+                        deals.amount_native[deal] = money.amount().mantissa() as i64;
+                        let currency = money.currency();
+                        let index = match self.currencies.iter().position(|known| *known == currency) {
+                            Some(index) => index as u16,
+                            None => {
+                                self.currencies.push(currency);
+                                (self.currencies.len() - 1) as u16
+                            }
+                        };
+                        deals.currency[deal] = index;
+                    }
+                    None => {
+                        deals.amount_native[deal] = NO_AMOUNT;
+                        deals.currency[deal] = NO_CURRENCY;
+                    }
+                }
+                old
+            }
+            Field::CloseDate => {
+                let old = deals.close_day[deal];
+                let new = new as Day;
+                if !creation && old != NO_DAY && new != NO_DAY && new > old {
+                    deals.push_count[deal] += 1;
+                }
+                deals.close_day[deal] = new;
+                old.into()
+            }
+            Field::Forecast => {
+                let old = deals.forecast[deal];
+                deals.forecast[deal] = new as u8;
+                old.into()
+            }
+            Field::ClosedDay => {
+                let old = deals.closed_day[deal];
+                deals.closed_day[deal] = new as Day;
+                old.into()
+            }
+        };
+        if !creation {
+            self.push_event(deal, day, field, old);
+            self.deals.last_event_day[deal] = day;
+            if self.garbage > 1 << 20 && self.garbage > self.event_day.len() / 2 {
+                self.defragment();
+            }
+        }
+        self.last_seq = self.last_seq.max(event.seq);
+        self.max_day = self.max_day.max(day);
+        match fx_problem {
+            Some((amount, fx)) => Err(ProjectionError::NoRate { seq: event.seq, opportunity_id: event.opportunity_id, amount, fx }),
+            None => Ok(()),
+        }
+    }
+
+    /// The deal as of the end of `day`, or `None` if it did not exist yet (or its creation is
+    /// incomplete). See the replay rule in the module documentation.
+    pub fn state_at(&self, deal: u32, day: Day) -> Option<DealState> {
+        let mut state = DealState::EMPTY;
+        self.state_into(deal, day, &mut state).then_some(state)
+    }
+
+    /// [`Projection::state_at`] for the hot loops: writes the state into `out` (field by field,
+    /// so readers never stall on a copy of a half-written struct) and says whether the deal
+    /// existed as of `day`.
+    #[inline(always)]
+    pub fn state_into(&self, deal: u32, day: Day, out: &mut DealState) -> bool {
+        let deals = &self.deals;
+        let index = deal as usize;
+        if deals.last_event_day[index] > day {
+            return self.rewind(index, day, out);
+        }
+        if deals.created_day[index] > day || deals.stage[index] == NO_STAGE {
+            return false;
+        }
+        self.current(index, out);
+        true
+    }
+
+    #[inline(always)]
+    fn current(&self, index: usize, out: &mut DealState) {
+        let deals = &self.deals;
+        out.owner = deals.owner[index];
+        out.stage = deals.stage[index];
+        out.forecast = deals.forecast[index];
+        out.amount = deals.amount[index];
+        out.close_day = deals.close_day[index];
+        out.created_day = deals.created_day[index];
+        out.closed_day = deals.closed_day[index];
+        out.stage_entered_day = deals.stage_entered_day[index];
+        out.stage_before = deals.stage_before[index];
+        out.push_count = deals.push_count[index];
+    }
+
+    /// Undoes the changes stamped after `day` (the slow path of [`Projection::state_into`]).
+    #[inline(never)]
+    fn rewind(&self, index: usize, day: Day, state: &mut DealState) -> bool {
+        let deals = &self.deals;
+        let created_day = deals.created_day[index];
+        if created_day > day || deals.stage[index] == NO_STAGE {
+            return false;
+        }
+        self.current(index, state);
+        let start = deals.event_start[index] as usize;
+        let mut cursor = start + deals.event_len[index] as usize;
+        let mut stage_undone = false;
+        while cursor > start && self.event_day[cursor - 1] > day {
+            cursor -= 1;
+            let old = self.event_old[cursor];
+            match self.event_field[cursor] {
+                0 => state.owner = if old < 0 { NO_INDEX } else { old as u32 },
+                1 => {
+                    state.stage = old as u16;
+                    stage_undone = true;
+                }
+                2 => state.amount = old,
+                3 => {
+                    let (old, new) = (old as Day, state.close_day);
+                    if old != NO_DAY && new != NO_DAY && new > old {
+                        state.push_count -= 1;
+                    }
+                    state.close_day = old;
+                }
+                4 => state.forecast = old as u8,
+                _ => state.closed_day = old as Day,
+            }
+        }
+        if state.stage == NO_STAGE || state.owner == NO_INDEX {
+            return false;
+        }
+        if stage_undone {
+            state.stage_entered_day = created_day;
+            state.stage_before = NO_STAGE;
+            for position in (start..cursor).rev() {
+                if self.event_field[position] == Field::Stage as u8 {
+                    state.stage_entered_day = self.event_day[position];
+                    state.stage_before = self.event_old[position] as u16;
+                    break;
+                }
+            }
+        }
+        true
+    }
+
+    /// The highest position among open stages the deal had reached by the end of `day`
+    /// (-1 if it never was in an open stage).
+    pub fn max_open_position_at(&self, deal: u32, day: Day, state: &DealState) -> i16 {
+        let index = deal as usize;
+        if self.deals.last_event_day[index] <= day {
+            return self.deals.max_open_position[index];
+        }
+        let position = |stage: u16| {
+            let info = &self.stages[stage as usize];
+            if info.is_open() { info.position as i16 } else { -1 }
+        };
+        let mut best = position(state.stage);
+        for (stage_day, stage) in self.stage_changes(deal) {
+            if stage_day > day {
+                break;
+            }
+            best = best.max(position(stage));
+        }
+        best
+    }
+
+    /// The deal's stored stage changes, oldest first: (day, the stage it left).
+    pub fn stage_changes(&self, deal: u32) -> impl Iterator<Item = (Day, u16)> + '_ {
+        let index = deal as usize;
+        let start = self.deals.event_start[index] as usize;
+        let end = start + self.deals.event_len[index] as usize;
+        (start..end)
+            .filter(|position| self.event_field[*position] == Field::Stage as u8)
+            .map(|position| (self.event_day[position], self.event_old[position] as u16))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_arrays_relocate_and_compact() {
+        let mut projection = Projection::new(Currency::USD, RateTable::new(Currency::USD));
+        let a = projection.new_deal(OpportunityId(1), Timestamp::from_micros(0), 0) as usize;
+        let b = projection.new_deal(OpportunityId(2), Timestamp::from_micros(0), 0) as usize;
+        for step in 0..9 {
+            projection.push_event(a, step, Field::Amount, i64::from(step));
+            projection.push_event(b, step, Field::Amount, 100 + i64::from(step));
+        }
+        assert!(projection.garbage > 0);
+        let before: Vec<i64> = (0..9).map(|k| projection.event_old[projection.deals.event_start[b] as usize + k]).collect();
+        projection.compact();
+        assert_eq!(projection.garbage, 0);
+        assert_eq!(projection.n_events(), 18);
+        let after: Vec<i64> = (0..9).map(|k| projection.event_old[projection.deals.event_start[b] as usize + k]).collect();
+        assert_eq!(before, after);
+        assert_eq!(after, (100..109).collect::<Vec<i64>>());
+    }
+}

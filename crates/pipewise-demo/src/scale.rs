@@ -1,0 +1,798 @@
+//! The scale data set (`pipewise demo --scale`): an organisation of any size, generated
+//! deterministically from a seed and a "today", streaming, in bounded memory.
+//!
+//! The organisation (people in teams of about eight under managers, directors and a VP; both
+//! pipeline templates; accounts and contacts; exchange rates) goes through [`ops`] like the
+//! standard demo. Deals, their history and their activities, tens of millions of rows at full
+//! scale, go through the bulk [`Tx`] methods instead: each deal is evolved in memory with
+//! [`opportunity::create`] and [`opportunity::apply`] (the same rules `ops` applies), its
+//! history is the [`history::diff`] of every step, and its final state is stored, so replaying
+//! the history gives the stored row exactly. Each chunk of deals appends one audit entry
+//! (`import`), so every write is still audited, at batch granularity.
+//!
+//! Bounded memory: deals are generated and written chunk by chunk ([`ScaleConfig::chunk_deals`]);
+//! one thread plans the next chunks while the caller's thread writes, with at most two chunks
+//! waiting. Each deal draws from its own random streams (seed, stream, deal index), so chunk
+//! size and threads do not change the data.
+//!
+//! Sizes: history rows are one per changed field, and a deal's lifecycle alone (about nine
+//! fields at creation, its stage moves, four or five fields to close) records a floor of events
+//! per deal. Above that floor the requested total is met by budgeting minor edits (next steps,
+//! close dates pushed, amount changes, forecast calls, hand-overs) per deal, calibrated on a
+//! sample of deals; below it the floor is generated and [`ScaleSummary`] says so.
+
+mod lifecycle;
+
+use std::cell::Cell;
+use std::sync::mpsc;
+
+use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
+use pipewise_core::fx::RateTable;
+use pipewise_core::history::{self, Change, Source};
+use pipewise_core::opportunity::{self, NewOpportunity, Opportunity, OpportunityPatch};
+use pipewise_core::pipeline::Pipeline;
+use pipewise_core::records::{NewAccount, NewActivity, NewContact, NewTeam, UserPatch};
+use pipewise_core::user::{Locale, NewUser, Role};
+use pipewise_core::{AccountId, ContactId, Currency, OpportunityId, OrgId, TeamId, Timestamp, UserId, templates};
+use pipewise_store::{AuditEntry, HistoryAppend, RecordKind, Result, Store, StoreError, Tx, WriteCtx, ops};
+
+use crate::activity::{self, ActivityInput};
+use crate::clock::{days_between, plus_days};
+use crate::data::{self, Region};
+use crate::deal::{DealInput, DealPlan, Outcome, Pricing};
+use crate::generate::Stages;
+use crate::org::{self, AccountPlan, OrgPlan};
+use crate::rates;
+use crate::rng::{Rng, Stream, WeightedIndex};
+use crate::{DemoCounts, ORGANISATION_NAME};
+
+use self::lifecycle::EditDraw;
+
+/// What to generate at scale. Build it with [`ScaleConfig::new`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaleConfig {
+    pub seed: u64,
+    /// The data set's "today": deals are created over the `months` before it.
+    pub now: Timestamp,
+    pub months: u32,
+    pub reps: u32,
+    /// Reps per team (each team has a manager; every `team_size` teams get a director).
+    pub team_size: u32,
+    pub accounts_per_rep: u32,
+    pub contacts_per_account: u32,
+    pub opportunities: u64,
+    /// History rows to aim for; `None` lets each deal record its lifecycle and a few edits.
+    pub history: Option<u64>,
+    pub activities: u64,
+    /// Deals generated, held in memory and written per bulk call (with one audit entry).
+    pub chunk_deals: u32,
+    /// Deals written per transaction.
+    pub deals_per_transaction: u32,
+}
+
+impl ScaleConfig {
+    /// Deals over the last 35 months (the span of the vendored exchange rates), teams of eight,
+    /// 50 accounts per rep with two contacts each, chunks of 2,000 deals, 50,000 deals per
+    /// transaction.
+    pub fn new(seed: u64, now: Timestamp, reps: u32, opportunities: u64, history: Option<u64>, activities: u64) -> ScaleConfig {
+        ScaleConfig {
+            seed,
+            now,
+            months: 35,
+            reps,
+            team_size: 8,
+            accounts_per_rep: 50,
+            contacts_per_account: 2,
+            opportunities,
+            history,
+            activities,
+            chunk_deals: 2_000,
+            deals_per_transaction: 50_000,
+        }
+    }
+
+    /// Every size that cannot work, at once.
+    pub fn check(&self) -> Result<(), ValidationErrors> {
+        let record = RecordRef::new_record("scale configuration");
+        let mut errors = ValidationErrors::default();
+        let mut range = |field: &'static str, value: u64, low: u64, high: u64, text: &'static str| {
+            if !(low..=high).contains(&value) {
+                errors.push(&record, field, Problem::OutOfRange { value: value.to_string(), range: text });
+            }
+        };
+        range("months", self.months.into(), 1, 120, "1 to 120");
+        range("reps", self.reps.into(), 1, 100_000, "1 to 100,000");
+        range("team_size", self.team_size.into(), 1, 1_000, "1 to 1,000");
+        range("accounts_per_rep", self.accounts_per_rep.into(), 1, 10_000, "1 to 10,000");
+        range("contacts_per_account", self.contacts_per_account.into(), 0, 100, "0 to 100");
+        range("opportunities", self.opportunities, 0, 100_000_000, "0 to 100,000,000");
+        range("activities", self.activities, 0, 2_000_000_000, "0 to 2,000,000,000");
+        range("chunk_deals", self.chunk_deals.into(), 1, 1_000_000, "1 to 1,000,000");
+        range("deals_per_transaction", self.deals_per_transaction.into(), 1, u64::from(u32::MAX), "at least 1");
+        if let Some(history) = self.history {
+            range("history", history, 0, 2_000_000_000, "0 to 2,000,000,000");
+        }
+        let year = self.now.date_utc().year();
+        if !(1950..=2150).contains(&year) {
+            errors.push(&record, "now", Problem::OutOfRange { value: self.now.to_string(), range: "years 1950 to 2150" });
+        }
+        errors.into_result(())
+    }
+}
+
+/// The steps of a scale generation, in order, for progress reporting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScalePhase {
+    /// Calibration, the organisation, users, teams, pipelines and exchange rates.
+    Setup,
+    Accounts,
+    Contacts,
+    /// Deals with their history and activities, counted in deals.
+    Deals,
+}
+
+impl ScalePhase {
+    pub const ALL: [ScalePhase; 4] = [ScalePhase::Setup, ScalePhase::Accounts, ScalePhase::Contacts, ScalePhase::Deals];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ScalePhase::Setup => "setup",
+            ScalePhase::Accounts => "accounts",
+            ScalePhase::Contacts => "contacts",
+            ScalePhase::Deals => "deals",
+        }
+    }
+}
+
+/// Rows of one chunk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkSize {
+    pub deals: u64,
+    pub history_events: u64,
+    pub activities: u64,
+}
+
+/// What was created.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaleSummary {
+    pub organisation: OrgId,
+    /// One login per role, in [`Role::ALL`] order: `(role, e-mail)`.
+    pub users: Vec<(Role, String)>,
+    pub counts: DemoCounts,
+    pub rates_shifted_days: i64,
+    /// History events per deal that lifecycles alone record (before minor edits), estimated
+    /// on a sample: asking for fewer than this per deal gets this many.
+    pub lifecycle_events_per_deal: f64,
+    /// Minor edits per deal budgeted to reach the requested history.
+    pub edits_per_deal: f64,
+    pub chunks: u64,
+    /// The largest chunk written, per kind of row: memory holds about this much at a time.
+    pub largest_chunk: ChunkSize,
+}
+
+impl ScaleSummary {
+    /// A warning when the requested history is below what the deals' lifecycles record.
+    pub fn history_note(&self, config: &ScaleConfig) -> Option<String> {
+        let requested = config.history?;
+        let per_deal = requested as f64 / config.opportunities.max(1) as f64;
+        (per_deal < self.lifecycle_events_per_deal * 0.97).then(|| {
+            format!(
+                "asked for {requested} history events ({per_deal:.1} per deal), but a deal's lifecycle alone records about {:.1} \
+                 (one row per changed field: about 9 at creation, stage moves, 4 or 5 to close); generated {} instead",
+                self.lifecycle_events_per_deal, self.counts.history_events
+            )
+        })
+    }
+}
+
+/// Minor edits per deal when no history total is asked for.
+const DEFAULT_EDITS_PER_DEAL: f64 = 3.0;
+/// Deals sampled to calibrate edit and activity budgets.
+const CALIBRATION_SAMPLE: u64 = 5_000;
+/// Accounts or contacts written per transaction during setup.
+const SETUP_BATCH: usize = 20_000;
+
+/// Generates the scale data set into `store` (migrated), calling `progress` with
+/// `(phase, done, total)` at the start and end of each phase and about a hundred times between.
+pub fn generate_scale(
+    store: &dyn Store,
+    config: &ScaleConfig,
+    progress: &mut dyn FnMut(ScalePhase, u64, u64),
+) -> Result<ScaleSummary, StoreError> {
+    config.check()?;
+    let seed = config.seed;
+    let now = config.now;
+    let start = plus_days(now, -(f64::from(config.months) * 365.25 / 12.0));
+    let org_created = plus_days(start, -30.0);
+    let n_teams = config.reps.div_ceil(config.team_size).max(1) as usize;
+    let mut plan = org::plan_org(seed, n_teams, config.reps as usize, &data::maven_agents());
+    org::add_directors(&mut plan, seed, config.team_size as usize);
+    let companies = data::companies();
+    let n_accounts = config.reps as usize * config.accounts_per_rep as usize;
+    let (accounts, _) = org::plan_accounts(seed, n_accounts, &companies, &plan);
+    let rates = rates::demo_rates(start, now);
+
+    // Setup: the organisation, its people in reporting order, teams, pipelines and rates.
+    progress(ScalePhase::Setup, 0, (plan.people.len() + plan.teams.len() + 3) as u64);
+    let mut tx = store.write()?;
+    let organisation = ops::create_organisation(tx.as_mut(), ORGANISATION_NAME, Currency::USD, org_created)?;
+    let org_id = organisation.id;
+    let ctx = |at: Timestamp, actor: Option<UserId>| WriteCtx { org: org_id, actor_id: actor, source: Source::Demo, at };
+    let mut user_ids: Vec<Option<UserId>> = vec![None; plan.people.len()];
+    let mut team_ids: Vec<TeamId> = Vec::with_capacity(plan.teams.len());
+    let mut done = 0u64;
+    for pass in [false, true] {
+        if pass {
+            for team in &plan.teams {
+                let new = NewTeam { name: team.name.clone(), manager_id: user_ids[team.manager] };
+                let team_id = ops::create_team(tx.as_mut(), &ctx(org_created, None), new)?.id;
+                if let Some(manager) = user_ids[team.manager] {
+                    let patch = UserPatch { team_id: Some(Some(team_id)), ..UserPatch::default() };
+                    ops::update_user(tx.as_mut(), &ctx(org_created, None), manager, &patch)?;
+                }
+                team_ids.push(team_id);
+                done += 1;
+            }
+        }
+        // Managers before the people who report to them, whatever their index.
+        let mut pending: Vec<usize> = (0..plan.people.len()).filter(|&index| plan.people[index].team.is_some() == pass).collect();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut waiting = Vec::new();
+            for index in pending {
+                let person = &plan.people[index];
+                if person.manager.is_some_and(|manager| user_ids[manager].is_none()) {
+                    waiting.push(index);
+                    continue;
+                }
+                let new = NewUser {
+                    email: person.email.clone(),
+                    name: person.name.clone(),
+                    role: person.role,
+                    manager_id: person.manager.and_then(|manager| user_ids[manager]),
+                    team_id: person.team.map(|team| team_ids[team]),
+                    time_zone: person.time_zone.to_owned(),
+                    locale: person.locale,
+                };
+                let at = org_created.plus_seconds(60 * index as i64);
+                user_ids[index] = Some(ops::create_user(tx.as_mut(), &ctx(at, None), new)?.id);
+                done += 1;
+            }
+            if waiting.len() == before {
+                return Err(StoreError::Conflict("the planned reporting lines have a loop".into()));
+            }
+            pending = waiting;
+        }
+    }
+    let user_id = |person: usize| user_ids[person].ok_or(StoreError::NotFound { kind: UserId::LABEL, id: person as i64 });
+    let rep_users: Vec<UserId> = plan.reps.iter().map(|rep| user_id(rep.person)).collect::<Result<_>>()?;
+    let rep_managers: Vec<Option<UserId>> =
+        plan.reps.iter().map(|rep| plan.people[rep.person].manager.and_then(|manager| user_ids[manager])).collect();
+    let b2b = ops::create_pipeline(tx.as_mut(), &ctx(org_created, None), templates::b2b_the_model())?;
+    let simple = ops::create_pipeline(tx.as_mut(), &ctx(org_created, None), templates::simple())?;
+    tx.put_rates(org_id, Currency::EUR, &rates.rows)?;
+    tx.commit()?;
+    progress(ScalePhase::Setup, done + 3, done + 3);
+
+    // Accounts, created in the weeks before the first deals, by their owners.
+    let mut reporter = Reporter::new(progress, ScalePhase::Accounts, accounts.len() as u64);
+    let mut account_ids: Vec<AccountId> = Vec::with_capacity(accounts.len());
+    let mut tx = store.write()?;
+    for (index, account) in accounts.iter().enumerate() {
+        let at = plus_days(org_created, 1.0 + (index % 40) as f64 * 0.5);
+        let owner = Some(rep_users[account.owner]);
+        let new = NewAccount {
+            name: account.name.clone(),
+            domains: account.domains.clone(),
+            industry: Some(account.industry.to_owned()),
+            employee_count: account.employees,
+            region: Some(account.region.as_str().to_owned()),
+            owner_id: owner,
+        };
+        account_ids.push(ops::create_account(tx.as_mut(), &ctx(at, owner), new)?.id);
+        if (index + 1) % SETUP_BATCH == 0 {
+            tx.commit()?;
+            tx = store.write()?;
+        }
+        reporter.advance(1);
+    }
+    tx.commit()?;
+
+    // Contacts: about `contacts_per_account` per account, planned in one go (names only).
+    let contacts = org::plan_contacts(seed, accounts.len() * config.contacts_per_account as usize, &accounts);
+    let mut reporter = Reporter::new(reporter.progress, ScalePhase::Contacts, contacts.len() as u64);
+    let mut buyers: Vec<Vec<(ContactId, bool)>> = vec![Vec::new(); accounts.len()];
+    let mut tx = store.write()?;
+    for (index, contact) in contacts.iter().enumerate() {
+        let at = plus_days(org_created, 2.0 + (index % 40) as f64 * 0.5);
+        let new = NewContact {
+            name: contact.name.clone(),
+            emails: vec![contact.email.clone()],
+            phone: contact.phone.clone(),
+            title: Some(contact.title.clone()),
+            account_id: Some(account_ids[contact.account]),
+        };
+        let owner = Some(rep_users[accounts[contact.account].owner]);
+        let id = ops::create_contact(tx.as_mut(), &ctx(at, owner), new)?.id;
+        buyers[contact.account].push((id, contact.korean));
+        if (index + 1) % SETUP_BATCH == 0 {
+            tx.commit()?;
+            tx = store.write()?;
+        }
+        reporter.advance(1);
+    }
+    tx.commit()?;
+    drop(contacts);
+
+    // Deals: calibrate the budgets on a sample, then stream chunks through the bulk path.
+    let mut world = World {
+        seed,
+        now,
+        start,
+        plan: &plan,
+        accounts: &accounts,
+        account_weights: WeightedIndex::new(accounts.iter().map(|account| account.weight)),
+        team_reps: (0..plan.teams.len()).map(|team| plan.reps_of_team(team).collect()).collect(),
+        rep_users,
+        rep_managers,
+        account_ids,
+        buyers,
+        b2b_stages: Stages::of(&b2b)?,
+        simple_stages: Stages::of(&simple)?,
+        b2b,
+        simple,
+        rates: &rates.table,
+        mean_life: 1.0,
+        edits_per_weight: 0.0,
+        mean_edit_weight: 1.0,
+        activities_per_weight: 0.0,
+    };
+    let calibration = world.calibrate(config)?;
+    let n_deals = config.opportunities;
+    let chunk_deals = u64::from(config.chunk_deals.max(1));
+    let mut reporter = Reporter::new(reporter.progress, ScalePhase::Deals, n_deals);
+    let mut counts = DemoCounts::default();
+    let mut chunks = 0u64;
+    let mut largest = ChunkSize::default();
+    let world = &world;
+    std::thread::scope(|scope| -> Result<()> {
+        let (sender, receiver) = mpsc::sync_channel::<Result<Chunk>>(2);
+        scope.spawn(move || {
+            let mut first = 0;
+            while first < n_deals {
+                let last = (first + chunk_deals).min(n_deals);
+                if sender.send(world.chunk(first..last)).is_err() {
+                    break;
+                }
+                first = last;
+            }
+        });
+        let mut written = || -> Result<()> {
+            let mut tx: Option<Box<dyn Tx + '_>> = None;
+            let mut in_tx = 0u64;
+            for chunk in receiver.iter() {
+                let chunk = chunk?;
+                let size = chunk.size();
+                let deals = chunk.deals.len() as u64;
+                if tx.is_none() {
+                    tx = Some(store.write()?);
+                }
+                write_chunk(tx.as_deref_mut().expect("opened above"), org_id, now, chunk, &mut counts)?;
+                chunks += 1;
+                largest.deals = largest.deals.max(size.deals);
+                largest.history_events = largest.history_events.max(size.history_events);
+                largest.activities = largest.activities.max(size.activities);
+                in_tx += deals;
+                if in_tx >= u64::from(config.deals_per_transaction) {
+                    tx.take().expect("open").commit()?;
+                    in_tx = 0;
+                }
+                reporter.advance(deals);
+            }
+            if let Some(tx) = tx.take() {
+                tx.commit()?;
+            }
+            Ok(())
+        };
+        let result = written();
+        // A failed write ends the planner too: its next send finds no receiver.
+        drop(receiver);
+        result
+    })?;
+    reporter.finish();
+
+    let mut tx = store.read()?;
+    let mut count = |kind| -> Result<u64> { Ok(tx.count(org_id, kind)?.max(0) as u64) };
+    counts.users = count(RecordKind::User)?;
+    counts.teams = count(RecordKind::Team)?;
+    counts.pipelines = count(RecordKind::Pipeline)?;
+    counts.accounts = count(RecordKind::Account)?;
+    counts.contacts = count(RecordKind::Contact)?;
+    counts.opportunities = count(RecordKind::Opportunity)?;
+    counts.history_events = count(RecordKind::History)?;
+    counts.activities = count(RecordKind::Activity)?;
+    counts.exchange_rates = count(RecordKind::ExchangeRate)?;
+    drop(tx);
+    let users = plan.logins.iter().map(|&person| (plan.people[person].role, plan.people[person].email.clone())).collect();
+    Ok(ScaleSummary {
+        organisation: org_id,
+        users,
+        counts,
+        rates_shifted_days: rates.shifted_days,
+        lifecycle_events_per_deal: calibration.lifecycle_events_per_deal,
+        edits_per_deal: calibration.edits_per_deal,
+        chunks,
+        largest_chunk: largest,
+    })
+}
+
+/// Reports a phase's progress about a hundred times.
+struct Reporter<'r> {
+    progress: &'r mut dyn FnMut(ScalePhase, u64, u64),
+    phase: ScalePhase,
+    done: u64,
+    total: u64,
+}
+
+impl<'r> Reporter<'r> {
+    fn new(progress: &'r mut dyn FnMut(ScalePhase, u64, u64), phase: ScalePhase, total: u64) -> Reporter<'r> {
+        progress(phase, 0, total);
+        Reporter { progress, phase, done: 0, total }
+    }
+
+    fn advance(&mut self, units: u64) {
+        let before = self.done;
+        self.done += units;
+        let step = (self.total / 100).max(1);
+        if self.done == self.total || before / step != self.done / step {
+            (self.progress)(self.phase, self.done.min(self.total), self.total);
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.done != self.total || self.total == 0 {
+            (self.progress)(self.phase, self.total, self.total);
+        }
+    }
+}
+
+/// Deals planned and evolved in memory, ready for the bulk path. Rows refer to their deal by
+/// its index in `deals`, since ids are known only once the deals are stored.
+struct Chunk {
+    first: u64,
+    deals: Vec<Opportunity>,
+    outcomes: Vec<Outcome>,
+    events: Vec<(u32, Change, Timestamp, Option<UserId>)>,
+    activities: Vec<(u32, NewActivity, Timestamp)>,
+}
+
+impl Chunk {
+    fn size(&self) -> ChunkSize {
+        ChunkSize { deals: self.deals.len() as u64, history_events: self.events.len() as u64, activities: self.activities.len() as u64 }
+    }
+}
+
+/// Writes one chunk with the bulk methods and audits it with one entry.
+fn write_chunk(tx: &mut dyn Tx, org: OrgId, now: Timestamp, chunk: Chunk, counts: &mut DemoCounts) -> Result<()> {
+    let size = chunk.size();
+    let ids = tx.bulk_insert_opportunities(org, &chunk.deals)?;
+    let events: Vec<HistoryAppend> = chunk
+        .events
+        .into_iter()
+        .map(|(deal, change, at, actor_id)| HistoryAppend {
+            opportunity_id: ids[deal as usize],
+            change,
+            at,
+            actor_id,
+            source: Source::Demo,
+        })
+        .collect();
+    let seqs = tx.bulk_append_history(org, &events)?;
+    drop(events);
+    let activities: Vec<(NewActivity, Timestamp)> = chunk
+        .activities
+        .into_iter()
+        .map(|(deal, mut activity, logged_at)| {
+            activity.opportunity_id = Some(ids[deal as usize]);
+            (activity, logged_at)
+        })
+        .collect();
+    let activity_ids = tx.bulk_insert_activities(org, &activities)?;
+    for outcome in &chunk.outcomes {
+        match outcome {
+            Outcome::Open => counts.open += 1,
+            Outcome::Won => counts.won += 1,
+            Outcome::Lost => counts.lost += 1,
+            Outcome::Dropped => counts.dropped += 1,
+        }
+    }
+    let range = |first: Option<i64>, last: Option<i64>| match (first, last) {
+        (Some(first), Some(last)) => format!("[{first},{last}]"),
+        _ => "null".to_owned(),
+    };
+    let after = format!(
+        "{{\"deal_indices\":[{},{}],\"opportunities\":{},\"opportunity_ids\":{},\"history_events\":{},\"history_seqs\":{},\
+         \"activities\":{},\"activity_ids\":{}}}",
+        chunk.first,
+        chunk.first + size.deals.saturating_sub(1),
+        size.deals,
+        range(ids.first().map(|id| id.0), ids.last().map(|id| id.0)),
+        size.history_events,
+        range((!seqs.is_empty()).then_some(seqs.start), (!seqs.is_empty()).then_some(seqs.end - 1)),
+        size.activities,
+        range(activity_ids.first().map(|id| id.0), activity_ids.last().map(|id| id.0)),
+    );
+    let entry = AuditEntry {
+        at: now,
+        actor_id: None,
+        source: Source::Demo,
+        record_kind: OpportunityId::LABEL,
+        record_id: ids.first().map_or(0, |id| id.0),
+        action: "import",
+        before: None,
+        after: Some(after),
+    };
+    tx.append_audit(org, &entry)
+}
+
+/// The calibrated budgets.
+struct Calibration {
+    lifecycle_events_per_deal: f64,
+    edits_per_deal: f64,
+}
+
+/// What a deal draws before its lifecycle: account, owner, pipeline, and its planning input.
+struct Setup {
+    account: usize,
+    rep: usize,
+    b2b: bool,
+}
+
+/// A deal evolved through its plan: its final state, its history and who owned it when.
+struct Evolved {
+    deal: Opportunity,
+    events: Vec<(Change, Timestamp, Option<UserId>)>,
+    /// `(from, rep index)`, in time order.
+    owners: Vec<(Timestamp, usize)>,
+}
+
+/// Everything deal planning reads, built once and shared by the planner thread.
+struct World<'a> {
+    seed: u64,
+    now: Timestamp,
+    start: Timestamp,
+    plan: &'a OrgPlan,
+    accounts: &'a [AccountPlan],
+    account_weights: Option<WeightedIndex>,
+    team_reps: Vec<Vec<usize>>,
+    rep_users: Vec<UserId>,
+    rep_managers: Vec<Option<UserId>>,
+    account_ids: Vec<AccountId>,
+    /// Each account's contacts: id, and whether they write Korean.
+    buyers: Vec<Vec<(ContactId, bool)>>,
+    b2b: Pipeline,
+    simple: Pipeline,
+    b2b_stages: Stages,
+    simple_stages: Stages,
+    rates: &'a RateTable,
+    /// Average days from creation to close (or now), for sizing edits and activities.
+    mean_life: f64,
+    edits_per_weight: f64,
+    mean_edit_weight: f64,
+    activities_per_weight: f64,
+}
+
+impl World<'_> {
+    /// The relative share of minor edits a deal gets: longer-lived deals are edited more.
+    fn edit_weight(&self, draw: EditDraw) -> f64 {
+        (0.3 + 0.7 * draw.life_days / self.mean_life) * (0.5 + draw.unit)
+    }
+
+    /// Sizes minor edits and activities per deal from a sample of deals, so that the totals
+    /// come out as asked (history only down to what lifecycles record on their own).
+    fn calibrate(&mut self, config: &ScaleConfig) -> Result<Calibration> {
+        let n = config.opportunities;
+        let step = n.div_ceil(CALIBRATION_SAMPLE).max(1);
+        let sample: Vec<u64> = (0..n).step_by(step as usize).collect();
+        if sample.is_empty() {
+            return Ok(Calibration { lifecycle_events_per_deal: 0.0, edits_per_deal: 0.0 });
+        }
+        let size = sample.len() as f64;
+        // Pass 1: lifecycles alone.
+        let mut draws = Vec::with_capacity(sample.len());
+        let mut lifecycle_events = 0.0;
+        let mut lives = 0.0;
+        for &index in &sample {
+            let drawn = Cell::new(None);
+            let (setup, plan) = self.plan(index, &|draw| {
+                drawn.set(Some(draw));
+                0.0
+            });
+            lifecycle_events += self.evolve(&setup, &plan)?.events.len() as f64;
+            lives += plan.life_days();
+            draws.push(drawn.get().unwrap_or(EditDraw { life_days: 0.0, unit: 0.5 }));
+        }
+        let lifecycle_per_deal = lifecycle_events / size;
+        self.mean_life = (lives / size).max(1.0);
+        self.mean_edit_weight = (draws.iter().map(|draw| self.edit_weight(*draw)).sum::<f64>() / size).max(1e-9);
+        // Pass 2: what four edits per deal add, to learn the events per edit.
+        let mut with_edits = 0.0;
+        for &index in &sample {
+            let (setup, plan) = self.plan(index, &|_| 4.0);
+            with_edits += self.evolve(&setup, &plan)?.events.len() as f64;
+        }
+        let per_edit = ((with_edits / size - lifecycle_per_deal) / 4.0).max(0.3);
+        let edits_per_deal = match config.history {
+            Some(history) => ((history as f64 / n as f64 - lifecycle_per_deal) / per_edit).max(0.0),
+            None => DEFAULT_EDITS_PER_DEAL,
+        };
+        self.edits_per_weight = edits_per_deal / self.mean_edit_weight;
+        // Activities: a weight per deal from its life and its own stream's first draw.
+        let mut activity_weights = 0.0;
+        for &index in &sample {
+            let (_, plan) = self.plan(index, &|_| 0.0);
+            activity_weights += self.activity_weight(&plan, &mut Rng::stream(self.seed, Stream::ScaleActivities, index));
+        }
+        let mean_activity_weight = (activity_weights / size).max(1e-9);
+        self.activities_per_weight = config.activities as f64 / n as f64 / mean_activity_weight;
+        Ok(Calibration { lifecycle_events_per_deal: lifecycle_per_deal, edits_per_deal })
+    }
+
+    fn activity_weight(&self, plan: &DealPlan, rng: &mut Rng) -> f64 {
+        (0.4 + 0.6 * plan.life_days() / self.mean_life) * rng.log_normal(1.0, 0.25)
+    }
+
+    /// Deal `index`'s setup and plan, the same every time it is asked for.
+    fn plan(&self, index: u64, edits: &dyn Fn(EditDraw) -> f64) -> (Setup, DealPlan) {
+        let mut rng = Rng::stream(self.seed, Stream::ScaleDeal, index);
+        let account_index = self.account_weights.as_ref().map_or(0, |weights| weights.sample(&mut rng));
+        let account = &self.accounts[account_index];
+        let teammates = &self.team_reps[account.team];
+        let rep = if teammates.len() <= 1 || rng.chance(0.85) { account.owner } else { *rng.pick(teammates) };
+        let profile = &self.plan.reps[rep];
+        let person = &self.plan.people[profile.person];
+        let b2b = rng.chance(0.85);
+        let currency = account.deal_currency(&mut rng);
+        // Somewhat more deals lately: a growing business.
+        let position = if rng.chance(0.3) { rng.unit().sqrt() } else { rng.unit() };
+        let raw = plus_days(self.start, days_between(self.start, self.now) * position);
+        let latest = self.now.plus_seconds(-600);
+        let created_at = crate::clock::snap_to_working_time(&mut rng, raw, person.utc_offset_hours).min(latest).max(self.start.min(latest));
+        let size_adjustment = match account.employees.unwrap_or(1_500) {
+            0..500 => 0.04,
+            50_000.. => -0.04,
+            _ => 0.0,
+        };
+        let korean = account.korean || person.locale == Locale::Ko || account.region == Region::Korea;
+        let input = DealInput {
+            created_at,
+            now: self.now,
+            b2b,
+            open_stages: if b2b { self.b2b_stages.open.len() } else { self.simple_stages.open.len() },
+            account_name: &account.name,
+            korean,
+            currency,
+            value_usd: (account.typical_deal_usd() * profile.deal_size * rng.log_normal(1.0, 0.6)).clamp(2_000.0, 5_000_000.0),
+            win_probability: (0.35 + profile.win_bonus + size_adjustment).clamp(0.05, 0.8),
+            pace: account.pace() * profile.pace,
+            utc_offset_hours: person.utc_offset_hours,
+            pricing: Pricing { rates: self.rates },
+        };
+        let plan = lifecycle::plan(&mut rng, &input, edits);
+        (Setup { account: account_index, rep, b2b }, plan)
+    }
+
+    /// Runs the plan through the deal rules: creation, then every step, collecting the diffs.
+    fn evolve(&self, setup: &Setup, plan: &DealPlan) -> Result<Evolved> {
+        let (pipeline, stages) = if setup.b2b { (&self.b2b, &self.b2b_stages) } else { (&self.simple, &self.simple_stages) };
+        let teammates = &self.team_reps[self.accounts[setup.account].team];
+        let mut owner = setup.rep;
+        let new = NewOpportunity {
+            name: plan.name.clone(),
+            account_id: Some(self.account_ids[setup.account]),
+            owner_id: self.rep_users[owner],
+            pipeline_id: stages.pipeline_id,
+            stage_id: None,
+            amount: plan.amount,
+            close_date: Some(plan.close_date),
+            forecast_category: None,
+            next_step: plan.next_step.clone(),
+            close_reason: None,
+        };
+        let mut deal = opportunity::create(OpportunityId(0), &new, pipeline, plan.created_at)?;
+        let mut events: Vec<(Change, Timestamp, Option<UserId>)> =
+            history::diff(None, &deal).into_iter().map(|change| (change, plan.created_at, Some(self.rep_users[owner]))).collect();
+        let mut owners = vec![(plan.created_at, owner)];
+        for step in &plan.steps {
+            let new_owner = step
+                .reassign
+                .and_then(|slot| teammates.get(slot as usize % teammates.len().max(1)).copied())
+                .filter(|&candidate| candidate != owner);
+            let patch = OpportunityPatch {
+                owner_id: new_owner.map(|rep| self.rep_users[rep]),
+                stage_id: step.stage.map(|stage| stages.id(stage)),
+                amount: step.amount.map(Some),
+                close_date: step.close_date.map(Some),
+                next_step: step.next_step.clone().map(Some),
+                forecast_category: step.forecast_category,
+                close_reason: step.close_reason.clone().map(Some),
+                ..OpportunityPatch::default()
+            };
+            if patch.is_empty() {
+                continue;
+            }
+            // Handing a deal to a colleague is the manager's call.
+            let owner_user = self.rep_users[owner];
+            let actor = if new_owner.is_some() { self.rep_managers[owner].unwrap_or(owner_user) } else { owner_user };
+            let next = opportunity::apply(&deal, &patch, pipeline, step.at)?;
+            events.extend(history::diff(Some(&deal), &next).into_iter().map(|change| (change, step.at, Some(actor))));
+            deal = next;
+            if let Some(new_owner) = new_owner {
+                owner = new_owner;
+                owners.push((step.at, new_owner));
+            }
+        }
+        Ok(Evolved { deal, events, owners })
+    }
+
+    /// Deal `index`'s activities, logged by whoever owned the deal then (or their manager).
+    fn activities(&self, index: u64, setup: &Setup, plan: &DealPlan, owners: &[(Timestamp, usize)]) -> Vec<(NewActivity, Timestamp)> {
+        let mut rng = Rng::stream(self.seed, Stream::ScaleActivities, index);
+        let expected = self.activities_per_weight * self.activity_weight(plan, &mut rng);
+        let count = expected.floor() as usize + usize::from(rng.chance(expected.fract()));
+        if count == 0 {
+            return Vec::new();
+        }
+        let mut buying_team = self.buyers[setup.account].clone();
+        rng.shuffle(&mut buying_team);
+        buying_team.truncate(1 + rng.index(2));
+        let team_korean: Vec<bool> = buying_team.iter().map(|(_, korean)| *korean).collect();
+        let person = &self.plan.people[self.plan.reps[setup.rep].person];
+        let input = ActivityInput {
+            now: self.now,
+            buying_team_korean: &team_korean,
+            owner_korean: person.locale == Locale::Ko,
+            utc_offset_hours: person.utc_offset_hours,
+            count,
+        };
+        let account_id = self.account_ids[setup.account];
+        activity::plan_activities(&mut rng, plan, &input)
+            .into_iter()
+            .map(|planned| {
+                let owner = owners.iter().take_while(|(from, _)| *from <= planned.occurred_at).last().map_or(setup.rep, |(_, rep)| *rep);
+                let owner_user = self.rep_users[owner];
+                let user = if planned.by_manager { self.rep_managers[owner].unwrap_or(owner_user) } else { owner_user };
+                let activity = NewActivity {
+                    kind: planned.kind,
+                    direction: planned.direction,
+                    occurred_at: planned.occurred_at,
+                    subject: planned.subject,
+                    body: planned.body,
+                    source: "demo".to_owned(),
+                    user_id: Some(user),
+                    account_id: Some(account_id),
+                    opportunity_id: None,
+                    contact_ids: planned.contacts.iter().map(|&member| buying_team[member].0).collect(),
+                };
+                (activity, planned.logged_at)
+            })
+            .collect()
+    }
+
+    /// Deals `indices`, planned, evolved and with their activities.
+    fn chunk(&self, indices: std::ops::Range<u64>) -> Result<Chunk> {
+        let edits = |draw: EditDraw| self.edits_per_weight * self.edit_weight(draw);
+        let mut chunk = Chunk { first: indices.start, deals: Vec::new(), outcomes: Vec::new(), events: Vec::new(), activities: Vec::new() };
+        for index in indices {
+            let (setup, plan) = self.plan(index, &edits);
+            let evolved = self.evolve(&setup, &plan)?;
+            let position = chunk.deals.len() as u32;
+            chunk.events.extend(evolved.events.into_iter().map(|(change, at, actor)| (position, change, at, actor)));
+            let activities = self.activities(index, &setup, &plan, &evolved.owners);
+            chunk.activities.extend(activities.into_iter().map(|(activity, logged_at)| (position, activity, logged_at)));
+            chunk.deals.push(evolved.deal);
+            chunk.outcomes.push(plan.outcome);
+        }
+        Ok(chunk)
+    }
+}

@@ -1,0 +1,118 @@
+-- Stage gates and the deal workspace (SPEC C2, C3).
+-- The same tables, columns, names and constraints as the SQLite migration of the same name.
+-- Append-only tables (criterion_check, gate_override, workspace_history) refuse UPDATE, DELETE
+-- and TRUNCATE with triggers, like opportunity_history. Criteria and stages are archived, never
+-- deleted. JSON is kept as text, not jsonb, so it reads back byte for byte as it was written.
+
+-- A team's own average sales cycle in days; NULL means "computed from the team's won deals".
+ALTER TABLE team ADD COLUMN average_cycle_days INTEGER CHECK (average_cycle_days IS NULL OR average_cycle_days BETWEEN 1 AND 3650);
+
+-- An archived stage keeps its deals but takes no new ones.
+ALTER TABLE stage ADD COLUMN archived_at TIMESTAMPTZ;
+
+-- When the deal passed gate 1 (left a stage that does not count in metrics for one that does).
+ALTER TABLE opportunity ADD COLUMN sql_at TIMESTAMPTZ;
+-- When the deal was dropped (closed as lost from a stage that does not count: not a loss), and
+-- the code of the stage-1 drop reason its close reason matched, if any. Cleared on reopening.
+ALTER TABLE opportunity ADD COLUMN dropped_at TIMESTAMPTZ;
+ALTER TABLE opportunity ADD COLUMN drop_reason TEXT;
+
+-- One exit criterion of one stage. A stage's gate is its unarchived criteria in id order.
+-- kind/argument: 'checklist' (no argument), 'required_field' (the field's name) or 'derived'
+-- (the predicate's text form, see pipewise_core::gates::Predicate).
+CREATE TABLE exit_criterion (
+    exit_criterion_id     BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organisation_id       BIGINT      NOT NULL REFERENCES organisation,
+    stage_id              BIGINT      NOT NULL REFERENCES stage,
+    label_en              TEXT        NOT NULL,
+    label_ko              TEXT        NOT NULL,
+    kind                  TEXT        NOT NULL CHECK (kind IN ('checklist', 'required_field', 'derived')),
+    argument              TEXT,
+    origin                TEXT        NOT NULL CHECK (origin IN ('template', 'ops', 'loss_review')),
+    -- The lost deal whose review taught the item, for origin 'loss_review'.
+    origin_opportunity_id BIGINT      REFERENCES opportunity,
+    created_at            TIMESTAMPTZ NOT NULL,
+    archived_at           TIMESTAMPTZ,
+    CHECK ((kind = 'checklist') = (argument IS NULL)),
+    CHECK ((origin = 'loss_review') = (origin_opportunity_id IS NOT NULL))
+);
+CREATE INDEX exit_criterion_stage ON exit_criterion (organisation_id, stage_id);
+
+-- The checklist log of each deal: a tick with its evidence, or an uncheck. The latest row of a
+-- criterion on a deal (by id) counts. Append-only.
+CREATE TABLE criterion_check (
+    criterion_check_id BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organisation_id    BIGINT      NOT NULL REFERENCES organisation,
+    opportunity_id     BIGINT      NOT NULL REFERENCES opportunity,
+    exit_criterion_id  BIGINT      NOT NULL REFERENCES exit_criterion,
+    checked            BOOLEAN     NOT NULL,
+    evidence           TEXT,
+    at                 TIMESTAMPTZ NOT NULL,
+    actor_id           BIGINT      REFERENCES app_user,
+    source             TEXT        NOT NULL,
+    CHECK (checked = (evidence IS NOT NULL))
+);
+CREATE INDEX criterion_check_deal ON criterion_check (organisation_id, opportunity_id, criterion_check_id);
+
+-- A stage move pushed past unmet exit criteria: who, when, why, the move, and every unmet
+-- criterion as a JSON array (see pipewise_store::workspace_codec::unmet_to_json). Append-only.
+CREATE TABLE gate_override (
+    gate_override_id BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organisation_id  BIGINT      NOT NULL REFERENCES organisation,
+    opportunity_id   BIGINT      NOT NULL REFERENCES opportunity,
+    actor_id         BIGINT      REFERENCES app_user,
+    at               TIMESTAMPTZ NOT NULL,
+    reason           TEXT        NOT NULL,
+    from_stage_id    BIGINT      NOT NULL REFERENCES stage,
+    to_stage_id      BIGINT      NOT NULL REFERENCES stage,
+    unmet_json       TEXT        NOT NULL,
+    source           TEXT        NOT NULL
+);
+CREATE INDEX gate_override_deal ON gate_override (organisation_id, opportunity_id, gate_override_id);
+
+-- The current workspace of a deal, one JSON document (pipewise_store::workspace_codec).
+CREATE TABLE deal_workspace (
+    opportunity_id  BIGINT      PRIMARY KEY REFERENCES opportunity,
+    organisation_id BIGINT      NOT NULL REFERENCES organisation,
+    document        TEXT        NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL
+);
+
+-- Every workspace edit: the part, its JSON before (NULL for the deal's first edit) and after.
+-- Replaying the rows with at <= t gives the workspace as of t. Append-only.
+CREATE TABLE workspace_history (
+    workspace_history_id BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organisation_id      BIGINT      NOT NULL REFERENCES organisation,
+    opportunity_id       BIGINT      NOT NULL REFERENCES opportunity,
+    part                 TEXT        NOT NULL CHECK (part IN ('bant', 'four_box', 'stakeholders', 'competitors', 'close_plan', 'approval')),
+    old_json             TEXT,
+    new_json             TEXT        NOT NULL,
+    at                   TIMESTAMPTZ NOT NULL,
+    actor_id             BIGINT      REFERENCES app_user,
+    source               TEXT        NOT NULL
+);
+CREATE INDEX workspace_history_deal ON workspace_history (organisation_id, opportunity_id, workspace_history_id);
+
+CREATE FUNCTION gates_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+END;
+$$;
+CREATE TRIGGER criterion_check_no_update BEFORE UPDATE ON criterion_check
+    FOR EACH ROW EXECUTE FUNCTION gates_append_only();
+CREATE TRIGGER criterion_check_no_delete BEFORE DELETE ON criterion_check
+    FOR EACH ROW EXECUTE FUNCTION gates_append_only();
+CREATE TRIGGER criterion_check_no_truncate BEFORE TRUNCATE ON criterion_check
+    FOR EACH STATEMENT EXECUTE FUNCTION gates_append_only();
+CREATE TRIGGER gate_override_no_update BEFORE UPDATE ON gate_override
+    FOR EACH ROW EXECUTE FUNCTION gates_append_only();
+CREATE TRIGGER gate_override_no_delete BEFORE DELETE ON gate_override
+    FOR EACH ROW EXECUTE FUNCTION gates_append_only();
+CREATE TRIGGER gate_override_no_truncate BEFORE TRUNCATE ON gate_override
+    FOR EACH STATEMENT EXECUTE FUNCTION gates_append_only();
+CREATE TRIGGER workspace_history_no_update BEFORE UPDATE ON workspace_history
+    FOR EACH ROW EXECUTE FUNCTION gates_append_only();
+CREATE TRIGGER workspace_history_no_delete BEFORE DELETE ON workspace_history
+    FOR EACH ROW EXECUTE FUNCTION gates_append_only();
+CREATE TRIGGER workspace_history_no_truncate BEFORE TRUNCATE ON workspace_history
+    FOR EACH STATEMENT EXECUTE FUNCTION gates_append_only();

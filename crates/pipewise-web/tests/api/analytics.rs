@@ -1,0 +1,203 @@
+//! Analytics through the API: the figures equal `pipewise_analytics` on the same book, a rep
+//! sees only their own figures, and editing the future does not change the past.
+
+use pipewise_analytics::metrics::{pipeline_by_stage, waterfall};
+use pipewise_analytics::{DashboardQuery, Projection, Scope, dashboard, day};
+use pipewise_core::fx::RateTable;
+use pipewise_core::opportunity::OpportunityPatch;
+use pipewise_core::{Currency, OpportunityId, UserId};
+use pipewise_store::{WriteCtx, ops, transact};
+use pipewise_test_support::fixtures::at;
+use serde_json::{Value, json};
+
+use crate::harness::{App, Shared};
+
+/// A small book: besides the fixture's deal (rep, Prospecting, USD 12,000, created
+/// 2026-01-01), the rep has a deal won in February and one lost; the outsider has two open deals.
+fn seed(app: &App) -> Vec<OpportunityId> {
+    let simple = &app.org.simple;
+    let stage = |name: &str| simple.stages.iter().find(|stage| stage.name_en == name).unwrap().id;
+    let ctx = |when: &str| WriteCtx { at: at(when), ..app.org.ctx };
+    let mut ids = Vec::new();
+    transact(app.store.as_ref(), |tx| {
+        let mut deal = |owner: UserId, name: &str, amount: &str, created: &str| {
+            let mut new = app.org.new_deal(name);
+            new.owner_id = owner;
+            new.amount = Some(amount.parse().unwrap());
+            new.close_date = Some("2026-03-20".parse().unwrap());
+            let id = ops::create_opportunity(tx, &ctx(created), &new).unwrap().id;
+            ids.push(id);
+            id
+        };
+        let won = deal(app.org.rep.id, "Won deal", "USD 5000", "2026-01-10T10:00:00Z");
+        let lost = deal(app.org.rep.id, "Lost deal", "USD 3000", "2026-01-12T10:00:00Z");
+        deal(app.outsider, "Outsider one", "USD 7000", "2026-01-15T10:00:00Z");
+        deal(app.outsider, "Outsider two", "USD 9000.50", "2026-02-03T10:00:00Z");
+        let closing = OpportunityPatch { stage_id: Some(stage("Closing")), ..OpportunityPatch::default() };
+        ops::update_opportunity(tx, &ctx("2026-01-20T10:00:00Z"), won, &closing)?;
+        ops::update_opportunity(
+            tx,
+            &ctx("2026-02-10T10:00:00Z"),
+            won,
+            &OpportunityPatch { stage_id: Some(stage("Won")), ..OpportunityPatch::default() },
+        )?;
+        let lose = OpportunityPatch {
+            stage_id: Some(stage("Lost")),
+            close_reason: Some(Some("Went with a competitor".into())),
+            ..OpportunityPatch::default()
+        };
+        ops::update_opportunity(tx, &ctx("2026-02-12T10:00:00Z"), lost, &lose)?;
+        Ok(())
+    })
+    .unwrap();
+    ids
+}
+
+/// The projection of the whole log, built directly (no `Insights`).
+fn rebuilt(app: &App) -> Projection {
+    let mut tx = app.store.read().unwrap();
+    let events = tx.history_since(app.org.org(), 0, 1_000_000).unwrap();
+    let pipelines = tx.pipelines(app.org.org()).unwrap();
+    let mut projection = Projection::build(Currency::USD, RateTable::new(Currency::USD), &pipelines, &events).unwrap();
+    for user in tx.users(app.org.org()).unwrap() {
+        projection.set_team(user.id, user.team_id);
+    }
+    projection
+}
+
+fn usd(cents: i128) -> Value {
+    json!(format!("USD {}", pipewise_core::money::Decimal::from_i128_with_scale(cents, 2)))
+}
+
+fn bucket<'a>(body: &'a Value, name: &str) -> &'a Value {
+    body["waterfall"]["buckets"].as_array().unwrap().iter().find(|bucket| bucket["bucket"] == name).unwrap()
+}
+
+pub async fn figures_equal_the_analytics_core(app: Shared) {
+    app.blocking(|| seed(&app));
+    let projection = app.blocking(|| rebuilt(&app));
+    let as_of = day("2026-03-01");
+    let expected = dashboard(&projection, &DashboardQuery::new(as_of));
+    let body = app.get("/api/v1/analytics/dashboard?as_of=2026-03-01", "admin").await.expect(200).body;
+    assert_eq!(body["as_of"], "2026-03-01");
+    assert_eq!(body["period"], json!({ "start": "2026-01-01", "end": "2026-03-31" }));
+    // Open pipeline: 12,000 (rep) + 7,000 + 9,000.50 (outsider) = 28,000.50 in 3 deals.
+    assert_eq!(body["pipeline"]["count"], 3);
+    assert_eq!(body["pipeline"]["amount"], "USD 28000.50");
+    assert_eq!(body["pipeline"]["count"], expected.pipeline.count);
+    assert_eq!(body["pipeline"]["amount"], usd(expected.pipeline.amount));
+    assert_eq!(body["pipeline"]["weighted_amount"], usd(expected.pipeline.weighted));
+    // One won (5,000), one lost (3,000): win rate 1/2, by value 5,000 / 8,000 = 0.625.
+    assert_eq!(body["outcomes"]["won"], 1);
+    assert_eq!(body["outcomes"]["lost"], 1);
+    assert_eq!(body["outcomes"]["win_rate"], "0.5000");
+    assert_eq!(body["outcomes"]["win_rate_by_value"], "0.6250");
+    // Cycle: created 2026-01-10, won 2026-02-10 = 31 days.
+    assert_eq!(body["outcomes"]["average_cycle_days"], "31.0000");
+    assert_eq!(expected.outcomes.won_cycle_days, 31);
+    let wf = expected.waterfall;
+    for (name, expected_bucket) in [("start", wf.start), ("new", wf.new), ("won", wf.won), ("lost", wf.lost), ("end", wf.end)] {
+        assert_eq!(bucket(&body, name)["count"], expected_bucket.count, "{name}");
+        assert_eq!(bucket(&body, name)["amount"], usd(expected_bucket.amount), "{name}");
+    }
+    assert_eq!(body["waterfall"]["reconciles"], true);
+    assert_eq!(body["leaderboard"].as_array().unwrap().len(), expected.leaderboard.len());
+    assert_eq!(body["health"]["summary"]["open_deals"], expected.health.organisation.open_deals);
+    // Drill-down: the ids behind each stage line add up to its count.
+    for line in body["pipeline"]["lines"].as_array().unwrap() {
+        assert_eq!(line["deal_ids"].as_array().unwrap().len() as u64, line["count"].as_u64().unwrap(), "{line}");
+    }
+    // The waterfall endpoint lists the deals of each bucket, as many as it counts.
+    let falls = app.get("/api/v1/analytics/waterfall?from=2025-12-31&to=2026-03-01", "admin").await.expect(200).body;
+    let direct = waterfall(&projection, &Scope::org(), pipewise_analytics::Period::quarter_of(as_of), day("2025-12-31"), as_of);
+    assert_eq!(bucket(&falls, "end")["count"], direct.end.count);
+    for bucket in falls["waterfall"]["buckets"].as_array().unwrap() {
+        assert_eq!(bucket["deal_ids"].as_array().unwrap().len() as i64, bucket["count"].as_i64().unwrap().abs(), "{bucket}");
+    }
+    // The pipeline endpoint and a trend agree with the core too.
+    let pipeline = app.get("/api/v1/analytics/pipeline?as_of=2026-03-01", "ops").await.expect(200).body;
+    assert_eq!(pipeline["pipeline"]["amount"], usd(pipeline_by_stage(&projection, &Scope::org(), as_of, None).amount));
+    let trend =
+        app.get("/api/v1/analytics/trend?metric=pipeline_count&from=2026-01-02&to=2026-03-01&every=29", "viewer").await.expect(200).body;
+    let points: Vec<(String, i64)> = trend["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|point| (point["day"].as_str().unwrap().to_owned(), point["value"].as_i64().unwrap()))
+        .collect();
+    // Every 29 days back from `to`: on 2026-01-02 only the fixture deal exists; on 2026-01-31
+    // the rep's three and the outsider's first are open; on 2026-03-01 three are.
+    assert_eq!(points, [("2026-01-02".to_owned(), 1), ("2026-01-31".to_owned(), 4), ("2026-03-01".to_owned(), 3)]);
+    let health = app.get("/api/v1/analytics/health?as_of=2026-03-01&lang=ko", "admin").await.expect(200).body;
+    assert_eq!(health["summary"]["open_deals"], 3);
+    let board = app.get("/api/v1/analytics/leaderboard?as_of=2026-03-01&rep_quota=USD%2010000", "admin").await.expect(200).body;
+    let top = &board["leaderboard"][0];
+    assert_eq!(
+        (top["user_id"].as_i64(), top["won_amount"].clone(), top["attainment"].clone()),
+        (Some(app.org.rep.id.0), json!("USD 5000.00"), json!("0.5000"))
+    );
+    // Bad input is a 400 naming the parameter.
+    let bad = app.get("/api/v1/analytics/trend?metric=magic", "admin").await.expect(400);
+    assert!(bad.body["detail"].as_str().unwrap().starts_with("query parameter metric"), "{}", bad.body);
+    app.get("/api/v1/analytics/dashboard?quota=EUR%20100", "admin").await.expect(400);
+    app.get("/api/v1/analytics/dashboard", "").await.expect(401);
+}
+
+pub async fn a_rep_sees_only_their_own_figures(app: Shared) {
+    let ids = app.blocking(|| seed(&app));
+    let reps_deals = [app.deal.0, ids[0].0, ids[1].0];
+    let count = |body: &Value| body["pipeline"]["count"].as_u64().unwrap();
+    let rep = app.get("/api/v1/analytics/dashboard?as_of=2026-03-01", "rep").await.expect(200).body;
+    // The rep's open deal only: 12,000; their won and lost deals are their outcomes.
+    assert_eq!((count(&rep), rep["pipeline"]["amount"].clone()), (1, json!("USD 12000.00")));
+    assert_eq!(rep["leaderboard"].as_array().unwrap().len(), 1);
+    assert_eq!(rep["leaderboard"][0]["user_id"], app.org.rep.id.0);
+    let outsider = app.get("/api/v1/analytics/dashboard?as_of=2026-03-01", "outsider").await.expect(200).body;
+    assert_eq!((count(&outsider), outsider["pipeline"]["amount"].clone()), (2, json!("USD 16000.50")));
+    assert_eq!(outsider["outcomes"]["won"], 0);
+    // The manager sees the tree (the rep), not the outsider; ops and viewers see everything.
+    assert_eq!(count(&app.get("/api/v1/analytics/dashboard?as_of=2026-03-01", "manager").await.expect(200).body), 1);
+    assert_eq!(count(&app.get("/api/v1/analytics/dashboard?as_of=2026-03-01", "viewer").await.expect(200).body), 3);
+    // A filter narrows and never widens: the rep asking for the outsider's figures gets none.
+    let sneaky =
+        app.get(&format!("/api/v1/analytics/dashboard?as_of=2026-03-01&owner_id={}", app.outsider.0), "rep").await.expect(200).body;
+    assert_eq!(count(&sneaky), 0);
+    assert_eq!(sneaky["leaderboard"], json!([]));
+    let health = app.get("/api/v1/analytics/health?as_of=2026-03-01", "rep").await.expect(200).body;
+    assert_eq!(health["reps"].as_array().unwrap().len(), 1);
+    assert!(health["flagged_deals"].as_array().unwrap().iter().all(|deal| reps_deals.contains(&deal["opportunity_id"].as_i64().unwrap())));
+    // A deal's health is as visible as the deal.
+    app.get(&format!("/api/v1/opportunities/{}/health", app.deal.0), "rep").await.expect(200);
+    app.get(&format!("/api/v1/opportunities/{}/health", app.deal.0), "outsider").await.expect(404);
+}
+
+pub async fn editing_the_future_does_not_change_the_past(app: Shared) {
+    let ids = app.blocking(|| seed(&app));
+    let past = "/api/v1/analytics/dashboard?as_of=2026-02-15";
+    let before = app.get(past, "admin").await.expect(200).body;
+    let deal_health_before =
+        app.get(&format!("/api/v1/opportunities/{}/health?as_of=2026-02-15", app.deal.0), "admin").await.expect(200).body;
+    // Today is 2026-03-01 by the test clock: the rep doubles their deal, and an admin pushes
+    // the outsider's first deal (USD 7,000, closing 2026-03-20) out of the quarter.
+    let path = format!("/api/v1/opportunities/{}", app.deal.0);
+    app.patch(&path, "rep", json!({ "amount": "USD 24000" })).await.expect(200);
+    app.patch(&format!("/api/v1/opportunities/{}", ids[2].0), "admin", json!({ "close_date": "2026-06-30" })).await.expect(200);
+    let after = app.get(past, "admin").await.expect(200).body;
+    assert_eq!(after, before, "a figure as of 2026-02-15 changed after a write on 2026-03-01");
+    let deal_health_after =
+        app.get(&format!("/api/v1/opportunities/{}/health?as_of=2026-02-15", app.deal.0), "admin").await.expect(200).body;
+    assert_eq!(deal_health_after, deal_health_before);
+    // Today's figures see the write at once (the API refreshes before answering).
+    let now = app.get("/api/v1/analytics/dashboard", "admin").await.expect(200).body;
+    assert_eq!(now["pipeline"]["amount"], "USD 40000.50");
+    // The quarter's pipeline at the end lost the outsider's deal: 9,000.50 is left of 16,000.50.
+    assert_eq!(bucket(&now, "end")["amount"], "USD 9000.50");
+    // From 2026-02-05 (when it was in the quarter's pipeline) to today it was pushed out.
+    let falls = app.get("/api/v1/analytics/waterfall?from=2026-02-05&to=2026-03-01", "admin").await.expect(200).body;
+    assert_eq!(bucket(&falls, "pushed_out")["count"], -1);
+    assert_eq!(bucket(&falls, "pushed_out")["amount"], "USD -7000.00");
+    assert_eq!(bucket(&falls, "pushed_out")["deal_ids"], json!([ids[2].0]));
+    // As of 2026-02-05 itself nothing had moved yet.
+    let then = app.get("/api/v1/analytics/waterfall?from=2026-02-05&to=2026-02-05", "admin").await.expect(200).body;
+    assert_eq!(bucket(&then, "pushed_out")["count"], 0);
+}

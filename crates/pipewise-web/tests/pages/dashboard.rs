@@ -1,0 +1,537 @@
+//! Dashboards on a small demo organisation: the organisation, a team and a rep; every number on
+//! the page equals `pipewise_analytics::dashboard` on the same book; a rep sees only their own
+//! figures; drill-down links carry the subject, period and date and list exactly the deals the
+//! figure counts; Korean labels and reasons; health badges on the board; charts drawn in
+//! Chromium with screenshots; render times on the standard demo.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use pipewise_analytics::{Dashboard, DashboardQuery, Period, Projection, Scope, dashboard, day};
+use pipewise_core::money::Decimal;
+use pipewise_core::records::{Team, UserPatch};
+use pipewise_core::user::{Locale, Role, User};
+use pipewise_core::{Currency, Money, OrgId, Timestamp};
+use pipewise_demo::DemoConfig;
+use pipewise_store::{Store, WriteCtx, ops, transact};
+use pipewise_test_support::browser::{Browser, screenshot_dir};
+use pipewise_test_support::fixtures::{TestOrg, at};
+use pipewise_web::i18n;
+
+use crate::support::{App, PASSWORD, Session, SharedDb, between, set_password, unescape};
+
+const AS_OF: &str = "2026-10-30";
+
+/// The demo organisation, small enough for page tests.
+fn small_demo() -> DemoConfig {
+    DemoConfig {
+        months: 12,
+        teams: 3,
+        reps: 9,
+        accounts: 60,
+        contacts: 180,
+        opportunities: 420,
+        activities_per_opportunity: 4,
+        tasks: 120,
+        leads: 20,
+        ..DemoConfig::standard(11, now())
+    }
+}
+
+fn now() -> Timestamp {
+    at("2026-10-30T08:00:00Z")
+}
+
+struct Demo {
+    app: App,
+    org: OrgId,
+    users: Vec<User>,
+    teams: Vec<Team>,
+    admin: User,
+    /// The VP of sales: a manager who leads no team.
+    vp: User,
+    /// A team's manager.
+    manager: User,
+    rep: User,
+}
+
+fn demo(config: DemoConfig) -> Demo {
+    let db = Arc::new(pipewise_test_support::sqlite());
+    let store: Arc<dyn Store> = Arc::new(SharedDb(db));
+    let summary = pipewise_demo::generate(store.as_ref(), &config, &mut |_, _, _| {}).expect("the demo");
+    let org = summary.organisation;
+    let users = store.read().unwrap().users(org).unwrap();
+    let teams = store.read().unwrap().teams(org).unwrap();
+    let email = |role: Role| summary.users.iter().find(|(candidate, _)| *candidate == role).map(|(_, email)| email.clone()).unwrap();
+    let find = |role: Role| users.iter().find(|user| user.email == email(role)).unwrap().clone();
+    // The demo's manager login is the VP of sales, who leads no team; take a team's manager too.
+    let (admin, vp, rep) = (find(Role::Admin), find(Role::Manager), find(Role::Rep));
+    let manager = teams.iter().find_map(|team| users.iter().find(|user| Some(user.id) == team.manager_id)).expect("a team manager").clone();
+    let pipelines = store.read().unwrap().pipelines(org).unwrap();
+    let fixture = TestOrg {
+        ctx: WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now() },
+        manager: manager.clone(),
+        rep: rep.clone(),
+        simple: pipelines[0].clone(),
+        b2b: pipelines.last().unwrap().clone(),
+        account: store.read().unwrap().accounts(org).unwrap()[0].clone(),
+    };
+    for user in &users {
+        set_password(store.as_ref(), &fixture, user.id);
+    }
+    // Everyone reads English unless a test says otherwise.
+    for user in &users {
+        set_locale(store.as_ref(), org, user, Locale::En);
+    }
+    let app = App::with(store, fixture, admin.clone(), now());
+    Demo { app, org, users, teams, admin, vp, manager, rep }
+}
+
+fn set_locale(store: &dyn Store, org: OrgId, user: &User, locale: Locale) {
+    let system = WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now() };
+    let patch = UserPatch { locale: Some(locale), ..Default::default() };
+    transact(store, |tx| ops::update_user(tx, &system, user.id, &patch)).unwrap();
+}
+
+impl Demo {
+    fn projection<R>(&self, f: impl FnOnce(&Projection) -> R) -> R {
+        let clock: Arc<dyn Fn() -> Timestamp + Send + Sync> = Arc::new(now);
+        let insights = pipewise_insights::Insights::load_with_clock(self.app.store.clone(), self.org, clock).unwrap();
+        insights.with(f)
+    }
+
+    /// The analytics' own dashboard for these owners (`None`: everyone), as of [`AS_OF`].
+    fn expected(&self, owners: Option<&BTreeSet<pipewise_core::UserId>>, quota: Option<i64>) -> (Dashboard, Currency) {
+        self.projection(|projection| {
+            let mut query = DashboardQuery::new(day(AS_OF));
+            query.scope = match owners {
+                None => Scope::org(),
+                Some(owners) => Scope::owners(owners.iter().filter_map(|owner| projection.owner_index(*owner))),
+            };
+            query.period = Period::quarter_of(day(AS_OF));
+            query.quota = quota;
+            (dashboard(projection, &query), projection.reporting_currency())
+        })
+    }
+
+    fn team_members(&self, team: &Team) -> BTreeSet<pipewise_core::UserId> {
+        self.users.iter().filter(|user| user.team_id == Some(team.id)).map(|user| user.id).collect()
+    }
+
+    fn led_team(&self) -> &Team {
+        self.teams.iter().find(|team| team.manager_id == Some(self.manager.id)).expect("the demo manager leads a team")
+    }
+}
+
+fn money(minor: i128, currency: Currency) -> String {
+    let amount = Decimal::from_i128_with_scale(minor, u32::from(currency.minor_units()));
+    i18n::money(Locale::En, Money::new(amount, currency).unwrap())
+}
+
+fn group(count: impl Into<i64>) -> String {
+    i18n::group(count.into())
+}
+
+/// The HTML from `start` up to the next `end`.
+fn segment<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
+    let from = body.find(start).unwrap_or_else(|| panic!("{start:?} is on the page"));
+    let to = body[from..].find(end).map_or(body.len(), |to| from + to);
+    &body[from..to]
+}
+
+/// Every `href` in `html`, unescaped.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"").skip(1).filter_map(|piece| piece.split('"').next()).map(unescape).collect()
+}
+
+fn query_value(href: &str, key: &str) -> Option<String> {
+    let query = href.split_once('?')?.1;
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).ok()?.into_iter().find(|(name, _)| name == key).map(|(_, value)| value)
+}
+
+/// The row count a list page shows ("123 rows").
+fn list_count(body: &str) -> i64 {
+    let text = between(body, "<span class=\"muted count\">", "</span>").expect("a row count");
+    text.trim_end_matches(" rows").replace(',', "").parse().unwrap_or_else(|_| panic!("a count in {text:?}"))
+}
+
+async fn dashboard_page(app: &App, session: &Session, query: &str) -> String {
+    let (status, body) = app.get(&format!("/dashboard?as_of={AS_OF}{query}"), Some(session)).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    body
+}
+
+/// The headline, stage table, waterfall and leaderboard of `body` equal `expected`.
+fn assert_page_matches(body: &str, expected: &Dashboard, currency: Currency, users: &[User]) {
+    let pipeline = &expected.pipeline;
+    let total = segment(body, "<tfoot>", "</tfoot>");
+    for text in [group(pipeline.count as i64), money(pipeline.amount, currency), money(pipeline.weighted, currency)] {
+        assert!(total.contains(&format!(">{text}<")), "the stage total shows {text}: {total}");
+    }
+    let stages = segment(body, "id=\"table-stages\"", "<tfoot>");
+    assert_eq!(stages.matches("<tr><th scope=\"row\">").count(), pipeline.lines.len(), "one row per counting stage");
+    for line in &pipeline.lines {
+        assert!(stages.contains(&format!(">{}<", money(line.amount, currency))), "stage line {line:?}");
+    }
+    let waterfall = &expected.waterfall;
+    assert!(waterfall.reconciles());
+    let rows = [("start", waterfall.start), ("end", waterfall.end)].into_iter().chain(waterfall.movements());
+    for (name, bucket) in rows {
+        let row = segment(body, &format!("data-bucket=\"{name}\""), "</tr>");
+        assert!(row.contains(&format!(">{}<", group(bucket.count.abs()))), "waterfall {name} count {}: {row}", bucket.count);
+        assert!(row.contains(&format!(">{}<", money(bucket.amount, currency))), "waterfall {name} amount: {row}");
+    }
+    assert!(body.contains("id=\"reconciles\">Reconciles:"), "the waterfall says it reconciles");
+    let win_rate = segment(body, "data-key=\"win_rate\"", "</div>");
+    let rate = expected.outcomes.win_rate_by_count().map_or("—".to_owned(), |ratio| format!("{}%", ratio.percent(1)));
+    assert!(win_rate.contains(&format!(">{rate}<")), "win rate {rate}: {win_rate}");
+    let cycle = segment(body, "data-key=\"cycle\"", "</div>");
+    let days = expected.outcomes.average_cycle_days().map_or("—".to_owned(), |ratio| format!("{} days", ratio.round(1)));
+    assert!(cycle.contains(&format!(">{days}<")), "cycle {days}: {cycle}");
+    let leaders = segment(body, "id=\"table-leaderboard\"", "</table>");
+    let mut last = 0;
+    for row in &expected.leaderboard {
+        let name = &users.iter().find(|user| user.id == row.user_id).unwrap().name;
+        let at = leaders.find(&format!(">{name}<")).unwrap_or_else(|| panic!("{name} is on the leaderboard"));
+        assert!(at >= last, "the leaderboard keeps the analytics' order");
+        last = at;
+        assert!(leaders.contains(&format!(">{}<", money(row.won_amount, currency))));
+    }
+    assert_eq!(leaders.matches("<td>").count(), expected.leaderboard.len(), "one row per rep in scope");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organisation_team_and_rep_dashboards_equal_the_analytics() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+
+    // The organisation, for an admin.
+    let admin = app.sign_in(&demo.admin.email).await;
+    let body = dashboard_page(app, &admin, "").await;
+    let (expected, currency) = demo.expected(None, None);
+    assert!(expected.pipeline.count > 0 && !expected.leaderboard.is_empty(), "the demo has a pipeline");
+    assert_page_matches(&body, &expected, currency, &demo.users);
+    assert!(body.contains("Pipewise Demo") && body.contains("Organisation"), "the organisation's dashboard");
+    assert!(body.contains("Quotas are not stored in Pipewise yet"), "the page says quota is an input");
+
+    // A manager lands on the team they lead.
+    let manager = app.sign_in(&demo.manager.email).await;
+    let body = dashboard_page(app, &manager, "").await;
+    let team = demo.led_team();
+    let tree = pipewise_core::access::reporting_tree(demo.manager.id, &demo.users);
+    let owners: BTreeSet<_> = demo.team_members(team).intersection(&tree).copied().collect();
+    let (expected, _) = demo.expected(Some(&owners), None);
+    assert!(body.contains(&format!("<span class=\"dash-subject\">{}</span>", team.name)), "the manager's team");
+    assert_page_matches(&body, &expected, currency, &demo.users);
+    for href in hrefs(&body).iter().filter(|href| href.starts_with("/opportunities?figure=") && query_value(href, "owner").is_none()) {
+        assert_eq!(query_value(href, "team").as_deref(), Some(team.id.to_string().as_str()), "{href} names the team");
+        assert_eq!(query_value(href, "as_of").as_deref(), Some(AS_OF), "{href} carries the date");
+        assert_eq!(query_value(href, "period").as_deref(), Some("2026-Q4"), "{href} carries the period");
+    }
+
+    // A manager who leads no team (the VP) lands on their reporting line.
+    let vp = app.sign_in(&demo.vp.email).await;
+    let body = dashboard_page(app, &vp, "").await;
+    let tree = pipewise_core::access::reporting_tree(demo.vp.id, &demo.users);
+    let (expected, _) = demo.expected(Some(&tree), None);
+    assert!(body.contains("<span class=\"dash-subject\">My reports</span>"), "the VP's reporting line");
+    assert_page_matches(&body, &expected, currency, &demo.users);
+
+    // A rep on themselves, with a quota: coverage and the next lever.
+    let rep = app.sign_in(&demo.rep.email).await;
+    let body = dashboard_page(app, &rep, "&quota=250000").await;
+    let quota = 250_000 * 10_i64.pow(u32::from(currency.minor_units()));
+    let (expected, _) = demo.expected(Some(&[demo.rep.id].into()), Some(quota));
+    assert_page_matches(&body, &expected, currency, &demo.users);
+    let coverage = expected.coverage.expect("a quota gives coverage");
+    let tile = segment(&body, "data-key=\"coverage\"", "</div>");
+    let shown = coverage.ratio.map_or("—".to_owned(), |ratio| format!("{}×", ratio.round(2)));
+    assert!(tile.contains(&format!(">{shown}<")), "coverage {shown}: {tile}");
+    let lever = expected.health.organisation.lever.expect("a quota gives a lever");
+    let title = match lever.lever {
+        pipewise_analytics::Lever::FillTheFunnel => "Fill the top of the funnel",
+        pipewise_analytics::Lever::ConvertWhatYouHave => "Convert what you have",
+    };
+    assert!(segment(&body, "class=\"lever", "</section>").contains(title), "the next lever is {title}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_sees_only_their_own_figures() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let rep = app.sign_in(&demo.rep.email).await;
+    let others: Vec<&User> = demo.users.iter().filter(|user| user.id != demo.rep.id && user.role == Role::Rep).collect();
+    let other = others[0];
+    // Another rep's dashboard, another team, and any team with the rep's own figures only.
+    let (status, _) = app.get(&format!("/dashboard?owner={}", other.id), Some(&rep)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another rep's dashboard");
+    let other_team = demo.teams.iter().find(|team| Some(team.id) != demo.rep.team_id).unwrap();
+    let (status, _) = app.get(&format!("/dashboard?team={}", other_team.id), Some(&rep)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another team's dashboard");
+    let (status, _) = app.get("/dashboard?owner=999999", Some(&rep)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a user who does not exist looks the same");
+    // A drill-down into another rep's figure is refused the same way.
+    let (status, _) = app.get(&format!("/opportunities?figure=open&owner={}", other.id), Some(&rep)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another rep's drill-down");
+
+    let body = dashboard_page(app, &rep, "").await;
+    for href in hrefs(&body) {
+        if let Some(owner) = query_value(&href, "owner") {
+            assert_eq!(owner, demo.rep.id.to_string(), "{href}: only the rep's own id");
+        }
+        assert!(query_value(&href, "team").is_none(), "{href}: no team for a rep");
+    }
+    for user in &others {
+        assert!(!body.contains(&user.name), "{} does not appear on {}'s dashboard", user.name, demo.rep.name);
+    }
+    // Their own team, asked for by id, shows their figures only.
+    if let Some(team) = demo.rep.team_id {
+        let body = dashboard_page(app, &rep, &format!("&team={team}")).await;
+        let (expected, currency) = demo.expected(Some(&[demo.rep.id].into()), None);
+        assert_page_matches(&body, &expected, currency, &demo.users);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_drill_down_lists_the_deals_its_figure_counts() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let manager = app.sign_in(&demo.manager.email).await;
+    let body = dashboard_page(app, &manager, "").await;
+    let team = demo.led_team();
+    let tree = pipewise_core::access::reporting_tree(demo.manager.id, &demo.users);
+    let owners: BTreeSet<_> = demo.team_members(team).intersection(&tree).copied().collect();
+    let (expected, _) = demo.expected(Some(&owners), None);
+    let waterfall = expected.waterfall;
+    let buckets = [("start", waterfall.start), ("end", waterfall.end)].into_iter().chain(waterfall.movements());
+    let mut checked = 0;
+    for (name, bucket) in buckets {
+        let row = segment(&body, &format!("data-bucket=\"{name}\""), "</tr>");
+        let href = hrefs(row).into_iter().next().expect("a drill-down link");
+        assert_eq!(query_value(&href, "figure").as_deref(), Some(format!("wf_{name}").as_str()));
+        let (status, list) = app.get(&href, Some(&manager)).await;
+        assert_eq!(status, StatusCode::OK, "{href}");
+        assert_eq!(list_count(&list), bucket.count.abs(), "{name}: {href}");
+        assert!(list.contains("The deals behind"), "the list says what it shows");
+        checked += 1;
+    }
+    assert_eq!(checked, 10);
+    // Pipeline by stage, win rate (won + lost), and the open pipeline.
+    let stage_ids: Vec<pipewise_core::StageId> = demo.projection(|projection| projection.stages.iter().map(|stage| stage.id).collect());
+    let stages = segment(&body, "id=\"table-stages\"", "</table>");
+    for line in &expected.pipeline.lines {
+        let stage_id = stage_ids[line.stage as usize].to_string();
+        let href = hrefs(stages)
+            .into_iter()
+            .find(|href| query_value(href, "figure").as_deref() == Some("stage") && query_value(href, "at_stage") == Some(stage_id.clone()))
+            .expect("a link per stage");
+        let (_, list) = app.get(&href, Some(&manager)).await;
+        assert_eq!(list_count(&list), line.count as i64, "{href}");
+    }
+    let tile = |key: &str| hrefs(segment(&body, &format!("data-key=\"{key}\""), "</div>")).into_iter().next().unwrap();
+    let (_, list) = app.get(&tile("open"), Some(&manager)).await;
+    assert_eq!(list_count(&list), expected.pipeline.count as i64, "open pipeline");
+    let (_, list) = app.get(&tile("win_rate"), Some(&manager)).await;
+    assert_eq!(list_count(&list), (expected.outcomes.won + expected.outcomes.lost) as i64, "won and lost");
+    // Sorting the drill-down keeps its filters.
+    let sort = hrefs(&list).into_iter().find(|href| href.contains("sort=amount")).expect("a sort link");
+    assert_eq!(query_value(&sort, "figure").as_deref(), Some("closed"), "{sort}");
+    assert_eq!(query_value(&sort, "team").as_deref(), Some(team.id.to_string().as_str()), "{sort}");
+    let (_, sorted) = app.get(&sort, Some(&manager)).await;
+    assert_eq!(list_count(&sorted), list_count(&list));
+    // Flags: each count links to exactly those deals.
+    let health = segment(&body, "class=\"flag-counts\"", "</ul>");
+    let mut flags = 0;
+    for link in health.split("<a href=\"").skip(1) {
+        let href = unescape(link.split('"').next().unwrap());
+        let count: i64 = between(link, "<span class=\"count\">", "</span>").unwrap().replace(',', "").parse().unwrap();
+        let (_, list) = app.get(&href, Some(&manager)).await;
+        assert_eq!(list_count(&list), count, "{href}");
+        flags += 1;
+    }
+    assert_eq!(flags, 12, "every per-deal flag and signal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn korean_readers_get_korean_labels_reasons_and_dates() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    set_locale(app.store.as_ref(), demo.org, &demo.manager, Locale::Ko);
+    let manager = app.sign_in(&demo.manager.email).await;
+    let body = dashboard_page(app, &manager, "&rep_quota=500000").await;
+    for text in [
+        "대시보드",
+        "파이프라인 워터폴",
+        "단계별 파이프라인",
+        "다음 레버",
+        "리더보드",
+        "추이",
+        "정체: 프로세스 문제인가, 코칭 문제인가?",
+        "2026년 10월 30일 기준",
+        "2026년 4분기",
+    ] {
+        assert!(body.contains(text), "{text} is on the Korean page");
+    }
+    assert!(body.contains("퍼널 상단을 채우세요") || body.contains("가진 파이프라인을 전환하세요"), "the next lever in Korean");
+    assert!(!body.contains("Pipeline waterfall") && !body.contains("Next lever"), "no English headings");
+    // A health reason from the analytics, in Korean.
+    let health = segment(&body, "id=\"health\"", "</section>");
+    assert!(health.contains("건") || health.contains("일"), "{health}");
+    // Chart data carries the locale for the script's number format.
+    let data = between(&body, "id=\"dashboard-data\">", "</script>").unwrap();
+    let json: serde_json::Value = serde_json::from_str(data).expect("the data block is JSON");
+    assert_eq!(json["locale"], "ko");
+    assert_eq!(json["text"]["win_rate"], "승률");
+    // Money keeps its exact form; compact totals use 만/억.
+    assert!(body.contains("만") || body.contains("억"), "compact Korean amounts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_shows_each_deals_health_badges_with_reasons() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let admin = app.sign_in(&demo.admin.email).await;
+    let (status, body) = app.get("/board", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let badges = body.matches("<li class=\"badge\"").count();
+    assert!(badges > 0, "open deals of the demo carry flags");
+    // Each badge has a title with its plain-language reason.
+    let badge = segment(&body, "<li class=\"badge\"", "</li>");
+    let title = between(badge, "title=\"", "\"").expect("a reason");
+    assert!(title.len() > 10, "{title}");
+    // The analytics agree: the first flagged card's flags are its deal_health flags.
+    let card = &body[..body.find("<li class=\"badge\"").unwrap()];
+    let id: i64 = card.rsplit("id=\"deal-").next().unwrap().split('"').next().unwrap().parse().unwrap();
+    let codes: Vec<&str> = segment(&body, &format!("id=\"deal-{id}\""), "</ul>")
+        .split("data-code=\"")
+        .skip(1)
+        .map(|piece| piece.split('"').next().unwrap())
+        .collect();
+    let expected: Vec<&str> = demo.projection(|projection| {
+        let deal = projection.deal_index(pipewise_core::OpportunityId(id)).unwrap();
+        let today = pipewise_analytics::day_of_date(pipewise_web_today());
+        pipewise_analytics::health::deal_health(projection, deal, today, &Default::default())
+            .unwrap()
+            .flags
+            .iter()
+            .map(|flag| flag.code.as_str())
+            .collect()
+    });
+    assert_eq!(codes, expected, "deal {id}");
+}
+
+/// The board's "today" for the demo admin (UTC in the demo).
+fn pipewise_web_today() -> pipewise_core::Date {
+    now().date_utc()
+}
+
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("the server runs");
+    });
+    format!("http://{address}")
+}
+
+fn browser_sign_in(browser: &Browser, base: &str, email: &str) {
+    browser.goto(&format!("{base}/login")).unwrap();
+    browser.find("#email").unwrap().send_keys(email).unwrap();
+    browser.find("#password").unwrap().send_keys(PASSWORD).unwrap();
+    browser.find("button[type=submit]").unwrap().click().unwrap();
+    browser.wait_for("#board, .toolbar", Duration::from_secs(10)).unwrap();
+}
+
+/// Waits until every chart container has its uPlot canvas.
+fn wait_for_charts(browser: &Browser) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let drawn = browser.execute("return document.querySelectorAll('.chart.is-drawn canvas').length", &[]).unwrap();
+        if drawn.as_u64() == Some(4) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the four charts were not drawn ({drawn})");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_charts_draw_in_a_real_browser() {
+    let demo = demo(small_demo());
+    set_locale(demo.app.store.as_ref(), demo.org, &demo.manager, Locale::Ko);
+    let base = serve(demo.app.router.clone()).await;
+    let (admin, manager) = (demo.admin.email.clone(), demo.manager.email.clone());
+    tokio::task::spawn_blocking(move || {
+        let Some(browser) = Browser::start() else { return };
+        browser.set_window_size(1440, 2700).unwrap();
+        browser_sign_in(&browser, &base, &admin);
+        browser.goto(&format!("{base}/dashboard?as_of={AS_OF}&quota=2000000")).unwrap();
+        wait_for_charts(&browser);
+        browser.screenshot(screenshot_dir().join("dashboard.png")).unwrap();
+        browser.delete_cookies().unwrap();
+        browser_sign_in(&browser, &base, &manager);
+        browser.goto(&format!("{base}/dashboard?as_of={AS_OF}&rep_quota=400000")).unwrap();
+        wait_for_charts(&browser);
+        browser.screenshot(screenshot_dir().join("dashboard-ko.png")).unwrap();
+        // The board with its health badges.
+        browser.goto(&format!("{base}/board")).unwrap();
+        browser.wait_for(".badge", Duration::from_secs(10)).unwrap();
+        browser.screenshot(screenshot_dir().join("dashboard-board-badges.png")).unwrap();
+        eprintln!("screenshots in {}", screenshot_dir().display());
+    })
+    .await
+    .unwrap();
+}
+
+/// Render times of the dashboard on the standard demo (30 reps, 2,000 deals), printed; run in
+/// release with `--nocapture` for real figures. Measured twice: with the server's registry of
+/// followed projections (as `pipewise serve` runs) and with a projection loaded per request
+/// (the fallback without a registry). The bound is only a sanity check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_render_time_on_the_demo_organisation() {
+    let started = Instant::now();
+    let mut demo = demo(DemoConfig::standard(7, now()));
+    eprintln!("demo generated in {:.1} s", started.elapsed().as_secs_f64());
+    let mut report = Vec::new();
+    for registry in [true, false] {
+        let mut state = pipewise_web::AppState::new(demo.app.store.clone());
+        state.clock = Arc::new(now);
+        if registry {
+            let registry = pipewise_insights::InsightsRegistry::new(demo.app.store.clone()).with_clock(Arc::new(now));
+            state.insights = Some(Arc::new(registry));
+        }
+        demo.app.router = pipewise_web::router(state);
+        let app = &demo.app;
+        let source = if registry { "registry" } else { "per request" };
+        for user in [&demo.admin, &demo.manager, &demo.rep] {
+            let session = app.sign_in(&user.email).await;
+            for path in [
+                format!("/dashboard?as_of={AS_OF}"),
+                format!("/dashboard?as_of={AS_OF}&quota=5000000&rep_quota=200000"),
+                format!("/opportunities?figure=wf_pushed_out&as_of={AS_OF}&status=all"),
+                "/board".to_owned(),
+            ] {
+                let mut times = Vec::new();
+                for _ in 0..7 {
+                    let started = Instant::now();
+                    let (status, _) = app.get(&path, Some(&session)).await;
+                    times.push(started.elapsed());
+                    assert_eq!(status, StatusCode::OK, "{path}");
+                }
+                times.sort();
+                let median = times[times.len() / 2];
+                report.push(format!(
+                    "{source:>11} {:>8} {:<62} median {:>7.1} ms",
+                    user.role.as_str(),
+                    path,
+                    median.as_secs_f64() * 1000.0
+                ));
+                assert!(median < Duration::from_secs(5), "{path} took {median:?}");
+            }
+        }
+    }
+    eprintln!("dashboard render times (in process, through the router, session check included):\n{}", report.join("\n"));
+}

@@ -26,7 +26,7 @@ use pipewise_store::{
     ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation, RecordKind, Result,
     Session, StoreError, TaskFilter, Tx,
 };
-use pipewise_store::{CheckEntry, OpportunityMarks, StoredOverride, WorkspaceChange, workspace_codec};
+use pipewise_store::{CheckEntry, Handoff, OpportunityMarks, StoredOverride, WorkspaceChange, workspace_codec};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -1466,6 +1466,39 @@ impl Tx for PgTx<'_> {
             .collect()
     }
 
+    fn insert_handoff(&mut self, org: OrgId, handoff: &Handoff) -> Result<i64> {
+        self.returned_id(
+            "handoff",
+            "INSERT INTO handoff (organisation_id, opportunity_id, from_user_id, to_user_id, actor_id, stage_id, at, source, note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING handoff_id",
+            &[
+                &org.0,
+                &handoff.opportunity_id.0,
+                &handoff.from_user_id.0,
+                &handoff.to_user_id.0,
+                &handoff.actor_id.map(|id| id.0),
+                &handoff.stage_id.0,
+                &handoff.at.to_jiff(),
+                &handoff.source.as_str(),
+                &handoff.note,
+            ],
+        )
+    }
+
+    fn handoffs_of_opportunity(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<Handoff>> {
+        let rows = self.query(
+            &format!("SELECT {HANDOFF_COLUMNS} FROM handoff WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY handoff_id"),
+            &[&org.0, &opportunity.0],
+        )?;
+        rows.iter().map(handoff_from_row).collect()
+    }
+
+    fn handoffs(&mut self, org: OrgId) -> Result<Vec<Handoff>> {
+        let rows =
+            self.query(&format!("SELECT {HANDOFF_COLUMNS} FROM handoff WHERE organisation_id = $1 ORDER BY handoff_id"), &[&org.0])?;
+        rows.iter().map(handoff_from_row).collect()
+    }
+
     fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks> {
         let row = self.query_opt(
             "SELECT sql_at, dropped_at, drop_reason FROM opportunity WHERE organisation_id = $1 AND opportunity_id = $2",
@@ -1946,4 +1979,21 @@ fn scope_params(scope: Option<&DealScope>) -> (bool, Vec<i64>, i64) {
         Some(DealScope::Owners { owners, shared_with }) => (true, owners.iter().map(|owner| owner.0).collect(), shared_with.0),
         Some(DealScope::All) | None => (false, Vec::new(), 0),
     }
+}
+
+const HANDOFF_COLUMNS: &str = "handoff_id, opportunity_id, from_user_id, to_user_id, actor_id, stage_id, at, source, note";
+
+fn handoff_from_row(row: &Row) -> Result<Handoff> {
+    let mut fields = Fields::new(row, "handoff");
+    Ok(Handoff {
+        id: fields.key("handoff_id")?,
+        opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+        from_user_id: UserId(fields.get("from_user_id")?),
+        to_user_id: UserId(fields.get("to_user_id")?),
+        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+        stage_id: StageId(fields.get("stage_id")?),
+        at: fields.timestamp("at")?,
+        source: fields.parsed("source", Source::parse)?,
+        note: fields.get("note")?,
+    })
 }

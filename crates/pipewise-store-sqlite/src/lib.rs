@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "0001_records", include_str!("../migrations/0001_records.sql")),
     (2, "0002_platform", include_str!("../migrations/0002_platform.sql")),
     (3, "0003_gates", include_str!("../migrations/0003_gates.sql")),
+    (4, "0004_handoffs", include_str!("../migrations/0004_handoffs.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -17,7 +17,7 @@ use pipewise_store::{
     ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation, RecordKind, Result,
     Session, StoreError, TaskFilter, Tx,
 };
-use pipewise_store::{CheckEntry, OpportunityMarks, StoredOverride, WorkspaceChange, workspace_codec};
+use pipewise_store::{CheckEntry, Handoff, OpportunityMarks, StoredOverride, WorkspaceChange, workspace_codec};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -191,6 +191,26 @@ fn finish_stage((mut stage, kind, probability, category): StageRow) -> Result<St
     stage.win_probability = decimal("stage", &probability)?;
     stage.forecast_category = parsed("stage", &category, ForecastCategory::parse)?;
     Ok(stage)
+}
+
+fn handoff_row(row: &Row<'_>) -> rusqlite::Result<(Handoff, String)> {
+    let handoff = Handoff {
+        id: row.get(0)?,
+        opportunity_id: OpportunityId(row.get(1)?),
+        from_user_id: UserId(row.get(2)?),
+        to_user_id: UserId(row.get(3)?),
+        actor_id: row.get::<_, Option<i64>>(4)?.map(UserId),
+        stage_id: StageId(row.get(5)?),
+        at: timestamp(row.get(6)?),
+        source: Source::System,
+        note: row.get(8)?,
+    };
+    Ok((handoff, row.get(7)?))
+}
+
+fn finish_handoff((mut handoff, source): (Handoff, String)) -> Result<Handoff> {
+    handoff.source = parsed("handoff", &source, Source::parse)?;
+    Ok(handoff)
 }
 
 impl SqliteTx<'_> {
@@ -775,8 +795,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>> {
-        let sql =
-            format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY seq");
+        // The deal's own index: the planner would otherwise walk the organisation's whole log
+        // in sequence order (the primary key matches `ORDER BY seq`), which is O(history).
+        let sql = format!(
+            "SELECT {HISTORY_COLUMNS} FROM opportunity_history INDEXED BY opportunity_history_deal
+             WHERE opportunity_id = ?2 AND organisation_id = ?1 ORDER BY seq"
+        );
         self.collect(&sql, params![org.0, id.0], history_row, finish_history)
     }
 
@@ -795,7 +819,8 @@ impl Tx for SqliteTx<'_> {
         let mut statement = self
             .db()
             .prepare_cached(
-                "SELECT at FROM opportunity_history WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY seq DESC LIMIT 1",
+                "SELECT at FROM opportunity_history INDEXED BY opportunity_history_deal
+                 WHERE opportunity_id = ?2 AND organisation_id = ?1 ORDER BY seq DESC LIMIT 1",
             )
             .map_err(db_err)?;
         let at: Option<i64> = statement.query_row(params![org.0, id.0], |row| row.get(0)).optional().map_err(db_err)?;
@@ -1601,6 +1626,48 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    fn insert_handoff(&mut self, org: OrgId, handoff: &Handoff) -> Result<i64> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO handoff (organisation_id, opportunity_id, from_user_id, to_user_id, actor_id, stage_id, at, source, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut statement| {
+                statement.insert(params![
+                    org.0,
+                    handoff.opportunity_id.0,
+                    handoff.from_user_id.0,
+                    handoff.to_user_id.0,
+                    handoff.actor_id.map(|id| id.0),
+                    handoff.stage_id.0,
+                    handoff.at.as_micros(),
+                    handoff.source.as_str(),
+                    handoff.note
+                ])
+            })
+            .map_err(db_err)
+    }
+
+    fn handoffs_of_opportunity(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<Handoff>> {
+        self.collect(
+            "SELECT handoff_id, opportunity_id, from_user_id, to_user_id, actor_id, stage_id, at, source, note FROM handoff
+             WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY handoff_id",
+            params![org.0, opportunity.0],
+            handoff_row,
+            finish_handoff,
+        )
+    }
+
+    fn handoffs(&mut self, org: OrgId) -> Result<Vec<Handoff>> {
+        self.collect(
+            "SELECT handoff_id, opportunity_id, from_user_id, to_user_id, actor_id, stage_id, at, source, note FROM handoff
+             WHERE organisation_id = ?1 ORDER BY handoff_id",
+            params![org.0],
+            handoff_row,
+            finish_handoff,
+        )
+    }
+
     fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks> {
         let marks = self.one(
             "SELECT sql_at, dropped_at, drop_reason FROM opportunity WHERE organisation_id = ?1 AND opportunity_id = ?2",
@@ -1657,10 +1724,10 @@ impl Tx for SqliteTx<'_> {
 
     fn won_cycle_totals(&mut self, org: OrgId, team: TeamId) -> Result<(i64, i64)> {
         let totals = self.one(
-            "SELECT COUNT(*), COALESCE(SUM(opportunity.closed_at - opportunity.created_at), 0)
-             FROM opportunity JOIN app_user ON app_user.user_id = opportunity.owner_id
-             WHERE opportunity.organisation_id = ?1 AND app_user.team_id = ?2 AND opportunity.status = 'won'
-               AND opportunity.closed_at IS NOT NULL",
+            // Driven from the team's members through the owner index, not from every deal.
+            "SELECT COUNT(*), COALESCE(SUM(closed_at - created_at), 0) FROM opportunity
+             WHERE organisation_id = ?1 AND status = 'won' AND closed_at IS NOT NULL
+               AND owner_id IN (SELECT user_id FROM app_user WHERE organisation_id = ?1 AND team_id = ?2)",
             params![org.0, team.0],
             |row| Ok((row.get(0)?, row.get(1)?)),
             identity,

@@ -291,6 +291,27 @@ pub struct OpportunityMarks {
     pub drop_reason: Option<String>,
 }
 
+/// One recorded handoff of a deal from one user to another (SPEC C2: inside sales hands cases to
+/// field sales through stage 1). Append-only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handoff {
+    /// Ignored when inserting.
+    pub id: i64,
+    pub opportunity_id: OpportunityId,
+    /// Who handed the deal over: its owner before the handoff (the source the report counts by).
+    pub from_user_id: UserId,
+    /// The deal's owner after the handoff.
+    pub to_user_id: UserId,
+    /// Who performed the handoff: the owner themself, their manager, ops, an admin (`None`: the
+    /// system).
+    pub actor_id: Option<UserId>,
+    /// The stage the deal was in when it was handed over.
+    pub stage_id: StageId,
+    pub at: Timestamp,
+    pub source: Source,
+    pub note: Option<String>,
+}
+
 /// A database engine. Both engines pass the same contract suite (`pipewise-test-support`).
 pub trait Store: Send + Sync {
     /// `sqlite` or `postgres`.
@@ -476,6 +497,13 @@ pub trait Tx {
 
     fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks>;
     fn set_opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId, marks: &OpportunityMarks) -> Result<()>;
+
+    /// Appends a handoff (its `id` is ignored) and returns its id.
+    fn insert_handoff(&mut self, org: OrgId, handoff: &Handoff) -> Result<i64>;
+    /// A deal's handoffs, in id order.
+    fn handoffs_of_opportunity(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<Handoff>>;
+    /// Every handoff of the organisation, in id order.
+    fn handoffs(&mut self, org: OrgId) -> Result<Vec<Handoff>>;
 
     /// The team's own average sales cycle in days, when ops set one.
     fn team_cycle_days(&mut self, org: OrgId, team: TeamId) -> Result<Option<u32>>;

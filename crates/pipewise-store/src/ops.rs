@@ -12,10 +12,12 @@
 
 mod designer;
 mod gates;
+mod handoffs;
 mod workspace;
 
 pub use designer::*;
 pub use gates::*;
+pub use handoffs::*;
 pub use workspace::*;
 
 use std::collections::HashMap;
@@ -354,6 +356,18 @@ fn writable_deal(tx: &mut dyn Tx, ctx: &WriteCtx, access: &Access, id: Opportuni
 /// A stage change passes the stage gates first (see [`gates`](self::gates) for the rules and for
 /// `patch.gate_override_reason`): a refused move is [`StoreError::GateRefused`].
 pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, patch: &OpportunityPatch) -> Result<Opportunity> {
+    update_opportunity_with(tx, ctx, id, patch, false)
+}
+
+/// [`update_opportunity`]; with `owner_change_authorised`, the caller ([`hand_off`]) has already
+/// decided the actor may give the deal to `patch.owner_id`.
+fn update_opportunity_with(
+    tx: &mut dyn Tx,
+    ctx: &WriteCtx,
+    id: OpportunityId,
+    patch: &OpportunityPatch,
+    owner_change_authorised: bool,
+) -> Result<Opportunity> {
     let access = writer_access(tx, ctx)?;
     let current = writable_deal(tx, ctx, &access, id, true)?;
     let record = RecordRef::new(OpportunityId::LABEL, id.0);
@@ -364,7 +378,8 @@ pub fn update_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, pa
         exists(tx.user(ctx.org, owner)?.is_some(), &mut errors, &record, "owner_id", UserId::LABEL, owner.0);
         // Handing a deal over needs a right of one's own over it: a deal shared with a rep can be
         // worked on by that rep, not taken.
-        require(access.can_write_deal(current.owner_id, false) && access.can_assign_deal_to(owner), || {
+        let assignable = owner_change_authorised || access.can_assign_deal_to(owner);
+        require(access.can_write_deal(current.owner_id, false) && assignable, || {
             format!("you cannot hand opportunity {id} to user {owner}")
         })?;
     }

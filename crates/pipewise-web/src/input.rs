@@ -699,6 +699,14 @@ impl Fields<'_> {
     }
 }
 
+/// `{"to_user_id": id, "note": text?}`: a handoff of a deal to another user.
+pub fn handoff(opportunity_id: OpportunityId, value: &Value) -> Result<(UserId, Option<String>), ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(OpportunityId::LABEL, opportunity_id.0), &["to_user_id", "note"])?;
+    let to_user = fields.required("to_user_id", "an id", positive_id).map(UserId);
+    let note = fields.parse("note", "text", string).flatten();
+    finish(fields.errors, to_user.map(|to_user| (to_user, note)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

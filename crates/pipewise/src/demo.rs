@@ -224,10 +224,9 @@ fn prepare_file(path: &Path) -> Result<()> {
     if !path.exists() {
         return Ok(());
     }
-    let is_demo = SqliteStore::open(path)
-        .ok()
-        .and_then(|store| store.read().ok()?.organisations().ok())
-        .is_some_and(|organisations| organisations.iter().all(|organisation| organisation.name == pipewise_demo::ORGANISATION_NAME));
+    let is_demo = SqliteStore::open(path).ok().and_then(|store| store.read().ok()?.organisations().ok()).is_some_and(|organisations| {
+        !organisations.is_empty() && organisations.iter().all(|organisation| organisation.name == pipewise_demo::ORGANISATION_NAME)
+    });
     if !is_demo {
         bail!(crate::Hinted {
             error: format!("{} exists and is not a Pipewise demo database; it was left alone", path.display()),

@@ -5,6 +5,7 @@ mod bulk;
 mod cluster;
 mod contract;
 mod gates;
+mod handoffs;
 mod history;
 mod platform;
 mod updates;
@@ -50,6 +51,8 @@ on_both_engines! {
     gates::a_stage_1_drop_is_not_a_loss,
     gates::the_workspace_is_tracked_and_replayed_as_of,
     gates::the_designer_archives_and_reorders_without_losing_deals,
+    handoffs::a_handoff_is_recorded_with_who_handed_it_over,
+    handoffs::the_report_gives_the_share_that_passed_gate_1_per_source,
     bulk::bulk_deals_and_history_replay_and_follow_the_sequence,
     bulk::bulk_activities_keep_their_contacts_and_order,
     bulk::a_dropped_bulk_transaction_leaves_nothing_and_takes_no_sequence_numbers,

@@ -11,6 +11,7 @@
 
 mod analytics;
 mod gates;
+mod handoffs;
 pub mod openapi;
 mod opportunities;
 mod platform;
@@ -172,6 +173,7 @@ pub fn table() -> Vec<Route> {
     table.extend(opportunities::routes());
     table.extend(records::routes());
     table.extend(gates::routes());
+    table.extend(handoffs::routes());
     table.extend(analytics::routes());
     table
 }
@@ -182,6 +184,7 @@ pub fn resources() -> Vec<openapi::Resource> {
     resources.extend(opportunities::resources());
     resources.extend(records::resources());
     resources.extend(gates::resources());
+    resources.extend(handoffs::resources());
     resources
 }
 

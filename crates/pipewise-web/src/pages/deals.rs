@@ -448,6 +448,30 @@ struct DealView {
     override_reason: String,
     loss_item: Option<LossItemView>,
     workspace: Option<WorkspaceView>,
+    handoff: Option<HandoffPanel>,
+}
+
+/// The deal's handoffs and, for those who may hand it over, the "Hand over to…" form.
+#[derive(Serialize)]
+struct HandoffPanel {
+    items: Vec<HandoffItem>,
+    /// Who the viewer may hand the deal to; empty: no form.
+    choices: Vec<Choice>,
+    selected: String,
+    note: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Serialize)]
+struct HandoffItem {
+    from: String,
+    to: String,
+    /// Who performed it, when not the one who handed it over.
+    by: Option<String>,
+    stage: String,
+    when: String,
+    note: Option<String>,
 }
 
 pub async fn show(
@@ -469,6 +493,7 @@ pub async fn show(
                 _ => None,
             },
             saved_part: params.get("workspace").filter(|part| workspace::PARTS.contains(part)).map(str::to_owned),
+            handoff_notice: params.get("handoff").map(|_| t(locale, "handoff.done").to_owned()),
             ..Extras::default()
         };
         deal_page(&state, &reader, id, params.get("as_of"), extras)
@@ -503,10 +528,13 @@ struct Extras {
     check_form: Option<CheckForm>,
     workspace_rejected: Option<(String, Params, workspace::FieldErrors)>,
     saved_part: Option<String>,
+    /// A refused handoff: the chosen user, the note as typed, and what is wrong.
+    handoff_rejected: Option<(String, String, String)>,
+    handoff_notice: Option<String>,
 }
 
 fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option<&str>, extras: Extras) -> Result<Response, AppError> {
-    let Extras { rejected, notice, gate_notice, check_form, workspace_rejected, saved_part } = extras;
+    let Extras { rejected, notice, gate_notice, check_form, workspace_rejected, saved_part, handoff_rejected, handoff_notice } = extras;
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
     let now = state.now();
@@ -695,8 +723,11 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
             (rejected.form, messages, Some(t(locale, "deal.errors").to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
         }
         None => {
-            let status =
-                if workspace_rejected.is_some() || check_form.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            let status = if workspace_rejected.is_some() || check_form.is_some() || handoff_rejected.is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
             (DealForm::from_deal(&current, data.organisation.reporting_currency), HashMap::new(), None, status)
         }
     };
@@ -767,6 +798,38 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         },
         locale,
     );
+    let handoff = if as_of_view.is_none() {
+        let items = ops::handoffs_for(tx.as_mut(), viewer.org, &viewer.access, id)?
+            .unwrap_or_default()
+            .into_iter()
+            .rev()
+            .map(|handoff| HandoffItem {
+                from: data.user_name(handoff.from_user_id),
+                to: data.user_name(handoff.to_user_id),
+                by: handoff.actor_id.filter(|actor| *actor != handoff.from_user_id).map(|actor| data.user_name(actor)),
+                stage: data.stage_name(locale, handoff.stage_id),
+                when: i18n::timestamp(locale, handoff.at, zone),
+                note: handoff.note,
+            })
+            .collect();
+        let choices = if can_edit && viewer.access.can_write_deal(current.owner_id, false) && current.status == Status::Open {
+            let entry_stage = Some(pipeline.entry_stage_id).filter(|_| pipeline.id == current.pipeline_id);
+            let mut choices: Vec<Choice> = data
+                .users
+                .iter()
+                .filter(|user| user.active && ops::may_hand_off_to(&viewer.access, &current, entry_stage, user))
+                .map(|user| Choice { value: user.id.to_string(), label: user.name.clone() })
+                .collect();
+            choices.sort_by_key(|choice| choice.label.to_lowercase());
+            choices
+        } else {
+            Vec::new()
+        };
+        let (selected, note, error) = handoff_rejected.map_or_else(Default::default, |(to, note, error)| (to, note, Some(error)));
+        Some(HandoffPanel { items, choices, selected, note, error, notice: handoff_notice })
+    } else {
+        None
+    };
     let view = DealView {
         id: id.0,
         name: deal.name.clone(),
@@ -807,6 +870,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         override_reason,
         loss_item,
         workspace: Some(workspace_view),
+        handoff,
     };
     render::page(viewer, status, "deal.html", "deals", deal.name.clone(), &view)
 }
@@ -1214,6 +1278,45 @@ pub async fn check_criterion(
                 let error = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; ");
                 let extras = Extras { check_form: Some(CheckForm { id: criterion, evidence, error }), ..Extras::default() };
                 deal_page(&state, &reader, id, None, extras)
+            }
+            Err(other) => Err(other.into()),
+        }
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+/// Hands the deal to another user (`to_user_id`, `note`). A refused handoff comes back on the
+/// deal page with the problem beside the form; after a handoff the viewer returns to the deal if
+/// they may still see it, else to the list of deals.
+pub async fn hand_off(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>, body: Bytes) -> Response {
+    let params = Params::from_body(&body);
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let id = deal_id(&id)?;
+        let locale = reader.user.locale;
+        let to_raw = params.raw("to_user_id").trim().to_owned();
+        let note = params.raw("note").to_owned();
+        let rejected = |error: String| Extras { handoff_rejected: Some((to_raw.clone(), note.clone(), error)), ..Extras::default() };
+        let Some(to_user) = to_raw.parse::<i64>().ok().filter(|id| *id > 0).map(UserId) else {
+            return deal_page(&state, &reader, id, None, rejected(i18n::problem(locale, &Problem::Required)));
+        };
+        let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
+        match pipewise_store::transact(state.store.as_ref(), |tx| ops::hand_off(tx, &ctx, id, to_user, Some(&note))) {
+            Ok(_) => {
+                let mut tx = state.store.read()?;
+                if ops::opportunity_for(tx.as_mut(), reader.org, &reader.access, id)?.is_some() {
+                    Ok(see_other(&format!("/opportunities/{id}?handoff=done#handoffs")))
+                } else {
+                    Ok(see_other("/opportunities"))
+                }
+            }
+            Err(pipewise_store::StoreError::Invalid(errors)) => {
+                let error = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; ");
+                deal_page(&state, &reader, id, None, rejected(error))
+            }
+            Err(pipewise_store::StoreError::Forbidden(_)) => {
+                deal_page(&state, &reader, id, None, rejected(t(locale, "handoff.forbidden").to_owned()))
             }
             Err(other) => Err(other.into()),
         }

@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities/{id}/criteria/{criterion}/check", post(deals::check_criterion))
         .route("/opportunities/{id}/criteria/{criterion}/uncheck", post(deals::uncheck_criterion))
         .route("/opportunities/{id}/workspace/{part}", post(deals::update_workspace))
+        .route("/opportunities/{id}/handoff", post(deals::hand_off))
         .route("/accounts", get(records::accounts))
         .route("/accounts/{id}", get(records::account))
         .route("/contacts", get(records::contacts))

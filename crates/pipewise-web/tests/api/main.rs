@@ -6,6 +6,7 @@ mod analytics;
 mod deals;
 mod errors;
 mod gates;
+mod handoffs;
 mod harness;
 mod openapi;
 mod platform;
@@ -45,6 +46,7 @@ on_both_engines! {
     gates::checklist_items_are_ticked_and_unticked,
     gates::the_workspace_round_trips_and_is_kept_as_of,
     gates::only_ops_and_admins_design_pipelines,
+    handoffs::handoffs_are_recorded_and_reported_per_source,
     analytics::figures_equal_the_analytics_core,
     analytics::a_rep_sees_only_their_own_figures,
     analytics::editing_the_future_does_not_change_the_past,

@@ -199,3 +199,46 @@ async fn a_form_post_without_the_csrf_token_is_refused() {
     let stored = app.store.read().unwrap().opportunity(app.org.org(), deal.id, false).unwrap().unwrap();
     assert_eq!(stored.name, "Acme renewal");
 }
+
+#[tokio::test]
+async fn a_rep_hands_a_new_case_to_field_sales_and_the_handoff_shows_on_the_deal() {
+    let app = app();
+    let field = app.create_user("field@pages.test", "Farah Field", Role::Rep, None, Locale::Ko);
+    let deal = app.create_deal("Inbound from the webinar", app.org.rep.id);
+    let session = app.sign_in("rep@pages.test").await;
+    let path = format!("/opportunities/{}", deal.id);
+    let (status, page) = app.get(&path, Some(&session)).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = unescape(&page);
+    assert!(page.contains("Hand over to…") && page.contains("Not handed over yet."), "{page}");
+    assert!(page.contains(&format!(r#"<option value="{}">Farah Field</option>"#, field.id)), "the field rep is offered: {page}");
+    let handoff = format!("{path}/handoff");
+    // Without the CSRF token nothing happens; without a user the form comes back with the problem.
+    let refused = app.post_form(&handoff, Some(&session), &[("to_user_id", &field.id.to_string())], false).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let empty = app.post_form(&handoff, Some(&session), &[("to_user_id", ""), ("note", "Wants a demo")], true).await;
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = unescape(&body_text(empty).await);
+    assert!(body.contains(r#"id="handoff-error""#) && body.contains("Wants a demo</textarea>"), "{body}");
+    // Handed over: the rep no longer sees the deal and lands on the list.
+    let fields = [("to_user_id", field.id.to_string()), ("note", "Budget approved, wants a demo".to_owned())];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(key, value)| (*key, value.as_str())).collect();
+    let done = app.post_form(&handoff, Some(&session), &fields, true).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&done), "/opportunities");
+    assert_eq!(app.get(&path, Some(&session)).await.0, StatusCode::NOT_FOUND);
+    // The admin sees the handoff with who handed it over, and the owner change in the history.
+    let admin = app.sign_in("admin@pages.test").await;
+    let (status, page) = app.get(&path, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = unescape(&page);
+    assert!(page.contains("Ravi Rep → Farah Field"), "{page}");
+    assert!(page.contains("Budget approved, wants a demo"));
+    let history = crate::support::between(&page, "History</h2>", "</section>").expect("the history");
+    assert!(history.contains("Farah Field"));
+    // The new owner reads it in Korean.
+    let korean = app.sign_in("field@pages.test").await;
+    let (status, page) = app.get(&path, Some(&korean)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(unescape(&page).contains("인계 기록"));
+}

@@ -1,0 +1,212 @@
+//! Inside-sales handoffs (SPEC C2): hand a deal to another user, list a deal's handoffs, and the
+//! report of handed deals that became SQL, per handing user. Rules: `ops::hand_off`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::Method;
+use axum::response::Response;
+use pipewise_core::history::Source;
+use pipewise_core::*;
+use pipewise_store::{Handoff, ops, transact};
+use serde::Serialize;
+
+use super::openapi::{Create, Field, Resource};
+use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found};
+use super::views::Page;
+use super::{Param, Reply, Route, Ty};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, blocking};
+use crate::input;
+
+const TAG: &str = "handoffs";
+
+fn report_query() -> Vec<Param> {
+    vec![
+        Param::new("from", Ty::Date, "Count handoffs from this day (UTC), included; all of them by default."),
+        Param::new("to", Ty::Date, "Count handoffs up to this day (UTC), included; no end by default."),
+    ]
+}
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::POST, "/api/v1/opportunities/{id}/handoff", "hand_off_opportunity", hand_off_opportunity)
+            .summary(
+                TAG,
+                "Hand a deal to another user (inside sales to field sales): the owner changes in history and the handoff is recorded \
+                 with who handed it over. A rep may hand a deal they own in the entry stage to any active rep; otherwise the usual \
+                 owner-change rights apply.",
+            )
+            .path_param(Param::id("id", "The opportunity's id."))
+            .body("HandoffCreate")
+            .reply(Reply::Json(201, "Handoff")),
+        Route::new(Method::GET, "/api/v1/opportunities/{id}/handoffs", "list_opportunity_handoffs", list_opportunity_handoffs)
+            .summary(TAG, "A deal's handoffs, oldest first.")
+            .path_param(Param::id("id", "The opportunity's id."))
+            .query(vec![
+                Param::integer("limit", "Rows per page, 1 to 200 (default 50)."),
+                Param::text("cursor", "The `next_cursor` of the previous page."),
+            ])
+            .reply(Reply::List("Handoff")),
+        Route::new(Method::GET, "/api/v1/handoffs/report", "get_handoff_report", get_handoff_report)
+            .summary(
+                TAG,
+                "Per handing user: deals handed over, how many passed gate 1 (became SQL), that share, and how many are won. A rep sees \
+                 their own line, a manager their tree's, ops, admins and viewers every line.",
+            )
+            .query(report_query())
+            .reply(Reply::Json(200, "HandoffReport")),
+    ]
+}
+
+pub fn resources() -> Vec<Resource> {
+    let sources: Vec<&'static str> = Source::ALL.iter().map(|source| source.as_str()).collect();
+    vec![
+        Resource {
+            name: "Handoff",
+            description: "One handoff of a deal from one user to another. Append-only.",
+            create: true,
+            patch: false,
+            fields: vec![
+                Field::read("id", Ty::Id),
+                Field::read("opportunity_id", Ty::Id),
+                Field::read("from_user_id", Ty::Id).doc("Who handed the deal over: its owner before the handoff."),
+                Field::read("to_user_id", Ty::Id).create_only(Create::Required).doc("The new owner."),
+                Field::read("actor_id", Ty::Id).nullable().doc("Who performed the handoff (the owner, a manager, ops or an admin)."),
+                Field::read("stage_id", Ty::Id).doc("The stage the deal was in when handed over."),
+                Field::read("at", Ty::Time),
+                Field::read("source", Ty::Enum(sources)),
+                Field::read("note", Ty::Text).nullable().create_only(Create::Optional),
+            ],
+        },
+        Resource {
+            name: "HandoffSource",
+            description: "One handing user's line of the handoff report.",
+            create: false,
+            patch: false,
+            fields: vec![
+                Field::read("user_id", Ty::Id),
+                Field::read("handed_over", Ty::Integer).doc("Distinct deals handed over in the period."),
+                Field::read("became_sql", Ty::Integer).doc("Of those, deals that passed gate 1 (`sql_at` set)."),
+                Field::read("sql_share", Ty::Decimal).doc("became_sql / handed_over, to four places."),
+                Field::read("won", Ty::Integer).doc("Of those, deals won."),
+            ],
+        },
+        Resource {
+            name: "HandoffReport",
+            description: "Handed deals that became SQL, per handing user.",
+            create: false,
+            patch: false,
+            fields: vec![
+                Field::read("from", Ty::Date).nullable(),
+                Field::read("to", Ty::Date).nullable(),
+                Field::read("sources", Ty::RefList("HandoffSource")),
+            ],
+        },
+    ]
+}
+
+#[derive(Serialize)]
+pub struct HandoffView {
+    pub id: i64,
+    pub opportunity_id: i64,
+    pub from_user_id: i64,
+    pub to_user_id: i64,
+    pub actor_id: Option<i64>,
+    pub stage_id: i64,
+    pub at: String,
+    pub source: &'static str,
+    pub note: Option<String>,
+}
+
+impl From<Handoff> for HandoffView {
+    fn from(handoff: Handoff) -> Self {
+        HandoffView {
+            id: handoff.id,
+            opportunity_id: handoff.opportunity_id.0,
+            from_user_id: handoff.from_user_id.0,
+            to_user_id: handoff.to_user_id.0,
+            actor_id: handoff.actor_id.map(|id| id.0),
+            stage_id: handoff.stage_id.0,
+            at: handoff.at.to_string(),
+            source: handoff.source.as_str(),
+            note: handoff.note,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SourceView {
+    user_id: i64,
+    handed_over: u32,
+    became_sql: u32,
+    sql_share: String,
+    won: u32,
+}
+
+#[derive(Serialize)]
+struct ReportView {
+    from: Option<String>,
+    to: Option<String>,
+    sources: Vec<SourceView>,
+}
+
+async fn hand_off_opportunity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    IdPath(id): IdPath,
+    JsonBody(body): JsonBody,
+) -> Result<Response, AppError> {
+    let (to_user, note) = input::handoff(OpportunityId(id), &body)?;
+    let ctx = viewer.ctx(Source::Api, state.now());
+    let store = state.store.clone();
+    let handoff =
+        blocking(move || Ok(transact(store.as_ref(), |tx| ops::hand_off(tx, &ctx, OpportunityId(id), to_user, note.as_deref()))?)).await?;
+    Ok(created(format!("/api/v1/opportunities/{id}/handoffs"), HandoffView::from(handoff)))
+}
+
+async fn list_opportunity_handoffs(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    IdPath(id): IdPath,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::Json<Page<HandoffView>>, AppError> {
+    let params = [Param::integer("limit", ""), Param::text("cursor", "")];
+    let query = Query::parse(raw.as_deref(), &params)?;
+    let sorts = vec![SortField { name: "id", key: |handoff: &Handoff| Key::Int(handoff.id) }];
+    let listing = Listing::parse(&query, &sorts)?;
+    let store = state.store.clone();
+    let handoffs = blocking(move || {
+        let mut tx = store.read()?;
+        ops::handoffs_for(tx.as_mut(), viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
+    })
+    .await?;
+    Ok(axum::Json(listing.page(handoffs, &sorts, |handoff| handoff.id, HandoffView::from)))
+}
+
+async fn get_handoff_report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<axum::Json<ReportView>, AppError> {
+    let query = Query::parse(raw.as_deref(), &report_query())?;
+    let from = query.parsed("from", pipewise_core::time::parse_date)?;
+    let to = query.parsed("to", pipewise_core::time::parse_date)?;
+    let store = state.store.clone();
+    let since = from.unwrap_or_else(|| "1900-01-01".parse().expect("a valid date"));
+    let lines = blocking(move || {
+        let mut tx = store.read()?;
+        Ok(ops::handoff_report_for(tx.as_mut(), viewer.org, &viewer.access, since, to)?)
+    })
+    .await?;
+    let sources = lines
+        .into_iter()
+        .map(|line| SourceView {
+            user_id: line.user_id.0,
+            handed_over: line.handed_over,
+            became_sql: line.became_sql,
+            sql_share: format!("{:.4}", line.sql_share().unwrap_or(0.0)),
+            won: line.won,
+        })
+        .collect();
+    Ok(axum::Json(ReportView { from: from.map(|date| date.to_string()), to: to.map(|date| date.to_string()), sources }))
+}

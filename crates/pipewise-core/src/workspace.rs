@@ -17,7 +17,8 @@
 //!   title, a target date and a done date, running past signing to project start.
 //! - The approval checklist ([`ApprovalChecklist`]): named and real approver, purchase-order
 //!   signer, departments with power, the approval form, the board or management meeting with
-//!   its submission deadline, and whether the drafter has passed this amount before.
+//!   its submission deadline, the body's meeting calendar (where a missed deadline slips the
+//!   approval to), and whether the drafter has passed this amount before.
 //!
 //! Every flag is a [`Flag`]: a stable code, an English and a Korean message, and the figures
 //! behind it. Nothing here reads a clock: `today` is an argument.
@@ -967,6 +968,11 @@ pub struct ApprovalChecklist {
     /// Whether a board or management resolution is needed.
     pub meeting_needed: Option<bool>,
     pub meeting: Option<ApprovalMeeting>,
+    /// The customer's calendar of the body's regular meetings (dates only: each one's papers
+    /// are due as many days before it as the planned meeting's). A missed deadline slips the
+    /// approval to the first of these that can still take the papers; see [`approval_outlook`].
+    /// [`Workspace::validated`] sorts it and drops repeats.
+    pub meeting_calendar: Vec<Date>,
     /// Who writes the approval draft (기안자).
     pub drafter: Option<ApprovalPerson>,
     /// Whether the drafter has passed an approval of this amount before.
@@ -1127,7 +1133,8 @@ pub struct FlagInputs<'a> {
     pub stage_2_ended: bool,
     /// The deal is in stage 4 (final negotiation) or later.
     pub reached_final_negotiation: bool,
-    /// The dates of the approval body's regular meetings.
+    /// The dates of the approval body's regular meetings; callers pass the checklist's
+    /// stored [`ApprovalChecklist::meeting_calendar`].
     pub meeting_calendar: &'a [Date],
 }
 
@@ -1207,7 +1214,7 @@ impl Workspace {
     /// Trims text and checks every limit and rule, reporting all problems against
     /// `opportunity`: texts are bounded and free of control characters, scales are 1–5, a
     /// contact is on the map once, a close plan is agreed only after it is shared, a meeting's
-    /// deadline is not after the meeting.
+    /// deadline is not after the meeting. The meeting calendar comes back sorted, without repeats.
     pub fn validated(mut self, opportunity: OpportunityId) -> Result<Workspace, ValidationErrors> {
         let record = RecordRef::new(OpportunityId::LABEL, opportunity.0);
         let mut errors = ValidationErrors::default();
@@ -1299,6 +1306,8 @@ impl Workspace {
                 *department = name;
             }
         }
+        approval.meeting_calendar.sort();
+        approval.meeting_calendar.dedup();
         if let Some(meeting) = &approval.meeting {
             if meeting.submission_deadline > meeting.date {
                 errors.push(
@@ -1618,6 +1627,55 @@ pub(crate) mod tests {
             "the close date 2026-03-31 is 21 days before the earliest board meeting that can approve the deal (2026-04-21): \
              the close date does not fit the meeting calendar"
         );
+    }
+
+    #[test]
+    fn the_stored_meeting_calendar_decides_where_a_missed_deadline_slips() {
+        // The calendar is stored on the checklist, out of order and with a repeat; validation
+        // tidies it and the flags read it through `FlagInputs`.
+        let mut approval = board("2026-03-17", "2026-03-10", None);
+        approval.meeting_calendar = vec![date("2026-05-19"), date("2026-04-21"), date("2026-04-21")];
+        let workspace = Workspace { approval, ..Default::default() }.validated(OpportunityId(1)).unwrap();
+        assert_eq!(workspace.approval.meeting_calendar, [date("2026-04-21"), date("2026-05-19")]);
+        let (activity, met) = (BTreeMap::new(), BTreeSet::new());
+        let flags_for = |close_date: &str, today: &str| {
+            let inputs = FlagInputs {
+                today: date(today),
+                close_date: Some(date(close_date)),
+                activity_by_contact: &activity,
+                contacts_met: &met,
+                stage_2_ended: false,
+                reached_final_negotiation: false,
+                meeting_calendar: &workspace.approval.meeting_calendar,
+            };
+            workspace_flags(&workspace, &inputs)
+        };
+        // Missed March's deadline: approval slips to the next stored meeting (April 21, papers
+        // due April 14), and a close date of April 20 is a day before it.
+        let flags = flags_for("2026-04-20", "2026-03-12");
+        assert_eq!(codes(&flags), ["approval.deadline_missed", "approval.close_date_before_meeting"]);
+        assert_eq!(flags[0].figure("next_meeting"), Some(&Figure::Date(date("2026-04-21"))));
+        assert_eq!(flags[0].figure("next_submission_deadline"), Some(&Figure::Date(date("2026-04-14"))));
+        assert_eq!(flags[1].figure("earliest_meeting"), Some(&Figure::Date(date("2026-04-21"))));
+        assert_eq!(flags[1].figure("days_short"), Some(&Figure::Days(1)));
+        // A close date after April's meeting fits: only the slip itself is flagged.
+        assert_eq!(codes(&flags_for("2026-04-30", "2026-03-12")), ["approval.deadline_missed"]);
+        // Without a stored calendar there is nowhere to slip to, and nothing to judge the close date by.
+        let bare = Workspace { approval: board("2026-03-17", "2026-03-10", None), ..Default::default() };
+        let inputs = FlagInputs {
+            today: date("2026-03-12"),
+            close_date: Some(date("2026-04-20")),
+            activity_by_contact: &activity,
+            contacts_met: &met,
+            stage_2_ended: false,
+            reached_final_negotiation: false,
+            meeting_calendar: &bare.approval.meeting_calendar,
+        };
+        let flags = workspace_flags(&bare, &inputs);
+        assert_eq!(codes(&flags), ["approval.deadline_missed"]);
+        assert!(flags[0].message_en.ends_with(
+            "no later board meeting is in the calendar: ask whether an extraordinary meeting or an individual briefing can decide"
+        ));
     }
 
     #[test]

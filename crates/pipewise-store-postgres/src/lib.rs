@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "0002_platform", sql: include_str!("../migrations/0002_platform.sql") },
     Migration { version: 3, name: "0003_gates", sql: include_str!("../migrations/0003_gates.sql") },
     Migration { version: 4, name: "0004_handoffs", sql: include_str!("../migrations/0004_handoffs.sql") },
+    Migration { version: 5, name: "0005_activity_latest", sql: include_str!("../migrations/0005_activity_latest.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

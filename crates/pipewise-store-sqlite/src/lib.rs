@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "0002_platform", include_str!("../migrations/0002_platform.sql")),
     (3, "0003_gates", include_str!("../migrations/0003_gates.sql")),
     (4, "0004_handoffs", include_str!("../migrations/0004_handoffs.sql")),
+    (5, "0005_activity_latest", include_str!("../migrations/0005_activity_latest.sql")),
 ];
 
 /// Connections kept open for readers.

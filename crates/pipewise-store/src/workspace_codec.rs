@@ -13,7 +13,9 @@
 //! - `close_plan`: `{"items": [{"side", "owner", "title", "target_date", "done_on", "step"}], "first_shared_on", "agreed_on"}`;
 //! - `approval`: `{"named_approver", "real_approver", "po_signer", "drafter"` (each `{"contact_id", "name"}` or
 //!   `null`), `"departments_with_power", "form", "meeting_needed", "meeting"` (`{"body", "date",
-//!   "submission_deadline", "submitted_on"}` or `null`), `"drafter_passed_amount_before", "draft_started_on"}`.
+//!   "submission_deadline", "submitted_on"}` or `null`), `"meeting_calendar"` (the body's regular meeting
+//!   dates, `["YYYY-MM-DD", …]`; absent in documents written before it existed, which decode with
+//!   an empty calendar), `"drafter_passed_amount_before", "draft_started_on"}`.
 //!
 //! Decoding is strict about types and unknown keys and lenient about absent ones: an absent
 //! text is empty, an absent optional value unset, an absent list empty, an absent BANT status
@@ -137,6 +139,7 @@ fn approval_json(approval: &ApprovalChecklist) -> Value {
         "form": approval.form.map(|form| form.as_str()),
         "meeting_needed": approval.meeting_needed,
         "meeting": meeting,
+        "meeting_calendar": approval.meeting_calendar.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "drafter": person_json(&approval.drafter),
         "drafter_passed_amount_before": approval.drafter_passed_amount_before,
         "draft_started_on": date_json(approval.draft_started_on),
@@ -424,6 +427,7 @@ fn decode_approval(decoder: &mut Decoder, value: &Value) -> ApprovalChecklist {
         "form",
         "meeting_needed",
         "meeting",
+        "meeting_calendar",
         "drafter",
         "drafter_passed_amount_before",
         "draft_started_on",
@@ -436,6 +440,18 @@ fn decode_approval(decoder: &mut Decoder, value: &Value) -> ApprovalChecklist {
             None => decoder.push("approval.departments_with_power", Problem::Invalid { value: short(department), expected: "text" }),
         }
     }
+    let mut meeting_calendar = Vec::new();
+    for (index, day) in decoder.list(map.get("meeting_calendar"), "approval.meeting_calendar").iter().enumerate() {
+        decoder.item = Some(index);
+        match day.as_str() {
+            Some(text) => match parse_date(text) {
+                Ok(date) => meeting_calendar.push(date),
+                Err(problem) => decoder.push("approval.meeting_calendar", problem),
+            },
+            None => decoder.push("approval.meeting_calendar", Problem::Invalid { value: short(day), expected: "a date (YYYY-MM-DD)" }),
+        }
+    }
+    decoder.item = None;
     let meeting = match map.get("meeting") {
         None | Some(Value::Null) => None,
         Some(value) => {
@@ -468,6 +484,7 @@ fn decode_approval(decoder: &mut Decoder, value: &Value) -> ApprovalChecklist {
         form: decoder.enumerated(map, "form", "approval.form", ApprovalForm::parse),
         meeting_needed: decoder.boolean(map, "meeting_needed", "approval.meeting_needed"),
         meeting,
+        meeting_calendar,
         drafter: decode_person(decoder, map, "drafter", "approval.drafter"),
         drafter_passed_amount_before: decoder.boolean(map, "drafter_passed_amount_before", "approval.drafter_passed_amount_before"),
         draft_started_on: decoder.date(map, "draft_started_on", "approval.draft_started_on"),
@@ -629,21 +646,24 @@ mod tests {
             prop::collection::vec(any_text(), 0..3),
             prop::option::of(pick(ApprovalForm::ALL)),
             prop::option::of(any::<bool>()),
-            prop::option::of(meeting),
+            (prop::option::of(meeting), prop::collection::vec(any_date(), 0..4)),
             prop::option::of(any::<bool>()),
             prop::option::of(any_date()),
         )
-            .prop_map(|((named, real, po, drafter), departments, form, needed, meeting, passed, started)| ApprovalChecklist {
-                named_approver: named,
-                real_approver: real,
-                po_signer: po,
-                departments_with_power: departments,
-                form,
-                meeting_needed: needed,
-                meeting,
-                drafter,
-                drafter_passed_amount_before: passed,
-                draft_started_on: started,
+            .prop_map(|((named, real, po, drafter), departments, form, needed, (meeting, meeting_calendar), passed, started)| {
+                ApprovalChecklist {
+                    named_approver: named,
+                    real_approver: real,
+                    po_signer: po,
+                    departments_with_power: departments,
+                    form,
+                    meeting_needed: needed,
+                    meeting,
+                    meeting_calendar,
+                    drafter,
+                    drafter_passed_amount_before: passed,
+                    draft_started_on: started,
+                }
             });
         (bant, four_box, prop::collection::vec(stakeholder, 0..4), prop::collection::vec(competitor, 0..3), plan, approval).prop_map(
             |(bant, four_box, stakeholders, competitors, close_plan, approval)| Workspace {
@@ -689,6 +709,31 @@ mod tests {
         let bant = part_from_json(&record, WorkspacePartName::Bant, &json!({ "budget": { "status": "confirmed" } })).unwrap();
         let WorkspacePart::Bant(bant) = bant else { panic!("a BANT part") };
         assert_eq!((bant.budget.status, bant.need.status), (BantStatus::Confirmed, BantStatus::Unknown));
+    }
+
+    #[test]
+    fn the_meeting_calendar_is_optional_and_its_dates_are_checked() {
+        let record = RecordRef::new("opportunity", 7);
+        // A document written before the calendar existed decodes with an empty one.
+        let old =
+            json!({ "meeting_needed": true, "meeting": { "body": "board", "date": "2026-03-17", "submission_deadline": "2026-03-10" } });
+        let WorkspacePart::Approval(approval) = part_from_json(&record, WorkspacePartName::Approval, &old).unwrap() else {
+            panic!("an approval part")
+        };
+        assert!(approval.meeting_calendar.is_empty());
+        assert!(approval.meeting.is_some());
+        let stored = decode_document(r#"{"approval": {"meeting_needed": false}}"#).unwrap();
+        assert!(stored.approval.meeting_calendar.is_empty());
+        // Dates are read in order; a bad one is named with its item.
+        let body = json!({ "meeting_calendar": ["2026-04-21", "2026-05-19"] });
+        let WorkspacePart::Approval(approval) = part_from_json(&record, WorkspacePartName::Approval, &body).unwrap() else {
+            panic!("an approval part")
+        };
+        assert_eq!(approval.meeting_calendar, ["2026-04-21".parse::<Date>().unwrap(), "2026-05-19".parse().unwrap()]);
+        let errors = part_from_json(&record, WorkspacePartName::Approval, &json!({ "meeting_calendar": ["2026-04-21", 5] })).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].field, "approval.meeting_calendar");
+        assert!(errors.to_string().contains("item 2"), "{errors}");
     }
 
     #[test]

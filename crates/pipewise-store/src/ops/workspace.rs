@@ -158,8 +158,9 @@ fn check_contacts(
 /// The flags of every part of the deal's workspace as of `today`, if `access` may see the deal.
 /// Activity counts per contact and the contacts met come from the deal's activities (a meeting
 /// counts as met); stage 2 has ended once the deal reached the stage at position 2, and final
-/// negotiation is reached at position 3 ([`gates::has_reached`]; The Model's numbering). No
-/// meeting calendar is stored yet, so only the planned meeting is judged.
+/// negotiation is reached at position 3 ([`gates::has_reached`]; The Model's numbering). The
+/// approval flags judge a missed deadline and the close date against the meeting calendar
+/// stored on the approval checklist.
 pub fn workspace_flags_for(
     tx: &mut dyn Tx,
     org: OrgId,
@@ -187,7 +188,7 @@ pub fn workspace_flags_for(
         contacts_met: &contacts_met,
         stage_2_ended: gates::has_reached(&pipeline, deal.stage_id, 2),
         reached_final_negotiation: gates::has_reached(&pipeline, deal.stage_id, 3),
-        meeting_calendar: &[],
+        meeting_calendar: &workspace.approval.meeting_calendar,
     };
     Ok(Some(workspace::workspace_flags(&workspace, &inputs)))
 }

@@ -5,7 +5,8 @@
 //!
 //! Forms keep what was typed as text ([`PartForms`]); [`parse`] turns one part's text into the
 //! domain value or a map from input name to message. Lists (stakeholders, competitors and their
-//! criteria, close-plan items) are numbered rows (`s0_rank`, `c1_k2_ours`, `p3_title`) with a few
+//! criteria, close-plan items, the approval body's meeting calendar) are numbered rows
+//! (`s0_rank`, `c1_k2_ours`, `p3_title`, `m0_date`) with a few
 //! blank rows to add to; a row left blank is ignored and a row marked "remove" is dropped.
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,7 +17,7 @@ use pipewise_core::user::Locale;
 use pipewise_core::workspace::{
     ApprovalChecklist, ApprovalForm, ApprovalMeeting, ApprovalPerson, Bant, BantEntry, BantItem, BantStatus, BuyingRole, ClosePlan,
     ClosePlanItem, CompetitiveCriterion, CompetitorAssessment, Flag, FourBox, Level, MeetingBody, PlanStep, SCALE, Side, Stakeholder,
-    Workspace, WorkspacePart,
+    Workspace, WorkspacePart, add_days, days_between,
 };
 use pipewise_core::{ContactId, Date};
 use serde::Serialize;
@@ -115,6 +116,15 @@ pub struct ClosePlanForm {
     pub agreed_on: String,
 }
 
+/// One meeting of the approval body's calendar.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CalendarRow {
+    pub date: String,
+    /// When its papers are due, as many days before it as the planned meeting's; shown, not
+    /// typed. Empty while no meeting is planned (or for a row as typed).
+    pub papers_due: String,
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ApprovalFormView {
     pub named_approver: String,
@@ -127,6 +137,8 @@ pub struct ApprovalFormView {
     pub meeting_date: String,
     pub submission_deadline: String,
     pub submitted_on: String,
+    /// The body's regular meetings, with blank rows to add to.
+    pub calendar: Vec<CalendarRow>,
     pub drafter: String,
     pub drafter_passed: String,
     pub draft_started_on: String,
@@ -245,6 +257,16 @@ impl PartForms {
         let approval = &workspace.approval;
         let person = |person: &Option<ApprovalPerson>| person.as_ref().map(|person| person.name.clone()).unwrap_or_default();
         let meeting = approval.meeting.as_ref();
+        let lead_days = meeting.map(|meeting| days_between(meeting.submission_deadline, meeting.date).max(0));
+        let mut calendar: Vec<CalendarRow> = approval
+            .meeting_calendar
+            .iter()
+            .map(|date| CalendarRow {
+                date: date.to_string(),
+                papers_due: lead_days.map(|lead| add_days(*date, -lead).to_string()).unwrap_or_default(),
+            })
+            .collect();
+        calendar.extend((0..BLANK_ROWS).map(|_| CalendarRow::default()));
         PartForms {
             bant,
             four_box,
@@ -262,6 +284,7 @@ impl PartForms {
                 meeting_date: date_text(meeting.map(|meeting| meeting.date)),
                 submission_deadline: date_text(meeting.map(|meeting| meeting.submission_deadline)),
                 submitted_on: date_text(meeting.and_then(|meeting| meeting.submitted_on)),
+                calendar,
                 drafter: person(&approval.drafter),
                 drafter_passed: yes_no(approval.drafter_passed_amount_before),
                 draft_started_on: date_text(approval.draft_started_on),
@@ -362,6 +385,9 @@ impl PartForms {
                     meeting_date: raw("meeting_date"),
                     submission_deadline: raw("submission_deadline"),
                     submitted_on: raw("submitted_on"),
+                    calendar: (0..row_count(params, "m", "_date"))
+                        .map(|index| CalendarRow { date: raw(&format!("m{index}_date")), papers_due: String::new() })
+                        .collect(),
                     drafter: raw("drafter"),
                     drafter_passed: raw("drafter_passed"),
                     draft_started_on: raw("draft_started_on"),
@@ -631,6 +657,16 @@ pub fn parse(
                 }
                 _ => None,
             };
+            let mut meeting_calendar = Vec::new();
+            for index in 0..row_count(params, "m", "_date") {
+                let name = format!("m{index}_date");
+                if reader.is_on(&format!("m{index}_remove")) {
+                    continue;
+                }
+                if let Some(date) = reader.date(&name) {
+                    meeting_calendar.push(date);
+                }
+            }
             WorkspacePart::Approval(ApprovalChecklist {
                 named_approver: person(&reader, "named_approver", &before.named_approver),
                 real_approver: person(&reader, "real_approver", &before.real_approver),
@@ -645,6 +681,7 @@ pub fn parse(
                 form: reader.optional_choice("form", ApprovalForm::parse),
                 meeting_needed: reader.yes_no("meeting_needed"),
                 meeting,
+                meeting_calendar,
                 drafter: person(&reader, "drafter", &before.drafter),
                 drafter_passed_amount_before: reader.yes_no("drafter_passed"),
                 draft_started_on: reader.date("draft_started_on"),
@@ -904,6 +941,7 @@ mod tests {
                     submission_deadline: "2026-07-01".parse().unwrap(),
                     submitted_on: None,
                 }),
+                meeting_calendar: vec!["2026-08-14".parse().unwrap(), "2026-09-11".parse().unwrap()],
                 drafter_passed_amount_before: Some(false),
                 ..ApprovalChecklist::default()
             },
@@ -963,7 +1001,9 @@ mod tests {
             }
         }
         let a = &forms.approval;
-        let approval: Vec<(String, String)> = [
+        assert_eq!(a.calendar.len(), 4, "two meetings and two blank rows");
+        assert_eq!((a.calendar[0].papers_due.as_str(), a.calendar[1].papers_due.as_str()), ("2026-08-05", "2026-09-02"));
+        let mut approval: Vec<(String, String)> = [
             ("named_approver", &a.named_approver),
             ("real_approver", &a.real_approver),
             ("po_signer", &a.po_signer),
@@ -981,6 +1021,7 @@ mod tests {
         .iter()
         .map(|(key, value)| ((*key).to_owned(), (*value).clone()))
         .collect();
+        approval.extend(a.calendar.iter().enumerate().map(|(index, row)| (format!("m{index}_date"), row.date.clone())));
         let four_box = vec![
             ("business_issue".to_owned(), forms.four_box.business_issue.clone()),
             ("problem".into(), String::new()),
@@ -1030,6 +1071,11 @@ mod tests {
         let errors = parse("close_plan", &plan, &Workspace::default(), &contacts(), Locale::Ko).unwrap_err();
         assert!(errors["p0_target"].contains("2026-13-01"), "{errors:?}");
         assert_eq!(errors["p1_title"], "필수 항목입니다");
+        let approval =
+            params(&[("m0_date", "2026-08-14"), ("m1_date", "next Tuesday"), ("m2_date", ""), ("m3_date", "bad"), ("m3_remove", "1")]);
+        let errors = parse("approval", &approval, &Workspace::default(), &contacts(), Locale::En).unwrap_err();
+        assert!(errors["m1_date"].contains("next Tuesday"), "{errors:?}");
+        assert_eq!(errors.len(), 1, "a blank row is ignored and a removed one dropped");
     }
 
     #[test]

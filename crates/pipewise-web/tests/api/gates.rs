@@ -170,6 +170,27 @@ pub async fn the_workspace_round_trips_and_is_kept_as_of(app: Shared) {
     let flags = app.get(&format!("{path}/flags?today=2026-03-05"), "rep").await.expect(200).body;
     let codes: Vec<&str> = flags["data"].as_array().unwrap().iter().map(|flag| flag["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"four_box.no_business_issue"), "{codes:?}");
+    // The approval part carries the body's meeting calendar; a missed deadline slips along it
+    // and a close date (2026-12-15) before the meeting it slips to is flagged.
+    let approval = json!({
+        "meeting_needed": true,
+        "meeting": { "body": "board", "date": "2026-11-17", "submission_deadline": "2026-11-10", "submitted_on": null },
+        "meeting_calendar": ["2027-01-19", "2026-12-15", "2026-12-15", "2026-12-22"],
+    });
+    let written = app.call(Method::PUT, &format!("{path}/approval"), "rep", Some(approval)).await.expect(200).body;
+    assert_eq!(written["approval"]["meeting_calendar"], json!(["2026-12-15", "2026-12-22", "2027-01-19"]));
+    let flags = app.get(&format!("{path}/flags?today=2026-12-09"), "rep").await.expect(200).body;
+    let approval_flags: Vec<&Value> =
+        flags["data"].as_array().unwrap().iter().filter(|flag| flag["code"].as_str().unwrap().starts_with("approval.")).collect();
+    let codes: Vec<&str> = approval_flags.iter().map(|flag| flag["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["approval.deadline_missed", "approval.close_date_before_meeting"]);
+    assert_eq!(approval_flags[0]["figures"]["next_meeting"], "2026-12-22");
+    let bad = app
+        .call(Method::PUT, &format!("{path}/approval"), "rep", Some(json!({ "meeting_calendar": ["2026-02-30"] })))
+        .await
+        .expect(422)
+        .body;
+    assert_eq!(bad["errors"][0]["field"], "approval.meeting_calendar");
 }
 
 pub async fn only_ops_and_admins_design_pipelines(app: Shared) {

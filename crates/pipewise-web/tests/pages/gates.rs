@@ -235,6 +235,47 @@ async fn each_workspace_form_round_trips_and_shows_its_flag() {
 }
 
 #[tokio::test]
+async fn the_approval_form_keeps_a_meeting_calendar_and_a_missed_deadline_slips_along_it() {
+    let app = app();
+    // Today is 2026-06-15; the deal closes 2026-12-15.
+    let deal = app.create_deal("Acme board deal", app.org.rep.id);
+    let rep = app.sign_in("rep@pages.test").await;
+    let path = format!("/opportunities/{}/workspace/approval", deal.id);
+    let planned =
+        [("meeting_needed", "yes"), ("meeting_body", "board"), ("meeting_date", "2026-06-20"), ("submission_deadline", "2026-06-10")];
+    // A bad calendar date is shown beside its row; every other input is kept.
+    let mut bad = planned.to_vec();
+    bad.extend([("real_approver", "Park CFO"), ("m0_date", "2026-12-18"), ("m1_date", "2027-01-40")]);
+    let response = app.post_form(&path, Some(&rep), &bad, true).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = unescape(&body_text(response).await);
+    assert!(page.contains(r#"id="m1_date-error""#), "{page}");
+    assert!(page.contains(r#"value="2027-01-40""#) && page.contains(r#"value="2026-12-18""#) && page.contains(r#"value="Park CFO""#));
+    // Two meetings saved (out of order): June's deadline is missed, so the approval slips to the
+    // next stored meeting, December 18 (papers due ten days before), after the close date.
+    let mut good = planned.to_vec();
+    good.extend([("m0_date", "2027-01-20"), ("m1_date", "2026-12-18"), ("m2_date", "")]);
+    let response = app.post_form(&path, Some(&rep), &good, true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&location(&response), Some(&rep)).await;
+    let page = unescape(&page);
+    assert!(page.contains("approval slips to the next board meeting on 2026-12-18 (papers due 2026-12-08)"), "the slip is flagged: {page}");
+    assert!(page.contains("the close date 2026-12-15 is 3 days before the earliest board meeting that can approve the deal (2026-12-18)"));
+    // The calendar comes back sorted, with each meeting's papers-due day.
+    let first = page.find(r#"name="m0_date" value="2026-12-18""#).expect("December first");
+    let second = page.find(r#"name="m1_date" value="2027-01-20""#).expect("January second");
+    assert!(first < second);
+    assert!(page.contains("<td>2026-12-08</td>") && page.contains("<td>2027-01-10</td>"));
+    let stored = transact(app.store.as_ref(), |tx| {
+        let access = ops::access_for(tx, app.org.ctx.org, Some(app.org.rep.id))?;
+        ops::workspace_for(tx, app.org.ctx.org, &access, deal.id)
+    })
+    .unwrap()
+    .expect("the deal");
+    assert_eq!(stored.approval.meeting_calendar, ["2026-12-18".parse().unwrap(), "2027-01-20".parse::<pipewise_core::Date>().unwrap()]);
+}
+
+#[tokio::test]
 async fn quadrant_labels_are_escaped() {
     let app = app();
     let deal = app.create_deal("Acme renewal", app.org.rep.id);

@@ -10,9 +10,13 @@ use pipewise_core::money::{Currency, Decimal, Money};
 use pipewise_core::pipeline::ForecastCategory;
 use pipewise_core::{Date, Timestamp};
 
+use pipewise_core::user::Locale;
+
 use crate::clock::{self, date_of_day, day_of, days_between, plus_days};
+use crate::data::Region;
+use crate::org::{AccountPlan, OrgPlan};
 use crate::phrases::{self, Phrase, say};
-use crate::rng::Rng;
+use crate::rng::{Rng, WeightedIndex};
 
 /// Where a deal is: an open stage by its level (0 = the pipeline's first open stage), or closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +153,68 @@ enum Fate {
     Stall(usize),
     Win,
     Lose(usize),
+}
+
+/// What a deal's setup is drawn from: the organisation, its accounts, the time window deals
+/// are created in and how many open stages each pipeline has. Shared by the standard demo and
+/// the scale data set, which differ only in the random stream they draw with.
+pub(crate) struct DealSource<'a> {
+    pub plan: &'a OrgPlan,
+    pub accounts: &'a [AccountPlan],
+    pub account_weights: Option<&'a WeightedIndex>,
+    /// The reps of each team, by team index.
+    pub team_reps: &'a [Vec<usize>],
+    pub start: Timestamp,
+    pub now: Timestamp,
+    pub rates: &'a RateTable,
+    pub b2b_open_stages: usize,
+    pub simple_open_stages: usize,
+}
+
+/// A deal's drawn setup: its account and rep (by index) and the input to plan it from.
+pub(crate) struct DrawnDeal<'a> {
+    pub account: usize,
+    pub rep: usize,
+    pub input: DealInput<'a>,
+}
+
+/// Draws a deal's account, rep, pipeline, currency, creation time and value from `rng`, in a
+/// fixed order, so the same stream always gives the same deal.
+pub(crate) fn draw_deal<'a>(rng: &mut Rng, source: &DealSource<'a>) -> DrawnDeal<'a> {
+    let account_index = source.account_weights.map_or(0, |weights| weights.sample(rng));
+    let account = &source.accounts[account_index];
+    let teammates = &source.team_reps[account.team];
+    let rep = if teammates.len() <= 1 || rng.chance(0.85) { account.owner } else { *rng.pick(teammates) };
+    let profile = &source.plan.reps[rep];
+    let person = &source.plan.people[profile.person];
+    let b2b = rng.chance(0.85);
+    let currency = account.deal_currency(rng);
+    // Somewhat more deals lately: a growing business.
+    let position = if rng.chance(0.3) { rng.unit().sqrt() } else { rng.unit() };
+    let raw = plus_days(source.start, days_between(source.start, source.now) * position);
+    let latest = source.now.plus_seconds(-600);
+    let created_at = clock::snap_to_working_time(rng, raw, person.utc_offset_hours).min(latest).max(source.start.min(latest));
+    let size_adjustment = match account.employees.unwrap_or(1_500) {
+        0..500 => 0.04,
+        50_000.. => -0.04,
+        _ => 0.0,
+    };
+    let korean = account.korean || person.locale == Locale::Ko || account.region == Region::Korea;
+    let input = DealInput {
+        created_at,
+        now: source.now,
+        b2b,
+        open_stages: if b2b { source.b2b_open_stages } else { source.simple_open_stages },
+        account_name: &account.name,
+        korean,
+        currency,
+        value_usd: (account.typical_deal_usd() * profile.deal_size * rng.log_normal(1.0, 0.6)).clamp(2_000.0, 5_000_000.0),
+        win_probability: (0.35 + profile.win_bonus + size_adjustment).clamp(0.05, 0.8),
+        pace: account.pace() * profile.pace,
+        utc_offset_hours: person.utc_offset_hours,
+        pricing: Pricing { rates: source.rates },
+    };
+    DrawnDeal { account: account_index, rep, input }
 }
 
 pub fn plan_deal(rng: &mut Rng, input: &DealInput) -> DealPlan {

@@ -14,10 +14,10 @@ use pipewise_core::{AccountId, ContactId, Currency, PipelineId, StageId, TeamId,
 use pipewise_store::{RecordKind, Result, Store, StoreError, Tx, WriteCtx, ops};
 
 use crate::activity::{self, ActivityInput};
-use crate::clock::{days_between, plus_days};
+use crate::clock::plus_days;
 
-use crate::data::{self, Company, Region};
-use crate::deal::{self, DealInput, DealPlan, Outcome, Pricing, StageRef};
+use crate::data::{self, Company};
+use crate::deal::{self, DealPlan, DealSource, Outcome, StageRef};
 use crate::lead::{self, LeadContext};
 use crate::org::{self, AccountPlan, EmailBook, OrgPlan};
 use crate::rates;
@@ -414,41 +414,20 @@ impl<'a> World<'a> {
     /// Deal `index`: the same setup and plan every time it is asked for.
     fn plan(&self, seed: u64, index: usize) -> (DealSetup, DealPlan) {
         let mut rng = Rng::stream(seed, Stream::Deal, index as u64);
-        let account_index = self.account_weights.as_ref().map_or(0, |weights| weights.sample(&mut rng));
-        let account = &self.accounts[account_index];
-        let teammates = &self.team_reps[account.team];
-        let rep = if teammates.len() <= 1 || rng.chance(0.85) { account.owner } else { *rng.pick(teammates) };
-        let profile = &self.plan.reps[rep];
-        let person = &self.plan.people[profile.person];
-        let b2b = rng.chance(0.85);
-        let currency = account.deal_currency(&mut rng);
-        // Somewhat more deals lately: a growing business.
-        let position = if rng.chance(0.3) { rng.unit().sqrt() } else { rng.unit() };
-        let raw = plus_days(self.start, days_between(self.start, self.now) * position);
-        let latest = self.now.plus_seconds(-600);
-        let created_at = crate::clock::snap_to_working_time(&mut rng, raw, person.utc_offset_hours).min(latest).max(self.start.min(latest));
-        let size_adjustment = match account.employees.unwrap_or(1_500) {
-            0..500 => 0.04,
-            50_000.. => -0.04,
-            _ => 0.0,
-        };
-        let korean = account.korean || person.locale == Locale::Ko || account.region == Region::Korea;
-        let input = DealInput {
-            created_at,
+        let source = DealSource {
+            plan: self.plan,
+            accounts: self.accounts,
+            account_weights: self.account_weights.as_ref(),
+            team_reps: &self.team_reps,
+            start: self.start,
             now: self.now,
-            b2b,
-            open_stages: if b2b { self.b2b_levels } else { self.simple_levels },
-            account_name: &account.name,
-            korean,
-            currency,
-            value_usd: (account.typical_deal_usd() * profile.deal_size * rng.log_normal(1.0, 0.6)).clamp(2_000.0, 5_000_000.0),
-            win_probability: (0.35 + profile.win_bonus + size_adjustment).clamp(0.05, 0.8),
-            pace: account.pace() * profile.pace,
-            utc_offset_hours: person.utc_offset_hours,
-            pricing: Pricing { rates: self.rates },
+            rates: self.rates,
+            b2b_open_stages: self.b2b_levels,
+            simple_open_stages: self.simple_levels,
         };
-        let plan = deal::plan_deal(&mut rng, &input);
-        (DealSetup { account: account_index, rep, b2b }, plan)
+        let drawn = deal::draw_deal(&mut rng, &source);
+        let plan = deal::plan_deal(&mut rng, &drawn.input);
+        (DealSetup { account: drawn.account, rep: drawn.rep, b2b: drawn.input.b2b }, plan)
     }
 }
 

@@ -37,9 +37,9 @@ use pipewise_core::{AccountId, ContactId, Currency, OpportunityId, OrgId, TeamId
 use pipewise_store::{AuditEntry, HistoryAppend, RecordKind, Result, Store, StoreError, Tx, WriteCtx, ops};
 
 use crate::activity::{self, ActivityInput};
-use crate::clock::{days_between, plus_days};
-use crate::data::{self, Region};
-use crate::deal::{DealInput, DealPlan, Outcome, Pricing};
+use crate::clock::plus_days;
+use crate::data;
+use crate::deal::{self, DealPlan, DealSource, Outcome};
 use crate::generate::Stages;
 use crate::org::{self, AccountPlan, OrgPlan};
 use crate::rates;
@@ -645,41 +645,20 @@ impl World<'_> {
     /// Deal `index`'s setup and plan, the same every time it is asked for.
     fn plan(&self, index: u64, edits: &dyn Fn(EditDraw) -> f64) -> (Setup, DealPlan) {
         let mut rng = Rng::stream(self.seed, Stream::ScaleDeal, index);
-        let account_index = self.account_weights.as_ref().map_or(0, |weights| weights.sample(&mut rng));
-        let account = &self.accounts[account_index];
-        let teammates = &self.team_reps[account.team];
-        let rep = if teammates.len() <= 1 || rng.chance(0.85) { account.owner } else { *rng.pick(teammates) };
-        let profile = &self.plan.reps[rep];
-        let person = &self.plan.people[profile.person];
-        let b2b = rng.chance(0.85);
-        let currency = account.deal_currency(&mut rng);
-        // Somewhat more deals lately: a growing business.
-        let position = if rng.chance(0.3) { rng.unit().sqrt() } else { rng.unit() };
-        let raw = plus_days(self.start, days_between(self.start, self.now) * position);
-        let latest = self.now.plus_seconds(-600);
-        let created_at = crate::clock::snap_to_working_time(&mut rng, raw, person.utc_offset_hours).min(latest).max(self.start.min(latest));
-        let size_adjustment = match account.employees.unwrap_or(1_500) {
-            0..500 => 0.04,
-            50_000.. => -0.04,
-            _ => 0.0,
-        };
-        let korean = account.korean || person.locale == Locale::Ko || account.region == Region::Korea;
-        let input = DealInput {
-            created_at,
+        let source = DealSource {
+            plan: self.plan,
+            accounts: self.accounts,
+            account_weights: self.account_weights.as_ref(),
+            team_reps: &self.team_reps,
+            start: self.start,
             now: self.now,
-            b2b,
-            open_stages: if b2b { self.b2b_stages.open.len() } else { self.simple_stages.open.len() },
-            account_name: &account.name,
-            korean,
-            currency,
-            value_usd: (account.typical_deal_usd() * profile.deal_size * rng.log_normal(1.0, 0.6)).clamp(2_000.0, 5_000_000.0),
-            win_probability: (0.35 + profile.win_bonus + size_adjustment).clamp(0.05, 0.8),
-            pace: account.pace() * profile.pace,
-            utc_offset_hours: person.utc_offset_hours,
-            pricing: Pricing { rates: self.rates },
+            rates: self.rates,
+            b2b_open_stages: self.b2b_stages.open.len(),
+            simple_open_stages: self.simple_stages.open.len(),
         };
-        let plan = lifecycle::plan(&mut rng, &input, edits);
-        (Setup { account: account_index, rep, b2b }, plan)
+        let drawn = deal::draw_deal(&mut rng, &source);
+        let plan = lifecycle::plan(&mut rng, &drawn.input, edits);
+        (Setup { account: drawn.account, rep: drawn.rep, b2b: drawn.input.b2b }, plan)
     }
 
     /// Runs the plan through the deal rules: creation, then every step, collecting the diffs.

@@ -462,6 +462,16 @@ pub async fn add_stage(State(state): State<AppState>, SignedIn(viewer): SignedIn
     respond(&viewer, result)
 }
 
+/// The stage a stage route names, for a designer: checks the viewer may design, then finds the
+/// pipeline (`id`) and the stage (`stage`) in it.
+fn designer_stage(state: &AppState, viewer: &Viewer, id: &str, stage: &str) -> Result<(PipelineId, Pipeline, StageId), AppError> {
+    designer_only(viewer)?;
+    let id = pipeline_id(id)?;
+    let pipeline = load_pipeline(state.store.read()?.as_mut(), viewer.org, id)?;
+    let stage = stage_in(&pipeline, stage)?;
+    Ok((id, pipeline, stage))
+}
+
 fn stage_in(pipeline: &Pipeline, raw: &str) -> Result<StageId, AppError> {
     raw.parse::<i64>()
         .ok()
@@ -479,10 +489,7 @@ pub async fn update_stage(
     let params = Params::from_body(&body);
     let reader = viewer.clone();
     let result = blocking(move || {
-        designer_only(&reader)?;
-        let id = pipeline_id(&id)?;
-        let pipeline = load_pipeline(state.store.read()?.as_mut(), reader.org, id)?;
-        let stage = stage_in(&pipeline, &stage)?;
+        let (id, _, stage) = designer_stage(&state, &reader, &id, &stage)?;
         let (patch, errors) = stage_fields(&params, reader.user.locale);
         designer_write(&state, &reader, id, format!("stage-{stage}"), &params, errors, |tx, ctx| {
             ops::update_stage(tx, ctx, stage, &patch).map(|_| ())
@@ -501,10 +508,7 @@ pub async fn move_stage(
     let params = Params::from_body(&body);
     let reader = viewer.clone();
     let result = blocking(move || {
-        designer_only(&reader)?;
-        let id = pipeline_id(&id)?;
-        let pipeline = load_pipeline(state.store.read()?.as_mut(), reader.org, id)?;
-        let stage = stage_in(&pipeline, &stage)?;
+        let (id, pipeline, stage) = designer_stage(&state, &reader, &id, &stage)?;
         let mut order: Vec<StageId> = pipeline.stages.iter().map(|stage| stage.id).collect();
         let index = order.iter().position(|candidate| *candidate == stage).unwrap_or_default();
         match params.get("direction") {
@@ -529,10 +533,7 @@ pub async fn archive_stage(
     let params = Params::from_body(&body);
     let reader = viewer.clone();
     let result = blocking(move || {
-        designer_only(&reader)?;
-        let id = pipeline_id(&id)?;
-        let pipeline = load_pipeline(state.store.read()?.as_mut(), reader.org, id)?;
-        let stage = stage_in(&pipeline, &stage)?;
+        let (id, _, stage) = designer_stage(&state, &reader, &id, &stage)?;
         designer_write(&state, &reader, id, format!("stage-{stage}"), &params, HashMap::new(), |tx, ctx| {
             ops::archive_stage(tx, ctx, stage).map(|_| ())
         })

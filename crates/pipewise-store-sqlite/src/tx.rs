@@ -315,6 +315,19 @@ impl SqliteTx<'_> {
         Ok(AccountId(id))
     }
 
+    /// `(parent id, text)` rows of one organisation, grouped by parent in query order: one query
+    /// for a whole list instead of one per record.
+    fn texts_by_parent(&self, sql: &str, org: OrgId) -> Result<std::collections::HashMap<i64, Vec<String>>> {
+        let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
+        let rows = statement.query_map([org.0], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))).map_err(db_err)?;
+        let mut grouped: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        for row in rows {
+            let (parent, text) = row.map_err(db_err)?;
+            grouped.entry(parent).or_default().push(text);
+        }
+        Ok(grouped)
+    }
+
     fn finish_accounts(&self, rows: Vec<Account>) -> Result<Vec<Account>> {
         rows.into_iter()
             .map(|mut account| {
@@ -556,8 +569,15 @@ impl Tx for SqliteTx<'_> {
 
     fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>> {
         let sql = format!("{ACCOUNT_SELECT} WHERE organisation_id = ?1 ORDER BY account_id");
-        let rows = self.collect(&sql, [org.0], account_row, identity)?;
-        self.finish_accounts(rows)
+        let mut rows = self.collect(&sql, [org.0], account_row, identity)?;
+        let mut domains = self.texts_by_parent(
+            "SELECT account_id, domain FROM account_domain WHERE organisation_id = ?1 ORDER BY account_id, position",
+            org,
+        )?;
+        for account in &mut rows {
+            account.domains = domains.remove(&account.id.0).unwrap_or_default();
+        }
+        Ok(rows)
     }
 
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
@@ -595,8 +615,13 @@ impl Tx for SqliteTx<'_> {
 
     fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
         let sql = format!("{CONTACT_SELECT} WHERE organisation_id = ?1 ORDER BY contact_id");
-        let rows = self.collect(&sql, [org.0], contact_row, identity)?;
-        self.finish_contacts(rows)
+        let mut rows = self.collect(&sql, [org.0], contact_row, identity)?;
+        let mut emails = self
+            .texts_by_parent("SELECT contact_id, email FROM contact_email WHERE organisation_id = ?1 ORDER BY contact_id, position", org)?;
+        for contact in &mut rows {
+            contact.emails = emails.remove(&contact.id.0).unwrap_or_default();
+        }
+        Ok(rows)
     }
 
     fn insert_pipeline(&mut self, org: OrgId, pipeline: &NewPipeline) -> Result<PipelineId> {

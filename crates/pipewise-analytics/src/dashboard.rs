@@ -18,7 +18,7 @@ use pipewise_core::UserId;
 
 use crate::health::{Checker, GroupSums, HealthOverview, HealthThresholds, StageRules, health_add, health_finish};
 use crate::metrics::{Coverage, Outcomes, PipelineByStage, StageSums, Velocity, View, Waterfall, coverage_from, velocity_from};
-use crate::projection::{DealState, Projection};
+use crate::projection::{ActivityFacts, DealState, Projection};
 use crate::{Day, Period, Ratio, Scope, fold_deals};
 
 /// What the dashboard (and [`health`]) computes, and for whom.
@@ -36,6 +36,9 @@ pub struct DashboardQuery {
     /// Quotas by owner index.
     pub rep_quotas: Vec<Option<i64>>,
     pub thresholds: HealthThresholds,
+    /// The activity facts as of `as_of` when it is not today (activities are not in the history
+    /// log, so the projection's own facts are today's); `None` reads the projection's.
+    pub facts: Option<std::sync::Arc<ActivityFacts>>,
 }
 
 impl DashboardQuery {
@@ -49,11 +52,17 @@ impl DashboardQuery {
             quota: None,
             rep_quotas: Vec::new(),
             thresholds: HealthThresholds::default(),
+            facts: None,
         }
     }
 
     /// The waterfall's span: from the end of the day before the period to the as-of day, or the
     /// period's last day if that comes first.
+    /// The activity facts the health checks read: the query's own, or the projection's.
+    pub fn facts<'a>(&'a self, projection: &'a Projection) -> &'a ActivityFacts {
+        self.facts.as_deref().unwrap_or(&projection.activity)
+    }
+
     pub fn waterfall_span(&self) -> (Day, Day) {
         (self.period.first - 1, self.as_of.min(self.period.last))
     }
@@ -202,7 +211,14 @@ pub fn dashboard(projection: &Projection, query: &DashboardQuery) -> Dashboard {
     }
     let view = View::new(projection, &query.scope);
     let rules = StageRules::new(projection, &view, &query.thresholds);
-    let checker = Checker { projection, view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of };
+    let checker = Checker {
+        projection,
+        view: &view,
+        rules: &rules,
+        thresholds: &query.thresholds,
+        as_of: query.as_of,
+        facts: query.facts(projection),
+    };
     let (from, to) = query.waterfall_span();
     let blank_waterfall = Waterfall { from, to, period: Some(query.period), ..Waterfall::default() };
     let (n_owners, n_stages) = (projection.n_owners(), view.stages.len());

@@ -58,7 +58,7 @@
 
 use crate::dashboard::DashboardQuery;
 use crate::metrics::View;
-use crate::projection::{DealState, NO_AMOUNT, NO_INDEX, Projection};
+use crate::projection::{ActivityFacts, DealState, NO_AMOUNT, NO_INDEX, Projection};
 use crate::{Day, NO_DAY, Ratio, fold_deals};
 
 /// The language of a reason.
@@ -383,17 +383,18 @@ pub(crate) struct Checker<'a> {
     pub rules: &'a StageRules,
     pub thresholds: &'a HealthThresholds,
     pub as_of: Day,
+    /// The activity facts as of `as_of`.
+    pub facts: &'a ActivityFacts,
 }
 
 /// Raises every per-deal flag and signal of the deal through `raise(code, value, limit)`.
 #[inline(always)]
 pub(crate) fn check_deal(checker: &Checker, deal: u32, state: &DealState, mut raise: impl FnMut(FlagCode, i64, i64)) {
-    let Checker { projection, view, rules, thresholds, as_of } = *checker;
+    let Checker { view, rules, thresholds, as_of, facts, .. } = *checker;
     let stage = view.stage(state.stage);
     if !stage.open {
         return;
     }
-    let facts = &projection.activity;
     let index = deal as usize;
     let since = |day: Day| if day == NO_DAY { as_of - state.created_day } else { (as_of - day).max(0) };
     let in_stage = as_of - state.stage_entered_day;
@@ -452,13 +453,20 @@ pub struct DealHealth {
     pub signals: Vec<Flag>,
 }
 
-/// Flags and signals of one deal, as of `as_of`; `None` if it did not exist then.
-pub fn deal_health(projection: &Projection, deal: u32, as_of: Day, thresholds: &HealthThresholds) -> Option<DealHealth> {
+/// Flags and signals of one deal, as of `as_of` with the activity `facts` of that day (the
+/// projection's own for today); `None` if it did not exist then.
+pub fn deal_health(
+    projection: &Projection,
+    facts: &ActivityFacts,
+    deal: u32,
+    as_of: Day,
+    thresholds: &HealthThresholds,
+) -> Option<DealHealth> {
     let state = projection.state_at(deal, as_of)?;
     let scope = crate::Scope::org();
     let view = View::new(projection, &scope);
     let rules = StageRules::new(projection, &view, thresholds);
-    let checker = Checker { projection, view: &view, rules: &rules, thresholds, as_of };
+    let checker = Checker { projection, view: &view, rules: &rules, thresholds, as_of, facts };
     let mut raised = Vec::new();
     check_deal(&checker, deal, &state, |code, value, limit| raised.push(Flag { code, stage: Some(state.stage), value, limit, total: 0 }));
     let (signals, flags) = raised.into_iter().partition(|flag| flag.code.is_healthy());
@@ -644,7 +652,14 @@ impl GroupSums {
 pub fn health(projection: &Projection, query: &DashboardQuery) -> HealthOverview {
     let view = View::new(projection, &query.scope);
     let rules = StageRules::new(projection, &view, &query.thresholds);
-    let checker = Checker { projection, view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of };
+    let checker = Checker {
+        projection,
+        view: &view,
+        rules: &rules,
+        thresholds: &query.thresholds,
+        as_of: query.as_of,
+        facts: query.facts(projection),
+    };
     let sums = fold_deals(
         view.n(),
         view.threads(),
@@ -663,7 +678,7 @@ pub fn health(projection: &Projection, query: &DashboardQuery) -> HealthOverview
 /// Adds one deal in scope, as of the query's day, to the health sums.
 #[inline(always)]
 pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, sums: &mut GroupSums, deal: usize, state: &DealState) {
-    let (projection, view) = (checker.projection, checker.view);
+    let view = checker.view;
     let n_stages = view.stages.len();
     let owner = state.owner as usize;
     sums.deals[owner] += 1;
@@ -701,7 +716,7 @@ pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, sums: &mut G
     if mask & FlagCode::Stale.bit() != 0 {
         sums.stale[cell] += 1;
     }
-    sums.touchpoints[owner] += u64::from(projection.activity.touchpoints_30d[deal]);
+    sums.touchpoints[owner] += u64::from(checker.facts.touchpoints_30d[deal]);
     if mask & FlagCode::Moving.bit() != 0 {
         sums.moved[owner] += 1;
     }

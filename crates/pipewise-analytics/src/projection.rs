@@ -138,7 +138,7 @@ pub struct Deals {
 
 /// The per-deal activity facts the store fills (activities are not in opportunity history).
 /// Absent facts mean "no activity recorded".
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ActivityFacts {
     pub last_activity_day: Vec<Day>,
     /// Last activity whose direction is inbound (from the customer).

@@ -300,7 +300,9 @@ fn deal_flags_with_their_numbers_and_reasons() {
     let as_of = day("2026-06-30");
     let thresholds = HealthThresholds::default();
     let render = |deal: i64| {
-        let health = deal_health(&projection, projection.deal_index(OpportunityId(deal)).unwrap(), as_of, &thresholds).unwrap();
+        let health =
+            deal_health(&projection, &projection.activity, projection.deal_index(OpportunityId(deal)).unwrap(), as_of, &thresholds)
+                .unwrap();
         let flags: Vec<String> = health
             .flags
             .iter()
@@ -324,7 +326,8 @@ fn deal_flags_with_their_numbers_and_reasons() {
     check(render(10), "untouched(25,14) going_dark(29,21)");
     // Closed deals carry no flags.
     check(render(1), "");
-    let health = deal_health(&projection, projection.deal_index(OpportunityId(6)).unwrap(), as_of, &thresholds).unwrap();
+    let health =
+        deal_health(&projection, &projection.activity, projection.deal_index(OpportunityId(6)).unwrap(), as_of, &thresholds).unwrap();
     check(health.flags[3].reason(&projection, Lang::En), "The close date passed 10 days ago and the deal is still open.");
     check(health.flags[3].reason(&projection, Lang::Ko), "예상 마감일이 10일 지났는데 거래가 아직 진행 중입니다.");
     check(health.flags[0].reason(&projection, Lang::En), "No stage movement for 89 days in 2 Problem recognition (rotting age 45 days).");

@@ -565,7 +565,7 @@ async fn get_health(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
             {
                 continue;
             }
-            if let Some(health) = deal_health(projection, deal, query.as_of, &query.thresholds)
+            if let Some(health) = deal_health(projection, query.facts(projection), deal, query.as_of, &query.thresholds)
                 && !health.flags.is_empty()
             {
                 let mut value = render.deal_health(&health);
@@ -697,7 +697,8 @@ async fn get_deal_health(
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
         let not_found = || AppError::NotFound { kind: OpportunityId::LABEL, id: id.to_string() };
         let deal = projection.deal_index(OpportunityId(id)).ok_or_else(not_found)?;
-        let health = deal_health(projection, deal, ask.as_of, &pipewise_analytics::HealthThresholds::default()).ok_or_else(not_found)?;
+        let health = deal_health(projection, &projection.activity, deal, ask.as_of, &pipewise_analytics::HealthThresholds::default())
+            .ok_or_else(not_found)?;
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         let mut value = render.deal_health(&health);
         value["opportunity_id"] = json!(id);

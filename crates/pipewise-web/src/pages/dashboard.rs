@@ -527,7 +527,7 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut dyn Tx, data: &OrgData,
                 "flag" => {
                     let code = flag.expect("a flag was parsed");
                     lens.admits(&state)
-                        && deal_health(projection, deal, as_of, &thresholds)
+                        && deal_health(projection, &projection.activity, deal, as_of, &thresholds)
                             .is_some_and(|health| health.flags.iter().chain(&health.signals).any(|raised| raised.code == code))
                 }
                 bucket => {
@@ -1112,7 +1112,7 @@ fn build_view(
         if flagged.len() == FLAGGED_DEALS {
             break;
         }
-        let Some(health) = deal_health(projection, deal, query.as_of, &thresholds) else { continue };
+        let Some(health) = deal_health(projection, query.facts(projection), deal, query.as_of, &thresholds) else { continue };
         if health.flags.is_empty() {
             continue;
         }
@@ -1437,7 +1437,7 @@ pub fn badges(
             .iter()
             .filter_map(|id| {
                 let deal = projection.deal_index(*id)?;
-                let health = deal_health(projection, deal, day, &thresholds)?;
+                let health = deal_health(projection, &projection.activity, deal, day, &thresholds)?;
                 let badges: Vec<Badge> = health
                     .flags
                     .iter()

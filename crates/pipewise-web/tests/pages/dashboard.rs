@@ -413,7 +413,7 @@ async fn the_board_shows_each_deals_health_badges_with_reasons() {
     let expected: Vec<&str> = demo.projection(|projection| {
         let deal = projection.deal_index(pipewise_core::OpportunityId(id)).unwrap();
         let today = pipewise_analytics::day_of_date(pipewise_web_today());
-        pipewise_analytics::health::deal_health(projection, deal, today, &Default::default())
+        pipewise_analytics::health::deal_health(projection, &projection.activity, deal, today, &Default::default())
             .unwrap()
             .flags
             .iter()

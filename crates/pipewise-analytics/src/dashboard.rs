@@ -211,14 +211,7 @@ pub fn dashboard(projection: &Projection, query: &DashboardQuery) -> Dashboard {
     }
     let view = View::new(projection, &query.scope);
     let rules = StageRules::new(projection, &view, &query.thresholds);
-    let checker = Checker {
-        projection,
-        view: &view,
-        rules: &rules,
-        thresholds: &query.thresholds,
-        as_of: query.as_of,
-        facts: query.facts(projection),
-    };
+    let checker = Checker { view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of, facts: query.facts(projection) };
     let (from, to) = query.waterfall_span();
     let blank_waterfall = Waterfall { from, to, period: Some(query.period), ..Waterfall::default() };
     let (n_owners, n_stages) = (projection.n_owners(), view.stages.len());

@@ -378,7 +378,6 @@ impl StageRules {
 
 /// Everything a deal's check reads besides the deal.
 pub(crate) struct Checker<'a> {
-    pub projection: &'a Projection,
     pub view: &'a View<'a>,
     pub rules: &'a StageRules,
     pub thresholds: &'a HealthThresholds,
@@ -466,7 +465,7 @@ pub fn deal_health(
     let scope = crate::Scope::org();
     let view = View::new(projection, &scope);
     let rules = StageRules::new(projection, &view, thresholds);
-    let checker = Checker { projection, view: &view, rules: &rules, thresholds, as_of, facts };
+    let checker = Checker { view: &view, rules: &rules, thresholds, as_of, facts };
     let mut raised = Vec::new();
     check_deal(&checker, deal, &state, |code, value, limit| raised.push(Flag { code, stage: Some(state.stage), value, limit, total: 0 }));
     let (signals, flags) = raised.into_iter().partition(|flag| flag.code.is_healthy());
@@ -652,14 +651,7 @@ impl GroupSums {
 pub fn health(projection: &Projection, query: &DashboardQuery) -> HealthOverview {
     let view = View::new(projection, &query.scope);
     let rules = StageRules::new(projection, &view, &query.thresholds);
-    let checker = Checker {
-        projection,
-        view: &view,
-        rules: &rules,
-        thresholds: &query.thresholds,
-        as_of: query.as_of,
-        facts: query.facts(projection),
-    };
+    let checker = Checker { view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of, facts: query.facts(projection) };
     let sums = fold_deals(
         view.n(),
         view.threads(),

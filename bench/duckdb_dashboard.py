@@ -7,7 +7,9 @@ DIR holds what the Rust side exported: stages.csv, users.csv, deals.csv (the opp
 current state, amounts in reporting minor units converted at the rate of the day each was set,
 and each deal's activity facts), events.csv (the typed history of owner, stage, amount, close
 date and close time) and pipewise.json (the as-of day, the period, the window, the quota, the
-health thresholds, Pipewise's figures and its timings).
+health thresholds, the horizon, Pipewise's figures and its timings). The leaderboard lists the
+reps with deals in play: open, or created or closed on or after the horizon (see
+`DashboardQuery::horizon`).
 
 Loading (not timed as a figure, like the projection's load): the CSV files become DuckDB
 tables, and `deal_now` adds what the opportunity row does not hold but history does (the day
@@ -51,6 +53,7 @@ def main() -> int:
     P1, P2 = expected["period"]
     W1, W2 = expected["window"]
     F, TO = expected["waterfall_span"]
+    H = expected["horizon"]
     quota = expected["quota"]
     th = expected["thresholds"]
 
@@ -233,6 +236,7 @@ def main() -> int:
                coalesce(sum(closed_day - created_day) FILTER (WHERE {outcome_won} AND closed_day BETWEEN {W1} AND {W2}), 0)::BIGINT AS w_cycle
         FROM deal_view WHERE created_day <= {T}
         GROUP BY owner_id
+        HAVING count(*) FILTER (WHERE kind = 'open' OR closed_day >= {H} OR created_day >= {H}) > 0
         ORDER BY won_amount DESC, pipeline_amount DESC, owner_id
     """
 
@@ -312,6 +316,9 @@ def main() -> int:
     print(f"{'-' * 28}-+-{'-' * 11}-+-{'-' * 9}-+-{'-' * 6}")
     for name, ours, theirs in rows:
         print(f"{name:<28} | {ours:>11.2f} | {theirs:>9.2f} | {theirs / ours:>5.1f}x")
+    for name, ours in pipewise.items():
+        if name not in queries and name != "DASHBOARD (one call)":
+            print(f"{name:<28} | {ours:>11.2f} | {'-':>9} | {'-':>6}   (Pipewise only: no SQL counterpart here)")
     whole = pipewise["DASHBOARD (one call)"]
     print(f"{'dashboard (all figures)':<28} | {whole:>11.2f} | {total_duck:>9.2f} | {total_duck / whole:>5.1f}x")
     print("\n(ratio = DuckDB ms / Pipewise ms; Pipewise's dashboard is one call computing every figure in one pass,"

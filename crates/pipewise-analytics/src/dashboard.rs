@@ -56,13 +56,30 @@ impl DashboardQuery {
         }
     }
 
-    /// The waterfall's span: from the end of the day before the period to the as-of day, or the
-    /// period's last day if that comes first.
+    /// The first day that matters to the query's figures: the earliest of the window's and the
+    /// period's first days, the day after the waterfall's start, the day after the as-of day and
+    /// the first day of the "no new opportunities" look-back. A deal closed before it and not
+    /// changed since adds nothing to any figure of the query, so figures skip such deals
+    /// ([`Projection::candidates`]). It also defines the deals *in play*: open, or created or
+    /// closed on or after the horizon; the leaderboard lists, and health reports on, the reps
+    /// with deals in play.
+    pub fn horizon(&self) -> Day {
+        let (from, _) = self.waterfall_span();
+        self.window
+            .first
+            .min(self.period.first)
+            .min(from.saturating_add(1))
+            .min(self.as_of.saturating_add(1))
+            .min(self.as_of.saturating_sub(self.thresholds.no_new_days.max(0)))
+    }
+
     /// The activity facts the health checks read: the query's own, or the projection's.
     pub fn facts<'a>(&'a self, projection: &'a Projection) -> &'a ActivityFacts {
         self.facts.as_deref().unwrap_or(&projection.activity)
     }
 
+    /// The waterfall's span: from the end of the day before the period to the as-of day, or the
+    /// period's last day if that comes first.
     pub fn waterfall_span(&self) -> (Day, Day) {
         (self.period.first - 1, self.as_of.min(self.period.last))
     }
@@ -107,8 +124,8 @@ struct RepSums {
 
 impl RepSums {
     #[inline(always)]
-    fn add(&mut self, view: &View, query: &DashboardQuery, state: &DealState) {
-        self.deals += 1;
+    fn add(&mut self, view: &View, query: &DashboardQuery, horizon: Day, state: &DealState) {
+        self.deals += u64::from(view.in_play(state, horizon));
         let stage = view.stage(state.stage);
         let amount = i128::from(state.amount_or_zero());
         if stage.open {
@@ -146,14 +163,15 @@ impl RepSums {
 /// The leaderboard of the query's scope.
 pub fn leaderboard(projection: &Projection, query: &DashboardQuery) -> Vec<LeaderboardRow> {
     let view = View::new(projection, &query.scope);
+    let horizon = query.horizon();
     let sums = fold_deals(
-        view.n(),
+        &projection.candidates(horizon),
         view.threads(),
         || vec![RepSums::default(); projection.n_owners()],
         |sums, deal| {
             let mut state = DealState::EMPTY;
             if projection.state_into(deal as u32, query.as_of, &mut state) && view.admits(&state) {
-                sums[state.owner as usize].add(&view, query, &state);
+                sums[state.owner as usize].add(&view, query, horizon, &state);
             }
         },
         |sums, more| RepSums::merge_all(sums, more),
@@ -213,10 +231,11 @@ pub fn dashboard(projection: &Projection, query: &DashboardQuery) -> Dashboard {
     let rules = StageRules::new(projection, &view, &query.thresholds);
     let checker = Checker { view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of, facts: query.facts(projection) };
     let (from, to) = query.waterfall_span();
+    let horizon = query.horizon();
     let blank_waterfall = Waterfall { from, to, period: Some(query.period), ..Waterfall::default() };
     let (n_owners, n_stages) = (projection.n_owners(), view.stages.len());
     let sums = fold_deals(
-        view.n(),
+        &projection.candidates(horizon),
         view.threads(),
         || Sums {
             stages: StageSums::new(n_stages),
@@ -243,8 +262,8 @@ pub fn dashboard(projection: &Projection, query: &DashboardQuery) -> Dashboard {
                 return;
             }
             sums.stages.add(&view, &state);
-            sums.reps[state.owner as usize].add(&view, query, &state);
-            health_add(&checker, query, &mut sums.health, deal, &state);
+            sums.reps[state.owner as usize].add(&view, query, horizon, &state);
+            health_add(&checker, query, horizon, &mut sums.health, deal, &state);
         },
         |sums, more| {
             sums.stages.merge(more.stages);

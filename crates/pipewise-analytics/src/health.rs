@@ -69,6 +69,8 @@ pub enum Lang {
 }
 
 /// Every threshold of the module documentation, with the defaults from SPEC C5 and seed 002.
+/// Each organisation may change them (`pipewise_store::ops::set_health_thresholds`, which names
+/// each field's allowed range); edges put the organisation's in [`DashboardQuery::thresholds`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HealthThresholds {
     pub untouched_days: i32,
@@ -445,6 +447,36 @@ pub(crate) fn check_deal(checker: &Checker, deal: u32, state: &DealState, mut ra
     }
 }
 
+/// The bits ([`FlagCode::bit`]) of the flags and signals [`check_deal`] raises for the deal,
+/// computed without branches (the hot loop of [`health`] and the dashboard; `check_deal` gives
+/// the numbers behind each, for one deal's reasons). The two must agree: a test checks.
+#[inline(always)]
+pub(crate) fn deal_mask(checker: &Checker, deal: u32, state: &DealState) -> u16 {
+    let Checker { view, rules, thresholds, as_of, facts } = *checker;
+    let stage = view.stage(state.stage);
+    if !stage.open {
+        return 0;
+    }
+    let index = deal as usize;
+    let since = |day: Day| if day == NO_DAY { as_of - state.created_day } else { (as_of - day).max(0) };
+    let in_stage = as_of - state.stage_entered_day;
+    let contacts = facts.contacts_engaged[index];
+    let bit = |raised: bool, code: FlagCode| u16::from(raised) << (code as u16);
+    let any = bit(in_stage > rules.rotting[state.stage as usize], FlagCode::Stale)
+        | bit(since(facts.last_activity_day[index]) > thresholds.untouched_days, FlagCode::Untouched)
+        | bit(since(facts.last_inbound_day[index]) > thresholds.going_dark(), FlagCode::GoingDark)
+        | bit((state.close_day != NO_DAY) & (state.close_day < as_of), FlagCode::PastCloseDate)
+        | bit(facts.overdue_tasks[index] > 0, FlagCode::OverdueTasks)
+        | bit(facts.max_log_lag_days[index] > thresholds.late_update_days, FlagCode::LateUpdates);
+    let counting = bit(state.push_count >= thresholds.pushed_min, FlagCode::CloseDatePushed)
+        | bit(contacts <= thresholds.single_threaded_max_contacts, FlagCode::SingleThreaded)
+        | bit((state.amount == NO_AMOUNT) | (state.amount == 0), FlagCode::NoAmount)
+        | bit((in_stage <= thresholds.moving_days) & (state.stage_entered_day > state.created_day), FlagCode::Moving)
+        | bit(facts.touchpoints_30d[index] >= thresholds.touchpoints_healthy, FlagCode::WellTouched)
+        | bit(contacts >= thresholds.multi_threaded_min_contacts, FlagCode::MultiThreaded);
+    any | counting & (u16::from(stage.counts).wrapping_neg())
+}
+
 /// One deal's flags and signals as of a day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DealHealth {
@@ -647,19 +679,68 @@ impl GroupSums {
     }
 }
 
+/// The per-deal health counts of the query's scope alone: what the dashboard's "health counts"
+/// show, equal to the `open_deals`, `flagged_deals` and `deal_counts` of [`health`]'s report
+/// for the scope, without the per-rep and per-team reports (so it visits only the open deals).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DealFlagCounts {
+    /// Open deals in counting stages.
+    pub open_deals: u64,
+    /// Open deals with at least one (non-healthy) flag.
+    pub flagged_deals: u64,
+    /// How many open deals carry each per-deal code, in [`FlagCode::DEAL`] order.
+    pub deal_counts: [u64; N_DEAL_CODES],
+}
+
+/// See [`DealFlagCounts`].
+pub fn deal_flag_counts(projection: &Projection, query: &DashboardQuery) -> DealFlagCounts {
+    let view = View::new(projection, &query.scope);
+    let rules = StageRules::new(projection, &view, &query.thresholds);
+    let checker = Checker { view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of, facts: query.facts(projection) };
+    fold_deals(
+        &projection.candidates(query.as_of.saturating_add(1)),
+        view.threads(),
+        DealFlagCounts::default,
+        |counts, deal| {
+            let mut state = DealState::EMPTY;
+            if !projection.state_into(deal as u32, query.as_of, &mut state) || !view.admits(&state) {
+                return;
+            }
+            let stage = view.stage(state.stage);
+            if !stage.open {
+                return;
+            }
+            let mask = deal_mask(&checker, deal as u32, &state);
+            counts.open_deals += u64::from(stage.counts);
+            counts.flagged_deals += u64::from(mask & PROBLEM_MASK != 0);
+            for (code, count) in counts.deal_counts.iter_mut().enumerate() {
+                *count += u64::from(mask >> code & 1);
+            }
+        },
+        |counts, more| {
+            counts.open_deals += more.open_deals;
+            counts.flagged_deals += more.flagged_deals;
+            for (count, other) in counts.deal_counts.iter_mut().zip(more.deal_counts) {
+                *count += other;
+            }
+        },
+    )
+}
+
 /// Health of every rep and team in the query's scope and of the scope as a whole.
 pub fn health(projection: &Projection, query: &DashboardQuery) -> HealthOverview {
     let view = View::new(projection, &query.scope);
     let rules = StageRules::new(projection, &view, &query.thresholds);
     let checker = Checker { view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of, facts: query.facts(projection) };
+    let horizon = query.horizon();
     let sums = fold_deals(
-        view.n(),
+        &projection.candidates(horizon),
         view.threads(),
         || GroupSums::new(projection.n_owners(), view.stages.len()),
         |sums, deal| {
             let mut state = DealState::EMPTY;
             if projection.state_into(deal as u32, query.as_of, &mut state) && view.admits(&state) {
-                health_add(&checker, query, sums, deal, &state);
+                health_add(&checker, query, horizon, sums, deal, &state);
             }
         },
         GroupSums::merge,
@@ -669,12 +750,14 @@ pub fn health(projection: &Projection, query: &DashboardQuery) -> HealthOverview
 
 /// Adds one deal in scope, as of the query's day, to the health sums.
 #[inline(always)]
-pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, sums: &mut GroupSums, deal: usize, state: &DealState) {
+pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, horizon: Day, sums: &mut GroupSums, deal: usize, state: &DealState) {
     let view = checker.view;
     let n_stages = view.stages.len();
     let owner = state.owner as usize;
-    sums.deals[owner] += 1;
-    sums.last_created[owner] = sums.last_created[owner].max(state.created_day);
+    if view.in_play(state, horizon) {
+        sums.deals[owner] += 1;
+        sums.last_created[owner] = sums.last_created[owner].max(state.created_day);
+    }
     let stage = view.stage(state.stage);
     if stage.won || stage.lost {
         match view.outcome(state) {
@@ -690,8 +773,16 @@ pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, sums: &mut G
         }
         return;
     }
-    let mut mask = 0u16;
-    check_deal(checker, deal as u32, state, |code, _, _| mask |= code.bit());
+    let mask = deal_mask(checker, deal as u32, state);
+    debug_assert_eq!(
+        mask,
+        {
+            let mut raised = 0u16;
+            check_deal(checker, deal as u32, state, |code, _, _| raised |= code.bit());
+            raised
+        },
+        "deal_mask and check_deal disagree on deal {deal}"
+    );
     // Branch-free: one add per code, so the loop does not stall on unpredictable bits.
     for (code, count) in sums.deal_counts[owner].iter_mut().enumerate() {
         *count += u32::from(mask >> code & 1);
@@ -730,12 +821,18 @@ pub(crate) fn health_finish(projection: &Projection, query: &DashboardQuery, rul
         open >= thresholds.stall_min_deals && u64::from(sums.stale[cell]) * 100 >= u64::from(thresholds.stall_share_pct) * u64::from(open)
     };
     let n_teams = projection.team_ids.len();
+    // Members by team, once (not a scan of every owner per team and stage).
+    let mut members_of: Vec<Vec<usize>> = vec![Vec::new(); n_teams];
+    for (owner, team) in projection.owner_team.iter().enumerate() {
+        if *team != NO_INDEX {
+            members_of[*team as usize].push(owner);
+        }
+    }
     let mut team_stalls: Vec<Vec<Flag>> = vec![Vec::new(); n_teams];
     for (team, stalls) in team_stalls.iter_mut().enumerate() {
         for stage in 0..n_stages {
             let (mut eligible, mut stalling) = (0i64, 0i64);
-            for owner in projection.team_members(team as u32) {
-                let owner = owner as usize;
+            for &owner in &members_of[team] {
                 if sums.open[owner * n_stages + stage] >= thresholds.stall_min_deals {
                     eligible += 1;
                     stalling += i64::from(stalls_at(owner, stage));
@@ -785,11 +882,7 @@ pub(crate) fn health_finish(projection: &Projection, query: &DashboardQuery, rul
 
     let mut teams = Vec::new();
     for (team, stalls) in team_stalls.into_iter().enumerate() {
-        let members: Vec<usize> = projection
-            .team_members(team as u32)
-            .map(|owner| owner as usize)
-            .filter(|owner| query.scope.admits_owner(*owner as u32))
-            .collect();
+        let members: Vec<usize> = members_of[team].iter().copied().filter(|owner| query.scope.admits_owner(*owner as u32)).collect();
         if members.iter().all(|owner| sums.deals[*owner] == 0) {
             continue;
         }
@@ -878,8 +971,11 @@ impl Builder<'_> {
             let percent = ratio.percent(0).mantissa() as i64;
             flags.push(Flag::new(FlagCode::ThinPipeline, percent, thresholds.coverage_target_pct.into()));
         }
-        if deals > 0 && (last_created == NO_DAY || self.query.as_of - last_created > thresholds.no_new_days) {
-            flags.push(Flag::new(FlagCode::NoNewOpportunities, (self.query.as_of - last_created).into(), thresholds.no_new_days.into()));
+        // Days since the newest deal in play was created; with none created since the horizon,
+        // the days since the horizon (a lower bound: older creations are not looked at).
+        let newest = last_created.max(self.query.horizon().saturating_sub(1));
+        if deals > 0 && self.query.as_of - newest > thresholds.no_new_days {
+            flags.push(Flag::new(FlagCode::NoNewOpportunities, (self.query.as_of - newest).into(), thresholds.no_new_days.into()));
         }
         // Healthy signals.
         let total_value: i128 = per_stage_amount.iter().sum();

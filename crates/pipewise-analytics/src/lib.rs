@@ -24,7 +24,7 @@ pub mod projection;
 
 pub use dashboard::{Dashboard, DashboardQuery, LeaderboardRow, dashboard, leaderboard};
 pub use health::{FlagCode, HealthThresholds, Lang, Lever};
-pub use projection::{ActivityFacts, DealActivity, DealState, Projection, ProjectionError};
+pub use projection::{ActivityFacts, Candidates, DealActivity, DealState, Projection, ProjectionError};
 
 use pipewise_core::{Date, Timestamp};
 use rust_decimal::Decimal;
@@ -186,41 +186,41 @@ impl Scope {
     }
 }
 
-/// Splits `0..n` into `threads` contiguous ranges, folds each on its own thread with `body`,
-/// and merges the partial results in range order (so results never depend on scheduling).
+/// Positions per stripe of [`fold_deals`].
+const STRIPE: usize = 4096;
+
+/// Folds the `candidates` on `threads` threads with `body` (called with each deal index once):
+/// the positions are cut into stripes of [`STRIPE`] dealt round-robin to the threads, so the
+/// costly open deals at the front are shared evenly, and the partial results are merged in
+/// thread order (every figure's sums are exact integers, so the result never depends on
+/// scheduling).
 pub(crate) fn fold_deals<A: Send>(
-    n: usize,
+    candidates: &Candidates,
     threads: usize,
     init: impl Fn() -> A + Sync,
     body: impl Fn(&mut A, usize) + Sync,
     merge: impl Fn(&mut A, A),
 ) -> A {
+    let n = candidates.len();
     let threads = threads.max(1);
     if threads == 1 || n < 20_000 {
         let mut acc = init();
-        for index in 0..n {
-            body(&mut acc, index);
-        }
+        candidates.for_each_in(0..n, |deal| body(&mut acc, deal as usize));
         return acc;
     }
-    let chunk = n.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let (init, body) = (&init, &body);
-        let handles: Vec<_> = (1..threads)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut acc = init();
-                    for index in (part * chunk).min(n)..((part + 1) * chunk).min(n) {
-                        body(&mut acc, index);
-                    }
-                    acc
-                })
-            })
-            .collect();
+    let run = |part: usize| {
         let mut acc = init();
-        for index in 0..chunk.min(n) {
-            body(&mut acc, index);
+        let mut start = part * STRIPE;
+        while start < n {
+            candidates.for_each_in(start..(start + STRIPE).min(n), |deal| body(&mut acc, deal as usize));
+            start += threads * STRIPE;
         }
+        acc
+    };
+    std::thread::scope(|scope| {
+        let run = &run;
+        let handles: Vec<_> = (1..threads).map(|part| scope.spawn(move || run(part))).collect();
+        let mut acc = run(0);
         for handle in handles {
             merge(&mut acc, handle.join().expect("an analytics worker does not panic"));
         }

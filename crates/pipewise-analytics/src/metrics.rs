@@ -95,6 +95,13 @@ impl<'a> View<'a> {
         stage.open && stage.counts && self.admits(state)
     }
 
+    /// Whether a deal counts as *in play* for a query whose horizon is `horizon`: open, or
+    /// created or closed on or after the horizon (see [`crate::DashboardQuery::horizon`]).
+    #[inline(always)]
+    pub fn in_play(&self, state: &DealState, horizon: Day) -> bool {
+        self.stage(state.stage).open || state.closed_day >= horizon || state.created_day >= horizon
+    }
+
     /// Won or lost and a real outcome: not a drop from a non-counting stage.
     #[inline(always)]
     pub fn outcome(&self, state: &DealState) -> Option<bool> {
@@ -106,10 +113,6 @@ impl<'a> View<'a> {
             return None;
         }
         Some(stage.won)
-    }
-
-    pub fn n(&self) -> usize {
-        self.projection.n_deals()
     }
 
     pub fn threads(&self) -> usize {
@@ -203,7 +206,7 @@ impl StageSums {
 pub fn pipeline_by_stage(projection: &Projection, scope: &Scope, as_of: Day, close_within: Option<Period>) -> PipelineByStage {
     let view = View::new(projection, scope);
     let sums = fold_deals(
-        view.n(),
+        &projection.candidates(as_of.saturating_add(1)),
         view.threads(),
         || StageSums::new(view.stages.len()),
         |sums, deal| {
@@ -237,7 +240,7 @@ pub struct Coverage {
 pub fn coverage(projection: &Projection, scope: &Scope, as_of: Day, period: Period, quota: i64) -> Coverage {
     let view = View::new(projection, scope);
     let (open, open_deals, won) = fold_deals(
-        view.n(),
+        &projection.candidates(period.first.min(as_of.saturating_add(1))),
         view.threads(),
         || (0i128, 0u64, 0i128),
         |(open, open_deals, won), deal| {
@@ -346,7 +349,7 @@ impl Outcomes {
 pub fn outcomes(projection: &Projection, scope: &Scope, as_of: Day, window: Period) -> Outcomes {
     let view = View::new(projection, scope);
     fold_deals(
-        view.n(),
+        &projection.candidates(window.first.min(as_of.saturating_add(1))),
         view.threads(),
         Outcomes::default,
         |acc, deal| {
@@ -383,7 +386,7 @@ pub fn velocity_from(open_deals: u64, outcomes: &Outcomes) -> Option<Velocity> {
 pub fn velocity(projection: &Projection, scope: &Scope, as_of: Day, window: Period) -> Option<Velocity> {
     let view = View::new(projection, scope);
     let (open_deals, window_outcomes) = fold_deals(
-        view.n(),
+        &projection.candidates(window.first.min(as_of.saturating_add(1))),
         view.threads(),
         || (0u64, Outcomes::default()),
         |(open_deals, acc), deal| {
@@ -446,7 +449,7 @@ pub fn conversion(projection: &Projection, scope: &Scope, pipeline: u16, as_of: 
     let n = stages.len();
     // Per stage: reached count, reached amount; plus won count and amount.
     let (reached, reached_amount, won, won_amount) = fold_deals(
-        view.n(),
+        &projection.candidates(window.first.min(as_of.saturating_add(1))),
         view.threads(),
         || (vec![0u64; n], vec![0i128; n], 0u64, 0i128),
         |(reached, reached_amount, won, won_amount), deal| {
@@ -523,7 +526,7 @@ pub fn time_in_stage(projection: &Projection, scope: &Scope, as_of: Day, window:
     let view = View::new(projection, scope);
     let n_stages = view.stages.len();
     let mut times = fold_deals(
-        view.n(),
+        &projection.candidates(window.first.min(as_of.saturating_add(1))),
         view.threads(),
         || vec![StageTime::default(); n_stages],
         |times, deal| {
@@ -739,7 +742,7 @@ pub fn waterfall(projection: &Projection, scope: &Scope, period: Period, from: D
     let view = View::new(projection, scope);
     let blank = Waterfall { from, to, period: Some(period), ..Waterfall::default() };
     fold_deals(
-        view.n(),
+        &projection.candidates(period.first.min(from.saturating_add(1))),
         view.threads(),
         || blank,
         |waterfall, deal| {

@@ -16,8 +16,21 @@
 //! # Indexes
 //! Deals, owners, teams and stages are addressed by dense `u32`/`u16` indexes. Owner, team and
 //! stage indexes never change. Deal indexes are stable until [`Projection::compact`], which
-//! clusters the deals by owner (so per-rep sums stay in cache) and renumbers them; look them up
-//! again with [`Projection::deal_index`] afterwards. `apply` never renumbers.
+//! orders the deals by when they last mattered and renumbers them ([`Projection::generation`]
+//! counts compactions); look them up again with [`Projection::deal_index`] afterwards. `apply`
+//! never renumbers.
+//!
+//! # Skipping what cannot matter
+//! Most deals of a mature organisation closed long ago. The compaction puts the open deals
+//! first (by owner) and then the closed ones by the later of their closed day and last change,
+//! latest first, and keeps that key. A figure states the first day that can matter to it (its
+//! *horizon*: the start of its window or period, the day after its as-of day) and visits only
+//! [`Projection::candidates`]: the prefix of the order whose key is on or after the horizon,
+//! the deals added since the compaction and the deals changed since (each listed once when
+//! `apply` first touches it). A deal left out is closed, unchanged since, and closed and last
+//! changed before the horizon, so as of any day the figure reads its state is its final one
+//! and it adds to no figure of that horizon (property-tested against a full scan). The
+//! follower compacts again when the changed deals grow many.
 //!
 //! # Replay rule ("as of")
 //! The state as of day `d` is the state after applying, in sequence order, the deal's events
@@ -126,6 +139,9 @@ pub struct Deals {
     pub stage_before: Vec<u16>,
     /// The highest position among open stages the deal has ever been in (-1 if none).
     pub max_open_position: Vec<i16>,
+    /// The same over the stages of its creation instant alone (a deal may be created and moved
+    /// on at one instant; those moves are not in its event array).
+    creation_max_open: Vec<i16>,
     /// How many times the close date moved later.
     pub push_count: Vec<u16>,
     /// Day of the deal's last stored change, or its creation day.
@@ -282,6 +298,64 @@ pub struct Projection {
     last_seq: i64,
     max_day: Day,
     threads: usize,
+    hot: HotOrder,
+}
+
+/// The deals' order by when they last mattered, set by [`Projection::compact`]; see
+/// [`Projection::candidates`].
+#[derive(Clone, Debug, Default)]
+struct HotOrder {
+    /// Per deal `0..sorted`: its [`Projection::hot_key`] at the last compaction; non-increasing.
+    key: Vec<Day>,
+    /// Deals `0..sorted` were ordered by the last compaction; later ones were added since.
+    sorted: usize,
+    /// Deals below `sorted` changed since the last compaction, each once.
+    changed: Vec<u32>,
+    /// One bit per deal below `sorted`: listed in `changed`.
+    changed_bits: Vec<u64>,
+    /// Bumped by every compaction (deal indexes change).
+    generation: u64,
+    /// Every figure walks every deal (tests and benchmarks compare the two).
+    full_scan: bool,
+}
+
+/// The deals a figure must visit for a horizon: see [`Projection::candidates`].
+#[derive(Clone, Debug)]
+pub struct Candidates {
+    /// Deals `0..prefix` and `tail..n`, then `extra`.
+    pub prefix: u32,
+    pub tail: u32,
+    pub n: u32,
+    pub extra: Vec<u32>,
+}
+
+impl Candidates {
+    /// How many deals the figure visits.
+    pub fn len(&self) -> usize {
+        self.prefix as usize + (self.n - self.tail) as usize + self.extra.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `visit` with the deals at positions `range` of the concatenation
+    /// `0..prefix, tail..n, extra` (each deal once, in that order).
+    #[inline(always)]
+    pub fn for_each_in(&self, range: std::ops::Range<usize>, mut visit: impl FnMut(u32)) {
+        let prefix = self.prefix as usize;
+        let tail_len = (self.n - self.tail) as usize;
+        let (start, end) = (range.start, range.end.min(self.len()));
+        for position in start.min(prefix)..end.min(prefix) {
+            visit(position as u32);
+        }
+        for position in start.max(prefix)..end.min(prefix + tail_len) {
+            visit((position - prefix) as u32 + self.tail);
+        }
+        for position in start.max(prefix + tail_len)..end {
+            visit(self.extra[position - prefix - tail_len]);
+        }
+    }
 }
 
 impl Projection {
@@ -309,6 +383,7 @@ impl Projection {
             last_seq: 0,
             max_day: NO_DAY,
             threads: 2,
+            hot: HotOrder::default(),
         }
     }
 
@@ -494,6 +569,7 @@ impl Projection {
             + bytes(&deals.stage_entered_day)
             + bytes(&deals.stage_before)
             + bytes(&deals.max_open_position)
+            + bytes(&deals.creation_max_open)
             + bytes(&deals.push_count)
             + bytes(&deals.last_event_day)
             + bytes(&deals.created_at)
@@ -510,7 +586,8 @@ impl Projection {
             + bytes(&activity.max_log_lag_days);
         // A hashbrown entry (i64, u32) is 16 bytes plus one control byte, at up to 7/8 load.
         let map = self.deal_by_id.capacity() * 17;
-        columns + events + facts + map
+        let hot = bytes(&self.hot.key) + bytes(&self.hot.changed) + bytes(&self.hot.changed_bits);
+        columns + events + facts + map + hot
     }
 
     fn new_deal(&mut self, id: OpportunityId, at: Timestamp, day: Day) -> u32 {
@@ -529,6 +606,7 @@ impl Projection {
         deals.stage_entered_day.push(day);
         deals.stage_before.push(NO_STAGE);
         deals.max_open_position.push(-1);
+        deals.creation_max_open.push(-1);
         deals.push_count.push(0);
         deals.last_event_day.push(day);
         deals.created_at.push(at.as_micros());
@@ -565,10 +643,31 @@ impl Projection {
         deals.event_len[deal] = (len + 1) as u32;
     }
 
-    fn cluster_by_owner(&mut self) {
+    /// When the deal last mattered, for [`Projection::candidates`]: `Day::MAX` while it is open
+    /// (or not whole yet), else the later of its closed day and its last change.
+    fn hot_key(&self, deal: usize) -> Day {
+        let stage = self.deals.stage[deal];
+        if stage == NO_STAGE || self.stages[stage as usize].is_open() {
+            return Day::MAX;
+        }
+        self.deals.closed_day[deal].max(self.deals.last_event_day[deal])
+    }
+
+    /// Orders the deals by [`Projection::hot_key`], latest first (the open ones first, by owner,
+    /// so per-rep sums stay in cache), and records the keys.
+    fn cluster(&mut self) {
         let n = self.deals.id.len();
+        let keys: Vec<Day> = (0..n).map(|deal| self.hot_key(deal)).collect();
         let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_by_key(|deal| (self.deals.owner[*deal as usize], self.deals.id[*deal as usize]));
+        order.sort_by_key(|deal| {
+            let deal = *deal as usize;
+            (std::cmp::Reverse(keys[deal]), self.deals.owner[deal], self.deals.id[deal])
+        });
+        self.hot.key = order.iter().map(|deal| keys[*deal as usize]).collect();
+        self.hot.sorted = n;
+        self.hot.changed.clear();
+        self.hot.changed_bits = vec![0; n.div_ceil(64)];
+        self.hot.generation += 1;
         if order.iter().enumerate().all(|(position, deal)| position == *deal as usize) {
             return;
         }
@@ -589,6 +688,7 @@ impl Projection {
         permute(&mut deals.stage_entered_day, &order);
         permute(&mut deals.stage_before, &order);
         permute(&mut deals.max_open_position, &order);
+        permute(&mut deals.creation_max_open, &order);
         permute(&mut deals.push_count, &order);
         permute(&mut deals.last_event_day, &order);
         permute(&mut deals.created_at, &order);
@@ -609,13 +709,60 @@ impl Projection {
 
     /// Rewrites the event arrays with no gaps, each deal's events contiguous in deal order.
     ///
-    /// Also clusters the deals by owner (then id), which renumbers them: deal indexes are
-    /// dense and stable between compactions, so look them up with
-    /// [`Projection::deal_index`] after one. Clustering keeps each rep's sums hot in cache
-    /// while a figure walks the columns.
+    /// Also orders the deals for [`Projection::candidates`] (see "Skipping what cannot
+    /// matter"), which renumbers them: deal indexes are dense and stable between compactions, so
+    /// look them up with [`Projection::deal_index`] after one.
     pub fn compact(&mut self) {
-        self.cluster_by_owner();
+        self.cluster();
         self.defragment();
+    }
+
+    /// Bumped by every [`Projection::compact`]: deal indexes taken under an earlier generation
+    /// are stale.
+    pub fn generation(&self) -> u64 {
+        self.hot.generation
+    }
+
+    /// Deals changed since the last compaction, which every figure visits besides those the
+    /// compaction ordered: compact again when this grows large (a compaction of 1,000,000 deals
+    /// takes a few hundred milliseconds).
+    pub fn changed_since_compaction(&self) -> usize {
+        self.hot.changed.len() + (self.deals.id.len() - self.hot.sorted)
+    }
+
+    /// Makes every figure walk every deal (for tests and benchmarks that compare).
+    pub fn set_full_scan(&mut self, full: bool) {
+        self.hot.full_scan = full;
+    }
+
+    /// The deals a figure must visit when it reads states as of days on or after `horizon − 1`
+    /// and, among closed deals, only cares about those closed, created or changed on or after
+    /// `horizon`: every deal except those that were closed at the last compaction, have not
+    /// changed since, and whose closed day and last change lie before `horizon`. Such a deal's
+    /// state as of any day from its last change on is its current, closed state, so it adds
+    /// nothing to the open pipeline, to the outcomes of a window starting on or after `horizon`,
+    /// or to the waterfall of a period starting there. The deals are the compaction's prefix
+    /// with keys on or after `horizon`, the deals added since, and the deals changed since.
+    pub fn candidates(&self, horizon: Day) -> Candidates {
+        let n = self.deals.id.len() as u32;
+        if self.hot.full_scan {
+            return Candidates { prefix: n, tail: n, n, extra: Vec::new() };
+        }
+        let prefix = self.hot.key.partition_point(|key| *key >= horizon) as u32;
+        let extra = self.hot.changed.iter().copied().filter(|deal| *deal >= prefix).collect();
+        Candidates { prefix, tail: self.hot.sorted as u32, n, extra }
+    }
+
+    /// Notes that `deal` changed, so [`Projection::candidates`] visits it whatever its old key.
+    #[inline]
+    fn mark_changed(&mut self, deal: usize) {
+        if deal < self.hot.sorted {
+            let (word, bit) = (deal / 64, 1u64 << (deal % 64));
+            if self.hot.changed_bits[word] & bit == 0 {
+                self.hot.changed_bits[word] |= bit;
+                self.hot.changed.push(deal as u32);
+            }
+        }
     }
 
     /// Rewrites the event arrays with no gaps, keeping deal indexes. [`Projection::apply`]
@@ -725,6 +872,7 @@ impl Projection {
         };
         let creation = self.deals.created_at[deal] == event.at.as_micros();
         day = day.max(self.deals.last_event_day[deal]);
+        self.mark_changed(deal);
         let deals = &mut self.deals;
         let old: i64 = match field {
             Field::Owner => {
@@ -742,6 +890,9 @@ impl Projection {
                 }
                 if stage.is_open() {
                     deals.max_open_position[deal] = deals.max_open_position[deal].max(stage.position as i16);
+                    if creation {
+                        deals.creation_max_open[deal] = deals.creation_max_open[deal].max(stage.position as i16);
+                    }
                 }
                 i64::from(old)
             }
@@ -903,7 +1054,7 @@ impl Projection {
             let info = &self.stages[stage as usize];
             if info.is_open() { info.position as i16 } else { -1 }
         };
-        let mut best = position(state.stage);
+        let mut best = position(state.stage).max(self.deals.creation_max_open[index]);
         for (stage_day, stage) in self.stage_changes(deal) {
             if stage_day > day {
                 break;

@@ -35,6 +35,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 3, name: "0003_gates", sql: include_str!("../migrations/0003_gates.sql") },
     Migration { version: 4, name: "0004_handoffs", sql: include_str!("../migrations/0004_handoffs.sql") },
     Migration { version: 5, name: "0005_activity_latest", sql: include_str!("../migrations/0005_activity_latest.sql") },
+    Migration { version: 6, name: "0006_health_settings", sql: include_str!("../migrations/0006_health_settings.sql") },
+    Migration { version: 7, name: "0007_activity_facts", sql: include_str!("../migrations/0007_activity_facts.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

@@ -23,10 +23,10 @@ use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
 use pipewise_store::{
-    ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation, RecordKind, Result,
-    Session, StoreError, TaskFilter, Tx,
+    ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation,
+    RecordKind, Result, Session, StoreError, TaskFilter, Tx,
 };
-use pipewise_store::{CheckEntry, Handoff, OpportunityMarks, StoredOverride, WorkspaceChange, workspace_codec};
+use pipewise_store::{CheckEntry, Handoff, OpportunityMarks, StoredHealthSettings, StoredOverride, WorkspaceChange, workspace_codec};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -860,6 +860,88 @@ impl Tx for PgTx<'_> {
             .collect()
     }
 
+    fn activity_aggregates(
+        &mut self,
+        org: OrgId,
+        until: Option<Timestamp>,
+        touch_from: Timestamp,
+        touch_to: Timestamp,
+        deals: Option<&[OpportunityId]>,
+    ) -> Result<Vec<ActivityAggregate>> {
+        let until = until.map(Timestamp::to_jiff);
+        let (touch_from, touch_to) = (touch_from.to_jiff(), touch_to.to_jiff());
+        let only: Option<Vec<i64>> = deals.map(|deals| deals.iter().map(|id| id.0).collect());
+        let rows = self.query(
+            "SELECT opportunity_id, max(occurred_at) AS last_at, max(occurred_at) FILTER (WHERE direction = 'inbound') AS inbound_at,
+                    count(*) FILTER (WHERE direction <> 'internal' AND occurred_at >= $3 AND occurred_at < $4) AS touchpoints,
+                    (extract(epoch FROM max(logged_at - occurred_at)) * 1000000)::bigint AS lag
+             FROM activity
+             WHERE organisation_id = $1 AND opportunity_id IS NOT NULL
+               AND ($2::timestamptz IS NULL OR (occurred_at < $2 AND logged_at < $2))
+               AND ($5::bigint[] IS NULL OR opportunity_id = ANY($5))
+             GROUP BY opportunity_id ORDER BY opportunity_id",
+            &[&org.0, &until, &touch_from, &touch_to, &only],
+        )?;
+        let mut aggregates = rows
+            .iter()
+            .map(|row| {
+                let fields = Fields::new(row, "activity");
+                let last: jiff::Timestamp = fields.get("last_at")?;
+                let inbound: Option<jiff::Timestamp> = fields.get("inbound_at")?;
+                let touchpoints: i64 = fields.get("touchpoints")?;
+                Ok(ActivityAggregate {
+                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+                    last_occurred: Timestamp::from_jiff(last),
+                    last_inbound: inbound.map(Timestamp::from_jiff),
+                    touchpoints: touchpoints.clamp(0, i64::from(u32::MAX)) as u32,
+                    max_lag_micros: fields.get("lag")?,
+                    contacts: 0,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let rows = self.query(
+            "SELECT a.opportunity_id, count(DISTINCT l.contact_id) AS contacts
+             FROM activity a JOIN activity_contact l ON l.activity_id = a.activity_id
+             WHERE a.organisation_id = $1 AND a.opportunity_id IS NOT NULL
+               AND ($2::timestamptz IS NULL OR (a.occurred_at < $2 AND a.logged_at < $2))
+               AND ($3::bigint[] IS NULL OR a.opportunity_id = ANY($3))
+             GROUP BY a.opportunity_id ORDER BY a.opportunity_id",
+            &[&org.0, &until, &only],
+        )?;
+        let contacts = rows
+            .iter()
+            .map(|row| {
+                let fields = Fields::new(row, "activity_contact");
+                Ok((fields.get::<i64>("opportunity_id")?, fields.get::<i64>("contacts")?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        pipewise_store::merge_contact_counts(&mut aggregates, contacts);
+        Ok(aggregates)
+    }
+
+    fn max_activity_id(&mut self) -> Result<ActivityId> {
+        let row = self.query_opt("SELECT max(activity_id) AS top FROM activity", &[])?;
+        let top = match &row {
+            Some(row) => Fields::new(row, "activity").get::<Option<i64>>("top")?,
+            None => None,
+        };
+        Ok(ActivityId(top.unwrap_or(0)))
+    }
+
+    fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<(ActivityId, Option<OpportunityId>)>> {
+        let rows = self.query(
+            "SELECT activity_id, opportunity_id FROM activity WHERE activity_id > $2 AND organisation_id = $1
+             ORDER BY activity_id LIMIT $3",
+            &[&org.0, &after.0, &i64::from(limit)],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let fields = Fields::new(row, "activity");
+                Ok((ActivityId(fields.get("activity_id")?), fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId)))
+            })
+            .collect()
+    }
+
     fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>> {
         let rows = self.query(&format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = $1 ORDER BY lead_id"), &[&org.0])?;
         rows.iter().map(read_lead).collect()
@@ -1534,6 +1616,28 @@ impl Tx for PgTx<'_> {
         let updated =
             self.execute("UPDATE team SET average_cycle_days = $3 WHERE organisation_id = $1 AND team_id = $2", &[&org.0, &team.0, &days])?;
         found(updated, TeamId::LABEL, team.0)
+    }
+
+    fn health_settings(&mut self, org: OrgId) -> Result<Option<StoredHealthSettings>> {
+        let row = self.query_opt("SELECT thresholds, updated_at, updated_by FROM health_settings WHERE organisation_id = $1", &[&org.0])?;
+        let Some(row) = row else { return Ok(None) };
+        let fields = Fields::new(&row, "health_settings");
+        let updated_by: Option<i64> = fields.get("updated_by")?;
+        Ok(Some(StoredHealthSettings {
+            document: fields.get("thresholds")?,
+            updated_at: fields.timestamp("updated_at")?,
+            updated_by: updated_by.map(UserId),
+        }))
+    }
+
+    fn put_health_settings(&mut self, org: OrgId, settings: &StoredHealthSettings) -> Result<()> {
+        self.execute(
+            "INSERT INTO health_settings (organisation_id, thresholds, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (organisation_id) DO UPDATE \
+             SET thresholds = EXCLUDED.thresholds, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+            &[&org.0, &settings.document, &settings.updated_at.to_jiff(), &settings.updated_by.map(|id| id.0)],
+        )?;
+        Ok(())
     }
 
     fn won_cycle_totals(&mut self, org: OrgId, team: TeamId) -> Result<(i64, i64)> {

@@ -24,7 +24,18 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
     admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).unwrap();
 
     let store = PgStore::connect_with_schema(&url, &schema).unwrap();
-    assert_eq!(store.migrate().unwrap(), ["0001_records", "0002_platform", "0003_gates", "0004_handoffs", "0005_activity_latest"]);
+    assert_eq!(
+        store.migrate().unwrap(),
+        [
+            "0001_records",
+            "0002_platform",
+            "0003_gates",
+            "0004_handoffs",
+            "0005_activity_latest",
+            "0006_health_settings",
+            "0007_activity_facts"
+        ]
+    );
     assert!(store.migrate().unwrap().is_empty(), "a second run applies nothing");
     if let Some(rest) = url.strip_prefix("postgres://postgres@") {
         let with_password = PgStore::connect_with_schema(&format!("postgres://postgres:hunter2@{rest}"), &schema).unwrap();
@@ -131,7 +142,18 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
             (0..2).map(|_| scope.spawn(|| PgStore::connect_with_schema(&url, &racing).unwrap().migrate().unwrap())).collect();
         runs.into_iter().map(|run| run.join().unwrap()).collect()
     });
-    assert_eq!(applied.concat(), ["0001_records", "0002_platform", "0003_gates", "0004_handoffs", "0005_activity_latest"]);
+    assert_eq!(
+        applied.concat(),
+        [
+            "0001_records",
+            "0002_platform",
+            "0003_gates",
+            "0004_handoffs",
+            "0005_activity_latest",
+            "0006_health_settings",
+            "0007_activity_facts"
+        ]
+    );
     admin.batch_execute(&format!("DROP SCHEMA {racing} CASCADE")).unwrap();
 }
 

@@ -23,6 +23,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "0003_gates", include_str!("../migrations/0003_gates.sql")),
     (4, "0004_handoffs", include_str!("../migrations/0004_handoffs.sql")),
     (5, "0005_activity_latest", include_str!("../migrations/0005_activity_latest.sql")),
+    (6, "0006_health_settings", include_str!("../migrations/0006_health_settings.sql")),
+    (7, "0007_activity_facts", include_str!("../migrations/0007_activity_facts.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -14,10 +14,10 @@ use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
 use pipewise_store::{
-    ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation, RecordKind, Result,
-    Session, StoreError, TaskFilter, Tx,
+    ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation,
+    RecordKind, Result, Session, StoreError, TaskFilter, Tx,
 };
-use pipewise_store::{CheckEntry, Handoff, OpportunityMarks, StoredOverride, WorkspaceChange, workspace_codec};
+use pipewise_store::{CheckEntry, Handoff, OpportunityMarks, StoredHealthSettings, StoredOverride, WorkspaceChange, workspace_codec};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -981,6 +981,89 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    fn activity_aggregates(
+        &mut self,
+        org: OrgId,
+        until: Option<Timestamp>,
+        touch_from: Timestamp,
+        touch_to: Timestamp,
+        deals: Option<&[OpportunityId]>,
+    ) -> Result<Vec<ActivityAggregate>> {
+        let until = until.map_or(i64::MAX, Timestamp::as_micros);
+        // Every deal in one statement, or the named ones a few hundred at a time.
+        let chunks: Vec<Option<&[OpportunityId]>> = match deals {
+            None => vec![None],
+            Some(deals) => deals.chunks(400).map(Some).collect(),
+        };
+        let mut aggregates = Vec::new();
+        let mut contacts = Vec::new();
+        for chunk in chunks {
+            let only = chunk.map_or(String::new(), |ids| {
+                let list: Vec<String> = ids.iter().map(|id| id.0.to_string()).collect();
+                format!(" AND opportunity_id IN ({})", list.join(","))
+            });
+            let sql = format!(
+                "SELECT opportunity_id, max(occurred_at), max(occurred_at) FILTER (WHERE direction = 'inbound'),
+                        count(*) FILTER (WHERE direction <> 'internal' AND occurred_at >= ?3 AND occurred_at < ?4),
+                        max(logged_at - occurred_at)
+                 FROM activity
+                 WHERE organisation_id = ?1 AND opportunity_id IS NOT NULL AND occurred_at < ?2 AND logged_at < ?2{only}
+                 GROUP BY opportunity_id ORDER BY opportunity_id"
+            );
+            aggregates.extend(self.collect(
+                &sql,
+                params![org.0, until, touch_from.as_micros(), touch_to.as_micros()],
+                |row| {
+                    Ok(ActivityAggregate {
+                        opportunity_id: OpportunityId(row.get(0)?),
+                        last_occurred: timestamp(row.get(1)?),
+                        last_inbound: row.get::<_, Option<i64>>(2)?.map(timestamp),
+                        touchpoints: row.get::<_, i64>(3)?.clamp(0, i64::from(u32::MAX)) as u32,
+                        max_lag_micros: row.get(4)?,
+                        contacts: 0,
+                    })
+                },
+                identity,
+            )?);
+            let sql = format!(
+                "SELECT a.opportunity_id, count(DISTINCT l.contact_id)
+                 FROM activity a JOIN activity_contact l ON l.activity_id = a.activity_id
+                 WHERE a.organisation_id = ?1 AND a.opportunity_id IS NOT NULL AND a.occurred_at < ?2 AND a.logged_at < ?2{}
+                 GROUP BY a.opportunity_id ORDER BY a.opportunity_id",
+                only.replace("opportunity_id", "a.opportunity_id")
+            );
+            contacts.extend(self.collect(
+                &sql,
+                params![org.0, until],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+                identity,
+            )?);
+        }
+        aggregates.sort_by_key(|aggregate| aggregate.opportunity_id);
+        contacts.sort_unstable();
+        pipewise_store::merge_contact_counts(&mut aggregates, contacts);
+        Ok(aggregates)
+    }
+
+    fn max_activity_id(&mut self) -> Result<ActivityId> {
+        let id: Option<i64> = self
+            .db()
+            .prepare_cached("SELECT max(activity_id) FROM activity")
+            .and_then(|mut statement| statement.query_row([], |row| row.get(0)))
+            .map_err(db_err)?;
+        Ok(ActivityId(id.unwrap_or(0)))
+    }
+
+    fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<(ActivityId, Option<OpportunityId>)>> {
+        self.collect(
+            // `+organisation_id`: walk the ids from the cursor, not the organisation's index.
+            "SELECT activity_id, opportunity_id FROM activity WHERE activity_id > ?2 AND +organisation_id = ?1 ORDER BY activity_id LIMIT ?3",
+            params![org.0, after.0, limit],
+            |row| Ok((ActivityId(row.get(0)?), row.get::<_, Option<i64>>(1)?.map(OpportunityId))),
+            identity,
+        )
+    }
+
     fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>> {
         let sql = format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = ?1 ORDER BY lead_id");
         self.collect(&sql, [org.0], lead_row, finish_lead)
@@ -1745,6 +1828,35 @@ impl Tx for SqliteTx<'_> {
             .and_then(|mut statement| statement.execute(params![org.0, team.0, days]))
             .map_err(db_err)?;
         found(changed, TeamId::LABEL, team.0)
+    }
+
+    fn health_settings(&mut self, org: OrgId) -> Result<Option<StoredHealthSettings>> {
+        self.one(
+            "SELECT thresholds, updated_at, updated_by FROM health_settings WHERE organisation_id = ?1",
+            params![org.0],
+            |row| {
+                Ok(StoredHealthSettings {
+                    document: row.get(0)?,
+                    updated_at: timestamp(row.get(1)?),
+                    updated_by: row.get::<_, Option<i64>>(2)?.map(UserId),
+                })
+            },
+            identity,
+        )
+    }
+
+    fn put_health_settings(&mut self, org: OrgId, settings: &StoredHealthSettings) -> Result<()> {
+        self.db()
+            .prepare_cached(
+                "INSERT INTO health_settings (organisation_id, thresholds, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (organisation_id) DO UPDATE
+                 SET thresholds = excluded.thresholds, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![org.0, settings.document, settings.updated_at.as_micros(), settings.updated_by.map(|id| id.0)])
+            })
+            .map_err(db_err)?;
+        Ok(())
     }
 
     fn won_cycle_totals(&mut self, org: OrgId, team: TeamId) -> Result<(i64, i64)> {

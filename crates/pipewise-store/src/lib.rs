@@ -214,6 +214,38 @@ pub struct ActivityFilter {
     pub user_id: Option<UserId>,
 }
 
+/// One deal's activity aggregates ([`Tx::activity_aggregates`]): what the analytics' activity
+/// facts are made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActivityAggregate {
+    pub opportunity_id: OpportunityId,
+    /// The latest `occurred_at`.
+    pub last_occurred: Timestamp,
+    /// The latest `occurred_at` of an inbound activity.
+    pub last_inbound: Option<Timestamp>,
+    /// Activities other than internal ones that occurred in the touchpoint window.
+    pub touchpoints: u32,
+    /// The largest `logged_at − occurred_at`, in microseconds (negative if every activity was
+    /// logged before the time it names).
+    pub max_lag_micros: i64,
+    /// Distinct contacts linked to the activities.
+    pub contacts: u32,
+}
+
+/// Puts each deal's distinct contact count into its aggregate, both lists in opportunity order
+/// (for engines that count contacts in a second query).
+pub fn merge_contact_counts(aggregates: &mut [ActivityAggregate], contacts: Vec<(i64, i64)>) {
+    let mut cursor = 0;
+    for (opportunity, count) in contacts {
+        while cursor < aggregates.len() && aggregates[cursor].opportunity_id.0 < opportunity {
+            cursor += 1;
+        }
+        if let Some(aggregate) = aggregates.get_mut(cursor).filter(|aggregate| aggregate.opportunity_id.0 == opportunity) {
+            aggregate.contacts = count.clamp(0, i64::from(u32::MAX)) as u32;
+        }
+    }
+}
+
 /// Record kinds, for counting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordKind {
@@ -312,6 +344,16 @@ pub struct Handoff {
     pub note: Option<String>,
 }
 
+/// An organisation's health settings as stored (SPEC C5 "configurable thresholds"): a JSON
+/// object of the thresholds it changed from the defaults, by name (`{"untouched_days": 10}`), and
+/// the last write. [`ops::health_thresholds`] reads it, [`ops::set_health_thresholds`] writes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredHealthSettings {
+    pub document: String,
+    pub updated_at: Timestamp,
+    pub updated_by: Option<UserId>,
+}
+
 /// A database engine. Both engines pass the same contract suite (`pipewise-test-support`).
 pub trait Store: Send + Sync {
     /// `sqlite` or `postgres`.
@@ -404,6 +446,26 @@ pub trait Tx {
     fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>>;
     /// The time of each deal's latest activity, for deals that have one.
     fn last_activity_at(&mut self, org: OrgId) -> Result<Vec<(OpportunityId, Timestamp)>>;
+    /// Per deal with activities, in opportunity order, over the activities that had both
+    /// occurred and been logged before `until` (every activity with `None`): see
+    /// [`ActivityAggregate`]; the touchpoints count those that occurred in `[touch_from, touch_to)`.
+    /// With `deals`, only those deals. One grouped scan of the `activity_facts` covering index
+    /// (migration 0007), plus one of the activities' contact links: no activity row is
+    /// materialised.
+    fn activity_aggregates(
+        &mut self,
+        org: OrgId,
+        until: Option<Timestamp>,
+        touch_from: Timestamp,
+        touch_to: Timestamp,
+        deals: Option<&[OpportunityId]>,
+    ) -> Result<Vec<ActivityAggregate>>;
+    /// Up to `limit` activities with an id above `after`, in id order: each id with its deal
+    /// (a follower's feed of new activities; ids are assigned in insertion order).
+    fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<(ActivityId, Option<OpportunityId>)>>;
+    /// The highest activity id of any organisation (0 with none): where a feed of new
+    /// activities starts after a full read.
+    fn max_activity_id(&mut self) -> Result<ActivityId>;
     fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>>;
 
     /// Stores rates quoted as units of `currency` per one unit of `base`; a rate already stored
@@ -511,6 +573,11 @@ pub trait Tx {
     /// Over the won deals owned by the team's members: how many, and the sum of their cycles
     /// (`closed_at − created_at`) in microseconds.
     fn won_cycle_totals(&mut self, org: OrgId, team: TeamId) -> Result<(i64, i64)>;
+
+    /// The organisation's health settings, `None` until they are first written.
+    fn health_settings(&mut self, org: OrgId) -> Result<Option<StoredHealthSettings>>;
+    /// Creates or replaces the organisation's health settings.
+    fn put_health_settings(&mut self, org: OrgId, settings: &StoredHealthSettings) -> Result<()>;
 
     /// Writes the pipeline's name and entry stage.
     fn update_pipeline(&mut self, org: OrgId, id: PipelineId, name: &str, entry_stage_id: StageId) -> Result<()>;

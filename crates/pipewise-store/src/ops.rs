@@ -13,11 +13,13 @@
 mod designer;
 mod gates;
 mod handoffs;
+mod settings;
 mod workspace;
 
 pub use designer::*;
 pub use gates::*;
 pub use handoffs::*;
+pub use settings::*;
 pub use workspace::*;
 
 use std::collections::HashMap;
@@ -484,6 +486,70 @@ pub fn opportunity_as_of(tx: &mut dyn Tx, org: OrgId, id: OpportunityId, t: Time
 pub fn book_as_of(tx: &mut dyn Tx, org: OrgId, t: Timestamp) -> Result<Vec<Opportunity>> {
     let events: Vec<HistoryEvent> = tx.history_until(org, t)?;
     Ok(history::book_as_of(&events, t)?.into_values().collect())
+}
+
+/// How many audit entries one read of [`tasks_as_of`] takes.
+const AUDIT_PAGE: u32 = 10_000;
+
+/// Every task as it was known at `t`, in the store's task order: the tasks created by then,
+/// each with the title, owner, due date and completion it had then. No visibility check.
+///
+/// Tasks are not in the history log, but every change to one goes through [`update_task`],
+/// which audits the changed fields before and after: a task changed after `t` gets back, field
+/// by field, the *before* value of the earliest later change of that field (audit entries in id
+/// order, which is commit order). So a task completed after `t` is open as of `t`, one reopened
+/// after `t` keeps the completion it had then, and a due date moved after `t` is the old one.
+/// A task's `completed_at` may still lie after `t` (a task stored as done, with its completion
+/// time, when it was created): the caller compares it with `t`.
+pub fn tasks_as_of(tx: &mut dyn Tx, org: OrgId, t: Timestamp) -> Result<Vec<Task>> {
+    let mut tasks: Vec<Task> = tx.tasks(org, &crate::TaskFilter::default())?.into_iter().filter(|task| task.created_at <= t).collect();
+    // Newest first, so an earlier change's before image overwrites a later one's.
+    let mut undo: HashMap<i64, serde_json::Map<String, Value>> = HashMap::new();
+    let mut before_id = None;
+    loop {
+        let filter = crate::AuditFilter {
+            record_kind: Some(TaskId::LABEL.to_owned()),
+            before_id,
+            limit: AUDIT_PAGE,
+            ..crate::AuditFilter::default()
+        };
+        let page = tx.audit_events(org, &filter)?;
+        for event in &page {
+            if event.action != "update" || event.at <= t {
+                continue;
+            }
+            let Some(before) = event.before.as_deref() else { continue };
+            let corrupt = |detail: String| StoreError::Corrupt { table: "audit_event", detail: format!("entry {}: {detail}", event.id) };
+            let Value::Object(fields) = serde_json::from_str(before).map_err(|error| corrupt(error.to_string()))? else {
+                return Err(corrupt("the before image is not an object".into()));
+            };
+            undo.entry(event.record_id).or_default().extend(fields);
+        }
+        match page.last() {
+            Some(last) if page.len() == AUDIT_PAGE as usize => before_id = Some(last.id),
+            _ => break,
+        }
+    }
+    for task in &mut tasks {
+        let id = task.id;
+        let Some(fields) = undo.get(&id.0) else { continue };
+        let corrupt = |field: &str, value: &Value| StoreError::Corrupt {
+            table: "audit_event",
+            detail: format!("task {id}: {field}: {value} is not a value the task had"),
+        };
+        for (field, value) in fields {
+            match (field.as_str(), value) {
+                ("title", Value::String(title)) => task.title = title.clone(),
+                ("owner_id", Value::Number(id)) => task.owner_id = UserId(id.as_i64().ok_or_else(|| corrupt(field, value))?),
+                ("due_on", Value::Null) => task.due_on = None,
+                ("due_on", Value::String(raw)) => task.due_on = Some(time::parse_date(raw).map_err(|_| corrupt(field, value))?),
+                ("completed_at", Value::Null) => task.completed_at = None,
+                ("completed_at", Value::String(raw)) => task.completed_at = Some(raw.parse().map_err(|_| corrupt(field, value))?),
+                _ => return Err(corrupt(field, value)),
+            }
+        }
+    }
+    Ok(tasks)
 }
 
 fn exists(found: bool, errors: &mut ValidationErrors, record: &RecordRef, field: &'static str, kind: &'static str, id: i64) {

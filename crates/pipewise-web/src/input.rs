@@ -707,10 +707,43 @@ pub fn handoff(opportunity_id: OpportunityId, value: &Value) -> Result<(UserId, 
     finish(fields.errors, to_user.map(|to_user| (to_user, note)))
 }
 
+/// The organisation's health thresholds (`PUT /api/v1/settings/health`): whole numbers by name
+/// (`pipewise_store::ops::HEALTH_THRESHOLDS`); one left out, or `null`, takes its default.
+/// Reports every bad field at once: unknown names, non-numbers, values out of range and the rule
+/// across fields.
+pub fn health_thresholds(org: OrgId, value: &Value) -> Result<pipewise_analytics::HealthThresholds, ValidationErrors> {
+    use pipewise_store::ops::{HEALTH_SETTINGS, HEALTH_THRESHOLDS, health_thresholds_from};
+    let names: Vec<&str> = HEALTH_THRESHOLDS.iter().map(|setting| setting.name).collect();
+    let mut fields = Fields::new(value, RecordRef::new(HEALTH_SETTINGS, org.0), &names)?;
+    let mut values = Vec::new();
+    for setting in &HEALTH_THRESHOLDS {
+        if let Some(Some(number)) = fields.parse(setting.name, "a whole number", integer) {
+            values.push((setting, number));
+        }
+    }
+    let (thresholds, problems) = health_thresholds_from(org, values);
+    fields.errors.0.extend(problems.0);
+    fields.errors.into_result(thresholds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn health_thresholds_take_defaults_for_what_is_left_out_and_name_every_bad_field() {
+        let thresholds = health_thresholds(OrgId(3), &json!({ "untouched_days": 10, "no_new_days": null })).unwrap();
+        assert_eq!(thresholds, pipewise_analytics::HealthThresholds { untouched_days: 10, ..Default::default() });
+        let body = json!({ "going_dark_days": 7, "pushed_min": "2", "multi_threaded_min_contacts": 1, "colour": 1 });
+        assert_eq!(
+            health_thresholds(OrgId(3), &body).unwrap_err().to_string(),
+            "health_settings 3: (body): unknown field \"colour\"; \
+             health_settings 3: pushed_min: \"2\" is not a whole number; \
+             health_settings 3: going_dark_days: 7 is out of range (14 to 42 days); \
+             health_settings 3: multi_threaded_min_contacts: must be more than single_threaded_max_contacts"
+        );
+    }
 
     #[test]
     fn a_patch_reports_every_bad_field_by_name() {

@@ -348,6 +348,8 @@ fn group_health_counts_flags_and_recommends_the_lever() {
     // moving none; well touched D7 D9; multi-threaded D7.
     assert_eq!(org.deal_counts, [2, 2, 3, 2, 1, 1, 2, 0, 1, 0, 2, 1]);
     assert_eq!((org.open_deals, org.flagged_deals), (4, 4));
+    let counts = pipewise_analytics::health::deal_flag_counts(&projection, &query);
+    assert_eq!((counts.open_deals, counts.flagged_deals, counts.deal_counts), (4, 4, org.deal_counts));
     // 4 open counting deals (< 10): no bottleneck. Coverage 57 % < 300 %: thin. Newest deal
     // 06-01 is 29 days old (≤ 30). Early stages (pos 1 and 2 of 4) hold D4, D6, D9 = 3 of 4.
     let codes: Vec<String> = org

@@ -1,6 +1,7 @@
 //! The storage contract suite: every case runs on SQLite and on PostgreSQL alike.
 //! Test names start with the engine (`sqlite::…`, `postgres::…`) so CI can count each.
 
+mod activity;
 mod bulk;
 mod cluster;
 mod contract;
@@ -8,6 +9,7 @@ mod gates;
 mod handoffs;
 mod history;
 mod platform;
+mod settings;
 mod updates;
 
 /// Instantiates each case for both engines.
@@ -23,6 +25,7 @@ macro_rules! on_both_engines {
 }
 
 on_both_engines! {
+    activity::aggregates_count_only_what_was_known_before_the_bound,
     contract::migrations_are_recorded_and_idempotent,
     contract::records_round_trip,
     contract::reporting_hierarchy_refuses_cycles,
@@ -53,6 +56,9 @@ on_both_engines! {
     gates::the_designer_archives_and_reorders_without_losing_deals,
     handoffs::a_handoff_is_recorded_with_who_handed_it_over,
     handoffs::the_report_gives_the_share_that_passed_gate_1_per_source,
+    settings::health_thresholds_are_stored_per_organisation_and_reset,
+    settings::only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named,
+    settings::stored_health_settings_are_read_leniently_and_must_be_an_object,
     bulk::bulk_deals_and_history_replay_and_follow_the_sequence,
     bulk::bulk_activities_keep_their_contacts_and_order,
     bulk::a_dropped_bulk_transaction_leaves_nothing_and_takes_no_sequence_numbers,

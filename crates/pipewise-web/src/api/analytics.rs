@@ -16,14 +16,16 @@
 //! - `GET /api/v1/opportunities/{id}/health`: one deal's flags and signals.
 //!
 //! **Filters.** `as_of` (a date: every figure uses only what was known at the end of that day,
-//! UTC), `pipeline_id`, `team_id`, `owner_id`, `period_start`/`period_end` (default the calendar
-//! quarter holding `as_of`), `quota` (money in the reporting currency; enables coverage and the
-//! next lever). **Visibility**: figures cover the deals the viewer may see by owner (a rep their
-//! own, a manager their reporting tree, ops, admins and viewers the organisation); `team_id` and
-//! `owner_id` narrow that and never widen it (see `pipewise_insights`). **Drill-down**: each
-//! stage line and waterfall bucket lists up to `limit` deal ids (default 20) and a `deals` link
-//! to the opportunity list with the matching filters. Amounts are strings in the reporting
-//! currency (`"USD 1234.50"`); ratios are decimal strings (`"0.6315"`), `null` when undefined.
+//! UTC, health included: its activity facts count only the activities and tasks known then, see
+//! `pipewise_insights`), `pipeline_id`, `team_id`, `owner_id`, `period_start`/`period_end`
+//! (default the calendar quarter holding `as_of`), `quota` (money in the reporting currency;
+//! enables coverage and the next lever). **Visibility**: figures cover the deals the viewer may
+//! see by owner (a rep their own, a manager their reporting tree, ops, admins and viewers the
+//! organisation); `team_id` and `owner_id` narrow that and never widen it (see
+//! `pipewise_insights`). **Drill-down**: each stage line and waterfall bucket lists up to
+//! `limit` deal ids (default 20) and a `deals` link to the opportunity list with the matching
+//! filters. Amounts are strings in the reporting currency (`"USD 1234.50"`); ratios are decimal
+//! strings (`"0.6315"`), `null` when undefined.
 
 use std::sync::Arc;
 
@@ -32,7 +34,8 @@ use axum::http::Method;
 use pipewise_analytics::health::{DealHealth, Flag, HealthReport, LeverAdvice, Subject, deal_health};
 use pipewise_analytics::metrics::{self, Outcomes, PipelineByStage, Waterfall};
 use pipewise_analytics::{
-    DashboardQuery, Day, Lang, LeaderboardRow, Period, Projection, Ratio, Scope, date_of_day, day_of_date, day_of_timestamp,
+    ActivityFacts, DashboardQuery, Day, HealthThresholds, Lang, LeaderboardRow, Period, Projection, Ratio, Scope, date_of_day, day_of_date,
+    day_of_timestamp,
 };
 use pipewise_core::money::{Currency, Decimal, Money};
 use pipewise_core::user::Locale;
@@ -165,9 +168,19 @@ struct Ask {
     quota: Option<Money>,
     limit: usize,
     lang: Lang,
+    /// The organisation's health thresholds, which every health figure is computed with.
+    thresholds: HealthThresholds,
 }
 
-fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, AppError> {
+/// The request's [`Ask`], with the organisation's health thresholds read from the store.
+async fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, AppError> {
+    let store = state.store.clone();
+    let org = viewer.org;
+    let thresholds = blocking(move || Ok(ops::health_thresholds(store.read()?.as_mut(), org)?)).await?;
+    ask_from(state, viewer, query, thresholds)
+}
+
+fn ask_from(state: &AppState, viewer: &Viewer, query: &Query, thresholds: HealthThresholds) -> Result<Ask, AppError> {
     let date = |name: &str| query.parsed(name, pipewise_core::time::parse_date);
     let as_of = date("as_of")?.map_or_else(|| day_of_timestamp(state.now()), day_of_date);
     let period = match (date("period_start")?, date("period_end")?) {
@@ -202,6 +215,7 @@ fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, Ap
         quota: query.parsed("quota", |raw| raw.parse::<Money>())?,
         limit,
         lang,
+        thresholds,
     })
 }
 
@@ -214,8 +228,13 @@ fn reporting_minor(projection: &Projection, name: &str, money: Money) -> Result<
     i64::try_from(money.amount().mantissa()).map_err(|_| AppError::BadRequest(format!("query parameter {name}: too large")))
 }
 
-fn build_query(projection: &Projection, viewer: &Viewer, ask: &Ask) -> Result<DashboardQuery, AppError> {
+/// The query `ask` makes of `projection`. `facts` are the activity facts as of `ask.as_of`
+/// from [`on_projection_as_of`] (`None`: today's, the projection's own); only health reads
+/// them, so the handlers of figures without health give `None`.
+fn build_query(projection: &Projection, viewer: &Viewer, ask: &Ask, facts: Option<Arc<ActivityFacts>>) -> Result<DashboardQuery, AppError> {
     let mut query = DashboardQuery::new(ask.as_of);
+    query.thresholds = ask.thresholds;
+    query.facts = facts;
     if let Some(period) = ask.period {
         query.period = period;
     }
@@ -242,6 +261,24 @@ async fn on_projection<T: Send + 'static>(
     blocking(move || {
         let insights: Arc<Insights> = state.insights_for(org)?;
         insights.with(work)
+    })
+    .await
+}
+
+/// [`on_projection`] with the activity facts as of the end of `as_of`, laid out for that
+/// projection (`None` for today or later: the projection's own are right), so health as of a
+/// past day uses only the activities and tasks known then (`Insights::with_as_of`).
+async fn on_projection_as_of<T: Send + 'static>(
+    state: &AppState,
+    viewer: &Viewer,
+    as_of: Day,
+    work: impl FnOnce(&Projection, Option<Arc<ActivityFacts>>) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let state = state.clone();
+    let org = viewer.org;
+    blocking(move || {
+        let insights: Arc<Insights> = state.insights_for(org)?;
+        insights.with_as_of(as_of, work)?
     })
     .await
 }
@@ -464,9 +501,9 @@ fn merge(mut base: Value, more: Value) -> Value {
 
 async fn get_dashboard(State(state): State<AppState>, viewer: Viewer, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let query = Query::parse(raw.as_deref(), &with(scope_params(), vec![limit_param(), lang_param()]))?;
-    let ask = parse_ask(&state, &viewer, &query)?;
-    let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let query = build_query(projection, &viewer, &ask)?;
+    let ask = parse_ask(&state, &viewer, &query).await?;
+    let reply = on_projection_as_of(&state.clone(), &viewer.clone(), ask.as_of, move |projection, facts| {
+        let query = build_query(projection, &viewer, &ask, facts)?;
         let board = pipewise_analytics::dashboard(projection, &query);
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         let stage_deals = (ask.limit > 0).then(|| drill::deals_by_stage(projection, &query.scope, query.as_of, None, ask.limit));
@@ -505,10 +542,10 @@ async fn get_dashboard(State(state): State<AppState>, viewer: Viewer, RawQuery(r
 async fn get_pipeline(State(state): State<AppState>, viewer: Viewer, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let declared = with(scope_params(), vec![limit_param(), Param::boolean_like("closing_in_period", "")]);
     let query = Query::parse(raw.as_deref(), &declared)?;
-    let ask = parse_ask(&state, &viewer, &query)?;
+    let ask = parse_ask(&state, &viewer, &query).await?;
     let closing = query.boolean("closing_in_period")?.unwrap_or(false);
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let query = build_query(projection, &viewer, &ask)?;
+        let query = build_query(projection, &viewer, &ask, None)?;
         let within = closing.then_some(query.period);
         let pipeline = metrics::pipeline_by_stage(projection, &query.scope, query.as_of, within);
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
@@ -522,11 +559,11 @@ async fn get_pipeline(State(state): State<AppState>, viewer: Viewer, RawQuery(ra
 async fn get_waterfall(State(state): State<AppState>, viewer: Viewer, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let declared = with(scope_params(), vec![Param::new("from", Ty::Date, ""), Param::new("to", Ty::Date, ""), limit_param()]);
     let query = Query::parse(raw.as_deref(), &declared)?;
-    let ask = parse_ask(&state, &viewer, &query)?;
+    let ask = parse_ask(&state, &viewer, &query).await?;
     let from = query.parsed("from", pipewise_core::time::parse_date)?.map(day_of_date);
     let to = query.parsed("to", pipewise_core::time::parse_date)?.map(day_of_date);
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let mut query = build_query(projection, &viewer, &ask)?;
+        let mut query = build_query(projection, &viewer, &ask, None)?;
         if ask.period.is_none()
             && let Some(to) = to
         {
@@ -548,9 +585,9 @@ async fn get_waterfall(State(state): State<AppState>, viewer: Viewer, RawQuery(r
 
 async fn get_health(State(state): State<AppState>, viewer: Viewer, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let query = Query::parse(raw.as_deref(), &with(scope_params(), vec![limit_param(), lang_param()]))?;
-    let ask = parse_ask(&state, &viewer, &query)?;
-    let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let query = build_query(projection, &viewer, &ask)?;
+    let ask = parse_ask(&state, &viewer, &query).await?;
+    let reply = on_projection_as_of(&state.clone(), &viewer.clone(), ask.as_of, move |projection, facts| {
+        let query = build_query(projection, &viewer, &ask, facts)?;
         let overview = pipewise_analytics::health::health(projection, &query);
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         // The flagged deals, first `limit` of them, each with its flags.
@@ -598,7 +635,7 @@ async fn get_trend(State(state): State<AppState>, viewer: Viewer, RawQuery(raw):
         ],
     );
     let query = Query::parse(raw.as_deref(), &declared)?;
-    let ask = parse_ask(&state, &viewer, &query)?;
+    let ask = parse_ask(&state, &viewer, &query).await?;
     let metric = match query.text("metric") {
         Some(metric) if TREND_METRICS.contains(&metric) => metric.to_owned(),
         Some(other) => {
@@ -624,7 +661,7 @@ async fn get_trend(State(state): State<AppState>, viewer: Viewer, RawQuery(raw):
         return Err(AppError::BadRequest(format!("the trend has {} points; at most {MAX_TREND_POINTS}: widen every", days.len())));
     }
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let base = build_query(projection, &viewer, &ask)?;
+        let base = build_query(projection, &viewer, &ask, None)?;
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         let scope = &base.scope;
         let points: Vec<Value> = metrics::trend(days, |day| {
@@ -659,10 +696,10 @@ async fn get_trend(State(state): State<AppState>, viewer: Viewer, RawQuery(raw):
 
 async fn get_leaderboard(State(state): State<AppState>, viewer: Viewer, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let query = Query::parse(raw.as_deref(), &with(scope_params(), vec![Param::new("rep_quota", Ty::Money, "")]))?;
-    let ask = parse_ask(&state, &viewer, &query)?;
+    let ask = parse_ask(&state, &viewer, &query).await?;
     let rep_quota = query.parsed("rep_quota", |raw| raw.parse::<Money>())?;
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let mut query = build_query(projection, &viewer, &ask)?;
+        let mut query = build_query(projection, &viewer, &ask, None)?;
         if let Some(quota) = rep_quota {
             let minor = reporting_minor(projection, "rep_quota", quota)?;
             query.rep_quotas = vec![Some(minor); projection.n_owners()];
@@ -682,7 +719,7 @@ async fn get_deal_health(
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Value>, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::new("as_of", Ty::Date, ""), lang_param()])?;
-    let ask = parse_ask(&state, &viewer, &query)?;
+    let ask = parse_ask(&state, &viewer, &query).await?;
     // Visibility first, through the checked read: a deal the viewer may not see is 404.
     let store = state.store.clone();
     let (org, access) = (viewer.org, viewer.access.clone());
@@ -694,11 +731,11 @@ async fn get_deal_health(
     if !visible {
         return Err(AppError::NotFound { kind: OpportunityId::LABEL, id: id.to_string() });
     }
-    let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
+    let reply = on_projection_as_of(&state.clone(), &viewer.clone(), ask.as_of, move |projection, facts| {
         let not_found = || AppError::NotFound { kind: OpportunityId::LABEL, id: id.to_string() };
         let deal = projection.deal_index(OpportunityId(id)).ok_or_else(not_found)?;
-        let health = deal_health(projection, &projection.activity, deal, ask.as_of, &pipewise_analytics::HealthThresholds::default())
-            .ok_or_else(not_found)?;
+        let facts = facts.as_deref().unwrap_or(&projection.activity);
+        let health = deal_health(projection, facts, deal, ask.as_of, &ask.thresholds).ok_or_else(not_found)?;
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         let mut value = render.deal_health(&health);
         value["opportunity_id"] = json!(id);

@@ -16,6 +16,7 @@ pub mod openapi;
 mod opportunities;
 mod platform;
 mod records;
+mod settings;
 pub mod support;
 pub mod views;
 
@@ -175,6 +176,7 @@ pub fn table() -> Vec<Route> {
     table.extend(gates::routes());
     table.extend(handoffs::routes());
     table.extend(analytics::routes());
+    table.extend(settings::routes());
     table
 }
 
@@ -197,6 +199,7 @@ pub fn gate_missing(check: &pipewise_core::gates::MoveCheck) -> serde_json::Valu
 pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     let mut schemas = gates::schemas();
     schemas.extend(analytics::schemas());
+    schemas.extend(settings::schemas());
     schemas
 }
 

@@ -213,7 +213,8 @@ fn audit_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List
     let next = has_more.then(|| events.last().map(|event| filter_pairs(Some(event.id)))).flatten();
     let newest = filter.before_id.map(|_| filter_pairs(None));
     let actor_choices = data.users.iter().map(|user| Choice { value: user.id.to_string(), label: user.name.clone() }).collect();
-    let kinds = ["opportunity", "account", "contact", "lead", "activity", "task", "user", "team", "pipeline", "api_token"];
+    let kinds =
+        ["opportunity", "account", "contact", "lead", "activity", "task", "user", "team", "pipeline", "api_token", "health_settings"];
     let kind_choices = kinds.into_iter().map(|kind| Choice { value: kind.to_owned(), label: kind.to_owned() }).collect();
     Ok(List {
         title: t(locale, "audit.title").to_owned(),

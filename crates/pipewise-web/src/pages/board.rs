@@ -200,7 +200,7 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
         .filter(|stage| stage.kind == StageKind::Open)
         .flat_map(|stage| board.in_stage(stage.id).take(CARDS_PER_COLUMN).map(|deal| deal.id))
         .collect();
-    let badges = super::dashboard::badges(state, viewer.org, locale, &shown, today).unwrap_or_else(|error| {
+    let badges = super::dashboard::badges(state, viewer.org, locale, &shown, today, &data.health_thresholds).unwrap_or_else(|error| {
         eprintln!("board: health badges unavailable: {error:?}");
         HashMap::new()
     });

@@ -14,7 +14,8 @@
 //! - Every figure comes from `pipewise_analytics::dashboard` (one pass) on the organisation's
 //!   projection, read through [`with_projection`], the one place that says where the projection
 //!   comes from; trends from `metrics::trend`; health from `health` with reasons in the
-//!   viewer's language.
+//!   viewer's language, as of a past day with the activity facts known then
+//!   ([`with_projection_as_of`]).
 //! - **Drill-downs.** Every number links to `/opportunities?figure=…` with the same subject,
 //!   pipeline, period and as-of day; [`drill`] picks the deals behind the figure by the
 //!   analytics' own rules (the waterfall's buckets, win-rate outcomes, flags), so the list has
@@ -25,6 +26,7 @@
 //!   every chart has a data table that works without JavaScript.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -33,7 +35,7 @@ use pipewise_analytics::health::{Flag, HealthReport, Subject as HealthSubject, d
 use pipewise_analytics::metrics::{self, Waterfall, days_every, trend};
 use pipewise_analytics::projection::{DealState, NO_STAGE, Projection};
 use pipewise_analytics::{
-    Dashboard, DashboardQuery, Day, FlagCode, HealthThresholds, Lang, Lever, Period, Ratio, Scope, date_of_day, day_of_date,
+    ActivityFacts, Dashboard, DashboardQuery, Day, FlagCode, HealthThresholds, Lang, Lever, Period, Ratio, Scope, date_of_day, day_of_date,
 };
 use pipewise_core::access::DealScope;
 use pipewise_core::money::Decimal;
@@ -73,6 +75,19 @@ const PERIOD_CHOICES: i32 = 6;
 pub fn with_projection<R>(state: &AppState, org: OrgId, f: impl FnOnce(&Projection) -> R) -> Result<R, AppError> {
     let insights = state.insights_for(org)?;
     Ok(insights.with(f))
+}
+
+/// [`with_projection`] with the activity facts as of the end of `as_of`, laid out for that
+/// projection: `None` for today or later, where the projection's own are right. Health as of a
+/// past day must read these (`pipewise_insights` has the rule: only what was known then).
+pub fn with_projection_as_of<R>(
+    state: &AppState,
+    org: OrgId,
+    as_of: Day,
+    f: impl FnOnce(&Projection, Option<Arc<ActivityFacts>>) -> R,
+) -> Result<R, AppError> {
+    let insights = state.insights_for(org)?;
+    Ok(insights.with_as_of(as_of, f)?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,6 +186,8 @@ pub struct Context {
     /// Whether `quota` was derived from `rep_quota` × reps.
     pub quota_derived: bool,
     pub weeks: i32,
+    /// The organisation's health thresholds (`OrgData::health_thresholds`).
+    pub thresholds: HealthThresholds,
     /// Problems with the inputs, shown above the figures.
     pub notes: Vec<String>,
 }
@@ -276,6 +293,7 @@ impl Context {
             quota_reps,
             quota_derived,
             weeks,
+            thresholds: data.health_thresholds,
             notes,
         })
     }
@@ -296,8 +314,12 @@ impl Context {
         }
     }
 
-    pub fn query(&self, projection: &Projection) -> DashboardQuery {
+    /// The dashboard query; `facts` are the activity facts as of the as-of day from
+    /// [`with_projection_as_of`] (`None`: the projection's own, today's).
+    pub fn query(&self, projection: &Projection, facts: Option<Arc<ActivityFacts>>) -> DashboardQuery {
         let mut query = DashboardQuery::new(self.as_of_day());
+        query.thresholds = self.thresholds;
+        query.facts = facts;
         query.scope = self.scope(projection);
         query.period = self.period;
         query.quota = self.quota;
@@ -499,13 +521,13 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut dyn Tx, data: &OrgData,
         _ => None,
     };
     let stage = params.id("at_stage").map(StageId);
-    let ids = with_projection(state, viewer.org, |projection| {
-        let query = context.query(projection);
+    let behind_figure = |projection: &Projection, facts: Option<Arc<ActivityFacts>>| {
+        let query = context.query(projection, facts);
         let lens = Lens { projection, scope: &query.scope };
         let as_of = query.as_of;
         let (from, to) = query.waterfall_span();
         let stage_index = stage.and_then(|id| projection.stage_index(id));
-        let thresholds = HealthThresholds::default();
+        let thresholds = query.thresholds;
         let mut ids = HashSet::new();
         for deal in 0..projection.n_deals() as u32 {
             let Some(state) = projection.state_at(deal, as_of) else { continue };
@@ -527,7 +549,7 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut dyn Tx, data: &OrgData,
                 "flag" => {
                     let code = flag.expect("a flag was parsed");
                     lens.admits(&state)
-                        && deal_health(projection, &projection.activity, deal, as_of, &thresholds)
+                        && deal_health(projection, query.facts(projection), deal, as_of, &thresholds)
                             .is_some_and(|health| health.flags.iter().chain(&health.signals).any(|raised| raised.code == code))
                 }
                 bucket => {
@@ -540,7 +562,12 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut dyn Tx, data: &OrgData,
             }
         }
         ids
-    })?;
+    };
+    // Only flags read the activity facts: the other figures need not read a past day's.
+    let ids = match flag {
+        Some(_) => with_projection_as_of(state, viewer.org, context.as_of_day(), behind_figure)?,
+        None => with_projection(state, viewer.org, |projection| behind_figure(projection, None))?,
+    };
     let subject = context.subject_name(locale, data, &teams);
     let what = match (figure, flag) {
         (_, Some(code)) => flag_label(locale, code),
@@ -819,7 +846,9 @@ fn render_dashboard(state: &AppState, viewer: &Viewer, params: &Params) -> Resul
     let data = OrgData::load(tx.as_mut(), viewer.org, now)?;
     let teams = tx.teams(viewer.org)?;
     let context = Context::parse(viewer, &data, &teams, params, now)?;
-    let (mut view, flagged_ids) = with_projection(state, viewer.org, |projection| build_view(viewer, &data, &teams, &context, projection))?;
+    let (mut view, flagged_ids) = with_projection_as_of(state, viewer.org, context.as_of_day(), |projection, facts| {
+        build_view(viewer, &data, &teams, &context, projection, facts)
+    })?;
     // Names of the flagged deals, through the visibility-checked read.
     for (row, (id, owner)) in view.flagged.iter_mut().zip(flagged_ids) {
         if let Some(deal) = ops::opportunity_for(tx.as_mut(), viewer.org, &viewer.access, id)? {
@@ -832,20 +861,22 @@ fn render_dashboard(state: &AppState, viewer: &Viewer, params: &Params) -> Resul
     render::page(viewer, StatusCode::OK, "dashboard.html", "dashboard", title, &view)
 }
 
-/// The whole page from one projection; also returns the flagged deals' ids and owners (their
-/// names are read afterwards, through the visibility-checked reads).
+/// The whole page from one projection and the activity facts as of the as-of day (`None`:
+/// the projection's own); also returns the flagged deals' ids and owners (their names are read
+/// afterwards, through the visibility-checked reads).
 fn build_view(
     viewer: &Viewer,
     data: &OrgData,
     teams: &[Team],
     context: &Context,
     projection: &Projection,
+    facts: Option<Arc<ActivityFacts>>,
 ) -> (DashboardView, Vec<(OpportunityId, UserId)>) {
     let locale = viewer.user.locale;
     let currency = projection.reporting_currency();
     let money = |minor: i128| i18n::money(locale, money_of(minor, currency));
     let compact = |minor: i128| i18n::money_compact(locale, money_of(minor, currency));
-    let query = context.query(projection);
+    let query = context.query(projection, facts);
     let board: Dashboard = pipewise_analytics::dashboard(projection, &query);
     let with_pipeline = query.scope.pipeline.is_none() && projection.pipelines.len() > 1;
     let visible = visible_owners(viewer);
@@ -1176,7 +1207,8 @@ fn build_view(
         ],
     );
 
-    // Trends, weekly up to the as-of day.
+    // Trends, weekly up to the as-of day. They read history only: no activity-derived figure
+    // is drawn as a trend (each day would need its own facts, `with_projection_as_of`).
     let days = days_every(query.as_of - 7 * (context.weeks - 1), query.as_of, 7);
     let trend_points = trend(days.iter().copied(), |day| {
         let stages = metrics::pipeline_by_stage(projection, &query.scope, day, None);
@@ -1422,22 +1454,24 @@ pub struct Badge {
     pub reason: String,
 }
 
-/// The health badges (problem flags only) of each of `deals` as of `today`, by deal id.
+/// The health badges (problem flags only) of each of `deals` as of `today` under the
+/// organisation's `thresholds`, by deal id.
 pub fn badges(
     state: &AppState,
     org: OrgId,
     locale: Locale,
     deals: &[OpportunityId],
     today: Date,
+    thresholds: &HealthThresholds,
 ) -> Result<HashMap<OpportunityId, Vec<Badge>>, AppError> {
-    with_projection(state, org, |projection| {
-        let thresholds = HealthThresholds::default();
-        let day = day_of_date(today);
+    let day = day_of_date(today);
+    with_projection_as_of(state, org, day, |projection, facts| {
+        let facts = facts.as_deref().unwrap_or(&projection.activity);
         deals
             .iter()
             .filter_map(|id| {
                 let deal = projection.deal_index(*id)?;
-                let health = deal_health(projection, &projection.activity, deal, day, &thresholds)?;
+                let health = deal_health(projection, facts, deal, day, thresholds)?;
                 let badges: Vec<Badge> = health
                     .flags
                     .iter()

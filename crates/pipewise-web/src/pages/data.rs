@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use pipewise_analytics::HealthThresholds;
 use pipewise_core::access::DealScope;
 use pipewise_core::fx::RateTable;
 use pipewise_core::money::{Decimal, MoneyBag};
@@ -12,7 +13,7 @@ use pipewise_core::pipeline::{Pipeline, Stage};
 use pipewise_core::records::Account;
 use pipewise_core::user::{Locale, User};
 use pipewise_core::*;
-use pipewise_store::{Organisation, Tx};
+use pipewise_store::{Organisation, Tx, ops};
 
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -27,6 +28,9 @@ pub struct OrgData {
     pub pipelines: Vec<Pipeline>,
     /// Today, for exchange rates.
     pub today: Date,
+    /// The organisation's health thresholds (its settings, else the defaults): every health
+    /// figure and badge of a page uses them.
+    pub health_thresholds: HealthThresholds,
 }
 
 impl OrgData {
@@ -37,7 +41,8 @@ impl OrgData {
         users.sort_by_key(|user| user.name.to_lowercase());
         let accounts = tx.accounts(org)?.into_iter().map(|account| (account.id, account)).collect();
         let pipelines = tx.pipelines(org)?;
-        Ok(OrgData { organisation, rates, users, accounts, pipelines, today: now.date_utc() })
+        let health_thresholds = ops::health_thresholds(tx, org)?;
+        Ok(OrgData { organisation, rates, users, accounts, pipelines, today: now.date_utc(), health_thresholds })
     }
 
     pub fn user(&self, id: UserId) -> Option<&User> {

@@ -1,5 +1,5 @@
 //! The server-rendered web app: sign-in, the pipeline board, deal pages, lists with CSV export,
-//! and the admin pages.
+//! and the admin pages (users, the audit log, pipelines, health thresholds).
 //!
 //! - Every page finds its reader with [`SignedIn`] (signed-out readers are sent to
 //!   `/login?next=…`) and reads through the visibility-checked reads of `pipewise_store::ops`, so
@@ -24,6 +24,7 @@ mod quadrant;
 mod records;
 mod render;
 mod session;
+mod settings;
 mod tasks;
 mod workspace;
 
@@ -76,6 +77,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/pipelines/{id}/stages/{stage}/archive", post(designer::archive_stage))
         .route("/admin/pipelines/{id}/criteria", post(designer::add_criterion))
         .route("/admin/pipelines/{id}/criteria/{criterion}/archive", post(designer::archive_criterion))
+        .route("/admin/health", get(settings::show).post(settings::save))
+        .route("/admin/health/reset", post(settings::reset))
         .route("/assets/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(security_headers))
 }

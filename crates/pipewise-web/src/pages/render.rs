@@ -35,6 +35,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("workspace.html", include_str!("../../templates/workspace.html")),
     ("pipelines.html", include_str!("../../templates/pipelines.html")),
     ("pipeline.html", include_str!("../../templates/pipeline.html")),
+    ("health_settings.html", include_str!("../../templates/health_settings.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

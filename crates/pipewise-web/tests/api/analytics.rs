@@ -1,5 +1,6 @@
 //! Analytics through the API: the figures equal `pipewise_analytics` on the same book, a rep
-//! sees only their own figures, and editing the future does not change the past.
+//! sees only their own figures, and editing the future (history, activities, tasks) does not
+//! change the past.
 
 use pipewise_analytics::metrics::{pipeline_by_stage, waterfall};
 use pipewise_analytics::{DashboardQuery, Projection, Scope, dashboard, day};
@@ -200,4 +201,59 @@ pub async fn editing_the_future_does_not_change_the_past(app: Shared) {
     // As of 2026-02-05 itself nothing had moved yet.
     let then = app.get("/api/v1/analytics/waterfall?from=2026-02-05&to=2026-02-05", "admin").await.expect(200).body;
     assert_eq!(bucket(&then, "pushed_out")["count"], 0);
+}
+
+/// Issue 6: health as of a past day reads the activities and tasks known then, not today's.
+pub async fn logging_activities_today_does_not_change_past_health(app: Shared) {
+    // A task on the rep's deal, created 2026-02-01 and due 02-10: open and overdue on 02-15.
+    let task = app.blocking(|| {
+        let ctx = app.org.by_rep(at("2026-02-01T09:00:00Z"));
+        let new = pipewise_core::records::NewTask {
+            title: "Send the terms".into(),
+            owner_id: app.org.rep.id,
+            due_on: Some("2026-02-10".parse().unwrap()),
+            completed_at: None,
+            account_id: None,
+            opportunity_id: Some(app.deal),
+            lead_id: None,
+        };
+        transact(app.store.as_ref(), |tx| ops::create_task(tx, &ctx, new)).unwrap().id
+    });
+    let paths = [
+        "/api/v1/analytics/health?as_of=2026-02-15".to_owned(),
+        "/api/v1/analytics/dashboard?as_of=2026-02-15".to_owned(),
+        format!("/api/v1/opportunities/{}/health?as_of=2026-02-15", app.deal.0),
+    ];
+    let mut before = Vec::new();
+    for path in &paths {
+        before.push(app.get(path, "admin").await.expect(200).body);
+    }
+    let codes = |health: &Value| -> Vec<String> {
+        health["flags"].as_array().unwrap().iter().map(|flag| flag["code"].as_str().unwrap().to_owned()).collect()
+    };
+    // Created 2026-01-01 and never touched: untouched for 45 days on 02-15, one task overdue.
+    assert!(codes(&before[2]).contains(&"untouched".to_owned()), "{}", before[2]);
+    assert!(codes(&before[2]).contains(&"overdue_tasks".to_owned()), "{}", before[2]);
+
+    // Today (2026-03-01, the test clock) the rep logs a call of 02-10 late and one of 02-27,
+    // and completes the task.
+    for occurred_at in ["2026-02-10T10:00:00Z", "2026-02-27T10:00:00Z"] {
+        let activity = json!({
+            "kind": "call", "direction": "inbound", "occurred_at": occurred_at, "subject": "Call", "opportunity_id": app.deal.0,
+        });
+        app.post("/api/v1/activities", "rep", activity).await.expect(201);
+    }
+    app.patch(&format!("/api/v1/tasks/{}", task.0), "rep", json!({ "completed": true })).await.expect(200);
+    // Activity facts are recomputed every 30 s; recompute them now.
+    app.blocking(|| app.insights.get(app.org.org()).unwrap().refresh_facts().unwrap());
+
+    for (path, before) in paths.iter().zip(&before) {
+        let after = app.get(path, "admin").await.expect(200).body;
+        assert_eq!(&after, before, "{path} changed after activities and a task completion logged on 2026-03-01");
+    }
+    // Today's health sees them: touched on 02-27, nothing overdue, a call logged 19 days late.
+    let today = app.get(&format!("/api/v1/opportunities/{}/health", app.deal.0), "admin").await.expect(200).body;
+    let today = codes(&today);
+    assert!(!today.contains(&"untouched".to_owned()) && !today.contains(&"overdue_tasks".to_owned()), "{today:?}");
+    assert!(today.contains(&"late_updates".to_owned()), "{today:?}");
 }

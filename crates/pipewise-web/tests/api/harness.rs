@@ -54,6 +54,8 @@ pub struct App {
     pub tokens: BTreeMap<&'static str, String>,
     /// The rep's deal.
     pub deal: OpportunityId,
+    /// The app's analytics, to recompute activity facts at once (`Insights::refresh_facts`).
+    pub insights: Arc<pipewise_insights::InsightsRegistry>,
     clock: Arc<AtomicI64>,
 }
 
@@ -87,17 +89,19 @@ impl App {
         let ticking = clock.clone();
         let reading = clock.clone();
         // Analytics follow the log through a registry on the test clock (refreshed per request).
-        let insights = pipewise_insights::InsightsRegistry::new(store.clone())
-            .with_clock(Arc::new(move || Timestamp::from_micros(reading.load(Ordering::SeqCst))));
+        let insights = Arc::new(
+            pipewise_insights::InsightsRegistry::new(store.clone())
+                .with_clock(Arc::new(move || Timestamp::from_micros(reading.load(Ordering::SeqCst)))),
+        );
         let state = AppState {
             store: store.clone(),
             // Each reading of the clock moves it on a millisecond, so writes are ordered.
             clock: Arc::new(move || Timestamp::from_micros(ticking.fetch_add(1_000, Ordering::SeqCst))),
             secure_cookies: false,
-            insights: Some(Arc::new(insights)),
+            insights: Some(insights.clone()),
         };
         let router = pipewise_web::router(state.clone());
-        let mut app = App { _db: db, store, router, org, users, outsider, tokens: BTreeMap::new(), deal, clock };
+        let mut app = App { _db: db, store, router, org, users, outsider, tokens: BTreeMap::new(), deal, insights, clock };
         let mut everyone: Vec<(&'static str, UserId)> = app.users.iter().map(|(name, id)| (*name, *id)).collect();
         everyone.push(("outsider", outsider));
         for (name, user) in everyone {

@@ -10,6 +10,7 @@ mod handoffs;
 mod harness;
 mod openapi;
 mod platform;
+mod settings;
 
 /// Instantiates each case for both engines; each gets a fresh database and organisation.
 macro_rules! on_both_engines {
@@ -47,7 +48,10 @@ on_both_engines! {
     gates::the_workspace_round_trips_and_is_kept_as_of,
     gates::only_ops_and_admins_design_pipelines,
     handoffs::handoffs_are_recorded_and_reported_per_source,
+    settings::health_settings_are_read_by_everyone_and_changed_by_ops_and_admins,
+    settings::analytics_use_the_stored_health_thresholds,
     analytics::figures_equal_the_analytics_core,
     analytics::a_rep_sees_only_their_own_figures,
     analytics::editing_the_future_does_not_change_the_past,
+    analytics::logging_activities_today_does_not_change_past_health,
 }

@@ -1,8 +1,9 @@
 //! Dashboards on a small demo organisation: the organisation, a team and a rep; every number on
 //! the page equals `pipewise_analytics::dashboard` on the same book; a rep sees only their own
 //! figures; drill-down links carry the subject, period and date and list exactly the deals the
-//! figure counts; Korean labels and reasons; health badges on the board; charts drawn in
-//! Chromium with screenshots; render times on the standard demo.
+//! figure counts; health as of a past day with the activities known then; Korean labels and
+//! reasons; health badges on the board; charts drawn in Chromium with screenshots; render times
+//! on the standard demo.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -349,6 +350,45 @@ async fn every_drill_down_lists_the_deals_its_figure_counts() {
         let href = unescape(link.split('"').next().unwrap());
         let count: i64 = between(link, "<span class=\"count\">", "</span>").unwrap().replace(',', "").parse().unwrap();
         let (_, list) = app.get(&href, Some(&manager)).await;
+        assert_eq!(list_count(&list), count, "{href}");
+        flags += 1;
+    }
+    assert_eq!(flags, 12, "every per-deal flag and signal");
+}
+
+/// Issue 6: health as of a past day counts only the activities and tasks known then, on the
+/// page and in its flag drill-downs alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_health_reads_the_activities_known_then() {
+    const PAST: &str = "2026-09-15";
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let admin = app.sign_in(&demo.admin.email).await;
+    let (status, body) = app.get(&format!("/dashboard?as_of={PAST}"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The analytics with the activity facts of that day, and with today's (which the demo's
+    // six weeks of activities since make different).
+    let clock: Arc<dyn Fn() -> Timestamp + Send + Sync> = Arc::new(now);
+    let insights = pipewise_insights::Insights::load_with_clock(app.store.clone(), demo.org, clock).unwrap();
+    let (then, today) = insights
+        .with_as_of(day(PAST), |projection, facts| {
+            let mut query = DashboardQuery::new(day(PAST));
+            query.facts = facts;
+            let then = dashboard(projection, &query).health.organisation.deal_counts;
+            query.facts = None;
+            (then, dashboard(projection, &query).health.organisation.deal_counts)
+        })
+        .unwrap();
+    assert_ne!(then, today, "activities logged after {PAST} change the counts if read");
+    let health = segment(&body, "class=\"flag-counts\"", "</ul>");
+    let mut flags = 0;
+    for link in health.split("<a href=\"").skip(1) {
+        let href = unescape(link.split('"').next().unwrap());
+        let count: i64 = between(link, "<span class=\"count\">", "</span>").unwrap().replace(',', "").parse().unwrap();
+        let code = query_value(&href, "flag").expect("a flag link");
+        let index = pipewise_analytics::FlagCode::DEAL.iter().position(|candidate| candidate.as_str() == code).unwrap();
+        assert_eq!(count, then[index] as i64, "{code} as of {PAST}");
+        let (_, list) = app.get(&href, Some(&admin)).await;
         assert_eq!(list_count(&list), count, "{href}");
         flags += 1;
     }

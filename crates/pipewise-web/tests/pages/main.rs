@@ -9,5 +9,6 @@ mod gates;
 mod lists;
 mod render_time;
 mod roles;
+mod settings;
 mod sign_in;
 mod support;

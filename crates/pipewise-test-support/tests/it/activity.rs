@@ -1,0 +1,89 @@
+//! Activity aggregates: what the analytics' activity facts are read from.
+
+use pipewise_core::records::*;
+use pipewise_core::*;
+use pipewise_store::{ActivityAggregate, ops};
+use pipewise_test_support::TestDb;
+use pipewise_test_support::fixtures::{at, test_org};
+
+/// Two deals: the first with five activities (times, directions, logging lags and contacts
+/// chosen so each aggregate tells them apart), the second with none. Hand-worked expectations:
+/// - every activity: last occurred 03-10 (the outbound call logged 03-12, a lag of two days),
+///   last inbound 03-05, touchpoints in [03-01, 03-11): the 03-05 e-mail, the 03-10 call and the
+///   03-02 meeting (the 03-09 internal note and the 02-20 call are out), contacts {a, b};
+/// - known before 03-08: the 02-20 call (logged 02-21), the 03-02 meeting (logged 03-02) and the
+///   03-05 e-mail (logged 03-06): the 03-09 note and the 03-10 call are not; contacts {a}.
+pub fn aggregates_count_only_what_was_known_before_the_bound(db: &TestDb) {
+    let org = test_org(db.store(), "Aggregates");
+    let mut tx = db.store().write().unwrap();
+    let contact = |tx: &mut dyn pipewise_store::Tx, name: &str| {
+        let new = NewContact { name: name.into(), emails: Vec::new(), phone: None, title: None, account_id: Some(org.account.id) };
+        ops::create_contact(tx, &org.ctx, new).unwrap().id
+    };
+    let (a, b) = (contact(tx.as_mut(), "Ada"), contact(tx.as_mut(), "Bo"));
+    let deal = ops::create_opportunity(tx.as_mut(), &org.by_rep(at("2026-02-01T00:00:00Z")), &org.new_deal("Busy")).unwrap();
+    let quiet = ops::create_opportunity(tx.as_mut(), &org.by_rep(at("2026-02-01T00:00:00Z")), &org.new_deal("Quiet")).unwrap();
+    let mut log = |kind, direction, occurred: &str, logged: &str, contacts: Vec<ContactId>| {
+        let activity = NewActivity {
+            kind,
+            direction,
+            occurred_at: at(occurred),
+            subject: format!("{kind:?} {occurred}"),
+            body: None,
+            source: "test".into(),
+            user_id: Some(org.rep.id),
+            account_id: None,
+            opportunity_id: Some(deal.id),
+            contact_ids: contacts,
+        };
+        ops::create_activity(tx.as_mut(), &org.by_rep(at(logged)), activity).unwrap();
+    };
+    log(ActivityKind::Call, Direction::Outbound, "2026-02-20T09:00:00Z", "2026-02-21T09:00:00Z", vec![]);
+    log(ActivityKind::Meeting, Direction::Outbound, "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z", vec![a]);
+    log(ActivityKind::Email, Direction::Inbound, "2026-03-05T09:00:00Z", "2026-03-06T09:00:00Z", vec![a]);
+    log(ActivityKind::Note, Direction::Internal, "2026-03-09T09:00:00Z", "2026-03-09T09:00:00Z", vec![b]);
+    log(ActivityKind::Call, Direction::Outbound, "2026-03-10T09:00:00Z", "2026-03-12T09:00:00Z", vec![a, b]);
+    tx.commit().unwrap();
+
+    let mut tx = db.store().read().unwrap();
+    let window = (at("2026-03-01T00:00:00Z"), at("2026-03-11T00:00:00Z"));
+    let day = 86_400_000_000i64;
+    let all = tx.activity_aggregates(org.org(), None, window.0, window.1, None).unwrap();
+    assert_eq!(
+        all,
+        [ActivityAggregate {
+            opportunity_id: deal.id,
+            last_occurred: at("2026-03-10T09:00:00Z"),
+            last_inbound: Some(at("2026-03-05T09:00:00Z")),
+            touchpoints: 3,
+            max_lag_micros: 2 * day,
+            contacts: 2,
+        }]
+    );
+    let known = tx.activity_aggregates(org.org(), Some(at("2026-03-08T00:00:00Z")), window.0, window.1, None).unwrap();
+    assert_eq!(
+        known,
+        [ActivityAggregate {
+            opportunity_id: deal.id,
+            last_occurred: at("2026-03-05T09:00:00Z"),
+            last_inbound: Some(at("2026-03-05T09:00:00Z")),
+            touchpoints: 2,
+            max_lag_micros: day,
+            contacts: 1,
+        }]
+    );
+    assert!(!all.iter().any(|aggregate| aggregate.opportunity_id == quiet.id), "a deal without activities has no aggregate");
+    // Only the deals asked for.
+    assert_eq!(tx.activity_aggregates(org.org(), None, window.0, window.1, Some(&[quiet.id])).unwrap(), []);
+    assert_eq!(tx.activity_aggregates(org.org(), None, window.0, window.1, Some(&[quiet.id, deal.id])).unwrap(), all);
+    // The feed of new activities, in id order from a cursor.
+    let feed = tx.activities_after(org.org(), ActivityId(0), 100).unwrap();
+    assert_eq!(feed.len(), 5);
+    assert!(feed.iter().all(|(_, opportunity)| *opportunity == Some(deal.id)));
+    assert!(feed.windows(2).all(|pair| pair[0].0 < pair[1].0));
+    assert_eq!(tx.activities_after(org.org(), feed[2].0, 100).unwrap(), feed[3..]);
+    assert_eq!(tx.activities_after(org.org(), ActivityId(0), 2).unwrap(), feed[..2]);
+    assert!(tx.max_activity_id().unwrap() >= feed[4].0);
+    // Nothing known yet.
+    assert_eq!(tx.activity_aggregates(org.org(), Some(at("2026-02-01T00:00:00Z")), window.0, window.1, None).unwrap(), []);
+}

@@ -1,0 +1,131 @@
+//! The organisation's settings in the API: today its health thresholds (SPEC C5 "configurable
+//! thresholds"), which every health flag, signal and figure of the analytics endpoints uses.
+//!
+//! - `GET /api/v1/settings/health`: every threshold as the organisation has it, the defaults,
+//!   and who last changed them when. Anyone signed in to the organisation may read them.
+//! - `PUT /api/v1/settings/health`: replaces them, ops and admins only. The body names the
+//!   thresholds to set; one left out (or `null`) takes its default, so `{}` resets them all.
+//!   Every bad field is a 422 problem naming it; the reply is the new settings. Audited.
+//!
+//! The thresholds, their ranges and meanings come from `pipewise_store::ops::HEALTH_THRESHOLDS`,
+//! so the schema below cannot drift from what the store accepts.
+
+use axum::extract::State;
+use axum::http::Method;
+use pipewise_core::history::Source;
+use pipewise_store::ops::{self, HEALTH_THRESHOLDS, HealthSettings, ThresholdUnit, health_thresholds_json};
+use pipewise_store::transact;
+use serde_json::{Map, Value, json};
+
+use super::support::JsonBody;
+use super::{Reply, Route};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, blocking};
+use crate::input;
+
+const TAG: &str = "settings";
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/api/v1/settings/health", "get_health_settings", get_health_settings)
+            .summary(TAG, "The organisation's health thresholds, with the defaults and their last change.")
+            .reply(Reply::Json(200, "HealthSettings")),
+        Route::new(Method::PUT, "/api/v1/settings/health", "set_health_settings", set_health_settings)
+            .summary(TAG, "Replace the health thresholds (ops and admins); a threshold left out takes its default, `{}` resets all.")
+            .body("HealthThresholdsUpdate")
+            .reply(Reply::Json(200, "HealthSettings")),
+    ]
+}
+
+fn settings_json(settings: &HealthSettings) -> Value {
+    json!({
+        "thresholds": health_thresholds_json(&settings.thresholds),
+        "defaults": health_thresholds_json(&Default::default()),
+        "updated_at": settings.updated_at.map(|at| at.to_string()),
+        "updated_by": settings.updated_by.map(|id| id.0),
+    })
+}
+
+async fn get_health_settings(State(state): State<AppState>, viewer: Viewer) -> Result<axum::Json<Value>, AppError> {
+    let store = state.store.clone();
+    let org = viewer.org;
+    let settings = blocking(move || Ok(ops::health_settings(store.read()?.as_mut(), org)?)).await?;
+    Ok(axum::Json(settings_json(&settings)))
+}
+
+async fn set_health_settings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    JsonBody(body): JsonBody,
+) -> Result<axum::Json<Value>, AppError> {
+    let thresholds = input::health_thresholds(viewer.org, &body)?;
+    let ctx = viewer.ctx(Source::Api, state.now());
+    let store = state.store.clone();
+    let settings = blocking(move || Ok(transact(store.as_ref(), |tx| ops::set_health_thresholds(tx, &ctx, &thresholds))?)).await?;
+    Ok(axum::Json(settings_json(&settings)))
+}
+
+/// The schemas, one property per threshold with its range and meaning.
+pub fn schemas() -> Vec<(&'static str, Value)> {
+    let property = |setting: &ops::ThresholdSetting| {
+        let unit = match setting.unit {
+            ThresholdUnit::Days => "days",
+            ThresholdUnit::Count => "count",
+            ThresholdUnit::Percent => "percent",
+            ThresholdUnit::BasisPoints => "basis points",
+        };
+        json!({
+            "type": "integer",
+            "minimum": setting.min,
+            "maximum": setting.max,
+            "default": setting.default_value(),
+            "description": format!("{} Unit: {unit}.", setting.description),
+        })
+    };
+    let properties: Map<String, Value> = HEALTH_THRESHOLDS.iter().map(|setting| (setting.name.to_owned(), property(setting))).collect();
+    let nullable: Map<String, Value> = HEALTH_THRESHOLDS
+        .iter()
+        .map(|setting| {
+            let mut schema = property(setting);
+            schema["type"] = json!(["integer", "null"]);
+            (setting.name.to_owned(), schema)
+        })
+        .collect();
+    let names: Vec<&str> = HEALTH_THRESHOLDS.iter().map(|setting| setting.name).collect();
+    let thresholds = json!({
+        "type": "object",
+        "description": "Every health threshold (SPEC C5), by name.",
+        "properties": properties,
+        "required": names,
+        "additionalProperties": false,
+    });
+    vec![
+        ("HealthThresholds", thresholds),
+        (
+            "HealthThresholdsUpdate",
+            json!({
+                "type": "object",
+                "description": "The health thresholds to set. One left out, or null, takes its default: `{}` resets them all. \
+                    `multi_threaded_min_contacts` must exceed `single_threaded_max_contacts`. Unknown fields are refused.",
+                "properties": nullable,
+                "additionalProperties": false,
+            }),
+        ),
+        (
+            "HealthSettings",
+            json!({
+                "type": "object",
+                "description": "The organisation's health thresholds, which every health flag, signal and figure uses.",
+                "properties": {
+                    "thresholds": { "$ref": "#/components/schemas/HealthThresholds" },
+                    "defaults": { "$ref": "#/components/schemas/HealthThresholds" },
+                    "updated_at": { "type": ["string", "null"], "format": "date-time", "description": "The last change; null while the defaults were never changed." },
+                    "updated_by": { "type": ["integer", "null"], "description": "Who made the last change (null: the system, or never changed)." },
+                },
+                "required": ["thresholds", "defaults", "updated_at", "updated_by"],
+                "additionalProperties": false,
+            }),
+        ),
+    ]
+}

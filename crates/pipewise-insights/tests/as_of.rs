@@ -9,37 +9,19 @@ use pipewise_analytics::{DashboardQuery, DealActivity, FlagCode, HealthThreshold
 use pipewise_core::records::{ActivityKind, Direction, NewActivity, NewContact, NewTask, TaskPatch};
 use pipewise_core::{ContactId, OpportunityId, TaskId};
 use pipewise_insights::{Insights, activity_facts_as_of};
-use pipewise_store::{Store, Tx, ops, transact};
-use pipewise_test_support::TestDb;
+use pipewise_store::{Store, ops, transact};
+use pipewise_test_support::SharedDb;
 use pipewise_test_support::fixtures::{TestOrg, at, test_org};
-
-/// A [`TestDb`] as an `Arc<dyn Store>` for [`Insights`].
-struct Shared(TestDb);
-
-impl Store for Shared {
-    fn engine(&self) -> &'static str {
-        self.0.engine()
-    }
-    fn migrate(&self) -> pipewise_store::Result<Vec<String>> {
-        self.0.store().migrate()
-    }
-    fn write(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
-        self.0.store().write()
-    }
-    fn read(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
-        self.0.store().read()
-    }
-}
 
 #[test]
 fn sqlite_editing_todays_activities_and_tasks_does_not_change_past_health() {
-    editing_todays_activities_and_tasks_does_not_change_past_health(Arc::new(Shared(pipewise_test_support::sqlite())));
+    editing_todays_activities_and_tasks_does_not_change_past_health(Arc::new(SharedDb(Arc::new(pipewise_test_support::sqlite()))));
 }
 
 #[test]
 fn postgres_editing_todays_activities_and_tasks_does_not_change_past_health() {
     let Some(db) = pipewise_test_support::postgres() else { return };
-    editing_todays_activities_and_tasks_does_not_change_past_health(Arc::new(Shared(db)));
+    editing_todays_activities_and_tasks_does_not_change_past_health(Arc::new(SharedDb(Arc::new(db))));
 }
 
 /// "Today" for the insights: 2026-03-01.

@@ -8,35 +8,18 @@ use pipewise_core::OpportunityId;
 use pipewise_core::records::{ActivityKind, Direction, NewActivity, NewContact, NewTask, TaskPatch};
 use pipewise_insights::Insights;
 use pipewise_store::{Store, Tx, ops, transact};
-use pipewise_test_support::TestDb;
+use pipewise_test_support::SharedDb;
 use pipewise_test_support::fixtures::{at, test_org};
-
-struct Shared(TestDb);
-
-impl Store for Shared {
-    fn engine(&self) -> &'static str {
-        self.0.engine()
-    }
-    fn migrate(&self) -> pipewise_store::Result<Vec<String>> {
-        self.0.store().migrate()
-    }
-    fn write(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
-        self.0.store().write()
-    }
-    fn read(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
-        self.0.store().read()
-    }
-}
 
 #[test]
 fn sqlite_the_feed_of_new_activities_equals_a_whole_recompute() {
-    the_feed_of_new_activities_equals_a_whole_recompute(Arc::new(Shared(pipewise_test_support::sqlite())));
+    the_feed_of_new_activities_equals_a_whole_recompute(Arc::new(SharedDb(Arc::new(pipewise_test_support::sqlite()))));
 }
 
 #[test]
 fn postgres_the_feed_of_new_activities_equals_a_whole_recompute() {
     let Some(db) = pipewise_test_support::postgres() else { return };
-    the_feed_of_new_activities_equals_a_whole_recompute(Arc::new(Shared(db)));
+    the_feed_of_new_activities_equals_a_whole_recompute(Arc::new(SharedDb(Arc::new(db))));
 }
 
 fn call(deal: OpportunityId, direction: Direction, occurred: &str, contacts: Vec<pipewise_core::ContactId>) -> NewActivity {

@@ -117,6 +117,25 @@ impl TestDb {
     }
 }
 
+/// A [`TestDb`] behind an `Arc`, as the app and the insights want an `Arc<dyn Store>`:
+/// `Arc::new(SharedDb(Arc::new(db)))`; the test keeps its own `Arc<TestDb>` for raw access.
+pub struct SharedDb(pub std::sync::Arc<TestDb>);
+
+impl Store for SharedDb {
+    fn engine(&self) -> &'static str {
+        self.0.engine()
+    }
+    fn migrate(&self) -> pipewise_store::Result<Vec<String>> {
+        self.0.store().migrate()
+    }
+    fn write(&self) -> pipewise_store::Result<Box<dyn pipewise_store::Tx + '_>> {
+        self.0.store().write()
+    }
+    fn read(&self) -> pipewise_store::Result<Box<dyn pipewise_store::Tx + '_>> {
+        self.0.store().read()
+    }
+}
+
 fn rusqlite_connection(path: &Path) -> Result<rusqlite::Connection, String> {
     rusqlite::Connection::open(path).map_err(|error| error.to_string())
 }

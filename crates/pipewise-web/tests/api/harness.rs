@@ -11,31 +11,13 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use pipewise_core::user::Role;
 use pipewise_core::*;
-use pipewise_store::{Store, Tx, WriteCtx, ops};
-use pipewise_test_support::TestDb;
+use pipewise_store::{Store, WriteCtx, ops};
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
+use pipewise_test_support::{SharedDb, TestDb};
 use pipewise_web::AppState;
 use pipewise_web::auth::{self, Via, Viewer};
 use serde_json::Value;
 use tower::ServiceExt;
-
-/// A [`TestDb`] shared with the app.
-struct SharedDb(Arc<TestDb>);
-
-impl Store for SharedDb {
-    fn engine(&self) -> &'static str {
-        self.0.engine()
-    }
-    fn migrate(&self) -> pipewise_store::Result<Vec<String>> {
-        self.0.store().migrate()
-    }
-    fn write(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
-        self.0.store().write()
-    }
-    fn read(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
-        self.0.store().read()
-    }
-}
 
 /// What a case gets.
 pub type Shared = Arc<App>;

@@ -159,6 +159,9 @@ async fn screenshot_tour_of_the_demo() {
             ("users", "/admin/users".to_owned()),
             ("audit", "/admin/audit".to_owned()),
             ("account-page", "/account".to_owned()),
+            ("dashboard", "/dashboard".to_owned()),
+            ("dashboard-past", "/dashboard?as_of=2026-06-30".to_owned()),
+            ("health-settings", "/admin/health".to_owned()),
         ];
         for (name, path) in &pages {
             browser.goto(&format!("{base}{path}")).unwrap();

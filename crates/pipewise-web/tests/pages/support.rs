@@ -10,31 +10,13 @@ use pipewise_core::history::Source;
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::user::{Locale, Role, User};
 use pipewise_core::{Timestamp, UserId};
-use pipewise_store::{Store, Tx, WriteCtx, ops, transact};
-use pipewise_test_support::TestDb;
+use pipewise_store::{Store, WriteCtx, ops, transact};
+pub use pipewise_test_support::SharedDb;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
 use pipewise_web::{AppState, auth};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery";
-
-/// A [`TestDb`] shared with the app, which wants an `Arc<dyn Store>`.
-pub struct SharedDb(pub Arc<TestDb>);
-
-impl Store for SharedDb {
-    fn engine(&self) -> &'static str {
-        self.0.store().engine()
-    }
-    fn migrate(&self) -> pipewise_store::Result<Vec<String>> {
-        self.0.store().migrate()
-    }
-    fn write(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
-        self.0.store().write()
-    }
-    fn read(&self) -> pipewise_store::Result<Box<dyn Tx + '_>> {
-        self.0.store().read()
-    }
-}
 
 pub struct App {
     pub store: Arc<dyn Store>,

@@ -9,7 +9,7 @@ and each deal's activity facts), events.csv (the typed history of owner, stage, 
 date and close time) and pipewise.json (the as-of day, the period, the window, the quota, the
 health thresholds, the horizon, Pipewise's figures and its timings). The leaderboard lists the
 reps with deals in play: open, or created or closed on or after the horizon (see
-`DashboardQuery::horizon`).
+`DashboardQuery::play_horizon`).
 
 Loading (not timed as a figure, like the projection's load): the CSV files become DuckDB
 tables, and `deal_now` adds what the opportunity row does not hold but history does (the day

@@ -8,7 +8,9 @@
 //! alone (`metrics::*`, [`leaderboard`], `health::health`) with identical results.
 //!
 //! # Leaderboard
-//! One row per rep in scope with deals: won amount and count with a closed day in the period,
+//! One row per rep in scope with deals *in play* ([`DashboardQuery::play_horizon`]: open, or
+//! created or closed since the start of the window or the period, whichever is earlier; a rep
+//! whose deals all closed before that is not listed): won amount and count with a closed day in the period,
 //! attainment = won amount ÷ quota (when a quota is given), open pipeline (all open counting
 //! deals, any close date), the part of it closing in the period, and the window's outcomes
 //! (win rate, average cycle). Sorted by won amount, then open pipeline, both descending, then
@@ -56,18 +58,21 @@ impl DashboardQuery {
         }
     }
 
-    /// The first day that matters to the query's figures: the earliest of the window's and the
-    /// period's first days, the day after the waterfall's start, the day after the as-of day and
-    /// the first day of the "no new opportunities" look-back. A deal closed before it and not
-    /// changed since adds nothing to any figure of the query, so figures skip such deals
-    /// ([`Projection::candidates`]). It also defines the deals *in play*: open, or created or
-    /// closed on or after the horizon; the leaderboard lists, and health reports on, the reps
-    /// with deals in play.
+    /// The first day of the deals *in play*: the earlier of the window's and the period's first
+    /// days. A deal is in play when it is open, or was created or closed on or after it; the
+    /// leaderboard lists, and health reports on, the reps with deals in play.
+    pub fn play_horizon(&self) -> Day {
+        self.window.first.min(self.period.first)
+    }
+
+    /// The first day that matters to the query's figures: the earliest of the play horizon, the
+    /// day after the waterfall's start, the day after the as-of day and the first day of the
+    /// "no new opportunities" look-back. A deal closed before it and not changed since adds
+    /// nothing to any figure of the query, so figures skip such deals
+    /// ([`Projection::candidates`]).
     pub fn horizon(&self) -> Day {
         let (from, _) = self.waterfall_span();
-        self.window
-            .first
-            .min(self.period.first)
+        self.play_horizon()
             .min(from.saturating_add(1))
             .min(self.as_of.saturating_add(1))
             .min(self.as_of.saturating_sub(self.thresholds.no_new_days.max(0)))
@@ -124,8 +129,8 @@ struct RepSums {
 
 impl RepSums {
     #[inline(always)]
-    fn add(&mut self, view: &View, query: &DashboardQuery, horizon: Day, state: &DealState) {
-        self.deals += u64::from(view.in_play(state, horizon));
+    fn add(&mut self, view: &View, query: &DashboardQuery, play: Day, state: &DealState) {
+        self.deals += u64::from(view.in_play(state, play));
         let stage = view.stage(state.stage);
         let amount = i128::from(state.amount_or_zero());
         if stage.open {
@@ -163,15 +168,15 @@ impl RepSums {
 /// The leaderboard of the query's scope.
 pub fn leaderboard(projection: &Projection, query: &DashboardQuery) -> Vec<LeaderboardRow> {
     let view = View::new(projection, &query.scope);
-    let horizon = query.horizon();
+    let play = query.play_horizon();
     let sums = fold_deals(
-        &projection.candidates(horizon),
+        &projection.candidates(query.horizon()),
         view.threads(),
         || vec![RepSums::default(); projection.n_owners()],
         |sums, deal| {
             let mut state = DealState::EMPTY;
             if projection.state_into(deal as u32, query.as_of, &mut state) && view.admits(&state) {
-                sums[state.owner as usize].add(&view, query, horizon, &state);
+                sums[state.owner as usize].add(&view, query, play, &state);
             }
         },
         |sums, more| RepSums::merge_all(sums, more),
@@ -231,7 +236,7 @@ pub fn dashboard(projection: &Projection, query: &DashboardQuery) -> Dashboard {
     let rules = StageRules::new(projection, &view, &query.thresholds);
     let checker = Checker { view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of, facts: query.facts(projection) };
     let (from, to) = query.waterfall_span();
-    let horizon = query.horizon();
+    let (horizon, play) = (query.horizon(), query.play_horizon());
     let blank_waterfall = Waterfall { from, to, period: Some(query.period), ..Waterfall::default() };
     let (n_owners, n_stages) = (projection.n_owners(), view.stages.len());
     let sums = fold_deals(
@@ -262,7 +267,7 @@ pub fn dashboard(projection: &Projection, query: &DashboardQuery) -> Dashboard {
                 return;
             }
             sums.stages.add(&view, &state);
-            sums.reps[state.owner as usize].add(&view, query, horizon, &state);
+            sums.reps[state.owner as usize].add(&view, query, play, &state);
             health_add(&checker, query, horizon, &mut sums.health, deal, &state);
         },
         |sums, more| {

@@ -31,7 +31,9 @@
 //! - `parked_in_late_stages`: with at least `bottleneck_min_deals` open deals, more than
 //!   `late_stage_share_max_pct` % sit in late stages.
 //! - `thin_pipeline`: a quota is known and coverage is below `coverage_target_pct`.
-//! - `no_new_opportunities`: the group has deals but none created in the last `no_new_days`.
+//! - `no_new_opportunities`: the group has deals in play but none created in the last
+//!   `no_new_days`; its value, the days since the newest creation, is a lower bound when
+//!   that lies before the query's horizon (older creations are not looked at).
 //! - **Stalling, rep vs team.** A rep *stalls* at stage `s` when they have at least
 //!   `stall_min_deals` open deals in `s` and at least `stall_share_pct` % of them are stale.
 //!   A team stalls at `s` (`team_stalling`, a process problem) when among its reps with at
@@ -608,7 +610,8 @@ pub struct HealthReport {
 pub struct HealthOverview {
     pub organisation: HealthReport,
     pub teams: Vec<HealthReport>,
-    /// Reps in scope with at least one deal as of the day.
+    /// Reps in scope with at least one deal in play as of the day
+    /// ([`DashboardQuery::play_horizon`]).
     pub reps: Vec<HealthReport>,
 }
 
@@ -754,8 +757,9 @@ pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, horizon: Day
     let view = checker.view;
     let n_stages = view.stages.len();
     let owner = state.owner as usize;
-    if view.in_play(state, horizon) {
-        sums.deals[owner] += 1;
+    sums.deals[owner] += u32::from(view.in_play(state, query.play_horizon()));
+    // Every deal created on or after the horizon is visited, whatever the compaction did.
+    if state.created_day >= horizon {
         sums.last_created[owner] = sums.last_created[owner].max(state.created_day);
     }
     let stage = view.stage(state.stage);

@@ -96,7 +96,7 @@ impl<'a> View<'a> {
     }
 
     /// Whether a deal counts as *in play* for a query whose horizon is `horizon`: open, or
-    /// created or closed on or after the horizon (see [`crate::DashboardQuery::horizon`]).
+    /// created or closed on or after the horizon (see [`crate::DashboardQuery::play_horizon`]).
     #[inline(always)]
     pub fn in_play(&self, state: &DealState, horizon: Day) -> bool {
         self.stage(state.stage).open || state.closed_day >= horizon || state.created_day >= horizon

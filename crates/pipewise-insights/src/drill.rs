@@ -39,19 +39,43 @@ pub fn deals_by_stage(
     close_within: Option<Period>,
     limit: usize,
 ) -> Vec<Vec<OpportunityId>> {
-    let mut lists = vec![Vec::new(); projection.stages.len()];
+    let mut lists = vec![Lowest::new(limit); projection.stages.len()];
     let ids = &projection.deals().id;
     for deal in 0..projection.n_deals() as u32 {
         let Some(state) = projection.state_at(deal, as_of) else { continue };
         if !in_open_pipeline(projection, scope, &state) || close_within.is_some_and(|period| !period.contains(state.close_day)) {
             continue;
         }
-        let list = &mut lists[state.stage as usize];
-        if list.len() < limit {
-            list.push(ids[deal as usize]);
+        lists[state.stage as usize].push(ids[deal as usize]);
+    }
+    lists.into_iter().map(Lowest::finish).collect()
+}
+
+/// The `limit` lowest deal ids offered, in id order: a drill-down lists the same deals whatever
+/// order the projection holds them in (a compaction reorders them).
+#[derive(Clone, Debug)]
+struct Lowest {
+    limit: usize,
+    heap: std::collections::BinaryHeap<OpportunityId>,
+}
+
+impl Lowest {
+    fn new(limit: usize) -> Lowest {
+        Lowest { limit, heap: std::collections::BinaryHeap::new() }
+    }
+
+    fn push(&mut self, id: OpportunityId) {
+        if self.heap.len() < self.limit {
+            self.heap.push(id);
+        } else if self.heap.peek().is_some_and(|highest| id < *highest) {
+            self.heap.pop();
+            self.heap.push(id);
         }
     }
-    lists
+
+    fn finish(self) -> Vec<OpportunityId> {
+        self.heap.into_sorted_vec()
+    }
 }
 
 /// The waterfall's buckets in display order; see `pipewise_analytics::metrics::Waterfall`.
@@ -66,19 +90,17 @@ pub fn waterfall_deals(
     to: Day,
     limit: usize,
 ) -> Vec<Vec<OpportunityId>> {
-    let mut lists: Vec<Vec<OpportunityId>> = vec![Vec::new(); BUCKETS.len()];
+    let mut lists = vec![Lowest::new(limit); BUCKETS.len()];
     let ids = &projection.deals().id;
     for deal in 0..projection.n_deals() as u32 {
         let Some(end) = projection.state_at(deal, to) else { continue };
         let start = projection.state_at(deal, from);
         for bucket in waterfall_buckets(projection, scope, period, from, start.as_ref(), &end).into_iter().flatten() {
             let index = BUCKETS.iter().position(|name| *name == bucket).expect("a bucket");
-            if lists[index].len() < limit {
-                lists[index].push(ids[deal as usize]);
-            }
+            lists[index].push(ids[deal as usize]);
         }
     }
-    lists
+    lists.into_iter().map(Lowest::finish).collect()
 }
 
 /// The buckets one deal counts in (at most three: start or entry, a change, an exit or end).
@@ -128,15 +150,12 @@ fn waterfall_buckets(
 /// Up to `limit` deal ids of the deals won (`won`) or lost in `window` as of `as_of`.
 pub fn outcome_deals(projection: &Projection, scope: &Scope, as_of: Day, window: Period, won: bool, limit: usize) -> Vec<OpportunityId> {
     let ids = &projection.deals().id;
-    let mut list = Vec::new();
+    let mut list = Lowest::new(limit);
     for deal in 0..projection.n_deals() as u32 {
-        if list.len() >= limit {
-            break;
-        }
         let Some(state) = projection.state_at(deal, as_of) else { continue };
         if window.contains(state.closed_day) && admits(projection, scope, &state) && outcome(projection, &state) == Some(won) {
             list.push(ids[deal as usize]);
         }
     }
-    list
+    list.finish()
 }

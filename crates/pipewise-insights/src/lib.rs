@@ -40,9 +40,11 @@
 //! Activities are never edited or deleted, so these facts change only when something is
 //! stored with a past time (an import, a generator). They are read from the store (one grouped
 //! query bounded by the end of `d`, `Tx::activity_aggregates`, then the tasks and their audit
-//! entries), kept for the last two days asked until the next recompute of today's facts, and
-//! laid out by the deal indexes of the projection they are used with (a refresh may add deals,
-//! a compaction renumbers them). For `d` today or later the projection's own facts are used.
+//! entries), kept for the last two days asked until the next whole recompute of today's facts
+//! or an activity logged with a past time, and laid out by the deal indexes of the projection
+//! they are used with (a refresh may add deals, a compaction renumbers them). For `d` today or
+//! later the projection's own facts are used; the web edges also use them for the viewer's
+//! local today, which may still be yesterday in UTC.
 //! No trend offers activity-derived health: a trend of such a figure would need each day's own
 //! facts.
 //!
@@ -336,6 +338,19 @@ impl Insights {
         facts
     }
 
+    /// Compacts the projection when many deals changed since the last compaction (figures visit
+    /// every changed deal: see `Projection::candidates`). Only the follower thread does this,
+    /// never a reader's request: it holds the write lock for a few hundred milliseconds at
+    /// 1,000,000 deals. Activity facts are permuted with the deals; caches keyed on deal indexes
+    /// carry the projection's generation.
+    pub fn compact_if_due(&self) {
+        let due = self.with(|projection| projection.changed_since_compaction() > (projection.n_deals() / 16).max(4096));
+        if due {
+            let _serial = self.refreshing.lock().expect("refresh lock");
+            self.projection.write().expect("projection lock").compact();
+        }
+    }
+
     /// Starts a background thread that calls refresh every `interval` (default 100 ms) until
     /// the returned guard is dropped. Errors are reported on stderr and retried next time.
     pub fn follow(self: &Arc<Self>, interval: Duration) -> FollowGuard {
@@ -351,7 +366,10 @@ impl Insights {
                 while !*stopped {
                     drop(stopped);
                     match insights.refresh() {
-                        Ok(()) => failing.store(false, Ordering::Relaxed),
+                        Ok(()) => {
+                            failing.store(false, Ordering::Relaxed);
+                            insights.compact_if_due();
+                        }
                         Err(error) => {
                             if !failing.swap(true, Ordering::Relaxed) {
                                 eprintln!("insights: organisation {}: refresh failed (retrying): {error}", insights.org.0);
@@ -406,11 +424,6 @@ impl Insights {
             if let Some(last) = page.last() {
                 self.cursor.store(last.seq, Ordering::Release);
             }
-            // Figures visit every deal changed since the last compaction: re-order them once
-            // those are many (activity facts are permuted with the deals).
-            if projection.changed_since_compaction() > (projection.n_deals() / 16).max(4096) {
-                projection.compact();
-            }
             if !full {
                 return Ok(applied);
             }
@@ -442,11 +455,13 @@ impl Insights {
         } else {
             let mut top = feed.watermark;
             let mut deals = BTreeSet::new();
+            let mut backdated = false;
             loop {
                 let page = tx.activities_after(self.org, ActivityId(top), FEED_PAGE)?;
-                for (id, deal) in &page {
+                for (id, deal, logged_at) in &page {
                     top = top.max(id.0);
                     deals.extend(*deal);
+                    backdated |= *logged_at < start_of(today);
                 }
                 if page.len() < FEED_PAGE as usize {
                     break;
@@ -455,7 +470,7 @@ impl Insights {
             let deals: Vec<OpportunityId> = deals.into_iter().collect();
             let aggregates =
                 if deals.is_empty() { Vec::new() } else { tx.activity_aggregates(self.org, None, touch.0, touch.1, Some(&deals))? };
-            (top, Changed::Some { deals, aggregates, overdue: overdue_tasks(tx.as_mut(), self.org, today)? })
+            (top, Changed::Some { deals, aggregates, overdue: overdue_tasks(tx.as_mut(), self.org, today)?, backdated })
         };
         drop(tx);
         let mut projection = self.projection.write().expect("projection lock");
@@ -480,11 +495,14 @@ impl Insights {
                 }
                 feed.day = today;
                 feed.full_at = Some(Instant::now());
-                feed.reads.clear();
-                feed.watermark = top;
+                // The feed reads the last FEED_MARGIN ids again for a while: an activity with a
+                // lower id may commit after the scan (another organisation's, on PostgreSQL), or
+                // belong to a deal the projection had not seen yet.
+                feed.watermark = feed.watermark.max(top - FEED_MARGIN);
+                feed.advance(top);
                 true
             }
-            Changed::Some { deals, aggregates, overdue } => {
+            Changed::Some { deals, aggregates, overdue, backdated } => {
                 let mut facts = FactsBuilder::new(today);
                 for aggregate in &aggregates {
                     facts.aggregate(aggregate);
@@ -503,7 +521,9 @@ impl Insights {
                     }
                 }
                 feed.advance(top);
-                !deals.is_empty()
+                // Activities logged now cannot change a past day; one logged with an earlier
+                // time (an import) can.
+                backdated
             }
         };
         drop(projection);
@@ -516,6 +536,9 @@ impl Insights {
 
 /// How many new activities one read of the feed takes.
 const FEED_PAGE: u32 = 10_000;
+
+/// How many ids below the highest one a whole recompute leaves for the feed to read again.
+const FEED_MARGIN: i64 = 10_000;
 
 /// How often today's activity facts are recomputed whole (besides the change of day).
 pub const FULL_FACTS_EVERY: Duration = Duration::from_secs(600);
@@ -531,7 +554,10 @@ const SETTLE: Duration = Duration::from_secs(60);
 /// harmless) and re-counts the overdue tasks. The watermark lags the highest id read by
 /// [`SETTLE`]: on PostgreSQL an id taken before another may commit after it, and is still read
 /// as long as its transaction commits within that time (the next whole recompute catches any
-/// later one). Activities are never edited or deleted, so new ids are the only change.
+/// later one); after a whole recompute the feed also reads the [`FEED_MARGIN`] ids below the
+/// highest again. Activities are never edited or deleted, so new ids are the only change. The
+/// kept past days' facts are dropped on a whole recompute and when the feed sees an activity
+/// logged with a time before today (activities logged now cannot change a past day).
 #[derive(Debug, Default)]
 struct FactsFeed {
     day: Day,
@@ -558,7 +584,7 @@ impl FactsFeed {
 /// What an update of the facts read.
 enum Changed {
     All(HashMap<i64, DealActivity>),
-    Some { deals: Vec<OpportunityId>, aggregates: Vec<ActivityAggregate>, overdue: Vec<(i64, u16)> },
+    Some { deals: Vec<OpportunityId>, aggregates: Vec<ActivityAggregate>, overdue: Vec<(i64, u16)>, backdated: bool },
 }
 
 /// Open tasks past due today, counted per deal (by opportunity id).

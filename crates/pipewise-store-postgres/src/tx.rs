@@ -871,16 +871,41 @@ impl Tx for PgTx<'_> {
         let until = until.map(Timestamp::to_jiff);
         let (touch_from, touch_to) = (touch_from.to_jiff(), touch_to.to_jiff());
         let only: Option<Vec<i64>> = deals.map(|deals| deals.iter().map(|id| id.0).collect());
+        // The bounds are spelt into the text only when given (no `$n IS NULL OR …`), so a cached
+        // generic plan still uses the covering index for the deals named.
+        let bounds = |prefix: &str, first: usize| {
+            let mut sql = String::new();
+            let mut next = first;
+            if until.is_some() {
+                sql.push_str(&format!(" AND {prefix}occurred_at < ${next} AND {prefix}logged_at < ${next}"));
+                next += 1;
+            }
+            if only.is_some() {
+                sql.push_str(&format!(" AND {prefix}opportunity_id = ANY(${next})"));
+            }
+            sql
+        };
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&org.0, &touch_from, &touch_to];
+        let mut contact_values: Vec<&(dyn ToSql + Sync)> = vec![&org.0];
+        if let Some(until) = &until {
+            values.push(until);
+            contact_values.push(until);
+        }
+        if let Some(only) = &only {
+            values.push(only);
+            contact_values.push(only);
+        }
         let rows = self.query(
-            "SELECT opportunity_id, max(occurred_at) AS last_at, max(occurred_at) FILTER (WHERE direction = 'inbound') AS inbound_at,
-                    count(*) FILTER (WHERE direction <> 'internal' AND occurred_at >= $3 AND occurred_at < $4) AS touchpoints,
-                    (extract(epoch FROM max(logged_at - occurred_at)) * 1000000)::bigint AS lag
-             FROM activity
-             WHERE organisation_id = $1 AND opportunity_id IS NOT NULL
-               AND ($2::timestamptz IS NULL OR (occurred_at < $2 AND logged_at < $2))
-               AND ($5::bigint[] IS NULL OR opportunity_id = ANY($5))
-             GROUP BY opportunity_id ORDER BY opportunity_id",
-            &[&org.0, &until, &touch_from, &touch_to, &only],
+            &format!(
+                "SELECT opportunity_id, max(occurred_at) AS last_at, max(occurred_at) FILTER (WHERE direction = 'inbound') AS inbound_at,
+                        count(*) FILTER (WHERE direction <> 'internal' AND occurred_at >= $2 AND occurred_at < $3) AS touchpoints,
+                        (extract(epoch FROM max(logged_at - occurred_at)) * 1000000)::bigint AS lag
+                 FROM activity
+                 WHERE organisation_id = $1 AND opportunity_id IS NOT NULL{}
+                 GROUP BY opportunity_id ORDER BY opportunity_id",
+                bounds("", 4)
+            ),
+            &values,
         )?;
         let mut aggregates = rows
             .iter()
@@ -900,13 +925,14 @@ impl Tx for PgTx<'_> {
             })
             .collect::<Result<Vec<_>>>()?;
         let rows = self.query(
-            "SELECT a.opportunity_id, count(DISTINCT l.contact_id) AS contacts
-             FROM activity a JOIN activity_contact l ON l.activity_id = a.activity_id
-             WHERE a.organisation_id = $1 AND a.opportunity_id IS NOT NULL
-               AND ($2::timestamptz IS NULL OR (a.occurred_at < $2 AND a.logged_at < $2))
-               AND ($3::bigint[] IS NULL OR a.opportunity_id = ANY($3))
-             GROUP BY a.opportunity_id ORDER BY a.opportunity_id",
-            &[&org.0, &until, &only],
+            &format!(
+                "SELECT a.opportunity_id, count(DISTINCT l.contact_id) AS contacts
+                 FROM activity a JOIN activity_contact l ON l.activity_id = a.activity_id
+                 WHERE a.organisation_id = $1 AND a.opportunity_id IS NOT NULL{}
+                 GROUP BY a.opportunity_id ORDER BY a.opportunity_id",
+                bounds("a.", 2)
+            ),
+            &contact_values,
         )?;
         let contacts = rows
             .iter()
@@ -928,16 +954,26 @@ impl Tx for PgTx<'_> {
         Ok(ActivityId(top.unwrap_or(0)))
     }
 
-    fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<(ActivityId, Option<OpportunityId>)>> {
+    fn activities_after(
+        &mut self,
+        org: OrgId,
+        after: ActivityId,
+        limit: u32,
+    ) -> Result<Vec<(ActivityId, Option<OpportunityId>, Timestamp)>> {
         let rows = self.query(
-            "SELECT activity_id, opportunity_id FROM activity WHERE activity_id > $2 AND organisation_id = $1
+            "SELECT activity_id, opportunity_id, logged_at FROM activity WHERE activity_id > $2 AND organisation_id = $1
              ORDER BY activity_id LIMIT $3",
             &[&org.0, &after.0, &i64::from(limit)],
         )?;
         rows.iter()
             .map(|row| {
                 let fields = Fields::new(row, "activity");
-                Ok((ActivityId(fields.get("activity_id")?), fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId)))
+                let logged: jiff::Timestamp = fields.get("logged_at")?;
+                Ok((
+                    ActivityId(fields.get("activity_id")?),
+                    fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+                    Timestamp::from_jiff(logged),
+                ))
             })
             .collect()
     }

@@ -1054,12 +1054,18 @@ impl Tx for SqliteTx<'_> {
         Ok(ActivityId(id.unwrap_or(0)))
     }
 
-    fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<(ActivityId, Option<OpportunityId>)>> {
+    fn activities_after(
+        &mut self,
+        org: OrgId,
+        after: ActivityId,
+        limit: u32,
+    ) -> Result<Vec<(ActivityId, Option<OpportunityId>, Timestamp)>> {
         self.collect(
             // `+organisation_id`: walk the ids from the cursor, not the organisation's index.
-            "SELECT activity_id, opportunity_id FROM activity WHERE activity_id > ?2 AND +organisation_id = ?1 ORDER BY activity_id LIMIT ?3",
+            "SELECT activity_id, opportunity_id, logged_at FROM activity WHERE activity_id > ?2 AND +organisation_id = ?1
+             ORDER BY activity_id LIMIT ?3",
             params![org.0, after.0, limit],
-            |row| Ok((ActivityId(row.get(0)?), row.get::<_, Option<i64>>(1)?.map(OpportunityId))),
+            |row| Ok((ActivityId(row.get(0)?), row.get::<_, Option<i64>>(1)?.map(OpportunityId), timestamp(row.get(2)?))),
             identity,
         )
     }

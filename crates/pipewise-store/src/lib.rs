@@ -460,9 +460,15 @@ pub trait Tx {
         touch_to: Timestamp,
         deals: Option<&[OpportunityId]>,
     ) -> Result<Vec<ActivityAggregate>>;
-    /// Up to `limit` activities with an id above `after`, in id order: each id with its deal
-    /// (a follower's feed of new activities; ids are assigned in insertion order).
-    fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<(ActivityId, Option<OpportunityId>)>>;
+    /// Up to `limit` activities with an id above `after`, in id order: each id with its deal and
+    /// when it was logged (a follower's feed of new activities; ids are assigned in insertion
+    /// order).
+    fn activities_after(
+        &mut self,
+        org: OrgId,
+        after: ActivityId,
+        limit: u32,
+    ) -> Result<Vec<(ActivityId, Option<OpportunityId>, Timestamp)>>;
     /// The highest activity id of any organisation (0 with none): where a feed of new
     /// activities starts after a full read.
     fn max_activity_id(&mut self) -> Result<ActivityId>;

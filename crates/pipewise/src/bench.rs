@@ -223,7 +223,7 @@ pub fn dashboard_bench(options: &BenchOptions) -> Result<()> {
         "period": [query.period.first, query.period.last],
         "window": [query.window.first, query.window.last],
         "waterfall_span": [from, to],
-        "horizon": query.horizon(),
+        "horizon": query.play_horizon(),
         "quota": quota,
         "thresholds": thresholds_json(&query),
         "figures": figures,

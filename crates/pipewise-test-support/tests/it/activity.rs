@@ -79,7 +79,8 @@ pub fn aggregates_count_only_what_was_known_before_the_bound(db: &TestDb) {
     // The feed of new activities, in id order from a cursor.
     let feed = tx.activities_after(org.org(), ActivityId(0), 100).unwrap();
     assert_eq!(feed.len(), 5);
-    assert!(feed.iter().all(|(_, opportunity)| *opportunity == Some(deal.id)));
+    assert!(feed.iter().all(|(_, opportunity, _)| *opportunity == Some(deal.id)));
+    assert_eq!(feed[4].2, at("2026-03-12T09:00:00Z"), "when it was logged");
     assert!(feed.windows(2).all(|pair| pair[0].0 < pair[1].0));
     assert_eq!(tx.activities_after(org.org(), feed[2].0, 100).unwrap(), feed[3..]);
     assert_eq!(tx.activities_after(org.org(), ActivityId(0), 2).unwrap(), feed[..2]);

@@ -276,6 +276,7 @@ async fn on_projection_as_of<T: Send + 'static>(
 ) -> Result<T, AppError> {
     let state = state.clone();
     let org = viewer.org;
+    // The API's days are UTC days (`as_of` defaults to today in UTC), as `with_as_of` reads them.
     blocking(move || {
         let insights: Arc<Insights> = state.insights_for(org)?;
         insights.with_as_of(as_of, work)?
@@ -590,17 +591,22 @@ async fn get_health(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
         let query = build_query(projection, &viewer, &ask, facts)?;
         let overview = pipewise_analytics::health::health(projection, &query);
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
-        // The flagged deals, first `limit` of them, each with its flags.
+        // The flagged deals, the first `limit` of them by deal id, each with its flags.
+        let ids = &projection.deals().id;
+        let mut open: Vec<u32> = (0..projection.n_deals() as u32)
+            .filter(|deal| {
+                projection.state_at(*deal, query.as_of).is_some_and(|state| {
+                    projection.stages[state.stage as usize].is_open()
+                        && query.scope.admits_owner(state.owner)
+                        && query.scope.pipeline.is_none_or(|pipeline| projection.stages[state.stage as usize].pipeline == pipeline)
+                })
+            })
+            .collect();
+        open.sort_by_key(|deal| ids[*deal as usize]);
         let mut deals = Vec::new();
-        for deal in 0..projection.n_deals() as u32 {
+        for deal in open {
             if deals.len() >= ask.limit {
                 break;
-            }
-            let Some(state) = projection.state_at(deal, query.as_of) else { continue };
-            if !query.scope.admits_owner(state.owner)
-                || query.scope.pipeline.is_some_and(|pipeline| projection.stages[state.stage as usize].pipeline != pipeline)
-            {
-                continue;
             }
             if let Some(health) = deal_health(projection, query.facts(projection), deal, query.as_of, &query.thresholds)
                 && !health.flags.is_empty()

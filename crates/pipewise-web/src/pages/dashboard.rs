@@ -78,15 +78,20 @@ pub fn with_projection<R>(state: &AppState, org: OrgId, f: impl FnOnce(&Projecti
 }
 
 /// [`with_projection`] with the activity facts as of the end of `as_of`, laid out for that
-/// projection: `None` for today or later, where the projection's own are right. Health as of a
-/// past day must read these (`pipewise_insights` has the rule: only what was known then).
+/// projection: `None` on or after `today`, the viewer's local date, where the projection's own
+/// (current) facts are right, even when the viewer's today is still yesterday in UTC. Health as
+/// of a past day must read these (`pipewise_insights` has the rule: only what was known then).
 pub fn with_projection_as_of<R>(
     state: &AppState,
     org: OrgId,
     as_of: Day,
+    today: Day,
     f: impl FnOnce(&Projection, Option<Arc<ActivityFacts>>) -> R,
 ) -> Result<R, AppError> {
     let insights = state.insights_for(org)?;
+    if as_of >= today {
+        return Ok(insights.with(|projection| f(projection, None)));
+    }
     Ok(insights.with_as_of(as_of, f)?)
 }
 
@@ -565,7 +570,7 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut dyn Tx, data: &OrgData,
     };
     // Only flags read the activity facts: the other figures need not read a past day's.
     let ids = match flag {
-        Some(_) => with_projection_as_of(state, viewer.org, context.as_of_day(), behind_figure)?,
+        Some(_) => with_projection_as_of(state, viewer.org, context.as_of_day(), day_of_date(context.today), behind_figure)?,
         None => with_projection(state, viewer.org, |projection| behind_figure(projection, None))?,
     };
     let subject = context.subject_name(locale, data, &teams);
@@ -846,9 +851,10 @@ fn render_dashboard(state: &AppState, viewer: &Viewer, params: &Params) -> Resul
     let data = OrgData::load(tx.as_mut(), viewer.org, now)?;
     let teams = tx.teams(viewer.org)?;
     let context = Context::parse(viewer, &data, &teams, params, now)?;
-    let (mut view, flagged_ids) = with_projection_as_of(state, viewer.org, context.as_of_day(), |projection, facts| {
-        build_view(viewer, &data, &teams, &context, projection, facts)
-    })?;
+    let (mut view, flagged_ids) =
+        with_projection_as_of(state, viewer.org, context.as_of_day(), day_of_date(context.today), |projection, facts| {
+            build_view(viewer, &data, &teams, &context, projection, facts)
+        })?;
     // Names of the flagged deals, through the visibility-checked read.
     for (row, (id, owner)) in view.flagged.iter_mut().zip(flagged_ids) {
         if let Some(deal) = ops::opportunity_for(tx.as_mut(), viewer.org, &viewer.access, id)? {
@@ -1136,7 +1142,9 @@ fn build_view(
             (stage.is_open() && lens.admits(&state)).then_some((state.amount_or_zero(), deal, state))
         })
         .collect();
-    open.sort_by_key(|(amount, deal, _)| (std::cmp::Reverse(*amount), *deal));
+    // Ties by deal id: the same list whatever order the projection holds the deals in.
+    let ids = &projection.deals().id;
+    open.sort_by_key(|(amount, deal, _)| (std::cmp::Reverse(*amount), ids[*deal as usize]));
     let mut flagged = Vec::new();
     let mut flagged_ids = Vec::new();
     for (amount, deal, state) in open {
@@ -1454,8 +1462,8 @@ pub struct Badge {
     pub reason: String,
 }
 
-/// The health badges (problem flags only) of each of `deals` as of `today` under the
-/// organisation's `thresholds`, by deal id.
+/// The health badges (problem flags only) of each of `deals` as of `today` (the viewer's local
+/// date: current facts) under the organisation's `thresholds`, by deal id.
 pub fn badges(
     state: &AppState,
     org: OrgId,
@@ -1465,7 +1473,7 @@ pub fn badges(
     thresholds: &HealthThresholds,
 ) -> Result<HashMap<OpportunityId, Vec<Badge>>, AppError> {
     let day = day_of_date(today);
-    with_projection_as_of(state, org, day, |projection, facts| {
+    with_projection_as_of(state, org, day, day, |projection, facts| {
         let facts = facts.as_deref().unwrap_or(&projection.activity);
         deals
             .iter()

@@ -575,3 +575,50 @@ async fn dashboard_render_time_on_the_demo_organisation() {
     }
     eprintln!("dashboard render times (in process, through the router, session check included):\n{}", report.join("\n"));
 }
+
+/// A viewer west of UTC, whose date is still yesterday there, sees on "today" what was logged
+/// today: the clock's 2026-10-30T08:00Z is 10-29 22:00 in Honolulu. A call logged now on an
+/// untouched deal clears its flag on the dashboard, though the end of 10-29 in UTC lies before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewers_local_today_reads_todays_activities() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let system = WriteCtx { org: demo.org, actor_id: None, source: pipewise_core::history::Source::System, at: now() };
+    let zone = UserPatch { time_zone: Some("Pacific/Honolulu".into()), ..Default::default() };
+    transact(app.store.as_ref(), |tx| ops::update_user(tx, &system, demo.admin.id, &zone)).unwrap();
+    let local_today = day("2026-10-29");
+    let untouched = pipewise_analytics::FlagCode::DEAL.iter().position(|code| *code == pipewise_analytics::FlagCode::Untouched).unwrap();
+    // An open deal flagged untouched as of 10-29 with the current facts.
+    let deal = demo.projection(|projection| {
+        (0..projection.n_deals() as u32)
+            .find(|deal| {
+                pipewise_analytics::health::deal_health(projection, &projection.activity, *deal, local_today, &Default::default())
+                    .is_some_and(|health| health.flags.iter().any(|flag| flag.code == pipewise_analytics::FlagCode::Untouched))
+            })
+            .map(|deal| projection.deals().id[deal as usize])
+            .expect("an untouched deal")
+    });
+    let call = pipewise_core::records::NewActivity {
+        kind: pipewise_core::records::ActivityKind::Call,
+        direction: pipewise_core::records::Direction::Outbound,
+        occurred_at: at("2026-10-30T07:30:00Z"),
+        subject: "Call".into(),
+        body: None,
+        source: "manual".into(),
+        user_id: None,
+        account_id: None,
+        opportunity_id: Some(deal),
+        contact_ids: Vec::new(),
+    };
+    transact(app.store.as_ref(), |tx| ops::create_activity(tx, &system, call)).unwrap();
+    let current =
+        demo.projection(|projection| dashboard(projection, &DashboardQuery::new(local_today)).health.organisation.deal_counts[untouched]);
+    let admin = app.sign_in(&demo.admin.email).await;
+    let (status, body) = app.get("/dashboard", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("2026-10-29") || body.contains("Oct 29"), "the page is as of the viewer's 10-29");
+    let health = segment(&body, "class=\"flag-counts\"", "</ul>");
+    let link = health.split("<a href=\"").skip(1).find(|link| link.contains("flag=untouched")).expect("the untouched count");
+    let shown: u64 = between(link, "<span class=\"count\">", "</span>").unwrap().replace(',', "").parse().unwrap();
+    assert_eq!(shown, current, "the count with today's facts, the new call included");
+}

@@ -769,6 +769,52 @@ pub fn trend<T>(days: impl IntoIterator<Item = Day>, mut figure: impl FnMut(Day)
     days.into_iter().map(|day| TrendPoint { day, value: figure(day) }).collect()
 }
 
+/// The open pipeline by stage and the outcomes of the trailing `window_days` as of each of
+/// `days`: equal to [`pipeline_by_stage`]`(…, day, None)` and [`outcomes`]`(…, day,
+/// Period::trailing(day, window_days))` for each day, computed in one pass that walks each
+/// deal's changes back once for all the days (a dashboard's weekly trend).
+pub fn pipeline_and_outcomes_trend(
+    projection: &Projection,
+    scope: &Scope,
+    days: &[Day],
+    window_days: i32,
+) -> Vec<TrendPoint<(PipelineByStage, Outcomes)>> {
+    let view = View::new(projection, scope);
+    let mut descending: Vec<Day> = days.to_vec();
+    descending.sort_unstable_by(|a, b| b.cmp(a));
+    descending.dedup();
+    let Some(&earliest) = descending.last() else { return Vec::new() };
+    let windows: Vec<Period> = descending.iter().map(|day| Period::trailing(*day, window_days)).collect();
+    let horizon = windows.last().expect("a day").first.min(earliest.saturating_add(1));
+    let n_stages = view.stages.len();
+    let (stage_sums, outcomes) = fold_deals(
+        &projection.candidates(horizon),
+        view.threads(),
+        || (vec![StageSums::new(n_stages); descending.len()], vec![Outcomes::default(); descending.len()]),
+        |(stage_sums, outcomes), deal| {
+            projection.states_at_days(deal as u32, &descending, |k, state| {
+                stage_sums[k].add(&view, state);
+                outcomes[k].add(&view, state, windows[k]);
+            });
+        },
+        |acc, more| {
+            for (sums, other) in acc.0.iter_mut().zip(more.0) {
+                sums.merge(other);
+            }
+            for (sums, other) in acc.1.iter_mut().zip(more.1) {
+                sums.merge(other);
+            }
+        },
+    );
+    let mut points: Vec<TrendPoint<(PipelineByStage, Outcomes)>> = descending
+        .iter()
+        .zip(stage_sums.iter().zip(outcomes))
+        .map(|(day, (sums, outcomes))| TrendPoint { day: *day, value: (sums.finish(&view), outcomes) })
+        .collect();
+    points.reverse();
+    points
+}
+
 /// Every `step` days from `first` to `last`, always ending with `last`.
 pub fn days_every(first: Day, last: Day, step: i32) -> Vec<Day> {
     let step = step.max(1);

@@ -996,51 +996,27 @@ impl Projection {
     /// Undoes the changes stamped after `day` (the slow path of [`Projection::state_into`]).
     #[inline(never)]
     fn rewind(&self, index: usize, day: Day, state: &mut DealState) -> bool {
-        let deals = &self.deals;
-        let created_day = deals.created_day[index];
-        if created_day > day || deals.stage[index] == NO_STAGE {
-            return false;
-        }
-        self.current(index, state);
-        let start = deals.event_start[index] as usize;
-        let mut cursor = start + deals.event_len[index] as usize;
-        let mut stage_undone = false;
-        while cursor > start && self.event_day[cursor - 1] > day {
-            cursor -= 1;
-            let old = self.event_old[cursor];
-            match self.event_field[cursor] {
-                0 => state.owner = if old < 0 { NO_INDEX } else { old as u32 },
-                1 => {
-                    state.stage = old as u16;
-                    stage_undone = true;
-                }
-                2 => state.amount = old,
-                3 => {
-                    let (old, new) = (old as Day, state.close_day);
-                    if old != NO_DAY && new != NO_DAY && new > old {
-                        state.push_count -= 1;
-                    }
-                    state.close_day = old;
-                }
-                4 => state.forecast = old as u8,
-                _ => state.closed_day = old as Day,
+        let mut rewinder = Rewinder::new(self, index);
+        let exists = rewinder.to(day);
+        *state = rewinder.state;
+        exists
+    }
+
+    /// Calls `visit(k, &state)` with the deal's state as of the end of `days[k]`, for each of
+    /// `days` (in **descending** order) on which it existed: one backward walk of its changes,
+    /// however many days (what a trend reads).
+    pub fn states_at_days(&self, deal: u32, days: &[Day], mut visit: impl FnMut(usize, &DealState)) {
+        let index = deal as usize;
+        let mut rewinder = Rewinder::new(self, index);
+        for (k, &day) in days.iter().enumerate() {
+            debug_assert!(k == 0 || day <= days[k - 1], "days in descending order");
+            if self.deals.created_day[index] > day {
+                return;
+            }
+            if rewinder.to(day) {
+                visit(k, &rewinder.state);
             }
         }
-        if state.stage == NO_STAGE || state.owner == NO_INDEX {
-            return false;
-        }
-        if stage_undone {
-            state.stage_entered_day = created_day;
-            state.stage_before = NO_STAGE;
-            for position in (start..cursor).rev() {
-                if self.event_field[position] == Field::Stage as u8 {
-                    state.stage_entered_day = self.event_day[position];
-                    state.stage_before = self.event_old[position] as u16;
-                    break;
-                }
-            }
-        }
-        true
     }
 
     /// The highest position among open stages the deal had reached by the end of `day`
@@ -1072,6 +1048,78 @@ impl Projection {
         (start..end)
             .filter(|position| self.event_field[*position] == Field::Stage as u8)
             .map(|position| (self.event_day[position], self.event_old[position] as u16))
+    }
+}
+
+/// A deal's state walked backwards through its changes, day by day (see
+/// [`Projection::state_into`] for the rule).
+struct Rewinder<'a> {
+    projection: &'a Projection,
+    index: usize,
+    state: DealState,
+    /// Events `start..cursor` are still applied.
+    start: usize,
+    cursor: usize,
+    stage_undone: bool,
+}
+
+impl<'a> Rewinder<'a> {
+    fn new(projection: &'a Projection, index: usize) -> Rewinder<'a> {
+        let deals = &projection.deals;
+        let mut state = DealState::EMPTY;
+        projection.current(index, &mut state);
+        let start = deals.event_start[index] as usize;
+        Rewinder { projection, index, state, start, cursor: start + deals.event_len[index] as usize, stage_undone: false }
+    }
+
+    /// Undoes the changes stamped after `day` not undone yet (days must not increase from one
+    /// call to the next) and says whether the deal existed as of `day`.
+    fn to(&mut self, day: Day) -> bool {
+        let projection = self.projection;
+        let deals = &projection.deals;
+        let created_day = deals.created_day[self.index];
+        if created_day > day || deals.stage[self.index] == NO_STAGE {
+            return false;
+        }
+        let state = &mut self.state;
+        let mut undone = false;
+        while self.cursor > self.start && projection.event_day[self.cursor - 1] > day {
+            self.cursor -= 1;
+            undone = true;
+            let old = projection.event_old[self.cursor];
+            match projection.event_field[self.cursor] {
+                0 => state.owner = if old < 0 { NO_INDEX } else { old as u32 },
+                1 => {
+                    state.stage = old as u16;
+                    self.stage_undone = true;
+                }
+                2 => state.amount = old,
+                3 => {
+                    let (old, new) = (old as Day, state.close_day);
+                    if old != NO_DAY && new != NO_DAY && new > old {
+                        state.push_count -= 1;
+                    }
+                    state.close_day = old;
+                }
+                4 => state.forecast = old as u8,
+                _ => state.closed_day = old as Day,
+            }
+        }
+        if state.stage == NO_STAGE || state.owner == NO_INDEX {
+            return false;
+        }
+        if undone && self.stage_undone {
+            state.stage_entered_day = created_day;
+            state.stage_before = NO_STAGE;
+            for position in (self.start..self.cursor).rev() {
+                if projection.event_field[position] == Field::Stage as u8 {
+                    state.stage_entered_day = projection.event_day[position];
+                    state.stage_before = projection.event_old[position] as u16;
+                    break;
+                }
+            }
+        }
+        true
     }
 }
 

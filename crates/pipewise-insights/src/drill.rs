@@ -41,14 +41,21 @@ pub fn deals_by_stage(
 ) -> Vec<Vec<OpportunityId>> {
     let mut lists = vec![Lowest::new(limit); projection.stages.len()];
     let ids = &projection.deals().id;
-    for deal in 0..projection.n_deals() as u32 {
-        let Some(state) = projection.state_at(deal, as_of) else { continue };
+    visit(projection, as_of.saturating_add(1), |deal| {
+        let Some(state) = projection.state_at(deal, as_of) else { return };
         if !in_open_pipeline(projection, scope, &state) || close_within.is_some_and(|period| !period.contains(state.close_day)) {
-            continue;
+            return;
         }
         lists[state.stage as usize].push(ids[deal as usize]);
-    }
+    });
     lists.into_iter().map(Lowest::finish).collect()
+}
+
+/// Calls `each` with every deal that can matter to a figure of this `horizon`
+/// (`Projection::candidates`: the lists equal the figures' own deals, which skip the same).
+fn visit(projection: &Projection, horizon: Day, mut each: impl FnMut(u32)) {
+    let candidates = projection.candidates(horizon);
+    candidates.for_each_in(0..candidates.len(), &mut each);
 }
 
 /// The `limit` lowest deal ids offered, in id order: a drill-down lists the same deals whatever
@@ -92,14 +99,14 @@ pub fn waterfall_deals(
 ) -> Vec<Vec<OpportunityId>> {
     let mut lists = vec![Lowest::new(limit); BUCKETS.len()];
     let ids = &projection.deals().id;
-    for deal in 0..projection.n_deals() as u32 {
-        let Some(end) = projection.state_at(deal, to) else { continue };
+    visit(projection, period.first.min(from.saturating_add(1)), |deal| {
+        let Some(end) = projection.state_at(deal, to) else { return };
         let start = projection.state_at(deal, from);
         for bucket in waterfall_buckets(projection, scope, period, from, start.as_ref(), &end).into_iter().flatten() {
             let index = BUCKETS.iter().position(|name| *name == bucket).expect("a bucket");
             lists[index].push(ids[deal as usize]);
         }
-    }
+    });
     lists.into_iter().map(Lowest::finish).collect()
 }
 
@@ -151,11 +158,11 @@ fn waterfall_buckets(
 pub fn outcome_deals(projection: &Projection, scope: &Scope, as_of: Day, window: Period, won: bool, limit: usize) -> Vec<OpportunityId> {
     let ids = &projection.deals().id;
     let mut list = Lowest::new(limit);
-    for deal in 0..projection.n_deals() as u32 {
-        let Some(state) = projection.state_at(deal, as_of) else { continue };
+    visit(projection, window.first.min(as_of.saturating_add(1)), |deal| {
+        let Some(state) = projection.state_at(deal, as_of) else { return };
         if window.contains(state.closed_day) && admits(projection, scope, &state) && outcome(projection, &state) == Some(won) {
             list.push(ids[deal as usize]);
         }
-    }
+    });
     list.finish()
 }

@@ -3,7 +3,7 @@
 //! future never changes a figure of the past.
 
 use pipewise_analytics::health::deal_flag_counts;
-use pipewise_analytics::metrics::{conversion, time_in_stage, waterfall};
+use pipewise_analytics::metrics::{conversion, outcomes, pipeline_and_outcomes_trend, pipeline_by_stage, time_in_stage, waterfall};
 use pipewise_analytics::projection::{DealState, NO_AMOUNT, NO_STAGE, forecast_index};
 use pipewise_analytics::{
     Dashboard, DashboardQuery, Day, NO_DAY, Period, Projection, Scope, dashboard, day, day_of_date, day_of_timestamp,
@@ -216,6 +216,28 @@ proptest! {
             let counts = deal_flag_counts(&followed, &DashboardQuery::new(day));
             let org = &board.health.organisation;
             prop_assert_eq!((counts.open_deals, counts.flagged_deals, counts.deal_counts), (org.open_deals, org.flagged_deals, org.deal_counts));
+        }
+    }
+
+    #[test]
+    fn a_trend_in_one_pass_equals_each_day_alone(ops in ops(), cut in 0i32..300, days in proptest::collection::vec(0i32..420, 1..8)) {
+        let book = book(&ops);
+        let t = first_day() + cut;
+        let known: Vec<HistoryEvent> = book.log.iter().filter(|event| event.at <= end_of_day(t)).cloned().collect();
+        let mut projection = Projection::build(pipewise_core::Currency::USD, pipewise_core::fx::RateTable::new(pipewise_core::Currency::USD), &book.pipelines, &known).unwrap();
+        for event in &book.log[known.len()..] {
+            projection.apply(event).unwrap();
+        }
+        let mut days: Vec<Day> = days.iter().map(|offset| first_day() - 5 + offset).collect();
+        days.sort_unstable();
+        days.dedup();
+        for scope in [Scope::org(), Scope::owners([0, 2]).in_pipeline(1)] {
+            let points = pipeline_and_outcomes_trend(&projection, &scope, &days, 90);
+            prop_assert_eq!(points.iter().map(|point| point.day).collect::<Vec<_>>(), days.clone());
+            for point in &points {
+                prop_assert_eq!(&point.value.0, &pipeline_by_stage(&projection, &scope, point.day, None), "pipeline as of {}", point.day);
+                prop_assert_eq!(point.value.1, outcomes(&projection, &scope, point.day, Period::trailing(point.day, 90)), "outcomes as of {}", point.day);
+            }
         }
     }
 }

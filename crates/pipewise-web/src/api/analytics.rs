@@ -593,15 +593,18 @@ async fn get_health(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         // The flagged deals, the first `limit` of them by deal id, each with its flags.
         let ids = &projection.deals().id;
-        let mut open: Vec<u32> = (0..projection.n_deals() as u32)
-            .filter(|deal| {
-                projection.state_at(*deal, query.as_of).is_some_and(|state| {
-                    projection.stages[state.stage as usize].is_open()
-                        && query.scope.admits_owner(state.owner)
-                        && query.scope.pipeline.is_none_or(|pipeline| projection.stages[state.stage as usize].pipeline == pipeline)
-                })
-            })
-            .collect();
+        let candidates = projection.candidates(query.as_of.saturating_add(1));
+        let mut open: Vec<u32> = Vec::new();
+        candidates.for_each_in(0..candidates.len(), |deal| {
+            let keep = projection.state_at(deal, query.as_of).is_some_and(|state| {
+                projection.stages[state.stage as usize].is_open()
+                    && query.scope.admits_owner(state.owner)
+                    && query.scope.pipeline.is_none_or(|pipeline| projection.stages[state.stage as usize].pipeline == pipeline)
+            });
+            if keep {
+                open.push(deal);
+            }
+        });
         open.sort_by_key(|deal| ids[*deal as usize]);
         let mut deals = Vec::new();
         for deal in open {
@@ -670,27 +673,34 @@ async fn get_trend(State(state): State<AppState>, viewer: Viewer, RawQuery(raw):
         let base = build_query(projection, &viewer, &ask, None)?;
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         let scope = &base.scope;
-        let points: Vec<Value> = metrics::trend(days, |day| {
-            let window = Period::trailing(day, 365);
-            match metric.as_str() {
-                "pipeline_amount" => render.money(metrics::pipeline_by_stage(projection, scope, day, None).amount),
-                "pipeline_count" => json!(metrics::pipeline_by_stage(projection, scope, day, None).count),
-                "weighted_amount" => render.money(metrics::pipeline_by_stage(projection, scope, day, None).weighted),
-                "win_rate" => Render::ratio(metrics::outcomes(projection, scope, day, window).win_rate_by_count()),
-                "win_rate_by_value" => Render::ratio(metrics::outcomes(projection, scope, day, window).win_rate_by_value()),
-                "average_cycle_days" => Render::ratio(metrics::outcomes(projection, scope, day, window).average_cycle_days()),
-                "average_deal_size" => {
-                    metrics::outcomes(projection, scope, day, window).average_deal_size().map_or(Value::Null, |size| render.money(size))
-                }
-                "velocity" => {
-                    metrics::velocity(projection, scope, day, window).map_or(Value::Null, |velocity| render.money(velocity.per_day))
-                }
-                _ => match base.quota {
-                    Some(quota) => Render::ratio(metrics::coverage(projection, scope, day, Period::quarter_of(day), quota).ratio),
-                    None => Value::Null,
-                },
-            }
-        })
+        let points: Vec<Value> = if metric == "coverage" {
+            metrics::trend(days, |day| match base.quota {
+                Some(quota) => Render::ratio(metrics::coverage(projection, scope, day, Period::quarter_of(day), quota).ratio),
+                None => Value::Null,
+            })
+        } else {
+            // Every other metric reads the pipeline and the trailing year's outcomes: one pass
+            // for all the days.
+            metrics::pipeline_and_outcomes_trend(projection, scope, &days, 365)
+                .into_iter()
+                .map(|point| {
+                    let (pipeline, outcomes) = &point.value;
+                    let value = match metric.as_str() {
+                        "pipeline_amount" => render.money(pipeline.amount),
+                        "pipeline_count" => json!(pipeline.count),
+                        "weighted_amount" => render.money(pipeline.weighted),
+                        "win_rate" => Render::ratio(outcomes.win_rate_by_count()),
+                        "win_rate_by_value" => Render::ratio(outcomes.win_rate_by_value()),
+                        "average_cycle_days" => Render::ratio(outcomes.average_cycle_days()),
+                        "average_deal_size" => outcomes.average_deal_size().map_or(Value::Null, |size| render.money(size)),
+                        _ => {
+                            metrics::velocity_from(pipeline.count, outcomes).map_or(Value::Null, |velocity| render.money(velocity.per_day))
+                        }
+                    };
+                    metrics::TrendPoint { day: point.day, value }
+                })
+                .collect()
+        }
         .into_iter()
         .map(|point| json!({ "day": Render::day(point.day), "value": point.value }))
         .collect();

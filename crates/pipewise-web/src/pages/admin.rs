@@ -44,7 +44,7 @@ fn user_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
     let mut tx = state.store.read()?;
-    let data = OrgData::load(tx.as_mut(), viewer.org, state.now())?;
+    let data = OrgData::load_without_accounts(tx.as_mut(), viewer.org, state.now())?;
     let teams = tx.teams(viewer.org)?;
     let query = params.get("q").map(str::to_lowercase);
     let role = params.get("role").and_then(|raw| Role::parse(raw).ok());
@@ -154,7 +154,7 @@ fn audit_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
     let mut tx = state.store.read()?;
-    let data = OrgData::load(tx.as_mut(), viewer.org, state.now())?;
+    let data = OrgData::load_without_accounts(tx.as_mut(), viewer.org, state.now())?;
     let csv = params.get("format") == Some("csv");
     let filter = AuditFilter {
         actor_id: params.id("actor").map(UserId),

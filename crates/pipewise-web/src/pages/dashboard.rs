@@ -13,7 +13,7 @@
 //!   their owner).
 //! - Every figure comes from `pipewise_analytics::dashboard` (one pass) on the organisation's
 //!   projection, read through [`with_projection`], the one place that says where the projection
-//!   comes from; trends from `metrics::trend`; health from `health` with reasons in the
+//!   comes from; trends from `metrics::pipeline_and_outcomes_trend`; health from `health` with reasons in the
 //!   viewer's language, as of a past day with the activity facts known then
 //!   ([`with_projection_as_of`]).
 //! - **Drill-downs.** Every number links to `/opportunities?figure=…` with the same subject,
@@ -32,7 +32,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use pipewise_analytics::health::{Flag, HealthReport, Subject as HealthSubject, deal_health};
-use pipewise_analytics::metrics::{self, Waterfall, days_every, trend};
+use pipewise_analytics::metrics::{self, Waterfall, days_every};
 use pipewise_analytics::projection::{DealState, NO_STAGE, Projection};
 use pipewise_analytics::{
     ActivityFacts, Dashboard, DashboardQuery, Day, FlagCode, HealthThresholds, Lang, Lever, Period, Ratio, Scope, date_of_day, day_of_date,
@@ -534,8 +534,10 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut dyn Tx, data: &OrgData,
         let stage_index = stage.and_then(|id| projection.stage_index(id));
         let thresholds = query.thresholds;
         let mut ids = HashSet::new();
-        for deal in 0..projection.n_deals() as u32 {
-            let Some(state) = projection.state_at(deal, as_of) else { continue };
+        // The deals the dashboard's figures visit (`Projection::candidates` for its horizon).
+        let candidates = projection.candidates(query.horizon());
+        candidates.for_each_in(0..candidates.len(), |deal| {
+            let Some(state) = projection.state_at(deal, as_of) else { return };
             let behind = match figure {
                 "open" => lens.in_open_pipeline(&state),
                 "stage" => lens.in_open_pipeline(&state) && Some(state.stage) == stage_index,
@@ -565,7 +567,7 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut dyn Tx, data: &OrgData,
             if behind {
                 ids.insert(projection.deals().id[deal as usize]);
             }
-        }
+        });
         ids
     };
     // Only flags read the activity facts: the other figures need not read a past day's.
@@ -848,7 +850,7 @@ fn render_dashboard(state: &AppState, viewer: &Viewer, params: &Params) -> Resul
     let locale = viewer.user.locale;
     let now = state.now();
     let mut tx = state.store.read()?;
-    let data = OrgData::load(tx.as_mut(), viewer.org, now)?;
+    let data = OrgData::load_without_accounts(tx.as_mut(), viewer.org, now)?;
     let teams = tx.teams(viewer.org)?;
     let context = Context::parse(viewer, &data, &teams, params, now)?;
     let (mut view, flagged_ids) =
@@ -1135,13 +1137,15 @@ fn build_view(
     // The largest open deals in scope with a problem flag.
     let lens = Lens { projection, scope: &query.scope };
     let thresholds = query.thresholds;
-    let mut open: Vec<(i64, u32, DealState)> = (0..projection.n_deals() as u32)
-        .filter_map(|deal| {
-            let state = projection.state_at(deal, query.as_of)?;
-            let stage = &projection.stages[state.stage as usize];
-            (stage.is_open() && lens.admits(&state)).then_some((state.amount_or_zero(), deal, state))
-        })
-        .collect();
+    // Only the deals that can be open as of the day (`Projection::candidates`).
+    let candidates = projection.candidates(query.as_of.saturating_add(1));
+    let mut open: Vec<(i64, u32, DealState)> = Vec::new();
+    candidates.for_each_in(0..candidates.len(), |deal| {
+        let Some(state) = projection.state_at(deal, query.as_of) else { return };
+        if projection.stages[state.stage as usize].is_open() && lens.admits(&state) {
+            open.push((state.amount_or_zero(), deal, state));
+        }
+    });
     // Ties by deal id: the same list whatever order the projection holds the deals in.
     let ids = &projection.deals().id;
     open.sort_by_key(|(amount, deal, _)| (std::cmp::Reverse(*amount), ids[*deal as usize]));
@@ -1218,11 +1222,15 @@ fn build_view(
     // Trends, weekly up to the as-of day. They read history only: no activity-derived figure
     // is drawn as a trend (each day would need its own facts, `with_projection_as_of`).
     let days = days_every(query.as_of - 7 * (context.weeks - 1), query.as_of, 7);
-    let trend_points = trend(days.iter().copied(), |day| {
-        let stages = metrics::pipeline_by_stage(projection, &query.scope, day, None);
-        let outcomes = metrics::outcomes(projection, &query.scope, day, Period::trailing(day, 365));
-        (stages.amount, stages.weighted, outcomes.win_rate_by_count())
-    });
+    // One pass for every week (`metrics::pipeline_and_outcomes_trend`).
+    let trend_points: Vec<metrics::TrendPoint<(i128, i128, Option<Ratio>)>> =
+        metrics::pipeline_and_outcomes_trend(projection, &query.scope, &days, 365)
+            .into_iter()
+            .map(|point| metrics::TrendPoint {
+                day: point.day,
+                value: (point.value.0.amount, point.value.0.weighted, point.value.1.win_rate_by_count()),
+            })
+            .collect();
     let trend_rows: Vec<TrendRow> = trend_points
         .iter()
         .map(|point| TrendRow {

@@ -172,7 +172,8 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
     let locale = viewer.user.locale;
     let now = state.now();
     let mut tx = state.store.read()?;
-    let data = OrgData::load(tx.as_mut(), viewer.org, now)?;
+    // Accounts are read for the cards shown only, below: not every account of the organisation.
+    let mut data = OrgData::load_without_accounts(tx.as_mut(), viewer.org, now)?;
     let owner = params.id("owner").map(UserId);
     let title = t(locale, "board.title").to_owned();
     let Some(board) = BoardDeals::load(tx.as_mut(), viewer, &data, params.id("pipeline").map(PipelineId), owner, now)? else {
@@ -189,7 +190,6 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
         };
         return render::page(viewer, StatusCode::OK, "board.html", "board", title, &view);
     };
-    let last_activity: HashMap<OpportunityId, Timestamp> = tx.last_activity_at(viewer.org)?.into_iter().collect();
     let today = today_in(now, &viewer.user.time_zone);
     let stages = &board.pipeline.stages;
     let open_stages: Vec<StageId> = stages.iter().filter(|stage| stage.kind == StageKind::Open).map(|stage| stage.id).collect();
@@ -200,6 +200,25 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
         .filter(|stage| stage.kind == StageKind::Open)
         .flat_map(|stage| board.in_stage(stage.id).take(CARDS_PER_COLUMN).map(|deal| deal.id))
         .collect();
+    // Every card shown, open or closed: their accounts and latest activities.
+    let cards: Vec<&Opportunity> = stages
+        .iter()
+        .flat_map(|stage| board.in_stage(stage.id).take(if stage.kind == StageKind::Open { CARDS_PER_COLUMN } else { CLOSED_CARDS }))
+        .collect();
+    let card_ids: Vec<OpportunityId> = cards.iter().map(|deal| deal.id).collect();
+    // The cards' latest activities (the touchpoint window is not read here: an empty one).
+    let (epoch, far) = (Timestamp::from_micros(0), Timestamp::from_micros(1));
+    let last_activity: HashMap<OpportunityId, Timestamp> = tx
+        .activity_aggregates(viewer.org, None, epoch, far, Some(&card_ids))?
+        .into_iter()
+        .map(|aggregate| (aggregate.opportunity_id, aggregate.last_occurred))
+        .collect();
+    for account_id in cards.iter().filter_map(|deal| deal.account_id).collect::<std::collections::BTreeSet<_>>() {
+        if let Some(account) = tx.account(viewer.org, account_id)? {
+            data.accounts.insert(account_id, account);
+        }
+    }
+    let data = data;
     let badges = super::dashboard::badges(state, viewer.org, locale, &shown, today, &data.health_thresholds).unwrap_or_else(|error| {
         eprintln!("board: health badges unavailable: {error:?}");
         HashMap::new()

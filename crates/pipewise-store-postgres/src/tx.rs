@@ -924,23 +924,50 @@ impl Tx for PgTx<'_> {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let rows = self.query(
-            &format!(
-                "SELECT a.opportunity_id, count(DISTINCT l.contact_id) AS contacts
-                 FROM activity a JOIN activity_contact l ON l.activity_id = a.activity_id
-                 WHERE a.organisation_id = $1 AND a.opportunity_id IS NOT NULL{}
-                 GROUP BY a.opportunity_id ORDER BY a.opportunity_id",
-                bounds("a.", 2)
-            ),
-            &contact_values,
-        )?;
-        let contacts = rows
-            .iter()
-            .map(|row| {
+        let contacts: Vec<(i64, i64)> = if only.is_some() {
+            // A few deals: their activities by the deal index, then those activities' contact
+            // links by the primary key. (Joined in one query, the planner misjudges the rows an
+            // `= ANY` list yields and hashes every contact link of the database.)
+            let rows = self.query(
+                &format!(
+                    "SELECT activity_id, opportunity_id FROM activity WHERE organisation_id = $1 AND opportunity_id IS NOT NULL{}",
+                    bounds("", 2)
+                ),
+                &contact_values,
+            )?;
+            let mut deal_of = std::collections::HashMap::new();
+            for row in &rows {
+                let fields = Fields::new(row, "activity");
+                deal_of.insert(fields.get::<i64>("activity_id")?, fields.get::<i64>("opportunity_id")?);
+            }
+            let ids: Vec<i64> = deal_of.keys().copied().collect();
+            let rows = self.query("SELECT activity_id, contact_id FROM activity_contact WHERE activity_id = ANY($1)", &[&ids])?;
+            let mut distinct: std::collections::BTreeMap<i64, std::collections::BTreeSet<i64>> = std::collections::BTreeMap::new();
+            for row in &rows {
                 let fields = Fields::new(row, "activity_contact");
-                Ok((fields.get::<i64>("opportunity_id")?, fields.get::<i64>("contacts")?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+                if let Some(deal) = deal_of.get(&fields.get::<i64>("activity_id")?) {
+                    distinct.entry(*deal).or_default().insert(fields.get::<i64>("contact_id")?);
+                }
+            }
+            distinct.into_iter().map(|(deal, contacts)| (deal, contacts.len() as i64)).collect()
+        } else {
+            let rows = self.query(
+                &format!(
+                    "SELECT a.opportunity_id, count(DISTINCT l.contact_id) AS contacts
+                     FROM activity a JOIN activity_contact l ON l.activity_id = a.activity_id
+                     WHERE a.organisation_id = $1 AND a.opportunity_id IS NOT NULL{}
+                     GROUP BY a.opportunity_id ORDER BY a.opportunity_id",
+                    bounds("a.", 2)
+                ),
+                &contact_values,
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let fields = Fields::new(row, "activity_contact");
+                    Ok((fields.get::<i64>("opportunity_id")?, fields.get::<i64>("contacts")?))
+                })
+                .collect::<Result<Vec<_>>>()?
+        };
         pipewise_store::merge_contact_counts(&mut aggregates, contacts);
         Ok(aggregates)
     }

@@ -26,7 +26,9 @@ use pipewise_store::{
     ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation,
     RecordKind, Result, Session, StoreError, TaskFilter, Tx,
 };
-use pipewise_store::{CheckEntry, Handoff, OpportunityMarks, StoredHealthSettings, StoredOverride, WorkspaceChange, workspace_codec};
+use pipewise_store::{
+    CheckEntry, Handoff, OpportunityMarks, OpportunityShare, StoredHealthSettings, StoredOverride, WorkspaceChange, workspace_codec,
+};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -1235,6 +1237,33 @@ impl Tx for PgTx<'_> {
             &[&org.0, &id.0, &user.0],
         )?;
         Fields::new(&row, "opportunity_share").get("shared")
+    }
+
+    fn opportunity_shares(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<OpportunityShare>> {
+        let rows = self.query(
+            "SELECT opportunity_id, user_id, shared_by, shared_at FROM opportunity_share \
+             WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY user_id",
+            &[&org.0, &id.0],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let fields = Fields::new(row, "opportunity_share");
+                Ok(OpportunityShare {
+                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+                    user_id: UserId(fields.get("user_id")?),
+                    shared_by: fields.get::<Option<i64>>("shared_by")?.map(UserId),
+                    shared_at: fields.timestamp("shared_at")?,
+                })
+            })
+            .collect()
+    }
+
+    fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
+        let removed = self.execute(
+            "DELETE FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 AND user_id = $3",
+            &[&org.0, &id.0, &user.0],
+        )?;
+        Ok(removed > 0)
     }
 
     fn append_audit(&mut self, org: OrgId, entry: &AuditEntry) -> Result<()> {

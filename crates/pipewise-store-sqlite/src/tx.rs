@@ -17,7 +17,9 @@ use pipewise_store::{
     ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, HistoryAppend, OpportunityFilter, Organisation,
     RecordKind, Result, Session, StoreError, TaskFilter, Tx,
 };
-use pipewise_store::{CheckEntry, Handoff, OpportunityMarks, StoredHealthSettings, StoredOverride, WorkspaceChange, workspace_codec};
+use pipewise_store::{
+    CheckEntry, Handoff, OpportunityMarks, OpportunityShare, StoredHealthSettings, StoredOverride, WorkspaceChange, workspace_codec,
+};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -1319,6 +1321,32 @@ impl Tx for SqliteTx<'_> {
             )
             .and_then(|mut statement| statement.query_row(params![org.0, id.0, user.0], |row| row.get(0)))
             .map_err(db_err)
+    }
+
+    fn opportunity_shares(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<OpportunityShare>> {
+        self.collect(
+            "SELECT opportunity_id, user_id, shared_by, shared_at FROM opportunity_share
+             WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY user_id",
+            params![org.0, id.0],
+            |row| {
+                Ok(OpportunityShare {
+                    opportunity_id: OpportunityId(row.get(0)?),
+                    user_id: UserId(row.get(1)?),
+                    shared_by: row.get::<_, Option<i64>>(2)?.map(UserId),
+                    shared_at: timestamp(row.get(3)?),
+                })
+            },
+            identity,
+        )
+    }
+
+    fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
+        let removed = self
+            .db()
+            .prepare_cached("DELETE FROM opportunity_share WHERE organisation_id = ?1 AND opportunity_id = ?2 AND user_id = ?3")
+            .and_then(|mut statement| statement.execute(params![org.0, id.0, user.0]))
+            .map_err(db_err)?;
+        Ok(removed > 0)
     }
 
     fn append_audit(&mut self, org: OrgId, entry: &AuditEntry) -> Result<()> {

@@ -151,6 +151,16 @@ pub struct AuditEntry {
     pub after: Option<String>,
 }
 
+/// A deal shared with a user who would not otherwise see it (see [`ops::share_opportunity`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpportunityShare {
+    pub opportunity_id: OpportunityId,
+    pub user_id: UserId,
+    /// Who shared it; `None` for the system.
+    pub shared_by: Option<UserId>,
+    pub shared_at: Timestamp,
+}
+
 /// A stored audit entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEvent {
@@ -509,6 +519,10 @@ pub trait Tx {
 
     fn share_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId, shared_by: Option<UserId>, at: Timestamp) -> Result<()>;
     fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool>;
+    /// Whom deal `id` is shared with, in user id order.
+    fn opportunity_shares(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<OpportunityShare>>;
+    /// Ends the share of deal `id` with `user`; `false` when it was not shared with them.
+    fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool>;
 
     fn append_audit(&mut self, org: OrgId, entry: &AuditEntry) -> Result<()>;
     fn audit_events(&mut self, org: OrgId, filter: &AuditFilter) -> Result<Vec<AuditEvent>>;

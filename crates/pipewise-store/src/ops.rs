@@ -417,11 +417,36 @@ fn update_opportunity_with(
 }
 
 /// Shares deal `id` with `user`, who may then see and change it. Whoever may change the deal
-/// may share it.
-pub fn share_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, user_id: UserId) -> Result<()> {
+/// on a right of their own (not a user it is merely shared with) may share it, with any user of
+/// the organisation but its owner. Sharing it again keeps the first share, which it answers.
+pub fn share_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, user_id: UserId) -> Result<crate::OpportunityShare> {
     let access = writer_access(tx, ctx)?;
     let deal = writable_deal(tx, ctx, &access, id, false)?;
     require(access.can_write_deal(deal.owner_id, false), || format!("only those responsible for opportunity {id} may share it"))?;
+    let record = RecordRef::new(OpportunityId::LABEL, id.0);
+    let mut errors = ValidationErrors::default();
+    exists(tx.user(ctx.org, user_id)?.is_some(), &mut errors, &record, "user_id", UserId::LABEL, user_id.0);
+    if user_id == deal.owner_id {
+        errors.push(&record, "user_id", Problem::Rule(format!("user {user_id} owns opportunity {id}")));
+    }
+    errors.into_result(())?;
+    tx.share_opportunity(ctx.org, id, user_id, ctx.actor_id, ctx.at)?;
+    audit(tx, ctx, OpportunityId::LABEL, id.0, "share", None, Some(json!({ "shared_with": user_id.0 })))?;
+    let share = tx.opportunity_shares(ctx.org, id)?.into_iter().find(|share| share.user_id == user_id);
+    share.ok_or_else(|| StoreError::Corrupt {
+        table: "opportunity_share",
+        detail: format!("the share of opportunity {id} with user {user_id} was not stored"),
+    })
+}
+
+/// Ends the share of deal `id` with `user`, who then sees and changes it only on a right of
+/// their own. The same people may do it as may share it ([`share_opportunity`]); `user` must
+/// exist. Unsharing a deal not shared with `user` writes nothing and answers `false`; an
+/// ended share is audited (`unshare`).
+pub fn unshare_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, user_id: UserId) -> Result<bool> {
+    let access = writer_access(tx, ctx)?;
+    let deal = writable_deal(tx, ctx, &access, id, false)?;
+    require(access.can_write_deal(deal.owner_id, false), || format!("only those responsible for opportunity {id} may unshare it"))?;
     let mut errors = ValidationErrors::default();
     exists(
         tx.user(ctx.org, user_id)?.is_some(),
@@ -432,8 +457,25 @@ pub fn share_opportunity(tx: &mut dyn Tx, ctx: &WriteCtx, id: OpportunityId, use
         user_id.0,
     );
     errors.into_result(())?;
-    tx.share_opportunity(ctx.org, id, user_id, ctx.actor_id, ctx.at)?;
-    audit(tx, ctx, OpportunityId::LABEL, id.0, "share", None, Some(json!({ "shared_with": user_id.0 })))
+    if !tx.unshare_opportunity(ctx.org, id, user_id)? {
+        return Ok(false);
+    }
+    audit(tx, ctx, OpportunityId::LABEL, id.0, "unshare", Some(json!({ "shared_with": user_id.0 })), None)?;
+    Ok(true)
+}
+
+/// Whom deal `id` is shared with (in user id order), if `access` may see the deal; `None`
+/// exactly as if it did not exist.
+pub fn opportunity_shares_for(
+    tx: &mut dyn Tx,
+    org: OrgId,
+    access: &Access,
+    id: OpportunityId,
+) -> Result<Option<Vec<crate::OpportunityShare>>> {
+    if opportunity_for(tx, org, access, id)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(tx.opportunity_shares(org, id)?))
 }
 
 /// The deal if `access` may see it; `None` exactly as if it did not exist.

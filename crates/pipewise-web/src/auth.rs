@@ -10,12 +10,17 @@
 //! - Every state-changing request made with a session cookie must carry the session's CSRF
 //!   token (form field `csrf_token` or header `X-CSRF-Token`), and no browser request started
 //!   by another site may change anything, sign-in included: see [`csrf_guard`].
-//! - Known limits: throttling keys on the socket address (behind a proxy, all users share one);
-//!   a burst of parallel attempts can pass the count before the failures are recorded.
 //! - API tokens (`Authorization: Bearer pwt_…`) are shown once, stored as SHA-256, act with
 //!   their owner's rights, and stop working the moment they are revoked.
 //! - Failed sign-ins are throttled per account (5 in 15 minutes) and per client address
-//!   (20 in 15 minutes).
+//!   (20 in 15 minutes). The client address ([`crate::client_address`]) is the TCP peer, or,
+//!   when the peer is a trusted reverse proxy (`pipewise serve --trusted-proxy`), the address
+//!   it forwarded in `X-Forwarded-For` ([`crate::proxy`] has the rule); sessions record the
+//!   same address.
+//! - Known limits: without `--trusted-proxy`, users behind a proxy share its address, so their
+//!   failures count together and sessions record the proxy; a trusted proxy that forwards no
+//!   usable address is counted as the client itself. The `Forwarded` header (RFC 7239) is not
+//!   read. A burst of parallel attempts can pass the count before the failures are recorded.
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};

@@ -707,6 +707,13 @@ pub fn handoff(opportunity_id: OpportunityId, value: &Value) -> Result<(UserId, 
     finish(fields.errors, to_user.map(|to_user| (to_user, note)))
 }
 
+/// `{"user_id": id}`: the user to share a deal with.
+pub fn share(opportunity_id: OpportunityId, value: &Value) -> Result<UserId, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(OpportunityId::LABEL, opportunity_id.0), &["user_id"])?;
+    let user = fields.required("user_id", "an id", positive_id).map(UserId);
+    finish(fields.errors, user)
+}
+
 /// The organisation's health thresholds (`PUT /api/v1/settings/health`): whole numbers by name
 /// (`pipewise_store::ops::HEALTH_THRESHOLDS`); one left out, or `null`, takes its default.
 /// Reports every bad field at once: unknown names, non-numbers, values out of range and the rule

@@ -11,6 +11,7 @@ pub mod error;
 pub mod i18n;
 pub mod input;
 pub mod pages;
+pub mod proxy;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ pub struct AppState {
     pub clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     /// Whether cookies get `Secure` (set when Pipewise is served behind TLS).
     pub secure_cookies: bool,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (empty: none is believed).
+    /// See [`client_address`].
+    pub trusted_proxies: proxy::TrustedProxies,
     /// Each organisation's analytics projection, kept current from the history log. `None`:
     /// analytics build a projection per request (correct, slow at scale; tests and tools).
     /// Use [`AppState::insights_for`].
@@ -42,7 +46,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> AppState {
-        AppState { store, clock: Arc::new(|| Timestamp::from_jiff(jiff::Timestamp::now())), secure_cookies: false, insights: None }
+        AppState {
+            store,
+            clock: Arc::new(|| Timestamp::from_jiff(jiff::Timestamp::now())),
+            secure_cookies: false,
+            trusted_proxies: proxy::TrustedProxies::default(),
+            insights: None,
+        }
     }
 
     /// The organisation's analytics, current as of this call: the registry's (refreshed
@@ -77,9 +87,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The client's address as the server saw it (`unknown` in tests without a socket).
-pub fn client_address(extensions: &axum::http::Extensions) -> String {
-    extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+/// The address of the client that sent a request: the TCP peer, or, when the peer is one of
+/// `trusted_proxies`, the address it forwarded (the rule is in [`proxy`]). Sign-in throttling
+/// and sessions key on it. `unknown` without a socket (tests that do not set `ConnectInfo`).
+pub fn client_address(
+    trusted_proxies: &proxy::TrustedProxies,
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |info| trusted_proxies.client_address(info.0.ip(), headers).to_string())
 }
 
 /// 200 when the database answers a read, else 503. The body says which engine serves.

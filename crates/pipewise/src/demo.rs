@@ -80,7 +80,7 @@ pub fn run(db: &str, seed: u64, today: Option<&str>, addr: &str, no_serve: bool)
     if no_serve {
         return Ok(());
     }
-    crate::serve::serve(Arc::new(store) as Arc<dyn Store>, addr, false)
+    crate::serve::serve(Arc::new(store) as Arc<dyn Store>, addr, false, Default::default())
 }
 
 /// The password of the demo's printed logins.
@@ -203,7 +203,7 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
     if no_serve {
         return Ok(());
     }
-    crate::serve::serve(Arc::from(store), addr, false)
+    crate::serve::serve(Arc::from(store), addr, false, Default::default())
 }
 
 /// The process's peak resident set size in KiB, from `VmHWM` in `/proc/self/status`.

@@ -34,6 +34,13 @@ enum Command {
         /// TLS-terminating proxy).
         #[arg(long, env = "PIPEWISE_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// A reverse proxy (an IP address or CIDR range: 10.0.0.7, 10.0.0.0/8, ::1, fd00::/8)
+        /// whose X-Forwarded-For header names the client; repeat for several. Sign-in
+        /// throttling and sessions then see each user's address instead of the proxy's. List
+        /// only your own proxies: any address listed may claim to forward for whomever it likes.
+        /// The variable takes a comma-separated list.
+        #[arg(long = "trusted-proxy", value_name = "CIDR", env = "PIPEWISE_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<String>,
     },
     /// Apply the database migrations that are not applied yet, and list them.
     Migrate {
@@ -146,7 +153,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, addr, secure_cookies } => serve::run(&db, &addr, secure_cookies),
+        Command::Serve { db, addr, secure_cookies, trusted_proxies } => serve::run(&db, &addr, secure_cookies, &trusted_proxies),
         Command::Migrate { db } => db::migrate(&db),
         Command::Demo { db, scale: false, seed, today, addr, no_serve, .. } => demo::run(&db, seed, today.as_deref(), &addr, no_serve),
         Command::Demo { db, scale: true, seed, today, addr, no_serve, reps, opportunities, history, activities, chunk } => {

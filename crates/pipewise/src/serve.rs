@@ -5,14 +5,34 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use pipewise_store::Store;
 use pipewise_web::AppState;
+use pipewise_web::proxy::{Cidr, TrustedProxies};
 
-pub fn run(db_url: &str, addr: &str, secure_cookies: bool) -> Result<()> {
+pub fn run(db_url: &str, addr: &str, secure_cookies: bool, trusted_proxies: &[String]) -> Result<()> {
+    let trusted_proxies = parse_trusted_proxies(trusted_proxies)?;
     let store: Arc<dyn Store> = Arc::from(crate::db::open(db_url)?);
-    serve(store, addr, secure_cookies)
+    serve(store, addr, secure_cookies, trusted_proxies)
+}
+
+/// The `--trusted-proxy` values (or `PIPEWISE_TRUSTED_PROXIES`, split at commas), each an IP
+/// address or CIDR range. Empty values (a trailing comma) are skipped; anything else that does
+/// not parse is refused, naming the value.
+fn parse_trusted_proxies(values: &[String]) -> Result<TrustedProxies> {
+    let mut ranges = Vec::new();
+    for value in values.iter().filter(|value| !value.trim().is_empty()) {
+        let range = value.parse::<Cidr>().map_err(|error| crate::Hinted {
+            error: format!("--trusted-proxy {error}"),
+            hint: "give each reverse proxy as an IP address (10.0.0.7, ::1) or a CIDR range (10.0.0.0/8, fd00::/8), with \
+                   --trusted-proxy (repeatable) or PIPEWISE_TRUSTED_PROXIES (comma-separated)"
+                .into(),
+        })?;
+        ranges.push(range);
+    }
+    Ok(TrustedProxies::new(ranges))
 }
 
 /// Serves `store` on `addr` until interrupted, printing the URL on stdout once listening.
-pub fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool) -> Result<()> {
+/// Requests from `trusted_proxies` are attributed to the client they forward for.
+pub fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool, trusted_proxies: TrustedProxies) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| crate::Hinted {
@@ -21,9 +41,13 @@ pub fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool) -> Result<
         })?;
         let local = listener.local_addr().context("the listener has no address")?;
         println!("Pipewise is serving on http://{local}/ (API: http://{local}/api/openapi.json); press Ctrl-C to stop");
+        if !trusted_proxies.is_empty() {
+            let ranges: Vec<String> = trusted_proxies.ranges().iter().map(ToString::to_string).collect();
+            eprintln!("trusting X-Forwarded-For from {}", ranges.join(", "));
+        }
         // Each organisation's analytics projection loads on first use and follows the history log.
         let insights = Arc::new(pipewise_insights::InsightsRegistry::following(store.clone(), std::time::Duration::from_millis(100)));
-        pipewise_web::serve(listener, AppState { secure_cookies, insights: Some(insights), ..AppState::new(store) })
+        pipewise_web::serve(listener, AppState { secure_cookies, trusted_proxies, insights: Some(insights), ..AppState::new(store) })
             .await
             .context("the server stopped with an error")
     })

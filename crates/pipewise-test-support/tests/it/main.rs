@@ -10,6 +10,7 @@ mod handoffs;
 mod history;
 mod platform;
 mod settings;
+mod shares;
 mod updates;
 
 /// Instantiates each case for both engines.
@@ -56,6 +57,8 @@ on_both_engines! {
     gates::the_designer_archives_and_reorders_without_losing_deals,
     handoffs::a_handoff_is_recorded_with_who_handed_it_over,
     handoffs::the_report_gives_the_share_that_passed_gate_1_per_source,
+    shares::a_deal_is_shared_listed_and_unshared_with_audit_entries,
+    shares::only_those_responsible_share_and_unshare,
     settings::health_thresholds_are_stored_per_organisation_and_reset,
     settings::only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named,
     settings::stored_health_settings_are_read_leniently_and_must_be_an_object,

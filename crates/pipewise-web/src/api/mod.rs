@@ -17,6 +17,7 @@ mod opportunities;
 mod platform;
 mod records;
 mod settings;
+mod shares;
 pub mod support;
 pub mod views;
 
@@ -172,6 +173,7 @@ pub fn table() -> Vec<Route> {
     let mut table = Vec::new();
     table.extend(platform::routes());
     table.extend(opportunities::routes());
+    table.extend(shares::routes());
     table.extend(records::routes());
     table.extend(gates::routes());
     table.extend(handoffs::routes());
@@ -184,6 +186,7 @@ pub fn table() -> Vec<Route> {
 pub fn resources() -> Vec<openapi::Resource> {
     let mut resources = platform::resources();
     resources.extend(opportunities::resources());
+    resources.extend(shares::resources());
     resources.extend(records::resources());
     resources.extend(gates::resources());
     resources.extend(handoffs::resources());

@@ -1,5 +1,6 @@
 //! Deals: the list (`/opportunities`), the deal page with its edit form, history timeline,
-//! "as of" view and activities, and moving a deal to another stage.
+//! "as of" view, activities, handoffs and shares (whom it is shared with, sharing it with a
+//! colleague and ending a share), and moving a deal to another stage.
 
 use std::collections::HashMap;
 
@@ -449,6 +450,7 @@ struct DealView {
     loss_item: Option<LossItemView>,
     workspace: Option<WorkspaceView>,
     handoff: Option<HandoffPanel>,
+    shares: Option<SharePanel>,
 }
 
 /// The deal's handoffs and, for those who may hand it over, the "Hand over to…" form.
@@ -461,6 +463,29 @@ struct HandoffPanel {
     note: String,
     error: Option<String>,
     notice: Option<String>,
+}
+
+/// Whom the deal is shared with and, for those who may share it, the form to share it with a
+/// colleague and a remove button per person.
+#[derive(Serialize)]
+struct SharePanel {
+    items: Vec<ShareItem>,
+    /// Whether the viewer may share the deal and end its shares.
+    can_share: bool,
+    /// Whom the viewer may still share it with: active users but the owner and those it is
+    /// shared with already.
+    choices: Vec<Choice>,
+    selected: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ShareItem {
+    user_id: i64,
+    name: String,
+    /// When and by whom, in words.
+    detail: String,
 }
 
 #[derive(Serialize)]
@@ -494,6 +519,11 @@ pub async fn show(
             },
             saved_part: params.get("workspace").filter(|part| workspace::PARTS.contains(part)).map(str::to_owned),
             handoff_notice: params.get("handoff").map(|_| t(locale, "handoff.done").to_owned()),
+            share_notice: match params.get("share") {
+                Some("added") => Some(t(locale, "share.added").to_owned()),
+                Some("removed") => Some(t(locale, "share.removed").to_owned()),
+                _ => None,
+            },
             ..Extras::default()
         };
         deal_page(&state, &reader, id, params.get("as_of"), extras)
@@ -531,10 +561,24 @@ struct Extras {
     /// A refused handoff: the chosen user, the note as typed, and what is wrong.
     handoff_rejected: Option<(String, String, String)>,
     handoff_notice: Option<String>,
+    /// A refused share: the chosen user and what is wrong.
+    share_rejected: Option<(String, String)>,
+    share_notice: Option<String>,
 }
 
 fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option<&str>, extras: Extras) -> Result<Response, AppError> {
-    let Extras { rejected, notice, gate_notice, check_form, workspace_rejected, saved_part, handoff_rejected, handoff_notice } = extras;
+    let Extras {
+        rejected,
+        notice,
+        gate_notice,
+        check_form,
+        workspace_rejected,
+        saved_part,
+        handoff_rejected,
+        handoff_notice,
+        share_rejected,
+        share_notice,
+    } = extras;
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
     let now = state.now();
@@ -723,7 +767,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
             (rejected.form, messages, Some(t(locale, "deal.errors").to_owned()), StatusCode::UNPROCESSABLE_ENTITY)
         }
         None => {
-            let status = if workspace_rejected.is_some() || check_form.is_some() || handoff_rejected.is_some() {
+            let status = if workspace_rejected.is_some() || check_form.is_some() || handoff_rejected.is_some() || share_rejected.is_some() {
                 StatusCode::UNPROCESSABLE_ENTITY
             } else {
                 StatusCode::OK
@@ -830,6 +874,37 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     } else {
         None
     };
+    let shares = if as_of_view.is_none() {
+        let shares = ops::opportunity_shares_for(tx.as_mut(), viewer.org, &viewer.access, id)?.unwrap_or_default();
+        let can_share = can_edit && viewer.access.can_write_deal(current.owner_id, false);
+        let mut choices: Vec<Choice> = if can_share {
+            data.users
+                .iter()
+                .filter(|user| user.active && user.id != current.owner_id && !shares.iter().any(|share| share.user_id == user.id))
+                .map(|user| Choice { value: user.id.to_string(), label: user.name.clone() })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        choices.sort_by_key(|choice| choice.label.to_lowercase());
+        let mut items: Vec<ShareItem> = shares
+            .iter()
+            .map(|share| {
+                let when = i18n::timestamp(locale, share.shared_at, zone);
+                let who = share.shared_by.map_or_else(|| t(locale, "common.system").to_owned(), |user| data.user_name(user));
+                ShareItem {
+                    user_id: share.user_id.0,
+                    name: data.user_name(share.user_id),
+                    detail: i18n::tf(locale, "share.entry", &[("when", &when), ("who", &who)]),
+                }
+            })
+            .collect();
+        items.sort_by_key(|item| item.name.to_lowercase());
+        let (selected, error) = share_rejected.map_or_else(Default::default, |(selected, error)| (selected, Some(error)));
+        Some(SharePanel { items, can_share, choices, selected, error, notice: share_notice })
+    } else {
+        None
+    };
     let view = DealView {
         id: id.0,
         name: deal.name.clone(),
@@ -871,6 +946,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         loss_item,
         workspace: Some(workspace_view),
         handoff,
+        shares,
     };
     render::page(viewer, status, "deal.html", "deals", deal.name.clone(), &view)
 }
@@ -1318,6 +1394,65 @@ pub async fn hand_off(State(state): State<AppState>, SignedIn(viewer): SignedIn,
             Err(pipewise_store::StoreError::Forbidden(_)) => {
                 deal_page(&state, &reader, id, None, rejected(t(locale, "handoff.forbidden").to_owned()))
             }
+            Err(other) => Err(other.into()),
+        }
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+/// Shares the deal with a colleague (`user_id`). A refused share comes back on the deal page with
+/// the problem beside the form.
+pub async fn share(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>, body: Bytes) -> Response {
+    let params = Params::from_body(&body);
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let id = deal_id(&id)?;
+        let locale = reader.user.locale;
+        let raw = params.raw("user_id").trim().to_owned();
+        let rejected = |error: String| Extras { share_rejected: Some((raw.clone(), error)), ..Extras::default() };
+        let Some(user) = raw.parse::<i64>().ok().filter(|id| *id > 0).map(UserId) else {
+            return deal_page(&state, &reader, id, None, rejected(i18n::problem(locale, &Problem::Required)));
+        };
+        let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
+        match pipewise_store::transact(state.store.as_ref(), |tx| ops::share_opportunity(tx, &ctx, id, user)) {
+            Ok(_) => Ok(see_other(&format!("/opportunities/{id}?share=added#shares"))),
+            Err(pipewise_store::StoreError::Invalid(errors)) => {
+                let error = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; ");
+                deal_page(&state, &reader, id, None, rejected(error))
+            }
+            Err(pipewise_store::StoreError::Forbidden(_)) => {
+                deal_page(&state, &reader, id, None, rejected(t(locale, "share.forbidden").to_owned()))
+            }
+            Err(other) => Err(other.into()),
+        }
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+/// Ends the share of the deal with one user. Ending a share that is gone already is no error:
+/// the page shows whom the deal is shared with now.
+pub async fn unshare(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path((id, user)): Path<(String, String)>) -> Response {
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let id = deal_id(&id)?;
+        let locale = reader.user.locale;
+        let user: i64 = user.parse().ok().filter(|user| *user > 0).ok_or_else(|| AppError::NotFound { kind: "user", id: user.clone() })?;
+        let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
+        match pipewise_store::transact(state.store.as_ref(), |tx| ops::unshare_opportunity(tx, &ctx, id, UserId(user))) {
+            Ok(_) => Ok(see_other(&format!("/opportunities/{id}?share=removed#shares"))),
+            Err(pipewise_store::StoreError::Invalid(errors)) => {
+                let error = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; ");
+                deal_page(&state, &reader, id, None, Extras { share_rejected: Some((String::new(), error)), ..Extras::default() })
+            }
+            Err(pipewise_store::StoreError::Forbidden(_)) => deal_page(
+                &state,
+                &reader,
+                id,
+                None,
+                Extras { share_rejected: Some((String::new(), t(locale, "share.forbidden").to_owned())), ..Extras::default() },
+            ),
             Err(other) => Err(other.into()),
         }
     })

@@ -62,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities/{id}/criteria/{criterion}/uncheck", post(deals::uncheck_criterion))
         .route("/opportunities/{id}/workspace/{part}", post(deals::update_workspace))
         .route("/opportunities/{id}/handoff", post(deals::hand_off))
+        .route("/opportunities/{id}/shares", post(deals::share))
+        .route("/opportunities/{id}/shares/{user}/remove", post(deals::unshare))
         .route("/accounts", get(records::accounts))
         .route("/accounts/{id}", get(records::account))
         .route("/contacts", get(records::contacts))

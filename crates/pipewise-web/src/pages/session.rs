@@ -53,7 +53,7 @@ pub async fn login_form(State(state): State<AppState>, RawQuery(query): RawQuery
 /// password shows the form again with the e-mail kept; too many failures are refused for a while.
 pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, request: Request) -> Response {
     let locale = request_locale(&headers);
-    let client = crate::client_address(request.extensions());
+    let client = crate::client_address(&state.trusted_proxies, request.headers(), request.extensions());
     let body = match axum::body::to_bytes(request.into_body(), crate::MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => return render::error_page(None, locale, AppError::BadRequest("the request body is too large".into())),

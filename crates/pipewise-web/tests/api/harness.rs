@@ -80,6 +80,7 @@ impl App {
             // Each reading of the clock moves it on a millisecond, so writes are ordered.
             clock: Arc::new(move || Timestamp::from_micros(ticking.fetch_add(1_000, Ordering::SeqCst))),
             secure_cookies: false,
+            trusted_proxies: Default::default(),
             insights: Some(insights.clone()),
         };
         let router = pipewise_web::router(state.clone());

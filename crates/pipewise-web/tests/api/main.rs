@@ -11,6 +11,7 @@ mod harness;
 mod openapi;
 mod platform;
 mod settings;
+mod shares;
 
 /// Instantiates each case for both engines; each gets a fresh database and organisation.
 macro_rules! on_both_engines {
@@ -48,6 +49,7 @@ on_both_engines! {
     gates::the_workspace_round_trips_and_is_kept_as_of,
     gates::only_ops_and_admins_design_pipelines,
     handoffs::handoffs_are_recorded_and_reported_per_source,
+    shares::a_deal_is_shared_with_a_colleague_and_unshared,
     settings::health_settings_are_read_by_everyone_and_changed_by_ops_and_admins,
     settings::analytics_use_the_stored_health_thresholds,
     analytics::figures_equal_the_analytics_core,

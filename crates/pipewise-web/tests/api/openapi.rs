@@ -25,7 +25,7 @@ pub async fn every_route_is_registered_and_documented(app: Shared) {
     assert_eq!(documented, registered);
     // Registered: every route answers (401 without credentials), never 404 or 405.
     for route in &table {
-        let path = route.path.replace("{id}", "1").replace("{part}", "bant");
+        let path = route.path.replace("{id}", "1").replace("{part}", "bant").replace("{user_id}", "1");
         let body = (route.method == Method::POST || route.method == Method::PATCH).then(|| serde_json::json!({}));
         let reply = app.call(route.method.clone(), &path, "", body).await;
         let expected = if route.authenticated { 401 } else { 200 };

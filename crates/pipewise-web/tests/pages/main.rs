@@ -10,5 +10,6 @@ mod lists;
 mod render_time;
 mod roles;
 mod settings;
+mod shares;
 mod sign_in;
 mod support;

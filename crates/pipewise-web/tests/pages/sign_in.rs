@@ -1,9 +1,16 @@
 //! Signing in and out, and what a signed-out reader sees.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use std::net::SocketAddr;
+use std::sync::Arc;
 
-use crate::support::{PASSWORD, app, body_text, location};
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use pipewise_web::AppState;
+use pipewise_web::auth::{FAILURE_WINDOW_SECONDS, MAX_FAILURES_PER_CLIENT};
+use pipewise_web::proxy::TrustedProxies;
+
+use crate::support::{App, PASSWORD, app, body_text, location};
 
 #[tokio::test]
 async fn signing_in_starts_a_session_and_follows_a_local_next() {
@@ -47,6 +54,101 @@ async fn repeated_failures_are_throttled() {
     assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "900");
     let body = body_text(response).await;
     assert!(body.contains("Too many failed sign-ins. Try again in 15 minutes."), "{body}");
+}
+
+/// The test app, believing `X-Forwarded-For` from `trusted` (empty: from nobody).
+fn app_trusting(trusted: &[&str]) -> App {
+    let mut app = app();
+    let mut state = AppState::new(app.store.clone());
+    let now = app.now;
+    state.clock = Arc::new(move || now);
+    state.trusted_proxies = TrustedProxies::new(trusted.iter().map(|range| range.parse().expect("a range")));
+    app.router = pipewise_web::router(state);
+    app
+}
+
+/// A sign-in as it reaches the server over a connection from `peer`, with the
+/// `X-Forwarded-For` header `forwarded_for`. Returns the status and the `Set-Cookie` value.
+async fn sign_in_from(app: &App, peer: &str, forwarded_for: &str, email: &str, password: &str) -> (StatusCode, Option<String>) {
+    let body = serde_urlencoded::to_string([("email", email), ("password", password)]).unwrap();
+    let mut request = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", forwarded_for)
+        .body(Body::from(body))
+        .unwrap();
+    request.extensions_mut().insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 50_000)));
+    let response = app.send(request).await;
+    let cookie = response.headers().get(header::SET_COOKIE).map(|value| value.to_str().unwrap().to_owned());
+    (response.status(), cookie)
+}
+
+/// Failures and successes recorded under `client_address` in the throttling window.
+fn failures_from(app: &App, client_address: &str) -> i64 {
+    let since = app.now.plus_seconds(-FAILURE_WINDOW_SECONDS);
+    app.store.read().unwrap().failed_logins_since("nobody@pages.test", client_address, since).unwrap().1
+}
+
+/// The client address recorded with the session a `Set-Cookie` value starts.
+fn session_address(app: &App, set_cookie: &str) -> Option<String> {
+    let secret = set_cookie.split(';').next().unwrap().trim_start_matches("pipewise_session=");
+    app.store.read().unwrap().session(&pipewise_web::auth::sha256_hex(secret)).unwrap().expect("a session").client_address
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_are_throttled_per_forwarded_client() {
+    let app = app_trusting(&["10.0.0.0/8", "::1"]);
+    // One client guesses at many accounts through the proxy (10.0.0.5), which appends its
+    // address (198.51.100.7) to whatever the client sent, which varies and is not believed.
+    for attempt in 0..MAX_FAILURES_PER_CLIENT {
+        let forwarded_for = format!("192.0.2.{attempt}, 198.51.100.7");
+        let email = format!("nobody{attempt}@pages.test");
+        let (status, _) = sign_in_from(&app, "10.0.0.5", &forwarded_for, &email, "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    assert_eq!(failures_from(&app, "198.51.100.7"), MAX_FAILURES_PER_CLIENT);
+    assert_eq!(failures_from(&app, "10.0.0.5"), 0, "nothing is counted against the proxy");
+    // That client is throttled now, even with a right password, whichever proxy it comes through
+    let (status, _) = sign_in_from(&app, "10.0.0.6", "198.51.100.7", "rep@pages.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _) = sign_in_from(&app, "::1", "198.51.100.7", "rep@pages.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Everyone else behind the same proxy signs in, and the session records their address.
+    let (status, cookie) = sign_in_from(&app, "10.0.0.5", "203.0.113.9", "rep@pages.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(session_address(&app, &cookie.unwrap()).as_deref(), Some("203.0.113.9"));
+    let (status, cookie) = sign_in_from(&app, "::1", "2001:db8::7", "manager@pages.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(session_address(&app, &cookie.unwrap()).as_deref(), Some("2001:db8::7"));
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+    // Without --trusted-proxy, every user behind a proxy shares its address, whatever the
+    // header says: the limit before this change, still the behaviour by default.
+    let app = app_trusting(&[]);
+    for attempt in 0..MAX_FAILURES_PER_CLIENT {
+        let forwarded_for = format!("198.51.100.{attempt}");
+        let (status, _) = sign_in_from(&app, "10.0.0.5", &forwarded_for, &format!("nobody{attempt}@pages.test"), "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    assert_eq!(failures_from(&app, "10.0.0.5"), MAX_FAILURES_PER_CLIENT);
+    let (status, _) = sign_in_from(&app, "10.0.0.5", "203.0.113.9", "rep@pages.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, cookie) = sign_in_from(&app, "10.0.0.6", "203.0.113.9", "rep@pages.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(session_address(&app, &cookie.unwrap()).as_deref(), Some("10.0.0.6"), "the peer, not the header");
+
+    // With trusted proxies, a client that is not one cannot escape its count by sending the
+    // header itself.
+    let app = app_trusting(&["10.0.0.0/8"]);
+    for attempt in 0..MAX_FAILURES_PER_CLIENT {
+        let forwarded_for = format!("198.51.100.{attempt}");
+        let (status, _) = sign_in_from(&app, "192.0.2.66", &forwarded_for, &format!("nobody{attempt}@pages.test"), "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    assert_eq!(failures_from(&app, "192.0.2.66"), MAX_FAILURES_PER_CLIENT);
+    let (status, _) = sign_in_from(&app, "192.0.2.66", "203.0.113.9", "rep@pages.test", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]

@@ -122,6 +122,42 @@ fn serve_answers_health_checks() {
 }
 
 #[test]
+fn serve_refuses_a_trusted_proxy_that_is_not_an_address_or_range() {
+    let dir = TempDir::new("cli-trusted-proxy");
+    let db = dir.path().join("pipewise.db");
+    let hint = "hint: give each reverse proxy as an IP address (10.0.0.7, ::1) or a CIDR range (10.0.0.0/8, fd00::/8), with \
+                --trusted-proxy (repeatable) or PIPEWISE_TRUSTED_PROXIES (comma-separated)\n";
+    let (ok, stdout, stderr) = output(pipewise().arg("serve").arg("--db").arg(&db).args([
+        "--addr",
+        "127.0.0.1:0",
+        "--trusted-proxy",
+        "::1",
+        "--trusted-proxy",
+        "10.0.0.0/33",
+    ]));
+    assert!(!ok);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: --trusted-proxy \"10.0.0.0/33\" is not an IP address or CIDR range: the prefix length \"33\" is not a number from 0 to 32\n{hint}"
+        )
+    );
+    // The variable is a comma-separated list, checked the same way.
+    let (ok, _, stderr) = output(
+        pipewise()
+            .arg("serve")
+            .arg("--db")
+            .arg(&db)
+            .args(["--addr", "127.0.0.1:0"])
+            .env("PIPEWISE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
+    );
+    assert!(!ok);
+    assert!(stderr.starts_with("error: --trusted-proxy \"proxy.internal\" is not an IP address or CIDR range"), "{stderr}");
+    assert!(!db.exists(), "nothing starts before the settings are checked");
+}
+
+#[test]
 fn init_creates_an_organisation_its_admin_and_pipelines_and_password_lets_them_in_again() {
     use pipewise_store::Store;
     let dir = TempDir::new("cli-init");

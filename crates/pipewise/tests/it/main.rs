@@ -10,7 +10,7 @@ use std::process::Command;
 /// A `pipewise` command with a clean environment for the test.
 pub fn pipewise() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pipewise"));
-    command.env_remove("PIPEWISE_DB").env_remove("PIPEWISE_ADDR").env("NO_COLOR", "1");
+    command.env_remove("PIPEWISE_DB").env_remove("PIPEWISE_ADDR").env_remove("PIPEWISE_TRUSTED_PROXIES").env("NO_COLOR", "1");
     command
 }
 

@@ -201,6 +201,12 @@ pub static CATALOG: &[Message] = &[
     ("deal.activities", "Latest activities", "최근 활동"),
     ("deal.no_activities", "No activities yet.", "아직 활동이 없습니다."),
     ("deal.tasks", "Open tasks", "남은 할 일"),
+    ("deal.health", "Health", "건강 상태"),
+    (
+        "deal.health_note",
+        "Flags under the organisation's health thresholds, as of today.",
+        "조직의 건강 상태 기준에 따른 오늘 기준 신호입니다.",
+    ),
     ("deal.no_tasks", "No open tasks.", "남은 할 일이 없습니다."),
     ("handoff.title", "Handoffs", "인계 기록"),
     ("handoff.none", "Not handed over yet.", "아직 인계된 적이 없습니다."),

@@ -451,6 +451,8 @@ struct DealView {
     workspace: Option<WorkspaceView>,
     handoff: Option<HandoffPanel>,
     shares: Option<SharePanel>,
+    /// The open deal's health flags today with their reasons (none as of a past day).
+    health: Vec<super::dashboard::Badge>,
 }
 
 /// The deal's handoffs and, for those who may hand it over, the "Hand over to…" form.
@@ -905,6 +907,18 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     } else {
         None
     };
+    // The deal's health today from the analytics projection: its problem flags with their
+    // reasons, under the organisation's thresholds. Not for a past day's view (the badges read
+    // today's activity facts), nor when the projection cannot be read (the page still works).
+    let health = if as_of_view.is_none() && deal.status == Status::Open {
+        super::dashboard::badges(state, viewer.org, locale, &[id], today, &data.health_thresholds)
+            .map_err(|error| eprintln!("deal page: health unavailable: {error:?}"))
+            .ok()
+            .and_then(|mut badges| badges.remove(&id))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let view = DealView {
         id: id.0,
         name: deal.name.clone(),
@@ -947,6 +961,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         workspace: Some(workspace_view),
         handoff,
         shares,
+        health,
     };
     render::page(viewer, status, "deal.html", "deals", deal.name.clone(), &view)
 }

@@ -622,3 +622,34 @@ async fn the_viewers_local_today_reads_todays_activities() {
     let shown: u64 = between(link, "<span class=\"count\">", "</span>").unwrap().replace(',', "").parse().unwrap();
     assert_eq!(shown, current, "the count with today's facts, the new call included");
 }
+
+/// The deal page shows an open deal's health flags with their reasons, as the board's badges
+/// and the dashboard count them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deal_page_shows_the_deals_health_with_reasons() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let today = day("2026-10-30");
+    let (deal, reasons) = demo.projection(|projection| {
+        (0..projection.n_deals() as u32)
+            .find_map(|deal| {
+                let health = pipewise_analytics::health::deal_health(projection, &projection.activity, deal, today, &Default::default())?;
+                (health.flags.len() >= 2).then(|| {
+                    let reasons: Vec<String> =
+                        health.flags.iter().map(|flag| flag.reason(projection, pipewise_analytics::Lang::En)).collect();
+                    (projection.deals().id[deal as usize], reasons)
+                })
+            })
+            .expect("an open deal with two flags")
+    });
+    let admin = app.sign_in(&demo.admin.email).await;
+    let (status, body) = app.get(&format!("/opportunities/{deal}"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let card = unescape(segment(&body, "class=\"card deal-health\"", "</section>"));
+    for reason in &reasons {
+        assert!(card.contains(reason.as_str()), "{reason:?} in {card}");
+    }
+    // Not on a view as of a past day (its facts would be today's).
+    let (_, past) = app.get(&format!("/opportunities/{deal}?as_of=2026-06-30"), Some(&admin)).await;
+    assert!(!past.contains("deal-health"));
+}

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use pipewise_analytics::health::{DealHealth, HealthOverview, deal_health};
 use pipewise_analytics::{DashboardQuery, DealActivity, FlagCode, HealthThresholds, Projection, dashboard, day};
-use pipewise_core::records::{ActivityKind, Direction, NewActivity, NewContact, NewTask, TaskPatch};
-use pipewise_core::{ContactId, OpportunityId, TaskId};
+use pipewise_core::records::{Direction, NewContact, NewTask, TaskPatch};
+use pipewise_core::{OpportunityId, TaskId};
 use pipewise_insights::{Insights, activity_facts_as_of};
 use pipewise_store::{Store, ops, transact};
 use pipewise_test_support::SharedDb;
-use pipewise_test_support::fixtures::{TestOrg, at, test_org};
+use pipewise_test_support::fixtures::{TestOrg, at, call, test_org};
 
 #[test]
 fn sqlite_editing_todays_activities_and_tasks_does_not_change_past_health() {
@@ -28,21 +28,6 @@ fn postgres_editing_todays_activities_and_tasks_does_not_change_past_health() {
 const TODAY: &str = "2026-03-01T12:00:00Z";
 /// The past day every check looks back at.
 const PAST: &str = "2026-02-15";
-
-fn activity(deal: OpportunityId, direction: Direction, occurred: &str, contacts: &[ContactId]) -> NewActivity {
-    NewActivity {
-        kind: ActivityKind::Call,
-        direction,
-        occurred_at: at(occurred),
-        subject: format!("Call on {occurred}"),
-        body: None,
-        source: "manual".into(),
-        user_id: None,
-        account_id: None,
-        opportunity_id: Some(deal),
-        contact_ids: contacts.to_vec(),
-    }
-}
 
 fn task(org: &TestOrg, deal: OpportunityId, title: &str, due: &str) -> NewTask {
     NewTask {
@@ -100,7 +85,7 @@ fn editing_todays_activities_and_tasks_does_not_change_past_health(store: Arc<dy
             };
             contacts.push(ops::create_contact(tx, &ctx("2026-01-05T09:00:00Z"), new)?.id);
         }
-        ops::create_activity(tx, &ctx("2026-02-01T15:00:00Z"), activity(deal, Direction::Inbound, "2026-02-01T14:00:00Z", &contacts[..1]))?;
+        ops::create_activity(tx, &ctx("2026-02-01T15:00:00Z"), call(deal, Direction::Inbound, "2026-02-01T14:00:00Z", &contacts[..1]))?;
         let mut tasks: Vec<TaskId> = Vec::new();
         let planned =
             [("Send terms", "2026-02-10"), ("Book demo", "2026-02-12"), ("Chase legal", "2026-02-05"), ("Prepare call", "2026-03-10")];
@@ -139,8 +124,8 @@ fn editing_todays_activities_and_tasks_does_not_change_past_health(store: Arc<dy
     // would count "Send terms", "Book demo" and "Prepare call": 3.)
     transact(store.as_ref(), |tx| {
         let now = ctx("2026-03-01T10:00:00Z");
-        ops::create_activity(tx, &now, activity(deal, Direction::Outbound, "2026-02-10T09:00:00Z", &contacts[1..]))?;
-        ops::create_activity(tx, &now, activity(deal, Direction::Inbound, "2026-03-01T09:30:00Z", &contacts[2..]))?;
+        ops::create_activity(tx, &now, call(deal, Direction::Outbound, "2026-02-10T09:00:00Z", &contacts[1..]))?;
+        ops::create_activity(tx, &now, call(deal, Direction::Inbound, "2026-03-01T09:30:00Z", &contacts[2..]))?;
         ops::update_task(tx, &now, tasks[0], &TaskPatch { completed: Some(true), ..TaskPatch::default() })?;
         ops::update_task(tx, &now, tasks[1], &TaskPatch { completed: Some(false), ..TaskPatch::default() })?;
         ops::update_task(tx, &now, tasks[2], &TaskPatch { due_on: Some(Some("2026-03-20".parse().unwrap())), ..TaskPatch::default() })?;

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use pipewise_analytics::{DealActivity, day};
 use pipewise_core::OpportunityId;
-use pipewise_core::records::{ActivityKind, Direction, NewActivity, NewContact, NewTask, TaskPatch};
+use pipewise_core::records::{Direction, NewContact, NewTask, TaskPatch};
 use pipewise_insights::Insights;
 use pipewise_store::{Store, Tx, ops, transact};
 use pipewise_test_support::SharedDb;
-use pipewise_test_support::fixtures::{at, test_org};
+use pipewise_test_support::fixtures::{at, call, test_org};
 
 #[test]
 fn sqlite_the_feed_of_new_activities_equals_a_whole_recompute() {
@@ -20,21 +20,6 @@ fn sqlite_the_feed_of_new_activities_equals_a_whole_recompute() {
 fn postgres_the_feed_of_new_activities_equals_a_whole_recompute() {
     let Some(db) = pipewise_test_support::postgres() else { return };
     the_feed_of_new_activities_equals_a_whole_recompute(Arc::new(SharedDb(Arc::new(db))));
-}
-
-fn call(deal: OpportunityId, direction: Direction, occurred: &str, contacts: Vec<pipewise_core::ContactId>) -> NewActivity {
-    NewActivity {
-        kind: ActivityKind::Call,
-        direction,
-        occurred_at: at(occurred),
-        subject: format!("Call on {occurred}"),
-        body: None,
-        source: "manual".into(),
-        user_id: None,
-        account_id: None,
-        opportunity_id: Some(deal),
-        contact_ids: contacts,
-    }
 }
 
 fn facts(insights: &Insights, deals: &[OpportunityId]) -> Vec<DealActivity> {
@@ -52,7 +37,7 @@ fn the_feed_of_new_activities_equals_a_whole_recompute(store: Arc<dyn Store>) {
             ops::create_contact(tx, &ctx("2026-02-01T09:00:00Z"), new).map(|contact| contact.id)
         };
         let (ana, ben) = (contact(tx, "Ana")?, contact(tx, "Ben")?);
-        ops::create_activity(tx, &ctx("2026-02-10T10:00:00Z"), call(a, Direction::Outbound, "2026-02-10T09:00:00Z", vec![ana]))?;
+        ops::create_activity(tx, &ctx("2026-02-10T10:00:00Z"), call(a, Direction::Outbound, "2026-02-10T09:00:00Z", &[ana]))?;
         let new_task = NewTask {
             title: "Send terms".into(),
             owner_id: org.rep.id,
@@ -79,8 +64,8 @@ fn the_feed_of_new_activities_equals_a_whole_recompute(store: Arc<dyn Store>) {
     // Today: an inbound call on A with Ben, a late-logged call on B with Ana, B's task done.
     transact(store.as_ref(), |tx| {
         let now = ctx("2026-03-01T11:00:00Z");
-        ops::create_activity(tx, &now, call(a, Direction::Inbound, "2026-03-01T10:00:00Z", vec![ben]))?;
-        ops::create_activity(tx, &now, call(b, Direction::Outbound, "2026-02-25T10:00:00Z", vec![ana]))?;
+        ops::create_activity(tx, &now, call(a, Direction::Inbound, "2026-03-01T10:00:00Z", &[ben]))?;
+        ops::create_activity(tx, &now, call(b, Direction::Outbound, "2026-02-25T10:00:00Z", &[ana]))?;
         ops::update_task(tx, &now, task, &TaskPatch { completed: Some(true), ..TaskPatch::default() })?;
         Ok(())
     })

@@ -4,10 +4,27 @@
 use pipewise_core::history::Source;
 use pipewise_core::opportunity::NewOpportunity;
 use pipewise_core::pipeline::Pipeline;
-use pipewise_core::records::{Account, NewAccount};
+use pipewise_core::records::{Account, ActivityKind, Direction, NewAccount, NewActivity};
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
 use pipewise_store::{Store, WriteCtx, ops};
+
+/// A call on `deal` that occurred at `occurred` (RFC 3339), with `contacts`, logged by nobody
+/// in particular.
+pub fn call(deal: OpportunityId, direction: Direction, occurred: &str, contacts: &[ContactId]) -> NewActivity {
+    NewActivity {
+        kind: ActivityKind::Call,
+        direction,
+        occurred_at: at(occurred),
+        subject: format!("Call on {occurred}"),
+        body: None,
+        source: "manual".into(),
+        user_id: None,
+        account_id: None,
+        opportunity_id: Some(deal),
+        contact_ids: contacts.to_vec(),
+    }
+}
 
 pub fn at(text: &str) -> Timestamp {
     text.parse().expect("test timestamps are RFC 3339")

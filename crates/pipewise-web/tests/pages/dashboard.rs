@@ -598,18 +598,7 @@ async fn the_viewers_local_today_reads_todays_activities() {
             .map(|deal| projection.deals().id[deal as usize])
             .expect("an untouched deal")
     });
-    let call = pipewise_core::records::NewActivity {
-        kind: pipewise_core::records::ActivityKind::Call,
-        direction: pipewise_core::records::Direction::Outbound,
-        occurred_at: at("2026-10-30T07:30:00Z"),
-        subject: "Call".into(),
-        body: None,
-        source: "manual".into(),
-        user_id: None,
-        account_id: None,
-        opportunity_id: Some(deal),
-        contact_ids: Vec::new(),
-    };
+    let call = pipewise_test_support::fixtures::call(deal, pipewise_core::records::Direction::Outbound, "2026-10-30T07:30:00Z", &[]);
     transact(app.store.as_ref(), |tx| ops::create_activity(tx, &system, call)).unwrap();
     let current =
         demo.projection(|projection| dashboard(projection, &DashboardQuery::new(local_today)).health.organisation.deal_counts[untouched]);

@@ -598,6 +598,7 @@ impl Tx for PgTx<'_> {
         let after = filter.after_id.map(|id| id.0);
         let stage = filter.stage_id.map(|id| id.0);
         let limit = filter.limit.map(i64::from);
+        let ids: Option<Vec<i64>> = filter.ids.as_ref().map(|ids| ids.iter().map(|id| id.0).collect());
         let scope = match &filter.scope {
             Some(DealScope::Owners { owners, shared_with }) => {
                 Some((owners.iter().map(|owner| owner.0).collect::<Vec<i64>>(), shared_with.0))
@@ -628,6 +629,10 @@ impl Tx for PgTx<'_> {
         for (condition, value) in conditions {
             params.push(value);
             sql.push_str(&format!(" AND {condition} ${}", params.len()));
+        }
+        if let Some(ids) = &ids {
+            params.push(ids);
+            sql.push_str(&format!(" AND opportunity_id = ANY(${}::bigint[])", params.len()));
         }
         if let Some((owners, shared_with)) = &scope {
             // The owners travel as one array parameter, so the statement text (and its cache

@@ -751,6 +751,11 @@ impl Tx for SqliteTx<'_> {
         if let Some(stage) = filter.stage_id {
             condition("stage_id =", Value::Integer(stage.0));
         }
+        if let Some(ids) = &filter.ids {
+            // One JSON array parameter, like the owners below.
+            values.push(Value::Text(format!("[{}]", ids.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(","))));
+            sql.push_str(&format!(" AND opportunity_id IN (SELECT value FROM json_each(?{}))", values.len()));
+        }
         if let Some(DealScope::Owners { owners, shared_with }) = &filter.scope {
             // The owners travel as one JSON array parameter, so the statement text (and its
             // cache entry) does not grow with a large reporting tree.

@@ -198,6 +198,8 @@ pub struct OpportunityFilter {
     /// Only ids greater than this (cursor pagination in id order).
     pub after_id: Option<OpportunityId>,
     pub stage_id: Option<StageId>,
+    /// Only these deals (a dashboard's drill-down names the deals behind a figure).
+    pub ids: Option<Vec<OpportunityId>>,
     pub limit: Option<u32>,
 }
 

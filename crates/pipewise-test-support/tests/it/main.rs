@@ -5,6 +5,7 @@ mod activity;
 mod bulk;
 mod cluster;
 mod contract;
+mod filters;
 mod gates;
 mod handoffs;
 mod history;
@@ -26,6 +27,7 @@ macro_rules! on_both_engines {
 }
 
 on_both_engines! {
+    filters::deals_are_listed_by_id_within_visibility,
     activity::aggregates_count_only_what_was_known_before_the_bound,
     contract::migrations_are_recorded_and_idempotent,
     contract::records_round_trip,

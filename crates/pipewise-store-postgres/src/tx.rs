@@ -852,12 +852,20 @@ impl Tx for PgTx<'_> {
         rows.iter().map(read_task).collect()
     }
 
-    fn last_activity_at(&mut self, org: OrgId) -> Result<Vec<(OpportunityId, Timestamp)>> {
-        let rows = self.query(
-            "SELECT opportunity_id, max(occurred_at) AS last_at FROM activity WHERE organisation_id = $1 AND opportunity_id IS NOT NULL
-             GROUP BY opportunity_id ORDER BY opportunity_id",
-            &[&org.0],
-        )?;
+    fn last_activity_at(&mut self, org: OrgId, deals: Option<&[OpportunityId]>) -> Result<Vec<(OpportunityId, Timestamp)>> {
+        let sql = |only: &str| {
+            format!(
+                "SELECT opportunity_id, max(occurred_at) AS last_at FROM activity WHERE organisation_id = $1 AND opportunity_id IS NOT NULL{only}
+                 GROUP BY opportunity_id ORDER BY opportunity_id"
+            )
+        };
+        let rows = match deals {
+            None => self.query(&sql(""), &[&org.0])?,
+            Some(deals) => {
+                let ids: Vec<i64> = deals.iter().map(|id| id.0).collect();
+                self.query(&sql(" AND opportunity_id = ANY($2)"), &[&org.0, &ids])?
+            }
+        };
         rows.iter()
             .map(|row| {
                 let fields = Fields::new(row, "activity");

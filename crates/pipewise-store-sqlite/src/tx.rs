@@ -978,14 +978,18 @@ impl Tx for SqliteTx<'_> {
         self.collect(&sql, rusqlite::params_from_iter(values), task_row, finish_task)
     }
 
-    fn last_activity_at(&mut self, org: OrgId) -> Result<Vec<(OpportunityId, Timestamp)>> {
-        self.collect(
-            "SELECT opportunity_id, max(occurred_at) FROM activity WHERE organisation_id = ?1 AND opportunity_id IS NOT NULL
-             GROUP BY opportunity_id ORDER BY opportunity_id",
-            [org.0],
-            |row| Ok((OpportunityId(row.get(0)?), timestamp(row.get(1)?))),
-            identity,
-        )
+    fn last_activity_at(&mut self, org: OrgId, deals: Option<&[OpportunityId]>) -> Result<Vec<(OpportunityId, Timestamp)>> {
+        let sql = |only: &str| {
+            format!(
+                "SELECT opportunity_id, max(occurred_at) FROM activity WHERE organisation_id = ?1 AND opportunity_id IS NOT NULL{only}
+                 GROUP BY opportunity_id ORDER BY opportunity_id"
+            )
+        };
+        let row = |row: &Row<'_>| Ok((OpportunityId(row.get(0)?), timestamp(row.get(1)?)));
+        let Some(deals) = deals else { return self.collect(&sql(""), [org.0], row, identity) };
+        // The deals as one JSON array parameter: one statement text whatever their number.
+        let ids = format!("[{}]", deals.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(","));
+        self.collect(&sql(" AND opportunity_id IN (SELECT value FROM json_each(?2))"), params![org.0, ids], row, identity)
     }
 
     fn activity_aggregates(

@@ -456,8 +456,9 @@ pub trait Tx {
     fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId>;
     fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>>;
     fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>>;
-    /// The time of each deal's latest activity, for deals that have one.
-    fn last_activity_at(&mut self, org: OrgId) -> Result<Vec<(OpportunityId, Timestamp)>>;
+    /// The time of each deal's latest activity, for deals that have one, in opportunity order;
+    /// with `deals`, only those deals (read through the `activity_facts` index).
+    fn last_activity_at(&mut self, org: OrgId, deals: Option<&[OpportunityId]>) -> Result<Vec<(OpportunityId, Timestamp)>>;
     /// Per deal with activities, in opportunity order, over the activities that had both
     /// occurred and been logged before `until` (every activity with `None`): see
     /// [`ActivityAggregate`]; the touchpoints count those that occurred in `[touch_from, touch_to)`.

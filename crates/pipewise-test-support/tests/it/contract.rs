@@ -95,7 +95,9 @@ pub fn records_round_trip(db: &TestDb) {
     let open_of_rep = TaskFilter { owner_id: Some(org.rep.id), open_only: true, ..Default::default() };
     assert_eq!(tx.tasks(org_id, &open_of_rep).unwrap(), [task]);
     assert_eq!(tx.tasks(org_id, &TaskFilter { owner_id: Some(org.manager.id), ..Default::default() }).unwrap(), []);
-    assert_eq!(tx.last_activity_at(org_id).unwrap(), [(deal.id, at("2026-01-31T05:00:00Z"))]);
+    assert_eq!(tx.last_activity_at(org_id, None).unwrap(), [(deal.id, at("2026-01-31T05:00:00Z"))]);
+    assert_eq!(tx.last_activity_at(org_id, Some(&[deal.id])).unwrap(), [(deal.id, at("2026-01-31T05:00:00Z"))]);
+    assert_eq!(tx.last_activity_at(org_id, Some(&[OpportunityId(deal.id.0 + 1000)])).unwrap(), []);
     let activity = tx.activity(org_id, activity_id).unwrap().unwrap();
     assert_eq!((activity.subject.as_str(), activity.contact_ids.as_slice()), ("Discovery call", [contact.id].as_slice()));
     assert_eq!(activity.logged_at, ctx.at);

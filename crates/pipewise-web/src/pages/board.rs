@@ -206,13 +206,7 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
         .flat_map(|stage| board.in_stage(stage.id).take(if stage.kind == StageKind::Open { CARDS_PER_COLUMN } else { CLOSED_CARDS }))
         .collect();
     let card_ids: Vec<OpportunityId> = cards.iter().map(|deal| deal.id).collect();
-    // The cards' latest activities (the touchpoint window is not read here: an empty one).
-    let (epoch, far) = (Timestamp::from_micros(0), Timestamp::from_micros(1));
-    let last_activity: HashMap<OpportunityId, Timestamp> = tx
-        .activity_aggregates(viewer.org, None, epoch, far, Some(&card_ids))?
-        .into_iter()
-        .map(|aggregate| (aggregate.opportunity_id, aggregate.last_occurred))
-        .collect();
+    let last_activity: HashMap<OpportunityId, Timestamp> = tx.last_activity_at(viewer.org, Some(&card_ids))?.into_iter().collect();
     for account_id in cards.iter().filter_map(|deal| deal.account_id).collect::<std::collections::BTreeSet<_>>() {
         if let Some(account) = tx.account(viewer.org, account_id)? {
             data.accounts.insert(account_id, account);

@@ -77,16 +77,9 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
         });
     }
     // The latest activity of each deal listed: by the deals for a short list, else in one scan.
-    let last_activity: HashMap<OpportunityId, Timestamp> = if deals.len() <= 20_000 {
-        let ids: Vec<OpportunityId> = deals.iter().map(|deal| deal.id).collect();
-        let (epoch, empty_window) = (Timestamp::from_micros(0), Timestamp::from_micros(1));
-        tx.activity_aggregates(viewer.org, None, epoch, empty_window, Some(&ids))?
-            .into_iter()
-            .map(|aggregate| (aggregate.opportunity_id, aggregate.last_occurred))
-            .collect()
-    } else {
-        tx.last_activity_at(viewer.org)?.into_iter().collect()
-    };
+    let ids: Vec<OpportunityId> = deals.iter().map(|deal| deal.id).collect();
+    let only = (ids.len() <= 20_000).then_some(ids.as_slice());
+    let last_activity: HashMap<OpportunityId, Timestamp> = tx.last_activity_at(viewer.org, only)?.into_iter().collect();
     let today = today_in(now, zone);
     let columns = vec![
         Column::new(locale, "name", "field.name"),

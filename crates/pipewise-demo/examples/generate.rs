@@ -23,11 +23,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let store = SqliteStore::open(&path)?;
     store.migrate()?;
-    let summary = generate(&store, &DemoConfig::standard(seed, now), &mut |phase, done, total| {
-        if done == total {
-            eprintln!("{:>14} {done}/{total} at {:.2?}", phase.label(), started.elapsed());
-        }
-    })?;
+    let summary =
+        generate(&pipewise_app::Db::new(std::sync::Arc::new(store)), &DemoConfig::standard(seed, now), &mut |phase, done, total| {
+            if done == total {
+                eprintln!("{:>14} {done}/{total} at {:.2?}", phase.label(), started.elapsed());
+            }
+        })?;
     eprintln!("generated in {:.2?}", started.elapsed());
     println!("{summary:#?}");
     Ok(())

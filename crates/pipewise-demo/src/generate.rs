@@ -1,17 +1,18 @@
-//! Writes the planned organisation through [`pipewise_store::ops`], phase by phase, in a few
+//! Writes the planned organisation through [`pipewise_app::ops`], phase by phase, in a few
 //! large transactions.
 //!
 //! Deals are planned twice: once when they are written with their history, and again (from
 //! the same random stream, so identically) when their activities and tasks are written. That
 //! keeps memory to a few ids per deal whatever the demo's size.
 
+use pipewise_app as app;
+use pipewise_app::{Db, RecordKind, Result, StoreError, Tx, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::opportunity::{NewOpportunity, OpportunityPatch};
 use pipewise_core::pipeline::{Pipeline, StageKind};
 use pipewise_core::records::{NewAccount, NewActivity, NewContact, NewLead, NewTask, NewTeam, UserPatch};
 use pipewise_core::user::{Locale, NewUser};
 use pipewise_core::{AccountId, ContactId, Currency, PipelineId, StageId, TeamId, Timestamp, UserId, templates};
-use pipewise_store::{RecordKind, Result, Store, StoreError, Tx, WriteCtx, ops};
 
 use crate::activity::{self, ActivityInput};
 use crate::clock::plus_days;
@@ -24,7 +25,7 @@ use crate::rates;
 use crate::rng::{Rng, Stream, WeightedIndex};
 use crate::{DemoConfig, DemoCounts, DemoSummary, Phase};
 
-pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut(Phase, u64, u64)) -> Result<DemoSummary> {
+pub(crate) fn run(store: &Db, config: &DemoConfig, report: &mut dyn FnMut(Phase, u64, u64)) -> Result<DemoSummary> {
     let seed = config.seed;
     let now = config.now;
     let start = plus_days(now, -(f64::from(config.months) * 365.25 / 12.0));
@@ -39,7 +40,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
 
     // Setup: the organisation, its people, teams, pipelines and rates.
     writer.begin(Phase::Setup, (plan.people.len() + plan.teams.len() + 3) as u64);
-    let organisation = ops::create_organisation(writer.tx()?, crate::ORGANISATION_NAME, Currency::USD, org_created)?;
+    let organisation = app::users::create_organisation(writer.tx()?, crate::ORGANISATION_NAME, Currency::USD, org_created)?;
     let org_id = organisation.id;
     let ctx = |at: Timestamp, actor: Option<UserId>| WriteCtx { org: org_id, actor_id: actor, source: Source::Demo, at };
     let mut user_ids: Vec<Option<UserId>> = vec![None; plan.people.len()];
@@ -49,11 +50,11 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
         if pass {
             for team in &plan.teams {
                 let new = NewTeam { name: team.name.clone(), manager_id: user_ids[team.manager] };
-                let team_id = ops::create_team(writer.tx()?, &ctx(org_created, None), new)?.id;
+                let team_id = app::users::create_team(writer.tx()?, &ctx(org_created, None), new)?.id;
                 // The manager was created before the team existed; now they join it.
                 if let Some(manager) = user_ids[team.manager] {
                     let patch = UserPatch { team_id: Some(Some(team_id)), ..UserPatch::default() };
-                    ops::update_user(writer.tx()?, &ctx(org_created, None), manager, &patch)?;
+                    app::users::update_user(writer.tx()?, &ctx(org_created, None), manager, &patch)?;
                 }
                 team_ids.push(team_id);
                 writer.advance(1)?;
@@ -70,7 +71,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
                 locale: person.locale,
             };
             let at = org_created.plus_seconds(60 * index as i64);
-            user_ids[index] = Some(ops::create_user(writer.tx()?, &ctx(at, None), new)?.id);
+            user_ids[index] = Some(app::users::create_user(writer.tx()?, &ctx(at, None), new)?.id);
             writer.advance(1)?;
         }
     }
@@ -78,12 +79,12 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
     let rep_user_ids: Vec<UserId> = plan.reps.iter().map(|rep| user_id(rep.person)).collect::<Result<_>>()?;
     let rep_manager_ids: Vec<Option<UserId>> =
         plan.reps.iter().map(|rep| plan.people[rep.person].manager.and_then(|manager| user_ids[manager])).collect();
-    let b2b_pipeline = ops::create_pipeline(writer.tx()?, &ctx(org_created, None), templates::b2b_the_model())?;
-    let simple_pipeline = ops::create_pipeline(writer.tx()?, &ctx(org_created, None), templates::simple())?;
+    let b2b_pipeline = app::records::create_pipeline(writer.tx()?, &ctx(org_created, None), templates::b2b_the_model())?;
+    let simple_pipeline = app::records::create_pipeline(writer.tx()?, &ctx(org_created, None), templates::simple())?;
     let b2b = Stages::of(&b2b_pipeline)?;
     let simple = Stages::of(&simple_pipeline)?;
     writer.advance(2)?;
-    writer.tx()?.put_rates(org_id, Currency::EUR, &rates.rows)?;
+    app::bulk::put_rates(writer.tx()?, org_id, Currency::EUR, &rates.rows)?;
     writer.advance(1)?;
     writer.commit()?;
 
@@ -102,7 +103,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
             owner_id: Some(rep_user_ids[account.owner]),
         };
         let owner = Some(rep_user_ids[account.owner]);
-        account_ids.push(ops::create_account(writer.tx()?, &ctx(at, owner), new)?.id);
+        account_ids.push(app::records::create_account(writer.tx()?, &ctx(at, owner), new)?.id);
         account_created.push(at);
         writer.advance(1)?;
     }
@@ -120,7 +121,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
             account_id: Some(account_ids[contact.account]),
         };
         let owner = Some(rep_user_ids[accounts[contact.account].owner]);
-        let id = ops::create_contact(writer.tx()?, &ctx(at, owner), new)?.id;
+        let id = app::records::create_contact(writer.tx()?, &ctx(at, owner), new)?.id;
         buyers[contact.account].push(Buyer { id, korean: contact.korean });
         writer.advance(1)?;
     }
@@ -180,7 +181,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
             next_step: deal_plan.next_step.clone(),
             close_reason: None,
         };
-        let deal_id = ops::create_opportunity(writer.tx()?, &ctx(deal_plan.created_at, Some(rep_user_ids[owner])), &new)?.id;
+        let deal_id = app::deals::create_opportunity(writer.tx()?, &ctx(deal_plan.created_at, Some(rep_user_ids[owner])), &new)?.id;
         let mut written = 1;
         for (_, event) in events {
             let owner_id = rep_user_ids[owner];
@@ -205,7 +206,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
                     }
                     // Handing a deal to a colleague is the manager's call.
                     let actor = if new_owner.is_some() { rep_manager_ids[owner].unwrap_or(owner_id) } else { owner_id };
-                    ops::update_opportunity(writer.tx()?, &ctx(step.at, Some(actor)), deal_id, &patch)?;
+                    app::deals::update_opportunity(writer.tx()?, &ctx(step.at, Some(actor)), deal_id, &patch)?;
                     owner = new_owner.unwrap_or(owner);
                 }
                 Event::Activity(planned) => {
@@ -222,7 +223,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
                         opportunity_id: Some(deal_id),
                         contact_ids: planned.contacts.iter().map(|&member| buying_team[member].id).collect(),
                     };
-                    ops::create_activity(writer.tx()?, &ctx(planned.logged_at, Some(user)), new)?;
+                    app::activities::create_activity(writer.tx()?, &ctx(planned.logged_at, Some(user)), new)?;
                 }
                 Event::Task(task) => {
                     let new = NewTask {
@@ -234,7 +235,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
                         opportunity_id: Some(deal_id),
                         lead_id: None,
                     };
-                    ops::create_task(writer.tx()?, &ctx(task.created_at, Some(owner_id)), new)?;
+                    app::activities::create_task(writer.tx()?, &ctx(task.created_at, Some(owner_id)), new)?;
                 }
             }
             written += 1;
@@ -272,7 +273,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
             status: planned.status,
             owner_id: owner,
         };
-        let lead_id = ops::create_lead(writer.tx()?, &ctx(planned.created_at, owner), new)?.id;
+        let lead_id = app::records::create_lead(writer.tx()?, &ctx(planned.created_at, owner), new)?.id;
         if let (Some(task), Some(owner)) = (planned.task, owner) {
             let new = NewTask {
                 title: task.title,
@@ -283,7 +284,7 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
                 opportunity_id: None,
                 lead_id: Some(lead_id),
             };
-            ops::create_task(writer.tx()?, &ctx(task.created_at, Some(owner)), new)?;
+            app::activities::create_task(writer.tx()?, &ctx(task.created_at, Some(owner)), new)?;
         }
         writer.advance(1)?;
     }
@@ -294,12 +295,12 @@ pub(crate) fn run(store: &dyn Store, config: &DemoConfig, report: &mut dyn FnMut
     let mut tx = store.write()?;
     let gates = templates::b2b_exit_criteria(&b2b_pipeline).into_iter().chain(templates::simple_exit_criteria(&simple_pipeline));
     for criterion in gates {
-        ops::add_exit_criterion(tx.as_mut(), &ctx(now, None), criterion)?;
+        app::gates::add_exit_criterion(&mut tx, &ctx(now, None), criterion)?;
     }
     tx.commit()?;
 
     let mut tx = store.read()?;
-    let mut count = |kind| -> Result<u64> { Ok(tx.count(org_id, kind)?.max(0) as u64) };
+    let mut count = |kind| -> Result<u64> { Ok(app::bulk::count(&mut tx, org_id, kind)?.max(0) as u64) };
     counts.users = count(RecordKind::User)?;
     counts.teams = count(RecordKind::Team)?;
     counts.pipelines = count(RecordKind::Pipeline)?;
@@ -433,8 +434,8 @@ impl<'a> World<'a> {
 
 /// Batches writes into transactions of about `batch_size` records and reports progress.
 struct Writer<'s, 'r> {
-    store: &'s dyn Store,
-    tx: Option<Box<dyn Tx + 's>>,
+    store: &'s Db,
+    tx: Option<Tx<'s>>,
     in_tx: u64,
     batch_size: u32,
     report: &'r mut dyn FnMut(Phase, u64, u64),
@@ -444,11 +445,11 @@ struct Writer<'s, 'r> {
 }
 
 impl<'s> Writer<'s, '_> {
-    fn tx(&mut self) -> Result<&mut (dyn Tx + 's)> {
+    fn tx(&mut self) -> Result<&mut Tx<'s>> {
         if self.tx.is_none() {
             self.tx = Some(self.store.write()?);
         }
-        Ok(self.tx.as_deref_mut().expect("opened above"))
+        Ok(self.tx.as_mut().expect("opened above"))
     }
 
     fn commit(&mut self) -> Result<()> {

@@ -3,7 +3,7 @@
 //! opportunities with their full history over the months before the demo's "today", their
 //! activities and tasks, leads, and the ECB exchange rates for the currencies deals use.
 //!
-//! Everything goes through [`pipewise_store::ops`], so the demo obeys the same validation and
+//! Everything goes through [`pipewise_app::ops`], so the demo obeys the same validation and
 //! history rules as any other edge, and "as of" replays of the demo give its past exactly.
 //!
 //! Architecture invariants: no clock and no global random state. The same [`DemoConfig`] gives
@@ -24,10 +24,10 @@ mod rates;
 mod rng;
 mod scale;
 
+use pipewise_app::{Db, StoreError};
 use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
 use pipewise_core::user::Role;
 use pipewise_core::{OrgId, Timestamp};
-use pipewise_store::{Store, StoreError};
 
 pub use scale::{ChunkSize, ScaleConfig, ScalePhase, ScaleSummary, generate_scale};
 
@@ -165,7 +165,7 @@ pub struct DemoSummary {
 /// Creates the demo organisation in `store` (which must be migrated), calling `progress` with
 /// `(phase, done, total)` as it goes: at the start and end of each phase and about a hundred
 /// times in between.
-pub fn generate(store: &dyn Store, config: &DemoConfig, progress: &mut dyn FnMut(Phase, u64, u64)) -> Result<DemoSummary, StoreError> {
+pub fn generate(store: &Db, config: &DemoConfig, progress: &mut dyn FnMut(Phase, u64, u64)) -> Result<DemoSummary, StoreError> {
     config.check()?;
     generate::run(store, config, progress)
 }

@@ -23,9 +23,11 @@
 
 mod lifecycle;
 
+use pipewise_app as app;
 use std::cell::Cell;
 use std::sync::mpsc;
 
+use pipewise_app::{AuditEntry, Db, HistoryAppend, RecordKind, Result, StoreError, Tx, WriteCtx};
 use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
 use pipewise_core::fx::RateTable;
 use pipewise_core::history::{self, Change, Source};
@@ -34,7 +36,6 @@ use pipewise_core::pipeline::Pipeline;
 use pipewise_core::records::{NewAccount, NewActivity, NewContact, NewTeam, UserPatch};
 use pipewise_core::user::{Locale, NewUser, Role};
 use pipewise_core::{AccountId, ContactId, Currency, OpportunityId, OrgId, TeamId, Timestamp, UserId, templates};
-use pipewise_store::{AuditEntry, HistoryAppend, RecordKind, Result, Store, StoreError, Tx, WriteCtx, ops};
 
 use crate::activity::{self, ActivityInput};
 use crate::clock::plus_days;
@@ -195,7 +196,7 @@ const SETUP_BATCH: usize = 20_000;
 /// Generates the scale data set into `store` (migrated), calling `progress` with
 /// `(phase, done, total)` at the start and end of each phase and about a hundred times between.
 pub fn generate_scale(
-    store: &dyn Store,
+    store: &Db,
     config: &ScaleConfig,
     progress: &mut dyn FnMut(ScalePhase, u64, u64),
 ) -> Result<ScaleSummary, StoreError> {
@@ -215,7 +216,7 @@ pub fn generate_scale(
     // Setup: the organisation, its people in reporting order, teams, pipelines and rates.
     progress(ScalePhase::Setup, 0, (plan.people.len() + plan.teams.len() + 3) as u64);
     let mut tx = store.write()?;
-    let organisation = ops::create_organisation(tx.as_mut(), ORGANISATION_NAME, Currency::USD, org_created)?;
+    let organisation = app::users::create_organisation(&mut tx, ORGANISATION_NAME, Currency::USD, org_created)?;
     let org_id = organisation.id;
     let ctx = |at: Timestamp, actor: Option<UserId>| WriteCtx { org: org_id, actor_id: actor, source: Source::Demo, at };
     let mut user_ids: Vec<Option<UserId>> = vec![None; plan.people.len()];
@@ -225,10 +226,10 @@ pub fn generate_scale(
         if pass {
             for team in &plan.teams {
                 let new = NewTeam { name: team.name.clone(), manager_id: user_ids[team.manager] };
-                let team_id = ops::create_team(tx.as_mut(), &ctx(org_created, None), new)?.id;
+                let team_id = app::users::create_team(&mut tx, &ctx(org_created, None), new)?.id;
                 if let Some(manager) = user_ids[team.manager] {
                     let patch = UserPatch { team_id: Some(Some(team_id)), ..UserPatch::default() };
-                    ops::update_user(tx.as_mut(), &ctx(org_created, None), manager, &patch)?;
+                    app::users::update_user(&mut tx, &ctx(org_created, None), manager, &patch)?;
                 }
                 team_ids.push(team_id);
                 done += 1;
@@ -255,7 +256,7 @@ pub fn generate_scale(
                     locale: person.locale,
                 };
                 let at = org_created.plus_seconds(60 * index as i64);
-                user_ids[index] = Some(ops::create_user(tx.as_mut(), &ctx(at, None), new)?.id);
+                user_ids[index] = Some(app::users::create_user(&mut tx, &ctx(at, None), new)?.id);
                 done += 1;
             }
             if waiting.len() == before {
@@ -268,9 +269,9 @@ pub fn generate_scale(
     let rep_users: Vec<UserId> = plan.reps.iter().map(|rep| user_id(rep.person)).collect::<Result<_>>()?;
     let rep_managers: Vec<Option<UserId>> =
         plan.reps.iter().map(|rep| plan.people[rep.person].manager.and_then(|manager| user_ids[manager])).collect();
-    let b2b = ops::create_pipeline(tx.as_mut(), &ctx(org_created, None), templates::b2b_the_model())?;
-    let simple = ops::create_pipeline(tx.as_mut(), &ctx(org_created, None), templates::simple())?;
-    tx.put_rates(org_id, Currency::EUR, &rates.rows)?;
+    let b2b = app::records::create_pipeline(&mut tx, &ctx(org_created, None), templates::b2b_the_model())?;
+    let simple = app::records::create_pipeline(&mut tx, &ctx(org_created, None), templates::simple())?;
+    app::bulk::put_rates(&mut tx, org_id, Currency::EUR, &rates.rows)?;
     tx.commit()?;
     progress(ScalePhase::Setup, done + 3, done + 3);
 
@@ -289,7 +290,7 @@ pub fn generate_scale(
             region: Some(account.region.as_str().to_owned()),
             owner_id: owner,
         };
-        account_ids.push(ops::create_account(tx.as_mut(), &ctx(at, owner), new)?.id);
+        account_ids.push(app::records::create_account(&mut tx, &ctx(at, owner), new)?.id);
         if (index + 1) % SETUP_BATCH == 0 {
             tx.commit()?;
             tx = store.write()?;
@@ -313,7 +314,7 @@ pub fn generate_scale(
             account_id: Some(account_ids[contact.account]),
         };
         let owner = Some(rep_users[accounts[contact.account].owner]);
-        let id = ops::create_contact(tx.as_mut(), &ctx(at, owner), new)?.id;
+        let id = app::records::create_contact(&mut tx, &ctx(at, owner), new)?.id;
         buyers[contact.account].push((id, contact.korean));
         if (index + 1) % SETUP_BATCH == 0 {
             tx.commit()?;
@@ -368,7 +369,7 @@ pub fn generate_scale(
             }
         });
         let mut written = || -> Result<()> {
-            let mut tx: Option<Box<dyn Tx + '_>> = None;
+            let mut tx: Option<Tx<'_>> = None;
             let mut in_tx = 0u64;
             for chunk in receiver.iter() {
                 let chunk = chunk?;
@@ -377,7 +378,7 @@ pub fn generate_scale(
                 if tx.is_none() {
                     tx = Some(store.write()?);
                 }
-                write_chunk(tx.as_deref_mut().expect("opened above"), org_id, now, chunk, &mut counts)?;
+                write_chunk(tx.as_mut().expect("opened above"), org_id, now, chunk, &mut counts)?;
                 chunks += 1;
                 largest.deals = largest.deals.max(size.deals);
                 largest.history_events = largest.history_events.max(size.history_events);
@@ -402,7 +403,7 @@ pub fn generate_scale(
     reporter.finish();
 
     let mut tx = store.read()?;
-    let mut count = |kind| -> Result<u64> { Ok(tx.count(org_id, kind)?.max(0) as u64) };
+    let mut count = |kind| -> Result<u64> { Ok(app::bulk::count(&mut tx, org_id, kind)?.max(0) as u64) };
     counts.users = count(RecordKind::User)?;
     counts.teams = count(RecordKind::Team)?;
     counts.pipelines = count(RecordKind::Pipeline)?;
@@ -473,9 +474,9 @@ impl Chunk {
 }
 
 /// Writes one chunk with the bulk methods and audits it with one entry.
-fn write_chunk(tx: &mut dyn Tx, org: OrgId, now: Timestamp, chunk: Chunk, counts: &mut DemoCounts) -> Result<()> {
+fn write_chunk(tx: &mut Tx, org: OrgId, now: Timestamp, chunk: Chunk, counts: &mut DemoCounts) -> Result<()> {
     let size = chunk.size();
-    let ids = tx.bulk_insert_opportunities(org, &chunk.deals)?;
+    let ids = app::bulk::insert_opportunities(tx, org, &chunk.deals)?;
     let events: Vec<HistoryAppend> = chunk
         .events
         .into_iter()
@@ -487,7 +488,7 @@ fn write_chunk(tx: &mut dyn Tx, org: OrgId, now: Timestamp, chunk: Chunk, counts
             source: Source::Demo,
         })
         .collect();
-    let seqs = tx.bulk_append_history(org, &events)?;
+    let seqs = app::bulk::append_history(tx, org, &events)?;
     drop(events);
     let activities: Vec<(NewActivity, Timestamp)> = chunk
         .activities
@@ -497,7 +498,7 @@ fn write_chunk(tx: &mut dyn Tx, org: OrgId, now: Timestamp, chunk: Chunk, counts
             (activity, logged_at)
         })
         .collect();
-    let activity_ids = tx.bulk_insert_activities(org, &activities)?;
+    let activity_ids = app::bulk::insert_activities(tx, org, &activities)?;
     for outcome in &chunk.outcomes {
         match outcome {
             Outcome::Open => counts.open += 1,
@@ -532,7 +533,7 @@ fn write_chunk(tx: &mut dyn Tx, org: OrgId, now: Timestamp, chunk: Chunk, counts
         before: None,
         after: Some(after),
     };
-    tx.append_audit(org, &entry)
+    app::bulk::append_audit(tx, org, &entry)
 }
 
 /// The calibrated budgets.

@@ -4,6 +4,8 @@
 //! throwaway cluster), and then the sign-in, sharing and audit records of `0002_platform`.
 //! The shared contract suite for both engines lives there too.
 
+use pipewise_app as app;
+use pipewise_app::{ApiToken, AuditEntry, AuditFilter, OpportunityFilter, RecordKind, Session, StoreError, WriteCtx};
 use pipewise_core::OpportunityId;
 use pipewise_core::UserId;
 use pipewise_core::access::DealScope;
@@ -13,7 +15,7 @@ use pipewise_core::records::NewAccount;
 use pipewise_core::time::parse_date;
 use pipewise_core::user::{Locale, NewUser, Role};
 use pipewise_core::{Currency, Money, Timestamp, templates};
-use pipewise_store::{ApiToken, AuditEntry, AuditFilter, OpportunityFilter, RecordKind, Session, Store, StoreError, WriteCtx, ops};
+use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
 #[test]
@@ -47,8 +49,8 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
     let updated_at = Timestamp::from_micros(1_795_000_000_000_001);
     let far_future = Timestamp::from_micros(7_258_118_399_999_999);
 
-    let mut tx = store.write().unwrap();
-    let org = ops::create_organisation(tx.as_mut(), "Acme Sales", Currency::USD, created_at).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let org = app::users::create_organisation(&mut tx, "Acme Sales", Currency::USD, created_at).unwrap();
     let ctx = WriteCtx { org: org.id, actor_id: None, source: Source::Cli, at: created_at };
     let rep = NewUser {
         email: "kim@example.com".into(),
@@ -59,8 +61,8 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
         time_zone: "Asia/Seoul".into(),
         locale: Locale::Ko,
     };
-    let rep = ops::create_user(tx.as_mut(), &ctx, rep).unwrap();
-    let pipeline = ops::create_pipeline(tx.as_mut(), &ctx, templates::simple()).unwrap();
+    let rep = app::users::create_user(&mut tx, &ctx, rep).unwrap();
+    let pipeline = app::records::create_pipeline(&mut tx, &ctx, templates::simple()).unwrap();
     let new_account = |name: &str| NewAccount {
         name: name.into(),
         domains: vec!["acme.com".into()],
@@ -69,9 +71,9 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
         region: None,
         owner_id: Some(rep.id),
     };
-    let account = ops::create_account(tx.as_mut(), &ctx, new_account("Acme")).unwrap();
+    let account = app::records::create_account(&mut tx, &ctx, new_account("Acme")).unwrap();
     assert_eq!(account.domains, ["acme.com"]);
-    let taken = ops::create_account(tx.as_mut(), &ctx, new_account("Acme again")).unwrap_err();
+    let taken = app::records::create_account(&mut tx, &ctx, new_account("Acme again")).unwrap_err();
     assert_eq!(taken.to_string(), "new account: domains: acme.com already belongs to another account");
     assert_eq!(tx.count(org.id, RecordKind::Account).unwrap(), 1, "the refused account left no row and the transaction goes on");
     let new_deal = NewOpportunity {
@@ -86,30 +88,33 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
         next_step: Some("Send the proposal".into()),
         close_reason: None,
     };
-    let created = ops::create_opportunity(tx.as_mut(), &ctx, &new_deal).unwrap();
+    let created = app::deals::create_opportunity(&mut tx, &ctx, &new_deal).unwrap();
     tx.commit().unwrap();
 
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let patch = OpportunityPatch {
         stage_id: Some(pipeline.stages[1].id),
         amount: Some(Some("USD 15000.5".parse().unwrap())),
         ..OpportunityPatch::default()
     };
-    let updated = ops::update_opportunity(tx.as_mut(), &WriteCtx { at: updated_at, ..ctx }, created.id, &patch).unwrap();
+    let updated = app::deals::update_opportunity(&mut tx, &WriteCtx { at: updated_at, ..ctx }, created.id, &patch).unwrap();
     let far = tx.insert_organisation("Far future", Currency::KRW, far_future).unwrap();
     tx.commit().unwrap();
 
-    let mut dropped = store.write().unwrap();
+    let mut dropped = app::Tx::new(store.write().unwrap());
     dropped.insert_organisation("Rolled back", Currency::EUR, created_at).unwrap();
     drop(dropped);
 
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let stored = tx.opportunity(org.id, created.id, true).unwrap().unwrap();
     assert_eq!(stored, updated);
     assert_eq!(stored.amount, Some(Money::parse_amount("15000.50", Currency::USD).unwrap()));
-    assert_eq!(ops::opportunity_as_of(tx.as_mut(), org.id, created.id, created_at).unwrap(), Some(created.clone()));
-    assert_eq!(ops::opportunity_as_of(tx.as_mut(), org.id, created.id, updated_at).unwrap(), Some(updated.clone()));
-    assert_eq!(ops::opportunity_as_of(tx.as_mut(), org.id, created.id, Timestamp::from_micros(created_at.as_micros() - 1)).unwrap(), None);
+    assert_eq!(app::deals::opportunity_as_of(&mut tx, org.id, created.id, created_at).unwrap(), Some(created.clone()));
+    assert_eq!(app::deals::opportunity_as_of(&mut tx, org.id, created.id, updated_at).unwrap(), Some(updated.clone()));
+    assert_eq!(
+        app::deals::opportunity_as_of(&mut tx, org.id, created.id, Timestamp::from_micros(created_at.as_micros() - 1)).unwrap(),
+        None
+    );
     let history = tx.history(org.id, created.id).unwrap();
     assert_eq!(history.iter().map(|event| event.seq).collect::<Vec<_>>(), (1..=history.len() as i64).collect::<Vec<_>>());
     assert_eq!(tx.history_since(org.id, 2, 1000).unwrap(), history[2..]);
@@ -176,7 +181,7 @@ fn sessions_tokens_shares_and_the_audit_log() {
     let t1 = at("2026-03-01T09:05:00Z");
     let t2 = at("2026-03-01T10:00:00Z");
 
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     // Users by e-mail, across organisations, ignoring case and surrounding blanks.
     let found = tx.users_by_email_everywhere("  REP@platformsmoke.TEST ").unwrap();
     assert_eq!(found, [(org.org(), org.rep.clone())]);
@@ -237,7 +242,7 @@ fn sessions_tokens_shares_and_the_audit_log() {
     assert_eq!(duplicate.to_string(), "new API token: token_hash: is already in use");
     drop(tx);
 
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     // Failed sign-ins since a time, by e-mail (ignoring case) and by client address.
     tx.record_login_attempt("Rep@PlatformSmoke.test", "203.0.113.7", t0, false).unwrap();
     tx.record_login_attempt("rep@platformsmoke.test", "198.51.100.1", t1, false).unwrap();
@@ -249,15 +254,15 @@ fn sessions_tokens_shares_and_the_audit_log() {
 
     // Sharing and the deal scope: a rep sees their own deals and those shared with them.
     let ctx = org.ctx;
-    let colleague = ops::create_user(
-        tx.as_mut(),
+    let colleague = app::users::create_user(
+        &mut tx,
         &ctx,
         pipewise_test_support::fixtures::new_user("colleague@platformsmoke.test", "Cleo", Role::Rep, Some(org.manager.id)),
     )
     .unwrap();
-    let own = ops::create_opportunity(tx.as_mut(), &ctx, &org.new_deal("Own deal")).unwrap();
+    let own = app::deals::create_opportunity(&mut tx, &ctx, &org.new_deal("Own deal")).unwrap();
     let theirs =
-        ops::create_opportunity(tx.as_mut(), &ctx, &NewOpportunity { owner_id: colleague.id, ..org.new_deal("Their deal") }).unwrap();
+        app::deals::create_opportunity(&mut tx, &ctx, &NewOpportunity { owner_id: colleague.id, ..org.new_deal("Their deal") }).unwrap();
     let scoped = |owners: Vec<UserId>| OpportunityFilter {
         scope: Some(DealScope::Owners { owners: owners.into_iter().collect(), shared_with: org.rep.id }),
         ..OpportunityFilter::default()
@@ -279,7 +284,7 @@ fn sessions_tokens_shares_and_the_audit_log() {
     tx.commit().unwrap();
 
     // The audit log: newest first, filtered, limited, paged backwards.
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let before = tx.count(org.org(), RecordKind::AuditEvent).unwrap();
     assert!(before > 0, "ops audits every write");
     let entry = |record_id: i64, action: &'static str| AuditEntry {

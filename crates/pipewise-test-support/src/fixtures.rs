@@ -1,13 +1,15 @@
 //! Small builders for test records: an organisation with a manager, a rep, both pipeline
 //! templates and an account, ready for deals.
 
+use pipewise_app as app;
+use pipewise_app::WriteCtx;
 use pipewise_core::history::Source;
 use pipewise_core::opportunity::NewOpportunity;
 use pipewise_core::pipeline::Pipeline;
 use pipewise_core::records::{Account, ActivityKind, Direction, NewAccount, NewActivity};
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
-use pipewise_store::{Store, WriteCtx, ops};
+use pipewise_store::Store;
 
 /// A call on `deal` that occurred at `occurred` (RFC 3339), with `contacts`, logged by nobody
 /// in particular.
@@ -76,17 +78,17 @@ impl TestOrg {
 pub fn test_org(store: &dyn Store, name: &str) -> TestOrg {
     let created = at("2026-01-01T00:00:00Z");
     let slug: String = name.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_lowercase();
-    let mut tx = store.write().expect("a write transaction starts");
-    let organisation = ops::create_organisation(tx.as_mut(), name, Currency::USD, created).expect("organisation");
+    let mut tx = app::Tx::new(store.write().expect("a write transaction starts"));
+    let organisation = app::users::create_organisation(&mut tx, name, Currency::USD, created).expect("organisation");
     let ctx = WriteCtx { org: organisation.id, actor_id: None, source: Source::System, at: created };
-    let manager = ops::create_user(tx.as_mut(), &ctx, new_user(&format!("manager@{slug}.test"), "Mina Manager", Role::Manager, None))
+    let manager = app::users::create_user(&mut tx, &ctx, new_user(&format!("manager@{slug}.test"), "Mina Manager", Role::Manager, None))
         .expect("manager");
-    let rep =
-        ops::create_user(tx.as_mut(), &ctx, new_user(&format!("rep@{slug}.test"), "Ravi Rep", Role::Rep, Some(manager.id))).expect("rep");
-    let simple = ops::create_pipeline(tx.as_mut(), &ctx, pipewise_core::templates::simple()).expect("simple pipeline");
-    let b2b = ops::create_pipeline(tx.as_mut(), &ctx, pipewise_core::templates::b2b_the_model()).expect("b2b pipeline");
-    let account = ops::create_account(
-        tx.as_mut(),
+    let rep = app::users::create_user(&mut tx, &ctx, new_user(&format!("rep@{slug}.test"), "Ravi Rep", Role::Rep, Some(manager.id)))
+        .expect("rep");
+    let simple = app::records::create_pipeline(&mut tx, &ctx, pipewise_core::templates::simple()).expect("simple pipeline");
+    let b2b = app::records::create_pipeline(&mut tx, &ctx, pipewise_core::templates::b2b_the_model()).expect("b2b pipeline");
+    let account = app::records::create_account(
+        &mut tx,
         &ctx,
         NewAccount {
             name: format!("{name} Customer"),

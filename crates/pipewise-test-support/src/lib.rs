@@ -79,7 +79,7 @@ impl Drop for TempDir {
 
 /// A migrated database for one test, on one engine.
 pub struct TestDb {
-    store: Box<dyn Store>,
+    store: std::sync::Arc<dyn Store>,
     raw: Raw,
     _dir: Option<TempDir>,
 }
@@ -92,6 +92,11 @@ enum Raw {
 impl TestDb {
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// The same database behind the application layer, as the edges hold it.
+    pub fn db(&self) -> pipewise_app::Db {
+        pipewise_app::Db::new(self.store.clone())
     }
 
     pub fn engine(&self) -> &'static str {
@@ -136,6 +141,23 @@ impl Store for SharedDb {
     }
 }
 
+/// Runs `work` in one write transaction of `store` through the application layer and commits it;
+/// on error nothing is kept.
+pub fn transact<T>(
+    store: &dyn Store,
+    work: impl FnOnce(&mut pipewise_app::Tx<'_>) -> pipewise_store::Result<T>,
+) -> pipewise_store::Result<T> {
+    let mut tx = pipewise_app::Tx::new(store.write()?);
+    let value = work(&mut tx)?;
+    tx.commit()?;
+    Ok(value)
+}
+
+/// `store` behind the application layer, as the edges hold it.
+pub fn app_db(store: std::sync::Arc<dyn Store>) -> pipewise_app::Db {
+    pipewise_app::Db::new(store)
+}
+
 fn rusqlite_connection(path: &Path) -> Result<rusqlite::Connection, String> {
     rusqlite::Connection::open(path).map_err(|error| error.to_string())
 }
@@ -146,7 +168,7 @@ pub fn sqlite() -> TestDb {
     let path = dir.path().join("test.db");
     let store = SqliteStore::open(&path).expect("a new SQLite file opens");
     store.migrate().expect("migrations apply to a new SQLite file");
-    TestDb { store: Box::new(store), raw: Raw::Sqlite(path), _dir: Some(dir) }
+    TestDb { store: std::sync::Arc::new(store), raw: Raw::Sqlite(path), _dir: Some(dir) }
 }
 
 /// A fresh schema on the test PostgreSQL server, migrated; `None` (after a loud skip) when no
@@ -159,5 +181,5 @@ pub fn postgres() -> Option<TestDb> {
     client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).expect("a test schema can be created");
     let store = PgStore::connect_with_schema(&url, &schema).expect("PgStore connects to the test server");
     store.migrate().expect("migrations apply to a new PostgreSQL schema");
-    Some(TestDb { store: Box::new(store), raw: Raw::Postgres { url, schema }, _dir: None })
+    Some(TestDb { store: std::sync::Arc::new(store), raw: Raw::Postgres { url, schema }, _dir: None })
 }

@@ -28,11 +28,12 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use pipewise_app as app;
+use pipewise_app::{ApiToken, Db, Session, WriteCtx};
 use pipewise_core::access::Access;
 use pipewise_core::history::Source;
 use pipewise_core::user::User;
 use pipewise_core::{OrgId, Timestamp};
-use pipewise_store::{ApiToken, Session, Store, WriteCtx, ops, transact};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -43,26 +44,8 @@ pub const SESSION_DAYS: i64 = 14;
 pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
-pub const MIN_PASSWORD_LENGTH: usize = 10;
-
-fn argon2() -> argon2::Argon2<'static> {
-    let params = argon2::Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
-    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-}
-
-/// An argon2id PHC string for `password`.
-pub fn hash_password(password: &str) -> Result<String, AppError> {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let mut salt_bytes = [0u8; 16];
-    getrandom::fill(&mut salt_bytes).map_err(|error| AppError::Internal(format!("no randomness: {error}")))?;
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|error| AppError::Internal(error.to_string()))?;
-    argon2().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|error| AppError::Internal(error.to_string()))
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
-}
+pub use pipewise_app::auth::MIN_PASSWORD_LENGTH;
+use pipewise_app::auth::{hash_password, verify_password};
 
 /// A hash to verify against when the e-mail is unknown, so timing does not tell.
 fn decoy_hash() -> &'static str {
@@ -135,17 +118,18 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// Resolves the viewer of a request from its bearer token or session cookie.
 pub async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Result<Viewer, AppError> {
     let now = state.now();
-    let store = state.store.clone();
+    let store = state.db.clone();
     if let Some(token) = bearer(headers) {
         let token_hash = sha256_hex(token);
         return blocking(move || {
             let mut tx = store.read()?;
-            let token = tx.api_token(&token_hash)?.filter(|token| token.revoked_at.is_none()).ok_or(AppError::Unauthenticated)?;
-            let viewer = load_viewer(tx.as_mut(), token.org, token.user_id, Via::Token { id: token.id })?;
+            let token =
+                app::auth::api_token(&mut tx, &token_hash)?.filter(|token| token.revoked_at.is_none()).ok_or(AppError::Unauthenticated)?;
+            let viewer = load_viewer(&mut tx, token.org, token.user_id, Via::Token { id: token.id })?;
             drop(tx);
             // Note the last use at most once a minute, so reads stay reads.
             if token.last_used_at.is_none_or(|last| now.as_micros() - last.as_micros() > 60_000_000) {
-                transact(store.as_ref(), |tx| ops::touch_api_token(tx, token.id, now))?;
+                store.transact(|tx| app::auth::touch_api_token(tx, token.id, now))?;
             }
             Ok(viewer)
         })
@@ -155,22 +139,23 @@ pub async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Result<Viewer, 
     let token_hash = sha256_hex(&secret);
     blocking(move || {
         let mut tx = store.read()?;
-        let session = tx.session(&token_hash)?.filter(|session| session.expires_at > now).ok_or(AppError::Unauthenticated)?;
+        let session =
+            app::auth::session(&mut tx, &token_hash)?.filter(|session| session.expires_at > now).ok_or(AppError::Unauthenticated)?;
         let via = Via::Session { token_hash: token_hash.clone(), csrf_token: session.csrf_token.clone() };
-        let viewer = load_viewer(tx.as_mut(), session.org, session.user_id, via)?;
+        let viewer = load_viewer(&mut tx, session.org, session.user_id, via)?;
         drop(tx);
         // Slide the expiry at most once a minute, so reads stay reads.
         if now.as_micros() - session.last_seen_at.as_micros() > 60_000_000 {
-            transact(store.as_ref(), |tx| ops::touch_session(tx, &token_hash, now, now.plus_seconds(SESSION_DAYS * 86_400)))?;
+            store.transact(|tx| app::auth::touch_session(tx, &token_hash, now, now.plus_seconds(SESSION_DAYS * 86_400)))?;
         }
         Ok(viewer)
     })
     .await
 }
 
-fn load_viewer(tx: &mut dyn pipewise_store::Tx, org: OrgId, user_id: pipewise_core::UserId, via: Via) -> Result<Viewer, AppError> {
-    let user = tx.user(org, user_id)?.filter(|user| user.active).ok_or(AppError::Unauthenticated)?;
-    let access = ops::access_for(tx, org, Some(user.id))?;
+fn load_viewer(tx: &mut pipewise_app::Tx, org: OrgId, user_id: pipewise_core::UserId, via: Via) -> Result<Viewer, AppError> {
+    let user = app::users::user(tx, org, user_id)?.filter(|user| user.active).ok_or(AppError::Unauthenticated)?;
+    let access = app::access::access_for(tx, org, Some(user.id))?;
     Ok(Viewer { org, user, access, via })
 }
 
@@ -196,19 +181,19 @@ pub struct SignedIn {
 
 /// Checks the password and starts a new session, throttling failures per account and per
 /// client address. Every attempt is recorded; a success is audited.
-pub fn sign_in(store: &dyn Store, email: &str, password: &str, client_address: &str, now: Timestamp) -> Result<SignedIn, AppError> {
+pub fn sign_in(store: &Db, email: &str, password: &str, client_address: &str, now: Timestamp) -> Result<SignedIn, AppError> {
     let email = email.trim().to_lowercase();
     let since = now.plus_seconds(-FAILURE_WINDOW_SECONDS);
-    let (by_account, by_client) = store.read()?.failed_logins_since(&email, client_address, since)?;
+    let (by_account, by_client) = app::auth::failed_logins_since(&mut store.read()?, &email, client_address, since)?;
     if by_account >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT {
         return Err(AppError::Throttled { retry_after_seconds: FAILURE_WINDOW_SECONDS as u64 });
     }
     // Exactly one argon2 verification per attempt, whether or not the address is known, so the
     // answer's timing does not tell which addresses have accounts.
-    let candidates = store.read()?.users_by_email_everywhere(&email)?;
+    let candidates = app::auth::users_by_email_everywhere(&mut store.read()?, &email)?;
     let mut with_hash = Vec::new();
     for (org, user) in candidates.into_iter().filter(|(_, user)| user.active) {
-        if let Some(hash) = store.read()?.password_hash(org, user.id)? {
+        if let Some(hash) = app::auth::password_hash(&mut store.read()?, org, user.id)? {
             with_hash.push((org, user, hash));
         }
     }
@@ -222,7 +207,7 @@ pub fn sign_in(store: &dyn Store, email: &str, password: &str, client_address: &
         several => several.iter().find(|(_, _, hash)| verify_password(password, hash)).map(|(org, user, _)| (*org, user.clone())),
     };
     let Some((org, user)) = matched else {
-        transact(store, |tx| ops::record_failed_sign_in(tx, &email, client_address, now))?;
+        store.transact(|tx| app::auth::record_failed_sign_in(tx, &email, client_address, now))?;
         return Err(AppError::Forbidden("the e-mail address or password is wrong".into()));
     };
     let secret = new_secret("pws_")?;
@@ -236,15 +221,15 @@ pub fn sign_in(store: &dyn Store, email: &str, password: &str, client_address: &
         expires_at: now.plus_seconds(SESSION_DAYS * 86_400),
         client_address: Some(client_address.to_owned()),
     };
-    transact(store, |tx| ops::record_sign_in(tx, &session, &email, client_address))?;
+    store.transact(|tx| app::auth::record_sign_in(tx, &session, &email, client_address))?;
     Ok(SignedIn { session, secret })
 }
 
 /// Ends the viewer's session (if they came with one) and audits it. An API token is not
 /// ended by signing out: revoke it instead.
-pub fn sign_out(store: &dyn Store, viewer: &Viewer, now: Timestamp) -> Result<(), AppError> {
+pub fn sign_out(store: &Db, viewer: &Viewer, now: Timestamp) -> Result<(), AppError> {
     let Via::Session { token_hash, .. } = &viewer.via else { return Ok(()) };
-    transact(store, |tx| ops::end_session(tx, &viewer.ctx(Source::Web, now), token_hash))?;
+    store.transact(|tx| app::auth::end_session(tx, &viewer.ctx(Source::Web, now), token_hash))?;
     Ok(())
 }
 
@@ -261,13 +246,7 @@ pub fn clear_session_cookie(secure: bool) -> String {
 }
 
 /// Creates an API token for the viewer; returns the secret, shown once.
-pub fn create_api_token(
-    store: &dyn Store,
-    viewer: &Viewer,
-    name: &str,
-    source: Source,
-    now: Timestamp,
-) -> Result<(ApiToken, String), AppError> {
+pub fn create_api_token(store: &Db, viewer: &Viewer, name: &str, source: Source, now: Timestamp) -> Result<(ApiToken, String), AppError> {
     let name = pipewise_core::text::required(name, 100).map_err(|problem| {
         AppError::Invalid(
             pipewise_core::FieldError { record: pipewise_core::RecordRef::new_record("api token"), field: "name", problem }.into(),
@@ -285,19 +264,19 @@ pub fn create_api_token(
         last_used_at: None,
         revoked_at: None,
     };
-    token.id = transact(store, |tx| ops::create_api_token(tx, &viewer.ctx(source, now), &token))?;
+    token.id = store.transact(|tx| app::auth::create_api_token(tx, &viewer.ctx(source, now), &token))?;
     Ok((token, secret))
 }
 
 /// Revokes one of the viewer's tokens; it stops working at once.
-pub fn revoke_api_token(store: &dyn Store, viewer: &Viewer, id: i64, source: Source, now: Timestamp) -> Result<(), AppError> {
-    transact(store, |tx| ops::revoke_api_token(tx, &viewer.ctx(source, now), id))?;
+pub fn revoke_api_token(store: &Db, viewer: &Viewer, id: i64, source: Source, now: Timestamp) -> Result<(), AppError> {
+    store.transact(|tx| app::auth::revoke_api_token(tx, &viewer.ctx(source, now), id))?;
     Ok(())
 }
 
 /// Changes the viewer's password after checking the current one, ending their other sessions.
-pub fn change_password(store: &dyn Store, viewer: &Viewer, current: &str, new: &str, now: Timestamp) -> Result<(), AppError> {
-    let stored = store.read()?.password_hash(viewer.org, viewer.user.id)?;
+pub fn change_password(store: &Db, viewer: &Viewer, current: &str, new: &str, now: Timestamp) -> Result<(), AppError> {
+    let stored = app::auth::password_hash(&mut store.read()?, viewer.org, viewer.user.id)?;
     if !stored.as_deref().is_some_and(|hash| verify_password(current, hash)) {
         return Err(AppError::Forbidden("the current password is wrong".into()));
     }
@@ -313,7 +292,7 @@ pub fn change_password(store: &dyn Store, viewer: &Viewer, current: &str, new: &
         Via::Session { token_hash, .. } => Some(token_hash.as_str()),
         Via::Token { .. } => None,
     };
-    transact(store, |tx| ops::set_password_hash(tx, &viewer.ctx(Source::Web, now), viewer.user.id, &hash, keep))?;
+    store.transact(|tx| app::auth::set_password_hash(tx, &viewer.ctx(Source::Web, now), viewer.user.id, &hash, keep))?;
     Ok(())
 }
 
@@ -412,16 +391,6 @@ fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_with_argon2id_and_verify() {
-        let hash = hash_password("correct horse battery staple").unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify_password("correct horse battery staple", &hash));
-        assert!(!verify_password("Correct horse battery staple", &hash));
-        assert!(!verify_password("anything", "not a hash"));
-        assert_ne!(hash, hash_password("correct horse battery staple").unwrap(), "each hash has its own salt");
-    }
 
     #[test]
     fn secrets_are_random_and_hashed() {

@@ -4,8 +4,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pipewise_app as app;
+use pipewise_app::StoreError;
 use pipewise_core::ValidationErrors;
-use pipewise_store::StoreError;
 use serde_json::json;
 
 #[derive(Debug)]
@@ -112,6 +113,12 @@ impl From<StoreError> for AppError {
             StoreError::GateRefused(check) => AppError::GateRefused(check),
             other => AppError::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<app::auth::HashError> for AppError {
+    fn from(error: app::auth::HashError) -> Self {
+        AppError::Internal(error.to_string())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP edge: the JSON API under `/api/v1`, the server-rendered web app, and `/healthz`.
 //! Handlers are thin: they find out who is asking ([`auth::Viewer`]), parse input
-//! ([`input`]), call `pipewise_store::ops` on a blocking thread, and render the result.
+//! (`pipewise_app::input`), call an operation of `pipewise_app` on a blocking thread, and render
+//! the result.
 //!
 //! Every state-changing request passes [`auth::csrf_guard`]; bodies are limited to
 //! [`MAX_BODY_BYTES`].
@@ -9,7 +10,6 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
-pub mod input;
 pub mod pages;
 pub mod proxy;
 
@@ -21,8 +21,10 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use pipewise_app as app;
+use pipewise_app::Db;
+use pipewise_app::insights::{Insights, InsightsRegistry};
 use pipewise_core::Timestamp;
-use pipewise_store::Store;
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -30,7 +32,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub db: Db,
     /// The clock; tests replace it.
     pub clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     /// Whether cookies get `Secure` (set when Pipewise is served behind TLS).
@@ -41,13 +43,13 @@ pub struct AppState {
     /// Each organisation's analytics projection, kept current from the history log. `None`:
     /// analytics build a projection per request (correct, slow at scale; tests and tools).
     /// Use [`AppState::insights_for`].
-    pub insights: Option<Arc<pipewise_insights::InsightsRegistry>>,
+    pub insights: Option<Arc<InsightsRegistry>>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> AppState {
+    pub fn new(db: Db) -> AppState {
         AppState {
-            store,
+            db,
             clock: Arc::new(|| Timestamp::from_jiff(jiff::Timestamp::now())),
             secure_cookies: false,
             trusted_proxies: proxy::TrustedProxies::default(),
@@ -58,14 +60,14 @@ impl AppState {
     /// The organisation's analytics, current as of this call: the registry's (refreshed
     /// first, so a reader sees its own writes), or a projection loaded now when there is no
     /// registry. Blocking: call it on a blocking thread.
-    pub fn insights_for(&self, org: pipewise_core::OrgId) -> Result<Arc<pipewise_insights::Insights>, pipewise_store::StoreError> {
+    pub fn insights_for(&self, org: pipewise_core::OrgId) -> Result<Arc<Insights>, app::StoreError> {
         match &self.insights {
             Some(registry) => {
                 let insights = registry.get(org)?;
                 insights.refresh()?;
                 Ok(insights)
             }
-            None => Ok(Arc::new(pipewise_insights::Insights::load_with_clock(self.store.clone(), org, {
+            None => Ok(Arc::new(self.db.load_insights(org, {
                 let clock = self.clock.clone();
                 Arc::new(move || clock())
             })?)),
@@ -102,11 +104,13 @@ pub fn client_address(
 
 /// 200 when the database answers a read, else 503. The body says which engine serves.
 async fn healthz(State(state): State<AppState>) -> Response {
-    let store = state.store.clone();
-    let probe = tokio::task::spawn_blocking(move || store.read().and_then(|mut tx| tx.organisations().map(|orgs| orgs.len()))).await;
+    let store = state.db.clone();
+    let probe =
+        tokio::task::spawn_blocking(move || store.read().and_then(|mut tx| app::users::organisations(&mut tx).map(|orgs| orgs.len())))
+            .await;
     match probe {
         Ok(Ok(organisations)) => {
-            let body = serde_json::json!({ "status": "ok", "engine": state.store.engine(), "organisations": organisations });
+            let body = serde_json::json!({ "status": "ok", "engine": state.db.engine(), "organisations": organisations });
             (StatusCode::OK, axum::Json(body)).into_response()
         }
         Ok(Err(error)) => {

@@ -3,20 +3,21 @@
 //! A bad line is reported (naming the line, record and field) and the rest go on; the exit
 //! status is non-zero if any line failed.
 
+use pipewise_app as app;
 use std::io::{BufRead, Write};
 
 use anyhow::{Context, Result, bail};
+use pipewise_app::{Db, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::{OpportunityId, Timestamp};
-use pipewise_store::{Store, WriteCtx, ops, transact};
 use serde_json::{Value, json};
 
 pub fn run(db_url: &str, org: Option<i64>, actor: Option<&str>) -> Result<()> {
     let store = crate::db::open(db_url)?;
-    let org = crate::init::pick_organisation(store.as_ref(), org)?;
+    let org = crate::init::pick_organisation(&store, org)?;
     let actor_id = match actor {
         Some(email) => {
-            let user = store.read()?.user_by_email(org, email)?;
+            let user = app::users::user_by_email(&mut store.read()?, org, email)?;
             Some(user.with_context(|| format!("no user {email} in organisation {org}"))?.id)
         }
         None => None,
@@ -31,7 +32,7 @@ pub fn run(db_url: &str, org: Option<i64>, actor: Option<&str>) -> Result<()> {
             continue;
         }
         let ctx = WriteCtx { org, actor_id, source: Source::Cli, at: Timestamp::from_jiff(jiff::Timestamp::now()) };
-        let ack = match apply_line(store.as_ref(), &ctx, &line) {
+        let ack = match apply_line(&store, &ctx, &line) {
             Ok(id) => json!({ "line": line_number, "ok": true, "id": id.0 }),
             Err(error) => {
                 failed += 1;
@@ -47,21 +48,21 @@ pub fn run(db_url: &str, org: Option<i64>, actor: Option<&str>) -> Result<()> {
 }
 
 /// Applies one line in its own transaction; returns the id of the deal it wrote.
-fn apply_line(store: &dyn Store, ctx: &WriteCtx, line: &str) -> Result<OpportunityId, String> {
+fn apply_line(store: &Db, ctx: &WriteCtx, line: &str) -> Result<OpportunityId, String> {
     let mut value: Value = serde_json::from_str(line).map_err(|error| format!("not JSON: {error}"))?;
     let object = value.as_object_mut().ok_or("not a JSON object")?;
     let op = object.remove("op").ok_or("missing \"op\"")?;
     let result = match op.as_str() {
         Some("create_opportunity") => {
-            let new = pipewise_web::input::new_opportunity(&value).map_err(|errors| errors.to_string())?;
-            transact(store, |tx| ops::create_opportunity(tx, ctx, &new).map(|deal| deal.id))
+            let new = pipewise_app::input::new_opportunity(&value).map_err(|errors| errors.to_string())?;
+            store.transact(|tx| app::deals::create_opportunity(tx, ctx, &new).map(|deal| deal.id))
         }
         Some("update_opportunity") => {
             let id =
                 value.as_object_mut().and_then(|object| object.remove("id")).and_then(|id| id.as_i64()).ok_or("missing numeric \"id\"")?;
             let id = OpportunityId(id);
-            let patch = pipewise_web::input::opportunity_patch(id, &value).map_err(|errors| errors.to_string())?;
-            transact(store, |tx| ops::update_opportunity(tx, ctx, id, &patch).map(|deal| deal.id))
+            let patch = pipewise_app::input::opportunity_patch(id, &value).map_err(|errors| errors.to_string())?;
+            store.transact(|tx| app::deals::update_opportunity(tx, ctx, id, &patch).map(|deal| deal.id))
         }
         _ => return Err(format!("unknown op {op}; expected \"create_opportunity\" or \"update_opportunity\"")),
     };

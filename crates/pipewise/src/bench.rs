@@ -3,7 +3,7 @@
 //!
 //! 1. Opens the database; when it holds no organisation, generates the scale data set into it
 //!    (`pipewise_demo::generate_scale`, deterministic from `--seed` and `--today`).
-//! 2. Loads the projection ([`pipewise_insights::Insights::load`]) and reports the load time and
+//! 2. Loads the projection ([`pipewise_app::insights::Insights::load`]) and reports the load time and
 //!    the process's resident memory (`VmRSS` of `/proc/self/status`) before and after.
 //! 3. Times every figure of the dashboard warm (median of `--runs`): each alone, as a page or
 //!    an API call asks for it ("health counts" are the scope's per-deal flag counts, what the
@@ -20,6 +20,7 @@
 //! 5. Measures how long after a write through `ops` the dashboard reflects it: by a reader's
 //!    `refresh` (what the API does) and by the background follower (`follow`, 100 ms).
 
+use pipewise_app as app;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,11 +33,12 @@ use pipewise_analytics::projection::{NO_AMOUNT, Projection};
 use pipewise_analytics::{
     DashboardQuery, Day, NO_DAY, Scope, dashboard, date_of_day, day_of_timestamp, health::deal_flag_counts, health::health, leaderboard,
 };
+use pipewise_app::insights::Insights;
+use pipewise_app::{Db, WriteCtx};
 use pipewise_core::opportunity::{OppField, OpportunityPatch};
 use pipewise_core::pipeline::StageKind;
 use pipewise_core::{Money, OpportunityId, OrgId, Timestamp};
-use pipewise_insights::Insights;
-use pipewise_store::{Store, WriteCtx, ops};
+use pipewise_store::Store;
 use serde_json::{Value, json};
 
 pub struct BenchOptions {
@@ -67,19 +69,20 @@ fn mib(kib: u64) -> f64 {
 }
 
 pub fn dashboard_bench(options: &BenchOptions) -> Result<()> {
-    let store: Arc<dyn Store> = Arc::from(crate::db::open(&options.db)?);
-    let orgs = store.read()?.organisations()?;
+    let raw: Arc<dyn Store> = Arc::from(crate::db::open_store(&options.db)?);
+    let store = Db::new(raw.clone());
+    let orgs = app::users::organisations(&mut store.read()?)?;
     let org = match orgs.first() {
         Some(org) => org.id,
-        None => generate(store.as_ref(), options)?,
+        None => generate(&store, options)?,
     };
-    let size = store.read()?.database_size().unwrap_or(0);
+    let size = app::bulk::database_size(&mut store.read()?).unwrap_or(0);
     eprintln!("database: {} ({:.1} MiB), organisation {}", crate::db::redact(&options.db), size as f64 / 1048576.0, org.0);
 
     // Load.
     let rss_before = rss_kib();
     let started = Instant::now();
-    let insights = Arc::new(Insights::load(store.clone(), org).context("loading the projection failed")?);
+    let insights = Arc::new(Insights::load(raw.clone(), org).context("loading the projection failed")?);
     let load = started.elapsed();
     let rss_after = rss_kib();
     let (n_deals, n_events, bytes, today) = insights.with(|p| (p.n_deals(), p.n_events(), p.memory_bytes(), p.max_day()));
@@ -116,7 +119,7 @@ pub fn dashboard_bench(options: &BenchOptions) -> Result<()> {
 
     // Figures, warm, with the organisation's health thresholds (its settings, else the defaults).
     let mut query = DashboardQuery::new(today);
-    query.thresholds = ops::health_thresholds(store.read()?.as_mut(), org)?;
+    query.thresholds = app::settings::health_thresholds(&mut store.read()?, org)?;
     let quota = insights.with(|p| quota_for(p, &query));
     query.quota = Some(quota);
     let runs = options.runs.max(1);
@@ -216,7 +219,7 @@ pub fn dashboard_bench(options: &BenchOptions) -> Result<()> {
     // Export and DuckDB.
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     let export_started = Instant::now();
-    export(store.as_ref(), &insights, org, &options.out)?;
+    export(raw.as_ref(), &insights, org, &options.out)?;
     eprintln!("exported the data set as CSV to {} in {:.1} s", options.out.display(), export_started.elapsed().as_secs_f64());
     let expected = json!({
         "as_of": today,
@@ -234,7 +237,7 @@ pub fn dashboard_bench(options: &BenchOptions) -> Result<()> {
     let expected_path = options.out.join("pipewise.json");
     std::fs::write(&expected_path, serde_json::to_vec_pretty(&expected)?)?;
     println!(
-        "write → dashboard: the write (ops::update_opportunity + commit) took {:.1} ms; the dashboard showed it {:.1} ms after \
+        "write → dashboard: the write (app::deals::update_opportunity + commit) took {:.1} ms; the dashboard showed it {:.1} ms after \
          the commit with a reader's refresh (as the API does), {:.1} ms after with the 100 ms background follower",
         latency.0, latency.1, latency.2
     );
@@ -336,8 +339,8 @@ fn figures_json(insights: &Insights, query: &DashboardQuery, board: &pipewise_an
 }
 
 /// Milliseconds from a write's commit to a dashboard that shows it, and the write's own time
-/// (`ops::update_opportunity` and the commit): `(write, by a reader's refresh, by the follower)`.
-fn write_latency(store: &Arc<dyn Store>, insights: &Arc<Insights>, org: OrgId, query: &DashboardQuery) -> Result<(f64, f64, f64)> {
+/// (`app::deals::update_opportunity` and the commit): `(write, by a reader's refresh, by the follower)`.
+fn write_latency(store: &Db, insights: &Arc<Insights>, org: OrgId, query: &DashboardQuery) -> Result<(f64, f64, f64)> {
     // An open deal in the pipeline: change its amount twice.
     let (id, amount) = insights.with(|p| {
         let deals = p.deals();
@@ -360,7 +363,7 @@ fn write_latency(store: &Arc<dyn Store>, insights: &Arc<Insights>, org: OrgId, q
         let patch = OpportunityPatch { amount: Some(Some(money)), ..OpportunityPatch::default() };
         let _guard = follow.then(|| insights.follow(Duration::from_millis(100)));
         let write_timer = Instant::now();
-        pipewise_store::transact(store.as_ref(), |tx| ops::update_opportunity(tx, &ctx, id, &patch))?;
+        store.transact(|tx| app::deals::update_opportunity(tx, &ctx, id, &patch))?;
         let write_ms = write_timer.elapsed().as_secs_f64() * 1e3;
         let timer = Instant::now();
         loop {
@@ -385,7 +388,7 @@ fn write_latency(store: &Arc<dyn Store>, insights: &Arc<Insights>, org: OrgId, q
     Ok((write_ms, by_refresh, by_follower))
 }
 
-fn generate(store: &dyn Store, options: &BenchOptions) -> Result<OrgId> {
+fn generate(store: &Db, options: &BenchOptions) -> Result<OrgId> {
     let today = options.today.as_deref().unwrap_or("2026-06-15");
     let now: Timestamp = format!("{today}T18:00:00Z").parse().map_err(|_| anyhow::anyhow!("--today {today:?} is not a date"))?;
     let config =
@@ -403,7 +406,7 @@ fn generate(store: &dyn Store, options: &BenchOptions) -> Result<OrgId> {
         }
     })
     .context("generating the scale data set failed")?;
-    let size = store.read()?.database_size().unwrap_or(0);
+    let size = app::bulk::database_size(&mut store.read()?).unwrap_or(0);
     println!(
         "generated {} deals, {} history events, {} activities in {:.1} s; database {:.1} MiB",
         summary.counts.opportunities,

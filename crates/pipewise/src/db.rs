@@ -2,6 +2,9 @@
 //! PostgreSQL, a plain path or `sqlite:` picks SQLite, anything else is a clear error.
 
 use anyhow::{Context, Result};
+use std::sync::Arc;
+
+use pipewise_app::Db;
 use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 use pipewise_store_sqlite::SqliteStore;
@@ -24,7 +27,12 @@ pub fn connect(url: &str) -> Result<Box<dyn Store>> {
 }
 
 /// Connects and applies pending migrations, logging each to stderr.
-pub fn open(url: &str) -> Result<Box<dyn Store>> {
+/// [`open_store`] behind the application layer.
+pub fn open(url: &str) -> Result<Db> {
+    Ok(Db::new(Arc::from(open_store(url)?)))
+}
+
+pub fn open_store(url: &str) -> Result<Box<dyn Store>> {
     let store = connect(url)?;
     for name in store.migrate().with_context(|| format!("cannot migrate {}", redact(url)))? {
         eprintln!("applied migration {name}");
@@ -88,7 +96,7 @@ mod tests {
 
     #[test]
     fn unknown_schemes_are_refused_with_a_hint() {
-        let error = open("mysql://root@localhost/crm").err().expect("refused");
+        let error = open("mysql://root@localhost/crm").expect_err("refused");
         assert_eq!(error.to_string(), "unsupported database URL scheme \"mysql\"");
         assert_eq!(crate::hint_for(&error).as_deref(), Some("use a SQLite file path (e.g. pipewise.db) or a postgres:// URL"));
     }

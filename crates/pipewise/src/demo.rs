@@ -3,16 +3,18 @@
 //! set (any size, SQLite or PostgreSQL) with a progress bar per phase and reports its time,
 //! size and peak memory.
 
+use pipewise_app as app;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use pipewise_app::{Db, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::{Timestamp, time::parse_date};
 use pipewise_demo::{DemoConfig, ScaleConfig, ScalePhase};
-use pipewise_store::{Store, WriteCtx, ops, transact};
+use pipewise_store::Store;
 use pipewise_store_sqlite::SqliteStore;
 
 /// The demo's "today": 17:00 UTC on `--today`, or now.
@@ -42,6 +44,7 @@ pub fn run(db: &str, seed: u64, today: Option<&str>, addr: &str, no_serve: bool)
     prepare_file(path)?;
     let store = SqliteStore::open(path).with_context(|| format!("cannot create {}", path.display()))?;
     store.migrate()?;
+    let store = Db::new(Arc::new(store));
     let started = Instant::now();
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len}").expect("a valid template").progress_chars("=> "));
@@ -80,20 +83,19 @@ pub fn run(db: &str, seed: u64, today: Option<&str>, addr: &str, no_serve: bool)
     if no_serve {
         return Ok(());
     }
-    crate::serve::serve(Arc::new(store) as Arc<dyn Store>, addr, false, Default::default())
+    crate::serve::serve(store, addr, false, Default::default())
 }
 
 /// The password of the demo's printed logins.
 pub const DEMO_PASSWORD: &str = "pipewise-demo";
 
-fn set_demo_passwords(store: &dyn Store, organisation: pipewise_core::OrgId, users: &[(pipewise_core::user::Role, String)]) -> Result<()> {
-    let hash = pipewise_web::auth::hash_password(DEMO_PASSWORD)
-        .map_err(|error| anyhow::anyhow!("cannot hash the demo password: {}", error.detail()))?;
+fn set_demo_passwords(store: &Db, organisation: pipewise_core::OrgId, users: &[(pipewise_core::user::Role, String)]) -> Result<()> {
+    let hash = pipewise_app::auth::hash_password(DEMO_PASSWORD).map_err(|error| anyhow::anyhow!("the demo password: {error}"))?;
     let ctx = WriteCtx { org: organisation, actor_id: None, source: Source::Demo, at: Timestamp::from_jiff(jiff::Timestamp::now()) };
-    transact(store, |tx| {
+    store.transact(|tx| {
         for (_, email) in users {
-            if let Some(user) = tx.user_by_email(organisation, email)? {
-                ops::set_password_hash(tx, &ctx, user.id, &hash, None)?;
+            if let Some(user) = app::users::user_by_email(tx, organisation, email)? {
+                app::auth::set_password_hash(tx, &ctx, user.id, &hash, None)?;
             }
         }
         Ok(())
@@ -117,9 +119,9 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
     let mut config = ScaleConfig::new(seed, now, sizes.reps, sizes.opportunities, sizes.history, sizes.activities);
     config.chunk_deals = sizes.chunk;
     config.check().map_err(|errors| crate::Hinted { error: errors.to_string(), hint: "see pipewise demo --help".into() })?;
-    let store: Box<dyn Store> = if is_postgres(db) {
+    let store: Db = if is_postgres(db) {
         let store = crate::db::open(db)?;
-        let existing = store.read()?.organisations()?;
+        let existing = app::users::organisations(&mut store.read()?)?;
         if !existing.is_empty() {
             bail!(crate::Hinted {
                 error: format!(
@@ -136,14 +138,14 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
         prepare_file(path)?;
         let store = SqliteStore::open(path).with_context(|| format!("cannot create {}", path.display()))?;
         store.migrate()?;
-        Box::new(store)
+        Db::new(Arc::new(store))
     };
     let started = Instant::now();
     let style = ProgressStyle::with_template("{msg:>9} [{bar:30}] {human_pos}/{human_len} {per_sec:>12} {elapsed_precise} eta {eta}")
         .expect("a valid template")
         .progress_chars("=> ");
     let mut bar: Option<(ScalePhase, ProgressBar)> = None;
-    let summary = pipewise_demo::generate_scale(store.as_ref(), &config, &mut |phase, done, total| {
+    let summary = pipewise_demo::generate_scale(&store, &config, &mut |phase, done, total| {
         if bar.as_ref().is_none_or(|(current, _)| *current != phase) {
             if let Some((_, finished)) = bar.take() {
                 finished.finish();
@@ -186,7 +188,7 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
     if let Some(note) = summary.history_note(&config) {
         eprintln!("warning: {note}");
     }
-    match database_size(store.as_ref()) {
+    match database_size(&store) {
         Some(bytes) => eprintln!("database size: {:.1} MiB", bytes as f64 / (1024.0 * 1024.0)),
         None => eprintln!("database size: unknown"),
     }
@@ -194,7 +196,7 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
         Some(kib) => eprintln!("peak resident memory (VmHWM): {:.1} MiB", kib as f64 / 1024.0),
         None => eprintln!("peak resident memory: unknown (no /proc/self/status)"),
     }
-    set_demo_passwords(store.as_ref(), summary.organisation, &summary.users)?;
+    set_demo_passwords(&store, summary.organisation, &summary.users)?;
     println!("Scale database: {}", crate::db::redact(db));
     println!("Sign in as any of these, password {DEMO_PASSWORD:?}:");
     for (role, email) in &summary.users {
@@ -203,7 +205,7 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
     if no_serve {
         return Ok(());
     }
-    crate::serve::serve(Arc::from(store), addr, false, Default::default())
+    crate::serve::serve(store, addr, false, Default::default())
 }
 
 /// The process's peak resident set size in KiB, from `VmHWM` in `/proc/self/status`.
@@ -215,8 +217,8 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// Bytes the database takes: SQLite's pages (what the file holds once its WAL is checkpointed)
 /// or the PostgreSQL database's size.
-fn database_size(store: &dyn Store) -> Option<u64> {
-    store.read().ok()?.database_size().ok()
+fn database_size(store: &Db) -> Option<u64> {
+    app::bulk::database_size(&mut store.read().ok()?).ok()
 }
 
 /// Removes a previous demo file so the demo starts fresh; refuses to touch any other database.

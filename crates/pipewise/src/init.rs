@@ -1,13 +1,14 @@
 //! `pipewise init` and `pipewise password`: what an operator runs on a fresh database, and to
 //! let someone in again. Both act as the system (the operator of the machine), audited.
 
+use pipewise_app as app;
 use std::io::BufRead;
 
 use anyhow::{Context, Result, bail};
+use pipewise_app::{Db, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::user::{Locale, NewUser, Role, time_zone};
 use pipewise_core::{Currency, OrgId, Timestamp};
-use pipewise_store::{Store, WriteCtx, ops, transact};
 
 /// Options of `pipewise init`.
 pub struct InitOptions<'a> {
@@ -27,35 +28,35 @@ pub fn init(db_url: &str, options: &InitOptions<'_>) -> Result<()> {
         Currency::from_code(&options.currency.to_ascii_uppercase()).map_err(|problem| anyhow::anyhow!("--currency: {problem}"))?;
     let locale = Locale::parse(options.locale).map_err(|problem| anyhow::anyhow!("--locale: {problem}"))?;
     let zone = time_zone(options.time_zone).map_err(|problem| anyhow::anyhow!("--time-zone: {problem}"))?;
-    if store.read()?.organisations()?.iter().any(|organisation| organisation.name == options.organisation.trim()) {
+    if app::users::organisations(&mut store.read()?)?.iter().any(|organisation| organisation.name == options.organisation.trim()) {
         bail!(crate::Hinted {
             error: format!("an organisation named {:?} already exists", options.organisation.trim()),
             hint: "choose another name, or use `pipewise password` to let its admin in again".into(),
         });
     }
     let password = read_password()?;
-    let hash =
-        pipewise_web::auth::hash_password(&password).map_err(|error| anyhow::anyhow!("cannot hash the password: {}", error.detail()))?;
+    let hash = pipewise_app::auth::hash_password(&password).map_err(|error| anyhow::anyhow!("{error}"))?;
     let now = Timestamp::from_jiff(jiff::Timestamp::now());
-    let (organisation, admin) = transact(store.as_ref(), |tx| {
-        let organisation = ops::create_organisation(tx, options.organisation, currency, now)?;
-        let ctx = WriteCtx { org: organisation.id, actor_id: None, source: Source::Cli, at: now };
-        let new = NewUser {
-            email: options.admin_email.into(),
-            name: options.admin_name.into(),
-            role: Role::Admin,
-            manager_id: None,
-            team_id: None,
-            time_zone: zone.clone(),
-            locale,
-        };
-        let admin = ops::create_user(tx, &ctx, new)?;
-        ops::set_password_hash(tx, &ctx, admin.id, &hash, None)?;
-        // Both seed templates, with their exit criteria.
-        ops::create_template_pipelines(tx, &ctx)?;
-        Ok((organisation, admin))
-    })
-    .context("cannot create the organisation")?;
+    let (organisation, admin) = store
+        .transact(|tx| {
+            let organisation = app::users::create_organisation(tx, options.organisation, currency, now)?;
+            let ctx = WriteCtx { org: organisation.id, actor_id: None, source: Source::Cli, at: now };
+            let new = NewUser {
+                email: options.admin_email.into(),
+                name: options.admin_name.into(),
+                role: Role::Admin,
+                manager_id: None,
+                team_id: None,
+                time_zone: zone.clone(),
+                locale,
+            };
+            let admin = app::users::create_user(tx, &ctx, new)?;
+            app::auth::set_password_hash(tx, &ctx, admin.id, &hash, None)?;
+            // Both seed templates, with their exit criteria.
+            app::designer::create_template_pipelines(tx, &ctx)?;
+            Ok((organisation, admin))
+        })
+        .context("cannot create the organisation")?;
     println!("Created organisation {} ({}), reporting in {}.", organisation.id, organisation.name, organisation.reporting_currency);
     println!("Sign in as {} with the password you gave; pipelines: B2B (The Model) and Simple, with their stage gates.", admin.email);
     println!("Next: pipewise serve --db {db_url}");
@@ -65,20 +66,20 @@ pub fn init(db_url: &str, options: &InitOptions<'_>) -> Result<()> {
 /// Sets a user's password (read like `init`'s) and ends their sessions.
 pub fn set_password(db_url: &str, org: Option<i64>, email: &str) -> Result<()> {
     let store = crate::db::open(db_url)?;
-    let org = pick_organisation(store.as_ref(), org)?;
-    let user = store.read()?.user_by_email(org, email)?.with_context(|| format!("no user {email} in organisation {org}"))?;
+    let org = pick_organisation(&store, org)?;
+    let user =
+        app::users::user_by_email(&mut store.read()?, org, email)?.with_context(|| format!("no user {email} in organisation {org}"))?;
     let password = read_password()?;
-    let hash =
-        pipewise_web::auth::hash_password(&password).map_err(|error| anyhow::anyhow!("cannot hash the password: {}", error.detail()))?;
+    let hash = pipewise_app::auth::hash_password(&password).map_err(|error| anyhow::anyhow!("{error}"))?;
     let ctx = WriteCtx { org, actor_id: None, source: Source::Cli, at: Timestamp::from_jiff(jiff::Timestamp::now()) };
-    transact(store.as_ref(), |tx| ops::set_password_hash(tx, &ctx, user.id, &hash, None))?;
+    store.transact(|tx| app::auth::set_password_hash(tx, &ctx, user.id, &hash, None))?;
     println!("Set the password of {} and ended their sessions.", user.email);
     Ok(())
 }
 
 /// The organisation `org` names, or the only one.
-pub fn pick_organisation(store: &dyn Store, org: Option<i64>) -> Result<OrgId> {
-    let organisations = store.read()?.organisations()?;
+pub fn pick_organisation(store: &Db, org: Option<i64>) -> Result<OrgId> {
+    let organisations = app::users::organisations(&mut store.read()?)?;
     match org {
         Some(id) if organisations.iter().any(|organisation| organisation.id.0 == id) => Ok(OrgId(id)),
         Some(id) => bail!("organisation {id} does not exist"),
@@ -103,8 +104,8 @@ fn read_password() -> Result<String> {
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    if password.chars().count() < pipewise_web::auth::MIN_PASSWORD_LENGTH {
-        bail!("the password needs at least {} characters", pipewise_web::auth::MIN_PASSWORD_LENGTH);
+    if password.chars().count() < pipewise_app::auth::MIN_PASSWORD_LENGTH {
+        bail!("the password needs at least {} characters", pipewise_app::auth::MIN_PASSWORD_LENGTH);
     }
     Ok(password)
 }

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use pipewise_store::Store;
+use pipewise_app::Db;
 use pipewise_web::AppState;
 use pipewise_web::proxy::{Cidr, TrustedProxies};
 
 pub fn run(db_url: &str, addr: &str, secure_cookies: bool, trusted_proxies: &[String]) -> Result<()> {
     let trusted_proxies = parse_trusted_proxies(trusted_proxies)?;
-    let store: Arc<dyn Store> = Arc::from(crate::db::open(db_url)?);
+    let store = crate::db::open(db_url)?;
     serve(store, addr, secure_cookies, trusted_proxies)
 }
 
@@ -32,7 +32,7 @@ fn parse_trusted_proxies(values: &[String]) -> Result<TrustedProxies> {
 
 /// Serves `store` on `addr` until interrupted, printing the URL on stdout once listening.
 /// Requests from `trusted_proxies` are attributed to the client they forward for.
-pub fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool, trusted_proxies: TrustedProxies) -> Result<()> {
+pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: TrustedProxies) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| crate::Hinted {
@@ -46,7 +46,7 @@ pub fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool, trusted_pr
             eprintln!("trusting X-Forwarded-For from {}", ranges.join(", "));
         }
         // Each organisation's analytics projection loads on first use and follows the history log.
-        let insights = Arc::new(pipewise_insights::InsightsRegistry::following(store.clone(), std::time::Duration::from_millis(100)));
+        let insights = Arc::new(store.following_insights(std::time::Duration::from_millis(100)));
         pipewise_web::serve(listener, AppState { secure_cookies, trusted_proxies, insights: Some(insights), ..AppState::new(store) })
             .await
             .context("the server stopped with an error")

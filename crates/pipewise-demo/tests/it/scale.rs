@@ -3,13 +3,15 @@
 //! gaps, one audit entry per chunk with chunks no larger than asked, and the seed alone decides
 //! the content.
 
+use pipewise_app as app;
 use std::collections::BTreeSet;
 
+use pipewise_app::{AuditFilter, OpportunityFilter, RecordKind};
 use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::user::Role;
 use pipewise_core::{OpportunityId, Timestamp, history};
 use pipewise_demo::{ScaleConfig, ScalePhase, ScaleSummary, generate_scale};
-use pipewise_store::{AuditFilter, OpportunityFilter, RecordKind, Store, ops};
+use pipewise_store::Store;
 use pipewise_test_support::TestDb;
 
 fn now() -> Timestamp {
@@ -24,9 +26,9 @@ fn small(seed: u64) -> ScaleConfig {
     config
 }
 
-fn generate(store: &dyn Store, config: &ScaleConfig) -> (ScaleSummary, Vec<(ScalePhase, u64, u64)>) {
+fn generate(db: &pipewise_test_support::TestDb, config: &ScaleConfig) -> (ScaleSummary, Vec<(ScalePhase, u64, u64)>) {
     let mut calls = Vec::new();
-    let summary = generate_scale(store, config, &mut |phase, done, total| calls.push((phase, done, total))).unwrap();
+    let summary = generate_scale(&db.db(), config, &mut |phase, done, total| calls.push((phase, done, total))).unwrap();
     (summary, calls)
 }
 
@@ -37,7 +39,7 @@ fn within(actual: u64, expected: u64, tolerance: f64) -> bool {
 /// Everything two data sets are compared on: every deal, the history log, some activities.
 fn fingerprint(store: &dyn Store, summary: &ScaleSummary) -> (Vec<Opportunity>, Vec<String>, Vec<String>) {
     let org = summary.organisation;
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let deals = tx.opportunities(org, &OpportunityFilter::default()).unwrap();
     let log = tx.history_since(org, 0, u32::MAX).unwrap().iter().map(ToString::to_string).collect();
     let first = deals.first().map_or(0, |deal| deal.id.0);
@@ -51,7 +53,7 @@ fn fingerprint(store: &dyn Store, summary: &ScaleSummary) -> (Vec<Opportunity>, 
 pub fn the_scale_set_has_the_asked_sizes_and_replays_exactly(db: &TestDb) {
     let store = db.store();
     let config = small(5);
-    let (summary, calls) = generate(store, &config);
+    let (summary, calls) = generate(db, &config);
     let counts = &summary.counts;
     // 20 reps in three teams of up to eight: 3 managers, no directors (too few teams), the VP,
     // an admin, an ops person and a viewer.
@@ -77,7 +79,7 @@ pub fn the_scale_set_has_the_asked_sizes_and_replays_exactly(db: &TestDb) {
     assert_eq!((summary.chunks, summary.largest_chunk.deals), (7, 300));
     assert!(summary.largest_chunk.history_events < 300 * 60 && summary.largest_chunk.activities < 300 * 60, "{summary:?}");
     let org = summary.organisation;
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let filter = AuditFilter { record_kind: Some("opportunity".into()), limit: 1_000, ..AuditFilter::default() };
     let imports: Vec<_> = tx.audit_events(org, &filter).unwrap().into_iter().filter(|event| event.action == "import").collect();
     assert_eq!(imports.len(), 7);
@@ -120,20 +122,20 @@ pub fn the_scale_set_has_the_asked_sizes_and_replays_exactly(db: &TestDb) {
         }
     }
     assert_eq!(tx.count(org, RecordKind::Opportunity).unwrap(), 2_000);
-    assert_eq!(ops::book_as_of(tx.as_mut(), org, now()).unwrap(), deals);
+    assert_eq!(app::deals::book_as_of(&mut tx, org, now()).unwrap(), deals);
 }
 
 pub fn the_same_seed_gives_the_same_scale_set_and_another_seed_another(first: &TestDb, second: &TestDb, other: &TestDb) {
     let mut config = small(21);
     (config.opportunities, config.history, config.activities) = (500, Some(12_000), 6_000);
-    let (summary_first, _) = generate(first.store(), &config);
+    let (summary_first, _) = generate(first, &config);
     // Chunking and transaction size do not change the data.
     let rechunked = ScaleConfig { chunk_deals: 77, deals_per_transaction: 1, ..config.clone() };
-    let (summary_second, _) = generate(second.store(), &rechunked);
+    let (summary_second, _) = generate(second, &rechunked);
     assert_eq!(summary_first.counts, summary_second.counts);
     let fingerprint_first = fingerprint(first.store(), &summary_first);
     assert_eq!(fingerprint_first, fingerprint(second.store(), &summary_second));
-    let (summary_other, _) = generate(other.store(), &ScaleConfig { seed: 22, ..config });
+    let (summary_other, _) = generate(other, &ScaleConfig { seed: 22, ..config });
     let fingerprint_other = fingerprint(other.store(), &summary_other);
     assert_ne!(fingerprint_first.0, fingerprint_other.0);
     assert_ne!(fingerprint_first.2, fingerprint_other.2);
@@ -142,7 +144,7 @@ pub fn the_same_seed_gives_the_same_scale_set_and_another_seed_another(first: &T
 pub fn too_little_history_gets_the_lifecycle_floor_and_says_so(db: &TestDb) {
     let mut config = small(3);
     (config.opportunities, config.history, config.activities) = (400, Some(400 * 5), 800);
-    let (summary, _) = generate(db.store(), &config);
+    let (summary, _) = generate(db, &config);
     let note = summary.history_note(&config).expect("a note");
     assert!(note.starts_with("asked for 2000 history events (5.0 per deal), but a deal's lifecycle alone records about"), "{note}");
     assert_eq!(summary.edits_per_deal, 0.0);

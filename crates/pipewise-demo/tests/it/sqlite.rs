@@ -1,13 +1,15 @@
 //! The default demo, generated into temporary SQLite files: its sizes, that its history replays
 //! to its current state, and that the seed alone decides its content.
 
+use pipewise_app as app;
 use std::path::PathBuf;
 
+use pipewise_app::{OpportunityFilter, RecordKind};
 use pipewise_core::opportunity::Status;
 use pipewise_core::user::Role;
 use pipewise_core::{Currency, OpportunityId, OrgId, Timestamp};
 use pipewise_demo::{DemoConfig, DemoSummary, Phase, generate};
-use pipewise_store::{OpportunityFilter, RecordKind, Store, ops};
+use pipewise_store::Store;
 use pipewise_store_sqlite::SqliteStore;
 
 /// A SQLite file in the temp folder, removed (with its WAL files) when dropped.
@@ -47,17 +49,18 @@ fn days_before(at: Timestamp, days: i64) -> Timestamp {
 }
 
 /// Generates `config` into a fresh file; returns the store, the summary and the progress calls.
-fn demo(db: &TempDb, config: &DemoConfig) -> (SqliteStore, DemoSummary, Vec<(Phase, u64, u64)>) {
-    let store = SqliteStore::open(&db.path).unwrap();
+fn demo(db: &TempDb, config: &DemoConfig) -> (std::sync::Arc<SqliteStore>, DemoSummary, Vec<(Phase, u64, u64)>) {
+    let store = std::sync::Arc::new(SqliteStore::open(&db.path).unwrap());
     store.migrate().unwrap();
     let mut calls = Vec::new();
-    let summary = generate(&store, config, &mut |phase, done, total| calls.push((phase, done, total))).unwrap();
+    let summary =
+        generate(&pipewise_app::Db::new(store.clone()), config, &mut |phase, done, total| calls.push((phase, done, total))).unwrap();
     (store, summary, calls)
 }
 
 /// What two demos are compared on: counts, and the whole book as of several dates.
 fn fingerprint(store: &SqliteStore, org: OrgId) -> (Vec<i64>, Vec<Vec<pipewise_core::opportunity::Opportunity>>, Vec<String>) {
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let kinds = [
         RecordKind::User,
         RecordKind::Team,
@@ -71,7 +74,7 @@ fn fingerprint(store: &SqliteStore, org: OrgId) -> (Vec<i64>, Vec<Vec<pipewise_c
         RecordKind::ExchangeRate,
     ];
     let counts = kinds.iter().map(|kind| tx.count(org, *kind).unwrap()).collect();
-    let books = [0, 30, 180, 365].iter().map(|days| ops::book_as_of(&mut *tx, org, days_before(now(), *days)).unwrap()).collect();
+    let books = [0, 30, 180, 365].iter().map(|days| app::deals::book_as_of(&mut tx, org, days_before(now(), *days)).unwrap()).collect();
     let activities = (1..=40)
         .flat_map(|id| tx.activities_of_opportunity(org, OpportunityId(id)).unwrap())
         .map(|activity| format!("{activity:?}"))
@@ -113,7 +116,7 @@ fn the_default_demo_has_the_promised_sizes_and_replays_exactly() {
     }
 
     let org = summary.organisation;
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     for (role, email) in &summary.users {
         assert_eq!(tx.user_by_email(org, email).unwrap().unwrap().role, *role);
     }
@@ -126,13 +129,13 @@ fn the_default_demo_has_the_promised_sizes_and_replays_exactly() {
         assert!(reps.len() >= 7 && reps.iter().all(|rep| rep.manager_id == Some(manager.id)), "{}", team.name);
     }
     // Replaying the history gives every deal's current state.
-    let replayed = ops::book_as_of(&mut *tx, org, now()).unwrap();
+    let replayed = app::deals::book_as_of(&mut tx, org, now()).unwrap();
     let current = tx.opportunities(org, &OpportunityFilter::default()).unwrap();
     assert_eq!(replayed, current);
     assert!(current.iter().all(|deal| deal.created_at <= now() && deal.closed_at.is_none_or(|at| at <= now())));
     // Half a year ago fewer deals existed, and some open then are closed now.
     let then = days_before(now(), 182);
-    let book_then = ops::book_as_of(&mut *tx, org, then).unwrap();
+    let book_then = app::deals::book_as_of(&mut tx, org, then).unwrap();
     assert!(book_then.len() > 800 && book_then.len() < 1_700, "{}", book_then.len());
     let open_then = book_then.iter().filter(|deal| deal.status == Status::Open).count();
     assert!(open_then > 150, "{open_then}");
@@ -172,10 +175,10 @@ fn the_same_seed_gives_the_same_demo_and_another_seed_another() {
 #[test]
 fn a_bad_configuration_is_refused_before_anything_is_written() {
     let db = TempDb::new("bad");
-    let store = SqliteStore::open(&db.path).unwrap();
+    let store = std::sync::Arc::new(SqliteStore::open(&db.path).unwrap());
     store.migrate().unwrap();
     let config = DemoConfig { teams: 0, months: 0, ..DemoConfig::standard(1, now()) };
-    let error = generate(&store, &config, &mut |_, _, _| {}).unwrap_err();
+    let error = generate(&pipewise_app::Db::new(store.clone()), &config, &mut |_, _, _| {}).unwrap_err();
     assert!(error.is_user_error());
     assert_eq!(
         error.to_string(),
@@ -210,10 +213,10 @@ fn other_sizes_and_dates_work_too() {
         (6, 13 + 6 + 4, 900, 100, 300, 10)
     );
     assert!(summary.rates_shifted_days < 0 && summary.rates_shifted_days % 7 == 0);
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let org = summary.organisation;
     let deals = tx.opportunities(org, &OpportunityFilter::default()).unwrap();
-    assert_eq!(ops::book_as_of(&mut *tx, org, now).unwrap(), deals);
+    assert_eq!(app::deals::book_as_of(&mut tx, org, now).unwrap(), deals);
     assert!(deals.iter().all(|deal| deal.created_at >= days_before(now, 190) && deal.created_at <= now));
     let rates = tx.rate_table(org).unwrap().unwrap();
     assert!(rates.rate(Currency::KRW, now.date_utc()).is_ok());

@@ -1,8 +1,9 @@
 //! Activity aggregates: what the analytics' activity facts are read from.
 
+use pipewise_app as app;
+use pipewise_app::ActivityAggregate;
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::{ActivityAggregate, ops};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{at, test_org};
 
@@ -15,14 +16,14 @@ use pipewise_test_support::fixtures::{at, test_org};
 ///   03-05 e-mail (logged 03-06): the 03-09 note and the 03-10 call are not; contacts {a}.
 pub fn aggregates_count_only_what_was_known_before_the_bound(db: &TestDb) {
     let org = test_org(db.store(), "Aggregates");
-    let mut tx = db.store().write().unwrap();
-    let contact = |tx: &mut dyn pipewise_store::Tx, name: &str| {
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let contact = |tx: &mut app::Tx, name: &str| {
         let new = NewContact { name: name.into(), emails: Vec::new(), phone: None, title: None, account_id: Some(org.account.id) };
-        ops::create_contact(tx, &org.ctx, new).unwrap().id
+        app::records::create_contact(tx, &org.ctx, new).unwrap().id
     };
-    let (a, b) = (contact(tx.as_mut(), "Ada"), contact(tx.as_mut(), "Bo"));
-    let deal = ops::create_opportunity(tx.as_mut(), &org.by_rep(at("2026-02-01T00:00:00Z")), &org.new_deal("Busy")).unwrap();
-    let quiet = ops::create_opportunity(tx.as_mut(), &org.by_rep(at("2026-02-01T00:00:00Z")), &org.new_deal("Quiet")).unwrap();
+    let (a, b) = (contact(&mut tx, "Ada"), contact(&mut tx, "Bo"));
+    let deal = app::deals::create_opportunity(&mut tx, &org.by_rep(at("2026-02-01T00:00:00Z")), &org.new_deal("Busy")).unwrap();
+    let quiet = app::deals::create_opportunity(&mut tx, &org.by_rep(at("2026-02-01T00:00:00Z")), &org.new_deal("Quiet")).unwrap();
     let mut log = |kind, direction, occurred: &str, logged: &str, contacts: Vec<ContactId>| {
         let activity = NewActivity {
             kind,
@@ -36,7 +37,7 @@ pub fn aggregates_count_only_what_was_known_before_the_bound(db: &TestDb) {
             opportunity_id: Some(deal.id),
             contact_ids: contacts,
         };
-        ops::create_activity(tx.as_mut(), &org.by_rep(at(logged)), activity).unwrap();
+        app::activities::create_activity(&mut tx, &org.by_rep(at(logged)), activity).unwrap();
     };
     log(ActivityKind::Call, Direction::Outbound, "2026-02-20T09:00:00Z", "2026-02-21T09:00:00Z", vec![]);
     log(ActivityKind::Meeting, Direction::Outbound, "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z", vec![a]);
@@ -45,7 +46,7 @@ pub fn aggregates_count_only_what_was_known_before_the_bound(db: &TestDb) {
     log(ActivityKind::Call, Direction::Outbound, "2026-03-10T09:00:00Z", "2026-03-12T09:00:00Z", vec![a, b]);
     tx.commit().unwrap();
 
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     let window = (at("2026-03-01T00:00:00Z"), at("2026-03-11T00:00:00Z"));
     let day = 86_400_000_000i64;
     let all = tx.activity_aggregates(org.org(), None, window.0, window.1, None).unwrap();

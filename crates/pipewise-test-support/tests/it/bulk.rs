@@ -2,11 +2,12 @@
 //! counter as single writes (gap-free, following on from and followed by `append_history`),
 //! activities with their contact links, and nothing kept when the transaction is dropped.
 
+use pipewise_app as app;
+use pipewise_app::{ActivityFilter, HistoryAppend, OpportunityFilter, RecordKind};
 use pipewise_core::history::{self, Source};
 use pipewise_core::opportunity::{self, Opportunity, OpportunityPatch};
 use pipewise_core::records::{ActivityKind, Direction, NewActivity};
 use pipewise_core::*;
-use pipewise_store::{ActivityFilter, HistoryAppend, OpportunityFilter, RecordKind, ops};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{TestOrg, at, test_org};
 
@@ -60,13 +61,13 @@ pub fn bulk_deals_and_history_replay_and_follow_the_sequence(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Bulk");
     // One deal through `ops` first: bulk sequence numbers follow on from it.
-    let mut tx = store.write().unwrap();
-    let single = ops::create_opportunity(tx.as_mut(), &org.by_rep(at("2026-01-15T09:00:00Z")), &org.new_deal("Single")).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let single = app::deals::create_opportunity(&mut tx, &org.by_rep(at("2026-01-15T09:00:00Z")), &org.new_deal("Single")).unwrap();
     tx.commit().unwrap();
     let first_count = store.read().unwrap().count(org.org(), RecordKind::History).unwrap();
 
     let deals = evolved_deals(&org, 7);
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let states: Vec<Opportunity> = deals.iter().map(|(deal, _)| deal.clone()).collect();
     let ids = tx.bulk_insert_opportunities(org.org(), &states).unwrap();
     assert_eq!(ids.len(), 7);
@@ -79,12 +80,12 @@ pub fn bulk_deals_and_history_replay_and_follow_the_sequence(db: &TestDb) {
     tx.commit().unwrap();
 
     // A single write afterwards continues the same sequence.
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let patch = OpportunityPatch { next_step: Some(Some("Call back".into())), ..Default::default() };
-    ops::update_opportunity(tx.as_mut(), &org.by_rep(at("2026-06-01T09:00:00Z")), ids[0], &patch).unwrap();
+    app::deals::update_opportunity(&mut tx, &org.by_rep(at("2026-06-01T09:00:00Z")), ids[0], &patch).unwrap();
     tx.commit().unwrap();
 
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let log = tx.history_since(org.org(), 0, 10_000).unwrap();
     let seqs: Vec<i64> = log.iter().map(|event| event.seq).collect();
     assert_eq!(seqs, (1..=log.len() as i64).collect::<Vec<_>>(), "gap-free from 1");
@@ -104,17 +105,17 @@ pub fn bulk_deals_and_history_replay_and_follow_the_sequence(db: &TestDb) {
     assert_eq!(stored.iter().filter(|deal| deal.status == opportunity::Status::Lost).count(), 3);
     assert_eq!(stored[1].amount.unwrap().to_string(), "EUR 1000.50", "amounts stay exact");
     // The book as of a date between the bulk edits is the replay up to it.
-    let book = ops::book_as_of(tx.as_mut(), org.org(), at("2026-02-02T12:00:00Z")).unwrap();
+    let book = app::deals::book_as_of(&mut tx, org.org(), at("2026-02-02T12:00:00Z")).unwrap();
     assert_eq!(book.len(), 1 + 7);
 }
 
 pub fn bulk_activities_keep_their_contacts_and_order(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "BulkActivities");
-    let mut tx = store.write().unwrap();
-    let deal = ops::create_opportunity(tx.as_mut(), &org.by_rep(at("2026-03-01T09:00:00Z")), &org.new_deal("Busy")).unwrap();
-    let contact = ops::create_contact(
-        tx.as_mut(),
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let deal = app::deals::create_opportunity(&mut tx, &org.by_rep(at("2026-03-01T09:00:00Z")), &org.new_deal("Busy")).unwrap();
+    let contact = app::records::create_contact(
+        &mut tx,
         &org.ctx,
         pipewise_core::records::NewContact {
             name: "Cora Contact".into(),
@@ -148,13 +149,13 @@ pub fn bulk_activities_keep_their_contacts_and_order(db: &TestDb) {
             (activity(index, contacts), at("2026-03-05T09:00:00Z"))
         })
         .collect();
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let ids = tx.bulk_insert_activities(org.org(), &batch).unwrap();
     assert!(tx.bulk_insert_activities(org.org(), &[]).unwrap().is_empty());
     tx.commit().unwrap();
     assert_eq!(ids.len(), 5);
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let stored = tx.activities(org.org(), &ActivityFilter { opportunity_id: Some(deal.id), ..Default::default() }).unwrap();
     assert_eq!(stored.iter().map(|activity| activity.id).collect::<Vec<_>>(), ids);
     for (index, (stored, (new, logged_at))) in stored.iter().zip(&batch).enumerate() {
@@ -171,16 +172,16 @@ pub fn a_dropped_bulk_transaction_leaves_nothing_and_takes_no_sequence_numbers(d
     let deals = evolved_deals(&org, 3);
     let states: Vec<Opportunity> = deals.iter().map(|(deal, _)| deal.clone()).collect();
     {
-        let mut tx = store.write().unwrap();
+        let mut tx = app::Tx::new(store.write().unwrap());
         let ids = tx.bulk_insert_opportunities(org.org(), &states).unwrap();
         tx.bulk_append_history(org.org(), &appends(&ids, &deals, org.rep.id)).unwrap();
         // Dropped without commit.
     }
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     assert_eq!(tx.count(org.org(), RecordKind::Opportunity).unwrap(), 0);
     assert_eq!(tx.count(org.org(), RecordKind::History).unwrap(), 0);
     drop(tx);
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let ids = tx.bulk_insert_opportunities(org.org(), &states).unwrap();
     assert_eq!(tx.bulk_append_history(org.org(), &appends(&ids, &deals, org.rep.id)).unwrap().start, 1);
     tx.commit().unwrap();

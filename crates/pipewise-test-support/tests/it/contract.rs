@@ -1,12 +1,13 @@
 //! Records: what is written reads back exactly, and bad writes are refused with the record and
 //! field named.
 
+use pipewise_app as app;
+use pipewise_app::{OpportunityFilter, RecordKind, StoreError, TaskFilter, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::money::Decimal;
 use pipewise_core::records::*;
 use pipewise_core::user::Role;
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, RecordKind, StoreError, TaskFilter, WriteCtx, ops};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{at, new_user, test_org};
 
@@ -18,11 +19,11 @@ pub fn records_round_trip(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Roundtrip");
     let ctx = WriteCtx { at: at("2026-02-01T08:30:00.123456Z"), ..org.ctx };
-    let mut tx = store.write().unwrap();
-    let team = ops::create_team(tx.as_mut(), &ctx, NewTeam { name: " Enterprise ".into(), manager_id: Some(org.manager.id) }).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let team = app::users::create_team(&mut tx, &ctx, NewTeam { name: " Enterprise ".into(), manager_id: Some(org.manager.id) }).unwrap();
     assert_eq!(team.name, "Enterprise");
-    let contact = ops::create_contact(
-        tx.as_mut(),
+    let contact = app::records::create_contact(
+        &mut tx,
         &ctx,
         NewContact {
             name: "김민준".into(),
@@ -33,8 +34,8 @@ pub fn records_round_trip(db: &TestDb) {
         },
     )
     .unwrap();
-    let lead = ops::create_lead(
-        tx.as_mut(),
+    let lead = app::records::create_lead(
+        &mut tx,
         &ctx,
         NewLead {
             name: "Lee Lead".into(),
@@ -48,9 +49,9 @@ pub fn records_round_trip(db: &TestDb) {
         },
     )
     .unwrap();
-    let deal = ops::create_opportunity(tx.as_mut(), &org.by_rep(ctx.at), &org.new_deal("Roundtrip expansion")).unwrap();
-    let activity_id = ops::create_activity(
-        tx.as_mut(),
+    let deal = app::deals::create_opportunity(&mut tx, &org.by_rep(ctx.at), &org.new_deal("Roundtrip expansion")).unwrap();
+    let activity_id = app::activities::create_activity(
+        &mut tx,
         &ctx,
         NewActivity {
             kind: ActivityKind::Meeting,
@@ -66,8 +67,8 @@ pub fn records_round_trip(db: &TestDb) {
         },
     )
     .unwrap();
-    let task = ops::create_task(
-        tx.as_mut(),
+    let task = app::activities::create_task(
+        &mut tx,
         &ctx,
         NewTask {
             title: "Send pricing".into(),
@@ -82,7 +83,7 @@ pub fn records_round_trip(db: &TestDb) {
     .unwrap();
     tx.commit().unwrap();
 
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let org_id = org.org();
     assert_eq!(tx.organisation(org_id).unwrap().unwrap().reporting_currency, Currency::USD);
     assert_eq!(tx.team(org_id, team.id).unwrap(), Some(team));
@@ -121,19 +122,19 @@ pub fn records_round_trip(db: &TestDb) {
 pub fn reporting_hierarchy_refuses_cycles(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Hierarchy");
-    let mut tx = store.write().unwrap();
-    let vp = ops::create_user(tx.as_mut(), &org.ctx, new_user("vp@hierarchy.test", "Vera VP", Role::Manager, None)).unwrap();
-    ops::set_manager(tx.as_mut(), &org.ctx, org.manager.id, Some(vp.id)).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let vp = app::users::create_user(&mut tx, &org.ctx, new_user("vp@hierarchy.test", "Vera VP", Role::Manager, None)).unwrap();
+    app::users::set_manager(&mut tx, &org.ctx, org.manager.id, Some(vp.id)).unwrap();
     // vp ← manager ← rep; making the rep the VP's manager closes a loop.
-    let error = ops::set_manager(tx.as_mut(), &org.ctx, vp.id, Some(org.rep.id)).unwrap_err();
+    let error = app::users::set_manager(&mut tx, &org.ctx, vp.id, Some(org.rep.id)).unwrap_err();
     assert_eq!(
         error.to_string(),
         format!("user {}: manager_id: user {} reports to user {}, so user {} cannot report to them", vp.id, org.rep.id, vp.id, vp.id)
     );
     assert!(error.is_user_error());
-    assert!(ops::set_manager(tx.as_mut(), &org.ctx, vp.id, Some(vp.id)).is_err());
+    assert!(app::users::set_manager(&mut tx, &org.ctx, vp.id, Some(vp.id)).is_err());
     tx.commit().unwrap();
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     assert_eq!(tx.user(org.org(), vp.id).unwrap().unwrap().manager_id, None);
     assert_eq!(tx.user(org.org(), org.manager.id).unwrap().unwrap().manager_id, Some(vp.id));
 }
@@ -141,11 +142,11 @@ pub fn reporting_hierarchy_refuses_cycles(db: &TestDb) {
 pub fn duplicates_are_conflicts_naming_the_field(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Dupes");
-    let mut tx = store.write().unwrap();
-    let error = ops::create_user(tx.as_mut(), &org.ctx, new_user("REP@dupes.test", "Someone Else", Role::Rep, None)).unwrap_err();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let error = app::users::create_user(&mut tx, &org.ctx, new_user("REP@dupes.test", "Someone Else", Role::Rep, None)).unwrap_err();
     assert_eq!(error.to_string(), "new user: email: rep@dupes.test already belongs to another user");
     drop(tx);
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let account = NewAccount {
         name: "Copycat".into(),
         domains: vec!["DUPES-customer.com".into()],
@@ -154,7 +155,7 @@ pub fn duplicates_are_conflicts_naming_the_field(db: &TestDb) {
         region: None,
         owner_id: None,
     };
-    let error = ops::create_account(tx.as_mut(), &org.ctx, account).unwrap_err();
+    let error = app::records::create_account(&mut tx, &org.ctx, account).unwrap_err();
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
     assert_eq!(error.to_string(), "new account: domains: dupes-customer.com already belongs to another account");
 }
@@ -162,11 +163,11 @@ pub fn duplicates_are_conflicts_naming_the_field(db: &TestDb) {
 pub fn unknown_references_name_the_field(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Refs");
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let mut deal = org.new_deal("Dangling");
     deal.owner_id = UserId(999_999);
     deal.account_id = Some(AccountId(888_888));
-    let error = ops::create_opportunity(tx.as_mut(), &org.ctx, &deal).unwrap_err();
+    let error = app::deals::create_opportunity(&mut tx, &org.ctx, &deal).unwrap_err();
     assert_eq!(
         error.to_string(),
         "new opportunity: owner_id: user 999999 does not exist; new opportunity: account_id: account 888888 does not exist"
@@ -175,10 +176,10 @@ pub fn unknown_references_name_the_field(db: &TestDb) {
     deal.amount = Some("USD -1".parse().unwrap());
     deal.name = " ".into();
     assert_eq!(
-        ops::create_opportunity(tx.as_mut(), &org.ctx, &deal).unwrap_err().to_string(),
+        app::deals::create_opportunity(&mut tx, &org.ctx, &deal).unwrap_err().to_string(),
         "new opportunity: name: is required; new opportunity: amount: USD -1.00 is negative"
     );
-    let missing = ops::update_opportunity(tx.as_mut(), &org.ctx, OpportunityId(777_777), &Default::default()).unwrap_err();
+    let missing = app::deals::update_opportunity(&mut tx, &org.ctx, OpportunityId(777_777), &Default::default()).unwrap_err();
     assert_eq!(missing.to_string(), "opportunity 777777 does not exist");
 }
 
@@ -186,14 +187,14 @@ pub fn organisations_do_not_see_each_other(db: &TestDb) {
     let store = db.store();
     let first = test_org(store, "First");
     let second = test_org(store, "Second");
-    let mut tx = store.write().unwrap();
-    let deal = ops::create_opportunity(tx.as_mut(), &first.ctx, &first.new_deal("Private")).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let deal = app::deals::create_opportunity(&mut tx, &first.ctx, &first.new_deal("Private")).unwrap();
     // The second organisation's rep may not own a deal on the first organisation's account.
     let mut poach = second.new_deal("Poach");
     poach.account_id = Some(first.account.id);
-    assert!(ops::create_opportunity(tx.as_mut(), &second.ctx, &poach).is_err());
+    assert!(app::deals::create_opportunity(&mut tx, &second.ctx, &poach).is_err());
     tx.commit().unwrap();
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     assert_eq!(tx.opportunity(second.org(), deal.id, false).unwrap(), None);
     assert_eq!(tx.history(second.org(), deal.id).unwrap(), []);
     assert_eq!(tx.user(second.org(), first.rep.id).unwrap(), None);
@@ -204,11 +205,11 @@ pub fn organisations_do_not_see_each_other(db: &TestDb) {
 pub fn money_is_exact_in_every_currency(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Money");
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     for amount in ["KRW 1500000000", "USD 0.01", "KWD 1234567.891", "JPY 9999999999", "USD 999999999999999.99", "EUR 0"] {
         let mut new = org.new_deal(amount);
         new.amount = Some(amount.parse().unwrap());
-        let created = ops::create_opportunity(tx.as_mut(), &org.ctx, &new).unwrap();
+        let created = app::deals::create_opportunity(&mut tx, &org.ctx, &new).unwrap();
         let stored = tx.opportunity(org.org(), created.id, false).unwrap().unwrap();
         assert_eq!(stored.amount, new.amount, "{amount}");
         assert_eq!(stored.amount.unwrap().to_string(), amount.parse::<Money>().unwrap().to_string());
@@ -220,7 +221,7 @@ pub fn exchange_rates_round_trip_and_convert(db: &TestDb) {
     let org = test_org(store, "Rates");
     let date = |text: &str| -> Date { text.parse().unwrap() };
     let rate = |text: &str| -> Decimal { text.parse().unwrap() };
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     assert!(tx.rate_table(org.org()).unwrap().is_none());
     let krw = Currency::KRW;
     tx.put_rates(
@@ -232,7 +233,7 @@ pub fn exchange_rates_round_trip_and_convert(db: &TestDb) {
     // Replacing a day's rate keeps one row.
     tx.put_rates(org.org(), Currency::EUR, &[(Currency::USD, date("2026-10-30"), rate("1.1172"))]).unwrap();
     tx.commit().unwrap();
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     assert_eq!(tx.count(org.org(), RecordKind::ExchangeRate).unwrap(), 2);
     let table = tx.rate_table(org.org()).unwrap().unwrap();
     assert_eq!(table.rate(Currency::USD, date("2026-10-30")).unwrap(), rate("1.1172"));
@@ -244,15 +245,15 @@ pub fn exchange_rates_round_trip_and_convert(db: &TestDb) {
 pub fn a_dropped_transaction_leaves_nothing(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Rollback");
-    let mut tx = store.write().unwrap();
-    let deal = ops::create_opportunity(tx.as_mut(), &org.ctx, &org.new_deal("Never committed")).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let deal = app::deals::create_opportunity(&mut tx, &org.ctx, &org.new_deal("Never committed")).unwrap();
     drop(tx);
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     assert_eq!(tx.opportunity(org.org(), deal.id, false).unwrap(), None);
     assert_eq!(tx.count(org.org(), RecordKind::History).unwrap(), 0);
-    let kept = ops::create_opportunity(tx.as_mut(), &org.ctx, &org.new_deal("Committed")).unwrap();
+    let kept = app::deals::create_opportunity(&mut tx, &org.ctx, &org.new_deal("Committed")).unwrap();
     tx.commit().unwrap();
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let events = tx.history_since(org.org(), 0, 100).unwrap();
     assert_eq!(events.first().map(|event| event.seq), Some(1), "the rolled-back transaction used no sequence numbers");
     assert!(events.iter().all(|event| event.opportunity_id == kept.id && event.source == Source::System));

@@ -2,6 +2,9 @@
 //! every stage move with recorded overrides, the SQL and drop marks, the workspace's history, and
 //! the pipeline designer. Every case runs on both engines.
 
+use pipewise_app as app;
+use pipewise_app::designer::PipelineTemplate;
+use pipewise_app::{AuditFilter, StoreError, WriteCtx};
 use pipewise_core::gates::{CriterionKind, CriterionOrigin, MoveKind, NewExitCriterion};
 use pipewise_core::history;
 use pipewise_core::opportunity::{OppField, Opportunity, OpportunityPatch, Status};
@@ -9,8 +12,6 @@ use pipewise_core::pipeline::{ForecastCategory, NewStage, Pipeline, PipelinePatc
 use pipewise_core::user::Role;
 use pipewise_core::workspace::{Bant, BantEntry, BantStatus, FourBox, WorkspacePart};
 use pipewise_core::*;
-use pipewise_store::ops::{self, PipelineTemplate};
-use pipewise_store::{AuditFilter, StoreError, WriteCtx};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
 
@@ -44,15 +45,16 @@ impl Gated {
 fn gated(db: &TestDb, name: &str) -> Gated {
     let org = test_org(db.store(), name);
     let slug = name.to_lowercase();
-    let mut tx = db.store().write().unwrap();
-    let ops_user = ops::create_user(tx.as_mut(), &org.ctx, new_user(&format!("ops@{slug}.test"), "Olga Ops", Role::Ops, None)).unwrap().id;
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let ops_user =
+        app::users::create_user(&mut tx, &org.ctx, new_user(&format!("ops@{slug}.test"), "Olga Ops", Role::Ops, None)).unwrap().id;
     let as_ops = WriteCtx { actor_id: Some(ops_user), ..org.ctx };
-    let (b2b, criteria) = ops::create_pipeline_from_template(tx.as_mut(), &as_ops, PipelineTemplate::B2bTheModel).unwrap();
+    let (b2b, criteria) = app::designer::create_pipeline_from_template(&mut tx, &as_ops, PipelineTemplate::B2bTheModel).unwrap();
     assert_eq!(criteria.len(), 16, "the B2B template's criteria");
     let mut new = org.new_deal("Hanbit Logistics CRM");
     new.pipeline_id = b2b.id;
     new.close_date = Some("2027-06-30".parse().unwrap());
-    let deal = ops::create_opportunity(tx.as_mut(), &org.by_rep(at("2026-11-02T09:00:00Z")), &new).unwrap();
+    let deal = app::deals::create_opportunity(&mut tx, &org.by_rep(at("2026-11-02T09:00:00Z")), &new).unwrap();
     tx.commit().unwrap();
     Gated { org, ops_user, b2b, deal }
 }
@@ -70,9 +72,9 @@ fn refusal(error: StoreError) -> pipewise_core::gates::MoveCheck {
 
 pub fn a_jump_across_two_gates_is_refused_with_everything_missing(db: &TestDb) {
     let gated = gated(db, "Jump");
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let error =
-        ops::update_opportunity(tx.as_mut(), &gated.org.by_rep(at("2026-11-16T10:00:00Z")), gated.deal.id, &move_to(gated.stage(3)))
+        app::deals::update_opportunity(&mut tx, &gated.org.by_rep(at("2026-11-16T10:00:00Z")), gated.deal.id, &move_to(gated.stage(3)))
             .unwrap_err();
     assert!(error.is_user_error());
     let message = error.to_string();
@@ -107,7 +109,7 @@ pub fn a_jump_across_two_gates_is_refused_with_everything_missing(db: &TestDb) {
     assert!(message.contains("6 exit criteria are not met"), "{message}");
     // Nothing moved, nothing was recorded.
     drop(tx);
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     assert_eq!(tx.opportunity(gated.org.org(), gated.deal.id, false).unwrap().unwrap().stage_id, gated.stage(1));
     assert_eq!(tx.history(gated.org.org(), gated.deal.id).unwrap().len(), 10);
 }
@@ -117,22 +119,22 @@ pub fn overrides_are_for_managers_and_recorded_everywhere(db: &TestDb) {
     let org = gated.org.org();
     let reason = "Board approved the pilot; paperwork follows";
     // A rep cannot override, even on their own deal.
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let by_rep = OpportunityPatch { gate_override_reason: Some(reason.into()), ..move_to(gated.stage(2)) };
-    let error = ops::update_opportunity(tx.as_mut(), &gated.org.by_rep(at("2026-11-16T10:00:00Z")), gated.deal.id, &by_rep).unwrap_err();
+    let error = app::deals::update_opportunity(&mut tx, &gated.org.by_rep(at("2026-11-16T10:00:00Z")), gated.deal.id, &by_rep).unwrap_err();
     assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
     drop(tx);
     // Without a reason the manager is refused too, with the list.
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let as_manager = gated.as_user(gated.org.manager.id, "2026-11-17T10:00:00Z");
-    let error = ops::update_opportunity(tx.as_mut(), &as_manager, gated.deal.id, &move_to(gated.stage(2))).unwrap_err();
+    let error = app::deals::update_opportunity(&mut tx, &as_manager, gated.deal.id, &move_to(gated.stage(2))).unwrap_err();
     assert_eq!(refusal(error).missing.len(), 1);
     // With a reason the manager's override goes through.
-    let moved = ops::update_opportunity(tx.as_mut(), &as_manager, gated.deal.id, &by_rep).unwrap();
+    let moved = app::deals::update_opportunity(&mut tx, &as_manager, gated.deal.id, &by_rep).unwrap();
     tx.commit().unwrap();
     assert_eq!(moved.stage_id, gated.stage(2));
 
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     let overrides = tx.gate_overrides(org, gated.deal.id).unwrap();
     assert_eq!(overrides.len(), 1);
     let record = &overrides[0].gate_override;
@@ -156,55 +158,57 @@ pub fn overrides_are_for_managers_and_recorded_everywhere(db: &TestDb) {
     drop(tx);
 
     // Moving back is always allowed, and the SQL time stays.
-    let mut tx = db.store().write().unwrap();
-    let back = ops::update_opportunity(tx.as_mut(), &gated.org.by_rep(at("2026-11-18T10:00:00Z")), gated.deal.id, &move_to(gated.stage(1)))
-        .unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let back =
+        app::deals::update_opportunity(&mut tx, &gated.org.by_rep(at("2026-11-18T10:00:00Z")), gated.deal.id, &move_to(gated.stage(1)))
+            .unwrap();
     assert_eq!(back.stage_id, gated.stage(1));
     assert_eq!(tx.opportunity_marks(org, gated.deal.id).unwrap().sql_at, Some(at("2026-11-17T10:00:00Z")));
     // Ops may override too; a manager of another line may not.
-    let other = ops::create_user(tx.as_mut(), &gated.org.ctx, new_user("boss@override.test", "Otto Boss", Role::Manager, None)).unwrap();
+    let other = app::users::create_user(&mut tx, &gated.org.ctx, new_user("boss@override.test", "Otto Boss", Role::Manager, None)).unwrap();
     let by_other = gated.as_user(other.id, "2026-11-19T10:00:00Z");
-    let error = ops::update_opportunity(tx.as_mut(), &by_other, gated.deal.id, &by_rep).unwrap_err();
+    let error = app::deals::update_opportunity(&mut tx, &by_other, gated.deal.id, &by_rep).unwrap_err();
     assert!(matches!(error, StoreError::NotFound { .. } | StoreError::Forbidden(_)), "{error}");
     let by_ops = gated.as_user(gated.ops_user, "2026-11-19T10:00:00Z");
-    ops::update_opportunity(tx.as_mut(), &by_ops, gated.deal.id, &by_rep).unwrap();
+    app::deals::update_opportunity(&mut tx, &by_ops, gated.deal.id, &by_rep).unwrap();
     // An empty reason is a validation error on gate_override_reason.
-    ops::update_opportunity(tx.as_mut(), &by_ops, gated.deal.id, &move_to(gated.stage(1))).unwrap();
+    app::deals::update_opportunity(&mut tx, &by_ops, gated.deal.id, &move_to(gated.stage(1))).unwrap();
     let blank = OpportunityPatch { gate_override_reason: Some("  ".into()), ..move_to(gated.stage(2)) };
-    let error = ops::update_opportunity(tx.as_mut(), &by_ops, gated.deal.id, &blank).unwrap_err();
+    let error = app::deals::update_opportunity(&mut tx, &by_ops, gated.deal.id, &blank).unwrap_err();
     assert_eq!(error.to_string(), format!("opportunity {}: gate_override_reason: is required", gated.deal.id));
 }
 
 pub fn checks_append_and_the_latest_counts(db: &TestDb) {
     let gated = gated(db, "Checks");
     let org = gated.org.org();
-    let criteria = ops::exit_criteria(db.store().read().unwrap().as_mut(), org, gated.b2b.id).unwrap();
+    let criteria = app::gates::exit_criteria(&mut app::Tx::new(db.store().read().unwrap()), org, gated.b2b.id).unwrap();
     let requirements = criteria.iter().find(|criterion| criterion.label_en == "Detailed requirements confirmed").unwrap().clone();
     let bant = criteria.iter().find(|criterion| criterion.label_en.starts_with("BANT")).unwrap().clone();
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let by_rep = |when: &str| gated.org.by_rep(at(when));
     // Derived criteria are not ticked by hand; a tick needs evidence.
-    let error = ops::check_criterion(tx.as_mut(), &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, bant.id, "trust me").unwrap_err();
+    let error = app::gates::check_criterion(&mut tx, &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, bant.id, "trust me").unwrap_err();
     assert!(error.to_string().contains("derived from data, not ticked by a person"), "{error}");
-    let error = ops::check_criterion(tx.as_mut(), &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, requirements.id, " ").unwrap_err();
+    let error = app::gates::check_criterion(&mut tx, &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, requirements.id, " ").unwrap_err();
     assert!(error.to_string().ends_with("evidence: is required"), "{error}");
     // Tick, untick, tick again: three rows, the latest counts.
-    ops::check_criterion(tx.as_mut(), &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, requirements.id, "RFP v1 reviewed").unwrap();
-    ops::uncheck_criterion(tx.as_mut(), &by_rep("2026-11-04T09:00:00Z"), gated.deal.id, requirements.id).unwrap();
-    let error = ops::uncheck_criterion(tx.as_mut(), &by_rep("2026-11-04T09:30:00Z"), gated.deal.id, requirements.id).unwrap_err();
+    app::gates::check_criterion(&mut tx, &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, requirements.id, "RFP v1 reviewed").unwrap();
+    app::gates::uncheck_criterion(&mut tx, &by_rep("2026-11-04T09:00:00Z"), gated.deal.id, requirements.id).unwrap();
+    let error = app::gates::uncheck_criterion(&mut tx, &by_rep("2026-11-04T09:30:00Z"), gated.deal.id, requirements.id).unwrap_err();
     assert!(error.to_string().contains("is not checked"), "{error}");
-    let access = ops::access_for(tx.as_mut(), org, Some(gated.org.rep.id)).unwrap();
-    let status = ops::gate_status_for(tx.as_mut(), org, &access, gated.deal.id, "2026-11-04".parse().unwrap()).unwrap().unwrap();
-    let state = |status: &ops::DealGates| {
+    let access = app::access::access_for(&mut tx, org, Some(gated.org.rep.id)).unwrap();
+    let status = app::gates::gate_status_for(&mut tx, org, &access, gated.deal.id, "2026-11-04".parse().unwrap()).unwrap().unwrap();
+    let state = |status: &app::gates::DealGates| {
         status.stages.iter().flat_map(|gate| &gate.criteria).find(|(criterion, _)| criterion.id == requirements.id).unwrap().1.clone()
     };
     assert!(!state(&status).met);
-    ops::check_criterion(tx.as_mut(), &by_rep("2026-11-05T09:00:00Z"), gated.deal.id, requirements.id, "RFP v2 signed off by IT").unwrap();
+    app::gates::check_criterion(&mut tx, &by_rep("2026-11-05T09:00:00Z"), gated.deal.id, requirements.id, "RFP v2 signed off by IT")
+        .unwrap();
     tx.commit().unwrap();
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     let log = tx.criterion_checks(org, gated.deal.id).unwrap();
     assert_eq!(log.iter().map(|entry| entry.checked).collect::<Vec<_>>(), [true, false, true]);
-    let status = ops::gate_status_for(tx.as_mut(), org, &access, gated.deal.id, "2026-11-05".parse().unwrap()).unwrap().unwrap();
+    let status = app::gates::gate_status_for(&mut tx, org, &access, gated.deal.id, "2026-11-05".parse().unwrap()).unwrap().unwrap();
     let ticked = state(&status);
     assert!(ticked.met);
     assert_eq!(ticked.check.map(|check| (check.checked_by, check.evidence)), Some((gated.org.rep.id, "RFP v2 signed off by IT".into())));
@@ -232,73 +236,74 @@ pub fn checks_append_and_the_latest_counts(db: &TestDb) {
 pub fn meeting_the_gates_lets_the_deal_through(db: &TestDb) {
     let gated = gated(db, "Through");
     let org = gated.org.org();
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let by_rep = |when: &str| gated.org.by_rep(at(when));
     let story = FourBox {
         business_issue: "Double revenue in three years without more warehouses".into(),
         solution: "Route optimisation across the fleet".into(),
         ..FourBox::default()
     };
-    ops::update_workspace(tx.as_mut(), &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, WorkspacePart::FourBox(story)).unwrap();
+    app::workspace::update_workspace(&mut tx, &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, WorkspacePart::FourBox(story)).unwrap();
     // The decision window: the team's own average cycle, else its won deals', else 90 days.
-    let error = ops::update_opportunity(tx.as_mut(), &by_rep("2026-11-04T09:00:00Z"), gated.deal.id, &move_to(gated.stage(2))).unwrap_err();
+    let error =
+        app::deals::update_opportunity(&mut tx, &by_rep("2026-11-04T09:00:00Z"), gated.deal.id, &move_to(gated.stage(2))).unwrap_err();
     let check = refusal(error);
     assert_eq!(check.unmet().map(|unmet| unmet.reason_en.as_str()).collect::<Vec<_>>().len(), 1);
-    let team =
-        ops::create_team(tx.as_mut(), &gated.org.ctx, pipewise_core::records::NewTeam { name: "Field".into(), manager_id: None }).unwrap();
+    let team = app::users::create_team(&mut tx, &gated.org.ctx, pipewise_core::records::NewTeam { name: "Field".into(), manager_id: None })
+        .unwrap();
     let patch = pipewise_core::records::UserPatch { team_id: Some(Some(team.id)), ..Default::default() };
-    ops::update_user(tx.as_mut(), &gated.org.ctx, gated.org.rep.id, &patch).unwrap();
+    app::users::update_user(&mut tx, &gated.org.ctx, gated.org.rep.id, &patch).unwrap();
     let rep_ctx = by_rep("2026-11-04T09:00:00Z");
-    assert!(matches!(ops::set_team_cycle_days(tx.as_mut(), &rep_ctx, team.id, Some(365)), Err(StoreError::Forbidden(_))));
-    ops::set_team_cycle_days(tx.as_mut(), &gated.as_user(gated.ops_user, "2026-11-04T09:00:00Z"), team.id, Some(365)).unwrap();
-    assert_eq!(ops::team_cycle_days(tx.as_mut(), org, gated.org.rep.id).unwrap(), Some(365));
-    let moved = ops::update_opportunity(tx.as_mut(), &by_rep("2026-11-04T10:00:00Z"), gated.deal.id, &move_to(gated.stage(2))).unwrap();
+    assert!(matches!(app::gates::set_team_cycle_days(&mut tx, &rep_ctx, team.id, Some(365)), Err(StoreError::Forbidden(_))));
+    app::gates::set_team_cycle_days(&mut tx, &gated.as_user(gated.ops_user, "2026-11-04T09:00:00Z"), team.id, Some(365)).unwrap();
+    assert_eq!(app::gates::team_cycle_days(&mut tx, org, gated.org.rep.id).unwrap(), Some(365));
+    let moved = app::deals::update_opportunity(&mut tx, &by_rep("2026-11-04T10:00:00Z"), gated.deal.id, &move_to(gated.stage(2))).unwrap();
     assert_eq!(moved.stage_id, gated.stage(2));
     assert_eq!(tx.opportunity_marks(org, gated.deal.id).unwrap().sql_at, Some(at("2026-11-04T10:00:00Z")));
     assert!(tx.gate_overrides(org, gated.deal.id).unwrap().is_empty());
     // Without the override the computed average of won deals counts: 30 and 61 days → 45.5 → 46.
-    ops::set_team_cycle_days(tx.as_mut(), &gated.as_user(gated.ops_user, "2026-11-04T11:00:00Z"), team.id, None).unwrap();
+    app::gates::set_team_cycle_days(&mut tx, &gated.as_user(gated.ops_user, "2026-11-04T11:00:00Z"), team.id, None).unwrap();
     for (name, created, won) in
         [("A", "2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z"), ("B", "2026-02-01T00:00:00Z", "2026-04-03T00:00:00Z")]
     {
-        let deal = ops::create_opportunity(tx.as_mut(), &by_rep(created), &gated.org.new_deal(name)).unwrap();
+        let deal = app::deals::create_opportunity(&mut tx, &by_rep(created), &gated.org.new_deal(name)).unwrap();
         let won_stage = gated.org.simple.stages[4].id;
-        ops::update_opportunity(tx.as_mut(), &by_rep(won), deal.id, &move_to(won_stage)).unwrap();
+        app::deals::update_opportunity(&mut tx, &by_rep(won), deal.id, &move_to(won_stage)).unwrap();
     }
-    assert_eq!(ops::team_cycle_days(tx.as_mut(), org, gated.org.rep.id).unwrap(), Some(46));
+    assert_eq!(app::gates::team_cycle_days(&mut tx, org, gated.org.rep.id).unwrap(), Some(46));
 }
 
 pub fn a_stage_1_drop_is_not_a_loss(db: &TestDb) {
     let gated = gated(db, "Drop");
     let org = gated.org.org();
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let drop = OpportunityPatch { close_reason: Some(Some("No budget this quarter".into())), ..move_to(gated.lost()) };
-    let lost = ops::update_opportunity(tx.as_mut(), &gated.org.by_rep(at("2026-11-05T09:00:00Z")), gated.deal.id, &drop).unwrap();
+    let lost = app::deals::update_opportunity(&mut tx, &gated.org.by_rep(at("2026-11-05T09:00:00Z")), gated.deal.id, &drop).unwrap();
     assert_eq!(lost.status, Status::Lost, "it keeps the lost stage and status");
     let marks = tx.opportunity_marks(org, gated.deal.id).unwrap();
     assert_eq!((marks.dropped_at, marks.drop_reason.as_deref()), (Some(at("2026-11-05T09:00:00Z")), Some("no_budget_this_quarter")));
     // The loss review grows stage 1's checklist; a rep may not, the owner's manager may.
-    let access = ops::access_for(tx.as_mut(), org, Some(gated.org.manager.id)).unwrap();
-    assert_eq!(ops::lost_from_stage_for(tx.as_mut(), org, &access, gated.deal.id).unwrap(), Some(gated.stage(1)));
+    let access = app::access::access_for(&mut tx, org, Some(gated.org.manager.id)).unwrap();
+    assert_eq!(app::gates::lost_from_stage_for(&mut tx, org, &access, gated.deal.id).unwrap(), Some(gated.stage(1)));
     let lesson = ("Budget holder confirmed for this quarter", "이번 분기 예산 담당자 확인");
     let by_rep = gated.org.by_rep(at("2026-11-05T10:00:00Z"));
-    let error = ops::criterion_from_loss(tx.as_mut(), &by_rep, gated.deal.id, gated.stage(1), lesson.0, lesson.1).unwrap_err();
+    let error = app::gates::criterion_from_loss(&mut tx, &by_rep, gated.deal.id, gated.stage(1), lesson.0, lesson.1).unwrap_err();
     assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
     let by_manager = gated.as_user(gated.org.manager.id, "2026-11-05T10:00:00Z");
-    let criterion = ops::criterion_from_loss(tx.as_mut(), &by_manager, gated.deal.id, gated.stage(1), lesson.0, lesson.1).unwrap();
+    let criterion = app::gates::criterion_from_loss(&mut tx, &by_manager, gated.deal.id, gated.stage(1), lesson.0, lesson.1).unwrap();
     assert_eq!(criterion.origin, CriterionOrigin::LossReview { opportunity_id: gated.deal.id });
     assert_eq!(criterion.kind, CriterionKind::Checklist);
-    assert!(ops::exit_criteria(tx.as_mut(), org, gated.b2b.id).unwrap().contains(&criterion));
+    assert!(app::gates::exit_criteria(&mut tx, org, gated.b2b.id).unwrap().contains(&criterion));
     // Reopening clears the drop; a loss from stage 2 is a real loss.
-    ops::update_opportunity(tx.as_mut(), &by_manager, gated.deal.id, &move_to(gated.stage(1))).unwrap();
+    app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &move_to(gated.stage(1))).unwrap();
     assert_eq!(tx.opportunity_marks(org, gated.deal.id).unwrap().dropped_at, None);
     let to_stage_2 = OpportunityPatch { gate_override_reason: Some("Met the CFO".into()), ..move_to(gated.stage(2)) };
-    ops::update_opportunity(tx.as_mut(), &by_manager, gated.deal.id, &to_stage_2).unwrap();
+    app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &to_stage_2).unwrap();
     let lose = OpportunityPatch { close_reason: Some(Some("Lost on price".into())), ..move_to(gated.lost()) };
-    ops::update_opportunity(tx.as_mut(), &by_manager, gated.deal.id, &lose).unwrap();
+    app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &lose).unwrap();
     assert_eq!(tx.opportunity_marks(org, gated.deal.id).unwrap().dropped_at, None);
     // Winning a lost deal outright checks every gate from the entry stage.
-    let error = ops::update_opportunity(tx.as_mut(), &by_manager, gated.deal.id, &move_to(gated.won())).unwrap_err();
+    let error = app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &move_to(gated.won())).unwrap_err();
     assert_eq!(refusal(error).gates_checked.len(), 5);
 }
 
@@ -307,23 +312,24 @@ pub fn the_workspace_is_tracked_and_replayed_as_of(db: &TestDb) {
     let org = gated.org.org();
     let by_rep = |when: &str| gated.org.by_rep(at(when));
     let budget = |status: BantStatus, note: &str| Bant { budget: BantEntry { status, note: note.into() }, ..Bant::default() };
-    let mut tx = db.store().write().unwrap();
-    ops::update_workspace(
-        tx.as_mut(),
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    app::workspace::update_workspace(
+        &mut tx,
         &by_rep("2026-11-03T09:00:00Z"),
         gated.deal.id,
         WorkspacePart::Bant(budget(BantStatus::Partial, " KRW 50M ")),
     )
     .unwrap();
-    let after = ops::update_workspace(
-        tx.as_mut(),
+    let after = app::workspace::update_workspace(
+        &mut tx,
         &by_rep("2026-11-10T09:00:00Z"),
         gated.deal.id,
         WorkspacePart::Bant(budget(BantStatus::Confirmed, "KRW 80M")),
     )
     .unwrap();
     // Unchanged edits write nothing; bad edits write nothing and name the field.
-    ops::update_workspace(tx.as_mut(), &by_rep("2026-11-11T09:00:00Z"), gated.deal.id, WorkspacePart::Bant(after.bant.clone())).unwrap();
+    app::workspace::update_workspace(&mut tx, &by_rep("2026-11-11T09:00:00Z"), gated.deal.id, WorkspacePart::Bant(after.bant.clone()))
+        .unwrap();
     let stranger = pipewise_core::workspace::Stakeholder {
         contact_id: ContactId(999_999),
         name: "Nobody".into(),
@@ -333,14 +339,19 @@ pub fn the_workspace_is_tracked_and_replayed_as_of(db: &TestDb) {
         influence: 4,
         influence_evidence: String::new(),
     };
-    let error =
-        ops::update_workspace(tx.as_mut(), &by_rep("2026-11-11T09:00:00Z"), gated.deal.id, WorkspacePart::Stakeholders(vec![stranger]))
-            .unwrap_err();
+    let error = app::workspace::update_workspace(
+        &mut tx,
+        &by_rep("2026-11-11T09:00:00Z"),
+        gated.deal.id,
+        WorkspacePart::Stakeholders(vec![stranger]),
+    )
+    .unwrap_err();
     assert_eq!(error.to_string(), format!("opportunity {}: stakeholders.rank: 9 is out of range (1 to 5)", gated.deal.id));
     // A viewer may read but not edit.
-    let viewer = ops::create_user(tx.as_mut(), &gated.org.ctx, new_user("viewer@workspace.test", "Vic View", Role::Viewer, None)).unwrap();
-    let error = ops::update_workspace(
-        tx.as_mut(),
+    let viewer =
+        app::users::create_user(&mut tx, &gated.org.ctx, new_user("viewer@workspace.test", "Vic View", Role::Viewer, None)).unwrap();
+    let error = app::workspace::update_workspace(
+        &mut tx,
         &gated.as_user(viewer.id, "2026-11-11T09:00:00Z"),
         gated.deal.id,
         WorkspacePart::Bant(Bant::default()),
@@ -349,23 +360,22 @@ pub fn the_workspace_is_tracked_and_replayed_as_of(db: &TestDb) {
     assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
     tx.commit().unwrap();
 
-    let mut tx = db.store().read().unwrap();
-    let access = ops::access_for(tx.as_mut(), org, Some(gated.org.manager.id)).unwrap();
-    let history = ops::workspace_history_for(tx.as_mut(), org, &access, gated.deal.id).unwrap().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    let access = app::access::access_for(&mut tx, org, Some(gated.org.manager.id)).unwrap();
+    let history = app::workspace::workspace_history_for(&mut tx, org, &access, gated.deal.id).unwrap().unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!((history[0].part.as_str(), history[0].old_json.is_none()), ("bant", true));
     assert!(history[1].old_json.as_deref().unwrap().contains("KRW 50M"));
-    let as_of =
-        |t: &str, tx: &mut dyn pipewise_store::Tx| ops::workspace_as_of_for(tx, org, &access, gated.deal.id, at(t)).unwrap().unwrap();
-    assert_eq!(as_of("2026-11-01T00:00:00Z", tx.as_mut()), Default::default());
-    assert_eq!(as_of("2026-11-05T00:00:00Z", tx.as_mut()).bant, budget(BantStatus::Partial, "KRW 50M"), "trimmed when stored");
-    assert_eq!(as_of("2026-11-30T00:00:00Z", tx.as_mut()), after);
-    assert_eq!(ops::workspace_for(tx.as_mut(), org, &access, gated.deal.id).unwrap(), Some(after));
+    let as_of = |t: &str, tx: &mut app::Tx| app::workspace::workspace_as_of_for(tx, org, &access, gated.deal.id, at(t)).unwrap().unwrap();
+    assert_eq!(as_of("2026-11-01T00:00:00Z", &mut tx), Default::default());
+    assert_eq!(as_of("2026-11-05T00:00:00Z", &mut tx).bant, budget(BantStatus::Partial, "KRW 50M"), "trimmed when stored");
+    assert_eq!(as_of("2026-11-30T00:00:00Z", &mut tx), after);
+    assert_eq!(app::workspace::workspace_for(&mut tx, org, &access, gated.deal.id).unwrap(), Some(after));
     // Someone who may not see the deal sees no workspace at all.
     let outsider =
         pipewise_core::access::Access::User(pipewise_core::access::Actor { user_id: UserId(0), role: Role::Rep, tree: [UserId(0)].into() });
-    assert_eq!(ops::workspace_for(tx.as_mut(), org, &outsider, gated.deal.id).unwrap(), None);
-    let flags = ops::workspace_flags_for(tx.as_mut(), org, &access, gated.deal.id, "2026-11-30".parse().unwrap()).unwrap().unwrap();
+    assert_eq!(app::workspace::workspace_for(&mut tx, org, &outsider, gated.deal.id).unwrap(), None);
+    let flags = app::workspace::workspace_flags_for(&mut tx, org, &access, gated.deal.id, "2026-11-30".parse().unwrap()).unwrap().unwrap();
     assert!(flags.iter().all(|flag| !flag.code.is_empty()));
 }
 
@@ -373,12 +383,12 @@ pub fn the_designer_archives_and_reorders_without_losing_deals(db: &TestDb) {
     let gated = gated(db, "Designer");
     let org = gated.org.org();
     let as_ops = gated.as_user(gated.ops_user, "2026-11-20T09:00:00Z");
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     // Only ops and admins design.
     let rename = PipelinePatch { name: Some("B2B 2027".into()), entry_stage_id: None };
-    let error = ops::update_pipeline(tx.as_mut(), &gated.org.by_rep(at("2026-11-20T09:00:00Z")), gated.b2b.id, &rename).unwrap_err();
+    let error = app::designer::update_pipeline(&mut tx, &gated.org.by_rep(at("2026-11-20T09:00:00Z")), gated.b2b.id, &rename).unwrap_err();
     assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
-    assert_eq!(ops::update_pipeline(tx.as_mut(), &as_ops, gated.b2b.id, &rename).unwrap().name, "B2B 2027");
+    assert_eq!(app::designer::update_pipeline(&mut tx, &as_ops, gated.b2b.id, &rename).unwrap().name, "B2B 2027");
     // A new open stage goes after the last open stage by default.
     let new = NewStage {
         name_en: "4b Legal review".into(),
@@ -389,50 +399,50 @@ pub fn the_designer_archives_and_reorders_without_losing_deals(db: &TestDb) {
         counts_in_metrics: true,
         rotting_days: Some(14),
     };
-    let pipeline = ops::add_stage(tx.as_mut(), &as_ops, gated.b2b.id, new.clone(), None).unwrap();
+    let pipeline = app::designer::add_stage(&mut tx, &as_ops, gated.b2b.id, new.clone(), None).unwrap();
     let names: Vec<&str> = pipeline.stages.iter().map(|stage| stage.name_en.as_str()).collect();
     assert_eq!(names[5..], ["4b Legal review", "Closed won", "Closed lost"]);
     let legal = pipeline.stages[5].id;
     // Open stages go before closed ones.
-    let error = ops::add_stage(tx.as_mut(), &as_ops, gated.b2b.id, new, Some(7)).unwrap_err();
+    let error = app::designer::add_stage(&mut tx, &as_ops, gated.b2b.id, new, Some(7)).unwrap_err();
     assert!(error.to_string().contains("open stages go first"), "{error}");
     let mut order: Vec<StageId> = pipeline.stages.iter().map(|stage| stage.id).collect();
     order.swap(4, 5);
-    let pipeline = ops::reorder_stages(tx.as_mut(), &as_ops, gated.b2b.id, &order).unwrap();
+    let pipeline = app::designer::reorder_stages(&mut tx, &as_ops, gated.b2b.id, &order).unwrap();
     assert_eq!(pipeline.stages[4].id, legal);
     assert_eq!(pipeline.stages.iter().map(|stage| stage.position).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5, 6, 7]);
     let patch = StagePatch { name_ko: Some("4b 법무·구매 검토".into()), rotting_days: Some(None), ..Default::default() };
-    let edited = ops::update_stage(tx.as_mut(), &as_ops, legal, &patch).unwrap();
+    let edited = app::designer::update_stage(&mut tx, &as_ops, legal, &patch).unwrap();
     assert_eq!((edited.name_ko.as_str(), edited.rotting_days), ("4b 법무·구매 검토", None));
     // Archive a stage that holds a deal: the deal stays; no deal may enter it.
     let by_manager = gated.as_user(gated.org.manager.id, "2026-11-20T10:00:00Z");
     let into_stage_2 = OpportunityPatch { gate_override_reason: Some("Qualified on the call".into()), ..move_to(gated.stage(2)) };
-    ops::update_opportunity(tx.as_mut(), &by_manager, gated.deal.id, &into_stage_2).unwrap();
-    let error = ops::archive_stage(tx.as_mut(), &as_ops, gated.stage(1)).unwrap_err();
+    app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &into_stage_2).unwrap();
+    let error = app::designer::archive_stage(&mut tx, &as_ops, gated.stage(1)).unwrap_err();
     assert!(error.to_string().contains("is the entry stage"), "{error}");
-    let archived = ops::archive_stage(tx.as_mut(), &as_ops, gated.stage(2)).unwrap();
+    let archived = app::designer::archive_stage(&mut tx, &as_ops, gated.stage(2)).unwrap();
     assert_eq!(archived.archived_at, Some(at("2026-11-20T09:00:00Z")));
     let deal = tx.opportunity(org, gated.deal.id, false).unwrap().unwrap();
     assert_eq!(deal.stage_id, gated.stage(2), "the deal keeps its stage");
-    let back = ops::update_opportunity(tx.as_mut(), &by_manager, gated.deal.id, &move_to(gated.stage(1))).unwrap();
-    let error = ops::update_opportunity(tx.as_mut(), &by_manager, back.id, &into_stage_2).unwrap_err();
+    let back = app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &move_to(gated.stage(1))).unwrap();
+    let error = app::deals::update_opportunity(&mut tx, &by_manager, back.id, &into_stage_2).unwrap_err();
     assert!(error.to_string().contains("is archived"), "{error}");
     let mut new = gated.org.new_deal("Into the archive");
     new.pipeline_id = gated.b2b.id;
     new.stage_id = Some(gated.stage(2));
-    assert!(ops::create_opportunity(tx.as_mut(), &by_manager, &new).unwrap_err().to_string().contains("is archived"));
+    assert!(app::deals::create_opportunity(&mut tx, &by_manager, &new).unwrap_err().to_string().contains("is archived"));
     // Its gate is skipped on the way past it: 1 → 3 checks stage 1 only.
-    let error = ops::update_opportunity(tx.as_mut(), &by_manager, back.id, &move_to(gated.stage(3))).unwrap_err();
+    let error = app::deals::update_opportunity(&mut tx, &by_manager, back.id, &move_to(gated.stage(3))).unwrap_err();
     assert_eq!(refusal(error).gates_checked, [gated.stage(1)]);
     tx.commit().unwrap();
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     let stored = tx.pipeline(org, gated.b2b.id).unwrap().unwrap();
     assert!(stored.stage(gated.stage(2)).unwrap().is_archived());
     assert_eq!(stored.stages.len(), 8, "nothing was deleted");
     // A criterion archived leaves its gate.
     drop(tx);
-    let mut tx = db.store().write().unwrap();
-    let criteria = ops::exit_criteria(tx.as_mut(), org, gated.b2b.id).unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let criteria = app::gates::exit_criteria(&mut tx, org, gated.b2b.id).unwrap();
     let new = NewExitCriterion {
         stage_id: legal,
         label_en: "Legal has the contract".into(),
@@ -440,10 +450,10 @@ pub fn the_designer_archives_and_reorders_without_losing_deals(db: &TestDb) {
         kind: CriterionKind::Checklist,
         origin: CriterionOrigin::Ops,
     };
-    let added = ops::add_exit_criterion(tx.as_mut(), &as_ops, new).unwrap();
+    let added = app::gates::add_exit_criterion(&mut tx, &as_ops, new).unwrap();
     assert_eq!(added.label_ko, "Legal has the contract", "Korean defaults to English");
-    ops::archive_exit_criterion(tx.as_mut(), &as_ops, criteria[0].id).unwrap();
-    let after = ops::exit_criteria(tx.as_mut(), org, gated.b2b.id).unwrap();
+    app::gates::archive_exit_criterion(&mut tx, &as_ops, criteria[0].id).unwrap();
+    let after = app::gates::exit_criteria(&mut tx, org, gated.b2b.id).unwrap();
     assert_eq!(after.len(), criteria.len());
     assert!(!after.iter().any(|criterion| criterion.id == criteria[0].id));
     assert_eq!(after.last(), Some(&added));

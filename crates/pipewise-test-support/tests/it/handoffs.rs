@@ -2,12 +2,13 @@
 //! in history and the audit log, the append-only table, the rules of who may hand what, and the
 //! report of the share that passed gate 1 per source. Every case runs on both engines.
 
+use pipewise_app as app;
+use pipewise_app::designer::PipelineTemplate;
+use pipewise_app::{AuditFilter, StoreError, WriteCtx};
 use pipewise_core::opportunity::{OppField, OpportunityPatch};
 use pipewise_core::pipeline::Pipeline;
 use pipewise_core::user::Role;
 use pipewise_core::*;
-use pipewise_store::ops::{self, PipelineTemplate};
-use pipewise_store::{AuditFilter, StoreError, WriteCtx};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
 
@@ -31,21 +32,21 @@ impl Desk {
 fn desk(db: &TestDb, name: &str, deals: usize) -> Desk {
     let org = test_org(db.store(), name);
     let slug = name.to_lowercase();
-    let mut tx = db.store().write().unwrap();
-    let create = |tx: &mut dyn pipewise_store::Tx, email: &str, name: &str, role: Role| {
-        ops::create_user(tx, &org.ctx, new_user(&format!("{email}@{slug}.test"), name, role, None)).unwrap().id
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let create = |tx: &mut app::Tx, email: &str, name: &str, role: Role| {
+        app::users::create_user(tx, &org.ctx, new_user(&format!("{email}@{slug}.test"), name, role, None)).unwrap().id
     };
-    let ops_user = create(tx.as_mut(), "ops", "Olga Ops", Role::Ops);
-    let field_rep = create(tx.as_mut(), "field", "Farah Field", Role::Rep);
-    let viewer = create(tx.as_mut(), "viewer", "Vic Viewer", Role::Viewer);
+    let ops_user = create(&mut tx, "ops", "Olga Ops", Role::Ops);
+    let field_rep = create(&mut tx, "field", "Farah Field", Role::Rep);
+    let viewer = create(&mut tx, "viewer", "Vic Viewer", Role::Viewer);
     let as_ops = WriteCtx { actor_id: Some(ops_user), ..org.ctx };
-    let (b2b, _) = ops::create_pipeline_from_template(tx.as_mut(), &as_ops, PipelineTemplate::B2bTheModel).unwrap();
+    let (b2b, _) = app::designer::create_pipeline_from_template(&mut tx, &as_ops, PipelineTemplate::B2bTheModel).unwrap();
     let deals = (0..deals)
         .map(|index| {
             let mut new = org.new_deal(&format!("Inbound case {index}"));
             new.pipeline_id = b2b.id;
             new.close_date = Some("2027-06-30".parse().unwrap());
-            ops::create_opportunity(tx.as_mut(), &org.by_rep(at("2026-11-02T09:00:00Z")), &new).unwrap().id
+            app::deals::create_opportunity(&mut tx, &org.by_rep(at("2026-11-02T09:00:00Z")), &new).unwrap().id
         })
         .collect();
     tx.commit().unwrap();
@@ -71,17 +72,17 @@ pub fn a_handoff_is_recorded_with_who_handed_it_over(db: &TestDb) {
     let org = desk.org.org();
     let deal = desk.deals[0];
     let rep = desk.org.rep.id;
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     // Refused before anything is written: a viewer, the current owner, an unknown user.
     let by_rep = desk.as_user(rep, "2026-11-03T09:00:00Z");
-    invalid_field(ops::hand_off(tx.as_mut(), &by_rep, deal, desk.viewer, None), "to_user_id");
-    invalid_field(ops::hand_off(tx.as_mut(), &by_rep, deal, rep, None), "to_user_id");
-    invalid_field(ops::hand_off(tx.as_mut(), &by_rep, deal, UserId(999_999), None), "to_user_id");
+    invalid_field(app::handoffs::hand_off(&mut tx, &by_rep, deal, desk.viewer, None), "to_user_id");
+    invalid_field(app::handoffs::hand_off(&mut tx, &by_rep, deal, rep, None), "to_user_id");
+    invalid_field(app::handoffs::hand_off(&mut tx, &by_rep, deal, UserId(999_999), None), "to_user_id");
     // The viewer may look, not hand over.
-    forbidden(ops::hand_off(tx.as_mut(), &desk.as_user(desk.viewer, "2026-11-03T09:00:00Z"), deal, desk.field_rep, None));
+    forbidden(app::handoffs::hand_off(&mut tx, &desk.as_user(desk.viewer, "2026-11-03T09:00:00Z"), deal, desk.field_rep, None));
 
     // Inside sales: the rep owns the deal in the entry stage and hands it to a rep of another team.
-    let handoff = ops::hand_off(tx.as_mut(), &by_rep, deal, desk.field_rep, Some("  Budget confirmed, wants a demo  ")).unwrap();
+    let handoff = app::handoffs::hand_off(&mut tx, &by_rep, deal, desk.field_rep, Some("  Budget confirmed, wants a demo  ")).unwrap();
     assert_eq!(handoff.from_user_id, rep);
     assert_eq!(handoff.to_user_id, desk.field_rep);
     assert_eq!(handoff.actor_id, Some(rep));
@@ -90,7 +91,7 @@ pub fn a_handoff_is_recorded_with_who_handed_it_over(db: &TestDb) {
     assert_eq!(handoff.note.as_deref(), Some("Budget confirmed, wants a demo"));
     tx.commit().unwrap();
 
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     assert_eq!(tx.handoffs_of_opportunity(org, deal).unwrap(), vec![handoff.clone()]);
     assert_eq!(tx.handoffs(org).unwrap(), vec![handoff.clone()]);
     assert_eq!(tx.opportunity(org, deal, false).unwrap().unwrap().owner_id, desk.field_rep);
@@ -107,27 +108,27 @@ pub fn a_handoff_is_recorded_with_who_handed_it_over(db: &TestDb) {
     assert_eq!(actions, ["hand_off", "update"]);
     assert!(audit[0].after.as_deref().unwrap().contains("Budget confirmed"));
     // Visibility follows the deal: the rep no longer sees it, the field rep does.
-    let rep_access = ops::access_for(tx.as_mut(), org, Some(rep)).unwrap();
-    assert_eq!(ops::handoffs_for(tx.as_mut(), org, &rep_access, deal).unwrap(), None);
-    let field_access = ops::access_for(tx.as_mut(), org, Some(desk.field_rep)).unwrap();
-    assert_eq!(ops::handoffs_for(tx.as_mut(), org, &field_access, deal).unwrap().unwrap().len(), 1);
+    let rep_access = app::access::access_for(&mut tx, org, Some(rep)).unwrap();
+    assert_eq!(app::handoffs::handoffs_for(&mut tx, org, &rep_access, deal).unwrap(), None);
+    let field_access = app::access::access_for(&mut tx, org, Some(desk.field_rep)).unwrap();
+    assert_eq!(app::handoffs::handoffs_for(&mut tx, org, &field_access, deal).unwrap().unwrap().len(), 1);
     drop(tx);
 
     // Past the entry stage a rep hands over only to someone they may assign deals to.
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let to_stage_2 = OpportunityPatch {
         stage_id: Some(desk.b2b.stages[1].id),
         gate_override_reason: Some("Qualified on the phone".into()),
         ..OpportunityPatch::default()
     };
-    ops::update_opportunity(tx.as_mut(), &desk.as_user(desk.ops_user, "2026-11-04T09:00:00Z"), deal, &to_stage_2).unwrap();
-    forbidden(ops::hand_off(tx.as_mut(), &desk.as_user(desk.field_rep, "2026-11-05T09:00:00Z"), deal, rep, None));
+    app::deals::update_opportunity(&mut tx, &desk.as_user(desk.ops_user, "2026-11-04T09:00:00Z"), deal, &to_stage_2).unwrap();
+    forbidden(app::handoffs::hand_off(&mut tx, &desk.as_user(desk.field_rep, "2026-11-05T09:00:00Z"), deal, rep, None));
     // Ops may hand any deal to anyone.
-    let back = ops::hand_off(tx.as_mut(), &desk.as_user(desk.ops_user, "2026-11-05T09:00:00Z"), deal, rep, None).unwrap();
+    let back = app::handoffs::hand_off(&mut tx, &desk.as_user(desk.ops_user, "2026-11-05T09:00:00Z"), deal, rep, None).unwrap();
     assert_eq!((back.from_user_id, back.to_user_id, back.actor_id), (desk.field_rep, rep, Some(desk.ops_user)));
     assert_eq!(back.stage_id, desk.b2b.stages[1].id);
     tx.commit().unwrap();
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     assert_eq!(tx.handoffs_of_opportunity(org, deal).unwrap().len(), 2);
     drop(tx);
 
@@ -136,7 +137,7 @@ pub fn a_handoff_is_recorded_with_who_handed_it_over(db: &TestDb) {
         let error = db.execute_raw(sql).unwrap_err();
         assert!(error.contains("append-only"), "{sql}: {error}");
     }
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     assert_eq!(tx.handoffs_of_opportunity(org, deal).unwrap()[0], handoff);
 }
 
@@ -144,10 +145,10 @@ pub fn the_report_gives_the_share_that_passed_gate_1_per_source(db: &TestDb) {
     let desk = desk(db, "HandoffReport", 2);
     let org = desk.org.org();
     let rep = desk.org.rep.id;
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     for (index, deal) in desk.deals.iter().enumerate() {
         let ctx = desk.as_user(rep, &format!("2026-11-0{}T09:00:00Z", 3 + index));
-        ops::hand_off(tx.as_mut(), &ctx, *deal, desk.field_rep, Some("Ready for field sales")).unwrap();
+        app::handoffs::hand_off(&mut tx, &ctx, *deal, desk.field_rep, Some("Ready for field sales")).unwrap();
     }
     // One of the two handed cases passes gate 1 (ops pushes it through with a reason).
     let to_stage_2 = OpportunityPatch {
@@ -155,29 +156,29 @@ pub fn the_report_gives_the_share_that_passed_gate_1_per_source(db: &TestDb) {
         gate_override_reason: Some("Qualified on the phone".into()),
         ..OpportunityPatch::default()
     };
-    ops::update_opportunity(tx.as_mut(), &desk.as_user(desk.ops_user, "2026-11-10T09:00:00Z"), desk.deals[0], &to_stage_2).unwrap();
+    app::deals::update_opportunity(&mut tx, &desk.as_user(desk.ops_user, "2026-11-10T09:00:00Z"), desk.deals[0], &to_stage_2).unwrap();
     tx.commit().unwrap();
 
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     let from: Date = "2026-11-01".parse().unwrap();
-    let report_for = |tx: &mut dyn pipewise_store::Tx, user: Option<UserId>, from: Date, to: Option<Date>| {
-        let access = ops::access_for(tx, org, user).unwrap();
-        ops::handoff_report_for(tx, org, &access, from, to).unwrap()
+    let report_for = |tx: &mut app::Tx, user: Option<UserId>, from: Date, to: Option<Date>| {
+        let access = app::access::access_for(tx, org, user).unwrap();
+        app::handoffs::handoff_report_for(tx, org, &access, from, to).unwrap()
     };
     for reader in [Some(desk.ops_user), Some(desk.org.manager.id), Some(rep), Some(desk.viewer), None] {
-        let report = report_for(tx.as_mut(), reader, from, None);
+        let report = report_for(&mut tx, reader, from, None);
         assert_eq!(report.len(), 1, "{reader:?}");
         let line = &report[0];
         assert_eq!((line.user_id, line.handed_over, line.became_sql, line.won), (rep, 2, 1, 0), "{reader:?}");
         assert_eq!(line.sql_share(), Some(0.5));
     }
     // The field rep handed nothing over and sees no one else's line.
-    assert!(report_for(tx.as_mut(), Some(desk.field_rep), from, None).is_empty());
+    assert!(report_for(&mut tx, Some(desk.field_rep), from, None).is_empty());
     // The period counts by the handoff's day: only the first handoff is on the 3rd.
     let third: Date = "2026-11-03".parse().unwrap();
-    let only_first = report_for(tx.as_mut(), Some(desk.ops_user), third, Some(third));
+    let only_first = report_for(&mut tx, Some(desk.ops_user), third, Some(third));
     assert_eq!((only_first[0].handed_over, only_first[0].became_sql), (1, 1));
-    let second_only = report_for(tx.as_mut(), Some(desk.ops_user), "2026-11-04".parse().unwrap(), None);
+    let second_only = report_for(&mut tx, Some(desk.ops_user), "2026-11-04".parse().unwrap(), None);
     assert_eq!((second_only[0].handed_over, second_only[0].became_sql, second_only[0].sql_share()), (1, 0, Some(0.0)));
-    assert!(report_for(tx.as_mut(), Some(desk.ops_user), "2026-12-01".parse().unwrap(), None).is_empty());
+    assert!(report_for(&mut tx, Some(desk.ops_user), "2026-12-01".parse().unwrap(), None).is_empty());
 }

@@ -2,12 +2,13 @@
 //! have no gaps, the database itself refuses to change history, and replay rebuilds any past
 //! state exactly.
 
+use pipewise_app as app;
 use std::collections::BTreeMap;
 
+use pipewise_app::{RecordKind, WriteCtx};
 use pipewise_core::history::{self, Source};
 use pipewise_core::opportunity::{OppField, Opportunity, OpportunityPatch, Status};
 use pipewise_core::*;
-use pipewise_store::{RecordKind, WriteCtx, ops};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{TestOrg, at, test_org};
 use proptest::prelude::*;
@@ -21,21 +22,21 @@ pub fn edits_are_recorded_and_replayed_as_of(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Replay");
     let stages: Vec<StageId> = org.simple.stages.iter().map(|stage| stage.id).collect();
-    let mut tx = store.write().unwrap();
-    let created = ops::create_opportunity(tx.as_mut(), &org.by_rep(at("2026-11-09T09:00:00Z")), &org.new_deal("Acme renewal")).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let created = app::deals::create_opportunity(&mut tx, &org.by_rep(at("2026-11-09T09:00:00Z")), &org.new_deal("Acme renewal")).unwrap();
     tx.commit().unwrap();
 
     // A week later the rep moves it forward and raises the amount, then pushes the close date.
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let moved = OpportunityPatch { stage_id: Some(stages[2]), amount: Some(Some("USD 15000".parse().unwrap())), ..Default::default() };
-    let moved = ops::update_opportunity(tx.as_mut(), &org.by_rep(at("2026-11-16T10:00:00Z")), created.id, &moved).unwrap();
+    let moved = app::deals::update_opportunity(&mut tx, &org.by_rep(at("2026-11-16T10:00:00Z")), created.id, &moved).unwrap();
     let pushed = OpportunityPatch { close_date: Some(Some("2027-01-31".parse().unwrap())), ..Default::default() };
-    let current = ops::update_opportunity(tx.as_mut(), &org.by_rep(at("2026-11-20T10:00:00Z")), created.id, &pushed).unwrap();
+    let current = app::deals::update_opportunity(&mut tx, &org.by_rep(at("2026-11-20T10:00:00Z")), created.id, &pushed).unwrap();
     // An edit that changes nothing records nothing.
-    ops::update_opportunity(tx.as_mut(), &org.by_rep(at("2026-11-21T10:00:00Z")), created.id, &pushed).unwrap();
+    app::deals::update_opportunity(&mut tx, &org.by_rep(at("2026-11-21T10:00:00Z")), created.id, &pushed).unwrap();
     tx.commit().unwrap();
 
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let events = tx.history(org.org(), created.id).unwrap();
     let fields: Vec<&str> = events.iter().skip(10).map(|event| event.field.as_str()).collect();
     assert_eq!(fields, ["stage_id", "amount", "forecast_category", "close_date"]);
@@ -44,31 +45,31 @@ pub fn edits_are_recorded_and_replayed_as_of(db: &TestDb) {
     assert_eq!((amount_change.actor_id, amount_change.source), (Some(org.rep.id), Source::System));
     assert_eq!(tx.opportunity(org.org(), created.id, false).unwrap(), Some(current.clone()));
     assert_eq!(history::replay(&events).unwrap(), Some(current.clone()));
-    assert_eq!(ops::opportunity_as_of(tx.as_mut(), org.org(), created.id, at("2026-11-15T00:00:00Z")).unwrap(), Some(created.clone()));
-    assert_eq!(ops::opportunity_as_of(tx.as_mut(), org.org(), created.id, at("2026-11-16T10:00:00Z")).unwrap(), Some(moved));
-    assert_eq!(ops::opportunity_as_of(tx.as_mut(), org.org(), created.id, at("2026-11-08T00:00:00Z")).unwrap(), None);
-    assert_eq!(ops::book_as_of(tx.as_mut(), org.org(), at("2026-11-30T00:00:00Z")).unwrap(), [current]);
+    assert_eq!(app::deals::opportunity_as_of(&mut tx, org.org(), created.id, at("2026-11-15T00:00:00Z")).unwrap(), Some(created.clone()));
+    assert_eq!(app::deals::opportunity_as_of(&mut tx, org.org(), created.id, at("2026-11-16T10:00:00Z")).unwrap(), Some(moved));
+    assert_eq!(app::deals::opportunity_as_of(&mut tx, org.org(), created.id, at("2026-11-08T00:00:00Z")).unwrap(), None);
+    assert_eq!(app::deals::book_as_of(&mut tx, org.org(), at("2026-11-30T00:00:00Z")).unwrap(), [current]);
 }
 
 pub fn history_is_append_only_in_the_database(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Immutable");
-    let mut tx = store.write().unwrap();
-    ops::create_opportunity(tx.as_mut(), &org.ctx, &org.new_deal("Locked")).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    app::deals::create_opportunity(&mut tx, &org.ctx, &org.new_deal("Locked")).unwrap();
     tx.commit().unwrap();
     let update = db.execute_raw("UPDATE opportunity_history SET new_value = 'tampered'").unwrap_err();
     assert!(update.contains("append-only"), "{update}");
     let delete = db.execute_raw("DELETE FROM opportunity_history").unwrap_err();
     assert!(delete.contains("append-only"), "{delete}");
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     assert_eq!(tx.count(org.org(), RecordKind::History).unwrap(), 10);
 }
 
 pub fn readers_follow_the_log_by_sequence(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Follow");
-    let mut tx = store.write().unwrap();
-    let deal = ops::create_opportunity(tx.as_mut(), &org.ctx, &org.new_deal("Followed")).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let deal = app::deals::create_opportunity(&mut tx, &org.ctx, &org.new_deal("Followed")).unwrap();
     tx.commit().unwrap();
     // A reader catches up in pages of 4.
     let mut seen = Vec::new();
@@ -81,8 +82,8 @@ pub fn readers_follow_the_log_by_sequence(db: &TestDb) {
     }
     assert_eq!(seen.iter().map(|event| event.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
     // New writes appear after the cursor, and only they.
-    let mut tx = store.write().unwrap();
-    ops::update_opportunity(tx.as_mut(), &org.ctx, deal.id, &patch_stage(org.simple.stages[1].id)).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    app::deals::update_opportunity(&mut tx, &org.ctx, deal.id, &patch_stage(org.simple.stages[1].id)).unwrap();
     tx.commit().unwrap();
     let next = store.read().unwrap().history_since(org.org(), cursor, 100).unwrap();
     assert_eq!(next.iter().map(|event| (event.seq, event.field)).collect::<Vec<_>>(), [(11, OppField::Stage)]);
@@ -91,9 +92,9 @@ pub fn readers_follow_the_log_by_sequence(db: &TestDb) {
 pub fn concurrent_writers_get_gapless_sequences(db: &TestDb) {
     let store = db.store();
     let org = test_org(store, "Concurrent");
-    let mut tx = store.write().unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
     let deals: Vec<Opportunity> =
-        (0..2).map(|i| ops::create_opportunity(tx.as_mut(), &org.ctx, &org.new_deal(&format!("Deal {i}"))).unwrap()).collect();
+        (0..2).map(|i| app::deals::create_opportunity(&mut tx, &org.ctx, &org.new_deal(&format!("Deal {i}"))).unwrap()).collect();
     tx.commit().unwrap();
     let writers = 4;
     let edits = 15;
@@ -106,14 +107,14 @@ pub fn concurrent_writers_get_gapless_sequences(db: &TestDb) {
                     let name = format!("Deal renamed by {writer} #{edit}");
                     let patch = OpportunityPatch { name: Some(name), ..Default::default() };
                     let ctx = WriteCtx { at: org.ctx.at.plus_seconds((edit * writers + writer) as i64), ..org.ctx };
-                    let mut tx = store.write().unwrap();
-                    ops::update_opportunity(tx.as_mut(), &ctx, deal.id, &patch).unwrap();
+                    let mut tx = app::Tx::new(store.write().unwrap());
+                    app::deals::update_opportunity(&mut tx, &ctx, deal.id, &patch).unwrap();
                     tx.commit().unwrap();
                 }
             });
         }
     });
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let log = tx.history_since(org.org(), 0, 10_000).unwrap();
     let creations = 2 * 10;
     assert_eq!(log.len(), creations + writers * edits);
@@ -143,8 +144,8 @@ fn edits() -> impl Strategy<Value = Vec<Edit>> {
 
 fn apply_edits(db: &TestDb, org: &TestOrg, start: Timestamp, edits: &[Edit]) -> (OpportunityId, Vec<(Timestamp, Opportunity)>) {
     let store = db.store();
-    let mut tx = store.write().unwrap();
-    let mut current = ops::create_opportunity(tx.as_mut(), &org.by_rep(start), &org.new_deal("Random walk")).unwrap();
+    let mut tx = app::Tx::new(store.write().unwrap());
+    let mut current = app::deals::create_opportunity(&mut tx, &org.by_rep(start), &org.new_deal("Random walk")).unwrap();
     tx.commit().unwrap();
     let mut observed = vec![(start, current.clone())];
     let mut now = start;
@@ -162,8 +163,8 @@ fn apply_edits(db: &TestDb, org: &TestOrg, start: Timestamp, edits: &[Edit]) -> 
             close_date: shift.map(|days| current.close_date.map(|date| date.checked_add(jiff::Span::new().days(days)).unwrap())),
             ..Default::default()
         };
-        let mut tx = store.write().unwrap();
-        let Ok(next) = ops::update_opportunity(tx.as_mut(), &org.by_rep(now), current.id, &patch) else { continue };
+        let mut tx = app::Tx::new(store.write().unwrap());
+        let Ok(next) = app::deals::update_opportunity(&mut tx, &org.by_rep(now), current.id, &patch) else { continue };
         tx.commit().unwrap();
         if next != current {
             last_change = last_change.max(now);
@@ -185,12 +186,12 @@ pub fn replay_matches_current_state_for_random_edits(db: &TestDb) {
             case.set(case.get() + 1);
             let start = at("2026-03-01T00:00:00Z").plus_seconds(case.get() * 7 * 86_400);
             let (id, observed) = apply_edits(db, &org, start, &edits);
-            let mut tx = db.store().read().unwrap();
+            let mut tx = app::Tx::new(db.store().read().unwrap());
             let current = tx.opportunity(org.org(), id, false).unwrap();
             let events = tx.history(org.org(), id).unwrap();
             prop_assert_eq!(&history::replay(&events).unwrap(), &current, "replay of the whole history is the stored row");
             for (when, state) in &observed {
-                let replayed = ops::opportunity_as_of(tx.as_mut(), org.org(), id, *when).unwrap();
+                let replayed = app::deals::opportunity_as_of(&mut tx, org.org(), id, *when).unwrap();
                 prop_assert_eq!(replayed.as_ref(), Some(state), "as of {}", when);
             }
             prop_assert!(current.is_some_and(|current| current.status != Status::Lost || current.close_reason.is_some()));
@@ -199,9 +200,9 @@ pub fn replay_matches_current_state_for_random_edits(db: &TestDb) {
         })
         .unwrap();
     // The whole book as of a few instants: every deal as it was then.
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     for when in ["2026-03-20T00:00:00Z", "2026-05-01T12:00:00Z", "2026-09-01T00:00:00Z"].map(at) {
-        let book = ops::book_as_of(tx.as_mut(), org.org(), when).unwrap();
+        let book = app::deals::book_as_of(&mut tx, org.org(), when).unwrap();
         let expected: Vec<Opportunity> = all_observed
             .borrow()
             .values()

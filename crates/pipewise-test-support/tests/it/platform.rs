@@ -1,12 +1,13 @@
 //! Row visibility, authorisation and the audit log, enforced in `ops` for every engine; and the
 //! session, token and sign-in throttling tables.
 
+use pipewise_app as app;
+use pipewise_app::{ApiToken, AuditFilter, OpportunityFilter, Session, StoreError, WriteCtx};
 use pipewise_core::access::Access;
 use pipewise_core::history::Source;
 use pipewise_core::opportunity::OpportunityPatch;
 use pipewise_core::user::Role;
 use pipewise_core::*;
-use pipewise_store::{ApiToken, AuditFilter, OpportunityFilter, Session, StoreError, WriteCtx, ops};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{at, new_user, test_org};
 
@@ -24,32 +25,33 @@ struct Team {
 fn team(db: &TestDb, name: &str) -> Team {
     let org = test_org(db.store(), name);
     let slug = name.to_lowercase();
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let ctx = org.ctx;
-    let peer =
-        ops::create_user(tx.as_mut(), &ctx, new_user(&format!("peer@{slug}.test"), "Pia Peer", Role::Rep, Some(org.manager.id))).unwrap();
+    let peer = app::users::create_user(&mut tx, &ctx, new_user(&format!("peer@{slug}.test"), "Pia Peer", Role::Rep, Some(org.manager.id)))
+        .unwrap();
     let other_manager =
-        ops::create_user(tx.as_mut(), &ctx, new_user(&format!("boss@{slug}.test"), "Otto Boss", Role::Manager, None)).unwrap();
+        app::users::create_user(&mut tx, &ctx, new_user(&format!("boss@{slug}.test"), "Otto Boss", Role::Manager, None)).unwrap();
     let outsider =
-        ops::create_user(tx.as_mut(), &ctx, new_user(&format!("out@{slug}.test"), "Oli Out", Role::Rep, Some(other_manager.id))).unwrap();
-    let viewer = ops::create_user(tx.as_mut(), &ctx, new_user(&format!("view@{slug}.test"), "Vic View", Role::Viewer, None)).unwrap();
-    let rep_deal = ops::create_opportunity(tx.as_mut(), &org.by_rep(ctx.at), &org.new_deal("Rep's deal")).unwrap().id;
+        app::users::create_user(&mut tx, &ctx, new_user(&format!("out@{slug}.test"), "Oli Out", Role::Rep, Some(other_manager.id)))
+            .unwrap();
+    let viewer = app::users::create_user(&mut tx, &ctx, new_user(&format!("view@{slug}.test"), "Vic View", Role::Viewer, None)).unwrap();
+    let rep_deal = app::deals::create_opportunity(&mut tx, &org.by_rep(ctx.at), &org.new_deal("Rep's deal")).unwrap().id;
     let mut new = org.new_deal("Peer's deal");
     new.owner_id = peer.id;
-    let peer_deal = ops::create_opportunity(tx.as_mut(), &WriteCtx { actor_id: Some(peer.id), ..ctx }, &new).unwrap().id;
+    let peer_deal = app::deals::create_opportunity(&mut tx, &WriteCtx { actor_id: Some(peer.id), ..ctx }, &new).unwrap().id;
     tx.commit().unwrap();
     Team { org, peer: peer.id, outsider: outsider.id, viewer: viewer.id, rep_deal, peer_deal }
 }
 
 fn access(db: &TestDb, team: &Team, user: UserId) -> Access {
-    let mut tx = db.store().read().unwrap();
-    ops::access_for(tx.as_mut(), team.org.org(), Some(user)).unwrap()
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    app::access::access_for(&mut tx, team.org.org(), Some(user)).unwrap()
 }
 
 fn visible_deals(db: &TestDb, team: &Team, user: UserId) -> Vec<OpportunityId> {
     let access = access(db, team, user);
-    let mut tx = db.store().read().unwrap();
-    ops::opportunities_for(tx.as_mut(), team.org.org(), &access, &OpportunityFilter::default())
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    app::deals::opportunities_for(&mut tx, team.org.org(), &access, &OpportunityFilter::default())
         .unwrap()
         .into_iter()
         .map(|deal| deal.id)
@@ -66,18 +68,18 @@ pub fn rows_are_visible_by_role_and_hierarchy(db: &TestDb) {
     assert_eq!(visible_deals(db, &team, team.outsider), [], "another team's rep sees none");
     // A deal one may not see reads exactly like one that does not exist.
     let outsider = access(db, &team, team.outsider);
-    let mut tx = db.store().read().unwrap();
-    assert_eq!(ops::opportunity_for(tx.as_mut(), team.org.org(), &outsider, team.rep_deal).unwrap(), None);
-    assert_eq!(ops::history_for(tx.as_mut(), team.org.org(), &outsider, team.rep_deal).unwrap(), None);
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    assert_eq!(app::deals::opportunity_for(&mut tx, team.org.org(), &outsider, team.rep_deal).unwrap(), None);
+    assert_eq!(app::deals::history_for(&mut tx, team.org.org(), &outsider, team.rep_deal).unwrap(), None);
     assert_eq!(
-        ops::opportunity_as_of_for(tx.as_mut(), team.org.org(), &outsider, team.rep_deal, at("2030-01-01T00:00:00Z")).unwrap(),
+        app::deals::opportunity_as_of_for(&mut tx, team.org.org(), &outsider, team.rep_deal, at("2030-01-01T00:00:00Z")).unwrap(),
         None
     );
     drop(tx);
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let rename = OpportunityPatch { name: Some("Mine now".into()), ..Default::default() };
     let as_outsider = WriteCtx { actor_id: Some(team.outsider), ..team.org.ctx };
-    let error = ops::update_opportunity(tx.as_mut(), &as_outsider, team.rep_deal, &rename).unwrap_err();
+    let error = app::deals::update_opportunity(&mut tx, &as_outsider, team.rep_deal, &rename).unwrap_err();
     assert_eq!(error.to_string(), format!("opportunity {} does not exist", team.rep_deal));
 }
 
@@ -85,31 +87,31 @@ pub fn writes_are_authorised(db: &TestDb) {
     let team = team(db, "Authorised");
     let ctx = team.org.ctx;
     let rename = OpportunityPatch { name: Some("Renamed".into()), ..Default::default() };
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let as_viewer = WriteCtx { actor_id: Some(team.viewer), ..ctx };
-    let error = ops::update_opportunity(tx.as_mut(), &as_viewer, team.rep_deal, &rename).unwrap_err();
+    let error = app::deals::update_opportunity(&mut tx, &as_viewer, team.rep_deal, &rename).unwrap_err();
     assert!(matches!(error, StoreError::Forbidden(_)), "{error:?}");
     assert_eq!(error.to_string(), format!("not allowed: you may view opportunity {} but not change it", team.rep_deal));
     // A rep may not hand a deal to a peer, nor create one for them; the manager may.
     let as_rep = WriteCtx { actor_id: Some(team.org.rep.id), ..ctx };
     let hand_over = OpportunityPatch { owner_id: Some(team.peer), ..Default::default() };
-    assert!(matches!(ops::update_opportunity(tx.as_mut(), &as_rep, team.rep_deal, &hand_over), Err(StoreError::Forbidden(_))));
+    assert!(matches!(app::deals::update_opportunity(&mut tx, &as_rep, team.rep_deal, &hand_over), Err(StoreError::Forbidden(_))));
     let mut for_peer = team.org.new_deal("For a peer");
     for_peer.owner_id = team.peer;
-    assert!(matches!(ops::create_opportunity(tx.as_mut(), &as_rep, &for_peer), Err(StoreError::Forbidden(_))));
+    assert!(matches!(app::deals::create_opportunity(&mut tx, &as_rep, &for_peer), Err(StoreError::Forbidden(_))));
     let as_manager = WriteCtx { actor_id: Some(team.org.manager.id), ..ctx };
-    assert_eq!(ops::update_opportunity(tx.as_mut(), &as_manager, team.rep_deal, &hand_over).unwrap().owner_id, team.peer);
+    assert_eq!(app::deals::update_opportunity(&mut tx, &as_manager, team.rep_deal, &hand_over).unwrap().owner_id, team.peer);
     // Only admins manage users; only ops and admins design pipelines.
-    let error = ops::create_user(tx.as_mut(), &as_manager, new_user("new@authorised.test", "New", Role::Rep, None)).unwrap_err();
+    let error = app::users::create_user(&mut tx, &as_manager, new_user("new@authorised.test", "New", Role::Rep, None)).unwrap_err();
     assert_eq!(error.to_string(), "not allowed: only an admin manages users");
-    assert!(matches!(ops::create_pipeline(tx.as_mut(), &as_rep, templates::simple()), Err(StoreError::Forbidden(_))));
+    assert!(matches!(app::records::create_pipeline(&mut tx, &as_rep, templates::simple()), Err(StoreError::Forbidden(_))));
     // Sharing lets a peer see and change the deal.
-    ops::share_opportunity(tx.as_mut(), &as_manager, team.peer_deal, team.org.rep.id).unwrap();
-    ops::update_opportunity(tx.as_mut(), &as_rep, team.peer_deal, &rename).unwrap();
+    app::deals::share_opportunity(&mut tx, &as_manager, team.peer_deal, team.org.rep.id).unwrap();
+    app::deals::update_opportunity(&mut tx, &as_rep, team.peer_deal, &rename).unwrap();
     // A share lets the rep work on the deal, not take it or pass it on.
     let take = OpportunityPatch { owner_id: Some(team.org.rep.id), ..Default::default() };
-    assert!(matches!(ops::update_opportunity(tx.as_mut(), &as_rep, team.peer_deal, &take), Err(StoreError::Forbidden(_))));
-    assert!(matches!(ops::share_opportunity(tx.as_mut(), &as_rep, team.peer_deal, team.outsider), Err(StoreError::Forbidden(_))));
+    assert!(matches!(app::deals::update_opportunity(&mut tx, &as_rep, team.peer_deal, &take), Err(StoreError::Forbidden(_))));
+    assert!(matches!(app::deals::share_opportunity(&mut tx, &as_rep, team.peer_deal, team.outsider), Err(StoreError::Forbidden(_))));
     // Nobody records work in another's name: no tasks for a peer, no activity logged as them.
     let task_for_peer = pipewise_core::records::NewTask {
         title: "Do my work".into(),
@@ -120,7 +122,7 @@ pub fn writes_are_authorised(db: &TestDb) {
         opportunity_id: None,
         lead_id: None,
     };
-    assert!(matches!(ops::create_task(tx.as_mut(), &as_rep, task_for_peer), Err(StoreError::Forbidden(_))));
+    assert!(matches!(app::activities::create_task(&mut tx, &as_rep, task_for_peer), Err(StoreError::Forbidden(_))));
     let as_peer = pipewise_core::records::NewActivity {
         kind: pipewise_core::records::ActivityKind::Call,
         direction: pipewise_core::records::Direction::Outbound,
@@ -133,7 +135,7 @@ pub fn writes_are_authorised(db: &TestDb) {
         opportunity_id: None,
         contact_ids: Vec::new(),
     };
-    assert!(matches!(ops::create_activity(tx.as_mut(), &as_rep, as_peer), Err(StoreError::Forbidden(_))));
+    assert!(matches!(app::activities::create_activity(&mut tx, &as_rep, as_peer), Err(StoreError::Forbidden(_))));
     tx.commit().unwrap();
     assert_eq!(visible_deals(db, &team, team.org.rep.id), [team.peer_deal]);
 }
@@ -141,12 +143,12 @@ pub fn writes_are_authorised(db: &TestDb) {
 pub fn every_write_is_audited(db: &TestDb) {
     let team = team(db, "Audited");
     let org = team.org.org();
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let as_rep = WriteCtx { actor_id: Some(team.org.rep.id), source: Source::Api, at: at("2026-03-01T10:00:00Z"), ..team.org.ctx };
     let patch = OpportunityPatch { amount: Some(Some("USD 15000".parse().unwrap())), ..Default::default() };
-    ops::update_opportunity(tx.as_mut(), &as_rep, team.rep_deal, &patch).unwrap();
+    app::deals::update_opportunity(&mut tx, &as_rep, team.rep_deal, &patch).unwrap();
     tx.commit().unwrap();
-    let mut tx = db.store().read().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
     let latest = tx.audit_events(org, &AuditFilter { limit: 1, ..Default::default() }).unwrap();
     let event = &latest[0];
     assert_eq!((event.record_kind.as_str(), event.record_id, event.action.as_str()), ("opportunity", team.rep_deal.0, "update"));
@@ -176,7 +178,7 @@ pub fn sessions_tokens_and_sign_in_attempts(db: &TestDb) {
     let team = team(db, "Sessions");
     let org = team.org.org();
     let rep = team.org.rep.id;
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let session = Session {
         token_hash: "a".repeat(64),
         org,
@@ -193,8 +195,8 @@ pub fn sessions_tokens_and_sign_in_attempts(db: &TestDb) {
     let stored = tx.session(&session.token_hash).unwrap().unwrap();
     assert_eq!((stored.last_seen_at, stored.expires_at), (at("2026-03-02T10:00:00Z"), at("2026-03-16T10:00:00Z")));
     // A password change ends the other sessions but keeps the current one.
-    ops::set_password_hash(
-        tx.as_mut(),
+    app::auth::set_password_hash(
+        &mut tx,
         &WriteCtx { actor_id: Some(rep), ..team.org.ctx },
         rep,
         "$argon2id$v=19$stub",
@@ -203,7 +205,7 @@ pub fn sessions_tokens_and_sign_in_attempts(db: &TestDb) {
     .unwrap();
     assert!(tx.session(&"b".repeat(64)).unwrap().is_none());
     assert_eq!(tx.password_hash(org, rep).unwrap().as_deref(), Some("$argon2id$v=19$stub"));
-    let error = ops::set_password_hash(tx.as_mut(), &WriteCtx { actor_id: Some(rep), ..team.org.ctx }, team.peer, "x", None).unwrap_err();
+    let error = app::auth::set_password_hash(&mut tx, &WriteCtx { actor_id: Some(rep), ..team.org.ctx }, team.peer, "x", None).unwrap_err();
     assert!(matches!(error, StoreError::Forbidden(_)));
     tx.delete_session(&session.token_hash).unwrap();
     assert!(tx.session(&session.token_hash).unwrap().is_none());

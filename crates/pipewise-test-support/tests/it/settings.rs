@@ -5,13 +5,15 @@
 //! runs on both engines.
 
 use pipewise_analytics::HealthThresholds;
+use pipewise_app as app;
+use pipewise_app::settings::HealthSettings;
+use pipewise_app::{AuditFilter, StoreError, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::user::Role;
 use pipewise_core::*;
-use pipewise_store::ops::{self, HealthSettings};
-use pipewise_store::{AuditFilter, StoreError, WriteCtx, transact};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
+use pipewise_test_support::transact;
 
 struct Org {
     org: TestOrg,
@@ -30,18 +32,20 @@ fn org(db: &TestDb, name: &str) -> Org {
     let org = test_org(db.store(), name);
     let slug = name.to_lowercase();
     let create = |email: &str, role: Role| {
-        transact(db.store(), |tx| ops::create_user(tx, &org.ctx, new_user(&format!("{email}@{slug}.test"), email, role, None))).unwrap().id
+        transact(db.store(), |tx| app::users::create_user(tx, &org.ctx, new_user(&format!("{email}@{slug}.test"), email, role, None)))
+            .unwrap()
+            .id
     };
     let (admin, ops_user, viewer) = (create("admin", Role::Admin), create("ops", Role::Ops), create("viewer", Role::Viewer));
     Org { org, admin, ops_user, viewer }
 }
 
 fn settings(db: &TestDb, org: OrgId) -> HealthSettings {
-    ops::health_settings(db.store().read().unwrap().as_mut(), org).unwrap()
+    app::settings::health_settings(&mut app::Tx::new(db.store().read().unwrap()), org).unwrap()
 }
 
 fn settings_audit(db: &TestDb, org: OrgId) -> Vec<pipewise_store::AuditEvent> {
-    let filter = AuditFilter { record_kind: Some(ops::HEALTH_SETTINGS.into()), limit: 100, ..AuditFilter::default() };
+    let filter = AuditFilter { record_kind: Some(app::settings::HEALTH_SETTINGS.into()), limit: 100, ..AuditFilter::default() };
     db.store().read().unwrap().audit_events(org, &filter).unwrap()
 }
 
@@ -54,11 +58,11 @@ pub fn health_thresholds_are_stored_per_organisation_and_reset(db: &TestDb) {
 
     let changed = HealthThresholds { untouched_days: 10, going_dark_days: 28, coverage_target_pct: 250, ..HealthThresholds::default() };
     let by_ops = acme.as_user(acme.ops_user, "2026-03-02T09:00:00Z");
-    let written = transact(db.store(), |tx| ops::set_health_thresholds(tx, &by_ops, &changed)).unwrap();
+    let written = transact(db.store(), |tx| app::settings::set_health_thresholds(tx, &by_ops, &changed)).unwrap();
     assert_eq!(written, HealthSettings { thresholds: changed, updated_at: Some(by_ops.at), updated_by: Some(acme.ops_user) });
     // A later transaction reads what was written; the other organisation keeps its defaults.
     assert_eq!(settings(db, id), written);
-    assert_eq!(ops::health_thresholds(db.store().read().unwrap().as_mut(), id).unwrap(), changed);
+    assert_eq!(app::settings::health_thresholds(&mut app::Tx::new(db.store().read().unwrap()), id).unwrap(), changed);
     assert_eq!(settings(db, other.org.org()).thresholds, HealthThresholds::default());
 
     // The audit entry holds the changed thresholds before and after, by the ops user.
@@ -73,12 +77,12 @@ pub fn health_thresholds_are_stored_per_organisation_and_reset(db: &TestDb) {
 
     // Writing the same values again changes nothing and audits nothing.
     let again = acme.as_user(acme.admin, "2026-03-03T09:00:00Z");
-    assert_eq!(transact(db.store(), |tx| ops::set_health_thresholds(tx, &again, &changed)).unwrap(), written);
+    assert_eq!(transact(db.store(), |tx| app::settings::set_health_thresholds(tx, &again, &changed)).unwrap(), written);
     assert_eq!(settings_audit(db, id).len(), 1);
 
     // An admin resets them to the defaults: stored as no overrides at all.
     let reset = acme.as_user(acme.admin, "2026-03-04T09:00:00Z");
-    let back = transact(db.store(), |tx| ops::set_health_thresholds(tx, &reset, &HealthThresholds::default())).unwrap();
+    let back = transact(db.store(), |tx| app::settings::set_health_thresholds(tx, &reset, &HealthThresholds::default())).unwrap();
     assert_eq!(back, HealthSettings { thresholds: HealthThresholds::default(), updated_at: Some(reset.at), updated_by: Some(acme.admin) });
     assert_eq!(settings(db, id), back);
     let stored = db.store().read().unwrap().health_settings(id).unwrap().expect("a row");
@@ -95,7 +99,7 @@ pub fn only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named
     // A rep, a manager and a viewer are refused; nothing is written or audited.
     for user in [acme.org.rep.id, acme.org.manager.id, acme.viewer] {
         let ctx = acme.as_user(user, "2026-03-02T09:00:00Z");
-        match transact(db.store(), |tx| ops::set_health_thresholds(tx, &ctx, &changed)) {
+        match transact(db.store(), |tx| app::settings::set_health_thresholds(tx, &ctx, &changed)) {
             Err(StoreError::Forbidden(reason)) => assert!(reason.contains("ops and admins"), "{reason}"),
             other => panic!("user {user} was not refused: {other:?}"),
         }
@@ -103,8 +107,8 @@ pub fn only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named
     assert_eq!(settings(db, id).updated_at, None);
     assert!(settings_audit(db, id).is_empty());
     // Everyone reads them: figures for every role use them.
-    let mut tx = db.store().read().unwrap();
-    assert_eq!(ops::health_thresholds(tx.as_mut(), id).unwrap(), HealthThresholds::default());
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    assert_eq!(app::settings::health_thresholds(&mut tx, id).unwrap(), HealthThresholds::default());
     drop(tx);
 
     // Every bad field at once, each by name; nothing is written.
@@ -117,7 +121,7 @@ pub fn only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named
         ..HealthThresholds::default()
     };
     let by_admin = acme.as_user(acme.admin, "2026-03-02T10:00:00Z");
-    let errors = match transact(db.store(), |tx| ops::set_health_thresholds(tx, &by_admin, &bad)) {
+    let errors = match transact(db.store(), |tx| app::settings::set_health_thresholds(tx, &by_admin, &bad)) {
         Err(StoreError::Invalid(errors)) => errors,
         other => panic!("expected every bad field, got {other:?}"),
     };
@@ -130,10 +134,10 @@ pub fn only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named
 
     // Ops may, and admins may.
     let by_ops = acme.as_user(acme.ops_user, "2026-03-02T11:00:00Z");
-    transact(db.store(), |tx| ops::set_health_thresholds(tx, &by_ops, &changed)).unwrap();
+    transact(db.store(), |tx| app::settings::set_health_thresholds(tx, &by_ops, &changed)).unwrap();
     let by_admin = acme.as_user(acme.admin, "2026-03-02T12:00:00Z");
     let more = HealthThresholds { untouched_days: 21, ..changed };
-    transact(db.store(), |tx| ops::set_health_thresholds(tx, &by_admin, &more)).unwrap();
+    transact(db.store(), |tx| app::settings::set_health_thresholds(tx, &by_admin, &more)).unwrap();
     assert_eq!(settings(db, id).thresholds.untouched_days, 21);
     let actors: Vec<Option<UserId>> = settings_audit(db, id).iter().map(|event| event.actor_id).collect();
     assert_eq!(actors, [Some(acme.admin), Some(acme.ops_user)], "one entry per change, newest first");
@@ -143,8 +147,10 @@ pub fn stored_health_settings_are_read_leniently_and_must_be_an_object(db: &Test
     let acme = org(db, "Lenient");
     let id = acme.org.org();
     let ctx = acme.as_user(acme.ops_user, "2026-03-02T09:00:00Z");
-    transact(db.store(), |tx| ops::set_health_thresholds(tx, &ctx, &HealthThresholds { pushed_min: 3, ..HealthThresholds::default() }))
-        .unwrap();
+    transact(db.store(), |tx| {
+        app::settings::set_health_thresholds(tx, &ctx, &HealthThresholds { pushed_min: 3, ..HealthThresholds::default() })
+    })
+    .unwrap();
     // A document a newer release wrote: a name this one does not know, and a value outside a
     // range this release allows.
     let document = r#"{"pushed_min": 4, "a_future_threshold": 12, "going_dark_days": 90}"#;
@@ -159,7 +165,7 @@ pub fn stored_health_settings_are_read_leniently_and_must_be_an_object(db: &Test
     // A value that is not a whole number is a corrupt row, not a silent default.
     db.execute_raw(&format!(r#"UPDATE health_settings SET thresholds = '{{"pushed_min": "four"}}' WHERE organisation_id = {}"#, id.0))
         .unwrap();
-    match ops::health_thresholds(db.store().read().unwrap().as_mut(), id) {
+    match app::settings::health_thresholds(&mut app::Tx::new(db.store().read().unwrap()), id) {
         Err(StoreError::Corrupt { table: "health_settings", detail }) => assert!(detail.contains("pushed_min"), "{detail}"),
         other => panic!("expected a corrupt row, got {other:?}"),
     }

@@ -2,20 +2,21 @@
 //! scoped reads of tasks and activities: authorised, validated, audited, the same on both
 //! engines.
 
+use pipewise_app as app;
+use pipewise_app::{ActivityFilter, AuditFilter, OpportunityFilter, StoreError, TaskFilter, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::records::*;
 use pipewise_core::user::Role;
 use pipewise_core::*;
-use pipewise_store::{ActivityFilter, AuditFilter, OpportunityFilter, StoreError, TaskFilter, WriteCtx, ops};
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{at, new_user, test_org};
 
 pub fn accounts_and_contacts_update_with_domains_and_emails_replaced(db: &TestDb) {
     let org = test_org(db.store(), "Updates");
     let ctx = WriteCtx { at: at("2026-02-01T00:00:00Z"), source: Source::Api, ..org.by_rep(org.ctx.at) };
-    let mut tx = db.store().write().unwrap();
-    let other = ops::create_account(
-        tx.as_mut(),
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let other = app::records::create_account(
+        &mut tx,
         &ctx,
         NewAccount {
             name: "Other".into(),
@@ -34,7 +35,7 @@ pub fn accounts_and_contacts_update_with_domains_and_emails_replaced(db: &TestDb
         employee_count: Some(Some(300)),
         ..Default::default()
     };
-    let updated = ops::update_account(tx.as_mut(), &ctx, org.account.id, &patch).unwrap();
+    let updated = app::records::update_account(&mut tx, &ctx, org.account.id, &patch).unwrap();
     assert_eq!(
         (updated.name.as_str(), updated.domains.clone(), updated.industry.clone(), updated.employee_count),
         ("Acme Corp", vec!["acme.com".to_owned(), "acme.kr".to_owned()], None, Some(300))
@@ -42,19 +43,19 @@ pub fn accounts_and_contacts_update_with_domains_and_emails_replaced(db: &TestDb
     assert_eq!(tx.account(org.org(), org.account.id).unwrap().unwrap(), updated);
     // A taken domain is a conflict that leaves the account as it was, and the transaction usable.
     let taken = AccountPatch { domains: Some(vec!["other.com".into()]), name: Some("Renamed".into()), ..Default::default() };
-    let error = ops::update_account(tx.as_mut(), &ctx, org.account.id, &taken).unwrap_err();
+    let error = app::records::update_account(&mut tx, &ctx, org.account.id, &taken).unwrap_err();
     assert_eq!(error.to_string(), format!("account {}: domains: other.com already belongs to another account", org.account.id));
     assert_eq!(tx.account(org.org(), org.account.id).unwrap().unwrap(), updated);
     assert_eq!(tx.account(org.org(), other.id).unwrap().unwrap().domains, ["other.com"]);
     // Every bad field is reported against the existing record.
     let bad = AccountPatch { name: Some(String::new()), employee_count: Some(Some(-5)), ..Default::default() };
-    let errors = ops::update_account(tx.as_mut(), &ctx, org.account.id, &bad).unwrap_err().to_string();
+    let errors = app::records::update_account(&mut tx, &ctx, org.account.id, &bad).unwrap_err().to_string();
     assert_eq!(
         errors,
         format!("account {0}: name: is required; account {0}: employee_count: -5 is out of range (0 to 10,000,000)", org.account.id)
     );
-    let contact = ops::create_contact(
-        tx.as_mut(),
+    let contact = app::records::create_contact(
+        &mut tx,
         &ctx,
         NewContact { name: "Kim".into(), emails: vec!["kim@acme.com".into()], phone: None, title: None, account_id: Some(org.account.id) },
     )
@@ -65,14 +66,15 @@ pub fn accounts_and_contacts_update_with_domains_and_emails_replaced(db: &TestDb
         title: Some(Some("CFO".into())),
         ..Default::default()
     };
-    let changed = ops::update_contact(tx.as_mut(), &ctx, contact.id, &patch).unwrap();
+    let changed = app::records::update_contact(&mut tx, &ctx, contact.id, &patch).unwrap();
     assert_eq!(tx.contact(org.org(), contact.id).unwrap().unwrap(), changed);
     assert_eq!((changed.emails.len(), changed.account_id, changed.title.as_deref()), (2, None, Some("CFO")));
     let unknown = ContactPatch { account_id: Some(Some(AccountId(999_999))), ..Default::default() };
-    assert!(matches!(ops::update_contact(tx.as_mut(), &ctx, contact.id, &unknown), Err(StoreError::Invalid(_))));
+    assert!(matches!(app::records::update_contact(&mut tx, &ctx, contact.id, &unknown), Err(StoreError::Invalid(_))));
     // A patch that changes nothing writes nothing.
     let before = tx.count(org.org(), pipewise_store::RecordKind::AuditEvent).unwrap();
-    ops::update_contact(tx.as_mut(), &ctx, contact.id, &ContactPatch { title: Some(Some("CFO".into())), ..Default::default() }).unwrap();
+    app::records::update_contact(&mut tx, &ctx, contact.id, &ContactPatch { title: Some(Some("CFO".into())), ..Default::default() })
+        .unwrap();
     assert_eq!(tx.count(org.org(), pipewise_store::RecordKind::AuditEvent).unwrap(), before);
     let audit = tx
         .audit_events(
@@ -84,14 +86,14 @@ pub fn accounts_and_contacts_update_with_domains_and_emails_replaced(db: &TestDb
     assert_eq!(audit[0].before.as_deref(), Some(r#"{"account_id":1,"emails":["kim@acme.com"],"title":null}"#.replace("\"account_id\":1", &format!("\"account_id\":{}", org.account.id)).as_str()));
     assert_eq!(audit[0].source, Source::Api);
     // A viewer changes nothing.
-    let viewer = ops::create_user(tx.as_mut(), &org.ctx, new_user("viewer@updates.test", "Vi", Role::Viewer, None)).unwrap();
+    let viewer = app::users::create_user(&mut tx, &org.ctx, new_user("viewer@updates.test", "Vi", Role::Viewer, None)).unwrap();
     let as_viewer = WriteCtx { actor_id: Some(viewer.id), ..ctx };
     assert!(matches!(
-        ops::update_account(tx.as_mut(), &as_viewer, org.account.id, &AccountPatch::default()),
+        app::records::update_account(&mut tx, &as_viewer, org.account.id, &AccountPatch::default()),
         Err(StoreError::Forbidden(_))
     ));
     assert!(matches!(
-        ops::update_account(tx.as_mut(), &ctx, AccountId(999_999), &AccountPatch::default()),
+        app::records::update_account(&mut tx, &ctx, AccountId(999_999), &AccountPatch::default()),
         Err(StoreError::NotFound { .. })
     ));
     tx.commit().unwrap();
@@ -99,10 +101,10 @@ pub fn accounts_and_contacts_update_with_domains_and_emails_replaced(db: &TestDb
 
 pub fn users_teams_and_leads_update(db: &TestDb) {
     let org = test_org(db.store(), "People");
-    let mut tx = db.store().write().unwrap();
-    let admin = ops::create_user(tx.as_mut(), &org.ctx, new_user("admin@people.test", "Ada", Role::Admin, None)).unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let admin = app::users::create_user(&mut tx, &org.ctx, new_user("admin@people.test", "Ada", Role::Admin, None)).unwrap();
     let as_admin = WriteCtx { actor_id: Some(admin.id), ..org.ctx };
-    let team = ops::create_team(tx.as_mut(), &as_admin, NewTeam { name: "Field".into(), manager_id: None }).unwrap();
+    let team = app::users::create_team(&mut tx, &as_admin, NewTeam { name: "Field".into(), manager_id: None }).unwrap();
     let patch = UserPatch {
         role: Some(Role::Manager),
         team_id: Some(Some(team.id)),
@@ -110,41 +112,46 @@ pub fn users_teams_and_leads_update(db: &TestDb) {
         locale: Some(pipewise_core::user::Locale::Ko),
         ..Default::default()
     };
-    let rep = ops::update_user(tx.as_mut(), &as_admin, org.rep.id, &patch).unwrap();
+    let rep = app::users::update_user(&mut tx, &as_admin, org.rep.id, &patch).unwrap();
     assert_eq!(tx.user(org.org(), rep.id).unwrap().unwrap(), rep);
     assert_eq!((rep.role, rep.team_id, rep.manager_id), (Role::Manager, Some(team.id), None));
     // Loops, unknown teams, a taken e-mail and locking oneself out are refused.
     let looped = UserPatch { manager_id: Some(Some(rep.id)), team_id: Some(Some(TeamId(999_999))), ..Default::default() };
-    let error = ops::update_user(
-        tx.as_mut(),
+    let error = app::users::update_user(
+        &mut tx,
         &WriteCtx { actor_id: Some(admin.id), ..org.ctx },
         rep.id,
         &UserPatch { manager_id: Some(Some(rep.id)), ..Default::default() },
     )
     .unwrap_err();
     assert!(error.to_string().contains("manager_id"), "{error}");
-    let error = ops::update_user(tx.as_mut(), &as_admin, org.manager.id, &looped).unwrap_err().to_string();
+    let error = app::users::update_user(&mut tx, &as_admin, org.manager.id, &looped).unwrap_err().to_string();
     assert!(error.contains("team_id: team 999999 does not exist"), "{error}");
     let taken = UserPatch { email: Some(org.manager.email.to_uppercase()), ..Default::default() };
-    assert!(matches!(ops::update_user(tx.as_mut(), &as_admin, rep.id, &taken), Err(StoreError::Conflict(_))));
+    assert!(matches!(app::users::update_user(&mut tx, &as_admin, rep.id, &taken), Err(StoreError::Conflict(_))));
     let lockout = UserPatch { active: Some(false), ..Default::default() };
-    assert!(matches!(ops::update_user(tx.as_mut(), &as_admin, admin.id, &lockout), Err(StoreError::Invalid(_))));
+    assert!(matches!(app::users::update_user(&mut tx, &as_admin, admin.id, &lockout), Err(StoreError::Invalid(_))));
     // Users change their own name; only admins the rest.
     let as_manager = WriteCtx { actor_id: Some(org.manager.id), ..org.ctx };
-    ops::update_user(tx.as_mut(), &as_manager, org.manager.id, &UserPatch { name: Some("Mina M.".into()), ..Default::default() }).unwrap();
+    app::users::update_user(&mut tx, &as_manager, org.manager.id, &UserPatch { name: Some("Mina M.".into()), ..Default::default() })
+        .unwrap();
     assert!(matches!(
-        ops::update_user(tx.as_mut(), &as_manager, org.manager.id, &UserPatch { role: Some(Role::Admin), ..Default::default() }),
+        app::users::update_user(&mut tx, &as_manager, org.manager.id, &UserPatch { role: Some(Role::Admin), ..Default::default() }),
         Err(StoreError::Forbidden(_))
     ));
-    let deactivated = ops::update_user(tx.as_mut(), &as_admin, org.manager.id, &lockout).unwrap();
+    let deactivated = app::users::update_user(&mut tx, &as_admin, org.manager.id, &lockout).unwrap();
     assert!(!deactivated.active && !tx.user(org.org(), org.manager.id).unwrap().unwrap().active);
-    let renamed =
-        ops::update_team(tx.as_mut(), &as_admin, team.id, &TeamPatch { name: Some("Enterprise".into()), manager_id: Some(Some(rep.id)) })
-            .unwrap();
+    let renamed = app::users::update_team(
+        &mut tx,
+        &as_admin,
+        team.id,
+        &TeamPatch { name: Some("Enterprise".into()), manager_id: Some(Some(rep.id)) },
+    )
+    .unwrap();
     assert_eq!(tx.team(org.org(), team.id).unwrap().unwrap(), renamed);
-    assert!(matches!(ops::update_team(tx.as_mut(), &as_manager, team.id, &TeamPatch::default()), Err(StoreError::Forbidden(_))));
-    let lead = ops::create_lead(
-        tx.as_mut(),
+    assert!(matches!(app::users::update_team(&mut tx, &as_manager, team.id, &TeamPatch::default()), Err(StoreError::Forbidden(_))));
+    let lead = app::records::create_lead(
+        &mut tx,
         &as_admin,
         NewLead {
             name: "Lee".into(),
@@ -165,7 +172,7 @@ pub fn users_teams_and_leads_update(db: &TestDb) {
         owner_id: Some(Some(rep.id)),
         ..Default::default()
     };
-    let worked = ops::update_lead(tx.as_mut(), &as_admin, lead.id, &patch).unwrap();
+    let worked = app::records::update_lead(&mut tx, &as_admin, lead.id, &patch).unwrap();
     assert_eq!(tx.lead(org.org(), lead.id).unwrap().unwrap(), worked);
     assert_eq!((worked.status, worked.company.clone(), worked.email.as_deref()), (LeadStatus::Working, None, Some("lee@initech.com")));
     tx.commit().unwrap();
@@ -173,12 +180,12 @@ pub fn users_teams_and_leads_update(db: &TestDb) {
 
 pub fn tasks_and_activities_are_scoped_and_tasks_complete(db: &TestDb) {
     let org = test_org(db.store(), "Scoped");
-    let mut tx = db.store().write().unwrap();
-    let boss = ops::create_user(tx.as_mut(), &org.ctx, new_user("boss@scoped.test", "Bo", Role::Manager, None)).unwrap();
-    let outsider = ops::create_user(tx.as_mut(), &org.ctx, new_user("out@scoped.test", "Oli", Role::Rep, Some(boss.id))).unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let boss = app::users::create_user(&mut tx, &org.ctx, new_user("boss@scoped.test", "Bo", Role::Manager, None)).unwrap();
+    let outsider = app::users::create_user(&mut tx, &org.ctx, new_user("out@scoped.test", "Oli", Role::Rep, Some(boss.id))).unwrap();
     let as_rep = org.by_rep(at("2026-02-01T00:00:00Z"));
     let as_outsider = WriteCtx { actor_id: Some(outsider.id), ..as_rep };
-    let deal = ops::create_opportunity(tx.as_mut(), &as_rep, &org.new_deal("Scoped deal")).unwrap();
+    let deal = app::deals::create_opportunity(&mut tx, &as_rep, &org.new_deal("Scoped deal")).unwrap();
     let new_task = |title: &str, owner: UserId, opportunity_id| NewTask {
         title: title.into(),
         owner_id: owner,
@@ -188,8 +195,8 @@ pub fn tasks_and_activities_are_scoped_and_tasks_complete(db: &TestDb) {
         opportunity_id,
         lead_id: None,
     };
-    let on_deal = ops::create_task(tx.as_mut(), &as_rep, new_task("On the deal", org.rep.id, Some(deal.id))).unwrap();
-    let own = ops::create_task(tx.as_mut(), &as_outsider, new_task("Own", outsider.id, None)).unwrap();
+    let on_deal = app::activities::create_task(&mut tx, &as_rep, new_task("On the deal", org.rep.id, Some(deal.id))).unwrap();
+    let own = app::activities::create_task(&mut tx, &as_outsider, new_task("Own", outsider.id, None)).unwrap();
     let activity = |subject: &str, user, opportunity_id| NewActivity {
         kind: ActivityKind::Call,
         direction: Direction::Outbound,
@@ -202,11 +209,11 @@ pub fn tasks_and_activities_are_scoped_and_tasks_complete(db: &TestDb) {
         opportunity_id,
         contact_ids: Vec::new(),
     };
-    let deal_call = ops::create_activity(tx.as_mut(), &as_rep, activity("Deal call", org.rep.id, Some(deal.id))).unwrap();
-    let own_call = ops::create_activity(tx.as_mut(), &as_outsider, activity("Own call", outsider.id, None)).unwrap();
+    let deal_call = app::activities::create_activity(&mut tx, &as_rep, activity("Deal call", org.rep.id, Some(deal.id))).unwrap();
+    let own_call = app::activities::create_activity(&mut tx, &as_outsider, activity("Own call", outsider.id, None)).unwrap();
     tx.commit().unwrap();
-    let mut tx = db.store().read().unwrap();
-    let access = |tx: &mut dyn pipewise_store::Tx, user| ops::access_for(tx, org.org(), Some(user)).unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    let access = |tx: &mut app::Tx, user| app::access::access_for(tx, org.org(), Some(user)).unwrap();
     let task_ids = |tasks: Vec<Task>| tasks.into_iter().map(|task| task.id).collect::<Vec<_>>();
     let activity_ids = |activities: Vec<Activity>| activities.into_iter().map(|activity| activity.id).collect::<Vec<_>>();
     for (user, tasks, activities) in [
@@ -215,27 +222,27 @@ pub fn tasks_and_activities_are_scoped_and_tasks_complete(db: &TestDb) {
         (outsider.id, vec![own.id], vec![own_call]),
         (boss.id, vec![own.id], vec![own_call]),
     ] {
-        let reader = access(tx.as_mut(), user);
+        let reader = access(&mut tx, user);
         assert_eq!(
-            task_ids(ops::tasks_for(tx.as_mut(), org.org(), &reader, &TaskFilter::default()).unwrap()),
+            task_ids(app::activities::tasks_for(&mut tx, org.org(), &reader, &TaskFilter::default()).unwrap()),
             tasks,
             "tasks of user {user}"
         );
         assert_eq!(
-            activity_ids(ops::activities_for(tx.as_mut(), org.org(), &reader, &ActivityFilter::default()).unwrap()),
+            activity_ids(app::activities::activities_for(&mut tx, org.org(), &reader, &ActivityFilter::default()).unwrap()),
             activities,
             "activities of user {user}"
         );
     }
     let everyone = pipewise_core::access::Access::System;
-    assert_eq!(task_ids(ops::tasks_for(tx.as_mut(), org.org(), &everyone, &TaskFilter::default()).unwrap()).len(), 2);
+    assert_eq!(task_ids(app::activities::tasks_for(&mut tx, org.org(), &everyone, &TaskFilter::default()).unwrap()).len(), 2);
     let of_deal = ActivityFilter { opportunity_id: Some(deal.id), ..Default::default() };
     assert_eq!(activity_ids(tx.activities(org.org(), &of_deal).unwrap()), [deal_call]);
     let by_user = ActivityFilter { user_id: Some(outsider.id), ..Default::default() };
     assert_eq!(activity_ids(tx.activities(org.org(), &by_user).unwrap()), [own_call]);
-    let reader = access(tx.as_mut(), outsider.id);
-    assert_eq!(ops::task_for(tx.as_mut(), org.org(), &reader, on_deal.id).unwrap(), None);
-    assert_eq!(ops::activity_for(tx.as_mut(), org.org(), &reader, deal_call).unwrap(), None);
+    let reader = access(&mut tx, outsider.id);
+    assert_eq!(app::activities::task_for(&mut tx, org.org(), &reader, on_deal.id).unwrap(), None);
+    assert_eq!(app::activities::activity_for(&mut tx, org.org(), &reader, deal_call).unwrap(), None);
     let stage = org.simple.stages[1].id;
     assert_eq!(tx.opportunities(org.org(), &OpportunityFilter { stage_id: Some(stage), ..Default::default() }).unwrap(), []);
     assert_eq!(
@@ -244,10 +251,10 @@ pub fn tasks_and_activities_are_scoped_and_tasks_complete(db: &TestDb) {
     );
     drop(tx);
     // Completing stamps the time of the write; reopening clears it; the outsider may not touch it.
-    let mut tx = db.store().write().unwrap();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
     let later = org.by_rep(at("2026-02-03T00:00:00Z"));
-    let done = ops::update_task(
-        tx.as_mut(),
+    let done = app::activities::update_task(
+        &mut tx,
         &later,
         on_deal.id,
         &TaskPatch { completed: Some(true), due_on: Some(Some("2026-02-10".parse().unwrap())), ..Default::default() },
@@ -257,13 +264,15 @@ pub fn tasks_and_activities_are_scoped_and_tasks_complete(db: &TestDb) {
     assert_eq!(tx.task(org.org(), on_deal.id).unwrap().unwrap(), done);
     let open = TaskFilter { open_only: true, ..Default::default() };
     assert_eq!(task_ids(tx.tasks(org.org(), &open).unwrap()), [own.id]);
-    let reopened = ops::update_task(tx.as_mut(), &later, on_deal.id, &TaskPatch { completed: Some(false), ..Default::default() }).unwrap();
+    let reopened =
+        app::activities::update_task(&mut tx, &later, on_deal.id, &TaskPatch { completed: Some(false), ..Default::default() }).unwrap();
     assert_eq!(reopened.completed_at, None);
-    let error = ops::update_task(tx.as_mut(), &as_outsider, on_deal.id, &TaskPatch { title: Some("Mine".into()), ..Default::default() })
-        .unwrap_err();
-    assert!(matches!(error, StoreError::NotFound { kind: "task", .. }), "{error}");
     let error =
-        ops::update_task(tx.as_mut(), &later, on_deal.id, &TaskPatch { owner_id: Some(outsider.id), ..Default::default() }).unwrap_err();
+        app::activities::update_task(&mut tx, &as_outsider, on_deal.id, &TaskPatch { title: Some("Mine".into()), ..Default::default() })
+            .unwrap_err();
+    assert!(matches!(error, StoreError::NotFound { kind: "task", .. }), "{error}");
+    let error = app::activities::update_task(&mut tx, &later, on_deal.id, &TaskPatch { owner_id: Some(outsider.id), ..Default::default() })
+        .unwrap_err();
     assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
     tx.commit().unwrap();
 }

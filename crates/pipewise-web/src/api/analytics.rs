@@ -27,6 +27,7 @@
 //! filters. Amounts are strings in the reporting currency (`"USD 1234.50"`); ratios are decimal
 //! strings (`"0.6315"`), `null` when undefined.
 
+use pipewise_app as app;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
@@ -37,11 +38,10 @@ use pipewise_analytics::{
     ActivityFacts, DashboardQuery, Day, HealthThresholds, Lang, LeaderboardRow, Period, Projection, Ratio, Scope, date_of_day, day_of_date,
     day_of_timestamp,
 };
+use pipewise_app::insights::{Insights, drill, owner_set};
 use pipewise_core::money::{Currency, Decimal, Money};
 use pipewise_core::user::Locale;
 use pipewise_core::{OpportunityId, PipelineId, TeamId, UserId};
-use pipewise_insights::{Insights, drill, owner_set};
-use pipewise_store::ops;
 use serde_json::{Value, json};
 
 use super::support::{IdPath, Query};
@@ -174,9 +174,9 @@ struct Ask {
 
 /// The request's [`Ask`], with the organisation's health thresholds read from the store.
 async fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, AppError> {
-    let store = state.store.clone();
+    let store = state.db.clone();
     let org = viewer.org;
-    let thresholds = blocking(move || Ok(ops::health_thresholds(store.read()?.as_mut(), org)?)).await?;
+    let thresholds = blocking(move || Ok(app::settings::health_thresholds(&mut store.read()?, org)?)).await?;
     ask_from(state, viewer, query, thresholds)
 }
 
@@ -737,11 +737,11 @@ async fn get_deal_health(
     let query = Query::parse(raw.as_deref(), &[Param::new("as_of", Ty::Date, ""), lang_param()])?;
     let ask = parse_ask(&state, &viewer, &query).await?;
     // Visibility first, through the checked read: a deal the viewer may not see is 404.
-    let store = state.store.clone();
+    let store = state.db.clone();
     let (org, access) = (viewer.org, viewer.access.clone());
     let visible = blocking(move || {
         let mut tx = store.read()?;
-        Ok(ops::opportunity_for(tx.as_mut(), org, &access, OpportunityId(id))?.is_some())
+        Ok(app::deals::opportunity_for(&mut tx, org, &access, OpportunityId(id))?.is_some())
     })
     .await?;
     if !visible {

@@ -17,22 +17,23 @@
 //! - Workspace: `GET|PUT /api/v1/opportunities/{id}/workspace` (`?as_of=` for a past state; PUT
 //!   takes any subset of the parts), `GET|PUT /api/v1/opportunities/{id}/workspace/{part}`, and
 //!   `GET /api/v1/opportunities/{id}/workspace/flags` (`?today=`, default the server's date).
-//!   Bodies and replies use one JSON shape, `pipewise_store::workspace_codec`.
+//!   Bodies and replies use one JSON shape, `pipewise_app::workspace_codec`.
 //! - Designer (ops and admins): `POST /api/v1/pipelines/from-template`,
 //!   `PATCH /api/v1/pipelines/{id}`, `POST /api/v1/pipelines/{id}/stages`,
 //!   `PUT /api/v1/pipelines/{id}/stage-order`, `PATCH /api/v1/stages/{id}`,
 //!   `POST /api/v1/stages/{id}/archive`, `PUT /api/v1/teams/{id}/average-cycle`.
 
+use app::gates::DealGates;
 use axum::extract::{RawQuery, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
+use pipewise_app as app;
+use pipewise_app::{Tx, WriteCtx, workspace_codec};
 use pipewise_core::error::RecordRef;
 use pipewise_core::gates::{ExitCriterion, MoveCheck, MoveKind};
 use pipewise_core::history::Source;
 use pipewise_core::workspace::{Figure, Flag, Workspace, WorkspacePart, WorkspacePartName};
 use pipewise_core::*;
-use pipewise_store::ops::{self, DealGates};
-use pipewise_store::{Tx, WriteCtx, transact, workspace_codec};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -43,7 +44,7 @@ use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, blocking};
-use crate::input;
+use pipewise_app::input;
 
 const TAG: &str = "gates";
 const WORKSPACE_TAG: &str = "workspace";
@@ -220,7 +221,7 @@ pub fn resources() -> Vec<Resource> {
                     _ => Ty::Object,
                 };
                 let mut field = Field::read(part.as_str(), ty).create_only(create);
-                field.description = "See `pipewise_store::workspace_codec` for the shape.";
+                field.description = "See `pipewise_app::workspace_codec` for the shape.";
                 field
             })
             .collect()
@@ -390,7 +391,7 @@ pub struct ExitCriterionView {
 
 impl From<ExitCriterion> for ExitCriterionView {
     fn from(criterion: ExitCriterion) -> Self {
-        let (origin, origin_opportunity) = ops::origin_parts(criterion.origin);
+        let (origin, origin_opportunity) = app::codec::origin_parts(criterion.origin);
         ExitCriterionView {
             id: criterion.id,
             stage_id: criterion.stage_id.0,
@@ -481,7 +482,7 @@ fn gates_json(gates: DealGates) -> Value {
             json!({
                 "id": stored.id, "by": record.by.map(|id| id.0), "at": record.at.to_string(), "reason": record.reason,
                 "from_stage_id": record.from_stage_id.0, "to_stage_id": record.to_stage_id.0,
-                "unmet": serde_json::from_str::<Value>(&workspace_codec::unmet_to_json(&record.unmet)).unwrap_or(Value::Null),
+                "unmet": serde_json::from_str::<Value>(&app::codec::unmet_to_json(&record.unmet)).unwrap_or(Value::Null),
                 "source": stored.source.as_str(),
             })
         })
@@ -515,21 +516,21 @@ fn flag_json(flag: &Flag) -> Value {
 async fn write<T: Send + 'static>(
     state: &AppState,
     viewer: &Viewer,
-    work: impl FnOnce(&mut dyn Tx, &WriteCtx) -> pipewise_store::Result<T> + Send + 'static,
+    work: impl FnOnce(&mut Tx, &WriteCtx) -> pipewise_app::Result<T> + Send + 'static,
 ) -> Result<T, AppError> {
     let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.store.clone();
-    blocking(move || Ok(transact(store.as_ref(), |tx| work(tx, &ctx))?)).await
+    let store = state.db.clone();
+    blocking(move || Ok(store.transact(|tx| work(tx, &ctx))?)).await
 }
 
 async fn read<T: Send + 'static>(
     state: &AppState,
-    work: impl FnOnce(&mut dyn Tx) -> Result<T, AppError> + Send + 'static,
+    work: impl FnOnce(&mut Tx) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    let store = state.store.clone();
+    let store = state.db.clone();
     blocking(move || {
         let mut tx = store.read()?;
-        work(tx.as_mut())
+        work(&mut tx)
     })
     .await
 }
@@ -543,7 +544,7 @@ async fn list_exit_criteria(
     viewer: Viewer,
     IdPath(id): IdPath,
 ) -> Result<axum::Json<Page<ExitCriterionView>>, AppError> {
-    let criteria = read(&state, move |tx| Ok(ops::exit_criteria(tx, viewer.org, PipelineId(id))?)).await?;
+    let criteria = read(&state, move |tx| Ok(app::gates::exit_criteria(tx, viewer.org, PipelineId(id))?)).await?;
     Ok(axum::Json(Page { data: criteria.into_iter().map(ExitCriterionView::from).collect(), next_cursor: None }))
 }
 
@@ -555,27 +556,29 @@ async fn create_exit_criterion(
 ) -> Result<Response, AppError> {
     let new = input::new_exit_criterion(&body)?;
     let criterion = write(&state, &viewer, move |tx, ctx| {
-        let pipeline = tx.pipeline(ctx.org, PipelineId(id))?.ok_or(pipewise_store::StoreError::NotFound { kind: PipelineId::LABEL, id })?;
+        let pipeline = app::records::pipeline(tx, ctx.org, PipelineId(id))?
+            .ok_or(pipewise_app::StoreError::NotFound { kind: PipelineId::LABEL, id })?;
         if pipeline.stage(new.stage_id).is_none() {
             let problem = Problem::Rule(format!("stage {} is not a stage of pipeline {id}", new.stage_id));
             return Err(
                 FieldError { record: RecordRef::new_record(pipewise_core::gates::CRITERION_LABEL), field: "stage_id", problem }.into()
             );
         }
-        ops::add_exit_criterion(tx, ctx, new)
+        app::gates::add_exit_criterion(tx, ctx, new)
     })
     .await?;
     Ok(created(format!("/api/v1/pipelines/{id}/criteria"), ExitCriterionView::from(criterion)))
 }
 
 async fn archive_exit_criterion(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Response, AppError> {
-    write(&state, &viewer, move |tx, ctx| ops::archive_exit_criterion(tx, ctx, id)).await?;
+    write(&state, &viewer, move |tx, ctx| app::gates::archive_exit_criterion(tx, ctx, id)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
 async fn gates_reply(state: &AppState, viewer: Viewer, id: i64, today: Date) -> Result<axum::Json<Value>, AppError> {
     let gates = read(state, move |tx| {
-        ops::gate_status_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
+        app::gates::gate_status_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?
+            .ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
     .await?;
     Ok(axum::Json(gates_json(gates)))
@@ -601,9 +604,9 @@ async fn check_criterion(
     let check = input::criterion_check(OpportunityId(id), &body)?;
     write(&state, &viewer, move |tx, ctx| {
         if check.checked {
-            ops::check_criterion(tx, ctx, OpportunityId(id), check.criterion_id, &check.evidence).map(|_| ())
+            app::gates::check_criterion(tx, ctx, OpportunityId(id), check.criterion_id, &check.evidence).map(|_| ())
         } else {
-            ops::uncheck_criterion(tx, ctx, OpportunityId(id), check.criterion_id)
+            app::gates::uncheck_criterion(tx, ctx, OpportunityId(id), check.criterion_id)
         }
     })
     .await?;
@@ -622,7 +625,7 @@ async fn create_loss_review_criterion(
     let criterion = write(&state, &viewer, move |tx, ctx| {
         let stage_id = match stage_id {
             Some(stage_id) => stage_id,
-            None => match ops::lost_from_stage_for(tx, ctx.org, &access, OpportunityId(id))? {
+            None => match app::gates::lost_from_stage_for(tx, ctx.org, &access, OpportunityId(id))? {
                 Some(stage_id) => stage_id,
                 None => {
                     let record = RecordRef::new(OpportunityId::LABEL, id);
@@ -631,7 +634,7 @@ async fn create_loss_review_criterion(
                 }
             },
         };
-        ops::criterion_from_loss(tx, ctx, OpportunityId(id), stage_id, &label_en, &label_ko)
+        app::gates::criterion_from_loss(tx, ctx, OpportunityId(id), stage_id, &label_en, &label_ko)
     })
     .await?;
     Ok(created(format!("/api/v1/pipelines/criteria/{}", criterion.id), ExitCriterionView::from(criterion)))
@@ -645,8 +648,8 @@ fn workspace_query(raw: Option<&str>) -> Result<Option<Timestamp>, AppError> {
 async fn load_workspace(state: &AppState, viewer: Viewer, id: i64, as_of: Option<Timestamp>) -> Result<Workspace, AppError> {
     read(state, move |tx| {
         let workspace = match as_of {
-            Some(at) => ops::workspace_as_of_for(tx, viewer.org, &viewer.access, OpportunityId(id), at)?,
-            None => ops::workspace_for(tx, viewer.org, &viewer.access, OpportunityId(id))?,
+            Some(at) => app::workspace::workspace_as_of_for(tx, viewer.org, &viewer.access, OpportunityId(id), at)?,
+            None => app::workspace::workspace_for(tx, viewer.org, &viewer.access, OpportunityId(id))?,
         };
         workspace.ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
@@ -695,14 +698,14 @@ async fn update_workspace(
     let workspace = write(&state, &viewer, move |tx, ctx| {
         let mut workspace = None;
         for part in parts {
-            workspace = Some(ops::update_workspace(tx, ctx, OpportunityId(id), part)?);
+            workspace = Some(app::workspace::update_workspace(tx, ctx, OpportunityId(id), part)?);
         }
         match workspace {
             Some(workspace) => Ok(workspace),
             None => {
-                let access = ops::access_for(tx, ctx.org, ctx.actor_id)?;
-                ops::workspace_for(tx, ctx.org, &access, OpportunityId(id))?
-                    .ok_or(pipewise_store::StoreError::NotFound { kind: OpportunityId::LABEL, id })
+                let access = app::access::access_for(tx, ctx.org, ctx.actor_id)?;
+                app::workspace::workspace_for(tx, ctx.org, &access, OpportunityId(id))?
+                    .ok_or(pipewise_app::StoreError::NotFound { kind: OpportunityId::LABEL, id })
             }
         }
     })
@@ -749,7 +752,7 @@ async fn update_workspace_part(
     JsonBody(body): JsonBody,
 ) -> Result<axum::Json<Value>, AppError> {
     let part = workspace_codec::part_from_json(&RecordRef::new(OpportunityId::LABEL, id), name, &body)?;
-    let workspace = write(&state, &viewer, move |tx, ctx| ops::update_workspace(tx, ctx, OpportunityId(id), part)).await?;
+    let workspace = write(&state, &viewer, move |tx, ctx| app::workspace::update_workspace(tx, ctx, OpportunityId(id), part)).await?;
     Ok(axum::Json(workspace_codec::to_json(&workspace)))
 }
 
@@ -762,7 +765,7 @@ async fn list_workspace_flags(
     let query = Query::parse(raw.as_deref(), &[Param::new("today", Ty::Date, "")])?;
     let today = today(&state, &query)?;
     let flags = read(&state, move |tx| {
-        ops::workspace_flags_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?
+        app::workspace::workspace_flags_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?
             .ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
     .await?;
@@ -775,7 +778,7 @@ async fn create_pipeline_from_template(
     JsonBody(body): JsonBody,
 ) -> Result<Response, AppError> {
     let template = input::pipeline_template(&body)?;
-    let (pipeline, _) = write(&state, &viewer, move |tx, ctx| ops::create_pipeline_from_template(tx, ctx, template)).await?;
+    let (pipeline, _) = write(&state, &viewer, move |tx, ctx| app::designer::create_pipeline_from_template(tx, ctx, template)).await?;
     Ok(created(format!("/api/v1/pipelines/{}", pipeline.id), PipelineView::from(pipeline)))
 }
 
@@ -786,7 +789,7 @@ async fn update_pipeline(
     JsonBody(body): JsonBody,
 ) -> Result<axum::Json<PipelineView>, AppError> {
     let patch = input::pipeline_patch(PipelineId(id), &body)?;
-    let pipeline = write(&state, &viewer, move |tx, ctx| ops::update_pipeline(tx, ctx, PipelineId(id), &patch)).await?;
+    let pipeline = write(&state, &viewer, move |tx, ctx| app::designer::update_pipeline(tx, ctx, PipelineId(id), &patch)).await?;
     Ok(axum::Json(PipelineView::from(pipeline)))
 }
 
@@ -797,7 +800,7 @@ async fn create_stage(
     JsonBody(body): JsonBody,
 ) -> Result<Response, AppError> {
     let (stage, position) = input::new_stage(PipelineId(id), &body)?;
-    let pipeline = write(&state, &viewer, move |tx, ctx| ops::add_stage(tx, ctx, PipelineId(id), stage, position)).await?;
+    let pipeline = write(&state, &viewer, move |tx, ctx| app::designer::add_stage(tx, ctx, PipelineId(id), stage, position)).await?;
     Ok(created(format!("/api/v1/pipelines/{id}"), PipelineView::from(pipeline)))
 }
 
@@ -808,7 +811,7 @@ async fn reorder_stages(
     JsonBody(body): JsonBody,
 ) -> Result<axum::Json<PipelineView>, AppError> {
     let order = input::stage_order(PipelineId(id), &body)?;
-    let pipeline = write(&state, &viewer, move |tx, ctx| ops::reorder_stages(tx, ctx, PipelineId(id), &order)).await?;
+    let pipeline = write(&state, &viewer, move |tx, ctx| app::designer::reorder_stages(tx, ctx, PipelineId(id), &order)).await?;
     Ok(axum::Json(PipelineView::from(pipeline)))
 }
 
@@ -819,12 +822,12 @@ async fn update_stage(
     JsonBody(body): JsonBody,
 ) -> Result<axum::Json<StageView>, AppError> {
     let patch = input::stage_patch(StageId(id), &body)?;
-    let stage = write(&state, &viewer, move |tx, ctx| ops::update_stage(tx, ctx, StageId(id), &patch)).await?;
+    let stage = write(&state, &viewer, move |tx, ctx| app::designer::update_stage(tx, ctx, StageId(id), &patch)).await?;
     Ok(axum::Json(StageView::from(stage)))
 }
 
 async fn archive_stage(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<axum::Json<StageView>, AppError> {
-    let stage = write(&state, &viewer, move |tx, ctx| ops::archive_stage(tx, ctx, StageId(id))).await?;
+    let stage = write(&state, &viewer, move |tx, ctx| app::designer::archive_stage(tx, ctx, StageId(id))).await?;
     Ok(axum::Json(StageView::from(stage)))
 }
 
@@ -835,6 +838,6 @@ async fn set_team_average_cycle(
     JsonBody(body): JsonBody,
 ) -> Result<Response, AppError> {
     let days = input::team_cycle(TeamId(id), &body)?;
-    write(&state, &viewer, move |tx, ctx| ops::set_team_cycle_days(tx, ctx, TeamId(id), days)).await?;
+    write(&state, &viewer, move |tx, ctx| app::gates::set_team_cycle_days(tx, ctx, TeamId(id), days)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }

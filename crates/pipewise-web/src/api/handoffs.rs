@@ -1,12 +1,13 @@
 //! Inside-sales handoffs (SPEC C2): hand a deal to another user, list a deal's handoffs, and the
-//! report of handed deals that became SQL, per handing user. Rules: `ops::hand_off`.
+//! report of handed deals that became SQL, per handing user. Rules: `app::handoffs::hand_off`.
 
 use axum::extract::{RawQuery, State};
 use axum::http::Method;
 use axum::response::Response;
+use pipewise_app as app;
+use pipewise_app::Handoff;
 use pipewise_core::history::Source;
 use pipewise_core::*;
-use pipewise_store::{Handoff, ops, transact};
 use serde::Serialize;
 
 use super::openapi::{Create, Field, Resource};
@@ -16,7 +17,7 @@ use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, blocking};
-use crate::input;
+use pipewise_app::input;
 
 const TAG: &str = "handoffs";
 
@@ -158,9 +159,9 @@ async fn hand_off_opportunity(
 ) -> Result<Response, AppError> {
     let (to_user, note) = input::handoff(OpportunityId(id), &body)?;
     let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.store.clone();
+    let store = state.db.clone();
     let handoff =
-        blocking(move || Ok(transact(store.as_ref(), |tx| ops::hand_off(tx, &ctx, OpportunityId(id), to_user, note.as_deref()))?)).await?;
+        blocking(move || Ok(store.transact(|tx| app::handoffs::hand_off(tx, &ctx, OpportunityId(id), to_user, note.as_deref()))?)).await?;
     Ok(created(format!("/api/v1/opportunities/{id}/handoffs"), HandoffView::from(handoff)))
 }
 
@@ -174,10 +175,11 @@ async fn list_opportunity_handoffs(
     let query = Query::parse(raw.as_deref(), &params)?;
     let sorts = vec![SortField { name: "id", key: |handoff: &Handoff| Key::Int(handoff.id) }];
     let listing = Listing::parse(&query, &sorts)?;
-    let store = state.store.clone();
+    let store = state.db.clone();
     let handoffs = blocking(move || {
         let mut tx = store.read()?;
-        ops::handoffs_for(tx.as_mut(), viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
+        app::handoffs::handoffs_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id))?
+            .ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
     .await?;
     Ok(axum::Json(listing.page(handoffs, &sorts, |handoff| handoff.id, HandoffView::from)))
@@ -191,11 +193,11 @@ async fn get_handoff_report(
     let query = Query::parse(raw.as_deref(), &report_query())?;
     let from = query.parsed("from", pipewise_core::time::parse_date)?;
     let to = query.parsed("to", pipewise_core::time::parse_date)?;
-    let store = state.store.clone();
+    let store = state.db.clone();
     let since = from.unwrap_or_else(|| "1900-01-01".parse().expect("a valid date"));
     let lines = blocking(move || {
         let mut tx = store.read()?;
-        Ok(ops::handoff_report_for(tx.as_mut(), viewer.org, &viewer.access, since, to)?)
+        Ok(app::handoffs::handoff_report_for(&mut tx, viewer.org, &viewer.access, since, to)?)
     })
     .await?;
     let sources = lines

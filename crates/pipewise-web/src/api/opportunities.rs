@@ -3,11 +3,12 @@
 use axum::extract::{RawQuery, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
+use pipewise_app as app;
+use pipewise_app::OpportunityFilter;
 use pipewise_core::history::Source;
 use pipewise_core::opportunity::{OppField, Opportunity, Status};
 use pipewise_core::pipeline::ForecastCategory;
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, ops, transact};
 
 use super::openapi::{Create, Field, Resource};
 use super::support::{
@@ -18,7 +19,7 @@ use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, blocking};
-use crate::input;
+use pipewise_app::input;
 
 const TAG: &str = "opportunities";
 
@@ -165,10 +166,10 @@ async fn list_opportunities(
         filter.after_id = listing.cursor.as_ref().map(|cursor| OpportunityId(cursor.id));
         filter.limit = Some(listing.limit as u32 + 1);
     }
-    let store = state.store.clone();
+    let store = state.db.clone();
     let deals = blocking(move || {
         let mut tx = store.read()?;
-        Ok(ops::opportunities_for(tx.as_mut(), viewer.org, &viewer.access, &filter)?)
+        Ok(app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &filter)?)
     })
     .await?;
     Ok(axum::Json(listing.page(deals, &sorts, |deal| deal.id.0, OpportunityView::from)))
@@ -182,12 +183,12 @@ async fn get_opportunity(
 ) -> Result<axum::Json<OpportunityView>, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::new("as_of", Ty::Time, "")])?;
     let as_of: Option<Timestamp> = query.parsed("as_of", str::parse)?;
-    let store = state.store.clone();
+    let store = state.db.clone();
     let deal = blocking(move || {
         let mut tx = store.read()?;
         let deal = match as_of {
-            Some(at) => ops::opportunity_as_of_for(tx.as_mut(), viewer.org, &viewer.access, OpportunityId(id), at)?,
-            None => ops::opportunity_for(tx.as_mut(), viewer.org, &viewer.access, OpportunityId(id))?,
+            Some(at) => app::deals::opportunity_as_of_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id), at)?,
+            None => app::deals::opportunity_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id))?,
         };
         deal.ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
@@ -205,10 +206,10 @@ async fn list_opportunity_history(
     let query = Query::parse(raw.as_deref(), &params)?;
     let sorts = vec![SortField { name: "seq", key: |event: &pipewise_core::history::HistoryEvent| Key::Int(event.seq) }];
     let listing = Listing::parse(&query, &sorts)?;
-    let store = state.store.clone();
+    let store = state.db.clone();
     let events = blocking(move || {
         let mut tx = store.read()?;
-        ops::history_for(tx.as_mut(), viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
+        app::deals::history_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
     .await?;
     Ok(axum::Json(listing.page(events, &sorts, |event| event.seq, HistoryEventView::from)))
@@ -217,8 +218,8 @@ async fn list_opportunity_history(
 async fn create_opportunity(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_opportunity(&body)?;
     let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.store.clone();
-    let deal = blocking(move || Ok(transact(store.as_ref(), |tx| ops::create_opportunity(tx, &ctx, &new))?)).await?;
+    let store = state.db.clone();
+    let deal = blocking(move || Ok(store.transact(|tx| app::deals::create_opportunity(tx, &ctx, &new))?)).await?;
     Ok(created(format!("/api/v1/opportunities/{}", deal.id), OpportunityView::from(deal)))
 }
 
@@ -230,7 +231,7 @@ async fn update_opportunity(
 ) -> Result<Response, AppError> {
     let patch = input::opportunity_patch(OpportunityId(id), &body)?;
     let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.store.clone();
-    let deal = blocking(move || Ok(transact(store.as_ref(), |tx| ops::update_opportunity(tx, &ctx, OpportunityId(id), &patch))?)).await?;
+    let store = state.db.clone();
+    let deal = blocking(move || Ok(store.transact(|tx| app::deals::update_opportunity(tx, &ctx, OpportunityId(id), &patch))?)).await?;
     Ok(axum::Json(OpportunityView::from(deal)).into_response())
 }

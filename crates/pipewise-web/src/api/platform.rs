@@ -1,13 +1,14 @@
 //! Who am I, API tokens, the audit log, and the OpenAPI document.
 
+use pipewise_app as app;
 use std::sync::OnceLock;
 
 use axum::extract::{RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pipewise_app::AuditFilter;
 use pipewise_core::UserId;
 use pipewise_core::history::Source;
-use pipewise_store::{AuditFilter, ops};
 use serde_json::Value;
 
 use super::openapi::{Create, Field, Resource};
@@ -17,7 +18,7 @@ use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::{self, Via, Viewer};
 use crate::error::{AppError, blocking};
-use crate::input;
+use pipewise_app::input;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -131,24 +132,24 @@ async fn list_tokens(
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Page<TokenView>>, AppError> {
     Query::parse(raw.as_deref(), &[])?;
-    let store = state.store.clone();
-    let tokens = blocking(move || Ok(store.read()?.api_tokens(viewer.org, viewer.user.id)?)).await?;
+    let store = state.db.clone();
+    let tokens = blocking(move || Ok(app::auth::api_tokens(&mut store.read()?, viewer.org, viewer.user.id)?)).await?;
     Ok(axum::Json(Page { data: tokens.into_iter().map(TokenView::from).collect(), next_cursor: None }))
 }
 
 async fn create_token(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let name = input::token_name(&body)?;
     let now = state.now();
-    let store = state.store.clone();
-    let (token, secret) = blocking(move || auth::create_api_token(store.as_ref(), &viewer, &name, Source::Api, now)).await?;
+    let store = state.db.clone();
+    let (token, secret) = blocking(move || auth::create_api_token(&store, &viewer, &name, Source::Api, now)).await?;
     let id = token.id;
     Ok(created(format!("/api/v1/tokens/{id}"), NewTokenView { token: TokenView::from(token), secret }))
 }
 
 async fn revoke_token(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Response, AppError> {
     let now = state.now();
-    let store = state.store.clone();
-    blocking(move || auth::revoke_api_token(store.as_ref(), &viewer, id, Source::Api, now)).await?;
+    let store = state.db.clone();
+    blocking(move || auth::revoke_api_token(&store, &viewer, id, Source::Api, now)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -159,7 +160,7 @@ async fn list_audit_events(
 ) -> Result<axum::Json<Page<AuditEventView>>, AppError> {
     let query = Query::parse(raw.as_deref(), &audit_query())?;
     // Newest first: the cursor is the id of the last row seen.
-    let sorts = vec![SortField { name: "newest", key: |event: &pipewise_store::AuditEvent| Key::Int(-event.id) }];
+    let sorts = vec![SortField { name: "newest", key: |event: &pipewise_app::AuditEvent| Key::Int(-event.id) }];
     let listing = Listing::parse(&query, &sorts)?;
     let record_id = query.parsed("record_id", |raw| {
         raw.parse::<i64>().map_err(|_| pipewise_core::Problem::Invalid { value: raw.to_owned(), expected: "a whole number" })
@@ -172,10 +173,10 @@ async fn list_audit_events(
         before_id: listing.cursor.as_ref().map(|cursor| cursor.id),
         limit,
     };
-    let store = state.store.clone();
+    let store = state.db.clone();
     let events = blocking(move || {
         let mut tx = store.read()?;
-        Ok(ops::audit_events_for(tx.as_mut(), viewer.org, &viewer.access, &filter)?)
+        Ok(app::audit::audit_events_for(&mut tx, viewer.org, &viewer.access, &filter)?)
     })
     .await?;
     Ok(axum::Json(listing.page(events, &sorts, |event| event.id, AuditEventView::from)))

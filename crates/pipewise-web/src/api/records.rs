@@ -11,11 +11,12 @@
 use axum::extract::{RawQuery, State};
 use axum::http::Method;
 use axum::response::Response;
+use pipewise_app as app;
+use pipewise_app::{ActivityFilter, TaskFilter, Tx, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, Role, User};
 use pipewise_core::*;
-use pipewise_store::{ActivityFilter, TaskFilter, Tx, WriteCtx, ops, transact};
 
 use super::openapi::{Create, Field, Resource};
 use super::support::{
@@ -26,19 +27,19 @@ use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, blocking};
-use crate::input;
+use pipewise_app::input;
 
 use axum::Json;
 
 /// Runs a read in a snapshot of the store.
 async fn read<T: Send + 'static>(
     state: &AppState,
-    work: impl FnOnce(&mut dyn Tx) -> Result<T, AppError> + Send + 'static,
+    work: impl FnOnce(&mut Tx) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    let store = state.store.clone();
+    let store = state.db.clone();
     blocking(move || {
         let mut tx = store.read()?;
-        work(tx.as_mut())
+        work(&mut tx)
     })
     .await
 }
@@ -47,11 +48,11 @@ async fn read<T: Send + 'static>(
 async fn write<T: Send + 'static>(
     state: &AppState,
     viewer: &Viewer,
-    work: impl FnOnce(&mut dyn Tx, &WriteCtx) -> pipewise_store::Result<T> + Send + 'static,
+    work: impl FnOnce(&mut Tx, &WriteCtx) -> pipewise_app::Result<T> + Send + 'static,
 ) -> Result<T, AppError> {
     let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.store.clone();
-    blocking(move || Ok(transact(store.as_ref(), |tx| work(tx, &ctx))?)).await
+    let store = state.db.clone();
+    blocking(move || Ok(store.transact(|tx| work(tx, &ctx))?)).await
 }
 
 fn list_query<T>(filters: Vec<Param>, sorts: &[SortField<T>]) -> Vec<Param> {
@@ -392,19 +393,20 @@ async fn list_accounts(
     let sorts = account_sorts();
     let listing = Listing::parse(&query, &sorts)?;
     let owner = query.id("owner_id")?.map(UserId);
-    let mut rows = read(&state, move |tx| Ok(tx.accounts(viewer.org)?)).await?;
+    let mut rows = read(&state, move |tx| Ok(app::records::accounts(tx, viewer.org)?)).await?;
     rows.retain(|row| owner.is_none_or(|owner| row.owner_id == Some(owner)));
     Ok(Json(listing.page(rows, &sorts, |row| row.id.0, AccountView::from)))
 }
 
 async fn get_account(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Json<AccountView>, AppError> {
-    let row = read(&state, move |tx| tx.account(viewer.org, AccountId(id))?.ok_or_else(|| not_found(AccountId::LABEL, id))).await?;
+    let row = read(&state, move |tx| app::records::account(tx, viewer.org, AccountId(id))?.ok_or_else(|| not_found(AccountId::LABEL, id)))
+        .await?;
     Ok(Json(row.into()))
 }
 
 async fn create_account(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_account(&body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::create_account(tx, ctx, new)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::records::create_account(tx, ctx, new)).await?;
     Ok(created(format!("/api/v1/accounts/{}", row.id), AccountView::from(row)))
 }
 
@@ -415,7 +417,7 @@ async fn update_account(
     JsonBody(body): JsonBody,
 ) -> Result<Json<AccountView>, AppError> {
     let patch = input::account_patch(AccountId(id), &body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::update_account(tx, ctx, AccountId(id), &patch)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::records::update_account(tx, ctx, AccountId(id), &patch)).await?;
     Ok(Json(row.into()))
 }
 
@@ -442,19 +444,20 @@ async fn list_contacts(
     let sorts = contact_sorts();
     let listing = Listing::parse(&query, &sorts)?;
     let account = query.id("account_id")?.map(AccountId);
-    let mut rows = read(&state, move |tx| Ok(tx.contacts(viewer.org)?)).await?;
+    let mut rows = read(&state, move |tx| Ok(app::records::contacts(tx, viewer.org)?)).await?;
     rows.retain(|row| account.is_none_or(|account| row.account_id == Some(account)));
     Ok(Json(listing.page(rows, &sorts, |row| row.id.0, ContactView::from)))
 }
 
 async fn get_contact(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Json<ContactView>, AppError> {
-    let row = read(&state, move |tx| tx.contact(viewer.org, ContactId(id))?.ok_or_else(|| not_found(ContactId::LABEL, id))).await?;
+    let row = read(&state, move |tx| app::records::contact(tx, viewer.org, ContactId(id))?.ok_or_else(|| not_found(ContactId::LABEL, id)))
+        .await?;
     Ok(Json(row.into()))
 }
 
 async fn create_contact(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_contact(&body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::create_contact(tx, ctx, new)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::records::create_contact(tx, ctx, new)).await?;
     Ok(created(format!("/api/v1/contacts/{}", row.id), ContactView::from(row)))
 }
 
@@ -465,7 +468,7 @@ async fn update_contact(
     JsonBody(body): JsonBody,
 ) -> Result<Json<ContactView>, AppError> {
     let patch = input::contact_patch(ContactId(id), &body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::update_contact(tx, ctx, ContactId(id), &patch)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::records::update_contact(tx, ctx, ContactId(id), &patch)).await?;
     Ok(Json(row.into()))
 }
 
@@ -500,7 +503,7 @@ async fn list_users(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
     let team = query.id("team_id")?.map(TeamId);
     let manager = query.id("manager_id")?.map(UserId);
     let active = query.boolean("active")?;
-    let mut rows = read(&state, move |tx| Ok(tx.users(viewer.org)?)).await?;
+    let mut rows = read(&state, move |tx| Ok(app::users::users(tx, viewer.org)?)).await?;
     rows.retain(|row| {
         role.is_none_or(|role| row.role == role)
             && team.is_none_or(|team| row.team_id == Some(team))
@@ -511,13 +514,13 @@ async fn list_users(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
 }
 
 async fn get_user(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Json<UserView>, AppError> {
-    let row = read(&state, move |tx| tx.user(viewer.org, UserId(id))?.ok_or_else(|| not_found(UserId::LABEL, id))).await?;
+    let row = read(&state, move |tx| app::users::user(tx, viewer.org, UserId(id))?.ok_or_else(|| not_found(UserId::LABEL, id))).await?;
     Ok(Json(row.into()))
 }
 
 async fn create_user(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_user(&body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::create_user(tx, ctx, new)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::users::create_user(tx, ctx, new)).await?;
     Ok(created(format!("/api/v1/users/{}", row.id), UserView::from(row)))
 }
 
@@ -528,7 +531,7 @@ async fn update_user(
     JsonBody(body): JsonBody,
 ) -> Result<Json<UserView>, AppError> {
     let patch = input::user_patch(UserId(id), &body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::update_user(tx, ctx, UserId(id), &patch)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::users::update_user(tx, ctx, UserId(id), &patch)).await?;
     Ok(Json(row.into()))
 }
 
@@ -547,19 +550,19 @@ async fn list_teams(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
     let sorts = team_sorts();
     let listing = Listing::parse(&query, &sorts)?;
     let manager = query.id("manager_id")?.map(UserId);
-    let mut rows = read(&state, move |tx| Ok(tx.teams(viewer.org)?)).await?;
+    let mut rows = read(&state, move |tx| Ok(app::users::teams(tx, viewer.org)?)).await?;
     rows.retain(|row| manager.is_none_or(|manager| row.manager_id == Some(manager)));
     Ok(Json(listing.page(rows, &sorts, |row| row.id.0, TeamView::from)))
 }
 
 async fn get_team(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Json<TeamView>, AppError> {
-    let row = read(&state, move |tx| tx.team(viewer.org, TeamId(id))?.ok_or_else(|| not_found(TeamId::LABEL, id))).await?;
+    let row = read(&state, move |tx| app::users::team(tx, viewer.org, TeamId(id))?.ok_or_else(|| not_found(TeamId::LABEL, id))).await?;
     Ok(Json(row.into()))
 }
 
 async fn create_team(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_team(&body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::create_team(tx, ctx, new)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::users::create_team(tx, ctx, new)).await?;
     Ok(created(format!("/api/v1/teams/{}", row.id), TeamView::from(row)))
 }
 
@@ -570,7 +573,7 @@ async fn update_team(
     JsonBody(body): JsonBody,
 ) -> Result<Json<TeamView>, AppError> {
     let patch = input::team_patch(TeamId(id), &body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::update_team(tx, ctx, TeamId(id), &patch)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::users::update_team(tx, ctx, TeamId(id), &patch)).await?;
     Ok(Json(row.into()))
 }
 
@@ -592,18 +595,20 @@ async fn list_pipelines(
     let query = Query::parse(raw.as_deref(), &pipeline_query())?;
     let sorts = pipeline_sorts();
     let listing = Listing::parse(&query, &sorts)?;
-    let rows = read(&state, move |tx| Ok(tx.pipelines(viewer.org)?)).await?;
+    let rows = read(&state, move |tx| Ok(app::records::pipelines(tx, viewer.org)?)).await?;
     Ok(Json(listing.page(rows, &sorts, |row| row.id.0, PipelineView::from)))
 }
 
 async fn get_pipeline(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Json<PipelineView>, AppError> {
-    let row = read(&state, move |tx| tx.pipeline(viewer.org, PipelineId(id))?.ok_or_else(|| not_found(PipelineId::LABEL, id))).await?;
+    let row =
+        read(&state, move |tx| app::records::pipeline(tx, viewer.org, PipelineId(id))?.ok_or_else(|| not_found(PipelineId::LABEL, id)))
+            .await?;
     Ok(Json(row.into()))
 }
 
 async fn create_pipeline(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_pipeline(&body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::create_pipeline(tx, ctx, new)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::records::create_pipeline(tx, ctx, new)).await?;
     Ok(created(format!("/api/v1/pipelines/{}", row.id), PipelineView::from(row)))
 }
 
@@ -634,19 +639,19 @@ async fn list_leads(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
     let listing = Listing::parse(&query, &sorts)?;
     let status = query.parsed("status", LeadStatus::parse)?;
     let owner = query.id("owner_id")?.map(UserId);
-    let mut rows = read(&state, move |tx| Ok(tx.leads(viewer.org)?)).await?;
+    let mut rows = read(&state, move |tx| Ok(app::records::leads(tx, viewer.org)?)).await?;
     rows.retain(|row| status.is_none_or(|status| row.status == status) && owner.is_none_or(|owner| row.owner_id == Some(owner)));
     Ok(Json(listing.page(rows, &sorts, |row| row.id.0, LeadView::from)))
 }
 
 async fn get_lead(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Json<LeadView>, AppError> {
-    let row = read(&state, move |tx| tx.lead(viewer.org, LeadId(id))?.ok_or_else(|| not_found(LeadId::LABEL, id))).await?;
+    let row = read(&state, move |tx| app::records::lead(tx, viewer.org, LeadId(id))?.ok_or_else(|| not_found(LeadId::LABEL, id))).await?;
     Ok(Json(row.into()))
 }
 
 async fn create_lead(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_lead(&body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::create_lead(tx, ctx, new)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::records::create_lead(tx, ctx, new)).await?;
     Ok(created(format!("/api/v1/leads/{}", row.id), LeadView::from(row)))
 }
 
@@ -657,7 +662,7 @@ async fn update_lead(
     JsonBody(body): JsonBody,
 ) -> Result<Json<LeadView>, AppError> {
     let patch = input::lead_patch(LeadId(id), &body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::update_lead(tx, ctx, LeadId(id), &patch)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::records::update_lead(tx, ctx, LeadId(id), &patch)).await?;
     Ok(Json(row.into()))
 }
 
@@ -698,14 +703,14 @@ async fn list_activities(
         scope: None,
     };
     let kind = query.parsed("kind", ActivityKind::parse)?;
-    let mut rows = read(&state, move |tx| Ok(ops::activities_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
+    let mut rows = read(&state, move |tx| Ok(app::activities::activities_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
     rows.retain(|row| kind.is_none_or(|kind| row.kind == kind));
     Ok(Json(listing.page(rows, &sorts, |row| row.id.0, ActivityView::from)))
 }
 
 async fn get_activity(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Json<ActivityView>, AppError> {
     let row = read(&state, move |tx| {
-        ops::activity_for(tx, viewer.org, &viewer.access, ActivityId(id))?.ok_or_else(|| not_found(ActivityId::LABEL, id))
+        app::activities::activity_for(tx, viewer.org, &viewer.access, ActivityId(id))?.ok_or_else(|| not_found(ActivityId::LABEL, id))
     })
     .await?;
     Ok(Json(row.into()))
@@ -715,8 +720,8 @@ async fn create_activity(State(state): State<AppState>, viewer: Viewer, JsonBody
     let new = input::new_activity(&body, viewer.user.id)?;
     let org = viewer.org;
     let row = write(&state, &viewer, move |tx, ctx| {
-        let id = ops::create_activity(tx, ctx, new)?;
-        tx.activity(org, id)?.ok_or(pipewise_store::StoreError::NotFound { kind: ActivityId::LABEL, id: id.0 })
+        let id = app::activities::create_activity(tx, ctx, new)?;
+        app::activities::activity(tx, org, id)?.ok_or(pipewise_app::StoreError::NotFound { kind: ActivityId::LABEL, id: id.0 })
     })
     .await?;
     Ok(created(format!("/api/v1/activities/{}", row.id), ActivityView::from(row)))
@@ -755,7 +760,7 @@ async fn list_tasks(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
         open_only: open == Some(true),
         scope: None,
     };
-    let mut rows = read(&state, move |tx| Ok(ops::tasks_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
+    let mut rows = read(&state, move |tx| Ok(app::activities::tasks_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
     if open == Some(false) {
         rows.retain(|row| row.completed_at.is_some());
     }
@@ -763,15 +768,16 @@ async fn list_tasks(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
 }
 
 async fn get_task(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Json<TaskView>, AppError> {
-    let row =
-        read(&state, move |tx| ops::task_for(tx, viewer.org, &viewer.access, TaskId(id))?.ok_or_else(|| not_found(TaskId::LABEL, id)))
-            .await?;
+    let row = read(&state, move |tx| {
+        app::activities::task_for(tx, viewer.org, &viewer.access, TaskId(id))?.ok_or_else(|| not_found(TaskId::LABEL, id))
+    })
+    .await?;
     Ok(Json(row.into()))
 }
 
 async fn create_task(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_task(&body, viewer.user.id)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::create_task(tx, ctx, new)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::activities::create_task(tx, ctx, new)).await?;
     Ok(created(format!("/api/v1/tasks/{}", row.id), TaskView::from(row)))
 }
 
@@ -782,6 +788,6 @@ async fn update_task(
     JsonBody(body): JsonBody,
 ) -> Result<Json<TaskView>, AppError> {
     let patch = input::task_patch(TaskId(id), &body)?;
-    let row = write(&state, &viewer, move |tx, ctx| ops::update_task(tx, ctx, TaskId(id), &patch)).await?;
+    let row = write(&state, &viewer, move |tx, ctx| app::activities::update_task(tx, ctx, TaskId(id), &patch)).await?;
     Ok(Json(row.into()))
 }

@@ -7,14 +7,14 @@
 //!   thresholds to set; one left out (or `null`) takes its default, so `{}` resets them all.
 //!   Every bad field is a 422 problem naming it; the reply is the new settings. Audited.
 //!
-//! The thresholds, their ranges and meanings come from `pipewise_store::ops::HEALTH_THRESHOLDS`,
+//! The thresholds, their ranges and meanings come from `app::settings::HEALTH_THRESHOLDS`,
 //! so the schema below cannot drift from what the store accepts.
 
+use app::settings::{HEALTH_THRESHOLDS, HealthSettings, ThresholdUnit, health_thresholds_json};
 use axum::extract::State;
 use axum::http::Method;
+use pipewise_app as app;
 use pipewise_core::history::Source;
-use pipewise_store::ops::{self, HEALTH_THRESHOLDS, HealthSettings, ThresholdUnit, health_thresholds_json};
-use pipewise_store::transact;
 use serde_json::{Map, Value, json};
 
 use super::support::JsonBody;
@@ -22,7 +22,7 @@ use super::{Reply, Route};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, blocking};
-use crate::input;
+use pipewise_app::input;
 
 const TAG: &str = "settings";
 
@@ -48,9 +48,9 @@ fn settings_json(settings: &HealthSettings) -> Value {
 }
 
 async fn get_health_settings(State(state): State<AppState>, viewer: Viewer) -> Result<axum::Json<Value>, AppError> {
-    let store = state.store.clone();
+    let store = state.db.clone();
     let org = viewer.org;
-    let settings = blocking(move || Ok(ops::health_settings(store.read()?.as_mut(), org)?)).await?;
+    let settings = blocking(move || Ok(app::settings::health_settings(&mut store.read()?, org)?)).await?;
     Ok(axum::Json(settings_json(&settings)))
 }
 
@@ -61,14 +61,14 @@ async fn set_health_settings(
 ) -> Result<axum::Json<Value>, AppError> {
     let thresholds = input::health_thresholds(viewer.org, &body)?;
     let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.store.clone();
-    let settings = blocking(move || Ok(transact(store.as_ref(), |tx| ops::set_health_thresholds(tx, &ctx, &thresholds))?)).await?;
+    let store = state.db.clone();
+    let settings = blocking(move || Ok(store.transact(|tx| app::settings::set_health_thresholds(tx, &ctx, &thresholds))?)).await?;
     Ok(axum::Json(settings_json(&settings)))
 }
 
 /// The schemas, one property per threshold with its range and meaning.
 pub fn schemas() -> Vec<(&'static str, Value)> {
-    let property = |setting: &ops::ThresholdSetting| {
+    let property = |setting: &app::settings::ThresholdSetting| {
         let unit = match setting.unit {
             ThresholdUnit::Days => "days",
             ThresholdUnit::Count => "count",

@@ -1,12 +1,13 @@
 //! Sharing a deal with a colleague: whom it is shared with, share it, end a share. Rules:
-//! `ops::share_opportunity` and `ops::unshare_opportunity` (whoever may change the deal on a
+//! `app::deals::share_opportunity` and `app::deals::unshare_opportunity` (whoever may change the deal on a
 //! right of their own may share it; the user it is shared with may then see and change it).
 
 use axum::extract::{RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pipewise_app as app;
+use pipewise_app::{OpportunityShare, StoreError};
 use pipewise_core::*;
-use pipewise_store::{OpportunityShare, StoreError, ops, transact};
 use serde::Serialize;
 
 use super::openapi::{Create, Field, Resource};
@@ -16,7 +17,7 @@ use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, blocking};
-use crate::input;
+use pipewise_app::input;
 
 const TAG: &str = "opportunities";
 
@@ -92,10 +93,10 @@ async fn list_opportunity_shares(
     let query = Query::parse(raw.as_deref(), &params)?;
     let sorts = vec![SortField { name: "user_id", key: |share: &OpportunityShare| Key::Int(share.user_id.0) }];
     let listing = Listing::parse(&query, &sorts)?;
-    let store = state.store.clone();
+    let store = state.db.clone();
     let shares = blocking(move || {
         let mut tx = store.read()?;
-        ops::opportunity_shares_for(tx.as_mut(), viewer.org, &viewer.access, OpportunityId(id))?
+        app::deals::opportunity_shares_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id))?
             .ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
     .await?;
@@ -110,22 +111,21 @@ async fn share_opportunity(
 ) -> Result<Response, AppError> {
     let user = input::share(OpportunityId(id), &body)?;
     let ctx = viewer.ctx(pipewise_core::history::Source::Api, state.now());
-    let store = state.store.clone();
-    let share = blocking(move || Ok(transact(store.as_ref(), |tx| ops::share_opportunity(tx, &ctx, OpportunityId(id), user))?)).await?;
+    let store = state.db.clone();
+    let share = blocking(move || Ok(store.transact(|tx| app::deals::share_opportunity(tx, &ctx, OpportunityId(id), user))?)).await?;
     Ok(created(format!("/api/v1/opportunities/{id}/shares"), ShareView::from(share)))
 }
 
 async fn unshare_opportunity(State(state): State<AppState>, viewer: Viewer, SharePath(id, user): SharePath) -> Result<Response, AppError> {
     let ctx = viewer.ctx(pipewise_core::history::Source::Api, state.now());
-    let store = state.store.clone();
-    let removed =
-        blocking(move || match transact(store.as_ref(), |tx| ops::unshare_opportunity(tx, &ctx, OpportunityId(id), UserId(user))) {
-            Ok(removed) => Ok(removed),
-            // The only bad input is an unknown user: no share of the deal with them exists either.
-            Err(StoreError::Invalid(_)) => Ok(false),
-            Err(other) => Err(other.into()),
-        })
-        .await?;
+    let store = state.db.clone();
+    let removed = blocking(move || match store.transact(|tx| app::deals::unshare_opportunity(tx, &ctx, OpportunityId(id), UserId(user))) {
+        Ok(removed) => Ok(removed),
+        // The only bad input is an unknown user: no share of the deal with them exists either.
+        Err(StoreError::Invalid(_)) => Ok(false),
+        Err(other) => Err(other.into()),
+    })
+    .await?;
     if removed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {

@@ -4,12 +4,12 @@
 //! form the API accepts); times are RFC 3339 in UTC; dates are `YYYY-MM-DD`; an unset value is
 //! `null`, never absent.
 
+use pipewise_app::{ApiToken, AuditEvent};
 use pipewise_core::history::HistoryEvent;
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::pipeline::{Pipeline, Stage};
 use pipewise_core::records::*;
 use pipewise_core::user::User;
-use pipewise_store::{ApiToken, AuditEvent};
 use serde::Serialize;
 
 /// One page of a list: `next_cursor` is `null` on the last page.

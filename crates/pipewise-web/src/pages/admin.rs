@@ -3,9 +3,10 @@
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use pipewise_app as app;
+use pipewise_app::AuditFilter;
 use pipewise_core::user::Role;
 use pipewise_core::*;
-use pipewise_store::{AuditFilter, ops};
 use serde_json::Value;
 
 use super::data::{OrgData, label};
@@ -43,9 +44,9 @@ pub async fn users(State(state): State<AppState>, SignedIn(viewer): SignedIn, Ra
 fn user_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
-    let mut tx = state.store.read()?;
-    let data = OrgData::load_without_accounts(tx.as_mut(), viewer.org, state.now())?;
-    let teams = tx.teams(viewer.org)?;
+    let mut tx = state.db.read()?;
+    let data = OrgData::load_without_accounts(&mut tx, viewer.org, state.now())?;
+    let teams = app::users::teams(&mut tx, viewer.org)?;
     let query = params.get("q").map(str::to_lowercase);
     let role = params.get("role").and_then(|raw| Role::parse(raw).ok());
     let active = params.get("active");
@@ -153,8 +154,8 @@ fn changes(before: Option<&str>, after: Option<&str>) -> String {
 fn audit_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
-    let mut tx = state.store.read()?;
-    let data = OrgData::load_without_accounts(tx.as_mut(), viewer.org, state.now())?;
+    let mut tx = state.db.read()?;
+    let data = OrgData::load_without_accounts(&mut tx, viewer.org, state.now())?;
     let csv = params.get("format") == Some("csv");
     let filter = AuditFilter {
         actor_id: params.id("actor").map(UserId),
@@ -163,7 +164,7 @@ fn audit_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List
         before_id: params.id("before"),
         limit: if csv { AUDIT_EXPORT } else { AUDIT_PAGE + 1 },
     };
-    let mut events = ops::audit_events_for(tx.as_mut(), viewer.org, &viewer.access, &filter)?;
+    let mut events = app::audit::audit_events_for(&mut tx, viewer.org, &viewer.access, &filter)?;
     let has_more = !csv && events.len() > AUDIT_PAGE as usize;
     events.truncate(if csv { AUDIT_EXPORT as usize } else { AUDIT_PAGE as usize });
     let columns = vec![

@@ -3,16 +3,17 @@
 //! Cards move by drag and drop (SortableJS), by Shift+arrow keys, or by the Move menu on each
 //! card, which also works without JavaScript; all three post to `/opportunities/{id}/stage`.
 
+use pipewise_app as app;
 use std::collections::HashMap;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use pipewise_app::{OpportunityFilter, Tx};
 use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::pipeline::{Pipeline, StageKind};
 use pipewise_core::user::Locale;
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, Tx, ops};
 use serde::Serialize;
 
 use super::data::{OrgData, today_in};
@@ -103,7 +104,7 @@ pub struct BoardDeals {
 
 impl BoardDeals {
     pub fn load(
-        tx: &mut dyn Tx,
+        tx: &mut Tx,
         viewer: &Viewer,
         data: &OrgData,
         pipeline: Option<PipelineId>,
@@ -111,7 +112,7 @@ impl BoardDeals {
         now: Timestamp,
     ) -> Result<Option<BoardDeals>, AppError> {
         let filter = OpportunityFilter { owner_id: owner, ..OpportunityFilter::default() };
-        let deals = ops::opportunities_for(tx, viewer.org, &viewer.access, &filter)?;
+        let deals = app::deals::opportunities_for(tx, viewer.org, &viewer.access, &filter)?;
         let chosen = pipeline.and_then(|id| data.pipeline(id)).or_else(|| {
             // The pipeline with the most open deals the viewer can see; the first one if none.
             let mut counts: HashMap<PipelineId, usize> = HashMap::new();
@@ -171,12 +172,12 @@ pub async fn board(State(state): State<AppState>, SignedIn(viewer): SignedIn, Ra
 fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
     let now = state.now();
-    let mut tx = state.store.read()?;
+    let mut tx = state.db.read()?;
     // Accounts are read for the cards shown only, below: not every account of the organisation.
-    let mut data = OrgData::load_without_accounts(tx.as_mut(), viewer.org, now)?;
+    let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let owner = params.id("owner").map(UserId);
     let title = t(locale, "board.title").to_owned();
-    let Some(board) = BoardDeals::load(tx.as_mut(), viewer, &data, params.id("pipeline").map(PipelineId), owner, now)? else {
+    let Some(board) = BoardDeals::load(&mut tx, viewer, &data, params.id("pipeline").map(PipelineId), owner, now)? else {
         let view = BoardView {
             pipelines: Vec::new(),
             pipeline_id: String::new(),
@@ -206,9 +207,10 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
         .flat_map(|stage| board.in_stage(stage.id).take(if stage.kind == StageKind::Open { CARDS_PER_COLUMN } else { CLOSED_CARDS }))
         .collect();
     let card_ids: Vec<OpportunityId> = cards.iter().map(|deal| deal.id).collect();
-    let last_activity: HashMap<OpportunityId, Timestamp> = tx.last_activity_at(viewer.org, Some(&card_ids))?.into_iter().collect();
+    let last_activity: HashMap<OpportunityId, Timestamp> =
+        app::activities::last_activity_at(&mut tx, viewer.org, Some(&card_ids))?.into_iter().collect();
     for account_id in cards.iter().filter_map(|deal| deal.account_id).collect::<std::collections::BTreeSet<_>>() {
-        if let Some(account) = tx.account(viewer.org, account_id)? {
+        if let Some(account) = app::records::account(&mut tx, viewer.org, account_id)? {
             data.accounts.insert(account_id, account);
         }
     }

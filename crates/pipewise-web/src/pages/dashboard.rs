@@ -25,6 +25,7 @@
 //!   `<script type="application/json">` block (data, not code, so the strict CSP holds);
 //!   every chart has a data table that works without JavaScript.
 
+use pipewise_app as app;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -37,6 +38,7 @@ use pipewise_analytics::projection::{DealState, NO_STAGE, Projection};
 use pipewise_analytics::{
     ActivityFacts, Dashboard, DashboardQuery, Day, FlagCode, HealthThresholds, Lang, Lever, Period, Ratio, Scope, date_of_day, day_of_date,
 };
+use pipewise_app::Tx;
 use pipewise_core::access::DealScope;
 use pipewise_core::money::Decimal;
 use pipewise_core::pipeline::StageKind;
@@ -44,7 +46,6 @@ use pipewise_core::records::Team;
 use pipewise_core::time::parse_date;
 use pipewise_core::user::{Locale, Role};
 use pipewise_core::*;
-use pipewise_store::{Tx, ops};
 use serde::Serialize;
 use serde_json::json;
 
@@ -508,13 +509,13 @@ pub struct Drill {
 
 /// The deals behind `?figure=…` for the subject, filters and as-of day in `params` (see the
 /// module documentation); `None` when `params` name no figure.
-pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut dyn Tx, data: &OrgData, params: &Params) -> Result<Option<Drill>, AppError> {
+pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut Tx, data: &OrgData, params: &Params) -> Result<Option<Drill>, AppError> {
     let Some(figure) = params.get("figure") else { return Ok(None) };
     let locale = viewer.user.locale;
     if !FIGURES.contains(&figure) {
         return Err(AppError::BadRequest(tf(locale, "dash.bad_figure", &[("value", figure)])));
     }
-    let teams = tx.teams(viewer.org)?;
+    let teams = app::users::teams(tx, viewer.org)?;
     let context = Context::parse(viewer, data, &teams, params, state.now())?;
     let flag = match figure {
         "flag" => Some(
@@ -849,9 +850,9 @@ fn stage_label(locale: Locale, projection: &Projection, stage: u16, with_pipelin
 fn render_dashboard(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
     let now = state.now();
-    let mut tx = state.store.read()?;
-    let data = OrgData::load_without_accounts(tx.as_mut(), viewer.org, now)?;
-    let teams = tx.teams(viewer.org)?;
+    let mut tx = state.db.read()?;
+    let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
+    let teams = app::users::teams(&mut tx, viewer.org)?;
     let context = Context::parse(viewer, &data, &teams, params, now)?;
     let (mut view, flagged_ids) =
         with_projection_as_of(state, viewer.org, context.as_of_day(), day_of_date(context.today), |projection, facts| {
@@ -859,7 +860,7 @@ fn render_dashboard(state: &AppState, viewer: &Viewer, params: &Params) -> Resul
         })?;
     // Names of the flagged deals, through the visibility-checked read.
     for (row, (id, owner)) in view.flagged.iter_mut().zip(flagged_ids) {
-        if let Some(deal) = ops::opportunity_for(tx.as_mut(), viewer.org, &viewer.access, id)? {
+        if let Some(deal) = app::deals::opportunity_for(&mut tx, viewer.org, &viewer.access, id)? {
             row.name = deal.name;
         }
         row.owner = data.user_name(owner);

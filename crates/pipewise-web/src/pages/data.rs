@@ -2,9 +2,11 @@
 //! pipelines and exchange rates, with the helpers that turn ids into names and amounts into
 //! totals.
 
+use pipewise_app as app;
 use std::collections::HashMap;
 
 use pipewise_analytics::HealthThresholds;
+use pipewise_app::{Organisation, Tx};
 use pipewise_core::access::DealScope;
 use pipewise_core::fx::RateTable;
 use pipewise_core::money::{Decimal, MoneyBag};
@@ -13,7 +15,6 @@ use pipewise_core::pipeline::{Pipeline, Stage};
 use pipewise_core::records::Account;
 use pipewise_core::user::{Locale, User};
 use pipewise_core::*;
-use pipewise_store::{Organisation, Tx, ops};
 
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -34,22 +35,22 @@ pub struct OrgData {
 }
 
 impl OrgData {
-    pub fn load(tx: &mut dyn Tx, org: OrgId, now: Timestamp) -> Result<OrgData, AppError> {
+    pub fn load(tx: &mut Tx, org: OrgId, now: Timestamp) -> Result<OrgData, AppError> {
         let mut data = OrgData::load_without_accounts(tx, org, now)?;
-        data.accounts = tx.accounts(org)?.into_iter().map(|account| (account.id, account)).collect();
+        data.accounts = app::records::accounts(tx, org)?.into_iter().map(|account| (account.id, account)).collect();
         Ok(data)
     }
 
     /// [`OrgData::load`] for pages that name no account (the dashboards, the admin pages):
     /// `accounts` stays empty, which spares reading every account (100,000 of them at the scale
     /// data set's size) on every request.
-    pub fn load_without_accounts(tx: &mut dyn Tx, org: OrgId, now: Timestamp) -> Result<OrgData, AppError> {
-        let organisation = tx.organisation(org)?.ok_or(AppError::NotFound { kind: "organisation", id: org.to_string() })?;
-        let rates = tx.rate_table(org)?.unwrap_or_else(|| RateTable::new(organisation.reporting_currency));
-        let mut users = tx.users(org)?;
+    pub fn load_without_accounts(tx: &mut Tx, org: OrgId, now: Timestamp) -> Result<OrgData, AppError> {
+        let organisation = app::users::organisation(tx, org)?.ok_or(AppError::NotFound { kind: "organisation", id: org.to_string() })?;
+        let rates = app::records::rate_table(tx, org)?.unwrap_or_else(|| RateTable::new(organisation.reporting_currency));
+        let mut users = app::users::users(tx, org)?;
         users.sort_by_key(|user| user.name.to_lowercase());
-        let pipelines = tx.pipelines(org)?;
-        let health_thresholds = ops::health_thresholds(tx, org)?;
+        let pipelines = app::records::pipelines(tx, org)?;
+        let health_thresholds = app::settings::health_thresholds(tx, org)?;
         Ok(OrgData { organisation, rates, users, accounts: HashMap::new(), pipelines, today: now.date_utc(), health_thresholds })
     }
 

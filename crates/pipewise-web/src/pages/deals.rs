@@ -2,6 +2,7 @@
 //! "as of" view, activities, handoffs and shares (whom it is shared with, sharing it with a
 //! colleague and ending a share), and moving a deal to another stage.
 
+use pipewise_app as app;
 use std::collections::HashMap;
 
 use axum::Json;
@@ -9,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pipewise_app::{OpportunityFilter, StoredOverride, TaskFilter};
 use pipewise_core::error::{Problem, RecordRef};
 use pipewise_core::gates::MoveCheck;
 use pipewise_core::history::HistoryEvent;
@@ -17,7 +19,6 @@ use pipewise_core::pipeline::{ForecastCategory, StageKind};
 use pipewise_core::time::parse_date;
 use pipewise_core::user::Locale;
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, StoredOverride, TaskFilter, ops};
 use serde::Serialize;
 use serde_json::json;
 
@@ -46,11 +47,11 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let locale = viewer.user.locale;
     let now = state.now();
     let zone = viewer.user.time_zone.as_str();
-    let mut tx = state.store.read()?;
-    let data = OrgData::load(tx.as_mut(), viewer.org, now)?;
+    let mut tx = state.db.read()?;
+    let data = OrgData::load(&mut tx, viewer.org, now)?;
     // A dashboard drill-down (`?figure=…`): the deals behind that figure, whose owner and
     // pipeline filters name the figure's subject as of its date (not today's owner).
-    let drill = super::dashboard::drill(state, viewer, tx.as_mut(), &data, params)?;
+    let drill = super::dashboard::drill(state, viewer, &mut tx, &data, params)?;
     let status = match params.get("status") {
         Some("all") => None,
         Some(other) => Status::parse(other).ok().or(Some(Status::Open)),
@@ -66,7 +67,7 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
         ids: drill.as_ref().map(|drill| drill.ids.iter().copied().collect()),
         ..OpportunityFilter::default()
     };
-    let mut deals = ops::opportunities_for(tx.as_mut(), viewer.org, &viewer.access, &filter)?;
+    let mut deals = app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &filter)?;
     if let Some(stage) = params.id("stage") {
         deals.retain(|deal| deal.stage_id.0 == stage);
     }
@@ -79,7 +80,8 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     // The latest activity of each deal listed: by the deals for a short list, else in one scan.
     let ids: Vec<OpportunityId> = deals.iter().map(|deal| deal.id).collect();
     let only = (ids.len() <= 20_000).then_some(ids.as_slice());
-    let last_activity: HashMap<OpportunityId, Timestamp> = tx.last_activity_at(viewer.org, only)?.into_iter().collect();
+    let last_activity: HashMap<OpportunityId, Timestamp> =
+        app::activities::last_activity_at(&mut tx, viewer.org, only)?.into_iter().collect();
     let today = today_in(now, zone);
     let columns = vec![
         Column::new(locale, "name", "field.name"),
@@ -587,11 +589,11 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
     let now = state.now();
-    let mut tx = state.store.read()?;
+    let mut tx = state.db.read()?;
     let not_found = || AppError::NotFound { kind: "opportunity", id: id.to_string() };
-    let current = ops::opportunity_for(tx.as_mut(), viewer.org, &viewer.access, id)?.ok_or_else(not_found)?;
-    let data = OrgData::load(tx.as_mut(), viewer.org, now)?;
-    let mut events = ops::history_for(tx.as_mut(), viewer.org, &viewer.access, id)?.ok_or_else(not_found)?;
+    let current = app::deals::opportunity_for(&mut tx, viewer.org, &viewer.access, id)?.ok_or_else(not_found)?;
+    let data = OrgData::load(&mut tx, viewer.org, now)?;
+    let mut events = app::deals::history_for(&mut tx, viewer.org, &viewer.access, id)?.ok_or_else(not_found)?;
     // "As of" the end of a day in the reader's time zone.
     let as_of = match as_of {
         Some(raw) => {
@@ -602,7 +604,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     };
     let (deal, as_of_view) = match as_of {
         Some((date, at)) => {
-            let then = ops::opportunity_as_of_for(tx.as_mut(), viewer.org, &viewer.access, id, at)?;
+            let then = app::deals::opportunity_as_of_for(&mut tx, viewer.org, &viewer.access, id, at)?;
             events.retain(|event| event.at <= at);
             let shown_date = i18n::date(locale, date);
             let view = AsOfView {
@@ -719,7 +721,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         });
     }
     let overrides = if as_of_view.is_none() {
-        ops::gate_overrides_for(tx.as_mut(), viewer.org, &viewer.access, id)?.unwrap_or_default()
+        app::gates::gate_overrides_for(&mut tx, viewer.org, &viewer.access, id)?.unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -727,7 +729,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     let activities = if as_of_view.is_some() {
         Vec::new()
     } else {
-        tx.activities_of_opportunity(viewer.org, id)?
+        app::activities::activities_of_opportunity(&mut tx, viewer.org, id)?
             .into_iter()
             .take(12)
             .map(|activity| ActivityView {
@@ -744,8 +746,8 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     let tasks = if as_of_view.is_some() {
         Vec::new()
     } else {
-        ops::tasks_for(
-            tx.as_mut(),
+        app::activities::tasks_for(
+            &mut tx,
             viewer.org,
             &viewer.access,
             &TaskFilter { opportunity_id: Some(id), open_only: true, ..TaskFilter::default() },
@@ -790,7 +792,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     }
     // The current stage's gate as a checklist (not for a closed deal or a past view).
     let gate = if as_of_view.is_none() && deal.status == Status::Open {
-        ops::gate_status_for(tx.as_mut(), viewer.org, &viewer.access, id, today)?.and_then(|gates| {
+        app::gates::gate_status_for(&mut tx, viewer.org, &viewer.access, id, today)?.and_then(|gates| {
             let stage_gate = gates.stages.into_iter().find(|gate| gate.stage_id == deal.stage_id)?;
             let user_name = |user: UserId| data.user_name(user);
             Some(gates::gate_view(data.stage_name(locale, deal.stage_id), &stage_gate.criteria, locale, zone, &user_name))
@@ -809,17 +811,16 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     let override_reason = form.gate_override_reason.clone();
     // The workspace, now or as of the chosen day.
     let workspace = match &as_of {
-        Some((_, at)) => ops::workspace_as_of_for(tx.as_mut(), viewer.org, &viewer.access, id, *at)?,
-        None => ops::workspace_for(tx.as_mut(), viewer.org, &viewer.access, id)?,
+        Some((_, at)) => app::workspace::workspace_as_of_for(&mut tx, viewer.org, &viewer.access, id, *at)?,
+        None => app::workspace::workspace_for(&mut tx, viewer.org, &viewer.access, id)?,
     }
     .unwrap_or_default();
     let flags = if as_of_view.is_none() {
-        ops::workspace_flags_for(tx.as_mut(), viewer.org, &viewer.access, id, today)?.unwrap_or_default()
+        app::workspace::workspace_flags_for(&mut tx, viewer.org, &viewer.access, id, today)?.unwrap_or_default()
     } else {
         Vec::new()
     };
-    let mut contacts: workspace::ContactNames = tx
-        .contacts(viewer.org)?
+    let mut contacts: workspace::ContactNames = app::records::contacts(&mut tx, viewer.org)?
         .into_iter()
         .filter(|contact| contact.account_id.is_some() && contact.account_id == deal.account_id)
         .map(|contact| (contact.id, contact.name))
@@ -829,7 +830,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     }
     let mut activity_by_contact = std::collections::BTreeMap::new();
     if as_of_view.is_none() {
-        for activity in tx.activities_of_opportunity(viewer.org, id)? {
+        for activity in app::activities::activities_of_opportunity(&mut tx, viewer.org, id)? {
             for contact in activity.contact_ids {
                 *activity_by_contact.entry(contact).or_insert(0u32) += 1;
             }
@@ -848,7 +849,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         locale,
     );
     let handoff = if as_of_view.is_none() {
-        let items = ops::handoffs_for(tx.as_mut(), viewer.org, &viewer.access, id)?
+        let items = app::handoffs::handoffs_for(&mut tx, viewer.org, &viewer.access, id)?
             .unwrap_or_default()
             .into_iter()
             .rev()
@@ -866,7 +867,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
             let mut choices: Vec<Choice> = data
                 .users
                 .iter()
-                .filter(|user| user.active && ops::may_hand_off_to(&viewer.access, &current, entry_stage, user))
+                .filter(|user| user.active && app::handoffs::may_hand_off_to(&viewer.access, &current, entry_stage, user))
                 .map(|user| Choice { value: user.id.to_string(), label: user.name.clone() })
                 .collect();
             choices.sort_by_key(|choice| choice.label.to_lowercase());
@@ -880,7 +881,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         None
     };
     let shares = if as_of_view.is_none() {
-        let shares = ops::opportunity_shares_for(tx.as_mut(), viewer.org, &viewer.access, id)?.unwrap_or_default();
+        let shares = app::deals::opportunity_shares_for(&mut tx, viewer.org, &viewer.access, id)?.unwrap_or_default();
         let can_share = can_edit && viewer.access.can_write_deal(current.owner_id, false);
         let mut choices: Vec<Choice> = if can_share {
             data.users
@@ -1066,8 +1067,8 @@ pub async fn update(State(state): State<AppState>, SignedIn(viewer): SignedIn, P
     let result = blocking(move || {
         let id = deal_id(&id)?;
         let current = {
-            let mut tx = state.store.read()?;
-            ops::opportunity_for(tx.as_mut(), reader.org, &reader.access, id)?
+            let mut tx = state.db.read()?;
+            app::deals::opportunity_for(&mut tx, reader.org, &reader.access, id)?
                 .ok_or_else(|| AppError::NotFound { kind: "opportunity", id: id.to_string() })?
         };
         let (patch, mut errors) = form.patch(&current);
@@ -1075,16 +1076,16 @@ pub async fn update(State(state): State<AppState>, SignedIn(viewer): SignedIn, P
             errors.push(&RecordRef::new(OpportunityId::LABEL, id.0), "criterion_label_en", Problem::Required);
         }
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
-        let mut tx = state.store.write()?;
-        let outcome = ops::update_opportunity(tx.as_mut(), &ctx, id, &patch).and_then(|deal| {
+        let mut tx = state.db.write()?;
+        let outcome = app::deals::update_opportunity(&mut tx, &ctx, id, &patch).and_then(|deal| {
             if deal.status == Status::Lost && current.status == Status::Open && form.add_criterion && errors.0.is_empty() {
-                ops::criterion_from_loss(tx.as_mut(), &ctx, id, current.stage_id, &form.criterion_label_en, &form.criterion_label_ko)
+                app::gates::criterion_from_loss(&mut tx, &ctx, id, current.stage_id, &form.criterion_label_en, &form.criterion_label_ko)
                     .map_err(|error| match error {
-                        pipewise_store::StoreError::Invalid(mut found) => {
+                        pipewise_app::StoreError::Invalid(mut found) => {
                             for error in &mut found.0 {
                                 error.field = if error.field == "label_ko" { "criterion_label_ko" } else { "criterion_label_en" };
                             }
-                            pipewise_store::StoreError::Invalid(found)
+                            pipewise_app::StoreError::Invalid(found)
                         }
                         other => other,
                     })?;
@@ -1102,12 +1103,12 @@ pub async fn update(State(state): State<AppState>, SignedIn(viewer): SignedIn, P
                 drop(tx);
                 deal_page(&state, &reader, id, None, rejected(errors, None))
             }
-            Err(pipewise_store::StoreError::Invalid(found)) => {
+            Err(pipewise_app::StoreError::Invalid(found)) => {
                 drop(tx);
                 errors.0.extend(found.0);
                 deal_page(&state, &reader, id, None, rejected(errors, None))
             }
-            Err(pipewise_store::StoreError::GateRefused(check)) => {
+            Err(pipewise_app::StoreError::GateRefused(check)) => {
                 drop(tx);
                 let message = Problem::Rule(t(reader.user.locale, "gate.refused_intro").to_owned());
                 errors.push(&RecordRef::new(OpportunityId::LABEL, id.0), "stage_id", message);
@@ -1167,11 +1168,10 @@ fn move_page(
     refusal: Option<&MoveCheck>,
 ) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
-    let mut tx = state.store.read()?;
-    let deal = ops::opportunity_for(tx.as_mut(), viewer.org, &viewer.access, id)?
+    let mut tx = state.db.read()?;
+    let deal = app::deals::opportunity_for(&mut tx, viewer.org, &viewer.access, id)?
         .ok_or_else(|| AppError::NotFound { kind: "opportunity", id: id.to_string() })?;
-    let pipeline = tx
-        .pipeline(viewer.org, deal.pipeline_id)?
+    let pipeline = app::records::pipeline(&mut tx, viewer.org, deal.pipeline_id)?
         .ok_or_else(|| AppError::NotFound { kind: "pipeline", id: deal.pipeline_id.to_string() })?;
     let owner = params.get("owner").unwrap_or_default().to_owned();
     let back_url = super::url_with("/board", &[("pipeline", pipeline.id.to_string()), ("owner", owner.clone())]);
@@ -1249,19 +1249,19 @@ pub async fn move_stage(
         let label_en = params.get("criterion_label_en").unwrap_or_default().to_owned();
         let label_ko = params.get("criterion_label_ko").unwrap_or_default().to_owned();
         let mut grown = None;
-        let moved = pipewise_store::transact(state.store.as_ref(), |tx| {
-            let before = ops::opportunity_for(tx, reader.org, &reader.access, id)?;
-            let deal = ops::update_opportunity(tx, &ctx, id, &patch)?;
+        let moved = state.db.transact(|tx| {
+            let before = app::deals::opportunity_for(tx, reader.org, &reader.access, id)?;
+            let deal = app::deals::update_opportunity(tx, &ctx, id, &patch)?;
             if let Some(before) = before.filter(|before| grow && before.status == Status::Open && deal.status == Status::Lost) {
                 if label_en.trim().is_empty() {
                     let record = RecordRef::new(OpportunityId::LABEL, id.0);
-                    return Err(pipewise_store::StoreError::Invalid(ValidationErrors(vec![pipewise_core::error::FieldError {
+                    return Err(pipewise_app::StoreError::Invalid(ValidationErrors(vec![pipewise_core::error::FieldError {
                         record,
                         field: "criterion_label_en",
                         problem: Problem::Required,
                     }])));
                 }
-                ops::criterion_from_loss(tx, &ctx, id, before.stage_id, &label_en, &label_ko)?;
+                app::gates::criterion_from_loss(tx, &ctx, id, before.stage_id, &label_en, &label_ko)?;
                 grown = Some(before.stage_id);
             }
             Ok(deal)
@@ -1269,9 +1269,9 @@ pub async fn move_stage(
         let owner = params.id("owner").map(UserId);
         match moved {
             Ok(deal) if json => {
-                let mut tx = state.store.read()?;
-                let data = OrgData::load(tx.as_mut(), reader.org, now)?;
-                let board = BoardDeals::load(tx.as_mut(), &reader, &data, Some(deal.pipeline_id), owner, now)?;
+                let mut tx = state.db.read()?;
+                let data = OrgData::load(&mut tx, reader.org, now)?;
+                let board = BoardDeals::load(&mut tx, &reader, &data, Some(deal.pipeline_id), owner, now)?;
                 let columns = board.map(|board| board.summaries(&data, locale)).unwrap_or_default();
                 let stage_name = data.stage_name(locale, deal.stage_id);
                 let mut message = i18n::tf(locale, "board.moved", &[("name", &deal.name), ("stage", &stage_name)]);
@@ -1290,10 +1290,10 @@ pub async fn move_stage(
                 );
                 Ok(see_other(&format!("{url}#deal-{id}")))
             }
-            Err(pipewise_store::StoreError::GateRefused(check)) => {
+            Err(pipewise_app::StoreError::GateRefused(check)) => {
                 let owner_id = {
-                    let mut tx = state.store.read()?;
-                    ops::opportunity_for(tx.as_mut(), reader.org, &reader.access, id)?.map(|deal| deal.owner_id)
+                    let mut tx = state.db.read()?;
+                    app::deals::opportunity_for(&mut tx, reader.org, &reader.access, id)?.map(|deal| deal.owner_id)
                 };
                 let can_override = owner_id.is_some_and(|owner| gates::can_override(&reader.access, owner));
                 let refusal = gates::refusal(&check, locale, can_override);
@@ -1365,9 +1365,9 @@ pub async fn check_criterion(
         let criterion: i64 = criterion.parse().map_err(|_| AppError::NotFound { kind: "exit_criterion", id: criterion.clone() })?;
         let evidence = params.raw("evidence").to_owned();
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
-        match pipewise_store::transact(state.store.as_ref(), |tx| ops::check_criterion(tx, &ctx, id, criterion, &evidence)) {
+        match state.db.transact(|tx| app::gates::check_criterion(tx, &ctx, id, criterion, &evidence)) {
             Ok(_) => Ok(see_other(&format!("/opportunities/{id}?gate=checked#criterion-{criterion}"))),
-            Err(pipewise_store::StoreError::Invalid(errors)) => {
+            Err(pipewise_app::StoreError::Invalid(errors)) => {
                 let locale = reader.user.locale;
                 let error = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; ");
                 let extras = Extras { check_form: Some(CheckForm { id: criterion, evidence, error }), ..Extras::default() };
@@ -1396,20 +1396,20 @@ pub async fn hand_off(State(state): State<AppState>, SignedIn(viewer): SignedIn,
             return deal_page(&state, &reader, id, None, rejected(i18n::problem(locale, &Problem::Required)));
         };
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
-        match pipewise_store::transact(state.store.as_ref(), |tx| ops::hand_off(tx, &ctx, id, to_user, Some(&note))) {
+        match state.db.transact(|tx| app::handoffs::hand_off(tx, &ctx, id, to_user, Some(&note))) {
             Ok(_) => {
-                let mut tx = state.store.read()?;
-                if ops::opportunity_for(tx.as_mut(), reader.org, &reader.access, id)?.is_some() {
+                let mut tx = state.db.read()?;
+                if app::deals::opportunity_for(&mut tx, reader.org, &reader.access, id)?.is_some() {
                     Ok(see_other(&format!("/opportunities/{id}?handoff=done#handoffs")))
                 } else {
                     Ok(see_other("/opportunities"))
                 }
             }
-            Err(pipewise_store::StoreError::Invalid(errors)) => {
+            Err(pipewise_app::StoreError::Invalid(errors)) => {
                 let error = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; ");
                 deal_page(&state, &reader, id, None, rejected(error))
             }
-            Err(pipewise_store::StoreError::Forbidden(_)) => {
+            Err(pipewise_app::StoreError::Forbidden(_)) => {
                 deal_page(&state, &reader, id, None, rejected(t(locale, "handoff.forbidden").to_owned()))
             }
             Err(other) => Err(other.into()),
@@ -1433,13 +1433,13 @@ pub async fn share(State(state): State<AppState>, SignedIn(viewer): SignedIn, Pa
             return deal_page(&state, &reader, id, None, rejected(i18n::problem(locale, &Problem::Required)));
         };
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
-        match pipewise_store::transact(state.store.as_ref(), |tx| ops::share_opportunity(tx, &ctx, id, user)) {
+        match state.db.transact(|tx| app::deals::share_opportunity(tx, &ctx, id, user)) {
             Ok(_) => Ok(see_other(&format!("/opportunities/{id}?share=added#shares"))),
-            Err(pipewise_store::StoreError::Invalid(errors)) => {
+            Err(pipewise_app::StoreError::Invalid(errors)) => {
                 let error = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; ");
                 deal_page(&state, &reader, id, None, rejected(error))
             }
-            Err(pipewise_store::StoreError::Forbidden(_)) => {
+            Err(pipewise_app::StoreError::Forbidden(_)) => {
                 deal_page(&state, &reader, id, None, rejected(t(locale, "share.forbidden").to_owned()))
             }
             Err(other) => Err(other.into()),
@@ -1458,13 +1458,13 @@ pub async fn unshare(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
         let locale = reader.user.locale;
         let user: i64 = user.parse().ok().filter(|user| *user > 0).ok_or_else(|| AppError::NotFound { kind: "user", id: user.clone() })?;
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
-        match pipewise_store::transact(state.store.as_ref(), |tx| ops::unshare_opportunity(tx, &ctx, id, UserId(user))) {
+        match state.db.transact(|tx| app::deals::unshare_opportunity(tx, &ctx, id, UserId(user))) {
             Ok(_) => Ok(see_other(&format!("/opportunities/{id}?share=removed#shares"))),
-            Err(pipewise_store::StoreError::Invalid(errors)) => {
+            Err(pipewise_app::StoreError::Invalid(errors)) => {
                 let error = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; ");
                 deal_page(&state, &reader, id, None, Extras { share_rejected: Some((String::new(), error)), ..Extras::default() })
             }
-            Err(pipewise_store::StoreError::Forbidden(_)) => deal_page(
+            Err(pipewise_app::StoreError::Forbidden(_)) => deal_page(
                 &state,
                 &reader,
                 id,
@@ -1489,7 +1489,7 @@ pub async fn uncheck_criterion(
         let id = deal_id(&id)?;
         let criterion: i64 = criterion.parse().map_err(|_| AppError::NotFound { kind: "exit_criterion", id: criterion.clone() })?;
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
-        pipewise_store::transact(state.store.as_ref(), |tx| ops::uncheck_criterion(tx, &ctx, id, criterion))?;
+        state.db.transact(|tx| app::gates::uncheck_criterion(tx, &ctx, id, criterion))?;
         Ok(see_other(&format!("/opportunities/{id}?gate=unchecked#criterion-{criterion}")))
     })
     .await;
@@ -1514,12 +1514,11 @@ pub async fn update_workspace(
             .find(|known| **known == part)
             .ok_or_else(|| AppError::NotFound { kind: "workspace part", id: part.clone() })?;
         let (current, contacts) = {
-            let mut tx = state.store.read()?;
-            let deal = ops::opportunity_for(tx.as_mut(), reader.org, &reader.access, id)?
+            let mut tx = state.db.read()?;
+            let deal = app::deals::opportunity_for(&mut tx, reader.org, &reader.access, id)?
                 .ok_or_else(|| AppError::NotFound { kind: "opportunity", id: id.to_string() })?;
-            let current = ops::workspace_for(tx.as_mut(), reader.org, &reader.access, id)?.unwrap_or_default();
-            let mut contacts: workspace::ContactNames = tx
-                .contacts(reader.org)?
+            let current = app::workspace::workspace_for(&mut tx, reader.org, &reader.access, id)?.unwrap_or_default();
+            let mut contacts: workspace::ContactNames = app::records::contacts(&mut tx, reader.org)?
                 .into_iter()
                 .filter(|contact| contact.account_id.is_some() && contact.account_id == deal.account_id)
                 .map(|contact| (contact.id, contact.name))
@@ -1538,9 +1537,9 @@ pub async fn update_workspace(
             Err(errors) => return deal_page(&state, &reader, id, None, rejected(errors)),
         };
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
-        match pipewise_store::transact(state.store.as_ref(), |tx| ops::update_workspace(tx, &ctx, id, value)) {
+        match state.db.transact(|tx| app::workspace::update_workspace(tx, &ctx, id, value)) {
             Ok(_) => Ok(see_other(&format!("/opportunities/{id}?workspace={part}#ws-panel-{part}"))),
-            Err(pipewise_store::StoreError::Invalid(errors)) => {
+            Err(pipewise_app::StoreError::Invalid(errors)) => {
                 deal_page(&state, &reader, id, None, rejected(workspace::domain_errors(&errors, locale)))
             }
             Err(other) => Err(other.into()),

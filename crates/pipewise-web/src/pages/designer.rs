@@ -6,12 +6,15 @@
 //! Every form posts and comes back with `303` on success; a refused form shows the page again
 //! with each problem beside its field and what was typed kept.
 
+use pipewise_app as app;
 use std::collections::HashMap;
 
+use app::designer::PipelineTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use pipewise_app::{OpportunityFilter, StoreError};
 use pipewise_core::error::Problem;
 use pipewise_core::gates::{CriterionKind, CriterionOrigin, NewExitCriterion, Predicate};
 use pipewise_core::money::Decimal;
@@ -19,8 +22,6 @@ use pipewise_core::opportunity::OppField;
 use pipewise_core::pipeline::{ForecastCategory, NewStage, Pipeline, PipelinePatch, StageKind, StagePatch};
 use pipewise_core::user::{Locale, Role};
 use pipewise_core::*;
-use pipewise_store::ops::PipelineTemplate;
-use pipewise_store::{OpportunityFilter, StoreError, ops, transact};
 use serde::Serialize;
 
 use super::data::label;
@@ -83,11 +84,11 @@ fn list_page(
     notice: Option<String>,
 ) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
-    let mut tx = state.store.read()?;
-    let pipelines = tx.pipelines(viewer.org)?;
+    let mut tx = state.db.read()?;
+    let pipelines = app::records::pipelines(&mut tx, viewer.org)?;
     let mut rows = Vec::new();
     for pipeline in &pipelines {
-        let criteria = ops::exit_criteria(tx.as_mut(), viewer.org, pipeline.id)?;
+        let criteria = app::gates::exit_criteria(&mut tx, viewer.org, pipeline.id)?;
         rows.push(PipelineRow {
             id: pipeline.id.0,
             name: pipeline.name.clone(),
@@ -135,10 +136,12 @@ pub async fn create(State(state): State<AppState>, SignedIn(viewer): SignedIn, b
         };
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
         let name = params.get("name").map(str::to_owned);
-        let created = transact(state.store.as_ref(), |tx| {
-            let (pipeline, _) = ops::create_pipeline_from_template(tx, &ctx, template)?;
+        let created = state.db.transact(|tx| {
+            let (pipeline, _) = app::designer::create_pipeline_from_template(tx, &ctx, template)?;
             match name {
-                Some(name) => ops::update_pipeline(tx, &ctx, pipeline.id, &PipelinePatch { name: Some(name), entry_stage_id: None }),
+                Some(name) => {
+                    app::designer::update_pipeline(tx, &ctx, pipeline.id, &PipelinePatch { name: Some(name), entry_stage_id: None })
+                }
                 None => Ok(pipeline),
             }
         });
@@ -239,17 +242,17 @@ fn pipeline_id(raw: &str) -> Result<PipelineId, AppError> {
     raw.parse::<i64>().ok().filter(|id| *id > 0).map(PipelineId).ok_or_else(|| AppError::NotFound { kind: "pipeline", id: raw.to_owned() })
 }
 
-fn load_pipeline(tx: &mut dyn pipewise_store::Tx, org: OrgId, id: PipelineId) -> Result<Pipeline, AppError> {
-    tx.pipeline(org, id)?.ok_or_else(|| AppError::NotFound { kind: "pipeline", id: id.to_string() })
+fn load_pipeline(tx: &mut pipewise_app::Tx, org: OrgId, id: PipelineId) -> Result<Pipeline, AppError> {
+    app::records::pipeline(tx, org, id)?.ok_or_else(|| AppError::NotFound { kind: "pipeline", id: id.to_string() })
 }
 
 fn detail_page(state: &AppState, viewer: &Viewer, id: PipelineId, failed: Failed, notice: Option<String>) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
-    let mut tx = state.store.read()?;
-    let pipeline = load_pipeline(tx.as_mut(), viewer.org, id)?;
-    let criteria = ops::exit_criteria(tx.as_mut(), viewer.org, id)?;
-    let deals = ops::opportunities_for(
-        tx.as_mut(),
+    let mut tx = state.db.read()?;
+    let pipeline = load_pipeline(&mut tx, viewer.org, id)?;
+    let criteria = app::gates::exit_criteria(&mut tx, viewer.org, id)?;
+    let deals = app::deals::opportunities_for(
+        &mut tx,
         viewer.org,
         &viewer.access,
         &OpportunityFilter { pipeline_id: Some(id), status: None, ..OpportunityFilter::default() },
@@ -353,7 +356,7 @@ fn designer_write(
     form: String,
     params: &Params,
     parse_errors: HashMap<String, String>,
-    write: impl FnOnce(&mut dyn pipewise_store::Tx, &pipewise_store::WriteCtx) -> pipewise_store::Result<()>,
+    write: impl FnOnce(&mut pipewise_app::Tx, &pipewise_app::WriteCtx) -> pipewise_app::Result<()>,
 ) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
     let values: HashMap<String, String> = params.0.iter().filter(|(key, _)| key != "csrf_token").cloned().collect();
@@ -361,7 +364,7 @@ fn designer_write(
         return detail_page(state, viewer, id, Failed { form, errors: parse_errors, values }, None);
     }
     let ctx = viewer.ctx(pipewise_core::history::Source::Web, state.now());
-    match transact(state.store.as_ref(), |tx| write(tx, &ctx)) {
+    match state.db.transact(|tx| write(tx, &ctx)) {
         Ok(()) => Ok(see_other(&format!("/admin/pipelines/{id}?saved=1"))),
         Err(StoreError::Invalid(errors)) => {
             let errors = messages(locale, &errors, &|field| match field {
@@ -386,7 +389,7 @@ pub async fn update(State(state): State<AppState>, SignedIn(viewer): SignedIn, P
         let id = pipeline_id(&id)?;
         let patch = PipelinePatch { name: Some(params.raw("name").to_owned()), entry_stage_id: params.id("entry_stage_id").map(StageId) };
         designer_write(&state, &reader, id, "pipeline".into(), &params, HashMap::new(), |tx, ctx| {
-            ops::update_pipeline(tx, ctx, id, &patch).map(|_| ())
+            app::designer::update_pipeline(tx, ctx, id, &patch).map(|_| ())
         })
     })
     .await;
@@ -455,7 +458,7 @@ pub async fn add_stage(State(state): State<AppState>, SignedIn(viewer): SignedIn
             rotting_days: patch.rotting_days.flatten(),
         };
         designer_write(&state, &reader, id, "new_stage".into(), &params, errors, |tx, ctx| {
-            ops::add_stage(tx, ctx, id, new, None).map(|_| ())
+            app::designer::add_stage(tx, ctx, id, new, None).map(|_| ())
         })
     })
     .await;
@@ -467,7 +470,7 @@ pub async fn add_stage(State(state): State<AppState>, SignedIn(viewer): SignedIn
 fn designer_stage(state: &AppState, viewer: &Viewer, id: &str, stage: &str) -> Result<(PipelineId, Pipeline, StageId), AppError> {
     designer_only(viewer)?;
     let id = pipeline_id(id)?;
-    let pipeline = load_pipeline(state.store.read()?.as_mut(), viewer.org, id)?;
+    let pipeline = load_pipeline(&mut state.db.read()?, viewer.org, id)?;
     let stage = stage_in(&pipeline, stage)?;
     Ok((id, pipeline, stage))
 }
@@ -492,7 +495,7 @@ pub async fn update_stage(
         let (id, _, stage) = designer_stage(&state, &reader, &id, &stage)?;
         let (patch, errors) = stage_fields(&params, reader.user.locale);
         designer_write(&state, &reader, id, format!("stage-{stage}"), &params, errors, |tx, ctx| {
-            ops::update_stage(tx, ctx, stage, &patch).map(|_| ())
+            app::designer::update_stage(tx, ctx, stage, &patch).map(|_| ())
         })
     })
     .await;
@@ -517,7 +520,7 @@ pub async fn move_stage(
             _ => {}
         }
         designer_write(&state, &reader, id, format!("stage-{stage}"), &params, HashMap::new(), |tx, ctx| {
-            ops::reorder_stages(tx, ctx, id, &order).map(|_| ())
+            app::designer::reorder_stages(tx, ctx, id, &order).map(|_| ())
         })
     })
     .await;
@@ -535,7 +538,7 @@ pub async fn archive_stage(
     let result = blocking(move || {
         let (id, _, stage) = designer_stage(&state, &reader, &id, &stage)?;
         designer_write(&state, &reader, id, format!("stage-{stage}"), &params, HashMap::new(), |tx, ctx| {
-            ops::archive_stage(tx, ctx, stage).map(|_| ())
+            app::designer::archive_stage(tx, ctx, stage).map(|_| ())
         })
     })
     .await;
@@ -549,7 +552,7 @@ pub async fn add_criterion(State(state): State<AppState>, SignedIn(viewer): Sign
         designer_only(&reader)?;
         let id = pipeline_id(&id)?;
         let locale = reader.user.locale;
-        let pipeline = load_pipeline(state.store.read()?.as_mut(), reader.org, id)?;
+        let pipeline = load_pipeline(&mut state.db.read()?, reader.org, id)?;
         let stage = stage_in(&pipeline, params.raw("stage_id"))?;
         let mut errors = HashMap::new();
         let kind = match params.raw("kind") {
@@ -580,7 +583,7 @@ pub async fn add_criterion(State(state): State<AppState>, SignedIn(viewer): Sign
             origin: CriterionOrigin::Ops,
         };
         designer_write(&state, &reader, id, format!("criterion-{stage}"), &params, errors, |tx, ctx| {
-            ops::add_exit_criterion(tx, ctx, new).map(|_| ())
+            app::gates::add_exit_criterion(tx, ctx, new).map(|_| ())
         })
     })
     .await;
@@ -600,7 +603,7 @@ pub async fn archive_criterion(
         let id = pipeline_id(&id)?;
         let criterion: i64 = criterion.parse().map_err(|_| AppError::NotFound { kind: "exit_criterion", id: criterion.clone() })?;
         designer_write(&state, &reader, id, format!("archive-{criterion}"), &params, HashMap::new(), |tx, ctx| {
-            ops::archive_exit_criterion(tx, ctx, criterion)
+            app::gates::archive_exit_criterion(tx, ctx, criterion)
         })
     })
     .await;

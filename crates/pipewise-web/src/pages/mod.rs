@@ -2,7 +2,7 @@
 //! and the admin pages (users, the audit log, pipelines, health thresholds).
 //!
 //! - Every page finds its reader with [`SignedIn`] (signed-out readers are sent to
-//!   `/login?next=…`) and reads through the visibility-checked reads of `pipewise_store::ops`, so
+//!   `/login?next=…`) and reads through the visibility-checked reads of `pipewise_app::ops`, so
 //!   a deal the reader may not see is the same 404 page as a missing one.
 //! - Every write goes through `ops` with `viewer.ctx(Source::Web, now)`, so rights and the audit
 //!   log apply; forms carry the session's CSRF token, which [`crate::auth::csrf_guard`] checks.

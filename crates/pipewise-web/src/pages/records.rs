@@ -1,14 +1,15 @@
 //! Accounts and contacts: their lists and pages. Both are visible to everyone in the
 //! organisation; the deals shown with them are only those the reader may see.
 
+use pipewise_app as app;
 use std::collections::HashMap;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use pipewise_app::OpportunityFilter;
 use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, ops};
 use serde::Serialize;
 
 use super::data::{OrgData, label};
@@ -35,12 +36,12 @@ fn distinct(values: impl Iterator<Item = String>) -> Vec<Choice> {
 
 fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
-    let mut tx = state.store.read()?;
-    let data = OrgData::load(tx.as_mut(), viewer.org, state.now())?;
+    let mut tx = state.db.read()?;
+    let data = OrgData::load(&mut tx, viewer.org, state.now())?;
     let open = OpportunityFilter { status: Some(Status::Open), ..OpportunityFilter::default() };
     let mut open_by_account: HashMap<AccountId, Vec<Money>> = HashMap::new();
     let mut counts: HashMap<AccountId, usize> = HashMap::new();
-    for deal in ops::opportunities_for(tx.as_mut(), viewer.org, &viewer.access, &open)? {
+    for deal in app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &open)? {
         if let Some(account) = deal.account_id {
             *counts.entry(account).or_default() += 1;
             open_by_account.entry(account).or_default().extend(deal.amount);
@@ -136,9 +137,9 @@ pub async fn contacts(State(state): State<AppState>, SignedIn(viewer): SignedIn,
 
 fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
-    let mut tx = state.store.read()?;
-    let data = OrgData::load(tx.as_mut(), viewer.org, state.now())?;
-    let mut contacts = tx.contacts(viewer.org)?;
+    let mut tx = state.db.read()?;
+    let data = OrgData::load(&mut tx, viewer.org, state.now())?;
+    let mut contacts = app::records::contacts(&mut tx, viewer.org)?;
     let query = params.get("q").map(str::to_lowercase);
     let account = params.id("account").map(AccountId);
     contacts.retain(|contact| {
@@ -264,14 +265,14 @@ pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
     let result = blocking(move || {
         let locale = reader.user.locale;
         let id = AccountId(record_id(&id, "account")?);
-        let mut tx = state.store.read()?;
-        let data = OrgData::load(tx.as_mut(), reader.org, state.now())?;
+        let mut tx = state.db.read()?;
+        let data = OrgData::load(&mut tx, reader.org, state.now())?;
         let account = data.accounts.get(&id).ok_or_else(|| AppError::NotFound { kind: "account", id: id.to_string() })?;
-        let mut contacts = tx.contacts(reader.org)?;
+        let mut contacts = app::records::contacts(&mut tx, reader.org)?;
         contacts.retain(|contact| contact.account_id == Some(id));
         contacts.sort_by_key(|contact| contact.name.to_lowercase());
         let filter = OpportunityFilter { account_id: Some(id), ..OpportunityFilter::default() };
-        let deals = ops::opportunities_for(tx.as_mut(), reader.org, &reader.access, &filter)?;
+        let deals = app::deals::opportunities_for(&mut tx, reader.org, &reader.access, &filter)?;
         let none = || t(locale, "common.none").to_owned();
         let view = RecordView {
             name: account.name.clone(),
@@ -324,13 +325,14 @@ pub async fn contact(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
     let result = blocking(move || {
         let locale = reader.user.locale;
         let id = ContactId(record_id(&id, "contact")?);
-        let mut tx = state.store.read()?;
-        let contact = tx.contact(reader.org, id)?.ok_or_else(|| AppError::NotFound { kind: "contact", id: id.to_string() })?;
-        let data = OrgData::load(tx.as_mut(), reader.org, state.now())?;
+        let mut tx = state.db.read()?;
+        let contact =
+            app::records::contact(&mut tx, reader.org, id)?.ok_or_else(|| AppError::NotFound { kind: "contact", id: id.to_string() })?;
+        let data = OrgData::load(&mut tx, reader.org, state.now())?;
         let deals = match contact.account_id {
             Some(account) => {
                 let filter = OpportunityFilter { account_id: Some(account), ..OpportunityFilter::default() };
-                ops::opportunities_for(tx.as_mut(), reader.org, &reader.access, &filter)?
+                app::deals::opportunities_for(&mut tx, reader.org, &reader.access, &filter)?
             }
             None => Vec::new(),
         };

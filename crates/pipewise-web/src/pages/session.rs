@@ -4,9 +4,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
+use pipewise_app as app;
 use pipewise_core::history::Source;
 use pipewise_core::user::Locale;
-use pipewise_store::transact;
 use serde::Serialize;
 
 use super::render::{self, Chrome};
@@ -62,10 +62,10 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, request:
     let email = form.raw("email").trim().to_owned();
     let password = form.raw("password").to_owned();
     let next = safe_next(form.get("next"));
-    let store = state.store.clone();
+    let store = state.db.clone();
     let now = state.now();
     let attempt_email = email.clone();
-    let result = blocking(move || auth::sign_in(store.as_ref(), &attempt_email, &password, &client, now)).await;
+    let result = blocking(move || auth::sign_in(&store, &attempt_email, &password, &client, now)).await;
     match result {
         Ok(signed_in) => {
             let cookie = auth::session_cookie(&signed_in.secret, state.secure_cookies);
@@ -94,10 +94,10 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, request:
 
 /// Ends the session (CSRF-protected like every form) and clears the cookie.
 pub async fn sign_out(State(state): State<AppState>, SignedIn(viewer): SignedIn) -> Response {
-    let store = state.store.clone();
+    let store = state.db.clone();
     let now = state.now();
     let ended = viewer.clone();
-    let result = blocking(move || auth::sign_out(store.as_ref(), &ended, now)).await;
+    let result = blocking(move || auth::sign_out(&store, &ended, now)).await;
     if let Err(error) = result {
         return respond(&viewer, Err(error));
     }
@@ -139,7 +139,7 @@ struct TokenView {
 fn account_view(state: &AppState, viewer: &Viewer) -> Result<AccountView, AppError> {
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
-    let mut tokens = state.store.read()?.api_tokens(viewer.org, viewer.user.id)?;
+    let mut tokens = app::auth::api_tokens(&mut state.db.read()?, viewer.org, viewer.user.id)?;
     tokens.sort_by_key(|token| std::cmp::Reverse(token.created_at));
     Ok(AccountView {
         name: viewer.user.name.clone(),
@@ -207,7 +207,7 @@ pub async fn change_password(State(state): State<AppState>, SignedIn(viewer): Si
         let problem = if new != form.raw("confirm_password") {
             Some(t(locale, "account.password_mismatch").to_owned())
         } else {
-            match auth::change_password(state.store.as_ref(), &reader, current, new, state.now()) {
+            match auth::change_password(&state.db, &reader, current, new, state.now()) {
                 Ok(()) => return Ok(see_other("/account?password_changed=1")),
                 Err(AppError::Forbidden(_)) => Some(t(locale, "account.password_wrong").to_owned()),
                 Err(AppError::Invalid(_)) => {
@@ -231,7 +231,7 @@ pub async fn create_token(State(state): State<AppState>, SignedIn(viewer): Signe
     let reader = viewer.clone();
     let result = blocking(move || {
         let name = form.raw("name").to_owned();
-        match auth::create_api_token(state.store.as_ref(), &reader, &name, pipewise_core::history::Source::Web, state.now()) {
+        match auth::create_api_token(&state.db, &reader, &name, pipewise_core::history::Source::Web, state.now()) {
             Ok((_, secret)) => {
                 let mut view = account_view(&state, &reader)?;
                 view.new_token = Some(secret);
@@ -253,7 +253,7 @@ pub async fn create_token(State(state): State<AppState>, SignedIn(viewer): Signe
 pub async fn revoke_token(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<i64>) -> Response {
     let reader = viewer.clone();
     let result = blocking(move || {
-        auth::revoke_api_token(state.store.as_ref(), &reader, id, pipewise_core::history::Source::Web, state.now())?;
+        auth::revoke_api_token(&state.db, &reader, id, pipewise_core::history::Source::Web, state.now())?;
         Ok(see_other("/account?revoked=1"))
     })
     .await;
@@ -272,12 +272,10 @@ pub async fn save_preferences(State(state): State<AppState>, SignedIn(viewer): S
             time_zone: Some(form.raw("time_zone").to_owned()),
             ..pipewise_core::records::UserPatch::default()
         };
-        let saved = transact(state.store.as_ref(), |tx| {
-            pipewise_store::ops::update_user(tx, &reader.ctx(Source::Web, state.now()), reader.user.id, &patch)
-        });
+        let saved = state.db.transact(|tx| app::users::update_user(tx, &reader.ctx(Source::Web, state.now()), reader.user.id, &patch));
         match saved {
             Ok(_) => Ok(see_other("/account?preferences_saved=1")),
-            Err(pipewise_store::StoreError::Invalid(errors)) => {
+            Err(pipewise_app::StoreError::Invalid(errors)) => {
                 let mut view = account_view(&state, &reader)?;
                 view.preferences_error =
                     Some(errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; "));

@@ -1,25 +1,26 @@
 //! The health thresholds page for ops and admins (`/admin/health`, SPEC C5 "configurable
-//! thresholds"): every threshold of `pipewise_store::ops::HEALTH_THRESHOLDS` in a form, grouped
+//! thresholds"): every threshold of `app::settings::HEALTH_THRESHOLDS` in a form, grouped
 //! as the dashboard's health section reads them, with its label, meaning, range and default in
 //! the reader's language. Everyone else gets the 403 page.
 //!
 //! Saving posts every field (`POST /admin/health`) and comes back with `303`; a refused form
 //! shows the page again with 422, everything typed kept and each bad field marked with its
 //! problem. "Reset to defaults" (`POST /admin/health/reset`) stores the defaults. Both writes go
-//! through `ops::set_health_thresholds` (authorised and audited) and carry the CSRF token.
+//! through `app::settings::set_health_thresholds` (authorised and audited) and carry the CSRF token.
 
+use pipewise_app as app;
 use std::collections::HashMap;
 
+use app::settings::{HEALTH_THRESHOLDS, HealthSettings, ThresholdSetting};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use pipewise_analytics::HealthThresholds;
+use pipewise_app::StoreError;
 use pipewise_core::error::Problem;
 use pipewise_core::history::Source;
 use pipewise_core::user::{Locale, Role};
-use pipewise_store::ops::{self, HEALTH_THRESHOLDS, HealthSettings, ThresholdSetting};
-use pipewise_store::{StoreError, transact};
 use serde::Serialize;
 
 use super::{Params, SignedIn, render, respond, see_other};
@@ -80,7 +81,7 @@ struct HealthView {
 }
 
 fn setting(name: &str) -> &'static ThresholdSetting {
-    ops::threshold_setting(name).unwrap_or_else(|| panic!("{name} is a health threshold"))
+    app::settings::threshold_setting(name).unwrap_or_else(|| panic!("{name} is a health threshold"))
 }
 
 /// A field's problem in the reader's language.
@@ -103,8 +104,8 @@ fn page(
     notice: Option<String>,
 ) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
-    let mut tx = state.store.read()?;
-    let settings: HealthSettings = ops::health_settings(tx.as_mut(), viewer.org)?;
+    let mut tx = state.db.read()?;
+    let settings: HealthSettings = app::settings::health_settings(&mut tx, viewer.org)?;
     let sections = SECTIONS
         .iter()
         .map(|(key, names)| SectionView {
@@ -142,7 +143,7 @@ fn page(
         Some(at) => {
             let who = match settings.updated_by {
                 None => t(locale, "common.system").to_owned(),
-                Some(id) => tx.user(viewer.org, id)?.map_or_else(|| format!("#{id}"), |user| user.name),
+                Some(id) => app::users::user(&mut tx, viewer.org, id)?.map_or_else(|| format!("#{id}"), |user| user.name),
             };
             tf(locale, "health_settings.updated", &[("name", &who), ("time", &i18n::timestamp(locale, at, &viewer.user.time_zone))])
         }
@@ -192,7 +193,7 @@ pub async fn save(State(state): State<AppState>, SignedIn(viewer): SignedIn, bod
             };
             errors.insert(setting.name, message(locale, setting, &problem));
         }
-        let (thresholds, problems) = ops::health_thresholds_from(reader.org, values);
+        let (thresholds, problems) = app::settings::health_thresholds_from(reader.org, values);
         let add = |errors: &mut HashMap<&str, String>, problems: pipewise_core::ValidationErrors| {
             for error in problems.0 {
                 errors.entry(error.field).or_insert_with(|| message(locale, setting(error.field), &error.problem));
@@ -201,7 +202,7 @@ pub async fn save(State(state): State<AppState>, SignedIn(viewer): SignedIn, bod
         add(&mut errors, problems);
         if errors.is_empty() {
             let ctx = reader.ctx(Source::Web, state.now());
-            match transact(state.store.as_ref(), |tx| ops::set_health_thresholds(tx, &ctx, &thresholds)) {
+            match state.db.transact(|tx| app::settings::set_health_thresholds(tx, &ctx, &thresholds)) {
                 Ok(_) => return Ok(see_other("/admin/health?saved=1")),
                 Err(StoreError::Invalid(problems)) => add(&mut errors, problems),
                 Err(other) => return Err(other.into()),
@@ -219,7 +220,7 @@ pub async fn reset(State(state): State<AppState>, SignedIn(viewer): SignedIn) ->
     let result = blocking(move || {
         settings_only(&reader)?;
         let ctx = reader.ctx(Source::Web, state.now());
-        transact(state.store.as_ref(), |tx| ops::set_health_thresholds(tx, &ctx, &HealthThresholds::default()))?;
+        state.db.transact(|tx| app::settings::set_health_thresholds(tx, &ctx, &HealthThresholds::default()))?;
         Ok(see_other("/admin/health?reset=1"))
     })
     .await;
@@ -254,7 +255,7 @@ mod tests {
         let out = Problem::OutOfRange { value: "50".into(), range: going_dark.range };
         assert_eq!(message(Locale::En, going_dark, &out), "Enter a whole number from 14 to 42.");
         assert_eq!(message(Locale::Ko, going_dark, &out), "14에서 42 사이의 정수를 입력하세요.");
-        let rule = Problem::Rule(ops::MULTI_ABOVE_SINGLE.to_owned());
+        let rule = Problem::Rule(app::settings::MULTI_ABOVE_SINGLE.to_owned());
         assert_eq!(message(Locale::Ko, setting("multi_threaded_min_contacts"), &rule), "단일 창구 기준 연락처 수보다 커야 합니다");
     }
 }

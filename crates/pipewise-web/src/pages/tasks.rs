@@ -2,13 +2,14 @@
 //! Managers can switch to anyone in their team (and ops/admins to anyone); reps see only their
 //! own.
 
+use pipewise_app as app;
 use std::collections::{BTreeSet, HashMap};
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use pipewise_app::{OpportunityFilter, TaskFilter};
 use pipewise_core::access::DealScope;
 use pipewise_core::*;
-use pipewise_store::{OpportunityFilter, TaskFilter, ops};
 
 use super::data::{OrgData, today_in};
 use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey};
@@ -32,8 +33,8 @@ fn days(date: Date) -> i64 {
 fn task_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
     let now = state.now();
-    let mut tx = state.store.read()?;
-    let data = OrgData::load(tx.as_mut(), viewer.org, now)?;
+    let mut tx = state.db.read()?;
+    let data = OrgData::load(&mut tx, viewer.org, now)?;
     // Whose tasks the reader may look at.
     let allowed: Option<BTreeSet<UserId>> = match viewer.access.deal_scope() {
         DealScope::All => None,
@@ -47,10 +48,10 @@ fn task_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     };
     let status = params.get("status").unwrap_or("open");
     let filter = TaskFilter { owner_id: owner, open_only: status == "open", ..TaskFilter::default() };
-    let mut tasks = ops::tasks_for(tx.as_mut(), viewer.org, &viewer.access, &filter)?;
+    let mut tasks = app::activities::tasks_for(&mut tx, viewer.org, &viewer.access, &filter)?;
     tasks.retain(|task| may_see(task.owner_id) && (status != "done" || task.completed_at.is_some()));
     let deals: HashMap<OpportunityId, String> =
-        ops::opportunities_for(tx.as_mut(), viewer.org, &viewer.access, &OpportunityFilter::default())?
+        app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &OpportunityFilter::default())?
             .into_iter()
             .map(|deal| (deal.id, deal.name))
             .collect();

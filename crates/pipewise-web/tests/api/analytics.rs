@@ -4,11 +4,13 @@
 
 use pipewise_analytics::metrics::{pipeline_by_stage, waterfall};
 use pipewise_analytics::{DashboardQuery, Projection, Scope, dashboard, day};
+use pipewise_app as app;
+use pipewise_app::WriteCtx;
 use pipewise_core::fx::RateTable;
 use pipewise_core::opportunity::OpportunityPatch;
 use pipewise_core::{Currency, OpportunityId, UserId};
-use pipewise_store::{WriteCtx, ops, transact};
 use pipewise_test_support::fixtures::at;
+use pipewise_test_support::transact;
 use serde_json::{Value, json};
 
 use crate::harness::{App, Shared};
@@ -20,13 +22,13 @@ fn seed(app: &App) -> Vec<OpportunityId> {
     let stage = |name: &str| simple.stages.iter().find(|stage| stage.name_en == name).unwrap().id;
     let ctx = |when: &str| WriteCtx { at: at(when), ..app.org.ctx };
     let mut ids = Vec::new();
-    transact(app.store.as_ref(), |tx| {
+    transact(&*app.store, |tx| {
         let mut deal = |owner: UserId, name: &str, amount: &str, created: &str| {
             let mut new = app.org.new_deal(name);
             new.owner_id = owner;
             new.amount = Some(amount.parse().unwrap());
             new.close_date = Some("2026-03-20".parse().unwrap());
-            let id = ops::create_opportunity(tx, &ctx(created), &new).unwrap().id;
+            let id = app::deals::create_opportunity(tx, &ctx(created), &new).unwrap().id;
             ids.push(id);
             id
         };
@@ -35,8 +37,8 @@ fn seed(app: &App) -> Vec<OpportunityId> {
         deal(app.outsider, "Outsider one", "USD 7000", "2026-01-15T10:00:00Z");
         deal(app.outsider, "Outsider two", "USD 9000.50", "2026-02-03T10:00:00Z");
         let closing = OpportunityPatch { stage_id: Some(stage("Closing")), ..OpportunityPatch::default() };
-        ops::update_opportunity(tx, &ctx("2026-01-20T10:00:00Z"), won, &closing)?;
-        ops::update_opportunity(
+        app::deals::update_opportunity(tx, &ctx("2026-01-20T10:00:00Z"), won, &closing)?;
+        app::deals::update_opportunity(
             tx,
             &ctx("2026-02-10T10:00:00Z"),
             won,
@@ -47,7 +49,7 @@ fn seed(app: &App) -> Vec<OpportunityId> {
             close_reason: Some(Some("Went with a competitor".into())),
             ..OpportunityPatch::default()
         };
-        ops::update_opportunity(tx, &ctx("2026-02-12T10:00:00Z"), lost, &lose)?;
+        app::deals::update_opportunity(tx, &ctx("2026-02-12T10:00:00Z"), lost, &lose)?;
         Ok(())
     })
     .unwrap();
@@ -56,7 +58,7 @@ fn seed(app: &App) -> Vec<OpportunityId> {
 
 /// The projection of the whole log, built directly (no `Insights`).
 fn rebuilt(app: &App) -> Projection {
-    let mut tx = app.store.read().unwrap();
+    let mut tx = app::Tx::new(app.store.read().unwrap());
     let events = tx.history_since(app.org.org(), 0, 1_000_000).unwrap();
     let pipelines = tx.pipelines(app.org.org()).unwrap();
     let mut projection = Projection::build(Currency::USD, RateTable::new(Currency::USD), &pipelines, &events).unwrap();
@@ -217,7 +219,7 @@ pub async fn logging_activities_today_does_not_change_past_health(app: Shared) {
             opportunity_id: Some(app.deal),
             lead_id: None,
         };
-        transact(app.store.as_ref(), |tx| ops::create_task(tx, &ctx, new)).unwrap().id
+        transact(&*app.store, |tx| app::activities::create_task(tx, &ctx, new)).unwrap().id
     });
     let paths = [
         "/api/v1/analytics/health?as_of=2026-02-15".to_owned(),

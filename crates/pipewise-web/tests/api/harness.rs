@@ -1,6 +1,7 @@
 //! One organisation with a user of every role, an API token each, and the router over a test
 //! database with a clock the test controls.
 
+use pipewise_app as app;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -9,9 +10,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use pipewise_app::WriteCtx;
 use pipewise_core::user::Role;
 use pipewise_core::*;
-use pipewise_store::{Store, WriteCtx, ops};
+use pipewise_store::Store;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
 use pipewise_test_support::{SharedDb, TestDb};
 use pipewise_web::AppState;
@@ -37,7 +39,7 @@ pub struct App {
     /// The rep's deal.
     pub deal: OpportunityId,
     /// The app's analytics, to recompute activity facts at once (`Insights::refresh_facts`).
-    pub insights: Arc<pipewise_insights::InsightsRegistry>,
+    pub insights: Arc<pipewise_app::insights::InsightsRegistry>,
     clock: Arc<AtomicI64>,
 }
 
@@ -53,30 +55,30 @@ impl App {
         let db = Arc::new(db);
         let store: Arc<dyn Store> = Arc::new(SharedDb(db.clone()));
         let org = test_org(store.as_ref(), "Acme Sales");
-        let mut tx = store.write().unwrap();
+        let mut tx = app::Tx::new(store.write().unwrap());
         let ctx = org.ctx;
         let mut users = BTreeMap::new();
         users.insert("manager", org.manager.id);
         users.insert("rep", org.rep.id);
         for (role, name) in [(Role::Admin, "admin"), (Role::Ops, "ops"), (Role::Viewer, "viewer")] {
             let user =
-                ops::create_user(tx.as_mut(), &ctx, new_user(&format!("{name}@acme.test"), &format!("The {name}"), role, None)).unwrap();
+                app::users::create_user(&mut tx, &ctx, new_user(&format!("{name}@acme.test"), &format!("The {name}"), role, None)).unwrap();
             users.insert(name, user.id);
         }
-        let boss = ops::create_user(tx.as_mut(), &ctx, new_user("boss@acme.test", "Other Boss", Role::Manager, None)).unwrap();
-        let outsider = ops::create_user(tx.as_mut(), &ctx, new_user("out@acme.test", "Oli Out", Role::Rep, Some(boss.id))).unwrap().id;
-        let deal = ops::create_opportunity(tx.as_mut(), &org.by_rep(ctx.at), &org.new_deal("Rep's deal")).unwrap().id;
+        let boss = app::users::create_user(&mut tx, &ctx, new_user("boss@acme.test", "Other Boss", Role::Manager, None)).unwrap();
+        let outsider = app::users::create_user(&mut tx, &ctx, new_user("out@acme.test", "Oli Out", Role::Rep, Some(boss.id))).unwrap().id;
+        let deal = app::deals::create_opportunity(&mut tx, &org.by_rep(ctx.at), &org.new_deal("Rep's deal")).unwrap().id;
         tx.commit().unwrap();
         let clock = Arc::new(AtomicI64::new(at("2026-03-01T09:00:00Z").as_micros()));
         let ticking = clock.clone();
         let reading = clock.clone();
         // Analytics follow the log through a registry on the test clock (refreshed per request).
         let insights = Arc::new(
-            pipewise_insights::InsightsRegistry::new(store.clone())
+            pipewise_app::insights::InsightsRegistry::new(store.clone())
                 .with_clock(Arc::new(move || Timestamp::from_micros(reading.load(Ordering::SeqCst)))),
         );
         let state = AppState {
-            store: store.clone(),
+            db: pipewise_app::Db::new(store.clone()),
             // Each reading of the clock moves it on a millisecond, so writes are ordered.
             clock: Arc::new(move || Timestamp::from_micros(ticking.fetch_add(1_000, Ordering::SeqCst))),
             secure_cookies: false,
@@ -118,14 +120,22 @@ impl App {
     }
 
     pub fn viewer(&self, user: UserId) -> Viewer {
-        let mut tx = self.store.read().unwrap();
-        let access = ops::access_for(tx.as_mut(), self.org.org(), Some(user)).unwrap();
+        let mut tx = app::Tx::new(self.store.read().unwrap());
+        let access = app::access::access_for(&mut tx, self.org.org(), Some(user)).unwrap();
         let user = tx.user(self.org.org(), user).unwrap().unwrap();
         Viewer { org: self.org.org(), user, access, via: Via::Token { id: 0 } }
     }
 
     pub fn token_for(&self, user: UserId) -> String {
-        auth::create_api_token(self.store.as_ref(), &self.viewer(user), "tests", pipewise_core::history::Source::Api, self.now()).unwrap().1
+        auth::create_api_token(
+            &pipewise_app::Db::new(self.store.clone()),
+            &self.viewer(user),
+            "tests",
+            pipewise_core::history::Source::Api,
+            self.now(),
+        )
+        .unwrap()
+        .1
     }
 
     pub fn system(&self) -> WriteCtx {

@@ -2,8 +2,9 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, header};
+use pipewise_app as app;
 use pipewise_core::history::Source;
-use pipewise_store::{ops, transact};
+use pipewise_test_support::transact;
 use serde_json::json;
 
 use crate::harness::Shared;
@@ -35,11 +36,18 @@ pub async fn tokens_are_shown_once_and_revocation_is_immediate(app: Shared) {
 }
 
 pub async fn session_cookies_read_and_need_csrf_to_write(app: Shared) {
-    let hash = pipewise_web::auth::hash_password("correct horse battery").unwrap();
+    let hash = pipewise_app::auth::hash_password("correct horse battery").unwrap();
     let rep = app.org.rep.id;
     let signed_in = app.blocking(|| {
-        transact(app.store.as_ref(), |tx| ops::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap();
-        pipewise_web::auth::sign_in(app.store.as_ref(), &app.org.rep.email, "correct horse battery", "127.0.0.1", app.now()).unwrap()
+        transact(&*app.store, |tx| app::auth::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap();
+        pipewise_web::auth::sign_in(
+            &pipewise_app::Db::new(app.store.clone()),
+            &app.org.rep.email,
+            "correct horse battery",
+            "127.0.0.1",
+            app.now(),
+        )
+        .unwrap()
     });
     let cookie = format!("{}={}", pipewise_web::auth::SESSION_COOKIE, signed_in.secret);
     let with_cookie = |method: Method, path: &str, csrf: Option<&str>| {
@@ -99,9 +107,9 @@ pub async fn the_audit_log_is_for_admins(app: Shared) {
 /// A session id planted in the browser before sign-in is worthless: signing in always starts a
 /// new session, and signing out ends it for good.
 pub async fn sign_in_starts_a_new_session_and_sign_out_ends_it(app: Shared) {
-    let hash = pipewise_web::auth::hash_password("correct horse battery").unwrap();
+    let hash = pipewise_app::auth::hash_password("correct horse battery").unwrap();
     let rep = app.org.rep.id;
-    app.blocking(|| transact(app.store.as_ref(), |tx| ops::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap());
+    app.blocking(|| transact(&*app.store, |tx| app::auth::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap());
     let me_with = |secret: &str| {
         Request::builder()
             .uri("/api/v1/me")
@@ -112,7 +120,14 @@ pub async fn sign_in_starts_a_new_session_and_sign_out_ends_it(app: Shared) {
     let planted = "pws_0000000000000000000000000000000000000000000000000000000000000000";
     app.send(me_with(planted)).await.expect(401);
     let signed_in = app.blocking(|| {
-        pipewise_web::auth::sign_in(app.store.as_ref(), &app.org.rep.email, "correct horse battery", "10.0.0.9", app.now()).unwrap()
+        pipewise_web::auth::sign_in(
+            &pipewise_app::Db::new(app.store.clone()),
+            &app.org.rep.email,
+            "correct horse battery",
+            "10.0.0.9",
+            app.now(),
+        )
+        .unwrap()
     });
     assert_ne!(signed_in.secret, planted);
     assert!(signed_in.secret.starts_with("pws_") && signed_in.secret.len() == 68);
@@ -121,17 +136,19 @@ pub async fn sign_in_starts_a_new_session_and_sign_out_ends_it(app: Shared) {
     // The database holds only the secret's hash.
     let stored = app.blocking(|| app.store.read().unwrap().session(&signed_in.secret).unwrap());
     assert!(stored.is_none(), "the raw secret is not a key");
-    app.blocking(|| transact(app.store.as_ref(), |tx| tx.delete_session(&signed_in.session.token_hash)).unwrap());
+    app.blocking(|| transact(&*app.store, |tx| tx.delete_session(&signed_in.session.token_hash)).unwrap());
     app.send(me_with(&signed_in.secret)).await.expect(401);
 }
 
 /// Five wrong passwords for one account lock it for the window, even with the right password.
 pub async fn failed_sign_ins_are_throttled(app: Shared) {
-    let hash = pipewise_web::auth::hash_password("correct horse battery").unwrap();
+    let hash = pipewise_app::auth::hash_password("correct horse battery").unwrap();
     let rep = app.org.rep.id;
-    app.blocking(|| transact(app.store.as_ref(), |tx| ops::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap());
+    app.blocking(|| transact(&*app.store, |tx| app::auth::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap());
     let attempt = |password: &str| {
-        app.blocking(|| pipewise_web::auth::sign_in(app.store.as_ref(), &app.org.rep.email, password, "10.0.0.7", app.now()))
+        app.blocking(|| {
+            pipewise_web::auth::sign_in(&pipewise_app::Db::new(app.store.clone()), &app.org.rep.email, password, "10.0.0.7", app.now())
+        })
     };
     for _ in 0..pipewise_web::auth::MAX_FAILURES_PER_ACCOUNT {
         let error = attempt("wrong").err().unwrap();

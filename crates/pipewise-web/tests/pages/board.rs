@@ -2,8 +2,9 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use pipewise_app as app;
 use pipewise_core::user::{Locale, Role};
-use pipewise_store::{ops, transact};
+use pipewise_test_support::transact;
 
 use crate::support::{app, body_text, location, unescape};
 
@@ -38,7 +39,7 @@ async fn totals_in_several_currencies_are_never_summed_raw() {
     let app = app();
     let deal = app.create_deal("Euro deal", app.org.rep.id);
     let patch = pipewise_core::opportunity::OpportunityPatch { amount: Some(Some("EUR 5000".parse().unwrap())), ..Default::default() };
-    transact(app.store.as_ref(), |tx| ops::update_opportunity(tx, &app.ctx(app.org.rep.id), deal.id, &patch)).unwrap();
+    transact(&*app.store, |tx| app::deals::update_opportunity(tx, &app.ctx(app.org.rep.id), deal.id, &patch)).unwrap();
     app.create_deal("Dollar deal", app.org.rep.id);
     let session = app.sign_in("rep@pages.test").await;
     let (_, body) = app.get(&format!("/board?pipeline={}", app.org.simple.id), Some(&session)).await;

@@ -2,6 +2,7 @@
 //! moving one with the keyboard, and (with `PIPEWISE_SCREENSHOTS=1`) a screenshot tour of the
 //! demo organisation at 1400×900 in English and Korean. Skips loudly without Chromium.
 
+use pipewise_app as app;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,7 +105,9 @@ async fn screenshot_tour_of_the_demo() {
     let now: Timestamp = "2026-10-30T08:00:00Z".parse().unwrap();
     let db = Arc::new(pipewise_test_support::sqlite());
     let store: Arc<dyn Store> = Arc::new(crate::support::SharedDb(db));
-    let summary = pipewise_demo::generate(store.as_ref(), &pipewise_demo::DemoConfig::standard(7, now), &mut |_, _, _| {}).unwrap();
+    let summary =
+        pipewise_demo::generate(&pipewise_app::Db::new(store.clone()), &pipewise_demo::DemoConfig::standard(7, now), &mut |_, _, _| {})
+            .unwrap();
     let org = summary.organisation;
     let email = |role: Role| summary.users.iter().find(|(candidate, _)| *candidate == role).map(|(_, email)| email.clone()).unwrap();
     let users = store.read().unwrap().users(org).unwrap();
@@ -113,7 +116,7 @@ async fn screenshot_tour_of_the_demo() {
     let system = pipewise_store::WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now };
     let set_locale = |user: pipewise_core::UserId, locale: Locale| {
         let patch = pipewise_core::records::UserPatch { locale: Some(locale), ..Default::default() };
-        pipewise_store::transact(store.as_ref(), |tx| pipewise_store::ops::update_user(tx, &system, user, &patch)).unwrap();
+        pipewise_test_support::transact(store.as_ref(), |tx| app::users::update_user(tx, &system, user, &patch)).unwrap();
     };
     set_locale(admin.id, Locale::En);
     if let Some(korean) = &korean {

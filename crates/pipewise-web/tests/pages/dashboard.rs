@@ -5,6 +5,7 @@
 //! reasons; health badges on the board; charts drawn in Chromium with screenshots; render times
 //! on the standard demo.
 
+use pipewise_app as app;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,14 +13,16 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use pipewise_analytics::{Dashboard, DashboardQuery, Period, Projection, Scope, dashboard, day};
+use pipewise_app::WriteCtx;
 use pipewise_core::money::Decimal;
 use pipewise_core::records::{Team, UserPatch};
 use pipewise_core::user::{Locale, Role, User};
 use pipewise_core::{Currency, Money, OrgId, Timestamp};
 use pipewise_demo::DemoConfig;
-use pipewise_store::{Store, WriteCtx, ops, transact};
+use pipewise_store::Store;
 use pipewise_test_support::browser::{Browser, screenshot_dir};
 use pipewise_test_support::fixtures::{TestOrg, at};
+use pipewise_test_support::transact;
 use pipewise_web::i18n;
 
 use crate::support::{App, PASSWORD, Session, SharedDb, between, set_password, unescape};
@@ -62,7 +65,7 @@ struct Demo {
 fn demo(config: DemoConfig) -> Demo {
     let db = Arc::new(pipewise_test_support::sqlite());
     let store: Arc<dyn Store> = Arc::new(SharedDb(db));
-    let summary = pipewise_demo::generate(store.as_ref(), &config, &mut |_, _, _| {}).expect("the demo");
+    let summary = pipewise_demo::generate(&pipewise_app::Db::new(store.clone()), &config, &mut |_, _, _| {}).expect("the demo");
     let org = summary.organisation;
     let users = store.read().unwrap().users(org).unwrap();
     let teams = store.read().unwrap().teams(org).unwrap();
@@ -94,13 +97,13 @@ fn demo(config: DemoConfig) -> Demo {
 fn set_locale(store: &dyn Store, org: OrgId, user: &User, locale: Locale) {
     let system = WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now() };
     let patch = UserPatch { locale: Some(locale), ..Default::default() };
-    transact(store, |tx| ops::update_user(tx, &system, user.id, &patch)).unwrap();
+    transact(store, |tx| app::users::update_user(tx, &system, user.id, &patch)).unwrap();
 }
 
 impl Demo {
     fn projection<R>(&self, f: impl FnOnce(&Projection) -> R) -> R {
         let clock: Arc<dyn Fn() -> Timestamp + Send + Sync> = Arc::new(now);
-        let insights = pipewise_insights::Insights::load_with_clock(self.app.store.clone(), self.org, clock).unwrap();
+        let insights = pipewise_app::insights::Insights::load_with_clock(self.app.store.clone(), self.org, clock).unwrap();
         insights.with(f)
     }
 
@@ -369,7 +372,7 @@ async fn past_health_reads_the_activities_known_then() {
     // The analytics with the activity facts of that day, and with today's (which the demo's
     // six weeks of activities since make different).
     let clock: Arc<dyn Fn() -> Timestamp + Send + Sync> = Arc::new(now);
-    let insights = pipewise_insights::Insights::load_with_clock(app.store.clone(), demo.org, clock).unwrap();
+    let insights = pipewise_app::insights::Insights::load_with_clock(app.store.clone(), demo.org, clock).unwrap();
     let (then, today) = insights
         .with_as_of(day(PAST), |projection, facts| {
             let mut query = DashboardQuery::new(day(PAST));
@@ -537,10 +540,10 @@ async fn dashboard_render_time_on_the_demo_organisation() {
     eprintln!("demo generated in {:.1} s", started.elapsed().as_secs_f64());
     let mut report = Vec::new();
     for registry in [true, false] {
-        let mut state = pipewise_web::AppState::new(demo.app.store.clone());
+        let mut state = pipewise_web::AppState::new(pipewise_app::Db::new(demo.app.store.clone()));
         state.clock = Arc::new(now);
         if registry {
-            let registry = pipewise_insights::InsightsRegistry::new(demo.app.store.clone()).with_clock(Arc::new(now));
+            let registry = pipewise_app::insights::InsightsRegistry::new(demo.app.store.clone()).with_clock(Arc::new(now));
             state.insights = Some(Arc::new(registry));
         }
         demo.app.router = pipewise_web::router(state);
@@ -585,7 +588,7 @@ async fn the_viewers_local_today_reads_todays_activities() {
     let app = &demo.app;
     let system = WriteCtx { org: demo.org, actor_id: None, source: pipewise_core::history::Source::System, at: now() };
     let zone = UserPatch { time_zone: Some("Pacific/Honolulu".into()), ..Default::default() };
-    transact(app.store.as_ref(), |tx| ops::update_user(tx, &system, demo.admin.id, &zone)).unwrap();
+    transact(&*app.store, |tx| app::users::update_user(tx, &system, demo.admin.id, &zone)).unwrap();
     let local_today = day("2026-10-29");
     let untouched = pipewise_analytics::FlagCode::DEAL.iter().position(|code| *code == pipewise_analytics::FlagCode::Untouched).unwrap();
     // An open deal flagged untouched as of 10-29 with the current facts.
@@ -599,7 +602,7 @@ async fn the_viewers_local_today_reads_todays_activities() {
             .expect("an untouched deal")
     });
     let call = pipewise_test_support::fixtures::call(deal, pipewise_core::records::Direction::Outbound, "2026-10-30T07:30:00Z", &[]);
-    transact(app.store.as_ref(), |tx| ops::create_activity(tx, &system, call)).unwrap();
+    transact(&*app.store, |tx| app::activities::create_activity(tx, &system, call)).unwrap();
     let current =
         demo.projection(|projection| dashboard(projection, &DashboardQuery::new(local_today)).health.organisation.deal_counts[untouched]);
     let admin = app.sign_in(&demo.admin.email).await;

@@ -1,9 +1,10 @@
 //! The deal page: visibility, the edit form, history and "as of".
 
 use axum::http::StatusCode;
+use pipewise_app as app;
 use pipewise_core::opportunity::OpportunityPatch;
 use pipewise_core::user::{Locale, Role};
-use pipewise_store::{ops, transact};
+use pipewise_test_support::transact;
 
 use crate::support::{app, body_text, location, unescape};
 
@@ -145,7 +146,7 @@ async fn the_deal_as_of_a_past_day_shows_what_was_known_then() {
     let app = app();
     let deal = app.create_deal("Acme renewal", app.org.rep.id);
     let patch = OpportunityPatch { amount: Some(Some("USD 20000".parse().unwrap())), ..OpportunityPatch::default() };
-    transact(app.store.as_ref(), |tx| ops::update_opportunity(tx, &app.ctx(app.org.rep.id), deal.id, &patch)).unwrap();
+    transact(&*app.store, |tx| app::deals::update_opportunity(tx, &app.ctx(app.org.rep.id), deal.id, &patch)).unwrap();
     let session = app.sign_in("rep@pages.test").await;
     let (_, today) = app.get(&format!("/opportunities/{}", deal.id), Some(&session)).await;
     assert!(today.contains("USD 20,000.00"));

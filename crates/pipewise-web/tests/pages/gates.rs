@@ -4,11 +4,12 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use pipewise_app as app;
 use pipewise_core::gates::{CriterionKind, CriterionOrigin, NewExitCriterion};
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::records::NewContact;
 use pipewise_core::user::{Locale, Role};
-use pipewise_store::{ops, transact};
+use pipewise_test_support::transact;
 
 use crate::support::{App, Session, app, body_text, location, unescape};
 
@@ -21,7 +22,7 @@ pub fn add_checklist(app: &App, position: usize, label: &str) -> i64 {
         kind: CriterionKind::Checklist,
         origin: CriterionOrigin::Ops,
     };
-    transact(app.store.as_ref(), |tx| ops::add_exit_criterion(tx, &app.org.ctx, new)).expect("a criterion").id
+    transact(&*app.store, |tx| app::gates::add_exit_criterion(tx, &app.org.ctx, new)).expect("a criterion").id
 }
 
 async fn move_json(app: &App, session: &Session, deal: &Opportunity, stage: i64, extra: &str) -> (StatusCode, serde_json::Value) {
@@ -127,8 +128,8 @@ async fn a_checklist_item_is_checked_with_evidence_who_and_when() {
 async fn each_workspace_form_round_trips_and_shows_its_flag() {
     let app = app();
     let deal = app.create_deal("Acme renewal", app.org.rep.id);
-    let contact = transact(app.store.as_ref(), |tx| {
-        ops::create_contact(
+    let contact = transact(&*app.store, |tx| {
+        app::records::create_contact(
             tx,
             &app.org.ctx,
             NewContact { name: "Kim Staff".into(), emails: vec![], phone: None, title: None, account_id: Some(app.org.account.id) },
@@ -266,9 +267,9 @@ async fn the_approval_form_keeps_a_meeting_calendar_and_a_missed_deadline_slips_
     let second = page.find(r#"name="m1_date" value="2027-01-20""#).expect("January second");
     assert!(first < second);
     assert!(page.contains("<td>2026-12-08</td>") && page.contains("<td>2027-01-10</td>"));
-    let stored = transact(app.store.as_ref(), |tx| {
-        let access = ops::access_for(tx, app.org.ctx.org, Some(app.org.rep.id))?;
-        ops::workspace_for(tx, app.org.ctx.org, &access, deal.id)
+    let stored = transact(&*app.store, |tx| {
+        let access = app::access::access_for(tx, app.org.ctx.org, Some(app.org.rep.id))?;
+        app::workspace::workspace_for(tx, app.org.ctx.org, &access, deal.id)
     })
     .unwrap()
     .expect("the deal");
@@ -359,7 +360,7 @@ async fn a_loss_grows_the_checklist_of_the_stage_it_was_lost_from() {
     .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert!(answer["message"].as_str().unwrap().contains("The checklist item was added to the gate of Prospecting."));
-    let criteria = ops::exit_criteria(app.store.read().unwrap().as_mut(), app.org.org(), app.org.simple.id).unwrap();
+    let criteria = app::gates::exit_criteria(&mut app::Tx::new(app.store.read().unwrap()), app.org.org(), app.org.simple.id).unwrap();
     let grown = criteria.iter().find(|criterion| criterion.label_en == "Budget owner confirmed").expect("the item was added");
     assert_eq!(grown.stage_id, app.org.simple.stages[0].id);
     assert_eq!(grown.origin, CriterionOrigin::LossReview { opportunity_id: deal.id });

@@ -1,8 +1,9 @@
 //! Lists: filters, sorting, and CSV exports that match the page.
 
 use axum::http::{StatusCode, header};
+use pipewise_app as app;
 use pipewise_core::records::{NewContact, NewTask};
-use pipewise_store::{ops, transact};
+use pipewise_test_support::transact;
 
 use crate::support::{App, Session, app, between, unescape};
 
@@ -120,7 +121,7 @@ async fn every_list_filters_sorts_and_exports() {
         title: Some("CFO".into()),
         account_id: Some(app.org.account.id),
     };
-    transact(app.store.as_ref(), |tx| ops::create_contact(tx, &app.org.ctx, contact)).unwrap();
+    transact(&*app.store, |tx| app::records::create_contact(tx, &app.org.ctx, contact)).unwrap();
     let task = NewTask {
         title: "Send the =SUM(A1) proposal".into(),
         owner_id: app.org.rep.id,
@@ -130,7 +131,7 @@ async fn every_list_filters_sorts_and_exports() {
         opportunity_id: None,
         lead_id: None,
     };
-    transact(app.store.as_ref(), |tx| ops::create_task(tx, &app.org.ctx, task)).unwrap();
+    transact(&*app.store, |tx| app::activities::create_task(tx, &app.org.ctx, task)).unwrap();
     let admin = app.sign_in("admin@pages.test").await;
     let lists = [
         "/opportunities?status=all",

@@ -2,14 +2,16 @@
 //! server time per page, is measured and printed here (run with `--nocapture`, in release for
 //! real figures); the assertion is only a generous sanity bound, since timing in tests is noisy.
 
+use pipewise_app as app;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use pipewise_core::user::Role;
 use pipewise_demo::DemoConfig;
-use pipewise_store::{Store, ops, transact};
+use pipewise_store::Store;
 use pipewise_test_support::fixtures::at;
+use pipewise_test_support::transact;
 
 use crate::support::{App, SharedDb, set_password};
 
@@ -19,13 +21,14 @@ async fn pages_render_quickly_on_the_demo_organisation() {
     let db = Arc::new(pipewise_test_support::sqlite());
     let store: Arc<dyn Store> = Arc::new(SharedDb(db));
     let started = Instant::now();
-    let summary = pipewise_demo::generate(store.as_ref(), &DemoConfig::standard(7, now), &mut |_, _, _| {}).expect("the demo");
+    let summary =
+        pipewise_demo::generate(&pipewise_app::Db::new(store.clone()), &DemoConfig::standard(7, now), &mut |_, _, _| {}).expect("the demo");
     eprintln!("demo generated in {:.1} s: {} deals", started.elapsed().as_secs_f64(), summary.counts.opportunities);
     assert!(summary.counts.opportunities >= 2_000);
     let org = summary.organisation;
     let email = |role: Role| summary.users.iter().find(|(candidate, _)| *candidate == role).map(|(_, email)| email.clone()).unwrap();
     let (admin, manager, rep) = {
-        let mut tx = store.read().unwrap();
+        let mut tx = app::Tx::new(store.read().unwrap());
         let mut user = |role| tx.user_by_email(org, &email(role)).unwrap().unwrap();
         (user(Role::Admin), user(Role::Manager), user(Role::Rep))
     };
@@ -40,9 +43,9 @@ async fn pages_render_quickly_on_the_demo_organisation() {
     for user in [&admin, &manager, &rep] {
         set_password(store.as_ref(), &fixture, user.id);
     }
-    let deal = transact(store.as_ref(), |tx| {
-        let access = ops::access_for(tx, org, Some(rep.id))?;
-        ops::opportunities_for(tx, org, &access, &Default::default()).map(|deals| deals[0].id)
+    let deal = transact(&*store, |tx| {
+        let access = app::access::access_for(tx, org, Some(rep.id))?;
+        app::deals::opportunities_for(tx, org, &access, &Default::default()).map(|deals| deals[0].id)
     })
     .unwrap();
     let app = App::with(store, fixture, admin.clone(), now);

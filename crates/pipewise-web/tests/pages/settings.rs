@@ -3,9 +3,10 @@
 //! dashboard's flag counts at once; "reset to defaults"; labels in Korean.
 
 use axum::http::StatusCode;
+use pipewise_app as app;
+use pipewise_app::settings::HEALTH_THRESHOLDS;
 use pipewise_core::user::{Locale, Role};
 use pipewise_store::AuditFilter;
-use pipewise_store::ops::{self, HEALTH_THRESHOLDS};
 
 use crate::support::{App, Session, app, between, location};
 
@@ -38,7 +39,7 @@ async fn flag_count(app: &App, session: &Session, code: &str) -> i64 {
 }
 
 fn stored_untouched_days(app: &App) -> i32 {
-    ops::health_thresholds(app.store.read().unwrap().as_mut(), app.org.org()).unwrap().untouched_days
+    app::settings::health_thresholds(&mut app::Tx::new(app.store.read().unwrap()), app.org.org()).unwrap().untouched_days
 }
 
 #[tokio::test]
@@ -120,7 +121,7 @@ async fn a_refused_form_keeps_every_input_and_marks_each_bad_field() {
     assert_eq!(error("multi_threaded_min_contacts"), "must be more than single_threaded_max_contacts");
     assert!(body.contains("name=\"going_dark_days\" value=\"50\" inputmode=\"numeric\" min=\"14\" max=\"42\" aria-describedby=\"going_dark_days-help going_dark_days-error\" aria-invalid=\"true\""));
     // Nothing was stored.
-    assert_eq!(ops::health_thresholds(app.store.read().unwrap().as_mut(), app.org.org()).unwrap(), Default::default());
+    assert_eq!(app::settings::health_thresholds(&mut app::Tx::new(app.store.read().unwrap()), app.org.org()).unwrap(), Default::default());
 }
 
 #[tokio::test]

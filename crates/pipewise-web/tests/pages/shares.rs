@@ -2,8 +2,9 @@
 //! and the remove buttons, shown only to those who may share the deal.
 
 use axum::http::StatusCode;
+use pipewise_app as app;
 use pipewise_core::user::{Locale, Role};
-use pipewise_store::{ops, transact};
+use pipewise_test_support::transact;
 
 use crate::support::{app, body_text, location, unescape};
 
@@ -71,7 +72,7 @@ async fn a_rep_without_rights_sees_no_share_form() {
     let hidden = app.post_form(&share, Some(&session), &[("user_id", &app.org.rep.id.to_string())], true).await;
     assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
     // The manager shares it with the rep, who may now work on it but not share it on.
-    transact(app.store.as_ref(), |tx| ops::share_opportunity(tx, &app.ctx(app.org.manager.id), deal.id, app.org.rep.id)).unwrap();
+    transact(&*app.store, |tx| app::deals::share_opportunity(tx, &app.ctx(app.org.manager.id), deal.id, app.org.rep.id)).unwrap();
     let (status, page) = app.get(&path, Some(&session)).await;
     assert_eq!(status, StatusCode::OK);
     let page = unescape(&page);
@@ -84,7 +85,7 @@ async fn a_rep_without_rights_sees_no_share_form() {
     assert!(body.contains("Only the deal's owner, their managers, ops and admins may share it."), "{body}");
     let unshare = app.post_form(&format!("{path}/shares/{}/remove", app.org.rep.id), Some(&session), &[], true).await;
     assert_eq!(unshare.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let shares = transact(app.store.as_ref(), |tx| tx.opportunity_shares(app.org.org(), deal.id)).unwrap();
+    let shares = transact(&*app.store, |tx| tx.opportunity_shares(app.org.org(), deal.id)).unwrap();
     assert_eq!(shares.iter().map(|share| share.user_id).collect::<Vec<_>>(), [app.org.rep.id], "nothing changed");
     // A viewer sees whom it is shared with, and no form either.
     let session = app.sign_in("vic@pages.test").await;

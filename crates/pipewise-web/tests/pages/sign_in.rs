@@ -59,7 +59,7 @@ async fn repeated_failures_are_throttled() {
 /// The test app, believing `X-Forwarded-For` from `trusted` (empty: from nobody).
 fn app_trusting(trusted: &[&str]) -> App {
     let mut app = app();
-    let mut state = AppState::new(app.store.clone());
+    let mut state = AppState::new(pipewise_app::Db::new(app.store.clone()));
     let now = app.now;
     state.clock = Arc::new(move || now);
     state.trusted_proxies = TrustedProxies::new(trusted.iter().map(|range| range.parse().expect("a range")));

@@ -1,19 +1,22 @@
 //! A test app: a fresh database with the fixture organisation, an admin, passwords for everyone,
 //! a fixed clock, and helpers to sign in and send requests through the router.
 
+use pipewise_app as app;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
+use pipewise_app::WriteCtx;
 use pipewise_core::history::Source;
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::user::{Locale, Role, User};
 use pipewise_core::{Timestamp, UserId};
-use pipewise_store::{Store, WriteCtx, ops, transact};
+use pipewise_store::Store;
 pub use pipewise_test_support::SharedDb;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
-use pipewise_web::{AppState, auth};
+use pipewise_test_support::transact;
+use pipewise_web::AppState;
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -35,7 +38,7 @@ pub fn app() -> App {
     let db = Arc::new(pipewise_test_support::sqlite());
     let store: Arc<dyn Store> = Arc::new(SharedDb(db));
     let org = test_org(store.as_ref(), "Pages");
-    let admin = transact(store.as_ref(), |tx| ops::create_user(tx, &org.ctx, new_user("admin@pages.test", "Ada Admin", Role::Admin, None)))
+    let admin = transact(&*store, |tx| app::users::create_user(tx, &org.ctx, new_user("admin@pages.test", "Ada Admin", Role::Admin, None)))
         .expect("admin");
     for user in [&org.manager, &org.rep, &admin] {
         set_password(store.as_ref(), &org, user.id);
@@ -44,13 +47,13 @@ pub fn app() -> App {
 }
 
 pub fn set_password(store: &dyn Store, org: &TestOrg, user: UserId) {
-    let hash = auth::hash_password(PASSWORD).expect("a hash");
-    transact(store, |tx| ops::set_password_hash(tx, &org.ctx, user, &hash, None)).expect("password set");
+    let hash = pipewise_app::auth::hash_password(PASSWORD).expect("a hash");
+    transact(store, |tx| app::auth::set_password_hash(tx, &org.ctx, user, &hash, None)).expect("password set");
 }
 
 impl App {
     pub fn with(store: Arc<dyn Store>, org: TestOrg, admin: User, now: Timestamp) -> App {
-        let mut state = AppState::new(store.clone());
+        let mut state = AppState::new(pipewise_app::Db::new(store.clone()));
         state.clock = Arc::new(move || now);
         App { router: pipewise_web::router(state), store, org, admin, now }
     }
@@ -107,13 +110,13 @@ impl App {
 
     pub fn create_deal(&self, name: &str, owner: UserId) -> Opportunity {
         let new = pipewise_core::opportunity::NewOpportunity { owner_id: owner, ..self.org.new_deal(name) };
-        transact(self.store.as_ref(), |tx| ops::create_opportunity(tx, &WriteCtx { at: at("2026-02-01T10:00:00Z"), ..self.org.ctx }, &new))
+        transact(&*self.store, |tx| app::deals::create_opportunity(tx, &WriteCtx { at: at("2026-02-01T10:00:00Z"), ..self.org.ctx }, &new))
             .expect("a deal")
     }
 
     pub fn create_user(&self, email: &str, name: &str, role: Role, manager: Option<UserId>, locale: Locale) -> User {
         let new = pipewise_core::user::NewUser { locale, ..new_user(email, name, role, manager) };
-        let user = transact(self.store.as_ref(), |tx| ops::create_user(tx, &self.org.ctx, new)).expect("a user");
+        let user = transact(&*self.store, |tx| app::users::create_user(tx, &self.org.ctx, new)).expect("a user");
         set_password(self.store.as_ref(), &self.org, user.id);
         user
     }

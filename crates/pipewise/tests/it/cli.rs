@@ -1,5 +1,6 @@
 //! The command line: help, migrations, errors with hints, `apply`, and `serve`'s health check.
 
+use pipewise_app as app;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 
@@ -190,7 +191,7 @@ fn init_creates_an_organisation_its_admin_and_pipelines_and_password_lets_them_i
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
     let store = pipewise_store_sqlite::SqliteStore::open(&db).unwrap();
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let organisation = tx.organisations().unwrap().pop().unwrap();
     assert_eq!((organisation.name.as_str(), organisation.reporting_currency.code()), ("Acme Korea", "KRW"));
     let admin = tx.user_by_email(organisation.id, "boss@acme.test").unwrap().unwrap();
@@ -198,7 +199,7 @@ fn init_creates_an_organisation_its_admin_and_pipelines_and_password_lets_them_i
     let names: Vec<String> = tx.pipelines(organisation.id).unwrap().into_iter().map(|pipeline| pipeline.name).collect();
     assert_eq!(names, ["B2B (The Model)", "Simple"]);
     let hash = tx.password_hash(organisation.id, admin.id).unwrap().unwrap();
-    assert!(pipewise_web::auth::verify_password("correct horse battery", &hash));
+    assert!(pipewise_app::auth::verify_password("correct horse battery", &hash));
     drop(tx);
 
     let mut reset = pipewise()
@@ -215,7 +216,7 @@ fn init_creates_an_organisation_its_admin_and_pipelines_and_password_lets_them_i
     let reset = reset.wait_with_output().unwrap();
     assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
     let hash = store.read().unwrap().password_hash(organisation.id, admin.id).unwrap().unwrap();
-    assert!(pipewise_web::auth::verify_password("a brand new passphrase", &hash));
+    assert!(pipewise_app::auth::verify_password("a brand new passphrase", &hash));
     let too_short = pipewise()
         .arg("password")
         .arg("--db")

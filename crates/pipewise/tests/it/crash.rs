@@ -2,12 +2,14 @@
 //! SIGKILL mid-stream. Every acknowledged edit must be in the database afterwards, history must
 //! still replay to the current state, and the next process must carry on.
 
+use pipewise_app as app;
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
+use pipewise_app::RecordKind;
 use pipewise_core::history;
 use pipewise_core::opportunity::OppField;
-use pipewise_store::{RecordKind, Store};
+use pipewise_store::Store;
 use pipewise_store_sqlite::SqliteStore;
 use pipewise_test_support::TempDir;
 
@@ -66,7 +68,7 @@ fn kill_9_mid_stream_loses_no_acknowledged_write() {
 
     let store = SqliteStore::open(&db).unwrap();
     store.migrate().unwrap();
-    let mut tx = store.read().unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
     let log = tx.history_since(org.org(), 0, 1_000_000).unwrap();
     let recorded: std::collections::HashSet<&str> =
         log.iter().filter(|event| event.field == OppField::NextStep).filter_map(|event| event.new.as_deref()).collect();

@@ -1,0 +1,49 @@
+//! The application layer: every operation the edges (web, API, CLI, demo, and later import and
+//! mail capture) perform, validated, authorised and audited once for both storage engines.
+//!
+//! Each write:
+//! 1. works out what the actor may do ([`access_for`]: `ctx.actor_id = None` is the system);
+//! 2. checks its input, reporting every problem with record and field, and that referenced
+//!    records exist in the same organisation;
+//! 3. writes, appending the opportunity history and an audit entry (before → after, as JSON)
+//!    in the same transaction.
+//!
+//! Reads that edges serve to users go through the `*_for` functions, which apply row
+//! visibility: a deal the reader may not see is reported exactly like one that does not exist.
+//!
+//! One module per area. Edges hold a [`Db`] and the [`Tx`] it opens; neither lets them reach the
+//! storage contract's rows, so an edge can only write through these operations.
+
+pub mod access;
+pub mod activities;
+pub mod audit;
+pub mod auth;
+pub mod bulk;
+pub mod deals;
+pub mod designer;
+pub mod gates;
+pub mod handoffs;
+pub mod input;
+pub mod insights;
+pub mod records;
+pub mod settings;
+pub mod users;
+pub mod workspace;
+pub mod workspace_codec;
+
+mod db;
+
+pub use db::{Db, Tx};
+pub use pipewise_store::{
+    ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, CheckEntry, Handoff, HistoryAppend,
+    OpportunityFilter, OpportunityMarks, OpportunityShare, Organisation, RecordKind, Result, Session, StoreError, StoredHealthSettings,
+    StoredOverride, TaskFilter, WorkspaceChange, WriteCtx, codec,
+};
+
+// Every module sees every other's items by name (`crate::writable_deal`); the public paths are
+// the modules' (`pipewise_app::deals::update_opportunity`).
+pub(crate) use access::*;
+pub(crate) use audit::*;
+pub(crate) use deals::*;
+pub(crate) use gates::*;
+pub(crate) use records::*;

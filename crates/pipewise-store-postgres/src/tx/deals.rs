@@ -1,0 +1,344 @@
+//! [`DealsTx`] for PostgreSQL: opportunities, their history log, shares and gate marks.
+
+use pipewise_core::access::DealScope;
+use pipewise_core::history::{Change, HistoryEvent, Source};
+use pipewise_core::opportunity::{OppField, Opportunity, Status};
+use pipewise_core::pipeline::ForecastCategory;
+use pipewise_core::*;
+use pipewise_store::{DealsTx, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError};
+use postgres::Row;
+use postgres::types::ToSql;
+
+use crate::fields::Fields;
+
+use super::{PgTx, found};
+
+const OPPORTUNITY_COLUMNS: &str = "opportunity_id, name, account_id, owner_id, pipeline_id, stage_id, amount::text AS amount, currency, \
+     close_date, forecast_category, next_step, status, created_at, closed_at, close_reason";
+const HISTORY_COLUMNS: &str = "seq, opportunity_id, field, old_value, new_value, at, actor_id, source";
+
+impl DealsTx for PgTx<'_> {
+    fn insert_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<OpportunityId> {
+        let id = self.returned_id(
+            "opportunity",
+            "INSERT INTO opportunity (organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, \
+             close_date, forecast_category, next_step, status, created_at, closed_at, close_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING opportunity_id",
+            &[
+                &org.0,
+                &opportunity.name,
+                &opportunity.account_id.map(|id| id.0),
+                &opportunity.owner_id.0,
+                &opportunity.pipeline_id.0,
+                &opportunity.stage_id.0,
+                &opportunity.amount.map(|money| money.amount().to_string()),
+                &opportunity.amount.map(|money| money.currency().code()),
+                &opportunity.close_date,
+                &opportunity.forecast_category.as_str(),
+                &opportunity.next_step,
+                &opportunity.status.as_str(),
+                &opportunity.created_at.to_jiff(),
+                &opportunity.closed_at.map(Timestamp::to_jiff),
+                &opportunity.close_reason,
+            ],
+        )?;
+        Ok(OpportunityId(id))
+    }
+
+    fn update_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE opportunity SET name = $3, account_id = $4, owner_id = $5, pipeline_id = $6, stage_id = $7, \
+             amount = $8::text::numeric, currency = $9, close_date = $10, forecast_category = $11, next_step = $12, \
+             status = $13, created_at = $14, closed_at = $15, close_reason = $16 \
+             WHERE organisation_id = $1 AND opportunity_id = $2",
+            &[
+                &org.0,
+                &opportunity.id.0,
+                &opportunity.name,
+                &opportunity.account_id.map(|id| id.0),
+                &opportunity.owner_id.0,
+                &opportunity.pipeline_id.0,
+                &opportunity.stage_id.0,
+                &opportunity.amount.map(|money| money.amount().to_string()),
+                &opportunity.amount.map(|money| money.currency().code()),
+                &opportunity.close_date,
+                &opportunity.forecast_category.as_str(),
+                &opportunity.next_step,
+                &opportunity.status.as_str(),
+                &opportunity.created_at.to_jiff(),
+                &opportunity.closed_at.map(Timestamp::to_jiff),
+                &opportunity.close_reason,
+            ],
+        )?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.id.0 });
+        }
+        Ok(())
+    }
+
+    fn opportunity(&mut self, org: OrgId, id: OpportunityId, lock: bool) -> Result<Option<Opportunity>> {
+        // A read-only snapshot cannot take row locks, and nothing it does needs them.
+        let locking = if lock && !self.read_only { " FOR UPDATE" } else { "" };
+        let row = self.query_opt(
+            &format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = $1 AND opportunity_id = $2{locking}"),
+            &[&org.0, &id.0],
+        )?;
+        row.as_ref().map(read_opportunity).transpose()
+    }
+
+    fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>> {
+        let owner = filter.owner_id.map(|id| id.0);
+        let pipeline = filter.pipeline_id.map(|id| id.0);
+        let account = filter.account_id.map(|id| id.0);
+        let status = filter.status.map(Status::as_str);
+        let after = filter.after_id.map(|id| id.0);
+        let stage = filter.stage_id.map(|id| id.0);
+        let limit = filter.limit.map(i64::from);
+        let ids: Option<Vec<i64>> = filter.ids.as_ref().map(|ids| ids.iter().map(|id| id.0).collect());
+        let scope = match &filter.scope {
+            Some(DealScope::Owners { owners, shared_with }) => {
+                Some((owners.iter().map(|owner| owner.0).collect::<Vec<i64>>(), shared_with.0))
+            }
+            Some(DealScope::All) | None => None,
+        };
+        let mut sql = format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = $1");
+        let mut conditions: Vec<(&str, &(dyn ToSql + Sync))> = Vec::new();
+        if let Some(owner) = &owner {
+            conditions.push(("owner_id =", owner));
+        }
+        if let Some(pipeline) = &pipeline {
+            conditions.push(("pipeline_id =", pipeline));
+        }
+        if let Some(account) = &account {
+            conditions.push(("account_id =", account));
+        }
+        if let Some(status) = &status {
+            conditions.push(("status =", status));
+        }
+        if let Some(after) = &after {
+            conditions.push(("opportunity_id >", after));
+        }
+        if let Some(stage) = &stage {
+            conditions.push(("stage_id =", stage));
+        }
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&org.0];
+        for (condition, value) in conditions {
+            params.push(value);
+            sql.push_str(&format!(" AND {condition} ${}", params.len()));
+        }
+        if let Some(ids) = &ids {
+            params.push(ids);
+            sql.push_str(&format!(" AND opportunity_id = ANY(${}::bigint[])", params.len()));
+        }
+        if let Some((owners, shared_with)) = &scope {
+            // The owners travel as one array parameter, so the statement text (and its cache
+            // entry) does not grow with a large reporting tree.
+            params.push(owners);
+            params.push(shared_with);
+            sql.push_str(&format!(
+                " AND (owner_id = ANY(${}::bigint[]) OR opportunity_id IN \
+                 (SELECT opportunity_id FROM opportunity_share WHERE organisation_id = $1 AND user_id = ${}))",
+                params.len() - 1,
+                params.len()
+            ));
+        }
+        sql.push_str(" ORDER BY opportunity_id");
+        if let Some(limit) = &limit {
+            params.push(limit);
+            sql.push_str(&format!(" LIMIT ${}", params.len()));
+        }
+        let rows = self.query(&sql, &params)?;
+        rows.iter().map(read_opportunity).collect()
+    }
+
+    fn lock_history(&mut self, org: OrgId) -> Result<()> {
+        // The counter row `append_history` bumps; locking it first gives every writer of the
+        // organisation the same lock order (organisation, then deals).
+        if self.read_only {
+            return Ok(());
+        }
+        let row = self.query_opt("SELECT history_seq FROM organisation WHERE organisation_id = $1 FOR UPDATE", &[&org.0])?;
+        row.map(|_| ()).ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 })
+    }
+
+    fn append_history(
+        &mut self,
+        org: OrgId,
+        id: OpportunityId,
+        changes: &[Change],
+        at: Timestamp,
+        actor_id: Option<UserId>,
+        source: Source,
+    ) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
+        // The row lock on the organisation serialises its writers until commit, so sequence
+        // order is commit order.
+        let row = self.query_opt(
+            "UPDATE organisation SET history_seq = history_seq + $2 WHERE organisation_id = $1 RETURNING history_seq",
+            &[&org.0, &count],
+        )?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 });
+        };
+        let last: i64 = Fields::new(&row, "organisation").get("history_seq")?;
+        let first = last - count + 1;
+        let fields: Vec<&str> = changes.iter().map(|change| change.field.as_str()).collect();
+        let old_values: Vec<Option<&str>> = changes.iter().map(|change| change.old.as_deref()).collect();
+        let new_values: Vec<Option<&str>> = changes.iter().map(|change| change.new.as_deref()).collect();
+        self.execute(
+            "INSERT INTO opportunity_history (organisation_id, seq, opportunity_id, field, old_value, new_value, at, actor_id, source) \
+             SELECT $1::bigint, $2::bigint + change.position - 1, $3::bigint, change.field, change.old_value, change.new_value, \
+             $4::timestamptz, $5::bigint, $6::text \
+             FROM unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS change (field, old_value, new_value, position)",
+            &[&org.0, &first, &id.0, &at.to_jiff(), &actor_id.map(|id| id.0), &source.as_str(), &fields, &old_values, &new_values],
+        )?;
+        Ok(())
+    }
+
+    fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>> {
+        let rows = self.query(
+            &format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY seq"),
+            &[&org.0, &id.0],
+        )?;
+        Self::history_from_rows(&rows)
+    }
+
+    fn history_since(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<HistoryEvent>> {
+        let rows = self.query(
+            &format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+            &[&org.0, &after_seq, &i64::from(limit)],
+        )?;
+        Self::history_from_rows(&rows)
+    }
+
+    fn history_until(&mut self, org: OrgId, t: Timestamp) -> Result<Vec<HistoryEvent>> {
+        let rows = self.query(
+            &format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND at <= $2 ORDER BY seq"),
+            &[&org.0, &t.to_jiff()],
+        )?;
+        Self::history_from_rows(&rows)
+    }
+
+    fn last_history_at(&mut self, org: OrgId, id: OpportunityId) -> Result<Option<Timestamp>> {
+        let row = self.query_one(
+            "SELECT max(at) AS at FROM opportunity_history WHERE organisation_id = $1 AND opportunity_id = $2",
+            &[&org.0, &id.0],
+        )?;
+        Fields::new(&row, "opportunity_history").optional_timestamp("at")
+    }
+
+    fn share_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId, shared_by: Option<UserId>, at: Timestamp) -> Result<()> {
+        // Sharing twice keeps the first share (who shared it, and when).
+        self.execute(
+            "INSERT INTO opportunity_share (organisation_id, opportunity_id, user_id, shared_by, shared_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[&org.0, &id.0, &user.0, &shared_by.map(|id| id.0), &at.to_jiff()],
+        )?;
+        Ok(())
+    }
+
+    fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
+        let row = self.query_one(
+            "SELECT EXISTS (SELECT 1 FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 AND user_id = $3) \
+             AS shared",
+            &[&org.0, &id.0, &user.0],
+        )?;
+        Fields::new(&row, "opportunity_share").get("shared")
+    }
+
+    fn opportunity_shares(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<OpportunityShare>> {
+        let rows = self.query(
+            "SELECT opportunity_id, user_id, shared_by, shared_at FROM opportunity_share \
+             WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY user_id",
+            &[&org.0, &id.0],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let fields = Fields::new(row, "opportunity_share");
+                Ok(OpportunityShare {
+                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+                    user_id: UserId(fields.get("user_id")?),
+                    shared_by: fields.get::<Option<i64>>("shared_by")?.map(UserId),
+                    shared_at: fields.timestamp("shared_at")?,
+                })
+            })
+            .collect()
+    }
+
+    fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
+        let removed = self.execute(
+            "DELETE FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 AND user_id = $3",
+            &[&org.0, &id.0, &user.0],
+        )?;
+        Ok(removed > 0)
+    }
+
+    fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks> {
+        let row = self.query_opt(
+            "SELECT sql_at, dropped_at, drop_reason FROM opportunity WHERE organisation_id = $1 AND opportunity_id = $2",
+            &[&org.0, &opportunity.0],
+        )?;
+        let row = row.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.0 })?;
+        let fields = Fields::new(&row, "opportunity");
+        Ok(OpportunityMarks {
+            sql_at: fields.optional_timestamp("sql_at")?,
+            dropped_at: fields.optional_timestamp("dropped_at")?,
+            drop_reason: fields.get("drop_reason")?,
+        })
+    }
+
+    fn set_opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId, marks: &OpportunityMarks) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE opportunity SET sql_at = $3, dropped_at = $4, drop_reason = $5 WHERE organisation_id = $1 AND opportunity_id = $2",
+            &[&org.0, &opportunity.0, &marks.sql_at.map(Timestamp::to_jiff), &marks.dropped_at.map(Timestamp::to_jiff), &marks.drop_reason],
+        )?;
+        found(updated, OpportunityId::LABEL, opportunity.0)
+    }
+}
+
+impl PgTx<'_> {
+    fn history_from_rows(rows: &[Row]) -> Result<Vec<HistoryEvent>> {
+        rows.iter().map(read_history_event).collect()
+    }
+}
+
+fn read_opportunity(row: &Row) -> Result<Opportunity> {
+    let mut fields = Fields::new(row, "opportunity");
+    Ok(Opportunity {
+        id: OpportunityId(fields.key("opportunity_id")?),
+        name: fields.get("name")?,
+        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+        owner_id: UserId(fields.get("owner_id")?),
+        pipeline_id: PipelineId(fields.get("pipeline_id")?),
+        stage_id: StageId(fields.get("stage_id")?),
+        amount: fields.money("amount", "currency")?,
+        close_date: fields.optional_date("close_date")?,
+        forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
+        next_step: fields.get("next_step")?,
+        status: fields.parsed("status", Status::parse)?,
+        created_at: fields.timestamp("created_at")?,
+        closed_at: fields.optional_timestamp("closed_at")?,
+        close_reason: fields.get("close_reason")?,
+    })
+}
+
+fn read_history_event(row: &Row) -> Result<HistoryEvent> {
+    let mut fields = Fields::new(row, "opportunity_history");
+    let seq = fields.key("seq")?;
+    let field = fields.parsed("field", |text| {
+        OppField::parse_event(text).ok_or_else(|| Problem::Invalid { value: text.to_owned(), expected: "an opportunity field" })
+    })?;
+    Ok(HistoryEvent {
+        seq,
+        opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+        field,
+        old: fields.get("old_value")?,
+        new: fields.get("new_value")?,
+        at: fields.timestamp("at")?,
+        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+        source: fields.parsed("source", Source::parse)?,
+    })
+}

@@ -1,0 +1,384 @@
+//! [`RecordsTx`] for PostgreSQL: accounts, contacts, leads, tasks and counts.
+
+use std::collections::{HashMap, HashSet};
+
+use pipewise_core::records::*;
+use pipewise_core::*;
+use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter};
+use postgres::Row;
+
+use crate::fields::Fields;
+
+use super::{PgTx, VISIBLE_DEALS, found, scope_params};
+
+const ACCOUNT_COLUMNS: &str = "account_id, name, industry, employee_count, region, owner_id, created_at";
+const CONTACT_COLUMNS: &str = "contact_id, name, phone, title, account_id, created_at";
+const LEAD_COLUMNS: &str = "lead_id, name, company, email, phone, title, source, status, owner_id, created_at";
+const TASK_COLUMNS: &str = "task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at";
+
+impl RecordsTx for PgTx<'_> {
+    fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
+        // A savepoint lets a taken domain undo the account row and leave the transaction usable.
+        let guarded = !account.domains.is_empty();
+        if guarded {
+            self.simple("SAVEPOINT insert_account")?;
+        }
+        let id = self.returned_id(
+            "account",
+            "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING account_id",
+            &[
+                &org.0,
+                &account.name,
+                &account.industry,
+                &account.employee_count,
+                &account.region,
+                &account.owner_id.map(|id| id.0),
+                &at.to_jiff(),
+            ],
+        )?;
+        if !guarded {
+            return Ok(AccountId(id));
+        }
+        let inserted = self.query(
+            "INSERT INTO account_domain (organisation_id, domain, account_id, position) \
+             SELECT $1, domain, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (domain, position) \
+             ON CONFLICT (organisation_id, domain) DO NOTHING RETURNING domain",
+            &[&org.0, &id, &account.domains],
+        )?;
+        let inserted: HashSet<String> =
+            inserted.iter().map(|row| Fields::new(row, "account_domain").get::<String>("domain")).collect::<Result<_>>()?;
+        if let Some(taken) = account.domains.iter().find(|domain| !inserted.contains(*domain)) {
+            self.simple("ROLLBACK TO SAVEPOINT insert_account")?;
+            return Err(StoreError::Conflict(format!("new account: domains: {taken} already belongs to another account")));
+        }
+        self.simple("RELEASE SAVEPOINT insert_account")?;
+        Ok(AccountId(id))
+    }
+
+    fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>> {
+        Ok(self.load_accounts(org, Some(id))?.into_iter().next())
+    }
+
+    fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>> {
+        self.load_accounts(org, None)
+    }
+
+    fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
+        let id = self.returned_id(
+            "contact",
+            "INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING contact_id",
+            &[&org.0, &contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0), &at.to_jiff()],
+        )?;
+        if !contact.emails.is_empty() {
+            self.execute(
+                "INSERT INTO contact_email (organisation_id, email, contact_id, position) \
+                 SELECT $1, email, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (email, position)",
+                &[&org.0, &id, &contact.emails],
+            )?;
+        }
+        Ok(ContactId(id))
+    }
+
+    fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>> {
+        Ok(self.load_contacts(org, Some(id))?.into_iter().next())
+    }
+
+    fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
+        self.load_contacts(org, None)
+    }
+
+    fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
+        let id = self.returned_id(
+            "lead",
+            "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING lead_id",
+            &[
+                &org.0,
+                &lead.name,
+                &lead.company,
+                &lead.email,
+                &lead.phone,
+                &lead.title,
+                &lead.source,
+                &lead.status.as_str(),
+                &lead.owner_id.map(|id| id.0),
+                &at.to_jiff(),
+            ],
+        )?;
+        Ok(LeadId(id))
+    }
+
+    fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>> {
+        let row =
+            self.query_opt(&format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = $1 AND lead_id = $2"), &[&org.0, &id.0])?;
+        row.as_ref().map(read_lead).transpose()
+    }
+
+    fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>> {
+        let rows = self.query(&format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = $1 ORDER BY lead_id"), &[&org.0])?;
+        rows.iter().map(read_lead).collect()
+    }
+
+    fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId> {
+        let id = self.returned_id(
+            "task",
+            "INSERT INTO task (organisation_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING task_id",
+            &[
+                &org.0,
+                &task.title,
+                &task.owner_id.0,
+                &task.due_on,
+                &task.completed_at.map(Timestamp::to_jiff),
+                &task.account_id.map(|id| id.0),
+                &task.opportunity_id.map(|id| id.0),
+                &task.lead_id.map(|id| id.0),
+                &at.to_jiff(),
+            ],
+        )?;
+        Ok(TaskId(id))
+    }
+
+    fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>> {
+        let row =
+            self.query_opt(&format!("SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = $1 AND task_id = $2"), &[&org.0, &id.0])?;
+        row.as_ref().map(read_task).transpose()
+    }
+
+    fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>> {
+        let owner = filter.owner_id.map(|id| id.0);
+        let opportunity = filter.opportunity_id.map(|id| id.0);
+        let (scoped, owners, shared_with) = scope_params(filter.scope.as_ref());
+        let rows = self.query(
+            &format!(
+                "SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = $1 AND ($2::bigint IS NULL OR owner_id = $2)
+                 AND ($3::bigint IS NULL OR opportunity_id = $3) AND (NOT $4 OR completed_at IS NULL)
+                 AND (NOT $5 OR owner_id = ANY($6::bigint[]) OR opportunity_id IN {VISIBLE_DEALS})
+                 ORDER BY due_on IS NULL, due_on, task_id"
+            ),
+            &[&org.0, &owner, &opportunity, &filter.open_only, &scoped, &owners, &shared_with],
+        )?;
+        rows.iter().map(read_task).collect()
+    }
+
+    fn count(&mut self, org: OrgId, kind: RecordKind) -> Result<i64> {
+        let table = match kind {
+            RecordKind::User => "app_user",
+            RecordKind::Team => "team",
+            RecordKind::Account => "account",
+            RecordKind::Contact => "contact",
+            RecordKind::Pipeline => "pipeline",
+            RecordKind::Opportunity => "opportunity",
+            RecordKind::History => "opportunity_history",
+            RecordKind::Lead => "lead",
+            RecordKind::Activity => "activity",
+            RecordKind::Task => "task",
+            RecordKind::ExchangeRate => "exchange_rate",
+            RecordKind::AuditEvent => "audit_event",
+        };
+        let row = self.query_one(&format!("SELECT count(*) AS n FROM {table} WHERE organisation_id = $1"), &[&org.0])?;
+        Fields::new(&row, table).get("n")
+    }
+
+    fn update_account(&mut self, org: OrgId, account: &Account) -> Result<()> {
+        // A savepoint lets a taken domain undo the whole change and leave the transaction usable.
+        self.simple("SAVEPOINT update_account")?;
+        let updated = self.execute(
+            "UPDATE account SET name = $3, industry = $4, employee_count = $5, region = $6, owner_id = $7 \
+             WHERE organisation_id = $1 AND account_id = $2",
+            &[
+                &org.0,
+                &account.id.0,
+                &account.name,
+                &account.industry,
+                &account.employee_count,
+                &account.region,
+                &account.owner_id.map(|id| id.0),
+            ],
+        )?;
+        if updated == 0 {
+            self.simple("ROLLBACK TO SAVEPOINT update_account; RELEASE SAVEPOINT update_account")?;
+            return Err(StoreError::NotFound { kind: AccountId::LABEL, id: account.id.0 });
+        }
+        self.execute("DELETE FROM account_domain WHERE organisation_id = $1 AND account_id = $2", &[&org.0, &account.id.0])?;
+        let inserted = self.query(
+            "INSERT INTO account_domain (organisation_id, domain, account_id, position) \
+             SELECT $1, domain, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (domain, position) \
+             ON CONFLICT (organisation_id, domain) DO NOTHING RETURNING domain",
+            &[&org.0, &account.id.0, &account.domains],
+        )?;
+        let inserted: HashSet<String> =
+            inserted.iter().map(|row| Fields::new(row, "account_domain").get::<String>("domain")).collect::<Result<_>>()?;
+        if let Some(taken) = account.domains.iter().find(|domain| !inserted.contains(*domain)) {
+            self.simple("ROLLBACK TO SAVEPOINT update_account; RELEASE SAVEPOINT update_account")?;
+            return Err(StoreError::Conflict(format!("account {}: domains: {taken} already belongs to another account", account.id)));
+        }
+        self.simple("RELEASE SAVEPOINT update_account")?;
+        Ok(())
+    }
+
+    fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE contact SET name = $3, phone = $4, title = $5, account_id = $6 WHERE organisation_id = $1 AND contact_id = $2",
+            &[&org.0, &contact.id.0, &contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0)],
+        )?;
+        found(updated, ContactId::LABEL, contact.id.0)?;
+        self.execute("DELETE FROM contact_email WHERE organisation_id = $1 AND contact_id = $2", &[&org.0, &contact.id.0])?;
+        self.execute(
+            "INSERT INTO contact_email (organisation_id, email, contact_id, position) \
+             SELECT $1, email, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (email, position)",
+            &[&org.0, &contact.id.0, &contact.emails],
+        )?;
+        Ok(())
+    }
+
+    fn update_lead(&mut self, org: OrgId, lead: &Lead) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE lead SET name = $3, company = $4, email = $5, phone = $6, title = $7, source = $8, status = $9, owner_id = $10 \
+             WHERE organisation_id = $1 AND lead_id = $2",
+            &[
+                &org.0,
+                &lead.id.0,
+                &lead.name,
+                &lead.company,
+                &lead.email,
+                &lead.phone,
+                &lead.title,
+                &lead.source,
+                &lead.status.as_str(),
+                &lead.owner_id.map(|id| id.0),
+            ],
+        )?;
+        found(updated, LeadId::LABEL, lead.id.0)
+    }
+
+    fn update_task(&mut self, org: OrgId, task: &Task) -> Result<()> {
+        let updated = self.execute(
+            "UPDATE task SET title = $3, owner_id = $4, due_on = $5, completed_at = $6 WHERE organisation_id = $1 AND task_id = $2",
+            &[&org.0, &task.id.0, &task.title, &task.owner_id.0, &task.due_on, &task.completed_at.map(Timestamp::to_jiff)],
+        )?;
+        found(updated, TaskId::LABEL, task.id.0)
+    }
+}
+
+impl PgTx<'_> {
+    fn load_accounts(&mut self, org: OrgId, only: Option<AccountId>) -> Result<Vec<Account>> {
+        let (rows, domain_rows) = match only {
+            Some(id) => (
+                self.query(
+                    &format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE organisation_id = $1 AND account_id = $2"),
+                    &[&org.0, &id.0],
+                )?,
+                self.query(
+                    "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 AND account_id = $2 ORDER BY position",
+                    &[&org.0, &id.0],
+                )?,
+            ),
+            None => (
+                self.query(&format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE organisation_id = $1 ORDER BY account_id"), &[&org.0])?,
+                self.query(
+                    "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 ORDER BY account_id, position",
+                    &[&org.0],
+                )?,
+            ),
+        };
+        let mut domains = group_texts(&domain_rows, "account_domain", "account_id", "domain")?;
+        rows.iter()
+            .map(|row| {
+                let mut fields = Fields::new(row, "account");
+                let id = fields.key("account_id")?;
+                Ok(Account {
+                    id: AccountId(id),
+                    name: fields.get("name")?,
+                    domains: domains.remove(&id).unwrap_or_default(),
+                    industry: fields.get("industry")?,
+                    employee_count: fields.get("employee_count")?,
+                    region: fields.get("region")?,
+                    owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
+                    created_at: fields.timestamp("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    fn load_contacts(&mut self, org: OrgId, only: Option<ContactId>) -> Result<Vec<Contact>> {
+        let (rows, email_rows) = match only {
+            Some(id) => (
+                self.query(
+                    &format!("SELECT {CONTACT_COLUMNS} FROM contact WHERE organisation_id = $1 AND contact_id = $2"),
+                    &[&org.0, &id.0],
+                )?,
+                self.query(
+                    "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 AND contact_id = $2 ORDER BY position",
+                    &[&org.0, &id.0],
+                )?,
+            ),
+            None => (
+                self.query(&format!("SELECT {CONTACT_COLUMNS} FROM contact WHERE organisation_id = $1 ORDER BY contact_id"), &[&org.0])?,
+                self.query(
+                    "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 ORDER BY contact_id, position",
+                    &[&org.0],
+                )?,
+            ),
+        };
+        let mut emails = group_texts(&email_rows, "contact_email", "contact_id", "email")?;
+        rows.iter()
+            .map(|row| {
+                let mut fields = Fields::new(row, "contact");
+                let id = fields.key("contact_id")?;
+                Ok(Contact {
+                    id: ContactId(id),
+                    name: fields.get("name")?,
+                    emails: emails.remove(&id).unwrap_or_default(),
+                    phone: fields.get("phone")?,
+                    title: fields.get("title")?,
+                    account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+                    created_at: fields.timestamp("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Texts of a child table (domains, e-mails) grouped by their parent's id, in row order.
+fn group_texts(rows: &[Row], table: &'static str, parent_column: &str, text_column: &str) -> Result<HashMap<i64, Vec<String>>> {
+    let mut grouped: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in rows {
+        let fields = Fields::new(row, table);
+        grouped.entry(fields.get(parent_column)?).or_default().push(fields.get(text_column)?);
+    }
+    Ok(grouped)
+}
+
+fn read_lead(row: &Row) -> Result<Lead> {
+    let mut fields = Fields::new(row, "lead");
+    Ok(Lead {
+        id: LeadId(fields.key("lead_id")?),
+        name: fields.get("name")?,
+        company: fields.get("company")?,
+        email: fields.get("email")?,
+        phone: fields.get("phone")?,
+        title: fields.get("title")?,
+        source: fields.get("source")?,
+        status: fields.parsed("status", LeadStatus::parse)?,
+        owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
+        created_at: fields.timestamp("created_at")?,
+    })
+}
+
+fn read_task(row: &Row) -> Result<Task> {
+    let mut fields = Fields::new(row, "task");
+    Ok(Task {
+        id: TaskId(fields.key("task_id")?),
+        title: fields.get("title")?,
+        owner_id: UserId(fields.get("owner_id")?),
+        due_on: fields.optional_date("due_on")?,
+        completed_at: fields.optional_timestamp("completed_at")?,
+        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+        opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+        lead_id: fields.get::<Option<i64>>("lead_id")?.map(LeadId),
+        created_at: fields.timestamp("created_at")?,
+    })
+}

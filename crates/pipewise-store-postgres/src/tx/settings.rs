@@ -1,0 +1,89 @@
+//! [`SettingsTx`] for PostgreSQL: exchange rates and health settings.
+
+use std::collections::BTreeMap;
+
+use pipewise_core::fx::RateTable;
+use pipewise_core::money::{Currency, Decimal};
+use pipewise_core::*;
+use pipewise_store::{Result, SettingsTx, StoreError, StoredHealthSettings};
+
+use crate::fields::Fields;
+
+use super::PgTx;
+
+impl SettingsTx for PgTx<'_> {
+    fn put_rates(&mut self, org: OrgId, base: Currency, rates: &[(Currency, Date, Decimal)]) -> Result<()> {
+        if rates.is_empty() {
+            return Ok(());
+        }
+        // A rate table has one base; rates quoted against another cannot sit beside them.
+        let other_base =
+            self.query_opt("SELECT base FROM exchange_rate WHERE organisation_id = $1 AND base <> $2 LIMIT 1", &[&org.0, &base.code()])?;
+        if let Some(row) = other_base {
+            let stored: String = Fields::new(&row, "exchange_rate").get("base")?;
+            return Err(StoreError::Conflict(format!(
+                "exchange rates: base: the organisation's rates are quoted against {stored}, not {base}"
+            )));
+        }
+        // One statement may not upsert a key twice: the last rate given for a day wins.
+        let mut latest: BTreeMap<(&str, Date), Decimal> = BTreeMap::new();
+        for (currency, date, per_base) in rates {
+            latest.insert((currency.code(), *date), *per_base);
+        }
+        let currencies: Vec<&str> = latest.keys().map(|(code, _)| *code).collect();
+        let dates: Vec<Date> = latest.keys().map(|(_, date)| *date).collect();
+        let per_bases: Vec<String> = latest.values().map(Decimal::to_string).collect();
+        self.execute(
+            "INSERT INTO exchange_rate (organisation_id, base, currency, rate_date, per_base) \
+             SELECT $1::bigint, $2::text, rate.currency, rate.rate_date, rate.per_base::numeric \
+             FROM unnest($3::text[], $4::date[], $5::text[]) AS rate (currency, rate_date, per_base) \
+             ON CONFLICT (organisation_id, currency, rate_date) DO UPDATE SET base = excluded.base, per_base = excluded.per_base",
+            &[&org.0, &base.code(), &currencies, &dates, &per_bases],
+        )?;
+        Ok(())
+    }
+
+    fn rate_table(&mut self, org: OrgId) -> Result<Option<RateTable>> {
+        let rows = self.query(
+            "SELECT base, currency, rate_date, per_base::text AS per_base FROM exchange_rate \
+             WHERE organisation_id = $1 ORDER BY currency, rate_date",
+            &[&org.0],
+        )?;
+        let mut table: Option<RateTable> = None;
+        for row in &rows {
+            let fields = Fields::new(row, "exchange_rate");
+            let base = fields.parsed("base", Currency::from_code)?;
+            let table = table.get_or_insert_with(|| RateTable::new(base));
+            if table.base() != base {
+                return Err(fields.corrupt("base", format!("rates are quoted against both {} and {base}", table.base())));
+            }
+            let Some(date) = fields.optional_date("rate_date")? else {
+                return Err(fields.corrupt("rate_date", "is NULL"));
+            };
+            table.insert(fields.parsed("currency", Currency::from_code)?, date, fields.decimal("per_base")?);
+        }
+        Ok(table)
+    }
+
+    fn health_settings(&mut self, org: OrgId) -> Result<Option<StoredHealthSettings>> {
+        let row = self.query_opt("SELECT thresholds, updated_at, updated_by FROM health_settings WHERE organisation_id = $1", &[&org.0])?;
+        let Some(row) = row else { return Ok(None) };
+        let fields = Fields::new(&row, "health_settings");
+        let updated_by: Option<i64> = fields.get("updated_by")?;
+        Ok(Some(StoredHealthSettings {
+            document: fields.get("thresholds")?,
+            updated_at: fields.timestamp("updated_at")?,
+            updated_by: updated_by.map(UserId),
+        }))
+    }
+
+    fn put_health_settings(&mut self, org: OrgId, settings: &StoredHealthSettings) -> Result<()> {
+        self.execute(
+            "INSERT INTO health_settings (organisation_id, thresholds, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (organisation_id) DO UPDATE \
+             SET thresholds = EXCLUDED.thresholds, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+            &[&org.0, &settings.document, &settings.updated_at.to_jiff(), &settings.updated_by.map(|id| id.0)],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! One SQLite transaction ([`SqliteTx`]): its connection, [`Tx::commit`], rollback on drop, and what
+//! every area shares (the statement helpers, `found`, `scope_condition`). Each area trait of
+//! `pipewise_store` is implemented in the submodule of the same name (`records`, `deals`, …).
+
+mod activities;
+mod audit;
+mod auth;
+mod bulk;
+mod deals;
+mod gates;
+mod organisations;
+mod pipelines;
+mod records;
+mod settings;
+mod workspace;
+
+use std::sync::MutexGuard;
+
+use pipewise_core::*;
+use pipewise_store::{Result, StoreError, Tx};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use crate::SqliteStore;
+
+pub(crate) enum Conn<'a> {
+    Writer(MutexGuard<'a, Connection>),
+    Reader { store: &'a SqliteStore, connection: Option<Connection> },
+}
+
+pub(crate) struct SqliteTx<'a> {
+    conn: Conn<'a>,
+    finished: bool,
+}
+
+impl<'a> SqliteTx<'a> {
+    pub(crate) fn new(conn: Conn<'a>) -> SqliteTx<'a> {
+        SqliteTx { conn, finished: false }
+    }
+
+    fn db(&self) -> &Connection {
+        match &self.conn {
+            Conn::Writer(guard) => guard,
+            Conn::Reader { connection, .. } => connection.as_ref().expect("a reader holds its connection until dropped"),
+        }
+    }
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Rolling back can only fail if no transaction is open, which is what we want anyway.
+            let _ = self.db().execute_batch("ROLLBACK");
+        }
+        if let Conn::Reader { store, connection } = &mut self.conn
+            && let Some(connection) = connection.take()
+        {
+            store.return_reader(connection);
+        }
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.db().execute_batch("COMMIT").map_err(db_err)?;
+        self.finished = true;
+        Ok(())
+    }
+}
+
+impl SqliteTx<'_> {
+    fn collect<T, R>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: fn(&Row<'_>) -> rusqlite::Result<R>,
+        finish: fn(R) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
+        let rows = statement.query_map(params, map).map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(finish(row.map_err(db_err)?)?);
+        }
+        Ok(out)
+    }
+
+    fn one<T, R>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: fn(&Row<'_>) -> rusqlite::Result<R>,
+        finish: fn(R) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
+        let row = statement.query_row(params, map).optional().map_err(db_err)?;
+        row.map(finish).transpose()
+    }
+}
+
+fn db_err(error: rusqlite::Error) -> StoreError {
+    StoreError::database(error)
+}
+
+fn identity<T>(value: T) -> Result<T> {
+    Ok(value)
+}
+
+/// `Ok` when an update changed a row, else `NotFound`.
+fn found(changed: usize, kind: &'static str, id: i64) -> Result<()> {
+    if changed == 0 { Err(StoreError::NotFound { kind, id }) } else { Ok(()) }
+}
+
+/// The condition that keeps rows (tasks, activities) whose deal is in the scope, or whose
+/// `person_column` is one of the scope's owners. Appends its parameters to `values`; `?1` is
+/// the organisation.
+fn scope_condition(
+    person_column: &str,
+    owners: &std::collections::BTreeSet<UserId>,
+    shared_with: UserId,
+    values: &mut Vec<Value>,
+) -> String {
+    let owners = format!("[{}]", owners.iter().map(|owner| owner.0.to_string()).collect::<Vec<_>>().join(","));
+    values.push(Value::Text(owners));
+    values.push(Value::Integer(shared_with.0));
+    let (owners, shared) = (values.len() - 1, values.len());
+    format!(
+        " AND ({person_column} IN (SELECT value FROM json_each(?{owners})) OR opportunity_id IN \
+         (SELECT opportunity_id FROM opportunity WHERE organisation_id = ?1 AND (owner_id IN (SELECT value FROM json_each(?{owners})) \
+         OR opportunity_id IN (SELECT opportunity_id FROM opportunity_share WHERE organisation_id = ?1 AND user_id = ?{shared}))))"
+    )
+}

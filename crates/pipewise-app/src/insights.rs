@@ -50,13 +50,13 @@
 //!
 //! # Visibility
 //! Figures served to a person cover the deals they may see as an *owner set*
-//! ([`scope_for`], [`owner_set`]): `Access::deal_scope()` is `All` for admin, ops and viewer
+//! ([`crate::visibility`]): `Access::deal_scope()` is `All` for admin, ops and viewer
 //! (the organisation), the reporting tree for a manager (their own deals and every report's,
 //! transitively) and the rep alone for a rep. Figures are attributed to deal owners, so a deal
 //! *shared* with a rep stays in its owner's figures and not in the rep's: sharing lets the rep
-//! open the deal (drill-downs list deals through the visibility-checked `*_for` reads of `pipewise-app`,
+//! open the deal (drill-downs list deals through the visibility-checked `*_for` reads,
 //! which include shared deals) but does not make its amount part of the rep's pipeline, win
-//! rate or leaderboard line. A filter by team or owner narrows that set and never widens it.
+//! rate or leaderboard line. A team or owner outside that set is answered as not found.
 
 pub mod drill;
 
@@ -67,11 +67,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use pipewise_analytics::projection::{Projection, ProjectionError};
-use pipewise_analytics::{ActivityFacts, Day, DealActivity, Scope, day_of_date, day_of_timestamp};
-use pipewise_core::access::{Access, DealScope};
+use pipewise_analytics::{ActivityFacts, Day, DealActivity, day_of_date, day_of_timestamp};
 use pipewise_core::fx::RateTable;
 use pipewise_core::records::Task;
-use pipewise_core::{ActivityId, OpportunityId, OrgId, TeamId, Timestamp, UserId};
+use pipewise_core::{ActivityId, OpportunityId, OrgId, Timestamp};
 use pipewise_store::{ActivityAggregate, Store, StoreError, TaskFilter, Tx};
 
 /// How many history events one read of the log takes.
@@ -767,38 +766,5 @@ impl InsightsRegistry {
             self.get(organisation.id)?;
         }
         Ok(orgs.len())
-    }
-}
-
-/// The owner indexes of the deals `access` may see, narrowed by a team and an owner filter;
-/// `None` means every owner (the organisation). See the crate docs.
-pub fn owner_set(projection: &Projection, access: &Access, team: Option<TeamId>, owner: Option<UserId>) -> Option<Vec<u32>> {
-    let visible: Option<BTreeSet<u32>> = match access.deal_scope() {
-        DealScope::All => None,
-        DealScope::Owners { owners, .. } => Some(owners.iter().filter_map(|user| projection.owner_index(*user)).collect()),
-    };
-    let mut set = visible;
-    if let Some(team) = team {
-        let members: BTreeSet<u32> = projection.team_index(team).map(|team| projection.team_members(team).collect()).unwrap_or_default();
-        set = Some(match set {
-            None => members,
-            Some(set) => set.intersection(&members).copied().collect(),
-        });
-    }
-    if let Some(owner) = owner {
-        let one: BTreeSet<u32> = projection.owner_index(owner).into_iter().collect();
-        set = Some(match set {
-            None => one,
-            Some(set) => set.intersection(&one).copied().collect(),
-        });
-    }
-    set.map(|set| set.into_iter().collect())
-}
-
-/// The analytics scope of what `access` may see (see the crate docs).
-pub fn scope_for(projection: &Projection, access: &Access) -> Scope {
-    match owner_set(projection, access, None, None) {
-        None => Scope::org(),
-        Some(owners) => Scope::owners(owners),
     }
 }

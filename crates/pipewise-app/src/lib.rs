@@ -28,6 +28,7 @@ pub mod insights;
 pub mod records;
 pub mod settings;
 pub mod users;
+pub mod visibility;
 pub mod workspace;
 pub mod workspace_codec;
 

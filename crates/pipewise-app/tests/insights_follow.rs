@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use pipewise_analytics::metrics::pipeline_by_stage;
 use pipewise_analytics::{DashboardQuery, Projection, Scope, dashboard, day_of_timestamp};
 use pipewise_app::WriteCtx;
-use pipewise_app::insights::{Insights, owner_set, scope_for};
+use pipewise_app::insights::Insights;
+use pipewise_app::visibility::{scope_for, visible_owners};
 use pipewise_core::Currency;
 use pipewise_core::opportunity::OpportunityPatch;
 use pipewise_store::Store;
@@ -108,8 +109,8 @@ fn refresh_is_cheap_when_nothing_changed_and_scopes_follow_access() {
         let manager_scope = scope_for(p, &access(org.manager.id));
         assert_eq!(pipeline_by_stage(p, &rep_scope, today, None).count, 1);
         assert_eq!(pipeline_by_stage(p, &manager_scope, today, None).count, 1);
-        // A rep filtering by their manager's id sees nothing of the manager's (an empty set).
-        assert_eq!(owner_set(p, &access(org.rep.id), None, Some(org.manager.id)), Some(vec![]));
-        assert_eq!(owner_set(p, &pipewise_core::access::Access::System, None, None), None);
+        // A rep sees their own figures only; the system sees the organisation's.
+        assert_eq!(visible_owners(&access(org.rep.id)), Some([org.rep.id].into()));
+        assert_eq!(visible_owners(&pipewise_core::access::Access::System), None);
     });
 }

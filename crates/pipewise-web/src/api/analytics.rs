@@ -28,6 +28,7 @@
 //! strings (`"0.6315"`), `null` when undefined.
 
 use pipewise_app as app;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
@@ -35,10 +36,11 @@ use axum::http::Method;
 use pipewise_analytics::health::{DealHealth, Flag, HealthReport, LeverAdvice, Subject, deal_health};
 use pipewise_analytics::metrics::{self, Outcomes, PipelineByStage, Waterfall};
 use pipewise_analytics::{
-    ActivityFacts, DashboardQuery, Day, HealthThresholds, Lang, LeaderboardRow, Period, Projection, Ratio, Scope, date_of_day, day_of_date,
+    ActivityFacts, DashboardQuery, Day, HealthThresholds, Lang, LeaderboardRow, Period, Projection, Ratio, date_of_day, day_of_date,
     day_of_timestamp,
 };
-use pipewise_app::insights::{Insights, drill, owner_set};
+use pipewise_app::insights::{Insights, drill};
+use pipewise_app::visibility::{self, Fallback};
 use pipewise_core::money::{Currency, Decimal, Money};
 use pipewise_core::user::Locale;
 use pipewise_core::{OpportunityId, PipelineId, TeamId, UserId};
@@ -59,8 +61,14 @@ fn scope_params() -> Vec<Param> {
     vec![
         Param::new("as_of", Ty::Date, "Figures as known at the end of this day (UTC); today by default."),
         Param::id("pipeline_id", "Only deals in this pipeline."),
-        Param::id("team_id", "Only deals owned by members of this team (within what the viewer may see)."),
-        Param::id("owner_id", "Only deals owned by this user (within what the viewer may see)."),
+        Param::id(
+            "team_id",
+            "Only deals owned by members of this team that the viewer may see; a team none of whose members the viewer may see is not found.",
+        ),
+        Param::id(
+            "owner_id",
+            "Only deals owned by this user, who must be one the viewer may see (else not found); taken before team_id when both are given.",
+        ),
         Param::new(
             "period_start",
             Ty::Date,
@@ -93,10 +101,12 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/api/v1/analytics/dashboard", "get_analytics_dashboard", get_dashboard)
             .summary(TAG, "The dashboard: pipeline by stage, coverage, win rate, cycle, velocity, the period's waterfall, health counts and the leaderboard.")
             .query(with(scope_params(), vec![limit_param(), lang_param()]))
+            .names_records()
             .reply(Reply::Json(200, "AnalyticsDashboard")),
         Route::new(Method::GET, "/api/v1/analytics/pipeline", "get_analytics_pipeline", get_pipeline)
             .summary(TAG, "Open pipeline by stage (count, amount, weighted amount), non-counting stages left out, with each stage's deals.")
             .query(with(scope_params(), vec![limit_param(), Param::boolean_like("closing_in_period", "Only deals whose close date lies in the period.")]))
+            .names_records()
             .reply(Reply::Json(200, "AnalyticsPipeline")),
         Route::new(Method::GET, "/api/v1/analytics/waterfall", "get_analytics_waterfall", get_waterfall)
             .summary(TAG, "The waterfall of the period's pipeline between two days: start, new, increased, decreased, pulled in, pushed out, won, lost, removed, end.")
@@ -108,10 +118,12 @@ pub fn routes() -> Vec<Route> {
                     limit_param(),
                 ],
             ))
+            .names_records()
             .reply(Reply::Json(200, "AnalyticsWaterfall")),
         Route::new(Method::GET, "/api/v1/analytics/health", "get_analytics_health", get_health)
             .summary(TAG, "Pipeline health of the scope, each team and each rep: flags and healthy signals with reasons, the next lever, and the flagged deals.")
             .query(with(scope_params(), vec![limit_param(), lang_param()]))
+            .names_records()
             .reply(Reply::Json(200, "AnalyticsHealth")),
         Route::new(Method::GET, "/api/v1/analytics/trend", "get_analytics_trend", get_trend)
             .summary(TAG, "One figure as of a series of days, from history.")
@@ -124,15 +136,18 @@ pub fn routes() -> Vec<Route> {
                     Param::integer("every", "Days between points, 1 to 366 (default 7)."),
                 ],
             ))
+            .names_records()
             .reply(Reply::Json(200, "AnalyticsTrend")),
         Route::new(Method::GET, "/api/v1/analytics/leaderboard", "get_analytics_leaderboard", get_leaderboard)
             .summary(TAG, "Reps by won amount in the period, with pipeline, deals closing in the period, win rate and cycle.")
             .query(with(scope_params(), vec![Param::new("rep_quota", Ty::Money, "Each rep's quota for the period: enables attainment.")]))
+            .names_records()
             .reply(Reply::Json(200, "AnalyticsLeaderboard")),
         Route::new(Method::GET, "/api/v1/opportunities/{id}/health", "get_opportunity_health", get_deal_health)
             .summary(TAG, "A deal's health flags and healthy signals as of a day, with reasons.")
             .path_param(Param::id("id", "The opportunity's id."))
             .query(vec![Param::new("as_of", Ty::Date, "Today by default."), lang_param()])
+            .names_records()
             .reply(Reply::Json(200, "DealHealth")),
     ]
 }
@@ -164,6 +179,9 @@ struct Ask {
     pipeline: Option<PipelineId>,
     team: Option<TeamId>,
     owner: Option<UserId>,
+    /// The owners the figures cover (`None`: the organisation), resolved by the one visibility
+    /// rule: an owner or team the viewer may not see is not found.
+    owners: Option<BTreeSet<UserId>>,
     period: Option<Period>,
     quota: Option<Money>,
     limit: usize,
@@ -172,15 +190,29 @@ struct Ask {
     thresholds: HealthThresholds,
 }
 
-/// The request's [`Ask`], with the organisation's health thresholds read from the store.
+/// The request's [`Ask`], with the organisation's health thresholds read from the store and the
+/// subject resolved within what the viewer may see.
 async fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, AppError> {
+    let mut ask = ask_from(state, viewer, query)?;
     let store = state.db.clone();
-    let org = viewer.org;
-    let thresholds = blocking(move || Ok(app::settings::health_thresholds(&mut store.read()?, org)?)).await?;
-    ask_from(state, viewer, query, thresholds)
+    let reader = viewer.clone();
+    let (owner, team) = (ask.owner, ask.team);
+    let (thresholds, resolved) = blocking(move || {
+        let mut tx = store.read()?;
+        let thresholds = app::settings::health_thresholds(&mut tx, reader.org)?;
+        let users = app::users::users(&mut tx, reader.org)?;
+        let teams = app::users::teams(&mut tx, reader.org)?;
+        let resolved = visibility::resolve_subject(&reader.access, &reader.user, &users, &teams, owner, team, Fallback::Everything)?;
+        Ok((thresholds, resolved))
+    })
+    .await?;
+    ask.thresholds = thresholds;
+    ask.owners = resolved.owners;
+    Ok(ask)
 }
 
-fn ask_from(state: &AppState, viewer: &Viewer, query: &Query, thresholds: HealthThresholds) -> Result<Ask, AppError> {
+/// The request's own parameters; [`parse_ask`] adds what the store knows.
+fn ask_from(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, AppError> {
     let date = |name: &str| query.parsed(name, pipewise_core::time::parse_date);
     let as_of = date("as_of")?.map_or_else(|| day_of_timestamp(state.now()), day_of_date);
     let period = match (date("period_start")?, date("period_end")?) {
@@ -211,11 +243,12 @@ fn ask_from(state: &AppState, viewer: &Viewer, query: &Query, thresholds: Health
         pipeline: query.id("pipeline_id")?.map(PipelineId),
         team: query.id("team_id")?.map(TeamId),
         owner: query.id("owner_id")?.map(UserId),
+        owners: None,
         period,
         quota: query.parsed("quota", |raw| raw.parse::<Money>())?,
         limit,
         lang,
-        thresholds,
+        thresholds: HealthThresholds::default(),
     })
 }
 
@@ -231,15 +264,14 @@ fn reporting_minor(projection: &Projection, name: &str, money: Money) -> Result<
 /// The query `ask` makes of `projection`. `facts` are the activity facts as of `ask.as_of`
 /// from [`on_projection_as_of`] (`None`: today's, the projection's own); only health reads
 /// them, so the handlers of figures without health give `None`.
-fn build_query(projection: &Projection, viewer: &Viewer, ask: &Ask, facts: Option<Arc<ActivityFacts>>) -> Result<DashboardQuery, AppError> {
+fn build_query(projection: &Projection, ask: &Ask, facts: Option<Arc<ActivityFacts>>) -> Result<DashboardQuery, AppError> {
     let mut query = DashboardQuery::new(ask.as_of);
     query.thresholds = ask.thresholds;
     query.facts = facts;
     if let Some(period) = ask.period {
         query.period = period;
     }
-    let owners = owner_set(projection, &viewer.access, ask.team, ask.owner);
-    let mut scope = owners.map_or_else(Scope::org, Scope::owners);
+    let mut scope = visibility::scope_of(projection, ask.owners.as_ref());
     if let Some(pipeline) = ask.pipeline {
         let index =
             projection.pipeline_index(pipeline).ok_or(AppError::NotFound { kind: PipelineId::LABEL, id: pipeline.0.to_string() })?;
@@ -504,7 +536,7 @@ async fn get_dashboard(State(state): State<AppState>, viewer: Viewer, RawQuery(r
     let query = Query::parse(raw.as_deref(), &with(scope_params(), vec![limit_param(), lang_param()]))?;
     let ask = parse_ask(&state, &viewer, &query).await?;
     let reply = on_projection_as_of(&state.clone(), &viewer.clone(), ask.as_of, move |projection, facts| {
-        let query = build_query(projection, &viewer, &ask, facts)?;
+        let query = build_query(projection, &ask, facts)?;
         let board = pipewise_analytics::dashboard(projection, &query);
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         let stage_deals = (ask.limit > 0).then(|| drill::deals_by_stage(projection, &query.scope, query.as_of, None, ask.limit));
@@ -546,7 +578,7 @@ async fn get_pipeline(State(state): State<AppState>, viewer: Viewer, RawQuery(ra
     let ask = parse_ask(&state, &viewer, &query).await?;
     let closing = query.boolean("closing_in_period")?.unwrap_or(false);
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let query = build_query(projection, &viewer, &ask, None)?;
+        let query = build_query(projection, &ask, None)?;
         let within = closing.then_some(query.period);
         let pipeline = metrics::pipeline_by_stage(projection, &query.scope, query.as_of, within);
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
@@ -564,7 +596,7 @@ async fn get_waterfall(State(state): State<AppState>, viewer: Viewer, RawQuery(r
     let from = query.parsed("from", pipewise_core::time::parse_date)?.map(day_of_date);
     let to = query.parsed("to", pipewise_core::time::parse_date)?.map(day_of_date);
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let mut query = build_query(projection, &viewer, &ask, None)?;
+        let mut query = build_query(projection, &ask, None)?;
         if ask.period.is_none()
             && let Some(to) = to
         {
@@ -588,7 +620,7 @@ async fn get_health(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
     let query = Query::parse(raw.as_deref(), &with(scope_params(), vec![limit_param(), lang_param()]))?;
     let ask = parse_ask(&state, &viewer, &query).await?;
     let reply = on_projection_as_of(&state.clone(), &viewer.clone(), ask.as_of, move |projection, facts| {
-        let query = build_query(projection, &viewer, &ask, facts)?;
+        let query = build_query(projection, &ask, facts)?;
         let overview = pipewise_analytics::health::health(projection, &query);
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         // The flagged deals, the first `limit` of them by deal id, each with its flags.
@@ -670,7 +702,7 @@ async fn get_trend(State(state): State<AppState>, viewer: Viewer, RawQuery(raw):
         return Err(AppError::BadRequest(format!("the trend has {} points; at most {MAX_TREND_POINTS}: widen every", days.len())));
     }
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let base = build_query(projection, &viewer, &ask, None)?;
+        let base = build_query(projection, &ask, None)?;
         let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
         let scope = &base.scope;
         let points: Vec<Value> = if metric == "coverage" {
@@ -715,7 +747,7 @@ async fn get_leaderboard(State(state): State<AppState>, viewer: Viewer, RawQuery
     let ask = parse_ask(&state, &viewer, &query).await?;
     let rep_quota = query.parsed("rep_quota", |raw| raw.parse::<Money>())?;
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
-        let mut query = build_query(projection, &viewer, &ask, None)?;
+        let mut query = build_query(projection, &ask, None)?;
         if let Some(quota) = rep_quota {
             let minor = reporting_minor(projection, "rep_quota", quota)?;
             query.rep_quotas = vec![Some(minor); projection.n_owners()];

@@ -111,6 +111,9 @@ pub struct Route {
     pub reply: Reply,
     /// Whether a signed-in viewer is needed (everything but the document).
     pub authenticated: bool,
+    /// Whether a query parameter names a record that must exist and be visible (404 otherwise),
+    /// beside the path's own ids.
+    pub names_records: bool,
     router: MethodRouter<AppState>,
 }
 
@@ -132,6 +135,7 @@ impl Route {
             body: None,
             reply: Reply::NoContent,
             authenticated: true,
+            names_records: false,
             router: on(filter, handler),
         }
     }
@@ -159,6 +163,13 @@ impl Route {
 
     pub fn reply(mut self, reply: Reply) -> Route {
         self.reply = reply;
+        self
+    }
+
+    /// A query parameter names a record (a team, an owner, a pipeline) that must exist and be
+    /// visible: the route may answer 404.
+    pub fn names_records(mut self) -> Route {
+        self.names_records = true;
         self
     }
 

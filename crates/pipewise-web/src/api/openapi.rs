@@ -229,7 +229,7 @@ fn operation(route: &Route) -> Value {
         responses.insert("401".into(), json!({ "$ref": "#/components/responses/Unauthenticated" }));
         responses.insert("403".into(), json!({ "$ref": "#/components/responses/Forbidden" }));
     }
-    if !route.path_params.is_empty() {
+    if !route.path_params.is_empty() || route.names_records {
         responses.insert("404".into(), json!({ "$ref": "#/components/responses/NotFound" }));
     }
     if route.body.is_some() {

@@ -39,7 +39,7 @@ use pipewise_analytics::{
     ActivityFacts, Dashboard, DashboardQuery, Day, FlagCode, HealthThresholds, Lang, Lever, Period, Ratio, Scope, date_of_day, day_of_date,
 };
 use pipewise_app::Tx;
-use pipewise_core::access::DealScope;
+use pipewise_app::visibility::{self, Fallback, Resolved, Subject};
 use pipewise_core::money::Decimal;
 use pipewise_core::pipeline::StageKind;
 use pipewise_core::records::Team;
@@ -99,80 +99,11 @@ pub fn with_projection_as_of<R>(
 // ---------------------------------------------------------------------------------------------
 // Whose figures: the subject and what the viewer may see.
 
-/// What a dashboard (or a drill-down) covers.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Subject {
-    Organisation,
-    Team(TeamId),
-    Rep(UserId),
-    /// A manager who leads no team: their reporting tree.
-    Reports,
-}
-
-/// The subject with its owners, as far as the viewer may see.
-#[derive(Clone, Debug)]
-pub struct Resolved {
-    pub subject: Subject,
-    /// `None`: every owner (the organisation).
-    pub owners: Option<BTreeSet<UserId>>,
-}
-
-/// The owners `viewer` may see deals of, `None` for everyone.
-fn visible_owners(viewer: &Viewer) -> Option<BTreeSet<UserId>> {
-    match viewer.access.deal_scope() {
-        DealScope::All => None,
-        DealScope::Owners { owners, .. } => Some(owners),
-    }
-}
-
-fn narrow(visible: &Option<BTreeSet<UserId>>, wanted: BTreeSet<UserId>) -> BTreeSet<UserId> {
-    match visible {
-        None => wanted,
-        Some(visible) => wanted.intersection(visible).copied().collect(),
-    }
-}
-
-fn not_found(kind: &'static str, id: i64) -> AppError {
-    AppError::NotFound { kind, id: id.to_string() }
-}
-
-/// The subject `params` ask for (`owner` before `team`), or the viewer's default one.
-/// A team or owner the viewer may not see is answered as not found.
+/// The subject `params` ask for (`owner` before `team`), or the viewer's own ground, by the one
+/// rule of `pipewise_app::visibility`: a team or owner the viewer may not see is not found.
 pub fn resolve(viewer: &Viewer, data: &OrgData, teams: &[Team], params: &Params) -> Result<Resolved, AppError> {
-    let visible = visible_owners(viewer);
-    let members = |team: TeamId| data.users.iter().filter(|user| user.team_id == Some(team)).map(|user| user.id).collect();
-    if let Some(owner) = params.id("owner") {
-        let id = UserId(owner);
-        let known = data.user(id).is_some();
-        if !known || visible.as_ref().is_some_and(|visible| !visible.contains(&id)) {
-            return Err(not_found("user", owner));
-        }
-        return Ok(Resolved { subject: Subject::Rep(id), owners: Some([id].into()) });
-    }
-    if let Some(team) = params.id("team") {
-        let id = TeamId(team);
-        if !teams.iter().any(|candidate| candidate.id == id) {
-            return Err(not_found("team", team));
-        }
-        let owners = narrow(&visible, members(id));
-        if visible.is_some() && owners.is_empty() {
-            return Err(not_found("team", team));
-        }
-        return Ok(Resolved { subject: Subject::Team(id), owners: Some(owners) });
-    }
-    match (viewer.user.role, &visible) {
-        (_, None) => Ok(Resolved { subject: Subject::Organisation, owners: None }),
-        (Role::Manager, Some(tree)) => {
-            let led = teams.iter().find(|team| team.manager_id == Some(viewer.user.id)).map(|team| team.id).or(viewer.user.team_id);
-            match led {
-                Some(team) if !narrow(&visible, members(team)).is_empty() => {
-                    Ok(Resolved { subject: Subject::Team(team), owners: Some(narrow(&visible, members(team))) })
-                }
-                _ => Ok(Resolved { subject: Subject::Reports, owners: Some(tree.clone()) }),
-            }
-        }
-        (_, Some(_)) => Ok(Resolved { subject: Subject::Rep(viewer.user.id), owners: Some([viewer.user.id].into()) }),
-    }
+    let (owner, team) = (params.id("owner").map(UserId), params.id("team").map(TeamId));
+    Ok(visibility::resolve_subject(&viewer.access, &viewer.user, &data.users, teams, owner, team, Fallback::Home)?)
 }
 
 /// Everything a dashboard or a drill-down is computed for, parsed once from the query string.
@@ -310,10 +241,7 @@ impl Context {
 
     /// The analytics scope: the subject's owners (as owner indexes) and the pipeline.
     pub fn scope(&self, projection: &Projection) -> Scope {
-        let scope = match &self.resolved.owners {
-            None => Scope::org(),
-            Some(owners) => Scope::owners(owners.iter().filter_map(|owner| projection.owner_index(*owner))),
-        };
+        let scope = visibility::scope_of(projection, self.resolved.owners.as_ref());
         match self.pipeline.and_then(|id| projection.pipeline_index(id)) {
             Some(index) => scope.in_pipeline(index),
             None => scope,
@@ -888,7 +816,7 @@ fn build_view(
     let query = context.query(projection, facts);
     let board: Dashboard = pipewise_analytics::dashboard(projection, &query);
     let with_pipeline = query.scope.pipeline.is_none() && projection.pipelines.len() > 1;
-    let visible = visible_owners(viewer);
+    let visible = visibility::visible_owners(&viewer.access);
 
     // Headline numbers.
     let pipeline = &board.pipeline;

@@ -161,11 +161,18 @@ pub async fn a_rep_sees_only_their_own_figures(app: Shared) {
     // The manager sees the tree (the rep), not the outsider; ops and viewers see everything.
     assert_eq!(count(&app.get("/api/v1/analytics/dashboard?as_of=2026-03-01", "manager").await.expect(200).body), 1);
     assert_eq!(count(&app.get("/api/v1/analytics/dashboard?as_of=2026-03-01", "viewer").await.expect(200).body), 3);
-    // A filter narrows and never widens: the rep asking for the outsider's figures gets none.
+    // A filter never widens, and what lies outside the viewer's scope is not found, exactly as
+    // on the pages: the rep asking for the outsider's figures, or the manager for a team none of
+    // whose members they see.
     let sneaky =
-        app.get(&format!("/api/v1/analytics/dashboard?as_of=2026-03-01&owner_id={}", app.outsider.0), "rep").await.expect(200).body;
-    assert_eq!(count(&sneaky), 0);
-    assert_eq!(sneaky["leaderboard"], json!([]));
+        app.get(&format!("/api/v1/analytics/dashboard?as_of=2026-03-01&owner_id={}", app.outsider.0), "rep").await.expect(404).body;
+    assert_eq!(sneaky["code"], "not_found");
+    app.get(&format!("/api/v1/analytics/pipeline?as_of=2026-03-01&owner_id={}", app.outsider.0), "rep").await.expect(404);
+    app.get("/api/v1/analytics/dashboard?as_of=2026-03-01&team_id=999999", "manager").await.expect(404);
+    // Within the scope, an owner filter narrows: the manager asking for the rep's figures.
+    let narrowed =
+        app.get(&format!("/api/v1/analytics/dashboard?as_of=2026-03-01&owner_id={}", app.org.rep.id.0), "manager").await.expect(200).body;
+    assert_eq!(count(&narrowed), 1);
     let health = app.get("/api/v1/analytics/health?as_of=2026-03-01", "rep").await.expect(200).body;
     assert_eq!(health["reps"].as_array().unwrap().len(), 1);
     assert!(health["flagged_deals"].as_array().unwrap().iter().all(|deal| reps_deals.contains(&deal["opportunity_id"].as_i64().unwrap())));

@@ -1,0 +1,211 @@
+//! Whose figures a viewer may see: the one rule that pages, the API and the command line use to
+//! resolve what a dashboard, a figure or a drill-down covers.
+//!
+//! - The deals a viewer may see are `Access::deal_scope()`'s: everything for admins, ops and
+//!   viewers; their reporting tree for a manager; their own for a rep. A shared deal counts in
+//!   its owner's figures, not in the figures of whoever it is shared with.
+//! - A subject asked for by id is an owner (`owner`), else a team (`team`); an owner comes
+//!   before a team when both are given. An owner the viewer may not see, or a team none of whose
+//!   members the viewer may see, is answered exactly like one that does not exist
+//!   ([`StoreError::NotFound`]): figures never tell what lies outside the viewer's scope, not
+//!   even by being empty.
+//! - A team the viewer sees part of covers the members the viewer may see.
+//! - With no subject asked for, [`Fallback`] says what to show: a page shows the viewer's own
+//!   ground ([`Fallback::Home`]: the organisation, a manager's team, a rep's own figures), the
+//!   API everything the viewer may see ([`Fallback::Everything`]).
+
+use std::collections::BTreeSet;
+
+use pipewise_analytics::Scope;
+use pipewise_analytics::projection::Projection;
+use pipewise_core::access::{Access, DealScope};
+use pipewise_core::records::Team;
+use pipewise_core::user::{Role, User};
+use pipewise_core::{TeamId, UserId};
+
+use crate::{Result, StoreError};
+
+/// What a dashboard (or a drill-down) covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Organisation,
+    Team(TeamId),
+    Rep(UserId),
+    /// A manager who leads no team (or everything a manager may see): their reporting tree.
+    Reports,
+}
+
+/// The subject with its owners, as far as the viewer may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub subject: Subject,
+    /// `None`: every owner (the organisation).
+    pub owners: Option<BTreeSet<UserId>>,
+}
+
+/// What to cover when the viewer asks for no subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// The viewer's own ground: the organisation for those who see all of it, a manager's
+    /// team (or their reporting tree), a rep's own figures.
+    Home,
+    /// Everything the viewer may see.
+    Everything,
+}
+
+/// The owners `access` may see deals of; `None` for everyone.
+pub fn visible_owners(access: &Access) -> Option<BTreeSet<UserId>> {
+    match access.deal_scope() {
+        DealScope::All => None,
+        DealScope::Owners { owners, .. } => Some(owners),
+    }
+}
+
+fn narrow(visible: &Option<BTreeSet<UserId>>, wanted: BTreeSet<UserId>) -> BTreeSet<UserId> {
+    match visible {
+        None => wanted,
+        Some(visible) => wanted.intersection(visible).copied().collect(),
+    }
+}
+
+/// Resolves the subject `viewer` asks for (`owner` before `team`) within what `access` may see;
+/// see the module doc for the rule. `users` and `teams` are the organisation's.
+pub fn resolve_subject(
+    access: &Access,
+    viewer: &User,
+    users: &[User],
+    teams: &[Team],
+    owner: Option<UserId>,
+    team: Option<TeamId>,
+    fallback: Fallback,
+) -> Result<Resolved> {
+    let visible = visible_owners(access);
+    let members = |team: TeamId| users.iter().filter(|user| user.team_id == Some(team)).map(|user| user.id).collect();
+    if let Some(id) = owner {
+        let known = users.iter().any(|user| user.id == id);
+        if !known || visible.as_ref().is_some_and(|visible| !visible.contains(&id)) {
+            return Err(StoreError::NotFound { kind: UserId::LABEL, id: id.0 });
+        }
+        return Ok(Resolved { subject: Subject::Rep(id), owners: Some([id].into()) });
+    }
+    if let Some(id) = team {
+        if !teams.iter().any(|candidate| candidate.id == id) {
+            return Err(StoreError::NotFound { kind: TeamId::LABEL, id: id.0 });
+        }
+        let owners = narrow(&visible, members(id));
+        if visible.is_some() && owners.is_empty() {
+            return Err(StoreError::NotFound { kind: TeamId::LABEL, id: id.0 });
+        }
+        return Ok(Resolved { subject: Subject::Team(id), owners: Some(owners) });
+    }
+    let Some(tree) = visible else { return Ok(Resolved { subject: Subject::Organisation, owners: None }) };
+    match (fallback, viewer.role) {
+        (Fallback::Everything, _) => Ok(Resolved { subject: Subject::Reports, owners: Some(tree) }),
+        (Fallback::Home, Role::Manager) => {
+            let led = teams.iter().find(|team| team.manager_id == Some(viewer.id)).map(|team| team.id).or(viewer.team_id);
+            let team_owners = led.map(|team| (team, narrow(&Some(tree.clone()), members(team))));
+            match team_owners {
+                Some((team, owners)) if !owners.is_empty() => Ok(Resolved { subject: Subject::Team(team), owners: Some(owners) }),
+                _ => Ok(Resolved { subject: Subject::Reports, owners: Some(tree) }),
+            }
+        }
+        (Fallback::Home, _) => Ok(Resolved { subject: Subject::Rep(viewer.id), owners: Some([viewer.id].into()) }),
+    }
+}
+
+/// The analytics scope of `owners` (`None`: the organisation), as owner indexes of `projection`.
+/// An owner the projection has no deals of adds nothing.
+pub fn scope_of(projection: &Projection, owners: Option<&BTreeSet<UserId>>) -> Scope {
+    match owners {
+        None => Scope::org(),
+        Some(owners) => Scope::owners(owners.iter().filter_map(|owner| projection.owner_index(*owner))),
+    }
+}
+
+/// The scope of everything `access` may see.
+pub fn scope_for(projection: &Projection, access: &Access) -> Scope {
+    scope_of(projection, visible_owners(access).as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use pipewise_core::Timestamp;
+    use pipewise_core::access::Actor;
+    use pipewise_core::user::Locale;
+
+    use super::*;
+
+    fn user(id: i64, role: Role, manager: Option<i64>, team: Option<i64>) -> User {
+        User {
+            id: UserId(id),
+            email: format!("u{id}@acme.test"),
+            name: format!("User {id}"),
+            role,
+            manager_id: manager.map(UserId),
+            team_id: team.map(TeamId),
+            time_zone: "UTC".into(),
+            locale: Locale::En,
+            active: true,
+            created_at: Timestamp::from_micros(0),
+        }
+    }
+
+    /// An admin (1); manager 2 leads team 10 with rep 3; manager 4 leads team 20 with rep 5;
+    /// team 30 has no members.
+    fn org() -> (Vec<User>, Vec<Team>) {
+        let users = vec![
+            user(1, Role::Admin, None, None),
+            user(2, Role::Manager, None, Some(10)),
+            user(3, Role::Rep, Some(2), Some(10)),
+            user(4, Role::Manager, None, Some(20)),
+            user(5, Role::Rep, Some(4), Some(20)),
+        ];
+        let team = |id: i64, manager: Option<i64>| Team { id: TeamId(id), name: format!("Team {id}"), manager_id: manager.map(UserId) };
+        (users, vec![team(10, Some(2)), team(20, Some(4)), team(30, None)])
+    }
+
+    fn check(viewer: i64, owner: Option<i64>, team: Option<i64>, fallback: Fallback) -> std::result::Result<Resolved, String> {
+        let (users, teams) = org();
+        let viewer = users.iter().find(|user| user.id == UserId(viewer)).unwrap().clone();
+        let access = Access::User(Actor::new(&viewer, &users));
+        resolve_subject(&access, &viewer, &users, &teams, owner.map(UserId), team.map(TeamId), fallback).map_err(|error| error.to_string())
+    }
+
+    fn owners(ids: &[i64]) -> Option<BTreeSet<UserId>> {
+        Some(ids.iter().copied().map(UserId).collect())
+    }
+
+    #[test]
+    fn with_no_subject_each_viewer_gets_their_ground() {
+        assert_eq!(check(1, None, None, Fallback::Home), Ok(Resolved { subject: Subject::Organisation, owners: None }));
+        assert_eq!(check(2, None, None, Fallback::Home), Ok(Resolved { subject: Subject::Team(TeamId(10)), owners: owners(&[2, 3]) }));
+        assert_eq!(check(3, None, None, Fallback::Home), Ok(Resolved { subject: Subject::Rep(UserId(3)), owners: owners(&[3]) }));
+        // The API's default: everything the viewer may see.
+        assert_eq!(check(2, None, None, Fallback::Everything), Ok(Resolved { subject: Subject::Reports, owners: owners(&[2, 3]) }));
+        assert_eq!(check(3, None, None, Fallback::Everything), Ok(Resolved { subject: Subject::Reports, owners: owners(&[3]) }));
+        assert_eq!(check(1, None, None, Fallback::Everything), Ok(Resolved { subject: Subject::Organisation, owners: None }));
+    }
+
+    #[test]
+    fn what_lies_outside_the_scope_is_not_found_on_every_edge() {
+        for fallback in [Fallback::Home, Fallback::Everything] {
+            assert_eq!(check(3, Some(5), None, fallback), Err("user 5 does not exist".into()));
+            assert_eq!(check(3, Some(2), None, fallback), Err("user 2 does not exist".into()), "a rep does not see their manager");
+            assert_eq!(check(2, None, Some(20), fallback), Err("team 20 does not exist".into()));
+            assert_eq!(check(2, None, Some(30), fallback), Err("team 30 does not exist".into()), "an empty team shows nothing");
+            assert_eq!(check(1, Some(99), None, fallback), Err("user 99 does not exist".into()));
+            assert_eq!(check(1, None, Some(99), fallback), Err("team 99 does not exist".into()));
+        }
+    }
+
+    #[test]
+    fn within_the_scope_a_subject_narrows() {
+        assert_eq!(check(2, Some(3), None, Fallback::Everything), Ok(Resolved { subject: Subject::Rep(UserId(3)), owners: owners(&[3]) }));
+        assert_eq!(check(1, None, Some(20), Fallback::Home), Ok(Resolved { subject: Subject::Team(TeamId(20)), owners: owners(&[4, 5]) }));
+        // An admin sees an empty team as empty; an owner comes before a team.
+        assert_eq!(check(1, None, Some(30), Fallback::Home), Ok(Resolved { subject: Subject::Team(TeamId(30)), owners: owners(&[]) }));
+        assert_eq!(check(1, Some(3), Some(20), Fallback::Home), Ok(Resolved { subject: Subject::Rep(UserId(3)), owners: owners(&[3]) }));
+        // A rep sees the part of their own team that is theirs.
+        assert_eq!(check(3, None, Some(10), Fallback::Home), Ok(Resolved { subject: Subject::Team(TeamId(10)), owners: owners(&[3]) }));
+    }
+}

@@ -18,11 +18,13 @@
 //! Ratios are exact fractions ([`Ratio`]) and are rounded only when shown.
 
 pub mod dashboard;
+pub mod figures;
 pub mod health;
 pub mod metrics;
 pub mod projection;
 
 pub use dashboard::{Dashboard, DashboardQuery, LeaderboardRow, dashboard, leaderboard};
+pub use figures::{Figure, Membership, WaterfallBucket};
 pub use health::{FlagCode, HealthThresholds, Lang, Lever};
 pub use projection::{ActivityFacts, Candidates, DealActivity, DealState, Projection, ProjectionError};
 

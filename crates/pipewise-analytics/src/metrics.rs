@@ -37,6 +37,7 @@
 //! - **Waterfall** `from → to` for the pipeline bound to a period `P`: see [`Waterfall`].
 //! - **Trend**: any figure evaluated at a series of as-of days ([`trend`]).
 
+use crate::figures::WaterfallBucket;
 use crate::projection::{DealState, NO_STAGE, Projection};
 use crate::{Day, Period, Ratio, Scope, div_round_half_even, fold_deals};
 
@@ -632,108 +633,62 @@ pub struct Waterfall {
 }
 
 impl Waterfall {
-    /// The movements in display order with their stable names.
-    pub fn movements(&self) -> [(&'static str, Bucket); 8] {
-        [
-            ("new", self.new),
-            ("increased", self.increased),
-            ("decreased", self.decreased),
-            ("pulled_in", self.pulled_in),
-            ("pushed_out", self.pushed_out),
-            ("won", self.won),
-            ("lost", self.lost),
-            ("removed", self.removed),
-        ]
+    /// The movements in display order.
+    pub fn movements(&self) -> [(WaterfallBucket, Bucket); 8] {
+        WaterfallBucket::MOVEMENTS.map(|bucket| (bucket, self.bucket(bucket)))
+    }
+
+    /// One bucket's deals and amount.
+    pub fn bucket(&self, bucket: WaterfallBucket) -> Bucket {
+        match bucket {
+            WaterfallBucket::Start => self.start,
+            WaterfallBucket::New => self.new,
+            WaterfallBucket::Increased => self.increased,
+            WaterfallBucket::Decreased => self.decreased,
+            WaterfallBucket::PulledIn => self.pulled_in,
+            WaterfallBucket::PushedOut => self.pushed_out,
+            WaterfallBucket::Won => self.won,
+            WaterfallBucket::Lost => self.lost,
+            WaterfallBucket::Removed => self.removed,
+            WaterfallBucket::End => self.end,
+        }
+    }
+
+    #[inline(always)]
+    fn bucket_mut(&mut self, bucket: WaterfallBucket) -> &mut Bucket {
+        match bucket {
+            WaterfallBucket::Start => &mut self.start,
+            WaterfallBucket::New => &mut self.new,
+            WaterfallBucket::Increased => &mut self.increased,
+            WaterfallBucket::Decreased => &mut self.decreased,
+            WaterfallBucket::PulledIn => &mut self.pulled_in,
+            WaterfallBucket::PushedOut => &mut self.pushed_out,
+            WaterfallBucket::Won => &mut self.won,
+            WaterfallBucket::Lost => &mut self.lost,
+            WaterfallBucket::Removed => &mut self.removed,
+            WaterfallBucket::End => &mut self.end,
+        }
     }
 
     /// `start + Σ movements == end`, in amount and in deal count.
     pub fn reconciles(&self) -> bool {
         let amount: i128 = self.start.amount + self.movements().iter().map(|(_, bucket)| bucket.amount).sum::<i128>();
-        let count: i64 = self.start.count
-            + self
-                .movements()
-                .iter()
-                .filter(|(name, _)| !matches!(*name, "increased" | "decreased"))
-                .map(|(_, bucket)| bucket.count)
-                .sum::<i64>();
+        let count: i64 =
+            self.start.count + self.movements().iter().filter(|(name, _)| !name.is_change()).map(|(_, bucket)| bucket.count).sum::<i64>();
         amount == self.end.amount && count == self.end.count
     }
 
     pub(crate) fn merge(&mut self, other: Waterfall) {
-        self.start.merge(other.start);
-        self.new.merge(other.new);
-        self.increased.merge(other.increased);
-        self.decreased.merge(other.decreased);
-        self.pulled_in.merge(other.pulled_in);
-        self.pushed_out.merge(other.pushed_out);
-        self.won.merge(other.won);
-        self.lost.merge(other.lost);
-        self.removed.merge(other.removed);
-        self.end.merge(other.end);
-    }
-
-    #[inline(always)]
-    fn change(&mut self, delta: i128) {
-        match delta.signum() {
-            1 => self.increased.add(1, delta),
-            -1 => self.decreased.add(1, delta),
-            _ => {}
+        for bucket in WaterfallBucket::ALL {
+            self.bucket_mut(bucket).merge(other.bucket(bucket));
         }
     }
 
-    /// Adds one deal (states as of `from` and `to`).
+    /// Adds one deal (states as of `from` and `to`) by the rule of [`View::waterfall_rule`].
     #[inline(always)]
     pub(crate) fn add(&mut self, view: &View, period: Period, start: Option<&DealState>, end: &DealState) {
-        let in_pipeline = |state: &DealState| view.in_open_pipeline(state) && period.contains(state.close_day);
-        let in_start = start.is_some_and(in_pipeline);
-        let in_end = in_pipeline(end);
-        let e = i128::from(end.amount_or_zero());
-        let entry = |waterfall: &mut Waterfall| {
-            let was_open_elsewhere = start.is_some_and(|state| view.in_open_pipeline(state) && !period.contains(state.close_day));
-            if was_open_elsewhere { waterfall.pulled_in.add(1, e) } else { waterfall.new.add(1, e) }
-        };
-        match (in_start, in_end) {
-            (true, true) => {
-                let s = i128::from(start.map_or(0, DealState::amount_or_zero));
-                self.start.add(1, s);
-                self.end.add(1, e);
-                self.change(e - s);
-            }
-            (true, false) => {
-                let s = i128::from(start.map_or(0, DealState::amount_or_zero));
-                self.start.add(1, s);
-                self.change(e - s);
-                let stage = view.stage(end.stage);
-                if stage.won {
-                    self.won.add(-1, -e);
-                } else if stage.lost {
-                    self.lost.add(-1, -e);
-                } else if view.in_open_pipeline(end) {
-                    self.pushed_out.add(-1, -e);
-                } else {
-                    self.removed.add(-1, -e);
-                }
-            }
-            (false, true) => {
-                self.end.add(1, e);
-                entry(self);
-            }
-            (false, false) => {
-                if end.closed_day > self.from && period.contains(end.closed_day) && view.admits(end) {
-                    match view.outcome(end) {
-                        Some(true) => {
-                            entry(self);
-                            self.won.add(-1, -e);
-                        }
-                        Some(false) => {
-                            entry(self);
-                            self.lost.add(-1, -e);
-                        }
-                        None => {}
-                    }
-                }
-            }
-        }
+        let from = self.from;
+        view.waterfall_rule(period, from, start, end, |bucket, count, amount| self.bucket_mut(bucket).add(count, amount));
     }
 }
 

@@ -109,7 +109,7 @@ impl PgStore {
                 .query_opt("SELECT name FROM schema_migration WHERE version = $1", &[&version])
                 .map_err(|error| failed(version, error))?;
             if let Some(row) = done {
-                let name: String = row.try_get(0).map_err(|error| failed(version, error))?;
+                let name: String = row.try_get("name").map_err(|error| failed(version, error))?;
                 if name != migration.name {
                     let detail = format!("the database applied {name} as version {version}, not {}", migration.name);
                     return Err(StoreError::Migration { version, detail });
@@ -118,7 +118,7 @@ impl PgStore {
             }
             transaction.batch_execute(migration.sql).map_err(|error| failed(version, error))?;
             transaction
-                .execute("INSERT INTO schema_migration (version, name) VALUES ($1, $2)", &[&version, &migration.name])
+                .execute(pipewise_store::sql::INSERT_SCHEMA_MIGRATION, &[&version, &migration.name])
                 .map_err(|error| failed(version, error))?;
             applied.push(migration.name.to_owned());
         }

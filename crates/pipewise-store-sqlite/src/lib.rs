@@ -105,14 +105,14 @@ impl Store for SqliteStore {
         let mut applied = Vec::new();
         for (version, name, sql) in MIGRATIONS {
             let done: bool = transaction
-                .query_row("SELECT EXISTS (SELECT 1 FROM schema_migration WHERE version = ?1)", [version], |row| row.get(0))
+                .query_row("SELECT EXISTS (SELECT 1 FROM schema_migration WHERE version = ?1) AS done", [version], |row| row.get("done"))
                 .map_err(StoreError::database)?;
             if done {
                 continue;
             }
             transaction.execute_batch(sql).map_err(|error| StoreError::Migration { version: *version, detail: error.to_string() })?;
             transaction
-                .execute("INSERT INTO schema_migration (version, name) VALUES (?1, ?2)", rusqlite::params![version, name])
+                .execute(pipewise_store::sql::INSERT_SCHEMA_MIGRATION, rusqlite::params![version, name])
                 .map_err(StoreError::database)?;
             applied.push((*name).to_owned());
         }

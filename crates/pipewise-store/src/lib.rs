@@ -12,8 +12,11 @@
 //! adds a trait and a module here (and the trait to [`Tx`]'s supertraits), and a module to each
 //! engine. Everything is re-exported at the crate root, and a `&mut dyn Tx` calls every area's
 //! methods without importing the area traits.
+//!
+//! [`sql`] holds the SQL text both engines run unchanged.
 
 pub mod codec;
+pub mod sql;
 
 mod activities;
 mod audit;

@@ -291,10 +291,10 @@ fn figures_json(insights: &Insights, query: &DashboardQuery, board: &pipewise_an
         let o = &board.outcomes;
         let coverage = board.coverage.expect("the bench gives a quota");
         let w = &board.waterfall;
-        let buckets: Vec<Value> = std::iter::once(("start", w.start))
-            .chain(w.movements())
-            .chain(std::iter::once(("end", w.end)))
-            .map(|(name, bucket)| json!([name, bucket.count, bucket.amount.to_string()]))
+        let buckets: Vec<Value> = pipewise_analytics::WaterfallBucket::ALL
+            .into_iter()
+            .map(|name| (name, w.bucket(name)))
+            .map(|(name, bucket)| json!([name.as_str(), bucket.count, bucket.amount.to_string()]))
             .collect();
         let org = &board.health.organisation;
         let deal_counts: Vec<Value> = pipewise_analytics::health::FlagCode::DEAL

@@ -212,7 +212,7 @@ fn waterfall_of_the_second_quarter() {
     // 53,000 + 19,000 + 6,000 − 6,000 + 5,000 − 36,000 − 8,000 − 9,000 = 24,000.
     let mut text = format!("start {} ({})\n", dollars(flow.start.amount), flow.start.count);
     for (name, bucket) in flow.movements() {
-        text += &format!("{name} {} ({})\n", dollars(bucket.amount), bucket.count);
+        text += &format!("{} {} ({})\n", name.as_str(), dollars(bucket.amount), bucket.count);
     }
     text += &format!("end {} ({})", dollars(flow.end.amount), flow.end.count);
     check(

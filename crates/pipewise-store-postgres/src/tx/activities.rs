@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, Result};
+use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, Result, sql};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -12,15 +12,11 @@ use crate::fields::Fields;
 
 use super::{PgTx, VISIBLE_DEALS, scope_params};
 
-const ACTIVITY_COLUMNS: &str =
-    "activity_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id";
-
 impl ActivitiesTx for PgTx<'_> {
     fn insert_activity(&mut self, org: OrgId, activity: &NewActivity, logged_at: Timestamp) -> Result<ActivityId> {
         let id = self.returned_id(
             "activity",
-            "INSERT INTO activity (organisation_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, \
-             account_id, opportunity_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING activity_id",
+            sql::INSERT_ACTIVITY,
             &[
                 &org.0,
                 &activity.kind.as_str(),
@@ -49,19 +45,12 @@ impl ActivitiesTx for PgTx<'_> {
     }
 
     fn activity(&mut self, org: OrgId, id: ActivityId) -> Result<Option<Activity>> {
-        let rows = self
-            .query(&format!("SELECT {ACTIVITY_COLUMNS} FROM activity WHERE organisation_id = $1 AND activity_id = $2"), &[&org.0, &id.0])?;
+        let rows = self.query(sql::SELECT_ACTIVITY, &[&org.0, &id.0])?;
         Ok(self.activities_from_rows(org, &rows)?.into_iter().next())
     }
 
     fn activities_of_opportunity(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<Activity>> {
-        let rows = self.query(
-            &format!(
-                "SELECT {ACTIVITY_COLUMNS} FROM activity WHERE organisation_id = $1 AND opportunity_id = $2 \
-                 ORDER BY occurred_at DESC, activity_id DESC"
-            ),
-            &[&org.0, &id.0],
-        )?;
+        let rows = self.query(sql::SELECT_ACTIVITIES_OF_OPPORTUNITY, &[&org.0, &id.0])?;
         self.activities_from_rows(org, &rows)
     }
 
@@ -72,9 +61,10 @@ impl ActivitiesTx for PgTx<'_> {
         let (scoped, owners, shared_with) = scope_params(filter.scope.as_ref());
         let rows = self.query(
             &format!(
-                "SELECT {ACTIVITY_COLUMNS} FROM activity WHERE organisation_id = $1 AND ($2::bigint IS NULL OR opportunity_id = $2) \
+                "SELECT {} FROM activity WHERE organisation_id = $1 AND ($2::bigint IS NULL OR opportunity_id = $2) \
                  AND ($3::bigint IS NULL OR account_id = $3) AND ($4::bigint IS NULL OR user_id = $4) \
-                 AND (NOT $5 OR user_id = ANY($6::bigint[]) OR opportunity_id IN {VISIBLE_DEALS}) ORDER BY activity_id"
+                 AND (NOT $5 OR user_id = ANY($6::bigint[]) OR opportunity_id IN {VISIBLE_DEALS}) ORDER BY activity_id",
+                sql::ACTIVITY_COLUMNS
             ),
             &[&org.0, &opportunity, &account, &user, &scoped, &owners, &shared_with],
         )?;
@@ -241,7 +231,7 @@ impl ActivitiesTx for PgTx<'_> {
     }
 
     fn max_activity_id(&mut self) -> Result<ActivityId> {
-        let row = self.query_opt("SELECT max(activity_id) AS top FROM activity", &[])?;
+        let row = self.query_opt(sql::SELECT_MAX_ACTIVITY_ID, &[])?;
         let top = match &row {
             Some(row) => Fields::new(row, "activity").get::<Option<i64>>("top")?,
             None => None,

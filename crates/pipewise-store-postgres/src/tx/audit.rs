@@ -2,7 +2,7 @@
 
 use pipewise_core::history::Source;
 use pipewise_core::*;
-use pipewise_store::{AuditEntry, AuditEvent, AuditFilter, AuditTx, Result};
+use pipewise_store::{AuditEntry, AuditEvent, AuditFilter, AuditTx, Result, sql};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -10,13 +10,10 @@ use crate::fields::Fields;
 
 use super::PgTx;
 
-const AUDIT_EVENT_COLUMNS: &str = "audit_event_id, at, actor_id, source, record_kind, record_id, action, before_json, after_json";
-
 impl AuditTx for PgTx<'_> {
     fn append_audit(&mut self, org: OrgId, entry: &AuditEntry) -> Result<()> {
         self.execute(
-            "INSERT INTO audit_event (organisation_id, at, actor_id, source, record_kind, record_id, action, before_json, after_json) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            sql::INSERT_AUDIT_EVENT,
             &[
                 &org.0,
                 &entry.at.to_jiff(),
@@ -35,7 +32,7 @@ impl AuditTx for PgTx<'_> {
     fn audit_events(&mut self, org: OrgId, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
         let actor = filter.actor_id.map(|id| id.0);
         let limit = i64::from(filter.limit);
-        let mut sql = format!("SELECT {AUDIT_EVENT_COLUMNS} FROM audit_event WHERE organisation_id = $1");
+        let mut sql = format!("SELECT {} FROM audit_event WHERE organisation_id = $1", sql::AUDIT_EVENT_COLUMNS);
         let mut conditions: Vec<(&str, &(dyn ToSql + Sync))> = Vec::new();
         if let Some(actor) = &actor {
             conditions.push(("actor_id =", actor));

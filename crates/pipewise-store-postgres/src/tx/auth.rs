@@ -2,16 +2,13 @@
 
 use pipewise_core::user::User;
 use pipewise_core::*;
-use pipewise_store::{ApiToken, AuthTx, Result, Session};
+use pipewise_store::{ApiToken, AuthTx, Result, Session, sql};
 use postgres::Row;
 
 use crate::fields::Fields;
 
 use super::PgTx;
-use super::organisations::{USER_COLUMNS, read_user};
-
-const SESSION_COLUMNS: &str = "token_hash, organisation_id, user_id, csrf_token, created_at, last_seen_at, expires_at, client_address";
-const API_TOKEN_COLUMNS: &str = "api_token_id, organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, revoked_at";
+use super::organisations::read_user;
 
 impl AuthTx for PgTx<'_> {
     fn set_password_hash(&mut self, org: OrgId, user: UserId, hash: &str) -> Result<()> {
@@ -20,8 +17,7 @@ impl AuthTx for PgTx<'_> {
     }
 
     fn password_hash(&mut self, org: OrgId, user: UserId) -> Result<Option<String>> {
-        let row =
-            self.query_opt("SELECT user_id, password_hash FROM app_user WHERE organisation_id = $1 AND user_id = $2", &[&org.0, &user.0])?;
+        let row = self.query_opt(sql::SELECT_PASSWORD_HASH, &[&org.0, &user.0])?;
         let Some(row) = row else { return Ok(None) };
         let mut fields = Fields::new(&row, "app_user");
         fields.key("user_id")?;
@@ -30,10 +26,7 @@ impl AuthTx for PgTx<'_> {
 
     fn users_by_email_everywhere(&mut self, email: &str) -> Result<Vec<(OrgId, User)>> {
         // Addresses are stored lower-cased, so a lookup ignores case.
-        let rows = self.query(
-            &format!("SELECT {USER_COLUMNS}, organisation_id FROM app_user WHERE email = $1 ORDER BY organisation_id, user_id"),
-            &[&email.trim().to_lowercase()],
-        )?;
+        let rows = self.query(sql::SELECT_USERS_BY_EMAIL_EVERYWHERE, &[&email.trim().to_lowercase()])?;
         rows.iter()
             .map(|row| {
                 let user = read_user(row)?;
@@ -45,7 +38,7 @@ impl AuthTx for PgTx<'_> {
 
     fn insert_session(&mut self, session: &Session) -> Result<()> {
         self.execute(
-            &format!("INSERT INTO session ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            sql::INSERT_SESSION,
             &[
                 &session.token_hash,
                 &session.org.0,
@@ -61,7 +54,7 @@ impl AuthTx for PgTx<'_> {
     }
 
     fn session(&mut self, token_hash: &str) -> Result<Option<Session>> {
-        let row = self.query_opt(&format!("SELECT {SESSION_COLUMNS} FROM session WHERE token_hash = $1"), &[&token_hash])?;
+        let row = self.query_opt(sql::SELECT_SESSION, &[&token_hash])?;
         row.as_ref().map(read_session).transpose()
     }
 
@@ -74,7 +67,7 @@ impl AuthTx for PgTx<'_> {
     }
 
     fn delete_session(&mut self, token_hash: &str) -> Result<()> {
-        self.execute("DELETE FROM session WHERE token_hash = $1", &[&token_hash])?;
+        self.execute(sql::DELETE_SESSION, &[&token_hash])?;
         Ok(())
     }
 
@@ -89,8 +82,7 @@ impl AuthTx for PgTx<'_> {
     fn insert_api_token(&mut self, token: &ApiToken) -> Result<i64> {
         self.returned_id(
             "api_token",
-            "INSERT INTO api_token (organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING api_token_id",
+            sql::INSERT_API_TOKEN,
             &[
                 &token.org.0,
                 &token.user_id.0,
@@ -105,15 +97,12 @@ impl AuthTx for PgTx<'_> {
     }
 
     fn api_token(&mut self, token_hash: &str) -> Result<Option<ApiToken>> {
-        let row = self.query_opt(&format!("SELECT {API_TOKEN_COLUMNS} FROM api_token WHERE token_hash = $1"), &[&token_hash])?;
+        let row = self.query_opt(sql::SELECT_API_TOKEN, &[&token_hash])?;
         row.as_ref().map(read_api_token).transpose()
     }
 
     fn api_tokens(&mut self, org: OrgId, user: UserId) -> Result<Vec<ApiToken>> {
-        let rows = self.query(
-            &format!("SELECT {API_TOKEN_COLUMNS} FROM api_token WHERE organisation_id = $1 AND user_id = $2 ORDER BY api_token_id"),
-            &[&org.0, &user.0],
-        )?;
+        let rows = self.query(sql::SELECT_API_TOKENS, &[&org.0, &user.0])?;
         rows.iter().map(read_api_token).collect()
     }
 
@@ -132,10 +121,7 @@ impl AuthTx for PgTx<'_> {
     }
 
     fn record_login_attempt(&mut self, email: &str, client_address: &str, at: Timestamp, succeeded: bool) -> Result<()> {
-        self.execute(
-            "INSERT INTO login_attempt (email, client_address, at, succeeded) VALUES ($1, $2, $3, $4)",
-            &[&email.trim().to_lowercase(), &client_address, &at.to_jiff(), &succeeded],
-        )?;
+        self.execute(sql::INSERT_LOGIN_ATTEMPT, &[&email.trim().to_lowercase(), &client_address, &at.to_jiff(), &succeeded])?;
         Ok(())
     }
 

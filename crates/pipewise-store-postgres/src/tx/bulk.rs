@@ -4,7 +4,7 @@
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::{BulkTx, HistoryAppend, Result, StoreError};
+use pipewise_store::{BulkTx, HistoryAppend, Result};
 
 use crate::fields::Fields;
 
@@ -63,18 +63,10 @@ impl BulkTx for PgTx<'_> {
         if events.is_empty() {
             return Ok(0..0);
         }
-        let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
         // The same counter row as `append_history`: its lock serialises the organisation's
         // writers until commit, so sequence order stays commit order.
-        let row = self.query_opt(
-            "UPDATE organisation SET history_seq = history_seq + $2 WHERE organisation_id = $1 RETURNING history_seq",
-            &[&org.0, &count],
-        )?;
-        let Some(row) = row else {
-            return Err(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 });
-        };
-        let last: i64 = Fields::new(&row, "organisation").get("history_seq")?;
-        let first = last - count + 1;
+        let seqs = self.reserve_history_seq(org, events.len())?;
+        let first = seqs.start;
         let deals: Vec<i64> = events.iter().map(|event| event.opportunity_id.0).collect();
         let fields: Vec<&str> = events.iter().map(|event| event.change.field.as_str()).collect();
         let old_values: Vec<Option<&str>> = events.iter().map(|event| event.change.old.as_deref()).collect();
@@ -86,7 +78,7 @@ impl BulkTx for PgTx<'_> {
             "INSERT INTO opportunity_history (organisation_id, seq, opportunity_id, field, old_value, new_value, at, actor_id, source)              SELECT $1::bigint, $2::bigint + event.position - 1, event.opportunity_id, event.field, event.old_value, event.new_value,              event.at, event.actor_id, event.source              FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bigint[], $9::text[])              WITH ORDINALITY AS event (opportunity_id, field, old_value, new_value, at, actor_id, source, position)",
             &[&org.0, &first, &deals, &fields, &old_values, &new_values, &times, &actors, &sources],
         )?;
-        Ok(first..last + 1)
+        Ok(seqs)
     }
 
     fn bulk_insert_activities(&mut self, org: OrgId, activities: &[(NewActivity, Timestamp)]) -> Result<Vec<ActivityId>> {

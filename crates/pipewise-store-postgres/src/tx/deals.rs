@@ -5,7 +5,7 @@ use pipewise_core::history::{Change, HistoryEvent, Source};
 use pipewise_core::opportunity::{OppField, Opportunity, Status};
 use pipewise_core::pipeline::ForecastCategory;
 use pipewise_core::*;
-use pipewise_store::{DealsTx, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError};
+use pipewise_store::{DealsTx, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError, sql};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -13,9 +13,9 @@ use crate::fields::Fields;
 
 use super::{PgTx, found};
 
+/// PostgreSQL's own: the amount is selected as text (`amount::text`).
 const OPPORTUNITY_COLUMNS: &str = "opportunity_id, name, account_id, owner_id, pipeline_id, stage_id, amount::text AS amount, currency, \
      close_date, forecast_category, next_step, status, created_at, closed_at, close_reason";
-const HISTORY_COLUMNS: &str = "seq, opportunity_id, field, old_value, new_value, at, actor_id, source";
 
 impl DealsTx for PgTx<'_> {
     fn insert_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<OpportunityId> {
@@ -173,18 +173,7 @@ impl DealsTx for PgTx<'_> {
         if changes.is_empty() {
             return Ok(());
         }
-        let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
-        // The row lock on the organisation serialises its writers until commit, so sequence
-        // order is commit order.
-        let row = self.query_opt(
-            "UPDATE organisation SET history_seq = history_seq + $2 WHERE organisation_id = $1 RETURNING history_seq",
-            &[&org.0, &count],
-        )?;
-        let Some(row) = row else {
-            return Err(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 });
-        };
-        let last: i64 = Fields::new(&row, "organisation").get("history_seq")?;
-        let first = last - count + 1;
+        let first = self.reserve_history_seq(org, changes.len())?.start;
         let fields: Vec<&str> = changes.iter().map(|change| change.field.as_str()).collect();
         let old_values: Vec<Option<&str>> = changes.iter().map(|change| change.old.as_deref()).collect();
         let new_values: Vec<Option<&str>> = changes.iter().map(|change| change.new.as_deref()).collect();
@@ -200,25 +189,22 @@ impl DealsTx for PgTx<'_> {
 
     fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>> {
         let rows = self.query(
-            &format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY seq"),
+            &format!(
+                "SELECT {} FROM opportunity_history WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY seq",
+                sql::HISTORY_COLUMNS
+            ),
             &[&org.0, &id.0],
         )?;
         Self::history_from_rows(&rows)
     }
 
     fn history_since(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<HistoryEvent>> {
-        let rows = self.query(
-            &format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
-            &[&org.0, &after_seq, &i64::from(limit)],
-        )?;
+        let rows = self.query(sql::SELECT_HISTORY_SINCE, &[&org.0, &after_seq, &i64::from(limit)])?;
         Self::history_from_rows(&rows)
     }
 
     fn history_until(&mut self, org: OrgId, t: Timestamp) -> Result<Vec<HistoryEvent>> {
-        let rows = self.query(
-            &format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = $1 AND at <= $2 ORDER BY seq"),
-            &[&org.0, &t.to_jiff()],
-        )?;
+        let rows = self.query(sql::SELECT_HISTORY_UNTIL, &[&org.0, &t.to_jiff()])?;
         Self::history_from_rows(&rows)
     }
 
@@ -241,20 +227,12 @@ impl DealsTx for PgTx<'_> {
     }
 
     fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
-        let row = self.query_one(
-            "SELECT EXISTS (SELECT 1 FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 AND user_id = $3) \
-             AS shared",
-            &[&org.0, &id.0, &user.0],
-        )?;
+        let row = self.query_one(sql::SELECT_IS_SHARED, &[&org.0, &id.0, &user.0])?;
         Fields::new(&row, "opportunity_share").get("shared")
     }
 
     fn opportunity_shares(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<OpportunityShare>> {
-        let rows = self.query(
-            "SELECT opportunity_id, user_id, shared_by, shared_at FROM opportunity_share \
-             WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY user_id",
-            &[&org.0, &id.0],
-        )?;
+        let rows = self.query(sql::SELECT_SHARES, &[&org.0, &id.0])?;
         rows.iter()
             .map(|row| {
                 let fields = Fields::new(row, "opportunity_share");
@@ -269,18 +247,12 @@ impl DealsTx for PgTx<'_> {
     }
 
     fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
-        let removed = self.execute(
-            "DELETE FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 AND user_id = $3",
-            &[&org.0, &id.0, &user.0],
-        )?;
+        let removed = self.execute(sql::DELETE_SHARE, &[&org.0, &id.0, &user.0])?;
         Ok(removed > 0)
     }
 
     fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks> {
-        let row = self.query_opt(
-            "SELECT sql_at, dropped_at, drop_reason FROM opportunity WHERE organisation_id = $1 AND opportunity_id = $2",
-            &[&org.0, &opportunity.0],
-        )?;
+        let row = self.query_opt(sql::SELECT_MARKS, &[&org.0, &opportunity.0])?;
         let row = row.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.0 })?;
         let fields = Fields::new(&row, "opportunity");
         Ok(OpportunityMarks {
@@ -302,6 +274,21 @@ impl DealsTx for PgTx<'_> {
 impl PgTx<'_> {
     fn history_from_rows(rows: &[Row]) -> Result<Vec<HistoryEvent>> {
         rows.iter().map(read_history_event).collect()
+    }
+
+    /// Takes the organisation's next `count` history sequence numbers. The row lock on the
+    /// organisation serialises its writers until commit, so sequence order is commit order.
+    pub(super) fn reserve_history_seq(&mut self, org: OrgId, count: usize) -> Result<std::ops::Range<i64>> {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        let row = self.query_opt(
+            "UPDATE organisation SET history_seq = history_seq + $2 WHERE organisation_id = $1 RETURNING history_seq",
+            &[&org.0, &count],
+        )?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 });
+        };
+        let last: i64 = Fields::new(&row, "organisation").get("history_seq")?;
+        Ok(last - count + 1..last + 1)
     }
 }
 
@@ -325,6 +312,7 @@ fn read_opportunity(row: &Row) -> Result<Opportunity> {
     })
 }
 
+/// A row of [`sql::HISTORY_COLUMNS`].
 fn read_history_event(row: &Row) -> Result<HistoryEvent> {
     let mut fields = Fields::new(row, "opportunity_history");
     let seq = fields.key("seq")?;

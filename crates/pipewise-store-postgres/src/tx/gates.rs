@@ -3,16 +3,12 @@
 use pipewise_core::gates::{self, CriterionKind, ExitCriterion, GateOverride, NewExitCriterion};
 use pipewise_core::history::Source;
 use pipewise_core::*;
-use pipewise_store::{CheckEntry, GatesTx, Handoff, Result, StoredOverride, codec};
+use pipewise_store::{CheckEntry, GatesTx, Handoff, Result, StoredOverride, codec, sql};
 use postgres::Row;
 
 use crate::fields::Fields;
 
 use super::{PgTx, found};
-
-const CRITERION_COLUMNS: &str =
-    "exit_criterion_id, stage_id, label_en, label_ko, kind, argument, origin, origin_opportunity_id, archived_at";
-const HANDOFF_COLUMNS: &str = "handoff_id, opportunity_id, from_user_id, to_user_id, actor_id, stage_id, at, source, note";
 
 impl GatesTx for PgTx<'_> {
     // Stage gates, the deal workspace and the pipeline designer.
@@ -21,8 +17,7 @@ impl GatesTx for PgTx<'_> {
         let (origin, origin_opportunity) = pipewise_store::codec::origin_parts(criterion.origin);
         self.returned_id(
             "exit_criterion",
-            "INSERT INTO exit_criterion (organisation_id, stage_id, label_en, label_ko, kind, argument, origin, origin_opportunity_id, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING exit_criterion_id",
+            sql::INSERT_EXIT_CRITERION,
             &[
                 &org.0,
                 &criterion.stage_id.0,
@@ -38,22 +33,12 @@ impl GatesTx for PgTx<'_> {
     }
 
     fn exit_criterion(&mut self, org: OrgId, id: i64) -> Result<Option<(ExitCriterion, Option<Timestamp>)>> {
-        let row = self.query_opt(
-            &format!("SELECT {CRITERION_COLUMNS} FROM exit_criterion WHERE organisation_id = $1 AND exit_criterion_id = $2"),
-            &[&org.0, &id],
-        )?;
+        let row = self.query_opt(sql::SELECT_EXIT_CRITERION, &[&org.0, &id])?;
         row.as_ref().map(read_criterion).transpose()
     }
 
     fn exit_criteria(&mut self, org: OrgId, pipeline: PipelineId) -> Result<Vec<ExitCriterion>> {
-        let rows = self.query(
-            &format!(
-                "SELECT {CRITERION_COLUMNS} FROM exit_criterion WHERE organisation_id = $1 AND archived_at IS NULL \
-                 AND stage_id IN (SELECT stage_id FROM stage WHERE organisation_id = $1 AND pipeline_id = $2) \
-                 ORDER BY exit_criterion_id"
-            ),
-            &[&org.0, &pipeline.0],
-        )?;
+        let rows = self.query(sql::SELECT_EXIT_CRITERIA, &[&org.0, &pipeline.0])?;
         rows.iter().map(|row| read_criterion(row).map(|(criterion, _)| criterion)).collect()
     }
 
@@ -68,8 +53,7 @@ impl GatesTx for PgTx<'_> {
     fn append_criterion_check(&mut self, org: OrgId, entry: &CheckEntry) -> Result<i64> {
         self.returned_id(
             "criterion_check",
-            "INSERT INTO criterion_check (organisation_id, opportunity_id, exit_criterion_id, checked, evidence, at, actor_id, source) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING criterion_check_id",
+            sql::INSERT_CRITERION_CHECK,
             &[
                 &org.0,
                 &entry.opportunity_id.0,
@@ -84,11 +68,7 @@ impl GatesTx for PgTx<'_> {
     }
 
     fn criterion_checks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<CheckEntry>> {
-        let rows = self.query(
-            "SELECT criterion_check_id, opportunity_id, exit_criterion_id, checked, evidence, at, actor_id, source FROM criterion_check \
-             WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY criterion_check_id",
-            &[&org.0, &opportunity.0],
-        )?;
+        let rows = self.query(sql::SELECT_CRITERION_CHECKS, &[&org.0, &opportunity.0])?;
         rows.iter()
             .map(|row| {
                 let mut fields = Fields::new(row, "criterion_check");
@@ -109,8 +89,7 @@ impl GatesTx for PgTx<'_> {
     fn insert_gate_override(&mut self, org: OrgId, opportunity: OpportunityId, source: Source, record: &GateOverride) -> Result<i64> {
         self.returned_id(
             "gate_override",
-            "INSERT INTO gate_override (organisation_id, opportunity_id, actor_id, at, reason, from_stage_id, to_stage_id, unmet_json, \
-             source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING gate_override_id",
+            sql::INSERT_GATE_OVERRIDE,
             &[
                 &org.0,
                 &opportunity.0,
@@ -126,11 +105,7 @@ impl GatesTx for PgTx<'_> {
     }
 
     fn gate_overrides(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<StoredOverride>> {
-        let rows = self.query(
-            "SELECT gate_override_id, opportunity_id, actor_id, at, reason, from_stage_id, to_stage_id, unmet_json, source \
-             FROM gate_override WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY gate_override_id",
-            &[&org.0, &opportunity.0],
-        )?;
+        let rows = self.query(sql::SELECT_GATE_OVERRIDES, &[&org.0, &opportunity.0])?;
         rows.iter()
             .map(|row| {
                 let mut fields = Fields::new(row, "gate_override");
@@ -156,8 +131,7 @@ impl GatesTx for PgTx<'_> {
     fn insert_handoff(&mut self, org: OrgId, handoff: &Handoff) -> Result<i64> {
         self.returned_id(
             "handoff",
-            "INSERT INTO handoff (organisation_id, opportunity_id, from_user_id, to_user_id, actor_id, stage_id, at, source, note) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING handoff_id",
+            sql::INSERT_HANDOFF,
             &[
                 &org.0,
                 &handoff.opportunity_id.0,
@@ -173,21 +147,17 @@ impl GatesTx for PgTx<'_> {
     }
 
     fn handoffs_of_opportunity(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<Handoff>> {
-        let rows = self.query(
-            &format!("SELECT {HANDOFF_COLUMNS} FROM handoff WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY handoff_id"),
-            &[&org.0, &opportunity.0],
-        )?;
+        let rows = self.query(sql::SELECT_HANDOFFS_OF_OPPORTUNITY, &[&org.0, &opportunity.0])?;
         rows.iter().map(handoff_from_row).collect()
     }
 
     fn handoffs(&mut self, org: OrgId) -> Result<Vec<Handoff>> {
-        let rows =
-            self.query(&format!("SELECT {HANDOFF_COLUMNS} FROM handoff WHERE organisation_id = $1 ORDER BY handoff_id"), &[&org.0])?;
+        let rows = self.query(sql::SELECT_HANDOFFS, &[&org.0])?;
         rows.iter().map(handoff_from_row).collect()
     }
 
     fn team_cycle_days(&mut self, org: OrgId, team: TeamId) -> Result<Option<u32>> {
-        let row = self.query_opt("SELECT average_cycle_days FROM team WHERE organisation_id = $1 AND team_id = $2", &[&org.0, &team.0])?;
+        let row = self.query_opt(sql::SELECT_TEAM_CYCLE_DAYS, &[&org.0, &team.0])?;
         let Some(row) = row else { return Ok(None) };
         let fields = Fields::new(&row, "team");
         let days: Option<i32> = fields.get("average_cycle_days")?;

@@ -1,6 +1,7 @@
 //! [`PgTx`]: one transaction on one pooled connection, its [`Tx::commit`] and rollback on drop, and
 //! the statement helpers every area shares. The SQL of every primitive lives in the submodule named
-//! like its area trait in `pipewise_store` (`records`, `deals`, …). Every statement is
+//! like its area trait in `pipewise_store` (`records`, `deals`, …), except the statements both
+//! engines run unchanged, which come from [`pipewise_store::sql`]. Every statement is
 //! parameterised, prepared once per connection, and filtered by `organisation_id`, except those that
 //! run before an organisation is known: looking a session or an API token up by its hash, finding a
 //! user by e-mail for signing in, and counting sign-in attempts.

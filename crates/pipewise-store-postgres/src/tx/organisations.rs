@@ -4,35 +4,27 @@ use pipewise_core::money::Currency;
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
-use pipewise_store::{Organisation, OrganisationsTx, Result, StoreError};
+use pipewise_store::{Organisation, OrganisationsTx, Result, StoreError, sql};
 use postgres::Row;
 
 use crate::fields::Fields;
 
 use super::{PgTx, found};
 
-const ORGANISATION_COLUMNS: &str = "organisation_id, name, reporting_currency, created_at";
-pub(super) const USER_COLUMNS: &str = "user_id, email, name, role, manager_id, team_id, time_zone, locale, active, created_at";
-const TEAM_COLUMNS: &str = "team_id, name, manager_id";
-
 impl OrganisationsTx for PgTx<'_> {
     fn insert_organisation(&mut self, name: &str, reporting_currency: Currency, at: Timestamp) -> Result<OrgId> {
-        let id = self.returned_id(
-            "organisation",
-            "INSERT INTO organisation (name, reporting_currency, created_at) VALUES ($1, $2, $3) RETURNING organisation_id",
-            &[&name, &reporting_currency.code(), &at.to_jiff()],
-        )?;
+        let id = self.returned_id("organisation", sql::INSERT_ORGANISATION, &[&name, &reporting_currency.code(), &at.to_jiff()])?;
         Ok(OrgId(id))
     }
 
     fn organisation(&mut self, org: OrgId) -> Result<Option<Organisation>> {
-        let row = self.query_opt(&format!("SELECT {ORGANISATION_COLUMNS} FROM organisation WHERE organisation_id = $1"), &[&org.0])?;
+        let row = self.query_opt(sql::SELECT_ORGANISATION, &[&org.0])?;
         row.as_ref().map(read_organisation).transpose()
     }
 
     fn organisations(&mut self) -> Result<Vec<Organisation>> {
         // The one query not keyed by an organisation: it lists them.
-        let rows = self.query(&format!("SELECT {ORGANISATION_COLUMNS} FROM organisation ORDER BY organisation_id"), &[])?;
+        let rows = self.query(sql::SELECT_ORGANISATIONS, &[])?;
         rows.iter().map(read_organisation).collect()
     }
 
@@ -71,42 +63,33 @@ impl OrganisationsTx for PgTx<'_> {
     }
 
     fn user(&mut self, org: OrgId, id: UserId) -> Result<Option<User>> {
-        let row =
-            self.query_opt(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 AND user_id = $2"), &[&org.0, &id.0])?;
+        let row = self.query_opt(sql::SELECT_USER, &[&org.0, &id.0])?;
         row.as_ref().map(read_user).transpose()
     }
 
     fn user_by_email(&mut self, org: OrgId, email: &str) -> Result<Option<User>> {
         // Addresses are stored lower-cased (see `pipewise_core::text::email`), so a lookup ignores case.
-        let row = self.query_opt(
-            &format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 AND email = $2"),
-            &[&org.0, &email.to_lowercase()],
-        )?;
+        let row = self.query_opt(sql::SELECT_USER_BY_EMAIL, &[&org.0, &email.to_lowercase()])?;
         row.as_ref().map(read_user).transpose()
     }
 
     fn users(&mut self, org: OrgId) -> Result<Vec<User>> {
-        let rows = self.query(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = $1 ORDER BY user_id"), &[&org.0])?;
+        let rows = self.query(sql::SELECT_USERS, &[&org.0])?;
         rows.iter().map(read_user).collect()
     }
 
     fn insert_team(&mut self, org: OrgId, team: &NewTeam) -> Result<TeamId> {
-        let id = self.returned_id(
-            "team",
-            "INSERT INTO team (organisation_id, name, manager_id) VALUES ($1, $2, $3) RETURNING team_id",
-            &[&org.0, &team.name, &team.manager_id.map(|id| id.0)],
-        )?;
+        let id = self.returned_id("team", sql::INSERT_TEAM, &[&org.0, &team.name, &team.manager_id.map(|id| id.0)])?;
         Ok(TeamId(id))
     }
 
     fn team(&mut self, org: OrgId, id: TeamId) -> Result<Option<Team>> {
-        let row =
-            self.query_opt(&format!("SELECT {TEAM_COLUMNS} FROM team WHERE organisation_id = $1 AND team_id = $2"), &[&org.0, &id.0])?;
+        let row = self.query_opt(sql::SELECT_TEAM, &[&org.0, &id.0])?;
         row.as_ref().map(read_team).transpose()
     }
 
     fn teams(&mut self, org: OrgId) -> Result<Vec<Team>> {
-        let rows = self.query(&format!("SELECT {TEAM_COLUMNS} FROM team WHERE organisation_id = $1 ORDER BY team_id"), &[&org.0])?;
+        let rows = self.query(sql::SELECT_TEAMS, &[&org.0])?;
         rows.iter().map(read_team).collect()
     }
 
@@ -155,6 +138,7 @@ fn read_organisation(row: &Row) -> Result<Organisation> {
     })
 }
 
+/// A row of [`sql::USER_COLUMNS`].
 pub(super) fn read_user(row: &Row) -> Result<User> {
     let mut fields = Fields::new(row, "app_user");
     Ok(User {

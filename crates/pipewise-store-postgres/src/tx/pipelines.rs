@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use pipewise_core::error::RecordRef;
 use pipewise_core::pipeline::{ForecastCategory, NewPipeline, NewStage, Pipeline, Stage, StageKind};
 use pipewise_core::*;
-use pipewise_store::{PipelinesTx, Result};
+use pipewise_store::{PipelinesTx, Result, sql};
 use postgres::Row;
 
 use crate::fields::Fields;
@@ -22,11 +22,7 @@ impl PipelinesTx for PgTx<'_> {
             let problem = Problem::Rule("the entry stage must be one of the pipeline's open stages".into());
             return Err(FieldError { record, field: "entry_stage", problem }.into());
         }
-        let id = self.returned_id(
-            "pipeline",
-            "INSERT INTO pipeline (organisation_id, name) VALUES ($1, $2) RETURNING pipeline_id",
-            &[&org.0, &pipeline.name],
-        )?;
+        let id = self.returned_id("pipeline", sql::INSERT_PIPELINE, &[&org.0, &pipeline.name])?;
         let mut stage_ids = Vec::with_capacity(pipeline.stages.len());
         for (index, stage) in pipeline.stages.iter().enumerate() {
             let position = i32::try_from(index).map_err(|_| FieldError {
@@ -120,7 +116,7 @@ impl PipelinesTx for PgTx<'_> {
 
     fn set_stage_positions(&mut self, org: OrgId, pipeline: PipelineId, order: &[StageId]) -> Result<()> {
         // Positions are unique per pipeline: park every stage on a negative position first.
-        self.execute("UPDATE stage SET position = -1 - position WHERE organisation_id = $1 AND pipeline_id = $2", &[&org.0, &pipeline.0])?;
+        self.execute(sql::PARK_STAGES, &[&org.0, &pipeline.0])?;
         for (index, stage) in order.iter().enumerate() {
             let position = i32::try_from(index).unwrap_or(i32::MAX);
             let updated = self.execute(
@@ -137,20 +133,14 @@ impl PgTx<'_> {
     fn load_pipelines(&mut self, org: OrgId, only: Option<PipelineId>) -> Result<Vec<Pipeline>> {
         let (rows, stage_rows) = match only {
             Some(id) => (
-                self.query(
-                    "SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = $1 AND pipeline_id = $2",
-                    &[&org.0, &id.0],
-                )?,
+                self.query(sql::SELECT_PIPELINE, &[&org.0, &id.0])?,
                 self.query(
                     &format!("SELECT {STAGE_COLUMNS} FROM stage WHERE organisation_id = $1 AND pipeline_id = $2 ORDER BY position"),
                     &[&org.0, &id.0],
                 )?,
             ),
             None => (
-                self.query(
-                    "SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = $1 ORDER BY pipeline_id",
-                    &[&org.0],
-                )?,
+                self.query(sql::SELECT_PIPELINES, &[&org.0])?,
                 self.query(
                     &format!("SELECT {STAGE_COLUMNS} FROM stage WHERE organisation_id = $1 ORDER BY pipeline_id, position"),
                     &[&org.0],

@@ -4,17 +4,12 @@ use std::collections::{HashMap, HashSet};
 
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter};
+use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter, sql};
 use postgres::Row;
 
 use crate::fields::Fields;
 
 use super::{PgTx, VISIBLE_DEALS, found, scope_params};
-
-const ACCOUNT_COLUMNS: &str = "account_id, name, industry, employee_count, region, owner_id, created_at";
-const CONTACT_COLUMNS: &str = "contact_id, name, phone, title, account_id, created_at";
-const LEAD_COLUMNS: &str = "lead_id, name, company, email, phone, title, source, status, owner_id, created_at";
-const TASK_COLUMNS: &str = "task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at";
 
 impl RecordsTx for PgTx<'_> {
     fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
@@ -25,8 +20,7 @@ impl RecordsTx for PgTx<'_> {
         }
         let id = self.returned_id(
             "account",
-            "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING account_id",
+            sql::INSERT_ACCOUNT,
             &[
                 &org.0,
                 &account.name,
@@ -40,14 +34,7 @@ impl RecordsTx for PgTx<'_> {
         if !guarded {
             return Ok(AccountId(id));
         }
-        let inserted = self.query(
-            "INSERT INTO account_domain (organisation_id, domain, account_id, position) \
-             SELECT $1, domain, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (domain, position) \
-             ON CONFLICT (organisation_id, domain) DO NOTHING RETURNING domain",
-            &[&org.0, &id, &account.domains],
-        )?;
-        let inserted: HashSet<String> =
-            inserted.iter().map(|row| Fields::new(row, "account_domain").get::<String>("domain")).collect::<Result<_>>()?;
+        let inserted = self.insert_account_domains(org, id, &account.domains)?;
         if let Some(taken) = account.domains.iter().find(|domain| !inserted.contains(*domain)) {
             self.simple("ROLLBACK TO SAVEPOINT insert_account")?;
             return Err(StoreError::Conflict(format!("new account: domains: {taken} already belongs to another account")));
@@ -67,17 +54,10 @@ impl RecordsTx for PgTx<'_> {
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
         let id = self.returned_id(
             "contact",
-            "INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING contact_id",
+            sql::INSERT_CONTACT,
             &[&org.0, &contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0), &at.to_jiff()],
         )?;
-        if !contact.emails.is_empty() {
-            self.execute(
-                "INSERT INTO contact_email (organisation_id, email, contact_id, position) \
-                 SELECT $1, email, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (email, position)",
-                &[&org.0, &id, &contact.emails],
-            )?;
-        }
+        self.insert_contact_emails(org, id, &contact.emails)?;
         Ok(ContactId(id))
     }
 
@@ -92,8 +72,7 @@ impl RecordsTx for PgTx<'_> {
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
         let id = self.returned_id(
             "lead",
-            "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING lead_id",
+            sql::INSERT_LEAD,
             &[
                 &org.0,
                 &lead.name,
@@ -111,21 +90,19 @@ impl RecordsTx for PgTx<'_> {
     }
 
     fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>> {
-        let row =
-            self.query_opt(&format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = $1 AND lead_id = $2"), &[&org.0, &id.0])?;
+        let row = self.query_opt(sql::SELECT_LEAD, &[&org.0, &id.0])?;
         row.as_ref().map(read_lead).transpose()
     }
 
     fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>> {
-        let rows = self.query(&format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = $1 ORDER BY lead_id"), &[&org.0])?;
+        let rows = self.query(sql::SELECT_LEADS, &[&org.0])?;
         rows.iter().map(read_lead).collect()
     }
 
     fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId> {
         let id = self.returned_id(
             "task",
-            "INSERT INTO task (organisation_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING task_id",
+            sql::INSERT_TASK,
             &[
                 &org.0,
                 &task.title,
@@ -142,8 +119,7 @@ impl RecordsTx for PgTx<'_> {
     }
 
     fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>> {
-        let row =
-            self.query_opt(&format!("SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = $1 AND task_id = $2"), &[&org.0, &id.0])?;
+        let row = self.query_opt(sql::SELECT_TASK, &[&org.0, &id.0])?;
         row.as_ref().map(read_task).transpose()
     }
 
@@ -153,10 +129,11 @@ impl RecordsTx for PgTx<'_> {
         let (scoped, owners, shared_with) = scope_params(filter.scope.as_ref());
         let rows = self.query(
             &format!(
-                "SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = $1 AND ($2::bigint IS NULL OR owner_id = $2)
+                "SELECT {} FROM task WHERE organisation_id = $1 AND ($2::bigint IS NULL OR owner_id = $2)
                  AND ($3::bigint IS NULL OR opportunity_id = $3) AND (NOT $4 OR completed_at IS NULL)
                  AND (NOT $5 OR owner_id = ANY($6::bigint[]) OR opportunity_id IN {VISIBLE_DEALS})
-                 ORDER BY due_on IS NULL, due_on, task_id"
+                 ORDER BY due_on IS NULL, due_on, task_id",
+                sql::TASK_COLUMNS
             ),
             &[&org.0, &owner, &opportunity, &filter.open_only, &scoped, &owners, &shared_with],
         )?;
@@ -202,15 +179,8 @@ impl RecordsTx for PgTx<'_> {
             self.simple("ROLLBACK TO SAVEPOINT update_account; RELEASE SAVEPOINT update_account")?;
             return Err(StoreError::NotFound { kind: AccountId::LABEL, id: account.id.0 });
         }
-        self.execute("DELETE FROM account_domain WHERE organisation_id = $1 AND account_id = $2", &[&org.0, &account.id.0])?;
-        let inserted = self.query(
-            "INSERT INTO account_domain (organisation_id, domain, account_id, position) \
-             SELECT $1, domain, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (domain, position) \
-             ON CONFLICT (organisation_id, domain) DO NOTHING RETURNING domain",
-            &[&org.0, &account.id.0, &account.domains],
-        )?;
-        let inserted: HashSet<String> =
-            inserted.iter().map(|row| Fields::new(row, "account_domain").get::<String>("domain")).collect::<Result<_>>()?;
+        self.execute(sql::DELETE_ACCOUNT_DOMAINS, &[&org.0, &account.id.0])?;
+        let inserted = self.insert_account_domains(org, account.id.0, &account.domains)?;
         if let Some(taken) = account.domains.iter().find(|domain| !inserted.contains(*domain)) {
             self.simple("ROLLBACK TO SAVEPOINT update_account; RELEASE SAVEPOINT update_account")?;
             return Err(StoreError::Conflict(format!("account {}: domains: {taken} already belongs to another account", account.id)));
@@ -225,13 +195,8 @@ impl RecordsTx for PgTx<'_> {
             &[&org.0, &contact.id.0, &contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0)],
         )?;
         found(updated, ContactId::LABEL, contact.id.0)?;
-        self.execute("DELETE FROM contact_email WHERE organisation_id = $1 AND contact_id = $2", &[&org.0, &contact.id.0])?;
-        self.execute(
-            "INSERT INTO contact_email (organisation_id, email, contact_id, position) \
-             SELECT $1, email, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (email, position)",
-            &[&org.0, &contact.id.0, &contact.emails],
-        )?;
-        Ok(())
+        self.execute(sql::DELETE_CONTACT_EMAILS, &[&org.0, &contact.id.0])?;
+        self.insert_contact_emails(org, contact.id.0, &contact.emails)
     }
 
     fn update_lead(&mut self, org: OrgId, lead: &Lead) -> Result<()> {
@@ -264,25 +229,40 @@ impl RecordsTx for PgTx<'_> {
 }
 
 impl PgTx<'_> {
+    /// Lists `domains` under `account` in order, skipping those another account holds; returns
+    /// the domains it listed.
+    fn insert_account_domains(&mut self, org: OrgId, account: i64, domains: &[String]) -> Result<HashSet<String>> {
+        let inserted = self.query(
+            "INSERT INTO account_domain (organisation_id, domain, account_id, position) \
+             SELECT $1, domain, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (domain, position) \
+             ON CONFLICT (organisation_id, domain) DO NOTHING RETURNING domain",
+            &[&org.0, &account, &domains],
+        )?;
+        inserted.iter().map(|row| Fields::new(row, "account_domain").get::<String>("domain")).collect()
+    }
+
+    /// Lists `emails` under `contact` in order.
+    fn insert_contact_emails(&mut self, org: OrgId, contact: i64, emails: &[String]) -> Result<()> {
+        if !emails.is_empty() {
+            self.execute(
+                "INSERT INTO contact_email (organisation_id, email, contact_id, position) \
+                 SELECT $1, email, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (email, position)",
+                &[&org.0, &contact, &emails],
+            )?;
+        }
+        Ok(())
+    }
+
     fn load_accounts(&mut self, org: OrgId, only: Option<AccountId>) -> Result<Vec<Account>> {
         let (rows, domain_rows) = match only {
             Some(id) => (
-                self.query(
-                    &format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE organisation_id = $1 AND account_id = $2"),
-                    &[&org.0, &id.0],
-                )?,
+                self.query(sql::SELECT_ACCOUNT, &[&org.0, &id.0])?,
                 self.query(
                     "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 AND account_id = $2 ORDER BY position",
                     &[&org.0, &id.0],
                 )?,
             ),
-            None => (
-                self.query(&format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE organisation_id = $1 ORDER BY account_id"), &[&org.0])?,
-                self.query(
-                    "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 ORDER BY account_id, position",
-                    &[&org.0],
-                )?,
-            ),
+            None => (self.query(sql::SELECT_ACCOUNTS, &[&org.0])?, self.query(sql::SELECT_ACCOUNT_DOMAINS, &[&org.0])?),
         };
         let mut domains = group_texts(&domain_rows, "account_domain", "account_id", "domain")?;
         rows.iter()
@@ -306,22 +286,13 @@ impl PgTx<'_> {
     fn load_contacts(&mut self, org: OrgId, only: Option<ContactId>) -> Result<Vec<Contact>> {
         let (rows, email_rows) = match only {
             Some(id) => (
-                self.query(
-                    &format!("SELECT {CONTACT_COLUMNS} FROM contact WHERE organisation_id = $1 AND contact_id = $2"),
-                    &[&org.0, &id.0],
-                )?,
+                self.query(sql::SELECT_CONTACT, &[&org.0, &id.0])?,
                 self.query(
                     "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 AND contact_id = $2 ORDER BY position",
                     &[&org.0, &id.0],
                 )?,
             ),
-            None => (
-                self.query(&format!("SELECT {CONTACT_COLUMNS} FROM contact WHERE organisation_id = $1 ORDER BY contact_id"), &[&org.0])?,
-                self.query(
-                    "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 ORDER BY contact_id, position",
-                    &[&org.0],
-                )?,
-            ),
+            None => (self.query(sql::SELECT_CONTACTS, &[&org.0])?, self.query(sql::SELECT_CONTACT_EMAILS, &[&org.0])?),
         };
         let mut emails = group_texts(&email_rows, "contact_email", "contact_id", "email")?;
         rows.iter()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use pipewise_core::fx::RateTable;
 use pipewise_core::money::{Currency, Decimal};
 use pipewise_core::*;
-use pipewise_store::{Result, SettingsTx, StoreError, StoredHealthSettings};
+use pipewise_store::{Result, SettingsTx, StoreError, StoredHealthSettings, sql};
 
 use crate::fields::Fields;
 
@@ -17,8 +17,7 @@ impl SettingsTx for PgTx<'_> {
             return Ok(());
         }
         // A rate table has one base; rates quoted against another cannot sit beside them.
-        let other_base =
-            self.query_opt("SELECT base FROM exchange_rate WHERE organisation_id = $1 AND base <> $2 LIMIT 1", &[&org.0, &base.code()])?;
+        let other_base = self.query_opt(sql::SELECT_OTHER_RATE_BASE, &[&org.0, &base.code()])?;
         if let Some(row) = other_base {
             let stored: String = Fields::new(&row, "exchange_rate").get("base")?;
             return Err(StoreError::Conflict(format!(
@@ -66,7 +65,7 @@ impl SettingsTx for PgTx<'_> {
     }
 
     fn health_settings(&mut self, org: OrgId) -> Result<Option<StoredHealthSettings>> {
-        let row = self.query_opt("SELECT thresholds, updated_at, updated_by FROM health_settings WHERE organisation_id = $1", &[&org.0])?;
+        let row = self.query_opt(sql::SELECT_HEALTH_SETTINGS, &[&org.0])?;
         let Some(row) = row else { return Ok(None) };
         let fields = Fields::new(&row, "health_settings");
         let updated_by: Option<i64> = fields.get("updated_by")?;
@@ -79,9 +78,7 @@ impl SettingsTx for PgTx<'_> {
 
     fn put_health_settings(&mut self, org: OrgId, settings: &StoredHealthSettings) -> Result<()> {
         self.execute(
-            "INSERT INTO health_settings (organisation_id, thresholds, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (organisation_id) DO UPDATE \
-             SET thresholds = EXCLUDED.thresholds, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by",
+            sql::PUT_HEALTH_SETTINGS,
             &[&org.0, &settings.document, &settings.updated_at.to_jiff(), &settings.updated_by.map(|id| id.0)],
         )?;
         Ok(())

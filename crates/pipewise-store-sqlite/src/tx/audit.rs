@@ -2,42 +2,35 @@
 
 use pipewise_core::history::Source;
 use pipewise_core::*;
-use pipewise_store::{AuditEntry, AuditEvent, AuditFilter, AuditTx, Result};
+use pipewise_store::{AuditEntry, AuditEvent, AuditFilter, AuditTx, Result, sql};
 use rusqlite::params;
 use rusqlite::types::Value;
 
-use crate::rows::{parsed, timestamp};
+use crate::rows::{Fields, NamedRow};
 
-use super::{SqliteTx, db_err};
+use super::SqliteTx;
 
 impl AuditTx for SqliteTx<'_> {
     fn append_audit(&mut self, org: OrgId, entry: &AuditEntry) -> Result<()> {
-        self.db()
-            .prepare_cached(
-                "INSERT INTO audit_event (organisation_id, at, actor_id, source, record_kind, record_id, action, before_json, after_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    org.0,
-                    entry.at.as_micros(),
-                    entry.actor_id.map(|id| id.0),
-                    entry.source.as_str(),
-                    entry.record_kind,
-                    entry.record_id,
-                    entry.action,
-                    entry.before,
-                    entry.after
-                ])
-            })
-            .map_err(db_err)?;
+        self.execute(
+            sql::INSERT_AUDIT_EVENT,
+            params![
+                org.0,
+                entry.at.as_micros(),
+                entry.actor_id.map(|id| id.0),
+                entry.source.as_str(),
+                entry.record_kind,
+                entry.record_id,
+                entry.action,
+                entry.before,
+                entry.after
+            ],
+        )?;
         Ok(())
     }
 
     fn audit_events(&mut self, org: OrgId, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
-        let mut sql = "SELECT audit_event_id, at, actor_id, source, record_kind, record_id, action, before_json, after_json
-                       FROM audit_event WHERE organisation_id = ?1"
-            .to_owned();
+        let mut sql = format!("SELECT {} FROM audit_event WHERE organisation_id = ?1", sql::AUDIT_EVENT_COLUMNS);
         let mut values = vec![Value::Integer(org.0)];
         let mut condition = |column: &str, value: Value| {
             values.push(value);
@@ -56,27 +49,21 @@ impl AuditTx for SqliteTx<'_> {
             condition("audit_event_id <", Value::Integer(before));
         }
         sql.push_str(&format!(" ORDER BY audit_event_id DESC LIMIT {}", filter.limit));
-        self.collect(
-            &sql,
-            rusqlite::params_from_iter(values),
-            |row| {
-                let event = AuditEvent {
-                    id: row.get(0)?,
-                    at: timestamp(row.get(1)?),
-                    actor_id: row.get::<_, Option<i64>>(2)?.map(UserId),
-                    source: Source::System,
-                    record_kind: row.get(4)?,
-                    record_id: row.get(5)?,
-                    action: row.get(6)?,
-                    before: row.get(7)?,
-                    after: row.get(8)?,
-                };
-                Ok((event, row.get::<_, String>(3)?))
-            },
-            |(mut event, source)| {
-                event.source = parsed("audit_event", &source, Source::parse)?;
-                Ok(event)
-            },
-        )
+        self.collect(&sql, rusqlite::params_from_iter(values), read_audit_event)
     }
+}
+
+fn read_audit_event(row: &NamedRow<'_, '_>) -> Result<AuditEvent> {
+    let mut fields = Fields::new(row, "audit_event");
+    Ok(AuditEvent {
+        id: fields.key("audit_event_id")?,
+        at: fields.timestamp("at")?,
+        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+        source: fields.parsed("source", Source::parse)?,
+        record_kind: fields.get("record_kind")?,
+        record_id: fields.get("record_id")?,
+        action: fields.get("action")?,
+        before: fields.get("before_json")?,
+        after: fields.get("after_json")?,
+    })
 }

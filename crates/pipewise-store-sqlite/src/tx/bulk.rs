@@ -4,25 +4,28 @@
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::{BulkTx, HistoryAppend, Result, StoreError};
-use rusqlite::{OptionalExtension, params};
+use pipewise_store::{BulkTx, HistoryAppend, Result};
+use rusqlite::params;
 
-use super::deals::opportunity_params;
+use crate::rows::Fields;
+
+use super::activities::INSERT_ACTIVITY_CONTACT;
+use super::deals::{INSERT_HISTORY, INSERT_OPPORTUNITY, opportunity_params};
 use super::{SqliteTx, db_err};
+
+/// One activity, its id taken from the row id: [`pipewise_store::sql::INSERT_ACTIVITY`] without
+/// its `RETURNING`, which costs a loader that inserts millions of rows one at a time.
+const INSERT_ACTIVITY_ROW: &str =
+    "INSERT INTO activity (organisation_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id,
+                           opportunity_id)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 impl BulkTx for SqliteTx<'_> {
     // Bulk loading: the single-row statements, prepared once and run in a loop inside the
     // caller's transaction, which is what makes SQLite fast (no per-row commit).
 
     fn bulk_insert_opportunities(&mut self, org: OrgId, opportunities: &[Opportunity]) -> Result<Vec<OpportunityId>> {
-        let mut statement = self
-            .db()
-            .prepare_cached(
-                "INSERT INTO opportunity (organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, close_date,
-                                          forecast_category, next_step, status, created_at, closed_at, close_reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )
-            .map_err(db_err)?;
+        let mut statement = self.db().prepare_cached(INSERT_OPPORTUNITY).map_err(db_err)?;
         opportunities
             .iter()
             .map(|opportunity| statement.insert(opportunity_params(org, opportunity)).map(OpportunityId).map_err(db_err))
@@ -33,27 +36,13 @@ impl BulkTx for SqliteTx<'_> {
         if events.is_empty() {
             return Ok(0..0);
         }
-        let count = events.len() as i64;
-        let last: i64 = self
-            .db()
-            .prepare_cached("UPDATE organisation SET history_seq = history_seq + ?2 WHERE organisation_id = ?1 RETURNING history_seq")
-            .and_then(|mut statement| statement.query_row(params![org.0, count], |row| row.get(0)))
-            .optional()
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 })?;
-        let first = last - count + 1;
-        let mut statement = self
-            .db()
-            .prepare_cached(
-                "INSERT INTO opportunity_history (organisation_id, seq, opportunity_id, field, old_value, new_value, at, actor_id, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .map_err(db_err)?;
-        for (offset, event) in events.iter().enumerate() {
+        let seqs = self.reserve_history_seq(org, events.len() as i64)?;
+        let mut statement = self.db().prepare_cached(INSERT_HISTORY).map_err(db_err)?;
+        for (seq, event) in seqs.clone().zip(events) {
             statement
                 .execute(params![
                     org.0,
-                    first + offset as i64,
+                    seq,
                     event.opportunity_id.0,
                     event.change.field.as_str(),
                     event.change.old,
@@ -64,19 +53,12 @@ impl BulkTx for SqliteTx<'_> {
                 ])
                 .map_err(db_err)?;
         }
-        Ok(first..last + 1)
+        Ok(seqs)
     }
 
     fn bulk_insert_activities(&mut self, org: OrgId, activities: &[(NewActivity, Timestamp)]) -> Result<Vec<ActivityId>> {
-        let mut insert = self
-            .db()
-            .prepare_cached(
-                "INSERT INTO activity (organisation_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )
-            .map_err(db_err)?;
-        let mut link =
-            self.db().prepare_cached("INSERT INTO activity_contact (activity_id, contact_id) VALUES (?1, ?2)").map_err(db_err)?;
+        let mut insert = self.db().prepare_cached(INSERT_ACTIVITY_ROW).map_err(db_err)?;
+        let mut link = self.db().prepare_cached(INSERT_ACTIVITY_CONTACT).map_err(db_err)?;
         let mut ids = Vec::with_capacity(activities.len());
         let mut contacts = Vec::new();
         for (activity, logged_at) in activities {
@@ -108,10 +90,9 @@ impl BulkTx for SqliteTx<'_> {
     }
 
     fn database_size(&mut self) -> Result<u64> {
-        let bytes: i64 = self
-            .db()
-            .query_row("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", [], |row| row.get(0))
-            .map_err(db_err)?;
-        Ok(bytes.max(0) as u64)
+        let bytes = self.one("SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()", [], |row| {
+            Fields::new(row, "pragma_page_count").get::<i64>("bytes")
+        })?;
+        Ok(bytes.unwrap_or(0).max(0) as u64)
     }
 }

@@ -5,26 +5,34 @@ use pipewise_core::history::{Change, HistoryEvent, Source};
 use pipewise_core::opportunity::{OppField, Opportunity, Status};
 use pipewise_core::pipeline::ForecastCategory;
 use pipewise_core::*;
-use pipewise_store::{DealsTx, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError};
+use pipewise_store::{DealsTx, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError, sql};
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, params};
 
-use crate::rows::{corrupt, date, money, parsed, timestamp};
+use crate::rows::{Fields, NamedRow};
 
-use super::{SqliteTx, db_err, found, identity};
+use super::{SqliteTx, db_err, found};
 
+/// SQLite's own: PostgreSQL selects the amount as text (`amount::text`).
 const OPPORTUNITY_COLUMNS: &str = "opportunity_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, close_date, \
      forecast_category, next_step, status, created_at, closed_at, close_reason";
-const HISTORY_COLUMNS: &str = "seq, opportunity_id, field, old_value, new_value, at, actor_id, source";
+
+/// One opportunity, bound by [`opportunity_params`]; `insert_opportunity` and the bulk loader
+/// run it. (PostgreSQL casts the amount: `$7::text::numeric`.)
+pub(super) const INSERT_OPPORTUNITY: &str =
+    "INSERT INTO opportunity (organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, close_date,
+                              forecast_category, next_step, status, created_at, closed_at, close_reason)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+
+/// One history event; `append_history` and the bulk loader run it.
+pub(super) const INSERT_HISTORY: &str =
+    "INSERT INTO opportunity_history (organisation_id, seq, opportunity_id, field, old_value, new_value, at, actor_id, source)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 impl DealsTx for SqliteTx<'_> {
     fn insert_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<OpportunityId> {
         self.db()
-            .prepare_cached(
-                "INSERT INTO opportunity (organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, close_date,
-                                          forecast_category, next_step, status, created_at, closed_at, close_reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )
+            .prepare_cached(INSERT_OPPORTUNITY)
             .and_then(|mut statement| statement.insert(opportunity_params(org, opportunity)))
             .map(OpportunityId)
             .map_err(db_err)
@@ -54,7 +62,7 @@ impl DealsTx for SqliteTx<'_> {
     fn opportunity(&mut self, org: OrgId, id: OpportunityId, _lock: bool) -> Result<Option<Opportunity>> {
         // A SQLite write transaction already excludes every other writer.
         let sql = format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = ?1 AND opportunity_id = ?2");
-        self.one(&sql, params![org.0, id.0], opportunity_row, finish_opportunity)
+        self.one(&sql, params![org.0, id.0], read_opportunity)
     }
 
     fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>> {
@@ -104,7 +112,7 @@ impl DealsTx for SqliteTx<'_> {
         if let Some(limit) = filter.limit {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
-        self.collect(&sql, rusqlite::params_from_iter(values), opportunity_row, finish_opportunity)
+        self.collect(&sql, rusqlite::params_from_iter(values), read_opportunity)
     }
 
     fn lock_history(&mut self, _org: OrgId) -> Result<()> {
@@ -124,21 +132,8 @@ impl DealsTx for SqliteTx<'_> {
         if changes.is_empty() {
             return Ok(());
         }
-        let last: i64 = self
-            .db()
-            .prepare_cached("UPDATE organisation SET history_seq = history_seq + ?2 WHERE organisation_id = ?1 RETURNING history_seq")
-            .and_then(|mut statement| statement.query_row(params![org.0, changes.len() as i64], |row| row.get(0)))
-            .optional()
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 })?;
-        let first = last - changes.len() as i64 + 1;
-        let mut statement = self
-            .db()
-            .prepare_cached(
-                "INSERT INTO opportunity_history (organisation_id, seq, opportunity_id, field, old_value, new_value, at, actor_id, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .map_err(db_err)?;
+        let first = self.reserve_history_seq(org, changes.len() as i64)?.start;
+        let mut statement = self.db().prepare_cached(INSERT_HISTORY).map_err(db_err)?;
         for (offset, change) in changes.iter().enumerate() {
             statement
                 .execute(params![
@@ -161,145 +156,123 @@ impl DealsTx for SqliteTx<'_> {
         // The deal's own index: the planner would otherwise walk the organisation's whole log
         // in sequence order (the primary key matches `ORDER BY seq`), which is O(history).
         let sql = format!(
-            "SELECT {HISTORY_COLUMNS} FROM opportunity_history INDEXED BY opportunity_history_deal
-             WHERE opportunity_id = ?2 AND organisation_id = ?1 ORDER BY seq"
+            "SELECT {} FROM opportunity_history INDEXED BY opportunity_history_deal
+             WHERE opportunity_id = ?2 AND organisation_id = ?1 ORDER BY seq",
+            sql::HISTORY_COLUMNS
         );
-        self.collect(&sql, params![org.0, id.0], history_row, finish_history)
+        self.collect(&sql, params![org.0, id.0], read_history_event)
     }
 
     fn history_since(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<HistoryEvent>> {
-        let sql =
-            format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
-        self.collect(&sql, params![org.0, after_seq, limit], history_row, finish_history)
+        self.collect(sql::SELECT_HISTORY_SINCE, params![org.0, after_seq, limit], read_history_event)
     }
 
     fn history_until(&mut self, org: OrgId, t: Timestamp) -> Result<Vec<HistoryEvent>> {
-        let sql = format!("SELECT {HISTORY_COLUMNS} FROM opportunity_history WHERE organisation_id = ?1 AND at <= ?2 ORDER BY seq");
-        self.collect(&sql, params![org.0, t.as_micros()], history_row, finish_history)
+        self.collect(sql::SELECT_HISTORY_UNTIL, params![org.0, t.as_micros()], read_history_event)
     }
 
     fn last_history_at(&mut self, org: OrgId, id: OpportunityId) -> Result<Option<Timestamp>> {
-        let mut statement = self
-            .db()
-            .prepare_cached(
-                "SELECT at FROM opportunity_history INDEXED BY opportunity_history_deal
-                 WHERE opportunity_id = ?2 AND organisation_id = ?1 ORDER BY seq DESC LIMIT 1",
-            )
-            .map_err(db_err)?;
-        let at: Option<i64> = statement.query_row(params![org.0, id.0], |row| row.get(0)).optional().map_err(db_err)?;
-        Ok(at.map(timestamp))
+        let at = self.one(
+            "SELECT at FROM opportunity_history INDEXED BY opportunity_history_deal
+             WHERE opportunity_id = ?2 AND organisation_id = ?1 ORDER BY seq DESC LIMIT 1",
+            params![org.0, id.0],
+            |row| Fields::new(row, "opportunity_history").timestamp("at"),
+        )?;
+        Ok(at)
     }
 
     fn share_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId, shared_by: Option<UserId>, at: Timestamp) -> Result<()> {
-        self.db()
-            .prepare_cached(
-                "INSERT OR IGNORE INTO opportunity_share (organisation_id, opportunity_id, user_id, shared_by, shared_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .and_then(|mut statement| statement.execute(params![org.0, id.0, user.0, shared_by.map(|id| id.0), at.as_micros()]))
-            .map_err(db_err)?;
+        self.execute(
+            "INSERT OR IGNORE INTO opportunity_share (organisation_id, opportunity_id, user_id, shared_by, shared_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![org.0, id.0, user.0, shared_by.map(|id| id.0), at.as_micros()],
+        )?;
         Ok(())
     }
 
     fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
-        self.db()
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM opportunity_share WHERE organisation_id = ?1 AND opportunity_id = ?2 AND user_id = ?3)",
-            )
-            .and_then(|mut statement| statement.query_row(params![org.0, id.0, user.0], |row| row.get(0)))
-            .map_err(db_err)
+        let shared = self
+            .one(sql::SELECT_IS_SHARED, params![org.0, id.0, user.0], |row| Fields::new(row, "opportunity_share").get::<bool>("shared"))?;
+        // `EXISTS` always gives one row.
+        Ok(shared.unwrap_or(false))
     }
 
     fn opportunity_shares(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<OpportunityShare>> {
-        self.collect(
-            "SELECT opportunity_id, user_id, shared_by, shared_at FROM opportunity_share
-             WHERE organisation_id = ?1 AND opportunity_id = ?2 ORDER BY user_id",
-            params![org.0, id.0],
-            |row| {
-                Ok(OpportunityShare {
-                    opportunity_id: OpportunityId(row.get(0)?),
-                    user_id: UserId(row.get(1)?),
-                    shared_by: row.get::<_, Option<i64>>(2)?.map(UserId),
-                    shared_at: timestamp(row.get(3)?),
-                })
-            },
-            identity,
-        )
+        self.collect(sql::SELECT_SHARES, params![org.0, id.0], |row| {
+            let fields = Fields::new(row, "opportunity_share");
+            Ok(OpportunityShare {
+                opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+                user_id: UserId(fields.get("user_id")?),
+                shared_by: fields.get::<Option<i64>>("shared_by")?.map(UserId),
+                shared_at: fields.timestamp("shared_at")?,
+            })
+        })
     }
 
     fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
-        let removed = self
-            .db()
-            .prepare_cached("DELETE FROM opportunity_share WHERE organisation_id = ?1 AND opportunity_id = ?2 AND user_id = ?3")
-            .and_then(|mut statement| statement.execute(params![org.0, id.0, user.0]))
-            .map_err(db_err)?;
+        let removed = self.execute(sql::DELETE_SHARE, params![org.0, id.0, user.0])?;
         Ok(removed > 0)
     }
 
     fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks> {
-        let marks = self.one(
-            "SELECT sql_at, dropped_at, drop_reason FROM opportunity WHERE organisation_id = ?1 AND opportunity_id = ?2",
-            params![org.0, opportunity.0],
-            |row| {
-                Ok(OpportunityMarks {
-                    sql_at: row.get::<_, Option<i64>>(0)?.map(timestamp),
-                    dropped_at: row.get::<_, Option<i64>>(1)?.map(timestamp),
-                    drop_reason: row.get(2)?,
-                })
-            },
-            identity,
-        )?;
+        let marks = self.one(sql::SELECT_MARKS, params![org.0, opportunity.0], |row| {
+            let fields = Fields::new(row, "opportunity");
+            Ok(OpportunityMarks {
+                sql_at: fields.optional_timestamp("sql_at")?,
+                dropped_at: fields.optional_timestamp("dropped_at")?,
+                drop_reason: fields.get("drop_reason")?,
+            })
+        })?;
         marks.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.0 })
     }
 
     fn set_opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId, marks: &OpportunityMarks) -> Result<()> {
-        let changed = self
-            .db()
-            .prepare_cached(
-                "UPDATE opportunity SET sql_at = ?3, dropped_at = ?4, drop_reason = ?5 WHERE organisation_id = ?1 AND opportunity_id = ?2",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    org.0,
-                    opportunity.0,
-                    marks.sql_at.map(Timestamp::as_micros),
-                    marks.dropped_at.map(Timestamp::as_micros),
-                    marks.drop_reason
-                ])
-            })
-            .map_err(db_err)?;
+        let changed = self.execute(
+            "UPDATE opportunity SET sql_at = ?3, dropped_at = ?4, drop_reason = ?5 WHERE organisation_id = ?1 AND opportunity_id = ?2",
+            params![
+                org.0,
+                opportunity.0,
+                marks.sql_at.map(Timestamp::as_micros),
+                marks.dropped_at.map(Timestamp::as_micros),
+                marks.drop_reason
+            ],
+        )?;
         found(changed, OpportunityId::LABEL, opportunity.0)
     }
 }
 
-/// Raw opportunity columns; decoding that can fail happens in [`finish_opportunity`].
-type OpportunityRow = (Opportunity, Option<String>, Option<String>, Option<String>, String, String);
-
-fn opportunity_row(row: &Row<'_>) -> rusqlite::Result<OpportunityRow> {
-    let opportunity = Opportunity {
-        id: OpportunityId(row.get(0)?),
-        name: row.get(1)?,
-        account_id: row.get::<_, Option<i64>>(2)?.map(AccountId),
-        owner_id: UserId(row.get(3)?),
-        pipeline_id: PipelineId(row.get(4)?),
-        stage_id: StageId(row.get(5)?),
-        amount: None,
-        close_date: None,
-        forecast_category: ForecastCategory::Pipeline,
-        next_step: row.get(10)?,
-        status: Status::Open,
-        created_at: timestamp(row.get(12)?),
-        closed_at: row.get::<_, Option<i64>>(13)?.map(timestamp),
-        close_reason: row.get(14)?,
-    };
-    Ok((opportunity, row.get(6)?, row.get(7)?, row.get(8)?, row.get(9)?, row.get(11)?))
+impl SqliteTx<'_> {
+    /// Takes the organisation's next `count` history sequence numbers. `BEGIN IMMEDIATE` made
+    /// this the only writer, so they follow commit order.
+    pub(super) fn reserve_history_seq(&self, org: OrgId, count: i64) -> Result<std::ops::Range<i64>> {
+        let last: i64 = self
+            .db()
+            .prepare_cached("UPDATE organisation SET history_seq = history_seq + ?2 WHERE organisation_id = ?1 RETURNING history_seq")
+            .and_then(|mut statement| statement.query_row(params![org.0, count], |row| row.get(0)))
+            .optional()
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 })?;
+        Ok(last - count + 1..last + 1)
+    }
 }
 
-fn finish_opportunity((mut opportunity, amount, currency, close_date, category, status): OpportunityRow) -> Result<Opportunity> {
-    opportunity.amount = money("opportunity", amount, currency)?;
-    opportunity.close_date = date("opportunity", close_date)?;
-    opportunity.forecast_category = parsed("opportunity", &category, ForecastCategory::parse)?;
-    opportunity.status = parsed("opportunity", &status, Status::parse)?;
-    Ok(opportunity)
+fn read_opportunity(row: &NamedRow<'_, '_>) -> Result<Opportunity> {
+    let mut fields = Fields::new(row, "opportunity");
+    Ok(Opportunity {
+        id: OpportunityId(fields.key("opportunity_id")?),
+        name: fields.get("name")?,
+        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+        owner_id: UserId(fields.get("owner_id")?),
+        pipeline_id: PipelineId(fields.get("pipeline_id")?),
+        stage_id: StageId(fields.get("stage_id")?),
+        amount: fields.money("amount", "currency")?,
+        close_date: fields.optional_date("close_date")?,
+        forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
+        next_step: fields.get("next_step")?,
+        status: fields.parsed("status", Status::parse)?,
+        created_at: fields.timestamp("created_at")?,
+        closed_at: fields.optional_timestamp("closed_at")?,
+        close_reason: fields.get("close_reason")?,
+    })
 }
 
 pub(super) fn opportunity_params(org: OrgId, opportunity: &Opportunity) -> [Value; 15] {
@@ -324,24 +297,21 @@ pub(super) fn opportunity_params(org: OrgId, opportunity: &Opportunity) -> [Valu
     ]
 }
 
-type HistoryRow = (HistoryEvent, String, String);
-
-fn history_row(row: &Row<'_>) -> rusqlite::Result<HistoryRow> {
-    let event = HistoryEvent {
-        seq: row.get(0)?,
-        opportunity_id: OpportunityId(row.get(1)?),
-        field: OppField::Name,
-        old: row.get(3)?,
-        new: row.get(4)?,
-        at: timestamp(row.get(5)?),
-        actor_id: row.get::<_, Option<i64>>(6)?.map(UserId),
-        source: Source::System,
-    };
-    Ok((event, row.get(2)?, row.get(7)?))
-}
-
-fn finish_history((mut event, field, source): HistoryRow) -> Result<HistoryEvent> {
-    event.field = OppField::parse_event(&field).ok_or_else(|| corrupt("opportunity_history", format!("unknown field {field:?}")))?;
-    event.source = parsed("opportunity_history", &source, Source::parse)?;
-    Ok(event)
+/// A row of [`sql::HISTORY_COLUMNS`].
+fn read_history_event(row: &NamedRow<'_, '_>) -> Result<HistoryEvent> {
+    let mut fields = Fields::new(row, "opportunity_history");
+    let seq = fields.key("seq")?;
+    let field = fields.parsed("field", |text| {
+        OppField::parse_event(text).ok_or_else(|| Problem::Invalid { value: text.to_owned(), expected: "an opportunity field" })
+    })?;
+    Ok(HistoryEvent {
+        seq,
+        opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+        field,
+        old: fields.get("old_value")?,
+        new: fields.get("new_value")?,
+        at: fields.timestamp("at")?,
+        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+        source: fields.parsed("source", Source::parse)?,
+    })
 }

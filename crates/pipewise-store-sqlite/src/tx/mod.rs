@@ -1,6 +1,11 @@
 //! One SQLite transaction ([`SqliteTx`]): its connection, [`Tx::commit`], rollback on drop, and what
 //! every area shares (the statement helpers, `found`, `scope_condition`). Each area trait of
 //! `pipewise_store` is implemented in the submodule of the same name (`records`, `deals`, …).
+//!
+//! The statements both engines run unchanged come from [`pipewise_store::sql`] (with `$1`-style
+//! placeholders, which SQLite binds by position because they first appear in ascending order);
+//! the rest are SQLite's own, with `?1`-style placeholders. Rows are decoded by column name
+//! through [`crate::rows::Fields`].
 
 mod activities;
 mod audit;
@@ -18,10 +23,11 @@ use std::sync::MutexGuard;
 
 use pipewise_core::*;
 use pipewise_store::{Result, StoreError, Tx};
+use rusqlite::Connection;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row};
 
 use crate::SqliteStore;
+use crate::rows::NamedRow;
 
 pub(crate) enum Conn<'a> {
     Writer(MutexGuard<'a, Connection>),
@@ -69,41 +75,50 @@ impl Tx for SqliteTx<'_> {
 }
 
 impl SqliteTx<'_> {
-    fn collect<T, R>(
+    /// Every row `sql` returns, each decoded by `decode`, which reads its columns by name (see
+    /// [`crate::rows::Fields`]); the column names are read once for all the rows.
+    fn collect<T>(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
-        map: fn(&Row<'_>) -> rusqlite::Result<R>,
-        finish: fn(R) -> Result<T>,
+        mut decode: impl FnMut(&NamedRow<'_, '_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
-        let rows = statement.query_map(params, map).map_err(db_err)?;
+        let names: Vec<String> = statement.column_names().map(str::to_owned).collect();
+        let mut rows = statement.query(params).map_err(db_err)?;
         let mut out = Vec::new();
-        for row in rows {
-            out.push(finish(row.map_err(db_err)?)?);
+        while let Some(row) = rows.next().map_err(db_err)? {
+            out.push(decode(&NamedRow { row, names: Some(&names) })?);
         }
         Ok(out)
     }
 
-    fn one<T, R>(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-        map: fn(&Row<'_>) -> rusqlite::Result<R>,
-        finish: fn(R) -> Result<T>,
-    ) -> Result<Option<T>> {
+    /// The first row `sql` returns, if any, decoded by `decode`.
+    fn one<T>(&self, sql: &str, params: impl rusqlite::Params, decode: impl FnOnce(&NamedRow<'_, '_>) -> Result<T>) -> Result<Option<T>> {
         let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
-        let row = statement.query_row(params, map).optional().map_err(db_err)?;
-        row.map(finish).transpose()
+        let mut rows = statement.query(params).map_err(db_err)?;
+        let value = match rows.next().map_err(db_err)? {
+            Some(row) => Some(decode(&NamedRow { row, names: None })?),
+            None => None,
+        };
+        Ok(value)
+    }
+
+    /// Runs a statement; returns how many rows it changed.
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+        let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
+        statement.execute(params).map_err(db_err)
+    }
+
+    /// The id an `INSERT … RETURNING` statement gave back in its first column.
+    fn returned_id(&self, sql: &str, params: impl rusqlite::Params) -> Result<i64> {
+        let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
+        statement.query_row(params, |row| row.get(0)).map_err(db_err)
     }
 }
 
 fn db_err(error: rusqlite::Error) -> StoreError {
     StoreError::database(error)
-}
-
-fn identity<T>(value: T) -> Result<T> {
-    Ok(value)
 }
 
 /// `Ok` when an update changed a row, else `NotFound`.

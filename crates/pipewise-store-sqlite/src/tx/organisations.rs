@@ -4,40 +4,24 @@ use pipewise_core::money::Currency;
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, NewUser, Role, User};
 use pipewise_core::*;
-use pipewise_store::{Organisation, OrganisationsTx, Result};
-use rusqlite::{Row, params};
+use pipewise_store::{Organisation, OrganisationsTx, Result, sql};
+use rusqlite::params;
 
-use crate::rows::{conflict_or, parsed, timestamp};
+use crate::rows::{Fields, NamedRow, conflict_or};
 
-use super::{SqliteTx, db_err, found, identity};
-
-pub(super) const USER_COLUMNS: &str = "user_id, email, name, role, manager_id, team_id, time_zone, locale, active, created_at";
+use super::{SqliteTx, found};
 
 impl OrganisationsTx for SqliteTx<'_> {
     fn insert_organisation(&mut self, name: &str, reporting_currency: Currency, at: Timestamp) -> Result<OrgId> {
-        self.db()
-            .prepare_cached("INSERT INTO organisation (name, reporting_currency, created_at) VALUES (?1, ?2, ?3)")
-            .and_then(|mut statement| statement.insert(params![name, reporting_currency.code(), at.as_micros()]))
-            .map(OrgId)
-            .map_err(db_err)
+        self.returned_id(sql::INSERT_ORGANISATION, params![name, reporting_currency.code(), at.as_micros()]).map(OrgId)
     }
 
     fn organisation(&mut self, org: OrgId) -> Result<Option<Organisation>> {
-        self.one(
-            "SELECT organisation_id, name, reporting_currency, created_at FROM organisation WHERE organisation_id = ?1",
-            [org.0],
-            organisation_row,
-            finish_organisation,
-        )
+        self.one(sql::SELECT_ORGANISATION, [org.0], read_organisation)
     }
 
     fn organisations(&mut self) -> Result<Vec<Organisation>> {
-        self.collect(
-            "SELECT organisation_id, name, reporting_currency, created_at FROM organisation ORDER BY organisation_id",
-            [],
-            organisation_row,
-            finish_organisation,
-        )
+        self.collect(sql::SELECT_ORGANISATIONS, [], read_organisation)
     }
 
     fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId> {
@@ -64,47 +48,35 @@ impl OrganisationsTx for SqliteTx<'_> {
     }
 
     fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()> {
-        self.db()
-            .prepare_cached("UPDATE app_user SET manager_id = ?3 WHERE organisation_id = ?1 AND user_id = ?2")
-            .and_then(|mut statement| statement.execute(params![org.0, user.0, manager.map(|id| id.0)]))
-            .map_err(db_err)?;
+        self.execute(
+            "UPDATE app_user SET manager_id = ?3 WHERE organisation_id = ?1 AND user_id = ?2",
+            params![org.0, user.0, manager.map(|id| id.0)],
+        )?;
         Ok(())
     }
 
     fn user(&mut self, org: OrgId, id: UserId) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = ?1 AND user_id = ?2");
-        self.one(&sql, params![org.0, id.0], user_row, finish_user)
+        self.one(sql::SELECT_USER, params![org.0, id.0], read_user)
     }
 
     fn user_by_email(&mut self, org: OrgId, email: &str) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = ?1 AND email = ?2");
-        self.one(&sql, params![org.0, email.to_lowercase()], user_row, finish_user)
+        self.one(sql::SELECT_USER_BY_EMAIL, params![org.0, email.to_lowercase()], read_user)
     }
 
     fn users(&mut self, org: OrgId) -> Result<Vec<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE organisation_id = ?1 ORDER BY user_id");
-        self.collect(&sql, [org.0], user_row, finish_user)
+        self.collect(sql::SELECT_USERS, [org.0], read_user)
     }
 
     fn insert_team(&mut self, org: OrgId, team: &NewTeam) -> Result<TeamId> {
-        self.db()
-            .prepare_cached("INSERT INTO team (organisation_id, name, manager_id) VALUES (?1, ?2, ?3)")
-            .and_then(|mut statement| statement.insert(params![org.0, team.name, team.manager_id.map(|id| id.0)]))
-            .map(TeamId)
-            .map_err(db_err)
+        self.returned_id(sql::INSERT_TEAM, params![org.0, team.name, team.manager_id.map(|id| id.0)]).map(TeamId)
     }
 
     fn team(&mut self, org: OrgId, id: TeamId) -> Result<Option<Team>> {
-        self.one(
-            "SELECT team_id, name, manager_id FROM team WHERE organisation_id = ?1 AND team_id = ?2",
-            params![org.0, id.0],
-            team_row,
-            identity,
-        )
+        self.one(sql::SELECT_TEAM, params![org.0, id.0], read_team)
     }
 
     fn teams(&mut self, org: OrgId) -> Result<Vec<Team>> {
-        self.collect("SELECT team_id, name, manager_id FROM team WHERE organisation_id = ?1 ORDER BY team_id", [org.0], team_row, identity)
+        self.collect(sql::SELECT_TEAMS, [org.0], read_team)
     }
 
     fn update_user(&mut self, org: OrgId, user: &User) -> Result<()> {
@@ -133,50 +105,46 @@ impl OrganisationsTx for SqliteTx<'_> {
     }
 
     fn update_team(&mut self, org: OrgId, team: &Team) -> Result<()> {
-        let changed = self
-            .db()
-            .prepare_cached("UPDATE team SET name = ?3, manager_id = ?4 WHERE organisation_id = ?1 AND team_id = ?2")
-            .and_then(|mut statement| statement.execute(params![org.0, team.id.0, team.name, team.manager_id.map(|id| id.0)]))
-            .map_err(db_err)?;
+        let changed = self.execute(
+            "UPDATE team SET name = ?3, manager_id = ?4 WHERE organisation_id = ?1 AND team_id = ?2",
+            params![org.0, team.id.0, team.name, team.manager_id.map(|id| id.0)],
+        )?;
         found(changed, TeamId::LABEL, team.id.0)
     }
 }
 
-fn organisation_row(row: &Row<'_>) -> rusqlite::Result<(Organisation, String)> {
-    let organisation =
-        Organisation { id: OrgId(row.get(0)?), name: row.get(1)?, reporting_currency: Currency::USD, created_at: timestamp(row.get(3)?) };
-    Ok((organisation, row.get(2)?))
+fn read_organisation(row: &NamedRow<'_, '_>) -> Result<Organisation> {
+    let mut fields = Fields::new(row, "organisation");
+    Ok(Organisation {
+        id: OrgId(fields.key("organisation_id")?),
+        name: fields.get("name")?,
+        reporting_currency: fields.parsed("reporting_currency", Currency::from_code)?,
+        created_at: fields.timestamp("created_at")?,
+    })
 }
 
-fn finish_organisation((mut organisation, currency): (Organisation, String)) -> Result<Organisation> {
-    organisation.reporting_currency = parsed("organisation", &currency, Currency::from_code)?;
-    Ok(organisation)
+/// A row of [`sql::USER_COLUMNS`].
+pub(super) fn read_user(row: &NamedRow<'_, '_>) -> Result<User> {
+    let mut fields = Fields::new(row, "app_user");
+    Ok(User {
+        id: UserId(fields.key("user_id")?),
+        email: fields.get("email")?,
+        name: fields.get("name")?,
+        role: fields.parsed("role", Role::parse)?,
+        manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
+        team_id: fields.get::<Option<i64>>("team_id")?.map(TeamId),
+        time_zone: fields.get("time_zone")?,
+        locale: fields.parsed("locale", Locale::parse)?,
+        active: fields.get("active")?,
+        created_at: fields.timestamp("created_at")?,
+    })
 }
 
-pub(super) fn user_row(row: &Row<'_>) -> rusqlite::Result<(User, String, String)> {
-    let role: String = row.get(3)?;
-    let locale: String = row.get(7)?;
-    let user = User {
-        id: UserId(row.get(0)?),
-        email: row.get(1)?,
-        name: row.get(2)?,
-        role: Role::Viewer,
-        manager_id: row.get::<_, Option<i64>>(4)?.map(UserId),
-        team_id: row.get::<_, Option<i64>>(5)?.map(TeamId),
-        time_zone: row.get(6)?,
-        locale: Locale::En,
-        active: row.get(8)?,
-        created_at: timestamp(row.get(9)?),
-    };
-    Ok((user, role, locale))
-}
-
-pub(super) fn finish_user((mut user, role, locale): (User, String, String)) -> Result<User> {
-    user.role = parsed("app_user", &role, Role::parse)?;
-    user.locale = parsed("app_user", &locale, Locale::parse)?;
-    Ok(user)
-}
-
-fn team_row(row: &Row<'_>) -> rusqlite::Result<Team> {
-    Ok(Team { id: TeamId(row.get(0)?), name: row.get(1)?, manager_id: row.get::<_, Option<i64>>(2)?.map(UserId) })
+fn read_team(row: &NamedRow<'_, '_>) -> Result<Team> {
+    let mut fields = Fields::new(row, "team");
+    Ok(Team {
+        id: TeamId(fields.key("team_id")?),
+        name: fields.get("name")?,
+        manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
+    })
 }

@@ -1,22 +1,20 @@
 //! [`PipelinesTx`] for SQLite: pipelines and their stages.
 
-use pipewise_core::money::Decimal;
 use pipewise_core::pipeline::{ForecastCategory, NewPipeline, NewStage, Pipeline, Stage, StageKind};
 use pipewise_core::*;
-use pipewise_store::{PipelinesTx, Result};
-use rusqlite::{Row, params};
+use pipewise_store::{PipelinesTx, Result, StoreError, sql};
+use rusqlite::params;
 
-use crate::rows::{corrupt, decimal, parsed, timestamp};
+use crate::rows::{Fields, NamedRow};
 
-use super::{SqliteTx, db_err, found, identity};
+use super::{SqliteTx, db_err, found};
+
+/// A pipeline row before its stages are read: its id, its name and its entry stage's id.
+type PipelineRow = (PipelineId, String, Option<StageId>);
 
 impl PipelinesTx for SqliteTx<'_> {
     fn insert_pipeline(&mut self, org: OrgId, pipeline: &NewPipeline) -> Result<PipelineId> {
-        let id = self
-            .db()
-            .prepare_cached("INSERT INTO pipeline (organisation_id, name) VALUES (?1, ?2)")
-            .and_then(|mut statement| statement.insert(params![org.0, pipeline.name]))
-            .map_err(db_err)?;
+        let id = self.returned_id(sql::INSERT_PIPELINE, params![org.0, pipeline.name])?;
         let mut entry_stage_id = None;
         for (position, stage) in pipeline.stages.iter().enumerate() {
             let stage_id = self
@@ -45,39 +43,25 @@ impl PipelinesTx for SqliteTx<'_> {
                 entry_stage_id = Some(stage_id);
             }
         }
-        self.db()
-            .prepare_cached("UPDATE pipeline SET entry_stage_id = ?2 WHERE pipeline_id = ?1")
-            .and_then(|mut statement| statement.execute(params![id, entry_stage_id]))
-            .map_err(db_err)?;
+        self.execute("UPDATE pipeline SET entry_stage_id = ?2 WHERE pipeline_id = ?1", params![id, entry_stage_id])?;
         Ok(PipelineId(id))
     }
 
     fn pipeline(&mut self, org: OrgId, id: PipelineId) -> Result<Option<Pipeline>> {
-        let row = self.one(
-            "SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = ?1 AND pipeline_id = ?2",
-            params![org.0, id.0],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            identity,
-        )?;
+        let row = self.one(sql::SELECT_PIPELINE, params![org.0, id.0], read_pipeline)?;
         row.map(|row| self.with_stages(org, row)).transpose()
     }
 
     fn pipelines(&mut self, org: OrgId) -> Result<Vec<Pipeline>> {
-        let rows = self.collect(
-            "SELECT pipeline_id, name, entry_stage_id FROM pipeline WHERE organisation_id = ?1 ORDER BY pipeline_id",
-            [org.0],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            identity,
-        )?;
+        let rows = self.collect(sql::SELECT_PIPELINES, [org.0], read_pipeline)?;
         rows.into_iter().map(|row| self.with_stages(org, row)).collect()
     }
 
     fn update_pipeline(&mut self, org: OrgId, id: PipelineId, name: &str, entry_stage_id: StageId) -> Result<()> {
-        let changed = self
-            .db()
-            .prepare_cached("UPDATE pipeline SET name = ?3, entry_stage_id = ?4 WHERE organisation_id = ?1 AND pipeline_id = ?2")
-            .and_then(|mut statement| statement.execute(params![org.0, id.0, name, entry_stage_id.0]))
-            .map_err(db_err)?;
+        let changed = self.execute(
+            "UPDATE pipeline SET name = ?3, entry_stage_id = ?4 WHERE organisation_id = ?1 AND pipeline_id = ?2",
+            params![org.0, id.0, name, entry_stage_id.0],
+        )?;
         found(changed, PipelineId::LABEL, id.0)
     }
 
@@ -106,36 +90,28 @@ impl PipelinesTx for SqliteTx<'_> {
     }
 
     fn update_stage(&mut self, org: OrgId, stage: &Stage) -> Result<()> {
-        let changed = self
-            .db()
-            .prepare_cached(
-                "UPDATE stage SET name_en = ?3, name_ko = ?4, win_probability = ?5, forecast_category = ?6, counts_in_metrics = ?7,
-                        rotting_days = ?8, archived_at = ?9
-                 WHERE organisation_id = ?1 AND stage_id = ?2",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    org.0,
-                    stage.id.0,
-                    stage.name_en,
-                    stage.name_ko,
-                    stage.win_probability.to_string(),
-                    stage.forecast_category.as_str(),
-                    stage.counts_in_metrics,
-                    stage.rotting_days,
-                    stage.archived_at.map(Timestamp::as_micros)
-                ])
-            })
-            .map_err(db_err)?;
+        let changed = self.execute(
+            "UPDATE stage SET name_en = ?3, name_ko = ?4, win_probability = ?5, forecast_category = ?6, counts_in_metrics = ?7,
+                    rotting_days = ?8, archived_at = ?9
+             WHERE organisation_id = ?1 AND stage_id = ?2",
+            params![
+                org.0,
+                stage.id.0,
+                stage.name_en,
+                stage.name_ko,
+                stage.win_probability.to_string(),
+                stage.forecast_category.as_str(),
+                stage.counts_in_metrics,
+                stage.rotting_days,
+                stage.archived_at.map(Timestamp::as_micros)
+            ],
+        )?;
         found(changed, StageId::LABEL, stage.id.0)
     }
 
     fn set_stage_positions(&mut self, org: OrgId, pipeline: PipelineId, order: &[StageId]) -> Result<()> {
         // Positions are unique per pipeline: park every stage on a negative position first.
-        self.db()
-            .prepare_cached("UPDATE stage SET position = -1 - position WHERE organisation_id = ?1 AND pipeline_id = ?2")
-            .and_then(|mut statement| statement.execute(params![org.0, pipeline.0]))
-            .map_err(db_err)?;
+        self.execute(sql::PARK_STAGES, params![org.0, pipeline.0])?;
         let mut statement = self
             .db()
             .prepare_cached("UPDATE stage SET position = ?4 WHERE organisation_id = ?1 AND pipeline_id = ?2 AND stage_id = ?3")
@@ -155,42 +131,39 @@ impl SqliteTx<'_> {
                     archived_at
              FROM stage WHERE organisation_id = ?1 AND pipeline_id = ?2 ORDER BY position",
             params![org.0, pipeline.0],
-            stage_row,
-            finish_stage,
+            read_stage,
         )
     }
 
-    fn with_stages(&self, org: OrgId, (id, name, entry): (i64, String, Option<i64>)) -> Result<Pipeline> {
-        let id = PipelineId(id);
+    fn with_stages(&self, org: OrgId, (id, name, entry): PipelineRow) -> Result<Pipeline> {
         let stages = self.stages(org, id)?;
-        let entry_stage_id = entry.map(StageId).filter(|entry| stages.iter().any(|stage| stage.id == *entry));
-        let entry_stage_id = entry_stage_id.ok_or_else(|| corrupt("pipeline", format!("pipeline {id} has no valid entry stage")))?;
+        let Some(entry_stage_id) = entry.filter(|entry| stages.iter().any(|stage| stage.id == *entry)) else {
+            let detail = format!("pipeline {id}: entry_stage_id: is not one of the pipeline's stages");
+            return Err(StoreError::Corrupt { table: "pipeline", detail });
+        };
         Ok(Pipeline { id, name, entry_stage_id, stages })
     }
 }
 
-type StageRow = (Stage, String, String, String);
-
-fn stage_row(row: &Row<'_>) -> rusqlite::Result<StageRow> {
-    let stage = Stage {
-        id: StageId(row.get(0)?),
-        pipeline_id: PipelineId(row.get(1)?),
-        position: row.get(2)?,
-        name_en: row.get(3)?,
-        name_ko: row.get(4)?,
-        kind: StageKind::Open,
-        win_probability: Decimal::ZERO,
-        forecast_category: ForecastCategory::Pipeline,
-        counts_in_metrics: row.get(8)?,
-        rotting_days: row.get(9)?,
-        archived_at: row.get::<_, Option<i64>>(10)?.map(timestamp),
-    };
-    Ok((stage, row.get(5)?, row.get(6)?, row.get(7)?))
+fn read_pipeline(row: &NamedRow<'_, '_>) -> Result<PipelineRow> {
+    let mut fields = Fields::new(row, "pipeline");
+    let id = PipelineId(fields.key("pipeline_id")?);
+    Ok((id, fields.get("name")?, fields.get::<Option<i64>>("entry_stage_id")?.map(StageId)))
 }
 
-fn finish_stage((mut stage, kind, probability, category): StageRow) -> Result<Stage> {
-    stage.kind = parsed("stage", &kind, StageKind::parse)?;
-    stage.win_probability = decimal("stage", &probability)?;
-    stage.forecast_category = parsed("stage", &category, ForecastCategory::parse)?;
-    Ok(stage)
+fn read_stage(row: &NamedRow<'_, '_>) -> Result<Stage> {
+    let mut fields = Fields::new(row, "stage");
+    Ok(Stage {
+        id: StageId(fields.key("stage_id")?),
+        pipeline_id: PipelineId(fields.get("pipeline_id")?),
+        position: fields.get("position")?,
+        name_en: fields.get("name_en")?,
+        name_ko: fields.get("name_ko")?,
+        kind: fields.parsed("kind", StageKind::parse)?,
+        win_probability: fields.decimal("win_probability")?,
+        forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
+        counts_in_metrics: fields.get("counts_in_metrics")?,
+        rotting_days: fields.get("rotting_days")?,
+        archived_at: fields.optional_timestamp("archived_at")?,
+    })
 }

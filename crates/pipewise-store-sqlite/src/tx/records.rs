@@ -1,20 +1,17 @@
 //! [`RecordsTx`] for SQLite: accounts, contacts, leads, tasks and counts.
 
+use std::collections::HashMap;
+
 use pipewise_core::access::DealScope;
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::{RecordKind, RecordsTx, Result, TaskFilter};
+use pipewise_store::{RecordKind, RecordsTx, Result, TaskFilter, sql};
+use rusqlite::params;
 use rusqlite::types::Value;
-use rusqlite::{Row, params};
 
-use crate::rows::{conflict_or, date, parsed, timestamp};
+use crate::rows::{Fields, NamedRow, conflict_or};
 
-use super::{SqliteTx, db_err, found, identity, scope_condition};
-
-const ACCOUNT_SELECT: &str = "SELECT account_id, name, industry, employee_count, region, owner_id, created_at FROM account";
-const CONTACT_SELECT: &str = "SELECT contact_id, name, phone, title, account_id, created_at FROM contact";
-const LEAD_COLUMNS: &str = "lead_id, name, company, email, phone, title, source, status, owner_id, created_at";
-const TASK_COLUMNS: &str = "task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at";
+use super::{SqliteTx, db_err, found, scope_condition};
 
 impl RecordsTx for SqliteTx<'_> {
     fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
@@ -27,134 +24,84 @@ impl RecordsTx for SqliteTx<'_> {
     }
 
     fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>> {
-        let sql = format!("{ACCOUNT_SELECT} WHERE organisation_id = ?1 AND account_id = ?2");
-        let row = self.one(&sql, params![org.0, id.0], account_row, identity)?;
-        Ok(self.finish_accounts(row.into_iter().collect())?.pop())
+        Ok(self.load_accounts(org, Some(id))?.pop())
     }
 
     fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>> {
-        let sql = format!("{ACCOUNT_SELECT} WHERE organisation_id = ?1 ORDER BY account_id");
-        let mut rows = self.collect(&sql, [org.0], account_row, identity)?;
-        let mut domains = self.texts_by_parent(
-            "SELECT account_id, domain FROM account_domain WHERE organisation_id = ?1 ORDER BY account_id, position",
-            org,
-        )?;
-        for account in &mut rows {
-            account.domains = domains.remove(&account.id.0).unwrap_or_default();
-        }
-        Ok(rows)
+        self.load_accounts(org, None)
     }
 
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
-        let id = self
-            .db()
-            .prepare_cached(
-                "INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut statement| {
-                statement.insert(params![
-                    org.0,
-                    contact.name,
-                    contact.phone,
-                    contact.title,
-                    contact.account_id.map(|id| id.0),
-                    at.as_micros()
-                ])
-            })
-            .map_err(db_err)?;
-        let mut statement = self
-            .db()
-            .prepare_cached("INSERT INTO contact_email (organisation_id, email, contact_id, position) VALUES (?1, ?2, ?3, ?4)")
-            .map_err(db_err)?;
-        for (position, email) in contact.emails.iter().enumerate() {
-            statement.execute(params![org.0, email, id, position as i64]).map_err(db_err)?;
-        }
+        let id = self.returned_id(
+            sql::INSERT_CONTACT,
+            params![org.0, contact.name, contact.phone, contact.title, contact.account_id.map(|id| id.0), at.as_micros()],
+        )?;
+        self.insert_contact_emails(org, id, &contact.emails)?;
         Ok(ContactId(id))
     }
 
     fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>> {
-        let sql = format!("{CONTACT_SELECT} WHERE organisation_id = ?1 AND contact_id = ?2");
-        let row = self.one(&sql, params![org.0, id.0], contact_row, identity)?;
-        Ok(self.finish_contacts(row.into_iter().collect())?.pop())
+        Ok(self.load_contacts(org, Some(id))?.pop())
     }
 
     fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
-        let sql = format!("{CONTACT_SELECT} WHERE organisation_id = ?1 ORDER BY contact_id");
-        let mut rows = self.collect(&sql, [org.0], contact_row, identity)?;
-        let mut emails = self
-            .texts_by_parent("SELECT contact_id, email FROM contact_email WHERE organisation_id = ?1 ORDER BY contact_id, position", org)?;
-        for contact in &mut rows {
-            contact.emails = emails.remove(&contact.id.0).unwrap_or_default();
-        }
-        Ok(rows)
+        self.load_contacts(org, None)
     }
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
-        self.db()
-            .prepare_cached(
-                "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .and_then(|mut statement| {
-                statement.insert(params![
-                    org.0,
-                    lead.name,
-                    lead.company,
-                    lead.email,
-                    lead.phone,
-                    lead.title,
-                    lead.source,
-                    lead.status.as_str(),
-                    lead.owner_id.map(|id| id.0),
-                    at.as_micros()
-                ])
-            })
-            .map(LeadId)
-            .map_err(db_err)
+        let id = self.returned_id(
+            sql::INSERT_LEAD,
+            params![
+                org.0,
+                lead.name,
+                lead.company,
+                lead.email,
+                lead.phone,
+                lead.title,
+                lead.source,
+                lead.status.as_str(),
+                lead.owner_id.map(|id| id.0),
+                at.as_micros()
+            ],
+        )?;
+        Ok(LeadId(id))
     }
 
     fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>> {
-        let sql = format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = ?1 AND lead_id = ?2");
-        self.one(&sql, params![org.0, id.0], lead_row, finish_lead)
+        self.one(sql::SELECT_LEAD, params![org.0, id.0], read_lead)
     }
 
     fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>> {
-        let sql = format!("SELECT {LEAD_COLUMNS} FROM lead WHERE organisation_id = ?1 ORDER BY lead_id");
-        self.collect(&sql, [org.0], lead_row, finish_lead)
+        self.collect(sql::SELECT_LEADS, [org.0], read_lead)
     }
 
     fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId> {
-        self.db()
-            .prepare_cached(
-                "INSERT INTO task (organisation_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .and_then(|mut statement| {
-                statement.insert(params![
-                    org.0,
-                    task.title,
-                    task.owner_id.0,
-                    task.due_on.map(|date| date.to_string()),
-                    task.completed_at.map(Timestamp::as_micros),
-                    task.account_id.map(|id| id.0),
-                    task.opportunity_id.map(|id| id.0),
-                    task.lead_id.map(|id| id.0),
-                    at.as_micros()
-                ])
-            })
-            .map(TaskId)
-            .map_err(db_err)
+        let id = self.returned_id(
+            sql::INSERT_TASK,
+            params![
+                org.0,
+                task.title,
+                task.owner_id.0,
+                task.due_on.map(|date| date.to_string()),
+                task.completed_at.map(Timestamp::as_micros),
+                task.account_id.map(|id| id.0),
+                task.opportunity_id.map(|id| id.0),
+                task.lead_id.map(|id| id.0),
+                at.as_micros()
+            ],
+        )?;
+        Ok(TaskId(id))
     }
 
     fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>> {
-        let sql = format!("SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = ?1 AND task_id = ?2");
-        self.one(&sql, params![org.0, id.0], task_row, finish_task)
+        self.one(sql::SELECT_TASK, params![org.0, id.0], read_task)
     }
 
     fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>> {
         let mut sql = format!(
-            "SELECT {TASK_COLUMNS} FROM task WHERE organisation_id = ?1 AND (?2 IS NULL OR owner_id = ?2) AND (?3 IS NULL OR opportunity_id = ?3)
-             AND (NOT ?4 OR completed_at IS NULL)"
+            "SELECT {} FROM task WHERE organisation_id = ?1 AND (?2 IS NULL OR owner_id = ?2) AND (?3 IS NULL OR opportunity_id = ?3)
+             AND (NOT ?4 OR completed_at IS NULL)",
+            sql::TASK_COLUMNS
         );
         let mut values = vec![
             Value::Integer(org.0),
@@ -166,7 +113,7 @@ impl RecordsTx for SqliteTx<'_> {
             sql.push_str(&scope_condition("owner_id", owners, *shared_with, &mut values));
         }
         sql.push_str(" ORDER BY due_on IS NULL, due_on, task_id");
-        self.collect(&sql, rusqlite::params_from_iter(values), task_row, finish_task)
+        self.collect(&sql, rusqlite::params_from_iter(values), read_task)
     }
 
     fn count(&mut self, org: OrgId, kind: RecordKind) -> Result<i64> {
@@ -184,7 +131,11 @@ impl RecordsTx for SqliteTx<'_> {
             RecordKind::ExchangeRate => "exchange_rate",
             RecordKind::AuditEvent => "audit_event",
         };
-        self.db().query_row(&format!("SELECT count(*) FROM {table} WHERE organisation_id = ?1"), [org.0], |row| row.get(0)).map_err(db_err)
+        let count = self.one(&format!("SELECT count(*) AS n FROM {table} WHERE organisation_id = ?1"), [org.0], |row| {
+            Fields::new(row, table).get("n")
+        })?;
+        // An aggregate without GROUP BY always gives one row.
+        Ok(count.unwrap_or(0))
     }
 
     fn update_account(&mut self, org: OrgId, account: &Account) -> Result<()> {
@@ -197,259 +148,243 @@ impl RecordsTx for SqliteTx<'_> {
     }
 
     fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
-        let changed = self
-            .db()
-            .prepare_cached(
-                "UPDATE contact SET name = ?3, phone = ?4, title = ?5, account_id = ?6 WHERE organisation_id = ?1 AND contact_id = ?2",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    org.0,
-                    contact.id.0,
-                    contact.name,
-                    contact.phone,
-                    contact.title,
-                    contact.account_id.map(|id| id.0)
-                ])
-            })
-            .map_err(db_err)?;
+        let changed = self.execute(
+            "UPDATE contact SET name = ?3, phone = ?4, title = ?5, account_id = ?6 WHERE organisation_id = ?1 AND contact_id = ?2",
+            params![org.0, contact.id.0, contact.name, contact.phone, contact.title, contact.account_id.map(|id| id.0)],
+        )?;
         found(changed, ContactId::LABEL, contact.id.0)?;
-        self.db()
-            .prepare_cached("DELETE FROM contact_email WHERE organisation_id = ?1 AND contact_id = ?2")
-            .and_then(|mut statement| statement.execute(params![org.0, contact.id.0]))
-            .map_err(db_err)?;
-        let mut statement = self
-            .db()
-            .prepare_cached("INSERT INTO contact_email (organisation_id, email, contact_id, position) VALUES (?1, ?2, ?3, ?4)")
-            .map_err(db_err)?;
-        for (position, email) in contact.emails.iter().enumerate() {
-            statement.execute(params![org.0, email, contact.id.0, position as i64]).map_err(db_err)?;
-        }
-        Ok(())
+        self.execute(sql::DELETE_CONTACT_EMAILS, params![org.0, contact.id.0])?;
+        self.insert_contact_emails(org, contact.id.0, &contact.emails)
     }
 
     fn update_lead(&mut self, org: OrgId, lead: &Lead) -> Result<()> {
-        let changed = self
-            .db()
-            .prepare_cached(
-                "UPDATE lead SET name = ?3, company = ?4, email = ?5, phone = ?6, title = ?7, source = ?8, status = ?9, owner_id = ?10
-                 WHERE organisation_id = ?1 AND lead_id = ?2",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    org.0,
-                    lead.id.0,
-                    lead.name,
-                    lead.company,
-                    lead.email,
-                    lead.phone,
-                    lead.title,
-                    lead.source,
-                    lead.status.as_str(),
-                    lead.owner_id.map(|id| id.0)
-                ])
-            })
-            .map_err(db_err)?;
+        let changed = self.execute(
+            "UPDATE lead SET name = ?3, company = ?4, email = ?5, phone = ?6, title = ?7, source = ?8, status = ?9, owner_id = ?10
+             WHERE organisation_id = ?1 AND lead_id = ?2",
+            params![
+                org.0,
+                lead.id.0,
+                lead.name,
+                lead.company,
+                lead.email,
+                lead.phone,
+                lead.title,
+                lead.source,
+                lead.status.as_str(),
+                lead.owner_id.map(|id| id.0)
+            ],
+        )?;
         found(changed, LeadId::LABEL, lead.id.0)
     }
 
     fn update_task(&mut self, org: OrgId, task: &Task) -> Result<()> {
-        let changed = self
-            .db()
-            .prepare_cached(
-                "UPDATE task SET title = ?3, owner_id = ?4, due_on = ?5, completed_at = ?6 WHERE organisation_id = ?1 AND task_id = ?2",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    org.0,
-                    task.id.0,
-                    task.title,
-                    task.owner_id.0,
-                    task.due_on.map(|date| date.to_string()),
-                    task.completed_at.map(Timestamp::as_micros)
-                ])
-            })
-            .map_err(db_err)?;
+        let changed = self.execute(
+            "UPDATE task SET title = ?3, owner_id = ?4, due_on = ?5, completed_at = ?6 WHERE organisation_id = ?1 AND task_id = ?2",
+            params![
+                org.0,
+                task.id.0,
+                task.title,
+                task.owner_id.0,
+                task.due_on.map(|date| date.to_string()),
+                task.completed_at.map(Timestamp::as_micros)
+            ],
+        )?;
         found(changed, TaskId::LABEL, task.id.0)
     }
 }
 
 impl SqliteTx<'_> {
-    fn account_domains(&self, account: AccountId) -> Result<Vec<String>> {
-        let mut statement =
-            self.db().prepare_cached("SELECT domain FROM account_domain WHERE account_id = ?1 ORDER BY position").map_err(db_err)?;
-        let rows = statement.query_map([account.0], |row| row.get(0)).map_err(db_err)?;
-        rows.collect::<rusqlite::Result<Vec<String>>>().map_err(db_err)
-    }
-
-    fn contact_emails(&self, contact: ContactId) -> Result<Vec<String>> {
-        let mut statement =
-            self.db().prepare_cached("SELECT email FROM contact_email WHERE contact_id = ?1 ORDER BY position").map_err(db_err)?;
-        let rows = statement.query_map([contact.0], |row| row.get(0)).map_err(db_err)?;
-        rows.collect::<rusqlite::Result<Vec<String>>>().map_err(db_err)
-    }
-
-    fn insert_account_rows(&self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
-        let id = self
-            .db()
-            .prepare_cached(
-                "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut statement| {
-                statement.insert(params![
-                    org.0,
-                    account.name,
-                    account.industry,
-                    account.employee_count,
-                    account.region,
-                    account.owner_id.map(|id| id.0),
-                    at.as_micros()
-                ])
-            })
-            .map_err(db_err)?;
-        let mut statement = self
-            .db()
-            .prepare_cached("INSERT INTO account_domain (organisation_id, domain, account_id, position) VALUES (?1, ?2, ?3, ?4)")
-            .map_err(db_err)?;
-        for (position, domain) in account.domains.iter().enumerate() {
-            statement
-                .execute(params![org.0, domain, id, position as i64])
-                .map_err(|error| conflict_or(error, || format!("new account: domains: {domain} already belongs to another account")))?;
+    /// One account (`only`) or every account of the organisation, with their domains: one query
+    /// for the accounts and one for the domains.
+    fn load_accounts(&self, org: OrgId, only: Option<AccountId>) -> Result<Vec<Account>> {
+        let (mut accounts, mut domains) = match only {
+            Some(id) => (
+                self.collect(sql::SELECT_ACCOUNT, params![org.0, id.0], read_account)?,
+                self.texts_by_parent(
+                    "SELECT account_id, domain FROM account_domain WHERE account_id = ?1 ORDER BY position",
+                    [id.0],
+                    "account_domain",
+                    "account_id",
+                    "domain",
+                )?,
+            ),
+            None => (
+                self.collect(sql::SELECT_ACCOUNTS, [org.0], read_account)?,
+                self.texts_by_parent(sql::SELECT_ACCOUNT_DOMAINS, [org.0], "account_domain", "account_id", "domain")?,
+            ),
+        };
+        for account in &mut accounts {
+            account.domains = domains.remove(&account.id.0).unwrap_or_default();
         }
-        Ok(AccountId(id))
+        Ok(accounts)
     }
 
-    /// `(parent id, text)` rows of one organisation, grouped by parent in query order: one query
-    /// for a whole list instead of one per record.
-    fn texts_by_parent(&self, sql: &str, org: OrgId) -> Result<std::collections::HashMap<i64, Vec<String>>> {
-        let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
-        let rows = statement.query_map([org.0], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))).map_err(db_err)?;
-        let mut grouped: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
-        for row in rows {
-            let (parent, text) = row.map_err(db_err)?;
+    /// One contact (`only`) or every contact of the organisation, with their e-mail addresses:
+    /// one query for the contacts and one for the addresses.
+    fn load_contacts(&self, org: OrgId, only: Option<ContactId>) -> Result<Vec<Contact>> {
+        let (mut contacts, mut emails) = match only {
+            Some(id) => (
+                self.collect(sql::SELECT_CONTACT, params![org.0, id.0], read_contact)?,
+                self.texts_by_parent(
+                    "SELECT contact_id, email FROM contact_email WHERE contact_id = ?1 ORDER BY position",
+                    [id.0],
+                    "contact_email",
+                    "contact_id",
+                    "email",
+                )?,
+            ),
+            None => (
+                self.collect(sql::SELECT_CONTACTS, [org.0], read_contact)?,
+                self.texts_by_parent(sql::SELECT_CONTACT_EMAILS, [org.0], "contact_email", "contact_id", "email")?,
+            ),
+        };
+        for contact in &mut contacts {
+            contact.emails = emails.remove(&contact.id.0).unwrap_or_default();
+        }
+        Ok(contacts)
+    }
+
+    /// The texts of a child table (domains, e-mail addresses) grouped by their parent's id, in
+    /// row order.
+    fn texts_by_parent(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        table: &'static str,
+        parent_column: &str,
+        text_column: &str,
+    ) -> Result<HashMap<i64, Vec<String>>> {
+        let rows = self.collect(sql, params, |row| {
+            let fields = Fields::new(row, table);
+            Ok((fields.get::<i64>(parent_column)?, fields.get::<String>(text_column)?))
+        })?;
+        let mut grouped: HashMap<i64, Vec<String>> = HashMap::new();
+        for (parent, text) in rows {
             grouped.entry(parent).or_default().push(text);
         }
         Ok(grouped)
     }
 
-    fn finish_accounts(&self, rows: Vec<Account>) -> Result<Vec<Account>> {
-        rows.into_iter()
-            .map(|mut account| {
-                account.domains = self.account_domains(account.id)?;
-                Ok(account)
-            })
-            .collect()
-    }
-
-    fn finish_contacts(&self, rows: Vec<Contact>) -> Result<Vec<Contact>> {
-        rows.into_iter()
-            .map(|mut contact| {
-                contact.emails = self.contact_emails(contact.id)?;
-                Ok(contact)
-            })
-            .collect()
+    fn insert_account_rows(&self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
+        let id = self.returned_id(
+            sql::INSERT_ACCOUNT,
+            params![
+                org.0,
+                account.name,
+                account.industry,
+                account.employee_count,
+                account.region,
+                account.owner_id.map(|id| id.0),
+                at.as_micros()
+            ],
+        )?;
+        self.insert_account_domains(org, id, &account.domains, |domain| {
+            format!("new account: domains: {domain} already belongs to another account")
+        })?;
+        Ok(AccountId(id))
     }
 
     fn update_account_rows(&self, org: OrgId, account: &Account) -> Result<()> {
-        let changed = self
-            .db()
-            .prepare_cached(
-                "UPDATE account SET name = ?3, industry = ?4, employee_count = ?5, region = ?6, owner_id = ?7
-                 WHERE organisation_id = ?1 AND account_id = ?2",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    org.0,
-                    account.id.0,
-                    account.name,
-                    account.industry,
-                    account.employee_count,
-                    account.region,
-                    account.owner_id.map(|id| id.0)
-                ])
-            })
-            .map_err(db_err)?;
+        let changed = self.execute(
+            "UPDATE account SET name = ?3, industry = ?4, employee_count = ?5, region = ?6, owner_id = ?7
+             WHERE organisation_id = ?1 AND account_id = ?2",
+            params![
+                org.0,
+                account.id.0,
+                account.name,
+                account.industry,
+                account.employee_count,
+                account.region,
+                account.owner_id.map(|id| id.0)
+            ],
+        )?;
         found(changed, AccountId::LABEL, account.id.0)?;
-        self.db()
-            .prepare_cached("DELETE FROM account_domain WHERE organisation_id = ?1 AND account_id = ?2")
-            .and_then(|mut statement| statement.execute(params![org.0, account.id.0]))
-            .map_err(db_err)?;
+        self.execute(sql::DELETE_ACCOUNT_DOMAINS, params![org.0, account.id.0])?;
+        self.insert_account_domains(org, account.id.0, &account.domains, |domain| {
+            format!("account {}: domains: {domain} already belongs to another account", account.id)
+        })
+    }
+
+    /// Lists `domains` under `account` in order; a domain another account holds is a conflict
+    /// worded by `taken`.
+    fn insert_account_domains(&self, org: OrgId, account: i64, domains: &[String], taken: impl Fn(&str) -> String) -> Result<()> {
         let mut statement = self
             .db()
             .prepare_cached("INSERT INTO account_domain (organisation_id, domain, account_id, position) VALUES (?1, ?2, ?3, ?4)")
             .map_err(db_err)?;
-        for (position, domain) in account.domains.iter().enumerate() {
-            statement.execute(params![org.0, domain, account.id.0, position as i64]).map_err(|error| {
-                conflict_or(error, || format!("account {}: domains: {domain} already belongs to another account", account.id))
-            })?;
+        for (position, domain) in domains.iter().enumerate() {
+            statement.execute(params![org.0, domain, account, position as i64]).map_err(|error| conflict_or(error, || taken(domain)))?;
+        }
+        Ok(())
+    }
+
+    /// Lists `emails` under `contact` in order.
+    fn insert_contact_emails(&self, org: OrgId, contact: i64, emails: &[String]) -> Result<()> {
+        let mut statement = self
+            .db()
+            .prepare_cached("INSERT INTO contact_email (organisation_id, email, contact_id, position) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db_err)?;
+        for (position, email) in emails.iter().enumerate() {
+            statement.execute(params![org.0, email, contact, position as i64]).map_err(db_err)?;
         }
         Ok(())
     }
 }
 
-fn account_row(row: &Row<'_>) -> rusqlite::Result<Account> {
+fn read_account(row: &NamedRow<'_, '_>) -> Result<Account> {
+    let mut fields = Fields::new(row, "account");
     Ok(Account {
-        id: AccountId(row.get(0)?),
-        name: row.get(1)?,
+        id: AccountId(fields.key("account_id")?),
+        name: fields.get("name")?,
         domains: Vec::new(),
-        industry: row.get(2)?,
-        employee_count: row.get(3)?,
-        region: row.get(4)?,
-        owner_id: row.get::<_, Option<i64>>(5)?.map(UserId),
-        created_at: timestamp(row.get(6)?),
+        industry: fields.get("industry")?,
+        employee_count: fields.get("employee_count")?,
+        region: fields.get("region")?,
+        owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
+        created_at: fields.timestamp("created_at")?,
     })
 }
 
-fn contact_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
+fn read_contact(row: &NamedRow<'_, '_>) -> Result<Contact> {
+    let mut fields = Fields::new(row, "contact");
     Ok(Contact {
-        id: ContactId(row.get(0)?),
-        name: row.get(1)?,
+        id: ContactId(fields.key("contact_id")?),
+        name: fields.get("name")?,
         emails: Vec::new(),
-        phone: row.get(2)?,
-        title: row.get(3)?,
-        account_id: row.get::<_, Option<i64>>(4)?.map(AccountId),
-        created_at: timestamp(row.get(5)?),
+        phone: fields.get("phone")?,
+        title: fields.get("title")?,
+        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+        created_at: fields.timestamp("created_at")?,
     })
 }
 
-fn lead_row(row: &Row<'_>) -> rusqlite::Result<(Lead, String)> {
-    let lead = Lead {
-        id: LeadId(row.get(0)?),
-        name: row.get(1)?,
-        company: row.get(2)?,
-        email: row.get(3)?,
-        phone: row.get(4)?,
-        title: row.get(5)?,
-        source: row.get(6)?,
-        status: LeadStatus::New,
-        owner_id: row.get::<_, Option<i64>>(8)?.map(UserId),
-        created_at: timestamp(row.get(9)?),
-    };
-    Ok((lead, row.get(7)?))
+fn read_lead(row: &NamedRow<'_, '_>) -> Result<Lead> {
+    let mut fields = Fields::new(row, "lead");
+    Ok(Lead {
+        id: LeadId(fields.key("lead_id")?),
+        name: fields.get("name")?,
+        company: fields.get("company")?,
+        email: fields.get("email")?,
+        phone: fields.get("phone")?,
+        title: fields.get("title")?,
+        source: fields.get("source")?,
+        status: fields.parsed("status", LeadStatus::parse)?,
+        owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
+        created_at: fields.timestamp("created_at")?,
+    })
 }
 
-fn finish_lead((mut lead, status): (Lead, String)) -> Result<Lead> {
-    lead.status = parsed("lead", &status, LeadStatus::parse)?;
-    Ok(lead)
-}
-
-fn task_row(row: &Row<'_>) -> rusqlite::Result<(Task, Option<String>)> {
-    let task = Task {
-        id: TaskId(row.get(0)?),
-        title: row.get(1)?,
-        owner_id: UserId(row.get(2)?),
-        due_on: None,
-        completed_at: row.get::<_, Option<i64>>(4)?.map(timestamp),
-        account_id: row.get::<_, Option<i64>>(5)?.map(AccountId),
-        opportunity_id: row.get::<_, Option<i64>>(6)?.map(OpportunityId),
-        lead_id: row.get::<_, Option<i64>>(7)?.map(LeadId),
-        created_at: timestamp(row.get(8)?),
-    };
-    Ok((task, row.get(3)?))
-}
-
-fn finish_task((mut task, due_on): (Task, Option<String>)) -> Result<Task> {
-    task.due_on = date("task", due_on)?;
-    Ok(task)
+fn read_task(row: &NamedRow<'_, '_>) -> Result<Task> {
+    let mut fields = Fields::new(row, "task");
+    Ok(Task {
+        id: TaskId(fields.key("task_id")?),
+        title: fields.get("title")?,
+        owner_id: UserId(fields.get("owner_id")?),
+        due_on: fields.optional_date("due_on")?,
+        completed_at: fields.optional_timestamp("completed_at")?,
+        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+        opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+        lead_id: fields.get::<Option<i64>>("lead_id")?.map(LeadId),
+        created_at: fields.timestamp("created_at")?,
+    })
 }

@@ -36,8 +36,8 @@ use axum::http::Method;
 use pipewise_analytics::health::{DealHealth, Flag, HealthReport, LeverAdvice, Subject, deal_health};
 use pipewise_analytics::metrics::{self, Outcomes, PipelineByStage, Waterfall};
 use pipewise_analytics::{
-    ActivityFacts, DashboardQuery, Day, HealthThresholds, Lang, LeaderboardRow, Period, Projection, Ratio, date_of_day, day_of_date,
-    day_of_timestamp,
+    ActivityFacts, DashboardQuery, Day, HealthThresholds, Lang, LeaderboardRow, Period, Projection, Ratio, WaterfallBucket, date_of_day,
+    day_of_date, day_of_timestamp,
 };
 use pipewise_app::insights::{Insights, drill};
 use pipewise_app::visibility::{self, Fallback};
@@ -399,16 +399,13 @@ impl Render<'_> {
     }
 
     fn waterfall(&self, waterfall: &Waterfall, deals: Option<&[Vec<OpportunityId>]>) -> Value {
-        let mut buckets = vec![("start", waterfall.start)];
-        buckets.extend(waterfall.movements());
-        buckets.push(("end", waterfall.end));
-        let buckets: Vec<Value> = buckets
+        let buckets: Vec<Value> = WaterfallBucket::ALL
             .into_iter()
-            .map(|(name, bucket)| {
-                let mut value = json!({ "bucket": name, "count": bucket.count, "amount": self.money(bucket.amount) });
+            .map(|name| {
+                let bucket = waterfall.bucket(name);
+                let mut value = json!({ "bucket": name.as_str(), "count": bucket.count, "amount": self.money(bucket.amount) });
                 if let Some(deals) = deals {
-                    let index = drill::BUCKETS.iter().position(|known| *known == name).expect("every bucket is listed");
-                    value["deal_ids"] = Self::ids(&deals[index]);
+                    value["deal_ids"] = Self::ids(&deals[name as usize]);
                 }
                 value
             })
@@ -834,7 +831,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     let bucket = json!({
         "type": "object",
         "properties": {
-            "bucket": { "type": "string", "enum": drill::BUCKETS },
+            "bucket": { "type": "string", "enum": WaterfallBucket::ALL.map(WaterfallBucket::as_str) },
             "count": { "type": "integer" }, "amount": money, "deal_ids": ids,
         },
         "required": ["bucket", "count", "amount"],

@@ -1,4 +1,4 @@
-//! Stage gates, the deal workspace and the pipeline designer (SPEC C2, C3) in the API.
+//! Stage gates (SPEC C2) in the API.
 //!
 //! - Exit criteria: `GET|POST /api/v1/pipelines/{id}/criteria`, `DELETE /api/v1/criteria/{id}`
 //!   (archives; the criterion leaves its gate, its ticks stay in the log).
@@ -14,53 +14,35 @@
 //!   from a manager in the owner's line, ops or an admin (a rep's override is 403).
 //! - Loss review: `POST /api/v1/opportunities/{id}/loss-review` adds a checklist item to the gate
 //!   the lost deal was lost from (or `stage_id`).
-//! - Workspace: `GET|PUT /api/v1/opportunities/{id}/workspace` (`?as_of=` for a past state; PUT
-//!   takes any subset of the parts), `GET|PUT /api/v1/opportunities/{id}/workspace/{part}`, and
-//!   `GET /api/v1/opportunities/{id}/workspace/flags` (`?today=`, default the server's date).
-//!   Bodies and replies use one JSON shape, `pipewise_app::workspace_codec`.
-//! - Designer (ops and admins): `POST /api/v1/pipelines/from-template`,
-//!   `PATCH /api/v1/pipelines/{id}`, `POST /api/v1/pipelines/{id}/stages`,
-//!   `PUT /api/v1/pipelines/{id}/stage-order`, `PATCH /api/v1/stages/{id}`,
-//!   `POST /api/v1/stages/{id}/archive`, `PUT /api/v1/teams/{id}/average-cycle`.
+//!
+//! The deal workspace is in [`super::workspace`], the pipeline designer in [`super::designer`].
 
 use app::gates::DealGates;
 use axum::extract::{RawQuery, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use pipewise_app as app;
-use pipewise_app::{Tx, WriteCtx, workspace_codec};
 use pipewise_core::error::RecordRef;
 use pipewise_core::gates::{ExitCriterion, MoveCheck, MoveKind};
-use pipewise_core::history::Source;
-use pipewise_core::workspace::{Figure, Flag, Workspace, WorkspacePart, WorkspacePartName};
 use pipewise_core::*;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::db::{read, write};
 use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, Query, created, not_found};
-use super::views::{Page, PipelineView, StageView};
+use super::views::Page;
 use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use pipewise_app::input;
 
 const TAG: &str = "gates";
-const WORKSPACE_TAG: &str = "workspace";
-const DESIGN_TAG: &str = "pipeline designer";
 
-fn deal_param() -> Param {
+/// The `{id}` of a deal's path.
+pub(super) fn deal_param() -> Param {
     Param::id("id", "The opportunity's id.")
-}
-
-fn part_param() -> Param {
-    let parts = WorkspacePartName::ALL.iter().map(|part| part.as_str()).collect();
-    Param::new("part", Ty::Enum(parts), "The part of the workspace.")
-}
-
-fn as_of_param() -> Param {
-    Param::new("as_of", Ty::Time, "An RFC 3339 time: the workspace as it was then, replayed from its history.")
 }
 
 pub fn routes() -> Vec<Route> {
@@ -96,72 +78,6 @@ pub fn routes() -> Vec<Route> {
             .path_param(deal_param())
             .body("LossReviewCreate")
             .reply(Reply::Json(201, "ExitCriterion")),
-        Route::new(Method::GET, "/api/v1/opportunities/{id}/workspace", "get_workspace", get_workspace)
-            .summary(
-                WORKSPACE_TAG,
-                "A deal's workspace (BANT, four-box, stakeholders, competitors, close plan, approval), now or as of a time.",
-            )
-            .path_param(deal_param())
-            .query(vec![as_of_param()])
-            .reply(Reply::Json(200, "Workspace")),
-        Route::new(Method::PUT, "/api/v1/opportunities/{id}/workspace", "update_workspace", update_workspace)
-            .summary(WORKSPACE_TAG, "Replace the parts given (any subset); each changed part is one tracked edit.")
-            .path_param(deal_param())
-            .body("WorkspaceCreate")
-            .reply(Reply::Json(200, "Workspace")),
-        Route::new(Method::GET, "/api/v1/opportunities/{id}/workspace/flags", "list_workspace_flags", list_workspace_flags)
-            .summary(WORKSPACE_TAG, "Every warning the deal's workspace raises, part by part.")
-            .path_param(deal_param())
-            .query(vec![Param::new("today", Ty::Date, "The day to judge dates on; the server's date (UTC) by default.")])
-            .reply(Reply::List("WorkspaceFlag")),
-        Route::new(Method::GET, "/api/v1/opportunities/{id}/workspace/{part}", "get_workspace_part", get_workspace_part)
-            .summary(WORKSPACE_TAG, "One part of a deal's workspace, now or as of a time.")
-            .path_param(deal_param())
-            .path_param(part_param())
-            .query(vec![as_of_param()])
-            .reply(Reply::Json(200, "WorkspacePartValue")),
-        Route::new(Method::PUT, "/api/v1/opportunities/{id}/workspace/{part}", "update_workspace_part", update_workspace_part)
-            .summary(WORKSPACE_TAG, "Replace one part of a deal's workspace; answers the whole workspace.")
-            .path_param(deal_param())
-            .path_param(part_param())
-            .body("WorkspacePartValue")
-            .reply(Reply::Json(200, "Workspace")),
-        Route::new(Method::POST, "/api/v1/pipelines/from-template", "create_pipeline_from_template", create_pipeline_from_template)
-            .summary(DESIGN_TAG, "Create a pipeline from a shipped template, with its exit criteria (ops and admins).")
-            .body("PipelineTemplateCreate")
-            .reply(Reply::Json(201, "Pipeline")),
-        Route::new(Method::PATCH, "/api/v1/pipelines/{id}", "update_pipeline", update_pipeline)
-            .summary(DESIGN_TAG, "Rename a pipeline or change its entry stage (ops and admins).")
-            .path_param(Param::id("id", "The pipeline's id."))
-            .body("PipelinePatch")
-            .reply(Reply::Json(200, "Pipeline")),
-        Route::new(Method::POST, "/api/v1/pipelines/{id}/stages", "create_stage", create_stage)
-            .summary(DESIGN_TAG, "Add a stage to a pipeline (ops and admins); answers the pipeline.")
-            .path_param(Param::id("id", "The pipeline's id."))
-            .body("StageCreate")
-            .reply(Reply::Json(201, "Pipeline")),
-        Route::new(Method::PUT, "/api/v1/pipelines/{id}/stage-order", "reorder_stages", reorder_stages)
-            .summary(DESIGN_TAG, "Put a pipeline's stages in a new order, open stages first (ops and admins).")
-            .path_param(Param::id("id", "The pipeline's id."))
-            .body("StageOrderCreate")
-            .reply(Reply::Json(200, "Pipeline")),
-        Route::new(Method::PATCH, "/api/v1/stages/{id}", "update_stage", update_stage)
-            .summary(DESIGN_TAG, "Change a stage's names, probability, forecast category, metrics flag or rotting age (ops and admins).")
-            .path_param(Param::id("id", "The stage's id."))
-            .body("StagePatch")
-            .reply(Reply::Json(200, "Stage")),
-        Route::new(Method::POST, "/api/v1/stages/{id}/archive", "archive_stage", archive_stage)
-            .summary(DESIGN_TAG, "Archive a stage: it keeps its deals, takes no new ones, and its gate is skipped (ops and admins).")
-            .path_param(Param::id("id", "The stage's id."))
-            .reply(Reply::Json(200, "Stage")),
-        Route::new(Method::PUT, "/api/v1/teams/{id}/average-cycle", "set_team_average_cycle", set_team_average_cycle)
-            .summary(
-                DESIGN_TAG,
-                "Set a team's own average sales cycle (stage 1's decision window), or null to compute it (ops and admins).",
-            )
-            .path_param(Param::id("id", "The team's id."))
-            .body("TeamCycleCreate")
-            .reply(Reply::NoContent),
     ]
 }
 
@@ -196,36 +112,11 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         },
         "required": ["from_stage_id", "to_stage_id", "kind", "allowed", "gates_checked", "missing"],
     });
-    vec![
-        ("StageMisses", stage_misses),
-        ("MoveCheck", move_check),
-        (
-            "WorkspacePartValue",
-            json!({
-                "description": "One part of the workspace in the shape of the matching property of `Workspace`: an object for bant, four_box, \
-                 close_plan and approval, a list for stakeholders and competitors.",
-                "type": ["object", "array"],
-            }),
-        ),
-    ]
+    vec![("StageMisses", stage_misses), ("MoveCheck", move_check)]
 }
 
 pub fn resources() -> Vec<Resource> {
     let kinds = vec!["checklist", "required_field", "derived"];
-    let parts = |create: Create| -> Vec<Field> {
-        WorkspacePartName::ALL
-            .iter()
-            .map(|part| {
-                let ty = match part {
-                    WorkspacePartName::Stakeholders | WorkspacePartName::Competitors => Ty::Json,
-                    _ => Ty::Object,
-                };
-                let mut field = Field::read(part.as_str(), ty).create_only(create);
-                field.description = "See `pipewise_app::workspace_codec` for the shape.";
-                field
-            })
-            .collect()
-    };
     vec![
         Resource {
             name: "ExitCriterion",
@@ -329,47 +220,6 @@ pub fn resources() -> Vec<Resource> {
                 Field::read("unmet", Ty::Json),
                 Field::read("source", Ty::Text),
             ],
-        },
-        Resource {
-            name: "Workspace",
-            description: "A deal's workspace (SPEC C3). On PUT, any subset of the parts.",
-            create: true,
-            patch: false,
-            fields: parts(Create::Optional),
-        },
-        Resource {
-            name: "WorkspaceFlag",
-            description: "A warning about one part of the workspace: a stable code, messages, and the figures behind them.",
-            create: false,
-            patch: false,
-            fields: vec![
-                Field::read("code", Ty::Text).doc("Stable and dotted: `close_plan.late_item`."),
-                Field::read("severity", Ty::Enum(vec!["info", "warning"])),
-                Field::read("message_en", Ty::Text),
-                Field::read("message_ko", Ty::Text),
-                Field::read("figures", Ty::Object).doc("The numbers behind the message, by name, as text."),
-            ],
-        },
-        Resource {
-            name: "PipelineTemplate",
-            description: "Which shipped template to create a pipeline from.",
-            create: true,
-            patch: false,
-            fields: vec![Field::read("template", Ty::Enum(vec!["b2b_the_model", "simple"])).create_only(Create::Required)],
-        },
-        Resource {
-            name: "StageOrder",
-            description: "Every stage of the pipeline once, in the new order.",
-            create: true,
-            patch: false,
-            fields: vec![Field::read("stage_ids", Ty::IdList).create_only(Create::Required)],
-        },
-        Resource {
-            name: "TeamCycle",
-            description: "A team's own average sales cycle in days (1 to 3650), or null to compute it from the team's won deals.",
-            create: true,
-            patch: false,
-            fields: vec![Field::read("average_cycle_days", Ty::Integer).nullable().create_only(Create::Required)],
         },
     ]
 }
@@ -495,47 +345,11 @@ fn gates_json(gates: DealGates) -> Value {
     })
 }
 
-fn flag_json(flag: &Flag) -> Value {
-    let figures: serde_json::Map<String, Value> = flag
-        .figures
-        .iter()
-        .map(|(name, figure)| {
-            let value = match figure {
-                Figure::Count(count) | Figure::Days(count) => json!(count),
-                other => json!(other.to_string()),
-            };
-            ((*name).to_owned(), value)
-        })
-        .collect();
-    json!({ "code": flag.code, "severity": flag.severity.as_str(), "message_en": flag.message_en, "message_ko": flag.message_ko, "figures": figures })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-async fn write<T: Send + 'static>(
-    state: &AppState,
-    viewer: &Viewer,
-    work: impl FnOnce(&mut Tx, &WriteCtx) -> pipewise_app::Result<T> + Send + 'static,
-) -> Result<T, AppError> {
-    let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.db.clone();
-    blocking(move || Ok(store.transact(|tx| work(tx, &ctx))?)).await
-}
-
-async fn read<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce(&mut Tx) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    let store = state.db.clone();
-    blocking(move || {
-        let mut tx = store.read()?;
-        work(&mut tx)
-    })
-    .await
-}
-
-fn today(state: &AppState, query: &Query) -> Result<Date, AppError> {
+/// The day to judge criteria on: `?today=`, else the server's date (UTC).
+pub(super) fn today(state: &AppState, query: &Query) -> Result<Date, AppError> {
     Ok(query.parsed("today", pipewise_core::time::parse_date)?.unwrap_or_else(|| state.now().date_utc()))
 }
 
@@ -638,206 +452,4 @@ async fn create_loss_review_criterion(
     })
     .await?;
     Ok(created(format!("/api/v1/pipelines/criteria/{}", criterion.id), ExitCriterionView::from(criterion)))
-}
-
-fn workspace_query(raw: Option<&str>) -> Result<Option<Timestamp>, AppError> {
-    let query = Query::parse(raw, &[Param::new("as_of", Ty::Time, "")])?;
-    query.parsed("as_of", str::parse)
-}
-
-async fn load_workspace(state: &AppState, viewer: Viewer, id: i64, as_of: Option<Timestamp>) -> Result<Workspace, AppError> {
-    read(state, move |tx| {
-        let workspace = match as_of {
-            Some(at) => app::workspace::workspace_as_of_for(tx, viewer.org, &viewer.access, OpportunityId(id), at)?,
-            None => app::workspace::workspace_for(tx, viewer.org, &viewer.access, OpportunityId(id))?,
-        };
-        workspace.ok_or_else(|| not_found(OpportunityId::LABEL, id))
-    })
-    .await
-}
-
-async fn get_workspace(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Value>, AppError> {
-    let as_of = workspace_query(raw.as_deref())?;
-    let workspace = load_workspace(&state, viewer, id, as_of).await?;
-    Ok(axum::Json(workspace_codec::to_json(&workspace)))
-}
-
-async fn update_workspace(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<Value>, AppError> {
-    let record = RecordRef::new(OpportunityId::LABEL, id);
-    let Some(object) = body.as_object() else {
-        return Err(AppError::Invalid(
-            FieldError { record, field: "(body)", problem: Problem::Invalid { value: body.to_string(), expected: "a JSON object" } }.into(),
-        ));
-    };
-    let mut errors = ValidationErrors::default();
-    for key in object.keys() {
-        if WorkspacePartName::parse(key).is_err() {
-            errors.push(&record, "(body)", Problem::Rule(format!("unknown field {key:?}")));
-        }
-    }
-    let mut parts = Vec::new();
-    for name in WorkspacePartName::ALL {
-        if let Some(value) = object.get(name.as_str()) {
-            match workspace_codec::part_from_json(&record, *name, value) {
-                Ok(part) => parts.push(part),
-                Err(problems) => errors.0.extend(problems.0),
-            }
-        }
-    }
-    errors.into_result(())?;
-    let workspace = write(&state, &viewer, move |tx, ctx| {
-        let mut workspace = None;
-        for part in parts {
-            workspace = Some(app::workspace::update_workspace(tx, ctx, OpportunityId(id), part)?);
-        }
-        match workspace {
-            Some(workspace) => Ok(workspace),
-            None => {
-                let access = app::access::access_for(tx, ctx.org, ctx.actor_id)?;
-                app::workspace::workspace_for(tx, ctx.org, &access, OpportunityId(id))?
-                    .ok_or(pipewise_app::StoreError::NotFound { kind: OpportunityId::LABEL, id })
-            }
-        }
-    })
-    .await?;
-    Ok(axum::Json(workspace_codec::to_json(&workspace)))
-}
-
-/// The `{id}` and `{part}` of a workspace part's path.
-struct PartPath(i64, WorkspacePartName);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PartPath {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<PartPath, AppError> {
-        let axum::extract::Path((raw_id, raw_part)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-        let id = raw_id
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| AppError::BadRequest(format!("path parameter id: {raw_id:?} is not an id")))?;
-        let part =
-            WorkspacePartName::parse(&raw_part).map_err(|problem| AppError::BadRequest(format!("path parameter part: {problem}")))?;
-        Ok(PartPath(id, part))
-    }
-}
-
-async fn get_workspace_part(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    PartPath(id, part): PartPath,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Value>, AppError> {
-    let as_of = workspace_query(raw.as_deref())?;
-    let workspace = load_workspace(&state, viewer, id, as_of).await?;
-    Ok(axum::Json(workspace_codec::part_to_json(&WorkspacePart::of(&workspace, part))))
-}
-
-async fn update_workspace_part(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    PartPath(id, name): PartPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<Value>, AppError> {
-    let part = workspace_codec::part_from_json(&RecordRef::new(OpportunityId::LABEL, id), name, &body)?;
-    let workspace = write(&state, &viewer, move |tx, ctx| app::workspace::update_workspace(tx, ctx, OpportunityId(id), part)).await?;
-    Ok(axum::Json(workspace_codec::to_json(&workspace)))
-}
-
-async fn list_workspace_flags(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Page<Value>>, AppError> {
-    let query = Query::parse(raw.as_deref(), &[Param::new("today", Ty::Date, "")])?;
-    let today = today(&state, &query)?;
-    let flags = read(&state, move |tx| {
-        app::workspace::workspace_flags_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?
-            .ok_or_else(|| not_found(OpportunityId::LABEL, id))
-    })
-    .await?;
-    Ok(axum::Json(Page { data: flags.iter().map(flag_json).collect(), next_cursor: None }))
-}
-
-async fn create_pipeline_from_template(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
-    let template = input::pipeline_template(&body)?;
-    let (pipeline, _) = write(&state, &viewer, move |tx, ctx| app::designer::create_pipeline_from_template(tx, ctx, template)).await?;
-    Ok(created(format!("/api/v1/pipelines/{}", pipeline.id), PipelineView::from(pipeline)))
-}
-
-async fn update_pipeline(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<PipelineView>, AppError> {
-    let patch = input::pipeline_patch(PipelineId(id), &body)?;
-    let pipeline = write(&state, &viewer, move |tx, ctx| app::designer::update_pipeline(tx, ctx, PipelineId(id), &patch)).await?;
-    Ok(axum::Json(PipelineView::from(pipeline)))
-}
-
-async fn create_stage(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
-    let (stage, position) = input::new_stage(PipelineId(id), &body)?;
-    let pipeline = write(&state, &viewer, move |tx, ctx| app::designer::add_stage(tx, ctx, PipelineId(id), stage, position)).await?;
-    Ok(created(format!("/api/v1/pipelines/{id}"), PipelineView::from(pipeline)))
-}
-
-async fn reorder_stages(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<PipelineView>, AppError> {
-    let order = input::stage_order(PipelineId(id), &body)?;
-    let pipeline = write(&state, &viewer, move |tx, ctx| app::designer::reorder_stages(tx, ctx, PipelineId(id), &order)).await?;
-    Ok(axum::Json(PipelineView::from(pipeline)))
-}
-
-async fn update_stage(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<StageView>, AppError> {
-    let patch = input::stage_patch(StageId(id), &body)?;
-    let stage = write(&state, &viewer, move |tx, ctx| app::designer::update_stage(tx, ctx, StageId(id), &patch)).await?;
-    Ok(axum::Json(StageView::from(stage)))
-}
-
-async fn archive_stage(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<axum::Json<StageView>, AppError> {
-    let stage = write(&state, &viewer, move |tx, ctx| app::designer::archive_stage(tx, ctx, StageId(id))).await?;
-    Ok(axum::Json(StageView::from(stage)))
-}
-
-async fn set_team_average_cycle(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
-    let days = input::team_cycle(TeamId(id), &body)?;
-    write(&state, &viewer, move |tx, ctx| app::gates::set_team_cycle_days(tx, ctx, TeamId(id), days)).await?;
-    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }

@@ -10,6 +10,8 @@
 //! the viewer may not see answers 404 exactly like a missing one. Errors are problem+json.
 
 mod analytics;
+mod db;
+mod designer;
 mod gates;
 mod handoffs;
 pub mod openapi;
@@ -20,6 +22,7 @@ mod settings;
 mod shares;
 pub mod support;
 pub mod views;
+mod workspace;
 
 use axum::Router;
 use axum::handler::Handler;
@@ -187,6 +190,8 @@ pub fn table() -> Vec<Route> {
     table.extend(shares::routes());
     table.extend(records::routes());
     table.extend(gates::routes());
+    table.extend(workspace::routes());
+    table.extend(designer::routes());
     table.extend(handoffs::routes());
     table.extend(analytics::routes());
     table.extend(settings::routes());
@@ -200,6 +205,8 @@ pub fn resources() -> Vec<openapi::Resource> {
     resources.extend(shares::resources());
     resources.extend(records::resources());
     resources.extend(gates::resources());
+    resources.extend(workspace::resources());
+    resources.extend(designer::resources());
     resources.extend(handoffs::resources());
     resources
 }
@@ -212,6 +219,7 @@ pub fn gate_missing(check: &pipewise_core::gates::MoveCheck) -> serde_json::Valu
 /// Schemas described by hand (no reply record of their own), by name.
 pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     let mut schemas = gates::schemas();
+    schemas.extend(workspace::schemas());
     schemas.extend(analytics::schemas());
     schemas.extend(settings::schemas());
     schemas

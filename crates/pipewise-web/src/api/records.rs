@@ -12,12 +12,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::Method;
 use axum::response::Response;
 use pipewise_app as app;
-use pipewise_app::{ActivityFilter, TaskFilter, Tx, WriteCtx};
-use pipewise_core::history::Source;
+use pipewise_app::{ActivityFilter, TaskFilter};
 use pipewise_core::records::*;
 use pipewise_core::user::{Locale, Role, User};
 use pipewise_core::*;
 
+use super::db::{read, write};
 use super::openapi::{Create, Field, Resource};
 use super::support::{
     IdPath, JsonBody, Key, Listing, Query, SortField, created, list_params, not_found, optional_text_key, sort_names, text_key,
@@ -26,34 +26,10 @@ use super::views::*;
 use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use pipewise_app::input;
 
 use axum::Json;
-
-/// Runs a read in a snapshot of the store.
-async fn read<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce(&mut Tx) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    let store = state.db.clone();
-    blocking(move || {
-        let mut tx = store.read()?;
-        work(&mut tx)
-    })
-    .await
-}
-
-/// Runs a write through `ops` in one transaction, as the viewer through the API.
-async fn write<T: Send + 'static>(
-    state: &AppState,
-    viewer: &Viewer,
-    work: impl FnOnce(&mut Tx, &WriteCtx) -> pipewise_app::Result<T> + Send + 'static,
-) -> Result<T, AppError> {
-    let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.db.clone();
-    blocking(move || Ok(store.transact(|tx| work(tx, &ctx))?)).await
-}
 
 fn list_query<T>(filters: Vec<Param>, sorts: &[SortField<T>]) -> Vec<Param> {
     let mut params = filters;

@@ -34,14 +34,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use pipewise_analytics::health::{Flag, HealthReport, Subject as HealthSubject, deal_health};
 use pipewise_analytics::metrics::{self, Waterfall, days_every};
-use pipewise_analytics::projection::{DealState, NO_STAGE, Projection};
+use pipewise_analytics::projection::{DealState, Projection};
 use pipewise_analytics::{
-    ActivityFacts, Dashboard, DashboardQuery, Day, FlagCode, HealthThresholds, Lang, Lever, Period, Ratio, Scope, date_of_day, day_of_date,
+    ActivityFacts, Dashboard, DashboardQuery, Day, Figure, FlagCode, HealthThresholds, Lang, Lever, Membership, Period, Ratio, Scope,
+    date_of_day, day_of_date,
 };
 use pipewise_app::Tx;
 use pipewise_app::visibility::{self, Fallback, Resolved, Subject};
 use pipewise_core::money::Decimal;
-use pipewise_core::pipeline::StageKind;
 use pipewise_core::records::Team;
 use pipewise_core::time::parse_date;
 use pipewise_core::user::{Locale, Role};
@@ -311,117 +311,6 @@ impl Context {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Per-deal rules, the same as the analytics' own, for drill-downs.
-
-/// A projection read through a scope: which deals count where. These mirror the definitions
-/// in `pipewise_analytics::metrics` (open pipeline, outcomes, waterfall); the page tests check
-/// that each drill-down lists exactly as many deals as its figure counts.
-struct Lens<'a> {
-    projection: &'a Projection,
-    scope: &'a Scope,
-}
-
-impl Lens<'_> {
-    fn admits(&self, state: &DealState) -> bool {
-        self.scope.admits_owner(state.owner)
-            && self.scope.pipeline.is_none_or(|pipeline| self.projection.stages[state.stage as usize].pipeline == pipeline)
-    }
-
-    fn in_open_pipeline(&self, state: &DealState) -> bool {
-        let stage = &self.projection.stages[state.stage as usize];
-        stage.is_open() && stage.counts_in_metrics && self.admits(state)
-    }
-
-    /// Won (`true`) or lost (`false`) as a real outcome; `None` for a drop from a
-    /// non-counting stage or an open deal.
-    fn outcome(&self, state: &DealState) -> Option<bool> {
-        let stage = &self.projection.stages[state.stage as usize];
-        if !stage.counts_in_metrics || !matches!(stage.kind, StageKind::Won | StageKind::Lost) {
-            return None;
-        }
-        if stage.kind == StageKind::Lost
-            && state.stage_before != NO_STAGE
-            && !self.projection.stages[state.stage_before as usize].counts_in_metrics
-        {
-            return None;
-        }
-        Some(stage.kind == StageKind::Won)
-    }
-
-    /// The waterfall buckets a deal contributes to (see `metrics::Waterfall`), with `start`
-    /// and `end` when it is in the pipeline then.
-    fn waterfall_buckets(&self, deal: u32, period: Period, from: Day, to: Day) -> Vec<&'static str> {
-        let Some(end) = self.projection.state_at(deal, to) else { return Vec::new() };
-        let start = self.projection.state_at(deal, from);
-        let in_pipeline = |state: &DealState| self.in_open_pipeline(state) && period.contains(state.close_day);
-        let in_start = start.as_ref().is_some_and(in_pipeline);
-        let in_end = in_pipeline(&end);
-        let e = i128::from(end.amount_or_zero());
-        let entry = || {
-            let elsewhere = start.as_ref().is_some_and(|state| self.in_open_pipeline(state) && !period.contains(state.close_day));
-            if elsewhere { "pulled_in" } else { "new" }
-        };
-        let change = |s: i128| match (e - s).signum() {
-            1 => Some("increased"),
-            -1 => Some("decreased"),
-            _ => None,
-        };
-        let s = i128::from(start.as_ref().map_or(0, DealState::amount_or_zero));
-        let mut buckets = Vec::new();
-        match (in_start, in_end) {
-            (true, true) => {
-                buckets.extend(["start", "end"]);
-                buckets.extend(change(s));
-            }
-            (true, false) => {
-                buckets.push("start");
-                buckets.extend(change(s));
-                let kind = self.projection.stages[end.stage as usize].kind;
-                buckets.push(match kind {
-                    StageKind::Won => "won",
-                    StageKind::Lost => "lost",
-                    _ if self.in_open_pipeline(&end) => "pushed_out",
-                    _ => "removed",
-                });
-            }
-            (false, true) => buckets.extend(["end", entry()]),
-            (false, false) => {
-                if end.closed_day > from && period.contains(end.closed_day) && self.admits(&end) {
-                    match self.outcome(&end) {
-                        Some(true) => buckets.extend([entry(), "won"]),
-                        Some(false) => buckets.extend([entry(), "lost"]),
-                        None => {}
-                    }
-                }
-            }
-        }
-        buckets
-    }
-}
-
-/// The figures a drill-down can name.
-const FIGURES: &[&str] = &[
-    "open",
-    "stage",
-    "closing",
-    "won",
-    "lost",
-    "closed",
-    "won_period",
-    "wf_start",
-    "wf_new",
-    "wf_increased",
-    "wf_decreased",
-    "wf_pulled_in",
-    "wf_pushed_out",
-    "wf_won",
-    "wf_lost",
-    "wf_removed",
-    "wf_end",
-    "flag",
-];
-
 fn flag_code(raw: &str) -> Option<FlagCode> {
     FlagCode::DEAL.into_iter().find(|code| code.as_str() == raw)
 }
@@ -440,7 +329,8 @@ pub struct Drill {
 pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut Tx, data: &OrgData, params: &Params) -> Result<Option<Drill>, AppError> {
     let Some(figure) = params.get("figure") else { return Ok(None) };
     let locale = viewer.user.locale;
-    if !FIGURES.contains(&figure) {
+    // The analytics' own figures (`Figure`), and the deals with a health flag.
+    if figure != "flag" && Figure::parse(figure, None).is_none() {
         return Err(AppError::BadRequest(tf(locale, "dash.bad_figure", &[("value", figure)])));
     }
     let teams = app::users::teams(tx, viewer.org)?;
@@ -457,41 +347,25 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut Tx, data: &OrgData, par
     let stage = params.id("at_stage").map(StageId);
     let behind_figure = |projection: &Projection, facts: Option<Arc<ActivityFacts>>| {
         let query = context.query(projection, facts);
-        let lens = Lens { projection, scope: &query.scope };
+        let membership = Membership::new(projection, &query.scope);
         let as_of = query.as_of;
-        let (from, to) = query.waterfall_span();
         let stage_index = stage.and_then(|id| projection.stage_index(id));
+        // Every figure but a health flag is one of the analytics' own.
+        let counted = Figure::parse(figure, stage_index);
         let thresholds = query.thresholds;
         let mut ids = HashSet::new();
         // The deals the dashboard's figures visit (`Projection::candidates` for its horizon).
         let candidates = projection.candidates(query.horizon());
         candidates.for_each_in(0..candidates.len(), |deal| {
             let Some(state) = projection.state_at(deal, as_of) else { return };
-            let behind = match figure {
-                "open" => lens.in_open_pipeline(&state),
-                "stage" => lens.in_open_pipeline(&state) && Some(state.stage) == stage_index,
-                "closing" => lens.in_open_pipeline(&state) && query.period.contains(state.close_day),
-                "won" | "lost" | "closed" => {
-                    query.window.contains(state.closed_day)
-                        && lens.admits(&state)
-                        && match (figure, lens.outcome(&state)) {
-                            (_, None) => false,
-                            ("won", Some(won)) => won,
-                            ("lost", Some(won)) => !won,
-                            _ => true,
-                        }
-                }
-                "won_period" => lens.admits(&state) && query.period.contains(state.closed_day) && lens.outcome(&state) == Some(true),
-                "flag" => {
-                    let code = flag.expect("a flag was parsed");
-                    lens.admits(&state)
+            let behind = match (counted, flag) {
+                (Some(counted), _) => membership.behind(counted, &query, deal, &state),
+                (None, Some(code)) => {
+                    membership.admits(&state)
                         && deal_health(projection, query.facts(projection), deal, as_of, &thresholds)
                             .is_some_and(|health| health.flags.iter().chain(&health.signals).any(|raised| raised.code == code))
                 }
-                bucket => {
-                    let bucket = bucket.trim_start_matches("wf_");
-                    lens.waterfall_buckets(deal, query.period, from, to).contains(&bucket)
-                }
+                (None, None) => false,
             };
             if behind {
                 ids.insert(projection.deals().id[deal as usize]);
@@ -1064,14 +938,14 @@ fn build_view(
         .collect();
 
     // The largest open deals in scope with a problem flag.
-    let lens = Lens { projection, scope: &query.scope };
+    let membership = Membership::new(projection, &query.scope);
     let thresholds = query.thresholds;
     // Only the deals that can be open as of the day (`Projection::candidates`).
     let candidates = projection.candidates(query.as_of.saturating_add(1));
     let mut open: Vec<(i64, u32, DealState)> = Vec::new();
     candidates.for_each_in(0..candidates.len(), |deal| {
         let Some(state) = projection.state_at(deal, query.as_of) else { return };
-        if projection.stages[state.stage as usize].is_open() && lens.admits(&state) {
+        if projection.stages[state.stage as usize].is_open() && membership.admits(&state) {
             open.push((state.amount_or_zero(), deal, state));
         }
     });
@@ -1110,6 +984,7 @@ fn build_view(
         href: context.drill_href("wf_start", &[]),
     }];
     for (name, bucket) in waterfall.movements() {
+        let name = name.as_str();
         waterfall_rows.push(WaterfallRow {
             key: name,
             label: t(locale, &format!("dash.wf.{name}")).to_owned(),
@@ -1210,7 +1085,7 @@ fn build_view(
     let mut wf_kind = vec!["total"];
     for (name, bucket) in waterfall.movements() {
         let next = running + bucket.amount;
-        wf_labels.push(t(locale, &format!("dash.wf.{name}")).to_owned());
+        wf_labels.push(t(locale, &format!("dash.wf.{}", name.as_str())).to_owned());
         wf_low.push(chart_amount(running.min(next), currency));
         wf_high.push(chart_amount(running.max(next), currency));
         wf_kind.push(match bucket.amount.signum() {
@@ -1462,8 +1337,14 @@ mod tests {
 
     #[test]
     fn every_figure_and_flag_has_a_label() {
-        for figure in FIGURES.iter().filter(|figure| !matches!(**figure, "flag" | "stage")) {
-            assert!(i18n::has(&format!("dash.figure.{figure}")), "{figure}");
+        // A stage's figure is worded with the stage's name (`dash.figure.stage`).
+        let figures = [Figure::Open, Figure::Closing, Figure::Won, Figure::Lost, Figure::Closed, Figure::WonInPeriod]
+            .into_iter()
+            .chain(pipewise_analytics::WaterfallBucket::ALL.map(Figure::Waterfall));
+        for figure in figures {
+            let name = figure.name();
+            assert_eq!(Figure::parse(&name, None), Some(figure));
+            assert!(i18n::has(&format!("dash.figure.{name}")), "{name}");
         }
         for code in FlagCode::DEAL {
             assert!(i18n::has(&format!("health.{}", code.as_str())), "{code:?}");

@@ -14,17 +14,18 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use pipewise_app::{OpportunityFilter, StoreError};
+use pipewise_app::OpportunityFilter;
 use pipewise_core::error::Problem;
-use pipewise_core::gates::{CriterionKind, CriterionOrigin, NewExitCriterion, Predicate};
+use pipewise_core::gates::{CriterionKind, CriterionOrigin, ExitCriterion, NewExitCriterion, Predicate};
 use pipewise_core::money::Decimal;
-use pipewise_core::opportunity::OppField;
+use pipewise_core::opportunity::{OppField, Opportunity};
 use pipewise_core::pipeline::{ForecastCategory, NewStage, Pipeline, PipelinePatch, StageKind, StagePatch};
 use pipewise_core::user::{Locale, Role};
 use pipewise_core::*;
 use serde::Serialize;
 
 use super::data::label;
+use super::form::{Refusal, by_field, refusal};
 use super::list::Choice;
 use super::{Params, SignedIn, render, respond, see_other};
 use crate::AppState;
@@ -111,15 +112,6 @@ fn list_page(
     render::page(viewer, status, "pipelines.html", "pipelines", t(locale, "designer.title").to_owned(), &view)
 }
 
-fn messages(locale: Locale, errors: &ValidationErrors, rename: &dyn Fn(&str) -> String) -> HashMap<String, String> {
-    let mut messages: HashMap<String, String> = HashMap::new();
-    for error in &errors.0 {
-        let message = i18n::problem(locale, &error.problem);
-        messages.entry(rename(error.field)).and_modify(|existing| *existing = format!("{existing}; {message}")).or_insert(message);
-    }
-    messages
-}
-
 /// Creates a pipeline from a template, named as typed (the template's name when left empty).
 pub async fn create(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
     let params = Params::from_body(&body);
@@ -147,11 +139,13 @@ pub async fn create(State(state): State<AppState>, SignedIn(viewer): SignedIn, b
         });
         match created {
             Ok(pipeline) => Ok(see_other(&format!("/admin/pipelines/{}?created=1", pipeline.id))),
-            Err(StoreError::Invalid(errors)) => {
-                let errors = messages(locale, &errors, &|field| field.to_owned());
-                list_page(&state, &reader, StatusCode::UNPROCESSABLE_ENTITY, errors, &params, None)
-            }
-            Err(other) => Err(other.into()),
+            Err(error) => match refusal(error)? {
+                Refusal::Invalid(errors) => {
+                    let errors = by_field(locale, &errors, |field| field.to_owned());
+                    list_page(&state, &reader, StatusCode::UNPROCESSABLE_ENTITY, errors, &params, None)
+                }
+                other => Err(other.into()),
+            },
         }
     })
     .await;
@@ -257,54 +251,7 @@ fn detail_page(state: &AppState, viewer: &Viewer, id: PipelineId, failed: Failed
         &viewer.access,
         &OpportunityFilter { pipeline_id: Some(id), status: None, ..OpportunityFilter::default() },
     )?;
-    let count = pipeline.stages.len();
-    let stages = pipeline
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(index, stage)| {
-            let name = i18n::stage_name(locale, stage).to_owned();
-            StageRow {
-                id: stage.id.0,
-                name_en: stage.name_en.clone(),
-                name_ko: stage.name_ko.clone(),
-                kind: stage.kind.as_str(),
-                kind_label: t(locale, &format!("designer.stage_kind.{}", stage.kind.as_str())).to_owned(),
-                probability: stage.win_probability.normalize().to_string(),
-                category: stage.forecast_category.as_str().to_owned(),
-                counts: stage.counts_in_metrics,
-                rotting: stage.rotting_days.map(|days| days.to_string()).unwrap_or_default(),
-                deals: deals.iter().filter(|deal| deal.stage_id == stage.id).count(),
-                archived: stage.is_archived(),
-                is_entry: stage.id == pipeline.entry_stage_id,
-                first: index == 0,
-                last: index + 1 == count,
-                criteria: criteria
-                    .iter()
-                    .filter(|criterion| criterion.stage_id == stage.id)
-                    .map(|criterion| CriterionRow {
-                        id: criterion.id,
-                        label: match locale {
-                            Locale::En => criterion.label_en.clone(),
-                            Locale::Ko => criterion.label_ko.clone(),
-                        },
-                        kind: t(locale, &format!("gate.kind.{}", criterion.kind.kind_str())).to_owned(),
-                        detail: match &criterion.kind {
-                            CriterionKind::Checklist => None,
-                            CriterionKind::RequiredField(field) => {
-                                Some(label(locale, "field", super::gates::form_input(*field).unwrap_or(field.as_str())))
-                            }
-                            CriterionKind::Derived(predicate) => Some(predicate.encode()),
-                        },
-                        from_loss: matches!(criterion.origin, CriterionOrigin::LossReview { .. }),
-                    })
-                    .collect(),
-                move_up: i18n::tf(locale, "designer.move_up", &[("stage", &name)]),
-                move_down: i18n::tf(locale, "designer.move_down", &[("stage", &name)]),
-                name,
-            }
-        })
-        .collect();
+    let stages = stage_rows(locale, &pipeline, &criteria, &deals);
     let view = DetailView {
         id: id.0,
         name: pipeline.name.clone(),
@@ -348,6 +295,61 @@ fn detail_page(state: &AppState, viewer: &Viewer, id: PipelineId, failed: Failed
     render::page(viewer, status, "pipeline.html", "pipelines", view.name.clone(), &view)
 }
 
+/// Each stage of the pipeline with its deal count and exit criteria.
+fn stage_rows(locale: Locale, pipeline: &Pipeline, criteria: &[ExitCriterion], deals: &[Opportunity]) -> Vec<StageRow> {
+    let count = pipeline.stages.len();
+    pipeline
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(index, stage)| {
+            let name = i18n::stage_name(locale, stage).to_owned();
+            StageRow {
+                id: stage.id.0,
+                name_en: stage.name_en.clone(),
+                name_ko: stage.name_ko.clone(),
+                kind: stage.kind.as_str(),
+                kind_label: t(locale, &format!("designer.stage_kind.{}", stage.kind.as_str())).to_owned(),
+                probability: stage.win_probability.normalize().to_string(),
+                category: stage.forecast_category.as_str().to_owned(),
+                counts: stage.counts_in_metrics,
+                rotting: stage.rotting_days.map(|days| days.to_string()).unwrap_or_default(),
+                deals: deals.iter().filter(|deal| deal.stage_id == stage.id).count(),
+                archived: stage.is_archived(),
+                is_entry: stage.id == pipeline.entry_stage_id,
+                first: index == 0,
+                last: index + 1 == count,
+                criteria: criteria
+                    .iter()
+                    .filter(|criterion| criterion.stage_id == stage.id)
+                    .map(|criterion| criterion_row(locale, criterion))
+                    .collect(),
+                move_up: i18n::tf(locale, "designer.move_up", &[("stage", &name)]),
+                move_down: i18n::tf(locale, "designer.move_down", &[("stage", &name)]),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// One exit criterion in the stage's list.
+fn criterion_row(locale: Locale, criterion: &ExitCriterion) -> CriterionRow {
+    CriterionRow {
+        id: criterion.id,
+        label: match locale {
+            Locale::En => criterion.label_en.clone(),
+            Locale::Ko => criterion.label_ko.clone(),
+        },
+        kind: t(locale, &format!("gate.kind.{}", criterion.kind.kind_str())).to_owned(),
+        detail: match &criterion.kind {
+            CriterionKind::Checklist => None,
+            CriterionKind::RequiredField(field) => Some(label(locale, "field", super::gates::form_input(*field).unwrap_or(field.as_str()))),
+            CriterionKind::Derived(predicate) => Some(predicate.encode()),
+        },
+        from_loss: matches!(criterion.origin, CriterionOrigin::LossReview { .. }),
+    }
+}
+
 /// Runs one designer write; on bad input shows the page again with the problems on `form`.
 fn designer_write(
     state: &AppState,
@@ -366,18 +368,18 @@ fn designer_write(
     let ctx = viewer.ctx(pipewise_core::history::Source::Web, state.now());
     match state.db.transact(|tx| write(tx, &ctx)) {
         Ok(()) => Ok(see_other(&format!("/admin/pipelines/{id}?saved=1"))),
-        Err(StoreError::Invalid(errors)) => {
-            let errors = messages(locale, &errors, &|field| match field {
-                "kind" => "predicate".to_owned(),
-                "stage_id" if form.starts_with("criterion") => "label_en".to_owned(),
-                other => other.to_owned(),
-            });
+        Err(error) => {
+            let errors = match refusal(error)? {
+                Refusal::Invalid(errors) => by_field(locale, &errors, |field| match field {
+                    "kind" => "predicate".to_owned(),
+                    "stage_id" if form.starts_with("criterion") => "label_en".to_owned(),
+                    other => other.to_owned(),
+                }),
+                Refusal::Conflict(message) | Refusal::Forbidden(message) => HashMap::from([(String::new(), message)]),
+                other => return Err(other.into()),
+            };
             detail_page(state, viewer, id, Failed { form, errors, values }, None)
         }
-        Err(StoreError::Conflict(message) | StoreError::Forbidden(message)) => {
-            detail_page(state, viewer, id, Failed { form, errors: HashMap::from([(String::new(), message)]), values }, None)
-        }
-        Err(other) => Err(other.into()),
     }
 }
 

@@ -16,8 +16,10 @@ mod assets;
 mod board;
 mod dashboard;
 mod data;
+mod deal;
 mod deals;
 mod designer;
+mod form;
 mod gates;
 mod list;
 mod quadrant;
@@ -56,14 +58,14 @@ pub fn routes() -> Router<AppState> {
         .route("/board", get(board::board))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/opportunities", get(deals::list))
-        .route("/opportunities/{id}", get(deals::show).post(deals::update))
-        .route("/opportunities/{id}/stage", get(deals::move_form).post(deals::move_stage))
-        .route("/opportunities/{id}/criteria/{criterion}/check", post(deals::check_criterion))
-        .route("/opportunities/{id}/criteria/{criterion}/uncheck", post(deals::uncheck_criterion))
-        .route("/opportunities/{id}/workspace/{part}", post(deals::update_workspace))
-        .route("/opportunities/{id}/handoff", post(deals::hand_off))
-        .route("/opportunities/{id}/shares", post(deals::share))
-        .route("/opportunities/{id}/shares/{user}/remove", post(deals::unshare))
+        .route("/opportunities/{id}", get(deal::show).post(deal::update))
+        .route("/opportunities/{id}/stage", get(deal::move_form).post(deal::move_stage))
+        .route("/opportunities/{id}/criteria/{criterion}/check", post(deal::check_criterion))
+        .route("/opportunities/{id}/criteria/{criterion}/uncheck", post(deal::uncheck_criterion))
+        .route("/opportunities/{id}/workspace/{part}", post(deal::update_workspace))
+        .route("/opportunities/{id}/handoff", post(deal::hand_off))
+        .route("/opportunities/{id}/shares", post(deal::share))
+        .route("/opportunities/{id}/shares/{user}/remove", post(deal::unshare))
         .route("/accounts", get(records::accounts))
         .route("/accounts/{id}", get(records::account))
         .route("/contacts", get(records::contacts))

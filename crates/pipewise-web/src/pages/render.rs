@@ -158,10 +158,7 @@ pub fn error_page(viewer: Option<&Viewer>, locale: Locale, error: AppError) -> R
         AppError::NotFound { .. } => (t(locale, "error.not_found.title"), t(locale, "error.not_found").to_owned()),
         AppError::Forbidden(reason) => (t(locale, "error.forbidden.title"), reason.clone()),
         AppError::Csrf => (t(locale, "error.forbidden.title"), t(locale, "error.csrf").to_owned()),
-        AppError::Invalid(errors) => (
-            t(locale, "error.invalid.title"),
-            errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; "),
-        ),
+        AppError::Invalid(errors) => (t(locale, "error.invalid.title"), super::form::problems(locale, errors)),
         AppError::BadRequest(reason) => (t(locale, "error.bad_request.title"), reason.clone()),
         AppError::Conflict(reason) => (t(locale, "error.conflict.title"), reason.clone()),
         AppError::Throttled { retry_after_seconds } => {

@@ -9,6 +9,7 @@ use pipewise_core::history::Source;
 use pipewise_core::user::Locale;
 use serde::Serialize;
 
+use super::form::{Refusal, error_message, refusal};
 use super::render::{self, Chrome};
 use super::{Params, SignedIn, is_local_path, request_locale, respond, see_other};
 use crate::AppState;
@@ -209,11 +210,13 @@ pub async fn change_password(State(state): State<AppState>, SignedIn(viewer): Si
         } else {
             match auth::change_password(&state.db, &reader, current, new, state.now()) {
                 Ok(()) => return Ok(see_other("/account?password_changed=1")),
-                Err(AppError::Forbidden(_)) => Some(t(locale, "account.password_wrong").to_owned()),
-                Err(AppError::Invalid(_)) => {
-                    Some(i18n::tf(locale, "account.password_short", &[("min", &auth::MIN_PASSWORD_LENGTH.to_string())]))
-                }
-                Err(error) => return Err(error),
+                Err(error) => match refusal(error)? {
+                    Refusal::Forbidden(_) => Some(t(locale, "account.password_wrong").to_owned()),
+                    Refusal::Invalid(_) => {
+                        Some(i18n::tf(locale, "account.password_short", &[("min", &auth::MIN_PASSWORD_LENGTH.to_string())]))
+                    }
+                    other => return Err(other.into()),
+                },
             }
         };
         let mut view = account_view(&state, &reader)?;
@@ -237,13 +240,14 @@ pub async fn create_token(State(state): State<AppState>, SignedIn(viewer): Signe
                 view.new_token = Some(secret);
                 account_page(&reader, StatusCode::OK, &view)
             }
-            Err(AppError::Invalid(errors)) => {
+            Err(error) => {
+                // The name is the form's only field, so its one problem.
+                let message = error_message(locale, error, None)?;
                 let mut view = account_view(&state, &reader)?;
-                view.token_error = errors.0.first().map(|error| i18n::problem(locale, &error.problem));
+                view.token_error = Some(message);
                 view.token_name = name;
                 account_page(&reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
             }
-            Err(error) => Err(error),
         }
     })
     .await;
@@ -275,14 +279,13 @@ pub async fn save_preferences(State(state): State<AppState>, SignedIn(viewer): S
         let saved = state.db.transact(|tx| app::users::update_user(tx, &reader.ctx(Source::Web, state.now()), reader.user.id, &patch));
         match saved {
             Ok(_) => Ok(see_other("/account?preferences_saved=1")),
-            Err(pipewise_app::StoreError::Invalid(errors)) => {
+            Err(error) => {
+                let message = error_message(locale, error, None)?;
                 let mut view = account_view(&state, &reader)?;
-                view.preferences_error =
-                    Some(errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect::<Vec<_>>().join("; "));
+                view.preferences_error = Some(message);
                 view.time_zone = form.raw("time_zone").to_owned();
                 account_page(&reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
             }
-            Err(error) => Err(error.into()),
         }
     })
     .await;

@@ -17,12 +17,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use pipewise_analytics::HealthThresholds;
-use pipewise_app::StoreError;
 use pipewise_core::error::Problem;
 use pipewise_core::history::Source;
 use pipewise_core::user::{Locale, Role};
 use serde::Serialize;
 
+use super::form::{Refusal, refusal};
 use super::{Params, SignedIn, render, respond, see_other};
 use crate::AppState;
 use crate::auth::Viewer;
@@ -204,8 +204,10 @@ pub async fn save(State(state): State<AppState>, SignedIn(viewer): SignedIn, bod
             let ctx = reader.ctx(Source::Web, state.now());
             match state.db.transact(|tx| app::settings::set_health_thresholds(tx, &ctx, &thresholds)) {
                 Ok(_) => return Ok(see_other("/admin/health?saved=1")),
-                Err(StoreError::Invalid(problems)) => add(&mut errors, problems),
-                Err(other) => return Err(other.into()),
+                Err(error) => match refusal(error)? {
+                    Refusal::Invalid(problems) => add(&mut errors, problems),
+                    other => return Err(other.into()),
+                },
             }
         }
         page(&state, &reader, StatusCode::UNPROCESSABLE_ENTITY, Some(&params), &errors, None)

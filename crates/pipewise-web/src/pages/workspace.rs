@@ -23,6 +23,7 @@ use pipewise_core::{ContactId, Date};
 use serde::Serialize;
 
 use super::Params;
+use super::form;
 use super::list::Choice;
 use super::quadrant::{self, QuadrantView};
 use crate::i18n::{self, t};
@@ -421,8 +422,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn push(&mut self, name: &str, problem: &Problem) {
-        let message = i18n::problem(self.locale, problem);
-        self.errors.entry(name.to_owned()).and_modify(|existing| *existing = format!("{existing}; {message}")).or_insert(message);
+        form::add(&mut self.errors, name.to_owned(), i18n::problem(self.locale, problem));
     }
 
     fn text(&self, name: &str) -> String {
@@ -696,9 +696,8 @@ pub fn parse(
 /// form: a field core names is shown at the form's head, in words.
 pub fn domain_errors(errors: &pipewise_core::ValidationErrors, locale: Locale) -> FieldErrors {
     let mut messages = FieldErrors::new();
-    for error in &errors.0 {
-        let message = format!("{}: {}", error.field, i18n::problem(locale, &error.problem));
-        messages.entry(String::new()).and_modify(|existing| *existing = format!("{existing}; {message}")).or_insert(message);
+    if !errors.0.is_empty() {
+        messages.insert(String::new(), form::named_problems(locale, errors, |field| field.to_owned()));
     }
     messages
 }

@@ -182,7 +182,7 @@ fn assert_page_matches(body: &str, expected: &Dashboard, currency: Currency, use
     }
     let waterfall = &expected.waterfall;
     assert!(waterfall.reconciles());
-    let rows = [("start", waterfall.start), ("end", waterfall.end)].into_iter().chain(waterfall.movements());
+    let rows = pipewise_analytics::WaterfallBucket::ALL.map(|bucket| (bucket.as_str(), waterfall.bucket(bucket)));
     for (name, bucket) in rows {
         let row = segment(body, &format!("data-bucket=\"{name}\""), "</tr>");
         assert!(row.contains(&format!(">{}<", group(bucket.count.abs()))), "waterfall {name} count {}: {row}", bucket.count);
@@ -310,7 +310,7 @@ async fn every_drill_down_lists_the_deals_its_figure_counts() {
     let owners: BTreeSet<_> = demo.team_members(team).intersection(&tree).copied().collect();
     let (expected, _) = demo.expected(Some(&owners), None);
     let waterfall = expected.waterfall;
-    let buckets = [("start", waterfall.start), ("end", waterfall.end)].into_iter().chain(waterfall.movements());
+    let buckets = pipewise_analytics::WaterfallBucket::ALL.map(|bucket| (bucket.as_str(), waterfall.bucket(bucket)));
     let mut checked = 0;
     for (name, bucket) in buckets {
         let row = segment(&body, &format!("data-bucket=\"{name}\""), "</tr>");

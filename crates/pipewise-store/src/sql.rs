@@ -1,0 +1,394 @@
+//! SQL text both engines run unchanged: the statements that read the same on SQLite and on
+//! PostgreSQL, written once, and the column lists of the rows both engines decode by name.
+//!
+//! Placeholders are PostgreSQL's `$1`, `$2`, …. SQLite reads `$1` as a *named* parameter and
+//! numbers named parameters in the order they first appear in the text, so a statement here binds
+//! by position on both engines only if its placeholders first appear in ascending order (`$1 … $2
+//! … $1 … $3` is fine, `SET x = $3 WHERE id = $1` is not). SQLite also reads `$1::type` and
+//! `$1(…)` as one parameter name. A statement that breaks either rule, or that needs an engine's
+//! own syntax (casts, arrays, `FOR UPDATE`, `INSERT OR IGNORE`, `IS DISTINCT FROM`, `INDEXED BY`,
+//! date arithmetic, a different `ON CONFLICT`), stays in its engine; the test below checks the
+//! placeholder rules for every statement here.
+//!
+//! Every `INSERT` that creates a row with an id ends in `RETURNING <id>`, which both engines
+//! support and read the same way: the new id in the first column.
+
+/// The column lists, as macros so the statements below can be built with `concat!`.
+macro_rules! organisation_columns {
+    () => {
+        "organisation_id, name, reporting_currency, created_at"
+    };
+}
+macro_rules! user_columns {
+    () => {
+        "user_id, email, name, role, manager_id, team_id, time_zone, locale, active, created_at"
+    };
+}
+macro_rules! team_columns {
+    () => {
+        "team_id, name, manager_id"
+    };
+}
+macro_rules! account_columns {
+    () => {
+        "account_id, name, industry, employee_count, region, owner_id, created_at"
+    };
+}
+macro_rules! contact_columns {
+    () => {
+        "contact_id, name, phone, title, account_id, created_at"
+    };
+}
+macro_rules! lead_columns {
+    () => {
+        "lead_id, name, company, email, phone, title, source, status, owner_id, created_at"
+    };
+}
+macro_rules! task_columns {
+    () => {
+        "task_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at"
+    };
+}
+macro_rules! pipeline_columns {
+    () => {
+        "pipeline_id, name, entry_stage_id"
+    };
+}
+macro_rules! history_columns {
+    () => {
+        "seq, opportunity_id, field, old_value, new_value, at, actor_id, source"
+    };
+}
+macro_rules! share_columns {
+    () => {
+        "opportunity_id, user_id, shared_by, shared_at"
+    };
+}
+macro_rules! activity_columns {
+    () => {
+        "activity_id, kind, direction, occurred_at, logged_at, subject, body, source, user_id, account_id, opportunity_id"
+    };
+}
+macro_rules! session_columns {
+    () => {
+        "token_hash, organisation_id, user_id, csrf_token, created_at, last_seen_at, expires_at, client_address"
+    };
+}
+macro_rules! api_token_columns {
+    () => {
+        "api_token_id, organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, revoked_at"
+    };
+}
+macro_rules! audit_event_columns {
+    () => {
+        "audit_event_id, at, actor_id, source, record_kind, record_id, action, before_json, after_json"
+    };
+}
+macro_rules! criterion_columns {
+    () => {
+        "exit_criterion_id, stage_id, label_en, label_ko, kind, argument, origin, origin_opportunity_id, archived_at"
+    };
+}
+macro_rules! criterion_check_columns {
+    () => {
+        "criterion_check_id, opportunity_id, exit_criterion_id, checked, evidence, at, actor_id, source"
+    };
+}
+macro_rules! gate_override_columns {
+    () => {
+        "gate_override_id, opportunity_id, actor_id, at, reason, from_stage_id, to_stage_id, unmet_json, source"
+    };
+}
+macro_rules! handoff_columns {
+    () => {
+        "handoff_id, opportunity_id, from_user_id, to_user_id, actor_id, stage_id, at, source, note"
+    };
+}
+macro_rules! workspace_change_columns {
+    () => {
+        "workspace_history_id, opportunity_id, part, old_json, new_json, at, actor_id, source"
+    };
+}
+
+// Column lists, for the statements an engine assembles itself (filters, scopes, locks).
+
+pub const USER_COLUMNS: &str = user_columns!();
+pub const TASK_COLUMNS: &str = task_columns!();
+pub const HISTORY_COLUMNS: &str = history_columns!();
+pub const ACTIVITY_COLUMNS: &str = activity_columns!();
+pub const AUDIT_EVENT_COLUMNS: &str = audit_event_columns!();
+
+// Migrations.
+
+pub const INSERT_SCHEMA_MIGRATION: &str = "INSERT INTO schema_migration (version, name) VALUES ($1, $2)";
+
+// Organisations, users and teams.
+
+pub const INSERT_ORGANISATION: &str =
+    "INSERT INTO organisation (name, reporting_currency, created_at) VALUES ($1, $2, $3) RETURNING organisation_id";
+pub const SELECT_ORGANISATION: &str = concat!("SELECT ", organisation_columns!(), " FROM organisation WHERE organisation_id = $1");
+/// Every organisation: the one statement not keyed by an organisation, as it lists them.
+pub const SELECT_ORGANISATIONS: &str = concat!("SELECT ", organisation_columns!(), " FROM organisation ORDER BY organisation_id");
+pub const SELECT_USER: &str = concat!("SELECT ", user_columns!(), " FROM app_user WHERE organisation_id = $1 AND user_id = $2");
+/// `$2` is lower-cased: addresses are stored lower-cased, so a lookup ignores case.
+pub const SELECT_USER_BY_EMAIL: &str = concat!("SELECT ", user_columns!(), " FROM app_user WHERE organisation_id = $1 AND email = $2");
+pub const SELECT_USERS: &str = concat!("SELECT ", user_columns!(), " FROM app_user WHERE organisation_id = $1 ORDER BY user_id");
+pub const INSERT_TEAM: &str = "INSERT INTO team (organisation_id, name, manager_id) VALUES ($1, $2, $3) RETURNING team_id";
+pub const SELECT_TEAM: &str = concat!("SELECT ", team_columns!(), " FROM team WHERE organisation_id = $1 AND team_id = $2");
+pub const SELECT_TEAMS: &str = concat!("SELECT ", team_columns!(), " FROM team WHERE organisation_id = $1 ORDER BY team_id");
+
+// Accounts, contacts, leads and tasks.
+
+pub const INSERT_ACCOUNT: &str = "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING account_id";
+pub const SELECT_ACCOUNT: &str = concat!("SELECT ", account_columns!(), " FROM account WHERE organisation_id = $1 AND account_id = $2");
+pub const SELECT_ACCOUNTS: &str = concat!("SELECT ", account_columns!(), " FROM account WHERE organisation_id = $1 ORDER BY account_id");
+/// The domains of every account of the organisation, by account and position.
+pub const SELECT_ACCOUNT_DOMAINS: &str =
+    "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 ORDER BY account_id, position";
+pub const DELETE_ACCOUNT_DOMAINS: &str = "DELETE FROM account_domain WHERE organisation_id = $1 AND account_id = $2";
+pub const INSERT_CONTACT: &str = "INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING contact_id";
+pub const SELECT_CONTACT: &str = concat!("SELECT ", contact_columns!(), " FROM contact WHERE organisation_id = $1 AND contact_id = $2");
+pub const SELECT_CONTACTS: &str = concat!("SELECT ", contact_columns!(), " FROM contact WHERE organisation_id = $1 ORDER BY contact_id");
+/// The e-mail addresses of every contact of the organisation, by contact and position.
+pub const SELECT_CONTACT_EMAILS: &str =
+    "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 ORDER BY contact_id, position";
+pub const DELETE_CONTACT_EMAILS: &str = "DELETE FROM contact_email WHERE organisation_id = $1 AND contact_id = $2";
+pub const INSERT_LEAD: &str = "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING lead_id";
+pub const SELECT_LEAD: &str = concat!("SELECT ", lead_columns!(), " FROM lead WHERE organisation_id = $1 AND lead_id = $2");
+pub const SELECT_LEADS: &str = concat!("SELECT ", lead_columns!(), " FROM lead WHERE organisation_id = $1 ORDER BY lead_id");
+pub const INSERT_TASK: &str = "INSERT INTO task (organisation_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING task_id";
+pub const SELECT_TASK: &str = concat!("SELECT ", task_columns!(), " FROM task WHERE organisation_id = $1 AND task_id = $2");
+
+// Pipelines and stages.
+
+pub const INSERT_PIPELINE: &str = "INSERT INTO pipeline (organisation_id, name) VALUES ($1, $2) RETURNING pipeline_id";
+pub const SELECT_PIPELINE: &str = concat!("SELECT ", pipeline_columns!(), " FROM pipeline WHERE organisation_id = $1 AND pipeline_id = $2");
+pub const SELECT_PIPELINES: &str =
+    concat!("SELECT ", pipeline_columns!(), " FROM pipeline WHERE organisation_id = $1 ORDER BY pipeline_id");
+/// Positions are unique per pipeline: a reorder first parks every stage of pipeline `$2` on a
+/// negative position.
+pub const PARK_STAGES: &str = "UPDATE stage SET position = -1 - position WHERE organisation_id = $1 AND pipeline_id = $2";
+
+// Opportunity history, shares and gate marks.
+
+/// The history after sequence number `$2`, at most `$3` events.
+pub const SELECT_HISTORY_SINCE: &str =
+    concat!("SELECT ", history_columns!(), " FROM opportunity_history WHERE organisation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+/// The history up to and including time `$2`.
+pub const SELECT_HISTORY_UNTIL: &str =
+    concat!("SELECT ", history_columns!(), " FROM opportunity_history WHERE organisation_id = $1 AND at <= $2 ORDER BY seq");
+pub const SELECT_IS_SHARED: &str = "SELECT EXISTS (SELECT 1 FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 \
+     AND user_id = $3) AS shared";
+pub const SELECT_SHARES: &str =
+    concat!("SELECT ", share_columns!(), " FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY user_id");
+pub const DELETE_SHARE: &str = "DELETE FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 AND user_id = $3";
+pub const SELECT_MARKS: &str = "SELECT sql_at, dropped_at, drop_reason FROM opportunity WHERE organisation_id = $1 AND opportunity_id = $2";
+
+// Activities.
+
+pub const INSERT_ACTIVITY: &str = "INSERT INTO activity (organisation_id, kind, direction, occurred_at, logged_at, subject, body, source, \
+     user_id, account_id, opportunity_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING activity_id";
+pub const SELECT_ACTIVITY: &str = concat!("SELECT ", activity_columns!(), " FROM activity WHERE organisation_id = $1 AND activity_id = $2");
+/// A deal's activities, latest first.
+pub const SELECT_ACTIVITIES_OF_OPPORTUNITY: &str = concat!(
+    "SELECT ",
+    activity_columns!(),
+    " FROM activity WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY occurred_at DESC, activity_id DESC"
+);
+/// The highest activity id of the whole database (`top` is NULL when there is none).
+pub const SELECT_MAX_ACTIVITY_ID: &str = "SELECT max(activity_id) AS top FROM activity";
+
+// Sign-in: password hashes, sessions, API tokens and sign-in attempts.
+
+pub const SELECT_PASSWORD_HASH: &str = "SELECT user_id, password_hash FROM app_user WHERE organisation_id = $1 AND user_id = $2";
+/// The users with e-mail address `$1` (lower-cased) in every organisation, with their organisation.
+pub const SELECT_USERS_BY_EMAIL_EVERYWHERE: &str =
+    concat!("SELECT ", user_columns!(), ", organisation_id FROM app_user WHERE email = $1 ORDER BY organisation_id, user_id");
+pub const INSERT_SESSION: &str = concat!("INSERT INTO session (", session_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+pub const SELECT_SESSION: &str = concat!("SELECT ", session_columns!(), " FROM session WHERE token_hash = $1");
+pub const DELETE_SESSION: &str = "DELETE FROM session WHERE token_hash = $1";
+pub const INSERT_API_TOKEN: &str = "INSERT INTO api_token (organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, \
+     revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING api_token_id";
+pub const SELECT_API_TOKEN: &str = concat!("SELECT ", api_token_columns!(), " FROM api_token WHERE token_hash = $1");
+pub const SELECT_API_TOKENS: &str =
+    concat!("SELECT ", api_token_columns!(), " FROM api_token WHERE organisation_id = $1 AND user_id = $2 ORDER BY api_token_id");
+pub const INSERT_LOGIN_ATTEMPT: &str = "INSERT INTO login_attempt (email, client_address, at, succeeded) VALUES ($1, $2, $3, $4)";
+
+// The audit log.
+
+pub const INSERT_AUDIT_EVENT: &str = "INSERT INTO audit_event (organisation_id, at, actor_id, source, record_kind, record_id, action, \
+     before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+// Exit criteria, checks, gate overrides, handoffs and team cycle days.
+
+pub const INSERT_EXIT_CRITERION: &str = "INSERT INTO exit_criterion (organisation_id, stage_id, label_en, label_ko, kind, argument, \
+     origin, origin_opportunity_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING exit_criterion_id";
+pub const SELECT_EXIT_CRITERION: &str =
+    concat!("SELECT ", criterion_columns!(), " FROM exit_criterion WHERE organisation_id = $1 AND exit_criterion_id = $2");
+/// The criteria in force (not archived) on the stages of pipeline `$2`.
+pub const SELECT_EXIT_CRITERIA: &str = concat!(
+    "SELECT ",
+    criterion_columns!(),
+    " FROM exit_criterion WHERE organisation_id = $1 AND archived_at IS NULL \
+     AND stage_id IN (SELECT stage_id FROM stage WHERE organisation_id = $1 AND pipeline_id = $2) ORDER BY exit_criterion_id"
+);
+pub const INSERT_CRITERION_CHECK: &str = "INSERT INTO criterion_check (organisation_id, opportunity_id, exit_criterion_id, checked, \
+     evidence, at, actor_id, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING criterion_check_id";
+pub const SELECT_CRITERION_CHECKS: &str = concat!(
+    "SELECT ",
+    criterion_check_columns!(),
+    " FROM criterion_check WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY criterion_check_id"
+);
+pub const INSERT_GATE_OVERRIDE: &str = "INSERT INTO gate_override (organisation_id, opportunity_id, actor_id, at, reason, from_stage_id, \
+     to_stage_id, unmet_json, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING gate_override_id";
+pub const SELECT_GATE_OVERRIDES: &str = concat!(
+    "SELECT ",
+    gate_override_columns!(),
+    " FROM gate_override WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY gate_override_id"
+);
+pub const INSERT_HANDOFF: &str = "INSERT INTO handoff (organisation_id, opportunity_id, from_user_id, to_user_id, actor_id, stage_id, at, \
+     source, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING handoff_id";
+pub const SELECT_HANDOFFS_OF_OPPORTUNITY: &str =
+    concat!("SELECT ", handoff_columns!(), " FROM handoff WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY handoff_id");
+pub const SELECT_HANDOFFS: &str = concat!("SELECT ", handoff_columns!(), " FROM handoff WHERE organisation_id = $1 ORDER BY handoff_id");
+pub const SELECT_TEAM_CYCLE_DAYS: &str = "SELECT average_cycle_days FROM team WHERE organisation_id = $1 AND team_id = $2";
+
+// Deal workspaces.
+
+pub const SELECT_WORKSPACE_DOCUMENT: &str = "SELECT document FROM deal_workspace WHERE organisation_id = $1 AND opportunity_id = $2";
+/// Writes deal `$1`'s document; `$2` is the organisation, and a deal of another organisation is
+/// left alone.
+pub const PUT_WORKSPACE_DOCUMENT: &str = "INSERT INTO deal_workspace (opportunity_id, organisation_id, document, updated_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (opportunity_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at \
+     WHERE deal_workspace.organisation_id = excluded.organisation_id";
+pub const INSERT_WORKSPACE_CHANGE: &str = "INSERT INTO workspace_history (organisation_id, opportunity_id, part, old_json, new_json, at, \
+     actor_id, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING workspace_history_id";
+pub const SELECT_WORKSPACE_CHANGES: &str = concat!(
+    "SELECT ",
+    workspace_change_columns!(),
+    " FROM workspace_history WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY workspace_history_id"
+);
+
+// Exchange rates and health settings.
+
+/// A base the organisation's rates are quoted against other than `$2`, if any.
+pub const SELECT_OTHER_RATE_BASE: &str = "SELECT base FROM exchange_rate WHERE organisation_id = $1 AND base <> $2 LIMIT 1";
+pub const SELECT_HEALTH_SETTINGS: &str = "SELECT thresholds, updated_at, updated_by FROM health_settings WHERE organisation_id = $1";
+pub const PUT_HEALTH_SETTINGS: &str = "INSERT INTO health_settings (organisation_id, thresholds, updated_at, updated_by) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (organisation_id) DO UPDATE \
+     SET thresholds = excluded.thresholds, updated_at = excluded.updated_at, updated_by = excluded.updated_by";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every statement above.
+    const STATEMENTS: &[&str] = &[
+        INSERT_SCHEMA_MIGRATION,
+        INSERT_ORGANISATION,
+        SELECT_ORGANISATION,
+        SELECT_ORGANISATIONS,
+        SELECT_USER,
+        SELECT_USER_BY_EMAIL,
+        SELECT_USERS,
+        INSERT_TEAM,
+        SELECT_TEAM,
+        SELECT_TEAMS,
+        INSERT_ACCOUNT,
+        SELECT_ACCOUNT,
+        SELECT_ACCOUNTS,
+        SELECT_ACCOUNT_DOMAINS,
+        DELETE_ACCOUNT_DOMAINS,
+        INSERT_CONTACT,
+        SELECT_CONTACT,
+        SELECT_CONTACTS,
+        SELECT_CONTACT_EMAILS,
+        DELETE_CONTACT_EMAILS,
+        INSERT_LEAD,
+        SELECT_LEAD,
+        SELECT_LEADS,
+        INSERT_TASK,
+        SELECT_TASK,
+        INSERT_PIPELINE,
+        SELECT_PIPELINE,
+        SELECT_PIPELINES,
+        PARK_STAGES,
+        SELECT_HISTORY_SINCE,
+        SELECT_HISTORY_UNTIL,
+        SELECT_IS_SHARED,
+        SELECT_SHARES,
+        DELETE_SHARE,
+        SELECT_MARKS,
+        INSERT_ACTIVITY,
+        SELECT_ACTIVITY,
+        SELECT_ACTIVITIES_OF_OPPORTUNITY,
+        SELECT_MAX_ACTIVITY_ID,
+        SELECT_PASSWORD_HASH,
+        SELECT_USERS_BY_EMAIL_EVERYWHERE,
+        INSERT_SESSION,
+        SELECT_SESSION,
+        DELETE_SESSION,
+        INSERT_API_TOKEN,
+        SELECT_API_TOKEN,
+        SELECT_API_TOKENS,
+        INSERT_LOGIN_ATTEMPT,
+        INSERT_AUDIT_EVENT,
+        INSERT_EXIT_CRITERION,
+        SELECT_EXIT_CRITERION,
+        SELECT_EXIT_CRITERIA,
+        INSERT_CRITERION_CHECK,
+        SELECT_CRITERION_CHECKS,
+        INSERT_GATE_OVERRIDE,
+        SELECT_GATE_OVERRIDES,
+        INSERT_HANDOFF,
+        SELECT_HANDOFFS_OF_OPPORTUNITY,
+        SELECT_HANDOFFS,
+        SELECT_TEAM_CYCLE_DAYS,
+        SELECT_WORKSPACE_DOCUMENT,
+        PUT_WORKSPACE_DOCUMENT,
+        INSERT_WORKSPACE_CHANGE,
+        SELECT_WORKSPACE_CHANGES,
+        SELECT_OTHER_RATE_BASE,
+        SELECT_HEALTH_SETTINGS,
+        PUT_HEALTH_SETTINGS,
+    ];
+
+    /// The placeholders of `sql` in the order they appear, with the character after each.
+    fn placeholders(sql: &str) -> Vec<(usize, Option<char>)> {
+        let mut found = Vec::new();
+        let mut rest = sql;
+        while let Some(start) = rest.find('$') {
+            let after = &rest[start + 1..];
+            let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            assert!(digits > 0, "a bare $ in {sql:?}");
+            found.push((after[..digits].parse().unwrap(), after[digits..].chars().next()));
+            rest = &after[digits..];
+        }
+        found
+    }
+
+    #[test]
+    fn placeholders_first_appear_in_ascending_order() {
+        for sql in STATEMENTS {
+            let mut highest = 0;
+            for (number, _) in placeholders(sql) {
+                assert!(number <= highest + 1, "${number} appears before ${} in {sql:?}", highest + 1);
+                highest = highest.max(number);
+            }
+        }
+    }
+
+    #[test]
+    fn no_placeholder_runs_into_a_cast_or_a_name() {
+        for sql in STATEMENTS {
+            for (number, next) in placeholders(sql) {
+                let joins = next.is_some_and(|c| c == ':' || c == '(' || c == '_' || c.is_alphanumeric());
+                assert!(!joins, "${number} in {sql:?} would be part of a longer SQLite parameter name");
+            }
+        }
+    }
+}

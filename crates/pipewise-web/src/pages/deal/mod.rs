@@ -1,0 +1,272 @@
+//! The deal page (`/opportunities/{id}`), built from parts. [`DealCtx::load`] reads the deal the
+//! viewer may see (now, or "as of" a past day) and what every part reads with it; each part
+//! loads and shapes its piece of the page and handles its own forms:
+//!
+//! - [`summary`]: the path through the stages and the facts list;
+//! - [`edit`]: the edit form and saving it;
+//! - [`history`]: the history timeline and the "as of" view;
+//! - [`activities`]: recent activities and open tasks;
+//! - [`gate`]: the current stage's gate as a checklist, ticking and unticking its items;
+//! - [`workspace`]: the deal workspace and saving one of its parts;
+//! - [`handoffs`] and [`shares`]: handing the deal over, sharing it and ending a share;
+//! - [`health`]: an open deal's health flags;
+//! - [`moving`]: the form that moves a deal to another stage (its own page).
+//!
+//! A refused form comes back on the deal page ([`deal_page`] with [`Extras`]) with its
+//! problems beside it and what was typed kept.
+
+mod activities;
+mod edit;
+mod gate;
+mod handoffs;
+mod health;
+mod history;
+mod moving;
+mod shares;
+mod summary;
+mod workspace;
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use pipewise_app as app;
+use pipewise_app::Tx;
+use pipewise_core::history::HistoryEvent;
+use pipewise_core::opportunity::Opportunity;
+use pipewise_core::pipeline::Pipeline;
+use pipewise_core::user::Locale;
+use pipewise_core::{Date, OpportunityId, Timestamp};
+use serde::Serialize;
+
+use super::data::{OrgData, can_change, label, today_in};
+use super::gates::{GateView, RefusalView};
+use super::list::Choice;
+use super::workspace::{FieldErrors, PARTS, WorkspaceView};
+use super::{Params, SignedIn, render, respond};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, blocking};
+use crate::i18n::{self, t};
+
+pub use edit::update;
+pub use gate::{check_criterion, uncheck_criterion};
+pub use handoffs::hand_off;
+pub use moving::{move_form, move_stage};
+pub use shares::{share, unshare};
+pub use workspace::update_workspace;
+
+/// The template context of the deal page (`deal.html`).
+#[derive(Serialize)]
+struct DealView {
+    id: i64,
+    name: String,
+    status: &'static str,
+    status_label: String,
+    stage_name: String,
+    pipeline_name: String,
+    amount: Option<String>,
+    steps: Vec<summary::StepView>,
+    fields: Vec<summary::FieldView>,
+    can_edit: bool,
+    read_only: Option<String>,
+    form: edit::DealForm,
+    errors: HashMap<&'static str, String>,
+    error_banner: Option<String>,
+    notice: Option<String>,
+    accounts: Vec<Choice>,
+    owners: Vec<Choice>,
+    stages: Vec<Choice>,
+    categories: Vec<Choice>,
+    history: Vec<history::HistoryView>,
+    activities: Vec<activities::ActivityView>,
+    tasks: Vec<activities::TaskView>,
+    as_of: Option<history::AsOfView>,
+    as_of_value: String,
+    board_url: String,
+    gate: Option<GateView>,
+    gate_notice: Option<String>,
+    check_form: Option<gate::CheckForm>,
+    refusal: Option<RefusalView>,
+    override_reason: String,
+    loss_item: Option<gate::LossItemView>,
+    workspace: Option<WorkspaceView>,
+    handoff: Option<handoffs::HandoffPanel>,
+    shares: Option<shares::SharePanel>,
+    /// The open deal's health flags today with their reasons (none as of a past day).
+    health: Vec<super::dashboard::Badge>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.as_deref());
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let id = deal_id(&id)?;
+        let locale = reader.user.locale;
+        deal_page(&state, &reader, id, params.get("as_of"), Extras::notices(locale, &params))
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+fn deal_id(raw: &str) -> Result<OpportunityId, AppError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(OpportunityId)
+        .ok_or_else(|| AppError::NotFound { kind: "opportunity", id: raw.to_owned() })
+}
+
+/// What a deal page shows besides the deal: a refused form, a notice, a failed tick, a refused
+/// or saved workspace part.
+#[derive(Default)]
+struct Extras {
+    rejected: Option<edit::Rejected>,
+    notice: Option<String>,
+    gate_notice: Option<String>,
+    check_form: Option<gate::CheckForm>,
+    workspace_rejected: Option<(String, Params, FieldErrors)>,
+    saved_part: Option<String>,
+    /// A refused handoff: the chosen user, the note as typed, and what is wrong.
+    handoff_rejected: Option<(String, String, String)>,
+    handoff_notice: Option<String>,
+    /// A refused share: the chosen user and what is wrong.
+    share_rejected: Option<(String, String)>,
+    share_notice: Option<String>,
+}
+
+impl Extras {
+    /// The notices a redirect after a successful form asks for (`?saved=1`, `?gate=checked`…).
+    fn notices(locale: Locale, params: &Params) -> Extras {
+        Extras {
+            notice: params.get("saved").map(|_| t(locale, "deal.saved").to_owned()),
+            gate_notice: match params.get("gate") {
+                Some("checked") => Some(t(locale, "gate.checked").to_owned()),
+                Some("unchecked") => Some(t(locale, "gate.unchecked").to_owned()),
+                _ => None,
+            },
+            saved_part: params.get("workspace").filter(|part| PARTS.contains(part)).map(str::to_owned),
+            handoff_notice: params.get("handoff").map(|_| t(locale, "handoff.done").to_owned()),
+            share_notice: match params.get("share") {
+                Some("added") => Some(t(locale, "share.added").to_owned()),
+                Some("removed") => Some(t(locale, "share.removed").to_owned()),
+                _ => None,
+            },
+            ..Extras::default()
+        }
+    }
+
+    /// Whether a form other than the edit form was refused (the page answers 422).
+    fn other_form_rejected(&self) -> bool {
+        self.workspace_rejected.is_some() || self.check_form.is_some() || self.handoff_rejected.is_some() || self.share_rejected.is_some()
+    }
+}
+
+/// The deal a page shows and what every part reads with it.
+struct DealCtx<'a> {
+    viewer: &'a Viewer,
+    locale: Locale,
+    zone: &'a str,
+    now: Timestamp,
+    /// Today in the reader's time zone.
+    today: Date,
+    id: OpportunityId,
+    /// The deal now.
+    current: Opportunity,
+    /// The deal as shown: now, or as of the end of the chosen day.
+    deal: Opportunity,
+    data: OrgData,
+    /// The shown deal's pipeline.
+    pipeline: Pipeline,
+    /// The end of the chosen day, for a past view.
+    as_of: Option<Timestamp>,
+    /// Whether the viewer may change the deal (never in a past view).
+    can_edit: bool,
+}
+
+impl<'a> DealCtx<'a> {
+    /// Reads the deal (404 when the viewer may not see it), the organisation's data and the
+    /// deal's history, "as of" the end of the day `as_of` names when given.
+    fn load(
+        state: &AppState,
+        viewer: &'a Viewer,
+        tx: &mut Tx<'_>,
+        id: OpportunityId,
+        as_of: Option<&str>,
+    ) -> Result<(DealCtx<'a>, Vec<HistoryEvent>, Option<history::AsOfView>), AppError> {
+        let zone = viewer.user.time_zone.as_str();
+        let now = state.now();
+        let not_found = || AppError::NotFound { kind: "opportunity", id: id.to_string() };
+        let current = app::deals::opportunity_for(tx, viewer.org, &viewer.access, id)?.ok_or_else(not_found)?;
+        let data = OrgData::load(tx, viewer.org, now)?;
+        let mut events = app::deals::history_for(tx, viewer.org, &viewer.access, id)?.ok_or_else(not_found)?;
+        let (deal, as_of) = history::as_of(tx, viewer, id, &current, &mut events, as_of)?;
+        let pipeline = data.pipeline(deal.pipeline_id).cloned().ok_or_else(not_found)?;
+        let can_edit = as_of.is_none() && can_change(viewer, &current);
+        let (at, as_of_view) = as_of.map_or((None, None), |(at, view)| (Some(at), Some(view)));
+        let today = today_in(now, zone);
+        let ctx = DealCtx { viewer, locale: viewer.user.locale, zone, now, today, id, current, deal, data, pipeline, as_of: at, can_edit };
+        Ok((ctx, events, as_of_view))
+    }
+}
+
+/// The deal page: each part loads its piece, and the page puts them together.
+fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option<&str>, extras: Extras) -> Result<Response, AppError> {
+    let mut tx = state.db.read()?;
+    let (ctx, events, as_of_view) = DealCtx::load(state, viewer, &mut tx, id, as_of)?;
+    let locale = ctx.locale;
+    let history = history::history(&mut tx, &ctx, &events)?;
+    let activities = activities::activities(&mut tx, &ctx)?;
+    let tasks = activities::tasks(&mut tx, &ctx)?;
+    let other_form_rejected = extras.other_form_rejected();
+    let edit = edit::part(&ctx, extras.rejected, other_form_rejected);
+    let gate = gate::checklist(&mut tx, &ctx)?;
+    let workspace = workspace::part(&mut tx, &ctx, extras.workspace_rejected.as_ref(), extras.saved_part.as_deref())?;
+    let handoff = handoffs::panel(&mut tx, &ctx, extras.handoff_rejected, extras.handoff_notice)?;
+    let shares = shares::panel(&mut tx, &ctx, extras.share_rejected, extras.share_notice)?;
+    let health = health::badges(state, &ctx);
+    let deal = &ctx.deal;
+    let view = DealView {
+        id: id.0,
+        name: deal.name.clone(),
+        status: deal.status.as_str(),
+        status_label: label(locale, "status", deal.status.as_str()),
+        stage_name: ctx.data.stage_name(locale, deal.stage_id),
+        pipeline_name: ctx.pipeline.name.clone(),
+        amount: deal.amount.map(|amount| i18n::money(locale, amount)),
+        steps: summary::steps(&ctx),
+        fields: summary::fields(&ctx),
+        can_edit: ctx.can_edit,
+        read_only: (as_of_view.is_none() && !ctx.can_edit).then(|| t(locale, "deal.read_only").to_owned()),
+        form: edit.form,
+        errors: edit.errors,
+        error_banner: edit.error_banner,
+        notice: extras.notice,
+        accounts: edit.accounts,
+        owners: edit.owners,
+        stages: edit.stages,
+        categories: edit.categories,
+        history,
+        activities,
+        tasks,
+        as_of_value: as_of_view.as_ref().map(|view| view.value.clone()).unwrap_or_default(),
+        as_of: as_of_view,
+        board_url: format!("/board?pipeline={}", ctx.pipeline.id),
+        gate,
+        gate_notice: extras.gate_notice,
+        check_form: extras.check_form,
+        refusal: edit.refusal,
+        override_reason: edit.override_reason,
+        loss_item: edit.loss_item,
+        workspace: Some(workspace),
+        handoff,
+        shares,
+        health,
+    };
+    render::page(viewer, edit.status, "deal.html", "deals", deal.name.clone(), &view)
+}

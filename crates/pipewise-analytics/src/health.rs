@@ -1,6 +1,8 @@
 //! Pipeline health (SPEC C5, seed 002): flags and healthy signals per deal, rep, team and the
-//! organisation, with the numbers behind each and a plain-language reason in English and
-//! Korean, and the next-lever recommendation.
+//! organisation, each a code with the numbers behind it ([`Flag`]), and the next-lever
+//! recommendation with its numbers ([`LeverAdvice`]). This crate states facts only: the edges
+//! word them (pipewise-web's message catalogs, `health.reason.<code>` and
+//! `health.lever.<lever>`), with the numbers as their arguments.
 //!
 //! # Deal flags (open deals as of the day `d`; thresholds in [`HealthThresholds`])
 //! Follow-up flags apply to every open deal, including a non-counting stage 1 (those deals
@@ -62,13 +64,6 @@ use crate::dashboard::DashboardQuery;
 use crate::metrics::View;
 use crate::projection::{ActivityFacts, DealState, NO_AMOUNT, NO_INDEX, Projection};
 use crate::{Day, NO_DAY, Ratio, fold_deals};
-
-/// The language of a reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Ko,
-}
 
 /// Every threshold of the module documentation, with the defaults from SPEC C5 and seed 002.
 /// Each organisation may change them (`pipewise_store::ops::set_health_thresholds`, which names
@@ -168,7 +163,37 @@ pub enum FlagCode {
 /// Number of per-deal codes (flags and signals), which are the first codes.
 pub const N_DEAL_CODES: usize = 12;
 
+/// Number of codes.
+pub const N_CODES: usize = 23;
+
 impl FlagCode {
+    /// Every code: the per-deal ones ([`FlagCode::DEAL`]) first, then the group ones.
+    pub const ALL: [FlagCode; N_CODES] = [
+        FlagCode::Stale,
+        FlagCode::Untouched,
+        FlagCode::GoingDark,
+        FlagCode::PastCloseDate,
+        FlagCode::CloseDatePushed,
+        FlagCode::OverdueTasks,
+        FlagCode::SingleThreaded,
+        FlagCode::NoAmount,
+        FlagCode::LateUpdates,
+        FlagCode::Moving,
+        FlagCode::WellTouched,
+        FlagCode::MultiThreaded,
+        FlagCode::TooManyLateStage,
+        FlagCode::ThinPipeline,
+        FlagCode::NoNewOpportunities,
+        FlagCode::RepStalling,
+        FlagCode::TeamStalling,
+        FlagCode::Bottleneck,
+        FlagCode::ParkedInLateStages,
+        FlagCode::ValueSpread,
+        FlagCode::DealsMoving,
+        FlagCode::ManyTouchpoints,
+        FlagCode::FrontLoaded,
+    ];
+
     /// The per-deal codes in bit order.
     pub const DEAL: [FlagCode; N_DEAL_CODES] = [
         FlagCode::Stale,
@@ -233,8 +258,34 @@ impl FlagCode {
     }
 }
 
-/// One flag or signal with the numbers behind it. What `value`, `limit` and `total` mean
-/// depends on the code and is spelled out by [`Flag::reason`].
+/// One flag or signal with the numbers behind it, which an edge words (with the name of the
+/// stage `stage` indexes in [`Projection::stages`]). What they mean depends on the code:
+///
+/// | code | `value` | `limit` | `total` | `stage` |
+/// |------|---------|---------|---------|---------|
+/// | `stale` | days in the current stage | the stage's rotting age (days) | 0 | the deal's |
+/// | `untouched` | days since the last activity (or creation) | `untouched_days` | 0 | the deal's |
+/// | `going_dark` | days since the last inbound activity (or creation) | `going_dark()` | 0 | the deal's |
+/// | `past_close_date` | days since the close date | 0 | 0 | the deal's |
+/// | `close_date_pushed` | times the close date moved later | `pushed_min` | 0 | the deal's |
+/// | `overdue_tasks` | overdue tasks and close-plan items | 0 | 0 | the deal's |
+/// | `single_threaded` | contacts engaged | `single_threaded_max_contacts` | 0 | the deal's |
+/// | `no_amount` | 0 | 0 | 0 | the deal's |
+/// | `late_updates` | the largest lag from happening to logging (days) | `late_update_days` | 0 | the deal's |
+/// | `moving` | days since the stage changed | `moving_days` | 0 | the deal's |
+/// | `well_touched` | touchpoints in the last 30 days | `touchpoints_healthy` | 0 | the deal's |
+/// | `multi_threaded` | contacts engaged | `multi_threaded_min_contacts` | 0 | the deal's |
+/// | `too_many_late_stage` | open deals in late stages | `rep_late_stage_max` | 0 | none |
+/// | `thin_pipeline` | coverage in percent (57: 0.57×) | `coverage_target_pct` | 0 | none |
+/// | `no_new_opportunities` | days since the newest creation (a lower bound) | `no_new_days` | 0 | none |
+/// | `rep_stalling` | the rep's stale open deals in the stage | `stall_share_pct` | the rep's open deals in the stage | the stage |
+/// | `team_stalling` | reps who stall at the stage | `team_stall_reps_pct` | reps judged at the stage | the stage |
+/// | `bottleneck` | open deals in the stage | `bottleneck_share_pct` | open deals | the stage |
+/// | `parked_in_late_stages` | open deals in late stages | `late_stage_share_max_pct` | open deals | none |
+/// | `value_spread` | the largest stage's share of the open value (%) | `spread_max_share_pct` | stages holding value | none |
+/// | `deals_moving` | open deals that changed stage within `moving_days` | `moving_days` | open deals | none |
+/// | `many_touchpoints` | touchpoints in the last 30 days over the open deals | `touchpoints_healthy` | open deals | none |
+/// | `front_loaded` | open deals in early stages | `front_loaded_share_pct` | open deals | none |
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flag {
     pub code: FlagCode,
@@ -247,104 +298,6 @@ pub struct Flag {
 impl Flag {
     fn new(code: FlagCode, value: i64, limit: i64) -> Flag {
         Flag { code, stage: None, value, limit, total: 0 }
-    }
-
-    /// The plain-language reason, with its numbers.
-    pub fn reason(&self, projection: &Projection, lang: Lang) -> String {
-        let stage = self.stage.map_or(String::new(), |stage| {
-            let info = &projection.stages[stage as usize];
-            match lang {
-                Lang::En => info.name_en.clone(),
-                Lang::Ko => info.name_ko.clone(),
-            }
-        });
-        let (value, limit, total) = (self.value, self.limit, self.total);
-        let pct = |part: i64, whole: i64| if whole == 0 { 0 } else { part * 100 / whole };
-        let times = |percent: i64| format!("{}.{:02}", percent / 100, percent % 100);
-        match (self.code, lang) {
-            (FlagCode::Stale, Lang::En) => format!("No stage movement for {value} days in {stage} (rotting age {limit} days)."),
-            (FlagCode::Stale, Lang::Ko) => format!("'{stage}' 단계에서 {value}일째 움직임이 없습니다 (기준 {limit}일)."),
-            (FlagCode::Untouched, Lang::En) => format!("No activity for {value} days (limit {limit})."),
-            (FlagCode::Untouched, Lang::Ko) => format!("{value}일 동안 아무 활동이 없습니다 (기준 {limit}일)."),
-            (FlagCode::GoingDark, Lang::En) => format!("Going dark: nothing inbound from the customer for {value} days (limit {limit})."),
-            (FlagCode::GoingDark, Lang::Ko) => format!("고객으로부터 {value}일 동안 인바운드 연락이 없습니다 (기준 {limit}일)."),
-            (FlagCode::PastCloseDate, Lang::En) => format!("The close date passed {value} days ago and the deal is still open."),
-            (FlagCode::PastCloseDate, Lang::Ko) => format!("예상 마감일이 {value}일 지났는데 거래가 아직 진행 중입니다."),
-            (FlagCode::CloseDatePushed, Lang::En) => format!("The close date was pushed {value} times (flagged from {limit})."),
-            (FlagCode::CloseDatePushed, Lang::Ko) => format!("예상 마감일이 {value}번 미뤄졌습니다 (기준 {limit}번)."),
-            (FlagCode::OverdueTasks, Lang::En) => format!("{value} tasks or close-plan items are overdue."),
-            (FlagCode::OverdueTasks, Lang::Ko) => format!("기한이 지난 작업 또는 마감 계획 항목이 {value}개 있습니다."),
-            (FlagCode::SingleThreaded, Lang::En) => format!("Single-threaded: only {value} contact engaged at the customer."),
-            (FlagCode::SingleThreaded, Lang::Ko) => format!("고객 측에서 관여하는 연락 상대가 {value}명뿐입니다 (단일 창구)."),
-            (FlagCode::NoAmount, Lang::En) => "The open deal has no amount.".to_owned(),
-            (FlagCode::NoAmount, Lang::Ko) => "진행 중인 거래에 금액이 없습니다.".to_owned(),
-            (FlagCode::LateUpdates, Lang::En) => format!("Activity was logged {value} days after it happened (limit {limit})."),
-            (FlagCode::LateUpdates, Lang::Ko) => format!("활동이 일어난 지 {value}일 뒤에 기록되었습니다 (기준 {limit}일)."),
-            (FlagCode::Moving, Lang::En) => format!("Moving: changed stage {value} days ago."),
-            (FlagCode::Moving, Lang::Ko) => format!("{value}일 전에 단계를 옮겼습니다. 거래가 움직이고 있습니다."),
-            (FlagCode::WellTouched, Lang::En) => format!("{value} touchpoints in the last 30 days."),
-            (FlagCode::WellTouched, Lang::Ko) => format!("최근 30일 동안 접점이 {value}회 있었습니다."),
-            (FlagCode::MultiThreaded, Lang::En) => format!("{value} contacts engaged at the customer."),
-            (FlagCode::MultiThreaded, Lang::Ko) => format!("고객 측 연락 상대 {value}명이 관여하고 있습니다."),
-            (FlagCode::TooManyLateStage, Lang::En) => {
-                format!("Trying to close {value} deals at once in proposal or negotiation stages (limit {limit}).")
-            }
-            (FlagCode::TooManyLateStage, Lang::Ko) => {
-                format!("제안·협상 단계의 거래 {value}건을 한꺼번에 마감하려 합니다 (기준 {limit}건).")
-            }
-            (FlagCode::ThinPipeline, Lang::En) => {
-                format!("Thin pipeline: coverage is {}× against a {}× target.", times(value), times(limit))
-            }
-            (FlagCode::ThinPipeline, Lang::Ko) => {
-                format!("파이프라인이 얇습니다: 커버리지가 목표 {}배에 못 미치는 {}배입니다.", times(limit), times(value))
-            }
-            (FlagCode::NoNewOpportunities, Lang::En) => format!("No new opportunities in the last {limit} days."),
-            (FlagCode::NoNewOpportunities, Lang::Ko) => format!("최근 {limit}일 동안 새 기회가 없습니다."),
-            (FlagCode::RepStalling, Lang::En) => {
-                format!("{value} of {total} open deals in {stage} are stale: a coaching matter for this rep.")
-            }
-            (FlagCode::RepStalling, Lang::Ko) => {
-                format!("'{stage}' 단계의 거래 {total}건 중 {value}건이 정체되어 있습니다: 이 담당자의 코칭이 필요합니다.")
-            }
-            (FlagCode::TeamStalling, Lang::En) => {
-                format!("{value} of {total} reps stall at {stage}: a process problem, not a rep problem.")
-            }
-            (FlagCode::TeamStalling, Lang::Ko) => {
-                format!("담당자 {total}명 중 {value}명이 '{stage}' 단계에서 정체되어 있습니다: 개인이 아닌 프로세스의 문제입니다.")
-            }
-            (FlagCode::Bottleneck, Lang::En) => {
-                format!("Bottleneck: {value} of {total} open deals ({}%) sit in {stage} (limit {limit}%).", pct(value, total))
-            }
-            (FlagCode::Bottleneck, Lang::Ko) => {
-                format!(
-                    "병목: 진행 중인 거래 {total}건 중 {value}건({}%)이 '{stage}' 단계에 몰려 있습니다 (기준 {limit}%).",
-                    pct(value, total)
-                )
-            }
-            (FlagCode::ParkedInLateStages, Lang::En) => {
-                format!(
-                    "{value} of {total} open deals ({}%) are parked in proposal or negotiation stages (limit {limit}%).",
-                    pct(value, total)
-                )
-            }
-            (FlagCode::ParkedInLateStages, Lang::Ko) => {
-                format!("진행 중인 거래 {total}건 중 {value}건({}%)이 제안·협상 단계에 머물러 있습니다 (기준 {limit}%).", pct(value, total))
-            }
-            (FlagCode::ValueSpread, Lang::En) => format!("Value is spread across {total} stages; the largest holds {value}%."),
-            (FlagCode::ValueSpread, Lang::Ko) => {
-                format!("금액이 {total}개 단계에 고르게 퍼져 있습니다. 가장 큰 단계의 비중은 {value}%입니다.")
-            }
-            (FlagCode::DealsMoving, Lang::En) => format!("{value} of {total} open deals changed stage in the last {limit} days."),
-            (FlagCode::DealsMoving, Lang::Ko) => format!("진행 중인 거래 {total}건 중 {value}건이 최근 {limit}일 안에 단계를 옮겼습니다."),
-            (FlagCode::ManyTouchpoints, Lang::En) => {
-                format!("Many touchpoints: {value} in 30 days across {total} open deals.")
-            }
-            (FlagCode::ManyTouchpoints, Lang::Ko) => format!("접점이 많습니다: 진행 중인 거래 {total}건에 최근 30일 동안 {value}회."),
-            (FlagCode::FrontLoaded, Lang::En) => format!("Front-loaded: {value} of {total} open deals are in early stages."),
-            (FlagCode::FrontLoaded, Lang::Ko) => {
-                format!("앞단이 두텁습니다: 진행 중인 거래 {total}건 중 {value}건이 초기 단계에 있습니다.")
-            }
-        }
     }
 }
 
@@ -530,7 +483,9 @@ impl Lever {
     }
 }
 
-/// The recommendation with the numbers behind it.
+/// The recommendation with the numbers behind it, which an edge words: the coverage against
+/// its target and, when the win rate is known, the share of the remaining quota the pipeline
+/// closes at that rate ([`LeverAdvice::expected`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LeverAdvice {
     pub lever: Lever,
@@ -544,38 +499,6 @@ impl LeverAdvice {
     pub fn expected(&self) -> Option<Ratio> {
         let win_rate = self.win_rate_by_value?;
         Ratio::new(self.coverage.numerator * win_rate.numerator, self.coverage.denominator * win_rate.denominator)
-    }
-
-    pub fn reason(&self, lang: Lang) -> String {
-        let coverage = self.coverage.round(2);
-        let target = rust_decimal::Decimal::new(i64::from(self.coverage_target_pct), 2);
-        let conversion = match (self.win_rate_by_value, self.expected(), lang) {
-            (Some(win_rate), Some(expected), Lang::En) => format!(
-                " At the recent win rate of {}% by value, the pipeline would close {}% of the remaining quota.",
-                win_rate.percent(1),
-                expected.percent(0)
-            ),
-            (Some(win_rate), Some(expected), Lang::Ko) => {
-                format!(" 최근 금액 기준 승률 {}%로는 남은 할당량의 {}%를 달성하게 됩니다.", win_rate.percent(1), expected.percent(0))
-            }
-            _ => String::new(),
-        };
-        match (self.lever, lang) {
-            (Lever::FillTheFunnel, Lang::En) => {
-                format!("Fill the top of the funnel: coverage is {coverage}× against a {target}× target.{conversion}")
-            }
-            (Lever::FillTheFunnel, Lang::Ko) => {
-                format!("퍼널 상단을 채우세요: 커버리지가 목표 {target}배에 못 미치는 {coverage}배입니다.{conversion}")
-            }
-            (Lever::ConvertWhatYouHave, Lang::En) => {
-                format!("Convert what you have: coverage is {coverage}× (target {target}×); the lever is closing these deals.{conversion}")
-            }
-            (Lever::ConvertWhatYouHave, Lang::Ko) => {
-                format!(
-                    "가진 파이프라인을 전환하세요: 커버리지는 {coverage}배(목표 {target}배)이며, 지금 필요한 것은 이 거래들의 성사입니다.{conversion}"
-                )
-            }
-        }
     }
 }
 
@@ -1035,5 +958,18 @@ impl Builder<'_> {
         }
         let lever = next_lever(coverage_ratio, Ratio::new(won_window, won_window + lost_window), thresholds.coverage_target_pct);
         HealthReport { subject, flags, signals, open_deals: open as u64, flagged_deals: flagged, deal_counts, lever }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_in_bit_order() {
+        for (index, code) in FlagCode::ALL.into_iter().enumerate() {
+            assert_eq!(code as usize, index, "{code:?}");
+        }
+        assert_eq!(FlagCode::ALL[..N_DEAL_CODES], FlagCode::DEAL);
     }
 }

@@ -7,11 +7,13 @@
 //!   ([`Projection::state_at`]).
 //! - [`metrics`] owns the pipeline figures of C6: pipeline by stage, coverage, outcomes (win
 //!   rate, cycle, deal size), velocity, conversion, time in stage, the waterfall and trends.
-//! - [`health`] owns the flags and healthy signals of C5, their thresholds, their reasons in
-//!   English and Korean, and the next-lever recommendation.
+//! - [`health`] owns the flags and healthy signals of C5, their thresholds and the numbers
+//!   behind each, and the next-lever recommendation.
 //! - [`dashboard`] owns the leaderboard and the one-call org-wide page.
 //!
-//! Architecture invariant: no I/O, no clock, no randomness, no float for money.
+//! Architecture invariant: no I/O, no clock, no randomness, no float for money, no words: a
+//! figure, flag or recommendation leaves as a code with its numbers, and the edges word it in
+//! the reader's language.
 //! Time is an argument: every figure is computed "as of" a [`Day`] given by the caller and uses
 //! only events stamped on or before the end of that day (UTC).
 //! Money is in minor units of the reporting currency, in `i64` per deal and `i128` in sums.
@@ -25,7 +27,7 @@ pub mod projection;
 
 pub use dashboard::{Dashboard, DashboardQuery, LeaderboardRow, dashboard, leaderboard};
 pub use figures::{Figure, Membership, WaterfallBucket};
-pub use health::{FlagCode, HealthThresholds, Lang, Lever};
+pub use health::{FlagCode, HealthThresholds, Lever};
 pub use projection::{ActivityFacts, Candidates, DealActivity, DealState, Projection, ProjectionError};
 
 use pipewise_core::{Date, Timestamp};

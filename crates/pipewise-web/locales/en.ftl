@@ -718,3 +718,35 @@ health-many_touchpoints = Many touchpoints
 health-front_loaded = Front-loaded
 health-badge-pushed = Pushed { $count }×
 health-badges = Health
+
+## Why a health flag or signal was raised (i18n::health_reason), with its numbers: value, limit,
+## total, share (value in percent of total) and stage, as pipewise_analytics::health::Flag has them.
+health-reason-stale = No stage movement for { $value } days in { $stage } (rotting age { $limit } days).
+health-reason-untouched = No activity for { $value } days (limit { $limit }).
+health-reason-going_dark = Going dark: nothing inbound from the customer for { $value } days (limit { $limit }).
+health-reason-past_close_date = The close date passed { $value } days ago and the deal is still open.
+health-reason-close_date_pushed = The close date was pushed { $value } times (flagged from { $limit }).
+health-reason-overdue_tasks = { $value } tasks or close-plan items are overdue.
+health-reason-single_threaded = Single-threaded: only { $value } contact engaged at the customer.
+health-reason-no_amount = The open deal has no amount.
+health-reason-late_updates = Activity was logged { $value } days after it happened (limit { $limit }).
+health-reason-moving = Moving: changed stage { $value } days ago.
+health-reason-well_touched = { $value } touchpoints in the last 30 days.
+health-reason-multi_threaded = { $value } contacts engaged at the customer.
+health-reason-too_many_late_stage = Trying to close { $value } deals at once in proposal or negotiation stages (limit { $limit }).
+health-reason-thin_pipeline = Thin pipeline: coverage is { $value }× against a { $limit }× target.
+health-reason-no_new_opportunities = No new opportunities in the last { $limit } days.
+health-reason-rep_stalling = { $value } of { $total } open deals in { $stage } are stale: a coaching matter for this rep.
+health-reason-team_stalling = { $value } of { $total } reps stall at { $stage }: a process problem, not a rep problem.
+health-reason-bottleneck = Bottleneck: { $value } of { $total } open deals ({ $share }%) sit in { $stage } (limit { $limit }%).
+health-reason-parked_in_late_stages = { $value } of { $total } open deals ({ $share }%) are parked in proposal or negotiation stages (limit { $limit }%).
+health-reason-value_spread = Value is spread across { $total } stages; the largest holds { $value }%.
+health-reason-deals_moving = { $value } of { $total } open deals changed stage in the last { $limit } days.
+health-reason-many_touchpoints = Many touchpoints: { $value } in 30 days across { $total } open deals.
+health-reason-front_loaded = Front-loaded: { $value } of { $total } open deals are in early stages.
+
+## The next lever's advice (i18n::lever_reason): coverage and target as multiples; conversion is
+## health-lever-conversion when the win rate is known, else nothing.
+health-lever-fill_the_funnel = Fill the top of the funnel: coverage is { $coverage }× against a { $target }× target.{ $conversion }
+health-lever-convert_what_you_have = Convert what you have: coverage is { $coverage }× (target { $target }×); the lever is closing these deals.{ $conversion }
+health-lever-conversion = {" "}At the recent win rate of { $win_rate }% by value, the pipeline would close { $expected }% of the remaining quota.

@@ -718,3 +718,35 @@ health-many_touchpoints = 접점 풍부
 health-front_loaded = 앞단 충실
 health-badge-pushed = { $count }회 연기
 health-badges = 건강 상태
+
+## Why a health flag or signal was raised (i18n::health_reason), with its numbers: value, limit,
+## total, share (value in percent of total) and stage, as pipewise_analytics::health::Flag has them.
+health-reason-stale = '{ $stage }' 단계에서 { $value }일째 움직임이 없습니다 (기준 { $limit }일).
+health-reason-untouched = { $value }일 동안 아무 활동이 없습니다 (기준 { $limit }일).
+health-reason-going_dark = 고객으로부터 { $value }일 동안 인바운드 연락이 없습니다 (기준 { $limit }일).
+health-reason-past_close_date = 예상 마감일이 { $value }일 지났는데 거래가 아직 진행 중입니다.
+health-reason-close_date_pushed = 예상 마감일이 { $value }번 미뤄졌습니다 (기준 { $limit }번).
+health-reason-overdue_tasks = 기한이 지난 작업 또는 마감 계획 항목이 { $value }개 있습니다.
+health-reason-single_threaded = 고객 측에서 관여하는 연락 상대가 { $value }명뿐입니다 (단일 창구).
+health-reason-no_amount = 진행 중인 거래에 금액이 없습니다.
+health-reason-late_updates = 활동이 일어난 지 { $value }일 뒤에 기록되었습니다 (기준 { $limit }일).
+health-reason-moving = { $value }일 전에 단계를 옮겼습니다. 거래가 움직이고 있습니다.
+health-reason-well_touched = 최근 30일 동안 접점이 { $value }회 있었습니다.
+health-reason-multi_threaded = 고객 측 연락 상대 { $value }명이 관여하고 있습니다.
+health-reason-too_many_late_stage = 제안·협상 단계의 거래 { $value }건을 한꺼번에 마감하려 합니다 (기준 { $limit }건).
+health-reason-thin_pipeline = 파이프라인이 얇습니다: 커버리지가 목표 { $limit }배에 못 미치는 { $value }배입니다.
+health-reason-no_new_opportunities = 최근 { $limit }일 동안 새 기회가 없습니다.
+health-reason-rep_stalling = '{ $stage }' 단계의 거래 { $total }건 중 { $value }건이 정체되어 있습니다: 이 담당자의 코칭이 필요합니다.
+health-reason-team_stalling = 담당자 { $total }명 중 { $value }명이 '{ $stage }' 단계에서 정체되어 있습니다: 개인이 아닌 프로세스의 문제입니다.
+health-reason-bottleneck = 병목: 진행 중인 거래 { $total }건 중 { $value }건({ $share }%)이 '{ $stage }' 단계에 몰려 있습니다 (기준 { $limit }%).
+health-reason-parked_in_late_stages = 진행 중인 거래 { $total }건 중 { $value }건({ $share }%)이 제안·협상 단계에 머물러 있습니다 (기준 { $limit }%).
+health-reason-value_spread = 금액이 { $total }개 단계에 고르게 퍼져 있습니다. 가장 큰 단계의 비중은 { $value }%입니다.
+health-reason-deals_moving = 진행 중인 거래 { $total }건 중 { $value }건이 최근 { $limit }일 안에 단계를 옮겼습니다.
+health-reason-many_touchpoints = 접점이 많습니다: 진행 중인 거래 { $total }건에 최근 30일 동안 { $value }회.
+health-reason-front_loaded = 앞단이 두텁습니다: 진행 중인 거래 { $total }건 중 { $value }건이 초기 단계에 있습니다.
+
+## The next lever's advice (i18n::lever_reason): coverage and target as multiples; conversion is
+## health-lever-conversion when the win rate is known, else nothing.
+health-lever-fill_the_funnel = 퍼널 상단을 채우세요: 커버리지가 목표 { $target }배에 못 미치는 { $coverage }배입니다.{ $conversion }
+health-lever-convert_what_you_have = 가진 파이프라인을 전환하세요: 커버리지는 { $coverage }배(목표 { $target }배)이며, 지금 필요한 것은 이 거래들의 성사입니다.{ $conversion }
+health-lever-conversion = {" "}최근 금액 기준 승률 { $win_rate }%로는 남은 할당량의 { $expected }%를 달성하게 됩니다.

@@ -36,7 +36,7 @@ use axum::http::Method;
 use pipewise_analytics::health::{DealHealth, Flag, HealthReport, LeverAdvice, Subject, deal_health};
 use pipewise_analytics::metrics::{self, Outcomes, PipelineByStage, Waterfall};
 use pipewise_analytics::{
-    ActivityFacts, DashboardQuery, Day, HealthThresholds, Lang, LeaderboardRow, Period, Projection, Ratio, WaterfallBucket, date_of_day,
+    ActivityFacts, DashboardQuery, Day, HealthThresholds, LeaderboardRow, Period, Projection, Ratio, WaterfallBucket, date_of_day,
     day_of_date, day_of_timestamp,
 };
 use pipewise_app::insights::{Insights, drill};
@@ -51,6 +51,7 @@ use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, blocking};
+use crate::i18n;
 
 const TAG: &str = "analytics";
 const DEFAULT_LIMIT: usize = 20;
@@ -185,7 +186,8 @@ struct Ask {
     period: Option<Period>,
     quota: Option<Money>,
     limit: usize,
-    lang: Lang,
+    /// The language of reasons: `lang` (`en`, `ko`), else the viewer's.
+    locale: Locale,
     /// The organisation's health thresholds, which every health figure is computed with.
     thresholds: HealthThresholds,
 }
@@ -229,14 +231,11 @@ fn ask_from(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, App
             .filter(|limit| *limit <= MAX_LIMIT)
             .ok_or_else(|| AppError::BadRequest(format!("query parameter limit: {raw:?} is not a number from 0 to {MAX_LIMIT}")))?,
     };
-    let lang = match query.text("lang") {
-        Some("en") => Lang::En,
-        Some("ko") => Lang::Ko,
+    let locale = match query.text("lang") {
+        Some("en") => Locale::En,
+        Some("ko") => Locale::Ko,
         Some(other) => return Err(AppError::BadRequest(format!("query parameter lang: {other:?} is not en or ko"))),
-        None => match viewer.user.locale {
-            Locale::Ko => Lang::Ko,
-            Locale::En => Lang::En,
-        },
+        None => viewer.user.locale,
     };
     Ok(Ask {
         as_of,
@@ -247,7 +246,7 @@ fn ask_from(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, App
         period,
         quota: query.parsed("quota", |raw| raw.parse::<Money>())?,
         limit,
-        lang,
+        locale,
         thresholds: HealthThresholds::default(),
     })
 }
@@ -322,7 +321,7 @@ async fn on_projection_as_of<T: Send + 'static>(
 struct Render<'a> {
     projection: &'a Projection,
     currency: Currency,
-    lang: Lang,
+    locale: Locale,
 }
 
 impl Render<'_> {
@@ -344,11 +343,7 @@ impl Render<'_> {
     }
 
     fn stage_name(&self, stage: u16) -> String {
-        let info = &self.projection.stages[stage as usize];
-        match self.lang {
-            Lang::En => info.name_en.clone(),
-            Lang::Ko => info.name_ko.clone(),
-        }
+        i18n::projection_stage_name(self.locale, &self.projection.stages[stage as usize]).to_owned()
     }
 
     fn ids(ids: &[OpportunityId]) -> Value {
@@ -426,7 +421,7 @@ impl Render<'_> {
             "value": flag.value,
             "limit": flag.limit,
             "total": flag.total,
-            "reason": flag.reason(self.projection, self.lang),
+            "reason": i18n::health_reason(self.locale, self.projection, flag),
         })
     }
 
@@ -436,7 +431,7 @@ impl Render<'_> {
                 "lever": advice.lever.as_str(),
                 "coverage": Self::ratio(Some(advice.coverage)),
                 "win_rate_by_value": Self::ratio(advice.win_rate_by_value),
-                "reason": advice.reason(self.lang),
+                "reason": i18n::lever_reason(self.locale, &advice),
             })
         })
     }
@@ -535,7 +530,7 @@ async fn get_dashboard(State(state): State<AppState>, viewer: Viewer, RawQuery(r
     let reply = on_projection_as_of(&state.clone(), &viewer.clone(), ask.as_of, move |projection, facts| {
         let query = build_query(projection, &ask, facts)?;
         let board = pipewise_analytics::dashboard(projection, &query);
-        let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
+        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
         let stage_deals = (ask.limit > 0).then(|| drill::deals_by_stage(projection, &query.scope, query.as_of, None, ask.limit));
         let body = json!({
             "pipeline": render.pipeline(&board.pipeline, stage_deals.as_deref(), &link_filters(&ask)),
@@ -578,7 +573,7 @@ async fn get_pipeline(State(state): State<AppState>, viewer: Viewer, RawQuery(ra
         let query = build_query(projection, &ask, None)?;
         let within = closing.then_some(query.period);
         let pipeline = metrics::pipeline_by_stage(projection, &query.scope, query.as_of, within);
-        let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
+        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
         let deals = drill::deals_by_stage(projection, &query.scope, query.as_of, within, ask.limit);
         Ok(merge(header(&render, &query, &ask), json!({ "pipeline": render.pipeline(&pipeline, Some(&deals), &link_filters(&ask)) })))
     })
@@ -606,7 +601,7 @@ async fn get_waterfall(State(state): State<AppState>, viewer: Viewer, RawQuery(r
         }
         let waterfall = metrics::waterfall(projection, &query.scope, query.period, from, to);
         let deals = drill::waterfall_deals(projection, &query.scope, query.period, from, to, ask.limit);
-        let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
+        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
         Ok(merge(header(&render, &query, &ask), json!({ "waterfall": render.waterfall(&waterfall, Some(&deals)) })))
     })
     .await?;
@@ -619,7 +614,7 @@ async fn get_health(State(state): State<AppState>, viewer: Viewer, RawQuery(raw)
     let reply = on_projection_as_of(&state.clone(), &viewer.clone(), ask.as_of, move |projection, facts| {
         let query = build_query(projection, &ask, facts)?;
         let overview = pipewise_analytics::health::health(projection, &query);
-        let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
+        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
         // The flagged deals, the first `limit` of them by deal id, each with its flags.
         let ids = &projection.deals().id;
         let candidates = projection.candidates(query.as_of.saturating_add(1));
@@ -700,7 +695,7 @@ async fn get_trend(State(state): State<AppState>, viewer: Viewer, RawQuery(raw):
     }
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
         let base = build_query(projection, &ask, None)?;
-        let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
+        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
         let scope = &base.scope;
         let points: Vec<Value> = if metric == "coverage" {
             metrics::trend(days, |day| match base.quota {
@@ -750,7 +745,7 @@ async fn get_leaderboard(State(state): State<AppState>, viewer: Viewer, RawQuery
             query.rep_quotas = vec![Some(minor); projection.n_owners()];
         }
         let rows = pipewise_analytics::leaderboard(projection, &query);
-        let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
+        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
         Ok(merge(header(&render, &query, &ask), json!({ "leaderboard": render.leaderboard(&rows) })))
     })
     .await?;
@@ -781,7 +776,7 @@ async fn get_deal_health(
         let deal = projection.deal_index(OpportunityId(id)).ok_or_else(not_found)?;
         let facts = facts.as_deref().unwrap_or(&projection.activity);
         let health = deal_health(projection, facts, deal, ask.as_of, &ask.thresholds).ok_or_else(not_found)?;
-        let render = Render { projection, currency: projection.reporting_currency(), lang: ask.lang };
+        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
         let mut value = render.deal_health(&health);
         value["opportunity_id"] = json!(id);
         value["as_of"] = Render::day(ask.as_of);

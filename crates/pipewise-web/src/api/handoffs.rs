@@ -10,13 +10,14 @@ use pipewise_core::history::Source;
 use pipewise_core::*;
 use serde::Serialize;
 
+use super::db::{read, write};
 use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use pipewise_app::input;
 
 const TAG: &str = "handoffs";
@@ -158,10 +159,8 @@ async fn hand_off_opportunity(
     JsonBody(body): JsonBody,
 ) -> Result<Response, AppError> {
     let (to_user, note) = input::handoff(OpportunityId(id), &body)?;
-    let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.db.clone();
     let handoff =
-        blocking(move || Ok(store.transact(|tx| app::handoffs::hand_off(tx, &ctx, OpportunityId(id), to_user, note.as_deref()))?)).await?;
+        write(&state, &viewer, move |tx, ctx| app::handoffs::hand_off(tx, ctx, OpportunityId(id), to_user, note.as_deref())).await?;
     Ok(created(format!("/api/v1/opportunities/{id}/handoffs"), HandoffView::from(handoff)))
 }
 
@@ -175,11 +174,8 @@ async fn list_opportunity_handoffs(
     let query = Query::parse(raw.as_deref(), &params)?;
     let sorts = vec![SortField { name: "id", key: |handoff: &Handoff| Key::Int(handoff.id) }];
     let listing = Listing::parse(&query, &sorts)?;
-    let store = state.db.clone();
-    let handoffs = blocking(move || {
-        let mut tx = store.read()?;
-        app::handoffs::handoffs_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id))?
-            .ok_or_else(|| not_found(OpportunityId::LABEL, id))
+    let handoffs = read(&state, move |tx| {
+        app::handoffs::handoffs_for(tx, viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
     .await?;
     Ok(axum::Json(listing.page(handoffs, &sorts, |handoff| handoff.id, HandoffView::from)))
@@ -193,13 +189,8 @@ async fn get_handoff_report(
     let query = Query::parse(raw.as_deref(), &report_query())?;
     let from = query.parsed("from", pipewise_core::time::parse_date)?;
     let to = query.parsed("to", pipewise_core::time::parse_date)?;
-    let store = state.db.clone();
     let since = from.unwrap_or_else(|| "1900-01-01".parse().expect("a valid date"));
-    let lines = blocking(move || {
-        let mut tx = store.read()?;
-        Ok(app::handoffs::handoff_report_for(&mut tx, viewer.org, &viewer.access, since, to)?)
-    })
-    .await?;
+    let lines = read(&state, move |tx| Ok(app::handoffs::handoff_report_for(tx, viewer.org, &viewer.access, since, to)?)).await?;
     let sources = lines
         .into_iter()
         .map(|line| SourceView {

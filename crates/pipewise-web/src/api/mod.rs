@@ -9,18 +9,26 @@
 //! with `viewer.ctx(Source::Api, now)`, so row visibility, RBAC and the audit log apply. A record
 //! the viewer may not see answers 404 exactly like a missing one. Errors are problem+json.
 
+mod accounts;
+mod activities;
 mod analytics;
+mod contacts;
 mod db;
 mod designer;
 mod gates;
 mod handoffs;
+mod leads;
 pub mod openapi;
 mod opportunities;
+mod pipelines;
 mod platform;
 mod records;
 mod settings;
 mod shares;
 pub mod support;
+mod tasks;
+mod teams;
+mod users;
 pub mod views;
 mod workspace;
 

@@ -10,6 +10,7 @@ use pipewise_core::opportunity::{OppField, Opportunity, Status};
 use pipewise_core::pipeline::ForecastCategory;
 use pipewise_core::*;
 
+use super::db::{read, write};
 use super::openapi::{Create, Field, Resource};
 use super::support::{
     IdPath, JsonBody, Key, Listing, Query, SortField, created, list_params, not_found, optional_text_key, sort_names, text_key,
@@ -18,7 +19,7 @@ use super::views::{HistoryEventView, OpportunityView, Page};
 use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use pipewise_app::input;
 
 const TAG: &str = "opportunities";
@@ -166,12 +167,7 @@ async fn list_opportunities(
         filter.after_id = listing.cursor.as_ref().map(|cursor| OpportunityId(cursor.id));
         filter.limit = Some(listing.limit as u32 + 1);
     }
-    let store = state.db.clone();
-    let deals = blocking(move || {
-        let mut tx = store.read()?;
-        Ok(app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &filter)?)
-    })
-    .await?;
+    let deals = read(&state, move |tx| Ok(app::deals::opportunities_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
     Ok(axum::Json(listing.page(deals, &sorts, |deal| deal.id.0, OpportunityView::from)))
 }
 
@@ -183,12 +179,10 @@ async fn get_opportunity(
 ) -> Result<axum::Json<OpportunityView>, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::new("as_of", Ty::Time, "")])?;
     let as_of: Option<Timestamp> = query.parsed("as_of", str::parse)?;
-    let store = state.db.clone();
-    let deal = blocking(move || {
-        let mut tx = store.read()?;
+    let deal = read(&state, move |tx| {
         let deal = match as_of {
-            Some(at) => app::deals::opportunity_as_of_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id), at)?,
-            None => app::deals::opportunity_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id))?,
+            Some(at) => app::deals::opportunity_as_of_for(tx, viewer.org, &viewer.access, OpportunityId(id), at)?,
+            None => app::deals::opportunity_for(tx, viewer.org, &viewer.access, OpportunityId(id))?,
         };
         deal.ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
@@ -206,10 +200,8 @@ async fn list_opportunity_history(
     let query = Query::parse(raw.as_deref(), &params)?;
     let sorts = vec![SortField { name: "seq", key: |event: &pipewise_core::history::HistoryEvent| Key::Int(event.seq) }];
     let listing = Listing::parse(&query, &sorts)?;
-    let store = state.db.clone();
-    let events = blocking(move || {
-        let mut tx = store.read()?;
-        app::deals::history_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
+    let events = read(&state, move |tx| {
+        app::deals::history_for(tx, viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
     .await?;
     Ok(axum::Json(listing.page(events, &sorts, |event| event.seq, HistoryEventView::from)))
@@ -217,9 +209,7 @@ async fn list_opportunity_history(
 
 async fn create_opportunity(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_opportunity(&body)?;
-    let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.db.clone();
-    let deal = blocking(move || Ok(store.transact(|tx| app::deals::create_opportunity(tx, &ctx, &new))?)).await?;
+    let deal = write(&state, &viewer, move |tx, ctx| app::deals::create_opportunity(tx, ctx, &new)).await?;
     Ok(created(format!("/api/v1/opportunities/{}", deal.id), OpportunityView::from(deal)))
 }
 
@@ -230,8 +220,6 @@ async fn update_opportunity(
     JsonBody(body): JsonBody,
 ) -> Result<Response, AppError> {
     let patch = input::opportunity_patch(OpportunityId(id), &body)?;
-    let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.db.clone();
-    let deal = blocking(move || Ok(store.transact(|tx| app::deals::update_opportunity(tx, &ctx, OpportunityId(id), &patch))?)).await?;
+    let deal = write(&state, &viewer, move |tx, ctx| app::deals::update_opportunity(tx, ctx, OpportunityId(id), &patch)).await?;
     Ok(axum::Json(OpportunityView::from(deal)).into_response())
 }

@@ -11,6 +11,7 @@ use pipewise_core::UserId;
 use pipewise_core::history::Source;
 use serde_json::Value;
 
+use super::db::read;
 use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created};
 use super::views::{AuditEventView, MeView, NewTokenView, Page, TokenView, UserView};
@@ -132,8 +133,7 @@ async fn list_tokens(
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Page<TokenView>>, AppError> {
     Query::parse(raw.as_deref(), &[])?;
-    let store = state.db.clone();
-    let tokens = blocking(move || Ok(app::auth::api_tokens(&mut store.read()?, viewer.org, viewer.user.id)?)).await?;
+    let tokens = read(&state, move |tx| Ok(app::auth::api_tokens(tx, viewer.org, viewer.user.id)?)).await?;
     Ok(axum::Json(Page { data: tokens.into_iter().map(TokenView::from).collect(), next_cursor: None }))
 }
 
@@ -173,11 +173,6 @@ async fn list_audit_events(
         before_id: listing.cursor.as_ref().map(|cursor| cursor.id),
         limit,
     };
-    let store = state.db.clone();
-    let events = blocking(move || {
-        let mut tx = store.read()?;
-        Ok(app::audit::audit_events_for(&mut tx, viewer.org, &viewer.access, &filter)?)
-    })
-    .await?;
+    let events = read(&state, move |tx| Ok(app::audit::audit_events_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
     Ok(axum::Json(listing.page(events, &sorts, |event| event.id, AuditEventView::from)))
 }

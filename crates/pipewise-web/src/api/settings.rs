@@ -14,14 +14,14 @@ use app::settings::{HEALTH_THRESHOLDS, HealthSettings, ThresholdUnit, health_thr
 use axum::extract::State;
 use axum::http::Method;
 use pipewise_app as app;
-use pipewise_core::history::Source;
 use serde_json::{Map, Value, json};
 
+use super::db::{read, write};
 use super::support::JsonBody;
 use super::{Reply, Route};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use pipewise_app::input;
 
 const TAG: &str = "settings";
@@ -48,9 +48,8 @@ fn settings_json(settings: &HealthSettings) -> Value {
 }
 
 async fn get_health_settings(State(state): State<AppState>, viewer: Viewer) -> Result<axum::Json<Value>, AppError> {
-    let store = state.db.clone();
     let org = viewer.org;
-    let settings = blocking(move || Ok(app::settings::health_settings(&mut store.read()?, org)?)).await?;
+    let settings = read(&state, move |tx| Ok(app::settings::health_settings(tx, org)?)).await?;
     Ok(axum::Json(settings_json(&settings)))
 }
 
@@ -60,9 +59,7 @@ async fn set_health_settings(
     JsonBody(body): JsonBody,
 ) -> Result<axum::Json<Value>, AppError> {
     let thresholds = input::health_thresholds(viewer.org, &body)?;
-    let ctx = viewer.ctx(Source::Api, state.now());
-    let store = state.db.clone();
-    let settings = blocking(move || Ok(store.transact(|tx| app::settings::set_health_thresholds(tx, &ctx, &thresholds))?)).await?;
+    let settings = write(&state, &viewer, move |tx, ctx| app::settings::set_health_thresholds(tx, ctx, &thresholds)).await?;
     Ok(axum::Json(settings_json(&settings)))
 }
 

@@ -6,17 +6,18 @@ use axum::extract::{RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pipewise_app as app;
-use pipewise_app::{OpportunityShare, StoreError};
+use pipewise_app::OpportunityShare;
 use pipewise_core::*;
 use serde::Serialize;
 
+use super::db::{read, write};
 use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use pipewise_app::input;
 
 const TAG: &str = "opportunities";
@@ -93,10 +94,8 @@ async fn list_opportunity_shares(
     let query = Query::parse(raw.as_deref(), &params)?;
     let sorts = vec![SortField { name: "user_id", key: |share: &OpportunityShare| Key::Int(share.user_id.0) }];
     let listing = Listing::parse(&query, &sorts)?;
-    let store = state.db.clone();
-    let shares = blocking(move || {
-        let mut tx = store.read()?;
-        app::deals::opportunity_shares_for(&mut tx, viewer.org, &viewer.access, OpportunityId(id))?
+    let shares = read(&state, move |tx| {
+        app::deals::opportunity_shares_for(tx, viewer.org, &viewer.access, OpportunityId(id))?
             .ok_or_else(|| not_found(OpportunityId::LABEL, id))
     })
     .await?;
@@ -110,22 +109,18 @@ async fn share_opportunity(
     JsonBody(body): JsonBody,
 ) -> Result<Response, AppError> {
     let user = input::share(OpportunityId(id), &body)?;
-    let ctx = viewer.ctx(pipewise_core::history::Source::Api, state.now());
-    let store = state.db.clone();
-    let share = blocking(move || Ok(store.transact(|tx| app::deals::share_opportunity(tx, &ctx, OpportunityId(id), user))?)).await?;
+    let share = write(&state, &viewer, move |tx, ctx| app::deals::share_opportunity(tx, ctx, OpportunityId(id), user)).await?;
     Ok(created(format!("/api/v1/opportunities/{id}/shares"), ShareView::from(share)))
 }
 
 async fn unshare_opportunity(State(state): State<AppState>, viewer: Viewer, SharePath(id, user): SharePath) -> Result<Response, AppError> {
-    let ctx = viewer.ctx(pipewise_core::history::Source::Api, state.now());
-    let store = state.db.clone();
-    let removed = blocking(move || match store.transact(|tx| app::deals::unshare_opportunity(tx, &ctx, OpportunityId(id), UserId(user))) {
-        Ok(removed) => Ok(removed),
+    let unshared = write(&state, &viewer, move |tx, ctx| app::deals::unshare_opportunity(tx, ctx, OpportunityId(id), UserId(user))).await;
+    let removed = match unshared {
+        Ok(removed) => removed,
         // The only bad input is an unknown user: no share of the deal with them exists either.
-        Err(StoreError::Invalid(_)) => Ok(false),
-        Err(other) => Err(other.into()),
-    })
-    .await?;
+        Err(AppError::Invalid(_)) => false,
+        Err(other) => return Err(other),
+    };
     if removed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {

@@ -36,7 +36,7 @@ use pipewise_analytics::health::{Flag, HealthReport, Subject as HealthSubject, d
 use pipewise_analytics::metrics::{self, Waterfall, days_every};
 use pipewise_analytics::projection::{DealState, Projection};
 use pipewise_analytics::{
-    ActivityFacts, Dashboard, DashboardQuery, Day, Figure, FlagCode, HealthThresholds, Lang, Lever, Membership, Period, Ratio, Scope,
+    ActivityFacts, Dashboard, DashboardQuery, Day, Figure, FlagCode, HealthThresholds, Lever, Membership, Period, Ratio, Scope,
     date_of_day, day_of_date,
 };
 use pipewise_app::Tx;
@@ -597,13 +597,6 @@ struct DashboardView {
     assets: Assets,
 }
 
-fn lang(locale: Locale) -> Lang {
-    match locale {
-        Locale::En => Lang::En,
-        Locale::Ko => Lang::Ko,
-    }
-}
-
 /// Reporting minor units as money.
 fn money_of(minor: i128, currency: Currency) -> Money {
     let amount = Decimal::try_from_i128_with_scale(minor, u32::from(currency.minor_units())).unwrap_or(Decimal::MAX);
@@ -635,7 +628,7 @@ fn flag_view(locale: Locale, projection: &Projection, flag: &Flag) -> FlagView {
     FlagView {
         code: flag.code.as_str(),
         label: flag_label(locale, flag.code),
-        reason: flag.reason(projection, lang(locale)),
+        reason: i18n::health_reason(locale, projection, flag),
         healthy: flag.code.is_healthy(),
     }
 }
@@ -875,7 +868,7 @@ fn build_view(
             },
         )
         .to_owned(),
-        reason: advice.reason(lang(locale)),
+        reason: i18n::lever_reason(locale, &advice),
     });
     let owner_name = |owner: u32| data.user_name(projection.owner_ids[owner as usize]);
     let owner_visible = |owner: u32| visible.as_ref().is_none_or(|visible| visible.contains(&projection.owner_ids[owner as usize]));
@@ -1301,7 +1294,7 @@ pub fn badges(
                             FlagCode::CloseDatePushed => tf(locale, "health.badge.pushed", &[("count", &flag.value.to_string())]),
                             code => flag_label(locale, code),
                         },
-                        reason: flag.reason(projection, lang(locale)),
+                        reason: i18n::health_reason(locale, projection, flag),
                     })
                     .collect();
                 Some((*id, badges))

@@ -627,8 +627,7 @@ async fn the_deal_page_shows_the_deals_health_with_reasons() {
             .find_map(|deal| {
                 let health = pipewise_analytics::health::deal_health(projection, &projection.activity, deal, today, &Default::default())?;
                 (health.flags.len() >= 2).then(|| {
-                    let reasons: Vec<String> =
-                        health.flags.iter().map(|flag| flag.reason(projection, pipewise_analytics::Lang::En)).collect();
+                    let reasons: Vec<String> = health.flags.iter().map(|flag| i18n::health_reason(Locale::En, projection, flag)).collect();
                     (projection.deals().id[deal as usize], reasons)
                 })
             })

@@ -8,7 +8,6 @@
 
 use std::ops::Range;
 
-use pipewise_core::fx::RateTable;
 use pipewise_core::money::{Currency, Decimal};
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::records::NewActivity;
@@ -39,11 +38,6 @@ pub fn append_audit(tx: &mut Tx, org: OrgId, entry: &AuditEntry) -> Result<()> {
 /// Stores dated rates of `base` (a published series such as the ECB's).
 pub fn put_rates(tx: &mut Tx, org: OrgId, base: Currency, rates: &[(Currency, Date, Decimal)]) -> Result<()> {
     tx.0.put_rates(org, base, rates)
-}
-
-/// The organisation's rates, to check a load against.
-pub fn rate_table(tx: &mut Tx, org: OrgId) -> Result<Option<RateTable>> {
-    tx.0.rate_table(org)
 }
 
 /// How many records of a kind the organisation holds.

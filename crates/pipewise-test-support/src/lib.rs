@@ -153,11 +153,6 @@ pub fn transact<T>(
     Ok(value)
 }
 
-/// `store` behind the application layer, as the edges hold it.
-pub fn app_db(store: std::sync::Arc<dyn Store>) -> pipewise_app::Db {
-    pipewise_app::Db::new(store)
-}
-
 fn rusqlite_connection(path: &Path) -> Result<rusqlite::Connection, String> {
     rusqlite::Connection::open(path).map_err(|error| error.to_string())
 }

@@ -202,8 +202,11 @@ async fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) -> Result<A
     let (thresholds, resolved) = blocking(move || {
         let mut tx = store.read()?;
         let thresholds = app::settings::health_thresholds(&mut tx, reader.org)?;
-        let users = app::users::users(&mut tx, reader.org)?;
-        let teams = app::users::teams(&mut tx, reader.org)?;
+        // With no subject asked for, everything the viewer may see needs no user or team.
+        let (users, teams) = match (owner, team) {
+            (None, None) => (Vec::new(), Vec::new()),
+            _ => (app::users::users(&mut tx, reader.org)?, app::users::teams(&mut tx, reader.org)?),
+        };
         let resolved = visibility::resolve_subject(&reader.access, &reader.user, &users, &teams, owner, team, Fallback::Everything)?;
         Ok((thresholds, resolved))
     })

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::message::Message;
+
 /// Which record an error is about: an existing one by id, or one being created.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordRef {
@@ -54,6 +56,9 @@ pub enum Problem {
     UnknownReference { kind: &'static str, id: i64 },
     #[error("{0}")]
     Rule(String),
+    /// A rule broken, as a [`Message`] for the edges to word (its `Display` is unworded).
+    #[error("{0}")]
+    Fact(Message),
 }
 
 /// One field of one record, and what is wrong with it.

@@ -33,13 +33,14 @@ use std::fmt;
 use crate::access::Access;
 use crate::error::{FieldError, Problem, RecordRef, ValidationErrors};
 use crate::id::{OpportunityId, StageId, UserId};
+use crate::message::{Arg, Message};
 use crate::money::Money;
 use crate::opportunity::{OppField, Opportunity};
 use crate::pipeline::{ForecastCategory, Pipeline, Stage, StageKind};
 use crate::records::text_enum;
 use crate::text;
 use crate::time::{Date, Timestamp};
-use crate::user::{Locale, Role};
+use crate::user::Role;
 use crate::workspace::{BantItem, BantStatus, FourBoxPart, Level, Workspace, days_between};
 
 /// What an exit criterion is called in error messages.
@@ -296,49 +297,22 @@ pub enum Predicate {
     ApprovalKnown(ApprovalFact),
 }
 
-/// Whether a predicate holds, and why, in English and Korean.
+/// Whether a predicate holds, and why: a [`Message`] under `verdict.`, worded by the edges.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
     pub holds: bool,
-    pub en: String,
-    pub ko: String,
+    pub reason: Message,
 }
 
 impl Verdict {
-    fn new(holds: bool, en: impl Into<String>, ko: impl Into<String>) -> Verdict {
-        Verdict { holds, en: en.into(), ko: ko.into() }
+    fn new(holds: bool, reason: Message) -> Verdict {
+        Verdict { holds, reason }
     }
 }
 
-/// The Korean name of an opportunity field.
-pub fn field_label_ko(field: OppField) -> &'static str {
-    match field {
-        OppField::Name => "이름",
-        OppField::Account => "고객사",
-        OppField::Owner => "담당자",
-        OppField::Pipeline => "파이프라인",
-        OppField::Stage => "단계",
-        OppField::Amount => "금액",
-        OppField::CloseDate => "예상 계약일",
-        OppField::ForecastCategory => "예측 범주",
-        OppField::NextStep => "다음 단계",
-        OppField::Status => "상태",
-        OppField::ClosedAt => "종료 시각",
-        OppField::CloseReason => "종료 사유",
-        OppField::GateOverride => "단계 기준 예외 승인",
-    }
-}
-
-fn join_statuses(statuses: &[BantStatus], en: bool) -> String {
-    let words: Vec<&str> = statuses.iter().map(|status| if en { status.label_en() } else { status.label_ko() }).collect();
-    words.join(if en { " or " } else { " 또는 " })
-}
-
-fn level_words(level: Option<Level>) -> (String, String) {
-    match level {
-        Some(level) => (format!("{} ", level.label_en()), format!("{} ", level.label_ko())),
-        None => (String::new(), String::new()),
-    }
+/// The catalog entry of a term: `term.bant.budget`, worded inside sentences.
+pub fn term(kind: &str, code: &str) -> String {
+    format!("term.{kind}.{code}")
 }
 
 impl Predicate {
@@ -350,155 +324,93 @@ impl Predicate {
             Predicate::All(parts) => {
                 let verdicts: Vec<Verdict> = parts.iter().map(|part| part.evaluate(facts, ctx)).collect();
                 let holds = verdicts.iter().all(|verdict| verdict.holds);
-                let shown: Vec<&Verdict> = verdicts.iter().filter(|verdict| holds || !verdict.holds).collect();
-                Verdict::new(holds, join(&shown, true, "; "), join(&shown, false, "; "))
+                let shown = verdicts.into_iter().filter(|verdict| holds || !verdict.holds).map(|verdict| verdict.reason).collect();
+                Verdict::new(holds, Message::new("verdict.reasons").messages("reasons", shown, "list.semicolon"))
             }
             Predicate::Any(parts) => {
                 let verdicts: Vec<Verdict> = parts.iter().map(|part| part.evaluate(facts, ctx)).collect();
-                match verdicts.iter().find(|verdict| verdict.holds) {
-                    Some(verdict) => verdict.clone(),
+                match verdicts.iter().position(|verdict| verdict.holds) {
+                    Some(index) => verdicts.into_iter().nth(index).expect("found above"),
                     None => {
-                        let all: Vec<&Verdict> = verdicts.iter().collect();
-                        Verdict::new(
-                            false,
-                            format!("none of these holds: {}", join(&all, true, "; ")),
-                            format!("다음 중 충족된 것이 없음: {}", join(&all, false, "; ")),
-                        )
+                        let all = verdicts.into_iter().map(|verdict| verdict.reason).collect();
+                        Verdict::new(false, Message::new("verdict.none_holds").messages("reasons", all, "list.semicolon"))
                     }
                 }
             }
             Predicate::Not(part) => {
                 let verdict = part.evaluate(facts, ctx);
                 if verdict.holds {
-                    Verdict::new(false, format!("{}, which must not be so", verdict.en), format!("{} (그래서는 안 됨)", verdict.ko))
+                    Verdict::new(false, Message::new("verdict.must_not").message("reason", verdict.reason))
                 } else {
-                    Verdict::new(true, verdict.en, verdict.ko)
+                    Verdict::new(true, verdict.reason)
                 }
             }
-            Predicate::FieldSet(field) => match field.encode(opportunity) {
-                Some(value) => Verdict::new(
-                    true,
-                    format!("{field} is set ({value})"),
-                    format!("{}({field}): 입력됨 ({value})", field_label_ko(*field)),
-                ),
-                None => Verdict::new(false, format!("{field} is not set"), format!("{}({field}): 입력되지 않음", field_label_ko(*field))),
-            },
-            Predicate::AmountAtLeast(minimum) => match opportunity.amount {
-                None => Verdict::new(
-                    false,
-                    format!("amount is not set (needs at least {minimum})"),
-                    format!("금액이 입력되지 않음 (기준: {minimum} 이상)"),
-                ),
-                Some(amount) if amount.currency() != minimum.currency() => Verdict::new(
-                    false,
-                    format!("amount {amount} is not in {}, the currency of the threshold {minimum}", minimum.currency()),
-                    format!("금액 {amount}: 기준 {minimum}와(과) 통화가 다름"),
-                ),
-                Some(amount) if amount.amount() < minimum.amount() => {
-                    Verdict::new(false, format!("amount {amount} is below {minimum}"), format!("금액 {amount}: 기준 {minimum} 미만"))
+            Predicate::FieldSet(field) => {
+                let label = term("field", field.as_str());
+                match field.encode(opportunity) {
+                    Some(value) => Verdict::new(true, Message::new("verdict.field_set").term("field", label).text("value", value)),
+                    None => Verdict::new(false, Message::new("verdict.field_unset").term("field", label)),
                 }
-                Some(amount) => {
-                    Verdict::new(true, format!("amount {amount} is at least {minimum}"), format!("금액 {amount}: 기준 {minimum} 이상"))
+            }
+            Predicate::AmountAtLeast(minimum) => {
+                let message = |key: &str| Message::new(key).text("minimum", minimum);
+                match opportunity.amount {
+                    None => Verdict::new(false, message("verdict.amount_unset")),
+                    Some(amount) if amount.currency() != minimum.currency() => Verdict::new(
+                        false,
+                        message("verdict.amount_other_currency").text("amount", amount).text("currency", minimum.currency()),
+                    ),
+                    Some(amount) if amount.amount() < minimum.amount() => {
+                        Verdict::new(false, message("verdict.amount_below").text("amount", amount))
+                    }
+                    Some(amount) => Verdict::new(true, message("verdict.amount_at_least").text("amount", amount)),
                 }
-            },
+            }
             Predicate::CloseDateWithinDays(days) => {
-                close_date_within(opportunity, ctx.today, *days, &format!("{days} days"), &format!("{days}일"))
+                close_date_within(opportunity, ctx.today, *days, Message::new("verdict.window.days").text("days", days))
             }
             Predicate::DecisionWithin { days } => {
-                let (window, source_en, source_ko) = match (days, ctx.team_average_cycle_days) {
-                    (Some(days), _) => (*days, format!("{days} days"), format!("{days}일")),
-                    (None, Some(team)) => {
-                        (team, format!("the team's average sales cycle of {team} days"), format!("팀 평균 상담 일수 {team}일"))
+                let (window, source) = match (days, ctx.team_average_cycle_days) {
+                    (Some(days), _) => (*days, Message::new("verdict.window.days").text("days", days)),
+                    (None, Some(team)) => (team, Message::new("verdict.window.team").text("days", team)),
+                    (None, None) => {
+                        (DEFAULT_DECISION_WINDOW_DAYS, Message::new("verdict.window.default").text("days", DEFAULT_DECISION_WINDOW_DAYS))
                     }
-                    (None, None) => (
-                        DEFAULT_DECISION_WINDOW_DAYS,
-                        format!("{DEFAULT_DECISION_WINDOW_DAYS} days (the default: the team has no average sales cycle yet)"),
-                        format!("{DEFAULT_DECISION_WINDOW_DAYS}일 (기본값: 팀 평균 상담 일수 없음)"),
-                    ),
                 };
-                let verdict = close_date_within(opportunity, ctx.today, window, &source_en, &source_ko);
-                Verdict::new(verdict.holds, format!("decision: {}", verdict.en), format!("의사 결정: {}", verdict.ko))
+                let verdict = close_date_within(opportunity, ctx.today, window, source);
+                Verdict::new(verdict.holds, Message::new("verdict.decision").message("reason", verdict.reason))
             }
             Predicate::ForecastCategoryIn(categories) => {
-                let holds = categories.contains(&opportunity.forecast_category);
-                let wanted: Vec<&str> = categories.iter().map(|category| category.as_str()).collect();
-                let wanted = wanted.join(", ");
                 let current = opportunity.forecast_category;
-                if holds {
-                    Verdict::new(true, format!("forecast category is {current}"), format!("예측 범주: {current}"))
+                if categories.contains(&current) {
+                    Verdict::new(true, Message::new("verdict.forecast_is").text("current", current))
                 } else {
-                    Verdict::new(
-                        false,
-                        format!("forecast category is {current}, not one of {wanted}"),
-                        format!("예측 범주 {current}: {wanted} 중 하나가 아님"),
-                    )
+                    let wanted: Vec<&str> = categories.iter().map(|category| category.as_str()).collect();
+                    Verdict::new(false, Message::new("verdict.forecast_not_in").text("current", current).text("wanted", wanted.join(", ")))
                 }
             }
             Predicate::Bant { item, statuses } => {
                 let status = workspace.bant.entry(*item).status;
-                if statuses.contains(&status) {
-                    Verdict::new(
-                        true,
-                        format!("{} is {}", item.label_en(), status.label_en()),
-                        format!("{}: {}", item.label_ko(), status.label_ko()),
-                    )
-                } else {
-                    Verdict::new(
-                        false,
-                        format!("{} is {} (needs {})", item.label_en(), status.label_en(), join_statuses(statuses, true)),
-                        format!("{}: {} (필요: {})", item.label_ko(), status.label_ko(), join_statuses(statuses, false)),
-                    )
-                }
-            }
-            Predicate::StakeholderLinked { min_influence, level } => {
-                let candidates: Vec<_> =
-                    workspace.stakeholders.iter().filter(|stakeholder| level.is_none_or(|level| stakeholder.level == level)).collect();
-                let (level_en, level_ko) = level_words(*level);
-                if let Some(found) = candidates.iter().find(|stakeholder| stakeholder.influence >= *min_influence) {
-                    return Verdict::new(
-                        true,
-                        format!("{} ({level_en}influence {}) is linked", found.name, found.influence),
-                        format!("{} ({level_ko}영향력 {}) 연결됨", found.name, found.influence),
-                    );
-                }
-                // The first of the most influential, for the explanation.
-                let highest = candidates.iter().fold(None, |best: Option<&&crate::workspace::Stakeholder>, stakeholder| match best {
-                    Some(best) if best.influence >= stakeholder.influence => Some(best),
-                    _ => Some(stakeholder),
-                });
-                let (detail_en, detail_ko) = match highest {
-                    Some(highest) => (
-                        format!("highest: {}, {}", highest.influence, highest.name),
-                        format!("최고: {}, {}", highest.influence, highest.name),
-                    ),
-                    None if level.is_some() => (format!("no {level_en}on the map"), format!("지도에 {level_ko}없음")),
-                    None => ("nobody is on the stakeholder map".to_owned(), "이해관계자 지도가 비어 있음".to_owned()),
+                let message = |key: &str| {
+                    Message::new(key).term("item", term("bant", item.as_str())).term("status", term("bant_status", status.as_str()))
                 };
-                Verdict::new(
-                    false,
-                    format!("no {level_en}stakeholder with influence ≥ {min_influence} is linked ({detail_en})"),
-                    format!("영향력 {min_influence} 이상인 {level_ko}이해관계자가 연결되어 있지 않음 ({detail_ko})"),
-                )
+                if statuses.contains(&status) {
+                    Verdict::new(true, message("verdict.bant_is"))
+                } else {
+                    let needs = statuses.iter().map(|status| Arg::Term(term("bant_status", status.as_str()))).collect();
+                    Verdict::new(false, message("verdict.bant_needs").arg("needs", Arg::List { items: needs, separator: "list.or".into() }))
+                }
             }
+            Predicate::StakeholderLinked { min_influence, level } => stakeholder_linked(workspace, *min_influence, *level),
             Predicate::ClosePlanAgreed => {
                 let plan = &workspace.close_plan;
                 match (plan.items.len(), plan.first_shared_on, plan.agreed_on) {
-                    (0, ..) => Verdict::new(false, "the mutual close plan has no items", "Mutual Close Plan에 항목이 없음"),
-                    (_, None, _) => Verdict::new(
-                        false,
-                        "the mutual close plan has not been shared with the customer",
-                        "Mutual Close Plan을 고객과 공유하지 않음",
-                    ),
-                    (_, Some(shared), None) => Verdict::new(
-                        false,
-                        format!("the customer has not agreed to the mutual close plan (shared {shared})"),
-                        format!("고객이 Mutual Close Plan에 합의하지 않음 ({shared} 공유)"),
-                    ),
-                    (n_items, Some(_), Some(agreed)) => Verdict::new(
-                        true,
-                        format!("the customer agreed to the mutual close plan ({n_items} items) on {agreed}"),
-                        format!("{agreed}에 고객과 Mutual Close Plan({n_items}개 항목) 합의"),
-                    ),
+                    (0, ..) => Verdict::new(false, Message::new("verdict.plan_empty")),
+                    (_, None, _) => Verdict::new(false, Message::new("verdict.plan_not_shared")),
+                    (_, Some(shared), None) => Verdict::new(false, Message::new("verdict.plan_not_agreed").text("shared", shared)),
+                    (n_items, Some(_), Some(agreed)) => {
+                        Verdict::new(true, Message::new("verdict.plan_agreed").text("items", n_items).text("agreed", agreed))
+                    }
                 }
             }
             Predicate::CompetitorAssessmentStarted => {
@@ -509,44 +421,23 @@ impl Predicate {
                     .map(|assessment| assessment.competitor.as_str())
                     .collect();
                 if assessed.is_empty() {
-                    let named = workspace.competitors.len();
-                    Verdict::new(
-                        false,
-                        format!("no competitor has been compared on any criterion ({named} named)"),
-                        format!("타사 제품과 비교한 기준이 없음 (경쟁사 {named}곳 등록)"),
-                    )
+                    Verdict::new(false, Message::new("verdict.competitors_none").text("named", workspace.competitors.len()))
                 } else {
-                    let names = assessed.join(", ");
-                    Verdict::new(true, format!("compared with {names}"), format!("비교 대상: {names}"))
+                    Verdict::new(true, Message::new("verdict.competitors_compared").text("names", assessed.join(", ")))
                 }
             }
             Predicate::ApprovalDraftStarted => match workspace.approval.draft_started_on {
-                Some(started) => Verdict::new(
-                    true,
-                    format!("the customer started the approval draft on {started}"),
-                    format!("{started}에 고객이 품의 준비 개시"),
-                ),
-                None => Verdict::new(false, "the customer has not started the approval draft", "고객 담당자가 품의 준비를 개시하지 않음"),
+                Some(started) => Verdict::new(true, Message::new("verdict.draft_started").text("started", started)),
+                None => Verdict::new(false, Message::new("verdict.draft_not_started")),
             },
             Predicate::FourBoxFilled(part) => {
-                if workspace.four_box.is_filled(*part) {
-                    Verdict::new(
-                        true,
-                        format!("the four-box {} is written", part.label_en()),
-                        format!("4박스의 {}: 작성됨", part.label_ko()),
-                    )
-                } else {
-                    Verdict::new(
-                        false,
-                        format!("the four-box {} is empty", part.label_en()),
-                        format!("4박스의 {}: 비어 있음", part.label_ko()),
-                    )
-                }
+                let filled = workspace.four_box.is_filled(*part);
+                let key = if filled { "verdict.four_box_written" } else { "verdict.four_box_empty" };
+                Verdict::new(filled, Message::new(key).term("part", term("four_box", part.as_str())))
             }
             Predicate::ApprovalKnown(fact) => approval_known(workspace, *fact),
         }
     }
-
     /// The canonical text form, parsed back by [`Predicate::parse`].
     pub fn encode(&self) -> String {
         let list = |parts: &[Predicate]| parts.iter().map(Predicate::encode).collect::<Vec<_>>().join(", ");
@@ -628,88 +519,79 @@ impl fmt::Display for Predicate {
     }
 }
 
-fn join(verdicts: &[&Verdict], en: bool, separator: &str) -> String {
-    let texts: Vec<&str> = verdicts.iter().map(|verdict| if en { verdict.en.as_str() } else { verdict.ko.as_str() }).collect();
-    texts.join(separator)
+fn stakeholder_linked(workspace: &Workspace, min_influence: u8, level: Option<Level>) -> Verdict {
+    let candidates: Vec<_> =
+        workspace.stakeholders.iter().filter(|stakeholder| level.is_none_or(|level| stakeholder.level == level)).collect();
+    // A sentence names the level when the criterion has one: the second key of each pair.
+    let keyed = |(plain, with_level): (&str, &str)| match level {
+        Some(level) => Message::new(with_level).term("level", term("level", level.as_str())),
+        None => Message::new(plain),
+    };
+    if let Some(found) = candidates.iter().find(|stakeholder| stakeholder.influence >= min_influence) {
+        let linked = keyed(("verdict.stakeholder_linked", "verdict.stakeholder_linked_level"));
+        return Verdict::new(true, linked.text("name", &found.name).text("influence", found.influence));
+    }
+    // The first of the most influential, for the explanation.
+    let highest = candidates.iter().fold(None, |best: Option<&&crate::workspace::Stakeholder>, stakeholder| match best {
+        Some(best) if best.influence >= stakeholder.influence => Some(best),
+        _ => Some(stakeholder),
+    });
+    let detail = match highest {
+        Some(highest) => Message::new("verdict.stakeholder_highest").text("influence", highest.influence).text("name", &highest.name),
+        None => keyed(("verdict.stakeholder_map_empty", "verdict.stakeholder_none_level")),
+    };
+    let missing = keyed(("verdict.stakeholder_missing", "verdict.stakeholder_missing_level"));
+    Verdict::new(false, missing.text("minimum", min_influence).message("detail", detail))
 }
 
-fn close_date_within(opportunity: &Opportunity, today: Date, window: u32, window_en: &str, window_ko: &str) -> Verdict {
+fn close_date_within(opportunity: &Opportunity, today: Date, window: u32, source: Message) -> Verdict {
     let Some(close) = opportunity.close_date else {
-        return Verdict::new(false, "close date is not set", "예상 계약일이 입력되지 않음");
+        return Verdict::new(false, Message::new("verdict.close_date_unset"));
     };
     let days_away = days_between(today, close);
+    let message = |key: &str, days: i64| Message::new(key).text("close", close).text("days", days);
     if days_away < 0 {
-        Verdict::new(
-            false,
-            format!("close date {close} is in the past ({} days ago)", -days_away),
-            format!("예상 계약일 {close}: 이미 지남 ({}일 전)", -days_away),
-        )
+        Verdict::new(false, message("verdict.close_date_past", -days_away))
     } else if days_away > i64::from(window) {
-        Verdict::new(
-            false,
-            format!("close date {close} is {days_away} days away, beyond {window_en}"),
-            format!("예상 계약일 {close}까지 {days_away}일: {window_ko} 초과"),
-        )
+        Verdict::new(false, message("verdict.close_date_beyond", days_away).message("window", source))
     } else {
-        Verdict::new(
-            true,
-            format!("close date {close} is {days_away} days away, within {window_en}"),
-            format!("예상 계약일 {close}까지 {days_away}일: {window_ko} 이내"),
-        )
+        Verdict::new(true, message("verdict.close_date_within", days_away).message("window", source))
     }
 }
 
 fn approval_known(workspace: &Workspace, fact: ApprovalFact) -> Verdict {
     let approval = &workspace.approval;
+    let known = |key: &str| Verdict::new(true, Message::new(key));
+    let unknown = |key: &str| Verdict::new(false, Message::new(key));
     match fact {
         ApprovalFact::RealApprover => match &approval.real_approver {
-            Some(person) => {
-                Verdict::new(true, format!("the real approver is {}", person.name), format!("실질적인 최종 승인자: {}", person.name))
-            }
-            None => Verdict::new(false, "the real final approver is not identified", "실질적인 최종 승인자가 파악되지 않음"),
+            Some(person) => Verdict::new(true, Message::new("verdict.real_approver").text("name", &person.name)),
+            None => unknown("verdict.real_approver_unknown"),
         },
         ApprovalFact::PoSigner => match &approval.po_signer {
-            Some(person) => {
-                Verdict::new(true, format!("the purchase order is signed by {}", person.name), format!("발주서 서명자: {}", person.name))
-            }
-            None => Verdict::new(false, "the purchase-order signer is not identified", "발주서 서명자가 파악되지 않음"),
+            Some(person) => Verdict::new(true, Message::new("verdict.po_signer").text("name", &person.name)),
+            None => unknown("verdict.po_signer_unknown"),
         },
         ApprovalFact::Form => match approval.form {
-            Some(form) => Verdict::new(true, format!("the approval form is {form}"), format!("품의 결재 방식: {form}")),
-            None => Verdict::new(
-                false,
-                "the approval form (electronic, paper or verbal) is not known",
-                "품의 결재 방식(전자, 서류, 구두)이 파악되지 않음",
-            ),
+            Some(form) => Verdict::new(true, Message::new("verdict.approval_form").text("form", form)),
+            None => unknown("verdict.approval_form_unknown"),
         },
         ApprovalFact::Meeting => match (approval.meeting_needed, &approval.meeting) {
-            (Some(false), _) => Verdict::new(true, "no board or management meeting is needed", "이사회나 경영 회의 결의 불필요"),
+            (Some(false), _) => known("verdict.meeting_not_needed"),
             (_, Some(meeting)) => Verdict::new(
                 true,
-                format!("{} on {}, papers due {}", meeting.body.label_en(), meeting.date, meeting.submission_deadline),
-                format!("{} {}, 자료 제출 마감 {}", meeting.body.label_ko(), meeting.date, meeting.submission_deadline),
+                Message::new("verdict.meeting")
+                    .term("body", term("meeting_body", meeting.body.as_str()))
+                    .text("date", meeting.date)
+                    .text("deadline", meeting.submission_deadline),
             ),
-            (Some(true), None) => Verdict::new(
-                false,
-                "a board or management meeting is needed but its date and submission deadline are not known",
-                "이사회나 경영 회의 결의가 필요하지만 개최 일시와 자료 제출 마감일이 파악되지 않음",
-            ),
-            (None, None) => Verdict::new(
-                false,
-                "whether a board or management meeting is needed is not known",
-                "이사회나 경영 회의 결의가 필요한지 파악되지 않음",
-            ),
+            (Some(true), None) => unknown("verdict.meeting_unscheduled"),
+            (None, None) => unknown("verdict.meeting_unknown"),
         },
         ApprovalFact::DrafterExperience => match approval.drafter_passed_amount_before {
-            Some(true) => Verdict::new(true, "the drafter has passed this amount before", "기안자가 같은 금액의 결재를 통과시킨 경험 있음"),
-            Some(false) => {
-                Verdict::new(true, "the drafter has not passed this amount before", "기안자가 같은 금액의 결재를 통과시킨 경험 없음")
-            }
-            None => Verdict::new(
-                false,
-                "whether the drafter has passed this amount before is not known",
-                "기안자가 같은 금액의 결재를 통과시킨 경험이 있는지 파악되지 않음",
-            ),
+            Some(true) => known("verdict.drafter_passed"),
+            Some(false) => known("verdict.drafter_not_passed"),
+            None => unknown("verdict.drafter_unknown"),
         },
     }
 }
@@ -813,8 +695,7 @@ pub struct UnmetCriterion {
     pub stage_id: StageId,
     pub label_en: String,
     pub label_ko: String,
-    pub reason_en: String,
-    pub reason_ko: String,
+    pub reason: Message,
 }
 
 /// One criterion's state, for showing a gate as a checklist.
@@ -822,8 +703,7 @@ pub struct UnmetCriterion {
 pub struct CriterionStatus {
     pub criterion_id: i64,
     pub met: bool,
-    pub reason_en: String,
-    pub reason_ko: String,
+    pub reason: Message,
     /// The latest tick, for a checklist item that has one.
     pub check: Option<CriterionCheck>,
 }
@@ -831,33 +711,30 @@ pub struct CriterionStatus {
 /// Evaluates one criterion: a checklist item holds when ticked, a required field when set, a
 /// derived criterion when its predicate holds.
 pub fn evaluate_criterion(criterion: &ExitCriterion, facts: &DealFacts<'_>, ctx: &GateContext) -> CriterionStatus {
-    let status = |met: bool, reason_en: String, reason_ko: String, check: Option<CriterionCheck>| CriterionStatus {
-        criterion_id: criterion.id,
-        met,
-        reason_en,
-        reason_ko,
-        check,
-    };
+    let status =
+        |met: bool, reason: Message, check: Option<CriterionCheck>| CriterionStatus { criterion_id: criterion.id, met, reason, check };
     match &criterion.kind {
         CriterionKind::Checklist => {
             let latest = facts.checks.iter().filter(|check| check.criterion_id == criterion.id).max_by_key(|check| check.checked_at);
             match latest {
                 Some(check) => status(
                     true,
-                    format!("checked by user {} at {}: {}", check.checked_by, check.checked_at, check.evidence),
-                    format!("사용자 {} 확인 ({}): {}", check.checked_by, check.checked_at, check.evidence),
+                    Message::new("verdict.checked")
+                        .text("user", check.checked_by)
+                        .text("at", check.checked_at)
+                        .text("evidence", &check.evidence),
                     Some(check.clone()),
                 ),
-                None => status(false, "not checked yet".into(), "아직 확인되지 않음".into(), None),
+                None => status(false, Message::new("verdict.not_checked"), None),
             }
         }
         CriterionKind::RequiredField(field) => {
             let verdict = Predicate::FieldSet(*field).evaluate(facts, ctx);
-            status(verdict.holds, verdict.en, verdict.ko, None)
+            status(verdict.holds, verdict.reason, None)
         }
         CriterionKind::Derived(predicate) => {
             let verdict = predicate.evaluate(facts, ctx);
-            status(verdict.holds, verdict.en, verdict.ko, None)
+            status(verdict.holds, verdict.reason, None)
         }
     }
 }
@@ -913,24 +790,9 @@ impl MoveCheck {
         self.missing.iter().flat_map(|stage| &stage.unmet)
     }
 
-    /// One line per unmet criterion: `2 Problem recognition: Detailed requirements confirmed: not checked yet`.
-    pub fn describe(&self, locale: Locale) -> String {
-        if self.kind == MoveKind::NotInPipeline {
-            return match locale {
-                Locale::En => format!("stage {} or {} is not a stage of this pipeline", self.from, self.to),
-                Locale::Ko => format!("단계 {} 또는 {}는 이 파이프라인의 단계가 아님", self.from, self.to),
-            };
-        }
-        let mut lines = Vec::new();
-        for stage in &self.missing {
-            for unmet in &stage.unmet {
-                lines.push(match locale {
-                    Locale::En => format!("{}: {}: {}", stage.stage_name_en, unmet.label_en, unmet.reason_en),
-                    Locale::Ko => format!("{}: {}: {}", stage.stage_name_ko, unmet.label_ko, unmet.reason_ko),
-                });
-            }
-        }
-        lines.join("\n")
+    /// Why the move cannot happen when a stage is not of the pipeline.
+    pub fn not_in_pipeline(&self) -> Message {
+        Message::new("verdict.not_in_pipeline").text("from", self.from).text("to", self.to)
     }
 
     /// The refusal as validation errors on `stage_id`, one per unmet criterion, for `ops` to
@@ -939,14 +801,19 @@ impl MoveCheck {
         let record = RecordRef::new(OpportunityId::LABEL, opportunity.0);
         let mut errors = ValidationErrors::default();
         if self.kind == MoveKind::NotInPipeline {
-            errors.push(&record, "stage_id", Problem::Rule(self.describe(Locale::En)));
+            errors.push(&record, "stage_id", Problem::Fact(self.not_in_pipeline()));
         }
         for stage in &self.missing {
             for unmet in &stage.unmet {
                 errors.0.push(FieldError {
                     record: record.clone(),
                     field: "stage_id",
-                    problem: Problem::Rule(format!("gate of {}: {}: {}", stage.stage_name_en, unmet.label_en, unmet.reason_en)),
+                    problem: Problem::Fact(
+                        Message::new("verdict.unmet")
+                            .text("stage", &stage.stage_name_en)
+                            .text("criterion", &unmet.label_en)
+                            .message("reason", unmet.reason.clone()),
+                    ),
                 });
             }
         }
@@ -995,8 +862,7 @@ pub fn check_move(pipeline: &Pipeline, criteria: &[ExitCriterion], facts: &DealF
                     stage_id: stage.id,
                     label_en: criterion.label_en.clone(),
                     label_ko: criterion.label_ko.clone(),
-                    reason_en: status.reason_en,
-                    reason_ko: status.reason_ko,
+                    reason: status.reason,
                 })
             })
             .collect();
@@ -1063,7 +929,7 @@ impl GateOverride {
     /// override and one to a stage outside the pipeline.
     pub fn new(access: &Access, owner: UserId, check: &MoveCheck, reason: &str, at: Timestamp) -> Result<GateOverride, Problem> {
         if check.kind == MoveKind::NotInPipeline {
-            return Err(Problem::Rule(check.describe(Locale::En)));
+            return Err(Problem::Fact(check.not_in_pipeline()));
         }
         if check.is_allowed() {
             return Err(Problem::Rule("the move meets every gate; there is nothing to override".into()));
@@ -1169,8 +1035,10 @@ mod tests {
     use super::*;
     use crate::access::Actor;
     use crate::id::{AccountId, PipelineId};
+    use crate::message::catalog::{en, ko};
     use crate::opportunity::Status;
     use crate::templates;
+    use crate::user::Locale;
     use crate::user::User;
     use crate::workspace::tests::{date, stakeholder};
     use crate::workspace::{
@@ -1247,13 +1115,39 @@ mod tests {
         /// The move's outcome as text: `allowed (Forward)` or one line per unmet criterion.
         fn try_move(&self, to: i64) -> String {
             let check = self.check_move(to);
-            if check.is_allowed() { format!("allowed ({:?})", check.kind) } else { check.describe(Locale::En) }
+            if check.is_allowed() { format!("allowed ({:?})", check.kind) } else { describe(&check, Locale::En) }
         }
 
         fn tick(&mut self, criterion_id: i64, evidence: &str) {
             let criterion = self.criteria.iter().find(|criterion| criterion.id == criterion_id).unwrap();
             self.checks.push(CriterionCheck::new(criterion, UserId(3), at("2026-03-01T10:00:00Z"), evidence).unwrap());
         }
+    }
+
+    /// One line per unmet criterion, as the deal page words a refusal:
+    /// `2 Problem recognition: Detailed requirements confirmed: not checked yet`.
+    fn describe(check: &MoveCheck, locale: Locale) -> String {
+        let mut lines = Vec::new();
+        for stage in &check.missing {
+            for unmet in &stage.unmet {
+                lines.push(match locale {
+                    Locale::En => format!("{}: {}: {}", stage.stage_name_en, unmet.label_en, en(&unmet.reason)),
+                    Locale::Ko => format!("{}: {}: {}", stage.stage_name_ko, unmet.label_ko, ko(&unmet.reason)),
+                });
+            }
+        }
+        lines.join("\n")
+    }
+
+    /// The errors as the API words them in English.
+    fn worded(errors: &ValidationErrors) -> String {
+        let problem = |problem: &Problem| match problem {
+            Problem::Fact(message) => en(message),
+            other => other.to_string(),
+        };
+        let lines: Vec<String> =
+            errors.0.iter().map(|error| format!("{}: {}: {}", error.record, error.field, problem(&error.problem))).collect();
+        lines.join("; ")
     }
 
     /// Trims each line of an expected block and drops blank ones.
@@ -1272,7 +1166,7 @@ mod tests {
             )
         );
         assert_eq!(
-            scenario.check_move(12).describe(Locale::Ko),
+            describe(&scenario.check_move(12), Locale::Ko),
             lines(
                 "1 리드 이상, 상담 미만: 자사 제품이나 서비스로 해결 가능한 비즈니스 과제가 있다: 4박스의 비즈니스 이슈: 비어 있음; 4박스의 솔루션: 비어 있음
                  1 리드 이상, 상담 미만: 일정 기간(자사의 평균 상담 일수) 내에 의사 결정이 필요하다: 의사 결정: 예상 계약일이 입력되지 않음"
@@ -1292,13 +1186,13 @@ mod tests {
         // Without a team average, the window is 90 days: still too far.
         scenario.ctx.team_average_cycle_days = None;
         assert_eq!(
-            scenario.check_move(12).unmet().nth(1).unwrap().reason_en,
+            en(&scenario.check_move(12).unmet().nth(1).unwrap().reason),
             "decision: close date 2026-06-30 is 120 days away, beyond 90 days (the default: the team has no average sales cycle yet)"
         );
         // A close date in the past does not show a decision is coming.
         scenario.deal.close_date = Some(date("2026-02-20"));
         assert_eq!(
-            scenario.check_move(12).unmet().nth(1).unwrap().reason_en,
+            en(&scenario.check_move(12).unmet().nth(1).unwrap().reason),
             "decision: close date 2026-02-20 is in the past (10 days ago)"
         );
         // 2026-04-15 is 29 + 15 = 44 days away, within 60.
@@ -1381,7 +1275,7 @@ mod tests {
             )
         );
         assert_eq!(
-            scenario.check_move(14).unmet().nth(1).unwrap().reason_ko,
+            ko(&scenario.check_move(14).unmet().nth(1).unwrap().reason),
             "영향력 4 이상인 이해관계자가 연결되어 있지 않음 (최고: 3, 김민준)"
         );
         scenario.workspace.stakeholders[2].influence = 4;
@@ -1410,12 +1304,12 @@ mod tests {
             plan_item(Side::Us, "Project kick-off", "2026-05-01", PlanStep::ProjectStart),
         ];
         assert_eq!(
-            scenario.check_move(15).unmet().next().unwrap().reason_en,
+            en(&scenario.check_move(15).unmet().next().unwrap().reason),
             "the mutual close plan has not been shared with the customer"
         );
         scenario.workspace.close_plan.first_shared_on = Some(date("2026-02-20"));
         assert_eq!(
-            scenario.check_move(15).unmet().next().unwrap().reason_en,
+            en(&scenario.check_move(15).unmet().next().unwrap().reason),
             "the customer has not agreed to the mutual close plan (shared 2026-02-20)"
         );
         scenario.workspace.close_plan.agreed_on = Some(date("2026-02-27"));
@@ -1484,7 +1378,7 @@ mod tests {
         assert_eq!(foreign.kind, MoveKind::NotInPipeline);
         assert!(!foreign.is_allowed());
         assert_eq!(
-            foreign.to_errors(OpportunityId(42)).to_string(),
+            worded(&foreign.to_errors(OpportunityId(42))),
             "opportunity 42: stage_id: stage 17 or 3 is not a stage of this pipeline"
         );
     }
@@ -1494,7 +1388,7 @@ mod tests {
         let mut scenario = Scenario::b2b();
         scenario.deal.stage_id = StageId(14);
         assert_eq!(
-            scenario.check_move(15).to_errors(OpportunityId(42)).to_string(),
+            worded(&scenario.check_move(15).to_errors(OpportunityId(42))),
             "opportunity 42: stage_id: gate of 4 Final negotiation: Mutual close plan agreed with the customer: the mutual close plan has no items; \
              opportunity 42: stage_id: gate of 4 Final negotiation: The customer's contact starts preparing the approval draft: \
              the customer has not started the approval draft"
@@ -1695,7 +1589,7 @@ mod tests {
         let mut scenario = scenario;
         scenario.tick(104, "workshop minutes");
         let status = evaluate_criterion(&scenario.criteria[3], &scenario.facts(), &scenario.ctx);
-        assert_eq!(status.reason_en, "checked by user 3 at 2026-03-01T10:00:00Z: workshop minutes");
+        assert_eq!(en(&status.reason), "checked by user 3 at 2026-03-01T10:00:00Z: workshop minutes");
         assert_eq!(status.check.unwrap().evidence, "workshop minutes");
     }
 
@@ -1752,7 +1646,7 @@ mod tests {
         for (text, holds, explanation) in cases {
             let predicate = Predicate::parse(text).unwrap();
             let verdict = predicate.evaluate(&scenario.facts(), &scenario.ctx);
-            assert_eq!((verdict.holds, verdict.en.as_str()), (holds, explanation), "{text}");
+            assert_eq!((verdict.holds, en(&verdict.reason).as_str()), (holds, explanation), "{text}");
             assert_eq!(Predicate::parse(&predicate.encode()).unwrap(), predicate, "{text} round-trips");
         }
     }

@@ -11,6 +11,7 @@ pub mod fx;
 pub mod gates;
 pub mod history;
 pub mod id;
+pub mod message;
 pub mod money;
 pub mod opportunity;
 pub mod pipeline;
@@ -27,5 +28,6 @@ mod fuzz;
 
 pub use error::{FieldError, Problem, RecordRef, ValidationErrors};
 pub use id::*;
+pub use message::{Arg, Message};
 pub use money::{Currency, Money};
 pub use time::{Date, Timestamp};

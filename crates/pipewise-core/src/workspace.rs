@@ -29,7 +29,9 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 use crate::error::{Problem, RecordRef, ValidationErrors};
+use crate::gates::term;
 use crate::id::{ContactId, OpportunityId};
+use crate::message::Message;
 use crate::money::Money;
 use crate::records::text_enum;
 use crate::text;
@@ -75,19 +77,19 @@ pub struct Flag {
     /// Stable, dotted, lower case: `close_plan.late_item`. Clients key on it.
     pub code: &'static str,
     pub severity: Severity,
-    pub message_en: String,
-    pub message_ko: String,
+    /// What the flag says, under `flag.`, for the edges to word.
+    pub message: Message,
     /// The numbers behind the message, by name.
     pub figures: Vec<(&'static str, Figure)>,
 }
 
 impl Flag {
-    fn warning(code: &'static str, message_en: String, message_ko: String, figures: Vec<(&'static str, Figure)>) -> Flag {
-        Flag { code, severity: Severity::Warning, message_en, message_ko, figures }
+    fn warning(code: &'static str, message: Message, figures: Vec<(&'static str, Figure)>) -> Flag {
+        Flag { code, severity: Severity::Warning, message, figures }
     }
 
-    fn info(code: &'static str, message_en: String, message_ko: String, figures: Vec<(&'static str, Figure)>) -> Flag {
-        Flag { code, severity: Severity::Info, message_en, message_ko, figures }
+    fn info(code: &'static str, message: Message, figures: Vec<(&'static str, Figure)>) -> Flag {
+        Flag { code, severity: Severity::Info, message, figures }
     }
 
     /// The figure called `name`, if the flag has one.
@@ -134,47 +136,6 @@ text_enum! {
     /// deal out (no budget, nobody who can sign, no real need, no time frame).
     BantStatus { Unknown => "unknown", Partial => "partial", Confirmed => "confirmed", NotAFit => "not_a_fit" }
     expected "one of unknown, partial, confirmed, not_a_fit"
-}
-
-impl BantItem {
-    pub fn label_en(self) -> &'static str {
-        match self {
-            BantItem::Budget => "budget",
-            BantItem::Authority => "authority",
-            BantItem::Need => "need",
-            BantItem::Timeframe => "timeframe",
-        }
-    }
-
-    /// The seed's words: 예산, 결재권, 필요성, 도입 시기.
-    pub fn label_ko(self) -> &'static str {
-        match self {
-            BantItem::Budget => "예산",
-            BantItem::Authority => "결재권",
-            BantItem::Need => "필요성",
-            BantItem::Timeframe => "도입 시기",
-        }
-    }
-}
-
-impl BantStatus {
-    pub fn label_en(self) -> &'static str {
-        match self {
-            BantStatus::Unknown => "unknown",
-            BantStatus::Partial => "partly confirmed",
-            BantStatus::Confirmed => "confirmed",
-            BantStatus::NotAFit => "not a fit",
-        }
-    }
-
-    pub fn label_ko(self) -> &'static str {
-        match self {
-            BantStatus::Unknown => "미확인",
-            BantStatus::Partial => "일부 확인",
-            BantStatus::Confirmed => "확인됨",
-            BantStatus::NotAFit => "부적합",
-        }
-    }
 }
 
 // The enum comes from `text_enum!`, which cannot mark a default variant.
@@ -226,11 +187,14 @@ pub fn bant_flags(bant: &Bant) -> Vec<Flag> {
         .filter(|item| bant.entry(**item).status == BantStatus::NotAFit)
         .map(|item| {
             let note = &bant.entry(*item).note;
-            let suffix = if note.is_empty() { String::new() } else { format!(" ({note})") };
+            let message = if note.is_empty() {
+                Message::new("flag.bant.not_a_fit")
+            } else {
+                Message::new("flag.bant.not_a_fit_noted").text("note", note)
+            };
             Flag::warning(
                 "bant.not_a_fit",
-                format!("BANT {} is not a fit{suffix}: drop or requalify the deal", item.label_en()),
-                format!("BANT {}: 부적합{suffix} — 안건을 정리하거나 다시 검증하세요", item.label_ko()),
+                message.term("item", term("bant", item.as_str())),
                 vec![("item", Figure::Text(item.as_str().to_owned()))],
             )
         })
@@ -244,26 +208,6 @@ text_enum! {
     /// The four boxes of seed 003: 비즈니스 이슈, 문제점, 솔루션, 베네핏.
     FourBoxPart { BusinessIssue => "business_issue", Problem => "problem", Solution => "solution", Benefit => "benefit" }
     expected "one of business_issue, problem, solution, benefit"
-}
-
-impl FourBoxPart {
-    pub fn label_en(self) -> &'static str {
-        match self {
-            FourBoxPart::BusinessIssue => "business issue",
-            FourBoxPart::Problem => "problem",
-            FourBoxPart::Solution => "solution",
-            FourBoxPart::Benefit => "benefit",
-        }
-    }
-
-    pub fn label_ko(self) -> &'static str {
-        match self {
-            FourBoxPart::BusinessIssue => "비즈니스 이슈",
-            FourBoxPart::Problem => "문제점",
-            FourBoxPart::Solution => "솔루션",
-            FourBoxPart::Benefit => "베네핏",
-        }
-    }
 }
 
 /// The customer's story. Empty text means not captured yet.
@@ -301,20 +245,10 @@ pub fn four_box_flags(four_box: &FourBox) -> Vec<Flag> {
     let mut flags = Vec::new();
     let problem_or_solution = four_box.is_filled(FourBoxPart::Problem) || four_box.is_filled(FourBoxPart::Solution);
     if problem_or_solution && !four_box.is_filled(FourBoxPart::BusinessIssue) {
-        flags.push(Flag::warning(
-            "four_box.no_business_issue",
-            "the story has a problem or solution but no business issue: find out what stands between the customer and its goal".into(),
-            "문제점이나 솔루션은 있지만 비즈니스 이슈가 없음: 고객의 목표 달성을 가로막는 과제를 파악하세요".into(),
-            vec![],
-        ));
+        flags.push(Flag::warning("four_box.no_business_issue", Message::new("flag.four_box.no_business_issue"), vec![]));
     }
     if four_box.is_filled(FourBoxPart::Solution) && !four_box.is_filled(FourBoxPart::Benefit) {
-        flags.push(Flag::warning(
-            "four_box.no_benefit",
-            "the story has a solution but no benefit, in numbers or in words".into(),
-            "솔루션은 있지만 베네핏(정량·정성)이 없음".into(),
-            vec![],
-        ));
+        flags.push(Flag::warning("four_box.no_benefit", Message::new("flag.four_box.no_benefit"), vec![]));
     }
     flags
 }
@@ -326,8 +260,8 @@ pub fn four_box_flags(four_box: &FourBox) -> Vec<Flag> {
 /// above `high_from` falls in the high half (right or upper).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Axis {
-    pub label_en: &'static str,
-    pub label_ko: &'static str,
+    /// The catalog entry that names the axis (`term.axis.rank`).
+    pub label: &'static str,
     pub min: i32,
     pub max: i32,
     pub high_from: i32,
@@ -402,24 +336,6 @@ text_enum! {
     expected "one of executive, department_head, staff"
 }
 
-impl Level {
-    pub fn label_en(self) -> &'static str {
-        match self {
-            Level::Executive => "executive",
-            Level::DepartmentHead => "department head",
-            Level::Staff => "staff",
-        }
-    }
-
-    pub fn label_ko(self) -> &'static str {
-        match self {
-            Level::Executive => "임원",
-            Level::DepartmentHead => "부서장",
-            Level::Staff => "담당자",
-        }
-    }
-}
-
 /// The lowest and highest value of every 1–5 scale in the workspace (rank, influence,
 /// importance, strength).
 pub const SCALE: std::ops::RangeInclusive<u8> = 1..=5;
@@ -456,8 +372,8 @@ impl Stakeholder {
 
 /// The rank × influence quadrant: x = rank, y = influence, weight = activity with the person.
 pub fn stakeholder_quadrant(stakeholders: &[Stakeholder], activity_by_contact: &BTreeMap<ContactId, u32>) -> QuadrantChart {
-    let x_axis = Axis { label_en: "rank", label_ko: "직급", min: 1, max: 5, high_from: STAKEHOLDER_HIGH_FROM };
-    let y_axis = Axis { label_en: "influence", label_ko: "영향력", min: 1, max: 5, high_from: STAKEHOLDER_HIGH_FROM };
+    let x_axis = Axis { label: "term.axis.rank", min: 1, max: 5, high_from: STAKEHOLDER_HIGH_FROM };
+    let y_axis = Axis { label: "term.axis.influence", min: 1, max: 5, high_from: STAKEHOLDER_HIGH_FROM };
     let points = stakeholders
         .iter()
         .map(|stakeholder| {
@@ -506,14 +422,12 @@ pub fn stakeholder_flags(
         let names = names.join(", ");
         flags.push(Flag::warning(
             "stakeholders.low_power_activity",
-            format!(
-                "{share}% of the activity ({low_power_activity} of {mapped_activity}) is with low-rank, low-influence people ({names}); \
-                 more than {LOW_POWER_ACTIVITY_SHARE_PERCENT}%: reach the people with power"
-            ),
-            format!(
-                "활동의 {share}% ({mapped_activity}건 중 {low_power_activity}건)가 직급과 영향력이 모두 낮은 사람({names})과 이루어짐; \
-                 기준 {LOW_POWER_ACTIVITY_SHARE_PERCENT}% 초과: 영향력 있는 사람을 만나세요"
-            ),
+            Message::new("flag.stakeholders.low_power_activity")
+                .text("share", share)
+                .text("low", low_power_activity)
+                .text("mapped", mapped_activity)
+                .text("names", names)
+                .text("threshold", LOW_POWER_ACTIVITY_SHARE_PERCENT),
             vec![
                 ("low_power_activity", Figure::Count(low_power_activity as i64)),
                 ("mapped_activity", Figure::Count(mapped_activity as i64)),
@@ -526,17 +440,15 @@ pub fn stakeholder_flags(
     let executives: Vec<&Stakeholder> = stakeholders.iter().filter(|stakeholder| stakeholder.level == Level::Executive).collect();
     let executives_met = executives.iter().filter(|executive| contacts_met.contains(&executive.contact_id)).count();
     if stage_2_ended && executives_met == 0 {
-        let (detail_en, detail_ko) = if executives.is_empty() {
-            ("no executive is on the stakeholder map".to_owned(), "이해관계자 지도에 임원이 없음".to_owned())
+        let detail = if executives.is_empty() {
+            Message::new("flag.stakeholders.no_executive_on_map")
         } else {
             let names: Vec<&str> = executives.iter().map(|executive| executive.name.as_str()).collect();
-            let names = names.join(", ");
-            (format!("executives on the map, none met: {names}"), format!("지도의 임원 중 만난 사람 없음: {names}"))
+            Message::new("flag.stakeholders.executives_not_met").text("names", names.join(", "))
         };
         flags.push(Flag::warning(
             "stakeholders.no_executive_met",
-            format!("no executive has been met by the end of stage 2 ({detail_en}): meet management early, not at the final negotiation"),
-            format!("2단계가 끝날 때까지 만난 임원이 없음 ({detail_ko}): 최종 교섭이 아닌 초기 단계에서 경영진을 만나세요"),
+            Message::new("flag.stakeholders.no_executive_met").message("detail", detail),
             vec![("executives_on_map", Figure::Count(executives.len() as i64)), ("executives_met", Figure::Count(0))],
         ));
     }
@@ -589,11 +501,8 @@ pub struct CompetitorAssessment {
 /// The importance × advantage quadrant: x = importance, y = ours − theirs; each point's key is
 /// the criterion's index in the assessment.
 pub fn competitive_quadrant(assessment: &CompetitorAssessment) -> QuadrantChart {
-    let x_axis =
-        Axis {
-            label_en: "importance to the customer", label_ko: "고객에게 중요도", min: 1, max: 5, high_from: IMPORTANCE_HIGH_FROM
-        };
-    let y_axis = Axis { label_en: "our advantage", label_ko: "자사 우위", min: -4, max: 4, high_from: ADVANTAGE_HIGH_FROM };
+    let x_axis = Axis { label: "term.axis.importance", min: 1, max: 5, high_from: IMPORTANCE_HIGH_FROM };
+    let y_axis = Axis { label: "term.axis.advantage", min: -4, max: 4, high_from: ADVANTAGE_HIGH_FROM };
     let points = assessment
         .criteria
         .iter()
@@ -632,11 +541,7 @@ pub fn competition_flags(assessments: &[CompetitorAssessment]) -> Vec<Flag> {
             let n_criteria = assessment.criteria.len();
             Flag::warning(
                 "competition.no_differentiator",
-                format!(
-                    "against {name}, none of the {n_criteria} criteria is both important to the customer (4 or 5) and stronger on our side: \
-                     there is no selection criterion to propose"
-                ),
-                format!("{name} 대비 {n_criteria}개 기준 중 고객에게 중요(4 이상)하면서 자사가 우위인 기준이 없음: 제안할 선정 기준이 없음"),
+                Message::new("flag.competition.no_differentiator").text("name", name).text("criteria", n_criteria),
                 vec![("competitor", Figure::Text(name.clone())), ("criteria", Figure::Count(n_criteria as i64))],
             )
         })
@@ -828,15 +733,13 @@ pub fn close_plan_flags(plan: &ClosePlan, today: Date, reached_final_negotiation
             let days_late = days_between(target, today);
             flags.push(Flag::warning(
                 "close_plan.late_item",
-                format!(
-                    "close-plan item {number} \"{title}\" ({}, {}) was due {target} and is {days_late} days late",
-                    item.side, item.owner
-                ),
-                format!(
-                    "클로즈 플랜 {number}번 \"{title}\" ({}, {}) 목표일 {target}에서 {days_late}일 지연",
-                    side_ko(item.side),
-                    item.owner
-                ),
+                Message::new("flag.close_plan.late_item")
+                    .text("number", number)
+                    .text("title", title)
+                    .term("side", term("side", item.side.as_str()))
+                    .text("owner", &item.owner)
+                    .text("target", target)
+                    .text("days", days_late),
                 vec![
                     ("item", Figure::Count(number)),
                     ("target_date", Figure::Date(target)),
@@ -846,22 +749,20 @@ pub fn close_plan_flags(plan: &ClosePlan, today: Date, reached_final_negotiation
             ));
         }
         if let Some(vague) = vague_title(title) {
-            let (why_en, why_ko) = match vague {
-                VagueTitle::OnlyVagueWords => ("says nothing concrete".to_owned(), "구체적인 내용이 없음".to_owned()),
-                VagueTitle::TooShort { chars } => (format!("is only {chars} characters long"), format!("{chars}자밖에 되지 않음")),
+            let why = match vague {
+                VagueTitle::OnlyVagueWords => Message::new("flag.close_plan.says_nothing"),
+                VagueTitle::TooShort { chars } => Message::new("flag.close_plan.too_short").text("chars", chars),
             };
             flags.push(Flag::warning(
                 "close_plan.vague_title",
-                format!("close-plan item {number} \"{title}\" {why_en}: name the step, e.g. \"board approval\" or \"purchasing places the order\""),
-                format!("클로즈 플랜 {number}번 \"{title}\": {why_ko} — '이사회 승인', '구매 부서 발주'처럼 구체적으로 쓰세요"),
+                Message::new("flag.close_plan.vague_title").text("number", number).text("title", title).message("why", why),
                 vec![("item", Figure::Count(number)), ("title", Figure::Text(title.clone()))],
             ));
         }
         if item.target_date.is_none() && item.done_on.is_none() {
             flags.push(Flag::warning(
                 "close_plan.no_target_date",
-                format!("close-plan item {number} \"{title}\" has no target date"),
-                format!("클로즈 플랜 {number}번 \"{title}\"에 목표일이 없음"),
+                Message::new("flag.close_plan.no_target_date").text("number", number).text("title", title),
                 vec![("item", Figure::Count(number))],
             ));
         }
@@ -870,38 +771,19 @@ pub fn close_plan_flags(plan: &ClosePlan, today: Date, reached_final_negotiation
         let n_items = plan.items.len() as i64;
         flags.push(Flag::warning(
             "close_plan.not_shared",
-            format!("the deal is in final negotiation but the mutual close plan ({n_items} items) has not been shared with the customer"),
-            format!("최종 교섭 단계인데 Mutual Close Plan({n_items}개 항목)을 고객과 공유하지 않음"),
+            Message::new("flag.close_plan.not_shared").text("items", n_items),
             vec![("items", Figure::Count(n_items))],
         ));
     }
     if !plan.items.is_empty() && !plan.items.iter().any(|item| item.step == PlanStep::ProjectStart) {
         let signing = plan.items.iter().any(|item| item.step == PlanStep::Signing);
-        let (stops_en, stops_ko) =
-            if signing { ("stops at signing", "계약 체결에서 끝남") } else { ("shows neither signing nor", "계약 체결도") };
         flags.push(Flag::warning(
             "close_plan.no_project_start",
-            if signing {
-                format!("the close plan {stops_en}: carry it on to project start")
-            } else {
-                format!("the close plan {stops_en} project start: carry it on to project start")
-            },
-            if signing {
-                format!("클로즈 플랜이 {stops_ko}: 프로젝트 시작까지 이어가세요")
-            } else {
-                format!("클로즈 플랜에 {stops_ko} 프로젝트 시작도 없음: 프로젝트 시작까지 이어가세요")
-            },
+            Message::new(if signing { "flag.close_plan.stops_at_signing" } else { "flag.close_plan.no_signing_nor_start" }),
             vec![("items", Figure::Count(plan.items.len() as i64))],
         ));
     }
     flags
-}
-
-fn side_ko(side: Side) -> &'static str {
-    match side {
-        Side::Us => "자사",
-        Side::Customer => "고객",
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -917,22 +799,6 @@ text_enum! {
     /// The body whose resolution the purchase needs.
     MeetingBody { Board => "board", Management => "management" }
     expected "board or management"
-}
-
-impl MeetingBody {
-    pub fn label_en(self) -> &'static str {
-        match self {
-            MeetingBody::Board => "board meeting",
-            MeetingBody::Management => "management meeting",
-        }
-    }
-
-    pub fn label_ko(self) -> &'static str {
-        match self {
-            MeetingBody::Board => "이사회",
-            MeetingBody::Management => "경영 회의",
-        }
-    }
 }
 
 /// A person in the approval chain; linked to a contact when there is one.
@@ -1031,26 +897,19 @@ fn same_person(a: &ApprovalPerson, b: &ApprovalPerson) -> bool {
 pub fn approval_flags(checklist: &ApprovalChecklist, close_date: Option<Date>, today: Date, calendar: &[Date]) -> Vec<Flag> {
     let mut flags = Vec::new();
     if let (Some(meeting), Some(outlook)) = (&checklist.meeting, approval_outlook(checklist, today, calendar)) {
-        let body_en = meeting.body.label_en();
-        let body_ko = meeting.body.label_ko();
+        let body = term("meeting_body", meeting.body.as_str());
         if outlook.deadline_missed {
             let deadline = meeting.submission_deadline;
             let date = meeting.date;
-            let (when_en, when_ko) = match meeting.submitted_on {
-                Some(submitted) => (format!("the papers went in on {submitted}"), format!("{submitted}에 제출함")),
-                None => (format!("the papers are not in as of {today}"), format!("{today} 현재 미제출")),
+            let when = match meeting.submitted_on {
+                Some(submitted) => Message::new("flag.approval.submitted_on").text("date", submitted),
+                None => Message::new("flag.approval.not_submitted").text("today", today),
             };
-            let (next_en, next_ko) = match outlook.earliest_meeting {
-                Some((next, submit_by)) => (
-                    format!("approval slips to the next {body_en} on {next} (papers due {submit_by})"),
-                    format!("승인이 다음 {body_ko}({next}, 제출 마감 {submit_by})로 넘어감"),
-                ),
-                None => (
-                    format!(
-                        "no later {body_en} is in the calendar: ask whether an extraordinary meeting or an individual briefing can decide"
-                    ),
-                    format!("달력에 이후 {body_ko}가 없음: 임시 소집이나 개별 설명으로 해결되는지 확인하세요"),
-                ),
+            let next = match outlook.earliest_meeting {
+                Some((next, submit_by)) => {
+                    Message::new("flag.approval.slips_to").term("body", &body).text("date", next).text("deadline", submit_by)
+                }
+                None => Message::new("flag.approval.no_later_meeting").term("body", &body),
             };
             let mut figures = vec![("submission_deadline", Figure::Date(deadline)), ("meeting_date", Figure::Date(date))];
             if let Some((next, submit_by)) = outlook.earliest_meeting {
@@ -1059,8 +918,12 @@ pub fn approval_flags(checklist: &ApprovalChecklist, close_date: Option<Date>, t
             }
             flags.push(Flag::warning(
                 "approval.deadline_missed",
-                format!("the submission deadline {deadline} for the {body_en} on {date} was missed ({when_en}); {next_en}"),
-                format!("{date} {body_ko}의 자료 제출 마감 {deadline}을 놓침 ({when_ko}); {next_ko}"),
+                Message::new("flag.approval.deadline_missed")
+                    .text("deadline", deadline)
+                    .term("body", &body)
+                    .text("date", date)
+                    .message("when", when)
+                    .message("next", next),
                 figures,
             ));
         }
@@ -1070,11 +933,11 @@ pub fn approval_flags(checklist: &ApprovalChecklist, close_date: Option<Date>, t
             let days_short = days_between(close, earliest);
             flags.push(Flag::warning(
                 "approval.close_date_before_meeting",
-                format!(
-                    "the close date {close} is {days_short} days before the earliest {body_en} that can approve the deal ({earliest}): \
-                     the close date does not fit the meeting calendar"
-                ),
-                format!("예상 계약일 {close}이 승인 가능한 가장 빠른 {body_ko}({earliest})보다 {days_short}일 앞섬: 회의 일정과 맞지 않음"),
+                Message::new("flag.approval.close_date_before_meeting")
+                    .text("close", close)
+                    .text("days", days_short)
+                    .term("body", &body)
+                    .text("earliest", earliest),
                 vec![
                     ("close_date", Figure::Date(close)),
                     ("earliest_meeting", Figure::Date(earliest)),
@@ -1084,22 +947,18 @@ pub fn approval_flags(checklist: &ApprovalChecklist, close_date: Option<Date>, t
         }
     }
     if checklist.drafter_passed_amount_before == Some(false) {
-        let name = checklist.drafter.as_ref().map_or("the drafter", |drafter| drafter.name.as_str());
-        let name_ko = checklist.drafter.as_ref().map_or("기안자", |drafter| drafter.name.as_str());
-        flags.push(Flag::warning(
-            "approval.drafter_first_time",
-            format!("{name} has never passed an approval of this amount: walk through the approval process with them"),
-            format!("기안자({name_ko})가 같은 금액의 결재를 통과시킨 경험이 없음: 결재 프로세스를 함께 확인하세요"),
-            vec![("drafter", Figure::Text(name.to_owned()))],
-        ));
+        let (message, name) = match &checklist.drafter {
+            Some(drafter) => (Message::new("flag.approval.drafter_first_time").text("name", &drafter.name), drafter.name.as_str()),
+            None => (Message::new("flag.approval.unnamed_drafter_first_time"), "the drafter"),
+        };
+        flags.push(Flag::warning("approval.drafter_first_time", message, vec![("drafter", Figure::Text(name.to_owned()))]));
     }
     if let (Some(named), Some(real)) = (&checklist.named_approver, &checklist.real_approver)
         && !same_person(named, real)
     {
         flags.push(Flag::info(
             "approval.real_approver_differs",
-            format!("the named approver ({}) is not the one who really decides ({}): work with {}", named.name, real.name, real.name),
-            format!("명목상 승인자({})와 실질적인 최종 승인자({})가 다름: {}와(과) 협의하세요", named.name, real.name, real.name),
+            Message::new("flag.approval.real_approver_differs").text("named", &named.name).text("real", &real.name),
             vec![("named_approver", Figure::Text(named.name.clone())), ("real_approver", Figure::Text(real.name.clone()))],
         ));
     }
@@ -1327,6 +1186,7 @@ impl Workspace {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::message::catalog::{en, ko};
 
     pub(crate) fn date(text: &str) -> Date {
         text.parse().unwrap()
@@ -1364,8 +1224,8 @@ pub(crate) mod tests {
         assert!(bant_flags(&bant).is_empty());
         bant.budget = BantEntry { status: BantStatus::NotAFit, note: "no budget this year".into() };
         let flags = bant_flags(&bant);
-        assert_eq!(flags[0].message_en, "BANT budget is not a fit (no budget this year): drop or requalify the deal");
-        assert_eq!(flags[0].message_ko, "BANT 예산: 부적합 (no budget this year) — 안건을 정리하거나 다시 검증하세요");
+        assert_eq!(en(&flags[0].message), "BANT budget is not a fit (no budget this year): drop or requalify the deal");
+        assert_eq!(ko(&flags[0].message), "BANT 예산: 부적합 (no budget this year) — 안건을 정리하거나 다시 검증하세요");
     }
 
     #[test]
@@ -1384,7 +1244,7 @@ pub(crate) mod tests {
             cells,
             [(1, 2, 7, Cell::LowerLeft), (5, 2, 0, Cell::LowerRight), (2, 4, 2, Cell::UpperLeft), (3, 3, 0, Cell::UpperRight)]
         );
-        assert_eq!(chart.x_axis.label_ko, "직급");
+        assert_eq!(ko(&Message::new(chart.x_axis.label)), "직급");
     }
 
     #[test]
@@ -1397,7 +1257,7 @@ pub(crate) mod tests {
         let flags = stakeholder_flags(&map, &activity, &none, false);
         assert_eq!(codes(&flags), ["stakeholders.low_power_activity"]);
         assert_eq!(
-            flags[0].message_en,
+            en(&flags[0].message),
             "70.0% of the activity (7 of 10) is with low-rank, low-influence people (김민준); more than 60%: reach the people with power"
         );
         assert_eq!(flags[0].figure("unmapped_activity"), Some(&Figure::Count(5)));
@@ -1416,7 +1276,7 @@ pub(crate) mod tests {
         let flags = stakeholder_flags(&map, &activity, &met_staff, true);
         assert_eq!(codes(&flags), ["stakeholders.no_executive_met"]);
         assert_eq!(
-            flags[0].message_en,
+            en(&flags[0].message),
             "no executive has been met by the end of stage 2 (executives on the map, none met: 박서연): \
              meet management early, not at the final negotiation"
         );
@@ -1471,7 +1331,7 @@ pub(crate) mod tests {
         let flags = competition_flags(&[assessment, weak]);
         assert_eq!(codes(&flags), ["competition.no_differentiator"]);
         assert_eq!(
-            flags[0].message_en,
+            en(&flags[0].message),
             "against Big Suite, none of the 2 criteria is both important to the customer (4 or 5) and stronger on our side: \
              there is no selection criterion to propose"
         );
@@ -1543,14 +1403,14 @@ pub(crate) mod tests {
                 "close_plan.no_project_start"
             ]
         );
-        assert_eq!(flags[0].message_en, "close-plan item 1 \"이사회 승인\" (customer, 정하늘) was due 2026-03-12 and is 8 days late");
-        assert_eq!(flags[0].message_ko, "클로즈 플랜 1번 \"이사회 승인\" (고객, 정하늘) 목표일 2026-03-12에서 8일 지연");
+        assert_eq!(en(&flags[0].message), "close-plan item 1 \"이사회 승인\" (customer, 정하늘) was due 2026-03-12 and is 8 days late");
+        assert_eq!(ko(&flags[0].message), "클로즈 플랜 1번 \"이사회 승인\" (고객, 정하늘) 목표일 2026-03-12에서 8일 지연");
         assert_eq!(flags[0].figure("days_late"), Some(&Figure::Days(8)));
         assert_eq!(
-            flags[1].message_en,
+            en(&flags[1].message),
             "close-plan item 2 \"Decision\" says nothing concrete: name the step, e.g. \"board approval\" or \"purchasing places the order\""
         );
-        assert_eq!(flags[4].message_en, "the close plan stops at signing: carry it on to project start");
+        assert_eq!(en(&flags[4].message), "the close plan stops at signing: carry it on to project start");
         // Before stage 4 an unshared plan is not yet a problem; a done item is never late.
         let mut early = bad.clone();
         early.items[0].done_on = Some(date("2026-03-13"));
@@ -1589,12 +1449,12 @@ pub(crate) mod tests {
         let flags = approval_flags(&checklist, None, date("2026-03-12"), &calendar);
         assert_eq!(codes(&flags), ["approval.deadline_missed"]);
         assert_eq!(
-            flags[0].message_en,
+            en(&flags[0].message),
             "the submission deadline 2026-03-10 for the board meeting on 2026-03-17 was missed (the papers are not in as of 2026-03-12); \
              approval slips to the next board meeting on 2026-04-21 (papers due 2026-04-14)"
         );
         assert_eq!(
-            flags[0].message_ko,
+            ko(&flags[0].message),
             "2026-03-17 이사회의 자료 제출 마감 2026-03-10을 놓침 (2026-03-12 현재 미제출); 승인이 다음 이사회(2026-04-21, 제출 마감 2026-04-14)로 넘어감"
         );
         // Submitted on the deadline day: in time, no flag.
@@ -1604,7 +1464,7 @@ pub(crate) mod tests {
         assert_eq!(outlook.earliest_meeting, Some((date("2026-05-19"), date("2026-05-12"))));
         // Nothing later in the calendar.
         let flags = approval_flags(&checklist, None, date("2026-05-20"), &calendar);
-        assert!(flags[0].message_en.ends_with(
+        assert!(en(&flags[0].message).ends_with(
             "no later board meeting is in the calendar: ask whether an extraordinary meeting or an individual briefing can decide"
         ));
     }
@@ -1623,7 +1483,7 @@ pub(crate) mod tests {
         let flags = approval_flags(&checklist, Some(date("2026-03-31")), date("2026-03-11"), &calendar);
         assert_eq!(codes(&flags), ["approval.deadline_missed", "approval.close_date_before_meeting"]);
         assert_eq!(
-            flags[1].message_en,
+            en(&flags[1].message),
             "the close date 2026-03-31 is 21 days before the earliest board meeting that can approve the deal (2026-04-21): \
              the close date does not fit the meeting calendar"
         );
@@ -1673,7 +1533,7 @@ pub(crate) mod tests {
         };
         let flags = workspace_flags(&bare, &inputs);
         assert_eq!(codes(&flags), ["approval.deadline_missed"]);
-        assert!(flags[0].message_en.ends_with(
+        assert!(en(&flags[0].message).ends_with(
             "no later board meeting is in the calendar: ask whether an extraordinary meeting or an individual briefing can decide"
         ));
     }
@@ -1690,7 +1550,7 @@ pub(crate) mod tests {
         };
         let flags = approval_flags(&checklist, None, date("2026-03-01"), &[]);
         assert_eq!(codes(&flags), ["approval.drafter_first_time", "approval.real_approver_differs"]);
-        assert_eq!(flags[0].message_ko, "기안자(이지훈)가 같은 금액의 결재를 통과시킨 경험이 없음: 결재 프로세스를 함께 확인하세요");
+        assert_eq!(ko(&flags[0].message), "기안자(이지훈)가 같은 금액의 결재를 통과시킨 경험이 없음: 결재 프로세스를 함께 확인하세요");
         assert_eq!(flags[1].severity, Severity::Info);
         checklist.drafter_passed_amount_before = Some(true);
         checklist.real_approver = person(" 최 전무 ");

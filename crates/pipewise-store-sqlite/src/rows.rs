@@ -1,18 +1,16 @@
-//! Reading one stored row back into Pipewise values, column by column and by name, where every
-//! surprise (a NULL where none belongs, a value of the wrong type, an unknown enum text, an
-//! unparsable amount) becomes [`StoreError::Corrupt`] naming the table, the row and the column,
-//! never a panic. The messages read like the PostgreSQL engine's:
-//! `stored opportunity row is unreadable: opportunity 42: amount: …`.
+//! Reading one stored row: [`Fields`] is SQLite's [`Columns`], so the records are decoded by
+//! `pipewise_store::rows`, column by column and by name. Every surprise (a NULL where none belongs,
+//! a value of the wrong type, an unknown enum text, an unparsable amount) becomes
+//! [`StoreError::Corrupt`] naming the table, the row and the column, never a panic; the messages
+//! read like the PostgreSQL engine's: `stored opportunity row is unreadable: opportunity 42: amount: …`.
 //!
 //! Conversions: times are `INTEGER` microseconds since the Unix epoch, dates are `YYYY-MM-DD`
 //! text, and exact decimals (amounts, rates, win probabilities) are text parsed as decimals.
 
 use std::cell::Cell;
-use std::str::FromStr;
 
-use pipewise_core::Problem;
-use pipewise_core::money::{Currency, Decimal, Money};
 use pipewise_core::time::{Date, Timestamp, parse_date};
+use pipewise_store::rows::{Columns, FromRow};
 use pipewise_store::{Result, StoreError};
 use rusqlite::types::{FromSql, Type, ValueRef};
 use rusqlite::{Row, Statement};
@@ -22,6 +20,11 @@ use rusqlite::{Row, Statement};
 pub(crate) struct NamedRow<'row, 'stmt> {
     pub(crate) row: &'row Row<'stmt>,
     pub(crate) names: Option<&'row [String]>,
+}
+
+/// Decodes a row as a `T` (see [`pipewise_store::rows`]).
+pub(crate) fn read<T: FromRow>(row: &NamedRow<'_, '_>) -> Result<T> {
+    T::from_row(&mut Fields::new(row, T::TABLE))
 }
 
 /// One row of `table`, read column by column.
@@ -43,14 +46,8 @@ impl<'row, 'stmt> Fields<'row, 'stmt> {
         Fields { row: row.row, names: row.names, table, key: None, next: Cell::new(0) }
     }
 
-    /// Reads the row's id from `column` and remembers it for error messages.
-    pub(crate) fn key(&mut self, column: &str) -> Result<i64> {
-        let key: i64 = self.get(column)?;
-        self.key = Some(key);
-        Ok(key)
-    }
-
-    pub(crate) fn get<T: FromSql>(&self, column: &str) -> Result<T> {
+    /// A column as the driver reads it into `T` (the [`Columns`] readers are made of this).
+    pub(crate) fn value<T: FromSql>(&self, column: &str) -> Result<T> {
         self.index(column)
             .and_then(|index| self.row.get::<usize, T>(index))
             .map_err(|error| self.corrupt(column, self.unreadable(column, error)))
@@ -78,46 +75,6 @@ impl<'row, 'stmt> Fields<'row, 'stmt> {
         Ok(index)
     }
 
-    pub(crate) fn timestamp(&self, column: &str) -> Result<Timestamp> {
-        Ok(Timestamp::from_micros(self.get(column)?))
-    }
-
-    pub(crate) fn optional_timestamp(&self, column: &str) -> Result<Option<Timestamp>> {
-        Ok(self.get::<Option<i64>>(column)?.map(Timestamp::from_micros))
-    }
-
-    pub(crate) fn optional_date(&self, column: &str) -> Result<Option<Date>> {
-        let text: Option<String> = self.get(column)?;
-        text.map(|text| parse_date(&text).map_err(|problem| self.corrupt(column, problem))).transpose()
-    }
-
-    /// A text column parsed by `parse` (an enum's `parse`, for instance).
-    pub(crate) fn parsed<T>(&self, column: &str, parse: impl FnOnce(&str) -> Result<T, Problem>) -> Result<T> {
-        let text: String = self.get(column)?;
-        parse(&text).map_err(|problem| self.corrupt(column, problem))
-    }
-
-    /// A decimal stored as text.
-    pub(crate) fn decimal(&self, column: &str) -> Result<Decimal> {
-        let text: String = self.get(column)?;
-        Decimal::from_str(&text).map_err(|error| self.corrupt(column, format!("{text:?} is not a decimal: {error}")))
-    }
-
-    /// An amount (a decimal stored as text) and its currency code; both or neither are set.
-    pub(crate) fn money(&self, amount_column: &str, currency_column: &str) -> Result<Option<Money>> {
-        let amount: Option<String> = self.get(amount_column)?;
-        let currency: Option<String> = self.get(currency_column)?;
-        match (amount, currency) {
-            (None, None) => Ok(None),
-            (Some(amount), Some(code)) => {
-                let currency = Currency::from_code(&code).map_err(|problem| self.corrupt(currency_column, problem))?;
-                let money = Money::parse_amount(&amount, currency).map_err(|problem| self.corrupt(amount_column, problem))?;
-                Ok(Some(money))
-            }
-            _ => Err(self.corrupt(amount_column, format!("{amount_column} and {currency_column} must be set together"))),
-        }
-    }
-
     /// What is wrong with `column`, whose value the driver could not read as the type asked for.
     fn unreadable(&self, column: &str, error: rusqlite::Error) -> String {
         match error {
@@ -131,14 +88,58 @@ impl<'row, 'stmt> Fields<'row, 'stmt> {
             other => other.to_string(),
         }
     }
+}
 
-    /// `{table} {id}: {column}: {problem}`, or `{column}: {problem}` before the id is known.
-    pub(crate) fn corrupt(&self, column: &str, problem: impl std::fmt::Display) -> StoreError {
-        let detail = match self.key {
-            Some(key) => format!("{} {key}: {column}: {problem}", self.table),
-            None => format!("{column}: {problem}"),
-        };
-        StoreError::Corrupt { table: self.table, detail }
+impl Columns for Fields<'_, '_> {
+    fn key(&mut self, column: &str) -> Result<i64> {
+        let key: i64 = self.value(column)?;
+        self.key = Some(key);
+        Ok(key)
+    }
+
+    fn integer(&self, column: &str) -> Result<i64> {
+        self.value(column)
+    }
+
+    fn optional_integer(&self, column: &str) -> Result<Option<i64>> {
+        self.value(column)
+    }
+
+    fn small_integer(&self, column: &str) -> Result<i32> {
+        self.value(column)
+    }
+
+    fn optional_small_integer(&self, column: &str) -> Result<Option<i32>> {
+        self.value(column)
+    }
+
+    fn text(&self, column: &str) -> Result<String> {
+        self.value(column)
+    }
+
+    fn optional_text(&self, column: &str) -> Result<Option<String>> {
+        self.value(column)
+    }
+
+    fn boolean(&self, column: &str) -> Result<bool> {
+        self.value(column)
+    }
+
+    fn timestamp(&self, column: &str) -> Result<Timestamp> {
+        Ok(Timestamp::from_micros(self.value(column)?))
+    }
+
+    fn optional_timestamp(&self, column: &str) -> Result<Option<Timestamp>> {
+        Ok(self.value::<Option<i64>>(column)?.map(Timestamp::from_micros))
+    }
+
+    fn optional_date(&self, column: &str) -> Result<Option<Date>> {
+        let text: Option<String> = self.value(column)?;
+        text.map(|text| parse_date(&text).map_err(|problem| self.corrupt(column, problem))).transpose()
+    }
+
+    fn corrupt(&self, column: &str, problem: impl std::fmt::Display) -> StoreError {
+        pipewise_store::rows::corrupt(self.table, self.key, column, problem)
     }
 }
 

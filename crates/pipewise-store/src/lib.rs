@@ -13,9 +13,11 @@
 //! engine. Everything is re-exported at the crate root, and a `&mut dyn Tx` calls every area's
 //! methods without importing the area traits.
 //!
-//! [`sql`] holds the SQL text both engines run unchanged.
+//! [`sql`] holds the SQL text both engines run unchanged, and [`rows`] reads the rows back into
+//! records for both: an engine only says how its driver reads a column.
 
 pub mod codec;
+pub mod rows;
 pub mod sql;
 
 mod activities;
@@ -45,7 +47,6 @@ pub use self::workspace::*;
 use pipewise_core::gates::MoveCheck;
 use pipewise_core::history::{ReplayError, Source};
 use pipewise_core::money::Currency;
-use pipewise_core::user::Locale;
 use pipewise_core::*;
 
 /// Everything that can go wrong in a store. [`StoreError::Invalid`], [`StoreError::NotFound`]
@@ -95,16 +96,22 @@ impl StoreError {
     }
 }
 
-/// `stage 12 → 14 is refused: 3 exit criteria are not met:` and one line per unmet criterion,
-/// stage by stage.
+/// `moving from stage 12 to stage 14 is refused: 3 exit criteria are not met …` and one line
+/// per unmet criterion, stage by stage, with the stage and the criterion (the reasons are
+/// messages: the edges word them, see `MoveCheck::missing`).
 fn gate_refusal(check: &MoveCheck) -> String {
     let count = check.unmet().count();
     let noun = if count == 1 { "exit criterion is" } else { "exit criteria are" };
+    let lines: Vec<String> = check
+        .missing
+        .iter()
+        .flat_map(|stage| stage.unmet.iter().map(move |unmet| format!("{}: {}", stage.stage_name_en, unmet.label_en)))
+        .collect();
     format!(
         "moving from stage {} to stage {} is refused: {count} {noun} not met (a manager, ops or an admin may override with a reason):\n{}",
         check.from,
         check.to,
-        check.describe(Locale::En)
+        lines.join("\n")
     )
 }
 
@@ -150,6 +157,26 @@ pub enum RecordKind {
     Task,
     ExchangeRate,
     AuditEvent,
+}
+
+impl RecordKind {
+    /// The table rows of this kind are kept in.
+    pub fn table(self) -> &'static str {
+        match self {
+            RecordKind::User => "app_user",
+            RecordKind::Team => "team",
+            RecordKind::Account => "account",
+            RecordKind::Contact => "contact",
+            RecordKind::Pipeline => "pipeline",
+            RecordKind::Opportunity => "opportunity",
+            RecordKind::History => "opportunity_history",
+            RecordKind::Lead => "lead",
+            RecordKind::Activity => "activity",
+            RecordKind::Task => "task",
+            RecordKind::ExchangeRate => "exchange_rate",
+            RecordKind::AuditEvent => "audit_event",
+        }
+    }
 }
 
 /// A database engine. Both engines pass the same contract suite (`pipewise-test-support`).

@@ -4,7 +4,8 @@
 //! Placeholders are PostgreSQL's `$1`, `$2`, …. SQLite reads `$1` as a *named* parameter and
 //! numbers named parameters in the order they first appear in the text, so a statement here binds
 //! by position on both engines only if its placeholders first appear in ascending order (`$1 … $2
-//! … $1 … $3` is fine, `SET x = $3 WHERE id = $1` is not). SQLite also reads `$1::type` and
+//! … $1 … $3` is fine, `SET x = $3 WHERE id = $1` is not: an `UPDATE` here numbers the values it
+//! sets first and its keys after them). SQLite also reads `$1::type` and
 //! `$1(…)` as one parameter name. A statement that breaks either rule, or that needs an engine's
 //! own syntax (casts, arrays, `FOR UPDATE`, `INSERT OR IGNORE`, `IS DISTINCT FROM`, `INDEXED BY`,
 //! date arithmetic, a different `ON CONFLICT`), stays in its engine; the test below checks the
@@ -12,6 +13,8 @@
 //!
 //! Every `INSERT` that creates a row with an id ends in `RETURNING <id>`, which both engines
 //! support and read the same way: the new id in the first column.
+
+use crate::RecordKind;
 
 /// The column lists, as macros so the statements below can be built with `concat!`.
 macro_rules! organisation_columns {
@@ -136,6 +139,10 @@ pub const SELECT_USERS: &str = concat!("SELECT ", user_columns!(), " FROM app_us
 pub const INSERT_TEAM: &str = "INSERT INTO team (organisation_id, name, manager_id) VALUES ($1, $2, $3) RETURNING team_id";
 pub const SELECT_TEAM: &str = concat!("SELECT ", team_columns!(), " FROM team WHERE organisation_id = $1 AND team_id = $2");
 pub const SELECT_TEAMS: &str = concat!("SELECT ", team_columns!(), " FROM team WHERE organisation_id = $1 ORDER BY team_id");
+pub const SET_USER_MANAGER: &str = "UPDATE app_user SET manager_id = $1 WHERE organisation_id = $2 AND user_id = $3";
+pub const UPDATE_USER: &str = "UPDATE app_user SET email = $1, name = $2, role = $3, manager_id = $4, team_id = $5, time_zone = $6, \
+     locale = $7, active = $8 WHERE organisation_id = $9 AND user_id = $10";
+pub const UPDATE_TEAM: &str = "UPDATE team SET name = $1, manager_id = $2 WHERE organisation_id = $3 AND team_id = $4";
 
 // Accounts, contacts, leads and tasks.
 
@@ -146,6 +153,11 @@ pub const SELECT_ACCOUNTS: &str = concat!("SELECT ", account_columns!(), " FROM 
 /// The domains of every account of the organisation, by account and position.
 pub const SELECT_ACCOUNT_DOMAINS: &str =
     "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 ORDER BY account_id, position";
+/// The domains of account `$2`, by position.
+pub const SELECT_DOMAINS_OF_ACCOUNT: &str =
+    "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 AND account_id = $2 ORDER BY position";
+pub const UPDATE_ACCOUNT: &str = "UPDATE account SET name = $1, industry = $2, employee_count = $3, region = $4, owner_id = $5 \
+     WHERE organisation_id = $6 AND account_id = $7";
 pub const DELETE_ACCOUNT_DOMAINS: &str = "DELETE FROM account_domain WHERE organisation_id = $1 AND account_id = $2";
 pub const INSERT_CONTACT: &str = "INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING contact_id";
@@ -154,14 +166,25 @@ pub const SELECT_CONTACTS: &str = concat!("SELECT ", contact_columns!(), " FROM 
 /// The e-mail addresses of every contact of the organisation, by contact and position.
 pub const SELECT_CONTACT_EMAILS: &str =
     "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 ORDER BY contact_id, position";
+pub const UPDATE_CONTACT: &str =
+    "UPDATE contact SET name = $1, phone = $2, title = $3, account_id = $4 WHERE organisation_id = $5 AND contact_id = $6";
 pub const DELETE_CONTACT_EMAILS: &str = "DELETE FROM contact_email WHERE organisation_id = $1 AND contact_id = $2";
 pub const INSERT_LEAD: &str = "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING lead_id";
 pub const SELECT_LEAD: &str = concat!("SELECT ", lead_columns!(), " FROM lead WHERE organisation_id = $1 AND lead_id = $2");
 pub const SELECT_LEADS: &str = concat!("SELECT ", lead_columns!(), " FROM lead WHERE organisation_id = $1 ORDER BY lead_id");
+pub const UPDATE_LEAD: &str = "UPDATE lead SET name = $1, company = $2, email = $3, phone = $4, title = $5, source = $6, status = $7, \
+     owner_id = $8 WHERE organisation_id = $9 AND lead_id = $10";
 pub const INSERT_TASK: &str = "INSERT INTO task (organisation_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING task_id";
 pub const SELECT_TASK: &str = concat!("SELECT ", task_columns!(), " FROM task WHERE organisation_id = $1 AND task_id = $2");
+pub const UPDATE_TASK: &str =
+    "UPDATE task SET title = $1, owner_id = $2, due_on = $3, completed_at = $4 WHERE organisation_id = $5 AND task_id = $6";
+
+/// How many rows of `kind` the organisation has, as `n`.
+pub fn select_count(kind: RecordKind) -> String {
+    format!("SELECT count(*) AS n FROM {} WHERE organisation_id = $1", kind.table())
+}
 
 // Pipelines and stages.
 
@@ -172,6 +195,10 @@ pub const SELECT_PIPELINES: &str =
 /// Positions are unique per pipeline: a reorder first parks every stage of pipeline `$2` on a
 /// negative position.
 pub const PARK_STAGES: &str = "UPDATE stage SET position = -1 - position WHERE organisation_id = $1 AND pipeline_id = $2";
+pub const SET_STAGE_POSITION: &str = "UPDATE stage SET position = $1 WHERE organisation_id = $2 AND pipeline_id = $3 AND stage_id = $4";
+/// A new pipeline's entry stage, once its stages are written.
+pub const SET_ENTRY_STAGE: &str = "UPDATE pipeline SET entry_stage_id = $1 WHERE organisation_id = $2 AND pipeline_id = $3";
+pub const UPDATE_PIPELINE: &str = "UPDATE pipeline SET name = $1, entry_stage_id = $2 WHERE organisation_id = $3 AND pipeline_id = $4";
 
 // Opportunity history, shares and gate marks.
 
@@ -186,7 +213,13 @@ pub const SELECT_IS_SHARED: &str = "SELECT EXISTS (SELECT 1 FROM opportunity_sha
 pub const SELECT_SHARES: &str =
     concat!("SELECT ", share_columns!(), " FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY user_id");
 pub const DELETE_SHARE: &str = "DELETE FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 AND user_id = $3";
+/// Takes the next `$1` history sequence numbers of organisation `$2` and returns the last of them
+/// (`history_seq`).
+pub const RESERVE_HISTORY_SEQ: &str =
+    "UPDATE organisation SET history_seq = history_seq + $1 WHERE organisation_id = $2 RETURNING history_seq";
 pub const SELECT_MARKS: &str = "SELECT sql_at, dropped_at, drop_reason FROM opportunity WHERE organisation_id = $1 AND opportunity_id = $2";
+pub const SET_MARKS: &str =
+    "UPDATE opportunity SET sql_at = $1, dropped_at = $2, drop_reason = $3 WHERE organisation_id = $4 AND opportunity_id = $5";
 
 // Activities.
 
@@ -199,23 +232,32 @@ pub const SELECT_ACTIVITIES_OF_OPPORTUNITY: &str = concat!(
     activity_columns!(),
     " FROM activity WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY occurred_at DESC, activity_id DESC"
 );
+/// The time of each deal's latest activity (`last_at`), for deals that have one, in opportunity order.
+pub const SELECT_LAST_ACTIVITY_AT: &str = "SELECT opportunity_id, max(occurred_at) AS last_at FROM activity \
+     WHERE organisation_id = $1 AND opportunity_id IS NOT NULL GROUP BY opportunity_id ORDER BY opportunity_id";
 /// The highest activity id of the whole database (`top` is NULL when there is none).
 pub const SELECT_MAX_ACTIVITY_ID: &str = "SELECT max(activity_id) AS top FROM activity";
 
 // Sign-in: password hashes, sessions, API tokens and sign-in attempts.
 
 pub const SELECT_PASSWORD_HASH: &str = "SELECT user_id, password_hash FROM app_user WHERE organisation_id = $1 AND user_id = $2";
+pub const SET_PASSWORD_HASH: &str = "UPDATE app_user SET password_hash = $1 WHERE organisation_id = $2 AND user_id = $3";
 /// The users with e-mail address `$1` (lower-cased) in every organisation, with their organisation.
 pub const SELECT_USERS_BY_EMAIL_EVERYWHERE: &str =
     concat!("SELECT ", user_columns!(), ", organisation_id FROM app_user WHERE email = $1 ORDER BY organisation_id, user_id");
 pub const INSERT_SESSION: &str = concat!("INSERT INTO session (", session_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
 pub const SELECT_SESSION: &str = concat!("SELECT ", session_columns!(), " FROM session WHERE token_hash = $1");
+pub const TOUCH_SESSION: &str = "UPDATE session SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3";
 pub const DELETE_SESSION: &str = "DELETE FROM session WHERE token_hash = $1";
 pub const INSERT_API_TOKEN: &str = "INSERT INTO api_token (organisation_id, user_id, name, token_hash, prefix, created_at, last_used_at, \
      revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING api_token_id";
 pub const SELECT_API_TOKEN: &str = concat!("SELECT ", api_token_columns!(), " FROM api_token WHERE token_hash = $1");
 pub const SELECT_API_TOKENS: &str =
     concat!("SELECT ", api_token_columns!(), " FROM api_token WHERE organisation_id = $1 AND user_id = $2 ORDER BY api_token_id");
+pub const TOUCH_API_TOKEN: &str = "UPDATE api_token SET last_used_at = $1 WHERE api_token_id = $2";
+/// Revokes token `$4` of user `$3` if it is still live.
+pub const REVOKE_API_TOKEN: &str = "UPDATE api_token SET revoked_at = $1 \
+     WHERE organisation_id = $2 AND user_id = $3 AND api_token_id = $4 AND revoked_at IS NULL";
 pub const INSERT_LOGIN_ATTEMPT: &str = "INSERT INTO login_attempt (email, client_address, at, succeeded) VALUES ($1, $2, $3, $4)";
 
 // The audit log.
@@ -236,6 +278,7 @@ pub const SELECT_EXIT_CRITERIA: &str = concat!(
     " FROM exit_criterion WHERE organisation_id = $1 AND archived_at IS NULL \
      AND stage_id IN (SELECT stage_id FROM stage WHERE organisation_id = $1 AND pipeline_id = $2) ORDER BY exit_criterion_id"
 );
+pub const ARCHIVE_EXIT_CRITERION: &str = "UPDATE exit_criterion SET archived_at = $1 WHERE organisation_id = $2 AND exit_criterion_id = $3";
 pub const INSERT_CRITERION_CHECK: &str = "INSERT INTO criterion_check (organisation_id, opportunity_id, exit_criterion_id, checked, \
      evidence, at, actor_id, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING criterion_check_id";
 pub const SELECT_CRITERION_CHECKS: &str = concat!(
@@ -256,6 +299,7 @@ pub const SELECT_HANDOFFS_OF_OPPORTUNITY: &str =
     concat!("SELECT ", handoff_columns!(), " FROM handoff WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY handoff_id");
 pub const SELECT_HANDOFFS: &str = concat!("SELECT ", handoff_columns!(), " FROM handoff WHERE organisation_id = $1 ORDER BY handoff_id");
 pub const SELECT_TEAM_CYCLE_DAYS: &str = "SELECT average_cycle_days FROM team WHERE organisation_id = $1 AND team_id = $2";
+pub const SET_TEAM_CYCLE_DAYS: &str = "UPDATE team SET average_cycle_days = $1 WHERE organisation_id = $2 AND team_id = $3";
 
 // Deal workspaces.
 
@@ -298,48 +342,67 @@ mod tests {
         INSERT_TEAM,
         SELECT_TEAM,
         SELECT_TEAMS,
+        SET_USER_MANAGER,
+        UPDATE_USER,
+        UPDATE_TEAM,
         INSERT_ACCOUNT,
         SELECT_ACCOUNT,
         SELECT_ACCOUNTS,
         SELECT_ACCOUNT_DOMAINS,
+        SELECT_DOMAINS_OF_ACCOUNT,
+        UPDATE_ACCOUNT,
         DELETE_ACCOUNT_DOMAINS,
         INSERT_CONTACT,
         SELECT_CONTACT,
         SELECT_CONTACTS,
         SELECT_CONTACT_EMAILS,
+        UPDATE_CONTACT,
         DELETE_CONTACT_EMAILS,
         INSERT_LEAD,
         SELECT_LEAD,
         SELECT_LEADS,
+        UPDATE_LEAD,
         INSERT_TASK,
         SELECT_TASK,
+        UPDATE_TASK,
         INSERT_PIPELINE,
         SELECT_PIPELINE,
         SELECT_PIPELINES,
         PARK_STAGES,
+        SET_STAGE_POSITION,
+        SET_ENTRY_STAGE,
+        UPDATE_PIPELINE,
         SELECT_HISTORY_SINCE,
         SELECT_HISTORY_UNTIL,
         SELECT_IS_SHARED,
         SELECT_SHARES,
         DELETE_SHARE,
+        RESERVE_HISTORY_SEQ,
         SELECT_MARKS,
+        SET_MARKS,
         INSERT_ACTIVITY,
         SELECT_ACTIVITY,
         SELECT_ACTIVITIES_OF_OPPORTUNITY,
+        SELECT_LAST_ACTIVITY_AT,
         SELECT_MAX_ACTIVITY_ID,
         SELECT_PASSWORD_HASH,
+        SET_PASSWORD_HASH,
         SELECT_USERS_BY_EMAIL_EVERYWHERE,
         INSERT_SESSION,
         SELECT_SESSION,
+        TOUCH_SESSION,
         DELETE_SESSION,
         INSERT_API_TOKEN,
         SELECT_API_TOKEN,
         SELECT_API_TOKENS,
+        TOUCH_API_TOKEN,
+        REVOKE_API_TOKEN,
         INSERT_LOGIN_ATTEMPT,
         INSERT_AUDIT_EVENT,
         INSERT_EXIT_CRITERION,
         SELECT_EXIT_CRITERION,
         SELECT_EXIT_CRITERIA,
+        ARCHIVE_EXIT_CRITERION,
         INSERT_CRITERION_CHECK,
         SELECT_CRITERION_CHECKS,
         INSERT_GATE_OVERRIDE,
@@ -348,6 +411,7 @@ mod tests {
         SELECT_HANDOFFS_OF_OPPORTUNITY,
         SELECT_HANDOFFS,
         SELECT_TEAM_CYCLE_DAYS,
+        SET_TEAM_CYCLE_DAYS,
         SELECT_WORKSPACE_DOCUMENT,
         PUT_WORKSPACE_DOCUMENT,
         INSERT_WORKSPACE_CHANGE,
@@ -356,6 +420,11 @@ mod tests {
         SELECT_HEALTH_SETTINGS,
         PUT_HEALTH_SETTINGS,
     ];
+
+    /// Every statement above, and a count (the counts differ only in their table).
+    fn statements() -> Vec<String> {
+        STATEMENTS.iter().map(|sql| (*sql).to_owned()).chain([select_count(RecordKind::Task)]).collect()
+    }
 
     /// The placeholders of `sql` in the order they appear, with the character after each.
     fn placeholders(sql: &str) -> Vec<(usize, Option<char>)> {
@@ -373,7 +442,7 @@ mod tests {
 
     #[test]
     fn placeholders_first_appear_in_ascending_order() {
-        for sql in STATEMENTS {
+        for sql in &statements() {
             let mut highest = 0;
             for (number, _) in placeholders(sql) {
                 assert!(number <= highest + 1, "${number} appears before ${} in {sql:?}", highest + 1);
@@ -384,7 +453,7 @@ mod tests {
 
     #[test]
     fn no_placeholder_runs_into_a_cast_or_a_name() {
-        for sql in STATEMENTS {
+        for sql in &statements() {
             for (number, next) in placeholders(sql) {
                 let joins = next.is_some_and(|c| c == ':' || c == '(' || c == '_' || c.is_alphanumeric());
                 assert!(!joins, "${number} in {sql:?} would be part of a longer SQLite parameter name");

@@ -7,7 +7,10 @@ use axum::response::{IntoResponse, Response};
 use pipewise_app as app;
 use pipewise_app::StoreError;
 use pipewise_core::ValidationErrors;
+use pipewise_core::user::Locale;
 use serde_json::json;
+
+use crate::i18n;
 
 #[derive(Debug)]
 pub enum AppError {
@@ -70,9 +73,21 @@ impl AppError {
             AppError::Forbidden(reason) => reason.clone(),
             AppError::Csrf => "the form is missing its security token or it has expired; reload the page and try again".into(),
             AppError::NotFound { kind, id } => format!("{kind} {id} does not exist"),
-            AppError::Invalid(errors) => errors.to_string(),
+            AppError::Invalid(errors) => {
+                let lines: Vec<String> = errors
+                    .0
+                    .iter()
+                    .map(|error| format!("{}: {}: {}", error.record, error.field, i18n::problem(Locale::En, &error.problem)))
+                    .collect();
+                lines.join("; ")
+            }
             AppError::BadRequest(reason) | AppError::Conflict(reason) => reason.clone(),
-            AppError::GateRefused(check) => StoreError::GateRefused(check.clone()).to_string(),
+            AppError::GateRefused(check) => {
+                // The summary line, then each unmet criterion with its reason.
+                let summary = StoreError::GateRefused(check.clone()).to_string();
+                let head = summary.lines().next().unwrap_or_default();
+                std::iter::once(head.to_owned()).chain(i18n::unmet_lines(Locale::En, check)).collect::<Vec<_>>().join("\n")
+            }
             AppError::Throttled { retry_after_seconds } => format!("too many failed sign-ins; try again in {retry_after_seconds} seconds"),
             AppError::Internal(_) => "something went wrong on our side; it has been logged".into(),
         }
@@ -96,7 +111,7 @@ impl AppError {
             body["errors"] = errors
                 .0
                 .iter()
-                .map(|error| json!({ "record": error.record.to_string(), "field": error.field, "detail": error.problem.to_string() }))
+                .map(|error| json!({ "record": error.record.to_string(), "field": error.field, "detail": i18n::problem(Locale::En, &error.problem) }))
                 .collect();
         }
         body

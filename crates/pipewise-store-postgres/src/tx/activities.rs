@@ -4,11 +4,17 @@ use std::collections::HashMap;
 
 use pipewise_core::records::*;
 use pipewise_core::*;
+use pipewise_store::rows::{Columns, contact_count, latest_activity, logged_activity};
 use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, Result, sql};
 use postgres::Row;
 use postgres::types::ToSql;
 
-use crate::fields::Fields;
+use crate::fields::{Fields, read};
+
+/// [`sql::SELECT_LAST_ACTIVITY_AT`] for the deals of an array (`$2`).
+const SELECT_LAST_ACTIVITY_AT_OF_DEALS: &str = "SELECT opportunity_id, max(occurred_at) AS last_at FROM activity \
+     WHERE organisation_id = $1 AND opportunity_id IS NOT NULL AND opportunity_id = ANY($2) \
+     GROUP BY opportunity_id ORDER BY opportunity_id";
 
 use super::{PgTx, VISIBLE_DEALS, scope_params};
 
@@ -45,13 +51,13 @@ impl ActivitiesTx for PgTx<'_> {
     }
 
     fn activity(&mut self, org: OrgId, id: ActivityId) -> Result<Option<Activity>> {
-        let rows = self.query(sql::SELECT_ACTIVITY, &[&org.0, &id.0])?;
-        Ok(self.activities_from_rows(org, &rows)?.into_iter().next())
+        let activities = self.collect(sql::SELECT_ACTIVITY, &[&org.0, &id.0], read)?;
+        Ok(self.with_contacts(org, activities)?.into_iter().next())
     }
 
     fn activities_of_opportunity(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<Activity>> {
-        let rows = self.query(sql::SELECT_ACTIVITIES_OF_OPPORTUNITY, &[&org.0, &id.0])?;
-        self.activities_from_rows(org, &rows)
+        let activities = self.collect(sql::SELECT_ACTIVITIES_OF_OPPORTUNITY, &[&org.0, &id.0], read)?;
+        self.with_contacts(org, activities)
     }
 
     fn activities(&mut self, org: OrgId, filter: &ActivityFilter) -> Result<Vec<Activity>> {
@@ -59,7 +65,7 @@ impl ActivitiesTx for PgTx<'_> {
         let account = filter.account_id.map(|id| id.0);
         let user = filter.user_id.map(|id| id.0);
         let (scoped, owners, shared_with) = scope_params(filter.scope.as_ref());
-        let rows = self.query(
+        let activities = self.collect(
             &format!(
                 "SELECT {} FROM activity WHERE organisation_id = $1 AND ($2::bigint IS NULL OR opportunity_id = $2) \
                  AND ($3::bigint IS NULL OR account_id = $3) AND ($4::bigint IS NULL OR user_id = $4) \
@@ -67,31 +73,16 @@ impl ActivitiesTx for PgTx<'_> {
                 sql::ACTIVITY_COLUMNS
             ),
             &[&org.0, &opportunity, &account, &user, &scoped, &owners, &shared_with],
+            read,
         )?;
-        self.activities_from_rows(org, &rows)
+        self.with_contacts(org, activities)
     }
 
     fn last_activity_at(&mut self, org: OrgId, deals: Option<&[OpportunityId]>) -> Result<Vec<(OpportunityId, Timestamp)>> {
-        let sql = |only: &str| {
-            format!(
-                "SELECT opportunity_id, max(occurred_at) AS last_at FROM activity WHERE organisation_id = $1 AND opportunity_id IS NOT NULL{only}
-                 GROUP BY opportunity_id ORDER BY opportunity_id"
-            )
-        };
-        let rows = match deals {
-            None => self.query(&sql(""), &[&org.0])?,
-            Some(deals) => {
-                let ids: Vec<i64> = deals.iter().map(|id| id.0).collect();
-                self.query(&sql(" AND opportunity_id = ANY($2)"), &[&org.0, &ids])?
-            }
-        };
-        rows.iter()
-            .map(|row| {
-                let fields = Fields::new(row, "activity");
-                let last: jiff::Timestamp = fields.get("last_at")?;
-                Ok((OpportunityId(fields.get("opportunity_id")?), Timestamp::from_jiff(last)))
-            })
-            .collect()
+        let row = |row: &Row| latest_activity(&Fields::new(row, "activity"));
+        let Some(deals) = deals else { return self.collect(sql::SELECT_LAST_ACTIVITY_AT, &[&org.0], row) };
+        let ids: Vec<i64> = deals.iter().map(|id| id.0).collect();
+        self.collect(SELECT_LAST_ACTIVITY_AT_OF_DEALS, &[&org.0, &ids], row)
     }
 
     fn activity_aggregates(
@@ -129,7 +120,7 @@ impl ActivitiesTx for PgTx<'_> {
             values.push(only);
             contact_values.push(only);
         }
-        let rows = self.query(
+        let mut aggregates = self.collect(
             &format!(
                 "SELECT opportunity_id, max(occurred_at) AS last_at, max(occurred_at) FILTER (WHERE direction = 'inbound') AS inbound_at,
                         count(*) FILTER (WHERE direction <> 'internal' AND occurred_at >= $2 AND occurred_at < $3) AS touchpoints,
@@ -140,24 +131,8 @@ impl ActivitiesTx for PgTx<'_> {
                 bounds("", 4)
             ),
             &values,
+            read::<ActivityAggregate>,
         )?;
-        let mut aggregates = rows
-            .iter()
-            .map(|row| {
-                let fields = Fields::new(row, "activity");
-                let last: jiff::Timestamp = fields.get("last_at")?;
-                let inbound: Option<jiff::Timestamp> = fields.get("inbound_at")?;
-                let touchpoints: i64 = fields.get("touchpoints")?;
-                Ok(ActivityAggregate {
-                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                    last_occurred: Timestamp::from_jiff(last),
-                    last_inbound: inbound.map(Timestamp::from_jiff),
-                    touchpoints: touchpoints.clamp(0, i64::from(u32::MAX)) as u32,
-                    max_lag_micros: fields.get("lag")?,
-                    contacts: 0,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
         let contacts: Vec<(i64, i64)> = if only.is_some() {
             // A few deals: their activities by the deal index, then those activities' contact
             // links by the primary key. (Joined in one query, the planner misjudges the rows an
@@ -185,7 +160,7 @@ impl ActivitiesTx for PgTx<'_> {
             }
             distinct.into_iter().map(|(deal, contacts)| (deal, contacts.len() as i64)).collect()
         } else {
-            let rows = self.query(
+            self.collect(
                 &format!(
                     "SELECT a.opportunity_id, count(DISTINCT l.contact_id) AS contacts
                      FROM activity a JOIN activity_contact l ON l.activity_id = a.activity_id
@@ -194,13 +169,8 @@ impl ActivitiesTx for PgTx<'_> {
                     bounds("a.", 2)
                 ),
                 &contact_values,
-            )?;
-            rows.iter()
-                .map(|row| {
-                    let fields = Fields::new(row, "activity_contact");
-                    Ok((fields.get::<i64>("opportunity_id")?, fields.get::<i64>("contacts")?))
-                })
-                .collect::<Result<Vec<_>>>()?
+                |row| contact_count(&Fields::new(row, "activity_contact")),
+            )?
         };
         pipewise_store::merge_contact_counts(&mut aggregates, contacts);
         Ok(aggregates)
@@ -212,41 +182,27 @@ impl ActivitiesTx for PgTx<'_> {
         after: ActivityId,
         limit: u32,
     ) -> Result<Vec<(ActivityId, Option<OpportunityId>, Timestamp)>> {
-        let rows = self.query(
+        self.collect(
             "SELECT activity_id, opportunity_id, logged_at FROM activity WHERE activity_id > $2 AND organisation_id = $1
              ORDER BY activity_id LIMIT $3",
             &[&org.0, &after.0, &i64::from(limit)],
-        )?;
-        rows.iter()
-            .map(|row| {
-                let fields = Fields::new(row, "activity");
-                let logged: jiff::Timestamp = fields.get("logged_at")?;
-                Ok((
-                    ActivityId(fields.get("activity_id")?),
-                    fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
-                    Timestamp::from_jiff(logged),
-                ))
-            })
-            .collect()
+            |row| logged_activity(&Fields::new(row, "activity")),
+        )
     }
 
     fn max_activity_id(&mut self) -> Result<ActivityId> {
-        let row = self.query_opt(sql::SELECT_MAX_ACTIVITY_ID, &[])?;
-        let top = match &row {
-            Some(row) => Fields::new(row, "activity").get::<Option<i64>>("top")?,
-            None => None,
-        };
-        Ok(ActivityId(top.unwrap_or(0)))
+        let top = self.one(sql::SELECT_MAX_ACTIVITY_ID, &[], |row| Fields::new(row, "activity").get::<Option<i64>>("top"))?;
+        Ok(ActivityId(top.flatten().unwrap_or(0)))
     }
 }
 
 impl PgTx<'_> {
-    /// The activities `rows` describe, with their contacts.
-    fn activities_from_rows(&mut self, org: OrgId, rows: &[Row]) -> Result<Vec<Activity>> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
+    /// `activities` with their contacts.
+    fn with_contacts(&mut self, org: OrgId, mut activities: Vec<Activity>) -> Result<Vec<Activity>> {
+        if activities.is_empty() {
+            return Ok(activities);
         }
-        let ids: Vec<i64> = rows.iter().map(|row| Fields::new(row, "activity").get("activity_id")).collect::<Result<_>>()?;
+        let ids: Vec<i64> = activities.iter().map(|activity| activity.id.0).collect();
         let contact_rows = self.query(
             "SELECT activity_contact.activity_id, activity_contact.contact_id \
              FROM activity_contact JOIN activity ON activity.activity_id = activity_contact.activity_id \
@@ -259,25 +215,9 @@ impl PgTx<'_> {
             let fields = Fields::new(row, "activity_contact");
             contacts.entry(fields.get("activity_id")?).or_default().push(ContactId(fields.get("contact_id")?));
         }
-        rows.iter()
-            .map(|row| {
-                let mut fields = Fields::new(row, "activity");
-                let id = fields.key("activity_id")?;
-                Ok(Activity {
-                    id: ActivityId(id),
-                    kind: fields.parsed("kind", ActivityKind::parse)?,
-                    direction: fields.parsed("direction", Direction::parse)?,
-                    occurred_at: fields.timestamp("occurred_at")?,
-                    logged_at: fields.timestamp("logged_at")?,
-                    subject: fields.get("subject")?,
-                    body: fields.get("body")?,
-                    source: fields.get("source")?,
-                    user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
-                    account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-                    opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
-                    contact_ids: contacts.remove(&id).unwrap_or_default(),
-                })
-            })
-            .collect()
+        for activity in &mut activities {
+            activity.contact_ids = contacts.remove(&activity.id.0).unwrap_or_default();
+        }
+        Ok(activities)
     }
 }

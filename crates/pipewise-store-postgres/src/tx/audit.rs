@@ -1,12 +1,10 @@
 //! [`AuditTx`] for PostgreSQL: the audit log.
 
-use pipewise_core::history::Source;
 use pipewise_core::*;
 use pipewise_store::{AuditEntry, AuditEvent, AuditFilter, AuditTx, Result, sql};
-use postgres::Row;
 use postgres::types::ToSql;
 
-use crate::fields::Fields;
+use crate::fields::read;
 
 use super::PgTx;
 
@@ -53,22 +51,6 @@ impl AuditTx for PgTx<'_> {
         }
         params.push(&limit);
         sql.push_str(&format!(" ORDER BY audit_event_id DESC LIMIT ${}", params.len()));
-        let rows = self.query(&sql, &params)?;
-        rows.iter().map(read_audit_event).collect()
+        self.collect(&sql, &params, read)
     }
-}
-
-fn read_audit_event(row: &Row) -> Result<AuditEvent> {
-    let mut fields = Fields::new(row, "audit_event");
-    Ok(AuditEvent {
-        id: fields.key("audit_event_id")?,
-        at: fields.timestamp("at")?,
-        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-        source: fields.parsed("source", Source::parse)?,
-        record_kind: fields.get("record_kind")?,
-        record_id: fields.get("record_id")?,
-        action: fields.get("action")?,
-        before: fields.get("before_json")?,
-        after: fields.get("after_json")?,
-    })
 }

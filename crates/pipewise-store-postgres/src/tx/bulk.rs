@@ -4,6 +4,7 @@
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::records::*;
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{BulkTx, HistoryAppend, Result};
 
 use crate::fields::Fields;

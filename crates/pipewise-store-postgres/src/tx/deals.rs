@@ -2,16 +2,15 @@
 
 use pipewise_core::access::DealScope;
 use pipewise_core::history::{Change, HistoryEvent, Source};
-use pipewise_core::opportunity::{OppField, Opportunity, Status};
-use pipewise_core::pipeline::ForecastCategory;
+use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{DealsTx, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError, sql};
-use postgres::Row;
 use postgres::types::ToSql;
 
-use crate::fields::Fields;
+use crate::fields::{Fields, read};
 
-use super::{PgTx, found};
+use super::{Params, PgTx, found};
 
 /// PostgreSQL's own: the amount is selected as text (`amount::text`).
 const OPPORTUNITY_COLUMNS: &str = "opportunity_id, name, account_id, owner_id, pipeline_id, stage_id, amount::text AS amount, currency, \
@@ -19,57 +18,28 @@ const OPPORTUNITY_COLUMNS: &str = "opportunity_id, name, account_id, owner_id, p
 
 impl DealsTx for PgTx<'_> {
     fn insert_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<OpportunityId> {
-        let id = self.returned_id(
-            "opportunity",
-            "INSERT INTO opportunity (organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, \
-             close_date, forecast_category, next_step, status, created_at, closed_at, close_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING opportunity_id",
-            &[
-                &org.0,
-                &opportunity.name,
-                &opportunity.account_id.map(|id| id.0),
-                &opportunity.owner_id.0,
-                &opportunity.pipeline_id.0,
-                &opportunity.stage_id.0,
-                &opportunity.amount.map(|money| money.amount().to_string()),
-                &opportunity.amount.map(|money| money.currency().code()),
-                &opportunity.close_date,
-                &opportunity.forecast_category.as_str(),
-                &opportunity.next_step,
-                &opportunity.status.as_str(),
-                &opportunity.created_at.to_jiff(),
-                &opportunity.closed_at.map(Timestamp::to_jiff),
-                &opportunity.close_reason,
-            ],
-        )?;
+        let id = with_opportunity_params(org, opportunity, |params| {
+            self.returned_id(
+                "opportunity",
+                "INSERT INTO opportunity (organisation_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, \
+                 close_date, forecast_category, next_step, status, created_at, closed_at, close_reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING opportunity_id",
+                params,
+            )
+        })?;
         Ok(OpportunityId(id))
     }
 
     fn update_opportunity(&mut self, org: OrgId, opportunity: &Opportunity) -> Result<()> {
-        let updated = self.execute(
-            "UPDATE opportunity SET name = $3, account_id = $4, owner_id = $5, pipeline_id = $6, stage_id = $7, \
-             amount = $8::text::numeric, currency = $9, close_date = $10, forecast_category = $11, next_step = $12, \
-             status = $13, created_at = $14, closed_at = $15, close_reason = $16 \
-             WHERE organisation_id = $1 AND opportunity_id = $2",
-            &[
-                &org.0,
-                &opportunity.id.0,
-                &opportunity.name,
-                &opportunity.account_id.map(|id| id.0),
-                &opportunity.owner_id.0,
-                &opportunity.pipeline_id.0,
-                &opportunity.stage_id.0,
-                &opportunity.amount.map(|money| money.amount().to_string()),
-                &opportunity.amount.map(|money| money.currency().code()),
-                &opportunity.close_date,
-                &opportunity.forecast_category.as_str(),
-                &opportunity.next_step,
-                &opportunity.status.as_str(),
-                &opportunity.created_at.to_jiff(),
-                &opportunity.closed_at.map(Timestamp::to_jiff),
-                &opportunity.close_reason,
-            ],
-        )?;
+        let updated = with_opportunity_params(org, opportunity, |params| {
+            self.execute(
+                "UPDATE opportunity SET name = $2, account_id = $3, owner_id = $4, pipeline_id = $5, stage_id = $6, \
+                 amount = $7::text::numeric, currency = $8, close_date = $9, forecast_category = $10, next_step = $11, \
+                 status = $12, created_at = $13, closed_at = $14, close_reason = $15 \
+                 WHERE organisation_id = $1 AND opportunity_id = $16",
+                &[params, &[&opportunity.id.0]].concat(),
+            )
+        })?;
         if updated == 0 {
             return Err(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.id.0 });
         }
@@ -79,11 +49,11 @@ impl DealsTx for PgTx<'_> {
     fn opportunity(&mut self, org: OrgId, id: OpportunityId, lock: bool) -> Result<Option<Opportunity>> {
         // A read-only snapshot cannot take row locks, and nothing it does needs them.
         let locking = if lock && !self.read_only { " FOR UPDATE" } else { "" };
-        let row = self.query_opt(
+        self.one(
             &format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = $1 AND opportunity_id = $2{locking}"),
             &[&org.0, &id.0],
-        )?;
-        row.as_ref().map(read_opportunity).transpose()
+            read,
+        )
     }
 
     fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>> {
@@ -147,8 +117,7 @@ impl DealsTx for PgTx<'_> {
             params.push(limit);
             sql.push_str(&format!(" LIMIT ${}", params.len()));
         }
-        let rows = self.query(&sql, &params)?;
-        rows.iter().map(read_opportunity).collect()
+        self.collect(&sql, &params, read)
     }
 
     fn lock_history(&mut self, org: OrgId) -> Result<()> {
@@ -188,24 +157,22 @@ impl DealsTx for PgTx<'_> {
     }
 
     fn history(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<HistoryEvent>> {
-        let rows = self.query(
+        self.collect(
             &format!(
                 "SELECT {} FROM opportunity_history WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY seq",
                 sql::HISTORY_COLUMNS
             ),
             &[&org.0, &id.0],
-        )?;
-        Self::history_from_rows(&rows)
+            read,
+        )
     }
 
     fn history_since(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<HistoryEvent>> {
-        let rows = self.query(sql::SELECT_HISTORY_SINCE, &[&org.0, &after_seq, &i64::from(limit)])?;
-        Self::history_from_rows(&rows)
+        self.collect(sql::SELECT_HISTORY_SINCE, &[&org.0, &after_seq, &i64::from(limit)], read)
     }
 
     fn history_until(&mut self, org: OrgId, t: Timestamp) -> Result<Vec<HistoryEvent>> {
-        let rows = self.query(sql::SELECT_HISTORY_UNTIL, &[&org.0, &t.to_jiff()])?;
-        Self::history_from_rows(&rows)
+        self.collect(sql::SELECT_HISTORY_UNTIL, &[&org.0, &t.to_jiff()], read)
     }
 
     fn last_history_at(&mut self, org: OrgId, id: OpportunityId) -> Result<Option<Timestamp>> {
@@ -232,18 +199,7 @@ impl DealsTx for PgTx<'_> {
     }
 
     fn opportunity_shares(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<OpportunityShare>> {
-        let rows = self.query(sql::SELECT_SHARES, &[&org.0, &id.0])?;
-        rows.iter()
-            .map(|row| {
-                let fields = Fields::new(row, "opportunity_share");
-                Ok(OpportunityShare {
-                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                    user_id: UserId(fields.get("user_id")?),
-                    shared_by: fields.get::<Option<i64>>("shared_by")?.map(UserId),
-                    shared_at: fields.timestamp("shared_at")?,
-                })
-            })
-            .collect()
+        self.collect(sql::SELECT_SHARES, &[&org.0, &id.0], read)
     }
 
     fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
@@ -252,38 +208,25 @@ impl DealsTx for PgTx<'_> {
     }
 
     fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks> {
-        let row = self.query_opt(sql::SELECT_MARKS, &[&org.0, &opportunity.0])?;
-        let row = row.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.0 })?;
-        let fields = Fields::new(&row, "opportunity");
-        Ok(OpportunityMarks {
-            sql_at: fields.optional_timestamp("sql_at")?,
-            dropped_at: fields.optional_timestamp("dropped_at")?,
-            drop_reason: fields.get("drop_reason")?,
-        })
+        let marks = self.one(sql::SELECT_MARKS, &[&org.0, &opportunity.0], read)?;
+        marks.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.0 })
     }
 
     fn set_opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId, marks: &OpportunityMarks) -> Result<()> {
         let updated = self.execute(
-            "UPDATE opportunity SET sql_at = $3, dropped_at = $4, drop_reason = $5 WHERE organisation_id = $1 AND opportunity_id = $2",
-            &[&org.0, &opportunity.0, &marks.sql_at.map(Timestamp::to_jiff), &marks.dropped_at.map(Timestamp::to_jiff), &marks.drop_reason],
+            sql::SET_MARKS,
+            &[&marks.sql_at.map(Timestamp::to_jiff), &marks.dropped_at.map(Timestamp::to_jiff), &marks.drop_reason, &org.0, &opportunity.0],
         )?;
         found(updated, OpportunityId::LABEL, opportunity.0)
     }
 }
 
 impl PgTx<'_> {
-    fn history_from_rows(rows: &[Row]) -> Result<Vec<HistoryEvent>> {
-        rows.iter().map(read_history_event).collect()
-    }
-
     /// Takes the organisation's next `count` history sequence numbers. The row lock on the
     /// organisation serialises its writers until commit, so sequence order is commit order.
     pub(super) fn reserve_history_seq(&mut self, org: OrgId, count: usize) -> Result<std::ops::Range<i64>> {
         let count = i64::try_from(count).unwrap_or(i64::MAX);
-        let row = self.query_opt(
-            "UPDATE organisation SET history_seq = history_seq + $2 WHERE organisation_id = $1 RETURNING history_seq",
-            &[&org.0, &count],
-        )?;
+        let row = self.query_opt(sql::RESERVE_HISTORY_SEQ, &[&count, &org.0])?;
         let Some(row) = row else {
             return Err(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 });
         };
@@ -292,41 +235,24 @@ impl PgTx<'_> {
     }
 }
 
-fn read_opportunity(row: &Row) -> Result<Opportunity> {
-    let mut fields = Fields::new(row, "opportunity");
-    Ok(Opportunity {
-        id: OpportunityId(fields.key("opportunity_id")?),
-        name: fields.get("name")?,
-        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-        owner_id: UserId(fields.get("owner_id")?),
-        pipeline_id: PipelineId(fields.get("pipeline_id")?),
-        stage_id: StageId(fields.get("stage_id")?),
-        amount: fields.money("amount", "currency")?,
-        close_date: fields.optional_date("close_date")?,
-        forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
-        next_step: fields.get("next_step")?,
-        status: fields.parsed("status", Status::parse)?,
-        created_at: fields.timestamp("created_at")?,
-        closed_at: fields.optional_timestamp("closed_at")?,
-        close_reason: fields.get("close_reason")?,
-    })
-}
-
-/// A row of [`sql::HISTORY_COLUMNS`].
-fn read_history_event(row: &Row) -> Result<HistoryEvent> {
-    let mut fields = Fields::new(row, "opportunity_history");
-    let seq = fields.key("seq")?;
-    let field = fields.parsed("field", |text| {
-        OppField::parse_event(text).ok_or_else(|| Problem::Invalid { value: text.to_owned(), expected: "an opportunity field" })
-    })?;
-    Ok(HistoryEvent {
-        seq,
-        opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-        field,
-        old: fields.get("old_value")?,
-        new: fields.get("new_value")?,
-        at: fields.timestamp("at")?,
-        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-        source: fields.parsed("source", Source::parse)?,
-    })
+/// Runs `run` with an opportunity's values as `insert_opportunity` and `update_opportunity` bind
+/// them: `$1` the organisation, `$2` to `$15` the columns from `name` to `close_reason`.
+fn with_opportunity_params<T>(org: OrgId, opportunity: &Opportunity, run: impl FnOnce(&Params<'_>) -> T) -> T {
+    run(&[
+        &org.0,
+        &opportunity.name,
+        &opportunity.account_id.map(|id| id.0),
+        &opportunity.owner_id.0,
+        &opportunity.pipeline_id.0,
+        &opportunity.stage_id.0,
+        &opportunity.amount.map(|money| money.amount().to_string()),
+        &opportunity.amount.map(|money| money.currency().code()),
+        &opportunity.close_date,
+        &opportunity.forecast_category.as_str(),
+        &opportunity.next_step,
+        &opportunity.status.as_str(),
+        &opportunity.created_at.to_jiff(),
+        &opportunity.closed_at.map(Timestamp::to_jiff),
+        &opportunity.close_reason,
+    ])
 }

@@ -1,12 +1,12 @@
 //! [`GatesTx`] for PostgreSQL: exit criteria, checks, gate overrides, handoffs and team cycle days.
 
-use pipewise_core::gates::{self, CriterionKind, ExitCriterion, GateOverride, NewExitCriterion};
+use pipewise_core::gates::{self, ExitCriterion, GateOverride, NewExitCriterion};
 use pipewise_core::history::Source;
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{CheckEntry, GatesTx, Handoff, Result, StoredOverride, codec, sql};
-use postgres::Row;
 
-use crate::fields::Fields;
+use crate::fields::{Fields, read};
 
 use super::{PgTx, found};
 
@@ -14,7 +14,7 @@ impl GatesTx for PgTx<'_> {
     // Stage gates, the deal workspace and the pipeline designer.
 
     fn insert_exit_criterion(&mut self, org: OrgId, criterion: &NewExitCriterion, at: Timestamp) -> Result<i64> {
-        let (origin, origin_opportunity) = pipewise_store::codec::origin_parts(criterion.origin);
+        let (origin, origin_opportunity) = codec::origin_parts(criterion.origin);
         self.returned_id(
             "exit_criterion",
             sql::INSERT_EXIT_CRITERION,
@@ -33,20 +33,17 @@ impl GatesTx for PgTx<'_> {
     }
 
     fn exit_criterion(&mut self, org: OrgId, id: i64) -> Result<Option<(ExitCriterion, Option<Timestamp>)>> {
-        let row = self.query_opt(sql::SELECT_EXIT_CRITERION, &[&org.0, &id])?;
-        row.as_ref().map(read_criterion).transpose()
+        self.one(sql::SELECT_EXIT_CRITERION, &[&org.0, &id], read)
     }
 
     fn exit_criteria(&mut self, org: OrgId, pipeline: PipelineId) -> Result<Vec<ExitCriterion>> {
-        let rows = self.query(sql::SELECT_EXIT_CRITERIA, &[&org.0, &pipeline.0])?;
-        rows.iter().map(|row| read_criterion(row).map(|(criterion, _)| criterion)).collect()
+        self.collect(sql::SELECT_EXIT_CRITERIA, &[&org.0, &pipeline.0], |row| {
+            read(row).map(|(criterion, _archived_at): (_, Option<Timestamp>)| criterion)
+        })
     }
 
     fn archive_exit_criterion(&mut self, org: OrgId, id: i64, at: Timestamp) -> Result<()> {
-        let updated = self.execute(
-            "UPDATE exit_criterion SET archived_at = $3 WHERE organisation_id = $1 AND exit_criterion_id = $2",
-            &[&org.0, &id, &at.to_jiff()],
-        )?;
+        let updated = self.execute(sql::ARCHIVE_EXIT_CRITERION, &[&at.to_jiff(), &org.0, &id])?;
         found(updated, gates::CRITERION_LABEL, id)
     }
 
@@ -68,22 +65,7 @@ impl GatesTx for PgTx<'_> {
     }
 
     fn criterion_checks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<CheckEntry>> {
-        let rows = self.query(sql::SELECT_CRITERION_CHECKS, &[&org.0, &opportunity.0])?;
-        rows.iter()
-            .map(|row| {
-                let mut fields = Fields::new(row, "criterion_check");
-                Ok(CheckEntry {
-                    id: fields.key("criterion_check_id")?,
-                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                    criterion_id: fields.get("exit_criterion_id")?,
-                    checked: fields.get("checked")?,
-                    evidence: fields.get("evidence")?,
-                    at: fields.timestamp("at")?,
-                    actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-                    source: fields.parsed("source", Source::parse)?,
-                })
-            })
-            .collect()
+        self.collect(sql::SELECT_CRITERION_CHECKS, &[&org.0, &opportunity.0], read)
     }
 
     fn insert_gate_override(&mut self, org: OrgId, opportunity: OpportunityId, source: Source, record: &GateOverride) -> Result<i64> {
@@ -105,27 +87,7 @@ impl GatesTx for PgTx<'_> {
     }
 
     fn gate_overrides(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<StoredOverride>> {
-        let rows = self.query(sql::SELECT_GATE_OVERRIDES, &[&org.0, &opportunity.0])?;
-        rows.iter()
-            .map(|row| {
-                let mut fields = Fields::new(row, "gate_override");
-                let id = fields.key("gate_override_id")?;
-                let unmet: String = fields.get("unmet_json")?;
-                Ok(StoredOverride {
-                    id,
-                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                    source: fields.parsed("source", Source::parse)?,
-                    gate_override: GateOverride {
-                        by: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-                        at: fields.timestamp("at")?,
-                        reason: fields.get("reason")?,
-                        from_stage_id: StageId(fields.get("from_stage_id")?),
-                        to_stage_id: StageId(fields.get("to_stage_id")?),
-                        unmet: codec::unmet_from_json(&unmet).map_err(|detail| fields.corrupt("unmet_json", detail))?,
-                    },
-                })
-            })
-            .collect()
+        self.collect(sql::SELECT_GATE_OVERRIDES, &[&org.0, &opportunity.0], read)
     }
 
     fn insert_handoff(&mut self, org: OrgId, handoff: &Handoff) -> Result<i64> {
@@ -147,13 +109,11 @@ impl GatesTx for PgTx<'_> {
     }
 
     fn handoffs_of_opportunity(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<Handoff>> {
-        let rows = self.query(sql::SELECT_HANDOFFS_OF_OPPORTUNITY, &[&org.0, &opportunity.0])?;
-        rows.iter().map(handoff_from_row).collect()
+        self.collect(sql::SELECT_HANDOFFS_OF_OPPORTUNITY, &[&org.0, &opportunity.0], read)
     }
 
     fn handoffs(&mut self, org: OrgId) -> Result<Vec<Handoff>> {
-        let rows = self.query(sql::SELECT_HANDOFFS, &[&org.0])?;
-        rows.iter().map(handoff_from_row).collect()
+        self.collect(sql::SELECT_HANDOFFS, &[&org.0], read)
     }
 
     fn team_cycle_days(&mut self, org: OrgId, team: TeamId) -> Result<Option<u32>> {
@@ -166,8 +126,7 @@ impl GatesTx for PgTx<'_> {
 
     fn set_team_cycle_days(&mut self, org: OrgId, team: TeamId, days: Option<u32>) -> Result<()> {
         let days = days.map(|days| i32::try_from(days).unwrap_or(i32::MAX));
-        let updated =
-            self.execute("UPDATE team SET average_cycle_days = $3 WHERE organisation_id = $1 AND team_id = $2", &[&org.0, &team.0, &days])?;
+        let updated = self.execute(sql::SET_TEAM_CYCLE_DAYS, &[&days, &org.0, &team.0])?;
         found(updated, TeamId::LABEL, team.0)
     }
 
@@ -185,40 +144,4 @@ impl GatesTx for PgTx<'_> {
         let fields = Fields::new(&row, "opportunity");
         Ok((fields.get("deals")?, fields.get("total_micros")?))
     }
-}
-
-fn read_criterion(row: &Row) -> Result<(ExitCriterion, Option<Timestamp>)> {
-    let mut fields = Fields::new(row, "exit_criterion");
-    let id = fields.key("exit_criterion_id")?;
-    let kind: String = fields.get("kind")?;
-    let argument: Option<String> = fields.get("argument")?;
-    let kind = CriterionKind::decode(&kind, argument.as_deref()).map_err(|problem| fields.corrupt("argument", problem))?;
-    let origin: String = fields.get("origin")?;
-    let origin_opportunity = fields.get::<Option<i64>>("origin_opportunity_id")?.map(OpportunityId);
-    let origin =
-        pipewise_store::codec::origin_from_parts(&origin, origin_opportunity).map_err(|detail| fields.corrupt("origin", detail))?;
-    let criterion = ExitCriterion {
-        id,
-        stage_id: StageId(fields.get("stage_id")?),
-        label_en: fields.get("label_en")?,
-        label_ko: fields.get("label_ko")?,
-        kind,
-        origin,
-    };
-    Ok((criterion, fields.optional_timestamp("archived_at")?))
-}
-
-fn handoff_from_row(row: &Row) -> Result<Handoff> {
-    let mut fields = Fields::new(row, "handoff");
-    Ok(Handoff {
-        id: fields.key("handoff_id")?,
-        opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-        from_user_id: UserId(fields.get("from_user_id")?),
-        to_user_id: UserId(fields.get("to_user_id")?),
-        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-        stage_id: StageId(fields.get("stage_id")?),
-        at: fields.timestamp("at")?,
-        source: fields.parsed("source", Source::parse)?,
-        note: fields.get("note")?,
-    })
 }

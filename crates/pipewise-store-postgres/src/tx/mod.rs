@@ -65,6 +65,16 @@ impl<'store> PgTx<'store> {
         connection.client.query(&statement, params).map_err(from_postgres)
     }
 
+    /// Every row `sql` returns, each decoded by `decode` (a record's is [`read`](crate::fields::read)).
+    fn collect<T>(&mut self, sql: &str, params: &Params<'_>, decode: impl FnMut(&Row) -> Result<T>) -> Result<Vec<T>> {
+        self.query(sql, params)?.iter().map(decode).collect()
+    }
+
+    /// The first row `sql` returns, if any, decoded by `decode`.
+    fn one<T>(&mut self, sql: &str, params: &Params<'_>, decode: impl FnOnce(&Row) -> Result<T>) -> Result<Option<T>> {
+        self.query_opt(sql, params)?.as_ref().map(decode).transpose()
+    }
+
     fn query_opt(&mut self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
         let connection = self.connection()?;
         let statement = connection.statement(sql)?;

@@ -2,12 +2,12 @@
 
 use pipewise_core::money::Currency;
 use pipewise_core::records::*;
-use pipewise_core::user::{Locale, NewUser, Role, User};
+use pipewise_core::user::{NewUser, User};
 use pipewise_core::*;
+use pipewise_store::rows::{Columns, FromRow};
 use pipewise_store::{Organisation, OrganisationsTx, Result, StoreError, sql};
-use postgres::Row;
 
-use crate::fields::Fields;
+use crate::fields::{Fields, read};
 
 use super::{PgTx, found};
 
@@ -18,14 +18,12 @@ impl OrganisationsTx for PgTx<'_> {
     }
 
     fn organisation(&mut self, org: OrgId) -> Result<Option<Organisation>> {
-        let row = self.query_opt(sql::SELECT_ORGANISATION, &[&org.0])?;
-        row.as_ref().map(read_organisation).transpose()
+        self.one(sql::SELECT_ORGANISATION, &[&org.0], read)
     }
 
     fn organisations(&mut self) -> Result<Vec<Organisation>> {
         // The one query not keyed by an organisation: it lists them.
-        let rows = self.query(sql::SELECT_ORGANISATIONS, &[])?;
-        rows.iter().map(read_organisation).collect()
+        self.collect(sql::SELECT_ORGANISATIONS, &[], read)
     }
 
     fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId> {
@@ -48,14 +46,11 @@ impl OrganisationsTx for PgTx<'_> {
         let Some(row) = row else {
             return Err(StoreError::Conflict(format!("new user: email: {} already belongs to another user", user.email)));
         };
-        Ok(UserId(Fields::new(&row, "app_user").get("user_id")?))
+        Ok(UserId(Fields::new(&row, User::TABLE).get("user_id")?))
     }
 
     fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()> {
-        let updated = self.execute(
-            "UPDATE app_user SET manager_id = $3 WHERE organisation_id = $1 AND user_id = $2",
-            &[&org.0, &user.0, &manager.map(|id| id.0)],
-        )?;
+        let updated = self.execute(sql::SET_USER_MANAGER, &[&manager.map(|id| id.0), &org.0, &user.0])?;
         if updated == 0 {
             return Err(StoreError::NotFound { kind: UserId::LABEL, id: user.0 });
         }
@@ -63,19 +58,16 @@ impl OrganisationsTx for PgTx<'_> {
     }
 
     fn user(&mut self, org: OrgId, id: UserId) -> Result<Option<User>> {
-        let row = self.query_opt(sql::SELECT_USER, &[&org.0, &id.0])?;
-        row.as_ref().map(read_user).transpose()
+        self.one(sql::SELECT_USER, &[&org.0, &id.0], read)
     }
 
     fn user_by_email(&mut self, org: OrgId, email: &str) -> Result<Option<User>> {
         // Addresses are stored lower-cased (see `pipewise_core::text::email`), so a lookup ignores case.
-        let row = self.query_opt(sql::SELECT_USER_BY_EMAIL, &[&org.0, &email.to_lowercase()])?;
-        row.as_ref().map(read_user).transpose()
+        self.one(sql::SELECT_USER_BY_EMAIL, &[&org.0, &email.to_lowercase()], read)
     }
 
     fn users(&mut self, org: OrgId) -> Result<Vec<User>> {
-        let rows = self.query(sql::SELECT_USERS, &[&org.0])?;
-        rows.iter().map(read_user).collect()
+        self.collect(sql::SELECT_USERS, &[&org.0], read)
     }
 
     fn insert_team(&mut self, org: OrgId, team: &NewTeam) -> Result<TeamId> {
@@ -84,22 +76,17 @@ impl OrganisationsTx for PgTx<'_> {
     }
 
     fn team(&mut self, org: OrgId, id: TeamId) -> Result<Option<Team>> {
-        let row = self.query_opt(sql::SELECT_TEAM, &[&org.0, &id.0])?;
-        row.as_ref().map(read_team).transpose()
+        self.one(sql::SELECT_TEAM, &[&org.0, &id.0], read)
     }
 
     fn teams(&mut self, org: OrgId) -> Result<Vec<Team>> {
-        let rows = self.query(sql::SELECT_TEAMS, &[&org.0])?;
-        rows.iter().map(read_team).collect()
+        self.collect(sql::SELECT_TEAMS, &[&org.0], read)
     }
 
     fn update_user(&mut self, org: OrgId, user: &User) -> Result<()> {
         let updated = self.execute(
-            "UPDATE app_user SET email = $3, name = $4, role = $5, manager_id = $6, team_id = $7, time_zone = $8, locale = $9, \
-             active = $10 WHERE organisation_id = $1 AND user_id = $2",
+            sql::UPDATE_USER,
             &[
-                &org.0,
-                &user.id.0,
                 &user.email,
                 &user.name,
                 &user.role.as_str(),
@@ -108,6 +95,8 @@ impl OrganisationsTx for PgTx<'_> {
                 &user.time_zone,
                 &user.locale.as_str(),
                 &user.active,
+                &org.0,
+                &user.id.0,
             ],
         );
         let updated = match updated {
@@ -120,46 +109,7 @@ impl OrganisationsTx for PgTx<'_> {
     }
 
     fn update_team(&mut self, org: OrgId, team: &Team) -> Result<()> {
-        let updated = self.execute(
-            "UPDATE team SET name = $3, manager_id = $4 WHERE organisation_id = $1 AND team_id = $2",
-            &[&org.0, &team.id.0, &team.name, &team.manager_id.map(|id| id.0)],
-        )?;
+        let updated = self.execute(sql::UPDATE_TEAM, &[&team.name, &team.manager_id.map(|id| id.0), &org.0, &team.id.0])?;
         found(updated, TeamId::LABEL, team.id.0)
     }
-}
-
-fn read_organisation(row: &Row) -> Result<Organisation> {
-    let mut fields = Fields::new(row, "organisation");
-    Ok(Organisation {
-        id: OrgId(fields.key("organisation_id")?),
-        name: fields.get("name")?,
-        reporting_currency: fields.parsed("reporting_currency", Currency::from_code)?,
-        created_at: fields.timestamp("created_at")?,
-    })
-}
-
-/// A row of [`sql::USER_COLUMNS`].
-pub(super) fn read_user(row: &Row) -> Result<User> {
-    let mut fields = Fields::new(row, "app_user");
-    Ok(User {
-        id: UserId(fields.key("user_id")?),
-        email: fields.get("email")?,
-        name: fields.get("name")?,
-        role: fields.parsed("role", Role::parse)?,
-        manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
-        team_id: fields.get::<Option<i64>>("team_id")?.map(TeamId),
-        time_zone: fields.get("time_zone")?,
-        locale: fields.parsed("locale", Locale::parse)?,
-        active: fields.get("active")?,
-        created_at: fields.timestamp("created_at")?,
-    })
-}
-
-fn read_team(row: &Row) -> Result<Team> {
-    let mut fields = Fields::new(row, "team");
-    Ok(Team {
-        id: TeamId(fields.key("team_id")?),
-        name: fields.get("name")?,
-        manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
-    })
 }

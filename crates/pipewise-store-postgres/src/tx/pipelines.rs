@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use pipewise_core::error::RecordRef;
-use pipewise_core::pipeline::{ForecastCategory, NewPipeline, NewStage, Pipeline, Stage, StageKind};
+use pipewise_core::pipeline::{NewPipeline, NewStage, Pipeline, Stage};
 use pipewise_core::*;
+use pipewise_store::rows::PipelineRow;
 use pipewise_store::{PipelinesTx, Result, sql};
-use postgres::Row;
 
-use crate::fields::Fields;
+use crate::fields::read;
 
 use super::{PgTx, found};
 
@@ -22,38 +22,19 @@ impl PipelinesTx for PgTx<'_> {
             let problem = Problem::Rule("the entry stage must be one of the pipeline's open stages".into());
             return Err(FieldError { record, field: "entry_stage", problem }.into());
         }
+        // Positions are `integer`s: the stage at index 2,147,483,648 would have none.
+        let first_too_many = i32::MAX as usize + 1;
+        if pipeline.stages.len() > first_too_many {
+            let problem = Problem::OutOfRange { value: first_too_many.to_string(), range: "at most 2,147,483,647 stages" };
+            return Err(FieldError { record, field: "stages", problem }.into());
+        }
         let id = self.returned_id("pipeline", sql::INSERT_PIPELINE, &[&org.0, &pipeline.name])?;
         let mut stage_ids = Vec::with_capacity(pipeline.stages.len());
-        for (index, stage) in pipeline.stages.iter().enumerate() {
-            let position = i32::try_from(index).map_err(|_| FieldError {
-                record: record.clone(),
-                field: "stages",
-                problem: Problem::OutOfRange { value: index.to_string(), range: "at most 2,147,483,647 stages" },
-            })?;
-            let stage_id = self.returned_id(
-                "stage",
-                "INSERT INTO stage (organisation_id, pipeline_id, position, name_en, name_ko, kind, win_probability, \
-                 forecast_category, counts_in_metrics, rotting_days) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $8, $9, $10) RETURNING stage_id",
-                &[
-                    &org.0,
-                    &id,
-                    &position,
-                    &stage.name_en,
-                    &stage.name_ko,
-                    &stage.kind.as_str(),
-                    &stage.win_probability.to_string(),
-                    &stage.forecast_category.as_str(),
-                    &stage.counts_in_metrics,
-                    &stage.rotting_days,
-                ],
-            )?;
-            stage_ids.push(stage_id);
+        // Each stage goes after the last, so they take positions 0, 1, … in order.
+        for stage in &pipeline.stages {
+            stage_ids.push(self.insert_stage(org, PipelineId(id), stage)?.0);
         }
-        self.execute(
-            "UPDATE pipeline SET entry_stage_id = $3 WHERE organisation_id = $1 AND pipeline_id = $2",
-            &[&org.0, &id, &stage_ids[pipeline.entry_stage]],
-        )?;
+        self.execute(sql::SET_ENTRY_STAGE, &[&stage_ids[pipeline.entry_stage], &org.0, &id])?;
         Ok(PipelineId(id))
     }
 
@@ -66,10 +47,7 @@ impl PipelinesTx for PgTx<'_> {
     }
 
     fn update_pipeline(&mut self, org: OrgId, id: PipelineId, name: &str, entry_stage_id: StageId) -> Result<()> {
-        let updated = self.execute(
-            "UPDATE pipeline SET name = $3, entry_stage_id = $4 WHERE organisation_id = $1 AND pipeline_id = $2",
-            &[&org.0, &id.0, &name, &entry_stage_id.0],
-        )?;
+        let updated = self.execute(sql::UPDATE_PIPELINE, &[&name, &entry_stage_id.0, &org.0, &id.0])?;
         found(updated, PipelineId::LABEL, id.0)
     }
 
@@ -119,10 +97,7 @@ impl PipelinesTx for PgTx<'_> {
         self.execute(sql::PARK_STAGES, &[&org.0, &pipeline.0])?;
         for (index, stage) in order.iter().enumerate() {
             let position = i32::try_from(index).unwrap_or(i32::MAX);
-            let updated = self.execute(
-                "UPDATE stage SET position = $4 WHERE organisation_id = $1 AND pipeline_id = $2 AND stage_id = $3",
-                &[&org.0, &pipeline.0, &stage.0, &position],
-            )?;
+            let updated = self.execute(sql::SET_STAGE_POSITION, &[&position, &org.0, &pipeline.0, &stage.0])?;
             found(updated, StageId::LABEL, stage.0)?;
         }
         Ok(())
@@ -131,55 +106,33 @@ impl PipelinesTx for PgTx<'_> {
 
 impl PgTx<'_> {
     fn load_pipelines(&mut self, org: OrgId, only: Option<PipelineId>) -> Result<Vec<Pipeline>> {
-        let (rows, stage_rows) = match only {
+        let (rows, stage_list): (Vec<PipelineRow>, Vec<Stage>) = match only {
             Some(id) => (
-                self.query(sql::SELECT_PIPELINE, &[&org.0, &id.0])?,
-                self.query(
+                self.collect(sql::SELECT_PIPELINE, &[&org.0, &id.0], read)?,
+                self.collect(
                     &format!("SELECT {STAGE_COLUMNS} FROM stage WHERE organisation_id = $1 AND pipeline_id = $2 ORDER BY position"),
                     &[&org.0, &id.0],
+                    read,
                 )?,
             ),
             None => (
-                self.query(sql::SELECT_PIPELINES, &[&org.0])?,
-                self.query(
+                self.collect(sql::SELECT_PIPELINES, &[&org.0], read)?,
+                self.collect(
                     &format!("SELECT {STAGE_COLUMNS} FROM stage WHERE organisation_id = $1 ORDER BY pipeline_id, position"),
                     &[&org.0],
+                    read,
                 )?,
             ),
         };
         let mut stages: HashMap<i64, Vec<Stage>> = HashMap::new();
-        for row in &stage_rows {
-            let stage = read_stage(row)?;
+        for stage in stage_list {
             stages.entry(stage.pipeline_id.0).or_default().push(stage);
         }
-        rows.iter()
+        rows.into_iter()
             .map(|row| {
-                let mut fields = Fields::new(row, "pipeline");
-                let id = fields.key("pipeline_id")?;
-                let entry_stage_id = fields.get::<Option<i64>>("entry_stage_id")?.map(StageId);
-                let stages = stages.remove(&id).unwrap_or_default();
-                let Some(entry_stage_id) = entry_stage_id.filter(|entry| stages.iter().any(|stage| stage.id == *entry)) else {
-                    return Err(fields.corrupt("entry_stage_id", "is not one of the pipeline's stages"));
-                };
-                Ok(Pipeline { id: PipelineId(id), name: fields.get("name")?, entry_stage_id, stages })
+                let stages = stages.remove(&row.id.0).unwrap_or_default();
+                row.with_stages(stages)
             })
             .collect()
     }
-}
-
-fn read_stage(row: &Row) -> Result<Stage> {
-    let mut fields = Fields::new(row, "stage");
-    Ok(Stage {
-        id: StageId(fields.key("stage_id")?),
-        pipeline_id: PipelineId(fields.get("pipeline_id")?),
-        position: fields.get("position")?,
-        name_en: fields.get("name_en")?,
-        name_ko: fields.get("name_ko")?,
-        kind: fields.parsed("kind", StageKind::parse)?,
-        win_probability: fields.decimal("win_probability")?,
-        forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
-        counts_in_metrics: fields.get("counts_in_metrics")?,
-        rotting_days: fields.get("rotting_days")?,
-        archived_at: fields.optional_timestamp("archived_at")?,
-    })
 }

@@ -4,10 +4,11 @@ use std::collections::{HashMap, HashSet};
 
 use pipewise_core::records::*;
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter, sql};
 use postgres::Row;
 
-use crate::fields::Fields;
+use crate::fields::{Fields, read};
 
 use super::{PgTx, VISIBLE_DEALS, found, scope_params};
 
@@ -90,13 +91,11 @@ impl RecordsTx for PgTx<'_> {
     }
 
     fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>> {
-        let row = self.query_opt(sql::SELECT_LEAD, &[&org.0, &id.0])?;
-        row.as_ref().map(read_lead).transpose()
+        self.one(sql::SELECT_LEAD, &[&org.0, &id.0], read)
     }
 
     fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>> {
-        let rows = self.query(sql::SELECT_LEADS, &[&org.0])?;
-        rows.iter().map(read_lead).collect()
+        self.collect(sql::SELECT_LEADS, &[&org.0], read)
     }
 
     fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId> {
@@ -119,15 +118,14 @@ impl RecordsTx for PgTx<'_> {
     }
 
     fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>> {
-        let row = self.query_opt(sql::SELECT_TASK, &[&org.0, &id.0])?;
-        row.as_ref().map(read_task).transpose()
+        self.one(sql::SELECT_TASK, &[&org.0, &id.0], read)
     }
 
     fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>> {
         let owner = filter.owner_id.map(|id| id.0);
         let opportunity = filter.opportunity_id.map(|id| id.0);
         let (scoped, owners, shared_with) = scope_params(filter.scope.as_ref());
-        let rows = self.query(
+        self.collect(
             &format!(
                 "SELECT {} FROM task WHERE organisation_id = $1 AND ($2::bigint IS NULL OR owner_id = $2)
                  AND ($3::bigint IS NULL OR opportunity_id = $3) AND (NOT $4 OR completed_at IS NULL)
@@ -136,43 +134,28 @@ impl RecordsTx for PgTx<'_> {
                 sql::TASK_COLUMNS
             ),
             &[&org.0, &owner, &opportunity, &filter.open_only, &scoped, &owners, &shared_with],
-        )?;
-        rows.iter().map(read_task).collect()
+            read,
+        )
     }
 
     fn count(&mut self, org: OrgId, kind: RecordKind) -> Result<i64> {
-        let table = match kind {
-            RecordKind::User => "app_user",
-            RecordKind::Team => "team",
-            RecordKind::Account => "account",
-            RecordKind::Contact => "contact",
-            RecordKind::Pipeline => "pipeline",
-            RecordKind::Opportunity => "opportunity",
-            RecordKind::History => "opportunity_history",
-            RecordKind::Lead => "lead",
-            RecordKind::Activity => "activity",
-            RecordKind::Task => "task",
-            RecordKind::ExchangeRate => "exchange_rate",
-            RecordKind::AuditEvent => "audit_event",
-        };
-        let row = self.query_one(&format!("SELECT count(*) AS n FROM {table} WHERE organisation_id = $1"), &[&org.0])?;
-        Fields::new(&row, table).get("n")
+        let row = self.query_one(&sql::select_count(kind), &[&org.0])?;
+        Fields::new(&row, kind.table()).get("n")
     }
 
     fn update_account(&mut self, org: OrgId, account: &Account) -> Result<()> {
         // A savepoint lets a taken domain undo the whole change and leave the transaction usable.
         self.simple("SAVEPOINT update_account")?;
         let updated = self.execute(
-            "UPDATE account SET name = $3, industry = $4, employee_count = $5, region = $6, owner_id = $7 \
-             WHERE organisation_id = $1 AND account_id = $2",
+            sql::UPDATE_ACCOUNT,
             &[
-                &org.0,
-                &account.id.0,
                 &account.name,
                 &account.industry,
                 &account.employee_count,
                 &account.region,
                 &account.owner_id.map(|id| id.0),
+                &org.0,
+                &account.id.0,
             ],
         )?;
         if updated == 0 {
@@ -191,8 +174,8 @@ impl RecordsTx for PgTx<'_> {
 
     fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
         let updated = self.execute(
-            "UPDATE contact SET name = $3, phone = $4, title = $5, account_id = $6 WHERE organisation_id = $1 AND contact_id = $2",
-            &[&org.0, &contact.id.0, &contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0)],
+            sql::UPDATE_CONTACT,
+            &[&contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0), &org.0, &contact.id.0],
         )?;
         found(updated, ContactId::LABEL, contact.id.0)?;
         self.execute(sql::DELETE_CONTACT_EMAILS, &[&org.0, &contact.id.0])?;
@@ -201,11 +184,8 @@ impl RecordsTx for PgTx<'_> {
 
     fn update_lead(&mut self, org: OrgId, lead: &Lead) -> Result<()> {
         let updated = self.execute(
-            "UPDATE lead SET name = $3, company = $4, email = $5, phone = $6, title = $7, source = $8, status = $9, owner_id = $10 \
-             WHERE organisation_id = $1 AND lead_id = $2",
+            sql::UPDATE_LEAD,
             &[
-                &org.0,
-                &lead.id.0,
                 &lead.name,
                 &lead.company,
                 &lead.email,
@@ -214,6 +194,8 @@ impl RecordsTx for PgTx<'_> {
                 &lead.source,
                 &lead.status.as_str(),
                 &lead.owner_id.map(|id| id.0),
+                &org.0,
+                &lead.id.0,
             ],
         )?;
         found(updated, LeadId::LABEL, lead.id.0)
@@ -221,8 +203,8 @@ impl RecordsTx for PgTx<'_> {
 
     fn update_task(&mut self, org: OrgId, task: &Task) -> Result<()> {
         let updated = self.execute(
-            "UPDATE task SET title = $3, owner_id = $4, due_on = $5, completed_at = $6 WHERE organisation_id = $1 AND task_id = $2",
-            &[&org.0, &task.id.0, &task.title, &task.owner_id.0, &task.due_on, &task.completed_at.map(Timestamp::to_jiff)],
+            sql::UPDATE_TASK,
+            &[&task.title, &task.owner_id.0, &task.due_on, &task.completed_at.map(Timestamp::to_jiff), &org.0, &task.id.0],
         )?;
         found(updated, TaskId::LABEL, task.id.0)
     }
@@ -253,63 +235,41 @@ impl PgTx<'_> {
         Ok(())
     }
 
+    /// One account (`only`) or every account of the organisation, with their domains: one query
+    /// for the accounts and one for the domains.
     fn load_accounts(&mut self, org: OrgId, only: Option<AccountId>) -> Result<Vec<Account>> {
-        let (rows, domain_rows) = match only {
+        let (mut accounts, domain_rows) = match only {
             Some(id) => (
-                self.query(sql::SELECT_ACCOUNT, &[&org.0, &id.0])?,
-                self.query(
-                    "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 AND account_id = $2 ORDER BY position",
-                    &[&org.0, &id.0],
-                )?,
+                self.collect(sql::SELECT_ACCOUNT, &[&org.0, &id.0], read::<Account>)?,
+                self.query(sql::SELECT_DOMAINS_OF_ACCOUNT, &[&org.0, &id.0])?,
             ),
-            None => (self.query(sql::SELECT_ACCOUNTS, &[&org.0])?, self.query(sql::SELECT_ACCOUNT_DOMAINS, &[&org.0])?),
+            None => (self.collect(sql::SELECT_ACCOUNTS, &[&org.0], read)?, self.query(sql::SELECT_ACCOUNT_DOMAINS, &[&org.0])?),
         };
         let mut domains = group_texts(&domain_rows, "account_domain", "account_id", "domain")?;
-        rows.iter()
-            .map(|row| {
-                let mut fields = Fields::new(row, "account");
-                let id = fields.key("account_id")?;
-                Ok(Account {
-                    id: AccountId(id),
-                    name: fields.get("name")?,
-                    domains: domains.remove(&id).unwrap_or_default(),
-                    industry: fields.get("industry")?,
-                    employee_count: fields.get("employee_count")?,
-                    region: fields.get("region")?,
-                    owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
-                    created_at: fields.timestamp("created_at")?,
-                })
-            })
-            .collect()
+        for account in &mut accounts {
+            account.domains = domains.remove(&account.id.0).unwrap_or_default();
+        }
+        Ok(accounts)
     }
 
+    /// One contact (`only`) or every contact of the organisation, with their e-mail addresses:
+    /// one query for the contacts and one for the addresses.
     fn load_contacts(&mut self, org: OrgId, only: Option<ContactId>) -> Result<Vec<Contact>> {
-        let (rows, email_rows) = match only {
+        let (mut contacts, email_rows) = match only {
             Some(id) => (
-                self.query(sql::SELECT_CONTACT, &[&org.0, &id.0])?,
+                self.collect(sql::SELECT_CONTACT, &[&org.0, &id.0], read::<Contact>)?,
                 self.query(
                     "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 AND contact_id = $2 ORDER BY position",
                     &[&org.0, &id.0],
                 )?,
             ),
-            None => (self.query(sql::SELECT_CONTACTS, &[&org.0])?, self.query(sql::SELECT_CONTACT_EMAILS, &[&org.0])?),
+            None => (self.collect(sql::SELECT_CONTACTS, &[&org.0], read)?, self.query(sql::SELECT_CONTACT_EMAILS, &[&org.0])?),
         };
         let mut emails = group_texts(&email_rows, "contact_email", "contact_id", "email")?;
-        rows.iter()
-            .map(|row| {
-                let mut fields = Fields::new(row, "contact");
-                let id = fields.key("contact_id")?;
-                Ok(Contact {
-                    id: ContactId(id),
-                    name: fields.get("name")?,
-                    emails: emails.remove(&id).unwrap_or_default(),
-                    phone: fields.get("phone")?,
-                    title: fields.get("title")?,
-                    account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-                    created_at: fields.timestamp("created_at")?,
-                })
-            })
-            .collect()
+        for contact in &mut contacts {
+            contact.emails = emails.remove(&contact.id.0).unwrap_or_default();
+        }
+        Ok(contacts)
     }
 }
 
@@ -321,35 +281,4 @@ fn group_texts(rows: &[Row], table: &'static str, parent_column: &str, text_colu
         grouped.entry(fields.get(parent_column)?).or_default().push(fields.get(text_column)?);
     }
     Ok(grouped)
-}
-
-fn read_lead(row: &Row) -> Result<Lead> {
-    let mut fields = Fields::new(row, "lead");
-    Ok(Lead {
-        id: LeadId(fields.key("lead_id")?),
-        name: fields.get("name")?,
-        company: fields.get("company")?,
-        email: fields.get("email")?,
-        phone: fields.get("phone")?,
-        title: fields.get("title")?,
-        source: fields.get("source")?,
-        status: fields.parsed("status", LeadStatus::parse)?,
-        owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
-        created_at: fields.timestamp("created_at")?,
-    })
-}
-
-fn read_task(row: &Row) -> Result<Task> {
-    let mut fields = Fields::new(row, "task");
-    Ok(Task {
-        id: TaskId(fields.key("task_id")?),
-        title: fields.get("title")?,
-        owner_id: UserId(fields.get("owner_id")?),
-        due_on: fields.optional_date("due_on")?,
-        completed_at: fields.optional_timestamp("completed_at")?,
-        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-        opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
-        lead_id: fields.get::<Option<i64>>("lead_id")?.map(LeadId),
-        created_at: fields.timestamp("created_at")?,
-    })
 }

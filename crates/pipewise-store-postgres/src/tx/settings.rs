@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use pipewise_core::fx::RateTable;
 use pipewise_core::money::{Currency, Decimal};
 use pipewise_core::*;
+use pipewise_store::rows::{Columns, add_rate};
 use pipewise_store::{Result, SettingsTx, StoreError, StoredHealthSettings, sql};
 
-use crate::fields::Fields;
+use crate::fields::{Fields, read};
 
 use super::PgTx;
 
@@ -50,30 +51,13 @@ impl SettingsTx for PgTx<'_> {
         )?;
         let mut table: Option<RateTable> = None;
         for row in &rows {
-            let fields = Fields::new(row, "exchange_rate");
-            let base = fields.parsed("base", Currency::from_code)?;
-            let table = table.get_or_insert_with(|| RateTable::new(base));
-            if table.base() != base {
-                return Err(fields.corrupt("base", format!("rates are quoted against both {} and {base}", table.base())));
-            }
-            let Some(date) = fields.optional_date("rate_date")? else {
-                return Err(fields.corrupt("rate_date", "is NULL"));
-            };
-            table.insert(fields.parsed("currency", Currency::from_code)?, date, fields.decimal("per_base")?);
+            add_rate(&mut table, &Fields::new(row, "exchange_rate"))?;
         }
         Ok(table)
     }
 
     fn health_settings(&mut self, org: OrgId) -> Result<Option<StoredHealthSettings>> {
-        let row = self.query_opt(sql::SELECT_HEALTH_SETTINGS, &[&org.0])?;
-        let Some(row) = row else { return Ok(None) };
-        let fields = Fields::new(&row, "health_settings");
-        let updated_by: Option<i64> = fields.get("updated_by")?;
-        Ok(Some(StoredHealthSettings {
-            document: fields.get("thresholds")?,
-            updated_at: fields.timestamp("updated_at")?,
-            updated_by: updated_by.map(UserId),
-        }))
+        self.one(sql::SELECT_HEALTH_SETTINGS, &[&org.0], read)
     }
 
     fn put_health_settings(&mut self, org: OrgId, settings: &StoredHealthSettings) -> Result<()> {

@@ -1,17 +1,16 @@
 //! [`WorkspaceTx`] for PostgreSQL: deal workspace documents and their edit log.
 
-use pipewise_core::history::Source;
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{Result, WorkspaceChange, WorkspaceTx, sql};
 
-use crate::fields::Fields;
+use crate::fields::{Fields, read};
 
 use super::PgTx;
 
 impl WorkspaceTx for PgTx<'_> {
     fn workspace_document(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Option<String>> {
-        let row = self.query_opt(sql::SELECT_WORKSPACE_DOCUMENT, &[&org.0, &opportunity.0])?;
-        row.as_ref().map(|row| Fields::new(row, "deal_workspace").get("document")).transpose()
+        self.one(sql::SELECT_WORKSPACE_DOCUMENT, &[&org.0, &opportunity.0], |row| Fields::new(row, "deal_workspace").get("document"))
     }
 
     fn put_workspace_document(&mut self, org: OrgId, opportunity: OpportunityId, document: &str, at: Timestamp) -> Result<()> {
@@ -37,21 +36,6 @@ impl WorkspaceTx for PgTx<'_> {
     }
 
     fn workspace_changes(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<WorkspaceChange>> {
-        let rows = self.query(sql::SELECT_WORKSPACE_CHANGES, &[&org.0, &opportunity.0])?;
-        rows.iter()
-            .map(|row| {
-                let mut fields = Fields::new(row, "workspace_history");
-                Ok(WorkspaceChange {
-                    id: fields.key("workspace_history_id")?,
-                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                    part: fields.get("part")?,
-                    old_json: fields.get("old_json")?,
-                    new_json: fields.get("new_json")?,
-                    at: fields.timestamp("at")?,
-                    actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-                    source: fields.parsed("source", Source::parse)?,
-                })
-            })
-            .collect()
+        self.collect(sql::SELECT_WORKSPACE_CHANGES, &[&org.0, &opportunity.0], read)
     }
 }

@@ -3,35 +3,26 @@
 use pipewise_core::access::DealScope;
 use pipewise_core::records::*;
 use pipewise_core::*;
+use pipewise_store::rows::{Columns, contact_count, latest_activity, logged_activity};
 use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, Result, sql};
 use rusqlite::params;
 use rusqlite::types::Value;
 
-use crate::rows::{Fields, NamedRow};
+use crate::rows::{Fields, NamedRow, read};
 
 use super::{SqliteTx, db_err, scope_condition};
 
 /// Links an activity to a contact; `insert_activity` and the bulk loader run it.
 pub(super) const INSERT_ACTIVITY_CONTACT: &str = "INSERT INTO activity_contact (activity_id, contact_id) VALUES (?1, ?2)";
 
+/// [`sql::SELECT_LAST_ACTIVITY_AT`] for the deals of a JSON array (`?2`).
+const SELECT_LAST_ACTIVITY_AT_OF_DEALS: &str = "SELECT opportunity_id, max(occurred_at) AS last_at FROM activity
+     WHERE organisation_id = ?1 AND opportunity_id IS NOT NULL AND opportunity_id IN (SELECT value FROM json_each(?2))
+     GROUP BY opportunity_id ORDER BY opportunity_id";
+
 impl ActivitiesTx for SqliteTx<'_> {
     fn insert_activity(&mut self, org: OrgId, activity: &NewActivity, logged_at: Timestamp) -> Result<ActivityId> {
-        let id = self.returned_id(
-            sql::INSERT_ACTIVITY,
-            params![
-                org.0,
-                activity.kind.as_str(),
-                activity.direction.as_str(),
-                activity.occurred_at.as_micros(),
-                logged_at.as_micros(),
-                activity.subject,
-                activity.body,
-                activity.source,
-                activity.user_id.map(|id| id.0),
-                activity.account_id.map(|id| id.0),
-                activity.opportunity_id.map(|id| id.0)
-            ],
-        )?;
+        let id = self.returned_id(sql::INSERT_ACTIVITY, activity_params(org, activity, logged_at))?;
         let mut statement = self.db().prepare_cached(INSERT_ACTIVITY_CONTACT).map_err(db_err)?;
         for contact in &activity.contact_ids {
             statement.execute(params![id, contact.0]).map_err(db_err)?;
@@ -40,12 +31,12 @@ impl ActivitiesTx for SqliteTx<'_> {
     }
 
     fn activity(&mut self, org: OrgId, id: ActivityId) -> Result<Option<Activity>> {
-        let rows = self.collect(sql::SELECT_ACTIVITY, params![org.0, id.0], read_activity)?;
+        let rows = self.collect(sql::SELECT_ACTIVITY, params![org.0, id.0], read)?;
         Ok(self.with_contacts(rows)?.pop())
     }
 
     fn activities_of_opportunity(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<Activity>> {
-        let rows = self.collect(sql::SELECT_ACTIVITIES_OF_OPPORTUNITY, params![org.0, id.0], read_activity)?;
+        let rows = self.collect(sql::SELECT_ACTIVITIES_OF_OPPORTUNITY, params![org.0, id.0], read)?;
         self.with_contacts(rows)
     }
 
@@ -65,25 +56,16 @@ impl ActivitiesTx for SqliteTx<'_> {
             sql.push_str(&scope_condition("user_id", owners, *shared_with, &mut values));
         }
         sql.push_str(" ORDER BY activity_id");
-        let rows = self.collect(&sql, rusqlite::params_from_iter(values), read_activity)?;
+        let rows = self.collect(&sql, rusqlite::params_from_iter(values), read)?;
         self.with_contacts(rows)
     }
 
     fn last_activity_at(&mut self, org: OrgId, deals: Option<&[OpportunityId]>) -> Result<Vec<(OpportunityId, Timestamp)>> {
-        let sql = |only: &str| {
-            format!(
-                "SELECT opportunity_id, max(occurred_at) AS last_at FROM activity WHERE organisation_id = ?1 AND opportunity_id IS NOT NULL{only}
-                 GROUP BY opportunity_id ORDER BY opportunity_id"
-            )
-        };
-        let row = |row: &NamedRow<'_, '_>| -> Result<(OpportunityId, Timestamp)> {
-            let fields = Fields::new(row, "activity");
-            Ok((OpportunityId(fields.get("opportunity_id")?), fields.timestamp("last_at")?))
-        };
-        let Some(deals) = deals else { return self.collect(&sql(""), [org.0], row) };
+        let row = |row: &NamedRow<'_, '_>| latest_activity(&Fields::new(row, "activity"));
+        let Some(deals) = deals else { return self.collect(sql::SELECT_LAST_ACTIVITY_AT, [org.0], row) };
         // The deals as one JSON array parameter: one statement text whatever their number.
         let ids = format!("[{}]", deals.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(","));
-        self.collect(&sql(" AND opportunity_id IN (SELECT value FROM json_each(?2))"), params![org.0, ids], row)
+        self.collect(SELECT_LAST_ACTIVITY_AT_OF_DEALS, params![org.0, ids], row)
     }
 
     fn activity_aggregates(
@@ -115,17 +97,11 @@ impl ActivitiesTx for SqliteTx<'_> {
                  WHERE organisation_id = ?1 AND opportunity_id IS NOT NULL AND occurred_at < ?2 AND logged_at < ?2{only}
                  GROUP BY opportunity_id ORDER BY opportunity_id"
             );
-            aggregates.extend(self.collect(&sql, params![org.0, until, touch_from.as_micros(), touch_to.as_micros()], |row| {
-                let fields = Fields::new(row, "activity");
-                Ok(ActivityAggregate {
-                    opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                    last_occurred: fields.timestamp("last_at")?,
-                    last_inbound: fields.optional_timestamp("inbound_at")?,
-                    touchpoints: fields.get::<i64>("touchpoints")?.clamp(0, i64::from(u32::MAX)) as u32,
-                    max_lag_micros: fields.get("lag")?,
-                    contacts: 0,
-                })
-            })?);
+            aggregates.extend(self.collect(
+                &sql,
+                params![org.0, until, touch_from.as_micros(), touch_to.as_micros()],
+                read::<ActivityAggregate>,
+            )?);
             let sql = format!(
                 "SELECT a.opportunity_id AS opportunity_id, count(DISTINCT l.contact_id) AS contacts
                  FROM activity a JOIN activity_contact l ON l.activity_id = a.activity_id
@@ -133,10 +109,7 @@ impl ActivitiesTx for SqliteTx<'_> {
                  GROUP BY a.opportunity_id ORDER BY a.opportunity_id",
                 only.replace("opportunity_id", "a.opportunity_id")
             );
-            contacts.extend(self.collect(&sql, params![org.0, until], |row| {
-                let fields = Fields::new(row, "activity_contact");
-                Ok((fields.get::<i64>("opportunity_id")?, fields.get::<i64>("contacts")?))
-            })?);
+            contacts.extend(self.collect(&sql, params![org.0, until], |row| contact_count(&Fields::new(row, "activity_contact")))?);
         }
         aggregates.sort_by_key(|aggregate| aggregate.opportunity_id);
         contacts.sort_unstable();
@@ -155,14 +128,7 @@ impl ActivitiesTx for SqliteTx<'_> {
             "SELECT activity_id, opportunity_id, logged_at FROM activity WHERE activity_id > ?2 AND +organisation_id = ?1
              ORDER BY activity_id LIMIT ?3",
             params![org.0, after.0, limit],
-            |row| {
-                let fields = Fields::new(row, "activity");
-                Ok((
-                    ActivityId(fields.get("activity_id")?),
-                    fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
-                    fields.timestamp("logged_at")?,
-                ))
-            },
+            |row| logged_activity(&Fields::new(row, "activity")),
         )
     }
 
@@ -186,20 +152,20 @@ impl SqliteTx<'_> {
     }
 }
 
-fn read_activity(row: &NamedRow<'_, '_>) -> Result<Activity> {
-    let mut fields = Fields::new(row, "activity");
-    Ok(Activity {
-        id: ActivityId(fields.key("activity_id")?),
-        kind: fields.parsed("kind", ActivityKind::parse)?,
-        direction: fields.parsed("direction", Direction::parse)?,
-        occurred_at: fields.timestamp("occurred_at")?,
-        logged_at: fields.timestamp("logged_at")?,
-        subject: fields.get("subject")?,
-        body: fields.get("body")?,
-        source: fields.get("source")?,
-        user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
-        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-        opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
-        contact_ids: Vec::new(),
-    })
+/// The values [`sql::INSERT_ACTIVITY`] binds (and the bulk loader's statement, which has the same
+/// parameters).
+pub(super) fn activity_params<'a>(org: OrgId, activity: &'a NewActivity, logged_at: Timestamp) -> impl rusqlite::Params + 'a {
+    (
+        org.0,
+        activity.kind.as_str(),
+        activity.direction.as_str(),
+        activity.occurred_at.as_micros(),
+        logged_at.as_micros(),
+        activity.subject.as_str(),
+        activity.body.as_deref(),
+        activity.source.as_str(),
+        activity.user_id.map(|id| id.0),
+        activity.account_id.map(|id| id.0),
+        activity.opportunity_id.map(|id| id.0),
+    )
 }

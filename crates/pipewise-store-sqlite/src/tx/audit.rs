@@ -1,12 +1,11 @@
 //! [`AuditTx`] for SQLite: the audit log.
 
-use pipewise_core::history::Source;
 use pipewise_core::*;
 use pipewise_store::{AuditEntry, AuditEvent, AuditFilter, AuditTx, Result, sql};
 use rusqlite::params;
 use rusqlite::types::Value;
 
-use crate::rows::{Fields, NamedRow};
+use crate::rows::read;
 
 use super::SqliteTx;
 
@@ -49,21 +48,6 @@ impl AuditTx for SqliteTx<'_> {
             condition("audit_event_id <", Value::Integer(before));
         }
         sql.push_str(&format!(" ORDER BY audit_event_id DESC LIMIT {}", filter.limit));
-        self.collect(&sql, rusqlite::params_from_iter(values), read_audit_event)
+        self.collect(&sql, rusqlite::params_from_iter(values), read)
     }
-}
-
-fn read_audit_event(row: &NamedRow<'_, '_>) -> Result<AuditEvent> {
-    let mut fields = Fields::new(row, "audit_event");
-    Ok(AuditEvent {
-        id: fields.key("audit_event_id")?,
-        at: fields.timestamp("at")?,
-        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-        source: fields.parsed("source", Source::parse)?,
-        record_kind: fields.get("record_kind")?,
-        record_id: fields.get("record_id")?,
-        action: fields.get("action")?,
-        before: fields.get("before_json")?,
-        after: fields.get("after_json")?,
-    })
 }

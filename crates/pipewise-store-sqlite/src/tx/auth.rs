@@ -2,23 +2,23 @@
 
 use pipewise_core::user::User;
 use pipewise_core::*;
+use pipewise_store::rows::{Columns, FromRow, user_with_organisation};
 use pipewise_store::{ApiToken, AuthTx, Result, Session, sql};
 use rusqlite::params;
 
-use crate::rows::{Fields, NamedRow};
+use crate::rows::{Fields, read};
 
 use super::SqliteTx;
-use super::organisations::read_user;
 
 impl AuthTx for SqliteTx<'_> {
     fn set_password_hash(&mut self, org: OrgId, user: UserId, hash: &str) -> Result<()> {
-        self.execute("UPDATE app_user SET password_hash = ?3 WHERE organisation_id = ?1 AND user_id = ?2", params![org.0, user.0, hash])?;
+        self.execute(sql::SET_PASSWORD_HASH, params![hash, org.0, user.0])?;
         Ok(())
     }
 
     fn password_hash(&mut self, org: OrgId, user: UserId) -> Result<Option<String>> {
         let hash = self.one(sql::SELECT_PASSWORD_HASH, params![org.0, user.0], |row| {
-            let mut fields = Fields::new(row, "app_user");
+            let mut fields = Fields::new(row, User::TABLE);
             fields.key("user_id")?;
             fields.get::<Option<String>>("password_hash")
         })?;
@@ -27,9 +27,7 @@ impl AuthTx for SqliteTx<'_> {
 
     fn users_by_email_everywhere(&mut self, email: &str) -> Result<Vec<(OrgId, User)>> {
         self.collect(sql::SELECT_USERS_BY_EMAIL_EVERYWHERE, [email.trim().to_lowercase()], |row| {
-            let user = read_user(row)?;
-            let org = Fields::new(row, "app_user").get("organisation_id")?;
-            Ok((OrgId(org), user))
+            user_with_organisation(&mut Fields::new(row, User::TABLE))
         })
     }
 
@@ -51,14 +49,11 @@ impl AuthTx for SqliteTx<'_> {
     }
 
     fn session(&mut self, token_hash: &str) -> Result<Option<Session>> {
-        self.one(sql::SELECT_SESSION, [token_hash], read_session)
+        self.one(sql::SELECT_SESSION, [token_hash], read)
     }
 
     fn touch_session(&mut self, token_hash: &str, last_seen_at: Timestamp, expires_at: Timestamp) -> Result<()> {
-        self.execute(
-            "UPDATE session SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1",
-            params![token_hash, last_seen_at.as_micros(), expires_at.as_micros()],
-        )?;
+        self.execute(sql::TOUCH_SESSION, params![last_seen_at.as_micros(), expires_at.as_micros(), token_hash])?;
         Ok(())
     }
 
@@ -92,24 +87,20 @@ impl AuthTx for SqliteTx<'_> {
     }
 
     fn api_token(&mut self, token_hash: &str) -> Result<Option<ApiToken>> {
-        self.one(sql::SELECT_API_TOKEN, [token_hash], read_api_token)
+        self.one(sql::SELECT_API_TOKEN, [token_hash], read)
     }
 
     fn api_tokens(&mut self, org: OrgId, user: UserId) -> Result<Vec<ApiToken>> {
-        self.collect(sql::SELECT_API_TOKENS, params![org.0, user.0], read_api_token)
+        self.collect(sql::SELECT_API_TOKENS, params![org.0, user.0], read)
     }
 
     fn touch_api_token(&mut self, id: i64, at: Timestamp) -> Result<()> {
-        self.execute("UPDATE api_token SET last_used_at = ?2 WHERE api_token_id = ?1", params![id, at.as_micros()])?;
+        self.execute(sql::TOUCH_API_TOKEN, params![at.as_micros(), id])?;
         Ok(())
     }
 
     fn revoke_api_token(&mut self, org: OrgId, user: UserId, id: i64, at: Timestamp) -> Result<bool> {
-        let revoked = self.execute(
-            "UPDATE api_token SET revoked_at = ?4
-             WHERE organisation_id = ?1 AND user_id = ?2 AND api_token_id = ?3 AND revoked_at IS NULL",
-            params![org.0, user.0, id, at.as_micros()],
-        )?;
+        let revoked = self.execute(sql::REVOKE_API_TOKEN, params![at.as_micros(), org.0, user.0, id])?;
         Ok(revoked == 1)
     }
 
@@ -130,34 +121,4 @@ impl AuthTx for SqliteTx<'_> {
             count("SELECT count(*) AS n FROM login_attempt WHERE client_address = ?1 AND at >= ?2 AND NOT succeeded", client_address)?;
         Ok((by_email, by_client))
     }
-}
-
-fn read_session(row: &NamedRow<'_, '_>) -> Result<Session> {
-    // No key for error messages: the token hash is as good as the cookie for looking one up.
-    let fields = Fields::new(row, "session");
-    Ok(Session {
-        token_hash: fields.get("token_hash")?,
-        org: OrgId(fields.get("organisation_id")?),
-        user_id: UserId(fields.get("user_id")?),
-        csrf_token: fields.get("csrf_token")?,
-        created_at: fields.timestamp("created_at")?,
-        last_seen_at: fields.timestamp("last_seen_at")?,
-        expires_at: fields.timestamp("expires_at")?,
-        client_address: fields.get("client_address")?,
-    })
-}
-
-fn read_api_token(row: &NamedRow<'_, '_>) -> Result<ApiToken> {
-    let mut fields = Fields::new(row, "api_token");
-    Ok(ApiToken {
-        id: fields.key("api_token_id")?,
-        org: OrgId(fields.get("organisation_id")?),
-        user_id: UserId(fields.get("user_id")?),
-        name: fields.get("name")?,
-        token_hash: fields.get("token_hash")?,
-        prefix: fields.get("prefix")?,
-        created_at: fields.timestamp("created_at")?,
-        last_used_at: fields.optional_timestamp("last_used_at")?,
-        revoked_at: fields.optional_timestamp("revoked_at")?,
-    })
 }

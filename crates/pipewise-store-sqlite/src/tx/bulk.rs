@@ -4,13 +4,14 @@
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::records::*;
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{BulkTx, HistoryAppend, Result};
 use rusqlite::params;
 
 use crate::rows::Fields;
 
-use super::activities::INSERT_ACTIVITY_CONTACT;
-use super::deals::{INSERT_HISTORY, INSERT_OPPORTUNITY, opportunity_params};
+use super::activities::{INSERT_ACTIVITY_CONTACT, activity_params};
+use super::deals::{INSERT_HISTORY, INSERT_OPPORTUNITY, history_params, opportunity_params};
 use super::{SqliteTx, db_err};
 
 /// One activity, its id taken from the row id: [`pipewise_store::sql::INSERT_ACTIVITY`] without
@@ -40,17 +41,7 @@ impl BulkTx for SqliteTx<'_> {
         let mut statement = self.db().prepare_cached(INSERT_HISTORY).map_err(db_err)?;
         for (seq, event) in seqs.clone().zip(events) {
             statement
-                .execute(params![
-                    org.0,
-                    seq,
-                    event.opportunity_id.0,
-                    event.change.field.as_str(),
-                    event.change.old,
-                    event.change.new,
-                    event.at.as_micros(),
-                    event.actor_id.map(|id| id.0),
-                    event.source.as_str()
-                ])
+                .execute(history_params(org, seq, event.opportunity_id, &event.change, event.at, event.actor_id, event.source))
                 .map_err(db_err)?;
         }
         Ok(seqs)
@@ -62,21 +53,7 @@ impl BulkTx for SqliteTx<'_> {
         let mut ids = Vec::with_capacity(activities.len());
         let mut contacts = Vec::new();
         for (activity, logged_at) in activities {
-            let id = insert
-                .insert(params![
-                    org.0,
-                    activity.kind.as_str(),
-                    activity.direction.as_str(),
-                    activity.occurred_at.as_micros(),
-                    logged_at.as_micros(),
-                    activity.subject,
-                    activity.body,
-                    activity.source,
-                    activity.user_id.map(|id| id.0),
-                    activity.account_id.map(|id| id.0),
-                    activity.opportunity_id.map(|id| id.0)
-                ])
-                .map_err(db_err)?;
+            let id = insert.insert(activity_params(org, activity, *logged_at)).map_err(db_err)?;
             contacts.clear();
             contacts.extend(activity.contact_ids.iter().map(|contact| contact.0));
             contacts.sort_unstable();

@@ -2,14 +2,14 @@
 
 use pipewise_core::access::DealScope;
 use pipewise_core::history::{Change, HistoryEvent, Source};
-use pipewise_core::opportunity::{OppField, Opportunity, Status};
-use pipewise_core::pipeline::ForecastCategory;
+use pipewise_core::opportunity::Opportunity;
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{DealsTx, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError, sql};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params};
 
-use crate::rows::{Fields, NamedRow};
+use crate::rows::{Fields, read};
 
 use super::{SqliteTx, db_err, found};
 
@@ -62,7 +62,7 @@ impl DealsTx for SqliteTx<'_> {
     fn opportunity(&mut self, org: OrgId, id: OpportunityId, _lock: bool) -> Result<Option<Opportunity>> {
         // A SQLite write transaction already excludes every other writer.
         let sql = format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = ?1 AND opportunity_id = ?2");
-        self.one(&sql, params![org.0, id.0], read_opportunity)
+        self.one(&sql, params![org.0, id.0], read)
     }
 
     fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>> {
@@ -112,7 +112,7 @@ impl DealsTx for SqliteTx<'_> {
         if let Some(limit) = filter.limit {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
-        self.collect(&sql, rusqlite::params_from_iter(values), read_opportunity)
+        self.collect(&sql, rusqlite::params_from_iter(values), read)
     }
 
     fn lock_history(&mut self, _org: OrgId) -> Result<()> {
@@ -135,19 +135,7 @@ impl DealsTx for SqliteTx<'_> {
         let first = self.reserve_history_seq(org, changes.len() as i64)?.start;
         let mut statement = self.db().prepare_cached(INSERT_HISTORY).map_err(db_err)?;
         for (offset, change) in changes.iter().enumerate() {
-            statement
-                .execute(params![
-                    org.0,
-                    first + offset as i64,
-                    id.0,
-                    change.field.as_str(),
-                    change.old,
-                    change.new,
-                    at.as_micros(),
-                    actor_id.map(|id| id.0),
-                    source.as_str()
-                ])
-                .map_err(db_err)?;
+            statement.execute(history_params(org, first + offset as i64, id, change, at, actor_id, source)).map_err(db_err)?;
         }
         Ok(())
     }
@@ -160,15 +148,15 @@ impl DealsTx for SqliteTx<'_> {
              WHERE opportunity_id = ?2 AND organisation_id = ?1 ORDER BY seq",
             sql::HISTORY_COLUMNS
         );
-        self.collect(&sql, params![org.0, id.0], read_history_event)
+        self.collect(&sql, params![org.0, id.0], read)
     }
 
     fn history_since(&mut self, org: OrgId, after_seq: i64, limit: u32) -> Result<Vec<HistoryEvent>> {
-        self.collect(sql::SELECT_HISTORY_SINCE, params![org.0, after_seq, limit], read_history_event)
+        self.collect(sql::SELECT_HISTORY_SINCE, params![org.0, after_seq, limit], read)
     }
 
     fn history_until(&mut self, org: OrgId, t: Timestamp) -> Result<Vec<HistoryEvent>> {
-        self.collect(sql::SELECT_HISTORY_UNTIL, params![org.0, t.as_micros()], read_history_event)
+        self.collect(sql::SELECT_HISTORY_UNTIL, params![org.0, t.as_micros()], read)
     }
 
     fn last_history_at(&mut self, org: OrgId, id: OpportunityId) -> Result<Option<Timestamp>> {
@@ -190,22 +178,14 @@ impl DealsTx for SqliteTx<'_> {
     }
 
     fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
-        let shared = self
-            .one(sql::SELECT_IS_SHARED, params![org.0, id.0, user.0], |row| Fields::new(row, "opportunity_share").get::<bool>("shared"))?;
+        let shared =
+            self.one(sql::SELECT_IS_SHARED, params![org.0, id.0, user.0], |row| Fields::new(row, "opportunity_share").get("shared"))?;
         // `EXISTS` always gives one row.
         Ok(shared.unwrap_or(false))
     }
 
     fn opportunity_shares(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<OpportunityShare>> {
-        self.collect(sql::SELECT_SHARES, params![org.0, id.0], |row| {
-            let fields = Fields::new(row, "opportunity_share");
-            Ok(OpportunityShare {
-                opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                user_id: UserId(fields.get("user_id")?),
-                shared_by: fields.get::<Option<i64>>("shared_by")?.map(UserId),
-                shared_at: fields.timestamp("shared_at")?,
-            })
-        })
+        self.collect(sql::SELECT_SHARES, params![org.0, id.0], read)
     }
 
     fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
@@ -214,26 +194,19 @@ impl DealsTx for SqliteTx<'_> {
     }
 
     fn opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<OpportunityMarks> {
-        let marks = self.one(sql::SELECT_MARKS, params![org.0, opportunity.0], |row| {
-            let fields = Fields::new(row, "opportunity");
-            Ok(OpportunityMarks {
-                sql_at: fields.optional_timestamp("sql_at")?,
-                dropped_at: fields.optional_timestamp("dropped_at")?,
-                drop_reason: fields.get("drop_reason")?,
-            })
-        })?;
+        let marks = self.one(sql::SELECT_MARKS, params![org.0, opportunity.0], read)?;
         marks.ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: opportunity.0 })
     }
 
     fn set_opportunity_marks(&mut self, org: OrgId, opportunity: OpportunityId, marks: &OpportunityMarks) -> Result<()> {
         let changed = self.execute(
-            "UPDATE opportunity SET sql_at = ?3, dropped_at = ?4, drop_reason = ?5 WHERE organisation_id = ?1 AND opportunity_id = ?2",
+            sql::SET_MARKS,
             params![
-                org.0,
-                opportunity.0,
                 marks.sql_at.map(Timestamp::as_micros),
                 marks.dropped_at.map(Timestamp::as_micros),
-                marks.drop_reason
+                marks.drop_reason,
+                org.0,
+                opportunity.0
             ],
         )?;
         found(changed, OpportunityId::LABEL, opportunity.0)
@@ -246,33 +219,13 @@ impl SqliteTx<'_> {
     pub(super) fn reserve_history_seq(&self, org: OrgId, count: i64) -> Result<std::ops::Range<i64>> {
         let last: i64 = self
             .db()
-            .prepare_cached("UPDATE organisation SET history_seq = history_seq + ?2 WHERE organisation_id = ?1 RETURNING history_seq")
-            .and_then(|mut statement| statement.query_row(params![org.0, count], |row| row.get(0)))
+            .prepare_cached(sql::RESERVE_HISTORY_SEQ)
+            .and_then(|mut statement| statement.query_row(params![count, org.0], |row| row.get(0)))
             .optional()
             .map_err(db_err)?
             .ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: org.0 })?;
         Ok(last - count + 1..last + 1)
     }
-}
-
-fn read_opportunity(row: &NamedRow<'_, '_>) -> Result<Opportunity> {
-    let mut fields = Fields::new(row, "opportunity");
-    Ok(Opportunity {
-        id: OpportunityId(fields.key("opportunity_id")?),
-        name: fields.get("name")?,
-        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-        owner_id: UserId(fields.get("owner_id")?),
-        pipeline_id: PipelineId(fields.get("pipeline_id")?),
-        stage_id: StageId(fields.get("stage_id")?),
-        amount: fields.money("amount", "currency")?,
-        close_date: fields.optional_date("close_date")?,
-        forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
-        next_step: fields.get("next_step")?,
-        status: fields.parsed("status", Status::parse)?,
-        created_at: fields.timestamp("created_at")?,
-        closed_at: fields.optional_timestamp("closed_at")?,
-        close_reason: fields.get("close_reason")?,
-    })
 }
 
 pub(super) fn opportunity_params(org: OrgId, opportunity: &Opportunity) -> [Value; 15] {
@@ -297,21 +250,25 @@ pub(super) fn opportunity_params(org: OrgId, opportunity: &Opportunity) -> [Valu
     ]
 }
 
-/// A row of [`sql::HISTORY_COLUMNS`].
-fn read_history_event(row: &NamedRow<'_, '_>) -> Result<HistoryEvent> {
-    let mut fields = Fields::new(row, "opportunity_history");
-    let seq = fields.key("seq")?;
-    let field = fields.parsed("field", |text| {
-        OppField::parse_event(text).ok_or_else(|| Problem::Invalid { value: text.to_owned(), expected: "an opportunity field" })
-    })?;
-    Ok(HistoryEvent {
+/// The values [`INSERT_HISTORY`] binds: event `seq`, `change` to deal `id`.
+pub(super) fn history_params(
+    org: OrgId,
+    seq: i64,
+    id: OpportunityId,
+    change: &Change,
+    at: Timestamp,
+    actor_id: Option<UserId>,
+    source: Source,
+) -> impl rusqlite::Params + '_ {
+    (
+        org.0,
         seq,
-        opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-        field,
-        old: fields.get("old_value")?,
-        new: fields.get("new_value")?,
-        at: fields.timestamp("at")?,
-        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-        source: fields.parsed("source", Source::parse)?,
-    })
+        id.0,
+        change.field.as_str(),
+        change.old.as_deref(),
+        change.new.as_deref(),
+        at.as_micros(),
+        actor_id.map(|id| id.0),
+        source.as_str(),
+    )
 }

@@ -1,12 +1,13 @@
 //! [`GatesTx`] for SQLite: exit criteria, checks, gate overrides, handoffs and team cycle days.
 
-use pipewise_core::gates::{self, CriterionKind, ExitCriterion, GateOverride, NewExitCriterion};
+use pipewise_core::gates::{self, ExitCriterion, GateOverride, NewExitCriterion};
 use pipewise_core::history::Source;
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{CheckEntry, GatesTx, Handoff, Result, StoredOverride, codec, sql};
 use rusqlite::params;
 
-use crate::rows::{Fields, NamedRow};
+use crate::rows::{Fields, read};
 
 use super::{SqliteTx, found};
 
@@ -32,18 +33,17 @@ impl GatesTx for SqliteTx<'_> {
     }
 
     fn exit_criterion(&mut self, org: OrgId, id: i64) -> Result<Option<(ExitCriterion, Option<Timestamp>)>> {
-        self.one(sql::SELECT_EXIT_CRITERION, params![org.0, id], read_criterion)
+        self.one(sql::SELECT_EXIT_CRITERION, params![org.0, id], read)
     }
 
     fn exit_criteria(&mut self, org: OrgId, pipeline: PipelineId) -> Result<Vec<ExitCriterion>> {
-        self.collect(sql::SELECT_EXIT_CRITERIA, params![org.0, pipeline.0], |row| read_criterion(row).map(|(criterion, _)| criterion))
+        self.collect(sql::SELECT_EXIT_CRITERIA, params![org.0, pipeline.0], |row| {
+            read(row).map(|(criterion, _archived_at): (_, Option<Timestamp>)| criterion)
+        })
     }
 
     fn archive_exit_criterion(&mut self, org: OrgId, id: i64, at: Timestamp) -> Result<()> {
-        let changed = self.execute(
-            "UPDATE exit_criterion SET archived_at = ?3 WHERE organisation_id = ?1 AND exit_criterion_id = ?2",
-            params![org.0, id, at.as_micros()],
-        )?;
+        let changed = self.execute(sql::ARCHIVE_EXIT_CRITERION, params![at.as_micros(), org.0, id])?;
         found(changed, gates::CRITERION_LABEL, id)
     }
 
@@ -64,19 +64,7 @@ impl GatesTx for SqliteTx<'_> {
     }
 
     fn criterion_checks(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<CheckEntry>> {
-        self.collect(sql::SELECT_CRITERION_CHECKS, params![org.0, opportunity.0], |row| {
-            let mut fields = Fields::new(row, "criterion_check");
-            Ok(CheckEntry {
-                id: fields.key("criterion_check_id")?,
-                opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                criterion_id: fields.get("exit_criterion_id")?,
-                checked: fields.get("checked")?,
-                evidence: fields.get("evidence")?,
-                at: fields.timestamp("at")?,
-                actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-                source: fields.parsed("source", Source::parse)?,
-            })
-        })
+        self.collect(sql::SELECT_CRITERION_CHECKS, params![org.0, opportunity.0], read)
     }
 
     fn insert_gate_override(&mut self, org: OrgId, opportunity: OpportunityId, source: Source, record: &GateOverride) -> Result<i64> {
@@ -97,24 +85,7 @@ impl GatesTx for SqliteTx<'_> {
     }
 
     fn gate_overrides(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<StoredOverride>> {
-        self.collect(sql::SELECT_GATE_OVERRIDES, params![org.0, opportunity.0], |row| {
-            let mut fields = Fields::new(row, "gate_override");
-            let id = fields.key("gate_override_id")?;
-            let unmet: String = fields.get("unmet_json")?;
-            Ok(StoredOverride {
-                id,
-                opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                source: fields.parsed("source", Source::parse)?,
-                gate_override: GateOverride {
-                    by: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-                    at: fields.timestamp("at")?,
-                    reason: fields.get("reason")?,
-                    from_stage_id: StageId(fields.get("from_stage_id")?),
-                    to_stage_id: StageId(fields.get("to_stage_id")?),
-                    unmet: codec::unmet_from_json(&unmet).map_err(|detail| fields.corrupt("unmet_json", detail))?,
-                },
-            })
-        })
+        self.collect(sql::SELECT_GATE_OVERRIDES, params![org.0, opportunity.0], read)
     }
 
     fn insert_handoff(&mut self, org: OrgId, handoff: &Handoff) -> Result<i64> {
@@ -135,23 +106,22 @@ impl GatesTx for SqliteTx<'_> {
     }
 
     fn handoffs_of_opportunity(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<Handoff>> {
-        self.collect(sql::SELECT_HANDOFFS_OF_OPPORTUNITY, params![org.0, opportunity.0], read_handoff)
+        self.collect(sql::SELECT_HANDOFFS_OF_OPPORTUNITY, params![org.0, opportunity.0], read)
     }
 
     fn handoffs(&mut self, org: OrgId) -> Result<Vec<Handoff>> {
-        self.collect(sql::SELECT_HANDOFFS, [org.0], read_handoff)
+        self.collect(sql::SELECT_HANDOFFS, [org.0], read)
     }
 
     fn team_cycle_days(&mut self, org: OrgId, team: TeamId) -> Result<Option<u32>> {
         let days = self.one(sql::SELECT_TEAM_CYCLE_DAYS, params![org.0, team.0], |row| {
-            Fields::new(row, "team").get::<Option<u32>>("average_cycle_days")
+            Fields::new(row, "team").value::<Option<u32>>("average_cycle_days")
         })?;
         Ok(days.flatten())
     }
 
     fn set_team_cycle_days(&mut self, org: OrgId, team: TeamId, days: Option<u32>) -> Result<()> {
-        let changed = self
-            .execute("UPDATE team SET average_cycle_days = ?3 WHERE organisation_id = ?1 AND team_id = ?2", params![org.0, team.0, days])?;
+        let changed = self.execute(sql::SET_TEAM_CYCLE_DAYS, params![days, org.0, team.0])?;
         found(changed, TeamId::LABEL, team.0)
     }
 
@@ -169,39 +139,4 @@ impl GatesTx for SqliteTx<'_> {
         )?;
         Ok(totals.unwrap_or((0, 0)))
     }
-}
-
-fn read_criterion(row: &NamedRow<'_, '_>) -> Result<(ExitCriterion, Option<Timestamp>)> {
-    let mut fields = Fields::new(row, "exit_criterion");
-    let id = fields.key("exit_criterion_id")?;
-    let kind: String = fields.get("kind")?;
-    let argument: Option<String> = fields.get("argument")?;
-    let kind = CriterionKind::decode(&kind, argument.as_deref()).map_err(|problem| fields.corrupt("argument", problem))?;
-    let origin: String = fields.get("origin")?;
-    let origin_opportunity = fields.get::<Option<i64>>("origin_opportunity_id")?.map(OpportunityId);
-    let origin = codec::origin_from_parts(&origin, origin_opportunity).map_err(|detail| fields.corrupt("origin", detail))?;
-    let criterion = ExitCriterion {
-        id,
-        stage_id: StageId(fields.get("stage_id")?),
-        label_en: fields.get("label_en")?,
-        label_ko: fields.get("label_ko")?,
-        kind,
-        origin,
-    };
-    Ok((criterion, fields.optional_timestamp("archived_at")?))
-}
-
-fn read_handoff(row: &NamedRow<'_, '_>) -> Result<Handoff> {
-    let mut fields = Fields::new(row, "handoff");
-    Ok(Handoff {
-        id: fields.key("handoff_id")?,
-        opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-        from_user_id: UserId(fields.get("from_user_id")?),
-        to_user_id: UserId(fields.get("to_user_id")?),
-        actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-        stage_id: StageId(fields.get("stage_id")?),
-        at: fields.timestamp("at")?,
-        source: fields.parsed("source", Source::parse)?,
-        note: fields.get("note")?,
-    })
 }

@@ -5,7 +5,7 @@
 //! The statements both engines run unchanged come from [`pipewise_store::sql`] (with `$1`-style
 //! placeholders, which SQLite binds by position because they first appear in ascending order);
 //! the rest are SQLite's own, with `?1`-style placeholders. Rows are decoded by column name
-//! through [`crate::rows::Fields`].
+//! through [`crate::rows::Fields`], records by [`pipewise_store::rows`] ([`crate::rows::read`]).
 
 mod activities;
 mod audit;

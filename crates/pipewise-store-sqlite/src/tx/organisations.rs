@@ -2,12 +2,12 @@
 
 use pipewise_core::money::Currency;
 use pipewise_core::records::*;
-use pipewise_core::user::{Locale, NewUser, Role, User};
+use pipewise_core::user::{NewUser, User};
 use pipewise_core::*;
 use pipewise_store::{Organisation, OrganisationsTx, Result, sql};
 use rusqlite::params;
 
-use crate::rows::{Fields, NamedRow, conflict_or};
+use crate::rows::{conflict_or, read};
 
 use super::{SqliteTx, found};
 
@@ -17,11 +17,11 @@ impl OrganisationsTx for SqliteTx<'_> {
     }
 
     fn organisation(&mut self, org: OrgId) -> Result<Option<Organisation>> {
-        self.one(sql::SELECT_ORGANISATION, [org.0], read_organisation)
+        self.one(sql::SELECT_ORGANISATION, [org.0], read)
     }
 
     fn organisations(&mut self) -> Result<Vec<Organisation>> {
-        self.collect(sql::SELECT_ORGANISATIONS, [], read_organisation)
+        self.collect(sql::SELECT_ORGANISATIONS, [], read)
     }
 
     fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId> {
@@ -48,23 +48,20 @@ impl OrganisationsTx for SqliteTx<'_> {
     }
 
     fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()> {
-        self.execute(
-            "UPDATE app_user SET manager_id = ?3 WHERE organisation_id = ?1 AND user_id = ?2",
-            params![org.0, user.0, manager.map(|id| id.0)],
-        )?;
+        self.execute(sql::SET_USER_MANAGER, params![manager.map(|id| id.0), org.0, user.0])?;
         Ok(())
     }
 
     fn user(&mut self, org: OrgId, id: UserId) -> Result<Option<User>> {
-        self.one(sql::SELECT_USER, params![org.0, id.0], read_user)
+        self.one(sql::SELECT_USER, params![org.0, id.0], read)
     }
 
     fn user_by_email(&mut self, org: OrgId, email: &str) -> Result<Option<User>> {
-        self.one(sql::SELECT_USER_BY_EMAIL, params![org.0, email.to_lowercase()], read_user)
+        self.one(sql::SELECT_USER_BY_EMAIL, params![org.0, email.to_lowercase()], read)
     }
 
     fn users(&mut self, org: OrgId) -> Result<Vec<User>> {
-        self.collect(sql::SELECT_USERS, [org.0], read_user)
+        self.collect(sql::SELECT_USERS, [org.0], read)
     }
 
     fn insert_team(&mut self, org: OrgId, team: &NewTeam) -> Result<TeamId> {
@@ -72,24 +69,19 @@ impl OrganisationsTx for SqliteTx<'_> {
     }
 
     fn team(&mut self, org: OrgId, id: TeamId) -> Result<Option<Team>> {
-        self.one(sql::SELECT_TEAM, params![org.0, id.0], read_team)
+        self.one(sql::SELECT_TEAM, params![org.0, id.0], read)
     }
 
     fn teams(&mut self, org: OrgId) -> Result<Vec<Team>> {
-        self.collect(sql::SELECT_TEAMS, [org.0], read_team)
+        self.collect(sql::SELECT_TEAMS, [org.0], read)
     }
 
     fn update_user(&mut self, org: OrgId, user: &User) -> Result<()> {
         let changed = self
             .db()
-            .prepare_cached(
-                "UPDATE app_user SET email = ?3, name = ?4, role = ?5, manager_id = ?6, team_id = ?7, time_zone = ?8, locale = ?9, active = ?10
-                 WHERE organisation_id = ?1 AND user_id = ?2",
-            )
+            .prepare_cached(sql::UPDATE_USER)
             .and_then(|mut statement| {
                 statement.execute(params![
-                    org.0,
-                    user.id.0,
                     user.email,
                     user.name,
                     user.role.as_str(),
@@ -97,7 +89,9 @@ impl OrganisationsTx for SqliteTx<'_> {
                     user.team_id.map(|id| id.0),
                     user.time_zone,
                     user.locale.as_str(),
-                    user.active
+                    user.active,
+                    org.0,
+                    user.id.0
                 ])
             })
             .map_err(|error| conflict_or(error, || format!("user {}: email: {} already belongs to another user", user.id, user.email)))?;
@@ -105,46 +99,7 @@ impl OrganisationsTx for SqliteTx<'_> {
     }
 
     fn update_team(&mut self, org: OrgId, team: &Team) -> Result<()> {
-        let changed = self.execute(
-            "UPDATE team SET name = ?3, manager_id = ?4 WHERE organisation_id = ?1 AND team_id = ?2",
-            params![org.0, team.id.0, team.name, team.manager_id.map(|id| id.0)],
-        )?;
+        let changed = self.execute(sql::UPDATE_TEAM, params![team.name, team.manager_id.map(|id| id.0), org.0, team.id.0])?;
         found(changed, TeamId::LABEL, team.id.0)
     }
-}
-
-fn read_organisation(row: &NamedRow<'_, '_>) -> Result<Organisation> {
-    let mut fields = Fields::new(row, "organisation");
-    Ok(Organisation {
-        id: OrgId(fields.key("organisation_id")?),
-        name: fields.get("name")?,
-        reporting_currency: fields.parsed("reporting_currency", Currency::from_code)?,
-        created_at: fields.timestamp("created_at")?,
-    })
-}
-
-/// A row of [`sql::USER_COLUMNS`].
-pub(super) fn read_user(row: &NamedRow<'_, '_>) -> Result<User> {
-    let mut fields = Fields::new(row, "app_user");
-    Ok(User {
-        id: UserId(fields.key("user_id")?),
-        email: fields.get("email")?,
-        name: fields.get("name")?,
-        role: fields.parsed("role", Role::parse)?,
-        manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
-        team_id: fields.get::<Option<i64>>("team_id")?.map(TeamId),
-        time_zone: fields.get("time_zone")?,
-        locale: fields.parsed("locale", Locale::parse)?,
-        active: fields.get("active")?,
-        created_at: fields.timestamp("created_at")?,
-    })
-}
-
-fn read_team(row: &NamedRow<'_, '_>) -> Result<Team> {
-    let mut fields = Fields::new(row, "team");
-    Ok(Team {
-        id: TeamId(fields.key("team_id")?),
-        name: fields.get("name")?,
-        manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
-    })
 }

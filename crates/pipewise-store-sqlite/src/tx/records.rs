@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use pipewise_core::access::DealScope;
 use pipewise_core::records::*;
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{RecordKind, RecordsTx, Result, TaskFilter, sql};
 use rusqlite::params;
 use rusqlite::types::Value;
 
-use crate::rows::{Fields, NamedRow, conflict_or};
+use crate::rows::{Fields, conflict_or, read};
 
 use super::{SqliteTx, db_err, found, scope_condition};
 
@@ -68,11 +69,11 @@ impl RecordsTx for SqliteTx<'_> {
     }
 
     fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>> {
-        self.one(sql::SELECT_LEAD, params![org.0, id.0], read_lead)
+        self.one(sql::SELECT_LEAD, params![org.0, id.0], read)
     }
 
     fn leads(&mut self, org: OrgId) -> Result<Vec<Lead>> {
-        self.collect(sql::SELECT_LEADS, [org.0], read_lead)
+        self.collect(sql::SELECT_LEADS, [org.0], read)
     }
 
     fn insert_task(&mut self, org: OrgId, task: &NewTask, at: Timestamp) -> Result<TaskId> {
@@ -94,7 +95,7 @@ impl RecordsTx for SqliteTx<'_> {
     }
 
     fn task(&mut self, org: OrgId, id: TaskId) -> Result<Option<Task>> {
-        self.one(sql::SELECT_TASK, params![org.0, id.0], read_task)
+        self.one(sql::SELECT_TASK, params![org.0, id.0], read)
     }
 
     fn tasks(&mut self, org: OrgId, filter: &TaskFilter) -> Result<Vec<Task>> {
@@ -113,27 +114,11 @@ impl RecordsTx for SqliteTx<'_> {
             sql.push_str(&scope_condition("owner_id", owners, *shared_with, &mut values));
         }
         sql.push_str(" ORDER BY due_on IS NULL, due_on, task_id");
-        self.collect(&sql, rusqlite::params_from_iter(values), read_task)
+        self.collect(&sql, rusqlite::params_from_iter(values), read)
     }
 
     fn count(&mut self, org: OrgId, kind: RecordKind) -> Result<i64> {
-        let table = match kind {
-            RecordKind::User => "app_user",
-            RecordKind::Team => "team",
-            RecordKind::Account => "account",
-            RecordKind::Contact => "contact",
-            RecordKind::Pipeline => "pipeline",
-            RecordKind::Opportunity => "opportunity",
-            RecordKind::History => "opportunity_history",
-            RecordKind::Lead => "lead",
-            RecordKind::Activity => "activity",
-            RecordKind::Task => "task",
-            RecordKind::ExchangeRate => "exchange_rate",
-            RecordKind::AuditEvent => "audit_event",
-        };
-        let count = self.one(&format!("SELECT count(*) AS n FROM {table} WHERE organisation_id = ?1"), [org.0], |row| {
-            Fields::new(row, table).get("n")
-        })?;
+        let count = self.one(&sql::select_count(kind), [org.0], |row| Fields::new(row, kind.table()).get("n"))?;
         // An aggregate without GROUP BY always gives one row.
         Ok(count.unwrap_or(0))
     }
@@ -149,8 +134,8 @@ impl RecordsTx for SqliteTx<'_> {
 
     fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
         let changed = self.execute(
-            "UPDATE contact SET name = ?3, phone = ?4, title = ?5, account_id = ?6 WHERE organisation_id = ?1 AND contact_id = ?2",
-            params![org.0, contact.id.0, contact.name, contact.phone, contact.title, contact.account_id.map(|id| id.0)],
+            sql::UPDATE_CONTACT,
+            params![contact.name, contact.phone, contact.title, contact.account_id.map(|id| id.0), org.0, contact.id.0],
         )?;
         found(changed, ContactId::LABEL, contact.id.0)?;
         self.execute(sql::DELETE_CONTACT_EMAILS, params![org.0, contact.id.0])?;
@@ -159,11 +144,8 @@ impl RecordsTx for SqliteTx<'_> {
 
     fn update_lead(&mut self, org: OrgId, lead: &Lead) -> Result<()> {
         let changed = self.execute(
-            "UPDATE lead SET name = ?3, company = ?4, email = ?5, phone = ?6, title = ?7, source = ?8, status = ?9, owner_id = ?10
-             WHERE organisation_id = ?1 AND lead_id = ?2",
+            sql::UPDATE_LEAD,
             params![
-                org.0,
-                lead.id.0,
                 lead.name,
                 lead.company,
                 lead.email,
@@ -171,7 +153,9 @@ impl RecordsTx for SqliteTx<'_> {
                 lead.title,
                 lead.source,
                 lead.status.as_str(),
-                lead.owner_id.map(|id| id.0)
+                lead.owner_id.map(|id| id.0),
+                org.0,
+                lead.id.0
             ],
         )?;
         found(changed, LeadId::LABEL, lead.id.0)
@@ -179,14 +163,14 @@ impl RecordsTx for SqliteTx<'_> {
 
     fn update_task(&mut self, org: OrgId, task: &Task) -> Result<()> {
         let changed = self.execute(
-            "UPDATE task SET title = ?3, owner_id = ?4, due_on = ?5, completed_at = ?6 WHERE organisation_id = ?1 AND task_id = ?2",
+            sql::UPDATE_TASK,
             params![
-                org.0,
-                task.id.0,
                 task.title,
                 task.owner_id.0,
                 task.due_on.map(|date| date.to_string()),
-                task.completed_at.map(Timestamp::as_micros)
+                task.completed_at.map(Timestamp::as_micros),
+                org.0,
+                task.id.0
             ],
         )?;
         found(changed, TaskId::LABEL, task.id.0)
@@ -199,17 +183,11 @@ impl SqliteTx<'_> {
     fn load_accounts(&self, org: OrgId, only: Option<AccountId>) -> Result<Vec<Account>> {
         let (mut accounts, mut domains) = match only {
             Some(id) => (
-                self.collect(sql::SELECT_ACCOUNT, params![org.0, id.0], read_account)?,
-                self.texts_by_parent(
-                    "SELECT account_id, domain FROM account_domain WHERE account_id = ?1 ORDER BY position",
-                    [id.0],
-                    "account_domain",
-                    "account_id",
-                    "domain",
-                )?,
+                self.collect(sql::SELECT_ACCOUNT, params![org.0, id.0], read::<Account>)?,
+                self.texts_by_parent(sql::SELECT_DOMAINS_OF_ACCOUNT, params![org.0, id.0], "account_domain", "account_id", "domain")?,
             ),
             None => (
-                self.collect(sql::SELECT_ACCOUNTS, [org.0], read_account)?,
+                self.collect(sql::SELECT_ACCOUNTS, [org.0], read)?,
                 self.texts_by_parent(sql::SELECT_ACCOUNT_DOMAINS, [org.0], "account_domain", "account_id", "domain")?,
             ),
         };
@@ -224,7 +202,10 @@ impl SqliteTx<'_> {
     fn load_contacts(&self, org: OrgId, only: Option<ContactId>) -> Result<Vec<Contact>> {
         let (mut contacts, mut emails) = match only {
             Some(id) => (
-                self.collect(sql::SELECT_CONTACT, params![org.0, id.0], read_contact)?,
+                self.collect(sql::SELECT_CONTACT, params![org.0, id.0], read::<Contact>)?,
+                // SQLite's own: with the organisation in the condition too, the planner would
+                // walk the organisation's addresses (`contact_email_address`) instead of the
+                // contact's (the primary key).
                 self.texts_by_parent(
                     "SELECT contact_id, email FROM contact_email WHERE contact_id = ?1 ORDER BY position",
                     [id.0],
@@ -234,7 +215,7 @@ impl SqliteTx<'_> {
                 )?,
             ),
             None => (
-                self.collect(sql::SELECT_CONTACTS, [org.0], read_contact)?,
+                self.collect(sql::SELECT_CONTACTS, [org.0], read)?,
                 self.texts_by_parent(sql::SELECT_CONTACT_EMAILS, [org.0], "contact_email", "contact_id", "email")?,
             ),
         };
@@ -286,16 +267,15 @@ impl SqliteTx<'_> {
 
     fn update_account_rows(&self, org: OrgId, account: &Account) -> Result<()> {
         let changed = self.execute(
-            "UPDATE account SET name = ?3, industry = ?4, employee_count = ?5, region = ?6, owner_id = ?7
-             WHERE organisation_id = ?1 AND account_id = ?2",
+            sql::UPDATE_ACCOUNT,
             params![
-                org.0,
-                account.id.0,
                 account.name,
                 account.industry,
                 account.employee_count,
                 account.region,
-                account.owner_id.map(|id| id.0)
+                account.owner_id.map(|id| id.0),
+                org.0,
+                account.id.0
             ],
         )?;
         found(changed, AccountId::LABEL, account.id.0)?;
@@ -329,62 +309,4 @@ impl SqliteTx<'_> {
         }
         Ok(())
     }
-}
-
-fn read_account(row: &NamedRow<'_, '_>) -> Result<Account> {
-    let mut fields = Fields::new(row, "account");
-    Ok(Account {
-        id: AccountId(fields.key("account_id")?),
-        name: fields.get("name")?,
-        domains: Vec::new(),
-        industry: fields.get("industry")?,
-        employee_count: fields.get("employee_count")?,
-        region: fields.get("region")?,
-        owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
-        created_at: fields.timestamp("created_at")?,
-    })
-}
-
-fn read_contact(row: &NamedRow<'_, '_>) -> Result<Contact> {
-    let mut fields = Fields::new(row, "contact");
-    Ok(Contact {
-        id: ContactId(fields.key("contact_id")?),
-        name: fields.get("name")?,
-        emails: Vec::new(),
-        phone: fields.get("phone")?,
-        title: fields.get("title")?,
-        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-        created_at: fields.timestamp("created_at")?,
-    })
-}
-
-fn read_lead(row: &NamedRow<'_, '_>) -> Result<Lead> {
-    let mut fields = Fields::new(row, "lead");
-    Ok(Lead {
-        id: LeadId(fields.key("lead_id")?),
-        name: fields.get("name")?,
-        company: fields.get("company")?,
-        email: fields.get("email")?,
-        phone: fields.get("phone")?,
-        title: fields.get("title")?,
-        source: fields.get("source")?,
-        status: fields.parsed("status", LeadStatus::parse)?,
-        owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
-        created_at: fields.timestamp("created_at")?,
-    })
-}
-
-fn read_task(row: &NamedRow<'_, '_>) -> Result<Task> {
-    let mut fields = Fields::new(row, "task");
-    Ok(Task {
-        id: TaskId(fields.key("task_id")?),
-        title: fields.get("title")?,
-        owner_id: UserId(fields.get("owner_id")?),
-        due_on: fields.optional_date("due_on")?,
-        completed_at: fields.optional_timestamp("completed_at")?,
-        account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-        opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
-        lead_id: fields.get::<Option<i64>>("lead_id")?.map(LeadId),
-        created_at: fields.timestamp("created_at")?,
-    })
 }

@@ -3,10 +3,11 @@
 use pipewise_core::fx::RateTable;
 use pipewise_core::money::{Currency, Decimal};
 use pipewise_core::*;
+use pipewise_store::rows::{Columns, add_rate};
 use pipewise_store::{Result, SettingsTx, StoreError, StoredHealthSettings, sql};
 use rusqlite::params;
 
-use crate::rows::Fields;
+use crate::rows::{Fields, read};
 
 use super::{SqliteTx, db_err};
 
@@ -36,32 +37,13 @@ impl SettingsTx for SqliteTx<'_> {
         self.collect(
             "SELECT base, currency, rate_date, per_base FROM exchange_rate WHERE organisation_id = ?1 ORDER BY currency, rate_date",
             [org.0],
-            |row| {
-                let fields = Fields::new(row, "exchange_rate");
-                let base = fields.parsed("base", Currency::from_code)?;
-                let table = table.get_or_insert_with(|| RateTable::new(base));
-                if table.base() != base {
-                    return Err(fields.corrupt("base", format!("rates are quoted against both {} and {base}", table.base())));
-                }
-                let Some(date) = fields.optional_date("rate_date")? else {
-                    return Err(fields.corrupt("rate_date", "is NULL"));
-                };
-                table.insert(fields.parsed("currency", Currency::from_code)?, date, fields.decimal("per_base")?);
-                Ok(())
-            },
+            |row| add_rate(&mut table, &Fields::new(row, "exchange_rate")),
         )?;
         Ok(table)
     }
 
     fn health_settings(&mut self, org: OrgId) -> Result<Option<StoredHealthSettings>> {
-        self.one(sql::SELECT_HEALTH_SETTINGS, [org.0], |row| {
-            let fields = Fields::new(row, "health_settings");
-            Ok(StoredHealthSettings {
-                document: fields.get("thresholds")?,
-                updated_at: fields.timestamp("updated_at")?,
-                updated_by: fields.get::<Option<i64>>("updated_by")?.map(UserId),
-            })
-        })
+        self.one(sql::SELECT_HEALTH_SETTINGS, [org.0], read)
     }
 
     fn put_health_settings(&mut self, org: OrgId, settings: &StoredHealthSettings) -> Result<()> {

@@ -1,11 +1,11 @@
 //! [`WorkspaceTx`] for SQLite: deal workspace documents and their edit log.
 
-use pipewise_core::history::Source;
 use pipewise_core::*;
+use pipewise_store::rows::Columns;
 use pipewise_store::{Result, WorkspaceChange, WorkspaceTx, sql};
 use rusqlite::params;
 
-use crate::rows::Fields;
+use crate::rows::{Fields, read};
 
 use super::SqliteTx;
 
@@ -36,18 +36,6 @@ impl WorkspaceTx for SqliteTx<'_> {
     }
 
     fn workspace_changes(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Vec<WorkspaceChange>> {
-        self.collect(sql::SELECT_WORKSPACE_CHANGES, params![org.0, opportunity.0], |row| {
-            let mut fields = Fields::new(row, "workspace_history");
-            Ok(WorkspaceChange {
-                id: fields.key("workspace_history_id")?,
-                opportunity_id: OpportunityId(fields.get("opportunity_id")?),
-                part: fields.get("part")?,
-                old_json: fields.get("old_json")?,
-                new_json: fields.get("new_json")?,
-                at: fields.timestamp("at")?,
-                actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
-                source: fields.parsed("source", Source::parse)?,
-            })
-        })
+        self.collect(sql::SELECT_WORKSPACE_CHANGES, params![org.0, opportunity.0], read)
     }
 }

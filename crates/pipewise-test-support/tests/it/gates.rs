@@ -248,7 +248,7 @@ pub fn meeting_the_gates_lets_the_deal_through(db: &TestDb) {
     let error =
         app::deals::update_opportunity(&mut tx, &by_rep("2026-11-04T09:00:00Z"), gated.deal.id, &move_to(gated.stage(2))).unwrap_err();
     let check = refusal(error);
-    assert_eq!(check.unmet().map(|unmet| unmet.reason_en.as_str()).collect::<Vec<_>>().len(), 1);
+    assert_eq!(check.unmet().map(|unmet| &unmet.reason).collect::<Vec<_>>().len(), 1);
     let team = app::users::create_team(&mut tx, &gated.org.ctx, pipewise_core::records::NewTeam { name: "Field".into(), manager_id: None })
         .unwrap();
     let patch = pipewise_core::records::UserPatch { team_id: Some(Some(team.id)), ..Default::default() };

@@ -10,11 +10,11 @@ use pipewise_core::records::Account;
 use pipewise_core::{AccountId, UserId};
 
 use super::db::{read, write};
-use super::openapi::{Field, Resource};
+use super::openapi::Resource;
 use super::records::{crud, list_query};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found, text_key};
 use super::views::{AccountView, Page};
-use super::{Param, Route, Ty};
+use super::{Param, Route};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -33,22 +33,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    vec![Resource {
-        name: "Account",
-        description: "A customer company.",
-        create: true,
-        patch: true,
-        fields: vec![
-            Field::read("id", Ty::Id),
-            Field::read("name", Ty::Text).required(),
-            Field::read("domains", Ty::TextList).writable().doc("Lower-cased domains mail is matched by; each belongs to one account."),
-            Field::read("industry", Ty::Text).nullable().writable(),
-            Field::read("employee_count", Ty::Integer).nullable().writable(),
-            Field::read("region", Ty::Text).nullable().writable(),
-            Field::read("owner_id", Ty::Id).nullable().writable(),
-            Field::read("created_at", Ty::Time),
-        ],
-    }]
+    vec![Resource::of::<AccountView>().required(&["name"]).writable(&["domains", "industry", "employee_count", "region", "owner_id"])]
 }
 
 fn account_sorts() -> Vec<SortField<Account>> {

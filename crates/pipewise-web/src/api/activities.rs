@@ -6,11 +6,11 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use pipewise_app as app;
 use pipewise_app::{ActivityFilter, input};
-use pipewise_core::records::{Activity, ActivityKind, Direction};
+use pipewise_core::records::{Activity, ActivityKind};
 use pipewise_core::{AccountId, ActivityId, OpportunityId, UserId};
 
 use super::db::{read, write};
-use super::openapi::{Create, Field, Resource};
+use super::openapi::{Create, Resource};
 use super::records::{crud, list_query, names};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found};
 use super::views::{ActivityView, Page};
@@ -32,32 +32,12 @@ pub fn routes() -> Vec<Route> {
     )
 }
 
-fn required_on_create(mut field: Field) -> Field {
-    field.create = Create::Required;
-    field
-}
-
 pub fn resources() -> Vec<Resource> {
-    vec![Resource {
-        name: "Activity",
-        description: "An e-mail, meeting, call, note or task, and what it is linked to.",
-        create: true,
-        patch: false,
-        fields: vec![
-            Field::read("id", Ty::Id),
-            required_on_create(Field::read("kind", Ty::Enum(names(ActivityKind::ALL, ActivityKind::as_str)))),
-            required_on_create(Field::read("direction", Ty::Enum(names(Direction::ALL, Direction::as_str)))),
-            required_on_create(Field::read("occurred_at", Ty::Time)),
-            Field::read("logged_at", Ty::Time),
-            required_on_create(Field::read("subject", Ty::Text)),
-            Field::read("body", Ty::Text).nullable().create_only(Create::Optional),
-            Field::read("source", Ty::Text).create_only(Create::Optional).doc("Defaults to `api`."),
-            Field::read("user_id", Ty::Id).nullable().create_only(Create::Optional).doc("Defaults to the viewer."),
-            Field::read("account_id", Ty::Id).nullable().create_only(Create::Optional),
-            Field::read("opportunity_id", Ty::Id).nullable().create_only(Create::Optional),
-            Field::read("contact_ids", Ty::IdList).create_only(Create::Optional),
-        ],
-    }]
+    vec![
+        Resource::of::<ActivityView>()
+            .create_only(Create::Required, &["kind", "direction", "occurred_at", "subject"])
+            .create_only(Create::Optional, &["body", "source", "user_id", "account_id", "opportunity_id", "contact_ids"]),
+    ]
 }
 
 fn activity_sorts() -> Vec<SortField<Activity>> {

@@ -10,11 +10,11 @@ use pipewise_core::records::Contact;
 use pipewise_core::{AccountId, ContactId};
 
 use super::db::{read, write};
-use super::openapi::{Field, Resource};
+use super::openapi::Resource;
 use super::records::{crud, list_query};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found, text_key};
 use super::views::{ContactView, Page};
-use super::{Param, Route, Ty};
+use super::{Param, Route};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -33,21 +33,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    vec![Resource {
-        name: "Contact",
-        description: "A person at a customer.",
-        create: true,
-        patch: true,
-        fields: vec![
-            Field::read("id", Ty::Id),
-            Field::read("name", Ty::Text).required(),
-            Field::read("emails", Ty::TextList).writable(),
-            Field::read("phone", Ty::Text).nullable().writable(),
-            Field::read("title", Ty::Text).nullable().writable(),
-            Field::read("account_id", Ty::Id).nullable().writable(),
-            Field::read("created_at", Ty::Time),
-        ],
-    }]
+    vec![Resource::of::<ContactView>().required(&["name"]).writable(&["emails", "phone", "title", "account_id"])]
 }
 
 fn contact_sorts() -> Vec<SortField<Contact>> {

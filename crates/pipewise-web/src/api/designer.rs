@@ -64,27 +64,21 @@ pub fn routes() -> Vec<Route> {
 
 pub fn resources() -> Vec<Resource> {
     vec![
-        Resource {
-            name: "PipelineTemplate",
-            description: "Which shipped template to create a pipeline from.",
-            create: true,
-            patch: false,
-            fields: vec![Field::read("template", Ty::Enum(vec!["b2b_the_model", "simple"])).create_only(Create::Required)],
-        },
-        Resource {
-            name: "StageOrder",
-            description: "Every stage of the pipeline once, in the new order.",
-            create: true,
-            patch: false,
-            fields: vec![Field::read("stage_ids", Ty::IdList).create_only(Create::Required)],
-        },
-        Resource {
-            name: "TeamCycle",
-            description: "A team's own average sales cycle in days (1 to 3650), or null to compute it from the team's won deals.",
-            create: true,
-            patch: false,
-            fields: vec![Field::read("average_cycle_days", Ty::Integer).nullable().create_only(Create::Required)],
-        },
+        Resource::new(
+            "PipelineTemplate",
+            "Which shipped template to create a pipeline from.",
+            vec![Field::read("template", Ty::Enum(vec!["b2b_the_model", "simple"])).create_only(Create::Required)],
+        ),
+        Resource::new(
+            "StageOrder",
+            "Every stage of the pipeline once, in the new order.",
+            vec![Field::read("stage_ids", Ty::IdList).create_only(Create::Required)],
+        ),
+        Resource::new(
+            "TeamCycle",
+            "A team's own average sales cycle in days (1 to 3650), or null to compute it from the team's won deals.",
+            vec![Field::read("average_cycle_days", Ty::Integer).nullable().create_only(Create::Required)],
+        ),
     ]
 }
 

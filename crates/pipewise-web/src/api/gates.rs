@@ -25,10 +25,10 @@ use pipewise_app as app;
 use pipewise_core::error::RecordRef;
 use pipewise_core::gates::{ExitCriterion, MoveCheck, MoveKind};
 use pipewise_core::*;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::db::{read, write};
+use super::describe::view;
 use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, Query, created, not_found};
 use super::views::Page;
@@ -36,6 +36,7 @@ use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
+use crate::i18n::{self, Locale};
 use pipewise_app::input;
 
 const TAG: &str = "gates";
@@ -116,55 +117,32 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    let kinds = vec!["checklist", "required_field", "derived"];
     vec![
-        Resource {
-            name: "ExitCriterion",
-            description: "One exit criterion of one stage: a checklist item a person ticks, a required field, or a predicate derived from data.",
-            create: true,
-            patch: false,
-            fields: vec![
-                Field::read("id", Ty::Id),
-                Field::read("stage_id", Ty::Id).create_only(Create::Required).doc("An open stage of the pipeline."),
-                Field::read("label_en", Ty::Text).create_only(Create::Required),
-                Field::read("label_ko", Ty::Text).create_only(Create::Optional).doc("Defaults to the English label."),
-                Field::read("kind", Ty::Enum(kinds)).create_only(Create::Required),
-                Field::read("argument", Ty::Text).nullable().create_only(Create::Optional).doc(
-                    "For `required_field` the field's name; for `derived` the predicate, e.g. \
-                     `all(bant(budget, partial|confirmed), stakeholder(4, executive), decision_within(team))`.",
-                ),
-                Field::read("origin", Ty::Enum(vec!["template", "ops", "loss_review"])),
-                Field::read("origin_opportunity_id", Ty::Id).nullable().doc("The lost deal a loss-review item came from."),
-            ],
-        },
-        Resource {
-            name: "CriterionCheck",
-            description: "A tick or an untick of a checklist item.",
-            create: true,
-            patch: false,
-            fields: vec![
+        Resource::of::<ExitCriterionView>()
+            .create_only(Create::Required, &["stage_id", "label_en", "kind"])
+            .create_only(Create::Optional, &["label_ko", "argument"]),
+        Resource::new(
+            "CriterionCheck",
+            "A tick or an untick of a checklist item.",
+            vec![
                 Field::read("criterion_id", Ty::Id).create_only(Create::Required),
                 Field::read("checked", Ty::Boolean).create_only(Create::Optional).doc("`true` (the default) ticks, `false` unticks."),
                 Field::read("evidence", Ty::Text).create_only(Create::Optional).doc("Required for a tick: what shows it is true."),
             ],
-        },
-        Resource {
-            name: "LossReview",
-            description: "A lesson from a lost deal, as a new checklist item.",
-            create: true,
-            patch: false,
-            fields: vec![
+        ),
+        Resource::new(
+            "LossReview",
+            "A lesson from a lost deal, as a new checklist item.",
+            vec![
                 Field::read("stage_id", Ty::Id).create_only(Create::Optional).doc("By default the stage the deal was lost from."),
                 Field::read("label_en", Ty::Text).create_only(Create::Required),
                 Field::read("label_ko", Ty::Text).create_only(Create::Optional),
             ],
-        },
-        Resource {
-            name: "DealGates",
-            description: "A deal's gates as of a day.",
-            create: false,
-            patch: false,
-            fields: vec![
+        ),
+        Resource::new(
+            "DealGates",
+            "A deal's gates as of a day.",
+            vec![
                 Field::read("opportunity_id", Ty::Id),
                 Field::read("stage_id", Ty::Id),
                 Field::read("next_stage_id", Ty::Id).nullable().doc("Where a forward move goes next; null for a closed deal."),
@@ -175,13 +153,11 @@ pub fn resources() -> Vec<Resource> {
                 Field::read("dropped_at", Ty::Time).nullable().doc("When a stage-1 deal was dropped: lost, but not a loss."),
                 Field::read("drop_reason", Ty::Text).nullable().doc("The stage-1 drop reason's code, when the close reason is one."),
             ],
-        },
-        Resource {
-            name: "StageGate",
-            description: "One open stage's gate as a checklist.",
-            create: false,
-            patch: false,
-            fields: vec![
+        ),
+        Resource::new(
+            "StageGate",
+            "One open stage's gate as a checklist.",
+            vec![
                 Field::read("stage_id", Ty::Id),
                 Field::read("stage_name_en", Ty::Text),
                 Field::read("stage_name_ko", Ty::Text),
@@ -189,13 +165,11 @@ pub fn resources() -> Vec<Resource> {
                 Field::read("total", Ty::Integer),
                 Field::read("criteria", Ty::RefList("CriterionState")),
             ],
-        },
-        Resource {
-            name: "CriterionState",
-            description: "One criterion and whether it holds, with the reason in English and Korean.",
-            create: false,
-            patch: false,
-            fields: vec![
+        ),
+        Resource::new(
+            "CriterionState",
+            "One criterion and whether it holds, with the reason in English and Korean.",
+            vec![
                 Field::read("criterion", Ty::Ref("ExitCriterion")),
                 Field::read("met", Ty::Boolean),
                 Field::read("reason_en", Ty::Text),
@@ -204,13 +178,11 @@ pub fn resources() -> Vec<Resource> {
                 Field::read("checked_at", Ty::Time).nullable(),
                 Field::read("evidence", Ty::Text).nullable(),
             ],
-        },
-        Resource {
-            name: "GateOverride",
-            description: "A stage move pushed past unmet criteria: who, when, why, and what was unmet.",
-            create: false,
-            patch: false,
-            fields: vec![
+        ),
+        Resource::new(
+            "GateOverride",
+            "A stage move pushed past unmet criteria: who, when, why, and what was unmet.",
+            vec![
                 Field::read("id", Ty::Id),
                 Field::read("by", Ty::Id).nullable(),
                 Field::read("at", Ty::Time),
@@ -220,23 +192,30 @@ pub fn resources() -> Vec<Resource> {
                 Field::read("unmet", Ty::Json),
                 Field::read("source", Ty::Text),
             ],
-        },
+        ),
     ]
 }
 
 // ---------------------------------------------------------------------------------------------
 // Views
 
-#[derive(Serialize)]
-pub struct ExitCriterionView {
-    pub id: i64,
-    pub stage_id: i64,
-    pub label_en: String,
-    pub label_ko: String,
-    pub kind: &'static str,
-    pub argument: Option<String>,
-    pub origin: &'static str,
-    pub origin_opportunity_id: Option<i64>,
+view! {
+    /// One exit criterion of one stage: a checklist item a person ticks, a required field, or a predicate derived from data.
+    pub struct ExitCriterionView as "ExitCriterion" {
+        id: i64 => Ty::Id,
+        /// An open stage of the pipeline.
+        stage_id: i64 => Ty::Id,
+        label_en: String => Ty::Text,
+        /// Defaults to the English label.
+        label_ko: String => Ty::Text,
+        kind: &'static str => Ty::Enum(vec!["checklist", "required_field", "derived"]),
+        /// For `required_field` the field's name; for `derived` the predicate, e.g.
+        /// `all(bant(budget, partial|confirmed), stakeholder(4, executive), decision_within(team))`.
+        argument: Option<String> => Ty::Text,
+        origin: &'static str => Ty::Enum(vec!["template", "ops", "loss_review"]),
+        /// The lost deal a loss-review item came from.
+        origin_opportunity_id: Option<i64> => Ty::Id,
+    }
 }
 
 impl From<ExitCriterion> for ExitCriterionView {
@@ -279,7 +258,7 @@ pub fn missing_json(check: &MoveCheck) -> Value {
                 .map(|unmet| {
                     json!({
                         "criterion_id": unmet.criterion_id, "label_en": unmet.label_en, "label_ko": unmet.label_ko,
-                        "reason_en": unmet.reason_en, "reason_ko": unmet.reason_ko,
+                        "reason_en": i18n::message(Locale::En, &unmet.reason), "reason_ko": i18n::message(Locale::Ko, &unmet.reason),
                     })
                 })
                 .collect();
@@ -310,8 +289,8 @@ fn gates_json(gates: DealGates) -> Value {
                 .iter()
                 .map(|(criterion, status)| {
                     json!({
-                        "criterion": ExitCriterionView::from(criterion.clone()), "met": status.met, "reason_en": status.reason_en,
-                        "reason_ko": status.reason_ko, "checked_by": status.check.as_ref().map(|check| check.checked_by.0),
+                        "criterion": ExitCriterionView::from(criterion.clone()), "met": status.met,
+                        "reason_en": i18n::message(Locale::En, &status.reason), "reason_ko": i18n::message(Locale::Ko, &status.reason), "checked_by": status.check.as_ref().map(|check| check.checked_by.0),
                         "checked_at": status.check.as_ref().map(|check| check.checked_at.to_string()),
                         "evidence": status.check.as_ref().map(|check| check.evidence.clone()),
                     })

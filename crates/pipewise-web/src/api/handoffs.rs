@@ -8,10 +8,10 @@ use pipewise_app as app;
 use pipewise_app::Handoff;
 use pipewise_core::history::Source;
 use pipewise_core::*;
-use serde::Serialize;
 
 use super::db::{read, write};
-use super::openapi::{Create, Field, Resource};
+use super::describe::view;
+use super::openapi::{Create, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
@@ -61,63 +61,30 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    let sources: Vec<&'static str> = Source::ALL.iter().map(|source| source.as_str()).collect();
     vec![
-        Resource {
-            name: "Handoff",
-            description: "One handoff of a deal from one user to another. Append-only.",
-            create: true,
-            patch: false,
-            fields: vec![
-                Field::read("id", Ty::Id),
-                Field::read("opportunity_id", Ty::Id),
-                Field::read("from_user_id", Ty::Id).doc("Who handed the deal over: its owner before the handoff."),
-                Field::read("to_user_id", Ty::Id).create_only(Create::Required).doc("The new owner."),
-                Field::read("actor_id", Ty::Id).nullable().doc("Who performed the handoff (the owner, a manager, ops or an admin)."),
-                Field::read("stage_id", Ty::Id).doc("The stage the deal was in when handed over."),
-                Field::read("at", Ty::Time),
-                Field::read("source", Ty::Enum(sources)),
-                Field::read("note", Ty::Text).nullable().create_only(Create::Optional),
-            ],
-        },
-        Resource {
-            name: "HandoffSource",
-            description: "One handing user's line of the handoff report.",
-            create: false,
-            patch: false,
-            fields: vec![
-                Field::read("user_id", Ty::Id),
-                Field::read("handed_over", Ty::Integer).doc("Distinct deals handed over in the period."),
-                Field::read("became_sql", Ty::Integer).doc("Of those, deals that passed gate 1 (`sql_at` set)."),
-                Field::read("sql_share", Ty::Decimal).doc("became_sql / handed_over, to four places."),
-                Field::read("won", Ty::Integer).doc("Of those, deals won."),
-            ],
-        },
-        Resource {
-            name: "HandoffReport",
-            description: "Handed deals that became SQL, per handing user.",
-            create: false,
-            patch: false,
-            fields: vec![
-                Field::read("from", Ty::Date).nullable(),
-                Field::read("to", Ty::Date).nullable(),
-                Field::read("sources", Ty::RefList("HandoffSource")),
-            ],
-        },
+        Resource::of::<HandoffView>().create_only(Create::Required, &["to_user_id"]).create_only(Create::Optional, &["note"]),
+        Resource::of::<SourceView>(),
+        Resource::of::<ReportView>(),
     ]
 }
 
-#[derive(Serialize)]
-pub struct HandoffView {
-    pub id: i64,
-    pub opportunity_id: i64,
-    pub from_user_id: i64,
-    pub to_user_id: i64,
-    pub actor_id: Option<i64>,
-    pub stage_id: i64,
-    pub at: String,
-    pub source: &'static str,
-    pub note: Option<String>,
+view! {
+    /// One handoff of a deal from one user to another. Append-only.
+    pub struct HandoffView as "Handoff" {
+        id: i64 => Ty::Id,
+        opportunity_id: i64 => Ty::Id,
+        /// Who handed the deal over: its owner before the handoff.
+        from_user_id: i64 => Ty::Id,
+        /// The new owner.
+        to_user_id: i64 => Ty::Id,
+        /// Who performed the handoff (the owner, a manager, ops or an admin).
+        actor_id: Option<i64> => Ty::Id,
+        /// The stage the deal was in when handed over.
+        stage_id: i64 => Ty::Id,
+        at: String => Ty::Time,
+        source: &'static str => Ty::Enum(Source::ALL.iter().map(|source| source.as_str()).collect()),
+        note: Option<String> => Ty::Text,
+    }
 }
 
 impl From<Handoff> for HandoffView {
@@ -136,20 +103,28 @@ impl From<Handoff> for HandoffView {
     }
 }
 
-#[derive(Serialize)]
-struct SourceView {
-    user_id: i64,
-    handed_over: u32,
-    became_sql: u32,
-    sql_share: String,
-    won: u32,
+view! {
+    /// One handing user's line of the handoff report.
+    struct SourceView as "HandoffSource" {
+        user_id: i64 => Ty::Id,
+        /// Distinct deals handed over in the period.
+        handed_over: u32 => Ty::Integer,
+        /// Of those, deals that passed gate 1 (`sql_at` set).
+        became_sql: u32 => Ty::Integer,
+        /// became_sql / handed_over, to four places.
+        sql_share: String => Ty::Decimal,
+        /// Of those, deals won.
+        won: u32 => Ty::Integer,
+    }
 }
 
-#[derive(Serialize)]
-struct ReportView {
-    from: Option<String>,
-    to: Option<String>,
-    sources: Vec<SourceView>,
+view! {
+    /// Handed deals that became SQL, per handing user.
+    struct ReportView as "HandoffReport" {
+        from: Option<String> => Ty::Date,
+        to: Option<String> => Ty::Date,
+        sources: Vec<SourceView> => Ty::RefList("HandoffSource"),
+    }
 }
 
 async fn hand_off_opportunity(

@@ -9,7 +9,7 @@ use pipewise_core::records::{Lead, LeadStatus};
 use pipewise_core::{LeadId, UserId};
 
 use super::db::{read, write};
-use super::openapi::{Field, Resource};
+use super::openapi::Resource;
 use super::records::{crud, list_query, names};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found, text_key};
 use super::views::{LeadView, Page};
@@ -32,24 +32,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    vec![Resource {
-        name: "Lead",
-        description: "A lead in qualification.",
-        create: true,
-        patch: true,
-        fields: vec![
-            Field::read("id", Ty::Id),
-            Field::read("name", Ty::Text).required(),
-            Field::read("company", Ty::Text).nullable().writable(),
-            Field::read("email", Ty::Text).nullable().writable(),
-            Field::read("phone", Ty::Text).nullable().writable(),
-            Field::read("title", Ty::Text).nullable().writable(),
-            Field::read("source", Ty::Text).nullable().writable(),
-            Field::read("status", Ty::Enum(names(LeadStatus::ALL, LeadStatus::as_str))).writable(),
-            Field::read("owner_id", Ty::Id).nullable().writable(),
-            Field::read("created_at", Ty::Time),
-        ],
-    }]
+    vec![Resource::of::<LeadView>().required(&["name"]).writable(&["company", "email", "phone", "title", "source", "status", "owner_id"])]
 }
 
 fn lead_sorts() -> Vec<SortField<Lead>> {

@@ -14,6 +14,7 @@ mod activities;
 mod analytics;
 mod contacts;
 mod db;
+mod describe;
 mod designer;
 mod gates;
 mod handoffs;

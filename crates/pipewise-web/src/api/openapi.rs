@@ -1,9 +1,10 @@
-//! The OpenAPI 3.1 document, built from the route table ([`super::table`]) and the schemas
-//! below, which mirror the serde types in [`super::views`] and the parsers in
-//! [`crate::input`].
+//! The OpenAPI 3.1 document, built from the route table ([`super::table`]) and the record
+//! schemas: each reply's from its serde type ([`super::describe`]), with what bodies accept
+//! (parsed by `pipewise_app::input`) stated beside it.
 
 use serde_json::{Map, Value, json};
 
+use super::describe::Described;
 use super::{Param, Reply, Route, Ty};
 
 /// One field of a record's schema: whether replies carry it, and whether create and patch
@@ -68,13 +69,58 @@ impl Field {
     }
 }
 
-/// A record: `Name` (the reply), and `NameCreate`, `NamePatch` when bodies exist.
+/// A record: `Name` (the reply), and `NameCreate`, `NamePatch` when some field is accepted by
+/// create or patch bodies.
 pub struct Resource {
     pub name: &'static str,
     pub description: &'static str,
     pub fields: Vec<Field>,
-    pub create: bool,
-    pub patch: bool,
+}
+
+impl Resource {
+    pub fn new(name: &'static str, description: &'static str, fields: Vec<Field>) -> Resource {
+        Resource { name, description, fields }
+    }
+
+    /// The reply type's schema; the builders below add what bodies accept.
+    pub fn of<T: Described>() -> Resource {
+        T::resource()
+    }
+
+    /// Required on create, changeable by patch.
+    pub fn required(self, names: &[&str]) -> Resource {
+        self.each(names, Field::required)
+    }
+
+    /// Optional on create, changeable by patch.
+    pub fn writable(self, names: &[&str]) -> Resource {
+        self.each(names, Field::writable)
+    }
+
+    pub fn create_only(self, create: Create, names: &[&str]) -> Resource {
+        self.each(names, |field| field.create_only(create))
+    }
+
+    pub fn patch_only(self, names: &[&str]) -> Resource {
+        self.each(names, Field::patch_only)
+    }
+
+    /// A field bodies accept that replies do not carry.
+    pub fn input(mut self, field: Field) -> Resource {
+        self.fields.push(field.input_only());
+        self
+    }
+
+    /// Applies `change` to the reply fields `names`; a name the reply lacks is a bug.
+    fn each(mut self, names: &[&str], change: impl Fn(Field) -> Field) -> Resource {
+        for name in names {
+            let Some(field) = self.fields.iter_mut().find(|field| field.view && field.name == *name) else {
+                panic!("{} has no field {name}", self.name);
+            };
+            *field = change(field.clone());
+        }
+        self
+    }
 }
 
 fn type_schema(ty: &Ty) -> Value {
@@ -138,13 +184,13 @@ fn add_resource(schemas: &mut Map<String, Value>, resource: &Resource) {
         "additionalProperties": false,
     });
     schemas.insert(format!("{}List", resource.name), list);
-    if resource.create {
+    if resource.fields.iter().any(|field| field.create != Create::No) {
         let fields: Vec<&Field> = resource.fields.iter().filter(|field| field.create != Create::No).collect();
         let required: Vec<&str> = fields.iter().filter(|field| field.create == Create::Required).map(|field| field.name).collect();
         let description = format!("A new {}. Unknown fields are refused.", resource.name);
         schemas.insert(format!("{}Create", resource.name), object(&description, &fields, &required));
     }
-    if resource.patch {
+    if resource.fields.iter().any(|field| field.patch) {
         let fields: Vec<&Field> = resource.fields.iter().filter(|field| field.patch).collect();
         let description = format!(
             "A partial update of a {}: absent fields stay, `null` clears a nullable field. Unknown fields are refused.",

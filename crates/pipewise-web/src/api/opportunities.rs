@@ -5,13 +5,11 @@ use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use pipewise_app as app;
 use pipewise_app::OpportunityFilter;
-use pipewise_core::history::Source;
-use pipewise_core::opportunity::{OppField, Opportunity, Status};
-use pipewise_core::pipeline::ForecastCategory;
+use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::*;
 
 use super::db::{read, write};
-use super::openapi::{Create, Field, Resource};
+use super::openapi::{Field, Resource};
 use super::support::{
     IdPath, JsonBody, Key, Listing, Query, SortField, created, list_params, not_found, optional_text_key, sort_names, text_key,
 };
@@ -86,64 +84,14 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    let categories: Vec<&'static str> = ForecastCategory::ALL.iter().map(|category| category.as_str()).collect();
-    let fields: Vec<&'static str> = OppField::ALL.iter().map(|field| field.as_str()).collect();
-    let sources: Vec<&'static str> = Source::ALL.iter().map(|source| source.as_str()).collect();
-    vec![
-        Resource {
-            name: "Opportunity",
-            description: "A deal.",
-            create: true,
-            patch: true,
-            fields: vec![
-                Field::read("id", Ty::Id),
-                Field::read("name", Ty::Text).required(),
-                Field::read("account_id", Ty::Id).nullable().writable(),
-                Field::read("owner_id", Ty::Id).required(),
-                Field::read("pipeline_id", Ty::Id).required(),
-                Field::read("stage_id", Ty::Id).writable().doc("Defaults to the pipeline's entry stage."),
-                Field::read("amount", Ty::Money).nullable().writable(),
-                Field::read("close_date", Ty::Date).nullable().writable(),
-                Field::read("forecast_category", Ty::Enum(categories)).writable().doc("Follows the stage unless set."),
-                Field::read("next_step", Ty::Text).nullable().writable(),
-                Field::read("status", Ty::Enum(status_values())).doc("Follows the stage."),
-                Field::read("created_at", Ty::Time),
-                Field::read("closed_at", Ty::Time).nullable(),
-                Field::read("close_reason", Ty::Text).nullable().writable().doc("Required for a loss."),
-                Field::read("gate_override_reason", Ty::Text).patch_only().input_only().doc(
-                    "Pushes a stage move past unmet exit criteria, with this reason: a manager in the owner's line, ops or an admin \
-                     only. Recorded in the deal's history, its overrides and the audit log. Without it such a move is 409 `gate_refused`.",
-                ),
-            ],
-        },
-        Resource {
-            name: "HistoryEvent",
-            description: "One changed field of a deal. Values are in the field's canonical text.",
-            create: false,
-            patch: false,
-            fields: vec![
-                Field::read("seq", Ty::Integer),
-                Field::read("opportunity_id", Ty::Id),
-                Field::read("field", Ty::Enum(fields)),
-                Field::read("old", Ty::Text).nullable(),
-                Field::read("new", Ty::Text).nullable(),
-                Field::read("at", Ty::Time),
-                Field::read("actor_id", Ty::Id).nullable(),
-                Field::read("source", Ty::Enum(sources)),
-            ],
-        },
-    ]
-    .into_iter()
-    .map(|mut resource| {
-        // Create bodies: `name`, `owner_id`, `pipeline_id` required; the rest optional.
-        for field in &mut resource.fields {
-            if field.create == Create::Required && !["name", "owner_id", "pipeline_id"].contains(&field.name) {
-                field.create = Create::Optional;
-            }
-        }
-        resource
-    })
-    .collect()
+    let opportunity = Resource::of::<OpportunityView>()
+        .required(&["name", "owner_id", "pipeline_id"])
+        .writable(&["account_id", "stage_id", "amount", "close_date", "forecast_category", "next_step", "close_reason"])
+        .input(Field::read("gate_override_reason", Ty::Text).patch_only().doc(
+            "Pushes a stage move past unmet exit criteria, with this reason: a manager in the owner's line, ops or an admin \
+             only. Recorded in the deal's history, its overrides and the audit log. Without it such a move is 409 `gate_refused`.",
+        ));
+    vec![opportunity, Resource::of::<HistoryEventView>()]
 }
 
 async fn list_opportunities(

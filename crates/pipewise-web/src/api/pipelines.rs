@@ -13,7 +13,7 @@ use super::db::{read, write};
 use super::openapi::{Create, Field, Resource};
 use super::records::{crud, list_query};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found, text_key};
-use super::views::{Page, PipelineView};
+use super::views::{Page, PipelineView, StageView};
 use super::{Param, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
@@ -34,51 +34,25 @@ pub fn routes() -> Vec<Route> {
 
 /// `Stage`, then `Pipeline`.
 pub fn resources() -> Vec<Resource> {
-    vec![stage_resource(), pipeline_resource()]
-}
-
-fn stage_resource() -> Resource {
-    Resource {
-        name: "Stage",
-        description: "A stage of a pipeline. Patch with `PATCH /api/v1/stages/{id}`; kind and position have their own operations.",
-        create: true,
-        patch: true,
-        fields: vec![
-            Field::read("id", Ty::Id),
-            Field::read("position", Ty::Integer),
-            Field::read("name_en", Ty::Text).required(),
-            Field::read("name_ko", Ty::Text).writable().doc("Defaults to the English name."),
-            Field::read("kind", Ty::Enum(vec!["open", "won", "lost"])).create_only(Create::Optional),
-            Field::read("win_probability", Ty::Decimal).writable().doc("Percent, 0 to 100."),
-            Field::read("forecast_category", Ty::Enum(vec!["pipeline", "best_case", "commit", "closed", "omitted"])).writable(),
-            Field::read("counts_in_metrics", Ty::Boolean).writable(),
-            Field::read("rotting_days", Ty::Integer).nullable().writable(),
+    let stage = Resource::of::<StageView>()
+        .required(&["name_en"])
+        .writable(&["name_ko", "win_probability", "forecast_category", "counts_in_metrics", "rotting_days"])
+        .create_only(Create::Optional, &["kind"])
+        .input(
             Field::read("position", Ty::Integer)
                 .create_only(Create::Optional)
-                .input_only()
                 .doc("With `POST /api/v1/pipelines/{id}/stages`: where to insert (0-based); after the last open stage by default."),
-            Field::read("archived_at", Ty::Time).nullable().doc("Set when archived: the stage keeps its deals but takes no new ones."),
-        ],
-    }
-}
-
-fn pipeline_resource() -> Resource {
-    Resource {
-        name: "Pipeline",
-        description: "A pipeline with its stages in order.",
-        create: true,
-        patch: true,
-        fields: vec![
-            Field::read("id", Ty::Id),
-            Field::read("name", Ty::Text).required(),
-            Field::read("entry_stage_id", Ty::Id).patch_only().doc("On patch: an open, unarchived stage of the pipeline."),
+        );
+    let pipeline = Resource::of::<PipelineView>()
+        .required(&["name"])
+        .patch_only(&["entry_stage_id"])
+        .create_only(Create::Required, &["stages"])
+        .input(
             Field::read("entry_stage", Ty::Integer)
                 .create_only(Create::Optional)
-                .input_only()
                 .doc("Index into `stages` of the entry stage; 0 by default."),
-            Field::read("stages", Ty::RefList("Stage")).create_only(Create::Required).doc("On create: `StageCreate` objects."),
-        ],
-    }
+        );
+    vec![stage, pipeline]
 }
 
 fn pipeline_sorts() -> Vec<SortField<Pipeline>> {

@@ -12,10 +12,10 @@ use pipewise_core::history::Source;
 use serde_json::Value;
 
 use super::db::read;
-use super::openapi::{Create, Field, Resource};
+use super::openapi::{Create, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created};
 use super::views::{AuditEventView, MeView, NewTokenView, Page, TokenView, UserView};
-use super::{Param, Reply, Route, Ty};
+use super::{Param, Reply, Route};
 use crate::AppState;
 use crate::auth::{self, Via, Viewer};
 use crate::error::{AppError, blocking};
@@ -57,55 +57,11 @@ fn audit_query() -> Vec<Param> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    let token_fields = || {
-        vec![
-            Field::read("id", Ty::Id),
-            Field::read("name", Ty::Text).create_only(Create::Required),
-            Field::read("prefix", Ty::Text).doc("The first characters of the secret, to tell tokens apart."),
-            Field::read("created_at", Ty::Time),
-            Field::read("last_used_at", Ty::Time).nullable(),
-            Field::read("revoked_at", Ty::Time).nullable(),
-        ]
-    };
-    let mut new_token = token_fields();
-    new_token.push(Field::read("secret", Ty::Text).doc("The token itself, `pwt_…`: shown once, store it now."));
     vec![
-        Resource {
-            name: "Me",
-            description: "The viewer.",
-            create: false,
-            patch: false,
-            fields: vec![
-                Field::read("organisation_id", Ty::Id),
-                Field::read("user", Ty::Ref("User")),
-                Field::read("authenticated_by", Ty::Enum(vec!["session", "token"])),
-            ],
-        },
-        Resource { name: "Token", description: "An API token.", create: true, patch: false, fields: token_fields() },
-        Resource {
-            name: "NewToken",
-            description: "An API token just created, with its secret.",
-            create: false,
-            patch: false,
-            fields: new_token,
-        },
-        Resource {
-            name: "AuditEvent",
-            description: "One write: who, when, through which edge, which record, and the changed fields before and after.",
-            create: false,
-            patch: false,
-            fields: vec![
-                Field::read("id", Ty::Id),
-                Field::read("at", Ty::Time),
-                Field::read("actor_id", Ty::Id).nullable(),
-                Field::read("source", Ty::Text),
-                Field::read("record_kind", Ty::Text),
-                Field::read("record_id", Ty::Integer),
-                Field::read("action", Ty::Text),
-                Field::read("before", Ty::Object).nullable(),
-                Field::read("after", Ty::Object).nullable(),
-            ],
-        },
+        Resource::of::<MeView>(),
+        Resource::of::<TokenView>().create_only(Create::Required, &["name"]),
+        Resource::of::<NewTokenView>(),
+        Resource::of::<AuditEventView>(),
     ]
 }
 

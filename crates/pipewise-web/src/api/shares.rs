@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use pipewise_app as app;
 use pipewise_app::OpportunityShare;
 use pipewise_core::*;
-use serde::Serialize;
 
 use super::db::{read, write};
-use super::openapi::{Create, Field, Resource};
+use super::describe::view;
+use super::openapi::{Create, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
@@ -51,26 +51,19 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    vec![Resource {
-        name: "OpportunityShare",
-        description: "A deal shared with a user, who may see and change it as if it were in their own book.",
-        create: true,
-        patch: false,
-        fields: vec![
-            Field::read("opportunity_id", Ty::Id),
-            Field::read("user_id", Ty::Id).create_only(Create::Required).doc("The user the deal is shared with."),
-            Field::read("shared_by", Ty::Id).nullable().doc("Who shared it; `null` for the system."),
-            Field::read("shared_at", Ty::Time),
-        ],
-    }]
+    vec![Resource::of::<ShareView>().create_only(Create::Required, &["user_id"])]
 }
 
-#[derive(Serialize)]
-pub struct ShareView {
-    pub opportunity_id: i64,
-    pub user_id: i64,
-    pub shared_by: Option<i64>,
-    pub shared_at: String,
+view! {
+    /// A deal shared with a user, who may see and change it as if it were in their own book.
+    pub struct ShareView as "OpportunityShare" {
+        opportunity_id: i64 => Ty::Id,
+        /// The user the deal is shared with.
+        user_id: i64 => Ty::Id,
+        /// Who shared it; `null` for the system.
+        shared_by: Option<i64> => Ty::Id,
+        shared_at: String => Ty::Time,
+    }
 }
 
 impl From<OpportunityShare> for ShareView {

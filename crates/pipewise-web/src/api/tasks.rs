@@ -10,7 +10,7 @@ use pipewise_core::records::Task;
 use pipewise_core::{OpportunityId, TaskId, UserId};
 
 use super::db::{read, write};
-use super::openapi::{Create, Field, Resource};
+use super::openapi::{Create, Resource};
 use super::records::{crud, list_query};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found, optional_text_key, text_key};
 use super::views::{Page, TaskView};
@@ -33,24 +33,13 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    vec![Resource {
-        name: "Task",
-        description: "A to-do with an owner and perhaps a due date.",
-        create: true,
-        patch: true,
-        fields: vec![
-            Field::read("id", Ty::Id),
-            Field::read("title", Ty::Text).required(),
-            Field::read("owner_id", Ty::Id).writable().doc("Defaults to the viewer."),
-            Field::read("due_on", Ty::Date).nullable().writable(),
-            Field::read("completed", Ty::Boolean).patch_only().doc("`true` completes the task, `false` reopens it."),
-            Field::read("completed_at", Ty::Time).nullable(),
-            Field::read("account_id", Ty::Id).nullable().create_only(Create::Optional),
-            Field::read("opportunity_id", Ty::Id).nullable().create_only(Create::Optional),
-            Field::read("lead_id", Ty::Id).nullable().create_only(Create::Optional),
-            Field::read("created_at", Ty::Time),
-        ],
-    }]
+    vec![
+        Resource::of::<TaskView>()
+            .required(&["title"])
+            .writable(&["owner_id", "due_on"])
+            .patch_only(&["completed"])
+            .create_only(Create::Optional, &["account_id", "opportunity_id", "lead_id"]),
+    ]
 }
 
 fn task_sorts() -> Vec<SortField<Task>> {

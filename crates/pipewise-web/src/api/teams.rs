@@ -9,11 +9,11 @@ use pipewise_core::records::Team;
 use pipewise_core::{TeamId, UserId};
 
 use super::db::{read, write};
-use super::openapi::{Field, Resource};
+use super::openapi::Resource;
 use super::records::{crud, list_query};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found, text_key};
 use super::views::{Page, TeamView};
-use super::{Param, Route, Ty};
+use super::{Param, Route};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
@@ -32,17 +32,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    vec![Resource {
-        name: "Team",
-        description: "A sales team.",
-        create: true,
-        patch: true,
-        fields: vec![
-            Field::read("id", Ty::Id),
-            Field::read("name", Ty::Text).required(),
-            Field::read("manager_id", Ty::Id).nullable().writable(),
-        ],
-    }]
+    vec![Resource::of::<TeamView>().required(&["name"]).writable(&["manager_id"])]
 }
 
 fn team_sorts() -> Vec<SortField<Team>> {

@@ -6,11 +6,11 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use pipewise_app as app;
 use pipewise_app::input;
-use pipewise_core::user::{Locale, Role, User};
+use pipewise_core::user::{Role, User};
 use pipewise_core::{TeamId, UserId};
 
 use super::db::{read, write};
-use super::openapi::{Field, Resource};
+use super::openapi::Resource;
 use super::records::{crud, list_query, names};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found, text_key};
 use super::views::{Page, UserView};
@@ -33,24 +33,12 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn resources() -> Vec<Resource> {
-    vec![Resource {
-        name: "User",
-        description: "A user of Pipewise: role and place in the reporting hierarchy.",
-        create: true,
-        patch: true,
-        fields: vec![
-            Field::read("id", Ty::Id),
-            Field::read("email", Ty::Text).required(),
-            Field::read("name", Ty::Text).required(),
-            Field::read("role", Ty::Enum(names(&Role::ALL, Role::as_str))).required(),
-            Field::read("manager_id", Ty::Id).nullable().writable(),
-            Field::read("team_id", Ty::Id).nullable().writable(),
-            Field::read("time_zone", Ty::Text).writable().doc("IANA name; defaults to UTC."),
-            Field::read("locale", Ty::Enum(names(&[Locale::En, Locale::Ko], Locale::as_str))).writable(),
-            Field::read("active", Ty::Boolean).patch_only(),
-            Field::read("created_at", Ty::Time),
-        ],
-    }]
+    vec![
+        Resource::of::<UserView>()
+            .required(&["email", "name", "role"])
+            .writable(&["manager_id", "team_id", "time_zone", "locale"])
+            .patch_only(&["active"]),
+    ]
 }
 
 fn user_sorts() -> Vec<SortField<User>> {

@@ -1,16 +1,21 @@
 //! What the API sends: one serde type per record, built from the domain types (which carry no
-//! serde derives). Conventions: snake_case names; ids are numbers; money is one string, the ISO
-//! 4217 code and the exact decimal amount at the currency's scale (`"USD 1234.50"`, the same
-//! form the API accepts); times are RFC 3339 in UTC; dates are `YYYY-MM-DD`; an unset value is
-//! `null`, never absent.
+//! serde derives), each declared with [`view!`] so it is also the record's OpenAPI schema.
+//! Conventions: snake_case names; ids are numbers; money is one string, the ISO 4217 code and
+//! the exact decimal amount at the currency's scale (`"USD 1234.50"`, the same form the API
+//! accepts); times are RFC 3339 in UTC; dates are `YYYY-MM-DD`; an unset value is `null`, never
+//! absent.
 
 use pipewise_app::{ApiToken, AuditEvent};
-use pipewise_core::history::HistoryEvent;
-use pipewise_core::opportunity::Opportunity;
-use pipewise_core::pipeline::{Pipeline, Stage};
+use pipewise_core::history::{HistoryEvent, Source};
+use pipewise_core::opportunity::{OppField, Opportunity, Status};
+use pipewise_core::pipeline::{ForecastCategory, Pipeline, Stage};
 use pipewise_core::records::*;
-use pipewise_core::user::User;
+use pipewise_core::user::{Locale, Role, User};
 use serde::Serialize;
+
+use super::Ty;
+use super::describe::view;
+use super::records::names;
 
 /// One page of a list: `next_cursor` is `null` on the last page.
 #[derive(Serialize)]
@@ -19,22 +24,28 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Serialize)]
-pub struct OpportunityView {
-    pub id: i64,
-    pub name: String,
-    pub account_id: Option<i64>,
-    pub owner_id: i64,
-    pub pipeline_id: i64,
-    pub stage_id: i64,
-    pub amount: Option<String>,
-    pub close_date: Option<String>,
-    pub forecast_category: &'static str,
-    pub next_step: Option<String>,
-    pub status: &'static str,
-    pub created_at: String,
-    pub closed_at: Option<String>,
-    pub close_reason: Option<String>,
+view! {
+    /// A deal.
+    pub struct OpportunityView as "Opportunity" {
+        id: i64 => Ty::Id,
+        name: String => Ty::Text,
+        account_id: Option<i64> => Ty::Id,
+        owner_id: i64 => Ty::Id,
+        pipeline_id: i64 => Ty::Id,
+        /// Defaults to the pipeline's entry stage.
+        stage_id: i64 => Ty::Id,
+        amount: Option<String> => Ty::Money,
+        close_date: Option<String> => Ty::Date,
+        /// Follows the stage unless set.
+        forecast_category: &'static str => Ty::Enum(ForecastCategory::ALL.iter().map(|category| category.as_str()).collect()),
+        next_step: Option<String> => Ty::Text,
+        /// Follows the stage.
+        status: &'static str => Ty::Enum(Status::ALL.iter().map(|status| status.as_str()).collect()),
+        created_at: String => Ty::Time,
+        closed_at: Option<String> => Ty::Time,
+        /// Required for a loss.
+        close_reason: Option<String> => Ty::Text,
+    }
 }
 
 impl From<Opportunity> for OpportunityView {
@@ -58,16 +69,18 @@ impl From<Opportunity> for OpportunityView {
     }
 }
 
-#[derive(Serialize)]
-pub struct HistoryEventView {
-    pub seq: i64,
-    pub opportunity_id: i64,
-    pub field: &'static str,
-    pub old: Option<String>,
-    pub new: Option<String>,
-    pub at: String,
-    pub actor_id: Option<i64>,
-    pub source: &'static str,
+view! {
+    /// One changed field of a deal. Values are in the field's canonical text.
+    pub struct HistoryEventView as "HistoryEvent" {
+        seq: i64 => Ty::Integer,
+        opportunity_id: i64 => Ty::Id,
+        field: &'static str => Ty::Enum(OppField::ALL.iter().map(|field| field.as_str()).collect()),
+        old: Option<String> => Ty::Text,
+        new: Option<String> => Ty::Text,
+        at: String => Ty::Time,
+        actor_id: Option<i64> => Ty::Id,
+        source: &'static str => Ty::Enum(Source::ALL.iter().map(|source| source.as_str()).collect()),
+    }
 }
 
 impl From<HistoryEvent> for HistoryEventView {
@@ -85,18 +98,21 @@ impl From<HistoryEvent> for HistoryEventView {
     }
 }
 
-#[derive(Serialize)]
-pub struct UserView {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub role: &'static str,
-    pub manager_id: Option<i64>,
-    pub team_id: Option<i64>,
-    pub time_zone: String,
-    pub locale: &'static str,
-    pub active: bool,
-    pub created_at: String,
+view! {
+    /// A user of Pipewise: role and place in the reporting hierarchy.
+    pub struct UserView as "User" {
+        id: i64 => Ty::Id,
+        email: String => Ty::Text,
+        name: String => Ty::Text,
+        role: &'static str => Ty::Enum(names(&Role::ALL, Role::as_str)),
+        manager_id: Option<i64> => Ty::Id,
+        team_id: Option<i64> => Ty::Id,
+        /// IANA name; defaults to UTC.
+        time_zone: String => Ty::Text,
+        locale: &'static str => Ty::Enum(names(&[Locale::En, Locale::Ko], Locale::as_str)),
+        active: bool => Ty::Boolean,
+        created_at: String => Ty::Time,
+    }
 }
 
 impl From<User> for UserView {
@@ -116,11 +132,13 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Serialize)]
-pub struct TeamView {
-    pub id: i64,
-    pub name: String,
-    pub manager_id: Option<i64>,
+view! {
+    /// A sales team.
+    pub struct TeamView as "Team" {
+        id: i64 => Ty::Id,
+        name: String => Ty::Text,
+        manager_id: Option<i64> => Ty::Id,
+    }
 }
 
 impl From<Team> for TeamView {
@@ -129,16 +147,19 @@ impl From<Team> for TeamView {
     }
 }
 
-#[derive(Serialize)]
-pub struct AccountView {
-    pub id: i64,
-    pub name: String,
-    pub domains: Vec<String>,
-    pub industry: Option<String>,
-    pub employee_count: Option<i64>,
-    pub region: Option<String>,
-    pub owner_id: Option<i64>,
-    pub created_at: String,
+view! {
+    /// A customer company.
+    pub struct AccountView as "Account" {
+        id: i64 => Ty::Id,
+        name: String => Ty::Text,
+        /// Lower-cased domains mail is matched by; each belongs to one account.
+        domains: Vec<String> => Ty::TextList,
+        industry: Option<String> => Ty::Text,
+        employee_count: Option<i64> => Ty::Integer,
+        region: Option<String> => Ty::Text,
+        owner_id: Option<i64> => Ty::Id,
+        created_at: String => Ty::Time,
+    }
 }
 
 impl From<Account> for AccountView {
@@ -156,15 +177,17 @@ impl From<Account> for AccountView {
     }
 }
 
-#[derive(Serialize)]
-pub struct ContactView {
-    pub id: i64,
-    pub name: String,
-    pub emails: Vec<String>,
-    pub phone: Option<String>,
-    pub title: Option<String>,
-    pub account_id: Option<i64>,
-    pub created_at: String,
+view! {
+    /// A person at a customer.
+    pub struct ContactView as "Contact" {
+        id: i64 => Ty::Id,
+        name: String => Ty::Text,
+        emails: Vec<String> => Ty::TextList,
+        phone: Option<String> => Ty::Text,
+        title: Option<String> => Ty::Text,
+        account_id: Option<i64> => Ty::Id,
+        created_at: String => Ty::Time,
+    }
 }
 
 impl From<Contact> for ContactView {
@@ -181,20 +204,23 @@ impl From<Contact> for ContactView {
     }
 }
 
-#[derive(Serialize)]
-pub struct StageView {
-    pub id: i64,
-    pub position: i32,
-    pub name_en: String,
-    pub name_ko: String,
-    pub kind: &'static str,
-    /// Percent as an exact decimal string.
-    pub win_probability: String,
-    pub forecast_category: &'static str,
-    pub counts_in_metrics: bool,
-    pub rotting_days: Option<i32>,
-    /// Set when the stage is archived: it keeps its deals but takes no new ones.
-    pub archived_at: Option<String>,
+view! {
+    /// A stage of a pipeline. Patch with `PATCH /api/v1/stages/{id}`; kind and position have their own operations.
+    pub struct StageView as "Stage" {
+        id: i64 => Ty::Id,
+        position: i32 => Ty::Integer,
+        name_en: String => Ty::Text,
+        /// Defaults to the English name.
+        name_ko: String => Ty::Text,
+        kind: &'static str => Ty::Enum(vec!["open", "won", "lost"]),
+        /// Percent, 0 to 100.
+        win_probability: String => Ty::Decimal,
+        forecast_category: &'static str => Ty::Enum(vec!["pipeline", "best_case", "commit", "closed", "omitted"]),
+        counts_in_metrics: bool => Ty::Boolean,
+        rotting_days: Option<i32> => Ty::Integer,
+        /// Set when archived: the stage keeps its deals but takes no new ones.
+        archived_at: Option<String> => Ty::Time,
+    }
 }
 
 impl From<Stage> for StageView {
@@ -214,12 +240,16 @@ impl From<Stage> for StageView {
     }
 }
 
-#[derive(Serialize)]
-pub struct PipelineView {
-    pub id: i64,
-    pub name: String,
-    pub entry_stage_id: i64,
-    pub stages: Vec<StageView>,
+view! {
+    /// A pipeline with its stages in order.
+    pub struct PipelineView as "Pipeline" {
+        id: i64 => Ty::Id,
+        name: String => Ty::Text,
+        /// On patch: an open, unarchived stage of the pipeline.
+        entry_stage_id: i64 => Ty::Id,
+        /// On create: `StageCreate` objects.
+        stages: Vec<StageView> => Ty::RefList("Stage"),
+    }
 }
 
 impl From<Pipeline> for PipelineView {
@@ -233,18 +263,20 @@ impl From<Pipeline> for PipelineView {
     }
 }
 
-#[derive(Serialize)]
-pub struct LeadView {
-    pub id: i64,
-    pub name: String,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub title: Option<String>,
-    pub source: Option<String>,
-    pub status: &'static str,
-    pub owner_id: Option<i64>,
-    pub created_at: String,
+view! {
+    /// A lead in qualification.
+    pub struct LeadView as "Lead" {
+        id: i64 => Ty::Id,
+        name: String => Ty::Text,
+        company: Option<String> => Ty::Text,
+        email: Option<String> => Ty::Text,
+        phone: Option<String> => Ty::Text,
+        title: Option<String> => Ty::Text,
+        source: Option<String> => Ty::Text,
+        status: &'static str => Ty::Enum(names(LeadStatus::ALL, LeadStatus::as_str)),
+        owner_id: Option<i64> => Ty::Id,
+        created_at: String => Ty::Time,
+    }
 }
 
 impl From<Lead> for LeadView {
@@ -264,20 +296,24 @@ impl From<Lead> for LeadView {
     }
 }
 
-#[derive(Serialize)]
-pub struct ActivityView {
-    pub id: i64,
-    pub kind: &'static str,
-    pub direction: &'static str,
-    pub occurred_at: String,
-    pub logged_at: String,
-    pub subject: String,
-    pub body: Option<String>,
-    pub source: String,
-    pub user_id: Option<i64>,
-    pub account_id: Option<i64>,
-    pub opportunity_id: Option<i64>,
-    pub contact_ids: Vec<i64>,
+view! {
+    /// An e-mail, meeting, call, note or task, and what it is linked to.
+    pub struct ActivityView as "Activity" {
+        id: i64 => Ty::Id,
+        kind: &'static str => Ty::Enum(names(ActivityKind::ALL, ActivityKind::as_str)),
+        direction: &'static str => Ty::Enum(names(Direction::ALL, Direction::as_str)),
+        occurred_at: String => Ty::Time,
+        logged_at: String => Ty::Time,
+        subject: String => Ty::Text,
+        body: Option<String> => Ty::Text,
+        /// Defaults to `api`.
+        source: String => Ty::Text,
+        /// Defaults to the viewer.
+        user_id: Option<i64> => Ty::Id,
+        account_id: Option<i64> => Ty::Id,
+        opportunity_id: Option<i64> => Ty::Id,
+        contact_ids: Vec<i64> => Ty::IdList,
+    }
 }
 
 impl From<Activity> for ActivityView {
@@ -299,18 +335,22 @@ impl From<Activity> for ActivityView {
     }
 }
 
-#[derive(Serialize)]
-pub struct TaskView {
-    pub id: i64,
-    pub title: String,
-    pub owner_id: i64,
-    pub due_on: Option<String>,
-    pub completed: bool,
-    pub completed_at: Option<String>,
-    pub account_id: Option<i64>,
-    pub opportunity_id: Option<i64>,
-    pub lead_id: Option<i64>,
-    pub created_at: String,
+view! {
+    /// A to-do with an owner and perhaps a due date.
+    pub struct TaskView as "Task" {
+        id: i64 => Ty::Id,
+        title: String => Ty::Text,
+        /// Defaults to the viewer.
+        owner_id: i64 => Ty::Id,
+        due_on: Option<String> => Ty::Date,
+        /// `true` completes the task, `false` reopens it.
+        completed: bool => Ty::Boolean,
+        completed_at: Option<String> => Ty::Time,
+        account_id: Option<i64> => Ty::Id,
+        opportunity_id: Option<i64> => Ty::Id,
+        lead_id: Option<i64> => Ty::Id,
+        created_at: String => Ty::Time,
+    }
 }
 
 impl From<Task> for TaskView {
@@ -330,15 +370,18 @@ impl From<Task> for TaskView {
     }
 }
 
-/// An API token as its owner sees it later: never the secret, nor its hash.
-#[derive(Serialize)]
-pub struct TokenView {
-    pub id: i64,
-    pub name: String,
-    pub prefix: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+// As its owner sees it later: never the secret, nor its hash.
+view! {
+    /// An API token.
+    pub struct TokenView as "Token" {
+        id: i64 => Ty::Id,
+        name: String => Ty::Text,
+        /// The first characters of the secret, to tell tokens apart.
+        prefix: String => Ty::Text,
+        created_at: String => Ty::Time,
+        last_used_at: Option<String> => Ty::Time,
+        revoked_at: Option<String> => Ty::Time,
+    }
 }
 
 impl From<ApiToken> for TokenView {
@@ -354,26 +397,29 @@ impl From<ApiToken> for TokenView {
     }
 }
 
-/// A token just created: the only time its secret is shown.
-#[derive(Serialize)]
-pub struct NewTokenView {
-    #[serde(flatten)]
-    pub token: TokenView,
-    pub secret: String,
+view! {
+    /// An API token just created, with its secret.
+    pub struct NewTokenView as "NewToken" {
+        #[serde(flatten)]
+        token: TokenView,
+        /// The token itself, `pwt_…`: shown once, store it now.
+        secret: String => Ty::Text,
+    }
 }
 
-#[derive(Serialize)]
-pub struct AuditEventView {
-    pub id: i64,
-    pub at: String,
-    pub actor_id: Option<i64>,
-    pub source: &'static str,
-    pub record_kind: String,
-    pub record_id: i64,
-    pub action: String,
-    /// The changed fields before and after, as JSON objects.
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
+view! {
+    /// One write: who, when, through which edge, which record, and the changed fields before and after.
+    pub struct AuditEventView as "AuditEvent" {
+        id: i64 => Ty::Id,
+        at: String => Ty::Time,
+        actor_id: Option<i64> => Ty::Id,
+        source: &'static str => Ty::Text,
+        record_kind: String => Ty::Text,
+        record_id: i64 => Ty::Integer,
+        action: String => Ty::Text,
+        before: Option<serde_json::Value> => Ty::Object,
+        after: Option<serde_json::Value> => Ty::Object,
+    }
 }
 
 impl From<AuditEvent> for AuditEventView {
@@ -393,11 +439,11 @@ impl From<AuditEvent> for AuditEventView {
     }
 }
 
-/// Who is asking.
-#[derive(Serialize)]
-pub struct MeView {
-    pub organisation_id: i64,
-    pub user: UserView,
-    /// `session` or `token`.
-    pub authenticated_by: &'static str,
+view! {
+    /// The viewer.
+    pub struct MeView as "Me" {
+        organisation_id: i64 => Ty::Id,
+        user: UserView => Ty::Ref("User"),
+        authenticated_by: &'static str => Ty::Enum(vec!["session", "token"]),
+    }
 }

@@ -22,6 +22,7 @@ use super::{Param, Reply, Route, Ty};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
+use crate::i18n::{self, Locale};
 
 const WORKSPACE_TAG: &str = "workspace";
 
@@ -97,26 +98,18 @@ pub fn resources() -> Vec<Resource> {
             .collect()
     };
     vec![
-        Resource {
-            name: "Workspace",
-            description: "A deal's workspace (SPEC C3). On PUT, any subset of the parts.",
-            create: true,
-            patch: false,
-            fields: parts(Create::Optional),
-        },
-        Resource {
-            name: "WorkspaceFlag",
-            description: "A warning about one part of the workspace: a stable code, messages, and the figures behind them.",
-            create: false,
-            patch: false,
-            fields: vec![
+        Resource::new("Workspace", "A deal's workspace (SPEC C3). On PUT, any subset of the parts.", parts(Create::Optional)),
+        Resource::new(
+            "WorkspaceFlag",
+            "A warning about one part of the workspace: a stable code, messages, and the figures behind them.",
+            vec![
                 Field::read("code", Ty::Text).doc("Stable and dotted: `close_plan.late_item`."),
                 Field::read("severity", Ty::Enum(vec!["info", "warning"])),
                 Field::read("message_en", Ty::Text),
                 Field::read("message_ko", Ty::Text),
                 Field::read("figures", Ty::Object).doc("The numbers behind the message, by name, as text."),
             ],
-        },
+        ),
     ]
 }
 
@@ -132,7 +125,7 @@ fn flag_json(flag: &Flag) -> Value {
             ((*name).to_owned(), value)
         })
         .collect();
-    json!({ "code": flag.code, "severity": flag.severity.as_str(), "message_en": flag.message_en, "message_ko": flag.message_ko, "figures": figures })
+    json!({ "code": flag.code, "severity": flag.severity.as_str(), "message_en": i18n::message(Locale::En, &flag.message), "message_ko": i18n::message(Locale::Ko, &flag.message), "figures": figures })
 }
 
 fn workspace_query(raw: Option<&str>) -> Result<Option<Timestamp>, AppError> {

@@ -48,9 +48,12 @@ pub fn refusal(check: &MoveCheck, locale: Locale, can_override: bool) -> Refusal
             items: stage
                 .unmet
                 .iter()
-                .map(|unmet| match locale {
-                    Locale::En => MissView { label: unmet.label_en.clone(), reason: unmet.reason_en.clone() },
-                    Locale::Ko => MissView { label: unmet.label_ko.clone(), reason: unmet.reason_ko.clone() },
+                .map(|unmet| MissView {
+                    label: match locale {
+                        Locale::En => unmet.label_en.clone(),
+                        Locale::Ko => unmet.label_ko.clone(),
+                    },
+                    reason: i18n::message(locale, &unmet.reason),
                 })
                 .collect(),
         })
@@ -170,10 +173,11 @@ pub fn gate_view(
     let items: Vec<GateItemView> = criteria
         .iter()
         .map(|(criterion, status)| {
-            let (label, reason) = match locale {
-                Locale::En => (criterion.label_en.clone(), status.reason_en.clone()),
-                Locale::Ko => (criterion.label_ko.clone(), status.reason_ko.clone()),
+            let label = match locale {
+                Locale::En => criterion.label_en.clone(),
+                Locale::Ko => criterion.label_ko.clone(),
             };
+            let reason = i18n::message(locale, &status.reason);
             let check = status.check.as_ref().map(|check| CheckView {
                 who: user_name(check.checked_by),
                 when: i18n::timestamp(locale, check.checked_at, time_zone),
@@ -189,11 +193,7 @@ pub fn gate_view(
                 kind: criterion.kind.kind_str(),
                 kind_label: t(locale, &format!("gate.kind.{}", criterion.kind.kind_str())).to_owned(),
                 met: status.met,
-                reason: if criterion.kind == CriterionKind::Checklist && !status.met {
-                    t(locale, "gate.not_checked").to_owned()
-                } else {
-                    reason
-                },
+                reason,
                 check,
                 field_href,
                 from_loss: matches!(criterion.origin, gates::CriterionOrigin::LossReview { .. }),
@@ -226,8 +226,7 @@ mod tests {
             stage_id: StageId(stage),
             label_en: label.into(),
             label_ko: format!("{label} (ko)"),
-            reason_en: "not checked yet".into(),
-            reason_ko: "아직 확인되지 않음".into(),
+            reason: Message::new("verdict.not_checked"),
         }
     }
 

@@ -104,10 +104,7 @@ pub fn layout(chart: &QuadrantChart, kind: Kind, id: &str, title: String, locale
     let y_of = |value: f64| round(plot.y + plot.height - (value - f64::from(y_axis.min) + 0.5) / y_span * plot.height);
     let split_x = x_of(f64::from(x_axis.high_from) - 0.5);
     let split_y = y_of(f64::from(y_axis.high_from) - 0.5);
-    let (x_label, y_label) = match locale {
-        Locale::En => (x_axis.label_en.to_owned(), y_axis.label_en.to_owned()),
-        Locale::Ko => (x_axis.label_ko.to_owned(), y_axis.label_ko.to_owned()),
-    };
+    let (x_label, y_label) = (t(locale, x_axis.label).to_owned(), t(locale, y_axis.label).to_owned());
     let x_ticks = (x_axis.min..=x_axis.max).map(|value| Tick { at: x_of(f64::from(value)), text: value.to_string() }).collect();
     let y_ticks = (y_axis.min..=y_axis.max)
         .map(|value| Tick {

@@ -152,9 +152,12 @@ fn override_view(marker: &HistoryEvent, overrides: &[StoredOverride], data: &Org
                 record
                     .unmet
                     .iter()
-                    .map(|unmet| match locale {
-                        Locale::En => format!("{}: {}", unmet.label_en, unmet.reason_en),
-                        Locale::Ko => format!("{}: {}", unmet.label_ko, unmet.reason_ko),
+                    .map(|unmet| {
+                        let label = match locale {
+                            Locale::En => &unmet.label_en,
+                            Locale::Ko => &unmet.label_ko,
+                        };
+                        format!("{label}: {}", i18n::message(locale, &unmet.reason))
                     })
                     .collect()
             })

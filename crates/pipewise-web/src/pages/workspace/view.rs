@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::charts::{CompetitorChart, competitor_charts, stakeholder_chart};
 use super::forms::PartForms;
 use super::{ContactNames, FieldErrors, PARTS};
-use crate::i18n::t;
+use crate::i18n::{self, t};
 use crate::pages::Params;
 use crate::pages::list::Choice;
 use crate::pages::quadrant::QuadrantView;
@@ -32,14 +32,7 @@ pub fn flag_views(flags: &[Flag], prefix: &str, locale: Locale) -> Vec<FlagView>
     flags
         .iter()
         .filter(|flag| flag.code.starts_with(prefix))
-        .map(|flag| FlagView {
-            code: flag.code,
-            severity: flag.severity.as_str(),
-            message: match locale {
-                Locale::En => flag.message_en.clone(),
-                Locale::Ko => flag.message_ko.clone(),
-            },
-        })
+        .map(|flag| FlagView { code: flag.code, severity: flag.severity.as_str(), message: i18n::message(locale, &flag.message) })
         .collect()
 }
 

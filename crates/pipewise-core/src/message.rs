@@ -1,0 +1,203 @@
+//! Sentences for people, as facts: a catalog key and the arguments it is worded with.
+//!
+//! Pure crates explain themselves with a [`Message`] (why a gate criterion holds, what a
+//! workspace flag warns about) and never choose the words: the edges word a message in the
+//! reader's language from their catalogs (`en.ftl`, `ko.ftl`), where the key names an entry and
+//! each argument fills its `{ $name }`. A message can be stored (a recorded gate override keeps
+//! the reasons it overrode) and worded again later, in any language.
+
+use std::fmt;
+
+/// A catalog key and its named arguments, in the order given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Dotted, lower case: `verdict.amount_below`.
+    pub key: String,
+    pub args: Vec<(String, Arg)>,
+}
+
+/// One argument of a [`Message`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// Shown as it is, in every language: a name, a date, an amount, a number, a code.
+    Text(String),
+    /// Another catalog entry, worded in the reader's language: a field's name, a status.
+    Term(String),
+    /// A sentence within the sentence.
+    Message(Message),
+    /// Several arguments, each worded, joined by the catalog entry `separator` (`list.or`).
+    List { items: Vec<Arg>, separator: String },
+}
+
+impl Message {
+    pub fn new(key: impl Into<String>) -> Message {
+        Message { key: key.into(), args: Vec::new() }
+    }
+
+    /// Adds `name`, shown as `value` displays.
+    pub fn text(self, name: &str, value: impl fmt::Display) -> Message {
+        self.arg(name, Arg::Text(value.to_string()))
+    }
+
+    /// Adds `name`, worded from the catalog entry `key`.
+    pub fn term(self, name: &str, key: impl Into<String>) -> Message {
+        self.arg(name, Arg::Term(key.into()))
+    }
+
+    /// Adds `name`, the sentence `message`.
+    pub fn message(self, name: &str, message: Message) -> Message {
+        self.arg(name, Arg::Message(message))
+    }
+
+    /// Adds `name`, the sentences `messages` joined by the catalog entry `separator`.
+    pub fn messages(self, name: &str, messages: Vec<Message>, separator: &str) -> Message {
+        self.arg(name, Arg::List { items: messages.into_iter().map(Arg::Message).collect(), separator: separator.to_owned() })
+    }
+
+    pub fn arg(mut self, name: &str, arg: Arg) -> Message {
+        self.args.push((name.to_owned(), arg));
+        self
+    }
+
+    /// The argument called `name`, if the message has one.
+    pub fn get(&self, name: &str) -> Option<&Arg> {
+        self.args.iter().find(|(arg_name, _)| arg_name == name).map(|(_, arg)| arg)
+    }
+
+    /// Every catalog key the message needs: its own, its terms', its separators' and those of
+    /// the messages within it.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut keys = vec![self.key.as_str()];
+        for (_, arg) in &self.args {
+            arg.collect_keys(&mut keys);
+        }
+        keys
+    }
+}
+
+impl Arg {
+    fn collect_keys<'a>(&'a self, keys: &mut Vec<&'a str>) {
+        match self {
+            Arg::Text(_) => {}
+            Arg::Term(key) => keys.push(key),
+            Arg::Message(message) => keys.extend(message.keys()),
+            Arg::List { items, separator } => {
+                keys.push(separator);
+                for item in items {
+                    item.collect_keys(keys);
+                }
+            }
+        }
+    }
+}
+
+/// The unworded form, for logs and debugging: `verdict.amount_below(amount=USD 5.00, …)`. People
+/// read messages worded by an edge.
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key)?;
+        if self.args.is_empty() {
+            return Ok(());
+        }
+        f.write_str("(")?;
+        for (index, (name, arg)) in self.args.iter().enumerate() {
+            if index > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}={arg}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for Arg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Arg::Text(text) => f.write_str(text),
+            Arg::Term(key) => write!(f, "[{key}]"),
+            Arg::Message(message) => message.fmt(f),
+            Arg::List { items, .. } => {
+                f.write_str("[")?;
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str("; ")?;
+                    }
+                    item.fmt(f)?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+/// The real catalogs, read the simplest way, so that this crate's golden tests can say what a
+/// person reads; the edges have the full reader.
+#[cfg(test)]
+pub(crate) mod catalog {
+    use std::collections::HashMap;
+    use std::sync::LazyLock;
+
+    use super::{Arg, Message};
+
+    static EN: LazyLock<HashMap<String, String>> = LazyLock::new(|| parse(include_str!("../../pipewise-web/locales/en.ftl")));
+    static KO: LazyLock<HashMap<String, String>> = LazyLock::new(|| parse(include_str!("../../pipewise-web/locales/ko.ftl")));
+
+    fn parse(source: &str) -> HashMap<String, String> {
+        source
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .filter_map(|line| line.split_once(" = "))
+            .map(|(id, value)| (id.replace('-', "."), value.replace("{\" \"}", " ")))
+            .collect()
+    }
+
+    fn word(catalog: &HashMap<String, String>, message: &Message) -> String {
+        let mut text = catalog.get(&message.key).unwrap_or_else(|| panic!("no catalog entry {}", message.key)).clone();
+        for (name, arg) in &message.args {
+            text = text.replace(&format!("{{ ${name} }}"), &word_arg(catalog, arg));
+        }
+        text
+    }
+
+    fn word_arg(catalog: &HashMap<String, String>, arg: &Arg) -> String {
+        match arg {
+            Arg::Text(text) => text.clone(),
+            Arg::Term(key) => catalog.get(key).unwrap_or_else(|| panic!("no catalog entry {key}")).clone(),
+            Arg::Message(message) => word(catalog, message),
+            Arg::List { items, separator } => {
+                let items: Vec<String> = items.iter().map(|item| word_arg(catalog, item)).collect();
+                items.join(&catalog[separator])
+            }
+        }
+    }
+
+    pub fn en(message: &Message) -> String {
+        word(&EN, message)
+    }
+
+    pub fn ko(message: &Message) -> String {
+        word(&KO, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_lists_every_key_it_needs_and_displays_unworded() {
+        let inner = Message::new("verdict.bant_is").term("item", "term.bant.budget").text("note", "Q3");
+        let message = Message::new("verdict.none_holds").messages(
+            "reasons",
+            vec![inner.clone(), Message::new("verdict.plan_empty")],
+            "list.semicolon",
+        );
+        assert_eq!(message.keys(), ["verdict.none_holds", "list.semicolon", "verdict.bant_is", "term.bant.budget", "verdict.plan_empty"]);
+        assert_eq!(
+            message.to_string(),
+            "verdict.none_holds(reasons=[verdict.bant_is(item=[term.bant.budget], note=Q3); verdict.plan_empty])"
+        );
+        assert_eq!(inner.get("note"), Some(&Arg::Text("Q3".into())));
+        assert_eq!(inner.get("missing"), None);
+    }
+}

@@ -1,0 +1,586 @@
+//! Reading stored rows back into Pipewise values, written once for both engines.
+//!
+//! An engine implements [`Columns`] over its driver's row: how it reads an integer, a text, a
+//! time or a date is its own (SQLite keeps times as microseconds and dates as text, PostgreSQL
+//! has types for both). The records are decoded from those columns here, by column name, through
+//! [`FromRow`]. Every surprise (a NULL where none belongs, a value of the wrong type, an unknown
+//! enum text, an unparsable amount) becomes [`StoreError::Corrupt`] naming the table, the row and
+//! the column ([`corrupt`]), never a panic.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+use pipewise_core::gates::{CriterionKind, ExitCriterion, GateOverride};
+use pipewise_core::history::{HistoryEvent, Source};
+use pipewise_core::money::Decimal;
+use pipewise_core::opportunity::{OppField, Opportunity, Status};
+use pipewise_core::pipeline::{ForecastCategory, Pipeline, Stage, StageKind};
+use pipewise_core::records::*;
+use pipewise_core::user::{Locale, Role, User};
+use pipewise_core::*;
+
+use crate::{
+    ActivityAggregate, ApiToken, AuditEvent, CheckEntry, Handoff, OpportunityMarks, OpportunityShare, Organisation, Result, Session,
+    StoreError, StoredHealthSettings, StoredOverride, WorkspaceChange, codec,
+};
+
+/// One row of one table as an engine reads it, column by column and by name.
+pub trait Columns {
+    /// Reads the row's id from `column` and remembers it for error messages.
+    fn key(&mut self, column: &str) -> Result<i64>;
+    fn integer(&self, column: &str) -> Result<i64>;
+    fn optional_integer(&self, column: &str) -> Result<Option<i64>>;
+    /// A 32-bit integer column (positions, day counts).
+    fn small_integer(&self, column: &str) -> Result<i32>;
+    fn optional_small_integer(&self, column: &str) -> Result<Option<i32>>;
+    fn text(&self, column: &str) -> Result<String>;
+    fn optional_text(&self, column: &str) -> Result<Option<String>>;
+    fn boolean(&self, column: &str) -> Result<bool>;
+    fn timestamp(&self, column: &str) -> Result<Timestamp>;
+    fn optional_timestamp(&self, column: &str) -> Result<Option<Timestamp>>;
+    fn optional_date(&self, column: &str) -> Result<Option<Date>>;
+    /// What is wrong with `column`, as [`corrupt`] words it.
+    fn corrupt(&self, column: &str, problem: impl Display) -> StoreError;
+
+    /// A column of any [`Column`] type, by inference.
+    fn get<T: Column>(&self, column: &str) -> Result<T>
+    where
+        Self: Sized,
+    {
+        T::read(self, column)
+    }
+
+    /// A text column parsed by `parse` (an enum's `parse`, for instance).
+    fn parsed<T>(&self, column: &str, parse: impl FnOnce(&str) -> Result<T, Problem>) -> Result<T> {
+        let text = self.text(column)?;
+        parse(&text).map_err(|problem| self.corrupt(column, problem))
+    }
+
+    /// An exact decimal, which both engines hand over as text (PostgreSQL selects `numeric`
+    /// columns as `::text`).
+    fn decimal(&self, column: &str) -> Result<Decimal> {
+        let text = self.text(column)?;
+        Decimal::from_str(&text).map_err(|error| self.corrupt(column, format!("{text:?} is not a decimal: {error}")))
+    }
+
+    /// An amount (a decimal as text) and its currency code; both or neither are set.
+    fn money(&self, amount_column: &str, currency_column: &str) -> Result<Option<Money>> {
+        let amount = self.optional_text(amount_column)?;
+        let currency = self.optional_text(currency_column)?;
+        match (amount, currency) {
+            (None, None) => Ok(None),
+            (Some(amount), Some(code)) => {
+                let currency = Currency::from_code(&code).map_err(|problem| self.corrupt(currency_column, problem))?;
+                let money = Money::parse_amount(&amount, currency).map_err(|problem| self.corrupt(amount_column, problem))?;
+                Ok(Some(money))
+            }
+            _ => Err(self.corrupt(amount_column, format!("{amount_column} and {currency_column} must be set together"))),
+        }
+    }
+}
+
+/// `{table} {id}: {column}: {problem}`, or `{column}: {problem}` before the row's id is known.
+pub fn corrupt(table: &'static str, key: Option<i64>, column: &str, problem: impl Display) -> StoreError {
+    let detail = match key {
+        Some(key) => format!("{table} {key}: {column}: {problem}"),
+        None => format!("{column}: {problem}"),
+    };
+    StoreError::Corrupt { table, detail }
+}
+
+/// A value [`Columns::get`] reads.
+pub trait Column: Sized {
+    fn read(row: &impl Columns, column: &str) -> Result<Self>;
+}
+
+macro_rules! column {
+    ($($type:ty => $read:ident),* $(,)?) => {
+        $(impl Column for $type {
+            fn read(row: &impl Columns, column: &str) -> Result<Self> {
+                row.$read(column)
+            }
+        })*
+    };
+}
+
+column! {
+    i64 => integer,
+    Option<i64> => optional_integer,
+    i32 => small_integer,
+    Option<i32> => optional_small_integer,
+    String => text,
+    Option<String> => optional_text,
+    bool => boolean,
+    Timestamp => timestamp,
+    Option<Timestamp> => optional_timestamp,
+    Option<Date> => optional_date,
+}
+
+/// A record read from one row of [`FromRow::TABLE`] (selected with the columns `sql` lists).
+pub trait FromRow: Sized {
+    /// The table the row is of, for error messages.
+    const TABLE: &'static str;
+    fn from_row(fields: &mut impl Columns) -> Result<Self>;
+}
+
+impl FromRow for Organisation {
+    const TABLE: &'static str = "organisation";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Organisation {
+            id: OrgId(fields.key("organisation_id")?),
+            name: fields.get("name")?,
+            reporting_currency: fields.parsed("reporting_currency", Currency::from_code)?,
+            created_at: fields.timestamp("created_at")?,
+        })
+    }
+}
+
+/// A row of [`sql::USER_COLUMNS`](crate::sql::USER_COLUMNS).
+impl FromRow for User {
+    const TABLE: &'static str = "app_user";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(User {
+            id: UserId(fields.key("user_id")?),
+            email: fields.get("email")?,
+            name: fields.get("name")?,
+            role: fields.parsed("role", Role::parse)?,
+            manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
+            team_id: fields.get::<Option<i64>>("team_id")?.map(TeamId),
+            time_zone: fields.get("time_zone")?,
+            locale: fields.parsed("locale", Locale::parse)?,
+            active: fields.get("active")?,
+            created_at: fields.timestamp("created_at")?,
+        })
+    }
+}
+
+impl FromRow for Team {
+    const TABLE: &'static str = "team";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Team {
+            id: TeamId(fields.key("team_id")?),
+            name: fields.get("name")?,
+            manager_id: fields.get::<Option<i64>>("manager_id")?.map(UserId),
+        })
+    }
+}
+
+/// Without its domains, which are rows of their own.
+impl FromRow for Account {
+    const TABLE: &'static str = "account";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Account {
+            id: AccountId(fields.key("account_id")?),
+            name: fields.get("name")?,
+            domains: Vec::new(),
+            industry: fields.get("industry")?,
+            employee_count: fields.get("employee_count")?,
+            region: fields.get("region")?,
+            owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
+            created_at: fields.timestamp("created_at")?,
+        })
+    }
+}
+
+/// Without its e-mail addresses, which are rows of their own.
+impl FromRow for Contact {
+    const TABLE: &'static str = "contact";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Contact {
+            id: ContactId(fields.key("contact_id")?),
+            name: fields.get("name")?,
+            emails: Vec::new(),
+            phone: fields.get("phone")?,
+            title: fields.get("title")?,
+            account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+            created_at: fields.timestamp("created_at")?,
+        })
+    }
+}
+
+impl FromRow for Lead {
+    const TABLE: &'static str = "lead";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Lead {
+            id: LeadId(fields.key("lead_id")?),
+            name: fields.get("name")?,
+            company: fields.get("company")?,
+            email: fields.get("email")?,
+            phone: fields.get("phone")?,
+            title: fields.get("title")?,
+            source: fields.get("source")?,
+            status: fields.parsed("status", LeadStatus::parse)?,
+            owner_id: fields.get::<Option<i64>>("owner_id")?.map(UserId),
+            created_at: fields.timestamp("created_at")?,
+        })
+    }
+}
+
+/// A row of [`sql::TASK_COLUMNS`](crate::sql::TASK_COLUMNS).
+impl FromRow for Task {
+    const TABLE: &'static str = "task";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Task {
+            id: TaskId(fields.key("task_id")?),
+            title: fields.get("title")?,
+            owner_id: UserId(fields.get("owner_id")?),
+            due_on: fields.optional_date("due_on")?,
+            completed_at: fields.optional_timestamp("completed_at")?,
+            account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+            opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+            lead_id: fields.get::<Option<i64>>("lead_id")?.map(LeadId),
+            created_at: fields.timestamp("created_at")?,
+        })
+    }
+}
+
+impl FromRow for Opportunity {
+    const TABLE: &'static str = "opportunity";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Opportunity {
+            id: OpportunityId(fields.key("opportunity_id")?),
+            name: fields.get("name")?,
+            account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+            owner_id: UserId(fields.get("owner_id")?),
+            pipeline_id: PipelineId(fields.get("pipeline_id")?),
+            stage_id: StageId(fields.get("stage_id")?),
+            amount: fields.money("amount", "currency")?,
+            close_date: fields.optional_date("close_date")?,
+            forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
+            next_step: fields.get("next_step")?,
+            status: fields.parsed("status", Status::parse)?,
+            created_at: fields.timestamp("created_at")?,
+            closed_at: fields.optional_timestamp("closed_at")?,
+            close_reason: fields.get("close_reason")?,
+        })
+    }
+}
+
+/// A row of [`sql::HISTORY_COLUMNS`](crate::sql::HISTORY_COLUMNS).
+impl FromRow for HistoryEvent {
+    const TABLE: &'static str = "opportunity_history";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let seq = fields.key("seq")?;
+        let field = fields.parsed("field", |text| {
+            OppField::parse_event(text).ok_or_else(|| Problem::Invalid { value: text.to_owned(), expected: "an opportunity field" })
+        })?;
+        Ok(HistoryEvent {
+            seq,
+            opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+            field,
+            old: fields.get("old_value")?,
+            new: fields.get("new_value")?,
+            at: fields.timestamp("at")?,
+            actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+            source: fields.parsed("source", Source::parse)?,
+        })
+    }
+}
+
+impl FromRow for OpportunityShare {
+    const TABLE: &'static str = "opportunity_share";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(OpportunityShare {
+            opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+            user_id: UserId(fields.get("user_id")?),
+            shared_by: fields.get::<Option<i64>>("shared_by")?.map(UserId),
+            shared_at: fields.timestamp("shared_at")?,
+        })
+    }
+}
+
+impl FromRow for OpportunityMarks {
+    const TABLE: &'static str = "opportunity";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(OpportunityMarks {
+            sql_at: fields.optional_timestamp("sql_at")?,
+            dropped_at: fields.optional_timestamp("dropped_at")?,
+            drop_reason: fields.get("drop_reason")?,
+        })
+    }
+}
+
+/// A pipeline row before its stages are read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipelineRow {
+    pub id: PipelineId,
+    pub name: String,
+    pub entry_stage_id: Option<StageId>,
+}
+
+impl PipelineRow {
+    /// The pipeline with its stages (in position order), whose entry stage must be one of them.
+    pub fn with_stages(self, stages: Vec<Stage>) -> Result<Pipeline> {
+        let PipelineRow { id, name, entry_stage_id } = self;
+        let Some(entry_stage_id) = entry_stage_id.filter(|entry| stages.iter().any(|stage| stage.id == *entry)) else {
+            return Err(corrupt(PipelineRow::TABLE, Some(id.0), "entry_stage_id", "is not one of the pipeline's stages"));
+        };
+        Ok(Pipeline { id, name, entry_stage_id, stages })
+    }
+}
+
+impl FromRow for PipelineRow {
+    const TABLE: &'static str = "pipeline";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(PipelineRow {
+            id: PipelineId(fields.key("pipeline_id")?),
+            name: fields.get("name")?,
+            entry_stage_id: fields.get::<Option<i64>>("entry_stage_id")?.map(StageId),
+        })
+    }
+}
+
+impl FromRow for Stage {
+    const TABLE: &'static str = "stage";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Stage {
+            id: StageId(fields.key("stage_id")?),
+            pipeline_id: PipelineId(fields.get("pipeline_id")?),
+            position: fields.get("position")?,
+            name_en: fields.get("name_en")?,
+            name_ko: fields.get("name_ko")?,
+            kind: fields.parsed("kind", StageKind::parse)?,
+            win_probability: fields.decimal("win_probability")?,
+            forecast_category: fields.parsed("forecast_category", ForecastCategory::parse)?,
+            counts_in_metrics: fields.get("counts_in_metrics")?,
+            rotting_days: fields.get("rotting_days")?,
+            archived_at: fields.optional_timestamp("archived_at")?,
+        })
+    }
+}
+
+/// A row of [`sql::ACTIVITY_COLUMNS`](crate::sql::ACTIVITY_COLUMNS), without its contacts, which
+/// are rows of their own.
+impl FromRow for Activity {
+    const TABLE: &'static str = "activity";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Activity {
+            id: ActivityId(fields.key("activity_id")?),
+            kind: fields.parsed("kind", ActivityKind::parse)?,
+            direction: fields.parsed("direction", Direction::parse)?,
+            occurred_at: fields.timestamp("occurred_at")?,
+            logged_at: fields.timestamp("logged_at")?,
+            subject: fields.get("subject")?,
+            body: fields.get("body")?,
+            source: fields.get("source")?,
+            user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
+            account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+            opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+            contact_ids: Vec::new(),
+        })
+    }
+}
+
+/// `opportunity_id, last_at, inbound_at, touchpoints, lag` (microseconds), without the contacts,
+/// which engines count in a query of their own ([`crate::merge_contact_counts`]).
+impl FromRow for ActivityAggregate {
+    const TABLE: &'static str = "activity";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(ActivityAggregate {
+            opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+            last_occurred: fields.timestamp("last_at")?,
+            last_inbound: fields.optional_timestamp("inbound_at")?,
+            touchpoints: fields.get::<i64>("touchpoints")?.clamp(0, i64::from(u32::MAX)) as u32,
+            max_lag_micros: fields.get("lag")?,
+            contacts: 0,
+        })
+    }
+}
+
+/// A row of [`sql::AUDIT_EVENT_COLUMNS`](crate::sql::AUDIT_EVENT_COLUMNS).
+impl FromRow for AuditEvent {
+    const TABLE: &'static str = "audit_event";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(AuditEvent {
+            id: fields.key("audit_event_id")?,
+            at: fields.timestamp("at")?,
+            actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+            source: fields.parsed("source", Source::parse)?,
+            record_kind: fields.get("record_kind")?,
+            record_id: fields.get("record_id")?,
+            action: fields.get("action")?,
+            before: fields.get("before_json")?,
+            after: fields.get("after_json")?,
+        })
+    }
+}
+
+impl FromRow for Session {
+    const TABLE: &'static str = "session";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        // No key for error messages: the token hash is as good as the cookie for looking one up.
+        Ok(Session {
+            token_hash: fields.get("token_hash")?,
+            org: OrgId(fields.get("organisation_id")?),
+            user_id: UserId(fields.get("user_id")?),
+            csrf_token: fields.get("csrf_token")?,
+            created_at: fields.timestamp("created_at")?,
+            last_seen_at: fields.timestamp("last_seen_at")?,
+            expires_at: fields.timestamp("expires_at")?,
+            client_address: fields.get("client_address")?,
+        })
+    }
+}
+
+impl FromRow for ApiToken {
+    const TABLE: &'static str = "api_token";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(ApiToken {
+            id: fields.key("api_token_id")?,
+            org: OrgId(fields.get("organisation_id")?),
+            user_id: UserId(fields.get("user_id")?),
+            name: fields.get("name")?,
+            token_hash: fields.get("token_hash")?,
+            prefix: fields.get("prefix")?,
+            created_at: fields.timestamp("created_at")?,
+            last_used_at: fields.optional_timestamp("last_used_at")?,
+            revoked_at: fields.optional_timestamp("revoked_at")?,
+        })
+    }
+}
+
+/// A row of [`sql::SELECT_USERS_BY_EMAIL_EVERYWHERE`](crate::sql::SELECT_USERS_BY_EMAIL_EVERYWHERE):
+/// a user and their organisation.
+pub fn user_with_organisation(fields: &mut impl Columns) -> Result<(OrgId, User)> {
+    let user = User::from_row(fields)?;
+    Ok((OrgId(fields.get("organisation_id")?), user))
+}
+
+/// `opportunity_id, last_at`: the time of a deal's latest activity.
+pub fn latest_activity(fields: &impl Columns) -> Result<(OpportunityId, Timestamp)> {
+    Ok((OpportunityId(fields.get("opportunity_id")?), fields.timestamp("last_at")?))
+}
+
+/// `opportunity_id, contacts`: how many distinct contacts a deal's activities name (for
+/// [`crate::merge_contact_counts`]).
+pub fn contact_count(fields: &impl Columns) -> Result<(i64, i64)> {
+    Ok((fields.get("opportunity_id")?, fields.get("contacts")?))
+}
+
+/// `activity_id, opportunity_id, logged_at`: an activity in a feed of new ones.
+pub fn logged_activity(fields: &impl Columns) -> Result<(ActivityId, Option<OpportunityId>, Timestamp)> {
+    Ok((
+        ActivityId(fields.get("activity_id")?),
+        fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+        fields.timestamp("logged_at")?,
+    ))
+}
+
+/// An exit criterion and when it was archived.
+impl FromRow for (ExitCriterion, Option<Timestamp>) {
+    const TABLE: &'static str = "exit_criterion";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let id = fields.key("exit_criterion_id")?;
+        let kind: String = fields.get("kind")?;
+        let argument: Option<String> = fields.get("argument")?;
+        let kind = CriterionKind::decode(&kind, argument.as_deref()).map_err(|problem| fields.corrupt("argument", problem))?;
+        let origin: String = fields.get("origin")?;
+        let origin_opportunity = fields.get::<Option<i64>>("origin_opportunity_id")?.map(OpportunityId);
+        let origin = codec::origin_from_parts(&origin, origin_opportunity).map_err(|detail| fields.corrupt("origin", detail))?;
+        let criterion = ExitCriterion {
+            id,
+            stage_id: StageId(fields.get("stage_id")?),
+            label_en: fields.get("label_en")?,
+            label_ko: fields.get("label_ko")?,
+            kind,
+            origin,
+        };
+        Ok((criterion, fields.optional_timestamp("archived_at")?))
+    }
+}
+
+impl FromRow for CheckEntry {
+    const TABLE: &'static str = "criterion_check";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(CheckEntry {
+            id: fields.key("criterion_check_id")?,
+            opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+            criterion_id: fields.get("exit_criterion_id")?,
+            checked: fields.get("checked")?,
+            evidence: fields.get("evidence")?,
+            at: fields.timestamp("at")?,
+            actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+            source: fields.parsed("source", Source::parse)?,
+        })
+    }
+}
+
+impl FromRow for StoredOverride {
+    const TABLE: &'static str = "gate_override";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let id = fields.key("gate_override_id")?;
+        let unmet: String = fields.get("unmet_json")?;
+        Ok(StoredOverride {
+            id,
+            opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+            source: fields.parsed("source", Source::parse)?,
+            gate_override: GateOverride {
+                by: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+                at: fields.timestamp("at")?,
+                reason: fields.get("reason")?,
+                from_stage_id: StageId(fields.get("from_stage_id")?),
+                to_stage_id: StageId(fields.get("to_stage_id")?),
+                unmet: codec::unmet_from_json(&unmet).map_err(|detail| fields.corrupt("unmet_json", detail))?,
+            },
+        })
+    }
+}
+
+impl FromRow for Handoff {
+    const TABLE: &'static str = "handoff";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(Handoff {
+            id: fields.key("handoff_id")?,
+            opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+            from_user_id: UserId(fields.get("from_user_id")?),
+            to_user_id: UserId(fields.get("to_user_id")?),
+            actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+            stage_id: StageId(fields.get("stage_id")?),
+            at: fields.timestamp("at")?,
+            source: fields.parsed("source", Source::parse)?,
+            note: fields.get("note")?,
+        })
+    }
+}
+
+impl FromRow for StoredHealthSettings {
+    const TABLE: &'static str = "health_settings";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(StoredHealthSettings {
+            document: fields.get("thresholds")?,
+            updated_at: fields.timestamp("updated_at")?,
+            updated_by: fields.get::<Option<i64>>("updated_by")?.map(UserId),
+        })
+    }
+}
+
+impl FromRow for WorkspaceChange {
+    const TABLE: &'static str = "workspace_history";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(WorkspaceChange {
+            id: fields.key("workspace_history_id")?,
+            opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+            part: fields.get("part")?,
+            old_json: fields.get("old_json")?,
+            new_json: fields.get("new_json")?,
+            at: fields.timestamp("at")?,
+            actor_id: fields.get::<Option<i64>>("actor_id")?.map(UserId),
+            source: fields.parsed("source", Source::parse)?,
+        })
+    }
+}
+
+/// Adds one row of `exchange_rate` (`base, currency, rate_date, per_base`) to `table`, which
+/// starts with the first row's base; a row quoted against another base is corrupt.
+pub fn add_rate(table: &mut Option<pipewise_core::fx::RateTable>, fields: &impl Columns) -> Result<()> {
+    let base = fields.parsed("base", Currency::from_code)?;
+    let table = table.get_or_insert_with(|| pipewise_core::fx::RateTable::new(base));
+    if table.base() != base {
+        return Err(fields.corrupt("base", format!("rates are quoted against both {} and {base}", table.base())));
+    }
+    let Some(date) = fields.optional_date("rate_date")? else {
+        return Err(fields.corrupt("rate_date", "is NULL"));
+    };
+    table.insert(fields.parsed("currency", Currency::from_code)?, date, fields.decimal("per_base")?);
+    Ok(())
+}

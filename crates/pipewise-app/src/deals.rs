@@ -127,7 +127,7 @@ pub fn share_opportunity(tx: &mut Tx, ctx: &WriteCtx, id: OpportunityId, user_id
     let mut errors = ValidationErrors::default();
     exists(tx.0.user(ctx.org, user_id)?.is_some(), &mut errors, &record, "user_id", UserId::LABEL, user_id.0);
     if user_id == deal.owner_id {
-        errors.push(&record, "user_id", Problem::Rule(format!("user {user_id} owns opportunity {id}")));
+        errors.push(&record, "user_id", Problem::Fact(Message::new("rule.share_with_owner").text("user", user_id).text("opportunity", id)));
     }
     errors.into_result(())?;
     tx.0.share_opportunity(ctx.org, id, user_id, ctx.actor_id, ctx.at)?;

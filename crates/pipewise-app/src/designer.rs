@@ -123,7 +123,7 @@ pub(crate) fn check_order(pipeline: PipelineId, stages: &[(i64, String, StageKin
             (StageKind::Open, Some(closed)) => errors.push(
                 &record,
                 "stages",
-                Problem::Rule(format!("open stage {id} ({name}) would come after closed stage {closed}; open stages go first")),
+                Problem::Fact(Message::new("rule.open_after_closed").text("stage", id).text("name", name).text("closed", closed)),
             ),
             (StageKind::Open, None) => {}
             _ => seen_closed = seen_closed.or(Some(*id)),
@@ -185,11 +185,11 @@ pub fn reorder_stages(tx: &mut Tx, ctx: &WriteCtx, pipeline_id: PipelineId, orde
     let mut expected: Vec<StageId> = current.stages.iter().map(|stage| stage.id).collect();
     expected.sort();
     if sorted != expected {
-        let problem = Problem::Rule(format!(
-            "the new order must list each of the pipeline's {} stages exactly once ({})",
-            expected.len(),
-            expected.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-        ));
+        let problem = Problem::Fact(
+            Message::new("rule.order_lists_each_stage")
+                .text("count", expected.len())
+                .text("stages", expected.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+        );
         return Err(FieldError { record, field: "stage_ids", problem }.into());
     }
     check_order(pipeline_id, &described(&current, order))?;
@@ -217,18 +217,20 @@ pub fn archive_stage(tx: &mut Tx, ctx: &WriteCtx, stage_id: StageId) -> Result<S
     designer(tx, ctx)?;
     let (pipeline, current) = stage_or_not_found(tx, ctx.org, stage_id)?;
     let record = RecordRef::new(StageId::LABEL, stage_id.0);
-    let refuse = |problem: String| -> StoreError {
-        FieldError { record: record.clone(), field: "archived_at", problem: Problem::Rule(problem) }.into()
+    let fact = |key: &str| Message::new(key).text("stage", stage_id).text("name", &current.name_en);
+    let refuse = |message: Message| -> StoreError {
+        FieldError { record: record.clone(), field: "archived_at", problem: Problem::Fact(message) }.into()
     };
     if current.is_archived() {
-        return Err(refuse(format!("stage {stage_id} ({}) is already archived", current.name_en)));
+        return Err(refuse(fact("rule.stage_already_archived")));
     }
     if pipeline.entry_stage_id == stage_id {
-        return Err(refuse(format!("stage {stage_id} ({}) is the entry stage; choose another entry stage first", current.name_en)));
+        return Err(refuse(fact("rule.archive_entry_stage")));
     }
     let others = pipeline.stages.iter().filter(|stage| stage.kind == current.kind && stage.id != stage_id && !stage.is_archived()).count();
     if others == 0 {
-        return Err(refuse(format!("stage {stage_id} ({}) is the last {} stage of the pipeline", current.name_en, current.kind)));
+        let kind = pipewise_core::gates::term("stage_kind", current.kind.as_str());
+        return Err(refuse(fact("rule.archive_last_stage").term("kind", kind)));
     }
     let next = Stage { archived_at: Some(ctx.at), ..current.clone() };
     tx.0.update_stage(ctx.org, &next)?;

@@ -15,10 +15,11 @@
 //!   [`StoreError::GateRefused`] listing every unmet criterion of every gate on the way. Moving
 //!   into another pipeline checks the gates of the new pipeline from its entry stage.
 //! - **Overrides.** With `OpportunityPatch::gate_override_reason`, a manager in the owner's line,
-//!   ops or an admin ([`gates::authorize_override`]) pushes the move through; a rep or a viewer is
-//!   `Forbidden`. The override is stored (`gate_override`, with the unmet list), appended to the
-//!   deal's history as an [`OppField::GateOverride`] marker (new value: the reason; replay ignores
-//!   it), and audited (`gate_override`). A reason on a move that needs no override is ignored.
+//!   ops or an admin ([`gates::may_override`]) pushes the move through; a rep or a viewer is
+//!   [`StoreError::Refused`] (forbidden, the reason a fact). The override is stored
+//!   (`gate_override`, with the unmet list), appended to the deal's history as an
+//!   [`OppField::GateOverride`] marker (new value: the reason; replay ignores it), and audited
+//!   (`gate_override`). A reason on a move that needs no override is ignored.
 //!   Creation past unmet gates cannot be overridden: create the deal at the entry stage, then move
 //!   it with a reason.
 //! - **Stage 1 of The Model.** Leaving a stage left out of metrics for one that counts stamps
@@ -88,7 +89,7 @@ pub(crate) fn insert_criterion(tx: &mut Tx, ctx: &WriteCtx, new: NewExitCriterio
     };
     let new = new.validated(&pipeline)?;
     if pipeline.stage(new.stage_id).is_some_and(|stage| stage.is_archived()) {
-        let problem = Problem::Rule(format!("stage {} is archived; its gate takes no new criteria", new.stage_id));
+        let problem = Problem::Fact(Message::new("rule.archived_stage_criteria").text("stage", new.stage_id));
         return Err(FieldError { record, field: "stage_id", problem }.into());
     }
     if let CriterionOrigin::LossReview { opportunity_id } = new.origin {
@@ -154,7 +155,8 @@ pub fn criterion_from_loss(
     require(allowed, || "only ops, an admin or a manager of the deal's owner adds a checklist item from a loss review".into())?;
     if deal.status != Status::Lost {
         let record = RecordRef::new(OpportunityId::LABEL, opportunity_id.0);
-        let problem = Problem::Rule(format!("the deal is {}; a loss review needs a lost deal", deal.status));
+        let problem =
+            Problem::Fact(Message::new("rule.loss_review_needs_lost").term("status", gates::term("status", deal.status.as_str())));
         return Err(FieldError { record, field: "status", problem }.into());
     }
     let pipeline = pipeline_or_not_found(tx, ctx.org, deal.pipeline_id)?;
@@ -200,7 +202,7 @@ pub(crate) fn criterion_of_deal(tx: &mut Tx, org: OrgId, deal: &Opportunity, cri
     let Some((criterion, archived_at)) = tx.0.exit_criterion(org, criterion_id)? else { return Err(unknown()) };
     let pipeline = pipeline_or_not_found(tx, org, deal.pipeline_id)?;
     if archived_at.is_some() || pipeline.stage(criterion.stage_id).is_none() {
-        let problem = Problem::Rule(format!("criterion {criterion_id} is not on a gate of this deal's pipeline"));
+        let problem = Problem::Fact(Message::new("rule.criterion_not_on_gate").text("criterion", criterion_id));
         return Err(FieldError { record, field: "criterion_id", problem }.into());
     }
     Ok(criterion)
@@ -242,7 +244,7 @@ pub fn uncheck_criterion(tx: &mut Tx, ctx: &WriteCtx, opportunity_id: Opportunit
     let entries = tx.0.criterion_checks(ctx.org, opportunity_id)?;
     let Some(ticked) = latest_checks(&entries).into_iter().find(|check| check.criterion_id == criterion_id) else {
         let record = RecordRef::new(OpportunityId::LABEL, opportunity_id.0);
-        let problem = Problem::Rule(format!("\"{}\" is not checked", criterion.label_en));
+        let problem = Problem::Fact(Message::new("rule.not_checked").text("label", &criterion.label_en));
         return Err(FieldError { record, field: "criterion_id", problem }.into());
     };
     let entry = CheckEntry {
@@ -393,9 +395,7 @@ pub(super) fn gate_move(
         return Err(StoreError::GateRefused(Box::new(check)));
     };
     // Who may, then what they wrote: a rep is refused whatever the reason.
-    if let Err(problem) = gates::authorize_override(access, current.owner_id, "a reason") {
-        return Err(StoreError::Forbidden(problem.to_string()));
-    }
+    gates::may_override(access, current.owner_id).map_err(StoreError::Refused)?;
     let record = RecordRef::new(OpportunityId::LABEL, current.id.0);
     GateOverride::new(access, current.owner_id, &check, reason, at)
         .map(Some)

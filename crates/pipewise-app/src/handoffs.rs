@@ -51,17 +51,21 @@ pub fn hand_off(tx: &mut Tx, ctx: &WriteCtx, id: OpportunityId, to_user: UserId,
     let target = tx.0.user(ctx.org, to_user)?;
     match &target {
         None => errors.push(&record, "to_user_id", Problem::UnknownReference { kind: UserId::LABEL, id: to_user.0 }),
-        Some(user) if !user.active => errors.push(&record, "to_user_id", Problem::Rule(format!("user {to_user} is not active"))),
+        Some(user) if !user.active => {
+            errors.push(&record, "to_user_id", Problem::Fact(Message::new("rule.user_inactive").text("user", to_user)))
+        }
         Some(user) if user.role == Role::Viewer => {
-            errors.push(&record, "to_user_id", Problem::Rule(format!("user {to_user} is a viewer and cannot own deals")))
+            errors.push(&record, "to_user_id", Problem::Fact(Message::new("rule.viewer_cannot_own").text("user", to_user)))
         }
-        Some(_) if to_user == deal.owner_id => {
-            errors.push(&record, "to_user_id", Problem::Rule(format!("user {to_user} already owns opportunity {id}")))
-        }
+        Some(_) if to_user == deal.owner_id => errors.push(
+            &record,
+            "to_user_id",
+            Problem::Fact(Message::new("rule.already_owner").text("user", to_user).text("opportunity", id)),
+        ),
         Some(_) => {}
     }
     if deal.status != Status::Open {
-        errors.push(&record, "status", Problem::Rule("a closed deal is not handed over".into()));
+        errors.push(&record, "status", Problem::Fact(Message::new("rule.closed_not_handed_over")));
     }
     errors.into_result(())?;
     let target = target.expect("checked above");

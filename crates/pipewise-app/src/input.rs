@@ -26,7 +26,7 @@ impl<'a> Fields<'a> {
         let mut fields = Fields { object, record, errors: ValidationErrors::default() };
         for key in object.keys() {
             if !allowed.contains(&key.as_str()) {
-                let problem = Problem::Rule(format!("unknown field {key:?}"));
+                let problem = Problem::Fact(Message::new("rule.unknown_field").text("field", format!("{key:?}")));
                 fields.errors.push(&fields.record, "(body)", problem);
             }
         }
@@ -736,6 +736,7 @@ pub fn health_thresholds(org: OrgId, value: &Value) -> Result<pipewise_analytics
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipewise_core::message::catalog::en_errors;
     use serde_json::json;
 
     #[test]
@@ -744,7 +745,7 @@ mod tests {
         assert_eq!(thresholds, pipewise_analytics::HealthThresholds { untouched_days: 10, ..Default::default() });
         let body = json!({ "going_dark_days": 7, "pushed_min": "2", "multi_threaded_min_contacts": 1, "colour": 1 });
         assert_eq!(
-            health_thresholds(OrgId(3), &body).unwrap_err().to_string(),
+            en_errors(&health_thresholds(OrgId(3), &body).unwrap_err()),
             "health_settings 3: (body): unknown field \"colour\"; \
              health_settings 3: pushed_min: \"2\" is not a whole number; \
              health_settings 3: going_dark_days: 7 is out of range (14 to 42 days); \
@@ -756,7 +757,7 @@ mod tests {
     fn a_patch_reports_every_bad_field_by_name() {
         let body = json!({ "close_date": "2025-13-01", "amount": "KRW 10.5", "stage_id": null, "colour": "red" });
         assert_eq!(
-            opportunity_patch(OpportunityId(42), &body).unwrap_err().to_string(),
+            en_errors(&opportunity_patch(OpportunityId(42), &body).unwrap_err()),
             "opportunity 42: (body): unknown field \"colour\"; \
              opportunity 42: stage_id: is required; \
              opportunity 42: amount: 10.5 has 1 decimal places but KRW has 0; \

@@ -33,8 +33,9 @@ use crate::*;
 /// organisation's.
 pub const HEALTH_SETTINGS: &str = "health_settings";
 
-/// The one rule across thresholds, as [`Problem::Rule`] text on `multi_threaded_min_contacts`.
-pub const MULTI_ABOVE_SINGLE: &str = "must be more than single_threaded_max_contacts";
+/// The catalog key of the one rule across thresholds, a [`Problem::Fact`] on
+/// `multi_threaded_min_contacts`.
+pub const MULTI_ABOVE_SINGLE: &str = "rule.multi_above_single";
 
 /// What a threshold counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,7 +274,7 @@ pub fn check_health_thresholds(org: OrgId, thresholds: &HealthThresholds) -> std
         }
     }
     if thresholds.multi_threaded_min_contacts <= thresholds.single_threaded_max_contacts {
-        errors.push(&record, "multi_threaded_min_contacts", Problem::Rule(MULTI_ABOVE_SINGLE.to_owned()));
+        errors.push(&record, "multi_threaded_min_contacts", Problem::Fact(Message::new(MULTI_ABOVE_SINGLE)));
     }
     errors.into_result(())
 }
@@ -381,6 +382,7 @@ pub fn set_health_thresholds(tx: &mut Tx, ctx: &WriteCtx, thresholds: &HealthThr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipewise_core::message::catalog::en_errors;
 
     #[test]
     fn every_field_is_listed_once_and_its_default_is_in_range() {
@@ -409,7 +411,7 @@ mod tests {
         thresholds.multi_threaded_min_contacts = 1;
         let errors = check_health_thresholds(OrgId(7), &thresholds).unwrap_err();
         assert_eq!(
-            errors.to_string(),
+            en_errors(&errors),
             "health_settings 7: going_dark_days: 50 is out of range (14 to 42 days); \
              health_settings 7: coverage_target_pct: 0 is out of range (1 to 10000 percent); \
              health_settings 7: multi_threaded_min_contacts: must be more than single_threaded_max_contacts"

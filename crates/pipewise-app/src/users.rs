@@ -111,10 +111,10 @@ pub fn update_user(tx: &mut Tx, ctx: &WriteCtx, id: UserId, patch: &UserPatch) -
     let record = RecordRef::new(UserId::LABEL, id.0);
     let mut errors = ValidationErrors::default();
     if myself && !next.active {
-        errors.push(&record, "active", Problem::Rule("you cannot deactivate yourself".into()));
+        errors.push(&record, "active", Problem::Fact(Message::new("rule.deactivate_self")));
     }
     if myself && current.role == user::Role::Admin && next.role != user::Role::Admin {
-        errors.push(&record, "role", Problem::Rule("you cannot take away your own admin role".into()));
+        errors.push(&record, "role", Problem::Fact(Message::new("rule.own_admin_role")));
     }
     if let Some(team) = next.team_id.filter(|team| Some(*team) != current.team_id) {
         exists(tx.0.team(ctx.org, team)?.is_some(), &mut errors, &record, "team_id", TeamId::LABEL, team.0);

@@ -23,10 +23,10 @@
 //! required. It reports every problem at once, naming the field (`stakeholders.rank`) and the
 //! item (`item 2: …`). Range rules are [`Workspace::validated`]'s business, not the codec's.
 
-use pipewise_core::ContactId;
 use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
 use pipewise_core::time::{Date, parse_date};
 use pipewise_core::workspace::*;
+use pipewise_core::{ContactId, Message};
 use serde_json::{Map, Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ struct Decoder {
 impl Decoder {
     fn push(&mut self, field: &'static str, problem: Problem) {
         let problem = match self.item {
-            Some(index) => Problem::Rule(format!("item {}: {problem}", index + 1)),
+            Some(index) => Problem::InItem { item: index + 1, problem: Box::new(problem) },
             None => problem,
         };
         self.errors.push(&self.record, field, problem);
@@ -193,7 +193,9 @@ impl Decoder {
         };
         for key in map.keys() {
             if !keys.contains(&key.as_str()) {
-                self.push(field, Problem::Rule(format!("unknown field {key:?}; expected {}", keys.join(", "))));
+                let message =
+                    Message::new("rule.unknown_field_expected").text("field", format!("{key:?}")).text("expected", keys.join(", "));
+                self.push(field, Problem::Fact(message));
             }
         }
         Some(map)
@@ -539,6 +541,7 @@ pub fn decode_part(name: WorkspacePartName, text: &str) -> Result<WorkspacePart,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipewise_core::message::catalog::en_errors;
     use proptest::prelude::*;
 
     fn any_text() -> impl Strategy<Value = String> {
@@ -661,7 +664,7 @@ mod tests {
         ]);
         let errors = part_from_json(&record, WorkspacePartName::Stakeholders, &body).unwrap_err();
         assert_eq!(
-            errors.to_string(),
+            en_errors(&errors),
             "opportunity 7: stakeholders: item 2: unknown field \"mood\"; expected contact_id, name, buying_role, level, rank, influence, \
              influence_evidence; opportunity 7: stakeholders.contact_id: item 2: is required; \
              opportunity 7: stakeholders.level: item 2: \"boss\" is not one of executive, department_head, staff; \

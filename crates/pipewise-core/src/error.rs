@@ -54,11 +54,12 @@ pub enum Problem {
     OutOfRange { value: String, range: &'static str },
     #[error("{kind} {id} does not exist")]
     UnknownReference { kind: &'static str, id: i64 },
-    #[error("{0}")]
-    Rule(String),
     /// A rule broken, as a [`Message`] for the edges to word (its `Display` is unworded).
     #[error("{0}")]
     Fact(Message),
+    /// `problem` in item `item` (1-based) of a list.
+    #[error("item {item}: {problem}")]
+    InItem { item: usize, problem: Box<Problem> },
 }
 
 /// One field of one record, and what is wrong with it.

@@ -153,21 +153,28 @@ impl NewExitCriterion {
             None => errors.push(
                 &record,
                 "stage_id",
-                Problem::Rule(format!("stage {} is not a stage of pipeline {} ({})", self.stage_id, pipeline.id, pipeline.name)),
+                Problem::Fact(
+                    Message::new("rule.stage_not_in_pipeline")
+                        .text("stage", self.stage_id)
+                        .text("pipeline", pipeline.id)
+                        .text("name", &pipeline.name),
+                ),
             ),
             Some(stage) if stage.kind != StageKind::Open => errors.push(
                 &record,
                 "stage_id",
-                Problem::Rule(format!(
-                    "stage {} ({}) is a {} stage; only open stages have exit criteria",
-                    stage.id, stage.name_en, stage.kind
-                )),
+                Problem::Fact(
+                    Message::new("rule.closed_stage_criteria")
+                        .text("stage", stage.id)
+                        .text("name", &stage.name_en)
+                        .term("kind", term("stage_kind", stage.kind.as_str())),
+                ),
             ),
             Some(_) => {}
         }
         if let CriterionKind::Derived(predicate) = &self.kind {
             for problem in predicate.problems() {
-                errors.push(&record, "kind", Problem::Rule(problem));
+                errors.push(&record, "kind", Problem::Fact(problem));
             }
         }
         errors.into_result(self)
@@ -201,24 +208,17 @@ impl CriterionCheck {
     pub fn new(criterion: &ExitCriterion, by: UserId, at: Timestamp, evidence: &str) -> Result<CriterionCheck, ValidationErrors> {
         let record = RecordRef::new(CRITERION_LABEL, criterion.id);
         let mut errors = ValidationErrors::default();
-        if criterion.kind != CriterionKind::Checklist {
-            errors.push(
-                &record,
-                "kind",
-                Problem::Rule(format!("\"{}\" is {} from data, not ticked by a person", criterion.label_en, kind_words(&criterion.kind))),
-            );
+        let from_data = match criterion.kind {
+            CriterionKind::Checklist => None,
+            CriterionKind::RequiredField(_) => Some("rule.criterion_read"),
+            CriterionKind::Derived(_) => Some("rule.criterion_derived"),
+        };
+        if let Some(key) = from_data {
+            errors.push(&record, "kind", Problem::Fact(Message::new(key).text("label", &criterion.label_en)));
         }
         let evidence = errors.check(&record, "evidence", text::required(evidence, 2000));
         errors.into_result(())?;
         Ok(CriterionCheck { criterion_id: criterion.id, checked_by: by, checked_at: at, evidence: evidence.unwrap_or_default() })
-    }
-}
-
-fn kind_words(kind: &CriterionKind) -> &'static str {
-    match kind {
-        CriterionKind::Checklist => "ticked",
-        CriterionKind::RequiredField(_) => "read",
-        CriterionKind::Derived(_) => "derived",
     }
 }
 
@@ -475,38 +475,40 @@ impl Predicate {
     /// What is wrong with the predicate's shape: empty `all`/`any`, an influence outside 1–5, a
     /// window of zero days or more than ten years, an empty list of statuses or categories, a
     /// negative amount, nesting deeper than [`MAX_PREDICATE_DEPTH`].
-    pub fn problems(&self) -> Vec<String> {
+    pub fn problems(&self) -> Vec<Message> {
         let mut problems = Vec::new();
         self.collect_problems(1, &mut problems);
         problems
     }
 
-    fn collect_problems(&self, depth: usize, problems: &mut Vec<String>) {
+    fn collect_problems(&self, depth: usize, problems: &mut Vec<Message>) {
         if depth > MAX_PREDICATE_DEPTH {
-            problems.push(format!("predicates nest at most {MAX_PREDICATE_DEPTH} deep"));
+            problems.push(too_deep());
             return;
         }
-        let window = |days: u32, problems: &mut Vec<String>| {
+        let window = |days: u32, problems: &mut Vec<Message>| {
             if !(1..=3650).contains(&days) {
-                problems.push(format!("a window of {days} days is out of range (1 to 3650 days)"));
+                problems.push(Message::new("rule.window_out_of_range").text("days", days));
             }
         };
         match self {
             Predicate::All(parts) | Predicate::Any(parts) => {
                 if parts.is_empty() {
-                    problems.push("all(…) and any(…) need at least one condition".into());
+                    problems.push(Message::new("rule.empty_all_any"));
                 }
                 for part in parts {
                     part.collect_problems(depth + 1, problems);
                 }
             }
             Predicate::Not(part) => part.collect_problems(depth + 1, problems),
-            Predicate::AmountAtLeast(money) if money.is_negative() => problems.push(format!("the threshold {money} is negative")),
+            Predicate::AmountAtLeast(money) if money.is_negative() => {
+                problems.push(Message::new("rule.negative_threshold").text("amount", money))
+            }
             Predicate::CloseDateWithinDays(days) | Predicate::DecisionWithin { days: Some(days) } => window(*days, problems),
-            Predicate::ForecastCategoryIn(categories) if categories.is_empty() => problems.push("no forecast category is listed".into()),
-            Predicate::Bant { statuses, .. } if statuses.is_empty() => problems.push("no BANT status is listed".into()),
+            Predicate::ForecastCategoryIn(categories) if categories.is_empty() => problems.push(Message::new("rule.no_forecast_category")),
+            Predicate::Bant { statuses, .. } if statuses.is_empty() => problems.push(Message::new("rule.no_bant_status")),
             Predicate::StakeholderLinked { min_influence, .. } if !crate::workspace::SCALE.contains(min_influence) => {
-                problems.push(format!("influence {min_influence} is out of range (1 to 5)"))
+                problems.push(Message::new("rule.influence_out_of_range").text("influence", min_influence))
             }
             _ => {}
         }
@@ -596,12 +598,17 @@ fn approval_known(workspace: &Workspace, fact: ApprovalFact) -> Verdict {
     }
 }
 
+/// Why a predicate nests too deep.
+fn too_deep() -> Message {
+    Message::new("rule.predicate_too_deep").text("max", MAX_PREDICATE_DEPTH)
+}
+
 // The text form's parser: `name(arg, arg)`, arguments split on top-level commas.
 
 fn parse_predicate(raw: &str, depth: usize) -> Result<Predicate, Problem> {
     let invalid = |expected: &'static str| Problem::Invalid { value: raw.to_owned(), expected };
     if depth >= MAX_PREDICATE_DEPTH {
-        return Err(Problem::Rule(format!("predicates nest at most {MAX_PREDICATE_DEPTH} deep")));
+        return Err(Problem::Fact(too_deep()));
     }
     let trimmed = raw.trim();
     let (name, rest) = trimmed.split_once('(').ok_or_else(|| invalid("a condition such as set(amount)"))?;
@@ -882,34 +889,30 @@ pub fn check_move(pipeline: &Pipeline, criteria: &[ExitCriterion], facts: &DealF
 // ---------------------------------------------------------------------------------------------
 // Overrides
 
-/// Whether `access` may push a deal owned by `owner` past unmet gates, with `reason`.
+/// Whether `access` may push a deal owned by `owner` past unmet gates, with `reason`: they may
+/// ([`may_override`]), and the reason is non-empty text of at most 1000 characters.
+pub fn authorize_override(access: &Access, owner: UserId, reason: &str) -> Result<(), Problem> {
+    may_override(access, owner).map_err(Problem::Fact)?;
+    text::required(reason, 1000).map(|_| ())
+}
+
+/// Whether `access` may push a deal owned by `owner` past unmet gates, or why not.
 ///
 /// Allowed: admin, ops, the system, and a manager with `owner` in their reporting tree who is not
 /// the owner (a manager's own deal needs their manager). Refused: reps (the owner included),
-/// viewers, managers of other teams. The reason must be non-empty text of at most 1000
-/// characters.
-pub fn authorize_override(access: &Access, owner: UserId, reason: &str) -> Result<(), Problem> {
+/// viewers, managers of other teams.
+pub fn may_override(access: &Access, owner: UserId) -> Result<(), Message> {
     if let Access::User(actor) = access {
         match actor.role {
             Role::Admin | Role::Ops => {}
-            Role::Manager if actor.user_id == owner => {
-                return Err(Problem::Rule(
-                    "a manager cannot override the gates of their own deal; their manager, ops or an admin can".into(),
-                ));
-            }
+            Role::Manager if actor.user_id == owner => return Err(Message::new("rule.manager_own_deal_override")),
             Role::Manager if actor.tree.contains(&owner) => {}
-            Role::Manager => {
-                return Err(Problem::Rule(format!(
-                    "user {owner} is not in your reporting line; only their managers, ops or an admin can override their gates"
-                )));
-            }
-            Role::Rep => {
-                return Err(Problem::Rule("a rep cannot override a stage gate, even on their own deal; ask a manager".into()));
-            }
-            Role::Viewer => return Err(Problem::Rule("a viewer cannot override a stage gate".into())),
+            Role::Manager => return Err(Message::new("rule.override_outside_line").text("user", owner)),
+            Role::Rep => return Err(Message::new("rule.rep_cannot_override")),
+            Role::Viewer => return Err(Message::new("rule.viewer_cannot_override")),
         }
     }
-    text::required(reason, 1000).map(|_| ())
+    Ok(())
 }
 
 /// A recorded override: who pushed which move past which unmet criteria, when, and why.
@@ -932,7 +935,7 @@ impl GateOverride {
             return Err(Problem::Fact(check.not_in_pipeline()));
         }
         if check.is_allowed() {
-            return Err(Problem::Rule("the move meets every gate; there is nothing to override".into()));
+            return Err(Problem::Fact(Message::new("rule.nothing_to_override")));
         }
         authorize_override(access, owner, reason)?;
         Ok(GateOverride {
@@ -1035,7 +1038,7 @@ mod tests {
     use super::*;
     use crate::access::Actor;
     use crate::id::{AccountId, PipelineId};
-    use crate::message::catalog::{en, ko};
+    use crate::message::catalog::{en, en_errors, en_problem, ko};
     use crate::opportunity::Status;
     use crate::templates;
     use crate::user::Locale;
@@ -1492,11 +1495,11 @@ mod tests {
         assert_eq!(authorize_override(&access(9), owner, reason), Ok(()), "admin");
         assert_eq!(authorize_override(&Access::System, owner, reason), Ok(()));
         assert_eq!(
-            authorize_override(&access(3), owner, reason).unwrap_err().to_string(),
+            en_problem(&authorize_override(&access(3), owner, reason).unwrap_err()),
             "a rep cannot override a stage gate, even on their own deal; ask a manager"
         );
         assert_eq!(
-            authorize_override(&access(5), owner, reason).unwrap_err().to_string(),
+            en_problem(&authorize_override(&access(5), owner, reason).unwrap_err()),
             "user 3 is not in your reporting line; only their managers, ops or an admin can override their gates"
         );
         assert!(authorize_override(&access(7), owner, reason).is_err(), "a viewer");
@@ -1518,7 +1521,7 @@ mod tests {
         assert!(GateOverride::new(&access(3), UserId(3), &check, "trust me", now).is_err());
         let allowed = scenario.check_move(13);
         assert_eq!(
-            GateOverride::new(&access(2), UserId(3), &allowed, "why not", now).unwrap_err().to_string(),
+            en_problem(&GateOverride::new(&access(2), UserId(3), &allowed, "why not", now).unwrap_err()),
             "the move meets every gate; there is nothing to override"
         );
     }
@@ -1557,7 +1560,7 @@ mod tests {
         assert_eq!(grown.kind, CriterionKind::Checklist);
         assert_eq!(grown.origin, CriterionOrigin::LossReview { opportunity_id: OpportunityId(42) });
         assert_eq!(
-            criterion_from_loss_review(&pipeline, OpportunityId(42), StageId(17), "", "").unwrap_err().to_string(),
+            en_errors(&criterion_from_loss_review(&pipeline, OpportunityId(42), StageId(17), "", "").unwrap_err()),
             "new exit_criterion: label_en: is required; \
              new exit_criterion: stage_id: stage 17 (Closed lost) is a lost stage; only open stages have exit criteria"
         );
@@ -1577,7 +1580,7 @@ mod tests {
         let scenario = Scenario::b2b();
         let derived = scenario.criteria.iter().find(|criterion| criterion.id == 101).unwrap();
         assert_eq!(
-            CriterionCheck::new(derived, UserId(3), at("2026-03-01T00:00:00Z"), " ").unwrap_err().to_string(),
+            en_errors(&CriterionCheck::new(derived, UserId(3), at("2026-03-01T00:00:00Z"), " ").unwrap_err()),
             "exit_criterion 101: kind: \"A business issue our product or service can solve exists\" is derived from data, not ticked by a person; \
              exit_criterion 101: evidence: is required"
         );
@@ -1669,9 +1672,10 @@ mod tests {
         }
         let deep = format!("{}set(amount){}", "not(".repeat(40), ")".repeat(40));
         assert!(Predicate::parse(&deep).is_err(), "nesting is bounded");
-        assert_eq!(Predicate::parse("all()").unwrap().problems(), ["all(…) and any(…) need at least one condition"]);
-        assert_eq!(Predicate::parse("stakeholder(9)").unwrap().problems(), ["influence 9 is out of range (1 to 5)"]);
-        assert_eq!(Predicate::parse("close_date_within(0)").unwrap().problems(), ["a window of 0 days is out of range (1 to 3650 days)"]);
+        let problems = |raw: &str| Predicate::parse(raw).unwrap().problems().iter().map(en).collect::<Vec<_>>();
+        assert_eq!(problems("all()"), ["all(…) and any(…) need at least one condition"]);
+        assert_eq!(problems("stakeholder(9)"), ["influence 9 is out of range (1 to 5)"]);
+        assert_eq!(problems("close_date_within(0)"), ["a window of 0 days is out of range (1 to 3650 days)"]);
     }
 
     #[test]

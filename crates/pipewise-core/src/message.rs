@@ -130,14 +130,16 @@ impl fmt::Display for Arg {
     }
 }
 
-/// The real catalogs, read the simplest way, so that this crate's golden tests can say what a
-/// person reads; the edges have the full reader.
-#[cfg(test)]
-pub(crate) mod catalog {
+/// The real catalogs, read the simplest way, so that golden tests can say what a person reads:
+/// this crate's, and with the `test-support` feature other crates' (an error's text as the API
+/// words it in English: `en_errors`). The edges have the full reader.
+#[cfg(any(test, feature = "test-support"))]
+pub mod catalog {
     use std::collections::HashMap;
     use std::sync::LazyLock;
 
     use super::{Arg, Message};
+    use crate::error::{Problem, ValidationErrors};
 
     static EN: LazyLock<HashMap<String, String>> = LazyLock::new(|| parse(include_str!("../../pipewise-web/locales/en.ftl")));
     static KO: LazyLock<HashMap<String, String>> = LazyLock::new(|| parse(include_str!("../../pipewise-web/locales/ko.ftl")));
@@ -177,6 +179,26 @@ pub(crate) mod catalog {
 
     pub fn ko(message: &Message) -> String {
         word(&KO, message)
+    }
+
+    /// A problem in English as the web words it: a fact from the catalog, a problem in an item
+    /// around its own words, any other problem as it displays (which is its English wording).
+    pub fn en_problem(problem: &Problem) -> String {
+        match problem {
+            Problem::Fact(message) => en(message),
+            Problem::InItem { item, problem } => {
+                en(&Message::new("problem.in_item").text("item", item).text("problem", en_problem(problem)))
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// Every problem of `errors` in English, as the API's `detail` words them:
+    /// `opportunity 42: close_date: "2025-13-01" is not a date; …`.
+    pub fn en_errors(errors: &ValidationErrors) -> String {
+        let lines: Vec<String> =
+            errors.0.iter().map(|error| format!("{}: {}: {}", error.record, error.field, en_problem(&error.problem))).collect();
+        lines.join("; ")
     }
 }
 

@@ -6,7 +6,9 @@
 use std::fmt;
 
 use crate::error::{Problem, RecordRef, ValidationErrors};
+use crate::gates::term;
 use crate::id::{AccountId, OpportunityId, PipelineId, StageId, UserId};
+use crate::message::Message;
 use crate::money::{Decimal, Money};
 use crate::pipeline::{ForecastCategory, Pipeline, StageKind};
 use crate::records::text_enum;
@@ -304,7 +306,11 @@ pub fn apply(current: &Opportunity, patch: &OpportunityPatch, pipeline: &Pipelin
     }
     next.forecast_category = match (closed_category(next.status), patch.forecast_category) {
         (Some(category), Some(asked)) if asked != category => {
-            let problem = Problem::Rule(format!("a {} deal's forecast category is {category}", next.status));
+            let problem = Problem::Fact(
+                Message::new("rule.closed_forecast")
+                    .term("status", term("status", next.status.as_str()))
+                    .term("category", term("forecast", category.as_str())),
+            );
             return Err(ValidationErrors(vec![crate::FieldError { record, field: "forecast_category", problem }]));
         }
         (Some(category), _) => category,
@@ -325,12 +331,14 @@ fn closed_category(status: Status) -> Option<ForecastCategory> {
 }
 
 fn stage_archived(record: &RecordRef, stage: &crate::pipeline::Stage) -> ValidationErrors {
-    let problem = Problem::Rule(format!("stage {} ({}) is archived: it keeps its deals but takes no new ones", stage.id, stage.name_en));
+    let problem = Problem::Fact(Message::new("rule.stage_archived").text("stage", stage.id).text("name", &stage.name_en));
     ValidationErrors(vec![crate::FieldError { record: record.clone(), field: "stage_id", problem }])
 }
 
 fn stage_not_in_pipeline(record: &RecordRef, stage_id: StageId, pipeline: &Pipeline) -> ValidationErrors {
-    let problem = Problem::Rule(format!("stage {stage_id} is not a stage of pipeline {} ({})", pipeline.id, pipeline.name));
+    let problem = Problem::Fact(
+        Message::new("rule.stage_not_in_pipeline").text("stage", stage_id).text("pipeline", pipeline.id).text("name", &pipeline.name),
+    );
     ValidationErrors(vec![crate::FieldError { record: record.clone(), field: "stage_id", problem }])
 }
 
@@ -358,10 +366,10 @@ fn normalise(mut opportunity: Opportunity, record: &RecordRef, pipeline: &Pipeli
     }
     match opportunity.status {
         Status::Lost if opportunity.close_reason.is_none() => {
-            errors.push(record, "close_reason", Problem::Rule("a lost deal needs the reason it was lost".into()));
+            errors.push(record, "close_reason", Problem::Fact(Message::new("rule.lost_needs_reason")));
         }
         Status::Open if opportunity.close_reason.is_some() => {
-            errors.push(record, "close_reason", Problem::Rule("only a won or lost deal has a close reason".into()));
+            errors.push(record, "close_reason", Problem::Fact(Message::new("rule.open_no_reason")));
         }
         _ => {}
     }
@@ -372,6 +380,7 @@ fn normalise(mut opportunity: Opportunity, record: &RecordRef, pipeline: &Pipeli
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::message::catalog::{en_errors, ko};
     use crate::templates;
 
     pub(crate) fn at(text: &str) -> Timestamp {
@@ -420,7 +429,7 @@ pub(crate) mod tests {
         // Lost without a reason is refused.
         let lose = OpportunityPatch { stage_id: Some(StageId(6)), ..Default::default() };
         assert_eq!(
-            apply(&closing, &lose, &pipeline, at("2026-02-02T00:00:00Z")).unwrap_err().to_string(),
+            en_errors(&apply(&closing, &lose, &pipeline, at("2026-02-02T00:00:00Z")).unwrap_err()),
             "opportunity 1: close_reason: a lost deal needs the reason it was lost"
         );
         let lose = OpportunityPatch { close_reason: Some(Some("no budget".into())), ..lose };
@@ -435,7 +444,10 @@ pub(crate) mod tests {
         assert_eq!(reopened.forecast_category, ForecastCategory::Pipeline);
         // A won deal cannot be forecast as commit.
         let win = OpportunityPatch { stage_id: Some(StageId(5)), forecast_category: Some(ForecastCategory::Commit), ..Default::default() };
-        assert!(apply(&reopened, &win, &pipeline, at("2026-02-04T00:00:00Z")).is_err());
+        let refused = apply(&reopened, &win, &pipeline, at("2026-02-04T00:00:00Z")).unwrap_err();
+        assert_eq!(en_errors(&refused), "opportunity 1: forecast_category: a won deal's forecast category is closed");
+        let Problem::Fact(fact) = &refused.0[0].problem else { panic!("a fact: {refused}") };
+        assert_eq!(ko(fact), "수주 거래의 예측 범주는 마감임");
     }
 
     #[test]
@@ -449,13 +461,13 @@ pub(crate) mod tests {
             ..Default::default()
         };
         assert_eq!(
-            apply(&deal, &patch, &pipeline, at("2026-01-06T00:00:00Z")).unwrap_err().to_string(),
+            en_errors(&apply(&deal, &patch, &pipeline, at("2026-01-06T00:00:00Z")).unwrap_err()),
             "opportunity 42: name: is required; opportunity 42: amount: USD -5.00 is negative; \
              opportunity 42: close_reason: only a won or lost deal has a close reason"
         );
         let foreign_stage = OpportunityPatch { stage_id: Some(StageId(99)), ..Default::default() };
         assert_eq!(
-            apply(&deal, &foreign_stage, &pipeline, at("2026-01-06T00:00:00Z")).unwrap_err().to_string(),
+            en_errors(&apply(&deal, &foreign_stage, &pipeline, at("2026-01-06T00:00:00Z")).unwrap_err()),
             "opportunity 42: stage_id: stage 99 is not a stage of pipeline 1 (Simple)"
         );
     }

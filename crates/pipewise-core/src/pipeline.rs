@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Problem, RecordRef, ValidationErrors};
 use crate::id::{PipelineId, StageId};
+use crate::message::Message;
 use crate::records::text_enum;
 use crate::text;
 use crate::time::Timestamp;
@@ -119,11 +120,11 @@ impl NewPipeline {
         }
         let has = |kind| self.stages.iter().any(|stage| stage.kind == kind);
         if !has(StageKind::Open) || !has(StageKind::Won) || !has(StageKind::Lost) {
-            errors.push(&record, "stages", Problem::Rule("a pipeline needs at least one open stage, a won stage and a lost stage".into()));
+            errors.push(&record, "stages", Problem::Fact(Message::new("rule.pipeline_stage_kinds")));
         }
         match self.stages.get(self.entry_stage) {
             Some(stage) if stage.kind == StageKind::Open => {}
-            _ => errors.push(&record, "entry_stage", Problem::Rule("the entry stage must be one of the pipeline's open stages".into())),
+            _ => errors.push(&record, "entry_stage", Problem::Fact(Message::new("rule.entry_stage_open"))),
         }
         errors.into_result(self)
     }
@@ -208,12 +209,17 @@ impl PipelinePatch {
                 Some(stage) => errors.push(
                     &record,
                     "entry_stage_id",
-                    Problem::Rule(format!("stage {entry} ({}) is not an open, unarchived stage", stage.name_en)),
+                    Problem::Fact(Message::new("rule.entry_stage_not_open").text("stage", entry).text("name", &stage.name_en)),
                 ),
                 None => errors.push(
                     &record,
                     "entry_stage_id",
-                    Problem::Rule(format!("stage {entry} is not a stage of pipeline {} ({})", current.id, current.name)),
+                    Problem::Fact(
+                        Message::new("rule.stage_not_in_pipeline")
+                            .text("stage", entry)
+                            .text("pipeline", current.id)
+                            .text("name", &current.name),
+                    ),
                 ),
             }
         }

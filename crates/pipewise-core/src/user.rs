@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::error::{Problem, RecordRef, ValidationErrors};
 use crate::id::{TeamId, UserId};
+use crate::message::Message;
 use crate::text;
 use crate::time::Timestamp;
 
@@ -127,11 +128,11 @@ pub fn check_manager(user: UserId, manager: UserId, manager_of: impl Fn(UserId) 
     let mut steps = 0;
     while let Some(id) = current {
         if id == user {
-            return Err(Problem::Rule(format!("user {manager} reports to user {user}, so user {user} cannot report to them")));
+            return Err(Problem::Fact(Message::new("rule.manager_loop").text("manager", manager).text("user", user)));
         }
         steps += 1;
         if steps > 10_000 {
-            return Err(Problem::Rule("the reporting hierarchy already contains a loop".to_owned()));
+            return Err(Problem::Fact(Message::new("rule.hierarchy_loop")));
         }
         current = manager_of(id);
     }
@@ -141,6 +142,7 @@ pub fn check_manager(user: UserId, manager: UserId, manager_of: impl Fn(UserId) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::catalog::en_problem;
     use std::collections::HashMap;
 
     #[test]
@@ -152,7 +154,7 @@ mod tests {
         assert!(check_manager(UserId(1), UserId(3), manager_of).is_err(), "1 → 3 → 2 → 1");
         assert!(check_manager(UserId(2), UserId(2), manager_of).is_err(), "nobody manages themself");
         assert_eq!(
-            check_manager(UserId(1), UserId(2), manager_of).unwrap_err().to_string(),
+            en_problem(&check_manager(UserId(1), UserId(2), manager_of).unwrap_err()),
             "user 2 reports to user 1, so user 1 cannot report to them"
         );
     }

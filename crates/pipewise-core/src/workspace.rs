@@ -1101,7 +1101,7 @@ impl Workspace {
                 errors.push(
                     &record,
                     "stakeholders.contact_id",
-                    Problem::Rule(format!("contact {} is on the stakeholder map twice", stakeholder.contact_id)),
+                    Problem::Fact(Message::new("rule.stakeholder_twice").text("contact", stakeholder.contact_id)),
                 );
             }
             if let Some(name) = errors.check(&record, "stakeholders.name", text::required(&stakeholder.name, 200)) {
@@ -1135,15 +1135,11 @@ impl Workspace {
             note(&mut errors, "close_plan.owner", &mut item.owner, 200);
         }
         match (self.close_plan.first_shared_on, self.close_plan.agreed_on) {
-            (None, Some(_)) => errors.push(
-                &record,
-                "close_plan.agreed_on",
-                Problem::Rule("the customer cannot agree to a close plan that was never shared".into()),
-            ),
+            (None, Some(_)) => errors.push(&record, "close_plan.agreed_on", Problem::Fact(Message::new("rule.plan_never_shared"))),
             (Some(shared), Some(agreed)) if agreed < shared => errors.push(
                 &record,
                 "close_plan.agreed_on",
-                Problem::Rule(format!("the plan was agreed on {agreed}, before it was first shared on {shared}")),
+                Problem::Fact(Message::new("rule.plan_agreed_before_shared").text("agreed", agreed).text("shared", shared)),
             ),
             _ => {}
         }
@@ -1172,11 +1168,15 @@ impl Workspace {
                 errors.push(
                     &record,
                     "approval.meeting.submission_deadline",
-                    Problem::Rule(format!("the deadline {} is after the meeting on {}", meeting.submission_deadline, meeting.date)),
+                    Problem::Fact(
+                        Message::new("rule.deadline_after_meeting")
+                            .text("deadline", meeting.submission_deadline)
+                            .text("meeting", meeting.date),
+                    ),
                 );
             }
             if approval.meeting_needed == Some(false) {
-                errors.push(&record, "approval.meeting", Problem::Rule("a meeting is planned but marked as not needed".into()));
+                errors.push(&record, "approval.meeting", Problem::Fact(Message::new("rule.meeting_not_needed")));
             }
         }
         errors.into_result(self)
@@ -1186,7 +1186,7 @@ impl Workspace {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::message::catalog::{en, ko};
+    use crate::message::catalog::{en, en_errors, ko};
 
     pub(crate) fn date(text: &str) -> Date {
         text.parse().unwrap()
@@ -1569,7 +1569,7 @@ pub(crate) mod tests {
         };
         let errors = workspace.clone().validated(OpportunityId(9)).unwrap_err();
         assert_eq!(
-            errors.to_string(),
+            en_errors(&errors),
             "opportunity 9: stakeholders.rank: 0 is out of range (1 to 5); \
              opportunity 9: stakeholders.influence: 6 is out of range (1 to 5); \
              opportunity 9: stakeholders.contact_id: contact 1 is on the stakeholder map twice; \

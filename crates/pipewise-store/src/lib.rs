@@ -67,6 +67,10 @@ pub enum StoreError {
     /// The actor may see the record but not do this to it.
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// [`StoreError::Forbidden`] for a reason that is a fact for the edges to word: a gate
+    /// override by someone who may not override (`pipewise_core::gates::may_override`).
+    #[error("not allowed: {0}")]
+    Refused(Message),
     #[error("stored history is unreadable: {0}")]
     Replay(#[from] ReplayError),
     #[error("stored {table} row is unreadable: {detail}")]
@@ -91,6 +95,7 @@ impl StoreError {
                 | StoreError::NotFound { .. }
                 | StoreError::Conflict(_)
                 | StoreError::Forbidden(_)
+                | StoreError::Refused(_)
                 | StoreError::GateRefused(_)
         )
     }

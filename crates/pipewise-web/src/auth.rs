@@ -281,7 +281,8 @@ pub fn change_password(store: &Db, viewer: &Viewer, current: &str, new: &str, no
         return Err(AppError::Forbidden("the current password is wrong".into()));
     }
     if new.chars().count() < MIN_PASSWORD_LENGTH {
-        let problem = pipewise_core::Problem::Rule(format!("a password needs at least {MIN_PASSWORD_LENGTH} characters"));
+        let message = pipewise_core::Message::new("rule.password_too_short").text("min", MIN_PASSWORD_LENGTH);
+        let problem = pipewise_core::Problem::Fact(message);
         return Err(AppError::Invalid(
             pipewise_core::FieldError { record: pipewise_core::RecordRef::new("user", viewer.user.id.0), field: "password", problem }
                 .into(),

@@ -125,6 +125,8 @@ impl From<StoreError> for AppError {
             StoreError::NotFound { kind, id } => AppError::NotFound { kind, id: id.to_string() },
             StoreError::Conflict(reason) => AppError::Conflict(reason),
             StoreError::Forbidden(reason) => AppError::Forbidden(reason),
+            // The API words problems in English; so it does a refusal's reason.
+            StoreError::Refused(reason) => AppError::Forbidden(i18n::message(Locale::En, &reason)),
             StoreError::GateRefused(check) => AppError::GateRefused(check),
             other => AppError::Internal(other.to_string()),
         }

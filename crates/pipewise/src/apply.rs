@@ -7,9 +7,12 @@ use pipewise_app as app;
 use std::io::{BufRead, Write};
 
 use anyhow::{Context, Result, bail};
-use pipewise_app::{Db, WriteCtx};
+use pipewise_app::{Db, StoreError, WriteCtx};
 use pipewise_core::history::Source;
-use pipewise_core::{OpportunityId, Timestamp};
+use pipewise_core::user::Locale;
+use pipewise_core::{OpportunityId, Timestamp, ValidationErrors};
+use pipewise_web::error::AppError;
+use pipewise_web::i18n;
 use serde_json::{Value, json};
 
 pub fn run(db_url: &str, org: Option<i64>, actor: Option<&str>) -> Result<()> {
@@ -54,17 +57,26 @@ fn apply_line(store: &Db, ctx: &WriteCtx, line: &str) -> Result<OpportunityId, S
     let op = object.remove("op").ok_or("missing \"op\"")?;
     let result = match op.as_str() {
         Some("create_opportunity") => {
-            let new = pipewise_app::input::new_opportunity(&value).map_err(|errors| errors.to_string())?;
+            let new = pipewise_app::input::new_opportunity(&value).map_err(invalid)?;
             store.transact(|tx| app::deals::create_opportunity(tx, ctx, &new).map(|deal| deal.id))
         }
         Some("update_opportunity") => {
             let id =
                 value.as_object_mut().and_then(|object| object.remove("id")).and_then(|id| id.as_i64()).ok_or("missing numeric \"id\"")?;
             let id = OpportunityId(id);
-            let patch = pipewise_app::input::opportunity_patch(id, &value).map_err(|errors| errors.to_string())?;
+            let patch = pipewise_app::input::opportunity_patch(id, &value).map_err(invalid)?;
             store.transact(|tx| app::deals::update_opportunity(tx, ctx, id, &patch).map(|deal| deal.id))
         }
         _ => return Err(format!("unknown op {op}; expected \"create_opportunity\" or \"update_opportunity\"")),
     };
-    result.map_err(|error| error.to_string())
+    result.map_err(|error| match error {
+        StoreError::Invalid(errors) => invalid(errors),
+        StoreError::Refused(reason) => format!("not allowed: {}", i18n::message(Locale::En, &reason)),
+        other => other.to_string(),
+    })
+}
+
+/// Every problem of a refused line in English, worded as the API words them.
+fn invalid(errors: ValidationErrors) -> String {
+    AppError::Invalid(errors).detail()
 }

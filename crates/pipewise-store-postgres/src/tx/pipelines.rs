@@ -19,7 +19,7 @@ impl PipelinesTx for PgTx<'_> {
     fn insert_pipeline(&mut self, org: OrgId, pipeline: &NewPipeline) -> Result<PipelineId> {
         let record = RecordRef::new_record(PipelineId::LABEL);
         if pipeline.entry_stage >= pipeline.stages.len() {
-            let problem = Problem::Rule("the entry stage must be one of the pipeline's open stages".into());
+            let problem = Problem::Fact(Message::new("rule.entry_stage_open"));
             return Err(FieldError { record, field: "entry_stage", problem }.into());
         }
         // Positions are `integer`s: the stage at index 2,147,483,648 would have none.

@@ -11,6 +11,8 @@ use pipewise_core::*;
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{at, new_user, test_org};
 
+use crate::worded;
+
 pub fn migrations_are_recorded_and_idempotent(db: &TestDb) {
     assert_eq!(db.store().migrate().unwrap(), Vec::<String>::new(), "a migrated database has nothing left to apply");
 }
@@ -128,7 +130,7 @@ pub fn reporting_hierarchy_refuses_cycles(db: &TestDb) {
     // vp ← manager ← rep; making the rep the VP's manager closes a loop.
     let error = app::users::set_manager(&mut tx, &org.ctx, vp.id, Some(org.rep.id)).unwrap_err();
     assert_eq!(
-        error.to_string(),
+        worded(&error),
         format!("user {}: manager_id: user {} reports to user {}, so user {} cannot report to them", vp.id, org.rep.id, vp.id, vp.id)
     );
     assert!(error.is_user_error());

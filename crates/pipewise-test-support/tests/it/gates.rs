@@ -15,6 +15,8 @@ use pipewise_core::*;
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
 
+use crate::worded;
+
 /// An organisation with the B2B template and its criteria, an ops user, and one deal of the rep
 /// in stage 1 whose close date is far off (so stage 1's decision window is not met).
 struct Gated {
@@ -122,7 +124,7 @@ pub fn overrides_are_for_managers_and_recorded_everywhere(db: &TestDb) {
     let mut tx = app::Tx::new(db.store().write().unwrap());
     let by_rep = OpportunityPatch { gate_override_reason: Some(reason.into()), ..move_to(gated.stage(2)) };
     let error = app::deals::update_opportunity(&mut tx, &gated.org.by_rep(at("2026-11-16T10:00:00Z")), gated.deal.id, &by_rep).unwrap_err();
-    assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
+    assert!(matches!(error, StoreError::Refused(_)), "{error}");
     drop(tx);
     // Without a reason the manager is refused too, with the list.
     let mut tx = app::Tx::new(db.store().write().unwrap());
@@ -168,7 +170,7 @@ pub fn overrides_are_for_managers_and_recorded_everywhere(db: &TestDb) {
     let other = app::users::create_user(&mut tx, &gated.org.ctx, new_user("boss@override.test", "Otto Boss", Role::Manager, None)).unwrap();
     let by_other = gated.as_user(other.id, "2026-11-19T10:00:00Z");
     let error = app::deals::update_opportunity(&mut tx, &by_other, gated.deal.id, &by_rep).unwrap_err();
-    assert!(matches!(error, StoreError::NotFound { .. } | StoreError::Forbidden(_)), "{error}");
+    assert!(matches!(error, StoreError::NotFound { .. } | StoreError::Refused(_)), "{error}");
     let by_ops = gated.as_user(gated.ops_user, "2026-11-19T10:00:00Z");
     app::deals::update_opportunity(&mut tx, &by_ops, gated.deal.id, &by_rep).unwrap();
     // An empty reason is a validation error on gate_override_reason.
@@ -188,14 +190,14 @@ pub fn checks_append_and_the_latest_counts(db: &TestDb) {
     let by_rep = |when: &str| gated.org.by_rep(at(when));
     // Derived criteria are not ticked by hand; a tick needs evidence.
     let error = app::gates::check_criterion(&mut tx, &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, bant.id, "trust me").unwrap_err();
-    assert!(error.to_string().contains("derived from data, not ticked by a person"), "{error}");
+    assert!(worded(&error).contains("derived from data, not ticked by a person"), "{error}");
     let error = app::gates::check_criterion(&mut tx, &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, requirements.id, " ").unwrap_err();
     assert!(error.to_string().ends_with("evidence: is required"), "{error}");
     // Tick, untick, tick again: three rows, the latest counts.
     app::gates::check_criterion(&mut tx, &by_rep("2026-11-03T09:00:00Z"), gated.deal.id, requirements.id, "RFP v1 reviewed").unwrap();
     app::gates::uncheck_criterion(&mut tx, &by_rep("2026-11-04T09:00:00Z"), gated.deal.id, requirements.id).unwrap();
     let error = app::gates::uncheck_criterion(&mut tx, &by_rep("2026-11-04T09:30:00Z"), gated.deal.id, requirements.id).unwrap_err();
-    assert!(error.to_string().contains("is not checked"), "{error}");
+    assert!(worded(&error).contains("is not checked"), "{error}");
     let access = app::access::access_for(&mut tx, org, Some(gated.org.rep.id)).unwrap();
     let status = app::gates::gate_status_for(&mut tx, org, &access, gated.deal.id, "2026-11-04".parse().unwrap()).unwrap().unwrap();
     let state = |status: &app::gates::DealGates| {
@@ -405,7 +407,7 @@ pub fn the_designer_archives_and_reorders_without_losing_deals(db: &TestDb) {
     let legal = pipeline.stages[5].id;
     // Open stages go before closed ones.
     let error = app::designer::add_stage(&mut tx, &as_ops, gated.b2b.id, new, Some(7)).unwrap_err();
-    assert!(error.to_string().contains("open stages go first"), "{error}");
+    assert!(worded(&error).contains("open stages go first"), "{error}");
     let mut order: Vec<StageId> = pipeline.stages.iter().map(|stage| stage.id).collect();
     order.swap(4, 5);
     let pipeline = app::designer::reorder_stages(&mut tx, &as_ops, gated.b2b.id, &order).unwrap();
@@ -419,18 +421,18 @@ pub fn the_designer_archives_and_reorders_without_losing_deals(db: &TestDb) {
     let into_stage_2 = OpportunityPatch { gate_override_reason: Some("Qualified on the call".into()), ..move_to(gated.stage(2)) };
     app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &into_stage_2).unwrap();
     let error = app::designer::archive_stage(&mut tx, &as_ops, gated.stage(1)).unwrap_err();
-    assert!(error.to_string().contains("is the entry stage"), "{error}");
+    assert!(worded(&error).contains("is the entry stage"), "{error}");
     let archived = app::designer::archive_stage(&mut tx, &as_ops, gated.stage(2)).unwrap();
     assert_eq!(archived.archived_at, Some(at("2026-11-20T09:00:00Z")));
     let deal = tx.opportunity(org, gated.deal.id, false).unwrap().unwrap();
     assert_eq!(deal.stage_id, gated.stage(2), "the deal keeps its stage");
     let back = app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &move_to(gated.stage(1))).unwrap();
     let error = app::deals::update_opportunity(&mut tx, &by_manager, back.id, &into_stage_2).unwrap_err();
-    assert!(error.to_string().contains("is archived"), "{error}");
+    assert!(worded(&error).contains("is archived"), "{error}");
     let mut new = gated.org.new_deal("Into the archive");
     new.pipeline_id = gated.b2b.id;
     new.stage_id = Some(gated.stage(2));
-    assert!(app::deals::create_opportunity(&mut tx, &by_manager, &new).unwrap_err().to_string().contains("is archived"));
+    assert!(worded(&app::deals::create_opportunity(&mut tx, &by_manager, &new).unwrap_err()).contains("is archived"));
     // Its gate is skipped on the way past it: 1 → 3 checks stage 1 only.
     let error = app::deals::update_opportunity(&mut tx, &by_manager, back.id, &move_to(gated.stage(3))).unwrap_err();
     assert_eq!(refusal(error).gates_checked, [gated.stage(1)]);

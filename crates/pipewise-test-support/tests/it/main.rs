@@ -14,6 +14,19 @@ mod settings;
 mod shares;
 mod updates;
 
+use pipewise_app::StoreError;
+use pipewise_core::message::catalog::{en, en_errors};
+
+/// An error's text with its facts worded in English, as the API words them: validation problems
+/// as in its `detail`, a refusal's reason after `not allowed: `.
+fn worded(error: &StoreError) -> String {
+    match error {
+        StoreError::Invalid(errors) => en_errors(errors),
+        StoreError::Refused(reason) => format!("not allowed: {}", en(reason)),
+        other => other.to_string(),
+    }
+}
+
 /// Instantiates each case for both engines.
 macro_rules! on_both_engines {
     ($($module:ident :: $case:ident),* $(,)?) => {

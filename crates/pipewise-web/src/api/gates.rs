@@ -352,7 +352,7 @@ async fn create_exit_criterion(
         let pipeline = app::records::pipeline(tx, ctx.org, PipelineId(id))?
             .ok_or(pipewise_app::StoreError::NotFound { kind: PipelineId::LABEL, id })?;
         if pipeline.stage(new.stage_id).is_none() {
-            let problem = Problem::Rule(format!("stage {} is not a stage of pipeline {id}", new.stage_id));
+            let problem = Problem::Fact(Message::new("rule.stage_not_in_pipeline_id").text("stage", new.stage_id).text("pipeline", id));
             return Err(
                 FieldError { record: RecordRef::new_record(pipewise_core::gates::CRITERION_LABEL), field: "stage_id", problem }.into()
             );
@@ -422,7 +422,7 @@ async fn create_loss_review_criterion(
                 Some(stage_id) => stage_id,
                 None => {
                     let record = RecordRef::new(OpportunityId::LABEL, id);
-                    let problem = Problem::Rule("the stage the deal was lost from is not known; give stage_id".into());
+                    let problem = Problem::Fact(Message::new("rule.lost_from_unknown"));
                     return Err(FieldError { record, field: "stage_id", problem }.into());
                 }
             },

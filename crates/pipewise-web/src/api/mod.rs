@@ -9,26 +9,21 @@
 //! with `viewer.ctx(Source::Api, now)`, so row visibility, RBAC and the audit log apply. A record
 //! the viewer may not see answers 404 exactly like a missing one. Errors are problem+json.
 
-mod accounts;
 mod activities;
 mod analytics;
-mod contacts;
+mod crud;
 mod db;
 mod describe;
 mod designer;
 mod gates;
 mod handoffs;
-mod leads;
 pub mod openapi;
 mod opportunities;
-mod pipelines;
 mod platform;
 mod records;
 mod settings;
 mod shares;
 pub mod support;
-mod tasks;
-mod teams;
 mod users;
 pub mod views;
 mod workspace;
@@ -197,7 +192,7 @@ pub fn table() -> Vec<Route> {
     table.extend(platform::routes());
     table.extend(opportunities::routes());
     table.extend(shares::routes());
-    table.extend(records::routes());
+    table.extend(crud::routes());
     table.extend(gates::routes());
     table.extend(workspace::routes());
     table.extend(designer::routes());
@@ -212,7 +207,7 @@ pub fn resources() -> Vec<openapi::Resource> {
     let mut resources = platform::resources();
     resources.extend(opportunities::resources());
     resources.extend(shares::resources());
-    resources.extend(records::resources());
+    resources.extend(crud::resources());
     resources.extend(gates::resources());
     resources.extend(workspace::resources());
     resources.extend(designer::resources());

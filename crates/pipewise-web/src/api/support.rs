@@ -225,6 +225,11 @@ impl Listing {
     }
 }
 
+/// The names of every value of an enum, for a schema's or a parameter's `enum`.
+pub fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|value| name(*value)).collect()
+}
+
 pub fn text_key(value: &str) -> Key {
     Key::Text(value.to_owned())
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::Ty;
 use super::describe::view;
-use super::records::names;
+use super::support::names;
 
 /// One page of a list: `next_cursor` is `null` on the last page.
 #[derive(Serialize)]

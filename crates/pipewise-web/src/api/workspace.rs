@@ -170,7 +170,7 @@ async fn update_workspace(
     let mut errors = ValidationErrors::default();
     for key in object.keys() {
         if WorkspacePartName::parse(key).is_err() {
-            errors.push(&record, "(body)", Problem::Rule(format!("unknown field {key:?}")));
+            errors.push(&record, "(body)", Problem::Fact(Message::new("rule.unknown_field").text("field", format!("{key:?}"))));
         }
     }
     let mut parts = Vec::new();

@@ -309,36 +309,19 @@ mod tests {
         sources
     }
 
-    /// The catalog namespaces of the messages the pure crates and the store return
-    /// (`pipewise_core::Message`): their keys are quoted in those crates' sources.
-    const MESSAGE_NAMESPACES: [&str; 4] = ["verdict.", "flag.", "term.", "list."];
+    /// The catalog namespaces of the messages the pure crates, the store, the engines and the
+    /// application layer return (`pipewise_core::Message`, `Problem::Fact`): their keys are
+    /// quoted in those crates' sources.
+    const MESSAGE_NAMESPACES: [&str; 6] = ["verdict.", "flag.", "term.", "list.", "rule.", "problem."];
 
     /// The sources of the crates that return messages, as one text.
     fn message_sources() -> String {
         let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut files = Vec::new();
-        for name in ["pipewise-core", "pipewise-store"] {
+        for name in ["pipewise-core", "pipewise-store", "pipewise-store-postgres", "pipewise-app"] {
             files_under(&crates.join(name).join("src"), ".rs", &mut files);
         }
         files.iter().map(|path| read(path)).collect::<Vec<_>>().join("\n")
-    }
-
-    /// The Rust sources of every crate of the workspace, without their tests, as one text.
-    fn workspace_sources() -> String {
-        let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(&crates).unwrap() {
-            let src = entry.unwrap().path().join("src");
-            if src.is_dir() {
-                files_under(&src, ".rs", &mut files);
-            }
-        }
-        let mut text = String::new();
-        for path in &files {
-            text.push_str(&read(path));
-            text.push('\n');
-        }
-        text
     }
 
     /// The string literals passed as the key of `t(…)` or `tf(…)`: in Rust the second argument
@@ -525,17 +508,13 @@ mod tests {
             quoted_words(&source.text, &mut written);
         }
         quoted_words(&messages, &mut written);
-        // `problem` translates core's rules (Problem::Rule) by their English text.
-        let workspace = workspace_sources();
         let mut unused: Vec<&str> = english
-            .iter()
-            .filter(|(key, text)| {
+            .keys()
+            .filter(|key| {
                 let built = BUILT.iter().any(|(prefix, _)| key.starts_with(prefix));
-                let rule = key.starts_with("rule.") && workspace.contains(&format!("\"{text}\""));
-                let used = written.contains(key.as_str()) || built || rule;
-                !used
+                !written.contains(key.as_str()) && !built
             })
-            .map(|(key, _)| key.as_str())
+            .map(String::as_str)
             .collect();
         unused.sort_unstable();
         assert!(unused.is_empty(), "no code or template uses these keys: delete them from every catalog: {unused:?}");

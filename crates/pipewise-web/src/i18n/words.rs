@@ -10,7 +10,7 @@ use pipewise_core::money::Decimal;
 use pipewise_core::pipeline::Stage;
 use pipewise_core::{Arg, Message};
 
-use super::{Locale, messages, t, tf};
+use super::{Locale, t, tf};
 
 /// A stage's name in `locale` (Korean falls back to English when a stage has no Korean name).
 pub fn stage_name(locale: Locale, stage: &Stage) -> &str {
@@ -78,8 +78,8 @@ pub fn lever_reason(locale: Locale, advice: &LeverAdvice) -> String {
     )
 }
 
-/// A validation problem in `locale`. Rules core states in words are translated when the
-/// catalog knows them and shown in English otherwise.
+/// A validation problem in `locale`; a broken rule ([`Problem::Fact`]) is worded from its
+/// catalog entry like any [`Message`].
 pub fn problem(locale: Locale, problem: &Problem) -> String {
     match problem {
         Problem::Required => t(locale, "problem.required").to_owned(),
@@ -106,11 +106,10 @@ pub fn problem(locale: Locale, problem: &Problem) -> String {
         Problem::Negative { value } => tf(locale, "problem.negative", &[("value", value)]),
         Problem::OutOfRange { value, range } => tf(locale, "problem.out_of_range", &[("value", value), ("range", range)]),
         Problem::UnknownReference { kind, id } => tf(locale, "problem.unknown_reference", &[("kind", kind), ("id", &id.to_string())]),
-        Problem::Rule(text) => messages(Locale::En)
-            .iter()
-            .find(|(key, english)| key.starts_with("rule.") && english.as_str() == text.as_str())
-            .map_or_else(|| text.clone(), |(key, _)| t(locale, key).to_owned()),
         Problem::Fact(fact) => message(locale, fact),
+        Problem::InItem { item, problem: inner } => {
+            tf(locale, "problem.in_item", &[("item", &item.to_string()), ("problem", &self::problem(locale, inner))])
+        }
     }
 }
 
@@ -159,7 +158,7 @@ mod tests {
 
     use super::*;
     use crate::i18n::tests::{quoted_words, web_sources};
-    use crate::i18n::{LOCALES, file};
+    use crate::i18n::{LOCALES, file, messages};
 
     #[test]
     fn every_problem_has_a_korean_message() {
@@ -173,7 +172,7 @@ mod tests {
             Problem::Negative { value: "USD -5.00".into() },
             Problem::OutOfRange { value: "1800-01-01".into(), range: "years 1900 to 2200" },
             Problem::UnknownReference { kind: "account", id: 9 },
-            Problem::Rule("a lost deal needs the reason it was lost".into()),
+            Problem::InItem { item: 2, problem: Box::new(Problem::Required) },
         ];
         for problem in &problems {
             // English matches core's own wording exactly.
@@ -181,6 +180,39 @@ mod tests {
             assert!(super::problem(Locale::Ko, problem).chars().any(|c| ('가'..='힣').contains(&c)), "{problem}");
         }
         assert_eq!(super::problem(Locale::Ko, &problems[5]), "12.345은(는) 소수점 이하 3자리이지만 USD는 2자리까지입니다");
+        // A broken rule is a fact, worded from its entry (its Display is unworded).
+        let rule = Problem::Fact(Message::new("rule.lost_needs_reason"));
+        assert_eq!(super::problem(Locale::En, &rule), "a lost deal needs the reason it was lost");
+        assert_eq!(super::problem(Locale::Ko, &rule), "실주한 거래에는 실주 사유가 필요합니다");
+    }
+
+    /// Rules read in English as the code wrote them before they were facts, and in Korean:
+    /// an argument used twice, terms, and a rule within an item.
+    #[test]
+    fn rules_read_in_both_languages() {
+        let cases = [
+            (
+                Problem::Fact(Message::new("rule.manager_loop").text("manager", 2).text("user", 1)),
+                "user 2 reports to user 1, so user 1 cannot report to them",
+                "사용자 2이(가) 사용자 1에게 보고하므로 사용자 1은(는) 그 사용자에게 보고할 수 없음",
+            ),
+            (
+                Problem::Fact(
+                    Message::new("rule.closed_forecast").term("status", "term.status.lost").term("category", "term.forecast.omitted"),
+                ),
+                "a lost deal's forecast category is omitted",
+                "실주 거래의 예측 범주는 제외임",
+            ),
+            (
+                Problem::InItem { item: 2, problem: Box::new(Problem::Fact(Message::new("rule.unknown_field").text("field", "\"mood\""))) },
+                "item 2: unknown field \"mood\"",
+                "2번째 항목: 알 수 없는 필드 \"mood\"",
+            ),
+        ];
+        for (problem, english, korean) in cases {
+            assert_eq!(super::problem(Locale::En, &problem), english);
+            assert_eq!(super::problem(Locale::Ko, &problem), korean);
+        }
     }
 
     /// The health messages are exactly the codes' labels and reasons, the levers' advice and
@@ -282,7 +314,7 @@ mod tests {
     fn rules_have_distinct_english_texts() {
         let mut seen = HashSet::new();
         for (key, text) in messages(Locale::En).iter().filter(|(key, _)| key.starts_with("rule.")) {
-            assert!(seen.insert(text.as_str()), "{key}: another rule has the same English text, so `problem` cannot tell them apart");
+            assert!(seen.insert(text.as_str()), "{key}: another rule has the same English text: one entry a sentence");
         }
     }
 }

@@ -4,17 +4,17 @@
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use pipewise_app as app;
-use pipewise_app::AuditFilter;
-use pipewise_core::user::Role;
+use pipewise_app::{AuditEvent, AuditFilter};
+use pipewise_core::user::{Locale, Role};
 use pipewise_core::*;
 use serde_json::Value;
 
 use super::data::{OrgData, label};
-use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey};
-use super::{Params, SignedIn, respond, url_with};
+use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page};
+use super::{Params, SignedIn, url_with};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::{self, t};
 
 /// Entries per page of the audit log.
@@ -31,14 +31,11 @@ fn admin_only(viewer: &Viewer) -> Result<(), AppError> {
 }
 
 pub async fn users(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        admin_only(&reader)?;
-        user_list(&state, &reader, &params)?.respond(&reader, &params)
+    list_page(state, viewer, query, |state, viewer, params| {
+        admin_only(viewer)?;
+        user_list(state, viewer, params)
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 fn user_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
@@ -116,14 +113,11 @@ fn user_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
 }
 
 pub async fn audit(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        admin_only(&reader)?;
-        audit_list(&state, &reader, &params)?.respond(&reader, &params)
+    list_page(state, viewer, query, |state, viewer, params| {
+        admin_only(viewer)?;
+        audit_list(state, viewer, params)
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 /// `{"amount": "USD 1"}` and `{"amount": "USD 2"}` → `amount: USD 1 → USD 2`.
@@ -167,40 +161,8 @@ fn audit_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List
     let mut events = app::audit::audit_events_for(&mut tx, viewer.org, &viewer.access, &filter)?;
     let has_more = !csv && events.len() > AUDIT_PAGE as usize;
     events.truncate(if csv { AUDIT_EXPORT as usize } else { AUDIT_PAGE as usize });
-    let columns = vec![
-        Column::new(locale, "at", "field.at"),
-        Column::new(locale, "actor", "field.actor"),
-        Column::new(locale, "source", "field.source"),
-        Column::new(locale, "kind", "field.record_kind"),
-        Column::new(locale, "record", "field.record_id").numeric(),
-        Column::new(locale, "action", "field.action"),
-        Column::new(locale, "changes", "field.changes"),
-    ];
-    let rows = events
-        .iter()
-        .map(|event| {
-            let record_href = match event.record_kind.as_str() {
-                "opportunity" => Some(format!("/opportunities/{}", event.record_id)),
-                "account" => Some(format!("/accounts/{}", event.record_id)),
-                "contact" => Some(format!("/contacts/{}", event.record_id)),
-                _ => None,
-            };
-            let record = Cell::text(event.record_id.to_string()).sort(SortKey::Number(event.record_id.into()));
-            Row {
-                cells: vec![
-                    Cell::text(i18n::timestamp(locale, event.at, zone)).sort(SortKey::Time(event.id)),
-                    Cell::text(event.actor_id.map_or_else(|| t(locale, "common.system").to_owned(), |id| data.user_name(id))),
-                    Cell::text(label(locale, "source", event.source.as_str())),
-                    Cell::text(event.record_kind.clone()),
-                    Cell { href: record_href, ..record },
-                    Cell::text(event.action.clone()),
-                    Cell::text(changes(event.before.as_deref(), event.after.as_deref())),
-                ],
-                class: None,
-            }
-        })
-        .collect();
-    let filter_pairs = |before: Option<i64>| {
+    // Newer entries (back to the newest) and older ones, with the same filters.
+    let page_url = |before: Option<i64>| {
         url_with(
             "/admin/audit",
             &[
@@ -211,28 +173,68 @@ fn audit_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List
             ],
         )
     };
-    let next = has_more.then(|| events.last().map(|event| filter_pairs(Some(event.id)))).flatten();
-    let newest = filter.before_id.map(|_| filter_pairs(None));
-    let actor_choices = data.users.iter().map(|user| Choice { value: user.id.to_string(), label: user.name.clone() }).collect();
-    let kinds =
-        ["opportunity", "account", "contact", "lead", "activity", "task", "user", "team", "pipeline", "api_token", "health_settings"];
-    let kind_choices = kinds.into_iter().map(|kind| Choice { value: kind.to_owned(), label: kind.to_owned() }).collect();
+    let next = has_more.then(|| events.last().map(|event| page_url(Some(event.id)))).flatten();
+    let newest = filter.before_id.map(|_| page_url(None));
     Ok(List {
         title: t(locale, "audit.title").to_owned(),
         nav: "audit",
         path: "/admin/audit",
-        columns,
-        rows,
-        filters: vec![
-            Filter::select(locale, "actor", t(locale, "field.actor").to_owned(), params.raw("actor").trim().to_owned(), actor_choices),
-            Filter::select(locale, "kind", t(locale, "field.record_kind").to_owned(), params.raw("kind").trim().to_owned(), kind_choices),
-            Filter::text("record", t(locale, "field.record_id").to_owned(), params),
-        ],
+        columns: audit_columns(locale),
+        rows: events.iter().map(|event| audit_row(&data, locale, zone, event)).collect(),
+        filters: audit_filters(&data, locale, params),
         default_sort: ("at", true),
         cursor_pager: Some((newest, next)),
         csv_name: "audit",
         note: None,
     })
+}
+
+fn audit_columns(locale: Locale) -> Vec<Column> {
+    vec![
+        Column::new(locale, "at", "field.at"),
+        Column::new(locale, "actor", "field.actor"),
+        Column::new(locale, "source", "field.source"),
+        Column::new(locale, "kind", "field.record_kind"),
+        Column::new(locale, "record", "field.record_id").numeric(),
+        Column::new(locale, "action", "field.action"),
+        Column::new(locale, "changes", "field.changes"),
+    ]
+}
+
+/// One entry's row; the record links to its page when it has one.
+fn audit_row(data: &OrgData, locale: Locale, zone: &str, event: &AuditEvent) -> Row {
+    let record_href = match event.record_kind.as_str() {
+        "opportunity" => Some(format!("/opportunities/{}", event.record_id)),
+        "account" => Some(format!("/accounts/{}", event.record_id)),
+        "contact" => Some(format!("/contacts/{}", event.record_id)),
+        _ => None,
+    };
+    let record = Cell::text(event.record_id.to_string()).sort(SortKey::Number(event.record_id.into()));
+    Row {
+        cells: vec![
+            Cell::text(i18n::timestamp(locale, event.at, zone)).sort(SortKey::Time(event.id)),
+            Cell::text(event.actor_id.map_or_else(|| t(locale, "common.system").to_owned(), |id| data.user_name(id))),
+            Cell::text(label(locale, "source", event.source.as_str())),
+            Cell::text(event.record_kind.clone()),
+            Cell { href: record_href, ..record },
+            Cell::text(event.action.clone()),
+            Cell::text(changes(event.before.as_deref(), event.after.as_deref())),
+        ],
+        class: None,
+    }
+}
+
+/// Who, what kind of record, and which record.
+fn audit_filters(data: &OrgData, locale: Locale, params: &Params) -> Vec<Filter> {
+    let actor_choices = data.users.iter().map(Choice::user).collect();
+    let kinds =
+        ["opportunity", "account", "contact", "lead", "activity", "task", "user", "team", "pipeline", "api_token", "health_settings"];
+    let kind_choices = kinds.into_iter().map(|kind| Choice { value: kind.to_owned(), label: kind.to_owned() }).collect();
+    vec![
+        Filter::select(locale, "actor", t(locale, "field.actor").to_owned(), params.raw("actor").trim().to_owned(), actor_choices),
+        Filter::select(locale, "kind", t(locale, "field.record_kind").to_owned(), params.raw("kind").trim().to_owned(), kind_choices),
+        Filter::text("record", t(locale, "field.record_id").to_owned(), params),
+    ]
 }
 
 #[cfg(test)]

@@ -18,10 +18,10 @@ use serde::Serialize;
 
 use super::data::{OrgData, today_in};
 use super::list::Choice;
-use super::{Params, SignedIn, render, respond, url_with};
+use super::{Params, SignedIn, answer, render, url_with};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::{self, t};
 
 /// Cards shown per open column; the rest are a link to the deal list.
@@ -94,6 +94,23 @@ struct BoardView {
     deal_count: String,
 }
 
+impl BoardView {
+    /// The board of an organisation without pipelines: only a note.
+    fn without_pipelines(locale: Locale) -> BoardView {
+        BoardView {
+            pipelines: Vec::new(),
+            pipeline_id: String::new(),
+            owners: Vec::new(),
+            owner: String::new(),
+            columns: Vec::new(),
+            closed: Vec::new(),
+            stages: Vec::new(),
+            note: Some(t(locale, "board.no_pipelines").to_owned()),
+            deal_count: String::new(),
+        }
+    }
+}
+
 /// The deals a board shows: the pipeline's open deals and those closed in the last 30 days,
 /// of the chosen owner, as far as the viewer may see.
 pub struct BoardDeals {
@@ -164,9 +181,13 @@ impl BoardDeals {
 
 pub async fn board(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
     let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || render_board(&state, &reader, &params)).await;
-    respond(&viewer, result)
+    answer(viewer, move |reader| render_board(&state, reader, &params)).await
+}
+
+/// How many cards a column shows: open stages up to [`CARDS_PER_COLUMN`], the won and lost
+/// targets up to [`CLOSED_CARDS`].
+fn card_limit(kind: StageKind) -> usize {
+    if kind == StageKind::Open { CARDS_PER_COLUMN } else { CLOSED_CARDS }
 }
 
 fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
@@ -178,50 +199,79 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
     let owner = params.id("owner").map(UserId);
     let title = t(locale, "board.title").to_owned();
     let Some(board) = BoardDeals::load(&mut tx, viewer, &data, params.id("pipeline").map(PipelineId), owner, now)? else {
-        let view = BoardView {
-            pipelines: Vec::new(),
-            pipeline_id: String::new(),
-            owners: Vec::new(),
-            owner: String::new(),
-            columns: Vec::new(),
-            closed: Vec::new(),
-            stages: Vec::new(),
-            note: Some(t(locale, "board.no_pipelines").to_owned()),
-            deal_count: String::new(),
-        };
-        return render::page(viewer, StatusCode::OK, "board.html", "board", title, &view);
+        return render::page(viewer, StatusCode::OK, "board.html", "board", title, &BoardView::without_pipelines(locale));
     };
     let today = today_in(now, &viewer.user.time_zone);
-    let stages = &board.pipeline.stages;
-    let open_stages: Vec<StageId> = stages.iter().filter(|stage| stage.kind == StageKind::Open).map(|stage| stage.id).collect();
-    // Health badges of the open deals shown, from the analytics projection; the board still
-    // works (without badges) if the projection cannot be read.
-    let shown: Vec<OpportunityId> = stages
+    let last_activity = read_for_cards(&mut tx, viewer, &board, &mut data)?;
+    let badges = open_badges(state, viewer, &board, &data, today);
+    let open_stages = board.pipeline.stages.iter().filter(|stage| stage.kind == StageKind::Open).map(|stage| stage.id).collect();
+    let cards = CardCtx { viewer, data: &data, open_stages, last_activity, badges, today, now };
+    let view = board_view(&cards, &board, owner);
+    render::page(viewer, StatusCode::OK, "board.html", "board", title, &view)
+}
+
+/// For every card shown, open or closed: reads its account into `data`, and answers the time
+/// of its latest activity.
+fn read_for_cards(
+    tx: &mut Tx,
+    viewer: &Viewer,
+    board: &BoardDeals,
+    data: &mut OrgData,
+) -> Result<HashMap<OpportunityId, Timestamp>, AppError> {
+    let cards: Vec<&Opportunity> =
+        board.pipeline.stages.iter().flat_map(|stage| board.in_stage(stage.id).take(card_limit(stage.kind))).collect();
+    let card_ids: Vec<OpportunityId> = cards.iter().map(|deal| deal.id).collect();
+    let last_activity: HashMap<OpportunityId, Timestamp> =
+        app::activities::last_activity_at(tx, viewer.org, Some(&card_ids))?.into_iter().collect();
+    for account_id in cards.iter().filter_map(|deal| deal.account_id).collect::<std::collections::BTreeSet<_>>() {
+        if let Some(account) = app::records::account(tx, viewer.org, account_id)? {
+            data.accounts.insert(account_id, account);
+        }
+    }
+    Ok(last_activity)
+}
+
+/// Health badges of the open deals shown, from the analytics projection; the board still works
+/// (without badges) if the projection cannot be read.
+fn open_badges(
+    state: &AppState,
+    viewer: &Viewer,
+    board: &BoardDeals,
+    data: &OrgData,
+    today: Date,
+) -> HashMap<OpportunityId, Vec<super::dashboard::Badge>> {
+    let shown: Vec<OpportunityId> = board
+        .pipeline
+        .stages
         .iter()
         .filter(|stage| stage.kind == StageKind::Open)
         .flat_map(|stage| board.in_stage(stage.id).take(CARDS_PER_COLUMN).map(|deal| deal.id))
         .collect();
-    // Every card shown, open or closed: their accounts and latest activities.
-    let cards: Vec<&Opportunity> = stages
-        .iter()
-        .flat_map(|stage| board.in_stage(stage.id).take(if stage.kind == StageKind::Open { CARDS_PER_COLUMN } else { CLOSED_CARDS }))
-        .collect();
-    let card_ids: Vec<OpportunityId> = cards.iter().map(|deal| deal.id).collect();
-    let last_activity: HashMap<OpportunityId, Timestamp> =
-        app::activities::last_activity_at(&mut tx, viewer.org, Some(&card_ids))?.into_iter().collect();
-    for account_id in cards.iter().filter_map(|deal| deal.account_id).collect::<std::collections::BTreeSet<_>>() {
-        if let Some(account) = app::records::account(&mut tx, viewer.org, account_id)? {
-            data.accounts.insert(account_id, account);
-        }
-    }
-    let data = data;
-    let badges = super::dashboard::badges(state, viewer.org, locale, &shown, today, &data.health_thresholds).unwrap_or_else(|error| {
+    super::dashboard::badges(state, viewer.org, viewer.user.locale, &shown, today, &data.health_thresholds).unwrap_or_else(|error| {
         eprintln!("board: health badges unavailable: {error:?}");
         HashMap::new()
-    });
-    let card = |deal: &Opportunity| {
-        let position = open_stages.iter().position(|id| *id == deal.stage_id);
+    })
+}
+
+/// What a card reads besides its deal.
+struct CardCtx<'a> {
+    viewer: &'a Viewer,
+    data: &'a OrgData,
+    /// The pipeline's open stages in order, for the keyboard moves to the neighbouring stage.
+    open_stages: Vec<StageId>,
+    last_activity: HashMap<OpportunityId, Timestamp>,
+    badges: HashMap<OpportunityId, Vec<super::dashboard::Badge>>,
+    today: Date,
+    now: Timestamp,
+}
+
+impl CardCtx<'_> {
+    fn card(&self, deal: &Opportunity) -> Card {
+        let CardCtx { viewer, data, .. } = *self;
+        let locale = viewer.user.locale;
+        let position = self.open_stages.iter().position(|id| *id == deal.stage_id);
         let owner = data.user_name(deal.owner_id);
+        let last_activity = self.last_activity.get(&deal.id);
         Card {
             id: deal.id.0,
             name: deal.name.clone(),
@@ -229,29 +279,34 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
             account: data.account_name(deal.account_id).map(str::to_owned),
             amount: deal.amount.map(|amount| i18n::money(locale, amount)),
             close_date: deal.close_date.map(|date| i18n::date(locale, date)),
-            overdue: deal.status == Status::Open && deal.close_date.is_some_and(|date| date < today),
+            overdue: deal.status == Status::Open && deal.close_date.is_some_and(|date| date < self.today),
             owner_initials: super::initials(&owner),
             owner,
-            last_activity: last_activity.get(&deal.id).map(|at| i18n::relative(locale, *at, now)),
-            last_activity_title: last_activity.get(&deal.id).map(|at| i18n::timestamp(locale, *at, &viewer.user.time_zone)),
+            last_activity: last_activity.map(|at| i18n::relative(locale, *at, self.now)),
+            last_activity_title: last_activity.map(|at| i18n::timestamp(locale, *at, &viewer.user.time_zone)),
             stage_id: deal.stage_id.0,
-            previous_stage: position.and_then(|index| index.checked_sub(1)).map(|index| open_stages[index].0),
-            next_stage: position.and_then(|index| open_stages.get(index + 1)).map(|id| id.0),
+            previous_stage: position.and_then(|index| index.checked_sub(1)).map(|index| self.open_stages[index].0),
+            next_stage: position.and_then(|index| self.open_stages.get(index + 1)).map(|id| id.0),
             move_url: format!("/opportunities/{}/stage", deal.id),
             can_move: super::data::can_change(viewer, deal),
             can_grow: super::gates::can_grow_checklist(&viewer.access, deal.owner_id),
             stage_name: data.stage_name(locale, deal.stage_id),
-            badges: badges.get(&deal.id).cloned().unwrap_or_default(),
+            badges: self.badges.get(&deal.id).cloned().unwrap_or_default(),
         }
-    };
+    }
+}
+
+/// The board's columns: the open ones, and the won and lost targets.
+fn columns(cards: &CardCtx, board: &BoardDeals, owner: Option<UserId>) -> (Vec<Column>, Vec<Column>) {
+    let locale = cards.viewer.user.locale;
     let mut summaries: HashMap<i64, ColumnSummary> =
-        board.summaries(&data, locale).into_iter().map(|summary| (summary.stage_id, summary)).collect();
+        board.summaries(cards.data, locale).into_iter().map(|summary| (summary.stage_id, summary)).collect();
     let mut columns = Vec::new();
     let mut closed = Vec::new();
-    for stage in stages {
+    for stage in &board.pipeline.stages {
         let summary = summaries.remove(&stage.id.0).expect("a summary per stage");
         let deals: Vec<&Opportunity> = board.in_stage(stage.id).collect();
-        let limit = if stage.kind == StageKind::Open { CARDS_PER_COLUMN } else { CLOSED_CARDS };
+        let limit = card_limit(stage.kind);
         let more = (deals.len() > limit).then(|| {
             let status = if stage.kind == StageKind::Open { "open" } else { stage.kind.as_str() };
             let url = url_with(
@@ -270,28 +325,35 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
             name: i18n::stage_name(locale, stage).to_owned(),
             kind: stage.kind.as_str(),
             probability: i18n::tf(locale, "deal.probability", &[("percent", &stage.win_probability.normalize().to_string())]),
-            cards: deals.into_iter().take(limit).map(card).collect(),
+            cards: deals.into_iter().take(limit).map(|deal| cards.card(deal)).collect(),
             more,
         };
         if stage.kind == StageKind::Open { columns.push(column) } else { closed.push(column) }
     }
+    (columns, closed)
+}
+
+fn board_view(cards: &CardCtx, board: &BoardDeals, owner: Option<UserId>) -> BoardView {
+    let CardCtx { viewer, data, .. } = *cards;
+    let locale = viewer.user.locale;
+    let (columns, closed) = columns(cards, board, owner);
     let all_amounts: Vec<Money> = board.open.iter().filter_map(|deal| deal.amount).collect();
     let converts = data.total(all_amounts).is_converted();
-    let owners: Vec<Choice> =
-        data.visible_owners(viewer).into_iter().map(|user| Choice { value: user.id.to_string(), label: user.name.clone() }).collect();
-    let view = BoardView {
+    let owners: Vec<Choice> = data.visible_owners(viewer).into_iter().map(Choice::user).collect();
+    BoardView {
         pipelines: data.pipelines.iter().map(|pipeline| Choice { value: pipeline.id.to_string(), label: pipeline.name.clone() }).collect(),
         pipeline_id: board.pipeline.id.to_string(),
         owner: owner.map(|id| id.to_string()).unwrap_or_default(),
         owners: if owners.len() > 1 { owners } else { Vec::new() },
         columns,
         closed,
-        stages: stages
+        stages: board
+            .pipeline
+            .stages
             .iter()
             .map(|stage| StageOption { id: stage.id.0, name: i18n::stage_name(locale, stage).to_owned(), kind: stage.kind.as_str() })
             .collect(),
         note: (!converts).then(|| i18n::tf(locale, "board.per_currency", &[("currency", data.organisation.reporting_currency.code())])),
         deal_count: i18n::tf(locale, "board.deal_count", &[("count", &board.open.len().to_string())]),
-    };
-    render::page(viewer, StatusCode::OK, "board.html", "board", title, &view)
+    }
 }

@@ -13,18 +13,15 @@ use pipewise_core::*;
 
 use super::dashboard::Drill;
 use super::data::{OrgData, label, today_in};
-use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey};
-use super::{Params, SignedIn, respond};
+use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page};
+use super::{Params, SignedIn};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::{self, t};
 
 pub async fn list(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || deal_list(&state, &reader, &params)?.respond(&reader, &params)).await;
-    respond(&viewer, result)
+    list_page(state, viewer, query, deal_list).await
 }
 
 /// What each row reads besides its deal.
@@ -166,8 +163,7 @@ fn filters(viewer: &Viewer, data: &OrgData, params: &Params, status: Option<Stat
             })
         })
         .collect();
-    let owner_choices =
-        data.visible_owners(viewer).into_iter().map(|user| Choice { value: user.id.to_string(), label: user.name.clone() }).collect();
+    let owner_choices = data.visible_owners(viewer).into_iter().map(Choice::user).collect();
     let status_value = match status {
         None => "all".to_owned(),
         Some(status) => status.as_str().to_owned(),

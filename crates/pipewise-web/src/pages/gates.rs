@@ -10,6 +10,7 @@ use pipewise_core::*;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::error::AppError;
 use crate::i18n::{self, t};
 
 /// One unmet criterion of a refused move.
@@ -33,6 +34,12 @@ pub struct RefusalView {
     pub stages: Vec<StageMissView>,
     pub count: usize,
     pub can_override: bool,
+}
+
+/// The exit criterion a path names; text that is not a number is the 404 of a criterion that
+/// does not exist.
+pub fn criterion_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound { kind: "exit_criterion", id: raw.to_owned() })
 }
 
 /// What `check` is missing, stage by stage in pipeline order, in `locale`.

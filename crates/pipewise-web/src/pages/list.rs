@@ -12,10 +12,13 @@ use std::cmp::Ordering;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pipewise_core::money::Decimal;
-use pipewise_core::user::Locale;
+use pipewise_core::pipeline::{ForecastCategory, Stage};
+use pipewise_core::user::{Locale, User};
 use serde::Serialize;
 
-use super::{Params, render, url_with};
+use super::data::label;
+use super::{Params, answer, render, url_with};
+use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::{self, t};
@@ -108,6 +111,26 @@ pub struct Choice {
     pub label: String,
 }
 
+impl Choice {
+    /// A user, by name.
+    pub fn user(user: &User) -> Choice {
+        Choice { value: user.id.to_string(), label: user.name.clone() }
+    }
+
+    /// A stage, by its name in `locale`.
+    pub fn stage(locale: Locale, stage: &Stage) -> Choice {
+        Choice { value: stage.id.to_string(), label: i18n::stage_name(locale, stage).to_owned() }
+    }
+
+    /// Every forecast category, in order, by its name in `locale`.
+    pub fn forecast_categories(locale: Locale) -> Vec<Choice> {
+        ForecastCategory::ALL
+            .iter()
+            .map(|category| Choice { value: category.as_str().to_owned(), label: label(locale, "forecast", category.as_str()) })
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Filter {
     pub name: &'static str,
@@ -192,6 +215,42 @@ impl List {
     /// `?format=csv`, every row as CSV.
     pub fn respond(mut self, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
         let locale = viewer.user.locale;
+        let (sort_key, descending) = self.sort(params);
+        if params.get("format") == Some("csv") {
+            return Ok(self.csv_response(viewer));
+        }
+        let dir = if descending { "desc" } else { "asc" };
+        let links = Links::new(self.path, &self.filters, params);
+        let sort_pairs = [("sort", sort_key.to_owned()), ("dir", dir.to_owned())];
+        let total = self.rows.len();
+        let cursor_pager = self.cursor_pager.take();
+        let (shown, pager) = page_of(&self.rows, cursor_pager, locale, params, |number| {
+            let mut extra = sort_pairs.to_vec();
+            extra.push(("page", number.to_string()));
+            links.with(&extra)
+        });
+        let mut csv_pairs = sort_pairs.to_vec();
+        csv_pairs.push(("format", "csv".to_owned()));
+        let view = ListView {
+            title: &self.title,
+            path: self.path,
+            filters: &self.filters,
+            columns: column_views(&self.columns, sort_key, descending, &links),
+            rows: shown,
+            count: i18n::tf(locale, "list.count", &[("count", &total.to_string())]),
+            csv_url: links.with(&csv_pairs),
+            reset_url: self.path,
+            pager,
+            note: self.note.as_deref(),
+            sort: sort_key,
+            dir,
+        };
+        render::page(viewer, StatusCode::OK, "list.html", self.nav, self.title.clone(), &view)
+    }
+
+    /// Sorts the rows as `?sort=<column>&dir=asc|desc` asks (the default sort otherwise), and
+    /// says by which column and whether descending.
+    fn sort<'a>(&mut self, params: &'a Params) -> (&'a str, bool) {
         let sort_key = params.get("sort").filter(|key| self.columns.iter().any(|column| column.key == *key)).unwrap_or(self.default_sort.0);
         let descending = match params.get("dir") {
             Some("desc") => true,
@@ -202,77 +261,89 @@ impl List {
         if let Some(index) = self.columns.iter().position(|column| column.key == sort_key) {
             self.rows.sort_by(|left, right| compare(&left.cells[index].sort, &right.cells[index].sort, descending));
         }
-        let filter_pairs: Vec<(&str, String)> =
-            self.filters.iter().filter(|filter| !filter.value.is_empty()).map(|filter| (filter.name, filter.value.clone())).collect();
-        let cursor_pairs: Vec<(&str, String)> = params.get("before").map(|before| vec![("before", before.to_owned())]).unwrap_or_default();
-        let dir = if descending { "desc" } else { "asc" };
-        let with = |extra: &[(&str, String)]| {
-            let mut pairs = filter_pairs.clone();
-            pairs.extend(cursor_pairs.iter().cloned());
-            pairs.extend(extra.iter().cloned());
-            url_with(self.path, &pairs)
-        };
-        let sort_pairs = [("sort", sort_key.to_owned()), ("dir", dir.to_owned())];
-        if params.get("format") == Some("csv") {
-            let body = csv(&self.columns, &self.rows);
-            let today = viewer_today(viewer);
-            let disposition = format!("attachment; filename=\"{}-{today}.csv\"", self.csv_name);
-            return Ok((
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-                body,
-            )
-                .into_response());
-        }
-        let total = self.rows.len();
-        let (shown, pager) = match self.cursor_pager.take() {
-            Some((previous, next)) => (&self.rows[..], Pager { previous, next, label: None }),
-            None => {
-                let pages = total.div_ceil(PAGE_SIZE).max(1);
-                let page = params.get("page").and_then(|page| page.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
-                let start = (page - 1) * PAGE_SIZE;
-                let end = (start + PAGE_SIZE).min(total);
-                let link = |number: usize| {
-                    let mut extra = sort_pairs.to_vec();
-                    extra.push(("page", number.to_string()));
-                    with(&extra)
-                };
-                let pager = Pager {
-                    previous: (page > 1).then(|| link(page - 1)),
-                    next: (page < pages).then(|| link(page + 1)),
-                    label: (pages > 1)
-                        .then(|| i18n::tf(locale, "list.page", &[("page", &page.to_string()), ("pages", &pages.to_string())])),
-                };
-                (&self.rows[start..end], pager)
-            }
-        };
-        let columns = self
-            .columns
-            .iter()
-            .map(|column| {
-                let sorted = (column.key == sort_key).then_some(if descending { "descending" } else { "ascending" });
-                let next_dir = if column.key == sort_key && !descending { "desc" } else { "asc" };
-                ColumnView { column, sort_url: with(&[("sort", column.key.to_owned()), ("dir", next_dir.to_owned())]), sorted }
-            })
-            .collect();
-        let mut csv_pairs = sort_pairs.to_vec();
-        csv_pairs.push(("format", "csv".to_owned()));
-        let view = ListView {
-            title: &self.title,
-            path: self.path,
-            filters: &self.filters,
-            columns,
-            rows: shown,
-            count: i18n::tf(locale, "list.count", &[("count", &total.to_string())]),
-            csv_url: with(&csv_pairs),
-            reset_url: self.path,
-            pager,
-            note: self.note.as_deref(),
-            sort: sort_key,
-            dir,
-        };
-        render::page(viewer, StatusCode::OK, "list.html", self.nav, self.title.clone(), &view)
+        (sort_key, descending)
     }
+
+    /// Every row as a CSV download named after the list and the reader's today.
+    fn csv_response(&self, viewer: &Viewer) -> Response {
+        let body = csv(&self.columns, &self.rows);
+        let today = viewer_today(viewer);
+        let disposition = format!("attachment; filename=\"{}-{today}.csv\"", self.csv_name);
+        (StatusCode::OK, [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+            .into_response()
+    }
+}
+
+/// The list's own links: its path with the filters that are set (and the audit log's cursor)
+/// kept.
+struct Links<'a> {
+    path: &'a str,
+    kept: Vec<(&'a str, String)>,
+}
+
+impl<'a> Links<'a> {
+    fn new(path: &'a str, filters: &'a [Filter], params: &'a Params) -> Links<'a> {
+        let mut kept: Vec<(&str, String)> =
+            filters.iter().filter(|filter| !filter.value.is_empty()).map(|filter| (filter.name, filter.value.clone())).collect();
+        kept.extend(params.get("before").map(|before| ("before", before.to_owned())));
+        Links { path, kept }
+    }
+
+    /// The list's address with `extra` pairs after the kept ones.
+    fn with(&self, extra: &[(&str, String)]) -> String {
+        let mut pairs = self.kept.clone();
+        pairs.extend(extra.iter().cloned());
+        url_with(self.path, &pairs)
+    }
+}
+
+/// The rows shown and the pager: the list's own cursor links when it pages itself, else page
+/// `?page=N` of [`PAGE_SIZE`] rows with `link(N)` to the neighbours.
+fn page_of<'r>(
+    rows: &'r [Row],
+    cursor_pager: Option<(Option<String>, Option<String>)>,
+    locale: Locale,
+    params: &Params,
+    link: impl Fn(usize) -> String,
+) -> (&'r [Row], Pager) {
+    if let Some((previous, next)) = cursor_pager {
+        return (rows, Pager { previous, next, label: None });
+    }
+    let total = rows.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = params.get("page").and_then(|page| page.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
+    let start = (page - 1) * PAGE_SIZE;
+    let end = (start + PAGE_SIZE).min(total);
+    let pager = Pager {
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        label: (pages > 1).then(|| i18n::tf(locale, "list.page", &[("page", &page.to_string()), ("pages", &pages.to_string())])),
+    };
+    (&rows[start..end], pager)
+}
+
+/// The column headers: each links to sorting by it (ascending first, then the other way).
+fn column_views<'a>(columns: &'a [Column], sort_key: &str, descending: bool, links: &Links) -> Vec<ColumnView<'a>> {
+    columns
+        .iter()
+        .map(|column| {
+            let sorted = (column.key == sort_key).then_some(if descending { "descending" } else { "ascending" });
+            let next_dir = if column.key == sort_key && !descending { "desc" } else { "asc" };
+            ColumnView { column, sort_url: links.with(&[("sort", column.key.to_owned()), ("dir", next_dir.to_owned())]), sorted }
+        })
+        .collect()
+}
+
+/// A list page: `build` makes the list for the reader, which answers the query (sort, page or
+/// CSV).
+pub async fn list_page(
+    state: AppState,
+    viewer: Viewer,
+    query: Option<String>,
+    build: fn(&AppState, &Viewer, &Params) -> Result<List, AppError>,
+) -> Response {
+    let params = Params::parse(query.as_deref());
+    answer(viewer, move |reader| build(&state, reader, &params)?.respond(reader, &params)).await
 }
 
 fn viewer_today(viewer: &Viewer) -> String {

@@ -40,7 +40,7 @@ use pipewise_core::user::Locale;
 
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::AppError;
+use crate::error::{AppError, blocking};
 use crate::i18n;
 
 pub use assets::asset_url;
@@ -145,6 +145,19 @@ pub fn respond(viewer: &Viewer, result: Result<Response, AppError>) -> Response 
         Ok(response) => response,
         Err(error) => render::error_page(Some(viewer), viewer.user.locale, error),
     }
+}
+
+/// Runs a page's work as `viewer` off the async runtime and answers with its response, or with
+/// its error as a page ([`respond`]).
+pub async fn answer(viewer: Viewer, work: impl FnOnce(&Viewer) -> Result<Response, AppError> + Send + 'static) -> Response {
+    let reader = viewer.clone();
+    let result = blocking(move || work(&reader)).await;
+    respond(&viewer, result)
+}
+
+/// The positive id a path names; any other text is the 404 of a `kind` that does not exist.
+pub fn path_id(raw: &str, kind: &'static str) -> Result<i64, AppError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| AppError::NotFound { kind, id: raw.to_owned() })
 }
 
 /// `303 See Other` to `location`: the answer to a successful form post.

@@ -6,7 +6,7 @@
 //! visually hidden list of its points for screen readers.
 
 use pipewise_core::user::Locale;
-use pipewise_core::workspace::QuadrantChart;
+use pipewise_core::workspace::{Axis, QuadrantChart, QuadrantPoint};
 use serde::Serialize;
 
 use crate::i18n::t;
@@ -96,25 +96,68 @@ fn round(value: f64) -> f64 {
 
 /// Lays out `chart` for drawing.
 pub fn layout(chart: &QuadrantChart, kind: Kind, id: &str, title: String, locale: Locale) -> QuadrantView {
-    let plot = Rect { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM };
+    let scale = Scale { plot: Rect { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM }, chart };
     let (x_axis, y_axis) = (&chart.x_axis, &chart.y_axis);
-    let x_span = f64::from(x_axis.max - x_axis.min + 1);
-    let y_span = f64::from(y_axis.max - y_axis.min + 1);
-    let x_of = |value: f64| round(plot.x + (value - f64::from(x_axis.min) + 0.5) / x_span * plot.width);
-    let y_of = |value: f64| round(plot.y + plot.height - (value - f64::from(y_axis.min) + 0.5) / y_span * plot.height);
-    let split_x = x_of(f64::from(x_axis.high_from) - 0.5);
-    let split_y = y_of(f64::from(y_axis.high_from) - 0.5);
+    let split_x = scale.x_of(f64::from(x_axis.high_from) - 0.5);
+    let split_y = scale.y_of(f64::from(y_axis.high_from) - 0.5);
     let (x_label, y_label) = (t(locale, x_axis.label).to_owned(), t(locale, y_axis.label).to_owned());
-    let x_ticks = (x_axis.min..=x_axis.max).map(|value| Tick { at: x_of(f64::from(value)), text: value.to_string() }).collect();
-    let y_ticks = (y_axis.min..=y_axis.max)
-        .map(|value| Tick {
-            at: y_of(f64::from(value)),
-            text: if value > 0 && y_axis.min < 0 { format!("+{value}") } else { value.to_string() },
-        })
-        .collect();
+    let x_ticks = (x_axis.min..=x_axis.max).map(|value| Tick { at: scale.x_of(f64::from(value)), text: value.to_string() }).collect();
+    let y_ticks = (y_axis.min..=y_axis.max).map(|value| Tick { at: scale.y_of(f64::from(value)), text: signed(y_axis, value) }).collect();
+    let (highlight, cell_captions) = cells(kind, scale.plot, split_x, split_y, locale);
+    let points = points(chart, kind, &scale, (&x_label, &y_label), locale);
+    let description = match kind {
+        Kind::Stakeholders => t(locale, "quadrant.stakeholders_desc").to_owned(),
+        Kind::Competitive => t(locale, "quadrant.competitive_desc").to_owned(),
+    };
+    QuadrantView {
+        id: id.to_owned(),
+        title,
+        description,
+        width: WIDTH as u32,
+        height: HEIGHT as u32,
+        plot: scale.plot,
+        split_x,
+        split_y,
+        highlight,
+        x_label,
+        y_label,
+        x_ticks,
+        y_ticks,
+        cell_captions,
+        points,
+    }
+}
+
+/// Where the chart's values land on the drawing: each value in the middle of its band.
+struct Scale<'a> {
+    plot: Rect,
+    chart: &'a QuadrantChart,
+}
+
+impl Scale<'_> {
+    fn x_of(&self, value: f64) -> f64 {
+        let (plot, axis) = (&self.plot, &self.chart.x_axis);
+        let span = f64::from(axis.max - axis.min + 1);
+        round(plot.x + (value - f64::from(axis.min) + 0.5) / span * plot.width)
+    }
+
+    fn y_of(&self, value: f64) -> f64 {
+        let (plot, axis) = (&self.plot, &self.chart.y_axis);
+        let span = f64::from(axis.max - axis.min + 1);
+        round(plot.y + plot.height - (value - f64::from(axis.min) + 0.5) / span * plot.height)
+    }
+}
+
+/// A value of `axis`, with a `+` for positive ones when the axis also goes below zero.
+fn signed(axis: &Axis, value: i32) -> String {
+    if value > 0 && axis.min < 0 { format!("+{value}") } else { value.to_string() }
+}
+
+/// The cell the chart calls out, and the captions in its corners.
+fn cells(kind: Kind, plot: Rect, split_x: f64, split_y: f64, locale: Locale) -> (Option<(Rect, &'static str)>, Vec<Caption>) {
     let right = plot.x + plot.width;
     let bottom = plot.y + plot.height;
-    let (highlight, cell_captions) = match kind {
+    match kind {
         Kind::Stakeholders => (
             Some((Rect { x: plot.x, y: split_y, width: split_x - plot.x, height: bottom - split_y }, "danger")),
             vec![
@@ -129,10 +172,13 @@ pub fn layout(chart: &QuadrantChart, kind: Kind, id: &str, title: String, locale
                 Caption { x: plot.x + 4.0, y: bottom - 5.0, anchor: "start", text: t(locale, "quadrant.not_important_weaker").to_owned() },
             ],
         ),
-    };
-    // Points on the same spot are fanned out around it so each stays visible.
+    }
+}
+
+/// The points; those on the same spot are fanned out around it so each stays visible.
+fn points(chart: &QuadrantChart, kind: Kind, scale: &Scale, (x_label, y_label): (&str, &str), locale: Locale) -> Vec<PointView> {
     let mut seen: Vec<((i32, i32), usize)> = Vec::new();
-    let points = chart
+    chart
         .points
         .iter()
         .map(|point| {
@@ -146,68 +192,58 @@ pub fn layout(chart: &QuadrantChart, kind: Kind, id: &str, title: String, locale
                     0
                 }
             };
-            let (dx, dy) = if index == 0 {
-                (0.0, 0.0)
-            } else {
-                let angle = index as f64 * 2.4;
-                let distance = 9.0 + 3.0 * (index / 6) as f64;
-                (angle.cos() * distance, angle.sin() * distance)
-            };
-            let cx = round(x_of(f64::from(point.x)) + dx);
-            let cy = round(y_of(f64::from(point.y)) + dy);
-            let r = round(4.5 + f64::from(point.weight.min(16)).sqrt() * 1.6);
-            let on_right = cx > plot.x + plot.width * 0.62;
-            let short_label = if point.label.chars().count() > LABEL_CHARS {
-                format!("{}…", point.label.chars().take(LABEL_CHARS - 1).collect::<String>())
-            } else {
-                point.label.clone()
-            };
+            let (dx, dy) = fan_offset(index);
+            let cx = round(scale.x_of(f64::from(point.x)) + dx);
+            let cy = round(scale.y_of(f64::from(point.y)) + dy);
             let summary = format!(
                 "{}: {} {}, {} {}{}",
                 point.label,
                 x_label,
                 point.x,
                 y_label,
-                if point.y > 0 && y_axis.min < 0 { format!("+{}", point.y) } else { point.y.to_string() },
+                signed(&chart.y_axis, point.y),
                 match kind {
                     Kind::Stakeholders => crate::i18n::tf(locale, "quadrant.activity", &[("count", &point.weight.to_string())]),
                     Kind::Competitive => String::new(),
                 }
             );
-            PointView {
-                cx,
-                cy,
-                r,
-                label: point.label.clone(),
-                short_label,
-                label_x: if on_right { round(cx - r - 3.0) } else { round(cx + r + 3.0) },
-                label_y: round(cy + 4.0),
-                anchor: if on_right { "end" } else { "start" },
-                cell: point.cell.as_str(),
-                summary,
-            }
+            point_view(point, (cx, cy), &scale.plot, summary)
         })
-        .collect();
-    let description = match kind {
-        Kind::Stakeholders => t(locale, "quadrant.stakeholders_desc").to_owned(),
-        Kind::Competitive => t(locale, "quadrant.competitive_desc").to_owned(),
+        .collect()
+}
+
+/// How far the `index`-th point on one spot is moved from it: the first not at all, the others
+/// around it on a widening spiral.
+fn fan_offset(index: usize) -> (f64, f64) {
+    if index == 0 {
+        (0.0, 0.0)
+    } else {
+        let angle = index as f64 * 2.4;
+        let distance = 9.0 + 3.0 * (index / 6) as f64;
+        (angle.cos() * distance, angle.sin() * distance)
+    }
+}
+
+/// A point drawn at `(cx, cy)`, sized by its weight, its label on the side with room.
+fn point_view(point: &QuadrantPoint, (cx, cy): (f64, f64), plot: &Rect, summary: String) -> PointView {
+    let r = round(4.5 + f64::from(point.weight.min(16)).sqrt() * 1.6);
+    let on_right = cx > plot.x + plot.width * 0.62;
+    let short_label = if point.label.chars().count() > LABEL_CHARS {
+        format!("{}…", point.label.chars().take(LABEL_CHARS - 1).collect::<String>())
+    } else {
+        point.label.clone()
     };
-    QuadrantView {
-        id: id.to_owned(),
-        title,
-        description,
-        width: WIDTH as u32,
-        height: HEIGHT as u32,
-        plot,
-        split_x,
-        split_y,
-        highlight,
-        x_label,
-        y_label,
-        x_ticks,
-        y_ticks,
-        cell_captions,
-        points,
+    PointView {
+        cx,
+        cy,
+        r,
+        label: point.label.clone(),
+        short_label,
+        label_x: if on_right { round(cx - r - 3.0) } else { round(cx + r + 3.0) },
+        label_y: round(cy + 4.0),
+        anchor: if on_right { "end" } else { "start" },
+        cell: point.cell.as_str(),
+        summary,
     }
 }
 

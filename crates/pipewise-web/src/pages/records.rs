@@ -7,24 +7,23 @@ use std::collections::HashMap;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use pipewise_app::OpportunityFilter;
+use pipewise_app::{OpportunityFilter, Tx};
 use pipewise_core::opportunity::{Opportunity, Status};
+use pipewise_core::records::Account;
+use pipewise_core::user::Locale;
 use pipewise_core::*;
 use serde::Serialize;
 
 use super::data::{OrgData, label};
-use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey};
-use super::{Params, SignedIn, render, respond};
+use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page};
+use super::{Params, SignedIn, answer, path_id, render};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::{self, t};
 
 pub async fn accounts(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || account_list(&state, &reader, &params)?.respond(&reader, &params)).await;
-    respond(&viewer, result)
+    list_page(state, viewer, query, account_list).await
 }
 
 fn distinct(values: impl Iterator<Item = String>) -> Vec<Choice> {
@@ -34,19 +33,48 @@ fn distinct(values: impl Iterator<Item = String>) -> Vec<Choice> {
     values.into_iter().map(|value| Choice { label: value.clone(), value }).collect()
 }
 
+/// The open deals the reader may see, by account: how many, and their amounts.
+#[derive(Default)]
+struct OpenDeals {
+    amounts: HashMap<AccountId, Vec<Money>>,
+    counts: HashMap<AccountId, usize>,
+}
+
+impl OpenDeals {
+    fn load(tx: &mut Tx, viewer: &Viewer) -> Result<OpenDeals, AppError> {
+        let open = OpportunityFilter { status: Some(Status::Open), ..OpportunityFilter::default() };
+        let mut deals = OpenDeals::default();
+        for deal in app::deals::opportunities_for(tx, viewer.org, &viewer.access, &open)? {
+            if let Some(account) = deal.account_id {
+                *deals.counts.entry(account).or_default() += 1;
+                deals.amounts.entry(account).or_default().extend(deal.amount);
+            }
+        }
+        Ok(deals)
+    }
+}
+
 fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
     let mut tx = state.db.read()?;
     let data = OrgData::load(&mut tx, viewer.org, state.now())?;
-    let open = OpportunityFilter { status: Some(Status::Open), ..OpportunityFilter::default() };
-    let mut open_by_account: HashMap<AccountId, Vec<Money>> = HashMap::new();
-    let mut counts: HashMap<AccountId, usize> = HashMap::new();
-    for deal in app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &open)? {
-        if let Some(account) = deal.account_id {
-            *counts.entry(account).or_default() += 1;
-            open_by_account.entry(account).or_default().extend(deal.amount);
-        }
-    }
+    let open = OpenDeals::load(&mut tx, viewer)?;
+    Ok(List {
+        title: t(locale, "accounts.title").to_owned(),
+        nav: "accounts",
+        path: "/accounts",
+        columns: account_columns(locale),
+        rows: matching_accounts(&data, params).into_iter().map(|account| account_row(&data, locale, &open, account)).collect(),
+        filters: account_filters(&data, locale, params),
+        default_sort: ("name", false),
+        cursor_pager: None,
+        csv_name: "accounts",
+        note: None,
+    })
+}
+
+/// The accounts the filters (`q`, `industry`, `region`, `owner`) let through.
+fn matching_accounts<'a>(data: &'a OrgData, params: &Params) -> Vec<&'a Account> {
     let query = params.get("q").map(str::to_lowercase);
     let industry = params.get("industry");
     let region = params.get("region");
@@ -59,7 +87,11 @@ fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
             && region.is_none_or(|region| account.region.as_deref() == Some(region))
             && owner.is_none_or(|owner| account.owner_id == Some(owner))
     });
-    let columns = vec![
+    accounts
+}
+
+fn account_columns(locale: Locale) -> Vec<Column> {
+    vec![
         Column::new(locale, "name", "field.name"),
         Column::new(locale, "domains", "field.domains"),
         Column::new(locale, "industry", "field.industry"),
@@ -68,71 +100,60 @@ fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
         Column::new(locale, "owner", "field.owner_id"),
         Column::new(locale, "open_deals", "field.open_deals").numeric(),
         Column::new(locale, "open_amount", "field.open_amount").numeric(),
-    ];
-    let rows = accounts
-        .iter()
-        .map(|account| {
-            let amounts = open_by_account.get(&account.id).cloned().unwrap_or_default();
-            let total = data.total(amounts.clone());
-            let count = counts.get(&account.id).copied().unwrap_or(0);
-            Row {
-                cells: vec![
-                    Cell::link(account.name.clone(), format!("/accounts/{}", account.id)),
-                    Cell::text(account.domains.join(", ")),
-                    Cell::text(account.industry.clone().unwrap_or_default()),
-                    Cell::text(account.region.clone().unwrap_or_default()),
-                    Cell::text(account.employee_count.map(i18n::group).unwrap_or_default())
-                        .sort(account.employee_count.map_or(SortKey::Missing, |count| SortKey::Number(count.into()))),
-                    Cell::text(account.owner_id.map(|id| data.user_name(id)).unwrap_or_default()),
-                    Cell::text(count.to_string()).sort(SortKey::Number(count.into())),
-                    Cell::text(if amounts.is_empty() { String::new() } else { total.exact(locale) }).sort(if amounts.is_empty() {
-                        SortKey::Missing
-                    } else {
-                        SortKey::Number(total.sort_value())
-                    }),
-                ],
-                class: None,
-            }
-        })
-        .collect();
-    let all: Vec<_> = data.accounts.values().collect();
-    let owner_choices = data.users.iter().map(|user| Choice { value: user.id.to_string(), label: user.name.clone() }).collect();
-    Ok(List {
-        title: t(locale, "accounts.title").to_owned(),
-        nav: "accounts",
-        path: "/accounts",
-        columns,
-        rows,
-        filters: vec![
-            Filter::text("q", t(locale, "list.search").to_owned(), params),
-            Filter::select(
-                locale,
-                "industry",
-                t(locale, "field.industry").to_owned(),
-                industry.unwrap_or_default().to_owned(),
-                distinct(all.iter().filter_map(|account| account.industry.clone())),
-            ),
-            Filter::select(
-                locale,
-                "region",
-                t(locale, "field.region").to_owned(),
-                region.unwrap_or_default().to_owned(),
-                distinct(all.iter().filter_map(|account| account.region.clone())),
-            ),
-            Filter::select(locale, "owner", t(locale, "field.owner_id").to_owned(), params.raw("owner").trim().to_owned(), owner_choices),
+    ]
+}
+
+/// One account's row, each cell with its sort key.
+fn account_row(data: &OrgData, locale: Locale, open: &OpenDeals, account: &Account) -> Row {
+    let amounts = open.amounts.get(&account.id).cloned().unwrap_or_default();
+    let total = data.total(amounts.clone());
+    let count = open.counts.get(&account.id).copied().unwrap_or(0);
+    Row {
+        cells: vec![
+            Cell::link(account.name.clone(), format!("/accounts/{}", account.id)),
+            Cell::text(account.domains.join(", ")),
+            Cell::text(account.industry.clone().unwrap_or_default()),
+            Cell::text(account.region.clone().unwrap_or_default()),
+            Cell::text(account.employee_count.map(i18n::group).unwrap_or_default())
+                .sort(account.employee_count.map_or(SortKey::Missing, |count| SortKey::Number(count.into()))),
+            Cell::text(account.owner_id.map(|id| data.user_name(id)).unwrap_or_default()),
+            Cell::text(count.to_string()).sort(SortKey::Number(count.into())),
+            Cell::text(if amounts.is_empty() { String::new() } else { total.exact(locale) }).sort(if amounts.is_empty() {
+                SortKey::Missing
+            } else {
+                SortKey::Number(total.sort_value())
+            }),
         ],
-        default_sort: ("name", false),
-        cursor_pager: None,
-        csv_name: "accounts",
-        note: None,
-    })
+        class: None,
+    }
+}
+
+/// Search, industry and region (the values accounts have) and owner.
+fn account_filters(data: &OrgData, locale: Locale, params: &Params) -> Vec<Filter> {
+    let all: Vec<_> = data.accounts.values().collect();
+    let owner_choices = data.users.iter().map(Choice::user).collect();
+    vec![
+        Filter::text("q", t(locale, "list.search").to_owned(), params),
+        Filter::select(
+            locale,
+            "industry",
+            t(locale, "field.industry").to_owned(),
+            params.get("industry").unwrap_or_default().to_owned(),
+            distinct(all.iter().filter_map(|account| account.industry.clone())),
+        ),
+        Filter::select(
+            locale,
+            "region",
+            t(locale, "field.region").to_owned(),
+            params.get("region").unwrap_or_default().to_owned(),
+            distinct(all.iter().filter_map(|account| account.region.clone())),
+        ),
+        Filter::select(locale, "owner", t(locale, "field.owner_id").to_owned(), params.raw("owner").trim().to_owned(), owner_choices),
+    ]
 }
 
 pub async fn contacts(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
-    let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || contact_list(&state, &reader, &params)?.respond(&reader, &params)).await;
-    respond(&viewer, result)
+    list_page(state, viewer, query, contact_list).await
 }
 
 fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
@@ -226,6 +247,13 @@ struct FieldLine {
     href: Option<String>,
 }
 
+impl FieldLine {
+    /// A fact without a link, labelled by the catalog's `label_key`.
+    fn new(locale: Locale, label_key: &str, value: String) -> FieldLine {
+        FieldLine { label: t(locale, label_key).to_owned(), value, href: None }
+    }
+}
+
 #[derive(Serialize)]
 struct RecordView {
     name: String,
@@ -256,15 +284,10 @@ fn deal_lines(data: &OrgData, viewer: &Viewer, deals: &[Opportunity]) -> Vec<Dea
         .collect()
 }
 
-fn record_id(raw: &str, kind: &'static str) -> Result<i64, AppError> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| AppError::NotFound { kind, id: raw.to_owned() })
-}
-
 pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>) -> Response {
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let locale = reader.user.locale;
-        let id = AccountId(record_id(&id, "account")?);
+        let id = AccountId(path_id(&id, "account")?);
         let mut tx = state.db.read()?;
         let data = OrgData::load(&mut tx, reader.org, state.now())?;
         let account = data.accounts.get(&id).ok_or_else(|| AppError::NotFound { kind: "account", id: id.to_string() })?;
@@ -277,27 +300,11 @@ pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
         let view = RecordView {
             name: account.name.clone(),
             fields: vec![
-                FieldLine {
-                    label: t(locale, "field.industry").to_owned(),
-                    value: account.industry.clone().unwrap_or_else(none),
-                    href: None,
-                },
-                FieldLine { label: t(locale, "field.region").to_owned(), value: account.region.clone().unwrap_or_else(none), href: None },
-                FieldLine {
-                    label: t(locale, "field.employee_count").to_owned(),
-                    value: account.employee_count.map_or_else(none, i18n::group),
-                    href: None,
-                },
-                FieldLine {
-                    label: t(locale, "field.owner_id").to_owned(),
-                    value: account.owner_id.map_or_else(none, |owner| data.user_name(owner)),
-                    href: None,
-                },
-                FieldLine {
-                    label: t(locale, "field.created_at").to_owned(),
-                    value: i18n::timestamp(locale, account.created_at, &reader.user.time_zone),
-                    href: None,
-                },
+                FieldLine::new(locale, "field.industry", account.industry.clone().unwrap_or_else(none)),
+                FieldLine::new(locale, "field.region", account.region.clone().unwrap_or_else(none)),
+                FieldLine::new(locale, "field.employee_count", account.employee_count.map_or_else(none, i18n::group)),
+                FieldLine::new(locale, "field.owner_id", account.owner_id.map_or_else(none, |owner| data.user_name(owner))),
+                FieldLine::new(locale, "field.created_at", i18n::timestamp(locale, account.created_at, &reader.user.time_zone)),
             ],
             domains: account.domains.clone(),
             contacts: contacts
@@ -310,21 +317,19 @@ pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
                     phone: contact.phone.unwrap_or_default(),
                 })
                 .collect(),
-            deals: deal_lines(&data, &reader, &deals),
+            deals: deal_lines(&data, reader, &deals),
             deals_title: t(locale, "accounts.deals").to_owned(),
             deals_url: None,
         };
-        render::page(&reader, StatusCode::OK, "account_detail.html", "accounts", account.name.clone(), &view)
+        render::page(reader, StatusCode::OK, "account_detail.html", "accounts", account.name.clone(), &view)
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 pub async fn contact(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>) -> Response {
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let locale = reader.user.locale;
-        let id = ContactId(record_id(&id, "contact")?);
+        let id = ContactId(path_id(&id, "contact")?);
         let mut tx = state.db.read()?;
         let contact =
             app::records::contact(&mut tx, reader.org, id)?.ok_or_else(|| AppError::NotFound { kind: "contact", id: id.to_string() })?;
@@ -340,32 +345,22 @@ pub async fn contact(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
         let view = RecordView {
             name: contact.name.clone(),
             fields: vec![
-                FieldLine { label: t(locale, "field.title").to_owned(), value: contact.title.clone().unwrap_or_else(none), href: None },
+                FieldLine::new(locale, "field.title", contact.title.clone().unwrap_or_else(none)),
                 FieldLine {
-                    label: t(locale, "field.account_id").to_owned(),
-                    value: data.account_name(contact.account_id).map_or_else(none, str::to_owned),
                     href: contact.account_id.map(|account| format!("/accounts/{account}")),
+                    ..FieldLine::new(locale, "field.account_id", data.account_name(contact.account_id).map_or_else(none, str::to_owned))
                 },
-                FieldLine {
-                    label: t(locale, "field.email").to_owned(),
-                    value: if contact.emails.is_empty() { none() } else { contact.emails.join(", ") },
-                    href: None,
-                },
-                FieldLine { label: t(locale, "field.phone").to_owned(), value: contact.phone.clone().unwrap_or_else(none), href: None },
-                FieldLine {
-                    label: t(locale, "field.created_at").to_owned(),
-                    value: i18n::timestamp(locale, contact.created_at, &reader.user.time_zone),
-                    href: None,
-                },
+                FieldLine::new(locale, "field.email", if contact.emails.is_empty() { none() } else { contact.emails.join(", ") }),
+                FieldLine::new(locale, "field.phone", contact.phone.clone().unwrap_or_else(none)),
+                FieldLine::new(locale, "field.created_at", i18n::timestamp(locale, contact.created_at, &reader.user.time_zone)),
             ],
             domains: Vec::new(),
             contacts: Vec::new(),
-            deals: deal_lines(&data, &reader, &deals),
+            deals: deal_lines(&data, reader, &deals),
             deals_title: t(locale, "contacts.account_deals").to_owned(),
             deals_url: None,
         };
-        render::page(&reader, StatusCode::OK, "contact_detail.html", "contacts", contact.name.clone(), &view)
+        render::page(reader, StatusCode::OK, "contact_detail.html", "contacts", contact.name.clone(), &view)
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::form::{Refusal, error_message, refusal};
 use super::render::{self, Chrome};
-use super::{Params, SignedIn, is_local_path, request_locale, respond, see_other};
+use super::{Params, SignedIn, answer, is_local_path, request_locale, respond, see_other};
 use crate::AppState;
 use crate::auth::{self, Viewer};
 use crate::error::{AppError, blocking};
@@ -180,9 +180,8 @@ fn account_page(viewer: &Viewer, status: StatusCode, view: &AccountView) -> Resu
 pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
     let params = Params::parse(query.as_deref());
     let locale = viewer.user.locale;
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        let mut view = account_view(&state, &reader)?;
+    answer(viewer, move |reader| {
+        let mut view = account_view(&state, reader)?;
         view.notice = if params.get("password_changed").is_some() {
             Some(t(locale, "account.password_changed").to_owned())
         } else if params.get("preferences_saved").is_some() {
@@ -192,23 +191,21 @@ pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
         } else {
             None
         };
-        account_page(&reader, StatusCode::OK, &view)
+        account_page(reader, StatusCode::OK, &view)
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 pub async fn change_password(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
     let form = Params::from_body(&body);
     let locale = viewer.user.locale;
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let current = form.raw("current_password");
         let new = form.raw("new_password");
         let problem = if new != form.raw("confirm_password") {
             Some(t(locale, "account.password_mismatch").to_owned())
         } else {
-            match auth::change_password(&state.db, &reader, current, new, state.now()) {
+            match auth::change_password(&state.db, reader, current, new, state.now()) {
                 Ok(()) => return Ok(see_other("/account?password_changed=1")),
                 Err(error) => match refusal(error)? {
                     Refusal::Forbidden(_) => Some(t(locale, "account.password_wrong").to_owned()),
@@ -219,56 +216,50 @@ pub async fn change_password(State(state): State<AppState>, SignedIn(viewer): Si
                 },
             }
         };
-        let mut view = account_view(&state, &reader)?;
+        let mut view = account_view(&state, reader)?;
         view.password_error = problem;
-        account_page(&reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
+        account_page(reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 /// Creates a token and shows its secret once, on this response only.
 pub async fn create_token(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
     let form = Params::from_body(&body);
     let locale = viewer.user.locale;
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let name = form.raw("name").to_owned();
-        match auth::create_api_token(&state.db, &reader, &name, pipewise_core::history::Source::Web, state.now()) {
+        match auth::create_api_token(&state.db, reader, &name, pipewise_core::history::Source::Web, state.now()) {
             Ok((_, secret)) => {
-                let mut view = account_view(&state, &reader)?;
+                let mut view = account_view(&state, reader)?;
                 view.new_token = Some(secret);
-                account_page(&reader, StatusCode::OK, &view)
+                account_page(reader, StatusCode::OK, &view)
             }
             Err(error) => {
                 // The name is the form's only field, so its one problem.
                 let message = error_message(locale, error, None)?;
-                let mut view = account_view(&state, &reader)?;
+                let mut view = account_view(&state, reader)?;
                 view.token_error = Some(message);
                 view.token_name = name;
-                account_page(&reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
+                account_page(reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
             }
         }
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 pub async fn revoke_token(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<i64>) -> Response {
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        auth::revoke_api_token(&state.db, &reader, id, pipewise_core::history::Source::Web, state.now())?;
+    answer(viewer, move |reader| {
+        auth::revoke_api_token(&state.db, reader, id, pipewise_core::history::Source::Web, state.now())?;
         Ok(see_other("/account?revoked=1"))
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 /// Saves the reader's language and time zone.
 pub async fn save_preferences(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
     let form = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let locale = reader.user.locale;
         let new_locale = Locale::parse(form.raw("locale")).ok();
         let patch = pipewise_core::records::UserPatch {
@@ -281,13 +272,12 @@ pub async fn save_preferences(State(state): State<AppState>, SignedIn(viewer): S
             Ok(_) => Ok(see_other("/account?preferences_saved=1")),
             Err(error) => {
                 let message = error_message(locale, error, None)?;
-                let mut view = account_view(&state, &reader)?;
+                let mut view = account_view(&state, reader)?;
                 view.preferences_error = Some(message);
                 view.time_zone = form.raw("time_zone").to_owned();
-                account_page(&reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
+                account_page(reader, StatusCode::UNPROCESSABLE_ENTITY, &view)
             }
         }
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }

@@ -257,7 +257,7 @@ mod tests {
         let out = Problem::OutOfRange { value: "50".into(), range: going_dark.range };
         assert_eq!(message(Locale::En, going_dark, &out), "Enter a whole number from 14 to 42.");
         assert_eq!(message(Locale::Ko, going_dark, &out), "14에서 42 사이의 정수를 입력하세요.");
-        let rule = Problem::Rule(app::settings::MULTI_ABOVE_SINGLE.to_owned());
+        let rule = Problem::Fact(pipewise_core::Message::new(app::settings::MULTI_ABOVE_SINGLE));
         assert_eq!(message(Locale::Ko, setting("multi_threaded_min_contacts"), &rule), "단일 창구 기준 연락처 수보다 커야 합니다");
     }
 }

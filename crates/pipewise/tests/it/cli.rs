@@ -58,10 +58,11 @@ fn apply_acknowledges_good_lines_and_names_the_field_of_bad_ones() {
     let db = dir.path().join("pipewise.db");
     let org = database_with_org(&db, "Apply");
     let lines = format!(
-        "{}\n{}\n{}\nnot json\n",
+        "{}\n{}\n{}\n{}\nnot json\n",
         serde_json::json!({ "op": "create_opportunity", "name": "Acme", "owner_id": org.rep.id.0, "pipeline_id": org.simple.id.0, "amount": "KRW 15000000" }),
         serde_json::json!({ "op": "update_opportunity", "id": 1, "close_date": "2025-13-01", "amount": "KRW 10.5" }),
         serde_json::json!({ "op": "update_opportunity", "id": 1, "stage_id": org.simple.stages[1].id.0 }),
+        serde_json::json!({ "op": "update_opportunity", "id": 1, "colour": "red" }),
     );
     let mut child = pipewise()
         .arg("apply")
@@ -84,8 +85,10 @@ fn apply_acknowledges_good_lines_and_names_the_field_of_bad_ones() {
         "line 2: opportunity 1: amount: 10.5 has 1 decimal places but KRW has 0; opportunity 1: close_date: \"2025-13-01\" is not a date"
     );
     assert_eq!(acks[2], serde_json::json!({ "line": 3, "ok": true, "id": 1 }));
-    assert!(acks[3]["error"].as_str().unwrap().starts_with("line 4: not JSON"), "{}", acks[3]);
-    assert_eq!(String::from_utf8(result.stderr).unwrap(), "error: 2 line(s) were not applied\n");
+    // A broken rule reads in English, as the API words it.
+    assert_eq!(acks[3]["error"], "line 4: opportunity 1: (body): unknown field \"colour\"");
+    assert!(acks[4]["error"].as_str().unwrap().starts_with("line 5: not JSON"), "{}", acks[4]);
+    assert_eq!(String::from_utf8(result.stderr).unwrap(), "error: 3 line(s) were not applied\n");
     // The edits were made as the rep, through the CLI.
     let connection = rusqlite::Connection::open(&db).unwrap();
     let (actor, source): (i64, String) = connection

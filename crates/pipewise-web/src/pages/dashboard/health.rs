@@ -134,18 +134,18 @@ fn other_groups(parts: &Parts) -> Vec<GroupView> {
     let Parts { context, board, .. } = *parts;
     let mut groups: Vec<GroupView> = Vec::new();
     if !matches!(context.resolved.subject, Subject::Rep(_)) {
-        groups.extend(board.health.teams.iter().filter_map(|report| {
-            let mut group = group_of(parts, report, None)?;
-            group.flags.retain(|flag| flag.code != "team_stalling");
-            (!group.flags.is_empty()).then_some(group)
-        }));
-        groups.extend(board.health.reps.iter().filter_map(|report| {
-            let mut group = group_of(parts, report, None)?;
-            group.flags.retain(|flag| flag.code != "rep_stalling");
-            (!group.flags.is_empty()).then_some(group)
-        }));
+        groups.extend(board.health.teams.iter().filter_map(|report| group_but(parts, report, FlagCode::TeamStalling)));
+        groups.extend(board.health.reps.iter().filter_map(|report| group_but(parts, report, FlagCode::RepStalling)));
     }
     groups
+}
+
+/// A team's or a rep's problem flags other than `listed` (which has its own list); `None` when
+/// none is left.
+fn group_but(parts: &Parts, report: &HealthReport, listed: FlagCode) -> Option<GroupView> {
+    let mut group = group_of(parts, report, None)?;
+    group.flags.retain(|flag| flag.code != listed.as_str());
+    (!group.flags.is_empty()).then_some(group)
 }
 
 /// How many of the subject's deals carry each deal flag, linked to those deals.

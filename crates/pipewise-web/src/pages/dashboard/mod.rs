@@ -55,10 +55,10 @@ pub use drill::{Drill, drill, drill_filters};
 pub use view::flag_label;
 
 use super::data::OrgData;
-use super::{Params, SignedIn, render, respond, see_other, url_with};
+use super::{Params, SignedIn, answer, render, see_other, url_with};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::t;
 
 // ---------------------------------------------------------------------------------------------
@@ -121,9 +121,7 @@ pub async fn dashboard(State(state): State<AppState>, SignedIn(viewer): SignedIn
         }
         return see_other(&url_with("/dashboard", &pairs));
     }
-    let reader = viewer.clone();
-    let result = blocking(move || render_dashboard(&state, &reader, &params)).await;
-    respond(&viewer, result)
+    answer(viewer, move |reader| render_dashboard(&state, reader, &params)).await
 }
 
 fn render_dashboard(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {

@@ -1,6 +1,6 @@
 //! The period's waterfall, the weekly trend and the charts' data.
 
-use pipewise_analytics::metrics::{self, Waterfall, days_every};
+use pipewise_analytics::metrics::{self, Bucket, Waterfall, days_every};
 use pipewise_analytics::{Ratio, date_of_day};
 use serde_json::json;
 
@@ -27,14 +27,7 @@ pub(super) struct WaterfallTable {
 pub(super) fn waterfall_table(parts: &Parts) -> WaterfallTable {
     let Parts { locale, context, board, .. } = *parts;
     let waterfall: &Waterfall = &board.waterfall;
-    let mut waterfall_rows = vec![WaterfallRow {
-        key: "start",
-        label: t(locale, "dash.wf.start").to_owned(),
-        count: count_text(waterfall.start.count),
-        amount: parts.money(waterfall.start.amount),
-        kind: "total",
-        href: context.drill_href("wf_start", &[]),
-    }];
+    let mut waterfall_rows = vec![total_row(parts, "start", &waterfall.start)];
     for (name, bucket) in waterfall.movements() {
         let name = name.as_str();
         waterfall_rows.push(WaterfallRow {
@@ -42,22 +35,11 @@ pub(super) fn waterfall_table(parts: &Parts) -> WaterfallTable {
             label: t(locale, &format!("dash.wf.{name}")).to_owned(),
             count: count_text(bucket.count.abs()),
             amount: parts.money(bucket.amount),
-            kind: match bucket.amount.signum() {
-                1 => "up",
-                -1 => "down",
-                _ => "flat",
-            },
+            kind: movement_kind(bucket.amount),
             href: context.drill_href(&format!("wf_{name}"), &[]),
         });
     }
-    waterfall_rows.push(WaterfallRow {
-        key: "end",
-        label: t(locale, "dash.wf.end").to_owned(),
-        count: count_text(waterfall.end.count),
-        amount: parts.money(waterfall.end.amount),
-        kind: "total",
-        href: context.drill_href("wf_end", &[]),
-    });
+    waterfall_rows.push(total_row(parts, "end", &waterfall.end));
     let movement_sum: i128 = waterfall.movements().iter().map(|(_, bucket)| bucket.amount).sum();
     let reconciled = waterfall.reconciles();
     let reconciles = tf(
@@ -79,6 +61,28 @@ pub(super) fn waterfall_table(parts: &Parts) -> WaterfallTable {
         ],
     );
     WaterfallTable { rows: waterfall_rows, span: waterfall_span, reconciles, reconciled }
+}
+
+/// The waterfall's start or end row (`key`), linked to the deals it counts.
+fn total_row(parts: &Parts, key: &'static str, total: &Bucket) -> WaterfallRow {
+    let Parts { locale, context, .. } = *parts;
+    WaterfallRow {
+        key,
+        label: t(locale, &format!("dash.wf.{key}")).to_owned(),
+        count: count_text(total.count),
+        amount: parts.money(total.amount),
+        kind: "total",
+        href: context.drill_href(&format!("wf_{key}"), &[]),
+    }
+}
+
+/// Which way a movement of `amount` goes: `up`, `down` or `flat`.
+fn movement_kind(amount: i128) -> &'static str {
+    match amount.signum() {
+        1 => "up",
+        -1 => "down",
+        _ => "flat",
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,11 +166,7 @@ fn waterfall_chart(parts: &Parts) -> serde_json::Value {
         wf_labels.push(t(locale, &format!("dash.wf.{}", name.as_str())).to_owned());
         wf_low.push(chart_amount(running.min(next), currency));
         wf_high.push(chart_amount(running.max(next), currency));
-        wf_kind.push(match bucket.amount.signum() {
-            1 => "up",
-            -1 => "down",
-            _ => "flat",
-        });
+        wf_kind.push(movement_kind(bucket.amount));
         running = next;
     }
     wf_labels.push(t(locale, "dash.wf.end").to_owned());

@@ -326,7 +326,7 @@ fn save(state: &AppState, viewer: &Viewer, id: &str, form: &DealForm) -> Result<
                     deal_page(state, viewer, id, None, rejected(errors, None))
                 }
                 Refusal::Gate(check) => {
-                    let message = Problem::Rule(t(viewer.user.locale, "gate.refused_intro").to_owned());
+                    let message = Problem::Fact(Message::new("gate.refused_intro"));
                     errors.push(&RecordRef::new(OpportunityId::LABEL, id.0), "stage_id", message);
                     deal_page(state, viewer, id, None, rejected(errors, Some(*check)))
                 }

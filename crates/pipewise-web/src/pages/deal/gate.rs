@@ -14,11 +14,11 @@ use serde::Serialize;
 
 use super::{DealCtx, Extras, deal_id, deal_page};
 use crate::AppState;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n;
 use crate::pages::form::error_message;
 use crate::pages::gates::{self, GateView};
-use crate::pages::{Params, SignedIn, respond, see_other};
+use crate::pages::{Params, SignedIn, answer, see_other};
 
 /// A checklist tick that failed: which item, what was typed, and why.
 #[derive(Serialize)]
@@ -74,10 +74,9 @@ pub async fn check_criterion(
     body: Bytes,
 ) -> Response {
     let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let id = deal_id(&id)?;
-        let criterion: i64 = criterion.parse().map_err(|_| AppError::NotFound { kind: "exit_criterion", id: criterion.clone() })?;
+        let criterion = gates::criterion_id(&criterion)?;
         let evidence = params.raw("evidence").to_owned();
         let ctx = reader.ctx(Source::Web, state.now());
         match state.db.transact(|tx| app::gates::check_criterion(tx, &ctx, id, criterion, &evidence)) {
@@ -85,12 +84,11 @@ pub async fn check_criterion(
             Err(error) => {
                 let error = error_message(reader.user.locale, error, None)?;
                 let extras = Extras { check_form: Some(CheckForm { id: criterion, evidence, error }), ..Extras::default() };
-                deal_page(&state, &reader, id, None, extras)
+                deal_page(&state, reader, id, None, extras)
             }
         }
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 /// Withdraws the tick of a checklist item.
@@ -99,14 +97,12 @@ pub async fn uncheck_criterion(
     SignedIn(viewer): SignedIn,
     Path((id, criterion)): Path<(String, String)>,
 ) -> Response {
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let id = deal_id(&id)?;
-        let criterion: i64 = criterion.parse().map_err(|_| AppError::NotFound { kind: "exit_criterion", id: criterion.clone() })?;
+        let criterion = gates::criterion_id(&criterion)?;
         let ctx = reader.ctx(Source::Web, state.now());
         state.db.transact(|tx| app::gates::uncheck_criterion(tx, &ctx, id, criterion))?;
         Ok(see_other(&format!("/opportunities/{id}?gate=unchecked#criterion-{criterion}")))
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }

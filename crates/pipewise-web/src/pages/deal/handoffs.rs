@@ -13,11 +13,11 @@ use serde::Serialize;
 
 use super::{DealCtx, Extras, deal_id, deal_page};
 use crate::AppState;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::{self, t};
 use crate::pages::form::error_message;
 use crate::pages::list::Choice;
-use crate::pages::{Params, SignedIn, respond, see_other};
+use crate::pages::{Params, SignedIn, answer, see_other};
 
 /// The deal's handoffs and, for those who may hand it over, the "Hand over to…" form.
 #[derive(Serialize)]
@@ -83,7 +83,7 @@ fn choices(ctx: &DealCtx<'_>) -> Vec<Choice> {
         .users
         .iter()
         .filter(|user| user.active && app::handoffs::may_hand_off_to(&viewer.access, current, entry_stage, user))
-        .map(|user| Choice { value: user.id.to_string(), label: user.name.clone() })
+        .map(Choice::user)
         .collect();
     choices.sort_by_key(|choice| choice.label.to_lowercase());
     choices
@@ -94,15 +94,14 @@ fn choices(ctx: &DealCtx<'_>) -> Vec<Choice> {
 /// they may still see it, else to the list of deals.
 pub async fn hand_off(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>, body: Bytes) -> Response {
     let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let id = deal_id(&id)?;
         let locale = reader.user.locale;
         let to_raw = params.raw("to_user_id").trim().to_owned();
         let note = params.raw("note").to_owned();
         let rejected = |error: String| Extras { handoff_rejected: Some((to_raw.clone(), note.clone(), error)), ..Extras::default() };
         let Some(to_user) = to_raw.parse::<i64>().ok().filter(|id| *id > 0).map(UserId) else {
-            return deal_page(&state, &reader, id, None, rejected(i18n::problem(locale, &Problem::Required)));
+            return deal_page(&state, reader, id, None, rejected(i18n::problem(locale, &Problem::Required)));
         };
         let ctx = reader.ctx(Source::Web, state.now());
         match state.db.transact(|tx| app::handoffs::hand_off(tx, &ctx, id, to_user, Some(&note))) {
@@ -116,10 +115,9 @@ pub async fn hand_off(State(state): State<AppState>, SignedIn(viewer): SignedIn,
             }
             Err(error) => {
                 let error = error_message(locale, error, Some(t(locale, "handoff.forbidden")))?;
-                deal_page(&state, &reader, id, None, rejected(error))
+                deal_page(&state, reader, id, None, rejected(error))
             }
         }
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }

@@ -43,10 +43,10 @@ use super::data::{OrgData, can_change, label, today_in};
 use super::gates::{GateView, RefusalView};
 use super::list::Choice;
 use super::workspace::{FieldErrors, PARTS, WorkspaceView};
-use super::{Params, SignedIn, render, respond};
+use super::{Params, SignedIn, answer, path_id, render};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::{self, t};
 
 pub use edit::update;
@@ -103,23 +103,27 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        let id = deal_id(&id)?;
-        let locale = reader.user.locale;
-        deal_page(&state, &reader, id, params.get("as_of"), Extras::notices(locale, &params))
+    deal_get(state, viewer, id, query, |state, reader, id, params| {
+        deal_page(state, reader, id, params.get("as_of"), Extras::notices(reader.user.locale, params))
     })
-    .await;
-    respond(&viewer, result)
+    .await
+}
+
+/// A page of one deal for a GET (`/opportunities/{id}…`): `page` answers for the deal the path
+/// names, with the query's parameters.
+async fn deal_get(
+    state: AppState,
+    viewer: Viewer,
+    id: String,
+    query: Option<String>,
+    page: fn(&AppState, &Viewer, OpportunityId, &Params) -> Result<Response, AppError>,
+) -> Response {
+    let params = Params::parse(query.as_deref());
+    answer(viewer, move |reader| page(&state, reader, deal_id(&id)?, &params)).await
 }
 
 fn deal_id(raw: &str) -> Result<OpportunityId, AppError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(OpportunityId)
-        .ok_or_else(|| AppError::NotFound { kind: "opportunity", id: raw.to_owned() })
+    path_id(raw, "opportunity").map(OpportunityId)
 }
 
 /// What a deal page shows besides the deal: a refused form, a notice, a failed tick, a refused

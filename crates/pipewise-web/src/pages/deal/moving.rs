@@ -20,8 +20,8 @@ use pipewise_core::*;
 use serde::Serialize;
 use serde_json::json;
 
-use super::deal_id;
 use super::gate::LossItemView;
+use super::{deal_get, deal_id};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, blocking};
@@ -56,14 +56,7 @@ pub async fn move_form(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        let id = deal_id(&id)?;
-        move_page(&state, &reader, id, &params, None, None)
-    })
-    .await;
-    respond(&viewer, result)
+    deal_get(state, viewer, id, query, |state, reader, id, params| move_page(state, reader, id, params, None, None)).await
 }
 
 /// The move form, with what was typed in `params`, a refusal's status and message, or what a
@@ -98,7 +91,7 @@ fn move_page(
             .stages
             .iter()
             .filter(|stage| !stage.is_archived() || stage.id == deal.stage_id)
-            .map(|stage| Choice { value: stage.id.to_string(), label: i18n::stage_name(locale, stage).to_owned() })
+            .map(|stage| Choice::stage(locale, stage))
             .collect(),
         stage_id: params.get("stage_id").map_or_else(|| deal.stage_id.to_string(), str::to_owned),
         close_reason: params.raw("close_reason").to_owned(),

@@ -13,11 +13,11 @@ use serde::Serialize;
 
 use super::{DealCtx, Extras, deal_id, deal_page};
 use crate::AppState;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::{self, t};
 use crate::pages::form::error_message;
 use crate::pages::list::Choice;
-use crate::pages::{Params, SignedIn, respond, see_other};
+use crate::pages::{Params, SignedIn, answer, see_other};
 
 /// Whom the deal is shared with and, for those who may share it, the form to share it with a
 /// colleague and a remove button per person.
@@ -59,7 +59,7 @@ pub(super) fn panel(
         data.users
             .iter()
             .filter(|user| user.active && user.id != current.owner_id && !shares.iter().any(|share| share.user_id == user.id))
-            .map(|user| Choice { value: user.id.to_string(), label: user.name.clone() })
+            .map(Choice::user)
             .collect()
     } else {
         Vec::new()
@@ -86,33 +86,30 @@ pub(super) fn panel(
 /// the problem beside the form.
 pub async fn share(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>, body: Bytes) -> Response {
     let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let id = deal_id(&id)?;
         let locale = reader.user.locale;
         let raw = params.raw("user_id").trim().to_owned();
         let rejected = |error: String| Extras { share_rejected: Some((raw.clone(), error)), ..Extras::default() };
         let Some(user) = raw.parse::<i64>().ok().filter(|id| *id > 0).map(UserId) else {
-            return deal_page(&state, &reader, id, None, rejected(i18n::problem(locale, &Problem::Required)));
+            return deal_page(&state, reader, id, None, rejected(i18n::problem(locale, &Problem::Required)));
         };
         let ctx = reader.ctx(Source::Web, state.now());
         match state.db.transact(|tx| app::deals::share_opportunity(tx, &ctx, id, user)) {
             Ok(_) => Ok(see_other(&format!("/opportunities/{id}?share=added#shares"))),
             Err(error) => {
                 let error = error_message(locale, error, Some(t(locale, "share.forbidden")))?;
-                deal_page(&state, &reader, id, None, rejected(error))
+                deal_page(&state, reader, id, None, rejected(error))
             }
         }
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 /// Ends the share of the deal with one user. Ending a share that is gone already is no error:
 /// the page shows whom the deal is shared with now.
 pub async fn unshare(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path((id, user)): Path<(String, String)>) -> Response {
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let id = deal_id(&id)?;
         let locale = reader.user.locale;
         let user: i64 = user.parse().ok().filter(|user| *user > 0).ok_or_else(|| AppError::NotFound { kind: "user", id: user.clone() })?;
@@ -121,10 +118,9 @@ pub async fn unshare(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
             Ok(_) => Ok(see_other(&format!("/opportunities/{id}?share=removed#shares"))),
             Err(error) => {
                 let error = error_message(locale, error, Some(t(locale, "share.forbidden")))?;
-                deal_page(&state, &reader, id, None, Extras { share_rejected: Some((String::new(), error)), ..Extras::default() })
+                deal_page(&state, reader, id, None, Extras { share_rejected: Some((String::new(), error)), ..Extras::default() })
             }
         }
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }

@@ -16,10 +16,10 @@ use pipewise_core::workspace::Workspace;
 
 use super::{DealCtx, Extras, deal_id, deal_page};
 use crate::AppState;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::pages::form::{Refusal, refusal};
 use crate::pages::workspace::{self as ws, ContactNames, FieldErrors, WorkspaceInput, WorkspaceView};
-use crate::pages::{Params, SignedIn, respond, see_other};
+use crate::pages::{Params, SignedIn, answer, see_other};
 
 /// The contacts the workspace may name: those of the deal's account, and everyone on its
 /// stakeholder map already.
@@ -82,8 +82,7 @@ pub async fn update_workspace(
     body: Bytes,
 ) -> Response {
     let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
+    answer(viewer, move |reader| {
         let id = deal_id(&id)?;
         let locale = reader.user.locale;
         let part = ws::PARTS
@@ -102,17 +101,16 @@ pub async fn update_workspace(
             |errors: FieldErrors| Extras { workspace_rejected: Some(((*part).to_owned(), params.clone(), errors)), ..Extras::default() };
         let value = match ws::parse(part, &params, &current, &contacts, locale) {
             Ok(value) => value,
-            Err(errors) => return deal_page(&state, &reader, id, None, rejected(errors)),
+            Err(errors) => return deal_page(&state, reader, id, None, rejected(errors)),
         };
         let ctx = reader.ctx(Source::Web, state.now());
         match state.db.transact(|tx| app::workspace::update_workspace(tx, &ctx, id, value)) {
             Ok(_) => Ok(see_other(&format!("/opportunities/{id}?workspace={part}#ws-panel-{part}"))),
             Err(error) => match refusal(error)? {
-                Refusal::Invalid(errors) => deal_page(&state, &reader, id, None, rejected(ws::domain_errors(&errors, locale))),
+                Refusal::Invalid(errors) => deal_page(&state, reader, id, None, rejected(ws::domain_errors(&errors, locale))),
                 other => Err(other.into()),
             },
         }
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }

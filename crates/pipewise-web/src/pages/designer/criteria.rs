@@ -13,11 +13,11 @@ use pipewise_core::opportunity::OppField;
 use pipewise_core::user::Locale;
 
 use super::stages::stage_in;
-use super::{designer_only, designer_write, load_pipeline, pipeline_id};
+use super::{designer_write, for_designers, load_pipeline, pipeline_id};
 use crate::AppState;
-use crate::error::{AppError, blocking};
 use crate::i18n;
-use crate::pages::{Params, SignedIn, respond};
+use crate::pages::gates::criterion_id;
+use crate::pages::{Params, SignedIn};
 
 /// Reads the criterion's kind: the field a required-field criterion names, the predicate of a
 /// derived one, else a checklist item. A problem goes into `errors` and leaves a checklist item.
@@ -43,9 +43,7 @@ fn criterion_kind(params: &Params, locale: Locale, errors: &mut HashMap<String, 
 
 pub async fn add_criterion(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>, body: Bytes) -> Response {
     let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        designer_only(&reader)?;
+    for_designers(viewer, move |reader| {
         let id = pipeline_id(&id)?;
         let locale = reader.user.locale;
         let pipeline = load_pipeline(&mut state.db.read()?, reader.org, id)?;
@@ -62,12 +60,11 @@ pub async fn add_criterion(State(state): State<AppState>, SignedIn(viewer): Sign
             kind,
             origin: CriterionOrigin::Ops,
         };
-        designer_write(&state, &reader, id, format!("criterion-{stage}"), &params, errors, |tx, ctx| {
+        designer_write(&state, reader, id, format!("criterion-{stage}"), &params, errors, |tx, ctx| {
             app::gates::add_exit_criterion(tx, ctx, new).map(|_| ())
         })
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 pub async fn archive_criterion(
@@ -77,15 +74,12 @@ pub async fn archive_criterion(
     body: Bytes,
 ) -> Response {
     let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        designer_only(&reader)?;
+    for_designers(viewer, move |reader| {
         let id = pipeline_id(&id)?;
-        let criterion: i64 = criterion.parse().map_err(|_| AppError::NotFound { kind: "exit_criterion", id: criterion.clone() })?;
-        designer_write(&state, &reader, id, format!("archive-{criterion}"), &params, HashMap::new(), |tx, ctx| {
+        let criterion = criterion_id(&criterion)?;
+        designer_write(&state, reader, id, format!("archive-{criterion}"), &params, HashMap::new(), |tx, ctx| {
             app::gates::archive_exit_criterion(tx, ctx, criterion)
         })
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }

@@ -11,19 +11,19 @@ use pipewise_app::OpportunityFilter;
 use pipewise_core::PipelineId;
 use pipewise_core::gates::{CriterionKind, CriterionOrigin, ExitCriterion};
 use pipewise_core::opportunity::{OppField, Opportunity};
-use pipewise_core::pipeline::{ForecastCategory, Pipeline, StageKind};
+use pipewise_core::pipeline::{Pipeline, StageKind};
 use pipewise_core::user::Locale;
 use serde::Serialize;
 
-use super::{designer_only, load_pipeline, pipeline_id};
+use super::{for_designers, load_pipeline, pipeline_id};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::{self, t};
 use crate::pages::data::label;
 use crate::pages::gates::form_input;
 use crate::pages::list::Choice;
-use crate::pages::{Params, SignedIn, render, respond};
+use crate::pages::{Params, SignedIn, render};
 
 #[derive(Serialize)]
 struct CriterionRow {
@@ -86,9 +86,7 @@ pub async fn pipeline(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
     let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        designer_only(&reader)?;
+    for_designers(viewer, move |reader| {
         let id = pipeline_id(&id)?;
         let locale = reader.user.locale;
         let notice = match (params.get("created"), params.get("saved")) {
@@ -96,10 +94,9 @@ pub async fn pipeline(
             (_, Some(_)) => Some(t(locale, "designer.saved").to_owned()),
             _ => None,
         };
-        detail_page(&state, &reader, id, Failed::default(), notice)
+        detail_page(&state, reader, id, Failed::default(), notice)
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 /// The page of pipeline `id`; `422` when `failed` names a refused form.
@@ -130,12 +127,9 @@ pub(super) fn detail_page(
             .stages
             .iter()
             .filter(|stage| stage.kind == StageKind::Open && !stage.is_archived())
-            .map(|stage| Choice { value: stage.id.to_string(), label: i18n::stage_name(locale, stage).to_owned() })
+            .map(|stage| Choice::stage(locale, stage))
             .collect(),
-        categories: ForecastCategory::ALL
-            .iter()
-            .map(|category| Choice { value: category.as_str().to_owned(), label: label(locale, "forecast", category.as_str()) })
-            .collect(),
+        categories: Choice::forecast_categories(locale),
         kinds: StageKind::ALL
             .iter()
             .map(|kind| Choice {

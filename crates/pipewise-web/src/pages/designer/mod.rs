@@ -29,10 +29,10 @@ use serde::Serialize;
 
 use super::form::{Refusal, by_field, refusal};
 use super::list::Choice;
-use super::{Params, SignedIn, render, respond, see_other};
+use super::{Params, SignedIn, answer, path_id, render, see_other};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n::{self, t};
 
 pub use criteria::{add_criterion, archive_criterion};
@@ -47,6 +47,16 @@ fn designer_only(viewer: &Viewer) -> Result<(), AppError> {
     } else {
         Err(AppError::Forbidden(t(viewer.user.locale, "error.ops_only").to_owned()))
     }
+}
+
+/// [`answer`] for the designer's pages and forms: ops and admins only, anyone else gets the 403
+/// page.
+async fn for_designers(viewer: Viewer, work: impl FnOnce(&Viewer) -> Result<Response, AppError> + Send + 'static) -> Response {
+    answer(viewer, move |reader| {
+        designer_only(reader)?;
+        work(reader)
+    })
+    .await
 }
 
 #[derive(Serialize)]
@@ -74,14 +84,11 @@ pub async fn pipelines(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
     let params = Params::parse(query.as_deref());
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        designer_only(&reader)?;
+    for_designers(viewer, move |reader| {
         let notice = params.get("saved").map(|_| t(reader.user.locale, "designer.saved").to_owned());
-        list_page(&state, &reader, StatusCode::OK, HashMap::new(), &Params::default(), notice)
+        list_page(&state, reader, StatusCode::OK, HashMap::new(), &Params::default(), notice)
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 fn list_page(
@@ -123,15 +130,13 @@ fn list_page(
 /// Creates a pipeline from a template, named as typed (the template's name when left empty).
 pub async fn create(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
     let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        designer_only(&reader)?;
+    for_designers(viewer, move |reader| {
         let locale = reader.user.locale;
         let template = match PipelineTemplate::parse(params.raw("template")) {
             Ok(template) => template,
             Err(problem) => {
                 let errors = HashMap::from([("template".to_owned(), i18n::problem(locale, &problem))]);
-                return list_page(&state, &reader, StatusCode::UNPROCESSABLE_ENTITY, errors, &params, None);
+                return list_page(&state, reader, StatusCode::UNPROCESSABLE_ENTITY, errors, &params, None);
             }
         };
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
@@ -150,21 +155,20 @@ pub async fn create(State(state): State<AppState>, SignedIn(viewer): SignedIn, b
             Err(error) => match refusal(error)? {
                 Refusal::Invalid(errors) => {
                     let errors = by_field(locale, &errors, |field| field.to_owned());
-                    list_page(&state, &reader, StatusCode::UNPROCESSABLE_ENTITY, errors, &params, None)
+                    list_page(&state, reader, StatusCode::UNPROCESSABLE_ENTITY, errors, &params, None)
                 }
                 other => Err(other.into()),
             },
         }
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
 // What the forms of one pipeline share.
 
 fn pipeline_id(raw: &str) -> Result<PipelineId, AppError> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).map(PipelineId).ok_or_else(|| AppError::NotFound { kind: "pipeline", id: raw.to_owned() })
+    path_id(raw, "pipeline").map(PipelineId)
 }
 
 fn load_pipeline(tx: &mut pipewise_app::Tx, org: OrgId, id: PipelineId) -> Result<Pipeline, AppError> {
@@ -207,15 +211,12 @@ fn designer_write(
 /// Renames the pipeline and sets its entry stage.
 pub async fn update(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>, body: Bytes) -> Response {
     let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        designer_only(&reader)?;
+    for_designers(viewer, move |reader| {
         let id = pipeline_id(&id)?;
         let patch = PipelinePatch { name: Some(params.raw("name").to_owned()), entry_stage_id: params.id("entry_stage_id").map(StageId) };
-        designer_write(&state, &reader, id, "pipeline".into(), &params, HashMap::new(), |tx, ctx| {
+        designer_write(&state, reader, id, "pipeline".into(), &params, HashMap::new(), |tx, ctx| {
             app::designer::update_pipeline(tx, ctx, id, &patch).map(|_| ())
         })
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }

@@ -1,6 +1,7 @@
 //! The stage forms of one pipeline: add a stage, edit one, move it up or down, archive it.
 
 use pipewise_app as app;
+use pipewise_app::{Tx, WriteCtx};
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -12,12 +13,12 @@ use pipewise_core::pipeline::{ForecastCategory, NewStage, Pipeline, StageKind, S
 use pipewise_core::user::Locale;
 use pipewise_core::{PipelineId, StageId};
 
-use super::{designer_only, designer_write, load_pipeline, pipeline_id};
+use super::{designer_write, for_designers, load_pipeline, pipeline_id};
 use crate::AppState;
 use crate::auth::Viewer;
-use crate::error::{AppError, blocking};
+use crate::error::AppError;
 use crate::i18n;
-use crate::pages::{Params, SignedIn, respond};
+use crate::pages::{Params, SignedIn};
 
 /// Reads the stage form: names, probability, category, metrics flag, rotting days.
 fn stage_fields(params: &Params, locale: Locale) -> (StagePatch, HashMap<String, String>) {
@@ -58,9 +59,7 @@ fn stage_fields(params: &Params, locale: Locale) -> (StagePatch, HashMap<String,
 
 pub async fn add_stage(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>, body: Bytes) -> Response {
     let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        designer_only(&reader)?;
+    for_designers(viewer, move |reader| {
         let id = pipeline_id(&id)?;
         let locale = reader.user.locale;
         let (patch, mut errors) = stage_fields(&params, locale);
@@ -80,18 +79,15 @@ pub async fn add_stage(State(state): State<AppState>, SignedIn(viewer): SignedIn
             counts_in_metrics: patch.counts_in_metrics.unwrap_or(true),
             rotting_days: patch.rotting_days.flatten(),
         };
-        designer_write(&state, &reader, id, "new_stage".into(), &params, errors, |tx, ctx| {
+        designer_write(&state, reader, id, "new_stage".into(), &params, errors, |tx, ctx| {
             app::designer::add_stage(tx, ctx, id, new, None).map(|_| ())
         })
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
-/// The stage a stage route names, for a designer: checks the viewer may design, then finds the
-/// pipeline (`id`) and the stage (`stage`) in it.
+/// The stage a stage route names: the pipeline (`id`) and the stage (`stage`) in it.
 fn designer_stage(state: &AppState, viewer: &Viewer, id: &str, stage: &str) -> Result<(PipelineId, Pipeline, StageId), AppError> {
-    designer_only(viewer)?;
     let id = pipeline_id(id)?;
     let pipeline = load_pipeline(&mut state.db.read()?, viewer.org, id)?;
     let stage = stage_in(&pipeline, stage)?;
@@ -107,35 +103,48 @@ pub(super) fn stage_in(pipeline: &Pipeline, raw: &str) -> Result<StageId, AppErr
         .ok_or_else(|| AppError::NotFound { kind: "stage", id: raw.to_owned() })
 }
 
+/// A form on one stage (`…/stages/{stage}…`), for designers: finds the pipeline and the stage in
+/// it, then `form` reads what was posted into its problems and the write to run (see
+/// [`designer_write`]).
+async fn stage_form<W>(
+    state: AppState,
+    viewer: Viewer,
+    (id, stage): (String, String),
+    body: Bytes,
+    form: impl FnOnce(&Params, Locale, &Pipeline, StageId) -> (HashMap<String, String>, W) + Send + 'static,
+) -> Response
+where
+    W: FnOnce(&mut Tx, &WriteCtx) -> pipewise_app::Result<()>,
+{
+    let params = Params::from_body(&body);
+    for_designers(viewer, move |reader| {
+        let (id, pipeline, stage) = designer_stage(&state, reader, &id, &stage)?;
+        let (errors, write) = form(&params, reader.user.locale, &pipeline, stage);
+        designer_write(&state, reader, id, format!("stage-{stage}"), &params, errors, write)
+    })
+    .await
+}
+
 pub async fn update_stage(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
-    Path((id, stage)): Path<(String, String)>,
+    Path(route): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        let (id, _, stage) = designer_stage(&state, &reader, &id, &stage)?;
-        let (patch, errors) = stage_fields(&params, reader.user.locale);
-        designer_write(&state, &reader, id, format!("stage-{stage}"), &params, errors, |tx, ctx| {
-            app::designer::update_stage(tx, ctx, stage, &patch).map(|_| ())
-        })
+    stage_form(state, viewer, route, body, |params, locale, _, stage| {
+        let (patch, errors) = stage_fields(params, locale);
+        (errors, move |tx: &mut Tx, ctx: &WriteCtx| app::designer::update_stage(tx, ctx, stage, &patch).map(|_| ()))
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 pub async fn move_stage(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
-    Path((id, stage)): Path<(String, String)>,
+    Path(route): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        let (id, pipeline, stage) = designer_stage(&state, &reader, &id, &stage)?;
+    stage_form(state, viewer, route, body, |params, _, pipeline, stage| {
         let mut order: Vec<StageId> = pipeline.stages.iter().map(|stage| stage.id).collect();
         let index = order.iter().position(|candidate| *candidate == stage).unwrap_or_default();
         match params.get("direction") {
@@ -143,28 +152,20 @@ pub async fn move_stage(
             Some("down") if index + 1 < order.len() => order.swap(index, index + 1),
             _ => {}
         }
-        designer_write(&state, &reader, id, format!("stage-{stage}"), &params, HashMap::new(), |tx, ctx| {
-            app::designer::reorder_stages(tx, ctx, id, &order).map(|_| ())
-        })
+        let id = pipeline.id;
+        (HashMap::new(), move |tx: &mut Tx, ctx: &WriteCtx| app::designer::reorder_stages(tx, ctx, id, &order).map(|_| ()))
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }
 
 pub async fn archive_stage(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
-    Path((id, stage)): Path<(String, String)>,
+    Path(route): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let params = Params::from_body(&body);
-    let reader = viewer.clone();
-    let result = blocking(move || {
-        let (id, _, stage) = designer_stage(&state, &reader, &id, &stage)?;
-        designer_write(&state, &reader, id, format!("stage-{stage}"), &params, HashMap::new(), |tx, ctx| {
-            app::designer::archive_stage(tx, ctx, stage).map(|_| ())
-        })
+    stage_form(state, viewer, route, body, |_, _, _, stage| {
+        (HashMap::new(), move |tx: &mut Tx, ctx: &WriteCtx| app::designer::archive_stage(tx, ctx, stage).map(|_| ()))
     })
-    .await;
-    respond(&viewer, result)
+    .await
 }

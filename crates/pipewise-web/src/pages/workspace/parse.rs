@@ -8,7 +8,7 @@ use pipewise_core::workspace::{
     ClosePlanItem, CompetitiveCriterion, CompetitorAssessment, FourBox, Level, MeetingBody, PlanStep, SCALE, Side, Stakeholder, Workspace,
     WorkspacePart,
 };
-use pipewise_core::{ContactId, Date};
+use pipewise_core::{ContactId, Date, Message};
 
 use super::{ContactNames, FieldErrors, row_count};
 use crate::i18n::{self, t};
@@ -172,7 +172,7 @@ impl Reader<'_> {
             return None;
         };
         if people.iter().any(|person| person.contact_id == contact_id) {
-            self.push(&name("contact"), &Problem::Rule("this contact is on the stakeholder map twice".to_owned()));
+            self.push(&name("contact"), &Problem::Fact(Message::new("rule.contact_twice")));
         }
         let buying_role = self.choice(&name("role"), BuyingRole::parse).unwrap_or(BuyingRole::Other);
         let level = self.choice(&name("level"), Level::parse).unwrap_or(Level::Staff);

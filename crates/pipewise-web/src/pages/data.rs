@@ -3,7 +3,7 @@
 //! totals.
 
 use pipewise_app as app;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use pipewise_analytics::HealthThresholds;
 use pipewise_app::{Organisation, Tx};
@@ -25,7 +25,8 @@ pub struct OrgData {
     pub rates: RateTable,
     /// In name order.
     pub users: Vec<User>,
-    pub accounts: HashMap<AccountId, Account>,
+    /// By id, so that a list whose sort column ties comes out the same on every request.
+    pub accounts: BTreeMap<AccountId, Account>,
     pub pipelines: Vec<Pipeline>,
     /// Today, for exchange rates.
     pub today: Date,
@@ -51,7 +52,7 @@ impl OrgData {
         users.sort_by_key(|user| user.name.to_lowercase());
         let pipelines = app::records::pipelines(tx, org)?;
         let health_thresholds = app::settings::health_thresholds(tx, org)?;
-        Ok(OrgData { organisation, rates, users, accounts: HashMap::new(), pipelines, today: now.date_utc(), health_thresholds })
+        Ok(OrgData { organisation, rates, users, accounts: BTreeMap::new(), pipelines, today: now.date_utc(), health_thresholds })
     }
 
     pub fn user(&self, id: UserId) -> Option<&User> {

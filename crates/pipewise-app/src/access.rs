@@ -40,3 +40,16 @@ pub(crate) fn exists(found: bool, errors: &mut ValidationErrors, record: &Record
         errors.push(record, field, Problem::UnknownReference { kind, id });
     }
 }
+
+/// [`exists`] for a write that checks one reference alone: the error, if any, at once.
+pub(crate) fn must_exist(
+    found: bool,
+    record: &RecordRef,
+    field: &'static str,
+    kind: &'static str,
+    id: i64,
+) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    exists(found, &mut errors, record, field, kind, id);
+    errors.into_result(())
+}

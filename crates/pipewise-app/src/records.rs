@@ -14,16 +14,7 @@ pub fn create_account(tx: &mut Tx, ctx: &WriteCtx, new: NewAccount) -> Result<Ac
     require(access.can_write(SharedKind::Account), || "a viewer cannot create accounts".into())?;
     let new = new.validated()?;
     if let Some(owner) = new.owner_id {
-        let mut errors = ValidationErrors::default();
-        exists(
-            tx.0.user(ctx.org, owner)?.is_some(),
-            &mut errors,
-            &RecordRef::new_record(AccountId::LABEL),
-            "owner_id",
-            UserId::LABEL,
-            owner.0,
-        );
-        errors.into_result(())?;
+        must_exist(tx.0.user(ctx.org, owner)?.is_some(), &RecordRef::new_record(AccountId::LABEL), "owner_id", UserId::LABEL, owner.0)?;
     }
     let id = tx.0.insert_account(ctx.org, &new, ctx.at)?;
     let account = tx.0.account(ctx.org, id)?.ok_or(StoreError::NotFound { kind: AccountId::LABEL, id: id.0 })?;
@@ -36,16 +27,13 @@ pub fn create_contact(tx: &mut Tx, ctx: &WriteCtx, new: NewContact) -> Result<Co
     require(access.can_write(SharedKind::Contact), || "a viewer cannot create contacts".into())?;
     let new = new.validated()?;
     if let Some(account) = new.account_id {
-        let mut errors = ValidationErrors::default();
-        exists(
+        must_exist(
             tx.0.account(ctx.org, account)?.is_some(),
-            &mut errors,
             &RecordRef::new_record(ContactId::LABEL),
             "account_id",
             AccountId::LABEL,
             account.0,
-        );
-        errors.into_result(())?;
+        )?;
     }
     let id = tx.0.insert_contact(ctx.org, &new, ctx.at)?;
     let contact = tx.0.contact(ctx.org, id)?.ok_or(StoreError::NotFound { kind: ContactId::LABEL, id: id.0 })?;
@@ -71,16 +59,7 @@ pub fn create_lead(tx: &mut Tx, ctx: &WriteCtx, new: NewLead) -> Result<Lead> {
     require(access.can_write(SharedKind::Account), || "a viewer cannot create leads".into())?;
     let new = new.validated()?;
     if let Some(owner) = new.owner_id {
-        let mut errors = ValidationErrors::default();
-        exists(
-            tx.0.user(ctx.org, owner)?.is_some(),
-            &mut errors,
-            &RecordRef::new_record(LeadId::LABEL),
-            "owner_id",
-            UserId::LABEL,
-            owner.0,
-        );
-        errors.into_result(())?;
+        must_exist(tx.0.user(ctx.org, owner)?.is_some(), &RecordRef::new_record(LeadId::LABEL), "owner_id", UserId::LABEL, owner.0)?;
     }
     let id = tx.0.insert_lead(ctx.org, &new, ctx.at)?;
     let lead = tx.0.lead(ctx.org, id)?.ok_or(StoreError::NotFound { kind: LeadId::LABEL, id: id.0 })?;
@@ -104,16 +83,7 @@ pub fn update_account(tx: &mut Tx, ctx: &WriteCtx, id: AccountId, patch: &Accoun
     require(access.can_write(SharedKind::Account), || "a viewer cannot change accounts".into())?;
     let next = patch.apply(&current)?;
     if let Some(owner) = next.owner_id.filter(|owner| Some(*owner) != current.owner_id) {
-        let mut errors = ValidationErrors::default();
-        exists(
-            tx.0.user(ctx.org, owner)?.is_some(),
-            &mut errors,
-            &RecordRef::new(AccountId::LABEL, id.0),
-            "owner_id",
-            UserId::LABEL,
-            owner.0,
-        );
-        errors.into_result(())?;
+        must_exist(tx.0.user(ctx.org, owner)?.is_some(), &RecordRef::new(AccountId::LABEL, id.0), "owner_id", UserId::LABEL, owner.0)?;
     }
     if next != current {
         tx.0.update_account(ctx.org, &next)?;

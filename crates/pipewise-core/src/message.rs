@@ -58,37 +58,6 @@ impl Message {
         self.args.push((name.to_owned(), arg));
         self
     }
-
-    /// The argument called `name`, if the message has one.
-    pub fn get(&self, name: &str) -> Option<&Arg> {
-        self.args.iter().find(|(arg_name, _)| arg_name == name).map(|(_, arg)| arg)
-    }
-
-    /// Every catalog key the message needs: its own, its terms', its separators' and those of
-    /// the messages within it.
-    pub fn keys(&self) -> Vec<&str> {
-        let mut keys = vec![self.key.as_str()];
-        for (_, arg) in &self.args {
-            arg.collect_keys(&mut keys);
-        }
-        keys
-    }
-}
-
-impl Arg {
-    fn collect_keys<'a>(&'a self, keys: &mut Vec<&'a str>) {
-        match self {
-            Arg::Text(_) => {}
-            Arg::Term(key) => keys.push(key),
-            Arg::Message(message) => keys.extend(message.keys()),
-            Arg::List { items, separator } => {
-                keys.push(separator);
-                for item in items {
-                    item.collect_keys(keys);
-                }
-            }
-        }
-    }
 }
 
 /// The unworded form, for logs and debugging: `verdict.amount_below(amount=USD 5.00, …)`. People
@@ -207,19 +176,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_message_lists_every_key_it_needs_and_displays_unworded() {
+    fn a_message_displays_unworded() {
         let inner = Message::new("verdict.bant_is").term("item", "term.bant.budget").text("note", "Q3");
         let message = Message::new("verdict.none_holds").messages(
             "reasons",
             vec![inner.clone(), Message::new("verdict.plan_empty")],
             "list.semicolon",
         );
-        assert_eq!(message.keys(), ["verdict.none_holds", "list.semicolon", "verdict.bant_is", "term.bant.budget", "verdict.plan_empty"]);
         assert_eq!(
             message.to_string(),
             "verdict.none_holds(reasons=[verdict.bant_is(item=[term.bant.budget], note=Q3); verdict.plan_empty])"
         );
-        assert_eq!(inner.get("note"), Some(&Arg::Text("Q3".into())));
-        assert_eq!(inner.get("missing"), None);
     }
 }

@@ -15,7 +15,7 @@
 //! thousand rows per organisation (opportunities already page in SQL in id order).
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::Method;
 use axum::response::Response;
 use pipewise_app::{self as app, Tx, WriteCtx};
@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::activities::{Activities, Tasks};
-use super::db::{read, write};
+use super::db::Api;
 use super::describe::Described;
 use super::openapi::Resource;
 use super::records::{Accounts, Contacts, Leads, Pipelines};
@@ -32,7 +32,6 @@ use super::support::{IdPath, JsonBody, Listing, Query, SortField, created, list_
 use super::users::{Teams, Users};
 use super::views::Page;
 use super::{Param, Reply, Route};
-use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
 
@@ -180,42 +179,34 @@ fn crud<R: Patchable>() -> Vec<Route> {
     routes
 }
 
-async fn list_records<R: Record>(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Page<R::View>>, AppError> {
+async fn list_records<R: Record>(api: Api, RawQuery(raw): RawQuery) -> Result<Json<Page<R::View>>, AppError> {
     let query = Query::parse(raw.as_deref(), &list_query::<R>())?;
     let sorts = R::sorts();
     let listing = Listing::parse(&query, &sorts)?;
     let filter = R::filter(&query)?;
-    let rows = read(&state, move |tx| {
-        let mut rows = R::list(tx, &viewer, &filter)?;
-        rows.retain(|row| R::keep(&filter, row));
-        Ok(rows)
-    })
-    .await?;
+    let rows = api
+        .read(move |tx, viewer| {
+            let mut rows = R::list(tx, viewer, &filter)?;
+            rows.retain(|row| R::keep(&filter, row));
+            Ok(rows)
+        })
+        .await?;
     Ok(Json(listing.page(rows, &sorts, R::id, R::View::from)))
 }
 
-async fn get_record<R: Record>(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Json<R::View>, AppError> {
-    let row = read(&state, move |tx| R::get(tx, &viewer, (R::ID)(id))?.ok_or_else(|| not_found(R::LABEL, id))).await?;
+async fn get_record<R: Record>(api: Api, IdPath(id): IdPath) -> Result<Json<R::View>, AppError> {
+    let row = api.read(move |tx, viewer| R::get(tx, viewer, (R::ID)(id))?.ok_or_else(|| not_found(R::LABEL, id))).await?;
     Ok(Json(row.into()))
 }
 
-async fn create_record<R: Record>(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
-    let new = R::parse_new(&body, &viewer)?;
-    let row = write(&state, &viewer, move |tx, ctx| R::create(tx, ctx, new)).await?;
+async fn create_record<R: Record>(api: Api, JsonBody(body): JsonBody) -> Result<Response, AppError> {
+    let new = R::parse_new(&body, &api.viewer)?;
+    let row = api.write(move |tx, ctx| R::create(tx, ctx, new)).await?;
     Ok(created(format!("/api/v1/{}/{}", R::PLURAL, R::id(&row)), R::View::from(row)))
 }
 
-async fn update_record<R: Patchable>(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Json<R::View>, AppError> {
+async fn update_record<R: Patchable>(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<Json<R::View>, AppError> {
     let patch = R::parse_patch((R::ID)(id), &body)?;
-    let row = write(&state, &viewer, move |tx, ctx| R::update(tx, ctx, (R::ID)(id), &patch)).await?;
+    let row = api.write(move |tx, ctx| R::update(tx, ctx, (R::ID)(id), &patch)).await?;
     Ok(Json(row.into()))
 }

@@ -3,19 +3,16 @@
 //! `PUT /api/v1/pipelines/{id}/stage-order`, `PATCH /api/v1/stages/{id}`,
 //! `POST /api/v1/stages/{id}/archive`, `PUT /api/v1/teams/{id}/average-cycle`.
 
-use axum::extract::State;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use pipewise_app as app;
 use pipewise_core::*;
 
-use super::db::write;
+use super::db::Api;
 use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, created};
 use super::views::{PipelineView, StageView};
 use super::{Param, Reply, Route, Ty};
-use crate::AppState;
-use crate::auth::Viewer;
 use crate::error::AppError;
 use pipewise_app::input;
 
@@ -82,72 +79,43 @@ pub fn resources() -> Vec<Resource> {
     ]
 }
 
-async fn create_pipeline_from_template(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
+async fn create_pipeline_from_template(api: Api, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let template = input::pipeline_template(&body)?;
-    let (pipeline, _) = write(&state, &viewer, move |tx, ctx| app::designer::create_pipeline_from_template(tx, ctx, template)).await?;
+    let (pipeline, _) = api.write(move |tx, ctx| app::designer::create_pipeline_from_template(tx, ctx, template)).await?;
     Ok(created(format!("/api/v1/pipelines/{}", pipeline.id), PipelineView::from(pipeline)))
 }
 
-async fn update_pipeline(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<PipelineView>, AppError> {
+async fn update_pipeline(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<axum::Json<PipelineView>, AppError> {
     let patch = input::pipeline_patch(PipelineId(id), &body)?;
-    let pipeline = write(&state, &viewer, move |tx, ctx| app::designer::update_pipeline(tx, ctx, PipelineId(id), &patch)).await?;
+    let pipeline = api.write(move |tx, ctx| app::designer::update_pipeline(tx, ctx, PipelineId(id), &patch)).await?;
     Ok(axum::Json(PipelineView::from(pipeline)))
 }
 
-async fn create_stage(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
+async fn create_stage(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let (stage, position) = input::new_stage(PipelineId(id), &body)?;
-    let pipeline = write(&state, &viewer, move |tx, ctx| app::designer::add_stage(tx, ctx, PipelineId(id), stage, position)).await?;
+    let pipeline = api.write(move |tx, ctx| app::designer::add_stage(tx, ctx, PipelineId(id), stage, position)).await?;
     Ok(created(format!("/api/v1/pipelines/{id}"), PipelineView::from(pipeline)))
 }
 
-async fn reorder_stages(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<PipelineView>, AppError> {
+async fn reorder_stages(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<axum::Json<PipelineView>, AppError> {
     let order = input::stage_order(PipelineId(id), &body)?;
-    let pipeline = write(&state, &viewer, move |tx, ctx| app::designer::reorder_stages(tx, ctx, PipelineId(id), &order)).await?;
+    let pipeline = api.write(move |tx, ctx| app::designer::reorder_stages(tx, ctx, PipelineId(id), &order)).await?;
     Ok(axum::Json(PipelineView::from(pipeline)))
 }
 
-async fn update_stage(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<StageView>, AppError> {
+async fn update_stage(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<axum::Json<StageView>, AppError> {
     let patch = input::stage_patch(StageId(id), &body)?;
-    let stage = write(&state, &viewer, move |tx, ctx| app::designer::update_stage(tx, ctx, StageId(id), &patch)).await?;
+    let stage = api.write(move |tx, ctx| app::designer::update_stage(tx, ctx, StageId(id), &patch)).await?;
     Ok(axum::Json(StageView::from(stage)))
 }
 
-async fn archive_stage(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<axum::Json<StageView>, AppError> {
-    let stage = write(&state, &viewer, move |tx, ctx| app::designer::archive_stage(tx, ctx, StageId(id))).await?;
+async fn archive_stage(api: Api, IdPath(id): IdPath) -> Result<axum::Json<StageView>, AppError> {
+    let stage = api.write(move |tx, ctx| app::designer::archive_stage(tx, ctx, StageId(id))).await?;
     Ok(axum::Json(StageView::from(stage)))
 }
 
-async fn set_team_average_cycle(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
+async fn set_team_average_cycle(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let days = input::team_cycle(TeamId(id), &body)?;
-    write(&state, &viewer, move |tx, ctx| app::gates::set_team_cycle_days(tx, ctx, TeamId(id), days)).await?;
+    api.write(move |tx, ctx| app::gates::set_team_cycle_days(tx, ctx, TeamId(id), days)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }

@@ -18,7 +18,7 @@
 //! The deal workspace is in [`super::workspace`], the pipeline designer in [`super::designer`].
 
 use app::gates::DealGates;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use pipewise_app as app;
@@ -27,14 +27,13 @@ use pipewise_core::gates::{ExitCriterion, MoveCheck, MoveKind};
 use pipewise_core::*;
 use serde_json::{Value, json};
 
-use super::db::{read, write};
+use super::db::Api;
 use super::describe::view;
 use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, Query, created, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
 use crate::AppState;
-use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 use pipewise_app::input;
@@ -332,70 +331,56 @@ pub(super) fn today(state: &AppState, query: &Query) -> Result<Date, AppError> {
     Ok(query.parsed("today", pipewise_core::time::parse_date)?.unwrap_or_else(|| state.now().date_utc()))
 }
 
-async fn list_exit_criteria(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-) -> Result<axum::Json<Page<ExitCriterionView>>, AppError> {
-    let criteria = read(&state, move |tx| Ok(app::gates::exit_criteria(tx, viewer.org, PipelineId(id))?)).await?;
+async fn list_exit_criteria(api: Api, IdPath(id): IdPath) -> Result<axum::Json<Page<ExitCriterionView>>, AppError> {
+    let criteria = api.read(move |tx, viewer| Ok(app::gates::exit_criteria(tx, viewer.org, PipelineId(id))?)).await?;
     Ok(axum::Json(Page { data: criteria.into_iter().map(ExitCriterionView::from).collect(), next_cursor: None }))
 }
 
-async fn create_exit_criterion(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
+async fn create_exit_criterion(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_exit_criterion(&body)?;
-    let criterion = write(&state, &viewer, move |tx, ctx| {
-        let pipeline = app::records::pipeline(tx, ctx.org, PipelineId(id))?
-            .ok_or(pipewise_app::StoreError::NotFound { kind: PipelineId::LABEL, id })?;
-        if pipeline.stage(new.stage_id).is_none() {
-            let problem = Problem::Fact(Message::new("rule.stage_not_in_pipeline_id").text("stage", new.stage_id).text("pipeline", id));
-            return Err(
-                FieldError { record: RecordRef::new_record(pipewise_core::gates::CRITERION_LABEL), field: "stage_id", problem }.into()
-            );
-        }
-        app::gates::add_exit_criterion(tx, ctx, new)
-    })
-    .await?;
+    let criterion = api
+        .write(move |tx, ctx| {
+            let pipeline = app::records::pipeline(tx, ctx.org, PipelineId(id))?
+                .ok_or(pipewise_app::StoreError::NotFound { kind: PipelineId::LABEL, id })?;
+            if pipeline.stage(new.stage_id).is_none() {
+                let problem = Problem::Fact(Message::new("rule.stage_not_in_pipeline_id").text("stage", new.stage_id).text("pipeline", id));
+                return Err(FieldError {
+                    record: RecordRef::new_record(pipewise_core::gates::CRITERION_LABEL),
+                    field: "stage_id",
+                    problem,
+                }
+                .into());
+            }
+            app::gates::add_exit_criterion(tx, ctx, new)
+        })
+        .await?;
     Ok(created(format!("/api/v1/pipelines/{id}/criteria"), ExitCriterionView::from(criterion)))
 }
 
-async fn archive_exit_criterion(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Response, AppError> {
-    write(&state, &viewer, move |tx, ctx| app::gates::archive_exit_criterion(tx, ctx, id)).await?;
+async fn archive_exit_criterion(api: Api, IdPath(id): IdPath) -> Result<Response, AppError> {
+    api.write(move |tx, ctx| app::gates::archive_exit_criterion(tx, ctx, id)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
-async fn gates_reply(state: &AppState, viewer: Viewer, id: i64, today: Date) -> Result<axum::Json<Value>, AppError> {
-    let gates = read(state, move |tx| {
-        app::gates::gate_status_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?
-            .ok_or_else(|| not_found(OpportunityId::LABEL, id))
-    })
-    .await?;
+async fn gates_reply(api: &Api, id: i64, today: Date) -> Result<axum::Json<Value>, AppError> {
+    let gates = api
+        .read(move |tx, viewer| {
+            app::gates::gate_status_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?
+                .ok_or_else(|| not_found(OpportunityId::LABEL, id))
+        })
+        .await?;
     Ok(axum::Json(gates_json(gates)))
 }
 
-async fn get_opportunity_gates(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Value>, AppError> {
+async fn get_opportunity_gates(api: Api, IdPath(id): IdPath, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::new("today", Ty::Date, "")])?;
-    let today = today(&state, &query)?;
-    gates_reply(&state, viewer, id, today).await
+    let today = today(&api.state, &query)?;
+    gates_reply(&api, id, today).await
 }
 
-async fn check_criterion(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<Value>, AppError> {
+async fn check_criterion(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
     let check = input::criterion_check(OpportunityId(id), &body)?;
-    write(&state, &viewer, move |tx, ctx| {
+    api.write(move |tx, ctx| {
         if check.checked {
             app::gates::check_criterion(tx, ctx, OpportunityId(id), check.criterion_id, &check.evidence).map(|_| ())
         } else {
@@ -403,32 +388,28 @@ async fn check_criterion(
         }
     })
     .await?;
-    let today = state.now().date_utc();
-    gates_reply(&state, viewer, id, today).await
+    let today = api.state.now().date_utc();
+    gates_reply(&api, id, today).await
 }
 
-async fn create_loss_review_criterion(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
+async fn create_loss_review_criterion(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let (stage_id, label_en, label_ko) = input::loss_review(OpportunityId(id), &body)?;
-    let access = viewer.access.clone();
-    let criterion = write(&state, &viewer, move |tx, ctx| {
-        let stage_id = match stage_id {
-            Some(stage_id) => stage_id,
-            None => match app::gates::lost_from_stage_for(tx, ctx.org, &access, OpportunityId(id))? {
+    let access = api.viewer.access.clone();
+    let criterion = api
+        .write(move |tx, ctx| {
+            let stage_id = match stage_id {
                 Some(stage_id) => stage_id,
-                None => {
-                    let record = RecordRef::new(OpportunityId::LABEL, id);
-                    let problem = Problem::Fact(Message::new("rule.lost_from_unknown"));
-                    return Err(FieldError { record, field: "stage_id", problem }.into());
-                }
-            },
-        };
-        app::gates::criterion_from_loss(tx, ctx, OpportunityId(id), stage_id, &label_en, &label_ko)
-    })
-    .await?;
+                None => match app::gates::lost_from_stage_for(tx, ctx.org, &access, OpportunityId(id))? {
+                    Some(stage_id) => stage_id,
+                    None => {
+                        let record = RecordRef::new(OpportunityId::LABEL, id);
+                        let problem = Problem::Fact(Message::new("rule.lost_from_unknown"));
+                        return Err(FieldError { record, field: "stage_id", problem }.into());
+                    }
+                },
+            };
+            app::gates::criterion_from_loss(tx, ctx, OpportunityId(id), stage_id, &label_en, &label_ko)
+        })
+        .await?;
     Ok(created(format!("/api/v1/pipelines/criteria/{}", criterion.id), ExitCriterionView::from(criterion)))
 }

@@ -1,7 +1,7 @@
 //! Inside-sales handoffs (SPEC C2): hand a deal to another user, list a deal's handoffs, and the
 //! report of handed deals that became SQL, per handing user. Rules: `app::handoffs::hand_off`.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::Method;
 use axum::response::Response;
 use pipewise_app as app;
@@ -9,14 +9,12 @@ use pipewise_app::Handoff;
 use pipewise_core::history::Source;
 use pipewise_core::*;
 
-use super::db::{read, write};
+use super::db::Api;
 use super::describe::view;
 use super::openapi::{Create, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
-use crate::AppState;
-use crate::auth::Viewer;
 use crate::error::AppError;
 use pipewise_app::input;
 
@@ -127,21 +125,14 @@ view! {
     }
 }
 
-async fn hand_off_opportunity(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
+async fn hand_off_opportunity(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let (to_user, note) = input::handoff(OpportunityId(id), &body)?;
-    let handoff =
-        write(&state, &viewer, move |tx, ctx| app::handoffs::hand_off(tx, ctx, OpportunityId(id), to_user, note.as_deref())).await?;
+    let handoff = api.write(move |tx, ctx| app::handoffs::hand_off(tx, ctx, OpportunityId(id), to_user, note.as_deref())).await?;
     Ok(created(format!("/api/v1/opportunities/{id}/handoffs"), HandoffView::from(handoff)))
 }
 
 async fn list_opportunity_handoffs(
-    State(state): State<AppState>,
-    viewer: Viewer,
+    api: Api,
     IdPath(id): IdPath,
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Page<HandoffView>>, AppError> {
@@ -149,23 +140,21 @@ async fn list_opportunity_handoffs(
     let query = Query::parse(raw.as_deref(), &params)?;
     let sorts = vec![SortField { name: "id", key: |handoff: &Handoff| Key::Int(handoff.id) }];
     let listing = Listing::parse(&query, &sorts)?;
-    let handoffs = read(&state, move |tx| {
-        app::handoffs::handoffs_for(tx, viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
-    })
-    .await?;
+    let handoffs = api
+        .read(move |tx, viewer| {
+            app::handoffs::handoffs_for(tx, viewer.org, &viewer.access, OpportunityId(id))?
+                .ok_or_else(|| not_found(OpportunityId::LABEL, id))
+        })
+        .await?;
     Ok(axum::Json(listing.page(handoffs, &sorts, |handoff| handoff.id, HandoffView::from)))
 }
 
-async fn get_handoff_report(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<ReportView>, AppError> {
+async fn get_handoff_report(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<ReportView>, AppError> {
     let query = Query::parse(raw.as_deref(), &report_query())?;
     let from = query.parsed("from", pipewise_core::time::parse_date)?;
     let to = query.parsed("to", pipewise_core::time::parse_date)?;
     let since = from.unwrap_or_else(|| "1900-01-01".parse().expect("a valid date"));
-    let lines = read(&state, move |tx| Ok(app::handoffs::handoff_report_for(tx, viewer.org, &viewer.access, since, to)?)).await?;
+    let lines = api.read(move |tx, viewer| Ok(app::handoffs::handoff_report_for(tx, viewer.org, &viewer.access, since, to)?)).await?;
     let sources = lines
         .into_iter()
         .map(|line| SourceView {

@@ -1,6 +1,6 @@
 //! Opportunities: list, get (now or `as_of` a past time), history, create, patch.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use pipewise_app as app;
@@ -8,15 +8,13 @@ use pipewise_app::OpportunityFilter;
 use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::*;
 
-use super::db::{read, write};
+use super::db::Api;
 use super::openapi::{Field, Resource};
 use super::support::{
     IdPath, JsonBody, Key, Listing, Query, SortField, created, list_params, not_found, optional_text_key, sort_names, text_key,
 };
 use super::views::{HistoryEventView, OpportunityView, Page};
 use super::{Param, Reply, Route, Ty};
-use crate::AppState;
-use crate::auth::Viewer;
 use crate::error::AppError;
 use pipewise_app::input;
 
@@ -94,11 +92,7 @@ pub fn resources() -> Vec<Resource> {
     vec![opportunity, Resource::of::<HistoryEventView>()]
 }
 
-async fn list_opportunities(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Page<OpportunityView>>, AppError> {
+async fn list_opportunities(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Page<OpportunityView>>, AppError> {
     let query = Query::parse(raw.as_deref(), &list_query())?;
     let sorts = sorts();
     let listing = Listing::parse(&query, &sorts)?;
@@ -115,32 +109,27 @@ async fn list_opportunities(
         filter.after_id = listing.cursor.as_ref().map(|cursor| OpportunityId(cursor.id));
         filter.limit = Some(listing.limit as u32 + 1);
     }
-    let deals = read(&state, move |tx| Ok(app::deals::opportunities_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
+    let deals = api.read(move |tx, viewer| Ok(app::deals::opportunities_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
     Ok(axum::Json(listing.page(deals, &sorts, |deal| deal.id.0, OpportunityView::from)))
 }
 
-async fn get_opportunity(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<OpportunityView>, AppError> {
+async fn get_opportunity(api: Api, IdPath(id): IdPath, RawQuery(raw): RawQuery) -> Result<axum::Json<OpportunityView>, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::new("as_of", Ty::Time, "")])?;
     let as_of: Option<Timestamp> = query.parsed("as_of", str::parse)?;
-    let deal = read(&state, move |tx| {
-        let deal = match as_of {
-            Some(at) => app::deals::opportunity_as_of_for(tx, viewer.org, &viewer.access, OpportunityId(id), at)?,
-            None => app::deals::opportunity_for(tx, viewer.org, &viewer.access, OpportunityId(id))?,
-        };
-        deal.ok_or_else(|| not_found(OpportunityId::LABEL, id))
-    })
-    .await?;
+    let deal = api
+        .read(move |tx, viewer| {
+            let deal = match as_of {
+                Some(at) => app::deals::opportunity_as_of_for(tx, viewer.org, &viewer.access, OpportunityId(id), at)?,
+                None => app::deals::opportunity_for(tx, viewer.org, &viewer.access, OpportunityId(id))?,
+            };
+            deal.ok_or_else(|| not_found(OpportunityId::LABEL, id))
+        })
+        .await?;
     Ok(axum::Json(deal.into()))
 }
 
 async fn list_opportunity_history(
-    State(state): State<AppState>,
-    viewer: Viewer,
+    api: Api,
     IdPath(id): IdPath,
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Page<HistoryEventView>>, AppError> {
@@ -148,26 +137,22 @@ async fn list_opportunity_history(
     let query = Query::parse(raw.as_deref(), &params)?;
     let sorts = vec![SortField { name: "seq", key: |event: &pipewise_core::history::HistoryEvent| Key::Int(event.seq) }];
     let listing = Listing::parse(&query, &sorts)?;
-    let events = read(&state, move |tx| {
-        app::deals::history_for(tx, viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
-    })
-    .await?;
+    let events = api
+        .read(move |tx, viewer| {
+            app::deals::history_for(tx, viewer.org, &viewer.access, OpportunityId(id))?.ok_or_else(|| not_found(OpportunityId::LABEL, id))
+        })
+        .await?;
     Ok(axum::Json(listing.page(events, &sorts, |event| event.seq, HistoryEventView::from)))
 }
 
-async fn create_opportunity(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
+async fn create_opportunity(api: Api, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let new = input::new_opportunity(&body)?;
-    let deal = write(&state, &viewer, move |tx, ctx| app::deals::create_opportunity(tx, ctx, &new)).await?;
+    let deal = api.write(move |tx, ctx| app::deals::create_opportunity(tx, ctx, &new)).await?;
     Ok(created(format!("/api/v1/opportunities/{}", deal.id), OpportunityView::from(deal)))
 }
 
-async fn update_opportunity(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
+async fn update_opportunity(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let patch = input::opportunity_patch(OpportunityId(id), &body)?;
-    let deal = write(&state, &viewer, move |tx, ctx| app::deals::update_opportunity(tx, ctx, OpportunityId(id), &patch)).await?;
+    let deal = api.write(move |tx, ctx| app::deals::update_opportunity(tx, ctx, OpportunityId(id), &patch)).await?;
     Ok(axum::Json(OpportunityView::from(deal)).into_response())
 }

@@ -3,7 +3,7 @@
 use pipewise_app as app;
 use std::sync::OnceLock;
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pipewise_app::AuditFilter;
@@ -11,12 +11,11 @@ use pipewise_core::UserId;
 use pipewise_core::history::Source;
 use serde_json::Value;
 
-use super::db::read;
+use super::db::Api;
 use super::openapi::{Create, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created};
 use super::views::{AuditEventView, MeView, NewTokenView, Page, TokenView, UserView};
 use super::{Param, Reply, Route};
-use crate::AppState;
 use crate::auth::{self, Via, Viewer};
 use crate::error::{AppError, blocking};
 use pipewise_app::input;
@@ -83,37 +82,29 @@ async fn get_me(viewer: Viewer) -> axum::Json<MeView> {
     axum::Json(MeView { organisation_id: viewer.org.0, user: UserView::from(viewer.user), authenticated_by })
 }
 
-async fn list_tokens(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Page<TokenView>>, AppError> {
+async fn list_tokens(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Page<TokenView>>, AppError> {
     Query::parse(raw.as_deref(), &[])?;
-    let tokens = read(&state, move |tx| Ok(app::auth::api_tokens(tx, viewer.org, viewer.user.id)?)).await?;
+    let tokens = api.read(move |tx, viewer| Ok(app::auth::api_tokens(tx, viewer.org, viewer.user.id)?)).await?;
     Ok(axum::Json(Page { data: tokens.into_iter().map(TokenView::from).collect(), next_cursor: None }))
 }
 
-async fn create_token(State(state): State<AppState>, viewer: Viewer, JsonBody(body): JsonBody) -> Result<Response, AppError> {
+async fn create_token(api: Api, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let name = input::token_name(&body)?;
-    let now = state.now();
-    let store = state.db.clone();
-    let (token, secret) = blocking(move || auth::create_api_token(&store, &viewer, &name, Source::Api, now)).await?;
+    let now = api.state.now();
+    let store = api.state.db.clone();
+    let (token, secret) = blocking(move || auth::create_api_token(&store, &api.viewer, &name, Source::Api, now)).await?;
     let id = token.id;
     Ok(created(format!("/api/v1/tokens/{id}"), NewTokenView { token: TokenView::from(token), secret }))
 }
 
-async fn revoke_token(State(state): State<AppState>, viewer: Viewer, IdPath(id): IdPath) -> Result<Response, AppError> {
-    let now = state.now();
-    let store = state.db.clone();
-    blocking(move || auth::revoke_api_token(&store, &viewer, id, Source::Api, now)).await?;
+async fn revoke_token(api: Api, IdPath(id): IdPath) -> Result<Response, AppError> {
+    let now = api.state.now();
+    let store = api.state.db.clone();
+    blocking(move || auth::revoke_api_token(&store, &api.viewer, id, Source::Api, now)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_audit_events(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Page<AuditEventView>>, AppError> {
+async fn list_audit_events(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Page<AuditEventView>>, AppError> {
     let query = Query::parse(raw.as_deref(), &audit_query())?;
     // Newest first: the cursor is the id of the last row seen.
     let sorts = vec![SortField { name: "newest", key: |event: &pipewise_app::AuditEvent| Key::Int(-event.id) }];
@@ -129,6 +120,6 @@ async fn list_audit_events(
         before_id: listing.cursor.as_ref().map(|cursor| cursor.id),
         limit,
     };
-    let events = read(&state, move |tx| Ok(app::audit::audit_events_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
+    let events = api.read(move |tx, viewer| Ok(app::audit::audit_events_for(tx, viewer.org, &viewer.access, &filter)?)).await?;
     Ok(axum::Json(listing.page(events, &sorts, |event| event.id, AuditEventView::from)))
 }

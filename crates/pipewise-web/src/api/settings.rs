@@ -11,16 +11,13 @@
 //! so the schema below cannot drift from what the store accepts.
 
 use app::settings::{HEALTH_THRESHOLDS, HealthSettings, ThresholdUnit, health_thresholds_json};
-use axum::extract::State;
 use axum::http::Method;
 use pipewise_app as app;
 use serde_json::{Map, Value, json};
 
-use super::db::{read, write};
+use super::db::Api;
 use super::support::JsonBody;
 use super::{Reply, Route};
-use crate::AppState;
-use crate::auth::Viewer;
 use crate::error::AppError;
 use pipewise_app::input;
 
@@ -47,19 +44,15 @@ fn settings_json(settings: &HealthSettings) -> Value {
     })
 }
 
-async fn get_health_settings(State(state): State<AppState>, viewer: Viewer) -> Result<axum::Json<Value>, AppError> {
-    let org = viewer.org;
-    let settings = read(&state, move |tx| Ok(app::settings::health_settings(tx, org)?)).await?;
+async fn get_health_settings(api: Api) -> Result<axum::Json<Value>, AppError> {
+    let org = api.viewer.org;
+    let settings = api.read(move |tx, _| Ok(app::settings::health_settings(tx, org)?)).await?;
     Ok(axum::Json(settings_json(&settings)))
 }
 
-async fn set_health_settings(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<Value>, AppError> {
-    let thresholds = input::health_thresholds(viewer.org, &body)?;
-    let settings = write(&state, &viewer, move |tx, ctx| app::settings::set_health_thresholds(tx, ctx, &thresholds)).await?;
+async fn set_health_settings(api: Api, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
+    let thresholds = input::health_thresholds(api.viewer.org, &body)?;
+    let settings = api.write(move |tx, ctx| app::settings::set_health_thresholds(tx, ctx, &thresholds)).await?;
     Ok(axum::Json(settings_json(&settings)))
 }
 

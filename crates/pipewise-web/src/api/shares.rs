@@ -2,21 +2,19 @@
 //! `app::deals::share_opportunity` and `app::deals::unshare_opportunity` (whoever may change the deal on a
 //! right of their own may share it; the user it is shared with may then see and change it).
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pipewise_app as app;
 use pipewise_app::OpportunityShare;
 use pipewise_core::*;
 
-use super::db::{read, write};
+use super::db::Api;
 use super::describe::view;
 use super::openapi::{Create, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
-use crate::AppState;
-use crate::auth::Viewer;
 use crate::error::AppError;
 use pipewise_app::input;
 
@@ -77,37 +75,28 @@ impl From<OpportunityShare> for ShareView {
     }
 }
 
-async fn list_opportunity_shares(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Page<ShareView>>, AppError> {
+async fn list_opportunity_shares(api: Api, IdPath(id): IdPath, RawQuery(raw): RawQuery) -> Result<axum::Json<Page<ShareView>>, AppError> {
     let params = [Param::integer("limit", ""), Param::text("cursor", "")];
     let query = Query::parse(raw.as_deref(), &params)?;
     let sorts = vec![SortField { name: "user_id", key: |share: &OpportunityShare| Key::Int(share.user_id.0) }];
     let listing = Listing::parse(&query, &sorts)?;
-    let shares = read(&state, move |tx| {
-        app::deals::opportunity_shares_for(tx, viewer.org, &viewer.access, OpportunityId(id))?
-            .ok_or_else(|| not_found(OpportunityId::LABEL, id))
-    })
-    .await?;
+    let shares = api
+        .read(move |tx, viewer| {
+            app::deals::opportunity_shares_for(tx, viewer.org, &viewer.access, OpportunityId(id))?
+                .ok_or_else(|| not_found(OpportunityId::LABEL, id))
+        })
+        .await?;
     Ok(axum::Json(listing.page(shares, &sorts, |share| share.user_id.0, ShareView::from)))
 }
 
-async fn share_opportunity(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<Response, AppError> {
+async fn share_opportunity(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let user = input::share(OpportunityId(id), &body)?;
-    let share = write(&state, &viewer, move |tx, ctx| app::deals::share_opportunity(tx, ctx, OpportunityId(id), user)).await?;
+    let share = api.write(move |tx, ctx| app::deals::share_opportunity(tx, ctx, OpportunityId(id), user)).await?;
     Ok(created(format!("/api/v1/opportunities/{id}/shares"), ShareView::from(share)))
 }
 
-async fn unshare_opportunity(State(state): State<AppState>, viewer: Viewer, SharePath(id, user): SharePath) -> Result<Response, AppError> {
-    let unshared = write(&state, &viewer, move |tx, ctx| app::deals::unshare_opportunity(tx, ctx, OpportunityId(id), UserId(user))).await;
+async fn unshare_opportunity(api: Api, SharePath(id, user): SharePath) -> Result<Response, AppError> {
+    let unshared = api.write(move |tx, ctx| app::deals::unshare_opportunity(tx, ctx, OpportunityId(id), UserId(user))).await;
     let removed = match unshared {
         Ok(removed) => removed,
         // The only bad input is an unknown user: no share of the deal with them exists either.

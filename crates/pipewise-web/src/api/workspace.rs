@@ -4,7 +4,7 @@
 //! `GET /api/v1/opportunities/{id}/workspace/flags` (`?today=`, default the server's date).
 //! Bodies and replies use one JSON shape, `pipewise_app::workspace_codec`.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::Method;
 use pipewise_app as app;
 use pipewise_app::workspace_codec;
@@ -13,14 +13,12 @@ use pipewise_core::workspace::{Figure, Flag, Workspace, WorkspacePart, Workspace
 use pipewise_core::*;
 use serde_json::{Value, json};
 
-use super::db::{read, write};
+use super::db::Api;
 use super::gates::{deal_param, today};
 use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, Query, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
-use crate::AppState;
-use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 
@@ -133,8 +131,8 @@ fn workspace_query(raw: Option<&str>) -> Result<Option<Timestamp>, AppError> {
     query.parsed("as_of", str::parse)
 }
 
-async fn load_workspace(state: &AppState, viewer: Viewer, id: i64, as_of: Option<Timestamp>) -> Result<Workspace, AppError> {
-    read(state, move |tx| {
+async fn load_workspace(api: &Api, id: i64, as_of: Option<Timestamp>) -> Result<Workspace, AppError> {
+    api.read(move |tx, viewer| {
         let workspace = match as_of {
             Some(at) => app::workspace::workspace_as_of_for(tx, viewer.org, &viewer.access, OpportunityId(id), at)?,
             None => app::workspace::workspace_for(tx, viewer.org, &viewer.access, OpportunityId(id))?,
@@ -144,23 +142,13 @@ async fn load_workspace(state: &AppState, viewer: Viewer, id: i64, as_of: Option
     .await
 }
 
-async fn get_workspace(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Value>, AppError> {
+async fn get_workspace(api: Api, IdPath(id): IdPath, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let as_of = workspace_query(raw.as_deref())?;
-    let workspace = load_workspace(&state, viewer, id, as_of).await?;
+    let workspace = load_workspace(&api, id, as_of).await?;
     Ok(axum::Json(workspace_codec::to_json(&workspace)))
 }
 
-async fn update_workspace(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<Value>, AppError> {
+async fn update_workspace(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
     let record = RecordRef::new(OpportunityId::LABEL, id);
     let Some(object) = body.as_object() else {
         return Err(AppError::Invalid(
@@ -183,21 +171,22 @@ async fn update_workspace(
         }
     }
     errors.into_result(())?;
-    let workspace = write(&state, &viewer, move |tx, ctx| {
-        let mut workspace = None;
-        for part in parts {
-            workspace = Some(app::workspace::update_workspace(tx, ctx, OpportunityId(id), part)?);
-        }
-        match workspace {
-            Some(workspace) => Ok(workspace),
-            None => {
-                let access = app::access::access_for(tx, ctx.org, ctx.actor_id)?;
-                app::workspace::workspace_for(tx, ctx.org, &access, OpportunityId(id))?
-                    .ok_or(pipewise_app::StoreError::NotFound { kind: OpportunityId::LABEL, id })
+    let workspace = api
+        .write(move |tx, ctx| {
+            let mut workspace = None;
+            for part in parts {
+                workspace = Some(app::workspace::update_workspace(tx, ctx, OpportunityId(id), part)?);
             }
-        }
-    })
-    .await?;
+            match workspace {
+                Some(workspace) => Ok(workspace),
+                None => {
+                    let access = app::access::access_for(tx, ctx.org, ctx.actor_id)?;
+                    app::workspace::workspace_for(tx, ctx.org, &access, OpportunityId(id))?
+                        .ok_or(pipewise_app::StoreError::NotFound { kind: OpportunityId::LABEL, id })
+                }
+            }
+        })
+        .await?;
     Ok(axum::Json(workspace_codec::to_json(&workspace)))
 }
 
@@ -222,40 +211,26 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PartPath {
     }
 }
 
-async fn get_workspace_part(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    PartPath(id, part): PartPath,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Value>, AppError> {
+async fn get_workspace_part(api: Api, PartPath(id, part): PartPath, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let as_of = workspace_query(raw.as_deref())?;
-    let workspace = load_workspace(&state, viewer, id, as_of).await?;
+    let workspace = load_workspace(&api, id, as_of).await?;
     Ok(axum::Json(workspace_codec::part_to_json(&WorkspacePart::of(&workspace, part))))
 }
 
-async fn update_workspace_part(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    PartPath(id, name): PartPath,
-    JsonBody(body): JsonBody,
-) -> Result<axum::Json<Value>, AppError> {
+async fn update_workspace_part(api: Api, PartPath(id, name): PartPath, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
     let part = workspace_codec::part_from_json(&RecordRef::new(OpportunityId::LABEL, id), name, &body)?;
-    let workspace = write(&state, &viewer, move |tx, ctx| app::workspace::update_workspace(tx, ctx, OpportunityId(id), part)).await?;
+    let workspace = api.write(move |tx, ctx| app::workspace::update_workspace(tx, ctx, OpportunityId(id), part)).await?;
     Ok(axum::Json(workspace_codec::to_json(&workspace)))
 }
 
-async fn list_workspace_flags(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    IdPath(id): IdPath,
-    RawQuery(raw): RawQuery,
-) -> Result<axum::Json<Page<Value>>, AppError> {
+async fn list_workspace_flags(api: Api, IdPath(id): IdPath, RawQuery(raw): RawQuery) -> Result<axum::Json<Page<Value>>, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::new("today", Ty::Date, "")])?;
-    let today = today(&state, &query)?;
-    let flags = read(&state, move |tx| {
-        app::workspace::workspace_flags_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?
-            .ok_or_else(|| not_found(OpportunityId::LABEL, id))
-    })
-    .await?;
+    let today = today(&api.state, &query)?;
+    let flags = api
+        .read(move |tx, viewer| {
+            app::workspace::workspace_flags_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?
+                .ok_or_else(|| not_found(OpportunityId::LABEL, id))
+        })
+        .await?;
     Ok(axum::Json(Page { data: flags.iter().map(flag_json).collect(), next_cursor: None }))
 }

@@ -142,7 +142,7 @@ pub fn reporting_tree(manager: UserId, users: &[User]) -> BTreeSet<UserId> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::time::Timestamp;
     use crate::user::Locale;
@@ -162,7 +162,7 @@ mod tests {
         }
     }
 
-    /// 1 VP ← 2 manager ← {3, 4} reps; 5 manager ← 6 rep; 7 viewer; 8 ops.
+    /// 1 VP ← 2 manager ← {3, 4} reps; 5 manager ← 6 rep; 7 viewer; 8 ops; 9 admin.
     fn org() -> Vec<User> {
         vec![
             user(1, Role::Manager, None),
@@ -173,10 +173,12 @@ mod tests {
             user(6, Role::Rep, Some(5)),
             user(7, Role::Viewer, None),
             user(8, Role::Ops, None),
+            user(9, Role::Admin, None),
         ]
     }
 
-    fn access(id: i64) -> Access {
+    /// The access of user `id` of [`org`].
+    pub(crate) fn access(id: i64) -> Access {
         let users = org();
         let user = users.iter().find(|user| user.id == UserId(id)).unwrap();
         Access::User(Actor::new(user, &users))

@@ -6,6 +6,7 @@
 use std::fmt;
 
 use crate::message::Message;
+use crate::text;
 
 /// Which record an error is about: an existing one by id, or one being created.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +103,52 @@ impl ValidationErrors {
                 None
             }
         }
+    }
+}
+
+// Steps the checks of new records and patches share: each checks one field of `record` with the
+// rules of [`text`], records the problem if there is one, and otherwise stores the normalised
+// value in place. A value with a problem may be left as it was, since the whole check then fails.
+impl ValidationErrors {
+    /// Trims required text in place ([`text::required`]).
+    pub(crate) fn required_text(&mut self, record: &RecordRef, field: &'static str, value: &mut String, max: usize) {
+        if let Some(text) = self.check(record, field, text::required(value, max)) {
+            *value = text;
+        }
+    }
+
+    /// Trims optional single-line text in place ([`text::optional`]); blank text becomes `None`.
+    pub(crate) fn optional_text(&mut self, record: &RecordRef, field: &'static str, value: &mut Option<String>, max: usize) {
+        *value = self.check(record, field, text::optional(value.as_deref().unwrap_or(""), max, false)).flatten();
+    }
+
+    /// Trims a Korean name or label in place; left blank, it takes the English one, `english`.
+    pub(crate) fn korean_text(&mut self, record: &RecordRef, field: &'static str, value: &mut String, english: &str, max: usize) {
+        match self.check(record, field, text::optional(value, max, false)) {
+            Some(Some(text)) => *value = text,
+            Some(None) => *value = english.to_owned(),
+            None => {}
+        }
+    }
+
+    /// Parses every item of a list in place with `parse` (such as [`text::email`]), keeping each
+    /// value once, in the order first given.
+    pub(crate) fn distinct_values(
+        &mut self,
+        record: &RecordRef,
+        field: &'static str,
+        values: &mut Vec<String>,
+        parse: fn(&str) -> Result<String, Problem>,
+    ) {
+        let mut distinct = Vec::new();
+        for raw in values.iter() {
+            if let Some(value) = self.check(record, field, parse(raw))
+                && !distinct.contains(&value)
+            {
+                distinct.push(value);
+            }
+        }
+        *values = distinct;
     }
 }
 

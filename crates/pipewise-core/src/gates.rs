@@ -141,14 +141,8 @@ impl NewExitCriterion {
     pub fn validated(mut self, pipeline: &Pipeline) -> Result<NewExitCriterion, ValidationErrors> {
         let record = RecordRef::new_record(CRITERION_LABEL);
         let mut errors = ValidationErrors::default();
-        if let Some(label) = errors.check(&record, "label_en", text::required(&self.label_en, 200)) {
-            self.label_en = label;
-        }
-        match errors.check(&record, "label_ko", text::optional(&self.label_ko, 200, false)) {
-            Some(Some(label)) => self.label_ko = label,
-            Some(None) => self.label_ko = self.label_en.clone(),
-            None => {}
-        }
+        errors.required_text(&record, "label_en", &mut self.label_en, 200);
+        errors.korean_text(&record, "label_ko", &mut self.label_ko, &self.label_en, 200);
         match pipeline.stage(self.stage_id) {
             None => errors.push(
                 &record,
@@ -1036,13 +1030,12 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::access::Actor;
+    use crate::access::tests::access;
     use crate::id::{AccountId, PipelineId};
     use crate::message::catalog::{en, en_errors, en_problem, ko};
     use crate::opportunity::Status;
     use crate::templates;
     use crate::user::Locale;
-    use crate::user::User;
     use crate::workspace::tests::{date, stakeholder};
     use crate::workspace::{
         ApprovalForm, ApprovalMeeting, ApprovalPerson, BantEntry, ClosePlanItem, CompetitiveCriterion, CompetitorAssessment, MeetingBody,
@@ -1451,39 +1444,8 @@ mod tests {
         assert_eq!(scenario.try_move(5), "allowed (ToWon)");
     }
 
-    // Overrides. 1 VP ← 2 manager ← {3, 4} reps; 5 manager ← 6 rep; 7 viewer; 8 ops; 9 admin.
-
-    fn org() -> Vec<User> {
-        let user = |id: i64, role: Role, manager: Option<i64>| User {
-            id: UserId(id),
-            email: format!("u{id}@example.com"),
-            name: format!("User {id}"),
-            role,
-            manager_id: manager.map(UserId),
-            team_id: None,
-            time_zone: "UTC".into(),
-            locale: Locale::En,
-            active: true,
-            created_at: Timestamp::from_micros(0),
-        };
-        vec![
-            user(1, Role::Manager, None),
-            user(2, Role::Manager, Some(1)),
-            user(3, Role::Rep, Some(2)),
-            user(4, Role::Rep, Some(2)),
-            user(5, Role::Manager, Some(1)),
-            user(6, Role::Rep, Some(5)),
-            user(7, Role::Viewer, None),
-            user(8, Role::Ops, None),
-            user(9, Role::Admin, None),
-        ]
-    }
-
-    fn access(id: i64) -> Access {
-        let users = org();
-        let user = users.iter().find(|user| user.id == UserId(id)).unwrap();
-        Access::User(Actor::new(user, &users))
-    }
+    // Overrides, by the users of `access::tests::access`: 1 VP ← 2 manager ← {3, 4} reps;
+    // 5 manager ← 6 rep; 7 viewer; 8 ops; 9 admin.
 
     #[test]
     fn who_may_override_a_gate() {

@@ -12,7 +12,6 @@ use crate::message::Message;
 use crate::money::{Decimal, Money};
 use crate::pipeline::{ForecastCategory, Pipeline, StageKind};
 use crate::records::text_enum;
-use crate::text;
 use crate::time::{Date, Timestamp, parse_date};
 
 text_enum! {
@@ -345,13 +344,9 @@ fn stage_not_in_pipeline(record: &RecordRef, stage_id: StageId, pipeline: &Pipel
 /// Trims text fields and checks every rule a stored opportunity obeys, reporting all problems.
 fn normalise(mut opportunity: Opportunity, record: &RecordRef, pipeline: &Pipeline) -> Result<Opportunity, ValidationErrors> {
     let mut errors = ValidationErrors::default();
-    if let Some(name) = errors.check(record, "name", text::required(&opportunity.name, 200)) {
-        opportunity.name = name;
-    }
-    let next_step = opportunity.next_step.as_deref().unwrap_or("");
-    opportunity.next_step = errors.check(record, "next_step", text::optional(next_step, 500, false)).flatten();
-    let reason = opportunity.close_reason.as_deref().unwrap_or("");
-    opportunity.close_reason = errors.check(record, "close_reason", text::optional(reason, 500, false)).flatten();
+    errors.required_text(record, "name", &mut opportunity.name, 200);
+    errors.optional_text(record, "next_step", &mut opportunity.next_step, 500);
+    errors.optional_text(record, "close_reason", &mut opportunity.close_reason, 500);
     if let Some(amount) = opportunity.amount {
         if amount.is_negative() {
             errors.push(record, "amount", Problem::Negative { value: amount.to_string() });

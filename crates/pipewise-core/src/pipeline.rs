@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use crate::error::{Problem, RecordRef, ValidationErrors};
 use crate::id::{PipelineId, StageId};
 use crate::message::Message;
-use crate::records::text_enum;
+use crate::records::{record_types, text_enum};
 use crate::text;
 use crate::time::Timestamp;
 
@@ -22,25 +22,31 @@ text_enum! {
     expected "one of pipeline, best_case, commit, closed, omitted"
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stage {
-    pub id: StageId,
-    pub pipeline_id: PipelineId,
-    /// Order within the pipeline, from 0.
-    pub position: i32,
-    pub name_en: String,
-    pub name_ko: String,
-    pub kind: StageKind,
-    /// Default win probability in percent, 0 to 100.
-    pub win_probability: Decimal,
-    pub forecast_category: ForecastCategory,
-    /// Whether deals here count in pipeline metrics (stage 1 of The Model does not).
-    pub counts_in_metrics: bool,
-    /// Days without stage movement after which a deal here is stale.
-    pub rotting_days: Option<i32>,
-    /// When ops archived the stage: it keeps its deals but takes no new ones, and its gate is
-    /// no longer checked on the way past it. Stages are never deleted.
-    pub archived_at: Option<Timestamp>,
+record_types! {
+    /// A step of a pipeline.
+    Stage, NewStage; id: StageId
+    stored {
+        pipeline_id: PipelineId,
+        /// Order within the pipeline, from 0.
+        position: i32,
+    }
+    shared {
+        name_en: String,
+        name_ko: String,
+        kind: StageKind,
+        /// Default win probability in percent, 0 to 100.
+        win_probability: Decimal,
+        forecast_category: ForecastCategory,
+        /// Whether deals here count in pipeline metrics (stage 1 of The Model does not).
+        counts_in_metrics: bool,
+        /// Days without stage movement after which a deal here is stale.
+        rotting_days: Option<i32>,
+    }
+    stored {
+        /// When ops archived the stage: it keeps its deals but takes no new ones, and its gate is
+        /// no longer checked on the way past it. Stages are never deleted.
+        archived_at: Option<Timestamp>,
+    }
 }
 
 impl Stage {
@@ -70,17 +76,6 @@ impl Pipeline {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewStage {
-    pub name_en: String,
-    pub name_ko: String,
-    pub kind: StageKind,
-    pub win_probability: Decimal,
-    pub forecast_category: ForecastCategory,
-    pub counts_in_metrics: bool,
-    pub rotting_days: Option<i32>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewPipeline {
     pub name: String,
     /// In order; positions are assigned from this order.
@@ -95,28 +90,9 @@ impl NewPipeline {
     pub fn validated(mut self) -> Result<NewPipeline, ValidationErrors> {
         let record = RecordRef::new_record(PipelineId::LABEL);
         let mut errors = ValidationErrors::default();
-        if let Some(name) = errors.check(&record, "name", text::required(&self.name, 200)) {
-            self.name = name;
-        }
+        errors.required_text(&record, "name", &mut self.name, 200);
         for stage in &mut self.stages {
-            if let Some(name) = errors.check(&record, "stages.name_en", text::required(&stage.name_en, 100)) {
-                stage.name_en = name;
-            }
-            match errors.check(&record, "stages.name_ko", text::optional(&stage.name_ko, 100, false)) {
-                Some(Some(name)) => stage.name_ko = name,
-                Some(None) => stage.name_ko = stage.name_en.clone(),
-                None => {}
-            }
-            if stage.win_probability < Decimal::ZERO || stage.win_probability > Decimal::ONE_HUNDRED {
-                errors.push(
-                    &record,
-                    "stages.win_probability",
-                    Problem::OutOfRange { value: stage.win_probability.to_string(), range: "0 to 100" },
-                );
-            }
-            if let Some(days) = stage.rotting_days.filter(|days| !(1..=3650).contains(days)) {
-                errors.push(&record, "stages.rotting_days", Problem::OutOfRange { value: days.to_string(), range: "1 to 3650 days" });
-            }
+            check_new_stage(&mut errors, &record, &StageFields::IN_PIPELINE, stage);
         }
         let has = |kind| self.stages.iter().any(|stage| stage.kind == kind);
         if !has(StageKind::Open) || !has(StageKind::Won) || !has(StageKind::Lost) {
@@ -150,22 +126,16 @@ impl StagePatch {
         let record = RecordRef::new(StageId::LABEL, current.id.0);
         let mut errors = ValidationErrors::default();
         let mut next = current.clone();
-        if let Some(name) = &self.name_en
-            && let Some(name) = errors.check(&record, "name_en", text::required(name, 100))
-        {
-            next.name_en = name;
+        if let Some(name) = &self.name_en {
+            next.name_en = name.clone();
+            errors.required_text(&record, "name_en", &mut next.name_en, 100);
         }
         if let Some(name) = &self.name_ko {
-            match errors.check(&record, "name_ko", text::optional(name, 100, false)) {
-                Some(Some(name)) => next.name_ko = name,
-                Some(None) => next.name_ko = next.name_en.clone(),
-                None => {}
-            }
+            next.name_ko = name.clone();
+            errors.korean_text(&record, "name_ko", &mut next.name_ko, &next.name_en, 100);
         }
         if let Some(probability) = self.win_probability {
-            if probability < Decimal::ZERO || probability > Decimal::ONE_HUNDRED {
-                errors.push(&record, "win_probability", Problem::OutOfRange { value: probability.to_string(), range: "0 to 100" });
-            }
+            check_win_probability(&mut errors, &record, "win_probability", probability);
             next.win_probability = probability;
         }
         if let Some(category) = self.forecast_category {
@@ -175,9 +145,7 @@ impl StagePatch {
             next.counts_in_metrics = counts;
         }
         if let Some(rotting_days) = self.rotting_days {
-            if let Some(days) = rotting_days.filter(|days| !(1..=3650).contains(days)) {
-                errors.push(&record, "rotting_days", Problem::OutOfRange { value: days.to_string(), range: "1 to 3650 days" });
-            }
+            check_rotting_days(&mut errors, &record, "rotting_days", rotting_days);
             next.rotting_days = rotting_days;
         }
         errors.into_result(next)
@@ -232,19 +200,51 @@ impl PipelinePatch {
 pub fn validate_new_stage(mut stage: NewStage) -> Result<NewStage, ValidationErrors> {
     let record = RecordRef::new_record(StageId::LABEL);
     let mut errors = ValidationErrors::default();
-    if let Some(name) = errors.check(&record, "name_en", text::required(&stage.name_en, 100)) {
-        stage.name_en = name;
-    }
-    match errors.check(&record, "name_ko", text::optional(&stage.name_ko, 100, false)) {
-        Some(Some(name)) => stage.name_ko = name,
-        Some(None) => stage.name_ko = stage.name_en.clone(),
-        None => {}
-    }
-    if stage.win_probability < Decimal::ZERO || stage.win_probability > Decimal::ONE_HUNDRED {
-        errors.push(&record, "win_probability", Problem::OutOfRange { value: stage.win_probability.to_string(), range: "0 to 100" });
-    }
-    if let Some(days) = stage.rotting_days.filter(|days| !(1..=3650).contains(days)) {
-        errors.push(&record, "rotting_days", Problem::OutOfRange { value: days.to_string(), range: "1 to 3650 days" });
-    }
+    check_new_stage(&mut errors, &record, &StageFields::ALONE, &mut stage);
     errors.into_result(stage)
+}
+
+/// The fields a new stage's problems are reported under.
+struct StageFields {
+    name_en: &'static str,
+    name_ko: &'static str,
+    win_probability: &'static str,
+    rotting_days: &'static str,
+}
+
+impl StageFields {
+    /// A stage added on its own.
+    const ALONE: StageFields =
+        StageFields { name_en: "name_en", name_ko: "name_ko", win_probability: "win_probability", rotting_days: "rotting_days" };
+
+    /// One of the stages of a new pipeline.
+    const IN_PIPELINE: StageFields = StageFields {
+        name_en: "stages.name_en",
+        name_ko: "stages.name_ko",
+        win_probability: "stages.win_probability",
+        rotting_days: "stages.rotting_days",
+    };
+}
+
+/// Trims a new stage's names (a blank Korean name takes the English one) and checks its
+/// probability and rotting age.
+fn check_new_stage(errors: &mut ValidationErrors, record: &RecordRef, fields: &StageFields, stage: &mut NewStage) {
+    errors.required_text(record, fields.name_en, &mut stage.name_en, 100);
+    errors.korean_text(record, fields.name_ko, &mut stage.name_ko, &stage.name_en, 100);
+    check_win_probability(errors, record, fields.win_probability, stage.win_probability);
+    check_rotting_days(errors, record, fields.rotting_days, stage.rotting_days);
+}
+
+/// A win probability is a percentage, 0 to 100.
+fn check_win_probability(errors: &mut ValidationErrors, record: &RecordRef, field: &'static str, probability: Decimal) {
+    if probability < Decimal::ZERO || probability > Decimal::ONE_HUNDRED {
+        errors.push(record, field, Problem::OutOfRange { value: probability.to_string(), range: "0 to 100" });
+    }
+}
+
+/// A stage's deals go stale after 1 to 3650 days without movement, or never (`None`).
+fn check_rotting_days(errors: &mut ValidationErrors, record: &RecordRef, field: &'static str, rotting_days: Option<i32>) {
+    if let Some(days) = rotting_days.filter(|days| !(1..=3650).contains(days)) {
+        errors.push(record, field, Problem::OutOfRange { value: days.to_string(), range: "1 to 3650 days" });
+    }
 }

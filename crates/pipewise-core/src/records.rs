@@ -36,73 +36,157 @@ macro_rules! text_enum {
 }
 pub(crate) use text_enum;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Team {
-    pub id: TeamId,
-    pub name: String,
-    /// The manager who leads the team.
-    pub manager_id: Option<UserId>,
-}
+/// Declares a stored record and the `New*` form it is created from, writing their shared fields
+/// once (with their doc comments), and, when a third name is given, the record's patch.
+///
+/// The stored record has, in this order: `id`, an optional `stored` section, the `shared`
+/// section, another optional `stored` section, then an optional second `shared` section. The
+/// `stored` fields are the ones the store sets itself (such as `created_at`); the `New*` form has
+/// the `shared` fields alone, and its `into_record` gives it the rest.
+///
+/// The patch has every shared field, each wrapped in `Option`. Its `apply` checks the patched
+/// record with the `New*` form's `validated` (which each record writes itself) and reports the
+/// problems against the existing record.
+macro_rules! record_types {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $new:ident, $patch:ident; id: $id:ident
+        shared {
+            $($(#[$field_doc:meta])* $field:ident: $ty:ty,)*
+        }
+        $(stored {
+            $($(#[$stored_doc:meta])* $stored:ident: $stored_ty:ty,)*
+        })?
+    ) => {
+        $crate::records::record_types! {
+            $(#[$doc])*
+            $name, $new; id: $id
+            shared {
+                $($(#[$field_doc])* $field: $ty,)*
+            }
+            $(stored {
+                $($(#[$stored_doc])* $stored: $stored_ty,)*
+            })?
+        }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewTeam {
-    pub name: String,
-    pub manager_id: Option<UserId>,
+        #[doc = concat!(
+            "A partial update to a stored [`", stringify!($name), "`] (the JSON API's PATCH): `None` leaves a field alone, ",
+            "`Some(None)` clears a nullable field, and a list replaces the whole list."
+        )]
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct $patch {
+            $($(#[$field_doc])* pub $field: Option<$ty>,)*
+        }
+
+        impl $patch {
+            /// The record after the patch, checked with the same rules as a new one; every problem is
+            /// reported against `current`.
+            pub fn apply(&self, current: &$name) -> Result<$name, $crate::error::ValidationErrors> {
+                let new = $new { $($field: self.$field.as_ref().unwrap_or(&current.$field).clone(),)* }
+                    .validated()
+                    .map_err(|errors| $crate::records::of_record(errors, $id::LABEL, current.id.0))?;
+                Ok(new.into_record(current.id $($(, current.$stored)*)?))
+            }
+        }
+    };
+    (
+        $(#[$doc:meta])*
+        $name:ident, $new:ident; id: $id:ident
+        $(stored {
+            $($(#[$early_stored_doc:meta])* $early_stored:ident: $early_stored_ty:ty,)*
+        })?
+        shared {
+            $($(#[$field_doc:meta])* $field:ident: $ty:ty,)*
+        }
+        $(stored {
+            $($(#[$stored_doc:meta])* $stored:ident: $stored_ty:ty,)*
+        })?
+        $(shared {
+            $($(#[$late_field_doc:meta])* $late_field:ident: $late_ty:ty,)*
+        })?
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name {
+            pub id: $id,
+            $($($(#[$early_stored_doc])* pub $early_stored: $early_stored_ty,)*)?
+            $($(#[$field_doc])* pub $field: $ty,)*
+            $($($(#[$stored_doc])* pub $stored: $stored_ty,)*)?
+            $($($(#[$late_field_doc])* pub $late_field: $late_ty,)*)?
+        }
+
+        #[doc = concat!("A new [`", stringify!($name), "`], before the store gives it an id and the fields it sets itself.")]
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $new {
+            $($(#[$field_doc])* pub $field: $ty,)*
+            $($($(#[$late_field_doc])* pub $late_field: $late_ty,)*)?
+        }
+
+        impl $new {
+            /// The stored record, with the id and the fields the store has set.
+            pub fn into_record(
+                self,
+                id: $id,
+                $($($early_stored: $early_stored_ty,)*)?
+                $($($stored: $stored_ty,)*)?
+            ) -> $name {
+                $name {
+                    id,
+                    $($($early_stored,)*)?
+                    $($field: self.$field,)*
+                    $($($stored,)*)?
+                    $($($late_field: self.$late_field,)*)?
+                }
+            }
+        }
+    };
+}
+pub(crate) use record_types;
+
+record_types! {
+    /// A sales team.
+    Team, NewTeam, TeamPatch; id: TeamId
+    shared {
+        name: String,
+        /// The manager who leads the team.
+        manager_id: Option<UserId>,
+    }
 }
 
 impl NewTeam {
     pub fn validated(mut self) -> Result<NewTeam, ValidationErrors> {
         let record = RecordRef::new_record(TeamId::LABEL);
         let mut errors = ValidationErrors::default();
-        if let Some(name) = errors.check(&record, "name", text::required(&self.name, 200)) {
-            self.name = name;
-        }
+        errors.required_text(&record, "name", &mut self.name, 200);
         errors.into_result(self)
     }
 }
 
-/// A customer company.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
-    pub id: AccountId,
-    pub name: String,
-    /// Lower-cased domains mail is matched by, e.g. `acme.co.kr`.
-    pub domains: Vec<String>,
-    pub industry: Option<String>,
-    pub employee_count: Option<i64>,
-    pub region: Option<String>,
-    pub owner_id: Option<UserId>,
-    pub created_at: Timestamp,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewAccount {
-    pub name: String,
-    pub domains: Vec<String>,
-    pub industry: Option<String>,
-    pub employee_count: Option<i64>,
-    pub region: Option<String>,
-    pub owner_id: Option<UserId>,
+record_types! {
+    /// A customer company.
+    Account, NewAccount, AccountPatch; id: AccountId
+    shared {
+        name: String,
+        /// Lower-cased domains mail is matched by, e.g. `acme.co.kr`.
+        domains: Vec<String>,
+        industry: Option<String>,
+        employee_count: Option<i64>,
+        region: Option<String>,
+        owner_id: Option<UserId>,
+    }
+    stored {
+        created_at: Timestamp,
+    }
 }
 
 impl NewAccount {
     pub fn validated(mut self) -> Result<NewAccount, ValidationErrors> {
         let record = RecordRef::new_record(AccountId::LABEL);
         let mut errors = ValidationErrors::default();
-        if let Some(name) = errors.check(&record, "name", text::required(&self.name, 200)) {
-            self.name = name;
-        }
-        let mut domains = Vec::new();
-        for raw in &self.domains {
-            if let Some(domain) = errors.check(&record, "domains", text::domain(raw))
-                && !domains.contains(&domain)
-            {
-                domains.push(domain);
-            }
-        }
-        self.domains = domains;
-        self.industry = optional(&mut errors, &record, "industry", self.industry.as_deref(), 100);
-        self.region = optional(&mut errors, &record, "region", self.region.as_deref(), 100);
+        errors.required_text(&record, "name", &mut self.name, 200);
+        errors.distinct_values(&record, "domains", &mut self.domains, text::domain);
+        errors.optional_text(&record, "industry", &mut self.industry, 100);
+        errors.optional_text(&record, "region", &mut self.region, 100);
         if let Some(count) = self.employee_count
             && !(0..=10_000_000).contains(&count)
         {
@@ -112,45 +196,29 @@ impl NewAccount {
     }
 }
 
-/// A person at a customer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Contact {
-    pub id: ContactId,
-    pub name: String,
-    pub emails: Vec<String>,
-    pub phone: Option<String>,
-    pub title: Option<String>,
-    pub account_id: Option<AccountId>,
-    pub created_at: Timestamp,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewContact {
-    pub name: String,
-    pub emails: Vec<String>,
-    pub phone: Option<String>,
-    pub title: Option<String>,
-    pub account_id: Option<AccountId>,
+record_types! {
+    /// A person at a customer.
+    Contact, NewContact, ContactPatch; id: ContactId
+    shared {
+        name: String,
+        emails: Vec<String>,
+        phone: Option<String>,
+        title: Option<String>,
+        account_id: Option<AccountId>,
+    }
+    stored {
+        created_at: Timestamp,
+    }
 }
 
 impl NewContact {
     pub fn validated(mut self) -> Result<NewContact, ValidationErrors> {
         let record = RecordRef::new_record(ContactId::LABEL);
         let mut errors = ValidationErrors::default();
-        if let Some(name) = errors.check(&record, "name", text::required(&self.name, 200)) {
-            self.name = name;
-        }
-        let mut emails = Vec::new();
-        for raw in &self.emails {
-            if let Some(email) = errors.check(&record, "emails", text::email(raw))
-                && !emails.contains(&email)
-            {
-                emails.push(email);
-            }
-        }
-        self.emails = emails;
-        self.phone = optional(&mut errors, &record, "phone", self.phone.as_deref(), 50);
-        self.title = optional(&mut errors, &record, "title", self.title.as_deref(), 200);
+        errors.required_text(&record, "name", &mut self.name, 200);
+        errors.distinct_values(&record, "emails", &mut self.emails, text::email);
+        errors.optional_text(&record, "phone", &mut self.phone, 50);
+        errors.optional_text(&record, "title", &mut self.title, 200);
         errors.into_result(self)
     }
 }
@@ -161,49 +229,39 @@ text_enum! {
     expected "one of new, working, qualified, disqualified, converted"
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Lead {
-    pub id: LeadId,
-    pub name: String,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub title: Option<String>,
-    /// Where the lead came from: `web form`, `event`, `import`, …
-    pub source: Option<String>,
-    pub status: LeadStatus,
-    pub owner_id: Option<UserId>,
-    pub created_at: Timestamp,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewLead {
-    pub name: String,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub title: Option<String>,
-    pub source: Option<String>,
-    pub status: LeadStatus,
-    pub owner_id: Option<UserId>,
+record_types! {
+    /// Someone who may become a customer, not yet qualified.
+    Lead, NewLead, LeadPatch; id: LeadId
+    shared {
+        name: String,
+        company: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+        title: Option<String>,
+        /// Where the lead came from: `web form`, `event`, `import`, …
+        source: Option<String>,
+        status: LeadStatus,
+        owner_id: Option<UserId>,
+    }
+    stored {
+        created_at: Timestamp,
+    }
 }
 
 impl NewLead {
     pub fn validated(mut self) -> Result<NewLead, ValidationErrors> {
         let record = RecordRef::new_record(LeadId::LABEL);
         let mut errors = ValidationErrors::default();
-        if let Some(name) = errors.check(&record, "name", text::required(&self.name, 200)) {
-            self.name = name;
-        }
-        self.company = optional(&mut errors, &record, "company", self.company.as_deref(), 200);
+        errors.required_text(&record, "name", &mut self.name, 200);
+        errors.optional_text(&record, "company", &mut self.company, 200);
         if let Some(raw) = self.email.as_deref().filter(|raw| !raw.trim().is_empty()) {
             self.email = errors.check(&record, "email", text::email(raw));
         } else {
             self.email = None;
         }
-        self.phone = optional(&mut errors, &record, "phone", self.phone.as_deref(), 50);
-        self.title = optional(&mut errors, &record, "title", self.title.as_deref(), 200);
-        self.source = optional(&mut errors, &record, "source", self.source.as_deref(), 100);
+        errors.optional_text(&record, "phone", &mut self.phone, 50);
+        errors.optional_text(&record, "title", &mut self.title, 200);
+        errors.optional_text(&record, "source", &mut self.source, 100);
         errors.into_result(self)
     }
 }
@@ -219,234 +277,82 @@ text_enum! {
     expected "one of inbound, outbound, internal"
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Activity {
-    pub id: ActivityId,
-    pub kind: ActivityKind,
-    pub direction: Direction,
-    pub occurred_at: Timestamp,
-    /// When Pipewise learnt of it; far after `occurred_at` is a late CRM update.
-    pub logged_at: Timestamp,
-    pub subject: String,
-    pub body: Option<String>,
-    /// `manual`, `imap`, `smtp`, `eml`, `ics`, `demo`, …
-    pub source: String,
-    pub user_id: Option<UserId>,
-    pub account_id: Option<AccountId>,
-    pub opportunity_id: Option<OpportunityId>,
-    pub contact_ids: Vec<ContactId>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewActivity {
-    pub kind: ActivityKind,
-    pub direction: Direction,
-    pub occurred_at: Timestamp,
-    pub subject: String,
-    pub body: Option<String>,
-    pub source: String,
-    pub user_id: Option<UserId>,
-    pub account_id: Option<AccountId>,
-    pub opportunity_id: Option<OpportunityId>,
-    pub contact_ids: Vec<ContactId>,
+record_types! {
+    /// An e-mail, meeting, call, note or task done with or about a customer.
+    Activity, NewActivity; id: ActivityId
+    shared {
+        kind: ActivityKind,
+        direction: Direction,
+        occurred_at: Timestamp,
+    }
+    stored {
+        /// When Pipewise learnt of it; far after `occurred_at` is a late CRM update.
+        logged_at: Timestamp,
+    }
+    shared {
+        subject: String,
+        body: Option<String>,
+        /// `manual`, `imap`, `smtp`, `eml`, `ics`, `demo`, …
+        source: String,
+        user_id: Option<UserId>,
+        account_id: Option<AccountId>,
+        opportunity_id: Option<OpportunityId>,
+        contact_ids: Vec<ContactId>,
+    }
 }
 
 impl NewActivity {
     pub fn validated(mut self) -> Result<NewActivity, ValidationErrors> {
         let record = RecordRef::new_record(ActivityId::LABEL);
         let mut errors = ValidationErrors::default();
-        if let Some(subject) = errors.check(&record, "subject", text::required(&self.subject, 500)) {
-            self.subject = subject;
-        }
+        errors.required_text(&record, "subject", &mut self.subject, 500);
         if let Some(raw) = self.body.as_deref() {
             self.body = errors.check(&record, "body", text::optional(raw, 1_000_000, true)).flatten();
         }
-        if let Some(source) = errors.check(&record, "source", text::required(&self.source, 50)) {
-            self.source = source;
-        }
+        errors.required_text(&record, "source", &mut self.source, 50);
         self.contact_ids.sort();
         self.contact_ids.dedup();
         errors.into_result(self)
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Task {
-    pub id: TaskId,
-    pub title: String,
-    pub owner_id: UserId,
-    pub due_on: Option<Date>,
-    pub completed_at: Option<Timestamp>,
-    pub account_id: Option<AccountId>,
-    pub opportunity_id: Option<OpportunityId>,
-    pub lead_id: Option<LeadId>,
-    pub created_at: Timestamp,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewTask {
-    pub title: String,
-    pub owner_id: UserId,
-    pub due_on: Option<Date>,
-    pub completed_at: Option<Timestamp>,
-    pub account_id: Option<AccountId>,
-    pub opportunity_id: Option<OpportunityId>,
-    pub lead_id: Option<LeadId>,
+record_types! {
+    /// A to-do for one user, perhaps about an account, a deal or a lead.
+    Task, NewTask; id: TaskId
+    shared {
+        title: String,
+        owner_id: UserId,
+        due_on: Option<Date>,
+        completed_at: Option<Timestamp>,
+        account_id: Option<AccountId>,
+        opportunity_id: Option<OpportunityId>,
+        lead_id: Option<LeadId>,
+    }
+    stored {
+        created_at: Timestamp,
+    }
 }
 
 impl NewTask {
     pub fn validated(mut self) -> Result<NewTask, ValidationErrors> {
         let record = RecordRef::new_record(TaskId::LABEL);
         let mut errors = ValidationErrors::default();
-        if let Some(title) = errors.check(&record, "title", text::required(&self.title, 500)) {
-            self.title = title;
-        }
+        errors.required_text(&record, "title", &mut self.title, 500);
         errors.into_result(self)
     }
 }
 
-fn optional(errors: &mut ValidationErrors, record: &RecordRef, field: &'static str, raw: Option<&str>, max: usize) -> Option<String> {
-    errors.check(record, field, text::optional(raw.unwrap_or(""), max, false)).flatten()
-}
-
 // Partial updates (the JSON API's PATCH). In every patch `None` leaves a field alone and, for
 // nullable fields, `Some(None)` clears it. `apply` builds the next state and checks it with the
-// same rules as a new record, reporting every problem against the existing record.
+// same rules as a new record, reporting every problem against the existing record. The patches
+// of teams, accounts, contacts and leads are declared with their records by `record_types!`.
 
 /// Re-labels the problems of a `New*` check as problems of the existing record `kind id`.
-fn of_record(mut errors: ValidationErrors, kind: &'static str, id: i64) -> ValidationErrors {
+pub(crate) fn of_record(mut errors: ValidationErrors, kind: &'static str, id: i64) -> ValidationErrors {
     for error in &mut errors.0 {
         error.record = RecordRef::new(kind, id);
     }
     errors
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TeamPatch {
-    pub name: Option<String>,
-    pub manager_id: Option<Option<UserId>>,
-}
-
-impl TeamPatch {
-    pub fn apply(&self, current: &Team) -> Result<Team, ValidationErrors> {
-        let new = NewTeam {
-            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
-            manager_id: self.manager_id.unwrap_or(current.manager_id),
-        }
-        .validated()
-        .map_err(|errors| of_record(errors, TeamId::LABEL, current.id.0))?;
-        Ok(Team { id: current.id, name: new.name, manager_id: new.manager_id })
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AccountPatch {
-    pub name: Option<String>,
-    /// Replaces the whole list.
-    pub domains: Option<Vec<String>>,
-    pub industry: Option<Option<String>>,
-    pub employee_count: Option<Option<i64>>,
-    pub region: Option<Option<String>>,
-    pub owner_id: Option<Option<UserId>>,
-}
-
-impl AccountPatch {
-    pub fn apply(&self, current: &Account) -> Result<Account, ValidationErrors> {
-        let new = NewAccount {
-            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
-            domains: self.domains.clone().unwrap_or_else(|| current.domains.clone()),
-            industry: self.industry.clone().unwrap_or_else(|| current.industry.clone()),
-            employee_count: self.employee_count.unwrap_or(current.employee_count),
-            region: self.region.clone().unwrap_or_else(|| current.region.clone()),
-            owner_id: self.owner_id.unwrap_or(current.owner_id),
-        }
-        .validated()
-        .map_err(|errors| of_record(errors, AccountId::LABEL, current.id.0))?;
-        Ok(Account {
-            id: current.id,
-            name: new.name,
-            domains: new.domains,
-            industry: new.industry,
-            employee_count: new.employee_count,
-            region: new.region,
-            owner_id: new.owner_id,
-            created_at: current.created_at,
-        })
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ContactPatch {
-    pub name: Option<String>,
-    /// Replaces the whole list.
-    pub emails: Option<Vec<String>>,
-    pub phone: Option<Option<String>>,
-    pub title: Option<Option<String>>,
-    pub account_id: Option<Option<AccountId>>,
-}
-
-impl ContactPatch {
-    pub fn apply(&self, current: &Contact) -> Result<Contact, ValidationErrors> {
-        let new = NewContact {
-            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
-            emails: self.emails.clone().unwrap_or_else(|| current.emails.clone()),
-            phone: self.phone.clone().unwrap_or_else(|| current.phone.clone()),
-            title: self.title.clone().unwrap_or_else(|| current.title.clone()),
-            account_id: self.account_id.unwrap_or(current.account_id),
-        }
-        .validated()
-        .map_err(|errors| of_record(errors, ContactId::LABEL, current.id.0))?;
-        Ok(Contact {
-            id: current.id,
-            name: new.name,
-            emails: new.emails,
-            phone: new.phone,
-            title: new.title,
-            account_id: new.account_id,
-            created_at: current.created_at,
-        })
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LeadPatch {
-    pub name: Option<String>,
-    pub company: Option<Option<String>>,
-    pub email: Option<Option<String>>,
-    pub phone: Option<Option<String>>,
-    pub title: Option<Option<String>>,
-    pub source: Option<Option<String>>,
-    pub status: Option<LeadStatus>,
-    pub owner_id: Option<Option<UserId>>,
-}
-
-impl LeadPatch {
-    pub fn apply(&self, current: &Lead) -> Result<Lead, ValidationErrors> {
-        let new = NewLead {
-            name: self.name.clone().unwrap_or_else(|| current.name.clone()),
-            company: self.company.clone().unwrap_or_else(|| current.company.clone()),
-            email: self.email.clone().unwrap_or_else(|| current.email.clone()),
-            phone: self.phone.clone().unwrap_or_else(|| current.phone.clone()),
-            title: self.title.clone().unwrap_or_else(|| current.title.clone()),
-            source: self.source.clone().unwrap_or_else(|| current.source.clone()),
-            status: self.status.unwrap_or(current.status),
-            owner_id: self.owner_id.unwrap_or(current.owner_id),
-        }
-        .validated()
-        .map_err(|errors| of_record(errors, LeadId::LABEL, current.id.0))?;
-        Ok(Lead {
-            id: current.id,
-            name: new.name,
-            company: new.company,
-            email: new.email,
-            phone: new.phone,
-            title: new.title,
-            source: new.source,
-            status: new.status,
-            owner_id: new.owner_id,
-            created_at: current.created_at,
-        })
-    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -513,18 +419,7 @@ impl UserPatch {
         }
         .validated()
         .map_err(|errors| of_record(errors, UserId::LABEL, current.id.0))?;
-        Ok(crate::user::User {
-            id: current.id,
-            email: new.email,
-            name: new.name,
-            role: new.role,
-            manager_id: new.manager_id,
-            team_id: new.team_id,
-            time_zone: new.time_zone,
-            locale: new.locale,
-            active: self.active.unwrap_or(current.active),
-            created_at: current.created_at,
-        })
+        Ok(new.into_record(current.id, self.active.unwrap_or(current.active), current.created_at))
     }
 }
 
@@ -557,6 +452,22 @@ mod tests {
         let errors = bad.validated().unwrap_err();
         let fields: Vec<_> = errors.0.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["name", "domains", "employee_count"]);
+    }
+
+    #[test]
+    fn patches_change_what_they_name_and_report_against_the_record() {
+        let contact = NewContact {
+            name: "Kim".into(),
+            emails: vec!["kim@acme.com".into()],
+            phone: Some("010-1234-5678".into()),
+            title: None,
+            account_id: Some(AccountId(7)),
+        }
+        .into_record(ContactId(3), Timestamp::from_micros(0));
+        let patch = ContactPatch { title: Some(Some(" Head of sales ".into())), account_id: Some(None), ..ContactPatch::default() };
+        assert_eq!(patch.apply(&contact), Ok(Contact { title: Some("Head of sales".into()), account_id: None, ..contact.clone() }));
+        let bad = ContactPatch { emails: Some(vec!["nobody".into()]), ..ContactPatch::default() };
+        assert_eq!(bad.apply(&contact).unwrap_err().to_string(), "contact 3: emails: \"nobody\" is not an e-mail address");
     }
 
     #[test]

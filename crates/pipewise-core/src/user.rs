@@ -5,6 +5,7 @@ use std::fmt;
 use crate::error::{Problem, RecordRef, ValidationErrors};
 use crate::id::{TeamId, UserId};
 use crate::message::Message;
+use crate::records::record_types;
 use crate::text;
 use crate::time::Timestamp;
 
@@ -69,30 +70,23 @@ impl Locale {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    pub id: UserId,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub manager_id: Option<UserId>,
-    pub team_id: Option<TeamId>,
-    /// IANA time zone used to display times, e.g. `Asia/Seoul`.
-    pub time_zone: String,
-    pub locale: Locale,
-    pub active: bool,
-    pub created_at: Timestamp,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewUser {
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub manager_id: Option<UserId>,
-    pub team_id: Option<TeamId>,
-    pub time_zone: String,
-    pub locale: Locale,
+record_types! {
+    /// Someone who signs in to Pipewise.
+    User, NewUser; id: UserId
+    shared {
+        email: String,
+        name: String,
+        role: Role,
+        manager_id: Option<UserId>,
+        team_id: Option<TeamId>,
+        /// IANA time zone used to display times, e.g. `Asia/Seoul`.
+        time_zone: String,
+        locale: Locale,
+    }
+    stored {
+        active: bool,
+        created_at: Timestamp,
+    }
 }
 
 impl NewUser {
@@ -103,9 +97,7 @@ impl NewUser {
         if let Some(email) = errors.check(&record, "email", text::email(&self.email)) {
             self.email = email;
         }
-        if let Some(name) = errors.check(&record, "name", text::required(&self.name, 200)) {
-            self.name = name;
-        }
+        errors.required_text(&record, "name", &mut self.name, 200);
         if let Some(zone) = errors.check(&record, "time_zone", time_zone(&self.time_zone)) {
             self.time_zone = zone;
         }

@@ -121,10 +121,16 @@ pub fn archive_exit_criterion(tx: &mut Tx, ctx: &WriteCtx, criterion_id: i64) ->
 /// from its history. `None` when the deal is not visible, not lost, or was created lost.
 pub fn lost_from_stage_for(tx: &mut Tx, org: OrgId, access: &Access, opportunity_id: OpportunityId) -> Result<Option<StageId>> {
     let Some(deal) = opportunity_for(tx, org, access, opportunity_id)? else { return Ok(None) };
-    if deal.status != Status::Lost {
+    lost_from(tx, org, &deal)
+}
+
+/// [`lost_from_stage_for`] without the visibility check, for the gates: where a lost deal
+/// resumes when it is reopened (see `pipewise_core::gates::check_move`).
+fn lost_from(tx: &mut Tx, org: OrgId, deal: &Opportunity) -> Result<Option<StageId>> {
+    if deal.status != Status::Lost || deal.id.0 <= 0 {
         return Ok(None);
     }
-    let history = tx.0.history(org, opportunity_id)?;
+    let history = tx.0.history(org, deal.id)?;
     let last_move =
         history.iter().rev().find(|event| event.field == OppField::Stage && event.new.as_deref() == Some(&deal.stage_id.0.to_string()));
     Ok(last_move.and_then(|event| event.old.as_deref()?.parse::<i64>().ok()).map(StageId))
@@ -386,7 +392,11 @@ pub(super) fn gate_move(
     if evidence.criteria.is_empty() {
         return Ok(None);
     }
-    let facts = DealFacts { opportunity: &subject, workspace: &evidence.workspace, checks: &evidence.checks };
+    let lost_from = match current {
+        Some(current) if current.pipeline_id == next.pipeline_id => lost_from(tx, ctx.org, current)?,
+        _ => None,
+    };
+    let facts = DealFacts { opportunity: &subject, workspace: &evidence.workspace, checks: &evidence.checks, lost_from };
     let check = gates::check_move(pipeline, &evidence.criteria, &facts, &evidence.ctx, next.stage_id);
     if check.is_allowed() {
         return Ok(None);
@@ -506,7 +516,8 @@ pub fn gate_status_for(tx: &mut Tx, org: OrgId, access: &Access, opportunity_id:
     let Some(deal) = opportunity_for(tx, org, access, opportunity_id)? else { return Ok(None) };
     let pipeline = pipeline_or_not_found(tx, org, deal.pipeline_id)?;
     let evidence = evidence(tx, org, &deal, pipeline.id, today)?;
-    let facts = DealFacts { opportunity: &deal, workspace: &evidence.workspace, checks: &evidence.checks };
+    let lost_from = lost_from(tx, org, &deal)?;
+    let facts = DealFacts { opportunity: &deal, workspace: &evidence.workspace, checks: &evidence.checks, lost_from };
     let current = pipeline.stage(deal.stage_id).cloned();
     let next_stage_id = match &current {
         Some(stage) if stage.kind == StageKind::Open => pipeline

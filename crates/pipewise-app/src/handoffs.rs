@@ -6,8 +6,9 @@
 //!   owner, a manager in the owner's line, ops, an admin; not a user it is merely shared with)
 //!   hands it to a user they may assign deals to ([`Access::can_assign_deal_to`], the rule of
 //!   every owner change). One addition, for inside sales: a **rep who owns the deal while it is
-//!   open and still in its pipeline's entry stage** may hand it to any active rep, in any team,
-//!   without their manager. Past the entry stage the ordinary owner-change rule applies.
+//!   open, in its pipeline's entry stage, and has never passed gate 1** (no `sql_at`) may hand it
+//!   to any active rep, in any team, without their manager. Past the entry stage, and for a deal
+//!   moved back to it after qualifying, the ordinary owner-change rule applies.
 //! - The new owner must exist, be active, not be a viewer, and not already own the deal; a closed
 //!   deal is not handed over; the note is optional (at most 2000 characters).
 //! - **What is written**, in one transaction: the owner change through the same path as every
@@ -69,8 +70,8 @@ pub fn hand_off(tx: &mut Tx, ctx: &WriteCtx, id: OpportunityId, to_user: UserId,
     }
     errors.into_result(())?;
     let target = target.expect("checked above");
-    let entry_stage = tx.0.pipeline(ctx.org, deal.pipeline_id)?.map(|pipeline| pipeline.entry_stage_id);
-    require(may_hand_off_to(&access, &deal, entry_stage, &target), || format!("you cannot hand opportunity {id} to user {to_user}"))?;
+    let inside_sales = is_inside_sales_case(tx, ctx.org, &deal)?;
+    require(may_hand_off_to(&access, &deal, inside_sales, &target), || format!("you cannot hand opportunity {id} to user {to_user}"))?;
     let patch = OpportunityPatch { owner_id: Some(to_user), ..OpportunityPatch::default() };
     update_opportunity_with(tx, ctx, id, &patch, true)?;
     let at = tx.0.last_history_at(ctx.org, id)?.filter(|last| *last > ctx.at).unwrap_or(ctx.at);
@@ -94,16 +95,27 @@ pub fn hand_off(tx: &mut Tx, ctx: &WriteCtx, id: OpportunityId, to_user: UserId,
     Ok(handoff)
 }
 
+/// Whether `deal` is still an inside-sales case: open, in its pipeline's entry stage, and never
+/// past gate 1 (a deal moved back to stage 1 after qualifying is not).
+pub fn is_inside_sales_case(tx: &mut Tx, org: OrgId, deal: &Opportunity) -> Result<bool> {
+    if deal.status != Status::Open {
+        return Ok(false);
+    }
+    let in_entry_stage = tx.0.pipeline(org, deal.pipeline_id)?.is_some_and(|pipeline| pipeline.entry_stage_id == deal.stage_id);
+    Ok(in_entry_stage && tx.0.opportunity_marks(org, deal.id)?.sql_at.is_none())
+}
+
 /// Whether `access`, which may change `deal` on a right of its own, may hand it to `target`: to
-/// anyone it may assign deals to, or, for a rep who owns the deal while it sits in its pipeline's
-/// entry stage (`entry_stage`), to any rep. Whether `target` is active is checked apart.
-pub fn may_hand_off_to(access: &Access, deal: &Opportunity, entry_stage: Option<StageId>, target: &User) -> bool {
+/// anyone it may assign deals to, or, for a rep who owns the deal while it is an inside-sales
+/// case (`inside_sales_case`, see [`is_inside_sales_case`]), to any rep. Whether `target` is
+/// active is checked apart.
+pub fn may_hand_off_to(access: &Access, deal: &Opportunity, inside_sales_case: bool, target: &User) -> bool {
     let inside_sales = match access {
         Access::User(actor) => {
             actor.role == Role::Rep
                 && actor.user_id == deal.owner_id
                 && deal.status == Status::Open
-                && entry_stage == Some(deal.stage_id)
+                && inside_sales_case
                 && target.role == Role::Rep
         }
         Access::System => false,

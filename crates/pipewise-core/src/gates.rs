@@ -9,14 +9,17 @@
 //!
 //! Move rules ([`check_move`]):
 //! - Moving back, or to the same stage, is always allowed; so is moving to a lost stage, and
-//!   reopening a closed deal into an open stage.
+//!   reopening a won deal into an open stage.
 //! - Moving forward checks the gate of every stage left on the way: the current stage and each
 //!   open stage after it, up to but not including the target.
 //!   The gate of an archived stage is skipped on the way past it (the current stage's gate is
 //!   always checked). A jump of several stages reports
 //!   every unmet criterion of every gate, grouped by stage in pipeline order.
 //! - Moving to won checks the gates of the current stage and every open stage after it.
-//!   A lost deal won outright checks every open stage from the pipeline's entry stage.
+//! - A lost deal resumes from the stage it was lost from ([`DealFacts::lost_from`]; the entry
+//!   stage when it was created lost): reopened into that stage or an earlier one it needs no
+//!   check; reopened further, or won outright, it checks every gate on the way from there,
+//!   exactly as a forward move from that stage does. Losing a deal is never a way round a gate.
 //!
 //! A refused move may be overridden by a manager in the owner's reporting line, ops or an admin,
 //! with a reason ([`authorize_override`], [`GateOverride`]); never by a rep or a viewer.
@@ -231,6 +234,9 @@ pub struct DealFacts<'a> {
     pub workspace: &'a Workspace,
     /// The checklist ticks made so far on this deal, any stage.
     pub checks: &'a [CriterionCheck],
+    /// For a lost deal, the open stage it was lost from (the stage before its last move into a
+    /// lost stage); `None` when it is not lost or was created lost. See [`check_move`].
+    pub lost_from: Option<StageId>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -830,24 +836,32 @@ pub fn check_move(pipeline: &Pipeline, criteria: &[ExitCriterion], facts: &DealF
     let (Some(current), Some(target)) = (pipeline.stage(from), pipeline.stage(to)) else {
         return check;
     };
-    // An archived stage's gate is not checked on the way past it; the current stage's is,
-    // archived or not, since the deal is leaving it.
-    let open_from = |position: i32, below: Option<i32>| -> Vec<&Stage> {
+    // The open stages whose gates a deal leaving `leaving` for `below` (`None`: a won stage)
+    // passes. An archived stage's gate is not checked on the way past it; the gate of the stage
+    // left is, archived or not.
+    let gates_from = |leaving: &Stage, below: Option<i32>| -> Vec<&Stage> {
         pipeline
             .stages
             .iter()
-            .filter(|stage| stage.kind == StageKind::Open && stage.position >= position && below.is_none_or(|below| stage.position < below))
-            .filter(|stage| !stage.is_archived() || stage.id == from)
+            .filter(|stage| {
+                stage.kind == StageKind::Open && stage.position >= leaving.position && below.is_none_or(|below| stage.position < below)
+            })
+            .filter(|stage| !stage.is_archived() || stage.id == leaving.id)
             .collect()
+    };
+    // A lost deal resumes where it was lost; one created lost, at the entry stage.
+    let resumed = || {
+        facts.lost_from.and_then(|id| pipeline.stage(id)).filter(|stage| stage.kind == StageKind::Open).unwrap_or(pipeline.entry_stage())
     };
     let (kind, gates) = match (current.kind, target.kind) {
         _ if from == to => (MoveKind::Unchanged, Vec::new()),
         (_, StageKind::Lost) => (MoveKind::ToLost, Vec::new()),
         (StageKind::Open, StageKind::Open) if target.position < current.position => (MoveKind::Backward, Vec::new()),
-        (StageKind::Open, StageKind::Open) => (MoveKind::Forward, open_from(current.position, Some(target.position))),
-        (StageKind::Open, StageKind::Won) => (MoveKind::ToWon, open_from(current.position, None)),
-        (StageKind::Won | StageKind::Lost, StageKind::Open) => (MoveKind::Reopen, Vec::new()),
-        (StageKind::Lost, StageKind::Won) => (MoveKind::ToWon, open_from(pipeline.entry_stage().position, None)),
+        (StageKind::Open, StageKind::Open) => (MoveKind::Forward, gates_from(current, Some(target.position))),
+        (StageKind::Open, StageKind::Won) => (MoveKind::ToWon, gates_from(current, None)),
+        (StageKind::Won, StageKind::Open) => (MoveKind::Reopen, Vec::new()),
+        (StageKind::Lost, StageKind::Open) => (MoveKind::Reopen, gates_from(resumed(), Some(target.position))),
+        (StageKind::Lost, StageKind::Won) => (MoveKind::ToWon, gates_from(resumed(), None)),
         (StageKind::Won, StageKind::Won) => (MoveKind::ToWon, Vec::new()),
     };
     check.kind = kind;
@@ -1075,6 +1089,7 @@ mod tests {
         workspace: Workspace,
         checks: Vec<CriterionCheck>,
         ctx: GateContext,
+        lost_from: Option<StageId>,
     }
 
     impl Scenario {
@@ -1097,11 +1112,11 @@ mod tests {
         fn new(pipeline: Pipeline, criteria: Vec<ExitCriterion>) -> Scenario {
             let deal = deal(&pipeline, pipeline.entry_stage_id);
             let ctx = GateContext { team_average_cycle_days: Some(60), today: date("2026-03-02") };
-            Scenario { pipeline, criteria, deal, workspace: Workspace::default(), checks: Vec::new(), ctx }
+            Scenario { pipeline, criteria, deal, workspace: Workspace::default(), checks: Vec::new(), ctx, lost_from: None }
         }
 
         fn facts(&self) -> DealFacts<'_> {
-            DealFacts { opportunity: &self.deal, workspace: &self.workspace, checks: &self.checks }
+            DealFacts { opportunity: &self.deal, workspace: &self.workspace, checks: &self.checks, lost_from: self.lost_from }
         }
 
         fn check_move(&self, to: i64) -> MoveCheck {
@@ -1354,9 +1369,43 @@ mod tests {
         assert_eq!(check.kind, MoveKind::ToWon);
         assert_eq!(check.gates_checked, [StageId(13), StageId(14), StageId(15)]);
         assert_eq!(check.missing.iter().map(|stage| stage.position).collect::<Vec<_>>(), [2, 3, 4]);
-        // A lost deal won outright answers for every gate from the entry stage.
+        // A lost deal won outright answers for every gate from where it was lost: from the
+        // entry stage when it was created lost.
         scenario.deal.stage_id = StageId(17);
         assert_eq!(scenario.check_move(16).gates_checked, [StageId(11), StageId(12), StageId(13), StageId(14), StageId(15)]);
+        scenario.lost_from = Some(StageId(14));
+        assert_eq!(scenario.check_move(16).gates_checked, [StageId(14), StageId(15)]);
+    }
+
+    #[test]
+    fn a_lost_deal_reopens_freely_only_as_far_as_it_was_lost_from() {
+        let mut scenario = Scenario::b2b();
+        scenario.deal.stage_id = StageId(17);
+        scenario.lost_from = Some(StageId(12));
+        // Back to where it was, or earlier: no gate.
+        for to in [11, 12] {
+            let check = scenario.check_move(to);
+            assert_eq!((check.kind, check.gates_checked.len()), (MoveKind::Reopen, 0), "to {to}");
+        }
+        // Further: every gate on the way from stage 2, exactly as a forward move from stage 2.
+        let reopened = scenario.check_move(15);
+        assert_eq!(reopened.kind, MoveKind::Reopen);
+        assert_eq!(reopened.gates_checked, [StageId(12), StageId(13), StageId(14)]);
+        scenario.deal.stage_id = StageId(12);
+        let forward = scenario.check_move(15);
+        assert_eq!((forward.gates_checked, forward.missing), (reopened.gates_checked.clone(), reopened.missing.clone()));
+        assert!(!reopened.is_allowed());
+        // Created lost: it resumes at the entry stage, so stage 2 already needs gate 1.
+        scenario.deal.stage_id = StageId(17);
+        scenario.lost_from = None;
+        assert_eq!(scenario.check_move(11).gates_checked, []);
+        assert_eq!(scenario.check_move(12).gates_checked, [StageId(11)]);
+        // A stage that is not open (or not of this pipeline) is not a place to resume from.
+        scenario.lost_from = Some(StageId(16));
+        assert_eq!(scenario.check_move(12).gates_checked, [StageId(11)]);
+        // A won deal passed every gate: reopening it anywhere needs none.
+        scenario.deal.stage_id = StageId(16);
+        assert_eq!(scenario.check_move(15).gates_checked, []);
     }
 
     #[test]
@@ -1369,7 +1418,8 @@ mod tests {
         scenario.deal.stage_id = StageId(11);
         assert_eq!(scenario.try_move(17), "allowed (ToLost)", "dropping a stage-1 case needs no gate");
         scenario.deal.stage_id = StageId(17);
-        assert_eq!(scenario.try_move(14), "allowed (Reopen)");
+        scenario.lost_from = Some(StageId(14));
+        assert_eq!(scenario.try_move(14), "allowed (Reopen)", "back to the stage it was lost from");
         let foreign = scenario.check_move(3);
         assert_eq!(foreign.kind, MoveKind::NotInPipeline);
         assert!(!foreign.is_allowed());
@@ -1725,7 +1775,7 @@ mod tests {
             let mut opportunity = deal(&pipeline, pipeline.stages[current].id);
             opportunity.amount = amount_set.then(|| "USD 1".parse().unwrap());
             let workspace = Workspace::default();
-            let facts = DealFacts { opportunity: &opportunity, workspace: &workspace, checks: &checks };
+            let facts = DealFacts { opportunity: &opportunity, workspace: &workspace, checks: &checks, lost_from: None };
             let ctx = GateContext { team_average_cycle_days: None, today: date("2026-03-02") };
             let check = check_move(&pipeline, &criteria, &facts, &ctx, pipeline.stages[target].id);
 

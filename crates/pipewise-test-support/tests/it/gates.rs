@@ -304,9 +304,62 @@ pub fn a_stage_1_drop_is_not_a_loss(db: &TestDb) {
     let lose = OpportunityPatch { close_reason: Some(Some("Lost on price".into())), ..move_to(gated.lost()) };
     app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &lose).unwrap();
     assert_eq!(tx.opportunity_marks(org, gated.deal.id).unwrap().dropped_at, None);
-    // Winning a lost deal outright checks every gate from the entry stage.
+    // Winning a lost deal outright checks every gate from the stage it was lost from.
     let error = app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &move_to(gated.won())).unwrap_err();
-    assert_eq!(refusal(error).gates_checked.len(), 5);
+    assert_eq!(refusal(error).gates_checked, [gated.stage(2), gated.stage(3), gated.stage(4), gated.stage(5)]);
+}
+
+/// Losing a deal is no way round a gate: reopened, it resumes where it was lost (the entry stage
+/// when it was created lost) and every gate beyond is checked, through the same path as any move.
+pub fn a_lost_deal_resumes_where_it_was_lost(db: &TestDb) {
+    let gated = gated(db, "Resume");
+    let org = gated.org.org();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let by_ops = gated.as_user(gated.ops_user, "2026-11-03T09:00:00Z");
+    let to_stage_2 = OpportunityPatch { gate_override_reason: Some("Qualified at the trade fair".into()), ..move_to(gated.stage(2)) };
+    app::deals::update_opportunity(&mut tx, &by_ops, gated.deal.id, &to_stage_2).unwrap();
+    let by_rep = gated.org.by_rep(at("2026-11-04T09:00:00Z"));
+    let lose = OpportunityPatch { close_reason: Some(Some("Lost on price".into())), ..move_to(gated.lost()) };
+    app::deals::update_opportunity(&mut tx, &by_rep, gated.deal.id, &lose).unwrap();
+    tx.commit().unwrap();
+
+    // The rep's way round gates 2 to 4: lose the deal, then PATCH it to stage 5. Refused, with
+    // every gate from stage 2 on, and nothing written.
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let events_before = tx.history(org, gated.deal.id).unwrap().len();
+    let error = app::deals::update_opportunity(&mut tx, &by_rep, gated.deal.id, &move_to(gated.stage(5))).unwrap_err();
+    let check = refusal(error);
+    assert_eq!(check.kind, MoveKind::Reopen);
+    assert_eq!(check.gates_checked, [gated.stage(2), gated.stage(3), gated.stage(4)]);
+    assert_eq!(tx.history(org, gated.deal.id).unwrap().len(), events_before);
+    assert_eq!(tx.opportunity(org, gated.deal.id, false).unwrap().unwrap().status, Status::Lost);
+    // Winning it outright checks the same gates and stage 5's.
+    let error = app::deals::update_opportunity(&mut tx, &by_rep, gated.deal.id, &move_to(gated.won())).unwrap_err();
+    assert_eq!(refusal(error).gates_checked, [gated.stage(2), gated.stage(3), gated.stage(4), gated.stage(5)]);
+    // Back to where it was lost needs no check.
+    let reopened = app::deals::update_opportunity(&mut tx, &by_rep, gated.deal.id, &move_to(gated.stage(2))).unwrap();
+    assert_eq!((reopened.stage_id, reopened.status), (gated.stage(2), Status::Open));
+    // The manager's override of a reopening is recorded like any other.
+    app::deals::update_opportunity(&mut tx, &by_rep, gated.deal.id, &lose).unwrap();
+    let as_manager = gated.as_user(gated.org.manager.id, "2026-11-05T09:00:00Z");
+    let past = OpportunityPatch { gate_override_reason: Some("Customer came back with budget".into()), ..move_to(gated.stage(3)) };
+    app::deals::update_opportunity(&mut tx, &as_manager, gated.deal.id, &past).unwrap();
+    let overrides = tx.gate_overrides(org, gated.deal.id).unwrap();
+    let last = &overrides.last().unwrap().gate_override;
+    assert_eq!((last.from_stage_id, last.to_stage_id, last.by), (gated.lost(), gated.stage(3), Some(gated.org.manager.id)));
+
+    // A deal created lost resumes at the entry stage: stage 2 already needs gate 1.
+    let mut new = gated.org.new_deal("Created lost");
+    new.pipeline_id = gated.b2b.id;
+    new.stage_id = Some(gated.lost());
+    new.close_reason = Some("Chose a competitor".into());
+    let created = app::deals::create_opportunity(&mut tx, &by_rep, &new).unwrap();
+    let error = app::deals::update_opportunity(&mut tx, &by_rep, created.id, &move_to(gated.stage(2))).unwrap_err();
+    assert_eq!(refusal(error).gates_checked, [gated.stage(1)]);
+    let error = app::deals::update_opportunity(&mut tx, &by_rep, created.id, &move_to(gated.stage(5))).unwrap_err();
+    assert_eq!(refusal(error).gates_checked.len(), 4);
+    let reopened = app::deals::update_opportunity(&mut tx, &by_rep, created.id, &move_to(gated.stage(1))).unwrap();
+    assert_eq!(reopened.status, Status::Open);
 }
 
 pub fn the_workspace_is_tracked_and_replayed_as_of(db: &TestDb) {

@@ -141,6 +141,31 @@ pub fn a_handoff_is_recorded_with_who_handed_it_over(db: &TestDb) {
     assert_eq!(tx.handoffs_of_opportunity(org, deal).unwrap()[0], handoff);
 }
 
+/// The inside-sales exception is for cases that never passed gate 1: moving a qualified deal
+/// back to stage 1 does not let its rep hand it to anyone in any team.
+pub fn a_qualified_deal_moved_back_to_stage_1_is_not_an_inside_sales_case(db: &TestDb) {
+    let desk = desk(db, "Requalified", 2);
+    let rep = desk.org.rep.id;
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let to_stage_2 = OpportunityPatch {
+        stage_id: Some(desk.b2b.stages[1].id),
+        gate_override_reason: Some("Qualified on the phone".into()),
+        ..OpportunityPatch::default()
+    };
+    app::deals::update_opportunity(&mut tx, &desk.as_user(desk.ops_user, "2026-11-04T09:00:00Z"), desk.deals[0], &to_stage_2).unwrap();
+    let back = OpportunityPatch { stage_id: Some(desk.b2b.stages[0].id), ..OpportunityPatch::default() };
+    let by_rep = desk.as_user(rep, "2026-11-05T09:00:00Z");
+    app::deals::update_opportunity(&mut tx, &by_rep, desk.deals[0], &back).unwrap();
+    let deal = tx.opportunity(desk.org.org(), desk.deals[0], false).unwrap().unwrap();
+    assert_eq!(deal.stage_id, desk.b2b.stages[0].id, "back in the entry stage");
+    assert!(!app::handoffs::is_inside_sales_case(&mut tx, desk.org.org(), &deal).unwrap());
+    forbidden(app::handoffs::hand_off(&mut tx, &by_rep, desk.deals[0], desk.field_rep, None));
+    // The case that never passed gate 1 still may go to a rep of another team.
+    let untouched = tx.opportunity(desk.org.org(), desk.deals[1], false).unwrap().unwrap();
+    assert!(app::handoffs::is_inside_sales_case(&mut tx, desk.org.org(), &untouched).unwrap());
+    app::handoffs::hand_off(&mut tx, &by_rep, desk.deals[1], desk.field_rep, None).unwrap();
+}
+
 pub fn the_report_gives_the_share_that_passed_gate_1_per_source(db: &TestDb) {
     let desk = desk(db, "HandoffReport", 2);
     let org = desk.org.org();

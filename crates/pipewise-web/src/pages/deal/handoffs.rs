@@ -68,25 +68,25 @@ pub(super) fn panel(
         })
         .collect();
     let (selected, note, error) = rejected.map_or_else(Default::default, |(to, note, error)| (to, note, Some(error)));
-    Ok(Some(HandoffPanel { items, choices: choices(ctx), selected, note, error, notice }))
+    Ok(Some(HandoffPanel { items, choices: choices(tx, ctx)?, selected, note, error, notice }))
 }
 
 /// Whom the viewer may hand the open deal to, by name; none when they may not hand it over.
-fn choices(ctx: &DealCtx<'_>) -> Vec<Choice> {
-    let (viewer, current, pipeline) = (ctx.viewer, &ctx.current, &ctx.pipeline);
+fn choices(tx: &mut Tx<'_>, ctx: &DealCtx<'_>) -> Result<Vec<Choice>, AppError> {
+    let (viewer, current) = (ctx.viewer, &ctx.current);
     if !(ctx.can_edit && viewer.access.can_write_deal(current.owner_id, false) && current.status == Status::Open) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let entry_stage = Some(pipeline.entry_stage_id).filter(|_| pipeline.id == current.pipeline_id);
+    let inside_sales = app::handoffs::is_inside_sales_case(tx, viewer.org, current)?;
     let mut choices: Vec<Choice> = ctx
         .data
         .users
         .iter()
-        .filter(|user| user.active && app::handoffs::may_hand_off_to(&viewer.access, current, entry_stage, user))
+        .filter(|user| user.active && app::handoffs::may_hand_off_to(&viewer.access, current, inside_sales, user))
         .map(Choice::user)
         .collect();
     choices.sort_by_key(|choice| choice.label.to_lowercase());
-    choices
+    Ok(choices)
 }
 
 /// Hands the deal to another user (`to_user_id`, `note`). A refused handoff comes back on the

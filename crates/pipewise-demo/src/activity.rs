@@ -7,10 +7,12 @@
 //! overdue.
 
 use pipewise_core::records::{ActivityKind, Direction};
-use pipewise_core::{Date, Timestamp};
+use pipewise_core::user::Locale;
+use pipewise_core::{ContactId, Date, Timestamp};
 
 use crate::clock::{self, date_of_day, day_of, days_between, plus_days};
 use crate::deal::{DealPlan, Outcome, StageRef};
+use crate::org::PersonPlan;
 use crate::phrases::{self, Phrase, say};
 use crate::rng::Rng;
 
@@ -38,6 +40,48 @@ pub struct ActivityInput<'a> {
     pub owner_korean: bool,
     pub utc_offset_hours: i64,
     pub count: usize,
+}
+
+/// A contact on an account, as activities need them.
+#[derive(Clone, Copy, Debug)]
+pub struct Buyer {
+    pub id: ContactId,
+    pub korean: bool,
+}
+
+/// A deal's buying team: the account's `buyers` shuffled, then as many as `size` draws.
+pub fn draw_buying_team(rng: &mut Rng, buyers: &[Buyer], size: impl FnOnce(&mut Rng) -> usize) -> Vec<Buyer> {
+    let mut team = buyers.to_vec();
+    rng.shuffle(&mut team);
+    team.truncate(size(rng));
+    team
+}
+
+/// How much activity a deal gets relative to others: more the longer it lives (against the
+/// average life `mean_life_days`), with a random spread.
+pub fn activity_weight(rng: &mut Rng, plan: &DealPlan, mean_life_days: f64) -> f64 {
+    (0.4 + 0.6 * plan.life_days() / mean_life_days) * rng.log_normal(1.0, 0.25)
+}
+
+/// `count` activities of a deal with the buying team `team`, logged in the language and office
+/// hours of its owner `owner`.
+pub fn plan_team_activities(
+    rng: &mut Rng,
+    plan: &DealPlan,
+    now: Timestamp,
+    team: &[Buyer],
+    owner: &PersonPlan,
+    count: usize,
+) -> Vec<ActivityPlan> {
+    let buying_team_korean: Vec<bool> = team.iter().map(|buyer| buyer.korean).collect();
+    let input = ActivityInput {
+        now,
+        buying_team_korean: &buying_team_korean,
+        owner_korean: owner.locale == Locale::Ko,
+        utc_offset_hours: owner.utc_offset_hours,
+        count,
+    };
+    plan_activities(rng, plan, &input)
 }
 
 /// The phrase lists' level for a stage.

@@ -51,7 +51,8 @@ pub struct Step {
 }
 
 impl Step {
-    fn at(at: Timestamp) -> Step {
+    /// A step at `at` that changes nothing yet.
+    pub(crate) fn at(at: Timestamp) -> Step {
         Step {
             at,
             stage: None,
@@ -141,8 +142,8 @@ pub struct DealInput<'a> {
 }
 
 /// Mean days in each open stage (B2B levels 0–4; the Simple pipeline uses the first four).
-pub(crate) const B2B_DWELL_DAYS: [f64; 5] = [9.0, 20.0, 24.0, 16.0, 11.0];
-pub(crate) const SIMPLE_DWELL_DAYS: [f64; 4] = [12.0, 18.0, 20.0, 14.0];
+const B2B_DWELL_DAYS: [f64; 5] = [9.0, 20.0, 24.0, 16.0, 11.0];
+const SIMPLE_DWELL_DAYS: [f64; 4] = [12.0, 18.0, 20.0, 14.0];
 
 /// How a deal's story goes, decided at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,33 +158,78 @@ enum Fate {
 
 /// What a deal's setup is drawn from: the organisation, its accounts, the time window deals
 /// are created in and how many open stages each pipeline has. Shared by the standard demo and
-/// the scale data set, which differ only in the random stream they draw with.
+/// the scale data set, which differ only in the random stream they draw with and in how they
+/// plan a deal's life.
 pub(crate) struct DealSource<'a> {
     pub plan: &'a OrgPlan,
     pub accounts: &'a [AccountPlan],
-    pub account_weights: Option<&'a WeightedIndex>,
+    account_weights: Option<WeightedIndex>,
     /// The reps of each team, by team index.
-    pub team_reps: &'a [Vec<usize>],
+    team_reps: Vec<Vec<usize>>,
     pub start: Timestamp,
     pub now: Timestamp,
-    pub rates: &'a RateTable,
-    pub b2b_open_stages: usize,
-    pub simple_open_stages: usize,
+    rates: &'a RateTable,
+    b2b_open_stages: usize,
+    simple_open_stages: usize,
+}
+
+/// What a deal draws before its plan: its account and owner (by index) and its pipeline.
+pub(crate) struct DealSetup {
+    pub account: usize,
+    pub rep: usize,
+    /// The B2B pipeline; otherwise Simple.
+    pub b2b: bool,
+}
+
+impl<'a> DealSource<'a> {
+    pub fn new(
+        plan: &'a OrgPlan,
+        accounts: &'a [AccountPlan],
+        start: Timestamp,
+        now: Timestamp,
+        rates: &'a RateTable,
+        b2b_open_stages: usize,
+        simple_open_stages: usize,
+    ) -> DealSource<'a> {
+        DealSource {
+            plan,
+            accounts,
+            account_weights: WeightedIndex::new(accounts.iter().map(|account| account.weight)),
+            team_reps: (0..plan.teams.len()).map(|team| plan.reps_of_team(team).collect()).collect(),
+            start,
+            now,
+            rates,
+            b2b_open_stages,
+            simple_open_stages,
+        }
+    }
+
+    /// The reps of the team that covers account `account`.
+    pub fn teammates(&self, account: usize) -> &[usize] {
+        &self.team_reps[self.accounts[account].team]
+    }
+
+    /// A deal drawn from `rng` (see [`draw_deal`]) and planned from the same stream by `planner`.
+    pub fn plan(&self, rng: &mut Rng, planner: impl FnOnce(&mut Rng, &DealInput) -> DealPlan) -> (DealSetup, DealPlan) {
+        let drawn = draw_deal(rng, self);
+        let plan = planner(rng, &drawn.input);
+        (DealSetup { account: drawn.account, rep: drawn.rep, b2b: drawn.input.b2b }, plan)
+    }
 }
 
 /// A deal's drawn setup: its account and rep (by index) and the input to plan it from.
-pub(crate) struct DrawnDeal<'a> {
-    pub account: usize,
-    pub rep: usize,
-    pub input: DealInput<'a>,
+struct DrawnDeal<'a> {
+    account: usize,
+    rep: usize,
+    input: DealInput<'a>,
 }
 
 /// Draws a deal's account, rep, pipeline, currency, creation time and value from `rng`, in a
 /// fixed order, so the same stream always gives the same deal.
-pub(crate) fn draw_deal<'a>(rng: &mut Rng, source: &DealSource<'a>) -> DrawnDeal<'a> {
-    let account_index = source.account_weights.map_or(0, |weights| weights.sample(rng));
+fn draw_deal<'a>(rng: &mut Rng, source: &DealSource<'a>) -> DrawnDeal<'a> {
+    let account_index = source.account_weights.as_ref().map_or(0, |weights| weights.sample(rng));
     let account = &source.accounts[account_index];
-    let teammates = &source.team_reps[account.team];
+    let teammates = source.teammates(account_index);
     let rep = if teammates.len() <= 1 || rng.chance(0.85) { account.owner } else { *rng.pick(teammates) };
     let profile = &source.plan.reps[rep];
     let person = &source.plan.people[profile.person];
@@ -217,61 +263,202 @@ pub(crate) fn draw_deal<'a>(rng: &mut Rng, source: &DealSource<'a>) -> DrawnDeal
     DrawnDeal { account: account_index, rep, input }
 }
 
-pub fn plan_deal(rng: &mut Rng, input: &DealInput) -> DealPlan {
-    let levels = input.open_stages.max(1);
-    let dwell_means: &[f64] = if input.b2b { &B2B_DWELL_DAYS } else { &SIMPLE_DWELL_DAYS };
-    let dwell_mean = |level: usize| dwell_means[level.min(dwell_means.len() - 1)] * input.pace;
-    // Counted stages start at level 1 in B2B (stage 1 is outside pipeline metrics).
-    let first_counted = usize::from(input.b2b && levels > 1);
-    let fate = if input.b2b && levels > 1 && rng.chance(0.2) {
-        Fate::Drop
-    } else if rng.chance(0.015) {
-        Fate::Stall(rng.between(first_counted as i64, levels as i64 - 1) as usize)
-    } else if rng.chance(input.win_probability) {
-        Fate::Win
-    } else {
-        let weights: Vec<f64> =
-            (0..levels).map(|level| if level < first_counted { 0.0 } else { [6.0, 6.0, 4.0, 2.5, 1.5][level.min(4)] }).collect();
-        Fate::Lose(rng.weighted(&weights))
-    };
-    let final_level = match fate {
-        Fate::Drop => 0,
-        Fate::Stall(level) | Fate::Lose(level) => level,
-        Fate::Win => levels - 1,
-    };
-    let precise = rng.chance(0.05);
-    let mut value_usd = input.value_usd;
-    let price = |value: f64, at: Timestamp| input.pricing.price(value, input.currency, date_of_day(day_of(at)), precise);
+/// A deal's life walked stage by stage: what is decided at its creation (its fate, the first
+/// close date, whether amounts are quoted precisely and whether it starts with one), its value,
+/// and the stage it is in. The standard demo ([`plan_deal`]) and the scale set
+/// ([`crate::scale`]'s lifecycles) walk deals alike and differ in the edits they add.
+pub(crate) struct Walk<'i, 'a> {
+    input: &'i DealInput<'a>,
+    /// How many open stages the pipeline has (at least one).
+    pub levels: usize,
+    fate: Fate,
+    final_level: usize,
+    precise: bool,
+    /// The day (see [`day_of`]) of the close date the deal is created with.
+    pub first_close_day: i64,
+    amount_at_start: bool,
+    /// What the deal is worth now, in US dollars.
+    pub value_usd: f64,
+    /// When the deal first carries an amount: at creation, or on its first move forward.
+    pub amount_from: Option<Timestamp>,
+    /// The open stage the deal is in.
+    pub level: usize,
+    bounced: bool,
+    /// From this instant the buyer stopped answering.
+    pub dark_from: Option<Timestamp>,
+}
 
-    let expected_days: f64 = (0..levels).map(dwell_mean).sum();
-    let created_day = day_of(input.created_at);
-    // Reps are optimistic: the first close date comes before the typical cycle would end.
-    let first_close_day = created_day + (expected_days * (0.5 + 0.4 * rng.unit())) as i64 + 7;
-    let mut close_day = first_close_day;
-    let amount_at_start = rng.chance(if input.b2b { 0.6 } else { 0.8 });
-    let mut has_amount = amount_at_start;
+impl<'i, 'a> Walk<'i, 'a> {
+    /// Draws what is decided at creation: fate, precision, first close date, starting amount.
+    pub fn start(rng: &mut Rng, input: &'i DealInput<'a>) -> Walk<'i, 'a> {
+        let levels = input.open_stages.max(1);
+        // Counted stages start at level 1 in B2B (stage 1 is outside pipeline metrics).
+        let first_counted = usize::from(input.b2b && levels > 1);
+        let fate = if input.b2b && levels > 1 && rng.chance(0.2) {
+            Fate::Drop
+        } else if rng.chance(0.015) {
+            Fate::Stall(rng.between(first_counted as i64, levels as i64 - 1) as usize)
+        } else if rng.chance(input.win_probability) {
+            Fate::Win
+        } else {
+            let weights: Vec<f64> =
+                (0..levels).map(|level| if level < first_counted { 0.0 } else { [6.0, 6.0, 4.0, 2.5, 1.5][level.min(4)] }).collect();
+            Fate::Lose(rng.weighted(&weights))
+        };
+        let final_level = match fate {
+            Fate::Drop => 0,
+            Fate::Stall(level) | Fate::Lose(level) => level,
+            Fate::Win => levels - 1,
+        };
+        let precise = rng.chance(0.05);
+        let expected_days: f64 = (0..levels).map(|level| dwell_mean(input, level)).sum();
+        // Reps are optimistic: the first close date comes before the typical cycle would end.
+        let first_close_day = day_of(input.created_at) + (expected_days * (0.5 + 0.4 * rng.unit())) as i64 + 7;
+        let amount_at_start = rng.chance(if input.b2b { 0.6 } else { 0.8 });
+        Walk {
+            input,
+            levels,
+            fate,
+            final_level,
+            precise,
+            first_close_day,
+            amount_at_start,
+            value_usd: input.value_usd,
+            amount_from: amount_at_start.then_some(input.created_at),
+            level: 0,
+            bounced: false,
+            dark_from: None,
+        }
+    }
+
+    /// `value_usd` as an amount in the deal's currency on the day of `at`.
+    pub fn price(&self, value_usd: f64, at: Timestamp) -> Money {
+        self.input.pricing.price(value_usd, self.input.currency, date_of_day(day_of(at)), self.precise)
+    }
+
+    /// How many days the deal stays in its stage, entered at `t`, and when it leaves it.
+    pub fn stay(&self, rng: &mut Rng, t: Timestamp) -> (f64, Timestamp) {
+        let dwell = rng.log_normal(dwell_mean(self.input, self.level), 0.55).clamp(0.5, 240.0);
+        (dwell, office_hours(rng, plus_days(t, dwell), self.input.utc_offset_hours).max(t))
+    }
+
+    /// Whether the deal stalls in its stage: nobody moves it on again.
+    pub fn stalls_here(&self) -> bool {
+        matches!(self.fate, Fate::Stall(level) if level == self.level)
+    }
+
+    /// Whether the deal closes when it leaves its stage.
+    pub fn closes_here(&self) -> bool {
+        self.level == self.final_level && !matches!(self.fate, Fate::Stall(_))
+    }
+
+    /// The step that closes the deal at `at`, as its fate has it (a loss also sets when the
+    /// buyer went dark).
+    pub fn close(&mut self, rng: &mut Rng, at: Timestamp) -> Step {
+        let mut step = Step { close_date: Some(date_of_day(day_of(at))), ..Step::at(at) };
+        match self.fate {
+            Fate::Drop => {
+                step.stage = Some(StageRef::Lost);
+                step.close_reason = Some((*rng.pick(phrases::DROP_REASONS)).to_owned());
+            }
+            Fate::Win => {
+                if self.amount_from.is_some() && rng.chance(0.3) {
+                    // A last discount before signing.
+                    self.value_usd *= 0.85 + 0.1 * rng.unit();
+                    step.amount = Some(self.price(self.value_usd, at));
+                }
+                step.stage = Some(StageRef::Won);
+                step.close_reason = rng.chance(0.7).then(|| (*rng.pick(phrases::WIN_REASONS)).to_owned());
+            }
+            Fate::Lose(_) | Fate::Stall(_) => {
+                step.stage = Some(StageRef::Lost);
+                let reasons: Vec<f64> = phrases::LOSS_REASONS.iter().map(|(_, weight)| *weight).collect();
+                step.close_reason = Some(phrases::LOSS_REASONS[rng.weighted(&reasons)].0.to_owned());
+                self.dark_from = Some(plus_days(at, -(14.0 + 28.0 * rng.unit())).max(self.input.created_at));
+            }
+        }
+        step
+    }
+
+    /// The step that leaves the stage at `at`: on to the next one, or now and then back one
+    /// stage first. Moving on past the first stage gives the deal an amount if it has none.
+    pub fn move_on(&mut self, rng: &mut Rng, at: Timestamp) -> Step {
+        let mut step = Step::at(at);
+        if self.level >= 2 && !self.bounced && rng.chance(0.08) {
+            self.bounced = true;
+            self.level -= 1;
+        } else {
+            self.level += 1;
+            if self.amount_from.is_none() && self.level >= 1 {
+                self.amount_from = Some(at);
+                step.amount = Some(self.price(self.value_usd, at));
+            }
+            if self.level >= 2 && rng.chance(0.2) {
+                step.forecast_category = Some(upgraded_category(self.level, self.levels));
+            }
+        }
+        step.stage = Some(StageRef::Open(self.level));
+        step
+    }
+
+    /// The plan of the walked deal: created with `name` and `next_step`, then `steps` up to
+    /// now, closed at `end` when it closed by now.
+    pub fn plan(self, name: String, next_step: Option<String>, steps: Vec<Step>, end: Option<Timestamp>) -> DealPlan {
+        let input = self.input;
+        let mut plan = DealPlan {
+            created_at: input.created_at,
+            name,
+            amount: self.amount_at_start.then(|| self.price(input.value_usd, input.created_at)),
+            close_date: date_of_day(self.first_close_day),
+            next_step,
+            steps,
+            outcome: Outcome::Open,
+            end: input.now,
+            dark_from: self.dark_from,
+        };
+        plan.steps.retain(|step| step.at <= input.now && step.at >= input.created_at);
+        plan.dark_from = plan.dark_from.filter(|at| *at <= input.now);
+        match (plan.steps.last().and_then(|step| step.stage), end) {
+            (Some(StageRef::Won), Some(at)) if at <= input.now => {
+                plan.outcome = Outcome::Won;
+                plan.end = at;
+            }
+            (Some(StageRef::Lost), Some(at)) if at <= input.now => {
+                plan.outcome = if self.fate == Fate::Drop { Outcome::Dropped } else { Outcome::Lost };
+                plan.end = at;
+            }
+            _ => {}
+        }
+        plan
+    }
+}
+
+/// Mean days in open stage `level` of the deal's pipeline, at the deal's pace.
+fn dwell_mean(input: &DealInput, level: usize) -> f64 {
+    let dwell_means: &[f64] = if input.b2b { &B2B_DWELL_DAYS } else { &SIMPLE_DWELL_DAYS };
+    dwell_means[level.min(dwell_means.len() - 1)] * input.pace
+}
+
+pub fn plan_deal(rng: &mut Rng, input: &DealInput) -> DealPlan {
+    let mut walk = Walk::start(rng, input);
+    let mut close_day = walk.first_close_day;
     let mut steps = Vec::new();
     let mut t = input.created_at;
-    let mut level = 0;
-    let mut bounced = false;
-    let mut dark_from = None;
     let mut end = None;
     loop {
-        let dwell = rng.log_normal(dwell_mean(level), 0.55).clamp(0.5, 240.0);
-        let stage_end = office_hours(rng, plus_days(t, dwell), input.utc_offset_hours).max(t);
-        let closing_here = level == final_level && !matches!(fate, Fate::Stall(_));
-        if let Fate::Stall(stall_level) = fate
-            && level == stall_level
-        {
+        let (dwell, stage_end) = walk.stay(rng, t);
+        let level = walk.level;
+        if walk.stalls_here() {
             // One last touch soon after arriving, then silence.
             if rng.chance(0.6) {
                 let after = plus_days(t, rng.unit() * 10.0);
                 let at = office_hours(rng, after, input.utc_offset_hours).max(t);
                 steps.push(Step { next_step: Some(next_step(rng, input, level)), ..Step::at(at) });
             }
-            dark_from = Some(t);
+            walk.dark_from = Some(t);
             break;
         }
+        let closing_here = walk.closes_here();
         // Minor edits while in the stage, in time order.
         let n_minor = rng.weighted(&[3.0, 4.0, 2.0, 1.0]);
         let mut minor_times: Vec<Timestamp> = (0..n_minor)
@@ -284,15 +471,15 @@ pub fn plan_deal(rng: &mut Rng, input: &DealInput) -> DealPlan {
         for at in minor_times {
             let mut step = Step::at(at);
             match rng.weighted(&[45.0, 20.0, 15.0, 10.0, 2.0]) {
-                1 if has_amount => {
-                    value_usd *= rng.log_normal(1.0, 0.15).clamp(0.6, 1.6);
-                    step.amount = Some(price(value_usd, at));
+                1 if walk.amount_from.is_some() => {
+                    walk.value_usd *= rng.log_normal(1.0, 0.15).clamp(0.6, 1.6);
+                    step.amount = Some(walk.price(walk.value_usd, at));
                 }
                 2 => {
                     close_day = close_day.max(day_of(at)) + rng.between(7, 30);
                     step.close_date = Some(date_of_day(close_day));
                 }
-                3 if level >= 1 => step.forecast_category = Some(upgraded_category(level, levels)),
+                3 if level >= 1 => step.forecast_category = Some(upgraded_category(level, walk.levels)),
                 4 => step.reassign = Some(rng.next_u64() as u32),
                 _ => step.next_step = Some(next_step(rng, input, level)),
             }
@@ -309,78 +496,23 @@ pub fn plan_deal(rng: &mut Rng, input: &DealInput) -> DealPlan {
         steps.sort_by_key(|step| step.at);
         t = stage_end;
         if closing_here {
-            let mut step = Step { close_date: Some(date_of_day(day_of(t))), ..Step::at(t) };
-            match fate {
-                Fate::Drop => {
-                    step.stage = Some(StageRef::Lost);
-                    step.close_reason = Some((*rng.pick(phrases::DROP_REASONS)).to_owned());
-                }
-                Fate::Win => {
-                    if has_amount && rng.chance(0.3) {
-                        // A last discount before signing.
-                        value_usd *= 0.85 + 0.1 * rng.unit();
-                        step.amount = Some(price(value_usd, t));
-                    }
-                    step.stage = Some(StageRef::Won);
-                    step.close_reason = rng.chance(0.7).then(|| (*rng.pick(phrases::WIN_REASONS)).to_owned());
-                    step.next_step = Some(say(("Hand over to onboarding", "온보딩팀 인계"), input.korean).to_owned());
-                }
-                Fate::Lose(_) | Fate::Stall(_) => {
-                    step.stage = Some(StageRef::Lost);
-                    let reasons: Vec<f64> = phrases::LOSS_REASONS.iter().map(|(_, weight)| *weight).collect();
-                    step.close_reason = Some(phrases::LOSS_REASONS[rng.weighted(&reasons)].0.to_owned());
-                    dark_from = Some(plus_days(t, -(14.0 + 28.0 * rng.unit())).max(input.created_at));
-                }
+            let won = walk.fate == Fate::Win;
+            let mut step = walk.close(rng, t);
+            if won {
+                step.next_step = Some(say(("Hand over to onboarding", "온보딩팀 인계"), input.korean).to_owned());
             }
             end = Some(t);
             steps.push(step);
             break;
         }
-        // Move on, or now and then back one stage first.
-        let mut step = Step::at(t);
-        if level >= 2 && !bounced && rng.chance(0.08) {
-            bounced = true;
-            level -= 1;
-        } else {
-            level += 1;
-            if !has_amount && level >= 1 {
-                has_amount = true;
-                step.amount = Some(price(value_usd, t));
-            }
-            if level >= 2 && rng.chance(0.2) {
-                step.forecast_category = Some(upgraded_category(level, levels));
-            }
-        }
-        step.stage = Some(StageRef::Open(level));
-        step.next_step = Some(next_step(rng, input, level));
+        let mut step = walk.move_on(rng, t);
+        step.next_step = Some(next_step(rng, input, walk.level));
         steps.push(step);
     }
 
-    let initial_amount = amount_at_start.then(|| price(input.value_usd, input.created_at));
-    let mut plan = DealPlan {
-        created_at: input.created_at,
-        name: deal_name(rng, input),
-        amount: initial_amount,
-        close_date: date_of_day(first_close_day),
-        next_step: Some(next_step(rng, input, 0)),
-        steps,
-        outcome: Outcome::Open,
-        end: input.now,
-        dark_from,
-    };
-    plan.steps.retain(|step| step.at <= input.now && step.at >= input.created_at);
-    plan.dark_from = plan.dark_from.filter(|at| *at <= input.now);
-    match (plan.steps.last().and_then(|step| step.stage), end) {
-        (Some(StageRef::Won), Some(at)) if at <= input.now => {
-            plan.outcome = Outcome::Won;
-            plan.end = at;
-        }
-        (Some(StageRef::Lost), Some(at)) if at <= input.now => {
-            plan.outcome = if fate == Fate::Drop { Outcome::Dropped } else { Outcome::Lost };
-            plan.end = at;
-        }
-        _ => {}
-    }
+    let name = deal_name(rng, input);
+    let next_step = Some(next_step(rng, input, 0));
+    let mut plan = walk.plan(name, next_step, steps, end);
     // A few open deals nobody has put a number on yet.
     if plan.outcome == Outcome::Open && plan.stage_at(input.now) != StageRef::Open(0) && rng.chance(0.05) {
         plan.amount = None;

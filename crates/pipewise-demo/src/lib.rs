@@ -23,6 +23,7 @@ mod phrases;
 mod rates;
 mod rng;
 mod scale;
+mod write;
 
 use pipewise_app::{Db, StoreError};
 use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
@@ -76,24 +77,41 @@ impl DemoConfig {
 
     /// Every size that cannot work, at once.
     pub fn check(&self) -> Result<(), ValidationErrors> {
-        let record = RecordRef::new_record("demo configuration");
-        let mut errors = ValidationErrors::default();
-        let mut range = |field: &'static str, value: u32, low: u32, high: u32, text: &'static str| {
-            if !(low..=high).contains(&value) {
-                errors.push(&record, field, Problem::OutOfRange { value: value.to_string(), range: text });
-            }
-        };
-        range("months", self.months, 1, 120, "1 to 120");
-        range("teams", self.teams, 1, 10_000, "1 to 10,000");
-        range("reps", self.reps, self.teams.max(1), 1_000_000, "at least one per team, at most 1,000,000");
-        range("accounts", self.accounts, 1, 10_000_000, "1 to 10,000,000");
-        range("activities_per_opportunity", self.activities_per_opportunity, 0, 1_000, "0 to 1,000");
-        range("batch_size", self.batch_size, 1, u32::MAX, "at least 1");
-        let year = self.now.date_utc().year();
-        if !(1950..=2150).contains(&year) {
-            errors.push(&record, "now", Problem::OutOfRange { value: self.now.to_string(), range: "years 1950 to 2150" });
+        let mut checks = Checks::new("demo configuration");
+        checks.range("months", self.months.into(), 1, 120, "1 to 120");
+        checks.range("teams", self.teams.into(), 1, 10_000, "1 to 10,000");
+        checks.range("reps", self.reps.into(), self.teams.max(1).into(), 1_000_000, "at least one per team, at most 1,000,000");
+        checks.range("accounts", self.accounts.into(), 1, 10_000_000, "1 to 10,000,000");
+        checks.range("activities_per_opportunity", self.activities_per_opportunity.into(), 0, 1_000, "0 to 1,000");
+        checks.range("batch_size", self.batch_size.into(), 1, u32::MAX.into(), "at least 1");
+        checks.finish(self.now)
+    }
+}
+
+/// A configuration's values out of range, collected to be refused all at once.
+struct Checks {
+    record: RecordRef,
+    errors: ValidationErrors,
+}
+
+impl Checks {
+    fn new(configuration: &'static str) -> Checks {
+        Checks { record: RecordRef::new_record(configuration), errors: ValidationErrors::default() }
+    }
+
+    fn range(&mut self, field: &'static str, value: u64, low: u64, high: u64, text: &'static str) {
+        if !(low..=high).contains(&value) {
+            self.errors.push(&self.record, field, Problem::OutOfRange { value: value.to_string(), range: text });
         }
-        errors.into_result(())
+    }
+
+    /// The verdict, once "today" (`now`) is checked too.
+    fn finish(mut self, now: Timestamp) -> Result<(), ValidationErrors> {
+        let year = now.date_utc().year();
+        if !(1950..=2150).contains(&year) {
+            self.errors.push(&self.record, "now", Problem::OutOfRange { value: now.to_string(), range: "years 1950 to 2150" });
+        }
+        self.errors.into_result(())
     }
 }
 

@@ -123,6 +123,16 @@ impl OrgPlan {
     pub fn reps_of_team(&self, team: usize) -> impl Iterator<Item = usize> + '_ {
         self.reps.iter().enumerate().filter(move |(_, rep)| rep.team == team).map(|(index, _)| index)
     }
+
+    /// Rep `rep` as a person.
+    pub fn rep_person(&self, rep: usize) -> &PersonPlan {
+        &self.people[self.reps[rep].person]
+    }
+
+    /// One login per role, in [`Role::ALL`] order: `(role, e-mail)`.
+    pub fn logins(&self) -> Vec<(Role, String)> {
+        self.logins.iter().map(|&person| (self.people[person].role, self.people[person].email.clone())).collect()
+    }
 }
 
 /// Hands out unique e-mail addresses.

@@ -27,25 +27,23 @@ use pipewise_app as app;
 use std::cell::Cell;
 use std::sync::mpsc;
 
-use pipewise_app::{AuditEntry, Db, HistoryAppend, RecordKind, Result, StoreError, Tx, WriteCtx};
-use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
-use pipewise_core::fx::RateTable;
+use pipewise_app::{AuditEntry, Db, HistoryAppend, Result, StoreError, Tx};
+use pipewise_core::error::ValidationErrors;
 use pipewise_core::history::{self, Change, Source};
-use pipewise_core::opportunity::{self, NewOpportunity, Opportunity, OpportunityPatch};
-use pipewise_core::pipeline::Pipeline;
-use pipewise_core::records::{NewAccount, NewActivity, NewContact, NewTeam, UserPatch};
-use pipewise_core::user::{Locale, NewUser, Role};
-use pipewise_core::{AccountId, ContactId, Currency, OpportunityId, OrgId, TeamId, Timestamp, UserId, templates};
+use pipewise_core::opportunity::{self, Opportunity};
+use pipewise_core::records::NewActivity;
+use pipewise_core::user::Role;
+use pipewise_core::{AccountId, OpportunityId, OrgId, Timestamp, UserId};
 
-use crate::activity::{self, ActivityInput};
+use crate::activity::{self, Buyer};
 use crate::clock::plus_days;
 use crate::data;
-use crate::deal::{self, DealPlan, DealSource, Outcome};
-use crate::generate::Stages;
-use crate::org::{self, AccountPlan, OrgPlan};
+use crate::deal::{DealPlan, DealSetup, DealSource, Outcome};
+use crate::org;
 use crate::rates;
-use crate::rng::{Rng, Stream, WeightedIndex};
-use crate::{DemoCounts, ORGANISATION_NAME};
+use crate::rng::{Rng, Stream};
+use crate::write::{self, Progress, StoredOrg, Writer};
+use crate::{Checks, DemoCounts};
 
 use self::lifecycle::EditDraw;
 
@@ -94,30 +92,20 @@ impl ScaleConfig {
 
     /// Every size that cannot work, at once.
     pub fn check(&self) -> Result<(), ValidationErrors> {
-        let record = RecordRef::new_record("scale configuration");
-        let mut errors = ValidationErrors::default();
-        let mut range = |field: &'static str, value: u64, low: u64, high: u64, text: &'static str| {
-            if !(low..=high).contains(&value) {
-                errors.push(&record, field, Problem::OutOfRange { value: value.to_string(), range: text });
-            }
-        };
-        range("months", self.months.into(), 1, 120, "1 to 120");
-        range("reps", self.reps.into(), 1, 100_000, "1 to 100,000");
-        range("team_size", self.team_size.into(), 1, 1_000, "1 to 1,000");
-        range("accounts_per_rep", self.accounts_per_rep.into(), 1, 10_000, "1 to 10,000");
-        range("contacts_per_account", self.contacts_per_account.into(), 0, 100, "0 to 100");
-        range("opportunities", self.opportunities, 0, 100_000_000, "0 to 100,000,000");
-        range("activities", self.activities, 0, 2_000_000_000, "0 to 2,000,000,000");
-        range("chunk_deals", self.chunk_deals.into(), 1, 1_000_000, "1 to 1,000,000");
-        range("deals_per_transaction", self.deals_per_transaction.into(), 1, u64::from(u32::MAX), "at least 1");
+        let mut checks = Checks::new("scale configuration");
+        checks.range("months", self.months.into(), 1, 120, "1 to 120");
+        checks.range("reps", self.reps.into(), 1, 100_000, "1 to 100,000");
+        checks.range("team_size", self.team_size.into(), 1, 1_000, "1 to 1,000");
+        checks.range("accounts_per_rep", self.accounts_per_rep.into(), 1, 10_000, "1 to 10,000");
+        checks.range("contacts_per_account", self.contacts_per_account.into(), 0, 100, "0 to 100");
+        checks.range("opportunities", self.opportunities, 0, 100_000_000, "0 to 100,000,000");
+        checks.range("activities", self.activities, 0, 2_000_000_000, "0 to 2,000,000,000");
+        checks.range("chunk_deals", self.chunk_deals.into(), 1, 1_000_000, "1 to 1,000,000");
+        checks.range("deals_per_transaction", self.deals_per_transaction.into(), 1, u64::from(u32::MAX), "at least 1");
         if let Some(history) = self.history {
-            range("history", history, 0, 2_000_000_000, "0 to 2,000,000,000");
+            checks.range("history", history, 0, 2_000_000_000, "0 to 2,000,000,000");
         }
-        let year = self.now.date_utc().year();
-        if !(1950..=2150).contains(&year) {
-            errors.push(&record, "now", Problem::OutOfRange { value: self.now.to_string(), range: "years 1950 to 2150" });
-        }
-        errors.into_result(())
+        checks.finish(self.now)
     }
 }
 
@@ -190,8 +178,8 @@ impl ScaleSummary {
 const DEFAULT_EDITS_PER_DEAL: f64 = 3.0;
 /// Deals sampled to calibrate edit and activity budgets.
 const CALIBRATION_SAMPLE: u64 = 5_000;
-/// Accounts or contacts written per transaction during setup.
-const SETUP_BATCH: usize = 20_000;
+/// Records (people, accounts, contacts) written per transaction during setup.
+const SETUP_BATCH: u32 = 20_000;
 
 /// Generates the scale data set into `store` (migrated), calling `progress` with
 /// `(phase, done, total)` at the start and end of each phase and about a hundred times between.
@@ -203,8 +191,7 @@ pub fn generate_scale(
     config.check()?;
     let seed = config.seed;
     let now = config.now;
-    let start = plus_days(now, -(f64::from(config.months) * 365.25 / 12.0));
-    let org_created = plus_days(start, -30.0);
+    let (start, org_created) = write::period(now, config.months);
     let n_teams = config.reps.div_ceil(config.team_size).max(1) as usize;
     let mut plan = org::plan_org(seed, n_teams, config.reps as usize, &data::maven_agents());
     org::add_directors(&mut plan, seed, config.team_size as usize);
@@ -213,136 +200,27 @@ pub fn generate_scale(
     let (accounts, _) = org::plan_accounts(seed, n_accounts, &companies, &plan);
     let rates = rates::demo_rates(start, now);
 
-    // Setup: the organisation, its people in reporting order, teams, pipelines and rates.
-    progress(ScalePhase::Setup, 0, (plan.people.len() + plan.teams.len() + 3) as u64);
-    let mut tx = store.write()?;
-    let organisation = app::users::create_organisation(&mut tx, ORGANISATION_NAME, Currency::USD, org_created)?;
-    let org_id = organisation.id;
-    let ctx = |at: Timestamp, actor: Option<UserId>| WriteCtx { org: org_id, actor_id: actor, source: Source::Demo, at };
-    let mut user_ids: Vec<Option<UserId>> = vec![None; plan.people.len()];
-    let mut team_ids: Vec<TeamId> = Vec::with_capacity(plan.teams.len());
-    let mut done = 0u64;
-    for pass in [false, true] {
-        if pass {
-            for team in &plan.teams {
-                let new = NewTeam { name: team.name.clone(), manager_id: user_ids[team.manager] };
-                let team_id = app::users::create_team(&mut tx, &ctx(org_created, None), new)?.id;
-                if let Some(manager) = user_ids[team.manager] {
-                    let patch = UserPatch { team_id: Some(Some(team_id)), ..UserPatch::default() };
-                    app::users::update_user(&mut tx, &ctx(org_created, None), manager, &patch)?;
-                }
-                team_ids.push(team_id);
-                done += 1;
-            }
-        }
-        // Managers before the people who report to them, whatever their index.
-        let mut pending: Vec<usize> = (0..plan.people.len()).filter(|&index| plan.people[index].team.is_some() == pass).collect();
-        while !pending.is_empty() {
-            let before = pending.len();
-            let mut waiting = Vec::new();
-            for index in pending {
-                let person = &plan.people[index];
-                if person.manager.is_some_and(|manager| user_ids[manager].is_none()) {
-                    waiting.push(index);
-                    continue;
-                }
-                let new = NewUser {
-                    email: person.email.clone(),
-                    name: person.name.clone(),
-                    role: person.role,
-                    manager_id: person.manager.and_then(|manager| user_ids[manager]),
-                    team_id: person.team.map(|team| team_ids[team]),
-                    time_zone: person.time_zone.to_owned(),
-                    locale: person.locale,
-                };
-                let at = org_created.plus_seconds(60 * index as i64);
-                user_ids[index] = Some(app::users::create_user(&mut tx, &ctx(at, None), new)?.id);
-                done += 1;
-            }
-            if waiting.len() == before {
-                return Err(StoreError::Conflict("the planned reporting lines have a loop".into()));
-            }
-            pending = waiting;
-        }
-    }
-    let user_id = |person: usize| user_ids[person].ok_or(StoreError::NotFound { kind: UserId::LABEL, id: person as i64 });
-    let rep_users: Vec<UserId> = plan.reps.iter().map(|rep| user_id(rep.person)).collect::<Result<_>>()?;
-    let rep_managers: Vec<Option<UserId>> =
-        plan.reps.iter().map(|rep| plan.people[rep.person].manager.and_then(|manager| user_ids[manager])).collect();
-    let b2b = app::records::create_pipeline(&mut tx, &ctx(org_created, None), templates::b2b_the_model())?;
-    let simple = app::records::create_pipeline(&mut tx, &ctx(org_created, None), templates::simple())?;
-    app::bulk::put_rates(&mut tx, org_id, Currency::EUR, &rates.rows)?;
-    tx.commit()?;
-    progress(ScalePhase::Setup, done + 3, done + 3);
-
-    // Accounts, created in the weeks before the first deals, by their owners.
-    let mut reporter = Reporter::new(progress, ScalePhase::Accounts, accounts.len() as u64);
-    let mut account_ids: Vec<AccountId> = Vec::with_capacity(accounts.len());
-    let mut tx = store.write()?;
-    for (index, account) in accounts.iter().enumerate() {
-        let at = plus_days(org_created, 1.0 + (index % 40) as f64 * 0.5);
-        let owner = Some(rep_users[account.owner]);
-        let new = NewAccount {
-            name: account.name.clone(),
-            domains: account.domains.clone(),
-            industry: Some(account.industry.to_owned()),
-            employee_count: account.employees,
-            region: Some(account.region.as_str().to_owned()),
-            owner_id: owner,
-        };
-        account_ids.push(app::records::create_account(&mut tx, &ctx(at, owner), new)?.id);
-        if (index + 1) % SETUP_BATCH == 0 {
-            tx.commit()?;
-            tx = store.write()?;
-        }
-        reporter.advance(1);
-    }
-    tx.commit()?;
-
-    // Contacts: about `contacts_per_account` per account, planned in one go (names only).
+    // Setup: the organisation, its people in reporting order, teams, pipelines and rates; the
+    // accounts, created in the weeks before the first deals by their owners; and about
+    // `contacts_per_account` contacts per account, planned in one go (names only).
+    let mut writer = Writer::new(store, SETUP_BATCH, Progress::new(progress, ScalePhase::Setup));
+    let org = write::create_organisation(&mut writer, ScalePhase::Setup, &plan, org_created, &rates.rows)?;
+    let account_ids = write::create_accounts(&mut writer, ScalePhase::Accounts, &org, org_created, &accounts)?;
     let contacts = org::plan_contacts(seed, accounts.len() * config.contacts_per_account as usize, &accounts);
-    let mut reporter = Reporter::new(reporter.progress, ScalePhase::Contacts, contacts.len() as u64);
-    let mut buyers: Vec<Vec<(ContactId, bool)>> = vec![Vec::new(); accounts.len()];
-    let mut tx = store.write()?;
-    for (index, contact) in contacts.iter().enumerate() {
-        let at = plus_days(org_created, 2.0 + (index % 40) as f64 * 0.5);
-        let new = NewContact {
-            name: contact.name.clone(),
-            emails: vec![contact.email.clone()],
-            phone: contact.phone.clone(),
-            title: Some(contact.title.clone()),
-            account_id: Some(account_ids[contact.account]),
-        };
-        let owner = Some(rep_users[accounts[contact.account].owner]);
-        let id = app::records::create_contact(&mut tx, &ctx(at, owner), new)?.id;
-        buyers[contact.account].push((id, contact.korean));
-        if (index + 1) % SETUP_BATCH == 0 {
-            tx.commit()?;
-            tx = store.write()?;
-        }
-        reporter.advance(1);
-    }
-    tx.commit()?;
+    let buyers = write::create_contacts(&mut writer, ScalePhase::Contacts, &org, &accounts, &account_ids, &contacts, |index, _| {
+        plus_days(org_created, 2.0 + (index % 40) as f64 * 0.5)
+    })?;
+    let mut progress = writer.finish()?;
     drop(contacts);
 
     // Deals: calibrate the budgets on a sample, then stream chunks through the bulk path.
+    let org_id = org.id;
     let mut world = World {
         seed,
-        now,
-        start,
-        plan: &plan,
-        accounts: &accounts,
-        account_weights: WeightedIndex::new(accounts.iter().map(|account| account.weight)),
-        team_reps: (0..plan.teams.len()).map(|team| plan.reps_of_team(team).collect()).collect(),
-        rep_users,
-        rep_managers,
+        deals: DealSource::new(&plan, &accounts, start, now, &rates.table, org.b2b_stages.open.len(), org.simple_stages.open.len()),
+        org,
         account_ids,
         buyers,
-        b2b_stages: Stages::of(&b2b)?,
-        simple_stages: Stages::of(&simple)?,
-        b2b,
-        simple,
-        rates: &rates.table,
         mean_life: 1.0,
         edits_per_weight: 0.0,
         mean_edit_weight: 1.0,
@@ -351,7 +229,7 @@ pub fn generate_scale(
     let calibration = world.calibrate(config)?;
     let n_deals = config.opportunities;
     let chunk_deals = u64::from(config.chunk_deals.max(1));
-    let mut reporter = Reporter::new(reporter.progress, ScalePhase::Deals, n_deals);
+    progress.begin(ScalePhase::Deals, n_deals);
     let mut counts = DemoCounts::default();
     let mut chunks = 0u64;
     let mut largest = ChunkSize::default();
@@ -388,7 +266,7 @@ pub fn generate_scale(
                     tx.take().expect("open").commit()?;
                     in_tx = 0;
                 }
-                reporter.advance(deals);
+                progress.advance(deals);
             }
             if let Some(tx) = tx.take() {
                 tx.commit()?;
@@ -400,24 +278,12 @@ pub fn generate_scale(
         drop(receiver);
         result
     })?;
-    reporter.finish();
+    progress.finish();
 
-    let mut tx = store.read()?;
-    let mut count = |kind| -> Result<u64> { Ok(app::bulk::count(&mut tx, org_id, kind)?.max(0) as u64) };
-    counts.users = count(RecordKind::User)?;
-    counts.teams = count(RecordKind::Team)?;
-    counts.pipelines = count(RecordKind::Pipeline)?;
-    counts.accounts = count(RecordKind::Account)?;
-    counts.contacts = count(RecordKind::Contact)?;
-    counts.opportunities = count(RecordKind::Opportunity)?;
-    counts.history_events = count(RecordKind::History)?;
-    counts.activities = count(RecordKind::Activity)?;
-    counts.exchange_rates = count(RecordKind::ExchangeRate)?;
-    drop(tx);
-    let users = plan.logins.iter().map(|&person| (plan.people[person].role, plan.people[person].email.clone())).collect();
+    counts.count_stored(store, org_id)?;
     Ok(ScaleSummary {
         organisation: org_id,
-        users,
+        users: plan.logins(),
         counts,
         rates_shifted_days: rates.shifted_days,
         lifecycle_events_per_deal: calibration.lifecycle_events_per_deal,
@@ -425,36 +291,6 @@ pub fn generate_scale(
         chunks,
         largest_chunk: largest,
     })
-}
-
-/// Reports a phase's progress about a hundred times.
-struct Reporter<'r> {
-    progress: &'r mut dyn FnMut(ScalePhase, u64, u64),
-    phase: ScalePhase,
-    done: u64,
-    total: u64,
-}
-
-impl<'r> Reporter<'r> {
-    fn new(progress: &'r mut dyn FnMut(ScalePhase, u64, u64), phase: ScalePhase, total: u64) -> Reporter<'r> {
-        progress(phase, 0, total);
-        Reporter { progress, phase, done: 0, total }
-    }
-
-    fn advance(&mut self, units: u64) {
-        let before = self.done;
-        self.done += units;
-        let step = (self.total / 100).max(1);
-        if self.done == self.total || before / step != self.done / step {
-            (self.progress)(self.phase, self.done.min(self.total), self.total);
-        }
-    }
-
-    fn finish(&mut self) {
-        if self.done != self.total || self.total == 0 {
-            (self.progress)(self.phase, self.total, self.total);
-        }
-    }
 }
 
 /// Deals planned and evolved in memory, ready for the bulk path. Rows refer to their deal by
@@ -500,12 +336,7 @@ fn write_chunk(tx: &mut Tx, org: OrgId, now: Timestamp, chunk: Chunk, counts: &m
         .collect();
     let activity_ids = app::bulk::insert_activities(tx, org, &activities)?;
     for outcome in &chunk.outcomes {
-        match outcome {
-            Outcome::Open => counts.open += 1,
-            Outcome::Won => counts.won += 1,
-            Outcome::Lost => counts.lost += 1,
-            Outcome::Dropped => counts.dropped += 1,
-        }
+        counts.add_outcome(*outcome);
     }
     let range = |first: Option<i64>, last: Option<i64>| match (first, last) {
         (Some(first), Some(last)) => format!("[{first},{last}]"),
@@ -542,13 +373,6 @@ struct Calibration {
     edits_per_deal: f64,
 }
 
-/// What a deal draws before its lifecycle: account, owner, pipeline, and its planning input.
-struct Setup {
-    account: usize,
-    rep: usize,
-    b2b: bool,
-}
-
 /// A deal evolved through its plan: its final state, its history and who owned it when.
 struct Evolved {
     deal: Opportunity,
@@ -560,22 +384,11 @@ struct Evolved {
 /// Everything deal planning reads, built once and shared by the planner thread.
 struct World<'a> {
     seed: u64,
-    now: Timestamp,
-    start: Timestamp,
-    plan: &'a OrgPlan,
-    accounts: &'a [AccountPlan],
-    account_weights: Option<WeightedIndex>,
-    team_reps: Vec<Vec<usize>>,
-    rep_users: Vec<UserId>,
-    rep_managers: Vec<Option<UserId>>,
+    deals: DealSource<'a>,
+    org: StoredOrg,
     account_ids: Vec<AccountId>,
-    /// Each account's contacts: id, and whether they write Korean.
-    buyers: Vec<Vec<(ContactId, bool)>>,
-    b2b: Pipeline,
-    simple: Pipeline,
-    b2b_stages: Stages,
-    simple_stages: Stages,
-    rates: &'a RateTable,
+    /// Each account's contacts.
+    buyers: Vec<Vec<Buyer>>,
     /// Average days from creation to close (or now), for sizing edits and activities.
     mean_life: f64,
     edits_per_weight: f64,
@@ -632,83 +445,34 @@ impl World<'_> {
         let mut activity_weights = 0.0;
         for &index in &sample {
             let (_, plan) = self.plan(index, &|_| 0.0);
-            activity_weights += self.activity_weight(&plan, &mut Rng::stream(self.seed, Stream::ScaleActivities, index));
+            activity_weights +=
+                activity::activity_weight(&mut Rng::stream(self.seed, Stream::ScaleActivities, index), &plan, self.mean_life);
         }
         let mean_activity_weight = (activity_weights / size).max(1e-9);
         self.activities_per_weight = config.activities as f64 / n as f64 / mean_activity_weight;
         Ok(Calibration { lifecycle_events_per_deal: lifecycle_per_deal, edits_per_deal })
     }
 
-    fn activity_weight(&self, plan: &DealPlan, rng: &mut Rng) -> f64 {
-        (0.4 + 0.6 * plan.life_days() / self.mean_life) * rng.log_normal(1.0, 0.25)
-    }
-
     /// Deal `index`'s setup and plan, the same every time it is asked for.
-    fn plan(&self, index: u64, edits: &dyn Fn(EditDraw) -> f64) -> (Setup, DealPlan) {
-        let mut rng = Rng::stream(self.seed, Stream::ScaleDeal, index);
-        let source = DealSource {
-            plan: self.plan,
-            accounts: self.accounts,
-            account_weights: self.account_weights.as_ref(),
-            team_reps: &self.team_reps,
-            start: self.start,
-            now: self.now,
-            rates: self.rates,
-            b2b_open_stages: self.b2b_stages.open.len(),
-            simple_open_stages: self.simple_stages.open.len(),
-        };
-        let drawn = deal::draw_deal(&mut rng, &source);
-        let plan = lifecycle::plan(&mut rng, &drawn.input, edits);
-        (Setup { account: drawn.account, rep: drawn.rep, b2b: drawn.input.b2b }, plan)
+    fn plan(&self, index: u64, edits: &dyn Fn(EditDraw) -> f64) -> (DealSetup, DealPlan) {
+        self.deals.plan(&mut Rng::stream(self.seed, Stream::ScaleDeal, index), |rng, input| lifecycle::plan(rng, input, edits))
     }
 
-    /// Runs the plan through the deal rules: creation, then every step, collecting the diffs.
-    fn evolve(&self, setup: &Setup, plan: &DealPlan) -> Result<Evolved> {
-        let (pipeline, stages) = if setup.b2b { (&self.b2b, &self.b2b_stages) } else { (&self.simple, &self.simple_stages) };
-        let teammates = &self.team_reps[self.accounts[setup.account].team];
-        let mut owner = setup.rep;
-        let new = NewOpportunity {
-            name: plan.name.clone(),
-            account_id: Some(self.account_ids[setup.account]),
-            owner_id: self.rep_users[owner],
-            pipeline_id: stages.pipeline_id,
-            stage_id: None,
-            amount: plan.amount,
-            close_date: Some(plan.close_date),
-            forecast_category: None,
-            next_step: plan.next_step.clone(),
-            close_reason: None,
-        };
+    /// Runs the plan through the deal rules: creation, then every move, collecting the diffs.
+    fn evolve(&self, setup: &DealSetup, plan: &DealPlan) -> Result<Evolved> {
+        let (pipeline, stages) = self.org.pipeline(setup.b2b);
+        let staff = &self.org.staff;
+        let owner = staff.user(setup.rep);
+        let new = write::new_opportunity(plan, self.account_ids[setup.account], owner, stages.pipeline_id);
         let mut deal = opportunity::create(OpportunityId(0), &new, pipeline, plan.created_at)?;
         let mut events: Vec<(Change, Timestamp, Option<UserId>)> =
-            history::diff(None, &deal).into_iter().map(|change| (change, plan.created_at, Some(self.rep_users[owner]))).collect();
-        let mut owners = vec![(plan.created_at, owner)];
-        for step in &plan.steps {
-            let new_owner = step
-                .reassign
-                .and_then(|slot| teammates.get(slot as usize % teammates.len().max(1)).copied())
-                .filter(|&candidate| candidate != owner);
-            let patch = OpportunityPatch {
-                owner_id: new_owner.map(|rep| self.rep_users[rep]),
-                stage_id: step.stage.map(|stage| stages.id(stage)),
-                amount: step.amount.map(Some),
-                close_date: step.close_date.map(Some),
-                next_step: step.next_step.clone().map(Some),
-                forecast_category: step.forecast_category,
-                close_reason: step.close_reason.clone().map(Some),
-                ..OpportunityPatch::default()
-            };
-            if patch.is_empty() {
-                continue;
-            }
-            // Handing a deal to a colleague is the manager's call.
-            let owner_user = self.rep_users[owner];
-            let actor = if new_owner.is_some() { self.rep_managers[owner].unwrap_or(owner_user) } else { owner_user };
-            let next = opportunity::apply(&deal, &patch, pipeline, step.at)?;
-            events.extend(history::diff(Some(&deal), &next).into_iter().map(|change| (change, step.at, Some(actor))));
+            history::diff(None, &deal).into_iter().map(|change| (change, plan.created_at, Some(owner))).collect();
+        let mut owners = vec![(plan.created_at, setup.rep)];
+        for step in write::moves(&plan.steps, setup.rep, self.deals.teammates(setup.account), stages, staff) {
+            let next = opportunity::apply(&deal, &step.patch, pipeline, step.at)?;
+            events.extend(history::diff(Some(&deal), &next).into_iter().map(|change| (change, step.at, Some(step.actor))));
             deal = next;
-            if let Some(new_owner) = new_owner {
-                owner = new_owner;
+            if let Some(new_owner) = step.new_owner {
                 owners.push((step.at, new_owner));
             }
         }
@@ -716,45 +480,22 @@ impl World<'_> {
     }
 
     /// Deal `index`'s activities, logged by whoever owned the deal then (or their manager).
-    fn activities(&self, index: u64, setup: &Setup, plan: &DealPlan, owners: &[(Timestamp, usize)]) -> Vec<(NewActivity, Timestamp)> {
+    fn activities(&self, index: u64, setup: &DealSetup, plan: &DealPlan, owners: &[(Timestamp, usize)]) -> Vec<(NewActivity, Timestamp)> {
         let mut rng = Rng::stream(self.seed, Stream::ScaleActivities, index);
-        let expected = self.activities_per_weight * self.activity_weight(plan, &mut rng);
+        let expected = self.activities_per_weight * activity::activity_weight(&mut rng, plan, self.mean_life);
         let count = expected.floor() as usize + usize::from(rng.chance(expected.fract()));
         if count == 0 {
             return Vec::new();
         }
-        let mut buying_team = self.buyers[setup.account].clone();
-        rng.shuffle(&mut buying_team);
-        buying_team.truncate(1 + rng.index(2));
-        let team_korean: Vec<bool> = buying_team.iter().map(|(_, korean)| *korean).collect();
-        let person = &self.plan.people[self.plan.reps[setup.rep].person];
-        let input = ActivityInput {
-            now: self.now,
-            buying_team_korean: &team_korean,
-            owner_korean: person.locale == Locale::Ko,
-            utc_offset_hours: person.utc_offset_hours,
-            count,
-        };
+        let buying_team = activity::draw_buying_team(&mut rng, &self.buyers[setup.account], |rng| 1 + rng.index(2));
+        let person = self.deals.plan.rep_person(setup.rep);
         let account_id = self.account_ids[setup.account];
-        activity::plan_activities(&mut rng, plan, &input)
+        activity::plan_team_activities(&mut rng, plan, self.deals.now, &buying_team, person, count)
             .into_iter()
             .map(|planned| {
                 let owner = owners.iter().take_while(|(from, _)| *from <= planned.occurred_at).last().map_or(setup.rep, |(_, rep)| *rep);
-                let owner_user = self.rep_users[owner];
-                let user = if planned.by_manager { self.rep_managers[owner].unwrap_or(owner_user) } else { owner_user };
-                let activity = NewActivity {
-                    kind: planned.kind,
-                    direction: planned.direction,
-                    occurred_at: planned.occurred_at,
-                    subject: planned.subject,
-                    body: planned.body,
-                    source: "demo".to_owned(),
-                    user_id: Some(user),
-                    account_id: Some(account_id),
-                    opportunity_id: None,
-                    contact_ids: planned.contacts.iter().map(|&member| buying_team[member].0).collect(),
-                };
-                (activity, planned.logged_at)
+                let user = self.org.staff.acting(owner, planned.by_manager);
+                write::new_activity(planned, user, account_id, None, &buying_team)
             })
             .collect()
     }

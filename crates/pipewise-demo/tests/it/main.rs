@@ -1,6 +1,7 @@
-//! Integration tests: the demo generated into real SQLite files, and the scale data set on
-//! SQLite and PostgreSQL.
+//! Integration tests: the demo generated into real SQLite files, the scale data set on
+//! SQLite and PostgreSQL, and pinned fingerprints of what both generate.
 
+mod fingerprint;
 mod scale;
 mod sqlite;
 

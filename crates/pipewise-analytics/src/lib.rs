@@ -30,12 +30,14 @@ pub use figures::{Figure, Membership, WaterfallBucket};
 pub use health::{FlagCode, HealthThresholds, Lever};
 pub use projection::{ActivityFacts, Candidates, DealActivity, DealState, Projection, ProjectionError};
 
-use pipewise_core::{Date, Timestamp};
+use pipewise_core::{Date, Timestamp, Zone};
 use rust_decimal::Decimal;
 
-/// A UTC calendar day, counted from 1970-01-01 (day 0).
+/// A calendar day of the organisation's time zone ([`Zone`]), counted from 1970-01-01 (day 0).
 ///
-/// "As of day `d`" means at the end of that day: every event with `at` on or before `d`, UTC.
+/// "As of day `d`" means at the end of that day there: every event with `at` on or before `d`
+/// in the organisation's zone. Dates (close dates) are days as they are; instants (events,
+/// activities, closing) fall on the day of their zone ([`day_of_timestamp`]).
 pub type Day = i32;
 
 /// The absent day (no close date, not closed, no activity).
@@ -43,14 +45,22 @@ pub const NO_DAY: Day = i32::MIN;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
-/// The day an instant falls on, in UTC.
-pub fn day_of_timestamp(at: Timestamp) -> Day {
-    at.as_micros().div_euclid(MICROS_PER_DAY) as Day
+/// The day an instant falls on in `zone`.
+pub fn day_of_timestamp(at: Timestamp, zone: &Zone) -> Day {
+    if zone.is_utc() {
+        return at.as_micros().div_euclid(MICROS_PER_DAY) as Day;
+    }
+    day_of_date(zone.date_of(at))
+}
+
+/// The last instant of `day` in `zone`: "as of `day`" reads everything up to here.
+pub fn end_of_day(day: Day, zone: &Zone) -> Timestamp {
+    zone.end_of(date_of_day(day))
 }
 
 /// The day number of a calendar date.
 pub fn day_of_date(date: Date) -> Day {
-    day_of_timestamp(Timestamp::start_of_day(date))
+    Timestamp::start_of_day(date).as_micros().div_euclid(MICROS_PER_DAY) as Day
 }
 
 /// The calendar date of a day number.

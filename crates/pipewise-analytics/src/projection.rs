@@ -62,7 +62,7 @@ use pipewise_core::history::HistoryEvent;
 use pipewise_core::opportunity::OppField;
 use pipewise_core::pipeline::{ForecastCategory, Pipeline, StageKind};
 use pipewise_core::time::parse_date;
-use pipewise_core::{Currency, Money, OpportunityId, Problem, StageId, TeamId, Timestamp, UserId};
+use pipewise_core::{Currency, Money, OpportunityId, Problem, StageId, TeamId, Timestamp, UserId, Zone};
 
 use crate::{Day, NO_DAY, day_of_date, day_of_timestamp};
 
@@ -274,6 +274,8 @@ pub fn forecast_index(category: ForecastCategory) -> u8 {
 /// See the module documentation.
 #[derive(Clone, Debug)]
 pub struct Projection {
+    /// The organisation's time zone: every [`Day`] here is one of its days.
+    zone: Zone,
     reporting: Currency,
     rates: RateTable,
     pub stages: Vec<StageInfo>,
@@ -359,9 +361,16 @@ impl Candidates {
 }
 
 impl Projection {
-    /// An empty projection reporting in `reporting`, converting with `rates`.
+    /// An empty projection reporting in `reporting`, converting with `rates`, its days in UTC.
     pub fn new(reporting: Currency, rates: RateTable) -> Projection {
+        Projection::new_in(Zone::utc(), reporting, rates)
+    }
+
+    /// An empty projection whose days are those of `zone` (the organisation's): every event
+    /// falls on its day there, so changing the zone means building the projection again.
+    pub fn new_in(zone: Zone, reporting: Currency, rates: RateTable) -> Projection {
         Projection {
+            zone,
             reporting,
             rates,
             stages: Vec::new(),
@@ -387,14 +396,25 @@ impl Projection {
         }
     }
 
-    /// A projection of `events` (in sequence order) over `pipelines`, compacted.
+    /// A projection of `events` (in sequence order) over `pipelines`, compacted, its days in UTC.
     pub fn build<'a>(
         reporting: Currency,
         rates: RateTable,
         pipelines: &[Pipeline],
         events: impl IntoIterator<Item = &'a HistoryEvent>,
     ) -> Result<Projection, ProjectionError> {
-        let mut projection = Projection::new(reporting, rates);
+        Projection::build_in(Zone::utc(), reporting, rates, pipelines, events)
+    }
+
+    /// [`Projection::build`] with the days of `zone`.
+    pub fn build_in<'a>(
+        zone: Zone,
+        reporting: Currency,
+        rates: RateTable,
+        pipelines: &[Pipeline],
+        events: impl IntoIterator<Item = &'a HistoryEvent>,
+    ) -> Result<Projection, ProjectionError> {
+        let mut projection = Projection::new_in(zone, reporting, rates);
         for pipeline in pipelines {
             projection.add_pipeline(pipeline);
         }
@@ -416,6 +436,11 @@ impl Projection {
 
     pub fn reporting_currency(&self) -> Currency {
         self.reporting
+    }
+
+    /// The zone whose days this projection counts in.
+    pub fn zone(&self) -> &Zone {
+        &self.zone
     }
 
     /// Replaces the rate table; amounts already recorded keep their conversion (see the
@@ -817,7 +842,7 @@ impl Projection {
         let required = || event.new.as_deref().ok_or_else(|| bad(Problem::Required));
         let parse_id =
             |raw: &str| raw.trim().parse::<i64>().map_err(|_| bad(Problem::Invalid { value: raw.to_owned(), expected: "an id" }));
-        let mut day = day_of_timestamp(event.at);
+        let mut day = day_of_timestamp(event.at, &self.zone);
         let Some(field) = stored_field else {
             // Still a sign of life: the deal exists from its first event.
             if self.deal_index(event.opportunity_id).is_none() {
@@ -863,7 +888,7 @@ impl Projection {
             Field::Forecast => forecast_index(ForecastCategory::parse(required()?).map_err(bad)?).into(),
             Field::ClosedDay => match event.new.as_deref() {
                 None => NO_DAY.into(),
-                Some(raw) => day_of_timestamp(raw.parse::<Timestamp>().map_err(bad)?).into(),
+                Some(raw) => day_of_timestamp(raw.parse::<Timestamp>().map_err(bad)?, &self.zone).into(),
             },
         };
         let deal = match self.deal_index(event.opportunity_id) {

@@ -388,7 +388,8 @@ pub(super) fn gate_move(
     }
     let mut subject = next.clone();
     subject.stage_id = from;
-    let evidence = evidence(tx, ctx.org, &subject, pipeline.id, at.date_utc())?;
+    let today = crate::users::zone(tx, ctx.org)?.date_of(at);
+    let evidence = evidence(tx, ctx.org, &subject, pipeline.id, today)?;
     if evidence.criteria.is_empty() {
         return Ok(None);
     }

@@ -17,7 +17,7 @@
 //!   to = the new owner, actor = who performed it, the stage, when, the edge, the note), and an
 //!   audit entry `hand_off` on the deal.
 //! - **The report** ([`handoff_report_for`]) counts, per handing user (the `from` of each
-//!   handoff) with handoffs dated (UTC) in `from ..= to`, the distinct deals handed over, how
+//!   handoff) with handoffs dated (in the organisation's time zone) in `from ..= to`, the distinct deals handed over, how
 //!   many of them became SQL (`sql_at` set), that share, and how many are won. A rep sees their
 //!   own row, a manager the rows of their reporting tree, ops, admins and viewers every row.
 
@@ -152,14 +152,15 @@ impl HandoffSource {
     }
 }
 
-/// Per handing user with handoffs dated (UTC) from `from` to `to` (both included; no end when
+/// Per handing user with handoffs dated (in the organisation's time zone) from `from` to `to` (both included; no end when
 /// `None`): deals handed over, how many became SQL, and how many are won, in user id order. A rep
 /// sees their own line, a manager their tree's, everyone else in the organisation every line.
 pub fn handoff_report_for(tx: &mut Tx, org: OrgId, access: &Access, from: Date, to: Option<Date>) -> Result<Vec<HandoffSource>> {
     let scope = access.deal_scope();
+    let zone = crate::users::zone(tx, org)?;
     let mut deals_by_source: BTreeMap<UserId, BTreeSet<OpportunityId>> = BTreeMap::new();
     for handoff in tx.0.handoffs(org)? {
-        let day = handoff.at.date_utc();
+        let day = zone.date_of(handoff.at);
         if day < from || to.is_some_and(|to| day > to) {
             continue;
         }

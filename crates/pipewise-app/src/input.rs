@@ -733,6 +733,13 @@ pub fn health_thresholds(org: OrgId, value: &Value) -> Result<pipewise_analytics
     fields.errors.into_result(thresholds)
 }
 
+/// The organisation settings body `{"time_zone": "Asia/Seoul"}`: the zone's name, as text.
+pub fn organisation_settings(org: OrgId, value: &Value) -> Result<String, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new("organisation", org.0), &["time_zone"])?;
+    let zone = fields.required("time_zone", "text", string);
+    finish(fields.errors, zone)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

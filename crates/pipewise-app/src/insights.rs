@@ -67,10 +67,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use pipewise_analytics::projection::{Projection, ProjectionError};
-use pipewise_analytics::{ActivityFacts, Day, DealActivity, day_of_date, day_of_timestamp};
+use pipewise_analytics::{ActivityFacts, Day, DealActivity, date_of_day, day_of_date, day_of_timestamp};
 use pipewise_core::fx::RateTable;
 use pipewise_core::records::Task;
-use pipewise_core::{ActivityId, OpportunityId, OrgId, Timestamp};
+use pipewise_core::{ActivityId, OpportunityId, OrgId, Timestamp, Zone};
 use pipewise_store::{ActivityAggregate, Store, StoreError, TaskFilter, Tx};
 
 /// How many history events one read of the log takes.
@@ -92,6 +92,11 @@ fn system_clock() -> Clock {
 pub struct Insights {
     store: Arc<dyn Store>,
     org: OrgId,
+    /// The organisation's time zone when loaded: the projection's days are its days.
+    zone: Zone,
+    /// Set when the organisation's zone is found changed: its days are no longer these, and
+    /// [`InsightsRegistry::get`] loads the organisation again.
+    stale: AtomicBool,
     clock: Clock,
     projection: RwLock<Projection>,
     /// Serialises refreshes; holds when the facts were last recomputed.
@@ -154,7 +159,7 @@ impl Insights {
         let organisation = tx.organisation(org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
         let reporting = organisation.reporting_currency;
         let rates = tx.rate_table(org)?.unwrap_or_else(|| RateTable::new(reporting));
-        let mut projection = Projection::new(reporting, rates);
+        let mut projection = Projection::new_in(organisation.time_zone.clone(), reporting, rates);
         for pipeline in tx.pipelines(org)? {
             projection.add_pipeline(&pipeline);
         }
@@ -163,6 +168,8 @@ impl Insights {
         let insights = Insights {
             store,
             org,
+            zone: organisation.time_zone.clone(),
+            stale: AtomicBool::new(false),
             clock,
             projection: RwLock::new(projection),
             refreshing: Mutex::new(None),
@@ -251,6 +258,22 @@ impl Insights {
         f(&projection)
     }
 
+    /// The time zone whose days the projection counts in.
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
+    /// Whether the organisation's time zone changed since these were loaded (seen when the
+    /// facts are next updated): they must be loaded again.
+    pub fn is_stale(&self) -> bool {
+        self.stale.load(Ordering::Acquire)
+    }
+
+    /// Today in the organisation's time zone, by the clock.
+    fn today(&self) -> Day {
+        day_of_timestamp((self.clock)(), &self.zone)
+    }
+
     /// Runs `f` on the current projection with the activity facts as of the end of `day`
     /// (see the crate docs), laid out for exactly that projection; `None` when `day` is today
     /// or later, where the projection's own facts are right. Put them in
@@ -258,7 +281,7 @@ impl Insights {
     ///
     /// Reads the store (outside the projection's lock) unless the day's facts are kept.
     pub fn with_as_of<R>(&self, day: Day, f: impl FnOnce(&Projection, Option<Arc<ActivityFacts>>) -> R) -> Result<R, StoreError> {
-        if day >= day_of_timestamp((self.clock)()) {
+        if day >= self.today() {
             return Ok(self.with(|projection| f(projection, None)));
         }
         let (generation, by_id) = self.past_facts_by_id(day)?;
@@ -300,7 +323,7 @@ impl Insights {
         }
         let by_id = {
             let mut tx = self.store.read()?;
-            Arc::new(activity_facts_as_of(tx.as_mut(), self.org, day)?)
+            Arc::new(activity_facts_as_of(tx.as_mut(), self.org, &self.zone, day)?)
         };
         let mut entries = self.past.entries.lock().expect("past facts lock");
         entries.retain(|entry| entry.day != day);
@@ -439,18 +462,22 @@ impl Insights {
     /// the feed's watermark. Either way the kept past days' facts are read again next time if
     /// anything was added.
     fn update_facts(&self, full: bool) -> Result<(), StoreError> {
-        let today = day_of_timestamp((self.clock)());
+        let today = self.today();
+        let zone = self.zone.clone();
         let mut feed = self.feed.lock().expect("facts feed lock");
         let full = full || feed.day != today || feed.full_at.is_none_or(|at| at.elapsed() >= FULL_FACTS_EVERY);
         let mut tx = self.store.read()?;
+        if tx.organisation(self.org)?.is_some_and(|organisation| organisation.time_zone != self.zone) {
+            self.stale.store(true, Ordering::Release);
+        }
         let rates = tx.rate_table(self.org)?;
         let pipelines = tx.pipelines(self.org)?;
         let users = tx.users(self.org)?;
-        let touch = (start_of(today - 29), start_of(today + 1));
+        let touch = (start_of(today - 29, &zone), start_of(today + 1, &zone));
         let (top, changed) = if full {
             // The highest id first: an activity added during the read is read again by the feed.
             let top = tx.max_activity_id()?.0;
-            (top, Changed::All(activity_facts(tx.as_mut(), self.org, today)?))
+            (top, Changed::All(activity_facts(tx.as_mut(), self.org, &zone, today)?))
         } else {
             let mut top = feed.watermark;
             let mut deals = BTreeSet::new();
@@ -460,7 +487,7 @@ impl Insights {
                 for (id, deal, logged_at) in &page {
                     top = top.max(id.0);
                     deals.extend(*deal);
-                    backdated |= *logged_at < start_of(today);
+                    backdated |= *logged_at < start_of(today, &zone);
                 }
                 if page.len() < FEED_PAGE as usize {
                     break;
@@ -502,7 +529,7 @@ impl Insights {
                 true
             }
             Changed::Some { deals, aggregates, overdue, backdated } => {
-                let mut facts = FactsBuilder::new(today);
+                let mut facts = FactsBuilder::new(today, &zone);
                 for aggregate in &aggregates {
                     facts.aggregate(aggregate);
                 }
@@ -624,9 +651,9 @@ fn register_people(tx: &mut dyn Tx, org: OrgId, projection: &mut Projection) -> 
 
 /// Every deal's activity facts as of `today`, by opportunity id: every activity stored and
 /// every open task, as they are now.
-pub fn activity_facts(tx: &mut dyn Tx, org: OrgId, today: Day) -> Result<HashMap<i64, DealActivity>, StoreError> {
-    let mut facts = FactsBuilder::new(today);
-    for aggregate in tx.activity_aggregates(org, None, start_of(today - 29), start_of(today + 1), None)? {
+pub fn activity_facts(tx: &mut dyn Tx, org: OrgId, zone: &Zone, today: Day) -> Result<HashMap<i64, DealActivity>, StoreError> {
+    let mut facts = FactsBuilder::new(today, zone);
+    for aggregate in tx.activity_aggregates(org, None, start_of(today - 29, zone), start_of(today + 1, zone), None)? {
         facts.aggregate(&aggregate);
     }
     for task in tx.tasks(org, &TaskFilter { open_only: true, ..TaskFilter::default() })? {
@@ -635,12 +662,12 @@ pub fn activity_facts(tx: &mut dyn Tx, org: OrgId, today: Day) -> Result<HashMap
     Ok(facts.finish())
 }
 
-/// The first instant of `day` (UTC).
-fn start_of(day: Day) -> Timestamp {
-    Timestamp::from_micros(i64::from(day) * MICROS_PER_DAY)
+/// The first instant of `day` in `zone`.
+fn start_of(day: Day, zone: &Zone) -> Timestamp {
+    zone.start_of(date_of_day(day))
 }
 
-/// Every deal's activity facts as of the end of `day` (UTC), by opportunity id, counting only
+/// Every deal's activity facts as of the end of `day` in `zone`, by opportunity id, counting only
 /// what was known then (the rule is in the crate docs): activities happened and logged by
 /// then, the logging lag of those logged by then, and the tasks open and past due then, as
 /// they were then.
@@ -650,11 +677,11 @@ fn start_of(day: Day) -> Timestamp {
 /// logged by then that had not happened yet, whose lag is negative and so counts as none. Then
 /// every task of the organisation and the task entries of the audit log are read
 /// ([`crate::activities::tasks_as_of`]).
-pub fn activity_facts_as_of(tx: &mut dyn Tx, org: OrgId, day: Day) -> Result<HashMap<i64, DealActivity>, StoreError> {
-    let (next_day, end) = (start_of(day + 1), Timestamp::from_micros(start_of(day + 1).as_micros() - 1));
-    let mut facts = FactsBuilder::new(day);
+pub fn activity_facts_as_of(tx: &mut dyn Tx, org: OrgId, zone: &Zone, day: Day) -> Result<HashMap<i64, DealActivity>, StoreError> {
+    let (next_day, end) = (start_of(day + 1, zone), Timestamp::from_micros(start_of(day + 1, zone).as_micros() - 1));
+    let mut facts = FactsBuilder::new(day, zone);
     // Touchpoints in the 30 days ending with `day`, as `FactsBuilder::happened` counts them.
-    for aggregate in tx.activity_aggregates(org, Some(next_day), start_of(day - 29), next_day, None)? {
+    for aggregate in tx.activity_aggregates(org, Some(next_day), start_of(day - 29, zone), next_day, None)? {
         facts.aggregate(&aggregate);
     }
     for task in crate::activities::stored_tasks_as_of(tx, org, end)? {
@@ -666,22 +693,23 @@ pub fn activity_facts_as_of(tx: &mut dyn Tx, org: OrgId, day: Day) -> Result<Has
 }
 
 /// Sums activities and tasks into each deal's facts as of `day`, by opportunity id.
-struct FactsBuilder {
+struct FactsBuilder<'a> {
     day: Day,
+    zone: &'a Zone,
     facts: HashMap<i64, DealActivity>,
 }
 
-impl FactsBuilder {
-    fn new(day: Day) -> FactsBuilder {
-        FactsBuilder { day, facts: HashMap::new() }
+impl<'a> FactsBuilder<'a> {
+    fn new(day: Day, zone: &'a Zone) -> FactsBuilder<'a> {
+        FactsBuilder { day, zone, facts: HashMap::new() }
     }
 
     /// A deal's activities as the store aggregated them (`Tx::activity_aggregates`, with the
     /// touchpoints of the 30 days ending with `day`).
     fn aggregate(&mut self, aggregate: &ActivityAggregate) {
         let entry = self.facts.entry(aggregate.opportunity_id.0).or_default();
-        entry.last_activity = Some(day_of_timestamp(aggregate.last_occurred));
-        entry.last_inbound = aggregate.last_inbound.map(day_of_timestamp);
+        entry.last_activity = Some(day_of_timestamp(aggregate.last_occurred, self.zone));
+        entry.last_inbound = aggregate.last_inbound.map(|at| day_of_timestamp(at, self.zone));
         entry.touchpoints_30d = aggregate.touchpoints;
         entry.contacts_engaged = aggregate.contacts.min(u32::from(u16::MAX)) as u16;
         let lag = aggregate.max_lag_micros.div_euclid(MICROS_PER_DAY);
@@ -750,13 +778,23 @@ impl InsightsRegistry {
     /// The organisation's insights, loading them (and starting the follower) on first use.
     pub fn get(&self, org: OrgId) -> Result<Arc<Insights>, StoreError> {
         let mut by_org = self.by_org.lock().expect("registry lock");
-        if let Some((insights, _)) = by_org.get(&org) {
-            return Ok(Arc::clone(insights));
+        match by_org.get(&org) {
+            Some((insights, _)) if !insights.is_stale() => return Ok(Arc::clone(insights)),
+            // Its days changed: the follower stops when its guard is dropped with the entry.
+            Some(_) => drop(by_org.remove(&org)),
+            None => {}
         }
         let insights = Arc::new(Insights::load_with_clock(Arc::clone(&self.store), org, Arc::clone(&self.clock))?);
         let guard = self.follow.map(|interval| insights.follow(interval));
         by_org.insert(org, (Arc::clone(&insights), guard));
         Ok(insights)
+    }
+
+    /// Forgets the organisation's insights (after its time zone changed here): the next
+    /// [`InsightsRegistry::get`] loads them again.
+    pub fn forget(&self, org: OrgId) {
+        let removed = self.by_org.lock().expect("registry lock").remove(&org);
+        drop(removed);
     }
 
     /// Loads every organisation now (for a server start).

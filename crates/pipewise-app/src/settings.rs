@@ -23,7 +23,7 @@
 
 use pipewise_analytics::HealthThresholds;
 use pipewise_core::access::SharedKind;
-use pipewise_core::error::{Problem, RecordRef};
+use pipewise_core::error::{FieldError, Problem, RecordRef};
 use pipewise_core::*;
 use serde_json::{Map, Value};
 
@@ -377,6 +377,26 @@ pub fn set_health_thresholds(tx: &mut Tx, ctx: &WriteCtx, thresholds: &HealthThr
     tx.0.put_health_settings(ctx.org, &stored)?;
     audit_update(tx, ctx, HEALTH_SETTINGS, ctx.org.0, health_thresholds_json(&before.thresholds), health_thresholds_json(thresholds))?;
     Ok(HealthSettings { thresholds: *thresholds, updated_at: Some(ctx.at), updated_by: ctx.actor_id })
+}
+
+/// Sets the organisation's time zone (an IANA name such as `Asia/Seoul`): from now on its days,
+/// periods, as-of bounds, gates' "today" and figures are taken in it, past days included (the
+/// figures are counted again in the new zone). Ops and admins only; audited.
+pub fn set_time_zone(tx: &mut Tx, ctx: &WriteCtx, raw: &str) -> Result<Organisation> {
+    let access = writer_access(tx, ctx)?;
+    // The calendar figures are counted in belongs to those who design the pipeline.
+    require(access.can_write(SharedKind::Pipeline), || "only ops and admins change the organisation's time zone".into())?;
+    let record = RecordRef::new("organisation", ctx.org.0);
+    let zone = Zone::parse(raw).map_err(|problem| FieldError { record, field: "time_zone", problem })?;
+    let mut organisation = tx.0.organisation(ctx.org)?.ok_or(StoreError::NotFound { kind: "organisation", id: ctx.org.0 })?;
+    if organisation.time_zone == zone {
+        return Ok(organisation);
+    }
+    tx.0.set_organisation_time_zone(ctx.org, &zone)?;
+    let before = serde_json::json!({ "time_zone": organisation.time_zone.name() });
+    audit_update(tx, ctx, "organisation", ctx.org.0, before, serde_json::json!({ "time_zone": zone.name() }))?;
+    organisation.time_zone = zone;
+    Ok(organisation)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub fn create_organisation(tx: &mut Tx, name: &str, reporting_currency: Currency
     let record = RecordRef::new_record(OrgId::LABEL);
     let name = text::required(name, 200).map_err(|problem| FieldError { record, field: "name", problem })?;
     let id = tx.0.insert_organisation(&name, reporting_currency, at)?;
-    Ok(Organisation { id, name, reporting_currency, created_at: at })
+    Ok(Organisation { id, name, reporting_currency, time_zone: Zone::utc(), created_at: at })
 }
 
 pub fn create_user(tx: &mut Tx, ctx: &WriteCtx, new: NewUser) -> Result<User> {
@@ -170,6 +170,11 @@ pub fn update_team(tx: &mut Tx, ctx: &WriteCtx, id: TeamId, patch: &TeamPatch) -
 
 pub fn organisation(tx: &mut Tx, org: OrgId) -> Result<Option<Organisation>> {
     tx.0.organisation(org)
+}
+
+/// The organisation's time zone, whose days its figures, periods and gates count in.
+pub fn zone(tx: &mut Tx, org: OrgId) -> Result<Zone> {
+    Ok(tx.0.organisation(org)?.map(|organisation| organisation.time_zone).unwrap_or_default())
 }
 
 /// Every organisation of the database (for the command line and a server's start).

@@ -69,7 +69,7 @@ fn codes(health: &Option<DealHealth>) -> Vec<FlagCode> {
 fn editing_todays_activities_and_tasks_does_not_change_past_health(store: Arc<dyn Store>) {
     let org = test_org(store.as_ref(), "Past Facts Co");
     let ctx = |when: &str| org.by_rep(at(when));
-    let (past, today) = (day(PAST), pipewise_analytics::day_of_timestamp(at(TODAY)));
+    let (past, today) = (day(PAST), pipewise_analytics::day_of_timestamp(at(TODAY), &pipewise_core::Zone::utc()));
 
     // Known by the end of 2026-02-15: one inbound call with contact A on 02-01, and four tasks
     // created on 02-01: "Send terms" due 02-10 (open), "Book demo" due 02-12 (done on 02-14),
@@ -164,7 +164,7 @@ fn editing_todays_activities_and_tasks_does_not_change_past_health(store: Arc<dy
     // So is it for an instance that never saw the old state, and straight from the store.
     let fresh = Insights::load_with_clock(store.clone(), org.org(), clock).unwrap();
     assert_eq!(read(&fresh, deal, past), before);
-    let from_store = activity_facts_as_of(store.read().unwrap().as_mut(), org.org(), past).unwrap();
+    let from_store = activity_facts_as_of(store.read().unwrap().as_mut(), org.org(), &pipewise_core::Zone::utc(), past).unwrap();
     assert_eq!(from_store[&deal.0], expected);
 
     // Today sees every write: last activity 03-01 (inbound), 3 touchpoints in 01-31..=03-01,

@@ -46,7 +46,7 @@ fn two_instances_on_one_postgres_see_each_others_writes() {
 
     let a = Arc::new(Insights::load_with_clock(one.clone(), org.org(), fixed_clock()).unwrap());
     let b = Arc::new(Insights::load_with_clock(two.clone(), org.org(), fixed_clock()).unwrap());
-    let today = day_of_timestamp(at("2026-03-01T12:00:00Z"));
+    let today = day_of_timestamp(at("2026-03-01T12:00:00Z"), &pipewise_core::Zone::utc());
     let count = |insights: &Insights| insights.with(|p| pipeline_by_stage(p, &Scope::org(), today, None).count);
     assert_eq!((count(&a), count(&b)), (1, 1));
 
@@ -103,7 +103,7 @@ fn refresh_is_cheap_when_nothing_changed_and_scopes_follow_access() {
         let mut tx = app::Tx::new(store.read().unwrap());
         app::access::access_for(&mut tx, org.org(), Some(user)).unwrap()
     };
-    let today = day_of_timestamp(at("2026-03-01T12:00:00Z"));
+    let today = day_of_timestamp(at("2026-03-01T12:00:00Z"), &pipewise_core::Zone::utc());
     insights.with(|p| {
         let rep_scope = scope_for(p, &access(org.rep.id));
         let manager_scope = scope_for(p, &access(org.manager.id));

@@ -30,4 +30,4 @@ pub use error::{FieldError, Problem, RecordRef, ValidationErrors};
 pub use id::*;
 pub use message::{Arg, Message};
 pub use money::{Currency, Money};
-pub use time::{Date, Timestamp};
+pub use time::{Date, Timestamp, Zone};

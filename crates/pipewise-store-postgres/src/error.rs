@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use pipewise_store::StoreError;
+use pipewise_store::{StoreError, conflict};
 use postgres::error::{DbError, SqlState};
 
 /// A driver error that shows the server's message, detail and SQLSTATE in its `Display`
@@ -50,8 +50,8 @@ pub(crate) fn from_postgres(error: postgres::Error) -> StoreError {
 fn conflict_message(db_error: &DbError) -> String {
     let value = db_error.detail().and_then(conflicting_value).unwrap_or_default();
     match db_error.constraint() {
-        Some("app_user_organisation_id_email_key") => format!("new user: email: {value} already belongs to another user"),
-        Some("account_domain_pkey") => format!("new account: domains: {value} already belongs to another account"),
+        Some("app_user_organisation_id_email_key") => conflict::email_taken(None, &value),
+        Some("account_domain_pkey") => conflict::domain_taken(None, &value),
         Some("contact_email_pkey") => format!("new contact: emails: {value} is listed twice"),
         Some("stage_pipeline_id_position_key") => format!("new pipeline: stages: two stages share position {value}"),
         Some("exchange_rate_pkey") => format!("exchange rate: {value} is stored twice"),

@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "0005_activity_latest", sql: include_str!("../migrations/0005_activity_latest.sql") },
     Migration { version: 6, name: "0006_health_settings", sql: include_str!("../migrations/0006_health_settings.sql") },
     Migration { version: 7, name: "0007_activity_facts", sql: include_str!("../migrations/0007_activity_facts.sql") },
+    Migration { version: 8, name: "0008_organisation_time_zone", sql: include_str!("../migrations/0008_organisation_time_zone.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

@@ -18,26 +18,39 @@ use pipewise_core::{Currency, Money, Timestamp, templates};
 use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
+/// What `migrate` applies to an empty schema, in order.
+const EVERY_MIGRATION: [&str; 8] = [
+    "0001_records",
+    "0002_platform",
+    "0003_gates",
+    "0004_handoffs",
+    "0005_activity_latest",
+    "0006_health_settings",
+    "0007_activity_facts",
+    "0008_organisation_time_zone",
+];
+
+/// The test server's URL, a connection to it that creates and drops schemas, and the empty
+/// schema `{prefix}_{process id}`; `None` without a server.
+fn server_with_schema(prefix: &str) -> Option<(String, postgres::Client, String)> {
+    let url = pipewise_test_support::postgres_server_url()?;
+    let schema = format!("{prefix}_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    empty_schema(&mut admin, &schema);
+    Some((url, admin, schema))
+}
+
+/// Creates `schema` afresh, dropping whatever it held.
+fn empty_schema(admin: &mut postgres::Client, schema: &str) {
+    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).unwrap();
+}
+
 #[test]
 fn a_deal_is_written_replayed_and_its_history_cannot_change() {
-    let Some(url) = pipewise_test_support::postgres_server_url() else { return };
-    let schema = format!("smoke_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).unwrap();
+    let Some((url, mut admin, schema)) = server_with_schema("smoke") else { return };
 
     let store = PgStore::connect_with_schema(&url, &schema).unwrap();
-    assert_eq!(
-        store.migrate().unwrap(),
-        [
-            "0001_records",
-            "0002_platform",
-            "0003_gates",
-            "0004_handoffs",
-            "0005_activity_latest",
-            "0006_health_settings",
-            "0007_activity_facts"
-        ]
-    );
+    assert_eq!(store.migrate().unwrap(), EVERY_MIGRATION);
     assert!(store.migrate().unwrap().is_empty(), "a second run applies nothing");
     if let Some(rest) = url.strip_prefix("postgres://postgres@") {
         let with_password = PgStore::connect_with_schema(&format!("postgres://postgres:hunter2@{rest}"), &schema).unwrap();
@@ -141,24 +154,13 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
 
     // Two instances starting at once: one migrates, the other waits and finds nothing to do.
     let racing = format!("{schema}_race");
-    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {racing} CASCADE; CREATE SCHEMA {racing}")).unwrap();
+    empty_schema(&mut admin, &racing);
     let applied: Vec<Vec<String>> = std::thread::scope(|scope| {
         let runs: Vec<_> =
             (0..2).map(|_| scope.spawn(|| PgStore::connect_with_schema(&url, &racing).unwrap().migrate().unwrap())).collect();
         runs.into_iter().map(|run| run.join().unwrap()).collect()
     });
-    assert_eq!(
-        applied.concat(),
-        [
-            "0001_records",
-            "0002_platform",
-            "0003_gates",
-            "0004_handoffs",
-            "0005_activity_latest",
-            "0006_health_settings",
-            "0007_activity_facts"
-        ]
-    );
+    assert_eq!(applied.concat(), EVERY_MIGRATION);
     admin.batch_execute(&format!("DROP SCHEMA {racing} CASCADE")).unwrap();
 }
 
@@ -167,10 +169,7 @@ fn a_deal_is_written_replayed_and_its_history_cannot_change() {
 /// refuses to rewrite the audit log.
 #[test]
 fn sessions_tokens_shares_and_the_audit_log() {
-    let Some(url) = pipewise_test_support::postgres_server_url() else { return };
-    let schema = format!("smoke_platform_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).unwrap();
+    let Some((url, mut admin, schema)) = server_with_schema("smoke_platform") else { return };
     let store = PgStore::connect_with_schema(&url, &schema).unwrap();
     store.migrate().unwrap();
 

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "0005_activity_latest", include_str!("../migrations/0005_activity_latest.sql")),
     (6, "0006_health_settings", include_str!("../migrations/0006_health_settings.sql")),
     (7, "0007_activity_facts", include_str!("../migrations/0007_activity_facts.sql")),
+    (8, "0008_organisation_time_zone", include_str!("../migrations/0008_organisation_time_zone.sql")),
 ];
 
 /// Connections kept open for readers.

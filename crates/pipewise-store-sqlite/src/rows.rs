@@ -1,8 +1,9 @@
-//! Reading one stored row: [`Fields`] is SQLite's [`Columns`], so the records are decoded by
-//! `pipewise_store::rows`, column by column and by name. Every surprise (a NULL where none belongs,
-//! a value of the wrong type, an unknown enum text, an unparsable amount) becomes
-//! [`StoreError::Corrupt`] naming the table, the row and the column, never a panic; the messages
-//! read like the PostgreSQL engine's: `stored opportunity row is unreadable: opportunity 42: amount: …`.
+//! Reading one stored row: [`SqliteRow`] is SQLite's [`EngineRow`], so [`Fields`] over it is the
+//! [`Columns`](pipewise_store::rows::Columns) `pipewise_store::rows` decodes the records from,
+//! column by column and by name. Every surprise (a NULL where none belongs, a value of the wrong
+//! type, an unknown enum text, an unparsable amount) becomes [`StoreError::Corrupt`] naming the
+//! table, the row and the column, never a panic; the messages read like the PostgreSQL engine's:
+//! `stored opportunity row is unreadable: opportunity 42: amount: …`.
 //!
 //! Conversions: times are `INTEGER` microseconds since the Unix epoch, dates are `YYYY-MM-DD`
 //! text, and exact decimals (amounts, rates, win probabilities) are text parsed as decimals.
@@ -10,7 +11,7 @@
 use std::cell::Cell;
 
 use pipewise_core::time::{Date, Timestamp, parse_date};
-use pipewise_store::rows::{Columns, FromRow};
+use pipewise_store::rows::{self, EngineRow, FromRow, Native};
 use pipewise_store::{Result, StoreError};
 use rusqlite::types::{FromSql, Type, ValueRef};
 use rusqlite::{Row, Statement};
@@ -27,13 +28,13 @@ pub(crate) fn read<T: FromRow>(row: &NamedRow<'_, '_>) -> Result<T> {
     T::from_row(&mut Fields::new(row, T::TABLE))
 }
 
-/// One row of `table`, read column by column.
-pub(crate) struct Fields<'row, 'stmt> {
+/// One row of a table, read column by column.
+pub(crate) type Fields<'row, 'stmt> = rows::Fields<SqliteRow<'row, 'stmt>>;
+
+/// The driver's row as [`Fields`] reads it.
+pub(crate) struct SqliteRow<'row, 'stmt> {
     row: &'row Row<'stmt>,
     names: Option<&'row [String]>,
-    table: &'static str,
-    /// The row's id, once read, so errors can point at the row.
-    key: Option<i64>,
     /// The index where the next column is looked for first. Decoders read the columns mostly in
     /// the order the statement selects them, so a name is found at once instead of by a scan of
     /// the driver's column names (which, for every column of every row, doubled the time it took
@@ -41,18 +42,13 @@ pub(crate) struct Fields<'row, 'stmt> {
     next: Cell<usize>,
 }
 
-impl<'row, 'stmt> Fields<'row, 'stmt> {
-    pub(crate) fn new(row: &NamedRow<'row, 'stmt>, table: &'static str) -> Fields<'row, 'stmt> {
-        Fields { row: row.row, names: row.names, table, key: None, next: Cell::new(0) }
+impl<'row, 'stmt> From<&NamedRow<'row, 'stmt>> for SqliteRow<'row, 'stmt> {
+    fn from(row: &NamedRow<'row, 'stmt>) -> SqliteRow<'row, 'stmt> {
+        SqliteRow { row: row.row, names: row.names, next: Cell::new(0) }
     }
+}
 
-    /// A column as the driver reads it into `T` (the [`Columns`] readers are made of this).
-    pub(crate) fn value<T: FromSql>(&self, column: &str) -> Result<T> {
-        self.index(column)
-            .and_then(|index| self.row.get::<usize, T>(index))
-            .map_err(|error| self.corrupt(column, self.unreadable(column, error)))
-    }
-
+impl<'stmt> SqliteRow<'_, 'stmt> {
     /// The index of `column` (compared ignoring ASCII case, as SQLite names columns).
     fn index(&self, column: &str) -> rusqlite::Result<usize> {
         let guess = self.next.get();
@@ -90,56 +86,25 @@ impl<'row, 'stmt> Fields<'row, 'stmt> {
     }
 }
 
-impl Columns for Fields<'_, '_> {
-    fn key(&mut self, column: &str) -> Result<i64> {
-        let key: i64 = self.value(column)?;
-        self.key = Some(key);
-        Ok(key)
+impl<T: FromSql> Native<T> for SqliteRow<'_, '_> {
+    fn native(&self, column: &str) -> Result<T, String> {
+        self.index(column).and_then(|index| self.row.get::<usize, T>(index)).map_err(|error| self.unreadable(column, error))
+    }
+}
+
+impl EngineRow for SqliteRow<'_, '_> {
+    fn timestamp(&self, column: &str) -> Result<Timestamp, String> {
+        self.native(column).map(Timestamp::from_micros)
     }
 
-    fn integer(&self, column: &str) -> Result<i64> {
-        self.value(column)
+    fn optional_timestamp(&self, column: &str) -> Result<Option<Timestamp>, String> {
+        let micros: Option<i64> = self.native(column)?;
+        Ok(micros.map(Timestamp::from_micros))
     }
 
-    fn optional_integer(&self, column: &str) -> Result<Option<i64>> {
-        self.value(column)
-    }
-
-    fn small_integer(&self, column: &str) -> Result<i32> {
-        self.value(column)
-    }
-
-    fn optional_small_integer(&self, column: &str) -> Result<Option<i32>> {
-        self.value(column)
-    }
-
-    fn text(&self, column: &str) -> Result<String> {
-        self.value(column)
-    }
-
-    fn optional_text(&self, column: &str) -> Result<Option<String>> {
-        self.value(column)
-    }
-
-    fn boolean(&self, column: &str) -> Result<bool> {
-        self.value(column)
-    }
-
-    fn timestamp(&self, column: &str) -> Result<Timestamp> {
-        Ok(Timestamp::from_micros(self.value(column)?))
-    }
-
-    fn optional_timestamp(&self, column: &str) -> Result<Option<Timestamp>> {
-        Ok(self.value::<Option<i64>>(column)?.map(Timestamp::from_micros))
-    }
-
-    fn optional_date(&self, column: &str) -> Result<Option<Date>> {
-        let text: Option<String> = self.value(column)?;
-        text.map(|text| parse_date(&text).map_err(|problem| self.corrupt(column, problem))).transpose()
-    }
-
-    fn corrupt(&self, column: &str, problem: impl std::fmt::Display) -> StoreError {
-        pipewise_store::rows::corrupt(self.table, self.key, column, problem)
+    fn optional_date(&self, column: &str) -> Result<Option<Date>, String> {
+        let text: Option<String> = self.native(column)?;
+        text.map(|text| parse_date(&text).map_err(|problem| problem.to_string())).transpose()
     }
 }
 
@@ -165,5 +130,79 @@ pub(crate) fn conflict_or(error: rusqlite::Error, message: impl FnOnce() -> Stri
             StoreError::Conflict(message())
         }
         _ => StoreError::database(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pipewise_store::rows::Columns;
+
+    use super::*;
+
+    /// What reading `read` from the one row of `select` says, as [`StoreError::Corrupt`] shows it.
+    fn error_of<T: std::fmt::Debug>(select: &str, read: impl FnOnce(&mut Fields<'_, '_>) -> Result<T>) -> String {
+        let connection = rusqlite::Connection::open_in_memory().unwrap();
+        let mut statement = connection.prepare(select).unwrap();
+        let mut rows = statement.query([]).unwrap();
+        let row = rows.next().unwrap().unwrap();
+        let mut fields = Fields::new(&NamedRow { row, names: None }, "opportunity");
+        read(&mut fields).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_table_the_row_and_the_column() {
+        let select = "SELECT 42 AS opportunity_id, NULL AS name, 'soon' AS created_at, 3000000000 AS position, \
+                      '2026-13-45' AS close_date, 'x' AS amount, 'USD' AS currency";
+        let unreadable = |read: fn(&mut Fields<'_, '_>) -> Result<()>| error_of(select, read);
+        assert_eq!(
+            unreadable(|fields| fields.text("name").map(drop)),
+            "stored opportunity row is unreadable: name: is NULL",
+            "before the key is read, the row has no id yet"
+        );
+        let keyed = |read: fn(&Fields<'_, '_>) -> Result<()>| {
+            error_of(select, |fields| {
+                fields.key("opportunity_id")?;
+                read(fields)
+            })
+        };
+        assert_eq!(keyed(|fields| fields.text("name").map(drop)), "stored opportunity row is unreadable: opportunity 42: name: is NULL");
+        assert_eq!(
+            keyed(|fields| fields.timestamp("created_at").map(drop)),
+            "stored opportunity row is unreadable: opportunity 42: created_at: \"soon\" is not of the expected type"
+        );
+        assert_eq!(
+            keyed(|fields| fields.small_integer("position").map(drop)),
+            "stored opportunity row is unreadable: opportunity 42: position: 3000000000 is out of range"
+        );
+        assert_eq!(
+            keyed(|fields| fields.integer("stage_id").map(drop)),
+            "stored opportunity row is unreadable: opportunity 42: stage_id: is not among the columns read"
+        );
+        assert!(
+            keyed(|fields| fields.optional_date("close_date").map(drop))
+                .starts_with("stored opportunity row is unreadable: opportunity 42: close_date: "),
+        );
+        assert!(
+            keyed(|fields| fields.money("amount", "currency").map(drop))
+                .starts_with("stored opportunity row is unreadable: opportunity 42: amount: "),
+        );
+    }
+
+    #[test]
+    fn columns_read_as_stored() {
+        let connection = rusqlite::Connection::open_in_memory().unwrap();
+        let mut statement = connection
+            .prepare("SELECT 7 AS id, 'Acme' AS name, NULL AS note, 1 AS active, 1794000000123457 AS at, '2026-03-01' AS day")
+            .unwrap();
+        let mut rows = statement.query([]).unwrap();
+        let row = rows.next().unwrap().unwrap();
+        let mut fields = Fields::new(&NamedRow { row, names: None }, "account");
+        assert_eq!(fields.key("id").unwrap(), 7);
+        assert_eq!(fields.text("name").unwrap(), "Acme");
+        assert_eq!(fields.optional_text("note").unwrap(), None);
+        assert!(fields.boolean("active").unwrap());
+        assert_eq!(fields.timestamp("at").unwrap(), Timestamp::from_micros(1_794_000_000_123_457));
+        assert_eq!(fields.optional_date("day").unwrap(), Some(parse_date("2026-03-01").unwrap()));
+        assert_eq!(fields.value::<Option<u32>>("note").unwrap(), None);
     }
 }

@@ -35,6 +35,10 @@ pub struct ActivityAggregate {
     pub contacts: u32,
 }
 
+/// An activity in a feed of new ones ([`Tx::activities_after`](ActivitiesTx::activities_after)):
+/// its id, its deal and when it was logged.
+pub type LoggedActivity = (ActivityId, Option<OpportunityId>, Timestamp);
+
 /// Puts each deal's distinct contact count into its aggregate, both lists in opportunity order
 /// (for engines that count contacts in a second query).
 pub fn merge_contact_counts(aggregates: &mut [ActivityAggregate], contacts: Vec<(i64, i64)>) {
@@ -79,12 +83,7 @@ pub trait ActivitiesTx {
     /// Up to `limit` activities with an id above `after`, in id order: each id with its deal and
     /// when it was logged (a follower's feed of new activities; ids are assigned in insertion
     /// order).
-    fn activities_after(
-        &mut self,
-        org: OrgId,
-        after: ActivityId,
-        limit: u32,
-    ) -> Result<Vec<(ActivityId, Option<OpportunityId>, Timestamp)>>;
+    fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<LoggedActivity>>;
     /// The highest activity id of any organisation (0 with none): where a feed of new
     /// activities starts after a full read.
     fn max_activity_id(&mut self) -> Result<ActivityId>;

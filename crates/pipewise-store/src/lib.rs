@@ -14,9 +14,11 @@
 //! methods without importing the area traits.
 //!
 //! [`sql`] holds the SQL text both engines run unchanged, and [`rows`] reads the rows back into
-//! records for both: an engine only says how its driver reads a column.
+//! records for both: an engine only says how its driver reads a column. [`conflict`] words the
+//! conflicts both engines report.
 
 pub mod codec;
+pub mod conflict;
 pub mod rows;
 pub mod sql;
 
@@ -135,6 +137,8 @@ pub struct Organisation {
     pub name: String,
     /// Figures across currencies are converted into this one.
     pub reporting_currency: Currency,
+    /// Its days, periods and "today" are this zone's (UTC until an admin sets it).
+    pub time_zone: Zone,
     pub created_at: Timestamp,
 }
 

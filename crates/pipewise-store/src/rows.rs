@@ -1,12 +1,14 @@
 //! Reading stored rows back into Pipewise values, written once for both engines.
 //!
-//! An engine implements [`Columns`] over its driver's row: how it reads an integer, a text, a
+//! An engine implements [`EngineRow`] over its driver's row: how it reads an integer, a text, a
 //! time or a date is its own (SQLite keeps times as microseconds and dates as text, PostgreSQL
-//! has types for both). The records are decoded from those columns here, by column name, through
-//! [`FromRow`]. Every surprise (a NULL where none belongs, a value of the wrong type, an unknown
-//! enum text, an unparsable amount) becomes [`StoreError::Corrupt`] naming the table, the row and
-//! the column ([`corrupt`]), never a panic.
+//! has types for both). [`Fields`] makes that row the [`Columns`] of one row of one table, and the
+//! records are decoded from those columns here, by column name, through [`FromRow`]. Every
+//! surprise (a NULL where none belongs, a value of the wrong type, an unknown enum text, an
+//! unparsable amount) becomes [`StoreError::Corrupt`] naming the table, the row and the column
+//! ([`corrupt`]), never a panic.
 
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::str::FromStr;
 
@@ -20,11 +22,12 @@ use pipewise_core::user::{Locale, Role, User};
 use pipewise_core::*;
 
 use crate::{
-    ActivityAggregate, ApiToken, AuditEvent, CheckEntry, Handoff, OpportunityMarks, OpportunityShare, Organisation, Result, Session,
-    StoreError, StoredHealthSettings, StoredOverride, WorkspaceChange, codec,
+    ActivityAggregate, ApiToken, AuditEvent, CheckEntry, Handoff, LoggedActivity, OpportunityMarks, OpportunityShare, Organisation, Result,
+    Session, StoreError, StoredHealthSettings, StoredOverride, WorkspaceChange, codec,
 };
 
-/// One row of one table as an engine reads it, column by column and by name.
+/// One row of one table as the decoders read it, column by column and by name: [`Fields`] over
+/// an engine's row.
 pub trait Columns {
     /// Reads the row's id from `column` and remembers it for error messages.
     fn key(&mut self, column: &str) -> Result<i64>;
@@ -88,6 +91,107 @@ pub fn corrupt(table: &'static str, key: Option<i64>, column: &str, problem: imp
     StoreError::Corrupt { table, detail }
 }
 
+/// How an engine's driver reads a column as a `T` by itself, or what is wrong with it (a NULL, a
+/// value of another type, a number out of range). An engine implements it once for every type its
+/// driver converts (its `FromSql`); [`Fields`] names the table, the row and the column around the
+/// problem.
+pub trait Native<T> {
+    fn native(&self, column: &str) -> Result<T, String>;
+}
+
+/// One row as an engine's driver reads it: the part of [`Columns`] that is the engine's own. The
+/// driver reads integers, texts and booleans itself ([`Native`]); times and dates each engine
+/// keeps its own way. Errors are the problem alone: [`Fields`] adds the table, the row and the
+/// column.
+pub trait EngineRow:
+    Native<i64> + Native<Option<i64>> + Native<i32> + Native<Option<i32>> + Native<String> + Native<Option<String>> + Native<bool>
+{
+    fn timestamp(&self, column: &str) -> Result<Timestamp, String>;
+    fn optional_timestamp(&self, column: &str) -> Result<Option<Timestamp>, String>;
+    fn optional_date(&self, column: &str) -> Result<Option<Date>, String>;
+}
+
+/// One row of `table` as an engine reads it (`R`), column by column: the [`Columns`] of both
+/// engines. It remembers the row's id once [`Columns::key`] has read it, so errors can point at
+/// the row.
+pub struct Fields<R> {
+    row: R,
+    table: &'static str,
+    key: Option<i64>,
+}
+
+impl<R> Fields<R> {
+    /// An engine's `row` of `table`, whose id is not read yet.
+    pub fn new(row: impl Into<R>, table: &'static str) -> Fields<R> {
+        Fields { row: row.into(), table, key: None }
+    }
+
+    /// A column as the engine's driver reads it into `T` (the [`Columns`] readers are made of this).
+    pub fn value<T>(&self, column: &str) -> Result<T>
+    where
+        R: Native<T>,
+    {
+        self.named(column, self.row.native(column))
+    }
+
+    /// `read`'s problem with `column` as [`corrupt`] words it.
+    fn named<T>(&self, column: &str, read: Result<T, String>) -> Result<T> {
+        read.map_err(|problem| corrupt(self.table, self.key, column, problem))
+    }
+}
+
+impl<R: EngineRow> Columns for Fields<R> {
+    fn key(&mut self, column: &str) -> Result<i64> {
+        let key: i64 = self.value(column)?;
+        self.key = Some(key);
+        Ok(key)
+    }
+
+    fn integer(&self, column: &str) -> Result<i64> {
+        self.value(column)
+    }
+
+    fn optional_integer(&self, column: &str) -> Result<Option<i64>> {
+        self.value(column)
+    }
+
+    fn small_integer(&self, column: &str) -> Result<i32> {
+        self.value(column)
+    }
+
+    fn optional_small_integer(&self, column: &str) -> Result<Option<i32>> {
+        self.value(column)
+    }
+
+    fn text(&self, column: &str) -> Result<String> {
+        self.value(column)
+    }
+
+    fn optional_text(&self, column: &str) -> Result<Option<String>> {
+        self.value(column)
+    }
+
+    fn boolean(&self, column: &str) -> Result<bool> {
+        self.value(column)
+    }
+
+    fn timestamp(&self, column: &str) -> Result<Timestamp> {
+        self.named(column, self.row.timestamp(column))
+    }
+
+    fn optional_timestamp(&self, column: &str) -> Result<Option<Timestamp>> {
+        self.named(column, self.row.optional_timestamp(column))
+    }
+
+    fn optional_date(&self, column: &str) -> Result<Option<Date>> {
+        self.named(column, self.row.optional_date(column))
+    }
+
+    fn corrupt(&self, column: &str, problem: impl Display) -> StoreError {
+        corrupt(self.table, self.key, column, problem)
+    }
+}
+
 /// A value [`Columns::get`] reads.
 pub trait Column: Sized {
     fn read(row: &impl Columns, column: &str) -> Result<Self>;
@@ -130,6 +234,7 @@ impl FromRow for Organisation {
             id: OrgId(fields.key("organisation_id")?),
             name: fields.get("name")?,
             reporting_currency: fields.parsed("reporting_currency", Currency::from_code)?,
+            time_zone: fields.parsed("time_zone", Zone::parse)?,
             created_at: fields.timestamp("created_at")?,
         })
     }
@@ -439,6 +544,68 @@ impl FromRow for ApiToken {
     }
 }
 
+/// A list of texts a record keeps in a child table, a row per text in position order: an
+/// account's domains ([`ACCOUNT_DOMAINS`]) and a contact's e-mail addresses ([`CONTACT_EMAILS`]).
+pub struct TextList<T> {
+    /// The child table, for error messages.
+    pub table: &'static str,
+    /// The child table's column that holds the record's id, and the one that holds the text.
+    pub parent_column: &'static str,
+    pub text_column: &'static str,
+    id: fn(&T) -> i64,
+    set: fn(&mut T, Vec<String>),
+}
+
+/// An account's domains: rows of `account_id, domain`.
+pub const ACCOUNT_DOMAINS: TextList<Account> = TextList {
+    table: "account_domain",
+    parent_column: "account_id",
+    text_column: "domain",
+    id: |account| account.id.0,
+    set: |account, domains| account.domains = domains,
+};
+
+/// A contact's e-mail addresses: rows of `contact_id, email`.
+pub const CONTACT_EMAILS: TextList<Contact> = TextList {
+    table: "contact_email",
+    parent_column: "contact_id",
+    text_column: "email",
+    id: |contact| contact.id.0,
+    set: |contact, emails| contact.emails = emails,
+};
+
+impl<T> TextList<T> {
+    /// One row of the child table: the record's id and one of its texts.
+    pub fn read(&self, fields: &impl Columns) -> Result<(i64, String)> {
+        Ok((fields.get(self.parent_column)?, fields.get(self.text_column)?))
+    }
+
+    /// Gives each of `records` the texts listed under its id in `rows` ([`TextList::read`], in
+    /// position order).
+    pub fn attach(&self, records: &mut [T], rows: Vec<(i64, String)>) {
+        attach(records, rows, self.id, self.set);
+    }
+}
+
+/// Gives each record the children listed under its id: `children` are `(parent id, child)` pairs
+/// in the order the record lists them (an account's domains, an activity's contacts), `id` is a
+/// record's id and `set` gives a record its children (none for a record without any).
+pub fn attach<T, C>(
+    records: &mut [T],
+    children: impl IntoIterator<Item = (i64, C)>,
+    id: impl Fn(&T) -> i64,
+    mut set: impl FnMut(&mut T, Vec<C>),
+) {
+    let mut grouped: HashMap<i64, Vec<C>> = HashMap::new();
+    for (parent, child) in children {
+        grouped.entry(parent).or_default().push(child);
+    }
+    for record in records {
+        let children = grouped.remove(&id(record)).unwrap_or_default();
+        set(record, children);
+    }
+}
+
 /// A row of [`sql::SELECT_USERS_BY_EMAIL_EVERYWHERE`](crate::sql::SELECT_USERS_BY_EMAIL_EVERYWHERE):
 /// a user and their organisation.
 pub fn user_with_organisation(fields: &mut impl Columns) -> Result<(OrgId, User)> {
@@ -458,7 +625,7 @@ pub fn contact_count(fields: &impl Columns) -> Result<(i64, i64)> {
 }
 
 /// `activity_id, opportunity_id, logged_at`: an activity in a feed of new ones.
-pub fn logged_activity(fields: &impl Columns) -> Result<(ActivityId, Option<OpportunityId>, Timestamp)> {
+pub fn logged_activity(fields: &impl Columns) -> Result<LoggedActivity> {
     Ok((
         ActivityId(fields.get("activity_id")?),
         fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),

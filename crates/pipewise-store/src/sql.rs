@@ -14,12 +14,12 @@
 //! Every `INSERT` that creates a row with an id ends in `RETURNING <id>`, which both engines
 //! support and read the same way: the new id in the first column.
 
-use crate::RecordKind;
+use crate::{RecordKind, Result};
 
 /// The column lists, as macros so the statements below can be built with `concat!`.
 macro_rules! organisation_columns {
     () => {
-        "organisation_id, name, reporting_currency, created_at"
+        "organisation_id, name, reporting_currency, time_zone, created_at"
     };
 }
 macro_rules! user_columns {
@@ -125,17 +125,43 @@ pub const AUDIT_EVENT_COLUMNS: &str = audit_event_columns!();
 
 pub const INSERT_SCHEMA_MIGRATION: &str = "INSERT INTO schema_migration (version, name) VALUES ($1, $2)";
 
+// Savepoints.
+
+/// Runs `work` in savepoint `name` of a transaction whose engine runs statement text with `run`:
+/// the savepoint is released when `work` succeeds and rolled back to (and released) when it
+/// fails, so a failure leaves nothing of `work` behind in a transaction that goes on.
+pub fn in_savepoint<X: ?Sized, T>(
+    tx: &mut X,
+    name: &str,
+    run: impl Fn(&mut X, &str) -> Result<()>,
+    work: impl FnOnce(&mut X) -> Result<T>,
+) -> Result<T> {
+    run(tx, &format!("SAVEPOINT {name}"))?;
+    let result = work(tx);
+    let end = match result {
+        Ok(_) => format!("RELEASE SAVEPOINT {name}"),
+        Err(_) => format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"),
+    };
+    run(tx, &end)?;
+    result
+}
+
 // Organisations, users and teams.
 
 pub const INSERT_ORGANISATION: &str =
     "INSERT INTO organisation (name, reporting_currency, created_at) VALUES ($1, $2, $3) RETURNING organisation_id";
 pub const SELECT_ORGANISATION: &str = concat!("SELECT ", organisation_columns!(), " FROM organisation WHERE organisation_id = $1");
+pub const UPDATE_ORGANISATION_TIME_ZONE: &str = "UPDATE organisation SET time_zone = $1 WHERE organisation_id = $2";
 /// Every organisation: the one statement not keyed by an organisation, as it lists them.
 pub const SELECT_ORGANISATIONS: &str = concat!("SELECT ", organisation_columns!(), " FROM organisation ORDER BY organisation_id");
 pub const SELECT_USER: &str = concat!("SELECT ", user_columns!(), " FROM app_user WHERE organisation_id = $1 AND user_id = $2");
 /// `$2` is lower-cased: addresses are stored lower-cased, so a lookup ignores case.
 pub const SELECT_USER_BY_EMAIL: &str = concat!("SELECT ", user_columns!(), " FROM app_user WHERE organisation_id = $1 AND email = $2");
 pub const SELECT_USERS: &str = concat!("SELECT ", user_columns!(), " FROM app_user WHERE organisation_id = $1 ORDER BY user_id");
+/// Returns no row when the e-mail address is taken in the organisation: a conflict that leaves the
+/// transaction usable (on PostgreSQL, a unique violation would abort it).
+pub const INSERT_USER: &str = "INSERT INTO app_user (organisation_id, email, name, role, manager_id, team_id, time_zone, locale, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (organisation_id, email) DO NOTHING RETURNING user_id";
 pub const INSERT_TEAM: &str = "INSERT INTO team (organisation_id, name, manager_id) VALUES ($1, $2, $3) RETURNING team_id";
 pub const SELECT_TEAM: &str = concat!("SELECT ", team_columns!(), " FROM team WHERE organisation_id = $1 AND team_id = $2");
 pub const SELECT_TEAMS: &str = concat!("SELECT ", team_columns!(), " FROM team WHERE organisation_id = $1 ORDER BY team_id");
@@ -339,6 +365,7 @@ mod tests {
         SELECT_USER,
         SELECT_USER_BY_EMAIL,
         SELECT_USERS,
+        INSERT_USER,
         INSERT_TEAM,
         SELECT_TEAM,
         SELECT_TEAMS,

@@ -94,6 +94,11 @@ impl TestDb {
         self.store.as_ref()
     }
 
+    /// The store itself, shared, as a server holds it (for the analytics' projections).
+    pub fn shared(&self) -> std::sync::Arc<dyn Store> {
+        self.store.clone()
+    }
+
     /// The same database behind the application layer, as the edges hold it.
     pub fn db(&self) -> pipewise_app::Db {
         pipewise_app::Db::new(self.store.clone())

@@ -33,7 +33,7 @@ use pipewise_app::{ApiToken, Db, Session, WriteCtx};
 use pipewise_core::access::Access;
 use pipewise_core::history::Source;
 use pipewise_core::user::User;
-use pipewise_core::{OrgId, Timestamp};
+use pipewise_core::{OrgId, Timestamp, Zone};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -72,6 +72,8 @@ fn hex(bytes: &[u8]) -> String {
 #[derive(Clone, Debug)]
 pub struct Viewer {
     pub org: OrgId,
+    /// The organisation's time zone: its days, periods and "today".
+    pub zone: Zone,
     pub user: User,
     pub access: Access,
     pub via: Via,
@@ -89,6 +91,11 @@ impl Viewer {
     /// The write context for something this viewer does through `source`.
     pub fn ctx(&self, source: Source, at: Timestamp) -> WriteCtx {
         WriteCtx { org: self.org, actor_id: Some(self.user.id), source, at }
+    }
+
+    /// Today in the organisation's time zone.
+    pub fn today(&self, now: Timestamp) -> pipewise_core::Date {
+        self.zone.date_of(now)
     }
 
     pub fn csrf_token(&self) -> Option<&str> {
@@ -156,7 +163,8 @@ pub async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Result<Viewer, 
 fn load_viewer(tx: &mut pipewise_app::Tx, org: OrgId, user_id: pipewise_core::UserId, via: Via) -> Result<Viewer, AppError> {
     let user = app::users::user(tx, org, user_id)?.filter(|user| user.active).ok_or(AppError::Unauthenticated)?;
     let access = app::access::access_for(tx, org, Some(user.id))?;
-    Ok(Viewer { org, user, access, via })
+    let zone = app::users::organisation(tx, org)?.map(|organisation| organisation.time_zone).unwrap_or_default();
+    Ok(Viewer { org, zone, user, access, via })
 }
 
 impl FromRequestParts<AppState> for Viewer {

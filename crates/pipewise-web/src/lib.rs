@@ -57,6 +57,13 @@ impl AppState {
         }
     }
 
+    /// Drops this instance's projection of `org` (its time zone changed): the next read loads it.
+    pub fn forget_insights(&self, org: pipewise_core::OrgId) {
+        if let Some(registry) = &self.insights {
+            registry.forget(org);
+        }
+    }
+
     /// The organisation's analytics, current as of this call: the registry's (refreshed
     /// first, so a reader sees its own writes), or a projection loaded now when there is no
     /// registry. Blocking: call it on a blocking thread.

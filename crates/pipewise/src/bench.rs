@@ -37,7 +37,7 @@ use pipewise_app::insights::Insights;
 use pipewise_app::{Db, WriteCtx};
 use pipewise_core::opportunity::{OppField, OpportunityPatch};
 use pipewise_core::pipeline::StageKind;
-use pipewise_core::{Money, OpportunityId, OrgId, Timestamp};
+use pipewise_core::{Money, OpportunityId, OrgId, Timestamp, Zone};
 use pipewise_store::Store;
 use serde_json::{Value, json};
 
@@ -371,7 +371,7 @@ fn write_latency(store: &Db, insights: &Arc<Insights>, org: OrgId, query: &Dashb
                 insights.refresh()?;
             }
             let mut query = query.clone();
-            query.as_of = query.as_of.max(day_of_timestamp(now));
+            query.as_of = query.as_of.max(day_of_timestamp(now, &Zone::utc()));
             if insights.with(|p| dashboard(p, &query).pipeline.amount) != before {
                 return Ok((write_ms, timer.elapsed().as_secs_f64() * 1e3));
             }
@@ -527,7 +527,7 @@ fn export(store: &dyn Store, insights: &Insights, org: OrgId, dir: &Path) -> Res
         let Some(last) = page.last() else { break };
         after = last.seq;
         for event in &page {
-            let raw_day = day_of_timestamp(event.at);
+            let raw_day = day_of_timestamp(event.at, &Zone::utc());
             let entry = first_at.entry(event.opportunity_id.0).or_insert((event.at.as_micros(), raw_day));
             let creation = entry.0 == event.at.as_micros();
             let day = raw_day.max(entry.1);
@@ -555,7 +555,11 @@ fn export(store: &dyn Store, insights: &Insights, org: OrgId, dir: &Path) -> Res
                 ),
                 OppField::ClosedAt => (
                     "closed_day",
-                    event.new.as_deref().and_then(|raw| raw.parse::<Timestamp>().ok()).map(|at| day_of_timestamp(at).to_string()),
+                    event
+                        .new
+                        .as_deref()
+                        .and_then(|raw| raw.parse::<Timestamp>().ok())
+                        .map(|at| day_of_timestamp(at, &Zone::utc()).to_string()),
                 ),
                 _ => continue,
             };

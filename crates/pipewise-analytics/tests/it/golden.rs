@@ -525,3 +525,50 @@ fn trend_of_the_win_rate() {
 2026-06-30: 2/4 = 50.00%",
     );
 }
+
+/// Days are the organisation's: a Seoul team's second quarter ends at midnight in Seoul (15:00
+/// UTC), and a Los Angeles team's year at midnight there (08:00 UTC the next day).
+#[test]
+fn quarters_end_at_midnight_in_the_organisations_zone() {
+    use pipewise_analytics::metrics::outcomes;
+    use pipewise_core::fx::RateTable;
+    use pipewise_core::{Currency, Zone};
+
+    let at = |raw: &str| raw.parse::<pipewise_core::Timestamp>().unwrap();
+    let mut book = LogBuilder::new(pipelines());
+    book.create(1, 1, 1, 1, Some(usd("10000")), Some("2026-06-30"), at("2026-05-04T01:00:00Z"));
+    book.create(2, 1, 1, 1, Some(usd("20000")), Some("2026-06-30"), at("2026-05-04T01:00:00Z"));
+    book.create(3, 1, 1, 1, Some(usd("40000")), Some("2026-12-31"), at("2026-11-02T18:00:00Z"));
+    // 08:30 on 1 July in Seoul (23:30 on 30 June in UTC).
+    book.stage(1, 5, at("2026-06-30T23:30:00Z"));
+    // 23:30 on 30 June in Seoul.
+    book.stage(2, 5, at("2026-06-30T14:30:00Z"));
+    // 21:00 on 31 December in Los Angeles (05:00 on 1 January in UTC).
+    book.stage(3, 5, at("2027-01-01T05:00:00Z"));
+    let in_zone = |zone: &str| {
+        let zone = Zone::parse(zone).unwrap();
+        Projection::build_in(zone, Currency::USD, RateTable::new(Currency::USD), &book.pipelines, &book.log).unwrap()
+    };
+    let won = |projection: &Projection, first: &str, last: &str| {
+        let result = outcomes(projection, &Scope::org(), day("2027-03-31"), Period::new(day(first), day(last)));
+        (result.won, result.won_amount)
+    };
+    let seoul = in_zone("Asia/Seoul");
+    assert_eq!(won(&seoul, "2026-04-01", "2026-06-30"), (1, 20_000_00), "only deal 2 is won in Seoul's Q2");
+    assert_eq!(won(&seoul, "2026-07-01", "2026-09-30"), (1, 10_000_00), "deal 1 is won on 1 July in Seoul");
+    let la = in_zone("America/Los_Angeles");
+    assert_eq!(won(&la, "2026-10-01", "2026-12-31"), (1, 40_000_00), "deal 3 is won on 31 December in Los Angeles");
+    assert_eq!(won(&la, "2027-01-01", "2027-03-31"), (0, 0));
+    // In UTC the same log counts deal 1 in Q2 and deal 3 in the next year.
+    let utc = book.projection();
+    assert_eq!(won(&utc, "2026-04-01", "2026-06-30"), (2, 30_000_00));
+    assert_eq!(won(&utc, "2027-01-01", "2027-03-31"), (1, 40_000_00));
+    // "As of" a day reads to its end there: on 30 June in Seoul deal 1 is still open.
+    let open_on = |projection: &Projection, date: &str| {
+        let index = projection.deal_index(OpportunityId(1)).unwrap();
+        projection.state_at(index, day(date)).map(|state| projection.stages[state.stage as usize].is_open())
+    };
+    assert_eq!(open_on(&seoul, "2026-06-30"), Some(true));
+    assert_eq!(open_on(&seoul, "2026-07-01"), Some(false));
+    assert_eq!(open_on(&utc, "2026-06-30"), Some(false));
+}

@@ -11,7 +11,7 @@ use pipewise_analytics::{
 use pipewise_core::history::{HistoryEvent, as_of, book_as_of};
 use pipewise_core::opportunity::{OppField, OpportunityPatch};
 use pipewise_core::pipeline::StageKind;
-use pipewise_core::{Money, OpportunityId, PipelineId, Timestamp, UserId};
+use pipewise_core::{Money, OpportunityId, PipelineId, Timestamp, UserId, Zone};
 use proptest::prelude::*;
 
 use crate::support::{LogBuilder, noon_of, pipelines};
@@ -77,13 +77,13 @@ fn end_of_day(day: Day) -> Timestamp {
 fn expected_state(projection: &Projection, events: &[&HistoryEvent], day: Day) -> Option<DealState> {
     let owned: Vec<HistoryEvent> = events.iter().map(|event| (*event).clone()).collect();
     let deal = as_of(&owned, end_of_day(day)).unwrap()?;
-    let mut stage_entered_day = day_of_timestamp(deal.created_at);
+    let mut stage_entered_day = day_of_timestamp(deal.created_at, &Zone::utc());
     let mut stage_before = NO_STAGE;
     let mut push_count = 0;
     for event in owned.iter().filter(|event| event.at <= end_of_day(day) && event.at != deal.created_at) {
         match event.field {
             OppField::Stage => {
-                stage_entered_day = day_of_timestamp(event.at);
+                stage_entered_day = day_of_timestamp(event.at, &Zone::utc());
                 let old = event.old.as_deref().unwrap().parse().unwrap();
                 stage_before = projection.stage_index(pipewise_core::StageId(old)).unwrap();
             }
@@ -103,8 +103,8 @@ fn expected_state(projection: &Projection, events: &[&HistoryEvent], day: Day) -
         forecast: forecast_index(deal.forecast_category),
         amount: deal.amount.map_or(NO_AMOUNT, |money| money.amount().mantissa() as i64),
         close_day: deal.close_date.map_or(NO_DAY, day_of_date),
-        created_day: day_of_timestamp(deal.created_at),
-        closed_day: deal.closed_at.map_or(NO_DAY, day_of_timestamp),
+        created_day: day_of_timestamp(deal.created_at, &Zone::utc()),
+        closed_day: deal.closed_at.map_or(NO_DAY, |at| day_of_timestamp(at, &Zone::utc())),
         stage_entered_day,
         stage_before,
         push_count,

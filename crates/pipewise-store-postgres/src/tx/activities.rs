@@ -1,11 +1,9 @@
 //! [`ActivitiesTx`] for PostgreSQL: activities, their contact links and the per-deal aggregates.
 
-use std::collections::HashMap;
-
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::rows::{Columns, contact_count, latest_activity, logged_activity};
-use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, Result, sql};
+use pipewise_store::rows::{Columns, attach, contact_count, latest_activity, logged_activity};
+use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, LoggedActivity, Result, sql};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -176,12 +174,7 @@ impl ActivitiesTx for PgTx<'_> {
         Ok(aggregates)
     }
 
-    fn activities_after(
-        &mut self,
-        org: OrgId,
-        after: ActivityId,
-        limit: u32,
-    ) -> Result<Vec<(ActivityId, Option<OpportunityId>, Timestamp)>> {
+    fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<LoggedActivity>> {
         self.collect(
             "SELECT activity_id, opportunity_id, logged_at FROM activity WHERE activity_id > $2 AND organisation_id = $1
              ORDER BY activity_id LIMIT $3",
@@ -203,21 +196,18 @@ impl PgTx<'_> {
             return Ok(activities);
         }
         let ids: Vec<i64> = activities.iter().map(|activity| activity.id.0).collect();
-        let contact_rows = self.query(
+        let contacts = self.collect(
             "SELECT activity_contact.activity_id, activity_contact.contact_id \
              FROM activity_contact JOIN activity ON activity.activity_id = activity_contact.activity_id \
              WHERE activity.organisation_id = $1 AND activity_contact.activity_id = ANY($2::bigint[]) \
              ORDER BY activity_contact.activity_id, activity_contact.contact_id",
             &[&org.0, &ids],
+            |row| {
+                let fields = Fields::new(row, "activity_contact");
+                Ok((fields.get::<i64>("activity_id")?, ContactId(fields.get("contact_id")?)))
+            },
         )?;
-        let mut contacts: HashMap<i64, Vec<ContactId>> = HashMap::new();
-        for row in &contact_rows {
-            let fields = Fields::new(row, "activity_contact");
-            contacts.entry(fields.get("activity_id")?).or_default().push(ContactId(fields.get("contact_id")?));
-        }
-        for activity in &mut activities {
-            activity.contact_ids = contacts.remove(&activity.id.0).unwrap_or_default();
-        }
+        attach(&mut activities, contacts, |activity| activity.id.0, |activity, contacts| activity.contact_ids = contacts);
         Ok(activities)
     }
 }

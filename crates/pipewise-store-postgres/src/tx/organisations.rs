@@ -5,7 +5,7 @@ use pipewise_core::records::*;
 use pipewise_core::user::{NewUser, User};
 use pipewise_core::*;
 use pipewise_store::rows::{Columns, FromRow};
-use pipewise_store::{Organisation, OrganisationsTx, Result, StoreError, sql};
+use pipewise_store::{Organisation, OrganisationsTx, Result, StoreError, conflict, sql};
 
 use crate::fields::{Fields, read};
 
@@ -26,11 +26,14 @@ impl OrganisationsTx for PgTx<'_> {
         self.collect(sql::SELECT_ORGANISATIONS, &[], read)
     }
 
+    fn set_organisation_time_zone(&mut self, org: OrgId, zone: &Zone) -> Result<()> {
+        let updated = self.execute(sql::UPDATE_ORGANISATION_TIME_ZONE, &[&zone.name(), &org.0])?;
+        found(updated, "organisation", org.0)
+    }
+
     fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId> {
-        let row = self.query_opt(
-            "INSERT INTO app_user (organisation_id, email, name, role, manager_id, team_id, time_zone, locale, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9) \
-             ON CONFLICT (organisation_id, email) DO NOTHING RETURNING user_id",
+        let id = self.one(
+            sql::INSERT_USER,
             &[
                 &org.0,
                 &user.email,
@@ -42,11 +45,9 @@ impl OrganisationsTx for PgTx<'_> {
                 &user.locale.as_str(),
                 &at.to_jiff(),
             ],
+            |row| Fields::new(row, User::TABLE).get("user_id"),
         )?;
-        let Some(row) = row else {
-            return Err(StoreError::Conflict(format!("new user: email: {} already belongs to another user", user.email)));
-        };
-        Ok(UserId(Fields::new(&row, User::TABLE).get("user_id")?))
+        id.map(UserId).ok_or_else(|| StoreError::Conflict(conflict::email_taken(None, &user.email)))
     }
 
     fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()> {
@@ -101,7 +102,7 @@ impl OrganisationsTx for PgTx<'_> {
         );
         let updated = match updated {
             Err(StoreError::Conflict(_)) => {
-                return Err(StoreError::Conflict(format!("user {}: email: {} already belongs to another user", user.id, user.email)));
+                return Err(StoreError::Conflict(conflict::email_taken(Some(user.id), &user.email)));
             }
             other => other?,
         };

@@ -1,55 +1,54 @@
 //! [`RecordsTx`] for PostgreSQL: accounts, contacts, leads, tasks and counts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::rows::Columns;
-use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter, sql};
-use postgres::Row;
+use pipewise_store::rows::{ACCOUNT_DOMAINS, CONTACT_EMAILS, Columns, TextList};
+use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter, conflict, sql};
 
 use crate::fields::{Fields, read};
 
-use super::{PgTx, VISIBLE_DEALS, found, scope_params};
+use super::{Params, PgTx, VISIBLE_DEALS, found, scope_params};
+
+/// A contact's e-mail addresses (`$2`), by position.
+const SELECT_EMAILS_OF_CONTACT: &str =
+    "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 AND contact_id = $2 ORDER BY position";
 
 impl RecordsTx for PgTx<'_> {
     fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
+        let insert = |tx: &mut PgTx<'_>| {
+            let id = tx.returned_id(
+                "account",
+                sql::INSERT_ACCOUNT,
+                &[
+                    &org.0,
+                    &account.name,
+                    &account.industry,
+                    &account.employee_count,
+                    &account.region,
+                    &account.owner_id.map(|id| id.0),
+                    &at.to_jiff(),
+                ],
+            )?;
+            tx.insert_account_domains(org, id, &account.domains, None)?;
+            Ok(AccountId(id))
+        };
+        if account.domains.is_empty() {
+            return insert(self);
+        }
         // A savepoint lets a taken domain undo the account row and leave the transaction usable.
-        let guarded = !account.domains.is_empty();
-        if guarded {
-            self.simple("SAVEPOINT insert_account")?;
-        }
-        let id = self.returned_id(
-            "account",
-            sql::INSERT_ACCOUNT,
-            &[
-                &org.0,
-                &account.name,
-                &account.industry,
-                &account.employee_count,
-                &account.region,
-                &account.owner_id.map(|id| id.0),
-                &at.to_jiff(),
-            ],
-        )?;
-        if !guarded {
-            return Ok(AccountId(id));
-        }
-        let inserted = self.insert_account_domains(org, id, &account.domains)?;
-        if let Some(taken) = account.domains.iter().find(|domain| !inserted.contains(*domain)) {
-            self.simple("ROLLBACK TO SAVEPOINT insert_account")?;
-            return Err(StoreError::Conflict(format!("new account: domains: {taken} already belongs to another account")));
-        }
-        self.simple("RELEASE SAVEPOINT insert_account")?;
-        Ok(AccountId(id))
+        sql::in_savepoint(self, "insert_account", PgTx::simple, insert)
     }
 
     fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>> {
-        Ok(self.load_accounts(org, Some(id))?.into_iter().next())
+        let accounts = self.collect(sql::SELECT_ACCOUNT, &[&org.0, &id.0], read)?;
+        Ok(self.with_texts(accounts, &ACCOUNT_DOMAINS, sql::SELECT_DOMAINS_OF_ACCOUNT, &[&org.0, &id.0])?.into_iter().next())
     }
 
     fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>> {
-        self.load_accounts(org, None)
+        let accounts = self.collect(sql::SELECT_ACCOUNTS, &[&org.0], read)?;
+        self.with_texts(accounts, &ACCOUNT_DOMAINS, sql::SELECT_ACCOUNT_DOMAINS, &[&org.0])
     }
 
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
@@ -63,11 +62,13 @@ impl RecordsTx for PgTx<'_> {
     }
 
     fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>> {
-        Ok(self.load_contacts(org, Some(id))?.into_iter().next())
+        let contacts = self.collect(sql::SELECT_CONTACT, &[&org.0, &id.0], read)?;
+        Ok(self.with_texts(contacts, &CONTACT_EMAILS, SELECT_EMAILS_OF_CONTACT, &[&org.0, &id.0])?.into_iter().next())
     }
 
     fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
-        self.load_contacts(org, None)
+        let contacts = self.collect(sql::SELECT_CONTACTS, &[&org.0], read)?;
+        self.with_texts(contacts, &CONTACT_EMAILS, sql::SELECT_CONTACT_EMAILS, &[&org.0])
     }
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
@@ -145,31 +146,23 @@ impl RecordsTx for PgTx<'_> {
 
     fn update_account(&mut self, org: OrgId, account: &Account) -> Result<()> {
         // A savepoint lets a taken domain undo the whole change and leave the transaction usable.
-        self.simple("SAVEPOINT update_account")?;
-        let updated = self.execute(
-            sql::UPDATE_ACCOUNT,
-            &[
-                &account.name,
-                &account.industry,
-                &account.employee_count,
-                &account.region,
-                &account.owner_id.map(|id| id.0),
-                &org.0,
-                &account.id.0,
-            ],
-        )?;
-        if updated == 0 {
-            self.simple("ROLLBACK TO SAVEPOINT update_account; RELEASE SAVEPOINT update_account")?;
-            return Err(StoreError::NotFound { kind: AccountId::LABEL, id: account.id.0 });
-        }
-        self.execute(sql::DELETE_ACCOUNT_DOMAINS, &[&org.0, &account.id.0])?;
-        let inserted = self.insert_account_domains(org, account.id.0, &account.domains)?;
-        if let Some(taken) = account.domains.iter().find(|domain| !inserted.contains(*domain)) {
-            self.simple("ROLLBACK TO SAVEPOINT update_account; RELEASE SAVEPOINT update_account")?;
-            return Err(StoreError::Conflict(format!("account {}: domains: {taken} already belongs to another account", account.id)));
-        }
-        self.simple("RELEASE SAVEPOINT update_account")?;
-        Ok(())
+        sql::in_savepoint(self, "update_account", PgTx::simple, |tx| {
+            let updated = tx.execute(
+                sql::UPDATE_ACCOUNT,
+                &[
+                    &account.name,
+                    &account.industry,
+                    &account.employee_count,
+                    &account.region,
+                    &account.owner_id.map(|id| id.0),
+                    &org.0,
+                    &account.id.0,
+                ],
+            )?;
+            found(updated, AccountId::LABEL, account.id.0)?;
+            tx.execute(sql::DELETE_ACCOUNT_DOMAINS, &[&org.0, &account.id.0])?;
+            tx.insert_account_domains(org, account.id.0, &account.domains, Some(account.id))
+        })
     }
 
     fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
@@ -211,16 +204,31 @@ impl RecordsTx for PgTx<'_> {
 }
 
 impl PgTx<'_> {
-    /// Lists `domains` under `account` in order, skipping those another account holds; returns
-    /// the domains it listed.
-    fn insert_account_domains(&mut self, org: OrgId, account: i64, domains: &[String]) -> Result<HashSet<String>> {
+    /// `records` with their texts of `list`, which `sql` selects (one statement for all of them).
+    fn with_texts<T>(&mut self, mut records: Vec<T>, list: &TextList<T>, sql: &str, params: &Params<'_>) -> Result<Vec<T>> {
+        let texts = self.collect(sql, params, |row| list.read(&Fields::new(row, list.table)))?;
+        list.attach(&mut records, texts);
+        Ok(records)
+    }
+
+    /// Lists `domains` under `account` (`Some` when it is stored already) in order; a domain
+    /// another account holds is a conflict, which leaves the transaction usable.
+    fn insert_account_domains(&mut self, org: OrgId, account: i64, domains: &[String], stored: Option<AccountId>) -> Result<()> {
+        if domains.is_empty() {
+            return Ok(());
+        }
         let inserted = self.query(
             "INSERT INTO account_domain (organisation_id, domain, account_id, position) \
              SELECT $1, domain, $2, (position - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS listed (domain, position) \
              ON CONFLICT (organisation_id, domain) DO NOTHING RETURNING domain",
             &[&org.0, &account, &domains],
         )?;
-        inserted.iter().map(|row| Fields::new(row, "account_domain").get::<String>("domain")).collect()
+        let inserted =
+            inserted.iter().map(|row| Fields::new(row, "account_domain").get::<String>("domain")).collect::<Result<HashSet<String>>>()?;
+        match domains.iter().find(|domain| !inserted.contains(*domain)) {
+            Some(taken) => Err(StoreError::Conflict(conflict::domain_taken(stored, taken))),
+            None => Ok(()),
+        }
     }
 
     /// Lists `emails` under `contact` in order.
@@ -234,51 +242,4 @@ impl PgTx<'_> {
         }
         Ok(())
     }
-
-    /// One account (`only`) or every account of the organisation, with their domains: one query
-    /// for the accounts and one for the domains.
-    fn load_accounts(&mut self, org: OrgId, only: Option<AccountId>) -> Result<Vec<Account>> {
-        let (mut accounts, domain_rows) = match only {
-            Some(id) => (
-                self.collect(sql::SELECT_ACCOUNT, &[&org.0, &id.0], read::<Account>)?,
-                self.query(sql::SELECT_DOMAINS_OF_ACCOUNT, &[&org.0, &id.0])?,
-            ),
-            None => (self.collect(sql::SELECT_ACCOUNTS, &[&org.0], read)?, self.query(sql::SELECT_ACCOUNT_DOMAINS, &[&org.0])?),
-        };
-        let mut domains = group_texts(&domain_rows, "account_domain", "account_id", "domain")?;
-        for account in &mut accounts {
-            account.domains = domains.remove(&account.id.0).unwrap_or_default();
-        }
-        Ok(accounts)
-    }
-
-    /// One contact (`only`) or every contact of the organisation, with their e-mail addresses:
-    /// one query for the contacts and one for the addresses.
-    fn load_contacts(&mut self, org: OrgId, only: Option<ContactId>) -> Result<Vec<Contact>> {
-        let (mut contacts, email_rows) = match only {
-            Some(id) => (
-                self.collect(sql::SELECT_CONTACT, &[&org.0, &id.0], read::<Contact>)?,
-                self.query(
-                    "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 AND contact_id = $2 ORDER BY position",
-                    &[&org.0, &id.0],
-                )?,
-            ),
-            None => (self.collect(sql::SELECT_CONTACTS, &[&org.0], read)?, self.query(sql::SELECT_CONTACT_EMAILS, &[&org.0])?),
-        };
-        let mut emails = group_texts(&email_rows, "contact_email", "contact_id", "email")?;
-        for contact in &mut contacts {
-            contact.emails = emails.remove(&contact.id.0).unwrap_or_default();
-        }
-        Ok(contacts)
-    }
-}
-
-/// Texts of a child table (domains, e-mails) grouped by their parent's id, in row order.
-fn group_texts(rows: &[Row], table: &'static str, parent_column: &str, text_column: &str) -> Result<HashMap<i64, Vec<String>>> {
-    let mut grouped: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in rows {
-        let fields = Fields::new(row, table);
-        grouped.entry(fields.get(parent_column)?).or_default().push(fields.get(text_column)?);
-    }
-    Ok(grouped)
 }

@@ -6,7 +6,7 @@ use pipewise_core::fx::RateTable;
 use pipewise_core::money::{Currency, Decimal};
 use pipewise_core::*;
 use pipewise_store::rows::{Columns, add_rate};
-use pipewise_store::{Result, SettingsTx, StoreError, StoredHealthSettings, sql};
+use pipewise_store::{Result, SettingsTx, StoreError, StoredHealthSettings, conflict, sql};
 
 use crate::fields::{Fields, read};
 
@@ -21,9 +21,7 @@ impl SettingsTx for PgTx<'_> {
         let other_base = self.query_opt(sql::SELECT_OTHER_RATE_BASE, &[&org.0, &base.code()])?;
         if let Some(row) = other_base {
             let stored: String = Fields::new(&row, "exchange_rate").get("base")?;
-            return Err(StoreError::Conflict(format!(
-                "exchange rates: base: the organisation's rates are quoted against {stored}, not {base}"
-            )));
+            return Err(StoreError::Conflict(conflict::other_rate_base(&stored, base)));
         }
         // One statement may not upsert a key twice: the last rate given for a day wins.
         let mut latest: BTreeMap<(&str, Date), Decimal> = BTreeMap::new();

@@ -4,13 +4,13 @@ use pipewise_core::access::DealScope;
 use pipewise_core::records::*;
 use pipewise_core::*;
 use pipewise_store::rows::{Columns, contact_count, latest_activity, logged_activity};
-use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, Result, sql};
+use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, LoggedActivity, Result, sql};
 use rusqlite::params;
 use rusqlite::types::Value;
 
 use crate::rows::{Fields, NamedRow, read};
 
-use super::{SqliteTx, db_err, scope_condition};
+use super::{SqliteTx, db_err, json_array, scope_condition};
 
 /// Links an activity to a contact; `insert_activity` and the bulk loader run it.
 pub(super) const INSERT_ACTIVITY_CONTACT: &str = "INSERT INTO activity_contact (activity_id, contact_id) VALUES (?1, ?2)";
@@ -63,9 +63,7 @@ impl ActivitiesTx for SqliteTx<'_> {
     fn last_activity_at(&mut self, org: OrgId, deals: Option<&[OpportunityId]>) -> Result<Vec<(OpportunityId, Timestamp)>> {
         let row = |row: &NamedRow<'_, '_>| latest_activity(&Fields::new(row, "activity"));
         let Some(deals) = deals else { return self.collect(sql::SELECT_LAST_ACTIVITY_AT, [org.0], row) };
-        // The deals as one JSON array parameter: one statement text whatever their number.
-        let ids = format!("[{}]", deals.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(","));
-        self.collect(SELECT_LAST_ACTIVITY_AT_OF_DEALS, params![org.0, ids], row)
+        self.collect(SELECT_LAST_ACTIVITY_AT_OF_DEALS, params![org.0, json_array(deals.iter().map(|id| id.0))], row)
     }
 
     fn activity_aggregates(
@@ -117,12 +115,7 @@ impl ActivitiesTx for SqliteTx<'_> {
         Ok(aggregates)
     }
 
-    fn activities_after(
-        &mut self,
-        org: OrgId,
-        after: ActivityId,
-        limit: u32,
-    ) -> Result<Vec<(ActivityId, Option<OpportunityId>, Timestamp)>> {
+    fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<LoggedActivity>> {
         self.collect(
             // `+organisation_id`: walk the ids from the cursor, not the organisation's index.
             "SELECT activity_id, opportunity_id, logged_at FROM activity WHERE activity_id > ?2 AND +organisation_id = ?1

@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::rows::{Fields, read};
 
-use super::{SqliteTx, db_err, found};
+use super::{SqliteTx, db_err, found, json_array};
 
 /// SQLite's own: PostgreSQL selects the amount as text (`amount::text`).
 const OPPORTUNITY_COLUMNS: &str = "opportunity_id, name, account_id, owner_id, pipeline_id, stage_id, amount, currency, close_date, \
@@ -92,14 +92,13 @@ impl DealsTx for SqliteTx<'_> {
         }
         if let Some(ids) = &filter.ids {
             // One JSON array parameter, like the owners below.
-            values.push(Value::Text(format!("[{}]", ids.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(","))));
+            values.push(json_array(ids.iter().map(|id| id.0)));
             sql.push_str(&format!(" AND opportunity_id IN (SELECT value FROM json_each(?{}))", values.len()));
         }
         if let Some(DealScope::Owners { owners, shared_with }) = &filter.scope {
             // The owners travel as one JSON array parameter, so the statement text (and its
             // cache entry) does not grow with a large reporting tree.
-            let owners = format!("[{}]", owners.iter().map(|owner| owner.0.to_string()).collect::<Vec<_>>().join(","));
-            values.push(Value::Text(owners));
+            values.push(json_array(owners.iter().map(|owner| owner.0)));
             values.push(Value::Integer(shared_with.0));
             sql.push_str(&format!(
                 " AND (owner_id IN (SELECT value FROM json_each(?{})) OR opportunity_id IN \

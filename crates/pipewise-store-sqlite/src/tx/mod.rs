@@ -126,6 +126,12 @@ fn found(changed: usize, kind: &'static str, id: i64) -> Result<()> {
     if changed == 0 { Err(StoreError::NotFound { kind, id }) } else { Ok(()) }
 }
 
+/// Ids as one JSON array parameter (`[4,8,15]`) that `json_each` lists: one statement text (and one
+/// cache entry) whatever their number.
+fn json_array(ids: impl IntoIterator<Item = i64>) -> Value {
+    Value::Text(format!("[{}]", ids.into_iter().map(|id| id.to_string()).collect::<Vec<_>>().join(",")))
+}
+
 /// The condition that keeps rows (tasks, activities) whose deal is in the scope, or whose
 /// `person_column` is one of the scope's owners. Appends its parameters to `values`; `?1` is
 /// the organisation.
@@ -135,8 +141,7 @@ fn scope_condition(
     shared_with: UserId,
     values: &mut Vec<Value>,
 ) -> String {
-    let owners = format!("[{}]", owners.iter().map(|owner| owner.0.to_string()).collect::<Vec<_>>().join(","));
-    values.push(Value::Text(owners));
+    values.push(json_array(owners.iter().map(|owner| owner.0)));
     values.push(Value::Integer(shared_with.0));
     let (owners, shared) = (values.len() - 1, values.len());
     format!(

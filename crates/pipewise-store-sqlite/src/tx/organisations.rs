@@ -4,10 +4,11 @@ use pipewise_core::money::Currency;
 use pipewise_core::records::*;
 use pipewise_core::user::{NewUser, User};
 use pipewise_core::*;
-use pipewise_store::{Organisation, OrganisationsTx, Result, sql};
+use pipewise_store::rows::{Columns, FromRow};
+use pipewise_store::{Organisation, OrganisationsTx, Result, StoreError, conflict, sql};
 use rusqlite::params;
 
-use crate::rows::{conflict_or, read};
+use crate::rows::{Fields, conflict_or, read};
 
 use super::{SqliteTx, found};
 
@@ -24,27 +25,28 @@ impl OrganisationsTx for SqliteTx<'_> {
         self.collect(sql::SELECT_ORGANISATIONS, [], read)
     }
 
+    fn set_organisation_time_zone(&mut self, org: OrgId, zone: &Zone) -> Result<()> {
+        let changed = self.execute(sql::UPDATE_ORGANISATION_TIME_ZONE, params![zone.name(), org.0])?;
+        found(changed, "organisation", org.0)
+    }
+
     fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId> {
-        self.db()
-            .prepare_cached(
-                "INSERT INTO app_user (organisation_id, email, name, role, manager_id, team_id, time_zone, locale, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .and_then(|mut statement| {
-                statement.insert(params![
-                    org.0,
-                    user.email,
-                    user.name,
-                    user.role.as_str(),
-                    user.manager_id.map(|id| id.0),
-                    user.team_id.map(|id| id.0),
-                    user.time_zone,
-                    user.locale.as_str(),
-                    at.as_micros()
-                ])
-            })
-            .map(UserId)
-            .map_err(|error| conflict_or(error, || format!("new user: email: {} already belongs to another user", user.email)))
+        let id = self.one(
+            sql::INSERT_USER,
+            params![
+                org.0,
+                user.email,
+                user.name,
+                user.role.as_str(),
+                user.manager_id.map(|id| id.0),
+                user.team_id.map(|id| id.0),
+                user.time_zone,
+                user.locale.as_str(),
+                at.as_micros()
+            ],
+            |row| Fields::new(row, User::TABLE).get("user_id"),
+        )?;
+        id.map(UserId).ok_or_else(|| StoreError::Conflict(conflict::email_taken(None, &user.email)))
     }
 
     fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()> {
@@ -94,7 +96,7 @@ impl OrganisationsTx for SqliteTx<'_> {
                     user.id.0
                 ])
             })
-            .map_err(|error| conflict_or(error, || format!("user {}: email: {} already belongs to another user", user.id, user.email)))?;
+            .map_err(|error| conflict_or(error, || conflict::email_taken(Some(user.id), &user.email)))?;
         found(changed, UserId::LABEL, user.id.0)
     }
 

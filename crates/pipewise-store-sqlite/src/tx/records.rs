@@ -1,12 +1,10 @@
 //! [`RecordsTx`] for SQLite: accounts, contacts, leads, tasks and counts.
 
-use std::collections::HashMap;
-
 use pipewise_core::access::DealScope;
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::rows::Columns;
-use pipewise_store::{RecordKind, RecordsTx, Result, TaskFilter, sql};
+use pipewise_store::rows::{ACCOUNT_DOMAINS, CONTACT_EMAILS, Columns, TextList};
+use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter, conflict, sql};
 use rusqlite::params;
 use rusqlite::types::Value;
 
@@ -14,22 +12,46 @@ use crate::rows::{Fields, conflict_or, read};
 
 use super::{SqliteTx, db_err, found, scope_condition};
 
+/// One of an account's domains: the organisation, the domain, the account and its position.
+const INSERT_ACCOUNT_DOMAIN: &str = "INSERT INTO account_domain (organisation_id, domain, account_id, position) VALUES (?1, ?2, ?3, ?4)";
+
+/// One of a contact's e-mail addresses: the organisation, the address, the contact and its position.
+const INSERT_CONTACT_EMAIL: &str = "INSERT INTO contact_email (organisation_id, email, contact_id, position) VALUES (?1, ?2, ?3, ?4)";
+
+/// A contact's e-mail addresses (`?1`), by position. SQLite's own: with the organisation in the
+/// condition too, the planner would walk the organisation's addresses (`contact_email_address`)
+/// instead of the contact's (the primary key).
+const SELECT_EMAILS_OF_CONTACT: &str = "SELECT contact_id, email FROM contact_email WHERE contact_id = ?1 ORDER BY position";
+
 impl RecordsTx for SqliteTx<'_> {
     fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
         // A taken domain must not leave the account row behind in a transaction that goes on.
-        self.db().execute_batch("SAVEPOINT insert_account").map_err(db_err)?;
-        let result = self.insert_account_rows(org, account, at);
-        let end = if result.is_ok() { "RELEASE insert_account" } else { "ROLLBACK TO insert_account; RELEASE insert_account" };
-        self.db().execute_batch(end).map_err(db_err)?;
-        result
+        sql::in_savepoint(self, "insert_account", SqliteTx::batch, |tx| {
+            let id = tx.returned_id(
+                sql::INSERT_ACCOUNT,
+                params![
+                    org.0,
+                    account.name,
+                    account.industry,
+                    account.employee_count,
+                    account.region,
+                    account.owner_id.map(|id| id.0),
+                    at.as_micros()
+                ],
+            )?;
+            tx.insert_account_domains(org, id, &account.domains, None)?;
+            Ok(AccountId(id))
+        })
     }
 
     fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>> {
-        Ok(self.load_accounts(org, Some(id))?.pop())
+        let accounts = self.collect(sql::SELECT_ACCOUNT, params![org.0, id.0], read)?;
+        Ok(self.with_texts(accounts, &ACCOUNT_DOMAINS, sql::SELECT_DOMAINS_OF_ACCOUNT, params![org.0, id.0])?.pop())
     }
 
     fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>> {
-        self.load_accounts(org, None)
+        let accounts = self.collect(sql::SELECT_ACCOUNTS, [org.0], read)?;
+        self.with_texts(accounts, &ACCOUNT_DOMAINS, sql::SELECT_ACCOUNT_DOMAINS, [org.0])
     }
 
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
@@ -42,11 +64,13 @@ impl RecordsTx for SqliteTx<'_> {
     }
 
     fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>> {
-        Ok(self.load_contacts(org, Some(id))?.pop())
+        let contacts = self.collect(sql::SELECT_CONTACT, params![org.0, id.0], read)?;
+        Ok(self.with_texts(contacts, &CONTACT_EMAILS, SELECT_EMAILS_OF_CONTACT, [id.0])?.pop())
     }
 
     fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
-        self.load_contacts(org, None)
+        let contacts = self.collect(sql::SELECT_CONTACTS, [org.0], read)?;
+        self.with_texts(contacts, &CONTACT_EMAILS, sql::SELECT_CONTACT_EMAILS, [org.0])
     }
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
@@ -125,11 +149,23 @@ impl RecordsTx for SqliteTx<'_> {
 
     fn update_account(&mut self, org: OrgId, account: &Account) -> Result<()> {
         // A taken domain must leave the account as it was in a transaction that goes on.
-        self.db().execute_batch("SAVEPOINT update_account").map_err(db_err)?;
-        let result = self.update_account_rows(org, account);
-        let end = if result.is_ok() { "RELEASE update_account" } else { "ROLLBACK TO update_account; RELEASE update_account" };
-        self.db().execute_batch(end).map_err(db_err)?;
-        result
+        sql::in_savepoint(self, "update_account", SqliteTx::batch, |tx| {
+            let changed = tx.execute(
+                sql::UPDATE_ACCOUNT,
+                params![
+                    account.name,
+                    account.industry,
+                    account.employee_count,
+                    account.region,
+                    account.owner_id.map(|id| id.0),
+                    org.0,
+                    account.id.0
+                ],
+            )?;
+            found(changed, AccountId::LABEL, account.id.0)?;
+            tx.execute(sql::DELETE_ACCOUNT_DOMAINS, params![org.0, account.id.0])?;
+            tx.insert_account_domains(org, account.id.0, &account.domains, Some(account.id))
+        })
     }
 
     fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
@@ -178,134 +214,44 @@ impl RecordsTx for SqliteTx<'_> {
 }
 
 impl SqliteTx<'_> {
-    /// One account (`only`) or every account of the organisation, with their domains: one query
-    /// for the accounts and one for the domains.
-    fn load_accounts(&self, org: OrgId, only: Option<AccountId>) -> Result<Vec<Account>> {
-        let (mut accounts, mut domains) = match only {
-            Some(id) => (
-                self.collect(sql::SELECT_ACCOUNT, params![org.0, id.0], read::<Account>)?,
-                self.texts_by_parent(sql::SELECT_DOMAINS_OF_ACCOUNT, params![org.0, id.0], "account_domain", "account_id", "domain")?,
-            ),
-            None => (
-                self.collect(sql::SELECT_ACCOUNTS, [org.0], read)?,
-                self.texts_by_parent(sql::SELECT_ACCOUNT_DOMAINS, [org.0], "account_domain", "account_id", "domain")?,
-            ),
-        };
-        for account in &mut accounts {
-            account.domains = domains.remove(&account.id.0).unwrap_or_default();
-        }
-        Ok(accounts)
+    /// Runs statement text (savepoints).
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.db().execute_batch(sql).map_err(db_err)
     }
 
-    /// One contact (`only`) or every contact of the organisation, with their e-mail addresses:
-    /// one query for the contacts and one for the addresses.
-    fn load_contacts(&self, org: OrgId, only: Option<ContactId>) -> Result<Vec<Contact>> {
-        let (mut contacts, mut emails) = match only {
-            Some(id) => (
-                self.collect(sql::SELECT_CONTACT, params![org.0, id.0], read::<Contact>)?,
-                // SQLite's own: with the organisation in the condition too, the planner would
-                // walk the organisation's addresses (`contact_email_address`) instead of the
-                // contact's (the primary key).
-                self.texts_by_parent(
-                    "SELECT contact_id, email FROM contact_email WHERE contact_id = ?1 ORDER BY position",
-                    [id.0],
-                    "contact_email",
-                    "contact_id",
-                    "email",
-                )?,
-            ),
-            None => (
-                self.collect(sql::SELECT_CONTACTS, [org.0], read)?,
-                self.texts_by_parent(sql::SELECT_CONTACT_EMAILS, [org.0], "contact_email", "contact_id", "email")?,
-            ),
-        };
-        for contact in &mut contacts {
-            contact.emails = emails.remove(&contact.id.0).unwrap_or_default();
-        }
-        Ok(contacts)
+    /// `records` with their texts of `list`, which `sql` selects (one statement for all of them).
+    fn with_texts<T>(&self, mut records: Vec<T>, list: &TextList<T>, sql: &str, params: impl rusqlite::Params) -> Result<Vec<T>> {
+        let texts = self.collect(sql, params, |row| list.read(&Fields::new(row, list.table)))?;
+        list.attach(&mut records, texts);
+        Ok(records)
     }
 
-    /// The texts of a child table (domains, e-mail addresses) grouped by their parent's id, in
-    /// row order.
-    fn texts_by_parent(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-        table: &'static str,
-        parent_column: &str,
-        text_column: &str,
-    ) -> Result<HashMap<i64, Vec<String>>> {
-        let rows = self.collect(sql, params, |row| {
-            let fields = Fields::new(row, table);
-            Ok((fields.get::<i64>(parent_column)?, fields.get::<String>(text_column)?))
-        })?;
-        let mut grouped: HashMap<i64, Vec<String>> = HashMap::new();
-        for (parent, text) in rows {
-            grouped.entry(parent).or_default().push(text);
-        }
-        Ok(grouped)
-    }
-
-    fn insert_account_rows(&self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
-        let id = self.returned_id(
-            sql::INSERT_ACCOUNT,
-            params![
-                org.0,
-                account.name,
-                account.industry,
-                account.employee_count,
-                account.region,
-                account.owner_id.map(|id| id.0),
-                at.as_micros()
-            ],
-        )?;
-        self.insert_account_domains(org, id, &account.domains, |domain| {
-            format!("new account: domains: {domain} already belongs to another account")
-        })?;
-        Ok(AccountId(id))
-    }
-
-    fn update_account_rows(&self, org: OrgId, account: &Account) -> Result<()> {
-        let changed = self.execute(
-            sql::UPDATE_ACCOUNT,
-            params![
-                account.name,
-                account.industry,
-                account.employee_count,
-                account.region,
-                account.owner_id.map(|id| id.0),
-                org.0,
-                account.id.0
-            ],
-        )?;
-        found(changed, AccountId::LABEL, account.id.0)?;
-        self.execute(sql::DELETE_ACCOUNT_DOMAINS, params![org.0, account.id.0])?;
-        self.insert_account_domains(org, account.id.0, &account.domains, |domain| {
-            format!("account {}: domains: {domain} already belongs to another account", account.id)
+    /// Lists `domains` under `account` (`Some` when it is stored already) in order; a domain
+    /// another account holds is a conflict.
+    fn insert_account_domains(&self, org: OrgId, account: i64, domains: &[String], stored: Option<AccountId>) -> Result<()> {
+        self.insert_texts(INSERT_ACCOUNT_DOMAIN, org, account, domains, |error, domain| {
+            conflict_or(error, || conflict::domain_taken(stored, domain))
         })
-    }
-
-    /// Lists `domains` under `account` in order; a domain another account holds is a conflict
-    /// worded by `taken`.
-    fn insert_account_domains(&self, org: OrgId, account: i64, domains: &[String], taken: impl Fn(&str) -> String) -> Result<()> {
-        let mut statement = self
-            .db()
-            .prepare_cached("INSERT INTO account_domain (organisation_id, domain, account_id, position) VALUES (?1, ?2, ?3, ?4)")
-            .map_err(db_err)?;
-        for (position, domain) in domains.iter().enumerate() {
-            statement.execute(params![org.0, domain, account, position as i64]).map_err(|error| conflict_or(error, || taken(domain)))?;
-        }
-        Ok(())
     }
 
     /// Lists `emails` under `contact` in order.
     fn insert_contact_emails(&self, org: OrgId, contact: i64, emails: &[String]) -> Result<()> {
-        let mut statement = self
-            .db()
-            .prepare_cached("INSERT INTO contact_email (organisation_id, email, contact_id, position) VALUES (?1, ?2, ?3, ?4)")
-            .map_err(db_err)?;
-        for (position, email) in emails.iter().enumerate() {
-            statement.execute(params![org.0, email, contact, position as i64]).map_err(db_err)?;
+        self.insert_texts(INSERT_CONTACT_EMAIL, org, contact, emails, |error, _| db_err(error))
+    }
+
+    /// Runs `sql` (the organisation, a text, its record `parent` and its position) for each of
+    /// `texts` in order; `failed` says what a failure to list a text means.
+    fn insert_texts(
+        &self,
+        sql: &str,
+        org: OrgId,
+        parent: i64,
+        texts: &[String],
+        failed: impl Fn(rusqlite::Error, &str) -> StoreError,
+    ) -> Result<()> {
+        let mut statement = self.db().prepare_cached(sql).map_err(db_err)?;
+        for (position, text) in texts.iter().enumerate() {
+            statement.execute(params![org.0, text, parent, position as i64]).map_err(|error| failed(error, text))?;
         }
         Ok(())
     }

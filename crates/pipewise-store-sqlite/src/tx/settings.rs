@@ -4,7 +4,7 @@ use pipewise_core::fx::RateTable;
 use pipewise_core::money::{Currency, Decimal};
 use pipewise_core::*;
 use pipewise_store::rows::{Columns, add_rate};
-use pipewise_store::{Result, SettingsTx, StoreError, StoredHealthSettings, sql};
+use pipewise_store::{Result, SettingsTx, StoreError, StoredHealthSettings, conflict, sql};
 use rusqlite::params;
 
 use crate::rows::{Fields, read};
@@ -16,9 +16,7 @@ impl SettingsTx for SqliteTx<'_> {
         let stored = self
             .one(sql::SELECT_OTHER_RATE_BASE, params![org.0, base.code()], |row| Fields::new(row, "exchange_rate").get::<String>("base"))?;
         if let Some(stored) = stored {
-            return Err(StoreError::Conflict(format!(
-                "exchange rates: base: the organisation's rates are quoted against {stored}, not {base}"
-            )));
+            return Err(StoreError::Conflict(conflict::other_rate_base(&stored, base)));
         }
         let mut statement = self
             .db()

@@ -170,3 +170,61 @@ pub fn stored_health_settings_are_read_leniently_and_must_be_an_object(db: &Test
         other => panic!("expected a corrupt row, got {other:?}"),
     }
 }
+
+/// The organisation's time zone (issue 16, point 2): UTC until set; ops and admins set it, a rep
+/// may not, a name that is not a zone is refused on `time_zone`; audited. The figures count in
+/// it: a deal won at 08:30 in Seoul on 1 July (23:30 on 30 June in UTC) is won in Seoul's third
+/// quarter, and a projection loaded before the change notices it and is loaded again.
+pub fn the_organisations_days_are_taken_in_its_time_zone(db: &TestDb) {
+    use pipewise_analytics::metrics::outcomes;
+    use pipewise_analytics::{Period, Scope, day};
+    use pipewise_app::insights::{Clock, Insights, InsightsRegistry};
+    use pipewise_core::opportunity::OpportunityPatch;
+    use std::sync::Arc;
+
+    let org = org(db, "Seoul");
+    let id = org.org.org();
+    let zone = || transact(db.store(), |tx| app::users::zone(tx, id)).unwrap();
+    assert!(zone().is_utc(), "UTC until set");
+    let won_stage = org.org.simple.stages[4].id;
+    transact(db.store(), |tx| {
+        let deal = app::deals::create_opportunity(tx, &org.org.by_rep(at("2026-05-04T01:00:00Z")), &org.org.new_deal("Hanbit"))?;
+        let win = OpportunityPatch { stage_id: Some(won_stage), ..OpportunityPatch::default() };
+        app::deals::update_opportunity(tx, &org.org.by_rep(at("2026-06-30T23:30:00Z")), deal.id, &win)
+    })
+    .unwrap();
+    let clock: Clock = Arc::new(|| at("2026-12-01T12:00:00Z"));
+    let won_in = |insights: &Insights, first: &str, last: &str| {
+        insights.with(|projection| outcomes(projection, &Scope::org(), day("2026-12-01"), Period::new(day(first), day(last))).won)
+    };
+    let registry = InsightsRegistry::new(db.shared()).with_clock(Arc::clone(&clock));
+    let before = registry.get(id).unwrap();
+    assert_eq!((won_in(&before, "2026-04-01", "2026-06-30"), won_in(&before, "2026-07-01", "2026-09-30")), (1, 0), "in UTC");
+
+    // A rep may not set it; a name that is not a zone is named with its field; nothing written.
+    let error =
+        transact(db.store(), |tx| app::settings::set_time_zone(tx, &org.org.by_rep(at("2026-12-01T09:00:00Z")), "Asia/Seoul")).unwrap_err();
+    assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
+    let by_ops = org.as_user(org.ops_user, "2026-12-01T09:00:00Z");
+    let error = transact(db.store(), |tx| app::settings::set_time_zone(tx, &by_ops, "Seoul")).unwrap_err();
+    assert_eq!(error.to_string(), format!("organisation {id}: time_zone: \"Seoul\" is not an IANA time zone such as Asia/Seoul"));
+    assert!(zone().is_utc());
+    // Ops sets it; it reads back and is audited.
+    let organisation = transact(db.store(), |tx| app::settings::set_time_zone(tx, &by_ops, " Asia/Seoul ")).unwrap();
+    assert_eq!(organisation.time_zone.name(), "Asia/Seoul");
+    assert_eq!(zone().name(), "Asia/Seoul");
+    let audit = db.store().read().unwrap().audit_events(id, &AuditFilter { limit: 5, ..AuditFilter::default() }).unwrap();
+    let entry = audit.iter().find(|entry| entry.record_kind == "organisation").expect("an audited change");
+    assert_eq!((entry.action.as_str(), entry.actor_id), ("update", Some(org.ops_user)));
+    assert!(entry.after.as_deref().unwrap().contains("Asia/Seoul"), "{entry:?}");
+
+    // Counted in Seoul: the deal is won on 1 July there.
+    let fresh = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    assert_eq!((won_in(&fresh, "2026-04-01", "2026-06-30"), won_in(&fresh, "2026-07-01", "2026-09-30")), (0, 1), "in Seoul");
+    // The projection loaded before notices at its next refresh, and the registry loads it again.
+    before.refresh_facts().unwrap();
+    assert!(before.is_stale());
+    let after = registry.get(id).unwrap();
+    assert_eq!(after.zone().name(), "Asia/Seoul");
+    assert_eq!(won_in(&after, "2026-07-01", "2026-09-30"), 1);
+}

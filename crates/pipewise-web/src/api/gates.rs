@@ -33,7 +33,6 @@ use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, Query, created, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
-use crate::AppState;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 use pipewise_app::input;
@@ -63,7 +62,11 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/api/v1/opportunities/{id}/gates", "get_opportunity_gates", get_opportunity_gates)
             .summary(TAG, "A deal's gates: each open stage's checklist, the next move and what it misses, overrides, SQL and drop marks.")
             .path_param(deal_param())
-            .query(vec![Param::new("today", Ty::Date, "The day to judge date criteria on; the server's date (UTC) by default.")])
+            .query(vec![Param::new(
+                "today",
+                Ty::Date,
+                "The day to judge date criteria on; today in the organisation's time zone by default.",
+            )])
             .reply(Reply::Json(200, "DealGates")),
         Route::new(Method::POST, "/api/v1/opportunities/{id}/checks", "check_criterion", check_criterion)
             .summary(TAG, "Tick (with evidence) or untick a checklist item of the deal's pipeline; answers the gates after the change.")
@@ -326,9 +329,9 @@ fn gates_json(gates: DealGates) -> Value {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-/// The day to judge criteria on: `?today=`, else the server's date (UTC).
-pub(super) fn today(state: &AppState, query: &Query) -> Result<Date, AppError> {
-    Ok(query.parsed("today", pipewise_core::time::parse_date)?.unwrap_or_else(|| state.now().date_utc()))
+/// The day to judge criteria on: `?today=`, else today in the organisation's time zone.
+pub(super) fn today(api: &Api, query: &Query) -> Result<Date, AppError> {
+    Ok(query.parsed("today", pipewise_core::time::parse_date)?.unwrap_or_else(|| api.viewer.today(api.state.now())))
 }
 
 async fn list_exit_criteria(api: Api, IdPath(id): IdPath) -> Result<axum::Json<Page<ExitCriterionView>>, AppError> {
@@ -374,7 +377,7 @@ async fn gates_reply(api: &Api, id: i64, today: Date) -> Result<axum::Json<Value
 
 async fn get_opportunity_gates(api: Api, IdPath(id): IdPath, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::new("today", Ty::Date, "")])?;
-    let today = today(&api.state, &query)?;
+    let today = today(&api, &query)?;
     gates_reply(&api, id, today).await
 }
 
@@ -388,7 +391,7 @@ async fn check_criterion(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody)
         }
     })
     .await?;
-    let today = api.state.now().date_utc();
+    let today = api.viewer.today(api.state.now());
     gates_reply(&api, id, today).await
 }
 

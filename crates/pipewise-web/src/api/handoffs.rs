@@ -22,8 +22,8 @@ const TAG: &str = "handoffs";
 
 fn report_query() -> Vec<Param> {
     vec![
-        Param::new("from", Ty::Date, "Count handoffs from this day (UTC), included; all of them by default."),
-        Param::new("to", Ty::Date, "Count handoffs up to this day (UTC), included; no end by default."),
+        Param::new("from", Ty::Date, "Count handoffs from this day (in the organisation's time zone), included; all of them by default."),
+        Param::new("to", Ty::Date, "Count handoffs up to this day (in the organisation's time zone), included; no end by default."),
     ]
 }
 

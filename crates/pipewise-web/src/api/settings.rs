@@ -1,6 +1,10 @@
-//! The organisation's settings in the API: today its health thresholds (SPEC C5 "configurable
-//! thresholds"), which every health flag, signal and figure of the analytics endpoints uses.
+//! The organisation's settings in the API: its time zone, and its health thresholds (SPEC C5
+//! "configurable thresholds"), which every health flag, signal and figure of the analytics
+//! endpoints uses.
 //!
+//! - `GET /api/v1/settings/organisation`: the name, reporting currency and time zone (every
+//!   day, period, as-of bound and "today" is the zone's). `PUT` changes the time zone (ops and
+//!   admins; audited); figures are counted again in the new zone.
 //! - `GET /api/v1/settings/health`: every threshold as the organisation has it, the defaults,
 //!   and who last changed them when. Anyone signed in to the organisation may read them.
 //! - `PUT /api/v1/settings/health`: replaces them, ops and admins only. The body names the
@@ -25,6 +29,13 @@ const TAG: &str = "settings";
 
 pub fn routes() -> Vec<Route> {
     vec![
+        Route::new(Method::GET, "/api/v1/settings/organisation", "get_organisation_settings", get_organisation_settings)
+            .summary(TAG, "The organisation's name, reporting currency and time zone.")
+            .reply(Reply::Json(200, "OrganisationSettings")),
+        Route::new(Method::PUT, "/api/v1/settings/organisation", "set_organisation_settings", set_organisation_settings)
+            .summary(TAG, "Set the organisation's time zone, in which its days, periods and figures are counted (ops and admins).")
+            .body("OrganisationSettingsUpdate")
+            .reply(Reply::Json(200, "OrganisationSettings")),
         Route::new(Method::GET, "/api/v1/settings/health", "get_health_settings", get_health_settings)
             .summary(TAG, "The organisation's health thresholds, with the defaults and their last change.")
             .reply(Reply::Json(200, "HealthSettings")),
@@ -42,6 +53,30 @@ fn settings_json(settings: &HealthSettings) -> Value {
         "updated_at": settings.updated_at.map(|at| at.to_string()),
         "updated_by": settings.updated_by.map(|id| id.0),
     })
+}
+
+fn organisation_json(organisation: &app::Organisation) -> Value {
+    json!({
+        "name": organisation.name,
+        "reporting_currency": organisation.reporting_currency.code(),
+        "time_zone": organisation.time_zone.name(),
+    })
+}
+
+async fn get_organisation_settings(api: Api) -> Result<axum::Json<Value>, AppError> {
+    let org = api.viewer.org;
+    let organisation = api
+        .read(move |tx, _| app::users::organisation(tx, org)?.ok_or(AppError::NotFound { kind: "organisation", id: org.to_string() }))
+        .await?;
+    Ok(axum::Json(organisation_json(&organisation)))
+}
+
+async fn set_organisation_settings(api: Api, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
+    let zone = input::organisation_settings(api.viewer.org, &body)?;
+    let organisation = api.write(move |tx, ctx| app::settings::set_time_zone(tx, ctx, &zone)).await?;
+    // This instance counts in the new zone from the next read; others see it at their next refresh.
+    api.state.forget_insights(api.viewer.org);
+    Ok(axum::Json(organisation_json(&organisation)))
 }
 
 async fn get_health_settings(api: Api) -> Result<axum::Json<Value>, AppError> {
@@ -91,6 +126,32 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         "additionalProperties": false,
     });
     vec![
+        (
+            "OrganisationSettings",
+            json!({
+                "type": "object",
+                "description": "The organisation: its name, the currency figures are converted into, and the time zone its days are counted in.",
+                "properties": {
+                    "name": { "type": "string" },
+                    "reporting_currency": { "type": "string", "description": "ISO 4217 code." },
+                    "time_zone": { "type": "string", "description": "IANA time zone, e.g. Asia/Seoul; UTC until set." },
+                },
+                "required": ["name", "reporting_currency", "time_zone"],
+                "additionalProperties": false,
+            }),
+        ),
+        (
+            "OrganisationSettingsUpdate",
+            json!({
+                "type": "object",
+                "description": "The organisation's new time zone. Unknown fields are refused.",
+                "properties": {
+                    "time_zone": { "type": "string", "minLength": 1, "maxLength": 64, "description": "An IANA time zone such as Asia/Seoul or America/Los_Angeles." },
+                },
+                "required": ["time_zone"],
+                "additionalProperties": false,
+            }),
+        ),
         ("HealthThresholds", thresholds),
         (
             "HealthThresholdsUpdate",

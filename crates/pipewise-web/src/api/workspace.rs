@@ -51,7 +51,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/api/v1/opportunities/{id}/workspace/flags", "list_workspace_flags", list_workspace_flags)
             .summary(WORKSPACE_TAG, "Every warning the deal's workspace raises, part by part.")
             .path_param(deal_param())
-            .query(vec![Param::new("today", Ty::Date, "The day to judge dates on; the server's date (UTC) by default.")])
+            .query(vec![Param::new("today", Ty::Date, "The day to judge dates on; today in the organisation's time zone by default.")])
             .reply(Reply::List("WorkspaceFlag")),
         Route::new(Method::GET, "/api/v1/opportunities/{id}/workspace/{part}", "get_workspace_part", get_workspace_part)
             .summary(WORKSPACE_TAG, "One part of a deal's workspace, now or as of a time.")
@@ -225,7 +225,7 @@ async fn update_workspace_part(api: Api, PartPath(id, name): PartPath, JsonBody(
 
 async fn list_workspace_flags(api: Api, IdPath(id): IdPath, RawQuery(raw): RawQuery) -> Result<axum::Json<Page<Value>>, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::new("today", Ty::Date, "")])?;
-    let today = today(&api.state, &query)?;
+    let today = today(&api, &query)?;
     let flags = api
         .read(move |tx, viewer| {
             app::workspace::workspace_flags_for(tx, viewer.org, &viewer.access, OpportunityId(id), today)?

@@ -16,7 +16,7 @@ use pipewise_core::user::Locale;
 use pipewise_core::*;
 use serde::Serialize;
 
-use super::data::{OrgData, today_in};
+use super::data::OrgData;
 use super::list::Choice;
 use super::{Params, SignedIn, answer, render, url_with};
 use crate::AppState;
@@ -201,7 +201,7 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
     let Some(board) = BoardDeals::load(&mut tx, viewer, &data, params.id("pipeline").map(PipelineId), owner, now)? else {
         return render::page(viewer, StatusCode::OK, "board.html", "board", title, &BoardView::without_pipelines(locale));
     };
-    let today = today_in(now, &viewer.user.time_zone);
+    let today = viewer.today(now);
     let last_activity = read_for_cards(&mut tx, viewer, &board, &mut data)?;
     let badges = open_badges(state, viewer, &board, &data, today);
     let open_stages = board.pipeline.stages.iter().filter(|stage| stage.kind == StageKind::Open).map(|stage| stage.id).collect();

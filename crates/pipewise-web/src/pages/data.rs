@@ -52,7 +52,8 @@ impl OrgData {
         users.sort_by_key(|user| user.name.to_lowercase());
         let pipelines = app::records::pipelines(tx, org)?;
         let health_thresholds = app::settings::health_thresholds(tx, org)?;
-        Ok(OrgData { organisation, rates, users, accounts: BTreeMap::new(), pipelines, today: now.date_utc(), health_thresholds })
+        let today = organisation.time_zone.date_of(now);
+        Ok(OrgData { organisation, rates, users, accounts: BTreeMap::new(), pipelines, today, health_thresholds })
     }
 
     pub fn user(&self, id: UserId) -> Option<&User> {
@@ -157,20 +158,4 @@ pub fn label(locale: Locale, prefix: &str, value: &str) -> String {
 pub fn can_change(viewer: &Viewer, deal: &Opportunity) -> bool {
     let shared = !viewer.access.can_read_deal(deal.owner_id, false);
     viewer.access.can_write_deal(deal.owner_id, shared)
-}
-
-/// The end of `date` in `time_zone` (the last microsecond of that day there).
-pub fn end_of_day(date: Date, time_zone: &str) -> Timestamp {
-    let zone = jiff::tz::TimeZone::get(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let next = date.tomorrow().unwrap_or(date);
-    match next.to_zoned(zone) {
-        Ok(start) => Timestamp::from_micros(Timestamp::from_jiff(start.timestamp()).as_micros() - 1),
-        Err(_) => Timestamp::start_of_day(next),
-    }
-}
-
-/// Today's date in the viewer's time zone.
-pub fn today_in(now: Timestamp, time_zone: &str) -> Date {
-    let zone = jiff::tz::TimeZone::get(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    now.to_jiff().to_zoned(zone).date()
 }

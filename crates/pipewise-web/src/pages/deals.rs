@@ -12,7 +12,7 @@ use pipewise_core::user::Locale;
 use pipewise_core::*;
 
 use super::dashboard::Drill;
-use super::data::{OrgData, label, today_in};
+use super::data::{OrgData, label};
 use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page};
 use super::{Params, SignedIn};
 use crate::AppState;
@@ -73,7 +73,7 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let last_activity: HashMap<OpportunityId, Timestamp> =
         app::activities::last_activity_at(&mut tx, viewer.org, only)?.into_iter().collect();
     let zone = viewer.user.time_zone.as_str();
-    let row_ctx = RowCtx { data: &data, last_activity: &last_activity, locale, zone, now, today: today_in(now, zone) };
+    let row_ctx = RowCtx { data: &data, last_activity: &last_activity, locale, zone, now, today: viewer.today(now) };
     Ok(List {
         title: t(locale, "deals.title").to_owned(),
         nav: "deals",

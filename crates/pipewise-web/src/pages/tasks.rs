@@ -13,7 +13,7 @@ use pipewise_core::records::Task;
 use pipewise_core::user::Locale;
 use pipewise_core::*;
 
-use super::data::{OrgData, today_in};
+use super::data::OrgData;
 use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page};
 use super::{Params, SignedIn};
 use crate::AppState;
@@ -45,7 +45,7 @@ fn task_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
             .into_iter()
             .map(|deal| (deal.id, deal.name))
             .collect();
-    let row_ctx = RowCtx { data: &data, deals: &deals, locale, zone: &viewer.user.time_zone, today: today_in(now, &viewer.user.time_zone) };
+    let row_ctx = RowCtx { data: &data, deals: &deals, locale, zone: &viewer.user.time_zone, today: viewer.today(now) };
     Ok(List {
         title: t(locale, "tasks.title").to_owned(),
         nav: "tasks",

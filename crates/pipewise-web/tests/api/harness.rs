@@ -123,7 +123,7 @@ impl App {
         let mut tx = app::Tx::new(self.store.read().unwrap());
         let access = app::access::access_for(&mut tx, self.org.org(), Some(user)).unwrap();
         let user = tx.user(self.org.org(), user).unwrap().unwrap();
-        Viewer { org: self.org.org(), user, access, via: Via::Token { id: 0 } }
+        Viewer { org: self.org.org(), zone: pipewise_core::Zone::utc(), user, access, via: Via::Token { id: 0 } }
     }
 
     pub fn token_for(&self, user: UserId) -> String {

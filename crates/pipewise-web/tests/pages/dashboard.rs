@@ -579,7 +579,7 @@ async fn dashboard_render_time_on_the_demo_organisation() {
     eprintln!("dashboard render times (in process, through the router, session check included):\n{}", report.join("\n"));
 }
 
-/// A viewer west of UTC, whose date is still yesterday there, sees on "today" what was logged
+/// An organisation west of UTC, whose date is still yesterday there, sees on "today" what was logged
 /// today: the clock's 2026-10-30T08:00Z is 10-29 22:00 in Honolulu. A call logged now on an
 /// untouched deal clears its flag on the dashboard, though the end of 10-29 in UTC lies before it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -587,8 +587,7 @@ async fn the_viewers_local_today_reads_todays_activities() {
     let demo = demo(small_demo());
     let app = &demo.app;
     let system = WriteCtx { org: demo.org, actor_id: None, source: pipewise_core::history::Source::System, at: now() };
-    let zone = UserPatch { time_zone: Some("Pacific/Honolulu".into()), ..Default::default() };
-    transact(&*app.store, |tx| app::users::update_user(tx, &system, demo.admin.id, &zone)).unwrap();
+    transact(&*app.store, |tx| app::settings::set_time_zone(tx, &system, "Pacific/Honolulu")).unwrap();
     let local_today = day("2026-10-29");
     let untouched = pipewise_analytics::FlagCode::DEAL.iter().position(|code| *code == pipewise_analytics::FlagCode::Untouched).unwrap();
     // An open deal flagged untouched as of 10-29 with the current facts.

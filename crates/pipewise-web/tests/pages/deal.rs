@@ -147,6 +147,8 @@ async fn the_deal_as_of_a_past_day_shows_what_was_known_then() {
     let deal = app.create_deal("Acme renewal", app.org.rep.id);
     let patch = OpportunityPatch { amount: Some(Some("USD 20000".parse().unwrap())), ..OpportunityPatch::default() };
     transact(&*app.store, |tx| app::deals::update_opportunity(tx, &app.ctx(app.org.rep.id), deal.id, &patch)).unwrap();
+    // The organisation's days are Seoul's: "as of" a day reads to its end there.
+    transact(&*app.store, |tx| app::settings::set_time_zone(tx, &app.org.ctx, "Asia/Seoul")).unwrap();
     let session = app.sign_in("rep@pages.test").await;
     let (_, today) = app.get(&format!("/opportunities/{}", deal.id), Some(&session)).await;
     assert!(today.contains("USD 20,000.00"));

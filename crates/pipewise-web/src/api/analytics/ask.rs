@@ -65,7 +65,7 @@ pub(super) async fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) 
 /// The request's own parameters; [`parse_ask`] adds what the store knows.
 fn ask_from(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, AppError> {
     let date = |name: &str| query.parsed(name, pipewise_core::time::parse_date);
-    let as_of = date("as_of")?.map_or_else(|| day_of_timestamp(state.now()), day_of_date);
+    let as_of = date("as_of")?.map_or_else(|| day_of_timestamp(state.now(), &viewer.zone), day_of_date);
     let period = match (date("period_start")?, date("period_end")?) {
         (None, None) => None,
         (Some(first), Some(last)) if first <= last => Some(Period::new(day_of_date(first), day_of_date(last))),
@@ -156,7 +156,7 @@ pub(super) async fn on_projection_as_of<T: Send + 'static>(
 ) -> Result<T, AppError> {
     let state = state.clone();
     let org = viewer.org;
-    // The API's days are UTC days (`as_of` defaults to today in UTC), as `with_as_of` reads them.
+    // The API's days are the organisation's (`as_of` defaults to today there), as `with_as_of` reads them.
     blocking(move || {
         let insights: Arc<Insights> = state.insights_for(org)?;
         insights.with_as_of(as_of, work)?

@@ -46,7 +46,7 @@ const TAG: &str = "analytics";
 
 fn scope_params() -> Vec<Param> {
     vec![
-        Param::new("as_of", Ty::Date, "Figures as known at the end of this day (UTC); today by default."),
+        Param::new("as_of", Ty::Date, "Figures as known at the end of this day in the organisation's time zone; today there by default."),
         Param::id("pipeline_id", "Only deals in this pipeline."),
         Param::id(
             "team_id",

@@ -16,7 +16,7 @@ use super::resolve;
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::{self, t, tf};
-use crate::pages::data::{OrgData, today_in};
+use crate::pages::data::OrgData;
 use crate::pages::{Params, url_with};
 
 /// Trend points by default (weeks), and at most.
@@ -83,7 +83,7 @@ impl Context {
     pub fn parse(viewer: &Viewer, data: &OrgData, teams: &[Team], params: &Params, now: Timestamp) -> Result<Context, AppError> {
         let locale = viewer.user.locale;
         let resolved = resolve(viewer, data, teams, params)?;
-        let today = today_in(now, &viewer.user.time_zone);
+        let today = viewer.today(now);
         let mut notes = Vec::new();
         let as_of = match params.get("as_of") {
             None => today,

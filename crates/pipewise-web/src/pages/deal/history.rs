@@ -14,7 +14,7 @@ use super::DealCtx;
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::{self, t};
-use crate::pages::data::{OrgData, end_of_day, label};
+use crate::pages::data::{OrgData, label};
 
 #[derive(Serialize)]
 struct ChangeView {
@@ -62,10 +62,10 @@ pub(super) fn as_of(
     raw: Option<&str>,
 ) -> Result<(Opportunity, Option<(Timestamp, AsOfView)>), AppError> {
     let locale = viewer.user.locale;
-    let zone = viewer.user.time_zone.as_str();
+    let zone = viewer.zone.name();
     let Some(raw) = raw else { return Ok((current.clone(), None)) };
     let date = parse_date(raw).map_err(|problem| AppError::BadRequest(i18n::problem(locale, &problem)))?;
-    let at = end_of_day(date, zone);
+    let at = viewer.zone.end_of(date);
     let then = app::deals::opportunity_as_of_for(tx, viewer.org, &viewer.access, id, at)?;
     events.retain(|event| event.at <= at);
     let shown_date = i18n::date(locale, date);

@@ -39,7 +39,7 @@ use pipewise_core::user::Locale;
 use pipewise_core::{Date, OpportunityId, Timestamp};
 use serde::Serialize;
 
-use super::data::{OrgData, can_change, label, today_in};
+use super::data::{OrgData, can_change, label};
 use super::gates::{GateView, RefusalView};
 use super::list::Choice;
 use super::workspace::{FieldErrors, PARTS, WorkspaceView};
@@ -213,7 +213,7 @@ impl<'a> DealCtx<'a> {
         let pipeline = data.pipeline(deal.pipeline_id).cloned().ok_or_else(not_found)?;
         let can_edit = as_of.is_none() && can_change(viewer, &current);
         let (at, as_of_view) = as_of.map_or((None, None), |(at, view)| (Some(at), Some(view)));
-        let today = today_in(now, zone);
+        let today = viewer.today(now);
         let ctx = DealCtx { viewer, locale: viewer.user.locale, zone, now, today, id, current, deal, data, pipeline, as_of: at, can_edit };
         Ok((ctx, events, as_of_view))
     }

@@ -438,11 +438,6 @@ impl Projection {
         self.reporting
     }
 
-    /// The zone whose days this projection counts in.
-    pub fn zone(&self) -> &Zone {
-        &self.zone
-    }
-
     /// Replaces the rate table; amounts already recorded keep their conversion (see the
     /// currency rule).
     pub fn set_rates(&mut self, rates: RateTable) {

@@ -163,7 +163,7 @@ pub async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Result<Viewer, 
 fn load_viewer(tx: &mut pipewise_app::Tx, org: OrgId, user_id: pipewise_core::UserId, via: Via) -> Result<Viewer, AppError> {
     let user = app::users::user(tx, org, user_id)?.filter(|user| user.active).ok_or(AppError::Unauthenticated)?;
     let access = app::access::access_for(tx, org, Some(user.id))?;
-    let zone = app::users::organisation(tx, org)?.map(|organisation| organisation.time_zone).unwrap_or_default();
+    let zone = app::users::zone(tx, org)?;
     Ok(Viewer { org, zone, user, access, via })
 }
 

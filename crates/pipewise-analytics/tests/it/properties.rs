@@ -70,7 +70,7 @@ fn book(ops: &[Op]) -> LogBuilder {
 }
 
 fn end_of_day(day: Day) -> Timestamp {
-    Timestamp::from_micros((i64::from(day) + 1) * 86_400_000_000 - 1)
+    pipewise_analytics::end_of_day(day, &Zone::utc())
 }
 
 /// The reference: `history::as_of` for the fields, a plain scan for the derived ones.

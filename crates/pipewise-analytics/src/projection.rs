@@ -52,8 +52,18 @@
 //! exchange-rate moves out of the pipeline: an amount in the reporting currency changes only
 //! when a person changes the deal, so the waterfall shows sales movement, not FX noise.
 //! The native amount and its currency are kept too (current state only).
-//! An amount that cannot be converted (no rate in force) is kept natively and counts as
-//! "no amount" in the reporting currency; [`Projection::apply`] reports it.
+//! An amount that cannot be converted (no rate in force, or too large for the reporting
+//! currency's minor units) is kept natively and counts as "no amount" in the reporting currency;
+//! [`Projection::apply`] reports it.
+//!
+//! The conversion is a pure function of the stored data (the amounts, the days they were set and
+//! the rate table), never of when an event was applied: a rate published after the amount was
+//! applied (the day's ECB fixing comes in the afternoon), or a rate corrected, changes the
+//! conversion as if it had been known all along. For that the projection keeps every amount
+//! setting of the deals that ever had an amount in another currency ([`AmountSetting`]), and
+//! [`Projection::set_rates`] converts them again when the table changes, rewriting the current
+//! amounts and the old values in the event arrays. A follower and a projection rebuilt from the
+//! store therefore agree to the cent (property-tested with several currencies and late rates).
 
 use std::collections::HashMap;
 
@@ -142,6 +152,9 @@ pub struct Deals {
     /// The same over the stages of its creation instant alone (a deal may be created and moved
     /// on at one instant; those moves are not in its event array).
     creation_max_open: Vec<i16>,
+    /// The deal has had an amount in a currency other than the reporting one: its amount
+    /// settings are kept in [`Projection::foreign`] from then on.
+    foreign: Vec<bool>,
     /// How many times the close date moved later.
     pub push_count: Vec<u16>,
     /// Day of the deal's last stored change, or its creation day.
@@ -258,7 +271,8 @@ pub enum ProjectionError {
     BadValue { seq: i64, opportunity_id: OpportunityId, field: OppField, problem: Problem },
     #[error("history event {seq} of opportunity {opportunity_id}: stage_id: stage {stage_id} is in no pipeline the projection knows")]
     UnknownStage { seq: i64, opportunity_id: OpportunityId, stage_id: i64 },
-    /// The event was applied; its amount counts as "no amount" in the reporting currency.
+    /// The event was applied; its amount counts as "no amount" in the reporting currency until a
+    /// rate for it is loaded.
     #[error("history event {seq} of opportunity {opportunity_id}: amount: {amount} kept out of reporting totals: {fx}")]
     NoRate { seq: i64, opportunity_id: OpportunityId, amount: Money, fx: FxError },
 }
@@ -293,6 +307,9 @@ pub struct Projection {
     event_day: Vec<Day>,
     event_field: Vec<u8>,
     event_old: Vec<i64>,
+    /// Amount settings of the deals with foreign amounts, in the order applied (see the currency
+    /// rule).
+    foreign: Vec<AmountSetting>,
     /// Event slots abandoned by relocation, reclaimed by [`Projection::compact`].
     garbage: usize,
     /// Filled by the store; one entry per deal.
@@ -302,6 +319,24 @@ pub struct Projection {
     threads: usize,
     hot: HotOrder,
 }
+
+/// One amount set on a deal that has had an amount in another currency than the reporting one.
+#[derive(Clone, Copy, Debug)]
+struct AmountSetting {
+    deal: OpportunityId,
+    /// Minor units of `currency`, or [`NO_AMOUNT`].
+    native: i64,
+    /// The day the amount was set, whose rate converts it.
+    day: Day,
+    /// Which of the deal's amount changes in its event array this setting made (the change's old
+    /// value is the previous setting, converted), or [`NO_CHANGE`] when it was part of the
+    /// deal's creation.
+    change: u32,
+    /// Index into [`Projection::currencies`].
+    currency: u16,
+}
+
+const NO_CHANGE: u32 = u32::MAX;
 
 /// The deals' order by when they last mattered, set by [`Projection::compact`]; see
 /// [`Projection::candidates`].
@@ -387,6 +422,7 @@ impl Projection {
             event_day: Vec::new(),
             event_field: Vec::new(),
             event_old: Vec::new(),
+            foreign: Vec::new(),
             garbage: 0,
             activity: ActivityFacts::default(),
             last_seq: 0,
@@ -438,10 +474,94 @@ impl Projection {
         self.reporting
     }
 
-    /// Replaces the rate table; amounts already recorded keep their conversion (see the
-    /// currency rule).
-    pub fn set_rates(&mut self, rates: RateTable) {
+    /// Replaces the rate table and converts again every amount it affects, so each amount is
+    /// converted as if the table had been known when it was applied (see the currency rule).
+    /// An unchanged table changes nothing. Returns how many of the kept amounts now count as no
+    /// amount (no rate in force, or too large), or `None` when the table is unchanged.
+    pub fn set_rates(&mut self, rates: RateTable) -> Option<usize> {
+        if rates == self.rates {
+            return None;
+        }
         self.rates = rates;
+        Some(self.reconvert())
+    }
+
+    /// An amount in minor units of the reporting currency, converted at the rate of `day`.
+    fn to_reporting(&self, money: Money, day: Day) -> Result<i64, FxError> {
+        let converted = self.rates.convert(money, self.reporting, crate::date_of_day(day))?;
+        i64::try_from(converted.amount().mantissa())
+            .ok()
+            .filter(|minor| *minor != NO_AMOUNT)
+            .ok_or(FxError::TooLarge { amount: money, to: self.reporting })
+    }
+
+    fn convert_setting(&self, setting: &AmountSetting) -> i64 {
+        if setting.native == NO_AMOUNT {
+            return NO_AMOUNT;
+        }
+        let currency = self.currencies[setting.currency as usize];
+        let money = Money::new(rust_decimal::Decimal::new(setting.native, u32::from(currency.minor_units())), currency)
+            .expect("kept at the currency's scale");
+        self.to_reporting(money, setting.day).unwrap_or(NO_AMOUNT)
+    }
+
+    /// Converts the kept amount settings again with the current rates: each deal's current
+    /// amount and the old values of its amount changes.
+    fn reconvert(&mut self) -> usize {
+        let mut order: Vec<u32> = (0..self.foreign.len() as u32).collect();
+        order.sort_by_key(|position| self.foreign[*position as usize].deal.0);
+        let mut unconverted = 0;
+        let mut start = 0;
+        while start < order.len() {
+            let id = self.foreign[order[start] as usize].deal;
+            let end = start + order[start..].iter().take_while(|position| self.foreign[**position as usize].deal == id).count();
+            let Some(deal) = self.deal_index(id).map(|deal| deal as usize) else {
+                start = end;
+                continue;
+            };
+            let mut previous = None;
+            let mut changed = false;
+            for position in &order[start..end] {
+                let setting = self.foreign[*position as usize];
+                let value = self.convert_setting(&setting);
+                unconverted += usize::from(setting.native != NO_AMOUNT && value == NO_AMOUNT);
+                if let (Some(old), true) = (previous, setting.change != NO_CHANGE) {
+                    changed |= self.set_amount_change_old(deal, setting.change, old);
+                }
+                previous = Some(value);
+            }
+            if let Some(current) = previous
+                && self.deals.amount[deal] != current
+            {
+                self.deals.amount[deal] = current;
+                changed = true;
+            }
+            if changed {
+                self.mark_changed(deal);
+            }
+            start = end;
+        }
+        unconverted
+    }
+
+    /// Sets the old value of the deal's `change`-th amount change; says whether it differed.
+    fn set_amount_change_old(&mut self, deal: usize, change: u32, old: i64) -> bool {
+        let start = self.deals.event_start[deal] as usize;
+        let end = start + self.deals.event_len[deal] as usize;
+        let slot = (start..end)
+            .filter(|slot| self.event_field[*slot] == Field::Amount as u8)
+            .nth(change as usize)
+            .expect("a kept change is in the event array");
+        let differs = self.event_old[slot] != old;
+        self.event_old[slot] = old;
+        differs
+    }
+
+    /// How many amount changes the deal's event array holds.
+    fn amount_changes(&self, deal: usize) -> u32 {
+        let start = self.deals.event_start[deal] as usize;
+        let end = start + self.deals.event_len[deal] as usize;
+        self.event_field[start..end].iter().filter(|field| **field == Field::Amount as u8).count() as u32
     }
 
     /// Registers a pipeline and its stages; returns its index. Registering again updates the
@@ -627,6 +747,7 @@ impl Projection {
         deals.stage_before.push(NO_STAGE);
         deals.max_open_position.push(-1);
         deals.creation_max_open.push(-1);
+        deals.foreign.push(false);
         deals.push_count.push(0);
         deals.last_event_day.push(day);
         deals.created_at.push(at.as_micros());
@@ -709,6 +830,7 @@ impl Projection {
         permute(&mut deals.stage_before, &order);
         permute(&mut deals.max_open_position, &order);
         permute(&mut deals.creation_max_open, &order);
+        permute(&mut deals.foreign, &order);
         permute(&mut deals.push_count, &order);
         permute(&mut deals.last_event_day, &order);
         permute(&mut deals.created_at, &order);
@@ -838,6 +960,7 @@ impl Projection {
         let parse_id =
             |raw: &str| raw.trim().parse::<i64>().map_err(|_| bad(Problem::Invalid { value: raw.to_owned(), expected: "an id" }));
         let mut day = day_of_timestamp(event.at, &self.zone);
+        let set_day = day;
         let Some(field) = stored_field else {
             // Still a sign of life: the deal exists from its first event.
             if self.deal_index(event.opportunity_id).is_none() {
@@ -866,9 +989,12 @@ impl Projection {
                 None => NO_AMOUNT,
                 Some(raw) => {
                     let money: Money = raw.parse().map_err(bad)?;
+                    if i64::try_from(money.amount().mantissa()).is_err() {
+                        return Err(bad(Problem::OutOfRange { value: money.to_string(), range: "64 bits of minor units" }));
+                    }
                     new_money = Some(money);
-                    match self.rates.convert(money, self.reporting, crate::date_of_day(day)) {
-                        Ok(converted) => converted.amount().mantissa() as i64,
+                    match self.to_reporting(money, day) {
+                        Ok(converted) => converted,
                         Err(fx) => {
                             fx_problem = Some((money, fx));
                             NO_AMOUNT
@@ -962,9 +1088,15 @@ impl Projection {
         if !creation {
             self.push_event(deal, day, field, old);
             self.deals.last_event_day[deal] = day;
-            if self.garbage > 1 << 20 && self.garbage > self.event_day.len() / 2 {
-                self.defragment();
-            }
+        }
+        if field == Field::Amount && (new_money.is_some_and(|money| money.currency() != self.reporting) || self.deals.foreign[deal]) {
+            self.deals.foreign[deal] = true;
+            let change = if creation { NO_CHANGE } else { self.amount_changes(deal) - 1 };
+            let (native, currency) = (self.deals.amount_native[deal], self.deals.currency[deal]);
+            self.foreign.push(AmountSetting { deal: event.opportunity_id, native, day: set_day, change, currency });
+        }
+        if !creation && self.garbage > 1 << 20 && self.garbage > self.event_day.len() / 2 {
+            self.defragment();
         }
         self.last_seq = self.last_seq.max(event.seq);
         self.max_day = self.max_day.max(day);

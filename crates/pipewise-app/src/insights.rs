@@ -500,8 +500,11 @@ impl Insights {
         };
         drop(tx);
         let mut projection = self.projection.write().expect("projection lock");
-        if let Some(rates) = rates {
-            projection.set_rates(rates);
+        if let Some(rates) = rates
+            && let Some(unconverted) = projection.set_rates(rates)
+            && unconverted > 0
+        {
+            eprintln!("insights: organisation {}: {unconverted} amounts have no exchange rate in force and count as no amount", self.org.0);
         }
         for pipeline in &pipelines {
             projection.add_pipeline(pipeline);

@@ -24,10 +24,13 @@ pub const MAX_RATE_AGE_DAYS: i32 = 10;
 pub enum FxError {
     #[error("no {currency} exchange rate published within {MAX_RATE_AGE_DAYS} days before {date}")]
     NoRate { currency: Currency, date: Date },
+    /// The converted amount does not fit the target's minor units (or exact decimal).
+    #[error("{amount} is too large to convert to {to}")]
+    TooLarge { amount: Money, to: Currency },
 }
 
 /// Rates quoted as units of a currency per one unit of [`RateTable::base`].
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateTable {
     base: Currency,
     rates: BTreeMap<Currency, BTreeMap<Date, Decimal>>,
@@ -79,9 +82,10 @@ impl RateTable {
         }
         let from_rate = self.rate(money.currency(), date)?;
         let to_rate = self.rate(to, date)?;
-        let exact = money.amount() * to_rate / from_rate;
+        let too_large = || FxError::TooLarge { amount: money, to };
+        let exact = money.amount().checked_mul(to_rate).and_then(|scaled| scaled.checked_div(from_rate)).ok_or_else(too_large)?;
         let rounded = exact.round_dp_with_strategy(u32::from(to.minor_units()), RoundingStrategy::MidpointNearestEven);
-        Ok(Money::new(rounded, to).expect("rounded to the target's minor units"))
+        Money::new(rounded, to).map_err(|_| too_large())
     }
 
     /// Sums `lines` in `to`, converting each line first (rule 3).
@@ -163,5 +167,17 @@ mod tests {
         let gbp = Currency::from_code("GBP").unwrap();
         assert!(table.convert(money("EUR 10"), gbp, date("2026-10-30")).is_err());
         assert_eq!(table.convert(money("USD 10"), Currency::USD, date("1999-01-01")).unwrap(), money("USD 10.00"));
+    }
+
+    #[test]
+    fn an_amount_too_large_for_the_target_is_an_error_not_a_wrapped_number() {
+        let mut table = ecb();
+        let idr = Currency::from_code("IDR").unwrap();
+        table.insert(idr, date("2026-10-30"), dec("19000"));
+        // Converting is exact decimal: 10^25 EUR × 19,000 does not fit 28 digits.
+        let huge = Money::new(Decimal::from_str("10000000000000000000000000").unwrap(), Currency::EUR).unwrap();
+        assert_eq!(table.convert(huge, idr, date("2026-10-30")), Err(FxError::TooLarge { amount: huge, to: idr }));
+        // Nor is a number with more digits than the minor units can carry a Money.
+        assert!(Money::new(Decimal::from_str("79228162514264337593543950335").unwrap(), Currency::USD).is_err());
     }
 }

@@ -85,6 +85,10 @@ impl Money {
         }
         let mut amount = normalized;
         amount.rescale(u32::from(currency.minor_units));
+        if amount.scale() != u32::from(currency.minor_units) {
+            // Too many digits to carry the currency's minor units exactly.
+            return Err(Problem::OutOfRange { value: normalized.to_string(), range: "28 significant digits" });
+        }
         Ok(Money { amount, currency })
     }
 

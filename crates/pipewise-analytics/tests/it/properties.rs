@@ -240,4 +240,81 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn a_conversion_depends_on_the_stored_data_not_on_when_it_was_applied(
+        ops in ops(),
+        lag in 0i32..3,
+        withheld in 0i32..400,
+        compact_at in 0usize..70,
+    ) {
+        // Amounts in USD, EUR and KRW; the follower applies each event before that day's
+        // fixing is published (and KRW's rates not at all until `withheld`), compacting once
+        // on the way; then the whole table arrives. It must agree with a rebuild to the cent.
+        let book = book(&ops);
+        let log = in_currencies(&book.log);
+        let full = rate_table(Day::MAX, Day::MAX);
+        let mut followed = pipewise_analytics::Projection::new(pipewise_core::Currency::USD, rate_table(first_day() - 30, first_day() - 30));
+        for pipeline in &book.pipelines {
+            followed.add_pipeline(pipeline);
+        }
+        for (index, event) in log.iter().enumerate() {
+            let today = day_of_timestamp(event.at, &Zone::utc());
+            followed.set_rates(rate_table(today - lag, first_day() + withheld));
+            let _ = followed.apply(event); // An amount with no rate yet is applied and reported.
+            if index == compact_at {
+                followed.compact();
+            }
+        }
+        followed.set_rates(full.clone());
+        let rebuilt = Projection::build(pipewise_core::Currency::USD, full, &book.pipelines, &log).unwrap();
+        for offset in [0, 30, 90, 200, 400] {
+            let day = first_day() + offset;
+            prop_assert_eq!(figures(&followed, day), figures(&rebuilt, day), "as of {}", day);
+        }
+    }
+}
+
+/// The log with each amount in USD, EUR or KRW (chosen by the amount, so a change's old and new
+/// values agree), KRW amounts in whole won.
+fn in_currencies(log: &[HistoryEvent]) -> Vec<HistoryEvent> {
+    let relabel = |value: &Option<String>| {
+        value.as_deref().map(|raw| {
+            let money: Money = raw.parse().unwrap();
+            let minor = money.amount().mantissa();
+            match minor % 3 {
+                0 => money.to_string(),
+                1 => format!("EUR {}", money.amount()),
+                _ => format!("KRW {minor}"),
+            }
+        })
+    };
+    log.iter()
+        .map(|event| {
+            let mut event = event.clone();
+            if event.field == OppField::Amount {
+                event.old = relabel(&event.old);
+                event.new = relabel(&event.new);
+            }
+            event
+        })
+        .collect()
+}
+
+/// ECB-style rates (EUR base) for USD and KRW on four weekdays of five from 30 days before the
+/// first day on: those published before `until`, KRW's only before `krw_until` too.
+fn rate_table(until: Day, krw_until: Day) -> pipewise_core::fx::RateTable {
+    let mut table = pipewise_core::fx::RateTable::new(pipewise_core::Currency::EUR);
+    for offset in 0..700 {
+        let day = first_day() - 30 + offset;
+        if day >= until || offset % 5 == 4 {
+            continue;
+        }
+        let date = pipewise_analytics::date_of_day(day);
+        table.insert(pipewise_core::Currency::USD, date, rust_decimal::Decimal::new(10_800 + i64::from(offset % 97) * 7, 4));
+        if day < krw_until {
+            table.insert(pipewise_core::Currency::KRW, date, rust_decimal::Decimal::new(1_450_00 + i64::from(offset % 89) * 31, 2));
+        }
+    }
+    table
 }

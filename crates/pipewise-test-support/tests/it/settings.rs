@@ -228,3 +228,35 @@ pub fn the_organisations_days_are_taken_in_its_time_zone(db: &TestDb) {
     assert_eq!(after.zone().name(), "Asia/Seoul");
     assert_eq!(won_in(&after, "2026-07-01", "2026-09-30"), 1);
 }
+
+/// Conversion is a pure function of the stored data (issue 16, point 3): EUR 100,000 set on the
+/// morning of 30 October, before that day's ECB fixing, reads USD 111,300.00 (the 29th's rate)
+/// until the fixing is stored; then the running projection reads USD 111,720.00, as one loaded
+/// afresh from the store does.
+pub fn a_rate_stored_after_an_amount_converts_it_as_a_restart_would(db: &TestDb) {
+    use pipewise_analytics::{Scope, day, metrics::pipeline_by_stage};
+    use pipewise_app::insights::{Clock, Insights};
+    use std::sync::Arc;
+
+    let org = org(db, "Late-rates");
+    let id = org.org.org();
+    let put_rate = |date: &str, rate: &str| {
+        let mut tx = app::Tx::new(db.store().write().unwrap());
+        tx.put_rates(id, Currency::EUR, &[(Currency::USD, date.parse().unwrap(), rate.parse().unwrap())]).unwrap();
+        tx.commit().unwrap();
+    };
+    put_rate("2026-10-29", "1.113");
+    let deal = opportunity::NewOpportunity { amount: Some("EUR 100000".parse().unwrap()), ..org.org.new_deal("Nordlicht") };
+    transact(db.store(), |tx| app::deals::create_opportunity(tx, &org.org.by_rep(at("2026-10-30T08:00:00Z")), &deal)).unwrap();
+    let clock: Clock = Arc::new(|| at("2026-10-30T16:00:00Z"));
+    let pipeline =
+        |insights: &Insights| insights.with(|projection| pipeline_by_stage(projection, &Scope::org(), day("2026-10-30"), None).amount);
+    let running = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    assert_eq!(pipeline(&running), 111_300_00);
+
+    put_rate("2026-10-30", "1.1172");
+    running.refresh_facts().unwrap();
+    assert_eq!(pipeline(&running), 111_720_00, "the running projection converts again");
+    let restarted = Insights::load_with_clock(db.shared(), id, clock).unwrap();
+    assert_eq!(pipeline(&restarted), 111_720_00);
+}

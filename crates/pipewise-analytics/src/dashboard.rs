@@ -84,9 +84,20 @@ impl DashboardQuery {
     }
 
     /// The waterfall's span: from the end of the day before the period to the as-of day, or the
-    /// period's last day if that comes first.
+    /// period's last day if that comes first. A period that starts after the as-of day is not
+    /// computed backwards, nor from days the as-of view does not know: its span is the as-of day
+    /// alone (the pipeline closing in it as of that day, nothing moved). The edges refuse such a
+    /// query or say they clamped it ([`DashboardQuery::period_after_as_of`]).
     pub fn waterfall_span(&self) -> (Day, Day) {
+        if self.period_after_as_of() {
+            return (self.as_of, self.as_of);
+        }
         (self.period.first - 1, self.as_of.min(self.period.last))
+    }
+
+    /// Whether the period starts after the as-of day.
+    pub fn period_after_as_of(&self) -> bool {
+        self.period.first > self.as_of
     }
 }
 

@@ -24,12 +24,14 @@ pub enum WaterfallBucket {
     Won,
     Lost,
     Removed,
+    TransferredIn,
+    TransferredOut,
     End,
 }
 
 impl WaterfallBucket {
     /// Every bucket in display order.
-    pub const ALL: [WaterfallBucket; 10] = [
+    pub const ALL: [WaterfallBucket; 12] = [
         WaterfallBucket::Start,
         WaterfallBucket::New,
         WaterfallBucket::Increased,
@@ -39,11 +41,13 @@ impl WaterfallBucket {
         WaterfallBucket::Won,
         WaterfallBucket::Lost,
         WaterfallBucket::Removed,
+        WaterfallBucket::TransferredIn,
+        WaterfallBucket::TransferredOut,
         WaterfallBucket::End,
     ];
 
     /// The buckets between start and end, in display order.
-    pub const MOVEMENTS: [WaterfallBucket; 8] = [
+    pub const MOVEMENTS: [WaterfallBucket; 10] = [
         WaterfallBucket::New,
         WaterfallBucket::Increased,
         WaterfallBucket::Decreased,
@@ -52,6 +56,8 @@ impl WaterfallBucket {
         WaterfallBucket::Won,
         WaterfallBucket::Lost,
         WaterfallBucket::Removed,
+        WaterfallBucket::TransferredIn,
+        WaterfallBucket::TransferredOut,
     ];
 
     /// The stable name (API fields, URLs, catalog keys).
@@ -66,6 +72,8 @@ impl WaterfallBucket {
             WaterfallBucket::Won => "won",
             WaterfallBucket::Lost => "lost",
             WaterfallBucket::Removed => "removed",
+            WaterfallBucket::TransferredIn => "transferred_in",
+            WaterfallBucket::TransferredOut => "transferred_out",
             WaterfallBucket::End => "end",
         }
     }
@@ -81,16 +89,16 @@ impl WaterfallBucket {
     }
 }
 
-/// What one deal adds to the waterfall: at most three `(bucket, count, amount)` moves (a start
-/// or an entry, a change, an exit or an end).
+/// What one deal adds to the waterfall: at most five `(bucket, count, amount)` moves (a start
+/// and a transfer out, a transfer in or an entry, a change, an exit or an end).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DealMoves {
-    moves: [(WaterfallBucket, i64, i128); 3],
+    moves: [(WaterfallBucket, i64, i128); 5],
     len: u8,
 }
 
 impl DealMoves {
-    const NONE: DealMoves = DealMoves { moves: [(WaterfallBucket::Start, 0, 0); 3], len: 0 };
+    const NONE: DealMoves = DealMoves { moves: [(WaterfallBucket::Start, 0, 0); 5], len: 0 };
 
     #[inline(always)]
     fn push(&mut self, bucket: WaterfallBucket, count: i64, amount: i128) {
@@ -112,8 +120,12 @@ impl DealMoves {
 impl View<'_> {
     /// The waterfall's rule for one deal of the pipeline of `period`, between the end of day
     /// `from` (`start`, `None` if the deal did not exist) and the end of day `to` (`end`): calls
-    /// `moved(bucket, count, amount)` for each of its (at most three) moves. Inlined, so the
+    /// `moved(bucket, count, amount)` for each of its (at most five) moves. Inlined, so the
     /// figure's loop adds to its buckets directly.
+    ///
+    /// Attribution: the deal's start and its transfer out belong to its owner at `from`,
+    /// everything else to its owner at `to`, so the waterfalls of a team's reps add up to the
+    /// team's bucket by bucket (see [`crate::metrics::Waterfall`]).
     #[inline(always)]
     pub(crate) fn waterfall_rule(
         &self,
@@ -123,13 +135,39 @@ impl View<'_> {
         end: &DealState,
         mut moved: impl FnMut(WaterfallBucket, i64, i128),
     ) {
-        let in_pipeline = |state: &DealState| self.in_open_pipeline(state) && period.contains(state.close_day);
-        let in_start = start.is_some_and(in_pipeline);
-        let in_end = in_pipeline(end);
+        // Membership of the period's pipeline whoever owns the deal; the owner decides only to
+        // whom a move is attributed.
+        let open_any_owner = |state: &DealState| {
+            let stage = self.stage(state.stage);
+            stage.open && stage.counts && self.scope.pipeline.is_none_or(|pipeline| stage.pipeline == pipeline)
+        };
+        let in_pipeline = |state: &DealState| open_any_owner(state) && period.contains(state.close_day);
         let e = i128::from(end.amount_or_zero());
         let s = i128::from(start.map_or(0, DealState::amount_or_zero));
+        let ours_at_end = self.scope.admits_owner(end.owner);
+        let mut in_start = false;
+        if let Some(start) = start
+            && in_pipeline(start)
+        {
+            if start.owner != end.owner {
+                if self.scope.admits_owner(start.owner) {
+                    moved(WaterfallBucket::Start, 1, s);
+                    moved(WaterfallBucket::TransferredOut, -1, -s);
+                }
+                if ours_at_end {
+                    moved(WaterfallBucket::TransferredIn, 1, s);
+                }
+            } else if ours_at_end {
+                moved(WaterfallBucket::Start, 1, s);
+            }
+            in_start = true;
+        }
+        if !ours_at_end {
+            return;
+        }
+        let in_end = in_pipeline(end);
         let entry = || {
-            if start.is_some_and(|state| self.in_open_pipeline(state) && !period.contains(state.close_day)) {
+            if start.is_some_and(|state| open_any_owner(state) && !period.contains(state.close_day)) {
                 WaterfallBucket::PulledIn
             } else {
                 WaterfallBucket::New
@@ -142,22 +180,18 @@ impl View<'_> {
         };
         match (in_start, in_end) {
             (true, true) => {
-                moved(WaterfallBucket::Start, 1, s);
                 moved(WaterfallBucket::End, 1, e);
                 change(&mut moved);
             }
             (true, false) => {
-                moved(WaterfallBucket::Start, 1, s);
                 change(&mut moved);
-                let stage = self.stage(end.stage);
-                if stage.won {
-                    moved(WaterfallBucket::Won, -1, -e);
-                } else if stage.lost {
-                    moved(WaterfallBucket::Lost, -1, -e);
-                } else if self.in_open_pipeline(end) {
-                    moved(WaterfallBucket::PushedOut, -1, -e);
-                } else {
-                    moved(WaterfallBucket::Removed, -1, -e);
+                // Won and lost as the outcomes count them: a loss from a non-counting stage
+                // (demoted, then lost) is no loss in the win rate, nor here.
+                match self.outcome(end) {
+                    Some(true) => moved(WaterfallBucket::Won, -1, -e),
+                    Some(false) => moved(WaterfallBucket::Lost, -1, -e),
+                    None if open_any_owner(end) => moved(WaterfallBucket::PushedOut, -1, -e),
+                    None => moved(WaterfallBucket::Removed, -1, -e),
                 }
             }
             (false, true) => {
@@ -165,7 +199,8 @@ impl View<'_> {
                 moved(entry(), 1, e);
             }
             (false, false) => {
-                if end.closed_day > from && period.contains(end.closed_day) && self.admits(end) {
+                let in_scope = self.scope.pipeline.is_none_or(|pipeline| self.stage(end.stage).pipeline == pipeline);
+                if end.closed_day > from && period.contains(end.closed_day) && in_scope {
                     match self.outcome(end) {
                         Some(true) => {
                             moved(entry(), 1, e);

@@ -593,28 +593,42 @@ impl Bucket {
 /// The pipeline of a period `P` at the end of day `from`, its movements, and the pipeline at
 /// the end of day `to`.
 ///
-/// The **pipeline of `P` as of `d`** is the open pipeline (open, counting, in scope) whose close
-/// date as of `d` lies in `P`. Call `S` a deal's state as of `from` and `E` as of `to`, `s` and
-/// `e` its amounts then (no amount = 0), "in" membership of that pipeline. Each deal moves
-/// exactly one way, checked in this order, with outflows negative:
+/// The **pipeline of `P` as of `d`** is the open pipeline (open, counting, in the scope's
+/// pipeline) whose close date as of `d` lies in `P`. Call `S` a deal's state as of `from` and
+/// `E` as of `to`, `s` and `e` its amounts then (no amount = 0), "in" membership of that
+/// pipeline, whoever owns the deal.
+///
+/// **Attribution.** A deal's moves belong to its owner at `to`, except its start and its
+/// transfer out, which belong to its owner at `from`; a scope counts the moves of the owners it
+/// admits. So a deal in at `from` whose owner changed adds `+s` to start and `−s` to
+/// **transferred out** for the old owner, and `+s` to **transferred in** for the new one, who
+/// then takes the rest of its movement as if it had been theirs at `from`. The waterfalls of
+/// any partition of owners (the reps of a team) add up to the whole's bucket by bucket; a
+/// transfer between two reps of one team shows in the team's waterfall as equal amounts in and
+/// out.
+///
+/// For the owner at `to`, each deal moves exactly one way, checked in this order, with outflows
+/// negative:
 ///
 /// - in at both: `e − s` to **increased** (if positive) or **decreased** (if negative).
 /// - in at `from` only: first `e − s` to increased/decreased (the value changed while it
-///   left), then `−e` to exactly one of **won** (`E` won), **lost** (`E` lost, including a
-///   drop from a non-counting stage), **pushed out** (`E` still open, counting and in scope
-///   but its close date moved out of `P`, usually later), or **removed** (anything else:
-///   moved back to a non-counting stage, to another owner or pipeline out of scope).
-/// - in at `to` only: `+e` to **pulled in** when `S` was open, counting and in scope with a
-///   close date outside `P` (or none) — its close date moved into `P`, usually from after —
-///   and otherwise to **new** (created after `from`, promoted from a non-counting stage,
-///   reopened, or moved into scope).
+///   left), then `−e` to exactly one of **won** (`E` won), **lost** (`E` lost, as a real
+///   outcome: see [`Outcomes`]), **pushed out** (`E` still open and counting, in the scope's
+///   pipeline, but its close date moved out of `P`, usually later), or **removed** (anything
+///   else: moved back to a non-counting stage, lost from one, moved to a pipeline out of
+///   scope).
+/// - in at `to` only: `+e` to **pulled in** when `S` was open, counting and in the scope's
+///   pipeline with a close date outside `P` (or none) — its close date moved into `P`, usually
+///   from after — and otherwise to **new** (created after `from`, promoted from a non-counting
+///   stage, reopened, or moved into the scope's pipeline).
 /// - in at neither, but closed as of `to` with a closed day after `from` and in `P`, as a real
 ///   outcome (see [`Outcomes`]) and in scope: the deal entered and left within the interval:
 ///   `+e` to new (or pulled in, by the rule above) and `−e` to won or lost.
 ///
 /// Hence, exactly and to the minor unit:
-/// `end = start + new + increased + decreased + pulled_in + pushed_out + won + lost + removed`,
-/// and the counts reconcile the same way (increased and decreased count deals but move none).
+/// `end = start + new + increased + decreased + pulled_in + pushed_out + won + lost + removed +
+/// transferred_in + transferred_out`, and the counts reconcile the same way (increased and
+/// decreased count deals but move none).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Waterfall {
     pub from: Day,
@@ -629,12 +643,14 @@ pub struct Waterfall {
     pub won: Bucket,
     pub lost: Bucket,
     pub removed: Bucket,
+    pub transferred_in: Bucket,
+    pub transferred_out: Bucket,
     pub end: Bucket,
 }
 
 impl Waterfall {
     /// The movements in display order.
-    pub fn movements(&self) -> [(WaterfallBucket, Bucket); 8] {
+    pub fn movements(&self) -> [(WaterfallBucket, Bucket); 10] {
         WaterfallBucket::MOVEMENTS.map(|bucket| (bucket, self.bucket(bucket)))
     }
 
@@ -650,6 +666,8 @@ impl Waterfall {
             WaterfallBucket::Won => self.won,
             WaterfallBucket::Lost => self.lost,
             WaterfallBucket::Removed => self.removed,
+            WaterfallBucket::TransferredIn => self.transferred_in,
+            WaterfallBucket::TransferredOut => self.transferred_out,
             WaterfallBucket::End => self.end,
         }
     }
@@ -666,6 +684,8 @@ impl Waterfall {
             WaterfallBucket::Won => &mut self.won,
             WaterfallBucket::Lost => &mut self.lost,
             WaterfallBucket::Removed => &mut self.removed,
+            WaterfallBucket::TransferredIn => &mut self.transferred_in,
+            WaterfallBucket::TransferredOut => &mut self.transferred_out,
             WaterfallBucket::End => &mut self.end,
         }
     }

@@ -83,6 +83,9 @@ pub const NO_STAGE: u16 = u16::MAX;
 /// An absent owner or team.
 pub const NO_INDEX: u32 = u32::MAX;
 const NO_CURRENCY: u16 = u16::MAX;
+/// Marks, in `event_field`, a close-date change that counted as a push.
+const PUSHED: u8 = 0x80;
+const PUSHED_CLOSE_DATE: u8 = Field::CloseDate as u8 | PUSHED;
 
 /// The fields the event arrays keep, as stored in `event_field`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,8 +158,11 @@ pub struct Deals {
     /// The deal has had an amount in a currency other than the reporting one: its amount
     /// settings are kept in [`Projection::foreign`] from then on.
     foreign: Vec<bool>,
-    /// How many times the close date moved later.
+    /// How many times the close date moved later than the last one it had (clearing it and
+    /// setting a later one is a push too).
     pub push_count: Vec<u16>,
+    /// The last close date the deal had, kept while the date is cleared ([`NO_DAY`] if none).
+    last_close_day: Vec<Day>,
     /// Day of the deal's last stored change, or its creation day.
     pub last_event_day: Vec<Day>,
     created_at: Vec<i64>,
@@ -711,6 +717,8 @@ impl Projection {
             + bytes(&deals.max_open_position)
             + bytes(&deals.creation_max_open)
             + bytes(&deals.push_count)
+            + bytes(&deals.last_close_day)
+            + bytes(&deals.foreign)
             + bytes(&deals.last_event_day)
             + bytes(&deals.created_at)
             + bytes(&deals.event_start)
@@ -749,6 +757,7 @@ impl Projection {
         deals.creation_max_open.push(-1);
         deals.foreign.push(false);
         deals.push_count.push(0);
+        deals.last_close_day.push(NO_DAY);
         deals.last_event_day.push(day);
         deals.created_at.push(at.as_micros());
         deals.event_start.push(self.event_day.len() as u32);
@@ -760,7 +769,7 @@ impl Projection {
     }
 
     /// Appends one change to a deal's event array, moving the array to the end when full.
-    fn push_event(&mut self, deal: usize, day: Day, field: Field, old: i64) {
+    fn push_event(&mut self, deal: usize, day: Day, code: u8, old: i64) {
         let deals = &mut self.deals;
         let (start, len, cap) = (deals.event_start[deal] as usize, deals.event_len[deal] as usize, deals.event_cap[deal] as usize);
         if len == cap {
@@ -779,7 +788,7 @@ impl Projection {
         }
         let slot = deals.event_start[deal] as usize + len;
         self.event_day[slot] = day;
-        self.event_field[slot] = field as u8;
+        self.event_field[slot] = code;
         self.event_old[slot] = old;
         deals.event_len[deal] = (len + 1) as u32;
     }
@@ -832,6 +841,7 @@ impl Projection {
         permute(&mut deals.creation_max_open, &order);
         permute(&mut deals.foreign, &order);
         permute(&mut deals.push_count, &order);
+        permute(&mut deals.last_close_day, &order);
         permute(&mut deals.last_event_day, &order);
         permute(&mut deals.created_at, &order);
         permute(&mut deals.event_start, &order);
@@ -973,6 +983,7 @@ impl Projection {
         // Parse before touching any state.
         let mut fx_problem = None;
         let mut new_money = None;
+        let mut code = field as u8;
         let new: i64 = match field {
             Field::Owner => {
                 let id = parse_id(required()?)?;
@@ -1068,8 +1079,13 @@ impl Projection {
             Field::CloseDate => {
                 let old = deals.close_day[deal];
                 let new = new as Day;
-                if !creation && old != NO_DAY && new != NO_DAY && new > old {
-                    deals.push_count[deal] += 1;
+                let last = deals.last_close_day[deal];
+                if !creation && last != NO_DAY && new != NO_DAY && new > last {
+                    deals.push_count[deal] = deals.push_count[deal].saturating_add(1);
+                    code |= PUSHED;
+                }
+                if new != NO_DAY {
+                    deals.last_close_day[deal] = new;
                 }
                 deals.close_day[deal] = new;
                 old.into()
@@ -1086,7 +1102,7 @@ impl Projection {
             }
         };
         if !creation {
-            self.push_event(deal, day, field, old);
+            self.push_event(deal, day, code, old);
             self.deals.last_event_day[deal] = day;
         }
         if field == Field::Amount && (new_money.is_some_and(|money| money.currency() != self.reporting) || self.deals.foreign[deal]) {
@@ -1246,12 +1262,10 @@ impl<'a> Rewinder<'a> {
                     self.stage_undone = true;
                 }
                 2 => state.amount = old,
-                3 => {
-                    let (old, new) = (old as Day, state.close_day);
-                    if old != NO_DAY && new != NO_DAY && new > old {
-                        state.push_count -= 1;
-                    }
-                    state.close_day = old;
+                3 => state.close_day = old as Day,
+                PUSHED_CLOSE_DATE => {
+                    state.push_count -= 1;
+                    state.close_day = old as Day;
                 }
                 4 => state.forecast = old as u8,
                 _ => state.closed_day = old as Day,
@@ -1285,8 +1299,8 @@ mod tests {
         let a = projection.new_deal(OpportunityId(1), Timestamp::from_micros(0), 0) as usize;
         let b = projection.new_deal(OpportunityId(2), Timestamp::from_micros(0), 0) as usize;
         for step in 0..9 {
-            projection.push_event(a, step, Field::Amount, i64::from(step));
-            projection.push_event(b, step, Field::Amount, 100 + i64::from(step));
+            projection.push_event(a, step, Field::Amount as u8, i64::from(step));
+            projection.push_event(b, step, Field::Amount as u8, 100 + i64::from(step));
         }
         assert!(projection.garbage > 0);
         let before: Vec<i64> = (0..9).map(|k| projection.event_old[projection.deals.event_start[b] as usize + k]).collect();

@@ -644,6 +644,7 @@ dash-bad_quota = “{ $value }” is not an amount; the quota is ignored.
 dash-bad_date = “{ $value }” is not a date; showing today.
 dash-future_as_of = The as-of date cannot be in the future; showing { $date }.
 dash-bad_period = “{ $value }” is not a quarter such as 2026-Q2; showing the as-of quarter.
+dash-period_after_as_of = { $period } starts after the as-of date; showing the as-of quarter.
 dash-bad_figure = Unknown figure “{ $value }”.
 dash-headline = Headline numbers
 dash-open_pipeline = Open pipeline
@@ -695,6 +696,8 @@ dash-wf-pushed_out = Pushed out
 dash-wf-won = Won
 dash-wf-lost = Lost
 dash-wf-removed = Removed
+dash-wf-transferred_in = Reassigned in
+dash-wf-transferred_out = Reassigned out
 dash-wf-end = End
 dash-wf-reconciles = Reconciles: { $start } + { $moves } = { $end }.
 dash-wf-does_not_reconcile = Does not reconcile: { $start } + { $moves } ≠ { $end }.
@@ -740,6 +743,8 @@ dash-figure-wf_pushed_out = Waterfall: pushed out
 dash-figure-wf_won = Waterfall: won
 dash-figure-wf_lost = Waterfall: lost
 dash-figure-wf_removed = Waterfall: removed
+dash-figure-wf_transferred_in = Waterfall: reassigned in
+dash-figure-wf_transferred_out = Waterfall: reassigned out
 dash-figure-wf_end = Waterfall: end
 dash-drill_note = The deals behind “{ $figure }” for { $subject }, as of { $date }, period { $period }. Membership is as of that date; the columns show the deals today.
 

@@ -644,6 +644,7 @@ dash-bad_quota = “{ $value }”은(는) 금액이 아니므로 할당량을 �
 dash-bad_date = “{ $value }”은(는) 날짜가 아니므로 오늘 기준으로 표시합니다.
 dash-future_as_of = 기준일은 미래일 수 없어 { $date } 기준으로 표시합니다.
 dash-bad_period = “{ $value }”은(는) 2026-Q2 같은 분기가 아니어서 기준일의 분기로 표시합니다.
+dash-period_after_as_of = { $period }은(는) 기준일 이후에 시작하므로 기준일의 분기로 표시합니다.
 dash-bad_figure = 알 수 없는 지표 “{ $value }”입니다.
 dash-headline = 핵심 지표
 dash-open_pipeline = 진행 중 파이프라인
@@ -695,6 +696,8 @@ dash-wf-pushed_out = 미뤄짐
 dash-wf-won = 수주
 dash-wf-lost = 실주
 dash-wf-removed = 제외
+dash-wf-transferred_in = 이관 받음
+dash-wf-transferred_out = 이관 보냄
 dash-wf-end = 종료
 dash-wf-reconciles = 일치: { $start } + { $moves } = { $end }.
 dash-wf-does_not_reconcile = 불일치: { $start } + { $moves } ≠ { $end }.
@@ -740,6 +743,8 @@ dash-figure-wf_pushed_out = 워터폴: 미뤄짐
 dash-figure-wf_won = 워터폴: 수주
 dash-figure-wf_lost = 워터폴: 실주
 dash-figure-wf_removed = 워터폴: 제외
+dash-figure-wf_transferred_in = 워터폴: 이관 받음
+dash-figure-wf_transferred_out = 워터폴: 이관 보냄
 dash-figure-wf_end = 워터폴: 종료
 dash-drill_note = { $subject }의 “{ $figure }” 지표에 해당하는 거래입니다 ({ $date } 기준, 기간 { $period }). 포함 여부는 기준일 시점이며, 열에는 현재 상태가 표시됩니다.
 

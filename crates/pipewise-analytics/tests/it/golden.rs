@@ -25,7 +25,8 @@ use pipewise_analytics::metrics::{
     conversion, coverage, days_every, outcomes, pipeline_by_stage, time_in_stage, trend, velocity, waterfall,
 };
 use pipewise_analytics::{
-    DashboardQuery, DealActivity, FlagCode, HealthThresholds, Lever, Period, Projection, Ratio, Scope, dashboard, day, leaderboard,
+    DashboardQuery, DealActivity, FlagCode, HealthThresholds, Lever, Period, Projection, Ratio, Scope, WaterfallBucket, dashboard, day,
+    leaderboard,
 };
 use pipewise_core::{OpportunityId, TeamId, UserId};
 
@@ -227,6 +228,8 @@ pushed_out -36000.00 (-1)
 won -8000.00 (-1)
 lost -9000.00 (-1)
 removed 0.00 (0)
+transferred_in 0.00 (0)
+transferred_out 0.00 (0)
 end 24000.00 (3)",
     );
     assert!(flow.reconciles());
@@ -571,4 +574,86 @@ fn quarters_end_at_midnight_in_the_organisations_zone() {
     assert_eq!(open_on(&seoul, "2026-06-30"), Some(true));
     assert_eq!(open_on(&seoul, "2026-07-01"), Some(false));
     assert_eq!(open_on(&utc, "2026-06-30"), Some(false));
+}
+
+/// Issue 16, point 4: a deal that changed owner, a deal demoted and then lost, a close date
+/// cleared and set later, and a period that starts after the as-of day.
+///
+/// | deal | rep | story |
+/// |------|-----|-------|
+/// | E1 | A → B | 03-10 pos 1, $10,000, close 06-15; to B and $12,000 on 05-01 |
+/// | E2 | A | 03-10 pos 2, $20,000, close 06-20; demoted to pos 0 on 04-10, lost 05-10 |
+/// | E3 | B | 03-10 pos 1, $5,000, close 05-31; cleared 04-15, set to 06-30 on 04-20 |
+#[test]
+fn transfers_demotions_and_cleared_close_dates() {
+    use pipewise_core::opportunity::OpportunityPatch;
+    let mut book = LogBuilder::new(pipelines());
+    book.create(1, 1, 1, 1, Some(usd("10000")), Some("2026-06-15"), noon("2026-03-10"));
+    book.create(2, 1, 1, 2, Some(usd("20000")), Some("2026-06-20"), noon("2026-03-10"));
+    book.create(3, 2, 1, 1, Some(usd("5000")), Some("2026-05-31"), noon("2026-03-10"));
+    let patch = OpportunityPatch { owner_id: Some(UserId(2)), amount: Some(Some(usd("12000"))), ..Default::default() };
+    book.update(1, patch, noon("2026-05-01"));
+    book.stage(2, 0, noon("2026-04-10"));
+    book.stage(2, 6, noon("2026-05-10"));
+    book.update(3, OpportunityPatch { close_date: Some(None), ..Default::default() }, noon("2026-04-15"));
+    book.close_date(3, "2026-06-30", noon("2026-04-20"));
+    let projection = book.projection();
+    let q2 = Period::new(day("2026-04-01"), day("2026-06-30"));
+    let (a, b) = (projection.owner_index(UserId(1)).unwrap(), projection.owner_index(UserId(2)).unwrap());
+    let text = |scope: &Scope| {
+        let flow = waterfall(&projection, scope, q2, day("2026-03-31"), day("2026-06-30"));
+        assert!(flow.reconciles(), "{flow:?}");
+        WaterfallBucket::ALL
+            .iter()
+            .filter(|bucket| flow.bucket(**bucket) != Default::default())
+            .map(|bucket| format!("{} {} ({})", bucket.as_str(), dollars(flow.bucket(*bucket).amount), flow.bucket(*bucket).count))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // Organisation: start E1 + E2 + E3 = $35,000 in 3. E1 leaves A (−10,000 out) and reaches B
+    // (+10,000 in), then grows by 2,000. E2 was lost from a non-counting stage: no loss for the
+    // win rate, so removed −20,000, not lost. E3 stays. End E1 + E3 = $17,000 in 2.
+    check(
+        text(&Scope::org()),
+        "
+start 35000.00 (3)
+increased 2000.00 (1)
+removed -20000.00 (-1)
+transferred_in 10000.00 (1)
+transferred_out -10000.00 (-1)
+end 17000.00 (2)",
+    );
+    // A keeps E1's start and its transfer out; B takes the rest. Their sums are the whole's.
+    check(
+        text(&Scope::owners([a])),
+        "
+start 30000.00 (2)
+removed -20000.00 (-1)
+transferred_out -10000.00 (-1)",
+    );
+    check(
+        text(&Scope::owners([b])),
+        "
+start 5000.00 (1)
+increased 2000.00 (1)
+transferred_in 10000.00 (1)
+end 17000.00 (2)",
+    );
+    // The win rate does not count E2 either.
+    let closed = outcomes(&projection, &Scope::org(), day("2026-06-30"), q2);
+    assert_eq!((closed.won, closed.lost, closed.dropped), (0, 0, 1));
+    // E3's close date, cleared and set later than before, was pushed once.
+    let e3 = projection.deal_index(OpportunityId(3)).unwrap();
+    assert_eq!(projection.state_at(e3, day("2026-04-19")).unwrap().push_count, 0);
+    assert_eq!(projection.state_at(e3, day("2026-06-30")).unwrap().push_count, 1);
+
+    // A dashboard as of 03-20 asked for Q2 is not computed backwards (from 03-31 to 03-20): its
+    // waterfall is the Q2 pipeline as of 03-20, unmoved.
+    let mut query = DashboardQuery::new(day("2026-03-20"));
+    query.period = q2;
+    assert!(query.period_after_as_of());
+    let flow = dashboard(&projection, &query).waterfall;
+    assert_eq!((flow.from, flow.to), (day("2026-03-20"), day("2026-03-20")));
+    assert_eq!((flow.start.amount, flow.end.amount, flow.start.count), (35_000_00, 35_000_00, 3));
+    assert!(flow.movements().iter().all(|(_, bucket)| *bucket == Default::default()));
 }

@@ -252,11 +252,11 @@ pub fn a_rate_stored_after_an_amount_converts_it_as_a_restart_would(db: &TestDb)
     let pipeline =
         |insights: &Insights| insights.with(|projection| pipeline_by_stage(projection, &Scope::org(), day("2026-10-30"), None).amount);
     let running = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
-    assert_eq!(pipeline(&running), 111_300_00);
+    assert_eq!(pipeline(&running), 11_130_000);
 
     put_rate("2026-10-30", "1.1172");
     running.refresh_facts().unwrap();
-    assert_eq!(pipeline(&running), 111_720_00, "the running projection converts again");
+    assert_eq!(pipeline(&running), 11_172_000, "the running projection converts again");
     let restarted = Insights::load_with_clock(db.shared(), id, clock).unwrap();
-    assert_eq!(pipeline(&restarted), 111_720_00);
+    assert_eq!(pipeline(&restarted), 11_172_000);
 }

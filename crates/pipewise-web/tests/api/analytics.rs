@@ -144,6 +144,10 @@ pub async fn figures_equal_the_analytics_core(app: Shared) {
     assert!(bad.body["detail"].as_str().unwrap().starts_with("query parameter metric"), "{}", bad.body);
     app.get("/api/v1/analytics/dashboard?quota=EUR%20100", "admin").await.expect(400);
     app.get("/api/v1/analytics/dashboard", "").await.expect(401);
+    // A period starting after the as-of day is refused, not computed backwards.
+    let after =
+        app.get("/api/v1/analytics/waterfall?as_of=2026-03-01&period_start=2026-04-01&period_end=2026-06-30", "admin").await.expect(400);
+    assert_eq!(after.body["detail"], "query parameter period_start: it is after as_of");
 }
 
 pub async fn a_rep_sees_only_their_own_figures(app: Shared) {

@@ -68,6 +68,9 @@ fn ask_from(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, App
     let as_of = date("as_of")?.map_or_else(|| day_of_timestamp(state.now(), &viewer.zone), day_of_date);
     let period = match (date("period_start")?, date("period_end")?) {
         (None, None) => None,
+        (Some(first), Some(_)) if day_of_date(first) > as_of => {
+            return Err(AppError::BadRequest("query parameter period_start: it is after as_of".into()));
+        }
         (Some(first), Some(last)) if first <= last => Some(Period::new(day_of_date(first), day_of_date(last))),
         (Some(_), Some(_)) => return Err(AppError::BadRequest("query parameter period_end: it is before period_start".into())),
         _ => return Err(AppError::BadRequest("query parameters period_start and period_end go together".into())),

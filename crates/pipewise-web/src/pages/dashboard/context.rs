@@ -54,7 +54,7 @@ pub(super) fn quarter_key(period: Period) -> String {
 fn parse_quarter(key: &str) -> Option<Period> {
     let (year, quarter) = key.split_once("-Q")?;
     let (year, quarter): (i16, i8) = (year.parse().ok()?, quarter.parse().ok()?);
-    if !(1..=4).contains(&quarter) {
+    if !(1..=4).contains(&quarter) || !(1900..=2200).contains(&year) {
         return None;
     }
     let first = Date::new(year, (quarter - 1) * 3 + 1, 1).ok()?;
@@ -102,10 +102,18 @@ impl Context {
         let as_of_day = day_of_date(as_of);
         let period = match params.get("period") {
             None => Period::quarter_of(as_of_day),
-            Some(key) => parse_quarter(key).unwrap_or_else(|| {
-                notes.push(tf(locale, "dash.bad_period", &[("value", key)]));
-                Period::quarter_of(as_of_day)
-            }),
+            Some(key) => match parse_quarter(key) {
+                None => {
+                    notes.push(tf(locale, "dash.bad_period", &[("value", key)]));
+                    Period::quarter_of(as_of_day)
+                }
+                // Never computed backwards, nor from days the as-of view does not know.
+                Some(period) if period.first > as_of_day => {
+                    notes.push(tf(locale, "dash.period_after_as_of", &[("period", &quarter_label(locale, period))]));
+                    Period::quarter_of(as_of_day)
+                }
+                Some(period) => period,
+            },
         };
         let currency = data.organisation.reporting_currency;
         let rep_quota = parse_quota(params.get("rep_quota"), currency, locale, &mut notes);

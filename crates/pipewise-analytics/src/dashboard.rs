@@ -145,7 +145,7 @@ impl RepSums {
         let stage = view.stage(state.stage);
         let amount = i128::from(state.amount_or_zero());
         if stage.open {
-            if stage.counts {
+            if stage.counts && state.forecast != crate::metrics::OMITTED {
                 self.open_deals += 1;
                 self.pipeline_amount += amount;
                 if query.period.contains(state.close_day) {

@@ -137,10 +137,7 @@ impl View<'_> {
     ) {
         // Membership of the period's pipeline whoever owns the deal; the owner decides only to
         // whom a move is attributed.
-        let open_any_owner = |state: &DealState| {
-            let stage = self.stage(state.stage);
-            stage.open && stage.counts && self.scope.pipeline.is_none_or(|pipeline| stage.pipeline == pipeline)
-        };
+        let open_any_owner = |state: &DealState| self.in_pipeline_any_owner(state);
         let in_pipeline = |state: &DealState| open_any_owner(state) && period.contains(state.close_day);
         let e = i128::from(end.amount_or_zero());
         let s = i128::from(start.map_or(0, DealState::amount_or_zero));

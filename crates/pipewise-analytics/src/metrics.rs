@@ -38,8 +38,11 @@
 //! - **Trend**: any figure evaluated at a series of as-of days ([`trend`]).
 
 use crate::figures::WaterfallBucket;
-use crate::projection::{DealState, NO_STAGE, Projection};
+use crate::projection::{DealState, FORECAST_CATEGORIES, NO_STAGE, Projection};
 use crate::{Day, Period, Ratio, Scope, div_round_half_even, fold_deals};
+
+/// [`crate::projection::forecast_index`] of Omitted.
+pub(crate) const OMITTED: u8 = FORECAST_CATEGORIES.len() as u8 - 1;
 
 /// The per-stage facts the loops read, compact and `Copy`.
 #[derive(Clone, Copy, Debug)]
@@ -89,11 +92,26 @@ impl<'a> View<'a> {
         self.scope.admits_owner(state.owner) && self.scope.pipeline.is_none_or(|pipeline| self.stage(state.stage).pipeline == pipeline)
     }
 
-    /// Open, counting, in scope.
+    /// Open, counting, not forecast as Omitted, in the scope's pipeline: in the open pipeline
+    /// whoever owns it.
+    #[inline(always)]
+    pub fn in_pipeline_any_owner(&self, state: &DealState) -> bool {
+        let stage = self.stage(state.stage);
+        stage.open && stage.counts && state.forecast != OMITTED && self.scope.pipeline.is_none_or(|pipeline| stage.pipeline == pipeline)
+    }
+
+    /// Open, counting, not forecast as Omitted (Salesforce and Clari leave those out of the
+    /// pipeline, coverage and velocity alike), in scope.
     #[inline(always)]
     pub fn in_open_pipeline(&self, state: &DealState) -> bool {
+        self.in_pipeline_any_owner(state) && self.scope.admits_owner(state.owner)
+    }
+
+    /// Open and counting, in scope, but forecast as Omitted: what the figures say they left out.
+    #[inline(always)]
+    pub fn omitted(&self, state: &DealState) -> bool {
         let stage = self.stage(state.stage);
-        stage.open && stage.counts && self.admits(state)
+        stage.open && stage.counts && state.forecast == OMITTED && self.admits(state)
     }
 
     /// Whether a deal counts as *in play* for a query whose horizon is `horizon`: open, or
@@ -137,6 +155,10 @@ pub struct PipelineByStage {
     pub count: u64,
     pub amount: i128,
     pub weighted: i128,
+    /// Open deals of counting stages in scope left out because their forecast category is
+    /// Omitted, and their amount.
+    pub omitted_count: u64,
+    pub omitted_amount: i128,
 }
 
 /// Per-stage sums of the open pipeline, indexed by stage.
@@ -146,17 +168,29 @@ pub(crate) struct StageSums {
     amounts: Vec<i128>,
     /// `Σ amount × win probability in basis points`.
     weighted: Vec<i128>,
+    omitted_count: u64,
+    omitted_amount: i128,
 }
 
 impl StageSums {
     pub fn new(n_stages: usize) -> StageSums {
-        StageSums { counts: vec![0; n_stages], amounts: vec![0; n_stages], weighted: vec![0; n_stages] }
+        StageSums {
+            counts: vec![0; n_stages],
+            amounts: vec![0; n_stages],
+            weighted: vec![0; n_stages],
+            omitted_count: 0,
+            omitted_amount: 0,
+        }
     }
 
     /// Adds a deal if it is in the open pipeline.
     #[inline(always)]
     pub fn add(&mut self, view: &View, state: &DealState) {
         if !view.in_open_pipeline(state) {
+            if view.omitted(state) {
+                self.omitted_count += 1;
+                self.omitted_amount += i128::from(state.amount_or_zero());
+            }
             return;
         }
         let stage = state.stage as usize;
@@ -172,10 +206,19 @@ impl StageSums {
             self.amounts[stage] += other.amounts[stage];
             self.weighted[stage] += other.weighted[stage];
         }
+        self.omitted_count += other.omitted_count;
+        self.omitted_amount += other.omitted_amount;
     }
 
     pub fn finish(&self, view: &View) -> PipelineByStage {
-        let mut result = PipelineByStage { lines: Vec::new(), count: 0, amount: 0, weighted: 0 };
+        let mut result = PipelineByStage {
+            lines: Vec::new(),
+            count: 0,
+            amount: 0,
+            weighted: 0,
+            omitted_count: self.omitted_count,
+            omitted_amount: self.omitted_amount,
+        };
         for (pipeline_index, pipeline) in view.projection.pipelines.iter().enumerate() {
             if view.scope.pipeline.is_some_and(|only| usize::from(only) != pipeline_index) {
                 continue;

@@ -684,6 +684,7 @@ dash-total = Total
 dash-no_open = No open deals.
 dash-concentrated = Value concentrated
 dash-concentrated_reason = { $share } of the open value sits in { $stage }.
+dash-omitted_note = Left out: { $count } open deals ({ $amount }) forecast as Omitted, as in coverage and velocity.
 dash-waterfall = Pipeline waterfall
 dash-movement = Movement
 dash-wf-span = Pipeline closing in { $period }: from the end of { $from } to the end of { $to }.

@@ -684,6 +684,7 @@ dash-total = 합계
 dash-no_open = 진행 중인 거래가 없습니다.
 dash-concentrated = 금액 편중
 dash-concentrated_reason = 진행 중 금액의 { $share }가 '{ $stage }' 단계에 몰려 있습니다.
+dash-omitted_note = 예측 범주가 ‘제외’인 진행 중 딜 { $count }건({ $amount })은 파이프라인, 커버리지, 속도에서 빠집니다.
 dash-waterfall = 파이프라인 워터폴
 dash-movement = 변동
 dash-wf-span = { $period } 마감 예정 파이프라인: { $from } 종료 시점부터 { $to } 종료 시점까지.

@@ -657,3 +657,33 @@ end 17000.00 (2)",
     assert_eq!((flow.start.amount, flow.end.amount, flow.start.count), (35_000_00, 35_000_00, 3));
     assert!(flow.movements().iter().all(|(_, bucket)| *bucket == Default::default()));
 }
+
+/// Issue 16, point 5: a deal forecast as Omitted is left out of the pipeline, coverage and
+/// velocity (as Salesforce and Clari do), and the pipeline says what it left out. On the
+/// hand-worked book as of 06-30: D6 ($12,000, C) is marked Omitted on 06-20.
+#[test]
+fn omitted_deals_are_left_out_and_said_to_be() {
+    use pipewise_core::opportunity::OpportunityPatch;
+    use pipewise_core::pipeline::ForecastCategory;
+    let mut book = book();
+    let omit = OpportunityPatch { forecast_category: Some(ForecastCategory::Omitted), ..Default::default() };
+    book.update(6, omit, noon("2026-06-20"));
+    let projection = book.projection();
+    let before = crate::golden::book().projection();
+    let q2 = Period::new(day("2026-04-01"), day("2026-06-30"));
+    let as_of = day("2026-06-30");
+    let (was, now) = (pipeline_by_stage(&before, &Scope::org(), as_of, None), pipeline_by_stage(&projection, &Scope::org(), as_of, None));
+    assert_eq!((now.count, now.amount), (was.count - 1, was.amount - 12_000_00));
+    assert_eq!((was.omitted_count, now.omitted_count, now.omitted_amount), (0, 1, 12_000_00));
+    let (was, now) = (coverage(&before, &Scope::org(), as_of, q2, 50_000_00), coverage(&projection, &Scope::org(), as_of, q2, 50_000_00));
+    assert_eq!(now.open_closing_in_period, was.open_closing_in_period - 12_000_00);
+    let window = Period::new(day("2026-01-01"), as_of);
+    let (was, now) =
+        (velocity(&before, &Scope::org(), as_of, window).unwrap(), velocity(&projection, &Scope::org(), as_of, window).unwrap());
+    assert_eq!(now.open_deals, was.open_deals - 1);
+    // The dashboard's figures agree, and as of the day before, nothing was left out.
+    let board = dashboard(&projection, &june_30());
+    let pipeline = pipeline_by_stage(&projection, &Scope::org(), as_of, None);
+    assert_eq!((board.pipeline.omitted_count, board.pipeline.amount), (1, pipeline.amount));
+    assert_eq!(pipeline_by_stage(&projection, &Scope::org(), day("2026-06-19"), None).omitted_count, 0);
+}

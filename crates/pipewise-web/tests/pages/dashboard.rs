@@ -171,6 +171,14 @@ async fn dashboard_page(app: &App, session: &Session, query: &str) -> String {
 /// The headline, stage table, waterfall and leaderboard of `body` equal `expected`.
 fn assert_page_matches(body: &str, expected: &Dashboard, currency: Currency, users: &[User]) {
     let pipeline = &expected.pipeline;
+    // What the pipeline leaves out as Omitted is said, with its count and amount.
+    match pipeline.omitted_count {
+        0 => assert!(!body.contains("id=\"omitted-note\""), "nothing omitted, no note"),
+        count => {
+            let note = segment(body, "id=\"omitted-note\"", "</p>");
+            assert!(note.contains(&format!("{count} open deals ({})", money(pipeline.omitted_amount, currency))), "{note}");
+        }
+    }
     let total = segment(body, "<tfoot>", "</tfoot>");
     for text in [group(pipeline.count as i64), money(pipeline.amount, currency), money(pipeline.weighted, currency)] {
         assert!(total.contains(&format!(">{text}<")), "the stage total shows {text}: {total}");

@@ -70,6 +70,7 @@ impl Render<'_> {
             "count": pipeline.count,
             "amount": self.money(pipeline.amount),
             "weighted_amount": self.money(pipeline.weighted),
+            "omitted": { "count": pipeline.omitted_count, "amount": self.money(pipeline.omitted_amount) },
         })
     }
 

@@ -66,8 +66,19 @@ fn stage_line() -> Value {
 fn pipeline() -> Value {
     json!({
         "type": "object",
-        "properties": { "lines": { "type": "array", "items": stage_line() }, "count": { "type": "integer" }, "amount": money(), "weighted_amount": money() },
-        "required": ["lines", "count", "amount", "weighted_amount"],
+        "properties": {
+            "lines": { "type": "array", "items": stage_line() },
+            "count": { "type": "integer" },
+            "amount": money(),
+            "weighted_amount": money(),
+            "omitted": {
+                "type": "object",
+                "description": "Open deals of counting stages forecast as Omitted: left out of the pipeline, coverage and velocity.",
+                "properties": { "count": { "type": "integer" }, "amount": money() },
+                "required": ["count", "amount"],
+            },
+        },
+        "required": ["lines", "count", "amount", "weighted_amount", "omitted"],
     })
 }
 

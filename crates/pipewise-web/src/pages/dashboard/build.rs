@@ -124,6 +124,10 @@ pub(super) fn build_view(
         stages: stage_rows,
         stage_total,
         spread: health_view.spread,
+        omitted_note: (board.pipeline.omitted_count > 0).then(|| {
+            let count = board.pipeline.omitted_count.to_string();
+            tf(locale, "dash.omitted_note", &[("count", &count), ("amount", &parts.money(board.pipeline.omitted_amount))])
+        }),
         waterfall: waterfall.rows,
         waterfall_span: waterfall.span,
         reconciles: waterfall.reconciles,

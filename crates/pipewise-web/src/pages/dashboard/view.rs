@@ -147,6 +147,8 @@ pub(super) struct DashboardView {
     pub(super) stages: Vec<StageRow>,
     pub(super) stage_total: StageRow,
     pub(super) spread: Option<FlagView>,
+    /// What the pipeline leaves out as forecast Omitted, when anything.
+    pub(super) omitted_note: Option<String>,
     pub(super) waterfall: Vec<WaterfallRow>,
     pub(super) waterfall_span: String,
     pub(super) reconciles: String,

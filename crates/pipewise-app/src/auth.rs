@@ -2,7 +2,21 @@
 //! in, signing out and token use write.
 //!
 //! Passwords are hashed with argon2id, m = 19 MiB, t = 2, p = 1 (OWASP's recommended minimum),
-//! each with its own random salt, and stored as PHC strings.
+//! each with its own random salt, and stored as PHC strings. At most one argon2 computation per
+//! core runs at once ([`ARGON2_AT_ONCE`]): a flood of sign-ins waits its turn instead of taking
+//! the machine's memory.
+//!
+//! Failed sign-ins slow an attacker down without locking the owner out ([`sign_in_wait`]):
+//! - from one client address, for one account: the first [`FREE_FAILURES`] are free, then each
+//!   next attempt waits 2, 4, 8 … seconds after the last failure, at most [`MAX_DELAY_SECONDS`];
+//!   the owner, elsewhere, is not slowed;
+//! - from one client address, any accounts: [`MAX_FAILURES_PER_CLIENT`] in
+//!   [`FAILURE_WINDOW_SECONDS`], then it waits for the window;
+//! - for one account from anywhere (a distributed guess): [`MAX_FAILURES_PER_ACCOUNT_HOURLY`] an
+//!   hour (ASVS 2.2.1's ceiling), then it waits for the hour.
+//!
+//! The same rule guards the current password asked for by a password change and by a new API
+//! token.
 
 use pipewise_core::access::SharedKind;
 use pipewise_core::user::User;
@@ -13,6 +27,69 @@ use crate::*;
 
 /// The shortest password anyone may set.
 pub const MIN_PASSWORD_LENGTH: usize = 10;
+
+/// The window over which failures from one client address are counted, in seconds.
+pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
+/// Failures of one account from one client address before each next attempt waits.
+pub const FREE_FAILURES: i64 = 3;
+/// The longest wait between two attempts on one account from one client address, in seconds.
+pub const MAX_DELAY_SECONDS: i64 = 120;
+/// Failures from one client address, any accounts, per [`FAILURE_WINDOW_SECONDS`].
+pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
+/// Failures of one account from anywhere per hour.
+pub const MAX_FAILURES_PER_ACCOUNT_HOURLY: i64 = 100;
+
+/// How many seconds `client_address` must wait before trying a password of `email` again, by
+/// the rules in the module documentation; `None`: it may try now.
+pub fn sign_in_wait(tx: &mut Tx, email: &str, client_address: &str, now: Timestamp) -> Result<Option<u64>> {
+    let (_, by_client) = tx.0.failed_logins_since(email, client_address, now.plus_seconds(-FAILURE_WINDOW_SECONDS))?;
+    if by_client >= MAX_FAILURES_PER_CLIENT {
+        return Ok(Some(FAILURE_WINDOW_SECONDS as u64));
+    }
+    let (by_account, _) = tx.0.failed_logins_since(email, client_address, now.plus_seconds(-3600))?;
+    if by_account >= MAX_FAILURES_PER_ACCOUNT_HOURLY {
+        return Ok(Some(3600));
+    }
+    let (from_here, last) = tx.0.failures_from(email, client_address, now.plus_seconds(-FAILURE_WINDOW_SECONDS))?;
+    if from_here < FREE_FAILURES {
+        return Ok(None);
+    }
+    let Some(last) = last else { return Ok(None) };
+    let delay = (2i64 << (from_here - FREE_FAILURES).min(16)).min(MAX_DELAY_SECONDS);
+    let wait_micros = last.as_micros() + delay * 1_000_000 - now.as_micros();
+    Ok((wait_micros > 0).then(|| (wait_micros as u64).div_ceil(1_000_000)))
+}
+
+/// At most this many argon2 computations run at once (each takes 19 MiB).
+pub fn argon2_at_once() -> usize {
+    std::thread::available_parallelism().map_or(2, |cores| cores.get())
+}
+
+/// Runs `work` (one argon2 computation) when fewer than [`argon2_at_once`] others run.
+fn one_at_a_time<R>(work: impl FnOnce() -> R) -> R {
+    use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+    struct Slots {
+        running: Mutex<usize>,
+        freed: Condvar,
+    }
+    struct Slot(&'static Slots);
+    impl Drop for Slot {
+        fn drop(&mut self) {
+            *self.0.running.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+            self.0.freed.notify_one();
+        }
+    }
+    static SLOTS: OnceLock<Slots> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| Slots { running: Mutex::new(0), freed: Condvar::new() });
+    let mut running = slots.running.lock().unwrap_or_else(PoisonError::into_inner);
+    while *running >= argon2_at_once() {
+        running = slots.freed.wait(running).unwrap_or_else(PoisonError::into_inner);
+    }
+    *running += 1;
+    drop(running);
+    let _slot = Slot(slots);
+    work()
+}
 
 /// Hashing a password failed: the machine gave no randomness, or argon2 refused (internal).
 #[derive(Debug)]
@@ -37,13 +114,14 @@ pub fn hash_password(password: &str) -> std::result::Result<String, HashError> {
     let mut salt_bytes = [0u8; 16];
     getrandom::fill(&mut salt_bytes).map_err(|error| HashError(format!("no randomness: {error}")))?;
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|error| HashError(error.to_string()))?;
-    argon2().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(|error| HashError(error.to_string()))
+    one_at_a_time(|| argon2().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()))
+        .map_err(|error| HashError(error.to_string()))
 }
 
 /// Whether `password` is the one `hash` (a PHC string) was made from; `false` for a malformed hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| one_at_a_time(|| argon2().verify_password(password.as_bytes(), &parsed).is_ok()))
 }
 
 /// Stores a new password hash for `user` (an argon2id PHC string made by the edge) and ends
@@ -109,6 +187,23 @@ pub fn revoke_api_token(tx: &mut Tx, ctx: &WriteCtx, id: i64) -> Result<()> {
         return Err(StoreError::NotFound { kind: "api token", id });
     }
     audit(tx, ctx, "api token", id, "revoke", None, None)
+}
+
+/// Revokes every live token of the actor but those in `keep` (a password change); each is
+/// audited. Returns how many were revoked.
+pub fn revoke_api_tokens_except(tx: &mut Tx, ctx: &WriteCtx, keep: &[i64]) -> Result<usize> {
+    let access = writer_access(tx, ctx)?;
+    let user = access.user_id().ok_or_else(|| StoreError::Forbidden("tokens are revoked by their owner".into()))?;
+    let live: Vec<i64> =
+        tx.0.api_tokens(ctx.org, user)?
+            .into_iter()
+            .filter(|token| token.revoked_at.is_none() && !keep.contains(&token.id))
+            .map(|token| token.id)
+            .collect();
+    for id in &live {
+        revoke_api_token(tx, ctx, *id)?;
+    }
+    Ok(live.len())
 }
 
 // Reads for signing in and for a user's own settings.

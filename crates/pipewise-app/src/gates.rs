@@ -67,11 +67,43 @@ pub(crate) fn pipeline_or_not_found(tx: &mut Tx, org: OrgId, id: PipelineId) -> 
     tx.0.pipeline(org, id)?.ok_or(StoreError::NotFound { kind: PipelineId::LABEL, id: id.0 })
 }
 
-/// The pipeline's gates: every unarchived criterion of its stages, in id order. Pipelines are
-/// visible to everyone in the organisation.
-pub fn exit_criteria(tx: &mut Tx, org: OrgId, pipeline_id: PipelineId) -> Result<Vec<ExitCriterion>> {
+/// The pipeline's gates as `access` may read them: every unarchived criterion of its stages, in
+/// id order. Pipelines and their criteria are visible to everyone in the organisation; a
+/// loss-review item names the lost deal it came from only to those who may see that deal
+/// (`withhold_unseen_deals`).
+pub fn exit_criteria_for(tx: &mut Tx, org: OrgId, access: &Access, pipeline_id: PipelineId) -> Result<Vec<ExitCriterion>> {
     pipeline_or_not_found(tx, org, pipeline_id)?;
-    tx.0.exit_criteria(org, pipeline_id)
+    let mut criteria = tx.0.exit_criteria(org, pipeline_id)?;
+    withhold_unseen_deals(tx, org, access, criteria.iter_mut())?;
+    Ok(criteria)
+}
+
+/// Takes out of `criteria` the lost deals of loss-review items that `access` may not see
+/// ([`opportunity_for`], the rule of every deal read): such an item stays a loss-review item,
+/// of no deal (`CriterionOrigin::LossReview { opportunity_id: None }`). A deal a reader may not
+/// see is never named, not even as where a lesson came from.
+pub(crate) fn withhold_unseen_deals<'a>(
+    tx: &mut Tx,
+    org: OrgId,
+    access: &Access,
+    criteria: impl IntoIterator<Item = &'a mut ExitCriterion>,
+) -> Result<()> {
+    let mut seen: std::collections::BTreeMap<OpportunityId, bool> = std::collections::BTreeMap::new();
+    for criterion in criteria {
+        let CriterionOrigin::LossReview { opportunity_id: Some(deal) } = criterion.origin else { continue };
+        let visible = match seen.get(&deal) {
+            Some(visible) => *visible,
+            None => {
+                let visible = opportunity_for(tx, org, access, deal)?.is_some();
+                seen.insert(deal, visible);
+                visible
+            }
+        };
+        if !visible {
+            criterion.origin = CriterionOrigin::LossReview { opportunity_id: None };
+        }
+    }
+    Ok(())
 }
 
 /// Adds a criterion to an open, unarchived stage. Ops and admins only.
@@ -94,8 +126,14 @@ pub(crate) fn insert_criterion(tx: &mut Tx, ctx: &WriteCtx, new: NewExitCriterio
     }
     if let CriterionOrigin::LossReview { opportunity_id } = new.origin {
         let mut errors = ValidationErrors::default();
-        let found = tx.0.opportunity(ctx.org, opportunity_id, false)?.is_some();
-        exists(found, &mut errors, &record, "origin", OpportunityId::LABEL, opportunity_id.0);
+        match opportunity_id {
+            Some(opportunity_id) => {
+                let found = tx.0.opportunity(ctx.org, opportunity_id, false)?.is_some();
+                exists(found, &mut errors, &record, "origin", OpportunityId::LABEL, opportunity_id.0);
+            }
+            // A lesson names the deal it was taught by.
+            None => errors.push(&record, "origin", Problem::Required),
+        }
         errors.into_result(())?;
     }
     let id = tx.0.insert_exit_criterion(ctx.org, &new, ctx.at)?;
@@ -512,7 +550,8 @@ pub struct DealGates {
     pub marks: OpportunityMarks,
 }
 
-/// The deal's gates, evaluated as of `today`, if `access` may see the deal.
+/// The deal's gates, evaluated as of `today`, if `access` may see the deal. A loss-review item
+/// names its lost deal only if `access` may see that deal too (`withhold_unseen_deals`).
 pub fn gate_status_for(tx: &mut Tx, org: OrgId, access: &Access, opportunity_id: OpportunityId, today: Date) -> Result<Option<DealGates>> {
     let Some(deal) = opportunity_for(tx, org, access, opportunity_id)? else { return Ok(None) };
     let pipeline = pipeline_or_not_found(tx, org, deal.pipeline_id)?;
@@ -530,7 +569,7 @@ pub fn gate_status_for(tx: &mut Tx, org: OrgId, access: &Access, opportunity_id:
         _ => None,
     };
     let next_move = next_stage_id.map(|to| gates::check_move(&pipeline, &evidence.criteria, &facts, &evidence.ctx, to));
-    let stages = pipeline
+    let mut stages: Vec<StageGate> = pipeline
         .stages
         .iter()
         .filter(|stage| stage.kind == StageKind::Open && (!stage.is_archived() || stage.id == deal.stage_id))
@@ -544,6 +583,7 @@ pub fn gate_status_for(tx: &mut Tx, org: OrgId, access: &Access, opportunity_id:
                 .collect(),
         })
         .collect();
+    withhold_unseen_deals(tx, org, access, stages.iter_mut().flat_map(|gate| gate.criteria.iter_mut().map(|(criterion, _)| criterion)))?;
     let overrides = tx.0.gate_overrides(org, opportunity_id)?;
     let marks = tx.0.opportunity_marks(org, opportunity_id)?;
     Ok(Some(DealGates { deal, pipeline, next_stage_id, next_move, stages, overrides, marks }))

@@ -529,10 +529,12 @@ fn stage_field(field: &'static str) -> &'static str {
 }
 
 /// The name of the API token to create.
-pub fn token_name(value: &Value) -> Result<String, ValidationErrors> {
-    let mut fields = Fields::new(value, RecordRef::new_record("api token"), &["name"])?;
+/// A new API token: its `name` and the owner's `password`, given again.
+pub fn new_token(value: &Value) -> Result<(String, String), ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record("api token"), &["name", "password"])?;
     let name = fields.required("name", "text", string);
-    finish(fields.errors, name)
+    let password = fields.required("password", "text", string);
+    finish(fields.errors, name.zip(password))
 }
 
 // Stage gates, the deal workspace and the pipeline designer.

@@ -54,9 +54,11 @@
 //! (the organisation), the reporting tree for a manager (their own deals and every report's,
 //! transitively) and the rep alone for a rep. Figures are attributed to deal owners, so a deal
 //! *shared* with a rep stays in its owner's figures and not in the rep's: sharing lets the rep
-//! open the deal (drill-downs list deals through the visibility-checked `*_for` reads,
-//! which include shared deals) but does not make its amount part of the rep's pipeline, win
-//! rate or leaderboard line. A team or owner outside that set is answered as not found.
+//! open the deal (the lists of deals behind a figure name exactly the deals the viewer may
+//! open, shared ones included: the pages read them through the visibility-checked `*_for`
+//! reads, the API through [`crate::visibility::OpenableDeals`]) but does not make its amount
+//! part of the rep's pipeline, win rate or leaderboard line. A team or owner outside that set
+//! is answered as not found.
 
 pub mod drill;
 

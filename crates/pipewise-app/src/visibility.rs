@@ -13,6 +13,11 @@
 //! - With no subject asked for, [`Fallback`] says what to show: a page shows the viewer's own
 //!   ground ([`Fallback::Home`]: the organisation, a manager's team, a rep's own figures), the
 //!   API everything the viewer may see ([`Fallback::Everything`]).
+//! - A figure counts a deal by its owner *on the figure's day*, so it may count deals the viewer
+//!   may no longer see (handed to another team since: a past day's pipeline, a waterfall's start
+//!   and "transferred out"). A list of deals behind a figure names only the deals the viewer may
+//!   see now ([`OpenableDeals`], the rule of every deal read): the count stays, the ids of the
+//!   others never appear.
 
 use std::collections::BTreeSet;
 
@@ -21,9 +26,9 @@ use pipewise_analytics::projection::Projection;
 use pipewise_core::access::{Access, DealScope};
 use pipewise_core::records::Team;
 use pipewise_core::user::{Role, User};
-use pipewise_core::{TeamId, UserId};
+use pipewise_core::{OpportunityId, OrgId, TeamId, UserId};
 
-use crate::{Result, StoreError};
+use crate::{OpportunityFilter, Result, StoreError, Tx};
 
 /// What a dashboard (or a drill-down) covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,6 +130,69 @@ pub fn scope_of(projection: &Projection, owners: Option<&BTreeSet<UserId>>) -> S
 /// The scope of everything `access` may see.
 pub fn scope_for(projection: &Projection, access: &Access) -> Scope {
     scope_of(projection, visible_owners(access).as_ref())
+}
+
+/// The deals a viewer may open, for the lists of deals behind a figure (drill-downs, flagged
+/// deals): by the rule of every deal read, [`Access::can_read_deal`] on the deal's owner now
+/// (the projection's current owner, which follows the history log) and whether the deal is
+/// shared with the viewer. See the module doc for why a figure may count deals this does not
+/// admit.
+#[derive(Clone, Debug)]
+pub struct OpenableDeals {
+    /// `None`: nothing ([`OpenableDeals::nothing`]).
+    access: Option<Access>,
+    /// The deals shared with the viewer (none for those who see every deal).
+    shared: BTreeSet<OpportunityId>,
+}
+
+impl OpenableDeals {
+    /// Admits no deal: what a request starts from until [`OpenableDeals::load`] says more.
+    pub fn nothing() -> OpenableDeals {
+        OpenableDeals { access: None, shared: BTreeSet::new() }
+    }
+
+    /// What `access` may open in `org`: reads the deals shared with the viewer, unless they see
+    /// every deal.
+    pub fn load(tx: &mut Tx, org: OrgId, access: &Access) -> Result<OpenableDeals> {
+        let shared = match access.deal_scope() {
+            DealScope::All => BTreeSet::new(),
+            // The store's own scope, with no owner: exactly the deals shared with the viewer.
+            DealScope::Owners { shared_with, .. } => {
+                let scope = DealScope::Owners { owners: BTreeSet::new(), shared_with };
+                let filter = OpportunityFilter { scope: Some(scope), ..OpportunityFilter::default() };
+                tx.0.opportunities(org, &filter)?.into_iter().map(|deal| deal.id).collect()
+            }
+        };
+        Ok(OpenableDeals { access: Some(access.clone()), shared })
+    }
+
+    /// The rule laid out for the deal indexes of `projection`: whether the viewer may read each
+    /// owner's deals is worked out once per owner.
+    pub fn in_projection<'a>(&'a self, projection: &'a Projection) -> OpenableIn<'a> {
+        let owners = match &self.access {
+            Some(access) => projection.owner_ids.iter().map(|owner| access.can_read_deal(*owner, false)).collect(),
+            None => vec![false; projection.owner_ids.len()],
+        };
+        OpenableIn { projection, owners, shared: &self.shared }
+    }
+}
+
+/// [`OpenableDeals`] for one projection.
+pub struct OpenableIn<'a> {
+    projection: &'a Projection,
+    /// By owner index: whether the viewer may read the owner's deals.
+    owners: Vec<bool>,
+    shared: &'a BTreeSet<OpportunityId>,
+}
+
+impl OpenableIn<'_> {
+    /// Whether the viewer may open deal index `deal`: one of an owner whose deals they may read
+    /// (now), or one shared with them (`Access::can_read_deal(owner, shared)`).
+    pub fn admits(&self, deal: u32) -> bool {
+        let deals = self.projection.deals();
+        let owner = deals.owner.get(deal as usize).and_then(|owner| self.owners.get(*owner as usize));
+        owner.is_some_and(|readable| *readable || self.shared.contains(&deals.id[deal as usize]))
+    }
 }
 
 #[cfg(test)]

@@ -113,7 +113,9 @@ pub enum CriterionOrigin {
     /// Added by ops.
     Ops,
     /// Grown from the loss review of this deal ("a checklist grown from failures is an asset").
-    LossReview { opportunity_id: OpportunityId },
+    /// Always `Some` as stored; `None` when the criterion is read by someone who may not see
+    /// that deal (`pipewise_app` withholds it: a deal a reader may not see is never named).
+    LossReview { opportunity_id: Option<OpportunityId> },
 }
 
 /// One exit criterion of one stage.
@@ -1034,7 +1036,7 @@ pub fn criterion_from_loss_review(
         label_en: label_en.to_owned(),
         label_ko: label_ko.to_owned(),
         kind: CriterionKind::Checklist,
-        origin: CriterionOrigin::LossReview { opportunity_id: lost_deal },
+        origin: CriterionOrigin::LossReview { opportunity_id: Some(lost_deal) },
     }
     .validated(pipeline)
 }
@@ -1570,7 +1572,7 @@ mod tests {
         assert_eq!(grown.label_en, "Submission deadline of the board meeting confirmed in writing");
         assert_eq!(grown.label_ko, grown.label_en, "Korean falls back to English");
         assert_eq!(grown.kind, CriterionKind::Checklist);
-        assert_eq!(grown.origin, CriterionOrigin::LossReview { opportunity_id: OpportunityId(42) });
+        assert_eq!(grown.origin, CriterionOrigin::LossReview { opportunity_id: Some(OpportunityId(42)) });
         assert_eq!(
             en_errors(&criterion_from_loss_review(&pipeline, OpportunityId(42), StageId(17), "", "").unwrap_err()),
             "new exit_criterion: label_en: is required; \

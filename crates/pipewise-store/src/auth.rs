@@ -59,4 +59,7 @@ pub trait AuthTx {
     fn record_login_attempt(&mut self, email: &str, client_address: &str, at: Timestamp, succeeded: bool) -> Result<()>;
     /// Failed sign-ins since `since`: `(for this e-mail, from this client address)`.
     fn failed_logins_since(&mut self, email: &str, client_address: &str, since: Timestamp) -> Result<(i64, i64)>;
+    /// Failed sign-ins for this e-mail from this client address since `since`: how many, and
+    /// when the last was.
+    fn failures_from(&mut self, email: &str, client_address: &str, since: Timestamp) -> Result<(i64, Option<Timestamp>)>;
 }

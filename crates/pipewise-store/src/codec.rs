@@ -8,12 +8,13 @@ use pipewise_core::gates::{CriterionOrigin, UnmetCriterion};
 use pipewise_core::{Arg, Message};
 use serde_json::{Value, json};
 
-/// The origin as a store keeps it: `template`, `ops` or `loss_review` with the deal.
+/// The origin as a store keeps it: `template`, `ops` or `loss_review` with the deal (which a
+/// stored criterion always names; `None` only in what a reader who may not see it is given).
 pub fn origin_parts(origin: CriterionOrigin) -> (&'static str, Option<OpportunityId>) {
     match origin {
         CriterionOrigin::Template => ("template", None),
         CriterionOrigin::Ops => ("ops", None),
-        CriterionOrigin::LossReview { opportunity_id } => ("loss_review", Some(opportunity_id)),
+        CriterionOrigin::LossReview { opportunity_id } => ("loss_review", opportunity_id),
     }
 }
 
@@ -22,7 +23,7 @@ pub fn origin_from_parts(origin: &str, opportunity: Option<OpportunityId>) -> st
     match (origin, opportunity) {
         ("template", None) => Ok(CriterionOrigin::Template),
         ("ops", None) => Ok(CriterionOrigin::Ops),
-        ("loss_review", Some(opportunity_id)) => Ok(CriterionOrigin::LossReview { opportunity_id }),
+        ("loss_review", Some(opportunity_id)) => Ok(CriterionOrigin::LossReview { opportunity_id: Some(opportunity_id) }),
         (origin, opportunity) => Err(format!("origin {origin:?} with opportunity {opportunity:?}")),
     }
 }

@@ -284,6 +284,9 @@ pub const TOUCH_API_TOKEN: &str = "UPDATE api_token SET last_used_at = $1 WHERE 
 /// Revokes token `$4` of user `$3` if it is still live.
 pub const REVOKE_API_TOKEN: &str = "UPDATE api_token SET revoked_at = $1 \
      WHERE organisation_id = $2 AND user_id = $3 AND api_token_id = $4 AND revoked_at IS NULL";
+pub const SELECT_FAILURES_FROM: &str = "SELECT count(*) AS n, max(at) AS last_at FROM login_attempt \
+     WHERE email = $1 AND client_address = $2 AND at >= $3 AND NOT succeeded";
+
 pub const INSERT_LOGIN_ATTEMPT: &str = "INSERT INTO login_attempt (email, client_address, at, succeeded) VALUES ($1, $2, $3, $4)";
 
 // The audit log.
@@ -425,6 +428,7 @@ mod tests {
         TOUCH_API_TOKEN,
         REVOKE_API_TOKEN,
         INSERT_LOGIN_ATTEMPT,
+        SELECT_FAILURES_FROM,
         INSERT_AUDIT_EVENT,
         INSERT_EXIT_CRITERION,
         SELECT_EXIT_CRITERION,

@@ -24,7 +24,8 @@ login-email = E-mail
 login-password = Password
 login-submit = Sign in
 login-wrong = The e-mail address or password is wrong.
-login-throttled = Too many failed sign-ins. Try again in { $minutes } minutes.
+login-throttled = Too many failed sign-ins. Try again in { $seconds } seconds.
+login-busy = Many sign-ins are being checked right now. Try again in a moment.
 login-signed_out = You have signed out.
 
 ## My account.
@@ -37,7 +38,8 @@ account-preferences_saved = Saved: pages now use your language and time zone.
 account-current_password = Current password
 account-new_password = New password
 account-confirm_password = Repeat the new password
-account-password_hint = At least { $min } characters. Your other sessions will be signed out.
+account-password_hint = At least { $min } characters. Your other sessions will be signed out and your API tokens revoked, except those you keep below.
+account-keep_tokens = Keep these API tokens working (the others are revoked):
 account-password_changed = Your password has been changed.
 account-password_mismatch = The two new passwords differ.
 account-password_wrong = The current password is wrong.
@@ -45,6 +47,7 @@ account-password_short = A password needs at least { $min } characters.
 account-tokens = API tokens
 account-tokens_hint = A token acts with your rights in the JSON API. Send it as the header Authorization: Bearer <token>.
 account-token_name = Token name
+account-token_password = Your password
 account-create_token = Create token
 account-token_created = Copy this token now: it is shown only once.
 account-token_prefix = Starts with

@@ -24,7 +24,8 @@ login-email = 이메일
 login-password = 비밀번호
 login-submit = 로그인
 login-wrong = 이메일 주소 또는 비밀번호가 올바르지 않습니다.
-login-throttled = 로그인 실패가 너무 많습니다. { $minutes }분 후에 다시 시도하세요.
+login-throttled = 로그인 실패가 너무 많습니다. { $seconds }초 후에 다시 시도하세요.
+login-busy = 지금 확인 중인 로그인이 많습니다. 잠시 후 다시 시도하세요.
 login-signed_out = 로그아웃했습니다.
 
 ## My account.
@@ -37,7 +38,8 @@ account-preferences_saved = 저장했습니다. 이제 선택한 언어와 시�
 account-current_password = 현재 비밀번호
 account-new_password = 새 비밀번호
 account-confirm_password = 새 비밀번호 확인
-account-password_hint = { $min }자 이상. 다른 기기의 세션은 모두 로그아웃됩니다.
+account-password_hint = { $min }자 이상이어야 합니다. 다른 세션은 로그아웃되고, 아래에서 유지하지 않은 API 토큰은 폐기됩니다.
+account-keep_tokens = 계속 쓸 API 토큰(나머지는 폐기됩니다):
 account-password_changed = 비밀번호를 변경했습니다.
 account-password_mismatch = 새 비밀번호가 서로 다릅니다.
 account-password_wrong = 현재 비밀번호가 올바르지 않습니다.
@@ -45,6 +47,7 @@ account-password_short = 비밀번호는 { $min }자 이상이어야 합니다.
 account-tokens = API 토큰
 account-tokens_hint = 토큰은 JSON API에서 내 권한으로 동작합니다. Authorization: Bearer <토큰> 헤더로 보내세요.
 account-token_name = 토큰 이름
+account-token_password = 비밀번호
 account-create_token = 토큰 만들기
 account-token_created = 지금 이 토큰을 복사하세요. 다시 표시되지 않습니다.
 account-token_prefix = 앞부분

@@ -3,17 +3,22 @@
 //! - Passwords are hashed with argon2id, m = 19 MiB, t = 2, p = 1 (OWASP's recommended minimum),
 //!   stored as PHC strings; every attempt runs exactly one verification (a decoy when the
 //!   address is unknown), so timing does not reveal which addresses have accounts.
-//! - A session is a random 256-bit secret in an HttpOnly, SameSite=Lax cookie (Secure behind
-//!   TLS); the database keeps only its SHA-256. Signing in always starts a new session, so a
-//!   session id planted before sign-in is worthless (no fixation). Sessions slide: 14 days
-//!   after the last request.
+//! - A session is a random 256-bit secret in an HttpOnly, SameSite=Lax cookie; behind TLS
+//!   (`pipewise serve --secure-cookies`) it is `Secure` and named `__Host-pipewise_session`, so
+//!   no subdomain or plain-HTTP page can set it. The database keeps only its SHA-256. Signing in
+//!   always starts a new session, so a session id planted before sign-in is worthless (no
+//!   fixation). Sessions slide, 14 days after the last request, and end 30 days after sign-in
+//!   whatever happens.
 //! - Every state-changing request made with a session cookie must carry the session's CSRF
 //!   token (form field `csrf_token` or header `X-CSRF-Token`), and no browser request started
 //!   by another site may change anything, sign-in included: see [`csrf_guard`].
-//! - API tokens (`Authorization: Bearer pwt_…`) are shown once, stored as SHA-256, act with
-//!   their owner's rights, and stop working the moment they are revoked.
-//! - Failed sign-ins are throttled per account (5 in 15 minutes) and per client address
-//!   (20 in 15 minutes). The client address ([`crate::client_address`]) is the TCP peer, or,
+//! - API tokens (`Authorization: Bearer pwt_…`) are created only after the password is given
+//!   again, are shown once, stored as SHA-256, act with their owner's rights, and stop working
+//!   the moment they are revoked. Changing the password revokes them all but those the user
+//!   keeps on purpose.
+//! - Failed sign-ins slow an attacker down without locking the owner out: the rules are in
+//!   [`pipewise_app::auth::sign_in_wait`], and guard a password change and a new token too.
+//!   The client address ([`crate::client_address`]) is the TCP peer, or,
 //!   when the peer is a trusted reverse proxy (`pipewise serve --trusted-proxy`), the address
 //!   it forwarded in `X-Forwarded-For` ([`crate::proxy`] has the rule); sessions record the
 //!   same address.
@@ -39,13 +44,21 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::error::{AppError, blocking};
 
+/// The session cookie's name over plain HTTP.
 pub const SESSION_COOKIE: &str = "pipewise_session";
+/// Its name behind TLS: browsers accept it only `Secure`, for `/`, from this host alone.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-pipewise_session";
+/// A session ends this many days after its last request…
 pub const SESSION_DAYS: i64 = 14;
-pub const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
-pub use pipewise_app::auth::MIN_PASSWORD_LENGTH;
+/// …and at the latest this many days after sign-in.
+pub const SESSION_MAX_DAYS: i64 = 30;
+pub use pipewise_app::auth::{FAILURE_WINDOW_SECONDS, MAX_FAILURES_PER_CLIENT, MIN_PASSWORD_LENGTH};
 use pipewise_app::auth::{hash_password, verify_password};
+
+/// The session cookie's name: [`SECURE_SESSION_COOKIE`] when cookies are `Secure`.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_SESSION_COOKIE } else { SESSION_COOKIE }
+}
 
 /// A hash to verify against when the e-mail is unknown, so timing does not tell.
 fn decoy_hash() -> &'static str {
@@ -142,22 +155,30 @@ pub async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Result<Viewer, 
         })
         .await;
     }
-    let secret = cookie(headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_owned();
+    let secret = cookie(headers, session_cookie_name(state.secure_cookies)).ok_or(AppError::Unauthenticated)?.to_owned();
     let token_hash = sha256_hex(&secret);
     blocking(move || {
         let mut tx = store.read()?;
-        let session =
-            app::auth::session(&mut tx, &token_hash)?.filter(|session| session.expires_at > now).ok_or(AppError::Unauthenticated)?;
+        let session = app::auth::session(&mut tx, &token_hash)?
+            .filter(|session| session.expires_at > now && now < last_moment(session))
+            .ok_or(AppError::Unauthenticated)?;
         let via = Via::Session { token_hash: token_hash.clone(), csrf_token: session.csrf_token.clone() };
         let viewer = load_viewer(&mut tx, session.org, session.user_id, via)?;
         drop(tx);
         // Slide the expiry at most once a minute, so reads stay reads.
         if now.as_micros() - session.last_seen_at.as_micros() > 60_000_000 {
-            store.transact(|tx| app::auth::touch_session(tx, &token_hash, now, now.plus_seconds(SESSION_DAYS * 86_400)))?;
+            let expires_at =
+                Timestamp::from_micros(now.plus_seconds(SESSION_DAYS * 86_400).as_micros().min(last_moment(&session).as_micros()));
+            store.transact(|tx| app::auth::touch_session(tx, &token_hash, now, expires_at))?;
         }
         Ok(viewer)
     })
     .await
+}
+
+/// The absolute end of a session, however active.
+fn last_moment(session: &Session) -> Timestamp {
+    session.created_at.plus_seconds(SESSION_MAX_DAYS * 86_400)
 }
 
 fn load_viewer(tx: &mut pipewise_app::Tx, org: OrgId, user_id: pipewise_core::UserId, via: Via) -> Result<Viewer, AppError> {
@@ -191,10 +212,8 @@ pub struct SignedIn {
 /// client address. Every attempt is recorded; a success is audited.
 pub fn sign_in(store: &Db, email: &str, password: &str, client_address: &str, now: Timestamp) -> Result<SignedIn, AppError> {
     let email = email.trim().to_lowercase();
-    let since = now.plus_seconds(-FAILURE_WINDOW_SECONDS);
-    let (by_account, by_client) = app::auth::failed_logins_since(&mut store.read()?, &email, client_address, since)?;
-    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT {
-        return Err(AppError::Throttled { retry_after_seconds: FAILURE_WINDOW_SECONDS as u64 });
+    if let Some(wait) = app::auth::sign_in_wait(&mut store.read()?, &email, client_address, now)? {
+        return Err(AppError::Throttled { retry_after_seconds: wait });
     }
     // Exactly one argon2 verification per attempt, whether or not the address is known, so the
     // answer's timing does not tell which addresses have accounts.
@@ -243,23 +262,51 @@ pub fn sign_out(store: &Db, viewer: &Viewer, now: Timestamp) -> Result<(), AppEr
 
 /// The `Set-Cookie` value for a new session.
 pub fn session_cookie(secret: &str, secure: bool) -> String {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_DAYS * 86_400)
+    format!("{name}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_DAYS * 86_400)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_session_cookie(secure: bool) -> String {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
-/// Creates an API token for the viewer; returns the secret, shown once.
-pub fn create_api_token(store: &Db, viewer: &Viewer, name: &str, source: Source, now: Timestamp) -> Result<(ApiToken, String), AppError> {
+/// Checks the viewer's password given again (for a password change or a new token), under the
+/// sign-in throttle; a wrong one counts as a failed sign-in from `client_address`.
+pub fn confirm_password(store: &Db, viewer: &Viewer, password: &str, client_address: &str, now: Timestamp) -> Result<(), AppError> {
+    let email = viewer.user.email.trim().to_lowercase();
+    if let Some(wait) = app::auth::sign_in_wait(&mut store.read()?, &email, client_address, now)? {
+        return Err(AppError::Throttled { retry_after_seconds: wait });
+    }
+    let stored = app::auth::password_hash(&mut store.read()?, viewer.org, viewer.user.id)?;
+    if !stored.as_deref().is_some_and(|hash| verify_password(password, hash)) {
+        store.transact(|tx| app::auth::record_failed_sign_in(tx, &email, client_address, now))?;
+        return Err(AppError::Forbidden("the current password is wrong".into()));
+    }
+    Ok(())
+}
+
+/// Creates an API token for the viewer once they gave their password again; returns the secret,
+/// shown once.
+#[allow(clippy::too_many_arguments)]
+pub fn create_api_token(
+    store: &Db,
+    viewer: &Viewer,
+    name: &str,
+    password: &str,
+    client_address: &str,
+    source: Source,
+    now: Timestamp,
+) -> Result<(ApiToken, String), AppError> {
     let name = pipewise_core::text::required(name, 100).map_err(|problem| {
         AppError::Invalid(
             pipewise_core::FieldError { record: pipewise_core::RecordRef::new_record("api token"), field: "name", problem }.into(),
         )
     })?;
+    confirm_password(store, viewer, password, client_address, now)?;
     let secret = new_secret("pwt_")?;
     let mut token = ApiToken {
         id: 0,
@@ -282,12 +329,20 @@ pub fn revoke_api_token(store: &Db, viewer: &Viewer, id: i64, source: Source, no
     Ok(())
 }
 
-/// Changes the viewer's password after checking the current one, ending their other sessions.
-pub fn change_password(store: &Db, viewer: &Viewer, current: &str, new: &str, now: Timestamp) -> Result<(), AppError> {
-    let stored = app::auth::password_hash(&mut store.read()?, viewer.org, viewer.user.id)?;
-    if !stored.as_deref().is_some_and(|hash| verify_password(current, hash)) {
-        return Err(AppError::Forbidden("the current password is wrong".into()));
-    }
+/// What a password change keeps besides the password.
+pub struct PasswordChange<'a> {
+    pub current: &'a str,
+    pub new: &'a str,
+    /// The user's API tokens to keep working; every other live token is revoked.
+    pub keep_tokens: &'a [i64],
+    pub client_address: &'a str,
+}
+
+/// Changes the viewer's password after checking the current one (under the sign-in throttle),
+/// ending their other sessions and revoking their API tokens but those kept on purpose.
+pub fn change_password(store: &Db, viewer: &Viewer, change: &PasswordChange, now: Timestamp) -> Result<(), AppError> {
+    let new = change.new;
+    confirm_password(store, viewer, change.current, change.client_address, now)?;
     if new.chars().count() < MIN_PASSWORD_LENGTH {
         let message = pipewise_core::Message::new("rule.password_too_short").text("min", MIN_PASSWORD_LENGTH);
         let problem = pipewise_core::Problem::Fact(message);
@@ -301,13 +356,18 @@ pub fn change_password(store: &Db, viewer: &Viewer, current: &str, new: &str, no
         Via::Session { token_hash, .. } => Some(token_hash.as_str()),
         Via::Token { .. } => None,
     };
-    store.transact(|tx| app::auth::set_password_hash(tx, &viewer.ctx(Source::Web, now), viewer.user.id, &hash, keep))?;
+    store.transact(|tx| {
+        let ctx = viewer.ctx(Source::Web, now);
+        app::auth::set_password_hash(tx, &ctx, viewer.user.id, &hash, keep)?;
+        app::auth::revoke_api_tokens_except(tx, &ctx, change.keep_tokens)
+    })?;
     Ok(())
 }
 
 /// Refuses state-changing requests made with a session cookie unless they carry the session's
-/// CSRF token, in the `X-CSRF-Token` header or a `csrf_token` form field. Requests with a bearer
-/// token (not sent by browsers on their own) and requests with no session pass through.
+/// CSRF token, in the `X-CSRF-Token` header or a `csrf_token` form field. It fails closed: only
+/// requests that are not signed in (no session, or one that expired or never existed) and
+/// requests with a bearer token (which browsers never send on their own) pass without a token.
 pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, AppError> {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || bearer(request.headers()).is_some() {
@@ -321,12 +381,16 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         }
         return Err(AppError::Csrf);
     }
-    if cookie(request.headers(), SESSION_COOKIE).is_none() {
+    if cookie(request.headers(), session_cookie_name(state.secure_cookies)).is_none() {
         return Ok(next.run(request).await);
     }
-    let Ok(viewer) = viewer_of(&state, request.headers()).await else {
-        // An expired or unknown session: let the handler answer 401 or redirect to sign-in.
-        return Ok(next.run(request).await);
+    let viewer = match viewer_of(&state, request.headers()).await {
+        Ok(viewer) => viewer,
+        // An expired or unknown session is not signed in: the handler answers 401 or sends the
+        // browser to sign in, and writes nothing.
+        Err(AppError::Unauthenticated) => return Ok(next.run(request).await),
+        // Anything else (the database did not answer) fails closed.
+        Err(error) => return Err(error),
     };
     let expected = viewer.csrf_token().unwrap_or_default().to_owned();
     let header_token = request.headers().get("x-csrf-token").and_then(|value| value.to_str().ok()).map(str::to_owned);
@@ -415,6 +479,9 @@ mod tests {
         headers.insert(header::COOKIE, "theme=dark; pipewise_session=pws_abc; other=1".parse().unwrap());
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("pws_abc"));
         assert_eq!(cookie(&headers, "missing"), None);
-        assert_eq!(session_cookie("s", true), "pipewise_session=s; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600; Secure");
+        assert_eq!(session_cookie("s", false), "pipewise_session=s; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600");
+        // Behind TLS: Secure, and a __Host- name no subdomain or plain-HTTP page can set.
+        assert_eq!(session_cookie("s", true), "__Host-pipewise_session=s; Path=/; HttpOnly; SameSite=Lax; Max-Age=1209600; Secure");
+        assert_eq!(clear_session_cookie(true), "__Host-pipewise_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure");
     }
 }

@@ -1,26 +1,37 @@
 //! The deals behind a figure, by the figures' own rules of membership
 //! (`pipewise_analytics::figures`), so every number can be opened as a list of deals.
 //! Tests check each list's length against the figure it explains.
+//!
+//! A list names only the deals the viewer may open ([`OpenableDeals`]): a figure counts a deal
+//! by its owner on the figure's day, and a deal handed out of the viewer's sight since still
+//! counts but is not listed (its id never reaches the viewer).
 
 use pipewise_analytics::projection::Projection;
 use pipewise_analytics::{Day, Membership, Period, Scope, WaterfallBucket};
 use pipewise_core::OpportunityId;
 
-/// Up to `limit` deal ids per stage index of the open pipeline as of `as_of` (optionally
-/// closing within `close_within`), in id order within the projection's order.
+use crate::visibility::OpenableDeals;
+
+/// Up to `limit` ids of deals `openable` admits, per stage index of the open pipeline as of
+/// `as_of` (optionally closing within `close_within`), in id order.
 pub fn deals_by_stage(
     projection: &Projection,
     scope: &Scope,
+    openable: &OpenableDeals,
     as_of: Day,
     close_within: Option<Period>,
     limit: usize,
 ) -> Vec<Vec<OpportunityId>> {
     let membership = Membership::new(projection, scope);
+    let openable = openable.in_projection(projection);
     let mut lists = vec![Lowest::new(limit); projection.stages.len()];
     let ids = &projection.deals().id;
     visit(projection, as_of.saturating_add(1), |deal| {
         let Some(state) = projection.state_at(deal, as_of) else { return };
-        if !membership.in_open_pipeline(&state) || close_within.is_some_and(|period| !period.contains(state.close_day)) {
+        if !membership.in_open_pipeline(&state)
+            || close_within.is_some_and(|period| !period.contains(state.close_day))
+            || !openable.admits(deal)
+        {
             return;
         }
         lists[state.stage as usize].push(ids[deal as usize]);
@@ -62,20 +73,25 @@ impl Lowest {
     }
 }
 
-/// Up to `limit` deal ids per bucket of the waterfall, in the order of [`WaterfallBucket::ALL`],
-/// by the waterfall's own rule.
+/// Up to `limit` ids of deals `openable` admits per bucket of the waterfall, in the order of
+/// [`WaterfallBucket::ALL`], by the waterfall's own rule.
 pub fn waterfall_deals(
     projection: &Projection,
     scope: &Scope,
+    openable: &OpenableDeals,
     period: Period,
     from: Day,
     to: Day,
     limit: usize,
 ) -> Vec<Vec<OpportunityId>> {
     let membership = Membership::new(projection, scope);
+    let openable = openable.in_projection(projection);
     let mut lists = vec![Lowest::new(limit); WaterfallBucket::ALL.len()];
     let ids = &projection.deals().id;
     visit(projection, period.first.min(from.saturating_add(1)), |deal| {
+        if !openable.admits(deal) {
+            return;
+        }
         for (bucket, _, _) in membership.waterfall_moves(deal, period, from, to).iter() {
             lists[bucket as usize].push(ids[deal as usize]);
         }
@@ -83,14 +99,28 @@ pub fn waterfall_deals(
     lists.into_iter().map(Lowest::finish).collect()
 }
 
-/// Up to `limit` deal ids of the deals won (`won`) or lost in `window` as of `as_of`.
-pub fn outcome_deals(projection: &Projection, scope: &Scope, as_of: Day, window: Period, won: bool, limit: usize) -> Vec<OpportunityId> {
+/// Up to `limit` ids of deals `openable` admits, of the deals won (`won`) or lost in `window` as
+/// of `as_of`.
+pub fn outcome_deals(
+    projection: &Projection,
+    scope: &Scope,
+    openable: &OpenableDeals,
+    as_of: Day,
+    window: Period,
+    won: bool,
+    limit: usize,
+) -> Vec<OpportunityId> {
     let membership = Membership::new(projection, scope);
+    let openable = openable.in_projection(projection);
     let ids = &projection.deals().id;
     let mut list = Lowest::new(limit);
     visit(projection, window.first.min(as_of.saturating_add(1)), |deal| {
         let Some(state) = projection.state_at(deal, as_of) else { return };
-        if window.contains(state.closed_day) && membership.admits(&state) && membership.outcome(&state) == Some(won) {
+        if window.contains(state.closed_day)
+            && membership.admits(&state)
+            && membership.outcome(&state) == Some(won)
+            && openable.admits(deal)
+        {
             list.push(ids[deal as usize]);
         }
     });

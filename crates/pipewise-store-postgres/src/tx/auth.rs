@@ -120,4 +120,10 @@ impl AuthTx for PgTx<'_> {
         let fields = Fields::new(&row, "login_attempt");
         Ok((fields.get("by_email")?, fields.get("by_client")?))
     }
+
+    fn failures_from(&mut self, email: &str, client_address: &str, since: Timestamp) -> Result<(i64, Option<Timestamp>)> {
+        let row = self.query_one(sql::SELECT_FAILURES_FROM, &[&email.trim().to_lowercase(), &client_address, &since.to_jiff()])?;
+        let fields = Fields::new(&row, "login_attempt");
+        Ok((fields.get("n")?, fields.get("last_at")?))
+    }
 }

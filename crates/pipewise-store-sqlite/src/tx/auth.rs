@@ -121,4 +121,13 @@ impl AuthTx for SqliteTx<'_> {
             count("SELECT count(*) AS n FROM login_attempt WHERE client_address = ?1 AND at >= ?2 AND NOT succeeded", client_address)?;
         Ok((by_email, by_client))
     }
+
+    fn failures_from(&mut self, email: &str, client_address: &str, since: Timestamp) -> Result<(i64, Option<Timestamp>)> {
+        let row = self.one(sql::SELECT_FAILURES_FROM, params![email.trim().to_lowercase(), client_address, since.as_micros()], |row| {
+            let fields = Fields::new(row, "login_attempt");
+            Ok((fields.get::<i64>("n")?, fields.get::<Option<Timestamp>>("last_at")?))
+        })?;
+        // An aggregate without GROUP BY always gives one row.
+        Ok(row.unwrap_or((0, None)))
+    }
 }

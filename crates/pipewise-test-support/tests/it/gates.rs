@@ -5,7 +5,8 @@
 use pipewise_app as app;
 use pipewise_app::designer::PipelineTemplate;
 use pipewise_app::{AuditFilter, StoreError, WriteCtx};
-use pipewise_core::gates::{CriterionKind, CriterionOrigin, MoveKind, NewExitCriterion};
+use pipewise_core::access::Access;
+use pipewise_core::gates::{CriterionKind, CriterionOrigin, ExitCriterion, MoveKind, NewExitCriterion};
 use pipewise_core::history;
 use pipewise_core::opportunity::{OppField, Opportunity, OpportunityPatch, Status};
 use pipewise_core::pipeline::{ForecastCategory, NewStage, Pipeline, PipelinePatch, StageKind, StagePatch};
@@ -183,7 +184,8 @@ pub fn overrides_are_for_managers_and_recorded_everywhere(db: &TestDb) {
 pub fn checks_append_and_the_latest_counts(db: &TestDb) {
     let gated = gated(db, "Checks");
     let org = gated.org.org();
-    let criteria = app::gates::exit_criteria(&mut app::Tx::new(db.store().read().unwrap()), org, gated.b2b.id).unwrap();
+    let criteria =
+        app::gates::exit_criteria_for(&mut app::Tx::new(db.store().read().unwrap()), org, &Access::System, gated.b2b.id).unwrap();
     let requirements = criteria.iter().find(|criterion| criterion.label_en == "Detailed requirements confirmed").unwrap().clone();
     let bant = criteria.iter().find(|criterion| criterion.label_en.starts_with("BANT")).unwrap().clone();
     let mut tx = app::Tx::new(db.store().write().unwrap());
@@ -293,9 +295,9 @@ pub fn a_stage_1_drop_is_not_a_loss(db: &TestDb) {
     assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
     let by_manager = gated.as_user(gated.org.manager.id, "2026-11-05T10:00:00Z");
     let criterion = app::gates::criterion_from_loss(&mut tx, &by_manager, gated.deal.id, gated.stage(1), lesson.0, lesson.1).unwrap();
-    assert_eq!(criterion.origin, CriterionOrigin::LossReview { opportunity_id: gated.deal.id });
+    assert_eq!(criterion.origin, CriterionOrigin::LossReview { opportunity_id: Some(gated.deal.id) });
     assert_eq!(criterion.kind, CriterionKind::Checklist);
-    assert!(app::gates::exit_criteria(&mut tx, org, gated.b2b.id).unwrap().contains(&criterion));
+    assert!(app::gates::exit_criteria_for(&mut tx, org, &Access::System, gated.b2b.id).unwrap().contains(&criterion));
     // Reopening clears the drop; a loss from stage 2 is a real loss.
     app::deals::update_opportunity(&mut tx, &by_manager, gated.deal.id, &move_to(gated.stage(1))).unwrap();
     assert_eq!(tx.opportunity_marks(org, gated.deal.id).unwrap().dropped_at, None);
@@ -497,7 +499,7 @@ pub fn the_designer_archives_and_reorders_without_losing_deals(db: &TestDb) {
     // A criterion archived leaves its gate.
     drop(tx);
     let mut tx = app::Tx::new(db.store().write().unwrap());
-    let criteria = app::gates::exit_criteria(&mut tx, org, gated.b2b.id).unwrap();
+    let criteria = app::gates::exit_criteria_for(&mut tx, org, &Access::System, gated.b2b.id).unwrap();
     let new = NewExitCriterion {
         stage_id: legal,
         label_en: "Legal has the contract".into(),
@@ -508,8 +510,68 @@ pub fn the_designer_archives_and_reorders_without_losing_deals(db: &TestDb) {
     let added = app::gates::add_exit_criterion(&mut tx, &as_ops, new).unwrap();
     assert_eq!(added.label_ko, "Legal has the contract", "Korean defaults to English");
     app::gates::archive_exit_criterion(&mut tx, &as_ops, criteria[0].id).unwrap();
-    let after = app::gates::exit_criteria(&mut tx, org, gated.b2b.id).unwrap();
+    let after = app::gates::exit_criteria_for(&mut tx, org, &Access::System, gated.b2b.id).unwrap();
     assert_eq!(after.len(), criteria.len());
     assert!(!after.iter().any(|criterion| criterion.id == criteria[0].id));
     assert_eq!(after.last(), Some(&added));
+}
+
+/// Issue 16, point 10: a checklist item grown from a loss names the lost deal only to readers
+/// who may see that deal (its owner, their managers, ops, admins, viewers, a user it is shared
+/// with); to anyone else it is a loss-review item of no deal, in the pipeline's criteria and on
+/// the gates of their own deals alike.
+pub fn a_loss_review_names_its_deal_only_to_those_who_may_see_it(db: &TestDb) {
+    let gated = gated(db, "Lessons");
+    let org = gated.org.org();
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let boss = app::users::create_user(&mut tx, &gated.org.ctx, new_user("boss@lessons.test", "Other Boss", Role::Manager, None)).unwrap();
+    let outsider =
+        app::users::create_user(&mut tx, &gated.org.ctx, new_user("out@lessons.test", "Oli Out", Role::Rep, Some(boss.id))).unwrap().id;
+    let lose = OpportunityPatch { close_reason: Some(Some("Went with a competitor".into())), ..move_to(gated.lost()) };
+    app::deals::update_opportunity(&mut tx, &gated.org.by_rep(at("2026-11-05T09:00:00Z")), gated.deal.id, &lose).unwrap();
+    let by_manager = gated.as_user(gated.org.manager.id, "2026-11-05T10:00:00Z");
+    let lesson = app::gates::criterion_from_loss(&mut tx, &by_manager, gated.deal.id, gated.stage(1), "Champion confirmed", "").unwrap();
+    let mut theirs = gated.org.new_deal("Outsider's deal");
+    theirs.owner_id = outsider;
+    theirs.pipeline_id = gated.b2b.id;
+    let theirs = app::deals::create_opportunity(&mut tx, &gated.as_user(outsider, "2026-11-06T09:00:00Z"), &theirs).unwrap().id;
+    tx.commit().unwrap();
+
+    // The origin of the lesson as `user` reads it: on the gates of `deal`, or (`None`) among
+    // the pipeline's criteria.
+    let origin = |user: UserId, deal: Option<OpportunityId>| {
+        let mut tx = app::Tx::new(db.store().read().unwrap());
+        let access = app::access::access_for(&mut tx, org, Some(user)).unwrap();
+        let criteria: Vec<ExitCriterion> = match deal {
+            Some(deal) => {
+                let today: Date = "2026-11-06".parse().unwrap();
+                let gates = app::gates::gate_status_for(&mut tx, org, &access, deal, today).unwrap().expect("a visible deal");
+                gates.stages.into_iter().flat_map(|gate| gate.criteria).map(|(criterion, _)| criterion).collect()
+            }
+            None => app::gates::exit_criteria_for(&mut tx, org, &access, gated.b2b.id).unwrap(),
+        };
+        let found = criteria.into_iter().find(|criterion| criterion.id == lesson.id).expect("the lesson is on stage 1's gate");
+        app::codec::origin_parts(found.origin)
+    };
+    let (named, unnamed) = (("loss_review", Some(gated.deal.id)), ("loss_review", None));
+    let (rep, manager, ops) = (gated.org.rep.id, gated.org.manager.id, gated.ops_user);
+    for user in [rep, manager, ops] {
+        assert_eq!(origin(user, None), named, "user {user}");
+    }
+    assert_eq!(origin(rep, Some(gated.deal.id)), named);
+    assert_eq!(origin(manager, Some(gated.deal.id)), named);
+    assert_eq!(origin(ops, Some(theirs)), named, "ops see every deal");
+    for listing in [None, Some(theirs)] {
+        assert_eq!(origin(outsider, listing), unnamed, "the outsider may not see the lost deal");
+        assert_eq!(origin(boss.id, listing), unnamed, "nor may their manager");
+    }
+    let system = app::gates::exit_criteria_for(&mut app::Tx::new(db.store().read().unwrap()), org, &Access::System, gated.b2b.id).unwrap();
+    assert!(system.contains(&lesson), "the system reads the criterion as stored");
+    // Shared with the outsider, the lost deal is one they may see, and the lesson names it.
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    app::deals::share_opportunity(&mut tx, &gated.org.by_rep(at("2026-11-06T10:00:00Z")), gated.deal.id, outsider).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(origin(outsider, None), named);
+    assert_eq!(origin(outsider, Some(theirs)), named);
+    assert_eq!(origin(boss.id, Some(theirs)), unnamed, "a share is the outsider's alone");
 }

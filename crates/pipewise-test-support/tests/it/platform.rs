@@ -238,3 +238,47 @@ pub fn sessions_tokens_and_sign_in_attempts(db: &TestDb) {
     let everywhere = tx.users_by_email_everywhere(" Rep@Sessions.test").unwrap();
     assert_eq!(everywhere.iter().map(|(org, user)| (*org, user.id)).collect::<Vec<_>>(), [(org, rep)]);
 }
+
+/// The sign-in throttle (issue 16, point 8) on each engine: failures of one account from one
+/// client wait longer and longer after the first three, other clients are not slowed, a client
+/// guessing at many accounts waits for the window, and a distributed guess at one account hits
+/// the hourly ceiling.
+pub fn failed_sign_ins_slow_an_attacker_without_locking_the_owner_out(db: &TestDb) {
+    let store = db.store();
+    let t0 = at("2026-03-01T10:00:00Z");
+    let fail = |email: &str, client: &str, when: Timestamp| {
+        let mut tx = app::Tx::new(store.write().unwrap());
+        app::auth::record_failed_sign_in(&mut tx, email, client, when).unwrap();
+        tx.commit().unwrap();
+    };
+    let wait = |email: &str, client: &str, when: Timestamp| {
+        app::auth::sign_in_wait(&mut app::Tx::new(store.read().unwrap()), email, client, when).unwrap()
+    };
+    let owner = "owner@throttle.test";
+    for second in 0..3 {
+        assert_eq!(wait(owner, "198.51.100.1", t0.plus_seconds(second)), None, "the first three are free");
+        fail(owner, "198.51.100.1", t0.plus_seconds(second));
+    }
+    let (count, last) = store.read().unwrap().failures_from(" OWNER@throttle.test", "198.51.100.1", t0).unwrap();
+    assert_eq!((count, last), (3, Some(t0.plus_seconds(2))));
+    assert_eq!(wait(owner, "198.51.100.1", t0.plus_seconds(2)), Some(2));
+    assert_eq!(wait(owner, "198.51.100.1", t0.plus_seconds(4)), None);
+    assert_eq!(wait(owner, "203.0.113.5", t0.plus_seconds(2)), None, "the owner elsewhere is not slowed");
+    fail(owner, "198.51.100.1", t0.plus_seconds(4));
+    assert_eq!(wait(owner, "198.51.100.1", t0.plus_seconds(5)), Some(3), "4 s after the fourth failure");
+    for n in 5..12 {
+        fail(owner, "198.51.100.1", t0.plus_seconds(10 * n));
+    }
+    assert_eq!(wait(owner, "198.51.100.1", t0.plus_seconds(110)), Some(120), "at most two minutes");
+    // One client guessing at many accounts waits for the window.
+    for n in 0..app::auth::MAX_FAILURES_PER_CLIENT {
+        fail(&format!("user{n}@throttle.test"), "192.0.2.99", t0.plus_seconds(n));
+    }
+    assert_eq!(wait("someone@throttle.test", "192.0.2.99", t0.plus_seconds(30)), Some(app::auth::FAILURE_WINDOW_SECONDS as u64));
+    // Many clients guessing at one account meet the hourly ceiling, wherever they come from.
+    let target = "target@throttle.test";
+    for n in 0..app::auth::MAX_FAILURES_PER_ACCOUNT_HOURLY {
+        fail(target, &format!("10.1.{}.{}", n / 200, n % 200), t0.plus_seconds(n));
+    }
+    assert_eq!(wait(target, "203.0.113.5", t0.plus_seconds(200)), Some(3600));
+}

@@ -335,7 +335,7 @@ pub(super) fn today(api: &Api, query: &Query) -> Result<Date, AppError> {
 }
 
 async fn list_exit_criteria(api: Api, IdPath(id): IdPath) -> Result<axum::Json<Page<ExitCriterionView>>, AppError> {
-    let criteria = api.read(move |tx, viewer| Ok(app::gates::exit_criteria(tx, viewer.org, PipelineId(id))?)).await?;
+    let criteria = api.read(move |tx, viewer| Ok(app::gates::exit_criteria_for(tx, viewer.org, &viewer.access, PipelineId(id))?)).await?;
     Ok(axum::Json(Page { data: criteria.into_iter().map(ExitCriterionView::from).collect(), next_cursor: None }))
 }
 

@@ -230,5 +230,18 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
 }
 
 pub fn routes() -> Router<AppState> {
-    table().into_iter().fold(Router::new(), |router, route| router.route(route.path, route.router))
+    table()
+        .into_iter()
+        .fold(Router::new(), |router, route| router.route(route.path, route.router))
+        .layer(axum::middleware::map_response(api_headers))
+}
+
+/// What every API reply carries: never cached (replies hold what only their reader may see), and
+/// never sniffed for another type than the one declared.
+async fn api_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }

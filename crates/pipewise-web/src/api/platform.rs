@@ -12,10 +12,11 @@ use pipewise_core::history::Source;
 use serde_json::Value;
 
 use super::db::Api;
-use super::openapi::{Create, Resource};
+use super::openapi::{Create, Field, Resource};
 use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created};
 use super::views::{AuditEventView, MeView, NewTokenView, Page, TokenView, UserView};
-use super::{Param, Reply, Route};
+use super::{Param, Reply, Route, Ty};
+use crate::ClientAddress;
 use crate::auth::{self, Via, Viewer};
 use crate::error::{AppError, blocking};
 use pipewise_app::input;
@@ -58,7 +59,12 @@ fn audit_query() -> Vec<Param> {
 pub fn resources() -> Vec<Resource> {
     vec![
         Resource::of::<MeView>(),
-        Resource::of::<TokenView>().create_only(Create::Required, &["name"]),
+        Resource::of::<TokenView>().create_only(Create::Required, &["name"]).input(
+            Field::read("password", Ty::Text)
+                .create_only(Create::Required)
+                .input_only()
+                .doc("The owner's password, asked again before a token is made (a wrong one counts as a failed sign-in)."),
+        ),
         Resource::of::<NewTokenView>(),
         Resource::of::<AuditEventView>(),
     ]
@@ -88,11 +94,12 @@ async fn list_tokens(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Pag
     Ok(axum::Json(Page { data: tokens.into_iter().map(TokenView::from).collect(), next_cursor: None }))
 }
 
-async fn create_token(api: Api, JsonBody(body): JsonBody) -> Result<Response, AppError> {
-    let name = input::token_name(&body)?;
+async fn create_token(api: Api, ClientAddress(client): ClientAddress, JsonBody(body): JsonBody) -> Result<Response, AppError> {
+    let (name, password) = input::new_token(&body)?;
     let now = api.state.now();
     let store = api.state.db.clone();
-    let (token, secret) = blocking(move || auth::create_api_token(&store, &api.viewer, &name, Source::Api, now)).await?;
+    let (token, secret) =
+        blocking(move || auth::create_api_token(&store, &api.viewer, &name, &password, &client, Source::Api, now)).await?;
     let id = token.id;
     Ok(created(format!("/api/v1/tokens/{id}"), NewTokenView { token: TokenView::from(token), secret }))
 }

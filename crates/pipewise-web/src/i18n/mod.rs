@@ -257,8 +257,8 @@ mod tests {
     #[test]
     fn messages_come_from_the_files() {
         assert_eq!(t(Locale::Ko, "nav.board"), "보드");
-        assert_eq!(tf(Locale::En, "login.throttled", &[("minutes", "5")]), "Too many failed sign-ins. Try again in 5 minutes.");
-        assert_eq!(tf(Locale::Ko, "login.throttled", &[("minutes", "5")]), "로그인 실패가 너무 많습니다. 5분 후에 다시 시도하세요.");
+        assert_eq!(tf(Locale::En, "login.throttled", &[("seconds", "5")]), "Too many failed sign-ins. Try again in 5 seconds.");
+        assert_eq!(tf(Locale::Ko, "login.throttled", &[("seconds", "5")]), "로그인 실패가 너무 많습니다. 5초 후에 다시 시도하세요.");
         // A leading space is written {" "} in the files.
         assert_eq!(tf(Locale::En, "quadrant.activity", &[("count", "3")]), " (3 activities)");
         assert!(has("health_settings.pushed_min.help"));

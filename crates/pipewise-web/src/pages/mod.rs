@@ -190,6 +190,11 @@ impl Params {
     pub fn id(&self, name: &str) -> Option<i64> {
         self.get(name)?.parse().ok().filter(|id| *id > 0)
     }
+
+    /// Every positive id given under `name` (a group of checkboxes).
+    pub fn ids(&self, name: &str) -> Vec<i64> {
+        self.0.iter().filter(|(key, _)| key == name).filter_map(|(_, value)| value.trim().parse().ok()).filter(|id| *id > 0).collect()
+    }
 }
 
 /// `path?query` from pairs, leaving out empty values.

@@ -12,10 +12,10 @@ use serde::Serialize;
 use super::form::{Refusal, error_message, refusal};
 use super::render::{self, Chrome};
 use super::{Params, SignedIn, answer, is_local_path, request_locale, respond, see_other};
-use crate::AppState;
 use crate::auth::{self, Viewer};
 use crate::error::{AppError, blocking};
 use crate::i18n::{self, t};
+use crate::{AppState, ClientAddress};
 
 #[derive(Serialize)]
 struct LoginView {
@@ -63,6 +63,13 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, request:
     let email = form.raw("email").trim().to_owned();
     let password = form.raw("password").to_owned();
     let next = safe_next(form.get("next"));
+    // A flood of attempts waits for argon2 in a short queue, not in hundreds of threads.
+    let Some(_turn) = SignInTurn::take() else {
+        let view = LoginView { email, next, error: Some(t(locale, "login.busy").to_owned()), notice: None };
+        let mut response = login_page(locale, StatusCode::SERVICE_UNAVAILABLE, &view);
+        response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        return response;
+    };
     let store = state.db.clone();
     let now = state.now();
     let attempt_email = email.clone();
@@ -81,8 +88,7 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, request:
             login_page(locale, StatusCode::UNAUTHORIZED, &view)
         }
         Err(AppError::Throttled { retry_after_seconds }) => {
-            let minutes = retry_after_seconds.div_ceil(60).to_string();
-            let view = LoginView { email, next, error: Some(i18n::tf(locale, "login.throttled", &[("minutes", &minutes)])), notice: None };
+            let view = LoginView { email, next, error: Some(throttled(locale, retry_after_seconds)), notice: None };
             let mut response = login_page(locale, StatusCode::TOO_MANY_REQUESTS, &view);
             if let Ok(value) = retry_after_seconds.to_string().parse() {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -90,6 +96,27 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, request:
             response
         }
         Err(error) => render::error_page(None, locale, error),
+    }
+}
+
+/// A place among the sign-ins being checked: at most [`SignInTurn::MAX`] at once in this process
+/// (argon2 itself runs one per core; see `pipewise_app::auth`).
+struct SignInTurn;
+
+static SIGN_INS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl SignInTurn {
+    const MAX: usize = 16;
+
+    fn take() -> Option<SignInTurn> {
+        use std::sync::atomic::Ordering;
+        SIGN_INS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < Self::MAX).then_some(n + 1)).ok().map(|_| SignInTurn)
+    }
+}
+
+impl Drop for SignInTurn {
+    fn drop(&mut self) {
+        SIGN_INS.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
@@ -121,13 +148,15 @@ struct AccountView {
     token_name: String,
     new_token: Option<String>,
     tokens: Vec<TokenView>,
+    /// The tokens a password change would revoke, to tick the ones to keep.
+    live_tokens: Vec<TokenView>,
     min_password: usize,
     locale_value: String,
     locales: Vec<super::list::Choice>,
     preferences_error: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct TokenView {
     id: i64,
     name: String,
@@ -138,6 +167,12 @@ struct TokenView {
 }
 
 fn account_view(state: &AppState, viewer: &Viewer) -> Result<AccountView, AppError> {
+    let mut view = account_view_of(state, viewer)?;
+    view.live_tokens = view.tokens.iter().filter(|token| !token.revoked).cloned().collect();
+    Ok(view)
+}
+
+fn account_view_of(state: &AppState, viewer: &Viewer) -> Result<AccountView, AppError> {
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
     let mut tokens = app::auth::api_tokens(&mut state.db.read()?, viewer.org, viewer.user.id)?;
@@ -147,6 +182,7 @@ fn account_view(state: &AppState, viewer: &Viewer) -> Result<AccountView, AppErr
         email: viewer.user.email.clone(),
         role: t(locale, &format!("role.{}", viewer.user.role.as_str())).to_owned(),
         time_zone: viewer.user.time_zone.clone(),
+        live_tokens: Vec::new(),
         tokens: tokens
             .into_iter()
             .map(|token| TokenView {
@@ -196,17 +232,25 @@ pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
     .await
 }
 
-pub async fn change_password(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
+pub async fn change_password(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ClientAddress(client): ClientAddress,
+    body: Bytes,
+) -> Response {
     let form = Params::from_body(&body);
     let locale = viewer.user.locale;
     answer(viewer, move |reader| {
-        let current = form.raw("current_password");
         let new = form.raw("new_password");
+        let keep_tokens = form.ids("keep_token");
+        let change =
+            auth::PasswordChange { current: form.raw("current_password"), new, keep_tokens: &keep_tokens, client_address: &client };
         let problem = if new != form.raw("confirm_password") {
             Some(t(locale, "account.password_mismatch").to_owned())
         } else {
-            match auth::change_password(&state.db, reader, current, new, state.now()) {
+            match auth::change_password(&state.db, reader, &change, state.now()) {
                 Ok(()) => return Ok(see_other("/account?password_changed=1")),
+                Err(AppError::Throttled { retry_after_seconds }) => Some(throttled(locale, retry_after_seconds)),
                 Err(error) => match refusal(error)? {
                     Refusal::Forbidden(_) => Some(t(locale, "account.password_wrong").to_owned()),
                     Refusal::Invalid(_) => {
@@ -223,21 +267,38 @@ pub async fn change_password(State(state): State<AppState>, SignedIn(viewer): Si
     .await
 }
 
-/// Creates a token and shows its secret once, on this response only.
-pub async fn create_token(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
+/// "Try again in … seconds", for a throttled password.
+fn throttled(locale: Locale, seconds: u64) -> String {
+    i18n::tf(locale, "login.throttled", &[("seconds", &seconds.to_string())])
+}
+
+/// Creates a token once the password is given again, and shows its secret once, on this
+/// response only.
+pub async fn create_token(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    ClientAddress(client): ClientAddress,
+    body: Bytes,
+) -> Response {
     let form = Params::from_body(&body);
     let locale = viewer.user.locale;
     answer(viewer, move |reader| {
         let name = form.raw("name").to_owned();
-        match auth::create_api_token(&state.db, reader, &name, pipewise_core::history::Source::Web, state.now()) {
+        let password = form.raw("password");
+        let source = pipewise_core::history::Source::Web;
+        match auth::create_api_token(&state.db, reader, &name, password, &client, source, state.now()) {
             Ok((_, secret)) => {
                 let mut view = account_view(&state, reader)?;
                 view.new_token = Some(secret);
                 account_page(reader, StatusCode::OK, &view)
             }
             Err(error) => {
-                // The name is the form's only field, so its one problem.
-                let message = error_message(locale, error, None)?;
+                let message = match error {
+                    AppError::Throttled { retry_after_seconds } => throttled(locale, retry_after_seconds),
+                    AppError::Forbidden(_) => t(locale, "account.password_wrong").to_owned(),
+                    // The name is the form's only other field, so its one problem.
+                    error => error_message(locale, error, None)?,
+                };
                 let mut view = account_view(&state, reader)?;
                 view.token_error = Some(message);
                 view.token_name = name;

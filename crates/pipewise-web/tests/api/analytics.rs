@@ -270,3 +270,59 @@ pub async fn logging_activities_today_does_not_change_past_health(app: Shared) {
     assert!(!today.contains(&"untouched".to_owned()) && !today.contains(&"overdue_tasks".to_owned()), "{today:?}");
     assert!(today.contains(&"late_updates".to_owned()), "{today:?}");
 }
+
+/// Issue 16, point 10: a drill-down lists only deals the viewer may see now. The rep's deal
+/// (open, USD 12,000, closing 2026-12-15) is handed to the outsider today (2026-03-01): it still
+/// counts in the rep's figures as of a day before, and leaves the rep's waterfall through
+/// "transferred out", but its id is in none of the rep's or their manager's lists, until the
+/// outsider shares it with the rep.
+pub async fn drill_downs_list_only_deals_the_viewer_may_see(app: Shared) {
+    let deal = app.deal.0;
+    let past = "/api/v1/analytics/pipeline?as_of=2026-02-28";
+    let dashboard = "/api/v1/analytics/dashboard?as_of=2026-02-28";
+    let health = "/api/v1/analytics/health?as_of=2026-02-28";
+    let falls = "/api/v1/analytics/waterfall?period_start=2026-01-01&period_end=2026-12-31&from=2026-02-27&to=2026-03-01";
+    let line_ids = |body: &Value| -> Vec<i64> {
+        body["pipeline"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|line| line["deal_ids"].as_array().unwrap().clone())
+            .map(|id| id.as_i64().unwrap())
+            .collect()
+    };
+    let flagged = |body: &Value| -> Vec<i64> {
+        body["flagged_deals"].as_array().unwrap().iter().map(|deal| deal["opportunity_id"].as_i64().unwrap()).collect()
+    };
+    assert_eq!(line_ids(&app.get(past, "rep").await.expect(200).body), [deal], "the rep's own deal, before the handoff");
+    app.patch(&format!("/api/v1/opportunities/{deal}"), "admin", json!({ "owner_id": app.outsider.0 })).await.expect(200);
+    app.get(&format!("/api/v1/opportunities/{deal}"), "rep").await.expect(404);
+    for who in ["rep", "manager"] {
+        // As of 2026-02-28 the deal was the rep's: it counts, but it is not listed.
+        let pipeline = app.get(past, who).await.expect(200).body;
+        assert_eq!(pipeline["pipeline"]["count"], 1, "{who}");
+        assert_eq!(line_ids(&pipeline), Vec::<i64>::new(), "{who}: {pipeline}");
+        let board = app.get(dashboard, who).await.expect(200).body;
+        assert_eq!(line_ids(&board), Vec::<i64>::new(), "{who}: {board}");
+        let flags = app.get(health, who).await.expect(200).body;
+        assert!(!flagged(&flags).contains(&deal), "{who}: {flags}");
+        // The waterfall starts with it and transfers it out, without naming it.
+        let waterfall = app.get(falls, who).await.expect(200).body;
+        for (name, count) in [("start", 1), ("transferred_out", -1)] {
+            assert_eq!(bucket(&waterfall, name)["count"], count, "{who} {name}");
+            assert_eq!(bucket(&waterfall, name)["deal_ids"], json!([]), "{who} {name}");
+        }
+    }
+    // Those who may see the deal still find it behind the same figures.
+    assert_eq!(line_ids(&app.get(past, "admin").await.expect(200).body), [deal]);
+    assert!(flagged(&app.get(health, "admin").await.expect(200).body).contains(&deal), "an untouched deal is flagged");
+    let waterfall = app.get(falls, "viewer").await.expect(200).body;
+    assert_eq!(bucket(&waterfall, "transferred_out")["deal_ids"], json!([deal]));
+    // Shared with the rep, the deal is one the rep may see again, and is listed again.
+    app.post(&format!("/api/v1/opportunities/{deal}/shares"), "outsider", json!({ "user_id": app.org.rep.id.0 })).await.expect(201);
+    assert_eq!(line_ids(&app.get(past, "rep").await.expect(200).body), [deal]);
+    assert_eq!(bucket(&app.get(falls, "rep").await.expect(200).body, "start")["deal_ids"], json!([deal]));
+    assert!(flagged(&app.get(health, "rep").await.expect(200).body).contains(&deal));
+    // The manager still may not: a share is the rep's alone.
+    assert_eq!(line_ids(&app.get(past, "manager").await.expect(200).body), Vec::<i64>::new());
+}

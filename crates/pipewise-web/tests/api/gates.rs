@@ -263,3 +263,46 @@ pub async fn only_ops_and_admins_design_pipelines(app: Shared) {
     app.call(Method::PUT, &cycle, "ops", Some(json!({ "average_cycle_days": 60 }))).await.expect(204);
     app.call(Method::PUT, &cycle, "ops", Some(json!({ "average_cycle_days": null }))).await.expect(204);
 }
+
+/// Issue 16, point 10: a checklist item grown from a loss names the lost deal only to those who
+/// may see that deal; to everyone else it is a loss-review item of no deal they can name.
+pub async fn a_loss_review_names_its_deal_only_to_those_who_see_it(app: Shared) {
+    let (pipeline, id) = b2b_deal(&app).await;
+    let path = format!("/api/v1/opportunities/{id}");
+    app.patch(&path, "rep", json!({ "stage_id": stage(&pipeline, 7), "close_reason": "Chose a competitor" })).await.expect(200);
+    let lesson = json!({ "label_en": "Champion confirmed in writing" });
+    let added = app.post(&format!("{path}/loss-review"), "ops", lesson).await.expect(201).body;
+    assert_eq!(added["origin_opportunity_id"].as_i64(), Some(id));
+    let criteria = format!("/api/v1/pipelines/{}/criteria", pipeline["id"]);
+    let listed = |body: &Value| -> Value {
+        body["data"].as_array().unwrap().iter().find(|criterion| criterion["id"] == added["id"]).expect("the lesson is listed").clone()
+    };
+    for who in ["rep", "manager", "ops", "admin", "viewer"] {
+        let lesson = listed(&app.get(&criteria, who).await.expect(200).body);
+        assert_eq!((lesson["origin"].clone(), lesson["origin_opportunity_id"].as_i64()), (json!("loss_review"), Some(id)), "{who}");
+    }
+    app.get(&path, "outsider").await.expect(404);
+    let lesson = listed(&app.get(&criteria, "outsider").await.expect(200).body);
+    assert_eq!((lesson["origin"].clone(), lesson["origin_opportunity_id"].clone()), (json!("loss_review"), json!(null)));
+    // The outsider's own deal in the pipeline shows the lesson on its stage-1 gate, nameless too.
+    let body = json!({ "name": "Outsider's deal", "owner_id": app.outsider.0, "pipeline_id": pipeline["id"], "close_date": "2026-12-15" });
+    let theirs = app.post("/api/v1/opportunities", "outsider", body).await.expect(201).id();
+    let gates = app.get(&format!("/api/v1/opportunities/{theirs}/gates"), "outsider").await.expect(200).body;
+    let items: Vec<&Value> = gates["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|gate| gate["criteria"].as_array().unwrap())
+        .map(|item| &item["criterion"])
+        .collect();
+    let lesson = items.iter().find(|criterion| criterion["id"] == added["id"]).expect("the lesson is on the gate");
+    assert_eq!((lesson["origin"].clone(), lesson["origin_opportunity_id"].clone()), (json!("loss_review"), json!(null)));
+    let mine = app.get(&format!("/api/v1/opportunities/{theirs}/gates"), "admin").await.expect(200).body;
+    let named = mine["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|gate| gate["criteria"].as_array().unwrap())
+        .any(|item| item["criterion"]["id"] == added["id"] && item["criterion"]["origin_opportunity_id"].as_i64() == Some(id));
+    assert!(named, "an admin sees the lost deal: {mine}");
+}

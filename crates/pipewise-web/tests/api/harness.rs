@@ -15,9 +15,9 @@ use pipewise_core::user::Role;
 use pipewise_core::*;
 use pipewise_store::Store;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
-use pipewise_test_support::{SharedDb, TestDb};
+use pipewise_test_support::{SharedDb, TestDb, transact};
 use pipewise_web::AppState;
-use pipewise_web::auth::{self, Via, Viewer};
+use pipewise_web::auth;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -119,23 +119,23 @@ impl App {
         self.clock.store(when.as_micros(), Ordering::SeqCst);
     }
 
-    pub fn viewer(&self, user: UserId) -> Viewer {
-        let mut tx = app::Tx::new(self.store.read().unwrap());
-        let access = app::access::access_for(&mut tx, self.org.org(), Some(user)).unwrap();
-        let user = tx.user(self.org.org(), user).unwrap().unwrap();
-        Viewer { org: self.org.org(), zone: pipewise_core::Zone::utc(), user, access, via: Via::Token { id: 0 } }
-    }
-
+    /// A token for `user`, made as the account page makes one once the password is confirmed.
     pub fn token_for(&self, user: UserId) -> String {
-        auth::create_api_token(
-            &pipewise_app::Db::new(self.store.clone()),
-            &self.viewer(user),
-            "tests",
-            pipewise_core::history::Source::Api,
-            self.now(),
-        )
-        .unwrap()
-        .1
+        let secret = auth::new_secret("pwt_").unwrap();
+        let token = pipewise_app::ApiToken {
+            id: 0,
+            org: self.org.org(),
+            user_id: user,
+            name: "tests".into(),
+            token_hash: auth::sha256_hex(&secret),
+            prefix: secret[..12].to_owned(),
+            created_at: self.now(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let ctx = WriteCtx { actor_id: Some(user), ..self.system() };
+        transact(&*self.store, |tx| app::auth::create_api_token(tx, &ctx, &token)).unwrap();
+        secret
     }
 
     pub fn system(&self) -> WriteCtx {

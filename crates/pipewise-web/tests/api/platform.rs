@@ -10,7 +10,17 @@ use serde_json::json;
 use crate::harness::Shared;
 
 pub async fn tokens_are_shown_once_and_revocation_is_immediate(app: Shared) {
-    let created = app.post("/api/v1/tokens", "rep", json!({ "name": "CI export" })).await.expect(201);
+    let hash = pipewise_app::auth::hash_password("correct horse battery").unwrap();
+    let rep = app.org.rep.id;
+    app.blocking(|| transact(&*app.store, |tx| app::auth::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap());
+    // The password is asked again: missing, it is named; wrong, refused.
+    let refused = app.post("/api/v1/tokens", "rep", json!({ "name": "CI export" })).await.expect(422);
+    assert_eq!(refused.body["errors"][0]["field"], "password");
+    app.post("/api/v1/tokens", "rep", json!({ "name": "CI export", "password": "not it" })).await.expect(403);
+    let created = app.post("/api/v1/tokens", "rep", json!({ "name": "CI export", "password": "correct horse battery" })).await.expect(201);
+    // API replies are never cached nor sniffed.
+    assert_eq!(created.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(created.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let secret = created.body["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("pwt_") && secret.len() == 68, "{secret}");
     assert_eq!(created.body["prefix"], &secret[..12]);
@@ -31,7 +41,7 @@ pub async fn tokens_are_shown_once_and_revocation_is_immediate(app: Shared) {
     let after = app.send(bearer(Method::GET, "/api/v1/me")).await.expect(401);
     assert_eq!(after.body["code"], "unauthenticated");
     app.call(Method::DELETE, &format!("/api/v1/tokens/{id}"), "rep", None).await.expect(404);
-    let refused = app.post("/api/v1/tokens", "rep", json!({ "name": " " })).await.expect(422);
+    let refused = app.post("/api/v1/tokens", "rep", json!({ "name": " ", "password": "correct horse battery" })).await.expect(422);
     assert_eq!(refused.body["errors"][0]["field"], "name");
 }
 
@@ -140,23 +150,56 @@ pub async fn sign_in_starts_a_new_session_and_sign_out_ends_it(app: Shared) {
     app.send(me_with(&signed_in.secret)).await.expect(401);
 }
 
-/// Five wrong passwords for one account lock it for the window, even with the right password.
-pub async fn failed_sign_ins_are_throttled(app: Shared) {
+/// Failures slow an attacker down without locking the owner out (issue 16, point 8): from one
+/// client, three failures are free, then each attempt waits 2, 4, 8 … seconds after the last;
+/// the owner, signing in from elsewhere, is not slowed; a session lasts 30 days at most.
+pub async fn failed_sign_ins_slow_the_attacker_not_the_owner(app: Shared) {
     let hash = pipewise_app::auth::hash_password("correct horse battery").unwrap();
     let rep = app.org.rep.id;
     app.blocking(|| transact(&*app.store, |tx| app::auth::set_password_hash(tx, &app.system(), rep, &hash, None)).unwrap());
-    let attempt = |password: &str| {
+    let attempt = |password: &str, client: &str| {
         app.blocking(|| {
-            pipewise_web::auth::sign_in(&pipewise_app::Db::new(app.store.clone()), &app.org.rep.email, password, "10.0.0.7", app.now())
+            pipewise_web::auth::sign_in(&pipewise_app::Db::new(app.store.clone()), &app.org.rep.email, password, client, app.now())
         })
     };
-    for _ in 0..pipewise_web::auth::MAX_FAILURES_PER_ACCOUNT {
-        let error = attempt("wrong").err().unwrap();
+    let waits = |result: Result<pipewise_web::auth::SignedIn, pipewise_web::error::AppError>| match result {
+        Err(pipewise_web::error::AppError::Throttled { retry_after_seconds }) => retry_after_seconds,
+        Err(other) => panic!("expected a wait, got {}", other.detail()),
+        Ok(_) => panic!("expected a wait, got a session"),
+    };
+    for _ in 0..pipewise_app::auth::FREE_FAILURES {
+        let error = attempt("wrong", "10.0.0.7").err().unwrap();
         assert_eq!(error.detail(), "the e-mail address or password is wrong");
     }
-    let error = attempt("correct horse battery").err().unwrap();
-    assert_eq!(error.code(), "too_many_attempts");
-    // After the window the right password works again.
-    app.set_clock(app.now().plus_seconds(pipewise_web::auth::FAILURE_WINDOW_SECONDS + 1));
-    assert!(attempt("correct horse battery").is_ok());
+    assert_eq!(waits(attempt("correct horse battery", "10.0.0.7")), 2, "even the right password waits");
+    // The owner, elsewhere, signs in at once.
+    assert!(attempt("correct horse battery", "192.0.2.44").is_ok());
+    // The attacker waits longer after each failure.
+    let start = app.now();
+    app.set_clock(start.plus_seconds(2));
+    assert!(attempt("wrong again", "10.0.0.7").is_err());
+    assert_eq!(waits(attempt("wrong", "10.0.0.7")), 4);
+    app.set_clock(start.plus_seconds(6));
+    assert!(attempt("wrong again", "10.0.0.7").is_err());
+    assert_eq!(waits(attempt("wrong", "10.0.0.7")), 8);
+    // Once the window has passed, nothing is held against the client.
+    app.set_clock(start.plus_seconds(pipewise_web::auth::FAILURE_WINDOW_SECONDS + 7));
+    let signed_in = attempt("correct horse battery", "10.0.0.7").unwrap();
+
+    // However active, a session ends 30 days after sign-in.
+    let me = |secret: &str| {
+        Request::builder()
+            .uri("/api/v1/me")
+            .header(header::COOKIE, format!("{}={secret}", pipewise_web::auth::SESSION_COOKIE))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let signed_at = app.now();
+    for day in [10, 20, 29] {
+        app.set_clock(signed_at.plus_seconds(day * 86_400));
+        app.send(me(&signed_in.secret)).await.expect(200);
+    }
+    app.set_clock(signed_at.plus_seconds(30 * 86_400 + 1));
+    app.send(me(&signed_in.secret)).await.expect(401);
+    app.set_clock(start);
 }

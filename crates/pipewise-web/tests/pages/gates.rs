@@ -5,6 +5,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use pipewise_app as app;
+use pipewise_core::access::Access;
 use pipewise_core::gates::{CriterionKind, CriterionOrigin, NewExitCriterion};
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::records::NewContact;
@@ -360,10 +361,12 @@ async fn a_loss_grows_the_checklist_of_the_stage_it_was_lost_from() {
     .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert!(answer["message"].as_str().unwrap().contains("The checklist item was added to the gate of Prospecting."));
-    let criteria = app::gates::exit_criteria(&mut app::Tx::new(app.store.read().unwrap()), app.org.org(), app.org.simple.id).unwrap();
+    let criteria =
+        app::gates::exit_criteria_for(&mut app::Tx::new(app.store.read().unwrap()), app.org.org(), &Access::System, app.org.simple.id)
+            .unwrap();
     let grown = criteria.iter().find(|criterion| criterion.label_en == "Budget owner confirmed").expect("the item was added");
     assert_eq!(grown.stage_id, app.org.simple.stages[0].id);
-    assert_eq!(grown.origin, CriterionOrigin::LossReview { opportunity_id: deal.id });
+    assert_eq!(grown.origin, CriterionOrigin::LossReview { opportunity_id: Some(deal.id) });
     // The next deal's gate shows it.
     let next = app.create_deal("Globex", app.org.rep.id);
     let (_, page) = app.get(&format!("/opportunities/{}", next.id), Some(&rep)).await;

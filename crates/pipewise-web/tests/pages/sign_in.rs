@@ -42,18 +42,19 @@ async fn a_wrong_password_shows_the_form_again_with_the_email_kept() {
 }
 
 #[tokio::test]
-async fn repeated_failures_are_throttled() {
+async fn repeated_failures_are_slowed_down_not_locked_out() {
     let app = app();
-    for attempt in 1..=5 {
+    for attempt in 1..=pipewise_app::auth::FREE_FAILURES {
         let response = app.post_form("/login", None, &[("email", "rep@pages.test"), ("password", "guess")], false).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {attempt}");
     }
-    // Even the right password waits now.
+    // The next attempt, even with the right password, waits two seconds after the last failure
+    // (the test clock stands still), not fifteen minutes.
     let response = app.post_form("/login", None, &[("email", "rep@pages.test"), ("password", PASSWORD)], false).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "900");
+    assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
     let body = body_text(response).await;
-    assert!(body.contains("Too many failed sign-ins. Try again in 15 minutes."), "{body}");
+    assert!(body.contains("Too many failed sign-ins. Try again in 2 seconds."), "{body}");
 }
 
 /// The test app, believing `X-Forwarded-For` from `trusted` (empty: from nobody).
@@ -226,7 +227,11 @@ async fn the_account_page_changes_the_password_and_shows_a_new_token_once() {
     let response = app.post_form("/account/password", Some(&session), &fields, true).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body_text(response).await.contains("The current password is wrong."));
-    let response = app.post_form("/account/tokens", Some(&session), &[("name", "laptop script")], true).await;
+    // A token is made only with the password given again.
+    let response = app.post_form("/account/tokens", Some(&session), &[("name", "laptop script"), ("password", "not it")], true).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body_text(response).await.contains("The current password is wrong."));
+    let response = app.post_form("/account/tokens", Some(&session), &[("name", "laptop script"), ("password", PASSWORD)], true).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = body_text(response).await;
     let secret = crate::support::between(&body, "<code id=\"new-token\">", "</code>").expect("the secret is shown");
@@ -240,6 +245,40 @@ async fn the_account_page_changes_the_password_and_shows_a_new_token_once() {
     assert_eq!(location(&response), "/account?revoked=1");
     let (_, after) = app.get("/account?revoked=1", Some(&session)).await;
     assert!(after.contains("The token has been revoked.") && after.contains("Revoked"));
+}
+
+/// A password change lists the reader's live tokens and revokes every one not ticked to keep
+/// (issue 16, point 9).
+#[tokio::test]
+async fn a_password_change_revokes_the_tokens_not_kept() {
+    let app = app();
+    let session = app.sign_in("manager@pages.test").await;
+    let mut ids = Vec::new();
+    for name in ["kept script", "old laptop"] {
+        let response = app.post_form("/account/tokens", Some(&session), &[("name", name), ("password", PASSWORD)], true).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let (_, page) = app.get("/account", Some(&session)).await;
+        ids.push(crate::support::between(&page, "action=\"/account/tokens/", "/revoke\"").expect("a revoke form").to_owned());
+    }
+    let (_, page) = app.get("/account", Some(&session)).await;
+    let keep = crate::support::between(&page, "id=\"keep-tokens\"", "</fieldset>").expect("the tokens to keep are listed");
+    assert!(keep.contains("kept script") && keep.contains("old laptop"), "{keep}");
+    let kept = &ids[0];
+    let new = "a brand new passphrase";
+    let fields = [("current_password", PASSWORD), ("new_password", new), ("confirm_password", new), ("keep_token", kept.as_str())];
+    let response = app.post_form("/account/password", Some(&session), &fields, true).await;
+    assert_eq!(location(&response), "/account?password_changed=1");
+    let live: Vec<i64> = app
+        .store
+        .read()
+        .unwrap()
+        .api_tokens(app.org.org(), app.org.manager.id)
+        .unwrap()
+        .into_iter()
+        .filter(|token| token.revoked_at.is_none())
+        .map(|token| token.id)
+        .collect();
+    assert_eq!(live, [kept.parse::<i64>().unwrap()], "only the kept token works");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use pipewise_analytics::{ActivityFacts, DashboardQuery, Day, HealthThresholds, Period, Projection, day_of_date, day_of_timestamp};
 use pipewise_app::insights::Insights;
-use pipewise_app::visibility::{self, Fallback};
+use pipewise_app::visibility::{self, Fallback, OpenableDeals};
 use pipewise_core::money::Money;
 use pipewise_core::user::Locale;
 use pipewise_core::{PipelineId, TeamId, UserId};
@@ -36,16 +36,18 @@ pub(super) struct Ask {
     pub(super) locale: Locale,
     /// The organisation's health thresholds, which every health figure is computed with.
     pub(super) thresholds: HealthThresholds,
+    /// The deals the viewer may open: the only ones a list of deals behind a figure names.
+    pub(super) openable: OpenableDeals,
 }
 
-/// The request's [`Ask`], with the organisation's health thresholds read from the store and the
-/// subject resolved within what the viewer may see.
+/// The request's [`Ask`], with the organisation's health thresholds read from the store, the
+/// subject resolved within what the viewer may see, and the deals they may open.
 pub(super) async fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, AppError> {
     let mut ask = ask_from(state, viewer, query)?;
     let store = state.db.clone();
     let reader = viewer.clone();
     let (owner, team) = (ask.owner, ask.team);
-    let (thresholds, resolved) = blocking(move || {
+    let (thresholds, resolved, openable) = blocking(move || {
         let mut tx = store.read()?;
         let thresholds = app::settings::health_thresholds(&mut tx, reader.org)?;
         // With no subject asked for, everything the viewer may see needs no user or team.
@@ -54,11 +56,13 @@ pub(super) async fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) 
             _ => (app::users::users(&mut tx, reader.org)?, app::users::teams(&mut tx, reader.org)?),
         };
         let resolved = visibility::resolve_subject(&reader.access, &reader.user, &users, &teams, owner, team, Fallback::Everything)?;
-        Ok((thresholds, resolved))
+        let openable = OpenableDeals::load(&mut tx, reader.org, &reader.access)?;
+        Ok((thresholds, resolved, openable))
     })
     .await?;
     ask.thresholds = thresholds;
     ask.owners = resolved.owners;
+    ask.openable = openable;
     Ok(ask)
 }
 
@@ -100,6 +104,7 @@ fn ask_from(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, App
         limit,
         locale,
         thresholds: HealthThresholds::default(),
+        openable: OpenableDeals::nothing(),
     })
 }
 

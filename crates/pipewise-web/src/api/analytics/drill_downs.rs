@@ -29,7 +29,7 @@ pub(super) async fn get_pipeline(
         let within = closing.then_some(query.period);
         let pipeline = metrics::pipeline_by_stage(projection, &query.scope, query.as_of, within);
         let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
-        let deals = drill::deals_by_stage(projection, &query.scope, query.as_of, within, ask.limit);
+        let deals = drill::deals_by_stage(projection, &query.scope, &ask.openable, query.as_of, within, ask.limit);
         Ok(merge(header(&render, &query, &ask), json!({ "pipeline": render.pipeline(&pipeline, Some(&deals), &link_filters(&ask)) })))
     })
     .await?;
@@ -59,7 +59,7 @@ pub(super) async fn get_waterfall(
             return Err(AppError::BadRequest("query parameter to: it is before from".into()));
         }
         let waterfall = metrics::waterfall(projection, &query.scope, query.period, from, to);
-        let deals = drill::waterfall_deals(projection, &query.scope, query.period, from, to, ask.limit);
+        let deals = drill::waterfall_deals(projection, &query.scope, &ask.openable, query.period, from, to, ask.limit);
         let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
         Ok(merge(header(&render, &query, &ask), json!({ "waterfall": render.waterfall(&waterfall, Some(&deals)) })))
     })

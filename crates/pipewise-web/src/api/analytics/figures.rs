@@ -29,7 +29,8 @@ pub(super) async fn get_dashboard(
         let query = build_query(projection, &ask, facts)?;
         let board = pipewise_analytics::dashboard(projection, &query);
         let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
-        let stage_deals = (ask.limit > 0).then(|| drill::deals_by_stage(projection, &query.scope, query.as_of, None, ask.limit));
+        let stage_deals =
+            (ask.limit > 0).then(|| drill::deals_by_stage(projection, &query.scope, &ask.openable, query.as_of, None, ask.limit));
         let body = json!({
             "pipeline": render.pipeline(&board.pipeline, stage_deals.as_deref(), &link_filters(&ask)),
             "coverage": board.coverage.map_or(Value::Null, |coverage| json!({

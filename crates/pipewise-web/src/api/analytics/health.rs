@@ -27,8 +27,10 @@ pub(super) async fn get_health(
         let query = build_query(projection, &ask, facts)?;
         let overview = pipewise_analytics::health::health(projection, &query);
         let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
-        // The flagged deals, the first `limit` of them by deal id, each with its flags.
+        // The flagged deals the viewer may open, the first `limit` of them by deal id, each with
+        // its flags.
         let ids = &projection.deals().id;
+        let openable = ask.openable.in_projection(projection);
         let candidates = projection.candidates(query.as_of.saturating_add(1));
         let mut open: Vec<u32> = Vec::new();
         candidates.for_each_in(0..candidates.len(), |deal| {
@@ -36,7 +38,7 @@ pub(super) async fn get_health(
                 projection.stages[state.stage as usize].is_open()
                     && query.scope.admits_owner(state.owner)
                     && query.scope.pipeline.is_none_or(|pipeline| projection.stages[state.stage as usize].pipeline == pipeline)
-            });
+            }) && openable.admits(deal);
             if keep {
                 open.push(deal);
             }

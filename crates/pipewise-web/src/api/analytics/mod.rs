@@ -24,8 +24,11 @@
 //! organisation); `team_id` and `owner_id` narrow that and never widen it (see
 //! `pipewise_insights`). **Drill-down**: each stage line and waterfall bucket lists up to
 //! `limit` deal ids (default 20) and a `deals` link to the opportunity list with the matching
-//! filters. Amounts are strings in the reporting currency (`"USD 1234.50"`); ratios are decimal
-//! strings (`"0.6315"`), `null` when undefined.
+//! filters. Those lists, and health's flagged deals, name only deals the viewer may open
+//! (`pipewise_app::visibility::OpenableDeals`): a deal counted by its owner on the figure's day
+//! but handed out of the viewer's sight since is counted, never named. Amounts are strings in
+//! the reporting currency (`"USD 1234.50"`); ratios are decimal strings (`"0.6315"`), `null`
+//! when undefined.
 
 mod ask;
 mod drill_downs;

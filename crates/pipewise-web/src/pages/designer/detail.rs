@@ -110,7 +110,7 @@ pub(super) fn detail_page(
     let locale = viewer.user.locale;
     let mut tx = state.db.read()?;
     let pipeline = load_pipeline(&mut tx, viewer.org, id)?;
-    let criteria = app::gates::exit_criteria(&mut tx, viewer.org, id)?;
+    let criteria = app::gates::exit_criteria_for(&mut tx, viewer.org, &viewer.access, id)?;
     let deals = app::deals::opportunities_for(
         &mut tx,
         viewer.org,

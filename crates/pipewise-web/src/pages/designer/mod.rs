@@ -104,7 +104,7 @@ fn list_page(
     let pipelines = app::records::pipelines(&mut tx, viewer.org)?;
     let mut rows = Vec::new();
     for pipeline in &pipelines {
-        let criteria = app::gates::exit_criteria(&mut tx, viewer.org, pipeline.id)?;
+        let criteria = app::gates::exit_criteria_for(&mut tx, viewer.org, &viewer.access, pipeline.id)?;
         rows.push(PipelineRow {
             id: pipeline.id.0,
             name: pipeline.name.clone(),

@@ -164,6 +164,17 @@ const OPPORTUNITY_PATCH_FIELDS: &[&str] = &[
 ];
 
 pub fn opportunity_patch(opportunity_id: OpportunityId, value: &Value) -> Result<OpportunityPatch, ValidationErrors> {
+    let (patch, errors) = opportunity_patch_in_part(opportunity_id, value)?;
+    errors.into_result(patch)
+}
+
+/// [`opportunity_patch`] that keeps going: the patch of the fields that parsed, and the problems
+/// of those that did not, so the caller can check the rest too and name every bad field at once
+/// ([`with_rule_errors`]). `Err` only when the body is not a patch at all.
+pub fn opportunity_patch_in_part(
+    opportunity_id: OpportunityId,
+    value: &Value,
+) -> Result<(OpportunityPatch, ValidationErrors), ValidationErrors> {
     let mut fields = Fields::new(value, RecordRef::new(OpportunityId::LABEL, opportunity_id.0), OPPORTUNITY_PATCH_FIELDS)?;
     let not_null = |fields: &mut Fields<'_>, field: &'static str, value: Option<Option<i64>>| match value {
         Some(None) => {
@@ -205,7 +216,19 @@ pub fn opportunity_patch(opportunity_id: OpportunityId, value: &Value) -> Result
         close_reason: fields.parse("close_reason", "text", string),
         gate_override_reason: fields.parse("gate_override_reason", "text", string).flatten(),
     };
-    fields.errors.into_result(patch)
+    Ok((patch, fields.errors))
+}
+
+/// Every bad field at once: the problems input parsing found (`parsed`) and those the record's
+/// rules found in what did parse (`rules`, when the write was refused as invalid), each field
+/// named once, parsing first.
+pub fn with_rule_errors(mut parsed: ValidationErrors, rules: Option<ValidationErrors>) -> ValidationErrors {
+    for error in rules.map(|rules| rules.0).unwrap_or_default() {
+        if !parsed.0.iter().any(|known| known.field == error.field) {
+            parsed.0.push(error);
+        }
+    }
+    parsed
 }
 
 fn text_of(value: &Value) -> Result<&str, Problem> {

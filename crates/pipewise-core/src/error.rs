@@ -45,7 +45,7 @@ pub enum Problem {
     TooLong { len: usize, max: usize },
     #[error("contains a control character")]
     ControlCharacter,
-    #[error("{value:?} is not an ISO 4217 currency code")]
+    #[error("{value:?} is not an ISO 4217 currency code (three capital letters, such as USD)")]
     UnknownCurrency { value: String },
     #[error("{amount} has {scale} decimal places but {currency} has {minor_units}")]
     TooPrecise { amount: String, currency: &'static str, scale: u32, minor_units: u8 },

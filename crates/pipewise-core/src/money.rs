@@ -161,7 +161,8 @@ impl FromStr for Money {
         if !is_code(code) {
             return Err(invalid());
         }
-        let currency = Currency::from_code(&code.to_ascii_uppercase())?;
+        // ISO 4217 codes are capitals: `usd` is refused, as the API documents, not guessed.
+        let currency = Currency::from_code(code)?;
         Money::parse_amount(amount, currency)
     }
 }
@@ -228,7 +229,8 @@ mod tests {
     #[test]
     fn amounts_are_kept_at_the_currency_scale() {
         assert_eq!(money("USD 5").to_string(), "USD 5.00");
-        assert_eq!(money("1234.5 usd").to_string(), "USD 1234.50");
+        assert_eq!(money("1234.5 USD").to_string(), "USD 1234.50");
+        assert_eq!("usd 10".parse::<Money>(), Err(Problem::UnknownCurrency { value: "usd".into() }), "lower case is refused");
         assert_eq!(money("KRW 1500000").to_string(), "KRW 1500000");
         assert_eq!(money("KWD 1.125").to_string(), "KWD 1.125");
         // Trailing zeros beyond the scale are not extra precision.

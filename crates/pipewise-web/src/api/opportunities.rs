@@ -152,7 +152,21 @@ async fn create_opportunity(api: Api, JsonBody(body): JsonBody) -> Result<Respon
 }
 
 async fn update_opportunity(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<Response, AppError> {
-    let patch = input::opportunity_patch(OpportunityId(id), &body)?;
-    let deal = api.write(move |tx, ctx| app::deals::update_opportunity(tx, ctx, OpportunityId(id), &patch)).await?;
+    let (patch, parse_errors) = input::opportunity_patch_in_part(OpportunityId(id), &body)?;
+    let deal = api
+        .write(move |tx, ctx| {
+            let updated = app::deals::update_opportunity(tx, ctx, OpportunityId(id), &patch);
+            if parse_errors.is_empty() {
+                return updated;
+            }
+            // Some fields did not parse: the rest was checked by the real rules in this
+            // transaction, which is never committed, so the reply names every bad field at once.
+            let rules = match updated {
+                Err(app::StoreError::Invalid(rules)) => Some(rules),
+                _ => None,
+            };
+            Err(app::StoreError::Invalid(input::with_rule_errors(parse_errors, rules)))
+        })
+        .await?;
     Ok(axum::Json(OpportunityView::from(deal)).into_response())
 }

@@ -254,6 +254,27 @@ mod tests {
         }
     }
 
+    /// Every Korean text is Korean: none is the English text left as it was (but for symbols,
+    /// names and codes), and none carries an English phrase ("Mutual Close Plan" once did).
+    #[test]
+    fn the_korean_catalog_is_translated() {
+        let same_on_purpose = ["app.name", "common.none", "handoff.entry", "source.api", "gate.override_move", "workspace.tab.bant"];
+        let same_on_purpose = [same_on_purpose.as_slice(), &["list.semicolon", "verdict.reasons", "verdict.recorded"]].concat();
+        let (english, korean) = (messages(Locale::En), messages(Locale::Ko));
+        for (key, text) in korean {
+            if !same_on_purpose.contains(&key.as_str()) {
+                assert_ne!(Some(text), english.get(key), "ko: {key} is still in English");
+            }
+            // Two English words in a row (acronyms such as "JSON API" aside), outside placeholders.
+            let plain: String = text.split(['{', '}']).step_by(2).collect::<Vec<_>>().join(" ");
+            let english_word = |word: &&str| word.len() > 2 && word.chars().any(|c| c.is_ascii_lowercase());
+            let phrase = plain
+                .split(|c: char| !(c.is_ascii_alphabetic() || c == ' '))
+                .any(|run| run.split_whitespace().filter(english_word).count() >= 2);
+            assert!(!phrase, "ko: {key} carries an English phrase: {text}");
+        }
+    }
+
     #[test]
     fn messages_come_from_the_files() {
         assert_eq!(t(Locale::Ko, "nav.board"), "보드");

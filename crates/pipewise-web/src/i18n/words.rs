@@ -50,9 +50,18 @@ pub fn flag_reason(locale: Locale, flag: &Flag, stage: &str) -> String {
         _ => (flag.value.to_string(), flag.limit.to_string()),
     };
     let share = if flag.total == 0 { 0 } else { flag.value * 100 / flag.total };
+    // A count of none or one reads its own way where the catalog says so ("no contact engaged",
+    // "pushed once"), never "only 0 contact" or "1 times".
+    let key = format!("health.reason.{}", flag.code.as_str());
+    let counted = match flag.value {
+        0 => format!("{key}.zero"),
+        1 => format!("{key}.one"),
+        _ => key.clone(),
+    };
+    let key = if flag.code != FlagCode::ThinPipeline && super::has(&counted) { counted } else { key };
     tf(
         locale,
-        &format!("health.reason.{}", flag.code.as_str()),
+        &key,
         &[("value", &value), ("limit", &limit), ("total", &flag.total.to_string()), ("share", &share.to_string()), ("stage", stage)],
     )
 }
@@ -238,7 +247,11 @@ mod tests {
         let mut stray: Vec<&str> = messages(Locale::En)
             .keys()
             .map(String::as_str)
-            .filter(|key| key.starts_with("health.") && !built.contains(*key) && !written.contains(key))
+            // A reason's count variants (`.zero`, `.one`) belong to its code.
+            .filter(|key| {
+                let base = key.strip_suffix(".zero").or_else(|| key.strip_suffix(".one")).unwrap_or(key);
+                key.starts_with("health.") && !built.contains(base) && !written.contains(key)
+            })
             .collect();
         stray.sort_unstable();
         assert!(stray.is_empty(), "no flag, signal or lever has these health messages: {stray:?}");
@@ -277,6 +290,27 @@ mod tests {
                 "병목: 진행 중인 거래 6건 중 3건(50%)이 '2 비즈니스 과제의 인식' 단계에 몰려 있습니다 (기준 40%).",
             ),
             (flag(FlagCode::NoAmount, 0, 0, 0), "The open deal has no amount.", "진행 중인 거래에 금액이 없습니다."),
+            // Counts of none and one read naturally (issue 16, point 7).
+            (
+                flag(FlagCode::SingleThreaded, 0, 1, 0),
+                "Single-threaded: no contact engaged at the customer yet.",
+                "고객 측에서 관여하는 연락 상대가 아직 없습니다 (단일 창구).",
+            ),
+            (
+                flag(FlagCode::SingleThreaded, 1, 1, 0),
+                "Single-threaded: only one contact engaged at the customer.",
+                "고객 측에서 관여하는 연락 상대가 한 명뿐입니다 (단일 창구).",
+            ),
+            (
+                flag(FlagCode::OverdueTasks, 1, 0, 0),
+                "One task or close-plan item is overdue.",
+                "기한이 지난 작업 또는 마감 계획 항목이 하나 있습니다.",
+            ),
+            (
+                flag(FlagCode::OverdueTasks, 3, 0, 0),
+                "3 tasks or close-plan items are overdue.",
+                "기한이 지난 작업 또는 마감 계획 항목이 3개 있습니다.",
+            ),
         ];
         for (flag, english, korean) in cases {
             assert_eq!(flag_reason(Locale::En, &flag, en), english);

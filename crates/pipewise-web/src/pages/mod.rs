@@ -84,7 +84,22 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/health", get(settings::show).post(settings::save))
         .route("/admin/health/reset", post(settings::reset))
         .route("/assets/{file}", get(assets::serve))
+        .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
+}
+
+/// Any address no route serves: the app's own not-found page, in the reader's language (with
+/// the navigation when they are signed in), or a problem+json 404 under `/api/`.
+async fn not_found(state: axum::extract::State<AppState>, request: axum::extract::Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let error = AppError::NotFound { kind: "page", id: path.clone() };
+    if path.starts_with("/api/") {
+        return error.into_response();
+    }
+    let viewer = Viewer::from_request_parts(&mut parts, &state).await.ok();
+    let locale = viewer.as_ref().map_or_else(|| request_locale(&parts.headers), |viewer| viewer.user.locale);
+    render::error_page(viewer.as_ref(), locale, error)
 }
 
 /// What every page response carries: a strict Content-Security-Policy (our own scripts and

@@ -162,7 +162,7 @@ pub fn error_page(viewer: Option<&Viewer>, locale: Locale, error: AppError) -> R
         AppError::BadRequest(reason) => (t(locale, "error.bad_request.title"), reason.clone()),
         AppError::Conflict(reason) => (t(locale, "error.conflict.title"), reason.clone()),
         AppError::Throttled { retry_after_seconds } => {
-            (t(locale, "login.title"), i18n::tf(locale, "login.throttled", &[("minutes", &retry_after_seconds.div_ceil(60).to_string())]))
+            (t(locale, "login.title"), i18n::tf(locale, "login.throttled", &[("seconds", &retry_after_seconds.to_string())]))
         }
         AppError::Unauthenticated => (t(locale, "login.title"), t(locale, "login.title").to_owned()),
         AppError::Internal(_) => (t(locale, "error.internal.title"), t(locale, "error.internal").to_owned()),

@@ -130,3 +130,20 @@ pub async fn problem_bodies(app: Shared) {
         }),
     );
 }
+
+/// A refused write names every bad field at once (issue 16, point 7): a stage that is not in the
+/// deal's pipeline and a date that is not a date, together; nothing is written. A currency code
+/// in lower case is refused as the document says, not upper-cased.
+pub async fn a_refused_write_names_every_bad_field_at_once(app: Shared) {
+    let path = format!("/api/v1/opportunities/{}", app.deal.0);
+    let before = app.get(&path, "admin").await.expect(200).body;
+    let refused =
+        app.patch(&path, "admin", json!({ "stage_id": 987_654, "close_date": "2025-13-01", "next_step": "Call" })).await.expect(422);
+    let mut fields: Vec<&str> = refused.body["errors"].as_array().unwrap().iter().map(|error| error["field"].as_str().unwrap()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["close_date", "stage_id"], "{}", refused.body);
+    assert_eq!(app.get(&path, "admin").await.expect(200).body, before, "nothing was written");
+    let refused = app.patch(&path, "admin", json!({ "amount": "usd 100" })).await.expect(422);
+    assert_eq!(refused.body["errors"][0]["field"], "amount");
+    assert!(refused.body["detail"].as_str().unwrap().contains("\"usd\" is not an ISO 4217 currency code"), "{}", refused.body);
+}

@@ -39,6 +39,7 @@ on_both_engines! {
     deals::patches_clear_with_null_and_refuse_unknown_fields,
     deals::filters_and_sorts,
     errors::problem_bodies,
+    errors::a_refused_write_names_every_bad_field_at_once,
     platform::tokens_are_shown_once_and_revocation_is_immediate,
     platform::session_cookies_read_and_need_csrf_to_write,
     platform::the_audit_log_is_for_admins,

@@ -294,3 +294,23 @@ async fn a_reader_switches_to_korean_on_the_account_page() {
     assert!(page.contains(r#"<html lang="ko">"#) && page.contains("이제 선택한 언어와 시간대로 표시됩니다"), "{page}");
     assert!(page.contains(r#"value="Europe&#x2f;Berlin""#));
 }
+
+/// An address no route serves gets the app's own not-found page in the reader's language (issue
+/// 16, point 7), never an empty 404 the browser draws; under `/api/` a problem+json 404.
+#[tokio::test]
+async fn an_unknown_address_gets_the_apps_own_not_found_page() {
+    let app = app();
+    let session = app.sign_in("rep@pages.test").await;
+    let (status, body) = app.get("/no/such/page", Some(&session)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("This page does not exist, or you do not have access to it."), "{body}");
+    assert!(body.contains("href=\"/board\""), "with the navigation: {body}");
+    let korean = Request::get("/nowhere").header(header::ACCEPT_LANGUAGE, "ko-KR,ko;q=0.9").body(Body::empty()).unwrap();
+    let response = app.send(korean).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.headers().get(header::CONTENT_SECURITY_POLICY).is_some(), "the page carries the pages' headers");
+    assert!(body_text(response).await.contains("페이지가 없거나 접근 권한이 없습니다."));
+    let api = app.send(Request::get("/api/v1/no-such-thing").body(Body::empty()).unwrap()).await;
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    assert_eq!(api.headers()[header::CONTENT_TYPE], "application/problem+json");
+}

@@ -145,7 +145,8 @@ impl RepSums {
         let stage = view.stage(state.stage);
         let amount = i128::from(state.amount_or_zero());
         if stage.open {
-            if stage.counts && state.forecast != crate::metrics::OMITTED {
+            // The caller admitted the deal: this is the open pipeline's rule.
+            if view.in_open_pipeline(state) {
                 self.open_deals += 1;
                 self.pipeline_amount += amount;
                 if query.period.contains(state.close_day) {

@@ -196,8 +196,7 @@ impl View<'_> {
                 moved(entry(), 1, e);
             }
             (false, false) => {
-                let in_scope = self.scope.pipeline.is_none_or(|pipeline| self.stage(end.stage).pipeline == pipeline);
-                if end.closed_day > from && period.contains(end.closed_day) && in_scope {
+                if end.closed_day > from && period.contains(end.closed_day) && self.in_scope_pipeline(end) {
                     match self.outcome(end) {
                         Some(true) => {
                             moved(entry(), 1, e);

@@ -89,7 +89,13 @@ impl<'a> View<'a> {
 
     #[inline(always)]
     pub fn admits(&self, state: &DealState) -> bool {
-        self.scope.admits_owner(state.owner) && self.scope.pipeline.is_none_or(|pipeline| self.stage(state.stage).pipeline == pipeline)
+        self.scope.admits_owner(state.owner) && self.in_scope_pipeline(state)
+    }
+
+    /// In the scope's pipeline (any, when the scope names none), whoever owns the deal.
+    #[inline(always)]
+    pub fn in_scope_pipeline(&self, state: &DealState) -> bool {
+        self.scope.pipeline.is_none_or(|pipeline| self.stage(state.stage).pipeline == pipeline)
     }
 
     /// Open, counting, not forecast as Omitted, in the scope's pipeline: in the open pipeline
@@ -97,7 +103,7 @@ impl<'a> View<'a> {
     #[inline(always)]
     pub fn in_pipeline_any_owner(&self, state: &DealState) -> bool {
         let stage = self.stage(state.stage);
-        stage.open && stage.counts && state.forecast != OMITTED && self.scope.pipeline.is_none_or(|pipeline| stage.pipeline == pipeline)
+        stage.open && stage.counts && state.forecast != OMITTED && self.in_scope_pipeline(state)
     }
 
     /// Open, counting, not forecast as Omitted (Salesforce and Clari leave those out of the

@@ -1294,6 +1294,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn omitted_is_the_index_the_metrics_leave_out() {
+        assert_eq!(forecast_index(ForecastCategory::Omitted), crate::metrics::OMITTED);
+    }
+
+    #[test]
     fn event_arrays_relocate_and_compact() {
         let mut projection = Projection::new(Currency::USD, RateTable::new(Currency::USD));
         let a = projection.new_deal(OpportunityId(1), Timestamp::from_micros(0), 0) as usize;

@@ -258,8 +258,17 @@ mod tests {
     /// names and codes), and none carries an English phrase ("Mutual Close Plan" once did).
     #[test]
     fn the_korean_catalog_is_translated() {
-        let same_on_purpose = ["app.name", "common.none", "handoff.entry", "source.api", "gate.override_move", "workspace.tab.bant"];
-        let same_on_purpose = [same_on_purpose.as_slice(), &["list.semicolon", "verdict.reasons", "verdict.recorded"]].concat();
+        let same_on_purpose = [
+            "app.name",
+            "common.none",
+            "handoff.entry",
+            "source.api",
+            "gate.override_move",
+            "workspace.tab.bant",
+            "list.semicolon",
+            "verdict.reasons",
+            "verdict.recorded",
+        ];
         let (english, korean) = (messages(Locale::En), messages(Locale::Ko));
         for (key, text) in korean {
             if !same_on_purpose.contains(&key.as_str()) {

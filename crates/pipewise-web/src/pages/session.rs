@@ -167,35 +167,28 @@ struct TokenView {
 }
 
 fn account_view(state: &AppState, viewer: &Viewer) -> Result<AccountView, AppError> {
-    let mut view = account_view_of(state, viewer)?;
-    view.live_tokens = view.tokens.iter().filter(|token| !token.revoked).cloned().collect();
-    Ok(view)
-}
-
-fn account_view_of(state: &AppState, viewer: &Viewer) -> Result<AccountView, AppError> {
     let locale = viewer.user.locale;
     let zone = viewer.user.time_zone.as_str();
     let mut tokens = app::auth::api_tokens(&mut state.db.read()?, viewer.org, viewer.user.id)?;
     tokens.sort_by_key(|token| std::cmp::Reverse(token.created_at));
+    let tokens: Vec<TokenView> = tokens
+        .into_iter()
+        .map(|token| TokenView {
+            id: token.id,
+            name: token.name,
+            prefix: token.prefix,
+            created_at: i18n::timestamp(locale, token.created_at, zone),
+            last_used_at: token.last_used_at.map_or_else(|| t(locale, "account.never").to_owned(), |at| i18n::timestamp(locale, at, zone)),
+            revoked: token.revoked_at.is_some(),
+        })
+        .collect();
     Ok(AccountView {
         name: viewer.user.name.clone(),
         email: viewer.user.email.clone(),
         role: t(locale, &format!("role.{}", viewer.user.role.as_str())).to_owned(),
         time_zone: viewer.user.time_zone.clone(),
-        live_tokens: Vec::new(),
-        tokens: tokens
-            .into_iter()
-            .map(|token| TokenView {
-                id: token.id,
-                name: token.name,
-                prefix: token.prefix,
-                created_at: i18n::timestamp(locale, token.created_at, zone),
-                last_used_at: token
-                    .last_used_at
-                    .map_or_else(|| t(locale, "account.never").to_owned(), |at| i18n::timestamp(locale, at, zone)),
-                revoked: token.revoked_at.is_some(),
-            })
-            .collect(),
+        live_tokens: tokens.iter().filter(|token| !token.revoked).cloned().collect(),
+        tokens,
         min_password: auth::MIN_PASSWORD_LENGTH,
         locale_value: viewer.user.locale.as_str().to_owned(),
         locales: [Locale::En, Locale::Ko]

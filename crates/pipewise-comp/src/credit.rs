@@ -50,6 +50,32 @@ pub struct Credit {
     pub paid_on: Option<Date>,
 }
 
+/// `magnitude` (not negative) shared in proportion to `weights` out of `total_weight`, each part
+/// rounded down to `scale` places and the units left over handed one each to the largest
+/// remainders, ties to the earlier part: the parts add up to `magnitude` exactly when the weights
+/// add up to `total_weight`.
+pub(crate) fn apportion(magnitude: Decimal, weights: &[Decimal], total_weight: Decimal, scale: u32) -> Result<Vec<Decimal>, CompError> {
+    let unit = Decimal::new(1, scale);
+    let mut parts = Vec::with_capacity(weights.len());
+    let mut remainders = Vec::with_capacity(weights.len());
+    for (index, weight) in weights.iter().enumerate() {
+        let exact = crate::mul(magnitude, *weight, "a share")?.checked_div(total_weight).ok_or(CompError::TooLarge { what: "a share" })?;
+        let floor = exact.trunc_with_scale(scale);
+        remainders.push((exact - floor, index));
+        parts.push(floor);
+    }
+    let mut leftover_units = ((magnitude - parts.iter().sum::<Decimal>()) / unit).trunc();
+    remainders.sort_by(|(a, a_index), (b, b_index)| b.cmp(a).then(a_index.cmp(b_index)));
+    for (_, index) in remainders {
+        if leftover_units <= Decimal::ZERO {
+            break;
+        }
+        parts[index] += unit;
+        leftover_units -= Decimal::ONE;
+    }
+    Ok(parts)
+}
+
 /// Shares `amount` (already in `currency`, exact to its minor unit) among `splits`.
 ///
 /// Revenue credits add up to `amount` exactly: each gets its share rounded down to the minor unit,
@@ -76,32 +102,17 @@ pub fn split_deal(
         return Err(CompError::SplitsDoNotSum { deal, total: revenue_total });
     }
     let scale = u32::from(currency.minor_units());
-    let unit = Decimal::new(1, scale);
     let negative = amount.is_sign_negative();
     let magnitude = amount.abs();
-
-    // Revenue: floor each share, then hand out the leftover units by largest remainder.
-    let mut floors = Vec::with_capacity(splits.len());
-    let mut remainders = Vec::new();
-    for (index, split) in splits.iter().enumerate() {
-        let exact = crate::mul(magnitude, split.share, "a split credit")?;
-        let floor = exact.trunc_with_scale(scale);
-        if split.kind == SplitKind::Revenue {
-            remainders.push((exact - floor, index));
-        }
-        floors.push(floor);
-    }
-    let handed_out: Decimal =
-        splits.iter().zip(&floors).filter(|(split, _)| split.kind == SplitKind::Revenue).map(|(_, floor)| *floor).sum();
-    let mut leftover_units = ((magnitude - handed_out) / unit).trunc();
-    remainders.sort_by(|(a, a_index), (b, b_index)| b.cmp(a).then(a_index.cmp(b_index)));
-    for (_, index) in remainders {
-        if leftover_units <= Decimal::ZERO {
-            break;
-        }
-        floors[index] += unit;
-        leftover_units -= Decimal::ONE;
-    }
+    let revenue: Vec<Decimal> = splits.iter().filter(|split| split.kind == SplitKind::Revenue).map(|split| split.share).collect();
+    let mut revenue_parts = apportion(magnitude, &revenue, Decimal::ONE, scale)?.into_iter();
+    let floors: Vec<Decimal> = splits
+        .iter()
+        .map(|split| match split.kind {
+            SplitKind::Revenue => revenue_parts.next().unwrap_or_default(),
+            SplitKind::Overlay => Decimal::ZERO,
+        })
+        .collect();
 
     Ok(splits
         .iter()

@@ -16,6 +16,7 @@
 //! - revenue split credits sum exactly to the deal (largest remainder); overlay credits are free.
 
 pub mod credit;
+pub mod performance;
 pub mod plan;
 pub mod quota;
 pub mod statement;
@@ -24,8 +25,9 @@ use pipewise_core::{Currency, OpportunityId};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 pub use credit::{Credit, FxUsed, Split, SplitKind, split_deal};
+pub use performance::{Direction, RepResult, Spread, TeamAttainment, outliers, spread, team_attainment};
 pub use plan::{AttainmentOf, BonusCurve, Cap, Component, Draw, Plan, TieRule, Tier, TierBasis, TierMode, TierTable, Timing};
-pub use quota::{Attainment, attainment, prorate, ramp};
+pub use quota::{Attainment, History, Realism, Reason, Verdict, attainment, prorate, ramp, realism, seasonal};
 pub use statement::{CreditFacts, Line, LineKind, LineRef, PeriodInput, Statement, adjustments, compute, reclaim, what_if};
 
 /// How a line's unrounded amount becomes money.

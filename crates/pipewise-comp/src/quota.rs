@@ -88,3 +88,164 @@ mod tests {
         assert_eq!(attainment(d("5"), d("0")).fraction(), None);
     }
 }
+
+/// `total` shared over periods in proportion to seasonality `weights` (any non-negative numbers,
+/// not all zero: `[2, 3, 3, 4]` for a year that builds to Q4), exact to `currency`'s minor unit:
+/// the parts add up to `total` by largest remainder, ties to the earlier period.
+pub fn seasonal(total: Decimal, weights: &[Decimal], currency: pipewise_core::Currency) -> Result<Vec<Decimal>, crate::CompError> {
+    let rule = || String::from("seasonality");
+    if let Some(weight) = weights.iter().find(|weight| weight.is_sign_negative()) {
+        return Err(crate::CompError::Negative { rule: rule(), field: "weight", value: *weight });
+    }
+    let sum: Decimal = weights.iter().sum();
+    if sum.is_zero() {
+        return Err(crate::CompError::WeightsDoNotSum { rule: rule(), total: sum });
+    }
+    let scale = u32::from(currency.minor_units());
+    let mut spread = crate::credit::apportion(total.abs(), weights, sum, scale)?;
+    for part in &mut spread {
+        if total.is_sign_negative() {
+            *part = -*part;
+        }
+        part.rescale(scale);
+    }
+    Ok(spread)
+}
+
+/// What a rep's own history says about a quota.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct History {
+    /// Bookings in each of the rep's recent periods of the quota's kind, oldest first.
+    pub bookings: Vec<Decimal>,
+    /// Won amount over won and lost amount, over the same periods; `None` without closed deals.
+    pub win_rate: Option<Decimal>,
+    /// Open pipeline due to close in the quota's period.
+    pub open_pipeline: Decimal,
+    /// Median days from creation to won; `None` without won deals.
+    pub cycle_days: Option<Decimal>,
+    /// Days in the quota's period.
+    pub period_days: i32,
+    /// Days of the period still ahead.
+    pub days_left: i32,
+}
+
+/// Can the quota be reached? The verdict and the facts behind it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Within 10% of what the rep's own record and pipeline say.
+    Reachable,
+    /// Above that, but no higher than the rep's best period.
+    Stretch,
+    /// Higher than the rep has ever booked and than their pipeline can give.
+    Unrealistic,
+    /// Too little history to say.
+    NoHistory,
+}
+
+/// A reason behind a verdict, with its numbers; the edges word it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The quota is `ratio` times the rep's average period.
+    AboveAverage { average: Decimal, ratio: Decimal },
+    /// The quota is above the rep's best period.
+    AboveBest { best: Decimal },
+    /// At the rep's win rate the quota needs `needed` of pipeline; `open` is due in the period.
+    PipelineShort { needed: Decimal, open: Decimal },
+    /// A new deal takes the rep `cycle` days; only `days_left` remain.
+    CycleLongerThanPeriodLeft { cycle: Decimal, days_left: i32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Realism {
+    pub verdict: Verdict,
+    /// The larger of the rep's average period and their due pipeline at their win rate.
+    pub expected: Decimal,
+    pub reasons: Vec<Reason>,
+}
+
+/// Checks `quota` against the rep's own `history`. Fewer than two past periods is no history.
+pub fn realism(quota: Decimal, history: &History) -> Realism {
+    let periods = history.bookings.len();
+    if periods < 2 {
+        return Realism { verdict: Verdict::NoHistory, expected: Decimal::ZERO, reasons: Vec::new() };
+    }
+    let average = history.bookings.iter().sum::<Decimal>() / Decimal::from(periods);
+    let best = history.bookings.iter().copied().max().unwrap_or_default();
+    let from_pipeline = history.win_rate.map_or(Decimal::ZERO, |rate| history.open_pipeline * rate);
+    let expected = average.max(from_pipeline);
+    let mut reasons = Vec::new();
+    if average > Decimal::ZERO && quota > average {
+        reasons.push(Reason::AboveAverage { average, ratio: (quota / average).round_dp(2) });
+    }
+    if quota > best {
+        reasons.push(Reason::AboveBest { best });
+    }
+    if let Some(rate) = history.win_rate.filter(|rate| *rate > Decimal::ZERO) {
+        let needed = quota / rate;
+        if needed > history.open_pipeline {
+            reasons.push(Reason::PipelineShort { needed: needed.round_dp(2), open: history.open_pipeline });
+        }
+    }
+    if let Some(cycle) = history.cycle_days
+        && cycle > Decimal::from(history.days_left)
+    {
+        reasons.push(Reason::CycleLongerThanPeriodLeft { cycle, days_left: history.days_left });
+    }
+    let verdict = if quota <= expected * Decimal::new(11, 1) {
+        Verdict::Reachable
+    } else if quota <= best {
+        Verdict::Stretch
+    } else {
+        Verdict::Unrealistic
+    };
+    Realism { verdict, expected, reasons }
+}
+
+#[cfg(test)]
+mod realism_tests {
+    use super::*;
+    use pipewise_core::Currency;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().expect("a decimal")
+    }
+
+    #[test]
+    fn a_yearly_quota_spread_by_seasonality_adds_up_to_the_year() {
+        // 1,000,000.00 over 2:3:3:4 = 166,666.666…, 250,000, 250,000, 333,333.333…:
+        // floors leave 0.01 over; the largest remainder (.666… of Q1) takes it.
+        let quarters = seasonal(d("1000000.00"), &["2", "3", "3", "4"].map(d), Currency::USD).unwrap();
+        assert_eq!(quarters.iter().map(ToString::to_string).collect::<Vec<_>>(), ["166666.67", "250000.00", "250000.00", "333333.33"]);
+        assert_eq!(quarters.iter().sum::<Decimal>(), d("1000000.00"));
+        let with_gap = seasonal(d("100"), &["1", "0", "1"].map(d), Currency::KRW).unwrap();
+        assert_eq!(with_gap, [d("50"), d("0"), d("50")]);
+        assert!(seasonal(d("100"), &["0", "0"].map(d), Currency::KRW).is_err());
+    }
+
+    #[test]
+    fn a_quota_beyond_the_reps_record_and_pipeline_is_called_unrealistic() {
+        let history = History {
+            bookings: ["80000", "100000", "120000", "100000"].map(d).to_vec(),
+            win_rate: Some(d("0.25")),
+            open_pipeline: d("400000"),
+            cycle_days: Some(d("75")),
+            period_days: 91,
+            days_left: 60,
+        };
+        // Average 100,000; best 120,000; pipeline 400,000 x 25% = 100,000: expected 100,000.
+        assert_eq!(realism(d("105000"), &history).verdict, Verdict::Reachable);
+        assert_eq!(realism(d("120000"), &history).verdict, Verdict::Stretch);
+        let unrealistic = realism(d("200000"), &history);
+        assert_eq!(unrealistic.verdict, Verdict::Unrealistic);
+        assert_eq!(
+            unrealistic.reasons,
+            [
+                Reason::AboveAverage { average: d("100000"), ratio: d("2") },
+                Reason::AboveBest { best: d("120000") },
+                Reason::PipelineShort { needed: d("800000"), open: d("400000") },
+                Reason::CycleLongerThanPeriodLeft { cycle: d("75"), days_left: 60 },
+            ]
+        );
+        assert_eq!(realism(d("1"), &History { bookings: vec![d("5")], ..history }).verdict, Verdict::NoHistory);
+    }
+}

@@ -17,6 +17,7 @@ fn inputs() -> impl Strategy<Value = String> {
         "[A-Za-z]{0,4}[ ]?[-+]?[0-9.,eE_]{0,40}",
         "[0-9]{0,6}-[0-9]{0,3}-[0-9]{0,3}(T[0-9:.]{0,20}(Z|[+-][0-9:]{0,6})?)?",
         "[a-zA-Z0-9@._ -]{0,40}",
+        "[0-9]{0,5}(-[QMWXé][0-9]{0,3})?",
     ]
 }
 
@@ -35,6 +36,7 @@ proptest! {
         let _ = text::optional(&input, 10, true);
         let _ = Role::parse(&input);
         let _ = time_zone(&input);
+        let _ = crate::fiscal::FiscalCalendar::new(4).map(|calendar| calendar.parse_key(&input));
     }
 
     #[test]

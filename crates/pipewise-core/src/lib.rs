@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod error;
+pub mod fiscal;
 pub mod fx;
 pub mod gates;
 pub mod history;

@@ -46,19 +46,10 @@ impl WaterfallBucket {
         WaterfallBucket::End,
     ];
 
-    /// The buckets between start and end, in display order.
-    pub const MOVEMENTS: [WaterfallBucket; 10] = [
-        WaterfallBucket::New,
-        WaterfallBucket::Increased,
-        WaterfallBucket::Decreased,
-        WaterfallBucket::PulledIn,
-        WaterfallBucket::PushedOut,
-        WaterfallBucket::Won,
-        WaterfallBucket::Lost,
-        WaterfallBucket::Removed,
-        WaterfallBucket::TransferredIn,
-        WaterfallBucket::TransferredOut,
-    ];
+    /// The buckets between start and end, in display order: [`WaterfallBucket::ALL`] but its first
+    /// and last.
+    pub const MOVEMENTS: [WaterfallBucket; 10] =
+        *WaterfallBucket::ALL.split_at(1).1.first_chunk().expect("ten buckets between start and end");
 
     /// The stable name (API fields, URLs, catalog keys).
     pub fn as_str(self) -> &'static str {

@@ -194,21 +194,8 @@ impl FlagCode {
         FlagCode::FrontLoaded,
     ];
 
-    /// The per-deal codes in bit order.
-    pub const DEAL: [FlagCode; N_DEAL_CODES] = [
-        FlagCode::Stale,
-        FlagCode::Untouched,
-        FlagCode::GoingDark,
-        FlagCode::PastCloseDate,
-        FlagCode::CloseDatePushed,
-        FlagCode::OverdueTasks,
-        FlagCode::SingleThreaded,
-        FlagCode::NoAmount,
-        FlagCode::LateUpdates,
-        FlagCode::Moving,
-        FlagCode::WellTouched,
-        FlagCode::MultiThreaded,
-    ];
+    /// The per-deal codes in bit order: the first of [`FlagCode::ALL`].
+    pub const DEAL: [FlagCode; N_DEAL_CODES] = *FlagCode::ALL.first_chunk().expect("the per-deal codes come first");
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -311,16 +298,8 @@ impl StageRules {
     pub fn new(projection: &Projection, view: &View, thresholds: &HealthThresholds) -> StageRules {
         let n = view.stages.len();
         let mut early = vec![false; n];
-        for pipeline in &projection.pipelines {
-            let counting: Vec<u16> = pipeline
-                .stages
-                .iter()
-                .copied()
-                .filter(|stage| {
-                    let lite = view.stage(*stage);
-                    lite.open && lite.counts
-                })
-                .collect();
+        for pipeline in 0..projection.pipelines.len() as u16 {
+            let counting = view.counting_stages(pipeline);
             for (rank, stage) in counting.iter().enumerate() {
                 early[*stage as usize] = 2 * rank < counting.len();
             }

@@ -87,6 +87,12 @@ impl<'a> View<'a> {
         self.stages[stage as usize]
     }
 
+    /// The open stages of `pipeline` that count in metrics, in pipeline order.
+    pub fn counting_stages(&self, pipeline: u16) -> Vec<u16> {
+        let stages = &self.projection.pipelines[pipeline as usize].stages;
+        stages.iter().copied().filter(|stage| self.stage(*stage).open && self.stage(*stage).counts).collect()
+    }
+
     #[inline(always)]
     pub fn admits(&self, state: &DealState) -> bool {
         self.scope.admits_owner(state.owner) && self.in_scope_pipeline(state)
@@ -487,15 +493,7 @@ impl ConversionLine {
 pub fn conversion(projection: &Projection, scope: &Scope, pipeline: u16, as_of: Day, window: Period) -> Vec<ConversionLine> {
     let scope = scope.clone().in_pipeline(pipeline);
     let view = View::new(projection, &scope);
-    let stages: Vec<u16> = projection.pipelines[pipeline as usize]
-        .stages
-        .iter()
-        .copied()
-        .filter(|stage| {
-            let lite = view.stage(*stage);
-            lite.open && lite.counts
-        })
-        .collect();
+    let stages = view.counting_stages(pipeline);
     let n = stages.len();
     // Per stage: reached count, reached amount; plus won count and amount.
     let (reached, reached_amount, won, won_amount) = fold_deals(

@@ -22,16 +22,7 @@ pub fn create_activity(tx: &mut Tx, ctx: &WriteCtx, new: NewActivity) -> Result<
     if let Some(id) = new.user_id {
         exists(tx.0.user(ctx.org, id)?.is_some(), &mut errors, &record, "user_id", UserId::LABEL, id.0);
     }
-    if let Some(id) = new.account_id {
-        exists(tx.0.account(ctx.org, id)?.is_some(), &mut errors, &record, "account_id", AccountId::LABEL, id.0);
-    }
-    if let Some(id) = new.opportunity_id {
-        let deal = writable_deal(tx, ctx, &access, id, false);
-        exists(!matches!(deal, Err(StoreError::NotFound { .. })), &mut errors, &record, "opportunity_id", OpportunityId::LABEL, id.0);
-        if let Err(error @ StoreError::Forbidden(_)) = deal {
-            return Err(error);
-        }
-    }
+    check_links(tx, ctx, &access, &record, &mut errors, new.account_id, new.opportunity_id)?;
     for id in &new.contact_ids {
         exists(tx.0.contact(ctx.org, *id)?.is_some(), &mut errors, &record, "contact_ids", ContactId::LABEL, id.0);
     }
@@ -53,16 +44,7 @@ pub fn create_task(tx: &mut Tx, ctx: &WriteCtx, new: NewTask) -> Result<Task> {
     let record = RecordRef::new_record(TaskId::LABEL);
     let mut errors = ValidationErrors::default();
     exists(tx.0.user(ctx.org, new.owner_id)?.is_some(), &mut errors, &record, "owner_id", UserId::LABEL, new.owner_id.0);
-    if let Some(id) = new.account_id {
-        exists(tx.0.account(ctx.org, id)?.is_some(), &mut errors, &record, "account_id", AccountId::LABEL, id.0);
-    }
-    if let Some(id) = new.opportunity_id {
-        let deal = writable_deal(tx, ctx, &access, id, false);
-        exists(!matches!(deal, Err(StoreError::NotFound { .. })), &mut errors, &record, "opportunity_id", OpportunityId::LABEL, id.0);
-        if let Err(error @ StoreError::Forbidden(_)) = deal {
-            return Err(error);
-        }
-    }
+    check_links(tx, ctx, &access, &record, &mut errors, new.account_id, new.opportunity_id)?;
     if let Some(id) = new.lead_id {
         exists(tx.0.lead(ctx.org, id)?.is_some(), &mut errors, &record, "lead_id", LeadId::LABEL, id.0);
     }
@@ -72,6 +54,30 @@ pub fn create_task(tx: &mut Tx, ctx: &WriteCtx, new: NewTask) -> Result<Task> {
     let after = json!({ "title": task.title, "owner_id": task.owner_id.0, "due_on": task.due_on.map(|date| date.to_string()), "opportunity_id": task.opportunity_id.map(|id| id.0) });
     audit(tx, ctx, TaskId::LABEL, id.0, "create", None, Some(after))?;
     Ok(task)
+}
+
+/// Notes in `errors` (of `record`) an account or a deal a new activity or task names that does
+/// not exist; a deal the writer may not change refuses the write.
+fn check_links(
+    tx: &mut Tx,
+    ctx: &WriteCtx,
+    access: &Access,
+    record: &RecordRef,
+    errors: &mut ValidationErrors,
+    account: Option<AccountId>,
+    deal: Option<OpportunityId>,
+) -> Result<()> {
+    if let Some(id) = account {
+        exists(tx.0.account(ctx.org, id)?.is_some(), errors, record, "account_id", AccountId::LABEL, id.0);
+    }
+    if let Some(id) = deal {
+        let deal = writable_deal(tx, ctx, access, id, false);
+        exists(!matches!(deal, Err(StoreError::NotFound { .. })), errors, record, "opportunity_id", OpportunityId::LABEL, id.0);
+        if let Err(error @ StoreError::Forbidden(_)) = deal {
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 /// How many audit entries one read of [`tasks_as_of`] takes.

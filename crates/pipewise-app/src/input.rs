@@ -93,17 +93,19 @@ fn positive_id(value: &Value) -> Result<i64, Problem> {
 }
 
 fn money(value: &Value) -> Result<Money, Problem> {
-    value.as_str().ok_or(Problem::Invalid { value: String::new(), expected: "" })?.parse()
+    text_of(value)?.parse()
 }
 
 fn date(value: &Value) -> Result<Date, Problem> {
-    parse_date(value.as_str().ok_or(Problem::Invalid { value: String::new(), expected: "" })?)
+    parse_date(text_of(value)?)
 }
 
 fn category(value: &Value) -> Result<ForecastCategory, Problem> {
-    ForecastCategory::parse(value.as_str().ok_or(Problem::Invalid { value: String::new(), expected: "" })?)
+    ForecastCategory::parse(text_of(value)?)
 }
 
+/// The fields of a deal. A patch takes them all; a new deal all but the last,
+/// `gate_override_reason`, which pushes a stage move past unmet exit criteria.
 const OPPORTUNITY_FIELDS: &[&str] = &[
     "name",
     "account_id",
@@ -115,10 +117,12 @@ const OPPORTUNITY_FIELDS: &[&str] = &[
     "forecast_category",
     "next_step",
     "close_reason",
+    "gate_override_reason",
 ];
 
 pub fn new_opportunity(value: &Value) -> Result<NewOpportunity, ValidationErrors> {
-    let mut fields = Fields::new(value, RecordRef::new_record(OpportunityId::LABEL), OPPORTUNITY_FIELDS)?;
+    let allowed = &OPPORTUNITY_FIELDS[..OPPORTUNITY_FIELDS.len() - 1];
+    let mut fields = Fields::new(value, RecordRef::new_record(OpportunityId::LABEL), allowed)?;
     let name = fields.required("name", "text", string);
     let owner_id = fields.required("owner_id", "an id", positive_id);
     let pipeline_id = fields.required("pipeline_id", "an id", positive_id);
@@ -147,22 +151,6 @@ pub fn new_opportunity(value: &Value) -> Result<NewOpportunity, ValidationErrors
     }
 }
 
-/// A patch takes every field of a new deal, and `gate_override_reason` to push a stage move past
-/// unmet exit criteria.
-const OPPORTUNITY_PATCH_FIELDS: &[&str] = &[
-    "name",
-    "account_id",
-    "owner_id",
-    "pipeline_id",
-    "stage_id",
-    "amount",
-    "close_date",
-    "forecast_category",
-    "next_step",
-    "close_reason",
-    "gate_override_reason",
-];
-
 pub fn opportunity_patch(opportunity_id: OpportunityId, value: &Value) -> Result<OpportunityPatch, ValidationErrors> {
     let (patch, errors) = opportunity_patch_in_part(opportunity_id, value)?;
     errors.into_result(patch)
@@ -175,34 +163,12 @@ pub fn opportunity_patch_in_part(
     opportunity_id: OpportunityId,
     value: &Value,
 ) -> Result<(OpportunityPatch, ValidationErrors), ValidationErrors> {
-    let mut fields = Fields::new(value, RecordRef::new(OpportunityId::LABEL, opportunity_id.0), OPPORTUNITY_PATCH_FIELDS)?;
-    let not_null = |fields: &mut Fields<'_>, field: &'static str, value: Option<Option<i64>>| match value {
-        Some(None) => {
-            fields.errors.push(&fields.record, field, Problem::Required);
-            None
-        }
-        other => other.flatten(),
-    };
-    let name = match fields.parse("name", "text", string) {
-        Some(None) => {
-            fields.errors.push(&fields.record, "name", Problem::Required);
-            None
-        }
-        other => other.flatten(),
-    };
-    let owner = fields.parse("owner_id", "an id", positive_id);
-    let owner_id = not_null(&mut fields, "owner_id", owner);
-    let pipeline = fields.parse("pipeline_id", "an id", positive_id);
-    let pipeline_id = not_null(&mut fields, "pipeline_id", pipeline);
-    let stage = fields.parse("stage_id", "an id", positive_id);
-    let stage_id = not_null(&mut fields, "stage_id", stage);
-    let forecast_category = match fields.parse("forecast_category", "a forecast category", category) {
-        Some(None) => {
-            fields.errors.push(&fields.record, "forecast_category", Problem::Required);
-            None
-        }
-        other => other.flatten(),
-    };
+    let mut fields = Fields::new(value, RecordRef::new(OpportunityId::LABEL, opportunity_id.0), OPPORTUNITY_FIELDS)?;
+    let name = fields.not_null("name", "text", string);
+    let owner_id = fields.not_null("owner_id", "an id", positive_id);
+    let pipeline_id = fields.not_null("pipeline_id", "an id", positive_id);
+    let stage_id = fields.not_null("stage_id", "an id", positive_id);
+    let forecast_category = fields.not_null("forecast_category", "a forecast category", category);
     let patch = OpportunityPatch {
         name,
         account_id: fields.parse("account_id", "an id", positive_id).map(|value| value.map(AccountId)),

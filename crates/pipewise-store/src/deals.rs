@@ -24,6 +24,32 @@ pub struct OpportunityFilter {
     pub limit: Option<u32>,
 }
 
+/// A value an [`OpportunityFilter`] condition compares a column with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterValue {
+    Id(i64),
+    Text(&'static str),
+}
+
+impl OpportunityFilter {
+    /// The set filters that compare one column with one value, in the order both engines bind
+    /// them: the column with its operator (`owner_id =`), and the value. The scope, the ids and
+    /// the limit are each engine's own.
+    pub fn conditions(&self) -> Vec<(&'static str, FilterValue)> {
+        [
+            ("owner_id =", self.owner_id.map(|id| FilterValue::Id(id.0))),
+            ("pipeline_id =", self.pipeline_id.map(|id| FilterValue::Id(id.0))),
+            ("account_id =", self.account_id.map(|id| FilterValue::Id(id.0))),
+            ("status =", self.status.map(|status| FilterValue::Text(status.as_str()))),
+            ("opportunity_id >", self.after_id.map(|id| FilterValue::Id(id.0))),
+            ("stage_id =", self.stage_id.map(|id| FilterValue::Id(id.0))),
+        ]
+        .into_iter()
+        .filter_map(|(condition, value)| Some((condition, value?)))
+        .collect()
+    }
+}
+
 /// A deal shared with a user who would not otherwise see it (`pipewise-app` keeps the rules of sharing).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpportunityShare {

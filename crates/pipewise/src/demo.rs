@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pipewise_app::{Db, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::{Timestamp, time::parse_date};
-use pipewise_demo::{DemoConfig, ScaleConfig, ScalePhase};
+use pipewise_demo::{DemoConfig, DemoCounts, ScaleConfig, ScalePhase};
 use pipewise_store::Store;
 use pipewise_store_sqlite::SqliteStore;
 
@@ -56,23 +56,12 @@ pub fn run(db: &str, seed: u64, today: Option<&str>, addr: &str, no_serve: bool)
     })
     .context("generating the demo failed")?;
     bar.finish_and_clear();
-    let counts = &summary.counts;
+    let DemoCounts { users, accounts, contacts, history_events, activities, tasks, leads, .. } = &summary.counts;
     eprintln!(
-        "generated the demo in {:.1} s: {} users, {} accounts, {} contacts, {} deals ({} open, {} won, {} lost, {} dropped at stage 1), \
-         {} history events, {} activities, {} tasks, {} leads",
+        "generated the demo in {:.1} s: {users} users, {accounts} accounts, {contacts} contacts, {}, {history_events} history events, \
+         {activities} activities, {tasks} tasks, {leads} leads",
         started.elapsed().as_secs_f64(),
-        counts.users,
-        counts.accounts,
-        counts.contacts,
-        counts.opportunities,
-        counts.open,
-        counts.won,
-        counts.lost,
-        counts.dropped,
-        counts.history_events,
-        counts.activities,
-        counts.tasks,
-        counts.leads
+        deals_line(&summary.counts),
     );
     set_demo_passwords(&store, summary.organisation, &summary.users)?;
     println!("Demo database: {}", path.display());
@@ -84,6 +73,13 @@ pub fn run(db: &str, seed: u64, today: Option<&str>, addr: &str, no_serve: bool)
         return Ok(());
     }
     crate::serve::serve(store, addr, false, Default::default())
+}
+
+/// What the summary of a generated data set says of its deals: `12 deals (5 open, 4 won, 2 lost,
+/// 1 dropped at stage 1)`.
+fn deals_line(counts: &DemoCounts) -> String {
+    let DemoCounts { opportunities, open, won, lost, dropped, .. } = counts;
+    format!("{opportunities} deals ({open} open, {won} won, {lost} lost, {dropped} dropped at stage 1)")
 }
 
 /// The password of the demo's printed logins.
@@ -164,26 +160,17 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
     }
     let elapsed = started.elapsed().as_secs_f64();
     let counts = &summary.counts;
+    let DemoCounts { users, teams, accounts, contacts, history_events, activities, .. } = counts;
+    let (chunks, largest) = (summary.chunks, &summary.largest_chunk);
     eprintln!(
-        "generated the scale data set in {elapsed:.1} s: {} users, {} teams, {} accounts, {} contacts, {} deals ({} open, {} won, \
-         {} lost, {} dropped at stage 1), {} history events ({:.1} per deal), {} activities; {} chunks, the largest {} deals / {} \
+        "generated the scale data set in {elapsed:.1} s: {users} users, {teams} teams, {accounts} accounts, {contacts} contacts, {}, \
+         {history_events} history events ({:.1} per deal), {activities} activities; {chunks} chunks, the largest {} deals / {} \
          history events / {} activities",
-        counts.users,
-        counts.teams,
-        counts.accounts,
-        counts.contacts,
-        counts.opportunities,
-        counts.open,
-        counts.won,
-        counts.lost,
-        counts.dropped,
-        counts.history_events,
+        deals_line(counts),
         counts.history_events as f64 / counts.opportunities.max(1) as f64,
-        counts.activities,
-        summary.chunks,
-        summary.largest_chunk.deals,
-        summary.largest_chunk.history_events,
-        summary.largest_chunk.activities,
+        largest.deals,
+        largest.history_events,
+        largest.activities,
     );
     if let Some(note) = summary.history_note(&config) {
         eprintln!("warning: {note}");

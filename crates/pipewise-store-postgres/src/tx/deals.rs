@@ -2,10 +2,10 @@
 
 use pipewise_core::access::DealScope;
 use pipewise_core::history::{Change, HistoryEvent, Source};
-use pipewise_core::opportunity::{Opportunity, Status};
+use pipewise_core::opportunity::Opportunity;
 use pipewise_core::*;
 use pipewise_store::rows::Columns;
-use pipewise_store::{DealsTx, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError, sql};
+use pipewise_store::{DealsTx, FilterValue, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError, sql};
 use postgres::types::ToSql;
 
 use crate::fields::{Fields, read};
@@ -57,12 +57,7 @@ impl DealsTx for PgTx<'_> {
     }
 
     fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>> {
-        let owner = filter.owner_id.map(|id| id.0);
-        let pipeline = filter.pipeline_id.map(|id| id.0);
-        let account = filter.account_id.map(|id| id.0);
-        let status = filter.status.map(Status::as_str);
-        let after = filter.after_id.map(|id| id.0);
-        let stage = filter.stage_id.map(|id| id.0);
+        let conditions = filter.conditions();
         let limit = filter.limit.map(i64::from);
         let ids: Option<Vec<i64>> = filter.ids.as_ref().map(|ids| ids.iter().map(|id| id.0).collect());
         let scope = match &filter.scope {
@@ -72,28 +67,12 @@ impl DealsTx for PgTx<'_> {
             Some(DealScope::All) | None => None,
         };
         let mut sql = format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = $1");
-        let mut conditions: Vec<(&str, &(dyn ToSql + Sync))> = Vec::new();
-        if let Some(owner) = &owner {
-            conditions.push(("owner_id =", owner));
-        }
-        if let Some(pipeline) = &pipeline {
-            conditions.push(("pipeline_id =", pipeline));
-        }
-        if let Some(account) = &account {
-            conditions.push(("account_id =", account));
-        }
-        if let Some(status) = &status {
-            conditions.push(("status =", status));
-        }
-        if let Some(after) = &after {
-            conditions.push(("opportunity_id >", after));
-        }
-        if let Some(stage) = &stage {
-            conditions.push(("stage_id =", stage));
-        }
         let mut params: Vec<&(dyn ToSql + Sync)> = vec![&org.0];
-        for (condition, value) in conditions {
-            params.push(value);
+        for (condition, value) in &conditions {
+            params.push(match value {
+                FilterValue::Id(id) => id,
+                FilterValue::Text(text) => text,
+            });
             sql.push_str(&format!(" AND {condition} ${}", params.len()));
         }
         if let Some(ids) = &ids {

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::rows::{ACCOUNT_DOMAINS, CONTACT_EMAILS, Columns, TextList};
+use pipewise_store::rows::{ACCOUNT_DOMAINS, CONTACT_EMAILS, Columns, FromRow, TextList};
 use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter, conflict, sql};
 
 use crate::fields::{Fields, read};
@@ -42,13 +42,11 @@ impl RecordsTx for PgTx<'_> {
     }
 
     fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>> {
-        let accounts = self.collect(sql::SELECT_ACCOUNT, &[&org.0, &id.0], read)?;
-        Ok(self.with_texts(accounts, &ACCOUNT_DOMAINS, sql::SELECT_DOMAINS_OF_ACCOUNT, &[&org.0, &id.0])?.into_iter().next())
+        Ok(self.with_texts(sql::SELECT_ACCOUNT, &ACCOUNT_DOMAINS, sql::SELECT_DOMAINS_OF_ACCOUNT, &[&org.0, &id.0])?.pop())
     }
 
     fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>> {
-        let accounts = self.collect(sql::SELECT_ACCOUNTS, &[&org.0], read)?;
-        self.with_texts(accounts, &ACCOUNT_DOMAINS, sql::SELECT_ACCOUNT_DOMAINS, &[&org.0])
+        self.with_texts(sql::SELECT_ACCOUNTS, &ACCOUNT_DOMAINS, sql::SELECT_ACCOUNT_DOMAINS, &[&org.0])
     }
 
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
@@ -62,13 +60,11 @@ impl RecordsTx for PgTx<'_> {
     }
 
     fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>> {
-        let contacts = self.collect(sql::SELECT_CONTACT, &[&org.0, &id.0], read)?;
-        Ok(self.with_texts(contacts, &CONTACT_EMAILS, SELECT_EMAILS_OF_CONTACT, &[&org.0, &id.0])?.into_iter().next())
+        Ok(self.with_texts(sql::SELECT_CONTACT, &CONTACT_EMAILS, SELECT_EMAILS_OF_CONTACT, &[&org.0, &id.0])?.pop())
     }
 
     fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
-        let contacts = self.collect(sql::SELECT_CONTACTS, &[&org.0], read)?;
-        self.with_texts(contacts, &CONTACT_EMAILS, sql::SELECT_CONTACT_EMAILS, &[&org.0])
+        self.with_texts(sql::SELECT_CONTACTS, &CONTACT_EMAILS, sql::SELECT_CONTACT_EMAILS, &[&org.0])
     }
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
@@ -204,9 +200,11 @@ impl RecordsTx for PgTx<'_> {
 }
 
 impl PgTx<'_> {
-    /// `records` with their texts of `list`, which `sql` selects (one statement for all of them).
-    fn with_texts<T>(&mut self, mut records: Vec<T>, list: &TextList<T>, sql: &str, params: &Params<'_>) -> Result<Vec<T>> {
-        let texts = self.collect(sql, params, |row| list.read(&Fields::new(row, list.table)))?;
+    /// The records `sql` selects, with their texts of `list`, which `texts` selects (one statement
+    /// for all of them); both statements take `params`.
+    fn with_texts<T: FromRow>(&mut self, sql: &str, list: &TextList<T>, texts: &str, params: &Params<'_>) -> Result<Vec<T>> {
+        let mut records = self.collect(sql, params, read)?;
+        let texts = self.collect(texts, params, |row| list.read(&Fields::new(row, list.table)))?;
         list.attach(&mut records, texts);
         Ok(records)
     }

@@ -5,7 +5,7 @@ use pipewise_core::history::{Change, HistoryEvent, Source};
 use pipewise_core::opportunity::Opportunity;
 use pipewise_core::*;
 use pipewise_store::rows::Columns;
-use pipewise_store::{DealsTx, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError, sql};
+use pipewise_store::{DealsTx, FilterValue, OpportunityFilter, OpportunityMarks, OpportunityShare, Result, StoreError, sql};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params};
 
@@ -68,27 +68,12 @@ impl DealsTx for SqliteTx<'_> {
     fn opportunities(&mut self, org: OrgId, filter: &OpportunityFilter) -> Result<Vec<Opportunity>> {
         let mut sql = format!("SELECT {OPPORTUNITY_COLUMNS} FROM opportunity WHERE organisation_id = ?1");
         let mut values = vec![Value::Integer(org.0)];
-        let mut condition = |column: &str, value: Value| {
-            values.push(value);
-            sql.push_str(&format!(" AND {column} ?{}", values.len()));
-        };
-        if let Some(owner) = filter.owner_id {
-            condition("owner_id =", Value::Integer(owner.0));
-        }
-        if let Some(pipeline) = filter.pipeline_id {
-            condition("pipeline_id =", Value::Integer(pipeline.0));
-        }
-        if let Some(account) = filter.account_id {
-            condition("account_id =", Value::Integer(account.0));
-        }
-        if let Some(status) = filter.status {
-            condition("status =", Value::Text(status.as_str().to_owned()));
-        }
-        if let Some(after) = filter.after_id {
-            condition("opportunity_id >", Value::Integer(after.0));
-        }
-        if let Some(stage) = filter.stage_id {
-            condition("stage_id =", Value::Integer(stage.0));
+        for (condition, value) in filter.conditions() {
+            values.push(match value {
+                FilterValue::Id(id) => Value::Integer(id),
+                FilterValue::Text(text) => Value::Text(text.to_owned()),
+            });
+            sql.push_str(&format!(" AND {condition} ?{}", values.len()));
         }
         if let Some(ids) = &filter.ids {
             // One JSON array parameter, like the owners below.

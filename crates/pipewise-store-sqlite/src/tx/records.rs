@@ -3,7 +3,7 @@
 use pipewise_core::access::DealScope;
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::rows::{ACCOUNT_DOMAINS, CONTACT_EMAILS, Columns, TextList};
+use pipewise_store::rows::{ACCOUNT_DOMAINS, CONTACT_EMAILS, Columns, FromRow, TextList};
 use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter, conflict, sql};
 use rusqlite::params;
 use rusqlite::types::Value;
@@ -45,13 +45,12 @@ impl RecordsTx for SqliteTx<'_> {
     }
 
     fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>> {
-        let accounts = self.collect(sql::SELECT_ACCOUNT, params![org.0, id.0], read)?;
-        Ok(self.with_texts(accounts, &ACCOUNT_DOMAINS, sql::SELECT_DOMAINS_OF_ACCOUNT, params![org.0, id.0])?.pop())
+        let key = params![org.0, id.0];
+        Ok(self.with_texts((sql::SELECT_ACCOUNT, key), &ACCOUNT_DOMAINS, (sql::SELECT_DOMAINS_OF_ACCOUNT, key))?.pop())
     }
 
     fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>> {
-        let accounts = self.collect(sql::SELECT_ACCOUNTS, [org.0], read)?;
-        self.with_texts(accounts, &ACCOUNT_DOMAINS, sql::SELECT_ACCOUNT_DOMAINS, [org.0])
+        self.with_texts((sql::SELECT_ACCOUNTS, [org.0]), &ACCOUNT_DOMAINS, (sql::SELECT_ACCOUNT_DOMAINS, [org.0]))
     }
 
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
@@ -64,13 +63,11 @@ impl RecordsTx for SqliteTx<'_> {
     }
 
     fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>> {
-        let contacts = self.collect(sql::SELECT_CONTACT, params![org.0, id.0], read)?;
-        Ok(self.with_texts(contacts, &CONTACT_EMAILS, SELECT_EMAILS_OF_CONTACT, [id.0])?.pop())
+        Ok(self.with_texts((sql::SELECT_CONTACT, params![org.0, id.0]), &CONTACT_EMAILS, (SELECT_EMAILS_OF_CONTACT, [id.0]))?.pop())
     }
 
     fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
-        let contacts = self.collect(sql::SELECT_CONTACTS, [org.0], read)?;
-        self.with_texts(contacts, &CONTACT_EMAILS, sql::SELECT_CONTACT_EMAILS, [org.0])
+        self.with_texts((sql::SELECT_CONTACTS, [org.0]), &CONTACT_EMAILS, (sql::SELECT_CONTACT_EMAILS, [org.0]))
     }
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
@@ -219,9 +216,16 @@ impl SqliteTx<'_> {
         self.db().execute_batch(sql).map_err(db_err)
     }
 
-    /// `records` with their texts of `list`, which `sql` selects (one statement for all of them).
-    fn with_texts<T>(&self, mut records: Vec<T>, list: &TextList<T>, sql: &str, params: impl rusqlite::Params) -> Result<Vec<T>> {
-        let texts = self.collect(sql, params, |row| list.read(&Fields::new(row, list.table)))?;
+    /// The records one statement selects, with their texts of `list`, which another selects (one
+    /// statement for all of them).
+    fn with_texts<T: FromRow>(
+        &self,
+        (records, params): (&str, impl rusqlite::Params),
+        list: &TextList<T>,
+        (texts, texts_params): (&str, impl rusqlite::Params),
+    ) -> Result<Vec<T>> {
+        let mut records = self.collect(records, params, read)?;
+        let texts = self.collect(texts, texts_params, |row| list.read(&Fields::new(row, list.table)))?;
         list.attach(&mut records, texts);
         Ok(records)
     }

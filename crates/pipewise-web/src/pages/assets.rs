@@ -14,32 +14,20 @@ struct Asset {
     bytes: &'static [u8],
 }
 
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+
 const ASSETS: &[Asset] = &[
-    Asset { name: "app.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../assets/app.css") },
-    Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", bytes: include_bytes!("../../assets/app.js") },
-    Asset {
-        name: "Sortable.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/vendor/Sortable.min.js"),
-    },
-    Asset {
-        name: "Sortable.LICENSE.txt",
-        content_type: "text/plain; charset=utf-8",
-        bytes: include_bytes!("../../assets/vendor/Sortable.LICENSE"),
-    },
-    Asset { name: "dashboard.js", content_type: "text/javascript; charset=utf-8", bytes: include_bytes!("../../assets/dashboard.js") },
-    Asset { name: "dashboard.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../assets/dashboard.css") },
-    Asset {
-        name: "uPlot.iife.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../assets/vendor/uPlot.iife.min.js"),
-    },
-    Asset { name: "uPlot.min.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../assets/vendor/uPlot.min.css") },
-    Asset {
-        name: "uPlot.LICENSE.txt",
-        content_type: "text/plain; charset=utf-8",
-        bytes: include_bytes!("../../assets/vendor/uPlot.LICENSE"),
-    },
+    Asset { name: "app.css", content_type: CSS, bytes: include_bytes!("../../assets/app.css") },
+    Asset { name: "app.js", content_type: JS, bytes: include_bytes!("../../assets/app.js") },
+    Asset { name: "Sortable.min.js", content_type: JS, bytes: include_bytes!("../../assets/vendor/Sortable.min.js") },
+    Asset { name: "Sortable.LICENSE.txt", content_type: TEXT, bytes: include_bytes!("../../assets/vendor/Sortable.LICENSE") },
+    Asset { name: "dashboard.js", content_type: JS, bytes: include_bytes!("../../assets/dashboard.js") },
+    Asset { name: "dashboard.css", content_type: CSS, bytes: include_bytes!("../../assets/dashboard.css") },
+    Asset { name: "uPlot.iife.min.js", content_type: JS, bytes: include_bytes!("../../assets/vendor/uPlot.iife.min.js") },
+    Asset { name: "uPlot.min.css", content_type: CSS, bytes: include_bytes!("../../assets/vendor/uPlot.min.css") },
+    Asset { name: "uPlot.LICENSE.txt", content_type: TEXT, bytes: include_bytes!("../../assets/vendor/uPlot.LICENSE") },
 ];
 
 /// Each asset's hashed file name, computed once.

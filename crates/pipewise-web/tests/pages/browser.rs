@@ -3,38 +3,51 @@
 //! demo organisation at 1400×900 in English and Korean. Skips loudly without Chromium.
 
 use pipewise_app as app;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pipewise_core::Timestamp;
 use pipewise_core::user::{Locale, Role};
+use pipewise_core::{OpportunityId, OrgId, PipelineId, Timestamp};
 use pipewise_store::Store;
 use pipewise_test_support::browser::{Browser, keys, screenshot_dir};
 
-use crate::support::{PASSWORD, app, set_password};
+use crate::support::{App, app, browser_sign_in as sign_in, serve, set_password};
 
-/// Serves `router` on a free loopback port until the test ends.
-async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-    let address = listener.local_addr().expect("an address");
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("the server runs");
-    });
-    format!("http://{address}")
+/// A test app served for a browser, with what the tests of the board read: the simple
+/// pipeline and its stage ids in order.
+struct BoardSite {
+    base: String,
+    store: Arc<dyn Store>,
+    org: OrgId,
+    stages: Vec<i64>,
+    pipeline: PipelineId,
 }
 
-fn sign_in(browser: &Browser, base: &str, email: &str) -> Result<(), String> {
-    browser.goto(&format!("{base}/login"))?;
-    browser.find("#email")?.send_keys(email)?;
-    browser.find("#password")?.send_keys(PASSWORD)?;
-    browser.find("button[type=submit]")?.click()?;
-    browser.wait_for("#board, .toolbar", Duration::from_secs(10))?;
-    Ok(())
+impl BoardSite {
+    async fn serve(app: &App) -> BoardSite {
+        BoardSite {
+            base: serve(app.router.clone()).await,
+            store: app.store.clone(),
+            org: app.org.org(),
+            stages: app.org.simple.stages.iter().map(|stage| stage.id.0).collect(),
+            pipeline: app.org.simple.id,
+        }
+    }
 }
 
-fn stage_of(store: &dyn Store, org: pipewise_core::OrgId, deal: pipewise_core::OpportunityId) -> i64 {
+fn stage_of(store: &dyn Store, org: OrgId, deal: OpportunityId) -> i64 {
     store.read().unwrap().opportunity(org, deal, false).unwrap().unwrap().stage_id.0
+}
+
+/// Waits up to five seconds for the stored deal to reach `stage` (the page saves a move in the
+/// background).
+fn wait_for_stage(store: &dyn Store, org: OrgId, deal: OpportunityId, stage: i64) {
+    for _ in 0..50 {
+        if stage_of(store, org, deal) == stage {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,11 +55,7 @@ async fn cards_move_by_drag_and_by_keyboard_in_a_real_browser() {
     let app = app();
     let first = app.create_deal("Acme renewal", app.org.rep.id);
     let second = app.create_deal("Globex expansion", app.org.rep.id);
-    let base = serve(app.router.clone()).await;
-    let store = app.store.clone();
-    let org = app.org.org();
-    let stages: Vec<i64> = app.org.simple.stages.iter().map(|stage| stage.id.0).collect();
-    let pipeline = app.org.simple.id;
+    let BoardSite { base, store, org, stages, pipeline } = BoardSite::serve(&app).await;
     tokio::task::spawn_blocking(move || {
         let Some(browser) = Browser::start() else { return };
         sign_in(&browser, &base, "rep@pages.test").unwrap();
@@ -59,23 +68,13 @@ async fn cards_move_by_drag_and_by_keyboard_in_a_real_browser() {
         card.drag_to(&target).unwrap();
         browser.wait_for(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[2], first.id), Duration::from_secs(5)).unwrap();
         browser.wait_for("#toast:not([hidden])", Duration::from_secs(5)).unwrap();
-        for _ in 0..50 {
-            if stage_of(store.as_ref(), org, first.id) == stages[2] {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_stage(store.as_ref(), org, first.id, stages[2]);
         assert_eq!(stage_of(store.as_ref(), org, first.id), stages[2], "the drop was saved");
         // Keyboard: focus the second card and press Shift+ArrowRight.
         browser.execute("document.getElementById(arguments[0]).focus()", &[serde_json::json!(format!("deal-{}", second.id))]).unwrap();
         browser.press_keys(&[&[keys::SHIFT, keys::ARROW_RIGHT].concat()]).unwrap();
         browser.wait_for(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[1], second.id), Duration::from_secs(5)).unwrap();
-        for _ in 0..50 {
-            if stage_of(store.as_ref(), org, second.id) == stages[1] {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_stage(store.as_ref(), org, second.id, stages[1]);
         assert_eq!(stage_of(store.as_ref(), org, second.id), stages[1], "the keyboard move was saved");
         // The header is recounted when the server has answered the move: wait for it.
         let header = format!(".column-head[data-stage-id=\"{}\"] .column-count", stages[0]);
@@ -205,11 +204,7 @@ async fn user_flows_in_a_real_browser() {
     let peer = app.create_user("peer@pages.test", "Pia Peer", Role::Rep, Some(app.org.manager.id), Locale::En);
     let theirs = app.create_deal("Peer's private deal", peer.id);
     let korean = app.create_user("kim@pages.test", "김민준", Role::Rep, Some(app.org.manager.id), Locale::Ko);
-    let base = serve(app.router.clone()).await;
-    let store = app.store.clone();
-    let org = app.org.org();
-    let stages: Vec<i64> = app.org.simple.stages.iter().map(|stage| stage.id.0).collect();
-    let pipeline = app.org.simple.id;
+    let BoardSite { base, store, org, stages, pipeline } = BoardSite::serve(&app).await;
     tokio::task::spawn_blocking(move || {
         let Some(browser) = Browser::start() else { return };
         sign_in(&browser, &base, "rep@pages.test").unwrap();
@@ -220,12 +215,7 @@ async fn user_flows_in_a_real_browser() {
         let next_column = browser.find(&format!("ol.cards[data-stage-id=\"{}\"]", stages[1])).unwrap();
         card.drag_to(&next_column).unwrap();
         browser.wait_for("#toast:not([hidden])", Duration::from_secs(5)).unwrap();
-        for _ in 0..50 {
-            if stage_of(store.as_ref(), org, mine.id) == stages[1] {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_stage(store.as_ref(), org, mine.id, stages[1]);
         browser.refresh().unwrap();
         browser.wait_for(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[1], mine.id), Duration::from_secs(10)).unwrap();
         assert_eq!(stage_of(store.as_ref(), org, mine.id), stages[1]);
@@ -285,11 +275,7 @@ async fn a_gate_refuses_a_drag_and_a_managers_override_moves_the_deal() {
     crate::gates::add_checklist(&app, 0, "Fits our ideal customer profile");
     crate::gates::add_checklist(&app, 1, "Expectations match what we offer");
     let deal = app.create_deal("Initech rollout", app.org.rep.id);
-    let base = serve(app.router.clone()).await;
-    let store = app.store.clone();
-    let org = app.org.org();
-    let stages: Vec<i64> = app.org.simple.stages.iter().map(|stage| stage.id.0).collect();
-    let pipeline = app.org.simple.id;
+    let BoardSite { base, store, org, stages, pipeline } = BoardSite::serve(&app).await;
     tokio::task::spawn_blocking(move || {
         let Some(browser) = Browser::start() else { return };
         sign_in(&browser, &base, "manager@pages.test").unwrap();
@@ -312,12 +298,7 @@ async fn a_gate_refuses_a_drag_and_a_managers_override_moves_the_deal() {
         browser.find("#gate-reason").unwrap().send_keys("CFO confirmed the fit on the phone").unwrap();
         browser.find("#gate-override-ok").unwrap().click().unwrap();
         browser.wait_for(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[2], deal.id), Duration::from_secs(10)).unwrap();
-        for _ in 0..50 {
-            if stage_of(store.as_ref(), org, deal.id) == stages[2] {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_stage(store.as_ref(), org, deal.id, stages[2]);
         assert_eq!(stage_of(store.as_ref(), org, deal.id), stages[2], "the override moved the deal");
         // The deal page's timeline shows the override.
         browser.goto(&format!("{base}/opportunities/{}", deal.id)).unwrap();

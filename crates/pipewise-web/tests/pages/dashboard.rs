@@ -7,7 +7,6 @@
 
 use pipewise_app as app;
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,7 +24,7 @@ use pipewise_test_support::fixtures::{TestOrg, at};
 use pipewise_test_support::transact;
 use pipewise_web::i18n;
 
-use crate::support::{App, PASSWORD, Session, SharedDb, between, set_password, unescape};
+use crate::support::{App, Session, SharedDb, between, browser_sign_in, serve, set_password, unescape};
 
 const AS_OF: &str = "2026-10-30";
 
@@ -154,6 +153,14 @@ fn hrefs(html: &str) -> Vec<String> {
 fn query_value(href: &str, key: &str) -> Option<String> {
     let query = href.split_once('?')?.1;
     serde_urlencoded::from_str::<Vec<(String, String)>>(query).ok()?.into_iter().find(|(name, _)| name == key).map(|(_, value)| value)
+}
+
+/// The links of the health section's flag and signal counts, each with the count it shows.
+fn flag_counts(body: &str) -> Vec<(String, i64)> {
+    let health = segment(body, "class=\"flag-counts\"", "</ul>");
+    let links = health.split("<a href=\"").skip(1);
+    let count = |link: &str| between(link, "<span class=\"count\">", "</span>").unwrap().replace(',', "").parse().unwrap();
+    links.map(|link| (unescape(link.split('"').next().unwrap()), count(link))).collect()
 }
 
 /// The row count a list page shows ("123 rows").
@@ -372,16 +379,12 @@ async fn every_drill_down_lists_the_deals_its_figure_counts() {
     let (_, sorted) = app.get(&sort, Some(&manager)).await;
     assert_eq!(list_count(&sorted), list_count(&list));
     // Flags: each count links to exactly those deals.
-    let health = segment(&body, "class=\"flag-counts\"", "</ul>");
-    let mut flags = 0;
-    for link in health.split("<a href=\"").skip(1) {
-        let href = unescape(link.split('"').next().unwrap());
-        let count: i64 = between(link, "<span class=\"count\">", "</span>").unwrap().replace(',', "").parse().unwrap();
-        let (_, list) = app.get(&href, Some(&manager)).await;
-        assert_eq!(list_count(&list), count, "{href}");
-        flags += 1;
+    let flags = flag_counts(&body);
+    for (href, count) in &flags {
+        let (_, list) = app.get(href, Some(&manager)).await;
+        assert_eq!(list_count(&list), *count, "{href}");
     }
-    assert_eq!(flags, 12, "every per-deal flag and signal");
+    assert_eq!(flags.len(), 12, "every per-deal flag and signal");
 }
 
 /// Issue 6: health as of a past day counts only the activities and tasks known then, on the
@@ -408,19 +411,15 @@ async fn past_health_reads_the_activities_known_then() {
         })
         .unwrap();
     assert_ne!(then, today, "activities logged after {PAST} change the counts if read");
-    let health = segment(&body, "class=\"flag-counts\"", "</ul>");
-    let mut flags = 0;
-    for link in health.split("<a href=\"").skip(1) {
-        let href = unescape(link.split('"').next().unwrap());
-        let count: i64 = between(link, "<span class=\"count\">", "</span>").unwrap().replace(',', "").parse().unwrap();
-        let code = query_value(&href, "flag").expect("a flag link");
+    let flags = flag_counts(&body);
+    for (href, count) in &flags {
+        let code = query_value(href, "flag").expect("a flag link");
         let index = pipewise_analytics::FlagCode::DEAL.iter().position(|candidate| candidate.as_str() == code).unwrap();
-        assert_eq!(count, then[index] as i64, "{code} as of {PAST}");
-        let (_, list) = app.get(&href, Some(&admin)).await;
-        assert_eq!(list_count(&list), count, "{href}");
-        flags += 1;
+        assert_eq!(*count, then[index] as i64, "{code} as of {PAST}");
+        let (_, list) = app.get(href, Some(&admin)).await;
+        assert_eq!(list_count(&list), *count, "{href}");
     }
-    assert_eq!(flags, 12, "every per-deal flag and signal");
+    assert_eq!(flags.len(), 12, "every per-deal flag and signal");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -496,23 +495,6 @@ fn pipewise_web_today() -> pipewise_core::Date {
     now().date_utc()
 }
 
-async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-    let address = listener.local_addr().expect("an address");
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("the server runs");
-    });
-    format!("http://{address}")
-}
-
-fn browser_sign_in(browser: &Browser, base: &str, email: &str) {
-    browser.goto(&format!("{base}/login")).unwrap();
-    browser.find("#email").unwrap().send_keys(email).unwrap();
-    browser.find("#password").unwrap().send_keys(PASSWORD).unwrap();
-    browser.find("button[type=submit]").unwrap().click().unwrap();
-    browser.wait_for("#board, .toolbar", Duration::from_secs(10)).unwrap();
-}
-
 /// Waits until every chart container has its uPlot canvas.
 fn wait_for_charts(browser: &Browser) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -535,12 +517,12 @@ async fn dashboard_charts_draw_in_a_real_browser() {
     tokio::task::spawn_blocking(move || {
         let Some(browser) = Browser::start() else { return };
         browser.set_window_size(1440, 2700).unwrap();
-        browser_sign_in(&browser, &base, &admin);
+        browser_sign_in(&browser, &base, &admin).unwrap();
         browser.goto(&format!("{base}/dashboard?as_of={AS_OF}&quota=2000000")).unwrap();
         wait_for_charts(&browser);
         browser.screenshot(screenshot_dir().join("dashboard.png")).unwrap();
         browser.delete_cookies().unwrap();
-        browser_sign_in(&browser, &base, &manager);
+        browser_sign_in(&browser, &base, &manager).unwrap();
         browser.goto(&format!("{base}/dashboard?as_of={AS_OF}&rep_quota=400000")).unwrap();
         wait_for_charts(&browser);
         browser.screenshot(screenshot_dir().join("dashboard-ko.png")).unwrap();

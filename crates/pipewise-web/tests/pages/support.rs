@@ -2,7 +2,9 @@
 //! a fixed clock, and helpers to sign in and send requests through the router.
 
 use pipewise_app as app;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -14,6 +16,7 @@ use pipewise_core::user::{Locale, Role, User};
 use pipewise_core::{Timestamp, UserId};
 use pipewise_store::Store;
 pub use pipewise_test_support::SharedDb;
+use pipewise_test_support::browser::Browser;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
 use pipewise_test_support::transact;
 use pipewise_web::AppState;
@@ -150,4 +153,24 @@ pub fn unescape(text: &str) -> String {
         .replace("&#x27;", "'")
         .replace("&#x2f;", "/")
         .replace("&amp;", "&")
+}
+
+/// Serves `router` on a free loopback port until the test ends; its base URL.
+pub async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("the server runs");
+    });
+    format!("http://{address}")
+}
+
+/// Signs `email` in through the form in `browser`, and waits for the page it lands on.
+pub fn browser_sign_in(browser: &Browser, base: &str, email: &str) -> Result<(), String> {
+    browser.goto(&format!("{base}/login"))?;
+    browser.find("#email")?.send_keys(email)?;
+    browser.find("#password")?.send_keys(PASSWORD)?;
+    browser.find("button[type=submit]")?.click()?;
+    browser.wait_for("#board, .toolbar", Duration::from_secs(10))?;
+    Ok(())
 }

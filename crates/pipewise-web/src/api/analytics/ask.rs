@@ -12,6 +12,10 @@ use pipewise_core::money::Money;
 use pipewise_core::user::Locale;
 use pipewise_core::{PipelineId, TeamId, UserId};
 
+use serde_json::Value;
+
+use super::render::{Render, header, merge};
+use super::{lang_param, limit_param, scope_params, with};
 use crate::AppState;
 use crate::api::support::Query;
 use crate::auth::Viewer;
@@ -170,4 +174,24 @@ pub(super) async fn on_projection_as_of<T: Send + 'static>(
         insights.with_as_of(as_of, work)?
     })
     .await
+}
+
+/// The reply to a question about the scope, asked with its parameters, `limit` and `lang`, as
+/// of its day: the header, then what `answer` gives for the query the ask builds.
+pub(super) async fn scope_reply(
+    state: &AppState,
+    viewer: &Viewer,
+    raw: Option<String>,
+    answer: impl FnOnce(&Render, &DashboardQuery, &Ask) -> Result<Value, AppError> + Send + 'static,
+) -> Result<axum::Json<Value>, AppError> {
+    let query = Query::parse(raw.as_deref(), &with(scope_params(), vec![limit_param(), lang_param()]))?;
+    let ask = parse_ask(state, viewer, &query).await?;
+    let reply = on_projection_as_of(state, viewer, ask.as_of, move |projection, facts| {
+        let query = build_query(projection, &ask, facts)?;
+        let render = Render::new(projection, ask.locale);
+        let body = answer(&render, &query, &ask)?;
+        Ok(merge(header(&render, &query, &ask), body))
+    })
+    .await?;
+    Ok(axum::Json(reply))
 }

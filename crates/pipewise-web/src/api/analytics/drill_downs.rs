@@ -28,7 +28,7 @@ pub(super) async fn get_pipeline(
         let query = build_query(projection, &ask, None)?;
         let within = closing.then_some(query.period);
         let pipeline = metrics::pipeline_by_stage(projection, &query.scope, query.as_of, within);
-        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
+        let render = Render::new(projection, ask.locale);
         let deals = drill::deals_by_stage(projection, &query.scope, &ask.openable, query.as_of, within, ask.limit);
         Ok(merge(header(&render, &query, &ask), json!({ "pipeline": render.pipeline(&pipeline, Some(&deals), &link_filters(&ask)) })))
     })
@@ -60,7 +60,7 @@ pub(super) async fn get_waterfall(
         }
         let waterfall = metrics::waterfall(projection, &query.scope, query.period, from, to);
         let deals = drill::waterfall_deals(projection, &query.scope, &ask.openable, query.period, from, to, ask.limit);
-        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
+        let render = Render::new(projection, ask.locale);
         Ok(merge(header(&render, &query, &ask), json!({ "waterfall": render.waterfall(&waterfall, Some(&deals)) })))
     })
     .await?;

@@ -7,9 +7,9 @@ use pipewise_app::insights::drill;
 use pipewise_core::money::Money;
 use serde_json::{Value, json};
 
-use super::ask::{Ask, build_query, on_projection, on_projection_as_of, parse_ask, reporting_minor};
+use super::ask::{Ask, build_query, on_projection, parse_ask, reporting_minor, scope_reply};
 use super::render::{Render, header, link_filters, merge};
-use super::{TREND_METRICS, lang_param, limit_param, scope_params, with};
+use super::{TREND_METRICS, scope_params, with};
 use crate::AppState;
 use crate::api::support::Query;
 use crate::api::{Param, Ty};
@@ -23,16 +23,13 @@ pub(super) async fn get_dashboard(
     viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Value>, AppError> {
-    let query = Query::parse(raw.as_deref(), &with(scope_params(), vec![limit_param(), lang_param()]))?;
-    let ask = parse_ask(&state, &viewer, &query).await?;
-    let reply = on_projection_as_of(&state.clone(), &viewer.clone(), ask.as_of, move |projection, facts| {
-        let query = build_query(projection, &ask, facts)?;
-        let board = pipewise_analytics::dashboard(projection, &query);
-        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
+    scope_reply(&state, &viewer, raw, |render, query, ask| {
+        let projection = render.projection;
+        let board = pipewise_analytics::dashboard(projection, query);
         let stage_deals =
             (ask.limit > 0).then(|| drill::deals_by_stage(projection, &query.scope, &ask.openable, query.as_of, None, ask.limit));
-        let body = json!({
-            "pipeline": render.pipeline(&board.pipeline, stage_deals.as_deref(), &link_filters(&ask)),
+        Ok(json!({
+            "pipeline": render.pipeline(&board.pipeline, stage_deals.as_deref(), &link_filters(ask)),
             "coverage": board.coverage.map_or(Value::Null, |coverage| json!({
                 "open_closing_in_period": render.money(coverage.open_closing_in_period),
                 "open_deals_closing_in_period": coverage.open_deals_closing_in_period,
@@ -56,11 +53,9 @@ pub(super) async fn get_dashboard(
                 "reps_flagged": board.health.reps.iter().filter(|rep| !rep.flags.is_empty()).count(),
             },
             "leaderboard": render.leaderboard(&board.leaderboard),
-        });
-        Ok(merge(header(&render, &query, &ask), body))
+        }))
     })
-    .await?;
-    Ok(axum::Json(reply))
+    .await
 }
 
 pub(super) async fn get_trend(
@@ -82,7 +77,7 @@ pub(super) async fn get_trend(
     let (metric, every, days) = trend_days(&query, &ask)?;
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
         let base = build_query(projection, &ask, None)?;
-        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
+        let render = Render::new(projection, ask.locale);
         let scope = &base.scope;
         let points: Vec<Value> = if metric == "coverage" {
             metrics::trend(days, |day| match base.quota {
@@ -166,7 +161,7 @@ pub(super) async fn get_leaderboard(
             query.rep_quotas = vec![Some(minor); projection.n_owners()];
         }
         let rows = pipewise_analytics::leaderboard(projection, &query);
-        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
+        let render = Render::new(projection, ask.locale);
         Ok(merge(header(&render, &query, &ask), json!({ "leaderboard": render.leaderboard(&rows) })))
     })
     .await?;

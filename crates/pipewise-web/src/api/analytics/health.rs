@@ -7,9 +7,9 @@ use pipewise_analytics::health::deal_health;
 use pipewise_core::OpportunityId;
 use serde_json::{Value, json};
 
-use super::ask::{build_query, on_projection_as_of, parse_ask};
-use super::render::{Render, header, merge};
-use super::{lang_param, limit_param, scope_params, with};
+use super::ask::{on_projection_as_of, parse_ask, scope_reply};
+use super::lang_param;
+use super::render::Render;
 use crate::AppState;
 use crate::api::support::{IdPath, Query};
 use crate::api::{Param, Ty};
@@ -21,12 +21,9 @@ pub(super) async fn get_health(
     viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Result<axum::Json<Value>, AppError> {
-    let query = Query::parse(raw.as_deref(), &with(scope_params(), vec![limit_param(), lang_param()]))?;
-    let ask = parse_ask(&state, &viewer, &query).await?;
-    let reply = on_projection_as_of(&state.clone(), &viewer.clone(), ask.as_of, move |projection, facts| {
-        let query = build_query(projection, &ask, facts)?;
-        let overview = pipewise_analytics::health::health(projection, &query);
-        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
+    scope_reply(&state, &viewer, raw, |render, query, ask| {
+        let projection = render.projection;
+        let overview = pipewise_analytics::health::health(projection, query);
         // The flagged deals the viewer may open, the first `limit` of them by deal id, each with
         // its flags.
         let ids = &projection.deals().id;
@@ -57,18 +54,14 @@ pub(super) async fn get_health(
                 deals.push(value);
             }
         }
-        Ok(merge(
-            header(&render, &query, &ask),
-            json!({
-                "summary": render.report(&overview.organisation),
-                "teams": overview.teams.iter().map(|report| render.report(report)).collect::<Vec<_>>(),
-                "reps": overview.reps.iter().map(|report| render.report(report)).collect::<Vec<_>>(),
-                "flagged_deals": deals,
-            }),
-        ))
+        Ok(json!({
+            "summary": render.report(&overview.organisation),
+            "teams": overview.teams.iter().map(|report| render.report(report)).collect::<Vec<_>>(),
+            "reps": overview.reps.iter().map(|report| render.report(report)).collect::<Vec<_>>(),
+            "flagged_deals": deals,
+        }))
     })
-    .await?;
-    Ok(axum::Json(reply))
+    .await
 }
 
 pub(super) async fn get_deal_health(
@@ -95,7 +88,7 @@ pub(super) async fn get_deal_health(
         let deal = projection.deal_index(OpportunityId(id)).ok_or_else(not_found)?;
         let facts = facts.as_deref().unwrap_or(&projection.activity);
         let health = deal_health(projection, facts, deal, ask.as_of, &ask.thresholds).ok_or_else(not_found)?;
-        let render = Render { projection, currency: projection.reporting_currency(), locale: ask.locale };
+        let render = Render::new(projection, ask.locale);
         let mut value = render.deal_health(&health);
         value["opportunity_id"] = json!(id);
         value["as_of"] = Render::day(ask.as_of);

@@ -18,7 +18,12 @@ pub(super) struct Render<'a> {
     pub(super) locale: Locale,
 }
 
-impl Render<'_> {
+impl<'a> Render<'a> {
+    /// Amounts in the projection's reporting currency, words in `locale`.
+    pub(super) fn new(projection: &'a Projection, locale: Locale) -> Render<'a> {
+        Render { projection, currency: projection.reporting_currency(), locale }
+    }
+
     pub(super) fn money(&self, minor: i128) -> Value {
         let scale = u32::from(self.currency.minor_units());
         json!(format!("{} {}", self.currency.code(), Decimal::from_i128_with_scale(minor, scale)))

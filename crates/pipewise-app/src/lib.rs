@@ -29,6 +29,7 @@ pub mod gates;
 pub mod handoffs;
 pub mod input;
 pub mod insights;
+pub mod quotas;
 pub mod records;
 pub mod settings;
 pub mod users;
@@ -41,8 +42,8 @@ mod db;
 pub use db::{Db, Tx};
 pub use pipewise_store::{
     ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, CheckEntry, Handoff, HistoryAppend,
-    OpportunityFilter, OpportunityMarks, OpportunityShare, Organisation, RecordKind, Result, Session, StoreError, StoredHealthSettings,
-    StoredOverride, TaskFilter, WorkspaceChange, WriteCtx, codec,
+    OpportunityFilter, OpportunityMarks, OpportunityShare, Organisation, QuotaSubject, RecordKind, Result, Session, StoreError,
+    StoredHealthSettings, StoredOverride, StoredQuota, TaskFilter, WorkspaceChange, WriteCtx, codec,
 };
 
 // Every module sees every other's items by name (`crate::writable_deal`); the public paths are

@@ -14,7 +14,7 @@ pub fn create_organisation(tx: &mut Tx, name: &str, reporting_currency: Currency
     let record = RecordRef::new_record(OrgId::LABEL);
     let name = text::required(name, 200).map_err(|problem| FieldError { record, field: "name", problem })?;
     let id = tx.0.insert_organisation(&name, reporting_currency, at)?;
-    Ok(Organisation { id, name, reporting_currency, time_zone: Zone::utc(), created_at: at })
+    Ok(Organisation { id, name, reporting_currency, time_zone: Zone::utc(), fiscal: fiscal::FiscalCalendar::CALENDAR_YEAR, created_at: at })
 }
 
 pub fn create_user(tx: &mut Tx, ctx: &WriteCtx, new: NewUser) -> Result<User> {

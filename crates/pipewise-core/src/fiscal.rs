@@ -187,7 +187,8 @@ impl FiscalCalendar {
 
     /// The period a key such as `2027-Q1` names, in years 1900 to 2200.
     pub fn parse_key(self, raw: &str) -> Result<FiscalPeriod, Problem> {
-        let invalid = || Problem::Invalid { value: raw.to_owned(), expected: "a fiscal period such as 2027, 2027-Q1, 2027-M03 or 2027-W05" };
+        let invalid =
+            || Problem::Invalid { value: raw.to_owned(), expected: "a fiscal period such as 2027, 2027-Q1, 2027-M03 or 2027-W05" };
         let key = raw.trim();
         let (year_text, rest) = key.split_once('-').map_or((key, None), |(year, rest)| (year, Some(rest)));
         if year_text.len() != 4 || !year_text.bytes().all(|byte| byte.is_ascii_digit()) {

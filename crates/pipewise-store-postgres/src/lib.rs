@@ -38,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "0006_health_settings", sql: include_str!("../migrations/0006_health_settings.sql") },
     Migration { version: 7, name: "0007_activity_facts", sql: include_str!("../migrations/0007_activity_facts.sql") },
     Migration { version: 8, name: "0008_organisation_time_zone", sql: include_str!("../migrations/0008_organisation_time_zone.sql") },
+    Migration { version: 9, name: "0009_quotas", sql: include_str!("../migrations/0009_quotas.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

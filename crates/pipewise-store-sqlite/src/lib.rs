@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "0006_health_settings", include_str!("../migrations/0006_health_settings.sql")),
     (7, "0007_activity_facts", include_str!("../migrations/0007_activity_facts.sql")),
     (8, "0008_organisation_time_zone", include_str!("../migrations/0008_organisation_time_zone.sql")),
+    (9, "0009_quotas", include_str!("../migrations/0009_quotas.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -7,8 +7,8 @@
 //! [`Tx`] is made of one trait per area, each in a module of its own with that area's row types:
 //! [`OrganisationsTx`] (`organisations`), [`RecordsTx`] (`records`), [`PipelinesTx`] (`pipelines`),
 //! [`DealsTx`] (`deals`), [`ActivitiesTx`] (`activities`), [`AuthTx`] (`auth`), [`AuditTx`]
-//! (`audit`), [`GatesTx`] (`gates`), [`WorkspaceTx`] (`workspace`), [`SettingsTx`] (`settings`) and
-//! [`BulkTx`] (`bulk`). Each engine implements every area in a module of the same name. A new area
+//! (`audit`), [`GatesTx`] (`gates`), [`WorkspaceTx`] (`workspace`), [`SettingsTx`] (`settings`),
+//! [`QuotasTx`] (`quotas`) and [`BulkTx`] (`bulk`). Each engine implements every area in a module of the same name. A new area
 //! adds a trait and a module here (and the trait to [`Tx`]'s supertraits), and a module to each
 //! engine. Everything is re-exported at the crate root, and a `&mut dyn Tx` calls every area's
 //! methods without importing the area traits.
@@ -30,6 +30,7 @@ mod deals;
 mod gates;
 mod organisations;
 mod pipelines;
+mod quotas;
 mod records;
 mod settings;
 mod workspace;
@@ -42,6 +43,7 @@ pub use self::deals::*;
 pub use self::gates::*;
 pub use self::organisations::*;
 pub use self::pipelines::*;
+pub use self::quotas::*;
 pub use self::records::*;
 pub use self::settings::*;
 pub use self::workspace::*;
@@ -139,6 +141,8 @@ pub struct Organisation {
     pub reporting_currency: Currency,
     /// Its days, periods and "today" are this zone's (UTC until an admin sets it).
     pub time_zone: Zone,
+    /// Its fiscal years, quarters, months and weeks (the calendar year until ops set it).
+    pub fiscal: fiscal::FiscalCalendar,
     pub created_at: Timestamp,
 }
 
@@ -208,7 +212,18 @@ pub trait Store: Send + Sync {
 /// The operations are those of the area traits; `Tx` adds only [`Tx::commit`]. An engine
 /// implements every area trait and `Tx` for its transaction type.
 pub trait Tx:
-    OrganisationsTx + RecordsTx + PipelinesTx + DealsTx + ActivitiesTx + AuthTx + AuditTx + GatesTx + WorkspaceTx + SettingsTx + BulkTx
+    OrganisationsTx
+    + RecordsTx
+    + PipelinesTx
+    + DealsTx
+    + ActivitiesTx
+    + AuthTx
+    + AuditTx
+    + GatesTx
+    + WorkspaceTx
+    + SettingsTx
+    + QuotasTx
+    + BulkTx
 {
     fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -12,6 +12,7 @@ pub trait OrganisationsTx {
     fn organisation(&mut self, org: OrgId) -> Result<Option<Organisation>>;
     fn organisations(&mut self) -> Result<Vec<Organisation>>;
     fn set_organisation_time_zone(&mut self, org: OrgId, zone: &Zone) -> Result<()>;
+    fn set_organisation_fiscal_year_start(&mut self, org: OrgId, calendar: fiscal::FiscalCalendar) -> Result<()>;
 
     fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId>;
     fn set_user_manager(&mut self, org: OrgId, user: UserId, manager: Option<UserId>) -> Result<()>;

@@ -22,8 +22,8 @@ use pipewise_core::user::{Locale, Role, User};
 use pipewise_core::*;
 
 use crate::{
-    ActivityAggregate, ApiToken, AuditEvent, CheckEntry, Handoff, LoggedActivity, OpportunityMarks, OpportunityShare, Organisation, Result,
-    Session, StoreError, StoredHealthSettings, StoredOverride, WorkspaceChange, codec,
+    ActivityAggregate, ApiToken, AuditEvent, CheckEntry, Handoff, LoggedActivity, OpportunityMarks, OpportunityShare, Organisation,
+    QuotaSubject, Result, Session, StoreError, StoredHealthSettings, StoredOverride, StoredQuota, WorkspaceChange, codec,
 };
 
 /// One row of one table as the decoders read it, column by column and by name: [`Fields`] over
@@ -235,6 +235,12 @@ impl FromRow for Organisation {
             name: fields.get("name")?,
             reporting_currency: fields.parsed("reporting_currency", Currency::from_code)?,
             time_zone: fields.parsed("time_zone", Zone::parse)?,
+            fiscal: {
+                let month = fields.small_integer("fiscal_year_start_month")?;
+                let month =
+                    u8::try_from(month).map_err(|_| fields.corrupt("fiscal_year_start_month", format!("{month} is not a month")))?;
+                fiscal::FiscalCalendar::new(month).map_err(|problem| fields.corrupt("fiscal_year_start_month", problem))?
+            },
             created_at: fields.timestamp("created_at")?,
         })
     }
@@ -750,4 +756,28 @@ pub fn add_rate(table: &mut Option<pipewise_core::fx::RateTable>, fields: &impl 
     };
     table.insert(fields.parsed("currency", Currency::from_code)?, date, fields.decimal("per_base")?);
     Ok(())
+}
+
+impl FromRow for StoredQuota {
+    const TABLE: &'static str = "quota";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let user = fields.get::<Option<i64>>("user_id")?;
+        let team = fields.get::<Option<i64>>("team_id")?;
+        let subject = match (user, team) {
+            (Some(user), None) => QuotaSubject::User(UserId(user)),
+            (None, Some(team)) => QuotaSubject::Team(TeamId(team)),
+            _ => return Err(fields.corrupt("user_id", "exactly one of user_id and team_id must be set")),
+        };
+        let first = fields.optional_date("period_first")?.ok_or_else(|| fields.corrupt("period_first", "is missing"))?;
+        let last = fields.optional_date("period_last")?.ok_or_else(|| fields.corrupt("period_last", "is missing"))?;
+        Ok(StoredQuota {
+            subject,
+            kind: fields.parsed("period_kind", fiscal::PeriodKind::from_code)?,
+            first,
+            last,
+            amount: fields.money("amount", "currency")?.ok_or_else(|| fields.corrupt("amount", "is missing"))?,
+            updated_at: fields.timestamp("updated_at")?,
+            updated_by: fields.get::<Option<i64>>("updated_by")?.map(UserId),
+        })
+    }
 }

@@ -19,7 +19,7 @@ use crate::{RecordKind, Result};
 /// The column lists, as macros so the statements below can be built with `concat!`.
 macro_rules! organisation_columns {
     () => {
-        "organisation_id, name, reporting_currency, time_zone, created_at"
+        "organisation_id, name, reporting_currency, time_zone, fiscal_year_start_month, created_at"
     };
 }
 macro_rules! user_columns {
@@ -152,6 +152,36 @@ pub const INSERT_ORGANISATION: &str =
     "INSERT INTO organisation (name, reporting_currency, created_at) VALUES ($1, $2, $3) RETURNING organisation_id";
 pub const SELECT_ORGANISATION: &str = concat!("SELECT ", organisation_columns!(), " FROM organisation WHERE organisation_id = $1");
 pub const UPDATE_ORGANISATION_TIME_ZONE: &str = "UPDATE organisation SET time_zone = $1 WHERE organisation_id = $2";
+pub const UPDATE_ORGANISATION_FISCAL_YEAR_START: &str = "UPDATE organisation SET fiscal_year_start_month = $1 WHERE organisation_id = $2";
+
+/// The quota columns; PostgreSQL hands `amount` over as text.
+macro_rules! quota_columns {
+    ($amount:literal) => {
+        concat!("user_id, team_id, period_kind, period_first, period_last, ", $amount, ", currency, updated_at, updated_by")
+    };
+}
+/// The quota of one subject, kind and first day (one of `$4` user and `$5` team is null).
+macro_rules! quota_key {
+    () => {
+        "organisation_id = $1 AND period_kind = $2 AND period_first = $3 AND (user_id = $4 OR team_id = $5)"
+    };
+}
+pub const SELECT_QUOTA_SQLITE: &str = concat!("SELECT ", quota_columns!("amount"), " FROM quota WHERE ", quota_key!());
+pub const SELECT_QUOTA_POSTGRES: &str = concat!("SELECT ", quota_columns!("amount::text AS amount"), " FROM quota WHERE ", quota_key!());
+pub const DELETE_QUOTA: &str = concat!("DELETE FROM quota WHERE ", quota_key!());
+/// Quotas overlapping `$2..=$3`.
+macro_rules! quotas_overlapping {
+    ($amount:literal) => {
+        concat!(
+            "SELECT ",
+            quota_columns!($amount),
+            " FROM quota WHERE organisation_id = $1 AND period_last >= $2 AND period_first <= $3 ",
+            "ORDER BY period_first, period_kind, user_id, team_id"
+        )
+    };
+}
+pub const SELECT_QUOTAS_OVERLAPPING_SQLITE: &str = quotas_overlapping!("amount");
+pub const SELECT_QUOTAS_OVERLAPPING_POSTGRES: &str = quotas_overlapping!("amount::text AS amount");
 /// Every organisation: the one statement not keyed by an organisation, as it lists them.
 pub const SELECT_ORGANISATIONS: &str = concat!("SELECT ", organisation_columns!(), " FROM organisation ORDER BY organisation_id");
 pub const SELECT_USER: &str = concat!("SELECT ", user_columns!(), " FROM app_user WHERE organisation_id = $1 AND user_id = $2");
@@ -429,6 +459,12 @@ mod tests {
         REVOKE_API_TOKEN,
         INSERT_LOGIN_ATTEMPT,
         SELECT_FAILURES_FROM,
+        UPDATE_ORGANISATION_FISCAL_YEAR_START,
+        SELECT_QUOTA_SQLITE,
+        SELECT_QUOTA_POSTGRES,
+        DELETE_QUOTA,
+        SELECT_QUOTAS_OVERLAPPING_SQLITE,
+        SELECT_QUOTAS_OVERLAPPING_POSTGRES,
         INSERT_AUDIT_EVENT,
         INSERT_EXIT_CRITERION,
         SELECT_EXIT_CRITERION,

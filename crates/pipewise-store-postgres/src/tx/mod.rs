@@ -18,6 +18,7 @@ mod deals;
 mod gates;
 mod organisations;
 mod pipelines;
+mod quotas;
 mod records;
 mod settings;
 mod workspace;

@@ -31,6 +31,11 @@ impl OrganisationsTx for PgTx<'_> {
         found(updated, "organisation", org.0)
     }
 
+    fn set_organisation_fiscal_year_start(&mut self, org: OrgId, calendar: fiscal::FiscalCalendar) -> Result<()> {
+        let updated = self.execute(sql::UPDATE_ORGANISATION_FISCAL_YEAR_START, &[&i32::from(calendar.start_month()), &org.0])?;
+        found(updated, "organisation", org.0)
+    }
+
     fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId> {
         let id = self.one(
             sql::INSERT_USER,

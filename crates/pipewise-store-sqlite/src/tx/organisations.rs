@@ -30,6 +30,11 @@ impl OrganisationsTx for SqliteTx<'_> {
         found(changed, "organisation", org.0)
     }
 
+    fn set_organisation_fiscal_year_start(&mut self, org: OrgId, calendar: fiscal::FiscalCalendar) -> Result<()> {
+        let changed = self.execute(sql::UPDATE_ORGANISATION_FISCAL_YEAR_START, params![calendar.start_month(), org.0])?;
+        found(changed, "organisation", org.0)
+    }
+
     fn insert_user(&mut self, org: OrgId, user: &NewUser, at: Timestamp) -> Result<UserId> {
         let id = self.one(
             sql::INSERT_USER,

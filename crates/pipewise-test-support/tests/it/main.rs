@@ -10,6 +10,7 @@ mod gates;
 mod handoffs;
 mod history;
 mod platform;
+mod quotas;
 mod settings;
 mod shares;
 mod updates;
@@ -78,6 +79,7 @@ on_both_engines! {
     handoffs::the_report_gives_the_share_that_passed_gate_1_per_source,
     shares::a_deal_is_shared_listed_and_unshared_with_audit_entries,
     shares::only_those_responsible_share_and_unshare,
+    quotas::quotas_follow_the_fiscal_calendar_are_replaced_audited_and_scoped,
     settings::health_thresholds_are_stored_per_organisation_and_reset,
     settings::only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named,
     settings::stored_health_settings_are_read_leniently_and_must_be_an_object,

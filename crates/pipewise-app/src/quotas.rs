@@ -1,0 +1,211 @@
+//! Quotas and the fiscal calendar (SPEC C8, issue 12).
+//!
+//! - **The calendar.** An organisation's fiscal years start in a month ops choose
+//!   ([`set_fiscal_year_start`]); periods are named by keys such as `2027-Q1`
+//!   (`pipewise_core::fiscal`).
+//! - **Quotas.** One amount in the reporting currency per person or team per fiscal period
+//!   ([`set_quota`]); a year's quota can be spread over its quarters or months by seasonality
+//!   weights ([`set_seasonal_quotas`], exact to the minor unit). Setting a quota again replaces it.
+//! - **Who.** Ops and admins set and remove quotas, like the pipeline design; a viewer reads the
+//!   quotas of the people whose deals they may see and of the teams those people are in.
+//! - **Audit.** Every change appends `create`, `update` or `delete` on `quota` (record id: the
+//!   person or team) with the subject, period and amount, in the same transaction.
+
+use std::collections::BTreeSet;
+
+use pipewise_core::access::{Access, SharedKind};
+use pipewise_core::error::{FieldError, Problem, RecordRef, ValidationErrors};
+use pipewise_core::fiscal::{FiscalCalendar, FiscalPeriod, PeriodKind};
+use pipewise_core::money::Decimal;
+use pipewise_core::*;
+use serde_json::{Value, json};
+
+use crate::*;
+
+/// What the audit log and validation errors call a quota.
+pub const QUOTA: &str = "quota";
+
+/// Sets the month the organisation's fiscal years start in (1 is January). Ops and admins only;
+/// audited. Stored quotas keep their days.
+pub fn set_fiscal_year_start(tx: &mut Tx, ctx: &WriteCtx, month: u8) -> Result<Organisation> {
+    let access = writer_access(tx, ctx)?;
+    require(access.can_write(SharedKind::Pipeline), || "only ops and admins change the organisation's fiscal year".into())?;
+    let record = RecordRef::new("organisation", ctx.org.0);
+    let calendar = FiscalCalendar::new(month).map_err(|problem| FieldError { record, field: "fiscal_year_start_month", problem })?;
+    let mut organisation = tx.0.organisation(ctx.org)?.ok_or(StoreError::NotFound { kind: "organisation", id: ctx.org.0 })?;
+    if organisation.fiscal == calendar {
+        return Ok(organisation);
+    }
+    tx.0.set_organisation_fiscal_year_start(ctx.org, calendar)?;
+    let json = |calendar: FiscalCalendar| json!({ "fiscal_year_start_month": calendar.start_month() });
+    audit_update(tx, ctx, "organisation", ctx.org.0, json(organisation.fiscal), json(calendar))?;
+    organisation.fiscal = calendar;
+    Ok(organisation)
+}
+
+/// Sets `subject`'s quota for the fiscal period `period_key` (`2027-Q1`) to `amount` (a decimal in
+/// the reporting currency), replacing any. Every bad field is named at once.
+pub fn set_quota(tx: &mut Tx, ctx: &WriteCtx, subject: QuotaSubject, period_key: &str, amount: &str) -> Result<StoredQuota> {
+    let (organisation, record) = quota_writer(tx, ctx)?;
+    let mut errors = ValidationErrors::default();
+    check_subject(tx, ctx.org, subject, &record, &mut errors)?;
+    let period = errors.check(&record, "period", organisation.fiscal.parse_key(period_key));
+    let money = errors.check(&record, "amount", quota_amount(amount, organisation.reporting_currency));
+    let (Some(period), Some(money)) = (period, money) else { return Err(errors.into()) };
+    errors.into_result(())?;
+    put(tx, ctx, subject, &period, money)
+}
+
+/// Spreads `amount` for the fiscal year `year_key` (`2027`) over its quarters or months by
+/// seasonality `weights` (one a period: 4 or 12 non-negative numbers), exact to the minor unit,
+/// and sets each period's quota.
+pub fn set_seasonal_quotas(
+    tx: &mut Tx,
+    ctx: &WriteCtx,
+    subject: QuotaSubject,
+    year_key: &str,
+    kind: PeriodKind,
+    amount: &str,
+    weights: &[Decimal],
+) -> Result<Vec<StoredQuota>> {
+    let (organisation, record) = quota_writer(tx, ctx)?;
+    let mut errors = ValidationErrors::default();
+    check_subject(tx, ctx.org, subject, &record, &mut errors)?;
+    let year = errors.check(
+        &record,
+        "year",
+        organisation.fiscal.parse_key(year_key).and_then(|period| match period.kind {
+            PeriodKind::Year => Ok(period),
+            _ => Err(Problem::Invalid { value: year_key.to_owned(), expected: "a fiscal year such as 2027" }),
+        }),
+    );
+    let money = errors.check(&record, "amount", quota_amount(amount, organisation.reporting_currency));
+    let periods = year.map(|year| organisation.fiscal.periods_in(kind, &year)).unwrap_or_default();
+    let expected = match kind {
+        PeriodKind::Quarter => 4,
+        PeriodKind::Month => 12,
+        _ => 0,
+    };
+    if expected == 0 {
+        errors.push(&record, "kind", Problem::Invalid { value: kind.code().to_owned(), expected: "quarter or month" });
+    } else if weights.len() != expected {
+        errors.push(
+            &record,
+            "weights",
+            Problem::OutOfRange { value: weights.len().to_string(), range: "one weight a period: 4 quarters or 12 months" },
+        );
+    }
+    let (Some(_), Some(money)) = (year, money) else { return Err(errors.into()) };
+    errors.into_result(())?;
+    let parts = pipewise_comp::seasonal(money.amount(), weights, money.currency()).map_err(|error| FieldError {
+        record: record.clone(),
+        field: "weights",
+        problem: Problem::Invalid { value: error.to_string(), expected: "non-negative weights, not all zero" },
+    })?;
+    let mut stored = Vec::with_capacity(periods.len());
+    for (period, part) in periods.iter().zip(parts) {
+        let part = Money::new(part, money.currency()).map_err(|problem| FieldError { record: record.clone(), field: "amount", problem })?;
+        stored.push(put(tx, ctx, subject, period, part)?);
+    }
+    Ok(stored)
+}
+
+/// Removes `subject`'s quota for `period_key`; `false` when there was none.
+pub fn remove_quota(tx: &mut Tx, ctx: &WriteCtx, subject: QuotaSubject, period_key: &str) -> Result<bool> {
+    let (organisation, record) = quota_writer(tx, ctx)?;
+    let period = organisation.fiscal.parse_key(period_key).map_err(|problem| FieldError { record, field: "period", problem })?;
+    let Some(removed) = tx.0.delete_quota(ctx.org, subject, period.kind, period.first)? else { return Ok(false) };
+    audit(tx, ctx, QUOTA, subject_id(subject), "delete", Some(quota_json(&removed, &organisation.fiscal)), None)?;
+    Ok(true)
+}
+
+/// The quotas overlapping `period` that `access` may read, by first day, kind and subject.
+pub fn quotas_in(tx: &mut Tx, org: OrgId, access: &Access, period: &FiscalPeriod) -> Result<Vec<StoredQuota>> {
+    let quotas = tx.0.quotas_overlapping(org, period.first, period.last)?;
+    let Some(owners) = crate::visibility::visible_owners(access) else { return Ok(quotas) };
+    let mut teams = BTreeSet::new();
+    for owner in &owners {
+        if let Some(team) = tx.0.user(org, *owner)?.and_then(|user| user.team_id) {
+            teams.insert(team);
+        }
+    }
+    Ok(quotas
+        .into_iter()
+        .filter(|quota| match quota.subject {
+            QuotaSubject::User(user) => owners.contains(&user),
+            QuotaSubject::Team(team) => teams.contains(&team),
+        })
+        .collect())
+}
+
+/// The quota as the audit log and the API show it.
+pub fn quota_json(quota: &StoredQuota, calendar: &FiscalCalendar) -> Value {
+    let (subject, id) = match quota.subject {
+        QuotaSubject::User(user) => ("user", user.0),
+        QuotaSubject::Team(team) => ("team", team.0),
+    };
+    let period = calendar.period_of(quota.kind, quota.first);
+    // A quota set under an earlier calendar keeps its days; its key is then its first day.
+    let key = if period.first == quota.first && period.last == quota.last { period.key() } else { quota.first.to_string() };
+    json!({
+        "subject": subject,
+        "id": id,
+        "period": key,
+        "kind": quota.kind.code(),
+        "first_day": quota.first.to_string(),
+        "last_day": quota.last.to_string(),
+        "amount": quota.amount.amount().to_string(),
+        "currency": quota.amount.currency().code(),
+    })
+}
+
+fn quota_writer(tx: &mut Tx, ctx: &WriteCtx) -> Result<(Organisation, RecordRef)> {
+    let access = writer_access(tx, ctx)?;
+    require(access.can_write(SharedKind::Pipeline), || "only ops and admins set quotas".into())?;
+    let organisation = tx.0.organisation(ctx.org)?.ok_or(StoreError::NotFound { kind: "organisation", id: ctx.org.0 })?;
+    Ok((organisation, RecordRef::new_record(QUOTA)))
+}
+
+fn check_subject(tx: &mut Tx, org: OrgId, subject: QuotaSubject, record: &RecordRef, errors: &mut ValidationErrors) -> Result<()> {
+    match subject {
+        QuotaSubject::User(user) => exists(tx.0.user(org, user)?.is_some(), errors, record, "user_id", UserId::LABEL, user.0),
+        QuotaSubject::Team(team) => exists(tx.0.team(org, team)?.is_some(), errors, record, "team_id", TeamId::LABEL, team.0),
+    }
+    Ok(())
+}
+
+fn quota_amount(raw: &str, currency: Currency) -> Result<Money, Problem> {
+    let money = Money::parse_amount(raw, currency)?;
+    if money.is_negative() {
+        return Err(Problem::Negative { value: raw.trim().to_owned() });
+    }
+    Ok(money)
+}
+
+fn subject_id(subject: QuotaSubject) -> i64 {
+    match subject {
+        QuotaSubject::User(user) => user.0,
+        QuotaSubject::Team(team) => team.0,
+    }
+}
+
+fn put(tx: &mut Tx, ctx: &WriteCtx, subject: QuotaSubject, period: &FiscalPeriod, amount: Money) -> Result<StoredQuota> {
+    let quota = StoredQuota {
+        subject,
+        kind: period.kind,
+        first: period.first,
+        last: period.last,
+        amount,
+        updated_at: ctx.at,
+        updated_by: ctx.actor_id,
+    };
+    let replaced = tx.0.put_quota(ctx.org, &quota)?;
+    let calendar = tx.0.organisation(ctx.org)?.map(|organisation| organisation.fiscal).unwrap_or_default();
+    match replaced {
+        Some(before) => {
+            audit_update(tx, ctx, QUOTA, subject_id(subject), quota_json(&before, &calendar), quota_json(&quota, &calendar))?;
+        }
+        None => audit(tx, ctx, QUOTA, subject_id(subject), "create", None, Some(quota_json(&quota, &calendar)))?,
+    }
+    Ok(quota)
+}

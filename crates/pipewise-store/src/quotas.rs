@@ -12,6 +12,16 @@ pub enum QuotaSubject {
     Team(TeamId),
 }
 
+impl QuotaSubject {
+    /// The `(user_id, team_id)` columns: one of them null.
+    pub fn columns(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            QuotaSubject::User(user) => (Some(user.0), None),
+            QuotaSubject::Team(team) => (None, Some(team.0)),
+        }
+    }
+}
+
 /// A quota as stored: its subject, its period (kind and days) and amount, and the last write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredQuota {

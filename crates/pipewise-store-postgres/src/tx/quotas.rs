@@ -8,18 +8,10 @@ use crate::fields::read;
 
 use super::PgTx;
 
-/// The subject as the `(user_id, team_id)` pair, one of them null.
-fn subject_ids(subject: QuotaSubject) -> (Option<i64>, Option<i64>) {
-    match subject {
-        QuotaSubject::User(user) => (Some(user.0), None),
-        QuotaSubject::Team(team) => (None, Some(team.0)),
-    }
-}
-
 impl QuotasTx for PgTx<'_> {
     fn put_quota(&mut self, org: OrgId, quota: &StoredQuota) -> Result<Option<StoredQuota>> {
         let replaced = self.delete_quota(org, quota.subject, quota.kind, quota.first)?;
-        let (user, team) = subject_ids(quota.subject);
+        let (user, team) = quota.subject.columns();
         self.execute(
             "INSERT INTO quota (organisation_id, period_kind, period_first, user_id, team_id, period_last, amount, currency, \
              updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $8, $9, $10)",
@@ -40,7 +32,7 @@ impl QuotasTx for PgTx<'_> {
     }
 
     fn delete_quota(&mut self, org: OrgId, subject: QuotaSubject, kind: PeriodKind, first: Date) -> Result<Option<StoredQuota>> {
-        let (user, team) = subject_ids(subject);
+        let (user, team) = subject.columns();
         let found = self.one(sql::SELECT_QUOTA_POSTGRES, &[&org.0, &kind.code(), &first, &user, &team], read)?;
         if found.is_some() {
             self.execute(sql::DELETE_QUOTA, &[&org.0, &kind.code(), &first, &user, &team])?;

@@ -53,7 +53,7 @@ pub fn set_quota(tx: &mut Tx, ctx: &WriteCtx, subject: QuotaSubject, period_key:
     let money = errors.check(&record, "amount", quota_amount(amount, organisation.reporting_currency));
     let (Some(period), Some(money)) = (period, money) else { return Err(errors.into()) };
     errors.into_result(())?;
-    put(tx, ctx, subject, &period, money)
+    put(tx, ctx, &organisation.fiscal, subject, &period, money)
 }
 
 /// Spreads `amount` for the fiscal year `year_key` (`2027`) over its quarters or months by
@@ -105,7 +105,7 @@ pub fn set_seasonal_quotas(
     let mut stored = Vec::with_capacity(periods.len());
     for (period, part) in periods.iter().zip(parts) {
         let part = Money::new(part, money.currency()).map_err(|problem| FieldError { record: record.clone(), field: "amount", problem })?;
-        stored.push(put(tx, ctx, subject, period, part)?);
+        stored.push(put(tx, ctx, &organisation.fiscal, subject, period, part)?);
     }
     Ok(stored)
 }
@@ -123,12 +123,9 @@ pub fn remove_quota(tx: &mut Tx, ctx: &WriteCtx, subject: QuotaSubject, period_k
 pub fn quotas_in(tx: &mut Tx, org: OrgId, access: &Access, period: &FiscalPeriod) -> Result<Vec<StoredQuota>> {
     let quotas = tx.0.quotas_overlapping(org, period.first, period.last)?;
     let Some(owners) = crate::visibility::visible_owners(access) else { return Ok(quotas) };
-    let mut teams = BTreeSet::new();
-    for owner in &owners {
-        if let Some(team) = tx.0.user(org, *owner)?.and_then(|user| user.team_id) {
-            teams.insert(team);
-        }
-    }
+    // The teams of the people the viewer may see, from one read of the organisation's users.
+    let teams: BTreeSet<TeamId> =
+        tx.0.users(org)?.into_iter().filter(|user| owners.contains(&user.id)).filter_map(|user| user.team_id).collect();
     Ok(quotas
         .into_iter()
         .filter(|quota| match quota.subject {
@@ -189,7 +186,14 @@ fn subject_id(subject: QuotaSubject) -> i64 {
     }
 }
 
-fn put(tx: &mut Tx, ctx: &WriteCtx, subject: QuotaSubject, period: &FiscalPeriod, amount: Money) -> Result<StoredQuota> {
+fn put(
+    tx: &mut Tx,
+    ctx: &WriteCtx,
+    calendar: &FiscalCalendar,
+    subject: QuotaSubject,
+    period: &FiscalPeriod,
+    amount: Money,
+) -> Result<StoredQuota> {
     let quota = StoredQuota {
         subject,
         kind: period.kind,
@@ -200,12 +204,11 @@ fn put(tx: &mut Tx, ctx: &WriteCtx, subject: QuotaSubject, period: &FiscalPeriod
         updated_by: ctx.actor_id,
     };
     let replaced = tx.0.put_quota(ctx.org, &quota)?;
-    let calendar = tx.0.organisation(ctx.org)?.map(|organisation| organisation.fiscal).unwrap_or_default();
     match replaced {
         Some(before) => {
-            audit_update(tx, ctx, QUOTA, subject_id(subject), quota_json(&before, &calendar), quota_json(&quota, &calendar))?;
+            audit_update(tx, ctx, QUOTA, subject_id(subject), quota_json(&before, calendar), quota_json(&quota, calendar))?;
         }
-        None => audit(tx, ctx, QUOTA, subject_id(subject), "create", None, Some(quota_json(&quota, &calendar)))?,
+        None => audit(tx, ctx, QUOTA, subject_id(subject), "create", None, Some(quota_json(&quota, calendar)))?,
     }
     Ok(quota)
 }

@@ -234,7 +234,7 @@ impl BonusCurve {
         }
     }
 
-    /// The unrounded bonus at `attainment`, with the attainment it was read at.
+    /// The unrounded bonus at `attainment`.
     pub fn at(&self, attainment: Decimal, ties: TieRule) -> Decimal {
         let reached = |step: Decimal| match ties {
             TieRule::UpperTier => attainment >= step,

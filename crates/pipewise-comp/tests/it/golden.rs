@@ -363,5 +363,4 @@ fn a_plan_or_split_that_cannot_pay_says_which_rule_or_deal() {
         compute(&plan, &quarter(&[won], Some("1"))).unwrap_err().to_string(),
         "opportunity 5: credited in EUR, but the plan pays in USD"
     );
-    let _ = (Q1_LAST, UserId(0));
 }

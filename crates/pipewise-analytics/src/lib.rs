@@ -30,6 +30,7 @@ pub use figures::{Figure, Membership, WaterfallBucket};
 pub use health::{FlagCode, HealthThresholds, Lever};
 pub use projection::{ActivityFacts, Candidates, DealActivity, DealState, Projection, ProjectionError};
 
+use pipewise_core::fiscal::{FiscalCalendar, FiscalPeriod, PeriodKind};
 use pipewise_core::{Date, Timestamp, Zone};
 use rust_decimal::Decimal;
 
@@ -90,19 +91,26 @@ impl Period {
         day >= self.first && day <= self.last
     }
 
-    /// The calendar quarter that holds `day`.
+    /// The calendar quarter that holds `day`: the fiscal quarter of a year that starts in
+    /// January. The edges take the organisation's own calendar ([`Period::fiscal`]).
     pub fn quarter_of(day: Day) -> Period {
-        let date = date_of_day(day);
-        let first_month = (date.month() - 1) / 3 * 3 + 1;
-        let first = Date::new(date.year(), first_month, 1).expect("a quarter's first day exists");
-        let next = if first_month == 10 { Date::new(date.year() + 1, 1, 1) } else { Date::new(date.year(), first_month + 3, 1) }
-            .expect("the next quarter's first day exists");
-        Period { first: day_of_date(first), last: day_of_date(next) - 1 }
+        Period::fiscal(FiscalCalendar::CALENDAR_YEAR, PeriodKind::Quarter, day)
+    }
+
+    /// The period of `kind` in `calendar` that holds `day`.
+    pub fn fiscal(calendar: FiscalCalendar, kind: PeriodKind, day: Day) -> Period {
+        Period::from(&calendar.period_of(kind, date_of_day(day)))
     }
 
     /// The `days` days that end with `last`, inclusive.
     pub fn trailing(last: Day, days: i32) -> Period {
         Period { first: last - days + 1, last }
+    }
+}
+
+impl From<&FiscalPeriod> for Period {
+    fn from(period: &FiscalPeriod) -> Period {
+        Period { first: day_of_date(period.first), last: day_of_date(period.last) }
     }
 }
 

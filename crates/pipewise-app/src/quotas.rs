@@ -11,7 +11,7 @@
 //! - **Audit.** Every change appends `create`, `update` or `delete` on `quota` (record id: the
 //!   person or team) with the subject, period and amount, in the same transaction.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use pipewise_core::access::{Access, SharedKind};
 use pipewise_core::error::{FieldError, Problem, RecordRef, ValidationErrors};
@@ -121,7 +121,44 @@ pub fn remove_quota(tx: &mut Tx, ctx: &WriteCtx, subject: QuotaSubject, period_k
 
 /// The quotas overlapping `period` that `access` may read, by first day, kind and subject.
 pub fn quotas_in(tx: &mut Tx, org: OrgId, access: &Access, period: &FiscalPeriod) -> Result<Vec<StoredQuota>> {
-    let quotas = tx.0.quotas_overlapping(org, period.first, period.last)?;
+    quotas_between(tx, org, access, period.first, period.last)
+}
+
+/// Everyone's quota for exactly the days `first..=last` that `access` may read: a quota set for
+/// those days, else the finer ones that tile them (`pipewise_comp::quota_for`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuotaBook {
+    pub users: BTreeMap<UserId, Decimal>,
+    pub teams: BTreeMap<TeamId, Decimal>,
+}
+
+impl QuotaBook {
+    /// The sum of the quotas of `users` that have one, and how many have one.
+    pub fn sum_of<'a>(&self, users: impl IntoIterator<Item = &'a UserId>) -> (Decimal, usize) {
+        users.into_iter().filter_map(|user| self.users.get(user)).fold((Decimal::ZERO, 0), |(sum, n), quota| (sum + quota, n + 1))
+    }
+}
+
+/// The [`QuotaBook`] of the days `first..=last`.
+pub fn quota_book(tx: &mut Tx, org: OrgId, access: &Access, first: Date, last: Date) -> Result<QuotaBook> {
+    let mut spans: BTreeMap<QuotaSubject, Vec<pipewise_comp::QuotaSpan>> = BTreeMap::new();
+    for quota in quotas_between(tx, org, access, first, last)? {
+        let span = pipewise_comp::QuotaSpan { kind: quota.kind, first: quota.first, last: quota.last, amount: quota.amount.amount() };
+        spans.entry(quota.subject).or_default().push(span);
+    }
+    let mut book = QuotaBook::default();
+    for (subject, spans) in spans {
+        let Some(amount) = pipewise_comp::quota_for(first, last, &spans) else { continue };
+        match subject {
+            QuotaSubject::User(user) => book.users.insert(user, amount),
+            QuotaSubject::Team(team) => book.teams.insert(team, amount),
+        };
+    }
+    Ok(book)
+}
+
+fn quotas_between(tx: &mut Tx, org: OrgId, access: &Access, first: Date, last: Date) -> Result<Vec<StoredQuota>> {
+    let quotas = tx.0.quotas_overlapping(org, first, last)?;
     let Some(owners) = crate::visibility::visible_owners(access) else { return Ok(quotas) };
     // The teams of the people the viewer may see, from one read of the organisation's users.
     let teams: BTreeSet<TeamId> =

@@ -27,7 +27,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 pub use credit::{Credit, FxUsed, Split, SplitKind, split_deal};
 pub use performance::{Direction, RepResult, Spread, TeamAttainment, outliers, spread, team_attainment};
 pub use plan::{AttainmentOf, BonusCurve, Cap, Component, Draw, Plan, TieRule, Tier, TierBasis, TierMode, TierTable, Timing};
-pub use quota::{Attainment, History, Realism, Reason, Verdict, attainment, prorate, ramp, realism, seasonal};
+pub use quota::{Attainment, History, QuotaSpan, Realism, Reason, Verdict, attainment, prorate, quota_for, ramp, realism, seasonal};
 pub use statement::{CreditFacts, Line, LineKind, LineRef, PeriodInput, Statement, adjustments, compute, reclaim, what_if};
 
 /// How a line's unrounded amount becomes money.

@@ -2,7 +2,40 @@
 //! new rep's first months, and attainment as an exact fraction.
 
 use pipewise_core::Date;
+use pipewise_core::fiscal::PeriodKind;
 use rust_decimal::Decimal;
+
+/// A quota as set: the kind and days of its period and its amount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotaSpan {
+    pub kind: PeriodKind,
+    pub first: Date,
+    pub last: Date,
+    pub amount: Decimal,
+}
+
+/// The quota for exactly the days `first..=last`: the one set for those days, else the sum of
+/// the quotas of one finer kind that tile them without a gap (a quarter from its three months,
+/// a year from its quarters), trying the longest kind first; else `None`. A quota is never
+/// guessed by prorating a longer one: a month of a yearly quota is a question of seasonality
+/// that only the person who set it can answer.
+pub fn quota_for(first: Date, last: Date, quotas: &[QuotaSpan]) -> Option<Decimal> {
+    PeriodKind::ALL.into_iter().find_map(|kind| {
+        let mut inside: Vec<&QuotaSpan> =
+            quotas.iter().filter(|quota| quota.kind == kind && quota.first >= first && quota.last <= last).collect();
+        inside.sort_by_key(|quota| quota.first);
+        let mut next = first;
+        let mut sum = Decimal::ZERO;
+        for quota in inside {
+            if quota.first != next {
+                return None;
+            }
+            sum = sum.checked_add(quota.amount)?;
+            next = quota.last.tomorrow().ok()?;
+        }
+        (next.yesterday().ok()? == last).then_some(sum)
+    })
+}
 
 /// Credited bookings against a quota.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +109,33 @@ mod tests {
         assert_eq!(prorate(d("90000"), first, last, Some(Date::constant(2026, 4, 1)), None), d("0"));
         // Left on 9 January: 9 days of 90.
         assert_eq!(prorate(d("90000"), first, last, None, Some(Date::constant(2026, 1, 9))), d("9000"));
+    }
+
+    #[test]
+    fn a_period_takes_its_own_quota_else_the_finer_ones_that_tile_it() {
+        let span = |kind, first: (i16, i8, i8), last: (i16, i8, i8), amount: &str| QuotaSpan {
+            kind,
+            first: Date::constant(first.0, first.1, first.2),
+            last: Date::constant(last.0, last.1, last.2),
+            amount: d(amount),
+        };
+        let months = [
+            span(PeriodKind::Month, (2026, 1, 1), (2026, 1, 31), "10000"),
+            span(PeriodKind::Month, (2026, 2, 1), (2026, 2, 28), "20000"),
+            span(PeriodKind::Month, (2026, 3, 1), (2026, 3, 31), "30000"),
+        ];
+        let q1 = (Date::constant(2026, 1, 1), Date::constant(2026, 3, 31));
+        assert_eq!(quota_for(q1.0, q1.1, &months), Some(d("60000")));
+        // A quarter's own quota comes before its months'.
+        let mut both = months.to_vec();
+        both.push(span(PeriodKind::Quarter, (2026, 1, 1), (2026, 3, 31), "55000"));
+        assert_eq!(quota_for(q1.0, q1.1, &both), Some(d("55000")));
+        // A gap is no quota, and a year's quota is not prorated into a month.
+        assert_eq!(quota_for(q1.0, q1.1, &[months[0], months[2]]), None);
+        let year = [span(PeriodKind::Year, (2026, 1, 1), (2026, 12, 31), "400000")];
+        assert_eq!(quota_for(Date::constant(2026, 1, 1), Date::constant(2026, 1, 31), &year), None);
+        assert_eq!(quota_for(Date::constant(2026, 1, 1), Date::constant(2026, 12, 31), &year), Some(d("400000")));
+        assert_eq!(quota_for(q1.0, q1.1, &[]), None);
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub use pipewise_core::user::Locale;
 
 use catalog::parse;
 pub use format::{date, group, money, money_bag, money_compact, relative, timestamp};
-pub use words::{flag_reason, health_reason, lever_reason, message, problem, projection_stage_name, stage_name, unmet_lines};
+pub use words::{flag_reason, health_reason, lever_reason, message, period_label, problem, projection_stage_name, stage_name, unmet_lines};
 
 /// Every language Pipewise speaks, each at its [`slot`].
 const LOCALES: [Locale; 2] = [Locale::En, Locale::Ko];
@@ -501,6 +501,8 @@ mod tests {
         ("health_settings.section.", "format!(\"health_settings.section.{"),
         // pages::render and pages::session: the viewer's role and language; pages::admin: data::label.
         ("role.", "format!(\"role.{"),
+        // i18n::period_label: a month's name.
+        ("month.", "format!(\"month.{"),
         ("locale.", "format!(\"locale.{"),
         // pages::designer: a stage's kind.
         ("designer.stage_kind.", "format!(\"designer.stage_kind.{"),

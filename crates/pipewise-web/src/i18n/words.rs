@@ -5,6 +5,7 @@ use pipewise_analytics::health::{Flag, LeverAdvice};
 use pipewise_analytics::projection::StageInfo;
 use pipewise_analytics::{FlagCode, Projection};
 use pipewise_core::error::Problem;
+use pipewise_core::fiscal::{FiscalCalendar, FiscalPeriod, PeriodKind};
 use pipewise_core::gates::MoveCheck;
 use pipewise_core::money::Decimal;
 use pipewise_core::pipeline::Stage;
@@ -157,6 +158,26 @@ pub fn unmet_lines(locale: Locale, check: &MoveCheck) -> Vec<String> {
         }
     }
     lines
+}
+
+/// A fiscal period as people say it: `Q2 2026` (`Q2 FY2027` when the fiscal year does not start
+/// in January), `March 2026`, `Week 5, 2026`.
+pub fn period_label(locale: Locale, calendar: FiscalCalendar, period: &FiscalPeriod) -> String {
+    let fiscal = calendar != FiscalCalendar::CALENDAR_YEAR;
+    let year = period.year.to_string();
+    let number = period.number.to_string();
+    match period.kind {
+        PeriodKind::Year => tf(locale, if fiscal { "period.fiscal_year" } else { "period.year" }, &[("year", &year)]),
+        PeriodKind::Quarter => {
+            tf(locale, if fiscal { "period.fiscal_quarter" } else { "period.quarter" }, &[("year", &year), ("quarter", &number)])
+        }
+        // A month is the calendar's, whatever the fiscal year.
+        PeriodKind::Month => {
+            let month = t(locale, &format!("month.{}", period.first.month()));
+            tf(locale, "period.month", &[("year", &period.first.year().to_string()), ("month", month)])
+        }
+        PeriodKind::Week => tf(locale, if fiscal { "period.fiscal_week" } else { "period.week" }, &[("year", &year), ("week", &number)]),
+    }
 }
 
 #[cfg(test)]

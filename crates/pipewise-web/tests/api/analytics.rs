@@ -5,7 +5,7 @@
 use pipewise_analytics::metrics::{pipeline_by_stage, waterfall};
 use pipewise_analytics::{DashboardQuery, Projection, Scope, dashboard, day};
 use pipewise_app as app;
-use pipewise_app::WriteCtx;
+use pipewise_app::{QuotaSubject, WriteCtx};
 use pipewise_core::fx::RateTable;
 use pipewise_core::opportunity::OpportunityPatch;
 use pipewise_core::{Currency, OpportunityId, UserId};
@@ -83,7 +83,7 @@ pub async fn figures_equal_the_analytics_core(app: Shared) {
     let expected = dashboard(&projection, &DashboardQuery::new(as_of));
     let body = app.get("/api/v1/analytics/dashboard?as_of=2026-03-01", "admin").await.expect(200).body;
     assert_eq!(body["as_of"], "2026-03-01");
-    assert_eq!(body["period"], json!({ "start": "2026-01-01", "end": "2026-03-31" }));
+    assert_eq!(body["period"], json!({ "start": "2026-01-01", "end": "2026-03-31", "key": "2026-Q1" }));
     // Open pipeline: 12,000 (rep) + 7,000 + 9,000.50 (outsider) = 28,000.50 in 3 deals.
     assert_eq!(body["pipeline"]["count"], 3);
     assert_eq!(body["pipeline"]["amount"], "USD 28000.50");
@@ -325,4 +325,52 @@ pub async fn drill_downs_list_only_deals_the_viewer_may_see(app: Shared) {
     assert!(flagged(&app.get(health, "rep").await.expect(200).body).contains(&deal));
     // The manager still may not: a share is the rep's alone.
     assert_eq!(line_ids(&app.get(past, "manager").await.expect(200).body), Vec::<i64>::new());
+}
+
+pub async fn stored_quotas_and_the_fiscal_calendar_shape_the_figures(app: Shared) {
+    app.blocking(|| seed(&app));
+    let (rep, outsider) = (QuotaSubject::User(app.org.rep.id), QuotaSubject::User(app.outsider));
+    app.blocking(|| {
+        transact(&*app.store, |tx| {
+            app::quotas::set_quota(tx, &app.org.ctx, rep, "2026-Q1", "10000")?;
+            // The outsider's quarter comes from its three months.
+            for month in ["2026-M01", "2026-M02", "2026-M03"] {
+                app::quotas::set_quota(tx, &app.org.ctx, outsider, month, "4000")?;
+            }
+            Ok(())
+        })
+        .unwrap()
+    });
+    let quota_of = |body: &Value, user: UserId| {
+        let row = body["leaderboard"].as_array().unwrap().iter().find(|row| row["user_id"] == user.0).unwrap().clone();
+        (row["quota"].clone(), row["attainment"].clone())
+    };
+    let board = app.get("/api/v1/analytics/leaderboard?as_of=2026-03-01", "admin").await.expect(200).body;
+    assert_eq!(board["period"], json!({ "start": "2026-01-01", "end": "2026-03-31", "key": "2026-Q1" }));
+    // The rep won 5,000 of 10,000; the outsider won nothing of 3 × 4,000.
+    assert_eq!(quota_of(&board, app.org.rep.id), (json!("USD 10000.00"), json!("0.5000")));
+    assert_eq!(quota_of(&board, app.outsider), (json!("USD 12000.00"), json!("0.0000")));
+    // The organisation's quota is the sum of its reps': coverage of 22,000.
+    let dashboard = app.get("/api/v1/analytics/dashboard?as_of=2026-03-01", "admin").await.expect(200).body;
+    assert_eq!(dashboard["coverage"]["quota"], "USD 22000.00", "{}", dashboard["coverage"]);
+    // A quota in the request replaces the stored one.
+    let typed = app.get("/api/v1/analytics/dashboard?as_of=2026-03-01&quota=USD%205000", "admin").await.expect(200).body;
+    assert_eq!(typed["coverage"]["quota"], "USD 5000.00");
+    // A year with no quota of its own and no quarters that tile it has none.
+    let year = app.get("/api/v1/analytics/leaderboard?as_of=2026-03-01&period=2026", "admin").await.expect(200).body;
+    assert_eq!(quota_of(&year, app.org.rep.id), (Value::Null, Value::Null));
+    // Fiscal years from April: January to March is the fourth quarter of FY2026; the stored
+    // quarter keeps its days, so it is still that period's quota.
+    app.blocking(|| transact(&*app.store, |tx| app::quotas::set_fiscal_year_start(tx, &app.org.ctx, 4).map(drop)).unwrap());
+    let fiscal = app.get("/api/v1/analytics/leaderboard?as_of=2026-03-01", "admin").await.expect(200).body;
+    assert_eq!(fiscal["period"], json!({ "start": "2026-01-01", "end": "2026-03-31", "key": "2026-Q4" }));
+    assert_eq!(quota_of(&fiscal, app.org.rep.id), (json!("USD 10000.00"), json!("0.5000")));
+    let fy = app.get("/api/v1/analytics/waterfall?as_of=2026-03-01&period=2026", "admin").await.expect(200).body;
+    assert_eq!(fy["period"], json!({ "start": "2025-04-01", "end": "2026-03-31", "key": "2026" }));
+    // Bad or clashing periods are refused, naming the parameter.
+    let bad = app.get("/api/v1/analytics/dashboard?period=2026-Q9", "admin").await.expect(400);
+    assert!(bad.body["detail"].as_str().unwrap().starts_with("query parameter period:"), "{}", bad.body);
+    app.get("/api/v1/analytics/dashboard?period=2026-Q1&period_start=2026-01-01&period_end=2026-01-31", "admin").await.expect(400);
+    // FY2027 starts on 2026-04-01, after the as-of day: not computed backwards.
+    app.get("/api/v1/analytics/dashboard?as_of=2026-03-01&period=2027-Q1", "admin").await.expect(400);
 }

@@ -55,6 +55,7 @@ on_both_engines! {
     settings::health_settings_are_read_by_everyone_and_changed_by_ops_and_admins,
     settings::analytics_use_the_stored_health_thresholds,
     analytics::figures_equal_the_analytics_core,
+    analytics::stored_quotas_and_the_fiscal_calendar_shape_the_figures,
     analytics::a_rep_sees_only_their_own_figures,
     analytics::editing_the_future_does_not_change_the_past,
     analytics::logging_activities_today_does_not_change_past_health,

@@ -234,7 +234,7 @@ async fn organisation_team_and_rep_dashboards_equal_the_analytics() {
     assert!(expected.pipeline.count > 0 && !expected.leaderboard.is_empty(), "the demo has a pipeline");
     assert_page_matches(&body, &expected, currency, &demo.users);
     assert!(body.contains("Pipewise Demo") && body.contains("Organisation"), "the organisation's dashboard");
-    assert!(body.contains("Quotas are not stored in Pipewise yet"), "the page says quota is an input");
+    assert!(body.contains("No quota is set for this period"), "the page says no quota is set");
 
     // A manager lands on the team they lead.
     let manager = app.sign_in(&demo.manager.email).await;
@@ -323,7 +323,8 @@ async fn a_period_after_the_as_of_day_or_out_of_range_shows_the_as_of_quarter() 
     let admin = app.sign_in(&demo.admin.email).await;
     let plain = dashboard_page(app, &admin, "").await;
     let waterfall = |body: &str| segment(body, "id=\"table-waterfall\"", "</table>").to_owned();
-    for (query, note) in [("&period=2099-Q1", "Q1 2099 starts after the as-of date"), ("&period=9999-Q4", "“9999-Q4” is not a quarter")]
+    for (query, note) in
+        [("&period=2099-Q1", "Q1 2099 starts after the as-of date"), ("&period=9999-Q4", "“9999-Q4” is not a period such as")]
     {
         let body = dashboard_page(app, &admin, query).await;
         assert!(body.contains(note), "{query}: the page says {note:?}");

@@ -2,14 +2,17 @@
 //! it makes of the organisation's projection.
 
 use pipewise_app as app;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use pipewise_analytics::{ActivityFacts, DashboardQuery, Day, HealthThresholds, Period, Projection, day_of_date, day_of_timestamp};
+use pipewise_analytics::{
+    ActivityFacts, DashboardQuery, Day, HealthThresholds, Period, Projection, date_of_day, day_of_date, day_of_timestamp,
+};
 use pipewise_app::insights::Insights;
 use pipewise_app::visibility::{self, Fallback, OpenableDeals};
-use pipewise_core::money::Money;
-use pipewise_core::user::Locale;
+use pipewise_core::fiscal::{FiscalCalendar, PeriodKind};
+use pipewise_core::money::{Decimal, Money};
+use pipewise_core::user::{Locale, Role};
 use pipewise_core::{PipelineId, TeamId, UserId};
 
 use serde_json::Value;
@@ -33,8 +36,23 @@ pub(super) struct Ask {
     /// The owners the figures cover (`None`: the organisation), resolved by the one visibility
     /// rule: an owner or team the viewer may not see is not found.
     pub(super) owners: Option<BTreeSet<UserId>>,
-    pub(super) period: Option<Period>,
+    /// The period asked for (`period`, or `period_start` and `period_end`); else the fiscal
+    /// quarter holding `as_of` in the organisation's calendar.
+    pub(super) period: Period,
+    /// The fiscal period key, when the period is one (`2027-Q1`).
+    pub(super) period_key: Option<String>,
+    /// The `period` parameter, read once the organisation's calendar is known.
+    period_asked: Option<String>,
+    /// Whether `period_start` and `period_end` gave the period.
+    period_given: bool,
+    /// Whether the request named its period (either way).
+    pub(super) period_explicit: bool,
+    /// The organisation's fiscal calendar.
+    pub(super) calendar: FiscalCalendar,
     pub(super) quota: Option<Money>,
+    /// The stored quotas of the period: each rep's, and the subject's (its own, else the sum of
+    /// its reps'), in the reporting currency.
+    pub(super) stored: StoredQuotas,
     pub(super) limit: usize,
     /// The language of reasons: `lang` (`en`, `ko`), else the viewer's.
     pub(super) locale: Locale,
@@ -44,29 +62,75 @@ pub(super) struct Ask {
     pub(super) openable: OpenableDeals,
 }
 
-/// The request's [`Ask`], with the organisation's health thresholds read from the store, the
-/// subject resolved within what the viewer may see, and the deals they may open.
+/// Stored quotas of the asked period.
+#[derive(Clone, Debug, Default)]
+pub(super) struct StoredQuotas {
+    pub(super) reps: BTreeMap<UserId, Decimal>,
+    pub(super) subject: Option<Decimal>,
+}
+
+/// The request's [`Ask`], with the organisation's health thresholds, fiscal calendar and quotas
+/// read from the store, the subject resolved within what the viewer may see, and the deals they
+/// may open.
 pub(super) async fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, AppError> {
     let mut ask = ask_from(state, viewer, query)?;
     let store = state.db.clone();
     let reader = viewer.clone();
     let (owner, team) = (ask.owner, ask.team);
-    let (thresholds, resolved, openable) = blocking(move || {
+    // `period_start` and `period_end` give the period's days; else `period` names a fiscal period.
+    let (as_of, asked, mut period) = (ask.as_of, ask.period_asked.take(), ask.period_given.then_some(ask.period));
+    ask.period_explicit = asked.is_some() || ask.period_given;
+    let (thresholds, resolved, openable, period, key, stored, calendar) = blocking(move || {
         let mut tx = store.read()?;
         let thresholds = app::settings::health_thresholds(&mut tx, reader.org)?;
-        // With no subject asked for, everything the viewer may see needs no user or team.
-        let (users, teams) = match (owner, team) {
-            (None, None) => (Vec::new(), Vec::new()),
-            _ => (app::users::users(&mut tx, reader.org)?, app::users::teams(&mut tx, reader.org)?),
+        let organisation = app::users::organisation(&mut tx, reader.org)?
+            .ok_or(AppError::NotFound { kind: "organisation", id: reader.org.to_string() })?;
+        let calendar = organisation.fiscal;
+        let mut key = None;
+        if let Some(raw) = asked {
+            let fiscal = calendar.parse_key(&raw).map_err(|problem| AppError::BadRequest(format!("query parameter period: {problem}")))?;
+            if fiscal.first > date_of_day(as_of) {
+                return Err(AppError::BadRequest("query parameter period: it starts after as_of".into()));
+            }
+            key = Some(fiscal.key());
+            period = Some(Period::from(&fiscal));
+        }
+        let period = period.unwrap_or_else(|| {
+            let fiscal = calendar.period_of(PeriodKind::Quarter, date_of_day(as_of));
+            key = Some(fiscal.key());
+            Period::from(&fiscal)
+        });
+        let users = app::users::users(&mut tx, reader.org)?;
+        // With no subject asked for, everything the viewer may see needs no team.
+        let teams = match (owner, team) {
+            (None, None) => Vec::new(),
+            _ => app::users::teams(&mut tx, reader.org)?,
         };
         let resolved = visibility::resolve_subject(&reader.access, &reader.user, &users, &teams, owner, team, Fallback::Everything)?;
         let openable = OpenableDeals::load(&mut tx, reader.org, &reader.access)?;
-        Ok((thresholds, resolved, openable))
+        let book = app::quotas::quota_book(&mut tx, reader.org, &reader.access, date_of_day(period.first), date_of_day(period.last))?;
+        let covered = |user: &UserId| resolved.owners.as_ref().is_none_or(|owners| owners.contains(user));
+        let reps: BTreeMap<UserId, Decimal> = users
+            .iter()
+            .filter(|user| (user.role == Role::Rep || owner == Some(user.id)) && covered(&user.id))
+            .filter_map(|user| Some((user.id, *book.users.get(&user.id)?)))
+            .collect();
+        let own = match (owner, team) {
+            (Some(owner), _) => book.users.get(&owner).copied(),
+            (None, Some(team)) => book.teams.get(&team).copied(),
+            (None, None) => None,
+        };
+        let subject = own.or_else(|| (!reps.is_empty()).then(|| reps.values().sum()));
+        Ok((thresholds, resolved, openable, period, key, StoredQuotas { reps, subject }, calendar))
     })
     .await?;
     ask.thresholds = thresholds;
     ask.owners = resolved.owners;
     ask.openable = openable;
+    ask.period = period;
+    ask.period_key = key;
+    ask.stored = stored;
+    ask.calendar = calendar;
     Ok(ask)
 }
 
@@ -83,6 +147,10 @@ fn ask_from(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, App
         (Some(_), Some(_)) => return Err(AppError::BadRequest("query parameter period_end: it is before period_start".into())),
         _ => return Err(AppError::BadRequest("query parameters period_start and period_end go together".into())),
     };
+    let period_asked = query.text("period").map(str::to_owned);
+    if period_asked.is_some() && period.is_some() {
+        return Err(AppError::BadRequest("query parameter period: give it or period_start and period_end, not both".into()));
+    }
     let limit = match query.text("limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => raw
@@ -103,12 +171,18 @@ fn ask_from(state: &AppState, viewer: &Viewer, query: &Query) -> Result<Ask, App
         team: query.id("team_id")?.map(TeamId),
         owner: query.id("owner_id")?.map(UserId),
         owners: None,
-        period,
+        period: period.unwrap_or(Period::new(as_of, as_of)),
+        period_key: None,
+        period_asked,
+        period_given: period.is_some(),
+        period_explicit: false,
+        calendar: FiscalCalendar::CALENDAR_YEAR,
         quota: query.parsed("quota", |raw| raw.parse::<Money>())?,
         limit,
         locale,
         thresholds: HealthThresholds::default(),
         openable: OpenableDeals::nothing(),
+        stored: StoredQuotas::default(),
     })
 }
 
@@ -121,6 +195,12 @@ pub(super) fn reporting_minor(projection: &Projection, name: &str, money: Money)
     i64::try_from(money.amount().mantissa()).map_err(|_| AppError::BadRequest(format!("query parameter {name}: too large")))
 }
 
+/// A stored quota in minor units of the reporting currency (stored quotas are in it).
+fn stored_minor(projection: &Projection, quota: Decimal) -> Option<i64> {
+    let money = Money::new(quota, projection.reporting_currency()).ok()?;
+    i64::try_from(money.amount().mantissa()).ok()
+}
+
 /// The query `ask` makes of `projection`. `facts` are the activity facts as of `ask.as_of`
 /// from [`on_projection_as_of`] (`None`: today's, the projection's own); only health reads
 /// them, so the handlers of figures without health give `None`.
@@ -128,9 +208,7 @@ pub(super) fn build_query(projection: &Projection, ask: &Ask, facts: Option<Arc<
     let mut query = DashboardQuery::new(ask.as_of);
     query.thresholds = ask.thresholds;
     query.facts = facts;
-    if let Some(period) = ask.period {
-        query.period = period;
-    }
+    query.period = ask.period;
     let mut scope = visibility::scope_of(projection, ask.owners.as_ref());
     if let Some(pipeline) = ask.pipeline {
         let index =
@@ -138,7 +216,14 @@ pub(super) fn build_query(projection: &Projection, ask: &Ask, facts: Option<Arc<
         scope = scope.in_pipeline(index);
     }
     query.scope = scope;
-    query.quota = ask.quota.map(|quota| reporting_minor(projection, "quota", quota)).transpose()?;
+    query.quota = match ask.quota {
+        Some(quota) => Some(reporting_minor(projection, "quota", quota)?),
+        None => ask.stored.subject.and_then(|quota| stored_minor(projection, quota)),
+    };
+    if !ask.stored.reps.is_empty() {
+        query.rep_quotas =
+            projection.owner_ids.iter().map(|user| ask.stored.reps.get(user).and_then(|quota| stored_minor(projection, *quota))).collect();
+    }
     Ok(query)
 }
 

@@ -4,6 +4,7 @@ use axum::extract::{RawQuery, State};
 use pipewise_analytics::metrics;
 use pipewise_analytics::{Period, day_of_date};
 use pipewise_app::insights::drill;
+use pipewise_core::fiscal::PeriodKind;
 use serde_json::{Value, json};
 
 use super::ask::{build_query, on_projection, parse_ask};
@@ -48,10 +49,11 @@ pub(super) async fn get_waterfall(
     let to = query.parsed("to", pipewise_core::time::parse_date)?.map(day_of_date);
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
         let mut query = build_query(projection, &ask, None)?;
-        if ask.period.is_none()
+        // Without a period asked for, the waterfall's period is the fiscal quarter holding `to`.
+        if !ask.period_explicit
             && let Some(to) = to
         {
-            query.period = Period::quarter_of(to);
+            query.period = Period::fiscal(ask.calendar, PeriodKind::Quarter, to);
         }
         let (default_from, default_to) = query.waterfall_span();
         let (from, to) = (from.unwrap_or(default_from), to.unwrap_or(default_to));

@@ -4,6 +4,7 @@ use axum::extract::{RawQuery, State};
 use pipewise_analytics::metrics;
 use pipewise_analytics::{Day, Period, day_of_date};
 use pipewise_app::insights::drill;
+use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::money::Money;
 use serde_json::{Value, json};
 
@@ -81,7 +82,9 @@ pub(super) async fn get_trend(
         let scope = &base.scope;
         let points: Vec<Value> = if metric == "coverage" {
             metrics::trend(days, |day| match base.quota {
-                Some(quota) => Render::ratio(metrics::coverage(projection, scope, day, Period::quarter_of(day), quota).ratio),
+                Some(quota) => Render::ratio(
+                    metrics::coverage(projection, scope, day, Period::fiscal(ask.calendar, PeriodKind::Quarter, day), quota).ratio,
+                ),
                 None => Value::Null,
             })
         } else {

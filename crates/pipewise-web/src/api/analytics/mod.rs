@@ -60,15 +60,16 @@ fn scope_params() -> Vec<Param> {
             "Only deals owned by this user, who must be one the viewer may see (else not found); taken before team_id when both are given.",
         ),
         Param::new(
-            "period_start",
-            Ty::Date,
-            "First day of the period (coverage, waterfall, won amounts); with period_end. Default: the quarter holding as_of.",
+            "period",
+            Ty::Text,
+            "The period of coverage, the waterfall and won amounts: a fiscal period of the organisation's calendar, 2027-Q1, 2027-M03, 2027-W05 or 2027. Default: the fiscal quarter holding as_of.",
         ),
+        Param::new("period_start", Ty::Date, "First day of a period of any days, in place of period; with period_end."),
         Param::new("period_end", Ty::Date, "Last day of the period; with period_start."),
         Param::new(
             "quota",
             Ty::Money,
-            "The scope's quota for the period, in the reporting currency: enables coverage, thin-pipeline and the next lever.",
+            "The scope's quota for the period, in the reporting currency, in place of the stored one (its own, else the sum of its reps'): enables coverage, thin-pipeline and the next lever.",
         ),
     ]
 }
@@ -130,7 +131,7 @@ pub fn routes() -> Vec<Route> {
             .reply(Reply::Json(200, "AnalyticsTrend")),
         Route::new(Method::GET, "/api/v1/analytics/leaderboard", "get_analytics_leaderboard", get_leaderboard)
             .summary(TAG, "Reps by won amount in the period, with pipeline, deals closing in the period, win rate and cycle.")
-            .query(with(scope_params(), vec![Param::new("rep_quota", Ty::Money, "Each rep's quota for the period: enables attainment.")]))
+            .query(with(scope_params(), vec![Param::new("rep_quota", Ty::Money, "Each rep's quota for the period, in place of the stored ones: enables attainment.")]))
             .names_records()
             .reply(Reply::Json(200, "AnalyticsLeaderboard")),
         Route::new(Method::GET, "/api/v1/opportunities/{id}/health", "get_opportunity_health", get_deal_health)

@@ -204,7 +204,7 @@ pub(super) fn header(render: &Render, query: &DashboardQuery, ask: &Ask) -> Valu
     json!({
         "as_of": Render::day(query.as_of),
         "currency": render.currency.code(),
-        "period": Render::period(query.period),
+        "period": merge(Render::period(query.period), json!({ "key": ask.period_key })),
         "window": Render::period(query.window),
         "filters": {
             "pipeline_id": ask.pipeline.map(|id| id.0),

@@ -34,7 +34,13 @@ fn header() -> Value {
     json!({
         "as_of": { "type": "string", "format": "date" },
         "currency": { "type": "string" },
-        "period": { "type": "object", "properties": { "start": { "type": "string" }, "end": { "type": "string" } } },
+        "period": {
+            "type": "object",
+            "properties": {
+                "start": { "type": "string" }, "end": { "type": "string" },
+                "key": { "type": ["string", "null"], "description": "The fiscal period (2027-Q1), unless period_start and period_end gave the days." },
+            },
+        },
         "window": { "type": "object", "properties": { "start": { "type": "string" }, "end": { "type": "string" } } },
         "filters": { "type": "object" },
     })

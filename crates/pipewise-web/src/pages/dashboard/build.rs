@@ -4,13 +4,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use pipewise_analytics::projection::Projection;
-use pipewise_analytics::{ActivityFacts, Dashboard, DashboardQuery, Period, date_of_day};
+use pipewise_analytics::{ActivityFacts, Dashboard, DashboardQuery, date_of_day};
 use pipewise_app::visibility::{self, Subject};
+use pipewise_core::fiscal::{FiscalPeriod, PeriodKind};
 use pipewise_core::records::Team;
 use pipewise_core::user::{Locale, Role};
 use pipewise_core::*;
 
-use super::context::{Context, quarter_key, quarter_label};
+use super::context::{Context, QuotaSource};
 use super::view::{Assets, DashboardView, FilterView, flag_view, money_of};
 use super::{headline, health, trends};
 use crate::auth::Viewer;
@@ -165,16 +166,21 @@ fn assets() -> Assets {
 
 /// The quarters offered in the period filter (and the one shown, when it is older).
 fn period_choices(parts: &Parts) -> Vec<Choice> {
-    let Parts { context, locale, query, .. } = *parts;
-    let as_of_day = query.as_of;
+    let Parts { context, locale, .. } = *parts;
+    let calendar = context.calendar;
+    let choice = |period: &FiscalPeriod| Choice { value: period.key(), label: i18n::period_label(locale, calendar, period) };
     let mut periods = Vec::new();
-    let mut quarter = Period::quarter_of(as_of_day);
+    let mut quarter = calendar.period_of(PeriodKind::Quarter, context.as_of);
     for _ in 0..PERIOD_CHOICES {
-        periods.push(Choice { value: quarter_key(quarter), label: quarter_label(locale, quarter) });
-        quarter = Period::quarter_of(quarter.first - 1);
+        periods.push(choice(&quarter));
+        quarter = calendar.previous(&quarter);
     }
+    // The fiscal year so far, and the one before.
+    let year = calendar.period_of(PeriodKind::Year, context.as_of);
+    periods.push(choice(&year));
+    periods.push(choice(&calendar.previous(&year)));
     if !periods.iter().any(|choice| choice.value == context.period_key) {
-        periods.insert(0, Choice { value: context.period_key.clone(), label: quarter_label(locale, context.period) });
+        periods.insert(0, choice(&context.fiscal));
     }
     periods
 }
@@ -235,10 +241,10 @@ fn filters(parts: &Parts) -> FilterView {
         today: context.today.to_string(),
         quota: context
             .quota
-            .filter(|_| !context.quota_derived)
+            .filter(|_| context.quota_source == QuotaSource::Typed)
             .map(|quota| money_of(i128::from(quota), currency).amount().to_string())
             .unwrap_or_default(),
-        rep_quota: context.rep_quota.map(|quota| money_of(i128::from(quota), currency).amount().to_string()).unwrap_or_default(),
+        rep_quota: context.typed_rep_quota.map(|quota| money_of(i128::from(quota), currency).amount().to_string()).unwrap_or_default(),
         weeks: context.weeks.to_string(),
         team: match &context.resolved.subject {
             Subject::Team(team) => team.to_string(),
@@ -274,7 +280,7 @@ fn subtitle(parts: &Parts) -> String {
         &[
             ("kind", subject_kind),
             ("date", &i18n::date(locale, context.as_of)),
-            ("period", &quarter_label(locale, context.period)),
+            ("period", &context.period_label(locale)),
             ("first", &i18n::date(locale, date_of_day(context.period.first))),
             ("last", &i18n::date(locale, date_of_day(context.period.last))),
             ("pipeline", &pipeline_name),
@@ -283,12 +289,15 @@ fn subtitle(parts: &Parts) -> String {
     )
 }
 
-/// Where the quota comes from: given, derived from the reps' quota, or missing.
+/// Where the quota comes from: set by ops, the sum of the reps', typed, or missing.
 fn quota_note(parts: &Parts) -> String {
     let Parts { context, locale, .. } = *parts;
-    match (context.quota, context.quota_derived) {
-        (Some(quota), true) => tf(locale, "dash.quota_derived", &[("quota", &parts.money(i128::from(quota)))]),
-        (Some(quota), false) => tf(locale, "dash.quota_given", &[("quota", &parts.money(i128::from(quota)))]),
-        (None, _) => t(locale, "dash.quota_note").to_owned(),
+    let quota = context.quota.map(|quota| parts.money(i128::from(quota))).unwrap_or_default();
+    match context.quota_source {
+        QuotaSource::Stored => tf(locale, "dash.quota_stored", &[("quota", &quota)]),
+        QuotaSource::StoredReps { reps } => tf(locale, "dash.quota_stored_reps", &[("quota", &quota), ("reps", &reps.to_string())]),
+        QuotaSource::Typed => tf(locale, "dash.quota_given", &[("quota", &quota)]),
+        QuotaSource::TypedReps { reps } => tf(locale, "dash.quota_derived", &[("quota", &quota), ("reps", &reps.to_string())]),
+        QuotaSource::Missing => t(locale, "dash.quota_note").to_owned(),
     }
 }

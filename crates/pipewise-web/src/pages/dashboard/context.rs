@@ -1,11 +1,13 @@
 //! Whose figures, and when: the [`Context`] parsed once from the query string, and links that keep it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use pipewise_analytics::projection::Projection;
-use pipewise_analytics::{ActivityFacts, DashboardQuery, Day, HealthThresholds, Period, Scope, date_of_day, day_of_date};
+use pipewise_analytics::{ActivityFacts, DashboardQuery, Day, HealthThresholds, Period, Scope, day_of_date};
 use pipewise_app::visibility::{self, Resolved, Subject};
+use pipewise_app::{self as app, Tx};
+use pipewise_core::fiscal::{FiscalCalendar, FiscalPeriod, PeriodKind};
 use pipewise_core::money::Decimal;
 use pipewise_core::records::Team;
 use pipewise_core::time::parse_date;
@@ -23,48 +25,46 @@ use crate::pages::{Params, url_with};
 const TREND_WEEKS: i32 = 12;
 const MAX_TREND_WEEKS: i32 = 52;
 
+/// Where the subject's quota for the period comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuotaSource {
+    /// Set by ops for the subject (the rep, or the team).
+    Stored,
+    /// The sum of the stored quotas of the subject's `reps` that have one.
+    StoredReps { reps: usize },
+    /// Typed into the page for the subject.
+    Typed,
+    /// The quota per rep typed into the page times the subject's `reps`.
+    TypedReps { reps: usize },
+    /// None stored for the period, none typed.
+    Missing,
+}
+
 /// Everything a dashboard or a drill-down is computed for, parsed once from the query string.
 #[derive(Clone, Debug)]
 pub struct Context {
     pub resolved: Resolved,
     pub as_of: Date,
     pub today: Date,
+    /// The organisation's fiscal calendar, and the fiscal period shown in it.
+    pub calendar: FiscalCalendar,
+    pub fiscal: FiscalPeriod,
     pub period: Period,
     pub period_key: String,
     pub pipeline: Option<PipelineId>,
     /// The subject's quota for the period, in reporting minor units.
     pub quota: Option<i64>,
-    pub rep_quota: Option<i64>,
-    /// Who `rep_quota` applies to: the reps of the subject.
-    pub quota_reps: BTreeSet<UserId>,
-    /// Whether `quota` was derived from `rep_quota` × reps.
-    pub quota_derived: bool,
+    /// Where `quota` comes from.
+    pub quota_source: QuotaSource,
+    /// Each rep's quota for the period, in reporting minor units: stored, or the one typed.
+    pub rep_quotas: BTreeMap<UserId, i64>,
+    /// The quota per rep typed into the page, if any (it replaces the stored ones).
+    pub typed_rep_quota: Option<i64>,
     pub weeks: i32,
     /// The organisation's health thresholds (`OrgData::health_thresholds`).
     pub thresholds: HealthThresholds,
     /// Problems with the inputs, shown above the figures.
     pub notes: Vec<String>,
-}
-
-pub(super) fn quarter_key(period: Period) -> String {
-    let first = date_of_day(period.first);
-    format!("{}-Q{}", first.year(), (first.month() - 1) / 3 + 1)
-}
-
-fn parse_quarter(key: &str) -> Option<Period> {
-    let (year, quarter) = key.split_once("-Q")?;
-    let (year, quarter): (i16, i8) = (year.parse().ok()?, quarter.parse().ok()?);
-    if !(1..=4).contains(&quarter) || !(1900..=2200).contains(&year) {
-        return None;
-    }
-    let first = Date::new(year, (quarter - 1) * 3 + 1, 1).ok()?;
-    Some(Period::quarter_of(day_of_date(first)))
-}
-
-pub(super) fn quarter_label(locale: Locale, period: Period) -> String {
-    let first = date_of_day(period.first);
-    let quarter = ((first.month() - 1) / 3 + 1).to_string();
-    tf(locale, "dash.quarter", &[("year", &first.year().to_string()), ("quarter", &quarter)])
 }
 
 fn parse_quota(raw: Option<&str>, currency: Currency, locale: Locale, notes: &mut Vec<String>) -> Option<i64> {
@@ -80,7 +80,14 @@ fn parse_quota(raw: Option<&str>, currency: Currency, locale: Locale, notes: &mu
 }
 
 impl Context {
-    pub fn parse(viewer: &Viewer, data: &OrgData, teams: &[Team], params: &Params, now: Timestamp) -> Result<Context, AppError> {
+    pub fn parse(
+        tx: &mut Tx,
+        viewer: &Viewer,
+        data: &OrgData,
+        teams: &[Team],
+        params: &Params,
+        now: Timestamp,
+    ) -> Result<Context, AppError> {
         let locale = viewer.user.locale;
         let resolved = resolve(viewer, data, teams, params)?;
         let today = viewer.today(now);
@@ -99,27 +106,27 @@ impl Context {
                 }
             },
         };
-        let as_of_day = day_of_date(as_of);
-        let period = match params.get("period") {
-            None => Period::quarter_of(as_of_day),
-            Some(key) => match parse_quarter(key) {
-                None => {
+        let calendar = data.organisation.fiscal;
+        let as_of_quarter = calendar.period_of(PeriodKind::Quarter, as_of);
+        let fiscal = match params.get("period") {
+            None => as_of_quarter,
+            Some(key) => match calendar.parse_key(key) {
+                Err(_) => {
                     notes.push(tf(locale, "dash.bad_period", &[("value", key)]));
-                    Period::quarter_of(as_of_day)
+                    as_of_quarter
                 }
                 // Never computed backwards, nor from days the as-of view does not know.
-                Some(period) if period.first > as_of_day => {
-                    notes.push(tf(locale, "dash.period_after_as_of", &[("period", &quarter_label(locale, period))]));
-                    Period::quarter_of(as_of_day)
+                Ok(period) if period.first > as_of => {
+                    notes.push(tf(locale, "dash.period_after_as_of", &[("period", &i18n::period_label(locale, calendar, &period))]));
+                    as_of_quarter
                 }
-                Some(period) => period,
+                Ok(period) => period,
             },
         };
         let currency = data.organisation.reporting_currency;
-        let rep_quota = parse_quota(params.get("rep_quota"), currency, locale, &mut notes);
-        let mut quota = parse_quota(params.get("quota"), currency, locale, &mut notes);
-        // Quotas per rep go to users with the rep role in the subject; a rep's own dashboard
-        // takes either input as their quota.
+        let typed_rep_quota = parse_quota(params.get("rep_quota"), currency, locale, &mut notes);
+        let typed_quota = parse_quota(params.get("quota"), currency, locale, &mut notes);
+        // The reps of the subject: a rep's own dashboard has one, whatever their role.
         let quota_reps: BTreeSet<UserId> = match &resolved.subject {
             Subject::Rep(user) => [*user].into(),
             _ => data
@@ -129,35 +136,56 @@ impl Context {
                 .map(|user| user.id)
                 .collect(),
         };
-        let rep_quota = match &resolved.subject {
-            Subject::Rep(_) => rep_quota.or(quota),
-            _ => rep_quota,
+        let book = app::quotas::quota_book(tx, viewer.org, &viewer.access, fiscal.first, fiscal.last)?;
+        let minor = |amount: Decimal| Money::new(amount, currency).ok().and_then(|money| i64::try_from(money.amount().mantissa()).ok());
+        // A typed quota per rep (on a rep's dashboard, either input) replaces the stored ones.
+        let typed_rep_quota = match &resolved.subject {
+            Subject::Rep(_) => typed_rep_quota.or(typed_quota),
+            _ => typed_rep_quota,
         };
-        let mut quota_derived = false;
-        if quota.is_none()
-            && let Some(each) = rep_quota
-            && !quota_reps.is_empty()
-        {
-            quota = each.checked_mul(quota_reps.len() as i64);
-            quota_derived = !matches!(resolved.subject, Subject::Rep(_));
-        }
+        let rep_quotas: BTreeMap<UserId, i64> = match typed_rep_quota {
+            Some(each) => quota_reps.iter().map(|user| (*user, each)).collect(),
+            None => quota_reps.iter().filter_map(|user| Some((*user, minor(*book.users.get(user)?)?))).collect(),
+        };
+        let stored_subject = match &resolved.subject {
+            Subject::Rep(user) => book.users.get(user).copied(),
+            Subject::Team(team) => book.teams.get(team).copied(),
+            Subject::Organisation | Subject::Reports => None,
+        };
+        let reps_sum = || rep_quotas.values().try_fold(0i64, |sum, quota| sum.checked_add(*quota));
+        let (quota, quota_source) = match (&resolved.subject, typed_quota, typed_rep_quota, stored_subject) {
+            (Subject::Rep(_), _, Some(each), _) => (Some(each), QuotaSource::Typed),
+            (_, Some(quota), _, _) => (Some(quota), QuotaSource::Typed),
+            (_, None, Some(_), _) if !rep_quotas.is_empty() => (reps_sum(), QuotaSource::TypedReps { reps: rep_quotas.len() }),
+            (_, None, None, Some(stored)) => (minor(stored), QuotaSource::Stored),
+            (_, None, None, None) if !rep_quotas.is_empty() => (reps_sum(), QuotaSource::StoredReps { reps: rep_quotas.len() }),
+            _ => (None, QuotaSource::Missing),
+        };
+        let quota_source = if quota.is_some() { quota_source } else { QuotaSource::Missing };
         let pipeline = params.id("pipeline").map(PipelineId).filter(|id| data.pipeline(*id).is_some());
         let weeks = params.get("weeks").and_then(|raw| raw.parse::<i32>().ok()).unwrap_or(TREND_WEEKS).clamp(2, MAX_TREND_WEEKS);
         Ok(Context {
             resolved,
             as_of,
             today,
-            period,
-            period_key: quarter_key(period),
+            calendar,
+            period: Period::from(&fiscal),
+            period_key: fiscal.key(),
+            fiscal,
             pipeline,
             quota,
-            rep_quota,
-            quota_reps,
-            quota_derived,
+            quota_source,
+            rep_quotas,
+            typed_rep_quota,
             weeks,
             thresholds: data.health_thresholds,
             notes,
         })
+    }
+
+    /// The period as people say it, in `locale`.
+    pub fn period_label(&self, locale: Locale) -> String {
+        i18n::period_label(locale, self.calendar, &self.fiscal)
     }
 
     pub fn as_of_day(&self) -> Day {
@@ -182,12 +210,12 @@ impl Context {
         query.scope = self.scope(projection);
         query.period = self.period;
         query.quota = self.quota;
-        if let Some(each) = self.rep_quota {
+        if !self.rep_quotas.is_empty() {
             query.rep_quotas = projection
                 .owner_ids
                 .iter()
                 .enumerate()
-                .map(|(owner, user)| (query.scope.admits_owner(owner as u32) && self.quota_reps.contains(user)).then_some(each))
+                .map(|(owner, user)| self.rep_quotas.get(user).copied().filter(|_| query.scope.admits_owner(owner as u32)))
                 .collect();
         }
         query
@@ -222,7 +250,7 @@ impl Context {
     pub(super) fn dashboard_href(&self, subject: &[(&'static str, String)]) -> String {
         let mut pairs: Vec<(&str, String)> = subject.to_vec();
         pairs.extend(self.pairs().into_iter().filter(|(key, _)| !matches!(*key, "team" | "owner")));
-        pairs.push(("rep_quota", self.rep_quota.map(|quota| quota.to_string()).unwrap_or_default()));
+        pairs.push(("rep_quota", self.typed_rep_quota.map(|quota| quota.to_string()).unwrap_or_default()));
         url_with("/dashboard", &pairs)
     }
 
@@ -238,19 +266,22 @@ impl Context {
 
 #[cfg(test)]
 mod tests {
+    use pipewise_core::fiscal::FiscalCalendar;
+
     use super::*;
 
     #[test]
-    fn quarters_round_trip() {
-        let period = parse_quarter("2026-Q2").unwrap();
-        assert_eq!(
-            (date_of_day(period.first).to_string(), date_of_day(period.last).to_string()),
-            ("2026-04-01".into(), "2026-06-30".into())
-        );
-        assert_eq!(quarter_key(period), "2026-Q2");
-        assert_eq!(parse_quarter("2026-Q5"), None);
-        assert_eq!(parse_quarter("junk"), None);
-        assert_eq!(quarter_label(Locale::Ko, period), "2026년 2분기");
-        assert_eq!(quarter_label(Locale::En, period), "Q2 2026");
+    fn periods_are_worded_in_the_organisations_calendar() {
+        let q2 = FiscalCalendar::CALENDAR_YEAR.parse_key("2026-Q2").unwrap();
+        assert_eq!(i18n::period_label(Locale::Ko, FiscalCalendar::CALENDAR_YEAR, &q2), "2026년 2분기");
+        assert_eq!(i18n::period_label(Locale::En, FiscalCalendar::CALENDAR_YEAR, &q2), "Q2 2026");
+        let april = FiscalCalendar::new(4).unwrap();
+        let q1 = april.parse_key("2027-Q1").unwrap();
+        assert_eq!((q1.first.to_string(), q1.last.to_string()), ("2026-04-01".into(), "2026-06-30".into()));
+        assert_eq!(i18n::period_label(Locale::En, april, &q1), "Q1 FY2027");
+        assert_eq!(i18n::period_label(Locale::Ko, april, &q1), "2027 회계연도 1분기");
+        let june = april.parse_key("2027-M03").unwrap();
+        assert_eq!(i18n::period_label(Locale::En, april, &june), "June 2026");
+        assert_eq!(i18n::period_label(Locale::Ko, april, &june), "2026년 6월");
     }
 }

@@ -11,7 +11,7 @@ use pipewise_app::Tx;
 use pipewise_app::visibility::Subject;
 use pipewise_core::*;
 
-use super::context::{Context, quarter_label};
+use super::context::Context;
 use super::flag_label;
 use super::{with_projection, with_projection_as_of};
 use crate::AppState;
@@ -44,7 +44,7 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut Tx, data: &OrgData, par
         return Err(AppError::BadRequest(tf(locale, "dash.bad_figure", &[("value", figure)])));
     }
     let teams = app::users::teams(tx, viewer.org)?;
-    let context = Context::parse(viewer, data, &teams, params, state.now())?;
+    let context = Context::parse(tx, viewer, data, &teams, params, state.now())?;
     let flag = match figure {
         "flag" => Some(
             params
@@ -104,7 +104,7 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut Tx, data: &OrgData, par
             ("figure", &what),
             ("subject", &subject),
             ("date", &i18n::date(locale, context.as_of)),
-            ("period", &quarter_label(locale, context.period)),
+            ("period", &context.period_label(locale)),
         ],
     );
     let team = match context.resolved.subject {

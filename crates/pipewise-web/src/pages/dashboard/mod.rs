@@ -2,9 +2,12 @@
 //!
 //! - `/dashboard` shows the organisation to admin, ops and viewers; a manager lands on the team
 //!   they lead (or, leading none, on their reporting tree); a rep on themselves.
-//!   `?team=ID` and `?owner=ID` choose another subject; `pipeline`, `period` (a quarter,
-//!   `2026-Q2`; the as-of day's quarter by default), `as_of` (a date, today by default) and the
-//!   quota inputs (`quota` for the subject, `rep_quota` per rep) filter and complete it.
+//!   `?team=ID` and `?owner=ID` choose another subject; `pipeline`, `period` (a fiscal period of
+//!   the organisation's calendar, `2027-Q1`, `2027-M03`, `2027`; the as-of day's quarter by
+//!   default) and `as_of` (a date, today by default) filter it.
+//! - **Quotas** are the stored ones (`pipewise_app::quotas::quota_book`): a rep's own, a team's
+//!   own else the sum of its reps', the organisation's the sum of its reps'. The quota inputs
+//!   (`quota` for the subject, `rep_quota` per rep) try another figure without storing it.
 //! - **Row visibility.** A subject is a set of deal owners: the viewer's
 //!   `access.deal_scope()` narrowed by the team or owner asked for. Asking for a team or an
 //!   owner outside what the viewer may see is the same 404 as one that does not exist, so a
@@ -130,7 +133,7 @@ fn render_dashboard(state: &AppState, viewer: &Viewer, params: &Params) -> Resul
     let mut tx = state.db.read()?;
     let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let teams = app::users::teams(&mut tx, viewer.org)?;
-    let context = Context::parse(viewer, &data, &teams, params, now)?;
+    let context = Context::parse(&mut tx, viewer, &data, &teams, params, now)?;
     let (mut view, flagged_ids) =
         with_projection_as_of(state, viewer.org, context.as_of_day(), day_of_date(context.today), |projection, facts| {
             build::build_view(viewer, &data, &teams, &context, projection, facts)

@@ -5,7 +5,6 @@ use pipewise_analytics::{Ratio, date_of_day};
 use serde_json::json;
 
 use super::build::Parts;
-use super::context::quarter_label;
 use super::view::{TrendRow, WaterfallRow, chart_amount, count_text, percent_text, stage_label};
 use crate::i18n::{self, t, tf};
 
@@ -55,7 +54,7 @@ pub(super) fn waterfall_table(parts: &Parts) -> WaterfallTable {
         locale,
         "dash.wf.span",
         &[
-            ("period", &quarter_label(locale, context.period)),
+            ("period", &context.period_label(locale)),
             ("from", &i18n::date(locale, date_of_day(waterfall.from))),
             ("to", &i18n::date(locale, date_of_day(waterfall.to))),
         ],

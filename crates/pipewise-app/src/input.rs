@@ -724,11 +724,90 @@ pub fn health_thresholds(org: OrgId, value: &Value) -> Result<pipewise_analytics
     fields.errors.into_result(thresholds)
 }
 
-/// The organisation settings body `{"time_zone": "Asia/Seoul"}`: the zone's name, as text.
-pub fn organisation_settings(org: OrgId, value: &Value) -> Result<String, ValidationErrors> {
-    let mut fields = Fields::new(value, RecordRef::new("organisation", org.0), &["time_zone"])?;
-    let zone = fields.required("time_zone", "text", string);
-    finish(fields.errors, zone)
+/// What the organisation settings body changes: its time zone, the month its fiscal years start in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrganisationSettings {
+    pub time_zone: Option<String>,
+    pub fiscal_year_start_month: Option<u8>,
+}
+
+/// The organisation settings body `{"time_zone": "Asia/Seoul", "fiscal_year_start_month": 4}`:
+/// either field or both.
+pub fn organisation_settings(org: OrgId, value: &Value) -> Result<OrganisationSettings, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new("organisation", org.0), &["time_zone", "fiscal_year_start_month"])?;
+    let time_zone = fields.not_null("time_zone", "text", string);
+    let month = fields.not_null("fiscal_year_start_month", "a month from 1 to 12", |value| {
+        integer(value)?
+            .try_into()
+            .ok()
+            .filter(|month| (1..=12).contains(month))
+            .ok_or(Problem::Invalid { value: value.to_string(), expected: "a month from 1 to 12" })
+    });
+    if fields.errors.is_empty() && time_zone.is_none() && month.is_none() {
+        fields.errors.push(
+            &fields.record,
+            "(body)",
+            Problem::Invalid { value: value.to_string(), expected: "time_zone or fiscal_year_start_month" },
+        );
+    }
+    finish(fields.errors, Some(OrganisationSettings { time_zone, fiscal_year_start_month: month }))
+}
+
+/// A quota body `{"amount": "120000"}`: the amount as a decimal in the reporting currency (text
+/// or number).
+pub fn quota_amount(value: &Value) -> Result<String, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(crate::quotas::QUOTA), &["amount"])?;
+    let amount = fields.required("amount", "a decimal amount", |value| match value {
+        Value::String(text) => Ok(text.clone()),
+        Value::Number(number) => Ok(number.to_string()),
+        _ => Err(Problem::Invalid { value: String::new(), expected: "" }),
+    });
+    finish(fields.errors, amount)
+}
+
+/// A seasonal spread: `{"subject": "user", "id": 3, "year": "2027", "kind": "quarter",
+/// "amount": "1000000", "weights": [2, 3, 3, 4]}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeasonalQuotas {
+    pub subject: crate::QuotaSubject,
+    pub year: String,
+    pub kind: pipewise_core::fiscal::PeriodKind,
+    pub amount: String,
+    pub weights: Vec<pipewise_core::money::Decimal>,
+}
+
+pub fn seasonal_quotas(value: &Value) -> Result<SeasonalQuotas, ValidationErrors> {
+    let mut fields =
+        Fields::new(value, RecordRef::new_record(crate::quotas::QUOTA), &["subject", "id", "year", "kind", "amount", "weights"])?;
+    let subject = fields.required("subject", "user or team", string);
+    let id = fields.required("id", "an id", positive_id);
+    let year = fields.required("year", "a fiscal year such as 2027", string);
+    let kind = fields.required("kind", "quarter or month", |value| pipewise_core::fiscal::PeriodKind::from_code(text_of(value)?));
+    let amount = fields.required("amount", "a decimal amount", |value| match value {
+        Value::String(text) => Ok(text.clone()),
+        Value::Number(number) => Ok(number.to_string()),
+        _ => Err(Problem::Invalid { value: String::new(), expected: "" }),
+    });
+    let weights = fields.required("weights", "a list of decimal weights", |value| {
+        let items = value.as_array().ok_or(Problem::Invalid { value: String::new(), expected: "" })?;
+        items.iter().map(decimal).collect::<Result<Vec<_>, _>>()
+    });
+    let subject = match (subject.as_deref(), id) {
+        (Some("user"), Some(id)) => Some(crate::QuotaSubject::User(UserId(id))),
+        (Some("team"), Some(id)) => Some(crate::QuotaSubject::Team(TeamId(id))),
+        (Some(other), _) if other != "user" && other != "team" => {
+            fields.errors.push(&fields.record, "subject", Problem::Invalid { value: other.to_owned(), expected: "user or team" });
+            None
+        }
+        _ => None,
+    };
+    let parsed = match (subject, year, kind, amount, weights) {
+        (Some(subject), Some(year), Some(kind), Some(amount), Some(weights)) => {
+            Some(SeasonalQuotas { subject, year, kind, amount, weights })
+        }
+        _ => None,
+    };
+    finish(fields.errors, parsed)
 }
 
 #[cfg(test)]

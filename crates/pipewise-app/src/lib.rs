@@ -29,6 +29,7 @@ pub mod gates;
 pub mod handoffs;
 pub mod input;
 pub mod insights;
+pub mod performance;
 pub mod quotas;
 pub mod records;
 pub mod settings;

@@ -17,6 +17,8 @@ use pipewise_core::access::{Access, SharedKind};
 use pipewise_core::error::{FieldError, Problem, RecordRef, ValidationErrors};
 use pipewise_core::fiscal::{FiscalCalendar, FiscalPeriod, PeriodKind};
 use pipewise_core::money::Decimal;
+use pipewise_core::records::Team;
+use pipewise_core::user::User;
 use pipewise_core::*;
 use serde_json::{Value, json};
 
@@ -248,4 +250,180 @@ fn put(
         None => audit(tx, ctx, QUOTA, subject_id(subject), "create", None, Some(quota_json(&quota, calendar)))?,
     }
     Ok(quota)
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV in and out.
+
+/// The columns of a quota file, as [`export_csv`] writes them. [`import_csv`] needs `subject`,
+/// `who`, `period` and `amount`, in any order; it reads `currency` when present and ignores the
+/// rest, so an exported file edited in a spreadsheet imports as it is.
+pub const CSV_COLUMNS: [&str; 8] = ["subject", "who", "name", "period", "first_day", "last_day", "amount", "currency"];
+/// The largest quota file read, in bytes, and the most rows.
+pub const CSV_MAX_BYTES: usize = 2 * 1024 * 1024;
+pub const CSV_MAX_ROWS: usize = 20_000;
+
+/// What a CSV import changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CsvImport {
+    pub set: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+/// The quotas overlapping `period` that `access` may read, as a CSV file of [`CSV_COLUMNS`]: a
+/// person is named by email, a team by name.
+pub fn export_csv(tx: &mut Tx, org: OrgId, access: &Access, period: &FiscalPeriod) -> Result<String> {
+    let organisation = tx.0.organisation(org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
+    let users: BTreeMap<UserId, User> = tx.0.users(org)?.into_iter().map(|user| (user.id, user)).collect();
+    let teams: BTreeMap<TeamId, String> = tx.0.teams(org)?.into_iter().map(|team| (team.id, team.name)).collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed = StoreError::database;
+    writer.write_record(CSV_COLUMNS).map_err(failed)?;
+    for quota in quotas_in(tx, org, access, period)? {
+        let (subject, who, name) = match quota.subject {
+            QuotaSubject::User(user) => {
+                let user = users.get(&user);
+                ("user", user.map(|user| user.email.clone()).unwrap_or_default(), user.map(|user| user.name.clone()).unwrap_or_default())
+            }
+            QuotaSubject::Team(team) => {
+                let name = teams.get(&team).cloned().unwrap_or_default();
+                ("team", name.clone(), name)
+            }
+        };
+        let json = quota_json(&quota, &organisation.fiscal);
+        let key = json["period"].as_str().unwrap_or_default().to_owned();
+        let (first, last, amount) = (quota.first.to_string(), quota.last.to_string(), quota.amount.amount().to_string());
+        writer.write_record([subject, &who, &name, &key, &first, &last, &amount, quota.amount.currency().code()]).map_err(failed)?;
+    }
+    let bytes = writer.into_inner().map_err(|error| StoreError::database(error.into_error()))?;
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 text is UTF-8"))
+}
+
+/// Sets (or, with an empty amount, removes) the quota of every row of the CSV `text`, all or
+/// nothing: every bad row is named by its line and column at once and nothing is written. A
+/// person is named by email, a team by name (or either by id). Ops and admins only; each change
+/// is audited as [`set_quota`] audits it.
+pub fn import_csv(tx: &mut Tx, ctx: &WriteCtx, text: &str) -> Result<CsvImport> {
+    let (organisation, _) = quota_writer(tx, ctx)?;
+    let file = RecordRef::new_record("quota file");
+    if text.len() > CSV_MAX_BYTES {
+        let problem = Problem::OutOfRange { value: format!("{} bytes", text.len()), range: "at most 2 MiB" };
+        return Err(FieldError { record: file, field: "file", problem }.into());
+    }
+    let users = tx.0.users(ctx.org)?;
+    let teams = tx.0.teams(ctx.org)?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(headers) => headers.iter().map(|header| header.trim_start_matches('\u{feff}').to_lowercase()).collect(),
+        Err(error) => return Err(FieldError { record: file, field: "file", problem: csv_problem(&error) }.into()),
+    };
+    let column = |name: &str| headers.iter().position(|header| header == name);
+    let mut errors = ValidationErrors::default();
+    for name in ["subject", "who", "period", "amount"] {
+        if column(name).is_none() {
+            errors.push(
+                &file,
+                "header",
+                Problem::Invalid { value: name.to_owned(), expected: "a column of the file (subject, who, period, amount)" },
+            );
+        }
+    }
+    std::mem::take(&mut errors).into_result(())?;
+    let at = |name: &str| column(name).expect("checked above");
+    let (subject_at, who_at, period_at, amount_at, currency_at) =
+        (at("subject"), at("who"), at("period"), at("amount"), column("currency"));
+
+    let mut rows: Vec<(QuotaSubject, FiscalPeriod, Option<Money>)> = Vec::new();
+    let mut seen: BTreeMap<(QuotaSubject, PeriodKind, Date), u64> = BTreeMap::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index as u64 + 2;
+        let record_ref = RecordRef::new("line", line as i64);
+        if index >= CSV_MAX_ROWS {
+            errors.push(
+                &file,
+                "file",
+                Problem::OutOfRange { value: format!("more than {CSV_MAX_ROWS} rows"), range: "at most 20,000 rows" },
+            );
+            break;
+        }
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                errors.push(&record_ref, "file", csv_problem(&error));
+                continue;
+            }
+        };
+        let cell = |at: usize| record.get(at).unwrap_or("");
+        let subject = errors.check(&record_ref, "who", find_subject(cell(subject_at), cell(who_at), &users, &teams));
+        let period = errors.check(&record_ref, "period", organisation.fiscal.parse_key(cell(period_at)));
+        if let Some(code) = currency_at.map(cell).filter(|code| !code.is_empty())
+            && code != organisation.reporting_currency.code()
+        {
+            errors.push(&record_ref, "currency", Problem::Invalid { value: code.to_owned(), expected: "the reporting currency" });
+        }
+        let amount = match cell(amount_at) {
+            "" => Some(None),
+            raw => errors.check(&record_ref, "amount", quota_amount(&raw.replace(',', ""), organisation.reporting_currency)).map(Some),
+        };
+        let (Some(subject), Some(period), Some(amount)) = (subject, period, amount) else { continue };
+        if let Some(first) = seen.insert((subject, period.kind, period.first), line) {
+            let expected = if first == line { "given once" } else { "given once for a person or team (an earlier line has it)" };
+            errors.push(&record_ref, "period", Problem::Invalid { value: period.key(), expected });
+            continue;
+        }
+        rows.push((subject, period, amount));
+    }
+    errors.into_result(())?;
+
+    let mut outcome = CsvImport::default();
+    for (subject, period, amount) in rows {
+        match amount {
+            Some(amount) => {
+                let current =
+                    tx.0.quotas_overlapping(ctx.org, period.first, period.last)?
+                        .into_iter()
+                        .find(|quota| quota.subject == subject && quota.kind == period.kind && quota.first == period.first);
+                if current.is_some_and(|current| current.amount == amount && current.last == period.last) {
+                    outcome.unchanged += 1;
+                } else {
+                    put(tx, ctx, &organisation.fiscal, subject, &period, amount)?;
+                    outcome.set += 1;
+                }
+            }
+            None => match tx.0.delete_quota(ctx.org, subject, period.kind, period.first)? {
+                Some(removed) => {
+                    audit(tx, ctx, QUOTA, subject_id(subject), "delete", Some(quota_json(&removed, &organisation.fiscal)), None)?;
+                    outcome.removed += 1;
+                }
+                None => outcome.unchanged += 1,
+            },
+        }
+    }
+    Ok(outcome)
+}
+
+/// `user` + an email or id, or `team` + a name or id.
+fn find_subject(kind: &str, who: &str, users: &[User], teams: &[Team]) -> std::result::Result<QuotaSubject, Problem> {
+    let id = who.parse::<i64>().ok();
+    match kind.to_lowercase().as_str() {
+        "user" => users
+            .iter()
+            .find(|user| user.email.eq_ignore_ascii_case(who) || Some(user.id.0) == id)
+            .map(|user| QuotaSubject::User(user.id))
+            .ok_or_else(|| Problem::Invalid { value: who.to_owned(), expected: "the email or id of a user of the organisation" }),
+        "team" => teams
+            .iter()
+            .find(|team| team.name.eq_ignore_ascii_case(who) || Some(team.id.0) == id)
+            .map(|team| QuotaSubject::Team(team.id))
+            .ok_or_else(|| Problem::Invalid { value: who.to_owned(), expected: "the name or id of a team of the organisation" }),
+        _ => Err(Problem::Invalid { value: kind.to_owned(), expected: "user or team (the subject column)" }),
+    }
+}
+
+fn csv_problem(error: &csv::Error) -> Problem {
+    match error.kind() {
+        csv::ErrorKind::Utf8 { .. } => Problem::Invalid { value: "the file".into(), expected: "UTF-8 text" },
+        _ => Problem::Invalid { value: error.to_string(), expected: "a CSV file with a header line" },
+    }
 }

@@ -181,7 +181,7 @@ pub struct History {
     pub win_rate: Option<Decimal>,
     /// Open pipeline due to close in the quota's period.
     pub open_pipeline: Decimal,
-    /// Median days from creation to won; `None` without won deals.
+    /// Average days from creation to won; `None` without won deals.
     pub cycle_days: Option<Decimal>,
     /// Days in the quota's period.
     pub period_days: i32,

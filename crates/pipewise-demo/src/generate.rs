@@ -142,6 +142,7 @@ pub(crate) fn run(store: &Db, config: &DemoConfig, report: &mut dyn FnMut(Phase,
         app::gates::add_exit_criterion(&mut tx, &org.ctx(now, None), criterion)?;
     }
     tx.commit()?;
+    crate::quotas::set_quotas(store, org.id, start.date_utc(), now)?;
 
     counts.count_stored(store, org.id)?;
     Ok(DemoSummary { organisation: org.id, users: plan.logins(), counts, rates_shifted_days: rates.shifted_days })

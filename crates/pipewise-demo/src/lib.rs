@@ -20,6 +20,7 @@ mod lead;
 mod names;
 mod org;
 mod phrases;
+mod quotas;
 mod rates;
 mod rng;
 mod scale;

@@ -20,6 +20,7 @@ mod handoffs;
 pub mod openapi;
 mod opportunities;
 mod platform;
+mod quotas;
 mod records;
 mod settings;
 mod shares;
@@ -99,6 +100,8 @@ pub enum Reply {
     List(&'static str),
     /// 204.
     NoContent,
+    /// A CSV file (`text/csv`).
+    Csv,
     /// The OpenAPI document itself.
     Document,
 }
@@ -115,6 +118,8 @@ pub struct Route {
     pub path_params: Vec<Param>,
     /// The component schema of the JSON request body.
     pub body: Option<&'static str>,
+    /// Whether the request body is a CSV file instead.
+    pub csv_body: bool,
     pub reply: Reply,
     /// Whether a signed-in viewer is needed (everything but the document).
     pub authenticated: bool,
@@ -140,6 +145,7 @@ impl Route {
             query: Vec::new(),
             path_params: Vec::new(),
             body: None,
+            csv_body: false,
             reply: Reply::NoContent,
             authenticated: true,
             names_records: false,
@@ -165,6 +171,12 @@ impl Route {
 
     pub fn body(mut self, schema: &'static str) -> Route {
         self.body = Some(schema);
+        self
+    }
+
+    /// The request body is a CSV file (`text/csv`).
+    pub fn csv_body(mut self) -> Route {
+        self.csv_body = true;
         self
     }
 
@@ -199,6 +211,7 @@ pub fn table() -> Vec<Route> {
     table.extend(handoffs::routes());
     table.extend(analytics::routes());
     table.extend(settings::routes());
+    table.extend(quotas::routes());
     table
 }
 
@@ -226,6 +239,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     schemas.extend(workspace::schemas());
     schemas.extend(analytics::schemas());
     schemas.extend(settings::schemas());
+    schemas.extend(quotas::schemas());
     schemas
 }
 

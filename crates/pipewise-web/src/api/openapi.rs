@@ -261,6 +261,10 @@ fn operation(route: &Route) -> Value {
         Reply::NoContent => {
             responses.insert("204".into(), json!({ "description": "Done." }));
         }
+        Reply::Csv => {
+            let content = json!({ "text/csv": { "schema": { "type": "string" } } });
+            responses.insert("200".into(), json!({ "description": "A CSV file with a header line.", "content": content }));
+        }
         Reply::Document => {
             responses.insert(
                 "200".into(),
@@ -268,7 +272,8 @@ fn operation(route: &Route) -> Value {
             );
         }
     }
-    if !route.query.is_empty() || route.body.is_some() {
+    let has_body = route.body.is_some() || route.csv_body;
+    if !route.query.is_empty() || has_body {
         responses.insert("400".into(), json!({ "$ref": "#/components/responses/BadRequest" }));
     }
     if route.authenticated {
@@ -278,7 +283,7 @@ fn operation(route: &Route) -> Value {
     if !route.path_params.is_empty() || route.names_records {
         responses.insert("404".into(), json!({ "$ref": "#/components/responses/NotFound" }));
     }
-    if route.body.is_some() {
+    if has_body {
         responses.insert("409".into(), json!({ "$ref": "#/components/responses/Conflict" }));
         responses.insert("413".into(), json!({ "$ref": "#/components/responses/PayloadTooLarge" }));
         responses.insert("422".into(), json!({ "$ref": "#/components/responses/Invalid" }));
@@ -292,6 +297,9 @@ fn operation(route: &Route) -> Value {
     });
     if let Some(body) = route.body {
         operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{body}") } } } });
+    }
+    if route.csv_body {
+        operation["requestBody"] = json!({ "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } });
     }
     if !route.authenticated {
         operation["security"] = json!([]);

@@ -33,7 +33,7 @@ pub fn routes() -> Vec<Route> {
             .summary(TAG, "The organisation's name, reporting currency and time zone.")
             .reply(Reply::Json(200, "OrganisationSettings")),
         Route::new(Method::PUT, "/api/v1/settings/organisation", "set_organisation_settings", set_organisation_settings)
-            .summary(TAG, "Set the organisation's time zone, in which its days, periods and figures are counted (ops and admins).")
+            .summary(TAG, "Set the organisation's time zone, in which its days, periods and figures are counted, and the month its fiscal years start in (ops and admins).")
             .body("OrganisationSettingsUpdate")
             .reply(Reply::Json(200, "OrganisationSettings")),
         Route::new(Method::GET, "/api/v1/settings/health", "get_health_settings", get_health_settings)
@@ -60,6 +60,7 @@ fn organisation_json(organisation: &app::Organisation) -> Value {
         "name": organisation.name,
         "reporting_currency": organisation.reporting_currency.code(),
         "time_zone": organisation.time_zone.name(),
+        "fiscal_year_start_month": organisation.fiscal.start_month(),
     })
 }
 
@@ -72,8 +73,19 @@ async fn get_organisation_settings(api: Api) -> Result<axum::Json<Value>, AppErr
 }
 
 async fn set_organisation_settings(api: Api, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
-    let zone = input::organisation_settings(api.viewer.org, &body)?;
-    let organisation = api.write(move |tx, ctx| app::settings::set_time_zone(tx, ctx, &zone)).await?;
+    let settings = input::organisation_settings(api.viewer.org, &body)?;
+    let organisation = api
+        .write(move |tx, ctx| {
+            let mut organisation = None;
+            if let Some(zone) = &settings.time_zone {
+                organisation = Some(app::settings::set_time_zone(tx, ctx, zone)?);
+            }
+            if let Some(month) = settings.fiscal_year_start_month {
+                organisation = Some(app::quotas::set_fiscal_year_start(tx, ctx, month)?);
+            }
+            Ok(organisation.expect("the body names a field"))
+        })
+        .await?;
     // This instance counts in the new zone from the next read; others see it at their next refresh.
     api.state.forget_insights(api.viewer.org);
     Ok(axum::Json(organisation_json(&organisation)))
@@ -135,8 +147,9 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
                     "name": { "type": "string" },
                     "reporting_currency": { "type": "string", "description": "ISO 4217 code." },
                     "time_zone": { "type": "string", "description": "IANA time zone, e.g. Asia/Seoul; UTC until set." },
+                    "fiscal_year_start_month": { "type": "integer", "minimum": 1, "maximum": 12, "description": "The month fiscal years start in (1 is January); a fiscal year is named by the calendar year it ends in." },
                 },
-                "required": ["name", "reporting_currency", "time_zone"],
+                "required": ["name", "reporting_currency", "time_zone", "fiscal_year_start_month"],
                 "additionalProperties": false,
             }),
         ),
@@ -144,11 +157,12 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             "OrganisationSettingsUpdate",
             json!({
                 "type": "object",
-                "description": "The organisation's new time zone. Unknown fields are refused.",
+                "description": "The organisation's new time zone, fiscal year start, or both. Unknown fields are refused.",
                 "properties": {
                     "time_zone": { "type": "string", "minLength": 1, "maxLength": 64, "description": "An IANA time zone such as Asia/Seoul or America/Los_Angeles." },
+                    "fiscal_year_start_month": { "type": "integer", "minimum": 1, "maximum": 12, "description": "The month fiscal years start in (1 is January)." },
                 },
-                "required": ["time_zone"],
+                "minProperties": 1,
                 "additionalProperties": false,
             }),
         ),

@@ -10,6 +10,7 @@ mod handoffs;
 mod harness;
 mod openapi;
 mod platform;
+mod quotas;
 mod settings;
 mod shares;
 
@@ -54,6 +55,7 @@ on_both_engines! {
     shares::a_deal_is_shared_with_a_colleague_and_unshared,
     settings::health_settings_are_read_by_everyone_and_changed_by_ops_and_admins,
     settings::analytics_use_the_stored_health_thresholds,
+    quotas::ops_set_spread_import_and_remove_quotas,
     analytics::figures_equal_the_analytics_core,
     analytics::stored_quotas_and_the_fiscal_calendar_shape_the_figures,
     analytics::a_rep_sees_only_their_own_figures,

@@ -234,7 +234,10 @@ async fn organisation_team_and_rep_dashboards_equal_the_analytics() {
     assert!(expected.pipeline.count > 0 && !expected.leaderboard.is_empty(), "the demo has a pipeline");
     assert_page_matches(&body, &expected, currency, &demo.users);
     assert!(body.contains("Pipewise Demo") && body.contains("Organisation"), "the organisation's dashboard");
-    assert!(body.contains("No quota is set for this period"), "the page says no quota is set");
+    // The demo's ops set every rep's quarter: the organisation's quota is their sum, and the
+    // leaderboard shows each rep's attainment.
+    assert!(body.contains("the sum of the quotas of") && body.contains("as set on the Quotas page"), "the page names the stored quotas");
+    assert!(body.contains(">Attainment<"), "the leaderboard shows attainment");
 
     // A manager lands on the team they lead.
     let manager = app.sign_in(&demo.manager.email).await;

@@ -1,0 +1,80 @@
+//! Quotas as ops would set them for the demo organisation: every rep has one for each quarter of
+//! this fiscal year and the last, from their own record — their average quarter over the demo's
+//! history plus 10%, never below half their team's average, rounded up to a round figure — and
+//! each team a quota 5% under the sum of its reps' (managers over-assign). Top performers carry
+//! quotas they beat; strugglers carry ones their record says they cannot reach, which is what
+//! the realism check and the share of reps at quota are for.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use pipewise_app::{self as app, Db, QuotaSubject, Result, WriteCtx};
+use pipewise_core::fiscal::PeriodKind;
+use pipewise_core::history::Source;
+use pipewise_core::money::Decimal;
+use pipewise_core::user::Role;
+use pipewise_core::{Date, OrgId, TeamId, Timestamp, UserId};
+
+/// Quotas are multiples of this, in the reporting currency.
+const ROUND_TO: i64 = 5_000;
+
+/// Sets the quotas; returns how many were set.
+pub(crate) fn set_quotas(store: &Db, org: OrgId, first_day: Date, now: Timestamp) -> Result<u64> {
+    let insights = store.load_insights(org, Arc::new(move || now))?;
+    let mut tx = store.read()?;
+    let organisation = app::users::organisation(&mut tx, org)?.ok_or(app::StoreError::NotFound { kind: "organisation", id: org.0 })?;
+    let users = app::users::users(&mut tx, org)?;
+    drop(tx);
+    let Some(ops) = users.iter().find(|user| user.role == Role::Ops) else { return Ok(0) };
+    let calendar = organisation.fiscal;
+    let today = organisation.time_zone.date_of(now);
+    let this_year = calendar.period_of(PeriodKind::Year, today);
+    let quarters: Vec<_> =
+        [calendar.previous(&this_year), this_year].iter().flat_map(|year| calendar.periods_in(PeriodKind::Quarter, year)).collect();
+
+    // Each rep's won amount over the demo's history, in reporting units, and its quarters.
+    let days = first_day.until(today).map_or(0, |span| span.get_days());
+    let n_quarters = Decimal::from((days / 91).max(1));
+    let won = insights.with(|projection| app::performance::bookings(projection, first_day, today, today));
+    let reps: Vec<_> = users.iter().filter(|user| user.role == Role::Rep).collect();
+    let mut by_team: BTreeMap<Option<TeamId>, Vec<Decimal>> = BTreeMap::new();
+    for rep in &reps {
+        by_team.entry(rep.team_id).or_default().push(won.get(&rep.id).copied().unwrap_or_default() / n_quarters);
+    }
+    let team_average: BTreeMap<Option<TeamId>, Decimal> =
+        by_team.iter().map(|(team, averages)| (*team, averages.iter().sum::<Decimal>() / Decimal::from(averages.len()))).collect();
+    let round_up = |amount: Decimal| {
+        let step = Decimal::from(ROUND_TO);
+        ((amount / step).ceil() * step).max(step)
+    };
+    let mut quota_of: BTreeMap<UserId, Decimal> = BTreeMap::new();
+    for rep in &reps {
+        let average = won.get(&rep.id).copied().unwrap_or_default() / n_quarters;
+        let floor = team_average.get(&rep.team_id).copied().unwrap_or_default() / Decimal::TWO;
+        quota_of.insert(rep.id, round_up((average * Decimal::new(11, 1)).max(floor)));
+    }
+    let mut team_quota: BTreeMap<TeamId, Decimal> = BTreeMap::new();
+    for rep in &reps {
+        if let Some(team) = rep.team_id {
+            *team_quota.entry(team).or_default() += quota_of[&rep.id];
+        }
+    }
+
+    let ctx = WriteCtx { org, actor_id: Some(ops.id), source: Source::Demo, at: now };
+    let mut tx = store.write()?;
+    let mut set = 0;
+    for quarter in &quarters {
+        let key = quarter.key();
+        for (user, quota) in &quota_of {
+            app::quotas::set_quota(&mut tx, &ctx, QuotaSubject::User(*user), &key, &quota.to_string())?;
+            set += 1;
+        }
+        for (team, quota) in &team_quota {
+            let quota = round_up(*quota * Decimal::new(95, 2));
+            app::quotas::set_quota(&mut tx, &ctx, QuotaSubject::Team(*team), &key, &quota.to_string())?;
+            set += 1;
+        }
+    }
+    tx.commit()?;
+    Ok(set)
+}

@@ -23,6 +23,7 @@ mod form;
 mod gates;
 mod list;
 mod quadrant;
+mod quotas;
 mod records;
 mod render;
 mod session;
@@ -81,6 +82,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/pipelines/{id}/stages/{stage}/archive", post(designer::archive_stage))
         .route("/admin/pipelines/{id}/criteria", post(designer::add_criterion))
         .route("/admin/pipelines/{id}/criteria/{criterion}/archive", post(designer::archive_criterion))
+        .route("/quotas", get(quotas::show).post(quotas::save))
+        .route("/quotas/fiscal-year", post(quotas::fiscal_year))
+        .route("/quotas/seasonal", post(quotas::seasonal))
+        .route("/quotas/import", post(quotas::import))
         .route("/admin/health", get(settings::show).post(settings::save))
         .route("/admin/health/reset", post(settings::reset))
         .route("/assets/{file}", get(assets::serve))

@@ -36,6 +36,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("pipelines.html", include_str!("../../templates/pipelines.html")),
     ("pipeline.html", include_str!("../../templates/pipeline.html")),
     ("health_settings.html", include_str!("../../templates/health_settings.html")),
+    ("quotas.html", include_str!("../../templates/quotas.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -26,10 +26,10 @@ use pipewise_web::i18n;
 
 use crate::support::{App, Session, SharedDb, between, browser_sign_in, serve, set_password, unescape};
 
-const AS_OF: &str = "2026-10-30";
+pub(crate) const AS_OF: &str = "2026-10-30";
 
 /// The demo organisation, small enough for page tests.
-fn small_demo() -> DemoConfig {
+pub(crate) fn small_demo() -> DemoConfig {
     DemoConfig {
         months: 12,
         teams: 3,
@@ -48,20 +48,20 @@ fn now() -> Timestamp {
     at("2026-10-30T08:00:00Z")
 }
 
-struct Demo {
-    app: App,
-    org: OrgId,
-    users: Vec<User>,
-    teams: Vec<Team>,
-    admin: User,
+pub(crate) struct Demo {
+    pub(crate) app: App,
+    pub(crate) org: OrgId,
+    pub(crate) users: Vec<User>,
+    pub(crate) teams: Vec<Team>,
+    pub(crate) admin: User,
     /// The VP of sales: a manager who leads no team.
-    vp: User,
+    pub(crate) vp: User,
     /// A team's manager.
-    manager: User,
-    rep: User,
+    pub(crate) manager: User,
+    pub(crate) rep: User,
 }
 
-fn demo(config: DemoConfig) -> Demo {
+pub(crate) fn demo(config: DemoConfig) -> Demo {
     let db = Arc::new(pipewise_test_support::sqlite());
     let store: Arc<dyn Store> = Arc::new(SharedDb(db));
     let summary = pipewise_demo::generate(&pipewise_app::Db::new(store.clone()), &config, &mut |_, _, _| {}).expect("the demo");
@@ -93,7 +93,7 @@ fn demo(config: DemoConfig) -> Demo {
     Demo { app, org, users, teams, admin, vp, manager, rep }
 }
 
-fn set_locale(store: &dyn Store, org: OrgId, user: &User, locale: Locale) {
+pub(crate) fn set_locale(store: &dyn Store, org: OrgId, user: &User, locale: Locale) {
     let system = WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now() };
     let patch = UserPatch { locale: Some(locale), ..Default::default() };
     transact(store, |tx| app::users::update_user(tx, &system, user.id, &patch)).unwrap();

@@ -501,6 +501,8 @@ mod tests {
         ("health_settings.section.", "format!(\"health_settings.section.{"),
         // pages::render and pages::session: the viewer's role and language; pages::admin: data::label.
         ("role.", "format!(\"role.{"),
+        // pages::dashboard::performance: an outlier's measure and direction.
+        ("perf.outlier.", "format!(\"perf.outlier.{"),
         // pages::quotas: a realism check's verdict.
         ("quotas.verdict.", "format!(\"quotas.verdict.{"),
         // i18n::period_label: a month's name.

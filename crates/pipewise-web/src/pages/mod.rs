@@ -82,6 +82,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/pipelines/{id}/stages/{stage}/archive", post(designer::archive_stage))
         .route("/admin/pipelines/{id}/criteria", post(designer::add_criterion))
         .route("/admin/pipelines/{id}/criteria/{criterion}/archive", post(designer::archive_criterion))
+        .route("/performance", get(dashboard::performance))
         .route("/quotas", get(quotas::show).post(quotas::save))
         .route("/quotas/fiscal-year", post(quotas::fiscal_year))
         .route("/quotas/seasonal", post(quotas::seasonal))

@@ -37,6 +37,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("pipeline.html", include_str!("../../templates/pipeline.html")),
     ("health_settings.html", include_str!("../../templates/health_settings.html")),
     ("quotas.html", include_str!("../../templates/quotas.html")),
+    ("performance.html", include_str!("../../templates/performance.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

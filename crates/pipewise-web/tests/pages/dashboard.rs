@@ -100,7 +100,7 @@ pub(crate) fn set_locale(store: &dyn Store, org: OrgId, user: &User, locale: Loc
 }
 
 impl Demo {
-    fn projection<R>(&self, f: impl FnOnce(&Projection) -> R) -> R {
+    pub(crate) fn projection<R>(&self, f: impl FnOnce(&Projection) -> R) -> R {
         let clock: Arc<dyn Fn() -> Timestamp + Send + Sync> = Arc::new(now);
         let insights = pipewise_app::insights::Insights::load_with_clock(self.app.store.clone(), self.org, clock).unwrap();
         insights.with(f)

@@ -37,6 +37,7 @@ mod context;
 mod drill;
 mod headline;
 mod health;
+mod performance;
 mod trends;
 mod view;
 
@@ -55,6 +56,7 @@ use pipewise_core::*;
 pub use badges::{Badge, badges};
 pub use context::Context;
 pub use drill::{Drill, drill, drill_filters};
+pub use performance::performance;
 pub use view::flag_label;
 
 use super::data::OrgData;

@@ -844,3 +844,39 @@ pub fn days_every(first: Day, last: Day, step: i32) -> Vec<Day> {
     days.reverse();
     days
 }
+
+/// A won deal, as pay credits it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WonDeal {
+    pub id: pipewise_core::OpportunityId,
+    /// Minor units of the reporting currency, converted at the rate of the day it was set.
+    pub amount: i64,
+    /// Minor units of `currency`, the deal's own.
+    pub amount_native: i64,
+    pub currency: pipewise_core::Currency,
+    pub closed_day: Day,
+}
+
+/// The won deals (with an amount) closed in `period`, as the projection holds them now, by
+/// owner index: one list per owner, in deal order. One pass over the deals.
+pub fn won_by_owner(projection: &Projection, period: Period) -> Vec<Vec<WonDeal>> {
+    let deals = projection.deals();
+    let mut by_owner = vec![Vec::new(); projection.n_owners()];
+    for index in 0..deals.id.len() {
+        let closed = deals.closed_day[index];
+        if !period.contains(closed) || deals.amount[index] == crate::projection::NO_AMOUNT {
+            continue;
+        }
+        if projection.stages[deals.stage[index] as usize].kind != pipewise_core::pipeline::StageKind::Won {
+            continue;
+        }
+        by_owner[deals.owner[index] as usize].push(WonDeal {
+            id: deals.id[index],
+            amount: deals.amount[index],
+            amount_native: deals.amount_native[index],
+            currency: projection.currencies[deals.currency[index] as usize],
+            closed_day: closed,
+        });
+    }
+    by_owner
+}

@@ -29,7 +29,9 @@ pub mod gates;
 pub mod handoffs;
 pub mod input;
 pub mod insights;
+pub mod pay;
 pub mod performance;
+pub mod plan_codec;
 pub mod quotas;
 pub mod records;
 pub mod settings;
@@ -42,9 +44,10 @@ mod db;
 
 pub use db::{Db, Tx};
 pub use pipewise_store::{
-    ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, CheckEntry, Handoff, HistoryAppend,
-    OpportunityFilter, OpportunityMarks, OpportunityShare, Organisation, QuotaSubject, RecordKind, Result, Session, StoreError,
-    StoredHealthSettings, StoredOverride, StoredQuota, TaskFilter, WorkspaceChange, WriteCtx, codec,
+    ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, CheckEntry, DisputeStatus, Handoff, HistoryAppend,
+    OpportunityFilter, OpportunityMarks, OpportunityShare, Organisation, PlanAssignment, QuotaSubject, RecordKind, Result, Session,
+    StatementStatus, StoreError, StoredDispute, StoredHealthSettings, StoredOverride, StoredPlan, StoredQuota, StoredStatement, TaskFilter,
+    WorkspaceChange, WriteCtx, codec,
 };
 
 // Every module sees every other's items by name (`crate::writable_deal`); the public paths are

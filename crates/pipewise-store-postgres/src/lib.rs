@@ -39,6 +39,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "0007_activity_facts", sql: include_str!("../migrations/0007_activity_facts.sql") },
     Migration { version: 8, name: "0008_organisation_time_zone", sql: include_str!("../migrations/0008_organisation_time_zone.sql") },
     Migration { version: 9, name: "0009_quotas", sql: include_str!("../migrations/0009_quotas.sql") },
+    Migration { version: 10, name: "0010_pay", sql: include_str!("../migrations/0010_pay.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

@@ -19,7 +19,7 @@ use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
 /// What `migrate` applies to an empty schema, in order.
-const EVERY_MIGRATION: [&str; 9] = [
+const EVERY_MIGRATION: [&str; 10] = [
     "0001_records",
     "0002_platform",
     "0003_gates",
@@ -29,6 +29,7 @@ const EVERY_MIGRATION: [&str; 9] = [
     "0007_activity_facts",
     "0008_organisation_time_zone",
     "0009_quotas",
+    "0010_pay",
 ];
 
 /// The test server's URL, a connection to it that creates and drops schemas, and the empty

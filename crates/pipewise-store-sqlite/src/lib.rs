@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "0007_activity_facts", include_str!("../migrations/0007_activity_facts.sql")),
     (8, "0008_organisation_time_zone", include_str!("../migrations/0008_organisation_time_zone.sql")),
     (9, "0009_quotas", include_str!("../migrations/0009_quotas.sql")),
+    (10, "0010_pay", include_str!("../migrations/0010_pay.sql")),
 ];
 
 /// Connections kept open for readers.

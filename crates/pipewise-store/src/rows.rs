@@ -781,3 +781,81 @@ impl FromRow for StoredQuota {
         })
     }
 }
+
+fn required_date(fields: &impl Columns, column: &str) -> Result<Date> {
+    fields.optional_date(column)?.ok_or_else(|| fields.corrupt(column, "is missing"))
+}
+
+fn version(fields: &impl Columns, column: &str) -> Result<u32> {
+    let version = fields.small_integer(column)?;
+    u32::try_from(version).map_err(|_| fields.corrupt(column, format!("{version} is not a version")))
+}
+
+impl FromRow for crate::StoredPlan {
+    const TABLE: &'static str = "comp_plan";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(crate::StoredPlan {
+            name: fields.text("name")?,
+            version: version(fields, "version")?,
+            definition: fields.text("definition")?,
+            created_at: fields.timestamp("created_at")?,
+            created_by: fields.get::<Option<i64>>("created_by")?.map(UserId),
+        })
+    }
+}
+
+impl FromRow for crate::PlanAssignment {
+    const TABLE: &'static str = "comp_assignment";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(crate::PlanAssignment {
+            user: UserId(fields.integer("user_id")?),
+            plan: fields.text("plan_name")?,
+            first: required_date(fields, "first_day")?,
+            last: fields.optional_date("last_day")?,
+        })
+    }
+}
+
+impl FromRow for crate::StoredStatement {
+    const TABLE: &'static str = "pay_statement";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let id = fields.key("pay_statement_id")?;
+        Ok(crate::StoredStatement {
+            id,
+            user: UserId(fields.integer("user_id")?),
+            kind: fields.parsed("period_kind", fiscal::PeriodKind::from_code)?,
+            first: required_date(fields, "period_first")?,
+            last: required_date(fields, "period_last")?,
+            plan: fields.text("plan_name")?,
+            version: version(fields, "plan_version")?,
+            total: fields.money("total", "currency")?.ok_or_else(|| fields.corrupt("total", "is missing"))?,
+            document: fields.text("document")?,
+            status: fields.parsed("status", crate::StatementStatus::parse)?,
+            computed_at: fields.timestamp("computed_at")?,
+            locked_at: fields.optional_timestamp("locked_at")?,
+            locked_by: fields.get::<Option<i64>>("locked_by")?.map(UserId),
+        })
+    }
+}
+
+impl FromRow for crate::StoredDispute {
+    const TABLE: &'static str = "pay_dispute";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let id = fields.key("pay_dispute_id")?;
+        let line = fields.optional_small_integer("line_index")?;
+        Ok(crate::StoredDispute {
+            id,
+            statement_id: fields.integer("pay_statement_id")?,
+            line: line
+                .map(|line| u32::try_from(line).map_err(|_| fields.corrupt("line_index", format!("{line} is negative"))))
+                .transpose()?,
+            status: fields.parsed("status", crate::DisputeStatus::parse)?,
+            note: fields.text("note")?,
+            resolution: fields.optional_text("resolution")?,
+            opened_by: UserId(fields.integer("opened_by")?),
+            opened_at: fields.timestamp("opened_at")?,
+            updated_at: fields.timestamp("updated_at")?,
+            updated_by: fields.get::<Option<i64>>("updated_by")?.map(UserId),
+        })
+    }
+}

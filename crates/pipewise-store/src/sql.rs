@@ -182,6 +182,94 @@ macro_rules! quotas_overlapping {
 }
 pub const SELECT_QUOTAS_OVERLAPPING_SQLITE: &str = quotas_overlapping!("amount");
 pub const SELECT_QUOTAS_OVERLAPPING_POSTGRES: &str = quotas_overlapping!("amount::text AS amount");
+/// The plan columns.
+macro_rules! plan_columns {
+    () => {
+        "name, version, definition, created_at, created_by"
+    };
+}
+pub const INSERT_PLAN_VERSION: &str =
+    "INSERT INTO comp_plan (organisation_id, name, version, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)";
+pub const SELECT_PLAN_VERSIONS: &str =
+    concat!("SELECT ", plan_columns!(), " FROM comp_plan WHERE organisation_id = $1 ORDER BY name, version");
+macro_rules! assignment_columns {
+    () => {
+        "user_id, plan_name, first_day, last_day"
+    };
+}
+pub const SELECT_ASSIGNMENT: &str =
+    concat!("SELECT ", assignment_columns!(), " FROM comp_assignment WHERE organisation_id = $1 AND user_id = $2 AND first_day = $3");
+pub const DELETE_ASSIGNMENT: &str = "DELETE FROM comp_assignment WHERE organisation_id = $1 AND user_id = $2 AND first_day = $3";
+pub const INSERT_ASSIGNMENT: &str =
+    "INSERT INTO comp_assignment (organisation_id, user_id, first_day, plan_name, last_day) VALUES ($1, $2, $3, $4, $5)";
+pub const SELECT_ASSIGNMENTS: &str =
+    concat!("SELECT ", assignment_columns!(), " FROM comp_assignment WHERE organisation_id = $1 ORDER BY user_id, first_day");
+/// The statement columns; PostgreSQL hands `total` over as text.
+macro_rules! statement_columns {
+    ($total:literal) => {
+        concat!(
+            "pay_statement_id, user_id, period_kind, period_first, period_last, plan_name, plan_version, ",
+            $total,
+            ", currency, document, status, computed_at, locked_at, locked_by"
+        )
+    };
+}
+pub const SELECT_STATEMENT_SQLITE: &str =
+    concat!("SELECT ", statement_columns!("total"), " FROM pay_statement WHERE organisation_id = $1 AND pay_statement_id = $2");
+pub const SELECT_STATEMENT_POSTGRES: &str = concat!(
+    "SELECT ",
+    statement_columns!("total::text AS total"),
+    " FROM pay_statement WHERE organisation_id = $1 AND pay_statement_id = $2"
+);
+macro_rules! statement_of {
+    () => {
+        " FROM pay_statement WHERE organisation_id = $1 AND user_id = $2 AND period_kind = $3 AND period_first = $4"
+    };
+}
+pub const SELECT_STATEMENT_OF_SQLITE: &str = concat!("SELECT ", statement_columns!("total"), statement_of!());
+pub const SELECT_STATEMENT_OF_POSTGRES: &str = concat!("SELECT ", statement_columns!("total::text AS total"), statement_of!());
+/// Creates the statement of `$2` for `$3` starting `$4`, or replaces it keeping its id (disputes
+/// point at it); PostgreSQL casts `$8`, the total, from text (so its statement is left out of the
+/// SQLite placeholder checks below, like the engines' own inserts of amounts).
+macro_rules! put_statement {
+    ($total:literal) => {
+        concat!(
+            "INSERT INTO pay_statement (organisation_id, user_id, period_kind, period_first, period_last, plan_name, plan_version, ",
+            "total, currency, document, status, computed_at, locked_at, locked_by) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, ",
+            $total,
+            ", $9, $10, $11, $12, $13, $14) ",
+            "ON CONFLICT (organisation_id, user_id, period_kind, period_first) DO UPDATE SET period_last = excluded.period_last, ",
+            "plan_name = excluded.plan_name, plan_version = excluded.plan_version, total = excluded.total, currency = excluded.currency, ",
+            "document = excluded.document, status = excluded.status, computed_at = excluded.computed_at, ",
+            "locked_at = excluded.locked_at, locked_by = excluded.locked_by RETURNING pay_statement_id"
+        )
+    };
+}
+pub const PUT_STATEMENT_SQLITE: &str = put_statement!("$8");
+pub const PUT_STATEMENT_POSTGRES: &str = put_statement!("$8::text::numeric");
+/// `$2`: a person, or null for everyone.
+macro_rules! statements_of {
+    () => {
+        " FROM pay_statement WHERE organisation_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR user_id = $2) ORDER BY period_first, user_id, period_kind"
+    };
+}
+pub const SELECT_STATEMENTS_SQLITE: &str = concat!("SELECT ", statement_columns!("total"), statements_of!());
+pub const SELECT_STATEMENTS_POSTGRES: &str = concat!("SELECT ", statement_columns!("total::text AS total"), statements_of!());
+macro_rules! dispute_columns {
+    () => {
+        "pay_dispute_id, pay_statement_id, line_index, status, note, resolution, opened_by, opened_at, updated_at, updated_by"
+    };
+}
+pub const UPDATE_DISPUTE: &str = "UPDATE pay_dispute SET status = $1, resolution = $2, updated_at = $3, updated_by = $4 WHERE organisation_id = $5 AND pay_dispute_id = $6";
+pub const SELECT_DISPUTE: &str =
+    concat!("SELECT ", dispute_columns!(), " FROM pay_dispute WHERE organisation_id = $1 AND pay_dispute_id = $2");
+/// `$2`: a statement, or null for every one.
+pub const SELECT_DISPUTES: &str = concat!(
+    "SELECT ",
+    dispute_columns!(),
+    " FROM pay_dispute WHERE organisation_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR pay_statement_id = $2) ORDER BY pay_dispute_id"
+);
 /// Every organisation: the one statement not keyed by an organisation, as it lists them.
 pub const SELECT_ORGANISATIONS: &str = concat!("SELECT ", organisation_columns!(), " FROM organisation ORDER BY organisation_id");
 pub const SELECT_USER: &str = concat!("SELECT ", user_columns!(), " FROM app_user WHERE organisation_id = $1 AND user_id = $2");
@@ -465,6 +553,22 @@ mod tests {
         DELETE_QUOTA,
         SELECT_QUOTAS_OVERLAPPING_SQLITE,
         SELECT_QUOTAS_OVERLAPPING_POSTGRES,
+        INSERT_PLAN_VERSION,
+        SELECT_PLAN_VERSIONS,
+        SELECT_ASSIGNMENT,
+        DELETE_ASSIGNMENT,
+        INSERT_ASSIGNMENT,
+        SELECT_ASSIGNMENTS,
+        SELECT_STATEMENT_SQLITE,
+        SELECT_STATEMENT_POSTGRES,
+        SELECT_STATEMENT_OF_SQLITE,
+        SELECT_STATEMENT_OF_POSTGRES,
+        PUT_STATEMENT_SQLITE,
+        SELECT_STATEMENTS_SQLITE,
+        SELECT_STATEMENTS_POSTGRES,
+        UPDATE_DISPUTE,
+        SELECT_DISPUTE,
+        SELECT_DISPUTES,
         INSERT_AUDIT_EVENT,
         INSERT_EXIT_CRITERION,
         SELECT_EXIT_CRITERION,

@@ -17,6 +17,7 @@ mod bulk;
 mod deals;
 mod gates;
 mod organisations;
+mod pay;
 mod pipelines;
 mod quotas;
 mod records;

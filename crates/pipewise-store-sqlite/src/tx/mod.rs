@@ -14,6 +14,7 @@ mod bulk;
 mod deals;
 mod gates;
 mod organisations;
+mod pay;
 mod pipelines;
 mod quotas;
 mod records;

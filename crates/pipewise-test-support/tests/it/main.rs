@@ -9,6 +9,7 @@ mod filters;
 mod gates;
 mod handoffs;
 mod history;
+mod pay;
 mod platform;
 mod quotas;
 mod settings;
@@ -80,6 +81,7 @@ on_both_engines! {
     shares::a_deal_is_shared_listed_and_unshared_with_audit_entries,
     shares::only_those_responsible_share_and_unshare,
     quotas::quotas_follow_the_fiscal_calendar_are_replaced_audited_and_scoped,
+    pay::statements_trace_lock_adjust_and_are_disputed,
     settings::health_thresholds_are_stored_per_organisation_and_reset,
     settings::only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named,
     settings::stored_health_settings_are_read_leniently_and_must_be_an_object,

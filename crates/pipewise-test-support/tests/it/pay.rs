@@ -1,0 +1,138 @@
+//! Pay (issue 12, point 5): plans saved by version, assigned, statements computed from the won
+//! deals with every line traced to its deal, credit and rule; a locked statement is never
+//! computed again and a later change is posted once, as an adjustment in the open period naming
+//! the line it corrects; disputes move open → in review → resolved → closed, each step by whom
+//! it belongs to; pay is read only by the payee, their managers, ops and admins. Both engines.
+
+use std::sync::Arc;
+
+use pipewise_app as app;
+use pipewise_app::insights::{Clock, Insights};
+use pipewise_app::{DisputeStatus, StatementStatus, StoreError};
+use pipewise_core::access::Access;
+use pipewise_core::money::Decimal;
+use pipewise_core::opportunity::OpportunityPatch;
+use pipewise_core::user::Role;
+use pipewise_core::*;
+use pipewise_test_support::TestDb;
+use pipewise_test_support::fixtures::{at, new_user, test_org};
+use pipewise_test_support::transact;
+use serde_json::json;
+
+fn d(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+pub fn statements_trace_lock_adjust_and_are_disputed(db: &TestDb) {
+    let org = test_org(db.store(), "Pay");
+    let id = org.org();
+    let ctx = org.ctx;
+    let rep = org.rep.id;
+    let outsider =
+        transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("out@pay.test", "Oli Out", Role::Rep, None))).unwrap();
+    let definition = |rate: &str| {
+        json!({ "currency": "USD", "components": [{ "type": "commission", "rule": "AE commission", "measure": "revenue",
+            "mode": "marginal", "basis": "amount", "tiers": [{ "lower": "0", "rate": rate }] }] })
+    };
+
+    // Only ops and admins save plans; every save is the next version; bad fields are named.
+    let by_rep = org.by_rep(at("2026-01-02T09:00:00Z"));
+    let error = transact(db.store(), |tx| app::pay::save_plan(tx, &by_rep, "AE", &definition("0.1"))).unwrap_err();
+    assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
+    let first = transact(db.store(), |tx| app::pay::save_plan(tx, &ctx, "AE", &definition("0.08"))).unwrap();
+    let second = transact(db.store(), |tx| app::pay::save_plan(tx, &ctx, "AE", &definition("0.1"))).unwrap();
+    assert_eq!((first.version, second.version), (1, 2));
+    let error =
+        transact(db.store(), |tx| app::pay::save_plan(tx, &ctx, "AE", &json!({ "currency": "EUR", "components": [] }))).unwrap_err();
+    assert!(error.to_string().contains("currency"), "{error}");
+    let error = transact(db.store(), |tx| app::pay::assign_plan(tx, &ctx, rep, "Nope", "2026-13-01", None)).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("plan:") && message.contains("first_day:"), "{message}");
+    transact(db.store(), |tx| app::pay::assign_plan(tx, &ctx, rep, "AE", "2026-01-01", None)).unwrap();
+
+    // A deal won in February: USD 5,000.
+    let won_stage = org.simple.stages[4].id;
+    let deal = transact(db.store(), |tx| {
+        let deal = app::deals::create_opportunity(tx, &org.by_rep(at("2026-01-10T09:00:00Z")), &org.new_deal("Hanbit"))?;
+        let win =
+            OpportunityPatch { stage_id: Some(won_stage), amount: Some(Some("USD 5000".parse().unwrap())), ..OpportunityPatch::default() };
+        app::deals::update_opportunity(tx, &org.by_rep(at("2026-02-10T09:00:00Z")), deal.id, &win)?;
+        Ok(deal.id)
+    })
+    .unwrap();
+    let clock: Clock = Arc::new(|| at("2026-07-15T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let compute = |insights: &Insights, key: &str| {
+        insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, rep, key))).unwrap()
+    };
+
+    // 10% of 5,000, traced to the deal, the credit, the rule and version 2.
+    let q1 = compute(&insights, "2026-Q1");
+    assert_eq!(q1.stored.total.to_string(), "USD 500.00");
+    let line = &q1.statement.lines[0];
+    assert_eq!((line.rule.as_str(), line.version, line.deal, line.amount), ("AE commission", 2, Some(deal), d("500.00")));
+    let credit = line.credit.as_ref().unwrap();
+    assert_eq!((credit.amount, credit.share, credit.booked_on.to_string()), (d("5000.00"), d("1"), "2026-02-10".to_owned()));
+    assert_eq!((line.base, line.rate), (d("5000.00"), Some(d("0.1"))));
+    // Without a plan for the period, or for someone else's pay, nothing.
+    let error = insights
+        .with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, outsider.id, "2026-Q1")))
+        .unwrap_err();
+    assert!(error.to_string().contains("plan:"), "{error}");
+
+    // Locked, it is never computed again; the amount raised to 6,000 is posted once in Q2.
+    let locked = transact(db.store(), |tx| app::pay::lock_statement(tx, &ctx, q1.stored.id)).unwrap();
+    assert_eq!(locked.status, StatementStatus::Locked);
+    transact(db.store(), |tx| {
+        let raise = OpportunityPatch { amount: Some(Some("USD 6000".parse().unwrap())), ..OpportunityPatch::default() };
+        app::deals::update_opportunity(tx, &org.by_rep(at("2026-04-20T09:00:00Z")), deal, &raise)
+    })
+    .unwrap();
+    insights.refresh().unwrap();
+    assert_eq!(compute(&insights, "2026-Q1").stored, locked, "a locked statement is never computed again");
+    let q2 = compute(&insights, "2026-Q2");
+    let adjustments: Vec<_> = q2.statement.lines.iter().filter(|line| line.kind == pipewise_comp::LineKind::Adjustment).collect();
+    assert_eq!(adjustments.len(), 1, "{:?}", q2.statement.lines);
+    let adjustment = adjustments[0];
+    assert_eq!((adjustment.amount, adjustment.deal), (d("100.00"), Some(deal)));
+    let corrects = adjustment.corrects.unwrap();
+    assert_eq!((corrects.period_first.to_string(), corrects.index), ("2026-01-01".to_owned(), 0));
+    assert_eq!(q2.stored.total.to_string(), "USD 100.00");
+    // Computed again, still once; locked, the next period posts nothing more.
+    assert_eq!(compute(&insights, "2026-Q2").stored.total.to_string(), "USD 100.00");
+    let q2_id = compute(&insights, "2026-Q2").stored.id;
+    transact(db.store(), |tx| app::pay::lock_statement(tx, &ctx, q2_id)).unwrap();
+    assert_eq!(compute(&insights, "2026-Q3").stored.total.to_string(), "USD 0.00");
+
+    // What one more deal of 20,000 would earn now.
+    let what_if = insights.with(|projection| {
+        transact(db.store(), |tx| {
+            app::pay::what_if(tx, id, &Access::System, projection, rep, "2026-Q3", d("20000"), "2026-07-15".parse().unwrap())
+        })
+    });
+    assert_eq!(what_if.unwrap(), Some(d("2000.00")));
+
+    // Pay is read by the payee and their managers, not by another rep.
+    let read = |access: &Access| transact(db.store(), |tx| app::pay::statement(tx, id, access, q1.stored.id)).unwrap().is_some();
+    let access_of = |user: UserId| transact(db.store(), |tx| app::access::access_for(tx, id, Some(user))).unwrap();
+    assert!(read(&access_of(rep)) && read(&access_of(org.manager.id)));
+    assert!(!read(&access_of(outsider.id)));
+
+    // A dispute: the payee opens it on a line; ops review and resolve; the payee closes it.
+    let dispute = transact(db.store(), |tx| app::pay::open_dispute(tx, &by_rep, q1.stored.id, Some(0), "The deal was 6,000")).unwrap();
+    assert_eq!(dispute.status, DisputeStatus::Open);
+    let error = transact(db.store(), |tx| app::pay::move_dispute(tx, &by_rep, dispute.id, DisputeStatus::InReview, None)).unwrap_err();
+    assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
+    let error = transact(db.store(), |tx| app::pay::move_dispute(tx, &ctx, dispute.id, DisputeStatus::Closed, None)).unwrap_err();
+    assert!(error.to_string().contains("status:"), "{error}");
+    transact(db.store(), |tx| app::pay::move_dispute(tx, &ctx, dispute.id, DisputeStatus::InReview, None)).unwrap();
+    let error = transact(db.store(), |tx| app::pay::move_dispute(tx, &ctx, dispute.id, DisputeStatus::Resolved, None)).unwrap_err();
+    assert!(error.to_string().contains("resolution: is required"), "{error}");
+    transact(db.store(), |tx| app::pay::move_dispute(tx, &ctx, dispute.id, DisputeStatus::Resolved, Some("Paid in Q2's adjustment")))
+        .unwrap();
+    let closed = transact(db.store(), |tx| app::pay::move_dispute(tx, &by_rep, dispute.id, DisputeStatus::Closed, None)).unwrap();
+    assert_eq!((closed.status, closed.resolution.as_deref()), (DisputeStatus::Closed, Some("Paid in Q2's adjustment")));
+    let error = transact(db.store(), |tx| app::pay::open_dispute(tx, &by_rep, q1.stored.id, Some(9), "")).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("note: is required") && message.contains("line:"), "{message}");
+}

@@ -78,3 +78,62 @@ pub(crate) fn set_quotas(store: &Db, org: OrgId, first_day: Date, now: Timestamp
     tx.commit()?;
     Ok(set)
 }
+
+/// The demo's commission plan, as ops would write it: 10% of bookings up to quota, 15% above
+/// it (tiers on attainment, marginal), capped at 60,000 a quarter, with a quarterly spiff for
+/// deals of 100,000 or more.
+fn demo_plan(currency: &str) -> serde_json::Value {
+    serde_json::json!({
+        "currency": currency,
+        "timing": "booking",
+        "cap": { "amount": "60000", "carry_forward": false },
+        "components": [
+            { "type": "commission", "rule": "Commission", "measure": "revenue", "mode": "marginal", "basis": "attainment",
+              "tiers": [{ "lower": "0", "rate": "0.10" }, { "lower": "1", "rate": "0.15" }] },
+            { "type": "bonus", "rule": "Quota club", "of": "individual", "steps": [{ "at": "1", "amount": "2500" }], "linear": null },
+        ],
+    })
+}
+
+/// Every rep is paid under the demo plan from the start of last fiscal year; their quarters up
+/// to the current one get statements, the closed ones locked. Returns how many statements.
+pub(crate) fn set_pay(store: &Db, org: OrgId, now: Timestamp) -> Result<u64> {
+    let insights = store.load_insights(org, Arc::new(move || now))?;
+    let mut tx = store.read()?;
+    let organisation = app::users::organisation(&mut tx, org)?.ok_or(app::StoreError::NotFound { kind: "organisation", id: org.0 })?;
+    let users = app::users::users(&mut tx, org)?;
+    drop(tx);
+    let Some(ops) = users.iter().find(|user| user.role == Role::Ops) else { return Ok(0) };
+    let ctx = WriteCtx { org, actor_id: Some(ops.id), source: Source::Demo, at: now };
+    let calendar = organisation.fiscal;
+    let today = organisation.time_zone.date_of(now);
+    let this_year = calendar.period_of(PeriodKind::Year, today);
+    let last_year = calendar.previous(&this_year);
+    let current = calendar.period_of(PeriodKind::Quarter, today);
+    let quarters: Vec<_> = [last_year, this_year]
+        .iter()
+        .flat_map(|year| calendar.periods_in(PeriodKind::Quarter, year))
+        .filter(|quarter| quarter.first <= current.first)
+        .collect();
+    let mut tx = store.write()?;
+    app::pay::save_plan(&mut tx, &ctx, "Account executive", &demo_plan(organisation.reporting_currency.code()))?;
+    let reps: Vec<_> = users.iter().filter(|user| user.role == Role::Rep).collect();
+    for rep in &reps {
+        app::pay::assign_plan(&mut tx, &ctx, rep.id, "Account executive", &last_year.first.to_string(), None)?;
+    }
+    let mut statements = 0;
+    insights.with(|projection| -> Result<()> {
+        for quarter in &quarters {
+            for rep in &reps {
+                let computed = app::pay::compute_statement(&mut tx, &ctx, projection, rep.id, &quarter.key())?;
+                if quarter.last < today {
+                    app::pay::lock_statement(&mut tx, &ctx, computed.stored.id)?;
+                }
+                statements += 1;
+            }
+        }
+        Ok(())
+    })?;
+    tx.commit()?;
+    Ok(statements)
+}

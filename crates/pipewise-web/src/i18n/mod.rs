@@ -503,6 +503,11 @@ mod tests {
         ("role.", "format!(\"role.{"),
         // pages::dashboard::performance: an outlier's measure and direction.
         ("perf.outlier.", "format!(\"perf.outlier.{"),
+        // pages::pay: a statement line's kind, a dispute's status and next step, a done notice.
+        ("pay.kind.", "format!(\"pay.kind.{"),
+        ("pay.dispute.", "format!(\"pay.dispute.{"),
+        ("pay.move.", "format!(\"pay.move.{"),
+        ("pay.done.", "format!(\"pay.done.{"),
         // pages::quotas: a realism check's verdict.
         ("quotas.verdict.", "format!(\"quotas.verdict.{"),
         // i18n::period_label: a month's name.

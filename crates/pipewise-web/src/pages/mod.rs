@@ -22,6 +22,7 @@ mod designer;
 mod form;
 mod gates;
 mod list;
+mod pay;
 mod quadrant;
 mod quotas;
 mod records;
@@ -83,6 +84,15 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/pipelines/{id}/criteria", post(designer::add_criterion))
         .route("/admin/pipelines/{id}/criteria/{criterion}/archive", post(designer::archive_criterion))
         .route("/performance", get(dashboard::performance))
+        .route("/pay", get(pay::show))
+        .route("/pay/compute", post(pay::compute))
+        .route("/pay/plans", post(pay::save_plan))
+        .route("/pay/assignments", post(pay::assign))
+        .route("/pay/statements/{id}", get(pay::print))
+        .route("/pay/statements/{id}/csv", get(pay::csv))
+        .route("/pay/statements/{id}/lock", post(pay::lock))
+        .route("/pay/statements/{id}/disputes", post(pay::dispute))
+        .route("/pay/disputes/{id}", post(pay::move_dispute))
         .route("/quotas", get(quotas::show).post(quotas::save))
         .route("/quotas/fiscal-year", post(quotas::fiscal_year))
         .route("/quotas/seasonal", post(quotas::seasonal))

@@ -38,6 +38,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("health_settings.html", include_str!("../../templates/health_settings.html")),
     ("quotas.html", include_str!("../../templates/quotas.html")),
     ("performance.html", include_str!("../../templates/performance.html")),
+    ("pay.html", include_str!("../../templates/pay.html")),
+    ("pay_statement.html", include_str!("../../templates/pay_statement.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -7,6 +7,7 @@ mod dashboard;
 mod deal;
 mod gates;
 mod lists;
+mod pay;
 mod performance;
 mod quotas;
 mod render_time;

@@ -1,0 +1,97 @@
+//! Pay pages (`/pay`): the demo rep's statements, every line traced to its deal and rule; pay
+//! to date; the what-if; a dispute opened by the rep and moved on by ops; ops lock a statement;
+//! another rep's pay is not found; the printable statement and its CSV; a real browser.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use pipewise_app::{self as app};
+use pipewise_core::access::Access;
+use pipewise_core::user::Role;
+use pipewise_test_support::browser::{Browser, screenshot_dir};
+
+use crate::dashboard::{demo, small_demo};
+use crate::support::{between, browser_sign_in, location, serve, unescape};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_traces_their_pay_and_disputes_a_line() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    // The demo's ops computed every rep's quarters; pick the rep's current one.
+    let statements =
+        app::pay::statements(&mut app::Tx::new(app.store.read().unwrap()), demo.org, &Access::System, Some(demo.rep.id)).unwrap();
+    let current = statements.last().expect("the demo computed the rep's statements").clone();
+    assert!(statements.iter().rev().skip(1).all(|stored| stored.status == app::StatementStatus::Locked), "closed quarters are locked");
+    let rep = app.sign_in(&demo.rep.email).await;
+    let (status, body) = app.get("/pay", Some(&rep)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = unescape(&body);
+    let total = between(&body, "id=\"statement-total\">", "</strong>").unwrap();
+    assert_eq!(total.replace(',', ""), format!("USD {}", current.total.amount()), "the current quarter's total");
+    let decoded = app::pay::decode_statement(current.clone()).unwrap();
+    // Every commission line names its deal.
+    for line in decoded.statement.lines.iter().filter(|line| line.kind == pipewise_comp::LineKind::Commission) {
+        let deal = line.deal.unwrap();
+        assert!(body.contains(&format!("href=\"/opportunities/{deal}\"")), "line on deal {deal} links to it");
+    }
+    assert!(body.contains("Pay to date in 2026"), "pay to date");
+
+    // What a deal of 50,000 would add.
+    let (_, body) = app.get("/pay?what_if=50000", Some(&rep)).await;
+    assert!(body.contains("A deal of USD 50,000.00 booked today would add USD "), "the what-if answer");
+
+    // The rep disputes line 1 of the statement; ops review it.
+    let response = app
+        .post_form(&format!("/pay/statements/{}/disputes", current.id), Some(&rep), &[("line", "1"), ("note", "Missing a deal")], true)
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", location(&response));
+    let disputes = app::pay::disputes(&mut app::Tx::new(app.store.read().unwrap()), demo.org, &Access::System, current.id).unwrap();
+    assert_eq!(disputes.len(), 1);
+    let response = app.post_form(&format!("/pay/disputes/{}", disputes[0].id), Some(&rep), &[("status", "in_review")], true).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let admin = app.sign_in(&demo.admin.email).await;
+    let response = app.post_form(&format!("/pay/disputes/{}", disputes[0].id), Some(&admin), &[("status", "in_review")], true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, body) = app.get(&format!("/pay?owner={}", demo.rep.id), Some(&admin)).await;
+    assert!(body.contains("In review") && body.contains("Missing a deal"), "the dispute's state");
+
+    // Ops lock it; the printable view and the CSV show the same lines.
+    let response = app.post_form(&format!("/pay/statements/{}/lock", current.id), Some(&admin), &[], true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (status, print) = app.get(&format!("/pay/statements/{}", current.id), Some(&rep)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(print.contains("data-status=\"locked\""), "locked");
+    let (status, csv) = app.get(&format!("/pay/statements/{}/csv", current.id), Some(&rep)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(csv.lines().count(), decoded.statement.lines.len() + 1, "{csv}");
+
+    // Another rep's pay is not found.
+    let other = demo.users.iter().find(|user| user.role == Role::Rep && user.id != demo.rep.id).unwrap();
+    let (status, _) = app.get(&format!("/pay?owner={}", other.id), Some(&rep)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let theirs = app::pay::statements(&mut app::Tx::new(app.store.read().unwrap()), demo.org, &Access::System, Some(other.id)).unwrap();
+    let (status, _) = app.get(&format!("/pay/statements/{}", theirs[0].id), Some(&rep)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pay_page_in_a_real_browser() {
+    let demo = demo(small_demo());
+    let base = serve(demo.app.router.clone()).await;
+    let (rep, admin) = (demo.rep.email.clone(), demo.admin.email.clone());
+    tokio::task::spawn_blocking(move || {
+        let Some(browser) = Browser::start() else { return };
+        browser.set_window_size(1440, 1300).unwrap();
+        browser_sign_in(&browser, &base, &rep).unwrap();
+        browser.goto(&format!("{base}/pay?what_if=50000")).unwrap();
+        browser.wait_for(".pay-lines", Duration::from_secs(10)).unwrap();
+        browser.screenshot(screenshot_dir().join("pay-rep.png")).unwrap();
+        browser.delete_cookies().unwrap();
+        browser_sign_in(&browser, &base, &admin).unwrap();
+        browser.goto(&format!("{base}/pay")).unwrap();
+        browser.wait_for("#pay-plans", Duration::from_secs(10)).unwrap();
+        browser.screenshot(screenshot_dir().join("pay-ops.png")).unwrap();
+    })
+    .await
+    .unwrap();
+}

@@ -810,6 +810,68 @@ pub fn seasonal_quotas(value: &Value) -> Result<SeasonalQuotas, ValidationErrors
     finish(fields.errors, parsed)
 }
 
+/// A plan body `{"name": "AE 2027", "definition": {…}}`.
+pub fn plan(value: &Value) -> Result<(String, Value), ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(crate::pay::PLAN), &["name", "definition"])?;
+    let name = fields.required("name", "text", string);
+    let definition = fields.required("definition", "a plan definition (an object)", |value| {
+        value.is_object().then(|| value.clone()).ok_or(Problem::Invalid { value: String::new(), expected: "" })
+    });
+    let parsed = match (name, definition) {
+        (Some(name), Some(definition)) => Some((name, definition)),
+        _ => None,
+    };
+    finish(fields.errors, parsed)
+}
+
+/// An assignment body `{"user_id": 3, "plan": "AE 2027", "first_day": "2027-01-01", "last_day": null}`.
+pub fn plan_assignment(value: &Value) -> Result<(UserId, String, String, Option<String>), ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(crate::pay::ASSIGNMENT), &["user_id", "plan", "first_day", "last_day"])?;
+    let user = fields.required("user_id", "an id", positive_id);
+    let plan = fields.required("plan", "text", string);
+    let first = fields.required("first_day", "a date", string);
+    let last = fields.parse("last_day", "a date", string).flatten();
+    let parsed = match (user, plan, first) {
+        (Some(user), Some(plan), Some(first)) => Some((UserId(user), plan, first, last)),
+        _ => None,
+    };
+    finish(fields.errors, parsed)
+}
+
+/// A statement body `{"user_id": 3, "period": "2027-Q1"}`.
+pub fn statement_request(value: &Value) -> Result<(UserId, String), ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(crate::pay::STATEMENT), &["user_id", "period"])?;
+    let user = fields.required("user_id", "an id", positive_id);
+    let period = fields.required("period", "a fiscal period such as 2027-Q1", string);
+    let parsed = match (user, period) {
+        (Some(user), Some(period)) => Some((UserId(user), period)),
+        _ => None,
+    };
+    finish(fields.errors, parsed)
+}
+
+/// A dispute body `{"line": 2, "note": "…"}`: `line` is 1-based, absent or null for the whole statement.
+pub fn dispute(value: &Value) -> Result<(Option<u32>, String), ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(crate::pay::DISPUTE), &["line", "note"])?;
+    let line = fields.parse("line", "a line number from 1", |value| {
+        value
+            .as_u64()
+            .filter(|line| *line >= 1)
+            .and_then(|line| u32::try_from(line - 1).ok())
+            .ok_or(Problem::Invalid { value: String::new(), expected: "" })
+    });
+    let note = fields.required("note", "text", string);
+    finish(fields.errors, note.map(|note| (line.flatten(), note)))
+}
+
+/// A dispute step body `{"status": "in_review", "resolution": null}`.
+pub fn dispute_step(id: i64, value: &Value) -> Result<(crate::DisputeStatus, Option<String>), ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(crate::pay::DISPUTE, id), &["status", "resolution"])?;
+    let status = fields.required("status", "in_review, resolved or closed", |value| crate::DisputeStatus::parse(text_of(value)?));
+    let resolution = fields.parse("resolution", "text", string).flatten();
+    finish(fields.errors, status.map(|status| (status, resolution)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

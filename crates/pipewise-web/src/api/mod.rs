@@ -19,6 +19,7 @@ mod gates;
 mod handoffs;
 pub mod openapi;
 mod opportunities;
+mod pay;
 mod platform;
 mod quotas;
 mod records;
@@ -212,6 +213,7 @@ pub fn table() -> Vec<Route> {
     table.extend(analytics::routes());
     table.extend(settings::routes());
     table.extend(quotas::routes());
+    table.extend(pay::routes());
     table
 }
 
@@ -240,6 +242,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     schemas.extend(analytics::schemas());
     schemas.extend(settings::schemas());
     schemas.extend(quotas::schemas());
+    schemas.extend(pay::schemas());
     schemas
 }
 

@@ -9,6 +9,7 @@ mod gates;
 mod handoffs;
 mod harness;
 mod openapi;
+mod pay;
 mod platform;
 mod quotas;
 mod settings;
@@ -56,6 +57,7 @@ on_both_engines! {
     settings::health_settings_are_read_by_everyone_and_changed_by_ops_and_admins,
     settings::analytics_use_the_stored_health_thresholds,
     quotas::ops_set_spread_import_and_remove_quotas,
+    pay::ops_pay_a_rep_who_traces_and_disputes_it,
     analytics::figures_equal_the_analytics_core,
     analytics::stored_quotas_and_the_fiscal_calendar_shape_the_figures,
     analytics::a_rep_sees_only_their_own_figures,

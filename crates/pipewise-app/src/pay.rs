@@ -205,37 +205,98 @@ pub fn compute_statement(tx: &mut Tx, ctx: &WriteCtx, projection: &Projection, u
     let period =
         organisation.fiscal.parse_key(period_key).map_err(|problem| FieldError { record: record.clone(), field: "period", problem })?;
     must_exist_user(tx, ctx.org, user, &record)?;
-    if let Some(stored) = tx.0.statement_of(ctx.org, user, period.kind, period.first)?
+    let statements = tx.0.statements(ctx.org, Some(user))?;
+    let mut facts = Facts::gather(tx, ctx.org, projection, span_first(&statements, &period), period.last)?;
+    let assignments = tx.0.assignments(ctx.org)?;
+    let plans = tx.0.plan_versions(ctx.org)?;
+    compute_one(tx, ctx, projection, &mut facts, &period, &statements, &assignments, &plans, user)
+}
+
+/// The first day the facts must cover: the earliest locked statement of the period's kind
+/// before it (whose recomputation may post adjustments), else the period's own.
+fn span_first(statements: &[StoredStatement], period: &FiscalPeriod) -> Date {
+    statements
+        .iter()
+        .filter(|stored| stored.status == StatementStatus::Locked && stored.kind == period.kind && stored.first < period.first)
+        .map(|stored| stored.first)
+        .min()
+        .unwrap_or(period.first)
+}
+
+/// Computes and stores the statement of every person with a plan for the fiscal period
+/// `period_key` (locked ones returned as they are), reading the projection's won deals and the
+/// period's quotas once for all of them. Ops and admins only; each is audited.
+pub fn compute_statements(tx: &mut Tx, ctx: &WriteCtx, projection: &Projection, period_key: &str) -> Result<Vec<PayStatement>> {
+    pay_writer(tx, ctx, "compute statements")?;
+    let organisation = tx.0.organisation(ctx.org)?.ok_or(StoreError::NotFound { kind: "organisation", id: ctx.org.0 })?;
+    let record = RecordRef::new_record(STATEMENT);
+    let period = organisation.fiscal.parse_key(period_key).map_err(|problem| FieldError { record, field: "period", problem })?;
+    let assignments = tx.0.assignments(ctx.org)?;
+    let plans = tx.0.plan_versions(ctx.org)?;
+    let payees: BTreeSet<UserId> = assignments
+        .iter()
+        .filter(|assignment| assignment_for(&assignments, assignment.user, &period).is_some())
+        .map(|assignment| assignment.user)
+        .collect();
+    let mut by_user: std::collections::BTreeMap<UserId, Vec<StoredStatement>> = std::collections::BTreeMap::new();
+    for stored in tx.0.statements(ctx.org, None)? {
+        by_user.entry(stored.user).or_default().push(stored);
+    }
+    let all: Vec<StoredStatement> = by_user.values().flatten().cloned().collect();
+    let mut facts = Facts::gather(tx, ctx.org, projection, span_first(&all, &period), period.last)?;
+    payees
+        .into_iter()
+        .map(|user| {
+            let statements = by_user.remove(&user).unwrap_or_default();
+            compute_one(tx, ctx, projection, &mut facts, &period, &statements, &assignments, &plans, user)
+        })
+        .collect()
+}
+
+/// One person's statement; `statements` are all of theirs as stored.
+#[allow(clippy::too_many_arguments)]
+fn compute_one(
+    tx: &mut Tx,
+    ctx: &WriteCtx,
+    projection: &Projection,
+    facts: &mut Facts,
+    period: &FiscalPeriod,
+    statements: &[StoredStatement],
+    assignments: &[PlanAssignment],
+    plans: &[StoredPlan],
+    user: UserId,
+) -> Result<PayStatement> {
+    let record = RecordRef::new_record(STATEMENT);
+    if let Some(stored) = statements.iter().find(|stored| stored.kind == period.kind && stored.first == period.first)
         && stored.status == StatementStatus::Locked
     {
-        return decode_statement(stored);
+        return decode_statement(stored.clone());
     }
-    let assignments = tx.0.assignments(ctx.org)?;
-    let Some(assignment) = assignment_for(&assignments, user, &period) else {
+    let Some(assignment) = assignment_for(assignments, user, period) else {
         let problem = Problem::Invalid { value: period.key(), expected: "a period the person has a plan for (assign one first)" };
         return Err(FieldError { record, field: "plan", problem }.into());
     };
-    let stored_plan = latest_plan(tx, ctx.org, &assignment.plan)?.ok_or(StoreError::NotFound { kind: PLAN, id: 0 })?;
-    let plan = decode(&stored_plan)?;
-    let mut statement = statement_for(tx, ctx.org, projection, &plan, user, &period, None)?;
+    let stored_plan = plans
+        .iter()
+        .filter(|plan| plan.name == assignment.plan)
+        .max_by_key(|plan| plan.version)
+        .ok_or(StoreError::NotFound { kind: PLAN, id: 0 })?;
+    let plan = decode(stored_plan)?;
+    let mut statement = statement_for(tx, ctx.org, projection, facts, period, &plan, user, None)?;
 
     // What changed in this person's locked periods since they were settled, posted here.
     let mut corrections = Vec::new();
-    let locked: Vec<StoredStatement> =
-        tx.0.statements(ctx.org, Some(user))?
-            .into_iter()
-            .filter(|earlier| earlier.status == StatementStatus::Locked && earlier.kind == period.kind && earlier.first < period.first)
-            .collect();
+    let locked: Vec<StoredStatement> = statements
+        .iter()
+        .filter(|earlier| earlier.status == StatementStatus::Locked && earlier.kind == period.kind && earlier.first < period.first)
+        .cloned()
+        .collect();
     for earlier in &locked {
+        let Some(earlier_plan) = plans.iter().find(|plan| plan.name == earlier.plan && plan.version == earlier.version) else { continue };
+        let earlier_plan = decode(earlier_plan)?;
         let settled = settled_as(&locked, earlier)?;
-        let earlier_period = organisation.fiscal.period_of(earlier.kind, earlier.first);
-        let Some(earlier_plan) =
-            tx.0.plan_versions(ctx.org)?.into_iter().find(|plan| plan.name == earlier.plan && plan.version == earlier.version)
-        else {
-            continue;
-        };
-        let earlier_plan = decode(&earlier_plan)?;
-        let recomputed = statement_for(tx, ctx.org, projection, &earlier_plan, user, &earlier_period, None)?;
+        let earlier_period = facts.calendar.period_of(earlier.kind, earlier.first);
+        let recomputed = statement_for(tx, ctx.org, projection, facts, &earlier_period, &earlier_plan, user, None)?;
         let posted = pipewise_comp::adjustments(&settled, &recomputed);
         if !posted.is_empty() {
             statement.total += posted.iter().map(|line| line.amount).sum::<Decimal>();
@@ -295,38 +356,77 @@ fn settled_as(locked: &[StoredStatement], earlier: &StoredStatement) -> Result<S
     Ok(settled)
 }
 
-/// The statement `plan` gives `user` for `period` from the projection's won deals.
+/// What statements read, gathered once for a span of days that covers every period computed:
+/// the won deals by owner (one pass over the projection), each period's quotas (read once a
+/// period), the organisation's people and calendar.
+struct Facts {
+    span: Period,
+    won: Vec<Vec<WonDeal>>,
+    books: std::collections::BTreeMap<(Date, Date), crate::quotas::QuotaBook>,
+    users: Vec<pipewise_core::user::User>,
+    calendar: pipewise_core::fiscal::FiscalCalendar,
+}
+
+impl Facts {
+    fn gather(tx: &mut Tx, org: OrgId, projection: &Projection, first: Date, last: Date) -> Result<Facts> {
+        let organisation = tx.0.organisation(org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
+        let span = Period::new(pipewise_analytics::day_of_date(first), pipewise_analytics::day_of_date(last));
+        Ok(Facts {
+            span,
+            won: won_by_owner(projection, span),
+            books: Default::default(),
+            users: tx.0.users(org)?,
+            calendar: organisation.fiscal,
+        })
+    }
+
+    /// Reads `period`'s quotas, once.
+    fn load_book(&mut self, tx: &mut Tx, org: OrgId, period: &FiscalPeriod) -> Result<()> {
+        if !self.books.contains_key(&(period.first, period.last)) {
+            let book = crate::quotas::quota_book(tx, org, &Access::System, period.first, period.last)?;
+            self.books.insert((period.first, period.last), book);
+        }
+        Ok(())
+    }
+
+    /// `owner`'s won deals closed in `period` (which the span covers).
+    fn won_in<'a>(&'a self, owner: Option<u32>, period: &FiscalPeriod) -> impl Iterator<Item = &'a WonDeal> + 'a {
+        let days = Period::from(period);
+        debug_assert!(days.first >= self.span.first && days.last <= self.span.last, "the facts cover the period");
+        owner.and_then(|owner| self.won.get(owner as usize)).into_iter().flatten().filter(move |deal| days.contains(deal.closed_day))
+    }
+}
+
+/// The statement `plan` gives `user` for the facts' period from the projection's won deals.
+#[allow(clippy::too_many_arguments)]
 fn statement_for(
     tx: &mut Tx,
     org: OrgId,
     projection: &Projection,
+    facts: &mut Facts,
+    period: &FiscalPeriod,
     plan: &Plan,
     user: UserId,
-    period: &FiscalPeriod,
     extra: Option<Credit>,
 ) -> Result<Statement> {
-    let days = Period::from(period);
-    let won = won_by_owner(projection, days);
+    facts.load_book(tx, org, period)?;
+    let facts = &*facts;
+    let book = &facts.books[&(period.first, period.last)];
     let minor = u32::from(projection.reporting_currency().minor_units());
     let money = |amount: i64| Decimal::new(amount, minor);
-    let credits_of = |owner: u32, person: UserId| -> Vec<Credit> {
-        won.get(owner as usize).map(|deals| deals.iter().map(|deal| credit(deal, person, minor, projection)).collect()).unwrap_or_default()
-    };
-    let mut credits = projection.owner_index(user).map(|owner| credits_of(owner, user)).unwrap_or_default();
+    let mut credits: Vec<Credit> =
+        facts.won_in(projection.owner_index(user), period).map(|deal| credit(deal, user, minor, projection)).collect();
     credits.extend(extra);
-    let book = crate::quotas::quota_book(tx, org, &Access::System, period.first, period.last)?;
     // The team's bookings and quota, for team parts and bonuses.
-    let team = tx.0.user(org, user)?.and_then(|person| person.team_id);
+    let team = facts.users.iter().find(|person| person.id == user).and_then(|person| person.team_id);
     let team_attainment = match team {
         None => None,
         Some(team) => {
-            let members: Vec<UserId> =
-                tx.0.users(org)?.into_iter().filter(|member| member.team_id == Some(team)).map(|member| member.id).collect();
+            let members: Vec<UserId> = facts.users.iter().filter(|member| member.team_id == Some(team)).map(|member| member.id).collect();
             let bookings: Decimal = members
                 .iter()
-                .filter_map(|member| projection.owner_index(*member))
-                .filter_map(|owner| won.get(owner as usize))
-                .flat_map(|deals| deals.iter().map(|deal| money(deal.amount)))
+                .flat_map(|member| facts.won_in(projection.owner_index(*member), period))
+                .map(|deal| money(deal.amount))
                 .sum();
             let quota = book.teams.get(&team).copied().or_else(|| {
                 let (sum, count) = book.sum_of(members.iter());
@@ -336,8 +436,7 @@ fn statement_for(
         }
     };
     // What the period before carried out.
-    let calendar = tx.0.organisation(org)?.map(|organisation| organisation.fiscal).unwrap_or_default();
-    let before = calendar.period_of(period.kind, period.first.yesterday().unwrap_or(period.first));
+    let before = facts.calendar.previous(period);
     let previous = tx.0.statement_of(org, user, period.kind, before.first)?;
     let (cap_carried_in, draw_owed_in) = match &previous {
         Some(previous) => {
@@ -454,8 +553,9 @@ pub fn what_if(
         invoiced_on: Some(day),
         paid_on: Some(day),
     };
-    let without = statement_for(tx, org, projection, &plan, user, &period, None)?;
-    let with = statement_for(tx, org, projection, &plan, user, &period, Some(extra))?;
+    let mut facts = Facts::gather(tx, org, projection, period.first, period.last)?;
+    let without = statement_for(tx, org, projection, &mut facts, &period, &plan, user, None)?;
+    let with = statement_for(tx, org, projection, &mut facts, &period, &plan, user, Some(extra))?;
     Ok(Some(with.total - without.total))
 }
 

@@ -184,6 +184,14 @@ pub struct DemoSummary {
 /// Creates the demo organisation in `store` (which must be migrated), calling `progress` with
 /// `(phase, done, total)` as it goes: at the start and end of each phase and about a hundred
 /// times in between.
+/// Sets the quotas and pay of an organisation generated without them (the scale data set), as
+/// the demo does: every rep's and team's quarters of this fiscal year and the last from their
+/// record since `first_day`, one plan for every rep, statements for every quarter up to today,
+/// the closed ones locked. Returns (quotas set, statements computed).
+pub fn set_quotas_and_pay(store: &Db, org: OrgId, first_day: pipewise_core::Date, now: Timestamp) -> Result<(u64, u64), StoreError> {
+    Ok((quotas::set_quotas(store, org, first_day, now)?, quotas::set_pay(store, org, now)?))
+}
+
 pub fn generate(store: &Db, config: &DemoConfig, progress: &mut dyn FnMut(Phase, u64, u64)) -> Result<DemoSummary, StoreError> {
     config.check()?;
     generate::run(store, config, progress)

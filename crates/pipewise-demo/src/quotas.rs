@@ -124,8 +124,7 @@ pub(crate) fn set_pay(store: &Db, org: OrgId, now: Timestamp) -> Result<u64> {
     let mut statements = 0;
     insights.with(|projection| -> Result<()> {
         for quarter in &quarters {
-            for rep in &reps {
-                let computed = app::pay::compute_statement(&mut tx, &ctx, projection, rep.id, &quarter.key())?;
+            for computed in app::pay::compute_statements(&mut tx, &ctx, projection, &quarter.key())? {
                 if quarter.last < today {
                     app::pay::lock_statement(&mut tx, &ctx, computed.stored.id)?;
                 }

@@ -55,7 +55,7 @@ pub struct BenchOptions {
 }
 
 /// Resident memory of this process in KiB.
-fn rss_kib() -> u64 {
+pub(crate) fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -64,7 +64,7 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn mib(kib: u64) -> f64 {
+pub(crate) fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
@@ -388,7 +388,7 @@ fn write_latency(store: &Db, insights: &Arc<Insights>, org: OrgId, query: &Dashb
     Ok((write_ms, by_refresh, by_follower))
 }
 
-fn generate(store: &Db, options: &BenchOptions) -> Result<OrgId> {
+pub(crate) fn generate(store: &Db, options: &BenchOptions) -> Result<OrgId> {
     let today = options.today.as_deref().unwrap_or("2026-06-15");
     let now: Timestamp = format!("{today}T18:00:00Z").parse().map_err(|_| anyhow::anyhow!("--today {today:?} is not a date"))?;
     let config =
@@ -418,12 +418,12 @@ fn generate(store: &Db, options: &BenchOptions) -> Result<OrgId> {
     Ok(summary.organisation)
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// `target/bench-venv/bin/python`, creating the venv and installing DuckDB if missing.
-fn venv_python() -> Result<PathBuf> {
+pub(crate) fn venv_python() -> Result<PathBuf> {
     let venv = workspace_root().join("target/bench-venv");
     let python = venv.join("bin/python");
     if !python.is_file() {

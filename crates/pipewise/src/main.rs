@@ -4,6 +4,7 @@
 
 mod apply;
 mod bench;
+mod bench_pay;
 mod db;
 mod demo;
 mod init;
@@ -175,6 +176,11 @@ fn main() -> ExitCode {
             out,
             skip_duckdb,
         }),
+        Command::Bench {
+            what: BenchCommand::Pay { db, seed, reps, opportunities, history, activities, today, runs, out, skip_duckdb },
+        } => {
+            bench_pay::pay_bench(&bench::BenchOptions { db, seed, reps, opportunities, history, activities, today, runs, out, skip_duckdb })
+        }
         Command::Init { db, organisation, currency, admin_email, admin_name, time_zone, locale } => init::init(
             &db,
             &init::InitOptions {
@@ -229,6 +235,38 @@ enum BenchCommand {
         runs: usize,
         /// Where the CSV export and the figures go.
         #[arg(long, default_value = "target/bench-dashboard")]
+        out: std::path::PathBuf,
+        /// Time Pipewise only.
+        #[arg(long)]
+        skip_duckdb: bool,
+    },
+    /// Pay at scale: one rep's statement, every statement of the current quarter and the
+    /// attainment figures, timed; DuckDB (from PyPI, in target/bench-venv) computes the same
+    /// statement totals in SQL over the same won deals and quotas, and they must be equal.
+    /// Generates the scale data set (and its quotas, plan and statements) into an empty database.
+    Pay {
+        /// Database: a SQLite file path or a postgres:// URL (the dashboard benchmark's data set
+        /// serves, once it has quotas and a plan).
+        #[arg(long, default_value = "target/bench-dashboard.db")]
+        db: String,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 2_000)]
+        reps: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        opportunities: u64,
+        #[arg(long)]
+        history: Option<u64>,
+        #[arg(long, default_value_t = 2_000_000)]
+        activities: u64,
+        /// The data set's "today" (YYYY-MM-DD): the current quarter is the one holding it.
+        #[arg(long)]
+        today: Option<String>,
+        /// Timed runs per figure (the median is reported; at most 5 for every statement).
+        #[arg(long, default_value_t = 9)]
+        runs: usize,
+        /// Where the CSV export goes.
+        #[arg(long, default_value = "target/bench-pay")]
         out: std::path::PathBuf,
         /// Time Pipewise only.
         #[arg(long)]

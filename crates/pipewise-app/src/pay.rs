@@ -382,9 +382,8 @@ impl Facts {
 
     /// Reads `period`'s quotas, once.
     fn load_book(&mut self, tx: &mut Tx, org: OrgId, period: &FiscalPeriod) -> Result<()> {
-        if !self.books.contains_key(&(period.first, period.last)) {
-            let book = crate::quotas::quota_book(tx, org, &Access::System, period.first, period.last)?;
-            self.books.insert((period.first, period.last), book);
+        if let std::collections::btree_map::Entry::Vacant(entry) = self.books.entry((period.first, period.last)) {
+            entry.insert(crate::quotas::quota_book(tx, org, &Access::System, period.first, period.last)?);
         }
         Ok(())
     }

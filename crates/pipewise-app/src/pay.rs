@@ -282,7 +282,11 @@ fn compute_one(
         .max_by_key(|plan| plan.version)
         .ok_or(StoreError::NotFound { kind: PLAN, id: 0 })?;
     let plan = decode(stored_plan)?;
-    let mut statement = statement_for(tx, ctx.org, projection, facts, period, &plan, user, None)?;
+    // Every stored document of the person, parsed once.
+    let documents: std::collections::BTreeMap<i64, Value> =
+        statements.iter().map(|stored| Ok((stored.id, parse_document(stored)?))).collect::<Result<_>>()?;
+    let carried = Carried::into_period(facts.calendar, period, statements, &documents);
+    let mut statement = statement_for(tx, ctx.org, projection, facts, period, &plan, user, carried, None)?;
 
     // What changed in this person's locked periods since they were settled, posted here.
     let mut corrections = Vec::new();
@@ -294,9 +298,10 @@ fn compute_one(
     for earlier in &locked {
         let Some(earlier_plan) = plans.iter().find(|plan| plan.name == earlier.plan && plan.version == earlier.version) else { continue };
         let earlier_plan = decode(earlier_plan)?;
-        let settled = settled_as(&locked, earlier)?;
+        let settled = settled_as(&locked, earlier, &documents)?;
         let earlier_period = facts.calendar.period_of(earlier.kind, earlier.first);
-        let recomputed = statement_for(tx, ctx.org, projection, facts, &earlier_period, &earlier_plan, user, None)?;
+        let carried = Carried::into_period(facts.calendar, &earlier_period, statements, &documents);
+        let recomputed = statement_for(tx, ctx.org, projection, facts, &earlier_period, &earlier_plan, user, carried, None)?;
         let posted = pipewise_comp::adjustments(&settled, &recomputed);
         if !posted.is_empty() {
             statement.total += posted.iter().map(|line| line.amount).sum::<Decimal>();
@@ -342,18 +347,51 @@ fn must_exist_user(tx: &mut Tx, org: OrgId, user: UserId, record: &RecordRef) ->
 
 /// What was last settled for `earlier`: the recomputation posted by the latest locked statement
 /// that corrected it, else its own lines, less the corrections of other periods it carried.
-fn settled_as(locked: &[StoredStatement], earlier: &StoredStatement) -> Result<Statement> {
-    let mut settled = decode_statement(earlier.clone())?.statement;
+fn settled_as(
+    locked: &[StoredStatement],
+    earlier: &StoredStatement,
+    documents: &std::collections::BTreeMap<i64, Value>,
+) -> Result<Statement> {
+    let document = |stored: &StoredStatement| documents.get(&stored.id).ok_or_else(|| corrupt(stored, "its document was not read"));
+    let mut settled = statement_from(earlier.clone(), document(earlier)?)?.statement;
     settled.lines.retain(|line| line.corrects.is_none());
     for later in locked.iter().filter(|later| later.first > earlier.first) {
-        let value = parse_document(later)?;
-        if let Some(corrections) = value["corrections"].as_array() {
+        if let Some(corrections) = document(later)?["corrections"].as_array() {
             for correction in corrections.iter().filter(|correction| correction["first"].as_str() == Some(&earlier.first.to_string())) {
                 settled.lines = lines_from(&correction["lines"]).map_err(|detail| corrupt(later, detail))?;
             }
         }
     }
     Ok(settled)
+}
+
+/// What the period before carried into a period: the cap's excess and the draw still owed.
+#[derive(Clone, Copy, Debug, Default)]
+struct Carried {
+    cap: Decimal,
+    draw: Decimal,
+}
+
+impl Carried {
+    fn from_document(value: &Value) -> Carried {
+        Carried { cap: decimal_of(&value["cap_carried_out"]), draw: decimal_of(&value["draw_owed_out"]) }
+    }
+
+    /// What the statement of the period before `period`, among `statements` (with their parsed
+    /// `documents`), carried out.
+    fn into_period(
+        calendar: pipewise_core::fiscal::FiscalCalendar,
+        period: &FiscalPeriod,
+        statements: &[StoredStatement],
+        documents: &std::collections::BTreeMap<i64, Value>,
+    ) -> Carried {
+        let before = calendar.previous(period);
+        statements
+            .iter()
+            .find(|stored| stored.kind == period.kind && stored.first == before.first)
+            .and_then(|stored| documents.get(&stored.id))
+            .map_or_else(Carried::default, Carried::from_document)
+    }
 }
 
 /// What statements read, gathered once for a span of days that covers every period computed:
@@ -406,6 +444,7 @@ fn statement_for(
     period: &FiscalPeriod,
     plan: &Plan,
     user: UserId,
+    carried: Carried,
     extra: Option<Credit>,
 ) -> Result<Statement> {
     facts.load_book(tx, org, period)?;
@@ -434,16 +473,7 @@ fn statement_for(
             quota.map(|quota| Attainment { bookings, quota })
         }
     };
-    // What the period before carried out.
-    let before = facts.calendar.previous(period);
-    let previous = tx.0.statement_of(org, user, period.kind, before.first)?;
-    let (cap_carried_in, draw_owed_in) = match &previous {
-        Some(previous) => {
-            let value = parse_document(previous)?;
-            (decimal_of(&value["cap_carried_out"]), decimal_of(&value["draw_owed_out"]))
-        }
-        None => (Decimal::ZERO, Decimal::ZERO),
-    };
+    let Carried { cap: cap_carried_in, draw: draw_owed_in } = carried;
     let input = PeriodInput {
         payee: user,
         first: period.first,
@@ -553,8 +583,12 @@ pub fn what_if(
         paid_on: Some(day),
     };
     let mut facts = Facts::gather(tx, org, projection, period.first, period.last)?;
-    let without = statement_for(tx, org, projection, &mut facts, &period, &plan, user, None)?;
-    let with = statement_for(tx, org, projection, &mut facts, &period, &plan, user, Some(extra))?;
+    let statements = tx.0.statements(org, Some(user))?;
+    let documents: std::collections::BTreeMap<i64, Value> =
+        statements.iter().map(|stored| Ok((stored.id, parse_document(stored)?))).collect::<Result<_>>()?;
+    let carried = Carried::into_period(facts.calendar, &period, &statements, &documents);
+    let without = statement_for(tx, org, projection, &mut facts, &period, &plan, user, carried, None)?;
+    let with = statement_for(tx, org, projection, &mut facts, &period, &plan, user, carried, Some(extra))?;
     Ok(Some(with.total - without.total))
 }
 
@@ -832,6 +866,10 @@ fn parse_document(stored: &StoredStatement) -> Result<Value> {
 /// A stored statement with its lines read back.
 pub fn decode_statement(stored: StoredStatement) -> Result<PayStatement> {
     let value = parse_document(&stored)?;
+    statement_from(stored, &value)
+}
+
+fn statement_from(stored: StoredStatement, value: &Value) -> Result<PayStatement> {
     let lines = lines_from(&value["lines"]).map_err(|detail| corrupt(&stored, detail))?;
     let attainment = match &value["attainment"] {
         Value::Null => None,

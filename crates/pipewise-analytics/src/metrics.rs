@@ -858,13 +858,14 @@ pub struct WonDeal {
 }
 
 /// The won deals (with an amount) closed in `period`, as the projection holds them now, by
-/// owner index: one list per owner, in deal order. One pass over the deals.
-pub fn won_by_owner(projection: &Projection, period: Period) -> Vec<Vec<WonDeal>> {
+/// owner index: one list per owner, in deal order, for the owners `keep` admits (the others'
+/// lists stay empty). One pass over the deals.
+pub fn won_by_owner(projection: &Projection, period: Period, keep: impl Fn(u32) -> bool) -> Vec<Vec<WonDeal>> {
     let deals = projection.deals();
     let mut by_owner = vec![Vec::new(); projection.n_owners()];
     for index in 0..deals.id.len() {
         let closed = deals.closed_day[index];
-        if !period.contains(closed) || deals.amount[index] == crate::projection::NO_AMOUNT {
+        if !period.contains(closed) || deals.amount[index] == crate::projection::NO_AMOUNT || !keep(deals.owner[index]) {
             continue;
         }
         if projection.stages[deals.stage[index] as usize].kind != pipewise_core::pipeline::StageKind::Won {

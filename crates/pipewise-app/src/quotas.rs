@@ -143,8 +143,14 @@ impl QuotaBook {
 
 /// The [`QuotaBook`] of the days `first..=last`.
 pub fn quota_book(tx: &mut Tx, org: OrgId, access: &Access, first: Date, last: Date) -> Result<QuotaBook> {
+    Ok(book_of(&quotas_between(tx, org, access, first, last)?, first, last))
+}
+
+/// The [`QuotaBook`] of the days `first..=last` from `quotas` already read (any that do not
+/// bear on those days are ignored).
+pub(crate) fn book_of(quotas: &[StoredQuota], first: Date, last: Date) -> QuotaBook {
     let mut spans: BTreeMap<QuotaSubject, Vec<pipewise_comp::QuotaSpan>> = BTreeMap::new();
-    for quota in quotas_between(tx, org, access, first, last)? {
+    for quota in quotas.iter().filter(|quota| quota.last >= first && quota.first <= last) {
         let span = pipewise_comp::QuotaSpan { kind: quota.kind, first: quota.first, last: quota.last, amount: quota.amount.amount() };
         spans.entry(quota.subject).or_default().push(span);
     }
@@ -156,7 +162,7 @@ pub fn quota_book(tx: &mut Tx, org: OrgId, access: &Access, first: Date, last: D
             QuotaSubject::Team(team) => book.teams.insert(team, amount),
         };
     }
-    Ok(book)
+    book
 }
 
 fn quotas_between(tx: &mut Tx, org: OrgId, access: &Access, first: Date, last: Date) -> Result<Vec<StoredQuota>> {

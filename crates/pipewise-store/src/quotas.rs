@@ -43,4 +43,6 @@ pub trait QuotasTx {
     fn delete_quota(&mut self, org: OrgId, subject: QuotaSubject, kind: PeriodKind, first: Date) -> Result<Option<StoredQuota>>;
     /// Every quota whose period overlaps `first..=last`, by first day, kind and subject.
     fn quotas_overlapping(&mut self, org: OrgId, first: Date, last: Date) -> Result<Vec<StoredQuota>>;
+    /// [`QuotasTx::quotas_overlapping`] of one subject.
+    fn quotas_of(&mut self, org: OrgId, subject: QuotaSubject, first: Date, last: Date) -> Result<Vec<StoredQuota>>;
 }

@@ -181,6 +181,19 @@ macro_rules! quotas_overlapping {
     };
 }
 pub const SELECT_QUOTAS_OVERLAPPING_SQLITE: &str = quotas_overlapping!("amount");
+/// One subject's quotas overlapping `$4..=$5` (one of `$2` user and `$3` team is null).
+macro_rules! quotas_of {
+    ($amount:literal) => {
+        concat!(
+            "SELECT ",
+            quota_columns!($amount),
+            " FROM quota WHERE organisation_id = $1 AND (user_id = $2 OR team_id = $3) AND period_last >= $4 AND period_first <= $5 ",
+            "ORDER BY period_first, period_kind"
+        )
+    };
+}
+pub const SELECT_QUOTAS_OF_SQLITE: &str = quotas_of!("amount");
+pub const SELECT_QUOTAS_OF_POSTGRES: &str = quotas_of!("amount::text AS amount");
 pub const SELECT_QUOTAS_OVERLAPPING_POSTGRES: &str = quotas_overlapping!("amount::text AS amount");
 /// The plan columns.
 macro_rules! plan_columns {
@@ -553,6 +566,8 @@ mod tests {
         DELETE_QUOTA,
         SELECT_QUOTAS_OVERLAPPING_SQLITE,
         SELECT_QUOTAS_OVERLAPPING_POSTGRES,
+        SELECT_QUOTAS_OF_SQLITE,
+        SELECT_QUOTAS_OF_POSTGRES,
         INSERT_PLAN_VERSION,
         SELECT_PLAN_VERSIONS,
         SELECT_ASSIGNMENT,

@@ -148,7 +148,7 @@ pub fn pay_bench(options: &BenchOptions) -> Result<()> {
     let mut won_file = std::io::BufWriter::new(std::fs::File::create(&won_path)?);
     writeln!(won_file, "owner,closed_day,deal,amount")?;
     insights.with(|projection| -> Result<()> {
-        for (owner, deals) in won_by_owner(projection, Period::from(&quarter)).iter().enumerate() {
+        for (owner, deals) in won_by_owner(projection, Period::from(&quarter), |_| true).iter().enumerate() {
             let user = projection.owner_ids[owner];
             for deal in deals {
                 writeln!(won_file, "{},{},{},{}", user.0, deal.closed_day, deal.id.0, Decimal::new(deal.amount, minor))?;

@@ -43,4 +43,9 @@ impl QuotasTx for PgTx<'_> {
     fn quotas_overlapping(&mut self, org: OrgId, first: Date, last: Date) -> Result<Vec<StoredQuota>> {
         self.collect(sql::SELECT_QUOTAS_OVERLAPPING_POSTGRES, &[&org.0, &first, &last], read)
     }
+
+    fn quotas_of(&mut self, org: OrgId, subject: QuotaSubject, first: Date, last: Date) -> Result<Vec<StoredQuota>> {
+        let (user, team) = subject.columns();
+        self.collect(sql::SELECT_QUOTAS_OF_POSTGRES, &[&org.0, &user, &team, &first, &last], read)
+    }
 }

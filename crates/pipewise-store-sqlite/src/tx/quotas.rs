@@ -45,4 +45,9 @@ impl QuotasTx for SqliteTx<'_> {
     fn quotas_overlapping(&mut self, org: OrgId, first: Date, last: Date) -> Result<Vec<StoredQuota>> {
         self.collect(sql::SELECT_QUOTAS_OVERLAPPING_SQLITE, params![org.0, first.to_string(), last.to_string()], read)
     }
+
+    fn quotas_of(&mut self, org: OrgId, subject: QuotaSubject, first: Date, last: Date) -> Result<Vec<StoredQuota>> {
+        let (user, team) = subject.columns();
+        self.collect(sql::SELECT_QUOTAS_OF_SQLITE, params![org.0, user, team, first.to_string(), last.to_string()], read)
+    }
 }

@@ -46,8 +46,8 @@ pub use db::{Db, Tx};
 pub use pipewise_store::{
     ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, CheckEntry, DisputeStatus, Handoff, HistoryAppend,
     OpportunityFilter, OpportunityMarks, OpportunityShare, Organisation, PlanAssignment, QuotaSubject, RecordKind, Result, Session,
-    StatementStatus, StoreError, StoredDispute, StoredHealthSettings, StoredOverride, StoredPlan, StoredQuota, StoredStatement, TaskFilter,
-    WorkspaceChange, WriteCtx, codec,
+    StatementStatus, StoreError, StoredDispute, StoredHealthSettings, StoredOverride, StoredPlan, StoredQuota, StoredSplit,
+    StoredStatement, TaskFilter, WorkspaceChange, WriteCtx, codec,
 };
 
 // Every module sees every other's items by name (`crate::writable_deal`); the public paths are

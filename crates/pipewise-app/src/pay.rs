@@ -40,6 +40,7 @@ pub const PLAN: &str = "comp_plan";
 pub const ASSIGNMENT: &str = "comp_assignment";
 pub const STATEMENT: &str = "pay_statement";
 pub const DISPUTE: &str = "pay_dispute";
+pub const DEAL_SPLIT: &str = "deal_split";
 
 /// The longest plan name and dispute note or resolution.
 const MAX_NAME: usize = 120;
@@ -404,6 +405,10 @@ struct Facts {
     /// For one person's statements: the quotas over the span of the person, their team and its
     /// members, read once (`None`: everyone's, read a period at a time).
     scoped: Option<Vec<StoredQuota>>,
+    /// Every deal's splits (a deal without any credits its owner with all of it).
+    splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>>,
+    /// Each period's credits by person, worked out once a period.
+    credits: std::collections::BTreeMap<(Date, Date), std::collections::BTreeMap<UserId, Vec<Credit>>>,
     users: Vec<pipewise_core::user::User>,
     calendar: pipewise_core::fiscal::FiscalCalendar,
 }
@@ -420,13 +425,27 @@ impl Facts {
         let organisation = tx.0.organisation(org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
         let span = Period::new(pipewise_analytics::day_of_date(first), pipewise_analytics::day_of_date(last));
         let users = tx.0.users(org)?;
+        let mut splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>> = std::collections::BTreeMap::new();
+        for split in tx.0.splits(org, None)? {
+            let kind = if split.overlay { SplitKind::Overlay } else { SplitKind::Revenue };
+            splits.entry(split.deal).or_default().push(pipewise_comp::Split { person: split.user, kind, share: split.share });
+        }
         let (won, scoped) = match person {
             None => (won_by_owner(projection, span, |_| true), None),
             Some(person) => {
                 let team = users.iter().find(|user| user.id == person).and_then(|user| user.team_id);
                 let people: Vec<UserId> =
                     users.iter().filter(|user| user.id == person || (team.is_some() && user.team_id == team)).map(|user| user.id).collect();
-                let owners: BTreeSet<u32> = people.iter().filter_map(|user| projection.owner_index(*user)).collect();
+                let mut owners: BTreeSet<u32> = people.iter().filter_map(|user| projection.owner_index(*user)).collect();
+                // The owners of deals split with these people.
+                let deals = projection.deals();
+                for (deal, parts) in &splits {
+                    if parts.iter().any(|part| people.contains(&part.person))
+                        && let Some(index) = projection.deal_index(*deal)
+                    {
+                        owners.insert(deals.owner[index as usize]);
+                    }
+                }
                 let mut subjects: Vec<QuotaSubject> = people.iter().map(|user| QuotaSubject::User(*user)).collect();
                 subjects.extend(team.map(QuotaSubject::Team));
                 let mut quotas = Vec::new();
@@ -436,7 +455,16 @@ impl Facts {
                 (won_by_owner(projection, span, |owner| owners.contains(&owner)), Some(quotas))
             }
         };
-        Ok(Facts { span, won, books: Default::default(), scoped, users, calendar: organisation.fiscal })
+        Ok(Facts {
+            span,
+            won,
+            books: Default::default(),
+            scoped,
+            splits,
+            credits: Default::default(),
+            users,
+            calendar: organisation.fiscal,
+        })
     }
 
     /// Reads `period`'s quotas, once.
@@ -451,11 +479,44 @@ impl Facts {
         Ok(())
     }
 
-    /// `owner`'s won deals closed in `period` (which the span covers).
-    fn won_in<'a>(&'a self, owner: Option<u32>, period: &FiscalPeriod) -> impl Iterator<Item = &'a WonDeal> + 'a {
+    /// Works out `period`'s credits by person, once: each won deal closed in it shared by its
+    /// splits (revenue shares adding up to the deal exactly, overlay on top), else all to its owner.
+    fn load_credits(&mut self, projection: &Projection, period: &FiscalPeriod) -> Result<()> {
+        let key = (period.first, period.last);
+        if self.credits.contains_key(&key) {
+            return Ok(());
+        }
         let days = Period::from(period);
         debug_assert!(days.first >= self.span.first && days.last <= self.span.last, "the facts cover the period");
-        owner.and_then(|owner| self.won.get(owner as usize)).into_iter().flatten().filter(move |deal| days.contains(deal.closed_day))
+        let minor = u32::from(projection.reporting_currency().minor_units());
+        let mut by_person: std::collections::BTreeMap<UserId, Vec<Credit>> = std::collections::BTreeMap::new();
+        for (owner, deals) in self.won.iter().enumerate() {
+            for deal in deals.iter().filter(|deal| days.contains(deal.closed_day)) {
+                let owner_id = projection.owner_ids[owner];
+                let whole = credit(deal, owner_id, minor, projection);
+                match self.splits.get(&deal.id) {
+                    None => by_person.entry(owner_id).or_default().push(whole),
+                    Some(splits) => {
+                        let shared =
+                            pipewise_comp::split_deal(deal.id, whole.amount, whole.currency, whole.booked_on, splits).map_err(|error| {
+                                FieldError {
+                                    record: RecordRef::new(DEAL_SPLIT, deal.id.0),
+                                    field: "share",
+                                    problem: Problem::Invalid {
+                                        value: error.to_string(),
+                                        expected: "splits whose revenue shares add up to 100%",
+                                    },
+                                }
+                            })?;
+                        for part in shared {
+                            by_person.entry(part.person).or_default().push(Credit { fx: whole.fx, ..part });
+                        }
+                    }
+                }
+            }
+        }
+        self.credits.insert(key, by_person);
+        Ok(())
     }
 }
 
@@ -473,12 +534,11 @@ fn statement_for(
     extra: Option<Credit>,
 ) -> Result<Statement> {
     facts.load_book(tx, org, period)?;
+    facts.load_credits(projection, period)?;
     let facts = &*facts;
     let book = &facts.books[&(period.first, period.last)];
-    let minor = u32::from(projection.reporting_currency().minor_units());
-    let money = |amount: i64| Decimal::new(amount, minor);
-    let mut credits: Vec<Credit> =
-        facts.won_in(projection.owner_index(user), period).map(|deal| credit(deal, user, minor, projection)).collect();
+    let by_person = &facts.credits[&(period.first, period.last)];
+    let mut credits: Vec<Credit> = by_person.get(&user).cloned().unwrap_or_default();
     credits.extend(extra);
     // The team's bookings and quota, for team parts and bonuses.
     let team = facts.users.iter().find(|person| person.id == user).and_then(|person| person.team_id);
@@ -486,10 +546,13 @@ fn statement_for(
         None => None,
         Some(team) => {
             let members: Vec<UserId> = facts.users.iter().filter(|member| member.team_id == Some(team)).map(|member| member.id).collect();
+            // A team books its members' revenue credits: a deal split inside the team counts once.
             let bookings: Decimal = members
                 .iter()
-                .flat_map(|member| facts.won_in(projection.owner_index(*member), period))
-                .map(|deal| money(deal.amount))
+                .filter_map(|member| by_person.get(member))
+                .flatten()
+                .filter(|credit| credit.kind == SplitKind::Revenue)
+                .map(|credit| credit.amount)
                 .sum();
             let quota = book.teams.get(&team).copied().or_else(|| {
                 let (sum, count) = book.sum_of(members.iter());
@@ -915,4 +978,75 @@ fn statement_from(stored: StoredStatement, value: &Value) -> Result<PayStatement
         held: value["held"].as_u64().unwrap_or(0) as usize,
     };
     Ok(PayStatement { stored, statement })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deal splits.
+
+/// Replaces deal `deal`'s splits (empty: its owner is credited with all of it): revenue shares
+/// add up to 100%, overlay shares are on top, each share more than 0 and at most 100%, a person
+/// once per kind. Ops, admins and the managers in the owner's line; audited.
+pub fn set_splits(tx: &mut Tx, ctx: &WriteCtx, deal: OpportunityId, splits: &[(UserId, SplitKind, Decimal)]) -> Result<Vec<StoredSplit>> {
+    let access = writer_access(tx, ctx)?;
+    let opportunity = crate::deals::opportunity_for(tx, ctx.org, &access, deal)?
+        .ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: deal.0 })?;
+    let manager_of_owner = matches!(&access, Access::User(actor) if actor.role == Role::Manager && actor.tree.contains(&opportunity.owner_id) && actor.user_id != opportunity.owner_id);
+    require(access.can_write(SharedKind::Pipeline) || manager_of_owner, || {
+        "only ops, admins and the owner's managers split a deal".into()
+    })?;
+    let record = RecordRef::new(DEAL_SPLIT, deal.0);
+    let mut errors = ValidationErrors::default();
+    let mut seen = BTreeSet::new();
+    for (item, (user, kind, share)) in splits.iter().enumerate() {
+        let in_item = |problem: Problem| Problem::InItem { item: item + 1, problem: Box::new(problem) };
+        if tx.0.user(ctx.org, *user)?.is_none() {
+            errors.push(&record, "user_id", in_item(Problem::UnknownReference { kind: UserId::LABEL, id: user.0 }));
+        }
+        if *share <= Decimal::ZERO || *share > Decimal::ONE {
+            errors.push(
+                &record,
+                "share",
+                in_item(Problem::OutOfRange { value: share.to_string(), range: "more than 0, at most 1 (100%)" }),
+            );
+        }
+        if !seen.insert((*user, *kind == SplitKind::Overlay)) {
+            errors.push(
+                &record,
+                "user_id",
+                in_item(Problem::Invalid { value: user.to_string(), expected: "a person listed once per kind" }),
+            );
+        }
+    }
+    let revenue: Decimal = splits.iter().filter(|(_, kind, _)| *kind == SplitKind::Revenue).map(|(_, _, share)| *share).sum();
+    if !splits.is_empty() && revenue != Decimal::ONE {
+        errors.push(&record, "share", Problem::Invalid { value: revenue.to_string(), expected: "revenue shares that add up to 1 (100%)" });
+    }
+    errors.into_result(())?;
+    let stored: Vec<StoredSplit> = splits
+        .iter()
+        .map(|(user, kind, share)| StoredSplit { deal, user: *user, overlay: *kind == SplitKind::Overlay, share: share.normalize() })
+        .collect();
+    let before: Vec<Value> = tx.0.splits(ctx.org, Some(deal))?.iter().map(split_json).collect();
+    tx.0.set_splits(ctx.org, deal, &stored)?;
+    audit_update(
+        tx,
+        ctx,
+        DEAL_SPLIT,
+        deal.0,
+        json!({ "splits": before }),
+        json!({ "splits": stored.iter().map(split_json).collect::<Vec<_>>() }),
+    )?;
+    Ok(stored)
+}
+
+/// A deal's splits, if `access` may see the deal.
+pub fn splits_of(tx: &mut Tx, org: OrgId, access: &Access, deal: OpportunityId) -> Result<Option<Vec<StoredSplit>>> {
+    if crate::deals::opportunity_for(tx, org, access, deal)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(tx.0.splits(org, Some(deal))?))
+}
+
+pub fn split_json(split: &StoredSplit) -> Value {
+    json!({ "user_id": split.user.0, "kind": if split.overlay { "overlay" } else { "revenue" }, "share": split.share.to_string() })
 }

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "0008_organisation_time_zone", include_str!("../migrations/0008_organisation_time_zone.sql")),
     (9, "0009_quotas", include_str!("../migrations/0009_quotas.sql")),
     (10, "0010_pay", include_str!("../migrations/0010_pay.sql")),
+    (11, "0011_deal_splits", include_str!("../migrations/0011_deal_splits.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -123,6 +123,18 @@ pub struct StoredDispute {
     pub updated_by: Option<UserId>,
 }
 
+/// One person's credit share of a deal: `revenue` shares add up to the deal, `overlay` ones are
+/// on top.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSplit {
+    pub deal: OpportunityId,
+    pub user: UserId,
+    /// `revenue` or `overlay`.
+    pub overlay: bool,
+    /// A fraction: 0.5 is half the deal.
+    pub share: pipewise_core::money::Decimal,
+}
+
 /// A transaction's reads and writes of pay.
 pub trait PayTx {
     /// Stores a new plan version (the application numbers it).
@@ -149,4 +161,8 @@ pub trait PayTx {
     fn dispute(&mut self, org: OrgId, id: i64) -> Result<Option<StoredDispute>>;
     /// The disputes of a statement (every one without it), by id.
     fn disputes(&mut self, org: OrgId, statement: Option<i64>) -> Result<Vec<StoredDispute>>;
+    /// Replaces a deal's splits with `splits` (none: its owner is credited with all of it).
+    fn set_splits(&mut self, org: OrgId, deal: OpportunityId, splits: &[StoredSplit]) -> Result<()>;
+    /// Every split of the organisation's deals (of one deal with it), by deal, kind, then person.
+    fn splits(&mut self, org: OrgId, deal: Option<OpportunityId>) -> Result<Vec<StoredSplit>>;
 }

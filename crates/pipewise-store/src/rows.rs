@@ -859,3 +859,21 @@ impl FromRow for crate::StoredDispute {
         })
     }
 }
+
+impl FromRow for crate::StoredSplit {
+    const TABLE: &'static str = "deal_split";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let kind = fields.text("kind")?;
+        let overlay = match kind.as_str() {
+            "revenue" => false,
+            "overlay" => true,
+            other => return Err(fields.corrupt("kind", format!("{other:?} is not revenue or overlay"))),
+        };
+        Ok(crate::StoredSplit {
+            deal: OpportunityId(fields.integer("opportunity_id")?),
+            user: UserId(fields.integer("user_id")?),
+            overlay,
+            share: fields.decimal("share")?,
+        })
+    }
+}

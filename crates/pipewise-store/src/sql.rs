@@ -283,6 +283,20 @@ pub const SELECT_DISPUTES: &str = concat!(
     dispute_columns!(),
     " FROM pay_dispute WHERE organisation_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR pay_statement_id = $2) ORDER BY pay_dispute_id"
 );
+pub const DELETE_SPLITS: &str = "DELETE FROM deal_split WHERE organisation_id = $1 AND opportunity_id = $2";
+/// `$2`: a deal, or null for every one. PostgreSQL hands `share` over as text.
+macro_rules! splits {
+    ($share:literal) => {
+        concat!(
+            "SELECT opportunity_id, user_id, kind, ",
+            $share,
+            " FROM deal_split WHERE organisation_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR opportunity_id = $2) ",
+            "ORDER BY opportunity_id, kind DESC, deal_split_id"
+        )
+    };
+}
+pub const SELECT_SPLITS_SQLITE: &str = splits!("share");
+pub const SELECT_SPLITS_POSTGRES: &str = splits!("share::text AS share");
 /// Every organisation: the one statement not keyed by an organisation, as it lists them.
 pub const SELECT_ORGANISATIONS: &str = concat!("SELECT ", organisation_columns!(), " FROM organisation ORDER BY organisation_id");
 pub const SELECT_USER: &str = concat!("SELECT ", user_columns!(), " FROM app_user WHERE organisation_id = $1 AND user_id = $2");
@@ -584,6 +598,9 @@ mod tests {
         UPDATE_DISPUTE,
         SELECT_DISPUTE,
         SELECT_DISPUTES,
+        DELETE_SPLITS,
+        SELECT_SPLITS_SQLITE,
+        SELECT_SPLITS_POSTGRES,
         INSERT_AUDIT_EVENT,
         INSERT_EXIT_CRITERION,
         SELECT_EXIT_CRITERION,

@@ -2,7 +2,7 @@
 
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::*;
-use pipewise_store::{PayTx, PlanAssignment, Result, StoreError, StoredDispute, StoredPlan, StoredStatement, sql};
+use pipewise_store::{PayTx, PlanAssignment, Result, StoreError, StoredDispute, StoredPlan, StoredSplit, StoredStatement, sql};
 
 use crate::fields::read;
 
@@ -123,5 +123,20 @@ impl PayTx for PgTx<'_> {
 
     fn disputes(&mut self, org: OrgId, statement: Option<i64>) -> Result<Vec<StoredDispute>> {
         self.collect(sql::SELECT_DISPUTES, &[&org.0, &statement], read)
+    }
+
+    fn set_splits(&mut self, org: OrgId, deal: OpportunityId, splits: &[StoredSplit]) -> Result<()> {
+        self.execute(sql::DELETE_SPLITS, &[&org.0, &deal.0])?;
+        for split in splits {
+            self.execute(
+                "INSERT INTO deal_split (organisation_id, opportunity_id, user_id, kind, share) VALUES ($1, $2, $3, $4, $5::text::numeric)",
+                &[&org.0, &deal.0, &split.user.0, &if split.overlay { "overlay" } else { "revenue" }, &split.share.to_string()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn splits(&mut self, org: OrgId, deal: Option<OpportunityId>) -> Result<Vec<StoredSplit>> {
+        self.collect(sql::SELECT_SPLITS_POSTGRES, &[&org.0, &deal.map(|deal| deal.0)], read)
     }
 }

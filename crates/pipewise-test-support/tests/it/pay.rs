@@ -136,3 +136,94 @@ pub fn statements_trace_lock_adjust_and_are_disputed(db: &TestDb) {
     let message = error.to_string();
     assert!(message.contains("note: is required") && message.contains("line:"), "{message}");
 }
+
+/// Issue 12's golden split: a 100,000 deal split A 50% revenue + 20% overlay, B 50% revenue,
+/// AE rate 10%, overlay 2%: A 5,000.00 + 400.00, B 5,000.00, and the team books 100,000 (a
+/// team part of 1,000 at 100% of a 100,000 team quota pays each of them 1,000.00).
+pub fn deal_splits_credit_each_person_and_the_team_once(db: &TestDb) {
+    use pipewise_comp::SplitKind;
+    use pipewise_core::records::NewTeam;
+    let org = test_org(db.store(), "Split");
+    let id = org.org();
+    let ctx = org.ctx;
+    let team = transact(db.store(), |tx| {
+        app::users::create_team(tx, &ctx, NewTeam { name: "Deal team".into(), manager_id: Some(org.manager.id) })
+    })
+    .unwrap();
+    let mut b = new_user("b@split.test", "Bea B", Role::Rep, Some(org.manager.id));
+    b.team_id = Some(team.id);
+    let b = transact(db.store(), |tx| app::users::create_user(tx, &ctx, b)).unwrap().id;
+    let a = org.rep.id;
+    transact(db.store(), |tx| {
+        app::users::update_user(tx, &ctx, a, &pipewise_core::records::UserPatch { team_id: Some(Some(team.id)), ..Default::default() })
+    })
+    .unwrap();
+    let plan = json!({ "currency": "USD", "components": [
+        { "type": "commission", "rule": "AE", "measure": "revenue", "mode": "marginal", "basis": "amount", "tiers": [{ "lower": "0", "rate": "0.10" }] },
+        { "type": "commission", "rule": "Overlay", "measure": "overlay", "mode": "marginal", "basis": "amount", "tiers": [{ "lower": "0", "rate": "0.02" }] },
+        { "type": "target_incentive", "rule": "Team", "target": "1000", "parts": [{ "of": "team", "weight": "1" }] },
+    ] });
+    transact(db.store(), |tx| {
+        app::pay::save_plan(tx, &ctx, "Split plan", &plan)?;
+        for person in [a, b] {
+            app::pay::assign_plan(tx, &ctx, person, "Split plan", "2026-01-01", None)?;
+        }
+        app::quotas::set_quota(tx, &ctx, app::QuotaSubject::Team(team.id), "2026-Q1", "100000")?;
+        Ok(())
+    })
+    .unwrap();
+    let won_stage = org.simple.stages[4].id;
+    let deal = transact(db.store(), |tx| {
+        let deal = app::deals::create_opportunity(tx, &org.by_rep(at("2026-01-10T09:00:00Z")), &org.new_deal("Big one"))?;
+        let win = OpportunityPatch {
+            stage_id: Some(won_stage),
+            amount: Some(Some("USD 100000".parse().unwrap())),
+            ..OpportunityPatch::default()
+        };
+        app::deals::update_opportunity(tx, &org.by_rep(at("2026-02-10T09:00:00Z")), deal.id, &win)?;
+        Ok(deal.id)
+    })
+    .unwrap();
+
+    // A rep may not split their deal; bad shares are named; nothing is written.
+    let by_rep = org.by_rep(at("2026-02-11T09:00:00Z"));
+    let error = transact(db.store(), |tx| app::pay::set_splits(tx, &by_rep, deal, &[(a, SplitKind::Revenue, d("1"))])).unwrap_err();
+    assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
+    let error = transact(db.store(), |tx| {
+        app::pay::set_splits(
+            tx,
+            &ctx,
+            deal,
+            &[(a, SplitKind::Revenue, d("0.5")), (b, SplitKind::Revenue, d("0.4")), (b, SplitKind::Overlay, d("1.5"))],
+        )
+    })
+    .unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("share: item 3") && message.contains("share: \"0.9\" is not revenue shares that add up to 1"), "{message}");
+    transact(db.store(), |tx| {
+        app::pay::set_splits(
+            tx,
+            &ctx,
+            deal,
+            &[(a, SplitKind::Revenue, d("0.5")), (a, SplitKind::Overlay, d("0.2")), (b, SplitKind::Revenue, d("0.5"))],
+        )
+    })
+    .unwrap();
+
+    let clock: Clock = Arc::new(|| at("2026-03-31T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let statement = |person: UserId| {
+        insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, person, "2026-Q1"))).unwrap()
+    };
+    let lines = |pay: &app::pay::PayStatement| -> Vec<(String, String)> {
+        pay.statement.lines.iter().map(|line| (line.rule.clone(), line.amount.to_string())).collect()
+    };
+    let for_a = statement(a);
+    assert_eq!(lines(&for_a), [("AE".into(), "5000.00".into()), ("Overlay".into(), "400.00".into()), ("Team".into(), "1000.00".into())]);
+    let for_b = statement(b);
+    assert_eq!(lines(&for_b), [("AE".into(), "5000.00".into()), ("Team".into(), "1000.00".into())]);
+    // Computed together, the same.
+    let all = insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statements(tx, &ctx, projection, "2026-Q1"))).unwrap();
+    let totals: Vec<String> = all.iter().map(|pay| pay.stored.total.to_string()).collect();
+    assert_eq!(totals, ["USD 6400.00", "USD 6000.00"]);
+}

@@ -872,6 +872,45 @@ pub fn dispute_step(id: i64, value: &Value) -> Result<(crate::DisputeStatus, Opt
     finish(fields.errors, status.map(|status| (status, resolution)))
 }
 
+/// A deal's splits body `{"splits": [{"user_id": 3, "kind": "revenue", "share": "0.5"}]}`.
+pub fn deal_splits(
+    deal: OpportunityId,
+    value: &Value,
+) -> Result<Vec<(UserId, pipewise_comp::SplitKind, pipewise_core::money::Decimal)>, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(crate::pay::DEAL_SPLIT, deal.0), &["splits"])?;
+    let splits = fields.required("splits", "a list of splits", |value| {
+        let items = value.as_array().ok_or(Problem::Invalid { value: String::new(), expected: "" })?;
+        if items.len() > 50 {
+            return Err(Problem::OutOfRange { value: items.len().to_string(), range: "at most 50 splits" });
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let in_item = |problem: Problem| Problem::InItem { item: index + 1, problem: Box::new(problem) };
+                let object = item.as_object().ok_or_else(|| {
+                    in_item(Problem::Invalid { value: item.to_string(), expected: "an object with user_id, kind and share" })
+                })?;
+                if let Some(key) = object.keys().find(|key| !["user_id", "kind", "share"].contains(&key.as_str())) {
+                    return Err(in_item(Problem::Fact(Message::new("rule.unknown_field").text("field", format!("{key:?}")))));
+                }
+                let user =
+                    object.get("user_id").and_then(Value::as_i64).filter(|id| *id > 0).ok_or_else(|| {
+                        in_item(Problem::Invalid { value: format!("{:?}", object.get("user_id")), expected: "a user id" })
+                    })?;
+                let kind = match object.get("kind").and_then(Value::as_str) {
+                    Some("revenue") => pipewise_comp::SplitKind::Revenue,
+                    Some("overlay") => pipewise_comp::SplitKind::Overlay,
+                    other => return Err(in_item(Problem::Invalid { value: format!("{other:?}"), expected: "revenue or overlay" })),
+                };
+                let share = object.get("share").map(decimal).transpose().map_err(in_item)?.ok_or_else(|| in_item(Problem::Required))?;
+                Ok((UserId(user), kind, share))
+            })
+            .collect()
+    });
+    finish(fields.errors, splits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

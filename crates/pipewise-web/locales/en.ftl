@@ -1166,3 +1166,15 @@ pay-done-disputed = The dispute is open.
 pay-done-dispute_moved = The dispute moved on.
 pay-done-plan_saved = The plan is saved as a new version.
 pay-done-assigned = The plan is assigned.
+
+## Deal splits (pages::deal::splits)
+split-title = Credit splits
+split-none = No splits: the owner is credited with the whole deal.
+split-hint = Revenue shares add up to 100% of the deal; overlay shares (a specialist, an engineer) are credited on top. Leave the person empty to drop a row; remove every row to credit the owner alone.
+split-person = Person
+split-kind = Kind
+split-share = Share in percent
+split-submit = Save splits
+split-saved = The splits are saved.
+split-forbidden = Only ops, admins and the owner's managers split a deal.
+split-bad_share = “{ $value }” is not a percentage.

@@ -1166,3 +1166,15 @@ pay-done-disputed = 이의 제기를 접수했습니다.
 pay-done-dispute_moved = 이의 제기 상태를 바꿨습니다.
 pay-done-plan_saved = 플랜을 새 버전으로 저장했습니다.
 pay-done-assigned = 플랜을 배정했습니다.
+
+## Deal splits (pages::deal::splits)
+split-title = 크레딧 분할
+split-none = 분할 없음: 담당자가 거래 전체를 크레딧으로 받습니다.
+split-hint = 매출 지분은 거래의 100%가 되어야 하고, 오버레이 지분(전문가, 엔지니어)은 그 위에 추가로 크레딧됩니다. 대상을 비우면 그 줄은 빠지며, 모두 비우면 담당자 혼자 받습니다.
+split-person = 대상
+split-kind = 종류
+split-share = 지분(%)
+split-submit = 분할 저장
+split-saved = 분할을 저장했습니다.
+split-forbidden = 운영 담당자, 관리자, 담당자의 매니저만 거래를 분할할 수 있습니다.
+split-bad_share = “{ $value }”은(는) 백분율이 아닙니다.

@@ -66,6 +66,15 @@ pub fn routes() -> Vec<Route> {
             .path_param(Param::id("id", "The dispute."))
             .body("DisputeStep")
             .reply(Reply::Json(200, "Dispute")),
+        Route::new(Method::GET, "/api/v1/opportunities/{id}/splits", "get_deal_splits", get_splits)
+            .summary(TAG, "Who is credited with a deal: revenue shares adding up to it, overlay on top (none: its owner, all of it).")
+            .path_param(Param::id("id", "The opportunity."))
+            .reply(Reply::Json(200, "DealSplits")),
+        Route::new(Method::PUT, "/api/v1/opportunities/{id}/splits", "set_deal_splits", set_splits)
+            .summary(TAG, "Replace a deal's splits (ops, admins and the owner's managers); an empty list credits the owner with all of it.")
+            .path_param(Param::id("id", "The opportunity."))
+            .body("DealSplits")
+            .reply(Reply::Json(200, "DealSplits")),
         Route::new(Method::GET, "/api/v1/pay/what-if", "pay_what_if", what_if)
             .summary(TAG, "What a deal of `amount` booked today would add to a person's pay for a period.")
             .query(vec![
@@ -163,6 +172,23 @@ async fn move_dispute(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) ->
     let (status, resolution) = input::dispute_step(id, &body)?;
     let dispute = api.write(move |tx, ctx| app::pay::move_dispute(tx, ctx, id, status, resolution.as_deref())).await?;
     Ok(axum::Json(app::pay::dispute_json(&dispute)))
+}
+
+async fn get_splits(api: Api, IdPath(id): IdPath) -> Result<axum::Json<Value>, AppError> {
+    let deal = pipewise_core::OpportunityId(id);
+    let splits = api
+        .read(move |tx, viewer| {
+            app::pay::splits_of(tx, viewer.org, &viewer.access, deal)?.ok_or(AppError::NotFound { kind: "opportunity", id: id.to_string() })
+        })
+        .await?;
+    Ok(axum::Json(json!({ "splits": splits.iter().map(app::pay::split_json).collect::<Vec<_>>() })))
+}
+
+async fn set_splits(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
+    let deal = pipewise_core::OpportunityId(id);
+    let splits = input::deal_splits(deal, &body)?;
+    let stored = api.write(move |tx, ctx| app::pay::set_splits(tx, ctx, deal, &splits)).await?;
+    Ok(axum::Json(json!({ "splits": stored.iter().map(app::pay::split_json).collect::<Vec<_>>() })))
 }
 
 async fn what_if(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
@@ -276,6 +302,30 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         (
             "DisputeStep",
             json!({ "type": "object", "properties": { "status": { "type": "string", "enum": ["in_review", "resolved", "closed"] }, "resolution": { "type": ["string", "null"], "maxLength": 4000 } }, "required": ["status"], "additionalProperties": false }),
+        ),
+        (
+            "DealSplits",
+            json!({
+                "type": "object",
+                "properties": {
+                    "splits": {
+                        "type": "array",
+                        "maxItems": 50,
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "user_id": { "type": "integer", "minimum": 1 },
+                                "kind": { "type": "string", "enum": ["revenue", "overlay"] },
+                                "share": { "type": "string", "description": "A fraction: 0.5 is half the deal." },
+                            },
+                            "required": ["user_id", "kind", "share"],
+                            "additionalProperties": false,
+                        },
+                    },
+                },
+                "required": ["splits"],
+                "additionalProperties": false,
+            }),
         ),
         (
             "WhatIf",

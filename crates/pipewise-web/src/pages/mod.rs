@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities/{id}/workspace/{part}", post(deal::update_workspace))
         .route("/opportunities/{id}/handoff", post(deal::hand_off))
         .route("/opportunities/{id}/shares", post(deal::share))
+        .route("/opportunities/{id}/splits", post(deal::set_splits))
         .route("/opportunities/{id}/shares/{user}/remove", post(deal::unshare))
         .route("/accounts", get(records::accounts))
         .route("/accounts/{id}", get(records::account))

@@ -95,3 +95,51 @@ async fn the_pay_page_in_a_real_browser() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_split_a_deal_from_its_page() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let deal = pipewise_app::deals::opportunities_for(
+        &mut app::Tx::new(app.store.read().unwrap()),
+        demo.org,
+        &Access::System,
+        &pipewise_app::OpportunityFilter { owner_id: Some(demo.rep.id), ..Default::default() },
+    )
+    .unwrap()[0]
+        .id;
+    let other = demo.users.iter().find(|user| user.role == Role::Rep && user.id != demo.rep.id).unwrap();
+    let admin = app.sign_in(&demo.admin.email).await;
+    let (_, page) = app.get(&format!("/opportunities/{deal}"), Some(&admin)).await;
+    assert!(
+        page.contains("No splits: the owner is credited with the whole deal.") && page.contains("action=\"/opportunities/"),
+        "the form"
+    );
+    let (rep_id, other_id) = (demo.rep.id.to_string(), other.id.to_string());
+    let fields = [
+        ("user_0", rep_id.as_str()),
+        ("kind_0", "revenue"),
+        ("share_0", "60"),
+        ("user_1", other_id.as_str()),
+        ("kind_1", "revenue"),
+        ("share_1", "30"),
+    ];
+    let response = app.post_form(&format!("/opportunities/{deal}/splits"), Some(&admin), &fields, true).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "90% is refused");
+    let fields = [
+        ("user_0", rep_id.as_str()),
+        ("kind_0", "revenue"),
+        ("share_0", "60"),
+        ("user_1", other_id.as_str()),
+        ("kind_1", "revenue"),
+        ("share_1", "40"),
+    ];
+    let response = app.post_form(&format!("/opportunities/{deal}/splits"), Some(&admin), &fields, true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&format!("/opportunities/{deal}"), Some(&admin)).await;
+    assert!(page.contains(&format!("<strong>{}</strong> <span class=\"muted\">Revenue 40%</span>", other.name)), "the split is listed");
+    // The rep sees the splits, without the form.
+    let rep = app.sign_in(&demo.rep.email).await;
+    let (_, page) = app.get(&format!("/opportunities/{deal}"), Some(&rep)).await;
+    assert!(page.contains("Revenue 60%") && !page.contains("name=\"share_0\""), "read only for the rep");
+}

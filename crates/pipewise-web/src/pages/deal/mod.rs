@@ -23,6 +23,7 @@ mod health;
 mod history;
 mod moving;
 mod shares;
+mod splits;
 mod summary;
 mod workspace;
 
@@ -54,6 +55,7 @@ pub use gate::{check_criterion, uncheck_criterion};
 pub use handoffs::hand_off;
 pub use moving::{move_form, move_stage};
 pub use shares::{share, unshare};
+pub use splits::set as set_splits;
 pub use workspace::update_workspace;
 
 /// The template context of the deal page (`deal.html`).
@@ -93,6 +95,7 @@ struct DealView {
     workspace: Option<WorkspaceView>,
     handoff: Option<handoffs::HandoffPanel>,
     shares: Option<shares::SharePanel>,
+    splits: Option<splits::SplitPanel>,
     /// The open deal's health flags today with their reasons (none as of a past day).
     health: Vec<super::dashboard::Badge>,
 }
@@ -142,6 +145,9 @@ struct Extras {
     /// A refused share: the chosen user and what is wrong.
     share_rejected: Option<(String, String)>,
     share_notice: Option<String>,
+    /// A refused split form: what is wrong.
+    split_rejected: Option<String>,
+    split_notice: Option<String>,
 }
 
 impl Extras {
@@ -161,13 +167,18 @@ impl Extras {
                 Some("removed") => Some(t(locale, "share.removed").to_owned()),
                 _ => None,
             },
+            split_notice: params.get("split").map(|_| t(locale, "split.saved").to_owned()),
             ..Extras::default()
         }
     }
 
     /// Whether a form other than the edit form was refused (the page answers 422).
     fn other_form_rejected(&self) -> bool {
-        self.workspace_rejected.is_some() || self.check_form.is_some() || self.handoff_rejected.is_some() || self.share_rejected.is_some()
+        self.workspace_rejected.is_some()
+            || self.check_form.is_some()
+            || self.handoff_rejected.is_some()
+            || self.share_rejected.is_some()
+            || self.split_rejected.is_some()
     }
 }
 
@@ -233,6 +244,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     let workspace = workspace::part(&mut tx, &ctx, extras.workspace_rejected.as_ref(), extras.saved_part.as_deref())?;
     let handoff = handoffs::panel(&mut tx, &ctx, extras.handoff_rejected, extras.handoff_notice)?;
     let shares = shares::panel(&mut tx, &ctx, extras.share_rejected, extras.share_notice)?;
+    let splits = splits::panel(&mut tx, &ctx, extras.split_rejected, extras.split_notice)?;
     let health = health::badges(state, &ctx);
     let deal = &ctx.deal;
     let view = DealView {
@@ -270,6 +282,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         workspace: Some(workspace),
         handoff,
         shares,
+        splits,
         health,
     };
     render::page(viewer, edit.status, "deal.html", "deals", deal.name.clone(), &view)

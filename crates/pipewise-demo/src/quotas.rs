@@ -12,20 +12,34 @@ use pipewise_app::{self as app, Db, QuotaSubject, Result, WriteCtx};
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::history::Source;
 use pipewise_core::money::Decimal;
-use pipewise_core::user::Role;
+use pipewise_core::user::{Role, User};
 use pipewise_core::{Date, OrgId, TeamId, Timestamp, UserId};
 
 /// Quotas are multiples of this, in the reporting currency.
 const ROUND_TO: i64 = 5_000;
 
-/// Sets the quotas; returns how many were set.
-pub(crate) fn set_quotas(store: &Db, org: OrgId, first_day: Date, now: Timestamp) -> Result<u64> {
+/// What setting quotas and pay reads first: the projection as of `now`, the organisation, its
+/// people and the ops user who sets them.
+struct Setting {
+    insights: app::insights::Insights,
+    organisation: app::Organisation,
+    users: Vec<User>,
+    ops: UserId,
+}
+
+/// The [`Setting`], or `None` without an ops user (nothing is set).
+fn load(store: &Db, org: OrgId, now: Timestamp) -> Result<Option<Setting>> {
     let insights = store.load_insights(org, Arc::new(move || now))?;
     let mut tx = store.read()?;
     let organisation = app::users::organisation(&mut tx, org)?.ok_or(app::StoreError::NotFound { kind: "organisation", id: org.0 })?;
     let users = app::users::users(&mut tx, org)?;
-    drop(tx);
-    let Some(ops) = users.iter().find(|user| user.role == Role::Ops) else { return Ok(0) };
+    let ops = users.iter().find(|user| user.role == Role::Ops).map(|user| user.id);
+    Ok(ops.map(|ops| Setting { insights, organisation, users, ops }))
+}
+
+/// Sets the quotas; returns how many were set.
+pub(crate) fn set_quotas(store: &Db, org: OrgId, first_day: Date, now: Timestamp) -> Result<u64> {
+    let Some(Setting { insights, organisation, users, ops }) = load(store, org, now)? else { return Ok(0) };
     let calendar = organisation.fiscal;
     let today = organisation.time_zone.date_of(now);
     let this_year = calendar.period_of(PeriodKind::Year, today);
@@ -60,7 +74,7 @@ pub(crate) fn set_quotas(store: &Db, org: OrgId, first_day: Date, now: Timestamp
         }
     }
 
-    let ctx = WriteCtx { org, actor_id: Some(ops.id), source: Source::Demo, at: now };
+    let ctx = WriteCtx { org, actor_id: Some(ops), source: Source::Demo, at: now };
     let mut tx = store.write()?;
     let mut set = 0;
     for quarter in &quarters {
@@ -98,13 +112,8 @@ fn demo_plan(currency: &str) -> serde_json::Value {
 /// Every rep is paid under the demo plan from the start of last fiscal year; their quarters up
 /// to the current one get statements, the closed ones locked. Returns how many statements.
 pub(crate) fn set_pay(store: &Db, org: OrgId, now: Timestamp) -> Result<u64> {
-    let insights = store.load_insights(org, Arc::new(move || now))?;
-    let mut tx = store.read()?;
-    let organisation = app::users::organisation(&mut tx, org)?.ok_or(app::StoreError::NotFound { kind: "organisation", id: org.0 })?;
-    let users = app::users::users(&mut tx, org)?;
-    drop(tx);
-    let Some(ops) = users.iter().find(|user| user.role == Role::Ops) else { return Ok(0) };
-    let ctx = WriteCtx { org, actor_id: Some(ops.id), source: Source::Demo, at: now };
+    let Some(Setting { insights, organisation, users, ops }) = load(store, org, now)? else { return Ok(0) };
+    let ctx = WriteCtx { org, actor_id: Some(ops), source: Source::Demo, at: now };
     let calendar = organisation.fiscal;
     let today = organisation.time_zone.date_of(now);
     let this_year = calendar.period_of(PeriodKind::Year, today);

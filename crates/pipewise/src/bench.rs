@@ -248,11 +248,17 @@ pub fn dashboard_bench(options: &BenchOptions) -> Result<()> {
         }
         return Ok(());
     }
+    run_reference("duckdb_dashboard.py", &options.out, runs)
+}
+
+/// Runs `bench/{script}` with DuckDB on the export in `out`; an error unless it ran and found
+/// every figure equal to Pipewise's.
+pub(crate) fn run_reference(script: &str, out: &Path, runs: usize) -> Result<()> {
     let python = venv_python()?;
-    let script = workspace_root().join("bench/duckdb_dashboard.py");
+    let script = workspace_root().join("bench").join(script);
     let status = std::process::Command::new(&python)
         .arg(&script)
-        .arg(&options.out)
+        .arg(out)
         .arg(runs.to_string())
         .status()
         .with_context(|| format!("cannot run {}", script.display()))?;
@@ -418,12 +424,12 @@ pub(crate) fn generate(store: &Db, options: &BenchOptions) -> Result<OrgId> {
     Ok(summary.organisation)
 }
 
-pub(crate) fn workspace_root() -> PathBuf {
+fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// `target/bench-venv/bin/python`, creating the venv and installing DuckDB if missing.
-pub(crate) fn venv_python() -> Result<PathBuf> {
+fn venv_python() -> Result<PathBuf> {
     let venv = workspace_root().join("target/bench-venv");
     let python = venv.join("bin/python");
     if !python.is_file() {

@@ -20,7 +20,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use pipewise_analytics::metrics::won_by_owner;
 use pipewise_analytics::{DashboardQuery, Period, Scope, day_of_date, leaderboard};
 use pipewise_app as app;
@@ -32,7 +32,7 @@ use pipewise_core::user::Role;
 use pipewise_core::{Timestamp, UserId};
 use pipewise_store::Store;
 
-use crate::bench::{BenchOptions, generate, mib, rss_kib, venv_python, workspace_root};
+use crate::bench::{BenchOptions, generate, mib, rss_kib, run_reference};
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -176,16 +176,5 @@ pub fn pay_bench(options: &BenchOptions) -> Result<()> {
     if options.skip_duckdb {
         return Ok(());
     }
-    let python = venv_python()?;
-    let script = workspace_root().join("bench/duckdb_pay.py");
-    let status = std::process::Command::new(&python)
-        .arg(&script)
-        .arg(&options.out)
-        .arg(runs.to_string())
-        .status()
-        .with_context(|| format!("cannot run {}", script.display()))?;
-    if !status.success() {
-        bail!("the DuckDB side failed or its totals differ from Pipewise's (see above)");
-    }
-    Ok(())
+    run_reference("duckdb_pay.py", &options.out, runs)
 }

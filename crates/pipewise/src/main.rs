@@ -162,25 +162,8 @@ fn main() -> ExitCode {
             demo::run_scale(&db, seed, today.as_deref(), &sizes, &addr, no_serve)
         }
         Command::Apply { db, org, actor } => apply::run(&db, org, actor.as_deref()),
-        Command::Bench {
-            what: BenchCommand::Dashboard { db, seed, reps, opportunities, history, activities, today, runs, out, skip_duckdb },
-        } => bench::dashboard_bench(&bench::BenchOptions {
-            db,
-            seed,
-            reps,
-            opportunities,
-            history,
-            activities,
-            today,
-            runs,
-            out,
-            skip_duckdb,
-        }),
-        Command::Bench {
-            what: BenchCommand::Pay { db, seed, reps, opportunities, history, activities, today, runs, out, skip_duckdb },
-        } => {
-            bench_pay::pay_bench(&bench::BenchOptions { db, seed, reps, opportunities, history, activities, today, runs, out, skip_duckdb })
-        }
+        Command::Bench { what: BenchCommand::Dashboard { data, runs, out } } => bench::dashboard_bench(&data.options(runs, out)),
+        Command::Bench { what: BenchCommand::Pay { data, runs, out } } => bench_pay::pay_bench(&data.options(runs, out)),
         Command::Init { db, organisation, currency, admin_email, admin_name, time_zone, locale } => init::init(
             &db,
             &init::InitOptions {
@@ -206,6 +189,48 @@ fn main() -> ExitCode {
     }
 }
 
+/// The data set a benchmark runs on, generated into an empty database.
+#[derive(clap::Args)]
+struct DataSet {
+    /// Database: a SQLite file path or a postgres:// URL.
+    #[arg(long, default_value = "target/bench-dashboard.db")]
+    db: String,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long, default_value_t = 2_000)]
+    reps: u32,
+    #[arg(long, default_value_t = 1_000_000)]
+    opportunities: u64,
+    #[arg(long)]
+    history: Option<u64>,
+    #[arg(long, default_value_t = 2_000_000)]
+    activities: u64,
+    /// The data set's "today" when generating (YYYY-MM-DD), and the figures' as-of day (the
+    /// dashboard's default: the last day in the history; pay's: 2026-06-15).
+    #[arg(long)]
+    today: Option<String>,
+    /// Time Pipewise only.
+    #[arg(long)]
+    skip_duckdb: bool,
+}
+
+impl DataSet {
+    fn options(self, runs: usize, out: std::path::PathBuf) -> bench::BenchOptions {
+        bench::BenchOptions {
+            db: self.db,
+            seed: self.seed,
+            reps: self.reps,
+            opportunities: self.opportunities,
+            history: self.history,
+            activities: self.activities,
+            today: self.today,
+            runs,
+            out,
+            skip_duckdb: self.skip_duckdb,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// The org-wide dashboard on Pipewise's projection vs DuckDB (from PyPI, in
@@ -213,64 +238,29 @@ enum BenchCommand {
     /// numbers are identical and prints a table. Generates the scale data set into an empty
     /// database first.
     Dashboard {
-        /// Database: a SQLite file path or a postgres:// URL.
-        #[arg(long, default_value = "target/bench-dashboard.db")]
-        db: String,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        #[arg(long, default_value_t = 2_000)]
-        reps: u32,
-        #[arg(long, default_value_t = 1_000_000)]
-        opportunities: u64,
-        #[arg(long)]
-        history: Option<u64>,
-        #[arg(long, default_value_t = 2_000_000)]
-        activities: u64,
-        /// The data set's "today" when generating (YYYY-MM-DD), and the dashboard's as-of day
-        /// (default: the last day in the history).
-        #[arg(long)]
-        today: Option<String>,
+        #[command(flatten)]
+        data: DataSet,
         /// Timed runs per figure (the median is reported).
         #[arg(long, default_value_t = 15)]
         runs: usize,
         /// Where the CSV export and the figures go.
         #[arg(long, default_value = "target/bench-dashboard")]
         out: std::path::PathBuf,
-        /// Time Pipewise only.
-        #[arg(long)]
-        skip_duckdb: bool,
     },
     /// Pay at scale: one rep's statement, every statement of the current quarter and the
     /// attainment figures, timed; DuckDB (from PyPI, in target/bench-venv) computes the same
     /// statement totals in SQL over the same won deals and quotas, and they must be equal.
-    /// Generates the scale data set (and its quotas, plan and statements) into an empty database.
+    /// Generates the scale data set (and its quotas, plan and statements) into an empty database;
+    /// the dashboard benchmark's data set serves too, once it has them.
     Pay {
-        /// Database: a SQLite file path or a postgres:// URL (the dashboard benchmark's data set
-        /// serves, once it has quotas and a plan).
-        #[arg(long, default_value = "target/bench-dashboard.db")]
-        db: String,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        #[arg(long, default_value_t = 2_000)]
-        reps: u32,
-        #[arg(long, default_value_t = 1_000_000)]
-        opportunities: u64,
-        #[arg(long)]
-        history: Option<u64>,
-        #[arg(long, default_value_t = 2_000_000)]
-        activities: u64,
-        /// The data set's "today" (YYYY-MM-DD): the current quarter is the one holding it.
-        #[arg(long)]
-        today: Option<String>,
+        #[command(flatten)]
+        data: DataSet,
         /// Timed runs per figure (the median is reported; at most 5 for every statement).
         #[arg(long, default_value_t = 9)]
         runs: usize,
         /// Where the CSV export goes.
         #[arg(long, default_value = "target/bench-pay")]
         out: std::path::PathBuf,
-        /// Time Pipewise only.
-        #[arg(long)]
-        skip_duckdb: bool,
     },
 }
 

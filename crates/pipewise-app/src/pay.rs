@@ -273,6 +273,19 @@ fn compute_one(
     {
         return decode_statement(stored.clone());
     }
+    // A locked statement of other days that overlap (the fiscal calendar changed since) has paid
+    // for some of them already.
+    if let Some(overlap) = statements.iter().find(|stored| {
+        stored.status == StatementStatus::Locked
+            && stored.first != period.first
+            && stored.first <= period.last
+            && stored.last >= period.first
+    }) {
+        return Err(StoreError::Conflict(format!(
+            "a locked statement of {} to {} covers part of {} to {}: compute the periods after it",
+            overlap.first, overlap.last, period.first, period.last
+        )));
+    }
     let Some(assignment) = assignment_for(assignments, user, period) else {
         let problem = Problem::Invalid { value: period.key(), expected: "a period the person has a plan for (assign one first)" };
         return Err(FieldError { record, field: "plan", problem }.into());
@@ -286,7 +299,7 @@ fn compute_one(
     // Every stored document of the person, parsed once.
     let documents: std::collections::BTreeMap<i64, Value> =
         statements.iter().map(|stored| Ok((stored.id, parse_document(stored)?))).collect::<Result<_>>()?;
-    let carried = Carried::into_period(facts.calendar, period, statements, &documents);
+    let carried = Carried::into_period(period, statements, &documents);
     let mut statement = statement_for(tx, ctx.org, projection, facts, period, &plan, user, carried, None)?;
 
     // What changed in this person's locked periods since they were settled, posted here.
@@ -297,11 +310,22 @@ fn compute_one(
         .cloned()
         .collect();
     for earlier in &locked {
+        // An open statement between them takes the corrections first: never posted twice.
+        let taken = statements.iter().any(|between| {
+            between.kind == period.kind
+                && between.status == StatementStatus::Open
+                && between.first > earlier.first
+                && between.first < period.first
+        });
+        if taken {
+            continue;
+        }
         let Some(earlier_plan) = plans.iter().find(|plan| plan.name == earlier.plan && plan.version == earlier.version) else { continue };
         let earlier_plan = decode(earlier_plan)?;
         let settled = settled_as(&locked, earlier, &documents)?;
-        let earlier_period = facts.calendar.period_of(earlier.kind, earlier.first);
-        let carried = Carried::into_period(facts.calendar, &earlier_period, statements, &documents);
+        // The locked period's own days, whatever the calendar says now.
+        let earlier_period = FiscalPeriod { kind: earlier.kind, year: 0, number: 0, first: earlier.first, last: earlier.last };
+        let carried = Carried::into_period(&earlier_period, statements, &documents);
         let recomputed = statement_for(tx, ctx.org, projection, facts, &earlier_period, &earlier_plan, user, carried, None)?;
         let posted = pipewise_comp::adjustments(&settled, &recomputed);
         if !posted.is_empty() {
@@ -355,7 +379,9 @@ fn settled_as(
 ) -> Result<Statement> {
     let document = |stored: &StoredStatement| documents.get(&stored.id).ok_or_else(|| corrupt(stored, "its document was not read"));
     let mut settled = statement_from(earlier.clone(), document(earlier)?)?.statement;
-    settled.lines.retain(|line| line.corrects.is_none());
+    // A locked statement's own lines; its adjustment lines corrected other periods (a new line
+    // of one names nothing it corrects, so the kind tells them apart, not `corrects`).
+    settled.lines.retain(|line| !matches!(line.kind, LineKind::Adjustment | LineKind::Reclaim));
     for later in locked.iter().filter(|later| later.first > earlier.first) {
         if let Some(corrections) = document(later)?["corrections"].as_array() {
             for correction in corrections.iter().filter(|correction| correction["first"].as_str() == Some(&earlier.first.to_string())) {
@@ -380,16 +406,13 @@ impl Carried {
 
     /// What the statement of the period before `period`, among `statements` (with their parsed
     /// `documents`), carried out.
-    fn into_period(
-        calendar: pipewise_core::fiscal::FiscalCalendar,
-        period: &FiscalPeriod,
-        statements: &[StoredStatement],
-        documents: &std::collections::BTreeMap<i64, Value>,
-    ) -> Carried {
-        let before = calendar.previous(period);
+    fn into_period(period: &FiscalPeriod, statements: &[StoredStatement], documents: &std::collections::BTreeMap<i64, Value>) -> Carried {
+        // The statement that ended the day before: found by its days, so a change of calendar
+        // does not lose what it carried.
+        let before = period.first.yesterday().ok();
         statements
             .iter()
-            .find(|stored| stored.kind == period.kind && stored.first == before.first)
+            .find(|stored| stored.kind == period.kind && Some(stored.last) == before)
             .and_then(|stored| documents.get(&stored.id))
             .map_or_else(Carried::default, Carried::from_document)
     }
@@ -410,7 +433,6 @@ struct Facts {
     /// Each period's credits by person, worked out once a period.
     credits: std::collections::BTreeMap<(Date, Date), std::collections::BTreeMap<UserId, Vec<Credit>>>,
     users: Vec<pipewise_core::user::User>,
-    calendar: pipewise_core::fiscal::FiscalCalendar,
 }
 
 impl Facts {
@@ -422,7 +444,6 @@ impl Facts {
     /// With `person`, only what their statements read: their won deals and their team's, and
     /// those people's quotas (a handful of indexed reads instead of everyone's).
     fn gather_for(tx: &mut Tx, org: OrgId, projection: &Projection, first: Date, last: Date, person: Option<UserId>) -> Result<Facts> {
-        let organisation = tx.0.organisation(org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
         let span = Period::new(pipewise_analytics::day_of_date(first), pipewise_analytics::day_of_date(last));
         let users = tx.0.users(org)?;
         let mut splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>> = std::collections::BTreeMap::new();
@@ -455,16 +476,7 @@ impl Facts {
                 (won_by_owner(projection, span, |owner| owners.contains(&owner)), Some(quotas))
             }
         };
-        Ok(Facts {
-            span,
-            won,
-            books: Default::default(),
-            scoped,
-            splits,
-            credits: Default::default(),
-            users,
-            calendar: organisation.fiscal,
-        })
+        Ok(Facts { span, won, books: Default::default(), scoped, splits, credits: Default::default(), users })
     }
 
     /// Reads `period`'s quotas, once.
@@ -539,6 +551,8 @@ fn statement_for(
     let book = &facts.books[&(period.first, period.last)];
     let by_person = &facts.credits[&(period.first, period.last)];
     let mut credits: Vec<Credit> = by_person.get(&user).cloned().unwrap_or_default();
+    // A what-if deal is the person's revenue, and so their team's.
+    let extra_revenue = extra.as_ref().filter(|credit| credit.kind == SplitKind::Revenue).map_or(Decimal::ZERO, |credit| credit.amount);
     credits.extend(extra);
     // The team's bookings and quota, for team parts and bonuses.
     let team = facts.users.iter().find(|person| person.id == user).and_then(|person| person.team_id);
@@ -553,7 +567,8 @@ fn statement_for(
                 .flatten()
                 .filter(|credit| credit.kind == SplitKind::Revenue)
                 .map(|credit| credit.amount)
-                .sum();
+                .sum::<Decimal>()
+                + extra_revenue;
             let quota = book.teams.get(&team).copied().or_else(|| {
                 let (sum, count) = book.sum_of(members.iter());
                 (count > 0).then_some(sum)
@@ -674,7 +689,7 @@ pub fn what_if(
     let statements = tx.0.statements(org, Some(user))?;
     let documents: std::collections::BTreeMap<i64, Value> =
         statements.iter().map(|stored| Ok((stored.id, parse_document(stored)?))).collect::<Result<_>>()?;
-    let carried = Carried::into_period(facts.calendar, &period, &statements, &documents);
+    let carried = Carried::into_period(&period, &statements, &documents);
     let without = statement_for(tx, org, projection, &mut facts, &period, &plan, user, carried, None)?;
     let with = statement_for(tx, org, projection, &mut facts, &period, &plan, user, carried, Some(extra))?;
     Ok(Some(with.total - without.total))
@@ -991,6 +1006,11 @@ pub fn set_splits(tx: &mut Tx, ctx: &WriteCtx, deal: OpportunityId, splits: &[(U
     let opportunity = crate::deals::opportunity_for(tx, ctx.org, &access, deal)?
         .ok_or(StoreError::NotFound { kind: OpportunityId::LABEL, id: deal.0 })?;
     let manager_of_owner = matches!(&access, Access::User(actor) if actor.role == Role::Manager && actor.tree.contains(&opportunity.owner_id) && actor.user_id != opportunity.owner_id);
+    // A manager credits the people of their reporting line, never themselves.
+    let may_credit = |user: UserId| match &access {
+        Access::User(actor) if actor.role == Role::Manager => actor.tree.contains(&user) && user != actor.user_id,
+        _ => true,
+    };
     require(access.can_write(SharedKind::Pipeline) || manager_of_owner, || {
         "only ops, admins and the owner's managers split a deal".into()
     })?;
@@ -1001,6 +1021,13 @@ pub fn set_splits(tx: &mut Tx, ctx: &WriteCtx, deal: OpportunityId, splits: &[(U
         let in_item = |problem: Problem| Problem::InItem { item: item + 1, problem: Box::new(problem) };
         if tx.0.user(ctx.org, *user)?.is_none() {
             errors.push(&record, "user_id", in_item(Problem::UnknownReference { kind: UserId::LABEL, id: user.0 }));
+        }
+        if !may_credit(*user) {
+            errors.push(
+                &record,
+                "user_id",
+                in_item(Problem::Invalid { value: user.to_string(), expected: "someone in your reporting line other than you" }),
+            );
         }
         if *share <= Decimal::ZERO || *share > Decimal::ONE {
             errors.push(

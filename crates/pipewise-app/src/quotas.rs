@@ -297,6 +297,9 @@ pub fn export_csv(tx: &mut Tx, org: OrgId, access: &Access, period: &FiscalPerio
                 ("team", name.clone(), name)
             }
         };
+        // A name opened in a spreadsheet is text, never a formula.
+        let guard = |text: String| if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text };
+        let (who, name) = (guard(who), guard(name));
         let json = quota_json(&quota, &organisation.fiscal);
         let key = json["period"].as_str().unwrap_or_default().to_owned();
         let (first, last, amount) = (quota.first.to_string(), quota.last.to_string(), quota.amount.amount().to_string());

@@ -227,3 +227,56 @@ pub fn deal_splits_credit_each_person_and_the_team_once(db: &TestDb) {
     let totals: Vec<String> = all.iter().map(|pay| pay.stored.total.to_string()).collect();
     assert_eq!(totals, ["USD 6400.00", "USD 6000.00"]);
 }
+
+/// A late change that earns a line the locked period never had (a bonus now reached) is posted
+/// once, in the first open period after it, and never taken back when that period is locked.
+pub fn a_late_bonus_is_posted_once_and_kept(db: &TestDb) {
+    let org = test_org(db.store(), "Late bonus");
+    let id = org.org();
+    let ctx = org.ctx;
+    let rep = org.rep.id;
+    let plan = json!({ "currency": "USD", "components": [
+        { "type": "commission", "rule": "AE", "measure": "revenue", "mode": "marginal", "basis": "amount", "tiers": [{ "lower": "0", "rate": "0.1" }] },
+        { "type": "bonus", "rule": "Club", "of": "individual", "steps": [{ "at": "1", "amount": "1000" }], "linear": null },
+    ] });
+    transact(db.store(), |tx| {
+        app::pay::save_plan(tx, &ctx, "AE", &plan)?;
+        app::pay::assign_plan(tx, &ctx, rep, "AE", "2026-01-01", None)?;
+        for quarter in ["2026-Q1", "2026-Q2", "2026-Q3"] {
+            app::quotas::set_quota(tx, &ctx, app::QuotaSubject::User(rep), quarter, "10000")?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let won_stage = org.simple.stages[4].id;
+    let deal = transact(db.store(), |tx| {
+        let deal = app::deals::create_opportunity(tx, &org.by_rep(at("2026-01-10T09:00:00Z")), &org.new_deal("Late"))?;
+        let win =
+            OpportunityPatch { stage_id: Some(won_stage), amount: Some(Some("USD 5000".parse().unwrap())), ..OpportunityPatch::default() };
+        app::deals::update_opportunity(tx, &org.by_rep(at("2026-02-10T09:00:00Z")), deal.id, &win)?;
+        Ok(deal.id)
+    })
+    .unwrap();
+    let clock: Clock = Arc::new(|| at("2026-09-15T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let compute = |insights: &Insights, key: &str| {
+        insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, rep, key))).unwrap()
+    };
+    let q1 = compute(&insights, "2026-Q1");
+    assert_eq!(q1.stored.total.to_string(), "USD 500.00");
+    transact(db.store(), |tx| app::pay::lock_statement(tx, &ctx, q1.stored.id)).unwrap();
+    // Raised to 12,000: 1,200 commission (+700) and the club bonus (+1,000, a new line).
+    transact(db.store(), |tx| {
+        let raise = OpportunityPatch { amount: Some(Some("USD 12000".parse().unwrap())), ..OpportunityPatch::default() };
+        app::deals::update_opportunity(tx, &org.by_rep(at("2026-04-20T09:00:00Z")), deal, &raise)
+    })
+    .unwrap();
+    insights.refresh().unwrap();
+    let q2 = compute(&insights, "2026-Q2");
+    assert_eq!(q2.stored.total.to_string(), "USD 1700.00", "{:?}", q2.statement.lines);
+    // Q3 computed while Q2 is still open: Q2 takes the correction, Q3 posts nothing.
+    assert_eq!(compute(&insights, "2026-Q3").stored.total.to_string(), "USD 0.00");
+    transact(db.store(), |tx| app::pay::lock_statement(tx, &ctx, q2.stored.id)).unwrap();
+    // With Q2 locked, Q3 takes nothing back.
+    assert_eq!(compute(&insights, "2026-Q3").stored.total.to_string(), "USD 0.00");
+}

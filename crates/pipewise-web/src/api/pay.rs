@@ -89,6 +89,10 @@ pub fn routes() -> Vec<Route> {
 
 async fn list_plans(api: Api) -> Result<axum::Json<Value>, AppError> {
     let org = api.viewer.org;
+    // Plans are pay: viewers, who read no pay, read none.
+    if api.viewer.user.role == pipewise_core::user::Role::Viewer {
+        return Ok(axum::Json(json!({ "data": [] })));
+    }
     let plans = api.read(move |tx, _| Ok(app::pay::plans(tx, org)?)).await?;
     Ok(axum::Json(json!({ "data": plans.iter().map(app::pay::plan_json).collect::<Vec<_>>() })))
 }

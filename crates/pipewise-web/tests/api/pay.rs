@@ -70,13 +70,15 @@ pub async fn ops_pay_a_rep_who_traces_and_disputes_it(app: Shared) {
     let read = app.get(&format!("/api/v1/pay/statements/{id}"), "rep").await.expect(200).body;
     assert_eq!(read["disputes"][0]["status"], "in_review");
 
-    // Splits: the owner's managers, ops and admins set them; revenue shares add up to 1.
+    // Splits: ops, admins and the owner's managers set them; revenue shares add up to 1.
     let splits_path = format!("/api/v1/opportunities/{}/splits", deal.0);
     let half = json!({ "splits": [{ "user_id": rep, "kind": "revenue", "share": "0.5" }, { "user_id": app.outsider.0, "kind": "revenue", "share": "0.5" }] });
     app.call(axum::http::Method::PUT, &splits_path, "rep", Some(half.clone())).await.expect(403);
     let short = json!({ "splits": [{ "user_id": rep, "kind": "revenue", "share": "0.5" }] });
     app.call(axum::http::Method::PUT, &splits_path, "ops", Some(short)).await.expect(422);
-    let set = app.call(axum::http::Method::PUT, &splits_path, "manager", Some(half)).await.expect(200).body;
+    // A manager credits only their own reporting line (the outsider is another manager's).
+    app.call(axum::http::Method::PUT, &splits_path, "manager", Some(half.clone())).await.expect(422);
+    let set = app.call(axum::http::Method::PUT, &splits_path, "ops", Some(half)).await.expect(200).body;
     assert_eq!(set["splits"].as_array().unwrap().len(), 2);
     assert_eq!(app.get(&splits_path, "rep").await.expect(200).body, set);
 }

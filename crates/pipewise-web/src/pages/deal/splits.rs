@@ -21,8 +21,9 @@ use crate::pages::form::error_message;
 use crate::pages::list::Choice;
 use crate::pages::{Params, SignedIn, answer, see_other};
 
-/// Rows the form offers.
+/// Rows the form offers at least (one more than the deal has), and reads at most.
 const ROWS: usize = 4;
+const MAX_ROWS: usize = 50;
 
 #[derive(Serialize)]
 pub(super) struct SplitPanel {
@@ -108,7 +109,7 @@ pub async fn set(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path
         let id = deal_id(&id)?;
         let locale = reader.user.locale;
         let mut splits = Vec::new();
-        for row in 0..ROWS {
+        for row in 0..MAX_ROWS {
             let Some(user) = params.id(&format!("user_{row}")) else { continue };
             let kind = if params.get(&format!("kind_{row}")) == Some("overlay") { SplitKind::Overlay } else { SplitKind::Revenue };
             let raw = params.raw(&format!("share_{row}")).trim().trim_end_matches('%').to_owned();

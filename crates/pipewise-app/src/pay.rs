@@ -95,8 +95,8 @@ pub fn save_plan(tx: &mut Tx, ctx: &WriteCtx, name: &str, definition: &Value) ->
         created_at: ctx.at,
         created_by: ctx.actor_id,
     };
-    tx.0.insert_plan_version(ctx.org, &stored)?;
-    audit(tx, ctx, PLAN, i64::from(version), "create", None, Some(plan_json(&stored)))?;
+    let id = tx.0.insert_plan_version(ctx.org, &stored)?;
+    audit(tx, ctx, PLAN, id, "create", None, Some(plan_json(&stored)))?;
     Ok(stored)
 }
 

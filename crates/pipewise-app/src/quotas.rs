@@ -136,8 +136,12 @@ pub struct QuotaBook {
 
 impl QuotaBook {
     /// The sum of the quotas of `users` that have one, and how many have one.
+    /// (A sum beyond what a decimal holds stays at the largest one rather than overflowing.)
     pub fn sum_of<'a>(&self, users: impl IntoIterator<Item = &'a UserId>) -> (Decimal, usize) {
-        users.into_iter().filter_map(|user| self.users.get(user)).fold((Decimal::ZERO, 0), |(sum, n), quota| (sum + quota, n + 1))
+        users
+            .into_iter()
+            .filter_map(|user| self.users.get(user))
+            .fold((Decimal::ZERO, 0), |(sum, n), quota| (sum.saturating_add(*quota), n + 1))
     }
 }
 

@@ -157,7 +157,10 @@ pub fn seasonal(total: Decimal, weights: &[Decimal], currency: pipewise_core::Cu
     if let Some(weight) = weights.iter().find(|weight| weight.is_sign_negative()) {
         return Err(crate::CompError::Negative { rule: rule(), field: "weight", value: *weight });
     }
-    let sum: Decimal = weights.iter().sum();
+    // Weights too large to add up are refused like weights that add up to nothing.
+    let Some(sum) = weights.iter().try_fold(Decimal::ZERO, |sum, weight| sum.checked_add(*weight)) else {
+        return Err(crate::CompError::WeightsDoNotSum { rule: rule(), total: Decimal::MAX });
+    };
     if sum.is_zero() {
         return Err(crate::CompError::WeightsDoNotSum { rule: rule(), total: sum });
     }
@@ -280,6 +283,8 @@ mod realism_tests {
         let with_gap = seasonal(d("100"), &["1", "0", "1"].map(d), Currency::KRW).unwrap();
         assert_eq!(with_gap, [d("50"), d("0"), d("50")]);
         assert!(seasonal(d("100"), &["0", "0"].map(d), Currency::KRW).is_err());
+        // Weights too large to add up are refused, not a panic.
+        assert!(seasonal(d("100"), &[Decimal::MAX, Decimal::MAX], Currency::KRW).is_err());
     }
 
     #[test]

@@ -137,8 +137,8 @@ pub struct StoredSplit {
 
 /// A transaction's reads and writes of pay.
 pub trait PayTx {
-    /// Stores a new plan version (the application numbers it).
-    fn insert_plan_version(&mut self, org: OrgId, plan: &StoredPlan) -> Result<()>;
+    /// Stores a new plan version (the application numbers it); returns the version's row id.
+    fn insert_plan_version(&mut self, org: OrgId, plan: &StoredPlan) -> Result<i64>;
     /// Every version of every plan, by name and version.
     fn plan_versions(&mut self, org: OrgId) -> Result<Vec<StoredPlan>>;
     /// Creates the assignment, or replaces the one of that person starting that day; returns

@@ -201,8 +201,8 @@ macro_rules! plan_columns {
         "name, version, definition, created_at, created_by"
     };
 }
-pub const INSERT_PLAN_VERSION: &str =
-    "INSERT INTO comp_plan (organisation_id, name, version, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)";
+pub const INSERT_PLAN_VERSION: &str = "INSERT INTO comp_plan (organisation_id, name, version, definition, created_at, created_by) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING comp_plan_id";
 pub const SELECT_PLAN_VERSIONS: &str =
     concat!("SELECT ", plan_columns!(), " FROM comp_plan WHERE organisation_id = $1 ORDER BY name, version");
 macro_rules! assignment_columns {

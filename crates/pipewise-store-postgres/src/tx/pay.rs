@@ -14,13 +14,13 @@ fn int4(value: u32, what: &'static str) -> Result<i32> {
 }
 
 impl PayTx for PgTx<'_> {
-    fn insert_plan_version(&mut self, org: OrgId, plan: &StoredPlan) -> Result<()> {
+    fn insert_plan_version(&mut self, org: OrgId, plan: &StoredPlan) -> Result<i64> {
         let version = int4(plan.version, "plan version")?;
-        self.execute(
+        self.returned_id(
+            "comp_plan",
             sql::INSERT_PLAN_VERSION,
             &[&org.0, &plan.name, &version, &plan.definition, &plan.created_at.to_jiff(), &plan.created_by.map(|id| id.0)],
-        )?;
-        Ok(())
+        )
     }
 
     fn plan_versions(&mut self, org: OrgId) -> Result<Vec<StoredPlan>> {

@@ -10,12 +10,11 @@ use crate::rows::read;
 use super::SqliteTx;
 
 impl PayTx for SqliteTx<'_> {
-    fn insert_plan_version(&mut self, org: OrgId, plan: &StoredPlan) -> Result<()> {
-        self.execute(
+    fn insert_plan_version(&mut self, org: OrgId, plan: &StoredPlan) -> Result<i64> {
+        self.returned_id(
             sql::INSERT_PLAN_VERSION,
             params![org.0, plan.name, plan.version, plan.definition, plan.created_at.as_micros(), plan.created_by.map(|id| id.0)],
-        )?;
-        Ok(())
+        )
     }
 
     fn plan_versions(&mut self, org: OrgId) -> Result<Vec<StoredPlan>> {

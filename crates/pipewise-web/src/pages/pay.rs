@@ -326,8 +326,10 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params, status: StatusCode, 
         }
         None => None,
     };
-    let what_if_amount =
-        params.get("what_if").and_then(|raw| raw.replace(',', "").parse::<Decimal>().ok()).filter(|amount| *amount > Decimal::ZERO);
+    let what_if_amount = params
+        .get("what_if")
+        .and_then(|raw| raw.replace(',', "").parse::<Decimal>().ok())
+        .filter(|amount| *amount > Decimal::ZERO && *amount < Decimal::from(1_000_000_000_000_i64));
     let what_if_result = match (owner, what_if_amount) {
         (Some(owner), Some(amount)) => {
             let key = period.key();

@@ -257,7 +257,10 @@ fn page(
         Cell { error: refused.cells.get(&name).cloned(), name, value }
     };
     let sum = |subject: QuotaSubject| {
-        let total: Decimal = periods.iter().filter_map(|period| value_of(subject, period)).map(|money| money.amount()).sum();
+        let total: Decimal = periods
+            .iter()
+            .filter_map(|period| value_of(subject, period))
+            .fold(Decimal::ZERO, |sum, money| sum.saturating_add(money.amount()));
         if total.is_zero() {
             String::new()
         } else {

@@ -120,7 +120,8 @@ pub(super) async fn parse_ask(state: &AppState, viewer: &Viewer, query: &Query) 
             (None, Some(team)) => book.teams.get(&team).copied(),
             (None, None) => None,
         };
-        let subject = own.or_else(|| (!reps.is_empty()).then(|| reps.values().sum()));
+        let subject =
+            own.or_else(|| (!reps.is_empty()).then(|| reps.values().fold(Decimal::ZERO, |sum, quota| sum.saturating_add(*quota))));
         Ok((thresholds, resolved, openable, period, key, StoredQuotas { reps, subject }, calendar))
     })
     .await?;

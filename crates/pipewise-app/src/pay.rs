@@ -714,18 +714,24 @@ pub fn open_dispute(tx: &mut Tx, ctx: &WriteCtx, statement_id: i64, line: Option
     } else if note.chars().count() > MAX_NOTE {
         errors.push(&record, "note", Problem::TooLong { len: note.chars().count(), max: MAX_NOTE });
     }
-    let lines = decode_statement(stored.clone())?.statement.lines.len();
+    let lines = decode_statement(stored.clone())?.statement.lines;
     if let Some(line) = line
-        && line as usize >= lines
+        && line as usize >= lines.len()
     {
         errors.push(&record, "line", Problem::OutOfRange { value: line.to_string(), range: "a line of the statement" });
     }
+    // What the line says now, kept with the dispute.
+    let line_label = line.and_then(|line| lines.get(line as usize)).map(|line| {
+        let deal = line.deal.map(|deal| format!(" deal {deal}")).unwrap_or_default();
+        format!("{} v{} {}{deal}: {}", line.rule, line.version, line_json(line)["kind"].as_str().unwrap_or_default(), line.amount)
+    });
     errors.into_result(())?;
     let actor = ctx.actor_id.ok_or_else(|| StoreError::Forbidden("a dispute is opened by a person".into()))?;
     let mut dispute = StoredDispute {
         id: 0,
         statement_id,
         line,
+        line_label,
         status: DisputeStatus::Open,
         note: note.to_owned(),
         resolution: None,
@@ -792,6 +798,7 @@ pub fn dispute_json(dispute: &StoredDispute) -> Value {
         "id": dispute.id,
         "statement_id": dispute.statement_id,
         "line": dispute.line,
+        "line_label": dispute.line_label,
         "status": dispute.status.code(),
         "note": dispute.note,
         "resolution": dispute.resolution,

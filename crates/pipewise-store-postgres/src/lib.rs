@@ -41,6 +41,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 9, name: "0009_quotas", sql: include_str!("../migrations/0009_quotas.sql") },
     Migration { version: 10, name: "0010_pay", sql: include_str!("../migrations/0010_pay.sql") },
     Migration { version: 11, name: "0011_deal_splits", sql: include_str!("../migrations/0011_deal_splits.sql") },
+    Migration { version: 12, name: "0012_dispute_line", sql: include_str!("../migrations/0012_dispute_line.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "0009_quotas", include_str!("../migrations/0009_quotas.sql")),
     (10, "0010_pay", include_str!("../migrations/0010_pay.sql")),
     (11, "0011_deal_splits", include_str!("../migrations/0011_deal_splits.sql")),
+    (12, "0012_dispute_line", include_str!("../migrations/0012_dispute_line.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -114,6 +114,9 @@ pub struct StoredDispute {
     pub statement_id: i64,
     /// The line disputed (0-based), or the whole statement.
     pub line: Option<u32>,
+    /// What that line said when the dispute was opened (an open statement computed again may
+    /// number its lines differently).
+    pub line_label: Option<String>,
     pub status: DisputeStatus,
     pub note: String,
     pub resolution: Option<String>,

@@ -849,6 +849,7 @@ impl FromRow for crate::StoredDispute {
             line: line
                 .map(|line| u32::try_from(line).map_err(|_| fields.corrupt("line_index", format!("{line} is negative"))))
                 .transpose()?,
+            line_label: fields.optional_text("line_label")?,
             status: fields.parsed("status", crate::DisputeStatus::parse)?,
             note: fields.text("note")?,
             resolution: fields.optional_text("resolution")?,

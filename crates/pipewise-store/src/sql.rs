@@ -271,7 +271,7 @@ pub const SELECT_STATEMENTS_SQLITE: &str = concat!("SELECT ", statement_columns!
 pub const SELECT_STATEMENTS_POSTGRES: &str = concat!("SELECT ", statement_columns!("total::text AS total"), statements_of!());
 macro_rules! dispute_columns {
     () => {
-        "pay_dispute_id, pay_statement_id, line_index, status, note, resolution, opened_by, opened_at, updated_at, updated_by"
+        "pay_dispute_id, pay_statement_id, line_index, line_label, status, note, resolution, opened_by, opened_at, updated_at, updated_by"
     };
 }
 pub const UPDATE_DISPUTE: &str = "UPDATE pay_dispute SET status = $1, resolution = $2, updated_at = $3, updated_by = $4 WHERE organisation_id = $5 AND pay_dispute_id = $6";

@@ -86,7 +86,7 @@ impl PayTx for PgTx<'_> {
         self.returned_id(
             "pay_dispute",
             "INSERT INTO pay_dispute (organisation_id, pay_statement_id, line_index, status, note, resolution, opened_by, opened_at, \
-             updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING pay_dispute_id",
+             updated_at, updated_by, line_label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING pay_dispute_id",
             &[
                 &org.0,
                 &dispute.statement_id,
@@ -98,6 +98,7 @@ impl PayTx for PgTx<'_> {
                 &dispute.opened_at.to_jiff(),
                 &dispute.updated_at.to_jiff(),
                 &dispute.updated_by.map(|id| id.0),
+                &dispute.line_label,
             ],
         )
     }

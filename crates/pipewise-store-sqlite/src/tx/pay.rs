@@ -80,7 +80,7 @@ impl PayTx for SqliteTx<'_> {
     fn insert_dispute(&mut self, org: OrgId, dispute: &StoredDispute) -> Result<i64> {
         self.returned_id(
             "INSERT INTO pay_dispute (organisation_id, pay_statement_id, line_index, status, note, resolution, opened_by, opened_at, \
-             updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING pay_dispute_id",
+             updated_at, updated_by, line_label) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING pay_dispute_id",
             params![
                 org.0,
                 dispute.statement_id,
@@ -92,6 +92,7 @@ impl PayTx for SqliteTx<'_> {
                 dispute.opened_at.as_micros(),
                 dispute.updated_at.as_micros(),
                 dispute.updated_by.map(|id| id.0),
+                dispute.line_label,
             ],
         )
     }

@@ -121,6 +121,8 @@ pub fn statements_trace_lock_adjust_and_are_disputed(db: &TestDb) {
     // A dispute: the payee opens it on a line; ops review and resolve; the payee closes it.
     let dispute = transact(db.store(), |tx| app::pay::open_dispute(tx, &by_rep, q1.stored.id, Some(0), "The deal was 6,000")).unwrap();
     assert_eq!(dispute.status, DisputeStatus::Open);
+    // The line is kept as it read, whatever a later computation numbers it.
+    assert_eq!(dispute.line_label.as_deref(), Some(format!("AE commission v2 commission deal {deal}: 500.00").as_str()));
     let error = transact(db.store(), |tx| app::pay::move_dispute(tx, &by_rep, dispute.id, DisputeStatus::InReview, None)).unwrap_err();
     assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
     let error = transact(db.store(), |tx| app::pay::move_dispute(tx, &ctx, dispute.id, DisputeStatus::Closed, None)).unwrap_err();

@@ -251,11 +251,12 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         "type": "object",
         "properties": {
             "id": { "type": "integer" }, "statement_id": { "type": "integer" }, "line": { "type": ["integer", "null"], "description": "0-based; null for the whole statement." },
+            "line_label": { "type": ["string", "null"], "description": "What the line said when the dispute was opened." },
             "status": { "type": "string", "enum": ["open", "in_review", "resolved", "closed"] }, "note": { "type": "string" },
             "resolution": { "type": ["string", "null"] }, "opened_by": { "type": "integer" }, "opened_at": { "type": "string" },
             "updated_at": { "type": "string" }, "updated_by": { "type": ["integer", "null"] },
         },
-        "required": ["id", "statement_id", "line", "status", "note", "resolution", "opened_by", "opened_at", "updated_at", "updated_by"],
+        "required": ["id", "statement_id", "line", "line_label", "status", "note", "resolution", "opened_by", "opened_at", "updated_at", "updated_by"],
     });
     let statement_properties = json!({
         "id": { "type": "integer" }, "user_id": { "type": "integer" }, "kind": { "type": "string" },

@@ -1178,3 +1178,15 @@ split-submit = Save splits
 split-saved = The splits are saved.
 split-forbidden = Only ops, admins and the owner's managers split a deal.
 split-bad_share = “{ $value }” is not a percentage.
+
+## Organisation settings (pages::organisation)
+nav-org_settings = Organisation
+org_settings-title = Organisation settings
+org_settings-intro = The time zone every day, period and figure is counted in, and the month the fiscal year starts in.
+org_settings-time_zone = Time zone
+org_settings-time_zone_help = An IANA time zone such as Asia/Seoul or America/Los_Angeles. Figures are counted again in it from the next page.
+org_settings-fiscal_start = Fiscal year starts in
+org_settings-currency = Reporting currency:
+org_settings-save = Save
+org_settings-saved = The organisation's settings are saved.
+org_settings-ops_only = Only sales ops or an administrator can change the organisation's settings.

@@ -1178,3 +1178,15 @@ split-submit = 분할 저장
 split-saved = 분할을 저장했습니다.
 split-forbidden = 운영 담당자, 관리자, 담당자의 매니저만 거래를 분할할 수 있습니다.
 split-bad_share = “{ $value }”은(는) 백분율이 아닙니다.
+
+## Organisation settings (pages::organisation)
+nav-org_settings = 조직
+org_settings-title = 조직 설정
+org_settings-intro = 모든 날짜, 기간, 수치를 세는 시간대와 회계연도가 시작하는 달입니다.
+org_settings-time_zone = 시간대
+org_settings-time_zone_help = Asia/Seoul, America/Los_Angeles 같은 IANA 시간대입니다. 다음 페이지부터 이 시간대로 다시 셉니다.
+org_settings-fiscal_start = 회계연도 시작 월
+org_settings-currency = 보고 통화:
+org_settings-save = 저장
+org_settings-saved = 조직 설정을 저장했습니다.
+org_settings-ops_only = 조직 설정은 운영 담당자나 관리자만 바꿀 수 있습니다.

@@ -22,6 +22,7 @@ mod designer;
 mod form;
 mod gates;
 mod list;
+mod organisation;
 mod pay;
 mod quadrant;
 mod quotas;
@@ -98,6 +99,7 @@ pub fn routes() -> Router<AppState> {
         .route("/quotas/fiscal-year", post(quotas::fiscal_year))
         .route("/quotas/seasonal", post(quotas::seasonal))
         .route("/quotas/import", post(quotas::import))
+        .route("/admin/organisation", get(organisation::show).post(organisation::save))
         .route("/admin/health", get(settings::show).post(settings::save))
         .route("/admin/health/reset", post(settings::reset))
         .route("/assets/{file}", get(assets::serve))

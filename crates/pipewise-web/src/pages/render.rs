@@ -37,6 +37,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("pipeline.html", include_str!("../../templates/pipeline.html")),
     ("health_settings.html", include_str!("../../templates/health_settings.html")),
     ("quotas.html", include_str!("../../templates/quotas.html")),
+    ("organisation.html", include_str!("../../templates/organisation.html")),
     ("performance.html", include_str!("../../templates/performance.html")),
     ("pay.html", include_str!("../../templates/pay.html")),
     ("pay_statement.html", include_str!("../../templates/pay_statement.html")),

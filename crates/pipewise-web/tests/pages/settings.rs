@@ -175,3 +175,26 @@ async fn korean_readers_get_korean_labels_and_problems() {
     let body = crate::support::body_text(response).await;
     assert!(body.contains("14에서 42 사이의 정수를 입력하세요."), "{body}");
 }
+
+/// The organisation's settings page: ops and admins set the time zone and the fiscal year's
+/// first month together; a bad zone is named and nothing is written; others get 403.
+#[tokio::test]
+async fn ops_set_the_organisations_time_zone_and_fiscal_year() {
+    let app = app();
+    let rep = app.sign_in("rep@pages.test").await;
+    let (status, _) = app.get("/admin/organisation", Some(&rep)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let admin = app.sign_in("admin@pages.test").await;
+    let (status, body) = app.get("/admin/organisation", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("name=\"time_zone\" value=\"UTC\""), "the zone as stored");
+    let organisation = || app::users::organisation(&mut app::Tx::new(app.store.read().unwrap()), app.org.org()).unwrap().unwrap();
+    let response =
+        app.post_form("/admin/organisation", Some(&admin), &[("time_zone", "Mars/Olympus"), ("fiscal_year_start_month", "4")], true).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!((organisation().time_zone.name().to_owned(), organisation().fiscal.start_month()), ("UTC".to_owned(), 1), "nothing written");
+    let response =
+        app.post_form("/admin/organisation", Some(&admin), &[("time_zone", "Asia/Seoul"), ("fiscal_year_start_month", "4")], true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!((organisation().time_zone.name().to_owned(), organisation().fiscal.start_month()), ("Asia/Seoul".to_owned(), 4));
+}

@@ -242,7 +242,8 @@ macro_rules! statement_of {
 pub const SELECT_STATEMENT_OF_SQLITE: &str = concat!("SELECT ", statement_columns!("total"), statement_of!());
 pub const SELECT_STATEMENT_OF_POSTGRES: &str = concat!("SELECT ", statement_columns!("total::text AS total"), statement_of!());
 /// Creates the statement of `$2` for `$3` starting `$4`, or replaces it keeping its id (disputes
-/// point at it); PostgreSQL casts `$8`, the total, from text (so its statement is left out of the
+/// point at it) unless it is locked: then no row comes back, and the write fails rather than
+/// unlock it (the application never asks, having read it under the organisation's lock); PostgreSQL casts `$8`, the total, from text (so its statement is left out of the
 /// SQLite placeholder checks below, like the engines' own inserts of amounts).
 macro_rules! put_statement {
     ($total:literal) => {
@@ -255,7 +256,8 @@ macro_rules! put_statement {
             "ON CONFLICT (organisation_id, user_id, period_kind, period_first) DO UPDATE SET period_last = excluded.period_last, ",
             "plan_name = excluded.plan_name, plan_version = excluded.plan_version, total = excluded.total, currency = excluded.currency, ",
             "document = excluded.document, status = excluded.status, computed_at = excluded.computed_at, ",
-            "locked_at = excluded.locked_at, locked_by = excluded.locked_by RETURNING pay_statement_id"
+            "locked_at = excluded.locked_at, locked_by = excluded.locked_by WHERE pay_statement.status <> 'locked' ",
+            "RETURNING pay_statement_id"
         )
     };
 }

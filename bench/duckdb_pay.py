@@ -4,7 +4,8 @@
 Usage: duckdb_pay.py DIR RUNS
 
 DIR holds what the Rust side exported for the quarter: won.csv (owner, closed_day, deal,
-amount: every won deal closed in the quarter, in the reporting currency), quotas.csv (owner,
+amount: every credit of a won deal closed in the quarter, in the plan's currency at the close
+date's rate, as Pipewise made it: this script checks the pay rules, not the conversion), quotas.csv (owner,
 quota), pipewise_totals.csv (each rep's statement total as Pipewise computed it) and
 pipewise_timings.json.
 

@@ -83,11 +83,6 @@ pub fn save_plan(tx: &mut Tx, ctx: &WriteCtx, name: &str, definition: &Value) ->
     }
     let version = tx.0.plan_versions(ctx.org)?.iter().filter(|plan| plan.name == name).map(|plan| plan.version).max().unwrap_or(0) + 1;
     let plan = crate::plan_codec::plan_from_json(definition, name, version)?;
-    let organisation = tx.0.organisation(ctx.org)?.ok_or(StoreError::NotFound { kind: "organisation", id: ctx.org.0 })?;
-    if plan.currency != organisation.reporting_currency {
-        let problem = Problem::Invalid { value: plan.currency.code().to_owned(), expected: "the reporting currency" };
-        return Err(FieldError { record, field: "currency", problem }.into());
-    }
     let stored = StoredPlan {
         name: name.to_owned(),
         version,
@@ -430,8 +425,10 @@ struct Facts {
     scoped: Option<Vec<StoredQuota>>,
     /// Every deal's splits (a deal without any credits its owner with all of it).
     splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>>,
-    /// Each period's credits by person, worked out once a period.
-    credits: std::collections::BTreeMap<(Date, Date), std::collections::BTreeMap<UserId, Vec<Credit>>>,
+    /// Each period's credits by person in a plan's currency, worked out once a period and currency.
+    credits: std::collections::BTreeMap<(Date, Date, Currency), std::collections::BTreeMap<UserId, Vec<Credit>>>,
+    /// The organisation's exchange rates: a credit is converted at its close date's rate.
+    rates: Option<pipewise_core::fx::RateTable>,
     users: Vec<pipewise_core::user::User>,
 }
 
@@ -476,7 +473,8 @@ impl Facts {
                 (won_by_owner(projection, span, |owner| owners.contains(&owner)), Some(quotas))
             }
         };
-        Ok(Facts { span, won, books: Default::default(), scoped, splits, credits: Default::default(), users })
+        let rates = tx.0.rate_table(org)?;
+        Ok(Facts { span, won, books: Default::default(), scoped, splits, credits: Default::default(), rates, users })
     }
 
     /// Reads `period`'s quotas, once.
@@ -493,19 +491,18 @@ impl Facts {
 
     /// Works out `period`'s credits by person, once: each won deal closed in it shared by its
     /// splits (revenue shares adding up to the deal exactly, overlay on top), else all to its owner.
-    fn load_credits(&mut self, projection: &Projection, period: &FiscalPeriod) -> Result<()> {
-        let key = (period.first, period.last);
+    fn load_credits(&mut self, projection: &Projection, period: &FiscalPeriod, currency: Currency) -> Result<()> {
+        let key = (period.first, period.last, currency);
         if self.credits.contains_key(&key) {
             return Ok(());
         }
         let days = Period::from(period);
         debug_assert!(days.first >= self.span.first && days.last <= self.span.last, "the facts cover the period");
-        let minor = u32::from(projection.reporting_currency().minor_units());
         let mut by_person: std::collections::BTreeMap<UserId, Vec<Credit>> = std::collections::BTreeMap::new();
         for (owner, deals) in self.won.iter().enumerate() {
             for deal in deals.iter().filter(|deal| days.contains(deal.closed_day)) {
                 let owner_id = projection.owner_ids[owner];
-                let whole = credit(deal, owner_id, minor, projection);
+                let whole = credit(deal, owner_id, currency, self.rates.as_ref(), projection)?;
                 match self.splits.get(&deal.id) {
                     None => by_person.entry(owner_id).or_default().push(whole),
                     Some(splits) => {
@@ -546,10 +543,10 @@ fn statement_for(
     extra: Option<Credit>,
 ) -> Result<Statement> {
     facts.load_book(tx, org, period)?;
-    facts.load_credits(projection, period)?;
+    facts.load_credits(projection, period, plan.currency)?;
     let facts = &*facts;
     let book = &facts.books[&(period.first, period.last)];
-    let by_person = &facts.credits[&(period.first, period.last)];
+    let by_person = &facts.credits[&(period.first, period.last, plan.currency)];
     let mut credits: Vec<Credit> = by_person.get(&user).cloned().unwrap_or_default();
     // A what-if deal is the person's revenue, and so their team's.
     let extra_revenue = extra.as_ref().filter(|credit| credit.kind == SplitKind::Revenue).map_or(Decimal::ZERO, |credit| credit.amount);
@@ -597,26 +594,60 @@ fn statement_for(
     })
 }
 
-fn credit(deal: &WonDeal, person: UserId, minor: u32, projection: &Projection) -> Credit {
-    let amount = Decimal::new(deal.amount, minor);
+/// `person`'s whole credit for a won deal in `currency` (the plan's): the deal's own amount when
+/// it is in that currency, else converted at the rate of its close date, the rate named on the
+/// credit. Without a rate for that day, the projection's reporting amount (converted at the rate
+/// of the day it was set) is used when the plan pays in the reporting currency, and named as
+/// such; otherwise the statement cannot be computed and says why.
+fn credit(
+    deal: &WonDeal,
+    person: UserId,
+    currency: Currency,
+    rates: Option<&pipewise_core::fx::RateTable>,
+    projection: &Projection,
+) -> Result<Credit> {
     let booked_on = date_of_day(deal.closed_day);
-    let reporting = projection.reporting_currency();
-    let fx = (deal.currency != reporting && deal.amount_native != 0).then(|| {
-        let native = Decimal::new(deal.amount_native, u32::from(deal.currency.minor_units()));
-        FxUsed { from: deal.currency, rate: (amount / native).round_dp(6), on: booked_on }
-    });
-    Credit {
+    let native_minor = u32::from(deal.currency.minor_units());
+    let native = Money::new(Decimal::new(deal.amount_native, native_minor), deal.currency).map_err(|problem| FieldError {
+        record: RecordRef::new(OpportunityId::LABEL, deal.id.0),
+        field: "amount",
+        problem,
+    })?;
+    let (amount, fx) = if deal.currency == currency {
+        (native.amount(), None)
+    } else {
+        match rates.map(|rates| rates.convert(native, currency, booked_on)) {
+            Some(Ok(converted)) if !native.amount().is_zero() => {
+                let rate = (converted.amount() / native.amount()).round_dp(6);
+                (converted.amount(), Some(FxUsed { from: deal.currency, rate, on: booked_on }))
+            }
+            Some(Ok(converted)) => (converted.amount(), None),
+            _ if currency == projection.reporting_currency() => {
+                let amount = Decimal::new(deal.amount, u32::from(currency.minor_units()));
+                let rate = if native.amount().is_zero() { Decimal::ZERO } else { (amount / native.amount()).round_dp(6) };
+                (amount, Some(FxUsed { from: deal.currency, rate, on: booked_on }))
+            }
+            _ => {
+                let problem = Problem::Invalid {
+                    value: format!("{} on {booked_on}", deal.currency.code()),
+                    expected: "a currency with an exchange rate on the close date",
+                };
+                return Err(FieldError { record: RecordRef::new(OpportunityId::LABEL, deal.id.0), field: "currency", problem }.into());
+            }
+        }
+    };
+    Ok(Credit {
         deal: deal.id,
         person,
         kind: SplitKind::Revenue,
         share: Decimal::ONE,
         amount,
-        currency: reporting,
+        currency,
         fx,
         booked_on,
         invoiced_on: None,
         paid_on: None,
-    }
+    })
 }
 
 /// Locks a statement: it is never computed again. Ops and admins; audited.

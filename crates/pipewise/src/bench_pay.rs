@@ -10,7 +10,8 @@
 //!    statement of that quarter (`app::pay::compute_statements`), and the attainment figures
 //!    (the leaderboard with every rep's stored quota, and team attainment beside the share at
 //!    quota).
-//! 3. Exports the quarter's won deals (owner, day, id, amount) and the reps' quotas as CSV, runs
+//! 3. Exports the quarter's credits as Pipewise made them (owner, close day, deal, amount in the
+//!    plan's currency at the close date's rate) and the reps' quotas as CSV, runs
 //!    `bench/duckdb_pay.py`, which computes every rep's total with the same rules in SQL (tier
 //!    slices in booking order, each line rounded half-up to the cent, the bonus, the cap), fails
 //!    loudly unless every total equals Pipewise's, and prints both timings.
@@ -21,7 +22,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pipewise_analytics::metrics::won_by_owner;
 use pipewise_analytics::{DashboardQuery, Period, Scope, day_of_date, leaderboard};
 use pipewise_app as app;
 use pipewise_app::{Db, WriteCtx};
@@ -75,6 +75,7 @@ pub fn pay_bench(options: &BenchOptions) -> Result<()> {
     let mut one = Vec::new();
     let mut all = Vec::new();
     let mut totals: BTreeMap<UserId, Decimal> = BTreeMap::new();
+    let mut credited: BTreeMap<UserId, BTreeMap<i64, (pipewise_core::Date, Decimal)>> = BTreeMap::new();
     insights.with(|projection| -> Result<()> {
         for _ in 0..runs {
             let mut tx = store.write()?;
@@ -88,6 +89,18 @@ pub fn pay_bench(options: &BenchOptions) -> Result<()> {
             let statements = app::pay::compute_statements(&mut tx, &ctx, projection, &key)?;
             all.push(started.elapsed().as_secs_f64() * 1000.0);
             totals = statements.iter().map(|pay| (pay.stored.user, pay.stored.total.amount())).collect();
+            credited = statements
+                .iter()
+                .map(|pay| {
+                    let credits = pay
+                        .statement
+                        .lines
+                        .iter()
+                        .filter_map(|line| Some((line.deal?.0, (line.credit.as_ref()?.booked_on, line.credit.as_ref()?.amount))))
+                        .collect();
+                    (pay.stored.user, credits)
+                })
+                .collect();
         }
         Ok(())
     })?;
@@ -144,18 +157,16 @@ pub fn pay_bench(options: &BenchOptions) -> Result<()> {
 
     // The same totals in DuckDB.
     std::fs::create_dir_all(&options.out)?;
+    // The credits exactly as Pipewise made them (each deal's amount in the plan's currency at its
+    // close date's rate): DuckDB checks the pay rules, not the conversion.
     let won_path = options.out.join("won.csv");
     let mut won_file = std::io::BufWriter::new(std::fs::File::create(&won_path)?);
     writeln!(won_file, "owner,closed_day,deal,amount")?;
-    insights.with(|projection| -> Result<()> {
-        for (owner, deals) in won_by_owner(projection, Period::from(&quarter), |_| true).iter().enumerate() {
-            let user = projection.owner_ids[owner];
-            for deal in deals {
-                writeln!(won_file, "{},{},{},{}", user.0, deal.closed_day, deal.id.0, Decimal::new(deal.amount, minor))?;
-            }
+    for (user, credits) in &credited {
+        for (deal, (day, amount)) in credits {
+            writeln!(won_file, "{},{},{},{}", user.0, day_of_date(*day), deal, amount)?;
         }
-        Ok(())
-    })?;
+    }
     won_file.flush()?;
     let mut quota_file = std::io::BufWriter::new(std::fs::File::create(options.out.join("quotas.csv"))?);
     writeln!(quota_file, "owner,quota")?;

@@ -43,7 +43,7 @@ pub fn statements_trace_lock_adjust_and_are_disputed(db: &TestDb) {
     let second = transact(db.store(), |tx| app::pay::save_plan(tx, &ctx, "AE", &definition("0.1"))).unwrap();
     assert_eq!((first.version, second.version), (1, 2));
     let error =
-        transact(db.store(), |tx| app::pay::save_plan(tx, &ctx, "AE", &json!({ "currency": "EUR", "components": [] }))).unwrap_err();
+        transact(db.store(), |tx| app::pay::save_plan(tx, &ctx, "AE", &json!({ "currency": "XYZ", "components": [] }))).unwrap_err();
     assert!(error.to_string().contains("currency"), "{error}");
     let error = transact(db.store(), |tx| app::pay::assign_plan(tx, &ctx, rep, "Nope", "2026-13-01", None)).unwrap_err();
     let message = error.to_string();
@@ -281,4 +281,59 @@ pub fn a_late_bonus_is_posted_once_and_kept(db: &TestDb) {
     transact(db.store(), |tx| app::pay::lock_statement(tx, &ctx, q2.stored.id)).unwrap();
     // With Q2 locked, Q3 takes nothing back.
     assert_eq!(compute(&insights, "2026-Q3").stored.total.to_string(), "USD 0.00");
+}
+
+/// A deal in another currency is credited at its close date's rate, named on the credit: EUR
+/// 10,000 set when EUR was 1.10 USD and won when it was 1.20 pays a USD plan on 12,000; a plan
+/// paying in EUR is credited the deal's own 10,000.
+pub fn a_foreign_deal_is_credited_at_its_close_dates_rate(db: &TestDb) {
+    let org = test_org(db.store(), "Rates");
+    let id = org.org();
+    let ctx = org.ctx;
+    let rep = org.rep.id;
+    {
+        let mut tx = app::Tx::new(db.store().write().unwrap());
+        let rates = [(Currency::USD, "2026-01-10".parse().unwrap(), d("1.10")), (Currency::USD, "2026-02-10".parse().unwrap(), d("1.20"))];
+        tx.put_rates(id, Currency::EUR, &rates).unwrap();
+        tx.commit().unwrap();
+    }
+    let plan = |currency: &str| {
+        json!({ "currency": currency, "components": [{ "type": "commission", "rule": "AE", "measure": "revenue", "mode": "marginal",
+            "basis": "amount", "tiers": [{ "lower": "0", "rate": "0.1" }] }] })
+    };
+    transact(db.store(), |tx| {
+        app::pay::save_plan(tx, &ctx, "Dollars", &plan("USD"))?;
+        app::pay::save_plan(tx, &ctx, "Euros", &plan("EUR"))?;
+        app::pay::assign_plan(tx, &ctx, rep, "Dollars", "2026-01-01", Some("2026-03-31"))?;
+        app::pay::assign_plan(tx, &ctx, rep, "Euros", "2026-04-01", None)?;
+        Ok(())
+    })
+    .unwrap();
+    let won_stage = org.simple.stages[4].id;
+    let win = |name: &str, created: &str, won: &str| {
+        let new = pipewise_core::opportunity::NewOpportunity { amount: Some("EUR 10000".parse().unwrap()), ..org.new_deal(name) };
+        transact(db.store(), |tx| {
+            let deal = app::deals::create_opportunity(tx, &org.by_rep(at(created)), &new)?;
+            let patch = OpportunityPatch { stage_id: Some(won_stage), ..OpportunityPatch::default() };
+            app::deals::update_opportunity(tx, &org.by_rep(at(won)), deal.id, &patch)?;
+            Ok(deal.id)
+        })
+        .unwrap()
+    };
+    win("Berlin", "2026-01-10T09:00:00Z", "2026-02-10T09:00:00Z");
+    win("Paris", "2026-01-10T09:00:00Z", "2026-04-14T09:00:00Z");
+    let clock: Clock = Arc::new(|| at("2026-06-15T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let compute = |key: &str| {
+        insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, rep, key))).unwrap()
+    };
+    let q1 = compute("2026-Q1");
+    let credit = q1.statement.lines[0].credit.clone().unwrap();
+    assert_eq!((credit.amount, q1.stored.total.to_string()), (d("12000.00"), "USD 1200.00".to_owned()));
+    let fx = credit.fx.unwrap();
+    assert_eq!((fx.from, fx.rate, fx.on.to_string()), (Currency::EUR, d("1.2"), "2026-02-10".to_owned()));
+    // Paid in euros from April: the deal's own amount, no conversion.
+    let q2 = compute("2026-Q2");
+    let credit = q2.statement.lines[0].credit.clone().unwrap();
+    assert_eq!((credit.amount, credit.fx, q2.stored.total.to_string()), (d("10000.00"), None, "EUR 1000.00".to_owned()));
 }

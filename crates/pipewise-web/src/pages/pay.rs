@@ -170,7 +170,7 @@ fn line_view(locale: Locale, currency: Currency, index: usize, line: &Line) -> L
     LineView {
         index: index + 1,
         rule: format!("{} · v{}", line.rule, line.version),
-        kind: t(locale, &format!("pay.kind.{}", pay::line_json(line)["kind"].as_str().unwrap_or_default())).to_owned(),
+        kind: t(locale, &format!("pay.kind.{}", pay::kind_code(line.kind))).to_owned(),
         deal: line.deal.filter(|id| id.0 > 0).map(|id| format!("#{id}")),
         deal_href: line.deal.filter(|id| id.0 > 0).map(|id| format!("/opportunities/{id}")),
         credit,

@@ -108,7 +108,7 @@ pub async fn performance(State(state): State<AppState>, SignedIn(viewer): Signed
 }
 
 /// `87%` (the same in both languages), or a dash when undefined.
-fn percent(_locale: Locale, fraction: Option<Decimal>) -> String {
+fn percent(fraction: Option<Decimal>) -> String {
     fraction.map_or_else(|| "—".to_owned(), |fraction| format!("{}%", (fraction * Decimal::ONE_HUNDRED).round_dp(0).normalize()))
 }
 
@@ -220,11 +220,11 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
                 quota: row.quota.map_or_else(|| "—".to_owned(), |quota| money(i128::from(quota))),
                 bookings: money(row.won_amount),
                 bookings_href: drill("won_period"),
-                attainment: percent(locale, row.attainment.map(|ratio| ratio.round(4))),
+                attainment: percent(row.attainment.map(|ratio| ratio.round(4))),
                 at_quota: row.attainment.is_some_and(|ratio| ratio.at_least(1, 1)),
                 pipeline: money(row.open_closing_in_period),
                 pipeline_href: drill("closing"),
-                win_rate: percent(locale, row.win_rate().map(|ratio| ratio.round(4))),
+                win_rate: percent(row.win_rate().map(|ratio| ratio.round(4))),
                 cycle: row
                     .average_cycle_days()
                     .map_or_else(|| "—".to_owned(), |days| tf(locale, "perf.days", &[("days", &days.round(0).to_string())])),
@@ -238,7 +238,7 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
     let figures = vec![
         Figure {
             label: t(locale, "perf.attainment").to_owned(),
-            value: percent(locale, team.attainment),
+            value: percent(team.attainment),
             note: tf(
                 locale,
                 "perf.attainment_note",
@@ -247,19 +247,19 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
         },
         Figure {
             label: t(locale, "perf.share_at_quota").to_owned(),
-            value: percent(locale, team.share_at_quota),
+            value: percent(team.share_at_quota),
             note: tf(locale, "perf.share_note", &[("at", &team.reps_at_quota.to_string()), ("of", &team.reps_with_quota.to_string())]),
         },
         Figure {
             label: t(locale, "perf.top_share").to_owned(),
-            value: percent(locale, team.top_share),
+            value: percent(team.top_share),
             note: team.top.map_or_else(String::new, |top| {
-                tf(locale, "perf.top_note", &[("name", &data.user_name(top.person)), ("fifth", &percent(locale, team.top_fifth_share))])
+                tf(locale, "perf.top_note", &[("name", &data.user_name(top.person)), ("fifth", &percent(team.top_fifth_share))])
             }),
         },
         Figure {
             label: t(locale, "perf.without_top").to_owned(),
-            value: percent(locale, team.without_top),
+            value: percent(team.without_top),
             note: t(locale, "perf.without_top_note").to_owned(),
         },
     ];
@@ -269,7 +269,7 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
             tf(
                 locale,
                 "perf.summary",
-                &[("subject", &subject), ("attainment", &percent(locale, Some(attainment))), ("share", &percent(locale, Some(share)))],
+                &[("subject", &subject), ("attainment", &percent(Some(attainment))), ("share", &percent(Some(share)))],
             )
         }
         _ => t(locale, "perf.no_quota").to_owned(),
@@ -363,7 +363,7 @@ fn stage_spread(
             }
         }
     }
-    let percent = |value: Decimal| percent(locale, Some(value));
+    let percent = |value: Decimal| percent(Some(value));
     let rows = stages
         .into_iter()
         .filter_map(|stage| {

@@ -1,0 +1,302 @@
+//! What statements read and how a person's statement is worked out from it: the won deals and
+//! quotas of a span of days gathered once ([`Facts`]), each period's credits (splits shared exactly,
+//! foreign deals at the close date's rate), what the period before carried, and what a locked
+//! period was last settled as.
+
+use super::*;
+
+/// What was last settled for `earlier`: the recomputation posted by the latest locked statement
+/// that corrected it, else its own lines, less the corrections of other periods it carried.
+pub(super) fn settled_as(
+    locked: &[StoredStatement],
+    earlier: &StoredStatement,
+    documents: &std::collections::BTreeMap<i64, Value>,
+) -> Result<Statement> {
+    let document = |stored: &StoredStatement| documents.get(&stored.id).ok_or_else(|| corrupt(stored, "its document was not read"));
+    let mut settled = statement_from(earlier.clone(), document(earlier)?)?.statement;
+    // A locked statement's own lines; its adjustment lines corrected other periods (a new line
+    // of one names nothing it corrects, so the kind tells them apart, not `corrects`).
+    settled.lines.retain(|line| !matches!(line.kind, LineKind::Adjustment | LineKind::Reclaim));
+    for later in locked.iter().filter(|later| later.first > earlier.first) {
+        if let Some(corrections) = document(later)?["corrections"].as_array() {
+            for correction in corrections.iter().filter(|correction| correction["first"].as_str() == Some(&earlier.first.to_string())) {
+                settled.lines = lines_from(&correction["lines"]).map_err(|detail| corrupt(later, detail))?;
+            }
+        }
+    }
+    Ok(settled)
+}
+
+/// What the period before carried into a period: the cap's excess and the draw still owed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Carried {
+    cap: Decimal,
+    draw: Decimal,
+}
+
+impl Carried {
+    fn from_document(value: &Value) -> Carried {
+        Carried { cap: decimal_of(&value["cap_carried_out"]), draw: decimal_of(&value["draw_owed_out"]) }
+    }
+
+    /// What the statement of the period before `period`, among `statements` (with their parsed
+    /// `documents`), carried out.
+    pub(super) fn into_period(
+        period: &FiscalPeriod,
+        statements: &[StoredStatement],
+        documents: &std::collections::BTreeMap<i64, Value>,
+    ) -> Carried {
+        // The statement that ended the day before: found by its days, so a change of calendar
+        // does not lose what it carried.
+        let before = period.first.yesterday().ok();
+        statements
+            .iter()
+            .find(|stored| stored.kind == period.kind && Some(stored.last) == before)
+            .and_then(|stored| documents.get(&stored.id))
+            .map_or_else(Carried::default, Carried::from_document)
+    }
+}
+
+/// What statements read, gathered once for a span of days that covers every period computed:
+/// the won deals by owner (one pass over the projection), each period's quotas (read once a
+/// period), the organisation's people and calendar.
+pub(super) struct Facts {
+    span: Period,
+    won: Vec<Vec<WonDeal>>,
+    books: std::collections::BTreeMap<(Date, Date), crate::quotas::QuotaBook>,
+    /// For one person's statements: the quotas over the span of the person, their team and its
+    /// members, read once (`None`: everyone's, read a period at a time).
+    scoped: Option<Vec<StoredQuota>>,
+    /// Every deal's splits (a deal without any credits its owner with all of it).
+    splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>>,
+    /// Each period's credits by person in a plan's currency, worked out once a period and currency.
+    credits: std::collections::BTreeMap<(Date, Date, Currency), std::collections::BTreeMap<UserId, Vec<Credit>>>,
+    /// The organisation's exchange rates: a credit is converted at its close date's rate.
+    rates: Option<pipewise_core::fx::RateTable>,
+    users: Vec<pipewise_core::user::User>,
+}
+
+impl Facts {
+    /// Everyone's facts over `first..=last`.
+    pub(super) fn gather(tx: &mut Tx, org: OrgId, projection: &Projection, first: Date, last: Date) -> Result<Facts> {
+        Facts::gather_for(tx, org, projection, first, last, None)
+    }
+
+    /// With `person`, only what their statements read: their won deals and their team's, and
+    /// those people's quotas (a handful of indexed reads instead of everyone's).
+    pub(super) fn gather_for(
+        tx: &mut Tx,
+        org: OrgId,
+        projection: &Projection,
+        first: Date,
+        last: Date,
+        person: Option<UserId>,
+    ) -> Result<Facts> {
+        let span = Period::new(pipewise_analytics::day_of_date(first), pipewise_analytics::day_of_date(last));
+        let users = tx.0.users(org)?;
+        let mut splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>> = std::collections::BTreeMap::new();
+        for split in tx.0.splits(org, None)? {
+            let kind = if split.overlay { SplitKind::Overlay } else { SplitKind::Revenue };
+            splits.entry(split.deal).or_default().push(pipewise_comp::Split { person: split.user, kind, share: split.share });
+        }
+        let (won, scoped) = match person {
+            None => (won_by_owner(projection, span, |_| true), None),
+            Some(person) => {
+                let team = users.iter().find(|user| user.id == person).and_then(|user| user.team_id);
+                let people: Vec<UserId> =
+                    users.iter().filter(|user| user.id == person || (team.is_some() && user.team_id == team)).map(|user| user.id).collect();
+                let mut owners: BTreeSet<u32> = people.iter().filter_map(|user| projection.owner_index(*user)).collect();
+                // The owners of deals split with these people.
+                let deals = projection.deals();
+                for (deal, parts) in &splits {
+                    if parts.iter().any(|part| people.contains(&part.person))
+                        && let Some(index) = projection.deal_index(*deal)
+                    {
+                        owners.insert(deals.owner[index as usize]);
+                    }
+                }
+                let mut subjects: Vec<QuotaSubject> = people.iter().map(|user| QuotaSubject::User(*user)).collect();
+                subjects.extend(team.map(QuotaSubject::Team));
+                let mut quotas = Vec::new();
+                for subject in subjects {
+                    quotas.extend(tx.0.quotas_of(org, subject, first, last)?);
+                }
+                (won_by_owner(projection, span, |owner| owners.contains(&owner)), Some(quotas))
+            }
+        };
+        let rates = tx.0.rate_table(org)?;
+        Ok(Facts { span, won, books: Default::default(), scoped, splits, credits: Default::default(), rates, users })
+    }
+
+    /// Reads `period`'s quotas, once.
+    fn load_book(&mut self, tx: &mut Tx, org: OrgId, period: &FiscalPeriod) -> Result<()> {
+        if let std::collections::btree_map::Entry::Vacant(entry) = self.books.entry((period.first, period.last)) {
+            let book = match &self.scoped {
+                None => crate::quotas::quota_book(tx, org, &Access::System, period.first, period.last)?,
+                Some(quotas) => crate::quotas::book_of(quotas, period.first, period.last),
+            };
+            entry.insert(book);
+        }
+        Ok(())
+    }
+
+    /// Works out `period`'s credits by person, once: each won deal closed in it shared by its
+    /// splits (revenue shares adding up to the deal exactly, overlay on top), else all to its owner.
+    fn load_credits(&mut self, projection: &Projection, period: &FiscalPeriod, currency: Currency) -> Result<()> {
+        let key = (period.first, period.last, currency);
+        if self.credits.contains_key(&key) {
+            return Ok(());
+        }
+        let days = Period::from(period);
+        debug_assert!(days.first >= self.span.first && days.last <= self.span.last, "the facts cover the period");
+        let mut by_person: std::collections::BTreeMap<UserId, Vec<Credit>> = std::collections::BTreeMap::new();
+        for (owner, deals) in self.won.iter().enumerate() {
+            for deal in deals.iter().filter(|deal| days.contains(deal.closed_day)) {
+                let owner_id = projection.owner_ids[owner];
+                let whole = credit(deal, owner_id, currency, self.rates.as_ref(), projection)?;
+                match self.splits.get(&deal.id) {
+                    None => by_person.entry(owner_id).or_default().push(whole),
+                    Some(splits) => {
+                        let shared =
+                            pipewise_comp::split_deal(deal.id, whole.amount, whole.currency, whole.booked_on, splits).map_err(|error| {
+                                FieldError {
+                                    record: RecordRef::new(DEAL_SPLIT, deal.id.0),
+                                    field: "share",
+                                    problem: Problem::Invalid {
+                                        value: error.to_string(),
+                                        expected: "splits whose revenue shares add up to 100%",
+                                    },
+                                }
+                            })?;
+                        for part in shared {
+                            by_person.entry(part.person).or_default().push(Credit { fx: whole.fx, ..part });
+                        }
+                    }
+                }
+            }
+        }
+        self.credits.insert(key, by_person);
+        Ok(())
+    }
+}
+
+/// The statement `plan` gives `user` for the facts' period from the projection's won deals.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn statement_for(
+    tx: &mut Tx,
+    org: OrgId,
+    projection: &Projection,
+    facts: &mut Facts,
+    period: &FiscalPeriod,
+    plan: &Plan,
+    user: UserId,
+    carried: Carried,
+    extra: Option<Credit>,
+) -> Result<Statement> {
+    facts.load_book(tx, org, period)?;
+    facts.load_credits(projection, period, plan.currency)?;
+    let facts = &*facts;
+    let book = &facts.books[&(period.first, period.last)];
+    let by_person = &facts.credits[&(period.first, period.last, plan.currency)];
+    let mut credits: Vec<Credit> = by_person.get(&user).cloned().unwrap_or_default();
+    // A what-if deal is the person's revenue, and so their team's.
+    let extra_revenue = extra.as_ref().filter(|credit| credit.kind == SplitKind::Revenue).map_or(Decimal::ZERO, |credit| credit.amount);
+    credits.extend(extra);
+    // The team's bookings and quota, for team parts and bonuses.
+    let team = facts.users.iter().find(|person| person.id == user).and_then(|person| person.team_id);
+    let team_attainment = match team {
+        None => None,
+        Some(team) => {
+            let members: Vec<UserId> = facts.users.iter().filter(|member| member.team_id == Some(team)).map(|member| member.id).collect();
+            // A team books its members' revenue credits: a deal split inside the team counts once.
+            let bookings: Decimal = members
+                .iter()
+                .filter_map(|member| by_person.get(member))
+                .flatten()
+                .filter(|credit| credit.kind == SplitKind::Revenue)
+                .map(|credit| credit.amount)
+                .sum::<Decimal>()
+                + extra_revenue;
+            let quota = book.teams.get(&team).copied().or_else(|| {
+                let (sum, count) = book.sum_of(members.iter());
+                (count > 0).then_some(sum)
+            });
+            quota.map(|quota| Attainment { bookings, quota })
+        }
+    };
+    let Carried { cap: cap_carried_in, draw: draw_owed_in } = carried;
+    let input = PeriodInput {
+        payee: user,
+        first: period.first,
+        last: period.last,
+        quota: book.users.get(&user).copied(),
+        team: team_attainment,
+        credits: &credits,
+        cap_carried_in,
+        draw_owed_in,
+    };
+    pipewise_comp::compute(plan, &input).map_err(|error| {
+        FieldError {
+            record: RecordRef::new_record(STATEMENT),
+            field: "plan",
+            problem: Problem::Invalid { value: error.to_string(), expected: "a plan that computes" },
+        }
+        .into()
+    })
+}
+
+/// `person`'s whole credit for a won deal in `currency` (the plan's): the deal's own amount when
+/// it is in that currency, else converted at the rate of its close date, the rate named on the
+/// credit. Without a rate for that day, the projection's reporting amount (converted at the rate
+/// of the day it was set) is used when the plan pays in the reporting currency, and named as
+/// such; otherwise the statement cannot be computed and says why.
+pub(super) fn credit(
+    deal: &WonDeal,
+    person: UserId,
+    currency: Currency,
+    rates: Option<&pipewise_core::fx::RateTable>,
+    projection: &Projection,
+) -> Result<Credit> {
+    let booked_on = date_of_day(deal.closed_day);
+    let native_minor = u32::from(deal.currency.minor_units());
+    let native = Money::new(Decimal::new(deal.amount_native, native_minor), deal.currency).map_err(|problem| FieldError {
+        record: RecordRef::new(OpportunityId::LABEL, deal.id.0),
+        field: "amount",
+        problem,
+    })?;
+    let (amount, fx) = if deal.currency == currency {
+        (native.amount(), None)
+    } else {
+        match rates.map(|rates| rates.convert(native, currency, booked_on)) {
+            Some(Ok(converted)) if !native.amount().is_zero() => {
+                let rate = (converted.amount() / native.amount()).round_dp(6);
+                (converted.amount(), Some(FxUsed { from: deal.currency, rate, on: booked_on }))
+            }
+            Some(Ok(converted)) => (converted.amount(), None),
+            _ if currency == projection.reporting_currency() => {
+                let amount = Decimal::new(deal.amount, u32::from(currency.minor_units()));
+                let rate = if native.amount().is_zero() { Decimal::ZERO } else { (amount / native.amount()).round_dp(6) };
+                (amount, Some(FxUsed { from: deal.currency, rate, on: booked_on }))
+            }
+            _ => {
+                let problem = Problem::Invalid {
+                    value: format!("{} on {booked_on}", deal.currency.code()),
+                    expected: "a currency with an exchange rate on the close date",
+                };
+                return Err(FieldError { record: RecordRef::new(OpportunityId::LABEL, deal.id.0), field: "currency", problem }.into());
+            }
+        }
+    };
+    Ok(Credit {
+        deal: deal.id,
+        person,
+        kind: SplitKind::Revenue,
+        share: Decimal::ONE,
+        amount,
+        currency,
+        fx,
+        booked_on,
+        invoiced_on: None,
+        paid_on: None,
+    })
+}

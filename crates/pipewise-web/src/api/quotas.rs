@@ -23,7 +23,7 @@ use pipewise_core::{TeamId, UserId};
 use serde_json::{Value, json};
 
 use super::db::Api;
-use super::support::{JsonBody, Query};
+use super::support::{IdAndSegment, JsonBody, Query};
 use super::{Param, Reply, Route, Ty};
 use crate::error::AppError;
 
@@ -166,43 +166,20 @@ async fn remove_quota(api: Api, subject: QuotaSubject, period: String) -> Result
     if removed { Ok(StatusCode::NO_CONTENT.into_response()) } else { Err(AppError::NotFound { kind: "quota", id: key }) }
 }
 
-async fn set_user_quota(api: Api, QuotaPath(id, period): QuotaPath, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
+async fn set_user_quota(api: Api, IdAndSegment(id, period): IdAndSegment, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
     set_quota(api, QuotaSubject::User(UserId(id)), period, body).await
 }
 
-async fn set_team_quota(api: Api, QuotaPath(id, period): QuotaPath, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
+async fn set_team_quota(api: Api, IdAndSegment(id, period): IdAndSegment, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
     set_quota(api, QuotaSubject::Team(TeamId(id)), period, body).await
 }
 
-async fn remove_user_quota(api: Api, QuotaPath(id, period): QuotaPath) -> Result<Response, AppError> {
+async fn remove_user_quota(api: Api, IdAndSegment(id, period): IdAndSegment) -> Result<Response, AppError> {
     remove_quota(api, QuotaSubject::User(UserId(id)), period).await
 }
 
-async fn remove_team_quota(api: Api, QuotaPath(id, period): QuotaPath) -> Result<Response, AppError> {
+async fn remove_team_quota(api: Api, IdAndSegment(id, period): IdAndSegment) -> Result<Response, AppError> {
     remove_quota(api, QuotaSubject::Team(TeamId(id)), period).await
-}
-
-/// The `{id}` and `{period}` of a quota's path; an id that is not a positive whole number, or a
-/// period key over 16 characters, is a 400.
-struct QuotaPath(i64, String);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for QuotaPath {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<QuotaPath, AppError> {
-        let axum::extract::Path((raw_id, period)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-        let id = raw_id
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| AppError::BadRequest(format!("path parameter id: {raw_id:?} is not an id")))?;
-        if period.len() > 16 {
-            return Err(AppError::BadRequest("path parameter period: it is not a fiscal period such as 2027-Q1".into()));
-        }
-        Ok(QuotaPath(id, period))
-    }
 }
 
 pub fn schemas() -> Vec<(&'static str, Value)> {

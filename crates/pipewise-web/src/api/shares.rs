@@ -12,7 +12,7 @@ use pipewise_core::*;
 use super::db::Api;
 use super::describe::view;
 use super::openapi::{Create, Resource};
-use super::support::{IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found};
+use super::support::{IdAndSegment, IdPath, JsonBody, Key, Listing, Query, SortField, created, not_found, path_id};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
 use crate::error::AppError;
@@ -117,15 +117,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SharePath {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<SharePath, AppError> {
-        let axum::extract::Path((raw_id, raw_user)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-        let id = |name: &str, raw: &str| {
-            raw.parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
-                .ok_or_else(|| AppError::BadRequest(format!("path parameter {name}: {raw:?} is not an id")))
-        };
-        Ok(SharePath(id("id", &raw_id)?, id("user_id", &raw_user)?))
+        let IdAndSegment(id, raw_user) = IdAndSegment::from_request_parts(parts, state).await?;
+        Ok(SharePath(id, path_id("user_id", &raw_user)?))
     }
 }

@@ -295,10 +295,29 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
         let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-        raw.parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .map(IdPath)
-            .ok_or_else(|| AppError::BadRequest(format!("path parameter id: {raw:?} is not an id")))
+        path_id("id", &raw).map(IdPath)
+    }
+}
+
+/// A path parameter `name` that must be an id: anything but a positive whole number is a 400.
+pub fn path_id(name: &str, raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| AppError::BadRequest(format!("path parameter {name}: {raw:?} is not an id")))
+}
+
+/// The `{id}` of a path and the segment after it, as text of at most 64 characters (each
+/// route parses it further: a period key, a workspace part, another id).
+pub struct IdAndSegment(pub i64, pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdAndSegment {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<IdAndSegment, AppError> {
+        let axum::extract::Path((raw_id, segment)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
+        if segment.chars().count() > 64 {
+            return Err(AppError::BadRequest("a path parameter is longer than 64 characters".into()));
+        }
+        Ok(IdAndSegment(path_id("id", &raw_id)?, segment))
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::db::Api;
 use super::gates::{deal_param, today};
 use super::openapi::{Create, Field, Resource};
-use super::support::{IdPath, JsonBody, Query, not_found};
+use super::support::{IdAndSegment, IdPath, JsonBody, Query, not_found};
 use super::views::Page;
 use super::{Param, Reply, Route, Ty};
 use crate::error::AppError;
@@ -197,14 +197,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PartPath {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<PartPath, AppError> {
-        let axum::extract::Path((raw_id, raw_part)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-        let id = raw_id
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| AppError::BadRequest(format!("path parameter id: {raw_id:?} is not an id")))?;
+        let IdAndSegment(id, raw_part) = IdAndSegment::from_request_parts(parts, state).await?;
         let part =
             WorkspacePartName::parse(&raw_part).map_err(|problem| AppError::BadRequest(format!("path parameter part: {problem}")))?;
         Ok(PartPath(id, part))

@@ -216,7 +216,7 @@ const STRIPE: usize = 4096;
 /// costly open deals at the front are shared evenly, and the partial results are merged in
 /// thread order (every figure's sums are exact integers, so the result never depends on
 /// scheduling).
-pub(crate) fn fold_deals<A: Send>(
+pub fn fold_deals<A: Send>(
     candidates: &Candidates,
     threads: usize,
     init: impl Fn() -> A + Sync,

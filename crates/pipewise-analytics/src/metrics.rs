@@ -42,11 +42,11 @@ use crate::projection::{DealState, FORECAST_CATEGORIES, NO_STAGE, Projection};
 use crate::{Day, Period, Ratio, Scope, div_round_half_even, fold_deals};
 
 /// [`crate::projection::forecast_index`] of Omitted.
-pub(crate) const OMITTED: u8 = FORECAST_CATEGORIES.len() as u8 - 1;
+pub const OMITTED: u8 = FORECAST_CATEGORIES.len() as u8 - 1;
 
 /// The per-stage facts the loops read, compact and `Copy`.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct StageLite {
+pub struct StageLite {
     pub open: bool,
     pub won: bool,
     pub lost: bool,
@@ -57,7 +57,7 @@ pub(crate) struct StageLite {
 }
 
 /// A projection read through one scope, with the stage table at hand.
-pub(crate) struct View<'a> {
+pub struct View<'a> {
     pub projection: &'a Projection,
     pub stages: Vec<StageLite>,
     pub scope: &'a Scope,

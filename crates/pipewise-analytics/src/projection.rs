@@ -324,6 +324,8 @@ pub struct Projection {
     max_day: Day,
     threads: usize,
     hot: HotOrder,
+    /// Bumped by every change a figure may read (see [`Projection::revision`]).
+    revision: u64,
 }
 
 /// One amount set on a deal that has had an amount in another currency than the reporting one.
@@ -435,6 +437,7 @@ impl Projection {
             max_day: NO_DAY,
             threads: 2,
             hot: HotOrder::default(),
+            revision: 0,
         }
     }
 
@@ -489,7 +492,15 @@ impl Projection {
             return None;
         }
         self.rates = rates;
+        self.revision += 1;
         Some(self.reconvert())
+    }
+
+    /// A number that changes whenever the deals or stages do (an event applied, new rates, a
+    /// stage added or changed; not a compaction, which changes no figure): what a cache of
+    /// anything computed from them keys on. Teams are not counted: scopes are built per request.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// An amount in minor units of the reporting currency, converted at the rate of `day`.
@@ -598,10 +609,14 @@ impl Projection {
             };
             let stage_index = match self.stage_by_id.get(&stage.id.0) {
                 Some(&known) => {
-                    self.stages[known as usize] = info;
+                    if self.stages[known as usize] != info {
+                        self.stages[known as usize] = info;
+                        self.revision += 1;
+                    }
                     known
                 }
                 None => {
+                    self.revision += 1;
                     self.stages.push(info);
                     let known = (self.stages.len() - 1) as u16;
                     self.stage_by_id.insert(stage.id.0, known);
@@ -951,6 +966,7 @@ impl Projection {
         if event.seq != 0 && event.seq <= self.last_seq {
             return Ok(());
         }
+        self.revision += 1;
         let stored_field = match event.field {
             OppField::Owner => Some(Field::Owner),
             OppField::Stage => Some(Field::Stage),

@@ -111,6 +111,8 @@ pub struct Insights {
     /// Where today's activity facts stand (see [`FactsFeed`]).
     feed: Mutex<FactsFeed>,
     past: PastFacts,
+    /// The statistical forecast's fitted models.
+    models: crate::forecast::Models,
 }
 
 /// The activity facts of the last past days asked for (see the crate docs), most recently
@@ -180,6 +182,7 @@ impl Insights {
             cursor: AtomicI64::new(0),
             feed: Mutex::new(FactsFeed::default()),
             past: PastFacts::default(),
+            models: crate::forecast::Models::default(),
         };
         {
             let mut guard = insights.refreshing.lock().expect("refresh lock");
@@ -258,6 +261,11 @@ impl Insights {
     pub fn with<R>(&self, f: impl FnOnce(&Projection) -> R) -> R {
         let projection = self.projection.read().expect("projection lock");
         f(&projection)
+    }
+
+    /// The statistical forecast's models fitted on this projection ([`crate::forecast`]).
+    pub fn forecast_models(&self) -> &crate::forecast::Models {
+        &self.models
     }
 
     /// The time zone whose days the projection counts in.

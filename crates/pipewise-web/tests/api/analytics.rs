@@ -374,3 +374,34 @@ pub async fn stored_quotas_and_the_fiscal_calendar_shape_the_figures(app: Shared
     // FY2027 starts on 2026-04-01, after the as-of day: not computed backwards.
     app.get("/api/v1/analytics/dashboard?as_of=2026-03-01&period=2027-Q1", "admin").await.expect(400);
 }
+
+/// The forecast through the API: below the data floor it says so and gives the stage-weighted
+/// pipeline (the won deal, plus 10 % of each Prospecting deal due in the quarter), each viewer's
+/// own scope, and the gap to a typed quota.
+pub async fn the_forecast_says_when_it_is_below_its_data_floor(app: Shared) {
+    app.blocking(|| seed(&app));
+    let body = app.get("/api/v1/analytics/forecast?as_of=2026-03-01", "admin").await.expect(200).body;
+    let forecast = &body["forecast"];
+    assert_eq!(body["period"]["key"], "2026-Q1");
+    assert_eq!(forecast["basis"], "stage_weighted");
+    assert_eq!(forecast["range"], Value::Null);
+    assert_eq!(forecast["won"], usd(500_000));
+    assert_eq!(forecast["evidence"]["won_deals"], 1);
+    assert_eq!(forecast["evidence"]["floor"]["won_deals"], 20);
+    let due = forecast["due"]["amount"].as_str().unwrap().trim_start_matches("USD ").parse::<pipewise_core::money::Decimal>().unwrap();
+    let weighted = (due * pipewise_core::money::Decimal::new(10, 2)).round_dp(2);
+    assert_eq!(forecast["stage_weighted"], json!(format!("USD {}", pipewise_core::money::Decimal::new(5000, 0) + weighted)));
+    assert_eq!(forecast["expected"], forecast["stage_weighted"]);
+    assert_eq!(forecast["movers"], json!([]));
+    assert_eq!(forecast["gap_to_quota"], Value::Null);
+    // The rep's forecast holds their own deals only; the outsider's are not in it.
+    let rep = app.get("/api/v1/analytics/forecast?as_of=2026-03-01", "rep").await.expect(200).body;
+    assert_eq!(rep["forecast"]["won"], usd(500_000));
+    assert!(rep["forecast"]["open"]["deals"].as_u64() < forecast["open"]["deals"].as_u64());
+    let outsider = app.get(&format!("/api/v1/analytics/forecast?as_of=2026-03-01&owner_id={}", app.outsider.0), "rep").await;
+    outsider.expect(404);
+    let typed = app.get("/api/v1/analytics/forecast?as_of=2026-03-01&quota=USD%2010000", "admin").await.expect(200).body;
+    let gap = pipewise_core::money::Decimal::new(10_000, 0) - (pipewise_core::money::Decimal::new(5000, 0) + weighted);
+    assert_eq!(typed["forecast"]["gap_to_quota"], json!(format!("USD {gap}")));
+    app.get("/api/v1/analytics/forecast", "").await.expect(401);
+}

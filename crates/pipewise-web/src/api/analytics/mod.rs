@@ -13,6 +13,10 @@
 //!   next lever, and the flagged deals.
 //! - `GET /api/v1/analytics/trend?metric=&from=&to=&every=`: one figure as of a series of days.
 //! - `GET /api/v1/analytics/leaderboard`.
+//! - `GET /api/v1/analytics/forecast`: the statistical forecast of the period (`pipewise_forecast`):
+//!   learnt from the organisation's history as known at `as_of`, so a past day's forecast is the
+//!   one that could have been made then; below the data floor it says so and gives the
+//!   stage-weighted pipeline.
 //! - `GET /api/v1/opportunities/{id}/health`: one deal's flags and signals.
 //!
 //! **Filters.** `as_of` (a date: every figure uses only what was known at the end of that day,
@@ -33,6 +37,7 @@
 mod ask;
 mod drill_downs;
 mod figures;
+mod forecast;
 mod health;
 mod render;
 mod schemas;
@@ -42,6 +47,7 @@ use axum::http::Method;
 use super::{Param, Reply, Route, Ty};
 use drill_downs::{get_pipeline, get_waterfall};
 use figures::{get_dashboard, get_leaderboard, get_trend};
+use forecast::get_forecast;
 use health::{get_deal_health, get_health};
 pub use schemas::schemas;
 
@@ -134,6 +140,11 @@ pub fn routes() -> Vec<Route> {
             .query(with(scope_params(), vec![Param::new("rep_quota", Ty::Money, "Each rep's quota for the period, in place of the stored ones: enables attainment.")]))
             .names_records()
             .reply(Reply::Json(200, "AnalyticsLeaderboard")),
+        Route::new(Method::GET, "/api/v1/analytics/forecast", "get_analytics_forecast", get_forecast)
+            .summary(TAG, "The period's statistical forecast for the scope: expected total, P10/P50/P90 from 10,000 seeded trials, what is won, the run-rate of deals not yet created, the stage-weighted pipeline, the gap to quota and the deals that move the number most.")
+            .query(with(scope_params(), vec![limit_param(), lang_param()]))
+            .names_records()
+            .reply(Reply::Json(200, "AnalyticsForecast")),
         Route::new(Method::GET, "/api/v1/opportunities/{id}/health", "get_opportunity_health", get_deal_health)
             .summary(TAG, "A deal's health flags and healthy signals as of a day, with reasons.")
             .path_param(Param::id("id", "The opportunity's id."))

@@ -14,6 +14,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         ("AnalyticsTrend", analytics_trend()),
         ("AnalyticsLeaderboard", with_header(json!({ "leaderboard": { "type": "array", "items": leader() } }), &["leaderboard"])),
         ("DealHealth", deal_health()),
+        ("AnalyticsForecast", with_header(json!({ "forecast": forecast() }), &["forecast"])),
     ]
 }
 
@@ -207,4 +208,54 @@ fn analytics_trend() -> Value {
         }),
         &["metric", "every", "points"],
     )
+}
+
+fn forecast() -> Value {
+    let count_and_amount = || json!({ "type": "object", "properties": { "deals": { "type": "integer" }, "amount": money() }, "required": ["deals", "amount"] });
+    json!({
+        "type": "object",
+        "properties": {
+            "basis": { "type": "string", "enum": ["statistical", "stage_weighted"], "description": "stage_weighted: below the data floor, the stage-weighted pipeline and no range." },
+            "expected": money(),
+            "range": {
+                "type": ["object", "null"],
+                "properties": { "p10": money(), "p50": money(), "p90": money() },
+                "required": ["p10", "p50", "p90"],
+            },
+            "won": money(),
+            "won_deals": { "type": "integer" },
+            "open": count_and_amount(),
+            "due": count_and_amount(),
+            "stage_weighted": money(),
+            "run_rate": {
+                "type": "object",
+                "properties": { "windows": { "type": "integer" }, "deals_per_window": { "type": "string" }, "expected": money() },
+                "required": ["windows", "deals_per_window", "expected"],
+            },
+            "quota": { "type": ["string", "null"] },
+            "gap_to_quota": { "type": ["string", "null"], "description": "Quota minus the expected total." },
+            "evidence": {
+                "type": "object",
+                "properties": {
+                    "since": { "type": ["string", "null"], "format": "date" },
+                    "snapshots": { "type": "integer" },
+                    "won_deals": { "type": "integer" },
+                    "lost_deals": { "type": "integer" },
+                    "floor": { "type": "object" },
+                },
+                "required": ["since", "snapshots", "won_deals", "lost_deals", "floor"],
+            },
+            "movers": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": { "id": { "type": "integer" }, "amount": money(), "probability": { "type": "string" }, "expected": money() },
+                    "required": ["id", "amount", "probability", "expected"],
+                },
+            },
+            "trials": { "type": "integer" },
+            "seed": { "type": "string" },
+        },
+        "required": ["basis", "expected", "range", "won", "won_deals", "open", "due", "stage_weighted", "run_rate", "quota", "gap_to_quota", "evidence", "movers", "trials", "seed"],
+    })
 }

@@ -1,0 +1,239 @@
+//! Learning a window's win chances from weekly snapshots of the past (see the crate doc).
+
+use pipewise_analytics::metrics::View;
+use pipewise_analytics::projection::{DealState, Projection};
+use pipewise_analytics::{Day, Scope, fold_deals};
+
+use crate::{Basis, CELLS_PER_STAGE, CloseFlag, FLOOR_EXITS, FLOOR_WON, MIN_SNAPSHOTS, SHRINK, Window, age_bucket, cell_in_stage};
+
+/// What the model learnt from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    /// Weekly snapshots taken, the oldest on `since`.
+    pub snapshots: u32,
+    pub since: Day,
+    /// Distinct deals open at a snapshot and won, or gone without a win, by the as-of day.
+    pub won: u32,
+    pub exits: u32,
+}
+
+/// A fitted forecast for one window: every cell's chance of a win inside it, and the deals born
+/// and won inside past windows (the run-rate's facts). Fit once per window; forecast any scope.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub window: Window,
+    pub basis: Basis,
+    pub evidence: Evidence,
+    /// `stage × CELLS_PER_STAGE + cell`.
+    probability: Vec<f64>,
+    pub(crate) born: Vec<Born>,
+    /// Past windows fully observed by the as-of day (the run-rate's denominator).
+    pub(crate) born_windows: u32,
+}
+
+/// A deal created after a snapshot and won inside that snapshot's window.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Born {
+    pub owner: u32,
+    pub stage: u16,
+    pub amount: i64,
+}
+
+/// Per cell and week: wins, exits, and deals censored after that many full weeks.
+#[derive(Clone)]
+struct Counts {
+    weeks: usize,
+    won: Vec<u32>,
+    exit: Vec<u32>,
+    censored: Vec<u32>,
+    won_deals: u32,
+    exit_deals: u32,
+    born: Vec<Born>,
+}
+
+impl Counts {
+    fn new(cells: usize, weeks: usize) -> Counts {
+        let n = cells * (weeks + 1);
+        Counts { weeks, won: vec![0; n], exit: vec![0; n], censored: vec![0; n], won_deals: 0, exit_deals: 0, born: Vec::new() }
+    }
+
+    fn merge(&mut self, other: Counts) {
+        for (mine, theirs) in [(&mut self.won, &other.won), (&mut self.exit, &other.exit), (&mut self.censored, &other.censored)] {
+            mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+        }
+        self.won_deals += other.won_deals;
+        self.exit_deals += other.exit_deals;
+        self.born.extend(other.born);
+    }
+
+    /// Sums of `cells`' counts for week `k`: (won, exit, at risk).
+    fn week(&self, cells: impl Iterator<Item = usize> + Clone, k: usize) -> (f64, f64, f64) {
+        let stride = self.weeks + 1;
+        let (mut won, mut exit, mut at_risk) = (0u64, 0u64, 0u64);
+        for cell in cells {
+            let base = cell * stride;
+            won += u64::from(self.won[base + k]);
+            exit += u64::from(self.exit[base + k]);
+            for j in k..=self.weeks {
+                at_risk += u64::from(self.won[base + j] + self.exit[base + j] + self.censored[base + j]);
+            }
+        }
+        (won as f64, exit as f64, at_risk as f64)
+    }
+}
+
+/// The snapshot days, newest first: every 7 days back from `as_of`, enough for a year and for
+/// the window's weeks to be fully observed from half of them.
+fn snapshots(window: Window) -> Vec<Day> {
+    let count = MIN_SNAPSHOTS.max(2 * window.weeks() + 26);
+    (1..=count as i32).map(|k| window.as_of - 7 * k).collect()
+}
+
+/// Fits the model for `window` over the whole organisation's history as known at its as-of day.
+pub fn fit(projection: &Projection, window: Window) -> Model {
+    let scope = Scope::org();
+    let view = View::new(projection, &scope);
+    let n_stages = projection.stages.len();
+    let cells = n_stages * CELLS_PER_STAGE;
+    let weeks = window.weeks();
+    let as_of = window.as_of;
+    let days = snapshots(window);
+    let since = *days.last().expect("at least one snapshot");
+    let (a, b) = window.offsets();
+    let counts = fold_deals(
+        &projection.candidates(since),
+        projection.threads(),
+        || Counts::new(cells, weeks),
+        |counts, deal| {
+            let Some(last) = projection.state_at(deal as u32, as_of) else { return };
+            let closed = !view.stage(last.stage).open;
+            let won = closed && view.outcome(&last) == Some(true);
+            let mut seen = false;
+            projection.states_at_days(deal as u32, &days, |k, state| {
+                let stage = view.stage(state.stage);
+                if !(stage.open && stage.counts) {
+                    return;
+                }
+                let day = days[k];
+                let cell = state.stage as usize * CELLS_PER_STAGE + cell_of(window, day, state);
+                let stride = weeks + 1;
+                let observed = ((as_of - day) / 7) as usize;
+                // `closed_day <= as_of` holds: the state is the one known at the as-of day.
+                let closed_after = closed && last.closed_day > day;
+                seen |= closed_after;
+                let week = if closed_after { ((last.closed_day - day + 6) / 7) as usize } else { usize::MAX };
+                // Only weeks fully observed by the as-of day count an event; a deal closed later
+                // in a partly observed week is censored like an open one.
+                if week <= observed {
+                    if week > weeks {
+                        counts.censored[cell * stride + weeks] += 1;
+                    } else if won {
+                        counts.won[cell * stride + week] += 1;
+                    } else {
+                        counts.exit[cell * stride + week] += 1;
+                    }
+                } else {
+                    counts.censored[cell * stride + observed.min(weeks)] += 1;
+                }
+            });
+            if seen {
+                if won { counts.won_deals += 1 } else { counts.exit_deals += 1 }
+            }
+            if won && last.closed_day >= since {
+                for &day in &days {
+                    let fully_observed = day + b <= as_of;
+                    if fully_observed && last.created_day > day && last.created_day <= day + b && (day + a..=day + b).contains(&last.closed_day) {
+                        counts.born.push(Born { owner: last.owner, stage: last.stage, amount: last.amount_or_zero() });
+                    }
+                }
+            }
+        },
+        Counts::merge,
+    );
+    let born_windows = days.iter().filter(|day| **day + b <= as_of).count() as u32;
+    let evidence = Evidence { snapshots: days.len() as u32, since, won: counts.won_deals, exits: counts.exit_deals };
+    let basis = if evidence.won >= FLOOR_WON && evidence.exits >= FLOOR_EXITS { Basis::Statistical } else { Basis::StageWeighted };
+    let probability = probabilities(projection, &view, window, &counts);
+    let mut born = counts.born;
+    born.sort_by_key(|born| (born.owner, born.stage, born.amount));
+    Model { window, basis, evidence, probability, born, born_windows }
+}
+
+/// The cell of a deal's `state` seen from `day` (its index among its stage's cells).
+fn cell_of(window: Window, day: Day, state: &DealState) -> usize {
+    let age = age_bucket(day - state.stage_entered_day);
+    cell_in_stage(age, window.close_flag(day, state.close_day))
+}
+
+/// Every cell's chance of a win in the window, its weekly hazards shrunk toward its stage's and
+/// those toward its pipeline's.
+fn probabilities(projection: &Projection, view: &View, window: Window, counts: &Counts) -> Vec<f64> {
+    let weeks = counts.weeks;
+    let (a, b) = window.offsets();
+    let n_stages = projection.stages.len();
+    let mut probability = vec![0.0; n_stages * CELLS_PER_STAGE];
+    if weeks == 0 {
+        return probability;
+    }
+    let rate = |events: f64, at_risk: f64, parent: f64| (events + SHRINK * parent) / (at_risk + SHRINK);
+    for pipeline in &projection.pipelines {
+        let stages: Vec<usize> = pipeline.stages.iter().map(|stage| *stage as usize).filter(|stage| view.stage(*stage as u16).open).collect();
+        let pipeline_cells = stages.iter().flat_map(|stage| (0..CELLS_PER_STAGE).map(move |cell| stage * CELLS_PER_STAGE + cell));
+        let top: Vec<(f64, f64)> = (1..=weeks)
+            .map(|k| {
+                let (won, exit, at_risk) = counts.week(pipeline_cells.clone(), k);
+                if at_risk == 0.0 { (0.0, 0.0) } else { (won / at_risk, exit / at_risk) }
+            })
+            .collect();
+        for &stage in &stages {
+            let stage_cells = (0..CELLS_PER_STAGE).map(|cell| stage * CELLS_PER_STAGE + cell);
+            let middle: Vec<(f64, f64)> = (1..=weeks)
+                .map(|k| {
+                    let (won, exit, at_risk) = counts.week(stage_cells.clone(), k);
+                    let (win_parent, exit_parent) = top[k - 1];
+                    (rate(won, at_risk, win_parent), rate(exit, at_risk, exit_parent))
+                })
+                .collect();
+            for cell in 0..CELLS_PER_STAGE {
+                let global = stage * CELLS_PER_STAGE + cell;
+                let mut open = 1.0;
+                let mut chance = 0.0;
+                for k in 1..=weeks {
+                    let (won, exit, at_risk) = counts.week(std::iter::once(global), k);
+                    let (win_parent, exit_parent) = middle[k - 1];
+                    let win = rate(won, at_risk, win_parent);
+                    let exit = rate(exit, at_risk, exit_parent).min(1.0 - win);
+                    chance += open * win * share_of_week(k as i32, a, b);
+                    open *= 1.0 - win - exit;
+                }
+                probability[global] = chance.clamp(0.0, 1.0);
+            }
+        }
+    }
+    probability
+}
+
+/// The share of week `k`'s days (offsets `7k−6..=7k`) inside `a..=b`.
+fn share_of_week(k: i32, a: i32, b: i32) -> f64 {
+    let (first, last) = (7 * k - 6, 7 * k);
+    let inside = (last.min(b) - first.max(a) + 1).max(0);
+    f64::from(inside) / 7.0
+}
+
+impl Model {
+    /// The chance that a deal open as of the as-of day in `state` is won inside the window.
+    pub fn probability(&self, state: &DealState) -> f64 {
+        let cell = cell_of(self.window, self.window.as_of, state);
+        self.probability[state.stage as usize * CELLS_PER_STAGE + cell]
+    }
+
+    /// The chance of a win in the window for a deal of `stage`, `days` in it, its close date as
+    /// `flag` says.
+    pub fn cell_probability(&self, stage: u16, days: i32, flag: CloseFlag) -> f64 {
+        self.probability[stage as usize * CELLS_PER_STAGE + cell_in_stage(age_bucket(days), flag)]
+    }
+
+    pub(crate) fn cell_chance(&self, global_cell: usize) -> f64 {
+        self.probability[global_cell]
+    }
+}

@@ -1,0 +1,255 @@
+//! A scope's forecast from a fitted [`Model`]: the open deals' chances, the run-rate, what is
+//! already won, and the seeded Monte Carlo (see the crate doc).
+
+use pipewise_analytics::metrics::View;
+use pipewise_analytics::projection::{DealState, Projection};
+use pipewise_analytics::{Scope, fold_deals};
+use pipewise_core::OpportunityId;
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::SeedableRng;
+use rand_distr::{Binomial, Distribution, Normal, Poisson, StandardUniform, Uniform};
+
+use crate::fit::Born;
+use crate::{Basis, CELLS_PER_STAGE, CloseFlag, EXACT_CELL, Evidence, Model, Window};
+
+/// A deal that moves the number: its chance of a win in the window and what it adds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mover {
+    pub opportunity: OpportunityId,
+    pub amount: i64,
+    pub probability: f64,
+    /// `amount × probability`, rounded.
+    pub expected: i64,
+}
+
+/// Deals not yet created, won inside the window.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunRate {
+    /// Past windows it was measured over.
+    pub windows: u32,
+    pub deals_per_window: f64,
+    pub expected: i64,
+}
+
+/// A period's forecast for a scope. Amounts are reporting-currency minor units.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forecast {
+    pub window: Window,
+    pub basis: Basis,
+    pub evidence: Evidence,
+    /// Won in the period on or before the as-of day.
+    pub won: i64,
+    pub won_deals: u64,
+    /// The open pipeline as of the as-of day (counting stages, not Omitted).
+    pub open_deals: u64,
+    pub open_amount: i64,
+    /// Open deals whose close date lies in the window, and their amount.
+    pub due_deals: u64,
+    pub due_amount: i64,
+    /// `won` + each due deal × its stage's default probability.
+    pub stage_weighted: i64,
+    /// The basis's expected total (exact): `won` + `Σ amount × chance` + the run-rate's.
+    pub expected: i64,
+    /// P10, P50, P90 of the simulated totals ([`Basis::Statistical`] only).
+    pub range: Option<[i64; 3]>,
+    pub run_rate: RunRate,
+    /// The open deals whose outcome swings the total most (`amount × √(p(1−p))`), largest first.
+    pub movers: Vec<Mover>,
+    pub trials: u32,
+    pub seed: u64,
+}
+
+/// One open deal in scope.
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    cell: u32,
+    /// The deals are ordered by id, not by their place in the projection (which a rebuild may
+    /// change), so a forecast never depends on how the projection was built.
+    opportunity: OpportunityId,
+    amount: i64,
+    due: bool,
+    stage_bp: i64,
+}
+
+#[derive(Default)]
+struct Gathered {
+    open: Vec<Open>,
+    won: i64,
+    won_deals: u64,
+}
+
+/// The forecast of `scope` under `model` (fitted on the same projection), with `trials` seeded
+/// by `seed`, naming the `movers` deals that swing it most.
+pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u32, seed: u64, movers: usize) -> Forecast {
+    let window = model.window;
+    let view = View::new(projection, scope);
+    let as_of = window.as_of;
+    let period = window.period;
+    let gathered = fold_deals(
+        &projection.candidates(period.first.min(as_of.saturating_add(1))),
+        projection.threads(),
+        Gathered::default,
+        |acc, deal| {
+            let mut state = DealState::EMPTY;
+            if !projection.state_into(deal as u32, as_of, &mut state) || !view.admits(&state) {
+                return;
+            }
+            if view.in_open_pipeline(&state) {
+                let cell = state.stage as u32 * CELLS_PER_STAGE as u32;
+                let flag = window.close_flag(as_of, state.close_day);
+                acc.open.push(Open {
+                    cell: cell + cell_index(model, &state),
+                    opportunity: projection.deals().id[deal],
+                    amount: state.amount_or_zero(),
+                    due: flag == CloseFlag::In,
+                    stage_bp: view.stage(state.stage).win_bp,
+                });
+            } else if view.outcome(&state) == Some(true) && period.contains(state.closed_day) && state.closed_day <= as_of {
+                acc.won += state.amount_or_zero();
+                acc.won_deals += 1;
+            }
+        },
+        |acc, other| {
+            acc.open.extend(other.open);
+            acc.won += other.won;
+            acc.won_deals += other.won_deals;
+        },
+    );
+    let mut open = gathered.open;
+    open.sort_unstable_by_key(|deal| (deal.cell, deal.opportunity));
+    let chance = |deal: &Open| model.cell_chance(deal.cell as usize);
+    let due: Vec<&Open> = open.iter().filter(|deal| deal.due).collect();
+    let due_amount: i64 = due.iter().map(|deal| deal.amount).sum();
+    let stage_weighted_open: f64 = due.iter().map(|deal| deal.amount as f64 * deal.stage_bp as f64 / 10_000.0).sum();
+    let stage_weighted = gathered.won + stage_weighted_open.round() as i64;
+    let mut pool: Vec<i64> = model.born.iter().filter(|born| admits(&view, born)).map(|born| born.amount).collect();
+    pool.sort_unstable();
+    let run_rate = if model.born_windows == 0 {
+        RunRate { windows: 0, deals_per_window: 0.0, expected: 0 }
+    } else {
+        let per_window = pool.len() as f64 / f64::from(model.born_windows);
+        let total: i64 = pool.iter().sum();
+        RunRate { windows: model.born_windows, deals_per_window: per_window, expected: (total as f64 / f64::from(model.born_windows)).round() as i64 }
+    };
+    let open_expected: f64 = open.iter().map(|deal| deal.amount as f64 * chance(deal)).sum();
+    let mut forecast = Forecast {
+        window,
+        basis: model.basis,
+        evidence: model.evidence,
+        won: gathered.won,
+        won_deals: gathered.won_deals,
+        open_deals: open.len() as u64,
+        open_amount: open.iter().map(|deal| deal.amount).sum(),
+        due_deals: due.len() as u64,
+        due_amount,
+        stage_weighted,
+        expected: stage_weighted,
+        range: None,
+        run_rate,
+        movers: Vec::new(),
+        trials,
+        seed,
+    };
+    if model.basis == Basis::StageWeighted {
+        return forecast;
+    }
+    forecast.expected = gathered.won + open_expected.round() as i64 + run_rate.expected;
+    let mut ranked: Vec<Mover> = open
+        .iter()
+        .map(|deal| {
+            let p = chance(deal);
+            Mover { opportunity: deal.opportunity, amount: deal.amount, probability: p, expected: (deal.amount as f64 * p).round() as i64 }
+        })
+        .filter(|mover| mover.expected > 0)
+        .collect();
+    let swing = |mover: &Mover| mover.amount as f64 * (mover.probability * (1.0 - mover.probability)).sqrt();
+    ranked.sort_by(|x, y| swing(y).total_cmp(&swing(x)).then(x.opportunity.cmp(&y.opportunity)));
+    ranked.truncate(movers);
+    forecast.movers = ranked;
+    if trials > 0 {
+        let totals = simulate(model, &open, &pool, run_rate, gathered.won, trials, seed);
+        forecast.range = Some([percentile(&totals, 10), percentile(&totals, 50), percentile(&totals, 90)]);
+    }
+    forecast
+}
+
+fn admits(view: &View, born: &Born) -> bool {
+    view.scope.admits_owner(born.owner) && view.scope.pipeline.is_none_or(|pipeline| view.stage(born.stage).pipeline == pipeline)
+}
+
+fn cell_index(model: &Model, state: &DealState) -> u32 {
+    let days = model.window.as_of - state.stage_entered_day;
+    let flag = model.window.close_flag(model.window.as_of, state.close_day);
+    (crate::age_bucket(days) * crate::FLAGS + flag as usize) as u32
+}
+
+/// The deals of one cell, as the trials draw them.
+enum Draw {
+    /// Each deal on its own.
+    Each { chance: f64, amounts: Vec<f64> },
+    /// A binomial count of wins, and the sum of that many of the cell's amounts.
+    Pooled { count: Binomial, n: f64, mean: f64, variance: f64 },
+}
+
+/// Sorted simulated totals.
+fn simulate(model: &Model, open: &[Open], pool: &[i64], run_rate: RunRate, won: i64, trials: u32, seed: u64) -> Vec<i64> {
+    let mut draws = Vec::new();
+    for cell in open.chunk_by(|x, y| x.cell == y.cell) {
+        let chance = model.cell_chance(cell[0].cell as usize);
+        if chance <= 0.0 {
+            continue;
+        }
+        let amounts: Vec<f64> = cell.iter().map(|deal| deal.amount as f64).collect();
+        if amounts.len() <= EXACT_CELL {
+            draws.push(Draw::Each { chance, amounts });
+        } else {
+            let n = amounts.len() as f64;
+            let mean = amounts.iter().sum::<f64>() / n;
+            let variance = amounts.iter().map(|amount| (amount - mean).powi(2)).sum::<f64>() / n;
+            let count = Binomial::new(amounts.len() as u64, chance.min(1.0)).expect("a chance lies in 0..=1");
+            draws.push(Draw::Pooled { count, n, mean, variance });
+        }
+    }
+    let newcomers = (run_rate.deals_per_window > 0.0 && !pool.is_empty())
+        .then(|| (Poisson::new(run_rate.deals_per_window).expect("a positive finite mean"), Uniform::new(0, pool.len()).expect("a pool")));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut totals = Vec::with_capacity(trials as usize);
+    for _ in 0..trials {
+        let mut total = 0.0f64;
+        for draw in &draws {
+            match draw {
+                Draw::Each { chance, amounts } => {
+                    for amount in amounts {
+                        let u: f64 = StandardUniform.sample(&mut rng);
+                        if u < *chance {
+                            total += amount;
+                        }
+                    }
+                }
+                Draw::Pooled { count, n, mean, variance } => {
+                    let k = count.sample(&mut rng) as f64;
+                    if k > 0.0 {
+                        let spread = if *n > 1.0 { (k * variance * (n - k) / (n - 1.0)).max(0.0).sqrt() } else { 0.0 };
+                        let sum = Normal::new(k * mean, spread).expect("a finite spread").sample(&mut rng);
+                        total += sum.max(0.0);
+                    }
+                }
+            }
+        }
+        if let Some((count, pick)) = &newcomers {
+            let k: f64 = count.sample(&mut rng);
+            for _ in 0..k as u64 {
+                total += pool[pick.sample(&mut rng)] as f64;
+            }
+        }
+        totals.push(won + total.round() as i64);
+    }
+    totals.sort_unstable();
+    totals
+}
+
+/// The nearest-rank `q`-th percentile of sorted `values`.
+fn percentile(values: &[i64], q: u32) -> i64 {
+    let rank = (values.len() as u64 * u64::from(q)).div_ceil(100).max(1) as usize;
+    values[rank - 1]
+}

@@ -34,6 +34,8 @@ pub struct Model {
 /// A deal created after a snapshot and won inside that snapshot's window.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Born {
+    /// The snapshot whose window it was born and won in (its index among the snapshots).
+    pub snapshot: u16,
     pub owner: u32,
     pub stage: u16,
     pub amount: i64,
@@ -140,10 +142,10 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
                 if won { counts.won_deals += 1 } else { counts.exit_deals += 1 }
             }
             if won && last.closed_day >= since {
-                for &day in &days {
+                for (snapshot, &day) in days.iter().enumerate() {
                     let fully_observed = day + b <= as_of;
                     if fully_observed && last.created_day > day && last.created_day <= day + b && (day + a..=day + b).contains(&last.closed_day) {
-                        counts.born.push(Born { owner: last.owner, stage: last.stage, amount: last.amount_or_zero() });
+                        counts.born.push(Born { snapshot: snapshot as u16, owner: last.owner, stage: last.stage, amount: last.amount_or_zero() });
                     }
                 }
             }
@@ -155,7 +157,7 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
     let basis = if evidence.won >= FLOOR_WON && evidence.exits >= FLOOR_EXITS { Basis::Statistical } else { Basis::StageWeighted };
     let probability = probabilities(projection, &view, window, &counts);
     let mut born = counts.born;
-    born.sort_by_key(|born| (born.owner, born.stage, born.amount));
+    born.sort_by_key(|born| (born.snapshot, born.owner, born.stage, born.amount));
     Model { window, basis, evidence, probability, born, born_windows }
 }
 

@@ -34,9 +34,11 @@
 //!
 //! Amounts are reporting-currency minor units, as the projection holds them.
 
+mod backtest;
 mod fit;
 mod simulate;
 
+pub use backtest::{Backtest, Sample, backtest};
 pub use fit::{Evidence, Model, fit};
 pub use simulate::{Forecast, Mover, RunRate, forecast};
 

@@ -7,7 +7,7 @@ use pipewise_analytics::{Scope, fold_deals};
 use pipewise_core::OpportunityId;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
-use rand_distr::{Binomial, Distribution, Normal, Poisson, StandardUniform, Uniform};
+use rand_distr::{Binomial, Distribution, Gamma, Normal, Poisson, StandardUniform, Uniform};
 
 use crate::fit::Born;
 use crate::{Basis, CELLS_PER_STAGE, CloseFlag, EXACT_CELL, Evidence, Model, Window};
@@ -28,6 +28,10 @@ pub struct RunRate {
     /// Past windows it was measured over.
     pub windows: u32,
     pub deals_per_window: f64,
+    /// The variance of the count across those windows beyond a Poisson's (0 when none): the
+    /// trials draw each window's mean from a gamma of this extra variance, so a scope whose
+    /// new business comes in bursts gets the wider range it has earned.
+    pub extra_variance: f64,
     pub expected: i64,
 }
 
@@ -122,15 +126,10 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
     let due_amount: i64 = due.iter().map(|deal| deal.amount).sum();
     let stage_weighted_open: f64 = due.iter().map(|deal| deal.amount as f64 * deal.stage_bp as f64 / 10_000.0).sum();
     let stage_weighted = gathered.won + stage_weighted_open.round() as i64;
-    let mut pool: Vec<i64> = model.born.iter().filter(|born| admits(&view, born)).map(|born| born.amount).collect();
+    let born: Vec<&Born> = model.born.iter().filter(|born| admits(&view, born)).collect();
+    let mut pool: Vec<i64> = born.iter().map(|born| born.amount).collect();
     pool.sort_unstable();
-    let run_rate = if model.born_windows == 0 {
-        RunRate { windows: 0, deals_per_window: 0.0, expected: 0 }
-    } else {
-        let per_window = pool.len() as f64 / f64::from(model.born_windows);
-        let total: i64 = pool.iter().sum();
-        RunRate { windows: model.born_windows, deals_per_window: per_window, expected: (total as f64 / f64::from(model.born_windows)).round() as i64 }
-    };
+    let run_rate = run_rate(model, &born);
     let open_expected: f64 = open.iter().map(|deal| deal.amount as f64 * chance(deal)).sum();
     let mut forecast = Forecast {
         window,
@@ -173,6 +172,26 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
     forecast
 }
 
+/// The run-rate of the scope's `born` deals: the mean count per past window, the variance of
+/// the counts beyond the mean (method of moments), and the mean amount per window.
+fn run_rate(model: &Model, born: &[&Born]) -> RunRate {
+    let windows = model.born_windows;
+    if windows == 0 {
+        return RunRate { windows: 0, deals_per_window: 0.0, extra_variance: 0.0, expected: 0 };
+    }
+    let n = f64::from(windows);
+    let mut counts = vec![0u32; model.evidence.snapshots as usize];
+    for deal in born {
+        counts[deal.snapshot as usize] += 1;
+    }
+    // Only the fully observed windows hold born deals; the others count nothing and are left out.
+    let observed = &counts[counts.len() - windows as usize..];
+    let mean = born.len() as f64 / n;
+    let variance = if windows > 1 { observed.iter().map(|count| (f64::from(*count) - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    let total: i64 = born.iter().map(|deal| deal.amount).sum();
+    RunRate { windows, deals_per_window: mean, extra_variance: (variance - mean).max(0.0), expected: (total as f64 / n).round() as i64 }
+}
+
 fn admits(view: &View, born: &Born) -> bool {
     view.scope.admits_owner(born.owner) && view.scope.pipeline.is_none_or(|pipeline| view.stage(born.stage).pipeline == pipeline)
 }
@@ -210,8 +229,13 @@ fn simulate(model: &Model, open: &[Open], pool: &[i64], run_rate: RunRate, won: 
             draws.push(Draw::Pooled { count, n, mean, variance });
         }
     }
-    let newcomers = (run_rate.deals_per_window > 0.0 && !pool.is_empty())
-        .then(|| (Poisson::new(run_rate.deals_per_window).expect("a positive finite mean"), Uniform::new(0, pool.len()).expect("a pool")));
+    let newcomers = (run_rate.deals_per_window > 0.0 && !pool.is_empty()).then(|| {
+        let mean = run_rate.deals_per_window;
+        // A gamma of that mean and the extra variance: shape mean²/v, scale v/mean.
+        let gamma = (run_rate.extra_variance > 0.0)
+            .then(|| Gamma::new(mean * mean / run_rate.extra_variance, run_rate.extra_variance / mean).expect("a positive shape and scale"));
+        (mean, gamma, Uniform::new(0, pool.len()).expect("a pool"))
+    });
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut totals = Vec::with_capacity(trials as usize);
     for _ in 0..trials {
@@ -236,8 +260,9 @@ fn simulate(model: &Model, open: &[Open], pool: &[i64], run_rate: RunRate, won: 
                 }
             }
         }
-        if let Some((count, pick)) = &newcomers {
-            let k: f64 = count.sample(&mut rng);
+        if let Some((mean, gamma, pick)) = &newcomers {
+            let mean = gamma.as_ref().map_or(*mean, |gamma| gamma.sample(&mut rng));
+            let k: f64 = if mean > 0.0 { Poisson::new(mean).expect("a positive finite mean").sample(&mut rng) } else { 0.0 };
             for _ in 0..k as u64 {
                 total += pool[pick.sample(&mut rng)] as f64;
             }

@@ -232,3 +232,27 @@ fn a_period_already_over_forecasts_what_was_won() {
     assert_eq!(result.range, Some([result.won; 3]));
     assert_eq!(result.expected, result.won);
 }
+
+/// Over many past quarters and scopes the P10–P90 band holds the actual about 80 % of the time,
+/// and the model's error beats the stage-weighted pipeline's, whose probabilities (Connecting's
+/// default 50 %) are not the history's.
+#[test]
+fn backtests_score_the_band_and_the_error() {
+    let world = world(13, 6_000, day("2023-01-01"), day("2026-06-30"));
+    let projection = world.projection();
+    let quarters: Vec<Period> = ["2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01", "2026-01-01", "2026-04-01"]
+        .iter()
+        .map(|first| {
+            let first = day(first);
+            Period::new(first, pipewise_analytics::Period::quarter_of(first).last)
+        })
+        .collect();
+    let scopes: Vec<Scope> = (0..4).map(|owner| Scope::owners([owner])).chain([Scope::org()]).collect();
+    let result = pipewise_forecast::backtest(&projection, &quarters, 0, &scopes, 4_000, 5);
+    assert_eq!(result.scored(), 30);
+    let coverage = result.coverage().unwrap();
+    let (model, stage) = result.wape().unwrap();
+    eprintln!("coverage {coverage:.3}, WAPE model {model:.3}, stage-weighted {stage:.3}");
+    assert!((0.65..=0.95).contains(&coverage), "coverage {coverage:.2}");
+    assert!(model < stage, "WAPE: model {model:.3}, stage-weighted {stage:.3}");
+}

@@ -1,0 +1,141 @@
+//! `pipewise bench forecast`: the statistical forecast at scale (issue 13, point 6).
+//!
+//! 1. Opens the database (generating the scale data set into an empty one, as `bench
+//!    dashboard` does) and loads the projection.
+//! 2. Times fitting the model for the current fiscal quarter as of today (median of `--runs`,
+//!    each a fresh fit), then one forecast with 10,000 trials for the organisation, the first
+//!    team and the first rep (warm: the model is fitted once, as the app keeps it).
+//! 3. Backtests the last four complete fiscal quarters, forecast on each quarter's eve and at
+//!    its middle, for the organisation, every team and every rep, each refitted with only what
+//!    was known then: how often the P10–P90 band held the actual (80 % if calibrated), and the
+//!    error (WAPE) of the model's expected value beside the stage-weighted pipeline's on the
+//!    same samples.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use pipewise_analytics::{Period, Scope, date_of_day, day_of_date};
+use pipewise_app as app;
+use pipewise_app::Db;
+use pipewise_core::Timestamp;
+use pipewise_core::fiscal::PeriodKind;
+use pipewise_forecast::{Backtest, Window, backtest, fit, forecast};
+use pipewise_store::Store;
+
+use crate::bench::{BenchOptions, generate, mib, rss_kib};
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
+    let raw: Arc<dyn Store> = Arc::from(crate::db::open_store(&options.db)?);
+    let store = Db::new(raw);
+    let orgs = app::users::organisations(&mut store.read()?)?;
+    let org = match orgs.first() {
+        Some(org) => org.id,
+        None => generate(&store, options)?,
+    };
+    let today_text = options.today.as_deref().unwrap_or("2026-06-15");
+    let now: Timestamp = format!("{today_text}T18:00:00Z").parse().map_err(|_| anyhow::anyhow!("--today {today_text:?} is not a date"))?;
+    let organisation = app::users::organisation(&mut store.read()?, org)?.context("the organisation is gone")?;
+    let today = organisation.time_zone.date_of(now);
+    let before = rss_kib();
+    let started = Instant::now();
+    let insights = store.load_insights(org, Arc::new(move || now))?;
+    println!("projection: loaded in {:.1} s, +{:.0} MiB", started.elapsed().as_secs_f64(), mib(rss_kib().saturating_sub(before)));
+    let runs = options.runs.max(1);
+    let quarter = organisation.fiscal.period_of(PeriodKind::Quarter, today);
+    let window = Window::new(day_of_date(today), Period::from(&quarter));
+    insights.with(|projection| -> Result<()> {
+        let mut fits = Vec::new();
+        let mut model = None;
+        for _ in 0..runs {
+            let started = Instant::now();
+            model = Some(fit(projection, window));
+            fits.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let model = model.expect("at least one run");
+        // The rep with the most open deals now.
+        let mut open_by_owner = vec![0u32; projection.n_owners()];
+        for deal in 0..projection.n_deals() as u32 {
+            if let Some(state) = projection.state_at(deal, window.as_of)
+                && projection.stages[state.stage as usize].is_open()
+            {
+                open_by_owner[state.owner as usize] += 1;
+            }
+        }
+        let busiest = (0..open_by_owner.len()).max_by_key(|owner| (open_by_owner[*owner], std::cmp::Reverse(*owner))).unwrap_or(0);
+        let rep_scope = Scope::owners([busiest as u32]);
+        let team_scope = match projection.team_ids.first() {
+            Some(_) => Scope::owners(projection.team_members(0)),
+            None => Scope::org(),
+        };
+        let scopes = [("organisation", Scope::org()), ("a team", team_scope), ("a rep", rep_scope)];
+        let currency = projection.reporting_currency();
+        let money = |minor: i64| pipewise_core::money::Decimal::new(minor, u32::from(currency.minor_units())).round_dp(0);
+        println!(
+            "\n{} deals; quarter {} as of {today}; model: {:?}, learnt from {} won and {} lost deals over {} weekly snapshots",
+            projection.n_deals(),
+            quarter.key(),
+            model.basis,
+            model.evidence.won,
+            model.evidence.exits,
+            model.evidence.snapshots
+        );
+        println!("figure | Pipewise ms (median of {runs}) | result ({})", currency.code());
+        println!("fit the quarter's model | {:.1} | —", median(fits));
+        for (name, scope) in &scopes {
+            let mut times = Vec::new();
+            let mut result = None;
+            for _ in 0..runs {
+                let started = Instant::now();
+                result = Some(forecast(&model, projection, scope, app::forecast::TRIALS, app::forecast::seed_of(window), 10));
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            let result = result.expect("at least one run");
+            let range = result.range.map_or("no range".to_owned(), |[p10, p50, p90]| format!("P10 {} P50 {} P90 {}", money(p10), money(p50), money(p90)));
+            println!(
+                "forecast of {name}, {} trials, {} open deals | {:.2} | expected {} ({range}), won {}, stage-weighted {}",
+                app::forecast::TRIALS,
+                result.open_deals,
+                median(times),
+                money(result.expected),
+                money(result.won),
+                money(result.stage_weighted)
+            );
+        }
+
+        // Backtests over the last four complete quarters.
+        let mut quarters = Vec::new();
+        let mut first = quarter.first;
+        for _ in 0..4 {
+            let previous = organisation.fiscal.period_of(PeriodKind::Quarter, first.yesterday().context("a day before")?);
+            first = previous.first;
+            quarters.push(Period::from(&previous));
+        }
+        quarters.reverse();
+        let teams: Vec<Scope> = (0..projection.team_ids.len() as u32).map(|team| Scope::owners(projection.team_members(team))).collect();
+        let reps: Vec<Scope> = (0..projection.n_owners() as u32).map(|owner| Scope::owners([owner])).collect();
+        println!(
+            "\nbacktest: quarters {} to {}, each refitted with only what was known on the day",
+            date_of_day(quarters[0].first),
+            date_of_day(quarters[3].last)
+        );
+        println!("scopes | forecast on | samples | P10–P90 held the actual | below P10 / above P90 | WAPE model | WAPE stage-weighted | ms");
+        for (lead, on) in [(0, "the eve"), (45, "day 45")] {
+            for (name, scopes) in [("organisation", vec![Scope::org()]), ("teams", teams.clone()), ("reps", reps.clone())] {
+                let started = Instant::now();
+                let result: Backtest = backtest(projection, &quarters, lead, &scopes, 2_000, 7);
+                let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+                let coverage = result.coverage().map_or("—".to_owned(), |coverage| format!("{:.0}%", coverage * 100.0));
+                let (model, stage) = result.wape().map_or(("—".to_owned(), "—".to_owned()), |(model, stage)| (format!("{:.1}%", model * 100.0), format!("{:.1}%", stage * 100.0)));
+                let (below, above) = result.misses();
+                println!("{name} | {on} | {} | {coverage} | {below} / {above} | {model} | {stage} | {elapsed:.0}", result.scored());
+            }
+        }
+        Ok(())
+    })
+}

@@ -29,6 +29,20 @@ pub struct Model {
     pub(crate) born: Vec<Born>,
     /// Past windows fully observed by the as-of day (the run-rate's denominator).
     pub(crate) born_windows: u32,
+    pub calibration: Calibration,
+}
+
+/// What the fully observed past windows say beyond the cells (see the crate doc).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// Each owner's factor on the odds of a win (1 when the owners do not differ beyond chance),
+    /// by owner index.
+    pub owner_factor: Vec<f64>,
+    /// The variance between owners' win ratios beyond chance (τ²; 0: none).
+    pub owner_variance: f64,
+    /// The variance of a whole window's win ratio beyond chance (σ²; 0: none): how much a
+    /// period as a whole runs above or below the cells' chances.
+    pub window_variance: f64,
 }
 
 /// A deal created after a snapshot and won inside that snapshot's window.
@@ -51,21 +65,54 @@ struct Counts {
     won_deals: u32,
     exit_deals: u32,
     born: Vec<Born>,
+    /// Over the fully observed snapshots: deals open per owner × cell and per snapshot × cell,
+    /// and their wins inside the snapshot's window per owner and per snapshot.
+    owner_open: Vec<u32>,
+    owner_wins: Vec<u32>,
+    snapshot_open: Vec<u32>,
+    snapshot_wins: Vec<u32>,
+    /// Deal-snapshots counted there, and the distinct deals among them.
+    deal_snapshots: u64,
+    observed_deals: u64,
 }
 
 impl Counts {
-    fn new(cells: usize, weeks: usize) -> Counts {
+    fn new(cells: usize, weeks: usize, owners: usize, snapshots: usize) -> Counts {
         let n = cells * (weeks + 1);
-        Counts { weeks, won: vec![0; n], exit: vec![0; n], censored: vec![0; n], won_deals: 0, exit_deals: 0, born: Vec::new() }
+        Counts {
+            weeks,
+            won: vec![0; n],
+            exit: vec![0; n],
+            censored: vec![0; n],
+            won_deals: 0,
+            exit_deals: 0,
+            born: Vec::new(),
+            owner_open: vec![0; owners * cells],
+            owner_wins: vec![0; owners],
+            snapshot_open: vec![0; snapshots * cells],
+            snapshot_wins: vec![0; snapshots],
+            deal_snapshots: 0,
+            observed_deals: 0,
+        }
     }
 
     fn merge(&mut self, other: Counts) {
-        for (mine, theirs) in [(&mut self.won, &other.won), (&mut self.exit, &other.exit), (&mut self.censored, &other.censored)] {
+        for (mine, theirs) in [
+            (&mut self.won, &other.won),
+            (&mut self.exit, &other.exit),
+            (&mut self.censored, &other.censored),
+            (&mut self.owner_open, &other.owner_open),
+            (&mut self.owner_wins, &other.owner_wins),
+            (&mut self.snapshot_open, &other.snapshot_open),
+            (&mut self.snapshot_wins, &other.snapshot_wins),
+        ] {
             mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
         }
         self.won_deals += other.won_deals;
         self.exit_deals += other.exit_deals;
         self.born.extend(other.born);
+        self.deal_snapshots += other.deal_snapshots;
+        self.observed_deals += other.observed_deals;
     }
 
     /// Sums of `cells`' counts for week `k`: (won, exit, at risk).
@@ -102,15 +149,17 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
     let days = snapshots(window);
     let since = *days.last().expect("at least one snapshot");
     let (a, b) = window.offsets();
+    let owners = projection.n_owners();
     let counts = fold_deals(
         &projection.candidates(since),
         projection.threads(),
-        || Counts::new(cells, weeks),
+        || Counts::new(cells, weeks, owners, days.len()),
         |counts, deal| {
             let Some(last) = projection.state_at(deal as u32, as_of) else { return };
             let closed = !view.stage(last.stage).open;
             let won = closed && view.outcome(&last) == Some(true);
             let mut seen = false;
+            let mut observed_here = false;
             projection.states_at_days(deal as u32, &days, |k, state| {
                 let stage = view.stage(state.stage);
                 if !(stage.open && stage.counts) {
@@ -137,7 +186,18 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
                 } else {
                     counts.censored[cell * stride + observed.min(weeks)] += 1;
                 }
+                if weeks > 0 && day + b <= as_of && (state.owner as usize) < owners {
+                    observed_here = true;
+                    counts.deal_snapshots += 1;
+                    counts.owner_open[state.owner as usize * cells + cell] += 1;
+                    counts.snapshot_open[k * cells + cell] += 1;
+                    if won && (day + a..=day + b).contains(&last.closed_day) {
+                        counts.owner_wins[state.owner as usize] += 1;
+                        counts.snapshot_wins[k] += 1;
+                    }
+                }
             });
+            counts.observed_deals += u64::from(observed_here);
             if seen {
                 if won { counts.won_deals += 1 } else { counts.exit_deals += 1 }
             }
@@ -156,9 +216,52 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
     let evidence = Evidence { snapshots: days.len() as u32, since, won: counts.won_deals, exits: counts.exit_deals };
     let basis = if evidence.won >= FLOOR_WON && evidence.exits >= FLOOR_EXITS { Basis::Statistical } else { Basis::StageWeighted };
     let probability = probabilities(projection, &view, window, &counts);
+    let calibration = calibrate(&counts, &probability, owners, days.len());
     let mut born = counts.born;
     born.sort_by_key(|born| (born.snapshot, born.owner, born.stage, born.amount));
-    Model { window, basis, evidence, probability, born, born_windows }
+    Model { window, basis, evidence, probability, born, born_windows, calibration }
+}
+
+/// The owners' factors and the windows' variance, by the method of moments: a group's wins `W`
+/// in the fully observed windows against the cells' expectation `E = Σ n·p`, with chance's
+/// variance `V = Σ n·p(1−p)`; the variance beyond chance is `(Σ (W − E)² − Σ V) / Σ E²`
+/// (a gamma of mean 1 and that variance is each owner's factor a priori, so an owner's factor
+/// is `(k + W) / (k + E)` with `k = 1/τ²`: shrunk toward 1 as their evidence is thin).
+/// The same deal is open at several snapshots: owners' counts are divided by how many on
+/// average, so a deal is one piece of evidence, not one a week.
+fn calibrate(counts: &Counts, probability: &[f64], owners: usize, snapshots: usize) -> Calibration {
+    let cells = probability.len();
+    let expect = |open: &[u32]| -> (f64, f64) {
+        open.iter().zip(probability).fold((0.0, 0.0), |(e, v), (n, p)| (e + f64::from(*n) * p, v + f64::from(*n) * p * (1.0 - p)))
+    };
+    let beyond_chance = |groups: &[(f64, f64, f64)]| -> f64 {
+        let (mut squares, mut chance, mut weight) = (0.0, 0.0, 0.0);
+        for (wins, expected, variance) in groups {
+            squares += (wins - expected).powi(2);
+            chance += variance;
+            weight += expected * expected;
+        }
+        if weight > 0.0 { ((squares - chance) / weight).max(0.0) } else { 0.0 }
+    };
+    let overlap = if counts.observed_deals > 0 { (counts.deal_snapshots as f64 / counts.observed_deals as f64).max(1.0) } else { 1.0 };
+    let by_owner: Vec<(f64, f64, f64)> = (0..owners)
+        .map(|owner| {
+            let (expected, variance) = expect(&counts.owner_open[owner * cells..(owner + 1) * cells]);
+            (f64::from(counts.owner_wins[owner]) / overlap, expected / overlap, variance / overlap)
+        })
+        .collect();
+    let owner_variance = beyond_chance(&by_owner);
+    let owner_factor = by_owner
+        .iter()
+        .map(|(wins, expected, _)| if owner_variance > 0.0 { (1.0 / owner_variance + wins) / (1.0 / owner_variance + expected) } else { 1.0 })
+        .collect();
+    let by_window: Vec<(f64, f64, f64)> = (0..snapshots)
+        .filter_map(|snapshot| {
+            let (expected, variance) = expect(&counts.snapshot_open[snapshot * cells..(snapshot + 1) * cells]);
+            (expected > 0.0).then(|| (f64::from(counts.snapshot_wins[snapshot]), expected, variance))
+        })
+        .collect();
+    Calibration { owner_factor, owner_variance, window_variance: beyond_chance(&by_window) }
 }
 
 /// The cell of a deal's `state` seen from `day` (its index among its stage's cells).
@@ -223,10 +326,13 @@ fn share_of_week(k: i32, a: i32, b: i32) -> f64 {
 }
 
 impl Model {
-    /// The chance that a deal open as of the as-of day in `state` is won inside the window.
+    /// The chance that a deal open as of the as-of day in `state` is won inside the window: its
+    /// cell's, its odds scaled by its owner's factor.
     pub fn probability(&self, state: &DealState) -> f64 {
         let cell = cell_of(self.window, self.window.as_of, state);
-        self.probability[state.stage as usize * CELLS_PER_STAGE + cell]
+        let chance = self.probability[state.stage as usize * CELLS_PER_STAGE + cell];
+        let factor = self.calibration.owner_factor.get(state.owner as usize).copied().unwrap_or(1.0);
+        scale_odds(chance, factor)
     }
 
     /// The chance of a win in the window for a deal of `stage`, `days` in it, its close date as
@@ -234,8 +340,13 @@ impl Model {
     pub fn cell_probability(&self, stage: u16, days: i32, flag: CloseFlag) -> f64 {
         self.probability[stage as usize * CELLS_PER_STAGE + cell_in_stage(age_bucket(days), flag)]
     }
+}
 
-    pub(crate) fn cell_chance(&self, global_cell: usize) -> f64 {
-        self.probability[global_cell]
+/// `p` with its odds multiplied by `factor`.
+pub(crate) fn scale_odds(p: f64, factor: f64) -> f64 {
+    if p >= 1.0 || factor == 1.0 {
+        return p;
     }
+    let odds = p / (1.0 - p) * factor;
+    odds / (1.0 + odds)
 }

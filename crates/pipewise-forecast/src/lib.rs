@@ -39,7 +39,7 @@ mod fit;
 mod simulate;
 
 pub use backtest::{Backtest, Sample, backtest};
-pub use fit::{Evidence, Model, fit};
+pub use fit::{Calibration, Evidence, Model, fit};
 pub use simulate::{Forecast, Mover, RunRate, forecast};
 
 use pipewise_analytics::{Day, Period};

@@ -10,7 +10,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_distr::{Binomial, Distribution, Gamma, Normal, Poisson, StandardUniform, Uniform};
 
 use crate::fit::Born;
-use crate::{Basis, CELLS_PER_STAGE, CloseFlag, EXACT_CELL, Evidence, Model, Window};
+use crate::{Basis, CloseFlag, EXACT_CELL, Evidence, Model, Window};
 
 /// A deal that moves the number: its chance of a win in the window and what it adds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,7 +66,9 @@ pub struct Forecast {
 /// One open deal in scope.
 #[derive(Clone, Copy, Debug)]
 struct Open {
-    cell: u32,
+    /// [`GROUPS`] × the deal's chance, rounded: deals of one group are drawn together.
+    group: u32,
+    chance: f64,
     /// The deals are ordered by id, not by their place in the projection (which a rebuild may
     /// change), so a forecast never depends on how the projection was built.
     opportunity: OpportunityId,
@@ -99,10 +101,11 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
                 return;
             }
             if view.in_open_pipeline(&state) {
-                let cell = state.stage as u32 * CELLS_PER_STAGE as u32;
                 let flag = window.close_flag(as_of, state.close_day);
+                let chance = model.probability(&state);
                 acc.open.push(Open {
-                    cell: cell + cell_index(model, &state),
+                    group: (chance * f64::from(GROUPS)).round() as u32,
+                    chance,
                     opportunity: projection.deals().id[deal],
                     amount: state.amount_or_zero(),
                     due: flag == CloseFlag::In,
@@ -120,8 +123,8 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
         },
     );
     let mut open = gathered.open;
-    open.sort_unstable_by_key(|deal| (deal.cell, deal.opportunity));
-    let chance = |deal: &Open| model.cell_chance(deal.cell as usize);
+    open.sort_unstable_by_key(|deal| (deal.group, deal.opportunity));
+    let chance = |deal: &Open| deal.chance;
     let due: Vec<&Open> = open.iter().filter(|deal| deal.due).collect();
     let due_amount: i64 = due.iter().map(|deal| deal.amount).sum();
     let stage_weighted_open: f64 = due.iter().map(|deal| deal.amount as f64 * deal.stage_bp as f64 / 10_000.0).sum();
@@ -166,7 +169,7 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
     ranked.truncate(movers);
     forecast.movers = ranked;
     if trials > 0 {
-        let totals = simulate(model, &open, &pool, run_rate, gathered.won, trials, seed);
+        let totals = simulate(&open, &pool, run_rate, model.calibration.window_variance, gathered.won, trials, seed);
         forecast.range = Some([percentile(&totals, 10), percentile(&totals, 50), percentile(&totals, 90)]);
     }
     forecast
@@ -196,39 +199,63 @@ fn admits(view: &View, born: &Born) -> bool {
     view.scope.admits_owner(born.owner) && view.scope.pipeline.is_none_or(|pipeline| view.stage(born.stage).pipeline == pipeline)
 }
 
-fn cell_index(model: &Model, state: &DealState) -> u32 {
-    let days = model.window.as_of - state.stage_entered_day;
-    let flag = model.window.close_flag(model.window.as_of, state.close_day);
-    (crate::age_bucket(days) * crate::FLAGS + flag as usize) as u32
+/// Chances are grouped by hundredths of a half percent: a group of many deals is drawn as one
+/// binomial count at its mean chance.
+const GROUPS: u32 = 200;
+
+/// A group whose expected wins and losses both reach this many is summed with the other such
+/// groups into one normal draw a trial (the sum of many deals is as normal as makes no
+/// difference, and its mean and variance are exact for any multiplier).
+const LUMP_AT: f64 = 10.0;
+
+/// A group of many deals summed into the trial's normal draw.
+struct Lump {
+    n: f64,
+    chance: f64,
+    mean: f64,
+    /// σ² + μ² of the group's amounts.
+    second_moment: f64,
 }
 
-/// The deals of one cell, as the trials draw them.
+/// The deals of one group, as the trials draw them.
 enum Draw {
-    /// Each deal on its own.
-    Each { chance: f64, amounts: Vec<f64> },
-    /// A binomial count of wins, and the sum of that many of the cell's amounts.
-    Pooled { count: Binomial, n: f64, mean: f64, variance: f64 },
+    /// Each deal on its own: (chance, amount).
+    Each(Vec<(f64, f64)>),
+    /// A binomial count of wins at the group's mean chance, and the sum of that many of the
+    /// group's amounts.
+    Pooled { deals: u64, chance: f64, n: f64, mean: f64, variance: f64 },
 }
 
-/// Sorted simulated totals.
-fn simulate(model: &Model, open: &[Open], pool: &[i64], run_rate: RunRate, won: i64, trials: u32, seed: u64) -> Vec<i64> {
+/// Sorted simulated totals. Every trial first draws how the window as a whole runs, a lognormal
+/// multiplier of mean 1 and variance `window_variance` on every chance and on the run-rate
+/// (what makes deals' outcomes move together), then the deals and the newcomers.
+fn simulate(open: &[Open], pool: &[i64], run_rate: RunRate, window_variance: f64, won: i64, trials: u32, seed: u64) -> Vec<i64> {
     let mut draws = Vec::new();
-    for cell in open.chunk_by(|x, y| x.cell == y.cell) {
-        let chance = model.cell_chance(cell[0].cell as usize);
-        if chance <= 0.0 {
+    let mut lumps = Vec::new();
+    for group in open.chunk_by(|x, y| x.group == y.group) {
+        let group: Vec<&Open> = group.iter().filter(|deal| deal.chance > 0.0).collect();
+        if group.is_empty() {
             continue;
         }
-        let amounts: Vec<f64> = cell.iter().map(|deal| deal.amount as f64).collect();
-        if amounts.len() <= EXACT_CELL {
-            draws.push(Draw::Each { chance, amounts });
+        if group.len() <= EXACT_CELL {
+            draws.push(Draw::Each(group.iter().map(|deal| (deal.chance, deal.amount as f64)).collect()));
         } else {
-            let n = amounts.len() as f64;
-            let mean = amounts.iter().sum::<f64>() / n;
-            let variance = amounts.iter().map(|amount| (amount - mean).powi(2)).sum::<f64>() / n;
-            let count = Binomial::new(amounts.len() as u64, chance.min(1.0)).expect("a chance lies in 0..=1");
-            draws.push(Draw::Pooled { count, n, mean, variance });
+            let n = group.len() as f64;
+            let chance = group.iter().map(|deal| deal.chance).sum::<f64>() / n;
+            let mean = group.iter().map(|deal| deal.amount as f64).sum::<f64>() / n;
+            let variance = group.iter().map(|deal| (deal.amount as f64 - mean).powi(2)).sum::<f64>() / n;
+            if n * chance >= LUMP_AT && n * (1.0 - chance) >= LUMP_AT {
+                lumps.push(Lump { n, chance, mean, second_moment: variance + mean * mean });
+            } else {
+                draws.push(Draw::Pooled { deals: group.len() as u64, chance, n, mean, variance });
+            }
         }
     }
+    // ln(1 + σ²) is the variance of the multiplier's logarithm.
+    let shock = (window_variance > 0.0).then(|| {
+        let sigma = (1.0 + window_variance).ln().sqrt();
+        Normal::new(-sigma * sigma / 2.0, sigma).expect("a finite spread")
+    });
     let newcomers = (run_rate.deals_per_window > 0.0 && !pool.is_empty()).then(|| {
         let mean = run_rate.deals_per_window;
         // A gamma of that mean and the extra variance: shape mean²/v, scale v/mean.
@@ -240,17 +267,30 @@ fn simulate(model: &Model, open: &[Open], pool: &[i64], run_rate: RunRate, won: 
     let mut totals = Vec::with_capacity(trials as usize);
     for _ in 0..trials {
         let mut total = 0.0f64;
+        let multiplier = shock.as_ref().map_or(1.0, |shock| shock.sample(&mut rng).exp());
+        if !lumps.is_empty() {
+            // k wins of n at chance q, their amounts drawn without replacement: the sum's mean is
+            // n·q·μ and its variance n·q(1−q)(σ² + μ²).
+            let (mut mean, mut variance) = (0.0, 0.0);
+            for lump in &lumps {
+                let q = (lump.chance * multiplier).min(1.0);
+                mean += lump.n * q * lump.mean;
+                variance += lump.n * q * (1.0 - q) * lump.second_moment;
+            }
+            total += Normal::new(mean, variance.sqrt()).expect("a finite spread").sample(&mut rng).max(0.0);
+        }
         for draw in &draws {
             match draw {
-                Draw::Each { chance, amounts } => {
-                    for amount in amounts {
+                Draw::Each(deals) => {
+                    for (chance, amount) in deals {
                         let u: f64 = StandardUniform.sample(&mut rng);
-                        if u < *chance {
+                        if u < chance * multiplier {
                             total += amount;
                         }
                     }
                 }
-                Draw::Pooled { count, n, mean, variance } => {
+                Draw::Pooled { deals, chance, n, mean, variance } => {
+                    let count = Binomial::new(*deals, (chance * multiplier).min(1.0)).expect("a chance lies in 0..=1");
                     let k = count.sample(&mut rng) as f64;
                     if k > 0.0 {
                         let spread = if *n > 1.0 { (k * variance * (n - k) / (n - 1.0)).max(0.0).sqrt() } else { 0.0 };
@@ -261,7 +301,7 @@ fn simulate(model: &Model, open: &[Open], pool: &[i64], run_rate: RunRate, won: 
             }
         }
         if let Some((mean, gamma, pick)) = &newcomers {
-            let mean = gamma.as_ref().map_or(*mean, |gamma| gamma.sample(&mut rng));
+            let mean = gamma.as_ref().map_or(*mean, |gamma| gamma.sample(&mut rng)) * multiplier;
             let k: f64 = if mean > 0.0 { Poisson::new(mean).expect("a positive finite mean").sample(&mut rng) } else { 0.0 };
             for _ in 0..k as u64 {
                 total += pool[pick.sample(&mut rng)] as f64;

@@ -41,6 +41,11 @@ fn noon(day: Day) -> Timestamp {
 }
 
 fn world(seed: u64, deals: i64, first: Day, end: Day) -> World {
+    world_of([1.0; 4], seed, deals, first, end)
+}
+
+/// [`world`] with each owner's (1 to 4) chance of a win each week [`WIN`] times their skill.
+fn world_of(skill: [f64; 4], seed: u64, deals: i64, first: Day, end: Day) -> World {
     let pipeline = templates::simple().materialise(PipelineId(1), 1);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut steps: Vec<(Day, i64, u8, Step)> = Vec::new();
@@ -51,13 +56,14 @@ fn world(seed: u64, deals: i64, first: Day, end: Day) -> World {
         let close = (rng.next_u64() % 2 == 0).then(|| created + 30 + (rng.next_u64() % 90) as Day);
         steps.push((created, id, 0, Step::Create { owner, amount, close }));
         let mut when = created + 7;
+        let win = WIN * skill[owner as usize - 1];
         while when <= end {
             let u = uniform(&mut rng);
-            if u < WIN {
+            if u < win {
                 steps.push((when, id, 1, Step::Win));
                 break;
             }
-            if u < WIN + LOSS {
+            if u < win + LOSS {
                 steps.push((when, id, 1, Step::Lose));
                 break;
             }
@@ -255,4 +261,21 @@ fn backtests_score_the_band_and_the_error() {
     eprintln!("coverage {coverage:.3}, WAPE model {model:.3}, stage-weighted {stage:.3}");
     assert!((0.65..=0.95).contains(&coverage), "coverage {coverage:.2}");
     assert!(model < stage, "WAPE: model {model:.3}, stage-weighted {stage:.3}");
+}
+
+/// Owners who win more than the cells say get a factor above 1, those who win less one below,
+/// and their forecasts follow; owners who do not differ keep 1.
+#[test]
+fn owners_who_differ_beyond_chance_get_their_own_odds() {
+    let skilled = world_of([2.0, 1.0, 1.0, 0.5], 17, 6_000, day("2024-01-01"), day("2026-06-30"));
+    let projection = skilled.projection();
+    let model = fit(&projection, quarter_after(skilled.end));
+    let factor = |user: i64| model.calibration.owner_factor[projection.owner_index(UserId(user)).unwrap() as usize];
+    assert!(model.calibration.owner_variance > 0.0, "{:?}", model.calibration);
+    assert!(factor(1) > 1.4 && factor(4) < 0.8, "{:?}", model.calibration);
+    assert!((factor(2) - 1.0).abs() < 0.25 && (factor(3) - 1.0).abs() < 0.25, "{:?}", model.calibration);
+    // Alike owners: no factor at all.
+    let alike = world(17, 6_000, day("2024-01-01"), day("2026-06-30")).projection();
+    let model = fit(&alike, quarter_after(skilled.end));
+    assert!(model.calibration.owner_factor.iter().all(|factor| (factor - 1.0).abs() < 0.1), "{:?}", model.calibration);
 }

@@ -326,6 +326,9 @@ pub struct Projection {
     hot: HotOrder,
     /// Bumped by every change a figure may read (see [`Projection::revision`]).
     revision: u64,
+    /// Bumped by the changes that may alter a figure as of any day (see
+    /// [`Projection::past_revision`]).
+    past_revision: u64,
 }
 
 /// One amount set on a deal that has had an amount in another currency than the reporting one.
@@ -438,6 +441,7 @@ impl Projection {
             threads: 2,
             hot: HotOrder::default(),
             revision: 0,
+            past_revision: 0,
         }
     }
 
@@ -493,6 +497,7 @@ impl Projection {
         }
         self.rates = rates;
         self.revision += 1;
+        self.past_revision += 1;
         Some(self.reconvert())
     }
 
@@ -501,6 +506,14 @@ impl Projection {
     /// anything computed from them keys on. Teams are not counted: scopes are built per request.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// A number that changes whenever something may alter a figure *as of a day before*
+    /// [`Projection::max_day`]: new rates or stages, or an event stamped before the latest day (events
+    /// come in time order as they are written, so a new one normally lands on or after the
+    /// latest day, and a figure as of an earlier day reads only what was known by its end). A cache of past figures keys on this.
+    pub fn past_revision(&self) -> u64 {
+        self.past_revision
     }
 
     /// An amount in minor units of the reporting currency, converted at the rate of `day`.
@@ -612,11 +625,13 @@ impl Projection {
                     if self.stages[known as usize] != info {
                         self.stages[known as usize] = info;
                         self.revision += 1;
+                        self.past_revision += 1;
                     }
                     known
                 }
                 None => {
                     self.revision += 1;
+                    self.past_revision += 1;
                     self.stages.push(info);
                     let known = (self.stages.len() - 1) as u16;
                     self.stage_by_id.insert(stage.id.0, known);
@@ -699,6 +714,14 @@ impl Projection {
     /// The sequence number of the last event applied: follow the log from here.
     pub fn last_seq(&self) -> i64 {
         self.last_seq
+    }
+
+    /// Keeps the latest day; an event stamped before it (a backdated one) may change the past.
+    fn note_day(&mut self, day: Day) {
+        if day < self.max_day {
+            self.past_revision += 1;
+        }
+        self.max_day = self.max_day.max(day);
     }
 
     /// The latest day any applied event is stamped with.
@@ -993,7 +1016,7 @@ impl Projection {
                 self.new_deal(event.opportunity_id, event.at, day);
             }
             self.last_seq = self.last_seq.max(event.seq);
-            self.max_day = self.max_day.max(day);
+            self.note_day(day);
             return Ok(());
         };
         // Parse before touching any state.
@@ -1131,7 +1154,7 @@ impl Projection {
             self.defragment();
         }
         self.last_seq = self.last_seq.max(event.seq);
-        self.max_day = self.max_day.max(day);
+        self.note_day(day);
         match fx_problem {
             Some((amount, fx)) => Err(ProjectionError::NoRate { seq: event.seq, opportunity_id: event.opportunity_id, amount, fx }),
             None => Ok(()),

@@ -1,47 +1,102 @@
-//! The statistical forecast (issue 13) served from an organisation's projection: the fitted
-//! models are kept, so a second scope or a second look at the same window costs only its
-//! simulation.
+//! The statistical forecast (issue 13) served from an organisation's projection: fitted models
+//! and finished forecasts are kept, so a second look costs nothing and a chart of past days
+//! costs only its new points.
 //!
-//! A model is fitted for one window (an as-of day and a period) over the whole organisation,
-//! and cached by window and [`Projection::revision`]: any change to the deals or stages fits
-//! again. The scope, which the caller resolves from what the viewer may see, only chooses the
-//! deals simulated, so one model serves every viewer.
+//! A model is fitted for one window (an as-of day and a period) over the whole organisation;
+//! the scope, which the caller resolves from what the viewer may see, only chooses the deals
+//! simulated, so one model serves every viewer. Both are kept by window and by the projection's
+//! revision: for an as-of day before the projection's latest day its
+//! [`Projection::past_revision`] (a later event cannot change what was known then, so the
+//! forecast of a past day is fitted once), else its [`Projection::revision`] (any change fits
+//! again).
 
 use std::sync::{Arc, Mutex};
 
 use pipewise_analytics::{Day, Period, Projection, Scope};
 pub use pipewise_forecast::{Basis, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window};
 
-/// Trials of every simulation.
+/// Trials of a forecast.
 pub const TRIALS: u32 = 10_000;
+/// Trials of each past point of a chart (its band is drawn, not read to the unit).
+pub const CHART_TRIALS: u32 = 2_000;
 /// Models kept per organisation (the most recently used).
-const KEPT: usize = 16;
+const MODELS_KEPT: usize = 24;
+/// Forecasts kept per organisation.
+const FORECASTS_KEPT: usize = 96;
 
-/// The fitted models of one organisation's projection.
+/// Which state of the projection a window's results hold for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stamp {
+    Past(u64),
+    Current(u64),
+}
+
+fn stamp(projection: &Projection, window: Window) -> Stamp {
+    if window.as_of < projection.max_day() { Stamp::Past(projection.past_revision()) } else { Stamp::Current(projection.revision()) }
+}
+
+/// What a kept forecast answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Question {
+    window: Window,
+    scope: Scope,
+    trials: u32,
+    movers: usize,
+}
+
+/// The fitted models and finished forecasts of one organisation's projection.
 #[derive(Default)]
 pub struct Models {
-    /// Most recently used first: (window, projection revision, model).
-    entries: Mutex<Vec<(Window, u64, Arc<Model>)>>,
+    /// Most recently used first.
+    models: Mutex<Vec<(Window, Stamp, Arc<Model>)>>,
+    forecasts: Mutex<Vec<(Question, Stamp, Arc<Forecast>)>>,
+}
+
+/// Finds `key` in `entries` (most recently used first) and moves it to the front.
+fn lookup<K: PartialEq, V: Clone>(entries: &mut Vec<(K, Stamp, V)>, key: &K, at: Stamp) -> Option<V> {
+    let position = entries.iter().position(|(kept, stamp, _)| kept == key && *stamp == at)?;
+    let entry = entries.remove(position);
+    let value = entry.2.clone();
+    entries.insert(0, entry);
+    Some(value)
+}
+
+fn keep<K, V>(entries: &mut Vec<(K, Stamp, V)>, key: K, at: Stamp, value: V, kept: usize) {
+    // What was kept for an older state of the projection is never asked for again.
+    entries.retain(|(_, stamp, _)| match (stamp, at) {
+        (Stamp::Past(old), Stamp::Past(new)) => *old == new,
+        (Stamp::Current(old), Stamp::Current(new)) => *old == new,
+        _ => true,
+    });
+    entries.insert(0, (key, at, value));
+    entries.truncate(kept);
 }
 
 impl Models {
     /// The model of `window` on `projection`, fitted unless kept.
     pub fn model(&self, projection: &Projection, window: Window) -> Arc<Model> {
-        let revision = projection.revision();
-        let mut entries = self.entries.lock().expect("models lock");
-        if let Some(position) = entries.iter().position(|(kept, at, _)| *kept == window && *at == revision) {
-            let entry = entries.remove(position);
-            let model = entry.2.clone();
-            entries.insert(0, entry);
+        let at = stamp(projection, window);
+        if let Some(model) = lookup(&mut self.models.lock().expect("models lock"), &window, at) {
             return model;
         }
-        entries.retain(|(_, at, _)| *at == revision);
-        drop(entries);
         let model = Arc::new(pipewise_forecast::fit(projection, window));
-        let mut entries = self.entries.lock().expect("models lock");
-        entries.insert(0, (window, revision, model.clone()));
-        entries.truncate(KEPT);
+        keep(&mut self.models.lock().expect("models lock"), window, at, model.clone(), MODELS_KEPT);
         model
+    }
+
+    /// The forecast of `scope` for `period` as of the end of `as_of`, with `trials` and up to
+    /// `movers` deals named, computed unless kept.
+    pub fn forecast(&self, projection: &Projection, as_of: Day, period: Period, scope: &Scope, trials: u32, movers: usize) -> Arc<Forecast> {
+        let window = Window::new(as_of, period);
+        let question = Question { window, scope: scope.clone(), trials, movers };
+        let at = stamp(projection, window);
+        if let Some(forecast) = lookup(&mut self.forecasts.lock().expect("forecasts lock"), &question, at) {
+            return forecast;
+        }
+        let model = self.model(projection, window);
+        let forecast = Arc::new(pipewise_forecast::forecast(&model, projection, scope, trials, seed_of(window), movers));
+        keep(&mut self.forecasts.lock().expect("forecasts lock"), question, at, forecast.clone(), FORECASTS_KEPT);
+        forecast
     }
 }
 
@@ -53,11 +108,4 @@ pub fn seed_of(window: Window) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
-}
-
-/// The forecast of `scope` for `period` as of the end of `as_of`, naming up to `movers` deals.
-pub fn forecast(models: &Models, projection: &Projection, as_of: Day, period: Period, scope: &Scope, movers: usize) -> Forecast {
-    let window = Window::new(as_of, period);
-    let model = models.model(projection, window);
-    pipewise_forecast::forecast(&model, projection, scope, TRIALS, seed_of(window), movers)
 }

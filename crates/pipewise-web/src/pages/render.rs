@@ -39,6 +39,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("quotas.html", include_str!("../../templates/quotas.html")),
     ("organisation.html", include_str!("../../templates/organisation.html")),
     ("performance.html", include_str!("../../templates/performance.html")),
+    ("forecast.html", include_str!("../../templates/forecast.html")),
     ("pay.html", include_str!("../../templates/pay.html")),
     ("pay_statement.html", include_str!("../../templates/pay_statement.html")),
 ];

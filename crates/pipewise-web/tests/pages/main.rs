@@ -5,6 +5,7 @@ mod board;
 mod browser;
 mod dashboard;
 mod deal;
+mod forecast;
 mod gates;
 mod lists;
 mod pay;

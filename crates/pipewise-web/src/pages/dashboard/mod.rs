@@ -35,6 +35,7 @@ mod badges;
 mod build;
 mod context;
 mod drill;
+mod forecast;
 mod headline;
 mod health;
 mod performance;
@@ -56,6 +57,7 @@ use pipewise_core::*;
 pub use badges::{Badge, badges};
 pub use context::Context;
 pub use drill::{Drill, drill, drill_filters};
+pub use forecast::forecast;
 pub use performance::performance;
 pub use view::flag_label;
 

@@ -1,0 +1,419 @@
+//! The forecast page (`/forecast`, SPEC C7, issue 13 point 7): the period's statistical forecast
+//! for the subject — the expected total and its P10–P90 range, what is won, the gap to quota, the
+//! stage-weighted pipeline beside it — the forecast as it was made each week of the period drawn
+//! as a band, the deals that move the number most, and what the model learnt from.
+//!
+//! The subject, period and as-of day are the dashboard's ([`Context`]); the forecast is
+//! `pipewise_forecast`'s, kept by `pipewise_app::forecast::Models` (a past week's point is
+//! computed once). Below the model's data floor the page says so and shows the stage-weighted
+//! pipeline without a range.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use pipewise_analytics::{Day, date_of_day};
+use pipewise_app as app;
+use pipewise_app::forecast::{Basis, CHART_TRIALS, FLOOR_EXITS, FLOOR_WON, Forecast, TRIALS};
+use pipewise_app::visibility::Subject;
+use pipewise_core::OpportunityId;
+use pipewise_core::fiscal::PeriodKind;
+use pipewise_core::money::{Decimal, Money};
+use serde::Serialize;
+
+use super::context::Context;
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::AppError;
+use crate::i18n::{self, t, tf};
+use crate::pages::data::OrgData;
+use crate::pages::{Params, SignedIn, answer, render, url_with};
+
+/// Deals named in "what moves the number".
+const MOVERS: usize = 10;
+/// Points of the chart at most.
+const MAX_POINTS: i32 = 14;
+
+#[derive(Serialize)]
+struct Figure {
+    label: String,
+    value: String,
+    note: String,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct MoverRow {
+    name: String,
+    href: String,
+    owner: String,
+    stage: String,
+    close: String,
+    amount: String,
+    chance: String,
+    adds: String,
+}
+
+/// A mover's owner, stage and close date as of the as-of day, worded.
+type MoverFacts = (String, String, String);
+
+#[derive(Serialize)]
+struct Point {
+    date: String,
+    low: String,
+    median: String,
+    high: String,
+    won: String,
+}
+
+#[derive(Serialize)]
+struct Chart {
+    /// SVG path data.
+    band: String,
+    median: String,
+    won: String,
+    quota_y: Option<f64>,
+    /// Horizontal grid lines: (y, amount).
+    ticks: Vec<(f64, String)>,
+    width: u32,
+    height: u32,
+    first: String,
+    last: String,
+    top: String,
+    points: Vec<Point>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct ForecastView {
+    heading: String,
+    subtitle: String,
+    statistical: bool,
+    floor: String,
+    figures: Vec<Figure>,
+    made_of: String,
+    chart: Chart,
+    movers: Vec<MoverRow>,
+    evidence: String,
+    periods: Vec<Choice>,
+    period: String,
+    teams: Vec<Choice>,
+    team: String,
+    as_of: String,
+    notes: Vec<String>,
+}
+
+pub async fn forecast(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    answer(viewer, move |reader| render_forecast(&state, reader, &params)).await
+}
+
+fn percent(fraction: f64) -> String {
+    format!("{:.0}%", fraction * 100.0)
+}
+
+/// The as-of days of the chart: the period's eve, then every week (or a longer step, so that
+/// there are at most [`MAX_POINTS`]), and the as-of day itself.
+fn chart_days(first: Day, as_of: Day) -> Vec<Day> {
+    let start = first - 1;
+    let span = (as_of - start).max(0);
+    let step = (span / (MAX_POINTS - 1)).max(7);
+    let mut days: Vec<Day> = (0..).map(|k| start + k * step).take_while(|day| *day < as_of).collect();
+    days.push(as_of);
+    days
+}
+
+fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
+    let locale = viewer.user.locale;
+    let now = state.now();
+    let mut tx = state.db.read()?;
+    let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
+    let teams = app::users::teams(&mut tx, viewer.org)?;
+    let context = Context::parse(&mut tx, viewer, &data, &teams, params, now)?;
+    drop(tx);
+    let currency = data.organisation.reporting_currency;
+    let minor = u32::from(currency.minor_units());
+    let money = |amount: i64| i18n::money(locale, Money::new(Decimal::new(amount, minor), currency).expect("a reporting amount"));
+    let as_of = context.as_of_day();
+    let period = context.period;
+    let days = chart_days(period.first, as_of);
+
+    let insights = state.insights_for(viewer.org)?;
+    let models = insights.forecast_models();
+    let (result, history, movers) = insights.with(|projection| {
+        let scope = context.scope(projection);
+        let result = models.forecast(projection, as_of, period, &scope, TRIALS, MOVERS * 3);
+        let history: Vec<(Day, std::sync::Arc<Forecast>)> = days
+            .iter()
+            .map(|day| {
+                let point = if *day == as_of { result.clone() } else { models.forecast(projection, *day, period, &scope, CHART_TRIALS, 0) };
+                (*day, point)
+            })
+            .collect();
+        // The movers as they stood on the as-of day (stage, close date, owner).
+        let movers: Vec<(OpportunityId, Option<MoverFacts>)> = result
+            .movers
+            .iter()
+            .map(|mover| {
+                let state = projection.deal_index(mover.opportunity).and_then(|deal| projection.state_at(deal, as_of));
+                let facts = state.map(|state| {
+                    let stage = &projection.stages[state.stage as usize];
+                    let owner = projection.owner_ids.get(state.owner as usize).map(|user| data.user_name(*user)).unwrap_or_default();
+                    let close = if state.close_day == pipewise_analytics::NO_DAY {
+                        "—".to_owned()
+                    } else {
+                        i18n::date(locale, date_of_day(state.close_day))
+                    };
+                    (owner, i18n::projection_stage_name(locale, stage).to_owned(), close)
+                });
+                (mover.opportunity, facts)
+            })
+            .collect();
+        (result, history, movers)
+    });
+
+    // The movers the viewer may open, named as they are today.
+    let mut tx = state.db.read()?;
+    let mut mover_rows = Vec::new();
+    for (mover, (id, facts)) in result.movers.iter().zip(movers) {
+        if mover_rows.len() == MOVERS {
+            break;
+        }
+        let Some(deal) = app::deals::opportunity_for(&mut tx, viewer.org, &viewer.access, id)? else { continue };
+        let (owner, stage, close) = facts.unwrap_or_default();
+        mover_rows.push(MoverRow {
+            name: deal.name.clone(),
+            href: format!("/opportunities/{}", id.0),
+            owner,
+            stage,
+            close,
+            amount: money(mover.amount),
+            chance: percent(mover.probability),
+            adds: money(mover.expected),
+        });
+    }
+    drop(tx);
+
+    let statistical = result.basis == Basis::Statistical;
+    let as_of_text = context.as_of.to_string();
+    let period_key = context.period_key.clone();
+    let drill = |figure: &str| {
+        let mut pairs = context_pairs(&context);
+        pairs.extend([("figure", figure.to_owned()), ("period", period_key.clone()), ("as_of", as_of_text.clone()), ("status", "all".to_owned())]);
+        url_with("/opportunities", &pairs)
+    };
+    let mut figures = vec![Figure {
+        label: t(locale, "fc.expected").to_owned(),
+        value: money(result.expected),
+        note: match result.range {
+            Some([p10, _, p90]) => tf(locale, "fc.range", &[("p10", &money(p10)), ("p90", &money(p90))]),
+            None => t(locale, "fc.no_range").to_owned(),
+        },
+        href: String::new(),
+    }];
+    figures.push(Figure {
+        label: t(locale, "fc.won").to_owned(),
+        value: money(result.won),
+        note: tf(locale, "fc.won_note", &[("count", &i18n::group(result.won_deals as i64))]),
+        href: drill("won_period"),
+    });
+    figures.push(match context.quota {
+        Some(quota) => {
+            let gap = quota - result.expected;
+            Figure {
+                label: t(locale, "fc.quota").to_owned(),
+                value: money(quota),
+                note: if gap > 0 {
+                    tf(locale, "fc.gap_short", &[("amount", &money(gap))])
+                } else {
+                    tf(locale, "fc.gap_ahead", &[("amount", &money(-gap))])
+                },
+                href: String::new(),
+            }
+        }
+        None => Figure { label: t(locale, "fc.quota").to_owned(), value: "—".to_owned(), note: t(locale, "fc.no_quota").to_owned(), href: String::new() },
+    });
+    figures.push(Figure {
+        label: t(locale, "fc.stage_weighted").to_owned(),
+        value: money(result.stage_weighted),
+        note: tf(locale, "fc.stage_weighted_note", &[("deals", &i18n::group(result.due_deals as i64))]),
+        href: drill("closing"),
+    });
+    let open_expected = result.expected - result.won - result.run_rate.expected;
+    let made_of = if statistical && result.run_rate.expected == 0 {
+        tf(
+            locale,
+            "fc.made_of_open",
+            &[("won", &money(result.won)), ("open", &money(open_expected)), ("deals", &i18n::group(result.open_deals as i64))],
+        )
+    } else if statistical {
+        tf(
+            locale,
+            "fc.made_of",
+            &[
+                ("won", &money(result.won)),
+                ("open", &money(open_expected)),
+                ("deals", &i18n::group(result.open_deals as i64)),
+                ("new", &money(result.run_rate.expected)),
+                ("per", &if result.run_rate.deals_per_window < 1.0 {
+                    format!("{:.2}", result.run_rate.deals_per_window)
+                } else {
+                    format!("{:.1}", result.run_rate.deals_per_window)
+                }),
+            ],
+        )
+    } else {
+        String::new()
+    };
+    let evidence = &result.evidence;
+    let floor = tf(
+        locale,
+        "fc.floor",
+        &[
+            ("won", &evidence.won.to_string()),
+            ("lost", &evidence.exits.to_string()),
+            ("need_won", &FLOOR_WON.to_string()),
+            ("need_lost", &FLOOR_EXITS.to_string()),
+        ],
+    );
+    let evidence_text = tf(
+        locale,
+        "fc.evidence",
+        &[
+            ("won", &i18n::group(i64::from(evidence.won))),
+            ("lost", &i18n::group(i64::from(evidence.exits))),
+            ("since", &i18n::date(locale, date_of_day(evidence.since))),
+            ("snapshots", &evidence.snapshots.to_string()),
+            ("trials", &i18n::group(i64::from(TRIALS))),
+        ],
+    );
+    let compact =
+        |amount: i64| i18n::money_compact(locale, Money::new(Decimal::new(amount, minor), currency).expect("a reporting amount"));
+    let chart = chart(&history, context.quota, period.first - 1, period.last, &money, &compact, locale);
+
+    // Periods: this fiscal quarter and the three before, this fiscal year.
+    let calendar = context.calendar;
+    let mut quarter = calendar.period_of(PeriodKind::Quarter, context.as_of);
+    let mut periods = Vec::new();
+    for _ in 0..4 {
+        periods.push(Choice { value: quarter.key(), label: i18n::period_label(locale, calendar, &quarter) });
+        quarter = calendar.previous(&quarter);
+    }
+    let year = calendar.period_of(PeriodKind::Year, context.as_of);
+    periods.push(Choice { value: year.key(), label: i18n::period_label(locale, calendar, &year) });
+    if !periods.iter().any(|choice| choice.value == context.period_key) {
+        periods.insert(0, Choice { value: context.period_key.clone(), label: context.period_label(locale) });
+    }
+    let visible = app::visibility::visible_owners(&viewer.access);
+    let team_choices: Vec<Choice> = teams
+        .iter()
+        .filter(|team| {
+            visible.as_ref().is_none_or(|owners| data.users.iter().any(|user| user.team_id == Some(team.id) && owners.contains(&user.id)))
+        })
+        .map(|team| Choice { value: team.id.to_string(), label: team.name.clone() })
+        .collect();
+    let view = ForecastView {
+        heading: context.subject_name(locale, &data, &teams),
+        subtitle: tf(
+            locale,
+            "fc.subtitle",
+            &[("period", &context.period_label(locale)), ("date", &i18n::date(locale, context.as_of)), ("currency", currency.code())],
+        ),
+        statistical,
+        floor,
+        figures,
+        made_of,
+        chart,
+        movers: mover_rows,
+        evidence: evidence_text,
+        periods,
+        period: context.period_key.clone(),
+        teams: team_choices,
+        team: match &context.resolved.subject {
+            Subject::Team(team) => team.to_string(),
+            _ => String::new(),
+        },
+        as_of: context.as_of.to_string(),
+        notes: context.notes.clone(),
+    };
+    let title = format!("{} · {}", t(locale, "fc.title"), view.heading);
+    render::page(viewer, StatusCode::OK, "forecast.html", "forecast", title, &view)
+}
+
+/// The subject's query pairs for links (team or owner).
+fn context_pairs(context: &Context) -> Vec<(&'static str, String)> {
+    match &context.resolved.subject {
+        Subject::Team(team) => vec![("team", team.to_string())],
+        Subject::Rep(user) => vec![("owner", user.to_string())],
+        Subject::Organisation | Subject::Reports => Vec::new(),
+    }
+}
+
+/// The band over time: x from the period's eve to its last day, y from 0 to the highest of the
+/// P90s, the quota and what was won.
+fn chart(
+    history: &[(Day, std::sync::Arc<Forecast>)],
+    quota: Option<i64>,
+    first: Day,
+    last: Day,
+    money: &dyn Fn(i64) -> String,
+    compact: &dyn Fn(i64) -> String,
+    locale: pipewise_core::user::Locale,
+) -> Chart {
+    const WIDTH: u32 = 720;
+    const HEIGHT: u32 = 240;
+    const PAD: f64 = 8.0;
+    let high = |forecast: &Forecast| forecast.range.map_or(forecast.expected, |range| range[2]);
+    let low = |forecast: &Forecast| forecast.range.map_or(forecast.expected, |range| range[0]);
+    let median = |forecast: &Forecast| forecast.range.map_or(forecast.expected, |range| range[1]);
+    let top = history.iter().map(|(_, forecast)| high(forecast).max(forecast.won)).chain(quota).max().unwrap_or(0).max(1);
+    let top = top as f64 * 1.08;
+    let x = |day: Day| PAD + (f64::from(day - first) / f64::from((last - first).max(1))) * (f64::from(WIDTH) - 2.0 * PAD);
+    let y = |amount: i64| f64::from(HEIGHT) - PAD - (amount as f64 / top) * (f64::from(HEIGHT) - 2.0 * PAD);
+    let line = |pick: &dyn Fn(&Forecast) -> i64| {
+        history
+            .iter()
+            .enumerate()
+            .map(|(k, (day, forecast))| format!("{}{:.1},{:.1}", if k == 0 { "M" } else { "L" }, x(*day), y(pick(forecast))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let band = if history.iter().all(|(_, forecast)| forecast.range.is_some()) && !history.is_empty() {
+        let upper = history.iter().map(|(day, forecast)| format!("{:.1},{:.1}", x(*day), y(high(forecast))));
+        let lower = history.iter().rev().map(|(day, forecast)| format!("{:.1},{:.1}", x(*day), y(low(forecast))));
+        format!("M{} Z", upper.chain(lower).collect::<Vec<_>>().join(" L"))
+    } else {
+        String::new()
+    };
+    Chart {
+        band,
+        median: line(&median),
+        won: line(&|forecast: &Forecast| forecast.won),
+        quota_y: quota.map(|quota| (y(quota) * 10.0).round() / 10.0),
+        ticks: (1..=3)
+            .map(|k| {
+                let amount = (top * f64::from(k) / 4.0) as i64;
+                ((y(amount) * 10.0).round() / 10.0, compact(amount))
+            })
+            .collect(),
+        width: WIDTH,
+        height: HEIGHT,
+        first: i18n::date(locale, date_of_day(first + 1)),
+        last: i18n::date(locale, date_of_day(last)),
+        top: money(top as i64),
+        points: history
+            .iter()
+            .map(|(day, forecast)| Point {
+                date: i18n::date(locale, date_of_day(*day)),
+                low: money(low(forecast)),
+                median: money(median(forecast)),
+                high: money(high(forecast)),
+                won: money(forecast.won),
+            })
+            .collect(),
+    }
+}

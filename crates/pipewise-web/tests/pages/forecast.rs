@@ -1,0 +1,102 @@
+//! The forecast page (`/forecast`): the figures are `pipewise_forecast`'s on the same projection,
+//! the deals that move the number link to deals the viewer may open (a rep sees their own
+//! deals only), the page speaks Korean, and it draws in a real browser.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use pipewise_analytics::{Period, Scope, day};
+use pipewise_app::forecast::{TRIALS, seed_of};
+use pipewise_core::fiscal::FiscalCalendar;
+use pipewise_core::money::{Decimal, Money};
+use pipewise_core::user::Locale;
+use pipewise_core::{Currency, OpportunityId};
+use pipewise_forecast::{Basis, Window, fit, forecast};
+use pipewise_test_support::browser::{Browser, screenshot_dir};
+use pipewise_web::i18n;
+
+use crate::dashboard::{AS_OF, demo, set_locale, small_demo};
+use crate::support::{between, browser_sign_in, serve, unescape};
+
+fn usd(minor: i64) -> String {
+    i18n::money(Locale::En, Money::new(Decimal::new(minor, 2), Currency::USD).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forecast_page_shows_the_models_figures_to_each_viewer() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let admin = app.sign_in(&demo.admin.email).await;
+    let (status, body) = app.get(&format!("/forecast?as_of={AS_OF}"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The same forecast worked out here, on the organisation's own projection.
+    let q4 = Period::from(&FiscalCalendar::CALENDAR_YEAR.parse_key("2026-Q4").unwrap());
+    let window = Window::new(day(AS_OF), q4);
+    let expected = demo.projection(|projection| {
+        let model = fit(projection, window);
+        forecast(&model, projection, &Scope::org(), TRIALS, seed_of(window), 30)
+    });
+    assert_eq!(expected.basis, Basis::Statistical, "the demo's history is above the data floor");
+    let [p10, _, p90] = expected.range.unwrap();
+    let figures = between(&body, "id=\"fc-figures\"", "id=\"fc-made-of\"").unwrap();
+    assert!(figures.contains(&usd(expected.expected)), "the expected total {} in {figures}", usd(expected.expected));
+    assert!(figures.contains(&format!("Likely between {} and {} (P10–P90).", usd(p10), usd(p90))), "the range");
+    assert!(figures.contains(&usd(expected.won)) && figures.contains(&usd(expected.stage_weighted)), "won and stage-weighted");
+    assert!(body.contains("class=\"fc-band\""), "the band is drawn");
+    // The movers are the model's, in its order, each linked to its deal.
+    let movers = unescape(between(&body, "id=\"fc-movers\"", "</table>").unwrap());
+    let first = expected.movers.first().expect("open deals move the number").opportunity;
+    assert!(movers.contains(&format!("/opportunities/{}", first.0)), "the first mover links to its deal");
+
+    // A rep's movers are their own deals.
+    let rep = app.sign_in(&demo.rep.email).await;
+    let (status, body) = app.get(&format!("/forecast?as_of={AS_OF}"), Some(&rep)).await;
+    assert_eq!(status, StatusCode::OK);
+    let movers = unescape(between(&body, "id=\"fc-movers\"", "</table>").unwrap());
+    let ids: Vec<i64> =
+        movers.split("/opportunities/").skip(1).map(|rest| rest.split('"').next().unwrap().parse().unwrap()).collect();
+    assert!(!ids.is_empty(), "the rep has deals that move their number");
+    let owners = demo.projection(|projection| {
+        ids.iter()
+            .map(|id| {
+                let deal = projection.deal_index(OpportunityId(*id)).unwrap();
+                projection.owner_ids[projection.state_at(deal, day(AS_OF)).unwrap().owner as usize]
+            })
+            .collect::<Vec<_>>()
+    });
+    assert!(owners.iter().all(|owner| *owner == demo.rep.id), "a rep sees only their own deals: {owners:?}");
+    let rep_scope = demo.projection(|projection| {
+        let model = fit(projection, window);
+        forecast(&model, projection, &Scope::owners([projection.owner_index(demo.rep.id).unwrap()]), TRIALS, seed_of(window), 0)
+    });
+    assert!(body.contains(&usd(rep_scope.expected)), "the rep's own expected total");
+    // Another team's id is the same 404 as a missing one.
+    let manager = app.sign_in(&demo.manager.email).await;
+    let foreign = demo.teams.iter().find(|team| team.manager_id != Some(demo.manager.id)).unwrap();
+    let (status, _) = app.get(&format!("/forecast?team={}", foreign.id), Some(&manager)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // In Korean.
+    set_locale(app.store.as_ref(), demo.org, &demo.admin, Locale::Ko);
+    let (status, body) = app.get(&format!("/forecast?as_of={AS_OF}"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("숫자를 가장 크게 움직이는 거래") && body.contains("예상 실적"), "the page speaks Korean");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forecast_page_in_a_real_browser() {
+    let demo = demo(small_demo());
+    let base = serve(demo.app.router.clone()).await;
+    let admin = demo.admin.email.clone();
+    tokio::task::spawn_blocking(move || {
+        let Some(browser) = Browser::start() else { return };
+        browser.set_window_size(1440, 1400).unwrap();
+        browser_sign_in(&browser, &base, &admin).unwrap();
+        browser.goto(&format!("{base}/forecast?as_of={AS_OF}")).unwrap();
+        browser.wait_for("#fc-movers", Duration::from_secs(10)).unwrap();
+        browser.screenshot(screenshot_dir().join("forecast.png")).unwrap();
+    })
+    .await
+    .unwrap();
+}

@@ -108,6 +108,23 @@ pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
             );
         }
 
+        // The forecast page's band: the quarter's weekly points up to today, then the page again.
+        let models = app::forecast::Models::default();
+        let mut days: Vec<i32> = (0..).map(|week| window.period.first - 1 + 7 * week).take_while(|day| *day < window.as_of).collect();
+        days.push(window.as_of);
+        for (name, scope) in &scopes {
+            let mut cold_warm = Vec::new();
+            for _ in 0..2 {
+                let started = Instant::now();
+                for day in &days {
+                    let trials = if *day == window.as_of { app::forecast::TRIALS } else { app::forecast::CHART_TRIALS };
+                    models.forecast(projection, *day, window.period, scope, trials, 30);
+                }
+                cold_warm.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            println!("the forecast page's {} points for {name}, first view / again | {:.0} / {:.2} | —", days.len(), cold_warm[0], cold_warm[1]);
+        }
+
         // Backtests over the last four complete quarters.
         let mut quarters = Vec::new();
         let mut first = quarter.first;

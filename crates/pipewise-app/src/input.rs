@@ -765,6 +765,26 @@ pub fn quota_amount(value: &Value) -> Result<String, ValidationErrors> {
     finish(fields.errors, amount)
 }
 
+/// A forecast call `{"period": "2027-Q1", "commit": "120000", "best_case": "150000", "note": "…"}`:
+/// amounts as decimals in the reporting currency (text or number), the note optional.
+pub fn forecast_call(value: &Value) -> Result<crate::forecast::CallInput, ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new_record(crate::forecast::calls::CALL), &["period", "commit", "best_case", "note"])?;
+    let amount = |value: &Value| match value {
+        Value::String(text) => Ok(text.clone()),
+        Value::Number(number) => Ok(number.to_string()),
+        _ => Err(Problem::Invalid { value: String::new(), expected: "" }),
+    };
+    let period = fields.required("period", "a fiscal period such as 2027-Q1", string);
+    let commit = fields.required("commit", "a decimal amount", amount);
+    let best_case = fields.required("best_case", "a decimal amount", amount);
+    let note = fields.parse("note", "text", string).flatten().unwrap_or_default();
+    let call = match (period, commit, best_case) {
+        (Some(period), Some(commit), Some(best_case)) => Some(crate::forecast::CallInput { period, commit, best_case, note }),
+        _ => None,
+    };
+    finish(fields.errors, call)
+}
+
 /// A seasonal spread: `{"subject": "user", "id": 3, "year": "2027", "kind": "quarter",
 /// "amount": "1000000", "weights": [2, 3, 3, 4]}`.
 #[derive(Clone, Debug, PartialEq)]

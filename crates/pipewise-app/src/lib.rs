@@ -47,7 +47,7 @@ pub use db::{Db, Tx};
 pub use pipewise_store::{
     ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, CheckEntry, DisputeStatus, Handoff, HistoryAppend,
     OpportunityFilter, OpportunityMarks, OpportunityShare, Organisation, PlanAssignment, QuotaSubject, RecordKind, Result, Session,
-    StatementStatus, StoreError, StoredDispute, StoredHealthSettings, StoredOverride, StoredPlan, StoredQuota, StoredSplit,
+    StatementStatus, StoreError, StoredCall, StoredDispute, StoredHealthSettings, StoredOverride, StoredPlan, StoredQuota, StoredSplit,
     StoredStatement, TaskFilter, WorkspaceChange, WriteCtx, codec,
 };
 

@@ -64,7 +64,8 @@ impl Backtest {
     /// The share of statistical samples whose actual lies within P10..=P90 (80 % if calibrated).
     pub fn coverage(&self) -> Option<f64> {
         let n = self.scored();
-        let inside = self.statistical().filter(|sample| sample.range.is_some_and(|[p10, _, p90]| (p10..=p90).contains(&sample.actual))).count();
+        let inside =
+            self.statistical().filter(|sample| sample.range.is_some_and(|[p10, _, p90]| (p10..=p90).contains(&sample.actual))).count();
         (n > 0).then(|| inside as f64 / n as f64)
     }
 

@@ -204,8 +204,17 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
             if won && last.closed_day >= since {
                 for (snapshot, &day) in days.iter().enumerate() {
                     let fully_observed = day + b <= as_of;
-                    if fully_observed && last.created_day > day && last.created_day <= day + b && (day + a..=day + b).contains(&last.closed_day) {
-                        counts.born.push(Born { snapshot: snapshot as u16, owner: last.owner, stage: last.stage, amount: last.amount_or_zero() });
+                    if fully_observed
+                        && last.created_day > day
+                        && last.created_day <= day + b
+                        && (day + a..=day + b).contains(&last.closed_day)
+                    {
+                        counts.born.push(Born {
+                            snapshot: snapshot as u16,
+                            owner: last.owner,
+                            stage: last.stage,
+                            amount: last.amount_or_zero(),
+                        });
                     }
                 }
             }
@@ -253,7 +262,11 @@ fn calibrate(counts: &Counts, probability: &[f64], owners: usize, snapshots: usi
     let owner_variance = beyond_chance(&by_owner);
     let owner_factor = by_owner
         .iter()
-        .map(|(wins, expected, _)| if owner_variance > 0.0 { (1.0 / owner_variance + wins) / (1.0 / owner_variance + expected) } else { 1.0 })
+        .map(
+            |(wins, expected, _)| {
+                if owner_variance > 0.0 { (1.0 / owner_variance + wins) / (1.0 / owner_variance + expected) } else { 1.0 }
+            },
+        )
         .collect();
     let by_window: Vec<(f64, f64, f64)> = (0..snapshots)
         .filter_map(|snapshot| {
@@ -282,7 +295,8 @@ fn probabilities(projection: &Projection, view: &View, window: Window, counts: &
     }
     let rate = |events: f64, at_risk: f64, parent: f64| (events + SHRINK * parent) / (at_risk + SHRINK);
     for pipeline in &projection.pipelines {
-        let stages: Vec<usize> = pipeline.stages.iter().map(|stage| *stage as usize).filter(|stage| view.stage(*stage as u16).open).collect();
+        let stages: Vec<usize> =
+            pipeline.stages.iter().map(|stage| *stage as usize).filter(|stage| view.stage(*stage as u16).open).collect();
         let pipeline_cells = stages.iter().flat_map(|stage| (0..CELLS_PER_STAGE).map(move |cell| stage * CELLS_PER_STAGE + cell));
         let top: Vec<(f64, f64)> = (1..=weeks)
             .map(|k| {

@@ -35,10 +35,12 @@
 //! Amounts are reporting-currency minor units, as the projection holds them.
 
 mod backtest;
+mod categories;
 mod fit;
 mod simulate;
 
 pub use backtest::{Backtest, Sample, backtest};
+pub use categories::{Categories, categories};
 pub use fit::{Calibration, Evidence, Model, fit};
 pub use simulate::{Forecast, Mover, RunRate, forecast};
 

@@ -259,8 +259,9 @@ fn simulate(open: &[Open], pool: &[i64], run_rate: RunRate, window_variance: f64
     let newcomers = (run_rate.deals_per_window > 0.0 && !pool.is_empty()).then(|| {
         let mean = run_rate.deals_per_window;
         // A gamma of that mean and the extra variance: shape mean²/v, scale v/mean.
-        let gamma = (run_rate.extra_variance > 0.0)
-            .then(|| Gamma::new(mean * mean / run_rate.extra_variance, run_rate.extra_variance / mean).expect("a positive shape and scale"));
+        let gamma = (run_rate.extra_variance > 0.0).then(|| {
+            Gamma::new(mean * mean / run_rate.extra_variance, run_rate.extra_variance / mean).expect("a positive shape and scale")
+        });
         (mean, gamma, Uniform::new(0, pool.len()).expect("a pool"))
     });
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -42,6 +42,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 10, name: "0010_pay", sql: include_str!("../migrations/0010_pay.sql") },
     Migration { version: 11, name: "0011_deal_splits", sql: include_str!("../migrations/0011_deal_splits.sql") },
     Migration { version: 12, name: "0012_dispute_line", sql: include_str!("../migrations/0012_dispute_line.sql") },
+    Migration { version: 13, name: "0013_forecast_calls", sql: include_str!("../migrations/0013_forecast_calls.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

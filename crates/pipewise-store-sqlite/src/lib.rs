@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "0010_pay", include_str!("../migrations/0010_pay.sql")),
     (11, "0011_deal_splits", include_str!("../migrations/0011_deal_splits.sql")),
     (12, "0012_dispute_line", include_str!("../migrations/0012_dispute_line.sql")),
+    (13, "0013_forecast_calls", include_str!("../migrations/0013_forecast_calls.sql")),
 ];
 
 /// Connections kept open for readers.

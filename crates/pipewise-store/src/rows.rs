@@ -878,3 +878,44 @@ impl FromRow for crate::StoredSplit {
         })
     }
 }
+
+impl FromRow for crate::StoredCall {
+    const TABLE: &'static str = "forecast_call";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let id = fields.key("forecast_call_id")?;
+        let first = fields.optional_date("period_first")?.ok_or_else(|| fields.corrupt("period_first", "is missing"))?;
+        let last = fields.optional_date("period_last")?.ok_or_else(|| fields.corrupt("period_last", "is missing"))?;
+        let rollup = match (fields.optional_integer("rollup_commit_minor")?, fields.optional_integer("rollup_best_case_minor")?) {
+            (Some(commit), Some(best_case)) => Some((commit, best_case)),
+            (None, None) => None,
+            _ => return Err(fields.corrupt("rollup_commit_minor", "the roll-up's commit and best case are set together")),
+        };
+        let model = match (
+            fields.optional_integer("model_expected_minor")?,
+            fields.optional_integer("model_p10_minor")?,
+            fields.optional_integer("model_p90_minor")?,
+        ) {
+            (Some(expected), Some(p10), Some(p90)) => Some([expected, p10, p90]),
+            (None, None, None) => None,
+            _ => return Err(fields.corrupt("model_expected_minor", "the model's expected value, P10 and P90 are set together")),
+        };
+        Ok(crate::StoredCall {
+            id,
+            user: UserId(fields.integer("user_id")?),
+            kind: fields.parsed("period_kind", fiscal::PeriodKind::from_code)?,
+            first,
+            last,
+            currency: fields.parsed("currency", Currency::from_code)?,
+            commit: fields.integer("commit_minor")?,
+            best_case: fields.integer("best_case_minor")?,
+            note: fields.text("note")?,
+            rollup,
+            closed: fields.integer("closed_minor")?,
+            system_commit: fields.integer("system_commit_minor")?,
+            system_best_case: fields.integer("system_best_case_minor")?,
+            pipeline: fields.integer("pipeline_minor")?,
+            model,
+            submitted_at: fields.timestamp("submitted_at")?,
+        })
+    }
+}

@@ -195,6 +195,27 @@ macro_rules! quotas_of {
 pub const SELECT_QUOTAS_OF_SQLITE: &str = quotas_of!("amount");
 pub const SELECT_QUOTAS_OF_POSTGRES: &str = quotas_of!("amount::text AS amount");
 pub const SELECT_QUOTAS_OVERLAPPING_POSTGRES: &str = quotas_overlapping!("amount::text AS amount");
+/// The forecast call columns.
+macro_rules! call_columns {
+    () => {
+        "forecast_call_id, user_id, period_kind, period_first, period_last, currency, commit_minor, best_case_minor, note, \
+         rollup_commit_minor, rollup_best_case_minor, closed_minor, system_commit_minor, system_best_case_minor, pipeline_minor, \
+         model_expected_minor, model_p10_minor, model_p90_minor, submitted_at"
+    };
+}
+pub const INSERT_CALL: &str = concat!(
+    "INSERT INTO forecast_call (organisation_id, user_id, period_kind, period_first, period_last, currency, commit_minor, ",
+    "best_case_minor, note, rollup_commit_minor, rollup_best_case_minor, closed_minor, system_commit_minor, system_best_case_minor, ",
+    "pipeline_minor, model_expected_minor, model_p10_minor, model_p90_minor, submitted_at) ",
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING forecast_call_id"
+);
+/// A period's calls, everyone's or `$4`'s, oldest first.
+pub const SELECT_CALLS: &str = concat!(
+    "SELECT ",
+    call_columns!(),
+    " FROM forecast_call WHERE organisation_id = $1 AND period_kind = $2 AND period_first = $3 ",
+    "AND (CAST($4 AS BIGINT) IS NULL OR user_id = $4) ORDER BY submitted_at, forecast_call_id"
+);
 /// The plan columns.
 macro_rules! plan_columns {
     () => {
@@ -597,6 +618,8 @@ mod tests {
         PUT_STATEMENT_SQLITE,
         SELECT_STATEMENTS_SQLITE,
         SELECT_STATEMENTS_POSTGRES,
+        INSERT_CALL,
+        SELECT_CALLS,
         UPDATE_DISPUTE,
         SELECT_DISPUTE,
         SELECT_DISPUTES,

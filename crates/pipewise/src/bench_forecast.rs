@@ -96,7 +96,9 @@ pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
                 times.push(started.elapsed().as_secs_f64() * 1000.0);
             }
             let result = result.expect("at least one run");
-            let range = result.range.map_or("no range".to_owned(), |[p10, p50, p90]| format!("P10 {} P50 {} P90 {}", money(p10), money(p50), money(p90)));
+            let range = result
+                .range
+                .map_or("no range".to_owned(), |[p10, p50, p90]| format!("P10 {} P50 {} P90 {}", money(p10), money(p50), money(p90)));
             println!(
                 "forecast of {name}, {} trials, {} open deals | {:.2} | expected {} ({range}), won {}, stage-weighted {}",
                 app::forecast::TRIALS,
@@ -122,7 +124,12 @@ pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
                 }
                 cold_warm.push(started.elapsed().as_secs_f64() * 1000.0);
             }
-            println!("the forecast page's {} points for {name}, first view / again | {:.0} / {:.2} | —", days.len(), cold_warm[0], cold_warm[1]);
+            println!(
+                "the forecast page's {} points for {name}, first view / again | {:.0} / {:.2} | —",
+                days.len(),
+                cold_warm[0],
+                cold_warm[1]
+            );
         }
 
         // Backtests over the last four complete quarters.
@@ -141,14 +148,18 @@ pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
             date_of_day(quarters[0].first),
             date_of_day(quarters[3].last)
         );
-        println!("scopes | forecast on | samples | P10–P90 held the actual | below P10 / above P90 | WAPE model | WAPE stage-weighted | ms");
+        println!(
+            "scopes | forecast on | samples | P10–P90 held the actual | below P10 / above P90 | WAPE model | WAPE stage-weighted | ms"
+        );
         for (lead, on) in [(0, "the eve"), (45, "day 45")] {
             for (name, scopes) in [("organisation", vec![Scope::org()]), ("teams", teams.clone()), ("reps", reps.clone())] {
                 let started = Instant::now();
                 let result: Backtest = backtest(projection, &quarters, lead, &scopes, 2_000, 7);
                 let elapsed = started.elapsed().as_secs_f64() * 1000.0;
                 let coverage = result.coverage().map_or("—".to_owned(), |coverage| format!("{:.0}%", coverage * 100.0));
-                let (model, stage) = result.wape().map_or(("—".to_owned(), "—".to_owned()), |(model, stage)| (format!("{:.1}%", model * 100.0), format!("{:.1}%", stage * 100.0)));
+                let (model, stage) = result.wape().map_or(("—".to_owned(), "—".to_owned()), |(model, stage)| {
+                    (format!("{:.1}%", model * 100.0), format!("{:.1}%", stage * 100.0))
+                });
                 let (below, above) = result.misses();
                 println!("{name} | {on} | {} | {coverage} | {below} / {above} | {model} | {stage} | {elapsed:.0}", result.scored());
             }

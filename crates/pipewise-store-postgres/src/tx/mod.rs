@@ -15,6 +15,7 @@ mod audit;
 mod auth;
 mod bulk;
 mod deals;
+mod forecast;
 mod gates;
 mod organisations;
 mod pay;

@@ -15,6 +15,7 @@ mod crud;
 mod db;
 mod describe;
 mod designer;
+mod forecast;
 mod gates;
 mod handoffs;
 pub mod openapi;
@@ -214,6 +215,7 @@ pub fn table() -> Vec<Route> {
     table.extend(settings::routes());
     table.extend(quotas::routes());
     table.extend(pay::routes());
+    table.extend(forecast::routes());
     table
 }
 
@@ -243,6 +245,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     schemas.extend(settings::schemas());
     schemas.extend(quotas::schemas());
     schemas.extend(pay::schemas());
+    schemas.extend(forecast::schemas());
     schemas
 }
 

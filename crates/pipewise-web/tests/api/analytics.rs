@@ -405,3 +405,38 @@ pub async fn the_forecast_says_when_it_is_below_its_data_floor(app: Shared) {
     assert_eq!(typed["forecast"]["gap_to_quota"], json!(format!("USD {gap}")));
     app.get("/api/v1/analytics/forecast", "").await.expect(401);
 }
+
+/// Forecast calls through the API: a rep calls, the manager reads it rolled up and calls with an
+/// adjustment, bad fields are named, a viewer may not call, and each reads within visibility.
+pub async fn forecast_calls_are_kept_and_read_within_visibility(app: Shared) {
+    app.blocking(|| seed(&app));
+    let body = json!({ "period": "2026-Q4", "commit": "5000", "best_case": 7000, "note": "Two renewals" });
+    let rep = app.post("/api/v1/forecast/calls", "rep", body.clone()).await.expect(201).body;
+    assert_eq!(
+        (rep["commit"].as_str(), rep["best_case"].as_str(), rep["note"].as_str()),
+        (Some("5000.00"), Some("7000.00"), Some("Two renewals"))
+    );
+    assert_eq!(rep["rollup"], Value::Null);
+    let manager = app
+        .post(
+            "/api/v1/forecast/calls",
+            "manager",
+            json!({ "period": "2026-Q4", "commit": "4500", "best_case": "7000", "note": "Haircut on renewals" }),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(manager["rollup"], json!({ "commit": "5000.00", "best_case": "7000.00" }));
+    // Bad fields are named; a viewer does not call; nothing is kept.
+    let bad = app.post("/api/v1/forecast/calls", "rep", json!({ "period": "2026-Q9", "commit": "9", "best_case": "1", "extra": 1 })).await;
+    let detail = bad.expect(422).body["detail"].as_str().unwrap_or_default().to_owned();
+    assert!(detail.contains("period") || detail.contains("extra"), "{detail}");
+    let low = app.post("/api/v1/forecast/calls", "rep", json!({ "period": "2026-Q4", "commit": "9", "best_case": "1" })).await;
+    assert!(low.expect(422).body["detail"].as_str().unwrap_or_default().contains("best_case"));
+    app.post("/api/v1/forecast/calls", "viewer", body.clone()).await.expect(403);
+    // The manager reads both calls, the rep their own, the outsider's view has neither.
+    for (role, calls) in [("manager", 2), ("rep", 1), ("outsider", 0)] {
+        let listed = app.get("/api/v1/forecast/calls?period=2026-Q4", role).await.expect(200).body;
+        assert_eq!(listed["data"].as_array().unwrap().len(), calls, "{role}");
+    }
+}

@@ -65,4 +65,5 @@ on_both_engines! {
     analytics::logging_activities_today_does_not_change_past_health,
     analytics::drill_downs_list_only_deals_the_viewer_may_see,
     analytics::the_forecast_says_when_it_is_below_its_data_floor,
+    analytics::forecast_calls_are_kept_and_read_within_visibility,
 }

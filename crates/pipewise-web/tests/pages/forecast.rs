@@ -54,8 +54,7 @@ async fn the_forecast_page_shows_the_models_figures_to_each_viewer() {
     let (status, body) = app.get(&format!("/forecast?as_of={AS_OF}"), Some(&rep)).await;
     assert_eq!(status, StatusCode::OK);
     let movers = unescape(between(&body, "id=\"fc-movers\"", "</table>").unwrap());
-    let ids: Vec<i64> =
-        movers.split("/opportunities/").skip(1).map(|rest| rest.split('"').next().unwrap().parse().unwrap()).collect();
+    let ids: Vec<i64> = movers.split("/opportunities/").skip(1).map(|rest| rest.split('"').next().unwrap().parse().unwrap()).collect();
     assert!(!ids.is_empty(), "the rep has deals that move their number");
     let owners = demo.projection(|projection| {
         ids.iter()

@@ -27,8 +27,14 @@ pub(super) async fn get_forecast(
             let query = build_query(projection, &ask, None)?;
             let render = Render::new(projection, ask.locale);
             // More than asked, so that deals the viewer may not open can be left out.
-            let result =
-                insights.forecast_models().forecast(projection, ask.as_of, query.period, &query.scope, forecast::TRIALS, 3 * ask.limit + 10);
+            let result = insights.forecast_models().forecast(
+                projection,
+                ask.as_of,
+                query.period,
+                &query.scope,
+                forecast::TRIALS,
+                3 * ask.limit + 10,
+            );
             let openable = ask.openable.in_projection(projection);
             Ok(merge(header(&render, &query, &ask), json!({ "forecast": render.forecast(&result, query.quota, &openable, ask.limit) })))
         })

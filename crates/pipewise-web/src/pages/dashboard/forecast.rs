@@ -203,7 +203,12 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result
     let period_key = context.period_key.clone();
     let drill = |figure: &str| {
         let mut pairs = context_pairs(&context);
-        pairs.extend([("figure", figure.to_owned()), ("period", period_key.clone()), ("as_of", as_of_text.clone()), ("status", "all".to_owned())]);
+        pairs.extend([
+            ("figure", figure.to_owned()),
+            ("period", period_key.clone()),
+            ("as_of", as_of_text.clone()),
+            ("status", "all".to_owned()),
+        ]);
         url_with("/opportunities", &pairs)
     };
     let mut figures = vec![Figure {
@@ -235,7 +240,12 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result
                 href: String::new(),
             }
         }
-        None => Figure { label: t(locale, "fc.quota").to_owned(), value: "—".to_owned(), note: t(locale, "fc.no_quota").to_owned(), href: String::new() },
+        None => Figure {
+            label: t(locale, "fc.quota").to_owned(),
+            value: "—".to_owned(),
+            note: t(locale, "fc.no_quota").to_owned(),
+            href: String::new(),
+        },
     });
     figures.push(Figure {
         label: t(locale, "fc.stage_weighted").to_owned(),
@@ -259,11 +269,14 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result
                 ("open", &money(open_expected)),
                 ("deals", &i18n::group(result.open_deals as i64)),
                 ("new", &money(result.run_rate.expected)),
-                ("per", &if result.run_rate.deals_per_window < 1.0 {
-                    format!("{:.2}", result.run_rate.deals_per_window)
-                } else {
-                    format!("{:.1}", result.run_rate.deals_per_window)
-                }),
+                (
+                    "per",
+                    &if result.run_rate.deals_per_window < 1.0 {
+                        format!("{:.2}", result.run_rate.deals_per_window)
+                    } else {
+                        format!("{:.1}", result.run_rate.deals_per_window)
+                    },
+                ),
             ],
         )
     } else {
@@ -291,8 +304,7 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result
             ("trials", &i18n::group(i64::from(TRIALS))),
         ],
     );
-    let compact =
-        |amount: i64| i18n::money_compact(locale, Money::new(Decimal::new(amount, minor), currency).expect("a reporting amount"));
+    let compact = |amount: i64| i18n::money_compact(locale, Money::new(Decimal::new(amount, minor), currency).expect("a reporting amount"));
     let chart = chart(&history, context.quota, period.first - 1, period.last, &money, &compact, locale);
 
     // Periods: this fiscal quarter and the three before, this fiscal year.

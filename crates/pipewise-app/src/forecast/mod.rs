@@ -10,10 +10,13 @@
 //! forecast of a past day is fitted once), else its [`Projection::revision`] (any change fits
 //! again).
 
+pub mod calls;
+
 use std::sync::{Arc, Mutex};
 
+pub use calls::{CallBook, CallInput, call_json, calls_in, direct_reports, submit_call};
 use pipewise_analytics::{Day, Period, Projection, Scope};
-pub use pipewise_forecast::{Basis, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window};
+pub use pipewise_forecast::{Basis, Categories, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window, categories};
 
 /// Trials of a forecast.
 pub const TRIALS: u32 = 10_000;
@@ -86,7 +89,15 @@ impl Models {
 
     /// The forecast of `scope` for `period` as of the end of `as_of`, with `trials` and up to
     /// `movers` deals named, computed unless kept.
-    pub fn forecast(&self, projection: &Projection, as_of: Day, period: Period, scope: &Scope, trials: u32, movers: usize) -> Arc<Forecast> {
+    pub fn forecast(
+        &self,
+        projection: &Projection,
+        as_of: Day,
+        period: Period,
+        scope: &Scope,
+        trials: u32,
+        movers: usize,
+    ) -> Arc<Forecast> {
         let window = Window::new(as_of, period);
         let question = Question { window, scope: scope.clone(), trials, movers };
         let at = stamp(projection, window);
@@ -103,7 +114,8 @@ impl Models {
 /// The seed of a window's simulation: fixed by the window alone, so the same question always
 /// gets the same answer and different windows are not drawn alike.
 pub fn seed_of(window: Window) -> u64 {
-    let mut x = (window.as_of as u32 as u64) << 32 ^ (window.period.first as u32 as u64) ^ (window.period.last as u32 as u64).rotate_left(17);
+    let mut x =
+        (window.as_of as u32 as u64) << 32 ^ (window.period.first as u32 as u64) ^ (window.period.last as u32 as u64).rotate_left(17);
     // SplitMix64's finaliser.
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

@@ -1,0 +1,116 @@
+//! Forecast calls on both engines: kept unchanged with what the caller saw, rolled up to the
+//! manager, read within visibility, refused with every bad field named, and audited.
+
+use std::sync::Arc;
+
+use pipewise_app as app;
+use pipewise_app::forecast::CallInput;
+use pipewise_app::insights::{Clock, Insights};
+use pipewise_app::{AuditFilter, StoreError, WriteCtx};
+use pipewise_core::opportunity::OpportunityPatch;
+use pipewise_core::user::Role;
+use pipewise_core::*;
+use pipewise_test_support::TestDb;
+use pipewise_test_support::fixtures::{at, new_user, test_org};
+use pipewise_test_support::transact;
+
+use crate::worded;
+
+fn input(period: &str, commit: &str, best_case: &str, note: &str) -> CallInput {
+    CallInput { period: period.into(), commit: commit.into(), best_case: best_case.into(), note: note.into() }
+}
+
+pub fn calls_are_kept_with_what_the_caller_saw_rolled_up_scoped_and_audited(db: &TestDb) {
+    let org = test_org(db.store(), "Calls");
+    let id = org.org();
+    let ctx = org.ctx;
+    let stage = |position: usize| org.simple.stages[position].id;
+    // The rep's Q3: a deal in Closing (Commit) due in August, USD 8,000; one in Connecting (Best
+    // case) due in September, USD 5,000; one won in July, USD 2,000.
+    transact(db.store(), |tx| {
+        let mut deal = |name: &str, position: usize, amount: &str, close: &str| -> app::Result<OpportunityId> {
+            let mut new = org.new_deal(name);
+            new.amount = Some(amount.parse().unwrap());
+            new.close_date = Some(close.parse().unwrap());
+            let deal = app::deals::create_opportunity(tx, &org.by_rep(at("2026-06-01T09:00:00Z")), &new)?;
+            let patch = OpportunityPatch { stage_id: Some(stage(position)), ..OpportunityPatch::default() };
+            app::deals::update_opportunity(tx, &org.by_rep(at("2026-07-02T09:00:00Z")), deal.id, &patch)?;
+            Ok(deal.id)
+        };
+        deal("Commit", 3, "USD 8000", "2026-08-20")?;
+        deal("Best case", 2, "USD 5000", "2026-09-10")?;
+        deal("Won", 4, "USD 2000", "2026-07-02")?;
+        Ok(())
+    })
+    .unwrap();
+    let clock: Clock = Arc::new(|| at("2026-07-15T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let when = at("2026-07-15T12:00:00Z");
+    let by = |user: UserId| WriteCtx { actor_id: Some(user), at: when, ..ctx };
+
+    // The rep calls, twice: two rows, the first unchanged.
+    let first = transact(db.store(), |tx| {
+        app::forecast::submit_call(tx, &by(org.rep.id), &insights, &input("2026-Q3", "9000", "14000", "Hanbit in August"))
+    })
+    .unwrap();
+    assert_eq!((first.commit, first.best_case, first.note.as_str()), (900_000, 1_400_000, "Hanbit in August"));
+    assert_eq!((first.closed, first.system_commit, first.system_best_case, first.pipeline), (200_000, 1_000_000, 1_500_000, 0));
+    assert_eq!(first.rollup, None, "the rep has no reports");
+    assert_eq!(first.model, None, "three deals are below the model's data floor");
+    let second = transact(db.store(), |tx| {
+        app::forecast::submit_call(tx, &by(org.rep.id), &insights, &input("2026-Q3", "10000", "15000.00", "Signed early"))
+    })
+    .unwrap();
+    assert!(second.id > first.id);
+
+    // The manager sees the rep's latest call rolled up, and calls with an adjustment.
+    let managers = transact(db.store(), |tx| {
+        app::forecast::submit_call(tx, &by(org.manager.id), &insights, &input("2026-Q3", "8000", "15000", "Best case is a stretch"))
+    })
+    .unwrap();
+    assert_eq!(managers.rollup, Some((1_000_000, 1_500_000)));
+
+    // Read back within visibility: the manager sees all three calls; the rep their own two; a rep
+    // elsewhere none of them.
+    let outsider =
+        transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("out@calls.test", "Oli Out", Role::Rep, None))).unwrap();
+    let seen = |user: UserId| {
+        transact(db.store(), |tx| {
+            let access = app::access::access_for(tx, id, Some(user))?;
+            app::forecast::calls_in(tx, id, &access, "2026-Q3")
+        })
+        .unwrap()
+    };
+    let book = seen(org.manager.id);
+    assert_eq!(book.calls, [first.clone(), second.clone(), managers.clone()], "kept exactly as submitted, oldest first");
+    assert_eq!(book.latest(org.rep.id), Some(&second));
+    assert_eq!(book.history(org.rep.id), [&second, &first]);
+    assert_eq!(seen(org.rep.id).calls, [first.clone(), second.clone()]);
+    assert!(seen(outsider.id).calls.is_empty());
+
+    // Refused with every bad field named, nothing kept.
+    let error = transact(db.store(), |tx| {
+        app::forecast::submit_call(tx, &by(org.rep.id), &insights, &input("2026-Q1", "-10", "5", &"x".repeat(2_001)))
+    })
+    .unwrap_err();
+    let message = worded(&error);
+    for field in ["period", "commit", "note"] {
+        assert!(message.contains(&format!("forecast_call: {field}:")), "{field} is named: {message}");
+    }
+    let error = transact(db.store(), |tx| app::forecast::submit_call(tx, &by(org.rep.id), &insights, &input("2026-Q3", "10", "5", "")))
+        .unwrap_err();
+    assert!(worded(&error).contains("forecast_call: best_case:"), "{}", worded(&error));
+    let viewer =
+        transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("view@calls.test", "Vic Viewer", Role::Viewer, None)))
+            .unwrap();
+    let error = transact(db.store(), |tx| app::forecast::submit_call(tx, &by(viewer.id), &insights, &input("2026-Q3", "10", "15", "")))
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
+    assert_eq!(seen(org.manager.id).calls.len(), 3);
+
+    // Every call is audited.
+    let filter = AuditFilter { record_kind: Some("forecast_call".into()), limit: 20, ..AuditFilter::default() };
+    let audit = db.store().read().unwrap().audit_events(id, &filter).unwrap();
+    assert_eq!(audit.len(), 3);
+    assert!(audit.iter().all(|entry| entry.action == "create"));
+}

@@ -1,0 +1,123 @@
+//! Forecast calls in the API (SPEC C7, issue 13 point 1). The statistical forecast itself is
+//! `GET /api/v1/analytics/forecast`.
+//!
+//! - `GET /api/v1/forecast/calls?period=2027-Q1`: the period's calls (the current fiscal quarter
+//!   by default) that the viewer may read, oldest first: their own and those of the people whose
+//!   deals they see; everyone's for ops, admins and viewers. Each call keeps what its caller saw
+//!   then: their reports' latest calls summed, their deals by forecast category, the model.
+//! - `POST /api/v1/forecast/calls` `{"period", "commit", "best_case", "note"}`: the viewer calls
+//!   their number (a rep's deals, a manager's tree, everyone's for ops and admins). Calls are
+//!   never changed: a new call is a new one. Everyone but viewers; audited.
+
+use axum::extract::RawQuery;
+use axum::http::Method;
+use axum::response::Response;
+use pipewise_app::{self as app, input};
+use pipewise_core::fiscal::PeriodKind;
+use serde_json::{Value, json};
+
+use super::db::Api;
+use super::support::{JsonBody, Query, created};
+use super::{Param, Reply, Route, Ty};
+use crate::error::{AppError, blocking};
+
+const TAG: &str = "forecast";
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/api/v1/forecast/calls", "list_forecast_calls", list_calls)
+            .summary(TAG, "The forecast calls of a fiscal period that the viewer may read, oldest first, each with what its caller saw.")
+            .query(vec![Param::new("period", Ty::Text, "A fiscal period such as 2027-Q1. Default: the current fiscal quarter.")])
+            .reply(Reply::Json(200, "ForecastCallList")),
+        Route::new(Method::POST, "/api/v1/forecast/calls", "submit_forecast_call", submit_call)
+            .summary(TAG, "Call the viewer's number for a fiscal period: commit and best case in the reporting currency, with a note.")
+            .body("NewForecastCall")
+            .reply(Reply::Json(201, "ForecastCall")),
+    ]
+}
+
+async fn list_calls(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
+    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Text, "")])?;
+    let asked = query.text("period").map(str::to_owned);
+    let today = api.viewer.today(api.state.now());
+    let reply = api
+        .read(move |tx, viewer| {
+            let key = match asked {
+                Some(key) => key,
+                None => {
+                    let organisation = app::users::organisation(tx, viewer.org)?
+                        .ok_or(AppError::NotFound { kind: "organisation", id: viewer.org.to_string() })?;
+                    organisation.fiscal.period_of(PeriodKind::Quarter, today).key()
+                }
+            };
+            let book = app::forecast::calls_in(tx, viewer.org, &viewer.access, &key)?;
+            let period = &book.period;
+            Ok(json!({
+                "period": { "key": period.key(), "start": period.first.to_string(), "end": period.last.to_string() },
+                "data": book.calls.iter().map(app::forecast::call_json).collect::<Vec<_>>(),
+            }))
+        })
+        .await?;
+    Ok(axum::Json(reply))
+}
+
+async fn submit_call(api: Api, JsonBody(body): JsonBody) -> Result<Response, AppError> {
+    let call = input::forecast_call(&body)?;
+    let (state, org) = (api.state.clone(), api.viewer.org);
+    let insights = blocking(move || Ok(state.insights_for(org)?)).await?;
+    let key = call.period.clone();
+    let stored = api.write(move |tx, ctx| app::forecast::submit_call(tx, ctx, &insights, &call)).await?;
+    Ok(created(format!("/api/v1/forecast/calls?period={key}"), app::forecast::call_json(&stored)))
+}
+
+pub fn schemas() -> Vec<(&'static str, Value)> {
+    let money = || json!({ "type": "string", "description": "A decimal in the reporting currency." });
+    let amount = || json!({ "oneOf": [{ "type": "string", "maxLength": 40 }, { "type": "number" }], "description": "A non-negative decimal in the reporting currency." });
+    let pair = || json!({ "type": ["object", "null"], "properties": { "commit": money(), "best_case": money() } });
+    let call = json!({
+        "type": "object",
+        "description": "One call, kept as it was made, with what its caller saw then.",
+        "properties": {
+            "id": { "type": "integer" },
+            "user_id": { "type": "integer" },
+            "period": { "type": "object", "properties": { "kind": { "type": "string" }, "start": { "type": "string", "format": "date" }, "end": { "type": "string", "format": "date" } } },
+            "currency": { "type": "string" },
+            "commit": money(),
+            "best_case": money(),
+            "note": { "type": "string" },
+            "rollup": pair(),
+            "categories": { "type": "object", "properties": { "closed": money(), "commit": money(), "best_case": money(), "pipeline": money() } },
+            "model": { "type": ["object", "null"], "properties": { "expected": money(), "p10": money(), "p90": money() } },
+            "submitted_at": { "type": "string", "format": "date-time" },
+        },
+        "required": ["id", "user_id", "period", "currency", "commit", "best_case", "note", "rollup", "categories", "model", "submitted_at"],
+    });
+    vec![
+        ("ForecastCall", call),
+        (
+            "ForecastCallList",
+            json!({
+                "type": "object",
+                "properties": {
+                    "period": { "type": "object", "properties": { "key": { "type": "string" }, "start": { "type": "string" }, "end": { "type": "string" } } },
+                    "data": { "type": "array", "items": { "$ref": "#/components/schemas/ForecastCall" } },
+                },
+                "required": ["period", "data"],
+            }),
+        ),
+        (
+            "NewForecastCall",
+            json!({
+                "type": "object",
+                "properties": {
+                    "period": { "type": "string", "maxLength": 16, "description": "A fiscal period such as 2027-Q1 that has not ended." },
+                    "commit": amount(),
+                    "best_case": amount(),
+                    "note": { "type": "string", "maxLength": 2000 },
+                },
+                "required": ["period", "commit", "best_case"],
+                "additionalProperties": false,
+            }),
+        ),
+    ]
+}

@@ -87,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/pipelines/{id}/criteria/{criterion}/archive", post(designer::archive_criterion))
         .route("/performance", get(dashboard::performance))
         .route("/forecast", get(dashboard::forecast))
+        .route("/forecast/call", post(dashboard::forecast_call))
         .route("/pay", get(pay::show))
         .route("/pay/compute", post(pay::compute))
         .route("/pay/plans", post(pay::save_plan))

@@ -49,8 +49,32 @@ async fn the_forecast_page_shows_the_models_figures_to_each_viewer() {
     let first = expected.movers.first().expect("open deals move the number").opportunity;
     assert!(movers.contains(&format!("/opportunities/{}", first.0)), "the first mover links to its deal");
 
-    // A rep's movers are their own deals.
+    // The rep calls their number through the form: a bad best case is shown on the form with
+    // nothing kept, then the call is kept and shows in the manager's roll-up.
     let rep = app.sign_in(&demo.rep.email).await;
+    let refused = app
+        .post_form("/forecast/call", Some(&rep), &[("period", "2026-Q4"), ("commit", "50,000"), ("best_case", "40000"), ("note", "")], true)
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let called = app
+        .post_form(
+            "/forecast/call",
+            Some(&rep),
+            &[("period", "2026-Q4"), ("commit", "50,000"), ("best_case", "80000"), ("note", "Two renewals")],
+            true,
+        )
+        .await;
+    assert_eq!(called.status(), StatusCode::SEE_OTHER);
+    let (_, body) = app.get("/forecast?period=2026-Q4&called=1", Some(&rep)).await;
+    let history = between(&body, "id=\"fc-history\"", "</table>").unwrap();
+    assert!(history.contains(&usd(5_000_000)) && history.contains("Two renewals"), "the call is in the rep's history");
+    let manager_of_rep = demo.users.iter().find(|user| Some(user.id) == demo.rep.manager_id).unwrap();
+    let boss = app.sign_in(&manager_of_rep.email).await;
+    let (_, body) = app.get("/forecast?period=2026-Q4", Some(&boss)).await;
+    let reports = between(&body, "id=\"fc-reports\"", "</table>").unwrap();
+    assert!(reports.contains(&demo.rep.name) && reports.contains(&usd(5_000_000)), "the rep's call rolls up to their manager");
+
+    // A rep's movers are their own deals.
     let (status, body) = app.get(&format!("/forecast?as_of={AS_OF}"), Some(&rep)).await;
     assert_eq!(status, StatusCode::OK);
     let movers = unescape(between(&body, "id=\"fc-movers\"", "</table>").unwrap());
@@ -87,14 +111,16 @@ async fn the_forecast_page_shows_the_models_figures_to_each_viewer() {
 async fn the_forecast_page_in_a_real_browser() {
     let demo = demo(small_demo());
     let base = serve(demo.app.router.clone()).await;
-    let admin = demo.admin.email.clone();
+    let manager = demo.manager.email.clone();
     tokio::task::spawn_blocking(move || {
         let Some(browser) = Browser::start() else { return };
         browser.set_window_size(1440, 1400).unwrap();
-        browser_sign_in(&browser, &base, &admin).unwrap();
+        browser_sign_in(&browser, &base, &manager).unwrap();
         browser.goto(&format!("{base}/forecast?as_of={AS_OF}")).unwrap();
         browser.wait_for("#fc-movers", Duration::from_secs(10)).unwrap();
         browser.screenshot(screenshot_dir().join("forecast.png")).unwrap();
+        browser.execute("document.getElementById('fc-call').scrollIntoView()", &[]).unwrap();
+        browser.screenshot(screenshot_dir().join("forecast-call.png")).unwrap();
     })
     .await
     .unwrap();

@@ -11,7 +11,7 @@
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use pipewise_analytics::{Day, date_of_day};
+use pipewise_analytics::{Day, date_of_day, day_of_date};
 use pipewise_app as app;
 use pipewise_app::forecast::{Basis, CHART_TRIALS, FLOOR_EXITS, FLOOR_WON, Forecast, TRIALS};
 use pipewise_app::visibility::Subject;
@@ -82,6 +82,52 @@ struct Chart {
     points: Vec<Point>,
 }
 
+/// A person's latest call, as the roll-up lists it.
+#[derive(Serialize)]
+struct ReportRow {
+    name: String,
+    commit: String,
+    best_case: String,
+    when: String,
+    note: String,
+    missing: bool,
+}
+
+#[derive(Serialize)]
+struct HistoryRow {
+    when: String,
+    commit: String,
+    best_case: String,
+    note: String,
+    adjustment: String,
+}
+
+/// The viewer's own call for the period: the form, what they see, their reports' calls and
+/// their history.
+#[derive(Serialize)]
+struct CallsView {
+    can_call: bool,
+    open: bool,
+    commit: String,
+    best_case: String,
+    note: String,
+    problems: Vec<String>,
+    notice: String,
+    covers: String,
+    system: Vec<Figure>,
+    reports: Vec<ReportRow>,
+    rollup: String,
+    history: Vec<HistoryRow>,
+}
+
+/// What a refused call form sends back to the page.
+pub(crate) struct CallForm {
+    pub commit: String,
+    pub best_case: String,
+    pub note: String,
+    pub problems: Vec<String>,
+}
+
 #[derive(Serialize)]
 struct Choice {
     value: String,
@@ -98,6 +144,7 @@ struct ForecastView {
     made_of: String,
     chart: Chart,
     movers: Vec<MoverRow>,
+    calls: CallsView,
     evidence: String,
     periods: Vec<Choice>,
     period: String,
@@ -109,7 +156,34 @@ struct ForecastView {
 
 pub async fn forecast(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
     let params = Params::parse(query.as_deref());
-    answer(viewer, move |reader| render_forecast(&state, reader, &params)).await
+    answer(viewer, move |reader| render_forecast(&state, reader, &params, None)).await
+}
+
+/// `POST /forecast/call`: the viewer's call for the period the form names; back to the page.
+pub async fn call(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: axum::body::Bytes) -> Response {
+    let form = Params::from_body(&body);
+    answer(viewer, move |reader| {
+        let period = form.raw("period").trim().to_owned();
+        let input = app::forecast::CallInput {
+            period: period.clone(),
+            commit: form.raw("commit").trim().replace(',', ""),
+            best_case: form.raw("best_case").trim().replace(',', ""),
+            note: form.raw("note").to_owned(),
+        };
+        let insights = state.insights_for(reader.org)?;
+        let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
+        match state.db.transact(|tx| app::forecast::submit_call(tx, &ctx, &insights, &input)) {
+            Ok(_) => Ok(crate::pages::see_other(&url_with("/forecast", &[("period", period), ("called", "1".to_owned())]))),
+            Err(error) => {
+                let message =
+                    crate::pages::form::error_message(reader.user.locale, error, Some(t(reader.user.locale, "fc.call_forbidden")))?;
+                let params = Params::parse(Some(&serde_urlencoded::to_string([("period", period.as_str())]).unwrap_or_default()));
+                let refused = CallForm { commit: input.commit, best_case: input.best_case, note: input.note, problems: vec![message] };
+                render_forecast(&state, reader, &params, Some(refused))
+            }
+        }
+    })
+    .await
 }
 
 fn percent(fraction: f64) -> String {
@@ -127,7 +201,7 @@ fn chart_days(first: Day, as_of: Day) -> Vec<Day> {
     days
 }
 
-fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
+fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: Option<CallForm>) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
     let now = state.now();
     let mut tx = state.db.read()?;
@@ -144,7 +218,8 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result
 
     let insights = state.insights_for(viewer.org)?;
     let models = insights.forecast_models();
-    let (result, history, movers) = insights.with(|projection| {
+    let own = app::visibility::visible_owners(&viewer.access);
+    let (result, history, movers, mine, my_model) = insights.with(|projection| {
         let scope = context.scope(projection);
         let result = models.forecast(projection, as_of, period, &scope, TRIALS, MOVERS * 3);
         let history: Vec<(Day, std::sync::Arc<Forecast>)> = days
@@ -173,11 +248,17 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result
                 (mover.opportunity, facts)
             })
             .collect();
-        (result, history, movers)
+        // The viewer's own number, which their call is about.
+        let own_scope = app::visibility::scope_of(projection, own.as_ref());
+        let mine = app::forecast::categories(projection, &own_scope, as_of, period);
+        let my_model = models.forecast(projection, as_of, period, &own_scope, TRIALS, 0);
+        (result, history, movers, mine, my_model)
     });
 
     // The movers the viewer may open, named as they are today.
     let mut tx = state.db.read()?;
+    let book = app::forecast::calls_in(&mut tx, viewer.org, &viewer.access, &context.period_key)?;
+    let reports = app::forecast::direct_reports(&mut tx, viewer.org, viewer.user.id)?;
     let mut mover_rows = Vec::new();
     for (mover, (id, facts)) in result.movers.iter().zip(movers) {
         if mover_rows.len() == MOVERS {
@@ -328,6 +409,19 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result
         })
         .map(|team| Choice { value: team.id.to_string(), label: team.name.clone() })
         .collect();
+    let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let calls = calls_view(CallsInput {
+        viewer,
+        data: &data,
+        book: &book,
+        reports: &reports,
+        mine: &mine,
+        model: &my_model,
+        open: period.last >= day_of_date(context.today),
+        notice: params.get("called").is_some(),
+        refused,
+        money: &money,
+    });
     let view = ForecastView {
         heading: context.subject_name(locale, &data, &teams),
         subtitle: tf(
@@ -341,6 +435,7 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result
         made_of,
         chart,
         movers: mover_rows,
+        calls,
         evidence: evidence_text,
         periods,
         period: context.period_key.clone(),
@@ -353,7 +448,7 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params) -> Result
         notes: context.notes.clone(),
     };
     let title = format!("{} · {}", t(locale, "fc.title"), view.heading);
-    render::page(viewer, StatusCode::OK, "forecast.html", "forecast", title, &view)
+    render::page(viewer, status, "forecast.html", "forecast", title, &view)
 }
 
 /// The subject's query pairs for links (team or owner).
@@ -427,5 +522,131 @@ fn chart(
                 won: money(forecast.won),
             })
             .collect(),
+    }
+}
+
+struct CallsInput<'a> {
+    viewer: &'a Viewer,
+    data: &'a OrgData,
+    book: &'a app::forecast::CallBook,
+    reports: &'a [pipewise_core::UserId],
+    mine: &'a app::forecast::Categories,
+    model: &'a Forecast,
+    open: bool,
+    notice: bool,
+    refused: Option<CallForm>,
+    money: &'a dyn Fn(i64) -> String,
+}
+
+/// The call panel: the viewer's form (kept as typed when refused, else their latest call, else
+/// what their deals' categories say), what they see, their reports' latest calls and their own
+/// history of calls.
+fn calls_view(input: CallsInput) -> CallsView {
+    let CallsInput { viewer, data, book, reports, mine, model, open, notice, refused, money } = input;
+    let locale = viewer.user.locale;
+    let me = viewer.user.id;
+    let zone = viewer.user.time_zone.as_str();
+    let scale = u32::from(data.organisation.reporting_currency.minor_units());
+    let plain = |minor: i64| Decimal::new(minor, scale).to_string();
+    let when = |call: &pipewise_app::StoredCall| i18n::timestamp(locale, call.submitted_at, zone);
+    let latest = book.latest(me);
+    let (commit, best_case, note, problems) = match refused {
+        Some(form) => (form.commit, form.best_case, form.note, form.problems),
+        None => match latest {
+            Some(call) => (plain(call.commit), plain(call.best_case), String::new(), Vec::new()),
+            None => (plain(mine.commit_total()), plain(mine.best_case_total()), String::new(), Vec::new()),
+        },
+    };
+    let mut system = vec![
+        Figure { label: t(locale, "fc.closed").to_owned(), value: money(mine.closed), note: String::new(), href: String::new() },
+        Figure {
+            label: t(locale, "fc.commit").to_owned(),
+            value: money(mine.commit_total()),
+            note: t(locale, "fc.commit_note").to_owned(),
+            href: String::new(),
+        },
+        Figure {
+            label: t(locale, "fc.best_case").to_owned(),
+            value: money(mine.best_case_total()),
+            note: t(locale, "fc.best_case_note").to_owned(),
+            href: String::new(),
+        },
+    ];
+    if let Some([p10, _, p90]) = model.range {
+        system.push(Figure {
+            label: t(locale, "fc.model").to_owned(),
+            value: money(model.expected),
+            note: tf(locale, "fc.range", &[("p10", &money(p10)), ("p90", &money(p90))]),
+            href: String::new(),
+        });
+    }
+    let report_rows: Vec<ReportRow> = reports
+        .iter()
+        .map(|person| match book.latest(*person) {
+            Some(call) => ReportRow {
+                name: data.user_name(*person),
+                commit: money(call.commit),
+                best_case: money(call.best_case),
+                when: when(call),
+                note: call.note.clone(),
+                missing: false,
+            },
+            None => ReportRow {
+                name: data.user_name(*person),
+                commit: "—".to_owned(),
+                best_case: "—".to_owned(),
+                when: t(locale, "fc.no_call").to_owned(),
+                note: String::new(),
+                missing: true,
+            },
+        })
+        .collect();
+    let rollup = match book.rollup(reports) {
+        Some((commit, best_case)) => tf(
+            locale,
+            "fc.rollup",
+            &[
+                ("commit", &money(commit)),
+                ("best_case", &money(best_case)),
+                ("missing", &report_rows.iter().filter(|row| row.missing).count().to_string()),
+            ],
+        ),
+        None if reports.is_empty() => String::new(),
+        None => t(locale, "fc.rollup_none").to_owned(),
+    };
+    let history = book
+        .history(me)
+        .into_iter()
+        .map(|call| HistoryRow {
+            when: when(call),
+            commit: money(call.commit),
+            best_case: money(call.best_case),
+            note: call.note.clone(),
+            adjustment: call.rollup.map_or_else(String::new, |(commit, _)| {
+                let difference = call.commit - commit;
+                let sign = if difference < 0 { "−" } else { "+" };
+                tf(locale, "fc.adjustment", &[("amount", &format!("{sign}{}", money(difference.abs())))])
+            }),
+        })
+        .collect();
+    let covers = match viewer.user.role {
+        pipewise_core::user::Role::Rep => t(locale, "fc.covers_rep"),
+        pipewise_core::user::Role::Manager => t(locale, "fc.covers_manager"),
+        _ => t(locale, "fc.covers_all"),
+    }
+    .to_owned();
+    CallsView {
+        can_call: viewer.user.role != pipewise_core::user::Role::Viewer,
+        open,
+        commit,
+        best_case,
+        note,
+        problems,
+        notice: if notice { t(locale, "fc.called").to_owned() } else { String::new() },
+        covers,
+        system,
+        reports: report_rows,
+        rollup,
+        history,
     }
 }

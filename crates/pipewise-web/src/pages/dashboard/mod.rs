@@ -57,7 +57,7 @@ use pipewise_core::*;
 pub use badges::{Badge, badges};
 pub use context::Context;
 pub use drill::{Drill, drill, drill_filters};
-pub use forecast::forecast;
+pub use forecast::{call as forecast_call, forecast};
 pub use performance::performance;
 pub use view::flag_label;
 

@@ -144,6 +144,7 @@ pub(crate) fn run(store: &Db, config: &DemoConfig, report: &mut dyn FnMut(Phase,
     tx.commit()?;
     crate::quotas::set_quotas(store, org.id, start.date_utc(), now)?;
     crate::quotas::set_pay(store, org.id, now)?;
+    crate::calls::make_calls(store, org.id, now)?;
 
     counts.count_stored(store, org.id)?;
     Ok(DemoSummary { organisation: org.id, users: plan.logins(), counts, rates_shifted_days: rates.shifted_days })

@@ -12,6 +12,7 @@
 //! the default demo and a much larger one run the same code.
 
 mod activity;
+mod calls;
 mod clock;
 mod data;
 mod deal;

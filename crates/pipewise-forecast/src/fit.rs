@@ -26,6 +26,9 @@ pub struct Model {
     pub evidence: Evidence,
     /// `stage × CELLS_PER_STAGE + cell`.
     probability: Vec<f64>,
+    /// By stage: what a win brought per unit of the amount the deal had while open (discounts
+    /// at signing below 1, upsells above), from the history's wins.
+    value_ratio: Vec<f64>,
     pub(crate) born: Vec<Born>,
     /// Past windows fully observed by the as-of day (the run-rate's denominator).
     pub(crate) born_windows: u32,
@@ -55,22 +58,32 @@ pub(crate) struct Born {
     pub amount: i64,
 }
 
-/// Per cell and week: wins, exits, and deals censored after that many full weeks.
+/// Per cell and week: wins, exits, and deals censored after that many full weeks, each weighed
+/// by its amount (see [`weight`]); integers, so the sums never depend on the order deals are met.
 #[derive(Clone)]
 struct Counts {
     weeks: usize,
-    won: Vec<u32>,
-    exit: Vec<u32>,
-    censored: Vec<u32>,
+    won: Vec<u128>,
+    exit: Vec<u128>,
+    censored: Vec<u128>,
     won_deals: u32,
     exit_deals: u32,
     born: Vec<Born>,
+    /// By stage, over the wins counted: their number, the weights they had open, and what they
+    /// were won for.
+    stage_wins: Vec<u64>,
+    stage_win_weight: Vec<u128>,
+    stage_win_value: Vec<u128>,
     /// Over the fully observed snapshots: deals open per owner × cell and per snapshot × cell,
     /// and their wins inside the snapshot's window per owner and per snapshot.
-    owner_open: Vec<u32>,
-    owner_wins: Vec<u32>,
-    snapshot_open: Vec<u32>,
-    snapshot_wins: Vec<u32>,
+    owner_open: Vec<u128>,
+    owner_wins: Vec<u128>,
+    snapshot_open: Vec<u128>,
+    snapshot_wins: Vec<u128>,
+    /// The squares of the weights open per owner × cell and per snapshot × cell (for chance's
+    /// variance of a weighed sum).
+    owner_open_squares: Vec<u128>,
+    snapshot_open_squares: Vec<u128>,
     /// Deal-snapshots counted there, and the distinct deals among them.
     deal_snapshots: u64,
     observed_deals: u64,
@@ -87,10 +100,15 @@ impl Counts {
             won_deals: 0,
             exit_deals: 0,
             born: Vec::new(),
+            stage_wins: vec![0; cells / CELLS_PER_STAGE],
+            stage_win_weight: vec![0; cells / CELLS_PER_STAGE],
+            stage_win_value: vec![0; cells / CELLS_PER_STAGE],
             owner_open: vec![0; owners * cells],
             owner_wins: vec![0; owners],
             snapshot_open: vec![0; snapshots * cells],
             snapshot_wins: vec![0; snapshots],
+            owner_open_squares: vec![0; owners * cells],
+            snapshot_open_squares: vec![0; snapshots * cells],
             deal_snapshots: 0,
             observed_deals: 0,
         }
@@ -105,10 +123,16 @@ impl Counts {
             (&mut self.owner_wins, &other.owner_wins),
             (&mut self.snapshot_open, &other.snapshot_open),
             (&mut self.snapshot_wins, &other.snapshot_wins),
+            (&mut self.owner_open_squares, &other.owner_open_squares),
+            (&mut self.snapshot_open_squares, &other.snapshot_open_squares),
         ] {
             mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
         }
         self.won_deals += other.won_deals;
+        self.stage_wins.iter_mut().zip(&other.stage_wins).for_each(|(a, b)| *a += b);
+        for (mine, theirs) in [(&mut self.stage_win_weight, &other.stage_win_weight), (&mut self.stage_win_value, &other.stage_win_value)] {
+            mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+        }
         self.exit_deals += other.exit_deals;
         self.born.extend(other.born);
         self.deal_snapshots += other.deal_snapshots;
@@ -118,13 +142,13 @@ impl Counts {
     /// Sums of `cells`' counts for week `k`: (won, exit, at risk).
     fn week(&self, cells: impl Iterator<Item = usize> + Clone, k: usize) -> (f64, f64, f64) {
         let stride = self.weeks + 1;
-        let (mut won, mut exit, mut at_risk) = (0u64, 0u64, 0u64);
+        let (mut won, mut exit, mut at_risk) = (0u128, 0u128, 0u128);
         for cell in cells {
             let base = cell * stride;
-            won += u64::from(self.won[base + k]);
-            exit += u64::from(self.exit[base + k]);
+            won += self.won[base + k];
+            exit += self.exit[base + k];
             for j in k..=self.weeks {
-                at_risk += u64::from(self.won[base + j] + self.exit[base + j] + self.censored[base + j]);
+                at_risk += self.won[base + j] + self.exit[base + j] + self.censored[base + j];
             }
         }
         (won as f64, exit as f64, at_risk as f64)
@@ -160,12 +184,16 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
             let won = closed && view.outcome(&last) == Some(true);
             let mut seen = false;
             let mut observed_here = false;
+            // What a win brought, as known at the as-of day.
+            let won_value = weight(&last);
             projection.states_at_days(deal as u32, &days, |k, state| {
                 let stage = view.stage(state.stage);
                 if !(stage.open && stage.counts) {
                     return;
                 }
                 let day = days[k];
+                // Weighed by the amount the deal had then: what the forecast multiplies a chance by.
+                let weight = weight(state);
                 let cell = state.stage as usize * CELLS_PER_STAGE + cell_of(window, day, state);
                 let stride = weeks + 1;
                 let observed = ((as_of - day) / 7) as usize;
@@ -177,23 +205,28 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
                 // in a partly observed week is censored like an open one.
                 if week <= observed {
                     if week > weeks {
-                        counts.censored[cell * stride + weeks] += 1;
+                        counts.censored[cell * stride + weeks] += weight;
                     } else if won {
-                        counts.won[cell * stride + week] += 1;
+                        counts.won[cell * stride + week] += weight;
+                        counts.stage_wins[state.stage as usize] += 1;
+                        counts.stage_win_weight[state.stage as usize] += weight;
+                        counts.stage_win_value[state.stage as usize] += won_value;
                     } else {
-                        counts.exit[cell * stride + week] += 1;
+                        counts.exit[cell * stride + week] += weight;
                     }
                 } else {
-                    counts.censored[cell * stride + observed.min(weeks)] += 1;
+                    counts.censored[cell * stride + observed.min(weeks)] += weight;
                 }
                 if weeks > 0 && day + b <= as_of && (state.owner as usize) < owners {
                     observed_here = true;
                     counts.deal_snapshots += 1;
-                    counts.owner_open[state.owner as usize * cells + cell] += 1;
-                    counts.snapshot_open[k * cells + cell] += 1;
+                    counts.owner_open[state.owner as usize * cells + cell] += weight;
+                    counts.snapshot_open[k * cells + cell] += weight;
+                    counts.owner_open_squares[state.owner as usize * cells + cell] += weight * weight;
+                    counts.snapshot_open_squares[k * cells + cell] += weight * weight;
                     if won && (day + a..=day + b).contains(&last.closed_day) {
-                        counts.owner_wins[state.owner as usize] += 1;
-                        counts.snapshot_wins[k] += 1;
+                        counts.owner_wins[state.owner as usize] += weight;
+                        counts.snapshot_wins[k] += weight;
                     }
                 }
             });
@@ -226,9 +259,10 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
     let basis = if evidence.won >= FLOOR_WON && evidence.exits >= FLOOR_EXITS { Basis::Statistical } else { Basis::StageWeighted };
     let probability = probabilities(projection, &view, window, &counts);
     let calibration = calibrate(&counts, &probability, owners, days.len());
+    let value_ratio = value_ratios(projection, &counts);
     let mut born = counts.born;
     born.sort_by_key(|born| (born.snapshot, born.owner, born.stage, born.amount));
-    Model { window, basis, evidence, probability, born, born_windows, calibration }
+    Model { window, basis, evidence, probability, value_ratio, born, born_windows, calibration }
 }
 
 /// The owners' factors and the windows' variance, by the method of moments: a group's wins `W`
@@ -240,8 +274,15 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
 /// average, so a deal is one piece of evidence, not one a week.
 fn calibrate(counts: &Counts, probability: &[f64], owners: usize, snapshots: usize) -> Calibration {
     let cells = probability.len();
-    let expect = |open: &[u32]| -> (f64, f64) {
-        open.iter().zip(probability).fold((0.0, 0.0), |(e, v), (n, p)| (e + f64::from(*n) * p, v + f64::from(*n) * p * (1.0 - p)))
+    // Expected wins Σ w·p and chance's variance Σ w²·p(1−p) of a group's open weights `open`
+    // and their squares.
+    let expect = |open: &[u128], squares: &[u128]| -> (f64, f64) {
+        let mut sums = (0.0, 0.0);
+        for ((weight, square), p) in open.iter().zip(squares).zip(probability) {
+            sums.0 += *weight as f64 * p;
+            sums.1 += *square as f64 * p * (1.0 - p);
+        }
+        sums
     };
     let beyond_chance = |groups: &[(f64, f64, f64)]| -> f64 {
         let (mut squares, mut chance, mut weight) = (0.0, 0.0, 0.0);
@@ -255,8 +296,9 @@ fn calibrate(counts: &Counts, probability: &[f64], owners: usize, snapshots: usi
     let overlap = if counts.observed_deals > 0 { (counts.deal_snapshots as f64 / counts.observed_deals as f64).max(1.0) } else { 1.0 };
     let by_owner: Vec<(f64, f64, f64)> = (0..owners)
         .map(|owner| {
-            let (expected, variance) = expect(&counts.owner_open[owner * cells..(owner + 1) * cells]);
-            (f64::from(counts.owner_wins[owner]) / overlap, expected / overlap, variance / overlap)
+            let range = owner * cells..(owner + 1) * cells;
+            let (expected, variance) = expect(&counts.owner_open[range.clone()], &counts.owner_open_squares[range]);
+            (counts.owner_wins[owner] as f64 / overlap, expected / overlap, variance / overlap)
         })
         .collect();
     let owner_variance = beyond_chance(&by_owner);
@@ -270,11 +312,45 @@ fn calibrate(counts: &Counts, probability: &[f64], owners: usize, snapshots: usi
         .collect();
     let by_window: Vec<(f64, f64, f64)> = (0..snapshots)
         .filter_map(|snapshot| {
-            let (expected, variance) = expect(&counts.snapshot_open[snapshot * cells..(snapshot + 1) * cells]);
-            (expected > 0.0).then(|| (f64::from(counts.snapshot_wins[snapshot]), expected, variance))
+            let range = snapshot * cells..(snapshot + 1) * cells;
+            let (expected, variance) = expect(&counts.snapshot_open[range.clone()], &counts.snapshot_open_squares[range]);
+            (expected > 0.0).then(|| (counts.snapshot_wins[snapshot] as f64, expected, variance))
         })
         .collect();
     Calibration { owner_factor, owner_variance, window_variance: beyond_chance(&by_window) }
+}
+
+/// Wins a stage needs before its own value ratio is used (else its pipeline's, else 1).
+const RATIO_FLOOR: u64 = 20;
+
+/// Each stage's value ratio: what its wins were won for over the amounts they had open.
+fn value_ratios(projection: &Projection, counts: &Counts) -> Vec<f64> {
+    let mut ratios = vec![1.0; projection.stages.len()];
+    for pipeline in &projection.pipelines {
+        let stages = &pipeline.stages;
+        let sum = |pick: &dyn Fn(usize) -> u128| stages.iter().map(|stage| pick(*stage as usize)).sum::<u128>();
+        let wins: u64 = stages.iter().map(|stage| counts.stage_wins[*stage as usize]).sum();
+        let overall = if wins >= RATIO_FLOOR {
+            sum(&|stage| counts.stage_win_value[stage]) as f64 / sum(&|stage| counts.stage_win_weight[stage]).max(1) as f64
+        } else {
+            1.0
+        };
+        for stage in stages.iter().map(|stage| *stage as usize) {
+            ratios[stage] = if counts.stage_wins[stage] >= RATIO_FLOOR {
+                counts.stage_win_value[stage] as f64 / counts.stage_win_weight[stage].max(1) as f64
+            } else {
+                overall
+            };
+        }
+    }
+    ratios
+}
+
+/// How much a deal weighs in what the model learns: its amount in minor units, plus one, so the
+/// model learns chances *by value* — a forecast sums amounts, and large deals are often won less
+/// often than small ones — and still by count where no deal has an amount.
+fn weight(state: &DealState) -> u128 {
+    state.amount_or_zero().max(0) as u128 + 1
 }
 
 /// The cell of a deal's `state` seen from `day` (its index among its stage's cells).
@@ -340,6 +416,11 @@ fn share_of_week(k: i32, a: i32, b: i32) -> f64 {
 }
 
 impl Model {
+    /// What a win of a deal now in `stage` brings per unit of its amount.
+    pub fn value_ratio(&self, stage: u16) -> f64 {
+        self.value_ratio.get(stage as usize).copied().unwrap_or(1.0)
+    }
+
     /// The chance that a deal open as of the as-of day in `state` is won inside the window: its
     /// cell's, its odds scaled by its owner's factor.
     pub fn probability(&self, state: &DealState) -> f64 {

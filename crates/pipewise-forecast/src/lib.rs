@@ -17,15 +17,25 @@
 //!    incidence `Σ_k S(k−1)·h_win(k)` over the window's weeks (`S` the chance of still being
 //!    open). Sparse cells **shrink** toward their stage and stages toward their pipeline: a
 //!    hazard is `(events + m·parent) / (at risk + m)` with `m` = [`SHRINK`].
-//! 2. **Deals not yet created.** The *run-rate*: in each fully observed past window of the same
+//!    Deals are **weighed by their amount** then (plus one minor unit, so an organisation that
+//!    enters no amounts is counted by deal): a forecast sums amounts, and large deals are often
+//!    won less often than small ones. What a win brings per unit of its open amount (discounts
+//!    at signing, upsells) is each stage's **value ratio**, from its wins.
+//! 2. **Calibration** from the fully observed past windows: each owner's factor on the odds
+//!    (what they won against what their cells expected, gamma-shrunk toward 1 by how much owners
+//!    differ beyond chance) and the variance of a window as a whole beyond chance.
+//! 3. **Deals not yet created.** The *run-rate*: in each fully observed past window of the same
 //!    offsets, the deals in scope created after the snapshot and won inside the window; their
 //!    count per window is a Poisson mean and their amounts the pool a trial draws from.
-//! 3. **Already won**: deals won in the period on or before `t` count as they are.
-//! 4. A **seeded Monte Carlo** (ChaCha8) draws every trial's total: per cell of at most
-//!    [`EXACT_CELL`] deals one draw per deal; in larger cells a binomial count of wins and the sum
-//!    of that many of the cell's amounts drawn without replacement (its finite-population normal
-//!    approximation); then a Poisson count of new deals with amounts from the pool. P10, P50 and
-//!    P90 are nearest-rank percentiles of the trials; the expected value is exact (no sampling).
+//! 4. **Already won**: deals won in the period on or before `t` count as they are.
+//! 5. A **seeded Monte Carlo** (ChaCha8) draws every trial's total: first a window-wide
+//!    lognormal multiplier (mean 1, the calibration's variance) on every chance and on the
+//!    run-rate, which makes deals move together as whole quarters do; then deals grouped by
+//!    chance — a group of at most [`EXACT_CELL`] deals one draw per deal, a larger one a
+//!    binomial count and the sum of that many of its values drawn without replacement, and the
+//!    many large groups summed into one normal draw with exact moments; then a gamma-Poisson
+//!    count of new deals with amounts from the pool. P10, P50 and P90 are nearest-rank
+//!    percentiles of the trials; the expected value is exact (no sampling).
 //!
 //! **Data floor.** With fewer than [`FLOOR_WON`] won or [`FLOOR_EXITS`] lost deals in the
 //! training span the model does not guess: the forecast says so ([`Basis::StageWeighted`]) and
@@ -37,6 +47,7 @@
 mod backtest;
 mod categories;
 mod fit;
+pub mod ledger;
 mod simulate;
 
 pub use backtest::{Backtest, Sample, backtest};

@@ -73,6 +73,8 @@ struct Open {
     /// change), so a forecast never depends on how the projection was built.
     opportunity: OpportunityId,
     amount: i64,
+    /// What a win would bring: the amount times its stage's value ratio.
+    value: i64,
     due: bool,
     stage_bp: i64,
 }
@@ -108,6 +110,7 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
                     chance,
                     opportunity: projection.deals().id[deal],
                     amount: state.amount_or_zero(),
+                    value: (state.amount_or_zero() as f64 * model.value_ratio(state.stage)).round() as i64,
                     due: flag == CloseFlag::In,
                     stage_bp: view.stage(state.stage).win_bp,
                 });
@@ -133,7 +136,7 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
     let mut pool: Vec<i64> = born.iter().map(|born| born.amount).collect();
     pool.sort_unstable();
     let run_rate = run_rate(model, &born);
-    let open_expected: f64 = open.iter().map(|deal| deal.amount as f64 * chance(deal)).sum();
+    let open_expected: f64 = open.iter().map(|deal| deal.value as f64 * chance(deal)).sum();
     let mut forecast = Forecast {
         window,
         basis: model.basis,
@@ -160,7 +163,7 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
         .iter()
         .map(|deal| {
             let p = chance(deal);
-            Mover { opportunity: deal.opportunity, amount: deal.amount, probability: p, expected: (deal.amount as f64 * p).round() as i64 }
+            Mover { opportunity: deal.opportunity, amount: deal.amount, probability: p, expected: (deal.value as f64 * p).round() as i64 }
         })
         .filter(|mover| mover.expected > 0)
         .collect();
@@ -238,12 +241,12 @@ fn simulate(open: &[Open], pool: &[i64], run_rate: RunRate, window_variance: f64
             continue;
         }
         if group.len() <= EXACT_CELL {
-            draws.push(Draw::Each(group.iter().map(|deal| (deal.chance, deal.amount as f64)).collect()));
+            draws.push(Draw::Each(group.iter().map(|deal| (deal.chance, deal.value as f64)).collect()));
         } else {
             let n = group.len() as f64;
             let chance = group.iter().map(|deal| deal.chance).sum::<f64>() / n;
-            let mean = group.iter().map(|deal| deal.amount as f64).sum::<f64>() / n;
-            let variance = group.iter().map(|deal| (deal.amount as f64 - mean).powi(2)).sum::<f64>() / n;
+            let mean = group.iter().map(|deal| deal.value as f64).sum::<f64>() / n;
+            let variance = group.iter().map(|deal| (deal.value as f64 - mean).powi(2)).sum::<f64>() / n;
             if n * chance >= LUMP_AT && n * (1.0 - chance) >= LUMP_AT {
                 lumps.push(Lump { n, chance, mean, second_moment: variance + mean * mean });
             } else {

@@ -11,10 +11,12 @@
 //! again).
 
 pub mod calls;
+pub mod ledger;
 
 use std::sync::{Arc, Mutex};
 
 pub use calls::{CallBook, CallInput, call_json, calls_in, direct_reports, submit_call};
+pub use ledger::{Ledger, ledger};
 use pipewise_analytics::{Day, Period, Projection, Scope};
 pub use pipewise_forecast::{Basis, Categories, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window, categories};
 

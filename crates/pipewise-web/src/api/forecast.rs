@@ -8,6 +8,7 @@
 //! - `POST /api/v1/forecast/calls` `{"period", "commit", "best_case", "note"}`: the viewer calls
 //!   their number (a rep's deals, a manager's tree, everyone's for ops and admins). Calls are
 //!   never changed: a new call is a new one. Everyone but viewers; audited.
+//! - `GET /api/v1/forecast/ledger?quarters=4`: the accuracy ledger (`pipewise_app::forecast::ledger`).
 
 use axum::extract::RawQuery;
 use axum::http::Method;
@@ -33,6 +34,10 @@ pub fn routes() -> Vec<Route> {
             .summary(TAG, "Call the viewer's number for a fiscal period: commit and best case in the reporting currency, with a note.")
             .body("NewForecastCall")
             .reply(Reply::Json(201, "ForecastCall")),
+        Route::new(Method::GET, "/api/v1/forecast/ledger", "get_forecast_ledger", get_ledger)
+            .summary(TAG, "The accuracy ledger of the last closed fiscal quarters: each opening call the viewer may read scored against what the caller's number won, beside the model kept with it, and each caller's bias shrunk before a label.")
+            .query(vec![Param::integer("quarters", "Closed quarters scored, 1 to 12 (default 4).")])
+            .reply(Reply::Json(200, "ForecastLedger")),
     ]
 }
 
@@ -55,6 +60,64 @@ async fn list_calls(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
             Ok(json!({
                 "period": { "key": period.key(), "start": period.first.to_string(), "end": period.last.to_string() },
                 "data": book.calls.iter().map(app::forecast::call_json).collect::<Vec<_>>(),
+            }))
+        })
+        .await?;
+    Ok(axum::Json(reply))
+}
+
+async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
+    let query = Query::parse(raw.as_deref(), &[Param::integer("quarters", "")])?;
+    let quarters = match query.text("quarters") {
+        None => 4,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|quarters| (1..=12).contains(quarters))
+            .ok_or_else(|| AppError::BadRequest(format!("query parameter quarters: {raw:?} is not a number from 1 to 12")))?,
+    };
+    let today = api.viewer.today(api.state.now());
+    let (state, org) = (api.state.clone(), api.viewer.org);
+    let insights = blocking(move || Ok(state.insights_for(org)?)).await?;
+    let reply = api
+        .read(move |tx, viewer| {
+            let ledger = app::forecast::ledger(tx, viewer.org, &viewer.access, &insights, today, quarters)?;
+            let ratio = |value: f64| format!("{value:.4}");
+            let (calls, call_wape, model_wape, coverage) = ledger.record();
+            let label = |label: app::forecast::ledger::Label| match label {
+                app::forecast::ledger::Label::HappyEars => "happy_ears",
+                app::forecast::ledger::Label::Sandbagging => "sandbagging",
+                app::forecast::ledger::Label::Calibrated => "calibrated",
+                app::forecast::ledger::Label::TooFewPeriods => "too_few_periods",
+            };
+            Ok(json!({
+                "quarters": ledger.quarters.iter().map(|quarter| quarter.key()).collect::<Vec<_>>(),
+                "record": {
+                    "calls": calls,
+                    "call_error": call_wape.map(ratio),
+                    "model_error": model_wape.map(ratio),
+                    "model_coverage": coverage.map(ratio),
+                },
+                "scored": ledger.scored.iter().map(|row| {
+                    let money = |minor: i64| pipewise_core::money::Decimal::new(minor, u32::from(row.call.currency.minor_units())).to_string();
+                    json!({
+                        "period": row.period.key(),
+                        "user_id": row.call.user.0,
+                        "call_id": row.call.id,
+                        "commit": money(row.call.commit),
+                        "actual": money(row.actual),
+                        "error": ratio(row.error),
+                        "model_error": row.model_error.map(ratio),
+                        "model_band_held": row.inside,
+                    })
+                }).collect::<Vec<_>>(),
+                "callers": ledger.biases.iter().map(|bias| json!({
+                    "user_id": bias.person.0,
+                    "periods": bias.periods,
+                    "mean_error": ratio(bias.raw),
+                    "bias": ratio(bias.shrunk),
+                    "label": label(bias.label),
+                })).collect::<Vec<_>>(),
             }))
         })
         .await?;
@@ -92,7 +155,31 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         },
         "required": ["id", "user_id", "period", "currency", "commit", "best_case", "note", "rollup", "categories", "model", "submitted_at"],
     });
+    let ratio = || json!({ "type": ["string", "null"], "description": "A decimal to 4 places; null when undefined." });
+    let ledger = json!({
+        "type": "object",
+        "properties": {
+            "quarters": { "type": "array", "items": { "type": "string" } },
+            "record": {
+                "type": "object",
+                "description": "Over the scored calls that kept a model forecast: the calls' and the model's weighted absolute error, and how often the model's P10–P90 held the actual.",
+                "properties": { "calls": { "type": "integer" }, "call_error": ratio(), "model_error": ratio(), "model_coverage": ratio() },
+            },
+            "scored": { "type": "array", "items": { "type": "object", "properties": {
+                "period": { "type": "string" }, "user_id": { "type": "integer" }, "call_id": { "type": "integer" },
+                "commit": money(), "actual": money(), "error": { "type": "string" }, "model_error": ratio(),
+                "model_band_held": { "type": ["boolean", "null"] },
+            } } },
+            "callers": { "type": "array", "items": { "type": "object", "properties": {
+                "user_id": { "type": "integer" }, "periods": { "type": "integer" }, "mean_error": { "type": "string" },
+                "bias": { "type": "string", "description": "The mean error shrunk toward 0 by how much callers differ beyond chance." },
+                "label": { "type": "string", "enum": ["happy_ears", "sandbagging", "calibrated", "too_few_periods"] },
+            } } },
+        },
+        "required": ["quarters", "record", "scored", "callers"],
+    });
     vec![
+        ("ForecastLedger", ledger),
         ("ForecastCall", call),
         (
             "ForecastCallList",

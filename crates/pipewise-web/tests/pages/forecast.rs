@@ -44,6 +44,28 @@ async fn the_forecast_page_shows_the_models_figures_to_each_viewer() {
     assert!(figures.contains(&format!("Likely between {} and {} (P10–P90).", usd(p10), usd(p90))), "the range");
     assert!(figures.contains(&usd(expected.won)) && figures.contains(&usd(expected.stage_weighted)), "won and stage-weighted");
     assert!(body.contains("class=\"fc-band\""), "the band is drawn");
+    // The track record: the demo's people called the last four closed quarters; each opening
+    // call is scored against what their number won, as the analytics count it.
+    let summary = between(&body, "id=\"fc-ledger-summary\">", "</p>").unwrap();
+    assert!(summary.starts_with("Over the last 4 closed quarters,"), "{summary}");
+    let ledger = {
+        let clock: pipewise_app::insights::Clock = std::sync::Arc::new(|| pipewise_test_support::fixtures::at("2026-10-30T08:00:00Z"));
+        let insights = pipewise_app::insights::Insights::load_with_clock(app.store.clone(), demo.org, clock).unwrap();
+        let mut tx = pipewise_app::Tx::new(app.store.read().unwrap());
+        let today = "2026-10-30".parse().unwrap();
+        pipewise_app::forecast::ledger(&mut tx, demo.org, &pipewise_core::access::Access::System, &insights, today, 4).unwrap()
+    };
+    assert!(!ledger.scored.is_empty());
+    for scored in ledger.scored.iter().filter(|scored| scored.call.user == demo.rep.id) {
+        let period = Period::from(&scored.period);
+        let actual = demo.projection(|projection| {
+            let scope = Scope::owners([projection.owner_index(demo.rep.id).unwrap()]);
+            pipewise_analytics::metrics::outcomes(projection, &scope, period.last, period).won_amount as i64
+        });
+        assert_eq!(scored.actual, actual, "the rep's {} actual", scored.period.key());
+    }
+    let callers = between(&body, "id=\"fc-ledger\"", "</table>").unwrap();
+    assert!(callers.contains(&demo.rep.name), "the rep's record is listed");
     // The movers are the model's, in its order, each linked to its deal.
     let movers = unescape(between(&body, "id=\"fc-movers\"", "</table>").unwrap());
     let first = expected.movers.first().expect("open deals move the number").opportunity;
@@ -121,6 +143,8 @@ async fn the_forecast_page_in_a_real_browser() {
         browser.screenshot(screenshot_dir().join("forecast.png")).unwrap();
         browser.execute("document.getElementById('fc-call').scrollIntoView()", &[]).unwrap();
         browser.screenshot(screenshot_dir().join("forecast-call.png")).unwrap();
+        browser.execute("document.getElementById('fc-ledger-summary').scrollIntoView()", &[]).unwrap();
+        browser.screenshot(screenshot_dir().join("forecast-ledger.png")).unwrap();
     })
     .await
     .unwrap();

@@ -30,6 +30,8 @@ use crate::pages::{Params, SignedIn, answer, render, url_with};
 
 /// Deals named in "what moves the number".
 const MOVERS: usize = 10;
+/// Closed quarters the ledger scores.
+const LEDGER_QUARTERS: usize = 4;
 /// Points of the chart at most.
 const MAX_POINTS: i32 = 14;
 
@@ -129,6 +131,54 @@ pub(crate) struct CallForm {
 }
 
 #[derive(Serialize)]
+struct CallerRow {
+    name: String,
+    periods: usize,
+    raw: String,
+    shrunk: String,
+    label: String,
+    label_class: &'static str,
+}
+
+#[derive(Serialize)]
+struct ScoredRow {
+    period: String,
+    name: String,
+    commit: String,
+    actual: String,
+    error: String,
+    model: String,
+    model_error: String,
+}
+
+/// The accuracy ledger: every opening call of the last closed quarters scored, the model beside
+/// it, and each caller's bias after shrinkage.
+#[derive(Serialize)]
+struct LedgerView {
+    summary: String,
+    callers: Vec<CallerRow>,
+    scored: Vec<ScoredRow>,
+}
+
+/// `+12%` or `−8%`.
+pub(crate) fn signed_percent(fraction: f64) -> String {
+    let percent = (fraction * 100.0).round();
+    if percent < 0.0 { format!("−{}%", -percent) } else { format!("+{percent}%") }
+}
+
+/// A caller's bias label: its words and its pill's class.
+pub(crate) fn bias_label(locale: pipewise_core::user::Locale, label: app::forecast::ledger::Label) -> (String, &'static str) {
+    use app::forecast::ledger::Label;
+    let (key, class) = match label {
+        Label::HappyEars => ("fc.label.happy_ears", "status-lost"),
+        Label::Sandbagging => ("fc.label.sandbagging", "status-lost"),
+        Label::Calibrated => ("fc.label.calibrated", "status-won"),
+        Label::TooFewPeriods => ("fc.label.too_few", ""),
+    };
+    (t(locale, key).to_owned(), class)
+}
+
+#[derive(Serialize)]
 struct Choice {
     value: String,
     label: String,
@@ -145,6 +195,7 @@ struct ForecastView {
     chart: Chart,
     movers: Vec<MoverRow>,
     calls: CallsView,
+    ledger: LedgerView,
     evidence: String,
     periods: Vec<Choice>,
     period: String,
@@ -259,6 +310,7 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
     let mut tx = state.db.read()?;
     let book = app::forecast::calls_in(&mut tx, viewer.org, &viewer.access, &context.period_key)?;
     let reports = app::forecast::direct_reports(&mut tx, viewer.org, viewer.user.id)?;
+    let ledger = app::forecast::ledger(&mut tx, viewer.org, &viewer.access, &insights, context.today, LEDGER_QUARTERS)?;
     let mut mover_rows = Vec::new();
     for (mover, (id, facts)) in result.movers.iter().zip(movers) {
         if mover_rows.len() == MOVERS {
@@ -422,6 +474,7 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
         refused,
         money: &money,
     });
+    let ledger = ledger_view(locale, &data, &ledger, calendar, &money);
     let view = ForecastView {
         heading: context.subject_name(locale, &data, &teams),
         subtitle: tf(
@@ -436,6 +489,7 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
         chart,
         movers: mover_rows,
         calls,
+        ledger,
         evidence: evidence_text,
         periods,
         period: context.period_key.clone(),
@@ -649,4 +703,59 @@ fn calls_view(input: CallsInput) -> CallsView {
         rollup,
         history,
     }
+}
+
+fn ledger_view(
+    locale: pipewise_core::user::Locale,
+    data: &OrgData,
+    ledger: &app::forecast::Ledger,
+    calendar: pipewise_core::fiscal::FiscalCalendar,
+    money: &dyn Fn(i64) -> String,
+) -> LedgerView {
+    let (n, call_error, model_error, coverage) = ledger.record();
+    let summary = match (call_error, model_error, coverage) {
+        (Some(call_error), Some(model_error), Some(coverage)) => tf(
+            locale,
+            "fc.ledger_summary",
+            &[
+                ("calls", &n.to_string()),
+                ("quarters", &ledger.quarters.len().to_string()),
+                ("call_error", &percent(call_error)),
+                ("model_error", &percent(model_error)),
+                ("coverage", &percent(coverage)),
+            ],
+        ),
+        _ if n > 0 => tf(locale, "fc.ledger_calls_only", &[("calls", &n.to_string()), ("quarters", &ledger.quarters.len().to_string())]),
+        _ => t(locale, "fc.ledger_empty").to_owned(),
+    };
+    let mut callers: Vec<CallerRow> = ledger
+        .biases
+        .iter()
+        .map(|bias| {
+            let (label, label_class) = bias_label(locale, bias.label);
+            CallerRow {
+                name: data.user_name(bias.person),
+                periods: bias.periods,
+                raw: signed_percent(bias.raw),
+                shrunk: signed_percent(bias.shrunk),
+                label,
+                label_class,
+            }
+        })
+        .collect();
+    callers.sort_by_key(|row| row.name.to_lowercase());
+    let scored = ledger
+        .scored
+        .iter()
+        .map(|row| ScoredRow {
+            period: i18n::period_label(locale, calendar, &row.period),
+            name: data.user_name(row.call.user),
+            commit: money(row.call.commit),
+            actual: money(row.actual),
+            error: signed_percent(row.error),
+            model: row.call.model.map_or_else(|| "—".to_owned(), |[expected, _, _]| money(expected)),
+            model_error: row.model_error.map_or_else(|| "—".to_owned(), signed_percent),
+        })
+        .collect();
+    LedgerView { summary, callers, scored }
 }

@@ -65,6 +65,9 @@ struct RepRow {
     win_rate: String,
     cycle: String,
     won: String,
+    bias: String,
+    bias_label: String,
+    bias_class: &'static str,
     flags: Vec<Flag>,
 }
 
@@ -160,6 +163,10 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
         .filter(|row| role_of.get(&row.user_id) == Some(&Role::Rep) || context.rep_quotas.contains_key(&row.user_id))
         .collect();
 
+    // Each rep's forecast bias from the accuracy ledger of the last four closed quarters.
+    let insights = state.insights_for(viewer.org)?;
+    let ledger = app::forecast::ledger(&mut state.db.read()?, viewer.org, &viewer.access, &insights, context.today, 4)?;
+
     let results: Vec<RepResult> = rows
         .iter()
         .map(|row| RepResult {
@@ -176,11 +183,18 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
 
     // Outliers both ways, measure by measure.
     let ratio = |ratio: Option<Ratio>| ratio.map(|ratio| ratio.round(4));
-    let measures: [(&str, Vec<(UserId, Decimal)>); 4] = [
+    let bias_of = |user: UserId| ledger.bias(user).filter(|bias| bias.periods > 0);
+    let measures: [(&str, Vec<(UserId, Decimal)>); 5] = [
         ("attainment", rows.iter().filter_map(|row| Some((row.user_id, ratio(row.attainment)?))).collect()),
         ("win_rate", rows.iter().filter_map(|row| Some((row.user_id, ratio(row.win_rate())?))).collect()),
         ("cycle", rows.iter().filter_map(|row| Some((row.user_id, ratio(row.average_cycle_days())?))).collect()),
         ("pipeline", rows.iter().map(|row| (row.user_id, decimal(row.open_closing_in_period))).collect()),
+        (
+            "bias",
+            rows.iter()
+                .filter_map(|row| Some((row.user_id, Decimal::from_f64_retain(bias_of(row.user_id)?.shrunk)?.round_dp(4))))
+                .collect(),
+        ),
     ];
     let mut flags: BTreeMap<UserId, Vec<Flag>> = BTreeMap::new();
     for (measure, values) in &measures {
@@ -229,6 +243,9 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
                     .average_cycle_days()
                     .map_or_else(|| "—".to_owned(), |days| tf(locale, "perf.days", &[("days", &days.round(0).to_string())])),
                 won: i18n::group(row.won_count as i64),
+                bias: bias_of(row.user_id).map_or_else(|| "—".to_owned(), |bias| super::forecast::signed_percent(bias.shrunk)),
+                bias_label: bias_of(row.user_id).map_or_else(String::new, |bias| super::forecast::bias_label(locale, bias.label).0),
+                bias_class: bias_of(row.user_id).map_or("", |bias| super::forecast::bias_label(locale, bias.label).1),
                 flags: flags.remove(&row.user_id).unwrap_or_default(),
             }
         })

@@ -1247,6 +1247,24 @@ impl Projection {
         best
     }
 
+    /// The deal's stored changes, oldest first: (day, the field changed).
+    pub fn changes(&self, deal: u32) -> impl Iterator<Item = (Day, Field)> + '_ {
+        let index = deal as usize;
+        let start = self.deals.event_start[index] as usize;
+        let end = start + self.deals.event_len[index] as usize;
+        (start..end).map(|position| {
+            let field = match self.event_field[position] & !PUSHED {
+                0 => Field::Owner,
+                1 => Field::Stage,
+                2 => Field::Amount,
+                3 => Field::CloseDate,
+                4 => Field::Forecast,
+                _ => Field::ClosedDay,
+            };
+            (self.event_day[position], field)
+        })
+    }
+
     /// The deal's stored stage changes, oldest first: (day, the stage it left).
     pub fn stage_changes(&self, deal: u32) -> impl Iterator<Item = (Day, u16)> + '_ {
         let index = deal as usize;

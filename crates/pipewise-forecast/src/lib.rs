@@ -49,6 +49,7 @@ mod categories;
 mod fit;
 pub mod ledger;
 mod simulate;
+pub mod symptoms;
 
 pub use backtest::{Backtest, Sample, backtest};
 pub use categories::{Categories, categories};

@@ -12,6 +12,7 @@
 
 pub mod calls;
 pub mod ledger;
+pub mod symptoms;
 
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,7 @@ pub use calls::{CallBook, CallInput, call_json, calls_in, direct_reports, submit
 pub use ledger::{Ledger, ledger};
 use pipewise_analytics::{Day, Period, Projection, Scope};
 pub use pipewise_forecast::{Basis, Categories, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window, categories};
+pub use symptoms::{PersonSymptoms, QuarterSymptoms, SymptomsQuery, symptoms};
 
 /// Trials of a forecast.
 pub const TRIALS: u32 = 10_000;

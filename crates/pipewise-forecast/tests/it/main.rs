@@ -279,3 +279,29 @@ fn owners_who_differ_beyond_chance_get_their_own_odds() {
     let model = fit(&alike, quarter_after(skilled.end));
     assert!(model.calibration.owner_factor.iter().all(|factor| (factor - 1.0).abs() < 0.1), "{:?}", model.calibration);
 }
+
+/// Seed 004's symptoms on a history whose answer is known: every win jumps from Connecting
+/// straight to Won (late updates, all of them); changes come every week, so the last two weeks
+/// of a quarter hold about 14/91 of them; open deals never change, so those older than 30 days
+/// are stale.
+#[test]
+fn symptoms_read_the_history() {
+    use pipewise_forecast::symptoms::{late_updates, scramble, stale};
+    let world = world(21, 2_000, day("2025-01-01"), day("2026-06-30"));
+    let projection = world.projection();
+    let quarter = Period::new(day("2026-01-01"), day("2026-03-31"));
+    let late = late_updates(&projection, quarter);
+    let (part, whole) = late.iter().fold((0, 0), |(part, whole), share| (part + share.part, whole + share.whole));
+    assert!(whole > 50 && part == whole, "{part} of {whole}");
+    let changes = scramble(&projection, quarter);
+    let (part, whole) = changes.iter().fold((0, 0), |(part, whole), share| (part + share.part, whole + share.whole));
+    let share = part as f64 / whole as f64;
+    assert!((0.09..0.23).contains(&share), "{part} of {whole}");
+    let end = quarter.last;
+    let expected = (0..projection.n_deals() as u32)
+        .filter_map(|deal| projection.state_at(deal, end))
+        .filter(|state| projection.stages[state.stage as usize].is_open())
+        .fold((0, 0), |(part, whole), state| (part + u64::from(end - state.created_day >= 30), whole + 1));
+    let stale = stale(&projection, end);
+    assert_eq!(stale.iter().fold((0, 0), |(part, whole), share| (part + share.part, whole + share.whole)), expected);
+}

@@ -111,6 +111,18 @@ async fn the_forecast_page_shows_the_models_figures_to_each_viewer() {
             .collect::<Vec<_>>()
     });
     assert!(owners.iter().all(|owner| *owner == demo.rep.id), "a rep sees only their own deals: {owners:?}");
+    // The rep's hygiene for the last closed quarter (2026-Q3): late updates as the history
+    // says, and no call missing (the demo's people called every quarter).
+    let symptoms = between(&body, "id=\"fc-symptoms\"", "</table>").unwrap();
+    let row = between(symptoms, "<tbody>", "</tbody>").unwrap();
+    let cells: Vec<&str> = row.split("<td class=\"numeric\">").skip(1).map(|cell| cell.split([' ', '<']).next().unwrap()).collect();
+    let q3 = Period::from(&FiscalCalendar::CALENDAR_YEAR.parse_key("2026-Q3").unwrap());
+    let late = demo.projection(|projection| {
+        let share = pipewise_forecast::symptoms::late_updates(projection, q3)[projection.owner_index(demo.rep.id).unwrap() as usize];
+        share.ratio().map_or("—".to_owned(), |ratio| format!("{:.0}%", ratio * 100.0))
+    });
+    assert_eq!(cells.len(), 5, "{row}");
+    assert_eq!((cells[0], cells[3]), (late.as_str(), "0%"), "{row}");
     let rep_scope = demo.projection(|projection| {
         let model = fit(projection, window);
         forecast(&model, projection, &Scope::owners([projection.owner_index(demo.rep.id).unwrap()]), TRIALS, seed_of(window), 0)
@@ -143,7 +155,7 @@ async fn the_forecast_page_in_a_real_browser() {
         browser.screenshot(screenshot_dir().join("forecast.png")).unwrap();
         browser.execute("document.getElementById('fc-call').scrollIntoView()", &[]).unwrap();
         browser.screenshot(screenshot_dir().join("forecast-call.png")).unwrap();
-        browser.execute("document.getElementById('fc-ledger-summary').scrollIntoView()", &[]).unwrap();
+        browser.execute("document.getElementById('fc-ledger').scrollIntoView()", &[]).unwrap();
         browser.screenshot(screenshot_dir().join("forecast-ledger.png")).unwrap();
     })
     .await

@@ -30,6 +30,8 @@ use crate::pages::{Params, SignedIn, answer, render, url_with};
 
 /// Deals named in "what moves the number".
 const MOVERS: usize = 10;
+/// People whose symptoms the page lists at most.
+const MAX_SYMPTOM_ROWS: usize = 40;
 /// Closed quarters the ledger scores.
 const LEDGER_QUARTERS: usize = 4;
 /// Points of the chart at most.
@@ -178,6 +180,21 @@ pub(crate) fn bias_label(locale: pipewise_core::user::Locale, label: app::foreca
     (t(locale, key).to_owned(), class)
 }
 
+/// One symptom's last closed quarter, its change from the quarter before, and so far this one.
+#[derive(Serialize)]
+struct SymptomCell {
+    value: String,
+    change: String,
+    /// Worse than the quarter before.
+    worse: bool,
+}
+
+#[derive(Serialize)]
+struct SymptomRow {
+    name: String,
+    cells: Vec<SymptomCell>,
+}
+
 #[derive(Serialize)]
 struct Choice {
     value: String,
@@ -196,6 +213,8 @@ struct ForecastView {
     movers: Vec<MoverRow>,
     calls: CallsView,
     ledger: LedgerView,
+    symptoms: Vec<SymptomRow>,
+    symptoms_more: String,
     evidence: String,
     periods: Vec<Choice>,
     period: String,
@@ -311,6 +330,29 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
     let book = app::forecast::calls_in(&mut tx, viewer.org, &viewer.access, &context.period_key)?;
     let reports = app::forecast::direct_reports(&mut tx, viewer.org, viewer.user.id)?;
     let ledger = app::forecast::ledger(&mut tx, viewer.org, &viewer.access, &insights, context.today, LEDGER_QUARTERS)?;
+    // Whose hygiene: a manager's own and their reports'; a rep's own; everyone else sees the
+    // managers (or, with none, the reps), the first [`MAX_SYMPTOM_ROWS`].
+    let mut people: Vec<pipewise_core::UserId> = match viewer.user.role {
+        pipewise_core::user::Role::Rep => vec![viewer.user.id],
+        pipewise_core::user::Role::Manager => std::iter::once(viewer.user.id).chain(reports.iter().copied()).collect(),
+        _ => {
+            let managers: Vec<_> = data
+                .users
+                .iter()
+                .filter(|user| user.active && user.role == pipewise_core::user::Role::Manager)
+                .map(|user| user.id)
+                .collect();
+            if managers.is_empty() {
+                data.users.iter().filter(|user| user.active && user.role == pipewise_core::user::Role::Rep).map(|user| user.id).collect()
+            } else {
+                managers
+            }
+        }
+    };
+    let more = people.len().saturating_sub(MAX_SYMPTOM_ROWS);
+    people.truncate(MAX_SYMPTOM_ROWS);
+    let query = app::forecast::SymptomsQuery { people: &people, today: context.today, quarters: LEDGER_QUARTERS, ledger: &ledger };
+    let symptoms = app::forecast::symptoms(&mut tx, viewer.org, &viewer.access, &insights, query)?;
     let mut mover_rows = Vec::new();
     for (mover, (id, facts)) in result.movers.iter().zip(movers) {
         if mover_rows.len() == MOVERS {
@@ -475,6 +517,8 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
         money: &money,
     });
     let ledger = ledger_view(locale, &data, &ledger, calendar, &money);
+    let symptoms = symptom_rows(&data, &symptoms);
+    let symptoms_more = if more > 0 { tf(locale, "fc.symptoms_more", &[("count", &more.to_string())]) } else { String::new() };
     let view = ForecastView {
         heading: context.subject_name(locale, &data, &teams),
         subtitle: tf(
@@ -490,6 +534,8 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
         movers: mover_rows,
         calls,
         ledger,
+        symptoms,
+        symptoms_more,
         evidence: evidence_text,
         periods,
         period: context.period_key.clone(),
@@ -758,4 +804,47 @@ fn ledger_view(
         })
         .collect();
     LedgerView { summary, callers, scored }
+}
+
+/// Each person's five symptoms: the last closed quarter, its change from the one before (in
+/// points), and the running quarter so far where it is measured (stale deals, missing calls).
+fn symptom_rows(data: &OrgData, people: &[app::forecast::PersonSymptoms]) -> Vec<SymptomRow> {
+    type Pick = fn(&app::forecast::QuarterSymptoms) -> Option<f64>;
+    let measures: [Pick; 5] = [|q| q.late, |q| q.stale, |q| q.scramble, |q| q.missing, |q| q.error];
+    people
+        .iter()
+        .map(|person| {
+            let closed: Vec<&app::forecast::QuarterSymptoms> = person.quarters.iter().filter(|quarter| !quarter.running).collect();
+            let running = person.quarters.iter().find(|quarter| quarter.running);
+            let cells = measures
+                .iter()
+                .map(|pick| {
+                    let last = closed.last().and_then(|quarter| pick(quarter));
+                    let before = closed.len().checked_sub(2).and_then(|k| pick(closed[k]));
+                    let now = running.and_then(|quarter| pick(quarter));
+                    let value = match (last, now) {
+                        (Some(last), _) => percent(last),
+                        (None, Some(now)) => percent(now),
+                        (None, None) => "—".to_owned(),
+                    };
+                    let (change, worse) = match (last, before) {
+                        (Some(last), Some(before)) => {
+                            let points = ((last - before) * 100.0).round();
+                            let change = if points > 0.0 {
+                                format!("▲ {points}")
+                            } else if points < 0.0 {
+                                format!("▼ {}", -points)
+                            } else {
+                                "=".to_owned()
+                            };
+                            (change, points > 0.0)
+                        }
+                        _ => (String::new(), false),
+                    };
+                    SymptomCell { value, change, worse }
+                })
+                .collect();
+            SymptomRow { name: data.user_name(person.user), cells }
+        })
+        .collect()
 }

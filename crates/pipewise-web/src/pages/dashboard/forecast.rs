@@ -821,7 +821,7 @@ fn symptom_rows(data: &OrgData, people: &[app::forecast::PersonSymptoms]) -> Vec
                 .map(|pick| {
                     let last = closed.last().and_then(|quarter| pick(quarter));
                     let before = closed.len().checked_sub(2).and_then(|k| pick(closed[k]));
-                    let now = running.and_then(|quarter| pick(quarter));
+                    let now = running.and_then(pick);
                     let value = match (last, now) {
                         (Some(last), _) => percent(last),
                         (None, Some(now)) => percent(now),

@@ -9,6 +9,8 @@
 //!   their number (a rep's deals, a manager's tree, everyone's for ops and admins). Calls are
 //!   never changed: a new call is a new one. Everyone but viewers; audited.
 //! - `GET /api/v1/forecast/ledger?quarters=4`: the accuracy ledger (`pipewise_app::forecast::ledger`).
+//! - `GET /api/v1/forecast/symptoms?quarters=4`: seed 004's five symptoms per rep and manager
+//!   (`pipewise_app::forecast::symptoms`).
 
 use axum::extract::RawQuery;
 use axum::http::Method;
@@ -38,6 +40,10 @@ pub fn routes() -> Vec<Route> {
             .summary(TAG, "The accuracy ledger of the last closed fiscal quarters: each opening call the viewer may read scored against what the caller's number won, beside the model kept with it, and each caller's bias shrunk before a label.")
             .query(vec![Param::integer("quarters", "Closed quarters scored, 1 to 12 (default 4).")])
             .reply(Reply::Json(200, "ForecastLedger")),
+        Route::new(Method::GET, "/api/v1/forecast/symptoms", "get_forecast_symptoms", get_symptoms)
+            .summary(TAG, "Seed 004's five symptoms for every rep and manager the viewer may see, quarter by quarter (the running one last): late updates, stale deals, the quarter-end scramble, calls missing, forecast error.")
+            .query(vec![Param::integer("quarters", "Closed quarters before the running one, 1 to 12 (default 4).")])
+            .reply(Reply::Json(200, "ForecastSymptoms")),
     ]
 }
 
@@ -66,16 +72,56 @@ async fn list_calls(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
     Ok(axum::Json(reply))
 }
 
-async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
+/// The `quarters` parameter: 1 to 12, 4 by default.
+fn quarters_param(raw: Option<String>) -> Result<usize, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::integer("quarters", "")])?;
-    let quarters = match query.text("quarters") {
-        None => 4,
+    match query.text("quarters") {
+        None => Ok(4),
         Some(raw) => raw
             .parse::<usize>()
             .ok()
             .filter(|quarters| (1..=12).contains(quarters))
-            .ok_or_else(|| AppError::BadRequest(format!("query parameter quarters: {raw:?} is not a number from 1 to 12")))?,
-    };
+            .ok_or_else(|| AppError::BadRequest(format!("query parameter quarters: {raw:?} is not a number from 1 to 12"))),
+    }
+}
+
+async fn get_symptoms(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
+    let quarters = quarters_param(raw)?;
+    let today = api.viewer.today(api.state.now());
+    let (state, org) = (api.state.clone(), api.viewer.org);
+    let insights = blocking(move || Ok(state.insights_for(org)?)).await?;
+    let reply = api
+        .read(move |tx, viewer| {
+            let people: Vec<pipewise_core::UserId> = app::users::users(tx, viewer.org)?
+                .into_iter()
+                .filter(|user| user.active && matches!(user.role, pipewise_core::user::Role::Rep | pipewise_core::user::Role::Manager))
+                .map(|user| user.id)
+                .collect();
+            let ledger = app::forecast::ledger(tx, viewer.org, &viewer.access, &insights, today, quarters)?;
+            let query = app::forecast::SymptomsQuery { people: &people, today, quarters, ledger: &ledger };
+            let found = app::forecast::symptoms(tx, viewer.org, &viewer.access, &insights, query)?;
+            let ratio = |value: Option<f64>| value.map(|value| format!("{value:.4}"));
+            Ok(json!({
+                "data": found.iter().map(|person| json!({
+                    "user_id": person.user.0,
+                    "quarters": person.quarters.iter().map(|quarter| json!({
+                        "period": quarter.period.key(),
+                        "running": quarter.running,
+                        "late_updates": ratio(quarter.late),
+                        "stale_deals": ratio(quarter.stale),
+                        "quarter_end_scramble": ratio(quarter.scramble),
+                        "calls_missing": ratio(quarter.missing),
+                        "forecast_error": ratio(quarter.error),
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            }))
+        })
+        .await?;
+    Ok(axum::Json(reply))
+}
+
+async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
+    let quarters = quarters_param(raw)?;
     let today = api.viewer.today(api.state.now());
     let (state, org) = (api.state.clone(), api.viewer.org);
     let insights = blocking(move || Ok(state.insights_for(org)?)).await?;
@@ -178,7 +224,23 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         },
         "required": ["quarters", "record", "scored", "callers"],
     });
+    let symptoms = json!({
+        "type": "object",
+        "properties": {
+            "data": { "type": "array", "items": { "type": "object", "properties": {
+                "user_id": { "type": "integer" },
+                "quarters": { "type": "array", "items": { "type": "object", "properties": {
+                    "period": { "type": "string" },
+                    "running": { "type": "boolean" },
+                    "late_updates": ratio(), "stale_deals": ratio(), "quarter_end_scramble": ratio(),
+                    "calls_missing": ratio(), "forecast_error": ratio(),
+                } } },
+            } } },
+        },
+        "required": ["data"],
+    });
     vec![
+        ("ForecastSymptoms", symptoms),
         ("ForecastLedger", ledger),
         ("ForecastCall", call),
         (

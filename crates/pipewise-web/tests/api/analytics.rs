@@ -440,3 +440,38 @@ pub async fn forecast_calls_are_kept_and_read_within_visibility(app: Shared) {
         assert_eq!(listed["data"].as_array().unwrap().len(), calls, "{role}");
     }
 }
+
+/// The ledger and the symptoms through the API: a rep's call made while Q1 ran is scored once
+/// it closed, and each reader sees only the people they may see.
+pub async fn the_ledger_scores_closed_quarters_and_symptoms_are_scoped(app: Shared) {
+    app.blocking(|| seed(&app));
+    // The rep called Q4 2025 while it ran (USD 5,000 commit); nothing of theirs was won then.
+    let rep = app.org.rep.id;
+    app.blocking(|| {
+        let insights = app.insights.get(app.org.org()).unwrap();
+        let ctx = WriteCtx { actor_id: Some(rep), at: at("2025-11-15T09:00:00Z"), ..app.org.ctx };
+        let input =
+            app::forecast::CallInput { period: "2025-Q4".into(), commit: "5000".into(), best_case: "6000".into(), note: String::new() };
+        transact(&*app.store, |tx| app::forecast::submit_call(tx, &ctx, &insights, &input)).unwrap();
+    });
+    let ledger = app.get("/api/v1/forecast/ledger?quarters=2", "manager").await.expect(200).body;
+    assert_eq!(ledger["quarters"], json!(["2025-Q4", "2025-Q3"]));
+    assert_eq!(ledger["scored"][0]["commit"], "5000.00");
+    assert_eq!(ledger["scored"][0]["actual"], "0.00");
+    assert_eq!(ledger["scored"][0]["error"], "1.0000", "a call of 5,000 for nothing is wholly wrong");
+    assert_eq!(ledger["callers"][0]["label"], "too_few_periods");
+    app.get("/api/v1/forecast/ledger?quarters=13", "manager").await.expect(400);
+    let outsider = app.get("/api/v1/forecast/ledger", "outsider").await.expect(200).body;
+    assert_eq!(outsider["scored"], json!([]));
+    // Symptoms: the manager sees themselves and the rep; the rep only themselves.
+    let people =
+        |body: &Value| body["data"].as_array().unwrap().iter().map(|person| person["user_id"].as_i64().unwrap()).collect::<Vec<_>>();
+    let manager = app.get("/api/v1/forecast/symptoms?quarters=2", "manager").await.expect(200).body;
+    assert!(people(&manager).contains(&app.org.rep.id.0) && people(&manager).contains(&app.org.manager.id.0));
+    let mine = app.get("/api/v1/forecast/symptoms?quarters=2", "rep").await.expect(200).body;
+    assert_eq!(people(&mine), [app.org.rep.id.0]);
+    let quarters = mine["data"][0]["quarters"].as_array().unwrap();
+    assert_eq!(quarters.len(), 3);
+    assert_eq!((quarters[2]["period"].as_str(), quarters[2]["running"].as_bool()), (Some("2026-Q1"), Some(true)));
+    assert_eq!(quarters[1]["calls_missing"], "0.0000", "the rep called 2025-Q4");
+}

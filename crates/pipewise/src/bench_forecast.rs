@@ -132,6 +132,34 @@ pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
             );
         }
 
+        Ok(())
+    })?;
+
+    // The forecast page's track record and hygiene for an admin: the ledger of four closed
+    // quarters and the five symptoms of every manager (or rep, with no manager), first view and again.
+    let users = app::users::users(&mut store.read()?, org)?;
+    let managers: Vec<_> =
+        users.iter().filter(|user| user.active && user.role == pipewise_core::user::Role::Manager).map(|user| user.id).collect();
+    let people: Vec<_> = if managers.is_empty() {
+        users.iter().filter(|user| user.active && user.role == pipewise_core::user::Role::Rep).take(40).map(|user| user.id).collect()
+    } else {
+        managers.into_iter().take(40).collect()
+    };
+    let mut timings = Vec::new();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let mut tx = store.read()?;
+        let ledger = app::forecast::ledger(&mut tx, org, &pipewise_core::access::Access::System, &insights, today, 4)?;
+        let query = app::forecast::SymptomsQuery { people: &people, today, quarters: 4, ledger: &ledger };
+        let found = app::forecast::symptoms(&mut tx, org, &pipewise_core::access::Access::System, &insights, query)?;
+        timings.push((started.elapsed().as_secs_f64() * 1000.0, ledger.scored.len(), found.len()));
+    }
+    println!(
+        "the ledger ({} calls scored) and {} people's symptoms over 5 quarters, first view / again | {:.0} / {:.0} | —",
+        timings[0].1, timings[0].2, timings[0].0, timings[1].0
+    );
+
+    insights.with(|projection| -> Result<()> {
         // Backtests over the last four complete quarters.
         let mut quarters = Vec::new();
         let mut first = quarter.first;

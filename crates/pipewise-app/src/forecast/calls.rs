@@ -72,6 +72,25 @@ fn readable(access: &Access) -> Option<BTreeSet<UserId>> {
     crate::visibility::visible_owners(access)
 }
 
+/// Each of `people`'s number: the owners they see (`None`: everyone), worked out from one read
+/// of the organisation's `users` — their own deals for a rep, their tree for a manager, and
+/// just their own for anyone no longer active.
+pub(crate) fn numbers_of(
+    users: &[pipewise_core::user::User],
+    people: impl IntoIterator<Item = UserId>,
+) -> std::collections::BTreeMap<UserId, Option<BTreeSet<UserId>>> {
+    people
+        .into_iter()
+        .map(|person| {
+            let seen = match users.iter().find(|user| user.id == person && user.active) {
+                Some(user) => crate::visibility::visible_owners(&Access::User(pipewise_core::access::Actor::new(user, users))),
+                None => Some([person].into()),
+            };
+            (person, seen)
+        })
+        .collect()
+}
+
 /// The direct reports of `user` (active users whose manager they are).
 pub fn direct_reports(tx: &mut Tx, org: OrgId, user: UserId) -> Result<Vec<UserId>> {
     Ok(tx

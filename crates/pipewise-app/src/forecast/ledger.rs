@@ -87,8 +87,7 @@ pub fn ledger(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, tod
         periods.push(quarter);
         quarter = calendar.previous(&quarter);
     }
-    // Each caller's owners, once.
-    let mut owners: BTreeMap<UserId, Option<std::collections::BTreeSet<UserId>>> = BTreeMap::new();
+    let mut callers = std::collections::BTreeSet::new();
     let mut picked: Vec<(FiscalPeriod, StoredCall)> = Vec::new();
     for period in &periods {
         let book = calls_in(tx, org, access, &period.key())?;
@@ -100,12 +99,11 @@ pub fn ledger(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, tod
             if let Some(call) = opening(&calls, period, &organisation.time_zone) {
                 picked.push((*period, call.clone()));
             }
-            if let std::collections::btree_map::Entry::Vacant(entry) = owners.entry(user) {
-                let caller = crate::access::access_for(tx, org, Some(user)).ok();
-                entry.insert(caller.map_or_else(|| Some([user].into()), |caller| crate::visibility::visible_owners(&caller)));
-            }
+            callers.insert(user);
         }
     }
+    // Each caller's number, from one read of the people.
+    let owners = super::calls::numbers_of(&tx.0.users(org)?, callers);
     let scored: Vec<Scored> = insights.with(|projection| {
         // What each owner won in each period: one pass a period, however many callers.
         let mut won: BTreeMap<Date, Vec<i64>> = BTreeMap::new();

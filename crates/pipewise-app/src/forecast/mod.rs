@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 pub use calls::{CallBook, CallInput, call_json, calls_in, direct_reports, submit_call};
 pub use ledger::{Ledger, ledger};
 use pipewise_analytics::{Day, Period, Projection, Scope};
+use pipewise_forecast::symptoms::Share;
 pub use pipewise_forecast::{Basis, Categories, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window, categories};
 pub use symptoms::{PersonSymptoms, QuarterSymptoms, SymptomsQuery, symptoms};
 
@@ -39,8 +40,15 @@ enum Stamp {
 }
 
 fn stamp(projection: &Projection, window: Window) -> Stamp {
-    if window.as_of < projection.max_day() { Stamp::Past(projection.past_revision()) } else { Stamp::Current(projection.revision()) }
+    stamp_as_of(projection, window.as_of)
 }
+
+fn stamp_as_of(projection: &Projection, as_of: Day) -> Stamp {
+    if as_of < projection.max_day() { Stamp::Past(projection.past_revision()) } else { Stamp::Current(projection.revision()) }
+}
+
+/// A measure by owner kept by [`Models::measure`]: which one, over which days.
+type MeasureKey = (&'static str, Period);
 
 /// What a kept forecast answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,9 +63,16 @@ struct Question {
 #[derive(Default)]
 pub struct Models {
     /// Most recently used first.
-    models: Mutex<Vec<(Window, Stamp, Arc<Model>)>>,
-    forecasts: Mutex<Vec<(Question, Stamp, Arc<Forecast>)>>,
+    models: Kept<Window, Arc<Model>>,
+    forecasts: Kept<Question, Arc<Forecast>>,
+    measures: Kept<MeasureKey, Arc<Vec<Share>>>,
 }
+
+/// Values kept by key and by the projection's state they hold for, most recently used first.
+type Kept<K, V> = Mutex<Vec<(K, Stamp, V)>>;
+
+/// Measures by owner kept per organisation.
+const MEASURES_KEPT: usize = 64;
 
 /// Finds `key` in `entries` (most recently used first) and moves it to the front.
 fn lookup<K: PartialEq, V: Clone>(entries: &mut Vec<(K, Stamp, V)>, key: &K, at: Stamp) -> Option<V> {
@@ -89,6 +104,25 @@ impl Models {
         let model = Arc::new(pipewise_forecast::fit(projection, window));
         keep(&mut self.models.lock().expect("models lock"), window, at, model.clone(), MODELS_KEPT);
         model
+    }
+
+    /// The by-owner measure `name` over `period` as known at the end of `period.last`
+    /// (`pipewise_forecast::symptoms`), computed by `compute` unless kept.
+    pub fn measure(
+        &self,
+        projection: &Projection,
+        name: &'static str,
+        period: Period,
+        compute: impl FnOnce(&Projection) -> Vec<Share>,
+    ) -> Arc<Vec<Share>> {
+        let key = (name, period);
+        let at = stamp_as_of(projection, period.last);
+        if let Some(kept) = lookup(&mut self.measures.lock().expect("measures lock"), &key, at) {
+            return kept;
+        }
+        let measured = Arc::new(compute(projection));
+        keep(&mut self.measures.lock().expect("measures lock"), key, at, measured.clone(), MEASURES_KEPT);
+        measured
     }
 
     /// The forecast of `scope` for `period` as of the end of `as_of`, with `trials` and up to

@@ -8,6 +8,7 @@
 //! stale deals and missing calls today; the scramble and the error once it closes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use pipewise_analytics::{Period, day_of_date};
 use pipewise_core::access::Access;
@@ -15,7 +16,7 @@ use pipewise_core::fiscal::{FiscalPeriod, PeriodKind};
 use pipewise_core::*;
 use pipewise_forecast::symptoms::{Share, late_updates, scramble, stale};
 
-use super::calls::{calls_in, direct_reports};
+use super::calls::calls_in;
 use super::ledger::Ledger;
 use crate::insights::Insights;
 use crate::{Result, StoreError, Tx};
@@ -42,7 +43,7 @@ pub struct PersonSymptoms {
 }
 
 /// One quarter's shares by owner index: late updates, stale deals and (once closed) the scramble.
-type QuarterShares = (Vec<Share>, Vec<Share>, Option<Vec<Share>>);
+type QuarterShares = (Arc<Vec<Share>>, Arc<Vec<Share>>, Option<Arc<Vec<Share>>>);
 
 fn sum(shares: &[Share], owners: Option<&[u32]>) -> Option<f64> {
     let total = match owners {
@@ -80,16 +81,13 @@ pub fn symptoms(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, q
         periods.push(previous);
     }
     periods.reverse();
-    // Each person's owners, their direct reports, and the calls of each quarter.
-    let mut owners: BTreeMap<UserId, Option<std::collections::BTreeSet<UserId>>> = BTreeMap::new();
-    let mut reports: BTreeMap<UserId, Vec<UserId>> = BTreeMap::new();
-    for person in &people {
-        let seen = crate::access::access_for(tx, org, Some(*person))
-            .ok()
-            .map_or_else(|| Some([*person].into()), |access| crate::visibility::visible_owners(&access));
-        owners.insert(*person, seen);
-        reports.insert(*person, direct_reports(tx, org, *person)?);
-    }
+    // Each person's number and direct reports, from one read of the people; each quarter's calls.
+    let users = tx.0.users(org)?;
+    let owners = super::calls::numbers_of(&users, people.iter().copied());
+    let reports: BTreeMap<UserId, Vec<UserId>> = people
+        .iter()
+        .map(|person| (*person, users.iter().filter(|user| user.active && user.manager_id == Some(*person)).map(|user| user.id).collect()))
+        .collect();
     let mut called: Vec<std::collections::BTreeSet<UserId>> = Vec::new();
     for period in &periods {
         called.push(calls_in(tx, org, &Access::System, &period.key())?.calls.iter().map(|call| call.user).collect());
@@ -97,6 +95,8 @@ pub fn symptoms(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, q
     let errors: BTreeMap<(UserId, Date), f64> =
         ledger.scored.iter().map(|row| ((row.call.user, row.period.first), row.error.abs())).collect();
     let today_day = day_of_date(today);
+    // Each quarter's measures by owner, kept once computed (a closed quarter's never change).
+    let models = insights.forecast_models();
     let shares: Vec<QuarterShares> = insights.with(|projection| {
         periods
             .iter()
@@ -104,7 +104,11 @@ pub fn symptoms(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, q
                 let last = day_of_date(period.last).min(today_day);
                 let window = Period::new(day_of_date(period.first), last);
                 let closed = day_of_date(period.last) < today_day;
-                (late_updates(projection, window), stale(projection, last), closed.then(|| scramble(projection, window)))
+                (
+                    models.measure(projection, "late_updates", window, |projection| late_updates(projection, window)),
+                    models.measure(projection, "stale", Period::new(last, last), |projection| stale(projection, last)),
+                    closed.then(|| models.measure(projection, "scramble", window, |projection| scramble(projection, window))),
+                )
             })
             .collect()
     });

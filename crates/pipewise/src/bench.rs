@@ -394,6 +394,32 @@ fn write_latency(store: &Db, insights: &Arc<Insights>, org: OrgId, query: &Dashb
     Ok((write_ms, by_refresh, by_follower))
 }
 
+/// The data set a benchmark runs on: the database of `options` (the scale data set generated
+/// into it when empty), its first organisation, the benchmark's now (`--today` at 18:00 UTC) and
+/// that day in the organisation's zone.
+pub(crate) struct Opened {
+    pub store: Db,
+    pub org: OrgId,
+    pub now: Timestamp,
+    pub organisation: app::Organisation,
+    pub today: pipewise_core::Date,
+}
+
+pub(crate) fn open_data_set(options: &BenchOptions) -> Result<Opened> {
+    let raw: std::sync::Arc<dyn pipewise_store::Store> = std::sync::Arc::from(crate::db::open_store(&options.db)?);
+    let store = Db::new(raw);
+    let orgs = app::users::organisations(&mut store.read()?)?;
+    let org = match orgs.first() {
+        Some(org) => org.id,
+        None => generate(&store, options)?,
+    };
+    let today_text = options.today.as_deref().unwrap_or("2026-06-15");
+    let now: Timestamp = format!("{today_text}T18:00:00Z").parse().map_err(|_| anyhow::anyhow!("--today {today_text:?} is not a date"))?;
+    let organisation = app::users::organisation(&mut store.read()?, org)?.context("the organisation is gone")?;
+    let today = organisation.time_zone.date_of(now);
+    Ok(Opened { store, org, now, organisation, today })
+}
+
 pub(crate) fn generate(store: &Db, options: &BenchOptions) -> Result<OrgId> {
     let today = options.today.as_deref().unwrap_or("2026-06-15");
     let now: Timestamp = format!("{today}T18:00:00Z").parse().map_err(|_| anyhow::anyhow!("--today {today:?} is not a date"))?;

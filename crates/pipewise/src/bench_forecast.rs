@@ -17,13 +17,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use pipewise_analytics::{Period, Scope, date_of_day, day_of_date};
 use pipewise_app as app;
-use pipewise_app::Db;
-use pipewise_core::Timestamp;
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_forecast::{Backtest, Window, backtest, fit, forecast};
-use pipewise_store::Store;
 
-use crate::bench::{BenchOptions, generate, mib, rss_kib};
+use crate::bench::{BenchOptions, mib, rss_kib};
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -31,17 +28,7 @@ fn median(mut samples: Vec<f64>) -> f64 {
 }
 
 pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
-    let raw: Arc<dyn Store> = Arc::from(crate::db::open_store(&options.db)?);
-    let store = Db::new(raw);
-    let orgs = app::users::organisations(&mut store.read()?)?;
-    let org = match orgs.first() {
-        Some(org) => org.id,
-        None => generate(&store, options)?,
-    };
-    let today_text = options.today.as_deref().unwrap_or("2026-06-15");
-    let now: Timestamp = format!("{today_text}T18:00:00Z").parse().map_err(|_| anyhow::anyhow!("--today {today_text:?} is not a date"))?;
-    let organisation = app::users::organisation(&mut store.read()?, org)?.context("the organisation is gone")?;
-    let today = organisation.time_zone.date_of(now);
+    let crate::bench::Opened { store, org, now, organisation, today } = crate::bench::open_data_set(options)?;
     let before = rss_kib();
     let started = Instant::now();
     let insights = store.load_insights(org, Arc::new(move || now))?;

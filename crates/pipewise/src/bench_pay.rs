@@ -24,15 +24,14 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use pipewise_analytics::{DashboardQuery, Period, Scope, day_of_date, leaderboard};
 use pipewise_app as app;
-use pipewise_app::{Db, WriteCtx};
+use pipewise_app::WriteCtx;
+use pipewise_core::UserId;
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::history::Source;
 use pipewise_core::money::Decimal;
 use pipewise_core::user::Role;
-use pipewise_core::{Timestamp, UserId};
-use pipewise_store::Store;
 
-use crate::bench::{BenchOptions, generate, mib, rss_kib, run_reference};
+use crate::bench::{BenchOptions, mib, rss_kib, run_reference};
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -40,17 +39,7 @@ fn median(mut samples: Vec<f64>) -> f64 {
 }
 
 pub fn pay_bench(options: &BenchOptions) -> Result<()> {
-    let raw: Arc<dyn Store> = Arc::from(crate::db::open_store(&options.db)?);
-    let store = Db::new(raw.clone());
-    let orgs = app::users::organisations(&mut store.read()?)?;
-    let org = match orgs.first() {
-        Some(org) => org.id,
-        None => generate(&store, options)?,
-    };
-    let today_text = options.today.as_deref().unwrap_or("2026-06-15");
-    let now: Timestamp = format!("{today_text}T18:00:00Z").parse().map_err(|_| anyhow::anyhow!("--today {today_text:?} is not a date"))?;
-    let organisation = app::users::organisation(&mut store.read()?, org)?.context("the organisation is gone")?;
-    let today = organisation.time_zone.date_of(now);
+    let crate::bench::Opened { store, org, now, organisation, today } = crate::bench::open_data_set(options)?;
     if app::pay::plans(&mut store.read()?, org)?.is_empty() {
         let started = Instant::now();
         let first_day = today.saturating_sub(jiff::Span::new().years(2));

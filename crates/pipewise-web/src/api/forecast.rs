@@ -72,6 +72,12 @@ async fn list_calls(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
     Ok(axum::Json(reply))
 }
 
+/// The viewer's organisation's projection, brought up to date (off the async runtime).
+async fn insights_of(api: &Api) -> Result<std::sync::Arc<pipewise_app::insights::Insights>, AppError> {
+    let (state, org) = (api.state.clone(), api.viewer.org);
+    blocking(move || Ok(state.insights_for(org)?)).await
+}
+
 /// The `quarters` parameter: 1 to 12, 4 by default.
 fn quarters_param(raw: Option<String>) -> Result<usize, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::integer("quarters", "")])?;
@@ -88,8 +94,7 @@ fn quarters_param(raw: Option<String>) -> Result<usize, AppError> {
 async fn get_symptoms(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let quarters = quarters_param(raw)?;
     let today = api.viewer.today(api.state.now());
-    let (state, org) = (api.state.clone(), api.viewer.org);
-    let insights = blocking(move || Ok(state.insights_for(org)?)).await?;
+    let insights = insights_of(&api).await?;
     let reply = api
         .read(move |tx, viewer| {
             let people: Vec<pipewise_core::UserId> = app::users::users(tx, viewer.org)?
@@ -123,8 +128,7 @@ async fn get_symptoms(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Va
 async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let quarters = quarters_param(raw)?;
     let today = api.viewer.today(api.state.now());
-    let (state, org) = (api.state.clone(), api.viewer.org);
-    let insights = blocking(move || Ok(state.insights_for(org)?)).await?;
+    let insights = insights_of(&api).await?;
     let reply = api
         .read(move |tx, viewer| {
             let ledger = app::forecast::ledger(tx, viewer.org, &viewer.access, &insights, today, quarters)?;
@@ -172,8 +176,7 @@ async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
 
 async fn submit_call(api: Api, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let call = input::forecast_call(&body)?;
-    let (state, org) = (api.state.clone(), api.viewer.org);
-    let insights = blocking(move || Ok(state.insights_for(org)?)).await?;
+    let insights = insights_of(&api).await?;
     let key = call.period.clone();
     let stored = api.write(move |tx, ctx| app::forecast::submit_call(tx, ctx, &insights, &call)).await?;
     Ok(created(format!("/api/v1/forecast/calls?period={key}"), app::forecast::call_json(&stored)))

@@ -16,10 +16,10 @@ use pipewise_app as app;
 use pipewise_app::forecast::{Basis, CHART_TRIALS, FLOOR_EXITS, FLOOR_WON, Forecast, TRIALS};
 use pipewise_app::visibility::Subject;
 use pipewise_core::OpportunityId;
-use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::money::{Decimal, Money};
 use serde::Serialize;
 
+use super::Choice;
 use super::context::Context;
 use crate::AppState;
 use crate::auth::Viewer;
@@ -196,12 +196,6 @@ struct SymptomRow {
 }
 
 #[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-}
-
-#[derive(Serialize)]
 struct ForecastView {
     heading: String,
     subtitle: String,
@@ -273,12 +267,7 @@ fn chart_days(first: Day, as_of: Day) -> Vec<Day> {
 
 fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: Option<CallForm>) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
-    let now = state.now();
-    let mut tx = state.db.read()?;
-    let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
-    let teams = app::users::teams(&mut tx, viewer.org)?;
-    let context = Context::parse(&mut tx, viewer, &data, &teams, params, now)?;
-    drop(tx);
+    let (data, teams, context) = super::load_subject(state, viewer, params)?;
     let currency = data.organisation.reporting_currency;
     let minor = u32::from(currency.minor_units());
     let money = |amount: i64| i18n::money(locale, Money::new(Decimal::new(amount, minor), currency).expect("a reporting amount"));
@@ -482,27 +471,8 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
     let compact = |amount: i64| i18n::money_compact(locale, Money::new(Decimal::new(amount, minor), currency).expect("a reporting amount"));
     let chart = chart(&history, context.quota, period.first - 1, period.last, &money, &compact, locale);
 
-    // Periods: this fiscal quarter and the three before, this fiscal year.
-    let calendar = context.calendar;
-    let mut quarter = calendar.period_of(PeriodKind::Quarter, context.as_of);
-    let mut periods = Vec::new();
-    for _ in 0..4 {
-        periods.push(Choice { value: quarter.key(), label: i18n::period_label(locale, calendar, &quarter) });
-        quarter = calendar.previous(&quarter);
-    }
-    let year = calendar.period_of(PeriodKind::Year, context.as_of);
-    periods.push(Choice { value: year.key(), label: i18n::period_label(locale, calendar, &year) });
-    if !periods.iter().any(|choice| choice.value == context.period_key) {
-        periods.insert(0, Choice { value: context.period_key.clone(), label: context.period_label(locale) });
-    }
-    let visible = app::visibility::visible_owners(&viewer.access);
-    let team_choices: Vec<Choice> = teams
-        .iter()
-        .filter(|team| {
-            visible.as_ref().is_none_or(|owners| data.users.iter().any(|user| user.team_id == Some(team.id) && owners.contains(&user.id)))
-        })
-        .map(|team| Choice { value: team.id.to_string(), label: team.name.clone() })
-        .collect();
+    let periods = super::period_choices(locale, &context);
+    let team_choices = super::team_choices(viewer, &data, &teams);
     let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let calls = calls_view(CallsInput {
         viewer,
@@ -516,7 +486,7 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
         refused,
         money: &money,
     });
-    let ledger = ledger_view(locale, &data, &ledger, calendar, &money);
+    let ledger = ledger_view(locale, &data, &ledger, context.calendar, &money);
     let symptoms = symptom_rows(&data, &symptoms);
     let symptoms_more = if more > 0 { tf(locale, "fc.symptoms_more", &[("count", &more.to_string())]) } else { String::new() };
     let view = ForecastView {

@@ -51,6 +51,7 @@ use pipewise_analytics::projection::Projection;
 use pipewise_analytics::{ActivityFacts, Day, day_of_date};
 use pipewise_app as app;
 use pipewise_app::visibility::{self, Fallback, Resolved};
+use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::records::Team;
 use pipewise_core::*;
 
@@ -99,6 +100,54 @@ pub fn with_projection_as_of<R>(
     Ok(insights.with_as_of(as_of, f)?)
 }
 
+/// What every page about a subject reads first: the organisation's data, its teams and the
+/// subject's [`Context`] from `params` (the dashboard, performance and forecast pages).
+pub(crate) fn load_subject(state: &AppState, viewer: &Viewer, params: &Params) -> Result<(OrgData, Vec<Team>, Context), AppError> {
+    let now = state.now();
+    let mut tx = state.db.read()?;
+    let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
+    let teams = app::users::teams(&mut tx, viewer.org)?;
+    let context = Context::parse(&mut tx, viewer, &data, &teams, params, now)?;
+    Ok((data, teams, context))
+}
+
+/// One option of a page's select.
+#[derive(serde::Serialize)]
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// The periods a subject page offers: the as-of day's fiscal quarter and the three before, and
+/// its fiscal year; the page's own period first if it is none of them.
+pub(crate) fn period_choices(locale: pipewise_core::user::Locale, context: &Context) -> Vec<Choice> {
+    let calendar = context.calendar;
+    let mut quarter = calendar.period_of(PeriodKind::Quarter, context.as_of);
+    let mut periods = Vec::new();
+    for _ in 0..4 {
+        periods.push(Choice { value: quarter.key(), label: crate::i18n::period_label(locale, calendar, &quarter) });
+        quarter = calendar.previous(&quarter);
+    }
+    let year = calendar.period_of(PeriodKind::Year, context.as_of);
+    periods.push(Choice { value: year.key(), label: crate::i18n::period_label(locale, calendar, &year) });
+    if !periods.iter().any(|choice| choice.value == context.period_key) {
+        periods.insert(0, Choice { value: context.period_key.clone(), label: context.period_label(locale) });
+    }
+    periods
+}
+
+/// The teams a subject page offers: those with a member whose deals the viewer sees.
+pub(crate) fn team_choices(viewer: &Viewer, data: &OrgData, teams: &[Team]) -> Vec<Choice> {
+    let visible = visibility::visible_owners(&viewer.access);
+    teams
+        .iter()
+        .filter(|team| {
+            visible.as_ref().is_none_or(|owners| data.users.iter().any(|user| user.team_id == Some(team.id) && owners.contains(&user.id)))
+        })
+        .map(|team| Choice { value: team.id.to_string(), label: team.name.clone() })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Whose figures: the subject and what the viewer may see.
 
@@ -133,16 +182,13 @@ pub async fn dashboard(State(state): State<AppState>, SignedIn(viewer): SignedIn
 
 fn render_dashboard(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
-    let now = state.now();
-    let mut tx = state.db.read()?;
-    let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
-    let teams = app::users::teams(&mut tx, viewer.org)?;
-    let context = Context::parse(&mut tx, viewer, &data, &teams, params, now)?;
+    let (data, teams, context) = load_subject(state, viewer, params)?;
     let (mut view, flagged_ids) =
         with_projection_as_of(state, viewer.org, context.as_of_day(), day_of_date(context.today), |projection, facts| {
             build::build_view(viewer, &data, &teams, &context, projection, facts)
         })?;
     // Names of the flagged deals, through the visibility-checked read.
+    let mut tx = state.db.read()?;
     for (row, (id, owner)) in view.flagged.iter_mut().zip(flagged_ids) {
         if let Some(deal) = app::deals::opportunity_for(&mut tx, viewer.org, &viewer.access, id)? {
             row.name = deal.name;

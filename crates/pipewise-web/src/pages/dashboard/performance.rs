@@ -21,11 +21,11 @@ use pipewise_app as app;
 use pipewise_app::visibility::Subject;
 use pipewise_comp::{Direction, RepResult, TeamAttainment, outliers, spread, team_attainment};
 use pipewise_core::UserId;
-use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::money::{Decimal, Money};
 use pipewise_core::user::{Locale, Role};
 use serde::Serialize;
 
+use super::Choice;
 use super::context::{Context, QuotaSource};
 use super::with_projection_as_of;
 use crate::AppState;
@@ -83,12 +83,6 @@ struct SpreadRow {
 }
 
 #[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-}
-
-#[derive(Serialize)]
 struct PerformanceView {
     heading: String,
     subtitle: String,
@@ -117,12 +111,7 @@ fn percent(fraction: Option<Decimal>) -> String {
 
 fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
-    let now = state.now();
-    let mut tx = state.db.read()?;
-    let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
-    let teams = app::users::teams(&mut tx, viewer.org)?;
-    let context = Context::parse(&mut tx, viewer, &data, &teams, params, now)?;
-    drop(tx);
+    let (data, teams, context) = super::load_subject(state, viewer, params)?;
     let currency = data.organisation.reporting_currency;
     let minor = u32::from(currency.minor_units());
     let money =
@@ -292,27 +281,8 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
         _ => t(locale, "perf.no_quota").to_owned(),
     };
 
-    // Periods: this fiscal quarter and the three before, this fiscal year.
-    let calendar = context.calendar;
-    let mut quarter = calendar.period_of(PeriodKind::Quarter, context.as_of);
-    let mut periods = Vec::new();
-    for _ in 0..4 {
-        periods.push(Choice { value: quarter.key(), label: i18n::period_label(locale, calendar, &quarter) });
-        quarter = calendar.previous(&quarter);
-    }
-    let year = calendar.period_of(PeriodKind::Year, context.as_of);
-    periods.push(Choice { value: year.key(), label: i18n::period_label(locale, calendar, &year) });
-    if !periods.iter().any(|choice| choice.value == context.period_key) {
-        periods.insert(0, Choice { value: context.period_key.clone(), label: context.period_label(locale) });
-    }
-    let visible = app::visibility::visible_owners(&viewer.access);
-    let team_choices: Vec<Choice> = teams
-        .iter()
-        .filter(|team| {
-            visible.as_ref().is_none_or(|owners| data.users.iter().any(|user| user.team_id == Some(team.id) && owners.contains(&user.id)))
-        })
-        .map(|team| Choice { value: team.id.to_string(), label: team.name.clone() })
-        .collect();
+    let periods = super::period_choices(locale, &context);
+    let team_choices = super::team_choices(viewer, &data, &teams);
     let heading = context.subject_name(locale, &data, &teams);
     let view = PerformanceView {
         subtitle: tf(

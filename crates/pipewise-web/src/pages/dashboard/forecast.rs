@@ -19,7 +19,6 @@ use pipewise_core::OpportunityId;
 use pipewise_core::money::{Decimal, Money};
 use serde::Serialize;
 
-use super::Choice;
 use super::context::Context;
 use crate::AppState;
 use crate::auth::Viewer;
@@ -210,12 +209,8 @@ struct ForecastView {
     symptoms: Vec<SymptomRow>,
     symptoms_more: String,
     evidence: String,
-    periods: Vec<Choice>,
-    period: String,
-    teams: Vec<Choice>,
-    team: String,
-    as_of: String,
-    notes: Vec<String>,
+    #[serde(flatten)]
+    filters: super::SubjectFilters,
 }
 
 pub async fn forecast(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
@@ -471,8 +466,6 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
     let compact = |amount: i64| i18n::money_compact(locale, Money::new(Decimal::new(amount, minor), currency).expect("a reporting amount"));
     let chart = chart(&history, context.quota, period.first - 1, period.last, &money, &compact, locale);
 
-    let periods = super::period_choices(locale, &context);
-    let team_choices = super::team_choices(viewer, &data, &teams);
     let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let calls = calls_view(CallsInput {
         viewer,
@@ -507,15 +500,7 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
         symptoms,
         symptoms_more,
         evidence: evidence_text,
-        periods,
-        period: context.period_key.clone(),
-        teams: team_choices,
-        team: match &context.resolved.subject {
-            Subject::Team(team) => team.to_string(),
-            _ => String::new(),
-        },
-        as_of: context.as_of.to_string(),
-        notes: context.notes.clone(),
+        filters: super::subject_filters(viewer, &data, &teams, &context),
     };
     let title = format!("{} · {}", t(locale, "fc.title"), view.heading);
     render::page(viewer, status, "forecast.html", "forecast", title, &view)

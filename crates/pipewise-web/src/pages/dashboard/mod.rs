@@ -118,9 +118,35 @@ pub(crate) struct Choice {
     pub label: String,
 }
 
+/// The filters of a subject page as its template reads them (flattened into the page's view):
+/// the period and team choices, the chosen ones, the as-of day and the input problems.
+#[derive(serde::Serialize)]
+pub(crate) struct SubjectFilters {
+    pub periods: Vec<Choice>,
+    pub period: String,
+    pub teams: Vec<Choice>,
+    pub team: String,
+    pub as_of: String,
+    pub notes: Vec<String>,
+}
+
+pub(crate) fn subject_filters(viewer: &Viewer, data: &OrgData, teams: &[Team], context: &Context) -> SubjectFilters {
+    SubjectFilters {
+        periods: period_choices(viewer.user.locale, context),
+        period: context.period_key.clone(),
+        teams: team_choices(viewer, data, teams),
+        team: match &context.resolved.subject {
+            visibility::Subject::Team(team) => team.to_string(),
+            _ => String::new(),
+        },
+        as_of: context.as_of.to_string(),
+        notes: context.notes.clone(),
+    }
+}
+
 /// The periods a subject page offers: the as-of day's fiscal quarter and the three before, and
 /// its fiscal year; the page's own period first if it is none of them.
-pub(crate) fn period_choices(locale: pipewise_core::user::Locale, context: &Context) -> Vec<Choice> {
+fn period_choices(locale: pipewise_core::user::Locale, context: &Context) -> Vec<Choice> {
     let calendar = context.calendar;
     let mut quarter = calendar.period_of(PeriodKind::Quarter, context.as_of);
     let mut periods = Vec::new();
@@ -137,7 +163,7 @@ pub(crate) fn period_choices(locale: pipewise_core::user::Locale, context: &Cont
 }
 
 /// The teams a subject page offers: those with a member whose deals the viewer sees.
-pub(crate) fn team_choices(viewer: &Viewer, data: &OrgData, teams: &[Team]) -> Vec<Choice> {
+fn team_choices(viewer: &Viewer, data: &OrgData, teams: &[Team]) -> Vec<Choice> {
     let visible = visibility::visible_owners(&viewer.access);
     teams
         .iter()

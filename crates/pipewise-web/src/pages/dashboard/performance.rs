@@ -18,14 +18,12 @@ use pipewise_analytics::metrics::conversion;
 use pipewise_analytics::projection::Projection;
 use pipewise_analytics::{LeaderboardRow, Ratio, day_of_date, leaderboard};
 use pipewise_app as app;
-use pipewise_app::visibility::Subject;
 use pipewise_comp::{Direction, RepResult, TeamAttainment, outliers, spread, team_attainment};
 use pipewise_core::UserId;
 use pipewise_core::money::{Decimal, Money};
 use pipewise_core::user::{Locale, Role};
 use serde::Serialize;
 
-use super::Choice;
 use super::context::{Context, QuotaSource};
 use super::with_projection_as_of;
 use crate::AppState;
@@ -91,12 +89,8 @@ struct PerformanceView {
     reps: Vec<RepRow>,
     spread: Vec<SpreadRow>,
     spread_note: String,
-    periods: Vec<Choice>,
-    period: String,
-    teams: Vec<Choice>,
-    team: String,
-    as_of: String,
-    notes: Vec<String>,
+    #[serde(flatten)]
+    filters: super::SubjectFilters,
 }
 
 pub async fn performance(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
@@ -281,8 +275,6 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
         _ => t(locale, "perf.no_quota").to_owned(),
     };
 
-    let periods = super::period_choices(locale, &context);
-    let team_choices = super::team_choices(viewer, &data, &teams);
     let heading = context.subject_name(locale, &data, &teams);
     let view = PerformanceView {
         subtitle: tf(
@@ -296,15 +288,7 @@ fn render_performance(state: &AppState, viewer: &Viewer, params: &Params) -> Res
         reps,
         spread: spread_rows,
         spread_note,
-        periods,
-        period: context.period_key.clone(),
-        teams: team_choices,
-        team: match &context.resolved.subject {
-            Subject::Team(team) => team.to_string(),
-            _ => String::new(),
-        },
-        as_of: context.as_of.to_string(),
-        notes: context.notes.clone(),
+        filters: super::subject_filters(viewer, &data, &teams, &context),
     };
     let title = format!("{} · {}", t(locale, "perf.title"), view.heading);
     render::page(viewer, StatusCode::OK, "performance.html", "performance", title, &view)

@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL, and pinned fingerprints of what both generate.
 
 mod fingerprint;
+mod forecast;
 mod scale;
 mod sqlite;
 

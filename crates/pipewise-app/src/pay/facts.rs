@@ -74,6 +74,26 @@ pub(super) struct Facts {
     /// The organisation's exchange rates: a credit is converted at its close date's rate.
     rates: Option<pipewise_core::fx::RateTable>,
     users: Vec<pipewise_core::user::User>,
+    /// Each person's plan assignments, oldest first: the days they were on a plan.
+    assignments: std::collections::BTreeMap<UserId, Vec<(Date, Option<Date>)>>,
+}
+
+impl Facts {
+    /// The days of `period` that `user` was on a plan: from the first day of the earliest
+    /// assignment that overlaps it to the last day of the latest (open if it has none).
+    fn active_in(&self, user: UserId, period: &FiscalPeriod) -> (Option<Date>, Option<Date>) {
+        let overlapping: Vec<&(Date, Option<Date>)> = self
+            .assignments
+            .get(&user)
+            .map(|spans| {
+                spans.iter().filter(|(first, last)| *first <= period.last && last.is_none_or(|last| last >= period.first)).collect()
+            })
+            .unwrap_or_default();
+        let from = overlapping.iter().map(|(first, _)| *first).min();
+        let to =
+            if overlapping.iter().any(|(_, last)| last.is_none()) { None } else { overlapping.iter().filter_map(|(_, last)| *last).max() };
+        (from, to)
+    }
 }
 
 impl Facts {
@@ -125,7 +145,12 @@ impl Facts {
             }
         };
         let rates = tx.0.rate_table(org)?;
-        Ok(Facts { span, won, books: Default::default(), scoped, splits, credits: Default::default(), rates, users })
+        let mut assignments: std::collections::BTreeMap<UserId, Vec<(Date, Option<Date>)>> = std::collections::BTreeMap::new();
+        for assignment in tx.0.assignments(org)? {
+            assignments.entry(assignment.user).or_default().push((assignment.first, assignment.last));
+        }
+        assignments.values_mut().for_each(|spans| spans.sort());
+        Ok(Facts { span, won, books: Default::default(), scoped, splits, credits: Default::default(), rates, users, assignments })
     }
 
     /// Reads `period`'s quotas, once.
@@ -225,11 +250,15 @@ pub(super) fn statement_for(
         }
     };
     let Carried { cap: cap_carried_in, draw: draw_owed_in } = carried;
+    // A person who joins or leaves the plan inside the period carries the quota of the days
+    // they were on it (a start on day 31 of a 90-day quarter: 60/90 of it).
+    let (active_from, active_to) = facts.active_in(user, period);
+    let quota = book.users.get(&user).map(|quota| pipewise_comp::quota::prorate(*quota, period.first, period.last, active_from, active_to));
     let input = PeriodInput {
         payee: user,
         first: period.first,
         last: period.last,
-        quota: book.users.get(&user).copied(),
+        quota,
         team: team_attainment,
         credits: &credits,
         cap_carried_in,

@@ -87,6 +87,7 @@ on_both_engines! {
     pay::deal_splits_credit_each_person_and_the_team_once,
     pay::a_late_bonus_is_posted_once_and_kept,
     pay::a_foreign_deal_is_credited_at_its_close_dates_rate,
+    pay::a_mid_period_start_or_leave_carries_the_quota_of_its_days,
     settings::health_thresholds_are_stored_per_organisation_and_reset,
     settings::only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named,
     settings::stored_health_settings_are_read_leniently_and_must_be_an_object,

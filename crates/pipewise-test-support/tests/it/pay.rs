@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use pipewise_app as app;
 use pipewise_app::insights::{Clock, Insights};
-use pipewise_app::{DisputeStatus, StatementStatus, StoreError};
+use pipewise_app::{DisputeStatus, StatementStatus, StoreError, WriteCtx};
 use pipewise_core::access::Access;
 use pipewise_core::money::Decimal;
 use pipewise_core::opportunity::OpportunityPatch;
@@ -336,4 +336,52 @@ pub fn a_foreign_deal_is_credited_at_its_close_dates_rate(db: &TestDb) {
     let q2 = compute("2026-Q2");
     let credit = q2.statement.lines[0].credit.clone().unwrap();
     assert_eq!((credit.amount, credit.fx, q2.stored.total.to_string()), (d("10000.00"), None, "EUR 1000.00".to_owned()));
+}
+
+/// A rep who joins the plan inside a quarter carries the quota of the days they were on it: on
+/// the plan from 31 January, Q1 2026's 90,000 (90 days) becomes 60,000 for their 60 days, so
+/// 60,000 booked reaches the club bonus; one who leaves on 1 March carries 60/90 too (without
+/// proration neither would reach it).
+pub fn a_mid_period_start_or_leave_carries_the_quota_of_its_days(db: &TestDb) {
+    let org = test_org(db.store(), "Prorate");
+    let id = org.org();
+    let ctx = org.ctx;
+    let rep = org.rep.id;
+    let leaver =
+        transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("leaver@prorate.test", "Lee Leaver", Role::Rep, None)))
+            .unwrap();
+    let plan = json!({ "currency": "USD", "components": [
+        { "type": "bonus", "rule": "Club", "of": "individual", "steps": [{ "at": "1", "amount": "1000" }], "linear": null },
+    ] });
+    transact(db.store(), |tx| {
+        app::pay::save_plan(tx, &ctx, "AE", &plan)?;
+        app::pay::assign_plan(tx, &ctx, rep, "AE", "2026-01-31", None)?;
+        app::pay::assign_plan(tx, &ctx, leaver.id, "AE", "2025-10-01", Some("2026-03-01"))?;
+        app::quotas::set_quota(tx, &ctx, app::QuotaSubject::User(rep), "2026-Q1", "90000")?;
+        app::quotas::set_quota(tx, &ctx, app::QuotaSubject::User(leaver.id), "2026-Q1", "90000")?;
+        Ok(())
+    })
+    .unwrap();
+    let won_stage = org.simple.stages[4].id;
+    transact(db.store(), |tx| {
+        for (owner, amount) in [(rep, "USD 60000"), (leaver.id, "USD 60000")] {
+            let mut new = org.new_deal("Deal");
+            new.owner_id = owner;
+            let deal = app::deals::create_opportunity(tx, &WriteCtx { actor_id: None, at: at("2026-02-01T09:00:00Z"), ..ctx }, &new)?;
+            let win =
+                OpportunityPatch { stage_id: Some(won_stage), amount: Some(Some(amount.parse().unwrap())), ..OpportunityPatch::default() };
+            app::deals::update_opportunity(tx, &WriteCtx { actor_id: None, at: at("2026-02-20T09:00:00Z"), ..ctx }, deal.id, &win)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let clock: Clock = Arc::new(|| at("2026-04-15T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let compute = |user: UserId| {
+        insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, user, "2026-Q1"))).unwrap()
+    };
+    // The rep's 60,000 against 60,000: the club bonus.
+    assert_eq!(compute(rep).stored.total.to_string(), "USD 1000.00");
+    // The leaver's 60,000 against 60,000 (1 January to 1 March, 60 days): the bonus too.
+    assert_eq!(compute(leaver.id).stored.total.to_string(), "USD 1000.00");
 }

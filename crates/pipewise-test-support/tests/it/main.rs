@@ -44,6 +44,7 @@ macro_rules! on_both_engines {
 
 on_both_engines! {
     forecast::calls_are_kept_with_what_the_caller_saw_rolled_up_scoped_and_audited,
+    forecast::a_past_forecast_is_the_same_on_a_copy_holding_only_what_was_known_then,
     filters::deals_are_listed_by_id_within_visibility,
     activity::aggregates_count_only_what_was_known_before_the_bound,
     contract::migrations_are_recorded_and_idempotent,

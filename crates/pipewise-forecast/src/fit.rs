@@ -187,8 +187,7 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
             // What a win brought, as known at the as-of day.
             let won_value = weight(&last);
             projection.states_at_days(deal as u32, &days, |k, state| {
-                let stage = view.stage(state.stage);
-                if !(stage.open && stage.counts) {
+                if !view.in_pipeline_any_owner(state) {
                     return;
                 }
                 let day = days[k];
@@ -208,9 +207,13 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
                         counts.censored[cell * stride + weeks] += weight;
                     } else if won {
                         counts.won[cell * stride + week] += weight;
-                        counts.stage_wins[state.stage as usize] += 1;
-                        counts.stage_win_weight[state.stage as usize] += weight;
-                        counts.stage_win_value[state.stage as usize] += won_value;
+                        // The value ratio reads wins that had an amount while open: one entered
+                        // only at signing says nothing about discounts.
+                        if state.amount_or_zero() > 0 {
+                            counts.stage_wins[state.stage as usize] += 1;
+                            counts.stage_win_weight[state.stage as usize] += weight - 1;
+                            counts.stage_win_value[state.stage as usize] += won_value - 1;
+                        }
                     } else {
                         counts.exit[cell * stride + week] += weight;
                     }
@@ -258,7 +261,7 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
     let evidence = Evidence { snapshots: days.len() as u32, since, won: counts.won_deals, exits: counts.exit_deals };
     let basis = if evidence.won >= FLOOR_WON && evidence.exits >= FLOOR_EXITS { Basis::Statistical } else { Basis::StageWeighted };
     let probability = probabilities(projection, &view, window, &counts);
-    let calibration = calibrate(&counts, &probability, owners, days.len());
+    let calibration = calibrate(&counts, &probability, &projection.owner_ids[..owners], days.len());
     let value_ratio = value_ratios(projection, &counts);
     let mut born = counts.born;
     born.sort_by_key(|born| (born.snapshot, born.owner, born.stage, born.amount));
@@ -272,7 +275,8 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
 /// is `(k + W) / (k + E)` with `k = 1/τ²`: shrunk toward 1 as their evidence is thin).
 /// The same deal is open at several snapshots: owners' counts are divided by how many on
 /// average, so a deal is one piece of evidence, not one a week.
-fn calibrate(counts: &Counts, probability: &[f64], owners: usize, snapshots: usize) -> Calibration {
+fn calibrate(counts: &Counts, probability: &[f64], owner_ids: &[pipewise_core::UserId], snapshots: usize) -> Calibration {
+    let owners = owner_ids.len();
     let cells = probability.len();
     // Expected wins Σ w·p and chance's variance Σ w²·p(1−p) of a group's open weights `open`
     // and their squares.
@@ -301,14 +305,17 @@ fn calibrate(counts: &Counts, probability: &[f64], owners: usize, snapshots: usi
             (counts.owner_wins[owner] as f64 / overlap, expected / overlap, variance / overlap)
         })
         .collect();
-    let owner_variance = beyond_chance(&by_owner);
+    // Summed in the order of the people's ids, not of their places in the projection (which a
+    // rebuild may change), so the sum's last bits never depend on how the projection was built.
+    let mut order: Vec<usize> = (0..owners).collect();
+    order.sort_by_key(|owner| owner_ids.get(*owner).map(|user| user.0));
+    let owner_variance = beyond_chance(&order.iter().map(|owner| by_owner[*owner]).collect::<Vec<_>>());
     let owner_factor = by_owner
         .iter()
-        .map(
-            |(wins, expected, _)| {
-                if owner_variance > 0.0 { (1.0 / owner_variance + wins) / (1.0 / owner_variance + expected) } else { 1.0 }
-            },
-        )
+        .map(|(wins, expected, _)| {
+            // (k + W)/(k + E) with k = 1/τ², written so that a tiny τ² cannot make it ∞/∞.
+            if owner_variance > 0.0 { (1.0 + owner_variance * wins) / (1.0 + owner_variance * expected) } else { 1.0 }
+        })
         .collect();
     let by_window: Vec<(f64, f64, f64)> = (0..snapshots)
         .filter_map(|snapshot| {

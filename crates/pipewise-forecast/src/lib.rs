@@ -6,7 +6,8 @@
 //! A forecast made as of day `t` for a period `P` counts what is won on the days `w` of the
 //! **window**: `P`'s days after `t` (offsets `a..=b` days after `t`).
 //!
-//! 1. **Open deals.** Each deal open as of `t` (open counting stage, not Omitted, in scope)
+//! 1. **Open deals.** Each deal open as of `t` (open counting stage, not Omitted, in scope; the
+//!    history it learns from is such deals too)
 //!    falls in a *cell*: its stage × its time in that stage ([`AGE_BOUNDS`]) × where its close
 //!    date lies against the window ([`CloseFlag`]). A cell's chance of a win inside the window
 //!    is learnt from **weekly snapshots** of the past (every 7 days back from `t`, over at least
@@ -32,8 +33,9 @@
 //!    lognormal multiplier (mean 1, the calibration's variance) on every chance and on the
 //!    run-rate, which makes deals move together as whole quarters do; then deals grouped by
 //!    chance — a group of at most [`EXACT_CELL`] deals one draw per deal, a larger one a
-//!    binomial count and the sum of that many of its values drawn without replacement, and the
-//!    many large groups summed into one normal draw with exact moments; then a gamma-Poisson
+//!    binomial count and a normal draw for the sum of that many of its values (with the
+//!    finite-population correction of drawing them without replacement), and the many large
+//!    groups summed into one normal draw with exact moments; then a gamma-Poisson
 //!    count of new deals with amounts from the pool. P10, P50 and P90 are nearest-rank
 //!    percentiles of the trials; the expected value is exact (no sampling).
 //!
@@ -71,6 +73,8 @@ pub const FLOOR_EXITS: u32 = 20;
 pub const EXACT_CELL: usize = 16;
 /// Weekly snapshots the model learns from, at least (a year).
 pub const MIN_SNAPSHOTS: usize = 52;
+/// The longest window the model learns, in weeks (a fiscal year and a little).
+pub const MAX_WEEKS: usize = 60;
 
 /// Where a deal's close date lies against the window, as seen from a day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -109,10 +113,12 @@ impl Window {
         (a, b)
     }
 
-    /// Weeks of hazards the window needs (offsets `1..=7` are week 1).
+    /// Weeks of hazards the window needs (offsets `1..=7` are week 1), at most [`MAX_WEEKS`]: a
+    /// longer window is learnt over its first [`MAX_WEEKS`] weeks, so no window, however far it
+    /// reaches, costs more than a year's.
     pub fn weeks(self) -> usize {
         let (a, b) = self.offsets();
-        if b < a { 0 } else { ((b + 6) / 7) as usize }
+        if b < a { 0 } else { (((b + 6) / 7) as usize).min(MAX_WEEKS) }
     }
 
     /// Where `close_day` lies against the window seen from `reference`.

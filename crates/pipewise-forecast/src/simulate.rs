@@ -52,7 +52,8 @@ pub struct Forecast {
     pub due_amount: i64,
     /// `won` + each due deal × its stage's default probability.
     pub stage_weighted: i64,
-    /// The basis's expected total (exact): `won` + `Σ amount × chance` + the run-rate's.
+    /// The basis's expected total (exact): `won` + `Σ amount × value ratio × chance` + the
+    /// run-rate's.
     pub expected: i64,
     /// P10, P50, P90 of the simulated totals ([`Basis::Statistical`] only).
     pub range: Option<[i64; 3]>,
@@ -202,7 +203,7 @@ fn admits(view: &View, born: &Born) -> bool {
     view.scope.admits_owner(born.owner) && view.scope.pipeline.is_none_or(|pipeline| view.stage(born.stage).pipeline == pipeline)
 }
 
-/// Chances are grouped by hundredths of a half percent: a group of many deals is drawn as one
+/// Chances are grouped in steps of half a percent: a group of many deals is drawn as one
 /// binomial count at its mean chance.
 const GROUPS: u32 = 200;
 
@@ -224,8 +225,8 @@ struct Lump {
 enum Draw {
     /// Each deal on its own: (chance, amount).
     Each(Vec<(f64, f64)>),
-    /// A binomial count of wins at the group's mean chance, and the sum of that many of the
-    /// group's amounts.
+    /// A binomial count of wins at the group's mean chance, and a normal draw for the sum of that
+    /// many of the group's values (their moments with the finite-population correction).
     Pooled { deals: u64, chance: f64, n: f64, mean: f64, variance: f64 },
 }
 

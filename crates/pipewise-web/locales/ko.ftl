@@ -581,6 +581,7 @@ rule-stage_already_archived = 단계 { $stage }({ $name })은(는) 이미 보관
 rule-archive_entry_stage = 단계 { $stage }({ $name })은(는) 시작 단계임: 먼저 다른 시작 단계를 골라야 함
 rule-archive_last_stage = 단계 { $stage }({ $name })은(는) 파이프라인의 마지막 { $kind } 단계임
 rule-closed_stage_criteria = 단계 { $stage }({ $name })은(는) { $kind } 단계임: 이행 판정 기준은 진행 단계에만 있음
+rule-call_period_far = { $period } 기간은 1년 넘게 남아 있습니다: 가까워지면 제출하세요
 rule-call_period_over = { $period } 기간이 끝났습니다: 예측 제출은 진행 중이거나 다가올 기간에만 할 수 있습니다
 rule-best_case_below_commit = 최선 예측은 확정 예측보다 작을 수 없습니다
 rule-archived_stage_criteria = 단계 { $stage }은(는) 보관됨: 새 이행 판정 기준을 추가할 수 없음

@@ -28,6 +28,8 @@ use crate::insights::Insights;
 use crate::{Result, StoreError, StoredCall, Tx, WriteCtx};
 
 pub(crate) const CALL: &str = "forecast_call";
+/// How far ahead a called period may start, in days (a year and a quarter's margin).
+pub const MAX_DAYS_AHEAD: i32 = 456;
 /// The longest note a call keeps.
 pub const MAX_NOTE: usize = 2_000;
 
@@ -63,7 +65,11 @@ impl CallBook {
     /// The latest calls of `people` summed (commit, best case), or `None` if none of them called.
     pub fn rollup(&self, people: &[UserId]) -> Option<(i64, i64)> {
         let latest: Vec<&StoredCall> = people.iter().filter_map(|person| self.latest(*person)).collect();
-        (!latest.is_empty()).then(|| latest.iter().fold((0, 0), |(commit, best), call| (commit + call.commit, best + call.best_case)))
+        (!latest.is_empty()).then(|| {
+            latest
+                .iter()
+                .fold((0i64, 0i64), |(commit, best), call| (commit.saturating_add(call.commit), best.saturating_add(call.best_case)))
+        })
     }
 }
 
@@ -136,11 +142,18 @@ pub fn submit_call(tx: &mut Tx, ctx: &WriteCtx, insights: &Insights, input: &Cal
         && day_of_date(period.last) < today
     {
         errors.push(&record, "period", Problem::Fact(Message::new("rule.call_period_over").text("period", period.key())));
+    } else if let Some(period) = &period
+        && day_of_date(period.first) > today + MAX_DAYS_AHEAD
+    {
+        errors.push(&record, "period", Problem::Fact(Message::new("rule.call_period_far").text("period", period.key())));
     }
     let minor = |field: &'static str, raw: &str, errors: &mut ValidationErrors| -> Option<i64> {
         let checked = Money::parse_amount(raw, currency).and_then(|money| {
             if money.is_negative() {
                 return Err(Problem::Negative { value: raw.trim().to_owned() });
+            }
+            if money.amount() > pipewise_core::money::Decimal::from(pipewise_core::opportunity::MAX_AMOUNT) {
+                return Err(Problem::OutOfRange { value: raw.trim().to_owned(), range: "at most 10^15" });
             }
             i64::try_from(money.amount().mantissa())
                 .map_err(|_| Problem::OutOfRange { value: raw.trim().to_owned(), range: "the reporting currency's amounts" })

@@ -3,8 +3,11 @@
 //! caller's bias shrunk before a label (`pipewise_forecast::ledger`).
 //!
 //! **Which call is scored.** A person may call many times; the one scored for a period is their
-//! *opening* call: the first made on or after the period's first day, else the last made before
-//! it. A late call is easy to get right; the opening one is what the business planned on.
+//! *opening* call: the one standing when the period began (the last made before its first day),
+//! else the first made in it. A late call is easy to get right; the opening one is what the
+//! business planned on.
+//! **Bias** is worked out over everyone's calls (how much callers differ is the whole
+//! organisation's fact), and each reader sees the rows of the people they may see.
 //! **Actual.** What the caller's number won in the period, as known at its last day, over the
 //! owners the caller sees now (a rep's deals, a manager's tree).
 
@@ -73,7 +76,7 @@ impl Ledger {
 /// The opening call of `calls` (one person's, oldest first) for `period`, whose days are `zone`'s.
 fn opening<'a>(calls: &[&'a StoredCall], period: &FiscalPeriod, zone: &Zone) -> Option<&'a StoredCall> {
     let first_day = zone.start_of(period.first);
-    calls.iter().find(|call| call.submitted_at >= first_day).or_else(|| calls.last()).copied()
+    calls.iter().rev().find(|call| call.submitted_at < first_day).or_else(|| calls.first()).copied()
 }
 
 /// The ledger of the `quarters` fiscal quarters closed before `today`, over the calls `access`
@@ -90,7 +93,7 @@ pub fn ledger(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, tod
     let mut callers = std::collections::BTreeSet::new();
     let mut picked: Vec<(FiscalPeriod, StoredCall)> = Vec::new();
     for period in &periods {
-        let book = calls_in(tx, org, access, &period.key())?;
+        let book = calls_in(tx, org, &Access::System, &period.key())?;
         let mut by_user: BTreeMap<UserId, Vec<&StoredCall>> = BTreeMap::new();
         for call in &book.calls {
             by_user.entry(call.user).or_default().push(call);
@@ -134,5 +137,10 @@ pub fn ledger(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, tod
     }
     let callers: Vec<(UserId, Vec<f64>)> = errors.into_iter().collect();
     let biases = pipewise_forecast::ledger::biases(&callers);
+    // What this reader may see.
+    let visible = crate::visibility::visible_owners(access);
+    let sees = |user: &UserId| visible.as_ref().is_none_or(|owners| owners.contains(user));
+    let scored = scored.into_iter().filter(|row| sees(&row.call.user)).collect();
+    let biases = biases.into_iter().filter(|bias| sees(&bias.person)).collect();
     Ok(Ledger { quarters: periods, scored, biases })
 }

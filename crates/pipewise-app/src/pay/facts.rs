@@ -79,20 +79,22 @@ pub(super) struct Facts {
 }
 
 impl Facts {
-    /// The days of `period` that `user` was on a plan: from the first day of the earliest
-    /// assignment that overlaps it to the last day of the latest (open if it has none).
-    fn active_in(&self, user: UserId, period: &FiscalPeriod) -> (Option<Date>, Option<Date>) {
-        let overlapping: Vec<&(Date, Option<Date>)> = self
-            .assignments
-            .get(&user)
-            .map(|spans| {
-                spans.iter().filter(|(first, last)| *first <= period.last && last.is_none_or(|last| last >= period.first)).collect()
-            })
-            .unwrap_or_default();
-        let from = overlapping.iter().map(|(first, _)| *first).min();
-        let to =
-            if overlapping.iter().any(|(_, last)| last.is_none()) { None } else { overlapping.iter().filter_map(|(_, last)| *last).max() };
-        (from, to)
+    /// `quota` for the days of `period` that `user` was on a plan: each of their assignments
+    /// that overlaps it carries its days' share (a start on day 31 of a 90-day quarter: 60/90;
+    /// a gap between two plans is not paid a quota for), never more than the whole.
+    fn prorated(&self, user: UserId, period: &FiscalPeriod, quota: Decimal) -> Decimal {
+        let Some(spans) = self.assignments.get(&user) else { return quota };
+        let days = |first: Date, last: Date| i64::from(first.until(last).map_or(0, |span| span.get_days())) + 1;
+        let period_days = days(period.first, period.last);
+        // Days counted first and divided once, so two plans that tile the period give exactly
+        // the whole quota (a sum of shares could fall a hair short of a 100% tier).
+        let active: i64 = spans
+            .iter()
+            .map(|(first, last)| ((*first).max(period.first), last.map_or(period.last, |last| last.min(period.last))))
+            .filter(|(from, to)| from <= to)
+            .map(|(from, to)| days(from, to))
+            .sum();
+        if active >= period_days { quota } else { quota * Decimal::from(active) / Decimal::from(period_days) }
     }
 }
 
@@ -252,8 +254,7 @@ pub(super) fn statement_for(
     let Carried { cap: cap_carried_in, draw: draw_owed_in } = carried;
     // A person who joins or leaves the plan inside the period carries the quota of the days
     // they were on it (a start on day 31 of a 90-day quarter: 60/90 of it).
-    let (active_from, active_to) = facts.active_in(user, period);
-    let quota = book.users.get(&user).map(|quota| pipewise_comp::quota::prorate(*quota, period.first, period.last, active_from, active_to));
+    let quota = book.users.get(&user).map(|quota| facts.prorated(user, period, *quota));
     let input = PeriodInput {
         payee: user,
         first: period.first,

@@ -350,6 +350,9 @@ pub fn a_mid_period_start_or_leave_carries_the_quota_of_its_days(db: &TestDb) {
     let leaver =
         transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("leaver@prorate.test", "Lee Leaver", Role::Rep, None)))
             .unwrap();
+    let returner =
+        transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("back@prorate.test", "Ria Returner", Role::Rep, None)))
+            .unwrap();
     let plan = json!({ "currency": "USD", "components": [
         { "type": "bonus", "rule": "Club", "of": "individual", "steps": [{ "at": "1", "amount": "1000" }], "linear": null },
     ] });
@@ -359,12 +362,16 @@ pub fn a_mid_period_start_or_leave_carries_the_quota_of_its_days(db: &TestDb) {
         app::pay::assign_plan(tx, &ctx, leaver.id, "AE", "2025-10-01", Some("2026-03-01"))?;
         app::quotas::set_quota(tx, &ctx, app::QuotaSubject::User(rep), "2026-Q1", "90000")?;
         app::quotas::set_quota(tx, &ctx, app::QuotaSubject::User(leaver.id), "2026-Q1", "90000")?;
+        // Away in February: January's 31 days and March's 31 carry 62/90.
+        app::pay::assign_plan(tx, &ctx, returner.id, "AE", "2026-01-01", Some("2026-01-31"))?;
+        app::pay::assign_plan(tx, &ctx, returner.id, "AE", "2026-03-01", None)?;
+        app::quotas::set_quota(tx, &ctx, app::QuotaSubject::User(returner.id), "2026-Q1", "90000")?;
         Ok(())
     })
     .unwrap();
     let won_stage = org.simple.stages[4].id;
     transact(db.store(), |tx| {
-        for (owner, amount) in [(rep, "USD 60000"), (leaver.id, "USD 60000")] {
+        for (owner, amount) in [(rep, "USD 60000"), (leaver.id, "USD 60000"), (returner.id, "USD 62000")] {
             let mut new = org.new_deal("Deal");
             new.owner_id = owner;
             let deal = app::deals::create_opportunity(tx, &WriteCtx { actor_id: None, at: at("2026-02-01T09:00:00Z"), ..ctx }, &new)?;
@@ -384,4 +391,6 @@ pub fn a_mid_period_start_or_leave_carries_the_quota_of_its_days(db: &TestDb) {
     assert_eq!(compute(rep).stored.total.to_string(), "USD 1000.00");
     // The leaver's 60,000 against 60,000 (1 January to 1 March, 60 days): the bonus too.
     assert_eq!(compute(leaver.id).stored.total.to_string(), "USD 1000.00");
+    // The returner's 62,000 against 62,000: the February gap carries no quota.
+    assert_eq!(compute(returner.id).stored.total.to_string(), "USD 1000.00");
 }

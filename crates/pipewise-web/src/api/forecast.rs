@@ -177,8 +177,13 @@ async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
 async fn submit_call(api: Api, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let call = input::forecast_call(&body)?;
     let insights = insights_of(&api).await?;
-    let key = call.period.clone();
-    let stored = api.write(move |tx, ctx| app::forecast::submit_call(tx, ctx, &insights, &call)).await?;
+    let (stored, key) = api
+        .write(move |tx, ctx| {
+            let stored = app::forecast::submit_call(tx, ctx, &insights, &call)?;
+            let calendar = app::users::organisation(tx, ctx.org)?.map(|organisation| organisation.fiscal).unwrap_or_default();
+            Ok((stored.clone(), calendar.period_of(stored.kind, stored.first).key()))
+        })
+        .await?;
     Ok(created(format!("/api/v1/forecast/calls?period={key}"), app::forecast::call_json(&stored)))
 }
 

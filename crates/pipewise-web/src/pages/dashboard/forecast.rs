@@ -251,12 +251,13 @@ fn percent(fraction: f64) -> String {
 
 /// The as-of days of the chart: the period's eve, then every week (or a longer step, so that
 /// there are at most [`MAX_POINTS`]), and the as-of day itself.
-fn chart_days(first: Day, as_of: Day) -> Vec<Day> {
+fn chart_days(first: Day, last: Day, as_of: Day) -> Vec<Day> {
     let start = first - 1;
-    let span = (as_of - start).max(0);
-    let step = (span / (MAX_POINTS - 1)).max(7);
-    let mut days: Vec<Day> = (0..).map(|k| start + k * step).take_while(|day| *day < as_of).collect();
-    days.push(as_of);
+    let end = as_of.min(last);
+    let span = (end - start).max(0);
+    let step = (span as u32).div_ceil((MAX_POINTS - 1) as u32).max(7) as Day;
+    let mut days: Vec<Day> = (0..).map(|k| start + k * step).take_while(|day| *day < end).collect();
+    days.push(end);
     days
 }
 
@@ -268,7 +269,7 @@ fn render_forecast(state: &AppState, viewer: &Viewer, params: &Params, refused: 
     let money = |amount: i64| i18n::money(locale, Money::new(Decimal::new(amount, minor), currency).expect("a reporting amount"));
     let as_of = context.as_of_day();
     let period = context.period;
-    let days = chart_days(period.first, as_of);
+    let days = chart_days(period.first, period.last, as_of);
 
     let insights = state.insights_for(viewer.org)?;
     let models = insights.forecast_models();
@@ -678,9 +679,9 @@ fn calls_view(input: CallsInput) -> CallsView {
             best_case: money(call.best_case),
             note: call.note.clone(),
             adjustment: call.rollup.map_or_else(String::new, |(commit, _)| {
-                let difference = call.commit - commit;
+                let difference = call.commit.saturating_sub(commit);
                 let sign = if difference < 0 { "−" } else { "+" };
-                tf(locale, "fc.adjustment", &[("amount", &format!("{sign}{}", money(difference.abs())))])
+                tf(locale, "fc.adjustment", &[("amount", &format!("{sign}{}", money(difference.saturating_abs())))])
             }),
         })
         .collect();

@@ -582,6 +582,7 @@ rule-archive_entry_stage = stage { $stage } ({ $name }) is the entry stage; choo
 rule-archive_last_stage = stage { $stage } ({ $name }) is the last { $kind } stage of the pipeline
 rule-closed_stage_criteria = stage { $stage } ({ $name }) is a { $kind } stage; only open stages have exit criteria
 rule-call_period_far = the period { $period } starts more than a year from now: call it closer to the time
+rule-call_too_often = { $count } calls for this period in a day are enough: call again tomorrow
 rule-call_period_over = the period { $period } is over: calls are made for periods still running or to come
 rule-best_case_below_commit = the best case cannot be less than the commit
 rule-archived_stage_criteria = stage { $stage } is archived; its gate takes no new criteria

@@ -582,6 +582,7 @@ rule-archive_entry_stage = 단계 { $stage }({ $name })은(는) 시작 단계임
 rule-archive_last_stage = 단계 { $stage }({ $name })은(는) 파이프라인의 마지막 { $kind } 단계임
 rule-closed_stage_criteria = 단계 { $stage }({ $name })은(는) { $kind } 단계임: 이행 판정 기준은 진행 단계에만 있음
 rule-call_period_far = { $period } 기간은 1년 넘게 남아 있습니다: 가까워지면 제출하세요
+rule-call_too_often = 이 기간에 하루 { $count }번 제출했습니다: 내일 다시 제출하세요
 rule-call_period_over = { $period } 기간이 끝났습니다: 예측 제출은 진행 중이거나 다가올 기간에만 할 수 있습니다
 rule-best_case_below_commit = 최선 예측은 확정 예측보다 작을 수 없습니다
 rule-archived_stage_criteria = 단계 { $stage }은(는) 보관됨: 새 이행 판정 기준을 추가할 수 없음

@@ -30,6 +30,8 @@ use crate::{Result, StoreError, StoredCall, Tx, WriteCtx};
 pub(crate) const CALL: &str = "forecast_call";
 /// How far ahead a called period may start, in days (a year and a quarter's margin).
 pub const MAX_DAYS_AHEAD: i32 = 456;
+/// Calls a person may make for one period in 24 hours.
+pub const MAX_CALLS_A_DAY: usize = 10;
 /// The longest note a call keeps.
 pub const MAX_NOTE: usize = 2_000;
 
@@ -125,8 +127,30 @@ pub fn calls_in(tx: &mut Tx, org: OrgId, access: &Access, key: &str) -> Result<C
     Ok(CallBook { period, calls })
 }
 
+/// Works out, outside any write, the statistical forecast a call by `access` for `period_key`
+/// as of `at` will keep (fitting the model if it is not kept yet), so that [`submit_call`] finds
+/// it ready and holds the organisation's write lock only for moments. A key that does not parse
+/// is left to [`submit_call`] to refuse.
+pub fn prepare_call(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, at: Timestamp, period_key: &str) -> Result<()> {
+    let organisation = crate::users::organisation(tx, org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
+    let Ok(period) = organisation.fiscal.parse_key(period_key) else { return Ok(()) };
+    let today = day_of_timestamp(at, &organisation.time_zone);
+    let window = Period::from(&period);
+    if window.last < today || window.first > today + MAX_DAYS_AHEAD {
+        return Ok(());
+    }
+    let owners = crate::visibility::visible_owners(access);
+    insights.with(|projection| {
+        let scope = crate::visibility::scope_of(projection, owners.as_ref());
+        insights.forecast_models().forecast(projection, today.min(window.last), window, &scope, super::TRIALS, 0);
+    });
+    Ok(())
+}
+
 /// Stores the actor's call for `input.period`, with what they see now: their reports' latest
-/// calls summed, their deals by category and the statistical forecast, from `insights`.
+/// calls summed, their deals by category and the statistical forecast, from `insights`
+/// ([`prepare_call`] first, outside the write, keeps the fit out of the write lock). At most
+/// [`MAX_CALLS_A_DAY`] calls a person and period in 24 hours.
 pub fn submit_call(tx: &mut Tx, ctx: &WriteCtx, insights: &Insights, input: &CallInput) -> Result<StoredCall> {
     let access = writer_access(tx, ctx)?;
     let Some(user) = ctx.actor_id else { return Err(StoreError::Forbidden("a call is made by a person".into())) };
@@ -179,6 +203,12 @@ pub fn submit_call(tx: &mut Tx, ctx: &WriteCtx, insights: &Insights, input: &Cal
     // What the caller sees now.
     let reports = direct_reports(tx, ctx.org, user)?;
     let earlier = tx.0.calls(ctx.org, period.kind, period.first, None)?;
+    let day_ago = Timestamp::from_micros(ctx.at.as_micros() - 86_400_000_000);
+    if earlier.iter().filter(|call| call.user == user && call.submitted_at > day_ago).count() >= MAX_CALLS_A_DAY {
+        let mut errors = ValidationErrors::default();
+        errors.push(&record, "period", Problem::Fact(Message::new("rule.call_too_often").text("count", MAX_CALLS_A_DAY.to_string())));
+        return Err(errors.into());
+    }
     let book = CallBook { period, calls: earlier };
     let rollup = book.rollup(&reports);
     let owners = crate::visibility::visible_owners(&access);

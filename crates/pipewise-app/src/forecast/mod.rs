@@ -16,7 +16,7 @@ pub mod symptoms;
 
 use std::sync::{Arc, Mutex};
 
-pub use calls::{CallBook, CallInput, call_json, calls_in, direct_reports, submit_call};
+pub use calls::{CallBook, CallInput, call_json, calls_in, direct_reports, prepare_call, submit_call};
 pub use ledger::{Ledger, ledger};
 use pipewise_analytics::{Day, Period, Projection, Scope};
 use pipewise_forecast::symptoms::Share;

@@ -113,6 +113,17 @@ pub fn calls_are_kept_with_what_the_caller_saw_rolled_up_scoped_and_audited(db: 
     let audit = db.store().read().unwrap().audit_events(id, &filter).unwrap();
     assert_eq!(audit.len(), 3);
     assert!(audit.iter().all(|entry| entry.action == "create"));
+
+    // Ten calls a person and period in a day, then a refusal naming the period.
+    for _ in 0..8 {
+        transact(db.store(), |tx| app::forecast::submit_call(tx, &by(org.rep.id), &insights, &input("2026-Q3", "10", "15", ""))).unwrap();
+    }
+    let error = transact(db.store(), |tx| app::forecast::submit_call(tx, &by(org.rep.id), &insights, &input("2026-Q3", "10", "15", "")))
+        .unwrap_err();
+    assert!(worded(&error).contains("forecast_call: period:"), "{}", worded(&error));
+    // A day later it is taken again.
+    let later = WriteCtx { actor_id: Some(org.rep.id), at: at("2026-07-16T12:30:00Z"), ..ctx };
+    transact(db.store(), |tx| app::forecast::submit_call(tx, &later, &insights, &input("2026-Q3", "10", "15", ""))).unwrap();
 }
 
 /// The history of [`a_past_forecast_is_the_same_on_a_copy_holding_only_what_was_known_then`]:

@@ -177,6 +177,9 @@ async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
 async fn submit_call(api: Api, JsonBody(body): JsonBody) -> Result<Response, AppError> {
     let call = input::forecast_call(&body)?;
     let insights = insights_of(&api).await?;
+    // The fit, if any, outside the write.
+    let (prepared, key_asked, at) = (insights.clone(), call.period.clone(), api.state.now());
+    api.read(move |tx, viewer| Ok(app::forecast::prepare_call(tx, viewer.org, &viewer.access, &prepared, at, &key_asked)?)).await?;
     let (stored, key) = api
         .write(move |tx, ctx| {
             let stored = app::forecast::submit_call(tx, ctx, &insights, &call)?;

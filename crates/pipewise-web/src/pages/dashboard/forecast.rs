@@ -231,6 +231,8 @@ pub async fn call(State(state): State<AppState>, SignedIn(viewer): SignedIn, bod
         };
         let insights = state.insights_for(reader.org)?;
         let ctx = reader.ctx(pipewise_core::history::Source::Web, state.now());
+        // The fit, if any, outside the write.
+        app::forecast::prepare_call(&mut state.db.read()?, reader.org, &reader.access, &insights, ctx.at, &input.period)?;
         match state.db.transact(|tx| app::forecast::submit_call(tx, &ctx, &insights, &input)) {
             Ok(_) => Ok(crate::pages::see_other(&url_with("/forecast", &[("period", period), ("called", "1".to_owned())]))),
             Err(error) => {

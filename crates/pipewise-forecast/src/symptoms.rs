@@ -27,6 +27,11 @@ impl Share {
         self.whole += 1;
         self.part += u64::from(part);
     }
+
+    /// The sum of `shares`.
+    pub fn total<'a>(shares: impl IntoIterator<Item = &'a Share>) -> Share {
+        shares.into_iter().fold(Share::default(), |acc, share| Share { part: acc.part + share.part, whole: acc.whole + share.whole })
+    }
 }
 
 /// By owner index: of the stage and amount changes made in `period` to deals they owned at its

@@ -46,14 +46,11 @@ pub struct PersonSymptoms {
 type QuarterShares = (Arc<Vec<Share>>, Arc<Vec<Share>>, Option<Arc<Vec<Share>>>);
 
 fn sum(shares: &[Share], owners: Option<&[u32]>) -> Option<f64> {
-    let total = match owners {
-        None => shares.iter().fold(Share::default(), |acc, share| Share { part: acc.part + share.part, whole: acc.whole + share.whole }),
-        Some(owners) => owners
-            .iter()
-            .filter_map(|owner| shares.get(*owner as usize))
-            .fold(Share::default(), |acc, share| Share { part: acc.part + share.part, whole: acc.whole + share.whole }),
-    };
-    total.ratio()
+    match owners {
+        None => Share::total(shares),
+        Some(owners) => Share::total(owners.iter().filter_map(|owner| shares.get(*owner as usize))),
+    }
+    .ratio()
 }
 
 /// What [`symptoms`] measures: whom, up to which day, over how many closed quarters (and the

@@ -85,9 +85,15 @@ pub fn symptoms(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, q
         .iter()
         .map(|person| (*person, users.iter().filter(|user| user.active && user.manager_id == Some(*person)).map(|user| user.id).collect()))
         .collect();
+    // Who called each quarter: the ledger has scored everyone who called a quarter it covers
+    // (one opening call each); only the others are read.
     let mut called: Vec<std::collections::BTreeSet<UserId>> = Vec::new();
     for period in &periods {
-        called.push(calls_in(tx, org, &Access::System, &period.key())?.calls.iter().map(|call| call.user).collect());
+        called.push(if ledger.quarters.iter().any(|quarter| quarter.first == period.first) {
+            ledger.scored.iter().filter(|row| row.period.first == period.first).map(|row| row.call.user).collect()
+        } else {
+            calls_in(tx, org, &Access::System, &period.key())?.calls.iter().map(|call| call.user).collect()
+        });
     }
     let errors: BTreeMap<(UserId, Date), f64> =
         ledger.scored.iter().map(|row| ((row.call.user, row.period.first), row.error.abs())).collect();

@@ -116,25 +116,21 @@ async fn ops_split_a_deal_from_its_page() {
         "the form"
     );
     let (rep_id, other_id) = (demo.rep.id.to_string(), other.id.to_string());
-    let fields = [
-        ("user_0", rep_id.as_str()),
-        ("kind_0", "revenue"),
-        ("share_0", "60"),
-        ("user_1", other_id.as_str()),
-        ("kind_1", "revenue"),
-        ("share_1", "30"),
-    ];
-    let response = app.post_form(&format!("/opportunities/{deal}/splits"), Some(&admin), &fields, true).await;
+    // The rep 60% and the other rep `second`%, both revenue.
+    let split = |second: &'static str| {
+        [
+            ("user_0", rep_id.as_str()),
+            ("kind_0", "revenue"),
+            ("share_0", "60"),
+            ("user_1", other_id.as_str()),
+            ("kind_1", "revenue"),
+            ("share_1", second),
+        ]
+    };
+    let path = format!("/opportunities/{deal}/splits");
+    let response = app.post_form(&path, Some(&admin), &split("30"), true).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "90% is refused");
-    let fields = [
-        ("user_0", rep_id.as_str()),
-        ("kind_0", "revenue"),
-        ("share_0", "60"),
-        ("user_1", other_id.as_str()),
-        ("kind_1", "revenue"),
-        ("share_1", "40"),
-    ];
-    let response = app.post_form(&format!("/opportunities/{deal}/splits"), Some(&admin), &fields, true).await;
+    let response = app.post_form(&path, Some(&admin), &split("40"), true).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let (_, page) = app.get(&format!("/opportunities/{deal}"), Some(&admin)).await;
     assert!(page.contains(&format!("<strong>{}</strong> <span class=\"muted\">Revenue 40%</span>", other.name)), "the split is listed");

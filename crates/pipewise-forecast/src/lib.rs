@@ -52,6 +52,7 @@ mod fit;
 pub mod ledger;
 mod simulate;
 pub mod symptoms;
+pub mod win;
 
 pub use backtest::{Backtest, Sample, backtest};
 pub use categories::{Categories, categories};

@@ -15,8 +15,8 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 
 /// Connecting, in the simple template (global stage index 2).
 const STAGE: usize = 2;
-const WIN: f64 = 0.05;
-const LOSS: f64 = 0.03;
+pub(crate) const WIN: f64 = 0.05;
+pub(crate) const LOSS: f64 = 0.03;
 
 /// A generated history: every deal is created in Connecting and, every 7 days after, is won
 /// with chance [`WIN`], lost with chance [`LOSS`], or waits; `end` is the last day of history.
@@ -305,3 +305,5 @@ fn symptoms_read_the_history() {
     let stale = stale(&projection, end);
     assert_eq!(stale.iter().fold((0, 0), |(part, whole), share| (part + share.part, whole + share.whole)), expected);
 }
+
+mod win;

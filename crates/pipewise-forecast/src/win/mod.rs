@@ -169,8 +169,8 @@ pub struct WinModel {
     /// Over the standardised columns, calibrated.
     coefficients: Vec<f64>,
     intercept: f64,
-    closed_by_owner: Vec<Vec<(Day, bool)>>,
-    closed_all: Vec<(Day, bool)>,
+    closed_by_owner: Vec<Closed>,
+    closed_all: Closed,
 }
 
 /// One reason behind a score.
@@ -209,8 +209,11 @@ fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
+/// Outcomes by closed day: `(closed day, won)`.
+type Closed = Vec<(Day, bool)>;
+
 /// Each owner's outcomes and everyone's, by closed day, as known at the end of `as_of`.
-fn closed_records(projection: &Projection, as_of: Day) -> (Vec<Vec<(Day, bool)>>, Vec<(Day, bool)>) {
+fn closed_records(projection: &Projection, as_of: Day) -> (Vec<Closed>, Closed) {
     let scope = Scope::org();
     let view = View::new(projection, &scope);
     let mut by_owner = vec![Vec::new(); projection.n_owners()];

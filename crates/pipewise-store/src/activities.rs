@@ -39,6 +39,44 @@ pub struct ActivityAggregate {
 /// its id, its deal and when it was logged.
 pub type LoggedActivity = (ActivityId, Option<OpportunityId>, Timestamp);
 
+/// One activity of a deal as the win-probability model reads it
+/// ([`Tx::deal_touches`](ActivitiesTx::deal_touches)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DealTouch {
+    pub opportunity_id: OpportunityId,
+    pub activity_id: ActivityId,
+    pub occurred_at: Timestamp,
+    pub logged_at: Timestamp,
+    pub direction: Direction,
+    /// The contacts it names, with their job titles, in contact order.
+    pub contacts: Vec<(ContactId, Option<String>)>,
+}
+
+/// A contact an activity names, with the contact's title: `(activity, contact, title)`.
+pub type TouchContact = (ActivityId, ContactId, Option<String>);
+
+/// Gives each touch (in activity order) the contacts of `links` (in activity order).
+pub fn attach_touch_contacts(touches: &mut [DealTouch], links: Vec<TouchContact>) {
+    let mut cursor = 0;
+    for (activity, contact, title) in links {
+        while cursor < touches.len() && touches[cursor].activity_id < activity {
+            cursor += 1;
+        }
+        if let Some(touch) = touches.get_mut(cursor).filter(|touch| touch.activity_id == activity) {
+            touch.contacts.push((contact, title));
+        }
+    }
+}
+
+/// The company behind a deal: its account's size and industry
+/// ([`Tx::deal_companies`](ActivitiesTx::deal_companies)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DealCompany {
+    pub opportunity_id: OpportunityId,
+    pub employee_count: Option<i64>,
+    pub industry: Option<String>,
+}
+
 /// Puts each deal's distinct contact count into its aggregate, both lists in opportunity order
 /// (for engines that count contacts in a second query).
 pub fn merge_contact_counts(aggregates: &mut [ActivityAggregate], contacts: Vec<(i64, i64)>) {
@@ -80,6 +118,11 @@ pub trait ActivitiesTx {
         touch_to: Timestamp,
         deals: Option<&[OpportunityId]>,
     ) -> Result<Vec<ActivityAggregate>>;
+    /// Every activity of `deals`, in activity order, with the contacts each names and their
+    /// titles: what the win-probability model reads of a deal's activity and buying team.
+    fn deal_touches(&mut self, org: OrgId, deals: &[OpportunityId]) -> Result<Vec<DealTouch>>;
+    /// The size and industry of the account of each of `deals` that has one, in opportunity order.
+    fn deal_companies(&mut self, org: OrgId, deals: &[OpportunityId]) -> Result<Vec<DealCompany>>;
     /// Up to `limit` activities with an id above `after`, in id order: each id with its deal and
     /// when it was logged (a follower's feed of new activities; ids are assigned in insertion
     /// order).

@@ -630,6 +630,38 @@ pub fn contact_count(fields: &impl Columns) -> Result<(i64, i64)> {
     Ok((fields.get("opportunity_id")?, fields.get("contacts")?))
 }
 
+/// `activity_id, opportunity_id, occurred_at, logged_at, direction`: a touch, without its contacts.
+impl FromRow for crate::DealTouch {
+    const TABLE: &'static str = "activity";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(crate::DealTouch {
+            activity_id: ActivityId(fields.key("activity_id")?),
+            opportunity_id: OpportunityId(fields.get("opportunity_id")?),
+            occurred_at: fields.timestamp("occurred_at")?,
+            logged_at: fields.timestamp("logged_at")?,
+            direction: fields.parsed("direction", Direction::parse)?,
+            contacts: Vec::new(),
+        })
+    }
+}
+
+/// `activity_id, contact_id, title`: a contact a touch names.
+pub fn touch_contact(fields: &impl Columns) -> Result<crate::TouchContact> {
+    Ok((ActivityId(fields.get("activity_id")?), ContactId(fields.get("contact_id")?), fields.get("title")?))
+}
+
+/// `opportunity_id, employee_count, industry`.
+impl FromRow for crate::DealCompany {
+    const TABLE: &'static str = "account";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(crate::DealCompany {
+            opportunity_id: OpportunityId(fields.key("opportunity_id")?),
+            employee_count: fields.get("employee_count")?,
+            industry: fields.get("industry")?,
+        })
+    }
+}
+
 /// `activity_id, opportunity_id, logged_at`: an activity in a feed of new ones.
 pub fn logged_activity(fields: &impl Columns) -> Result<LoggedActivity> {
     Ok((

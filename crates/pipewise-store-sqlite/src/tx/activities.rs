@@ -3,8 +3,8 @@
 use pipewise_core::access::DealScope;
 use pipewise_core::records::*;
 use pipewise_core::*;
-use pipewise_store::rows::{Columns, contact_count, latest_activity, logged_activity};
-use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, LoggedActivity, Result, sql};
+use pipewise_store::rows::{Columns, contact_count, latest_activity, logged_activity, touch_contact};
+use pipewise_store::{ActivitiesTx, ActivityAggregate, ActivityFilter, DealCompany, DealTouch, LoggedActivity, Result, sql};
 use rusqlite::params;
 use rusqlite::types::Value;
 
@@ -19,6 +19,18 @@ pub(super) const INSERT_ACTIVITY_CONTACT: &str = "INSERT INTO activity_contact (
 const SELECT_LAST_ACTIVITY_AT_OF_DEALS: &str = "SELECT opportunity_id, max(occurred_at) AS last_at FROM activity
      WHERE organisation_id = ?1 AND opportunity_id IS NOT NULL AND opportunity_id IN (SELECT value FROM json_each(?2))
      GROUP BY opportunity_id ORDER BY opportunity_id";
+
+/// The touches of the deals of a JSON array (`?2`), in activity order.
+const SELECT_DEAL_TOUCHES: &str = "SELECT activity_id, opportunity_id, occurred_at, logged_at, direction FROM activity
+     WHERE organisation_id = ?1 AND opportunity_id IN (SELECT value FROM json_each(?2)) ORDER BY activity_id";
+/// The contacts those touches name, with their titles, in activity and contact order.
+const SELECT_DEAL_TOUCH_CONTACTS: &str = "SELECT l.activity_id AS activity_id, l.contact_id AS contact_id, c.title AS title
+     FROM activity a JOIN activity_contact l ON l.activity_id = a.activity_id JOIN contact c ON c.contact_id = l.contact_id
+     WHERE a.organisation_id = ?1 AND a.opportunity_id IN (SELECT value FROM json_each(?2)) ORDER BY l.activity_id, l.contact_id";
+/// The size and industry of the accounts of the deals of a JSON array (`?2`), in opportunity order.
+const SELECT_DEAL_COMPANIES: &str = "SELECT o.opportunity_id AS opportunity_id, a.employee_count AS employee_count, a.industry AS industry
+     FROM opportunity o JOIN account a ON a.account_id = o.account_id
+     WHERE o.organisation_id = ?1 AND o.opportunity_id IN (SELECT value FROM json_each(?2)) ORDER BY o.opportunity_id";
 
 impl ActivitiesTx for SqliteTx<'_> {
     fn insert_activity(&mut self, org: OrgId, activity: &NewActivity, logged_at: Timestamp) -> Result<ActivityId> {
@@ -113,6 +125,19 @@ impl ActivitiesTx for SqliteTx<'_> {
         contacts.sort_unstable();
         pipewise_store::merge_contact_counts(&mut aggregates, contacts);
         Ok(aggregates)
+    }
+
+    fn deal_touches(&mut self, org: OrgId, deals: &[OpportunityId]) -> Result<Vec<DealTouch>> {
+        let ids = json_array(deals.iter().map(|id| id.0));
+        let mut touches = self.collect(SELECT_DEAL_TOUCHES, params![org.0, ids], read)?;
+        let links =
+            self.collect(SELECT_DEAL_TOUCH_CONTACTS, params![org.0, ids], |row| touch_contact(&Fields::new(row, "activity_contact")))?;
+        pipewise_store::attach_touch_contacts(&mut touches, links);
+        Ok(touches)
+    }
+
+    fn deal_companies(&mut self, org: OrgId, deals: &[OpportunityId]) -> Result<Vec<DealCompany>> {
+        self.collect(SELECT_DEAL_COMPANIES, params![org.0, json_array(deals.iter().map(|id| id.0))], read)
     }
 
     fn activities_after(&mut self, org: OrgId, after: ActivityId, limit: u32) -> Result<Vec<LoggedActivity>> {

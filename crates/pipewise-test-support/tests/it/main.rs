@@ -47,6 +47,7 @@ on_both_engines! {
     forecast::a_past_forecast_is_the_same_on_a_copy_holding_only_what_was_known_then,
     filters::deals_are_listed_by_id_within_visibility,
     activity::aggregates_count_only_what_was_known_before_the_bound,
+    activity::touches_and_companies_are_read_for_the_deals_asked,
     contract::migrations_are_recorded_and_idempotent,
     contract::records_round_trip,
     contract::reporting_hierarchy_refuses_cycles,

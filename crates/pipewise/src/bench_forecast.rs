@@ -180,5 +180,84 @@ pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
             }
         }
         Ok(())
-    })
+    })?;
+    win_bench(&store, org, &insights, now, day_of_date(quarter.first))
+}
+
+/// The win-probability model: the time to fit it (reading each example's activities, contacts
+/// and company from the store) and to score one deal, its Brier score on the held-out closed
+/// deals beside each stage's default probability and own win rate, its reliability, and an
+/// out-of-time check (fitted as of the quarter's eve, scoring the deals open then that have
+/// closed since).
+fn win_bench(
+    store: &app::Db,
+    org: pipewise_core::OrgId,
+    insights: &app::insights::Insights,
+    now: pipewise_core::Timestamp,
+    quarter_first: i32,
+) -> Result<()> {
+    let today = pipewise_analytics::day_of_timestamp(now, insights.zone());
+    let started = Instant::now();
+    let model = app::forecast::win_model(&mut store.read()?, org, insights, today - 1)?;
+    let fitted = started.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "\nwin-probability model as of {}: {:?}, {} closed deals looked at ({} won, {} lost); L2 strength {}, Platt ({:.2}, {:.2})",
+        date_of_day(today - 1),
+        model.basis,
+        model.examples,
+        model.won,
+        model.lost,
+        model.alpha,
+        model.platt.0,
+        model.platt.1
+    );
+    println!("figure | Pipewise ms | result");
+    println!("fit (store reads included) | {fitted:.0} | —");
+    // One deal scored the way the deal page does (the model kept).
+    let open = insights.with(|projection| {
+        (0..projection.n_deals() as u32)
+            .rev()
+            .find(|deal| {
+                projection.state_at(*deal, today).is_some_and(|state| {
+                    let stage = &projection.stages[state.stage as usize];
+                    stage.is_open() && stage.counts_in_metrics
+                })
+            })
+            .map(|deal| projection.deals().id[deal as usize])
+    });
+    if let Some(id) = open {
+        let started = Instant::now();
+        let answer = app::forecast::win_score(&mut store.read()?, org, &pipewise_core::access::Access::System, insights, id, now)?;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let shown = answer
+            .and_then(|answer| answer.score.ok())
+            .map_or("refused".to_owned(), |score| format!("{:.1}% (base {:.1}%)", score.probability * 100.0, score.base * 100.0));
+        println!("score opportunity {id} (model kept) | {elapsed:.1} | {shown}");
+    }
+    let held = &model.held_out;
+    println!("\nheld-out closed deals (1 in 5 by id, never fitted on): {} ({} won)", held.deals, held.won);
+    println!("Brier score (lower is better) | model | stage default probability | stage's own win rate");
+    println!(
+        "held out, on a day of each deal's open life | {:.4} | {:.4} | {:.4}",
+        held.brier, held.brier_stage_default, held.brier_stage_rate
+    );
+    if let Some(check) = app::forecast::win_backtest(&mut store.read()?, org, insights, quarter_first - 1, today)? {
+        println!(
+            "out of time: fitted as of {}, the {} deals open then and closed since ({} won) | {:.4} | {:.4} | —",
+            date_of_day(quarter_first - 1),
+            check.deals,
+            check.won,
+            check.brier,
+            check.brier_stage_default
+        );
+    }
+    println!("reliability (held out) | deals | mean predicted | share won");
+    for (bin, tenth) in held.reliability.iter().zip(0..) {
+        if bin.deals > 0 {
+            println!("{}–{}% | {} | {:.3} | {:.3}", tenth * 10, tenth * 10 + 10, bin.deals, bin.predicted, bin.observed);
+        }
+    }
+    let weights: Vec<String> = model.weights.iter().map(|(factor, weight)| format!("{} {weight:.2}", factor.key())).collect();
+    println!("factor weights (mean |log-odds| over the fitted deals): {}", weights.join(", "));
+    Ok(())
 }

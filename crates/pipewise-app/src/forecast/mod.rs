@@ -13,6 +13,7 @@
 pub mod calls;
 pub mod ledger;
 pub mod symptoms;
+pub mod win;
 
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +23,7 @@ use pipewise_analytics::{Day, Period, Projection, Scope};
 use pipewise_forecast::symptoms::Share;
 pub use pipewise_forecast::{Basis, Categories, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window, categories};
 pub use symptoms::{PersonSymptoms, QuarterSymptoms, SymptomsQuery, symptoms};
+pub use win::{WinAnswer, WinBacktest, win_backtest, win_model, win_score};
 
 /// Trials of a forecast.
 pub const TRIALS: u32 = 10_000;
@@ -66,6 +68,8 @@ pub struct Models {
     models: Kept<Window, Arc<Model>>,
     forecasts: Kept<Question, Arc<Forecast>>,
     measures: Kept<MeasureKey, Arc<Vec<Share>>>,
+    /// Win-probability models by the day they were fitted as of ([`win`]).
+    wins: Kept<Day, Arc<pipewise_forecast::win::WinModel>>,
 }
 
 /// Values kept by key and by the projection's state they hold for, most recently used first.

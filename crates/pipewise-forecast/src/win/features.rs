@@ -128,6 +128,16 @@ impl Factor {
         }
     }
 
+    /// The sign a factor's effect must have, where it is known: more contacts engaged, a
+    /// senior one, recent touches and a better owner record help; a longer silence hurts.
+    pub fn direction(self) -> Option<f64> {
+        match self {
+            Factor::Contacts | Factor::SeniorContact | Factor::RecentTouches | Factor::OwnerRecord => Some(1.0),
+            Factor::BuyerSilence => Some(-1.0),
+            _ => None,
+        }
+    }
+
     pub fn family(self) -> Family {
         match self {
             Factor::RecentTouches | Factor::BuyerSilence | Factor::TouchTrend => Family::Activity,

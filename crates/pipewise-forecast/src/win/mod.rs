@@ -10,12 +10,16 @@
 //!   activities that had happened *and been logged* by then, the contacts those named and their
 //!   seniority, and its company's size and industry. At most [`MAX_EXAMPLES`] deals are used (the
 //!   lowest hashes).
-//! - **Split** by a hash of the deal's id: 60% fit the model, 20% calibrate it, 20% are held
-//!   out and only scored.
+//! - **Split** by a hash of the deal's id: 80% fit the model, 20% are held out and only scored.
 //! - **Fit**: an L2-regularised logistic regression (smartcore's L-BFGS) over standardised
-//!   columns; the strength is chosen from [`ALPHAS`] by the log loss on the calibration deals.
-//! - **Calibration**: Platt scaling on the calibration deals (`σ(a·z + b)` over the fitted
-//!   log-odds `z`), folded into the coefficients, so the score stays a sum.
+//!   columns; the strength is chosen from [`ALPHAS`] by the out-of-fold log loss of a 5-fold
+//!   cross-validation over the fitting deals.
+//! - **Directions**: a factor whose direction is known (more contacts engaged, a senior one,
+//!   recent touches and the owner's record help; the buyer's silence hurts) never counts the
+//!   other way: a column fitted against its direction is left out and the rest refitted.
+//! - **Calibration**: Platt scaling of the chosen strength's out-of-fold log-odds
+//!   (`σ(a·z + b)`), folded into the coefficients of the model fitted on all the fitting deals,
+//!   so the score stays a sum.
 //! - **Held out**: the Brier score of the model beside that of each stage's default probability
 //!   (what the pipeline's weighting assumes) and of each stage's own win rate, and a
 //!   reliability table.
@@ -49,7 +53,9 @@ pub const MAX_EXAMPLES: usize = 20_000;
 /// Won examples the model needs, and as many lost ones, before it scores.
 pub const FLOOR_OUTCOMES: u32 = 40;
 /// Regularisation strengths tried.
-pub const ALPHAS: [f64; 3] = [0.3, 3.0, 30.0];
+pub const ALPHAS: [f64; 4] = [0.3, 3.0, 30.0, 300.0];
+/// Folds of the cross-validation that chooses the strength and calibrates.
+const CV_FOLDS: u64 = 5;
 /// An industry gets a column of its own with this many examples.
 const INDUSTRY_EXAMPLES: usize = 20;
 /// At most this many industries get a column.
@@ -74,7 +80,7 @@ fn mix(value: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Which part of the data a deal falls in: 0 held out, 1 calibration, else fitting.
+/// Which part of the data a deal falls in: 0 held out, else fitting.
 fn fold(id: OpportunityId) -> u64 {
     mix(id.0 as u64 ^ 0x5eed_f01d) % 5
 }
@@ -243,6 +249,33 @@ fn fit_logistic(rows: &[f64], width: usize, labels: &[i32], alpha: f64) -> Optio
     Some((coefficients, intercept))
 }
 
+/// [`fit_logistic`] with each column of a factor whose direction is known
+/// ([`Factor::direction`]) kept to that direction: a column fitted the other way (noise, or a
+/// proxy for another factor) is left out and the rest fitted again, so no reason reads
+/// "a senior contact engaged: −1 pt". Left-out columns get a coefficient of 0.
+fn fit_directed(rows: &[f64], width: usize, labels: &[i32], alpha: f64, factors: &[Factor]) -> Option<(Vec<f64>, f64)> {
+    let mut kept: Vec<usize> = (0..width).collect();
+    for _ in 0..width {
+        let narrow: Vec<f64> = rows.chunks(width).flat_map(|row| kept.iter().map(|column| row[*column])).collect();
+        let (fitted, intercept) = fit_logistic(&narrow, kept.len(), labels, alpha)?;
+        let wrong: Vec<usize> = kept
+            .iter()
+            .zip(&fitted)
+            .filter(|(column, w)| factors[**column].direction().is_some_and(|sign| **w * sign < 0.0))
+            .map(|(column, _)| *column)
+            .collect();
+        if wrong.is_empty() {
+            let mut coefficients = vec![0.0; width];
+            for (column, w) in kept.iter().zip(fitted) {
+                coefficients[*column] = w;
+            }
+            return Some((coefficients, intercept));
+        }
+        kept.retain(|column| !wrong.contains(column));
+    }
+    None
+}
+
 fn log_odds(row: &[f64], coefficients: &[f64], intercept: f64) -> f64 {
     intercept + row.iter().zip(coefficients).map(|(x, w)| x * w).sum::<f64>()
 }
@@ -311,10 +344,10 @@ pub fn fit_win(projection: &Projection, as_of: Day, examples: &[Example], facts:
         model.layout.row(&context, state, example.day, facts.get(&example.deal).unwrap_or(&none), &mut rows);
     }
     let folds: Vec<u64> = examples.iter().map(|example| fold(example.id)).collect();
-    let pick = |wanted: &dyn Fn(u64) -> bool| -> Vec<usize> { (0..examples.len()).filter(|i| wanted(folds[*i])).collect() };
-    let (test, calibrate, train) = (pick(&|f| f == 0), pick(&|f| f == 1), pick(&|f| f >= 2));
+    let test: Vec<usize> = (0..examples.len()).filter(|i| folds[*i] == 0).collect();
+    let train: Vec<usize> = (0..examples.len()).filter(|i| folds[*i] != 0).collect();
     let both = |set: &[usize]| set.iter().any(|i| examples[*i].won) && set.iter().any(|i| !examples[*i].won);
-    if !both(&train) || !both(&calibrate) || !both(&test) {
+    if !both(&train) || !both(&test) {
         return model;
     }
 
@@ -331,26 +364,38 @@ pub fn fit_win(projection: &Projection, as_of: Day, examples: &[Example], facts:
     let matrix_of = |set: &[usize]| -> Vec<f64> { set.iter().flat_map(|i| standard(*i)).collect() };
     let labels = |set: &[usize]| -> Vec<i32> { set.iter().map(|i| i32::from(examples[*i].won)).collect() };
     let (train_rows, train_labels) = (matrix_of(&train), labels(&train));
-    let calibrate_rows: Vec<Vec<f64>> = calibrate.iter().map(|i| standard(*i)).collect();
 
-    // The strength that predicts the calibration deals best.
-    let mut best: Option<(f64, f64, Vec<f64>, f64)> = None;
+    // Cross-validation over the fitting deals: each strength's out-of-fold log-odds, the
+    // strength whose out-of-fold log loss is lowest, and Platt's scaling of its out-of-fold
+    // log-odds (a model never judges the deals it was fitted on).
+    let cv: Vec<u64> = train.iter().map(|i| mix(examples[*i].id.0 as u64 ^ 0xc0ff_ee00) % CV_FOLDS).collect();
+    let mut best: Option<(f64, f64, Vec<f64>)> = None;
     for alpha in ALPHAS {
-        let Some((coefficients, intercept)) = fit_logistic(&train_rows, width, &train_labels, alpha) else { continue };
-        let loss: f64 = calibrate
-            .iter()
-            .zip(&calibrate_rows)
-            .map(|(i, row)| log_loss(sigmoid(log_odds(row, &coefficients, intercept)), examples[*i].won))
-            .sum();
-        if best.as_ref().is_none_or(|(_, best_loss, _, _)| loss < *best_loss) {
-            best = Some((alpha, loss, coefficients, intercept));
+        let mut out_of_fold = vec![0.0; train.len()];
+        for k in 0..CV_FOLDS {
+            let inside: Vec<usize> = (0..train.len()).filter(|j| cv[*j] != k).collect();
+            let fitted_rows: Vec<f64> = inside.iter().flat_map(|j| train_rows[j * width..(j + 1) * width].iter().copied()).collect();
+            let fitted_labels: Vec<i32> = inside.iter().map(|j| train_labels[*j]).collect();
+            if !(fitted_labels.contains(&0) && fitted_labels.contains(&1)) {
+                continue;
+            }
+            let Some((coefficients, intercept)) = fit_directed(&fitted_rows, width, &fitted_labels, alpha, &model.layout.factors) else {
+                continue;
+            };
+            for j in (0..train.len()).filter(|j| cv[*j] == k) {
+                out_of_fold[j] = log_odds(&train_rows[j * width..(j + 1) * width], &coefficients, intercept);
+            }
+        }
+        let loss: f64 = out_of_fold.iter().zip(&train_labels).map(|(z, y)| log_loss(sigmoid(*z), *y == 1)).sum();
+        if best.as_ref().is_none_or(|(_, best_loss, _)| loss < *best_loss) {
+            best = Some((alpha, loss, out_of_fold));
         }
     }
-    let Some((alpha, _, coefficients, intercept)) = best else { return model };
-
-    // Platt scaling on the calibration deals, folded into the coefficients.
-    let scores: Vec<f64> = calibrate_rows.iter().map(|row| log_odds(row, &coefficients, intercept)).collect();
-    let (a, b) = fit_logistic(&scores, 1, &labels(&calibrate), 0.0).map_or((1.0, 0.0), |(w, b)| (w[0].clamp(0.2, 5.0), b));
+    let Some((alpha, _, out_of_fold)) = best else { return model };
+    let Some((coefficients, intercept)) = fit_directed(&train_rows, width, &train_labels, alpha, &model.layout.factors) else {
+        return model;
+    };
+    let (a, b) = fit_logistic(&out_of_fold, 1, &train_labels, 0.0).map_or((1.0, 0.0), |(w, b)| (w[0].clamp(0.2, 5.0), b));
     model.alpha = alpha;
     model.platt = (a, b);
     model.coefficients = coefficients.iter().map(|w| a * w).collect();

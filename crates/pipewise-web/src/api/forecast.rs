@@ -11,16 +11,21 @@
 //! - `GET /api/v1/forecast/ledger?quarters=4`: the accuracy ledger (`pipewise_app::forecast::ledger`).
 //! - `GET /api/v1/forecast/symptoms?quarters=4`: seed 004's five symptoms per rep and manager
 //!   (`pipewise_app::forecast::symptoms`).
+//! - `GET /api/v1/opportunities/{id}/win-probability`: an open deal's chance of a win today with
+//!   the reasons that add up to it, and the model's held-out record
+//!   (`pipewise_app::forecast::win_score`).
 
 use axum::extract::RawQuery;
 use axum::http::Method;
 use axum::response::Response;
 use pipewise_app::{self as app, input};
+use pipewise_core::OpportunityId;
 use pipewise_core::fiscal::PeriodKind;
+use pipewise_core::user::Locale;
 use serde_json::{Value, json};
 
 use super::db::Api;
-use super::support::{JsonBody, Query, created};
+use super::support::{IdPath, JsonBody, Query, created};
 use super::{Param, Reply, Route, Ty};
 use crate::error::{AppError, blocking};
 
@@ -44,7 +49,107 @@ pub fn routes() -> Vec<Route> {
             .summary(TAG, "Seed 004's five symptoms for every rep and manager the viewer may see, quarter by quarter (the running one last): late updates, stale deals, the quarter-end scramble, calls missing, forecast error.")
             .query(vec![Param::integer("quarters", "Closed quarters before the running one, 1 to 12 (default 4).")])
             .reply(Reply::Json(200, "ForecastSymptoms")),
+        Route::new(Method::GET, "/api/v1/opportunities/{id}/win-probability", "get_win_probability", get_win_probability)
+            .summary(TAG, "An open deal's chance of a win as it stands today, learnt from the organisation's closed deals, with the reasons that add up to it (in probability points from an average deal's) and the model's Brier score on held-out deals beside the stage's default probability. Refused, with the reason, below the model's data floor or for a deal that is not open.")
+            .path_param(Param::id("id", "The opportunity's id."))
+            .reply(Reply::Json(200, "WinProbability")),
     ]
+}
+
+async fn get_win_probability(api: Api, IdPath(id): IdPath) -> Result<axum::Json<Value>, AppError> {
+    let insights = insights_of(&api).await?;
+    let now = api.state.now();
+    let reply = api
+        .read(move |tx, viewer| {
+            let answer = app::forecast::win_score(tx, viewer.org, &viewer.access, &insights, OpportunityId(id), now)?
+                .ok_or_else(|| AppError::NotFound { kind: OpportunityId::LABEL, id: id.to_string() })?;
+            Ok(insights.with(|projection| win_json(projection, viewer.user.locale, OpportunityId(id), &answer)))
+        })
+        .await?;
+    Ok(axum::Json(reply))
+}
+
+/// The reply of `get_win_probability`.
+fn win_json(projection: &pipewise_analytics::Projection, locale: Locale, id: OpportunityId, answer: &app::forecast::WinAnswer) -> Value {
+    use pipewise_app::forecast::win::{Refusal, Shown, WinBasis};
+    let ratio = |value: f64| format!("{value:.4}");
+    let currency = projection.reporting_currency();
+    let model = &answer.model;
+    let held = &model.held_out;
+    let fitted = model.basis == WinBasis::Fitted;
+    let record = json!({
+        "as_of": pipewise_analytics::date_of_day(model.as_of).to_string(),
+        "basis": if fitted { "fitted" } else { "below_floor" },
+        "examples": model.examples,
+        "won": model.won,
+        "lost": model.lost,
+        "floor": pipewise_app::forecast::win::FLOOR_OUTCOMES,
+        "held_out": fitted.then(|| json!({
+            "deals": held.deals,
+            "brier": ratio(held.brier),
+            "brier_stage_default": ratio(held.brier_stage_default),
+            "brier_stage_rate": ratio(held.brier_stage_rate),
+        })),
+    });
+    let (score, refused) = match &answer.score {
+        Ok(score) => (Some(score), Value::Null),
+        Err(Refusal::BelowFloor { .. }) => (None, json!("below_floor")),
+        Err(Refusal::NotOpen) => (None, json!("not_open")),
+    };
+    let reasons: Vec<Value> = score
+        .map(|score| {
+            score
+                .reasons
+                .iter()
+                .map(|reason| {
+                    let (unit, value) = match &reason.shown {
+                        Shown::Stage(stage) => {
+                            let info = &projection.stages[*stage as usize];
+                            ("stage", json!(if locale == Locale::Ko { &info.name_ko } else { &info.name_en }))
+                        }
+                        Shown::Days(days) => ("days", json!(days)),
+                        Shown::Amount(minor) => {
+                            ("amount", json!(pipewise_core::money::Decimal::new(*minor, u32::from(currency.minor_units())).to_string()))
+                        }
+                        Shown::Count(count) => ("count", json!(count)),
+                        Shown::Rate(rate) => ("rate", json!(ratio(*rate))),
+                        Shown::Yes(yes) => ("yes_no", json!(yes)),
+                        Shown::Text(text) => ("text", json!(text)),
+                        Shown::Unknown => ("unknown", Value::Null),
+                    };
+                    json!({
+                        "factor": reason.factor.key(),
+                        "family": family_key(reason.factor.family()),
+                        "points": ratio(reason.points),
+                        "log_odds": ratio(reason.log_odds),
+                        "unit": unit,
+                        "value": value,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "opportunity_id": id.0,
+        "as_of": pipewise_analytics::date_of_day(answer.day).to_string(),
+        "refused": refused,
+        "probability": score.map(|score| ratio(score.probability)),
+        "base": score.map(|score| ratio(score.base)),
+        "stage_default": score.map(|score| ratio(score.stage_default)),
+        "reasons": reasons,
+        "model": record,
+    })
+}
+
+/// A data family's name in the API.
+pub(crate) fn family_key(family: pipewise_app::forecast::win::Family) -> &'static str {
+    use pipewise_app::forecast::win::Family;
+    match family {
+        Family::Activity => "activity",
+        Family::Opportunity => "opportunity",
+        Family::BuyingTeam => "buying_team",
+        Family::Company => "company",
+    }
 }
 
 async fn list_calls(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
@@ -250,7 +355,39 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         },
         "required": ["data"],
     });
+    let win = json!({
+        "type": "object",
+        "description": "An open deal's chance of a win today. `probability` = `base` + the sum of the reasons' `points` (to rounding); null, with `refused` saying why, below the model's data floor or for a deal that is not open.",
+        "properties": {
+            "opportunity_id": { "type": "integer" },
+            "as_of": { "type": "string", "format": "date" },
+            "refused": { "type": ["string", "null"], "enum": ["below_floor", "not_open", null] },
+            "probability": ratio(),
+            "base": { "type": ["string", "null"], "description": "An average deal's probability." },
+            "stage_default": { "type": ["string", "null"], "description": "The stage's default probability." },
+            "reasons": { "type": "array", "items": { "type": "object", "properties": {
+                "factor": { "type": "string", "enum": ["stage", "time_in_stage", "deal_age", "amount", "close_date", "owner_record", "recent_touches", "buyer_silence", "touch_trend", "contacts", "senior_contact", "company_size", "industry"] },
+                "family": { "type": "string", "enum": ["activity", "opportunity", "buying_team", "company"] },
+                "points": { "type": "string", "description": "What the factor adds to the base probability." },
+                "log_odds": { "type": "string" },
+                "unit": { "type": "string", "enum": ["stage", "days", "amount", "count", "rate", "yes_no", "text", "unknown"] },
+                "value": { "description": "What the factor showed for the deal, in `unit`." },
+            } } },
+            "model": { "type": "object", "properties": {
+                "as_of": { "type": "string", "format": "date" },
+                "basis": { "type": "string", "enum": ["fitted", "below_floor"] },
+                "examples": { "type": "integer" }, "won": { "type": "integer" }, "lost": { "type": "integer" },
+                "floor": { "type": "integer", "description": "Won examples needed, and as many lost." },
+                "held_out": { "type": ["object", "null"], "properties": {
+                    "deals": { "type": "integer" }, "brier": { "type": "string" },
+                    "brier_stage_default": { "type": "string" }, "brier_stage_rate": { "type": "string" },
+                } },
+            } },
+        },
+        "required": ["opportunity_id", "as_of", "refused", "probability", "base", "stage_default", "reasons", "model"],
+    });
     vec![
+        ("WinProbability", win),
         ("ForecastSymptoms", symptoms),
         ("ForecastLedger", ledger),
         ("ForecastCall", call),

@@ -157,7 +157,89 @@ async fn the_forecast_page_in_a_real_browser() {
         browser.screenshot(screenshot_dir().join("forecast-call.png")).unwrap();
         browser.execute("document.getElementById('fc-ledger').scrollIntoView()", &[]).unwrap();
         browser.screenshot(screenshot_dir().join("forecast-ledger.png")).unwrap();
+        // A deal that moves the number, with its win probability and the reasons for it.
+        browser.execute("document.querySelector('#fc-movers a[href^=\"/opportunities/\"]').click()", &[]).unwrap();
+        browser.wait_for(".deal-win", Duration::from_secs(10)).unwrap();
+        browser.execute("document.querySelector('.deal-win').scrollIntoView()", &[]).unwrap();
+        browser.screenshot(screenshot_dir().join("deal-win.png")).unwrap();
     })
     .await
     .unwrap();
+}
+
+/// The deal page shows an open deal's win probability with the reasons that add up to it, the
+/// same as the model scores it here, and the model's held-out record; the API gives the same
+/// score; a rep cannot read the score of a deal they may not see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deal_page_and_the_api_give_the_win_probability_with_its_reasons() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let now = pipewise_test_support::fixtures::at("2026-10-30T08:00:00Z");
+    let insights = {
+        let clock: pipewise_app::insights::Clock = std::sync::Arc::new(move || now);
+        pipewise_app::insights::Insights::load_with_clock(app.store.clone(), demo.org, clock).unwrap()
+    };
+    let today = day(AS_OF);
+    // An open deal in a counting stage that the rep does not own.
+    let deal = demo.projection(|projection| {
+        let rep = projection.owner_index(demo.rep.id);
+        (0..projection.n_deals() as u32)
+            .rev()
+            .find(|deal| {
+                projection.state_at(*deal, today).is_some_and(|state| {
+                    let stage = &projection.stages[state.stage as usize];
+                    stage.is_open() && stage.counts_in_metrics && Some(state.owner) != rep
+                })
+            })
+            .map(|deal| projection.deals().id[deal as usize])
+            .expect("an open deal")
+    });
+    let answer = {
+        let mut tx = pipewise_app::Tx::new(app.store.read().unwrap());
+        pipewise_app::forecast::win_score(&mut tx, demo.org, &pipewise_core::access::Access::System, &insights, deal, now).unwrap().unwrap()
+    };
+    let score = answer.score.as_ref().expect("the small demo is above the model's data floor");
+    let held = &answer.model.held_out;
+    assert!(held.brier < held.brier_stage_default + 0.02, "{held:?}");
+    let sum: f64 = score.reasons.iter().map(|reason| reason.points).sum();
+    assert!((score.base + sum - score.probability).abs() < 1e-9);
+
+    let admin = app.sign_in(&demo.admin.email).await;
+    let (status, body) = app.get(&format!("/opportunities/{deal}"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let card = unescape(between(&body, "class=\"card deal-win\"", "</section>").expect("the win panel"));
+    let shown = format!("<span class=\"win-probability\">{:.0}%</span>", score.probability * 100.0);
+    assert!(card.contains(&shown), "{shown} in {card}");
+    let top = &score.reasons[0];
+    assert!(card.contains(i18n::t(Locale::En, &format!("win.factor.{}", top.factor.key()))), "the largest reason in {card}");
+    assert!(card.contains(&format!("{:+.1} pts", top.points * 100.0)), "its points in {card}");
+    assert!(card.contains(&format!("{:.3}", held.brier)), "the held-out record in {card}");
+
+    let (status, json) = app.get(&format!("/api/v1/opportunities/{deal}/win-probability"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["probability"], format!("{:.4}", score.probability));
+    assert_eq!(json["refused"], serde_json::Value::Null);
+    let points: f64 =
+        json["reasons"].as_array().unwrap().iter().map(|reason| reason["points"].as_str().unwrap().parse::<f64>().unwrap()).sum();
+    let base: f64 = json["base"].as_str().unwrap().parse().unwrap();
+    assert!((base + points - score.probability).abs() < 0.001 * json["reasons"].as_array().unwrap().len() as f64);
+    assert_eq!(json["model"]["basis"], "fitted");
+
+    // The rep may not see that deal: neither its page nor its score.
+    let rep = app.sign_in(&demo.rep.email).await;
+    let (status, _) = app.get(&format!("/api/v1/opportunities/{deal}/win-probability"), Some(&rep)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A closed deal is not scored.
+    let closed = demo.projection(|projection| {
+        (0..projection.n_deals() as u32)
+            .find(|deal| projection.state_at(*deal, today).is_some_and(|state| !projection.stages[state.stage as usize].is_open()))
+            .map(|deal| projection.deals().id[deal as usize])
+            .unwrap()
+    });
+    let (status, json) = app.get(&format!("/api/v1/opportunities/{closed}/win-probability"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert!(json.contains("\"refused\":\"not_open\""), "{json}");
+    let (_, page) = app.get(&format!("/opportunities/{closed}"), Some(&admin)).await;
+    assert!(!page.contains("deal-win"), "no panel on a closed deal");
 }

@@ -10,6 +10,7 @@
 //! - [`workspace`]: the deal workspace and saving one of its parts;
 //! - [`handoffs`] and [`shares`]: handing the deal over, sharing it and ending a share;
 //! - [`health`]: an open deal's health flags;
+//! - [`win`]: an open deal's win probability with its reasons;
 //! - [`moving`]: the form that moves a deal to another stage (its own page).
 //!
 //! A refused form comes back on the deal page ([`deal_page`] with [`Extras`]) with its
@@ -25,6 +26,7 @@ mod moving;
 mod shares;
 mod splits;
 mod summary;
+mod win;
 mod workspace;
 
 use std::collections::HashMap;
@@ -98,6 +100,8 @@ struct DealView {
     splits: Option<splits::SplitPanel>,
     /// The open deal's health flags today with their reasons (none as of a past day).
     health: Vec<super::dashboard::Badge>,
+    /// The open deal's win probability today with its reasons (none as of a past day).
+    win: Option<win::WinPanel>,
 }
 
 pub async fn show(
@@ -246,6 +250,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     let shares = shares::panel(&mut tx, &ctx, extras.share_rejected, extras.share_notice)?;
     let splits = splits::panel(&mut tx, &ctx, extras.split_rejected, extras.split_notice)?;
     let health = health::badges(state, &ctx);
+    let win = win::panel(state, &mut tx, &ctx);
     let deal = &ctx.deal;
     let view = DealView {
         id: id.0,
@@ -284,6 +289,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         shares,
         splits,
         health,
+        win,
     };
     render::page(viewer, edit.status, "deal.html", "deals", deal.name.clone(), &view)
 }

@@ -35,7 +35,7 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::GET, "/api/v1/forecast/calls", "list_forecast_calls", list_calls)
             .summary(TAG, "The forecast calls of a fiscal period that the viewer may read, oldest first, each with what its caller saw.")
-            .query(vec![Param::new("period", Ty::Text, "A fiscal period such as 2027-Q1. Default: the current fiscal quarter.")])
+            .query(vec![Param::new("period", Ty::Period, "A fiscal period such as 2027-Q1. Default: the current fiscal quarter.")])
             .reply(Reply::Json(200, "ForecastCallList")),
         Route::new(Method::POST, "/api/v1/forecast/calls", "submit_forecast_call", submit_call)
             .summary(TAG, "Call the viewer's number for a fiscal period: commit and best case in the reporting currency, with a note.")
@@ -43,11 +43,11 @@ pub fn routes() -> Vec<Route> {
             .reply(Reply::Json(201, "ForecastCall")),
         Route::new(Method::GET, "/api/v1/forecast/ledger", "get_forecast_ledger", get_ledger)
             .summary(TAG, "The accuracy ledger of the last closed fiscal quarters: each opening call the viewer may read scored against what the caller's number won, beside the model kept with it, and each caller's bias shrunk before a label.")
-            .query(vec![Param::integer("quarters", "Closed quarters scored, 1 to 12 (default 4).")])
+            .query(vec![Param::range("quarters", 1, 12, "Closed quarters scored, 1 to 12 (default 4).")])
             .reply(Reply::Json(200, "ForecastLedger")),
         Route::new(Method::GET, "/api/v1/forecast/symptoms", "get_forecast_symptoms", get_symptoms)
             .summary(TAG, "Seed 004's five symptoms for every rep and manager the viewer may see, quarter by quarter (the running one last): late updates, stale deals, the quarter-end scramble, calls missing, forecast error.")
-            .query(vec![Param::integer("quarters", "Closed quarters before the running one, 1 to 12 (default 4).")])
+            .query(vec![Param::range("quarters", 1, 12, "Closed quarters before the running one, 1 to 12 (default 4).")])
             .reply(Reply::Json(200, "ForecastSymptoms")),
         Route::new(Method::GET, "/api/v1/opportunities/{id}/win-probability", "get_win_probability", get_win_probability)
             .summary(TAG, "An open deal's chance of a win as it stands today, learnt from the organisation's closed deals, with the reasons that add up to it (in probability points from an average deal's) and the model's Brier score on held-out deals beside the stage's default probability. Refused, with the reason, below the model's data floor or for a deal that is not open.")
@@ -153,7 +153,7 @@ pub(crate) fn family_key(family: pipewise_app::forecast::win::Family) -> &'stati
 }
 
 async fn list_calls(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
-    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Text, "")])?;
+    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Period, "")])?;
     let asked = query.text("period").map(str::to_owned);
     let today = api.viewer.today(api.state.now());
     let reply = api

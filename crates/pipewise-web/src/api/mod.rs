@@ -43,10 +43,14 @@ use crate::AppState;
 pub enum Ty {
     Id,
     Integer,
+    /// A whole number from the first to the second, inclusive.
+    Range(i64, i64),
     Text,
     Boolean,
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`, years 1900 to 2200.
     Date,
+    /// A fiscal period key: `2027`, `2027-Q1`, `2027-M03`, `2027-W05`.
+    Period,
     /// RFC 3339.
     Time,
     /// `"USD 1234.50"`.
@@ -71,14 +75,25 @@ pub struct Param {
     pub name: &'static str,
     pub ty: Ty,
     pub description: &'static str,
+    /// A query parameter the call cannot do without (path parameters always are).
+    pub required: bool,
 }
 
 impl Param {
     pub fn new(name: &'static str, ty: Ty, description: &'static str) -> Param {
-        Param { name, ty, description }
+        Param { name, ty, description, required: false }
+    }
+    /// A query parameter the call cannot do without.
+    pub fn required(mut self) -> Param {
+        self.required = true;
+        self
     }
     pub fn integer(name: &'static str, description: &'static str) -> Param {
         Param::new(name, Ty::Integer, description)
+    }
+    /// A whole number from `min` to `max`, inclusive.
+    pub fn range(name: &'static str, min: i64, max: i64, description: &'static str) -> Param {
+        Param::new(name, Ty::Range(min, max), description)
     }
     pub fn text(name: &'static str, description: &'static str) -> Param {
         Param::new(name, Ty::Text, description)
@@ -128,6 +143,10 @@ pub struct Route {
     /// Whether a query parameter names a record that must exist and be visible (404 otherwise),
     /// beside the path's own ids.
     pub names_records: bool,
+    /// Whether the route checks a password and slows guessing down (429).
+    pub throttled: bool,
+    /// Whether a read may be refused by the organisation's data (422), as a write may.
+    pub refusable: bool,
     router: MethodRouter<AppState>,
 }
 
@@ -151,6 +170,8 @@ impl Route {
             reply: Reply::NoContent,
             authenticated: true,
             names_records: false,
+            throttled: false,
+            refusable: false,
             router: on(filter, handler),
         }
     }
@@ -191,6 +212,18 @@ impl Route {
     /// visible: the route may answer 404.
     pub fn names_records(mut self) -> Route {
         self.names_records = true;
+        self
+    }
+
+    /// The route checks a password: too many wrong ones answer 429 for a while.
+    pub fn throttled(mut self) -> Route {
+        self.throttled = true;
+        self
+    }
+
+    /// A read the organisation's data may make impossible (422 naming why).
+    pub fn refusable(mut self) -> Route {
+        self.refusable = true;
         self
     }
 

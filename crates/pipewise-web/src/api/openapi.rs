@@ -123,19 +123,27 @@ impl Resource {
     }
 }
 
+/// A day in years 1900 to 2200 (what every date the API reads must be).
+pub const DATE_PATTERN: &str = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// A fiscal period key in years 1900 to 2199: the year, a quarter, a month or one of the 52
+/// weeks every fiscal year has.
+pub const PERIOD_PATTERN: &str = "^(19[0-9]{2}|2[01][0-9]{2})(-(Q[1-4]|M(0[1-9]|1[0-2])|W(0[1-9]|[1-4][0-9]|5[0-2])))?$";
+
 fn type_schema(ty: &Ty) -> Value {
     match ty {
-        Ty::Id => json!({ "type": "integer", "format": "int64", "minimum": 1 }),
+        Ty::Id => json!({ "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX }),
         Ty::Integer => json!({ "type": "integer", "format": "int64" }),
+        Ty::Range(min, max) => json!({ "type": "integer", "format": "int64", "minimum": min, "maximum": max }),
         Ty::Text => json!({ "type": "string" }),
         Ty::Boolean => json!({ "type": "boolean" }),
-        Ty::Date => json!({ "type": "string", "format": "date" }),
+        Ty::Date => json!({ "type": "string", "format": "date", "pattern": DATE_PATTERN }),
+        Ty::Period => json!({ "type": "string", "pattern": PERIOD_PATTERN, "examples": ["2027-Q1"] }),
         Ty::Time => json!({ "type": "string", "format": "date-time" }),
         Ty::Money => json!({ "type": "string", "pattern": "^[A-Z]{3} -?[0-9]+(\\.[0-9]+)?$", "examples": ["USD 1234.50"] }),
         Ty::Decimal => json!({ "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$" }),
         Ty::Enum(values) => json!({ "type": "string", "enum": values }),
         Ty::TextList => json!({ "type": "array", "items": { "type": "string" } }),
-        Ty::IdList => json!({ "type": "array", "items": { "type": "integer", "format": "int64", "minimum": 1 } }),
+        Ty::IdList => json!({ "type": "array", "items": { "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX } }),
         Ty::Ref(name) => json!({ "$ref": format!("#/components/schemas/{name}") }),
         Ty::RefList(name) => json!({ "type": "array", "items": { "$ref": format!("#/components/schemas/{name}") } }),
         Ty::Object => json!({ "type": "object" }),
@@ -145,6 +153,11 @@ fn type_schema(ty: &Ty) -> Value {
 
 fn field_schema(field: &Field) -> Value {
     let mut schema = type_schema(&field.ty);
+    // A text a record needs may not be blank, on create or patch.
+    if field.create == Create::Required && matches!(field.ty, Ty::Text) {
+        schema["minLength"] = json!(1);
+        schema["pattern"] = json!("\\S");
+    }
     if field.nullable {
         schema = match schema.get("type").cloned() {
             Some(Value::String(kind)) => {
@@ -235,7 +248,7 @@ fn parameter(param: &Param, location: &str) -> Value {
     json!({
         "name": param.name,
         "in": location,
-        "required": location == "path",
+        "required": location == "path" || param.required,
         "description": param.description,
         "schema": type_schema(&param.ty),
     })
@@ -273,7 +286,7 @@ fn operation(route: &Route) -> Value {
         }
     }
     let has_body = route.body.is_some() || route.csv_body;
-    if !route.query.is_empty() || has_body {
+    if !route.query.is_empty() || !route.path_params.is_empty() || has_body {
         responses.insert("400".into(), json!({ "$ref": "#/components/responses/BadRequest" }));
     }
     if route.authenticated {
@@ -283,9 +296,19 @@ fn operation(route: &Route) -> Value {
     if !route.path_params.is_empty() || route.names_records {
         responses.insert("404".into(), json!({ "$ref": "#/components/responses/NotFound" }));
     }
+    if route.throttled {
+        responses.insert("429".into(), json!({ "$ref": "#/components/responses/TooManyAttempts" }));
+    }
     if has_body {
-        responses.insert("409".into(), json!({ "$ref": "#/components/responses/Conflict" }));
         responses.insert("413".into(), json!({ "$ref": "#/components/responses/PayloadTooLarge" }));
+    }
+    // Any write may be refused by the organisation's rules (a conflict, or what the record
+    // would become breaks one), body or none.
+    if route.refusable && route.method == axum::http::Method::GET {
+        responses.insert("422".into(), json!({ "$ref": "#/components/responses/Invalid" }));
+    }
+    if has_body || route.method != axum::http::Method::GET {
+        responses.insert("409".into(), json!({ "$ref": "#/components/responses/Conflict" }));
         responses.insert("422".into(), json!({ "$ref": "#/components/responses/Invalid" }));
     }
     let mut operation = json!({
@@ -351,6 +374,7 @@ pub fn document(routes: &[Route], resources: &[Resource]) -> Value {
                     "A duplicate, such as a domain that belongs to another account; or a stage move refused by its gates (`gate_refused`, with `missing`).",
                 ),
                 "PayloadTooLarge": problem_response("The body is over 1 MiB."),
+                "TooManyAttempts": problem_response("Too many wrong passwords from this address or for this user: try again later."),
                 "Invalid": problem_response("Every bad field, each with its record and field."),
             },
         },

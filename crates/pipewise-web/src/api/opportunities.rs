@@ -74,7 +74,7 @@ pub fn routes() -> Vec<Route> {
             .summary(TAG, "A deal's history, one event per changed field, in sequence order.")
             .path_param(id_param())
             .query(vec![
-                Param::integer("limit", "Rows per page, 1 to 200 (default 50)."),
+                Param::range("limit", 1, 200, "Rows per page, 1 to 200 (default 50)."),
                 Param::text("cursor", "The `next_cursor` of the previous page."),
             ])
             .reply(Reply::List("HistoryEvent")),

@@ -78,11 +78,12 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/api/v1/pay/what-if", "pay_what_if", what_if)
             .summary(TAG, "What a deal of `amount` booked today would add to a person's pay for a period.")
             .query(vec![
-                Param::id("user_id", "The person (one whose pay the viewer may read)."),
-                Param::new("period", Ty::Text, "A fiscal period such as 2027-Q1."),
-                Param::new("amount", Ty::Text, "The deal's amount in the reporting currency, e.g. 20000."),
+                Param::id("user_id", "The person (one whose pay the viewer may read).").required(),
+                Param::new("period", Ty::Period, "A fiscal period such as 2027-Q1.").required(),
+                Param::new("amount", Ty::Decimal, "The deal's amount in the reporting currency, e.g. 20000.").required(),
             ])
             .names_records()
+            .refusable()
             .reply(Reply::Json(200, "WhatIf")),
     ]
 }
@@ -196,7 +197,7 @@ async fn set_splits(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> R
 }
 
 async fn what_if(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
-    let declared = [Param::id("user_id", ""), Param::new("period", Ty::Text, ""), Param::new("amount", Ty::Text, "")];
+    let declared = [Param::id("user_id", ""), Param::new("period", Ty::Period, ""), Param::new("amount", Ty::Text, "")];
     let query = Query::parse(raw.as_deref(), &declared)?;
     let user = query.id("user_id")?.map(UserId).ok_or_else(|| AppError::BadRequest("query parameter user_id is required".into()))?;
     let period =

@@ -34,6 +34,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(Method::POST, "/api/v1/tokens", "create_token", create_token)
             .summary("platform", "Create an API token; its secret is in this reply only.")
             .body("TokenCreate")
+            .throttled()
             .reply(Reply::Json(201, "NewToken")),
         Route::new(Method::DELETE, "/api/v1/tokens/{id}", "revoke_token", revoke_token)
             .summary("platform", "Revoke one of the viewer's tokens; it stops working at once.")
@@ -51,7 +52,7 @@ fn audit_query() -> Vec<Param> {
         Param::id("actor_id", "Only writes by this user."),
         Param::text("record_kind", "Only writes to this kind of record: `opportunity`, `account`, `user`, `api_token`, …"),
         Param::integer("record_id", "Only writes to this record (with `record_kind`)."),
-        Param::integer("limit", "Rows per page, 1 to 200 (default 50)."),
+        Param::range("limit", 1, 200, "Rows per page, 1 to 200 (default 50)."),
         Param::text("cursor", "The `next_cursor` of the previous page."),
     ]
 }

@@ -31,11 +31,11 @@ const TAG: &str = "quotas";
 
 pub fn routes() -> Vec<Route> {
     let period_query =
-        || vec![Param::new("period", Ty::Text, "A fiscal period such as 2027 or 2027-Q1. Default: the current fiscal year.")];
+        || vec![Param::new("period", Ty::Period, "A fiscal period such as 2027 or 2027-Q1. Default: the current fiscal year.")];
     let subject_path = |route: Route| {
         route.path_param(Param::id("id", "The user or team.")).path_param(Param::new(
             "period",
-            Ty::Text,
+            Ty::Period,
             "A fiscal period: 2027, 2027-Q1, 2027-M03 or 2027-W05.",
         ))
     };
@@ -93,7 +93,7 @@ fn period_json(period: &FiscalPeriod) -> Value {
 }
 
 async fn list_quotas(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
-    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Text, "")])?;
+    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Period, "")])?;
     let asked = query.text("period").map(str::to_owned);
     let today = api.viewer.today(api.state.now());
     let reply = api
@@ -109,7 +109,7 @@ async fn list_quotas(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Val
 }
 
 async fn export_quotas(api: Api, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
-    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Text, "")])?;
+    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Period, "")])?;
     let asked = query.text("period").map(str::to_owned);
     let today = api.viewer.today(api.state.now());
     let (key, csv) = api
@@ -167,18 +167,22 @@ async fn remove_quota(api: Api, subject: QuotaSubject, period: String) -> Result
 }
 
 async fn set_user_quota(api: Api, IdAndSegment(id, period): IdAndSegment, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
+    super::support::check_typed("path parameter period", Some(&Ty::Period), &period)?;
     set_quota(api, QuotaSubject::User(UserId(id)), period, body).await
 }
 
 async fn set_team_quota(api: Api, IdAndSegment(id, period): IdAndSegment, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
+    super::support::check_typed("path parameter period", Some(&Ty::Period), &period)?;
     set_quota(api, QuotaSubject::Team(TeamId(id)), period, body).await
 }
 
 async fn remove_user_quota(api: Api, IdAndSegment(id, period): IdAndSegment) -> Result<Response, AppError> {
+    super::support::check_typed("path parameter period", Some(&Ty::Period), &period)?;
     remove_quota(api, QuotaSubject::User(UserId(id)), period).await
 }
 
 async fn remove_team_quota(api: Api, IdAndSegment(id, period): IdAndSegment) -> Result<Response, AppError> {
+    super::support::check_typed("path parameter period", Some(&Ty::Period), &period)?;
     remove_quota(api, QuotaSubject::Team(TeamId(id)), period).await
 }
 

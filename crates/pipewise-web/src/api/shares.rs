@@ -26,7 +26,7 @@ pub fn routes() -> Vec<Route> {
             .summary(TAG, "Whom a deal is shared with, by user id.")
             .path_param(Param::id("id", "The opportunity's id."))
             .query(vec![
-                Param::integer("limit", "Rows per page, 1 to 200 (default 50)."),
+                Param::range("limit", 1, 200, "Rows per page, 1 to 200 (default 50)."),
                 Param::text("cursor", "The `next_cursor` of the previous page."),
             ])
             .reply(Reply::List("OpportunityShare")),

@@ -16,8 +16,8 @@ use pipewise_core::Problem;
 use pipewise_core::money::Decimal;
 use serde_json::{Value, json};
 
-use super::Param;
 use super::views::Page;
+use super::{Param, Ty};
 use crate::error::AppError;
 
 pub const DEFAULT_LIMIT: usize = 50;
@@ -90,6 +90,22 @@ impl Cursor {
     }
 }
 
+/// Checks a parameter whose type says more than "text" (a range, a fiscal period) as the
+/// document declares it: a 400 naming `what` otherwise.
+pub fn check_typed(what: &str, ty: Option<&Ty>, raw: &str) -> Result<(), AppError> {
+    match ty {
+        Some(Ty::Range(min, max)) => match raw.parse::<i64>() {
+            Ok(value) if (*min..=*max).contains(&value) => Ok(()),
+            _ => Err(AppError::BadRequest(format!("{what}: {raw:?} is not a whole number from {min} to {max}"))),
+        },
+        Some(Ty::Period) => pipewise_core::fiscal::FiscalCalendar::CALENDAR_YEAR
+            .parse_key(raw)
+            .map(|_| ())
+            .map_err(|problem| AppError::BadRequest(format!("{what}: {problem}"))),
+        _ => Ok(()),
+    }
+}
+
 /// A parsed query string: only declared parameters, each at most once.
 pub struct Query {
     values: HashMap<String, String>,
@@ -106,6 +122,8 @@ impl Query {
                 let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
                 return Err(AppError::BadRequest(format!("unknown query parameter {name:?}; this endpoint takes: {known}")));
             }
+            let ty = declared.iter().find(|param| param.name == name).map(|param| &param.ty);
+            check_typed(&format!("query parameter {name}"), ty, &value)?;
             if values.insert(name.clone(), value).is_some() {
                 return Err(AppError::BadRequest(format!("query parameter {name:?} is given twice")));
             }
@@ -151,7 +169,7 @@ pub struct Listing {
 /// The query parameters every list takes, besides its filters.
 pub fn list_params(sorts: Vec<&'static str>) -> Vec<Param> {
     vec![
-        Param::integer("limit", "Rows per page, 1 to 200 (default 50)."),
+        Param::range("limit", 1, 200, "Rows per page, 1 to 200 (default 50)."),
         Param::text("cursor", "The `next_cursor` of the previous page."),
         Param::sort(sorts),
     ]
@@ -173,7 +191,8 @@ impl Listing {
         let sort = sorts.iter().find(|sort| sort.name == name).ok_or_else(|| {
             AppError::BadRequest(format!("query parameter sort: cannot sort by {name:?}; sort by one of {}", sort_names(sorts).join(", ")))
         })?;
-        let cursor = match query.text("cursor") {
+        // An empty cursor is the first page, as no cursor is.
+        let cursor = match query.text("cursor").filter(|raw| !raw.is_empty()) {
             None => None,
             Some(raw) => {
                 let cursor = Cursor::decode(raw)

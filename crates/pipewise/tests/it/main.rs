@@ -1,6 +1,7 @@
 //! End-to-end tests of the `pipewise` binary as a user runs it: real processes, real files,
 //! real sockets.
 
+mod api_fuzz;
 mod cli;
 mod crash;
 

@@ -81,7 +81,7 @@ fn scope_params() -> Vec<Param> {
 }
 
 fn limit_param() -> Param {
-    Param::integer("limit", "Deal ids listed behind each figure, 0 to 1000 (default 20).")
+    Param::range("limit", 0, 1000, "Deal ids listed behind each figure, 0 to 1000 (default 20).")
 }
 
 fn lang_param() -> Param {
@@ -127,10 +127,10 @@ pub fn routes() -> Vec<Route> {
             .query(with(
                 scope_params(),
                 vec![
-                    Param::new("metric", Ty::Enum(TREND_METRICS.to_vec()), "The figure."),
+                    Param::new("metric", Ty::Enum(TREND_METRICS.to_vec()), "The figure.").required(),
                     Param::new("from", Ty::Date, "First day. Default: 90 days before to."),
                     Param::new("to", Ty::Date, "Last day (always included). Default: as_of."),
-                    Param::integer("every", "Days between points, 1 to 366 (default 7)."),
+                    Param::range("every", 1, 366, "Days between points, 1 to 366 (default 7)."),
                 ],
             ))
             .names_records()

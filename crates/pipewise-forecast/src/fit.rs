@@ -32,6 +32,13 @@ pub struct Model {
     pub(crate) born: Vec<Born>,
     /// Past windows fully observed by the as-of day (the run-rate's denominator).
     pub(crate) born_windows: u32,
+    /// By owner × pipeline: deals created in the fully observed past windows (after their
+    /// snapshot, by its window's end; a deal counts once per window it was created in), and
+    /// deals created in the span of that length that ends on the as-of day. Their ratio is how
+    /// much more (or less) new business comes in now than it did then: the run-rate's trend.
+    pub(crate) created_windows: Vec<u64>,
+    pub(crate) created_recent: Vec<u64>,
+    pub(crate) n_pipelines: usize,
     pub calibration: Calibration,
 }
 
@@ -87,10 +94,13 @@ struct Counts {
     /// Deal-snapshots counted there, and the distinct deals among them.
     deal_snapshots: u64,
     observed_deals: u64,
+    /// See [`Model::created_windows`].
+    created_windows: Vec<u64>,
+    created_recent: Vec<u64>,
 }
 
 impl Counts {
-    fn new(cells: usize, weeks: usize, owners: usize, snapshots: usize) -> Counts {
+    fn new(cells: usize, weeks: usize, owners: usize, snapshots: usize, pipelines: usize) -> Counts {
         let n = cells * (weeks + 1);
         Counts {
             weeks,
@@ -111,6 +121,8 @@ impl Counts {
             snapshot_open_squares: vec![0; snapshots * cells],
             deal_snapshots: 0,
             observed_deals: 0,
+            created_windows: vec![0; owners * pipelines],
+            created_recent: vec![0; owners * pipelines],
         }
     }
 
@@ -137,6 +149,9 @@ impl Counts {
         self.born.extend(other.born);
         self.deal_snapshots += other.deal_snapshots;
         self.observed_deals += other.observed_deals;
+        for (mine, theirs) in [(&mut self.created_windows, &other.created_windows), (&mut self.created_recent, &other.created_recent)] {
+            mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+        }
     }
 
     /// Sums of `cells`' counts for week `k`: (won, exit, at risk).
@@ -174,12 +189,18 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
     let since = *days.last().expect("at least one snapshot");
     let (a, b) = window.offsets();
     let owners = projection.n_owners();
+    let pipelines = projection.pipelines.len();
     let counts = fold_deals(
         &projection.candidates(since),
         projection.threads(),
-        || Counts::new(cells, weeks, owners, days.len()),
+        || Counts::new(cells, weeks, owners, days.len(), pipelines),
         |counts, deal| {
             let Some(last) = projection.state_at(deal as u32, as_of) else { return };
+            if weeks > 0 && last.created_day > since && (last.owner as usize) < owners {
+                let slot = last.owner as usize * pipelines + view.stage(last.stage).pipeline as usize;
+                counts.created_windows[slot] += windows_created_in(&days, as_of, b, last.created_day);
+                counts.created_recent[slot] += u64::from(last.created_day > as_of - b);
+            }
             let closed = !view.stage(last.stage).open;
             let won = closed && view.outcome(&last) == Some(true);
             let mut seen = false;
@@ -265,7 +286,26 @@ pub fn fit(projection: &Projection, window: Window) -> Model {
     let value_ratio = value_ratios(projection, &counts);
     let mut born = counts.born;
     born.sort_by_key(|born| (born.snapshot, born.owner, born.stage, born.amount));
-    Model { window, basis, evidence, probability, value_ratio, born, born_windows, calibration }
+    Model {
+        window,
+        basis,
+        evidence,
+        probability,
+        value_ratio,
+        born,
+        born_windows,
+        created_windows: counts.created_windows,
+        created_recent: counts.created_recent,
+        n_pipelines: pipelines,
+        calibration,
+    }
+}
+
+/// In how many fully observed past windows a deal created on `created` was created: snapshots
+/// `day` (newest first, 7 days apart from `as_of`) with `day < created <= day + b` and
+/// `day + b <= as_of`.
+fn windows_created_in(days: &[Day], as_of: Day, b: i32, created: Day) -> u64 {
+    days.iter().filter(|day| **day < created && created <= **day + b && **day + b <= as_of).count() as u64
 }
 
 /// The owners' factors and the windows' variance, by the method of moments: a group's wins `W`

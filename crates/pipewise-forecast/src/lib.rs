@@ -27,7 +27,10 @@
 //!    differ beyond chance) and the variance of a window as a whole beyond chance.
 //! 3. **Deals not yet created.** The *run-rate*: in each fully observed past window of the same
 //!    offsets, the deals in scope created after the snapshot and won inside the window; their
-//!    count per window is a Poisson mean and their amounts the pool a trial draws from.
+//!    count per window is a Poisson mean and their amounts the pool a trial draws from. The
+//!    mean follows the **trend** of new business: it is scaled by the deals the scope created
+//!    over the span of a window ending on the as-of day against the mean created in those past
+//!    windows (each side shrunk by [`TREND_SHRINK`] deals toward 1).
 //! 4. **Already won**: deals won in the period on or before `t` count as they are.
 //! 5. A **seeded Monte Carlo** (ChaCha8) draws every trial's total: first a window-wide
 //!    lognormal multiplier (mean 1, the calibration's variance) on every chance and on the
@@ -57,7 +60,7 @@ pub mod win;
 pub use backtest::{Backtest, Sample, backtest};
 pub use categories::{Categories, categories};
 pub use fit::{Calibration, Evidence, Model, fit};
-pub use simulate::{Forecast, Mover, RunRate, forecast};
+pub use simulate::{Forecast, Mover, RunRate, TREND_SHRINK, forecast};
 
 use pipewise_analytics::{Day, Period};
 

@@ -33,7 +33,15 @@ pub struct RunRate {
     /// new business comes in bursts gets the wider range it has earned.
     pub extra_variance: f64,
     pub expected: i64,
+    /// The trend the counts were scaled by: deals created in the scope over the span of a
+    /// window that ends on the as-of day, over the mean created in the past windows (each
+    /// shrunk by [`TREND_SHRINK`] deals toward 1).
+    pub trend: f64,
 }
+
+/// Deals both sides of the run-rate's trend borrow at 1, so a scope with few deals keeps its
+/// past rate.
+pub const TREND_SHRINK: f64 = 10.0;
 
 /// A period's forecast for a scope. Amounts are reporting-currency minor units.
 #[derive(Clone, Debug, PartialEq)]
@@ -136,7 +144,7 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
     let born: Vec<&Born> = model.born.iter().filter(|born| admits(&view, born)).collect();
     let mut pool: Vec<i64> = born.iter().map(|born| born.amount).collect();
     pool.sort_unstable();
-    let run_rate = run_rate(model, &born);
+    let run_rate = run_rate(model, &view, &born);
     let open_expected: f64 = open.iter().map(|deal| deal.value as f64 * chance(deal)).sum();
     let mut forecast = Forecast {
         window,
@@ -181,10 +189,10 @@ pub fn forecast(model: &Model, projection: &Projection, scope: &Scope, trials: u
 
 /// The run-rate of the scope's `born` deals: the mean count per past window, the variance of
 /// the counts beyond the mean (method of moments), and the mean amount per window.
-fn run_rate(model: &Model, born: &[&Born]) -> RunRate {
+fn run_rate(model: &Model, view: &View, born: &[&Born]) -> RunRate {
     let windows = model.born_windows;
     if windows == 0 {
-        return RunRate { windows: 0, deals_per_window: 0.0, extra_variance: 0.0, expected: 0 };
+        return RunRate { windows: 0, deals_per_window: 0.0, extra_variance: 0.0, expected: 0, trend: 1.0 };
     }
     let n = f64::from(windows);
     let mut counts = vec![0u32; model.evidence.snapshots as usize];
@@ -196,7 +204,24 @@ fn run_rate(model: &Model, born: &[&Born]) -> RunRate {
     let mean = born.len() as f64 / n;
     let variance = if windows > 1 { observed.iter().map(|count| (f64::from(*count) - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
     let total: i64 = born.iter().map(|deal| deal.amount).sum();
-    RunRate { windows, deals_per_window: mean, extra_variance: (variance - mean).max(0.0), expected: (total as f64 / n).round() as i64 }
+    // A business that grows (or shrinks) brings more (fewer) new deals now than its past year's
+    // average: scale by how many deals the scope created lately against then.
+    let (mut past, mut recent) = (0u64, 0u64);
+    for (slot, (created, lately)) in model.created_windows.iter().zip(&model.created_recent).enumerate() {
+        let (owner, pipeline) = ((slot / model.n_pipelines) as u32, (slot % model.n_pipelines) as u16);
+        if view.scope.admits_owner(owner) && view.scope.pipeline.is_none_or(|wanted| wanted == pipeline) {
+            past += created;
+            recent += lately;
+        }
+    }
+    let trend = (recent as f64 + TREND_SHRINK) / (past as f64 / n + TREND_SHRINK);
+    RunRate {
+        windows,
+        deals_per_window: mean * trend,
+        extra_variance: ((variance - mean) * trend * trend).max(0.0),
+        expected: (total as f64 / n * trend).round() as i64,
+        trend,
+    }
 }
 
 fn admits(view: &View, born: &Born) -> bool {

@@ -46,11 +46,20 @@ fn world(seed: u64, deals: i64, first: Day, end: Day) -> World {
 
 /// [`world`] with each owner's (1 to 4) chance of a win each week [`WIN`] times their skill.
 fn world_of(skill: [f64; 4], seed: u64, deals: i64, first: Day, end: Day) -> World {
+    world_with(skill, 0.0, seed, deals, first, end)
+}
+
+/// [`world_of`] whose deals are created ever more often: the density of creation days grows
+/// linearly, `growth` times higher at the end than at the start (0: even).
+fn world_with(skill: [f64; 4], growth: f64, seed: u64, deals: i64, first: Day, end: Day) -> World {
     let pipeline = templates::simple().materialise(PipelineId(1), 1);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut steps: Vec<(Day, i64, u8, Step)> = Vec::new();
     for id in 1..=deals {
-        let created = first + (uniform(&mut rng) * f64::from(end - first)) as Day;
+        // The inverse of the cumulative density `(x + g·x²/2) / (1 + g/2)` of `1 + g·x` on [0, 1].
+        let u = uniform(&mut rng);
+        let x = if growth > 0.0 { ((1.0 + 2.0 * growth * u * (1.0 + growth / 2.0)).sqrt() - 1.0) / growth } else { u };
+        let created = first + (x * f64::from(end - first)) as Day;
         let owner = 1 + (rng.next_u64() % 4) as i64;
         let amount = 100_000 + (rng.next_u64() % 49_000) as i64 * 100;
         let close = (rng.next_u64() % 2 == 0).then(|| created + 30 + (rng.next_u64() % 90) as Day);
@@ -304,6 +313,24 @@ fn symptoms_read_the_history() {
         .fold((0, 0), |(part, whole), state| (part + u64::from(end - state.created_day >= 30), whole + 1));
     let stale = stale(&projection, end);
     assert_eq!(stale.iter().fold((0, 0), |(part, whole), share| (part + share.part, whole + share.whole)), expected);
+}
+
+/// A business whose new deals come ever faster: the run-rate is scaled up by how many more deals
+/// it creates now than it did over the past year, and an even one keeps its past rate.
+#[test]
+fn the_run_rate_follows_the_trend_of_new_deals() {
+    let even = world(23, 6_000, day("2024-01-01"), day("2026-06-30"));
+    let growing = world_with([1.0; 4], 8.0, 23, 6_000, day("2024-01-01"), day("2026-06-30"));
+    let trend = |world: &World| {
+        let projection = world.projection();
+        let model = fit(&projection, quarter_after(world.end));
+        forecast(&model, &projection, &Scope::org(), 1_000, 5, 0).run_rate
+    };
+    let (flat, rising) = (trend(&even), trend(&growing));
+    assert!((flat.trend - 1.0).abs() < 0.1, "{flat:?}");
+    // The last 91 days sit at x ≈ 0.95 of the history, the past year's windows at x ≈ 0.8 on
+    // average: creation runs about (1 + 8·0.95) / (1 + 8·0.8) ≈ 1.16 times faster now.
+    assert!(rising.trend > 1.08 && rising.trend < 1.3, "{rising:?}");
 }
 
 mod win;

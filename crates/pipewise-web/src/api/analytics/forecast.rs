@@ -74,6 +74,7 @@ impl Render<'_> {
             "run_rate": {
                 "windows": result.run_rate.windows,
                 "deals_per_window": format!("{:.2}", result.run_rate.deals_per_window),
+                "trend": format!("{:.3}", result.run_rate.trend),
                 "expected": money(result.run_rate.expected),
             },
             "quota": quota.map(money),

@@ -229,8 +229,13 @@ fn forecast() -> Value {
             "stage_weighted": money(),
             "run_rate": {
                 "type": "object",
-                "properties": { "windows": { "type": "integer" }, "deals_per_window": { "type": "string" }, "expected": money() },
-                "required": ["windows", "deals_per_window", "expected"],
+                "properties": {
+                    "windows": { "type": "integer" },
+                    "deals_per_window": { "type": "string" },
+                    "trend": { "type": "string", "description": "What the past windows' rate was scaled by: deals the scope created lately over then." },
+                    "expected": money(),
+                },
+                "required": ["windows", "deals_per_window", "trend", "expected"],
             },
             "quota": { "type": ["string", "null"] },
             "gap_to_quota": { "type": ["string", "null"], "description": "Quota minus the expected total." },

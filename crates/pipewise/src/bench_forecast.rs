@@ -27,7 +27,7 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
-pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
+pub fn forecast_bench(options: &BenchOptions, win_only: bool) -> Result<()> {
     let crate::bench::Opened { store, org, now, organisation, today } = crate::bench::open_data_set(options)?;
     let before = rss_kib();
     let started = Instant::now();
@@ -35,6 +35,9 @@ pub fn forecast_bench(options: &BenchOptions) -> Result<()> {
     println!("projection: loaded in {:.1} s, +{:.0} MiB", started.elapsed().as_secs_f64(), mib(rss_kib().saturating_sub(before)));
     let runs = options.runs.max(1);
     let quarter = organisation.fiscal.period_of(PeriodKind::Quarter, today);
+    if win_only {
+        return win_bench(&store, org, &insights, now, day_of_date(quarter.first));
+    }
     let window = Window::new(day_of_date(today), Period::from(&quarter));
     insights.with(|projection| -> Result<()> {
         let mut fits = Vec::new();

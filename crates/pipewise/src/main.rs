@@ -165,8 +165,8 @@ fn main() -> ExitCode {
         Command::Apply { db, org, actor } => apply::run(&db, org, actor.as_deref()),
         Command::Bench { what: BenchCommand::Dashboard { data, runs, out } } => bench::dashboard_bench(&data.options(runs, out)),
         Command::Bench { what: BenchCommand::Pay { data, runs, out } } => bench_pay::pay_bench(&data.options(runs, out)),
-        Command::Bench { what: BenchCommand::Forecast { data, runs } } => {
-            bench_forecast::forecast_bench(&data.options(runs, std::path::PathBuf::from("target/bench-forecast")))
+        Command::Bench { what: BenchCommand::Forecast { data, runs, win_only } } => {
+            bench_forecast::forecast_bench(&data.options(runs, std::path::PathBuf::from("target/bench-forecast")), win_only)
         }
         Command::Init { db, organisation, currency, admin_email, admin_name, time_zone, locale } => init::init(
             &db,
@@ -269,7 +269,8 @@ enum BenchCommand {
     /// The statistical forecast at scale: the time to fit the quarter's model and to forecast
     /// the organisation, a team and a rep with 10,000 trials; then backtests of the last four
     /// quarters (every scope refitted as of the day): how often P10–P90 held the actual, and the
-    /// error of the model beside the stage-weighted pipeline's. Generates the scale data set
+    /// error of the model beside the stage-weighted pipeline's; then the win-probability model:
+    /// its fit time and Brier score beside the stage default's. Generates the scale data set
     /// into an empty database; the dashboard benchmark's data set serves too.
     Forecast {
         #[command(flatten)]
@@ -277,6 +278,9 @@ enum BenchCommand {
         /// Timed runs per figure (the median is reported).
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Only the win-probability model's part.
+        #[arg(long)]
+        win_only: bool,
     },
 }
 

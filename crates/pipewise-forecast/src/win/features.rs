@@ -128,11 +128,13 @@ impl Factor {
         }
     }
 
-    /// The sign a factor's effect must have, where it is known: more contacts engaged, a
-    /// senior one, recent touches and a better owner record help; a longer silence hurts.
+    /// The sign a factor's effect must have, where it is known: a senior contact engaged and a
+    /// better owner record help; a longer silence from the buyer hurts. The number of touches
+    /// and of contacts has no fixed sign: a rep chasing a buyer gone dark touches the deal
+    /// often, and long deals that drift gather contacts.
     pub fn direction(self) -> Option<f64> {
         match self {
-            Factor::Contacts | Factor::SeniorContact | Factor::RecentTouches | Factor::OwnerRecord => Some(1.0),
+            Factor::SeniorContact | Factor::OwnerRecord => Some(1.0),
             Factor::BuyerSilence => Some(-1.0),
             _ => None,
         }

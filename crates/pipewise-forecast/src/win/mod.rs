@@ -14,9 +14,9 @@
 //! - **Fit**: an L2-regularised logistic regression (smartcore's L-BFGS) over standardised
 //!   columns; the strength is chosen from [`ALPHAS`] by the out-of-fold log loss of a 5-fold
 //!   cross-validation over the fitting deals.
-//! - **Directions**: a factor whose direction is known (more contacts engaged, a senior one,
-//!   recent touches and the owner's record help; the buyer's silence hurts) never counts the
-//!   other way: a column fitted against its direction is left out and the rest refitted.
+//! - **Directions**: a factor whose direction is known (a senior contact engaged and the
+//!   owner's record help; the buyer's silence hurts) never counts the other way: a column
+//!   fitted against its direction is left out and the rest refitted.
 //! - **Calibration**: Platt scaling of the chosen strength's out-of-fold log-odds
 //!   (`σ(a·z + b)`), folded into the coefficients of the model fitted on all the fitting deals,
 //!   so the score stays a sum.
@@ -252,10 +252,17 @@ fn fit_logistic(rows: &[f64], width: usize, labels: &[i32], alpha: f64) -> Optio
 /// [`fit_logistic`] with each column of a factor whose direction is known
 /// ([`Factor::direction`]) kept to that direction: a column fitted the other way (noise, or a
 /// proxy for another factor) is left out and the rest fitted again, so no reason reads
-/// "a senior contact engaged: −1 pt". Left-out columns get a coefficient of 0.
-fn fit_directed(rows: &[f64], width: usize, labels: &[i32], alpha: f64, factors: &[Factor]) -> Option<(Vec<f64>, f64)> {
-    let mut kept: Vec<usize> = (0..width).collect();
-    for _ in 0..width {
+/// "a senior contact engaged: −1 pt". Starts from the columns `kept`; returns the coefficients
+/// (0 for a column left out), the intercept and the columns kept.
+fn fit_directed(
+    rows: &[f64],
+    width: usize,
+    labels: &[i32],
+    alpha: f64,
+    factors: &[Factor],
+    mut kept: Vec<usize>,
+) -> Option<(Vec<f64>, f64, Vec<usize>)> {
+    for _ in 0..=width {
         let narrow: Vec<f64> = rows.chunks(width).flat_map(|row| kept.iter().map(|column| row[*column])).collect();
         let (fitted, intercept) = fit_logistic(&narrow, kept.len(), labels, alpha)?;
         let wrong: Vec<usize> = kept
@@ -269,7 +276,7 @@ fn fit_directed(rows: &[f64], width: usize, labels: &[i32], alpha: f64, factors:
             for (column, w) in kept.iter().zip(fitted) {
                 coefficients[*column] = w;
             }
-            return Some((coefficients, intercept));
+            return Some((coefficients, intercept, kept));
         }
         kept.retain(|column| !wrong.contains(column));
     }
@@ -369,6 +376,12 @@ pub fn fit_win(projection: &Projection, as_of: Day, examples: &[Example], facts:
     // strength whose out-of-fold log loss is lowest, and Platt's scaling of its out-of-fold
     // log-odds (a model never judges the deals it was fitted on).
     let cv: Vec<u64> = train.iter().map(|i| mix(examples[*i].id.0 as u64 ^ 0xc0ff_ee00) % CV_FOLDS).collect();
+    // The columns kept to their directions, found once on all the fitting deals at a middle
+    // strength; the folds and the final fit start from them.
+    let factors = &model.layout.factors;
+    let Some((_, _, kept)) = fit_directed(&train_rows, width, &train_labels, ALPHAS[1], factors, (0..width).collect()) else {
+        return model;
+    };
     let mut best: Option<(f64, f64, Vec<f64>)> = None;
     for alpha in ALPHAS {
         let mut out_of_fold = vec![0.0; train.len()];
@@ -379,7 +392,7 @@ pub fn fit_win(projection: &Projection, as_of: Day, examples: &[Example], facts:
             if !(fitted_labels.contains(&0) && fitted_labels.contains(&1)) {
                 continue;
             }
-            let Some((coefficients, intercept)) = fit_directed(&fitted_rows, width, &fitted_labels, alpha, &model.layout.factors) else {
+            let Some((coefficients, intercept, _)) = fit_directed(&fitted_rows, width, &fitted_labels, alpha, factors, kept.clone()) else {
                 continue;
             };
             for j in (0..train.len()).filter(|j| cv[*j] == k) {
@@ -392,7 +405,7 @@ pub fn fit_win(projection: &Projection, as_of: Day, examples: &[Example], facts:
         }
     }
     let Some((alpha, _, out_of_fold)) = best else { return model };
-    let Some((coefficients, intercept)) = fit_directed(&train_rows, width, &train_labels, alpha, &model.layout.factors) else {
+    let Some((coefficients, intercept, _)) = fit_directed(&train_rows, width, &train_labels, alpha, factors, kept) else {
         return model;
     };
     let (a, b) = fit_logistic(&out_of_fold, 1, &train_labels, 0.0).map_or((1.0, 0.0), |(w, b)| (w[0].clamp(0.2, 5.0), b));

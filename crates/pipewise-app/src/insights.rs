@@ -263,6 +263,12 @@ impl Insights {
         f(&projection)
     }
 
+    /// A read transaction on the organisation's store (for work done away from a request, such
+    /// as fitting the win-probability model in the background).
+    pub(crate) fn read_tx(&self) -> Result<crate::Tx<'_>, StoreError> {
+        Ok(crate::Tx(self.store.read()?))
+    }
+
     /// The statistical forecast's models fitted on this projection ([`crate::forecast`]).
     pub fn forecast_models(&self) -> &crate::forecast::Models {
         &self.models

@@ -171,6 +171,7 @@ deal-win_unknown = not recorded
 deal-win_record = Learnt from { $deals } of the organisation's closed deals. On closed deals it never saw, its Brier score is { $brier } against { $stage } for the stage's default probability (lower is better).
 deal-win_below_floor = Not enough closed deals to score yet: { $won } won and { $lost } lost, and the model needs { $floor } of each.
 deal-win_not_open = Not scored: the deal is not open in a stage that counts.
+deal-win_learning = Learning from the organisation's closed deals: the score appears in a few seconds (reload the page).
 win-factor-stage = Stage
 win-factor-time_in_stage = Time in this stage
 win-factor-deal_age = Deal age

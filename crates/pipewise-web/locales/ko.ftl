@@ -171,6 +171,7 @@ deal-win_unknown = 기록 없음
 deal-win_record = 조직의 마감된 딜 { $deals }건에서 학습했습니다. 학습에 쓰지 않은 마감 딜에서 브라이어 점수는 { $brier }로, 단계 기본 확률의 { $stage }와 비교됩니다(낮을수록 좋음).
 deal-win_below_floor = 아직 점수를 낼 만큼 마감된 딜이 없습니다: 수주 { $won }건, 실주 { $lost }건이며, 모델은 각각 { $floor }건이 필요합니다.
 deal-win_not_open = 점수 없음: 집계되는 단계에서 진행 중인 딜이 아닙니다.
+deal-win_learning = 조직의 마감된 딜에서 학습하는 중입니다. 잠시 후 페이지를 새로 고치면 점수가 나타납니다.
 win-factor-stage = 단계
 win-factor-time_in_stage = 현재 단계 체류 기간
 win-factor-deal_age = 딜 경과 기간

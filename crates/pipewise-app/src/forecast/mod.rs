@@ -23,7 +23,7 @@ use pipewise_analytics::{Day, Period, Projection, Scope};
 use pipewise_forecast::symptoms::Share;
 pub use pipewise_forecast::{Basis, Categories, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window, categories};
 pub use symptoms::{PersonSymptoms, QuarterSymptoms, SymptomsQuery, symptoms};
-pub use win::{WinAnswer, WinBacktest, win_backtest, win_model, win_score};
+pub use win::{WinAnswer, WinBacktest, WinScore, win_backtest, win_model, win_score, win_score_if_ready};
 
 /// Trials of a forecast.
 pub const TRIALS: u32 = 10_000;
@@ -70,6 +70,8 @@ pub struct Models {
     measures: Kept<MeasureKey, Arc<Vec<Share>>>,
     /// Win-probability models by the day they were fitted as of ([`win`]).
     wins: Kept<Day, Arc<pipewise_forecast::win::WinModel>>,
+    /// The days a win model is being fitted for in the background.
+    fitting: Mutex<Vec<Day>>,
 }
 
 /// Values kept by key and by the projection's state they hold for, most recently used first.

@@ -143,3 +143,47 @@ pub fn win_backtest(tx: &mut Tx, org: OrgId, insights: &Insights, as_of: Day, th
         brier_stage_default,
     }))
 }
+
+/// A deal's score for a page that must not wait for a fit.
+#[derive(Clone, Debug)]
+pub enum WinScore {
+    Ready(WinAnswer),
+    /// The model of that day is being fitted in the background; ask again shortly.
+    Learning,
+}
+
+/// [`win_score`] for a page: when the day's model is not fitted yet, it is fitted on a thread
+/// of its own (once, however many ask) and the answer is [`WinScore::Learning`]. `None` when the
+/// viewer may not see the deal.
+pub fn win_score_if_ready(
+    tx: &mut Tx,
+    org: OrgId,
+    access: &Access,
+    insights: &Arc<Insights>,
+    id: OpportunityId,
+    now: Timestamp,
+) -> Result<Option<WinScore>> {
+    if crate::deals::opportunity_for(tx, org, access, id)?.is_none() {
+        return Ok(None);
+    }
+    let as_of = day_of_timestamp(now, insights.zone()) - 1;
+    let models = insights.forecast_models();
+    let at = insights.with(|projection| stamp_as_of(projection, as_of));
+    let kept = lookup(&mut models.wins.lock().expect("wins lock"), &as_of, at);
+    if kept.is_none() {
+        let mut fitting = models.fitting.lock().expect("fitting lock");
+        if !fitting.contains(&as_of) {
+            fitting.push(as_of);
+            let insights = Arc::clone(insights);
+            std::thread::spawn(move || {
+                let fitted = insights.read_tx().and_then(|mut tx| win_model(&mut tx, org, &insights, as_of));
+                if let Err(error) = fitted {
+                    eprintln!("win-probability model of {org}: not fitted: {error}");
+                }
+                insights.forecast_models().fitting.lock().expect("fitting lock").retain(|day| *day != as_of);
+            });
+        }
+        return Ok(Some(WinScore::Learning));
+    }
+    Ok(win_score(tx, org, access, insights, id, now)?.map(WinScore::Ready))
+}

@@ -243,3 +243,43 @@ async fn the_deal_page_and_the_api_give_the_win_probability_with_its_reasons() {
     let (_, page) = app.get(&format!("/opportunities/{closed}"), Some(&admin)).await;
     assert!(!page.contains("deal-win"), "no panel on a closed deal");
 }
+
+/// With the projections kept (as `serve` keeps them), the first view of a deal page does not
+/// wait for the day's win model: it says the model is learning, and a later view shows the score.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deal_page_never_waits_for_the_win_model() {
+    let mut demo = demo(small_demo());
+    let now = pipewise_test_support::fixtures::at("2026-10-30T08:00:00Z");
+    let mut state = pipewise_web::AppState::new(pipewise_app::Db::new(demo.app.store.clone()));
+    state.clock = std::sync::Arc::new(move || now);
+    let registry = pipewise_app::insights::InsightsRegistry::new(demo.app.store.clone()).with_clock(std::sync::Arc::new(move || now));
+    state.insights = Some(std::sync::Arc::new(registry));
+    demo.app.router = pipewise_web::router(state);
+    let app = &demo.app;
+    let deal = demo.projection(|projection| {
+        (0..projection.n_deals() as u32)
+            .rev()
+            .find(|deal| {
+                projection.state_at(*deal, day(AS_OF)).is_some_and(|state| {
+                    let stage = &projection.stages[state.stage as usize];
+                    stage.is_open() && stage.counts_in_metrics
+                })
+            })
+            .map(|deal| projection.deals().id[deal as usize])
+            .unwrap()
+    });
+    let admin = app.sign_in(&demo.admin.email).await;
+    let (status, first) = app.get(&format!("/opportunities/{deal}"), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let learning = i18n::t(Locale::En, "deal.win_learning");
+    assert!(unescape(&first).contains(learning), "the first view says the model is learning");
+    let started = std::time::Instant::now();
+    loop {
+        let (_, page) = app.get(&format!("/opportunities/{deal}"), Some(&admin)).await;
+        if page.contains("class=\"win-probability\"") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the model was never fitted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -86,17 +86,31 @@ fn shown(ctx: &DealCtx<'_>, projection: &pipewise_analytics::Projection, value: 
 }
 
 /// The panel, for an open deal viewed today; none for a past day's view, a closed deal, or when
-/// the analytics cannot be read (the page still works).
+/// the analytics cannot be read (the page still works). While the day's model is being learnt
+/// the panel says so.
 pub(super) fn panel(state: &AppState, tx: &mut Tx<'_>, ctx: &DealCtx<'_>) -> Option<WinPanel> {
     if ctx.as_of.is_some() || ctx.deal.status != Status::Open {
         return None;
     }
     let insights =
         state.insights_for(ctx.viewer.org).map_err(|error| eprintln!("deal page: win probability unavailable: {error:?}")).ok()?;
-    let answer = app::forecast::win_score(tx, ctx.viewer.org, &ctx.viewer.access, &insights, ctx.id, ctx.now)
-        .map_err(|error| eprintln!("deal page: win probability unavailable: {error:?}"))
-        .ok()??;
     let locale = ctx.locale;
+    // With the organisations' projections kept (as `serve` keeps them), the page never waits
+    // for a fit: the first view of the day starts it in the background. Without (a projection
+    // loaded per request), nothing would keep the fit, so it is made here.
+    let scored = if state.insights.is_some() {
+        app::forecast::win_score_if_ready(tx, ctx.viewer.org, &ctx.viewer.access, &insights, ctx.id, ctx.now)
+    } else {
+        app::forecast::win_score(tx, ctx.viewer.org, &ctx.viewer.access, &insights, ctx.id, ctx.now)
+            .map(|answer| answer.map(app::forecast::WinScore::Ready))
+    };
+    let answer = match scored.map_err(|error| eprintln!("deal page: win probability unavailable: {error:?}")).ok()?? {
+        app::forecast::WinScore::Ready(answer) => answer,
+        app::forecast::WinScore::Learning => {
+            let refused = Some(t(locale, "deal.win_learning").to_owned());
+            return Some(WinPanel { probability: None, refused, base: None, reasons: Vec::new(), record: String::new() });
+        }
+    };
     let model = &answer.model;
     let group = |n: u32| i18n::group(i64::from(n));
     let record = if model.basis == WinBasis::Fitted {

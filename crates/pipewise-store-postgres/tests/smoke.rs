@@ -19,7 +19,7 @@ use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
 /// What `migrate` applies to an empty schema, in order.
-const EVERY_MIGRATION: [&str; 13] = [
+const EVERY_MIGRATION: [&str; 14] = [
     "0001_records",
     "0002_platform",
     "0003_gates",
@@ -33,6 +33,7 @@ const EVERY_MIGRATION: [&str; 13] = [
     "0011_deal_splits",
     "0012_dispute_line",
     "0013_forecast_calls",
+    "0014_model_forecasts",
 ];
 
 /// The test server's URL, a connection to it that creates and drops schemas, and the empty

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "0011_deal_splits", include_str!("../migrations/0011_deal_splits.sql")),
     (12, "0012_dispute_line", include_str!("../migrations/0012_dispute_line.sql")),
     (13, "0013_forecast_calls", include_str!("../migrations/0013_forecast_calls.sql")),
+    (14, "0014_model_forecasts", include_str!("../migrations/0014_model_forecasts.sql")),
 ];
 
 /// Connections kept open for readers.

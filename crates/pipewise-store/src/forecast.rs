@@ -35,10 +35,65 @@ pub struct StoredCall {
     pub submitted_at: Timestamp,
 }
 
+/// Whose forecast a [`StoredModelForecast`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ForecastScope {
+    Organisation,
+    Team(TeamId),
+    User(UserId),
+}
+
+impl ForecastScope {
+    /// `(scope_kind, scope_id)` as stored.
+    pub fn columns(self) -> (&'static str, i64) {
+        match self {
+            ForecastScope::Organisation => ("organisation", 0),
+            ForecastScope::Team(team) => ("team", team.0),
+            ForecastScope::User(user) => ("user", user.0),
+        }
+    }
+
+    pub fn from_columns(kind: &str, id: i64) -> Option<ForecastScope> {
+        match kind {
+            "organisation" => Some(ForecastScope::Organisation),
+            "team" => Some(ForecastScope::Team(TeamId(id))),
+            "user" => Some(ForecastScope::User(UserId(id))),
+            _ => None,
+        }
+    }
+}
+
+/// The statistical forecast of one scope for a fiscal period as the model made it at the end of
+/// `as_of`, kept unchanged. Amounts are minor units of `currency`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredModelForecast {
+    /// 0 until stored.
+    pub id: i64,
+    pub scope: ForecastScope,
+    pub kind: PeriodKind,
+    pub first: Date,
+    pub last: Date,
+    pub as_of: Date,
+    pub currency: Currency,
+    /// Learnt from the history; `false`: below the data floor, the stage-weighted pipeline.
+    pub statistical: bool,
+    pub expected: i64,
+    /// P10, P50, P90 (none below the data floor).
+    pub range: Option<[i64; 3]>,
+    pub won: i64,
+    pub stage_weighted: i64,
+    pub recorded_at: Timestamp,
+}
+
 /// A transaction's reads and writes of forecast calls.
 pub trait ForecastTx {
     /// Stores a call; returns its id. Calls are never updated nor deleted.
     fn insert_call(&mut self, org: OrgId, call: &StoredCall) -> Result<i64>;
     /// The calls for the period of `kind` starting on `first`, everyone's or `user`'s, oldest first.
     fn calls(&mut self, org: OrgId, kind: PeriodKind, first: Date, user: Option<UserId>) -> Result<Vec<StoredCall>>;
+    /// Stores the model's forecasts; one already stored for the same scope, period and day is
+    /// kept and the new one dropped. Returns how many were stored.
+    fn insert_model_forecasts(&mut self, org: OrgId, forecasts: &[StoredModelForecast]) -> Result<u64>;
+    /// The model's forecasts for the period of `kind` starting on `first`, by day, then scope.
+    fn model_forecasts(&mut self, org: OrgId, kind: PeriodKind, first: Date) -> Result<Vec<StoredModelForecast>>;
 }

@@ -951,3 +951,42 @@ impl FromRow for crate::StoredCall {
         })
     }
 }
+
+impl FromRow for crate::StoredModelForecast {
+    const TABLE: &'static str = "model_forecast";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let id = fields.key("model_forecast_id")?;
+        let first = fields.optional_date("period_first")?.ok_or_else(|| fields.corrupt("period_first", "is missing"))?;
+        let last = fields.optional_date("period_last")?.ok_or_else(|| fields.corrupt("period_last", "is missing"))?;
+        let as_of = fields.optional_date("as_of")?.ok_or_else(|| fields.corrupt("as_of", "is missing"))?;
+        let kind = fields.text("scope_kind")?;
+        let scope = crate::ForecastScope::from_columns(&kind, fields.integer("scope_id")?)
+            .ok_or_else(|| fields.corrupt("scope_kind", format!("{kind:?} is not organisation, team or user")))?;
+        let range =
+            match (fields.optional_integer("p10_minor")?, fields.optional_integer("p50_minor")?, fields.optional_integer("p90_minor")?) {
+                (Some(p10), Some(p50), Some(p90)) => Some([p10, p50, p90]),
+                (None, None, None) => None,
+                _ => return Err(fields.corrupt("p10_minor", "P10, P50 and P90 are set together")),
+            };
+        let basis = fields.text("basis")?;
+        Ok(crate::StoredModelForecast {
+            id,
+            scope,
+            kind: fields.parsed("period_kind", fiscal::PeriodKind::from_code)?,
+            first,
+            last,
+            as_of,
+            currency: fields.parsed("currency", Currency::from_code)?,
+            statistical: match basis.as_str() {
+                "statistical" => true,
+                "stage_weighted" => false,
+                _ => return Err(fields.corrupt("basis", format!("{basis:?} is not statistical or stage_weighted"))),
+            },
+            expected: fields.integer("expected_minor")?,
+            range,
+            won: fields.integer("won_minor")?,
+            stage_weighted: fields.integer("stage_weighted_minor")?,
+            recorded_at: fields.timestamp("recorded_at")?,
+        })
+    }
+}

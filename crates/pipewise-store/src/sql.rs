@@ -216,6 +216,20 @@ pub const SELECT_CALLS: &str = concat!(
     " FROM forecast_call WHERE organisation_id = $1 AND period_kind = $2 AND period_first = $3 ",
     "AND (CAST($4 AS BIGINT) IS NULL OR user_id = $4) ORDER BY submitted_at, forecast_call_id"
 );
+/// A model forecast; an existing one for the same scope, period and day stays.
+pub const INSERT_MODEL_FORECAST: &str = concat!(
+    "INSERT INTO model_forecast (organisation_id, scope_kind, scope_id, period_kind, period_first, period_last, as_of, currency, ",
+    "basis, expected_minor, p10_minor, p50_minor, p90_minor, won_minor, stage_weighted_minor, recorded_at) ",
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ",
+    "ON CONFLICT (organisation_id, period_kind, period_first, scope_kind, scope_id, as_of) DO NOTHING"
+);
+/// A period's model forecasts, by day and scope.
+pub const SELECT_MODEL_FORECASTS: &str = concat!(
+    "SELECT model_forecast_id, scope_kind, scope_id, period_kind, period_first, period_last, as_of, currency, basis, ",
+    "expected_minor, p10_minor, p50_minor, p90_minor, won_minor, stage_weighted_minor, recorded_at ",
+    "FROM model_forecast WHERE organisation_id = $1 AND period_kind = $2 AND period_first = $3 ",
+    "ORDER BY as_of, scope_kind, scope_id"
+);
 /// The plan columns.
 macro_rules! plan_columns {
     () => {
@@ -620,6 +634,8 @@ mod tests {
         SELECT_STATEMENTS_POSTGRES,
         INSERT_CALL,
         SELECT_CALLS,
+        INSERT_MODEL_FORECAST,
+        SELECT_MODEL_FORECASTS,
         UPDATE_DISPUTE,
         SELECT_DISPUTE,
         SELECT_DISPUTES,

@@ -2,7 +2,7 @@
 
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::*;
-use pipewise_store::{ForecastTx, Result, StoredCall, sql};
+use pipewise_store::{ForecastTx, Result, StoredCall, StoredModelForecast, sql};
 
 use crate::fields::read;
 
@@ -41,5 +41,39 @@ impl ForecastTx for PgTx<'_> {
 
     fn calls(&mut self, org: OrgId, kind: PeriodKind, first: Date, user: Option<UserId>) -> Result<Vec<StoredCall>> {
         self.collect(sql::SELECT_CALLS, &[&org.0, &kind.code(), &first, &user.map(|user| user.0)], read)
+    }
+
+    fn insert_model_forecasts(&mut self, org: OrgId, forecasts: &[StoredModelForecast]) -> Result<u64> {
+        let mut stored = 0;
+        for forecast in forecasts {
+            let (scope_kind, scope_id) = forecast.scope.columns();
+            let [p10, p50, p90] = forecast.range.map_or([None; 3], |range| range.map(Some));
+            stored += self.execute(
+                sql::INSERT_MODEL_FORECAST,
+                &[
+                    &org.0,
+                    &scope_kind,
+                    &scope_id,
+                    &forecast.kind.code(),
+                    &forecast.first,
+                    &forecast.last,
+                    &forecast.as_of,
+                    &forecast.currency.code(),
+                    &if forecast.statistical { "statistical" } else { "stage_weighted" },
+                    &forecast.expected,
+                    &p10,
+                    &p50,
+                    &p90,
+                    &forecast.won,
+                    &forecast.stage_weighted,
+                    &forecast.recorded_at.to_jiff(),
+                ],
+            )?;
+        }
+        Ok(stored)
+    }
+
+    fn model_forecasts(&mut self, org: OrgId, kind: PeriodKind, first: Date) -> Result<Vec<StoredModelForecast>> {
+        self.collect(sql::SELECT_MODEL_FORECASTS, &[&org.0, &kind.code(), &first], read)
     }
 }

@@ -2,7 +2,7 @@
 
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::*;
-use pipewise_store::{ForecastTx, Result, StoredCall, sql};
+use pipewise_store::{ForecastTx, Result, StoredCall, StoredModelForecast, sql};
 use rusqlite::params;
 
 use crate::rows::read;
@@ -41,5 +41,39 @@ impl ForecastTx for SqliteTx<'_> {
 
     fn calls(&mut self, org: OrgId, kind: PeriodKind, first: Date, user: Option<UserId>) -> Result<Vec<StoredCall>> {
         self.collect(sql::SELECT_CALLS, params![org.0, kind.code(), first.to_string(), user.map(|user| user.0)], read)
+    }
+
+    fn insert_model_forecasts(&mut self, org: OrgId, forecasts: &[StoredModelForecast]) -> Result<u64> {
+        let mut stored = 0;
+        for forecast in forecasts {
+            let (scope_kind, scope_id) = forecast.scope.columns();
+            let [p10, p50, p90] = forecast.range.map_or([None; 3], |range| range.map(Some));
+            stored += self.execute(
+                sql::INSERT_MODEL_FORECAST,
+                params![
+                    org.0,
+                    scope_kind,
+                    scope_id,
+                    forecast.kind.code(),
+                    forecast.first.to_string(),
+                    forecast.last.to_string(),
+                    forecast.as_of.to_string(),
+                    forecast.currency.code(),
+                    if forecast.statistical { "statistical" } else { "stage_weighted" },
+                    forecast.expected,
+                    p10,
+                    p50,
+                    p90,
+                    forecast.won,
+                    forecast.stage_weighted,
+                    forecast.recorded_at.as_micros(),
+                ],
+            )? as u64;
+        }
+        Ok(stored)
+    }
+
+    fn model_forecasts(&mut self, org: OrgId, kind: PeriodKind, first: Date) -> Result<Vec<StoredModelForecast>> {
+        self.collect(sql::SELECT_MODEL_FORECASTS, params![org.0, kind.code(), first.to_string()], read)
     }
 }

@@ -212,3 +212,58 @@ pub fn a_past_forecast_is_the_same_on_a_copy_holding_only_what_was_known_then(db
     assert_eq!(*on_full, *on_copy, "the same forecast, bit for bit");
     assert_eq!(categories_full, categories_copy);
 }
+
+/// The model's daily forecasts are kept as made: one per scope, period and day (a second
+/// instance recording the same day stores nothing), read back unchanged by day then scope, and
+/// never seen by another organisation.
+pub fn model_forecasts_are_kept_once_a_day_per_scope(db: &TestDb) {
+    use pipewise_app::{ForecastScope, StoredModelForecast};
+    use pipewise_core::fiscal::PeriodKind;
+    let org = test_org(db.store(), "Model forecasts");
+    let other = test_org(db.store(), "Model forecasts elsewhere");
+    let date = |text: &str| text.parse::<Date>().unwrap();
+    let made = |scope, as_of: &str, expected: i64, range: Option<[i64; 3]>| StoredModelForecast {
+        id: 0,
+        scope,
+        kind: PeriodKind::Quarter,
+        first: date("2026-07-01"),
+        last: date("2026-09-30"),
+        as_of: date(as_of),
+        currency: Currency::USD,
+        statistical: range.is_some(),
+        expected,
+        range,
+        won: 1_000,
+        stage_weighted: 900,
+        recorded_at: at("2026-08-02T00:05:00Z"),
+    };
+    let manager = ForecastScope::User(org.manager.id);
+    let first = [
+        made(ForecastScope::Organisation, "2026-08-01", 50_000, Some([40_000, 49_000, 61_000])),
+        made(ForecastScope::User(org.rep.id), "2026-08-01", 7_000, None),
+        made(manager, "2026-08-01", 20_000, Some([15_000, 19_500, 26_000])),
+    ];
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    assert_eq!(tx.insert_model_forecasts(org.org(), &first).unwrap(), 3);
+    // The same day again (another instance), with other figures, and a new day.
+    let again = [
+        made(ForecastScope::Organisation, "2026-08-01", 1, None),
+        made(ForecastScope::Organisation, "2026-08-02", 52_000, Some([41_000, 51_000, 63_000])),
+    ];
+    assert_eq!(tx.insert_model_forecasts(org.org(), &again).unwrap(), 1);
+    tx.commit().unwrap();
+
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    let kept = tx.model_forecasts(org.org(), PeriodKind::Quarter, date("2026-07-01")).unwrap();
+    let summary: Vec<_> = kept.iter().map(|forecast| (forecast.as_of.to_string(), forecast.scope, forecast.expected)).collect();
+    let mut expected_first: Vec<_> = first.iter().map(|forecast| ("2026-08-01".to_owned(), forecast.scope, forecast.expected)).collect();
+    expected_first.sort_by_key(|(_, scope, _)| scope.columns());
+    expected_first.push(("2026-08-02".to_owned(), ForecastScope::Organisation, 52_000));
+    assert_eq!(summary, expected_first);
+    let organisation = kept.iter().find(|forecast| forecast.scope == ForecastScope::Organisation).unwrap();
+    assert_eq!(StoredModelForecast { id: 0, ..organisation.clone() }, first[0]);
+    let user = kept.iter().find(|forecast| forecast.scope == ForecastScope::User(org.rep.id)).unwrap();
+    assert_eq!((user.statistical, user.range), (false, None));
+    assert!(tx.model_forecasts(other.org(), PeriodKind::Quarter, date("2026-07-01")).unwrap().is_empty());
+    assert!(tx.model_forecasts(org.org(), PeriodKind::Quarter, date("2026-04-01")).unwrap().is_empty());
+}

@@ -269,6 +269,11 @@ impl Insights {
         Ok(crate::Tx(self.store.read()?))
     }
 
+    /// A write transaction on the organisation's store (for Pipewise's own daily writes).
+    pub(crate) fn write_tx(&self) -> Result<crate::Tx<'_>, StoreError> {
+        Ok(crate::Tx(self.store.write()?))
+    }
+
     /// The statistical forecast's models fitted on this projection ([`crate::forecast`]).
     pub fn forecast_models(&self) -> &crate::forecast::Models {
         &self.models
@@ -407,6 +412,13 @@ impl Insights {
                         Ok(()) => {
                             failing.store(false, Ordering::Relaxed);
                             insights.compact_if_due();
+                            // The model's forecasts of the day, once a day (issue 13 point 4).
+                            if let Err(error) = crate::forecast::record::record_due(&insights, (insights.clock)()) {
+                                eprintln!(
+                                    "insights: organisation {}: the model's forecasts of the day not recorded: {error}",
+                                    insights.org.0
+                                );
+                            }
                         }
                         Err(error) => {
                             if !failing.swap(true, Ordering::Relaxed) {

@@ -12,6 +12,7 @@
 
 pub mod calls;
 pub mod ledger;
+pub mod record;
 pub mod symptoms;
 pub mod win;
 
@@ -22,6 +23,7 @@ pub use ledger::{Ledger, ledger};
 use pipewise_analytics::{Day, Period, Projection, Scope};
 use pipewise_forecast::symptoms::Share;
 pub use pipewise_forecast::{Basis, Categories, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window, categories};
+pub use record::{forecasts_of_day, record_due, record_model_forecasts};
 pub use symptoms::{PersonSymptoms, QuarterSymptoms, SymptomsQuery, symptoms};
 pub use win::{WinAnswer, WinBacktest, WinScore, win_backtest, win_model, win_score, win_score_if_ready};
 
@@ -72,6 +74,8 @@ pub struct Models {
     wins: Kept<Day, Arc<pipewise_forecast::win::WinModel>>,
     /// The days a win model is being fitted for in the background.
     fitting: Mutex<Vec<Day>>,
+    /// The last day this instance recorded the model's forecasts of ([`record`]).
+    recorded: Mutex<Option<Day>>,
 }
 
 /// Values kept by key and by the projection's state they hold for, most recently used first.

@@ -267,3 +267,55 @@ pub fn model_forecasts_are_kept_once_a_day_per_scope(db: &TestDb) {
     assert!(tx.model_forecasts(other.org(), PeriodKind::Quarter, date("2026-07-01")).unwrap().is_empty());
     assert!(tx.model_forecasts(org.org(), PeriodKind::Quarter, date("2026-04-01")).unwrap().is_empty());
 }
+
+/// Once a day Pipewise records the model's forecast of the running quarter as of the day
+/// before, for the organisation and each owner with something to forecast: the figures are the
+/// model's, a second run the same day stores nothing, the write is audited, and no person may
+/// record them.
+pub fn the_models_forecasts_are_recorded_once_a_day(db: &TestDb) {
+    use pipewise_analytics::{Period, Scope, day};
+    use pipewise_app::ForecastScope;
+    use pipewise_core::fiscal::PeriodKind;
+    let org = test_org(db.store(), "Recorded forecasts");
+    let id = org.org();
+    transact(db.store(), |tx| {
+        let mut new = org.new_deal("Hanbit");
+        new.amount = Some("USD 8000".parse().unwrap());
+        new.close_date = Some("2026-08-20".parse().unwrap());
+        app::deals::create_opportunity(tx, &org.by_rep(at("2026-06-01T09:00:00Z")), &new)?;
+        Ok(())
+    })
+    .unwrap();
+    let now = at("2026-07-15T12:00:00Z");
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::new(move || now)).unwrap();
+    assert!(app::forecast::record_due(&insights, now).unwrap() >= 2, "the organisation and the rep");
+    assert_eq!(app::forecast::record_due(&insights, now).unwrap(), 0, "once a day on this instance");
+    // Another instance the same day: nothing more.
+    let other = Insights::load_with_clock(db.shared(), id, Arc::new(move || now)).unwrap();
+    assert_eq!(app::forecast::record_due(&other, now).unwrap(), 0);
+
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    let kept = tx.model_forecasts(id, PeriodKind::Quarter, "2026-07-01".parse().unwrap()).unwrap();
+    let quarter = Period::new(day("2026-07-01"), day("2026-09-30"));
+    let expected = insights.with(|projection| {
+        insights.forecast_models().forecast(projection, day("2026-07-14"), quarter, &Scope::org(), app::forecast::TRIALS, 0)
+    });
+    let organisation = kept.iter().find(|forecast| forecast.scope == ForecastScope::Organisation).expect("the organisation's");
+    assert_eq!(organisation.as_of.to_string(), "2026-07-14", "as of the end of the day before");
+    assert_eq!(
+        (organisation.expected, organisation.range, organisation.stage_weighted),
+        (expected.expected, expected.range, expected.stage_weighted)
+    );
+    assert!(kept.iter().any(|forecast| forecast.scope == ForecastScope::User(org.rep.id)), "the rep's");
+    assert!(!kept.iter().any(|forecast| forecast.scope == ForecastScope::User(org.manager.id)), "nothing to say for the manager");
+    let filter = AuditFilter { record_kind: Some("model_forecast".into()), limit: 5, ..AuditFilter::default() };
+    let audit = db.store().read().unwrap().audit_events(id, &filter).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].actor_id, None, "Pipewise's own write");
+    drop(tx);
+
+    // A person may not record them.
+    let by_manager = WriteCtx { actor_id: Some(org.manager.id), at: now, ..org.ctx };
+    let error = transact(db.store(), |tx| app::forecast::record_model_forecasts(tx, &by_manager, &kept)).unwrap_err();
+    assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
+}

@@ -46,6 +46,7 @@ on_both_engines! {
     forecast::calls_are_kept_with_what_the_caller_saw_rolled_up_scoped_and_audited,
     forecast::a_past_forecast_is_the_same_on_a_copy_holding_only_what_was_known_then,
     forecast::model_forecasts_are_kept_once_a_day_per_scope,
+    forecast::the_models_forecasts_are_recorded_once_a_day,
     filters::deals_are_listed_by_id_within_visibility,
     activity::aggregates_count_only_what_was_known_before_the_bound,
     activity::touches_and_companies_are_read_for_the_deals_asked,

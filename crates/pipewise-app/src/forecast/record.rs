@@ -1,0 +1,115 @@
+//! The model's forecasts as made (issue 13 point 4): once a day, the statistical forecast of the
+//! running fiscal quarter as of the end of the day before, for the organisation, each team and
+//! each owner with something to forecast, stored unchanged, so its track record is scored
+//! against what it said then and not against what today's code says of the past.
+//!
+//! [`forecasts_of_day`] works the figures out from the projection outside any write;
+//! [`record_model_forecasts`] stores them (a system write, audited); [`record_due`] does both for
+//! a server's follower, at most once a day per instance (another instance recording the same day
+//! stores nothing: one row per scope, period and day).
+
+use pipewise_analytics::{Period, Scope, date_of_day, day_of_timestamp};
+use pipewise_core::access::Access;
+use pipewise_core::fiscal::PeriodKind;
+use pipewise_core::*;
+use serde_json::json;
+
+use super::TRIALS;
+use crate::access::{require, writer_access};
+use crate::audit::audit;
+use crate::insights::Insights;
+use crate::{ForecastScope, Result, StoreError, StoredModelForecast, Tx, WriteCtx};
+
+/// The audit log's name for a day's model forecasts.
+pub const MODEL_FORECAST: &str = "model_forecast";
+
+/// The forecasts to record for the day of `now` (the organisation's day): the running fiscal
+/// quarter as of the end of the day before, per scope; `None` when that day is recorded already.
+pub fn forecasts_of_day(tx: &mut Tx, org: OrgId, insights: &Insights, now: Timestamp) -> Result<Option<Vec<StoredModelForecast>>> {
+    let organisation = crate::users::organisation(tx, org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
+    let today = day_of_timestamp(now, insights.zone());
+    let as_of = today - 1;
+    let quarter = organisation.fiscal.period_of(PeriodKind::Quarter, date_of_day(today));
+    let recorded = tx.0.model_forecasts(org, PeriodKind::Quarter, quarter.first)?;
+    if recorded.iter().any(|kept| kept.as_of == date_of_day(as_of) && kept.scope == ForecastScope::Organisation) {
+        return Ok(None);
+    }
+    let period = Period::from(&quarter);
+    let currency = organisation.reporting_currency;
+    let forecasts = insights.with(|projection| {
+        let mut scopes: Vec<(ForecastScope, Scope)> = vec![(ForecastScope::Organisation, Scope::org())];
+        for (index, team) in projection.team_ids.iter().enumerate() {
+            scopes.push((ForecastScope::Team(*team), Scope::owners(projection.team_members(index as u32))));
+        }
+        for (index, user) in projection.owner_ids.iter().enumerate() {
+            scopes.push((ForecastScope::User(*user), Scope::owners([index as u32])));
+        }
+        scopes
+            .into_iter()
+            .filter_map(|(scope, owners)| {
+                let forecast = insights.forecast_models().forecast(projection, as_of, period, &owners, TRIALS, 0);
+                // A team or an owner with nothing open, won or to come says nothing worth keeping.
+                let silent = forecast.expected == 0 && forecast.won == 0 && forecast.stage_weighted == 0;
+                (scope == ForecastScope::Organisation || !silent).then(|| StoredModelForecast {
+                    id: 0,
+                    scope,
+                    kind: PeriodKind::Quarter,
+                    first: quarter.first,
+                    last: quarter.last,
+                    as_of: date_of_day(as_of),
+                    currency,
+                    statistical: forecast.basis == pipewise_forecast::Basis::Statistical,
+                    expected: forecast.expected,
+                    range: forecast.range,
+                    won: forecast.won,
+                    stage_weighted: forecast.stage_weighted,
+                    recorded_at: now,
+                })
+            })
+            .collect()
+    });
+    Ok(Some(forecasts))
+}
+
+/// Stores a day's model forecasts: Pipewise's own write (no person makes it), audited once with
+/// the day, the period and how many were stored. Returns how many were stored (0 when another
+/// instance stored that day first).
+pub fn record_model_forecasts(tx: &mut Tx, ctx: &WriteCtx, forecasts: &[StoredModelForecast]) -> Result<u64> {
+    let access = writer_access(tx, ctx)?;
+    require(matches!(access, Access::System), || "the model's forecasts are recorded by Pipewise itself".into())?;
+    let stored = tx.0.insert_model_forecasts(ctx.org, forecasts)?;
+    if let Some(first) = forecasts.first()
+        && stored > 0
+    {
+        let organisation = forecasts.iter().find(|forecast| forecast.scope == ForecastScope::Organisation);
+        let after = json!({
+            "as_of": first.as_of.to_string(),
+            "period": { "kind": first.kind.code(), "start": first.first.to_string(), "end": first.last.to_string() },
+            "stored": stored,
+            "organisation_expected_minor": organisation.map(|forecast| forecast.expected),
+        });
+        audit(tx, ctx, MODEL_FORECAST, 0, "record", None, Some(after))?;
+    }
+    Ok(stored)
+}
+
+/// Records the day's model forecasts if this instance has not yet today: for a server's
+/// follower, after it brought the projection up to date.
+pub fn record_due(insights: &Insights, now: Timestamp) -> Result<u64> {
+    let today = day_of_timestamp(now, insights.zone());
+    let models = insights.forecast_models();
+    if *models.recorded.lock().expect("recorded lock") == Some(today) {
+        return Ok(0);
+    }
+    let org = insights.org();
+    let Some(forecasts) = forecasts_of_day(&mut insights.read_tx()?, org, insights, now)? else {
+        *models.recorded.lock().expect("recorded lock") = Some(today);
+        return Ok(0);
+    };
+    let ctx = WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now };
+    let mut tx = insights.write_tx()?;
+    let stored = record_model_forecasts(&mut tx, &ctx, &forecasts)?;
+    tx.commit()?;
+    *models.recorded.lock().expect("recorded lock") = Some(today);
+    Ok(stored)
+}

@@ -23,7 +23,7 @@ pub use ledger::{Ledger, ledger};
 use pipewise_analytics::{Day, Period, Projection, Scope};
 use pipewise_forecast::symptoms::Share;
 pub use pipewise_forecast::{Basis, Categories, FLOOR_EXITS, FLOOR_WON, Forecast, Model, Mover, Window, categories};
-pub use record::{forecasts_of_day, record_due, record_model_forecasts};
+pub use record::{ModelBook, forecasts_of_day, model_forecasts_in, record_due, record_model_forecasts};
 pub use symptoms::{PersonSymptoms, QuarterSymptoms, SymptomsQuery, symptoms};
 pub use win::{WinAnswer, WinBacktest, WinScore, win_backtest, win_model, win_score, win_score_if_ready};
 

@@ -113,3 +113,36 @@ pub fn record_due(insights: &Insights, now: Timestamp) -> Result<u64> {
     *models.recorded.lock().expect("recorded lock") = Some(today);
     Ok(stored)
 }
+
+/// A fiscal period's recorded model forecasts that a viewer may read.
+#[derive(Clone, Debug)]
+pub struct ModelBook {
+    pub period: pipewise_core::fiscal::FiscalPeriod,
+    /// By day, then scope.
+    pub forecasts: Vec<StoredModelForecast>,
+}
+
+/// The model's recorded forecasts of the period `key` names that `access` may read: the
+/// organisation's for those who see every deal, a team's for those who see all its members'
+/// deals, an owner's for those who see that owner's deals.
+pub fn model_forecasts_in(tx: &mut Tx, org: OrgId, access: &Access, key: &str) -> Result<ModelBook> {
+    let organisation = crate::users::organisation(tx, org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
+    let period = organisation.fiscal.parse_key(key).map_err(|problem| {
+        let mut errors = ValidationErrors::default();
+        errors.push(&RecordRef::new_record(MODEL_FORECAST), "period", problem);
+        StoreError::from(errors)
+    })?;
+    let visible = crate::visibility::visible_owners(access);
+    let users = if visible.is_some() { crate::users::users(tx, org)? } else { Vec::new() };
+    let readable = |scope: ForecastScope| match (&visible, scope) {
+        (None, _) => true,
+        (Some(_), ForecastScope::Organisation) => false,
+        (Some(owners), ForecastScope::User(user)) => owners.contains(&user),
+        (Some(owners), ForecastScope::Team(team)) => {
+            let mut members = users.iter().filter(|user| user.team_id == Some(team)).peekable();
+            members.peek().is_some() && members.all(|user| owners.contains(&user.id))
+        }
+    };
+    let forecasts = tx.0.model_forecasts(org, period.kind, period.first)?.into_iter().filter(|forecast| readable(forecast.scope)).collect();
+    Ok(ModelBook { period, forecasts })
+}

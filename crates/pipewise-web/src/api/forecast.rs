@@ -11,6 +11,8 @@
 //! - `GET /api/v1/forecast/ledger?quarters=4`: the accuracy ledger (`pipewise_app::forecast::ledger`).
 //! - `GET /api/v1/forecast/symptoms?quarters=4`: seed 004's five symptoms per rep and manager
 //!   (`pipewise_app::forecast::symptoms`).
+//! - `GET /api/v1/forecast/model?period=2027-Q1`: the model's forecasts as it made them, one a
+//!   day per scope the viewer may read (`pipewise_app::forecast::model_forecasts_in`).
 //! - `GET /api/v1/opportunities/{id}/win-probability`: an open deal's chance of a win today with
 //!   the reasons that add up to it, and the model's held-out record
 //!   (`pipewise_app::forecast::win_score`).
@@ -49,11 +51,60 @@ pub fn routes() -> Vec<Route> {
             .summary(TAG, "Seed 004's five symptoms for every rep and manager the viewer may see, quarter by quarter (the running one last): late updates, stale deals, the quarter-end scramble, calls missing, forecast error.")
             .query(vec![Param::range("quarters", 1, 12, "Closed quarters before the running one, 1 to 12 (default 4).")])
             .reply(Reply::Json(200, "ForecastSymptoms")),
+        Route::new(Method::GET, "/api/v1/forecast/model", "list_model_forecasts", list_model_forecasts)
+            .summary(TAG, "The statistical forecast of a fiscal quarter as the model made it, recorded once a day (as of the end of the day before) for the organisation, each team and each owner, kept unchanged: those the viewer may read, by day.")
+            .query(vec![Param::new("period", Ty::Period, "A fiscal quarter such as 2027-Q1. Default: the current one.")])
+            .reply(Reply::Json(200, "ModelForecastList")),
         Route::new(Method::GET, "/api/v1/opportunities/{id}/win-probability", "get_win_probability", get_win_probability)
             .summary(TAG, "An open deal's chance of a win as it stands today, learnt from the organisation's closed deals, with the reasons that add up to it (in probability points from an average deal's) and the model's Brier score on held-out deals beside the stage's default probability. Refused, with the reason, below the model's data floor or for a deal that is not open.")
             .path_param(Param::id("id", "The opportunity's id."))
             .reply(Reply::Json(200, "WinProbability")),
     ]
+}
+
+async fn list_model_forecasts(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
+    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Period, "")])?;
+    let asked = query.text("period").map(str::to_owned);
+    let today = api.viewer.today(api.state.now());
+    let reply = api
+        .read(move |tx, viewer| {
+            let key = match asked {
+                Some(key) => key,
+                None => {
+                    let organisation = app::users::organisation(tx, viewer.org)?
+                        .ok_or(AppError::NotFound { kind: "organisation", id: viewer.org.to_string() })?;
+                    organisation.fiscal.period_of(PeriodKind::Quarter, today).key()
+                }
+            };
+            let book = app::forecast::model_forecasts_in(tx, viewer.org, &viewer.access, &key)?;
+            let period = &book.period;
+            let data: Vec<Value> = book
+                .forecasts
+                .iter()
+                .map(|forecast| {
+                    let money =
+                        |minor: i64| pipewise_core::money::Decimal::new(minor, u32::from(forecast.currency.minor_units())).to_string();
+                    let (kind, id) = forecast.scope.columns();
+                    json!({
+                        "scope": { "kind": kind, "id": (kind != "organisation").then_some(id) },
+                        "as_of": forecast.as_of.to_string(),
+                        "currency": forecast.currency.code(),
+                        "basis": if forecast.statistical { "statistical" } else { "stage_weighted" },
+                        "expected": money(forecast.expected),
+                        "range": forecast.range.map(|[p10, p50, p90]| json!({ "p10": money(p10), "p50": money(p50), "p90": money(p90) })),
+                        "won": money(forecast.won),
+                        "stage_weighted": money(forecast.stage_weighted),
+                        "recorded_at": forecast.recorded_at.to_string(),
+                    })
+                })
+                .collect();
+            Ok(json!({
+                "period": { "key": period.key(), "start": period.first.to_string(), "end": period.last.to_string() },
+                "data": data,
+            }))
+        })
+        .await?;
+    Ok(axum::Json(reply))
 }
 
 async fn get_win_probability(api: Api, IdPath(id): IdPath) -> Result<axum::Json<Value>, AppError> {
@@ -386,7 +437,36 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         },
         "required": ["opportunity_id", "as_of", "refused", "probability", "base", "stage_default", "reasons", "model"],
     });
+    let model_forecast = json!({
+        "type": "object",
+        "description": "The model's forecast of one scope for the period as of the end of a day, as it was made.",
+        "properties": {
+            "scope": { "type": "object", "properties": {
+                "kind": { "type": "string", "enum": ["organisation", "team", "user"] },
+                "id": { "type": ["integer", "null"], "description": "The team or user; null for the organisation." },
+            }, "required": ["kind", "id"] },
+            "as_of": { "type": "string", "format": "date" },
+            "currency": { "type": "string" },
+            "basis": { "type": "string", "enum": ["statistical", "stage_weighted"] },
+            "expected": money(),
+            "range": { "type": ["object", "null"], "properties": { "p10": money(), "p50": money(), "p90": money() } },
+            "won": money(),
+            "stage_weighted": money(),
+            "recorded_at": { "type": "string", "format": "date-time" },
+        },
+        "required": ["scope", "as_of", "currency", "basis", "expected", "range", "won", "stage_weighted", "recorded_at"],
+    });
+    let model_forecasts = json!({
+        "type": "object",
+        "properties": {
+            "period": { "type": "object", "properties": { "key": { "type": "string" }, "start": { "type": "string" }, "end": { "type": "string" } } },
+            "data": { "type": "array", "items": { "$ref": "#/components/schemas/ModelForecast" } },
+        },
+        "required": ["period", "data"],
+    });
     vec![
+        ("ModelForecast", model_forecast),
+        ("ModelForecastList", model_forecasts),
         ("WinProbability", win),
         ("ForecastSymptoms", symptoms),
         ("ForecastLedger", ledger),

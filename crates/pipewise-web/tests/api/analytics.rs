@@ -475,3 +475,32 @@ pub async fn the_ledger_scores_closed_quarters_and_symptoms_are_scoped(app: Shar
     assert_eq!((quarters[2]["period"].as_str(), quarters[2]["running"].as_bool()), (Some("2026-Q1"), Some(true)));
     assert_eq!(quarters[1]["calls_missing"], "0.0000", "the rep called 2025-Q4");
 }
+
+/// The model's forecasts recorded for the day, read through the API within visibility: the
+/// organisation's by those who see every deal, the rep's by the rep and their manager, none by
+/// someone who sees neither.
+pub async fn the_models_recorded_forecasts_are_read_within_visibility(app: Shared) {
+    app.blocking(|| seed(&app));
+    let now = at("2026-03-01T12:00:00Z");
+    let stored = app.blocking(|| {
+        let insights = app.insights.get(app.org.org()).unwrap();
+        app::forecast::record_due(&insights, now).unwrap()
+    });
+    assert!(stored >= 2, "{stored}");
+    let admin = app.get("/api/v1/forecast/model?period=2026-Q1", "admin").await.expect(200).body;
+    let scopes = |body: &Value| -> Vec<String> {
+        body["data"].as_array().unwrap().iter().map(|row| row["scope"]["kind"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(scopes(&admin).contains(&"organisation".to_owned()));
+    assert_eq!(admin["data"][0]["as_of"], "2026-02-28", "as of the end of the day before");
+    assert_eq!(admin["period"]["key"], "2026-Q1");
+    let rep = app.get("/api/v1/forecast/model", "rep").await.expect(200).body;
+    assert_eq!(scopes(&rep), ["user"], "the rep reads their own");
+    assert_eq!(rep["data"][0]["scope"]["id"], app.org.rep.id.0);
+    let manager = app.get("/api/v1/forecast/model", "manager").await.expect(200).body;
+    assert!(!scopes(&manager).contains(&"organisation".to_owned()));
+    assert!(manager["data"].as_array().unwrap().iter().any(|row| row["scope"]["id"] == app.org.rep.id.0), "the manager reads the rep's");
+    let outsider = app.get("/api/v1/forecast/model", "outsider").await.expect(200).body;
+    assert!(outsider["data"].as_array().unwrap().iter().all(|row| row["scope"]["id"] != app.org.rep.id.0));
+    app.get("/api/v1/forecast/model?period=2026-Q9", "admin").await.expect(400);
+}

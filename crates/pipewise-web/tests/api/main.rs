@@ -66,5 +66,6 @@ on_both_engines! {
     analytics::drill_downs_list_only_deals_the_viewer_may_see,
     analytics::the_forecast_says_when_it_is_below_its_data_floor,
     analytics::forecast_calls_are_kept_and_read_within_visibility,
+    analytics::the_models_recorded_forecasts_are_read_within_visibility,
     analytics::the_ledger_scores_closed_quarters_and_symptoms_are_scoped,
 }

@@ -4,6 +4,8 @@
 //! ("happy ears"), a couple low ("sandbagging"), most close to the truth — plus a quarter's
 //! luck, so the accuracy ledger has something to find and something it must not blame on anyone.
 //! Deterministic: the habits and the luck are hashes of the person and the quarter.
+//! The model's own forecasts are recorded too, as a server records them each day, on the first
+//! day of each of those quarters (as of its eve) and today.
 
 use std::sync::Arc;
 
@@ -15,7 +17,7 @@ use pipewise_core::access::Access;
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::history::Source;
 use pipewise_core::user::Role;
-use pipewise_core::{OrgId, Timestamp, UserId};
+use pipewise_core::{Date, OrgId, Timestamp, UserId};
 
 /// The habits a person may have: how far above (below) the truth they call.
 const HABITS: [f64; 6] = [0.0, 0.25, -0.2, 0.05, -0.05, 0.0];
@@ -121,5 +123,16 @@ pub(crate) fn make_calls(store: &Db, org: OrgId, now: Timestamp) -> Result<u64> 
         }
     }
     tx.commit()?;
+    // The model's own forecasts, recorded as a server would have on the first day of each of
+    // these quarters (as of its eve) and today, so its track record is there from the start.
+    let mut days: Vec<Date> = quarters.iter().map(|quarter| quarter.first).filter(|first| *first <= today).collect();
+    days.push(today);
+    days.dedup();
+    for day in days {
+        let at = Timestamp::from_micros(organisation.time_zone.start_of(day).as_micros() + 3_600_000_000);
+        let Some(forecasts) = app::forecast::forecasts_of_day(&mut store.read()?, org, &insights, at)? else { continue };
+        let ctx = WriteCtx { org, actor_id: None, source: Source::Demo, at };
+        store.transact(|tx| app::forecast::record_model_forecasts(tx, &ctx, &forecasts))?;
+    }
     Ok(made)
 }

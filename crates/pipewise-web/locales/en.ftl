@@ -1288,6 +1288,7 @@ fc-adjustment = { $amount } on your reports' calls
 fc-ledger = Track record
 fc-ledger_summary = Over the last { $quarters } closed quarters, { $calls } opening calls were scored: they missed what was won by { $call_error }; the model, forecasting the same numbers on the same days, by { $model_error }, and its P10–P90 held the actual { $coverage } of the time.
 fc-ledger_calls_only = { $calls } opening calls scored over the last { $quarters } closed quarters; the model was below its data floor when they were made.
+fc-ledger_model = The model's own forecasts, recorded each day as it made them: { $forecasts } opening forecasts of closed quarters scored, missing what was won by { $error }; their P10–P90 held the actual { $coverage } of the time.
 fc-ledger_empty = No call has been scored yet: a call is scored once its quarter closes.
 fc-ledger_hint = Each person's opening call of a quarter (the first made in it) against what their number won. The bias is the mean error shrunk toward zero by how much callers differ beyond luck, so one bad quarter labels nobody: "happy ears" call high, "sandbagging" low, by more than 10% after shrinkage and over two quarters or more.
 fc-caller = Caller

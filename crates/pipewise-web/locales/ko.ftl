@@ -1288,6 +1288,7 @@ fc-adjustment = 팀원 예측 대비 { $amount }
 fc-ledger = 예측 실적 기록
 fc-ledger_summary = 최근 마감된 { $quarters }개 분기 동안 첫 제출 예측 { $calls }건을 평가했습니다: 실제 수주액 대비 오차는 { $call_error }였고, 같은 날 같은 숫자를 예측한 모델은 { $model_error }였으며, 모델의 P10–P90 범위는 { $coverage }의 경우 실제 값을 포함했습니다.
 fc-ledger_calls_only = 최근 마감된 { $quarters }개 분기의 첫 제출 예측 { $calls }건을 평가했습니다. 제출 당시 모델은 데이터 기준에 미달했습니다.
+fc-ledger_model = 모델이 매일 기록한 자체 예측: 마감된 분기의 시작 예측 { $forecasts }건을 채점한 결과 실제 수주와 { $error } 차이가 났고, P10–P90 범위가 실제를 { $coverage } 포함했습니다.
 fc-ledger_empty = 아직 평가된 예측이 없습니다: 예측은 해당 분기가 끝나면 평가됩니다.
 fc-ledger_hint = 각 사람이 분기에 처음 제출한 예측을 실제 수주액과 비교합니다. 편향은 평균 오차를 운으로 설명되는 만큼 0 쪽으로 줄인 값이라 한 분기의 실수로 누구도 낙인찍히지 않습니다: 줄인 뒤에도 두 분기 이상에 걸쳐 10% 넘게 높으면 낙관 편향, 낮으면 과소 예측입니다.
 fc-caller = 제출자

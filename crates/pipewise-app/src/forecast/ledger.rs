@@ -39,6 +39,19 @@ pub struct Scored {
     pub inside: Option<bool>,
 }
 
+/// One recorded model forecast scored: the model's opening forecast of a scope for a closed
+/// period (the earliest recorded in it: on its first day, as of its eve), as it was made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelScored {
+    pub period: FiscalPeriod,
+    pub forecast: crate::StoredModelForecast,
+    /// Won in the period in the scope, reporting minor units.
+    pub actual: i64,
+    pub error: f64,
+    /// Whether the actual fell within its P10–P90 (none below the data floor).
+    pub inside: Option<bool>,
+}
+
 /// The ledger of the last closed quarters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ledger {
@@ -46,6 +59,9 @@ pub struct Ledger {
     /// Newest period first, then by caller.
     pub scored: Vec<Scored>,
     pub biases: Vec<Bias<UserId>>,
+    /// The model's own recorded forecasts scored, newest period first, then by scope: its
+    /// track record whether or not anyone called.
+    pub model: Vec<ModelScored>,
 }
 
 impl Ledger {
@@ -65,6 +81,19 @@ impl Ledger {
             wape(&|scored| scored.call.commit),
             wape(&|scored| scored.call.model.map_or(0, |[expected, _, _]| expected)),
             (!with_model.is_empty()).then(|| inside as f64 / with_model.len() as f64),
+        )
+    }
+
+    /// Over the model's own recorded forecasts: how many were scored, their weighted absolute
+    /// error, and how often their P10–P90 held the actual.
+    pub fn model_record(&self) -> (usize, Option<f64>, Option<f64>) {
+        let actual: f64 = self.model.iter().map(|row| row.actual as f64).sum();
+        let missed: f64 = self.model.iter().map(|row| (row.forecast.expected - row.actual).abs() as f64).sum();
+        let banded: Vec<bool> = self.model.iter().filter_map(|row| row.inside).collect();
+        (
+            self.model.len(),
+            (actual > 0.0).then(|| missed / actual),
+            (!banded.is_empty()).then(|| banded.iter().filter(|inside| **inside).count() as f64 / banded.len() as f64),
         )
     }
 
@@ -131,6 +160,39 @@ pub fn ledger(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, tod
             })
             .collect()
     });
+    // The model's own record: each scope's opening recorded forecast of each period.
+    let mut openings: Vec<(FiscalPeriod, crate::StoredModelForecast)> = Vec::new();
+    for period in &periods {
+        let book = super::record::model_forecasts_in(tx, org, access, &period.key())?;
+        let mut first: BTreeMap<crate::ForecastScope, crate::StoredModelForecast> = BTreeMap::new();
+        for forecast in book.forecasts {
+            first.entry(forecast.scope).or_insert(forecast);
+        }
+        openings.extend(first.into_values().map(|forecast| (*period, forecast)));
+    }
+    let model: Vec<ModelScored> = insights.with(|projection| {
+        // What each owner won in each period, once a period.
+        let mut won: BTreeMap<Date, Vec<i64>> = BTreeMap::new();
+        openings
+            .into_iter()
+            .map(|(period, forecast)| {
+                let by_owner = won.entry(period.first).or_insert_with(|| {
+                    let window = Period::new(day_of_date(period.first), day_of_date(period.last));
+                    won_by_owner(projection, window.last, window)
+                });
+                let actual = match forecast.scope {
+                    crate::ForecastScope::Organisation => by_owner.iter().sum(),
+                    crate::ForecastScope::User(user) => projection.owner_index(user).map_or(0, |owner| by_owner[owner as usize]),
+                    crate::ForecastScope::Team(team) => projection
+                        .team_index(team)
+                        .map_or(0, |team| projection.team_members(team).map(|owner| by_owner[owner as usize]).sum()),
+                };
+                let error = pipewise_forecast::ledger::error(forecast.expected, actual);
+                let inside = forecast.range.map(|[p10, _, p90]| (p10..=p90).contains(&actual));
+                ModelScored { period, forecast, actual, error, inside }
+            })
+            .collect()
+    });
     let mut errors: BTreeMap<UserId, Vec<f64>> = BTreeMap::new();
     for row in &scored {
         errors.entry(row.call.user).or_default().push(row.error);
@@ -142,5 +204,5 @@ pub fn ledger(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, tod
     let sees = |user: &UserId| visible.as_ref().is_none_or(|owners| owners.contains(user));
     let scored = scored.into_iter().filter(|row| sees(&row.call.user)).collect();
     let biases = biases.into_iter().filter(|bias| sees(&bias.person)).collect();
-    Ok(Ledger { quarters: periods, scored, biases })
+    Ok(Ledger { quarters: periods, scored, biases, model })
 }

@@ -290,6 +290,10 @@ async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
             let ledger = app::forecast::ledger(tx, viewer.org, &viewer.access, &insights, today, quarters)?;
             let ratio = |value: f64| format!("{value:.4}");
             let (calls, call_wape, model_wape, coverage) = ledger.record();
+            let model_record = {
+                let (forecasts, error, coverage) = ledger.model_record();
+                json!({ "forecasts": forecasts, "error": error.map(ratio), "coverage": coverage.map(ratio) })
+            };
             let label = |label: app::forecast::ledger::Label| match label {
                 app::forecast::ledger::Label::HappyEars => "happy_ears",
                 app::forecast::ledger::Label::Sandbagging => "sandbagging",
@@ -315,6 +319,20 @@ async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
                         "error": ratio(row.error),
                         "model_error": row.model_error.map(ratio),
                         "model_band_held": row.inside,
+                    })
+                }).collect::<Vec<_>>(),
+                "model_record": model_record,
+                "model_scored": ledger.model.iter().map(|row| {
+                    let money = |minor: i64| pipewise_core::money::Decimal::new(minor, u32::from(row.forecast.currency.minor_units())).to_string();
+                    let (kind, id) = row.forecast.scope.columns();
+                    json!({
+                        "period": row.period.key(),
+                        "scope": { "kind": kind, "id": (kind != "organisation").then_some(id) },
+                        "as_of": row.forecast.as_of.to_string(),
+                        "expected": money(row.forecast.expected),
+                        "actual": money(row.actual),
+                        "error": ratio(row.error),
+                        "band_held": row.inside,
                     })
                 }).collect::<Vec<_>>(),
                 "callers": ledger.biases.iter().map(|bias| json!({
@@ -383,13 +401,25 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
                 "commit": money(), "actual": money(), "error": { "type": "string" }, "model_error": ratio(),
                 "model_band_held": { "type": ["boolean", "null"] },
             } } },
+            "model_record": {
+                "type": "object",
+                "description": "The model's own recorded forecasts (each scope's opening one of each quarter, as made): how many, their weighted absolute error, how often P10–P90 held the actual.",
+                "properties": { "forecasts": { "type": "integer" }, "error": ratio(), "coverage": ratio() },
+            },
+            "model_scored": { "type": "array", "items": { "type": "object", "properties": {
+                "period": { "type": "string" },
+                "scope": { "type": "object", "properties": { "kind": { "type": "string", "enum": ["organisation", "team", "user"] }, "id": { "type": ["integer", "null"] } } },
+                "as_of": { "type": "string", "format": "date" },
+                "expected": money(), "actual": money(), "error": { "type": "string" },
+                "band_held": { "type": ["boolean", "null"] },
+            } } },
             "callers": { "type": "array", "items": { "type": "object", "properties": {
                 "user_id": { "type": "integer" }, "periods": { "type": "integer" }, "mean_error": { "type": "string" },
                 "bias": { "type": "string", "description": "The mean error shrunk toward 0 by how much callers differ beyond chance." },
                 "label": { "type": "string", "enum": ["happy_ears", "sandbagging", "calibrated", "too_few_periods"] },
             } } },
         },
-        "required": ["quarters", "record", "scored", "callers"],
+        "required": ["quarters", "record", "scored", "model_record", "model_scored", "callers"],
     });
     let symptoms = json!({
         "type": "object",

@@ -503,4 +503,21 @@ pub async fn the_models_recorded_forecasts_are_read_within_visibility(app: Share
     let outsider = app.get("/api/v1/forecast/model", "outsider").await.expect(200).body;
     assert!(outsider["data"].as_array().unwrap().iter().all(|row| row["scope"]["id"] != app.org.rep.id.0));
     app.get("/api/v1/forecast/model?period=2026-Q9", "admin").await.expect(400);
+
+    // Recorded on the first day of 2025-Q4 (as of its eve), that quarter's opening forecasts
+    // are scored in the ledger once it closed: the model's own record, within visibility.
+    let then = at("2025-10-01T12:00:00Z");
+    app.blocking(|| {
+        let insights = app.insights.get(app.org.org()).unwrap();
+        assert!(app::forecast::record_due(&insights, then).unwrap() >= 1);
+    });
+    let ledger = app.get("/api/v1/forecast/ledger?quarters=2", "admin").await.expect(200).body;
+    let rows = ledger["model_scored"].as_array().unwrap();
+    let organisation = rows.iter().find(|row| row["scope"]["kind"] == "organisation").expect("the organisation's opening forecast");
+    assert_eq!((organisation["period"].as_str(), organisation["as_of"].as_str()), (Some("2025-Q4"), Some("2025-09-30")));
+    assert!(ledger["model_record"]["forecasts"].as_u64().unwrap() >= 1);
+    let rep = app.get("/api/v1/forecast/ledger?quarters=2", "rep").await.expect(200).body;
+    assert!(
+        rep["model_scored"].as_array().unwrap().iter().all(|row| row["scope"]["kind"] == "user" && row["scope"]["id"] == app.org.rep.id.0)
+    );
 }

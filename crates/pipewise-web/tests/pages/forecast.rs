@@ -56,6 +56,11 @@ async fn the_forecast_page_shows_the_models_figures_to_each_viewer() {
         pipewise_app::forecast::ledger(&mut tx, demo.org, &pipewise_core::access::Access::System, &insights, today, 4).unwrap()
     };
     assert!(!ledger.scored.is_empty());
+    // The model's own record: the demo recorded its opening forecasts of the closed quarters.
+    let (forecasts, _, _) = ledger.model_record();
+    assert!(forecasts >= 4, "the organisation's opening forecasts at least: {forecasts}");
+    let model = between(&body, "id=\"fc-ledger-model\">", "</p>").expect("the model's record");
+    assert!(model.contains(&format!("{forecasts} opening forecasts")), "{model}");
     for scored in ledger.scored.iter().filter(|scored| scored.call.user == demo.rep.id) {
         let period = Period::from(&scored.period);
         let actual = demo.projection(|projection| {

@@ -84,6 +84,8 @@ pub(super) struct ScoredRow {
 #[derive(Serialize)]
 pub(super) struct LedgerView {
     summary: String,
+    /// The model's own recorded forecasts scored, when any.
+    model: Option<String>,
     callers: Vec<CallerRow>,
     scored: Vec<ScoredRow>,
 }
@@ -299,7 +301,19 @@ pub(super) fn ledger_view(
             model_error: row.model_error.map_or_else(|| "—".to_owned(), signed_percent),
         })
         .collect();
-    LedgerView { summary, callers, scored }
+    let model = match ledger.model_record() {
+        (0, _, _) => None,
+        (n, error, coverage) => Some(tf(
+            locale,
+            "fc.ledger_model",
+            &[
+                ("forecasts", &n.to_string()),
+                ("error", &error.map_or_else(|| "—".to_owned(), percent)),
+                ("coverage", &coverage.map_or_else(|| "—".to_owned(), percent)),
+            ],
+        )),
+    };
+    LedgerView { summary, model, callers, scored }
 }
 
 /// Each person's five symptoms: the last closed quarter, its change from the one before (in

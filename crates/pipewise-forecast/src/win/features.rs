@@ -109,6 +109,15 @@ impl Factor {
         Factor::Industry,
     ];
 
+    /// How many columns the factor has (stage and industry: one per value listed).
+    fn columns(self) -> usize {
+        match self {
+            // The amount and "no amount"; overdue and pushes; ln employees and "unknown".
+            Factor::Amount | Factor::CloseDate | Factor::CompanySize => 2,
+            _ => 1,
+        }
+    }
+
     /// A stable name (API field values, message keys).
     pub fn key(self) -> &'static str {
         match self {
@@ -252,27 +261,20 @@ fn logit(p: f64) -> f64 {
 }
 
 impl Layout {
-    /// Builds the layout: a column per listed stage and industry, and one or two per other factor.
+    /// Builds the layout: a column per listed stage and industry, and one or two per other factor
+    /// ([`Factor::columns`]), in [`Factor::ALL`]'s order, which [`Layout::row`] writes in.
     pub fn new(stages: Vec<u16>, industries: Vec<String>) -> Layout {
-        let mut factors = Vec::new();
-        factors.extend(stages.iter().map(|_| Factor::Stage));
-        factors.extend([
-            Factor::TimeInStage,
-            Factor::DealAge,
-            Factor::Amount,
-            Factor::Amount,
-            Factor::CloseDate,
-            Factor::CloseDate,
-            Factor::OwnerRecord,
-            Factor::RecentTouches,
-            Factor::BuyerSilence,
-            Factor::TouchTrend,
-            Factor::Contacts,
-            Factor::SeniorContact,
-            Factor::CompanySize,
-            Factor::CompanySize,
-        ]);
-        factors.extend(industries.iter().map(|_| Factor::Industry));
+        let factors = Factor::ALL
+            .iter()
+            .flat_map(|factor| {
+                let columns = match factor {
+                    Factor::Stage => stages.len(),
+                    Factor::Industry => industries.len(),
+                    other => other.columns(),
+                };
+                std::iter::repeat_n(*factor, columns)
+            })
+            .collect();
         Layout { stages, industries, factors }
     }
 

@@ -62,20 +62,27 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// The fiscal period `asked` names, or the organisation's current quarter.
+fn period_key(
+    tx: &mut app::Tx<'_>,
+    org: pipewise_core::OrgId,
+    asked: Option<String>,
+    today: pipewise_core::Date,
+) -> Result<String, AppError> {
+    if let Some(key) = asked {
+        return Ok(key);
+    }
+    let organisation = app::users::organisation(tx, org)?.ok_or(AppError::NotFound { kind: "organisation", id: org.to_string() })?;
+    Ok(organisation.fiscal.period_of(PeriodKind::Quarter, today).key())
+}
+
 async fn list_model_forecasts(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
     let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Period, "")])?;
     let asked = query.text("period").map(str::to_owned);
     let today = api.viewer.today(api.state.now());
     let reply = api
         .read(move |tx, viewer| {
-            let key = match asked {
-                Some(key) => key,
-                None => {
-                    let organisation = app::users::organisation(tx, viewer.org)?
-                        .ok_or(AppError::NotFound { kind: "organisation", id: viewer.org.to_string() })?;
-                    organisation.fiscal.period_of(PeriodKind::Quarter, today).key()
-                }
-            };
+            let key = period_key(tx, viewer.org, asked, today)?;
             let book = app::forecast::model_forecasts_in(tx, viewer.org, &viewer.access, &key)?;
             let period = &book.period;
             let data: Vec<Value> = book
@@ -209,14 +216,7 @@ async fn list_calls(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
     let today = api.viewer.today(api.state.now());
     let reply = api
         .read(move |tx, viewer| {
-            let key = match asked {
-                Some(key) => key,
-                None => {
-                    let organisation = app::users::organisation(tx, viewer.org)?
-                        .ok_or(AppError::NotFound { kind: "organisation", id: viewer.org.to_string() })?;
-                    organisation.fiscal.period_of(PeriodKind::Quarter, today).key()
-                }
-            };
+            let key = period_key(tx, viewer.org, asked, today)?;
             let book = app::forecast::calls_in(tx, viewer.org, &viewer.access, &key)?;
             let period = &book.period;
             Ok(json!({

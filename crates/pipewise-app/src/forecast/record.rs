@@ -36,8 +36,8 @@ pub fn forecasts_of_day(tx: &mut Tx, org: OrgId, insights: &Insights, now: Times
     }
     let period = Period::from(&quarter);
     let currency = organisation.reporting_currency;
-    let forecasts = insights.with(|projection| {
-        let mut scopes: Vec<(ForecastScope, Scope)> = vec![(ForecastScope::Organisation, Scope::org())];
+    let scopes: Vec<(ForecastScope, Scope)> = insights.with(|projection| {
+        let mut scopes = vec![(ForecastScope::Organisation, Scope::org())];
         for (index, team) in projection.team_ids.iter().enumerate() {
             scopes.push((ForecastScope::Team(*team), Scope::owners(projection.team_members(index as u32))));
         }
@@ -45,29 +45,37 @@ pub fn forecasts_of_day(tx: &mut Tx, org: OrgId, insights: &Insights, now: Times
             scopes.push((ForecastScope::User(*user), Scope::owners([index as u32])));
         }
         scopes
-            .into_iter()
-            .filter_map(|(scope, owners)| {
-                let forecast = insights.forecast_models().forecast(projection, as_of, period, &owners, TRIALS, 0);
-                // A team or an owner with nothing open, won or to come says nothing worth keeping.
-                let silent = forecast.expected == 0 && forecast.won == 0 && forecast.stage_weighted == 0;
-                (scope == ForecastScope::Organisation || !silent).then(|| StoredModelForecast {
-                    id: 0,
-                    scope,
-                    kind: PeriodKind::Quarter,
-                    first: quarter.first,
-                    last: quarter.last,
-                    as_of: date_of_day(as_of),
-                    currency,
-                    statistical: forecast.basis == pipewise_forecast::Basis::Statistical,
-                    expected: forecast.expected,
-                    range: forecast.range,
-                    won: forecast.won,
-                    stage_weighted: forecast.stage_weighted,
-                    recorded_at: now,
-                })
-            })
-            .collect()
     });
+    // One scope at a time, so the projection is never held from its follower for long.
+    let forecasts = scopes
+        .into_iter()
+        .filter_map(|(scope, owners)| {
+            // Straight from the day's model (kept), not through the kept forecasts: a day's
+            // thousands of scopes would push the pages' forecasts out.
+            let forecast = insights.with(|projection| {
+                let window = pipewise_forecast::Window::new(as_of, period);
+                let model = insights.forecast_models().model(projection, window);
+                pipewise_forecast::forecast(&model, projection, &owners, TRIALS, super::seed_of(window), 0)
+            });
+            // A team or an owner with nothing open, won or to come says nothing worth keeping.
+            let silent = forecast.expected == 0 && forecast.won == 0 && forecast.stage_weighted == 0;
+            (scope == ForecastScope::Organisation || !silent).then(|| StoredModelForecast {
+                id: 0,
+                scope,
+                kind: PeriodKind::Quarter,
+                first: quarter.first,
+                last: quarter.last,
+                as_of: date_of_day(as_of),
+                currency,
+                statistical: forecast.basis == pipewise_forecast::Basis::Statistical,
+                expected: forecast.expected,
+                range: forecast.range,
+                won: forecast.won,
+                stage_weighted: forecast.stage_weighted,
+                recorded_at: now,
+            })
+        })
+        .collect();
     Ok(Some(forecasts))
 }
 

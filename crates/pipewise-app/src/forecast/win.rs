@@ -112,6 +112,7 @@ pub struct WinBacktest {
     pub brier_stage_default: f64,
 }
 
+/// See [`WinBacktest`]; `None` when the model scored none of those deals.
 pub fn win_backtest(tx: &mut Tx, org: OrgId, insights: &Insights, as_of: Day, through: Day) -> Result<Option<WinBacktest>> {
     let model = win_model(tx, org, insights, as_of)?;
     let open: Vec<(Example, f64)> = insights.with(|projection| {

@@ -74,8 +74,9 @@ pub struct Models {
     wins: Kept<Day, Arc<pipewise_forecast::win::WinModel>>,
     /// The days a win model is being fitted for in the background.
     fitting: Mutex<Vec<Day>>,
-    /// The last day this instance recorded the model's forecasts of ([`record`]).
-    recorded: Mutex<Option<Day>>,
+    /// The last day this instance recorded the model's forecasts of, and when its last attempt
+    /// failed ([`record`]).
+    recorded: Mutex<(Option<Day>, Option<std::time::Instant>)>,
 }
 
 /// Values kept by key and by the projection's state they hold for, most recently used first.

@@ -101,24 +101,43 @@ pub fn record_model_forecasts(tx: &mut Tx, ctx: &WriteCtx, forecasts: &[StoredMo
     Ok(stored)
 }
 
+/// After a failed attempt, the next waits this long (the follower runs every fraction of a
+/// second; a store that refuses should not be asked ten times a second).
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Records the day's model forecasts if this instance has not yet today: for a server's
-/// follower, after it brought the projection up to date.
+/// follower, after it brought the projection up to date. After a failure it waits
+/// [`RETRY_AFTER`] before trying again.
 pub fn record_due(insights: &Insights, now: Timestamp) -> Result<u64> {
     let today = day_of_timestamp(now, insights.zone());
     let models = insights.forecast_models();
-    if *models.recorded.lock().expect("recorded lock") == Some(today) {
-        return Ok(0);
+    {
+        let recorded = models.recorded.lock().expect("recorded lock");
+        if recorded.0 == Some(today) || recorded.1.is_some_and(|failed| failed.elapsed() < RETRY_AFTER) {
+            return Ok(0);
+        }
     }
+    let outcome = record_today(insights, now);
+    let mut recorded = models.recorded.lock().expect("recorded lock");
+    match outcome {
+        Ok(stored) => {
+            *recorded = (Some(today), None);
+            Ok(stored)
+        }
+        Err(error) => {
+            recorded.1 = Some(std::time::Instant::now());
+            Err(error)
+        }
+    }
+}
+
+fn record_today(insights: &Insights, now: Timestamp) -> Result<u64> {
     let org = insights.org();
-    let Some(forecasts) = forecasts_of_day(&mut insights.read_tx()?, org, insights, now)? else {
-        *models.recorded.lock().expect("recorded lock") = Some(today);
-        return Ok(0);
-    };
+    let Some(forecasts) = forecasts_of_day(&mut insights.read_tx()?, org, insights, now)? else { return Ok(0) };
     let ctx = WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now };
     let mut tx = insights.write_tx()?;
     let stored = record_model_forecasts(&mut tx, &ctx, &forecasts)?;
     tx.commit()?;
-    *models.recorded.lock().expect("recorded lock") = Some(today);
     Ok(stored)
 }
 

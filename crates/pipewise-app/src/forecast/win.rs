@@ -177,11 +177,22 @@ pub fn win_score_if_ready(
             fitting.push(as_of);
             let insights = Arc::clone(insights);
             std::thread::spawn(move || {
+                // The day is released however the fit ends, a panic included, so a later view
+                // tries again instead of saying "learning" all day.
+                struct Release(Arc<Insights>, Day);
+                impl Drop for Release {
+                    fn drop(&mut self) {
+                        if let Ok(mut fitting) = self.0.forecast_models().fitting.lock() {
+                            fitting.retain(|day| *day != self.1);
+                        }
+                    }
+                }
+                let release = Release(Arc::clone(&insights), as_of);
                 let fitted = insights.read_tx().and_then(|mut tx| win_model(&mut tx, org, &insights, as_of));
                 if let Err(error) = fitted {
                     eprintln!("win-probability model of {org}: not fitted: {error}");
                 }
-                insights.forecast_models().fitting.lock().expect("fitting lock").retain(|day| *day != as_of);
+                drop(release);
             });
         }
         return Ok(Some(WinScore::Learning));

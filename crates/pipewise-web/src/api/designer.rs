@@ -74,7 +74,7 @@ pub fn resources() -> Vec<Resource> {
         Resource::new(
             "TeamCycle",
             "A team's own average sales cycle in days (1 to 3650), or null to compute it from the team's won deals.",
-            vec![Field::read("average_cycle_days", Ty::Integer).nullable().create_only(Create::Required)],
+            vec![Field::read("average_cycle_days", Ty::Range(1, 3650)).nullable().create_only(Create::Required)],
         ),
     ]
 }

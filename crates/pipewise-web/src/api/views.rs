@@ -155,7 +155,7 @@ view! {
         /// Lower-cased domains mail is matched by; each belongs to one account.
         domains: Vec<String> => Ty::TextList,
         industry: Option<String> => Ty::Text,
-        employee_count: Option<i64> => Ty::Integer,
+        employee_count: Option<i64> => Ty::Range(0, 10_000_000),
         region: Option<String> => Ty::Text,
         owner_id: Option<i64> => Ty::Id,
         created_at: String => Ty::Time,
@@ -217,7 +217,7 @@ view! {
         win_probability: String => Ty::Decimal,
         forecast_category: &'static str => Ty::Enum(vec!["pipeline", "best_case", "commit", "closed", "omitted"]),
         counts_in_metrics: bool => Ty::Boolean,
-        rotting_days: Option<i32> => Ty::Integer,
+        rotting_days: Option<i32> => Ty::Range(1, 3650),
         /// Set when archived: the stage keeps its deals but takes no new ones.
         archived_at: Option<String> => Ty::Time,
     }

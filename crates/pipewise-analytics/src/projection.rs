@@ -530,8 +530,7 @@ impl Projection {
             return NO_AMOUNT;
         }
         let currency = self.currencies[setting.currency as usize];
-        let money = Money::new(rust_decimal::Decimal::new(setting.native, u32::from(currency.minor_units())), currency)
-            .expect("kept at the currency's scale");
+        let money = Money::new(currency.amount_of(setting.native), currency).expect("kept at the currency's scale");
         self.to_reporting(money, setting.day).unwrap_or(NO_AMOUNT)
     }
 

@@ -46,6 +46,11 @@ impl Currency {
         self.minor_units
     }
 
+    /// The exact amount a count of this currency's minor units is: `123456` USD is `1234.56`.
+    pub fn amount_of(self, minor: i64) -> Decimal {
+        Decimal::new(minor, u32::from(self.minor_units))
+    }
+
     /// The currency's English name from the ISO list.
     pub fn name(self) -> &'static str {
         CURRENCIES.iter().find(|(code, ..)| *code == self.code).map_or("", |entry| entry.3)

@@ -362,8 +362,7 @@ fn write_latency(store: &Db, insights: &Arc<Insights>, org: OrgId, query: &Dashb
     // Stamped at noon (UTC) of the as-of day; the store moves it later if the deal changed after.
     let now = Timestamp::from_micros(i64::from(query.as_of) * 86_400_000_000 + 43_200_000_000);
     let measure = |bump: i64, follow: bool| -> Result<(f64, f64)> {
-        let money = Money::new(pipewise_core::money::Decimal::new(amount + bump, u32::from(currency.minor_units())), currency)
-            .map_err(|problem| anyhow::anyhow!("{problem}"))?;
+        let money = Money::new(currency.amount_of(amount + bump), currency).map_err(|problem| anyhow::anyhow!("{problem}"))?;
         let before = insights.with(|p| dashboard(p, query).pipeline.amount);
         let ctx = WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now };
         let patch = OpportunityPatch { amount: Some(Some(money)), ..OpportunityPatch::default() };

@@ -65,7 +65,7 @@ pub fn forecast_bench(options: &BenchOptions, win_only: bool) -> Result<()> {
         };
         let scopes = [("organisation", Scope::org()), ("a team", team_scope), ("a rep", rep_scope)];
         let currency = projection.reporting_currency();
-        let money = |minor: i64| pipewise_core::money::Decimal::new(minor, u32::from(currency.minor_units())).round_dp(0);
+        let money = |minor: i64| currency.amount_of(minor).round_dp(0);
         println!(
             "\n{} deals; quarter {} as of {today}; model: {:?}, learnt from {} won and {} lost deals over {} weekly snapshots",
             projection.n_deals(),

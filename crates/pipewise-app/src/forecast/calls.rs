@@ -112,12 +112,7 @@ pub fn direct_reports(tx: &mut Tx, org: OrgId, user: UserId) -> Result<Vec<UserI
 
 /// The calls of the period `key` that `access` may read.
 pub fn calls_in(tx: &mut Tx, org: OrgId, access: &Access, key: &str) -> Result<CallBook> {
-    let organisation = crate::users::organisation(tx, org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
-    let period = organisation.fiscal.parse_key(key).map_err(|problem| {
-        let mut errors = ValidationErrors::default();
-        errors.push(&RecordRef::new_record(CALL), "period", problem);
-        StoreError::from(errors)
-    })?;
+    let period = super::period_named(tx, org, CALL, key)?;
     let visible = readable(access);
     let calls =
         tx.0.calls(org, period.kind, period.first, None)?
@@ -245,7 +240,7 @@ pub fn submit_call(tx: &mut Tx, ctx: &WriteCtx, insights: &Insights, input: &Cal
 
 /// A call as the audit log and the API show it (amounts as decimal strings).
 pub fn call_json(call: &StoredCall) -> Value {
-    let money = |minor: i64| pipewise_core::money::Decimal::new(minor, u32::from(call.currency.minor_units())).to_string();
+    let money = |minor: i64| call.currency.amount_of(minor).to_string();
     json!({
         "id": call.id,
         "user_id": call.user.0,

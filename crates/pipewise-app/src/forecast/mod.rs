@@ -160,6 +160,22 @@ impl Models {
     }
 }
 
+/// The fiscal period `key` names in the organisation's calendar, or an invalid `period` of a
+/// new `record` (calls and recorded forecasts are read by period key alike).
+fn period_named(
+    tx: &mut crate::Tx,
+    org: pipewise_core::OrgId,
+    record: &'static str,
+    key: &str,
+) -> crate::Result<pipewise_core::fiscal::FiscalPeriod> {
+    let organisation = crate::users::organisation(tx, org)?.ok_or(crate::StoreError::NotFound { kind: "organisation", id: org.0 })?;
+    organisation.fiscal.parse_key(key).map_err(|problem| {
+        let mut errors = pipewise_core::ValidationErrors::default();
+        errors.push(&pipewise_core::RecordRef::new_record(record), "period", problem);
+        crate::StoreError::from(errors)
+    })
+}
+
 /// The seed of a window's simulation: fixed by the window alone, so the same question always
 /// gets the same answer and different windows are not drawn alike.
 pub fn seed_of(window: Window) -> u64 {

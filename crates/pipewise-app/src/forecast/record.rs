@@ -153,12 +153,7 @@ pub struct ModelBook {
 /// organisation's for those who see every deal, a team's for those who see all its members'
 /// deals, an owner's for those who see that owner's deals.
 pub fn model_forecasts_in(tx: &mut Tx, org: OrgId, access: &Access, key: &str) -> Result<ModelBook> {
-    let organisation = crate::users::organisation(tx, org)?.ok_or(StoreError::NotFound { kind: "organisation", id: org.0 })?;
-    let period = organisation.fiscal.parse_key(key).map_err(|problem| {
-        let mut errors = ValidationErrors::default();
-        errors.push(&RecordRef::new_record(MODEL_FORECAST), "period", problem);
-        StoreError::from(errors)
-    })?;
+    let period = super::period_named(tx, org, MODEL_FORECAST, key)?;
     let visible = crate::visibility::visible_owners(access);
     let users = if visible.is_some() { crate::users::users(tx, org)? } else { Vec::new() };
     let readable = |scope: ForecastScope| match (&visible, scope) {

@@ -91,15 +91,20 @@ pub fn win_score(
     if crate::deals::opportunity_for(tx, org, access, id)?.is_none() {
         return Ok(None);
     }
+    score_seen(tx, org, insights, id, now).map(Some)
+}
+
+/// [`win_score`] of a deal the viewer may see.
+fn score_seen(tx: &mut Tx, org: OrgId, insights: &Insights, id: OpportunityId, now: Timestamp) -> Result<WinAnswer> {
     let today = day_of_timestamp(now, insights.zone());
     let model = win_model(tx, org, insights, today - 1)?;
     let Some(deal) = insights.with(|projection| projection.deal_index(id)) else {
         // Not followed into the analytics yet: nothing to score it by.
-        return Ok(Some(WinAnswer { model, day: today, score: Err(Refusal::NotOpen) }));
+        return Ok(WinAnswer { model, day: today, score: Err(Refusal::NotOpen) });
     };
     let facts = facts_of(tx, org, insights.zone(), &[(deal, id)])?.remove(&deal).unwrap_or_default();
     let score = insights.with(|projection| model.score(projection, deal, today, &facts));
-    Ok(Some(WinAnswer { model, day: today, score }))
+    Ok(WinAnswer { model, day: today, score })
 }
 
 /// An out-of-time check of the model: fitted as of the end of `as_of`, it scores every deal
@@ -197,5 +202,5 @@ pub fn win_score_if_ready(
         }
         return Ok(Some(WinScore::Learning));
     }
-    Ok(win_score(tx, org, access, insights, id, now)?.map(WinScore::Ready))
+    Ok(Some(WinScore::Ready(score_seen(tx, org, insights, id, now)?)))
 }

@@ -304,7 +304,7 @@ pub(super) fn credit(
             }
             Some(Ok(converted)) => (converted.amount(), None),
             _ if currency == projection.reporting_currency() => {
-                let amount = Decimal::new(deal.amount, u32::from(currency.minor_units()));
+                let amount = currency.amount_of(deal.amount);
                 let rate = if native.amount().is_zero() { Decimal::ZERO } else { (amount / native.amount()).round_dp(6) };
                 (amount, Some(FxUsed { from: deal.currency, rate, on: booked_on }))
             }

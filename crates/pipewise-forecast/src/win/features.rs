@@ -308,8 +308,8 @@ impl Layout {
     }
 
     /// What `factor` showed for the deal, for a reason's reader.
-    pub fn shown(&self, factor: Factor, context: &Context, state: &DealState, day: Day, facts: &DealFacts) -> Shown {
-        let activity = || activity(facts, day);
+    /// `activity` is [`activity`] of the deal that day, worked out once for all its factors.
+    pub fn shown(&self, factor: Factor, context: &Context, state: &DealState, day: Day, facts: &DealFacts, activity: &Activity) -> Shown {
         match factor {
             Factor::Stage => Shown::Stage(state.stage),
             Factor::TimeInStage => Shown::Days(day - state.stage_entered_day),
@@ -319,11 +319,11 @@ impl Layout {
             Factor::CloseDate if state.close_day == pipewise_analytics::NO_DAY => Shown::Unknown,
             Factor::CloseDate => Shown::Days(state.close_day - day),
             Factor::OwnerRecord => Shown::Rate(context.owner_rate(state.owner, day)),
-            Factor::RecentTouches => Shown::Count(activity().recent),
-            Factor::BuyerSilence => Shown::Days(activity().silence),
-            Factor::TouchTrend => Shown::Count(activity().previous),
-            Factor::Contacts => Shown::Count(activity().contacts),
-            Factor::SeniorContact => Shown::Yes(activity().senior),
+            Factor::RecentTouches => Shown::Count(activity.recent),
+            Factor::BuyerSilence => Shown::Days(activity.silence),
+            Factor::TouchTrend => Shown::Count(activity.previous),
+            Factor::Contacts => Shown::Count(activity.contacts),
+            Factor::SeniorContact => Shown::Yes(activity.senior),
             Factor::CompanySize => {
                 facts.company.employees.map_or(Shown::Unknown, |count| Shown::Count(count.clamp(0, i64::from(u32::MAX)) as u32))
             }

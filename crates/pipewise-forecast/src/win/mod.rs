@@ -508,13 +508,14 @@ impl WinModel {
         // The logistic curve's secant between the base and the score (its slope at the base
         // when they coincide): one scale for every reason, so their points add up.
         let slope = if total.abs() > 1e-12 { (probability - base) / total } else { base * (1.0 - base) };
+        let activity = features::activity(facts, day);
         let mut reasons: Vec<Reason> = by_factor
             .into_iter()
             .map(|(factor, log_odds)| Reason {
                 factor,
                 log_odds,
                 points: log_odds * slope,
-                shown: self.layout.shown(factor, &context, &state, day, facts),
+                shown: self.layout.shown(factor, &context, &state, day, facts, &activity),
             })
             .collect();
         reasons.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()).then(a.factor.cmp(&b.factor)));

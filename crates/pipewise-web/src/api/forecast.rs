@@ -62,6 +62,17 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// Whose forecast: `{"kind", "id"}`, the id null for the organisation.
+fn scope_json(scope: app::ForecastScope) -> Value {
+    let (kind, id) = scope.columns();
+    json!({ "kind": kind, "id": (scope != app::ForecastScope::Organisation).then_some(id) })
+}
+
+/// The `period` parameter, when given (a fiscal period key, or a 400).
+fn period_asked(raw: Option<String>) -> Result<Option<String>, AppError> {
+    Ok(Query::parse(raw.as_deref(), &[Param::new("period", Ty::Period, "")])?.text("period").map(str::to_owned))
+}
+
 /// The fiscal period `asked` names, or the organisation's current quarter.
 fn period_key(
     tx: &mut app::Tx<'_>,
@@ -77,8 +88,7 @@ fn period_key(
 }
 
 async fn list_model_forecasts(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
-    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Period, "")])?;
-    let asked = query.text("period").map(str::to_owned);
+    let asked = period_asked(raw)?;
     let today = api.viewer.today(api.state.now());
     let reply = api
         .read(move |tx, viewer| {
@@ -89,11 +99,9 @@ async fn list_model_forecasts(api: Api, RawQuery(raw): RawQuery) -> Result<axum:
                 .forecasts
                 .iter()
                 .map(|forecast| {
-                    let money =
-                        |minor: i64| pipewise_core::money::Decimal::new(minor, u32::from(forecast.currency.minor_units())).to_string();
-                    let (kind, id) = forecast.scope.columns();
+                    let money = |minor: i64| forecast.currency.amount_of(minor).to_string();
                     json!({
-                        "scope": { "kind": kind, "id": (kind != "organisation").then_some(id) },
+                        "scope": scope_json(forecast.scope),
                         "as_of": forecast.as_of.to_string(),
                         "currency": forecast.currency.code(),
                         "basis": if forecast.statistical { "statistical" } else { "stage_weighted" },
@@ -166,9 +174,7 @@ fn win_json(projection: &pipewise_analytics::Projection, locale: Locale, id: Opp
                             ("stage", json!(if locale == Locale::Ko { &info.name_ko } else { &info.name_en }))
                         }
                         Shown::Days(days) => ("days", json!(days)),
-                        Shown::Amount(minor) => {
-                            ("amount", json!(pipewise_core::money::Decimal::new(*minor, u32::from(currency.minor_units())).to_string()))
-                        }
+                        Shown::Amount(minor) => ("amount", json!(currency.amount_of(*minor).to_string())),
                         Shown::Count(count) => ("count", json!(count)),
                         Shown::Rate(rate) => ("rate", json!(ratio(*rate))),
                         Shown::Yes(yes) => ("yes_no", json!(yes)),
@@ -211,8 +217,7 @@ pub(crate) fn family_key(family: pipewise_app::forecast::win::Family) -> &'stati
 }
 
 async fn list_calls(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
-    let query = Query::parse(raw.as_deref(), &[Param::new("period", Ty::Period, "")])?;
-    let asked = query.text("period").map(str::to_owned);
+    let asked = period_asked(raw)?;
     let today = api.viewer.today(api.state.now());
     let reply = api
         .read(move |tx, viewer| {
@@ -309,7 +314,7 @@ async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
                     "model_coverage": coverage.map(ratio),
                 },
                 "scored": ledger.scored.iter().map(|row| {
-                    let money = |minor: i64| pipewise_core::money::Decimal::new(minor, u32::from(row.call.currency.minor_units())).to_string();
+                    let money = |minor: i64| row.call.currency.amount_of(minor).to_string();
                     json!({
                         "period": row.period.key(),
                         "user_id": row.call.user.0,
@@ -323,11 +328,10 @@ async fn get_ledger(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Valu
                 }).collect::<Vec<_>>(),
                 "model_record": model_record,
                 "model_scored": ledger.model.iter().map(|row| {
-                    let money = |minor: i64| pipewise_core::money::Decimal::new(minor, u32::from(row.forecast.currency.minor_units())).to_string();
-                    let (kind, id) = row.forecast.scope.columns();
+                    let money = |minor: i64| row.forecast.currency.amount_of(minor).to_string();
                     json!({
                         "period": row.period.key(),
-                        "scope": { "kind": kind, "id": (kind != "organisation").then_some(id) },
+                        "scope": scope_json(row.forecast.scope),
                         "as_of": row.forecast.as_of.to_string(),
                         "expected": money(row.forecast.expected),
                         "actual": money(row.actual),

@@ -74,7 +74,7 @@ fn shown(ctx: &DealCtx<'_>, projection: &pipewise_analytics::Projection, value: 
         Shown::Days(days) => tf(locale, "dash.days", &[("days", &days.to_string())]),
         Shown::Amount(minor) => {
             let currency = projection.reporting_currency();
-            let amount = pipewise_core::money::Decimal::new(*minor, u32::from(currency.minor_units()));
+            let amount = currency.amount_of(*minor);
             pipewise_core::Money::new(amount, currency).map_or_else(|_| amount.to_string(), |money| i18n::money(locale, money))
         }
         Shown::Count(count) => i18n::group(i64::from(*count)),

@@ -401,6 +401,52 @@ fn evidence(tx: &mut Tx, org: OrgId, deal: &Opportunity, pipeline: PipelineId, t
     Ok(Evidence { workspace, checks: latest_checks(&entries), criteria, ctx: GateContext { team_average_cycle_days, today } })
 }
 
+/// The gates for deals an import creates, as [`gate_move`] checks a creation: a new deal has no
+/// workspace and no ticks, so its evidence is its pipeline's criteria and its owner's team cycle,
+/// read once for each pipeline and owner however many deals there are.
+#[derive(Default)]
+pub(crate) struct NewDealGates {
+    criteria: std::collections::HashMap<PipelineId, Vec<ExitCriterion>>,
+    cycles: std::collections::HashMap<UserId, Option<u32>>,
+}
+
+impl NewDealGates {
+    /// Checks a new deal moving from `from` to `to` on `today` (`deal` as it stands at `from`;
+    /// `lost_from` as [`DealFacts`] has it). `None`: the move passes.
+    pub(crate) fn refusal(
+        &mut self,
+        tx: &mut Tx,
+        org: OrgId,
+        deal: &Opportunity,
+        pipeline: &Pipeline,
+        to: StageId,
+        today: Date,
+    ) -> Result<Option<MoveCheck>> {
+        if deal.stage_id == to {
+            return Ok(None);
+        }
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.criteria.entry(pipeline.id) {
+            entry.insert(tx.0.exit_criteria(org, pipeline.id)?);
+        }
+        let criteria = &self.criteria[&pipeline.id];
+        if criteria.is_empty() {
+            return Ok(None);
+        }
+        let team_average_cycle_days = match self.cycles.get(&deal.owner_id) {
+            Some(days) => *days,
+            None => {
+                let days = team_cycle_days(tx, org, deal.owner_id)?;
+                self.cycles.insert(deal.owner_id, days);
+                days
+            }
+        };
+        let workspace = Workspace::default();
+        let facts = DealFacts { opportunity: deal, workspace: &workspace, checks: &[], lost_from: None };
+        let check = gates::check_move(pipeline, criteria, &facts, &GateContext { team_average_cycle_days, today }, to);
+        Ok((!check.is_allowed()).then_some(check))
+    }
+}
+
 /// Checks the move from `current` to `next` (as `opportunity::apply` built it) against the gates
 /// on the way, and authorises an override when one is asked for. `Ok(None)`: the move needs no
 /// override. `current = None` is a creation: the gates from the entry stage are checked, and an

@@ -28,6 +28,7 @@ pub mod designer;
 pub mod forecast;
 pub mod gates;
 pub mod handoffs;
+pub mod imports;
 pub mod input;
 pub mod insights;
 pub mod pay;

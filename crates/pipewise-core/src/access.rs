@@ -112,6 +112,15 @@ impl Access {
         }
     }
 
+    /// Whether files of records may be imported: ops and admins (an import writes many records
+    /// for many owners at once, and may record history that skipped the stage gates).
+    pub fn can_import(&self) -> bool {
+        match self {
+            Access::System => true,
+            Access::User(actor) => matches!(actor.role, Role::Admin | Role::Ops),
+        }
+    }
+
     /// Whether the audit log may be read: admins only.
     pub fn can_read_audit(&self) -> bool {
         match self {

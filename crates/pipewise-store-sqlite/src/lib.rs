@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "0012_dispute_line", include_str!("../migrations/0012_dispute_line.sql")),
     (13, "0013_forecast_calls", include_str!("../migrations/0013_forecast_calls.sql")),
     (14, "0014_model_forecasts", include_str!("../migrations/0014_model_forecasts.sql")),
+    (15, "0015_import_keys", include_str!("../migrations/0015_import_keys.sql")),
 ];
 
 /// Connections kept open for readers.

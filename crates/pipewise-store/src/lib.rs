@@ -8,7 +8,7 @@
 //! [`OrganisationsTx`] (`organisations`), [`RecordsTx`] (`records`), [`PipelinesTx`] (`pipelines`),
 //! [`DealsTx`] (`deals`), [`ActivitiesTx`] (`activities`), [`AuthTx`] (`auth`), [`AuditTx`]
 //! (`audit`), [`GatesTx`] (`gates`), [`WorkspaceTx`] (`workspace`), [`SettingsTx`] (`settings`),
-//! [`QuotasTx`] (`quotas`), [`PayTx`] (`pay`), [`ForecastTx`] (`forecast`) and [`BulkTx`] (`bulk`). Each engine implements every area in a module of the same name. A new area
+//! [`QuotasTx`] (`quotas`), [`PayTx`] (`pay`), [`ForecastTx`] (`forecast`), [`ImportTx`] (`imports`) and [`BulkTx`] (`bulk`). Each engine implements every area in a module of the same name. A new area
 //! adds a trait and a module here (and the trait to [`Tx`]'s supertraits), and a module to each
 //! engine. Everything is re-exported at the crate root, and a `&mut dyn Tx` calls every area's
 //! methods without importing the area traits.
@@ -29,6 +29,7 @@ mod bulk;
 mod deals;
 mod forecast;
 mod gates;
+mod imports;
 mod organisations;
 mod pay;
 mod pipelines;
@@ -44,6 +45,7 @@ pub use self::bulk::*;
 pub use self::deals::*;
 pub use self::forecast::*;
 pub use self::gates::*;
+pub use self::imports::*;
 pub use self::organisations::*;
 pub use self::pay::*;
 pub use self::pipelines::*;
@@ -229,6 +231,7 @@ pub trait Tx:
     + QuotasTx
     + PayTx
     + ForecastTx
+    + ImportTx
     + BulkTx
 {
     fn commit(self: Box<Self>) -> Result<()>;

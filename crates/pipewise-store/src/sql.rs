@@ -223,6 +223,14 @@ pub const INSERT_MODEL_FORECAST: &str = concat!(
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ",
     "ON CONFLICT (organisation_id, period_kind, period_first, scope_kind, scope_id, as_of) DO NOTHING"
 );
+/// The record an import made of an external id.
+pub const SELECT_IMPORT_KEY: &str =
+    "SELECT record_id FROM import_key WHERE organisation_id = $1 AND record_kind = $2 AND system = $3 AND external_id = $4";
+/// Records (or replaces) the record an import made of an external id.
+pub const PUT_IMPORT_KEY: &str = concat!(
+    "INSERT INTO import_key (organisation_id, record_kind, system, external_id, record_id) VALUES ($1, $2, $3, $4, $5) ",
+    "ON CONFLICT (organisation_id, record_kind, system, external_id) DO UPDATE SET record_id = excluded.record_id"
+);
 /// A period's model forecasts, by day and scope.
 pub const SELECT_MODEL_FORECASTS: &str = concat!(
     "SELECT model_forecast_id, scope_kind, scope_id, period_kind, period_first, period_last, as_of, currency, basis, ",
@@ -636,6 +644,8 @@ mod tests {
         SELECT_CALLS,
         INSERT_MODEL_FORECAST,
         SELECT_MODEL_FORECASTS,
+        SELECT_IMPORT_KEY,
+        PUT_IMPORT_KEY,
         UPDATE_DISPUTE,
         SELECT_DISPUTE,
         SELECT_DISPUTES,

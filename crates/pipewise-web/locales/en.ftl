@@ -1312,3 +1312,18 @@ fc-sym-stale = Stale deals
 fc-sym-scramble = Quarter-end scramble
 fc-sym-missing = Calls missing
 fc-sym-error = Forecast error
+
+## Imports (pipewise_import, pipewise_app::imports)
+import-field_not_of_kind = a file of { $kind } has no field { $field }
+import-no_such_column = the file has no column { $column } (chosen for { $field })
+import-no_name_column = no column names the { $kind }: choose one with name=Header
+import-owner_ambiguous = { $count } users are called { $name }: use their e-mail address
+import-no_such_user = no active user has the e-mail address or name { $name }
+import-no_such_pipeline = no pipeline is called { $name } (the pipelines: { $known })
+import-no_such_stage = pipeline { $pipeline } has no stage { $name } (its stages: { $known }); map it with a stage choice
+import-status_conflicts_with_stage = the status does not agree with stage { $stage }
+import-in_future = is later than now
+import-closed_before_created = is before the deal was created
+import-gate_refused = the gate into { $stage } is not met ({ $count } criteria, first: { $criterion }); import history that skipped the gates as ops, with a reason
+import-duplicate_external_id = id { $id } is also on line { $line }
+import-duplicate_name = { $name } is also on line { $line }

@@ -1312,3 +1312,18 @@ fc-sym-stale = 정체된 거래
 fc-sym-scramble = 분기 말 몰아치기
 fc-sym-missing = 누락된 제출
 fc-sym-error = 예측 오차
+
+## Imports (pipewise_import, pipewise_app::imports)
+import-field_not_of_kind = { $kind } 파일에는 { $field } 항목이 없습니다
+import-no_such_column = 파일에 { $column } 열이 없습니다 ({ $field } 항목에 지정됨)
+import-no_name_column = { $kind }의 이름을 담은 열이 없습니다: name=열제목 으로 지정하세요
+import-owner_ambiguous = { $name } 이름의 사용자가 { $count }명입니다: 이메일 주소를 쓰세요
+import-no_such_user = 이메일 주소나 이름이 { $name }인 활성 사용자가 없습니다
+import-no_such_pipeline = { $name } 파이프라인이 없습니다 (파이프라인: { $known })
+import-no_such_stage = { $pipeline } 파이프라인에 { $name } 단계가 없습니다 (단계: { $known }); 단계 대응을 지정하세요
+import-status_conflicts_with_stage = 상태가 { $stage } 단계와 맞지 않습니다
+import-in_future = 현재보다 늦습니다
+import-closed_before_created = 거래가 생성되기 전입니다
+import-gate_refused = { $stage } 단계의 관문 조건이 충족되지 않았습니다 (조건 { $count }개, 첫 조건: { $criterion }); 관문을 건너뛴 이력은 운영 담당자가 사유와 함께 가져오세요
+import-duplicate_external_id = 식별자 { $id }가 { $line }행에도 있습니다
+import-duplicate_name = { $name }이(가) { $line }행에도 있습니다

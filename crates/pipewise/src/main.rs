@@ -8,6 +8,7 @@ mod bench_forecast;
 mod bench_pay;
 mod db;
 mod demo;
+mod import;
 mod init;
 mod serve;
 
@@ -134,6 +135,59 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Import a CSV export of accounts or opportunities (Salesforce, HubSpot, Pipedrive or your
+    /// own headers), all or nothing: every bad line is reported with its line, column and
+    /// reason, and then nothing is written. Re-importing rows with external ids updates what the
+    /// first import made.
+    Import {
+        /// What the file holds: accounts or opportunities.
+        kind: String,
+        /// The CSV file (UTF-8, with a header line).
+        file: std::path::PathBuf,
+        /// Database: a SQLite file path (default) or a postgres:// URL.
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        /// Organisation id; may be left out when the database holds one organisation.
+        #[arg(long)]
+        org: Option<i64>,
+        /// E-mail of the ops user or admin importing (recorded in history and the audit log).
+        #[arg(long = "as")]
+        actor: Option<String>,
+        /// Which column fills a field, over the recognised headers: field=Header, or field= to
+        /// leave it empty. Fields: external_id, name, owner, account, pipeline, stage, status,
+        /// amount, currency, close_date, created, closed, loss_reason, next_step, product;
+        /// for accounts name, owner, industry, employees, website, region.
+        #[arg(long, value_name = "FIELD=HEADER")]
+        map: Vec<String>,
+        /// A stage name of the file and the pipeline stage it means: Engaging=Qualify.
+        #[arg(long, value_name = "FILE=PIPELINE")]
+        stage: Vec<String>,
+        /// The pipeline of rows that name none (default: the first).
+        #[arg(long)]
+        pipeline: Option<String>,
+        /// The owner (e-mail or name) of rows that name none.
+        #[arg(long)]
+        default_owner: Option<String>,
+        /// The reason recorded for lost deals the file gives none.
+        #[arg(long)]
+        default_loss_reason: Option<String>,
+        /// Import history that skipped the stage gates, for this reason (ops and admins;
+        /// recorded in the audit log).
+        #[arg(long, value_name = "REASON")]
+        historical: Option<String>,
+        /// Read 3/1/2017 as 3 January (default: 1 March).
+        #[arg(long)]
+        day_first: bool,
+        /// Where the external ids come from (default: the CRM the headers show, else csv).
+        #[arg(long)]
+        system: Option<String>,
+        /// Check every line and report what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks, measured side by side in one run.
     Bench {
         #[command(subcommand)]
@@ -180,6 +234,39 @@ fn main() -> ExitCode {
             },
         ),
         Command::Password { db, org, email } => init::set_password(&db, org, &email),
+        Command::Import {
+            kind,
+            file,
+            db,
+            org,
+            actor,
+            map,
+            stage,
+            pipeline,
+            default_owner,
+            default_loss_reason,
+            historical,
+            day_first,
+            system,
+            dry_run,
+            json,
+        } => import::run(&import::ImportArgs {
+            db: &db,
+            org,
+            actor: actor.as_deref(),
+            kind: &kind,
+            file: &file,
+            map: &map,
+            stages: &stage,
+            pipeline,
+            default_owner,
+            default_loss_reason,
+            historical,
+            day_first,
+            system,
+            dry_run,
+            json,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,6 +14,7 @@ mod bulk;
 mod deals;
 mod forecast;
 mod gates;
+mod imports;
 mod organisations;
 mod pay;
 mod pipelines;

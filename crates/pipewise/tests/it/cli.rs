@@ -15,14 +15,14 @@ fn output(command: &mut std::process::Command) -> (bool, String, String) {
 
 #[test]
 fn every_subcommand_has_help() {
-    for subcommand in ["serve", "migrate", "demo", "apply", "init", "password"] {
+    for subcommand in ["serve", "migrate", "demo", "apply", "import", "init", "password"] {
         let (ok, stdout, _) = output(pipewise().args([subcommand, "--help"]));
         assert!(ok, "{subcommand} --help");
         assert!(stdout.contains("Usage: pipewise"), "{subcommand}: {stdout}");
     }
     let (ok, stdout, _) = output(pipewise().arg("--help"));
     assert!(ok);
-    for subcommand in ["serve", "migrate", "demo", "apply", "init", "password"] {
+    for subcommand in ["serve", "migrate", "demo", "apply", "import", "init", "password"] {
         assert!(stdout.contains(subcommand), "{stdout}");
     }
 }
@@ -230,4 +230,61 @@ fn init_creates_an_organisation_its_admin_and_pipelines_and_password_lets_them_i
         .unwrap();
     assert!(!too_short.status.success());
     assert!(String::from_utf8_lossy(&too_short.stderr).contains("at least 10 characters"));
+}
+
+/// Issue 14: a HubSpot export imported from the command line: a dry run names every bad line by
+/// line, column and reason and writes nothing; the fixed file imports; a rep may not import.
+#[test]
+fn import_reports_bad_lines_then_imports_all_or_nothing() {
+    let dir = TempDir::new("cli-import");
+    let db = dir.path().join("pipewise.db");
+    let org = database_with_org(&db, "Hub");
+    let ops_email = "ops@hub.test";
+    {
+        use pipewise_store::Store;
+        let store = pipewise_store_sqlite::SqliteStore::open(&db).unwrap();
+        let mut tx = app::Tx::new(store.write().unwrap());
+        let ops = pipewise_test_support::fixtures::new_user(ops_email, "Olga Ops", pipewise_core::user::Role::Ops, None);
+        app::users::create_user(&mut tx, &org.ctx, ops).unwrap();
+        tx.commit().unwrap();
+    }
+    let file = dir.path().join("deals.csv");
+    let hubspot = |third: &str| {
+        format!(
+            "Record ID,Deal Name,Deal Stage,Amount,Close Date,Create Date,Deal owner,Associated Company\n\
+             101,Acme expansion,Prospecting,\"24,000\",2026-09-30,2026-01-15,Ravi Rep,Acme\n\
+             102,Globex renewal,Prospecting,\"8,500.50\",10/15/2026,2/1/2026,rep@hub.test,Globex\n\
+             {third}\n"
+        )
+    };
+    std::fs::write(&file, hubspot("103,Initech pilot,Prospecting,lots,2026-13-01,2026-02-10,Nobody,Initech")).unwrap();
+    let import = |extra: &[&str]| {
+        output(pipewise().args(["import", "opportunities"]).arg(&file).arg("--db").arg(&db).args(["--as", ops_email]).args(extra))
+    };
+    let (ok, stdout, stderr) = import(&["--dry-run"]);
+    assert!(!ok, "{stdout}");
+    assert!(stdout.contains("headers look like hubspot"), "{stdout}");
+    assert!(stdout.contains("3 problems (1 in amount, 1 in close_date, 1 in owner); nothing was written"), "{stdout}");
+    assert!(stdout.contains("line 4, column \"Amount\" (amount): \"lots\" is not an amount"), "{stdout}");
+    assert!(stdout.contains("line 4, column \"Deal owner\" (owner): no active user has the e-mail address or name Nobody"), "{stdout}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+
+    std::fs::write(&file, hubspot("103,Initech pilot,Prospecting,\"$3,000\",2026-11-01,2026-02-10,Ravi Rep,Initech")).unwrap();
+    let (ok, stdout, _) = import(&["--dry-run"]);
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("3 rows would import") && stdout.contains("3 created") && stdout.contains("3 new accounts"), "{stdout}");
+    let (ok, stdout, stderr) =
+        output(pipewise().args(["import", "opportunities"]).arg(&file).arg("--db").arg(&db).args(["--as", "rep@hub.test"]));
+    assert!(!ok && stderr.contains("not allowed: only ops or an admin imports files"), "{stdout} {stderr}");
+    let (ok, stdout, _) = import(&["--json"]);
+    assert!(ok, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (report["committed"].as_bool(), report["created"].as_u64(), report["vendor"].as_str()),
+        (Some(true), Some(3), Some("hubspot"))
+    );
+    let (ok, stdout, _) = import(&["--json"]);
+    assert!(ok, "{stdout}");
+    let again: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((again["created"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(3)), "a re-import duplicates nothing");
 }

@@ -1,0 +1,312 @@
+//! Imports (SPEC C11): a CSV export of accounts or opportunities, read through the pure rules of
+//! `pipewise_import`, resolved against the organisation, and written all or nothing.
+//!
+//! One import is one transaction. Every line is read and checked; the first bad line stops the
+//! writing but not the checking, so the report names every bad line (the first
+//! [`MAX_REPORTED`] in full, the rest counted) and nothing is kept. A dry run is the same run
+//! rolled back at the end: what it reports is exactly what the import would do.
+//!
+//! - **Who:** ops and admins ([`Access::can_import`]).
+//! - **Names:** owners by e-mail or full name, accounts by name (an account a deal names that
+//!   does not exist is created, and counted), pipelines and stages by name in English or Korean,
+//!   with the user's own stage names first ([`ImportOptions::stages`]); `won`/`lost` (and
+//!   Salesforce's `Closed Won`/`Closed Lost`) name the pipeline's won and lost stages.
+//! - **History:** a deal is created when the export says (the organisation's local time), in the
+//!   open stage it names (the entry stage if none), and a won or lost one is then moved to its
+//!   closed stage when it closed, so reports as of any past day see it as it was. A deal with no
+//!   creation date is created at the import's time, and counted.
+//! - **Gates** apply to every stage a new deal passes, as they do when a rep creates one. Ops may
+//!   import history that skipped them ([`ImportOptions::historical`]): the reason is recorded in
+//!   the import's audit entry.
+//! - **Again:** rows with an external id update the record an earlier import of the same
+//!   `system` made of it; an account without one updates the account of the same name.
+//!
+//! The file is read record by record and written in chunks through the bulk operations, so
+//! memory stays bounded whatever the file's size.
+
+mod accounts;
+mod deals;
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
+use pipewise_core::user::User;
+use pipewise_core::*;
+use pipewise_import::Mapping;
+pub use pipewise_import::{Choice, DateOrder, Field, Kind, LineError, Vendor};
+use serde_json::json;
+
+use crate::*;
+
+/// The bad lines a report lists in full; the rest are counted.
+pub const MAX_REPORTED: usize = 1000;
+/// Rows read before each write.
+const CHUNK: usize = 5000;
+
+/// What to import and how to read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportOptions {
+    pub kind: Kind,
+    /// The user's column choices, over the recognised headers.
+    pub choices: Vec<Choice>,
+    pub date_order: DateOrder,
+    /// Where the external ids come from; defaults to the vendor the headers show, else `csv`.
+    pub system: Option<String>,
+    /// The pipeline deals go to when a row names none; defaults to the organisation's first.
+    pub pipeline: Option<String>,
+    /// The file's stage names mapped to the pipeline's (`Engaging` → `Qualify`).
+    pub stages: Vec<(String, String)>,
+    /// The owner of rows that name none (e-mail or full name).
+    pub default_owner: Option<String>,
+    /// The reason recorded for a lost deal the file gives none (a loss needs a reason).
+    pub default_loss_reason: Option<String>,
+    /// Imports history that skipped the stage gates, for this reason (ops and admins only).
+    pub historical: Option<String>,
+    pub dry_run: bool,
+}
+
+impl ImportOptions {
+    pub fn new(kind: Kind) -> ImportOptions {
+        ImportOptions {
+            kind,
+            choices: Vec::new(),
+            date_order: DateOrder::MonthFirst,
+            system: None,
+            pipeline: None,
+            stages: Vec::new(),
+            default_owner: None,
+            default_loss_reason: None,
+            historical: None,
+            dry_run: false,
+        }
+    }
+}
+
+/// What an import did, or (dry run, or any bad line) would have done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportReport {
+    pub kind: Kind,
+    pub vendor: Option<Vendor>,
+    pub system: String,
+    /// Each header and the field it filled.
+    pub mapping: Vec<(String, Option<Field>)>,
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Accounts created because deals named them.
+    pub accounts_created: u64,
+    /// Deals without a creation date, created at the import's time.
+    pub undated: u64,
+    /// The first [`MAX_REPORTED`] bad lines' problems.
+    pub errors: Vec<LineError>,
+    /// Every problem found, listed or not.
+    pub error_count: u64,
+    /// How many problems each field had (`None`: whole lines), listed or not.
+    pub problems_by_field: Vec<(Option<Field>, u64)>,
+    /// Whether the records were written (false after a dry run or any problem).
+    pub committed: bool,
+}
+
+impl ImportReport {
+    fn push_errors(&mut self, errors: impl IntoIterator<Item = LineError>) {
+        for error in errors {
+            self.error_count += 1;
+            match self.problems_by_field.iter_mut().find(|(field, _)| *field == error.field) {
+                Some((_, count)) => *count += 1,
+                None => self.problems_by_field.push((error.field, 1)),
+            }
+            if self.errors.len() < MAX_REPORTED {
+                self.errors.push(error);
+            }
+        }
+    }
+}
+
+/// Imports the CSV `file` for `ctx`'s actor. `progress` hears the bytes read so far.
+///
+/// `Err` only when nothing could be read (the actor may not import, the header line is bad, a
+/// column choice names no column) or the store fails; bad lines are in the report.
+pub fn import(db: &Db, ctx: &WriteCtx, file: impl Read, options: &ImportOptions, progress: &mut dyn FnMut(u64)) -> Result<ImportReport> {
+    let mut tx = db.write()?;
+    let access = writer_access(&mut tx, ctx)?;
+    require(access.can_import(), || "only ops or an admin imports files".into())?;
+    let record = RecordRef::new_record("import");
+    let mut errors = ValidationErrors::default();
+    let historical =
+        errors.check(&record, "historical", options.historical.as_deref().map(|reason| text::required(reason, 500)).transpose());
+    let loss = options.default_loss_reason.as_deref().map(|reason| text::required(reason, 500)).transpose();
+    let default_loss_reason = errors.check(&record, "default_loss_reason", loss);
+    let mut reader = pipewise_import::reader(file);
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => {
+            errors.push(&record, "file", Problem::Invalid { value: error.to_string(), expected: "a CSV file with a header line" });
+            return Err(errors.into());
+        }
+    };
+    let header_cells: Vec<&str> = headers.iter().collect();
+    let mapping = match Mapping::detect(options.kind, &header_cells, &options.choices) {
+        Ok(mapping) => Some(mapping),
+        Err(problems) => {
+            for problem in problems {
+                errors.push(&record, "columns", problem);
+            }
+            None
+        }
+    };
+    let system = options.system.clone().unwrap_or_else(|| mapping.as_ref().and_then(|m| m.vendor).map_or("csv", Vendor::as_str).to_owned());
+    let system_ok = !system.is_empty() && system.len() <= 40 && system.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !system_ok {
+        errors.push(&record, "system", Problem::Invalid { value: system.clone(), expected: "1 to 40 letters, digits, - or _" });
+    }
+    let (Some(mapping), (Some(historical), Some(default_loss_reason))) = (mapping, (historical, default_loss_reason)) else {
+        return Err(errors.into());
+    };
+    errors.into_result(())?;
+    let mut report = ImportReport {
+        kind: options.kind,
+        vendor: mapping.vendor,
+        system: system.clone(),
+        mapping: mapping.headers.iter().cloned().zip(mapping.columns.iter().copied()).collect(),
+        rows: 0,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        accounts_created: 0,
+        undated: 0,
+        errors: Vec::new(),
+        error_count: 0,
+        problems_by_field: Vec::new(),
+        committed: false,
+    };
+    let names = Names::load(&mut tx, ctx.org)?;
+    let settings = Settings { system, historical, default_loss_reason };
+    let mut run: Box<dyn Rows> = match options.kind {
+        Kind::Opportunities => Box::new(deals::DealRows::new(&mut tx, ctx, options, &settings, mapping, names)?),
+        Kind::Accounts => Box::new(accounts::AccountRows::new(ctx, mapping, names, &settings.system)),
+    };
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {
+                report.rows += 1;
+                run.read(&record, &mut report);
+            }
+            Ok(false) => break,
+            Err(error) => {
+                let line = error.position().map_or(0, csv::Position::line);
+                let problem = Problem::Invalid { value: error.to_string(), expected: "a CSV line (save the file as CSV UTF-8)" };
+                report.push_errors([LineError { line, column: None, field: None, problem }]);
+                if !matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+            }
+        }
+        if run.pending() >= CHUNK {
+            run.flush(&mut tx, &mut report)?;
+            progress(reader.position().byte());
+        }
+    }
+    run.flush(&mut tx, &mut report)?;
+    progress(reader.position().byte());
+    report.errors.sort_by_key(|error| error.line);
+    if report.error_count > 0 || options.dry_run {
+        return Ok(report);
+    }
+    let summary = json!({
+        "kind": options.kind.as_str(),
+        "system": report.system,
+        "vendor": report.vendor.map(Vendor::as_str),
+        "rows": report.rows,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "accounts_created": report.accounts_created,
+        "gates_skipped_because": settings.historical,
+    });
+    let kind = match options.kind {
+        Kind::Accounts => AccountId::LABEL,
+        Kind::Opportunities => OpportunityId::LABEL,
+    };
+    audit(&mut tx, ctx, kind, 0, "import", None, Some(summary))?;
+    tx.commit()?;
+    report.committed = true;
+    Ok(report)
+}
+
+/// What every kind of file shares: checked once before the first line.
+struct Settings {
+    system: String,
+    historical: Option<String>,
+    default_loss_reason: Option<String>,
+}
+
+/// A kind of file's lines: read one by one, written a chunk at a time.
+trait Rows {
+    /// Reads one record into the chunk, or its problems into the report.
+    fn read(&mut self, record: &csv::StringRecord, report: &mut ImportReport);
+    fn pending(&self) -> usize;
+    /// Resolves and (while no line has failed) writes the chunk read so far.
+    fn flush(&mut self, tx: &mut Tx, report: &mut ImportReport) -> Result<()>;
+}
+
+/// The organisation's users and accounts by the names a file uses.
+struct Names {
+    /// Lower-cased e-mail → user; normalised full name → users (two of one name are ambiguous).
+    users_by_email: HashMap<String, UserId>,
+    users_by_name: HashMap<String, Vec<UserId>>,
+    /// Normalised name → account.
+    accounts: HashMap<String, AccountId>,
+}
+
+/// A name compared without case and with runs of spaces as one.
+fn normal_name(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+impl Names {
+    fn load(tx: &mut Tx, org: OrgId) -> Result<Names> {
+        let users: Vec<User> = tx.0.users(org)?;
+        let mut users_by_name: HashMap<String, Vec<UserId>> = HashMap::new();
+        for user in users.iter().filter(|user| user.active) {
+            users_by_name.entry(normal_name(&user.name)).or_default().push(user.id);
+        }
+        let users_by_email = users.iter().filter(|user| user.active).map(|user| (user.email.to_lowercase(), user.id)).collect();
+        let accounts = tx.0.accounts(org)?.into_iter().map(|account| (normal_name(&account.name), account.id)).collect();
+        Ok(Names { users_by_email, users_by_name, accounts })
+    }
+
+    /// The active user a cell names by e-mail or full name.
+    fn user(&self, raw: &str) -> Result<UserId, Problem> {
+        if let Some(id) = self.users_by_email.get(&raw.trim().to_lowercase()) {
+            return Ok(*id);
+        }
+        match self.users_by_name.get(&normal_name(raw)).map(Vec::as_slice) {
+            Some([id]) => Ok(*id),
+            Some(ids) => {
+                Err(Problem::Fact(message::Message::new("import.owner_ambiguous").text("name", raw.trim()).text("count", ids.len())))
+            }
+            None => Err(Problem::Fact(message::Message::new("import.no_such_user").text("name", raw.trim()))),
+        }
+    }
+}
+
+/// A problem of a row's field, placed in the first column that fills it.
+fn field_error(mapping: &Mapping, line: u64, field: Field, problem: Problem) -> LineError {
+    let column = mapping.columns_of(field).next().map(|at| mapping.headers[at].clone());
+    LineError { line, column, field: Some(field), problem }
+}
+
+/// The problems the record rules found, each placed in the field's column.
+fn rule_errors(mapping: &Mapping, line: u64, errors: ValidationErrors, field_of: impl Fn(&str) -> Option<Field>) -> Vec<LineError> {
+    errors
+        .0
+        .into_iter()
+        .map(|error| match field_of(error.field) {
+            Some(field) => field_error(mapping, line, field, error.problem),
+            None => LineError { line, column: None, field: None, problem: error.problem },
+        })
+        .collect()
+}

@@ -1,0 +1,289 @@
+//! One line of a file read into typed values, or every problem on it, each naming its line and
+//! column. Names (owners, accounts, stages, pipelines) stay names: the application layer
+//! resolves them against the organisation.
+
+use std::fmt;
+
+use pipewise_core::Date;
+use pipewise_core::error::Problem;
+use pipewise_core::money::{Currency, Money};
+use pipewise_core::text;
+
+use crate::mapping::{Field, Mapping};
+use crate::values::{self, DateOrder, Moment};
+
+/// What is wrong with one cell (or, with no column, one line) of a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based, counting the header line; a quoted cell spanning lines counts them all.
+    pub line: u64,
+    /// The column's header, when one cell is at fault.
+    pub column: Option<String>,
+    /// The field at fault; `None` when the line itself is (unreadable, the wrong length).
+    pub field: Option<Field>,
+    pub problem: Problem,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(column) = &self.column {
+            write!(f, ", column {column:?}")?;
+        }
+        if let Some(field) = self.field {
+            write!(f, " ({field})")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+/// How cells are read where the file itself does not say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reading {
+    pub date_order: DateOrder,
+    /// Amounts without a currency column are in this one (the organisation's).
+    pub currency: Currency,
+}
+
+/// A deal's status where the export keeps it apart from the stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowStatus {
+    Open,
+    Won,
+    Lost,
+}
+
+impl RowStatus {
+    /// `open`, `won`, `lost`, and Salesforce's `Closed Won` / `Closed Lost`.
+    pub fn parse(raw: &str) -> Result<RowStatus, Problem> {
+        match crate::mapping::normalise(raw).as_str() {
+            "open" => Ok(RowStatus::Open),
+            "won" | "closedwon" => Ok(RowStatus::Won),
+            "lost" | "closedlost" => Ok(RowStatus::Lost),
+            _ => Err(Problem::Invalid { value: raw.to_owned(), expected: "open, won or lost" }),
+        }
+    }
+}
+
+/// One line of an opportunities file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DealRow {
+    pub line: u64,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub owner: Option<String>,
+    pub account: Option<String>,
+    pub pipeline: Option<String>,
+    pub stage: Option<String>,
+    pub status: Option<RowStatus>,
+    pub amount: Option<Money>,
+    pub close_date: Option<Date>,
+    pub created: Option<Moment>,
+    pub closed: Option<Moment>,
+    pub loss_reason: Option<String>,
+    pub next_step: Option<String>,
+}
+
+/// One line of an accounts file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRow {
+    pub line: u64,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub owner: Option<String>,
+    pub industry: Option<String>,
+    pub employee_count: Option<i64>,
+    pub domains: Vec<String>,
+    pub region: Option<String>,
+}
+
+/// Reads the cells of one record, collecting a problem per bad cell.
+struct Cells<'a> {
+    mapping: &'a Mapping,
+    record: &'a csv::StringRecord,
+    line: u64,
+    errors: Vec<LineError>,
+}
+
+impl<'a> Cells<'a> {
+    fn new(mapping: &'a Mapping, record: &'a csv::StringRecord) -> Cells<'a> {
+        let line = record.position().map_or(0, csv::Position::line);
+        let mut cells = Cells { mapping, record, line, errors: Vec::new() };
+        if record.len() != mapping.headers.len() {
+            let problem = Problem::Invalid { value: format!("{} cells", record.len()), expected: "as many cells as the header line has" };
+            cells.errors.push(LineError { line, column: None, field: None, problem });
+        }
+        cells
+    }
+
+    /// The field's cell parsed by `parse`; `None` when blank or bad (a bad one is recorded).
+    fn get<T>(&mut self, field: Field, parse: impl FnOnce(&str) -> Result<T, Problem>) -> Option<T> {
+        let (at, raw) = self.mapping.cell(self.record, field)?;
+        match parse(raw) {
+            Ok(value) => Some(value),
+            Err(problem) => {
+                let column = Some(self.mapping.headers[at].clone());
+                self.errors.push(LineError { line: self.line, column, field: Some(field), problem });
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, field: Field, max: usize) -> Option<String> {
+        self.get(field, |raw| text::optional(raw, max, false)).flatten()
+    }
+
+    fn missing(&mut self, field: Field) {
+        self.errors.push(LineError { line: self.line, column: None, field: Some(field), problem: Problem::Required });
+    }
+
+    fn finish<T>(self, row: T) -> Result<T, Vec<LineError>> {
+        if self.errors.is_empty() { Ok(row) } else { Err(self.errors) }
+    }
+}
+
+/// Reads one line of an opportunities file. A deal without a name column is named after its
+/// product and account (the Maven set's shape), else its external id.
+pub fn deal(mapping: &Mapping, reading: &Reading, record: &csv::StringRecord) -> Result<DealRow, Vec<LineError>> {
+    let mut cells = Cells::new(mapping, record);
+    let external_id = cells.text(Field::ExternalId, 200);
+    let owner = cells.text(Field::Owner, 320);
+    let account = cells.text(Field::Account, 200);
+    let pipeline = cells.text(Field::Pipeline, 200);
+    let stage = cells.text(Field::Stage, 200);
+    let status = cells.get(Field::Status, RowStatus::parse);
+    let currency = cells.get(Field::Currency, |raw| Currency::from_code(raw.trim())).unwrap_or(reading.currency);
+    let amount = cells.get(Field::Amount, |raw| values::amount(raw, currency));
+    let close_date = cells.get(Field::CloseDate, |raw| values::date(raw, reading.date_order));
+    let created = cells.get(Field::Created, |raw| values::moment(raw, reading.date_order));
+    let closed = cells.get(Field::Closed, |raw| values::moment(raw, reading.date_order));
+    let loss_reason = cells.text(Field::LossReason, 500);
+    let next_step = cells.text(Field::NextStep, 500);
+    let product = cells.text(Field::Product, 200);
+    let name = cells.text(Field::Name, 200).or_else(|| {
+        let derived = match (&product, &account) {
+            (Some(product), Some(account)) => Some(format!("{account} · {product}")),
+            (Some(only), None) | (None, Some(only)) => Some(only.clone()),
+            (None, None) => external_id.clone(),
+        };
+        derived.map(|name| name.chars().take(200).collect())
+    });
+    let Some(name) = name else {
+        cells.missing(Field::Name);
+        return Err(cells.errors);
+    };
+    let line = cells.line;
+    cells.finish(DealRow {
+        line,
+        external_id,
+        name,
+        owner,
+        account,
+        pipeline,
+        stage,
+        status,
+        amount,
+        close_date,
+        created,
+        closed,
+        loss_reason,
+        next_step,
+    })
+}
+
+/// Reads one line of an accounts file.
+pub fn account(mapping: &Mapping, record: &csv::StringRecord) -> Result<AccountRow, Vec<LineError>> {
+    let mut cells = Cells::new(mapping, record);
+    let external_id = cells.text(Field::ExternalId, 200);
+    let owner = cells.text(Field::Owner, 320);
+    let industry = cells.text(Field::Industry, 100);
+    let employee_count = cells.get(Field::Employees, values::count);
+    let domains = cells.get(Field::Website, values::domain).into_iter().collect();
+    let region = cells.text(Field::Region, 100);
+    let Some(name) = cells.text(Field::Name, 200) else {
+        if !cells.errors.iter().any(|error| error.field == Some(Field::Name)) {
+            cells.missing(Field::Name);
+        }
+        return Err(cells.errors);
+    };
+    let line = cells.line;
+    cells.finish(AccountRow { line, external_id, name, owner, industry, employee_count, domains, region })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::{Kind, Mapping};
+
+    fn read(kind: Kind, csv_text: &str) -> (Mapping, Vec<csv::StringRecord>) {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(csv_text.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        let mapping = Mapping::detect(kind, &headers.iter().collect::<Vec<_>>(), &[]).unwrap();
+        (mapping, reader.records().map(Result::unwrap).collect())
+    }
+
+    fn reading() -> Reading {
+        Reading { date_order: DateOrder::MonthFirst, currency: Currency::from_code("USD").unwrap() }
+    }
+
+    #[test]
+    fn a_maven_line_becomes_a_named_deal() {
+        let (mapping, records) = read(
+            Kind::Opportunities,
+            "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n\
+             1C1I7A6R,Moses Frase,GTX Plus Basic,Cancity,Won,2016-10-20,2017-03-01,1054\n\
+             HAXMC4IX,James Ascencio,MG Advanced,,Engaging,2016-10-24,,\n",
+        );
+        let won = deal(&mapping, &reading(), &records[0]).unwrap();
+        assert_eq!(won.line, 2);
+        assert_eq!(won.name, "Cancity · GTX Plus Basic");
+        assert_eq!(won.stage.as_deref(), Some("Won"));
+        assert_eq!(won.amount.unwrap().amount().to_string(), "1054.00");
+        assert_eq!(won.created.unwrap().date.to_string(), "2016-10-20");
+        let open = deal(&mapping, &reading(), &records[1]).unwrap();
+        assert_eq!((open.name.as_str(), open.account, open.amount, open.close_date), ("MG Advanced", None, None, None));
+    }
+
+    #[test]
+    fn every_bad_cell_is_named_by_line_and_column() {
+        let (mapping, records) = read(
+            Kind::Opportunities,
+            "Opportunity Name,Amount,Close Date,Stage,Description\n\
+             Good,\"1,000\",3/1/2027,Prospecting,x\n\
+             Two,lots,2027-02-30,,\"two\nlines\"\n\
+             ,,,,\n\
+             Short,1\n",
+        );
+        assert!(deal(&mapping, &reading(), &records[0]).is_ok());
+        let errors = deal(&mapping, &reading(), &records[1]).unwrap_err();
+        let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            said,
+            [
+                "line 3, column \"Amount\" (amount): \"lots\" is not an amount (digits, optionally grouped by commas, with a point for decimals)",
+                "line 3, column \"Close Date\" (close_date): \"2027-02-30\" is not a date (YYYY-MM-DD or M/D/YYYY)",
+            ]
+        );
+        let errors = deal(&mapping, &reading(), &records[2]).unwrap_err();
+        assert_eq!(errors[0].to_string(), "line 5 (name): is required");
+        let errors = deal(&mapping, &reading(), &records[3]).unwrap_err();
+        assert_eq!(errors[0].to_string(), "line 6: \"2 cells\" is not as many cells as the header line has");
+    }
+
+    #[test]
+    fn accounts_from_the_maven_set_and_a_hubspot_export() {
+        let (mapping, records) = read(
+            Kind::Accounts,
+            "account,sector,year_established,revenue,employees,office_location,subsidiary_of\n\
+             Acme Corporation,technolgy,1996,1100.04,2822,United States,\n",
+        );
+        let row = account(&mapping, &records[0]).unwrap();
+        assert_eq!((row.name.as_str(), row.industry.as_deref(), row.employee_count), ("Acme Corporation", Some("technolgy"), Some(2822)));
+        let (mapping, records) =
+            read(Kind::Accounts, "Company name,Company Domain Name,Number of Employees\nAcme,https://acme.co.kr/,\"1,200\"\n,x,\n");
+        let row = account(&mapping, &records[0]).unwrap();
+        assert_eq!((row.domains, row.employee_count), (vec!["acme.co.kr".to_owned()], Some(1200)));
+        let errors = account(&mapping, &records[1]).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+    }
+}

@@ -5,6 +5,7 @@
 mod apply;
 mod bench;
 mod bench_forecast;
+mod bench_import;
 mod bench_pay;
 mod db;
 mod demo;
@@ -219,6 +220,9 @@ fn main() -> ExitCode {
         Command::Apply { db, org, actor } => apply::run(&db, org, actor.as_deref()),
         Command::Bench { what: BenchCommand::Dashboard { data, runs, out } } => bench::dashboard_bench(&data.options(runs, out)),
         Command::Bench { what: BenchCommand::Pay { data, runs, out } } => bench_pay::pay_bench(&data.options(runs, out)),
+        Command::Bench { what: BenchCommand::Import { rows, maven, out, pg } } => {
+            bench_import::import_bench(&bench_import::ImportBenchOptions { rows, maven, out, pg })
+        }
         Command::Bench { what: BenchCommand::Forecast { data, runs, win_only } } => {
             bench_forecast::forecast_bench(&data.options(runs, std::path::PathBuf::from("target/bench-forecast")), win_only)
         }
@@ -352,6 +356,23 @@ enum BenchCommand {
         /// Where the CSV export goes.
         #[arg(long, default_value = "target/bench-pay")]
         out: std::path::PathBuf,
+    },
+    /// A large opportunities import all or nothing, with its history, on SQLite (and PostgreSQL
+    /// with --pg), beside sqlite3's .import and PostgreSQL's COPY of the same file; then the same
+    /// file with a bad line near its end, which must leave nothing behind.
+    Import {
+        /// Rows in the file (the Maven CRM set's 8,800 deals repeated).
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// The Maven CRM set's folder.
+        #[arg(long, default_value = "../shared/data/pipeline/maven_crm_sales_opportunities")]
+        maven: std::path::PathBuf,
+        /// Where the files and the SQLite database go.
+        #[arg(long, default_value = "target/bench-import")]
+        out: std::path::PathBuf,
+        /// A PostgreSQL URL: the import and COPY run there too, in a schema dropped after.
+        #[arg(long)]
+        pg: Option<String>,
     },
     /// The statistical forecast at scale: the time to fit the quarter's model and to forecast
     /// the organisation, a team and a rep with 10,000 trials; then backtests of the last four

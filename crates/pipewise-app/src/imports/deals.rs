@@ -45,8 +45,9 @@ pub(super) struct DealRows {
     historical: Option<String>,
     default_loss_reason: Option<String>,
     gates: NewDealGates,
-    /// External id → the line it was first seen on.
-    seen: HashMap<String, u64>,
+    /// External ids seen so far (as 128-bit hashes, 16 bytes each however long the ids) → the
+    /// line each was first seen on.
+    seen: HashMap<u128, u64>,
     chunk: Vec<DealRow>,
     /// False once any line failed: the rest is checked, not written.
     writing: bool,
@@ -428,13 +429,14 @@ impl Rows for DealRows {
         match pipewise_import::deal(&self.mapping, &self.reading, record) {
             Ok(row) => {
                 if let Some(external_id) = &row.external_id {
-                    if let Some(first) = self.seen.get(external_id) {
+                    let key = super::id_hash(external_id);
+                    if let Some(first) = self.seen.get(&key) {
                         let message = Message::new("import.duplicate_external_id").text("id", external_id).text("line", first);
                         let error = field_error(&self.mapping, row.line, Field::ExternalId, Problem::Fact(message));
                         self.fail(report, vec![error]);
                         return;
                     }
-                    self.seen.insert(external_id.clone(), row.line);
+                    self.seen.insert(key, row.line);
                 }
                 self.chunk.push(row);
             }

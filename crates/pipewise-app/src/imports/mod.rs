@@ -261,6 +261,19 @@ struct Names {
     accounts: HashMap<String, AccountId>,
 }
 
+/// A 128-bit hash of an external id, for telling ids seen before in bounded memory (two
+/// differently keyed SipHashes: a collision is beyond any file's reach).
+fn id_hash(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |key: u8| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        key.hash(&mut hasher);
+        id.hash(&mut hasher);
+        hasher.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
+}
+
 /// A name compared without case and with runs of spaces as one.
 fn normal_name(name: &str) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()

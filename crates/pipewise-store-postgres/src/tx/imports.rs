@@ -10,9 +10,12 @@ use crate::fields::Fields;
 
 use super::PgTx;
 
+// A join with the unnested ids, not `= ANY($4)`: the array would be searched once per stored
+// key, which grows quadratically through a large import.
 const SELECT_IMPORT_KEYS: &str = concat!(
-    "SELECT external_id, record_id FROM import_key ",
-    "WHERE organisation_id = $1 AND record_kind = $2 AND system = $3 AND external_id = ANY($4)"
+    "SELECT key.external_id, key.record_id FROM unnest($4::text[]) AS wanted (external_id) ",
+    "JOIN import_key AS key ON key.organisation_id = $1 AND key.record_kind = $2 AND key.system = $3 ",
+    "AND key.external_id = wanted.external_id"
 );
 const PUT_IMPORT_KEYS: &str = concat!(
     "INSERT INTO import_key (organisation_id, record_kind, system, external_id, record_id) ",

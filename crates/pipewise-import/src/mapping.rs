@@ -357,22 +357,45 @@ impl Mapping {
                 }
             }
         }
-        let fills = |field: Field| columns.contains(&Some(field));
-        let named = match kind {
-            Kind::Accounts => fills(Field::Name),
-            Kind::Opportunities => fills(Field::Name) || fills(Field::Product) || fills(Field::Account) || fills(Field::ExternalId),
-        };
-        if !named {
-            problems.push(Problem::Fact(Message::new("import.no_name_column").text("kind", kind.as_str())));
-        }
         let best = votes.iter().copied().max().unwrap_or(0);
         let vendor = [Vendor::Salesforce, Vendor::HubSpot, Vendor::Pipedrive]
             .into_iter()
             .find(|vendor| best > 0 && votes[*vendor as usize] == best && votes.iter().filter(|count| **count == best).count() == 1);
-        if !problems.is_empty() {
-            return Err(problems);
+        let mapping = Mapping { kind, vendor, headers: headers.iter().map(|header| header.trim().to_owned()).collect(), columns };
+        if !mapping.is_named() {
+            problems.push(Problem::Fact(Message::new("import.no_name_column").text("kind", kind.as_str())));
         }
-        Ok(Mapping { kind, vendor, headers: headers.iter().map(|header| header.trim().to_owned()).collect(), columns })
+        if problems.is_empty() { Ok(mapping) } else { Err(problems) }
+    }
+
+    /// A mapping the user set column by column (a mapping editor's result): `columns` gives
+    /// each header's field, or none. Checked as [`Mapping::detect`] checks choices.
+    pub fn chosen(kind: Kind, headers: &[&str], columns: &[Option<Field>]) -> Result<Mapping, Vec<Problem>> {
+        let mut problems = Vec::new();
+        if columns.len() != headers.len() {
+            problems.push(Problem::Invalid { value: format!("{} fields", columns.len()), expected: "one field or none per column" });
+        }
+        for field in columns.iter().flatten().filter(|field| !kind.fields().contains(field)) {
+            problems.push(Problem::Fact(Message::new("import.field_not_of_kind").text("field", field.key()).text("kind", kind.as_str())));
+        }
+        let detected = Mapping::detect(kind, headers, &[]);
+        let vendor = detected.as_ref().ok().and_then(|mapping| mapping.vendor);
+        let mapping =
+            Mapping { kind, vendor, headers: headers.iter().map(|header| header.trim().to_owned()).collect(), columns: columns.to_vec() };
+        if problems.is_empty() && !mapping.is_named() {
+            problems.push(Problem::Fact(Message::new("import.no_name_column").text("kind", kind.as_str())));
+        }
+        if problems.is_empty() { Ok(mapping) } else { Err(problems) }
+    }
+
+    /// Whether some column names each record (a deal may be named by its product, account or id).
+    fn is_named(&self) -> bool {
+        match self.kind {
+            Kind::Accounts => self.fills(Field::Name),
+            Kind::Opportunities => {
+                [Field::Name, Field::Product, Field::Account, Field::ExternalId].into_iter().any(|field| self.fills(field))
+            }
+        }
     }
 
     /// The columns that fill `field`, in file order.
@@ -479,6 +502,11 @@ mod tests {
         let problems = Mapping::detect(Kind::Opportunities, &headers, &[Choice::parse("stage=Nope").unwrap()]).unwrap_err();
         assert!(matches!(&problems[..], [Problem::Fact(message)] if message.key == "import.no_such_column"));
         assert!(Choice::parse("colour=Title").is_err());
+        let chosen = Mapping::chosen(Kind::Opportunities, &headers, &[Some(Field::Name), None, Some(Field::Owner)]).unwrap();
+        assert_eq!(fields(&chosen), [Some("name"), None, Some("owner")]);
+        assert!(Mapping::chosen(Kind::Opportunities, &headers, &[None, None, Some(Field::Owner)]).is_err());
+        assert!(Mapping::chosen(Kind::Accounts, &headers, &[Some(Field::Name), Some(Field::Stage), None]).is_err());
+        assert!(Mapping::chosen(Kind::Accounts, &headers, &[Some(Field::Name)]).is_err());
         assert!(Choice::parse("Title").is_err());
     }
 }

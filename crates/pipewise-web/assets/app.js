@@ -62,6 +62,63 @@
     });
   });
 
+  // Imports (/admin/import): the chosen file is sent with each step and the choices so far;
+  // the server answers a fragment (mapping, then the check's or the import's report).
+  var importForm = document.querySelector("[data-import]");
+  if (importForm) {
+    var result = document.getElementById("import-result");
+    var busy = document.getElementById("import-busy");
+    var running = false;
+    var runStep = function (step) {
+      var file = importForm.querySelector("input[type=file]").files[0];
+      if (!file || running) { if (!file) importForm.querySelector("input[type=file]").reportValidity(); return; }
+      var params = new URLSearchParams();
+      params.set("step", step);
+      params.set("kind", importForm.querySelector("[name=kind]").value);
+      if (importForm.querySelector("[name=day_first]").checked) params.set("day_first", "1");
+      var mapping = result.querySelector("#import-mapping");
+      if (mapping && mapping.getAttribute("data-kind") === params.get("kind")) {
+        var columns = Array.prototype.map.call(mapping.querySelectorAll("select[name=column]"), function (select) { return select.value; });
+        params.set("columns", columns.join(","));
+        mapping.querySelectorAll("select[name=stage_to]").forEach(function (select) {
+          params.append("stage_from", select.getAttribute("data-from"));
+          params.append("stage_to", select.value);
+        });
+        ["pipeline", "default_owner", "default_loss_reason", "historical"].forEach(function (name) {
+          var field = mapping.querySelector("[name=" + name + "]");
+          if (field && field.value.trim()) params.set(name, field.value.trim());
+        });
+      }
+      running = true;
+      busy.hidden = false;
+      fetch("/admin/import/run?" + params.toString(), {
+        method: "POST",
+        headers: { "X-CSRF-Token": csrf, "Content-Type": "text/csv" },
+        credentials: "same-origin",
+        body: file
+      }).then(function (response) {
+        return response.text();
+      }).then(function (html) {
+        result.innerHTML = html;
+        var report = result.querySelector("#import-report") || result.querySelector("#import-mapping");
+        if (report && step !== "preview") report.scrollIntoView({ block: "start" });
+      }).catch(function () {
+        showToast(importForm.getAttribute("data-failed") || "The request failed.", true);
+      }).then(function () {
+        running = false;
+        busy.hidden = true;
+      });
+    };
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("[data-step]");
+      if (button && (importForm.contains(button) || result.contains(button))) runStep(button.getAttribute("data-step"));
+    });
+    result.addEventListener("change", function (event) {
+      if (event.target.hasAttribute("data-repreview")) runStep("preview");
+    });
+    importForm.querySelector("[name=kind]").addEventListener("change", function () { result.innerHTML = ""; });
+  }
+
   var board = document.getElementById("board");
   if (!board) return;
 

@@ -124,17 +124,19 @@ impl DealRows {
         by_name.or_else(|| kind.and_then(|kind| live().find(|stage| stage.kind == kind)))
     }
 
+    /// A stage name the pipeline does not know, with the names it does.
+    fn unknown_stage(&self, pipeline: &Pipeline, line: u64, raw: &str) -> LineError {
+        let known = pipeline.stages.iter().filter(|stage| !stage.is_archived()).map(|stage| stage.name_en.as_str()).collect::<Vec<_>>();
+        let message =
+            Message::new("import.no_such_stage").text("name", raw.trim()).text("pipeline", &pipeline.name).text("known", known.join(", "));
+        field_error(&self.mapping, line, Field::Stage, Problem::Fact(message))
+    }
+
     /// Where the row's deal ends, from its stage and status cells.
     fn target<'p>(&self, pipeline: &'p Pipeline, row: &DealRow) -> std::result::Result<Target<'p>, LineError> {
         let error = |field, problem| field_error(&self.mapping, row.line, field, problem);
         let named = match &row.stage {
-            Some(raw) => Some(self.stage(pipeline, raw).ok_or_else(|| {
-                let known =
-                    pipeline.stages.iter().filter(|stage| !stage.is_archived()).map(|stage| stage.name_en.as_str()).collect::<Vec<_>>();
-                let message =
-                    Message::new("import.no_such_stage").text("name", raw).text("pipeline", &pipeline.name).text("known", known.join(", "));
-                error(Field::Stage, Problem::Fact(message))
-            })?),
+            Some(raw) => Some(self.stage(pipeline, raw).ok_or_else(|| self.unknown_stage(pipeline, row.line, raw))?),
             None => None,
         };
         let closed_stage = |kind: StageKind| pipeline.stages.iter().find(|stage| !stage.is_archived() && stage.kind == kind);
@@ -441,12 +443,21 @@ impl Rows for DealRows {
                 self.chunk.push(row);
             }
             Err(mut errors) => {
-                // The owner too, so one pass over the report fixes the line.
+                // The owner and the stage too, so one pass over the report fixes the line.
                 let line = errors.first().map_or(0, |error| error.line);
                 if let Some((_, owner)) = self.mapping.cell(record, Field::Owner)
                     && let Err(problem) = self.names.user(owner)
                 {
                     errors.push(field_error(&self.mapping, line, Field::Owner, problem));
+                }
+                let pipeline = match self.mapping.cell(record, Field::Pipeline) {
+                    Some((_, name)) => self.pipelines.iter().find(|pipeline| normal_name(&pipeline.name) == normal_name(name)),
+                    None => self.pipelines.get(self.default_pipeline),
+                };
+                if let (Some(pipeline), Some((_, stage))) = (pipeline, self.mapping.cell(record, Field::Stage))
+                    && self.stage(pipeline, stage).is_none()
+                {
+                    errors.push(self.unknown_stage(pipeline, line, stage));
                 }
                 self.fail(report, errors);
             }

@@ -50,6 +50,8 @@ pub struct ImportOptions {
     pub kind: Kind,
     /// The user's column choices, over the recognised headers.
     pub choices: Vec<Choice>,
+    /// Every column's field as a mapping editor set it, instead of recognition and `choices`.
+    pub columns: Option<Vec<Option<Field>>>,
     pub date_order: DateOrder,
     /// Where the external ids come from; defaults to the vendor the headers show, else `csv`.
     pub system: Option<String>,
@@ -71,6 +73,7 @@ impl ImportOptions {
         ImportOptions {
             kind,
             choices: Vec::new(),
+            columns: None,
             date_order: DateOrder::MonthFirst,
             system: None,
             pipeline: None,
@@ -147,7 +150,7 @@ pub fn import(db: &Db, ctx: &WriteCtx, file: impl Read, options: &ImportOptions,
         }
     };
     let header_cells: Vec<&str> = headers.iter().collect();
-    let mapping = match Mapping::detect(options.kind, &header_cells, &options.choices) {
+    let mapping = match mapping_of(&header_cells, options) {
         Ok(mapping) => Some(mapping),
         Err(problems) => {
             for problem in problems {
@@ -234,6 +237,84 @@ pub fn import(db: &Db, ctx: &WriteCtx, file: impl Read, options: &ImportOptions,
     tx.commit()?;
     report.committed = true;
     Ok(report)
+}
+
+/// The file's mapping: the editor's columns if given, else the recognised headers with the
+/// user's choices.
+fn mapping_of(headers: &[&str], options: &ImportOptions) -> std::result::Result<Mapping, Vec<Problem>> {
+    match &options.columns {
+        Some(columns) => Mapping::chosen(options.kind, headers, columns),
+        None => Mapping::detect(options.kind, headers, &options.choices),
+    }
+}
+
+/// Rows a preview shows.
+pub const PREVIEW_ROWS: usize = 5;
+/// Distinct stage names a preview lists for mapping.
+pub const PREVIEW_STAGES: usize = 100;
+
+/// What a file holds before anything is checked against the organisation: its columns and the
+/// field each fills, its first rows, and the stage names it uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preview {
+    pub vendor: Option<Vendor>,
+    pub headers: Vec<String>,
+    pub columns: Vec<Option<Field>>,
+    /// The first [`PREVIEW_ROWS`] rows' cells.
+    pub samples: Vec<Vec<String>>,
+    /// The distinct stage cells, in the order first seen (at most [`PREVIEW_STAGES`]).
+    pub stages: Vec<String>,
+    pub rows: u64,
+    /// What is wrong with the mapping (no column names the records, a chosen field of another
+    /// kind), worded by the edge.
+    pub problems: Vec<Problem>,
+}
+
+/// Reads `file` for a preview: no line is checked and nothing is written. `Err` when the
+/// file has no readable header line.
+pub fn preview(file: impl Read, options: &ImportOptions) -> Result<Preview> {
+    let mut reader = pipewise_import::reader(file);
+    let record = RecordRef::new_record("import");
+    let headers = reader.headers().map_err(|error| {
+        let mut errors = ValidationErrors::default();
+        errors.push(&record, "file", Problem::Invalid { value: error.to_string(), expected: "a CSV file with a header line" });
+        StoreError::Invalid(errors)
+    })?;
+    let headers: Vec<String> = headers.iter().map(|header| header.trim().to_owned()).collect();
+    let cells: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let (mapping, problems) = match mapping_of(&cells, options) {
+        Ok(mapping) => (Some(mapping), Vec::new()),
+        Err(problems) => (Mapping::detect(options.kind, &cells, &[]).ok(), problems),
+    };
+    let columns = match (&options.columns, &mapping) {
+        (Some(columns), _) if columns.len() == headers.len() => columns.clone(),
+        (_, Some(mapping)) => mapping.columns.clone(),
+        _ => vec![None; headers.len()],
+    };
+    let mut preview = Preview {
+        vendor: mapping.as_ref().and_then(|m| m.vendor),
+        headers,
+        columns,
+        samples: Vec::new(),
+        stages: Vec::new(),
+        rows: 0,
+        problems,
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut record = csv::StringRecord::new();
+    while let Ok(true) = reader.read_record(&mut record) {
+        preview.rows += 1;
+        if preview.samples.len() < PREVIEW_ROWS {
+            preview.samples.push(record.iter().map(|cell| cell.chars().take(80).collect()).collect());
+        }
+        if let Some((_, stage)) = mapping.as_ref().and_then(|mapping| mapping.cell(&record, Field::Stage))
+            && preview.stages.len() < PREVIEW_STAGES
+            && seen.insert(normal_name(stage))
+        {
+            preview.stages.push(stage.trim().to_owned());
+        }
+    }
+    Ok(preview)
 }
 
 /// What every kind of file shares: checked once before the first line.

@@ -21,6 +21,7 @@ mod deals;
 mod designer;
 mod form;
 mod gates;
+mod import;
 mod list;
 mod organisation;
 mod pay;
@@ -102,6 +103,8 @@ pub fn routes() -> Router<AppState> {
         .route("/quotas/seasonal", post(quotas::seasonal))
         .route("/quotas/import", post(quotas::import))
         .route("/admin/organisation", get(organisation::show).post(organisation::save))
+        .route("/admin/import", get(import::show))
+        .route("/admin/import/run", post(import::run).layer(axum::extract::DefaultBodyLimit::max(import::MAX_FILE_BYTES)))
         .route("/admin/health", get(settings::show).post(settings::save))
         .route("/admin/health/reset", post(settings::reset))
         .route("/assets/{file}", get(assets::serve))

@@ -27,6 +27,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard.html", include_str!("../../templates/dashboard.html")),
     ("deal.html", include_str!("../../templates/deal.html")),
     ("move.html", include_str!("../../templates/move.html")),
+    ("import.html", include_str!("../../templates/import.html")),
+    ("import_result.html", include_str!("../../templates/import_result.html")),
     ("list.html", include_str!("../../templates/list.html")),
     ("account_detail.html", include_str!("../../templates/account_detail.html")),
     ("contact_detail.html", include_str!("../../templates/contact_detail.html")),

@@ -7,6 +7,7 @@ mod dashboard;
 mod deal;
 mod forecast;
 mod gates;
+mod import;
 mod lists;
 mod pay;
 mod performance;

@@ -25,6 +25,7 @@ pub mod auth;
 pub mod bulk;
 pub mod deals;
 pub mod designer;
+pub mod exports;
 pub mod forecast;
 pub mod gates;
 pub mod handoffs;

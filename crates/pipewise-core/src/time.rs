@@ -104,6 +104,11 @@ impl Zone {
 
     /// The first instant of `date` in this zone (where a shift skips midnight, the first instant
     /// the day has).
+    /// `at` as this zone's wall clock, `YYYY-MM-DD HH:MM:SS` (what exports write and imports read).
+    pub fn local_time(&self, at: Timestamp) -> String {
+        at.to_jiff().to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
     pub fn start_of(&self, date: Date) -> Timestamp {
         if self.utc {
             return Timestamp::start_of_day(date);

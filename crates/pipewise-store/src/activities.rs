@@ -15,6 +15,9 @@ pub struct ActivityFilter {
     pub opportunity_id: Option<OpportunityId>,
     pub account_id: Option<AccountId>,
     pub user_id: Option<UserId>,
+    /// Only ids greater than this (pages in id order, for exports).
+    pub after_id: Option<ActivityId>,
+    pub limit: Option<u32>,
 }
 
 /// One deal's activity aggregates ([`Tx::activity_aggregates`](ActivitiesTx::activity_aggregates)):

@@ -1388,3 +1388,6 @@ import-field-industry = Industry
 import-field-employees = Employees
 import-field-website = Website
 import-field-region = Region
+export-title = Export everything
+export-hint = The whole organisation as CSV files, one per kind of record, read from one moment. The deals file imports again, here or elsewhere. Each download is recorded in the audit log.
+export-admin_only = Only an admin exports the whole organisation.

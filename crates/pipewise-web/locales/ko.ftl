@@ -1388,3 +1388,6 @@ import-field-industry = 업종
 import-field-employees = 직원 수
 import-field-website = 웹사이트
 import-field-region = 지역
+export-title = 전체 내보내기
+export-hint = 조직 전체를 기록 종류별 CSV 파일로 내려받습니다. 한 시점의 자료입니다. 거래 파일은 여기나 다른 곳에서 다시 가져올 수 있습니다. 내려받을 때마다 감사 기록에 남습니다.
+export-admin_only = 조직 전체 내보내기는 관리자만 할 수 있습니다.

@@ -9,6 +9,7 @@ mod bench_import;
 mod bench_pay;
 mod db;
 mod demo;
+mod export;
 mod import;
 mod init;
 mod serve;
@@ -189,6 +190,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export the whole organisation as CSV files (users, accounts, contacts, opportunities,
+    /// history, activities) into a folder; admins only. The opportunities file imports again.
+    Export {
+        /// The folder the files go to (created if missing; files of the same name are replaced).
+        #[arg(long)]
+        dir: std::path::PathBuf,
+        /// Database: a SQLite file path (default) or a postgres:// URL.
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        /// Organisation id; may be left out when the database holds one organisation.
+        #[arg(long)]
+        org: Option<i64>,
+        /// E-mail of the admin exporting (recorded in the audit log).
+        #[arg(long = "as")]
+        actor: Option<String>,
+        /// Only these files: users, accounts, contacts, opportunities, history, activities.
+        #[arg(long)]
+        kind: Vec<String>,
+    },
     /// Benchmarks, measured side by side in one run.
     Bench {
         #[command(subcommand)]
@@ -238,6 +258,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Password { db, org, email } => init::set_password(&db, org, &email),
+        Command::Export { dir, db, org, actor, kind } => export::run(&db, org, actor.as_deref(), &dir, &kind),
         Command::Import {
             kind,
             file,

@@ -74,15 +74,17 @@ impl ActivitiesTx for PgTx<'_> {
         let opportunity = filter.opportunity_id.map(|id| id.0);
         let account = filter.account_id.map(|id| id.0);
         let user = filter.user_id.map(|id| id.0);
+        let (after, limit) = (filter.after_id.map(|id| id.0), filter.limit.map(i64::from));
         let (scoped, owners, shared_with) = scope_params(filter.scope.as_ref());
         let activities = self.collect(
             &format!(
                 "SELECT {} FROM activity WHERE organisation_id = $1 AND ($2::bigint IS NULL OR opportunity_id = $2) \
                  AND ($3::bigint IS NULL OR account_id = $3) AND ($4::bigint IS NULL OR user_id = $4) \
-                 AND (NOT $5 OR user_id = ANY($6::bigint[]) OR opportunity_id IN {VISIBLE_DEALS}) ORDER BY activity_id",
+                 AND (NOT $5 OR user_id = ANY($6::bigint[]) OR opportunity_id IN {VISIBLE_DEALS}) \
+                 AND ($8::bigint IS NULL OR activity_id > $8) ORDER BY activity_id LIMIT $9",
                 sql::ACTIVITY_COLUMNS
             ),
-            &[&org.0, &opportunity, &account, &user, &scoped, &owners, &shared_with],
+            &[&org.0, &opportunity, &account, &user, &scoped, &owners, &shared_with, &after, &limit],
             read,
         )?;
         self.with_contacts(org, activities)

@@ -55,7 +55,7 @@ impl ActivitiesTx for SqliteTx<'_> {
     fn activities(&mut self, org: OrgId, filter: &ActivityFilter) -> Result<Vec<Activity>> {
         let mut sql = format!(
             "SELECT {} FROM activity WHERE organisation_id = ?1 AND (?2 IS NULL OR opportunity_id = ?2) AND (?3 IS NULL OR account_id = ?3)
-             AND (?4 IS NULL OR user_id = ?4)",
+             AND (?4 IS NULL OR user_id = ?4) AND (?5 IS NULL OR activity_id > ?5)",
             sql::ACTIVITY_COLUMNS
         );
         let mut values = vec![
@@ -63,11 +63,15 @@ impl ActivitiesTx for SqliteTx<'_> {
             filter.opportunity_id.map_or(Value::Null, |id| Value::Integer(id.0)),
             filter.account_id.map_or(Value::Null, |id| Value::Integer(id.0)),
             filter.user_id.map_or(Value::Null, |id| Value::Integer(id.0)),
+            filter.after_id.map_or(Value::Null, |id| Value::Integer(id.0)),
         ];
         if let Some(DealScope::Owners { owners, shared_with }) = &filter.scope {
             sql.push_str(&scope_condition("user_id", owners, *shared_with, &mut values));
         }
         sql.push_str(" ORDER BY activity_id");
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
         let rows = self.collect(&sql, rusqlite::params_from_iter(values), read)?;
         self.with_contacts(rows)
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use pipewise_app as app;
+use pipewise_app::exports::ExportKind;
 use pipewise_app::imports::{ImportOptions, ImportReport, Kind};
 use pipewise_app::{AuditFilter, OpportunityFilter, RecordKind, StoreError, WriteCtx};
 use pipewise_core::gates::{CriterionKind, CriterionOrigin, NewExitCriterion};
@@ -187,4 +188,65 @@ pub fn a_reimport_updates_and_gates_apply_unless_ops_say_why(db: &TestDb) {
     // Another system's ids are other records.
     let other = import(db, &ctx, changed.as_bytes(), &ImportOptions { system: Some("old-crm".into()), ..historical }).unwrap();
     assert_eq!(other.created, 2);
+}
+
+/// Issue 14, point 4: the opportunities export imports again to the same deals (status, stage,
+/// amount, created and closed to the second), and only an admin exports.
+pub fn an_export_imports_again_to_the_same_deals(db: &TestDb) {
+    let org = test_org(db.store(), "Round trip");
+    maven_team(db, &org);
+    let ctx = by_ops(&org, db);
+    import(db, &ctx, &read(&maven("accounts.csv")), &ImportOptions::new(Kind::Accounts)).unwrap();
+    let first = import(db, &ctx, &read(&maven("sales_pipeline.csv")), &maven_options()).unwrap();
+    assert!(first.committed);
+    let mut file = Vec::new();
+    let refused = app::exports::export(&db.db(), &ctx, ExportKind::Opportunities, &mut file);
+    assert!(matches!(refused, Err(StoreError::Forbidden(_))), "ops may not export the whole organisation");
+    let admin = pipewise_test_support::transact(db.store(), |tx| {
+        app::users::create_user(tx, &org.ctx, new_user(&format!("admin.{}@import.test", org.org()), "Ada Admin", Role::Admin, None))
+    })
+    .unwrap();
+    let by_admin = WriteCtx { actor_id: Some(admin.id), ..ctx };
+    let rows = app::exports::export(&db.db(), &by_admin, ExportKind::Opportunities, &mut file).unwrap();
+    assert_eq!(rows, 8_800);
+    let header = String::from_utf8_lossy(&file[..file.iter().position(|b| *b == b'\n').unwrap()]).into_owned();
+    assert_eq!(header, "id,name,owner,account,pipeline,stage,status,amount,currency,close_date,next_step,created,closed,close_reason");
+
+    // Imported again (as another system's ids), every deal has its twin.
+    let again =
+        import(db, &ctx, &file, &ImportOptions { system: Some("pipewise".into()), ..ImportOptions::new(Kind::Opportunities) }).unwrap();
+    assert_eq!((again.created, again.error_count, again.accounts_created, again.undated), (8_800, 0, 0, 0), "{:?}", again.errors.first());
+    let all = deals(db, org.org());
+    let shape = |deal: &pipewise_core::opportunity::Opportunity| {
+        (
+            deal.name.clone(),
+            deal.status,
+            deal.stage_id,
+            deal.amount.map(|money| money.to_string()),
+            deal.close_date,
+            deal.created_at.as_micros() / 1_000_000,
+            deal.closed_at.map(|at| at.as_micros() / 1_000_000),
+            deal.close_reason.clone(),
+            deal.owner_id,
+            deal.account_id,
+        )
+    };
+    let mut originals: Vec<_> = all.iter().filter(|deal| deal.id.0 <= all[8_799].id.0).map(shape).collect();
+    let mut twins: Vec<_> = all.iter().filter(|deal| deal.id.0 > all[8_799].id.0).map(shape).collect();
+    originals.sort();
+    twins.sort();
+    assert_eq!(originals.len(), 8_800);
+    assert!(originals == twins, "the re-imported deals differ from the exported ones");
+
+    // Every other file exports, and each export is audited.
+    for kind in ExportKind::ALL {
+        let mut out = Vec::new();
+        app::exports::export(&db.db(), &by_admin, kind, &mut out).unwrap();
+        assert!(!out.is_empty(), "{kind:?}");
+    }
+    let audit = pipewise_test_support::transact(db.store(), |tx| {
+        tx.audit_events(org.org(), &AuditFilter { record_kind: Some("organisation".into()), limit: 20, ..AuditFilter::default() })
+    })
+    .unwrap();
+    assert_eq!(audit.iter().filter(|event| event.action == "export").count(), 7);
 }

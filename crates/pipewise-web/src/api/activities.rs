@@ -65,7 +65,7 @@ impl Record for Activities {
             opportunity_id: query.id("opportunity_id")?.map(OpportunityId),
             account_id: query.id("account_id")?.map(AccountId),
             user_id: query.id("user_id")?.map(UserId),
-            scope: None,
+            ..ActivityFilter::default()
         };
         Ok((filter, query.parsed("kind", ActivityKind::parse)?))
     }

@@ -104,6 +104,7 @@ pub fn routes() -> Router<AppState> {
         .route("/quotas/import", post(quotas::import))
         .route("/admin/organisation", get(organisation::show).post(organisation::save))
         .route("/admin/import", get(import::show))
+        .route("/admin/export/{file}", get(import::export))
         .route("/admin/import/run", post(import::run).layer(axum::extract::DefaultBodyLimit::max(import::MAX_FILE_BYTES)))
         .route("/admin/health", get(settings::show).post(settings::save))
         .route("/admin/health/reset", post(settings::reset))

@@ -154,3 +154,38 @@ async fn the_import_page_in_a_real_browser() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn admins_download_every_file_of_the_export_streamed() {
+    let app = app();
+    app.create_deal("Exported deal", app.org.rep.id);
+    let ops = app.create_user("ops@pages.test", "Olga Ops", Role::Ops, None, Locale::En);
+    let session = app.sign_in(&ops.email).await;
+    let (status, page) = app.get("/admin/import", Some(&session)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("/admin/export/"), "ops import but do not export everything");
+    let (status, _) = app.get("/admin/export/opportunities.csv", Some(&session)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let admin = app.sign_in(&app.admin.email).await;
+    let (_, page) = app.get("/admin/import", Some(&admin)).await;
+    assert!(page.contains("href=\"/admin/export/history.csv\""), "{page}");
+    let response =
+        app.send(Request::get("/admin/export/opportunities.csv").header(header::COOKIE, &admin.cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()[header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment; filename=\"opportunities-"));
+    let body = body_text(response).await;
+    let mut lines = body.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,name,owner,account,pipeline,stage,status,amount,currency,close_date,next_step,created,closed,close_reason")
+    );
+    assert!(lines.next().is_some_and(|line| line.contains(",Exported deal,rep@pages.test,")), "{body}");
+    for kind in ["users", "accounts", "contacts", "history", "activities"] {
+        let (status, body) = app.get(&format!("/admin/export/{kind}.csv"), Some(&admin)).await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
+        assert!(body.lines().count() >= 1, "{kind}");
+    }
+    let (status, _) = app.get("/admin/export/passwords.csv", Some(&admin)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -15,14 +15,14 @@ fn output(command: &mut std::process::Command) -> (bool, String, String) {
 
 #[test]
 fn every_subcommand_has_help() {
-    for subcommand in ["serve", "migrate", "demo", "apply", "import", "init", "password"] {
+    for subcommand in ["serve", "migrate", "demo", "apply", "import", "export", "init", "password"] {
         let (ok, stdout, _) = output(pipewise().args([subcommand, "--help"]));
         assert!(ok, "{subcommand} --help");
         assert!(stdout.contains("Usage: pipewise"), "{subcommand}: {stdout}");
     }
     let (ok, stdout, _) = output(pipewise().arg("--help"));
     assert!(ok);
-    for subcommand in ["serve", "migrate", "demo", "apply", "import", "init", "password"] {
+    for subcommand in ["serve", "migrate", "demo", "apply", "import", "export", "init", "password"] {
         assert!(stdout.contains(subcommand), "{stdout}");
     }
 }
@@ -287,4 +287,17 @@ fn import_reports_bad_lines_then_imports_all_or_nothing() {
     assert!(ok, "{stdout}");
     let again: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!((again["created"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(3)), "a re-import duplicates nothing");
+
+    // The whole organisation out again: one file per kind; ops may not.
+    let out = dir.path().join("export");
+    let (ok, _, stderr) = output(pipewise().arg("export").arg("--dir").arg(&out).arg("--db").arg(&db).args(["--as", ops_email]));
+    assert!(!ok && stderr.contains("not allowed: only an admin exports the whole organisation"), "{stderr}");
+    let (ok, stdout, stderr) = output(pipewise().arg("export").arg("--dir").arg(&out).arg("--db").arg(&db));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("opportunities.csv: 3 rows"), "{stdout}");
+    let exported = std::fs::read_to_string(out.join("opportunities.csv")).unwrap();
+    assert!(exported.contains(",Acme expansion,rep@hub.test,Acme,"), "{exported}");
+    for kind in ["users", "accounts", "contacts", "history", "activities"] {
+        assert!(out.join(format!("{kind}.csv")).exists(), "{kind}");
+    }
 }

@@ -10,15 +10,17 @@ use pipewise_core::message::Message;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     Accounts,
+    Contacts,
     Opportunities,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::Accounts, Kind::Opportunities];
+    pub const ALL: [Kind; 3] = [Kind::Accounts, Kind::Contacts, Kind::Opportunities];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Accounts => "accounts",
+            Kind::Contacts => "contacts",
             Kind::Opportunities => "opportunities",
         }
     }
@@ -33,6 +35,17 @@ impl Kind {
             Kind::Accounts => {
                 &[Field::ExternalId, Field::Name, Field::Owner, Field::Industry, Field::Employees, Field::Website, Field::Region]
             }
+            Kind::Contacts => &[
+                Field::ExternalId,
+                Field::Name,
+                Field::FirstName,
+                Field::LastName,
+                Field::Email,
+                Field::Phone,
+                Field::Title,
+                Field::Account,
+                Field::Website,
+            ],
             Kind::Opportunities => &[
                 Field::ExternalId,
                 Field::Name,
@@ -84,12 +97,21 @@ pub enum Field {
     Product,
     Industry,
     Employees,
+    /// An account's website; for a contact, the website of the account it names.
     Website,
     Region,
+    /// With [`Field::LastName`], names a contact the export does not name in one column.
+    FirstName,
+    LastName,
+    /// A contact's e-mail addresses (several in one cell, separated by commas, semicolons or
+    /// spaces).
+    Email,
+    Phone,
+    Title,
 }
 
 impl Field {
-    pub const ALL: [Field; 19] = [
+    pub const ALL: [Field; 24] = [
         Field::ExternalId,
         Field::Name,
         Field::Owner,
@@ -109,6 +131,11 @@ impl Field {
         Field::Employees,
         Field::Website,
         Field::Region,
+        Field::FirstName,
+        Field::LastName,
+        Field::Email,
+        Field::Phone,
+        Field::Title,
     ];
 
     pub fn key(self) -> &'static str {
@@ -132,6 +159,11 @@ impl Field {
             Field::Employees => "employees",
             Field::Website => "website",
             Field::Region => "region",
+            Field::FirstName => "first_name",
+            Field::LastName => "last_name",
+            Field::Email => "email",
+            Field::Phone => "phone",
+            Field::Title => "title",
         }
     }
 
@@ -178,7 +210,7 @@ const fn alias(header: &'static str, kind: Kind, field: Field, vendor: Option<Ve
 }
 
 use Field as F;
-use Kind::{Accounts as A, Opportunities as O};
+use Kind::{Accounts as A, Contacts as C, Opportunities as O};
 const SF: Option<Vendor> = Some(Vendor::Salesforce);
 const HS: Option<Vendor> = Some(Vendor::HubSpot);
 const PD: Option<Vendor> = Some(Vendor::Pipedrive);
@@ -283,6 +315,40 @@ const ALIASES: &[Alias] = &[
     alias("region", A, F::Region, None),
     alias("country", A, F::Region, None),
     alias("officelocation", A, F::Region, None),
+    alias("contactid", C, F::ExternalId, SF),
+    alias("firstname", C, F::FirstName, None),
+    alias("lastname", C, F::LastName, None),
+    alias("accountname", C, F::Account, SF),
+    alias("mobile", C, F::Phone, SF),
+    alias("mobilephone", C, F::Phone, SF),
+    alias("recordid", C, F::ExternalId, HS),
+    alias("phonenumber", C, F::Phone, HS),
+    alias("jobtitle", C, F::Title, HS),
+    alias("associatedcompany", C, F::Account, HS),
+    alias("associatedcompanyprimary", C, F::Account, HS),
+    alias("companyname", C, F::Account, HS),
+    alias("personid", C, F::ExternalId, PD),
+    alias("personname", C, F::Name, PD),
+    alias("personemail", C, F::Email, PD),
+    alias("personphone", C, F::Phone, PD),
+    alias("personorganization", C, F::Account, PD),
+    alias("personjobtitle", C, F::Title, PD),
+    alias("externalid", C, F::ExternalId, None),
+    alias("id", C, F::ExternalId, None),
+    alias("name", C, F::Name, None),
+    alias("fullname", C, F::Name, None),
+    alias("contactname", C, F::Name, None),
+    alias("contact", C, F::Name, None),
+    alias("email", C, F::Email, None),
+    alias("emails", C, F::Email, None),
+    alias("emailaddress", C, F::Email, None),
+    alias("phone", C, F::Phone, None),
+    alias("title", C, F::Title, None),
+    alias("company", C, F::Account, None),
+    alias("account", C, F::Account, None),
+    alias("organization", C, F::Account, None),
+    alias("website", C, F::Website, None),
+    alias("domain", C, F::Website, None),
 ];
 
 /// A header compared the way [`ALIASES`] are written: lower-cased letters and digits only, so
@@ -392,6 +458,7 @@ impl Mapping {
     fn is_named(&self) -> bool {
         match self.kind {
             Kind::Accounts => self.fills(Field::Name),
+            Kind::Contacts => self.fills(Field::Name) || self.fills(Field::FirstName) || self.fills(Field::LastName),
             Kind::Opportunities => {
                 [Field::Name, Field::Product, Field::Account, Field::ExternalId].into_iter().any(|field| self.fills(field))
             }

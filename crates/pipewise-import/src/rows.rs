@@ -97,6 +97,22 @@ pub struct AccountRow {
     pub region: Option<String>,
 }
 
+/// One line of a contacts file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactRow {
+    pub line: u64,
+    pub external_id: Option<String>,
+    pub name: String,
+    /// Lower-cased, each checked.
+    pub emails: Vec<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    /// The account's name.
+    pub account: Option<String>,
+    /// The account's website, as its domain.
+    pub website: Option<String>,
+}
+
 /// Reads the cells of one record, collecting a problem per bad cell.
 struct Cells<'a> {
     mapping: &'a Mapping,
@@ -116,9 +132,13 @@ impl<'a> Cells<'a> {
         cells
     }
 
-    /// The field's cell parsed by `parse`; `None` when blank or bad (a bad one is recorded).
+    /// The field's cell parsed by `parse`; `None` when blank (or a spreadsheet's "N/A") or bad
+    /// (a bad one is recorded).
     fn get<T>(&mut self, field: Field, parse: impl FnOnce(&str) -> Result<T, Problem>) -> Option<T> {
         let (at, raw) = self.mapping.cell(self.record, field)?;
+        if BLANKS.iter().any(|blank| raw.trim().eq_ignore_ascii_case(blank)) {
+            return None;
+        }
         match parse(raw) {
             Ok(value) => Some(value),
             Err(problem) => {
@@ -191,6 +211,39 @@ pub fn deal(mapping: &Mapping, reading: &Reading, record: &csv::StringRecord) ->
     })
 }
 
+/// What spreadsheets write for "nothing here".
+const BLANKS: [&str; 4] = ["n/a", "#n/a", "-", "null"];
+
+/// Reads one line of a contacts file: a name from one column or from first and last names,
+/// e-mail addresses (several to a cell) each checked and lower-cased.
+pub fn contact(mapping: &Mapping, record: &csv::StringRecord) -> Result<ContactRow, Vec<LineError>> {
+    let mut cells = Cells::new(mapping, record);
+    let external_id = cells.text(Field::ExternalId, 200);
+    let emails = cells
+        .get(Field::Email, |raw| {
+            raw.split([',', ';', ' ']).filter(|part| !part.trim().is_empty()).map(text::email).collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap_or_default();
+    let phone = cells.text(Field::Phone, 50);
+    let title = cells.text(Field::Title, 200);
+    let account = cells.text(Field::Account, 200);
+    let website = cells.get(Field::Website, values::domain);
+    let first = cells.text(Field::FirstName, 100);
+    let last = cells.text(Field::LastName, 100);
+    let name = cells.text(Field::Name, 200).or_else(|| {
+        let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        (!joined.is_empty()).then_some(joined)
+    });
+    let Some(name) = name else {
+        if !cells.errors.iter().any(|error| error.field == Some(Field::Name)) {
+            cells.missing(Field::Name);
+        }
+        return Err(cells.errors);
+    };
+    let line = cells.line;
+    cells.finish(ContactRow { line, external_id, name, emails, phone, title, account, website })
+}
+
 /// Reads one line of an accounts file.
 pub fn account(mapping: &Mapping, record: &csv::StringRecord) -> Result<AccountRow, Vec<LineError>> {
     let mut cells = Cells::new(mapping, record);
@@ -213,10 +266,10 @@ pub fn account(mapping: &Mapping, record: &csv::StringRecord) -> Result<AccountR
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::{Kind, Mapping};
+    use crate::mapping::{Field, Kind, Mapping};
 
     fn read(kind: Kind, csv_text: &str) -> (Mapping, Vec<csv::StringRecord>) {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(csv_text.as_bytes());
+        let mut reader = crate::reader(csv_text.as_bytes());
         let headers = reader.headers().unwrap().clone();
         let mapping = Mapping::detect(kind, &headers.iter().collect::<Vec<_>>(), &[]).unwrap();
         (mapping, reader.records().map(Result::unwrap).collect())
@@ -268,6 +321,31 @@ mod tests {
         assert_eq!(errors[0].to_string(), "line 5 (name): is required");
         let errors = deal(&mapping, &reading(), &records[3]).unwrap_err();
         assert_eq!(errors[0].to_string(), "line 6: \"2 cells\" is not as many cells as the header line has");
+    }
+
+    #[test]
+    fn lines_are_counted_alike_in_windows_files() {
+        let (_, records) = read(Kind::Accounts, "name,employees\r\nAcme,\"1\r\n2\"\r\nGlobex,3\r\n");
+        let lines: Vec<u64> = records.iter().map(|record| record.position().unwrap().line()).collect();
+        assert_eq!(lines, [2, 4]);
+    }
+
+    #[test]
+    fn contacts_with_split_names_several_addresses_and_spreadsheet_blanks() {
+        let (mapping, records) = read(
+            Kind::Contacts,
+            "First Name,Last Name,Email,Phone Number,Job Title,Company Name\n\
+             Jane,Doe,\"Jane.Doe@Acme.com; jd@acme.com\",N/A,VP Sales,Acme\n\
+             ,,sam.patel@@northwind.example,,,\n",
+        );
+        assert_eq!(mapping.vendor, Some(crate::Vendor::HubSpot));
+        let row = contact(&mapping, &records[0]).unwrap();
+        assert_eq!(row.name, "Jane Doe");
+        assert_eq!(row.emails, ["jane.doe@acme.com", "jd@acme.com"]);
+        assert_eq!((row.phone, row.account.as_deref()), (None, Some("Acme")));
+        let errors = contact(&mapping, &records[1]).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|error| error.field.map(Field::key)).collect();
+        assert_eq!(fields, [Some("email"), Some("name")]);
     }
 
     #[test]

@@ -2,10 +2,27 @@
 //! arbitrary text and on arbitrary bytes through the CSV reader.
 
 use pipewise_core::money::Currency;
-use pipewise_import::{DateOrder, Kind, Mapping, Reading, account, deal, reader, values};
+use pipewise_import::{DateOrder, Kind, Mapping, Reading, account, contact, deal, reader, values};
 use proptest::prelude::*;
 
 const MAVEN: &str = "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value,Deal - Currency,Deal - Won time,Deal - Status";
+
+/// A reader that hands out its bytes in the chunk sizes given, cycling.
+struct Chunked<'a> {
+    bytes: &'a [u8],
+    sizes: Vec<usize>,
+    turn: usize,
+}
+
+impl std::io::Read for Chunked<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let size = self.sizes[self.turn % self.sizes.len()].min(out.len()).min(self.bytes.len());
+        self.turn += 1;
+        out[..size].copy_from_slice(&self.bytes[..size]);
+        self.bytes = &self.bytes[size..];
+        Ok(size)
+    }
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
@@ -24,6 +41,25 @@ proptest! {
     }
 
     #[test]
+    fn windows_line_ends_read_as_plain_ones_however_split(
+        bytes in proptest::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'a'), Just(b','), Just(b'"')], 0..300),
+        sizes in proptest::collection::vec(1usize..7, 1..5),
+        out_size in 1usize..9,
+    ) {
+        use std::io::Read;
+        let mut reader = pipewise_import::Lf::new(Chunked { bytes: &bytes, sizes, turn: 0 });
+        let mut got = Vec::new();
+        let mut buffer = vec![0; out_size];
+        loop {
+            let read = reader.read(&mut buffer).unwrap();
+            if read == 0 { break; }
+            got.extend_from_slice(&buffer[..read]);
+        }
+        let text: Vec<u8> = String::from_utf8_lossy(&bytes).replace("\r\n", "\n").into_bytes();
+        prop_assert_eq!(got, text);
+    }
+
+    #[test]
     fn lines_never_panic(body in proptest::collection::vec(any::<u8>(), 0..400)) {
         let reading = Reading { date_order: DateOrder::MonthFirst, currency: Currency::from_code("EUR").unwrap() };
         let mut bytes = format!("{MAVEN}\n").into_bytes();
@@ -33,9 +69,11 @@ proptest! {
         let headers: Vec<&str> = headers.iter().collect();
         let deals = Mapping::detect(Kind::Opportunities, &headers, &[]).unwrap();
         let accounts = Mapping::detect(Kind::Accounts, &["account", "employees", "website"], &[]).unwrap();
+        let contacts = Mapping::detect(Kind::Contacts, &["first name", "last name", "email", "phone", "website"], &[]).unwrap();
         for record in file.records().flatten() {
             let _ = deal(&deals, &reading, &record);
             let _ = account(&accounts, &record);
+            let _ = contact(&contacts, &record);
         }
     }
 }

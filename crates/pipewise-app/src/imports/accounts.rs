@@ -9,7 +9,7 @@ use pipewise_core::records::{AccountPatch, NewAccount};
 use pipewise_core::*;
 use pipewise_import::{AccountRow, Field, Mapping};
 
-use super::{ImportReport, Names, Rows, field_error, normal_name, rule_errors};
+use super::{ImportReport, Names, Rows, conflict_error, field_error, normal_name, rule_errors};
 use crate::*;
 
 pub(super) struct AccountRows {
@@ -104,6 +104,10 @@ impl AccountRows {
             }
             Err(StoreError::Invalid(invalid)) => {
                 report.push_errors(rule_errors(&self.mapping, row.line, invalid, field_of));
+                Ok(())
+            }
+            Err(StoreError::Conflict(detail)) => {
+                report.push_errors([conflict_error(&self.mapping, row.line, Field::Website, &detail)]);
                 Ok(())
             }
             Err(error) => Err(error),

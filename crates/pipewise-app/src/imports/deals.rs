@@ -8,7 +8,6 @@ use pipewise_core::history::{self, Change};
 use pipewise_core::message::Message;
 use pipewise_core::opportunity::{self, NewOpportunity, Opportunity, OpportunityPatch};
 use pipewise_core::pipeline::{Pipeline, Stage, StageKind};
-use pipewise_core::records::NewAccount;
 use pipewise_core::*;
 use pipewise_import::{DealRow, Field, LineError, Mapping, Moment, Reading, RowStatus};
 
@@ -170,32 +169,9 @@ impl DealRows {
         self.zone.start_of(moment.date).plus_seconds(i64::from(moment.seconds.unwrap_or(0)))
     }
 
-    /// The account a row names, created (and counted) when the organisation has none of that
-    /// name; while nothing is written, a placeholder stands for it.
+    /// The account a row names (see [`Names::account`]).
     fn account(&mut self, tx: &mut Tx, name: &str, report: &mut ImportReport) -> Result<AccountId> {
-        let key = normal_name(name);
-        if let Some(id) = self.names.accounts.get(&key) {
-            return Ok(*id);
-        }
-        report.accounts_created += 1;
-        let id = if self.writing {
-            let new = NewAccount {
-                name: name.to_owned(),
-                domains: Vec::new(),
-                industry: None,
-                employee_count: None,
-                region: None,
-                owner_id: None,
-            }
-            .validated()?;
-            let id = tx.0.insert_account(self.ctx.org, &new, self.ctx.at)?;
-            audit(tx, &self.ctx, AccountId::LABEL, id.0, "create", None, Some(serde_json::json!({ "name": new.name, "by": "import" })))?;
-            id
-        } else {
-            AccountId(0)
-        };
-        self.names.accounts.insert(key, id);
-        Ok(id)
+        self.names.account(tx, &self.ctx, name, Vec::new(), self.writing, report)
     }
 
     /// The row's deal, new or (re-imported) updated, or the problems that stop it.

@@ -1,4 +1,4 @@
-//! Imports (SPEC C11): a CSV export of accounts or opportunities, read through the pure rules of
+//! Imports (SPEC C11): a CSV export of accounts, contacts or opportunities, read through the pure rules of
 //! `pipewise_import`, resolved against the organisation, and written all or nothing.
 //!
 //! One import is one transaction. Every line is read and checked; the first bad line stops the
@@ -25,12 +25,14 @@
 //! memory stays bounded whatever the file's size.
 
 mod accounts;
+mod contacts;
 mod deals;
 
 use std::collections::HashMap;
 use std::io::Read;
 
 use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
+use pipewise_core::records::NewAccount;
 use pipewise_core::user::User;
 use pipewise_core::*;
 use pipewise_import::Mapping;
@@ -189,6 +191,7 @@ pub fn import(db: &Db, ctx: &WriteCtx, file: impl Read, options: &ImportOptions,
     let mut run: Box<dyn Rows> = match options.kind {
         Kind::Opportunities => Box::new(deals::DealRows::new(&mut tx, ctx, options, &settings, mapping, names)?),
         Kind::Accounts => Box::new(accounts::AccountRows::new(ctx, mapping, names, &settings.system)),
+        Kind::Contacts => Box::new(contacts::ContactRows::new(&mut tx, ctx, mapping, names, &settings.system)?),
     };
     let mut record = csv::StringRecord::new();
     loop {
@@ -231,6 +234,7 @@ pub fn import(db: &Db, ctx: &WriteCtx, file: impl Read, options: &ImportOptions,
     });
     let kind = match options.kind {
         Kind::Accounts => AccountId::LABEL,
+        Kind::Contacts => ContactId::LABEL,
         Kind::Opportunities => OpportunityId::LABEL,
     };
     audit(&mut tx, ctx, kind, 0, "import", None, Some(summary))?;
@@ -340,6 +344,8 @@ struct Names {
     users_by_name: HashMap<String, Vec<UserId>>,
     /// Normalised name → account.
     accounts: HashMap<String, AccountId>,
+    /// Domain → account.
+    domains: HashMap<String, AccountId>,
 }
 
 /// A 128-bit hash of an external id, for telling ids seen before in bounded memory (two
@@ -368,8 +374,63 @@ impl Names {
             users_by_name.entry(normal_name(&user.name)).or_default().push(user.id);
         }
         let users_by_email = users.iter().filter(|user| user.active).map(|user| (user.email.to_lowercase(), user.id)).collect();
-        let accounts = tx.0.accounts(org)?.into_iter().map(|account| (normal_name(&account.name), account.id)).collect();
-        Ok(Names { users_by_email, users_by_name, accounts })
+        let stored = tx.0.accounts(org)?;
+        let accounts = stored.iter().map(|account| (normal_name(&account.name), account.id)).collect();
+        let domains = stored.iter().flat_map(|account| account.domains.iter().map(|domain| (domain.clone(), account.id))).collect();
+        Ok(Names { users_by_email, users_by_name, accounts, domains })
+    }
+
+    /// The account a row names, created (with `domains`, and counted) when the organisation
+    /// has none of that name; while nothing is written (`writing` false), a placeholder.
+    fn account(
+        &mut self,
+        tx: &mut Tx,
+        ctx: &WriteCtx,
+        name: &str,
+        domains: Vec<String>,
+        writing: bool,
+        report: &mut ImportReport,
+    ) -> Result<AccountId> {
+        let key = normal_name(name);
+        if let Some(id) = self.accounts.get(&key) {
+            return Ok(*id);
+        }
+        // "Harbor & Co." and "Harbor and Co" at harborandco.example are one company.
+        if let Some(id) = domains.iter().find_map(|domain| self.domains.get(domain)) {
+            let id = *id;
+            self.accounts.insert(key, id);
+            return Ok(id);
+        }
+        report.accounts_created += 1;
+        let id = if writing {
+            let new = NewAccount {
+                name: name.to_owned(),
+                domains: domains.clone(),
+                industry: None,
+                employee_count: None,
+                region: None,
+                owner_id: None,
+            }
+            .validated()?;
+            let id = tx.0.insert_account(ctx.org, &new, ctx.at)?;
+            audit(
+                tx,
+                ctx,
+                AccountId::LABEL,
+                id.0,
+                "create",
+                None,
+                Some(json!({ "name": new.name, "domains": new.domains, "by": "import" })),
+            )?;
+            id
+        } else {
+            AccountId(0)
+        };
+        self.accounts.insert(key, id);
+        for domain in domains {
+            self.domains.insert(domain, id);
+        }
+        Ok(id)
     }
 
     /// The active user a cell names by e-mail or full name.
@@ -391,6 +452,12 @@ impl Names {
 fn field_error(mapping: &Mapping, line: u64, field: Field, problem: Problem) -> LineError {
     let column = mapping.columns_of(field).next().map(|at| mapping.headers[at].clone());
     LineError { line, column, field: Some(field), problem }
+}
+
+/// A write refused because it would take what another record holds (an account's domain, a
+/// contact's address), as a problem of the row's `field`.
+fn conflict_error(mapping: &Mapping, line: u64, field: Field, detail: &str) -> LineError {
+    field_error(mapping, line, field, Problem::Fact(message::Message::new("import.conflict").text("detail", detail)))
 }
 
 /// The problems the record rules found, each placed in the field's column.

@@ -250,3 +250,39 @@ pub fn an_export_imports_again_to_the_same_deals(db: &TestDb) {
     .unwrap();
     assert_eq!(audit.iter().filter(|event| event.action == "export").count(), 7);
 }
+
+/// Contacts from the messy sample of a CRM preflight checker: every bad address, nameless row
+/// and repeated address is named by line and nothing is kept; cleaned, the contacts land on
+/// accounts found by name or created with their website as domain, and a re-import matches them
+/// by address instead of duplicating.
+pub fn contacts_import_with_every_bad_line_named_then_match_by_address(db: &TestDb) {
+    let org = test_org(db.store(), "Contacts");
+    let ctx = by_ops(&org, db);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/crm_export/crm_csv_preflight/sample_leads.csv");
+    let sample = read(&path);
+    let report = import(db, &ctx, &sample, &ImportOptions::new(Kind::Contacts)).unwrap();
+    let said: Vec<String> = report.errors.iter().map(|error| format!("{} {}", error.line, error.field.map_or("-", |f| f.key()))).collect();
+    // Line 3 repeats line 2's address (in other case); line 4 has no name; line 6 and line 8 have
+    // impossible addresses; line 10 repeats line 9's.
+    assert_eq!(said, ["3 email", "4 name", "6 email", "8 email", "10 email"], "{:?}", report.errors);
+    assert!(!report.committed);
+    let count = |kind| pipewise_test_support::transact(db.store(), |tx| tx.count(org.org(), kind)).unwrap();
+    assert_eq!((count(RecordKind::Contact), count(RecordKind::Account)), (0, 1));
+
+    // The lines a person would fix, fixed: one row per person, a real address each.
+    let text = String::from_utf8(sample).unwrap();
+    let cleaned: Vec<&str> = text.lines().enumerate().filter(|(at, _)| ![2, 3, 5, 7, 9].contains(at)).map(|(_, line)| line).collect();
+    let cleaned = cleaned.join("\n");
+    let report = import(db, &ctx, cleaned.as_bytes(), &ImportOptions::new(Kind::Contacts)).unwrap();
+    assert_eq!((report.rows, report.created, report.error_count, report.committed), (7, 7, 0, true), "{:?}", report.errors);
+    let contacts = pipewise_test_support::transact(db.store(), |tx| tx.contacts(org.org())).unwrap();
+    let jane = contacts.iter().find(|contact| contact.name == "jane DOE").unwrap();
+    assert_eq!(jane.emails, ["jane.doe@acme-robotics.com"]);
+    let accounts = pipewise_test_support::transact(db.store(), |tx| tx.accounts(org.org())).unwrap();
+    let acme = accounts.iter().find(|account| account.name == "Acme Robotics LLC").unwrap();
+    assert_eq!((acme.domains.as_slice(), Some(acme.id)), (&["acme-robotics.com".to_owned()][..], jane.account_id));
+    assert!(contacts.iter().find(|contact| contact.name == "Riley Chen").unwrap().account_id.is_none(), "a blank company is no account");
+
+    let again = import(db, &ctx, cleaned.as_bytes(), &ImportOptions::new(Kind::Contacts)).unwrap();
+    assert_eq!((again.created, again.unchanged, again.accounts_created), (0, 7, 0), "{:?}", again.errors);
+}

@@ -11,16 +11,18 @@ use pipewise_core::message::Message;
 pub enum Kind {
     Accounts,
     Contacts,
+    Leads,
     Opportunities,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Accounts, Kind::Contacts, Kind::Opportunities];
+    pub const ALL: [Kind; 4] = [Kind::Accounts, Kind::Contacts, Kind::Leads, Kind::Opportunities];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Accounts => "accounts",
             Kind::Contacts => "contacts",
+            Kind::Leads => "leads",
             Kind::Opportunities => "opportunities",
         }
     }
@@ -45,6 +47,19 @@ impl Kind {
                 Field::Title,
                 Field::Account,
                 Field::Website,
+            ],
+            Kind::Leads => &[
+                Field::ExternalId,
+                Field::Name,
+                Field::FirstName,
+                Field::LastName,
+                Field::Email,
+                Field::Phone,
+                Field::Title,
+                Field::Account,
+                Field::Owner,
+                Field::Status,
+                Field::Source,
             ],
             Kind::Opportunities => &[
                 Field::ExternalId,
@@ -108,10 +123,12 @@ pub enum Field {
     Email,
     Phone,
     Title,
+    /// Where a lead came from (a web form, an event, a list).
+    Source,
 }
 
 impl Field {
-    pub const ALL: [Field; 24] = [
+    pub const ALL: [Field; 25] = [
         Field::ExternalId,
         Field::Name,
         Field::Owner,
@@ -136,6 +153,7 @@ impl Field {
         Field::Email,
         Field::Phone,
         Field::Title,
+        Field::Source,
     ];
 
     pub fn key(self) -> &'static str {
@@ -164,6 +182,7 @@ impl Field {
             Field::Email => "email",
             Field::Phone => "phone",
             Field::Title => "title",
+            Field::Source => "source",
         }
     }
 
@@ -210,7 +229,7 @@ const fn alias(header: &'static str, kind: Kind, field: Field, vendor: Option<Ve
 }
 
 use Field as F;
-use Kind::{Accounts as A, Contacts as C, Opportunities as O};
+use Kind::{Accounts as A, Contacts as C, Leads as L, Opportunities as O};
 const SF: Option<Vendor> = Some(Vendor::Salesforce);
 const HS: Option<Vendor> = Some(Vendor::HubSpot);
 const PD: Option<Vendor> = Some(Vendor::Pipedrive);
@@ -349,6 +368,39 @@ const ALIASES: &[Alias] = &[
     alias("organization", C, F::Account, None),
     alias("website", C, F::Website, None),
     alias("domain", C, F::Website, None),
+    alias("leadid", L, F::ExternalId, SF),
+    alias("leadowner", L, F::Owner, SF),
+    alias("leadsource", L, F::Source, SF),
+    alias("leadstatus", L, F::Status, SF),
+    alias("recordid", L, F::ExternalId, HS),
+    alias("contactowner", L, F::Owner, HS),
+    alias("originalsource", L, F::Source, HS),
+    alias("jobtitle", L, F::Title, HS),
+    alias("phonenumber", L, F::Phone, HS),
+    alias("companyname", L, F::Account, HS),
+    alias("leadtitle", L, F::Name, PD),
+    alias("leadowner", L, F::Owner, PD),
+    alias("leadsource", L, F::Source, PD),
+    alias("leadorganization", L, F::Account, PD),
+    alias("leadperson", L, F::Name, PD),
+    alias("externalid", L, F::ExternalId, None),
+    alias("id", L, F::ExternalId, None),
+    alias("name", L, F::Name, None),
+    alias("fullname", L, F::Name, None),
+    alias("contactname", L, F::Name, None),
+    alias("firstname", L, F::FirstName, None),
+    alias("lastname", L, F::LastName, None),
+    alias("email", L, F::Email, None),
+    alias("emailaddress", L, F::Email, None),
+    alias("phone", L, F::Phone, None),
+    alias("mobile", L, F::Phone, None),
+    alias("title", L, F::Title, None),
+    alias("company", L, F::Account, None),
+    alias("account", L, F::Account, None),
+    alias("organization", L, F::Account, None),
+    alias("owner", L, F::Owner, None),
+    alias("status", L, F::Status, None),
+    alias("source", L, F::Source, None),
 ];
 
 /// A header compared the way [`ALIASES`] are written: lower-cased letters and digits only, so
@@ -458,7 +510,7 @@ impl Mapping {
     fn is_named(&self) -> bool {
         match self.kind {
             Kind::Accounts => self.fills(Field::Name),
-            Kind::Contacts => self.fills(Field::Name) || self.fills(Field::FirstName) || self.fills(Field::LastName),
+            Kind::Contacts | Kind::Leads => self.fills(Field::Name) || self.fills(Field::FirstName) || self.fills(Field::LastName),
             Kind::Opportunities => {
                 [Field::Name, Field::Product, Field::Account, Field::ExternalId].into_iter().any(|field| self.fills(field))
             }

@@ -113,6 +113,51 @@ pub struct ContactRow {
     pub website: Option<String>,
 }
 
+/// Where a lead is, as CRMs write it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeadStage {
+    New,
+    Working,
+    Qualified,
+    Disqualified,
+    Converted,
+}
+
+impl LeadStage {
+    /// Pipewise's words, Salesforce's default lead statuses ("Open - Not Contacted", "Working -
+    /// Contacted", "Closed - Converted", "Closed - Not Converted") and HubSpot's ("New", "Open",
+    /// "In progress", "Attempted to contact", "Connected", "Open deal", "Unqualified", "Bad
+    /// timing").
+    pub fn parse(raw: &str) -> Result<LeadStage, Problem> {
+        match crate::mapping::normalise(raw).as_str() {
+            "new" | "open" | "opennotcontacted" => Ok(LeadStage::New),
+            "working" | "workingcontacted" | "inprogress" | "attemptedtocontact" | "connected" | "contacted" => Ok(LeadStage::Working),
+            "qualified" | "opendeal" => Ok(LeadStage::Qualified),
+            "disqualified" | "unqualified" | "closednotconverted" | "badtiming" | "notinterested" => Ok(LeadStage::Disqualified),
+            "converted" | "closedconverted" => Ok(LeadStage::Converted),
+            _ => Err(Problem::Invalid {
+                value: raw.to_owned(),
+                expected: "a lead status (new, working, qualified, disqualified, converted)",
+            }),
+        }
+    }
+}
+
+/// One line of a leads file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadRow {
+    pub line: u64,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub company: Option<String>,
+    pub owner: Option<String>,
+    pub status: Option<LeadStage>,
+    pub source: Option<String>,
+}
+
 /// Reads the cells of one record, collecting a problem per bad cell.
 struct Cells<'a> {
     mapping: &'a Mapping,
@@ -244,6 +289,33 @@ pub fn contact(mapping: &Mapping, record: &csv::StringRecord) -> Result<ContactR
     cells.finish(ContactRow { line, external_id, name, emails, phone, title, account, website })
 }
 
+/// Reads one line of a leads file: a name from one column or first and last names, one address.
+pub fn lead(mapping: &Mapping, record: &csv::StringRecord) -> Result<LeadRow, Vec<LineError>> {
+    let mut cells = Cells::new(mapping, record);
+    let external_id = cells.text(Field::ExternalId, 200);
+    let email = cells.get(Field::Email, text::email);
+    let phone = cells.text(Field::Phone, 50);
+    let title = cells.text(Field::Title, 200);
+    let company = cells.text(Field::Account, 200);
+    let owner = cells.text(Field::Owner, 320);
+    let status = cells.get(Field::Status, LeadStage::parse);
+    let source = cells.text(Field::Source, 100);
+    let first = cells.text(Field::FirstName, 100);
+    let last = cells.text(Field::LastName, 100);
+    let name = cells.text(Field::Name, 200).or_else(|| {
+        let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        (!joined.is_empty()).then_some(joined)
+    });
+    let Some(name) = name else {
+        if !cells.errors.iter().any(|error| error.field == Some(Field::Name)) {
+            cells.missing(Field::Name);
+        }
+        return Err(cells.errors);
+    };
+    let line = cells.line;
+    cells.finish(LeadRow { line, external_id, name, email, phone, title, company, owner, status, source })
+}
+
 /// Reads one line of an accounts file.
 pub fn account(mapping: &Mapping, record: &csv::StringRecord) -> Result<AccountRow, Vec<LineError>> {
     let mut cells = Cells::new(mapping, record);
@@ -321,6 +393,21 @@ mod tests {
         assert_eq!(errors[0].to_string(), "line 5 (name): is required");
         let errors = deal(&mapping, &reading(), &records[3]).unwrap_err();
         assert_eq!(errors[0].to_string(), "line 6: \"2 cells\" is not as many cells as the header line has");
+    }
+
+    #[test]
+    fn a_salesforce_lead_export() {
+        let (mapping, records) = read(
+            Kind::Leads,
+            "Lead ID,First Name,Last Name,Company,Email,Lead Status,Lead Source,Lead Owner\n\
+             00Q1,Ana,Lima,Acme,ana@acme.com,Working - Contacted,Web,rep@x.test\n\
+             00Q2,Bo,,Globex,bo@,Sleeping,,\n",
+        );
+        assert_eq!(mapping.vendor, Some(crate::Vendor::Salesforce));
+        let row = lead(&mapping, &records[0]).unwrap();
+        assert_eq!((row.name.as_str(), row.status, row.source.as_deref()), ("Ana Lima", Some(LeadStage::Working), Some("Web")));
+        let errors = lead(&mapping, &records[1]).unwrap_err();
+        assert_eq!(errors.iter().map(|error| error.field.map(Field::key)).collect::<Vec<_>>(), [Some("email"), Some("status")]);
     }
 
     #[test]

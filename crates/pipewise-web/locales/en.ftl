@@ -1399,3 +1399,5 @@ import-field-email = E-mail
 import-field-phone = Phone
 import-field-title = Job title
 import-conflict = { $detail }
+import-kind-leads = Leads
+import-field-source = Source

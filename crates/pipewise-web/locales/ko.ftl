@@ -1399,3 +1399,5 @@ import-field-email = 이메일
 import-field-phone = 전화
 import-field-title = 직함
 import-conflict = 다른 기록과 겹칩니다: { $detail }
+import-kind-leads = 잠재 고객
+import-field-source = 유입 경로

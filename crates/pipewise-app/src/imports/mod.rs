@@ -1,4 +1,4 @@
-//! Imports (SPEC C11): a CSV export of accounts, contacts or opportunities, read through the pure rules of
+//! Imports (SPEC C11): a CSV export of accounts, contacts, leads or opportunities, read through the pure rules of
 //! `pipewise_import`, resolved against the organisation, and written all or nothing.
 //!
 //! One import is one transaction. Every line is read and checked; the first bad line stops the
@@ -27,6 +27,7 @@
 mod accounts;
 mod contacts;
 mod deals;
+mod leads;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -192,6 +193,7 @@ pub fn import(db: &Db, ctx: &WriteCtx, file: impl Read, options: &ImportOptions,
         Kind::Opportunities => Box::new(deals::DealRows::new(&mut tx, ctx, options, &settings, mapping, names)?),
         Kind::Accounts => Box::new(accounts::AccountRows::new(ctx, mapping, names, &settings.system)),
         Kind::Contacts => Box::new(contacts::ContactRows::new(&mut tx, ctx, mapping, names, &settings.system)?),
+        Kind::Leads => Box::new(leads::LeadRows::new(&mut tx, ctx, mapping, names, &settings.system)?),
     };
     let mut record = csv::StringRecord::new();
     loop {
@@ -235,6 +237,7 @@ pub fn import(db: &Db, ctx: &WriteCtx, file: impl Read, options: &ImportOptions,
     let kind = match options.kind {
         Kind::Accounts => AccountId::LABEL,
         Kind::Contacts => ContactId::LABEL,
+        Kind::Leads => LeadId::LABEL,
         Kind::Opportunities => OpportunityId::LABEL,
     };
     audit(&mut tx, ctx, kind, 0, "import", None, Some(summary))?;

@@ -286,3 +286,33 @@ pub fn contacts_import_with_every_bad_line_named_then_match_by_address(db: &Test
     let again = import(db, &ctx, cleaned.as_bytes(), &ImportOptions::new(Kind::Contacts)).unwrap();
     assert_eq!((again.created, again.unchanged, again.accounts_created), (0, 7, 0), "{:?}", again.errors);
 }
+
+/// The same messy sample as leads: the same lines are refused; cleaned, the leads are new, from
+/// `import`, their company kept as written, and a re-import with an owner and statuses updates
+/// them by address.
+pub fn leads_import_and_update_by_address(db: &TestDb) {
+    let org = test_org(db.store(), "Leads");
+    let ctx = by_ops(&org, db);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/crm_export/crm_csv_preflight/sample_leads.csv");
+    let sample = String::from_utf8(read(&path)).unwrap();
+    let report = import(db, &ctx, sample.as_bytes(), &ImportOptions::new(Kind::Leads)).unwrap();
+    let lines: Vec<u64> = report.errors.iter().map(|error| error.line).collect();
+    assert_eq!(lines, [3, 4, 6, 8, 10], "{:?}", report.errors);
+    let cleaned: Vec<&str> = sample.lines().enumerate().filter(|(at, _)| ![2, 3, 5, 7, 9].contains(at)).map(|(_, line)| line).collect();
+    let report = import(db, &ctx, cleaned.join("\n").as_bytes(), &ImportOptions::new(Kind::Leads)).unwrap();
+    assert_eq!((report.created, report.error_count), (7, 0), "{:?}", report.errors);
+    let leads = pipewise_test_support::transact(db.store(), |tx| tx.leads(org.org())).unwrap();
+    let jane = leads.iter().find(|lead| lead.email.as_deref() == Some("jane.doe@acme-robotics.com")).unwrap();
+    assert_eq!(
+        (jane.company.as_deref(), jane.source.as_deref(), jane.status),
+        (Some("Acme Robotics LLC"), Some("import"), pipewise_core::records::LeadStatus::New)
+    );
+    let assigned = "Contact Name,Email,Lead Owner,Lead Status\nJane Doe,Jane.Doe@acme-robotics.com,Ravi Rep,Working - Contacted\n";
+    let report = import(db, &ctx, assigned.as_bytes(), &ImportOptions::new(Kind::Leads)).unwrap();
+    assert_eq!((report.created, report.updated, report.error_count), (0, 1, 0), "{:?}", report.errors);
+    let jane = pipewise_test_support::transact(db.store(), |tx| tx.lead(org.org(), jane.id)).unwrap().unwrap();
+    assert_eq!(
+        (jane.owner_id, jane.status, jane.name.as_str()),
+        (Some(org.rep.id), pipewise_core::records::LeadStatus::Working, "Jane Doe")
+    );
+}

@@ -128,6 +128,7 @@ fn field_label(locale: Locale, field: Field) -> &'static str {
         Field::Email => "import.field.email",
         Field::Phone => "import.field.phone",
         Field::Title => "import.field.title",
+        Field::Source => "import.field.source",
     };
     t(locale, key)
 }
@@ -136,6 +137,7 @@ fn kind_label(locale: Locale, kind: Kind) -> &'static str {
     match kind {
         Kind::Accounts => t(locale, "import.kind.accounts"),
         Kind::Contacts => t(locale, "import.kind.contacts"),
+        Kind::Leads => t(locale, "import.kind.leads"),
         Kind::Opportunities => t(locale, "import.kind.opportunities"),
     }
 }
@@ -145,7 +147,7 @@ pub async fn show(State(_state): State<AppState>, SignedIn(viewer): SignedIn) ->
     let result = blocking(move || {
         ops_only(&reader)?;
         let locale = reader.user.locale;
-        let kinds = [Kind::Opportunities, Kind::Accounts, Kind::Contacts]
+        let kinds = [Kind::Opportunities, Kind::Accounts, Kind::Contacts, Kind::Leads]
             .into_iter()
             .map(|kind| Choice { value: kind.as_str().to_owned(), label: kind_label(locale, kind).to_owned() })
             .collect();
@@ -159,8 +161,8 @@ pub async fn show(State(_state): State<AppState>, SignedIn(viewer): SignedIn) ->
 
 /// The options the page's form carries, read from the query string.
 fn options_of(params: &Params) -> Result<ImportOptions, AppError> {
-    let kind =
-        Kind::parse(params.raw("kind")).ok_or_else(|| AppError::BadRequest("kind must be accounts, contacts or opportunities".into()))?;
+    let kind = Kind::parse(params.raw("kind"))
+        .ok_or_else(|| AppError::BadRequest("kind must be accounts, contacts, leads or opportunities".into()))?;
     let mut options = ImportOptions::new(kind);
     options.date_order = if params.get("day_first").is_some() { DateOrder::DayFirst } else { DateOrder::MonthFirst };
     if let Some(columns) = params.0.iter().find(|(key, _)| key == "columns").map(|(_, value)| value.as_str()) {

@@ -931,6 +931,23 @@ pub fn deal_splits(
     finish(fields.errors, splits)
 }
 
+/// `POST /api/v1/leads/{id}/convert`: `{"account_id"?, "create_opportunity"?, "opportunity_name"?,
+/// "amount"?, "close_date"?, "pipeline_id"?}`. A deal is made when `create_opportunity` is true or
+/// any deal field is given.
+pub fn lead_conversion(id: LeadId, value: &Value) -> Result<crate::leads::Conversion, ValidationErrors> {
+    let names = ["account_id", "create_opportunity", "opportunity_name", "amount", "close_date", "pipeline_id"];
+    let mut fields = Fields::new(value, RecordRef::new(LeadId::LABEL, id.0), &names)?;
+    let account_id = fields.parse("account_id", "an id", positive_id).flatten().map(AccountId);
+    let create = fields.parse("create_opportunity", "true or false", boolean).flatten().unwrap_or(false);
+    let name = fields.parse("opportunity_name", "text", string).flatten();
+    let amount = fields.parse("amount", "an amount such as \"USD 1234.50\"", money).flatten();
+    let close_date = fields.parse("close_date", "a date", date).flatten();
+    let pipeline_id = fields.parse("pipeline_id", "an id", positive_id).flatten().map(PipelineId);
+    let wanted = create || name.is_some() || amount.is_some() || close_date.is_some() || pipeline_id.is_some();
+    let deal = wanted.then_some(crate::leads::DealOfLead { name, amount, close_date, pipeline_id });
+    finish(fields.errors, Some(crate::leads::Conversion { account_id, deal }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

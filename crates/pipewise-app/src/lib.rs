@@ -32,6 +32,7 @@ pub mod handoffs;
 pub mod imports;
 pub mod input;
 pub mod insights;
+pub mod leads;
 pub mod pay;
 pub mod performance;
 pub mod plan_codec;

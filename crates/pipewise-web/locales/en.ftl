@@ -591,6 +591,8 @@ expected-id = an id
 
 ## Rules broken (pipewise_core::Problem::Fact), from core, the application layer and the web.
 rule-lost_needs_reason = a lost deal needs the reason it was lost
+rule-lead_not_convertible = a lead that is { $status } cannot be converted
+rule-lead_needs_company = the lead has no company: give the account to convert it into
 rule-open_no_reason = only a won or lost deal has a close reason
 rule-stage_not_in_pipeline = stage { $stage } is not a stage of pipeline { $pipeline } ({ $name })
 rule-stage_not_in_pipeline_id = stage { $stage } is not a stage of pipeline { $pipeline }

@@ -591,6 +591,8 @@ expected-id = ID
 
 ## Rules broken (pipewise_core::Problem::Fact), from core, the application layer and the web.
 rule-lost_needs_reason = 실주한 거래에는 실주 사유가 필요합니다
+rule-lead_not_convertible = 상태가 { $status }인 잠재 고객은 전환할 수 없습니다
+rule-lead_needs_company = 잠재 고객에 회사가 없습니다: 전환할 거래처를 지정하세요
 rule-open_no_reason = 수주 또는 실주한 거래에만 마감 사유가 있습니다
 rule-stage_not_in_pipeline = 단계 { $stage }은(는) 파이프라인 { $pipeline }({ $name })의 단계가 아님
 rule-stage_not_in_pipeline_id = 단계 { $stage }은(는) 파이프라인 { $pipeline }의 단계가 아님

@@ -18,6 +18,7 @@ mod designer;
 mod forecast;
 mod gates;
 mod handoffs;
+mod leads;
 pub mod openapi;
 mod opportunities;
 mod pay;
@@ -244,6 +245,7 @@ pub fn table() -> Vec<Route> {
     table.extend(workspace::routes());
     table.extend(designer::routes());
     table.extend(handoffs::routes());
+    table.extend(leads::routes());
     table.extend(analytics::routes());
     table.extend(settings::routes());
     table.extend(quotas::routes());
@@ -262,6 +264,7 @@ pub fn resources() -> Vec<openapi::Resource> {
     resources.extend(workspace::resources());
     resources.extend(designer::resources());
     resources.extend(handoffs::resources());
+    resources.extend(leads::resources());
     resources
 }
 

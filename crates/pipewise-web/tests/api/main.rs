@@ -8,6 +8,7 @@ mod errors;
 mod gates;
 mod handoffs;
 mod harness;
+mod leads;
 mod openapi;
 mod pay;
 mod platform;
@@ -53,6 +54,7 @@ on_both_engines! {
     gates::only_ops_and_admins_design_pipelines,
     gates::a_loss_review_names_its_deal_only_to_those_who_see_it,
     handoffs::handoffs_are_recorded_and_reported_per_source,
+    leads::a_lead_converts_into_an_account_a_contact_and_a_deal,
     shares::a_deal_is_shared_with_a_colleague_and_unshared,
     settings::health_settings_are_read_by_everyone_and_changed_by_ops_and_admins,
     settings::analytics_use_the_stored_health_thresholds,

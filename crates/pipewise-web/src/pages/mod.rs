@@ -32,6 +32,7 @@ mod render;
 mod session;
 mod settings;
 mod tasks;
+mod today;
 mod workspace;
 
 use axum::Router;
@@ -51,7 +52,7 @@ pub use assets::asset_url;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/board") }))
+        .route("/", get(|| async { Redirect::to("/today") }))
         .route("/login", get(session::login_form).post(session::sign_in))
         .route("/logout", post(session::sign_out))
         .route("/account", get(session::account))
@@ -76,6 +77,8 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts", get(records::contacts))
         .route("/contacts/{id}", get(records::contact))
         .route("/tasks", get(tasks::tasks))
+        .route("/today", get(today::today))
+        .route("/today/touch", post(today::log_touch))
         .route("/admin/users", get(admin::users))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/pipelines", get(designer::pipelines).post(designer::create))

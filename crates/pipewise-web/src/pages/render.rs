@@ -28,6 +28,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("deal.html", include_str!("../../templates/deal.html")),
     ("move.html", include_str!("../../templates/move.html")),
     ("import.html", include_str!("../../templates/import.html")),
+    ("today.html", include_str!("../../templates/today.html")),
     ("import_result.html", include_str!("../../templates/import_result.html")),
     ("list.html", include_str!("../../templates/list.html")),
     ("account_detail.html", include_str!("../../templates/account_detail.html")),

@@ -34,7 +34,7 @@ fn login_page(locale: Locale, status: StatusCode, view: &LoginView) -> Response 
 }
 
 fn safe_next(next: Option<&str>) -> String {
-    next.filter(|next| is_local_path(next)).unwrap_or("/board").to_owned()
+    next.filter(|next| is_local_path(next)).unwrap_or("/today").to_owned()
 }
 
 /// The sign-in form, in the browser's language; a signed-in reader goes straight on.

@@ -18,3 +18,4 @@ mod settings;
 mod shares;
 mod sign_in;
 mod support;
+mod today;

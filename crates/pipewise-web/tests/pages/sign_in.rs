@@ -25,7 +25,7 @@ async fn signing_in_starts_a_session_and_follows_a_local_next() {
     for foreign in ["//evil.example/board", "https://evil.example/"] {
         let response =
             app.post_form("/login", None, &[("email", "rep@pages.test"), ("password", PASSWORD), ("next", foreign)], false).await;
-        assert_eq!(location(&response), "/board", "{foreign}");
+        assert_eq!(location(&response), "/today", "{foreign}");
     }
 }
 
@@ -176,7 +176,7 @@ async fn pages_send_signed_out_readers_to_sign_in() {
         assert_eq!(location(&response), expected, "{path}");
     }
     let response = app.send(Request::get("/").body(Body::empty()).unwrap()).await;
-    assert_eq!(location(&response), "/board");
+    assert_eq!(location(&response), "/today");
     // An expired or forged cookie is the same as none.
     let response =
         app.send(Request::get("/board").header(header::COOKIE, "pipewise_session=pws_forged").body(Body::empty()).unwrap()).await;

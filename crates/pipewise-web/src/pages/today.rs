@@ -154,7 +154,7 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
             Some((rank, std::cmp::Reverse(deal.amount.map(|money| money.amount())), line))
         })
         .collect();
-    deals.sort_by(|a, b| (a.0, a.1, a.2.id).cmp(&(b.0, b.1, b.2.id)));
+    deals.sort_by_key(|(rank, larger_first, line)| (*rank, *larger_first, line.id));
 
     // Leads waiting: new ones past the window first, then new, then those being worked.
     let mut leads: Vec<_> = app::records::leads(&mut tx, viewer.org)?

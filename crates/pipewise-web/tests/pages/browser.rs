@@ -254,6 +254,9 @@ async fn user_flows_in_a_real_browser() {
         // A Korean user's board is in Korean, and so is the sign-in page for a Korean browser.
         browser.delete_cookies().unwrap();
         sign_in(&browser, &base, &korean.email).unwrap();
+        assert!(browser.current_url().unwrap().ends_with("/today"), "the day is the first page");
+        browser.goto(&format!("{base}/board")).unwrap();
+        browser.wait_for("#board", Duration::from_secs(10)).unwrap();
         let source = browser.page_source().unwrap();
         assert!(source.contains(t(Locale::Ko, "nav.board")) && source.contains(t(Locale::Ko, "nav.sign_out")), "Korean navigation");
         assert!(source.contains("탐사"), "Korean stage names");

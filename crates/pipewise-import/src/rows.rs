@@ -198,6 +198,21 @@ impl<'a> Cells<'a> {
         self.get(field, |raw| text::optional(raw, max, false)).flatten()
     }
 
+    /// A person's name from its column, else from first and last names; when there is none, the
+    /// problem is recorded.
+    fn person_name(&mut self) -> Option<String> {
+        let first = self.text(Field::FirstName, 100);
+        let last = self.text(Field::LastName, 100);
+        let name = self.text(Field::Name, 200).or_else(|| {
+            let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            (!joined.is_empty()).then_some(joined)
+        });
+        if name.is_none() && !self.errors.iter().any(|error| error.field == Some(Field::Name)) {
+            self.missing(Field::Name);
+        }
+        name
+    }
+
     fn missing(&mut self, field: Field) {
         self.errors.push(LineError { line: self.line, column: None, field: Some(field), problem: Problem::Required });
     }
@@ -273,18 +288,7 @@ pub fn contact(mapping: &Mapping, record: &csv::StringRecord) -> Result<ContactR
     let title = cells.text(Field::Title, 200);
     let account = cells.text(Field::Account, 200);
     let website = cells.get(Field::Website, values::domain);
-    let first = cells.text(Field::FirstName, 100);
-    let last = cells.text(Field::LastName, 100);
-    let name = cells.text(Field::Name, 200).or_else(|| {
-        let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        (!joined.is_empty()).then_some(joined)
-    });
-    let Some(name) = name else {
-        if !cells.errors.iter().any(|error| error.field == Some(Field::Name)) {
-            cells.missing(Field::Name);
-        }
-        return Err(cells.errors);
-    };
+    let Some(name) = cells.person_name() else { return Err(cells.errors) };
     let line = cells.line;
     cells.finish(ContactRow { line, external_id, name, emails, phone, title, account, website })
 }
@@ -300,18 +304,7 @@ pub fn lead(mapping: &Mapping, record: &csv::StringRecord) -> Result<LeadRow, Ve
     let owner = cells.text(Field::Owner, 320);
     let status = cells.get(Field::Status, LeadStage::parse);
     let source = cells.text(Field::Source, 100);
-    let first = cells.text(Field::FirstName, 100);
-    let last = cells.text(Field::LastName, 100);
-    let name = cells.text(Field::Name, 200).or_else(|| {
-        let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
-        (!joined.is_empty()).then_some(joined)
-    });
-    let Some(name) = name else {
-        if !cells.errors.iter().any(|error| error.field == Some(Field::Name)) {
-            cells.missing(Field::Name);
-        }
-        return Err(cells.errors);
-    };
+    let Some(name) = cells.person_name() else { return Err(cells.errors) };
     let line = cells.line;
     cells.finish(LeadRow { line, external_id, name, email, phone, title, company, owner, status, source })
 }

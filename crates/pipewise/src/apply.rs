@@ -18,13 +18,7 @@ use serde_json::{Value, json};
 pub fn run(db_url: &str, org: Option<i64>, actor: Option<&str>) -> Result<()> {
     let store = crate::db::open(db_url)?;
     let org = crate::init::pick_organisation(&store, org)?;
-    let actor_id = match actor {
-        Some(email) => {
-            let user = app::users::user_by_email(&mut store.read()?, org, email)?;
-            Some(user.with_context(|| format!("no user {email} in organisation {org}"))?.id)
-        }
-        None => None,
-    };
+    let actor_id = crate::init::actor_of(&store, org, actor)?;
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     let mut failed = 0;

@@ -29,13 +29,7 @@ pub fn run(db: &str, org: Option<i64>, actor: Option<&str>, dir: &Path, kinds: &
     };
     let store = crate::db::open(db)?;
     let org = crate::init::pick_organisation(&store, org)?;
-    let actor_id = match actor {
-        Some(email) => {
-            let user = app::users::user_by_email(&mut store.read()?, org, email)?;
-            Some(user.with_context(|| format!("no user {email} in organisation {org}"))?.id)
-        }
-        None => None,
-    };
+    let actor_id = crate::init::actor_of(&store, org, actor)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let ctx = WriteCtx { org, actor_id, source: Source::Cli, at: Timestamp::from_jiff(jiff::Timestamp::now()) };
     for kind in kinds {

@@ -63,13 +63,7 @@ pub fn run(args: &ImportArgs<'_>) -> Result<()> {
 
     let store = crate::db::open(args.db)?;
     let org = crate::init::pick_organisation(&store, args.org)?;
-    let actor_id = match args.actor {
-        Some(email) => {
-            let user = app::users::user_by_email(&mut store.read()?, org, email)?;
-            Some(user.with_context(|| format!("no user {email} in organisation {org}"))?.id)
-        }
-        None => None,
-    };
+    let actor_id = crate::init::actor_of(&store, org, args.actor)?;
     let file = File::open(args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let size = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
     let bar = ProgressBar::new(size).with_style(

@@ -94,6 +94,13 @@ pub fn pick_organisation(store: &Db, org: Option<i64>) -> Result<OrgId> {
     }
 }
 
+/// The user `--as` names by e-mail in `org` (`None`: the system acts).
+pub fn actor_of(store: &Db, org: OrgId, email: Option<&str>) -> Result<Option<pipewise_core::UserId>> {
+    let Some(email) = email else { return Ok(None) };
+    let user = app::users::user_by_email(&mut store.read()?, org, email)?;
+    Ok(Some(user.with_context(|| format!("no user {email} in organisation {org}"))?.id))
+}
+
 fn read_password() -> Result<String> {
     let password = match std::env::var("PIPEWISE_ADMIN_PASSWORD") {
         Ok(password) => password,

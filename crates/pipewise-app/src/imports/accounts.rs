@@ -9,7 +9,7 @@ use pipewise_core::records::{AccountPatch, NewAccount};
 use pipewise_core::*;
 use pipewise_import::{AccountRow, Field, Mapping};
 
-use super::{ImportReport, Names, Rows, conflict_error, field_error, normal_name, rule_errors};
+use super::{ImportReport, Names, Rows, conflict_error, field_error, known_records, normal_name, rule_errors};
 use crate::*;
 
 pub(super) struct AccountRows {
@@ -141,15 +141,9 @@ impl Rows for AccountRows {
 
     fn flush(&mut self, tx: &mut Tx, report: &mut ImportReport) -> Result<()> {
         let rows = std::mem::take(&mut self.chunk);
-        let ids: Vec<&str> = rows.iter().filter_map(|row| row.external_id.as_deref()).collect();
-        let found = tx.0.import_keys(self.ctx.org, AccountId::LABEL, &self.system, &ids)?;
-        let known: HashMap<String, AccountId> = ids
-            .iter()
-            .zip(found)
-            .filter_map(|(external_id, record)| record.map(|record| ((*external_id).to_owned(), AccountId(record))))
-            .collect();
+        let known = known_records(tx, self.ctx.org, AccountId::LABEL, &self.system, &rows, |row| row.external_id.as_deref())?;
         for row in rows {
-            let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).copied();
+            let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).map(|id| AccountId(*id));
             self.write(tx, row, record, report)?;
         }
         Ok(())

@@ -4,13 +4,11 @@
 
 use std::collections::HashMap;
 
-use pipewise_core::error::Problem;
-use pipewise_core::message::Message;
 use pipewise_core::records::{ContactPatch, NewContact};
 use pipewise_core::*;
 use pipewise_import::{ContactRow, Field, Mapping};
 
-use super::{ImportReport, Names, Rows, conflict_error, field_error, rule_errors};
+use super::{ImportReport, Names, Rows, conflict_error, known_records, repeated, rule_errors};
 use crate::*;
 
 pub(super) struct ContactRows {
@@ -121,24 +119,9 @@ impl Rows for ContactRows {
     fn read(&mut self, record: &csv::StringRecord, report: &mut ImportReport) {
         match pipewise_import::contact(&self.mapping, record) {
             Ok(row) => {
-                let mut keys: Vec<(Field, String)> = row.emails.iter().map(|email| (Field::Email, email.clone())).collect();
-                if let Some(id) = &row.external_id {
-                    keys.push((Field::ExternalId, format!("id:{id}")));
-                }
-                for (field, key) in &keys {
-                    if let Some(first) = self.seen.get(key) {
-                        let (name, value) = match field {
-                            Field::Email => ("import.duplicate_email", key.as_str()),
-                            _ => ("import.duplicate_external_id", key.trim_start_matches("id:")),
-                        };
-                        let argument = if *field == Field::Email { "email" } else { "id" };
-                        let message = Message::new(name).text(argument, value).text("line", first);
-                        report.push_errors([field_error(&self.mapping, row.line, *field, Problem::Fact(message))]);
-                        return;
-                    }
-                }
-                for (_, key) in keys {
-                    self.seen.insert(key, row.line);
+                if let Some(error) = repeated(&mut self.seen, &self.mapping, row.line, &row.emails, row.external_id.as_deref()) {
+                    report.push_errors([error]);
+                    return;
                 }
                 self.chunk.push(row);
             }
@@ -152,15 +135,9 @@ impl Rows for ContactRows {
 
     fn flush(&mut self, tx: &mut Tx, report: &mut ImportReport) -> Result<()> {
         let rows = std::mem::take(&mut self.chunk);
-        let ids: Vec<&str> = rows.iter().filter_map(|row| row.external_id.as_deref()).collect();
-        let found = tx.0.import_keys(self.ctx.org, ContactId::LABEL, &self.system, &ids)?;
-        let known: HashMap<String, ContactId> = ids
-            .iter()
-            .zip(found)
-            .filter_map(|(external_id, record)| record.map(|record| ((*external_id).to_owned(), ContactId(record))))
-            .collect();
+        let known = known_records(tx, self.ctx.org, ContactId::LABEL, &self.system, &rows, |row| row.external_id.as_deref())?;
         for row in rows {
-            let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).copied();
+            let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).map(|id| ContactId(*id));
             self.write(tx, row, record, report)?;
         }
         Ok(())

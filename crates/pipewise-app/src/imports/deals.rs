@@ -11,7 +11,7 @@ use pipewise_core::pipeline::{Pipeline, Stage, StageKind};
 use pipewise_core::*;
 use pipewise_import::{DealRow, Field, LineError, Mapping, Moment, Reading, RowStatus};
 
-use super::{ImportOptions, ImportReport, Names, Rows, Settings, field_error, normal_name, rule_errors};
+use super::{ImportOptions, ImportReport, Names, Rows, Settings, field_error, known_records, normal_name, rule_errors};
 use crate::*;
 
 /// Where a row's deal ends: in an open stage, or closed (from an open stage, if the file says
@@ -446,10 +446,7 @@ impl Rows for DealRows {
 
     fn flush(&mut self, tx: &mut Tx, report: &mut ImportReport) -> Result<()> {
         let rows = std::mem::take(&mut self.chunk);
-        let ids: Vec<&str> = rows.iter().filter_map(|row| row.external_id.as_deref()).collect();
-        let found = tx.0.import_keys(self.ctx.org, OpportunityId::LABEL, &self.system, &ids)?;
-        let known: HashMap<String, i64> =
-            ids.iter().zip(found).filter_map(|(external_id, record)| record.map(|record| ((*external_id).to_owned(), record))).collect();
+        let known = known_records(tx, self.ctx.org, OpportunityId::LABEL, &self.system, &rows, |row| row.external_id.as_deref())?;
         let mut new = Vec::new();
         for row in rows {
             let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).copied();

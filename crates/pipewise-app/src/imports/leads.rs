@@ -3,13 +3,11 @@
 
 use std::collections::HashMap;
 
-use pipewise_core::error::Problem;
-use pipewise_core::message::Message;
 use pipewise_core::records::{LeadPatch, LeadStatus, NewLead};
 use pipewise_core::*;
 use pipewise_import::{Field, LeadRow, LeadStage, Mapping};
 
-use super::{ImportReport, Names, Rows, conflict_error, field_error, rule_errors};
+use super::{ImportReport, Names, Rows, conflict_error, field_error, known_records, repeated, rule_errors};
 use crate::*;
 
 pub(super) struct LeadRows {
@@ -130,24 +128,10 @@ impl Rows for LeadRows {
     fn read(&mut self, record: &csv::StringRecord, report: &mut ImportReport) {
         match pipewise_import::lead(&self.mapping, record) {
             Ok(row) => {
-                let keys: Vec<(Field, String)> = row
-                    .email
-                    .iter()
-                    .map(|email| (Field::Email, email.clone()))
-                    .chain(row.external_id.iter().map(|id| (Field::ExternalId, format!("id:{id}"))))
-                    .collect();
-                for (field, key) in &keys {
-                    if let Some(first) = self.seen.get(key) {
-                        let message = match field {
-                            Field::Email => Message::new("import.duplicate_email").text("email", key).text("line", first),
-                            _ => Message::new("import.duplicate_external_id").text("id", key.trim_start_matches("id:")).text("line", first),
-                        };
-                        report.push_errors([field_error(&self.mapping, row.line, *field, Problem::Fact(message))]);
-                        return;
-                    }
-                }
-                for (_, key) in keys {
-                    self.seen.insert(key, row.line);
+                let emails: Vec<String> = row.email.iter().cloned().collect();
+                if let Some(error) = repeated(&mut self.seen, &self.mapping, row.line, &emails, row.external_id.as_deref()) {
+                    report.push_errors([error]);
+                    return;
                 }
                 self.chunk.push(row);
             }
@@ -161,15 +145,9 @@ impl Rows for LeadRows {
 
     fn flush(&mut self, tx: &mut Tx, report: &mut ImportReport) -> Result<()> {
         let rows = std::mem::take(&mut self.chunk);
-        let ids: Vec<&str> = rows.iter().filter_map(|row| row.external_id.as_deref()).collect();
-        let found = tx.0.import_keys(self.ctx.org, LeadId::LABEL, &self.system, &ids)?;
-        let known: HashMap<String, LeadId> = ids
-            .iter()
-            .zip(found)
-            .filter_map(|(external_id, record)| record.map(|record| ((*external_id).to_owned(), LeadId(record))))
-            .collect();
+        let known = known_records(tx, self.ctx.org, LeadId::LABEL, &self.system, &rows, |row| row.external_id.as_deref())?;
         for row in rows {
-            let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).copied();
+            let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).map(|id| LeadId(*id));
             self.write(tx, row, record, report)?;
         }
         Ok(())

@@ -451,6 +451,50 @@ impl Names {
     }
 }
 
+/// The records earlier imports of `system` made of the external ids of `rows`, by external id.
+fn known_records<R>(
+    tx: &mut Tx,
+    org: OrgId,
+    kind: &'static str,
+    system: &str,
+    rows: &[R],
+    external_id: impl Fn(&R) -> Option<&str>,
+) -> Result<HashMap<String, i64>> {
+    let ids: Vec<&str> = rows.iter().filter_map(external_id).collect();
+    let found = tx.0.import_keys(org, kind, system, &ids)?;
+    Ok(ids.iter().zip(found).filter_map(|(id, record)| record.map(|record| ((*id).to_owned(), record))).collect())
+}
+
+/// The first problem of a contact's or lead's line that repeats an address or an external id
+/// of an earlier line (`seen`: each key → the line it was first seen on), or `None` after
+/// remembering this line's keys.
+fn repeated(
+    seen: &mut HashMap<String, u64>,
+    mapping: &Mapping,
+    line: u64,
+    emails: &[String],
+    external_id: Option<&str>,
+) -> Option<LineError> {
+    let keys: Vec<(Field, String)> = emails
+        .iter()
+        .map(|email| (Field::Email, email.clone()))
+        .chain(external_id.map(|id| (Field::ExternalId, format!("id:{id}"))))
+        .collect();
+    for (field, key) in &keys {
+        if let Some(first) = seen.get(key) {
+            let message = match field {
+                Field::Email => message::Message::new("import.duplicate_email").text("email", key).text("line", first),
+                _ => message::Message::new("import.duplicate_external_id").text("id", key.trim_start_matches("id:")).text("line", first),
+            };
+            return Some(field_error(mapping, line, *field, Problem::Fact(message)));
+        }
+    }
+    for (_, key) in keys {
+        seen.insert(key, line);
+    }
+    None
+}
+
 /// A problem of a row's field, placed in the first column that fills it.
 fn field_error(mapping: &Mapping, line: u64, field: Field, problem: Problem) -> LineError {
     let column = mapping.columns_of(field).next().map(|at| mapping.headers[at].clone());

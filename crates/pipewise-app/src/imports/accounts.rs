@@ -9,7 +9,7 @@ use pipewise_core::records::{AccountPatch, NewAccount};
 use pipewise_core::*;
 use pipewise_import::{AccountRow, Field, Mapping};
 
-use super::{ImportReport, Names, Rows, conflict_error, field_error, known_records, normal_name, rule_errors};
+use super::{ImportReport, Names, Rows, field_error, known_records, normal_name, settled};
 use crate::*;
 
 pub(super) struct AccountRows {
@@ -94,24 +94,13 @@ impl AccountRows {
                 created.map(|account| account.id)
             }
         };
-        match written {
-            Ok(id) => {
-                self.names.accounts.insert(key, id);
-                if let Some(external_id) = &row.external_id {
-                    tx.0.put_import_keys(self.ctx.org, AccountId::LABEL, &self.system, &[(external_id.as_str(), id.0)])?;
-                }
-                Ok(())
+        if let Some(id) = settled(written, &self.mapping, row.line, field_of, Field::Website, report)? {
+            self.names.accounts.insert(key, id);
+            if let Some(external_id) = &row.external_id {
+                tx.0.put_import_keys(self.ctx.org, AccountId::LABEL, &self.system, &[(external_id.as_str(), id.0)])?;
             }
-            Err(StoreError::Invalid(invalid)) => {
-                report.push_errors(rule_errors(&self.mapping, row.line, invalid, field_of));
-                Ok(())
-            }
-            Err(StoreError::Conflict(detail)) => {
-                report.push_errors([conflict_error(&self.mapping, row.line, Field::Website, &detail)]);
-                Ok(())
-            }
-            Err(error) => Err(error),
         }
+        Ok(())
     }
 }
 

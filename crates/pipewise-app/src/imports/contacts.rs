@@ -8,7 +8,7 @@ use pipewise_core::records::{ContactPatch, NewContact};
 use pipewise_core::*;
 use pipewise_import::{ContactRow, Field, Mapping};
 
-use super::{ImportReport, Names, Rows, conflict_error, known_records, repeated, rule_errors};
+use super::{ImportReport, Names, Rows, known_records, repeated, settled};
 use crate::*;
 
 pub(super) struct ContactRows {
@@ -92,26 +92,15 @@ impl ContactRows {
                 created
             }
         };
-        match written {
-            Ok(contact) => {
-                for email in &contact.emails {
-                    self.by_email.insert(email.clone(), contact.id);
-                }
-                if let Some(external_id) = &row.external_id {
-                    tx.0.put_import_keys(self.ctx.org, ContactId::LABEL, &self.system, &[(external_id.as_str(), contact.id.0)])?;
-                }
-                Ok(())
+        if let Some(contact) = settled(written, &self.mapping, row.line, field_of, Field::Email, report)? {
+            for email in &contact.emails {
+                self.by_email.insert(email.clone(), contact.id);
             }
-            Err(StoreError::Invalid(invalid)) => {
-                report.push_errors(rule_errors(&self.mapping, row.line, invalid, field_of));
-                Ok(())
+            if let Some(external_id) = &row.external_id {
+                tx.0.put_import_keys(self.ctx.org, ContactId::LABEL, &self.system, &[(external_id.as_str(), contact.id.0)])?;
             }
-            Err(StoreError::Conflict(detail)) => {
-                report.push_errors([conflict_error(&self.mapping, row.line, Field::Email, &detail)]);
-                Ok(())
-            }
-            Err(error) => Err(error),
         }
+        Ok(())
     }
 }
 

@@ -7,7 +7,7 @@ use pipewise_core::records::{LeadPatch, LeadStatus, NewLead};
 use pipewise_core::*;
 use pipewise_import::{Field, LeadRow, LeadStage, Mapping};
 
-use super::{ImportReport, Names, Rows, conflict_error, field_error, known_records, repeated, rule_errors};
+use super::{ImportReport, Names, Rows, field_error, known_records, repeated, settled};
 use crate::*;
 
 pub(super) struct LeadRows {
@@ -101,26 +101,15 @@ impl LeadRows {
                 crate::records::create_lead(tx, &self.ctx, new).inspect(|_| report.created += 1)
             }
         };
-        match written {
-            Ok(lead) => {
-                if let Some(email) = &lead.email {
-                    self.by_email.insert(email.clone(), lead.id);
-                }
-                if let Some(external_id) = &row.external_id {
-                    tx.0.put_import_keys(self.ctx.org, LeadId::LABEL, &self.system, &[(external_id.as_str(), lead.id.0)])?;
-                }
-                Ok(())
+        if let Some(lead) = settled(written, &self.mapping, row.line, field_of, Field::Email, report)? {
+            if let Some(email) = &lead.email {
+                self.by_email.insert(email.clone(), lead.id);
             }
-            Err(StoreError::Invalid(invalid)) => {
-                report.push_errors(rule_errors(&self.mapping, row.line, invalid, field_of));
-                Ok(())
+            if let Some(external_id) = &row.external_id {
+                tx.0.put_import_keys(self.ctx.org, LeadId::LABEL, &self.system, &[(external_id.as_str(), lead.id.0)])?;
             }
-            Err(StoreError::Conflict(detail)) => {
-                report.push_errors([conflict_error(&self.mapping, row.line, Field::Email, &detail)]);
-                Ok(())
-            }
-            Err(error) => Err(error),
         }
+        Ok(())
     }
 }
 

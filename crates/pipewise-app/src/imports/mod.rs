@@ -507,6 +507,31 @@ fn conflict_error(mapping: &Mapping, line: u64, field: Field, detail: &str) -> L
     field_error(mapping, line, field, Problem::Fact(message::Message::new("import.conflict").text("detail", detail)))
 }
 
+/// A row's write: the record written, or `None` with what refused it in the report (a rule
+/// broken, placed by `field_of`; another record's domain or address, placed in `conflict`).
+/// Any other error ends the import.
+fn settled<T>(
+    written: Result<T>,
+    mapping: &Mapping,
+    line: u64,
+    field_of: impl Fn(&str) -> Option<Field>,
+    conflict: Field,
+    report: &mut ImportReport,
+) -> Result<Option<T>> {
+    match written {
+        Ok(record) => Ok(Some(record)),
+        Err(StoreError::Invalid(invalid)) => {
+            report.push_errors(rule_errors(mapping, line, invalid, field_of));
+            Ok(None)
+        }
+        Err(StoreError::Conflict(detail)) => {
+            report.push_errors([conflict_error(mapping, line, conflict, &detail)]);
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// The problems the record rules found, each placed in the field's column.
 fn rule_errors(mapping: &Mapping, line: u64, errors: ValidationErrors, field_of: impl Fn(&str) -> Option<Field>) -> Vec<LineError> {
     errors

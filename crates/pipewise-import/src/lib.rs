@@ -17,7 +17,10 @@ pub mod rows;
 pub mod values;
 
 pub use mapping::{Choice, Field, Kind, Mapping, Vendor};
-pub use rows::{AccountRow, ContactRow, DealRow, LeadRow, LeadStage, LineError, Reading, RowStatus, account, contact, deal, lead};
+pub use rows::{
+    AccountRow, ActivityRow, ContactRow, DealRow, LeadRow, LeadStage, LineError, Reading, RowStatus, account, activity, activity_kind,
+    contact, deal, lead,
+};
 pub use values::{DateOrder, Moment};
 
 /// A CSV reader over `bytes` as exports write them: a header line, `,` between cells, quoted

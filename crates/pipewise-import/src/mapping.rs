@@ -13,10 +13,11 @@ pub enum Kind {
     Contacts,
     Leads,
     Opportunities,
+    Activities,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Accounts, Kind::Contacts, Kind::Leads, Kind::Opportunities];
+    pub const ALL: [Kind; 5] = [Kind::Accounts, Kind::Contacts, Kind::Leads, Kind::Opportunities, Kind::Activities];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -24,6 +25,7 @@ impl Kind {
             Kind::Contacts => "contacts",
             Kind::Leads => "leads",
             Kind::Opportunities => "opportunities",
+            Kind::Activities => "activities",
         }
     }
 
@@ -47,6 +49,18 @@ impl Kind {
                 Field::Title,
                 Field::Account,
                 Field::Website,
+            ],
+            Kind::Activities => &[
+                Field::ExternalId,
+                Field::ActivityType,
+                Field::Name,
+                Field::Created,
+                Field::Direction,
+                Field::Owner,
+                Field::Deal,
+                Field::Account,
+                Field::Email,
+                Field::Body,
             ],
             Kind::Leads => &[
                 Field::ExternalId,
@@ -125,10 +139,19 @@ pub enum Field {
     Title,
     /// Where a lead came from (a web form, an event, a list).
     Source,
+    /// An activity's kind: call, e-mail, meeting, note, task.
+    ActivityType,
+    /// inbound, outbound or internal.
+    Direction,
+    /// The deal an activity is about: its external id (from an earlier import of the same
+    /// system) or its name.
+    Deal,
+    /// An activity's notes.
+    Body,
 }
 
 impl Field {
-    pub const ALL: [Field; 25] = [
+    pub const ALL: [Field; 29] = [
         Field::ExternalId,
         Field::Name,
         Field::Owner,
@@ -154,6 +177,10 @@ impl Field {
         Field::Phone,
         Field::Title,
         Field::Source,
+        Field::ActivityType,
+        Field::Direction,
+        Field::Deal,
+        Field::Body,
     ];
 
     pub fn key(self) -> &'static str {
@@ -183,6 +210,10 @@ impl Field {
             Field::Phone => "phone",
             Field::Title => "title",
             Field::Source => "source",
+            Field::ActivityType => "type",
+            Field::Direction => "direction",
+            Field::Deal => "deal",
+            Field::Body => "body",
         }
     }
 
@@ -229,7 +260,7 @@ const fn alias(header: &'static str, kind: Kind, field: Field, vendor: Option<Ve
 }
 
 use Field as F;
-use Kind::{Accounts as A, Contacts as C, Leads as L, Opportunities as O};
+use Kind::{Accounts as A, Activities as V, Contacts as C, Leads as L, Opportunities as O};
 const SF: Option<Vendor> = Some(Vendor::Salesforce);
 const HS: Option<Vendor> = Some(Vendor::HubSpot);
 const PD: Option<Vendor> = Some(Vendor::Pipedrive);
@@ -401,6 +432,51 @@ const ALIASES: &[Alias] = &[
     alias("owner", L, F::Owner, None),
     alias("status", L, F::Status, None),
     alias("source", L, F::Source, None),
+    alias("activityid", V, F::ExternalId, SF),
+    alias("tasksubtype", V, F::ActivityType, SF),
+    alias("activitydate", V, F::Created, SF),
+    alias("assignedto", V, F::Owner, SF),
+    alias("relatedto", V, F::Deal, SF),
+    alias("opportunityname", V, F::Deal, SF),
+    alias("accountname", V, F::Account, SF),
+    alias("comments", V, F::Body, SF),
+    alias("recordid", V, F::ExternalId, HS),
+    alias("activitytype", V, F::ActivityType, HS),
+    alias("associateddeal", V, F::Deal, HS),
+    alias("associatedcompany", V, F::Account, HS),
+    alias("associatedcontact", V, F::Email, HS),
+    alias("bodypreview", V, F::Body, HS),
+    alias("activityassignedto", V, F::Owner, HS),
+    alias("activityid", V, F::ExternalId, PD),
+    alias("activitysubject", V, F::Name, PD),
+    alias("activitytype", V, F::ActivityType, PD),
+    alias("activityduedate", V, F::Created, PD),
+    alias("activitydeal", V, F::Deal, PD),
+    alias("activityorganization", V, F::Account, PD),
+    alias("activitynote", V, F::Body, PD),
+    alias("activityassignedtouser", V, F::Owner, PD),
+    alias("externalid", V, F::ExternalId, None),
+    alias("id", V, F::ExternalId, None),
+    alias("type", V, F::ActivityType, None),
+    alias("kind", V, F::ActivityType, None),
+    alias("subject", V, F::Name, None),
+    alias("title", V, F::Name, None),
+    alias("date", V, F::Created, None),
+    alias("occurredat", V, F::Created, None),
+    alias("when", V, F::Created, None),
+    alias("direction", V, F::Direction, None),
+    alias("owner", V, F::Owner, None),
+    alias("user", V, F::Owner, None),
+    alias("deal", V, F::Deal, None),
+    alias("opportunity", V, F::Deal, None),
+    alias("account", V, F::Account, None),
+    alias("company", V, F::Account, None),
+    alias("email", V, F::Email, None),
+    alias("contact", V, F::Email, None),
+    alias("contactemail", V, F::Email, None),
+    alias("body", V, F::Body, None),
+    alias("notes", V, F::Body, None),
+    alias("description", V, F::Body, None),
 ];
 
 /// A header compared the way [`ALIASES`] are written: lower-cased letters and digits only, so
@@ -511,6 +587,7 @@ impl Mapping {
         match self.kind {
             Kind::Accounts => self.fills(Field::Name),
             Kind::Contacts | Kind::Leads => self.fills(Field::Name) || self.fills(Field::FirstName) || self.fills(Field::LastName),
+            Kind::Activities => self.fills(Field::Name) || self.fills(Field::ActivityType),
             Kind::Opportunities => {
                 [Field::Name, Field::Product, Field::Account, Field::ExternalId].into_iter().any(|field| self.fills(field))
             }

@@ -7,6 +7,7 @@ use std::fmt;
 use pipewise_core::Date;
 use pipewise_core::error::Problem;
 use pipewise_core::money::{Currency, Money};
+use pipewise_core::records::{ActivityKind, Direction};
 use pipewise_core::text;
 
 use crate::mapping::{Field, Mapping};
@@ -156,6 +157,38 @@ pub struct LeadRow {
     pub owner: Option<String>,
     pub status: Option<LeadStage>,
     pub source: Option<String>,
+}
+
+/// One line of an activities file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActivityRow {
+    pub line: u64,
+    pub external_id: Option<String>,
+    pub kind: ActivityKind,
+    pub subject: String,
+    pub occurred: Moment,
+    pub direction: Direction,
+    pub owner: Option<String>,
+    /// The deal's external id or name.
+    pub deal: Option<String>,
+    pub account: Option<String>,
+    /// The contacts' addresses.
+    pub emails: Vec<String>,
+    pub body: Option<String>,
+}
+
+/// An activity's kind as CRMs write it: Pipewise's words, Salesforce's task subtypes and event
+/// ("Event" is a meeting), HubSpot's upper-case types, Pipedrive's (a "lunch" is a meeting, a
+/// "deadline" a task).
+pub fn activity_kind(raw: &str) -> Result<ActivityKind, Problem> {
+    match crate::mapping::normalise(raw).as_str() {
+        "email" | "emails" | "listemail" | "incomingemail" | "outgoingemail" => Ok(ActivityKind::Email),
+        "call" | "calls" | "phonecall" => Ok(ActivityKind::Call),
+        "meeting" | "meetings" | "event" | "lunch" => Ok(ActivityKind::Meeting),
+        "note" | "notes" => Ok(ActivityKind::Note),
+        "task" | "tasks" | "todo" | "deadline" => Ok(ActivityKind::Task),
+        _ => Err(Problem::Invalid { value: raw.to_owned(), expected: "an activity type (call, email, meeting, note, task)" }),
+    }
 }
 
 /// Reads the cells of one record, collecting a problem per bad cell.
@@ -309,6 +342,37 @@ pub fn lead(mapping: &Mapping, record: &csv::StringRecord) -> Result<LeadRow, Ve
     cells.finish(LeadRow { line, external_id, name, email, phone, title, company, owner, status, source })
 }
 
+/// Reads one line of an activities file. The type defaults to a note and the direction to
+/// outbound; an activity without a date or without a subject or type is refused.
+pub fn activity(mapping: &Mapping, reading: &Reading, record: &csv::StringRecord) -> Result<ActivityRow, Vec<LineError>> {
+    let mut cells = Cells::new(mapping, record);
+    let external_id = cells.text(Field::ExternalId, 200);
+    let kind = cells.get(Field::ActivityType, activity_kind);
+    let subject = cells.text(Field::Name, 500);
+    let occurred = cells.get(Field::Created, |raw| values::moment(raw, reading.date_order));
+    let direction = cells.get(Field::Direction, Direction::parse).unwrap_or(Direction::Outbound);
+    let owner = cells.text(Field::Owner, 320);
+    let deal = cells.text(Field::Deal, 200);
+    let account = cells.text(Field::Account, 200);
+    let emails = cells
+        .get(Field::Email, |raw| {
+            raw.split([',', ';', ' ']).filter(|part| !part.trim().is_empty()).map(text::email).collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap_or_default();
+    let body = cells.get(Field::Body, |raw| text::optional(raw, 100_000, true)).flatten();
+    let subject = subject.or_else(|| kind.map(|kind| kind.as_str().to_owned()));
+    if subject.is_none() && !cells.errors.iter().any(|error| matches!(error.field, Some(Field::Name | Field::ActivityType))) {
+        cells.missing(Field::Name);
+    }
+    if occurred.is_none() && !cells.errors.iter().any(|error| error.field == Some(Field::Created)) {
+        cells.missing(Field::Created);
+    }
+    let (Some(subject), Some(occurred)) = (subject, occurred) else { return Err(cells.errors) };
+    let line = cells.line;
+    let kind = kind.unwrap_or(ActivityKind::Note);
+    cells.finish(ActivityRow { line, external_id, kind, subject, occurred, direction, owner, deal, account, emails, body })
+}
+
 /// Reads one line of an accounts file.
 pub fn account(mapping: &Mapping, record: &csv::StringRecord) -> Result<AccountRow, Vec<LineError>> {
     let mut cells = Cells::new(mapping, record);
@@ -401,6 +465,26 @@ mod tests {
         assert_eq!((row.name.as_str(), row.status, row.source.as_deref()), ("Ana Lima", Some(LeadStage::Working), Some("Web")));
         let errors = lead(&mapping, &records[1]).unwrap_err();
         assert_eq!(errors.iter().map(|error| error.field.map(Field::key)).collect::<Vec<_>>(), [Some("email"), Some("status")]);
+    }
+
+    #[test]
+    fn activities_from_a_pipedrive_export() {
+        let (mapping, records) = read(
+            Kind::Activities,
+            "Activity - ID,Activity - Subject,Activity - Type,Activity - Due date,Activity - Deal,Activity - Note\n\
+             7,Discovery call,call,2026-03-02 10:30,Acme renewal,Budget confirmed\n\
+             8,,lunch,2026-03-03,Acme renewal,\n\
+             9,Kickoff,party,,Acme renewal,\n",
+        );
+        assert_eq!(mapping.vendor, Some(crate::Vendor::Pipedrive));
+        let reading = reading();
+        let call = activity(&mapping, &reading, &records[0]).unwrap();
+        assert_eq!((call.kind, call.direction, call.occurred.seconds), (ActivityKind::Call, Direction::Outbound, Some(37_800)));
+        assert_eq!((call.deal.as_deref(), call.body.as_deref()), (Some("Acme renewal"), Some("Budget confirmed")));
+        let lunch = activity(&mapping, &reading, &records[1]).unwrap();
+        assert_eq!((lunch.kind, lunch.subject.as_str()), (ActivityKind::Meeting, "meeting"));
+        let errors = activity(&mapping, &reading, &records[2]).unwrap_err();
+        assert_eq!(errors.iter().map(|error| error.field.map(Field::key)).collect::<Vec<_>>(), [Some("type"), Some("created")]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! arbitrary text and on arbitrary bytes through the CSV reader.
 
 use pipewise_core::money::Currency;
-use pipewise_import::{DateOrder, Kind, Mapping, Reading, account, contact, deal, reader, values};
+use pipewise_import::{DateOrder, Kind, Mapping, Reading, account, activity, contact, deal, reader, values};
 use proptest::prelude::*;
 
 const MAVEN: &str = "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value,Deal - Currency,Deal - Won time,Deal - Status";
@@ -70,10 +70,12 @@ proptest! {
         let deals = Mapping::detect(Kind::Opportunities, &headers, &[]).unwrap();
         let accounts = Mapping::detect(Kind::Accounts, &["account", "employees", "website"], &[]).unwrap();
         let contacts = Mapping::detect(Kind::Contacts, &["first name", "last name", "email", "phone", "website"], &[]).unwrap();
+        let activities = Mapping::detect(Kind::Activities, &["type", "subject", "date", "direction", "deal", "email", "body"], &[]).unwrap();
         for record in file.records().flatten() {
             let _ = deal(&deals, &reading, &record);
             let _ = account(&accounts, &record);
             let _ = contact(&contacts, &record);
+            let _ = activity(&activities, &reading, &record);
         }
     }
 }

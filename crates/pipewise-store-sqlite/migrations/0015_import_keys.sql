@@ -5,7 +5,7 @@
 -- the same name.
 CREATE TABLE import_key (
     organisation_id INTEGER NOT NULL REFERENCES organisation,
-    record_kind     TEXT NOT NULL CHECK (record_kind IN ('account', 'contact', 'opportunity', 'lead')),
+    record_kind     TEXT NOT NULL CHECK (record_kind IN ('account', 'contact', 'opportunity', 'lead', 'activity')),
     system          TEXT NOT NULL,
     external_id     TEXT NOT NULL,
     record_id       INTEGER NOT NULL,

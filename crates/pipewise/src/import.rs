@@ -1,4 +1,4 @@
-//! `pipewise import`: a CSV export of accounts, contacts, leads or opportunities, checked line by line and
+//! `pipewise import`: a CSV export of accounts, contacts, leads, opportunities or activities, checked line by line and
 //! written all or nothing (see `pipewise_app::imports`). The report goes to stdout (a table, or
 //! JSON with `--json`), progress to stderr; the exit status is non-zero unless the file was
 //! imported (a dry run that found no problem succeeds).
@@ -40,7 +40,7 @@ pub struct ImportArgs<'a> {
 
 pub fn run(args: &ImportArgs<'_>) -> Result<()> {
     let Some(kind) = Kind::parse(args.kind) else {
-        bail!("cannot import {:?}: choose accounts, contacts, leads or opportunities", args.kind)
+        bail!("cannot import {:?}: choose accounts, contacts, leads, opportunities or activities", args.kind)
     };
     let mut options = ImportOptions::new(kind);
     for choice in args.map {

@@ -137,12 +137,12 @@ enum Command {
         #[arg(long)]
         email: String,
     },
-    /// Import a CSV export of accounts, contacts, leads or opportunities (Salesforce, HubSpot, Pipedrive or your
+    /// Import a CSV export of accounts, contacts, leads, opportunities or activities (Salesforce, HubSpot, Pipedrive or your
     /// own headers), all or nothing: every bad line is reported with its line, column and
     /// reason, and then nothing is written. Re-importing rows with external ids updates what the
     /// first import made.
     Import {
-        /// What the file holds: accounts, contacts, leads or opportunities.
+        /// What the file holds: accounts, contacts, leads, opportunities or activities.
         kind: String,
         /// The CSV file (UTF-8, with a header line).
         file: std::path::PathBuf,
@@ -160,7 +160,8 @@ enum Command {
         /// amount, currency, close_date, created, closed, loss_reason, next_step, product;
         /// for accounts name, owner, industry, employees, website, region; for contacts name,
         /// first_name, last_name, email, phone, title, account, website; for leads the same
-        /// (account is the company) with owner, status and source.
+        /// (account is the company) with owner, status and source; for activities type, name (the
+        /// subject), created (when), direction, owner, deal, account, email (the contacts), body.
         #[arg(long, value_name = "FIELD=HEADER")]
         map: Vec<String>,
         /// A stage name of the file and the pipeline stage it means: Engaging=Qualify.

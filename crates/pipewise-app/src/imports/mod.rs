@@ -1,4 +1,4 @@
-//! Imports (SPEC C11): a CSV export of accounts, contacts, leads or opportunities, read through the pure rules of
+//! Imports (SPEC C11): a CSV export of accounts, contacts, leads, opportunities or activities, read through the pure rules of
 //! `pipewise_import`, resolved against the organisation, and written all or nothing.
 //!
 //! One import is one transaction. Every line is read and checked; the first bad line stops the
@@ -25,6 +25,7 @@
 //! memory stays bounded whatever the file's size.
 
 mod accounts;
+mod activities;
 mod contacts;
 mod deals;
 mod leads;
@@ -194,6 +195,7 @@ pub fn import(db: &Db, ctx: &WriteCtx, file: impl Read, options: &ImportOptions,
         Kind::Accounts => Box::new(accounts::AccountRows::new(ctx, mapping, names, &settings.system)),
         Kind::Contacts => Box::new(contacts::ContactRows::new(&mut tx, ctx, mapping, names, &settings.system)?),
         Kind::Leads => Box::new(leads::LeadRows::new(&mut tx, ctx, mapping, names, &settings.system)?),
+        Kind::Activities => Box::new(activities::ActivityRows::new(&mut tx, ctx, options, mapping, names, &settings.system)?),
     };
     let mut record = csv::StringRecord::new();
     loop {
@@ -239,6 +241,7 @@ pub fn import(db: &Db, ctx: &WriteCtx, file: impl Read, options: &ImportOptions,
         Kind::Contacts => ContactId::LABEL,
         Kind::Leads => LeadId::LABEL,
         Kind::Opportunities => OpportunityId::LABEL,
+        Kind::Activities => ActivityId::LABEL,
     };
     audit(&mut tx, ctx, kind, 0, "import", None, Some(summary))?;
     tx.commit()?;

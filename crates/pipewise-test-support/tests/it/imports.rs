@@ -316,3 +316,52 @@ pub fn leads_import_and_update_by_address(db: &TestDb) {
         (Some(org.rep.id), pipewise_core::records::LeadStatus::Working, "Jane Doe")
     );
 }
+
+/// Activities land on the deal an earlier import gave an id (or the one deal of a name), with
+/// their contacts by address; unknown deals and addresses and bad types are named by line, and
+/// a re-import by id logs nothing twice.
+pub fn activities_land_on_their_deals_and_are_logged_once(db: &TestDb) {
+    let org = test_org(db.store(), "Activities");
+    let ctx = by_ops(&org, db);
+    let deals = "Opportunity ID,Opportunity Name,Account Name,Stage,Amount,Close Date,Created Date,Opportunity Owner\n\
+                 006A,Acme renewal,Acme,Prospecting,12000,4/30/2026,1/15/2026,rep@activities.test\n\
+                 006B,Globex pilot,Globex,Prospecting,5000,5/15/2026,2/1/2026,Ravi Rep\n";
+    let report =
+        import(db, &ctx, deals.as_bytes(), &ImportOptions { system: Some("csv".into()), ..ImportOptions::new(Kind::Opportunities) })
+            .unwrap();
+    assert!(report.committed, "{:?}", report.errors);
+    let contacts = "Name,Email,Company\nDana Buyer,dana@acme.example,Acme\n";
+    assert!(import(db, &ctx, contacts.as_bytes(), &ImportOptions::new(Kind::Contacts)).unwrap().committed);
+    let file = "id,type,subject,date,direction,deal,email,body\n\
+                A1,call,Discovery call,2026-02-10 10:00,outbound,006A,dana@acme.example,Budget confirmed\n\
+                A2,email,Re: pricing,2026-02-11 09:15,inbound,Globex pilot,,\n\
+                A3,meeting,Onsite,2026-02-12,,Nobody's deal,ghost@nowhere.example,\n\
+                A4,party,,2027-01-01,,006A,,\n";
+    let report = import(db, &ctx, file.as_bytes(), &ImportOptions::new(Kind::Activities)).unwrap();
+    let said: Vec<String> = report.errors.iter().map(|error| format!("{} {}", error.line, error.field.map_or("-", |f| f.key()))).collect();
+    assert_eq!(said, ["4 deal", "4 email", "5 type"], "{:?}", report.errors);
+    assert!(!report.committed);
+    let count = |kind| pipewise_test_support::transact(db.store(), |tx| tx.count(org.org(), kind)).unwrap();
+    assert_eq!(count(RecordKind::Activity), 0);
+
+    let good: Vec<&str> = file.lines().take(3).collect();
+    let good = good.join("\n");
+    let report = import(db, &ctx, good.as_bytes(), &ImportOptions::new(Kind::Activities)).unwrap();
+    assert_eq!((report.created, report.error_count, report.committed), (2, 0, true), "{:?}", report.errors);
+    let all = deals_named(db, org.org());
+    let acme = all["Acme renewal"];
+    let logged = pipewise_test_support::transact(db.store(), |tx| app::activities::activities_of_opportunity(tx, org.org(), acme)).unwrap();
+    assert_eq!(logged.len(), 1);
+    let call = &logged[0];
+    assert_eq!(
+        (call.subject.as_str(), call.body.as_deref(), call.occurred_at.to_string()),
+        ("Discovery call", Some("Budget confirmed"), "2026-02-10T10:00:00Z".into())
+    );
+    assert_eq!((call.source.as_str(), call.contact_ids.len()), ("import", 1));
+    let again = import(db, &ctx, good.as_bytes(), &ImportOptions::new(Kind::Activities)).unwrap();
+    assert_eq!((again.created, again.unchanged), (0, 2));
+}
+
+fn deals_named(db: &TestDb, org: OrgId) -> HashMap<String, OpportunityId> {
+    deals(db, org).into_iter().map(|deal| (deal.name, deal.id)).collect()
+}

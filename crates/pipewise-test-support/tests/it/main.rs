@@ -50,6 +50,7 @@ on_both_engines! {
     imports::an_export_imports_again_to_the_same_deals,
     imports::contacts_import_with_every_bad_line_named_then_match_by_address,
     imports::leads_import_and_update_by_address,
+    imports::activities_land_on_their_deals_and_are_logged_once,
     forecast::calls_are_kept_with_what_the_caller_saw_rolled_up_scoped_and_audited,
     forecast::a_past_forecast_is_the_same_on_a_copy_holding_only_what_was_known_then,
     forecast::model_forecasts_are_kept_once_a_day_per_scope,

@@ -129,6 +129,10 @@ fn field_label(locale: Locale, field: Field) -> &'static str {
         Field::Phone => "import.field.phone",
         Field::Title => "import.field.title",
         Field::Source => "import.field.source",
+        Field::ActivityType => "import.field.type",
+        Field::Direction => "import.field.direction",
+        Field::Deal => "import.field.deal",
+        Field::Body => "import.field.body",
     };
     t(locale, key)
 }
@@ -138,6 +142,7 @@ fn kind_label(locale: Locale, kind: Kind) -> &'static str {
         Kind::Accounts => t(locale, "import.kind.accounts"),
         Kind::Contacts => t(locale, "import.kind.contacts"),
         Kind::Leads => t(locale, "import.kind.leads"),
+        Kind::Activities => t(locale, "import.kind.activities"),
         Kind::Opportunities => t(locale, "import.kind.opportunities"),
     }
 }
@@ -147,7 +152,7 @@ pub async fn show(State(_state): State<AppState>, SignedIn(viewer): SignedIn) ->
     let result = blocking(move || {
         ops_only(&reader)?;
         let locale = reader.user.locale;
-        let kinds = [Kind::Opportunities, Kind::Accounts, Kind::Contacts, Kind::Leads]
+        let kinds = [Kind::Opportunities, Kind::Accounts, Kind::Contacts, Kind::Leads, Kind::Activities]
             .into_iter()
             .map(|kind| Choice { value: kind.as_str().to_owned(), label: kind_label(locale, kind).to_owned() })
             .collect();
@@ -162,7 +167,7 @@ pub async fn show(State(_state): State<AppState>, SignedIn(viewer): SignedIn) ->
 /// The options the page's form carries, read from the query string.
 fn options_of(params: &Params) -> Result<ImportOptions, AppError> {
     let kind = Kind::parse(params.raw("kind"))
-        .ok_or_else(|| AppError::BadRequest("kind must be accounts, contacts, leads or opportunities".into()))?;
+        .ok_or_else(|| AppError::BadRequest("kind must be accounts, contacts, leads, opportunities or activities".into()))?;
     let mut options = ImportOptions::new(kind);
     options.date_order = if params.get("day_first").is_some() { DateOrder::DayFirst } else { DateOrder::MonthFirst };
     if let Some(columns) = params.0.iter().find(|(key, _)| key == "columns").map(|(_, value)| value.as_str()) {

@@ -48,6 +48,8 @@ struct TaskLine {
     due: String,
     overdue: bool,
     deal: Option<(i64, String)>,
+    /// The lead it is about, by name.
+    lead: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -157,7 +159,9 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
     deals.sort_by_key(|(rank, larger_first, line)| (*rank, *larger_first, line.id));
 
     // Leads waiting: new ones past the window first, then new, then those being worked.
-    let mut leads: Vec<_> = app::records::leads(&mut tx, viewer.org)?
+    let every_lead = app::records::leads(&mut tx, viewer.org)?;
+    let lead_names: HashMap<LeadId, String> = every_lead.iter().map(|lead| (lead.id, lead.name.clone())).collect();
+    let mut leads: Vec<_> = every_lead
         .into_iter()
         .filter(|lead| lead.owner_id == Some(who) && matches!(lead.status, LeadStatus::New | LeadStatus::Working))
         .collect();
@@ -183,6 +187,7 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
             due: task.due_on.map(|date| i18n::date(locale, date)).unwrap_or_default(),
             overdue: task.due_on.is_some_and(|date| date < today),
             deal: task.opportunity_id.and_then(|id| names.get(&id).map(|name| (id.0, name.clone()))),
+            lead: task.lead_id.and_then(|id| lead_names.get(&id).cloned()),
         })
         .collect();
     let people = match &reach {

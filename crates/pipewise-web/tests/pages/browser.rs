@@ -151,6 +151,8 @@ async fn screenshot_tour_of_the_demo() {
         sign_in(&browser, &base, &admin.email).unwrap();
         let pages = [
             ("board", "/board".to_owned()),
+            ("today", format!("/today?user={}", deal.owner_id)),
+            ("import", "/admin/import".to_owned()),
             ("deal", format!("/opportunities/{}", deal.id)),
             ("deal-as-of", format!("/opportunities/{}?as_of=2026-06-30", deal.id)),
             ("deals", "/opportunities".to_owned()),

@@ -1444,3 +1444,21 @@ import-no_such_deal = no deal is called { $name } (nor has that id from an earli
 import-no_such_account = no account is called { $name }
 import-no_such_contact = no contact has the address { $email }
 today-lead_task = lead: { $name }
+
+## Leads (pages::leads)
+nav-leads = Leads
+leads-title = Leads
+leads-company = Company
+leads-convert = Convert
+leads-convert_hint = One step: the account (the one you choose, else the one named like the company or at the address's domain, else a new one), the account's contact with this address (else a new one), and a deal if you ask for one. The lead is then marked converted.
+leads-account = Account
+leads-account_auto = Found or made from the lead
+leads-create_deal = Create a deal too
+leads-deal_name = Deal name (the account's by default)
+leads-convert_button = Convert the lead
+leads-not_convertible = This lead is converted or disqualified: it cannot be converted again.
+lead_status-new = New
+lead_status-working = Working
+lead_status-qualified = Qualified
+lead_status-disqualified = Disqualified
+lead_status-converted = Converted

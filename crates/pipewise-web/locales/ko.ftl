@@ -1444,3 +1444,21 @@ import-no_such_deal = { $name } 이름의 거래가 없습니다 (이전 가져�
 import-no_such_account = { $name } 이름의 거래처가 없습니다
 import-no_such_contact = 주소가 { $email }인 연락처가 없습니다
 today-lead_task = 잠재 고객: { $name }
+
+## Leads (pages::leads)
+nav-leads = 잠재 고객
+leads-title = 잠재 고객
+leads-company = 회사
+leads-convert = 전환
+leads-convert_hint = 한 번에 처리합니다: 거래처(선택한 곳, 없으면 회사 이름이나 이메일 도메인이 같은 곳, 그것도 없으면 새 거래처), 그 거래처에서 이 주소를 가진 연락처(없으면 새 연락처), 요청하면 거래까지 만듭니다. 그다음 잠재 고객은 전환됨으로 표시됩니다.
+leads-account = 거래처
+leads-account_auto = 잠재 고객 정보로 찾거나 만들기
+leads-create_deal = 거래도 만들기
+leads-deal_name = 거래 이름 (기본값은 거래처 이름)
+leads-convert_button = 잠재 고객 전환
+leads-not_convertible = 이미 전환되었거나 부적격 처리된 잠재 고객이라 다시 전환할 수 없습니다.
+lead_status-new = 신규
+lead_status-working = 진행 중
+lead_status-qualified = 적격
+lead_status-disqualified = 부적격
+lead_status-converted = 전환됨

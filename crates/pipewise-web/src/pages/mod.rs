@@ -22,6 +22,7 @@ mod designer;
 mod form;
 mod gates;
 mod import;
+mod leads;
 mod list;
 mod organisation;
 mod pay;
@@ -76,6 +77,9 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}", get(records::account))
         .route("/contacts", get(records::contacts))
         .route("/contacts/{id}", get(records::contact))
+        .route("/leads", get(leads::leads))
+        .route("/leads/{id}", get(leads::lead))
+        .route("/leads/{id}/convert", post(leads::convert))
         .route("/tasks", get(tasks::tasks))
         .route("/today", get(today::today))
         .route("/today/touch", post(today::log_touch))

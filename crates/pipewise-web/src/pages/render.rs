@@ -29,6 +29,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("move.html", include_str!("../../templates/move.html")),
     ("import.html", include_str!("../../templates/import.html")),
     ("today.html", include_str!("../../templates/today.html")),
+    ("lead.html", include_str!("../../templates/lead.html")),
     ("import_result.html", include_str!("../../templates/import_result.html")),
     ("list.html", include_str!("../../templates/list.html")),
     ("account_detail.html", include_str!("../../templates/account_detail.html")),

@@ -71,6 +71,7 @@ struct DealLine {
 
 #[derive(Serialize)]
 struct LeadLine {
+    id: i64,
     name: String,
     company: String,
     email: Option<String>,
@@ -170,6 +171,7 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
     let lead_lines: Vec<LeadLine> = leads
         .iter()
         .map(|lead| LeadLine {
+            id: lead.id.0,
             name: lead.name.clone(),
             company: lead.company.clone().unwrap_or_default(),
             email: lead.email.clone(),

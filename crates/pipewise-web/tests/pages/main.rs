@@ -8,6 +8,7 @@ mod deal;
 mod forecast;
 mod gates;
 mod import;
+mod leads;
 mod lists;
 mod pay;
 mod performance;

@@ -1,0 +1,232 @@
+//! Leads in the web app: the list (`/leads`: search, status and owner filters, sortable, CSV as
+//! filtered) and a lead's page (`/leads/{id}`) with its one-step conversion into an account, a
+//! contact and, when asked, a deal (`POST /leads/{id}/convert` through `app::leads::convert`).
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use pipewise_app as app;
+use pipewise_app::leads::{Conversion, DealOfLead};
+use pipewise_core::history::Source;
+use pipewise_core::money::Money;
+use pipewise_core::records::{Lead, LeadStatus};
+use pipewise_core::user::Locale;
+use pipewise_core::*;
+use serde::Serialize;
+
+use super::data::OrgData;
+use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page};
+use super::{Params, SignedIn, answer, path_id, render, see_other};
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::error::AppError;
+use crate::i18n::{self, t};
+
+fn status_label(locale: Locale, status: LeadStatus) -> &'static str {
+    match status {
+        LeadStatus::New => t(locale, "lead_status.new"),
+        LeadStatus::Working => t(locale, "lead_status.working"),
+        LeadStatus::Qualified => t(locale, "lead_status.qualified"),
+        LeadStatus::Disqualified => t(locale, "lead_status.disqualified"),
+        LeadStatus::Converted => t(locale, "lead_status.converted"),
+    }
+}
+
+pub async fn leads(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
+    list_page(state, viewer, query, lead_list).await
+}
+
+fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
+    let locale = viewer.user.locale;
+    let now = state.now();
+    let mut tx = state.db.read()?;
+    let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
+    let mut leads = app::records::leads(&mut tx, viewer.org)?;
+    let query = params.get("q").map(str::to_lowercase);
+    let status = params.get("status").and_then(|raw| LeadStatus::parse(raw).ok());
+    let owner = params.id("owner").map(UserId);
+    leads.retain(|lead| {
+        query.as_ref().is_none_or(|query| {
+            lead.name.to_lowercase().contains(query)
+                || lead.company.as_ref().is_some_and(|company| company.to_lowercase().contains(query))
+                || lead.email.as_ref().is_some_and(|email| email.contains(query.as_str()))
+        }) && status.is_none_or(|status| lead.status == status)
+            && owner.is_none_or(|owner| lead.owner_id == Some(owner))
+    });
+    let columns = vec![
+        Column::new(locale, "name", "field.name"),
+        Column::new(locale, "company", "leads.company"),
+        Column::new(locale, "email", "field.email"),
+        Column::new(locale, "status", "field.status"),
+        Column::new(locale, "owner", "field.owner_id"),
+        Column::new(locale, "source", "field.source"),
+        Column::new(locale, "created", "field.created_at"),
+    ];
+    let rows = leads
+        .iter()
+        .map(|lead| Row {
+            cells: vec![
+                Cell::link(lead.name.clone(), format!("/leads/{}", lead.id)),
+                Cell::text(lead.company.clone().unwrap_or_default()),
+                Cell::text(lead.email.clone().unwrap_or_default()),
+                Cell::text(status_label(locale, lead.status)),
+                Cell::text(lead.owner_id.map(|owner| data.user_name(owner)).unwrap_or_default()),
+                Cell::text(lead.source.clone().unwrap_or_default()),
+                Cell::text(i18n::relative(locale, lead.created_at, now)).sort(SortKey::Time(lead.created_at.as_micros())),
+            ],
+            class: None,
+        })
+        .collect();
+    let statuses = LeadStatus::ALL
+        .iter()
+        .map(|status| Choice { value: status.as_str().to_owned(), label: status_label(locale, *status).to_owned() })
+        .collect();
+    let owners =
+        data.users.iter().filter(|user| user.active).map(|user| Choice { value: user.id.to_string(), label: user.name.clone() }).collect();
+    Ok(List {
+        title: t(locale, "leads.title").to_owned(),
+        nav: "leads",
+        path: "/leads",
+        columns,
+        rows,
+        filters: vec![
+            Filter::text("q", t(locale, "list.search").to_owned(), params),
+            Filter::select(locale, "status", t(locale, "field.status").to_owned(), params.raw("status").trim().to_owned(), statuses),
+            Filter::select(locale, "owner", t(locale, "field.owner_id").to_owned(), params.raw("owner").trim().to_owned(), owners),
+        ],
+        default_sort: ("created", true),
+        cursor_pager: None,
+        csv_name: "leads",
+        note: None,
+    })
+}
+
+#[derive(Serialize)]
+struct Field {
+    label: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct LeadView {
+    id: i64,
+    name: String,
+    fields: Vec<Field>,
+    convertible: bool,
+    accounts: Vec<Choice>,
+    problems: Vec<String>,
+    typed: Typed,
+}
+
+/// What the conversion form keeps after a refusal.
+#[derive(Default, Serialize)]
+struct Typed {
+    account: String,
+    deal: bool,
+    deal_name: String,
+    amount: String,
+    close_date: String,
+}
+
+fn lead_page(
+    state: &AppState,
+    viewer: &Viewer,
+    lead: &Lead,
+    status: StatusCode,
+    problems: Vec<String>,
+    typed: Typed,
+) -> Result<Response, AppError> {
+    let locale = viewer.user.locale;
+    let mut tx = state.db.read()?;
+    let data = OrgData::load(&mut tx, viewer.org, state.now())?;
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let fields = vec![
+        Field { label: t(locale, "leads.company"), value: text(&lead.company) },
+        Field { label: t(locale, "field.title"), value: text(&lead.title) },
+        Field { label: t(locale, "field.email"), value: text(&lead.email) },
+        Field { label: t(locale, "field.phone"), value: text(&lead.phone) },
+        Field { label: t(locale, "field.status"), value: status_label(locale, lead.status).to_owned() },
+        Field { label: t(locale, "field.owner_id"), value: lead.owner_id.map(|owner| data.user_name(owner)).unwrap_or_default() },
+        Field { label: t(locale, "field.source"), value: text(&lead.source) },
+        Field { label: t(locale, "field.created_at"), value: i18n::timestamp(locale, lead.created_at, &viewer.user.time_zone) },
+    ];
+    let mut accounts: Vec<Choice> =
+        data.accounts.values().map(|account| Choice { value: account.id.to_string(), label: account.name.clone() }).collect();
+    accounts.sort_by_key(|choice| choice.label.to_lowercase());
+    let view = LeadView {
+        id: lead.id.0,
+        name: lead.name.clone(),
+        fields,
+        convertible: !matches!(lead.status, LeadStatus::Converted | LeadStatus::Disqualified),
+        accounts,
+        problems,
+        typed,
+    };
+    render::page(viewer, status, "lead.html", "leads", lead.name.clone(), &view)
+}
+
+fn find(state: &AppState, viewer: &Viewer, raw: &str) -> Result<Lead, AppError> {
+    let id = LeadId(path_id(raw, LeadId::LABEL)?);
+    app::records::lead(&mut state.db.read()?, viewer.org, id)?.ok_or(AppError::NotFound { kind: LeadId::LABEL, id: raw.to_owned() })
+}
+
+pub async fn lead(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(raw): Path<String>) -> Response {
+    answer(viewer, move |reader| {
+        let lead = find(&state, reader, &raw)?;
+        lead_page(&state, reader, &lead, StatusCode::OK, Vec::new(), Typed::default())
+    })
+    .await
+}
+
+/// Converts the lead from its page; a refusal comes back with 422, the problems and what was typed.
+pub async fn convert(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(raw): Path<String>, body: Bytes) -> Response {
+    let params = Params::from_body(&body);
+    answer(viewer, move |reader| {
+        let locale = reader.user.locale;
+        let lead = find(&state, reader, &raw)?;
+        let typed = Typed {
+            account: params.raw("account_id").trim().to_owned(),
+            deal: params.get("create_deal").is_some(),
+            deal_name: params.raw("deal_name").trim().to_owned(),
+            amount: params.raw("amount").trim().to_owned(),
+            close_date: params.raw("close_date").trim().to_owned(),
+        };
+        let mut problems = Vec::new();
+        let organisation = app::users::organisation(&mut state.db.read()?, reader.org)?;
+        let currency = organisation.map_or(money::Currency::USD, |organisation| organisation.reporting_currency);
+        let amount = match typed.amount.as_str() {
+            "" => None,
+            raw => Money::parse_amount(raw, currency).map_err(|problem| problems.push(i18n::problem(locale, &problem))).ok(),
+        };
+        let close_date = match typed.close_date.as_str() {
+            "" => None,
+            raw => pipewise_core::time::parse_date(raw).map_err(|problem| problems.push(i18n::problem(locale, &problem))).ok(),
+        };
+        if !problems.is_empty() {
+            return lead_page(&state, reader, &lead, StatusCode::UNPROCESSABLE_ENTITY, problems, typed);
+        }
+        let conversion = Conversion {
+            account_id: params.id("account_id").map(AccountId),
+            deal: typed.deal.then(|| DealOfLead {
+                name: (!typed.deal_name.is_empty()).then(|| typed.deal_name.clone()),
+                amount,
+                close_date,
+                pipeline_id: None,
+            }),
+        };
+        let ctx = reader.ctx(Source::Web, state.now());
+        match state.db.transact(|tx| app::leads::convert(tx, &ctx, lead.id, &conversion)) {
+            Ok(converted) => Ok(see_other(&match converted.opportunity {
+                Some(deal) => format!("/opportunities/{}", deal.id),
+                None => format!("/accounts/{}", converted.account.id),
+            })),
+            Err(app::StoreError::Invalid(errors)) => {
+                let problems = errors.0.iter().map(|error| i18n::problem(locale, &error.problem)).collect();
+                lead_page(&state, reader, &lead, StatusCode::UNPROCESSABLE_ENTITY, problems, typed)
+            }
+            Err(error) => Err(error.into()),
+        }
+    })
+    .await
+}

@@ -1,0 +1,53 @@
+//! Leads in the web app: the list with its filters, a lead's page, and its conversion from the
+//! page into an account, a contact and a deal; a bad amount comes back with what was typed.
+
+use axum::http::StatusCode;
+use pipewise_app as app;
+use pipewise_core::records::{LeadStatus, NewLead};
+use pipewise_test_support::transact;
+
+use crate::support::{app, location};
+
+#[tokio::test]
+async fn a_lead_is_listed_opened_and_converted_from_its_page() {
+    let app = app();
+    let rep = app.org.rep.id;
+    let lead = transact(&*app.store, |tx| {
+        let new = NewLead {
+            name: "Ana Lima".into(),
+            company: Some("Lima Freight".into()),
+            email: Some("ana@limafreight.example".into()),
+            phone: None,
+            title: Some("Head of Ops".into()),
+            source: Some("web form".into()),
+            status: LeadStatus::Qualified,
+            owner_id: Some(rep),
+        };
+        app::records::create_lead(tx, &app.ctx(rep), new)
+    })
+    .unwrap();
+    let session = app.sign_in("rep@pages.test").await;
+    let (status, list) = app.get("/leads?status=qualified", Some(&session)).await;
+    assert_eq!(status, StatusCode::OK);
+    let link = format!("/leads/{}", lead.id);
+    assert!((list.contains(&link) || list.contains(&link.replace('/', "&#x2f;"))) && list.contains("Lima Freight"), "{list}");
+    let (_, none) = app.get("/leads?status=new", Some(&session)).await;
+    assert!(!none.contains("Lima Freight"));
+    let (status, page) = app.get(&format!("/leads/{}", lead.id), Some(&session)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Convert the lead") && page.contains("Head of Ops"), "{page}");
+
+    let path = format!("/leads/{}/convert", lead.id);
+    let refused = app.post_form(&path, Some(&session), &[("create_deal", "1"), ("deal_name", "Pilot"), ("amount", "lots")], true).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = crate::support::body_text(refused).await;
+    assert!(body.contains("is not a decimal amount") && body.contains("value=\"Pilot\""), "{body}");
+    let converted = app.post_form(&path, Some(&session), &[("create_deal", "1"), ("deal_name", "Pilot"), ("amount", "18000")], true).await;
+    assert_eq!(converted.status(), StatusCode::SEE_OTHER);
+    let deal_path = location(&converted);
+    assert!(deal_path.starts_with("/opportunities/"), "{deal_path}");
+    let (_, deal) = app.get(&deal_path, Some(&session)).await;
+    assert!(deal.contains("Pilot") && deal.contains("Lima Freight"), "{deal}");
+    let (_, page) = app.get(&format!("/leads/{}", lead.id), Some(&session)).await;
+    assert!(page.contains("cannot be converted again") && page.contains("Converted"), "{page}");
+}

@@ -1462,3 +1462,6 @@ lead_status-working = Working
 lead_status-qualified = Qualified
 lead_status-disqualified = Disqualified
 lead_status-converted = Converted
+leads-attention = Needs
+leads-unowned = Unowned
+leads-past_window = Past the answer window

@@ -1462,3 +1462,6 @@ lead_status-working = 진행 중
 lead_status-qualified = 적격
 lead_status-disqualified = 부적격
 lead_status-converted = 전환됨
+leads-attention = 필요한 조치
+leads-unowned = 담당자 없음
+leads-past_window = 응답 시한 초과

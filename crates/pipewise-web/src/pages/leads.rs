@@ -45,6 +45,7 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let mut leads = app::records::leads(&mut tx, viewer.org)?;
     let query = params.get("q").map(str::to_lowercase);
     let status = params.get("status").and_then(|raw| LeadStatus::parse(raw).ok());
+    let unowned = params.get("owner") == Some("none");
     let owner = params.id("owner").map(UserId);
     leads.retain(|lead| {
         query.as_ref().is_none_or(|query| {
@@ -53,6 +54,7 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
                 || lead.email.as_ref().is_some_and(|email| email.contains(query.as_str()))
         }) && status.is_none_or(|status| lead.status == status)
             && owner.is_none_or(|owner| lead.owner_id == Some(owner))
+            && (!unowned || lead.owner_id.is_none())
     });
     let columns = vec![
         Column::new(locale, "name", "field.name"),
@@ -62,6 +64,7 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
         Column::new(locale, "owner", "field.owner_id"),
         Column::new(locale, "source", "field.source"),
         Column::new(locale, "created", "field.created_at"),
+        Column::new(locale, "attention", "leads.attention"),
     ];
     let rows = leads
         .iter()
@@ -74,6 +77,7 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
                 Cell::text(lead.owner_id.map(|owner| data.user_name(owner)).unwrap_or_default()),
                 Cell::text(lead.source.clone().unwrap_or_default()),
                 Cell::text(i18n::relative(locale, lead.created_at, now)).sort(SortKey::Time(lead.created_at.as_micros())),
+                Cell::text(attention(locale, lead, now)),
             ],
             class: None,
         })
@@ -100,6 +104,22 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
         csv_name: "leads",
         note: None,
     })
+}
+
+/// What a lead still waiting needs: an owner, or (new past the speed-to-lead window) an answer.
+fn attention(locale: Locale, lead: &Lead, now: Timestamp) -> String {
+    if !matches!(lead.status, LeadStatus::New | LeadStatus::Working) {
+        return String::new();
+    }
+    let hours = (now.as_micros() - lead.created_at.as_micros()) / 3_600_000_000;
+    let mut flags = Vec::new();
+    if lead.owner_id.is_none() {
+        flags.push(t(locale, "leads.unowned"));
+    }
+    if lead.status == LeadStatus::New && hours >= super::today::SPEED_TO_LEAD_HOURS {
+        flags.push(t(locale, "leads.past_window"));
+    }
+    flags.join(" · ")
 }
 
 #[derive(Serialize)]

@@ -26,7 +26,29 @@ async fn a_lead_is_listed_opened_and_converted_from_its_page() {
         app::records::create_lead(tx, &app.ctx(rep), new)
     })
     .unwrap();
+    transact(&*app.store, |tx| {
+        let waiting = NewLead {
+            name: "Cy Gomez".into(),
+            company: Some("Gomez Bakery".into()),
+            email: None,
+            phone: None,
+            title: None,
+            source: Some("event".into()),
+            status: LeadStatus::New,
+            owner_id: None,
+        };
+        app::records::create_lead(
+            tx,
+            &pipewise_app::WriteCtx { at: pipewise_test_support::fixtures::at("2026-06-10T09:00:00Z"), ..app.ctx(rep) },
+            waiting,
+        )
+    })
+    .unwrap();
     let session = app.sign_in("rep@pages.test").await;
+    // Unowned leads, and new ones past the answer window, are flagged.
+    let (_, unowned) = app.get("/leads?owner=none", Some(&session)).await;
+    assert!(unowned.contains("Gomez Bakery") && !unowned.contains("Lima Freight"), "{unowned}");
+    assert!(unowned.contains("Unowned · Past the answer window"), "{unowned}");
     let (status, list) = app.get("/leads?status=qualified", Some(&session)).await;
     assert_eq!(status, StatusCode::OK);
     let link = format!("/leads/{}", lead.id);

@@ -12,6 +12,7 @@
 //! No I/O: the edge opens the file and hands the records over one by one, so a file of any size
 //! is read in bounded memory.
 
+mod aliases;
 pub mod mapping;
 pub mod rows;
 pub mod values;

@@ -9,7 +9,7 @@ use pipewise_core::records::{AccountPatch, NewAccount};
 use pipewise_core::*;
 use pipewise_import::{AccountRow, Field, Mapping};
 
-use super::{ImportReport, Names, Rows, field_error, known_records, normal_name, settled};
+use super::{ImportReport, Names, Rows, field_error, normal_name, settled, with_known};
 use crate::*;
 
 pub(super) struct AccountRows {
@@ -130,10 +130,8 @@ impl Rows for AccountRows {
 
     fn flush(&mut self, tx: &mut Tx, report: &mut ImportReport) -> Result<()> {
         let rows = std::mem::take(&mut self.chunk);
-        let known = known_records(tx, self.ctx.org, AccountId::LABEL, &self.system, &rows, |row| row.external_id.as_deref())?;
-        for row in rows {
-            let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).map(|id| AccountId(*id));
-            self.write(tx, row, record, report)?;
+        for (row, record) in with_known(tx, self.ctx.org, AccountId::LABEL, &self.system, rows, |row| row.external_id.as_deref())? {
+            self.write(tx, row, record.map(AccountId), report)?;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use pipewise_core::records::{ContactPatch, NewContact};
 use pipewise_core::*;
 use pipewise_import::{ContactRow, Field, Mapping};
 
-use super::{ImportReport, Names, Rows, known_records, repeated, settled};
+use super::{ImportReport, Names, Rows, repeated, settled, with_known};
 use crate::*;
 
 pub(super) struct ContactRows {
@@ -124,10 +124,8 @@ impl Rows for ContactRows {
 
     fn flush(&mut self, tx: &mut Tx, report: &mut ImportReport) -> Result<()> {
         let rows = std::mem::take(&mut self.chunk);
-        let known = known_records(tx, self.ctx.org, ContactId::LABEL, &self.system, &rows, |row| row.external_id.as_deref())?;
-        for row in rows {
-            let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).map(|id| ContactId(*id));
-            self.write(tx, row, record, report)?;
+        for (row, record) in with_known(tx, self.ctx.org, ContactId::LABEL, &self.system, rows, |row| row.external_id.as_deref())? {
+            self.write(tx, row, record.map(ContactId), report)?;
         }
         Ok(())
     }

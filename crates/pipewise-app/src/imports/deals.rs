@@ -14,6 +14,21 @@ use pipewise_import::{DealRow, Field, LineError, Mapping, Moment, Reading, RowSt
 use super::{ImportOptions, ImportReport, Names, Rows, Settings, field_error, known_records, normal_name, rule_errors};
 use crate::*;
 
+/// The file's field a deal rule's problem belongs to.
+fn field_of(field: &str) -> Option<Field> {
+    match field {
+        "name" => Some(Field::Name),
+        "amount" => Some(Field::Amount),
+        "close_date" => Some(Field::CloseDate),
+        "close_reason" => Some(Field::LossReason),
+        "next_step" => Some(Field::NextStep),
+        "stage_id" | "gate_override_reason" => Some(Field::Stage),
+        "owner_id" => Some(Field::Owner),
+        "account_id" => Some(Field::Account),
+        _ => None,
+    }
+}
+
 /// Where a row's deal ends: in an open stage, or closed (from an open stage, if the file says
 /// which).
 enum Target<'p> {
@@ -261,15 +276,6 @@ impl DealRows {
             next_step: row.next_step.clone(),
             close_reason: None,
         };
-        let field_of = |field: &str| match field {
-            "name" => Some(Field::Name),
-            "amount" => Some(Field::Amount),
-            "close_date" => Some(Field::CloseDate),
-            "close_reason" => Some(Field::LossReason),
-            "next_step" => Some(Field::NextStep),
-            "stage_id" => Some(Field::Stage),
-            _ => None,
-        };
         let deal = match opportunity::create(OpportunityId(0), &new, pipeline, created_at) {
             Ok(deal) => deal,
             Err(invalid) => {
@@ -379,16 +385,6 @@ impl DealRows {
             Ok(after) if after == before => report.unchanged += 1,
             Ok(_) => report.updated += 1,
             Err(StoreError::Invalid(invalid)) => {
-                let field_of = |field: &str| match field {
-                    "name" => Some(Field::Name),
-                    "amount" => Some(Field::Amount),
-                    "close_date" => Some(Field::CloseDate),
-                    "close_reason" => Some(Field::LossReason),
-                    "stage_id" | "gate_override_reason" => Some(Field::Stage),
-                    "owner_id" => Some(Field::Owner),
-                    "account_id" => Some(Field::Account),
-                    _ => None,
-                };
                 let errors = rule_errors(&self.mapping, row.line, invalid, field_of);
                 self.fail(report, errors);
             }

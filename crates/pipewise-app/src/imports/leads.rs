@@ -7,7 +7,7 @@ use pipewise_core::records::{LeadPatch, LeadStatus, NewLead};
 use pipewise_core::*;
 use pipewise_import::{Field, LeadRow, LeadStage, Mapping};
 
-use super::{ImportReport, Names, Rows, field_error, known_records, repeated, settled};
+use super::{ImportReport, Names, Rows, field_error, repeated, settled, with_known};
 use crate::*;
 
 pub(super) struct LeadRows {
@@ -134,10 +134,8 @@ impl Rows for LeadRows {
 
     fn flush(&mut self, tx: &mut Tx, report: &mut ImportReport) -> Result<()> {
         let rows = std::mem::take(&mut self.chunk);
-        let known = known_records(tx, self.ctx.org, LeadId::LABEL, &self.system, &rows, |row| row.external_id.as_deref())?;
-        for row in rows {
-            let record = row.external_id.as_ref().and_then(|external_id| known.get(external_id)).map(|id| LeadId(*id));
-            self.write(tx, row, record, report)?;
+        for (row, record) in with_known(tx, self.ctx.org, LeadId::LABEL, &self.system, rows, |row| row.external_id.as_deref())? {
+            self.write(tx, row, record.map(LeadId), report)?;
         }
         Ok(())
     }

@@ -468,6 +468,26 @@ fn known_records<R>(
     Ok(ids.iter().zip(found).filter_map(|(id, record)| record.map(|record| ((*id).to_owned(), record))).collect())
 }
 
+/// The rows of a chunk, each with the record an earlier import of `system` made of its
+/// external id, if any.
+fn with_known<R>(
+    tx: &mut Tx,
+    org: OrgId,
+    kind: &'static str,
+    system: &str,
+    rows: Vec<R>,
+    external_id: impl Fn(&R) -> Option<&str>,
+) -> Result<Vec<(R, Option<i64>)>> {
+    let known = known_records(tx, org, kind, system, &rows, &external_id)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let record = external_id(&row).and_then(|id| known.get(id)).copied();
+            (row, record)
+        })
+        .collect())
+}
+
 /// The first problem of a contact's or lead's line that repeats an address or an external id
 /// of an earlier line (`seen`: each key → the line it was first seen on), or `None` after
 /// remembering this line's keys.

@@ -1,0 +1,204 @@
+//! One RFC 5322 message read into what an activity is made of ([`Mail`]), or the reason it
+//! cannot be ([`Refusal`]).
+
+use mail_parser::{Address, Encoding, Message, MessageParser, MimeHeaders};
+use pipewise_core::Timestamp;
+use std::fmt;
+
+use crate::charset;
+use crate::text::{clean_line, clean_text};
+
+/// The largest message read (RFC 5321 servers commonly stop near here too).
+pub const MAX_MESSAGE_BYTES: usize = 25 << 20;
+/// The longest body kept, in characters; the rest is cut (the activity says so).
+pub const MAX_BODY_CHARS: usize = 100_000;
+/// The longest subject kept, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 500;
+/// The most correspondents kept per message (a mailing list's To line can name thousands).
+pub const MAX_PARTIES: usize = 100;
+
+/// A person on a message: a lower-cased address and the display name, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Party {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+impl Party {
+    /// The part after `@`.
+    pub fn domain(&self) -> &str {
+        self.address.rsplit_once('@').map_or("", |(_, domain)| domain)
+    }
+}
+
+/// A message as capture reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    /// The Message-ID without its angle brackets.
+    pub message_id: Option<String>,
+    /// The Date header, or the newest Received line's date when Date is missing or unreadable.
+    pub sent_at: Timestamp,
+    pub from: Party,
+    /// To, then Cc (Bcc when the copy shows it), each address once, the sender left out.
+    pub recipients: Vec<Party>,
+    /// Decoded, one line, at most [`MAX_SUBJECT_CHARS`]; `None` when the message has none.
+    pub subject: Option<String>,
+    /// The first text body (HTML turned into text when there is no plain part), at most
+    /// [`MAX_BODY_CHARS`], line ends `\n`, control characters removed.
+    pub body: String,
+    /// Whether the body was cut at [`MAX_BODY_CHARS`].
+    pub body_cut: bool,
+    pub in_reply_to: Option<String>,
+}
+
+/// Why a message does not become an activity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    Empty,
+    TooLarge {
+        bytes: usize,
+    },
+    /// No header could be read: not a message.
+    NoHeaders,
+    /// Neither From nor Sender holds an address.
+    NoSender,
+    /// Neither Date nor any Received line holds a date.
+    NoDate,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Empty => write!(f, "the message is empty"),
+            Refusal::TooLarge { bytes } => write!(f, "the message is {bytes} bytes, over the {MAX_MESSAGE_BYTES}-byte limit"),
+            Refusal::NoHeaders => write!(f, "no header could be read: this is not an e-mail message"),
+            Refusal::NoSender => write!(f, "neither From nor Sender holds an e-mail address"),
+            Refusal::NoDate => write!(f, "neither the Date header nor any Received line gives a date"),
+        }
+    }
+}
+
+/// Reads one message.
+pub fn read(raw: &[u8]) -> Result<Mail, Refusal> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(Refusal::Empty);
+    }
+    if raw.len() > MAX_MESSAGE_BYTES {
+        return Err(Refusal::TooLarge { bytes: raw.len() });
+    }
+    let message = MessageParser::default().parse(raw).ok_or(Refusal::NoHeaders)?;
+    if message.headers().is_empty() {
+        return Err(Refusal::NoHeaders);
+    }
+    let from = first_party(message.from())
+        .or_else(|| first_party(message.sender()))
+        .or_else(|| archived_sender(&message))
+        .ok_or(Refusal::NoSender)?;
+    let sent_at = sent_at(&message).ok_or(Refusal::NoDate)?;
+    let mut recipients: Vec<Party> = Vec::new();
+    for address in [message.to(), message.cc(), message.bcc()].into_iter().flatten() {
+        for party in parties(address) {
+            if party.address != from.address
+                && !recipients.iter().any(|known| known.address == party.address)
+                && recipients.len() < MAX_PARTIES
+            {
+                recipients.push(party);
+            }
+        }
+    }
+    let (body, body_cut) = clean_text(&body(&message), MAX_BODY_CHARS);
+    Ok(Mail {
+        message_id: message.message_id().map(|id| clean_line(id, 998)).filter(|id| !id.is_empty()),
+        sent_at,
+        from,
+        recipients,
+        subject: subject(&message),
+        body,
+        body_cut,
+        in_reply_to: message.in_reply_to().as_text().map(|id| clean_line(id, 998)).filter(|id| !id.is_empty()),
+    })
+}
+
+fn parties<'a>(address: &'a Address<'a>) -> impl Iterator<Item = Party> + 'a {
+    address.iter().filter_map(|addr| {
+        let raw = addr.address()?.trim().trim_matches(['<', '>']);
+        let address = pipewise_core::text::email(raw).ok()?;
+        let name = addr.name().map(|name| clean_line(name, 200)).filter(|name| !name.is_empty() && *name != address);
+        Some(Party { name, address })
+    })
+}
+
+fn first_party(address: Option<&Address<'_>>) -> Option<Party> {
+    parties(address?).next()
+}
+
+/// A mailing-list archive's sender, written `name at example.com (Name)` to hide it from
+/// harvesters.
+fn archived_sender(message: &Message<'_>) -> Option<Party> {
+    let raw = message.header_raw("From")?;
+    let words: Vec<&str> = raw.split_whitespace().collect();
+    let at = words.iter().position(|word| *word == "at").filter(|at| *at > 0)?;
+    let address = pipewise_core::text::email(&format!("{}@{}", words[at - 1], words.get(at + 1)?)).ok()?;
+    Some(Party { name: None, address })
+}
+
+fn sent_at(message: &Message<'_>) -> Option<Timestamp> {
+    let stamp =
+        |date: &mail_parser::DateTime| date.is_valid().then(|| Timestamp::from_micros(date.to_timestamp().saturating_mul(1_000_000)));
+    message.date().and_then(stamp).or_else(|| message.received_all().filter_map(|received| received.date.as_ref().and_then(stamp)).next())
+}
+
+fn subject(message: &Message<'_>) -> Option<String> {
+    let decoded = message.subject()?;
+    let text = message.header_raw("Subject").and_then(charset::decode_fallback_words).unwrap_or_else(|| decoded.to_owned());
+    Some(clean_line(&text, MAX_SUBJECT_CHARS)).filter(|subject| !subject.is_empty())
+}
+
+/// The first text body; a part in a charset the parser does not know ([`charset::fallback`])
+/// is decoded here.
+fn body(message: &Message<'_>) -> String {
+    let Some(part) = message.text_body.first().and_then(|id| message.parts.get(*id as usize)) else {
+        return String::new();
+    };
+    if let Some(decode) = part.content_type().and_then(|kind| kind.attribute("charset")).and_then(charset::fallback) {
+        let raw = message.raw_message.get(part.offset_body as usize..part.offset_end as usize).unwrap_or_default();
+        let bytes = match part.encoding {
+            Encoding::None => Some(raw.to_vec()),
+            Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(raw),
+            Encoding::Base64 => mail_parser::decoders::base64::base64_decode(raw),
+        };
+        if let Some(bytes) = bytes {
+            return decode(&bytes);
+        }
+    }
+    message.body_text(0).map(|text| text.into_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_parts_an_activity_needs() {
+        let raw = b"From: Kim Minji <Minji@Acme.co.kr>\r\nTo: rep@pipewise.test, Minji@acme.co.kr\r\nCc: \"Lee\" <lee@acme.co.kr>\r\n\
+Date: Mon, 07 Dec 2026 09:30:00 +0900\r\nMessage-ID: <abc@acme.co.kr>\r\nSubject: =?UTF-8?B?6rCA6rKpIOusuOydmA==?=\r\n\r\nHello\r\n";
+        let mail = read(raw).unwrap();
+        assert_eq!(mail.from, Party { name: Some("Kim Minji".into()), address: "minji@acme.co.kr".into() });
+        assert_eq!(mail.recipients.iter().map(|party| party.address.as_str()).collect::<Vec<_>>(), ["rep@pipewise.test", "lee@acme.co.kr"]);
+        assert_eq!(mail.sent_at.to_string(), "2026-12-07T00:30:00Z");
+        assert_eq!(mail.message_id.as_deref(), Some("abc@acme.co.kr"));
+        assert_eq!(mail.subject.as_deref(), Some("가격 문의"));
+        assert_eq!(mail.body, "Hello");
+    }
+
+    #[test]
+    fn falls_back_to_received_for_the_date_and_refuses_without_one() {
+        let raw = b"Received: from a by b; Tue, 1 Dec 2026 10:00:00 +0000\nFrom: a@b.com\nDate: yesterday\n\nx";
+        assert_eq!(read(raw).unwrap().sent_at.to_string(), "2026-12-01T10:00:00Z");
+        assert_eq!(read(b"From: a@b.com\n\nx"), Err(Refusal::NoDate));
+        assert_eq!(read(b"Date: Tue, 1 Dec 2026 10:00:00 +0000\n\nx"), Err(Refusal::NoSender));
+        assert_eq!(read(b"  \n"), Err(Refusal::Empty));
+        let archived = read(b"From: vondruch at redhat.com (V. Ondruch)\nDate: Tue, 10 Jul 2012 13:29:44 +0200\n\nx").unwrap();
+        assert_eq!(archived.from.address, "vondruch@redhat.com");
+    }
+}

@@ -9,7 +9,7 @@
 use jiff::civil;
 use jiff::tz::TimeZone;
 use pipewise_core::Timestamp;
-use std::fmt;
+use pipewise_core::message::Message;
 
 use crate::message::{MAX_BODY_CHARS, MAX_PARTIES, MAX_SUBJECT_CHARS, Party};
 use crate::text::{clean_line, clean_text};
@@ -58,13 +58,14 @@ pub struct EventRefusal {
     pub problem: EventProblem,
 }
 
-impl fmt::Display for EventProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl EventProblem {
+    /// The reason in the reader's words (catalog keys `capture.*`).
+    pub fn message(&self) -> Message {
         match self {
-            EventProblem::NoStart => write!(f, "the event has no DTSTART"),
-            EventProblem::BadTime { property, value } => write!(f, "{property} \"{value}\" is not a date or a date-time"),
-            EventProblem::Cancelled => write!(f, "the event is cancelled"),
-            EventProblem::Unterminated => write!(f, "the event has no END:VEVENT"),
+            EventProblem::NoStart => Message::new("capture.no_start"),
+            EventProblem::BadTime { property, value } => Message::new("capture.bad_time").text("property", property).text("value", value),
+            EventProblem::Cancelled => Message::new("capture.cancelled"),
+            EventProblem::Unterminated => Message::new("capture.unterminated"),
         }
     }
 }
@@ -80,12 +81,13 @@ pub enum CalendarRefusal {
     NoEvents,
 }
 
-impl fmt::Display for CalendarRefusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CalendarRefusal {
+    /// The reason in the reader's words (catalog keys `capture.*`).
+    pub fn message(&self) -> Message {
         match self {
-            CalendarRefusal::TooLarge { bytes } => write!(f, "the file is {bytes} bytes, over the {MAX_CALENDAR_BYTES}-byte limit"),
-            CalendarRefusal::NotACalendar => write!(f, "no BEGIN:VCALENDAR: this is not an iCalendar file"),
-            CalendarRefusal::NoEvents => write!(f, "the calendar holds no event (only to-dos, journals, free/busy or time zones)"),
+            CalendarRefusal::TooLarge { bytes } => Message::new("capture.too_large").text("bytes", bytes).text("limit", MAX_CALENDAR_BYTES),
+            CalendarRefusal::NotACalendar => Message::new("capture.not_a_calendar"),
+            CalendarRefusal::NoEvents => Message::new("capture.no_events"),
         }
     }
 }

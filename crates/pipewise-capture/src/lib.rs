@@ -25,6 +25,7 @@ pub use matching::{Directory, Matched};
 pub use message::{Mail, Party, Refusal};
 
 use jiff::tz::TimeZone;
+use pipewise_core::message::Message;
 use sha2::{Digest, Sha256};
 
 /// A message or a meeting read from a file.
@@ -43,7 +44,7 @@ pub struct Refused {
     pub line: usize,
     /// Its Message-ID or UID, when it has one.
     pub id: Option<String>,
-    pub reason: String,
+    pub reason: Message,
 }
 
 /// One item of a file: its position, line, and what it became.
@@ -67,12 +68,12 @@ pub fn read_file(bytes: &[u8], zone: &TimeZone) -> Vec<Item> {
                 .map(|(index, event)| match event {
                     Ok(meeting) => (index + 1, 0, Ok(Capture::Meeting(meeting))),
                     Err(refusal) => {
-                        let reason = refusal.problem.to_string();
+                        let reason = refusal.problem.message();
                         (refusal.number, refusal.line, Err(Refused { number: refusal.number, line: refusal.line, id: refusal.uid, reason }))
                     }
                 })
                 .collect(),
-            Err(refusal) => vec![(0, 0, Err(Refused { number: 0, line: 0, id: None, reason: refusal.to_string() }))],
+            Err(refusal) => vec![(0, 0, Err(Refused { number: 0, line: 0, id: None, reason: refusal.message() }))],
         };
     }
     mailbox::split(bytes)
@@ -82,7 +83,7 @@ pub fn read_file(bytes: &[u8], zone: &TimeZone) -> Vec<Item> {
                 number: piece.number,
                 line: piece.line,
                 id: message_id_of(&piece.bytes),
-                reason: refusal.to_string(),
+                reason: refusal.message(),
             });
             (piece.number, piece.line, read)
         })

@@ -3,7 +3,7 @@
 
 use mail_parser::{Address, Encoding, Message, MessageParser, MimeHeaders};
 use pipewise_core::Timestamp;
-use std::fmt;
+use pipewise_core::message::Message as Worded;
 
 use crate::charset;
 use crate::text::{clean_line, clean_text};
@@ -66,14 +66,15 @@ pub enum Refusal {
     NoDate,
 }
 
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Refusal {
+    /// The reason in the reader's words (catalog keys `capture.*`).
+    pub fn message(&self) -> Worded {
         match self {
-            Refusal::Empty => write!(f, "the message is empty"),
-            Refusal::TooLarge { bytes } => write!(f, "the message is {bytes} bytes, over the {MAX_MESSAGE_BYTES}-byte limit"),
-            Refusal::NoHeaders => write!(f, "no header could be read: this is not an e-mail message"),
-            Refusal::NoSender => write!(f, "neither From nor Sender holds an e-mail address"),
-            Refusal::NoDate => write!(f, "neither the Date header nor any Received line gives a date"),
+            Refusal::Empty => Worded::new("capture.empty"),
+            Refusal::TooLarge { bytes } => Worded::new("capture.too_large").text("bytes", bytes).text("limit", MAX_MESSAGE_BYTES),
+            Refusal::NoHeaders => Worded::new("capture.no_headers"),
+            Refusal::NoSender => Worded::new("capture.no_sender"),
+            Refusal::NoDate => Worded::new("capture.no_date"),
         }
     }
 }

@@ -1465,3 +1465,19 @@ lead_status-converted = Converted
 leads-attention = Needs
 leads-unowned = Unowned
 leads-past_window = Past the answer window
+
+## Capture: why a message or an event of a file was not logged
+capture-empty = the message is empty
+capture-too_large = it is { $bytes } bytes, over the { $limit }-byte limit
+capture-no_headers = no header could be read: this is not an e-mail message
+capture-no_sender = neither From nor Sender holds an e-mail address
+capture-no_date = neither the Date header nor any Received line gives a date
+capture-no_start = the event has no start (DTSTART)
+capture-bad_time = { $property } "{ $value }" is not a date or a date-time
+capture-cancelled = the event is cancelled
+capture-unterminated = the event has no END:VEVENT line
+capture-not_a_calendar = no BEGIN:VCALENDAR line: this is not an iCalendar file
+capture-no_events = the calendar holds no event (only to-dos, journals, free/busy or time zones)
+capture-in_future = it is dated { $at }, later than now
+capture-unmatched = it matches no contact or account ({ $addresses }); add the contact or the account's domain, or capture with keep unmatched
+capture-only_colleagues = only colleagues are on it ({ $addresses })

@@ -1465,3 +1465,19 @@ lead_status-converted = 전환됨
 leads-attention = 필요한 조치
 leads-unowned = 담당자 없음
 leads-past_window = 응답 시한 초과
+
+## Capture: why a message or an event of a file was not logged
+capture-empty = 메시지가 비어 있습니다
+capture-too_large = 크기가 { $bytes }바이트로 한도 { $limit }바이트를 넘습니다
+capture-no_headers = 헤더를 읽을 수 없습니다: 이메일 메시지가 아닙니다
+capture-no_sender = From과 Sender 어디에도 이메일 주소가 없습니다
+capture-no_date = Date 헤더에도 Received 줄에도 날짜가 없습니다
+capture-no_start = 일정에 시작 시각(DTSTART)이 없습니다
+capture-bad_time = { $property } "{ $value }" 값은 날짜나 일시가 아닙니다
+capture-cancelled = 취소된 일정입니다
+capture-unterminated = 일정에 END:VEVENT 줄이 없습니다
+capture-not_a_calendar = BEGIN:VCALENDAR 줄이 없습니다: iCalendar 파일이 아닙니다
+capture-no_events = 캘린더에 일정이 없습니다 (할 일, 일지, 바쁨 정보 또는 시간대만 있음)
+capture-in_future = 날짜가 { $at }(으)로 현재보다 늦습니다
+capture-unmatched = 어느 연락처나 거래처와도 맞지 않습니다 ({ $addresses }). 연락처나 거래처 도메인을 추가하거나, 맞지 않는 메시지도 기록하도록 가져오세요
+capture-only_colleagues = 동료만 포함되어 있습니다 ({ $addresses })

@@ -7,6 +7,7 @@ mod bench;
 mod bench_forecast;
 mod bench_import;
 mod bench_pay;
+mod capture;
 mod db;
 mod demo;
 mod export;
@@ -193,6 +194,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Log mail and meetings as activities: .eml files, mbox files (with or without `From `
+    /// lines) and .ics calendars, or folders of them. Each message is matched to colleagues,
+    /// contacts and accounts (by company domain; free mail never), linked to the account's open
+    /// deal, and logged once (the same message again is a duplicate); every message or event not
+    /// logged is listed with its file, place and reason.
+    Capture {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Database: a SQLite file path (default) or a postgres:// URL.
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        /// Organisation id; may be left out when the database holds one organisation.
+        #[arg(long)]
+        org: Option<i64>,
+        /// E-mail of the user capturing (the mailbox's owner; recorded in the audit log).
+        #[arg(long = "as")]
+        actor: Option<String>,
+        /// Log messages that match no contact or account too.
+        #[arg(long)]
+        keep_unmatched: bool,
+        /// Read and match everything and report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export the whole organisation as CSV files (users, accounts, contacts, opportunities,
     /// history, activities) into a folder; admins only. The opportunities file imports again.
     Export {
@@ -262,6 +291,9 @@ fn main() -> ExitCode {
         ),
         Command::Password { db, org, email } => init::set_password(&db, org, &email),
         Command::Export { dir, db, org, actor, kind } => export::run(&db, org, actor.as_deref(), &dir, &kind),
+        Command::Capture { paths, db, org, actor, keep_unmatched, dry_run, json } => {
+            capture::run(&capture::CaptureArgs { db: &db, org, actor: actor.as_deref(), paths: &paths, dry_run, keep_unmatched, json })
+        }
         Command::Import {
             kind,
             file,

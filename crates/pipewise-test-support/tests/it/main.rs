@@ -3,6 +3,7 @@
 
 mod activity;
 mod bulk;
+mod capture;
 mod cluster;
 mod contract;
 mod filters;
@@ -44,6 +45,9 @@ macro_rules! on_both_engines {
 }
 
 on_both_engines! {
+    capture::mailing_list_mail_lands_on_its_account_and_deal_once,
+    capture::korean_mail_and_meetings_are_read_and_refusals_say_why,
+    capture::viewers_cannot_capture,
     imports::the_maven_set_gives_the_figures_it_holds,
     imports::a_bad_line_anywhere_leaves_nothing_behind,
     imports::a_reimport_updates_and_gates_apply_unless_ops_say_why,

@@ -342,13 +342,13 @@ mod tests {
     /// The catalog namespaces of the messages the pure crates, the store, the engines and the
     /// application layer return (`pipewise_core::Message`, `Problem::Fact`): their keys are
     /// quoted in those crates' sources.
-    const MESSAGE_NAMESPACES: [&str; 7] = ["verdict.", "flag.", "term.", "list.", "rule.", "problem.", "import."];
+    const MESSAGE_NAMESPACES: [&str; 8] = ["verdict.", "flag.", "term.", "list.", "rule.", "problem.", "import.", "capture."];
 
     /// The sources of the crates that return messages, as one text.
     fn message_sources() -> String {
         let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut files = Vec::new();
-        for name in ["pipewise-core", "pipewise-store", "pipewise-store-postgres", "pipewise-app", "pipewise-import"] {
+        for name in ["pipewise-core", "pipewise-store", "pipewise-store-postgres", "pipewise-app", "pipewise-import", "pipewise-capture"] {
             files_under(&crates.join(name).join("src"), ".rs", &mut files);
         }
         files.iter().map(|path| read(path)).collect::<Vec<_>>().join("\n")

@@ -15,14 +15,14 @@ fn output(command: &mut std::process::Command) -> (bool, String, String) {
 
 #[test]
 fn every_subcommand_has_help() {
-    for subcommand in ["serve", "migrate", "demo", "apply", "import", "export", "init", "password"] {
+    for subcommand in ["serve", "migrate", "demo", "apply", "import", "export", "capture", "init", "password"] {
         let (ok, stdout, _) = output(pipewise().args([subcommand, "--help"]));
         assert!(ok, "{subcommand} --help");
         assert!(stdout.contains("Usage: pipewise"), "{subcommand}: {stdout}");
     }
     let (ok, stdout, _) = output(pipewise().arg("--help"));
     assert!(ok);
-    for subcommand in ["serve", "migrate", "demo", "apply", "import", "export", "init", "password"] {
+    for subcommand in ["serve", "migrate", "demo", "apply", "import", "export", "capture", "init", "password"] {
         assert!(stdout.contains(subcommand), "{stdout}");
     }
 }
@@ -300,4 +300,52 @@ fn import_reports_bad_lines_then_imports_all_or_nothing() {
     for kind in ["users", "accounts", "contacts", "history", "activities"] {
         assert!(out.join(format!("{kind}.csv")).exists(), "{kind}");
     }
+}
+
+#[test]
+fn capture_logs_mail_and_meetings_once_and_names_what_it_refuses() {
+    let dir = TempDir::new("cli-capture");
+    let db = dir.path().join("pipewise.db");
+    database_with_org(&db, "Mailhub");
+    let mail = dir.path().join("mail");
+    std::fs::create_dir(&mail).unwrap();
+    std::fs::write(
+        mail.join("question.eml"),
+        "From: Buyer <buyer@sales.mailhub-customer.com>\r\nTo: rep@mailhub.test\r\nDate: Mon, 30 Nov 2026 10:00:00 +0900\r\n\
+         Message-ID: <q1@mailhub-customer.com>\r\nSubject: =?UTF-8?B?6rCA6rKpIOusuOydmA==?=\r\n\r\nCould you send the price list?\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        mail.join("sent.mbox"),
+        "From rep@mailhub.test Tue Dec  1 09:00:00 2026\nFrom: rep@mailhub.test\nTo: buyer@mailhub-customer.com\n\
+         Date: Tue, 1 Dec 2026 09:00:00 +0900\nSubject: Re: price\n\nAttached.\n\n\
+         From rep@mailhub.test Tue Dec  1 10:00:00 2026\nFrom: rep@mailhub.test\nTo: buyer@mailhub-customer.com\nSubject: undated\n\nx\n",
+    )
+    .unwrap();
+    std::fs::write(
+        mail.join("demo.ics"),
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:demo-1@mailhub.test\r\nDTSTART:20261203T020000Z\r\nDTEND:20261203T030000Z\r\n\
+         SUMMARY:Product demo\r\nORGANIZER:mailto:rep@mailhub.test\r\nATTENDEE;CN=Buyer:mailto:buyer@mailhub-customer.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let capture =
+        |extra: &[&str]| output(pipewise().arg("capture").arg(&mail).arg("--db").arg(&db).args(["--as", "rep@mailhub.test"]).args(extra));
+    let (ok, stdout, stderr) = capture(&["--dry-run"]);
+    assert!(ok, "{stdout} {stderr}");
+    assert!(stdout.contains("3 files, 4 messages and events read"), "{stdout}");
+    assert!(
+        stdout.contains("would log 2 e-mails and 1 meeting (0 with contacts, 3 with an account, 0 on a deal); 0 duplicates; 1 refused"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("sent.mbox #2 (line 10): neither the Date header nor any Received line gives a date"), "{stdout}");
+    assert!(stdout.contains("dry run: nothing was written"), "{stdout}");
+
+    let (ok, stdout, _) = capture(&["--json"]);
+    assert!(ok, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((report["committed"].as_bool(), report["emails"].as_u64(), report["meetings"].as_u64()), (Some(true), Some(2), Some(1)));
+    let (ok, stdout, _) = capture(&["--json"]);
+    assert!(ok, "{stdout}");
+    let again: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((again["emails"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(3)), "the same files again log nothing");
 }

@@ -1,0 +1,319 @@
+//! Capture (SPEC C4): files of mail (`.eml`, mbox) and calendars (`.ics`) logged as activities
+//! without anyone typing them. Each message or event is read by `pipewise-capture`, matched to
+//! the organisation's colleagues, contacts and accounts (by company domain), linked to that
+//! account's open deal, and logged once: the same message from another file or mailbox is a
+//! duplicate, known by its capture key. What cannot be logged is refused with its file, its
+//! place in the file and the reason; nothing is dropped silently.
+//!
+//! Any writer may capture (a rep brings their own mail); each activity is the matched
+//! colleague's when the writer may act for them, else the writer's own, and is linked only to a
+//! deal the writer may change. Everything is written in one transaction (a dry run rolls back).
+
+use std::collections::{HashMap, HashSet};
+
+use pipewise_capture::{Capture, Directory, Mail, Matched, Meeting, Refused, read_file};
+use pipewise_core::access::{Access, SharedKind};
+use pipewise_core::error::{Problem, RecordRef};
+use pipewise_core::message::Message;
+use pipewise_core::opportunity::{Opportunity, Status};
+use pipewise_core::records::{ActivityKind, Direction, NewActivity};
+use pipewise_core::*;
+
+use crate::*;
+
+/// The most files one capture reads.
+pub const MAX_FILES: usize = 1_000;
+/// The most bytes one capture reads, all files together.
+pub const MAX_TOTAL_BYTES: usize = 256 << 20;
+/// The most refusals a report lists (all are counted).
+pub const MAX_REPORTED: usize = 1_000;
+/// A message dated this far after now is refused (clocks drift; a year-2099 date is a typo).
+const FUTURE_SLACK_SECONDS: i64 = 24 * 3600;
+
+/// A file handed to capture: its name (for the report) and bytes.
+#[derive(Clone, Debug)]
+pub struct CaptureFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CaptureOptions {
+    /// Check and report without writing anything.
+    pub dry_run: bool,
+    /// Log messages that match no contact or account too (as the writer's, unlinked).
+    pub keep_unmatched: bool,
+}
+
+/// A message or event that was not logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaptureRefusal {
+    pub file: String,
+    /// 1-based among the file's messages or events; 0 for the whole file.
+    pub number: usize,
+    pub line: usize,
+    /// Its Message-ID or UID.
+    pub id: Option<String>,
+    pub reason: Message,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaptureReport {
+    pub files: usize,
+    /// Messages and events found (logged, duplicate or refused).
+    pub items: usize,
+    pub emails: usize,
+    pub meetings: usize,
+    /// Of the logged ones: linked to a contact, to an account, to a deal.
+    pub with_contacts: usize,
+    pub with_account: usize,
+    pub with_deal: usize,
+    /// Logged before (by an earlier capture or earlier in this one).
+    pub duplicates: usize,
+    pub refused_count: usize,
+    /// The first [`MAX_REPORTED`] refusals, in file order.
+    pub refused: Vec<CaptureRefusal>,
+    pub committed: bool,
+}
+
+impl CaptureReport {
+    fn refuse(&mut self, file: &str, refused: Refused) {
+        self.refused_count += 1;
+        if self.refused.len() < MAX_REPORTED {
+            self.refused.push(CaptureRefusal {
+                file: file.to_owned(),
+                number: refused.number,
+                line: refused.line,
+                id: refused.id,
+                reason: refused.reason,
+            });
+        }
+    }
+}
+
+/// Logs every message and event of `files` for `ctx`'s actor.
+///
+/// `Err` when the actor may not log activities, the files are too many or too large, or the
+/// store fails; refused items are in the report.
+pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &CaptureOptions) -> Result<CaptureReport> {
+    let mut tx = db.write()?;
+    let access = writer_access(&mut tx, ctx)?;
+    require(access.can_write(SharedKind::Contact), || "a viewer cannot log activities".into())?;
+    let record = RecordRef::new_record("capture");
+    let mut errors = ValidationErrors::default();
+    if files.len() > MAX_FILES {
+        errors.push(&record, "files", Problem::TooLong { len: files.len(), max: MAX_FILES });
+    }
+    let total: usize = files.iter().map(|file| file.bytes.len()).sum();
+    if total > MAX_TOTAL_BYTES {
+        errors.push(&record, "files", Problem::Invalid { value: format!("{total} bytes"), expected: "at most 256 MiB of files at once" });
+    }
+    errors.into_result(())?;
+    let organisation = tx.0.organisation(ctx.org)?.ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: ctx.org.0 })?;
+    let zone = jiff::tz::TimeZone::get(organisation.time_zone.name()).unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut run = Run { directory: directory(&mut tx, ctx.org)?, open_deals: HashMap::new(), seen: HashSet::new(), access };
+    let mut report = CaptureReport { files: files.len(), ..CaptureReport::default() };
+    for file in files {
+        let source = if pipewise_capture::is_calendar(&file.bytes) {
+            "ics"
+        } else if pipewise_capture::mailbox::is_mbox(&file.bytes) {
+            "mbox"
+        } else {
+            "eml"
+        };
+        let items = read_file(&file.bytes, &zone);
+        report.items += items.iter().filter(|(number, _, _)| *number > 0).count();
+        let keys: Vec<String> = items.iter().map(|(_, _, item)| item.as_ref().map_or_else(|_| String::new(), Capture::key)).collect();
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).filter(|key| !key.is_empty()).collect();
+        let known: HashSet<&str> = key_refs
+            .iter()
+            .zip(tx.0.import_keys(ctx.org, ActivityId::LABEL, CAPTURE_SYSTEM, &key_refs)?)
+            .filter_map(|(key, id)| id.map(|_| *key))
+            .collect();
+        for ((number, line, item), key) in items.into_iter().zip(&keys) {
+            let refusal = |reason: Message, id: Option<String>| Refused { number, line, id, reason };
+            let capture = match item {
+                Ok(capture) => capture,
+                Err(refused) => {
+                    report.refuse(&file.name, refused);
+                    continue;
+                }
+            };
+            if known.contains(key.as_str()) || !run.seen.insert(key.clone()) {
+                report.duplicates += 1;
+                continue;
+            }
+            match run.log(&mut tx, ctx, &capture, source, options)? {
+                Ok(logged) => {
+                    tx.0.put_import_keys(ctx.org, ActivityId::LABEL, CAPTURE_SYSTEM, &[(key.as_str(), logged.id.0)])?;
+                    match capture {
+                        Capture::Mail(_) => report.emails += 1,
+                        Capture::Meeting(_) => report.meetings += 1,
+                    }
+                    report.with_contacts += usize::from(logged.contacts);
+                    report.with_account += usize::from(logged.account);
+                    report.with_deal += usize::from(logged.deal);
+                }
+                Err(reason) => report.refuse(&file.name, refusal(reason, id_of(&capture))),
+            }
+        }
+    }
+    if !options.dry_run {
+        tx.commit()?;
+        report.committed = true;
+    }
+    Ok(report)
+}
+
+/// The `system` capture keys are stored under (beside the import keys of CRM files).
+const CAPTURE_SYSTEM: &str = "capture";
+
+fn id_of(capture: &Capture) -> Option<String> {
+    match capture {
+        Capture::Mail(mail) => mail.message_id.clone(),
+        Capture::Meeting(meeting) => meeting.uid.clone(),
+    }
+}
+
+/// What the organisation knows of addresses: its users, its contacts' addresses and its
+/// accounts' domains.
+fn directory(tx: &mut Tx, org: OrgId) -> Result<Directory> {
+    let mut directory = Directory::default();
+    for user in tx.0.users(org)? {
+        directory.add_colleague(&user.email, user.id);
+    }
+    for account in tx.0.accounts(org)? {
+        for domain in &account.domains {
+            directory.add_account(domain, account.id);
+        }
+    }
+    for contact in tx.0.contacts(org)? {
+        for email in &contact.emails {
+            directory.contacts.entry(email.to_lowercase()).or_insert((contact.id, contact.account_id));
+        }
+    }
+    Ok(directory)
+}
+
+struct Run {
+    directory: Directory,
+    /// Each account's open deals the writer may change, read once.
+    open_deals: HashMap<AccountId, Vec<Opportunity>>,
+    /// Keys logged in this run.
+    seen: HashSet<String>,
+    access: Access,
+}
+
+struct Logged {
+    id: ActivityId,
+    contacts: bool,
+    account: bool,
+    deal: bool,
+}
+
+impl Run {
+    fn log(
+        &mut self,
+        tx: &mut Tx,
+        ctx: &WriteCtx,
+        capture: &Capture,
+        source: &str,
+        options: &CaptureOptions,
+    ) -> Result<std::result::Result<Logged, Message>> {
+        let (kind, matched, occurred_at, subject, body) = match capture {
+            Capture::Mail(mail) => {
+                let matched = self.directory.classify(Some(&mail.from), &mail.recipients);
+                (ActivityKind::Email, matched, mail.sent_at, mail.subject.clone(), mail_body(mail))
+            }
+            Capture::Meeting(meeting) => {
+                let matched = self.directory.classify(meeting.organizer.as_ref(), &meeting.attendees);
+                (ActivityKind::Meeting, matched, meeting.start, meeting.summary.clone(), meeting_body(meeting))
+            }
+        };
+        if occurred_at > ctx.at.plus_seconds(FUTURE_SLACK_SECONDS) {
+            return Ok(Err(Message::new("capture.in_future").text("at", occurred_at)));
+        }
+        if matched.contacts.is_empty() && matched.account.is_none() && !options.keep_unmatched {
+            return Ok(Err(unmatched(capture, &matched)));
+        }
+        let actor = self.access.user_id();
+        let user_id = matched.user.filter(|user| self.access.can_assign_deal_to(*user)).or(actor);
+        let opportunity_id = match matched.account {
+            Some(account) => self.deal_of(tx, ctx, account, user_id)?,
+            None => None,
+        };
+        let new = NewActivity {
+            kind,
+            direction: matched.direction,
+            occurred_at,
+            subject: subject.unwrap_or_else(|| "(no subject)".to_owned()),
+            body: Some(body).filter(|body| !body.is_empty()),
+            source: source.to_owned(),
+            user_id,
+            account_id: matched.account,
+            opportunity_id,
+            contact_ids: matched.contacts.clone(),
+        };
+        let id = crate::activities::create_activity(tx, ctx, new)?;
+        Ok(Ok(Logged { id, contacts: !matched.contacts.is_empty(), account: matched.account.is_some(), deal: opportunity_id.is_some() }))
+    }
+
+    /// The open deal of `account` an activity belongs to: among those the writer may change,
+    /// the activity's user's own first, then the one closing soonest (undated last), then the
+    /// oldest.
+    fn deal_of(&mut self, tx: &mut Tx, ctx: &WriteCtx, account: AccountId, user: Option<UserId>) -> Result<Option<OpportunityId>> {
+        if !self.open_deals.contains_key(&account) {
+            let filter = OpportunityFilter { account_id: Some(account), status: Some(Status::Open), ..OpportunityFilter::default() };
+            let mut deals = Vec::new();
+            for deal in tx.0.opportunities(ctx.org, &filter)? {
+                let shared = match self.access.user_id() {
+                    Some(me) if !self.access.can_write_deal(deal.owner_id, false) => {
+                        tx.0.is_opportunity_shared_with(ctx.org, deal.id, me)?
+                    }
+                    _ => false,
+                };
+                if self.access.can_write_deal(deal.owner_id, shared) {
+                    deals.push(deal);
+                }
+            }
+            self.open_deals.insert(account, deals);
+        }
+        let deals = &self.open_deals[&account];
+        let best = deals.iter().min_by_key(|deal| (Some(deal.owner_id) != user, deal.close_date.is_none(), deal.close_date, deal.id));
+        Ok(best.map(|deal| deal.id))
+    }
+}
+
+fn unmatched(capture: &Capture, matched: &Matched) -> Message {
+    let addresses = |parties: Vec<&str>| parties.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+    match (&matched.direction, matched.unknown.is_empty()) {
+        (Direction::Internal, _) | (_, true) => {
+            let people = match capture {
+                Capture::Mail(mail) => {
+                    std::iter::once(mail.from.address.as_str()).chain(mail.recipients.iter().map(|p| p.address.as_str())).collect()
+                }
+                Capture::Meeting(meeting) => meeting.organizer.iter().chain(&meeting.attendees).map(|p| p.address.as_str()).collect(),
+            };
+            Message::new("capture.only_colleagues").text("addresses", addresses(people))
+        }
+        _ => Message::new("capture.unmatched").text("addresses", addresses(matched.unknown.iter().map(String::as_str).collect())),
+    }
+}
+
+fn mail_body(mail: &Mail) -> String {
+    let mut body = mail.body.clone();
+    if mail.body_cut {
+        body.push_str("\n[…]");
+    }
+    body
+}
+
+fn meeting_body(meeting: &Meeting) -> String {
+    let mut body = String::new();
+    if let Some(location) = &meeting.location {
+        body.push_str(location);
+        body.push_str("\n\n");
+    }
+    body.push_str(&meeting.description);
+    body.trim().to_owned()
+}

@@ -1,0 +1,162 @@
+//! Capture on both engines: real mailing-list mail (patchew's qemu-devel threads, mbox files
+//! with and without `From ` lines) logged on the account its company domain names and on that
+//! account's open deal, each message once however many files hold it; Korean mail decoded;
+//! every message or event not logged named with its file and reason; viewers refused.
+
+use std::path::PathBuf;
+
+use pipewise_app as app;
+use pipewise_app::capture::{CaptureFile, CaptureOptions, CaptureReport};
+use pipewise_app::{ActivityFilter, StoreError, WriteCtx};
+use pipewise_core::history::Source;
+use pipewise_core::records::{ActivityKind, Direction, NewAccount, NewContact};
+use pipewise_core::user::Role;
+use pipewise_core::*;
+use pipewise_test_support::TestDb;
+use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
+
+fn shared(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(path)
+}
+
+/// The files of a folder of the shared corpus (licences left out), sorted.
+fn folder(path: &str) -> Vec<CaptureFile> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(shared(path)).unwrap().flatten().map(|entry| entry.path()).collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter(|path| !path.file_name().unwrap().to_string_lossy().starts_with("LICENSE"))
+        .map(|path| CaptureFile { name: path.file_name().unwrap().to_string_lossy().into_owned(), bytes: std::fs::read(&path).unwrap() })
+        .collect()
+}
+
+fn file(path: &str) -> CaptureFile {
+    CaptureFile { name: path.to_owned(), bytes: std::fs::read(shared(path)).unwrap() }
+}
+
+fn capture(db: &TestDb, ctx: &WriteCtx, files: &[CaptureFile], options: &CaptureOptions) -> app::Result<CaptureReport> {
+    app::capture::capture(&db.db(), ctx, files, options)
+}
+
+fn activities(db: &TestDb, org: OrgId) -> Vec<pipewise_core::records::Activity> {
+    pipewise_test_support::transact(db.store(), |tx| tx.activities(org, &ActivityFilter::default())).unwrap()
+}
+
+/// Red Hat as an account (by its domain), Paolo Bonzini as its contact, and an open deal of the
+/// rep's on it.
+fn red_hat(db: &TestDb, org: &TestOrg) -> (AccountId, ContactId, OpportunityId) {
+    pipewise_test_support::transact(db.store(), |tx| {
+        let account = app::records::create_account(
+            tx,
+            &org.ctx,
+            NewAccount {
+                name: "Red Hat".into(),
+                domains: vec!["redhat.com".into()],
+                industry: None,
+                employee_count: None,
+                region: None,
+                owner_id: Some(org.rep.id),
+            },
+        )?;
+        let contact = app::records::create_contact(
+            tx,
+            &org.ctx,
+            NewContact {
+                name: "Paolo Bonzini".into(),
+                emails: vec!["PBonzini@redhat.com".into()],
+                phone: None,
+                title: None,
+                account_id: Some(account.id),
+            },
+        )?;
+        let deal = app::deals::create_opportunity(
+            tx,
+            &org.ctx,
+            &pipewise_core::opportunity::NewOpportunity { account_id: Some(account.id), ..org.new_deal("Red Hat renewal") },
+        )?;
+        Ok((account.id, contact.id, deal.id))
+    })
+    .unwrap()
+}
+
+pub fn mailing_list_mail_lands_on_its_account_and_deal_once(db: &TestDb) {
+    let org = test_org(db.store(), "Capture");
+    let (account, contact, deal) = red_hat(db, &org);
+    let ctx = org.by_rep(at("2026-12-07T09:00:00Z"));
+    let files = folder("email/patchew_mbox");
+    assert_eq!(files.len(), 34);
+
+    let dry = capture(db, &ctx, &files, &CaptureOptions { dry_run: true, ..CaptureOptions::default() }).unwrap();
+    assert!(!dry.committed);
+    assert!(activities(db, org.org()).is_empty(), "a dry run writes nothing");
+
+    let report = capture(db, &ctx, &files, &CaptureOptions::default()).unwrap();
+    assert!(report.committed);
+    // Python's mailbox and email modules count 51 messages in the 34 files, 45 of them with a
+    // redhat.com address on From, To or Cc: 38 distinct by Message-ID, sender, date, subject and
+    // body (patchew's fixtures reuse 3 Message-IDs for other versions of a patch, which are other
+    // messages), 32 distinct Message-IDs; 9 name pbonzini@redhat.com.
+    assert_eq!(report.items, 51);
+    assert_eq!((report.emails, report.duplicates), (38, 7), "{report:#?}");
+    assert_eq!((report.with_account, report.with_deal, report.with_contacts), (38, 38, 9));
+    assert_eq!(report.refused_count, 51 - 45, "the six without a Red Hat address: {:#?}", report.refused);
+    for refusal in &report.refused {
+        assert!(refusal.file.ends_with(".mbox"));
+        assert_eq!(refusal.reason.key, "capture.unmatched", "{refusal:?}");
+    }
+
+    let logged = activities(db, org.org());
+    assert_eq!(logged.len(), 38);
+    for activity in &logged {
+        assert_eq!((activity.kind, activity.account_id, activity.opportunity_id), (ActivityKind::Email, Some(account), Some(deal)));
+        assert_eq!(activity.direction, Direction::Inbound, "nobody at capture.test wrote to qemu-devel");
+        assert_eq!(activity.user_id, Some(org.rep.id), "inbound mail without a colleague on it is the capturer's");
+        assert!(["mbox", "eml"].contains(&activity.source.as_str()));
+    }
+    assert_eq!(logged.iter().filter(|activity| activity.contact_ids == [contact]).count(), 9);
+
+    let again = capture(db, &ctx, &files, &CaptureOptions::default()).unwrap();
+    assert_eq!((again.emails, again.duplicates), (0, 45), "a second capture of the same files logs nothing new");
+    assert_eq!(activities(db, org.org()).len(), 38);
+}
+
+pub fn korean_mail_and_meetings_are_read_and_refusals_say_why(db: &TestDb) {
+    let org = test_org(db.store(), "Capture Korean");
+    let ctx = org.by_rep(at("2026-12-07T09:00:00Z"));
+    let files = [
+        file("email/php_imap/ks_c_5601-1987_headers.eml"),
+        file("email/imap_tools/plain_emails/raw_email.eml"),
+        file("calendar/ical_rs/o365_meeting.ics"),
+        file("email/php_imap/missing_from.eml"),
+        file("calendar/icalendar/todos/example.ics"),
+    ];
+    let unmatched = capture(db, &ctx, &files, &CaptureOptions { dry_run: true, ..CaptureOptions::default() }).unwrap();
+    assert_eq!((unmatched.emails, unmatched.meetings), (0, 0), "nothing matches a contact or an account: {unmatched:#?}");
+
+    let report = capture(db, &ctx, &files, &CaptureOptions { keep_unmatched: true, ..CaptureOptions::default() }).unwrap();
+    assert_eq!((report.emails, report.meetings), (2, 1), "{report:#?}");
+    let reasons: Vec<(&str, &str)> = report.refused.iter().map(|refusal| (refusal.file.as_str(), refusal.reason.key.as_str())).collect();
+    assert_eq!(reasons[0], ("email/php_imap/missing_from.eml", "capture.no_sender"));
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    let hangul = |text: &str| text.chars().any(|c| ('가'..='힣').contains(&c));
+    let logged = activities(db, org.org());
+    assert_eq!(
+        logged.iter().filter(|activity| hangul(&activity.subject)).count(),
+        2,
+        "{:?}",
+        logged.iter().map(|a| &a.subject).collect::<Vec<_>>()
+    );
+    let meeting = logged.iter().find(|activity| activity.kind == ActivityKind::Meeting).unwrap();
+    assert_eq!(meeting.source, "ics");
+}
+
+pub fn viewers_cannot_capture(db: &TestDb) {
+    let org = test_org(db.store(), "Capture Viewer");
+    let viewer = pipewise_test_support::transact(db.store(), |tx| {
+        app::users::create_user(tx, &org.ctx, new_user("viewer@capture-viewer.test", "Vera Viewer", Role::Viewer, None))
+    })
+    .unwrap();
+    let ctx = WriteCtx { org: org.org(), actor_id: Some(viewer.id), source: Source::Import, at: at("2026-12-07T09:00:00Z") };
+    let refused = capture(db, &ctx, &[file("email/php_imap/ks_c_5601-1987_headers.eml")], &CaptureOptions::default());
+    assert!(matches!(refused, Err(StoreError::Refused(_) | StoreError::Forbidden(_))), "{refused:?}");
+}

@@ -119,6 +119,48 @@
     importForm.querySelector("[name=kind]").addEventListener("change", function () { result.innerHTML = ""; });
   }
 
+  // Capture (/capture): each chosen file is sent on its own (check or log), and each answer,
+  // a fragment with its summary and refusals, is shown in file order as it comes.
+  var captureForm = document.querySelector("[data-capture]");
+  if (captureForm) {
+    var captureResult = document.getElementById("capture-result");
+    var captureBusy = document.getElementById("capture-busy");
+    var capturing = false;
+    var capture = function (step) {
+      var input = captureForm.querySelector("input[type=file]");
+      var files = Array.prototype.slice.call(input.files);
+      if (!files.length || capturing) { if (!files.length) input.reportValidity(); return; }
+      capturing = true;
+      captureBusy.hidden = false;
+      captureResult.innerHTML = "";
+      var keep = captureForm.querySelector("[name=keep_unmatched]").checked;
+      var next = function (index) {
+        if (index >= files.length) { capturing = false; captureBusy.hidden = true; return; }
+        var params = new URLSearchParams();
+        params.set("step", step);
+        params.set("name", files[index].name);
+        if (keep) params.set("keep_unmatched", "1");
+        fetch("/capture/run?" + params.toString(), {
+          method: "POST",
+          headers: { "X-CSRF-Token": csrf, "Content-Type": "application/octet-stream" },
+          credentials: "same-origin",
+          body: files[index]
+        }).then(function (response) {
+          return response.text();
+        }).then(function (html) {
+          captureResult.insertAdjacentHTML("beforeend", html);
+        }).catch(function () {
+          showToast(captureForm.getAttribute("data-failed") || "The request failed.", true);
+        }).then(function () { next(index + 1); });
+      };
+      next(0);
+    };
+    captureForm.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("[data-capture-step]");
+      if (button) capture(button.getAttribute("data-capture-step"));
+    });
+  }
+
   var board = document.getElementById("board");
   if (!board) return;
 

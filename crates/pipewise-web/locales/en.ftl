@@ -12,6 +12,7 @@ nav-deals = Deals
 nav-accounts = Accounts
 nav-contacts = Contacts
 nav-tasks = Tasks
+nav-capture = Capture
 nav-users = Users
 nav-audit = Audit log
 nav-account = My account
@@ -1465,6 +1466,23 @@ lead_status-converted = Converted
 leads-attention = Needs
 leads-unowned = Unowned
 leads-past_window = Past the answer window
+
+## Capture: the page (/capture)
+capture-title = Capture mail and meetings
+capture-intro = Log e-mails and meetings without typing them: choose .eml files, mailbox (mbox) exports or calendar (.ics) files. Each message is matched to its contacts, to the account of its company domain and to that account's open deal, and logged once, however many files bring it. Check shows what would be logged and why anything would not.
+capture-files = Files
+capture-files_hint = .eml, .mbox or .ics; several at once; at most { $mib } MiB each.
+capture-keep_unmatched = Also log messages that match no contact or account
+capture-check = Check
+capture-log = Log them
+capture-busy = Reading the files…
+capture-summary-would_log = Checked, nothing written. Messages and events: { $items } · e-mails to log: { $emails } · meetings to log: { $meetings } · on an account: { $accounts } · on a deal: { $deals } · already logged: { $duplicates } · refused: { $refused }
+capture-summary-logged = Logged. Messages and events: { $items } · e-mails logged: { $emails } · meetings logged: { $meetings } · on an account: { $accounts } · on a deal: { $deals } · already logged: { $duplicates } · refused: { $refused }
+capture-writers_only = Viewers read activities but do not log them.
+capture-whole_file = whole file
+capture-number = #
+capture-message_id = Message-ID or UID
+capture-reason = Why not logged
 
 ## Capture: why a message or an event of a file was not logged
 capture-empty = the message is empty

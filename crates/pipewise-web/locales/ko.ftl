@@ -12,6 +12,7 @@ nav-deals = 거래
 nav-accounts = 고객사
 nav-contacts = 연락처
 nav-tasks = 할 일
+nav-capture = 메일 기록
 nav-users = 사용자
 nav-audit = 감사 로그
 nav-account = 내 계정
@@ -1465,6 +1466,23 @@ lead_status-converted = 전환됨
 leads-attention = 필요한 조치
 leads-unowned = 담당자 없음
 leads-past_window = 응답 시한 초과
+
+## Capture: the page (/capture)
+capture-title = 메일과 미팅 기록
+capture-intro = 입력하지 않고 이메일과 미팅을 기록합니다. .eml 파일, 메일함(mbox) 내보내기나 캘린더(.ics) 파일을 고르세요. 각 메시지는 연락처, 회사 도메인의 거래처, 그 거래처의 진행 중인 거래에 연결되며, 여러 파일에 있어도 한 번만 기록됩니다. 확인을 누르면 무엇이 기록될지와 기록되지 않는 이유를 보여 줍니다.
+capture-files = 파일
+capture-files_hint = .eml, .mbox 또는 .ics 파일, 여러 개 가능, 각 { $mib } MiB 이하.
+capture-keep_unmatched = 연락처나 거래처와 맞지 않는 메시지도 기록
+capture-check = 확인
+capture-log = 기록하기
+capture-busy = 파일을 읽는 중…
+capture-summary-would_log = 확인만 했고 기록하지 않았습니다. 메시지와 일정: { $items } · 기록할 이메일: { $emails } · 기록할 미팅: { $meetings } · 거래처 연결: { $accounts } · 거래 연결: { $deals } · 이미 기록됨: { $duplicates } · 거부: { $refused }
+capture-summary-logged = 기록했습니다. 메시지와 일정: { $items } · 기록한 이메일: { $emails } · 기록한 미팅: { $meetings } · 거래처 연결: { $accounts } · 거래 연결: { $deals } · 이미 기록됨: { $duplicates } · 거부: { $refused }
+capture-writers_only = 보기 권한 사용자는 활동을 읽을 수 있지만 기록할 수는 없습니다.
+capture-whole_file = 파일 전체
+capture-number = 번호
+capture-message_id = Message-ID 또는 UID
+capture-reason = 기록하지 않은 이유
 
 ## Capture: why a message or an event of a file was not logged
 capture-empty = 메시지가 비어 있습니다

@@ -14,6 +14,7 @@
 mod admin;
 mod assets;
 mod board;
+mod capture;
 mod dashboard;
 mod data;
 mod deal;
@@ -83,6 +84,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks", get(tasks::tasks))
         .route("/today", get(today::today))
         .route("/today/touch", post(today::log_touch))
+        .route("/capture", get(capture::show))
+        .route("/capture/run", post(capture::run).layer(axum::extract::DefaultBodyLimit::max(capture::MAX_FILE_BYTES)))
         .route("/admin/users", get(admin::users))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/pipelines", get(designer::pipelines).post(designer::create))

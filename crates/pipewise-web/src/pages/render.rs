@@ -31,6 +31,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("today.html", include_str!("../../templates/today.html")),
     ("lead.html", include_str!("../../templates/lead.html")),
     ("import_result.html", include_str!("../../templates/import_result.html")),
+    ("capture.html", include_str!("../../templates/capture.html")),
+    ("capture_result.html", include_str!("../../templates/capture_result.html")),
     ("list.html", include_str!("../../templates/list.html")),
     ("account_detail.html", include_str!("../../templates/account_detail.html")),
     ("contact_detail.html", include_str!("../../templates/contact_detail.html")),
@@ -100,6 +102,8 @@ pub struct ChromeUser {
     pub is_admin: bool,
     /// Ops or admin: may design pipelines.
     pub is_designer: bool,
+    /// Not a viewer: may log activities (and capture mail).
+    pub is_writer: bool,
 }
 
 impl Chrome {
@@ -114,6 +118,7 @@ impl Chrome {
                 role: t(locale, &format!("role.{}", viewer.user.role.as_str())),
                 is_admin: viewer.user.role == Role::Admin,
                 is_designer: matches!(viewer.user.role, Role::Admin | Role::Ops),
+                is_writer: viewer.user.role != Role::Viewer,
             }),
             css: super::asset_url("app.css"),
             js: super::asset_url("app.js"),

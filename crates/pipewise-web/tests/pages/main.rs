@@ -3,6 +3,7 @@
 mod admin;
 mod board;
 mod browser;
+mod capture;
 mod dashboard;
 mod deal;
 mod forecast;

@@ -1,0 +1,118 @@
+//! Capture in the web app (`/capture`): a rep chooses `.eml`, mbox or `.ics` files, checks
+//! what each would log (every message or event refused listed with its place and reason), and
+//! logs them. The page sends one file a request (`POST /capture/run?step=check|log&name=…`, the
+//! file as the body, CSRF in `X-CSRF-Token`, at most [`MAX_FILE_BYTES`]) and shows each answer
+//! as it comes; nothing is kept on the server between requests.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use pipewise_app as app;
+use pipewise_app::capture::{CaptureFile, CaptureOptions, CaptureReport};
+use pipewise_core::history::Source;
+use pipewise_core::user::{Locale, Role};
+use serde::Serialize;
+
+use super::{Params, SignedIn, render, respond};
+use crate::AppState;
+use crate::error::{AppError, blocking};
+use crate::i18n::{self, t, tf};
+
+/// The largest file one request takes.
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+/// Refusals listed per file; the rest are counted.
+const LISTED: usize = 200;
+
+#[derive(Serialize)]
+struct CapturePage {
+    max_mib: usize,
+}
+
+#[derive(Serialize)]
+struct RefusalView {
+    place: String,
+    line: String,
+    id: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct FileView {
+    name: String,
+    committed: bool,
+    summary: String,
+    refusals: Vec<RefusalView>,
+    more: usize,
+}
+
+pub async fn show(State(_state): State<AppState>, SignedIn(viewer): SignedIn) -> Response {
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        if reader.user.role == Role::Viewer {
+            return Err(AppError::Forbidden(t(reader.user.locale, "capture.writers_only").to_owned()));
+        }
+        let view = CapturePage { max_mib: MAX_FILE_BYTES >> 20 };
+        render::page(&reader, StatusCode::OK, "capture.html", "capture", t(reader.user.locale, "capture.title").to_owned(), &view)
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+/// Checks (`step=check`) or logs (`step=log`) one file; answers its fragment.
+pub async fn run(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery, body: Bytes) -> Response {
+    let params = Params::parse(query.as_deref());
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let locale = reader.user.locale;
+        let dry_run = match params.raw("step") {
+            "check" => true,
+            "log" => false,
+            _ => return Err(AppError::BadRequest("step must be check or log".into())),
+        };
+        let name: String = params.get("name").unwrap_or("file").chars().filter(|c| !c.is_control()).take(200).collect();
+        let options = CaptureOptions { dry_run, keep_unmatched: params.get("keep_unmatched").is_some() };
+        let ctx = app::WriteCtx { org: reader.org, actor_id: Some(reader.user.id), source: Source::Web, at: state.now() };
+        let files = [CaptureFile { name: name.clone(), bytes: body.to_vec() }];
+        let report = app::capture::capture(&state.db, &ctx, &files, &options)?;
+        if report.committed && report.emails + report.meetings > 0 {
+            state.forget_insights(reader.org);
+        }
+        let view = file_view(locale, name, &report);
+        let chrome = render::Chrome::new(Some(&reader), locale, "capture", String::new());
+        Ok(render::html(StatusCode::OK, render::render("capture_result.html", locale, &chrome, &view)?))
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+fn file_view(locale: Locale, name: String, report: &CaptureReport) -> FileView {
+    let count = |value: usize| i18n::group(value as i64);
+    let key = if report.committed { "capture.summary.logged" } else { "capture.summary.would_log" };
+    let summary = tf(
+        locale,
+        key,
+        &[
+            ("items", &count(report.items)),
+            ("emails", &count(report.emails)),
+            ("meetings", &count(report.meetings)),
+            ("accounts", &count(report.with_account)),
+            ("deals", &count(report.with_deal)),
+            ("duplicates", &count(report.duplicates)),
+            ("refused", &count(report.refused_count)),
+        ],
+    );
+    let refusals: Vec<RefusalView> = report
+        .refused
+        .iter()
+        .take(LISTED)
+        .map(|refusal| RefusalView {
+            place: if refusal.number == 0 { t(locale, "capture.whole_file").to_owned() } else { refusal.number.to_string() },
+            line: if refusal.line == 0 { String::new() } else { refusal.line.to_string() },
+            id: refusal.id.clone().unwrap_or_default(),
+            reason: i18n::message(locale, &refusal.reason),
+        })
+        .collect();
+    let more = report.refused_count.saturating_sub(refusals.len());
+    FileView { name, committed: report.committed, summary, refusals, more }
+}

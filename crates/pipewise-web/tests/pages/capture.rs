@@ -1,0 +1,109 @@
+//! The capture page (`/capture`, issue 15 point 1): any writer sends one file a request; the
+//! check says what would be logged and lists every refusal with its place and reason, and
+//! writes nothing; logging writes once; viewers are refused. Then the same in a real browser.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use pipewise_app as app;
+use pipewise_app::ActivityFilter;
+use pipewise_core::user::{Locale, Role};
+use pipewise_test_support::browser::{Browser, screenshot_dir};
+
+use crate::support::{App, Session, app, body_text, browser_sign_in, serve};
+
+const MBOX: &str = "From buyer@pages-customer.com Mon Jun  1 01:00:00 2026\n\
+From: Buyer <buyer@sales.pages-customer.com>\nTo: rep@pages.test\nDate: Mon, 1 Jun 2026 10:00:00 +0900\n\
+Message-ID: <q1@pages-customer.com>\nSubject: =?UTF-8?B?6rCA6rKpIOusuOydmA==?=\n\nCould you send the price list?\n\n\
+From x Mon Jun  1 02:00:00 2026\nFrom: stranger@elsewhere.example\nTo: rep@pages.test\nDate: Mon, 1 Jun 2026 11:00:00 +0900\nSubject: hi\n\nhello\n";
+
+async fn run(app: &App, session: &Session, query: &str, file: &str, csrf: bool) -> (StatusCode, String) {
+    let mut request = Request::post(format!("/capture/run?{query}")).header(header::COOKIE, &session.cookie);
+    if csrf {
+        request = request.header("x-csrf-token", &session.csrf);
+    }
+    let response = app.send(request.body(Body::from(file.to_owned())).unwrap()).await;
+    let status = response.status();
+    (status, body_text(response).await)
+}
+
+fn subjects(app: &App) -> Vec<String> {
+    let mut tx = app::Tx::new(app.store.read().unwrap());
+    tx.activities(app.org.org(), &ActivityFilter::default()).unwrap().into_iter().map(|activity| activity.subject).collect()
+}
+
+#[tokio::test]
+async fn a_rep_checks_then_logs_a_mailbox_once() {
+    let app = app();
+    let rep = app.sign_in("rep@pages.test").await;
+    let (status, page) = app.get("/capture", Some(&rep)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("data-capture") && page.contains("aria-current=\"page\">Capture</a>"), "{page}");
+    let (status, _) = run(&app, &rep, "step=log&name=inbox.mbox", MBOX, false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF header, nothing runs");
+
+    let (status, checked) = run(&app, &rep, "step=check&name=inbox.mbox", MBOX, true).await;
+    assert_eq!(status, StatusCode::OK, "{checked}");
+    assert!(checked.contains("<h2>inbox.mbox</h2>"), "{checked}");
+    assert!(checked.contains("Messages and events: 2 · e-mails to log: 1 · meetings to log: 0 · on an account: 1"), "{checked}");
+    assert!(checked.contains("it matches no contact or account (stranger@elsewhere.example)"), "{checked}");
+    assert!(checked.contains("<td class=\"num\">2</td><td class=\"num\">11</td>"), "the second message, at line 11: {checked}");
+    assert!(subjects(&app).is_empty(), "a check writes nothing");
+
+    let (status, logged) = run(&app, &rep, "step=log&name=inbox.mbox", MBOX, true).await;
+    assert_eq!(status, StatusCode::OK, "{logged}");
+    assert!(logged.contains("e-mails logged: 1"), "{logged}");
+    assert_eq!(subjects(&app), ["가격 문의"]);
+    let (_, again) = run(&app, &rep, "step=log&name=inbox.mbox", MBOX, true).await;
+    assert!(again.contains("e-mails logged: 0") && again.contains("already logged: 1"), "{again}");
+    let (_, kept) = run(&app, &rep, "step=log&name=inbox.mbox&keep_unmatched=1", MBOX, true).await;
+    assert!(kept.contains("e-mails logged: 1") && kept.contains("refused: 0"), "{kept}");
+    assert_eq!(subjects(&app).len(), 2);
+
+    let viewer = app.create_user("viewer@pages.test", "Vera Viewer", Role::Viewer, None, Locale::Ko);
+    let session = app.sign_in(&viewer.email).await;
+    let (status, _) = run(&app, &session, "step=log&name=inbox.mbox", MBOX, true).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, page) = app.get("/capture", Some(&session)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!page.contains("href=\"/capture\""), "viewers are not offered the page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_capture_page_in_a_real_browser() {
+    let app = app();
+    let base = serve(app.router.clone()).await;
+    let dir = pipewise_test_support::TempDir::new("capture-page");
+    let mbox = dir.path().join("inbox.mbox");
+    std::fs::write(&mbox, MBOX).unwrap();
+    let ics = dir.path().join("invite.ics");
+    std::fs::write(
+        &ics,
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:demo@pages.test\r\nDTSTART:20260603T020000Z\r\nSUMMARY:Product demo\r\n\
+         ORGANIZER:mailto:rep@pages.test\r\nATTENDEE:mailto:buyer@pages-customer.com\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:No start\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    tokio::task::spawn_blocking(move || {
+        let Some(browser) = Browser::start() else { return };
+        browser.set_window_size(1440, 1100).unwrap();
+        browser_sign_in(&browser, &base, "rep@pages.test").unwrap();
+        browser.goto(&format!("{base}/capture")).unwrap();
+        let files = format!("{}\n{}", mbox.to_str().unwrap(), ics.to_str().unwrap());
+        browser.find("#capture-files").unwrap().send_keys(&files).unwrap();
+        browser.find("[data-capture-step=check]").unwrap().click().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline && browser.find_all(".capture-file").unwrap().len() < 2 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let sections = browser.find_all(".capture-file").unwrap();
+        assert_eq!(sections.len(), 2);
+        let text = browser.find("#capture-result").unwrap().text().unwrap();
+        assert!(text.contains("inbox.mbox") && text.contains("invite.ics"), "{text}");
+        assert!(text.contains("the event has no start (DTSTART)"), "{text}");
+        browser.screenshot(screenshot_dir().join("capture-check.png")).unwrap();
+        eprintln!("screenshots in {}", screenshot_dir().display());
+    })
+    .await
+    .unwrap();
+}

@@ -64,6 +64,9 @@ pub enum Refusal {
     NoSender,
     /// Neither Date nor any Received line holds a date.
     NoDate,
+    /// The MIME parser itself failed on it (a debug assertion inside `mail-parser` that a
+    /// damaged multipart trips: see `fuzz-regressions/`).
+    Unparsable,
 }
 
 impl Refusal {
@@ -75,6 +78,7 @@ impl Refusal {
             Refusal::NoHeaders => Worded::new("capture.no_headers"),
             Refusal::NoSender => Worded::new("capture.no_sender"),
             Refusal::NoDate => Worded::new("capture.no_date"),
+            Refusal::Unparsable => Worded::new("capture.unparsable"),
         }
     }
 }
@@ -87,7 +91,9 @@ pub fn read(raw: &[u8]) -> Result<Mail, Refusal> {
     if raw.len() > MAX_MESSAGE_BYTES {
         return Err(Refusal::TooLarge { bytes: raw.len() });
     }
-    let message = MessageParser::default().parse(raw).ok_or(Refusal::NoHeaders)?;
+    // A panic of the parser (only debug assertions are known) refuses this message alone.
+    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(raw)).map_err(|_| Refusal::Unparsable)?;
+    let message = parsed.ok_or(Refusal::NoHeaders)?;
     if message.headers().is_empty() {
         return Err(Refusal::NoHeaders);
     }

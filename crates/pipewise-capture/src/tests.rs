@@ -127,6 +127,20 @@ fn the_same_message_has_the_same_key_and_a_reused_message_id_another() {
     assert_eq!(key(one).len(), 32);
 }
 
+/// What the coverage-guided fuzzer found (`fuzz/run`): each input is read or refused again,
+/// in this debug build too.
+#[test]
+fn fuzz_regressions_are_read_or_refused() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz-regressions");
+    let mut inputs = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten().filter(|entry| entry.path().extension().is_some_and(|ext| ext != "md")) {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        assert!(!read_file(&bytes, &TimeZone::UTC).is_empty());
+        inputs += 1;
+    }
+    assert!(inputs >= 1);
+}
+
 fn corpus_sample() -> Vec<u8> {
     std::fs::read(shared("email/imap_tools/plain_emails/raw_email.eml")).unwrap()
 }

@@ -19,6 +19,8 @@ use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::records::{ActivityKind, Direction, NewActivity};
 use pipewise_core::*;
 
+use serde_json::json;
+
 use crate::*;
 
 /// The most files one capture reads.
@@ -111,7 +113,8 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
     errors.into_result(())?;
     let organisation = tx.0.organisation(ctx.org)?.ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: ctx.org.0 })?;
     let zone = jiff::tz::TimeZone::get(organisation.time_zone.name()).unwrap_or(jiff::tz::TimeZone::UTC);
-    let mut run = Run { directory: directory(&mut tx, ctx.org)?, open_deals: HashMap::new(), seen: HashSet::new(), access };
+    let mut run =
+        Run { directory: directory(&mut tx, ctx.org)?, open_deals: HashMap::new(), seen: HashSet::new(), access, pending: Vec::new() };
     let mut report = CaptureReport { files: files.len(), ..CaptureReport::default() };
     for file in files {
         let source = if pipewise_capture::is_calendar(&file.bytes) {
@@ -143,20 +146,24 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
                 report.duplicates += 1;
                 continue;
             }
-            match run.log(&mut tx, ctx, &capture, source, options)? {
-                Ok(logged) => {
-                    tx.0.put_import_keys(ctx.org, ActivityId::LABEL, CAPTURE_SYSTEM, &[(key.as_str(), logged.id.0)])?;
+            match run.prepare(&mut tx, ctx, &capture, source, options)? {
+                Ok(new) => {
                     match capture {
                         Capture::Mail(_) => report.emails += 1,
                         Capture::Meeting(_) => report.meetings += 1,
                     }
-                    report.with_contacts += usize::from(logged.contacts);
-                    report.with_account += usize::from(logged.account);
-                    report.with_deal += usize::from(logged.deal);
+                    report.with_contacts += usize::from(!new.contact_ids.is_empty());
+                    report.with_account += usize::from(new.account_id.is_some());
+                    report.with_deal += usize::from(new.opportunity_id.is_some());
+                    run.pending.push((new, key.clone()));
+                    if run.pending.len() >= CHUNK {
+                        run.flush(&mut tx, ctx, &file.name)?;
+                    }
                 }
                 Err(reason) => report.refuse(&file.name, refusal(reason, id_of(&capture))),
             }
         }
+        run.flush(&mut tx, ctx, &file.name)?;
     }
     if !options.dry_run {
         tx.commit()?;
@@ -167,6 +174,8 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
 
 /// The `system` capture keys are stored under (beside the import keys of CRM files).
 const CAPTURE_SYSTEM: &str = "capture";
+/// Activities written per batch (one insert of many rows, one audit entry).
+const CHUNK: usize = 2_000;
 
 fn id_of(capture: &Capture) -> Option<String> {
     match capture {
@@ -202,24 +211,23 @@ struct Run {
     /// Keys logged in this run.
     seen: HashSet<String>,
     access: Access,
-}
-
-struct Logged {
-    id: ActivityId,
-    contacts: bool,
-    account: bool,
-    deal: bool,
+    /// Checked activities not yet written, with their capture keys.
+    pending: Vec<(NewActivity, String)>,
 }
 
 impl Run {
-    fn log(
+    /// The activity `capture` becomes, checked as `activities::create_activity` checks one (the
+    /// writer's right to log was checked once; every user, account, deal and contact it names
+    /// comes from the organisation's records, and a deal only if the writer may change it), or
+    /// why it is refused.
+    fn prepare(
         &mut self,
         tx: &mut Tx,
         ctx: &WriteCtx,
         capture: &Capture,
         source: &str,
         options: &CaptureOptions,
-    ) -> Result<std::result::Result<Logged, Message>> {
+    ) -> Result<std::result::Result<NewActivity, Message>> {
         let (kind, matched, occurred_at, subject, body) = match capture {
             Capture::Mail(mail) => {
                 let matched = self.directory.classify(Some(&mail.from), &mail.recipients);
@@ -252,10 +260,29 @@ impl Run {
             user_id,
             account_id: matched.account,
             opportunity_id,
-            contact_ids: matched.contacts.clone(),
+            contact_ids: matched.contacts,
         };
-        let id = crate::activities::create_activity(tx, ctx, new)?;
-        Ok(Ok(Logged { id, contacts: !matched.contacts.is_empty(), account: matched.account.is_some(), deal: opportunity_id.is_some() }))
+        Ok(new.validated().map_err(|errors| Message::new("capture.invalid").text("problems", errors)))
+    }
+
+    /// Writes the pending activities in one insert, their capture keys, and one audit entry
+    /// naming the file, how many and which ids.
+    fn flush(&mut self, tx: &mut Tx, ctx: &WriteCtx, file: &str) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let rows: Vec<(NewActivity, Timestamp)> = pending.iter().map(|(new, _)| (new.clone(), ctx.at)).collect();
+        let ids = tx.0.bulk_insert_activities(ctx.org, &rows)?;
+        let keys: Vec<(&str, i64)> = pending.iter().zip(&ids).map(|((_, key), id)| (key.as_str(), id.0)).collect();
+        tx.0.put_import_keys(ctx.org, ActivityId::LABEL, CAPTURE_SYSTEM, &keys)?;
+        let after = json!({
+            "file": file,
+            "activities": ids.len(),
+            "first_id": ids.first().map(|id| id.0),
+            "last_id": ids.last().map(|id| id.0),
+        });
+        audit(tx, ctx, ActivityId::LABEL, ids.first().map_or(0, |id| id.0), "capture", None, Some(after))
     }
 
     /// The open deal of `account` an activity belongs to: among those the writer may change,

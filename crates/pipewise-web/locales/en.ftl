@@ -1491,6 +1491,7 @@ capture-no_headers = no header could be read: this is not an e-mail message
 capture-no_sender = neither From nor Sender holds an e-mail address
 capture-no_date = neither the Date header nor any Received line gives a date
 capture-unparsable = the message is too damaged to read (its MIME structure breaks the parser)
+capture-invalid = it cannot be stored: { $problems }
 capture-no_start = the event has no start (DTSTART)
 capture-bad_time = { $property } "{ $value }" is not a date or a date-time
 capture-cancelled = the event is cancelled

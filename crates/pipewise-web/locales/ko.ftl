@@ -1491,6 +1491,7 @@ capture-no_headers = 헤더를 읽을 수 없습니다: 이메일 메시지가 �
 capture-no_sender = From과 Sender 어디에도 이메일 주소가 없습니다
 capture-no_date = Date 헤더에도 Received 줄에도 날짜가 없습니다
 capture-unparsable = 메시지가 너무 손상되어 읽을 수 없습니다 (MIME 구조가 파서를 멈춥니다)
+capture-invalid = 저장할 수 없습니다: { $problems }
 capture-no_start = 일정에 시작 시각(DTSTART)이 없습니다
 capture-bad_time = { $property } "{ $value }" 값은 날짜나 일시가 아닙니다
 capture-cancelled = 취소된 일정입니다

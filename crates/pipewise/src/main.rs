@@ -4,6 +4,7 @@
 
 mod apply;
 mod bench;
+mod bench_capture;
 mod bench_forecast;
 mod bench_import;
 mod bench_pay;
@@ -275,6 +276,9 @@ fn main() -> ExitCode {
         Command::Bench { what: BenchCommand::Import { rows, maven, out, pg } } => {
             bench_import::import_bench(&bench_import::ImportBenchOptions { rows, maven, out, pg })
         }
+        Command::Bench { what: BenchCommand::Capture { messages, email, out, pg } } => {
+            bench_capture::capture_bench(&bench_capture::CaptureBenchOptions { messages, email, out, pg })
+        }
         Command::Bench { what: BenchCommand::Forecast { data, runs, win_only } } => {
             bench_forecast::forecast_bench(&data.options(runs, std::path::PathBuf::from("target/bench-forecast")), win_only)
         }
@@ -427,6 +431,23 @@ enum BenchCommand {
         #[arg(long, default_value = "target/bench-import")]
         out: std::path::PathBuf,
         /// A PostgreSQL URL: the import and COPY run there too, in a schema dropped after.
+        #[arg(long)]
+        pg: Option<String>,
+    },
+    /// Capture at speed: the shared mail corpus replayed (each Message-ID rewritten) through the
+    /// whole capture path (split, parse, dedupe key, match, check, store, audit) on SQLite and,
+    /// with `--pg`, PostgreSQL, beside mail-parser's parsing alone of the same messages.
+    Capture {
+        /// Messages to replay (the corpus repeated).
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+        /// The mail corpus folder.
+        #[arg(long, default_value = "../shared/data/email")]
+        email: std::path::PathBuf,
+        /// Where the SQLite database goes.
+        #[arg(long, default_value = "target/bench-capture")]
+        out: std::path::PathBuf,
+        /// A PostgreSQL URL: the capture runs there too, in a schema dropped after.
         #[arg(long)]
         pg: Option<String>,
     },

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use pipewise_app as app;
 use pipewise_app::capture::{CaptureFile, CaptureOptions, CaptureReport};
-use pipewise_app::{ActivityFilter, StoreError, WriteCtx};
+use pipewise_app::{ActivityFilter, AuditFilter, StoreError, WriteCtx};
 use pipewise_core::history::Source;
 use pipewise_core::records::{ActivityKind, Direction, NewAccount, NewContact};
 use pipewise_core::user::Role;
@@ -114,6 +114,17 @@ pub fn mailing_list_mail_lands_on_its_account_and_deal_once(db: &TestDb) {
         assert!(["mbox", "eml"].contains(&activity.source.as_str()));
     }
     assert_eq!(logged.iter().filter(|activity| activity.contact_ids == [contact]).count(), 9);
+    // Each file's activities are written in batches, each audited once with its file and ids.
+    let audit = pipewise_test_support::transact(db.store(), |tx| {
+        tx.audit_events(org.org(), &AuditFilter { record_kind: Some("activity".into()), limit: 100, ..AuditFilter::default() })
+    })
+    .unwrap();
+    let audited: i64 = audit
+        .iter()
+        .filter(|event| event.action == "capture" && event.actor_id == Some(org.rep.id))
+        .map(|event| serde_json::from_str::<serde_json::Value>(event.after.as_deref().unwrap()).unwrap()["activities"].as_i64().unwrap())
+        .sum();
+    assert_eq!(audited, 38);
 
     let again = capture(db, &ctx, &files, &CaptureOptions::default()).unwrap();
     assert_eq!((again.emails, again.duplicates), (0, 45), "a second capture of the same files logs nothing new");

@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use pipewise_capture::sentiment::Vocabulary;
 use pipewise_capture::{Capture, Directory, Mail, Matched, Meeting, Refused, read_file};
 use pipewise_core::access::{Access, SharedKind};
 use pipewise_core::error::{Problem, RecordRef};
@@ -113,8 +114,9 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
     errors.into_result(())?;
     let organisation = tx.0.organisation(ctx.org)?.ok_or(StoreError::NotFound { kind: OrgId::LABEL, id: ctx.org.0 })?;
     let zone = jiff::tz::TimeZone::get(organisation.time_zone.name()).unwrap_or(jiff::tz::TimeZone::UTC);
-    let mut run =
-        Run { directory: directory(&mut tx, ctx.org)?, open_deals: HashMap::new(), seen: HashSet::new(), access, pending: Vec::new() };
+    let vocabulary = vocabulary(&mut tx, ctx.org)?;
+    let directory = directory(&mut tx, ctx.org)?;
+    let mut run = Run { directory, open_deals: HashMap::new(), seen: HashSet::new(), access, pending: Vec::new(), vocabulary };
     let mut report = CaptureReport { files: files.len(), ..CaptureReport::default() };
     for file in files {
         let source = if pipewise_capture::is_calendar(&file.bytes) {
@@ -213,6 +215,8 @@ struct Run {
     access: Access,
     /// Checked activities not yet written, with their capture keys.
     pending: Vec<(NewActivity, String)>,
+    /// The organisation's vocabulary, retrained by its reps' ratings.
+    vocabulary: Vocabulary,
 }
 
 impl Run {
@@ -271,11 +275,14 @@ impl Run {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let pending = std::mem::take(&mut self.pending);
-        let rows: Vec<(NewActivity, Timestamp)> = pending.iter().map(|(new, _)| (new.clone(), ctx.at)).collect();
+        let (rows, keys): (Vec<(NewActivity, Timestamp)>, Vec<String>) =
+            std::mem::take(&mut self.pending).into_iter().map(|(new, key)| ((new, ctx.at), key)).unzip();
         let ids = tx.0.bulk_insert_activities(ctx.org, &rows)?;
-        let keys: Vec<(&str, i64)> = pending.iter().zip(&ids).map(|((_, key), id)| (key.as_str(), id.0)).collect();
+        let keys: Vec<(&str, i64)> = keys.iter().zip(&ids).map(|(key, id)| (key.as_str(), id.0)).collect();
         tx.0.put_import_keys(ctx.org, ActivityId::LABEL, CAPTURE_SYSTEM, &keys)?;
+        let scores: Vec<(ActivityId, i32, String)> =
+            rows.iter().zip(&ids).map(|((new, _), id)| sentiment_row(&self.vocabulary, *id, new)).collect();
+        tx.0.put_activity_sentiments(ctx.org, &scores)?;
         let after = json!({
             "file": file,
             "activities": ids.len(),
@@ -311,6 +318,19 @@ impl Run {
     }
 }
 
+/// The organisation's vocabulary: the seed retrained by every rating, in the order given.
+pub(crate) fn vocabulary(tx: &mut Tx, org: OrgId) -> Result<Vocabulary> {
+    let ratings = tx.0.activity_ratings(org)?;
+    Ok(Vocabulary::train(ratings.iter().map(|rated| (rated.text.as_str(), rated.rating))))
+}
+
+/// An activity's score as stored: thousandths, and its words with their weights.
+fn sentiment_row(vocabulary: &Vocabulary, id: ActivityId, new: &NewActivity) -> (ActivityId, i32, String) {
+    let score = vocabulary.score(&format!("{}\n{}", new.subject, new.body.as_deref().unwrap_or("")));
+    let words: Vec<String> = score.words.iter().take(12).map(|(word, weight)| format!("{word}:{weight:.1}")).collect();
+    (id, score.milli(), words.join(" "))
+}
+
 fn unmatched(capture: &Capture, matched: &Matched) -> Message {
     let addresses = |parties: Vec<&str>| parties.iter().take(3).copied().collect::<Vec<_>>().join(", ");
     match (&matched.direction, matched.unknown.is_empty()) {
@@ -343,4 +363,58 @@ fn meeting_body(meeting: &Meeting) -> String {
     }
     body.push_str(&meeting.description);
     body.trim().to_owned()
+}
+
+/// How negative an inbound message must score (thousandths) to raise an early warning.
+pub const WARNING_BELOW: i32 = -300;
+
+/// Rates activity `id` for `ctx`'s actor: +1 (it reads well) or −1 (it reads badly). The
+/// rating retrains the organisation's vocabulary for every message scored after it. Anyone who
+/// may log activities and read the activity rates it; audited.
+pub fn rate_activity(tx: &mut Tx, ctx: &WriteCtx, id: ActivityId, rating: i8) -> Result<()> {
+    let access = writer_access(tx, ctx)?;
+    require(access.can_write(SharedKind::Contact), || "a viewer cannot rate activities".into())?;
+    let user = access.user_id().ok_or_else(|| StoreError::Forbidden("a rating is a person's: sign in to rate".into()))?;
+    let record = RecordRef::new_record(ActivityId::LABEL);
+    if rating != 1 && rating != -1 {
+        let mut errors = ValidationErrors::default();
+        errors.push(&record, "rating", Problem::Invalid { value: rating.to_string(), expected: "1 or -1" });
+        return Err(errors.into());
+    }
+    let activity = tx.0.activity(ctx.org, id)?.ok_or(StoreError::NotFound { kind: ActivityId::LABEL, id: id.0 })?;
+    if let Some(deal) = activity.opportunity_id {
+        let readable = crate::deals::writable_deal(tx, ctx, &access, deal, false);
+        if let Err(StoreError::NotFound { .. }) = readable {
+            return Err(StoreError::NotFound { kind: ActivityId::LABEL, id: id.0 });
+        }
+    }
+    tx.0.put_activity_rating(ctx.org, id, user, rating, ctx.at)?;
+    audit(tx, ctx, ActivityId::LABEL, id.0, "rate", None, Some(json!({ "rating": rating })))
+}
+
+/// The stored scores of `activities`, with `reader`'s own ratings.
+pub fn sentiments(tx: &mut Tx, org: OrgId, activities: &[ActivityId], reader: UserId) -> Result<Vec<pipewise_store::ActivitySentiment>> {
+    tx.0.activity_sentiments(org, activities, reader)
+}
+
+/// Early warnings for `access`: inbound messages since `since` that scored below
+/// [`WARNING_BELOW`], on deals the reader may see or logged for someone in their reach, newest
+/// first, at most `limit`.
+pub fn warnings(tx: &mut Tx, org: OrgId, access: &Access, since: Timestamp, limit: u32) -> Result<Vec<pipewise_store::SentimentAlert>> {
+    let alerts = tx.0.negative_inbound(org, since, WARNING_BELOW, limit.saturating_mul(4).max(limit))?;
+    let mut visible = Vec::new();
+    for alert in alerts {
+        let on_deal = match alert.opportunity_id {
+            Some(deal) => match tx.0.opportunity(org, deal, false)? {
+                Some(deal) => access.can_read_deal(deal.owner_id, false),
+                None => false,
+            },
+            None => false,
+        };
+        let theirs = alert.user_id.is_some_and(|user| access.can_read_deal(user, false));
+        if (on_deal || theirs) && visible.len() < limit as usize {
+            visible.push(alert);
+        }
+    }
+    Ok(visible)
 }

@@ -17,6 +17,7 @@ pub mod domains;
 pub mod mailbox;
 pub mod matching;
 pub mod message;
+pub mod sentiment;
 mod text;
 
 pub use calendar::{CalendarRefusal, EventProblem, EventRefusal, Meeting};

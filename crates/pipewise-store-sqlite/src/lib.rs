@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "0013_forecast_calls", include_str!("../migrations/0013_forecast_calls.sql")),
     (14, "0014_model_forecasts", include_str!("../migrations/0014_model_forecasts.sql")),
     (15, "0015_import_keys", include_str!("../migrations/0015_import_keys.sql")),
+    (16, "0016_sentiment", include_str!("../migrations/0016_sentiment.sql")),
 ];
 
 /// Connections kept open for readers.

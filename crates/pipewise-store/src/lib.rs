@@ -35,6 +35,7 @@ mod pay;
 mod pipelines;
 mod quotas;
 mod records;
+mod sentiment;
 mod settings;
 mod workspace;
 
@@ -51,6 +52,7 @@ pub use self::pay::*;
 pub use self::pipelines::*;
 pub use self::quotas::*;
 pub use self::records::*;
+pub use self::sentiment::*;
 pub use self::settings::*;
 pub use self::workspace::*;
 
@@ -232,6 +234,7 @@ pub trait Tx:
     + PayTx
     + ForecastTx
     + ImportTx
+    + SentimentTx
     + BulkTx
 {
     fn commit(self: Box<Self>) -> Result<()>;

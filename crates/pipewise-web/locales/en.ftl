@@ -149,6 +149,9 @@ locale-ko = Korean
 
 ## The deal page.
 deal-save = Save changes
+deal-rate_bad = This reads badly (teaches the scoring)
+deal-rate_good = This reads well (teaches the scoring)
+deal-tone_words = Scored from: { $words }
 deal-saved = Saved.
 deal-errors = Nothing was saved. Fix the fields marked below.
 deal-details = Details
@@ -1408,6 +1411,8 @@ import-field-source = Source
 ## A rep's day (pages::today)
 nav-today = Today
 today-title = My day
+today-warnings_hint = Inbound mail of the last two weeks whose words score negative: read it before the customer waits. Rate a message + or − on its deal to teach the scoring your customers' words.
+today-warnings = Replies that read badly
 today-title_of = { $name }'s day
 today-whose = Whose day
 today-show = Show

@@ -149,6 +149,9 @@ locale-ko = 한국어
 
 ## The deal page.
 deal-save = 변경 사항 저장
+deal-rate_bad = 나쁘게 읽힘 (점수를 학습시킵니다)
+deal-rate_good = 좋게 읽힘 (점수를 학습시킵니다)
+deal-tone_words = 점수 근거 단어: { $words }
 deal-saved = 저장했습니다.
 deal-errors = 저장하지 않았습니다. 아래에 표시된 항목을 고쳐 주세요.
 deal-details = 상세 정보
@@ -1408,6 +1411,8 @@ import-field-source = 유입 경로
 ## A rep's day (pages::today)
 nav-today = 오늘
 today-title = 나의 하루
+today-warnings_hint = 최근 2주 동안 받은 메일 중 단어 점수가 부정적인 메일입니다. 고객이 기다리기 전에 읽어 보세요. 거래 화면에서 메시지에 + 또는 −를 매기면 고객의 표현을 점수에 가르칠 수 있습니다.
+today-warnings = 부정적으로 읽히는 답장
 today-title_of = { $name }님의 하루
 today-whose = 누구의 하루
 today-show = 보기

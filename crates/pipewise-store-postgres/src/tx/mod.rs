@@ -23,6 +23,7 @@ mod pay;
 mod pipelines;
 mod quotas;
 mod records;
+mod sentiment;
 mod settings;
 mod workspace;
 

@@ -20,6 +20,7 @@ mod pay;
 mod pipelines;
 mod quotas;
 mod records;
+mod sentiment;
 mod settings;
 mod workspace;
 

@@ -171,3 +171,60 @@ pub fn viewers_cannot_capture(db: &TestDb) {
     let refused = capture(db, &ctx, &[file("email/php_imap/ks_c_5601-1987_headers.eml")], &CaptureOptions::default());
     assert!(matches!(refused, Err(StoreError::Refused(_) | StoreError::Forbidden(_))), "{refused:?}");
 }
+
+fn message(subject: &str, body: &str, day: u32) -> CaptureFile {
+    let text = format!(
+        "From: Buyer <buyer@capturesentiment-customer.com>\r\nTo: rep@capturesentiment.test\r\nDate: Mon, {day} Nov 2026 10:00:00 +0000\r\n\
+         Subject: {subject}\r\n\r\n{body}\r\n"
+    );
+    CaptureFile { name: format!("{day}.eml"), bytes: text.into_bytes() }
+}
+
+pub fn a_rep_s_rating_retrains_the_vocabulary_and_negative_mail_warns(db: &TestDb) {
+    let org = test_org(db.store(), "Capture Sentiment");
+    let ctx = org.by_rep(at("2026-12-07T09:00:00Z"));
+    let first = message("Timeline", "We have to postpone the rollout until the budget review.", 2);
+    let report = capture(db, &ctx, &[first], &CaptureOptions::default()).unwrap();
+    assert_eq!(report.emails, 1, "{report:#?}");
+    let rated = activities(db, org.org())[0].id;
+    let seed_score = |text: &str| pipewise_capture::sentiment::Vocabulary::seed().score(text).milli();
+
+    // The rep reads it as bad news and says so.
+    pipewise_test_support::transact(db.store(), |tx| app::capture::rate_activity(tx, &ctx, rated, -1)).unwrap();
+    let second_text = "We have to postpone the pilot as well.";
+    capture(db, &ctx, &[message("Pilot", second_text, 3)], &CaptureOptions::default()).unwrap();
+    let second = activities(db, org.org()).into_iter().map(|activity| activity.id).max().unwrap();
+    let scores =
+        pipewise_test_support::transact(db.store(), |tx| app::capture::sentiments(tx, org.org(), &[rated, second], org.rep.id)).unwrap();
+    assert_eq!(scores.len(), 2);
+    assert_eq!(scores[0].rating, Some(-1), "the reader sees their own rating");
+    assert!(
+        scores[1].score < seed_score(&format!("Pilot\n{second_text}")),
+        "after the rating, \"postpone\" weighs more: {} against the seed's {}",
+        scores[1].score,
+        seed_score(&format!("Pilot\n{second_text}"))
+    );
+
+    // An angry reply is an early warning for the rep, not for another team.
+    capture(
+        db,
+        &ctx,
+        &[message("Very disappointed", "This is unacceptable. The delays are a serious problem and we are cancelling.", 4)],
+        &CaptureOptions::default(),
+    )
+    .unwrap();
+    let warnings = pipewise_test_support::transact(db.store(), |tx| {
+        let access = app::access::access_for(tx, org.org(), Some(org.rep.id))?;
+        app::capture::warnings(tx, org.org(), &access, at("2026-11-01T00:00:00Z"), 10)
+    })
+    .unwrap();
+    assert_eq!(warnings.iter().map(|warning| warning.subject.as_str()).collect::<Vec<_>>(), ["Very disappointed"]);
+
+    let viewer = pipewise_test_support::transact(db.store(), |tx| {
+        app::users::create_user(tx, &org.ctx, new_user("viewer@capturesentiment.test", "Vera Viewer", Role::Viewer, None))
+    })
+    .unwrap();
+    let by_viewer = WriteCtx { actor_id: Some(viewer.id), ..ctx };
+    let refused = pipewise_test_support::transact(db.store(), |tx| app::capture::rate_activity(tx, &by_viewer, rated, 1));
+    assert!(matches!(refused, Err(StoreError::Forbidden(_) | StoreError::Refused(_))), "{refused:?}");
+}

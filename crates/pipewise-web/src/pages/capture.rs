@@ -116,3 +116,34 @@ fn file_view(locale: Locale, name: String, report: &CaptureReport) -> FileView {
     let more = report.refused_count.saturating_sub(refusals.len());
     FileView { name, committed: report.committed, summary, refusals, more }
 }
+
+/// A rep's +/− on an activity (`POST /activities/{id}/rating`, `rating=1` or `-1`): it
+/// retrains the organisation's vocabulary; back to the deal's activities.
+pub async fn rate(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    body: Bytes,
+) -> Response {
+    let params = Params::from_body(&body);
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let rating: i8 = match params.raw("rating") {
+            "1" => 1,
+            "-1" => -1,
+            _ => return Err(AppError::BadRequest("rating must be 1 or -1".into())),
+        };
+        let ctx = app::WriteCtx { org: reader.org, actor_id: Some(reader.user.id), source: Source::Web, at: state.now() };
+        let activity = pipewise_core::ActivityId(id);
+        let deal = state.db.transact(|tx| {
+            app::capture::rate_activity(tx, &ctx, activity, rating)?;
+            Ok(app::activities::activity_for(tx, reader.org, &reader.access, activity)?.and_then(|activity| activity.opportunity_id))
+        })?;
+        Ok(match deal {
+            Some(deal) => super::see_other(&format!("/opportunities/{}#activities", deal.0)),
+            None => super::see_other("/today"),
+        })
+    })
+    .await;
+    respond(&viewer, result)
+}

@@ -81,6 +81,15 @@ struct LeadLine {
     working: bool,
 }
 
+/// An inbound message that reads badly (capture's early warning).
+#[derive(Serialize)]
+struct WarningLine {
+    subject: String,
+    score: String,
+    age: String,
+    deal: Option<(i64, String)>,
+}
+
 #[derive(Serialize)]
 struct TodayView {
     whose: String,
@@ -97,8 +106,12 @@ struct TodayView {
     more_deals: usize,
     leads: Vec<LeadLine>,
     more_leads: usize,
+    warnings: Vec<WarningLine>,
     summary: String,
 }
+
+/// How far back the day looks for inbound mail that reads badly.
+const WARNING_DAYS: i64 = 14;
 
 pub async fn today(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
     let params = Params::parse(query.as_deref());
@@ -182,6 +195,20 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
         })
         .collect();
 
+    // Inbound mail of the last two weeks that reads badly, on this person's deals or to them.
+    let since = now.plus_seconds(-WARNING_DAYS * 86_400);
+    let warnings: Vec<WarningLine> = app::capture::warnings(&mut tx, viewer.org, &viewer.access, since, 50)?
+        .into_iter()
+        .filter(|alert| alert.user_id == Some(who) || alert.opportunity_id.is_some_and(|deal| names.contains_key(&deal)))
+        .take(SHOWN)
+        .map(|alert| WarningLine {
+            subject: alert.subject,
+            score: format!("{:+.2}", f64::from(alert.score) / 1000.0),
+            age: i18n::relative(locale, alert.occurred_at, now),
+            deal: alert.opportunity_id.and_then(|id| names.get(&id).map(|name| (id.0, name.clone()))),
+        })
+        .collect();
+
     let task_lines: Vec<TaskLine> = tasks
         .iter()
         .map(|task| TaskLine {
@@ -227,6 +254,7 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
         more_deals,
         leads: lead_lines.into_iter().take(SHOWN).collect(),
         more_leads,
+        warnings,
         summary,
     };
     render::page(viewer, StatusCode::OK, "today.html", "today", t(locale, "today.title").to_owned(), &view)

@@ -73,6 +73,7 @@ async fn a_rep_checks_then_logs_a_mailbox_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_capture_page_in_a_real_browser() {
     let app = app();
+    let deal = app.create_deal("Pages renewal", app.org.rep.id);
     let base = serve(app.router.clone()).await;
     let dir = pipewise_test_support::TempDir::new("capture-page");
     let mbox = dir.path().join("inbox.mbox");
@@ -84,6 +85,9 @@ async fn the_capture_page_in_a_real_browser() {
          ORGANIZER:mailto:rep@pages.test\r\nATTENDEE:mailto:buyer@pages-customer.com\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:No start\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
     )
     .unwrap();
+    let angry = dir.path().join("angry.eml");
+    std::fs::write(&angry, ANGRY).unwrap();
+    let deal_id = deal.id.0;
     tokio::task::spawn_blocking(move || {
         let Some(browser) = Browser::start() else { return };
         browser.set_window_size(1440, 1100).unwrap();
@@ -102,8 +106,65 @@ async fn the_capture_page_in_a_real_browser() {
         assert!(text.contains("inbox.mbox") && text.contains("invite.ics"), "{text}");
         assert!(text.contains("the event has no start (DTSTART)"), "{text}");
         browser.screenshot(screenshot_dir().join("capture-check.png")).unwrap();
+
+        // An angry reply, logged: the day warns, and the deal shows the score to rate.
+        browser.find("#capture-files").unwrap().clear().unwrap();
+        browser.find("#capture-files").unwrap().send_keys(angry.to_str().unwrap()).unwrap();
+        browser.find("[data-capture-step=log]").unwrap().click().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline && browser.find_all(".capture-file").unwrap().is_empty() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let text = browser.find("#capture-result").unwrap().text().unwrap();
+        assert!(text.contains("e-mails logged: 1"), "{text}");
+        browser.goto(&format!("{base}/today")).unwrap();
+        let warnings = browser.find("#today-warnings").unwrap().text().unwrap();
+        assert!(warnings.contains("Very disappointed"), "{warnings}");
+        browser.screenshot(screenshot_dir().join("capture-today-warning.png")).unwrap();
+        browser.goto(&format!("{base}/opportunities/{deal_id}#activities")).unwrap();
+        browser.find("#activities .rate-form button[value=\"-1\"]").unwrap().click().unwrap();
+        browser.wait_for("#activities .rate.chosen", Duration::from_secs(10)).unwrap();
+        browser.screenshot(screenshot_dir().join("capture-deal-rated.png")).unwrap();
         eprintln!("screenshots in {}", screenshot_dir().display());
     })
     .await
     .unwrap();
+}
+
+const ANGRY: &str = "From: Buyer <buyer@pages-customer.com>\nTo: rep@pages.test\nDate: Sat, 13 Jun 2026 10:00:00 +0000\n\
+Subject: Very disappointed\n\nThis is unacceptable. The delays are a serious problem and we are cancelling.\n";
+
+#[tokio::test]
+async fn a_reply_that_reads_badly_warns_on_the_day_and_the_rep_rates_it() {
+    let app = app();
+    let deal = app.create_deal("Pages renewal", app.org.rep.id);
+    let rep = app.sign_in("rep@pages.test").await;
+    let (status, logged) = run(&app, &rep, "step=log&name=angry.eml", ANGRY, true).await;
+    assert_eq!(status, StatusCode::OK, "{logged}");
+    assert!(logged.contains("on a deal: 1"), "{logged}");
+
+    let (_, day) = app.get("/today", Some(&rep)).await;
+    assert!(day.contains("id=\"today-warnings\"") && day.contains("Very disappointed"), "{day}");
+    assert!(day.contains("class=\"tone tone-negative\">-0."), "{day}");
+
+    let (_, page) = app.get(&format!("/opportunities/{}", deal.id), Some(&rep)).await;
+    assert!(page.contains("class=\"tone tone-negative\""), "the deal's activity shows its score: {page}");
+    assert!(page.contains("unacceptable"), "and the words behind it: {page}");
+    let activity = subjects_and_ids(&app).into_iter().find(|(subject, _)| subject == "Very disappointed").unwrap().1;
+    let response = app.post_form(&format!("/activities/{activity}/rating"), Some(&rep), &[("rating", "-1")], true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[header::LOCATION], format!("/opportunities/{}#activities", deal.id));
+    let (_, page) = app.get(&format!("/opportunities/{}", deal.id), Some(&rep)).await;
+    assert!(page.contains("class=\"rate chosen\""), "the rep sees their rating: {page}");
+    let response = app.post_form(&format!("/activities/{activity}/rating"), Some(&rep), &[("rating", "7")], true).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+fn subjects_and_ids(app: &App) -> Vec<(String, i64)> {
+    let mut tx = app::Tx::new(app.store.read().unwrap());
+    tx.activities(app.org.org(), &ActivityFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|activity| (activity.subject, activity.id.0))
+        .collect()
 }

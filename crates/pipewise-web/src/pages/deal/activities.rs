@@ -1,5 +1,7 @@
 //! The deal's recent activities and open tasks (neither in a past view).
 
+use std::collections::HashMap;
+
 use pipewise_app as app;
 use pipewise_app::{TaskFilter, Tx};
 use serde::Serialize;
@@ -14,6 +16,7 @@ const SHOWN: usize = 12;
 
 #[derive(Serialize)]
 pub(super) struct ActivityView {
+    id: i64,
     kind: String,
     kind_key: &'static str,
     direction: String,
@@ -21,6 +24,14 @@ pub(super) struct ActivityView {
     when: String,
     relative: String,
     who: Option<String>,
+    /// Capture's score, signed with two decimals, when the message was scored.
+    score: Option<String>,
+    /// `positive`, `negative` or `neutral`.
+    tone: &'static str,
+    /// The words behind the score.
+    words: String,
+    /// The reader's own rating: 1, -1 or none.
+    rating: Option<i8>,
 }
 
 #[derive(Serialize)]
@@ -37,17 +48,47 @@ pub(super) fn activities(tx: &mut Tx<'_>, ctx: &DealCtx<'_>) -> Result<Vec<Activ
         return Ok(Vec::new());
     }
     let locale = ctx.locale;
-    Ok(app::activities::activities_of_opportunity(tx, ctx.viewer.org, ctx.id)?
+    let shown: Vec<_> = app::activities::activities_of_opportunity(tx, ctx.viewer.org, ctx.id)?.into_iter().take(SHOWN).collect();
+    let ids: Vec<_> = shown.iter().map(|activity| activity.id).collect();
+    let scores: HashMap<_, _> = app::capture::sentiments(tx, ctx.viewer.org, &ids, ctx.viewer.user.id)?
         .into_iter()
-        .take(SHOWN)
-        .map(|activity| ActivityView {
-            kind: label(locale, "activity", activity.kind.as_str()),
-            kind_key: activity.kind.as_str(),
-            direction: label(locale, "direction", activity.direction.as_str()),
-            subject: activity.subject,
-            when: i18n::timestamp(locale, activity.occurred_at, ctx.zone),
-            relative: i18n::relative(locale, activity.occurred_at, ctx.now),
-            who: activity.user_id.map(|id| ctx.data.user_name(id)),
+        .map(|sentiment| (sentiment.activity_id, sentiment))
+        .collect();
+    Ok(shown
+        .into_iter()
+        .map(|activity| {
+            let sentiment = scores.get(&activity.id);
+            let tone = match sentiment.map(|sentiment| sentiment.score) {
+                Some(score) if score <= app::capture::WARNING_BELOW => "negative",
+                Some(score) if score >= -app::capture::WARNING_BELOW => "positive",
+                _ => "neutral",
+            };
+            ActivityView {
+                id: activity.id.0,
+                score: sentiment
+                    .filter(|sentiment| !sentiment.words.is_empty())
+                    .map(|sentiment| format!("{:+.2}", f64::from(sentiment.score) / 1000.0)),
+                tone,
+                words: sentiment
+                    .map(|sentiment| {
+                        sentiment
+                            .words
+                            .split(' ')
+                            .filter_map(|pair| pair.split_once(':'))
+                            .map(|(word, _)| word)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default(),
+                rating: sentiment.and_then(|sentiment| sentiment.rating),
+                kind: label(locale, "activity", activity.kind.as_str()),
+                kind_key: activity.kind.as_str(),
+                direction: label(locale, "direction", activity.direction.as_str()),
+                subject: activity.subject,
+                when: i18n::timestamp(locale, activity.occurred_at, ctx.zone),
+                relative: i18n::relative(locale, activity.occurred_at, ctx.now),
+                who: activity.user_id.map(|id| ctx.data.user_name(id)),
+            }
         })
         .collect())
 }

@@ -1,0 +1,86 @@
+//! [`SentimentTx`] for PostgreSQL: batches in one round trip, with arrays.
+
+use pipewise_core::*;
+use pipewise_store::rows::Columns;
+use pipewise_store::{ActivitySentiment, RatedText, Result, SentimentAlert, SentimentTx};
+
+use crate::fields::Fields;
+
+use super::PgTx;
+
+const PUT_RATING: &str = "INSERT INTO activity_rating (activity_id, user_id, organisation_id, rating, rated_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (activity_id, user_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at";
+const SELECT_RATINGS: &str = "SELECT r.activity_id, r.user_id, r.rating, a.subject, a.body FROM activity_rating r \
+     JOIN activity a ON a.activity_id = r.activity_id WHERE r.organisation_id = $1 ORDER BY r.rated_at, r.activity_id, r.user_id";
+const PUT_SENTIMENTS: &str = "INSERT INTO activity_sentiment (activity_id, organisation_id, score, words) \
+     SELECT s.activity_id, $1, s.score, s.words FROM UNNEST($2::bigint[], $3::int[], $4::text[]) AS s (activity_id, score, words) \
+     ON CONFLICT (activity_id) DO UPDATE SET score = excluded.score, words = excluded.words";
+const SELECT_SENTIMENTS: &str = "SELECT s.activity_id, s.score, s.words, r.rating FROM unnest($2::bigint[]) AS wanted (activity_id) \
+     JOIN activity_sentiment s ON s.activity_id = wanted.activity_id AND s.organisation_id = $1 \
+     LEFT JOIN activity_rating r ON r.activity_id = s.activity_id AND r.user_id = $3 ORDER BY s.activity_id";
+const SELECT_NEGATIVE_INBOUND: &str = "SELECT a.activity_id, a.occurred_at, a.subject, s.score, a.user_id, a.account_id, a.opportunity_id \
+     FROM activity_sentiment s JOIN activity a ON a.activity_id = s.activity_id \
+     WHERE s.organisation_id = $1 AND s.score < $3 AND a.direction = 'inbound' AND a.occurred_at >= $2 \
+     ORDER BY a.occurred_at DESC, a.activity_id DESC LIMIT $4";
+
+impl SentimentTx for PgTx<'_> {
+    fn put_activity_rating(&mut self, org: OrgId, activity: ActivityId, user: UserId, rating: i8, at: Timestamp) -> Result<()> {
+        self.execute(PUT_RATING, &[&activity.0, &user.0, &org.0, &i32::from(rating), &at.to_jiff()])?;
+        Ok(())
+    }
+
+    fn activity_ratings(&mut self, org: OrgId) -> Result<Vec<RatedText>> {
+        self.collect(SELECT_RATINGS, &[&org.0], |row| {
+            let fields = Fields::new(row, "activity_rating");
+            let subject: String = fields.get("subject")?;
+            let body: Option<String> = fields.get("body")?;
+            Ok(RatedText {
+                activity_id: ActivityId(fields.get("activity_id")?),
+                user_id: UserId(fields.get("user_id")?),
+                rating: fields.get::<i32>("rating")?.signum() as i8,
+                text: format!("{subject}\n{}", body.unwrap_or_default()),
+            })
+        })
+    }
+
+    fn put_activity_sentiments(&mut self, org: OrgId, scores: &[(ActivityId, i32, String)]) -> Result<()> {
+        if scores.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = scores.iter().map(|(id, _, _)| id.0).collect();
+        let values: Vec<i32> = scores.iter().map(|(_, score, _)| *score).collect();
+        let words: Vec<&str> = scores.iter().map(|(_, _, words)| words.as_str()).collect();
+        self.execute(PUT_SENTIMENTS, &[&org.0, &ids, &values, &words])?;
+        Ok(())
+    }
+
+    fn activity_sentiments(&mut self, org: OrgId, activities: &[ActivityId], reader: UserId) -> Result<Vec<ActivitySentiment>> {
+        let mut ids: Vec<i64> = activities.iter().map(|id| id.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.collect(SELECT_SENTIMENTS, &[&org.0, &ids, &reader.0], |row| {
+            let fields = Fields::new(row, "activity_sentiment");
+            Ok(ActivitySentiment {
+                activity_id: ActivityId(fields.get("activity_id")?),
+                score: fields.get("score")?,
+                words: fields.get("words")?,
+                rating: fields.get::<Option<i32>>("rating")?.map(|rating| rating.signum() as i8),
+            })
+        })
+    }
+
+    fn negative_inbound(&mut self, org: OrgId, since: Timestamp, below: i32, limit: u32) -> Result<Vec<SentimentAlert>> {
+        self.collect(SELECT_NEGATIVE_INBOUND, &[&org.0, &since.to_jiff(), &below, &i64::from(limit)], |row| {
+            let fields = Fields::new(row, "activity_sentiment");
+            Ok(SentimentAlert {
+                activity_id: ActivityId(fields.get("activity_id")?),
+                occurred_at: fields.get("occurred_at")?,
+                subject: fields.get("subject")?,
+                score: fields.get("score")?,
+                user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
+                account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+                opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+            })
+        })
+    }
+}

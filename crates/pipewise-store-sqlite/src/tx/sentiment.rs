@@ -1,0 +1,85 @@
+//! [`SentimentTx`] for SQLite.
+
+use pipewise_core::*;
+use pipewise_store::rows::Columns;
+use pipewise_store::{ActivitySentiment, RatedText, Result, SentimentAlert, SentimentTx};
+use rusqlite::params;
+
+use crate::rows::Fields;
+
+use super::SqliteTx;
+
+const PUT_RATING: &str = "INSERT INTO activity_rating (activity_id, user_id, organisation_id, rating, rated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+     ON CONFLICT (activity_id, user_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at";
+const SELECT_RATINGS: &str = "SELECT r.activity_id, r.user_id, r.rating, a.subject, a.body FROM activity_rating r \
+     JOIN activity a ON a.activity_id = r.activity_id WHERE r.organisation_id = ?1 ORDER BY r.rated_at, r.activity_id, r.user_id";
+const PUT_SENTIMENT: &str = "INSERT INTO activity_sentiment (activity_id, organisation_id, score, words) VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (activity_id) DO UPDATE SET score = excluded.score, words = excluded.words";
+const SELECT_SENTIMENT: &str = "SELECT s.activity_id, s.score, s.words, r.rating FROM activity_sentiment s \
+     LEFT JOIN activity_rating r ON r.activity_id = s.activity_id AND r.user_id = ?3 WHERE s.organisation_id = ?1 AND s.activity_id = ?2";
+const SELECT_NEGATIVE_INBOUND: &str = "SELECT a.activity_id, a.occurred_at, a.subject, s.score, a.user_id, a.account_id, a.opportunity_id \
+     FROM activity_sentiment s JOIN activity a ON a.activity_id = s.activity_id \
+     WHERE s.organisation_id = ?1 AND s.score < ?3 AND a.direction = 'inbound' AND a.occurred_at >= ?2 \
+     ORDER BY a.occurred_at DESC, a.activity_id DESC LIMIT ?4";
+
+impl SentimentTx for SqliteTx<'_> {
+    fn put_activity_rating(&mut self, org: OrgId, activity: ActivityId, user: UserId, rating: i8, at: Timestamp) -> Result<()> {
+        self.execute(PUT_RATING, params![activity.0, user.0, org.0, rating, at.as_micros()])?;
+        Ok(())
+    }
+
+    fn activity_ratings(&mut self, org: OrgId) -> Result<Vec<RatedText>> {
+        self.collect(SELECT_RATINGS, params![org.0], |row| {
+            let fields = Fields::new(row, "activity_rating");
+            let subject: String = fields.get("subject")?;
+            let body: Option<String> = fields.get("body")?;
+            Ok(RatedText {
+                activity_id: ActivityId(fields.get("activity_id")?),
+                user_id: UserId(fields.get("user_id")?),
+                rating: fields.get::<i32>("rating")?.signum() as i8,
+                text: format!("{subject}\n{}", body.unwrap_or_default()),
+            })
+        })
+    }
+
+    fn put_activity_sentiments(&mut self, org: OrgId, scores: &[(ActivityId, i32, String)]) -> Result<()> {
+        for (activity, score, words) in scores {
+            self.execute(PUT_SENTIMENT, params![activity.0, org.0, score, words])?;
+        }
+        Ok(())
+    }
+
+    fn activity_sentiments(&mut self, org: OrgId, activities: &[ActivityId], reader: UserId) -> Result<Vec<ActivitySentiment>> {
+        let mut ids: Vec<i64> = activities.iter().map(|id| id.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(self.one(SELECT_SENTIMENT, params![org.0, id, reader.0], |row| {
+                let fields = Fields::new(row, "activity_sentiment");
+                Ok(ActivitySentiment {
+                    activity_id: ActivityId(fields.get("activity_id")?),
+                    score: fields.get("score")?,
+                    words: fields.get("words")?,
+                    rating: fields.get::<Option<i32>>("rating")?.map(|rating| rating.signum() as i8),
+                })
+            })?);
+        }
+        Ok(out)
+    }
+
+    fn negative_inbound(&mut self, org: OrgId, since: Timestamp, below: i32, limit: u32) -> Result<Vec<SentimentAlert>> {
+        self.collect(SELECT_NEGATIVE_INBOUND, params![org.0, since.as_micros(), below, limit], |row| {
+            let fields = Fields::new(row, "activity_sentiment");
+            Ok(SentimentAlert {
+                activity_id: ActivityId(fields.get("activity_id")?),
+                occurred_at: fields.get("occurred_at")?,
+                subject: fields.get("subject")?,
+                score: fields.get("score")?,
+                user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
+                account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+                opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+            })
+        })
+    }
+}

@@ -16,7 +16,7 @@ use pipewise_capture::{Capture, Directory, Mail, Matched, Meeting, Refused, read
 use pipewise_core::access::{Access, SharedKind};
 use pipewise_core::error::{Problem, RecordRef};
 use pipewise_core::message::Message;
-use pipewise_core::opportunity::{Opportunity, Status};
+use pipewise_core::opportunity::{Opportunity, OpportunityPatch, Status};
 use pipewise_core::records::{ActivityKind, Direction, NewActivity};
 use pipewise_core::*;
 
@@ -76,6 +76,11 @@ pub struct CaptureReport {
     pub refused_count: usize,
     /// The first [`MAX_REPORTED`] refusals, in file order.
     pub refused: Vec<CaptureRefusal>,
+    /// Commands in mail applied to deals (see `pipewise_capture::commands`).
+    pub commands_applied: usize,
+    /// Commands not applied, each naming its message (the message itself is logged); `line`
+    /// is the command's line in the message body.
+    pub command_errors: Vec<CaptureRefusal>,
     pub committed: bool,
 }
 
@@ -150,6 +155,31 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
             }
             match run.prepare(&mut tx, ctx, &capture, source, options)? {
                 Ok(new) => {
+                    if let Capture::Mail(mail) = &capture
+                        && run.is_actor(mail)
+                    {
+                        let place = |line: usize, reason: Message| CaptureRefusal {
+                            file: file.name.clone(),
+                            number,
+                            line,
+                            id: mail.message_id.clone(),
+                            reason,
+                        };
+                        match pipewise_capture::commands::parse(&mail.body) {
+                            Ok(commands) if commands.is_empty() => {}
+                            Ok(commands) => match apply_commands(&mut tx, ctx, new.opportunity_id, &commands)? {
+                                Ok(()) => report.commands_applied += commands.len(),
+                                Err(reason) => report.command_errors.push(place(0, reason)),
+                            },
+                            Err(errors) => {
+                                for error in errors {
+                                    let reason =
+                                        Message::new("capture.command_line").text("text", &error.text).message("problem", error.problem);
+                                    report.command_errors.push(place(error.line, reason));
+                                }
+                            }
+                        }
+                    }
                     match capture {
                         Capture::Mail(_) => report.emails += 1,
                         Capture::Meeting(_) => report.meetings += 1,
@@ -220,6 +250,12 @@ struct Run {
 }
 
 impl Run {
+    /// Whether `mail` was sent by the capturing user: only then do its commands run (with that
+    /// user's rights), so that nobody moves deals in another's name by uploading their mail.
+    fn is_actor(&self, mail: &Mail) -> bool {
+        self.access.user_id().is_some_and(|me| self.directory.colleagues.get(&mail.from.address) == Some(&me))
+    }
+
     /// The activity `capture` becomes, checked as `activities::create_activity` checks one (the
     /// writer's right to log was checked once; every user, account, deal and contact it names
     /// comes from the organisation's records, and a deal only if the writer may change it), or
@@ -315,6 +351,50 @@ impl Run {
         let deals = &self.open_deals[&account];
         let best = deals.iter().min_by_key(|deal| (Some(deal.owner_id) != user, deal.close_date.is_none(), deal.close_date, deal.id));
         Ok(best.map(|deal| deal.id))
+    }
+}
+
+/// Applies a message's commands to `deal` as one change by `ctx`'s actor (gates, rights and
+/// audit as any change); why not, when it cannot be applied whole.
+fn apply_commands(
+    tx: &mut Tx,
+    ctx: &WriteCtx,
+    deal: Option<OpportunityId>,
+    commands: &[pipewise_capture::commands::Command],
+) -> Result<std::result::Result<(), Message>> {
+    use pipewise_capture::commands::Command;
+    let Some(deal) = deal else { return Ok(Err(Message::new("capture.command_no_deal"))) };
+    let current = match tx.0.opportunity(ctx.org, deal, false)? {
+        Some(current) => current,
+        None => return Ok(Err(Message::new("capture.command_no_deal"))),
+    };
+    let mut patch = OpportunityPatch::default();
+    for command in commands {
+        match command {
+            Command::NextStep(step) => patch.next_step = Some(Some(step.clone())),
+            Command::CloseDate(date) => patch.close_date = Some(Some(*date)),
+            Command::Stage(name) => {
+                let pipeline = tx.0.pipeline(ctx.org, current.pipeline_id)?;
+                let wanted = name.to_lowercase();
+                let stage = pipeline.iter().flat_map(|pipeline| &pipeline.stages).find(|stage| {
+                    !stage.is_archived() && (stage.name_en.to_lowercase() == wanted || stage.name_ko.to_lowercase() == wanted)
+                });
+                match stage {
+                    Some(stage) => patch.stage_id = Some(stage.id),
+                    None => return Ok(Err(Message::new("capture.command_no_stage").text("stage", name))),
+                }
+            }
+        }
+    }
+    match crate::deals::update_opportunity(tx, ctx, deal, &patch) {
+        Ok(_) => Ok(Ok(())),
+        Err(StoreError::GateRefused(check)) => {
+            let missing: Vec<String> = check.unmet().map(|unmet| unmet.label_en.clone()).take(3).collect();
+            Ok(Err(Message::new("capture.command_gate").text("count", check.unmet().count()).text("criteria", missing.join(", "))))
+        }
+        Err(StoreError::Invalid(errors)) => Ok(Err(Message::new("capture.invalid").text("problems", errors))),
+        Err(StoreError::Forbidden(reason)) => Ok(Err(Message::new("capture.command_forbidden").text("reason", reason))),
+        Err(error) => Err(error),
     }
 }
 

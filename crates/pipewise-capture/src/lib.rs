@@ -13,6 +13,7 @@
 
 pub mod calendar;
 pub mod charset;
+pub mod commands;
 pub mod domains;
 pub mod mailbox;
 pub mod matching;

@@ -84,8 +84,11 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 fn worded_refusals(report: &CaptureReport) -> Vec<String> {
-    report
-        .refused
+    worded(&report.refused)
+}
+
+fn worded(refusals: &[app::capture::CaptureRefusal]) -> Vec<String> {
+    refusals
         .iter()
         .map(|refusal| {
             let place = match refusal.number {
@@ -111,6 +114,8 @@ fn report_json(report: &CaptureReport, seconds: f64) -> serde_json::Value {
         "duplicates": report.duplicates,
         "refused_count": report.refused_count,
         "refused": worded_refusals(report),
+        "commands_applied": report.commands_applied,
+        "command_errors": worded(&report.command_errors),
         "committed": report.committed,
         "seconds": (seconds * 1000.0).round() / 1000.0,
     })
@@ -137,6 +142,12 @@ fn report_text(report: &CaptureReport, dry_run: bool, seconds: f64) -> String {
     let unlisted = report.refused_count.saturating_sub(report.refused.len());
     if unlisted > 0 {
         out.push_str(&format!("  … and {unlisted} more\n"));
+    }
+    if report.commands_applied > 0 || !report.command_errors.is_empty() {
+        out.push_str(&format!("{} commands in mail applied; {} not:\n", report.commands_applied, report.command_errors.len()));
+        for error in worded(&report.command_errors) {
+            out.push_str(&format!("  {error}\n"));
+        }
     }
     if dry_run {
         out.push_str("dry run: nothing was written\n");

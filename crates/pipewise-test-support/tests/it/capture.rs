@@ -228,3 +228,51 @@ pub fn a_rep_s_rating_retrains_the_vocabulary_and_negative_mail_warns(db: &TestD
     let refused = pipewise_test_support::transact(db.store(), |tx| app::capture::rate_activity(tx, &by_viewer, rated, 1));
     assert!(matches!(refused, Err(StoreError::Forbidden(_) | StoreError::Refused(_))), "{refused:?}");
 }
+
+fn sent(from: &str, body: &str, day: u32) -> CaptureFile {
+    let text = format!(
+        "From: {from}\r\nTo: buyer@capturecommands-customer.com\r\nDate: Tue, {day} Dec 2026 10:00:00 +0000\r\nSubject: Quote\r\n\r\n{body}\r\n"
+    );
+    CaptureFile { name: format!("sent-{day}.eml"), bytes: text.into_bytes() }
+}
+
+pub fn commands_in_the_rep_s_own_mail_update_the_deal_and_bad_ones_change_nothing(db: &TestDb) {
+    let org = test_org(db.store(), "Capture Commands");
+    let deal =
+        pipewise_test_support::transact(db.store(), |tx| app::deals::create_opportunity(tx, &org.ctx, &org.new_deal("Commands deal")))
+            .unwrap();
+    let ctx = org.by_rep(at("2026-12-07T09:00:00Z"));
+    let deal_now = || pipewise_test_support::transact(db.store(), |tx| tx.opportunity(org.org(), deal.id, false)).unwrap().unwrap();
+
+    let good =
+        sent("rep@capturecommands.test", "Next step: send the revised quote\n마감일: 2026-12-20\n\nHi, the revised quote follows.", 1);
+    let report = capture(db, &ctx, &[good], &CaptureOptions::default()).unwrap();
+    assert_eq!((report.emails, report.commands_applied), (1, 2), "{report:#?}");
+    let updated = deal_now();
+    assert_eq!(updated.next_step.as_deref(), Some("send the revised quote"));
+    assert_eq!(updated.close_date, Some("2026-12-20".parse().unwrap()));
+
+    // A bad line, or a stage the pipeline lacks: the message is logged, nothing changes.
+    let bad = sent("rep@capturecommands.test", "next step: call the CFO\nclose date: next friday\n\nHi.", 2);
+    let report = capture(db, &ctx, &[bad], &CaptureOptions::default()).unwrap();
+    assert_eq!((report.emails, report.commands_applied), (1, 0));
+    assert_eq!(report.command_errors.len(), 1);
+    assert_eq!((report.command_errors[0].line, report.command_errors[0].reason.key.as_str()), (2, "capture.command_line"));
+    let nowhere = sent("rep@capturecommands.test", "stage: Nowhere\nnext step: call the CFO\n\nHi.", 3);
+    let report = capture(db, &ctx, &[nowhere], &CaptureOptions::default()).unwrap();
+    assert_eq!(report.command_errors[0].reason.key, "capture.command_no_stage");
+    assert_eq!(deal_now().next_step.as_deref(), Some("send the revised quote"), "a message's commands apply whole or not at all");
+
+    // The stage, by its Korean name too, when the gates allow.
+    let stage = sent("rep@capturecommands.test", "단계: Qualification\n\nHi.", 4);
+    let report = capture(db, &ctx, &[stage], &CaptureOptions::default()).unwrap();
+    assert_eq!(report.commands_applied, 1, "{report:#?}");
+    assert_eq!(deal_now().stage_id, org.simple.stages[1].id);
+
+    // Someone else's mail, uploaded by the manager: logged, its commands ignored.
+    let by_manager = WriteCtx { actor_id: Some(org.manager.id), ..ctx };
+    let theirs = sent("rep@capturecommands.test", "next step: give it away\n\nHi.", 5);
+    let report = capture(db, &by_manager, &[theirs], &CaptureOptions::default()).unwrap();
+    assert_eq!((report.emails, report.commands_applied, report.command_errors.len()), (1, 0, 0));
+    assert_eq!(deal_now().next_step.as_deref(), Some("send the revised quote"));
+}

@@ -44,6 +44,8 @@ struct FileView {
     summary: String,
     refusals: Vec<RefusalView>,
     more: usize,
+    commands: String,
+    command_errors: Vec<RefusalView>,
 }
 
 pub async fn show(State(_state): State<AppState>, SignedIn(viewer): SignedIn) -> Response {
@@ -102,19 +104,26 @@ fn file_view(locale: Locale, name: String, report: &CaptureReport) -> FileView {
             ("refused", &count(report.refused_count)),
         ],
     );
-    let refusals: Vec<RefusalView> = report
-        .refused
-        .iter()
-        .take(LISTED)
-        .map(|refusal| RefusalView {
-            place: if refusal.number == 0 { t(locale, "capture.whole_file").to_owned() } else { refusal.number.to_string() },
-            line: if refusal.line == 0 { String::new() } else { refusal.line.to_string() },
-            id: refusal.id.clone().unwrap_or_default(),
-            reason: i18n::message(locale, &refusal.reason),
-        })
-        .collect();
+    let view = |refusals: &[app::capture::CaptureRefusal]| -> Vec<RefusalView> {
+        refusals
+            .iter()
+            .take(LISTED)
+            .map(|refusal| RefusalView {
+                place: if refusal.number == 0 { t(locale, "capture.whole_file").to_owned() } else { refusal.number.to_string() },
+                line: if refusal.line == 0 { String::new() } else { refusal.line.to_string() },
+                id: refusal.id.clone().unwrap_or_default(),
+                reason: i18n::message(locale, &refusal.reason),
+            })
+            .collect()
+    };
+    let refusals = view(&report.refused);
     let more = report.refused_count.saturating_sub(refusals.len());
-    FileView { name, committed: report.committed, summary, refusals, more }
+    let commands = if report.commands_applied > 0 || !report.command_errors.is_empty() {
+        tf(locale, "capture.commands", &[("applied", &count(report.commands_applied)), ("refused", &count(report.command_errors.len()))])
+    } else {
+        String::new()
+    };
+    FileView { name, committed: report.committed, summary, refusals, more, commands, command_errors: view(&report.command_errors) }
 }
 
 /// A rep's +/− on an activity (`POST /activities/{id}/rating`, `rating=1` or `-1`): it

@@ -1,5 +1,5 @@
-//! Any bytes, as a file handed to capture: mail, mbox or calendar. Nothing may panic, and every
-//! item is a capture or a refusal with a reason.
+//! Any bytes, as a file handed to capture (mail, mbox or calendar) and as a conversation with
+//! the SMTP drop box. Nothing may panic, and every item is a capture or a refusal with a reason.
 
 #![no_main]
 
@@ -13,6 +13,21 @@ fuzz_target!(|bytes: &[u8]| {
                 let _ = capture.key();
             }
             Err(refused) => assert!(!refused.reason.key.is_empty()),
+        }
+    }
+    // The drop box's conversation, fed the same bytes as lines.
+    let mut session = pipewise_capture::smtp::Session::new("fuzz", 4096);
+    for line in bytes.split(|byte| *byte == b'\n') {
+        match session.line(line.strip_suffix(b"\r").unwrap_or(line)) {
+            pipewise_capture::smtp::Step::CheckSender(_) => {
+                let _ = session.sender_checked(true);
+            }
+            pipewise_capture::smtp::Step::Deliver(envelope) => {
+                assert!(envelope.data.len() <= 4096);
+                let _ = pipewise_capture::read_file(&envelope.data, &zone);
+                let _ = session.delivered(Ok(String::new()));
+            }
+            _ => {}
         }
     }
     let text = String::from_utf8_lossy(bytes);

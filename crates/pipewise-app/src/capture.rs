@@ -46,6 +46,9 @@ pub struct CaptureOptions {
     pub dry_run: bool,
     /// Log messages that match no contact or account too (as the writer's, unlinked).
     pub keep_unmatched: bool,
+    /// Where the files come from, as each activity's `source` says: `smtp` for the drop box;
+    /// by default `eml`, `mbox` or `ics` from each file's content.
+    pub source: Option<&'static str>,
 }
 
 /// A message or event that was not logged.
@@ -124,7 +127,9 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
     let mut run = Run { directory, open_deals: HashMap::new(), seen: HashSet::new(), access, pending: Vec::new(), vocabulary };
     let mut report = CaptureReport { files: files.len(), ..CaptureReport::default() };
     for file in files {
-        let source = if pipewise_capture::is_calendar(&file.bytes) {
+        let source = if let Some(source) = options.source {
+            source
+        } else if pipewise_capture::is_calendar(&file.bytes) {
             "ics"
         } else if pipewise_capture::mailbox::is_mbox(&file.bytes) {
             "mbox"
@@ -133,14 +138,26 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
         };
         let items = read_file(&file.bytes, &zone);
         report.items += items.iter().filter(|(number, _, _)| *number > 0).count();
-        let keys: Vec<String> = items.iter().map(|(_, _, item)| item.as_ref().map_or_else(|_| String::new(), Capture::key)).collect();
+        // A colleague's forward is the message it forwards, with its original correspondents;
+        // the forward itself is kept beside it for its commands.
+        let items: Vec<(usize, usize, std::result::Result<Capture, Refused>, Forward)> = items
+            .into_iter()
+            .map(|(number, line, item)| match item {
+                Ok(Capture::Mail(mut mail)) if mail.forwarded.is_some() && run.directory.is_colleague(&mail.from) => {
+                    let inner = mail.forwarded.take().map(|inner| *inner);
+                    (number, line, Ok(Capture::Mail(inner.expect("checked above"))), Some(mail))
+                }
+                other => (number, line, other, None),
+            })
+            .collect();
+        let keys: Vec<String> = items.iter().map(|(_, _, item, _)| item.as_ref().map_or_else(|_| String::new(), Capture::key)).collect();
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).filter(|key| !key.is_empty()).collect();
         let known: HashSet<&str> = key_refs
             .iter()
             .zip(tx.0.import_keys(ctx.org, ActivityId::LABEL, CAPTURE_SYSTEM, &key_refs)?)
             .filter_map(|(key, id)| id.map(|_| *key))
             .collect();
-        for ((number, line, item), key) in items.into_iter().zip(&keys) {
+        for ((number, line, item, forward), key) in items.into_iter().zip(&keys) {
             let refusal = |reason: Message, id: Option<String>| Refused { number, line, id, reason };
             let capture = match item {
                 Ok(capture) => capture,
@@ -155,7 +172,8 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
             }
             match run.prepare(&mut tx, ctx, &capture, source, options)? {
                 Ok(new) => {
-                    if let Capture::Mail(mail) = &capture
+                    if let Capture::Mail(captured) = &capture
+                        && let mail = forward.as_ref().unwrap_or(captured)
                         && run.is_actor(mail)
                     {
                         let place = |line: usize, reason: Message| CaptureRefusal {
@@ -203,6 +221,9 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
     }
     Ok(report)
 }
+
+/// A colleague's forward, kept beside the message it forwards (for the forward's commands).
+type Forward = Option<Mail>;
 
 /// The `system` capture keys are stored under (beside the import keys of CRM files).
 const CAPTURE_SYSTEM: &str = "capture";
@@ -497,4 +518,28 @@ pub fn warnings(tx: &mut Tx, org: OrgId, access: &Access, since: Timestamp, limi
         }
     }
     Ok(visible)
+}
+
+/// Who may send to the drop box: the active user (not a viewer) with `address`, when exactly
+/// one organisation has one (an address in several organisations cannot say which it means).
+pub fn drop_box_sender(db: &Db, address: &str) -> Result<Option<(OrgId, UserId)>> {
+    let mut tx = db.read()?;
+    let users: Vec<_> =
+        tx.0.users_by_email_everywhere(&address.trim().to_lowercase())?
+            .into_iter()
+            .filter(|(_, user)| user.active && user.role != pipewise_core::user::Role::Viewer)
+            .collect();
+    Ok(match users.as_slice() {
+        [(org, user)] => Some((*org, user.id)),
+        _ => None,
+    })
+}
+
+/// A message the drop box received from `sender` (as [`drop_box_sender`] found them),
+/// captured as that user: a forward is attributed to its original correspondents, and the
+/// sender's commands in it apply with their rights.
+pub fn drop_box(db: &Db, sender: (OrgId, UserId), at: Timestamp, data: Vec<u8>) -> Result<CaptureReport> {
+    let ctx = WriteCtx { org: sender.0, actor_id: Some(sender.1), source: pipewise_core::history::Source::Mail, at };
+    let options = CaptureOptions { source: Some("smtp"), ..CaptureOptions::default() };
+    capture(db, &ctx, &[CaptureFile { name: "drop box".to_owned(), bytes: data }], &options)
 }

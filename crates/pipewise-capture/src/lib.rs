@@ -19,6 +19,7 @@ pub mod mailbox;
 pub mod matching;
 pub mod message;
 pub mod sentiment;
+pub mod smtp;
 mod text;
 
 pub use calendar::{CalendarRefusal, EventProblem, EventRefusal, Meeting};

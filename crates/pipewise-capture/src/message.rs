@@ -49,6 +49,10 @@ pub struct Mail {
     /// Whether the body was cut at [`MAX_BODY_CHARS`].
     pub body_cut: bool,
     pub in_reply_to: Option<String>,
+    /// The message this one forwards, read as a message of its own (attached as
+    /// `message/rfc822`, or inline under a "Forwarded message" header block), so that a
+    /// forward can be attributed to the original correspondents.
+    pub forwarded: Option<Box<Mail>>,
 }
 
 /// Why a message does not become an activity.
@@ -114,16 +118,106 @@ pub fn read(raw: &[u8]) -> Result<Mail, Refusal> {
         }
     }
     let (body, body_cut) = clean_text(&body(&message), MAX_BODY_CHARS);
+    let subject = subject(&message);
+    let forwarded = forwarded(&message, subject.as_deref(), &body, sent_at);
     Ok(Mail {
         message_id: message.message_id().map(|id| clean_line(id, 998)).filter(|id| !id.is_empty()),
         sent_at,
         from,
         recipients,
-        subject: subject(&message),
+        subject,
         body,
         body_cut,
         in_reply_to: message.in_reply_to().as_text().map(|id| clean_line(id, 998)).filter(|id| !id.is_empty()),
+        forwarded,
     })
+}
+
+/// Lines that open an inline forward, as mail clients write them.
+const FORWARD_MARKERS: &[&str] = &[
+    "---------- forwarded message ---------",
+    "---------- forwarded message ----------",
+    "-------- forwarded message --------",
+    "----- forwarded message -----",
+    "begin forwarded message:",
+    "---------- 전달된 메일 ----------",
+    "---------- 전달된 메시지 ---------",
+    "-----original message-----",
+    "-------- original message --------",
+    "-----원본 메시지-----",
+];
+
+/// Whether a subject says the message is a forward.
+fn forward_subject(subject: Option<&str>) -> bool {
+    let subject = subject.unwrap_or("").trim_start().to_lowercase();
+    ["fwd:", "fw:", "전달:", "wg:", "tr:"].iter().any(|prefix| subject.starts_with(prefix))
+}
+
+/// The message `message` forwards: an attached `message/rfc822` part, or an inline block under
+/// a forward marker (an "Original Message" marker only when the subject says forward, since
+/// Outlook also quotes replies that way). Its date falls back to the forward's own.
+fn forwarded(message: &Message<'_>, subject: Option<&str>, body: &str, sent_at: Timestamp) -> Option<Box<Mail>> {
+    if forward_subject(subject)
+        && let Some(part) = message.parts.iter().find(|part| part.is_message())
+    {
+        let raw = message.raw_message.get(part.offset_body as usize..part.offset_end as usize)?;
+        if let Ok(mut inner) = read_inner(raw) {
+            inner.forwarded = None;
+            return Some(Box::new(inner));
+        }
+    }
+    let lines: Vec<&str> = body.lines().collect();
+    let start = lines.iter().position(|line| {
+        let line = line.trim().to_lowercase();
+        FORWARD_MARKERS.iter().any(|marker| line == *marker)
+            && (!line.contains("original") && !line.contains("원본") || forward_subject(subject))
+    })?;
+    let mut headers = String::new();
+    let mut end = start + 1;
+    while let Some(line) = lines.get(end) {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            if headers.is_empty() {
+                end += 1;
+                continue;
+            }
+            break;
+        }
+        let (key, value) = trimmed.split_once(':')?;
+        let key = match key.trim().to_lowercase().as_str() {
+            "from" | "보낸 사람" | "보낸사람" => "From",
+            "to" | "받는 사람" | "받는사람" => "To",
+            "cc" | "참조" => "Cc",
+            "date" | "sent" | "날짜" | "보낸 날짜" => "Date",
+            "subject" | "제목" => "Subject",
+            _ => "X-Forwarded-Header",
+        };
+        headers.push_str(&format!("{key}: {}\r\n", value.trim()));
+        end += 1;
+    }
+    if !headers.contains("From:") {
+        return None;
+    }
+    let rest = lines.get(end..).map(|rest| rest.join("\r\n")).unwrap_or_default();
+    let synthetic = format!("{headers}\r\n{rest}\r\n");
+    let inner = match read_inner(synthetic.as_bytes()) {
+        Ok(inner) => inner,
+        // A client's own date format ("Mon, Dec 7, 2026 at 9:30 AM"): the forward's date.
+        Err(Refusal::NoDate) => {
+            let date = sent_at.to_jiff().to_zoned(jiff::tz::TimeZone::UTC).strftime("%a, %d %b %Y %H:%M:%S +0000").to_string();
+            let headers: String = headers.split_inclusive("\r\n").filter(|line| !line.starts_with("Date:")).collect();
+            read_inner(format!("Date: {date}\r\n{headers}\r\n{rest}\r\n").as_bytes()).ok()?
+        }
+        Err(_) => return None,
+    };
+    Some(Box::new(inner))
+}
+
+/// Reads a forwarded message without looking for a forward inside it.
+fn read_inner(raw: &[u8]) -> Result<Mail, Refusal> {
+    let mut inner = read(raw)?;
+    inner.forwarded = None;
+    Ok(inner)
 }
 
 fn parties<'a>(address: &'a Address<'a>) -> impl Iterator<Item = Party> + 'a {
@@ -207,5 +301,27 @@ Date: Mon, 07 Dec 2026 09:30:00 +0900\r\nMessage-ID: <abc@acme.co.kr>\r\nSubject
         assert_eq!(read(b"  \n"), Err(Refusal::Empty));
         let archived = read(b"From: vondruch at redhat.com (V. Ondruch)\nDate: Tue, 10 Jul 2012 13:29:44 +0200\n\nx").unwrap();
         assert_eq!(archived.from.address, "vondruch@redhat.com");
+    }
+
+    #[test]
+    fn a_forward_carries_the_original_correspondents() {
+        let gmail =
+            b"From: Rep <rep@pipewise.test>\nTo: capture@drop.test\nDate: Tue, 8 Dec 2026 09:00:00 +0900\nSubject: Fwd: Pricing\n\n\
+next step: send the quote\n\n---------- Forwarded message ---------\nFrom: Kim Minji <minji@acme.co.kr>\n\
+Date: Mon, Dec 7, 2026 at 9:30 AM\nSubject: Pricing\nTo: Rep <rep@pipewise.test>\n\nCould you send the price list?\n";
+        let mail = read(gmail).unwrap();
+        let inner = mail.forwarded.expect("a forward");
+        assert_eq!(inner.from.address, "minji@acme.co.kr");
+        assert_eq!(inner.recipients[0].address, "rep@pipewise.test");
+        assert_eq!(inner.subject.as_deref(), Some("Pricing"));
+        assert_eq!(inner.body, "Could you send the price list?");
+        assert_eq!(inner.sent_at, mail.sent_at, "Gmail's own date format falls back to the forward's");
+        let outlook = b"From: rep@pipewise.test\nDate: Tue, 8 Dec 2026 09:00:00 +0900\nSubject: FW: Contract\n\n\
+-----Original Message-----\nFrom: buyer@acme.co.kr\nSent: Mon, 7 Dec 2026 10:00:00 +0900\nTo: rep@pipewise.test\nSubject: Contract\n\nSigned.\n";
+        let inner = read(outlook).unwrap().forwarded.expect("an Outlook forward");
+        assert_eq!((inner.from.address.as_str(), inner.sent_at.to_string().as_str()), ("buyer@acme.co.kr", "2026-12-07T01:00:00Z"));
+        let reply = b"From: rep@pipewise.test\nDate: Tue, 8 Dec 2026 09:00:00 +0900\nSubject: RE: Contract\n\nThanks\n\n\
+-----Original Message-----\nFrom: buyer@acme.co.kr\nSent: Mon, 7 Dec 2026 10:00:00 +0900\n\nSigned.\n";
+        assert_eq!(read(reply).unwrap().forwarded, None, "a reply quoting the original is no forward");
     }
 }

@@ -174,6 +174,27 @@ proptest! {
     }
 
     #[test]
+    fn no_smtp_conversation_panics(lines in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..80), 0..30), allow in any::<bool>()) {
+        let mut session = smtp::Session::new("drop.test", 200);
+        let _ = session.greeting();
+        for line in lines {
+            match session.line(&line) {
+                smtp::Step::CheckSender(_) => { let _ = session.sender_checked(allow); }
+                smtp::Step::Deliver(envelope) => {
+                    assert!(envelope.data.len() <= 200);
+                    let _ = session.delivered(Ok(String::new()));
+                }
+                _ => {}
+            }
+        }
+        let mut scripted = smtp::Session::new("drop.test", 200);
+        for line in [&b"EHLO x"[..], b"MAIL FROM:<a@b.test>", b"RCPT TO:<c@d.test>", b"DATA"] {
+            if let smtp::Step::CheckSender(_) = scripted.line(line) { let _ = scripted.sender_checked(true); }
+        }
+        assert!(scripted.in_data());
+    }
+
+    #[test]
     fn calendar_lines_never_panic(line in "[A-Z;=:\"/a-z0-9TZ+-]{0,60}") {
         let calendar = format!("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART{line}\nDTEND{line}\nDURATION:{line}\nORGANIZER{line}\nEND:VEVENT\nEND:VCALENDAR\n");
         let _ = read_file(calendar.as_bytes(), &TimeZone::UTC);

@@ -48,7 +48,7 @@ pub fn run(args: &CaptureArgs<'_>) -> Result<()> {
     let org = crate::init::pick_organisation(&store, args.org)?;
     let actor_id = crate::init::actor_of(&store, org, args.actor)?;
     let ctx = WriteCtx { org, actor_id, source: Source::Import, at: Timestamp::from_jiff(jiff::Timestamp::now()) };
-    let options = CaptureOptions { dry_run: args.dry_run, keep_unmatched: args.keep_unmatched };
+    let options = CaptureOptions { dry_run: args.dry_run, keep_unmatched: args.keep_unmatched, source: None };
     let started = std::time::Instant::now();
     let report = match app::capture::capture(&store, &ctx, &files, &options) {
         Ok(report) => report,

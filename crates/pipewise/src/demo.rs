@@ -72,7 +72,7 @@ pub fn run(db: &str, seed: u64, today: Option<&str>, addr: &str, no_serve: bool)
     if no_serve {
         return Ok(());
     }
-    crate::serve::serve(store, addr, false, Default::default())
+    crate::serve::serve(store, addr, false, Default::default(), None)
 }
 
 /// What the summary of a generated data set says of its deals: `12 deals (5 open, 4 won, 2 lost,
@@ -192,7 +192,7 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
     if no_serve {
         return Ok(());
     }
-    crate::serve::serve(store, addr, false, Default::default())
+    crate::serve::serve(store, addr, false, Default::default(), None)
 }
 
 /// The process's peak resident set size in KiB, from `VmHWM` in `/proc/self/status`.

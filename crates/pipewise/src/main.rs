@@ -15,6 +15,7 @@ mod export;
 mod import;
 mod init;
 mod serve;
+mod smtp;
 
 use std::process::ExitCode;
 
@@ -48,6 +49,11 @@ enum Command {
         /// The variable takes a comma-separated list.
         #[arg(long = "trusted-proxy", value_name = "CIDR", env = "PIPEWISE_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<String>,
+        /// Also listen for mail on this address (e.g. 127.0.0.1:2525): the drop box reps BCC or
+        /// forward mail to, logged as the sending user's activities. Plain SMTP, no TLS or
+        /// AUTH: keep it on a private network behind your mail relay.
+        #[arg(long, value_name = "ADDR", env = "PIPEWISE_SMTP_ADDR")]
+        smtp: Option<String>,
     },
     /// Apply the database migrations that are not applied yet, and list them.
     Migrate {
@@ -263,7 +269,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, addr, secure_cookies, trusted_proxies } => serve::run(&db, &addr, secure_cookies, &trusted_proxies),
+        Command::Serve { db, addr, secure_cookies, trusted_proxies, smtp } => {
+            serve::run(&db, &addr, secure_cookies, &trusted_proxies, smtp.as_deref())
+        }
         Command::Migrate { db } => db::migrate(&db),
         Command::Demo { db, scale: false, seed, today, addr, no_serve, .. } => demo::run(&db, seed, today.as_deref(), &addr, no_serve),
         Command::Demo { db, scale: true, seed, today, addr, no_serve, reps, opportunities, history, activities, chunk } => {

@@ -7,10 +7,10 @@ use pipewise_app::Db;
 use pipewise_web::AppState;
 use pipewise_web::proxy::{Cidr, TrustedProxies};
 
-pub fn run(db_url: &str, addr: &str, secure_cookies: bool, trusted_proxies: &[String]) -> Result<()> {
+pub fn run(db_url: &str, addr: &str, secure_cookies: bool, trusted_proxies: &[String], smtp: Option<&str>) -> Result<()> {
     let trusted_proxies = parse_trusted_proxies(trusted_proxies)?;
     let store = crate::db::open(db_url)?;
-    serve(store, addr, secure_cookies, trusted_proxies)
+    serve(store, addr, secure_cookies, trusted_proxies, smtp)
 }
 
 /// The `--trusted-proxy` values (or `PIPEWISE_TRUSTED_PROXIES`, split at commas), each an IP
@@ -32,7 +32,7 @@ fn parse_trusted_proxies(values: &[String]) -> Result<TrustedProxies> {
 
 /// Serves `store` on `addr` until interrupted, printing the URL on stdout once listening.
 /// Requests from `trusted_proxies` are attributed to the client they forward for.
-pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: TrustedProxies) -> Result<()> {
+pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: TrustedProxies, smtp: Option<&str>) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| crate::Hinted {
@@ -44,6 +44,13 @@ pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: Trust
         if !trusted_proxies.is_empty() {
             let ranges: Vec<String> = trusted_proxies.ranges().iter().map(ToString::to_string).collect();
             eprintln!("trusting X-Forwarded-For from {}", ranges.join(", "));
+        }
+        if let Some(smtp) = smtp {
+            let (store, smtp) = (store.clone(), smtp.to_owned());
+            let clock: Arc<dyn Fn() -> pipewise_core::Timestamp + Send + Sync> =
+                Arc::new(|| pipewise_core::Timestamp::from_jiff(jiff::Timestamp::now()));
+            let listener = crate::smtp::bind(&smtp).await?;
+            tokio::spawn(crate::smtp::listen(listener, store, clock));
         }
         // Each organisation's analytics projection loads on first use and follows the history log.
         let insights = Arc::new(store.following_insights(std::time::Duration::from_millis(100)));

@@ -73,7 +73,7 @@ pub async fn run(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQ
             _ => return Err(AppError::BadRequest("step must be check or log".into())),
         };
         let name: String = params.get("name").unwrap_or("file").chars().filter(|c| !c.is_control()).take(200).collect();
-        let options = CaptureOptions { dry_run, keep_unmatched: params.get("keep_unmatched").is_some() };
+        let options = CaptureOptions { dry_run, keep_unmatched: params.get("keep_unmatched").is_some(), source: None };
         let ctx = app::WriteCtx { org: reader.org, actor_id: Some(reader.user.id), source: Source::Web, at: state.now() };
         let files = [CaptureFile { name: name.clone(), bytes: body.to_vec() }];
         let report = app::capture::capture(&state.db, &ctx, &files, &options)?;

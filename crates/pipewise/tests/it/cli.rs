@@ -349,3 +349,89 @@ fn capture_logs_mail_and_meetings_once_and_names_what_it_refuses() {
     let again: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!((again["emails"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(3)), "the same files again log nothing");
 }
+
+/// The drop box with a real SMTP client (Python's smtplib): a rep's forward is logged as the
+/// customer's message on the deal, the command on top of it moves the deal, a stranger and an
+/// oversized message are refused.
+#[test]
+fn the_drop_box_takes_a_rep_s_forward_from_a_real_smtp_client() {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "python3 (for smtplib) is missing under CI");
+        eprintln!("SKIPPED: python3 is missing, so the drop box test has no SMTP client");
+        return;
+    }
+    let dir = TempDir::new("cli-smtp");
+    let db = dir.path().join("pipewise.db");
+    let org = database_with_org(&db, "Mailhub");
+    let deal = {
+        use pipewise_store::Store;
+        let store = pipewise_store_sqlite::SqliteStore::open(&db).unwrap();
+        let mut tx = app::Tx::new(store.write().unwrap());
+        let deal = app::deals::create_opportunity(&mut tx, &org.ctx, &org.new_deal("Mailhub renewal")).unwrap();
+        tx.commit().unwrap();
+        deal
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = pipewise()
+        .arg("serve")
+        .arg("--db")
+        .arg(&db)
+        .args(["--addr", "127.0.0.1:0", "--smtp", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("drop box is listening") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the server ended before listening for mail");
+    }
+    let script = r#"
+import smtplib, sys
+from email.message import EmailMessage
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)
+m = EmailMessage()
+m['From'] = 'Ravi Rep <rep@mailhub.test>'
+m['To'] = 'capture@pipewise'
+m['Subject'] = 'Fwd: Pricing'
+m['Date'] = 'Tue, 01 Dec 2026 09:00:00 +0900'
+m.set_content('next step: send the quote\n\n---------- Forwarded message ---------\nFrom: Buyer <buyer@mailhub-customer.com>\nDate: Mon, 30 Nov 2026 10:00:00 +0900\nSubject: Pricing\nTo: rep@mailhub.test\n\nCould you send the price list?\n')
+print('forward', s.send_message(m, from_addr='rep@mailhub.test', to_addrs=['capture@pipewise']))
+try:
+    s.send_message(m, from_addr='stranger@else.test', to_addrs=['capture@pipewise'])
+    print('stranger accepted')
+except smtplib.SMTPSenderRefused as e:
+    print('stranger refused', e.smtp_code)
+big = EmailMessage()
+big['From'] = 'rep@mailhub.test'
+big['Subject'] = 'big'
+big.set_content('x' * (26 * 1024 * 1024))
+try:
+    s.send_message(big, from_addr='rep@mailhub.test', to_addrs=['capture@pipewise'])
+    print('big accepted')
+except smtplib.SMTPSenderRefused as e:
+    print('big refused', e.smtp_code)
+s.quit()
+"#;
+    let output = std::process::Command::new("python3").args(["-c", script, &port.to_string()]).output().unwrap();
+    let _ = child.kill();
+    child.wait().unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{said}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(said.contains("forward {}"), "{said}");
+    assert!(said.contains("stranger refused 550"), "{said}");
+    assert!(said.contains("big refused 552"), "{said}");
+
+    use pipewise_store::Store;
+    let store = pipewise_store_sqlite::SqliteStore::open(&db).unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
+    let activities = tx.activities(org.org(), &app::ActivityFilter::default()).unwrap();
+    assert_eq!(activities.len(), 1);
+    let logged = &activities[0];
+    assert_eq!((logged.subject.as_str(), logged.source.as_str()), ("Pricing", "smtp"));
+    assert_eq!(logged.direction, pipewise_core::records::Direction::Inbound, "the customer's message, not the rep's forward");
+    assert_eq!((logged.opportunity_id, logged.user_id), (Some(deal.id), Some(org.rep.id)));
+    let after = tx.opportunity(org.org(), deal.id, false).unwrap().unwrap();
+    assert_eq!(after.next_step.as_deref(), Some("send the quote"), "the rep's command on the forward");
+}

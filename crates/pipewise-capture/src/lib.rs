@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod charset;
 pub mod commands;
 pub mod domains;
+pub mod imap;
 pub mod mailbox;
 pub mod matching;
 pub mod message;

@@ -157,6 +157,11 @@ proptest! {
         let _ = charset::decode_iso_2022_kr(&bytes);
         let _ = charset::decode_fallback_words(&String::from_utf8_lossy(&bytes));
         let _ = Suffixes::builtin().registrable(&String::from_utf8_lossy(&bytes));
+        let _ = imap::literal_length(&bytes);
+        let _ = imap::fetched(&bytes);
+        let _ = imap::search(&bytes);
+        let _ = imap::tagged(&bytes, "a1");
+        let _ = imap::response_code(&bytes, "UIDVALIDITY");
     }
 
     #[test]

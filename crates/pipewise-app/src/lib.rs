@@ -34,6 +34,7 @@ pub mod imports;
 pub mod input;
 pub mod insights;
 pub mod leads;
+pub mod mailboxes;
 pub mod pay;
 pub mod performance;
 pub mod plan_codec;

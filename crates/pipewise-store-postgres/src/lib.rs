@@ -46,6 +46,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 14, name: "0014_model_forecasts", sql: include_str!("../migrations/0014_model_forecasts.sql") },
     Migration { version: 15, name: "0015_import_keys", sql: include_str!("../migrations/0015_import_keys.sql") },
     Migration { version: 16, name: "0016_sentiment", sql: include_str!("../migrations/0016_sentiment.sql") },
+    Migration { version: 17, name: "0017_mailbox", sql: include_str!("../migrations/0017_mailbox.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

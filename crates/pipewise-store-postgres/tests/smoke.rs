@@ -19,7 +19,7 @@ use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
 /// What `migrate` applies to an empty schema, in order.
-const EVERY_MIGRATION: [&str; 16] = [
+const EVERY_MIGRATION: [&str; 17] = [
     "0001_records",
     "0002_platform",
     "0003_gates",
@@ -36,6 +36,7 @@ const EVERY_MIGRATION: [&str; 16] = [
     "0014_model_forecasts",
     "0015_import_keys",
     "0016_sentiment",
+    "0017_mailbox",
 ];
 
 /// The test server's URL, a connection to it that creates and drops schemas, and the empty

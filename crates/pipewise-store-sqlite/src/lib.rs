@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "0014_model_forecasts", include_str!("../migrations/0014_model_forecasts.sql")),
     (15, "0015_import_keys", include_str!("../migrations/0015_import_keys.sql")),
     (16, "0016_sentiment", include_str!("../migrations/0016_sentiment.sql")),
+    (17, "0017_mailbox", include_str!("../migrations/0017_mailbox.sql")),
 ];
 
 /// Connections kept open for readers.

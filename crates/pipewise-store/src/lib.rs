@@ -30,6 +30,7 @@ mod deals;
 mod forecast;
 mod gates;
 mod imports;
+mod mailboxes;
 mod organisations;
 mod pay;
 mod pipelines;
@@ -47,6 +48,7 @@ pub use self::deals::*;
 pub use self::forecast::*;
 pub use self::gates::*;
 pub use self::imports::*;
+pub use self::mailboxes::*;
 pub use self::organisations::*;
 pub use self::pay::*;
 pub use self::pipelines::*;
@@ -235,6 +237,7 @@ pub trait Tx:
     + ForecastTx
     + ImportTx
     + SentimentTx
+    + MailboxTx
     + BulkTx
 {
     fn commit(self: Box<Self>) -> Result<()>;

@@ -12,8 +12,10 @@ mod capture;
 mod db;
 mod demo;
 mod export;
+mod imap;
 mod import;
 mod init;
+mod mailbox;
 mod serve;
 mod smtp;
 
@@ -229,6 +231,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reps' IMAP mailboxes: connect one (the password, or an app password, as one line on
+    /// stdin, sealed with PIPEWISE_SECRET_KEY), sync every mailbox once, or list their state.
+    /// `pipewise serve` syncs them every 5 minutes when PIPEWISE_SECRET_KEY is set.
+    Mailbox {
+        #[command(subcommand)]
+        what: MailboxCommand,
+    },
     /// Export the whole organisation as CSV files (users, accounts, contacts, opportunities,
     /// history, activities) into a folder; admins only. The opportunities file imports again.
     Export {
@@ -302,6 +311,19 @@ fn main() -> ExitCode {
             },
         ),
         Command::Password { db, org, email } => init::set_password(&db, org, &email),
+        Command::Mailbox { what: MailboxCommand::Connect { db, org, actor, host, port, user, folder } } => {
+            mailbox::connect(&mailbox::ConnectArgs {
+                db: &db,
+                org,
+                actor: actor.as_deref(),
+                host: &host,
+                port,
+                username: &user,
+                folder: folder.as_deref(),
+            })
+        }
+        Command::Mailbox { what: MailboxCommand::Sync { db } } => mailbox::sync(&db),
+        Command::Mailbox { what: MailboxCommand::List { db, org } } => mailbox::list(&db, org),
         Command::Export { dir, db, org, actor, kind } => export::run(&db, org, actor.as_deref(), &dir, &kind),
         Command::Capture { paths, db, org, actor, keep_unmatched, dry_run, json } => {
             capture::run(&capture::CaptureArgs { db: &db, org, actor: actor.as_deref(), paths: &paths, dry_run, keep_unmatched, json })
@@ -392,6 +414,42 @@ impl DataSet {
             skip_duckdb: self.skip_duckdb,
         }
     }
+}
+
+#[derive(Subcommand)]
+enum MailboxCommand {
+    /// Connect the user's mailbox (plain IMAP on port 143; TLS is not built in yet).
+    Connect {
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        #[arg(long)]
+        org: Option<i64>,
+        /// E-mail of the user whose mailbox it is.
+        #[arg(long = "as")]
+        actor: Option<String>,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 143)]
+        port: i32,
+        /// The IMAP login.
+        #[arg(long)]
+        user: String,
+        /// The folder to read (default INBOX).
+        #[arg(long)]
+        folder: Option<String>,
+    },
+    /// Sync every mailbox once and say what each gave.
+    Sync {
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+    },
+    /// Each mailbox's sync state and last error.
+    List {
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        #[arg(long)]
+        org: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -52,6 +52,20 @@ pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: Trust
             let listener = crate::smtp::bind(&smtp).await?;
             tokio::spawn(crate::smtp::listen(listener, store, clock));
         }
+        // Mailbox sync, every 5 minutes per mailbox (backing off when one fails), when the
+        // server has the key that opens their passwords.
+        if std::env::var_os("PIPEWISE_SECRET_KEY").is_some() {
+            let key = crate::imap::secret_key()?;
+            let store = store.clone();
+            std::thread::spawn(move || {
+                loop {
+                    if let Err(error) = crate::imap::sync_all(&store, &key, true, 300, &mut std::io::sink()) {
+                        eprintln!("mailbox sync: {error:#}");
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(30));
+                }
+            });
+        }
         // Each organisation's analytics projection loads on first use and follows the history log.
         let insights = Arc::new(store.following_insights(std::time::Duration::from_millis(100)));
         pipewise_web::serve(listener, AppState { secure_cookies, trusted_proxies, insights: Some(insights), ..AppState::new(store) })

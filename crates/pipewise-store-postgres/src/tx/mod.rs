@@ -18,6 +18,7 @@ mod deals;
 mod forecast;
 mod gates;
 mod imports;
+mod mailboxes;
 mod organisations;
 mod pay;
 mod pipelines;

@@ -15,6 +15,7 @@ mod deals;
 mod forecast;
 mod gates;
 mod imports;
+mod mailboxes;
 mod organisations;
 mod pay;
 mod pipelines;

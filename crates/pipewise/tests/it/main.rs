@@ -4,6 +4,7 @@
 mod api_fuzz;
 mod cli;
 mod crash;
+mod imap;
 
 use std::path::Path;
 use std::process::Command;

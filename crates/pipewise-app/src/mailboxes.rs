@@ -1,0 +1,262 @@
+//! Mailbox sync (SPEC C4): each rep connects their IMAP mailbox; its password is sealed with the
+//! server's key (ChaCha20-Poly1305, a fresh nonce each time) and never shown again; sync reads
+//! the folder incrementally by UID and logs what it finds through [`capture`](crate::capture),
+//! recording after each batch how far it got, so a crash or a dropped connection resumes where
+//! it stopped (a batch logged but not recorded is read again and found duplicate).
+//!
+//! The edge does the I/O (the binary's IMAP client); this module stores, checks and words.
+
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use pipewise_core::access::SharedKind;
+use pipewise_core::error::{Problem, RecordRef};
+use pipewise_core::*;
+use pipewise_store::{MailboxSync, NewMailbox, StoredMailbox};
+use serde_json::json;
+
+use crate::capture::{CaptureFile, CaptureOptions, CaptureReport};
+use crate::*;
+
+/// The server's key for sealing mailbox passwords (32 bytes, from its configuration).
+#[derive(Clone)]
+pub struct SecretKey([u8; 32]);
+
+impl SecretKey {
+    /// Reads a key written as 64 hexadecimal digits.
+    pub fn from_hex(text: &str) -> std::result::Result<SecretKey, Problem> {
+        let text = text.trim();
+        let invalid = || Problem::Invalid { value: format!("{} characters", text.len()), expected: "64 hexadecimal digits (32 bytes)" };
+        if text.len() != 64 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        let mut key = [0u8; 32];
+        for (index, byte) in key.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).map_err(|_| invalid())?;
+        }
+        Ok(SecretKey(key))
+    }
+
+    fn cipher(&self) -> ChaCha20Poly1305 {
+        ChaCha20Poly1305::new(Key::from_slice(&self.0))
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
+}
+
+/// Seals `password`: hex of a random 12-byte nonce followed by the ciphertext and its tag.
+fn seal(key: &SecretKey, password: &str) -> Result<String> {
+    let mut nonce = [0u8; 12];
+    getrandom::fill(&mut nonce).map_err(|error| StoreError::database(std::io::Error::other(error.to_string())))?;
+    let sealed = key
+        .cipher()
+        .encrypt(Nonce::from_slice(&nonce), password.as_bytes())
+        .map_err(|_| StoreError::database(std::io::Error::other("the password could not be sealed")))?;
+    Ok(nonce.iter().chain(&sealed).map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// Opens a sealed password; `None` when the key is not the one it was sealed with (or the
+/// stored value was altered).
+pub fn open(key: &SecretKey, mailbox: &StoredMailbox) -> Option<String> {
+    let bytes: Vec<u8> = (0..mailbox.secret.len() / 2)
+        .map(|index| u8::from_str_radix(mailbox.secret.get(index * 2..index * 2 + 2)?, 16).ok())
+        .collect::<Option<_>>()?;
+    if bytes.len() < 12 + 16 {
+        return None;
+    }
+    let (nonce, sealed) = bytes.split_at(12);
+    let plain = key.cipher().decrypt(Nonce::from_slice(nonce), sealed).ok()?;
+    String::from_utf8(plain).ok()
+}
+
+/// What a rep types to connect a mailbox.
+#[derive(Clone, Debug, Default)]
+pub struct MailboxSettings {
+    pub host: String,
+    pub port: i32,
+    pub username: String,
+    pub password: String,
+    /// `INBOX` by default.
+    pub folder: Option<String>,
+}
+
+/// Connects a mailbox for `ctx`'s actor (a writer); the password is sealed with `key`. Audited
+/// without the password.
+pub fn connect_mailbox(tx: &mut Tx, ctx: &WriteCtx, key: &SecretKey, settings: &MailboxSettings) -> Result<i64> {
+    let access = writer_access(tx, ctx)?;
+    require(access.can_write(SharedKind::Contact), || "a viewer cannot connect a mailbox".into())?;
+    let user = access.user_id().ok_or_else(|| StoreError::Forbidden("a mailbox is a person's: sign in to connect one".into()))?;
+    let record = RecordRef::new_record("mailbox");
+    let mut errors = ValidationErrors::default();
+    let host = settings.host.trim().to_lowercase();
+    let host_ok = !host.is_empty() && host.len() <= 253 && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+    if !host_ok {
+        errors.push(
+            &record,
+            "host",
+            Problem::Invalid { value: settings.host.clone(), expected: "a host name or address, such as imap.example.com" },
+        );
+    }
+    if !(1..=65_535).contains(&settings.port) {
+        errors.push(&record, "port", Problem::OutOfRange { value: settings.port.to_string(), range: "1 to 65535" });
+    }
+    let username = errors.check(&record, "username", text::required(&settings.username, 200));
+    if pipewise_capture::imap::quoted(&settings.password).is_none() || settings.password.is_empty() {
+        errors.push(
+            &record,
+            "password",
+            Problem::Invalid { value: "(hidden)".into(), expected: "a password of 1 to 1,000 characters on one line" },
+        );
+    }
+    let folder = settings.folder.as_deref().map(str::trim).filter(|folder| !folder.is_empty()).unwrap_or("INBOX").to_owned();
+    if pipewise_capture::imap::quoted(&folder).is_none() || folder.len() > 200 {
+        errors.push(&record, "folder", Problem::Invalid { value: folder.clone(), expected: "a folder name such as INBOX" });
+    }
+    errors.into_result(())?;
+    let username = username.unwrap_or_default();
+    let secret = seal(key, &settings.password)?;
+    let mailbox = NewMailbox { user_id: user, host: &host, port: settings.port, username: &username, secret: &secret, folder: &folder };
+    let id = tx.0.put_mailbox(ctx.org, &mailbox, ctx.at)?;
+    let after = json!({ "host": host, "port": settings.port, "username": username, "folder": folder });
+    audit(tx, ctx, "mailbox", id, "connect", None, Some(after))?;
+    Ok(id)
+}
+
+/// The mailboxes `access` may see: a rep's own, every one for admins; secrets left out.
+pub fn mailboxes_for(tx: &mut Tx, org: OrgId, access: &pipewise_core::access::Access) -> Result<Vec<StoredMailbox>> {
+    let admin = matches!(access, pipewise_core::access::Access::System)
+        || matches!(access, pipewise_core::access::Access::User(actor) if actor.role == pipewise_core::user::Role::Admin);
+    let mut mailboxes = tx.0.mailboxes(Some(org))?;
+    mailboxes.retain(|mailbox| admin || access.user_id() == Some(mailbox.user_id));
+    for mailbox in &mut mailboxes {
+        mailbox.secret.clear();
+    }
+    Ok(mailboxes)
+}
+
+/// Every organisation's mailboxes, secrets sealed, for the sync loop.
+pub fn mailboxes_to_sync(db: &Db) -> Result<Vec<StoredMailbox>> {
+    let mut tx = db.read()?;
+    tx.0.mailboxes(None)
+}
+
+/// How long sync waits after `failures` failed attempts in a row: 1, 2, 4 … minutes, at most an
+/// hour.
+pub fn backoff_seconds(failures: i32) -> i64 {
+    60 * (1i64 << failures.clamp(0, 6)).min(60)
+}
+
+/// Whether `mailbox` is due for an attempt at `now`, syncing every `every` seconds when it
+/// works and backing off when it fails.
+pub fn is_due(mailbox: &StoredMailbox, now: Timestamp, every: i64) -> bool {
+    let wait = if mailbox.failures > 0 { backoff_seconds(mailbox.failures) } else { every };
+    mailbox.attempted_at.is_none_or(|at| now.as_micros() - at.as_micros() >= wait * 1_000_000)
+}
+
+/// Logs a batch of fetched messages (`(uid, bytes)`) as the mailbox's owner, then records
+/// that sync reached the batch's last UID under `uidvalidity`.
+pub fn log_batch(
+    db: &Db,
+    mailbox: &StoredMailbox,
+    uidvalidity: i64,
+    messages: Vec<(u64, Vec<u8>)>,
+    at: Timestamp,
+) -> Result<CaptureReport> {
+    let last = messages.iter().map(|(uid, _)| *uid).max().map_or(mailbox.last_uid, |uid| uid as i64);
+    let files: Vec<CaptureFile> = messages
+        .into_iter()
+        .map(|(uid, bytes)| CaptureFile { name: format!("{}/{} UID {uid}", mailbox.host, mailbox.folder), bytes })
+        .collect();
+    let ctx = WriteCtx { org: mailbox.organisation_id, actor_id: Some(mailbox.user_id), source: pipewise_core::history::Source::Mail, at };
+    let options = CaptureOptions { source: Some("imap"), ..CaptureOptions::default() };
+    let report = crate::capture::capture(db, &ctx, &files, &options)?;
+    record(
+        db,
+        mailbox.id,
+        &MailboxSync {
+            uidvalidity: Some(uidvalidity),
+            last_uid: last,
+            attempted_at: at,
+            synced_at: Some(at),
+            last_error: None,
+            failures: 0,
+        },
+    )?;
+    Ok(report)
+}
+
+/// Records an attempt that read nothing new (`error` none) or failed (`error` says why).
+pub fn record_attempt(
+    db: &Db,
+    mailbox: &StoredMailbox,
+    uidvalidity: Option<i64>,
+    last_uid: i64,
+    at: Timestamp,
+    error: Option<&str>,
+) -> Result<()> {
+    let failures = if error.is_some() { mailbox.failures.saturating_add(1) } else { 0 };
+    let synced_at = error.is_none().then_some(at);
+    record(db, mailbox.id, &MailboxSync { uidvalidity, last_uid, attempted_at: at, synced_at, last_error: error, failures })
+}
+
+fn record(db: &Db, id: i64, sync: &MailboxSync<'_>) -> Result<()> {
+    let mut tx = db.write()?;
+    tx.0.record_mailbox_sync(id, sync)?;
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(secret: String) -> StoredMailbox {
+        StoredMailbox {
+            id: 1,
+            organisation_id: OrgId(1),
+            user_id: UserId(1),
+            host: "imap.example.com".into(),
+            port: 143,
+            username: "rep".into(),
+            secret,
+            folder: "INBOX".into(),
+            uidvalidity: None,
+            last_uid: 0,
+            attempted_at: None,
+            synced_at: None,
+            last_error: None,
+            failures: 0,
+            created_at: Timestamp::from_micros(0),
+        }
+    }
+
+    #[test]
+    fn a_sealed_password_opens_only_with_its_key_and_is_never_stored_plain() {
+        let key = SecretKey::from_hex(&"ab".repeat(32)).unwrap();
+        let sealed = seal(&key, "app-password-1").unwrap();
+        assert!(!sealed.contains("app-password"));
+        assert_ne!(sealed, seal(&key, "app-password-1").unwrap(), "a fresh nonce each time");
+        assert_eq!(open(&key, &stored(sealed.clone())).as_deref(), Some("app-password-1"));
+        let other = SecretKey::from_hex(&"cd".repeat(32)).unwrap();
+        assert_eq!(open(&other, &stored(sealed.clone())), None);
+        let mut altered = sealed.into_bytes();
+        altered[40] = if altered[40] == b'0' { b'1' } else { b'0' };
+        assert_eq!(open(&key, &stored(String::from_utf8(altered).unwrap())), None, "an altered secret does not open");
+        assert!(SecretKey::from_hex("short").is_err());
+        assert_eq!(format!("{key:?}"), "SecretKey(…)");
+    }
+
+    #[test]
+    fn failing_mailboxes_back_off() {
+        assert_eq!((backoff_seconds(1), backoff_seconds(3), backoff_seconds(20)), (120, 480, 3_600));
+        let mut mailbox = stored(String::new());
+        let now = Timestamp::from_micros(10_000_000_000);
+        assert!(is_due(&mailbox, now, 300), "never tried");
+        mailbox.attempted_at = Some(now.plus_seconds(-200));
+        assert!(!is_due(&mailbox, now, 300));
+        mailbox.failures = 1;
+        assert!(is_due(&mailbox, now, 300), "after one failure, two minutes");
+    }
+}

@@ -1,0 +1,67 @@
+//! [`MailboxTx`] for PostgreSQL.
+
+use pipewise_core::*;
+use pipewise_store::rows::Columns;
+use pipewise_store::{MailboxSync, MailboxTx, NewMailbox, Result, StoredMailbox};
+
+use crate::fields::Fields;
+
+use super::PgTx;
+
+const PUT: &str = "INSERT INTO mailbox (organisation_id, user_id, host, port, username, secret, folder, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, host, username, folder) DO UPDATE SET \
+     port = excluded.port, secret = excluded.secret, uidvalidity = NULL, last_uid = 0, last_error = NULL, failures = 0 \
+     RETURNING mailbox_id";
+const SELECT: &str = "SELECT mailbox_id, organisation_id, user_id, host, port, username, secret, folder, uidvalidity, last_uid, \
+     attempted_at, synced_at, last_error, failures, created_at FROM mailbox WHERE ($1::bigint IS NULL OR organisation_id = $1) ORDER BY mailbox_id";
+const RECORD: &str = "UPDATE mailbox SET uidvalidity = $2, last_uid = $3, attempted_at = $4, synced_at = coalesce($5, synced_at), \
+     last_error = $6, failures = $7 WHERE mailbox_id = $1";
+
+impl MailboxTx for PgTx<'_> {
+    fn put_mailbox(&mut self, org: OrgId, mailbox: &NewMailbox<'_>, at: Timestamp) -> Result<i64> {
+        self.returned_id(
+            "mailbox",
+            PUT,
+            &[&org.0, &mailbox.user_id.0, &mailbox.host, &mailbox.port, &mailbox.username, &mailbox.secret, &mailbox.folder, &at.to_jiff()],
+        )
+    }
+
+    fn mailboxes(&mut self, org: Option<OrgId>) -> Result<Vec<StoredMailbox>> {
+        self.collect(SELECT, &[&org.map(|org| org.0)], |row| {
+            let mut fields = Fields::new(row, "mailbox");
+            Ok(StoredMailbox {
+                id: fields.key("mailbox_id")?,
+                organisation_id: OrgId(fields.get("organisation_id")?),
+                user_id: UserId(fields.get("user_id")?),
+                host: fields.get("host")?,
+                port: fields.get("port")?,
+                username: fields.get("username")?,
+                secret: fields.get("secret")?,
+                folder: fields.get("folder")?,
+                uidvalidity: fields.get("uidvalidity")?,
+                last_uid: fields.get("last_uid")?,
+                attempted_at: fields.get("attempted_at")?,
+                synced_at: fields.get("synced_at")?,
+                last_error: fields.get("last_error")?,
+                failures: fields.get("failures")?,
+                created_at: fields.get("created_at")?,
+            })
+        })
+    }
+
+    fn record_mailbox_sync(&mut self, id: i64, sync: &MailboxSync<'_>) -> Result<()> {
+        self.execute(
+            RECORD,
+            &[
+                &id,
+                &sync.uidvalidity,
+                &sync.last_uid,
+                &sync.attempted_at.to_jiff(),
+                &sync.synced_at.map(Timestamp::to_jiff),
+                &sync.last_error,
+                &sync.failures,
+            ],
+        )?;
+        Ok(())
+    }
+}

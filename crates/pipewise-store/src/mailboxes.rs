@@ -1,0 +1,62 @@
+//! Mailboxes ([`MailboxTx`]): reps' IMAP mailboxes and how far sync has read each.
+
+use pipewise_core::*;
+
+use crate::Result;
+
+/// A stored mailbox. `secret` is the password sealed by the application layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMailbox {
+    pub id: i64,
+    pub organisation_id: OrgId,
+    pub user_id: UserId,
+    pub host: String,
+    pub port: i32,
+    pub username: String,
+    pub secret: String,
+    pub folder: String,
+    /// The folder's UIDVALIDITY when last read (none before the first sync).
+    pub uidvalidity: Option<i64>,
+    /// The highest UID taken under that UIDVALIDITY.
+    pub last_uid: i64,
+    pub attempted_at: Option<Timestamp>,
+    pub synced_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    /// Failed attempts in a row.
+    pub failures: i32,
+    pub created_at: Timestamp,
+}
+
+/// A new mailbox's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMailbox<'a> {
+    pub user_id: UserId,
+    pub host: &'a str,
+    pub port: i32,
+    pub username: &'a str,
+    pub secret: &'a str,
+    pub folder: &'a str,
+}
+
+/// How a sync attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxSync<'a> {
+    pub uidvalidity: Option<i64>,
+    pub last_uid: i64,
+    pub attempted_at: Timestamp,
+    /// Set when the attempt succeeded.
+    pub synced_at: Option<Timestamp>,
+    pub last_error: Option<&'a str>,
+    pub failures: i32,
+}
+
+/// A transaction's reads and writes of mailboxes.
+pub trait MailboxTx {
+    /// Stores a mailbox (a user's same host, username and folder replace the earlier one's
+    /// settings and start its sync again) and returns its id.
+    fn put_mailbox(&mut self, org: OrgId, mailbox: &NewMailbox<'_>, at: Timestamp) -> Result<i64>;
+    /// The mailboxes of `org` (every organisation's with `None`), in id order.
+    fn mailboxes(&mut self, org: Option<OrgId>) -> Result<Vec<StoredMailbox>>;
+    /// Records a sync attempt of mailbox `id`.
+    fn record_mailbox_sync(&mut self, id: i64, sync: &MailboxSync<'_>) -> Result<()>;
+}

@@ -1,0 +1,163 @@
+//! Mailbox sync against a real Dovecot started by the test (../shared/MACHINE.md): the first
+//! sync logs what the mailbox holds, the next only what arrived since (by UID), a UIDVALIDITY
+//! change reads the folder again without logging anything twice, and a refused login is
+//! recorded on the mailbox with its reason.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use pipewise_app as app;
+use pipewise_test_support::TempDir;
+
+use crate::{database_with_org, pipewise};
+
+const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+struct Dovecot {
+    child: Child,
+    port: u16,
+    mail: PathBuf,
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Dovecot on a free loopback port with one user, rep@mailhub.test / secret; `None` (loudly)
+/// when it is not installed, which fails under CI.
+fn dovecot(dir: &Path) -> Option<Dovecot> {
+    let binary = ["/usr/sbin/dovecot", "/usr/bin/dovecot"].into_iter().find(|path| Path::new(path).exists());
+    let Some(binary) = binary else {
+        assert!(std::env::var_os("CI").is_none(), "dovecot is missing under CI (.ci/run installs dovecot-imapd)");
+        eprintln!("SKIPPED: dovecot is not installed; the IMAP sync test needs it");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let root = dir.join("dovecot");
+    let mail = root.join("mail");
+    for sub in [&root, &mail, &root.join("run")] {
+        std::fs::create_dir_all(sub).unwrap();
+    }
+    set_mode(&mail, 0o1777);
+    std::fs::write(root.join("users"), "rep@mailhub.test:{PLAIN}secret\n").unwrap();
+    let d = root.display();
+    let config = format!(
+        "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/run\nlog_path = {d}/dovecot.log\nssl = no\n\
+         disable_plaintext_auth = no\nauth_mechanisms = plain login\nmail_location = maildir:{d}/mail/%u\n\
+         passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
+         userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={d}/mail/%u\n}}\n\
+         service imap-login {{\n  inet_listener imap {{\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+    );
+    let conf = root.join("dovecot.conf");
+    std::fs::write(&conf, config).unwrap();
+    let child = Command::new(binary).args(["-F", "-c"]).arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(Dovecot { child, port, mail: mail.join("rep@mailhub.test") });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("dovecot did not listen: {}", std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default());
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Delivers a message into the user's Maildir (it becomes the next UID).
+fn deliver(dovecot: &Dovecot, name: &str, subject: &str, day: u32) {
+    for sub in ["", "new", "cur", "tmp"] {
+        let path = dovecot.mail.join(sub);
+        if !path.exists() {
+            std::fs::create_dir_all(&path).unwrap();
+            set_mode(&path, 0o1777);
+        }
+    }
+    let text = format!(
+        "From: Buyer <buyer@mailhub-customer.com>\r\nTo: rep@mailhub.test\r\nDate: Mon, {day} Nov 2026 10:00:00 +0000\r\n\
+         Message-ID: <{name}@mailhub-customer.com>\r\nSubject: {subject}\r\n\r\nAbout the renewal.\r\n"
+    );
+    let path = dovecot.mail.join("new").join(format!("{name}.test:2,"));
+    std::fs::write(&path, text).unwrap();
+    set_mode(&path, 0o666);
+}
+
+fn run(command: &mut Command, stdin: Option<&str>) -> (bool, String) {
+    command.env("PIPEWISE_SECRET_KEY", KEY).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    (output.status.success(), format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+}
+
+fn subjects(db: &Path, org: pipewise_core::OrgId) -> Vec<String> {
+    use pipewise_store::Store;
+    let store = pipewise_store_sqlite::SqliteStore::open(db).unwrap();
+    let mut tx = app::Tx::new(store.read().unwrap());
+    let mut subjects: Vec<String> =
+        tx.activities(org, &app::ActivityFilter::default()).unwrap().into_iter().map(|activity| activity.subject).collect();
+    subjects.sort();
+    subjects
+}
+
+#[test]
+fn a_mailbox_syncs_incrementally_from_a_real_dovecot() {
+    let dir = TempDir::new("cli-imap");
+    let Some(dovecot) = dovecot(dir.path()) else { return };
+    let db = dir.path().join("pipewise.db");
+    let org = database_with_org(&db, "Mailhub");
+    deliver(&dovecot, "one", "Renewal terms", 2);
+    deliver(&dovecot, "two", "Renewal price", 3);
+
+    let connect = |password: &str| {
+        run(
+            pipewise()
+                .args(["mailbox", "connect", "--as", "rep@mailhub.test", "--host", "127.0.0.1", "--user", "rep@mailhub.test"])
+                .args(["--port", &dovecot.port.to_string(), "--db", db.to_str().unwrap()]),
+            Some(&format!("{password}\n")),
+        )
+    };
+    let sync = || run(pipewise().args(["mailbox", "sync", "--db", db.to_str().unwrap()]), None);
+    let (ok, said) = connect("secret");
+    assert!(ok && said.contains("connected"), "{said}");
+    let (ok, said) = sync();
+    assert!(ok && said.contains(": 2 new, 0 already logged"), "{said}");
+    assert_eq!(subjects(&db, org.org()), ["Renewal price", "Renewal terms"]);
+
+    deliver(&dovecot, "three", "Signed order", 4);
+    let (_, said) = sync();
+    assert!(said.contains(": 1 new, 0 already logged"), "only what arrived since the last UID: {said}");
+    let (_, said) = sync();
+    assert!(said.contains(": 0 new, 0 already logged"), "{said}");
+
+    // A new UIDVALIDITY (the folder rebuilt): read again from the start, nothing logged twice.
+    // Dovecot takes a new UIDVALIDITY from the clock in seconds, so let one pass first.
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    for entry in std::fs::read_dir(&dovecot.mail).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("dovecot") && entry.path().is_file() {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    let (_, said) = sync();
+    assert!(said.contains(": 0 new, 3 already logged") && said.contains("UIDVALIDITY changed"), "{said}");
+    assert_eq!(subjects(&db, org.org()).len(), 3);
+    let (_, listed) = run(pipewise().args(["mailbox", "list", "--db", db.to_str().unwrap()]), None);
+    assert!(listed.contains("synced") && listed.contains("up to UID 3"), "{listed}");
+
+    // The password changed on the server: the attempt fails, says why, and is recorded.
+    let (ok, said) = connect("wrong");
+    assert!(ok, "{said}");
+    let (_, said) = sync();
+    assert!(said.contains("failed: login refused"), "{said}");
+    let (_, listed) = run(pipewise().args(["mailbox", "list", "--db", db.to_str().unwrap()]), None);
+    assert!(listed.contains("failing (1 in a row): login refused"), "{listed}");
+    let log = BufReader::new(std::fs::File::open(dir.path().join("dovecot/dovecot.log")).unwrap());
+    assert!(log.lines().map_while(Result::ok).any(|line| line.contains("Login: user=<rep@mailhub.test>")), "Dovecot saw the logins");
+}

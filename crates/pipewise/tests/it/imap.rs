@@ -55,9 +55,11 @@ fn dovecot(dir: &Path) -> Option<Dovecot> {
     let conf = root.join("dovecot.conf");
     std::fs::write(&conf, config).unwrap();
     let child = Command::new(binary).args(["-F", "-c"]).arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // Owned at once, so that it is stopped (and waited for) however the test ends.
+    let dovecot = Dovecot { child, port, mail: mail.join("rep@mailhub.test") };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(Dovecot { child, port, mail: mail.join("rep@mailhub.test") });
+            return Some(dovecot);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }

@@ -44,6 +44,9 @@ pub struct AppState {
     /// analytics build a projection per request (correct, slow at scale; tests and tools).
     /// Use [`AppState::insights_for`].
     pub insights: Option<Arc<InsightsRegistry>>,
+    /// The key that seals reps' mailbox passwords (`PIPEWISE_SECRET_KEY`); without it mailboxes
+    /// cannot be connected from the web app.
+    pub mailbox_key: Option<app::mailboxes::SecretKey>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             secure_cookies: false,
             trusted_proxies: proxy::TrustedProxies::default(),
             insights: None,
+            mailbox_key: None,
         }
     }
 

@@ -54,8 +54,11 @@ pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: Trust
         }
         // Mailbox sync, every 5 minutes per mailbox (backing off when one fails), when the
         // server has the key that opens their passwords.
-        if std::env::var_os("PIPEWISE_SECRET_KEY").is_some() {
-            let key = crate::imap::secret_key()?;
+        let mailbox_key = match std::env::var_os("PIPEWISE_SECRET_KEY") {
+            Some(_) => Some(crate::imap::secret_key()?),
+            None => None,
+        };
+        if let Some(key) = mailbox_key.clone() {
             let store = store.clone();
             std::thread::spawn(move || {
                 loop {
@@ -68,8 +71,11 @@ pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: Trust
         }
         // Each organisation's analytics projection loads on first use and follows the history log.
         let insights = Arc::new(store.following_insights(std::time::Duration::from_millis(100)));
-        pipewise_web::serve(listener, AppState { secure_cookies, trusted_proxies, insights: Some(insights), ..AppState::new(store) })
-            .await
-            .context("the server stopped with an error")
+        pipewise_web::serve(
+            listener,
+            AppState { secure_cookies, trusted_proxies, insights: Some(insights), mailbox_key, ..AppState::new(store) },
+        )
+        .await
+        .context("the server stopped with an error")
     })
 }

@@ -27,6 +27,21 @@ const LISTED: usize = 200;
 #[derive(Serialize)]
 struct CapturePage {
     max_mib: usize,
+    /// Whether this server can seal mailbox passwords (it has `PIPEWISE_SECRET_KEY`).
+    sync_ready: bool,
+    mailboxes: Vec<MailboxView>,
+    /// Whose mailboxes are listed: the reader's own, or everyone's (admins).
+    everyone: bool,
+    /// A mailbox was just connected.
+    connected: bool,
+}
+
+#[derive(Serialize)]
+struct MailboxView {
+    owner: String,
+    address: String,
+    state: String,
+    failing: bool,
 }
 
 #[derive(Serialize)]
@@ -48,13 +63,45 @@ struct FileView {
     command_errors: Vec<RefusalView>,
 }
 
-pub async fn show(State(_state): State<AppState>, SignedIn(viewer): SignedIn) -> Response {
+pub async fn show(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
     let reader = viewer.clone();
+    let params = Params::parse(query.as_deref());
     let result = blocking(move || {
         if reader.user.role == Role::Viewer {
             return Err(AppError::Forbidden(t(reader.user.locale, "capture.writers_only").to_owned()));
         }
-        let view = CapturePage { max_mib: MAX_FILE_BYTES >> 20 };
+        let locale = reader.user.locale;
+        let mut tx = state.db.read()?;
+        let stored = app::mailboxes::mailboxes_for(&mut tx, reader.org, &reader.access)?;
+        let names: std::collections::HashMap<_, _> =
+            app::users::users(&mut tx, reader.org)?.into_iter().map(|user| (user.id, user.name)).collect();
+        drop(tx);
+        let mailboxes = stored
+            .iter()
+            .map(|mailbox| MailboxView {
+                owner: names.get(&mailbox.user_id).cloned().unwrap_or_default(),
+                address: format!("{}@{}:{}/{}", mailbox.username, mailbox.host, mailbox.port, mailbox.folder),
+                state: match (&mailbox.last_error, mailbox.synced_at) {
+                    (Some(error), _) => {
+                        tf(locale, "capture.mailbox_failing", &[("count", &mailbox.failures.to_string()), ("error", error)])
+                    }
+                    (None, Some(at)) => tf(
+                        locale,
+                        "capture.mailbox_synced",
+                        &[("when", &i18n::relative(locale, at, state.now())), ("uid", &mailbox.last_uid.to_string())],
+                    ),
+                    (None, None) => t(locale, "capture.mailbox_waiting").to_owned(),
+                },
+                failing: mailbox.last_error.is_some(),
+            })
+            .collect();
+        let view = CapturePage {
+            max_mib: MAX_FILE_BYTES >> 20,
+            sync_ready: state.mailbox_key.is_some(),
+            mailboxes,
+            everyone: reader.user.role == Role::Admin,
+            connected: params.get("connected").is_some(),
+        };
         render::page(&reader, StatusCode::OK, "capture.html", "capture", t(reader.user.locale, "capture.title").to_owned(), &view)
     })
     .await;
@@ -152,6 +199,31 @@ pub async fn rate(
             Some(deal) => super::see_other(&format!("/opportunities/{}#activities", deal.0)),
             None => super::see_other("/today"),
         })
+    })
+    .await;
+    respond(&viewer, result)
+}
+
+/// A rep connects their mailbox (`POST /capture/mailbox`): host, port, username, password,
+/// folder; the password is sealed with the server's key and never shown again.
+pub async fn connect_mailbox(State(state): State<AppState>, SignedIn(viewer): SignedIn, body: Bytes) -> Response {
+    let params = Params::from_body(&body);
+    let reader = viewer.clone();
+    let result = blocking(move || {
+        let locale = reader.user.locale;
+        let Some(key) = state.mailbox_key.clone() else {
+            return Err(AppError::BadRequest(t(locale, "capture.sync_not_ready").to_owned()));
+        };
+        let settings = app::mailboxes::MailboxSettings {
+            host: params.raw("host").to_owned(),
+            port: params.raw("port").trim().parse().unwrap_or(0),
+            username: params.raw("username").to_owned(),
+            password: params.raw("password").to_owned(),
+            folder: params.get("folder").map(str::to_owned),
+        };
+        let ctx = app::WriteCtx { org: reader.org, actor_id: Some(reader.user.id), source: Source::Web, at: state.now() };
+        state.db.transact(|tx| app::mailboxes::connect_mailbox(tx, &ctx, &key, &settings))?;
+        Ok(super::see_other("/capture?connected=1#mailboxes"))
     })
     .await;
     respond(&viewer, result)

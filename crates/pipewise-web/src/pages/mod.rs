@@ -86,6 +86,7 @@ pub fn routes() -> Router<AppState> {
         .route("/today/touch", post(today::log_touch))
         .route("/capture", get(capture::show))
         .route("/activities/{id}/rating", post(capture::rate))
+        .route("/capture/mailbox", post(capture::connect_mailbox))
         .route("/capture/run", post(capture::run).layer(axum::extract::DefaultBodyLimit::max(capture::MAX_FILE_BYTES)))
         .route("/admin/users", get(admin::users))
         .route("/admin/audit", get(admin::audit))

@@ -72,7 +72,7 @@ async fn a_rep_checks_then_logs_a_mailbox_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_capture_page_in_a_real_browser() {
-    let app = app();
+    let app = app().with_mailbox_key(&"ab".repeat(32));
     let deal = app.create_deal("Pages renewal", app.org.rep.id);
     let base = serve(app.router.clone()).await;
     let dir = pipewise_test_support::TempDir::new("capture-page");
@@ -125,6 +125,13 @@ async fn the_capture_page_in_a_real_browser() {
         browser.find("#activities .rate-form button[value=\"-1\"]").unwrap().click().unwrap();
         browser.wait_for("#activities .rate.chosen", Duration::from_secs(10)).unwrap();
         browser.screenshot(screenshot_dir().join("capture-deal-rated.png")).unwrap();
+        browser.goto(&format!("{base}/capture#mailboxes")).unwrap();
+        browser.find("#mailbox-host").unwrap().send_keys("127.0.0.1").unwrap();
+        browser.find("#mailbox-username").unwrap().send_keys("rep").unwrap();
+        browser.find("#mailbox-password").unwrap().send_keys("app-password").unwrap();
+        browser.find("#mailbox-form button[type=submit]").unwrap().click().unwrap();
+        browser.wait_for("#mailbox-list", Duration::from_secs(10)).unwrap();
+        browser.screenshot(screenshot_dir().join("capture-mailbox.png")).unwrap();
         eprintln!("screenshots in {}", screenshot_dir().display());
     })
     .await
@@ -167,4 +174,42 @@ fn subjects_and_ids(app: &App) -> Vec<(String, i64)> {
         .into_iter()
         .map(|activity| (activity.subject, activity.id.0))
         .collect()
+}
+
+#[tokio::test]
+async fn a_rep_connects_a_mailbox_whose_password_is_never_shown() {
+    let app = app();
+    let rep = app.sign_in("rep@pages.test").await;
+    let (_, page) = app.get("/capture", Some(&rep)).await;
+    assert!(page.contains("Mailbox sync is not set up on this server"), "without the key, no form: {page}");
+    assert!(!page.contains("id=\"mailbox-form\""));
+
+    let app = app.with_mailbox_key(&"ab".repeat(32));
+    let (_, page) = app.get("/capture", Some(&rep)).await;
+    assert!(page.contains("id=\"mailbox-form\"") && page.contains("No mailbox is connected"), "{page}");
+    let fields = [("host", "127.0.0.1"), ("port", "143"), ("username", "rep"), ("password", "s3cret-app-pass"), ("folder", "INBOX")];
+    let response = app.post_form("/capture/mailbox", Some(&rep), &fields, false).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "no CSRF token, no mailbox");
+    let response = app.post_form("/capture/mailbox", Some(&rep), &fields, true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get("/capture?connected=1", Some(&rep)).await;
+    assert!(page.contains("Mailbox connected.") && page.contains("rep@127.0.0.1:143&#x2f;INBOX"), "{page}");
+    assert!(page.contains("waiting for its first sync"), "{page}");
+    assert!(!page.contains("s3cret-app-pass"), "the password is never shown again");
+    let stored = {
+        let mut tx = app::Tx::new(app.store.read().unwrap());
+        tx.mailboxes(None).unwrap()
+    };
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].secret.contains("s3cret"), "nor stored in the clear");
+
+    let bad = [("host", "imap example"), ("port", "70000"), ("username", "rep"), ("password", "x"), ("folder", "INBOX")];
+    let response = app.post_form("/capture/mailbox", Some(&rep), &bad, true).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let said = body_text(response).await;
+    assert!(said.contains("host") && said.contains("port"), "every bad field is named: {said}");
+
+    let admin = app.sign_in(&app.admin.email).await;
+    let (_, page) = app.get("/capture", Some(&admin)).await;
+    assert!(page.contains("<td>Ravi Rep</td>"), "an admin sees everyone's mailboxes: {page}");
 }

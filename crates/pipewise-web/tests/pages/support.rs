@@ -61,6 +61,16 @@ impl App {
         App { router: pipewise_web::router(state), store, org, admin, now }
     }
 
+    /// The same app on a server that has the key sealing mailbox passwords.
+    pub fn with_mailbox_key(mut self, key: &str) -> App {
+        let mut state = AppState::new(pipewise_app::Db::new(self.store.clone()));
+        let now = self.now;
+        state.clock = Arc::new(move || now);
+        state.mailbox_key = Some(pipewise_app::mailboxes::SecretKey::from_hex(key).expect("a key"));
+        self.router = pipewise_web::router(state);
+        self
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
         self.router.clone().oneshot(request).await.expect("the router answers")
     }

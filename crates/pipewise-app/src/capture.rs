@@ -543,3 +543,25 @@ pub fn drop_box(db: &Db, sender: (OrgId, UserId), at: Timestamp, data: Vec<u8>) 
     let options = CaptureOptions { source: Some("smtp"), ..CaptureOptions::default() };
     capture(db, &ctx, &[CaptureFile { name: "drop box".to_owned(), bytes: data }], &options)
 }
+
+/// Each user in `access`'s reach with activities since `since` (or ratings), and what their
+/// activities are made of: the ladder's inputs (`pipewise_capture::ladder`), in user order.
+pub fn ladder(tx: &mut Tx, org: OrgId, access: &Access, since: Timestamp) -> Result<Vec<(UserId, pipewise_capture::ladder::Mix)>> {
+    Ok(tx
+        .0
+        .activity_mix(org, since)?
+        .into_iter()
+        .filter(|mix| access.can_read_deal(mix.user_id, false))
+        .map(|mix| {
+            let ladder = pipewise_capture::ladder::Mix {
+                inbound: mix.inbound,
+                outbound: mix.outbound,
+                internal: mix.internal,
+                captured: mix.captured,
+                with_body: mix.with_body,
+                ratings: mix.ratings,
+            };
+            (mix.user_id, ladder)
+        })
+        .collect())
+}

@@ -16,6 +16,7 @@ pub mod charset;
 pub mod commands;
 pub mod domains;
 pub mod imap;
+pub mod ladder;
 pub mod mailbox;
 pub mod matching;
 pub mod message;

@@ -39,6 +39,20 @@ pub struct SentimentAlert {
     pub opportunity_id: Option<OpportunityId>,
 }
 
+/// What one user's activities since a moment are made of: the ladder's inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActivityMix {
+    pub user_id: UserId,
+    pub inbound: i64,
+    pub outbound: i64,
+    pub internal: i64,
+    /// Captured ones: source `eml`, `mbox`, `ics`, `imap` or `smtp`.
+    pub captured: i64,
+    pub with_body: i64,
+    /// The user's +/- ratings (of any time).
+    pub ratings: i64,
+}
+
 /// A transaction's reads and writes of message sentiment and ratings.
 pub trait SentimentTx {
     /// Sets (or replaces) `user`'s rating of `activity`, stamped `at`.
@@ -54,4 +68,21 @@ pub trait SentimentTx {
     /// Inbound activities that occurred at or after `since` with a score below `below`, newest
     /// first, at most `limit`.
     fn negative_inbound(&mut self, org: OrgId, since: Timestamp, below: i32, limit: u32) -> Result<Vec<SentimentAlert>>;
+    /// Per user with activities that occurred at or after `since` (or ratings), in user order:
+    /// one grouped scan of the organisation's activities and one of its ratings.
+    fn activity_mix(&mut self, org: OrgId, since: Timestamp) -> Result<Vec<ActivityMix>>;
+}
+
+/// Puts each user's rating count into the mixes (both lists in user order), adding users who
+/// only rated.
+pub fn merge_ratings(mixes: &mut Vec<ActivityMix>, ratings: Vec<(i64, i64)>) {
+    for (user, count) in ratings {
+        match mixes.binary_search_by_key(&user, |mix| mix.user_id.0) {
+            Ok(at) => mixes[at].ratings = count,
+            Err(at) => mixes.insert(
+                at,
+                ActivityMix { user_id: UserId(user), inbound: 0, outbound: 0, internal: 0, captured: 0, with_body: 0, ratings: count },
+            ),
+        }
+    }
 }

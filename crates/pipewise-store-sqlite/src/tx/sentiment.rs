@@ -2,7 +2,7 @@
 
 use pipewise_core::*;
 use pipewise_store::rows::Columns;
-use pipewise_store::{ActivitySentiment, RatedText, Result, SentimentAlert, SentimentTx};
+use pipewise_store::{ActivityMix, ActivitySentiment, RatedText, Result, SentimentAlert, SentimentTx, merge_ratings};
 use rusqlite::params;
 
 use crate::rows::Fields;
@@ -21,6 +21,13 @@ const SELECT_NEGATIVE_INBOUND: &str = "SELECT a.activity_id, a.occurred_at, a.su
      FROM activity_sentiment s JOIN activity a ON a.activity_id = s.activity_id \
      WHERE s.organisation_id = ?1 AND s.score < ?3 AND a.direction = 'inbound' AND a.occurred_at >= ?2 \
      ORDER BY a.occurred_at DESC, a.activity_id DESC LIMIT ?4";
+
+const SELECT_MIX: &str = "SELECT user_id, sum(direction = 'inbound') AS inbound, sum(direction = 'outbound') AS outbound, \
+     sum(direction = 'internal') AS internal, sum(source IN ('eml', 'mbox', 'ics', 'imap', 'smtp')) AS captured, \
+     sum(body IS NOT NULL) AS with_body FROM activity WHERE organisation_id = ?1 AND occurred_at >= ?2 AND user_id IS NOT NULL \
+     GROUP BY user_id ORDER BY user_id";
+const SELECT_RATING_COUNTS: &str =
+    "SELECT user_id, count(*) AS ratings FROM activity_rating WHERE organisation_id = ?1 GROUP BY user_id ORDER BY user_id";
 
 impl SentimentTx for SqliteTx<'_> {
     fn put_activity_rating(&mut self, org: OrgId, activity: ActivityId, user: UserId, rating: i8, at: Timestamp) -> Result<()> {
@@ -81,5 +88,26 @@ impl SentimentTx for SqliteTx<'_> {
                 opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
             })
         })
+    }
+
+    fn activity_mix(&mut self, org: OrgId, since: Timestamp) -> Result<Vec<ActivityMix>> {
+        let mut mixes = self.collect(SELECT_MIX, params![org.0, since.as_micros()], |row| {
+            let fields = Fields::new(row, "activity");
+            Ok(ActivityMix {
+                user_id: UserId(fields.get("user_id")?),
+                inbound: fields.get("inbound")?,
+                outbound: fields.get("outbound")?,
+                internal: fields.get("internal")?,
+                captured: fields.get("captured")?,
+                with_body: fields.get("with_body")?,
+                ratings: 0,
+            })
+        })?;
+        let ratings = self.collect(SELECT_RATING_COUNTS, params![org.0], |row| {
+            let fields = Fields::new(row, "activity_rating");
+            Ok((fields.get::<i64>("user_id")?, fields.get::<i64>("ratings")?))
+        })?;
+        merge_ratings(&mut mixes, ratings);
+        Ok(mixes)
     }
 }

@@ -220,6 +220,16 @@ pub fn a_rep_s_rating_retrains_the_vocabulary_and_negative_mail_warns(db: &TestD
     .unwrap();
     assert_eq!(warnings.iter().map(|warning| warning.subject.as_str()).collect::<Vec<_>>(), ["Very disappointed"]);
 
+    // The ladder's inputs: three captured inbound messages with bodies, one rating.
+    let ladder = pipewise_test_support::transact(db.store(), |tx| {
+        let access = app::access::access_for(tx, org.org(), Some(org.rep.id))?;
+        app::capture::ladder(tx, org.org(), &access, at("2026-11-01T00:00:00Z"))
+    })
+    .unwrap();
+    let mix = pipewise_capture::ladder::Mix { inbound: 3, outbound: 0, internal: 0, captured: 3, with_body: 3, ratings: 1 };
+    assert_eq!(ladder, [(org.rep.id, mix)]);
+    assert_eq!(mix.level(), pipewise_capture::ladder::Level::Baseline, "no outbound yet: the buyer's side alone");
+
     let viewer = pipewise_test_support::transact(db.store(), |tx| {
         app::users::create_user(tx, &org.ctx, new_user("viewer@capturesentiment.test", "Vera Viewer", Role::Viewer, None))
     })

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use pipewise_app as app;
 use pipewise_app::capture::{CaptureFile, CaptureOptions, CaptureReport};
+use pipewise_capture::ladder::Level;
 use pipewise_core::history::Source;
 use pipewise_core::user::{Locale, Role};
 use serde::Serialize;
@@ -18,6 +19,9 @@ use super::{Params, SignedIn, render, respond};
 use crate::AppState;
 use crate::error::{AppError, blocking};
 use crate::i18n::{self, t, tf};
+
+/// How far back the ladder looks.
+const LADDER_DAYS: i64 = 90;
 
 /// The largest file one request takes.
 pub const MAX_FILE_BYTES: usize = 64 << 20;
@@ -34,6 +38,21 @@ struct CapturePage {
     everyone: bool,
     /// A mailbox was just connected.
     connected: bool,
+    /// Each rep's rung of the ladder over the last 90 days (the reader's own first).
+    ladder: Vec<LadderView>,
+    /// What would take the reader one rung up.
+    next_rung: String,
+}
+
+#[derive(Serialize)]
+struct LadderView {
+    name: String,
+    level: &'static str,
+    label: String,
+    inbound: i64,
+    outbound: i64,
+    captured: i64,
+    ratings: i64,
 }
 
 #[derive(Serialize)]
@@ -75,7 +94,34 @@ pub async fn show(State(state): State<AppState>, SignedIn(viewer): SignedIn, Raw
         let stored = app::mailboxes::mailboxes_for(&mut tx, reader.org, &reader.access)?;
         let names: std::collections::HashMap<_, _> =
             app::users::users(&mut tx, reader.org)?.into_iter().map(|user| (user.id, user.name)).collect();
+        let since = state.now().plus_seconds(-LADDER_DAYS * 86_400);
+        let mut mixes = app::capture::ladder(&mut tx, reader.org, &reader.access, since)?;
         drop(tx);
+        mixes.sort_by_key(|(user, mix)| (*user != reader.user.id, std::cmp::Reverse(mix.level()), *user));
+        let own = mixes.iter().find(|(user, _)| *user == reader.user.id).map_or(Level::None, |(_, mix)| mix.level());
+        let next_rung = t(
+            locale,
+            match own {
+                Level::None => "capture.next.none",
+                Level::Baseline => "capture.next.baseline",
+                Level::Good => "capture.next.good",
+                Level::Better => "capture.next.better",
+                Level::Best => "capture.next.best",
+            },
+        )
+        .to_owned();
+        let ladder = mixes
+            .iter()
+            .map(|(user, mix)| LadderView {
+                name: names.get(user).cloned().unwrap_or_default(),
+                level: mix.level().key(),
+                label: level_label(locale, mix.level()).to_owned(),
+                inbound: mix.inbound,
+                outbound: mix.outbound,
+                captured: mix.captured,
+                ratings: mix.ratings,
+            })
+            .collect();
         let mailboxes = stored
             .iter()
             .map(|mailbox| MailboxView {
@@ -101,6 +147,8 @@ pub async fn show(State(state): State<AppState>, SignedIn(viewer): SignedIn, Raw
             mailboxes,
             everyone: reader.user.role == Role::Admin,
             connected: params.get("connected").is_some(),
+            ladder,
+            next_rung,
         };
         render::page(&reader, StatusCode::OK, "capture.html", "capture", t(reader.user.locale, "capture.title").to_owned(), &view)
     })
@@ -227,4 +275,18 @@ pub async fn connect_mailbox(State(state): State<AppState>, SignedIn(viewer): Si
     })
     .await;
     respond(&viewer, result)
+}
+
+/// A rung's name in the reader's language.
+fn level_label(locale: Locale, level: Level) -> &'static str {
+    t(
+        locale,
+        match level {
+            Level::None => "capture.level.none",
+            Level::Baseline => "capture.level.baseline",
+            Level::Good => "capture.level.good",
+            Level::Better => "capture.level.better",
+            Level::Best => "capture.level.best",
+        },
+    )
 }

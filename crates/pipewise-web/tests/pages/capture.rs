@@ -156,6 +156,7 @@ async fn a_reply_that_reads_badly_warns_on_the_day_and_the_rep_rates_it() {
 
     let (_, page) = app.get(&format!("/opportunities/{}", deal.id), Some(&rep)).await;
     assert!(page.contains("class=\"tone tone-negative\""), "the deal's activity shows its score: {page}");
+    assert!(page.contains("Inbound: 1 · 1 d ago") && page.contains("Outbound: 0"), "two separate indicators: {page}");
     assert!(page.contains("unacceptable"), "and the words behind it: {page}");
     let activity = subjects_and_ids(&app).into_iter().find(|(subject, _)| subject == "Very disappointed").unwrap().1;
     let response = app.post_form(&format!("/activities/{activity}/rating"), Some(&rep), &[("rating", "-1")], true).await;
@@ -165,6 +166,14 @@ async fn a_reply_that_reads_badly_warns_on_the_day_and_the_rep_rates_it() {
     assert!(page.contains("class=\"rate chosen\""), "the rep sees their rating: {page}");
     let response = app.post_form(&format!("/activities/{activity}/rating"), Some(&rep), &[("rating", "7")], true).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    // With an answer logged too, the rep's data reaches the top rung.
+    let (_, page) = app.get("/capture", Some(&rep)).await;
+    assert!(page.contains("<td>Ravi Rep</td><td><span class=\"level level-baseline\">"), "inbound only: {page}");
+    let answer = "From: rep@pages.test\nTo: buyer@pages-customer.com\nDate: Sun, 14 Jun 2026 09:00:00 +0000\nSubject: Re: Very disappointed\n\nI am sorry; here is the plan.\n";
+    run(&app, &rep, "step=log&name=answer.eml", answer, true).await;
+    let (_, page) = app.get("/capture", Some(&rep)).await;
+    assert!(page.contains("<td>Ravi Rep</td><td><span class=\"level level-best\">Best</span>"), "{page}");
 }
 
 fn subjects_and_ids(app: &App) -> Vec<(String, i64)> {

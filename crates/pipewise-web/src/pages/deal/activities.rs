@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use pipewise_app as app;
 use pipewise_app::{TaskFilter, Tx};
+use pipewise_core::records::Direction;
 use serde::Serialize;
 
 use super::DealCtx;
@@ -42,19 +43,37 @@ pub(super) struct TaskView {
     owner: String,
 }
 
-/// The latest activities on the deal.
-pub(super) fn activities(tx: &mut Tx<'_>, ctx: &DealCtx<'_>) -> Result<Vec<ActivityView>, AppError> {
+/// The deal's inbound and outbound activities counted apart, each with when the latest was.
+#[derive(Serialize, Default)]
+pub(super) struct Touches {
+    inbound: usize,
+    last_inbound: Option<String>,
+    outbound: usize,
+    last_outbound: Option<String>,
+}
+
+/// The latest activities on the deal, and its touches in each direction.
+pub(super) fn activities(tx: &mut Tx<'_>, ctx: &DealCtx<'_>) -> Result<(Vec<ActivityView>, Touches), AppError> {
     if ctx.as_of.is_some() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Touches::default()));
     }
     let locale = ctx.locale;
-    let shown: Vec<_> = app::activities::activities_of_opportunity(tx, ctx.viewer.org, ctx.id)?.into_iter().take(SHOWN).collect();
+    let every = app::activities::activities_of_opportunity(tx, ctx.viewer.org, ctx.id)?;
+    let latest =
+        |direction: Direction| every.iter().filter(|activity| activity.direction == direction).map(|activity| activity.occurred_at).max();
+    let touches = Touches {
+        inbound: every.iter().filter(|activity| activity.direction == Direction::Inbound).count(),
+        last_inbound: latest(Direction::Inbound).map(|at| i18n::relative(locale, at, ctx.now)),
+        outbound: every.iter().filter(|activity| activity.direction == Direction::Outbound).count(),
+        last_outbound: latest(Direction::Outbound).map(|at| i18n::relative(locale, at, ctx.now)),
+    };
+    let shown: Vec<_> = every.into_iter().take(SHOWN).collect();
     let ids: Vec<_> = shown.iter().map(|activity| activity.id).collect();
     let scores: HashMap<_, _> = app::capture::sentiments(tx, ctx.viewer.org, &ids, ctx.viewer.user.id)?
         .into_iter()
         .map(|sentiment| (sentiment.activity_id, sentiment))
         .collect();
-    Ok(shown
+    let views = shown
         .into_iter()
         .map(|activity| {
             let sentiment = scores.get(&activity.id);
@@ -90,7 +109,8 @@ pub(super) fn activities(tx: &mut Tx<'_>, ctx: &DealCtx<'_>) -> Result<Vec<Activ
                 who: activity.user_id.map(|id| ctx.data.user_name(id)),
             }
         })
-        .collect())
+        .collect();
+    Ok((views, touches))
 }
 
 /// The deal's open tasks the viewer may see.

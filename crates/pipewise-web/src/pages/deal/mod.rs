@@ -84,6 +84,8 @@ struct DealView {
     categories: Vec<Choice>,
     history: Vec<history::HistoryView>,
     activities: Vec<activities::ActivityView>,
+    /// Inbound and outbound counted apart (the buyer's interest beside the rep's work).
+    touches: activities::Touches,
     tasks: Vec<activities::TaskView>,
     as_of: Option<history::AsOfView>,
     as_of_value: String,
@@ -240,7 +242,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
     let (ctx, events, as_of_view) = DealCtx::load(state, viewer, &mut tx, id, as_of)?;
     let locale = ctx.locale;
     let history = history::history(&mut tx, &ctx, &events)?;
-    let activities = activities::activities(&mut tx, &ctx)?;
+    let (activities, touches) = activities::activities(&mut tx, &ctx)?;
     let tasks = activities::tasks(&mut tx, &ctx)?;
     let other_form_rejected = extras.other_form_rejected();
     let edit = edit::part(&ctx, extras.rejected, other_form_rejected);
@@ -274,6 +276,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         categories: edit.categories,
         history,
         activities,
+        touches,
         tasks,
         as_of_value: as_of_view.as_ref().map(|view| view.value.clone()).unwrap_or_default(),
         as_of: as_of_view,

@@ -11,7 +11,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use pipewise_core::access::SharedKind;
 use pipewise_core::error::{Problem, RecordRef};
 use pipewise_core::*;
-use pipewise_store::{MailboxSync, NewMailbox, StoredMailbox};
+use pipewise_store::{MailboxSync, NewMailbox, Quarantined, StoredMailbox};
 use serde_json::json;
 
 use crate::capture::{CaptureFile, CaptureOptions, CaptureReport};
@@ -173,6 +173,27 @@ pub fn log_batch(
     let ctx = WriteCtx { org: mailbox.organisation_id, actor_id: Some(mailbox.user_id), source: pipewise_core::history::Source::Mail, at };
     let options = CaptureOptions { source: Some("imap"), ..CaptureOptions::default() };
     let report = crate::capture::capture(db, &ctx, &files, &options)?;
+    // What could not be read is kept with its reason; mail that is simply not about a customer
+    // (no contact or account on it) is not business mail, and is left in the mailbox alone.
+    let unreadable: Vec<Quarantined> = report
+        .refused
+        .iter()
+        .filter(|refusal| UNREADABLE.contains(&refusal.reason.key.as_str()))
+        .map(|refusal| Quarantined {
+            id: 0,
+            user_id: mailbox.user_id,
+            mailbox_id: Some(mailbox.id),
+            place: refusal.file.clone(),
+            message_id: refusal.id.clone(),
+            reason: refusal.reason.clone(),
+            at,
+        })
+        .collect();
+    if !unreadable.is_empty() {
+        let mut tx = db.write()?;
+        tx.0.put_quarantined(mailbox.organisation_id, &unreadable)?;
+        tx.commit()?;
+    }
     record(
         db,
         mailbox.id,
@@ -186,6 +207,27 @@ pub fn log_batch(
         },
     )?;
     Ok(report)
+}
+
+/// The refusals that mean a message could not be read (quarantined), as opposed to one that
+/// was read and is not about a customer.
+const UNREADABLE: &[&str] = &[
+    "capture.empty",
+    "capture.too_large",
+    "capture.no_headers",
+    "capture.no_sender",
+    "capture.no_date",
+    "capture.unparsable",
+    "capture.invalid",
+];
+
+/// The quarantined messages `access` may see (a rep's own, everyone's for admins), newest first.
+pub fn quarantine_for(tx: &mut Tx, org: OrgId, access: &pipewise_core::access::Access, limit: u32) -> Result<Vec<Quarantined>> {
+    let admin = matches!(access, pipewise_core::access::Access::System)
+        || matches!(access, pipewise_core::access::Access::User(actor) if actor.role == pipewise_core::user::Role::Admin);
+    let user =
+        if admin { None } else { Some(access.user_id().ok_or_else(|| StoreError::Forbidden("sign in to read the quarantine".into()))?) };
+    tx.0.quarantined(org, user, limit)
 }
 
 /// Records an attempt that read nothing new (`error` none) or failed (`error` says why).

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "0015_import_keys", include_str!("../migrations/0015_import_keys.sql")),
     (16, "0016_sentiment", include_str!("../migrations/0016_sentiment.sql")),
     (17, "0017_mailbox", include_str!("../migrations/0017_mailbox.sql")),
+    (18, "0018_quarantine", include_str!("../migrations/0018_quarantine.sql")),
 ];
 
 /// Connections kept open for readers.

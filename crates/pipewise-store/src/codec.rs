@@ -87,6 +87,17 @@ fn arg_to_json(arg: &Arg) -> Value {
     }
 }
 
+/// A message as JSON text ([`message_to_json`]), for a text column.
+pub fn message_to_text(message: &Message) -> String {
+    message_to_json(message).to_string()
+}
+
+/// Reads [`message_to_text`] back.
+pub fn message_from_text(text: &str) -> Result<Message, String> {
+    let value: Value = serde_json::from_str(text).map_err(|error| format!("not JSON: {error}"))?;
+    message_from_json(&value, 0)
+}
+
 /// Reads [`message_to_json`] back; `depth` is how deep the value already sits.
 pub fn message_from_json(value: &Value, depth: usize) -> Result<Message, String> {
     if depth > MAX_MESSAGE_DEPTH {

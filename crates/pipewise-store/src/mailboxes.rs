@@ -50,6 +50,19 @@ pub struct MailboxSync<'a> {
     pub failures: i32,
 }
 
+/// A message sync could not read, kept with its reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quarantined {
+    pub id: i64,
+    pub user_id: UserId,
+    pub mailbox_id: Option<i64>,
+    /// Where it was: `host/folder UID n`.
+    pub place: String,
+    pub message_id: Option<String>,
+    pub reason: pipewise_core::message::Message,
+    pub at: Timestamp,
+}
+
 /// A transaction's reads and writes of mailboxes.
 pub trait MailboxTx {
     /// Stores a mailbox (a user's same host, username and folder replace the earlier one's
@@ -59,4 +72,8 @@ pub trait MailboxTx {
     fn mailboxes(&mut self, org: Option<OrgId>) -> Result<Vec<StoredMailbox>>;
     /// Records a sync attempt of mailbox `id`.
     fn record_mailbox_sync(&mut self, id: i64, sync: &MailboxSync<'_>) -> Result<()>;
+    /// Keeps messages sync could not read (`id` ignored).
+    fn put_quarantined(&mut self, org: OrgId, messages: &[Quarantined]) -> Result<()>;
+    /// The latest quarantined messages of `user` (everyone's with `None`), newest first.
+    fn quarantined(&mut self, org: OrgId, user: Option<UserId>, limit: u32) -> Result<Vec<Quarantined>>;
 }

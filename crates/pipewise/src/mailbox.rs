@@ -77,5 +77,9 @@ pub fn list(db: &str, org: Option<i64>) -> Result<()> {
             mailbox.id, mailbox.user_id, mailbox.username, mailbox.host, mailbox.port, mailbox.folder
         );
     }
+    for kept in mailboxes::quarantine_for(&mut tx, org, &access, 100)? {
+        let id = kept.message_id.map(|id| format!(" <{id}>")).unwrap_or_default();
+        println!("quarantined: {}{id}: {}", kept.place, pipewise_web::i18n::message(pipewise_core::user::Locale::En, &kept.reason));
+    }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use pipewise_core::*;
 use pipewise_store::rows::Columns;
-use pipewise_store::{MailboxSync, MailboxTx, NewMailbox, Result, StoredMailbox};
+use pipewise_store::{MailboxSync, MailboxTx, NewMailbox, Quarantined, Result, StoredMailbox, codec};
 
 use crate::fields::Fields;
 
@@ -16,6 +16,11 @@ const SELECT: &str = "SELECT mailbox_id, organisation_id, user_id, host, port, u
      attempted_at, synced_at, last_error, failures, created_at FROM mailbox WHERE ($1::bigint IS NULL OR organisation_id = $1) ORDER BY mailbox_id";
 const RECORD: &str = "UPDATE mailbox SET uidvalidity = $2, last_uid = $3, attempted_at = $4, synced_at = coalesce($5, synced_at), \
      last_error = $6, failures = $7 WHERE mailbox_id = $1";
+
+const PUT_QUARANTINED: &str = "INSERT INTO capture_quarantine (organisation_id, user_id, mailbox_id, place, message_id, reason, quarantined_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const SELECT_QUARANTINED: &str = "SELECT quarantine_id, user_id, mailbox_id, place, message_id, reason, quarantined_at FROM capture_quarantine \
+     WHERE organisation_id = $1 AND ($2::bigint IS NULL OR user_id = $2) ORDER BY quarantine_id DESC LIMIT $3";
 
 impl MailboxTx for PgTx<'_> {
     fn put_mailbox(&mut self, org: OrgId, mailbox: &NewMailbox<'_>, at: Timestamp) -> Result<i64> {
@@ -63,5 +68,34 @@ impl MailboxTx for PgTx<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn put_quarantined(&mut self, org: OrgId, messages: &[Quarantined]) -> Result<()> {
+        for message in messages {
+            let reason = codec::message_to_text(&message.reason);
+            self.execute(
+                PUT_QUARANTINED,
+                &[&org.0, &message.user_id.0, &message.mailbox_id, &message.place, &message.message_id, &reason, &message.at.to_jiff()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn quarantined(&mut self, org: OrgId, user: Option<UserId>, limit: u32) -> Result<Vec<Quarantined>> {
+        self.collect(SELECT_QUARANTINED, &[&org.0, &user.map(|user| user.0), &i64::from(limit)], |row| {
+            let mut fields = Fields::new(row, "capture_quarantine");
+            let id = fields.key("quarantine_id")?;
+            let reason: String = fields.get("reason")?;
+            let reason = codec::message_from_text(&reason).map_err(|problem| fields.corrupt("reason", problem))?;
+            Ok(Quarantined {
+                id,
+                user_id: UserId(fields.get("user_id")?),
+                mailbox_id: fields.get("mailbox_id")?,
+                place: fields.get("place")?,
+                message_id: fields.get("message_id")?,
+                reason,
+                at: fields.get("quarantined_at")?,
+            })
+        })
     }
 }

@@ -286,3 +286,63 @@ pub fn commands_in_the_rep_s_own_mail_update_the_deal_and_bad_ones_change_nothin
     assert_eq!((report.emails, report.commands_applied, report.command_errors.len()), (1, 0, 0));
     assert_eq!(deal_now().next_step.as_deref(), Some("send the revised quote"));
 }
+
+pub fn a_mailbox_its_sync_state_and_its_quarantine_are_kept(db: &TestDb) {
+    let org = test_org(db.store(), "Capture Mailbox");
+    let key = app::mailboxes::SecretKey::from_hex(&"ab".repeat(32)).unwrap();
+    let ctx = org.by_rep(at("2026-12-07T09:00:00Z"));
+    let settings = app::mailboxes::MailboxSettings {
+        host: "IMAP.Example.com".into(),
+        port: 143,
+        username: "rep".into(),
+        password: "app-pass".into(),
+        folder: None,
+    };
+    let id = pipewise_test_support::transact(db.store(), |tx| app::mailboxes::connect_mailbox(tx, &ctx, &key, &settings)).unwrap();
+    // Connecting the same mailbox again replaces its password and starts its sync again.
+    let again = pipewise_test_support::transact(db.store(), |tx| app::mailboxes::connect_mailbox(tx, &ctx, &key, &settings)).unwrap();
+    assert_eq!(id, again);
+    let stored = app::mailboxes::mailboxes_to_sync(&db.db()).unwrap();
+    assert_eq!(stored.len(), 1);
+    let mailbox = &stored[0];
+    assert_eq!((mailbox.host.as_str(), mailbox.folder.as_str(), mailbox.last_uid), ("imap.example.com", "INBOX", 0));
+    assert_eq!(app::mailboxes::open(&key, mailbox).as_deref(), Some("app-pass"));
+
+    let at_sync = at("2026-12-07T09:05:00Z");
+    app::mailboxes::record_attempt(&db.db(), mailbox, Some(77), 12, at_sync, None).unwrap();
+    app::mailboxes::record_attempt(&db.db(), mailbox, Some(77), 12, at("2026-12-07T09:10:00Z"), Some("unreachable: 10.0.0.9:143")).unwrap();
+    let after = &app::mailboxes::mailboxes_to_sync(&db.db()).unwrap()[0];
+    assert_eq!((after.uidvalidity, after.last_uid, after.failures), (Some(77), 12, 1));
+    assert_eq!(
+        (after.synced_at, after.last_error.as_deref()),
+        (Some(at_sync), Some("unreachable: 10.0.0.9:143")),
+        "the last success is kept"
+    );
+
+    pipewise_test_support::transact(db.store(), |tx| {
+        let kept = pipewise_store::Quarantined {
+            id: 0,
+            user_id: org.rep.id,
+            mailbox_id: Some(id),
+            place: "imap.example.com/INBOX UID 13".into(),
+            message_id: None,
+            reason: pipewise_core::message::Message::new("capture.too_large").text("bytes", 30_000_000).text("limit", 26_214_400),
+            at: at_sync,
+        };
+        tx.put_quarantined(org.org(), &[kept])
+    })
+    .unwrap();
+    let listed = pipewise_test_support::transact(db.store(), |tx| {
+        let access = app::access::access_for(tx, org.org(), Some(org.rep.id))?;
+        app::mailboxes::quarantine_for(tx, org.org(), &access, 10)
+    })
+    .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].reason.args.len(), 2, "the reason keeps its arguments");
+    let manager_sees = pipewise_test_support::transact(db.store(), |tx| {
+        let access = app::access::access_for(tx, org.org(), Some(org.manager.id))?;
+        app::mailboxes::quarantine_for(tx, org.org(), &access, 10)
+    })
+    .unwrap();
+    assert!(manager_sees.is_empty());
+}

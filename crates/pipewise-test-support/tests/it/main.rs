@@ -48,6 +48,7 @@ on_both_engines! {
     capture::mailing_list_mail_lands_on_its_account_and_deal_once,
     capture::korean_mail_and_meetings_are_read_and_refusals_say_why,
     capture::viewers_cannot_capture,
+    capture::a_mailbox_its_sync_state_and_its_quarantine_are_kept,
     capture::commands_in_the_rep_s_own_mail_update_the_deal_and_bad_ones_change_nothing,
     capture::a_rep_s_rating_retrains_the_vocabulary_and_negative_mail_warns,
     imports::the_maven_set_gives_the_figures_it_holds,

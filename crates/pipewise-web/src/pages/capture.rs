@@ -42,6 +42,17 @@ struct CapturePage {
     ladder: Vec<LadderView>,
     /// What would take the reader one rung up.
     next_rung: String,
+    /// Messages sync could not read, newest first.
+    quarantine: Vec<QuarantineView>,
+}
+
+#[derive(Serialize)]
+struct QuarantineView {
+    owner: String,
+    place: String,
+    id: String,
+    reason: String,
+    when: String,
 }
 
 #[derive(Serialize)]
@@ -94,6 +105,16 @@ pub async fn show(State(state): State<AppState>, SignedIn(viewer): SignedIn, Raw
         let stored = app::mailboxes::mailboxes_for(&mut tx, reader.org, &reader.access)?;
         let names: std::collections::HashMap<_, _> =
             app::users::users(&mut tx, reader.org)?.into_iter().map(|user| (user.id, user.name)).collect();
+        let quarantine = app::mailboxes::quarantine_for(&mut tx, reader.org, &reader.access, 50)?
+            .into_iter()
+            .map(|kept| QuarantineView {
+                owner: names.get(&kept.user_id).cloned().unwrap_or_default(),
+                place: kept.place,
+                id: kept.message_id.unwrap_or_default(),
+                reason: i18n::message(locale, &kept.reason),
+                when: i18n::relative(locale, kept.at, state.now()),
+            })
+            .collect();
         let since = state.now().plus_seconds(-LADDER_DAYS * 86_400);
         let mut mixes = app::capture::ladder(&mut tx, reader.org, &reader.access, since)?;
         drop(tx);
@@ -149,6 +170,7 @@ pub async fn show(State(state): State<AppState>, SignedIn(viewer): SignedIn, Raw
             connected: params.get("connected").is_some(),
             ladder,
             next_rung,
+            quarantine,
         };
         render::page(&reader, StatusCode::OK, "capture.html", "capture", t(reader.user.locale, "capture.title").to_owned(), &view)
     })

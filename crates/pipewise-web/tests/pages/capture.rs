@@ -218,7 +218,29 @@ async fn a_rep_connects_a_mailbox_whose_password_is_never_shown() {
     let said = body_text(response).await;
     assert!(said.contains("host") && said.contains("port"), "every bad field is named: {said}");
 
+    // What sync could not read is listed with its reason, to its owner and to admins.
+    {
+        let mut tx = app::Tx::new(app.store.write().unwrap());
+        let kept = pipewise_store::Quarantined {
+            id: 0,
+            user_id: app.org.rep.id,
+            mailbox_id: Some(stored[0].id),
+            place: "127.0.0.1/INBOX UID 4".into(),
+            message_id: Some("lost@pages-customer.com".into()),
+            reason: pipewise_core::message::Message::new("capture.no_sender"),
+            at: app.now,
+        };
+        tx.put_quarantined(app.org.org(), &[kept]).unwrap();
+        tx.commit().unwrap();
+    }
+    let (_, page) = app.get("/capture", Some(&rep)).await;
+    assert!(page.contains("id=\"quarantine\"") && page.contains("neither From nor Sender holds an e-mail address"), "{page}");
+    let manager = app.sign_in(&app.org.manager.email).await;
+    let (_, page) = app.get("/capture", Some(&manager)).await;
+    assert!(!page.contains("lost@pages-customer.com"), "a rep's quarantine is theirs and the admins'");
+
     let admin = app.sign_in(&app.admin.email).await;
     let (_, page) = app.get("/capture", Some(&admin)).await;
     assert!(page.contains("<td>Ravi Rep</td>"), "an admin sees everyone's mailboxes: {page}");
+    assert!(page.contains("lost@pages-customer.com"), "and every quarantined message");
 }

@@ -136,6 +136,14 @@ fn a_mailbox_syncs_incrementally_from_a_real_dovecot() {
     deliver(&dovecot, "three", "Signed order", 4);
     let (_, said) = sync();
     assert!(said.contains(": 1 new, 0 already logged"), "only what arrived since the last UID: {said}");
+    // A message with no sender cannot be read: kept in quarantine with its reason.
+    let broken = dovecot.mail.join("new").join("broken.test:2,");
+    std::fs::write(&broken, "To: rep@mailhub.test\r\nSubject: no sender\r\nDate: Mon, 5 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n").unwrap();
+    set_mode(&broken, 0o666);
+    let (_, said) = sync();
+    assert!(said.contains(": 0 new, 0 already logged, 1 refused"), "{said}");
+    let (_, listed) = run(pipewise().args(["mailbox", "list", "--db", db.to_str().unwrap()]), None);
+    assert!(listed.contains("quarantined: 127.0.0.1/INBOX UID 4: neither From nor Sender holds an e-mail address"), "{listed}");
     let (_, said) = sync();
     assert!(said.contains(": 0 new, 0 already logged"), "{said}");
 
@@ -148,10 +156,10 @@ fn a_mailbox_syncs_incrementally_from_a_real_dovecot() {
         }
     }
     let (_, said) = sync();
-    assert!(said.contains(": 0 new, 3 already logged") && said.contains("UIDVALIDITY changed"), "{said}");
+    assert!(said.contains(": 0 new, 3 already logged, 1 refused") && said.contains("UIDVALIDITY changed"), "{said}");
     assert_eq!(subjects(&db, org.org()).len(), 3);
     let (_, listed) = run(pipewise().args(["mailbox", "list", "--db", db.to_str().unwrap()]), None);
-    assert!(listed.contains("synced") && listed.contains("up to UID 3"), "{listed}");
+    assert!(listed.contains("synced") && listed.contains("up to UID 4"), "{listed}");
 
     // The password changed on the server: the attempt fails, says why, and is recorded.
     let (ok, said) = connect("wrong");

@@ -1,10 +1,9 @@
 //! [`MailboxTx`] for PostgreSQL.
 
 use pipewise_core::*;
-use pipewise_store::rows::Columns;
 use pipewise_store::{MailboxSync, MailboxTx, NewMailbox, Quarantined, Result, StoredMailbox, codec};
 
-use crate::fields::Fields;
+use crate::fields::read;
 
 use super::PgTx;
 
@@ -32,26 +31,7 @@ impl MailboxTx for PgTx<'_> {
     }
 
     fn mailboxes(&mut self, org: Option<OrgId>) -> Result<Vec<StoredMailbox>> {
-        self.collect(SELECT, &[&org.map(|org| org.0)], |row| {
-            let mut fields = Fields::new(row, "mailbox");
-            Ok(StoredMailbox {
-                id: fields.key("mailbox_id")?,
-                organisation_id: OrgId(fields.get("organisation_id")?),
-                user_id: UserId(fields.get("user_id")?),
-                host: fields.get("host")?,
-                port: fields.get("port")?,
-                username: fields.get("username")?,
-                secret: fields.get("secret")?,
-                folder: fields.get("folder")?,
-                uidvalidity: fields.get("uidvalidity")?,
-                last_uid: fields.get("last_uid")?,
-                attempted_at: fields.get("attempted_at")?,
-                synced_at: fields.get("synced_at")?,
-                last_error: fields.get("last_error")?,
-                failures: fields.get("failures")?,
-                created_at: fields.get("created_at")?,
-            })
-        })
+        self.collect(SELECT, &[&org.map(|org| org.0)], read)
     }
 
     fn record_mailbox_sync(&mut self, id: i64, sync: &MailboxSync<'_>) -> Result<()> {
@@ -82,20 +62,6 @@ impl MailboxTx for PgTx<'_> {
     }
 
     fn quarantined(&mut self, org: OrgId, user: Option<UserId>, limit: u32) -> Result<Vec<Quarantined>> {
-        self.collect(SELECT_QUARANTINED, &[&org.0, &user.map(|user| user.0), &i64::from(limit)], |row| {
-            let mut fields = Fields::new(row, "capture_quarantine");
-            let id = fields.key("quarantine_id")?;
-            let reason: String = fields.get("reason")?;
-            let reason = codec::message_from_text(&reason).map_err(|problem| fields.corrupt("reason", problem))?;
-            Ok(Quarantined {
-                id,
-                user_id: UserId(fields.get("user_id")?),
-                mailbox_id: fields.get("mailbox_id")?,
-                place: fields.get("place")?,
-                message_id: fields.get("message_id")?,
-                reason,
-                at: fields.get("quarantined_at")?,
-            })
-        })
+        self.collect(SELECT_QUARANTINED, &[&org.0, &user.map(|user| user.0), &i64::from(limit)], read)
     }
 }

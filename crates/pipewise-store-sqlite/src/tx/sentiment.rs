@@ -5,7 +5,7 @@ use pipewise_store::rows::Columns;
 use pipewise_store::{ActivityMix, ActivitySentiment, RatedText, Result, SentimentAlert, SentimentTx, merge_ratings};
 use rusqlite::params;
 
-use crate::rows::Fields;
+use crate::rows::{Fields, read};
 
 use super::SqliteTx;
 
@@ -36,17 +36,7 @@ impl SentimentTx for SqliteTx<'_> {
     }
 
     fn activity_ratings(&mut self, org: OrgId) -> Result<Vec<RatedText>> {
-        self.collect(SELECT_RATINGS, params![org.0], |row| {
-            let fields = Fields::new(row, "activity_rating");
-            let subject: String = fields.get("subject")?;
-            let body: Option<String> = fields.get("body")?;
-            Ok(RatedText {
-                activity_id: ActivityId(fields.get("activity_id")?),
-                user_id: UserId(fields.get("user_id")?),
-                rating: fields.get::<i32>("rating")?.signum() as i8,
-                text: format!("{subject}\n{}", body.unwrap_or_default()),
-            })
-        })
+        self.collect(SELECT_RATINGS, params![org.0], read)
     }
 
     fn put_activity_sentiments(&mut self, org: OrgId, scores: &[(ActivityId, i32, String)]) -> Result<()> {
@@ -62,47 +52,17 @@ impl SentimentTx for SqliteTx<'_> {
         ids.dedup();
         let mut out = Vec::new();
         for id in ids {
-            out.extend(self.one(SELECT_SENTIMENT, params![org.0, id, reader.0], |row| {
-                let fields = Fields::new(row, "activity_sentiment");
-                Ok(ActivitySentiment {
-                    activity_id: ActivityId(fields.get("activity_id")?),
-                    score: fields.get("score")?,
-                    words: fields.get("words")?,
-                    rating: fields.get::<Option<i32>>("rating")?.map(|rating| rating.signum() as i8),
-                })
-            })?);
+            out.extend(self.one(SELECT_SENTIMENT, params![org.0, id, reader.0], read)?);
         }
         Ok(out)
     }
 
     fn negative_inbound(&mut self, org: OrgId, since: Timestamp, below: i32, limit: u32) -> Result<Vec<SentimentAlert>> {
-        self.collect(SELECT_NEGATIVE_INBOUND, params![org.0, since.as_micros(), below, limit], |row| {
-            let fields = Fields::new(row, "activity_sentiment");
-            Ok(SentimentAlert {
-                activity_id: ActivityId(fields.get("activity_id")?),
-                occurred_at: fields.get("occurred_at")?,
-                subject: fields.get("subject")?,
-                score: fields.get("score")?,
-                user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
-                account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-                opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
-            })
-        })
+        self.collect(SELECT_NEGATIVE_INBOUND, params![org.0, since.as_micros(), below, limit], read)
     }
 
     fn activity_mix(&mut self, org: OrgId, since: Timestamp) -> Result<Vec<ActivityMix>> {
-        let mut mixes = self.collect(SELECT_MIX, params![org.0, since.as_micros()], |row| {
-            let fields = Fields::new(row, "activity");
-            Ok(ActivityMix {
-                user_id: UserId(fields.get("user_id")?),
-                inbound: fields.get("inbound")?,
-                outbound: fields.get("outbound")?,
-                internal: fields.get("internal")?,
-                captured: fields.get("captured")?,
-                with_body: fields.get("with_body")?,
-                ratings: 0,
-            })
-        })?;
+        let mut mixes = self.collect(SELECT_MIX, params![org.0, since.as_micros()], read)?;
         let ratings = self.collect(SELECT_RATING_COUNTS, params![org.0], |row| {
             let fields = Fields::new(row, "activity_rating");
             Ok((fields.get::<i64>("user_id")?, fields.get::<i64>("ratings")?))

@@ -483,11 +483,14 @@ pub fn rate_activity(tx: &mut Tx, ctx: &WriteCtx, id: ActivityId, rating: i8) ->
         return Err(errors.into());
     }
     let activity = tx.0.activity(ctx.org, id)?.ok_or(StoreError::NotFound { kind: ActivityId::LABEL, id: id.0 })?;
-    if let Some(deal) = activity.opportunity_id {
-        let readable = crate::deals::writable_deal(tx, ctx, &access, deal, false);
-        if let Err(StoreError::NotFound { .. }) = readable {
-            return Err(StoreError::NotFound { kind: ActivityId::LABEL, id: id.0 });
-        }
+    // The activity must be one the rater may see: on a deal they may read, or logged by
+    // someone in their reach; anything else is as if it did not exist.
+    let visible = match activity.opportunity_id {
+        Some(deal) => !matches!(crate::deals::writable_deal(tx, ctx, &access, deal, false), Err(StoreError::NotFound { .. })),
+        None => activity.user_id.is_some_and(|owner| access.can_read_deal(owner, false)),
+    };
+    if !visible {
+        return Err(StoreError::NotFound { kind: ActivityId::LABEL, id: id.0 });
     }
     tx.0.put_activity_rating(ctx.org, id, user, rating, ctx.at)?;
     audit(tx, ctx, ActivityId::LABEL, id.0, "rate", None, Some(json!({ "rating": rating })))

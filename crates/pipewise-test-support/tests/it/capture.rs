@@ -234,6 +234,13 @@ pub fn a_rep_s_rating_retrains_the_vocabulary_and_negative_mail_warns(db: &TestD
         app::users::create_user(tx, &org.ctx, new_user("viewer@capturesentiment.test", "Vera Viewer", Role::Viewer, None))
     })
     .unwrap();
+    let stranger = pipewise_test_support::transact(db.store(), |tx| {
+        app::users::create_user(tx, &org.ctx, new_user("other@capturesentiment.test", "Otto Other", Role::Rep, None))
+    })
+    .unwrap();
+    let by_stranger = WriteCtx { actor_id: Some(stranger.id), ..ctx };
+    let hidden = pipewise_test_support::transact(db.store(), |tx| app::capture::rate_activity(tx, &by_stranger, rated, -1));
+    assert!(matches!(hidden, Err(StoreError::NotFound { .. })), "another rep's activity is as if it did not exist: {hidden:?}");
     let by_viewer = WriteCtx { actor_id: Some(viewer.id), ..ctx };
     let refused = pipewise_test_support::transact(db.store(), |tx| app::capture::rate_activity(tx, &by_viewer, rated, 1));
     assert!(matches!(refused, Err(StoreError::Forbidden(_) | StoreError::Refused(_))), "{refused:?}");

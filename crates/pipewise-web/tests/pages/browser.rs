@@ -153,6 +153,7 @@ async fn screenshot_tour_of_the_demo() {
             ("board", "/board".to_owned()),
             ("today", format!("/today?user={}", deal.owner_id)),
             ("import", "/admin/import".to_owned()),
+            ("capture", "/capture".to_owned()),
             ("deal", format!("/opportunities/{}", deal.id)),
             ("deal-as-of", format!("/opportunities/{}?as_of=2026-06-30", deal.id)),
             ("deals", "/opportunities".to_owned()),

@@ -81,13 +81,20 @@ pub struct CaptureReport {
     pub refused: Vec<CaptureRefusal>,
     /// Commands in mail applied to deals (see `pipewise_capture::commands`).
     pub commands_applied: usize,
-    /// Commands not applied, each naming its message (the message itself is logged); `line`
-    /// is the command's line in the message body.
+    /// Commands not applied (the first [`MAX_REPORTED`]), each naming its message (the message
+    /// itself is logged); `line` is the command's line in the message body.
     pub command_errors: Vec<CaptureRefusal>,
     pub committed: bool,
 }
 
 impl CaptureReport {
+    /// Notes a command not applied (the first [`MAX_REPORTED`] are listed).
+    fn command_error(&mut self, error: CaptureRefusal) {
+        if self.command_errors.len() < MAX_REPORTED {
+            self.command_errors.push(error);
+        }
+    }
+
     fn refuse(&mut self, file: &str, refused: Refused) {
         self.refused_count += 1;
         if self.refused.len() < MAX_REPORTED {
@@ -187,13 +194,13 @@ pub fn capture(db: &Db, ctx: &WriteCtx, files: &[CaptureFile], options: &Capture
                             Ok(commands) if commands.is_empty() => {}
                             Ok(commands) => match apply_commands(&mut tx, ctx, new.opportunity_id, &commands)? {
                                 Ok(()) => report.commands_applied += commands.len(),
-                                Err(reason) => report.command_errors.push(place(0, reason)),
+                                Err(reason) => report.command_error(place(0, reason)),
                             },
                             Err(errors) => {
                                 for error in errors {
                                     let reason =
                                         Message::new("capture.command_line").text("text", &error.text).message("problem", error.problem);
-                                    report.command_errors.push(place(error.line, reason));
+                                    report.command_error(place(error.line, reason));
                                 }
                             }
                         }

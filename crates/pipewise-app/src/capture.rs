@@ -513,15 +513,19 @@ pub fn sentiments(tx: &mut Tx, org: OrgId, activities: &[ActivityId], reader: Us
 /// first, at most `limit`.
 pub fn warnings(tx: &mut Tx, org: OrgId, access: &Access, since: Timestamp, limit: u32) -> Result<Vec<pipewise_store::SentimentAlert>> {
     let alerts = tx.0.negative_inbound(org, since, WARNING_BELOW, limit.saturating_mul(4).max(limit))?;
+    // The deals they are on, read at once.
+    let mut ids: Vec<OpportunityId> = alerts.iter().filter_map(|alert| alert.opportunity_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let owners: HashMap<OpportunityId, UserId> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        let filter = OpportunityFilter { ids: Some(ids), ..OpportunityFilter::default() };
+        tx.0.opportunities(org, &filter)?.into_iter().map(|deal| (deal.id, deal.owner_id)).collect()
+    };
     let mut visible = Vec::new();
     for alert in alerts {
-        let on_deal = match alert.opportunity_id {
-            Some(deal) => match tx.0.opportunity(org, deal, false)? {
-                Some(deal) => access.can_read_deal(deal.owner_id, false),
-                None => false,
-            },
-            None => false,
-        };
+        let on_deal = alert.opportunity_id.and_then(|deal| owners.get(&deal)).is_some_and(|owner| access.can_read_deal(*owner, false));
         let theirs = alert.user_id.is_some_and(|user| access.can_read_deal(user, false));
         if (on_deal || theirs) && visible.len() < limit as usize {
             visible.push(alert);

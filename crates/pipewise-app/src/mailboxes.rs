@@ -127,8 +127,7 @@ pub fn connect_mailbox(tx: &mut Tx, ctx: &WriteCtx, key: &SecretKey, settings: &
 
 /// The mailboxes `access` may see: a rep's own, every one for admins; secrets left out.
 pub fn mailboxes_for(tx: &mut Tx, org: OrgId, access: &pipewise_core::access::Access) -> Result<Vec<StoredMailbox>> {
-    let admin = matches!(access, pipewise_core::access::Access::System)
-        || matches!(access, pipewise_core::access::Access::User(actor) if actor.role == pipewise_core::user::Role::Admin);
+    let admin = access.can_read_every_mailbox();
     let mut mailboxes = tx.0.mailboxes(Some(org))?;
     mailboxes.retain(|mailbox| admin || access.user_id() == Some(mailbox.user_id));
     for mailbox in &mut mailboxes {
@@ -223,8 +222,7 @@ const UNREADABLE: &[&str] = &[
 
 /// The quarantined messages `access` may see (a rep's own, everyone's for admins), newest first.
 pub fn quarantine_for(tx: &mut Tx, org: OrgId, access: &pipewise_core::access::Access, limit: u32) -> Result<Vec<Quarantined>> {
-    let admin = matches!(access, pipewise_core::access::Access::System)
-        || matches!(access, pipewise_core::access::Access::User(actor) if actor.role == pipewise_core::user::Role::Admin);
+    let admin = access.can_read_every_mailbox();
     let user =
         if admin { None } else { Some(access.user_id().ok_or_else(|| StoreError::Forbidden("sign in to read the quarantine".into()))?) };
     tx.0.quarantined(org, user, limit)

@@ -8,9 +8,6 @@
 //! - **Best**: every captured message scored automatically, with the rep's ratings retraining
 //!   the vocabulary.
 
-/// Where activities come from that were captured, not typed.
-pub const CAPTURED_SOURCES: &[&str] = &["eml", "mbox", "ics", "imap", "smtp"];
-
 /// A rung of the ladder (`None`: no activity at all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -39,7 +36,7 @@ pub struct Mix {
     pub inbound: i64,
     pub outbound: i64,
     pub internal: i64,
-    /// Captured ones (see [`CAPTURED_SOURCES`]).
+    /// Captured ones (source `eml`, `mbox`, `ics`, `imap` or `smtp`), not typed.
     pub captured: i64,
     /// Ones with a body.
     pub with_body: i64,

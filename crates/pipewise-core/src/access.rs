@@ -121,6 +121,12 @@ impl Access {
         }
     }
 
+    /// Whether every user's mailboxes and quarantined mail may be read (their sync state and
+    /// errors, never their passwords): admins only; others see their own.
+    pub fn can_read_every_mailbox(&self) -> bool {
+        self.can_read_audit()
+    }
+
     /// Whether the audit log may be read: admins only.
     pub fn can_read_audit(&self) -> bool {
         match self {

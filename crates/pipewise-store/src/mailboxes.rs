@@ -3,6 +3,8 @@
 use pipewise_core::*;
 
 use crate::Result;
+use crate::codec;
+use crate::rows::{Columns, FromRow};
 
 /// A stored mailbox. `secret` is the password sealed by the application layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,4 +78,47 @@ pub trait MailboxTx {
     fn put_quarantined(&mut self, org: OrgId, messages: &[Quarantined]) -> Result<()>;
     /// The latest quarantined messages of `user` (everyone's with `None`), newest first.
     fn quarantined(&mut self, org: OrgId, user: Option<UserId>, limit: u32) -> Result<Vec<Quarantined>>;
+}
+
+/// A row of the `mailbox` table (every column).
+impl FromRow for StoredMailbox {
+    const TABLE: &'static str = "mailbox";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(StoredMailbox {
+            id: fields.key("mailbox_id")?,
+            organisation_id: OrgId(fields.get("organisation_id")?),
+            user_id: UserId(fields.get("user_id")?),
+            host: fields.get("host")?,
+            port: fields.get("port")?,
+            username: fields.get("username")?,
+            secret: fields.get("secret")?,
+            folder: fields.get("folder")?,
+            uidvalidity: fields.get("uidvalidity")?,
+            last_uid: fields.get("last_uid")?,
+            attempted_at: fields.get("attempted_at")?,
+            synced_at: fields.get("synced_at")?,
+            last_error: fields.get("last_error")?,
+            failures: fields.get("failures")?,
+            created_at: fields.get("created_at")?,
+        })
+    }
+}
+
+/// A row of the `capture_quarantine` table, its reason a message as JSON text.
+impl FromRow for Quarantined {
+    const TABLE: &'static str = "capture_quarantine";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let id = fields.key("quarantine_id")?;
+        let reason: String = fields.get("reason")?;
+        let reason = codec::message_from_text(&reason).map_err(|problem| fields.corrupt("reason", problem))?;
+        Ok(Quarantined {
+            id,
+            user_id: UserId(fields.get("user_id")?),
+            mailbox_id: fields.get("mailbox_id")?,
+            place: fields.get("place")?,
+            message_id: fields.get("message_id")?,
+            reason,
+            at: fields.get("quarantined_at")?,
+        })
+    }
 }

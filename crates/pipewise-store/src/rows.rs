@@ -22,9 +22,8 @@ use pipewise_core::user::{Locale, Role, User};
 use pipewise_core::*;
 
 use crate::{
-    ActivityAggregate, ActivityMix, ActivitySentiment, ApiToken, AuditEvent, CheckEntry, Handoff, LoggedActivity, OpportunityMarks,
-    OpportunityShare, Organisation, Quarantined, QuotaSubject, RatedText, Result, SentimentAlert, Session, StoreError,
-    StoredHealthSettings, StoredMailbox, StoredOverride, StoredQuota, WorkspaceChange, codec,
+    ActivityAggregate, ApiToken, AuditEvent, CheckEntry, Handoff, LoggedActivity, OpportunityMarks, OpportunityShare, Organisation,
+    QuotaSubject, Result, Session, StoreError, StoredHealthSettings, StoredOverride, StoredQuota, WorkspaceChange, codec,
 };
 
 /// One row of one table as the decoders read it, column by column and by name: [`Fields`] over
@@ -226,110 +225,6 @@ pub trait FromRow: Sized {
     /// The table the row is of, for error messages.
     const TABLE: &'static str;
     fn from_row(fields: &mut impl Columns) -> Result<Self>;
-}
-
-/// A row of the `mailbox` table (every column).
-impl FromRow for StoredMailbox {
-    const TABLE: &'static str = "mailbox";
-    fn from_row(fields: &mut impl Columns) -> Result<Self> {
-        Ok(StoredMailbox {
-            id: fields.key("mailbox_id")?,
-            organisation_id: OrgId(fields.get("organisation_id")?),
-            user_id: UserId(fields.get("user_id")?),
-            host: fields.get("host")?,
-            port: fields.get("port")?,
-            username: fields.get("username")?,
-            secret: fields.get("secret")?,
-            folder: fields.get("folder")?,
-            uidvalidity: fields.get("uidvalidity")?,
-            last_uid: fields.get("last_uid")?,
-            attempted_at: fields.get("attempted_at")?,
-            synced_at: fields.get("synced_at")?,
-            last_error: fields.get("last_error")?,
-            failures: fields.get("failures")?,
-            created_at: fields.get("created_at")?,
-        })
-    }
-}
-
-/// A row of the `capture_quarantine` table, its reason a message as JSON text.
-impl FromRow for Quarantined {
-    const TABLE: &'static str = "capture_quarantine";
-    fn from_row(fields: &mut impl Columns) -> Result<Self> {
-        let id = fields.key("quarantine_id")?;
-        let reason: String = fields.get("reason")?;
-        let reason = codec::message_from_text(&reason).map_err(|problem| fields.corrupt("reason", problem))?;
-        Ok(Quarantined {
-            id,
-            user_id: UserId(fields.get("user_id")?),
-            mailbox_id: fields.get("mailbox_id")?,
-            place: fields.get("place")?,
-            message_id: fields.get("message_id")?,
-            reason,
-            at: fields.get("quarantined_at")?,
-        })
-    }
-}
-
-/// A rating with its activity's `subject` and `body`.
-impl FromRow for RatedText {
-    const TABLE: &'static str = "activity_rating";
-    fn from_row(fields: &mut impl Columns) -> Result<Self> {
-        let subject: String = fields.get("subject")?;
-        let body: Option<String> = fields.get("body")?;
-        Ok(RatedText {
-            activity_id: ActivityId(fields.get("activity_id")?),
-            user_id: UserId(fields.get("user_id")?),
-            rating: fields.get::<i32>("rating")?.signum() as i8,
-            text: format!("{subject}\n{}", body.unwrap_or_default()),
-        })
-    }
-}
-
-/// One user's grouped activity counts (`inbound`, `outbound`, `internal`, `captured`,
-/// `with_body`); the ratings are counted apart.
-impl FromRow for ActivityMix {
-    const TABLE: &'static str = "activity";
-    fn from_row(fields: &mut impl Columns) -> Result<Self> {
-        Ok(ActivityMix {
-            user_id: UserId(fields.get("user_id")?),
-            inbound: fields.get("inbound")?,
-            outbound: fields.get("outbound")?,
-            internal: fields.get("internal")?,
-            captured: fields.get("captured")?,
-            with_body: fields.get("with_body")?,
-            ratings: 0,
-        })
-    }
-}
-
-/// A stored score with the reader's `rating` (null when none).
-impl FromRow for ActivitySentiment {
-    const TABLE: &'static str = "activity_sentiment";
-    fn from_row(fields: &mut impl Columns) -> Result<Self> {
-        Ok(ActivitySentiment {
-            activity_id: ActivityId(fields.get("activity_id")?),
-            score: fields.get("score")?,
-            words: fields.get("words")?,
-            rating: fields.get::<Option<i32>>("rating")?.map(|rating| rating.signum() as i8),
-        })
-    }
-}
-
-/// A score with its activity's `occurred_at`, `subject`, `user_id`, `account_id` and `opportunity_id`.
-impl FromRow for SentimentAlert {
-    const TABLE: &'static str = "activity_sentiment";
-    fn from_row(fields: &mut impl Columns) -> Result<Self> {
-        Ok(SentimentAlert {
-            activity_id: ActivityId(fields.get("activity_id")?),
-            occurred_at: fields.get("occurred_at")?,
-            subject: fields.get("subject")?,
-            score: fields.get("score")?,
-            user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
-            account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
-            opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
-        })
-    }
 }
 
 impl FromRow for Organisation {

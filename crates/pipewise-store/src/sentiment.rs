@@ -4,6 +4,7 @@
 use pipewise_core::*;
 
 use crate::Result;
+use crate::rows::{Columns, FromRow};
 
 /// A rep's rating of an activity, with the activity's text (subject, a line break, body): what
 /// the vocabulary is retrained from.
@@ -84,5 +85,66 @@ pub fn merge_ratings(mixes: &mut Vec<ActivityMix>, ratings: Vec<(i64, i64)>) {
                 ActivityMix { user_id: UserId(user), inbound: 0, outbound: 0, internal: 0, captured: 0, with_body: 0, ratings: count },
             ),
         }
+    }
+}
+
+/// A rating with its activity's `subject` and `body`.
+impl FromRow for RatedText {
+    const TABLE: &'static str = "activity_rating";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        let subject: String = fields.get("subject")?;
+        let body: Option<String> = fields.get("body")?;
+        Ok(RatedText {
+            activity_id: ActivityId(fields.get("activity_id")?),
+            user_id: UserId(fields.get("user_id")?),
+            rating: fields.get::<i32>("rating")?.signum() as i8,
+            text: format!("{subject}\n{}", body.unwrap_or_default()),
+        })
+    }
+}
+
+/// One user's grouped activity counts (`inbound`, `outbound`, `internal`, `captured`,
+/// `with_body`); the ratings are counted apart.
+impl FromRow for ActivityMix {
+    const TABLE: &'static str = "activity";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(ActivityMix {
+            user_id: UserId(fields.get("user_id")?),
+            inbound: fields.get("inbound")?,
+            outbound: fields.get("outbound")?,
+            internal: fields.get("internal")?,
+            captured: fields.get("captured")?,
+            with_body: fields.get("with_body")?,
+            ratings: 0,
+        })
+    }
+}
+
+/// A stored score with the reader's `rating` (null when none).
+impl FromRow for ActivitySentiment {
+    const TABLE: &'static str = "activity_sentiment";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(ActivitySentiment {
+            activity_id: ActivityId(fields.get("activity_id")?),
+            score: fields.get("score")?,
+            words: fields.get("words")?,
+            rating: fields.get::<Option<i32>>("rating")?.map(|rating| rating.signum() as i8),
+        })
+    }
+}
+
+/// A score with its activity's `occurred_at`, `subject`, `user_id`, `account_id` and `opportunity_id`.
+impl FromRow for SentimentAlert {
+    const TABLE: &'static str = "activity_sentiment";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(SentimentAlert {
+            activity_id: ActivityId(fields.get("activity_id")?),
+            occurred_at: fields.get("occurred_at")?,
+            subject: fields.get("subject")?,
+            score: fields.get("score")?,
+            user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
+            account_id: fields.get::<Option<i64>>("account_id")?.map(AccountId),
+            opportunity_id: fields.get::<Option<i64>>("opportunity_id")?.map(OpportunityId),
+        })
     }
 }

@@ -40,9 +40,11 @@ pub mod performance;
 pub mod plan_codec;
 pub mod quotas;
 pub mod records;
+pub mod secrets;
 pub mod settings;
 pub mod users;
 pub mod visibility;
+pub mod webhooks;
 pub mod workspace;
 pub mod workspace_codec;
 

@@ -6,8 +6,6 @@
 //!
 //! The edge does the I/O (the binary's IMAP client); this module stores, checks and words.
 
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use pipewise_core::access::SharedKind;
 use pipewise_core::error::{Problem, RecordRef};
 use pipewise_core::*;
@@ -15,61 +13,14 @@ use pipewise_store::{MailboxSync, NewMailbox, Quarantined, StoredMailbox};
 use serde_json::json;
 
 use crate::capture::{CaptureFile, CaptureOptions, CaptureReport};
+pub use crate::secrets::SecretKey;
+use crate::secrets::seal;
 use crate::*;
 
-/// The server's key for sealing mailbox passwords (32 bytes, from its configuration).
-#[derive(Clone)]
-pub struct SecretKey([u8; 32]);
-
-impl SecretKey {
-    /// Reads a key written as 64 hexadecimal digits.
-    pub fn from_hex(text: &str) -> std::result::Result<SecretKey, Problem> {
-        let text = text.trim();
-        let invalid = || Problem::Invalid { value: format!("{} characters", text.len()), expected: "64 hexadecimal digits (32 bytes)" };
-        if text.len() != 64 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-            return Err(invalid());
-        }
-        let mut key = [0u8; 32];
-        for (index, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).map_err(|_| invalid())?;
-        }
-        Ok(SecretKey(key))
-    }
-
-    fn cipher(&self) -> ChaCha20Poly1305 {
-        ChaCha20Poly1305::new(Key::from_slice(&self.0))
-    }
-}
-
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretKey(…)")
-    }
-}
-
-/// Seals `password`: hex of a random 12-byte nonce followed by the ciphertext and its tag.
-fn seal(key: &SecretKey, password: &str) -> Result<String> {
-    let mut nonce = [0u8; 12];
-    getrandom::fill(&mut nonce).map_err(|error| StoreError::database(std::io::Error::other(error.to_string())))?;
-    let sealed = key
-        .cipher()
-        .encrypt(Nonce::from_slice(&nonce), password.as_bytes())
-        .map_err(|_| StoreError::database(std::io::Error::other("the password could not be sealed")))?;
-    Ok(nonce.iter().chain(&sealed).map(|byte| format!("{byte:02x}")).collect())
-}
-
-/// Opens a sealed password; `None` when the key is not the one it was sealed with (or the
-/// stored value was altered).
+/// Opens a mailbox's sealed password; `None` when the key is not the one it was sealed with (or
+/// the stored value was altered).
 pub fn open(key: &SecretKey, mailbox: &StoredMailbox) -> Option<String> {
-    let bytes: Vec<u8> = (0..mailbox.secret.len() / 2)
-        .map(|index| u8::from_str_radix(mailbox.secret.get(index * 2..index * 2 + 2)?, 16).ok())
-        .collect::<Option<_>>()?;
-    if bytes.len() < 12 + 16 {
-        return None;
-    }
-    let (nonce, sealed) = bytes.split_at(12);
-    let plain = key.cipher().decrypt(Nonce::from_slice(nonce), sealed).ok()?;
-    String::from_utf8(plain).ok()
+    crate::secrets::open(key, &mailbox.secret)
 }
 
 /// What a rep types to connect a mailbox.
@@ -270,22 +221,6 @@ mod tests {
             failures: 0,
             created_at: Timestamp::from_micros(0),
         }
-    }
-
-    #[test]
-    fn a_sealed_password_opens_only_with_its_key_and_is_never_stored_plain() {
-        let key = SecretKey::from_hex(&"ab".repeat(32)).unwrap();
-        let sealed = seal(&key, "app-password-1").unwrap();
-        assert!(!sealed.contains("app-password"));
-        assert_ne!(sealed, seal(&key, "app-password-1").unwrap(), "a fresh nonce each time");
-        assert_eq!(open(&key, &stored(sealed.clone())).as_deref(), Some("app-password-1"));
-        let other = SecretKey::from_hex(&"cd".repeat(32)).unwrap();
-        assert_eq!(open(&other, &stored(sealed.clone())), None);
-        let mut altered = sealed.into_bytes();
-        altered[40] = if altered[40] == b'0' { b'1' } else { b'0' };
-        assert_eq!(open(&key, &stored(String::from_utf8(altered).unwrap())), None, "an altered secret does not open");
-        assert!(SecretKey::from_hex("short").is_err());
-        assert_eq!(format!("{key:?}"), "SecretKey(…)");
     }
 
     #[test]

@@ -127,6 +127,12 @@ impl Access {
         self.can_read_audit()
     }
 
+    /// Whether outbound webhooks may be seen and changed: admins only (a webhook sends every
+    /// deal's changes to an address outside).
+    pub fn can_manage_webhooks(&self) -> bool {
+        self.can_read_audit()
+    }
+
     /// Whether the audit log may be read: admins only.
     pub fn can_read_audit(&self) -> bool {
         match self {

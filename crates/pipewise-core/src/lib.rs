@@ -21,6 +21,7 @@ pub mod templates;
 pub mod text;
 pub mod time;
 pub mod user;
+pub mod webhook;
 pub mod workspace;
 
 mod currency_table;

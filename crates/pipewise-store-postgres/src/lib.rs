@@ -48,6 +48,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 16, name: "0016_sentiment", sql: include_str!("../migrations/0016_sentiment.sql") },
     Migration { version: 17, name: "0017_mailbox", sql: include_str!("../migrations/0017_mailbox.sql") },
     Migration { version: 18, name: "0018_quarantine", sql: include_str!("../migrations/0018_quarantine.sql") },
+    Migration { version: 19, name: "0019_webhooks", sql: include_str!("../migrations/0019_webhooks.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

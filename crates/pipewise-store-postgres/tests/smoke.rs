@@ -19,7 +19,7 @@ use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
 /// What `migrate` applies to an empty schema, in order.
-const EVERY_MIGRATION: [&str; 18] = [
+const EVERY_MIGRATION: [&str; 19] = [
     "0001_records",
     "0002_platform",
     "0003_gates",
@@ -38,6 +38,7 @@ const EVERY_MIGRATION: [&str; 18] = [
     "0016_sentiment",
     "0017_mailbox",
     "0018_quarantine",
+    "0019_webhooks",
 ];
 
 /// The test server's URL, a connection to it that creates and drops schemas, and the empty

@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "0016_sentiment", include_str!("../migrations/0016_sentiment.sql")),
     (17, "0017_mailbox", include_str!("../migrations/0017_mailbox.sql")),
     (18, "0018_quarantine", include_str!("../migrations/0018_quarantine.sql")),
+    (19, "0019_webhooks", include_str!("../migrations/0019_webhooks.sql")),
 ];
 
 /// Connections kept open for readers.

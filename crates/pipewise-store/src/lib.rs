@@ -38,6 +38,7 @@ mod quotas;
 mod records;
 mod sentiment;
 mod settings;
+mod webhooks;
 mod workspace;
 
 pub use self::activities::*;
@@ -56,6 +57,7 @@ pub use self::quotas::*;
 pub use self::records::*;
 pub use self::sentiment::*;
 pub use self::settings::*;
+pub use self::webhooks::*;
 pub use self::workspace::*;
 
 use pipewise_core::gates::MoveCheck;
@@ -238,6 +240,7 @@ pub trait Tx:
     + ImportTx
     + SentimentTx
     + MailboxTx
+    + WebhookTx
     + BulkTx
 {
     fn commit(self: Box<Self>) -> Result<()>;

@@ -46,7 +46,7 @@ pub struct AppState {
     pub insights: Option<Arc<InsightsRegistry>>,
     /// The key that seals reps' mailbox passwords (`PIPEWISE_SECRET_KEY`); without it mailboxes
     /// cannot be connected from the web app.
-    pub mailbox_key: Option<app::mailboxes::SecretKey>,
+    pub secret_key: Option<app::secrets::SecretKey>,
 }
 
 impl AppState {
@@ -57,7 +57,7 @@ impl AppState {
             secure_cookies: false,
             trusted_proxies: proxy::TrustedProxies::default(),
             insights: None,
-            mailbox_key: None,
+            secret_key: None,
         }
     }
 

@@ -18,6 +18,7 @@ mod init;
 mod mailbox;
 mod serve;
 mod smtp;
+mod webhook;
 
 use std::process::ExitCode;
 
@@ -238,6 +239,13 @@ enum Command {
         #[command(subcommand)]
         what: MailboxCommand,
     },
+    /// Outbound webhooks (admins): subscribe a URL to deal events (signed with a secret shown
+    /// once), list each webhook's state and latest deliveries, remove one, or deliver what
+    /// waits now. `pipewise serve` delivers every 2 seconds when PIPEWISE_SECRET_KEY is set.
+    Webhook {
+        #[command(subcommand)]
+        what: WebhookCommand,
+    },
     /// Export the whole organisation as CSV files (users, accounts, contacts, opportunities,
     /// history, activities) into a folder; admins only. The opportunities file imports again.
     Export {
@@ -324,6 +332,12 @@ fn main() -> ExitCode {
         }
         Command::Mailbox { what: MailboxCommand::Sync { db } } => mailbox::sync(&db),
         Command::Mailbox { what: MailboxCommand::List { db, org } } => mailbox::list(&db, org),
+        Command::Webhook { what: WebhookCommand::Add { db, org, actor, url, event } } => {
+            webhook::add(&db, org, actor.as_deref(), &url, &event)
+        }
+        Command::Webhook { what: WebhookCommand::List { db, org } } => webhook::list(&db, org),
+        Command::Webhook { what: WebhookCommand::Remove { db, org, actor, id } } => webhook::remove(&db, org, actor.as_deref(), id),
+        Command::Webhook { what: WebhookCommand::Deliver { db, now } } => webhook::deliver_once(&db, now),
         Command::Export { dir, db, org, actor, kind } => export::run(&db, org, actor.as_deref(), &dir, &kind),
         Command::Capture { paths, db, org, actor, keep_unmatched, dry_run, json } => {
             capture::run(&capture::CaptureArgs { db: &db, org, actor: actor.as_deref(), paths: &paths, dry_run, keep_unmatched, json })
@@ -449,6 +463,51 @@ enum MailboxCommand {
         db: String,
         #[arg(long)]
         org: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Subscribe a URL (http:// or https://) to deal events, from the next one on.
+    Add {
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        #[arg(long)]
+        org: Option<i64>,
+        /// E-mail of the admin adding it (recorded in the audit log).
+        #[arg(long = "as")]
+        actor: Option<String>,
+        url: String,
+        /// An event kind (repeat for several): opportunity.created, opportunity.won,
+        /// opportunity.lost, opportunity.reopened, opportunity.stage_changed,
+        /// opportunity.updated; every kind when left out.
+        #[arg(long)]
+        event: Vec<String>,
+    },
+    /// Each webhook's state and its latest deliveries.
+    List {
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        #[arg(long)]
+        org: Option<i64>,
+    },
+    /// Remove a webhook and its delivery log.
+    Remove {
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long = "as")]
+        actor: Option<String>,
+        id: i64,
+    },
+    /// Deliver what waits for every webhook once, and say what each did.
+    Deliver {
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        /// Try failing webhooks now instead of after their backoff.
+        #[arg(long)]
+        now: bool,
     },
 }
 

@@ -52,20 +52,29 @@ pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: Trust
             let listener = crate::smtp::bind(&smtp).await?;
             tokio::spawn(crate::smtp::listen(listener, store, clock));
         }
-        // Mailbox sync, every 5 minutes per mailbox (backing off when one fails), when the
-        // server has the key that opens their passwords.
-        let mailbox_key = match std::env::var_os("PIPEWISE_SECRET_KEY") {
+        // Mailbox sync, every 5 minutes per mailbox (backing off when one fails), and webhook
+        // delivery, every 2 seconds, when the server has the key that opens their secrets.
+        let secret_key = match std::env::var_os("PIPEWISE_SECRET_KEY") {
             Some(_) => Some(crate::imap::secret_key()?),
             None => None,
         };
-        if let Some(key) = mailbox_key.clone() {
-            let store = store.clone();
+        if let Some(key) = secret_key.clone() {
+            let (mailbox_store, mailbox_key) = (store.clone(), key.clone());
             std::thread::spawn(move || {
                 loop {
-                    if let Err(error) = crate::imap::sync_all(&store, &key, true, 300, &mut std::io::sink()) {
+                    if let Err(error) = crate::imap::sync_all(&mailbox_store, &mailbox_key, true, 300, &mut std::io::sink()) {
                         eprintln!("mailbox sync: {error:#}");
                     }
                     std::thread::sleep(std::time::Duration::from_secs(30));
+                }
+            });
+            let store = store.clone();
+            std::thread::spawn(move || {
+                loop {
+                    if let Err(error) = crate::webhook::deliver_all(&store, &key, true, &mut std::io::sink()) {
+                        eprintln!("webhooks: {error:#}");
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(2));
                 }
             });
         }
@@ -73,7 +82,7 @@ pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: Trust
         let insights = Arc::new(store.following_insights(std::time::Duration::from_millis(100)));
         pipewise_web::serve(
             listener,
-            AppState { secure_cookies, trusted_proxies, insights: Some(insights), mailbox_key, ..AppState::new(store) },
+            AppState { secure_cookies, trusted_proxies, insights: Some(insights), secret_key, ..AppState::new(store) },
         )
         .await
         .context("the server stopped with an error")

@@ -26,6 +26,7 @@ mod quotas;
 mod records;
 mod sentiment;
 mod settings;
+mod webhooks;
 mod workspace;
 
 use pipewise_core::access::DealScope;

@@ -23,6 +23,7 @@ mod quotas;
 mod records;
 mod sentiment;
 mod settings;
+mod webhooks;
 mod workspace;
 
 use std::sync::MutexGuard;

@@ -18,6 +18,7 @@ mod quotas;
 mod settings;
 mod shares;
 mod updates;
+mod webhooks;
 
 use pipewise_app::StoreError;
 use pipewise_core::message::catalog::{en, en_errors};
@@ -45,6 +46,7 @@ macro_rules! on_both_engines {
 }
 
 on_both_engines! {
+    webhooks::webhooks_follow_the_log_from_their_subscription_and_keep_their_place,
     capture::mailing_list_mail_lands_on_its_account_and_deal_once,
     capture::korean_mail_and_meetings_are_read_and_refusals_say_why,
     capture::viewers_cannot_capture,

@@ -164,7 +164,7 @@ pub async fn show(State(state): State<AppState>, SignedIn(viewer): SignedIn, Raw
             .collect();
         let view = CapturePage {
             max_mib: MAX_FILE_BYTES >> 20,
-            sync_ready: state.mailbox_key.is_some(),
+            sync_ready: state.secret_key.is_some(),
             mailboxes,
             everyone: reader.user.role == Role::Admin,
             connected: params.get("connected").is_some(),
@@ -281,7 +281,7 @@ pub async fn connect_mailbox(State(state): State<AppState>, SignedIn(viewer): Si
     let reader = viewer.clone();
     let result = blocking(move || {
         let locale = reader.user.locale;
-        let Some(key) = state.mailbox_key.clone() else {
+        let Some(key) = state.secret_key.clone() else {
             return Err(AppError::BadRequest(t(locale, "capture.sync_not_ready").to_owned()));
         };
         let settings = app::mailboxes::MailboxSettings {

@@ -84,7 +84,7 @@ impl App {
             secure_cookies: false,
             trusted_proxies: Default::default(),
             insights: Some(insights.clone()),
-            mailbox_key: None,
+            secret_key: None,
         };
         let router = pipewise_web::router(state.clone());
         let mut app = App { _db: db, store, router, org, users, outsider, tokens: BTreeMap::new(), deal, insights, clock };

@@ -72,7 +72,7 @@ async fn a_rep_checks_then_logs_a_mailbox_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_capture_page_in_a_real_browser() {
-    let app = app().with_mailbox_key(&"ab".repeat(32));
+    let app = app().with_secret_key(&"ab".repeat(32));
     let deal = app.create_deal("Pages renewal", app.org.rep.id);
     let base = serve(app.router.clone()).await;
     let dir = pipewise_test_support::TempDir::new("capture-page");
@@ -193,7 +193,7 @@ async fn a_rep_connects_a_mailbox_whose_password_is_never_shown() {
     assert!(page.contains("Mailbox sync is not set up on this server"), "without the key, no form: {page}");
     assert!(!page.contains("id=\"mailbox-form\""));
 
-    let app = app.with_mailbox_key(&"ab".repeat(32));
+    let app = app.with_secret_key(&"ab".repeat(32));
     let (_, page) = app.get("/capture", Some(&rep)).await;
     assert!(page.contains("id=\"mailbox-form\"") && page.contains("No mailbox is connected"), "{page}");
     let fields = [("host", "127.0.0.1"), ("port", "143"), ("username", "rep"), ("password", "s3cret-app-pass"), ("folder", "INBOX")];

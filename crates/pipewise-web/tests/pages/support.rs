@@ -62,11 +62,11 @@ impl App {
     }
 
     /// The same app on a server that has the key sealing mailbox passwords.
-    pub fn with_mailbox_key(mut self, key: &str) -> App {
+    pub fn with_secret_key(mut self, key: &str) -> App {
         let mut state = AppState::new(pipewise_app::Db::new(self.store.clone()));
         let now = self.now;
         state.clock = Arc::new(move || now);
-        state.mailbox_key = Some(pipewise_app::mailboxes::SecretKey::from_hex(key).expect("a key"));
+        state.secret_key = Some(pipewise_app::mailboxes::SecretKey::from_hex(key).expect("a key"));
         self.router = pipewise_web::router(state);
         self
     }

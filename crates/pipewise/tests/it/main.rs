@@ -5,6 +5,7 @@ mod api_fuzz;
 mod cli;
 mod crash;
 mod imap;
+mod webhooks;
 
 use std::path::Path;
 use std::process::Command;

@@ -107,8 +107,9 @@ pub fn delete_webhook(tx: &mut Tx, ctx: &WriteCtx, id: i64) -> Result<()> {
 #[derive(Clone, Debug)]
 pub struct WebhookState {
     pub webhook: Webhook,
-    /// Events of the log after where it stands (counted up to [`PAGE`] rows; `more` beyond).
-    pub waiting_rows: usize,
+    /// Subscribed events after where it stands (counted in the next [`PAGE`] history rows;
+    /// `more` when the log goes on beyond them).
+    pub waiting: usize,
     pub more: bool,
     pub deliveries: Vec<Delivery>,
 }
@@ -119,9 +120,12 @@ pub fn webhooks_for(tx: &mut Tx, org: OrgId, access: &Access, deliveries: u32) -
     let mut states = Vec::new();
     for mut webhook in tx.0.webhooks(Some(org))? {
         webhook.secret.clear();
-        let waiting = tx.0.history_since(org, webhook.delivered_seq, PAGE)?;
+        let rows = tx.0.history_since(org, webhook.delivered_seq, PAGE)?;
+        let more = rows.len() == PAGE as usize;
+        let subscription = Subscription::parse(&webhook.events).unwrap_or(Subscription::Every);
+        let waiting = pipewise_core::webhook::events(&rows, more).iter().filter(|event| subscription.admits(&event.kinds)).count();
         let log = tx.0.webhook_deliveries(org, webhook.id, deliveries)?;
-        states.push(WebhookState { waiting_rows: waiting.len(), more: waiting.len() == PAGE as usize, deliveries: log, webhook });
+        states.push(WebhookState { waiting, more, deliveries: log, webhook });
     }
     Ok(states)
 }

@@ -24,6 +24,13 @@
     });
   });
 
+  // Forms that undo something ask first: <form data-confirm="question">.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  });
+
   // Tabs: <nav data-tabs> with links to panels; without this script every panel shows.
   document.querySelectorAll("[data-tabs]").forEach(function (nav) {
     var tabs = Array.prototype.slice.call(nav.querySelectorAll("[data-tab]"));

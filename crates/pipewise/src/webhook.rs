@@ -139,14 +139,14 @@ pub fn list(db: &str, org: Option<i64>) -> Result<()> {
     let mut tx = store.read()?;
     for state in webhooks::webhooks_for(&mut tx, org, &pipewise_core::access::Access::System, 5)? {
         let webhook = &state.webhook;
-        let waiting = if state.more { format!("{}+", state.waiting_rows) } else { state.waiting_rows.to_string() };
+        let waiting = if state.more { format!("{}+", state.waiting) } else { state.waiting.to_string() };
         let health = match &webhook.last_error {
             Some(error) => format!("failing ({} in a row): {error}", webhook.failures),
             None if !webhook.active => "paused".to_owned(),
             None => "ok".to_owned(),
         };
         println!(
-            "{} {} [{}]: delivered through history {}, {waiting} change(s) waiting; {health}",
+            "{} {} [{}]: delivered through history {}, {waiting} event(s) waiting; {health}",
             webhook.id, webhook.url, webhook.events, webhook.delivered_seq
         );
         for delivery in &state.deliveries {

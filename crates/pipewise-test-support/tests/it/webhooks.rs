@@ -100,7 +100,7 @@ pub fn webhooks_follow_the_log_from_their_subscription_and_keep_their_place(db: 
     let log: Vec<(i32, Option<i32>)> = states[0].deliveries.iter().map(|delivery| (delivery.attempt, delivery.status)).collect();
     assert_eq!(log, vec![(1, Some(200)), (1, Some(200)), (2, Some(200)), (1, Some(503))]);
     assert_eq!(states[0].deliveries[3].error.as_deref(), Some("the receiver answered 503"));
-    assert_eq!((states[0].waiting_rows, states[0].webhook.secret.as_str()), (0, ""));
+    assert_eq!((states[0].waiting, states[0].webhook.secret.as_str()), (0, ""));
     let mut tx = store.read().unwrap();
     let rep = app::access::access_for(&mut tx, org.org(), Some(org.rep.id)).unwrap();
     assert!(matches!(app::webhooks::webhooks_for(&mut tx, org.org(), &rep, 10), Err(StoreError::Forbidden(_))));

@@ -35,6 +35,7 @@ mod session;
 mod settings;
 mod tasks;
 mod today;
+mod webhooks;
 mod workspace;
 
 use axum::Router;
@@ -118,6 +119,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/import", get(import::show))
         .route("/admin/export/{file}", get(import::export))
         .route("/admin/import/run", post(import::run).layer(axum::extract::DefaultBodyLimit::max(import::MAX_FILE_BYTES)))
+        .route("/admin/webhooks", get(webhooks::show).post(webhooks::create))
+        .route("/admin/webhooks/{id}/{action}", post(webhooks::act))
         .route("/admin/health", get(settings::show).post(settings::save))
         .route("/admin/health/reset", post(settings::reset))
         .route("/assets/{file}", get(assets::serve))

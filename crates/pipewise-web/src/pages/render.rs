@@ -44,6 +44,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("health_settings.html", include_str!("../../templates/health_settings.html")),
     ("quotas.html", include_str!("../../templates/quotas.html")),
     ("organisation.html", include_str!("../../templates/organisation.html")),
+    ("webhooks.html", include_str!("../../templates/webhooks.html")),
     ("performance.html", include_str!("../../templates/performance.html")),
     ("forecast.html", include_str!("../../templates/forecast.html")),
     ("pay.html", include_str!("../../templates/pay.html")),

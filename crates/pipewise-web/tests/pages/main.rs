@@ -21,3 +21,4 @@ mod shares;
 mod sign_in;
 mod support;
 mod today;
+mod webhooks;

@@ -167,7 +167,7 @@ fn every_subscribed_event_reaches_a_failing_receiver_once_signed_and_in_order() 
 
     let listed = run(pipewise().args(["webhook", "list", "--db"]).arg(&db));
     assert!(listed.contains("[opportunity.created opportunity.won]: delivered through history"), "{listed}");
-    assert!(listed.contains("0 change(s) waiting; ok"), "{listed}");
+    assert!(listed.contains("0 event(s) waiting; ok"), "{listed}");
     assert!(listed.contains("opportunity.won") && listed.contains(": 204, "), "{listed}");
 
     // `pipewise serve` delivers by itself: a deal created while it runs reaches the receiver.

@@ -32,6 +32,9 @@ pub struct MailboxSettings {
     pub password: String,
     /// `INBOX` by default.
     pub folder: Option<String>,
+    /// `tls` (TLS from the first byte) or `starttls` (upgraded before logging in); by default
+    /// `tls` on port 993 and `starttls` on any other.
+    pub security: Option<String>,
 }
 
 /// Connects a mailbox for `ctx`'s actor (a writer); the password is sealed with `key`. Audited
@@ -66,12 +69,23 @@ pub fn connect_mailbox(tx: &mut Tx, ctx: &WriteCtx, key: &SecretKey, settings: &
     if pipewise_capture::imap::quoted(&folder).is_none() || folder.len() > 200 {
         errors.push(&record, "folder", Problem::Invalid { value: folder.clone(), expected: "a folder name such as INBOX" });
     }
+    let security = match settings.security.as_deref().map(str::trim).filter(|security| !security.is_empty()) {
+        None if settings.port == 993 => "tls",
+        None => "starttls",
+        Some("tls") => "tls",
+        Some("starttls") => "starttls",
+        Some(other) => {
+            errors.push(&record, "security", Problem::Invalid { value: other.to_owned(), expected: "tls or starttls" });
+            "starttls"
+        }
+    };
     errors.into_result(())?;
     let username = username.unwrap_or_default();
     let secret = seal(key, &settings.password)?;
-    let mailbox = NewMailbox { user_id: user, host: &host, port: settings.port, username: &username, secret: &secret, folder: &folder };
+    let mailbox =
+        NewMailbox { user_id: user, host: &host, port: settings.port, username: &username, secret: &secret, folder: &folder, security };
     let id = tx.0.put_mailbox(ctx.org, &mailbox, ctx.at)?;
-    let after = json!({ "host": host, "port": settings.port, "username": username, "folder": folder });
+    let after = json!({ "host": host, "port": settings.port, "username": username, "folder": folder, "security": security });
     audit(tx, ctx, "mailbox", id, "connect", None, Some(after))?;
     Ok(id)
 }
@@ -213,6 +227,7 @@ mod tests {
             username: "rep".into(),
             secret,
             folder: "INBOX".into(),
+            security: "starttls".into(),
             uidvalidity: None,
             last_uid: 0,
             attempted_at: None,

@@ -49,6 +49,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 17, name: "0017_mailbox", sql: include_str!("../migrations/0017_mailbox.sql") },
     Migration { version: 18, name: "0018_quarantine", sql: include_str!("../migrations/0018_quarantine.sql") },
     Migration { version: 19, name: "0019_webhooks", sql: include_str!("../migrations/0019_webhooks.sql") },
+    Migration { version: 20, name: "0020_mailbox_security", sql: include_str!("../migrations/0020_mailbox_security.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

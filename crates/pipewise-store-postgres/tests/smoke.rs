@@ -19,7 +19,7 @@ use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
 /// What `migrate` applies to an empty schema, in order.
-const EVERY_MIGRATION: [&str; 19] = [
+const EVERY_MIGRATION: [&str; 20] = [
     "0001_records",
     "0002_platform",
     "0003_gates",
@@ -39,6 +39,7 @@ const EVERY_MIGRATION: [&str; 19] = [
     "0017_mailbox",
     "0018_quarantine",
     "0019_webhooks",
+    "0020_mailbox_security",
 ];
 
 /// The test server's URL, a connection to it that creates and drops schemas, and the empty

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "0017_mailbox", include_str!("../migrations/0017_mailbox.sql")),
     (18, "0018_quarantine", include_str!("../migrations/0018_quarantine.sql")),
     (19, "0019_webhooks", include_str!("../migrations/0019_webhooks.sql")),
+    (20, "0020_mailbox_security", include_str!("../migrations/0020_mailbox_security.sql")),
 ];
 
 /// Connections kept open for readers.

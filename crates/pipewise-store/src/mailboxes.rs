@@ -17,6 +17,8 @@ pub struct StoredMailbox {
     pub username: String,
     pub secret: String,
     pub folder: String,
+    /// `tls` (TLS from the first byte) or `starttls` (upgraded before logging in).
+    pub security: String,
     /// The folder's UIDVALIDITY when last read (none before the first sync).
     pub uidvalidity: Option<i64>,
     /// The highest UID taken under that UIDVALIDITY.
@@ -38,6 +40,7 @@ pub struct NewMailbox<'a> {
     pub username: &'a str,
     pub secret: &'a str,
     pub folder: &'a str,
+    pub security: &'a str,
 }
 
 /// How a sync attempt ended.
@@ -93,6 +96,7 @@ impl FromRow for StoredMailbox {
             username: fields.get("username")?,
             secret: fields.get("secret")?,
             folder: fields.get("folder")?,
+            security: fields.get("security")?,
             uidvalidity: fields.get("uidvalidity")?,
             last_uid: fields.get("last_uid")?,
             attempted_at: fields.get("attempted_at")?,

@@ -5,7 +5,9 @@
 //! refused, folder, a dropped connection) and is recorded on the mailbox, which is tried again
 //! with backoff.
 //!
-//! Plain IMAP (port 143) only: TLS (993, STARTTLS) is not built in yet.
+//! TLS from the first byte (`tls`, port 993) or STARTTLS before logging in (`starttls`), with the
+//! certificate checked against the Mozilla roots and `PIPEWISE_TLS_CA` (`crate::tls`); a server
+//! that offers no TLS is used in the clear only on this machine.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -17,6 +19,8 @@ use pipewise_app::mailboxes::{self, SecretKey};
 use pipewise_capture::imap::{self as protocol, Status};
 use pipewise_core::Timestamp;
 use pipewise_store::StoredMailbox;
+
+use crate::tls::Stream;
 
 /// Messages fetched (and logged) per batch.
 const BATCH: usize = 200;
@@ -71,9 +75,6 @@ pub fn sync_all(db: &Db, key: &SecretKey, due_only: bool, every_seconds: i64, ou
 pub fn sync(db: &Db, key: &SecretKey, mailbox: &StoredMailbox) -> Result<Synced> {
     let password = mailboxes::open(key, mailbox)
         .context("the password cannot be opened with this server's key (was PIPEWISE_SECRET_KEY changed?); connect the mailbox again")?;
-    if mailbox.port == 993 {
-        bail!("TLS (port 993) is not supported yet: use port 143 on a server that allows it, or a local IMAP proxy");
-    }
     let address = (mailbox.host.as_str(), mailbox.port as u16)
         .to_socket_addrs()
         .with_context(|| format!("unreachable: {} does not resolve", mailbox.host))?
@@ -82,10 +83,14 @@ pub fn sync(db: &Db, key: &SecretKey, mailbox: &StoredMailbox) -> Result<Synced>
     let stream = TcpStream::connect_timeout(&address, Duration::from_secs(10)).with_context(|| format!("unreachable: {address}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     stream.set_write_timeout(Some(Duration::from_secs(60)))?;
-    let mut connection = Connection { reader: BufReader::new(stream.try_clone()?), writer: stream, next: 0 };
+    let stream = if mailbox.security == "tls" { Stream::tls(stream, &mailbox.host)? } else { Stream::Plain(stream) };
+    let mut connection = Connection { reader: BufReader::new(stream), next: 0 };
     let greeting = connection.response().context("the connection dropped before the greeting")?;
     if !greeting.starts_with(b"* OK") {
         bail!("the server refused the connection: {}", String::from_utf8_lossy(&greeting).trim());
+    }
+    if !connection.reader.get_ref().is_tls() {
+        connection = connection.start_tls(&mailbox.host)?;
     }
     let user = protocol::quoted(&mailbox.username).context("the username cannot be sent")?;
     let pass = protocol::quoted(&password).context("the password cannot be sent")?;
@@ -131,17 +136,41 @@ pub fn sync(db: &Db, key: &SecretKey, mailbox: &StoredMailbox) -> Result<Synced>
 }
 
 struct Connection {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    reader: BufReader<Stream>,
     next: u32,
 }
 
 impl Connection {
+    /// Upgrades a plain connection with STARTTLS when the server offers it. A server that does
+    /// not is refused, unless it is this machine (a local proxy): a password never crosses a
+    /// network in the clear.
+    fn start_tls(mut self, host: &str) -> Result<Connection> {
+        let (_, untagged) = self.command("CAPABILITY")?;
+        let offered = untagged
+            .iter()
+            .any(|line| String::from_utf8_lossy(line).split_ascii_whitespace().any(|word| word.eq_ignore_ascii_case("STARTTLS")));
+        if !offered {
+            if crate::tls::is_loopback(host) {
+                return Ok(self);
+            }
+            bail!("TLS: the server does not offer STARTTLS; use port 993 (TLS) or a server that offers it");
+        }
+        match self.command("STARTTLS")? {
+            (Status::Ok, _) => {}
+            (Status::No(detail) | Status::Bad(detail), _) => bail!("TLS: STARTTLS refused: {detail}"),
+        }
+        anyhow::ensure!(self.reader.buffer().is_empty(), "TLS: the server sent data before the TLS handshake");
+        let next = self.next;
+        let plain = self.reader.into_inner().into_plain().context("TLS: the connection is already in TLS")?;
+        Ok(Connection { reader: BufReader::new(Stream::tls(plain, host)?), next })
+    }
+
     /// Sends a tagged command; its status and the untagged responses before it.
     fn command(&mut self, command: &str) -> Result<(Status, Vec<Vec<u8>>)> {
         self.next += 1;
         let tag = format!("p{}", self.next);
-        self.writer.write_all(format!("{tag} {command}\r\n").as_bytes()).context("the connection dropped")?;
+        let writer = self.reader.get_mut();
+        writer.write_all(format!("{tag} {command}\r\n").as_bytes()).and_then(|()| writer.flush()).context("the connection dropped")?;
         let mut untagged = Vec::new();
         loop {
             let response = self.response().context("the connection dropped")?;

@@ -19,6 +19,7 @@ pub struct ConnectArgs<'a> {
     pub port: i32,
     pub username: &'a str,
     pub folder: Option<&'a str>,
+    pub security: Option<&'a str>,
 }
 
 pub fn connect(args: &ConnectArgs<'_>) -> Result<()> {
@@ -38,6 +39,7 @@ pub fn connect(args: &ConnectArgs<'_>) -> Result<()> {
         username: args.username.to_owned(),
         password,
         folder: args.folder.map(str::to_owned),
+        security: args.security.map(str::to_owned),
     };
     let ctx = WriteCtx { org, actor_id, source: Source::Cli, at: Timestamp::from_jiff(jiff::Timestamp::now()) };
     let id = match store.transact(|tx| mailboxes::connect_mailbox(tx, &ctx, &key, &settings)) {

@@ -18,6 +18,7 @@ mod init;
 mod mailbox;
 mod serve;
 mod smtp;
+mod tls;
 mod webhook;
 
 use std::process::ExitCode;
@@ -319,7 +320,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Password { db, org, email } => init::set_password(&db, org, &email),
-        Command::Mailbox { what: MailboxCommand::Connect { db, org, actor, host, port, user, folder } } => {
+        Command::Mailbox { what: MailboxCommand::Connect { db, org, actor, host, port, user, folder, security } } => {
             mailbox::connect(&mailbox::ConnectArgs {
                 db: &db,
                 org,
@@ -328,6 +329,7 @@ fn main() -> ExitCode {
                 port,
                 username: &user,
                 folder: folder.as_deref(),
+                security: security.as_deref(),
             })
         }
         Command::Mailbox { what: MailboxCommand::Sync { db } } => mailbox::sync(&db),
@@ -432,7 +434,8 @@ impl DataSet {
 
 #[derive(Subcommand)]
 enum MailboxCommand {
-    /// Connect the user's mailbox (plain IMAP on port 143; TLS is not built in yet).
+    /// Connect the user's mailbox: TLS from the first byte on port 993, STARTTLS on any other
+    /// (plain IMAP only to this machine, when the server offers no STARTTLS).
     Connect {
         #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
         db: String,
@@ -443,7 +446,7 @@ enum MailboxCommand {
         actor: Option<String>,
         #[arg(long)]
         host: String,
-        #[arg(long, default_value_t = 143)]
+        #[arg(long, default_value_t = 993)]
         port: i32,
         /// The IMAP login.
         #[arg(long)]
@@ -451,6 +454,9 @@ enum MailboxCommand {
         /// The folder to read (default INBOX).
         #[arg(long)]
         folder: Option<String>,
+        /// `tls` or `starttls` (default: tls on port 993, starttls on any other).
+        #[arg(long)]
+        security: Option<String>,
     },
     /// Sync every mailbox once and say what each gave.
     Sync {

@@ -7,11 +7,11 @@ use crate::fields::read;
 
 use super::PgTx;
 
-const PUT: &str = "INSERT INTO mailbox (organisation_id, user_id, host, port, username, secret, folder, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, host, username, folder) DO UPDATE SET \
-     port = excluded.port, secret = excluded.secret, uidvalidity = NULL, last_uid = 0, last_error = NULL, failures = 0 \
+const PUT: &str = "INSERT INTO mailbox (organisation_id, user_id, host, port, username, secret, folder, created_at, security) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (user_id, host, username, folder) DO UPDATE SET \
+     port = excluded.port, secret = excluded.secret, security = excluded.security, uidvalidity = NULL, last_uid = 0, last_error = NULL, failures = 0 \
      RETURNING mailbox_id";
-const SELECT: &str = "SELECT mailbox_id, organisation_id, user_id, host, port, username, secret, folder, uidvalidity, last_uid, \
+const SELECT: &str = "SELECT mailbox_id, organisation_id, user_id, host, port, username, secret, folder, security, uidvalidity, last_uid, \
      attempted_at, synced_at, last_error, failures, created_at FROM mailbox WHERE ($1::bigint IS NULL OR organisation_id = $1) ORDER BY mailbox_id";
 const RECORD: &str = "UPDATE mailbox SET uidvalidity = $2, last_uid = $3, attempted_at = $4, synced_at = coalesce($5, synced_at), \
      last_error = $6, failures = $7 WHERE mailbox_id = $1";
@@ -26,7 +26,17 @@ impl MailboxTx for PgTx<'_> {
         self.returned_id(
             "mailbox",
             PUT,
-            &[&org.0, &mailbox.user_id.0, &mailbox.host, &mailbox.port, &mailbox.username, &mailbox.secret, &mailbox.folder, &at.to_jiff()],
+            &[
+                &org.0,
+                &mailbox.user_id.0,
+                &mailbox.host,
+                &mailbox.port,
+                &mailbox.username,
+                &mailbox.secret,
+                &mailbox.folder,
+                &at.to_jiff(),
+                &mailbox.security,
+            ],
         )
     }
 

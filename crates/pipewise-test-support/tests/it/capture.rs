@@ -304,6 +304,7 @@ pub fn a_mailbox_its_sync_state_and_its_quarantine_are_kept(db: &TestDb) {
         username: "rep".into(),
         password: "app-pass".into(),
         folder: None,
+        security: None,
     };
     let id = pipewise_test_support::transact(db.store(), |tx| app::mailboxes::connect_mailbox(tx, &ctx, &key, &settings)).unwrap();
     // Connecting the same mailbox again replaces its password and starts its sync again.
@@ -312,7 +313,11 @@ pub fn a_mailbox_its_sync_state_and_its_quarantine_are_kept(db: &TestDb) {
     let stored = app::mailboxes::mailboxes_to_sync(&db.db()).unwrap();
     assert_eq!(stored.len(), 1);
     let mailbox = &stored[0];
-    assert_eq!((mailbox.host.as_str(), mailbox.folder.as_str(), mailbox.last_uid), ("imap.example.com", "INBOX", 0));
+    assert_eq!(
+        (mailbox.host.as_str(), mailbox.folder.as_str(), mailbox.security.as_str(), mailbox.last_uid),
+        ("imap.example.com", "INBOX", "starttls", 0),
+        "STARTTLS off port 993"
+    );
     assert_eq!(app::mailboxes::open(&key, mailbox).as_deref(), Some("app-pass"));
 
     let at_sync = at("2026-12-07T09:05:00Z");

@@ -290,6 +290,7 @@ pub async fn connect_mailbox(State(state): State<AppState>, SignedIn(viewer): Si
             username: params.raw("username").to_owned(),
             password: params.raw("password").to_owned(),
             folder: params.get("folder").map(str::to_owned),
+            security: params.get("security").map(str::to_owned),
         };
         let ctx = app::WriteCtx { org: reader.org, actor_id: Some(reader.user.id), source: Source::Web, at: state.now() };
         state.db.transact(|tx| app::mailboxes::connect_mailbox(tx, &ctx, &key, &settings))?;

@@ -1,7 +1,8 @@
 //! Mailbox sync against a real Dovecot started by the test (../shared/MACHINE.md): the first
 //! sync logs what the mailbox holds, the next only what arrived since (by UID), a UIDVALIDITY
 //! change reads the folder again without logging anything twice, and a refused login is
-//! recorded on the mailbox with its reason.
+//! recorded on the mailbox with its reason. Then over TLS, from the first byte and by STARTTLS,
+//! with a certificate from a test authority that is refused until `PIPEWISE_TLS_CA` names it.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -16,7 +17,10 @@ const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccdde
 
 struct Dovecot {
     child: Child,
+    /// Plain IMAP (STARTTLS offered when TLS is set up).
     port: u16,
+    /// IMAP over TLS from the first byte, when TLS is set up.
+    tls_port: u16,
     mail: PathBuf,
 }
 
@@ -30,13 +34,26 @@ impl Drop for Dovecot {
 /// Dovecot on a free loopback port with one user, rep@mailhub.test / secret; `None` (loudly)
 /// when it is not installed, which fails under CI.
 fn dovecot(dir: &Path) -> Option<Dovecot> {
+    dovecot_with(dir, None)
+}
+
+/// Dovecot as [`dovecot`]; with `tls` (a certificate and key file), TLS on both listeners and
+/// no password accepted without it.
+fn dovecot_with(dir: &Path, tls: Option<(&Path, &Path)>) -> Option<Dovecot> {
     let binary = ["/usr/sbin/dovecot", "/usr/bin/dovecot"].into_iter().find(|path| Path::new(path).exists());
     let Some(binary) = binary else {
         assert!(std::env::var_os("CI").is_none(), "dovecot is missing under CI (.ci/run installs dovecot-imapd)");
         eprintln!("SKIPPED: dovecot is not installed; the IMAP sync test needs it");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (port, tls_port) = (free(), if tls.is_some() { free() } else { 0 });
+    let ssl = match tls {
+        Some((certificate, key)) => {
+            format!("ssl = required\nssl_cert = <{}\nssl_key = <{}\ndisable_plaintext_auth = yes\n", certificate.display(), key.display())
+        }
+        None => "ssl = no\ndisable_plaintext_auth = no\n".to_owned(),
+    };
     let root = dir.join("dovecot");
     let mail = root.join("mail");
     for sub in [&root, &mail, &root.join("run")] {
@@ -46,17 +63,17 @@ fn dovecot(dir: &Path) -> Option<Dovecot> {
     std::fs::write(root.join("users"), "rep@mailhub.test:{PLAIN}secret\n").unwrap();
     let d = root.display();
     let config = format!(
-        "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/run\nlog_path = {d}/dovecot.log\nssl = no\n\
-         disable_plaintext_auth = no\nauth_mechanisms = plain login\nmail_location = maildir:{d}/mail/%u\n\
+        "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/run\nlog_path = {d}/dovecot.log\n{ssl}\
+         auth_mechanisms = plain login\nmail_location = maildir:{d}/mail/%u\n\
          passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
          userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={d}/mail/%u\n}}\n\
-         service imap-login {{\n  inet_listener imap {{\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+         service imap-login {{\n  inet_listener imap {{\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = {tls_port}\n    ssl = yes\n  }}\n}}\n"
     );
     let conf = root.join("dovecot.conf");
     std::fs::write(&conf, config).unwrap();
     let child = Command::new(binary).args(["-F", "-c"]).arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     // Owned at once, so that it is stopped (and waited for) however the test ends.
-    let dovecot = Dovecot { child, port, mail: mail.join("rep@mailhub.test") };
+    let dovecot = Dovecot { child, port, tls_port, mail: mail.join("rep@mailhub.test") };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Some(dovecot);
@@ -170,4 +187,89 @@ fn a_mailbox_syncs_incrementally_from_a_real_dovecot() {
     assert!(listed.contains("failing (1 in a row): login refused"), "{listed}");
     let log = BufReader::new(std::fs::File::open(dir.path().join("dovecot/dovecot.log")).unwrap());
     assert!(log.lines().map_while(Result::ok).any(|line| line.contains("Login: user=<rep@mailhub.test>")), "Dovecot saw the logins");
+}
+
+/// A test certificate authority and a certificate it signed for 127.0.0.1, made with the
+/// openssl command: `(authority, certificate, key)`.
+fn test_authority(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs (it comes with dovecot)");
+        assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
+        &[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Pipewise Test CA"]].concat(),
+    );
+    openssl(&[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]].concat());
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\nkeyUsage = digitalSignature\nextendedKeyUsage = serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"))
+}
+
+#[test]
+fn a_mailbox_syncs_over_tls_with_the_certificate_checked() {
+    let dir = TempDir::new("cli-imaps");
+    let (authority, certificate, key) = test_authority(dir.path());
+    let Some(dovecot) = dovecot_with(dir.path(), Some((&certificate, &key))) else { return };
+    let db = dir.path().join("pipewise.db");
+    let org = database_with_org(&db, "Mailhub");
+    deliver(&dovecot, "one", "Renewal terms", 2);
+    let connect = |port: u16, security: &str| {
+        run(
+            pipewise()
+                .args(["mailbox", "connect", "--as", "rep@mailhub.test", "--host", "127.0.0.1", "--user", "rep@mailhub.test"])
+                .args(["--port", &port.to_string(), "--security", security, "--db", db.to_str().unwrap()]),
+            Some("secret\n"),
+        )
+    };
+    let sync = |trusted: bool| {
+        let mut command = pipewise();
+        command.args(["mailbox", "sync", "--db", db.to_str().unwrap()]);
+        if trusted {
+            command.env("PIPEWISE_TLS_CA", &authority);
+        }
+        run(&mut command, None)
+    };
+
+    // TLS from the first byte: a certificate from an authority nobody trusts is refused.
+    let (ok, said) = connect(dovecot.tls_port, "tls");
+    assert!(ok, "{said}");
+    let (_, said) = sync(false);
+    assert!(said.contains("failed: TLS: the server's certificate is not trusted (UnknownIssuer)"), "{said}");
+    assert!(subjects(&db, org.org()).is_empty());
+    let (_, said) = sync(true);
+    assert!(said.contains(": 1 new, 0 already logged"), "{said}");
+
+    // STARTTLS on the plain port (where Dovecot refuses a password in the clear).
+    let (ok, said) = connect(dovecot.port, "starttls");
+    assert!(ok, "{said}");
+    deliver(&dovecot, "two", "Renewal price", 3);
+    let (_, said) = sync(true);
+    assert!(said.contains(": 1 new, 1 already logged"), "{said}");
+    assert_eq!(subjects(&db, org.org()), ["Renewal price", "Renewal terms"]);
+
+    let log = std::fs::read_to_string(dir.path().join("dovecot/dovecot.log")).unwrap();
+    let logins: Vec<&str> = log.lines().filter(|line| line.contains("Login: user=<rep@mailhub.test>")).collect();
+    assert_eq!(logins.len(), 2, "{log}");
+    assert!(logins.iter().all(|line| line.contains(", TLS")), "every login over TLS: {logins:?}");
 }

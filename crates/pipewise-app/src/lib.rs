@@ -26,6 +26,7 @@ pub mod bulk;
 pub mod capture;
 pub mod deals;
 pub mod designer;
+pub mod digests;
 pub mod exports;
 pub mod forecast;
 pub mod gates;

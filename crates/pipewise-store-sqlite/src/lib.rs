@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "0018_quarantine", include_str!("../migrations/0018_quarantine.sql")),
     (19, "0019_webhooks", include_str!("../migrations/0019_webhooks.sql")),
     (20, "0020_mailbox_security", include_str!("../migrations/0020_mailbox_security.sql")),
+    (21, "0021_digests", include_str!("../migrations/0021_digests.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -27,6 +27,7 @@ mod audit;
 mod auth;
 mod bulk;
 mod deals;
+mod digests;
 mod forecast;
 mod gates;
 mod imports;
@@ -46,6 +47,7 @@ pub use self::audit::*;
 pub use self::auth::*;
 pub use self::bulk::*;
 pub use self::deals::*;
+pub use self::digests::*;
 pub use self::forecast::*;
 pub use self::gates::*;
 pub use self::imports::*;
@@ -241,6 +243,7 @@ pub trait Tx:
     + SentimentTx
     + MailboxTx
     + WebhookTx
+    + DigestTx
     + BulkTx
 {
     fn commit(self: Box<Self>) -> Result<()>;

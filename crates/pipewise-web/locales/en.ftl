@@ -1611,3 +1611,12 @@ webhooks-kind-lost = Deal lost
 webhooks-kind-reopened = Deal reopened
 webhooks-kind-stage_changed = Stage changed
 webhooks-kind-updated = Deal edited
+
+digest-subject = Deals needing something today: { $count } ({ $date })
+digest-greeting = Hello { $name },
+digest-intro = These open deals in your team need something today, { $date }: { $count } in all, the most pressing first.
+digest-owner = { $name }: { $count }
+digest-closes = closes { $date }
+digest-their_day = Their day: { $url }
+digest-more = … and { $count } more: see the board.
+digest-footer = Pipewise sends this every morning at 8:00 to everyone with people reporting to them. The flags follow your organisation's health thresholds.

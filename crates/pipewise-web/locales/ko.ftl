@@ -1611,3 +1611,12 @@ webhooks-kind-lost = 딜 실패
 webhooks-kind-reopened = 딜 재개
 webhooks-kind-stage_changed = 단계 변경
 webhooks-kind-updated = 딜 수정
+
+digest-subject = 오늘 손봐야 할 딜: { $count }건({ $date })
+digest-greeting = { $name }님, 안녕하세요.
+digest-intro = 팀의 진행 중인 딜 가운데 오늘({ $date }) 손봐야 할 딜이 모두 { $count }건입니다. 급한 것부터 보여 드립니다.
+digest-owner = { $name }: { $count }건
+digest-closes = 마감 { $date }
+digest-their_day = 담당자의 하루: { $url }
+digest-more = … 그 밖에 { $count }건은 보드에서 확인하세요.
+digest-footer = Pipewise가 매일 아침 8시에 팀원이 있는 모든 분께 보냅니다. 경고는 조직의 건강 기준을 따릅니다.

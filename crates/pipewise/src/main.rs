@@ -11,11 +11,13 @@ mod bench_pay;
 mod capture;
 mod db;
 mod demo;
+mod digest;
 mod export;
 mod imap;
 mod import;
 mod init;
 mod mailbox;
+mod mailer;
 mod serve;
 mod smtp;
 mod tls;
@@ -240,6 +242,20 @@ enum Command {
         #[command(subcommand)]
         what: MailboxCommand,
     },
+    /// Send the daily digests of at-risk deals that are due (each manager's, once a day, from
+    /// 8:00 in the organisation's time zone) through PIPEWISE_SMTP (smtp://user:password@host:587,
+    /// STARTTLS; or smtps://…), from PIPEWISE_MAIL_FROM, with links to PIPEWISE_PUBLIC_URL when
+    /// set. `pipewise serve` does it every minute when PIPEWISE_SMTP is set.
+    Digest {
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        /// Before 8:00 too.
+        #[arg(long)]
+        now: bool,
+        /// Print each manager's digest instead of sending it; nothing is recorded.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Outbound webhooks (admins): subscribe a URL to deal events (signed with a secret shown
     /// once), list each webhook's state and latest deliveries, remove one, or deliver what
     /// waits now. `pipewise serve` delivers every 2 seconds when PIPEWISE_SECRET_KEY is set.
@@ -334,6 +350,7 @@ fn main() -> ExitCode {
         }
         Command::Mailbox { what: MailboxCommand::Sync { db } } => mailbox::sync(&db),
         Command::Mailbox { what: MailboxCommand::List { db, org } } => mailbox::list(&db, org),
+        Command::Digest { db, now, dry_run } => digest::run(&db, now, dry_run),
         Command::Webhook { what: WebhookCommand::Add { db, org, actor, url, event } } => {
             webhook::add(&db, org, actor.as_deref(), &url, &event)
         }

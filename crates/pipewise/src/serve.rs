@@ -80,11 +80,22 @@ pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: Trust
         }
         // Each organisation's analytics projection loads on first use and follows the history log.
         let insights = Arc::new(store.following_insights(std::time::Duration::from_millis(100)));
-        pipewise_web::serve(
-            listener,
-            AppState { secure_cookies, trusted_proxies, insights: Some(insights), secret_key, ..AppState::new(store) },
-        )
-        .await
-        .context("the server stopped with an error")
+        let state = AppState { secure_cookies, trusted_proxies, insights: Some(insights), secret_key, ..AppState::new(store) };
+        // The daily digests, checked every minute, when the server has an SMTP server to send them.
+        if let Some(config) = crate::mailer::SmtpConfig::from_env()? {
+            let state = state.clone();
+            let base_url = std::env::var("PIPEWISE_PUBLIC_URL").ok();
+            println!("daily digests go through {}:{}", config.host, config.port);
+            std::thread::spawn(move || {
+                let pass = crate::digest::Pass { ignore_hour: false, dry_run: false };
+                loop {
+                    if let Err(error) = crate::digest::send_due(&state, Some(&config), base_url.as_deref(), pass, &mut std::io::sink()) {
+                        eprintln!("digests: {error:#}");
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(60));
+                }
+            });
+        }
+        pipewise_web::serve(listener, state).await.context("the server stopped with an error")
     })
 }

@@ -15,6 +15,7 @@ mod audit;
 mod auth;
 mod bulk;
 mod deals;
+mod digests;
 mod forecast;
 mod gates;
 mod imports;

@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod bulk;
 mod deals;
+mod digests;
 mod forecast;
 mod gates;
 mod imports;

@@ -6,6 +6,7 @@ mod bulk;
 mod capture;
 mod cluster;
 mod contract;
+mod digests;
 mod filters;
 mod forecast;
 mod gates;
@@ -46,6 +47,7 @@ macro_rules! on_both_engines {
 }
 
 on_both_engines! {
+    digests::a_digest_goes_out_once_and_a_failed_one_is_tried_again,
     webhooks::webhooks_follow_the_log_from_their_subscription_and_keep_their_place,
     capture::mailing_list_mail_lands_on_its_account_and_deal_once,
     capture::korean_mail_and_meetings_are_read_and_refusals_say_why,

@@ -20,6 +20,7 @@ mod data;
 mod deal;
 mod deals;
 mod designer;
+mod digest;
 mod form;
 mod gates;
 mod import;
@@ -52,6 +53,7 @@ use crate::error::{AppError, blocking};
 use crate::i18n;
 
 pub use assets::asset_url;
+pub use digest::{Digest, compose as compose_digest};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -33,7 +33,7 @@ pub const SPEED_TO_LEAD_HOURS: i64 = 24;
 const SHOWN: usize = 50;
 
 /// The health flags that ask for something today, most pressing first.
-const ACTION_FLAGS: [&str; 5] = ["past_close_date", "going_dark", "overdue_tasks", "untouched", "stale"];
+pub(super) const ACTION_FLAGS: [&str; 5] = ["past_close_date", "going_dark", "overdue_tasks", "untouched", "stale"];
 
 #[derive(Serialize)]
 struct Choice {

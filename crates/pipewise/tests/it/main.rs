@@ -4,6 +4,7 @@
 mod api_fuzz;
 mod cli;
 mod crash;
+mod digest;
 mod imap;
 mod webhooks;
 

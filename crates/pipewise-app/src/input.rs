@@ -358,7 +358,8 @@ fn lead_status(value: &Value) -> Result<LeadStatus, Problem> {
     LeadStatus::parse(text_of(value)?)
 }
 
-const LEAD_FIELDS: &[&str] = &["name", "company", "email", "phone", "title", "source", "status", "owner_id"];
+const LEAD_FIELDS: &[&str] =
+    &["name", "company", "email", "phone", "title", "source", "industry", "employee_count", "region", "status", "owner_id"];
 
 /// A new lead; the status defaults to `new`.
 pub fn new_lead(value: &Value) -> Result<NewLead, ValidationErrors> {
@@ -369,9 +370,15 @@ pub fn new_lead(value: &Value) -> Result<NewLead, ValidationErrors> {
     let phone = fields.parse("phone", "text", string).flatten();
     let title = fields.parse("title", "text", string).flatten();
     let source = fields.parse("source", "text", string).flatten();
+    let industry = fields.parse("industry", "text", string).flatten();
+    let employee_count = fields.parse("employee_count", "a whole number", integer).flatten();
+    let region = fields.parse("region", "text", string).flatten();
     let status = fields.parse("status", "a lead status", lead_status).flatten().unwrap_or(LeadStatus::New);
     let owner_id = fields.parse("owner_id", "an id", positive_id).flatten().map(UserId);
-    finish(fields.errors, name.map(|name| NewLead { name, company, email, phone, title, source, status, owner_id }))
+    finish(
+        fields.errors,
+        name.map(|name| NewLead { name, company, email, phone, title, source, industry, employee_count, region, status, owner_id }),
+    )
 }
 
 pub fn lead_patch(id: LeadId, value: &Value) -> Result<LeadPatch, ValidationErrors> {
@@ -383,6 +390,9 @@ pub fn lead_patch(id: LeadId, value: &Value) -> Result<LeadPatch, ValidationErro
         phone: fields.parse("phone", "text", string),
         title: fields.parse("title", "text", string),
         source: fields.parse("source", "text", string),
+        industry: fields.parse("industry", "text", string),
+        employee_count: fields.parse("employee_count", "a whole number", integer),
+        region: fields.parse("region", "text", string),
         status: fields.not_null("status", "a lead status", lead_status),
         owner_id: fields.parse("owner_id", "an id", positive_id).map(|id| id.map(UserId)),
     };

@@ -24,27 +24,6 @@ use pipewise_core::*;
 
 use crate::*;
 
-/// Address domains that name a mail provider, not a company: a lead at one is matched to no
-/// account by domain.
-pub const FREE_MAIL: [&str; 16] = [
-    "gmail.com",
-    "googlemail.com",
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "yahoo.com",
-    "icloud.com",
-    "me.com",
-    "aol.com",
-    "proton.me",
-    "protonmail.com",
-    "gmx.com",
-    "naver.com",
-    "daum.net",
-    "hanmail.net",
-    "kakao.com",
-];
-
 /// What a conversion should make besides the account and the contact.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Conversion {
@@ -74,10 +53,10 @@ pub struct Converted {
     pub opportunity: Option<Opportunity>,
 }
 
-/// The domain of an address, unless it is a free-mail one.
-fn company_domain(email: &str) -> Option<String> {
-    let domain = email.rsplit_once('@')?.1.to_lowercase();
-    (!FREE_MAIL.contains(&domain.as_str())).then_some(domain)
+/// The company domain of an address (its registrable domain under the Public Suffix List),
+/// unless it is a free-mail provider's (gmail.com, naver.com, …).
+pub(crate) fn company_domain(email: &str) -> Option<String> {
+    pipewise_capture::domains::company_domain(&email.rsplit_once('@')?.1.to_lowercase())
 }
 
 fn same_name(a: &str, b: &str) -> bool {

@@ -41,6 +41,7 @@ pub mod performance;
 pub mod plan_codec;
 pub mod quotas;
 pub mod records;
+pub mod routing;
 pub mod secrets;
 pub mod settings;
 pub mod users;

@@ -63,9 +63,9 @@ pub fn create_lead(tx: &mut Tx, ctx: &WriteCtx, new: NewLead) -> Result<Lead> {
     }
     let id = tx.0.insert_lead(ctx.org, &new, ctx.at)?;
     let lead = tx.0.lead(ctx.org, id)?.ok_or(StoreError::NotFound { kind: LeadId::LABEL, id: id.0 })?;
-    let after = json!({ "name": lead.name, "company": lead.company, "email": lead.email, "status": lead.status.as_str(), "owner_id": lead.owner_id.map(|id| id.0) });
-    audit(tx, ctx, LeadId::LABEL, id.0, "create", None, Some(after))?;
-    Ok(lead)
+    audit(tx, ctx, LeadId::LABEL, id.0, "create", None, Some(lead_json(&lead)))?;
+    // Scored, and given an owner by the organisation's routing when it came without one.
+    crate::routing::on_arrival(tx, ctx, lead)
 }
 
 pub(crate) fn account_json(account: &Account) -> Value {
@@ -117,7 +117,8 @@ pub fn update_contact(tx: &mut Tx, ctx: &WriteCtx, id: ContactId, patch: &Contac
 pub(crate) fn lead_json(lead: &Lead) -> Value {
     json!({
         "name": lead.name, "company": lead.company, "email": lead.email, "phone": lead.phone, "title": lead.title,
-        "source": lead.source, "status": lead.status.as_str(), "owner_id": lead.owner_id.map(|id| id.0),
+        "source": lead.source, "industry": lead.industry, "employee_count": lead.employee_count, "region": lead.region,
+        "status": lead.status.as_str(), "owner_id": lead.owner_id.map(|id| id.0),
     })
 }
 
@@ -134,6 +135,7 @@ pub fn update_lead(tx: &mut Tx, ctx: &WriteCtx, id: LeadId, patch: &LeadPatch) -
     if next != current {
         tx.0.update_lead(ctx.org, &next)?;
         audit_update(tx, ctx, LeadId::LABEL, id.0, lead_json(&current), lead_json(&next))?;
+        crate::routing::on_edit(tx, ctx.org, &next, ctx.at)?;
     }
     Ok(next)
 }

@@ -240,6 +240,11 @@ record_types! {
         title: Option<String>,
         /// Where the lead came from: `web form`, `event`, `import`, …
         source: Option<String>,
+        /// The company's industry, size and region, as the lead gave them (the account's names:
+        /// lead routing's territories and the ideal-customer fit read them).
+        industry: Option<String>,
+        employee_count: Option<i64>,
+        region: Option<String>,
         status: LeadStatus,
         owner_id: Option<UserId>,
     }
@@ -262,6 +267,13 @@ impl NewLead {
         errors.optional_text(&record, "phone", &mut self.phone, 50);
         errors.optional_text(&record, "title", &mut self.title, 200);
         errors.optional_text(&record, "source", &mut self.source, 100);
+        errors.optional_text(&record, "industry", &mut self.industry, 100);
+        errors.optional_text(&record, "region", &mut self.region, 100);
+        if let Some(count) = self.employee_count
+            && !(0..=10_000_000).contains(&count)
+        {
+            errors.push(&record, "employee_count", Problem::OutOfRange { value: count.to_string(), range: "0 to 10,000,000" });
+        }
         errors.into_result(self)
     }
 }

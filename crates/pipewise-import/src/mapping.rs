@@ -76,6 +76,9 @@ impl Kind {
                 Field::Owner,
                 Field::Status,
                 Field::Source,
+                Field::Industry,
+                Field::Employees,
+                Field::Region,
             ],
             Kind::Opportunities => &[
                 Field::ExternalId,

@@ -157,6 +157,9 @@ pub struct LeadRow {
     pub owner: Option<String>,
     pub status: Option<LeadStage>,
     pub source: Option<String>,
+    pub industry: Option<String>,
+    pub employee_count: Option<i64>,
+    pub region: Option<String>,
 }
 
 /// One line of an activities file.
@@ -337,9 +340,12 @@ pub fn lead(mapping: &Mapping, record: &csv::StringRecord) -> Result<LeadRow, Ve
     let owner = cells.text(Field::Owner, 320);
     let status = cells.get(Field::Status, LeadStage::parse);
     let source = cells.text(Field::Source, 100);
+    let industry = cells.text(Field::Industry, 100);
+    let employee_count = cells.get(Field::Employees, values::count);
+    let region = cells.text(Field::Region, 100);
     let Some(name) = cells.person_name() else { return Err(cells.errors) };
     let line = cells.line;
-    cells.finish(LeadRow { line, external_id, name, email, phone, title, company, owner, status, source })
+    cells.finish(LeadRow { line, external_id, name, email, phone, title, company, owner, status, source, industry, employee_count, region })
 }
 
 /// Reads one line of an activities file. The type defaults to a note and the direction to

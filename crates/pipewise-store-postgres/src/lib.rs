@@ -51,6 +51,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 19, name: "0019_webhooks", sql: include_str!("../migrations/0019_webhooks.sql") },
     Migration { version: 20, name: "0020_mailbox_security", sql: include_str!("../migrations/0020_mailbox_security.sql") },
     Migration { version: 21, name: "0021_digests", sql: include_str!("../migrations/0021_digests.sql") },
+    Migration { version: 22, name: "0022_lead_routing", sql: include_str!("../migrations/0022_lead_routing.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

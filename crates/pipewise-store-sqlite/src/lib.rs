@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "0019_webhooks", include_str!("../migrations/0019_webhooks.sql")),
     (20, "0020_mailbox_security", include_str!("../migrations/0020_mailbox_security.sql")),
     (21, "0021_digests", include_str!("../migrations/0021_digests.sql")),
+    (22, "0022_lead_routing", include_str!("../migrations/0022_lead_routing.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -37,6 +37,7 @@ mod pay;
 mod pipelines;
 mod quotas;
 mod records;
+mod routing;
 mod sentiment;
 mod settings;
 mod webhooks;
@@ -57,6 +58,7 @@ pub use self::pay::*;
 pub use self::pipelines::*;
 pub use self::quotas::*;
 pub use self::records::*;
+pub use self::routing::*;
 pub use self::sentiment::*;
 pub use self::settings::*;
 pub use self::webhooks::*;
@@ -244,6 +246,7 @@ pub trait Tx:
     + MailboxTx
     + WebhookTx
     + DigestTx
+    + LeadRoutingTx
     + BulkTx
 {
     fn commit(self: Box<Self>) -> Result<()>;

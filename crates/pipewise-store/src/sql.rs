@@ -44,7 +44,7 @@ macro_rules! contact_columns {
 }
 macro_rules! lead_columns {
     () => {
-        "lead_id, name, company, email, phone, title, source, status, owner_id, created_at"
+        "lead_id, name, company, email, phone, title, source, industry, employee_count, region, status, owner_id, created_at"
     };
 }
 macro_rules! task_columns {
@@ -385,12 +385,12 @@ pub const SELECT_CONTACT_EMAILS: &str =
 pub const UPDATE_CONTACT: &str =
     "UPDATE contact SET name = $1, phone = $2, title = $3, account_id = $4 WHERE organisation_id = $5 AND contact_id = $6";
 pub const DELETE_CONTACT_EMAILS: &str = "DELETE FROM contact_email WHERE organisation_id = $1 AND contact_id = $2";
-pub const INSERT_LEAD: &str = "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING lead_id";
+pub const INSERT_LEAD: &str = "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at, \
+     industry, employee_count, region) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING lead_id";
 pub const SELECT_LEAD: &str = concat!("SELECT ", lead_columns!(), " FROM lead WHERE organisation_id = $1 AND lead_id = $2");
 pub const SELECT_LEADS: &str = concat!("SELECT ", lead_columns!(), " FROM lead WHERE organisation_id = $1 ORDER BY lead_id");
 pub const UPDATE_LEAD: &str = "UPDATE lead SET name = $1, company = $2, email = $3, phone = $4, title = $5, source = $6, status = $7, \
-     owner_id = $8 WHERE organisation_id = $9 AND lead_id = $10";
+     owner_id = $8, industry = $9, employee_count = $10, region = $11 WHERE organisation_id = $12 AND lead_id = $13";
 pub const INSERT_TASK: &str = "INSERT INTO task (organisation_id, title, owner_id, due_on, completed_at, account_id, opportunity_id, lead_id, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING task_id";
 pub const SELECT_TASK: &str = concat!("SELECT ", task_columns!(), " FROM task WHERE organisation_id = $1 AND task_id = $2");

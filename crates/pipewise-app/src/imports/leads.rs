@@ -76,6 +76,9 @@ impl LeadRows {
                     phone: fills(Field::Phone).then(|| row.phone.clone()),
                     title: fills(Field::Title).then(|| row.title.clone()),
                     source: fills(Field::Source).then(|| row.source.clone()),
+                    industry: fills(Field::Industry).then(|| row.industry.clone()),
+                    employee_count: fills(Field::Employees).then_some(row.employee_count),
+                    region: fills(Field::Region).then(|| row.region.clone()),
                     status: row.status.map(status),
                     owner_id: fills(Field::Owner).then_some(owner_id),
                 };
@@ -95,6 +98,9 @@ impl LeadRows {
                     phone: row.phone.clone(),
                     title: row.title.clone(),
                     source: row.source.clone().or_else(|| Some("import".to_owned())),
+                    industry: row.industry.clone(),
+                    employee_count: row.employee_count,
+                    region: row.region.clone(),
                     status: row.status.map_or(LeadStatus::New, status),
                     owner_id,
                 };

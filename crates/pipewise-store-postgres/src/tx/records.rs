@@ -82,6 +82,9 @@ impl RecordsTx for PgTx<'_> {
                 &lead.status.as_str(),
                 &lead.owner_id.map(|id| id.0),
                 &at.to_jiff(),
+                &lead.industry,
+                &lead.employee_count,
+                &lead.region,
             ],
         )?;
         Ok(LeadId(id))
@@ -183,6 +186,9 @@ impl RecordsTx for PgTx<'_> {
                 &lead.source,
                 &lead.status.as_str(),
                 &lead.owner_id.map(|id| id.0),
+                &lead.industry,
+                &lead.employee_count,
+                &lead.region,
                 &org.0,
                 &lead.id.0,
             ],

@@ -22,6 +22,7 @@ mod pay;
 mod pipelines;
 mod quotas;
 mod records;
+mod routing;
 mod sentiment;
 mod settings;
 mod webhooks;

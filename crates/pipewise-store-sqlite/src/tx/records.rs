@@ -83,7 +83,10 @@ impl RecordsTx for SqliteTx<'_> {
                 lead.source,
                 lead.status.as_str(),
                 lead.owner_id.map(|id| id.0),
-                at.as_micros()
+                at.as_micros(),
+                lead.industry,
+                lead.employee_count,
+                lead.region
             ],
         )?;
         Ok(LeadId(id))
@@ -187,6 +190,9 @@ impl RecordsTx for SqliteTx<'_> {
                 lead.source,
                 lead.status.as_str(),
                 lead.owner_id.map(|id| id.0),
+                lead.industry,
+                lead.employee_count,
+                lead.region,
                 org.0,
                 lead.id.0
             ],

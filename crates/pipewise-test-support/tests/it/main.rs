@@ -16,6 +16,7 @@ mod imports;
 mod pay;
 mod platform;
 mod quotas;
+mod routing;
 mod settings;
 mod shares;
 mod updates;
@@ -47,6 +48,7 @@ macro_rules! on_both_engines {
 }
 
 on_both_engines! {
+    routing::leads_are_routed_by_territory_then_capacity_and_the_report_weighs_quality,
     digests::a_digest_goes_out_once_and_a_failed_one_is_tried_again,
     webhooks::webhooks_follow_the_log_from_their_subscription_and_keep_their_place,
     capture::mailing_list_mail_lands_on_its_account_and_deal_once,

@@ -247,11 +247,18 @@ impl Record for Leads {
     const ID: fn(i64) -> LeadId = LeadId;
 
     fn resources() -> Vec<Resource> {
-        vec![
-            Resource::of::<LeadView>()
-                .required(&["name"])
-                .writable(&["company", "email", "phone", "title", "source", "status", "owner_id"]),
-        ]
+        vec![Resource::of::<LeadView>().required(&["name"]).writable(&[
+            "company",
+            "email",
+            "phone",
+            "title",
+            "source",
+            "industry",
+            "employee_count",
+            "region",
+            "status",
+            "owner_id",
+        ])]
     }
 
     fn id(row: &Lead) -> i64 {

@@ -273,6 +273,11 @@ view! {
         phone: Option<String> => Ty::Text,
         title: Option<String> => Ty::Text,
         source: Option<String> => Ty::Text,
+        /// The company's industry, size and region (lead routing's territories and the
+        /// ideal-customer fit read them).
+        industry: Option<String> => Ty::Text,
+        employee_count: Option<i64> => Ty::Range(0, 10_000_000),
+        region: Option<String> => Ty::Text,
         status: &'static str => Ty::Enum(names(LeadStatus::ALL, LeadStatus::as_str)),
         owner_id: Option<i64> => Ty::Id,
         created_at: String => Ty::Time,
@@ -289,6 +294,9 @@ impl From<Lead> for LeadView {
             phone: lead.phone,
             title: lead.title,
             source: lead.source,
+            industry: lead.industry,
+            employee_count: lead.employee_count,
+            region: lead.region,
             status: lead.status.as_str(),
             owner_id: lead.owner_id.map(|id| id.0),
             created_at: lead.created_at.to_string(),

@@ -20,6 +20,9 @@ async fn a_lead_is_listed_opened_and_converted_from_its_page() {
             phone: None,
             title: Some("Head of Ops".into()),
             source: Some("web form".into()),
+            industry: None,
+            employee_count: None,
+            region: None,
             status: LeadStatus::Qualified,
             owner_id: Some(rep),
         };
@@ -34,6 +37,9 @@ async fn a_lead_is_listed_opened_and_converted_from_its_page() {
             phone: None,
             title: None,
             source: Some("event".into()),
+            industry: None,
+            employee_count: None,
+            region: None,
             status: LeadStatus::New,
             owner_id: None,
         };

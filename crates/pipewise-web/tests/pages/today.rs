@@ -43,6 +43,9 @@ fn a_busy_rep(app: &App) -> OpportunityId {
                 phone: Some("480-555-0166".into()),
                 title: None,
                 source: Some("web form".into()),
+                industry: None,
+                employee_count: None,
+                region: None,
                 status: LeadStatus::New,
                 owner_id: Some(rep),
             };

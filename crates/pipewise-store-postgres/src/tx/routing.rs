@@ -1,0 +1,54 @@
+//! [`LeadRoutingTx`] for PostgreSQL.
+
+use pipewise_core::*;
+use pipewise_store::rows::Columns;
+use pipewise_store::{LeadRoute, LeadRoutingTx, Result};
+
+use crate::fields::{Fields, read};
+
+use super::PgTx;
+
+const SELECT_RULES: &str = "SELECT rules FROM lead_routing WHERE organisation_id = $1";
+const PUT_RULES: &str = "INSERT INTO lead_routing (organisation_id, rules, updated_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (organisation_id) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at";
+const PUT_ROUTE: &str = "INSERT INTO lead_route (lead_id, organisation_id, fit_score, routed_to, territory, routed_at) \
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, \
+     routed_to = excluded.routed_to, territory = excluded.territory, routed_at = excluded.routed_at";
+const SELECT_ROUTES: &str = "SELECT lead_id, fit_score, routed_to, territory, routed_at FROM lead_route \
+     WHERE organisation_id = $1 AND routed_at >= $2 ORDER BY lead_id";
+const SELECT_ROUTE: &str = "SELECT lead_id, fit_score, routed_to, territory, routed_at FROM lead_route \
+     WHERE organisation_id = $1 AND lead_id = $2";
+
+impl LeadRoutingTx for PgTx<'_> {
+    fn lead_routing(&mut self, org: OrgId) -> Result<Option<String>> {
+        self.one(SELECT_RULES, &[&org.0], |row| Fields::new(row, "lead_routing").get::<String>("rules"))
+    }
+
+    fn put_lead_routing(&mut self, org: OrgId, rules: &str, at: Timestamp) -> Result<()> {
+        self.execute(PUT_RULES, &[&org.0, &rules, &at.to_jiff()])?;
+        Ok(())
+    }
+
+    fn put_lead_route(&mut self, org: OrgId, route: &LeadRoute) -> Result<()> {
+        self.execute(
+            PUT_ROUTE,
+            &[
+                &route.lead_id.0,
+                &org.0,
+                &route.fit_score,
+                &route.routed_to.map(|user| user.0),
+                &route.territory,
+                &route.routed_at.to_jiff(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn lead_routes(&mut self, org: OrgId, since: Timestamp) -> Result<Vec<LeadRoute>> {
+        self.collect(SELECT_ROUTES, &[&org.0, &since.to_jiff()], read)
+    }
+
+    fn lead_route(&mut self, org: OrgId, lead: LeadId) -> Result<Option<LeadRoute>> {
+        self.one(SELECT_ROUTE, &[&org.0, &lead.0], read)
+    }
+}

@@ -131,6 +131,11 @@ fn check_range(errors: &mut ValidationErrors, record: &RecordRef, field: &'stati
     }
 }
 
+/// Every lead's fit score, by lead.
+pub fn fit_scores(tx: &mut Tx, org: OrgId) -> Result<std::collections::HashMap<LeadId, i32>> {
+    Ok(tx.0.lead_routes(org, Timestamp::from_micros(i64::MIN))?.into_iter().map(|route| (route.lead_id, route.fit_score)).collect())
+}
+
 /// How lead `id` was scored and routed when it came in.
 pub fn route_of(tx: &mut Tx, org: OrgId, id: LeadId) -> Result<Option<LeadRoute>> {
     tx.0.lead_route(org, id)

@@ -109,6 +109,7 @@ fn user_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
         cursor_pager: None,
         csv_name: "users",
         note: None,
+        link: None,
     })
 }
 
@@ -186,6 +187,7 @@ fn audit_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List
         cursor_pager: Some((newest, next)),
         csv_name: "audit",
         note: None,
+        link: None,
     })
 }
 

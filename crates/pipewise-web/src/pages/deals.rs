@@ -85,6 +85,7 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
         cursor_pager: None,
         csv_name: "deals",
         note: drill.map(|drill| drill.note),
+        link: None,
     })
 }
 

@@ -9,6 +9,7 @@ use axum::response::Response;
 use pipewise_app as app;
 use pipewise_app::leads::{Conversion, DealOfLead};
 use pipewise_core::history::Source;
+use pipewise_core::money::Decimal;
 use pipewise_core::money::Money;
 use pipewise_core::records::{Lead, LeadStatus};
 use pipewise_core::user::Locale;
@@ -21,7 +22,7 @@ use super::{Params, SignedIn, answer, path_id, render, see_other};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
-use crate::i18n::{self, t};
+use crate::i18n::{self, t, tf};
 
 fn status_label(locale: Locale, status: LeadStatus) -> &'static str {
     match status {
@@ -43,6 +44,7 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let mut tx = state.db.read()?;
     let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let mut leads = app::records::leads(&mut tx, viewer.org)?;
+    let fits = app::routing::fit_scores(&mut tx, viewer.org)?;
     let query = params.get("q").map(str::to_lowercase);
     let status = params.get("status").and_then(|raw| LeadStatus::parse(raw).ok());
     let unowned = params.get("owner") == Some("none");
@@ -63,6 +65,7 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
         Column::new(locale, "status", "field.status"),
         Column::new(locale, "owner", "field.owner_id"),
         Column::new(locale, "source", "field.source"),
+        Column::new(locale, "fit", "leads.fit"),
         Column::new(locale, "created", "field.created_at"),
         Column::new(locale, "attention", "leads.attention"),
     ];
@@ -76,6 +79,10 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
                 Cell::text(status_label(locale, lead.status)),
                 Cell::text(lead.owner_id.map(|owner| data.user_name(owner)).unwrap_or_default()),
                 Cell::text(lead.source.clone().unwrap_or_default()),
+                match fits.get(&lead.id) {
+                    Some(fit) => Cell::text(fit.to_string()).sort(SortKey::Number(Decimal::from(*fit))),
+                    None => Cell::text(String::new()).sort(SortKey::Missing),
+                },
                 Cell::text(i18n::relative(locale, lead.created_at, now)).sort(SortKey::Time(lead.created_at.as_micros())),
                 Cell::text(attention(locale, lead, now)),
             ],
@@ -103,6 +110,7 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
         cursor_pager: None,
         csv_name: "leads",
         note: None,
+        link: (viewer.user.role != pipewise_core::user::Role::Rep).then(|| (t(locale, "routing.title").to_owned(), "/leads/routing")),
     })
 }
 
@@ -169,8 +177,27 @@ fn lead_page(
         Field { label: t(locale, "field.status"), value: status_label(locale, lead.status).to_owned() },
         Field { label: t(locale, "field.owner_id"), value: lead.owner_id.map(|owner| data.user_name(owner)).unwrap_or_default() },
         Field { label: t(locale, "field.source"), value: text(&lead.source) },
+        Field { label: t(locale, "field.industry"), value: text(&lead.industry) },
+        Field { label: t(locale, "field.employee_count"), value: lead.employee_count.map(i18n::group).unwrap_or_default() },
+        Field { label: t(locale, "field.region"), value: text(&lead.region) },
         Field { label: t(locale, "field.created_at"), value: i18n::timestamp(locale, lead.created_at, &viewer.user.time_zone) },
     ];
+    let route = app::routing::route_of(&mut tx, viewer.org, lead.id)?;
+    let mut fields = fields;
+    if let Some(route) = route {
+        fields.push(Field {
+            label: t(locale, "leads.fit"),
+            value: tf(locale, "leads.fit_value", &[("score", &route.fit_score.to_string())]),
+        });
+        let routed = match (route.routed_to, route.territory) {
+            (Some(owner), Some(territory)) => {
+                tf(locale, "leads.routed_territory", &[("name", &data.user_name(owner)), ("territory", &territory)])
+            }
+            (Some(owner), None) => tf(locale, "leads.routed_pool", &[("name", &data.user_name(owner))]),
+            (None, _) => t(locale, "leads.routed_none").to_owned(),
+        };
+        fields.push(Field { label: t(locale, "leads.routing"), value: routed });
+    }
     let mut accounts: Vec<Choice> =
         data.accounts.values().map(|account| Choice { value: account.id.to_string(), label: account.name.clone() }).collect();
     accounts.sort_by_key(|choice| choice.label.to_lowercase());

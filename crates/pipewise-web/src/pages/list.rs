@@ -176,6 +176,8 @@ pub struct List {
     pub csv_name: &'static str,
     /// Text above the table.
     pub note: Option<String>,
+    /// A page beside the list, in its toolbar: its label and address.
+    pub link: Option<(String, &'static str)>,
 }
 
 #[derive(Serialize)]
@@ -206,6 +208,7 @@ struct ListView<'a> {
     reset_url: &'a str,
     pager: Pager,
     note: Option<&'a str>,
+    link: Option<&'a (String, &'static str)>,
     sort: &'a str,
     dir: &'a str,
 }
@@ -242,6 +245,7 @@ impl List {
             reset_url: self.path,
             pager,
             note: self.note.as_deref(),
+            link: self.link.as_ref(),
             sort: sort_key,
             dir,
         };

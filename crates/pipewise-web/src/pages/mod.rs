@@ -32,6 +32,7 @@ mod quadrant;
 mod quotas;
 mod records;
 mod render;
+mod routing;
 mod session;
 mod settings;
 mod tasks;
@@ -82,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts", get(records::contacts))
         .route("/contacts/{id}", get(records::contact))
         .route("/leads", get(leads::leads))
+        .route("/leads/routing", get(routing::show).post(routing::save))
         .route("/leads/{id}", get(leads::lead))
         .route("/leads/{id}/convert", post(leads::convert))
         .route("/tasks", get(tasks::tasks))

@@ -70,6 +70,7 @@ fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
         cursor_pager: None,
         csv_name: "accounts",
         note: None,
+        link: None,
     })
 }
 
@@ -216,6 +217,7 @@ fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
         cursor_pager: None,
         csv_name: "contacts",
         note: None,
+        link: None,
     })
 }
 

@@ -45,6 +45,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("quotas.html", include_str!("../../templates/quotas.html")),
     ("organisation.html", include_str!("../../templates/organisation.html")),
     ("webhooks.html", include_str!("../../templates/webhooks.html")),
+    ("routing.html", include_str!("../../templates/routing.html")),
     ("performance.html", include_str!("../../templates/performance.html")),
     ("forecast.html", include_str!("../../templates/forecast.html")),
     ("pay.html", include_str!("../../templates/pay.html")),

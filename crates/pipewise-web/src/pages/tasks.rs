@@ -57,6 +57,7 @@ fn task_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
         cursor_pager: None,
         csv_name: "tasks",
         note: None,
+        link: None,
     })
 }
 

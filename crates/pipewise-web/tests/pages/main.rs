@@ -16,6 +16,7 @@ mod performance;
 mod quotas;
 mod render_time;
 mod roles;
+mod routing;
 mod settings;
 mod shares;
 mod sign_in;

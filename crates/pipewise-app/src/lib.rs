@@ -29,6 +29,7 @@ pub mod designer;
 pub mod digests;
 pub mod exports;
 pub mod forecast;
+pub mod forms;
 pub mod gates;
 pub mod handoffs;
 pub mod imports;

@@ -52,6 +52,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 20, name: "0020_mailbox_security", sql: include_str!("../migrations/0020_mailbox_security.sql") },
     Migration { version: 21, name: "0021_digests", sql: include_str!("../migrations/0021_digests.sql") },
     Migration { version: 22, name: "0022_lead_routing", sql: include_str!("../migrations/0022_lead_routing.sql") },
+    Migration { version: 23, name: "0023_lead_forms", sql: include_str!("../migrations/0023_lead_forms.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

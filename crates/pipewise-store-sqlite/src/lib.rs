@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "0020_mailbox_security", include_str!("../migrations/0020_mailbox_security.sql")),
     (21, "0021_digests", include_str!("../migrations/0021_digests.sql")),
     (22, "0022_lead_routing", include_str!("../migrations/0022_lead_routing.sql")),
+    (23, "0023_lead_forms", include_str!("../migrations/0023_lead_forms.sql")),
 ];
 
 /// Connections kept open for readers.

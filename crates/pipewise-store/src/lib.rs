@@ -247,6 +247,7 @@ pub trait Tx:
     + WebhookTx
     + DigestTx
     + LeadRoutingTx
+    + LeadFormTx
     + BulkTx
 {
     fn commit(self: Box<Self>) -> Result<()>;

@@ -45,3 +45,66 @@ impl FromRow for LeadRoute {
         })
     }
 }
+
+/// A web form that creates leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadForm {
+    pub id: i64,
+    pub organisation_id: OrgId,
+    /// Public: it is written into the web page the form is on.
+    pub key: String,
+    pub name: String,
+    /// The source its leads get.
+    pub source: String,
+    /// Where the visitor goes after sending; a thank-you page when none.
+    pub redirect_url: Option<String>,
+    pub active: bool,
+    pub created_at: Timestamp,
+}
+
+/// One submission of a form and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormSubmission {
+    pub form_id: i64,
+    pub client_address: String,
+    /// `accepted`, `spam`, `limited`, `invalid` or `duplicate`.
+    pub outcome: String,
+    pub email: Option<String>,
+    pub lead_id: Option<LeadId>,
+    pub at: Timestamp,
+}
+
+/// A transaction's reads and writes of lead forms.
+pub trait LeadFormTx {
+    /// Stores a new form and returns its id.
+    fn put_lead_form(&mut self, org: OrgId, form: &LeadForm) -> Result<i64>;
+    /// The organisation's forms in id order.
+    fn lead_forms(&mut self, org: OrgId) -> Result<Vec<LeadForm>>;
+    /// The form with this public key, whichever organisation's.
+    fn lead_form_by_key(&mut self, key: &str) -> Result<Option<LeadForm>>;
+    fn set_lead_form_active(&mut self, org: OrgId, id: i64, active: bool) -> Result<bool>;
+    fn put_form_submission(&mut self, org: OrgId, submission: &FormSubmission) -> Result<()>;
+    /// How many submissions to the organisation's forms came from `client_address` since `since`.
+    fn form_submissions_from(&mut self, org: OrgId, client_address: &str, since: Timestamp) -> Result<i64>;
+    /// Whether a submission with `email` was accepted by form `form` since `since`.
+    fn form_accepted_email(&mut self, form: i64, email: &str, since: Timestamp) -> Result<bool>;
+    /// Each outcome's count of form `form`'s submissions since `since`.
+    fn form_outcomes(&mut self, form: i64, since: Timestamp) -> Result<Vec<(String, i64)>>;
+}
+
+/// A row of the `lead_form` table (every column).
+impl FromRow for LeadForm {
+    const TABLE: &'static str = "lead_form";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(LeadForm {
+            id: fields.key("form_id")?,
+            organisation_id: OrgId(fields.get("organisation_id")?),
+            key: fields.get("form_key")?,
+            name: fields.get("name")?,
+            source: fields.get("source")?,
+            redirect_url: fields.get("redirect_url")?,
+            active: fields.get("active")?,
+            created_at: fields.get("created_at")?,
+        })
+    }
+}

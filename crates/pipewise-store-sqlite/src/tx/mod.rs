@@ -14,6 +14,7 @@ mod bulk;
 mod deals;
 mod digests;
 mod forecast;
+mod forms;
 mod gates;
 mod imports;
 mod mailboxes;

@@ -9,6 +9,7 @@ mod contract;
 mod digests;
 mod filters;
 mod forecast;
+mod forms;
 mod gates;
 mod handoffs;
 mod history;
@@ -48,6 +49,7 @@ macro_rules! on_both_engines {
 }
 
 on_both_engines! {
+    forms::a_web_form_makes_leads_and_keeps_out_spam_floods_and_repeats,
     routing::leads_are_routed_by_territory_then_capacity_and_the_report_weighs_quality,
     digests::a_digest_goes_out_once_and_a_failed_one_is_tried_again,
     webhooks::webhooks_follow_the_log_from_their_subscription_and_keep_their_place,

@@ -22,6 +22,7 @@ mod deals;
 mod designer;
 mod digest;
 mod form;
+mod forms;
 mod gates;
 mod import;
 mod leads;
@@ -84,6 +85,9 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/{id}", get(records::contact))
         .route("/leads", get(leads::leads))
         .route("/leads/routing", get(routing::show).post(routing::save))
+        .route("/leads/forms", post(forms::create))
+        .route("/leads/forms/{id}/{action}", post(forms::act))
+        .route("/f/{key}", get(forms::show).post(forms::submit))
         .route("/leads/{id}", get(leads::lead))
         .route("/leads/{id}/convert", post(leads::convert))
         .route("/tasks", get(tasks::tasks))

@@ -46,6 +46,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("organisation.html", include_str!("../../templates/organisation.html")),
     ("webhooks.html", include_str!("../../templates/webhooks.html")),
     ("routing.html", include_str!("../../templates/routing.html")),
+    ("lead_form.html", include_str!("../../templates/lead_form.html")),
     ("performance.html", include_str!("../../templates/performance.html")),
     ("forecast.html", include_str!("../../templates/forecast.html")),
     ("pay.html", include_str!("../../templates/pay.html")),

@@ -41,6 +41,18 @@ struct RoutingPage {
     territories: Vec<TerritoryRow>,
     notice: Option<String>,
     problems: Vec<String>,
+    forms: Vec<FormView>,
+}
+
+#[derive(Serialize)]
+struct FormView {
+    id: i64,
+    name: String,
+    source: String,
+    url: String,
+    active: bool,
+    outcomes: String,
+    snippet: String,
 }
 
 #[derive(Serialize)]
@@ -113,6 +125,20 @@ fn verdict_key(verdict: Verdict) -> (&'static str, &'static str) {
     }
 }
 
+/// The HTML to paste into a web page: the form's fields, and the hidden field bots fill.
+fn snippet(path: &str) -> String {
+    let fields = ["name", "email", "company", "title", "phone", "employee_count", "region"]
+        .iter()
+        .map(|name| {
+            format!("  <label>{name} <input name=\"{name}\"{}></label>\n", if *name == "email" { " type=\"email\" required" } else { "" })
+        })
+        .collect::<String>();
+    format!(
+        "<form method=\"post\" action=\"https://YOUR-PIPEWISE{path}\">\n{fields}  <input name=\"{}\" tabindex=\"-1\" autocomplete=\"off\" style=\"display:none\">\n  <button>Send</button>\n</form>",
+        app::forms::HONEYPOT
+    )
+}
+
 /// The catalog key naming a part of the rules a problem is about.
 fn part_label(field: &str) -> &'static str {
     match field {
@@ -146,7 +172,32 @@ fn page(
     let mut tx = state.db.read()?;
     let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let (stored, report, unowned) = app::routing::fairness_for(&mut tx, viewer.org, &viewer.access, now)?;
+    let forms = app::forms::forms_for(&mut tx, viewer.org, &viewer.access, now)?;
     drop(tx);
+    let forms = forms
+        .into_iter()
+        .map(|state| {
+            let path = format!("/f/{}", state.form.key);
+            let count = |outcome: &str| state.outcomes.iter().find(|(name, _)| name == outcome).map_or(0, |(_, count)| *count);
+            FormView {
+                id: state.form.id,
+                name: state.form.name,
+                source: state.form.source,
+                active: state.form.active,
+                outcomes: tf(
+                    locale,
+                    "forms.outcomes",
+                    &[
+                        ("accepted", &count("accepted").to_string()),
+                        ("invalid", &count("invalid").to_string()),
+                        ("spam", &(count("spam") + count("limited") + count("duplicate")).to_string()),
+                    ],
+                ),
+                snippet: snippet(&path),
+                url: path,
+            }
+        })
+        .collect();
     let rules = shown.unwrap_or(&stored);
     let shares = report
         .shares
@@ -222,6 +273,7 @@ fn page(
         territories,
         notice,
         problems,
+        forms,
     };
     render::page(viewer, status, "routing.html", "leads", t(locale, "routing.title").to_owned(), &view)
 }
@@ -231,7 +283,11 @@ pub async fn show(State(state): State<AppState>, SignedIn(viewer): SignedIn, Raw
     let reader = viewer.clone();
     let result = blocking(move || {
         may_read(&reader)?;
-        let notice = params.get("saved").map(|_| t(reader.user.locale, "routing.saved").to_owned());
+        let notice = match (params.get("saved"), params.get("form")) {
+            (Some(_), _) => Some(t(reader.user.locale, "routing.saved").to_owned()),
+            (None, Some(_)) => Some(t(reader.user.locale, "forms.created").to_owned()),
+            (None, None) => None,
+        };
         page(&state, &reader, StatusCode::OK, None, notice, Vec::new())
     })
     .await;

@@ -7,6 +7,7 @@ mod capture;
 mod dashboard;
 mod deal;
 mod forecast;
+mod forms;
 mod gates;
 mod import;
 mod leads;

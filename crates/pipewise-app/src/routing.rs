@@ -3,7 +3,8 @@
 //! by the API, the web app or an import — through `pipewise_leads::routing`; each lead's fit is
 //! kept as it was when it came in, and the fairness report reads what each rep got.
 //!
-//! Loads and the report read the leads that came in over the last [`WINDOW_DAYS`].
+//! Loads read what routing gave each rep over the last [`WINDOW_DAYS`] (leads given an owner by
+//! hand do not count against anyone's turn); the report reads every lead that came in then.
 
 use pipewise_core::access::{Access, SharedKind};
 use pipewise_core::error::{Problem, RecordRef};
@@ -208,18 +209,18 @@ fn quality(score: i32) -> f64 {
     fit::quality(u8::try_from(score.clamp(0, 100)).unwrap_or(0))
 }
 
-/// Each owner's load over the window: the quality of the leads they own that came in, and when
-/// the last came.
+/// Each rep's load over the window: the quality of the leads routing gave them (read from the
+/// routes alone, an index range, so routing an import stays linear), and when the last came.
 fn loads(tx: &mut Tx, org: OrgId, now: Timestamp) -> Result<Vec<Load>> {
     let mut loads: Vec<Load> = Vec::new();
-    for (lead, score) in window(tx, org, now)? {
-        let Some(owner) = lead.owner_id else { continue };
+    for route in tx.0.lead_routes(org, now.plus_seconds(-WINDOW_DAYS * 86_400))? {
+        let Some(owner) = route.routed_to else { continue };
         match loads.iter_mut().find(|load| load.user == owner) {
             Some(load) => {
-                load.quality += quality(score);
-                load.last = load.last.max(Some(lead.created_at));
+                load.quality += quality(route.fit_score);
+                load.last = load.last.max(Some(route.routed_at));
             }
-            None => loads.push(Load { user: owner, quality: quality(score), last: Some(lead.created_at) }),
+            None => loads.push(Load { user: owner, quality: quality(route.fit_score), last: Some(route.routed_at) }),
         }
     }
     Ok(loads)

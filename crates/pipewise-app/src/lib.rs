@@ -23,6 +23,7 @@ pub mod auth;
 /// reaches them.
 #[cfg(feature = "bulk")]
 pub mod bulk;
+pub mod cadence;
 pub mod capture;
 pub mod deals;
 pub mod designer;

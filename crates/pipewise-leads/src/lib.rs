@@ -4,6 +4,7 @@
 //! rep does not collect the good leads), and whether the leads went out fairly ([`fairness`]:
 //! each rep's share of lead quality against their share of capacity, not only counts).
 
+pub mod cadence;
 pub mod fairness;
 pub mod fit;
 pub mod routing;

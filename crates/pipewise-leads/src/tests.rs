@@ -2,6 +2,7 @@ use pipewise_core::{Timestamp, UserId};
 use proptest::prelude::*;
 
 use crate::Prospect;
+use crate::cadence::{self, Attempt, Limit, Policy, Step};
 use crate::fairness::{self, Received, Verdict as Judged};
 use crate::fit::{self, Criterion, Profile, Verdict};
 use crate::routing::{self, Load, Member, Rules, Territory};
@@ -171,4 +172,55 @@ proptest! {
         // The same arrivals give the same owners.
         prop_assert_eq!(run(&rules, &[], &qualities).0, owners);
     }
+}
+
+fn day(n: i64) -> Timestamp {
+    Timestamp::from_micros(1_800_000_000_000_000 + n * 86_400_000_000)
+}
+
+fn tried(days: &[i64]) -> Vec<Attempt> {
+    days.iter().map(|day_number| Attempt { at: day(*day_number), reached: false, last_chance: false }).collect()
+}
+
+#[test]
+fn the_attempt_limit_is_learnt_from_the_leads_that_converted() {
+    assert_eq!(cadence::learn_limit(&[1, 2, 3]), Limit { attempts: 6, basis: 3 }, "too few: the default");
+    // Twenty conversions: 90% were reached within 5 attempts.
+    let reached: Vec<u32> = [1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 8, 9].to_vec();
+    assert_eq!(cadence::learn_limit(&reached), Limit { attempts: 5, basis: 20 });
+    assert_eq!(cadence::learn_limit(&[1; 12]).attempts, 3, "never below 3");
+    assert_eq!(cadence::learn_limit(&[30; 12]).attempts, 12, "never above 12");
+}
+
+#[test]
+fn the_close_out_follows_the_seed_s_order() {
+    let policy = Policy::new(Limit { attempts: 3, basis: 0 }, 45);
+    let created = day(0);
+    // Nothing yet: the first touch is due within a day, late after.
+    assert_eq!(cadence::next_step(created, &[], &policy, day(0)), Step::FirstTouch { due: day(1), late: false });
+    assert!(matches!(cadence::next_step(created, &[], &policy, day(2)), Step::FirstTouch { late: true, .. }));
+    // Attempts spaced 1, then 2 days.
+    assert_eq!(cadence::next_step(created, &tried(&[0]), &policy, day(0)), Step::Attempt { number: 2, due: day(1) });
+    assert_eq!(cadence::next_step(created, &tried(&[0, 1]), &policy, day(1)), Step::Attempt { number: 3, due: day(3) });
+    // The limit without an answer: the last-chance message first, never a close-out.
+    assert_eq!(cadence::next_step(created, &tried(&[0, 1, 3]), &policy, day(60)), Step::LastChance);
+    // Sent on day 4: wait until past the average cycle (45 days), not just the 3-day wait.
+    let mut with_last = tried(&[0, 1, 3]);
+    with_last.push(Attempt { at: day(4), reached: false, last_chance: true });
+    assert_eq!(cadence::next_step(created, &with_last, &policy, day(10)), Step::Wait { until: day(45) });
+    assert_eq!(cadence::next_step(created, &with_last, &policy, day(45)), Step::CloseOut);
+    // An old lead: the wait after the message is what remains.
+    let mut late = tried(&[0, 1, 3]);
+    late.push(Attempt { at: day(50), reached: false, last_chance: true });
+    assert_eq!(cadence::next_step(created, &late, &policy, day(51)), Step::Wait { until: day(53) });
+    // An answer ends the cadence.
+    let mut answered = tried(&[0, 1]);
+    answered[1].reached = true;
+    assert_eq!(cadence::next_step(created, &answered, &policy, day(60)), Step::Engaged);
+    // Speed to lead.
+    let hours = |hours: i64| Attempt { at: created.plus_seconds(hours * 3_600), reached: false, last_chance: false };
+    assert_eq!(cadence::first_touch(created, &[hours(3)], &policy), Some((180, true)));
+    assert_eq!(cadence::first_touch(created, &[hours(30), hours(2)], &policy), Some((120, true)), "the earliest attempt");
+    assert_eq!(cadence::first_touch(created, &[hours(25)], &policy), Some((1_500, false)));
+    assert_eq!(cadence::first_touch(created, &[], &policy), None);
 }

@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (21, "0021_digests", include_str!("../migrations/0021_digests.sql")),
     (22, "0022_lead_routing", include_str!("../migrations/0022_lead_routing.sql")),
     (23, "0023_lead_forms", include_str!("../migrations/0023_lead_forms.sql")),
+    (24, "0024_lead_attempts", include_str!("../migrations/0024_lead_attempts.sql")),
 ];
 
 /// Connections kept open for readers.

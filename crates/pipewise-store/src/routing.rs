@@ -30,6 +30,37 @@ pub trait LeadRoutingTx {
     /// The routes of leads that came in at or after `since`, in lead order.
     fn lead_routes(&mut self, org: OrgId, since: Timestamp) -> Result<Vec<LeadRoute>>;
     fn lead_route(&mut self, org: OrgId, lead: LeadId) -> Result<Option<LeadRoute>>;
+    /// Records a contact attempt (`id` ignored).
+    fn put_lead_attempt(&mut self, org: OrgId, attempt: &LeadAttempt) -> Result<()>;
+    /// The attempts on `lead` (every lead's with `None`), by lead then time.
+    fn lead_attempts(&mut self, org: OrgId, lead: Option<LeadId>) -> Result<Vec<LeadAttempt>>;
+}
+
+/// A contact attempt on a lead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadAttempt {
+    pub id: i64,
+    pub lead_id: LeadId,
+    pub user_id: Option<UserId>,
+    /// `call`, `email`, `message` or `last_chance`.
+    pub kind: String,
+    pub reached: bool,
+    pub at: Timestamp,
+}
+
+/// A row of the `lead_attempt` table (every column but the organisation).
+impl FromRow for LeadAttempt {
+    const TABLE: &'static str = "lead_attempt";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(LeadAttempt {
+            id: fields.key("attempt_id")?,
+            lead_id: LeadId(fields.get("lead_id")?),
+            user_id: fields.get::<Option<i64>>("user_id")?.map(UserId),
+            kind: fields.get("kind")?,
+            reached: fields.get("reached")?,
+            at: fields.get("attempted_at")?,
+        })
+    }
 }
 
 /// A row of the `lead_route` table (every column but the organisation).

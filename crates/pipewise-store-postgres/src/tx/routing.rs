@@ -2,7 +2,7 @@
 
 use pipewise_core::*;
 use pipewise_store::rows::Columns;
-use pipewise_store::{LeadRoute, LeadRoutingTx, Result};
+use pipewise_store::{LeadAttempt, LeadRoute, LeadRoutingTx, Result};
 
 use crate::fields::{Fields, read};
 
@@ -18,6 +18,11 @@ const SELECT_ROUTES: &str = "SELECT lead_id, fit_score, routed_to, territory, ro
      WHERE organisation_id = $1 AND routed_at >= $2 ORDER BY lead_id";
 const SELECT_ROUTE: &str = "SELECT lead_id, fit_score, routed_to, territory, routed_at FROM lead_route \
      WHERE organisation_id = $1 AND lead_id = $2";
+
+const PUT_ATTEMPT: &str = "INSERT INTO lead_attempt (organisation_id, lead_id, user_id, kind, reached, attempted_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+const SELECT_ATTEMPTS: &str = "SELECT attempt_id, lead_id, user_id, kind, reached, attempted_at FROM lead_attempt \
+     WHERE organisation_id = $1 AND ($2::bigint IS NULL OR lead_id = $2) ORDER BY lead_id, attempted_at, attempt_id";
 
 impl LeadRoutingTx for PgTx<'_> {
     fn lead_routing(&mut self, org: OrgId) -> Result<Option<String>> {
@@ -50,5 +55,17 @@ impl LeadRoutingTx for PgTx<'_> {
 
     fn lead_route(&mut self, org: OrgId, lead: LeadId) -> Result<Option<LeadRoute>> {
         self.one(SELECT_ROUTE, &[&org.0, &lead.0], read)
+    }
+
+    fn put_lead_attempt(&mut self, org: OrgId, attempt: &LeadAttempt) -> Result<()> {
+        self.execute(
+            PUT_ATTEMPT,
+            &[&org.0, &attempt.lead_id.0, &attempt.user_id.map(|user| user.0), &attempt.kind, &attempt.reached, &attempt.at.to_jiff()],
+        )?;
+        Ok(())
+    }
+
+    fn lead_attempts(&mut self, org: OrgId, lead: Option<LeadId>) -> Result<Vec<LeadAttempt>> {
+        self.collect(SELECT_ATTEMPTS, &[&org.0, &lead.map(|lead| lead.0)], read)
     }
 }

@@ -106,6 +106,20 @@ pub fn leads_are_routed_by_territory_then_capacity_and_the_report_weighs_quality
     pipewise_test_support::transact(db.store(), |tx| app::records::update_lead(tx, &ctx, owned.id, &patch)).unwrap();
     assert_eq!(route(owned.id).fit_score, 90);
 
+    // Working it: a call, then the cadence asks for the second attempt a day later.
+    let called = pipewise_test_support::transact(db.store(), |tx| app::cadence::log_attempt(tx, &ctx, seoul.id, "call", false)).unwrap();
+    assert_eq!(called.status, LeadStatus::Working);
+    let bad = pipewise_test_support::transact(db.store(), |tx| app::cadence::log_attempt(tx, &ctx, seoul.id, "fax", false));
+    assert!(matches!(bad, Err(StoreError::Invalid(_))));
+    let mut tx = store.read().unwrap();
+    let cadence = app::cadence::cadence_of(&mut tx, org.org(), &called, ctx.at).unwrap();
+    assert_eq!(cadence.attempts.len(), 1);
+    assert_eq!(cadence.step, Some(pipewise_leads::cadence::Step::Attempt { number: 2, due: ctx.at.plus_seconds(86_400) }));
+    assert_eq!(cadence.first_touch, Some((0, true)));
+    drop(tx);
+    let early = pipewise_test_support::transact(db.store(), |tx| app::cadence::close_out(tx, &ctx, seoul.id));
+    assert!(matches!(early, Err(StoreError::Invalid(_))), "no close-out before the cadence is spent");
+
     // The report: by count and quality, against capacity 2:1:1.
     let mut tx = store.read().unwrap();
     let (_, report, unowned) = app::routing::fairness_for(&mut tx, org.org(), &pipewise_core::access::Access::System, ctx.at).unwrap();

@@ -14,6 +14,7 @@ use pipewise_core::money::Money;
 use pipewise_core::records::{Lead, LeadStatus};
 use pipewise_core::user::Locale;
 use pipewise_core::*;
+use pipewise_leads::cadence::Step;
 use serde::Serialize;
 
 use super::data::OrgData;
@@ -45,6 +46,7 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let mut leads = app::records::leads(&mut tx, viewer.org)?;
     let fits = app::routing::fit_scores(&mut tx, viewer.org)?;
+    let steps = app::cadence::steps(&mut tx, viewer.org, &leads, now)?;
     let query = params.get("q").map(str::to_lowercase);
     let status = params.get("status").and_then(|raw| LeadStatus::parse(raw).ok());
     let unowned = params.get("owner") == Some("none");
@@ -84,7 +86,7 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
                     None => Cell::text(String::new()).sort(SortKey::Missing),
                 },
                 Cell::text(i18n::relative(locale, lead.created_at, now)).sort(SortKey::Time(lead.created_at.as_micros())),
-                Cell::text(attention(locale, lead, now)),
+                Cell::text(attention(locale, lead, now, steps.get(&lead.id))),
             ],
             class: None,
         })
@@ -115,17 +117,26 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
 }
 
 /// What a lead still waiting needs: an owner, or (new past the speed-to-lead window) an answer.
-fn attention(locale: Locale, lead: &Lead, now: Timestamp) -> String {
+fn attention(locale: Locale, lead: &Lead, now: Timestamp, step: Option<&Step>) -> String {
     if !matches!(lead.status, LeadStatus::New | LeadStatus::Working) {
         return String::new();
     }
     let hours = (now.as_micros() - lead.created_at.as_micros()) / 3_600_000_000;
     let mut flags = Vec::new();
     if lead.owner_id.is_none() {
-        flags.push(t(locale, "leads.unowned"));
+        flags.push(t(locale, "leads.unowned").to_owned());
     }
     if lead.status == LeadStatus::New && hours >= super::today::SPEED_TO_LEAD_HOURS {
-        flags.push(t(locale, "leads.past_window"));
+        flags.push(t(locale, "leads.past_window").to_owned());
+    }
+    // The cadence's step when it asks for something now (a first touch is said above).
+    match step {
+        Some(Step::Attempt { number, due }) if *due <= now => {
+            flags.push(tf(locale, "leads.due_attempt", &[("number", &number.to_string())]))
+        }
+        Some(Step::LastChance) => flags.push(t(locale, "leads.due_last_chance").to_owned()),
+        Some(Step::CloseOut) => flags.push(t(locale, "leads.due_close_out").to_owned()),
+        _ => {}
     }
     flags.join(" · ")
 }
@@ -137,10 +148,30 @@ struct Field {
 }
 
 #[derive(Serialize)]
+struct AttemptView {
+    when: String,
+    kind: &'static str,
+    by: String,
+    reached: bool,
+}
+
+#[derive(Serialize)]
+struct CadenceView {
+    attempts: Vec<AttemptView>,
+    next: String,
+    late: bool,
+    close_out: bool,
+    worked: bool,
+    speed: String,
+    basis: String,
+}
+
+#[derive(Serialize)]
 struct LeadView {
     id: i64,
     name: String,
     fields: Vec<Field>,
+    cadence: CadenceView,
     convertible: bool,
     accounts: Vec<Choice>,
     problems: Vec<String>,
@@ -198,6 +229,9 @@ fn lead_page(
         };
         fields.push(Field { label: t(locale, "leads.routing"), value: routed });
     }
+    let now = state.now();
+    let cadence = app::cadence::cadence_of(&mut tx, viewer.org, lead, now)?;
+    let cadence = cadence_view(locale, &viewer.zone, &data, &cadence, now);
     let mut accounts: Vec<Choice> =
         data.accounts.values().map(|account| Choice { value: account.id.to_string(), label: account.name.clone() }).collect();
     accounts.sort_by_key(|choice| choice.label.to_lowercase());
@@ -205,12 +239,120 @@ fn lead_page(
         id: lead.id.0,
         name: lead.name.clone(),
         fields,
+        cadence,
         convertible: !matches!(lead.status, LeadStatus::Converted | LeadStatus::Disqualified),
         accounts,
         problems,
         typed,
     };
     render::page(viewer, status, "lead.html", "leads", lead.name.clone(), &view)
+}
+
+fn kind_label(locale: Locale, kind: &str) -> &'static str {
+    t(
+        locale,
+        match kind {
+            "call" => "leads.attempt.call",
+            "email" => "leads.attempt.email",
+            "message" => "leads.attempt.message",
+            _ => "leads.attempt.last_chance",
+        },
+    )
+}
+
+/// What a worked lead needs next, in words.
+pub(super) fn step_text(locale: Locale, zone: &Zone, step: &Step, limit: u32, now: Timestamp) -> (String, bool) {
+    let when = |at: Timestamp| i18n::relative(locale, at, now);
+    match step {
+        Step::FirstTouch { due, late } => {
+            let key = if *late { "leads.step.first_late" } else { "leads.step.first" };
+            (tf(locale, key, &[("when", &when(*due))]), *late)
+        }
+        Step::Attempt { number, due } => {
+            let late = *due < now;
+            (
+                tf(locale, "leads.step.attempt", &[("number", &number.to_string()), ("limit", &limit.to_string()), ("when", &when(*due))]),
+                late,
+            )
+        }
+        Step::LastChance => (t(locale, "leads.step.last_chance").to_owned(), true),
+        Step::Wait { until } => (tf(locale, "leads.step.wait", &[("date", &i18n::date(locale, zone.date_of(*until)))]), false),
+        Step::CloseOut => (t(locale, "leads.step.close_out").to_owned(), true),
+        Step::Engaged => (t(locale, "leads.step.engaged").to_owned(), false),
+    }
+}
+
+fn cadence_view(locale: Locale, zone: &Zone, data: &OrgData, cadence: &app::cadence::LeadCadence, now: Timestamp) -> CadenceView {
+    let (next, late) =
+        cadence.step.as_ref().map_or((String::new(), false), |step| step_text(locale, zone, step, cadence.limit.attempts, now));
+    let speed = match cadence.first_touch {
+        Some((minutes, inside)) => {
+            let took = if minutes < 120 {
+                tf(locale, "leads.minutes", &[("n", &minutes.to_string())])
+            } else {
+                tf(locale, "leads.hours", &[("n", &(minutes / 60).to_string())])
+            };
+            let key = if inside { "leads.speed_inside" } else { "leads.speed_late" };
+            tf(locale, key, &[("took", &took), ("hours", &cadence.first_touch_hours.to_string())])
+        }
+        None => t(locale, "leads.speed_none").to_owned(),
+    };
+    let basis = if cadence.limit.basis >= pipewise_leads::cadence::MIN_BASIS {
+        tf(
+            locale,
+            "leads.limit_learnt",
+            &[
+                ("limit", &cadence.limit.attempts.to_string()),
+                ("basis", &cadence.limit.basis.to_string()),
+                ("cycle", &cadence.cycle_days.to_string()),
+            ],
+        )
+    } else {
+        tf(locale, "leads.limit_default", &[("limit", &cadence.limit.attempts.to_string()), ("cycle", &cadence.cycle_days.to_string())])
+    };
+    CadenceView {
+        attempts: cadence
+            .attempts
+            .iter()
+            .rev()
+            .map(|attempt| AttemptView {
+                when: i18n::relative(locale, attempt.at, now),
+                kind: kind_label(locale, &attempt.kind),
+                by: attempt.user_id.map(|user| data.user_name(user)).unwrap_or_default(),
+                reached: attempt.reached,
+            })
+            .collect(),
+        next,
+        late,
+        close_out: cadence.step == Some(Step::CloseOut),
+        worked: cadence.step.is_some(),
+        speed,
+        basis,
+    }
+}
+
+/// `POST /leads/{id}/attempts`: `kind` (call, email, message, last_chance) and `reached`.
+pub async fn log_attempt(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(raw): Path<String>, body: Bytes) -> Response {
+    let params = Params::from_body(&body);
+    answer(viewer, move |reader| {
+        let lead = find(&state, reader, &raw)?;
+        let ctx = reader.ctx(Source::Web, state.now());
+        let reached = params.get("reached").is_some();
+        state.db.transact(|tx| app::cadence::log_attempt(tx, &ctx, lead.id, params.raw("kind"), reached))?;
+        Ok(see_other(&format!("/leads/{}#lead-cadence", lead.id)))
+    })
+    .await
+}
+
+/// `POST /leads/{id}/close_out`.
+pub async fn close_out(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(raw): Path<String>) -> Response {
+    answer(viewer, move |reader| {
+        let lead = find(&state, reader, &raw)?;
+        let ctx = reader.ctx(Source::Web, state.now());
+        state.db.transact(|tx| app::cadence::close_out(tx, &ctx, lead.id))?;
+        Ok(see_other(&format!("/leads/{}", lead.id)))
+    })
+    .await
 }
 
 fn find(state: &AppState, viewer: &Viewer, raw: &str) -> Result<Lead, AppError> {

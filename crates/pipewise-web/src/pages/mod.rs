@@ -90,6 +90,8 @@ pub fn routes() -> Router<AppState> {
         .route("/f/{key}", get(forms::show).post(forms::submit))
         .route("/leads/{id}", get(leads::lead))
         .route("/leads/{id}/convert", post(leads::convert))
+        .route("/leads/{id}/attempts", post(leads::log_attempt))
+        .route("/leads/{id}/close_out", post(leads::close_out))
         .route("/tasks", get(tasks::tasks))
         .route("/today", get(today::today))
         .route("/today/touch", post(today::log_touch))

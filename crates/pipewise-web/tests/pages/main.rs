@@ -3,6 +3,7 @@
 mod admin;
 mod board;
 mod browser;
+mod cadence;
 mod capture;
 mod dashboard;
 mod deal;

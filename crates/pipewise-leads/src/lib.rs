@@ -7,6 +7,7 @@
 pub mod cadence;
 pub mod fairness;
 pub mod fit;
+pub mod qualification;
 pub mod routing;
 
 /// What the rules read of a lead.

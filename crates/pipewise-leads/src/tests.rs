@@ -5,6 +5,7 @@ use crate::Prospect;
 use crate::cadence::{self, Attempt, Limit, Policy, Step};
 use crate::fairness::{self, Received, Verdict as Judged};
 use crate::fit::{self, Criterion, Profile, Verdict};
+use crate::qualification::{self, Answer, Criterion as Question, Verdict as Qualified};
 use crate::routing::{self, Load, Member, Rules, Territory};
 
 fn profile() -> Profile {
@@ -223,4 +224,24 @@ fn the_close_out_follows_the_seed_s_order() {
     assert_eq!(cadence::first_touch(created, &[hours(30), hours(2)], &policy), Some((120, true)), "the earliest attempt");
     assert_eq!(cadence::first_touch(created, &[hours(25)], &policy), Some((1_500, false)));
     assert_eq!(cadence::first_touch(created, &[], &policy), None);
+}
+
+#[test]
+fn qualification_scores_six_questions_and_two_of_them_decide() {
+    use Answer::*;
+    let all = |answers: [Answer; 6]| -> Vec<(Question, Answer)> { Question::ALL.into_iter().zip(answers).collect() };
+    // Five yes and one partly: 11 halves of 12, 92.
+    let strong = qualification::judge(&all([Yes, Yes, Yes, Yes, Partly, Yes]));
+    assert_eq!((strong.score, strong.answered, strong.verdict), (92, 6, Qualified::Qualified));
+    // The same, but not worth our resources: no fit.
+    assert_eq!(qualification::judge(&all([Yes, Yes, Yes, Yes, Partly, No])).verdict, Qualified::NotAFit);
+    // Four yes, two unknown: 67 and only four answered, keep qualifying.
+    let thin = qualification::judge(&all([Yes, Yes, Yes, Yes, Unknown, Unknown]));
+    assert_eq!((thin.score, thin.verdict), (67, Qualified::KeepQualifying));
+    // Everything answered, mostly no (none decisive): 4 halves of 12, 33, no fit.
+    assert_eq!(qualification::judge(&all([Partly, No, No, No, Partly, Yes])).verdict, Qualified::NotAFit);
+    // The last answer to a question counts.
+    let changed = qualification::judge(&[(Question::Worth, No), (Question::Worth, Yes)]);
+    assert_eq!((changed.score, changed.verdict), (17, Qualified::KeepQualifying));
+    assert_eq!(Question::parse("outlook"), Some(Question::Outlook));
 }

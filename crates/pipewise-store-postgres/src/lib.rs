@@ -54,6 +54,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 22, name: "0022_lead_routing", sql: include_str!("../migrations/0022_lead_routing.sql") },
     Migration { version: 23, name: "0023_lead_forms", sql: include_str!("../migrations/0023_lead_forms.sql") },
     Migration { version: 24, name: "0024_lead_attempts", sql: include_str!("../migrations/0024_lead_attempts.sql") },
+    Migration { version: 25, name: "0025_lead_qualification", sql: include_str!("../migrations/0025_lead_qualification.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

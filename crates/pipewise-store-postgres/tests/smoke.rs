@@ -19,7 +19,7 @@ use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
 /// What `migrate` applies to an empty schema, in order.
-const EVERY_MIGRATION: [&str; 24] = [
+const EVERY_MIGRATION: [&str; 25] = [
     "0001_records",
     "0002_platform",
     "0003_gates",
@@ -44,6 +44,7 @@ const EVERY_MIGRATION: [&str; 24] = [
     "0022_lead_routing",
     "0023_lead_forms",
     "0024_lead_attempts",
+    "0025_lead_qualification",
 ];
 
 /// The test server's URL, a connection to it that creates and drops schemas, and the empty

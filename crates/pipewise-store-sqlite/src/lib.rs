@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "0022_lead_routing", include_str!("../migrations/0022_lead_routing.sql")),
     (23, "0023_lead_forms", include_str!("../migrations/0023_lead_forms.sql")),
     (24, "0024_lead_attempts", include_str!("../migrations/0024_lead_attempts.sql")),
+    (25, "0025_lead_qualification", include_str!("../migrations/0025_lead_qualification.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -34,6 +34,37 @@ pub trait LeadRoutingTx {
     fn put_lead_attempt(&mut self, org: OrgId, attempt: &LeadAttempt) -> Result<()>;
     /// The attempts on `lead` (every lead's with `None`), by lead then time.
     fn lead_attempts(&mut self, org: OrgId, lead: Option<LeadId>) -> Result<Vec<LeadAttempt>>;
+    /// Creates or replaces a lead's qualification.
+    fn put_lead_qualification(&mut self, org: OrgId, qualification: &StoredQualification) -> Result<()>;
+    fn lead_qualification(&mut self, org: OrgId, lead: LeadId) -> Result<Option<StoredQualification>>;
+}
+
+/// A lead's qualification as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredQualification {
+    pub lead_id: LeadId,
+    /// JSON: each question's key and its answer's.
+    pub answers: String,
+    pub score: i32,
+    /// `qualified`, `not_a_fit` or `keep_qualifying`.
+    pub verdict: String,
+    pub updated_by: Option<UserId>,
+    pub updated_at: Timestamp,
+}
+
+/// A row of the `lead_qualification` table (every column but the organisation).
+impl FromRow for StoredQualification {
+    const TABLE: &'static str = "lead_qualification";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(StoredQualification {
+            lead_id: LeadId(fields.key("lead_id")?),
+            answers: fields.get("answers")?,
+            score: fields.get("score")?,
+            verdict: fields.get("verdict")?,
+            updated_by: fields.get::<Option<i64>>("updated_by")?.map(UserId),
+            updated_at: fields.get("updated_at")?,
+        })
+    }
 }
 
 /// A contact attempt on a lead.

@@ -2,7 +2,7 @@
 
 use pipewise_core::*;
 use pipewise_store::rows::Columns;
-use pipewise_store::{LeadAttempt, LeadRoute, LeadRoutingTx, Result};
+use pipewise_store::{LeadAttempt, LeadRoute, LeadRoutingTx, Result, StoredQualification};
 
 use crate::fields::{Fields, read};
 
@@ -23,6 +23,12 @@ const PUT_ATTEMPT: &str = "INSERT INTO lead_attempt (organisation_id, lead_id, u
      VALUES ($1, $2, $3, $4, $5, $6)";
 const SELECT_ATTEMPTS: &str = "SELECT attempt_id, lead_id, user_id, kind, reached, attempted_at FROM lead_attempt \
      WHERE organisation_id = $1 AND ($2::bigint IS NULL OR lead_id = $2) ORDER BY lead_id, attempted_at, attempt_id";
+
+const PUT_QUALIFICATION: &str = "INSERT INTO lead_qualification (lead_id, organisation_id, answers, score, verdict, updated_by, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (lead_id) DO UPDATE SET answers = excluded.answers, \
+     score = excluded.score, verdict = excluded.verdict, updated_by = excluded.updated_by, updated_at = excluded.updated_at";
+const SELECT_QUALIFICATION: &str = "SELECT lead_id, answers, score, verdict, updated_by, updated_at FROM lead_qualification \
+     WHERE organisation_id = $1 AND lead_id = $2";
 
 impl LeadRoutingTx for PgTx<'_> {
     fn lead_routing(&mut self, org: OrgId) -> Result<Option<String>> {
@@ -67,5 +73,25 @@ impl LeadRoutingTx for PgTx<'_> {
 
     fn lead_attempts(&mut self, org: OrgId, lead: Option<LeadId>) -> Result<Vec<LeadAttempt>> {
         self.collect(SELECT_ATTEMPTS, &[&org.0, &lead.map(|lead| lead.0)], read)
+    }
+
+    fn put_lead_qualification(&mut self, org: OrgId, qualification: &StoredQualification) -> Result<()> {
+        self.execute(
+            PUT_QUALIFICATION,
+            &[
+                &qualification.lead_id.0,
+                &org.0,
+                &qualification.answers,
+                &qualification.score,
+                &qualification.verdict,
+                &qualification.updated_by.map(|user| user.0),
+                &qualification.updated_at.to_jiff(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn lead_qualification(&mut self, org: OrgId, lead: LeadId) -> Result<Option<StoredQualification>> {
+        self.one(SELECT_QUALIFICATION, &[&org.0, &lead.0], read)
     }
 }

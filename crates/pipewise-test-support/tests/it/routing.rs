@@ -120,6 +120,18 @@ pub fn leads_are_routed_by_territory_then_capacity_and_the_report_weighs_quality
     let early = pipewise_test_support::transact(db.store(), |tx| app::cadence::close_out(tx, &ctx, seoul.id));
     assert!(matches!(early, Err(StoreError::Invalid(_))), "no close-out before the cadence is spent");
 
+    // Qualified beyond BANT: kept, read back, and the lead qualified.
+    let answers: Vec<(String, String)> = ["expectations", "success", "resources", "outlook", "threats", "worth"]
+        .iter()
+        .map(|key| ((*key).to_owned(), "yes".to_owned()))
+        .collect();
+    let (qualified, _) = pipewise_test_support::transact(db.store(), |tx| app::cadence::qualify(tx, &ctx, seoul.id, &answers)).unwrap();
+    assert_eq!(qualified.status, LeadStatus::Qualified);
+    let mut tx = store.read().unwrap();
+    let read = app::cadence::qualification_of(&mut tx, org.org(), seoul.id).unwrap().unwrap();
+    assert_eq!((read.judged.score, read.answers.len(), read.updated_at), (100, 6, ctx.at));
+    drop(tx);
+
     // The report: by count and quality, against capacity 2:1:1.
     let mut tx = store.read().unwrap();
     let (_, report, unowned) = app::routing::fairness_for(&mut tx, org.org(), &pipewise_core::access::Access::System, ctx.at).unwrap();

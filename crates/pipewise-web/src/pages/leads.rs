@@ -130,15 +130,19 @@ fn attention(locale: Locale, lead: &Lead, now: Timestamp, step: Option<&Step>) -
         flags.push(t(locale, "leads.past_window").to_owned());
     }
     // The cadence's step when it asks for something now (a first touch is said above).
-    match step {
-        Some(Step::Attempt { number, due }) if *due <= now => {
-            flags.push(tf(locale, "leads.due_attempt", &[("number", &number.to_string())]))
-        }
-        Some(Step::LastChance) => flags.push(t(locale, "leads.due_last_chance").to_owned()),
-        Some(Step::CloseOut) => flags.push(t(locale, "leads.due_close_out").to_owned()),
-        _ => {}
-    }
+    flags.extend(step.and_then(|step| due_text(locale, step, now)));
     flags.join(" · ")
+}
+
+/// What a worked lead's cadence asks for now, in a few words; none when nothing is due (a
+/// first touch is the speed-to-lead flag's).
+pub(super) fn due_text(locale: Locale, step: &Step, now: Timestamp) -> Option<String> {
+    match step {
+        Step::Attempt { number, due } if *due <= now => Some(tf(locale, "leads.due_attempt", &[("number", &number.to_string())])),
+        Step::LastChance => Some(t(locale, "leads.due_last_chance").to_owned()),
+        Step::CloseOut => Some(t(locale, "leads.due_close_out").to_owned()),
+        _ => None,
+    }
 }
 
 #[derive(Serialize)]
@@ -167,11 +171,27 @@ struct CadenceView {
 }
 
 #[derive(Serialize)]
+struct QuestionView {
+    key: &'static str,
+    label: &'static str,
+    answer: &'static str,
+}
+
+#[derive(Serialize)]
+struct QualificationView {
+    questions: Vec<QuestionView>,
+    answers: Vec<(&'static str, &'static str)>,
+    summary: String,
+    verdict: &'static str,
+}
+
+#[derive(Serialize)]
 struct LeadView {
     id: i64,
     name: String,
     fields: Vec<Field>,
     cadence: CadenceView,
+    qualification: QualificationView,
     convertible: bool,
     accounts: Vec<Choice>,
     problems: Vec<String>,
@@ -232,6 +252,7 @@ fn lead_page(
     let now = state.now();
     let cadence = app::cadence::cadence_of(&mut tx, viewer.org, lead, now)?;
     let cadence = cadence_view(locale, &viewer.zone, &data, &cadence, now);
+    let qualification = qualification_view(locale, app::cadence::qualification_of(&mut tx, viewer.org, lead.id)?);
     let mut accounts: Vec<Choice> =
         data.accounts.values().map(|account| Choice { value: account.id.to_string(), label: account.name.clone() }).collect();
     accounts.sort_by_key(|choice| choice.label.to_lowercase());
@@ -240,6 +261,7 @@ fn lead_page(
         name: lead.name.clone(),
         fields,
         cadence,
+        qualification,
         convertible: !matches!(lead.status, LeadStatus::Converted | LeadStatus::Disqualified),
         accounts,
         problems,
@@ -329,6 +351,74 @@ fn cadence_view(locale: Locale, zone: &Zone, data: &OrgData, cadence: &app::cade
         speed,
         basis,
     }
+}
+
+fn qualification_view(locale: Locale, found: Option<app::cadence::LeadQualification>) -> QualificationView {
+    use pipewise_leads::qualification::{Answer, Criterion, Verdict};
+    let answer_of = |criterion: Criterion| {
+        found
+            .as_ref()
+            .and_then(|found| found.answers.iter().rev().find(|(asked, _)| *asked == criterion))
+            .map_or(Answer::Unknown, |(_, answer)| *answer)
+    };
+    let questions = Criterion::ALL
+        .into_iter()
+        .map(|criterion| QuestionView {
+            key: criterion.key(),
+            label: t(
+                locale,
+                match criterion {
+                    Criterion::Expectations => "leads.q.expectations",
+                    Criterion::Success => "leads.q.success",
+                    Criterion::Resources => "leads.q.resources",
+                    Criterion::Outlook => "leads.q.outlook",
+                    Criterion::Threats => "leads.q.threats",
+                    Criterion::Worth => "leads.q.worth",
+                },
+            ),
+            answer: answer_of(criterion).key(),
+        })
+        .collect();
+    let answers = [Answer::Unknown, Answer::Yes, Answer::Partly, Answer::No]
+        .into_iter()
+        .map(|answer| {
+            let key = match answer {
+                Answer::Yes => "leads.a.yes",
+                Answer::Partly => "leads.a.partly",
+                Answer::No => "leads.a.no",
+                Answer::Unknown => "leads.a.unknown",
+            };
+            (answer.key(), t(locale, key))
+        })
+        .collect();
+    let (summary, verdict) = match &found {
+        None => (t(locale, "leads.q.none").to_owned(), ""),
+        Some(found) => {
+            let (key, verdict) = match found.judged.verdict {
+                Verdict::Qualified => ("leads.q.qualified", "qualified"),
+                Verdict::NotAFit => ("leads.q.not_a_fit", "not_a_fit"),
+                Verdict::KeepQualifying => ("leads.q.keep", "keep"),
+            };
+            (tf(locale, key, &[("score", &found.judged.score.to_string()), ("answered", &found.judged.answered.to_string())]), verdict)
+        }
+    };
+    QualificationView { questions, answers, summary, verdict }
+}
+
+/// `POST /leads/{id}/qualification`: each question's answer.
+pub async fn qualify(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(raw): Path<String>, body: Bytes) -> Response {
+    let params = Params::from_body(&body);
+    answer(viewer, move |reader| {
+        let lead = find(&state, reader, &raw)?;
+        let ctx = reader.ctx(Source::Web, state.now());
+        let answers: Vec<(String, String)> = pipewise_leads::qualification::Criterion::ALL
+            .into_iter()
+            .filter_map(|criterion| params.get(criterion.key()).map(|answer| (criterion.key().to_owned(), answer.to_owned())))
+            .collect();
+        state.db.transact(|tx| app::cadence::qualify(tx, &ctx, lead.id, &answers))?;
+        Ok(see_other(&format!("/leads/{}#lead-qualification", lead.id)))
+    })
+    .await
 }
 
 /// `POST /leads/{id}/attempts`: `kind` (call, email, message, last_chance) and `reached`.

@@ -92,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/convert", post(leads::convert))
         .route("/leads/{id}/attempts", post(leads::log_attempt))
         .route("/leads/{id}/close_out", post(leads::close_out))
+        .route("/leads/{id}/qualification", post(leads::qualify))
         .route("/tasks", get(tasks::tasks))
         .route("/today", get(today::today))
         .route("/today/touch", post(today::log_touch))

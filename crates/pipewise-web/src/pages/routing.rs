@@ -42,6 +42,15 @@ struct RoutingPage {
     notice: Option<String>,
     problems: Vec<String>,
     forms: Vec<FormView>,
+    sources: Vec<SourceView>,
+}
+
+#[derive(Serialize)]
+struct SourceView {
+    source: String,
+    leads: usize,
+    qualified: usize,
+    flagged: bool,
 }
 
 #[derive(Serialize)]
@@ -173,6 +182,15 @@ fn page(
     let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let (stored, report, unowned) = app::routing::fairness_for(&mut tx, viewer.org, &viewer.access, now)?;
     let forms = app::forms::forms_for(&mut tx, viewer.org, &viewer.access, now)?;
+    let sources = app::cadence::source_yields(&mut tx, viewer.org, now, 90)?
+        .into_iter()
+        .map(|found| SourceView {
+            source: if found.source.is_empty() { t(locale, "routing.no_source").to_owned() } else { found.source },
+            leads: found.leads,
+            qualified: found.qualified,
+            flagged: found.flagged,
+        })
+        .collect();
     drop(tx);
     let forms = forms
         .into_iter()
@@ -274,6 +292,7 @@ fn page(
         notice,
         problems,
         forms,
+        sources,
     };
     render::page(viewer, status, "routing.html", "leads", t(locale, "routing.title").to_owned(), &view)
 }

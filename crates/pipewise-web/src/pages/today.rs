@@ -79,6 +79,8 @@ struct LeadLine {
     age: String,
     past_sla: bool,
     working: bool,
+    /// The cadence's next step, when one is due now.
+    next: Option<String>,
 }
 
 /// An inbound message that reads badly (capture's early warning).
@@ -180,7 +182,12 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
         .filter(|lead| lead.owner_id == Some(who) && matches!(lead.status, LeadStatus::New | LeadStatus::Working))
         .collect();
     let hours = |lead: &pipewise_core::records::Lead| (now.as_micros() - lead.created_at.as_micros()) / 3_600_000_000;
-    leads.sort_by_key(|lead| (lead.status != LeadStatus::New, hours(lead) < SPEED_TO_LEAD_HOURS, lead.created_at, lead.id));
+    let steps = app::cadence::steps(&mut tx, viewer.org, &leads, now)?;
+    // A lead whose next attempt, last chance or close-out is due now comes before one waiting.
+    let due = |lead: &pipewise_core::records::Lead| steps.get(&lead.id).and_then(|step| super::leads::due_text(locale, step, now));
+    leads.sort_by_key(|lead| {
+        (lead.status != LeadStatus::New, hours(lead) < SPEED_TO_LEAD_HOURS, due(lead).is_none(), lead.created_at, lead.id)
+    });
     let lead_lines: Vec<LeadLine> = leads
         .iter()
         .map(|lead| LeadLine {
@@ -192,6 +199,7 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
             age: i18n::relative(locale, lead.created_at, now),
             past_sla: lead.status == LeadStatus::New && hours(lead) >= SPEED_TO_LEAD_HOURS,
             working: lead.status == LeadStatus::Working,
+            next: due(lead),
         })
         .collect();
 

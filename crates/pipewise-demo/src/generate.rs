@@ -111,6 +111,12 @@ pub(crate) fn run(store: &Db, config: &DemoConfig, report: &mut dyn FnMut(Phase,
     let rep_offsets: Vec<i64> = (0..plan.reps.len()).map(|rep| plan.rep_person(rep).utc_offset_hours).collect();
     let context = LeadContext { start, now, companies: &pool, n_reps: plan.reps.len(), rep_offsets: &rep_offsets };
     let mut lead_emails = EmailBook::default();
+    // The ideal customer scores every lead as it comes in; the pool (each rep's capacity) is set
+    // once the leads are in, so the demo's leads keep the owners it planned and routing applies
+    // to the leads that come after.
+    let rules = demo_routing(&org, &rep_offsets);
+    let profile_only = pipewise_leads::routing::Rules { profile: rules.profile.clone(), ..Default::default() };
+    app::routing::set_rules(writer.tx()?, &org.ctx(start, None), &profile_only)?;
     writer.begin(Phase::Leads, u64::from(config.leads));
     for index in 0..config.leads {
         let planned = lead::plan_lead(&mut Rng::stream(seed, Stream::Leads, u64::from(index)), &context, &mut lead_emails);
@@ -122,9 +128,9 @@ pub(crate) fn run(store: &Db, config: &DemoConfig, report: &mut dyn FnMut(Phase,
             phone: planned.phone,
             title: planned.title,
             source: Some(planned.source.to_owned()),
-            industry: None,
-            employee_count: None,
-            region: None,
+            industry: planned.industry.map(str::to_owned),
+            employee_count: planned.employees,
+            region: planned.region.map(str::to_owned),
             status: planned.status,
             owner_id: owner,
         };
@@ -135,6 +141,7 @@ pub(crate) fn run(store: &Db, config: &DemoConfig, report: &mut dyn FnMut(Phase,
         }
         writer.advance(1)?;
     }
+    app::routing::set_rules(writer.tx()?, &org.ctx(now, None), &rules)?;
     writer.commit()?;
 
     // The seed templates' stage gates go in once the history is written: the history shows how
@@ -191,4 +198,33 @@ fn mean_life_days(deals: &DealSource, seed: u64, n_deals: usize) -> f64 {
 /// Deal `index`: the same setup and plan every time it is asked for.
 fn plan_deal(deals: &DealSource, seed: u64, index: usize) -> (DealSetup, DealPlan) {
     deals.plan(&mut Rng::stream(seed, Stream::Deal, index as u64), deal::plan_deal)
+}
+
+/// The demo's lead routing: software, technology and medical companies of 50 to 5,000 people,
+/// bought by chiefs, VPs, heads and directors (팀장, 본부장, 이사 in Korean titles); every rep in
+/// the pool, the first two with double capacity; Korea's leads to the reps who work Korea.
+fn demo_routing(org: &crate::write::StoredOrg, rep_offsets: &[i64]) -> pipewise_leads::routing::Rules {
+    use pipewise_leads::fit::Profile;
+    use pipewise_leads::routing::{Member, Rules, Territory};
+    let words = |list: &[&str]| list.iter().map(|word| (*word).to_owned()).collect::<Vec<_>>();
+    let reps = rep_offsets.len();
+    let pool: Vec<Member> = (0..reps).map(|rep| Member { user: org.staff.user(rep), capacity: if rep < 2 { 2 } else { 1 } }).collect();
+    // The reps on Seoul time work Korea.
+    let korea: Vec<_> = (0..reps).filter(|rep| rep_offsets[*rep] == 9).map(|rep| org.staff.user(rep)).collect();
+    let territories = if korea.is_empty() {
+        Vec::new()
+    } else {
+        vec![Territory { name: "Korea".into(), regions: words(&["Korea"]), members: korea, ..Territory::default() }]
+    };
+    Rules {
+        profile: Profile {
+            industries: words(&["software", "technolgy", "medical"]),
+            regions: Vec::new(),
+            min_employees: Some(50),
+            max_employees: Some(5_000),
+            titles: words(&["chief", "vp", "head", "director", "팀장", "본부장", "이사", "대표"]),
+        },
+        pool,
+        territories,
+    }
 }

@@ -21,6 +21,11 @@ pub struct LeadPlan {
     pub phone: Option<String>,
     pub title: Option<String>,
     pub source: &'static str,
+    /// The company's industry, size and region, as a web form asks for them (none for a
+    /// personal address).
+    pub industry: Option<&'static str>,
+    pub employees: Option<i64>,
+    pub region: Option<&'static str>,
     pub status: LeadStatus,
     /// Index into the reps; `None` when nobody owns it.
     pub owner: Option<usize>,
@@ -93,6 +98,9 @@ pub fn plan_lead(rng: &mut Rng, context: &LeadContext, emails: &mut EmailBook) -
         phone,
         title,
         source,
+        industry: company.filter(|_| !personal).map(|company| company.industry),
+        employees: company.filter(|_| !personal).and_then(|company| company.employees),
+        region: company.filter(|_| !personal).map(|company| company.region.as_str()),
         status,
         owner,
         created_at,

@@ -164,6 +164,8 @@ async fn screenshot_tour_of_the_demo() {
             ("users", "/admin/users".to_owned()),
             ("audit", "/admin/audit".to_owned()),
             ("webhooks", "/admin/webhooks".to_owned()),
+            ("routing", "/leads/routing".to_owned()),
+            ("leads", "/leads?sort=fit&dir=desc".to_owned()),
             ("account-page", "/account".to_owned()),
             ("dashboard", "/dashboard".to_owned()),
             ("dashboard-past", "/dashboard?as_of=2026-06-30".to_owned()),

@@ -79,6 +79,44 @@ impl SqliteStore {
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Copies the database into `target` (a new file) while writers go on: SQLite's backup API
+    /// copies every page in one step, inside one read transaction, so the copy is one consistent
+    /// snapshot. The copy is then checked page by page and made a single self-contained file.
+    pub fn backup_to(&self, target: &Path) -> Result<()> {
+        if target.exists() {
+            return Err(StoreError::Conflict(format!("{} already exists: a backup is written to a new file", target.display())));
+        }
+        let source = connect(&self.path)?;
+        let mut copy = Connection::open(target).map_err(StoreError::database)?;
+        copy_all(&source, &mut copy)?;
+        copy.pragma_update(None, "journal_mode", "DELETE").map_err(StoreError::database)?;
+        check_integrity(&copy)
+    }
+
+    /// Restores `backup` (a file [`SqliteStore::backup_to`] wrote) into `target`, a new file,
+    /// after checking it page by page; migrations newer than the backup are applied by whoever
+    /// opens the store next.
+    pub fn restore_from(backup: &Path, target: &Path) -> Result<()> {
+        if target.exists() && std::fs::metadata(target).map(|meta| meta.len() > 0).unwrap_or(true) {
+            return Err(StoreError::Conflict(format!("{} already exists: a backup is restored into a new database", target.display())));
+        }
+        let source = Connection::open_with_flags(backup, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(StoreError::database)?;
+        check_integrity(&source)?;
+        let ours: bool = source
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration') AS ours",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(StoreError::database)?;
+        if !ours {
+            return Err(StoreError::Conflict(format!("{} is a SQLite file but not a Pipewise database", backup.display())));
+        }
+        let mut restored = Connection::open(target).map_err(StoreError::database)?;
+        copy_all(&source, &mut restored)?;
+        check_integrity(&restored)
+    }
+
     fn take_reader(&self) -> Result<Connection> {
         let idle = self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
         match idle {
@@ -93,6 +131,27 @@ impl SqliteStore {
             readers.push(connection);
         }
     }
+}
+
+/// Copies every page of `source` into `target` in one step (one snapshot of the source).
+fn copy_all(source: &Connection, target: &mut Connection) -> Result<()> {
+    use rusqlite::backup::{Backup, StepResult};
+    let backup = Backup::new(source, target).map_err(StoreError::database)?;
+    for _ in 0..1_000 {
+        match backup.step(-1).map_err(StoreError::database)? {
+            StepResult::Done => return Ok(()),
+            // A writer holds the lock for a moment: try again.
+            StepResult::More | StepResult::Busy | StepResult::Locked => std::thread::sleep(std::time::Duration::from_millis(10)),
+            _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+    Err(StoreError::Conflict("the database stayed locked for ten seconds: the backup did not start".into()))
+}
+
+/// `PRAGMA integrity_check` must say `ok`.
+fn check_integrity(connection: &Connection) -> Result<()> {
+    let verdict: String = connection.query_row("PRAGMA integrity_check", [], |row| row.get(0)).map_err(StoreError::database)?;
+    if verdict == "ok" { Ok(()) } else { Err(StoreError::Conflict(format!("the copy is damaged: {verdict}"))) }
 }
 
 fn connect(path: &Path) -> Result<Connection> {

@@ -3,6 +3,7 @@
 //! progress to stderr; errors end with a `hint:` where one helps.
 
 mod apply;
+mod backup;
 mod bench;
 mod bench_capture;
 mod bench_forecast;
@@ -256,6 +257,24 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Copy the database while the server keeps writing: SQLite through its backup API (one
+    /// consistent snapshot, checked), PostgreSQL through pg_dump (from PATH, custom format).
+    Backup {
+        #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
+        db: String,
+        /// The new file the backup goes to.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Restore a backup into a new, empty database of the same engine (then migrate it).
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// The new database: a SQLite file that does not exist yet, or an empty postgres:// database.
+        #[arg(long)]
+        db: String,
+    },
     /// Outbound webhooks (admins): subscribe a URL to deal events (signed with a secret shown
     /// once), list each webhook's state and latest deliveries, remove one, or deliver what
     /// waits now. `pipewise serve` delivers every 2 seconds when PIPEWISE_SECRET_KEY is set.
@@ -351,6 +370,8 @@ fn main() -> ExitCode {
         Command::Mailbox { what: MailboxCommand::Sync { db } } => mailbox::sync(&db),
         Command::Mailbox { what: MailboxCommand::List { db, org } } => mailbox::list(&db, org),
         Command::Digest { db, now, dry_run } => digest::run(&db, now, dry_run),
+        Command::Backup { db, out } => backup::backup(&db, &out),
+        Command::Restore { from, db } => backup::restore(&from, &db),
         Command::Webhook { what: WebhookCommand::Add { db, org, actor, url, event } } => {
             webhook::add(&db, org, actor.as_deref(), &url, &event)
         }

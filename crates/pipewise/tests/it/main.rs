@@ -2,6 +2,7 @@
 //! real sockets.
 
 mod api_fuzz;
+mod backup;
 mod cli;
 mod crash;
 mod digest;

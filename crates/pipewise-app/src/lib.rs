@@ -41,6 +41,7 @@ pub mod mailboxes;
 pub mod pay;
 pub mod performance;
 pub mod plan_codec;
+pub mod qualification;
 pub mod quotas;
 pub mod records;
 pub mod routing;

@@ -125,10 +125,11 @@ pub fn leads_are_routed_by_territory_then_capacity_and_the_report_weighs_quality
         .iter()
         .map(|key| ((*key).to_owned(), "yes".to_owned()))
         .collect();
-    let (qualified, _) = pipewise_test_support::transact(db.store(), |tx| app::cadence::qualify(tx, &ctx, seoul.id, &answers)).unwrap();
+    let (qualified, _) =
+        pipewise_test_support::transact(db.store(), |tx| app::qualification::qualify(tx, &ctx, seoul.id, &answers)).unwrap();
     assert_eq!(qualified.status, LeadStatus::Qualified);
     let mut tx = store.read().unwrap();
-    let read = app::cadence::qualification_of(&mut tx, org.org(), seoul.id).unwrap().unwrap();
+    let read = app::qualification::qualification_of(&mut tx, org.org(), seoul.id).unwrap().unwrap();
     assert_eq!((read.judged.score, read.answers.len(), read.updated_at), (100, 6, ctx.at));
     drop(tx);
 

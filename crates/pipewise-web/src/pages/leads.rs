@@ -252,7 +252,7 @@ fn lead_page(
     let now = state.now();
     let cadence = app::cadence::cadence_of(&mut tx, viewer.org, lead, now)?;
     let cadence = cadence_view(locale, &viewer.zone, &data, &cadence, now);
-    let qualification = qualification_view(locale, app::cadence::qualification_of(&mut tx, viewer.org, lead.id)?);
+    let qualification = qualification_view(locale, app::qualification::qualification_of(&mut tx, viewer.org, lead.id)?);
     let mut accounts: Vec<Choice> =
         data.accounts.values().map(|account| Choice { value: account.id.to_string(), label: account.name.clone() }).collect();
     accounts.sort_by_key(|choice| choice.label.to_lowercase());
@@ -353,7 +353,7 @@ fn cadence_view(locale: Locale, zone: &Zone, data: &OrgData, cadence: &app::cade
     }
 }
 
-fn qualification_view(locale: Locale, found: Option<app::cadence::LeadQualification>) -> QualificationView {
+fn qualification_view(locale: Locale, found: Option<app::qualification::LeadQualification>) -> QualificationView {
     use pipewise_leads::qualification::{Answer, Criterion, Verdict};
     let answer_of = |criterion: Criterion| {
         found
@@ -415,7 +415,7 @@ pub async fn qualify(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
             .into_iter()
             .filter_map(|criterion| params.get(criterion.key()).map(|answer| (criterion.key().to_owned(), answer.to_owned())))
             .collect();
-        state.db.transact(|tx| app::cadence::qualify(tx, &ctx, lead.id, &answers))?;
+        state.db.transact(|tx| app::qualification::qualify(tx, &ctx, lead.id, &answers))?;
         Ok(see_other(&format!("/leads/{}#lead-qualification", lead.id)))
     })
     .await

@@ -182,7 +182,7 @@ fn page(
     let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let (stored, report, unowned) = app::routing::fairness_for(&mut tx, viewer.org, &viewer.access, now)?;
     let forms = app::forms::forms_for(&mut tx, viewer.org, &viewer.access, now)?;
-    let sources = app::cadence::source_yields(&mut tx, viewer.org, now, 90)?
+    let sources = app::qualification::source_yields(&mut tx, viewer.org, now, 90)?
         .into_iter()
         .map(|found| SourceView {
             source: if found.source.is_empty() { t(locale, "routing.no_source").to_owned() } else { found.source },

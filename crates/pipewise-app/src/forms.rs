@@ -19,7 +19,9 @@ use crate::*;
 pub use pipewise_store::LeadForm as Form;
 
 /// Submissions one client address may send to an organisation's forms in an hour.
-pub const PER_ADDRESS_PER_HOUR: i64 = 5;
+/// (The address is the client's as `--trusted-proxy` lets the server see it: behind a reverse
+/// proxy that is not named, every visitor would share the proxy's address and this limit.)
+pub const PER_ADDRESS_PER_HOUR: i64 = 20;
 /// The hidden field a person leaves empty and a bot fills.
 pub const HONEYPOT: &str = "website";
 /// The fields a form reads; any other is ignored.

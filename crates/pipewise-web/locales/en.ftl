@@ -1667,7 +1667,7 @@ leads-routed_pool = to { $name } from the pool
 leads-routed_none = came with its owner, or nobody could take it
 
 forms-title = Web forms
-forms-intro = A form on your web site (or the page Pipewise hosts for it) makes a lead from each visitor who sends it, scored and routed as every new lead. Bots that fill the hidden field, more than five sends an hour from one address, and the same address twice in a day make nothing; visitors are not told.
+forms-intro = A form on your web site (or the page Pipewise hosts for it) makes a lead from each visitor who sends it, scored and routed as every new lead. Bots that fill the hidden field, more than 20 sends an hour from one address, and the same address twice in a day make nothing; visitors are not told.
 forms-none = No form yet.
 forms-add = Add a form
 forms-form_name = Name (its heading)

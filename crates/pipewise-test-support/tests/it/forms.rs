@@ -1,5 +1,5 @@
 //! Lead forms on both engines: ops make one (a rep may not); a submission becomes a lead with
-//! the form's source, scored and routed; the hidden field filled, a sixth send from one address
+//! the form's source, scored and routed; the hidden field filled, a send over one address's hourly limit
 //! in an hour and the same address again in a day make nothing and are kept with their
 //! outcome; a submission without an address or with a bad size is refused, every problem named;
 //! an unknown or switched-off form is not found.
@@ -48,19 +48,19 @@ pub fn a_web_form_makes_leads_and_keeps_out_spam_floods_and_repeats(db: &TestDb)
     let mut named: Vec<&str> = errors.0.iter().map(|error| error.field).collect();
     named.sort_unstable();
     assert_eq!(named, vec!["email", "employee_count", "name"]);
-    // One address: the five sends of the hour (one above) and then nothing.
-    for index in 0..4 {
+    // One address: the sends of the hour (one above, refused) and then nothing.
+    for index in 0..app::forms::PER_ADDRESS_PER_HOUR - 1 {
         let one = fields(&[("name", "Flood"), ("email", &format!("flood{index}@flood.example"))]);
         assert!(matches!(
             app::forms::submit(&store, &form.key, "192.0.2.5", &one, when.plus_seconds(index)).unwrap(),
             Submitted::Accepted(_)
         ));
     }
-    let sixth = fields(&[("name", "Flood"), ("email", "flood9@flood.example")]);
-    assert_eq!(app::forms::submit(&store, &form.key, "192.0.2.5", &sixth, when.plus_seconds(10)).unwrap(), Submitted::Quietly("limited"));
+    let over = fields(&[("name", "Flood"), ("email", "flood-last@flood.example")]);
+    assert_eq!(app::forms::submit(&store, &form.key, "192.0.2.5", &over, when.plus_seconds(60)).unwrap(), Submitted::Quietly("limited"));
     assert!(
-        matches!(app::forms::submit(&store, &form.key, "192.0.2.5", &sixth, when.plus_seconds(3_601)).unwrap(), Submitted::Accepted(_)),
-        "an hour later"
+        matches!(app::forms::submit(&store, &form.key, "192.0.2.5", &over, when.plus_seconds(7_200)).unwrap(), Submitted::Accepted(_)),
+        "two hours later"
     );
 
     let mut tx = store.read().unwrap();
@@ -68,7 +68,13 @@ pub fn a_web_form_makes_leads_and_keeps_out_spam_floods_and_repeats(db: &TestDb)
     let outcomes: Vec<(String, i64)> = states[0].outcomes.clone();
     assert_eq!(
         outcomes,
-        vec![("accepted".into(), 6), ("duplicate".into(), 1), ("invalid".into(), 1), ("limited".into(), 1), ("spam".into(), 1)]
+        vec![
+            ("accepted".into(), app::forms::PER_ADDRESS_PER_HOUR + 1),
+            ("duplicate".into(), 1),
+            ("invalid".into(), 1),
+            ("limited".into(), 1),
+            ("spam".into(), 1)
+        ]
     );
     drop(tx);
     assert!(matches!(app::forms::submit(&store, "0123456789abcdef0123456789abcdef", "x", &good, when), Err(StoreError::NotFound { .. })));

@@ -135,6 +135,8 @@ pub fn steps(tx: &mut Tx, org: OrgId, leads: &[Lead], now: Timestamp) -> Result<
 
 /// Closes lead `id` out (disqualified), only when its cadence says so. Audited.
 pub fn close_out(tx: &mut Tx, ctx: &WriteCtx, id: LeadId) -> Result<Lead> {
+    let access = writer_access(tx, ctx)?;
+    require(access.can_write(SharedKind::Account), || "a viewer cannot close leads out".into())?;
     let lead = tx.0.lead(ctx.org, id)?.ok_or(StoreError::NotFound { kind: LeadId::LABEL, id: id.0 })?;
     let cadence = cadence_of(tx, ctx.org, &lead, ctx.at)?;
     if cadence.step != Some(Step::CloseOut) {

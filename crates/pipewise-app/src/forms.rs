@@ -25,7 +25,7 @@ pub const PER_ADDRESS_PER_HOUR: i64 = 20;
 /// The hidden field a person leaves empty and a bot fills.
 pub const HONEYPOT: &str = "website";
 /// The fields a form reads; any other is ignored.
-pub const FIELDS: [&str; 9] = ["name", "email", "company", "title", "phone", "industry", "employee_count", "region", "message"];
+pub const FIELDS: [&str; 8] = ["name", "email", "company", "title", "phone", "industry", "employee_count", "region"];
 
 /// Makes a form for the organisation. Ops and admins; audited.
 pub fn create_form(tx: &mut Tx, ctx: &WriteCtx, name: &str, source: &str, redirect_url: Option<&str>) -> Result<Form> {
@@ -133,6 +133,9 @@ pub fn submit(db: &Db, key: &str, client_address: &str, fields: &[(String, Strin
     let field = |name: &str| fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.trim()).filter(|value| !value.is_empty());
     let email = field("email").map(str::to_lowercase);
     let mut tx = db.write()?;
+    // The organisation's write lock first, so that simultaneous sends are counted one after
+    // another (on PostgreSQL a burst would otherwise all see the same count).
+    tx.0.lock_history(org)?;
     let record = |outcome: &str, lead: Option<LeadId>, tx: &mut Tx| {
         let submission = FormSubmission {
             form_id: form.id,

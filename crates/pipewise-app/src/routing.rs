@@ -160,6 +160,12 @@ pub(crate) fn on_arrival(tx: &mut Tx, ctx: &WriteCtx, lead: Lead) -> Result<Lead
     let fit = fit::score(&rules.profile, &prospect(&lead));
     let mut lead = lead;
     let mut route = LeadRoute { lead_id: lead.id, fit_score: i32::from(fit.score), routed_to: None, territory: None, routed_at: ctx.at };
+    // Someone deactivated (or made a viewer) since the rules were saved takes no more leads.
+    let mut rules = rules;
+    let users = tx.0.users(ctx.org)?;
+    let able = |user: UserId| users.iter().any(|found| found.id == user && found.active && found.role != Role::Viewer);
+    rules.pool.retain(|member| able(member.user));
+    rules.territories.iter_mut().for_each(|territory| territory.members.retain(|member| able(*member)));
     if lead.owner_id.is_none() && lead.status != LeadStatus::Converted && rules.is_on() {
         let loads = loads(tx, ctx.org, ctx.at)?;
         let chosen = routing::route(&rules, &prospect(&lead), fit.quality(), &loads);

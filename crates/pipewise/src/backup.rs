@@ -26,7 +26,11 @@ fn split_password(url: &str) -> (String, Option<String>) {
     let Some((scheme, rest)) = url.split_once("://") else { return (url.to_owned(), None) };
     let Some((credentials, host)) = rest.rsplit_once('@') else { return (url.to_owned(), None) };
     match credentials.split_once(':') {
-        Some((user, password)) => (format!("{scheme}://{user}@{host}"), Some(password.to_owned())),
+        // The URL's password is percent-encoded; PGPASSWORD takes it plain.
+        Some((user, password)) => {
+            let plain = crate::mailer::percent_decode(password).unwrap_or_else(|_| password.to_owned());
+            (format!("{scheme}://{user}@{host}"), Some(plain))
+        }
         None => (url.to_owned(), None),
     }
 }
@@ -82,6 +86,10 @@ pub fn backup(db: &str, out: &Path) -> Result<()> {
             bail!("pg_dump failed ({status}): nothing was kept");
         }
     } else {
+        // Opening would create a missing file: a wrong path must not back up an empty database.
+        if !Path::new(sqlite_path(db)).is_file() {
+            bail!("{} does not exist: give the database to back up with --db", sqlite_path(db));
+        }
         let store = SqliteStore::open(sqlite_path(db)).with_context(|| format!("cannot open {}", sqlite_path(db)))?;
         if let Err(error) = store.backup_to(out) {
             let _ = std::fs::remove_file(out);
@@ -140,5 +148,6 @@ mod tests {
     fn passwords_travel_in_the_environment_not_on_the_command_line() {
         assert_eq!(split_password("postgres://app:s3cr@t@db:5432/x"), ("postgres://app@db:5432/x".into(), Some("s3cr@t".into())));
         assert_eq!(split_password("postgres://app@db/x"), ("postgres://app@db/x".into(), None));
+        assert_eq!(split_password("postgres://app:p%40ss@db/x").1.as_deref(), Some("p@ss"));
     }
 }

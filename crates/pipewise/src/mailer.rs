@@ -50,7 +50,8 @@ impl SmtpConfig {
             None => (None, rest),
         };
         let (host, port) = match address.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || address.starts_with('[') => {
+            // `[::1]:2525` has a port; `[::1]` has none (its last colon is inside the brackets).
+            Some((host, port)) if host.ends_with(']') || !address.starts_with('[') => {
                 (host, port.parse::<u16>().with_context(|| format!("PIPEWISE_SMTP: {port} is not a port"))?)
             }
             _ => (address, if implicit_tls { 465 } else { 587 }),
@@ -66,7 +67,7 @@ impl SmtpConfig {
     }
 }
 
-fn percent_decode(text: &str) -> Result<String> {
+pub(crate) fn percent_decode(text: &str) -> Result<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -260,6 +261,7 @@ mod tests {
         assert_eq!(config.credentials, Some(("digest@acme.com".to_owned(), "p:ss".to_owned())));
         let config = SmtpConfig::parse("smtps://[::1]:2465", "a@b.c").unwrap();
         assert_eq!((config.host.as_str(), config.port, config.implicit_tls, config.credentials), ("::1", 2465, true, None));
+        assert_eq!(SmtpConfig::parse("smtp://[::1]", "a@b.c").unwrap().port, 587);
         assert!(SmtpConfig::parse("http://x", "a@b.c").is_err());
         assert!(SmtpConfig::parse("smtp://x:port", "a@b.c").is_err());
         assert!(SmtpConfig::parse("smtp://x", "Pipewise <a@b.c>").is_err());

@@ -92,6 +92,20 @@ pub fn leads_are_routed_by_territory_then_capacity_and_the_report_weighs_quality
     let owned = pipewise_test_support::transact(db.store(), |tx| app::records::create_lead(tx, &ctx, owned)).unwrap();
     assert_eq!(owned.owner_id, Some(lee), "a lead with an owner keeps it");
 
+    // Kim leaves: the rules still name her, but she takes no more leads.
+    let patch = pipewise_core::records::UserPatch { active: Some(false), ..Default::default() };
+    pipewise_test_support::transact(db.store(), |tx| app::users::update_user(tx, &ops_ctx, kim, &patch)).unwrap();
+    let later = WriteCtx { at: when.plus_seconds(7_200), ..org.ctx };
+    for index in 0..3 {
+        let new = lead(&format!("After {index}"), Some("US"), "Head of Ops", &format!("after{index}@after{index}.com"));
+        let after = pipewise_test_support::transact(db.store(), |tx| app::records::create_lead(tx, &later, new.clone())).unwrap();
+        assert!(after.owner_id.is_some() && after.owner_id != Some(kim), "{after:?}");
+    }
+    pipewise_test_support::transact(db.store(), |tx| {
+        app::users::update_user(tx, &ops_ctx, kim, &pipewise_core::records::UserPatch { active: Some(true), ..Default::default() })
+    })
+    .unwrap();
+
     // Fit: a head of a software company at its own domain fits fully; an intern at gmail.com
     // misses the title and the business address (industry 30 + size 25 + region 15 = 70).
     let store = db.db();

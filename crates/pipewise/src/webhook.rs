@@ -33,10 +33,62 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+/// The most time one webhook takes of a pass (a slow receiver must not hold the others back).
+const PASS_BUDGET: Duration = Duration::from_secs(30);
+
+/// Whether `address` is this machine or a private, link-local or otherwise internal network.
+fn is_internal(address: std::net::IpAddr) -> bool {
+    match address {
+        std::net::IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+        }
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(std::net::IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Why `url` may not be called: it resolves to an internal address (an organisation's admin
+/// must not reach the server's own network), unless `PIPEWISE_WEBHOOKS_ALLOW_PRIVATE=1`.
+fn refused(url: &str) -> Option<String> {
+    if std::env::var("PIPEWISE_WEBHOOKS_ALLOW_PRIVATE").is_ok_and(|value| value == "1") {
+        return None;
+    }
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let default_port = if url.starts_with("https://") { 443 } else { 80 };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse().unwrap_or(default_port)),
+        _ => (authority, default_port),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let addresses: Vec<std::net::IpAddr> = match std::net::ToSocketAddrs::to_socket_addrs(&(host, port)) {
+        Ok(found) => found.map(|socket| socket.ip()).collect(),
+        Err(_) => return None,
+    };
+    addresses.iter().any(|address| is_internal(*address)).then(|| {
+        format!("refused: {host} is a private or local address (the server's operator may allow it with PIPEWISE_WEBHOOKS_ALLOW_PRIVATE=1)")
+    })
+}
+
 /// Sends one request and says how it went.
 fn send(agent: &ureq::Agent, url: &str, secret: &str, request: &Outgoing) -> Attempt {
     let at = now();
     let started = Instant::now();
+    if let Some(why) = refused(url) {
+        return Attempt { status: None, error: Some(why), duration_ms: 0, at };
+    }
     let signature = webhooks::signature(secret, at.as_micros().div_euclid(1_000_000), &request.body);
     let answer = agent
         .post(url)
@@ -92,6 +144,7 @@ pub fn deliver_all(db: &Db, key: &SecretKey, due_only: bool, out: &mut dyn Write
 /// sent [`PER_PASS`] requests.
 pub fn deliver(db: &Db, key: &SecretKey, agent: &ureq::Agent, mut webhook: Webhook) -> Result<Delivered> {
     let mut sent = 0;
+    let started = Instant::now();
     loop {
         let Some(pending) = webhooks::pending(db, key, &webhook)? else {
             let why = "the signing secret does not open with this server's PIPEWISE_SECRET_KEY: create the webhook again";
@@ -108,6 +161,10 @@ pub fn deliver(db: &Db, key: &SecretKey, agent: &ureq::Agent, mut webhook: Webho
                 return Ok(Delivered { sent, failed: Some(why.clone()) });
             }
             sent += 1;
+            if started.elapsed() > PASS_BUDGET {
+                // The rest waits for the next pass; the place is kept.
+                return Ok(Delivered { sent, failed: None });
+            }
         }
         webhook = webhooks::passed_over(db, &webhook, pending.read_through)?;
         if sent >= PER_PASS {
@@ -176,4 +233,31 @@ pub fn deliver_once(db: &str, ignore_backoff: bool) -> Result<()> {
     let key = crate::imap::secret_key()?;
     let store = crate::db::open(db)?;
     deliver_all(&store, &key, !ignore_backoff, &mut std::io::stdout())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses_are_told_apart() {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.9",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(is_internal(internal.parse().unwrap()), "{internal}");
+        }
+        for public in ["8.8.8.8", "203.0.114.1", "2606:4700::1111"] {
+            assert!(!is_internal(public.parse().unwrap()), "{public}");
+        }
+    }
 }

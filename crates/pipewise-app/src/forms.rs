@@ -22,6 +22,8 @@ pub use pipewise_store::LeadForm as Form;
 /// (The address is the client's as `--trusted-proxy` lets the server see it: behind a reverse
 /// proxy that is not named, every visitor would share the proxy's address and this limit.)
 pub const PER_ADDRESS_PER_HOUR: i64 = 20;
+/// How long submissions are kept.
+pub const KEPT_DAYS: i64 = 30;
 /// The hidden field a person leaves empty and a bot fills.
 pub const HONEYPOT: &str = "website";
 /// The fields a form reads; any other is ignored.
@@ -147,6 +149,9 @@ pub fn submit(db: &Db, key: &str, client_address: &str, fields: &[(String, Strin
         };
         tx.0.put_form_submission(org, &submission)
     };
+    // Submissions are kept for the page's 30 days, then forgotten (a flood must not grow the
+    // table for ever); the leads they made stay.
+    tx.0.prune_form_submissions(form.id, at.plus_seconds(-KEPT_DAYS * 86_400))?;
     let recent = tx.0.form_submissions_from(org, client_address, at.plus_seconds(-3_600))?;
     let quiet = if field(HONEYPOT).is_some() {
         Some("spam")

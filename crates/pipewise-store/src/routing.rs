@@ -152,6 +152,8 @@ pub trait LeadFormTx {
     fn form_accepted_email(&mut self, form: i64, email: &str, since: Timestamp) -> Result<bool>;
     /// Each outcome's count of form `form`'s submissions since `since`.
     fn form_outcomes(&mut self, form: i64, since: Timestamp) -> Result<Vec<(String, i64)>>;
+    /// Forgets form `form`'s submissions before `before` (the leads they made stay).
+    fn prune_form_submissions(&mut self, form: i64, before: Timestamp) -> Result<()>;
 }
 
 /// A row of the `lead_form` table (every column).

@@ -22,6 +22,8 @@ const ACCEPTED_EMAIL: &str =
 const OUTCOMES: &str =
     "SELECT outcome, count(*) AS n FROM lead_form_submission WHERE form_id = ?1 AND submitted_at >= ?2 GROUP BY outcome ORDER BY outcome";
 
+const PRUNE: &str = "DELETE FROM lead_form_submission WHERE form_id = ?1 AND submitted_at < ?2";
+
 impl LeadFormTx for SqliteTx<'_> {
     fn put_lead_form(&mut self, org: OrgId, form: &LeadForm) -> Result<i64> {
         self.returned_id(
@@ -76,5 +78,10 @@ impl LeadFormTx for SqliteTx<'_> {
             let fields = Fields::new(row, "lead_form_submission");
             Ok((fields.get::<String>("outcome")?, fields.get::<i64>("n")?))
         })
+    }
+
+    fn prune_form_submissions(&mut self, form: i64, before: Timestamp) -> Result<()> {
+        self.execute(PRUNE, params![form, before.as_micros()])?;
+        Ok(())
     }
 }

@@ -77,6 +77,14 @@ pub fn a_web_form_makes_leads_and_keeps_out_spam_floods_and_repeats(db: &TestDb)
         ]
     );
     drop(tx);
+    // A month later the old submissions are forgotten (their leads stay).
+    let month_later = when.plus_seconds(31 * 86_400);
+    let again = fields(&[("name", "Ana Lima"), ("email", "ana@limafreight.example")]);
+    assert!(matches!(app::forms::submit(&store, &form.key, "203.0.113.7", &again, month_later).unwrap(), Submitted::Accepted(_)));
+    let mut tx = store.read().unwrap();
+    let states = app::forms::forms_for(&mut tx, org.org(), &Access::System, month_later).unwrap();
+    assert_eq!(states[0].outcomes, vec![("accepted".to_owned(), 1)]);
+    drop(tx);
     assert!(matches!(app::forms::submit(&store, "0123456789abcdef0123456789abcdef", "x", &good, when), Err(StoreError::NotFound { .. })));
     assert!(matches!(app::forms::submit(&store, "../../etc", "x", &good, when), Err(StoreError::NotFound { .. })));
     pipewise_test_support::transact(db.store(), |tx| app::forms::set_form_active(tx, &ops, form.id, false)).unwrap();

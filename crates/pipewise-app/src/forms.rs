@@ -116,6 +116,19 @@ pub fn form_by_key(db: &Db, key: &str) -> Result<Option<Form>> {
     db.read()?.0.lead_form_by_key(key)
 }
 
+/// Who a submission counts against: the address, or for IPv6 its /64 (one household or
+/// server's whole block, which its owner may walk through address by address).
+fn sender(client_address: &str) -> String {
+    match client_address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let segments = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", segments[0], segments[1], segments[2], segments[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(String::new, |v4| v4.to_string()),
+        _ => client_address.chars().take(64).collect(),
+    }
+}
+
 /// What became of a submission.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Submitted {
@@ -130,6 +143,8 @@ pub enum Submitted {
 /// Takes one submission of form `key` from `client_address`. `NotFound` when there is no such
 /// form or it is off.
 pub fn submit(db: &Db, key: &str, client_address: &str, fields: &[(String, String)], at: Timestamp) -> Result<Submitted> {
+    let client_address = sender(client_address);
+    let client_address = client_address.as_str();
     let form = form_by_key(db, key)?.filter(|form| form.active).ok_or(StoreError::NotFound { kind: "lead_form", id: 0 })?;
     let org = form.organisation_id;
     let field = |name: &str| fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.trim()).filter(|value| !value.is_empty());
@@ -220,4 +235,18 @@ pub fn submit(db: &Db, key: &str, client_address: &str, fields: &[(String, Strin
     record("accepted", Some(lead.id), &mut tx)?;
     tx.commit()?;
     Ok(Submitted::Accepted(Box::new(lead)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_senders_count_by_their_64_block() {
+        assert_eq!(sender("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(sender("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_eq!(sender("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(sender("203.0.113.7"), "203.0.113.7");
+        assert_eq!(sender("unknown"), "unknown");
+    }
 }

@@ -143,9 +143,17 @@ pub enum Submitted {
 /// Takes one submission of form `key` from `client_address`. `NotFound` when there is no such
 /// form or it is off.
 pub fn submit(db: &Db, key: &str, client_address: &str, fields: &[(String, String)], at: Timestamp) -> Result<Submitted> {
+    let form = form_by_key(db, key)?.ok_or(StoreError::NotFound { kind: "lead_form", id: 0 })?;
+    submit_to(db, &form, client_address, fields, at)
+}
+
+/// [`submit`] to a form already read (the web edge reads it once for its page too).
+pub fn submit_to(db: &Db, form: &Form, client_address: &str, fields: &[(String, String)], at: Timestamp) -> Result<Submitted> {
+    if !form.active {
+        return Err(StoreError::NotFound { kind: "lead_form", id: form.id });
+    }
     let client_address = sender(client_address);
     let client_address = client_address.as_str();
-    let form = form_by_key(db, key)?.filter(|form| form.active).ok_or(StoreError::NotFound { kind: "lead_form", id: 0 })?;
     let org = form.organisation_id;
     let field = |name: &str| fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.trim()).filter(|value| !value.is_empty());
     let email = field("email").map(str::to_lowercase);

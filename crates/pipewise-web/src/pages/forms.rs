@@ -90,13 +90,15 @@ pub async fn submit(
     let key_for = key.clone();
     let fields_for = fields.clone();
     let outcome = blocking(move || {
-        let form = app::forms::form_by_key(&db, &key_for)?.filter(|form| form.active);
-        let submitted = app::forms::submit(&db, &key_for, &client, &fields_for, now)?;
+        let Some(form) = app::forms::form_by_key(&db, &key_for)? else {
+            return Err(AppError::NotFound { kind: "lead_form", id: String::new() });
+        };
+        let submitted = app::forms::submit_to(&db, &form, &client, &fields_for, now)?;
         Ok((form, submitted))
     })
     .await;
     match outcome {
-        Ok((Some(form), Submitted::Accepted(_) | Submitted::Quietly(_))) => match form.redirect_url {
+        Ok((form, Submitted::Accepted(_) | Submitted::Quietly(_))) => match form.redirect_url {
             Some(url) => see_other(&url),
             None => public_page(
                 locale,
@@ -111,7 +113,7 @@ pub async fn submit(
                 },
             ),
         },
-        Ok((Some(form), Submitted::Invalid(errors))) => {
+        Ok((form, Submitted::Invalid(errors))) => {
             let problems = errors
                 .0
                 .iter()
@@ -131,7 +133,7 @@ pub async fn submit(
                 },
             )
         }
-        Ok((None, _)) | Err(AppError::NotFound { .. }) => not_found(locale),
+        Err(AppError::NotFound { .. }) => not_found(locale),
         Err(error) => render::error_page(None, locale, error),
     }
 }

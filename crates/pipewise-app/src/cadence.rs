@@ -57,8 +57,41 @@ pub fn log_attempt(tx: &mut Tx, ctx: &WriteCtx, id: LeadId, kind: &str, reached:
     Ok(lead)
 }
 
-/// The organisation's cadence: the limit learnt from its converted leads, and its sales cycle.
-pub fn policy(tx: &mut Tx, org: OrgId, attempts: &[LeadAttempt]) -> Result<Policy> {
+/// The organisation's cadence, learnt now: the limit from its converted leads, and its sales
+/// cycle. Rules (closing a lead out) use this; pages use a [`PolicyCache`].
+pub fn policy(tx: &mut Tx, org: OrgId) -> Result<Policy> {
+    let attempts = tx.0.lead_attempts(org, None)?;
+    learnt_policy(tx, org, &attempts)
+}
+
+/// Each organisation's cadence as learnt at most [`PolicyCache::KEEP_SECONDS`] ago. Learning it
+/// reads every lead, attempt and won deal of the organisation (250,000 won deals in the scale
+/// data set), which no page can afford on every request; a learnt limit and an average cycle
+/// that are a few minutes old say the same. An edge holds one per process and database.
+#[derive(Debug, Default)]
+pub struct PolicyCache {
+    by_org: std::sync::Mutex<HashMap<OrgId, (Timestamp, Policy)>>,
+}
+
+impl PolicyCache {
+    pub const KEEP_SECONDS: i64 = 300;
+
+    /// The organisation's policy, learnt again when the one kept is older than the limit (or
+    /// from the future: a clock set back).
+    pub fn get(&self, tx: &mut Tx, org: OrgId, now: Timestamp) -> Result<Policy> {
+        let fresh = |learnt: Timestamp| learnt <= now && now.as_micros() - learnt.as_micros() < Self::KEEP_SECONDS * 1_000_000;
+        if let Some((learnt, policy)) = self.by_org.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&org)
+            && fresh(*learnt)
+        {
+            return Ok(*policy);
+        }
+        let policy = policy(tx, org)?;
+        self.by_org.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(org, (now, policy));
+        Ok(policy)
+    }
+}
+
+fn learnt_policy(tx: &mut Tx, org: OrgId, attempts: &[LeadAttempt]) -> Result<Policy> {
     let converted: std::collections::HashSet<LeadId> =
         tx.0.leads(org)?.into_iter().filter(|lead| lead.status == LeadStatus::Converted).map(|lead| lead.id).collect();
     let mut by_lead: HashMap<LeadId, Vec<&LeadAttempt>> = HashMap::new();
@@ -98,10 +131,10 @@ pub struct LeadCadence {
     pub first_touch_hours: i64,
 }
 
-pub fn cadence_of(tx: &mut Tx, org: OrgId, lead: &Lead, now: Timestamp) -> Result<LeadCadence> {
-    let every = tx.0.lead_attempts(org, None)?;
-    let policy = policy(tx, org, &every)?;
-    let attempts: Vec<LeadAttempt> = every.into_iter().filter(|attempt| attempt.lead_id == lead.id).collect();
+/// Lead `lead`'s cadence under `policy` (see [`policy`] and [`PolicyCache`]).
+pub fn cadence_of(tx: &mut Tx, org: OrgId, lead: &Lead, policy: &Policy, now: Timestamp) -> Result<LeadCadence> {
+    let policy = *policy;
+    let attempts: Vec<LeadAttempt> = tx.0.lead_attempts(org, Some(lead.id))?;
     let borrowed: Vec<&LeadAttempt> = attempts.iter().collect();
     let tries = as_attempts(&borrowed);
     let worked = matches!(lead.status, LeadStatus::New | LeadStatus::Working);
@@ -116,9 +149,8 @@ pub fn cadence_of(tx: &mut Tx, org: OrgId, lead: &Lead, now: Timestamp) -> Resul
 }
 
 /// Every worked lead's next step (for lists and the rep's day).
-pub fn steps(tx: &mut Tx, org: OrgId, leads: &[Lead], now: Timestamp) -> Result<HashMap<LeadId, Step>> {
+pub fn steps(tx: &mut Tx, org: OrgId, leads: &[Lead], policy: &Policy, now: Timestamp) -> Result<HashMap<LeadId, Step>> {
     let every = tx.0.lead_attempts(org, None)?;
-    let policy = policy(tx, org, &every)?;
     let mut by_lead: HashMap<LeadId, Vec<&LeadAttempt>> = HashMap::new();
     for attempt in &every {
         by_lead.entry(attempt.lead_id).or_default().push(attempt);
@@ -128,7 +160,7 @@ pub fn steps(tx: &mut Tx, org: OrgId, leads: &[Lead], now: Timestamp) -> Result<
         .filter(|lead| matches!(lead.status, LeadStatus::New | LeadStatus::Working))
         .map(|lead| {
             let tries = as_attempts(by_lead.get(&lead.id).map(Vec::as_slice).unwrap_or_default());
-            (lead.id, cadence::next_step(lead.created_at, &tries, &policy, now))
+            (lead.id, cadence::next_step(lead.created_at, &tries, policy, now))
         })
         .collect())
 }
@@ -138,7 +170,8 @@ pub fn close_out(tx: &mut Tx, ctx: &WriteCtx, id: LeadId) -> Result<Lead> {
     let access = writer_access(tx, ctx)?;
     require(access.can_write(SharedKind::Account), || "a viewer cannot close leads out".into())?;
     let lead = tx.0.lead(ctx.org, id)?.ok_or(StoreError::NotFound { kind: LeadId::LABEL, id: id.0 })?;
-    let cadence = cadence_of(tx, ctx.org, &lead, ctx.at)?;
+    let policy = policy(tx, ctx.org)?;
+    let cadence = cadence_of(tx, ctx.org, &lead, &policy, ctx.at)?;
     if cadence.step != Some(Step::CloseOut) {
         let problem = Problem::Invalid {
             value: "close out".into(),

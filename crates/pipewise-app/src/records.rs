@@ -151,6 +151,26 @@ pub fn accounts(tx: &mut Tx, org: OrgId) -> Result<Vec<Account>> {
     tx.0.accounts(org)
 }
 
+/// The accounts among `ids` (a page's), in id order.
+pub fn accounts_by_ids(tx: &mut Tx, org: OrgId, ids: &[AccountId]) -> Result<Vec<Account>> {
+    tx.0.accounts_by_ids(org, ids)
+}
+
+/// The most characters a picker's search may hold, and the most accounts it offers.
+pub const MAX_SEARCH_CHARS: usize = 100;
+pub const MAX_SEARCH_RESULTS: u32 = 50;
+
+/// Accounts whose name holds `query` (ignoring case; those starting with it first), at most
+/// `limit` of [`MAX_SEARCH_RESULTS`]; the query is trimmed and cut to [`MAX_SEARCH_CHARS`].
+pub fn search_accounts(tx: &mut Tx, org: OrgId, query: &str, limit: u32) -> Result<Vec<Account>> {
+    let query: String = query.trim().chars().take(MAX_SEARCH_CHARS).collect();
+    tx.0.search_accounts(org, &query, limit.clamp(1, MAX_SEARCH_RESULTS))
+}
+
+pub fn contacts_of_account(tx: &mut Tx, org: OrgId, account: AccountId) -> Result<Vec<Contact>> {
+    tx.0.contacts_of_account(org, account)
+}
+
 pub fn contact(tx: &mut Tx, org: OrgId, id: ContactId) -> Result<Option<Contact>> {
     tx.0.contact(org, id)
 }

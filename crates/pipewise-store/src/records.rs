@@ -26,10 +26,18 @@ pub trait RecordsTx {
     fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId>;
     fn account(&mut self, org: OrgId, id: AccountId) -> Result<Option<Account>>;
     fn accounts(&mut self, org: OrgId) -> Result<Vec<Account>>;
+    /// The accounts among `ids` (in id order; unknown ids are skipped): what a page names, not
+    /// every account of the organisation.
+    fn accounts_by_ids(&mut self, org: OrgId, ids: &[AccountId]) -> Result<Vec<Account>>;
+    /// At most `limit` accounts whose name holds `query` (ignoring case), those starting with it
+    /// first, then by name: what a type-ahead picker offers.
+    fn search_accounts(&mut self, org: OrgId, query: &str, limit: u32) -> Result<Vec<Account>>;
 
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId>;
     fn contact(&mut self, org: OrgId, id: ContactId) -> Result<Option<Contact>>;
     fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>>;
+    /// The contacts of one account, in id order.
+    fn contacts_of_account(&mut self, org: OrgId, account: AccountId) -> Result<Vec<Contact>>;
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId>;
     fn lead(&mut self, org: OrgId, id: LeadId) -> Result<Option<Lead>>;

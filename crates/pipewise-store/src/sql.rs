@@ -379,6 +379,14 @@ pub const INSERT_CONTACT: &str = "INSERT INTO contact (organisation_id, name, ph
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING contact_id";
 pub const SELECT_CONTACT: &str = concat!("SELECT ", contact_columns!(), " FROM contact WHERE organisation_id = $1 AND contact_id = $2");
 pub const SELECT_CONTACTS: &str = concat!("SELECT ", contact_columns!(), " FROM contact WHERE organisation_id = $1 ORDER BY contact_id");
+/// An account row's columns, for statements an engine writes its own way.
+pub const ACCOUNT_COLUMNS: &str = account_columns!();
+/// The contacts of account `$2`.
+pub const SELECT_CONTACTS_OF_ACCOUNT: &str =
+    concat!("SELECT ", contact_columns!(), " FROM contact WHERE organisation_id = $1 AND account_id = $2 ORDER BY contact_id");
+/// The e-mail addresses of the contacts of account `$2`, by contact and position.
+pub const SELECT_EMAILS_OF_ACCOUNT_CONTACTS: &str = "SELECT e.contact_id, e.email FROM contact_email e \
+     JOIN contact c ON c.contact_id = e.contact_id WHERE c.organisation_id = $1 AND c.account_id = $2 ORDER BY e.contact_id, e.position";
 /// The e-mail addresses of every contact of the organisation, by contact and position.
 pub const SELECT_CONTACT_EMAILS: &str =
     "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 ORDER BY contact_id, position";

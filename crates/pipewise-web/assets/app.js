@@ -31,6 +31,50 @@
     });
   });
 
+  // Type-ahead pickers: <input data-picker="/pick/accounts" data-picker-for="select-id"> fills
+  // the select with the matches of what is typed (the select keeps "none" and the one chosen),
+  // and chooses the first match. Without this script the select offers only the one chosen.
+  document.querySelectorAll("input[data-picker]").forEach(function (input) {
+    var select = document.getElementById(input.getAttribute("data-picker-for"));
+    if (!select) return;
+    input.hidden = false;
+    var timer = null;
+    var asked = 0;
+    function fill(items) {
+      var keep = Array.prototype.filter.call(select.options, function (option) {
+        return option.value === "" || option.selected;
+      });
+      select.textContent = "";
+      keep.forEach(function (option) { select.appendChild(option); });
+      var have = {};
+      keep.forEach(function (option) { have[option.value] = true; });
+      items.forEach(function (item) {
+        if (have[item.value]) return;
+        var option = document.createElement("option");
+        option.value = item.value;
+        option.textContent = item.label;
+        select.appendChild(option);
+      });
+      if (items.length) select.value = items[0].value;
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      var typed = input.value.trim();
+      if (!typed) return;
+      timer = setTimeout(function () {
+        var ticket = ++asked;
+        fetch(input.getAttribute("data-picker") + "?q=" + encodeURIComponent(typed), { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : { items: [] }; })
+          .then(function (body) { if (ticket === asked) fill(body.items || []); })
+          .catch(function () {});
+      }, 150);
+    });
+    // Enter in the search box must not submit a list's filters before the select is filled.
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && input.form && input.form.method.toLowerCase() === "post") event.preventDefault();
+    });
+  });
+
   // Tabs: <nav data-tabs> with links to panels; without this script every panel shows.
   document.querySelectorAll("[data-tabs]").forEach(function (nav) {
     var tabs = Array.prototype.slice.call(nav.querySelectorAll("[data-tab]"));

@@ -269,6 +269,7 @@ list-filter = Filter
 list-reset = Reset
 list-export = Export CSV
 list-search = Search
+picker-accounts = Find an account by name…
 list-any = Any
 list-count = { $count } rows
 list-empty = Nothing matches these filters.

@@ -47,6 +47,9 @@ pub struct AppState {
     /// The key that seals reps' mailbox passwords (`PIPEWISE_SECRET_KEY`); without it mailboxes
     /// cannot be connected from the web app.
     pub secret_key: Option<app::secrets::SecretKey>,
+    /// Each organisation's lead cadence, learnt at most a few minutes ago (see
+    /// [`app::cadence::PolicyCache`]).
+    pub cadence: Arc<app::cadence::PolicyCache>,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
             trusted_proxies: proxy::TrustedProxies::default(),
             insights: None,
             secret_key: None,
+            cadence: Arc::default(),
         }
     }
 

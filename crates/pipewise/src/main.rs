@@ -8,6 +8,7 @@ mod bench;
 mod bench_capture;
 mod bench_forecast;
 mod bench_import;
+mod bench_pages;
 mod bench_pay;
 mod capture;
 mod db;
@@ -340,6 +341,9 @@ fn main() -> ExitCode {
         Command::Bench { what: BenchCommand::Capture { messages, email, out, pg } } => {
             bench_capture::capture_bench(&bench_capture::CaptureBenchOptions { messages, email, out, pg })
         }
+        Command::Bench { what: BenchCommand::Pages { db, demo, pg, runs, only, skip_demo } } => {
+            bench_pages::pages_bench(&bench_pages::PagesBenchOptions { db, demo, pg, runs, only, skip_demo })
+        }
         Command::Bench { what: BenchCommand::Forecast { data, runs, win_only } } => {
             bench_forecast::forecast_bench(&data.options(runs, std::path::PathBuf::from("target/bench-forecast")), win_only)
         }
@@ -619,6 +623,30 @@ enum BenchCommand {
         /// A PostgreSQL URL: the capture runs there too, in a schema dropped after.
         #[arg(long)]
         pg: Option<String>,
+    },
+    /// Every page a team opens (board, deal list with filters, sorts and pages, a deal, accounts,
+    /// contacts, tasks, leads, the dashboard and a drill-down), timed through the real server on
+    /// loopback for an admin and for the manager of the largest tree: p50, p95 and bytes, on the
+    /// demo and the scale data set (and PostgreSQL with `--pg`) side by side.
+    Pages {
+        /// The scale data set (made by `pipewise bench dashboard`): a SQLite path or postgres:// URL.
+        #[arg(long, default_value = "target/bench-dashboard.db")]
+        db: String,
+        /// The demo's SQLite file (generated when missing).
+        #[arg(long, default_value = "target/bench-pages-demo.db")]
+        demo: String,
+        /// A PostgreSQL URL holding the scale data set too.
+        #[arg(long)]
+        pg: Option<String>,
+        /// Timed requests per page and reader, after one to warm.
+        #[arg(long, default_value_t = 8)]
+        runs: usize,
+        /// Only the pages whose name contains this (e.g. "deals").
+        #[arg(long)]
+        only: Option<String>,
+        /// Leave out the demo.
+        #[arg(long)]
+        skip_demo: bool,
     },
     /// The statistical forecast at scale: the time to fit the quarter's model and to forecast
     /// the organisation, a team and a rep with 10,000 trials; then backtests of the last four

@@ -15,6 +15,11 @@ use super::{Params, PgTx, VISIBLE_DEALS, found, scope_params};
 const SELECT_EMAILS_OF_CONTACT: &str =
     "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 AND contact_id = $2 ORDER BY position";
 
+/// The accounts of the organisation (`$1`) that meet `rest` (a condition, its order and limit).
+fn account_query(rest: &str) -> String {
+    format!("SELECT {} FROM account WHERE organisation_id = $1 AND {rest}", sql::ACCOUNT_COLUMNS)
+}
+
 impl RecordsTx for PgTx<'_> {
     fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
         let insert = |tx: &mut PgTx<'_>| {
@@ -49,6 +54,33 @@ impl RecordsTx for PgTx<'_> {
         self.with_texts(sql::SELECT_ACCOUNTS, &ACCOUNT_DOMAINS, sql::SELECT_ACCOUNT_DOMAINS, &[&org.0])
     }
 
+    fn accounts_by_ids(&mut self, org: OrgId, ids: &[AccountId]) -> Result<Vec<Account>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let accounts = account_query("account_id = ANY($2::bigint[]) ORDER BY account_id");
+        let domains = "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 \
+                       AND account_id = ANY($2::bigint[]) ORDER BY account_id, position";
+        self.with_texts(&accounts, &ACCOUNT_DOMAINS, domains, &[&org.0, &ids])
+    }
+
+    fn search_accounts(&mut self, org: OrgId, query: &str, limit: u32) -> Result<Vec<Account>> {
+        let found = account_query(
+            "strpos(lower(name), lower($2)) > 0 ORDER BY strpos(lower(name), lower($2)) <> 1, lower(name), account_id LIMIT $3",
+        );
+        let mut accounts = self.collect(&found, &[&org.0, &query, &i64::from(limit)], read)?;
+        let ids: Vec<AccountId> = accounts.iter().map(|account: &Account| account.id).collect();
+        // The domains of the few found, listed in the same order.
+        let with_domains = self.accounts_by_ids(org, &ids)?;
+        for account in &mut accounts {
+            if let Some(full) = with_domains.iter().find(|full| full.id == account.id) {
+                account.domains = full.domains.clone();
+            }
+        }
+        Ok(accounts)
+    }
+
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
         let id = self.returned_id(
             "contact",
@@ -65,6 +97,10 @@ impl RecordsTx for PgTx<'_> {
 
     fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
         self.with_texts(sql::SELECT_CONTACTS, &CONTACT_EMAILS, sql::SELECT_CONTACT_EMAILS, &[&org.0])
+    }
+
+    fn contacts_of_account(&mut self, org: OrgId, account: AccountId) -> Result<Vec<Contact>> {
+        self.with_texts(sql::SELECT_CONTACTS_OF_ACCOUNT, &CONTACT_EMAILS, sql::SELECT_EMAILS_OF_ACCOUNT_CONTACTS, &[&org.0, &account.0])
     }
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {

@@ -23,6 +23,11 @@ const INSERT_CONTACT_EMAIL: &str = "INSERT INTO contact_email (organisation_id, 
 /// instead of the contact's (the primary key).
 const SELECT_EMAILS_OF_CONTACT: &str = "SELECT contact_id, email FROM contact_email WHERE contact_id = ?1 ORDER BY position";
 
+/// The accounts of the organisation (`?1`) that meet `rest` (a condition, its order and limit).
+fn account_query(rest: &str) -> String {
+    format!("SELECT {} FROM account WHERE organisation_id = ?1 AND {rest}", sql::ACCOUNT_COLUMNS)
+}
+
 impl RecordsTx for SqliteTx<'_> {
     fn insert_account(&mut self, org: OrgId, account: &NewAccount, at: Timestamp) -> Result<AccountId> {
         // A taken domain must not leave the account row behind in a transaction that goes on.
@@ -53,6 +58,34 @@ impl RecordsTx for SqliteTx<'_> {
         self.with_texts((sql::SELECT_ACCOUNTS, [org.0]), &ACCOUNT_DOMAINS, (sql::SELECT_ACCOUNT_DOMAINS, [org.0]))
     }
 
+    fn accounts_by_ids(&mut self, org: OrgId, ids: &[AccountId]) -> Result<Vec<Account>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One JSON array parameter, so the statement does not grow with the ids.
+        let ids = super::json_array(ids.iter().map(|id| id.0));
+        let accounts = account_query("account_id IN (SELECT value FROM json_each(?2)) ORDER BY account_id");
+        let domains = "SELECT account_id, domain FROM account_domain WHERE organisation_id = ?1 \
+                       AND account_id IN (SELECT value FROM json_each(?2)) ORDER BY account_id, position";
+        self.with_texts((&accounts, params![org.0, ids]), &ACCOUNT_DOMAINS, (domains, params![org.0, ids]))
+    }
+
+    fn search_accounts(&mut self, org: OrgId, query: &str, limit: u32) -> Result<Vec<Account>> {
+        let found = account_query(
+            "instr(lower(name), lower(?2)) > 0 ORDER BY instr(lower(name), lower(?2)) <> 1, lower(name), account_id LIMIT ?3",
+        );
+        let mut accounts = self.collect(&found, params![org.0, query, limit], read)?;
+        let ids: Vec<AccountId> = accounts.iter().map(|account: &Account| account.id).collect();
+        // The domains of the few found, listed in the same order.
+        let with_domains = self.accounts_by_ids(org, &ids)?;
+        for account in &mut accounts {
+            if let Some(full) = with_domains.iter().find(|full| full.id == account.id) {
+                account.domains = full.domains.clone();
+            }
+        }
+        Ok(accounts)
+    }
+
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
         let id = self.returned_id(
             sql::INSERT_CONTACT,
@@ -68,6 +101,11 @@ impl RecordsTx for SqliteTx<'_> {
 
     fn contacts(&mut self, org: OrgId) -> Result<Vec<Contact>> {
         self.with_texts((sql::SELECT_CONTACTS, [org.0]), &CONTACT_EMAILS, (sql::SELECT_CONTACT_EMAILS, [org.0]))
+    }
+
+    fn contacts_of_account(&mut self, org: OrgId, account: AccountId) -> Result<Vec<Contact>> {
+        let key = params![org.0, account.0];
+        self.with_texts((sql::SELECT_CONTACTS_OF_ACCOUNT, key), &CONTACT_EMAILS, (sql::SELECT_EMAILS_OF_ACCOUNT_CONTACTS, key))
     }
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {

@@ -37,3 +37,71 @@ pub fn deals_are_listed_by_id_within_visibility(db: &TestDb) {
     let viewer = pipewise_core::access::Access::System;
     assert_eq!(app::deals::opportunities_for(&mut tx, org.org(), &viewer, &filter).unwrap().len(), 4);
 }
+
+/// What a page names instead of every record: accounts by id (with their domains), the
+/// contacts of one account (with their addresses), and a type-ahead search over account names.
+pub fn accounts_and_contacts_are_read_by_what_a_page_names(db: &TestDb) {
+    use pipewise_core::AccountId;
+    use pipewise_core::records::{NewAccount, NewContact};
+    let org = test_org(db.store(), "Pickers");
+    let other = test_org(db.store(), "Elsewhere");
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let account = |tx: &mut app::Tx, org: &pipewise_test_support::fixtures::TestOrg, name: &str, domains: &[&str]| {
+        let new = NewAccount {
+            name: name.into(),
+            domains: domains.iter().map(|domain| (*domain).to_owned()).collect(),
+            industry: None,
+            employee_count: None,
+            region: None,
+            owner_id: None,
+        };
+        app::records::create_account(tx, &org.ctx, new).unwrap().id
+    };
+    let acme = account(&mut tx, &org, "Acme Robotics", &["acme.example", "acme-robotics.example"]);
+    let academy = account(&mut tx, &org, "Royal ACADEMY", &[]);
+    let hanbit = account(&mut tx, &org, "한빛 물류", &["hanbit.example"]);
+    let beacon = account(&mut tx, &org, "Beacon", &[]);
+    let elsewhere = account(&mut tx, &other, "Acme Elsewhere", &[]);
+    let contact = |tx: &mut app::Tx, name: &str, emails: &[&str], account_id: Option<AccountId>| {
+        let new = NewContact {
+            name: name.into(),
+            emails: emails.iter().map(|email| (*email).to_owned()).collect(),
+            phone: None,
+            title: None,
+            account_id,
+        };
+        app::records::create_contact(tx, &org.ctx, new).unwrap().id
+    };
+    let ana = contact(&mut tx, "Ana", &["ana@acme.example", "ana.b@acme.example"], Some(acme));
+    let bo = contact(&mut tx, "Bo", &[], Some(acme));
+    contact(&mut tx, "Cy", &["cy@hanbit.example"], Some(hanbit));
+    contact(&mut tx, "Di", &[], None);
+    tx.commit().unwrap();
+
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    let by_ids = app::records::accounts_by_ids(&mut tx, org.org(), &[hanbit, acme, elsewhere, AccountId(acme.0 + 10_000)]).unwrap();
+    assert_eq!(by_ids.iter().map(|account| account.id).collect::<Vec<_>>(), [acme, hanbit], "in id order, this organisation's only");
+    assert_eq!(by_ids[0].domains, ["acme.example", "acme-robotics.example"], "with the domains in order");
+    assert_eq!(by_ids[1].domains, ["hanbit.example"]);
+    assert!(app::records::accounts_by_ids(&mut tx, org.org(), &[]).unwrap().is_empty());
+
+    let contacts = app::records::contacts_of_account(&mut tx, org.org(), acme).unwrap();
+    assert_eq!(contacts.iter().map(|contact| contact.id).collect::<Vec<_>>(), [ana, bo]);
+    assert_eq!(contacts[0].emails, ["ana@acme.example", "ana.b@acme.example"]);
+    assert!(contacts[1].emails.is_empty());
+    assert!(app::records::contacts_of_account(&mut tx, org.org(), beacon).unwrap().is_empty());
+
+    let found = |tx: &mut app::Tx, query: &str, limit: u32| {
+        app::records::search_accounts(tx, org.org(), query, limit).unwrap().into_iter().map(|account| account.id).collect::<Vec<_>>()
+    };
+    // Case does not matter; names starting with the query come first, then by name.
+    assert_eq!(found(&mut tx, "ac", 20), [acme, beacon, academy], "Acme starts with it; Beacon and Royal ACADEMY hold it");
+    assert_eq!(found(&mut tx, "ACAD", 20), [academy]);
+    assert_eq!(found(&mut tx, "a", 20), [acme, beacon, academy], "Acme starts with it; then Beacon, Royal ACADEMY by name");
+    assert_eq!(found(&mut tx, "a", 1), [acme], "at most the limit");
+    assert_eq!(found(&mut tx, "물류", 20), [hanbit], "Korean names are found inside");
+    assert_eq!(found(&mut tx, "%", 20), Vec::<AccountId>::new(), "a LIKE wildcard is only a character");
+    assert_eq!(found(&mut tx, "  beac ", 20), [beacon], "the query is trimmed");
+    let with_domains = app::records::search_accounts(&mut tx, org.org(), "acme", 20).unwrap();
+    assert_eq!(with_domains[0].domains, ["acme.example", "acme-robotics.example"], "found accounts carry their domains");
+}

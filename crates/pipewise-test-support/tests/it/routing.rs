@@ -126,7 +126,8 @@ pub fn leads_are_routed_by_territory_then_capacity_and_the_report_weighs_quality
     let bad = pipewise_test_support::transact(db.store(), |tx| app::cadence::log_attempt(tx, &ctx, seoul.id, "fax", false));
     assert!(matches!(bad, Err(StoreError::Invalid(_))));
     let mut tx = store.read().unwrap();
-    let cadence = app::cadence::cadence_of(&mut tx, org.org(), &called, ctx.at).unwrap();
+    let policy = app::cadence::policy(&mut tx, org.org()).unwrap();
+    let cadence = app::cadence::cadence_of(&mut tx, org.org(), &called, &policy, ctx.at).unwrap();
     assert_eq!(cadence.attempts.len(), 1);
     assert_eq!(cadence.step, Some(pipewise_leads::cadence::Step::Attempt { number: 2, due: ctx.at.plus_seconds(86_400) }));
     assert_eq!(cadence.first_touch, Some((0, true)));

@@ -223,11 +223,7 @@ fn read_for_cards(
     let card_ids: Vec<OpportunityId> = cards.iter().map(|deal| deal.id).collect();
     let last_activity: HashMap<OpportunityId, Timestamp> =
         app::activities::last_activity_at(tx, viewer.org, Some(&card_ids))?.into_iter().collect();
-    for account_id in cards.iter().filter_map(|deal| deal.account_id).collect::<std::collections::BTreeSet<_>>() {
-        if let Some(account) = app::records::account(tx, viewer.org, account_id)? {
-            data.accounts.insert(account_id, account);
-        }
-    }
+    data.load_accounts(tx, cards.iter().filter_map(|deal| deal.account_id))?;
     Ok(last_activity)
 }
 

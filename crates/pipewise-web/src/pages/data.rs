@@ -56,6 +56,16 @@ impl OrgData {
         Ok(OrgData { organisation, rates, users, accounts: BTreeMap::new(), pipelines, today, health_thresholds })
     }
 
+    /// Adds the accounts among `ids` that are not loaded yet: what the rows of a page name.
+    pub fn load_accounts(&mut self, tx: &mut Tx, ids: impl IntoIterator<Item = AccountId>) -> Result<(), AppError> {
+        let wanted: Vec<AccountId> =
+            ids.into_iter().filter(|id| !self.accounts.contains_key(id)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        for account in app::records::accounts_by_ids(tx, self.organisation.id, &wanted)? {
+            self.accounts.insert(account.id, account);
+        }
+        Ok(())
+    }
+
     pub fn user(&self, id: UserId) -> Option<&User> {
         self.users.iter().find(|user| user.id == id)
     }

@@ -46,7 +46,8 @@ fn lead_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let mut leads = app::records::leads(&mut tx, viewer.org)?;
     let fits = app::routing::fit_scores(&mut tx, viewer.org)?;
-    let steps = app::cadence::steps(&mut tx, viewer.org, &leads, now)?;
+    let policy = state.cadence.get(&mut tx, viewer.org, now)?;
+    let steps = app::cadence::steps(&mut tx, viewer.org, &leads, &policy, now)?;
     let query = params.get("q").map(str::to_lowercase);
     let status = params.get("status").and_then(|raw| LeadStatus::parse(raw).ok());
     let unowned = params.get("owner") == Some("none");
@@ -218,7 +219,9 @@ fn lead_page(
 ) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
     let mut tx = state.db.read()?;
-    let data = OrgData::load(&mut tx, viewer.org, state.now())?;
+    let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, state.now())?;
+    // The account picker offers the one typed before (a refused conversion); the rest come by search.
+    data.load_accounts(&mut tx, typed.account.parse().ok().map(AccountId))?;
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let fields = vec![
         Field { label: t(locale, "leads.company"), value: text(&lead.company) },
@@ -250,7 +253,8 @@ fn lead_page(
         fields.push(Field { label: t(locale, "leads.routing"), value: routed });
     }
     let now = state.now();
-    let cadence = app::cadence::cadence_of(&mut tx, viewer.org, lead, now)?;
+    let policy = state.cadence.get(&mut tx, viewer.org, now)?;
+    let cadence = app::cadence::cadence_of(&mut tx, viewer.org, lead, &policy, now)?;
     let cadence = cadence_view(locale, &viewer.zone, &data, &cadence, now);
     let qualification = qualification_view(locale, app::qualification::qualification_of(&mut tx, viewer.org, lead.id)?);
     let mut accounts: Vec<Choice> =

@@ -139,23 +139,32 @@ pub struct Filter {
     pub kind: &'static str,
     pub value: String,
     pub choices: Vec<Choice>,
+    /// A select over a large set: its choices are the one chosen, and a search box beside it
+    /// asks this address (`?q=`) for the rest as the reader types. With its placeholder.
+    pub picker: Option<(&'static str, String)>,
 }
 
 impl Filter {
     pub fn text(name: &'static str, label: String, params: &Params) -> Filter {
-        Filter { name, label, kind: "text", value: params.raw(name).trim().to_owned(), choices: Vec::new() }
+        Filter { name, label, kind: "text", value: params.raw(name).trim().to_owned(), choices: Vec::new(), picker: None }
     }
 
     /// A select whose first choice, `Any`, is the empty value.
     pub fn select(locale: Locale, name: &'static str, label: String, value: String, choices: Vec<Choice>) -> Filter {
         let mut all = vec![Choice { value: String::new(), label: t(locale, "list.any").to_owned() }];
         all.extend(choices);
-        Filter { name, label, kind: "select", value, choices: all }
+        Filter { name, label, kind: "select", value, choices: all, picker: None }
+    }
+
+    /// Makes the select a type-ahead picker searching `source` (see [`Filter::picker`]).
+    pub fn picker(mut self, source: &'static str, placeholder: String) -> Filter {
+        self.picker = Some((source, placeholder));
+        self
     }
 
     /// A select without an `Any` choice.
     pub fn select_exact(name: &'static str, label: String, value: String, choices: Vec<Choice>) -> Filter {
-        Filter { name, label, kind: "select", value, choices }
+        Filter { name, label, kind: "select", value, choices, picker: None }
     }
 }
 

@@ -80,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities/{id}/splits", post(deal::set_splits))
         .route("/opportunities/{id}/shares/{user}/remove", post(deal::unshare))
         .route("/accounts", get(records::accounts))
+        .route("/pick/accounts", get(records::pick_accounts))
         .route("/accounts/{id}", get(records::account))
         .route("/contacts", get(records::contacts))
         .route("/contacts/{id}", get(records::contact))

@@ -4,9 +4,10 @@
 use pipewise_app as app;
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use pipewise_app::{OpportunityFilter, Tx};
 use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::records::Account;
@@ -21,6 +22,27 @@ use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::{self, t};
+
+/// `GET /pick/accounts?q=…`: the accounts a type-ahead picker offers for what was typed, as
+/// `{"items": [{"value": "12", "label": "Acme"}]}`. Accounts are shared records: every signed-in
+/// reader may find them.
+pub async fn pick_accounts(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    answer(viewer, move |reader| {
+        let typed = params.get("q").unwrap_or_default();
+        let items: Vec<Choice> = if typed.trim().is_empty() {
+            Vec::new()
+        } else {
+            let mut tx = state.db.read()?;
+            app::records::search_accounts(&mut tx, reader.org, typed, 20)?
+                .into_iter()
+                .map(|account| Choice { value: account.id.to_string(), label: account.name })
+                .collect()
+        };
+        Ok(([(header::CACHE_CONTROL, "no-store")], Json(serde_json::json!({ "items": items }))).into_response())
+    })
+    .await
+}
 
 pub async fn accounts(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
     list_page(state, viewer, query, account_list).await
@@ -160,7 +182,7 @@ pub async fn contacts(State(state): State<AppState>, SignedIn(viewer): SignedIn,
 fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
     let mut tx = state.db.read()?;
-    let data = OrgData::load(&mut tx, viewer.org, state.now())?;
+    let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, state.now())?;
     let mut contacts = app::records::contacts(&mut tx, viewer.org)?;
     let query = params.get("q").map(str::to_lowercase);
     let account = params.id("account").map(AccountId);
@@ -171,6 +193,7 @@ fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
                 || contact.title.as_ref().is_some_and(|title| title.to_lowercase().contains(query))
         }) && account.is_none_or(|account| contact.account_id == Some(account))
     });
+    data.load_accounts(&mut tx, contacts.iter().filter_map(|contact| contact.account_id).chain(account))?;
     let columns = vec![
         Column::new(locale, "name", "field.name"),
         Column::new(locale, "title", "field.title"),
@@ -194,9 +217,12 @@ fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
             class: None,
         })
         .collect();
-    let mut account_choices: Vec<Choice> =
-        data.accounts.values().map(|account| Choice { value: account.id.to_string(), label: account.name.clone() }).collect();
-    account_choices.sort_by_key(|choice| choice.label.to_lowercase());
+    // The account filter is a type-ahead picker: it offers the account chosen, the rest by search.
+    let account_choices: Vec<Choice> = account
+        .and_then(|id| data.accounts.get(&id))
+        .map(|account| Choice { value: account.id.to_string(), label: account.name.clone() })
+        .into_iter()
+        .collect();
     Ok(List {
         title: t(locale, "contacts.title").to_owned(),
         nav: "contacts",
@@ -211,7 +237,8 @@ fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
                 t(locale, "field.account_id").to_owned(),
                 params.raw("account").trim().to_owned(),
                 account_choices,
-            ),
+            )
+            .picker("/pick/accounts", t(locale, "picker.accounts").to_owned()),
         ],
         default_sort: ("name", false),
         cursor_pager: None,
@@ -291,10 +318,10 @@ pub async fn account(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
         let locale = reader.user.locale;
         let id = AccountId(path_id(&id, "account")?);
         let mut tx = state.db.read()?;
-        let data = OrgData::load(&mut tx, reader.org, state.now())?;
+        let mut data = OrgData::load_without_accounts(&mut tx, reader.org, state.now())?;
+        data.load_accounts(&mut tx, [id])?;
         let account = data.accounts.get(&id).ok_or_else(|| AppError::NotFound { kind: "account", id: id.to_string() })?;
-        let mut contacts = app::records::contacts(&mut tx, reader.org)?;
-        contacts.retain(|contact| contact.account_id == Some(id));
+        let mut contacts = app::records::contacts_of_account(&mut tx, reader.org, id)?;
         contacts.sort_by_key(|contact| contact.name.to_lowercase());
         let filter = OpportunityFilter { account_id: Some(id), ..OpportunityFilter::default() };
         let deals = app::deals::opportunities_for(&mut tx, reader.org, &reader.access, &filter)?;
@@ -335,7 +362,8 @@ pub async fn contact(State(state): State<AppState>, SignedIn(viewer): SignedIn, 
         let mut tx = state.db.read()?;
         let contact =
             app::records::contact(&mut tx, reader.org, id)?.ok_or_else(|| AppError::NotFound { kind: "contact", id: id.to_string() })?;
-        let data = OrgData::load(&mut tx, reader.org, state.now())?;
+        let mut data = OrgData::load_without_accounts(&mut tx, reader.org, state.now())?;
+        data.load_accounts(&mut tx, contact.account_id)?;
         let deals = match contact.account_id {
             Some(account) => {
                 let filter = OpportunityFilter { account_id: Some(account), ..OpportunityFilter::default() };

@@ -33,18 +33,20 @@ fn task_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let locale = viewer.user.locale;
     let now = state.now();
     let mut tx = state.db.read()?;
-    let data = OrgData::load(&mut tx, viewer.org, now)?;
+    let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let allowed = Allowed::of(viewer);
     let owner = allowed.owner(viewer, params);
     let status = params.get("status").unwrap_or("open");
     let filter = TaskFilter { owner_id: owner, open_only: status == "open", ..TaskFilter::default() };
     let mut tasks = app::activities::tasks_for(&mut tx, viewer.org, &viewer.access, &filter)?;
     tasks.retain(|task| allowed.may_see(task.owner_id) && (status != "done" || task.completed_at.is_some()));
+    // The names of the deals and accounts the tasks name, not of every deal and account.
+    let deal_ids: Vec<OpportunityId> =
+        tasks.iter().filter_map(|task| task.opportunity_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let filter = OpportunityFilter { ids: Some(deal_ids), ..OpportunityFilter::default() };
     let deals: HashMap<OpportunityId, String> =
-        app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &OpportunityFilter::default())?
-            .into_iter()
-            .map(|deal| (deal.id, deal.name))
-            .collect();
+        app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &filter)?.into_iter().map(|deal| (deal.id, deal.name)).collect();
+    data.load_accounts(&mut tx, tasks.iter().filter_map(|task| task.account_id))?;
     let row_ctx = RowCtx { data: &data, deals: &deals, locale, zone: &viewer.user.time_zone, today: viewer.today(now) };
     Ok(List {
         title: t(locale, "tasks.title").to_owned(),

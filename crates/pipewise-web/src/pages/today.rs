@@ -182,7 +182,8 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
         .filter(|lead| lead.owner_id == Some(who) && matches!(lead.status, LeadStatus::New | LeadStatus::Working))
         .collect();
     let hours = |lead: &pipewise_core::records::Lead| (now.as_micros() - lead.created_at.as_micros()) / 3_600_000_000;
-    let steps = app::cadence::steps(&mut tx, viewer.org, &leads, now)?;
+    let policy = state.cadence.get(&mut tx, viewer.org, now)?;
+    let steps = app::cadence::steps(&mut tx, viewer.org, &leads, &policy, now)?;
     // A lead whose next attempt, last chance or close-out is due now comes before one waiting.
     let due = |lead: &pipewise_core::records::Lead| steps.get(&lead.id).and_then(|step| super::leads::due_text(locale, step, now));
     leads.sort_by_key(|lead| {

@@ -85,6 +85,7 @@ impl App {
             trusted_proxies: Default::default(),
             insights: Some(insights.clone()),
             secret_key: None,
+            cadence: Default::default(),
         };
         let router = pipewise_web::router(state.clone());
         let mut app = App { _db: db, store, router, org, users, outsider, tokens: BTreeMap::new(), deal, insights, clock };

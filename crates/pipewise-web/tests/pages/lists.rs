@@ -162,3 +162,45 @@ async fn every_list_filters_sorts_and_exports() {
     assert_eq!(users.len(), 2, "one rep");
     assert_eq!(users[1][0], "Ravi Rep");
 }
+
+/// Pickers over accounts search as the reader types instead of listing every account: the deal
+/// page, a lead's conversion and the contacts filter offer only the one chosen, with a search
+/// box that asks `/pick/accounts`.
+#[tokio::test]
+async fn account_pickers_search_instead_of_listing_every_account() {
+    let app = app();
+    for name in ["Zephyr Foods", "Acme Zinc", "Quiet Harbor"] {
+        let new = pipewise_core::records::NewAccount {
+            name: name.into(),
+            domains: Vec::new(),
+            industry: None,
+            employee_count: None,
+            region: None,
+            owner_id: None,
+        };
+        transact(&*app.store, |tx| app::records::create_account(tx, &app.org.ctx, new.clone())).unwrap();
+    }
+    let deal = app.create_deal("Picker deal", app.org.rep.id);
+    let rep = app.sign_in("rep@pages.test").await;
+
+    let (status, body) = app.get("/pick/accounts?q=z", Some(&rep)).await;
+    assert_eq!(status, StatusCode::OK);
+    let found: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let labels: Vec<&str> = found["items"].as_array().unwrap().iter().map(|item| item["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Zephyr Foods", "Acme Zinc"], "starting with it first, then by name");
+    let (_, body) = app.get("/pick/accounts?q=", Some(&rep)).await;
+    assert_eq!(body, r#"{"items":[]}"#, "nothing typed, nothing offered");
+    let (status, _) = app.get("/pick/accounts?q=acme", None).await;
+    assert_ne!(status, StatusCode::OK, "only for the signed in");
+
+    let (_, page) = app.get(&format!("/opportunities/{}", deal.id), Some(&rep)).await;
+    assert!(page.contains(r#"data-picker-for="account_id""#), "the deal form has a search box");
+    assert!(!page.contains("Quiet Harbor"), "the deal page does not list every account");
+    let (_, list) = app.get(&format!("/contacts?account={}", app.org.account.id), Some(&rep)).await;
+    assert!(list.contains(r#"data-picker-for="filter-account""#), "the contacts filter searches too");
+    assert!(
+        list.contains(&format!(r#"<option value="{}" selected>Pages Customer</option>"#, app.org.account.id)),
+        "and keeps the one chosen"
+    );
+    assert!(!list.contains("Zephyr Foods"));
+}

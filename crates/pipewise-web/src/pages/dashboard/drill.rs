@@ -117,8 +117,14 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut Tx, data: &OrgData, par
 /// The drill-down's own parameters, kept by the deal list's sort links, pager, export and
 /// filter form as hidden fields.
 pub fn drill_filters(drill: &Drill, params: &Params) -> Vec<list::Filter> {
-    let hidden =
-        |name: &'static str, value: String| list::Filter { name, label: String::new(), kind: "hidden", value, choices: Vec::new() };
+    let hidden = |name: &'static str, value: String| list::Filter {
+        name,
+        label: String::new(),
+        kind: "hidden",
+        value,
+        choices: Vec::new(),
+        picker: None,
+    };
     let mut filters: Vec<list::Filter> = ["figure", "as_of", "period", "at_stage", "flag"]
         .into_iter()
         .map(|name| hidden(name, params.raw(name).trim().to_owned()))

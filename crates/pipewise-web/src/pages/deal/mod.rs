@@ -224,9 +224,17 @@ impl<'a> DealCtx<'a> {
         let now = state.now();
         let not_found = || AppError::NotFound { kind: "opportunity", id: id.to_string() };
         let current = app::deals::opportunity_for(tx, viewer.org, &viewer.access, id)?.ok_or_else(not_found)?;
-        let data = OrgData::load(tx, viewer.org, now)?;
+        let mut data = OrgData::load_without_accounts(tx, viewer.org, now)?;
         let mut events = app::deals::history_for(tx, viewer.org, &viewer.access, id)?.ok_or_else(not_found)?;
         let (deal, as_of) = history::as_of(tx, viewer, id, &current, &mut events, as_of)?;
+        // The accounts the page names: the deal's, now and as of the day shown, and those its
+        // history moved it between.
+        let in_history = events
+            .iter()
+            .filter(|event| event.field == pipewise_core::opportunity::OppField::Account)
+            .flat_map(|event| [event.old.as_deref(), event.new.as_deref()])
+            .filter_map(|raw| raw?.parse().ok().map(pipewise_core::AccountId));
+        data.load_accounts(tx, current.account_id.into_iter().chain(deal.account_id).chain(in_history))?;
         let pipeline = data.pipeline(deal.pipeline_id).cloned().ok_or_else(not_found)?;
         let can_edit = as_of.is_none() && can_change(viewer, &current);
         let (at, as_of_view) = as_of.map_or((None, None), |(at, view)| (Some(at), Some(view)));

@@ -186,10 +186,10 @@ fn pages_for(store: &Db, org: OrgId, tree: &[UserId]) -> Result<Pages> {
     Ok(Pages { paths, past_day })
 }
 
-/// The manager (not the admin) with the most people below them short of a tenth of the
-/// organisation (a director of some teams, not the head of sales who sees everything).
+/// The manager (not the admin) with the most people below them short of half the organisation
+/// (a director of some teams, not the head of sales who sees everything).
 fn largest_tree(users: &[User], admin: UserId) -> Option<User> {
-    let limit = (users.len() / 10).max(2);
+    let limit = (users.len() / 2).max(2);
     users
         .iter()
         .filter(|user| user.active && user.id != admin && matches!(user.role, Role::Manager))

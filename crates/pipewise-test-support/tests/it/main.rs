@@ -51,6 +51,7 @@ macro_rules! on_both_engines {
 on_both_engines! {
     forms::a_web_form_makes_leads_and_keeps_out_spam_floods_and_repeats,
     routing::leads_are_routed_by_territory_then_capacity_and_the_report_weighs_quality,
+    routing::the_cadence_pages_read_is_relearnt_after_five_minutes,
     digests::a_digest_goes_out_once_and_a_failed_one_is_tried_again,
     webhooks::webhooks_follow_the_log_from_their_subscription_and_keep_their_place,
     capture::mailing_list_mail_lands_on_its_account_and_deal_once,

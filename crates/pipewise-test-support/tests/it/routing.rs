@@ -159,3 +159,31 @@ pub fn leads_are_routed_by_territory_then_capacity_and_the_report_weighs_quality
     let filter = AuditFilter { record_kind: Some("lead_routing".into()), limit: 10, ..AuditFilter::default() };
     assert_eq!(app::audit::audit_events_for(&mut tx, org.org(), &pipewise_core::access::Access::System, &filter).unwrap().len(), 1);
 }
+
+/// The cadence a page reads is learnt at most five minutes ago: a newly won deal changes the
+/// average sales cycle for rules at once and for pages once the kept policy is that old.
+pub fn the_cadence_pages_read_is_relearnt_after_five_minutes(db: &TestDb) {
+    use pipewise_core::opportunity::OpportunityPatch;
+    let org = test_org(db.store(), "Cycles");
+    let won_stage = org.simple.stages[4].id;
+    let win = |name: &str, created: &str, won: &str| {
+        pipewise_test_support::transact(db.store(), |tx| {
+            let deal = app::deals::create_opportunity(tx, &org.by_rep(at(created)), &org.new_deal(name))?;
+            let patch = OpportunityPatch { stage_id: Some(won_stage), ..OpportunityPatch::default() };
+            app::deals::update_opportunity(tx, &org.by_rep(at(won)), deal.id, &patch)
+        })
+        .unwrap()
+    };
+    win("Ten days", "2026-01-01T09:00:00Z", "2026-01-11T09:00:00Z");
+    let cache = app::cadence::PolicyCache::default();
+    let now = at("2026-03-01T12:00:00Z");
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    assert_eq!(cache.get(&mut tx, org.org(), now).unwrap().cycle_days, 10);
+    drop(tx);
+    win("Thirty days", "2026-01-01T09:00:00Z", "2026-01-31T09:00:00Z");
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    assert_eq!(app::cadence::policy(&mut tx, org.org()).unwrap().cycle_days, 20, "rules learn it now");
+    assert_eq!(cache.get(&mut tx, org.org(), now.plus_seconds(299)).unwrap().cycle_days, 10, "pages keep it five minutes");
+    assert_eq!(cache.get(&mut tx, org.org(), now.plus_seconds(300)).unwrap().cycle_days, 20, "then learn it again");
+    assert_eq!(cache.get(&mut tx, org.org(), now).unwrap().cycle_days, 20, "a clock set back learns it again");
+}

@@ -37,6 +37,7 @@ pub fn new_user(email: &str, name: &str, role: Role, manager_id: Option<UserId>)
 }
 
 /// An organisation ready for deals.
+#[derive(Clone)]
 pub struct TestOrg {
     pub ctx: WriteCtx,
     pub manager: User,

@@ -112,15 +112,28 @@ impl BoardView {
 }
 
 /// The deals a board shows: the pipeline's open deals and those closed in the last 30 days,
-/// of the chosen owner, as far as the viewer may see.
+/// of the chosen owner, as far as the viewer may see: per stage, how many and their amounts,
+/// and the first ones as cards.
 pub struct BoardDeals {
     pub pipeline: Pipeline,
-    pub open: Vec<Opportunity>,
-    pub closed: Vec<Opportunity>,
+    stages: HashMap<StageId, StageDeals>,
+}
+
+/// One column's deals: how many, their amounts, and the cards shown (the first
+/// [`card_limit`] in the board's order: open deals by close date, soonest first and undated
+/// last; closed ones latest first).
+#[derive(Default)]
+struct StageDeals {
+    count: usize,
+    amounts: Vec<Money>,
+    cards: Vec<Opportunity>,
 }
 
 impl BoardDeals {
+    /// Reads the board: through the analytics projection when the server keeps one (only the
+    /// cards are read from the store), else every deal the viewer may see.
     pub fn load(
+        state: &AppState,
         tx: &mut Tx,
         viewer: &Viewer,
         data: &OrgData,
@@ -128,35 +141,65 @@ impl BoardDeals {
         owner: Option<UserId>,
         now: Timestamp,
     ) -> Result<Option<BoardDeals>, AppError> {
+        if state.insights.is_some() {
+            return super::board_quick::load(state, tx, viewer, data, pipeline, owner, now);
+        }
         let filter = OpportunityFilter { owner_id: owner, ..OpportunityFilter::default() };
         let deals = app::deals::opportunities_for(tx, viewer.org, &viewer.access, &filter)?;
-        let chosen = pipeline.and_then(|id| data.pipeline(id)).or_else(|| {
-            // The pipeline with the most open deals the viewer can see; the first one if none.
-            let mut counts: HashMap<PipelineId, usize> = HashMap::new();
-            for deal in deals.iter().filter(|deal| deal.status == Status::Open) {
-                *counts.entry(deal.pipeline_id).or_default() += 1;
-            }
-            data.pipelines.iter().max_by_key(|pipeline| (counts.get(&pipeline.id).copied().unwrap_or(0), std::cmp::Reverse(pipeline.id)))
-        });
-        let Some(pipeline) = chosen.cloned() else { return Ok(None) };
-        let since = now.plus_seconds(-CLOSED_WINDOW_DAYS * 86_400);
+        let mut open_counts: HashMap<PipelineId, usize> = HashMap::new();
+        for deal in deals.iter().filter(|deal| deal.status == Status::Open) {
+            *open_counts.entry(deal.pipeline_id).or_default() += 1;
+        }
+        let Some(pipeline) = chosen_pipeline(data, pipeline, &open_counts) else { return Ok(None) };
+        let (first_day, zone) = (first_closed_day(data, now), &data.organisation.time_zone);
         let (mut open, mut closed) = (Vec::new(), Vec::new());
         for deal in deals.into_iter().filter(|deal| deal.pipeline_id == pipeline.id) {
             match deal.status {
                 Status::Open => open.push(deal),
-                _ if deal.closed_at.is_some_and(|at| at >= since) => closed.push(deal),
+                _ if deal.closed_at.is_some_and(|at| pipewise_analytics::day_of_timestamp(at, zone) >= first_day) => closed.push(deal),
                 _ => {}
             }
         }
-        open.sort_by(|left, right| {
-            (left.close_date.is_none(), left.close_date, left.id).cmp(&(right.close_date.is_none(), right.close_date, right.id))
-        });
-        closed.sort_by_key(|deal| std::cmp::Reverse(deal.closed_at));
-        Ok(Some(BoardDeals { pipeline, open, closed }))
+        open.sort_by_key(open_order);
+        closed.sort_by_key(closed_order);
+        let mut stages: HashMap<StageId, StageDeals> = HashMap::new();
+        for deal in open.into_iter().chain(closed) {
+            let Some(stage) = pipeline.stages.iter().find(|stage| stage.id == deal.stage_id) else { continue };
+            let column = stages.entry(stage.id).or_default();
+            column.count += 1;
+            column.amounts.extend(deal.amount);
+            if column.cards.len() < card_limit(stage.kind) {
+                column.cards.push(deal);
+            }
+        }
+        Ok(Some(BoardDeals { pipeline, stages }))
     }
 
+    /// A board from its columns: per stage, the count, amounts and cards.
+    pub(super) fn from_columns(
+        pipeline: Pipeline,
+        columns: impl IntoIterator<Item = (StageId, usize, Vec<Money>, Vec<Opportunity>)>,
+    ) -> BoardDeals {
+        let stages = columns.into_iter().map(|(stage, count, amounts, cards)| (stage, StageDeals { count, amounts, cards })).collect();
+        BoardDeals { pipeline, stages }
+    }
+
+    /// The cards of `stage`, in the board's order.
     fn in_stage(&self, stage: StageId) -> impl Iterator<Item = &Opportunity> {
-        self.open.iter().chain(&self.closed).filter(move |deal| deal.stage_id == stage)
+        self.stages.get(&stage).into_iter().flat_map(|column| &column.cards)
+    }
+
+    fn count(&self, stage: StageId) -> usize {
+        self.stages.get(&stage).map_or(0, |column| column.count)
+    }
+
+    /// The open deals' amounts and how many there are.
+    fn open_amounts(&self) -> (usize, Vec<Money>) {
+        let open = self.pipeline.stages.iter().filter(|stage| stage.kind == StageKind::Open).filter_map(|stage| self.stages.get(&stage.id));
+        open.fold((0, Vec::new()), |(count, mut amounts), column| {
+            amounts.extend(column.amounts.iter().copied());
+            (count + column.count, amounts)
+        })
     }
 
     /// Each stage's count and total, as the column headers show them.
@@ -165,18 +208,47 @@ impl BoardDeals {
             .stages
             .iter()
             .map(|stage| {
-                let deals: Vec<&Opportunity> = self.in_stage(stage.id).collect();
-                let total = data.total(deals.iter().filter_map(|deal| deal.amount).collect::<Vec<_>>());
+                let (count, amounts) = self.stages.get(&stage.id).map_or((0, &[][..]), |column| (column.count, column.amounts.as_slice()));
+                let total = data.total(amounts.to_vec());
                 ColumnSummary {
                     stage_id: stage.id.0,
-                    count: deals.len(),
-                    count_text: i18n::tf(locale, "board.deal_count", &[("count", &deals.len().to_string())]),
+                    count,
+                    count_text: i18n::tf(locale, "board.deal_count", &[("count", &count.to_string())]),
                     total: total.compact(locale),
                     total_exact: total.exact(locale),
                 }
             })
             .collect()
     }
+}
+
+/// The first of the organisation's days whose closed deals the won and lost columns show: the
+/// last 30 days and today.
+pub(super) fn first_closed_day(data: &OrgData, now: Timestamp) -> pipewise_analytics::Day {
+    pipewise_analytics::day_of_timestamp(now, &data.organisation.time_zone) - CLOSED_WINDOW_DAYS as i32
+}
+
+/// The board's order of open deals: by close date, soonest first, undated last, then by id.
+pub(super) fn open_order(deal: &Opportunity) -> (bool, Option<Date>, OpportunityId) {
+    (deal.close_date.is_none(), deal.close_date, deal.id)
+}
+
+/// The order of closed deals: latest closed first.
+pub(super) fn closed_order(deal: &Opportunity) -> std::cmp::Reverse<Option<Timestamp>> {
+    std::cmp::Reverse(deal.closed_at)
+}
+
+/// The pipeline asked for, else the one with the most open deals the viewer can see (the first
+/// one if none).
+pub(super) fn chosen_pipeline(data: &OrgData, asked: Option<PipelineId>, open_counts: &HashMap<PipelineId, usize>) -> Option<Pipeline> {
+    asked
+        .and_then(|id| data.pipeline(id))
+        .or_else(|| {
+            data.pipelines
+                .iter()
+                .max_by_key(|pipeline| (open_counts.get(&pipeline.id).copied().unwrap_or(0), std::cmp::Reverse(pipeline.id)))
+        })
+        .cloned()
 }
 
 pub async fn board(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
@@ -186,7 +258,7 @@ pub async fn board(State(state): State<AppState>, SignedIn(viewer): SignedIn, Ra
 
 /// How many cards a column shows: open stages up to [`CARDS_PER_COLUMN`], the won and lost
 /// targets up to [`CLOSED_CARDS`].
-fn card_limit(kind: StageKind) -> usize {
+pub(super) fn card_limit(kind: StageKind) -> usize {
     if kind == StageKind::Open { CARDS_PER_COLUMN } else { CLOSED_CARDS }
 }
 
@@ -198,7 +270,7 @@ fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Re
     let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let owner = params.id("owner").map(UserId);
     let title = t(locale, "board.title").to_owned();
-    let Some(board) = BoardDeals::load(&mut tx, viewer, &data, params.id("pipeline").map(PipelineId), owner, now)? else {
+    let Some(board) = BoardDeals::load(state, &mut tx, viewer, &data, params.id("pipeline").map(PipelineId), owner, now)? else {
         return render::page(viewer, StatusCode::OK, "board.html", "board", title, &BoardView::without_pipelines(locale));
     };
     let today = viewer.today(now);
@@ -302,8 +374,8 @@ fn columns(cards: &CardCtx, board: &BoardDeals, owner: Option<UserId>) -> (Vec<C
     for stage in &board.pipeline.stages {
         let summary = summaries.remove(&stage.id.0).expect("a summary per stage");
         let deals: Vec<&Opportunity> = board.in_stage(stage.id).collect();
-        let limit = card_limit(stage.kind);
-        let more = (deals.len() > limit).then(|| {
+        let (limit, count) = (card_limit(stage.kind), board.count(stage.id));
+        let more = (count > limit).then(|| {
             let status = if stage.kind == StageKind::Open { "open" } else { stage.kind.as_str() };
             let url = url_with(
                 "/opportunities",
@@ -314,7 +386,7 @@ fn columns(cards: &CardCtx, board: &BoardDeals, owner: Option<UserId>) -> (Vec<C
                     ("owner", owner.map(|id| id.to_string()).unwrap_or_default()),
                 ],
             );
-            (i18n::tf(locale, "board.more", &[("count", &(deals.len() - limit).to_string())]), url)
+            (i18n::tf(locale, "board.more", &[("count", &(count - limit).to_string())]), url)
         });
         let column = Column {
             summary,
@@ -333,8 +405,8 @@ fn board_view(cards: &CardCtx, board: &BoardDeals, owner: Option<UserId>) -> Boa
     let CardCtx { viewer, data, .. } = *cards;
     let locale = viewer.user.locale;
     let (columns, closed) = columns(cards, board, owner);
-    let all_amounts: Vec<Money> = board.open.iter().filter_map(|deal| deal.amount).collect();
-    let converts = data.total(all_amounts).is_converted();
+    let (open_count, open_amounts) = board.open_amounts();
+    let converts = data.total(open_amounts).is_converted();
     let owners: Vec<Choice> = data.visible_owners(viewer).into_iter().map(Choice::user).collect();
     BoardView {
         pipelines: data.pipelines.iter().map(|pipeline| Choice { value: pipeline.id.to_string(), label: pipeline.name.clone() }).collect(),
@@ -350,6 +422,6 @@ fn board_view(cards: &CardCtx, board: &BoardDeals, owner: Option<UserId>) -> Boa
             .map(|stage| StageOption { id: stage.id.0, name: i18n::stage_name(locale, stage).to_owned(), kind: stage.kind.as_str() })
             .collect(),
         note: (!converts).then(|| i18n::tf(locale, "board.per_currency", &[("currency", data.organisation.reporting_currency.code())])),
-        deal_count: i18n::tf(locale, "board.deal_count", &[("count", &board.open.len().to_string())]),
+        deal_count: i18n::tf(locale, "board.deal_count", &[("count", &open_count.to_string())]),
     }
 }

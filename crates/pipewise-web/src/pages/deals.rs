@@ -13,7 +13,7 @@ use pipewise_core::*;
 
 use super::dashboard::Drill;
 use super::data::{OrgData, label};
-use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page};
+use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page, sort_of};
 use super::{Params, SignedIn};
 use crate::AppState;
 use crate::auth::Viewer;
@@ -38,7 +38,7 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let locale = viewer.user.locale;
     let now = state.now();
     let mut tx = state.db.read()?;
-    let data = OrgData::load(&mut tx, viewer.org, now)?;
+    let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     // A dashboard drill-down (`?figure=…`): the deals behind that figure, whose owner and
     // pipeline filters name the figure's subject as of its date (not today's owner).
     let drill = super::dashboard::drill(state, viewer, &mut tx, &data, params)?;
@@ -51,42 +51,73 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let filter = OpportunityFilter {
         owner_id: params.id("owner").map(UserId).filter(|_| drill.is_none()),
         pipeline_id: params.id("pipeline").map(PipelineId).filter(|_| drill.is_none()),
+        stage_id: params.id("stage").map(StageId),
         status,
         // A drill-down reads the deals behind its figure only (still through the viewer's
         // visibility), not every deal of the organisation.
         ids: drill.as_ref().map(|drill| drill.ids.iter().copied().collect()),
         ..OpportunityFilter::default()
     };
-    let mut deals = app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &filter)?;
-    if let Some(stage) = params.id("stage") {
-        deals.retain(|deal| deal.stage_id.0 == stage);
-    }
-    if let Some(query) = params.get("q").map(str::to_lowercase) {
-        deals.retain(|deal| {
-            deal.name.to_lowercase().contains(&query)
-                || data.account_name(deal.account_id).is_some_and(|name| name.to_lowercase().contains(&query))
-        });
-    }
+    let columns = columns(locale);
+    let (sort_key, descending) = sort_of(&columns, DEFAULT_SORT, params);
+    // With the projection at hand, the page is found in its columns and only its deals are
+    // read (see `super::deals_quick`); a search, a CSV and the columns it cannot order read
+    // every matching deal.
+    let quick = state.insights.is_some()
+        && params.get("q").is_none()
+        && params.get("format") != Some("csv")
+        && super::deals_quick::sorts_by(sort_key);
+    let (deals, presorted) = if quick {
+        let page = super::deals_quick::page(state, viewer, &mut tx, &data, &filter, (sort_key, descending), params)?;
+        (page.deals, Some(page.total))
+    } else {
+        (every_deal(&mut tx, viewer, &mut data, &filter, params)?, None)
+    };
     // The latest activity of each deal listed: by the deals for a short list, else in one scan.
     let ids: Vec<OpportunityId> = deals.iter().map(|deal| deal.id).collect();
     let only = (ids.len() <= 20_000).then_some(ids.as_slice());
     let last_activity: HashMap<OpportunityId, Timestamp> =
         app::activities::last_activity_at(&mut tx, viewer.org, only)?.into_iter().collect();
+    data.load_accounts(&mut tx, deals.iter().filter_map(|deal| deal.account_id))?;
     let zone = viewer.user.time_zone.as_str();
     let row_ctx = RowCtx { data: &data, last_activity: &last_activity, locale, zone, now, today: viewer.today(now) };
     Ok(List {
         title: t(locale, "deals.title").to_owned(),
         nav: "deals",
         path: "/opportunities",
-        columns: columns(locale),
+        columns,
         rows: deals.iter().map(|deal| row_ctx.row(deal)).collect(),
         filters: filters(viewer, &data, params, status, drill.as_ref()),
-        default_sort: ("close_date", false),
+        default_sort: DEFAULT_SORT,
         cursor_pager: None,
         csv_name: "deals",
         note: drill.map(|drill| drill.note),
         link: None,
+        presorted,
     })
+}
+
+/// The list's order when the reader picks none: by close date, soonest first.
+const DEFAULT_SORT: (&str, bool) = ("close_date", false);
+
+/// Every deal `filter` and the search (`?q=`, in names and account names) keep, for the list
+/// to sort and page (or export) itself.
+fn every_deal(
+    tx: &mut app::Tx,
+    viewer: &Viewer,
+    data: &mut OrgData,
+    filter: &OpportunityFilter,
+    params: &Params,
+) -> Result<Vec<Opportunity>, AppError> {
+    let mut deals = app::deals::opportunities_for(tx, viewer.org, &viewer.access, filter)?;
+    if let Some(query) = params.get("q").map(str::to_lowercase) {
+        data.load_accounts(tx, deals.iter().filter_map(|deal| deal.account_id))?;
+        deals.retain(|deal| {
+            deal.name.to_lowercase().contains(&query)
+                || data.account_name(deal.account_id).is_some_and(|name| name.to_lowercase().contains(&query))
+        });
+    }
+    Ok(deals)
 }
 
 fn columns(locale: Locale) -> Vec<Column> {

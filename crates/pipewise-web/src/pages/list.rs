@@ -187,6 +187,28 @@ pub struct List {
     pub note: Option<String>,
     /// A page beside the list, in its toolbar: its label and address.
     pub link: Option<(String, &'static str)>,
+    /// `Some(total)` when the builder sorted and paged itself (see [`sort_of`] and
+    /// [`page_number`]): `rows` are the page asked for, in order, of `total` matching rows.
+    pub presorted: Option<usize>,
+}
+
+/// The column a list is sorted by (`?sort=`, else the default) and whether descending
+/// (`?dir=`, else the default's direction for the default column, else ascending).
+pub fn sort_of<'a>(columns: &[Column], default_sort: (&'static str, bool), params: &'a Params) -> (&'a str, bool) {
+    let sort_key = params.get("sort").filter(|key| columns.iter().any(|column| column.key == *key)).unwrap_or(default_sort.0);
+    let descending = match params.get("dir") {
+        Some("desc") => true,
+        Some("asc") => false,
+        _ if sort_key == default_sort.0 => default_sort.1,
+        _ => false,
+    };
+    (sort_key, descending)
+}
+
+/// The page asked for (`?page=N`, from 1), within the pages `total` rows fill.
+pub fn page_number(params: &Params, total: usize) -> usize {
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    params.get("page").and_then(|page| page.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages)
 }
 
 #[derive(Serialize)]
@@ -234,9 +256,9 @@ impl List {
         let dir = if descending { "desc" } else { "asc" };
         let links = Links::new(self.path, &self.filters, params);
         let sort_pairs = [("sort", sort_key.to_owned()), ("dir", dir.to_owned())];
-        let total = self.rows.len();
+        let total = self.presorted.unwrap_or(self.rows.len());
         let cursor_pager = self.cursor_pager.take();
-        let (shown, pager) = page_of(&self.rows, cursor_pager, locale, params, |number| {
+        let (shown, pager) = page_of(&self.rows, total, self.presorted.is_some(), cursor_pager, locale, params, |number| {
             let mut extra = sort_pairs.to_vec();
             extra.push(("page", number.to_string()));
             links.with(&extra)
@@ -264,13 +286,10 @@ impl List {
     /// Sorts the rows as `?sort=<column>&dir=asc|desc` asks (the default sort otherwise), and
     /// says by which column and whether descending.
     fn sort<'a>(&mut self, params: &'a Params) -> (&'a str, bool) {
-        let sort_key = params.get("sort").filter(|key| self.columns.iter().any(|column| column.key == *key)).unwrap_or(self.default_sort.0);
-        let descending = match params.get("dir") {
-            Some("desc") => true,
-            Some("asc") => false,
-            _ if sort_key == self.default_sort.0 => self.default_sort.1,
-            _ => false,
-        };
+        let (sort_key, descending) = sort_of(&self.columns, self.default_sort, params);
+        if self.presorted.is_some() {
+            return (sort_key, descending);
+        }
         if let Some(index) = self.columns.iter().position(|column| column.key == sort_key) {
             self.rows.sort_by(|left, right| compare(&left.cells[index].sort, &right.cells[index].sort, descending));
         }
@@ -311,9 +330,12 @@ impl<'a> Links<'a> {
 }
 
 /// The rows shown and the pager: the list's own cursor links when it pages itself, else page
-/// `?page=N` of [`PAGE_SIZE`] rows with `link(N)` to the neighbours.
+/// `?page=N` of [`PAGE_SIZE`] rows of `total` with `link(N)` to the neighbours (`rows` are that
+/// page already when `paged`).
 fn page_of<'r>(
     rows: &'r [Row],
+    total: usize,
+    paged: bool,
     cursor_pager: Option<(Option<String>, Option<String>)>,
     locale: Locale,
     params: &Params,
@@ -322,11 +344,9 @@ fn page_of<'r>(
     if let Some((previous, next)) = cursor_pager {
         return (rows, Pager { previous, next, label: None });
     }
-    let total = rows.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let page = params.get("page").and_then(|page| page.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
-    let start = (page - 1) * PAGE_SIZE;
-    let end = (start + PAGE_SIZE).min(total);
+    let page = page_number(params, total);
+    let (start, end) = if paged { (0, rows.len()) } else { ((page - 1) * PAGE_SIZE, ((page - 1) * PAGE_SIZE + PAGE_SIZE).min(total)) };
     let pager = Pager {
         previous: (page > 1).then(|| link(page - 1)),
         next: (page < pages).then(|| link(page + 1)),
@@ -364,7 +384,7 @@ fn viewer_today(viewer: &Viewer) -> String {
     jiff::Timestamp::now().to_zoned(zone).date().to_string()
 }
 
-fn compare(left: &SortKey, right: &SortKey, descending: bool) -> Ordering {
+pub fn compare(left: &SortKey, right: &SortKey, descending: bool) -> Ordering {
     let ordering = match (left, right) {
         (SortKey::Missing, SortKey::Missing) => return Ordering::Equal,
         (SortKey::Missing, _) => return Ordering::Greater,

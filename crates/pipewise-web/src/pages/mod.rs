@@ -14,11 +14,13 @@
 mod admin;
 mod assets;
 mod board;
+mod board_quick;
 mod capture;
 mod dashboard;
 mod data;
 mod deal;
 mod deals;
+mod deals_quick;
 mod designer;
 mod digest;
 mod form;

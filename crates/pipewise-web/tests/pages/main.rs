@@ -7,6 +7,7 @@ mod cadence;
 mod capture;
 mod dashboard;
 mod deal;
+mod deal_list;
 mod forecast;
 mod forms;
 mod gates;

@@ -71,6 +71,19 @@ impl App {
         self
     }
 
+    /// The same app on a server that keeps each organisation's analytics projection (as
+    /// `pipewise serve` does), read on the app's clock.
+    pub fn with_insights(mut self) -> App {
+        let db = pipewise_app::Db::new(self.store.clone());
+        let now = self.now;
+        let mut state = AppState::new(db);
+        state.clock = Arc::new(move || now);
+        state.insights =
+            Some(Arc::new(pipewise_app::insights::InsightsRegistry::new(self.store.clone()).with_clock(Arc::new(move || now))));
+        self.router = pipewise_web::router(state);
+        self
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
         self.router.clone().oneshot(request).await.expect("the router answers")
     }

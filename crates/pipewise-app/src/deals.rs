@@ -187,9 +187,7 @@ pub fn opportunities_for(tx: &mut Tx, org: OrgId, access: &Access, filter: &Oppo
 
 /// The deals shared with `user`, beyond those they see by ownership.
 pub fn shared_with(tx: &mut Tx, org: OrgId, user: UserId) -> Result<Vec<OpportunityId>> {
-    let scope = pipewise_core::access::DealScope::Owners { owners: std::collections::BTreeSet::new(), shared_with: user };
-    let filter = OpportunityFilter { scope: Some(scope), ..OpportunityFilter::default() };
-    Ok(tx.0.opportunities(org, &filter)?.into_iter().map(|deal| deal.id).collect())
+    Ok(tx.0.shares_with(org, user)?.into_iter().map(|share| share.opportunity_id).collect())
 }
 
 /// The deal's history if `access` may see the deal (as it is now); `None` otherwise.

@@ -116,6 +116,8 @@ pub trait DealsTx {
     fn is_opportunity_shared_with(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool>;
     /// Whom deal `id` is shared with, in user id order.
     fn opportunity_shares(&mut self, org: OrgId, id: OpportunityId) -> Result<Vec<OpportunityShare>>;
+    /// Every deal shared with `user`, in deal id order.
+    fn shares_with(&mut self, org: OrgId, user: UserId) -> Result<Vec<OpportunityShare>>;
     /// Ends the share of deal `id` with `user`; `false` when it was not shared with them.
     fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool>;
 

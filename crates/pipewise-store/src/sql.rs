@@ -436,6 +436,9 @@ pub const SELECT_IS_SHARED: &str = "SELECT EXISTS (SELECT 1 FROM opportunity_sha
      AND user_id = $3) AS shared";
 pub const SELECT_SHARES: &str =
     concat!("SELECT ", share_columns!(), " FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 ORDER BY user_id");
+/// Every share with user `$2`, in deal id order.
+pub const SELECT_SHARES_WITH: &str =
+    concat!("SELECT ", share_columns!(), " FROM opportunity_share WHERE organisation_id = $1 AND user_id = $2 ORDER BY opportunity_id");
 pub const DELETE_SHARE: &str = "DELETE FROM opportunity_share WHERE organisation_id = $1 AND opportunity_id = $2 AND user_id = $3";
 /// Takes the next `$1` history sequence numbers of organisation `$2` and returns the last of them
 /// (`history_seq`).
@@ -604,6 +607,7 @@ mod tests {
         SELECT_HISTORY_UNTIL,
         SELECT_IS_SHARED,
         SELECT_SHARES,
+        SELECT_SHARES_WITH,
         DELETE_SHARE,
         RESERVE_HISTORY_SEQ,
         SELECT_MARKS,

@@ -29,6 +29,8 @@ pub struct PagesBenchOptions {
     pub only: Option<String>,
     /// Leave out the demo.
     pub skip_demo: bool,
+    /// A folder to write each page's HTML into (to see what makes a page heavy).
+    pub dump: Option<std::path::PathBuf>,
 }
 
 /// One page's figures for one reader.
@@ -127,6 +129,12 @@ fn bench_one(db: &str, options: &PagesBenchOptions, order: &mut Vec<String>) -> 
                 let (ms, size, code) = fetch(path, cookie)?;
                 times.push(ms);
                 (bytes, status) = (size, code);
+            }
+            if let Some(dir) = &options.dump {
+                let mut response = agent.get(format!("{base}{path}")).header("Cookie", cookie.as_str()).call()?;
+                let body = response.body_mut().with_config().limit(200 * 1024 * 1024).read_to_vec()?;
+                std::fs::create_dir_all(dir)?;
+                std::fs::write(dir.join(format!("{}-{reader}.html", name.replace([' ', ',', ':', '/'], "_"))), body)?;
             }
             times.sort_by(f64::total_cmp);
             let p50 = times[times.len() / 2];

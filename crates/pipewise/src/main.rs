@@ -341,8 +341,8 @@ fn main() -> ExitCode {
         Command::Bench { what: BenchCommand::Capture { messages, email, out, pg } } => {
             bench_capture::capture_bench(&bench_capture::CaptureBenchOptions { messages, email, out, pg })
         }
-        Command::Bench { what: BenchCommand::Pages { db, demo, pg, runs, only, skip_demo } } => {
-            bench_pages::pages_bench(&bench_pages::PagesBenchOptions { db, demo, pg, runs, only, skip_demo })
+        Command::Bench { what: BenchCommand::Pages { db, demo, pg, runs, only, skip_demo, dump } } => {
+            bench_pages::pages_bench(&bench_pages::PagesBenchOptions { db, demo, pg, runs, only, skip_demo, dump })
         }
         Command::Bench { what: BenchCommand::Forecast { data, runs, win_only } } => {
             bench_forecast::forecast_bench(&data.options(runs, std::path::PathBuf::from("target/bench-forecast")), win_only)
@@ -647,6 +647,9 @@ enum BenchCommand {
         /// Leave out the demo.
         #[arg(long)]
         skip_demo: bool,
+        /// A folder to write each page's HTML into.
+        #[arg(long)]
+        dump: Option<std::path::PathBuf>,
     },
     /// The statistical forecast at scale: the time to fit the quarter's model and to forecast
     /// the organisation, a team and a rep with 10,000 trials; then backtests of the last four

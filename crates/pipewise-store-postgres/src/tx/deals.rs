@@ -181,6 +181,10 @@ impl DealsTx for PgTx<'_> {
         self.collect(sql::SELECT_SHARES, &[&org.0, &id.0], read)
     }
 
+    fn shares_with(&mut self, org: OrgId, user: UserId) -> Result<Vec<OpportunityShare>> {
+        self.collect(sql::SELECT_SHARES_WITH, &[&org.0, &user.0], read)
+    }
+
     fn unshare_opportunity(&mut self, org: OrgId, id: OpportunityId, user: UserId) -> Result<bool> {
         let removed = self.execute(sql::DELETE_SHARE, &[&org.0, &id.0, &user.0])?;
         Ok(removed > 0)

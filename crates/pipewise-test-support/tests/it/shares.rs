@@ -111,8 +111,12 @@ pub fn a_deal_is_shared_listed_and_unshared_with_audit_entries(db: &TestDb) {
         assert_eq!(desk.shares(db, reader).as_ref(), Some(&both), "reader {reader}");
     }
     assert_eq!(desk.shares(db, desk.peer), None, "a rep who cannot see the deal cannot see its shares");
-    // The colleague sees the deal and may work on it.
+    // The colleague sees the deal and may work on it; the deals shared with someone are listed
+    // by whom (what the deal list's projection path reads).
     assert_eq!(desk.visible_deals(db, desk.outsider), [desk.deal]);
+    let shared_with = |user| app::deals::shared_with(&mut app::Tx::new(db.store().read().unwrap()), desk.org.org(), user).unwrap();
+    assert_eq!(shared_with(desk.outsider), [desk.deal]);
+    assert_eq!(shared_with(desk.peer), []);
     let mut tx = app::Tx::new(db.store().write().unwrap());
     let rename = OpportunityPatch { next_step: Some(Some("Joint call".into())), ..OpportunityPatch::default() };
     app::deals::update_opportunity(&mut tx, &desk.as_user(desk.outsider, "2026-03-03T09:00:00Z"), desk.deal, &rename).unwrap();
@@ -122,6 +126,7 @@ pub fn a_deal_is_shared_listed_and_unshared_with_audit_entries(db: &TestDb) {
     assert!(!app::deals::unshare_opportunity(&mut tx, &unshare_at, desk.deal, desk.outsider).unwrap());
     tx.commit().unwrap();
     assert_eq!(desk.visible_deals(db, desk.outsider), [], "after unsharing the colleague no longer sees the deal");
+    assert_eq!(shared_with(desk.outsider), []);
     assert_eq!(desk.shares(db, rep), Some(vec![both[1].clone()]));
     assert_eq!(desk.shares(db, desk.outsider), None);
     let mut tx = app::Tx::new(db.store().write().unwrap());

@@ -63,7 +63,8 @@
       if (!typed) return;
       timer = setTimeout(function () {
         var ticket = ++asked;
-        fetch(input.getAttribute("data-picker") + "?q=" + encodeURIComponent(typed), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        var source = input.getAttribute("data-picker");
+        fetch(source + (source.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(typed), { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) { return response.ok ? response.json() : { items: [] }; })
           .then(function (body) { if (ticket === asked) fill(body.items || []); })
           .catch(function () {});

@@ -270,6 +270,7 @@ list-reset = Reset
 list-export = Export CSV
 list-search = Search
 picker-accounts = Find an account by name…
+picker-users = Find a person by name or e-mail…
 list-any = Any
 list-count = { $count } rows
 list-empty = Nothing matches these filters.

@@ -131,6 +131,20 @@ impl Choice {
     }
 }
 
+/// A select with more choices than this becomes a type-ahead picker: it holds only the chosen
+/// ones, and a search box beside it finds the rest (2,000 people would weigh 100 KB a select).
+pub const PICKER_AT: usize = 200;
+
+/// `choices` as a select offers them: all of them, or past [`PICKER_AT`] only those in `keep`
+/// (the chosen ones); and whether a picker must search the rest.
+pub fn picker_choices(mut choices: Vec<Choice>, keep: &[&str]) -> (Vec<Choice>, bool) {
+    if choices.len() <= PICKER_AT {
+        return (choices, false);
+    }
+    choices.retain(|choice| keep.contains(&choice.value.as_str()));
+    (choices, true)
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Filter {
     pub name: &'static str,

@@ -83,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities/{id}/shares/{user}/remove", post(deal::unshare))
         .route("/accounts", get(records::accounts))
         .route("/pick/accounts", get(records::pick_accounts))
+        .route("/pick/users", get(records::pick_users))
         .route("/accounts/{id}", get(records::account))
         .route("/contacts", get(records::contacts))
         .route("/contacts/{id}", get(records::contact))

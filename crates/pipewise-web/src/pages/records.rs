@@ -44,6 +44,38 @@ pub async fn pick_accounts(State(state): State<AppState>, SignedIn(viewer): Sign
     .await
 }
 
+/// `GET /pick/users?q=…[&among=assignable]`: the active people whose name or e-mail address
+/// holds what was typed (those starting with it first, then by name), at most 20, as
+/// [`pick_accounts`] answers; with `among=assignable`, only those the reader may make a deal's
+/// owner. The form they fill checks the choice again.
+pub async fn pick_users(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    answer(viewer, move |reader| {
+        let typed: String =
+            params.get("q").unwrap_or_default().trim().chars().take(app::records::MAX_SEARCH_CHARS).collect::<String>().to_lowercase();
+        let mut items: Vec<(bool, String, Choice)> = Vec::new();
+        if !typed.is_empty() {
+            let mut tx = state.db.read()?;
+            let data = OrgData::load_without_accounts(&mut tx, reader.org, state.now())?;
+            let people: Vec<&pipewise_core::user::User> = if params.get("among") == Some("assignable") {
+                data.assignable_owners(reader)
+            } else {
+                data.users.iter().filter(|user| user.active).collect()
+            };
+            for user in people {
+                let name = user.name.to_lowercase();
+                if name.contains(&typed) || user.email.contains(&typed) {
+                    items.push((!name.starts_with(&typed), name, Choice::user(user)));
+                }
+            }
+        }
+        items.sort_by(|left, right| (left.0, &left.1).cmp(&(right.0, &right.1)));
+        let items: Vec<Choice> = items.into_iter().take(20).map(|(_, _, choice)| choice).collect();
+        Ok(([(header::CACHE_CONTROL, "no-store")], Json(serde_json::json!({ "items": items }))).into_response())
+    })
+    .await
+}
+
 pub async fn accounts(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
     list_page(state, viewer, query, account_list).await
 }

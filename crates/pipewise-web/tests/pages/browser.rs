@@ -210,6 +210,7 @@ async fn user_flows_in_a_real_browser() {
     let peer = app.create_user("peer@pages.test", "Pia Peer", Role::Rep, Some(app.org.manager.id), Locale::En);
     let theirs = app.create_deal("Peer's private deal", peer.id);
     let korean = app.create_user("kim@pages.test", "김민준", Role::Rep, Some(app.org.manager.id), Locale::Ko);
+    let account = app.org.account.id;
     let BoardSite { base, store, org, stages, pipeline } = BoardSite::serve(&app).await;
     tokio::task::spawn_blocking(move || {
         let Some(browser) = Browser::start() else { return };
@@ -256,6 +257,19 @@ async fn user_flows_in_a_real_browser() {
         browser.screenshot(screenshot_dir().join("opportunity.png")).unwrap();
         let stored = store.read().unwrap().opportunity(org, mine.id, false).unwrap().unwrap();
         assert_eq!(stored.name, "Initech rollout", "nothing was saved");
+
+        // The account picker: typing part of a name fills the select from the server and
+        // chooses the first match.
+        browser.goto(&format!("{base}/opportunities/{}", mine.id)).unwrap();
+        let search = browser.wait_for("input[data-picker-for=account_id]", Duration::from_secs(10)).unwrap();
+        assert!(search.is_displayed().unwrap(), "the script shows the search box");
+        search.send_keys("customer").unwrap();
+        let chosen = || browser.execute("return document.getElementById('account_id').value", &[]).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while chosen() != serde_json::json!(account.to_string()) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(chosen(), serde_json::json!(account.to_string()), "the account found is chosen");
 
         // A Korean user's board is in Korean, and so is the sign-in page for a Korean browser.
         browser.delete_cookies().unwrap();

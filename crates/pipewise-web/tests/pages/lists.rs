@@ -204,3 +204,45 @@ async fn account_pickers_search_instead_of_listing_every_account() {
     );
     assert!(!list.contains("Zephyr Foods"));
 }
+
+/// Past 200 people, the deal page's person selects (owner, share, splits, handoff) hold only
+/// the chosen ones and search as the reader types; `/pick/users` finds active people by name or
+/// address, and for an owner only those the reader may assign.
+#[tokio::test]
+async fn person_pickers_search_once_the_organisation_is_large() {
+    use pipewise_core::user::Role;
+    let app = app();
+    let deal = app.create_deal("Large team deal", app.org.rep.id);
+    let admin = app.sign_in("admin@pages.test").await;
+    let (_, small) = app.get(&format!("/opportunities/{}", deal.id), Some(&admin)).await;
+    assert!(!small.contains(r#"data-picker-for="owner_id""#), "a small organisation keeps its selects whole");
+    for n in 0..210 {
+        let new =
+            pipewise_test_support::fixtures::new_user(&format!("seller{n:03}@pages.test"), &format!("Seller {n:03}"), Role::Rep, None);
+        transact(&*app.store, |tx| app::users::create_user(tx, &app.org.ctx, new.clone())).unwrap();
+    }
+    let (status, page) = app.get(&format!("/opportunities/{}", deal.id), Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    for select in ["owner_id", "share-user", "split-user-0", "handoff-to"] {
+        assert!(page.contains(&format!(r#"data-picker-for="{select}""#)), "{select} searches");
+    }
+    assert!(!page.contains("Seller 042"), "no select lists everyone");
+    assert!(page.contains(&format!(r#"<option value="{}" selected>"#, app.org.rep.id)), "the owner stays chosen");
+
+    let names = |body: &str| -> Vec<String> {
+        let found: serde_json::Value = serde_json::from_str(body).expect("JSON");
+        found["items"].as_array().unwrap().iter().map(|item| item["label"].as_str().unwrap().to_owned()).collect()
+    };
+    let (_, body) = app.get("/pick/users?q=seller%2004", Some(&admin)).await;
+    assert_eq!(names(&body), (40..50).map(|n| format!("Seller {n:03}")).collect::<Vec<_>>());
+    let (_, body) = app.get("/pick/users?q=SELLER199@", Some(&admin)).await;
+    assert_eq!(names(&body), ["Seller 199"], "by address, ignoring case");
+    let (_, body) = app.get("/pick/users?q=e", Some(&admin)).await;
+    assert_eq!(names(&body).len(), 20, "at most twenty");
+    // A manager may assign deals within their team only: the new sellers report to nobody.
+    let manager = app.sign_in("manager@pages.test").await;
+    let (_, body) = app.get("/pick/users?q=seller&among=assignable", Some(&manager)).await;
+    assert!(names(&body).is_empty(), "{body}");
+    let (_, body) = app.get("/pick/users?q=seller", Some(&manager)).await;
+    assert_eq!(names(&body).len(), 20);
+}

@@ -27,7 +27,7 @@ use crate::i18n::{self, t};
 use crate::pages::data::label;
 use crate::pages::form::{Refusal, by_field, refusal};
 use crate::pages::gates::{self, RefusalView};
-use crate::pages::list::Choice;
+use crate::pages::list::{Choice, picker_choices};
 use crate::pages::{Params, SignedIn, respond, see_other};
 
 /// The edit form's fields as typed.
@@ -198,6 +198,8 @@ pub(super) struct EditPart {
     pub(super) status: StatusCode,
     pub(super) accounts: Vec<Choice>,
     pub(super) owners: Vec<Choice>,
+    /// The owner select holds only the owner; a search box finds the rest.
+    pub(super) owner_picker: bool,
     pub(super) stages: Vec<Choice>,
     pub(super) categories: Vec<Choice>,
     pub(super) refusal: Option<RefusalView>,
@@ -224,6 +226,7 @@ pub(super) fn part(ctx: &DealCtx<'_>, rejected: Option<Rejected>, other_form_rej
         let stage = ctx.data.stage_name(locale, ctx.deal.stage_id);
         LossItemView::new(locale, &stage, form.add_criterion, &form.criterion_label_en, &form.criterion_label_ko)
     });
+    let (owners, owner_picker) = picker_choices(owner_choices(ctx), &[form.owner_id.as_str()]);
     EditPart {
         override_reason: form.gate_override_reason.clone(),
         form,
@@ -231,7 +234,8 @@ pub(super) fn part(ctx: &DealCtx<'_>, rejected: Option<Rejected>, other_form_rej
         error_banner,
         status,
         accounts: account_choices(ctx),
-        owners: owner_choices(ctx),
+        owners,
+        owner_picker,
         stages: ctx
             .pipeline
             .stages

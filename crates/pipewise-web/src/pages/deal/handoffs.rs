@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::i18n::{self, t};
 use crate::pages::form::error_message;
-use crate::pages::list::Choice;
+use crate::pages::list::{Choice, picker_choices};
 use crate::pages::{Params, SignedIn, answer, see_other};
 
 /// The deal's handoffs and, for those who may hand it over, the "Hand over to…" form.
@@ -25,6 +25,8 @@ pub(super) struct HandoffPanel {
     items: Vec<HandoffItem>,
     /// Who the viewer may hand the deal to; empty: no form.
     choices: Vec<Choice>,
+    /// The select holds only the one chosen; a search box finds the rest.
+    picker: bool,
     selected: String,
     note: String,
     error: Option<String>,
@@ -68,7 +70,8 @@ pub(super) fn panel(
         })
         .collect();
     let (selected, note, error) = rejected.map_or_else(Default::default, |(to, note, error)| (to, note, Some(error)));
-    Ok(Some(HandoffPanel { items, choices: choices(tx, ctx)?, selected, note, error, notice }))
+    let (choices, picker) = picker_choices(choices(tx, ctx)?, &[selected.as_str()]);
+    Ok(Some(HandoffPanel { items, choices, picker, selected, note, error, notice }))
 }
 
 /// Whom the viewer may hand the open deal to, by name; none when they may not hand it over.

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::i18n::{self, t};
 use crate::pages::form::error_message;
-use crate::pages::list::Choice;
+use crate::pages::list::{Choice, picker_choices};
 use crate::pages::{Params, SignedIn, answer, see_other};
 
 /// Whom the deal is shared with and, for those who may share it, the form to share it with a
@@ -29,6 +29,8 @@ pub(super) struct SharePanel {
     /// Whom the viewer may still share it with: active users but the owner and those it is
     /// shared with already.
     choices: Vec<Choice>,
+    /// The select holds only the one chosen; a search box finds the rest.
+    picker: bool,
     selected: String,
     error: Option<String>,
     notice: Option<String>,
@@ -79,7 +81,8 @@ pub(super) fn panel(
         .collect();
     items.sort_by_key(|item| item.name.to_lowercase());
     let (selected, error) = rejected.map_or_else(Default::default, |(selected, error)| (selected, Some(error)));
-    Ok(Some(SharePanel { items, can_share, choices, selected, error, notice }))
+    let (choices, picker) = picker_choices(choices, &[selected.as_str()]);
+    Ok(Some(SharePanel { items, can_share, choices, picker, selected, error, notice }))
 }
 
 /// Shares the deal with a colleague (`user_id`). A refused share comes back on the deal page with

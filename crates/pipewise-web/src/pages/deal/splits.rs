@@ -18,7 +18,7 @@ use super::{DealCtx, Extras, deal_id, deal_page};
 use crate::AppState;
 use crate::i18n::{self, t};
 use crate::pages::form::error_message;
-use crate::pages::list::Choice;
+use crate::pages::list::{Choice, picker_choices};
 use crate::pages::{Params, SignedIn, answer, see_other};
 
 /// Rows the form offers at least (one more than the deal has), and reads at most.
@@ -31,6 +31,8 @@ pub(super) struct SplitPanel {
     can_split: bool,
     rows: Vec<SplitRow>,
     people: Vec<Choice>,
+    /// Each person select holds only the one chosen; a search box finds the rest.
+    picker: bool,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -98,7 +100,9 @@ pub(super) fn panel(
     let mut people: Vec<Choice> =
         if can_split { data.users.iter().filter(|user| user.active).map(Choice::user).collect() } else { Vec::new() };
     people.sort_by_key(|choice| choice.label.to_lowercase());
-    Ok(Some(SplitPanel { items, can_split, rows, people, error: rejected, notice }))
+    let chosen: Vec<&str> = rows.iter().map(|row| row.user.as_str()).collect();
+    let (people, picker) = picker_choices(people, &chosen);
+    Ok(Some(SplitPanel { items, can_split, rows, people, picker, error: rejected, notice }))
 }
 
 /// Sets the deal's splits from the form's rows (`user_N`, `kind_N`, `share_N` in percent; a row

@@ -46,8 +46,10 @@ pub fn compose(state: &AppState, org: OrgId, manager: &User, today: Date, base_u
     let data = OrgData::load_without_accounts(&mut tx, org, now)?;
     let filter = OpportunityFilter { status: Some(Status::Open), ..OpportunityFilter::default() };
     let open = app::deals::opportunities_for(&mut tx, org, &access, &filter)?;
+    let account_ids: Vec<AccountId> =
+        open.iter().filter_map(|deal| deal.account_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let accounts: BTreeMap<AccountId, String> =
-        app::records::accounts(&mut tx, org)?.into_iter().map(|account| (account.id, account.name)).collect();
+        app::records::accounts_by_ids(&mut tx, org, &account_ids)?.into_iter().map(|account| (account.id, account.name)).collect();
     drop(tx);
     let ids: Vec<OpportunityId> = open.iter().map(|deal| deal.id).collect();
     let flagged = badges(state, org, locale, &ids, today, &data.health_thresholds)?;

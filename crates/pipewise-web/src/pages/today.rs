@@ -142,8 +142,11 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, 
     // Open deals with a flag that asks for action today, most pressing flag first, then larger.
     let filter = OpportunityFilter { owner_id: Some(who), status: Some(Status::Open), ..OpportunityFilter::default() };
     let open = app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &filter)?;
+    // The accounts of those deals only, not every account of the organisation.
+    let account_ids: Vec<AccountId> =
+        open.iter().filter_map(|deal| deal.account_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let accounts: HashMap<AccountId, String> =
-        app::records::accounts(&mut tx, viewer.org)?.into_iter().map(|account| (account.id, account.name)).collect();
+        app::records::accounts_by_ids(&mut tx, viewer.org, &account_ids)?.into_iter().map(|account| (account.id, account.name)).collect();
     let names: HashMap<OpportunityId, String> = open.iter().map(|deal| (deal.id, deal.name.clone())).collect();
     let ids: Vec<OpportunityId> = open.iter().map(|deal| deal.id).collect();
     let flagged = badges(state, viewer.org, locale, &ids, today, &data.health_thresholds).unwrap_or_else(|error| {

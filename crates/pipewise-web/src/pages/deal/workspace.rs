@@ -24,11 +24,12 @@ use crate::pages::{Params, SignedIn, answer, see_other};
 /// The contacts the workspace may name: those of the deal's account, and everyone on its
 /// stakeholder map already.
 fn contact_names(tx: &mut Tx<'_>, org: OrgId, deal: &Opportunity, workspace: &Workspace) -> Result<ContactNames, AppError> {
-    let mut contacts: ContactNames = app::records::contacts(tx, org)?
-        .into_iter()
-        .filter(|contact| contact.account_id.is_some() && contact.account_id == deal.account_id)
-        .map(|contact| (contact.id, contact.name))
-        .collect();
+    let mut contacts: ContactNames = match deal.account_id {
+        Some(account) => {
+            app::records::contacts_of_account(tx, org, account)?.into_iter().map(|contact| (contact.id, contact.name)).collect()
+        }
+        None => ContactNames::new(),
+    };
     for person in &workspace.stakeholders {
         contacts.entry(person.contact_id).or_insert_with(|| person.name.clone());
     }

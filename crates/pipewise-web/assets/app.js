@@ -40,12 +40,14 @@
     input.hidden = false;
     var timer = null;
     var asked = 0;
+    // A select with <optgroup data-picker-results> keeps its other groups and fills that one.
+    var target = select.querySelector("optgroup[data-picker-results]") || select;
     function fill(items) {
-      var keep = Array.prototype.filter.call(select.options, function (option) {
+      var keep = Array.prototype.filter.call(target.querySelectorAll("option"), function (option) {
         return option.value === "" || option.selected;
       });
-      select.textContent = "";
-      keep.forEach(function (option) { select.appendChild(option); });
+      target.textContent = "";
+      keep.forEach(function (option) { target.appendChild(option); });
       var have = {};
       keep.forEach(function (option) { have[option.value] = true; });
       items.forEach(function (item) {
@@ -53,7 +55,7 @@
         var option = document.createElement("option");
         option.value = item.value;
         option.textContent = item.label;
-        select.appendChild(option);
+        target.appendChild(option);
       });
       if (items.length) select.value = items[0].value;
     }

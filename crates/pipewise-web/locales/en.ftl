@@ -271,6 +271,7 @@ list-export = Export CSV
 list-search = Search
 picker-accounts = Find an account by name…
 picker-users = Find a person by name or e-mail…
+dash-show_all = Show all { $count }
 list-any = Any
 list-count = { $count } rows
 list-empty = Nothing matches these filters.

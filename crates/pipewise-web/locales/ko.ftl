@@ -271,6 +271,7 @@ list-export = CSV 내보내기
 list-search = 검색
 picker-accounts = 거래처 이름으로 찾기…
 picker-users = 이름이나 이메일로 사람 찾기…
+dash-show_all = { $count }개 모두 보기
 list-any = 전체
 list-count = { $count }건
 list-empty = 조건에 맞는 항목이 없습니다.

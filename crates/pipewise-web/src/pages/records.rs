@@ -44,10 +44,11 @@ pub async fn pick_accounts(State(state): State<AppState>, SignedIn(viewer): Sign
     .await
 }
 
-/// `GET /pick/users?q=…[&among=assignable]`: the active people whose name or e-mail address
-/// holds what was typed (those starting with it first, then by name), at most 20, as
-/// [`pick_accounts`] answers; with `among=assignable`, only those the reader may make a deal's
-/// owner. The form they fill checks the choice again.
+/// `GET /pick/users?q=…[&among=assignable|reps][&as=owner]`: the active people whose name or
+/// e-mail address holds what was typed (those starting with it first, then by name), at most
+/// 20, as [`pick_accounts`] answers; with `among=assignable`, only those the reader may make a
+/// deal's owner, with `among=reps` the reps and managers whose figures the reader may see. The
+/// form they fill checks the choice again.
 pub async fn pick_users(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
     let params = Params::parse(query.as_deref());
     answer(viewer, move |reader| {
@@ -57,15 +58,23 @@ pub async fn pick_users(State(state): State<AppState>, SignedIn(viewer): SignedI
         if !typed.is_empty() {
             let mut tx = state.db.read()?;
             let data = OrgData::load_without_accounts(&mut tx, reader.org, state.now())?;
-            let people: Vec<&pipewise_core::user::User> = if params.get("among") == Some("assignable") {
-                data.assignable_owners(reader)
-            } else {
-                data.users.iter().filter(|user| user.active).collect()
+            let people: Vec<&pipewise_core::user::User> = match params.get("among") {
+                Some("assignable") => data.assignable_owners(reader),
+                // The reps and managers whose figures the reader may see (a dashboard's subject).
+                Some("reps") => data
+                    .visible_owners(reader)
+                    .into_iter()
+                    .filter(|user| matches!(user.role, pipewise_core::user::Role::Rep | pipewise_core::user::Role::Manager))
+                    .collect(),
+                _ => data.users.iter().filter(|user| user.active).collect(),
             };
+            // `as=owner`: values as the dashboard's subject picker names a rep (`owner:12`).
+            let prefix = if params.get("as") == Some("owner") { "owner:" } else { "" };
             for user in people {
                 let name = user.name.to_lowercase();
                 if name.contains(&typed) || user.email.contains(&typed) {
-                    items.push((!name.starts_with(&typed), name, Choice::user(user)));
+                    let choice = Choice { value: format!("{prefix}{}", user.id), label: user.name.clone() };
+                    items.push((!name.starts_with(&typed), name, choice));
                 }
             }
         }

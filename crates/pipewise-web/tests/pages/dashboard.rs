@@ -654,3 +654,30 @@ async fn the_deal_page_shows_the_deals_health_with_reasons() {
     let (_, past) = app.get(&format!("/opportunities/{deal}?as_of=2026-06-30"), Some(&admin)).await;
     assert!(!past.contains("deal-health"));
 }
+
+/// A head of sales over hundreds of reps gets the leaderboard's first 50 rows and a link to all
+/// of them, and a rep search instead of a select of every rep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_organisation_s_dashboard_shows_the_first_rows_and_searches_reps() {
+    let app = crate::support::app();
+    for n in 0..210 {
+        let new =
+            pipewise_test_support::fixtures::new_user(&format!("closer{n:03}@pages.test"), &format!("Closer {n:03}"), Role::Rep, None);
+        let user = pipewise_test_support::transact(&*app.store, |tx| app::users::create_user(tx, &app.org.ctx, new.clone())).unwrap();
+        app.create_deal(&format!("Deal {n:03}"), user.id);
+    }
+    let admin = app.sign_in("admin@pages.test").await;
+    let (status, page) = app.get("/dashboard", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = |page: &str| crate::support::between(page, r#"id="table-leaderboard""#, "</table>").unwrap().matches("<tr><td>").count();
+    assert_eq!(rows(&page), 50, "the first 50 reps");
+    assert!(page.contains("Show all 21"), "and a link to all of them");
+    assert!(page.contains(r#"data-picker-for="dash-view""#), "reps are searched");
+    assert!(!page.contains("Closer 123"), "no select of every rep");
+    let (status, all) = app.get("/dashboard?rows=all", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(rows(&all) >= 210, "every rep when asked: {}", rows(&all));
+    assert!(!all.contains("Show all"));
+    let (_, found) = app.get("/pick/users?q=closer%2012&among=reps&as=owner", Some(&admin)).await;
+    assert!(found.contains(r#""value":"owner:"#) && found.contains("Closer 120"), "{found}");
+}

@@ -11,14 +11,14 @@ use pipewise_core::records::Team;
 use pipewise_core::user::{Locale, Role};
 use pipewise_core::*;
 
-use super::context::{Context, QuotaSource};
+use super::context::{Context, QuotaSource, ROWS_SHOWN};
 use super::view::{Assets, DashboardView, FilterView, flag_view, money_of};
 use super::{headline, health, trends};
 use crate::auth::Viewer;
 use crate::i18n::{self, t, tf};
 use crate::pages::asset_url;
 use crate::pages::data::OrgData;
-use crate::pages::list::Choice;
+use crate::pages::list::{Choice, picker_choices};
 
 /// Quarters offered in the period filter, ending with the as-of day's.
 const PERIOD_CHOICES: i32 = 6;
@@ -107,7 +107,22 @@ pub(super) fn build_view(
     let (flagged, flagged_ids) = health::flagged_deals(&parts);
     let waterfall = trends::waterfall_table(&parts);
     let (trend_points, trend_rows) = trends::trend(&parts);
-    let (show_attainment, leaderboard) = headline::leaderboard(&parts);
+    let (show_attainment, mut leaderboard) = headline::leaderboard(&parts);
+    let mut health_view = health_view;
+    // Long lists show their first rows and a link to all of them.
+    let cut = |total: usize, anchor: &str| {
+        (!context.every_row && total > ROWS_SHOWN)
+            .then(|| (tf(locale, "dash.show_all", &[("count", &i18n::group(total as i64))]), context.every_row_href(anchor)))
+    };
+    let more_leaders = cut(leaderboard.len(), "leaders-title");
+    let more_stalls = cut(health_view.team_stalls.len() + health_view.rep_stalls.len(), "health-title");
+    let more_groups = cut(health_view.groups.len(), "health-title");
+    if !context.every_row {
+        leaderboard.truncate(ROWS_SHOWN);
+        health_view.team_stalls.truncate(ROWS_SHOWN);
+        health_view.rep_stalls.truncate(ROWS_SHOWN.saturating_sub(health_view.team_stalls.len()));
+        health_view.groups.truncate(ROWS_SHOWN);
+    }
     let charts = trends::charts(&parts, &trend_points);
     let filters = filters(&parts);
     let heading = context.subject_name(locale, data, teams);
@@ -144,6 +159,9 @@ pub(super) fn build_view(
         groups: health_view.groups,
         flagged,
         leaderboard,
+        more_leaders,
+        more_stalls,
+        more_groups,
         show_attainment,
         charts,
         assets: assets(),
@@ -222,17 +240,28 @@ fn subject_views(parts: &Parts) -> Vec<(String, Vec<Choice>)> {
     views
 }
 
+/// The subject picker's groups, the reps' cut to the one shown past [`PICKER_AT`] reps (a
+/// search box finds the others); and whether it was cut.
+fn subject_choices(parts: &Parts, view_value: &str) -> (Vec<(String, Vec<Choice>)>, bool) {
+    let mut views = subject_views(parts);
+    let Some((_, reps)) = views.last_mut() else { return (views, false) };
+    let (kept, picker) = picker_choices(std::mem::take(reps), &[view_value]);
+    *reps = kept;
+    (views, picker)
+}
+
 /// The filter form: pipeline, period, as-of day, quotas, trend weeks and the subject picker.
 fn filters(parts: &Parts) -> FilterView {
     let Parts { data, context, currency, .. } = *parts;
     let periods = period_choices(parts);
-    let views = subject_views(parts);
     let view_value = match &context.resolved.subject {
         Subject::Team(team) => format!("team:{team}"),
         Subject::Rep(user) => format!("owner:{user}"),
         _ => String::new(),
     };
+    let (views, rep_picker) = subject_choices(parts, &view_value);
     FilterView {
+        rep_picker,
         pipelines: data.pipelines.iter().map(|pipeline| Choice { value: pipeline.id.to_string(), label: pipeline.name.clone() }).collect(),
         pipeline: context.pipeline.map(|id| id.to_string()).unwrap_or_default(),
         periods,

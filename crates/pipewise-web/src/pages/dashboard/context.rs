@@ -65,7 +65,14 @@ pub struct Context {
     pub thresholds: HealthThresholds,
     /// Problems with the inputs, shown above the figures.
     pub notes: Vec<String>,
+    /// Every rep and group in the leaderboard and the health lists (`?rows=all`), not only the
+    /// first [`ROWS_SHOWN`].
+    pub every_row: bool,
 }
+
+/// Rows a dashboard list shows before "show all" (a head of sales over 2,000 reps would get
+/// megabytes of HTML).
+pub const ROWS_SHOWN: usize = 50;
 
 fn parse_quota(raw: Option<&str>, currency: Currency, locale: Locale, notes: &mut Vec<String>) -> Option<i64> {
     let raw = raw?;
@@ -180,6 +187,7 @@ impl Context {
             weeks,
             thresholds: data.health_thresholds,
             notes,
+            every_row: params.get("rows") == Some("all"),
         })
     }
 
@@ -247,6 +255,14 @@ impl Context {
     }
 
     /// This dashboard for another subject (the quota inputs carried over).
+    /// This dashboard with every row of its lists shown, at `anchor`.
+    pub(super) fn every_row_href(&self, anchor: &str) -> String {
+        let mut pairs = self.pairs();
+        pairs.push(("rep_quota", self.typed_rep_quota.map(|quota| quota.to_string()).unwrap_or_default()));
+        pairs.push(("rows", "all".to_owned()));
+        format!("{}#{anchor}", url_with("/dashboard", &pairs))
+    }
+
     pub(super) fn dashboard_href(&self, subject: &[(&'static str, String)]) -> String {
         let mut pairs: Vec<(&str, String)> = subject.to_vec();
         pairs.extend(self.pairs().into_iter().filter(|(key, _)| !matches!(*key, "team" | "owner")));

@@ -130,6 +130,8 @@ pub(super) struct FilterView {
     pub(super) owner: String,
     /// The subject picker: (group label, choices).
     pub(super) views: Vec<(String, Vec<Choice>)>,
+    /// The reps' group holds only the rep shown; a search box finds the others.
+    pub(super) rep_picker: bool,
     pub(super) view: String,
 }
 
@@ -164,6 +166,11 @@ pub(super) struct DashboardView {
     pub(super) groups: Vec<GroupView>,
     pub(super) flagged: Vec<DealFlags>,
     pub(super) leaderboard: Vec<LeaderRow>,
+    /// "Show all N" and its address, when the leaderboard, the stalls or the groups were cut
+    /// to their first rows.
+    pub(super) more_leaders: Option<(String, String)>,
+    pub(super) more_stalls: Option<(String, String)>,
+    pub(super) more_groups: Option<(String, String)>,
     pub(super) show_attainment: bool,
     pub(super) charts: serde_json::Value,
     pub(super) assets: Assets,

@@ -462,6 +462,25 @@
     moveByHand(card, target);
   });
 
+  // Move… on a card opens the board's one Move menu inside it (without this script the link
+  // opens the deal's move page).
+  board.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".move-link");
+    var template = document.getElementById("move-menu");
+    if (!link || !template) return;
+    var card = link.closest(".deal-card");
+    if (!card) return;
+    event.preventDefault();
+    var form = template.content.firstElementChild.cloneNode(true);
+    form.action = link.getAttribute("href");
+    var select = form.querySelector("select[name=stage_id]");
+    select.id = "move-" + card.getAttribute("data-id");
+    form.querySelector("label").htmlFor = select.id;
+    select.value = card.getAttribute("data-stage-id");
+    link.replaceWith(form);
+    select.focus();
+  });
+
   // The Move menu on each card: handled here without leaving the page.
   board.addEventListener("submit", function (event) {
     var form = event.target;

@@ -68,6 +68,7 @@ board-pipeline = Pipeline
 board-owner = Owner
 board-everyone = Everyone I can see
 board-show = Show
+board-deal_count_one = { $count } deal
 board-deal_count = { $count } deals
 board-more = { $count } more in the deal list
 board-move = Move to stage

@@ -68,6 +68,7 @@ board-pipeline = 파이프라인
 board-owner = 담당자
 board-everyone = 볼 수 있는 모든 담당자
 board-show = 보기
+board-deal_count_one = 거래 { $count }건
 board-deal_count = 거래 { $count }건
 board-more = 거래 목록에서 { $count }건 더 보기
 board-move = 단계 이동

@@ -86,6 +86,8 @@ struct BoardView {
     pipelines: Vec<Choice>,
     pipeline_id: String,
     owners: Vec<Choice>,
+    /// The owner select holds only the owner chosen; a search box finds the others.
+    owner_picker: bool,
     owner: String,
     columns: Vec<Column>,
     closed: Vec<Column>,
@@ -101,6 +103,7 @@ impl BoardView {
             pipelines: Vec::new(),
             pipeline_id: String::new(),
             owners: Vec::new(),
+            owner_picker: false,
             owner: String::new(),
             columns: Vec::new(),
             closed: Vec::new(),
@@ -213,7 +216,7 @@ impl BoardDeals {
                 ColumnSummary {
                     stage_id: stage.id.0,
                     count,
-                    count_text: i18n::tf(locale, "board.deal_count", &[("count", &count.to_string())]),
+                    count_text: deal_count(locale, count),
                     total: total.compact(locale),
                     total_exact: total.exact(locale),
                 }
@@ -226,6 +229,12 @@ impl BoardDeals {
 /// last 30 days and today.
 pub(super) fn first_closed_day(data: &OrgData, now: Timestamp) -> pipewise_analytics::Day {
     pipewise_analytics::day_of_timestamp(now, &data.organisation.time_zone) - CLOSED_WINDOW_DAYS as i32
+}
+
+/// "1 deal", "12 deals", "1,200 deals" in `locale`.
+fn deal_count(locale: Locale, count: usize) -> String {
+    let key = if count == 1 { "board.deal_count_one" } else { "board.deal_count" };
+    i18n::tf(locale, key, &[("count", &i18n::group(count as i64))])
 }
 
 /// The board's order of open deals: by close date, soonest first, undated last, then by id.
@@ -408,11 +417,15 @@ fn board_view(cards: &CardCtx, board: &BoardDeals, owner: Option<UserId>) -> Boa
     let (open_count, open_amounts) = board.open_amounts();
     let converts = data.total(open_amounts).is_converted();
     let owners: Vec<Choice> = data.visible_owners(viewer).into_iter().map(Choice::user).collect();
+    let chosen = owner.map(|id| id.to_string()).unwrap_or_default();
+    let (owners, owner_picker) =
+        if owners.len() > 1 { super::list::picker_choices(owners, &[chosen.as_str()]) } else { (Vec::new(), false) };
     BoardView {
         pipelines: data.pipelines.iter().map(|pipeline| Choice { value: pipeline.id.to_string(), label: pipeline.name.clone() }).collect(),
         pipeline_id: board.pipeline.id.to_string(),
         owner: owner.map(|id| id.to_string()).unwrap_or_default(),
-        owners: if owners.len() > 1 { owners } else { Vec::new() },
+        owners,
+        owner_picker,
         columns,
         closed,
         stages: board
@@ -422,6 +435,6 @@ fn board_view(cards: &CardCtx, board: &BoardDeals, owner: Option<UserId>) -> Boa
             .map(|stage| StageOption { id: stage.id.0, name: i18n::stage_name(locale, stage).to_owned(), kind: stage.kind.as_str() })
             .collect(),
         note: (!converts).then(|| i18n::tf(locale, "board.per_currency", &[("currency", data.organisation.reporting_currency.code())])),
-        deal_count: i18n::tf(locale, "board.deal_count", &[("count", &open_count.to_string())]),
+        deal_count: deal_count(locale, open_count),
     }
 }

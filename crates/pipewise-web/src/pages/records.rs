@@ -66,6 +66,8 @@ pub async fn pick_users(State(state): State<AppState>, SignedIn(viewer): SignedI
                     .into_iter()
                     .filter(|user| matches!(user.role, pipewise_core::user::Role::Rep | pipewise_core::user::Role::Manager))
                     .collect(),
+                // Everyone whose deals the reader may see (a board's owner).
+                Some("visible") => data.visible_owners(reader),
                 _ => data.users.iter().filter(|user| user.active).collect(),
             };
             // `as=owner`: values as the dashboard's subject picker names a rep (`owner:12`).

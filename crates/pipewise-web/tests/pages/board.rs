@@ -30,8 +30,11 @@ async fn the_board_shows_a_column_per_open_stage_with_count_and_total() {
     );
     assert!(body.contains("Ravi Rep"));
     assert!(body.contains(r#"<meta name="csrf-token""#));
-    // Each card can be moved without a mouse: a focusable card with a Move menu.
-    assert!(body.contains(r#"tabindex="0""#) && body.contains(r#"<select id="move-"#) && body.contains(">Move</button>"));
+    // Each card can be moved without a mouse: a focusable card with Move…, which opens the
+    // board's one Move menu in the card (or the deal's move page without the script).
+    assert!(body.contains(r#"tabindex="0""#) && body.contains(r#"class="move-link button small""#) && body.contains(">Move…</a>"));
+    assert_eq!(body.matches(r#"<select name="stage_id""#).count(), 1, "one Move menu for every card");
+    assert!(body.contains(r#"<template id="move-menu">"#) && body.contains(">Move</button>"));
 }
 
 #[tokio::test]
@@ -68,7 +71,7 @@ async fn a_card_moves_by_script_and_the_columns_are_recounted() {
     assert_eq!(answer["ok"], true);
     assert_eq!(answer["message"], "Moved Acme renewal to Qualification.");
     let column = answer["columns"].as_array().unwrap().iter().find(|column| column["stage_id"] == qualification.0).unwrap().clone();
-    assert_eq!((column["count_text"].as_str(), column["total_exact"].as_str()), (Some("1 deals"), Some("USD 12,000.00")));
+    assert_eq!((column["count_text"].as_str(), column["total_exact"].as_str()), (Some("1 deal"), Some("USD 12,000.00")));
     // Into the lost stage without a reason: refused with the reason named; the card snaps back.
     let lost = app.org.simple.stages[5].id;
     let request = Request::post(format!("/opportunities/{}/stage", deal.id))
@@ -171,7 +174,7 @@ async fn a_manager_filters_the_board_by_owner() {
     let (_, all) = app.get(&format!("/board?pipeline={}", app.org.simple.id), Some(&manager)).await;
     let all = unescape(&all);
     assert!(all.contains("Ravi's deal") && all.contains("Olga's deal"));
-    assert!(all.contains(r#"<select name="owner">"#), "managers get an owner filter");
+    assert!(all.contains(r#"<select name="owner" id="board-owner">"#), "managers get an owner filter");
     let (_, olga) = app.get(&format!("/board?pipeline={}&owner={}", app.org.simple.id, other.id), Some(&manager)).await;
     let olga = unescape(&olga);
     assert!(olga.contains("Olga's deal") && !olga.contains("Ravi's deal"));

@@ -87,6 +87,20 @@ async fn cards_move_by_drag_and_by_keyboard_in_a_real_browser() {
             std::thread::sleep(Duration::from_millis(100));
         }
         assert_eq!(counts, "0 deals", "the column header was recounted");
+        // The Move menu: Move… opens the board's menu in the card, and choosing a stage moves it.
+        browser.find(&format!("#deal-{} .move-link", second.id)).unwrap().click().unwrap();
+        let menu = browser.wait_for(&format!("#move-{}", second.id), Duration::from_secs(5)).unwrap();
+        assert_eq!(menu.property("value").unwrap(), serde_json::json!(stages[1].to_string()), "the menu starts at the card's stage");
+        browser
+            .execute(
+                "document.getElementById(arguments[0]).value = arguments[1]",
+                &[serde_json::json!(format!("move-{}", second.id)), serde_json::json!(stages[3].to_string())],
+            )
+            .unwrap();
+        browser.find(&format!("#deal-{} .move-form button[type=submit]", second.id)).unwrap().click().unwrap();
+        browser.wait_for(&format!("ol.cards[data-stage-id=\"{}\"] #deal-{}", stages[3], second.id), Duration::from_secs(5)).unwrap();
+        wait_for_stage(store.as_ref(), org, second.id, stages[3]);
+        assert_eq!(stage_of(store.as_ref(), org, second.id), stages[3], "the menu's move was saved");
         browser.screenshot(screenshot_dir().join("pages-board-after-moves.png")).unwrap();
     })
     .await

@@ -469,10 +469,12 @@ async fn the_board_shows_each_deals_health_badges_with_reasons() {
     assert_eq!(status, StatusCode::OK);
     let badges = body.matches("<li class=\"badge\"").count();
     assert!(badges > 0, "open deals of the demo carry flags");
-    // Each badge has a title with its plain-language reason.
+    // Each badge carries its plain-language reason once (read after the label, a tooltip on
+    // hover).
     let badge = segment(&body, "<li class=\"badge\"", "</li>");
-    let title = between(badge, "title=\"", "\"").expect("a reason");
-    assert!(title.len() > 10, "{title}");
+    let reason = between(badge, "<span class=\"badge-reason\">", "</span>").expect("a reason");
+    assert!(reason.len() > 10, "{reason}");
+    assert!(!badge.contains("title="), "not twice");
     // The analytics agree: the first flagged card's flags are its deal_health flags.
     let card = &body[..body.find("<li class=\"badge\"").unwrap()];
     let id: i64 = card.rsplit("id=\"deal-").next().unwrap().split('"').next().unwrap().parse().unwrap();

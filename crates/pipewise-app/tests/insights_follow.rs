@@ -20,16 +20,32 @@ fn fixed_clock() -> pipewise_app::insights::Clock {
     Arc::new(|| at("2026-03-01T12:00:00Z"))
 }
 
-/// Two connections (two "instances") to one fresh PostgreSQL schema; `None` after a loud skip.
-fn two_pg_stores() -> Option<(Arc<dyn Store>, Arc<dyn Store>)> {
+/// Drops its schema when the test ends, passed or failed, so runs leave nothing on the server.
+struct DroppedSchema {
+    url: String,
+    schema: String,
+}
+
+impl Drop for DroppedSchema {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        }
+    }
+}
+
+/// Two connections (two "instances") to one fresh PostgreSQL schema, and the guard that drops
+/// it; `None` after a loud skip.
+fn two_pg_stores() -> Option<(Arc<dyn Store>, Arc<dyn Store>, DroppedSchema)> {
     let url = pipewise_test_support::postgres_server_url()?;
     let schema = format!("insights_{}_{}", std::process::id(), Instant::now().elapsed().as_nanos());
     let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("the test server accepts connections");
     client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).expect("a schema");
+    let guard = DroppedSchema { url: url.clone(), schema: schema.clone() };
     let first = PgStore::connect_with_schema(&url, &schema).expect("first instance connects");
     first.migrate().expect("migrations apply");
     let second = PgStore::connect_with_schema(&url, &schema).expect("second instance connects");
-    Some((Arc::new(first), Arc::new(second)))
+    Some((Arc::new(first), Arc::new(second), guard))
 }
 
 fn write_at(ctx: &WriteCtx, when: &str) -> WriteCtx {
@@ -38,7 +54,7 @@ fn write_at(ctx: &WriteCtx, when: &str) -> WriteCtx {
 
 #[test]
 fn two_instances_on_one_postgres_see_each_others_writes() {
-    let Some((one, two)) = two_pg_stores() else { return };
+    let Some((one, two, _schema)) = two_pg_stores() else { return };
     let org = test_org(one.as_ref(), "Follow Co");
     let rep = org.by_rep(at("2026-02-01T09:00:00Z"));
     let deal =

@@ -24,8 +24,9 @@ use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::{self, t};
 
-/// Cards shown per open column; the rest are a link to the deal list.
-pub const CARDS_PER_COLUMN: usize = 50;
+/// Cards shown per open column, soonest close first; the rest are a link to the deal list
+/// filtered to the column (a board of 25 × its stages stays under 300 KB at any size).
+pub const CARDS_PER_COLUMN: usize = 25;
 /// Closed deals shown in the won and lost targets.
 const CLOSED_CARDS: usize = 5;
 const CLOSED_WINDOW_DAYS: i64 = 30;

@@ -151,6 +151,11 @@ pub fn accounts(tx: &mut Tx, org: OrgId) -> Result<Vec<Account>> {
     tx.0.accounts(org)
 }
 
+/// How many accounts the organisation has.
+pub fn account_count(tx: &mut Tx, org: OrgId) -> Result<i64> {
+    tx.0.count(org, crate::RecordKind::Account)
+}
+
 /// The accounts among `ids` (a page's), in id order.
 pub fn accounts_by_ids(tx: &mut Tx, org: OrgId, ids: &[AccountId]) -> Result<Vec<Account>> {
     tx.0.accounts_by_ids(org, ids)

@@ -27,6 +27,9 @@ pub struct OrgData {
     pub users: Vec<User>,
     /// By id, so that a list whose sort column ties comes out the same on every request.
     pub accounts: BTreeMap<AccountId, Account>,
+    /// Whether `accounts` holds every account of the organisation (else only those a page
+    /// names, and an account select is a type-ahead picker).
+    pub every_account: bool,
     pub pipelines: Vec<Pipeline>,
     /// Today, for exchange rates.
     pub today: Date,
@@ -39,6 +42,7 @@ impl OrgData {
     pub fn load(tx: &mut Tx, org: OrgId, now: Timestamp) -> Result<OrgData, AppError> {
         let mut data = OrgData::load_without_accounts(tx, org, now)?;
         data.accounts = app::records::accounts(tx, org)?.into_iter().map(|account| (account.id, account)).collect();
+        data.every_account = true;
         Ok(data)
     }
 
@@ -53,7 +57,22 @@ impl OrgData {
         let pipelines = app::records::pipelines(tx, org)?;
         let health_thresholds = app::settings::health_thresholds(tx, org)?;
         let today = organisation.time_zone.date_of(now);
-        Ok(OrgData { organisation, rates, users, accounts: BTreeMap::new(), pipelines, today, health_thresholds })
+        Ok(OrgData { organisation, rates, users, accounts: BTreeMap::new(), every_account: false, pipelines, today, health_thresholds })
+    }
+
+    /// For a page with an account select: every account when the organisation has at most
+    /// [`PICKER_AT`](super::list::PICKER_AT) (the select offers them all), else none more (the
+    /// select is a type-ahead picker); see `every_account`.
+    pub fn load_accounts_for_select(&mut self, tx: &mut Tx) -> Result<(), AppError> {
+        if self.every_account {
+            return Ok(());
+        }
+        let count = app::records::account_count(tx, self.organisation.id)?;
+        if count <= super::list::PICKER_AT as i64 {
+            self.accounts = app::records::accounts(tx, self.organisation.id)?.into_iter().map(|account| (account.id, account)).collect();
+            self.every_account = true;
+        }
+        Ok(())
     }
 
     /// Adds the accounts among `ids` that are not loaded yet: what the rows of a page name.

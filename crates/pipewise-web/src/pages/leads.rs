@@ -196,6 +196,8 @@ struct LeadView {
     qualification: QualificationView,
     convertible: bool,
     accounts: Vec<Choice>,
+    /// The account select holds only the one typed; a search box finds the others.
+    account_picker: bool,
     problems: Vec<String>,
     typed: Typed,
 }
@@ -223,6 +225,7 @@ fn lead_page(
     let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, state.now())?;
     // The account picker offers the one typed before (a refused conversion); the rest come by search.
     data.load_accounts(&mut tx, typed.account.parse().ok().map(AccountId))?;
+    data.load_accounts_for_select(&mut tx)?;
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let fields = vec![
         Field { label: t(locale, "leads.company"), value: text(&lead.company) },
@@ -269,6 +272,7 @@ fn lead_page(
         qualification,
         convertible: !matches!(lead.status, LeadStatus::Converted | LeadStatus::Disqualified),
         accounts,
+        account_picker: !data.every_account,
         problems,
         typed,
     };

@@ -261,29 +261,35 @@ fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
             class: None,
         })
         .collect();
-    // The account filter is a type-ahead picker: it offers the account chosen, the rest by search.
-    let account_choices: Vec<Choice> = account
-        .and_then(|id| data.accounts.get(&id))
-        .map(|account| Choice { value: account.id.to_string(), label: account.name.clone() })
-        .into_iter()
-        .collect();
+    // The account filter offers every account of a small organisation; past `PICKER_AT`, the
+    // one chosen, and a search box finds the others.
+    data.load_accounts_for_select(&mut tx)?;
+    let mut account_choices: Vec<Choice> = if data.every_account {
+        data.accounts.values().map(|account| Choice { value: account.id.to_string(), label: account.name.clone() }).collect()
+    } else {
+        account
+            .and_then(|id| data.accounts.get(&id))
+            .map(|account| Choice { value: account.id.to_string(), label: account.name.clone() })
+            .into_iter()
+            .collect()
+    };
+    account_choices.sort_by_key(|choice| choice.label.to_lowercase());
+    let account_filter = Filter::select(
+        locale,
+        "account",
+        t(locale, "field.account_id").to_owned(),
+        params.raw("account").trim().to_owned(),
+        account_choices,
+    );
+    let account_filter =
+        if data.every_account { account_filter } else { account_filter.picker("/pick/accounts", t(locale, "picker.accounts").to_owned()) };
     Ok(List {
         title: t(locale, "contacts.title").to_owned(),
         nav: "contacts",
         path: "/contacts",
         columns,
         rows,
-        filters: vec![
-            Filter::text("q", t(locale, "list.search").to_owned(), params),
-            Filter::select(
-                locale,
-                "account",
-                t(locale, "field.account_id").to_owned(),
-                params.raw("account").trim().to_owned(),
-                account_choices,
-            )
-            .picker("/pick/accounts", t(locale, "picker.accounts").to_owned()),
-        ],
+        filters: vec![Filter::text("q", t(locale, "list.search").to_owned(), params), account_filter],
         default_sort: ("name", false),
         cursor_pager: None,
         presorted: None,

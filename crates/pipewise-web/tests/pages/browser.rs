@@ -225,6 +225,18 @@ async fn user_flows_in_a_real_browser() {
     let theirs = app.create_deal("Peer's private deal", peer.id);
     let korean = app.create_user("kim@pages.test", "김민준", Role::Rep, Some(app.org.manager.id), Locale::Ko);
     let account = app.org.account.id;
+    // Enough accounts that the deal's account select becomes a search.
+    for n in 0..205 {
+        let new = pipewise_core::records::NewAccount {
+            name: format!("Filler {n:03}"),
+            domains: Vec::new(),
+            industry: None,
+            employee_count: None,
+            region: None,
+            owner_id: None,
+        };
+        pipewise_test_support::transact(&*app.store, |tx| pipewise_app::records::create_account(tx, &app.org.ctx, new.clone())).unwrap();
+    }
     let BoardSite { base, store, org, stages, pipeline } = BoardSite::serve(&app).await;
     tokio::task::spawn_blocking(move || {
         let Some(browser) = Browser::start() else { return };

@@ -163,13 +163,23 @@ async fn every_list_filters_sorts_and_exports() {
     assert_eq!(users[1][0], "Ravi Rep");
 }
 
-/// Pickers over accounts search as the reader types instead of listing every account: the deal
-/// page, a lead's conversion and the contacts filter offer only the one chosen, with a search
-/// box that asks `/pick/accounts`.
+/// Past 200 accounts, account selects search as the reader types instead of listing every
+/// account: the deal page, a lead's conversion and the contacts filter offer only the one
+/// chosen, with a search box that asks `/pick/accounts`. A small organisation's selects list
+/// them all.
 #[tokio::test]
 async fn account_pickers_search_instead_of_listing_every_account() {
     let app = app();
-    for name in ["Zephyr Foods", "Acme Zinc", "Quiet Harbor"] {
+    let deal = app.create_deal("Picker deal", app.org.rep.id);
+    let rep = app.sign_in("rep@pages.test").await;
+    let (_, small) = app.get(&format!("/opportunities/{}", deal.id), Some(&rep)).await;
+    assert!(
+        !small.contains(r#"data-picker-for="account_id""#) && small.contains(">Pages Customer</option>"),
+        "a small organisation's select"
+    );
+    let mut names: Vec<String> = (0..205).map(|n| format!("Filler {n:03}")).collect();
+    names.extend(["Zephyr Foods", "Acme Zinc", "Quiet Harbor"].map(str::to_owned));
+    for name in names {
         let new = pipewise_core::records::NewAccount {
             name: name.into(),
             domains: Vec::new(),
@@ -180,9 +190,6 @@ async fn account_pickers_search_instead_of_listing_every_account() {
         };
         transact(&*app.store, |tx| app::records::create_account(tx, &app.org.ctx, new.clone())).unwrap();
     }
-    let deal = app.create_deal("Picker deal", app.org.rep.id);
-    let rep = app.sign_in("rep@pages.test").await;
-
     let (status, body) = app.get("/pick/accounts?q=z", Some(&rep)).await;
     assert_eq!(status, StatusCode::OK);
     let found: serde_json::Value = serde_json::from_str(&body).expect("JSON");

@@ -81,6 +81,8 @@ struct DealView {
     accounts: Vec<Choice>,
     owners: Vec<Choice>,
     owner_picker: bool,
+    /// The account select holds only the deal's account; a search box finds the others.
+    account_picker: bool,
     stages: Vec<Choice>,
     categories: Vec<Choice>,
     history: Vec<history::HistoryView>,
@@ -236,6 +238,7 @@ impl<'a> DealCtx<'a> {
             .flat_map(|event| [event.old.as_deref(), event.new.as_deref()])
             .filter_map(|raw| raw?.parse().ok().map(pipewise_core::AccountId));
         data.load_accounts(tx, current.account_id.into_iter().chain(deal.account_id).chain(in_history))?;
+        data.load_accounts_for_select(tx)?;
         let pipeline = data.pipeline(deal.pipeline_id).cloned().ok_or_else(not_found)?;
         let can_edit = as_of.is_none() && can_change(viewer, &current);
         let (at, as_of_view) = as_of.map_or((None, None), |(at, view)| (Some(at), Some(view)));
@@ -282,6 +285,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         accounts: edit.accounts,
         owners: edit.owners,
         owner_picker: edit.owner_picker,
+        account_picker: !ctx.data.every_account,
         stages: edit.stages,
         categories: edit.categories,
         history,

@@ -34,9 +34,12 @@ impl Drop for DroppedSchema {
     }
 }
 
+/// Two instances' stores on one schema, and the guard that drops it.
+type TwoInstances = (Arc<dyn Store>, Arc<dyn Store>, DroppedSchema);
+
 /// Two connections (two "instances") to one fresh PostgreSQL schema, and the guard that drops
 /// it; `None` after a loud skip.
-fn two_pg_stores() -> Option<(Arc<dyn Store>, Arc<dyn Store>, DroppedSchema)> {
+fn two_pg_stores() -> Option<TwoInstances> {
     let url = pipewise_test_support::postgres_server_url()?;
     let schema = format!("insights_{}_{}", std::process::id(), Instant::now().elapsed().as_nanos());
     let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("the test server accepts connections");

@@ -181,7 +181,7 @@ async fn account_pickers_search_instead_of_listing_every_account() {
     names.extend(["Zephyr Foods", "Acme Zinc", "Quiet Harbor"].map(str::to_owned));
     for name in names {
         let new = pipewise_core::records::NewAccount {
-            name: name.into(),
+            name,
             domains: Vec::new(),
             industry: None,
             employee_count: None,

@@ -33,6 +33,11 @@ impl Db {
         self.store.engine()
     }
 
+    /// The connection pool's use, for an engine that pools connections.
+    pub fn pool_use(&self) -> Option<pipewise_store::PoolUse> {
+        self.store.pool_use()
+    }
+
     /// Applies the migrations not yet applied; returns the names of those it applied.
     pub fn migrate(&self) -> Result<Vec<String>> {
         self.store.migrate()

@@ -828,6 +828,20 @@ impl InsightsRegistry {
         drop(removed);
     }
 
+    /// Each loaded organisation's lag: how many history events the store holds past the last
+    /// one its projection applied, counted up to `cap`.
+    pub fn lags(&self, cap: u32) -> Result<Vec<(OrgId, usize)>, StoreError> {
+        let loaded: Vec<(OrgId, i64)> =
+            self.by_org.lock().expect("registry lock").iter().map(|(org, (insights, _))| (*org, insights.last_seq())).collect();
+        let mut tx = self.store.read()?;
+        let mut lags = Vec::with_capacity(loaded.len());
+        for (org, seq) in loaded {
+            lags.push((org, tx.history_since(org, seq, cap)?.len()));
+        }
+        lags.sort_by_key(|(org, _)| *org);
+        Ok(lags)
+    }
+
     /// Loads every organisation now (for a server start).
     pub fn load_all(&self) -> Result<usize, StoreError> {
         let orgs = self.store.read()?.organisations()?;

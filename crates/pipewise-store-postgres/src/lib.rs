@@ -165,6 +165,10 @@ impl Store for PgStore {
     fn read(&self) -> Result<Box<dyn Tx + '_>> {
         Ok(Box::new(PgTx::begin(&self.pool, true)?))
     }
+
+    fn pool_use(&self) -> Option<pipewise_store::PoolUse> {
+        Some(self.pool.use_now())
+    }
 }
 
 /// Shows where the store connects, with the password redacted.

@@ -53,6 +53,12 @@ impl Pool {
         Pool { config, state: Mutex::new(PoolState { idle: Vec::new(), open: 0 }), returned: Condvar::new() }
     }
 
+    /// Open and idle connections now, and the limit.
+    pub(crate) fn use_now(&self) -> pipewise_store::PoolUse {
+        let state = self.lock();
+        pipewise_store::PoolUse { open: state.open, idle: state.idle.len(), max: MAX_CONNECTIONS }
+    }
+
     pub(crate) fn config(&self) -> &Config {
         &self.config
     }

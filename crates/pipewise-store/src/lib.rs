@@ -221,6 +221,19 @@ pub trait Store: Send + Sync {
 
     /// Starts a read-only transaction that sees one consistent snapshot.
     fn read(&self) -> Result<Box<dyn Tx + '_>>;
+
+    /// The connection pool's use, for an engine that pools connections (`None` otherwise).
+    fn pool_use(&self) -> Option<PoolUse> {
+        None
+    }
+}
+
+/// How many connections a pool holds open, how many of them are idle, and its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUse {
+    pub open: usize,
+    pub idle: usize,
+    pub max: usize,
 }
 
 /// One transaction's primitive row operations. Nothing here validates or audits: `pipewise-app` does.

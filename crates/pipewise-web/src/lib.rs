@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod observe;
 pub mod pages;
 pub mod proxy;
 
@@ -50,6 +51,11 @@ pub struct AppState {
     /// Each organisation's lead cadence, learnt at most a few minutes ago (see
     /// [`app::cadence::PolicyCache`]).
     pub cadence: Arc<app::cadence::PolicyCache>,
+    /// Request counts and latencies for `/metrics` (see [`observe`]).
+    pub metrics: Arc<observe::Metrics>,
+    /// The bearer token that lets a scraper off this machine read `/metrics`
+    /// (`PIPEWISE_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
@@ -62,6 +68,8 @@ impl AppState {
             insights: None,
             secret_key: None,
             cadence: Arc::default(),
+            metrics: Arc::default(),
+            metrics_token: None,
         }
     }
 
@@ -97,10 +105,13 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(observe::metrics))
         .merge(api::routes())
         .merge(pages::routes())
+        .route_layer(axum::middleware::from_fn(observe::route_label))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }
 

@@ -72,6 +72,7 @@ pub fn run(db: &str, seed: u64, today: Option<&str>, addr: &str, no_serve: bool)
     if no_serve {
         return Ok(());
     }
+    crate::serve::init_log(crate::serve::LogFormat::Text)?;
     crate::serve::serve(store, addr, false, Default::default(), None)
 }
 
@@ -192,6 +193,7 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
     if no_serve {
         return Ok(());
     }
+    crate::serve::init_log(crate::serve::LogFormat::Text)?;
     crate::serve::serve(store, addr, false, Default::default(), None)
 }
 

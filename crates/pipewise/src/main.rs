@@ -62,6 +62,11 @@ enum Command {
         /// AUTH: keep it on a private network behind your mail relay.
         #[arg(long, value_name = "ADDR", env = "PIPEWISE_SMTP_ADDR")]
         smtp: Option<String>,
+        /// The log's form: `text` (a line for people) or `json` (one object per line, for a log
+        /// collector). Its level is PIPEWISE_LOG: off, error, warn, info (the default: a line per
+        /// request), debug or trace.
+        #[arg(long, value_name = "FORMAT", env = "PIPEWISE_LOG_FORMAT", default_value = "text")]
+        log_format: serve::LogFormat,
     },
     /// Apply the database migrations that are not applied yet, and list them.
     Migrate {
@@ -323,8 +328,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, addr, secure_cookies, trusted_proxies, smtp } => {
-            serve::run(&db, &addr, secure_cookies, &trusted_proxies, smtp.as_deref())
+        Command::Serve { db, addr, secure_cookies, trusted_proxies, smtp, log_format } => {
+            serve::init_log(log_format).and_then(|()| serve::run(&db, &addr, secure_cookies, &trusted_proxies, smtp.as_deref()))
         }
         Command::Migrate { db } => db::migrate(&db),
         Command::Demo { db, scale: false, seed, today, addr, no_serve, .. } => demo::run(&db, seed, today.as_deref(), &addr, no_serve),

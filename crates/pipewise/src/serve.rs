@@ -7,6 +7,39 @@ use pipewise_app::Db;
 use pipewise_web::AppState;
 use pipewise_web::proxy::{Cidr, TrustedProxies};
 
+/// How the server writes its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Starts the log on stderr: `format`, at the level `PIPEWISE_LOG` names (info by default).
+/// An unknown level is refused, naming it.
+pub fn init_log(format: LogFormat) -> Result<()> {
+    let level = match std::env::var("PIPEWISE_LOG").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+        "" | "info" => tracing_subscriber::filter::LevelFilter::INFO,
+        "off" => tracing_subscriber::filter::LevelFilter::OFF,
+        "error" => tracing_subscriber::filter::LevelFilter::ERROR,
+        "warn" => tracing_subscriber::filter::LevelFilter::WARN,
+        "debug" => tracing_subscriber::filter::LevelFilter::DEBUG,
+        "trace" => tracing_subscriber::filter::LevelFilter::TRACE,
+        other => {
+            return Err(crate::Hinted {
+                error: format!("PIPEWISE_LOG={other:?} is not a log level"),
+                hint: "use off, error, warn, info, debug or trace".into(),
+            }
+            .into());
+        }
+    };
+    let builder = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_ansi(false);
+    let installed = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    installed.map_err(|error| anyhow::anyhow!("cannot start the log: {error}"))
+}
+
 pub fn run(db_url: &str, addr: &str, secure_cookies: bool, trusted_proxies: &[String], smtp: Option<&str>) -> Result<()> {
     let trusted_proxies = parse_trusted_proxies(trusted_proxies)?;
     let store = crate::db::open(db_url)?;
@@ -80,7 +113,9 @@ pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: Trust
         }
         // Each organisation's analytics projection loads on first use and follows the history log.
         let insights = Arc::new(store.following_insights(std::time::Duration::from_millis(100)));
-        let state = AppState { secure_cookies, trusted_proxies, insights: Some(insights), secret_key, ..AppState::new(store) };
+        let metrics_token = std::env::var("PIPEWISE_METRICS_TOKEN").ok().filter(|token| !token.is_empty());
+        let state =
+            AppState { secure_cookies, trusted_proxies, insights: Some(insights), secret_key, metrics_token, ..AppState::new(store) };
         // The daily digests, checked every minute, when the server has an SMTP server to send them.
         if let Some(config) = crate::mailer::SmtpConfig::from_env()? {
             let state = state.clone();

@@ -86,6 +86,8 @@ impl App {
             insights: Some(insights.clone()),
             secret_key: None,
             cadence: Default::default(),
+            metrics: Default::default(),
+            metrics_token: None,
         };
         let router = pipewise_web::router(state.clone());
         let mut app = App { _db: db, store, router, org, users, outsider, tokens: BTreeMap::new(), deal, insights, clock };

@@ -30,3 +30,30 @@ async fn only_admins_open_the_admin_pages() {
     let (_, sign_ins) = app.get("/admin/audit?kind=user", Some(&admin)).await;
     assert!(unescape(&sign_ins).contains(">sign_in<"), "sign-ins are audited");
 }
+
+/// `/metrics` off this machine needs the metrics token; with it, the request series are there,
+/// every reply carries its request id.
+#[tokio::test]
+async fn metrics_need_the_token_from_elsewhere() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let app = crate::support::app();
+    let mut state = pipewise_web::AppState::new(pipewise_app::Db::new(app.store.clone()));
+    state.metrics_token = Some("s3cret-scraper".into());
+    let router = pipewise_web::router(state);
+    let send = |request: Request<Body>| {
+        let router = router.clone();
+        async move { tower::ServiceExt::oneshot(router, request).await.unwrap() }
+    };
+    let health = send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(health.headers().get("x-request-id").map(|id| id.len()), Some(16));
+    let refused = send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let wrong = send(Request::get("/metrics").header(header::AUTHORIZATION, "Bearer guess").body(Body::empty()).unwrap()).await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let allowed = send(Request::get("/metrics").header(header::AUTHORIZATION, "Bearer s3cret-scraper").body(Body::empty()).unwrap()).await;
+    assert_eq!(allowed.status(), StatusCode::OK);
+    let text = crate::support::body_text(allowed).await;
+    assert!(text.contains(r#"pipewise_http_requests_total{method="GET",route="/healthz",status="2xx"} 1"#), "{text}");
+    assert!(text.contains(r#"pipewise_http_requests_total{method="GET",route="/metrics",status="4xx"} 2"#), "{text}");
+}

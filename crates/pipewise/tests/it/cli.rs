@@ -125,6 +125,70 @@ fn serve_answers_health_checks() {
     assert!(response.ends_with(r#"{"status":"ok"}"#), "{response}");
 }
 
+/// `serve --log-format json` writes one JSON object per request (its id, method, route
+/// pattern, status and time), the reply carries the id back, and `/metrics` answers this
+/// machine with the request counts and latencies per route; a bad log level is refused.
+#[test]
+fn serve_logs_each_request_as_json_and_serves_metrics_to_this_machine() {
+    let dir = TempDir::new("cli-observe");
+    let db = dir.path().join("pipewise.db");
+    let mut child = pipewise()
+        .arg("serve")
+        .arg("--db")
+        .arg(&db)
+        .args(["--addr", "127.0.0.1:0", "--log-format", "json"])
+        .env("PIPEWISE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let address = first_line.split("http://").nth(1).and_then(|rest| rest.split('/').next()).unwrap().to_owned();
+    let get = |path: &str, extra: &str| {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let health = get("/healthz", "X-Request-Id: trace-me-42\r\n");
+    assert!(health.to_ascii_lowercase().contains("x-request-id: trace-me-42"), "{health}");
+    let missing = get("/opportunities/77", "X-Request-Id: <script>\r\n");
+    let id =
+        missing.lines().find_map(|line| line.to_ascii_lowercase().strip_prefix("x-request-id: ").map(str::to_owned)).expect("a request id");
+    assert_eq!(id.len(), 16, "a bad id is replaced by a new one: {id}");
+    let metrics = get("/metrics", "");
+    assert!(metrics.starts_with("HTTP/1.1 200 OK"), "{metrics}");
+    assert!(metrics.contains(r#"pipewise_http_requests_total{method="GET",route="/healthz",status="2xx"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(
+            r#"pipewise_http_request_duration_seconds_bucket{method="GET",route="/opportunities/{id}",status="3xx",le="+Inf"} 1"#
+        ),
+        "a route is labelled by its pattern: {metrics}"
+    );
+    assert!(metrics.contains("pipewise_projection_lag_events") || metrics.contains("# TYPE pipewise_projection_lag_events gauge"));
+    child.kill().unwrap();
+    let finished = child.wait_with_output().unwrap();
+    let log = String::from_utf8(finished.stderr).unwrap();
+    let lines: Vec<serde_json::Value> =
+        log.lines().filter(|line| line.contains("\"request_id\"")).map(|line| serde_json::from_str(line).expect(line)).collect();
+    let traced = lines.iter().find(|line| line["request_id"] == "trace-me-42").expect(&log);
+    assert_eq!(
+        (traced["method"].as_str(), traced["route"].as_str(), traced["status"].as_u64()),
+        (Some("GET"), Some("/healthz"), Some(200))
+    );
+    assert!(traced["ms"].as_f64().is_some(), "{traced}");
+    assert_eq!(traced["level"], "INFO");
+
+    let (ok, _, stderr) = output(pipewise().arg("serve").arg("--db").arg(&db).args(["--addr", "127.0.0.1:0"]).env("PIPEWISE_LOG", "loud"));
+    assert!(!ok);
+    assert!(
+        stderr.contains("PIPEWISE_LOG=\"loud\" is not a log level") && stderr.contains("hint: use off, error, warn, info, debug or trace"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn serve_refuses_a_trusted_proxy_that_is_not_an_address_or_range() {
     let dir = TempDir::new("cli-trusted-proxy");

@@ -5,6 +5,7 @@
 mod apply;
 mod backup;
 mod bench;
+mod bench_api;
 mod bench_capture;
 mod bench_forecast;
 mod bench_import;
@@ -349,6 +350,9 @@ fn main() -> ExitCode {
         Command::Bench { what: BenchCommand::Pages { db, demo, pg, runs, only, skip_demo, dump } } => {
             bench_pages::pages_bench(&bench_pages::PagesBenchOptions { db, demo, pg, runs, only, skip_demo, dump })
         }
+        Command::Bench { what: BenchCommand::Api { db, demo, pg, rates, seconds, skip_demo } } => {
+            bench_api::api_bench(&bench_api::ApiBenchOptions { db, demo, pg, rates, seconds, skip_demo })
+        }
         Command::Bench { what: BenchCommand::Forecast { data, runs, win_only } } => {
             bench_forecast::forecast_bench(&data.options(runs, std::path::PathBuf::from("target/bench-forecast")), win_only)
         }
@@ -655,6 +659,30 @@ enum BenchCommand {
         /// A folder to write each page's HTML into.
         #[arg(long)]
         dump: Option<std::path::PathBuf>,
+    },
+    /// The JSON API under a fixed rate of mixed calls (lists, deals, histories, pipeline figures
+    /// and a PATCH in ten), open-loop as wrk2 holds a rate, through the real server with an API
+    /// token; p50, p99, max and errors per rate, beside wrk driving the same mix (its script:
+    /// crates/pipewise/bench/api.lua) on the demo and the scale data set.
+    Api {
+        /// The scale data set (made by `pipewise bench dashboard`): a SQLite path or postgres:// URL.
+        #[arg(long, default_value = "target/bench-dashboard.db")]
+        db: String,
+        /// The demo's SQLite file (generated when missing).
+        #[arg(long, default_value = "target/bench-pages-demo.db")]
+        demo: String,
+        /// A PostgreSQL URL holding the scale data set too.
+        #[arg(long)]
+        pg: Option<String>,
+        /// Requests per second to hold, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "2000,5000")]
+        rates: Vec<u32>,
+        /// Seconds per rate (and for wrk).
+        #[arg(long, default_value_t = 60)]
+        seconds: u32,
+        /// Leave out the demo.
+        #[arg(long)]
+        skip_demo: bool,
     },
     /// The statistical forecast at scale: the time to fit the quarter's model and to forecast
     /// the organisation, a team and a rep with 10,000 trials; then backtests of the last four

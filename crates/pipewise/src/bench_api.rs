@@ -39,6 +39,8 @@ pub struct ApiBenchOptions {
 /// What one run measured.
 struct Outcome {
     label: String,
+    /// Per kind of call (list, deal, history, pipeline, patch): its p50 in ms.
+    kinds: Vec<(&'static str, f64)>,
     sent: u64,
     errors: u64,
     achieved: f64,
@@ -112,7 +114,15 @@ fn bench_one(label: &str, db: &str, options: &ApiBenchOptions) -> Result<Vec<Out
     for rate in &options.rates {
         let mut outcome = fixed_rate(&base, &token, &ids, *rate, options.seconds)?;
         outcome.label = format!("{label} · Pipewise at {rate}/s");
-        eprintln!("  {:<40} p50 {:.2} ms, p99 {:.2} ms, {} errors", outcome.label, outcome.p50_ms, outcome.p99_ms, outcome.errors);
+        let kinds: Vec<String> = outcome.kinds.iter().map(|(kind, p50)| format!("{kind} {p50:.2}")).collect();
+        eprintln!(
+            "  {:<40} p50 {:.2} ms, p99 {:.2} ms, {} errors; p50 by call (ms): {}",
+            outcome.label,
+            outcome.p50_ms,
+            outcome.p99_ms,
+            outcome.errors,
+            kinds.join(", ")
+        );
         outcomes.push(outcome);
     }
     match wrk(&base, &token, &ids, options.seconds) {
@@ -160,7 +170,7 @@ fn fixed_rate(base: &str, token: &str, ids: &[i64], rate: u32, seconds: u32) -> 
         let (next, errors, base, token, ids) = (next.clone(), errors.clone(), base.to_owned(), token.to_owned(), ids.to_vec());
         workers.push(std::thread::spawn(move || {
             let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-            let mut latencies: Vec<u32> = Vec::new();
+            let mut latencies: Vec<(u8, u32)> = Vec::new();
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 if index >= total {
@@ -175,20 +185,31 @@ fn fixed_rate(base: &str, token: &str, ids: &[i64], rate: u32, seconds: u32) -> 
                 if !ok {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }
-                latencies.push(u32::try_from(due.elapsed().as_micros()).unwrap_or(u32::MAX));
+                latencies.push((kind_of(index), u32::try_from(due.elapsed().as_micros()).unwrap_or(u32::MAX)));
             }
             latencies
         }));
     }
-    let mut latencies: Vec<u32> = Vec::with_capacity(total as usize);
+    let mut tagged: Vec<(u8, u32)> = Vec::with_capacity(total as usize);
     for worker in workers {
-        latencies.extend(worker.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))?);
+        tagged.extend(worker.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))?);
     }
     let elapsed = start.elapsed().as_secs_f64();
+    let kinds = KINDS
+        .iter()
+        .enumerate()
+        .map(|(kind, name)| {
+            let mut own: Vec<u32> = tagged.iter().filter(|(tag, _)| usize::from(*tag) == kind).map(|(_, micros)| *micros).collect();
+            own.sort_unstable();
+            (*name, own.get(own.len() / 2).map_or(0.0, |micros| f64::from(*micros) / 1e3))
+        })
+        .collect();
+    let mut latencies: Vec<u32> = tagged.into_iter().map(|(_, micros)| micros).collect();
     latencies.sort_unstable();
     let at = |share: f64| latencies.get(((latencies.len() as f64 * share).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0);
     Ok(Outcome {
         label: String::new(),
+        kinds,
         sent: latencies.len() as u64,
         errors: errors.load(Ordering::Relaxed),
         achieved: latencies.len() as f64 / elapsed,
@@ -196,6 +217,20 @@ fn fixed_rate(base: &str, token: &str, ids: &[i64], rate: u32, seconds: u32) -> 
         p99_ms: f64::from(at(0.99)) / 1e3,
         max_ms: f64::from(latencies.last().copied().unwrap_or(0)) / 1e3,
     })
+}
+
+/// The kinds of call, as [`kind_of`] numbers them.
+const KINDS: [&str; 5] = ["list", "deal", "history", "pipeline", "patch"];
+
+/// Which kind call `index` is (see [`call`]).
+fn kind_of(index: u64) -> u8 {
+    match index % 10 {
+        0..=2 => 0,
+        3..=5 => 1,
+        6 => 2,
+        7 | 8 => 3,
+        _ => 4,
+    }
 }
 
 /// One call of the mix (call `index` of ten: 0–2 a deal list, 3–5 a deal, 6 its history, 7–8
@@ -248,6 +283,7 @@ fn wrk(base: &str, token: &str, ids: &[i64], seconds: u32) -> Result<Option<Outc
     let requests = figure("wrk-requests")?;
     Ok(Some(Outcome {
         label: String::new(),
+        kinds: Vec::new(),
         sent: requests as u64,
         errors: figure("wrk-errors")? as u64,
         achieved: requests / figure("wrk-seconds")?,

@@ -7,7 +7,7 @@ use pipewise_app::insights::drill;
 use pipewise_core::fiscal::PeriodKind;
 use serde_json::{Value, json};
 
-use super::ask::{build_query, on_projection, parse_ask};
+use super::ask::{Quotas, build_query, on_projection, parse_ask_reading};
 use super::render::{Render, header, link_filters, merge};
 use super::{limit_param, scope_params, with};
 use crate::AppState;
@@ -23,7 +23,7 @@ pub(super) async fn get_pipeline(
 ) -> Result<axum::Json<Value>, AppError> {
     let declared = with(scope_params(), vec![limit_param(), Param::boolean_like("closing_in_period", "")]);
     let query = Query::parse(raw.as_deref(), &declared)?;
-    let ask = parse_ask(&state, &viewer, &query).await?;
+    let ask = parse_ask_reading(&state, &viewer, &query, Quotas::Skip).await?;
     let closing = query.boolean("closing_in_period")?.unwrap_or(false);
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {
         let query = build_query(projection, &ask, None)?;
@@ -44,7 +44,7 @@ pub(super) async fn get_waterfall(
 ) -> Result<axum::Json<Value>, AppError> {
     let declared = with(scope_params(), vec![Param::new("from", Ty::Date, ""), Param::new("to", Ty::Date, ""), limit_param()]);
     let query = Query::parse(raw.as_deref(), &declared)?;
-    let ask = parse_ask(&state, &viewer, &query).await?;
+    let ask = parse_ask_reading(&state, &viewer, &query, Quotas::Skip).await?;
     let from = query.parsed("from", pipewise_core::time::parse_date)?.map(day_of_date);
     let to = query.parsed("to", pipewise_core::time::parse_date)?.map(day_of_date);
     let reply = on_projection(&state.clone(), &viewer.clone(), move |projection| {

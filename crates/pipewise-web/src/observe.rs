@@ -8,17 +8,17 @@
 //! by their pattern (`/opportunities/{id}`), never the path a client sent, so the number of
 //! series stays bounded; requests no route matched share `unmatched`.
 //!
-//! `/metrics` answers a scraper on this machine (loopback), or anyone presenting
-//! `Authorization: Bearer` with the `PIPEWISE_METRICS_TOKEN` the server was started with; it
-//! names routes and counts, never a record.
+//! `/metrics` answers only a scraper presenting `Authorization: Bearer` with the
+//! `PIPEWISE_METRICS_TOKEN` the server was started with (compared in constant time); without
+//! that variable it answers no one. (Trusting loopback instead would open it to every visitor
+//! of a reverse proxy on the same machine.) It names routes and counts, never a record.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -120,7 +120,12 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .map_or_else(new_request_id, str::to_owned);
     let header_value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     request.headers_mut().insert("x-request-id", header_value.clone());
-    let method = request.method().as_str().to_owned();
+    // Any token is a method to HTTP: the label keeps the standard ones and calls the rest OTHER,
+    // so a client cannot grow the series without bound.
+    let method = match request.method().as_str() {
+        known @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => known.to_owned(),
+        _ => "OTHER".to_owned(),
+    };
     let mut response = next.run(request).await;
     let seconds = started.elapsed().as_secs_f64();
     let route = response.extensions().get::<MatchedRoute>().map_or("unmatched", |matched| matched.0.as_str()).to_owned();
@@ -149,15 +154,14 @@ fn new_request_id() -> String {
 
 /// `GET /metrics`: see the module documentation for who may read it.
 pub async fn metrics(State(state): State<AppState>, request: Request) -> Response {
-    let from_loopback = request.extensions().get::<ConnectInfo<SocketAddr>>().is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
     let presented =
         request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("Bearer "));
     let token_matches = match (&state.metrics_token, presented) {
         (Some(expected), Some(presented)) => constant_time_eq(expected.as_bytes(), presented.as_bytes()),
         _ => false,
     };
-    if !(from_loopback || token_matches) {
-        return (StatusCode::FORBIDDEN, "metrics are served to this machine or with the metrics token\n").into_response();
+    if !token_matches {
+        return (StatusCode::FORBIDDEN, "metrics are served with the bearer token set in PIPEWISE_METRICS_TOKEN\n").into_response();
     }
     let state = state.clone();
     let text = tokio::task::spawn_blocking(move || exposition(&state)).await.unwrap_or_else(|_| String::new());

@@ -161,7 +161,7 @@ fn sort_keys(projection: &Projection, data: &OrgData, viewer: &Viewer, column: &
         }
         "owner" => {
             let by_owner = ranked(projection.owner_ids.iter().map(|owner| data.user_name(*owner)).collect());
-            kept.iter().map(|index| by_owner[deals.owner[*index as usize] as usize].clone()).collect()
+            kept.iter().map(|index| by_owner.get(deals.owner[*index as usize] as usize).cloned().unwrap_or(SortKey::Missing)).collect()
         }
         "status" => {
             let statuses = [Status::Open, Status::Won, Status::Lost];

@@ -44,11 +44,12 @@ pub async fn pick_accounts(State(state): State<AppState>, SignedIn(viewer): Sign
     .await
 }
 
-/// `GET /pick/users?q=…[&among=assignable|reps][&as=owner]`: the active people whose name or
-/// e-mail address holds what was typed (those starting with it first, then by name), at most
-/// 20, as [`pick_accounts`] answers; with `among=assignable`, only those the reader may make a
-/// deal's owner, with `among=reps` the reps and managers whose figures the reader may see. The
-/// form they fill checks the choice again.
+/// `GET /pick/users?q=…[&among=assignable|reps|visible|shareable|handoff][&deal=ID][&as=owner]`:
+/// the active people whose name or e-mail address holds what was typed (those starting with it
+/// first, then by name), at most 20, as [`pick_accounts`] answers; `among` narrows them as the
+/// select it fills would: those the reader may make a deal's owner, the reps and managers whose
+/// figures they may see, everyone whose deals they may see, or whom deal `deal` (one the reader
+/// may see) may be shared with or handed to. The form they fill checks the choice again.
 pub async fn pick_users(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
     let params = Params::parse(query.as_deref());
     answer(viewer, move |reader| {
@@ -68,13 +69,33 @@ pub async fn pick_users(State(state): State<AppState>, SignedIn(viewer): SignedI
                     .collect(),
                 // Everyone whose deals the reader may see (a board's owner).
                 Some("visible") => data.visible_owners(reader),
+                // Whom deal `deal` may be shared with (active, not its owner, not shared with
+                // yet) or handed to, by the same rules as its page's selects.
+                Some(among @ ("shareable" | "handoff")) => {
+                    let id = pipewise_core::OpportunityId(params.id("deal").unwrap_or(0));
+                    let deal = app::deals::opportunity_for(&mut tx, reader.org, &reader.access, id)?
+                        .ok_or_else(|| AppError::NotFound { kind: "opportunity", id: id.to_string() })?;
+                    if among == "shareable" {
+                        let shares = app::deals::opportunity_shares_for(&mut tx, reader.org, &reader.access, id)?.unwrap_or_default();
+                        data.users
+                            .iter()
+                            .filter(|user| user.active && user.id != deal.owner_id && !shares.iter().any(|share| share.user_id == user.id))
+                            .collect()
+                    } else {
+                        let inside_sales = app::handoffs::is_inside_sales_case(&mut tx, reader.org, &deal)?;
+                        data.users
+                            .iter()
+                            .filter(|user| user.active && app::handoffs::may_hand_off_to(&reader.access, &deal, inside_sales, user))
+                            .collect()
+                    }
+                }
                 _ => data.users.iter().filter(|user| user.active).collect(),
             };
             // `as=owner`: values as the dashboard's subject picker names a rep (`owner:12`).
             let prefix = if params.get("as") == Some("owner") { "owner:" } else { "" };
             for user in people {
                 let name = user.name.to_lowercase();
-                if name.contains(&typed) || user.email.contains(&typed) {
+                if name.contains(&typed) || user.email.to_lowercase().contains(&typed) {
                     let choice = Choice { value: format!("{prefix}{}", user.id), label: user.name.clone() };
                     items.push((!name.starts_with(&typed), name, choice));
                 }

@@ -31,10 +31,10 @@ async fn only_admins_open_the_admin_pages() {
     assert!(unescape(&sign_ins).contains(">sign_in<"), "sign-ins are audited");
 }
 
-/// `/metrics` off this machine needs the metrics token; with it, the request series are there,
-/// every reply carries its request id.
+/// `/metrics` needs the metrics token; with it, the request series are there (a made-up method
+/// counted as OTHER), and every reply carries its request id.
 #[tokio::test]
-async fn metrics_need_the_token_from_elsewhere() {
+async fn metrics_need_the_token() {
     use axum::body::Body;
     use axum::http::{Request, header};
     let app = crate::support::app();
@@ -47,6 +47,8 @@ async fn metrics_need_the_token_from_elsewhere() {
     };
     let health = send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(health.headers().get("x-request-id").map(|id| id.len()), Some(16));
+    let odd = send(Request::builder().method("BREW").uri("/healthz").body(Body::empty()).unwrap()).await;
+    assert_ne!(odd.status(), StatusCode::OK);
     let refused = send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let wrong = send(Request::get("/metrics").header(header::AUTHORIZATION, "Bearer guess").body(Body::empty()).unwrap()).await;
@@ -56,4 +58,5 @@ async fn metrics_need_the_token_from_elsewhere() {
     let text = crate::support::body_text(allowed).await;
     assert!(text.contains(r#"pipewise_http_requests_total{method="GET",route="/healthz",status="2xx"} 1"#), "{text}");
     assert!(text.contains(r#"pipewise_http_requests_total{method="GET",route="/metrics",status="4xx"} 2"#), "{text}");
+    assert!(text.contains(r#"method="OTHER""#) && !text.contains("BREW"), "{text}");
 }

@@ -252,4 +252,11 @@ async fn person_pickers_search_once_the_organisation_is_large() {
     assert!(names(&body).is_empty(), "{body}");
     let (_, body) = app.get("/pick/users?q=seller", Some(&manager)).await;
     assert_eq!(names(&body).len(), 20);
+    // Shares offer everyone active but the owner and those it is shared with already.
+    let (_, body) = app.get(&format!("/pick/users?q=ravi&among=shareable&deal={}", deal.id), Some(&admin)).await;
+    assert!(names(&body).is_empty(), "not the owner: {body}");
+    let (_, body) = app.get(&format!("/pick/users?q=seller%20001&among=shareable&deal={}", deal.id), Some(&admin)).await;
+    assert_eq!(names(&body), ["Seller 001"]);
+    let (status, _) = app.get("/pick/users?q=seller&among=handoff&deal=999999", Some(&admin)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a deal the reader cannot see names no one");
 }

@@ -126,10 +126,10 @@ fn serve_answers_health_checks() {
 }
 
 /// `serve --log-format json` writes one JSON object per request (its id, method, route
-/// pattern, status and time), the reply carries the id back, and `/metrics` answers this
-/// machine with the request counts and latencies per route; a bad log level is refused.
+/// pattern, status and time), the reply carries the id back, and `/metrics` answers the metrics
+/// token (only) with the request counts and latencies per route; a bad log level is refused.
 #[test]
-fn serve_logs_each_request_as_json_and_serves_metrics_to_this_machine() {
+fn serve_logs_each_request_as_json_and_serves_metrics_with_the_token() {
     let dir = TempDir::new("cli-observe");
     let db = dir.path().join("pipewise.db");
     let mut child = pipewise()
@@ -138,6 +138,7 @@ fn serve_logs_each_request_as_json_and_serves_metrics_to_this_machine() {
         .arg(&db)
         .args(["--addr", "127.0.0.1:0", "--log-format", "json"])
         .env("PIPEWISE_LOG", "info")
+        .env("PIPEWISE_METRICS_TOKEN", "scrape-me")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -158,7 +159,9 @@ fn serve_logs_each_request_as_json_and_serves_metrics_to_this_machine() {
     let id =
         missing.lines().find_map(|line| line.to_ascii_lowercase().strip_prefix("x-request-id: ").map(str::to_owned)).expect("a request id");
     assert_eq!(id.len(), 16, "a bad id is replaced by a new one: {id}");
-    let metrics = get("/metrics", "");
+    let refused = get("/metrics", "");
+    assert!(refused.starts_with("HTTP/1.1 403"), "without the token, not even from this machine: {refused}");
+    let metrics = get("/metrics", "Authorization: Bearer scrape-me\r\n");
     assert!(metrics.starts_with("HTTP/1.1 200 OK"), "{metrics}");
     assert!(metrics.contains(r#"pipewise_http_requests_total{method="GET",route="/healthz",status="2xx"} 1"#), "{metrics}");
     assert!(
@@ -168,6 +171,8 @@ fn serve_logs_each_request_as_json_and_serves_metrics_to_this_machine() {
         "a route is labelled by its pattern: {metrics}"
     );
     assert!(metrics.contains("pipewise_projection_lag_events") || metrics.contains("# TYPE pipewise_projection_lag_events gauge"));
+    let wrong = get("/metrics", "Authorization: Bearer scrape-you\r\n");
+    assert!(wrong.starts_with("HTTP/1.1 403"), "{wrong}");
     child.kill().unwrap();
     let finished = child.wait_with_output().unwrap();
     let log = String::from_utf8(finished.stderr).unwrap();

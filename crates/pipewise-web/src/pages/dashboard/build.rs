@@ -117,6 +117,7 @@ pub(super) fn build_view(
     let more_leaders = cut(leaderboard.len(), "leaders-title");
     let more_stalls = cut(health_view.team_stalls.len() + health_view.rep_stalls.len(), "health-title");
     let more_groups = cut(health_view.groups.len(), "health-title");
+    let groups_total = health_view.groups.len();
     if !context.every_row {
         leaderboard.truncate(ROWS_SHOWN);
         health_view.team_stalls.truncate(ROWS_SHOWN);
@@ -162,6 +163,7 @@ pub(super) fn build_view(
         more_leaders,
         more_stalls,
         more_groups,
+        groups_total,
         show_attainment,
         charts,
         assets: assets(),

@@ -68,6 +68,8 @@ pub struct Context {
     /// Every rep and group in the leaderboard and the health lists (`?rows=all`), not only the
     /// first [`ROWS_SHOWN`].
     pub every_row: bool,
+    /// The quotas as typed (`quota`, `rep_quota`), carried over by the page's own links.
+    pub typed_inputs: Vec<(&'static str, String)>,
 }
 
 /// Rows a dashboard list shows before "show all" (a head of sales over 2,000 reps would get
@@ -188,6 +190,7 @@ impl Context {
             thresholds: data.health_thresholds,
             notes,
             every_row: params.get("rows") == Some("all"),
+            typed_inputs: ["quota", "rep_quota"].into_iter().map(|name| (name, params.raw(name).trim().to_owned())).collect(),
         })
     }
 
@@ -254,19 +257,22 @@ impl Context {
         url_with("/opportunities", &pairs)
     }
 
-    /// This dashboard for another subject (the quota inputs carried over).
-    /// This dashboard with every row of its lists shown, at `anchor`.
+    /// This dashboard with every row of its lists shown, at `anchor` (the typed quotas and
+    /// trend weeks carried over).
     pub(super) fn every_row_href(&self, anchor: &str) -> String {
         let mut pairs = self.pairs();
-        pairs.push(("rep_quota", self.typed_rep_quota.map(|quota| quota.to_string()).unwrap_or_default()));
+        pairs.extend(self.typed_inputs.iter().cloned());
+        pairs.push(("weeks", self.weeks.to_string()));
         pairs.push(("rows", "all".to_owned()));
         format!("{}#{anchor}", url_with("/dashboard", &pairs))
     }
 
+    /// This dashboard for another subject (the quota inputs carried over).
     pub(super) fn dashboard_href(&self, subject: &[(&'static str, String)]) -> String {
         let mut pairs: Vec<(&str, String)> = subject.to_vec();
         pairs.extend(self.pairs().into_iter().filter(|(key, _)| !matches!(*key, "team" | "owner")));
-        pairs.push(("rep_quota", self.typed_rep_quota.map(|quota| quota.to_string()).unwrap_or_default()));
+        // The per-rep quota as typed (it was written in minor units, a hundred times too much).
+        pairs.extend(self.typed_inputs.iter().filter(|(name, _)| *name == "rep_quota").cloned());
         url_with("/dashboard", &pairs)
     }
 

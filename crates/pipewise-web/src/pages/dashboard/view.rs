@@ -171,6 +171,8 @@ pub(super) struct DashboardView {
     pub(super) more_leaders: Option<(String, String)>,
     pub(super) more_stalls: Option<(String, String)>,
     pub(super) more_groups: Option<(String, String)>,
+    /// How many groups need attention in all (the list may show the first ones).
+    pub(super) groups_total: usize,
     pub(super) show_attainment: bool,
     pub(super) charts: serde_json::Value,
     pub(super) assets: Assets,

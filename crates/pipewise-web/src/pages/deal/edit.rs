@@ -57,6 +57,13 @@ pub(super) struct Rejected {
     refusal: Option<MoveCheck>,
 }
 
+impl Rejected {
+    /// The account the refused form chose, if it names one.
+    pub(super) fn chosen_account(&self) -> Option<pipewise_core::AccountId> {
+        self.form.account_id.trim().parse().ok().map(pipewise_core::AccountId)
+    }
+}
+
 impl DealForm {
     fn from_deal(deal: &Opportunity, reporting: Currency) -> DealForm {
         DealForm {

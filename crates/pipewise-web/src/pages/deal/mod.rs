@@ -251,7 +251,11 @@ impl<'a> DealCtx<'a> {
 /// The deal page: each part loads its piece, and the page puts them together.
 fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option<&str>, extras: Extras) -> Result<Response, AppError> {
     let mut tx = state.db.read()?;
-    let (ctx, events, as_of_view) = DealCtx::load(state, viewer, &mut tx, id, as_of)?;
+    let (mut ctx, events, as_of_view) = DealCtx::load(state, viewer, &mut tx, id, as_of)?;
+    // A refused edit shows the account it chose, which need not be among those loaded.
+    if let Some(account) = extras.rejected.as_ref().and_then(edit::Rejected::chosen_account) {
+        ctx.data.load_accounts(&mut tx, [account])?;
+    }
     let locale = ctx.locale;
     let history = history::history(&mut tx, &ctx, &events)?;
     let (activities, touches) = activities::activities(&mut tx, &ctx)?;

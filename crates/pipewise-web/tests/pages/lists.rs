@@ -210,6 +210,29 @@ async fn account_pickers_search_instead_of_listing_every_account() {
         "and keeps the one chosen"
     );
     assert!(!list.contains("Zephyr Foods"));
+
+    // A refused edit that chose another account shows that account chosen, not "no account".
+    let zephyr = {
+        let mut tx = app::Tx::new(app.store.read().unwrap());
+        app::records::search_accounts(&mut tx, app.org.org(), "zephyr", 1).unwrap()[0].id.to_string()
+    };
+    let (owner, stage) = (app.org.rep.id.to_string(), app.org.simple.stages[0].id.to_string());
+    let fields = [
+        ("name", "Picker deal"),
+        ("account_id", zephyr.as_str()),
+        ("owner_id", owner.as_str()),
+        ("stage_id", stage.as_str()),
+        ("forecast_category", "pipeline"),
+        ("currency", "USD"),
+        ("amount", "12.345"),
+        ("close_date", "2026-11-30"),
+        ("next_step", ""),
+        ("close_reason", ""),
+    ];
+    let response = app.post_form(&format!("/opportunities/{}", deal.id), Some(&rep), &fields, true).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = crate::support::body_text(response).await;
+    assert!(refused.contains(&format!(r#"<option value="{zephyr}" selected>Zephyr Foods</option>"#)), "the chosen account stays chosen");
 }
 
 /// Past 200 people, the deal page's person selects (owner, share, splits, handoff) hold only

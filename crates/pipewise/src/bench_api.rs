@@ -22,18 +22,12 @@ use pipewise_core::opportunity::Status;
 use pipewise_core::user::Role;
 use pipewise_core::{OrgId, Timestamp};
 use pipewise_store::Store;
-use pipewise_web::AppState;
 
 pub struct ApiBenchOptions {
-    /// The scale data set (a SQLite path or a postgres:// URL).
-    pub db: String,
-    /// The demo's SQLite file; generated when missing.
-    pub demo: String,
-    pub pg: Option<String>,
+    pub sets: crate::bench_pages::DataSets,
     /// Requests per second to hold, each for `seconds`.
     pub rates: Vec<u32>,
     pub seconds: u32,
-    pub skip_demo: bool,
 }
 
 /// What one run measured.
@@ -50,18 +44,7 @@ struct Outcome {
 }
 
 pub fn api_bench(options: &ApiBenchOptions) -> Result<()> {
-    if !options.skip_demo && !std::path::Path::new(&options.demo).exists() {
-        eprintln!("generating the demo into {} …", options.demo);
-        crate::demo::run(&options.demo, 42, None, "", true)?;
-    }
-    let mut sets = Vec::new();
-    if !options.skip_demo {
-        sets.push(("demo (SQLite)", options.demo.clone()));
-    }
-    sets.push(("scale (SQLite)", options.db.clone()));
-    if let Some(pg) = &options.pg {
-        sets.push(("scale (PostgreSQL)", pg.clone()));
-    }
+    let sets = options.sets.prepared()?;
     let mut outcomes = Vec::new();
     for (label, db) in sets {
         eprintln!("{label}: {}", crate::db::redact(&db));
@@ -96,17 +79,7 @@ fn bench_one(label: &str, db: &str, options: &ApiBenchOptions) -> Result<Vec<Out
         bail!("no open deal to call");
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let insights = Arc::new(store.following_insights(Duration::from_millis(100)));
-    let started = Instant::now();
-    insights.get(org).context("loading the projection")?;
-    eprintln!("  projection loaded in {:.1} s", started.elapsed().as_secs_f64());
-    let state = AppState { insights: Some(insights), ..AppState::new(store.clone()) };
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let base = format!("http://{}", listener.local_addr()?);
-    runtime.spawn(async move {
-        let _ = pipewise_web::serve(listener, state).await;
-    });
+    let (server, base) = crate::bench_pages::serve_here(&store, org)?;
 
     // Warm: every kind of call once.
     fixed_rate(&base, &token, &ids, 200, 1)?;
@@ -133,7 +106,7 @@ fn bench_one(label: &str, db: &str, options: &ApiBenchOptions) -> Result<Vec<Out
         Ok(None) => eprintln!("  wrk is not installed (apt-get install wrk): its column is left out"),
         Err(error) => eprintln!("  wrk failed: {error:#}"),
     }
-    drop(runtime);
+    drop(server);
     Ok(outcomes)
 }
 

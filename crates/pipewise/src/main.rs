@@ -347,11 +347,11 @@ fn main() -> ExitCode {
         Command::Bench { what: BenchCommand::Capture { messages, email, out, pg } } => {
             bench_capture::capture_bench(&bench_capture::CaptureBenchOptions { messages, email, out, pg })
         }
-        Command::Bench { what: BenchCommand::Pages { db, demo, pg, runs, only, skip_demo, dump } } => {
-            bench_pages::pages_bench(&bench_pages::PagesBenchOptions { db, demo, pg, runs, only, skip_demo, dump })
+        Command::Bench { what: BenchCommand::Pages { sets, runs, only, dump } } => {
+            bench_pages::pages_bench(&bench_pages::PagesBenchOptions { sets, runs, only, dump })
         }
-        Command::Bench { what: BenchCommand::Api { db, demo, pg, rates, seconds, skip_demo } } => {
-            bench_api::api_bench(&bench_api::ApiBenchOptions { db, demo, pg, rates, seconds, skip_demo })
+        Command::Bench { what: BenchCommand::Api { sets, rates, seconds } } => {
+            bench_api::api_bench(&bench_api::ApiBenchOptions { sets, rates, seconds })
         }
         Command::Bench { what: BenchCommand::Forecast { data, runs, win_only } } => {
             bench_forecast::forecast_bench(&data.options(runs, std::path::PathBuf::from("target/bench-forecast")), win_only)
@@ -638,24 +638,14 @@ enum BenchCommand {
     /// loopback for an admin and for the manager of the largest tree: p50, p95 and bytes, on the
     /// demo and the scale data set (and PostgreSQL with `--pg`) side by side.
     Pages {
-        /// The scale data set (made by `pipewise bench dashboard`): a SQLite path or postgres:// URL.
-        #[arg(long, default_value = "target/bench-dashboard.db")]
-        db: String,
-        /// The demo's SQLite file (generated when missing).
-        #[arg(long, default_value = "target/bench-pages-demo.db")]
-        demo: String,
-        /// A PostgreSQL URL holding the scale data set too.
-        #[arg(long)]
-        pg: Option<String>,
+        #[command(flatten)]
+        sets: bench_pages::DataSets,
         /// Timed requests per page and reader, after one to warm.
         #[arg(long, default_value_t = 8)]
         runs: usize,
         /// Only the pages whose name contains this (e.g. "deals").
         #[arg(long)]
         only: Option<String>,
-        /// Leave out the demo.
-        #[arg(long)]
-        skip_demo: bool,
         /// A folder to write each page's HTML into.
         #[arg(long)]
         dump: Option<std::path::PathBuf>,
@@ -665,24 +655,14 @@ enum BenchCommand {
     /// token; p50, p99, max and errors per rate, beside wrk driving the same mix (its script:
     /// crates/pipewise/bench/api.lua) on the demo and the scale data set.
     Api {
-        /// The scale data set (made by `pipewise bench dashboard`): a SQLite path or postgres:// URL.
-        #[arg(long, default_value = "target/bench-dashboard.db")]
-        db: String,
-        /// The demo's SQLite file (generated when missing).
-        #[arg(long, default_value = "target/bench-pages-demo.db")]
-        demo: String,
-        /// A PostgreSQL URL holding the scale data set too.
-        #[arg(long)]
-        pg: Option<String>,
+        #[command(flatten)]
+        sets: bench_pages::DataSets,
         /// Requests per second to hold, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "2000,5000")]
         rates: Vec<u32>,
         /// Seconds per rate (and for wrk).
         #[arg(long, default_value_t = 60)]
         seconds: u32,
-        /// Leave out the demo.
-        #[arg(long)]
-        skip_demo: bool,
     },
     /// The statistical forecast at scale: the time to fit the quarter's model and to forecast
     /// the organisation, a team and a rep with 10,000 trials; then backtests of the last four

@@ -110,7 +110,7 @@ fn sort_keys(projection: &Projection, data: &OrgData, viewer: &Viewer, column: &
         keys.iter()
             .map(|key| match key {
                 SortKey::Missing => SortKey::Missing,
-                key => SortKey::Number((sorted.iter().position(|candidate| *candidate == key).unwrap_or(0) as i64).into()),
+                key => SortKey::Number((sorted.binary_search_by(|candidate| compare(candidate, key, false)).unwrap_or(0) as i64).into()),
             })
             .collect()
     };

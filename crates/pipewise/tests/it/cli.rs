@@ -170,7 +170,7 @@ fn serve_logs_each_request_as_json_and_serves_metrics_with_the_token() {
         ),
         "a route is labelled by its pattern: {metrics}"
     );
-    assert!(metrics.contains("pipewise_projection_lag_events") || metrics.contains("# TYPE pipewise_projection_lag_events gauge"));
+    assert!(metrics.contains("# TYPE pipewise_projection_lag_events gauge"), "{metrics}");
     let wrong = get("/metrics", "Authorization: Bearer scrape-you\r\n");
     assert!(wrong.starts_with("HTTP/1.1 403"), "{wrong}");
     child.kill().unwrap();

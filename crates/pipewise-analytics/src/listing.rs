@@ -3,12 +3,12 @@
 //! from the store. The caller orders the deals found (its sort keys are worded in the reader's
 //! language) and reads the page.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use pipewise_core::pipeline::StageKind;
-use pipewise_core::{OpportunityId, PipelineId, StageId, UserId};
+use pipewise_core::{AccountId, Money, OpportunityId, PipelineId, StageId, UserId};
 
-use crate::projection::{NO_STAGE, Projection};
+use crate::projection::{NO_ACCOUNT, NO_AMOUNT, NO_STAGE, Projection};
 
 /// What a list keeps; every part set must hold.
 #[derive(Clone, Debug, Default)]
@@ -69,5 +69,36 @@ impl Projection {
             }
         }
         kept
+    }
+}
+
+/// A group of deals: how many, and their amounts in their own currencies.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DealGroup {
+    pub count: usize,
+    pub amounts: Vec<Money>,
+}
+
+impl Projection {
+    /// The deals at `kept` (indexes from [`Projection::list_matching`]) by their current
+    /// account, of the accounts `among` when given; deals without one are left out.
+    pub fn by_account(&self, kept: &[u32], among: Option<&HashSet<AccountId>>) -> HashMap<AccountId, DealGroup> {
+        let deals = self.deals();
+        let mut groups: HashMap<AccountId, DealGroup> = HashMap::new();
+        for index in kept {
+            let index = *index as usize;
+            let account = deals.account[index];
+            if account == NO_ACCOUNT || among.is_some_and(|among| !among.contains(&AccountId(account))) {
+                continue;
+            }
+            let group = groups.entry(AccountId(account)).or_default();
+            group.count += 1;
+            let native = deals.amount_native[index];
+            if native != NO_AMOUNT {
+                let currency = self.currencies[usize::from(deals.currency[index])];
+                group.amounts.extend(Money::new(currency.amount_of(native), currency).ok());
+            }
+        }
+        groups
     }
 }

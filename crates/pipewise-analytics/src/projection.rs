@@ -9,7 +9,8 @@
 //! - Per-deal event arrays: for every change after the deal's creation instant, the day, the
 //!   field and the *old* value (the new value is the next change's old value, or the current
 //!   column). Stored fields: owner, stage, amount, close date, forecast category, closed day.
-//!   Name, account, next step, close reason are not analysed; status and pipeline follow from
+//!   Name, next step, close reason are not analysed; the account is kept as the current state
+//!   alone (what lists group by), never as of a past day; status and pipeline follow from
 //!   the stage (a deal's status is its stage's kind, as `opportunity::apply` guarantees).
 //! - [`ActivityFacts`]: per-deal activity columns the store fills (activities are not history).
 //!
@@ -82,6 +83,8 @@ pub const NO_AMOUNT: i64 = i64::MIN;
 pub const NO_STAGE: u16 = u16::MAX;
 /// An absent owner or team.
 pub const NO_INDEX: u32 = u32::MAX;
+/// A deal without an account (account ids are positive).
+pub const NO_ACCOUNT: i64 = 0;
 const NO_CURRENCY: u16 = u16::MAX;
 /// Marks, in `event_field`, a close-date change that counted as a push.
 const PUSHED: u8 = 0x80;
@@ -133,6 +136,9 @@ pub struct PipelineInfo {
 #[derive(Clone, Debug, Default)]
 pub struct Deals {
     pub id: Vec<OpportunityId>,
+    /// The deal's account now, or [`NO_ACCOUNT`] (current state only: no figure reads it as of
+    /// a past day).
+    pub account: Vec<i64>,
     pub owner: Vec<u32>,
     pub stage: Vec<u16>,
     /// [`forecast_index`] of the category.
@@ -740,6 +746,7 @@ impl Projection {
         }
         let deals = &self.deals;
         let columns = bytes(&deals.id)
+            + bytes(&deals.account)
             + bytes(&deals.owner)
             + bytes(&deals.stage)
             + bytes(&deals.forecast)
@@ -779,6 +786,7 @@ impl Projection {
         let index = self.deals.id.len() as u32;
         let deals = &mut self.deals;
         deals.id.push(id);
+        deals.account.push(NO_ACCOUNT);
         deals.owner.push(NO_INDEX);
         deals.stage.push(NO_STAGE);
         deals.forecast.push(0);
@@ -863,6 +871,7 @@ impl Projection {
         }
         let deals = &mut self.deals;
         permute(&mut deals.id, &order);
+        permute(&mut deals.account, &order);
         permute(&mut deals.owner, &order);
         permute(&mut deals.stage, &order);
         permute(&mut deals.forecast, &order);
@@ -1010,9 +1019,18 @@ impl Projection {
         let mut day = day_of_timestamp(event.at, &self.zone);
         let set_day = day;
         let Some(field) = stored_field else {
+            let account = match (event.field, event.new.as_deref()) {
+                (OppField::Account, Some(raw)) => Some(parse_id(raw)?),
+                (OppField::Account, None) => Some(NO_ACCOUNT),
+                _ => None,
+            };
             // Still a sign of life: the deal exists from its first event.
-            if self.deal_index(event.opportunity_id).is_none() {
-                self.new_deal(event.opportunity_id, event.at, day);
+            let deal = match self.deal_index(event.opportunity_id) {
+                Some(deal) => deal,
+                None => self.new_deal(event.opportunity_id, event.at, day),
+            };
+            if let Some(account) = account {
+                self.deals.account[deal as usize] = account;
             }
             self.last_seq = self.last_seq.max(event.seq);
             self.note_day(day);

@@ -57,11 +57,11 @@ mod db;
 
 pub use db::{Db, Tx};
 pub use pipewise_store::{
-    ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, CheckEntry, DealCompany, DealTouch, DisputeStatus,
-    ForecastScope, Handoff, HistoryAppend, OpportunityFilter, OpportunityMarks, OpportunityShare, Organisation, PlanAssignment,
-    QuotaSubject, RecordKind, Result, Session, StatementStatus, StoreError, StoredCall, StoredDispute, StoredHealthSettings,
-    StoredModelForecast, StoredOverride, StoredPlan, StoredQuota, StoredSplit, StoredStatement, TaskFilter, WorkspaceChange, WriteCtx,
-    codec,
+    AccountFacets, AccountFilter, ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, CheckEntry,
+    ContactFilter, DealCompany, DealTouch, DisputeStatus, ForecastScope, Handoff, HistoryAppend, NameOrder, NamePage, OpportunityFilter,
+    OpportunityMarks, OpportunityShare, Organisation, PlanAssignment, QuotaSubject, RecordKind, Result, Session, StatementStatus,
+    StoreError, StoredCall, StoredDispute, StoredHealthSettings, StoredModelForecast, StoredOverride, StoredPlan, StoredQuota, StoredSplit,
+    StoredStatement, TaskFilter, WorkspaceChange, WriteCtx, codec,
 };
 
 // Every module sees every other's items by name (`crate::writable_deal`); the public paths are

@@ -172,6 +172,35 @@ pub fn search_accounts(tx: &mut Tx, org: OrgId, query: &str, limit: u32) -> Resu
     tx.0.search_accounts(org, &query, limit.clamp(1, MAX_SEARCH_RESULTS))
 }
 
+/// A page of the accounts `filter` lets through, in name order (ignoring case, then id), with
+/// how many match: read through an index, whatever the number of accounts. A search text is
+/// trimmed and cut to [`MAX_SEARCH_CHARS`]; blank is none.
+pub fn account_page(tx: &mut Tx, org: OrgId, filter: &AccountFilter, order: NameOrder) -> Result<NamePage<AccountId>> {
+    let filter = AccountFilter { text: search_text(filter.text.as_deref()), ..filter.clone() };
+    tx.0.account_page(org, &filter, order)
+}
+
+/// The distinct industries and regions of the organisation's accounts.
+pub fn account_facets(tx: &mut Tx, org: OrgId) -> Result<pipewise_store::AccountFacets> {
+    tx.0.account_facets(org)
+}
+
+/// As [`account_page`], for contacts.
+pub fn contact_page(tx: &mut Tx, org: OrgId, filter: &ContactFilter, order: NameOrder) -> Result<NamePage<ContactId>> {
+    let filter = ContactFilter { text: search_text(filter.text.as_deref()), ..filter.clone() };
+    tx.0.contact_page(org, &filter, order)
+}
+
+/// A list's search text as the store takes it: trimmed, at most [`MAX_SEARCH_CHARS`], blank is
+/// none.
+fn search_text(text: Option<&str>) -> Option<String> {
+    text.map(|text| text.trim().chars().take(MAX_SEARCH_CHARS).collect::<String>()).filter(|text| !text.is_empty())
+}
+
+pub fn contacts_by_ids(tx: &mut Tx, org: OrgId, ids: &[ContactId]) -> Result<Vec<Contact>> {
+    tx.0.contacts_by_ids(org, ids)
+}
+
 pub fn contacts_of_account(tx: &mut Tx, org: OrgId, account: AccountId) -> Result<Vec<Contact>> {
     tx.0.contacts_of_account(org, account)
 }

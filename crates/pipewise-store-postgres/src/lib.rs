@@ -55,6 +55,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 23, name: "0023_lead_forms", sql: include_str!("../migrations/0023_lead_forms.sql") },
     Migration { version: 24, name: "0024_lead_attempts", sql: include_str!("../migrations/0024_lead_attempts.sql") },
     Migration { version: 25, name: "0025_lead_qualification", sql: include_str!("../migrations/0025_lead_qualification.sql") },
+    Migration { version: 26, name: "0026_name_keys", sql: include_str!("../migrations/0026_name_keys.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so
@@ -139,6 +140,14 @@ impl PgStore {
                 .execute(pipewise_store::sql::INSERT_SCHEMA_MIGRATION, &[&version, &migration.name])
                 .map_err(|error| failed(version, error))?;
             applied.push(migration.name.to_owned());
+        }
+        for (select, update) in pipewise_store::sql::UNKEYED_NAMES {
+            let unkeyed = transaction.query(select, &[]).map_err(|error| failed(0, error))?;
+            let update = transaction.prepare(update).map_err(|error| failed(0, error))?;
+            for row in unkeyed {
+                let (id, name): (i64, String) = (row.get(0), row.get(1));
+                transaction.execute(&update, &[&pipewise_store::name_key(&name), &id]).map_err(|error| failed(0, error))?;
+            }
         }
         transaction.commit().map_err(|error| failed(0, error))?;
         Ok(applied)

@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "0023_lead_forms", include_str!("../migrations/0023_lead_forms.sql")),
     (24, "0024_lead_attempts", include_str!("../migrations/0024_lead_attempts.sql")),
     (25, "0025_lead_qualification", include_str!("../migrations/0025_lead_qualification.sql")),
+    (26, "0026_name_keys", include_str!("../migrations/0026_name_keys.sql")),
 ];
 
 /// Connections kept open for readers.
@@ -193,6 +194,16 @@ impl Store for SqliteStore {
                 .map_err(StoreError::database)?;
             applied.push((*name).to_owned());
         }
+        for (select, update) in pipewise_store::sql::UNKEYED_NAMES {
+            let unkeyed: Vec<(i64, String)> = transaction
+                .prepare(select)
+                .and_then(|mut statement| statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect())
+                .map_err(StoreError::database)?;
+            let mut statement = transaction.prepare(update).map_err(StoreError::database)?;
+            for (id, name) in unkeyed {
+                statement.execute(rusqlite::params![pipewise_store::name_key(&name), id]).map_err(StoreError::database)?;
+            }
+        }
         transaction.commit().map_err(StoreError::database)?;
         Ok(applied)
     }
@@ -207,5 +218,49 @@ impl Store for SqliteStore {
         let connection = self.take_reader()?;
         connection.execute_batch("BEGIN DEFERRED").map_err(StoreError::database)?;
         Ok(Box::new(SqliteTx::new(Conn::Reader { store: self, connection: Some(connection) })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pipewise_core::records::NewAccount;
+    use pipewise_core::{Currency, Timestamp};
+    use pipewise_store::{AccountFilter, NameOrder};
+
+    /// A database made before names were keyed has its rows keyed when it is migrated, with
+    /// Unicode's lower case: the name order is then the same as for rows written since.
+    #[test]
+    fn rows_written_before_keys_are_keyed_on_migration() {
+        let path = std::env::temp_dir().join(format!("pipewise-keys-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let store = SqliteStore::open(&path).unwrap();
+        store.migrate().unwrap();
+        let at = Timestamp::from_micros(0);
+        let mut tx = store.write().unwrap();
+        let org = tx.insert_organisation("Keys", Currency::USD, at).unwrap();
+        let account = |name: &str| NewAccount {
+            name: name.into(),
+            domains: Vec::new(),
+            industry: None,
+            employee_count: None,
+            region: None,
+            owner_id: None,
+        };
+        let zed = tx.insert_account(org, &account("Zed"), at).unwrap();
+        let emile = tx.insert_account(org, &account("ÉMILE"), at).unwrap();
+        let abel = tx.insert_account(org, &account("abel"), at).unwrap();
+        tx.commit().unwrap();
+        // As an older version left them: no keys.
+        store.writer().execute_batch("UPDATE account SET name_key = NULL").unwrap();
+        assert!(store.migrate().unwrap().is_empty(), "no migration is left to apply");
+        let key: String = store.writer().query_row("SELECT name_key FROM account WHERE name = 'ÉMILE'", [], |row| row.get(0)).unwrap();
+        assert_eq!(key, "émile", "Unicode's lower case, not SQL's");
+        let mut tx = store.read().unwrap();
+        let page = tx.account_page(org, &AccountFilter::default(), NameOrder::default()).unwrap();
+        assert_eq!(page.ids, [abel, zed, emile]);
+        drop(tx);
+        drop(store);
+        let _ = std::fs::remove_file(&path);
     }
 }

@@ -362,8 +362,8 @@ pub const UPDATE_TEAM: &str = "UPDATE team SET name = $1, manager_id = $2 WHERE 
 
 // Accounts, contacts, leads and tasks.
 
-pub const INSERT_ACCOUNT: &str = "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING account_id";
+pub const INSERT_ACCOUNT: &str = "INSERT INTO account (organisation_id, name, industry, employee_count, region, owner_id, created_at, name_key) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING account_id";
 pub const SELECT_ACCOUNT: &str = concat!("SELECT ", account_columns!(), " FROM account WHERE organisation_id = $1 AND account_id = $2");
 pub const SELECT_ACCOUNTS: &str = concat!("SELECT ", account_columns!(), " FROM account WHERE organisation_id = $1 ORDER BY account_id");
 /// The domains of every account of the organisation, by account and position.
@@ -372,15 +372,29 @@ pub const SELECT_ACCOUNT_DOMAINS: &str =
 /// The domains of account `$2`, by position.
 pub const SELECT_DOMAINS_OF_ACCOUNT: &str =
     "SELECT account_id, domain FROM account_domain WHERE organisation_id = $1 AND account_id = $2 ORDER BY position";
-pub const UPDATE_ACCOUNT: &str = "UPDATE account SET name = $1, industry = $2, employee_count = $3, region = $4, owner_id = $5 \
-     WHERE organisation_id = $6 AND account_id = $7";
+pub const UPDATE_ACCOUNT: &str = "UPDATE account SET name = $1, industry = $2, employee_count = $3, region = $4, owner_id = $5, \
+     name_key = $6 WHERE organisation_id = $7 AND account_id = $8";
 pub const DELETE_ACCOUNT_DOMAINS: &str = "DELETE FROM account_domain WHERE organisation_id = $1 AND account_id = $2";
-pub const INSERT_CONTACT: &str = "INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING contact_id";
+pub const INSERT_CONTACT: &str = "INSERT INTO contact (organisation_id, name, phone, title, account_id, created_at, name_key) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING contact_id";
 pub const SELECT_CONTACT: &str = concat!("SELECT ", contact_columns!(), " FROM contact WHERE organisation_id = $1 AND contact_id = $2");
 pub const SELECT_CONTACTS: &str = concat!("SELECT ", contact_columns!(), " FROM contact WHERE organisation_id = $1 ORDER BY contact_id");
 /// An account row's columns, for statements an engine writes its own way.
 pub const ACCOUNT_COLUMNS: &str = account_columns!();
+/// The rows whose name key (see [`crate::name_key`]) is not written yet (those of a database
+/// made before keys were kept), each table's: the statement reading their ids and names, and the
+/// one writing a key (`$1`) to a row (`$2`). Run after the migrations, until none is left.
+pub const UNKEYED_NAMES: [(&str, &str); 2] = [
+    ("SELECT account_id, name FROM account WHERE name_key IS NULL", "UPDATE account SET name_key = $1 WHERE account_id = $2"),
+    ("SELECT contact_id, name FROM contact WHERE name_key IS NULL", "UPDATE contact SET name_key = $1 WHERE contact_id = $2"),
+];
+/// The distinct industries of the organisation's accounts (`value`).
+pub const SELECT_ACCOUNT_INDUSTRIES: &str =
+    "SELECT DISTINCT industry AS value FROM account WHERE organisation_id = $1 AND industry IS NOT NULL";
+/// The distinct regions of the organisation's accounts (`value`).
+pub const SELECT_ACCOUNT_REGIONS: &str = "SELECT DISTINCT region AS value FROM account WHERE organisation_id = $1 AND region IS NOT NULL";
+/// A contact row's columns, for statements an engine writes its own way.
+pub const CONTACT_COLUMNS: &str = contact_columns!();
 /// The contacts of account `$2`.
 pub const SELECT_CONTACTS_OF_ACCOUNT: &str =
     concat!("SELECT ", contact_columns!(), " FROM contact WHERE organisation_id = $1 AND account_id = $2 ORDER BY contact_id");
@@ -390,8 +404,8 @@ pub const SELECT_EMAILS_OF_ACCOUNT_CONTACTS: &str = "SELECT e.contact_id, e.emai
 /// The e-mail addresses of every contact of the organisation, by contact and position.
 pub const SELECT_CONTACT_EMAILS: &str =
     "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 ORDER BY contact_id, position";
-pub const UPDATE_CONTACT: &str =
-    "UPDATE contact SET name = $1, phone = $2, title = $3, account_id = $4 WHERE organisation_id = $5 AND contact_id = $6";
+pub const UPDATE_CONTACT: &str = "UPDATE contact SET name = $1, phone = $2, title = $3, account_id = $4, name_key = $5 \
+     WHERE organisation_id = $6 AND contact_id = $7";
 pub const DELETE_CONTACT_EMAILS: &str = "DELETE FROM contact_email WHERE organisation_id = $1 AND contact_id = $2";
 pub const INSERT_LEAD: &str = "INSERT INTO lead (organisation_id, name, company, email, phone, title, source, status, owner_id, created_at, \
      industry, employee_count, region) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING lead_id";
@@ -584,6 +598,8 @@ mod tests {
         UPDATE_ACCOUNT,
         DELETE_ACCOUNT_DOMAINS,
         INSERT_CONTACT,
+        SELECT_ACCOUNT_INDUSTRIES,
+        SELECT_ACCOUNT_REGIONS,
         SELECT_CONTACT,
         SELECT_CONTACTS,
         SELECT_CONTACT_EMAILS,

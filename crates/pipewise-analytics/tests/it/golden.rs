@@ -687,3 +687,34 @@ fn omitted_deals_are_left_out_and_said_to_be() {
     assert_eq!((board.pipeline.omitted_count, board.pipeline.amount), (1, pipeline.amount));
     assert_eq!(pipeline_by_stage(&projection, &Scope::org(), day("2026-06-19"), None).omitted_count, 0);
 }
+
+/// The open deals of each account now (what the account list shows): a deal counts for the
+/// account it has now, moved or cleared, through a compaction too; closed deals and deals
+/// without an account are left out, and a list can ask for some accounts only.
+#[test]
+fn open_deals_by_account() {
+    use pipewise_analytics::{DealGroup, ListFilter};
+    use pipewise_core::AccountId;
+    use pipewise_core::opportunity::OpportunityPatch;
+    use pipewise_core::pipeline::StageKind;
+    let mut book = book();
+    let account = |id: i64| OpportunityPatch { account_id: Some(Some(AccountId(id))), ..Default::default() };
+    book.update(4, account(70), noon("2026-06-20"));
+    book.update(9, account(70), noon("2026-06-20"));
+    book.update(7, account(80), noon("2026-06-20"));
+    book.update(6, account(80), noon("2026-06-21"));
+    book.update(6, account(90), noon("2026-06-22"));
+    book.update(1, account(90), noon("2026-06-22"));
+    book.update(9, OpportunityPatch { account_id: Some(None), ..Default::default() }, noon("2026-06-23"));
+    let projection = book.projection();
+    let open = projection.list_matching(&ListFilter { kind: Some(StageKind::Open), ..ListFilter::default() });
+    let groups = projection.by_account(&open, None);
+    let group = |amounts: &[&str]| DealGroup { count: amounts.len(), amounts: amounts.iter().map(|amount| usd(amount)).collect() };
+    // Deal 9 left account 70; deal 6 moved from 80 to 90; deal 1 (won) does not count.
+    assert_eq!(groups.len(), 3, "{groups:?}");
+    assert_eq!(groups[&AccountId(70)], group(&["36000"]));
+    assert_eq!(groups[&AccountId(80)], group(&["5000"]));
+    assert_eq!(groups[&AccountId(90)], group(&["12000"]));
+    let some: std::collections::HashSet<AccountId> = [AccountId(80)].into_iter().collect();
+    assert_eq!(projection.by_account(&open, Some(&some)).keys().collect::<Vec<_>>(), [&AccountId(80)]);
+}

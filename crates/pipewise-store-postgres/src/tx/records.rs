@@ -5,7 +5,10 @@ use std::collections::HashSet;
 use pipewise_core::records::*;
 use pipewise_core::*;
 use pipewise_store::rows::{ACCOUNT_DOMAINS, CONTACT_EMAILS, Columns, FromRow, TextList};
-use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter, conflict, sql};
+use pipewise_store::{
+    AccountFacets, AccountFilter, BoundValue, ContactFilter, NameOrder, NamePage, RecordKind, RecordsTx, Result, StoreError, TaskFilter,
+    conflict, sql,
+};
 
 use crate::fields::{Fields, read};
 
@@ -34,6 +37,7 @@ impl RecordsTx for PgTx<'_> {
                     &account.region,
                     &account.owner_id.map(|id| id.0),
                     &at.to_jiff(),
+                    &pipewise_store::name_key(&account.name),
                 ],
             )?;
             tx.insert_account_domains(org, id, &account.domains, None)?;
@@ -81,11 +85,31 @@ impl RecordsTx for PgTx<'_> {
         Ok(accounts)
     }
 
+    fn account_page(&mut self, org: OrgId, filter: &AccountFilter, order: NameOrder) -> Result<NamePage<AccountId>> {
+        let conditions = filter.conditions();
+        self.name_page("account", "account_id", org, conditions, order, AccountId)
+    }
+
+    fn account_facets(&mut self, org: OrgId) -> Result<AccountFacets> {
+        let mut values = |sql: &str| -> Result<Vec<String>> {
+            self.query(sql, &[&org.0])?.iter().map(|row| row.try_get::<_, String>("value").map_err(crate::error::from_postgres)).collect()
+        };
+        Ok(AccountFacets { industries: values(sql::SELECT_ACCOUNT_INDUSTRIES)?, regions: values(sql::SELECT_ACCOUNT_REGIONS)? })
+    }
+
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
         let id = self.returned_id(
             "contact",
             sql::INSERT_CONTACT,
-            &[&org.0, &contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0), &at.to_jiff()],
+            &[
+                &org.0,
+                &contact.name,
+                &contact.phone,
+                &contact.title,
+                &contact.account_id.map(|id| id.0),
+                &at.to_jiff(),
+                &pipewise_store::name_key(&contact.name),
+            ],
         )?;
         self.insert_contact_emails(org, id, &contact.emails)?;
         Ok(ContactId(id))
@@ -101,6 +125,25 @@ impl RecordsTx for PgTx<'_> {
 
     fn contacts_of_account(&mut self, org: OrgId, account: AccountId) -> Result<Vec<Contact>> {
         self.with_texts(sql::SELECT_CONTACTS_OF_ACCOUNT, &CONTACT_EMAILS, sql::SELECT_EMAILS_OF_ACCOUNT_CONTACTS, &[&org.0, &account.0])
+    }
+
+    fn contact_page(&mut self, org: OrgId, filter: &ContactFilter, order: NameOrder) -> Result<NamePage<ContactId>> {
+        let conditions = filter.conditions();
+        self.name_page("contact", "contact_id", org, conditions, order, ContactId)
+    }
+
+    fn contacts_by_ids(&mut self, org: OrgId, ids: &[ContactId]) -> Result<Vec<Contact>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let contacts = format!(
+            "SELECT {} FROM contact WHERE organisation_id = $1 AND contact_id = ANY($2::bigint[]) ORDER BY contact_id",
+            sql::CONTACT_COLUMNS
+        );
+        let emails = "SELECT contact_id, email FROM contact_email WHERE organisation_id = $1 \
+                      AND contact_id = ANY($2::bigint[]) ORDER BY contact_id, position";
+        self.with_texts(&contacts, &CONTACT_EMAILS, emails, &[&org.0, &ids])
     }
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
@@ -190,6 +233,7 @@ impl RecordsTx for PgTx<'_> {
                     &account.employee_count,
                     &account.region,
                     &account.owner_id.map(|id| id.0),
+                    &pipewise_store::name_key(&account.name),
                     &org.0,
                     &account.id.0,
                 ],
@@ -203,7 +247,15 @@ impl RecordsTx for PgTx<'_> {
     fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
         let updated = self.execute(
             sql::UPDATE_CONTACT,
-            &[&contact.name, &contact.phone, &contact.title, &contact.account_id.map(|id| id.0), &org.0, &contact.id.0],
+            &[
+                &contact.name,
+                &contact.phone,
+                &contact.title,
+                &contact.account_id.map(|id| id.0),
+                &pipewise_store::name_key(&contact.name),
+                &org.0,
+                &contact.id.0,
+            ],
         )?;
         found(updated, ContactId::LABEL, contact.id.0)?;
         self.execute(sql::DELETE_CONTACT_EMAILS, &[&org.0, &contact.id.0])?;
@@ -249,6 +301,37 @@ impl PgTx<'_> {
         let texts = self.collect(texts, params, |row| list.read(&Fields::new(row, list.table)))?;
         list.attach(&mut records, texts);
         Ok(records)
+    }
+
+    /// A page of `table` in name order with its count, for [`RecordsTx::account_page`] and
+    /// [`RecordsTx::contact_page`].
+    fn name_page<Id>(
+        &mut self,
+        table: &str,
+        id_column: &str,
+        org: OrgId,
+        mut conditions: (String, Vec<BoundValue>),
+        order: NameOrder,
+        id: fn(i64) -> Id,
+    ) -> Result<NamePage<Id>> {
+        fn bound<'a>(org: &'a i64, values: &'a [BoundValue]) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {
+            std::iter::once(org as &(dyn postgres::types::ToSql + Sync))
+                .chain(values.iter().map(|value| match value {
+                    BoundValue::Id(id) => id as &(dyn postgres::types::ToSql + Sync),
+                    BoundValue::Text(text) => text as &(dyn postgres::types::ToSql + Sync),
+                }))
+                .collect()
+        }
+        let count = format!("SELECT count(*) AS n FROM {table} WHERE organisation_id = $1{}", conditions.0);
+        let total: i64 = self.query_one(&count, &bound(&org.0, &conditions.1))?.try_get("n").map_err(crate::error::from_postgres)?;
+        let clauses = order.clauses(id_column, &mut conditions);
+        let page = format!("SELECT {id_column} AS id FROM {table} WHERE organisation_id = $1{}{clauses}", conditions.0);
+        let ids = self
+            .query(&page, &bound(&org.0, &conditions.1))?
+            .iter()
+            .map(|row| row.try_get::<_, i64>("id").map(id).map_err(crate::error::from_postgres))
+            .collect::<Result<Vec<Id>>>()?;
+        Ok(NamePage { ids, total: u64::try_from(total).unwrap_or(0) })
     }
 
     /// Lists `domains` under `account` (`Some` when it is stored already) in order; a domain

@@ -4,7 +4,10 @@ use pipewise_core::access::DealScope;
 use pipewise_core::records::*;
 use pipewise_core::*;
 use pipewise_store::rows::{ACCOUNT_DOMAINS, CONTACT_EMAILS, Columns, FromRow, TextList};
-use pipewise_store::{RecordKind, RecordsTx, Result, StoreError, TaskFilter, conflict, sql};
+use pipewise_store::{
+    AccountFacets, AccountFilter, BoundValue, ContactFilter, NameOrder, NamePage, RecordKind, RecordsTx, Result, StoreError, TaskFilter,
+    conflict, sql,
+};
 use rusqlite::params;
 use rusqlite::types::Value;
 
@@ -41,7 +44,8 @@ impl RecordsTx for SqliteTx<'_> {
                     account.employee_count,
                     account.region,
                     account.owner_id.map(|id| id.0),
-                    at.as_micros()
+                    at.as_micros(),
+                    pipewise_store::name_key(&account.name)
                 ],
             )?;
             tx.insert_account_domains(org, id, &account.domains, None)?;
@@ -65,9 +69,12 @@ impl RecordsTx for SqliteTx<'_> {
         // One JSON array parameter, so the statement does not grow with the ids.
         let ids = super::json_array(ids.iter().map(|id| id.0));
         let accounts = account_query("account_id IN (SELECT value FROM json_each(?2)) ORDER BY account_id");
-        let domains = "SELECT account_id, domain FROM account_domain WHERE organisation_id = ?1 \
-                       AND account_id IN (SELECT value FROM json_each(?2)) ORDER BY account_id, position";
-        self.with_texts((&accounts, params![org.0, ids]), &ACCOUNT_DOMAINS, (domains, params![org.0, ids]))
+        // By account (`account_domain_account`): with the organisation in the condition, the
+        // planner walks all its domains by the primary key instead. Only the domains of the
+        // accounts found are attached.
+        let domains = "SELECT account_id, domain FROM account_domain \
+                       WHERE account_id IN (SELECT value FROM json_each(?1)) ORDER BY account_id, position";
+        self.with_texts((&accounts, params![org.0, ids]), &ACCOUNT_DOMAINS, (domains, params![ids]))
     }
 
     fn search_accounts(&mut self, org: OrgId, query: &str, limit: u32) -> Result<Vec<Account>> {
@@ -86,10 +93,31 @@ impl RecordsTx for SqliteTx<'_> {
         Ok(accounts)
     }
 
+    fn account_page(&mut self, org: OrgId, filter: &AccountFilter, order: NameOrder) -> Result<NamePage<AccountId>> {
+        let conditions = filter.conditions();
+        self.name_page("account", "account_id", org, conditions, order, AccountId)
+    }
+
+    fn account_facets(&mut self, org: OrgId) -> Result<AccountFacets> {
+        let values = |tx: &SqliteTx<'_>, sql: &str| -> Result<Vec<String>> {
+            let mut statement = tx.db().prepare_cached(sql).map_err(super::db_err)?;
+            statement.query_map([org.0], |row| row.get::<_, String>(0)).and_then(Iterator::collect).map_err(super::db_err)
+        };
+        Ok(AccountFacets { industries: values(self, sql::SELECT_ACCOUNT_INDUSTRIES)?, regions: values(self, sql::SELECT_ACCOUNT_REGIONS)? })
+    }
+
     fn insert_contact(&mut self, org: OrgId, contact: &NewContact, at: Timestamp) -> Result<ContactId> {
         let id = self.returned_id(
             sql::INSERT_CONTACT,
-            params![org.0, contact.name, contact.phone, contact.title, contact.account_id.map(|id| id.0), at.as_micros()],
+            params![
+                org.0,
+                contact.name,
+                contact.phone,
+                contact.title,
+                contact.account_id.map(|id| id.0),
+                at.as_micros(),
+                pipewise_store::name_key(&contact.name)
+            ],
         )?;
         self.insert_contact_emails(org, id, &contact.emails)?;
         Ok(ContactId(id))
@@ -106,6 +134,26 @@ impl RecordsTx for SqliteTx<'_> {
     fn contacts_of_account(&mut self, org: OrgId, account: AccountId) -> Result<Vec<Contact>> {
         let key = params![org.0, account.0];
         self.with_texts((sql::SELECT_CONTACTS_OF_ACCOUNT, key), &CONTACT_EMAILS, (sql::SELECT_EMAILS_OF_ACCOUNT_CONTACTS, key))
+    }
+
+    fn contact_page(&mut self, org: OrgId, filter: &ContactFilter, order: NameOrder) -> Result<NamePage<ContactId>> {
+        let conditions = filter.conditions();
+        self.name_page("contact", "contact_id", org, conditions, order, ContactId)
+    }
+
+    fn contacts_by_ids(&mut self, org: OrgId, ids: &[ContactId]) -> Result<Vec<Contact>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = super::json_array(ids.iter().map(|id| id.0));
+        let contacts = format!(
+            "SELECT {} FROM contact WHERE organisation_id = ?1 AND contact_id IN (SELECT value FROM json_each(?2)) ORDER BY contact_id",
+            sql::CONTACT_COLUMNS
+        );
+        // By contact: the primary key, as `SELECT_EMAILS_OF_CONTACT` says.
+        let emails = "SELECT contact_id, email FROM contact_email WHERE contact_id IN (SELECT value FROM json_each(?1)) \
+                      ORDER BY contact_id, position";
+        self.with_texts((&contacts, params![org.0, ids]), &CONTACT_EMAILS, (emails, params![ids]))
     }
 
     fn insert_lead(&mut self, org: OrgId, lead: &NewLead, at: Timestamp) -> Result<LeadId> {
@@ -196,6 +244,7 @@ impl RecordsTx for SqliteTx<'_> {
                     account.employee_count,
                     account.region,
                     account.owner_id.map(|id| id.0),
+                    pipewise_store::name_key(&account.name),
                     org.0,
                     account.id.0
                 ],
@@ -209,7 +258,15 @@ impl RecordsTx for SqliteTx<'_> {
     fn update_contact(&mut self, org: OrgId, contact: &Contact) -> Result<()> {
         let changed = self.execute(
             sql::UPDATE_CONTACT,
-            params![contact.name, contact.phone, contact.title, contact.account_id.map(|id| id.0), org.0, contact.id.0],
+            params![
+                contact.name,
+                contact.phone,
+                contact.title,
+                contact.account_id.map(|id| id.0),
+                pipewise_store::name_key(&contact.name),
+                org.0,
+                contact.id.0
+            ],
         )?;
         found(changed, ContactId::LABEL, contact.id.0)?;
         self.execute(sql::DELETE_CONTACT_EMAILS, params![org.0, contact.id.0])?;
@@ -272,6 +329,41 @@ impl SqliteTx<'_> {
         let texts = self.collect(texts, texts_params, |row| list.read(&Fields::new(row, list.table)))?;
         list.attach(&mut records, texts);
         Ok(records)
+    }
+
+    /// A page of `table` in name order with its count, for [`RecordsTx::account_page`] and
+    /// [`RecordsTx::contact_page`].
+    fn name_page<Id>(
+        &self,
+        table: &str,
+        id_column: &str,
+        org: OrgId,
+        mut conditions: (String, Vec<BoundValue>),
+        order: NameOrder,
+        id: fn(i64) -> Id,
+    ) -> Result<NamePage<Id>> {
+        let bound = |values: &[BoundValue]| -> Vec<Value> {
+            std::iter::once(Value::Integer(org.0))
+                .chain(values.iter().map(|value| match value {
+                    BoundValue::Id(id) => Value::Integer(*id),
+                    BoundValue::Text(text) => Value::Text(text.clone()),
+                }))
+                .collect()
+        };
+        let count = format!("SELECT count(*) FROM {table} WHERE organisation_id = $1{}", conditions.0);
+        let total: i64 = self
+            .db()
+            .prepare_cached(&count)
+            .and_then(|mut statement| statement.query_row(rusqlite::params_from_iter(bound(&conditions.1)), |row| row.get(0)))
+            .map_err(super::db_err)?;
+        let clauses = order.clauses(id_column, &mut conditions);
+        let page = format!("SELECT {id_column} FROM {table} WHERE organisation_id = $1{}{clauses}", conditions.0);
+        let mut statement = self.db().prepare_cached(&page).map_err(super::db_err)?;
+        let ids = statement
+            .query_map(rusqlite::params_from_iter(bound(&conditions.1)), |row| row.get::<_, i64>(0))
+            .and_then(|rows| rows.map(|row| row.map(id)).collect::<rusqlite::Result<Vec<Id>>>())
+            .map_err(super::db_err)?;
+        Ok(NamePage { ids, total: u64::try_from(total).unwrap_or(0) })
     }
 
     /// Lists `domains` under `account` (`Some` when it is stored already) in order; a domain

@@ -105,3 +105,110 @@ pub fn accounts_and_contacts_are_read_by_what_a_page_names(db: &TestDb) {
     let with_domains = app::records::search_accounts(&mut tx, org.org(), "acme", 20).unwrap();
     assert_eq!(with_domains[0].domains, ["acme.example", "acme-robotics.example"], "found accounts carry their domains");
 }
+
+/// A list's page of accounts or contacts in name order, found through the name key: case is
+/// ignored (Unicode's), equal names keep id order both ways, the filters narrow and the count
+/// is of every match; a search text is a plain text (`%` and `_` are characters).
+pub fn accounts_and_contacts_page_in_name_order(db: &TestDb) {
+    use pipewise_app::{AccountFilter, ContactFilter, NameOrder};
+    use pipewise_core::records::{AccountPatch, NewAccount, NewContact};
+    use pipewise_core::{AccountId, ContactId};
+    let org = test_org(db.store(), "Pages");
+    let other = test_org(db.store(), "Others");
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let account =
+        |tx: &mut app::Tx, org: &pipewise_test_support::fixtures::TestOrg, name: &str, domains: &[&str], industry: Option<&str>| {
+            let new = NewAccount {
+                name: name.into(),
+                domains: domains.iter().map(|domain| (*domain).to_owned()).collect(),
+                industry: industry.map(str::to_owned),
+                employee_count: None,
+                region: None,
+                owner_id: None,
+            };
+            app::records::create_account(tx, &org.ctx, new).unwrap().id
+        };
+    let zeta = account(&mut tx, &org, "zeta", &[], Some("Retail"));
+    let emile = account(&mut tx, &org, "ÉMILE", &["emile.example"], None);
+    let acme_second = account(&mut tx, &org, "Acme", &[], Some("Retail"));
+    let acme_first = account(&mut tx, &org, "ACME", &["acme.example"], None);
+    let percent = account(&mut tx, &org, "100% Pure_Water", &[], None);
+    let hanbit = account(&mut tx, &org, "한빛", &[], Some("Logistics"));
+    let bravo = account(&mut tx, &org, "Bravo", &["bravo.example"], None);
+    account(&mut tx, &other, "Acme elsewhere", &[], None);
+    tx.commit().unwrap();
+    // Equal names (ignoring case) in id order: "Acme" was created before "ACME".
+    let (acme_a, acme_b) = (acme_second.min(acme_first), acme_second.max(acme_first));
+
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    let page = |tx: &mut app::Tx, filter: &AccountFilter, descending: bool, offset: u64, limit: Option<u64>| {
+        app::records::account_page(tx, org.org(), filter, NameOrder { descending, offset, limit }).unwrap()
+    };
+    let every = AccountFilter::default();
+    // The organisation's own account, "Pages Customer".
+    let customer = org.account.id;
+    // Bytewise on the lower-cased names: digits, then Latin, then "é" (two bytes from 0xC3), then Hangul.
+    let ascending = [percent, acme_a, acme_b, bravo, customer, zeta, emile, hanbit];
+    let found = page(&mut tx, &every, false, 0, None);
+    assert_eq!(found.ids, ascending);
+    assert_eq!(found.total, 8, "this organisation's accounts only");
+    let found = page(&mut tx, &every, true, 0, None);
+    assert_eq!(found.ids, [hanbit, emile, zeta, customer, bravo, acme_a, acme_b, percent], "names reversed, equal names still in id order");
+    let found = page(&mut tx, &every, false, 2, Some(3));
+    assert_eq!((found.ids, found.total), (vec![acme_b, bravo, customer], 8), "a page from an offset, with the count of all");
+    assert!(page(&mut tx, &every, false, 40, Some(3)).ids.is_empty(), "past the end");
+
+    let text = |text: &str| AccountFilter { text: Some(text.into()), ..AccountFilter::default() };
+    assert_eq!(page(&mut tx, &text("acm"), false, 0, None).ids, [acme_a, acme_b], "the name holds it, ignoring case");
+    assert_eq!(page(&mut tx, &text("émi"), false, 0, None).ids, [emile], "Unicode case is folded");
+    assert_eq!(page(&mut tx, &text("bravo.ex"), false, 0, None).ids, [bravo], "or a domain holds it");
+    assert_eq!(page(&mut tx, &text("%"), false, 0, None).ids, [percent], "% is a character");
+    assert_eq!(page(&mut tx, &text("_"), false, 0, None).ids, [percent], "_ is a character");
+    assert_eq!(page(&mut tx, &text("0% p"), false, 0, None).total, 1);
+    assert!(page(&mut tx, &text("x%y"), false, 0, None).ids.is_empty());
+    let retail = AccountFilter { industry: Some("Retail".into()), ..AccountFilter::default() };
+    assert_eq!(page(&mut tx, &retail, false, 0, None).ids, [acme_second, zeta]);
+    let retail_acme = AccountFilter { text: Some("ACME".into()), ..retail.clone() };
+    assert_eq!(page(&mut tx, &retail_acme, false, 0, None).ids, [acme_second], "every filter holds");
+    let mut facets = app::records::account_facets(&mut tx, org.org()).unwrap();
+    facets.industries.sort();
+    assert_eq!(facets.industries, ["Logistics", "Retail", "Software"], "each once; the organisation's account is in software");
+    assert_eq!(facets.regions, ["Asia-Pacific"]);
+    drop(tx);
+
+    // A renamed account moves to its new place.
+    let mut tx = app::Tx::new(db.store().write().unwrap());
+    let patch = AccountPatch { name: Some("Alpha".into()), ..AccountPatch::default() };
+    app::records::update_account(&mut tx, &org.ctx, zeta, &patch).unwrap();
+    let contact = |tx: &mut app::Tx, name: &str, emails: &[&str], title: Option<&str>, account_id: Option<AccountId>| {
+        let new = NewContact {
+            name: name.into(),
+            emails: emails.iter().map(|email| (*email).to_owned()).collect(),
+            phone: None,
+            title: title.map(str::to_owned),
+            account_id,
+        };
+        app::records::create_contact(tx, &org.ctx, new).unwrap().id
+    };
+    let yuna = contact(&mut tx, "Yuna", &["yuna@bravo.example"], Some("Head of IT"), Some(bravo));
+    let oscar = contact(&mut tx, "Óscar", &[], Some("Buyer"), None);
+    let ben = contact(&mut tx, "ben", &["ben@acme.example"], None, Some(bravo));
+    tx.commit().unwrap();
+    let mut tx = app::Tx::new(db.store().read().unwrap());
+    assert_eq!(page(&mut tx, &every, false, 0, Some(4)).ids, [percent, acme_a, acme_b, zeta], "\"Alpha\" now sorts after Acme");
+    let contacts = |tx: &mut app::Tx, filter: &ContactFilter, descending: bool| -> Vec<ContactId> {
+        app::records::contact_page(tx, org.org(), filter, NameOrder { descending, offset: 0, limit: None }).unwrap().ids
+    };
+    assert_eq!(contacts(&mut tx, &ContactFilter::default(), false), [ben, yuna, oscar]);
+    assert_eq!(contacts(&mut tx, &ContactFilter::default(), true), [oscar, yuna, ben]);
+    let text = |text: &str| ContactFilter { text: Some(text.into()), ..ContactFilter::default() };
+    assert_eq!(contacts(&mut tx, &text("head"), false), [yuna], "the title holds it, ignoring (ASCII) case");
+    assert_eq!(contacts(&mut tx, &text("acme.ex"), false), [ben], "or an address");
+    assert_eq!(contacts(&mut tx, &text("ósc"), false), [oscar], "or the name, Unicode's case folded");
+    assert_eq!(contacts(&mut tx, &text("   "), false), [ben, yuna, oscar], "a blank search is none");
+    let of_bravo = ContactFilter { account_id: Some(bravo), ..ContactFilter::default() };
+    assert_eq!(contacts(&mut tx, &of_bravo, false), [ben, yuna]);
+    let by_ids = app::records::contacts_by_ids(&mut tx, org.org(), &[oscar, ben, ContactId(ben.0 + 10_000)]).unwrap();
+    assert_eq!(by_ids.iter().map(|contact| contact.id).collect::<Vec<_>>(), [oscar, ben], "in id order, known ones only");
+    assert_eq!(by_ids[1].emails, ["ben@acme.example"], "with their addresses");
+}

@@ -73,6 +73,7 @@ on_both_engines! {
     forecast::the_models_forecasts_are_recorded_once_a_day,
     filters::deals_are_listed_by_id_within_visibility,
     filters::accounts_and_contacts_are_read_by_what_a_page_names,
+    filters::accounts_and_contacts_page_in_name_order,
     activity::aggregates_count_only_what_was_known_before_the_bound,
     activity::touches_and_companies_are_read_for_the_deals_asked,
     contract::migrations_are_recorded_and_idempotent,

@@ -39,16 +39,9 @@ pub struct OrgData {
 }
 
 impl OrgData {
-    pub fn load(tx: &mut Tx, org: OrgId, now: Timestamp) -> Result<OrgData, AppError> {
-        let mut data = OrgData::load_without_accounts(tx, org, now)?;
-        data.accounts = app::records::accounts(tx, org)?.into_iter().map(|account| (account.id, account)).collect();
-        data.every_account = true;
-        Ok(data)
-    }
-
-    /// [`OrgData::load`] for pages that name no account (the dashboards, the admin pages):
-    /// `accounts` stays empty, which spares reading every account (100,000 of them at the scale
-    /// data set's size) on every request.
+    /// The organisation, its users, pipelines, rates and health thresholds; `accounts` stays
+    /// empty (a page adds those it names, [`OrgData::load_accounts`]), which spares reading every
+    /// account (100,000 of them at the scale data set's size) on every request.
     pub fn load_without_accounts(tx: &mut Tx, org: OrgId, now: Timestamp) -> Result<OrgData, AppError> {
         let organisation = app::users::organisation(tx, org)?.ok_or(AppError::NotFound { kind: "organisation", id: org.to_string() })?;
         let rates = app::records::rate_table(tx, org)?.unwrap_or_else(|| RateTable::new(organisation.reporting_currency));

@@ -2,21 +2,23 @@
 //! organisation; the deals shown with them are only those the reader may see.
 
 use pipewise_app as app;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use pipewise_app::{OpportunityFilter, Tx};
+use pipewise_analytics::{DealGroup, ListFilter};
+use pipewise_app::{AccountFacets, AccountFilter, ContactFilter, NameOrder, NamePage, OpportunityFilter, Tx};
 use pipewise_core::opportunity::{Opportunity, Status};
-use pipewise_core::records::Account;
+use pipewise_core::pipeline::StageKind;
+use pipewise_core::records::{Account, Contact};
 use pipewise_core::user::Locale;
 use pipewise_core::*;
 use serde::Serialize;
 
 use super::data::{OrgData, label};
-use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page};
+use super::list::{Cell, Choice, Column, Filter, List, PAGE_SIZE, Row, SortKey, compare, list_page, page_number, sort_of};
 use super::{Params, SignedIn, answer, path_id, render};
 use crate::AppState;
 use crate::auth::Viewer;
@@ -112,70 +114,159 @@ pub async fn accounts(State(state): State<AppState>, SignedIn(viewer): SignedIn,
     list_page(state, viewer, query, account_list).await
 }
 
-fn distinct(values: impl Iterator<Item = String>) -> Vec<Choice> {
-    let mut values: Vec<String> = values.collect();
-    values.sort_by_key(|value| value.to_lowercase());
-    values.dedup();
-    values.into_iter().map(|value| Choice { label: value.clone(), value }).collect()
+/// The distinct values, in the order a list sorts text (ignoring case).
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
+    let mut values: Vec<&str> = values.collect::<HashSet<&str>>().into_iter().collect();
+    values.sort_by_cached_key(|value| (value.to_lowercase(), *value));
+    values.into_iter().map(|value| Choice { label: value.to_owned(), value: value.to_owned() }).collect()
 }
 
-/// The open deals the reader may see, by account: how many, and their amounts.
-#[derive(Default)]
-struct OpenDeals {
-    amounts: HashMap<AccountId, Vec<Money>>,
-    counts: HashMap<AccountId, usize>,
-}
+/// The open deals the reader may see, by account: how many, and their amounts. Read from the
+/// analytics projection when the server keeps one (current as of this request), else from the
+/// store.
+struct OpenDeals(HashMap<AccountId, DealGroup>);
 
 impl OpenDeals {
-    fn load(tx: &mut Tx, viewer: &Viewer) -> Result<OpenDeals, AppError> {
+    /// The open deals of the accounts `among` (every account's when `None`).
+    fn load(state: &AppState, tx: &mut Tx, viewer: &Viewer, among: Option<&HashSet<AccountId>>) -> Result<OpenDeals, AppError> {
+        if state.insights.is_some() {
+            let filter =
+                ListFilter { kind: Some(StageKind::Open), visible: super::deals_quick::visible(tx, viewer)?, ..ListFilter::default() };
+            let insights = state.insights_for(viewer.org)?;
+            return Ok(OpenDeals(insights.with(|projection| projection.by_account(&projection.list_matching(&filter), among))));
+        }
         let open = OpportunityFilter { status: Some(Status::Open), ..OpportunityFilter::default() };
-        let mut deals = OpenDeals::default();
+        let mut groups: HashMap<AccountId, DealGroup> = HashMap::new();
         for deal in app::deals::opportunities_for(tx, viewer.org, &viewer.access, &open)? {
-            if let Some(account) = deal.account_id {
-                *deals.counts.entry(account).or_default() += 1;
-                deals.amounts.entry(account).or_default().extend(deal.amount);
+            if let Some(account) = deal.account_id.filter(|account| among.is_none_or(|among| among.contains(account))) {
+                let group = groups.entry(account).or_default();
+                group.count += 1;
+                group.amounts.extend(deal.amount);
             }
         }
-        Ok(deals)
+        Ok(OpenDeals(groups))
     }
 }
 
+/// Which rows of a records list are read, and in which order.
+enum Shown<Id> {
+    /// The page shown (ids in order) of `total` matching, found in name order through the
+    /// store's index: the list's default order, whatever the number of records.
+    Page(NamePage<Id>),
+    /// Every matching record (to be read whole and ordered by another column, or written as CSV).
+    All(Vec<Id>),
+}
+
+impl<Id> Shown<Id> {
+    /// What the list's query asks: a page in name order is found by the store; another order
+    /// or a CSV needs every matching record. `page` reads the ids the filters keep in name
+    /// order, from where and as many as the order says.
+    fn of(
+        columns: &[Column],
+        default_sort: (&'static str, bool),
+        params: &Params,
+        mut page: impl FnMut(NameOrder) -> Result<NamePage<Id>, AppError>,
+    ) -> Result<Shown<Id>, AppError> {
+        let (sort, descending) = sort_of(columns, default_sort, params);
+        if params.get("format") == Some("csv") || sort != "name" {
+            return Ok(Shown::All(page(NameOrder::default())?.ids));
+        }
+        let at = |number: usize| NameOrder { descending, offset: ((number - 1) * PAGE_SIZE) as u64, limit: Some(PAGE_SIZE as u64) };
+        let asked = params.get("page").and_then(|page| page.parse::<usize>().ok()).unwrap_or(1).max(1);
+        let found = page(at(asked))?;
+        // A page past the end shows the last one, as a list read whole does.
+        let within = page_number(params, usize::try_from(found.total).unwrap_or(usize::MAX));
+        Ok(Shown::Page(if within == asked { found } else { page(at(within))? }))
+    }
+}
+
+/// Orders `records` (in id order) by their cells in the sort column and keeps the page asked
+/// for, as [`List::respond`] would: the cells of one column are worked out for every record,
+/// the others only for the page's. Answers the page's records and how many there were.
+fn order_and_page<'a, T>(
+    records: &'a [T],
+    columns: &[Column],
+    default_sort: (&'static str, bool),
+    params: &Params,
+    cell: impl Fn(&str, &T) -> Cell,
+) -> Vec<&'a T> {
+    let (sort, descending) = sort_of(columns, default_sort, params);
+    let keys: Vec<SortKey> = records.iter().map(|record| cell(sort, record).sort).collect();
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    // `records` are in id order: ties keep it, as the whole list's stable sort does.
+    order.sort_by(|left, right| compare(&keys[*left], &keys[*right], descending));
+    let start = (page_number(params, records.len()) - 1) * PAGE_SIZE;
+    order.into_iter().skip(start).take(PAGE_SIZE).map(|position| &records[position]).collect()
+}
+
+/// The account list: the accounts the filters keep (`q`, `industry`, `region`, `owner`), found
+/// by the store; in name order only the page shown is read, in another order every matching
+/// account is read and ordered by that column's keys alone, and only the page shown is worded.
 fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
     let mut tx = state.db.read()?;
-    let data = OrgData::load(&mut tx, viewer.org, state.now())?;
-    let open = OpenDeals::load(&mut tx, viewer)?;
+    let data = OrgData::load_without_accounts(&mut tx, viewer.org, state.now())?;
+    let columns = account_columns(locale);
+    let default_sort = ("name", false);
+    let filter = AccountFilter {
+        text: params.get("q").map(str::to_owned),
+        industry: params.get("industry").map(str::to_owned),
+        region: params.get("region").map(str::to_owned),
+        owner_id: params.id("owner").map(UserId),
+    };
+    let shown = Shown::of(&columns, default_sort, params, |order| Ok(app::records::account_page(&mut tx, viewer.org, &filter, order)?))?;
+    // Only the page's accounts' deals matter when the store found the page.
+    let among: Option<HashSet<AccountId>> = match &shown {
+        Shown::Page(page) => Some(page.ids.iter().copied().collect()),
+        Shown::All(_) => None,
+    };
+    let open = OpenDeals::load(state, &mut tx, viewer, among.as_ref())?;
+    let owners: HashMap<UserId, &str> = data.users.iter().map(|user| (user.id, user.name.as_str())).collect();
+    let cells = AccountCells { data: &data, locale, open: &open, owners: &owners };
+    let (rows, presorted) = match shown {
+        Shown::Page(page) => {
+            let mut accounts = app::records::accounts_by_ids(&mut tx, viewer.org, &page.ids)?;
+            accounts.sort_by_key(|account| page.ids.iter().position(|id| *id == account.id));
+            (accounts.iter().map(|account| cells.row(&columns, account)).collect(), Some(page.total as usize))
+        }
+        Shown::All(mut ids) => {
+            ids.sort_unstable();
+            let (sort, _) = sort_of(&columns, default_sort, params);
+            if params.get("format") == Some("csv") {
+                // `List::respond` orders the whole list for the file.
+                let accounts = app::records::accounts_by_ids(&mut tx, viewer.org, &ids)?;
+                (accounts.iter().map(|account| cells.row(&columns, account)).collect(), None)
+            } else if matches!(sort, "open_deals" | "open_amount") {
+                // Ordered by their deals alone: only the page's accounts are read.
+                let page: Vec<AccountId> = order_and_page(&ids, &columns, default_sort, params, |key, id| cells.open_cell(key, *id))
+                    .into_iter()
+                    .copied()
+                    .collect();
+                let mut accounts = app::records::accounts_by_ids(&mut tx, viewer.org, &page)?;
+                accounts.sort_by_key(|account| page.iter().position(|id| *id == account.id));
+                (accounts.iter().map(|account| cells.row(&columns, account)).collect(), Some(ids.len()))
+            } else {
+                let accounts = app::records::accounts_by_ids(&mut tx, viewer.org, &ids)?;
+                let page = order_and_page(&accounts, &columns, default_sort, params, |key, account| cells.cell(key, account));
+                (page.into_iter().map(|account| cells.row(&columns, account)).collect(), Some(accounts.len()))
+            }
+        }
+    };
+    let facets = app::records::account_facets(&mut tx, viewer.org)?;
     Ok(List {
         title: t(locale, "accounts.title").to_owned(),
         nav: "accounts",
         path: "/accounts",
-        columns: account_columns(locale),
-        rows: matching_accounts(&data, params).into_iter().map(|account| account_row(&data, locale, &open, account)).collect(),
-        filters: account_filters(&data, locale, params),
-        default_sort: ("name", false),
+        columns,
+        rows,
+        filters: account_filters(&data, &facets, locale, params),
+        default_sort,
         cursor_pager: None,
-        presorted: None,
+        presorted,
         csv_name: "accounts",
         note: None,
         link: None,
     })
-}
-
-/// The accounts the filters (`q`, `industry`, `region`, `owner`) let through.
-fn matching_accounts<'a>(data: &'a OrgData, params: &Params) -> Vec<&'a Account> {
-    let query = params.get("q").map(str::to_lowercase);
-    let industry = params.get("industry");
-    let region = params.get("region");
-    let owner = params.id("owner").map(UserId);
-    let mut accounts: Vec<_> = data.accounts.values().collect();
-    accounts.retain(|account| {
-        query.as_ref().is_none_or(|query| {
-            account.name.to_lowercase().contains(query) || account.domains.iter().any(|domain| domain.contains(query.as_str()))
-        }) && industry.is_none_or(|industry| account.industry.as_deref() == Some(industry))
-            && region.is_none_or(|region| account.region.as_deref() == Some(region))
-            && owner.is_none_or(|owner| account.owner_id == Some(owner))
-    });
-    accounts
 }
 
 fn account_columns(locale: Locale) -> Vec<Column> {
@@ -191,34 +282,61 @@ fn account_columns(locale: Locale) -> Vec<Column> {
     ]
 }
 
-/// One account's row, each cell with its sort key.
-fn account_row(data: &OrgData, locale: Locale, open: &OpenDeals, account: &Account) -> Row {
-    let amounts = open.amounts.get(&account.id).cloned().unwrap_or_default();
-    let total = data.total(amounts.clone());
-    let count = open.counts.get(&account.id).copied().unwrap_or(0);
-    Row {
-        cells: vec![
-            Cell::link(account.name.clone(), format!("/accounts/{}", account.id)),
-            Cell::text(account.domains.join(", ")),
-            Cell::text(account.industry.clone().unwrap_or_default()),
-            Cell::text(account.region.clone().unwrap_or_default()),
-            Cell::text(account.employee_count.map(i18n::group).unwrap_or_default())
+/// What an account's cells are worded from.
+struct AccountCells<'a> {
+    data: &'a OrgData,
+    locale: Locale,
+    open: &'a OpenDeals,
+    owners: &'a HashMap<UserId, &'a str>,
+}
+
+impl AccountCells<'_> {
+    /// One account's row: a cell per column.
+    fn row(&self, columns: &[Column], account: &Account) -> Row {
+        Row { cells: columns.iter().map(|column| self.cell(column.key, account)).collect(), class: None }
+    }
+
+    /// One account's cell in column `key`, with its sort key: the page's cells and the order of
+    /// the whole list both come from here.
+    fn cell(&self, key: &str, account: &Account) -> Cell {
+        match key {
+            "name" => Cell::link(account.name.clone(), format!("/accounts/{}", account.id)),
+            "domains" => Cell::text(account.domains.join(", ")),
+            "industry" => Cell::text(account.industry.clone().unwrap_or_default()),
+            "region" => Cell::text(account.region.clone().unwrap_or_default()),
+            "employees" => Cell::text(account.employee_count.map(i18n::group).unwrap_or_default())
                 .sort(account.employee_count.map_or(SortKey::Missing, |count| SortKey::Number(count.into()))),
-            Cell::text(account.owner_id.map(|id| data.user_name(id)).unwrap_or_default()),
-            Cell::text(count.to_string()).sort(SortKey::Number(count.into())),
-            Cell::text(if amounts.is_empty() { String::new() } else { total.exact(locale) }).sort(if amounts.is_empty() {
-                SortKey::Missing
-            } else {
-                SortKey::Number(total.sort_value())
-            }),
-        ],
-        class: None,
+            "owner" => Cell::text(
+                account
+                    .owner_id
+                    .map(|id| self.owners.get(&id).map_or_else(|| format!("#{id}"), |name| (*name).to_owned()))
+                    .unwrap_or_default(),
+            ),
+            "open_deals" | "open_amount" => self.open_cell(key, account.id),
+            _ => Cell::text(""),
+        }
+    }
+
+    /// The cell of an account's open deals: how many (`open_deals`) or their total
+    /// (`open_amount`).
+    fn open_cell(&self, key: &str, account: AccountId) -> Cell {
+        let group = self.open.0.get(&account);
+        if key == "open_deals" {
+            let count = group.map_or(0, |group| group.count);
+            return Cell::text(count.to_string()).sort(SortKey::Number(count.into()));
+        }
+        match group.filter(|group| !group.amounts.is_empty()) {
+            None => Cell::text("").sort(SortKey::Missing),
+            Some(group) => {
+                let total = self.data.total(group.amounts.iter().copied());
+                Cell::text(total.exact(self.locale)).sort(SortKey::Number(total.sort_value()))
+            }
+        }
     }
 }
 
 /// Search, industry and region (the values accounts have) and owner.
-fn account_filters(data: &OrgData, locale: Locale, params: &Params) -> Vec<Filter> {
-    let all: Vec<_> = data.accounts.values().collect();
+fn account_filters(data: &OrgData, facets: &AccountFacets, locale: Locale, params: &Params) -> Vec<Filter> {
     let owner_choices = data.users.iter().map(Choice::user).collect();
     vec![
         Filter::text("q", t(locale, "list.search").to_owned(), params),
@@ -227,14 +345,14 @@ fn account_filters(data: &OrgData, locale: Locale, params: &Params) -> Vec<Filte
             "industry",
             t(locale, "field.industry").to_owned(),
             params.get("industry").unwrap_or_default().to_owned(),
-            distinct(all.iter().filter_map(|account| account.industry.clone())),
+            distinct(facets.industries.iter().map(String::as_str)),
         ),
         Filter::select(
             locale,
             "region",
             t(locale, "field.region").to_owned(),
             params.get("region").unwrap_or_default().to_owned(),
-            distinct(all.iter().filter_map(|account| account.region.clone())),
+            distinct(facets.regions.iter().map(String::as_str)),
         ),
         Filter::select(locale, "owner", t(locale, "field.owner_id").to_owned(), params.raw("owner").trim().to_owned(), owner_choices),
     ]
@@ -244,21 +362,13 @@ pub async fn contacts(State(state): State<AppState>, SignedIn(viewer): SignedIn,
     list_page(state, viewer, query, contact_list).await
 }
 
+/// The contact list: the contacts the filters keep (`q`, `account`), found by the store and
+/// read as [`account_list`] reads accounts.
 fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
     let mut tx = state.db.read()?;
     let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, state.now())?;
-    let mut contacts = app::records::contacts(&mut tx, viewer.org)?;
-    let query = params.get("q").map(str::to_lowercase);
     let account = params.id("account").map(AccountId);
-    contacts.retain(|contact| {
-        query.as_ref().is_none_or(|query| {
-            contact.name.to_lowercase().contains(query)
-                || contact.emails.iter().any(|email| email.contains(query.as_str()))
-                || contact.title.as_ref().is_some_and(|title| title.to_lowercase().contains(query))
-        }) && account.is_none_or(|account| contact.account_id == Some(account))
-    });
-    data.load_accounts(&mut tx, contacts.iter().filter_map(|contact| contact.account_id).chain(account))?;
     let columns = vec![
         Column::new(locale, "name", "field.name"),
         Column::new(locale, "title", "field.title"),
@@ -266,22 +376,43 @@ fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
         Column::new(locale, "email", "field.email"),
         Column::new(locale, "phone", "field.phone"),
     ];
-    let rows = contacts
-        .iter()
-        .map(|contact| Row {
-            cells: vec![
-                Cell::link(contact.name.clone(), format!("/contacts/{}", contact.id)),
-                Cell::text(contact.title.clone().unwrap_or_default()),
-                match (contact.account_id, data.account_name(contact.account_id)) {
-                    (Some(id), Some(name)) => Cell::link(name, format!("/accounts/{id}")),
-                    _ => Cell::text(""),
-                },
-                Cell::text(contact.emails.join(", ")),
-                Cell::text(contact.phone.clone().unwrap_or_default()),
-            ],
-            class: None,
-        })
-        .collect();
+    let default_sort = ("name", false);
+    let filter = ContactFilter { text: params.get("q").map(str::to_owned), account_id: account };
+    let shown = Shown::of(&columns, default_sort, params, |order| Ok(app::records::contact_page(&mut tx, viewer.org, &filter, order)?))?;
+    let (contacts, page_ids, total) = match shown {
+        Shown::Page(page) => {
+            let mut contacts = app::records::contacts_by_ids(&mut tx, viewer.org, &page.ids)?;
+            contacts.sort_by_key(|contact| page.ids.iter().position(|id| *id == contact.id));
+            (contacts, None, page.total as usize)
+        }
+        Shown::All(mut ids) => {
+            ids.sort_unstable();
+            let total = ids.len();
+            (app::records::contacts_by_ids(&mut tx, viewer.org, &ids)?, Some(()), total)
+        }
+    };
+    data.load_accounts(&mut tx, contacts.iter().filter_map(|contact| contact.account_id).chain(account))?;
+    let cell = |key: &str, contact: &Contact| -> Cell {
+        match key {
+            "name" => Cell::link(contact.name.clone(), format!("/contacts/{}", contact.id)),
+            "title" => Cell::text(contact.title.clone().unwrap_or_default()),
+            "account" => match (contact.account_id, data.account_name(contact.account_id)) {
+                (Some(id), Some(name)) => Cell::link(name, format!("/accounts/{id}")),
+                _ => Cell::text(""),
+            },
+            "email" => Cell::text(contact.emails.join(", ")),
+            "phone" => Cell::text(contact.phone.clone().unwrap_or_default()),
+            _ => Cell::text(""),
+        }
+    };
+    let row = |contact: &Contact| Row { cells: columns.iter().map(|column| cell(column.key, contact)).collect(), class: None };
+    let (rows, presorted) = match page_ids {
+        // The page, in name order.
+        None => (contacts.iter().map(row).collect(), Some(total)),
+        // `List::respond` orders the whole list for the file.
+        Some(()) if params.get("format") == Some("csv") => (contacts.iter().map(row).collect(), None),
+        Some(()) => (order_and_page(&contacts, &columns, default_sort, params, cell).into_iter().map(row).collect(), Some(total)),
+    };
     // The account filter offers every account of a small organisation; past `PICKER_AT`, the
     // one chosen, and a search box finds the others.
     data.load_accounts_for_select(&mut tx)?;
@@ -311,9 +442,9 @@ fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
         columns,
         rows,
         filters: vec![Filter::text("q", t(locale, "list.search").to_owned(), params), account_filter],
-        default_sort: ("name", false),
+        default_sort,
         cursor_pager: None,
-        presorted: None,
+        presorted,
         csv_name: "contacts",
         note: None,
         link: None,

@@ -3,43 +3,15 @@
 //! filters, pages and drill-downs, and the board of every pipeline, for an admin, a manager and
 //! a rep, the page is the same, byte for byte.
 
-use pipewise_app as app;
-use std::sync::Arc;
-
 use axum::http::StatusCode;
-use pipewise_core::user::Role;
-use pipewise_demo::DemoConfig;
-use pipewise_store::Store;
 use pipewise_test_support::fixtures::at;
 
-use crate::support::{App, SharedDb, set_password};
+use crate::support::{App, Demo, demo};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deal_list_through_the_projection_is_the_list_read_whole() {
     let now = at("2026-10-30T08:00:00Z");
-    let db = Arc::new(pipewise_test_support::sqlite());
-    let store: Arc<dyn Store> = Arc::new(SharedDb(db));
-    let summary = pipewise_demo::generate(&pipewise_app::Db::new(store.clone()), &DemoConfig::standard(11, now), &mut |_, _, _| {})
-        .expect("the demo");
-    let org = summary.organisation;
-    let email = |role: Role| summary.users.iter().find(|(candidate, _)| *candidate == role).map(|(_, email)| email.clone()).unwrap();
-    let (admin, manager, rep) = {
-        let mut tx = app::Tx::new(store.read().unwrap());
-        let mut user = |role| tx.user_by_email(org, &email(role)).unwrap().unwrap();
-        (user(Role::Admin), user(Role::Manager), user(Role::Rep))
-    };
-    let pipelines = store.read().unwrap().pipelines(org).unwrap();
-    let fixture = pipewise_test_support::fixtures::TestOrg {
-        ctx: pipewise_store::WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now },
-        manager: manager.clone(),
-        rep: rep.clone(),
-        simple: pipelines[0].clone(),
-        b2b: pipelines.last().unwrap().clone(),
-        account: store.read().unwrap().accounts(org).unwrap()[0].clone(),
-    };
-    for user in [&admin, &manager, &rep] {
-        set_password(store.as_ref(), &fixture, user.id);
-    }
+    let Demo { store, fixture, admin, manager, rep, pipelines, .. } = demo(11, now);
     let whole = App::with(store.clone(), fixture.clone(), admin.clone(), now);
     let quick = App::with(store, fixture, admin.clone(), now).with_insights();
     let pipeline = pipelines.last().unwrap();
@@ -104,4 +76,124 @@ async fn the_deal_list_through_the_projection_is_the_list_read_whole() {
         }
     }
     assert_eq!(compared, 3 * 7 * 2 * 10);
+}
+
+/// The account and contact lists found a page at a time (in name order through the store's
+/// index, in another order by that column's keys alone) are the lists read whole: for every
+/// column, both directions, the filters and the pages, each page's rows are those of the CSV
+/// (every matching row, ordered by `List::respond` as a list read whole is), for an admin and a
+/// rep, with and without the analytics projection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_and_contact_pages_are_the_lists_read_whole() {
+    let now = at("2026-10-30T08:00:00Z");
+    let Demo { store, fixture, admin, rep, .. } = demo(5, now);
+    let industry = store.read().unwrap().accounts(fixture.ctx.org).unwrap().iter().find_map(|account| account.industry.clone()).unwrap();
+    let whole = App::with(store.clone(), fixture.clone(), admin.clone(), now);
+    let quick = App::with(store, fixture.clone(), admin.clone(), now).with_insights();
+    let lists: [(&str, &[&str], Vec<String>); 2] = [
+        (
+            "/accounts",
+            &["name", "domains", "industry", "region", "employees", "owner", "open_deals", "open_amount"],
+            vec![String::new(), "&q=co".to_owned(), format!("&industry={industry}"), format!("&owner={}", fixture.rep.id)],
+        ),
+        (
+            "/contacts",
+            &["name", "title", "account", "email", "phone"],
+            vec![String::new(), "&q=a".to_owned(), format!("&account={}", fixture.account.id)],
+        ),
+    ];
+    let mut compared = 0;
+    for app in [&whole, &quick] {
+        for user in [&admin, &rep] {
+            let session = app.sign_in(&user.email).await;
+            for (path, columns, filters) in &lists {
+                for column in *columns {
+                    for dir in ["asc", "desc"] {
+                        for filter in filters {
+                            let list = format!("{path}?sort={column}&dir={dir}{filter}");
+                            let (status, csv) = app.get(&format!("{list}&format=csv"), Some(&session)).await;
+                            assert_eq!(status, StatusCode::OK, "{list}");
+                            // The first cell of every row: the name, unique enough with the
+                            // rest of the row's first column.
+                            let every: Vec<String> = csv.lines().skip(1).map(first_csv_field).collect();
+                            assert!(!every.is_empty(), "{list}: rows to compare");
+                            if filter.is_empty() {
+                                assert!(every.len() > 100, "{list}: more than a page to compare ({})", every.len());
+                            }
+                            let pages = every.len().div_ceil(100).max(1);
+                            for page in [1, 2, pages + 5] {
+                                let (status, html) = app.get(&format!("{list}&page={page}"), Some(&session)).await;
+                                assert_eq!(status, StatusCode::OK, "{list}&page={page}");
+                                let shown = page.min(pages);
+                                let expected: Vec<&String> = every.iter().skip((shown - 1) * 100).take(100).collect();
+                                let found = row_names(&html);
+                                assert_eq!(found.len(), expected.len(), "{} {list}&page={page}: rows shown", user.email);
+                                for (found, expected) in found.iter().zip(&expected) {
+                                    assert_eq!(found, *expected, "{} {list}&page={page}: the rows' order", user.email);
+                                }
+                                assert!(
+                                    html.contains(&format!("{}", every.len())),
+                                    "{} {list}: the count of every match ({})",
+                                    user.email,
+                                    every.len()
+                                );
+                                compared += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 2 * 2 * (8 * 2 * 4 + 5 * 2 * 3) * 3);
+}
+
+/// The first field of a CSV line (quoted or not), as the list shows it.
+fn first_csv_field(line: &str) -> String {
+    let line = line.trim_start_matches('\u{feff}');
+    if let Some(rest) = line.strip_prefix('"') {
+        let mut field = String::new();
+        let mut characters = rest.chars().peekable();
+        while let Some(character) = characters.next() {
+            match character {
+                '"' if characters.peek() == Some(&'"') => {
+                    field.push('"');
+                    characters.next();
+                }
+                '"' => break,
+                other => field.push(other),
+            }
+        }
+        field
+    } else {
+        line.split(',').next().unwrap_or_default().to_owned()
+    }
+}
+
+/// The text of each row's first cell (a link to the record) in a list page's table.
+fn row_names(html: &str) -> Vec<String> {
+    let body = html.split("<tbody>").nth(1).and_then(|rest| rest.split("</tbody>").next()).unwrap_or_default();
+    body.split("<tr")
+        .skip(1)
+        .filter_map(|row| {
+            let cell = row.split("<td").nth(1)?;
+            let text = cell.split_once('>')?.1;
+            let text = text.split("</td>").next()?;
+            // Inside the link, if any.
+            let text = match text.split_once("<a ") {
+                Some((_, link)) => link.split_once('>')?.1.split("</a>").next()?,
+                None => text,
+            };
+            Some(unescape(text.trim()))
+        })
+        .collect()
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
 }

@@ -3,46 +3,22 @@
 //! real figures); the assertion is only a generous sanity bound, since timing in tests is noisy.
 
 use pipewise_app as app;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use pipewise_core::user::Role;
-use pipewise_demo::DemoConfig;
-use pipewise_store::Store;
 use pipewise_test_support::fixtures::at;
 use pipewise_test_support::transact;
 
-use crate::support::{App, SharedDb, set_password};
+use crate::support::{App, Demo, demo};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_render_quickly_on_the_demo_organisation() {
     let now = at("2026-10-30T08:00:00Z");
-    let db = Arc::new(pipewise_test_support::sqlite());
-    let store: Arc<dyn Store> = Arc::new(SharedDb(db));
     let started = Instant::now();
-    let summary =
-        pipewise_demo::generate(&pipewise_app::Db::new(store.clone()), &DemoConfig::standard(7, now), &mut |_, _, _| {}).expect("the demo");
-    eprintln!("demo generated in {:.1} s: {} deals", started.elapsed().as_secs_f64(), summary.counts.opportunities);
-    assert!(summary.counts.opportunities >= 2_000);
-    let org = summary.organisation;
-    let email = |role: Role| summary.users.iter().find(|(candidate, _)| *candidate == role).map(|(_, email)| email.clone()).unwrap();
-    let (admin, manager, rep) = {
-        let mut tx = app::Tx::new(store.read().unwrap());
-        let mut user = |role| tx.user_by_email(org, &email(role)).unwrap().unwrap();
-        (user(Role::Admin), user(Role::Manager), user(Role::Rep))
-    };
-    let fixture = pipewise_test_support::fixtures::TestOrg {
-        ctx: pipewise_store::WriteCtx { org, actor_id: None, source: pipewise_core::history::Source::System, at: now },
-        manager: manager.clone(),
-        rep: rep.clone(),
-        simple: store.read().unwrap().pipelines(org).unwrap()[0].clone(),
-        b2b: store.read().unwrap().pipelines(org).unwrap().last().unwrap().clone(),
-        account: store.read().unwrap().accounts(org).unwrap()[0].clone(),
-    };
-    for user in [&admin, &manager, &rep] {
-        set_password(store.as_ref(), &fixture, user.id);
-    }
+    let Demo { store, fixture, admin, manager, rep, opportunities, .. } = demo(7, now);
+    eprintln!("demo generated in {:.1} s: {opportunities} deals", started.elapsed().as_secs_f64());
+    assert!(opportunities >= 2_000);
+    let org = fixture.ctx.org;
     let deal = transact(&*store, |tx| {
         let access = app::access::access_for(tx, org, Some(rep.id))?;
         app::deals::opportunities_for(tx, org, &access, &Default::default()).map(|deals| deals[0].id)

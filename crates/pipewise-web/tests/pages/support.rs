@@ -49,6 +49,46 @@ pub fn app() -> App {
     App::with(store, org, admin, now())
 }
 
+/// The demo organisation (generated with `seed` at `now`) with passwords for its admin, one
+/// manager and one rep.
+pub struct Demo {
+    pub store: Arc<dyn Store>,
+    pub fixture: TestOrg,
+    pub admin: User,
+    pub manager: User,
+    pub rep: User,
+    pub pipelines: Vec<pipewise_core::pipeline::Pipeline>,
+    pub opportunities: usize,
+}
+
+pub fn demo(seed: u64, now: Timestamp) -> Demo {
+    let db = Arc::new(pipewise_test_support::sqlite());
+    let store: Arc<dyn Store> = Arc::new(SharedDb(db));
+    let summary =
+        pipewise_demo::generate(&pipewise_app::Db::new(store.clone()), &pipewise_demo::DemoConfig::standard(seed, now), &mut |_, _, _| {})
+            .expect("the demo");
+    let org = summary.organisation;
+    let email = |role: Role| summary.users.iter().find(|(candidate, _)| *candidate == role).map(|(_, email)| email.clone()).unwrap();
+    let (admin, manager, rep) = {
+        let mut tx = app::Tx::new(store.read().unwrap());
+        let mut user = |role| tx.user_by_email(org, &email(role)).unwrap().unwrap();
+        (user(Role::Admin), user(Role::Manager), user(Role::Rep))
+    };
+    let pipelines = store.read().unwrap().pipelines(org).unwrap();
+    let fixture = TestOrg {
+        ctx: WriteCtx { org, actor_id: None, source: Source::System, at: now },
+        manager: manager.clone(),
+        rep: rep.clone(),
+        simple: pipelines[0].clone(),
+        b2b: pipelines.last().unwrap().clone(),
+        account: store.read().unwrap().accounts(org).unwrap()[0].clone(),
+    };
+    for user in [&admin, &manager, &rep] {
+        set_password(store.as_ref(), &fixture, user.id);
+    }
+    Demo { store, fixture, admin, manager, rep, pipelines, opportunities: summary.counts.opportunities as usize }
+}
+
 pub fn set_password(store: &dyn Store, org: &TestOrg, user: UserId) {
     let hash = pipewise_app::auth::hash_password(PASSWORD).expect("a hash");
     transact(store, |tx| app::auth::set_password_hash(tx, &org.ctx, user, &hash, None)).expect("password set");

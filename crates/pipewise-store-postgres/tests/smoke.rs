@@ -45,6 +45,7 @@ const EVERY_MIGRATION: [&str; 25] = [
     "0023_lead_forms",
     "0024_lead_attempts",
     "0025_lead_qualification",
+    "0026_name_keys",
 ];
 
 /// The test server's URL, a connection to it that creates and drops schemas, and the empty

@@ -29,7 +29,7 @@ pub mod projection;
 pub use dashboard::{Dashboard, DashboardQuery, LeaderboardRow, dashboard, leaderboard};
 pub use figures::{Figure, Membership, WaterfallBucket};
 pub use health::{FlagCode, HealthThresholds, Lever};
-pub use listing::{DealGroup, ListFilter, Visible};
+pub use listing::{DealGroup, ListFilter, TextFilter, Visible};
 pub use projection::{ActivityFacts, Candidates, DealActivity, DealState, Projection, ProjectionError};
 
 use pipewise_core::fiscal::{FiscalCalendar, FiscalPeriod, PeriodKind};

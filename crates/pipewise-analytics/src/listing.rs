@@ -23,6 +23,16 @@ pub struct ListFilter {
     /// The reader's visibility: deals owned by these users, or among `shared` (deals shared
     /// with the reader). `None`: every deal.
     pub visible: Option<Visible>,
+    /// A search: deals whose name holds this text (ignoring case, Unicode's) or whose account
+    /// is among `accounts` (those whose name holds it, which the store finds).
+    pub text: Option<TextFilter>,
+}
+
+/// A list's search (see [`ListFilter::text`]).
+#[derive(Clone, Debug, Default)]
+pub struct TextFilter {
+    pub text: String,
+    pub accounts: HashSet<AccountId>,
 }
 
 /// Whose deals a reader may see.
@@ -48,6 +58,7 @@ impl Projection {
         let owners: Option<HashSet<u32>> =
             filter.visible.as_ref().map(|visible| visible.owners.iter().filter_map(|owner| self.owner_index(*owner)).collect());
         let ids = filter.ids.as_ref();
+        let names = filter.text.as_ref().map(|text| (self.names_holding(&text.text), &text.accounts));
         let mut kept = Vec::new();
         for index in 0..self.n_deals() {
             let stage_index = deals.stage[index];
@@ -63,6 +74,9 @@ impl Projection {
                 && ids.is_none_or(|ids| ids.contains(&id))
                 && owners.as_ref().is_none_or(|owners| {
                     owners.contains(&deals.owner[index]) || filter.visible.as_ref().is_some_and(|visible| visible.shared.contains(&id))
+                })
+                && names.as_ref().is_none_or(|(names, accounts)| {
+                    names.holds(index) || (deals.account[index] != NO_ACCOUNT && accounts.contains(&AccountId(deals.account[index])))
                 });
             if keep {
                 kept.push(index as u32);

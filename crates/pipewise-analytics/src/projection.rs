@@ -9,8 +9,9 @@
 //! - Per-deal event arrays: for every change after the deal's creation instant, the day, the
 //!   field and the *old* value (the new value is the next change's old value, or the current
 //!   column). Stored fields: owner, stage, amount, close date, forecast category, closed day.
-//!   Name, next step, close reason are not analysed; the account is kept as the current state
-//!   alone (what lists group by), never as of a past day; status and pipeline follow from
+//!   Next step and close reason are not analysed; the account and the name (lower-cased, in
+//!   one text for all deals) are kept as the current state alone (what lists group by and
+//!   search), never as of a past day; status and pipeline follow from
 //!   the stage (a deal's status is its stage's kind, as `opportunity::apply` guarantees).
 //! - [`ActivityFacts`]: per-deal activity columns the store fills (activities are not history).
 //!
@@ -139,6 +140,10 @@ pub struct Deals {
     /// The deal's account now, or [`NO_ACCOUNT`] (current state only: no figure reads it as of
     /// a past day).
     pub account: Vec<i64>,
+    /// Where the deal's name, lower-cased, is in [`Projection::names`], and its length in bytes
+    /// (current state only).
+    name_start: Vec<u32>,
+    name_len: Vec<u32>,
     pub owner: Vec<u32>,
     pub stage: Vec<u16>,
     /// [`forecast_index`] of the category.
@@ -316,6 +321,9 @@ pub struct Projection {
     pub currencies: Vec<Currency>,
     deal_by_id: HashMap<i64, u32>,
     deals: Deals,
+    /// Every deal's name in lower case, one after another (a renamed deal's new name is added
+    /// at the end; the compaction drops the old ones): found with one substring search.
+    names: String,
     event_day: Vec<Day>,
     event_field: Vec<u8>,
     event_old: Vec<i64>,
@@ -335,6 +343,31 @@ pub struct Projection {
     /// Bumped by the changes that may alter a figure as of any day (see
     /// [`Projection::past_revision`]).
     past_revision: u64,
+}
+
+/// The deals whose name holds a text (see [`Projection::names_holding`]).
+pub struct NameMatch<'a> {
+    deals: &'a Deals,
+    /// Where the text starts in [`Projection::names`], in order.
+    found: Vec<u32>,
+    width: u32,
+}
+
+impl NameMatch<'_> {
+    /// Whether the name of the deal at `index` holds the text (an empty text is held by every
+    /// name): a place it was found starts within the name and ends inside it too, since the
+    /// names are not separated.
+    pub fn holds(&self, index: usize) -> bool {
+        if self.width == 0 {
+            return true;
+        }
+        let (start, len) = (self.deals.name_start[index], self.deals.name_len[index]);
+        if len < self.width {
+            return false;
+        }
+        let first = self.found.partition_point(|at| *at < start);
+        self.found.get(first).is_some_and(|at| *at <= start + len - self.width)
+    }
 }
 
 /// One amount set on a deal that has had an amount in another currency than the reporting one.
@@ -436,6 +469,7 @@ impl Projection {
             currencies: Vec::new(),
             deal_by_id: HashMap::new(),
             deals: Deals::default(),
+            names: String::new(),
             event_day: Vec::new(),
             event_field: Vec::new(),
             event_old: Vec::new(),
@@ -747,6 +781,9 @@ impl Projection {
         let deals = &self.deals;
         let columns = bytes(&deals.id)
             + bytes(&deals.account)
+            + bytes(&deals.name_start)
+            + bytes(&deals.name_len)
+            + self.names.capacity()
             + bytes(&deals.owner)
             + bytes(&deals.stage)
             + bytes(&deals.forecast)
@@ -787,6 +824,8 @@ impl Projection {
         let deals = &mut self.deals;
         deals.id.push(id);
         deals.account.push(NO_ACCOUNT);
+        deals.name_start.push(self.names.len() as u32);
+        deals.name_len.push(0);
         deals.owner.push(NO_INDEX);
         deals.stage.push(NO_STAGE);
         deals.forecast.push(0);
@@ -872,6 +911,8 @@ impl Projection {
         let deals = &mut self.deals;
         permute(&mut deals.id, &order);
         permute(&mut deals.account, &order);
+        permute(&mut deals.name_start, &order);
+        permute(&mut deals.name_len, &order);
         permute(&mut deals.owner, &order);
         permute(&mut deals.stage, &order);
         permute(&mut deals.forecast, &order);
@@ -905,6 +946,30 @@ impl Projection {
         }
     }
 
+    /// Rewrites [`Projection::names`] in deal order, without the names deals no longer have.
+    fn pack_names(&mut self) {
+        let deals = &mut self.deals;
+        let mut names = String::with_capacity(deals.name_len.iter().map(|len| *len as usize).sum());
+        for (start, len) in deals.name_start.iter_mut().zip(&deals.name_len) {
+            let from = *start as usize;
+            *start = names.len() as u32;
+            names.push_str(&self.names[from..from + *len as usize]);
+        }
+        self.names = names;
+    }
+
+    /// What finds the deals whose name (ignoring case) holds `needle`: every place it is found
+    /// in all names at once, then [`NameMatch::holds`] per deal.
+    pub fn names_holding(&self, needle: &str) -> NameMatch<'_> {
+        let needle = needle.to_lowercase();
+        let found = if needle.is_empty() {
+            Vec::new()
+        } else {
+            memchr::memmem::find_iter(self.names.as_bytes(), needle.as_bytes()).map(|at| at as u32).collect()
+        };
+        NameMatch { deals: &self.deals, found, width: needle.len() as u32 }
+    }
+
     /// Rewrites the event arrays with no gaps, each deal's events contiguous in deal order.
     ///
     /// Also orders the deals for [`Projection::candidates`] (see "Skipping what cannot
@@ -913,6 +978,7 @@ impl Projection {
     pub fn compact(&mut self) {
         self.cluster();
         self.defragment();
+        self.pack_names();
     }
 
     /// Bumped by every [`Projection::compact`]: deal indexes taken under an earlier generation
@@ -1024,6 +1090,13 @@ impl Projection {
                 (OppField::Account, None) => Some(NO_ACCOUNT),
                 _ => None,
             };
+            let name = match (event.field, event.new.as_deref()) {
+                (OppField::Name, Some(name)) => Some(name.to_lowercase()),
+                _ => None,
+            };
+            if name.as_ref().is_some_and(|name| self.names.len() + name.len() > u32::MAX as usize) {
+                return Err(bad(Problem::OutOfRange { value: "every deal's name".to_owned(), range: "4 GiB of names" }));
+            }
             // Still a sign of life: the deal exists from its first event.
             let deal = match self.deal_index(event.opportunity_id) {
                 Some(deal) => deal,
@@ -1031,6 +1104,11 @@ impl Projection {
             };
             if let Some(account) = account {
                 self.deals.account[deal as usize] = account;
+            }
+            if let Some(name) = name {
+                self.deals.name_start[deal as usize] = self.names.len() as u32;
+                self.deals.name_len[deal as usize] = name.len() as u32;
+                self.names.push_str(&name);
             }
             self.last_seq = self.last_seq.max(event.seq);
             self.note_day(day);

@@ -176,7 +176,7 @@ pub fn search_accounts(tx: &mut Tx, org: OrgId, query: &str, limit: u32) -> Resu
 /// how many match: read through an index, whatever the number of accounts. A search text is
 /// trimmed and cut to [`MAX_SEARCH_CHARS`]; blank is none.
 pub fn account_page(tx: &mut Tx, org: OrgId, filter: &AccountFilter, order: NameOrder) -> Result<NamePage<AccountId>> {
-    let filter = AccountFilter { text: search_text(filter.text.as_deref()), ..filter.clone() };
+    let filter = AccountFilter { text: search_text(filter.text.as_deref()), name: search_text(filter.name.as_deref()), ..filter.clone() };
     tx.0.account_page(org, &filter, order)
 }
 

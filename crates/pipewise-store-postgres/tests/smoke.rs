@@ -19,7 +19,7 @@ use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
 /// What `migrate` applies to an empty schema, in order.
-const EVERY_MIGRATION: [&str; 25] = [
+const EVERY_MIGRATION: [&str; 26] = [
     "0001_records",
     "0002_platform",
     "0003_gates",

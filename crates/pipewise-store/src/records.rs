@@ -44,6 +44,8 @@ pub fn contains_pattern(text: &str) -> String {
 pub struct AccountFilter {
     /// Accounts whose name (ignoring case) or one of whose domains holds this.
     pub text: Option<String>,
+    /// Accounts whose name (ignoring case) holds this.
+    pub name: Option<String>,
     pub industry: Option<String>,
     pub region: Option<String>,
     pub owner_id: Option<UserId>,
@@ -67,6 +69,10 @@ impl AccountFilter {
                 " AND (name_key LIKE ${n} ESCAPE '\\' OR account_id IN \
                  (SELECT account_id FROM account_domain WHERE organisation_id = $1 AND domain LIKE ${n} ESCAPE '\\'))"
             ));
+        }
+        if let Some(name) = &self.name {
+            let n = conditions.bind(BoundValue::Text(contains_pattern(name)));
+            conditions.sql.push_str(&format!(" AND name_key LIKE ${n} ESCAPE '\\'"));
         }
         conditions.equal("industry", self.industry.clone().map(BoundValue::Text));
         conditions.equal("region", self.region.clone().map(BoundValue::Text));

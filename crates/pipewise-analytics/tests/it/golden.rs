@@ -718,3 +718,34 @@ fn open_deals_by_account() {
     let some: std::collections::HashSet<AccountId> = [AccountId(80)].into_iter().collect();
     assert_eq!(projection.by_account(&open, Some(&some)).keys().collect::<Vec<_>>(), [&AccountId(80)]);
 }
+
+/// Deals found by what their names hold, ignoring case (Unicode's): by their name now, through
+/// a rename and a compaction; a text that runs from one name into the next is in neither.
+#[test]
+fn deals_found_by_their_names() {
+    use pipewise_core::opportunity::OpportunityPatch;
+    let mut book = book();
+    let rename = |name: &str| OpportunityPatch { name: Some(name.to_owned()), ..Default::default() };
+    book.update(4, rename("ÉCOLE Renewal"), noon("2026-06-20"));
+    book.update(7, rename("Alpha"), noon("2026-06-20"));
+    book.update(7, rename("Beta renewal"), noon("2026-06-21"));
+    let found = |projection: &pipewise_analytics::Projection, text: &str| {
+        let names = projection.names_holding(text);
+        let mut ids: Vec<i64> =
+            (0..projection.n_deals()).filter(|index| names.holds(*index)).map(|index| projection.deals().id[index].0).collect();
+        ids.sort_unstable();
+        ids
+    };
+    for projection in [book.projection(), {
+        let mut projection = book.projection();
+        projection.compact();
+        projection
+    }] {
+        assert_eq!(found(&projection, "RENEWAL"), [4, 7]);
+        assert_eq!(found(&projection, "école"), [4], "Unicode's case");
+        assert!(found(&projection, "alpha").is_empty(), "the name it had before");
+        assert_eq!(found(&projection, "deal 1"), [1, 10], "Deal 1 and Deal 10");
+        assert!(found(&projection, "1deal").is_empty(), "not across two names");
+        assert_eq!(found(&projection, "").len(), 10, "an empty text is in every name");
+    }
+}

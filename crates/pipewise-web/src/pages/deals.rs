@@ -13,15 +13,103 @@ use pipewise_core::*;
 
 use super::dashboard::Drill;
 use super::data::{OrgData, label};
-use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, list_page, sort_of};
-use super::{Params, SignedIn};
+use super::list::{Cell, Choice, Column, Filter, List, Row, SortKey, csv, csv_rows, list_page, sort_of};
+use super::{Params, SignedIn, answer, download};
 use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::i18n::{self, t};
 
 pub async fn list(State(state): State<AppState>, SignedIn(viewer): SignedIn, RawQuery(query): RawQuery) -> Response {
+    let params = Params::parse(query.as_deref());
+    let (sort_key, _) = sort_of(&columns(viewer.user.locale), DEFAULT_SORT, &params);
+    // With the projection at hand, a CSV in an order it keeps is streamed as it is read.
+    if params.get("format") == Some("csv") && state.insights.is_some() && super::deals_quick::sorts_by(sort_key) {
+        return answer(viewer, move |reader| deal_csv(&state, reader, &params)).await;
+    }
     list_page(state, viewer, query, deal_list).await
+}
+
+/// What the list's query keeps: the filters, a drill-down's deals, the search.
+struct DealQuery {
+    status: Option<Status>,
+    filter: OpportunityFilter,
+    drill: Option<Drill>,
+    search: Option<String>,
+}
+
+impl DealQuery {
+    fn of(state: &AppState, viewer: &Viewer, tx: &mut app::Tx, data: &OrgData, params: &Params) -> Result<DealQuery, AppError> {
+        // A dashboard drill-down (`?figure=…`): the deals behind that figure, whose owner and
+        // pipeline filters name the figure's subject as of its date (not today's owner).
+        let drill = super::dashboard::drill(state, viewer, tx, data, params)?;
+        let status = match params.get("status") {
+            Some("all") => None,
+            Some(other) => Status::parse(other).ok().or(Some(Status::Open)),
+            None if drill.is_some() => None,
+            None => Some(Status::Open),
+        };
+        let filter = OpportunityFilter {
+            owner_id: params.id("owner").map(UserId).filter(|_| drill.is_none()),
+            pipeline_id: params.id("pipeline").map(PipelineId).filter(|_| drill.is_none()),
+            stage_id: params.id("stage").map(StageId),
+            status,
+            // A drill-down reads the deals behind its figure only (still through the viewer's
+            // visibility), not every deal of the organisation.
+            ids: drill.as_ref().map(|drill| drill.ids.iter().copied().collect()),
+            ..OpportunityFilter::default()
+        };
+        Ok(DealQuery { status, filter, drill, search: search_of(params) })
+    }
+}
+
+/// The list as CSV, every matching deal in the list's order, streamed as it is read: the query
+/// is checked first (a drill-down's figure too, so a wrong one is answered as such), the header
+/// line is sent at once, then the order is found in the projection's columns and the deals are
+/// read, checked against the reader's visibility again and worded a few hundred at a time.
+fn deal_csv(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
+    const CHUNK: usize = 500;
+    let locale = viewer.user.locale;
+    let now = state.now();
+    let columns = columns(locale);
+    let (sort_key, descending) = sort_of(&columns, DEFAULT_SORT, params);
+    let sort_key = sort_key.to_owned();
+    let DealQuery { filter, search, .. } = {
+        let mut tx = state.db.read()?;
+        let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
+        DealQuery::of(state, viewer, &mut tx, &data, params)?
+    };
+    let (state, viewer) = (state.clone(), viewer.clone());
+    let failed = |error: AppError| std::io::Error::other(format!("{error:?}"));
+    let file = format!("deals-{}.csv", viewer.today(now));
+    Ok(download::csv(file, "the deal list's CSV".to_owned(), move |out| {
+        use std::io::Write;
+        out.write_all(csv(&columns, &[]).as_bytes())?;
+        out.flush()?;
+        let mut tx = state.db.read().map_err(|error| failed(error.into()))?;
+        let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, now).map_err(failed)?;
+        let ids = super::deals_quick::ordered(&state, &viewer, &mut tx, &filter, search.as_deref(), (&data, &sort_key, descending))
+            .map_err(failed)?;
+        let zone = viewer.user.time_zone.clone();
+        for chunk in ids.chunks(CHUNK) {
+            let asked = OpportunityFilter { ids: Some(chunk.to_vec()), ..OpportunityFilter::default() };
+            let mut deals =
+                app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &asked).map_err(|error| failed(error.into()))?;
+            let position: HashMap<OpportunityId, usize> = chunk.iter().enumerate().map(|(position, id)| (*id, position)).collect();
+            deals.sort_by_key(|deal| position.get(&deal.id).copied());
+            let last_activity: HashMap<OpportunityId, Timestamp> = app::activities::last_activity_at(&mut tx, viewer.org, Some(chunk))
+                .map_err(|error| failed(error.into()))?
+                .into_iter()
+                .collect();
+            // Only the accounts this chunk names: memory stays that of one chunk.
+            data.accounts.clear();
+            data.load_accounts(&mut tx, deals.iter().filter_map(|deal| deal.account_id)).map_err(failed)?;
+            let row_ctx = RowCtx { data: &data, last_activity: &last_activity, locale, zone: &zone, now, today: viewer.today(now) };
+            let rows: Vec<Row> = deals.iter().map(|deal| row_ctx.row(deal)).collect();
+            out.write_all(csv_rows(&rows).as_bytes())?;
+        }
+        Ok(())
+    }))
 }
 
 /// What each row reads besides its deal.
@@ -39,39 +127,18 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     let now = state.now();
     let mut tx = state.db.read()?;
     let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
-    // A dashboard drill-down (`?figure=…`): the deals behind that figure, whose owner and
-    // pipeline filters name the figure's subject as of its date (not today's owner).
-    let drill = super::dashboard::drill(state, viewer, &mut tx, &data, params)?;
-    let status = match params.get("status") {
-        Some("all") => None,
-        Some(other) => Status::parse(other).ok().or(Some(Status::Open)),
-        None if drill.is_some() => None,
-        None => Some(Status::Open),
-    };
-    let filter = OpportunityFilter {
-        owner_id: params.id("owner").map(UserId).filter(|_| drill.is_none()),
-        pipeline_id: params.id("pipeline").map(PipelineId).filter(|_| drill.is_none()),
-        stage_id: params.id("stage").map(StageId),
-        status,
-        // A drill-down reads the deals behind its figure only (still through the viewer's
-        // visibility), not every deal of the organisation.
-        ids: drill.as_ref().map(|drill| drill.ids.iter().copied().collect()),
-        ..OpportunityFilter::default()
-    };
+    let DealQuery { status, filter, drill, search } = DealQuery::of(state, viewer, &mut tx, &data, params)?;
     let columns = columns(locale);
     let (sort_key, descending) = sort_of(&columns, DEFAULT_SORT, params);
     // With the projection at hand, the page is found in its columns and only its deals are
-    // read (see `super::deals_quick`); a search, a CSV and the columns it cannot order read
-    // every matching deal.
-    let quick = state.insights.is_some()
-        && params.get("q").is_none()
-        && params.get("format") != Some("csv")
-        && super::deals_quick::sorts_by(sort_key);
+    // read (see `super::deals_quick`); a CSV and the columns it cannot order read every
+    // matching deal.
+    let quick = state.insights.is_some() && params.get("format") != Some("csv") && super::deals_quick::sorts_by(sort_key);
     let (deals, presorted) = if quick {
-        let page = super::deals_quick::page(state, viewer, &mut tx, &data, &filter, (sort_key, descending), params)?;
+        let page = super::deals_quick::page(state, viewer, &mut tx, &data, &filter, search.as_deref(), (sort_key, descending), params)?;
         (page.deals, Some(page.total))
     } else {
-        (every_deal(&mut tx, viewer, &mut data, &filter, params)?, None)
+        (every_deal(&mut tx, viewer, &mut data, &filter, search.as_deref())?, None)
     };
     // The latest activity of each deal listed: by the deals for a short list, else in one scan.
     let ids: Vec<OpportunityId> = deals.iter().map(|deal| deal.id).collect();
@@ -100,21 +167,27 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
 /// The list's order when the reader picks none: by close date, soonest first.
 const DEFAULT_SORT: (&str, bool) = ("close_date", false);
 
-/// Every deal `filter` and the search (`?q=`, in names and account names) keep, for the list
-/// to sort and page (or export) itself.
+/// The list's search (`?q=`): trimmed, at most [`app::records::MAX_SEARCH_CHARS`] characters,
+/// lower-cased; `None` when blank.
+fn search_of(params: &Params) -> Option<String> {
+    params.get("q").map(|query| query.chars().take(app::records::MAX_SEARCH_CHARS).collect::<String>().to_lowercase())
+}
+
+/// Every deal `filter` and the search (lower-cased, in names and account names, ignoring case)
+/// keep, for the list to sort and page (or export) itself.
 fn every_deal(
     tx: &mut app::Tx,
     viewer: &Viewer,
     data: &mut OrgData,
     filter: &OpportunityFilter,
-    params: &Params,
+    search: Option<&str>,
 ) -> Result<Vec<Opportunity>, AppError> {
     let mut deals = app::deals::opportunities_for(tx, viewer.org, &viewer.access, filter)?;
-    if let Some(query) = params.get("q").map(str::to_lowercase) {
+    if let Some(query) = search {
         data.load_accounts(tx, deals.iter().filter_map(|deal| deal.account_id))?;
         deals.retain(|deal| {
-            deal.name.to_lowercase().contains(&query)
-                || data.account_name(deal.account_id).is_some_and(|name| name.to_lowercase().contains(&query))
+            deal.name.to_lowercase().contains(query)
+                || data.account_name(deal.account_id).is_some_and(|name| name.to_lowercase().contains(query))
         });
     }
     Ok(deals)

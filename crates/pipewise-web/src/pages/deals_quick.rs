@@ -1,7 +1,8 @@
-//! The deal list's page found in the analytics projection: the deals the filters keep are picked
-//! from its columns ([`pipewise_analytics::ListFilter`]), ordered by the same keys the list
-//! would give their cells, and only the hundred shown are read from the store. A million deals
-//! list in milliseconds instead of being read, worded and sorted whole on every request.
+//! The deal list's page found in the analytics projection: the deals the filters and the search
+//! keep are picked from its columns ([`pipewise_analytics::ListFilter`]), ordered by the same
+//! keys the list would give their cells, and only the hundred shown are read from the store. A
+//! million deals list in milliseconds instead of being read, worded and sorted whole on every
+//! request.
 //!
 //! The order is the list's own: a column's [`SortKey`] compared as [`compare`] does (missing
 //! values last both ways), ties in id order. The projection is brought up to the history log's
@@ -13,7 +14,7 @@ use pipewise_app as app;
 use std::collections::HashSet;
 
 use pipewise_analytics::projection::{FORECAST_CATEGORIES, NO_AMOUNT};
-use pipewise_analytics::{ListFilter, NO_DAY, Projection, Visible};
+use pipewise_analytics::{ListFilter, NO_DAY, Projection, TextFilter, Visible};
 use pipewise_app::{OpportunityFilter, Tx};
 use pipewise_core::access::DealScope;
 use pipewise_core::money::Money;
@@ -40,16 +41,48 @@ pub struct Page {
     pub total: usize,
 }
 
+/// The page of deals `filter` and `search` (lower-cased: in deal names, in the projection, and
+/// account names, through the store's index) keep, ordered by `column`.
+#[allow(clippy::too_many_arguments)]
 pub fn page(
     state: &AppState,
     viewer: &Viewer,
     tx: &mut Tx,
     data: &OrgData,
     filter: &OpportunityFilter,
+    search: Option<&str>,
     (column, descending): (&str, bool),
     params: &Params,
 ) -> Result<Page, AppError> {
+    let order = ordered(state, viewer, tx, filter, search, (data, column, descending))?;
+    let total = order.len();
+    let start = (page_number(params, total) - 1) * PAGE_SIZE;
+    let ids: Vec<OpportunityId> = order.into_iter().skip(start).take(PAGE_SIZE).collect();
+    let asked = OpportunityFilter { ids: Some(ids.clone()), ..OpportunityFilter::default() };
+    let mut found = app::deals::opportunities_for(tx, viewer.org, &viewer.access, &asked)?;
+    // In the page's order (the store answers in id order).
+    found.sort_by_key(|deal| ids.iter().position(|id| *id == deal.id));
+    Ok(Page { deals: found, total })
+}
+
+/// Every deal `filter` and `search` keep (as [`page`] says), in the list's order by `column`.
+pub fn ordered(
+    state: &AppState,
+    viewer: &Viewer,
+    tx: &mut Tx,
+    filter: &OpportunityFilter,
+    search: Option<&str>,
+    (data, column, descending): (&OrgData, &str, bool),
+) -> Result<Vec<OpportunityId>, AppError> {
     let visible = visible(tx, viewer)?;
+    let text = match search {
+        None => None,
+        Some(text) => {
+            let accounts = app::AccountFilter { name: Some(text.to_owned()), ..app::AccountFilter::default() };
+            let found = app::records::account_page(tx, viewer.org, &accounts, app::NameOrder::default())?;
+            Some(TextFilter { text: text.to_owned(), accounts: found.ids.into_iter().collect() })
+        }
+    };
     let list_filter = ListFilter {
         kind: filter.status.map(|status| match status {
             Status::Open => StageKind::Open,
@@ -61,28 +94,19 @@ pub fn page(
         stage: filter.stage_id,
         ids: filter.ids.as_ref().map(|ids| ids.iter().copied().collect::<HashSet<_>>()),
         visible,
+        text,
     };
     let insights = state.insights_for(viewer.org)?;
-    let (ids, total) = insights.with(|projection| {
-        let mut kept = projection.list_matching(&list_filter);
+    Ok(insights.with(|projection| {
+        let kept = projection.list_matching(&list_filter);
         let keys = sort_keys(projection, data, viewer, column, &kept);
         let deals = projection.deals();
         let mut order: Vec<usize> = (0..kept.len()).collect();
         order.sort_by(|left, right| {
             compare(&keys[*left], &keys[*right], descending).then(deals.id[kept[*left] as usize].cmp(&deals.id[kept[*right] as usize]))
         });
-        let total = kept.len();
-        let start = (page_number(params, total) - 1) * PAGE_SIZE;
-        let shown: Vec<OpportunityId> =
-            order.iter().skip(start).take(PAGE_SIZE).map(|position| deals.id[kept[*position] as usize]).collect();
-        kept.clear();
-        (shown, total)
-    });
-    let asked = OpportunityFilter { ids: Some(ids.clone()), ..OpportunityFilter::default() };
-    let mut found = app::deals::opportunities_for(tx, viewer.org, &viewer.access, &asked)?;
-    // In the page's order (the store answers in id order).
-    found.sort_by_key(|deal| ids.iter().position(|id| *id == deal.id));
-    Ok(Page { deals: found, total })
+        order.iter().map(|position| deals.id[kept[*position] as usize]).collect()
+    }))
 }
 
 /// Whose deals the viewer may see, as the projection's filter takes it (`None`: everyone's).

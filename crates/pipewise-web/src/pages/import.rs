@@ -11,7 +11,7 @@
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use pipewise_app as app;
 use pipewise_app::exports::ExportKind;
 use pipewise_app::imports::{DateOrder, Field, ImportOptions, ImportReport, Kind, Preview};
@@ -358,62 +358,9 @@ pub async fn export(
     if viewer.user.role != Role::Admin {
         return respond(&viewer, Err(AppError::Forbidden(t(viewer.user.locale, "export.admin_only").to_owned())));
     }
-    let (sender, receiver) = tokio::sync::mpsc::channel(8);
     let ctx = app::WriteCtx { org: viewer.org, actor_id: Some(viewer.user.id), source: Source::Web, at: state.now() };
     let today = state.now().to_jiff().to_zoned(jiff::tz::TimeZone::UTC).date();
-    tokio::task::spawn_blocking(move || {
-        let mut out = Chunks { sender, buffer: Vec::with_capacity(CHUNK_BYTES) };
-        let result = app::exports::export(&state.db, &ctx, kind, &mut out).map(|_| ()).map_err(std::io::Error::other);
-        let result = result.and_then(|()| std::io::Write::flush(&mut out));
-        if let Err(error) = result {
-            eprintln!("export of {} failed: {error}", kind.as_str());
-            // The client sees the body end with an error rather than a file cut short silently.
-            let _ = out.sender.blocking_send(Err(error));
-        }
-    });
-    let disposition = format!("attachment; filename=\"{}-{today}.csv\"", kind.as_str());
-    (
-        StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (axum::http::header::CONTENT_DISPOSITION, disposition)],
-        axum::body::Body::from_stream(Receiver(receiver)),
-    )
-        .into_response()
-}
-
-/// Bytes sent to the response a chunk at a time.
-const CHUNK_BYTES: usize = 64 << 10;
-
-/// A writer that hands full chunks to the response body; a client that went away ends it.
-struct Chunks {
-    sender: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
-    buffer: Vec<u8>,
-}
-
-impl std::io::Write for Chunks {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.buffer.extend_from_slice(bytes);
-        if self.buffer.len() >= CHUNK_BYTES {
-            self.flush()?;
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES)));
-        self.sender.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
-    }
-}
-
-/// The receiving end as the body's stream.
-struct Receiver(tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>);
-
-impl futures_core::Stream for Receiver {
-    type Item = std::io::Result<Bytes>;
-
-    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx)
-    }
+    super::download::csv(format!("{}-{today}.csv", kind.as_str()), format!("export of {}", kind.as_str()), move |out| {
+        app::exports::export(&state.db, &ctx, kind, out).map(|_| ()).map_err(std::io::Error::other)
+    })
 }

@@ -417,6 +417,13 @@ pub fn csv(columns: &[Column], rows: &[Row]) -> String {
     let mut out = String::from('\u{feff}');
     let header: Vec<&str> = columns.iter().map(|column| column.label.as_str()).collect();
     write_record(&mut out, header.into_iter());
+    out.push_str(&csv_rows(rows));
+    out
+}
+
+/// The CSV lines of `rows` (what follows [`csv`]'s header in a file written a part at a time).
+pub fn csv_rows(rows: &[Row]) -> String {
+    let mut out = String::new();
     for row in rows {
         write_record(&mut out, row.cells.iter().map(|cell| cell.text.as_str()));
     }

@@ -23,6 +23,7 @@ mod deals;
 mod deals_quick;
 mod designer;
 mod digest;
+mod download;
 mod form;
 mod forms;
 mod gates;

@@ -213,6 +213,7 @@ fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
         industry: params.get("industry").map(str::to_owned),
         region: params.get("region").map(str::to_owned),
         owner_id: params.id("owner").map(UserId),
+        ..AccountFilter::default()
     };
     let shown = Shown::of(&columns, default_sort, params, |order| Ok(app::records::account_page(&mut tx, viewer.org, &filter, order)?))?;
     // Only the page's accounts' deals matter when the store found the page.

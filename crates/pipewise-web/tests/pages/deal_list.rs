@@ -3,6 +3,8 @@
 //! filters, pages and drill-downs, and the board of every pipeline, for an admin, a manager and
 //! a rep, the page is the same, byte for byte.
 
+use pipewise_app as app;
+
 use axum::http::StatusCode;
 use pipewise_test_support::fixtures::at;
 
@@ -12,6 +14,16 @@ use crate::support::{App, Demo, demo};
 async fn the_deal_list_through_the_projection_is_the_list_read_whole() {
     let now = at("2026-10-30T08:00:00Z");
     let Demo { store, fixture, admin, manager, rep, pipelines, .. } = demo(11, now);
+    // An account with deals renamed to a name no deal's name holds: its deals are found by it
+    // alone.
+    let renamed = pipewise_core::records::AccountPatch { name: Some("Zyxwvé Holdings".into()), ..Default::default() };
+    pipewise_test_support::transact(&*store, |tx| {
+        let deals = app::deals::opportunities_for(tx, fixture.ctx.org, &pipewise_core::access::Access::System, &Default::default())?;
+        let account = deals.iter().find_map(|deal| deal.account_id).expect("a deal with an account");
+        app::records::update_account(tx, &fixture.ctx, account, &renamed)
+    })
+    .unwrap();
+    let account = "ZYXWVÉ".to_owned();
     let whole = App::with(store.clone(), fixture.clone(), admin.clone(), now);
     let quick = App::with(store, fixture, admin.clone(), now).with_insights();
     let pipeline = pipelines.last().unwrap();
@@ -28,6 +40,10 @@ async fn the_deal_list_through_the_projection_is_the_list_read_whole() {
         "&figure=won&status=all".to_owned(),
     ];
     filters.push("&page=3&status=all".to_owned());
+    // A search, in deal names and account names (ignoring case), alone and with filters.
+    filters.push("&q=RENEW&status=all".to_owned());
+    filters.push(format!("&q={}&status=all", urlencode(&account)));
+    filters.push(format!("&q=e&owner={}&status=all&page=2", rep.id));
     let mut compared = 0;
     for user in [&admin, &manager, &rep] {
         let session = whole.sign_in(&user.email).await;
@@ -39,6 +55,9 @@ async fn the_deal_list_through_the_projection_is_the_list_read_whole() {
                     assert_eq!(status, StatusCode::OK, "{path}");
                     let (status, found) = quick.get(&path, Some(&session)).await;
                     assert_eq!(status, StatusCode::OK, "{path}");
+                    if path.contains("ZYXW") && user.id == admin.id {
+                        assert!(found.contains("Zyxwvé Holdings"), "{path}: the account's deals are found");
+                    }
                     if found != expected {
                         let line = found.lines().zip(expected.lines()).position(|(a, b)| a != b).unwrap_or(0);
                         panic!(
@@ -50,6 +69,18 @@ async fn the_deal_list_through_the_projection_is_the_list_read_whole() {
                     }
                     compared += 1;
                 }
+            }
+        }
+        // The CSV, streamed from the projection's order, is the one of the list read whole.
+        for sort in ["amount", "close_date", "owner"] {
+            for filter in &filters {
+                let path = format!("/opportunities?sort={sort}&dir=desc{filter}&format=csv");
+                let (status, expected) = whole.get(&path, Some(&session)).await;
+                assert_eq!(status, StatusCode::OK, "{path}");
+                let (status, found) = quick.get(&path, Some(&session)).await;
+                assert_eq!(status, StatusCode::OK, "{path}");
+                assert!(expected.lines().count() > 1 || filter.contains("page=999") || filter.contains("q="), "{path}: rows to compare");
+                assert_eq!(found, expected, "{} {path}: the CSVs differ", user.email);
             }
         }
         // The default order too.
@@ -75,7 +106,7 @@ async fn the_deal_list_through_the_projection_is_the_list_read_whole() {
             }
         }
     }
-    assert_eq!(compared, 3 * 7 * 2 * 10);
+    assert_eq!(compared, 3 * 7 * 2 * 13);
 }
 
 /// The account and contact lists found a page at a time (in name order through the store's
@@ -196,4 +227,9 @@ fn unescape(text: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#x27;", "'")
         .replace("&#x2f;", "/")
+}
+
+/// `text` as a URL's query value.
+fn urlencode(text: &str) -> String {
+    text.bytes().map(|byte| if byte.is_ascii_alphanumeric() { (byte as char).to_string() } else { format!("%{byte:02X}") }).collect()
 }

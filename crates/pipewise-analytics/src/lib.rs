@@ -30,7 +30,7 @@ pub use dashboard::{Dashboard, DashboardQuery, LeaderboardRow, dashboard, leader
 pub use figures::{Figure, Membership, WaterfallBucket};
 pub use health::{FlagCode, HealthThresholds, Lever};
 pub use listing::{DealGroup, ListFilter, TextFilter, Visible};
-pub use projection::{ActivityFacts, Candidates, DealActivity, DealState, Projection, ProjectionError};
+pub use projection::{ActivityFacts, Candidates, DealActivity, DealState, Projection, ProjectionError, SnapshotError};
 
 use pipewise_core::fiscal::{FiscalCalendar, FiscalPeriod, PeriodKind};
 use pipewise_core::{Date, Timestamp, Zone};

@@ -78,6 +78,9 @@ use pipewise_core::{Currency, Money, OpportunityId, Problem, StageId, TeamId, Ti
 
 use crate::{Day, NO_DAY, day_of_date, day_of_timestamp};
 
+mod snapshot;
+pub use snapshot::SnapshotError;
+
 /// An absent amount.
 pub const NO_AMOUNT: i64 = i64::MIN;
 /// An absent stage (a deal whose creation has not been seen whole).
@@ -751,6 +754,11 @@ impl Projection {
     }
 
     /// The sequence number of the last event applied: follow the log from here.
+    /// The time zone whose days the projection counts.
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
     pub fn last_seq(&self) -> i64 {
         self.last_seq
     }

@@ -61,6 +61,9 @@
 //! is answered as not found.
 
 pub mod drill;
+mod snapshot;
+
+pub use snapshot::{Loaded, SNAPSHOT_EVERY, snapshot_path};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -113,6 +116,10 @@ pub struct Insights {
     past: PastFacts,
     /// The statistical forecast's fitted models.
     models: crate::forecast::Models,
+    /// Where the follower keeps the projection's snapshot ([`snapshot`]), if anywhere.
+    snapshot: Option<std::path::PathBuf>,
+    /// When the last snapshot was written, and up to which sequence number.
+    snapshot_written: Mutex<Option<(Instant, i64)>>,
 }
 
 /// The activity facts of the last past days asked for (see the crate docs), most recently
@@ -169,10 +176,24 @@ impl Insights {
         }
         register_people(tx.as_mut(), org, &mut projection)?;
         drop(tx);
-        let insights = Insights {
+        let insights = Insights::with_projection(store, org, organisation.time_zone.clone(), clock, projection);
+        {
+            let mut guard = insights.refreshing.lock().expect("refresh lock");
+            insights.follow_log()?;
+            insights.projection.write().expect("projection lock").compact();
+            insights.update_facts(true)?;
+            *guard = Some(Instant::now());
+        }
+        Ok(insights)
+    }
+
+    /// Insights over `projection` as it stands (nothing read yet past its last sequence
+    /// number, no facts fed).
+    fn with_projection(store: Arc<dyn Store>, org: OrgId, zone: Zone, clock: Clock, projection: Projection) -> Insights {
+        Insights {
             store,
             org,
-            zone: organisation.time_zone.clone(),
+            zone,
             stale: AtomicBool::new(false),
             clock,
             projection: RwLock::new(projection),
@@ -183,15 +204,9 @@ impl Insights {
             feed: Mutex::new(FactsFeed::default()),
             past: PastFacts::default(),
             models: crate::forecast::Models::default(),
-        };
-        {
-            let mut guard = insights.refreshing.lock().expect("refresh lock");
-            insights.follow_log()?;
-            insights.projection.write().expect("projection lock").compact();
-            insights.update_facts(true)?;
-            *guard = Some(Instant::now());
+            snapshot: None,
+            snapshot_written: Mutex::new(None),
         }
-        Ok(insights)
     }
 
     pub fn org(&self) -> OrgId {
@@ -412,6 +427,7 @@ impl Insights {
                         Ok(()) => {
                             failing.store(false, Ordering::Relaxed);
                             insights.compact_if_due();
+                            insights.snapshot_if_due();
                             // The model's forecasts of the day, once a day (issue 13 point 4).
                             if let Err(error) = crate::forecast::record::record_due(&insights, (insights.clock)()) {
                                 eprintln!(
@@ -787,13 +803,15 @@ pub struct InsightsRegistry {
     store: Arc<dyn Store>,
     clock: Clock,
     follow: Option<Duration>,
+    /// The folder of the projections' snapshots (see [`snapshot`]), if any.
+    snapshots: Option<std::path::PathBuf>,
     by_org: Mutex<HashMap<OrgId, Followed>>,
 }
 
 impl InsightsRegistry {
     /// Loads on first use; refreshed only by readers calling [`Insights::refresh`].
     pub fn new(store: Arc<dyn Store>) -> InsightsRegistry {
-        InsightsRegistry { store, clock: system_clock(), follow: None, by_org: Mutex::new(HashMap::new()) }
+        InsightsRegistry { store, clock: system_clock(), follow: None, snapshots: None, by_org: Mutex::new(HashMap::new()) }
     }
 
     /// Loads on first use and follows each organisation's log every `interval`.
@@ -806,6 +824,13 @@ impl InsightsRegistry {
         self
     }
 
+    /// Keeps each organisation's projection as a snapshot in `dir` (written by the follower)
+    /// and starts from it when it is still true of the store.
+    pub fn with_snapshots(mut self, dir: std::path::PathBuf) -> InsightsRegistry {
+        self.snapshots = Some(dir);
+        self
+    }
+
     /// The organisation's insights, loading them (and starting the follower) on first use.
     pub fn get(&self, org: OrgId) -> Result<Arc<Insights>, StoreError> {
         let mut by_org = self.by_org.lock().expect("registry lock");
@@ -815,7 +840,16 @@ impl InsightsRegistry {
             Some(_) => drop(by_org.remove(&org)),
             None => {}
         }
-        let insights = Arc::new(Insights::load_with_clock(Arc::clone(&self.store), org, Arc::clone(&self.clock))?);
+        let insights = match &self.snapshots {
+            None => Insights::load_with_clock(Arc::clone(&self.store), org, Arc::clone(&self.clock))?,
+            Some(dir) => {
+                let path = snapshot_path(dir, org);
+                let (mut insights, _) = Insights::load_or_restore(Arc::clone(&self.store), org, Arc::clone(&self.clock), &path)?;
+                insights.snapshot = Some(path);
+                insights
+            }
+        };
+        let insights = Arc::new(insights);
         let guard = self.follow.map(|interval| insights.follow(interval));
         by_org.insert(org, (Arc::clone(&insights), guard));
         Ok(insights)

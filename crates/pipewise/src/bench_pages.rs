@@ -287,7 +287,7 @@ fn tree_of(users: &[User], top: UserId) -> Vec<UserId> {
 }
 
 /// A session for `user`, recorded as a sign-in would be; answers its cookie.
-fn session_for(store: &Db, org: OrgId, user: &User, now: Timestamp) -> Result<String> {
+pub fn session_for(store: &Db, org: OrgId, user: &User, now: Timestamp) -> Result<String> {
     let secret = pipewise_web::auth::new_secret("pws_").map_err(|error| anyhow::anyhow!("{error:?}"))?;
     let session = Session {
         token_hash: pipewise_web::auth::sha256_hex(&secret),

@@ -73,7 +73,7 @@ pub fn run(db: &str, seed: u64, today: Option<&str>, addr: &str, no_serve: bool)
         return Ok(());
     }
     crate::serve::init_log(crate::serve::LogFormat::Text)?;
-    crate::serve::serve(store, addr, false, Default::default(), None)
+    crate::serve::serve(store, addr, false, Default::default(), None, crate::serve::default_snapshots(&path.display().to_string()))
 }
 
 /// What the summary of a generated data set says of its deals: `12 deals (5 open, 4 won, 2 lost,
@@ -194,7 +194,7 @@ pub fn run_scale(db: &str, seed: u64, today: Option<&str>, sizes: &ScaleSizes, a
         return Ok(());
     }
     crate::serve::init_log(crate::serve::LogFormat::Text)?;
-    crate::serve::serve(store, addr, false, Default::default(), None)
+    crate::serve::serve(store, addr, false, Default::default(), None, crate::serve::default_snapshots(db))
 }
 
 /// The process's peak resident set size in KiB, from `VmHWM` in `/proc/self/status`.

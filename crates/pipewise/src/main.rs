@@ -11,6 +11,7 @@ mod bench_forecast;
 mod bench_import;
 mod bench_pages;
 mod bench_pay;
+mod bench_start;
 mod capture;
 mod db;
 mod demo;
@@ -68,6 +69,12 @@ enum Command {
         /// request), debug or trace.
         #[arg(long, value_name = "FORMAT", env = "PIPEWISE_LOG_FORMAT", default_value = "text")]
         log_format: serve::LogFormat,
+        /// A folder where each organisation's analytics projection is kept between starts, so
+        /// that a restart reads it instead of replaying the whole history log (checked against
+        /// the log first, rebuilt when it does not match). Default: beside a SQLite file
+        /// (`pipewise.db.snapshots`); none for PostgreSQL unless given (one per instance).
+        #[arg(long, value_name = "DIR", env = "PIPEWISE_SNAPSHOTS")]
+        snapshots: Option<std::path::PathBuf>,
     },
     /// Apply the database migrations that are not applied yet, and list them.
     Migrate {
@@ -329,9 +336,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, addr, secure_cookies, trusted_proxies, smtp, log_format } => {
-            serve::init_log(log_format).and_then(|()| serve::run(&db, &addr, secure_cookies, &trusted_proxies, smtp.as_deref()))
-        }
+        Command::Serve { db, addr, secure_cookies, trusted_proxies, smtp, log_format, snapshots } => serve::init_log(log_format)
+            .and_then(|()| serve::run(&db, &addr, secure_cookies, &trusted_proxies, smtp.as_deref(), snapshots.as_deref())),
         Command::Migrate { db } => db::migrate(&db),
         Command::Demo { db, scale: false, seed, today, addr, no_serve, .. } => demo::run(&db, seed, today.as_deref(), &addr, no_serve),
         Command::Demo { db, scale: true, seed, today, addr, no_serve, reps, opportunities, history, activities, chunk } => {
@@ -350,6 +356,7 @@ fn main() -> ExitCode {
         Command::Bench { what: BenchCommand::Pages { sets, runs, only, dump } } => {
             bench_pages::pages_bench(&bench_pages::PagesBenchOptions { sets, runs, only, dump })
         }
+        Command::Bench { what: BenchCommand::Start { sets } } => bench_start::start_bench(&bench_start::StartBenchOptions { sets }),
         Command::Bench { what: BenchCommand::Api { sets, rates, seconds } } => {
             bench_api::api_bench(&bench_api::ApiBenchOptions { sets, rates, seconds })
         }
@@ -649,6 +656,13 @@ enum BenchCommand {
         /// A folder to write each page's HTML into.
         #[arg(long)]
         dump: Option<std::path::PathBuf>,
+    },
+    /// A cold start: `pipewise serve` from its start until it answers the dashboard, and its
+    /// resident memory then, loading the projection from the store (replaying the history log)
+    /// and then from the snapshot the first start wrote, on the demo and the scale data set.
+    Start {
+        #[command(flatten)]
+        sets: bench_pages::DataSets,
     },
     /// The JSON API under a fixed rate of mixed calls (lists, deals, histories, pipeline figures
     /// and a PATCH in ten), open-loop as wrk2 holds a rate, through the real server with an API

@@ -40,10 +40,25 @@ pub fn init_log(format: LogFormat) -> Result<()> {
     installed.map_err(|error| anyhow::anyhow!("cannot start the log: {error}"))
 }
 
-pub fn run(db_url: &str, addr: &str, secure_cookies: bool, trusted_proxies: &[String], smtp: Option<&str>) -> Result<()> {
+pub fn run(
+    db_url: &str,
+    addr: &str,
+    secure_cookies: bool,
+    trusted_proxies: &[String],
+    smtp: Option<&str>,
+    snapshots: Option<&std::path::Path>,
+) -> Result<()> {
     let trusted_proxies = parse_trusted_proxies(trusted_proxies)?;
     let store = crate::db::open(db_url)?;
-    serve(store, addr, secure_cookies, trusted_proxies, smtp)
+    let snapshots = snapshots.map(std::path::Path::to_path_buf).or_else(|| default_snapshots(db_url));
+    serve(store, addr, secure_cookies, trusted_proxies, smtp, snapshots)
+}
+
+/// Where the projections' snapshots are kept when `--snapshots` is not given: beside a SQLite
+/// file (`pipewise.db.snapshots/`); a PostgreSQL server's instances keep none unless told.
+pub fn default_snapshots(db_url: &str) -> Option<std::path::PathBuf> {
+    (!db_url.starts_with("postgres://") && !db_url.starts_with("postgresql://"))
+        .then(|| std::path::PathBuf::from(format!("{db_url}.snapshots")))
 }
 
 /// The `--trusted-proxy` values (or `PIPEWISE_TRUSTED_PROXIES`, split at commas), each an IP
@@ -65,7 +80,18 @@ fn parse_trusted_proxies(values: &[String]) -> Result<TrustedProxies> {
 
 /// Serves `store` on `addr` until interrupted, printing the URL on stdout once listening.
 /// Requests from `trusted_proxies` are attributed to the client they forward for.
-pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: TrustedProxies, smtp: Option<&str>) -> Result<()> {
+///
+/// With `snapshots`, each organisation's analytics projection is kept there between starts
+/// (see `pipewise_app::insights::snapshot_path`): a restart reads it instead of replaying the
+/// whole history log.
+pub fn serve(
+    store: Db,
+    addr: &str,
+    secure_cookies: bool,
+    trusted_proxies: TrustedProxies,
+    smtp: Option<&str>,
+    snapshots: Option<std::path::PathBuf>,
+) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|error| crate::Hinted {
@@ -112,7 +138,12 @@ pub fn serve(store: Db, addr: &str, secure_cookies: bool, trusted_proxies: Trust
             });
         }
         // Each organisation's analytics projection loads on first use and follows the history log.
-        let insights = Arc::new(store.following_insights(std::time::Duration::from_millis(100)));
+        let mut insights = store.following_insights(std::time::Duration::from_millis(100));
+        if let Some(dir) = snapshots {
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot make the snapshot folder {}", dir.display()))?;
+            insights = insights.with_snapshots(dir);
+        }
+        let insights = Arc::new(insights);
         let metrics_token = std::env::var("PIPEWISE_METRICS_TOKEN").ok().filter(|token| !token.is_empty());
         let state =
             AppState { secure_cookies, trusted_proxies, insights: Some(insights), secret_key, metrics_token, ..AppState::new(store) };

@@ -156,6 +156,26 @@ fn figures(projection: &Projection, day: Day) -> (Dashboard, Vec<String>) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
+    /// A projection written as a snapshot part way through the log, read back and then
+    /// following the rest of the log is the projection that followed it all, part for part.
+    #[test]
+    fn a_snapshot_followed_to_the_end_is_the_projection_followed_all_along(ops in ops(), cut in 0usize..200) {
+        let book = book(&ops);
+        let cut = cut.min(book.log.len());
+        let rates = pipewise_core::fx::RateTable::new(pipewise_core::Currency::USD);
+        let mut followed = Projection::build(pipewise_core::Currency::USD, rates.clone(), &book.pipelines, &book.log[..cut]).unwrap();
+        let mut restored = Projection::from_snapshot(&followed.to_snapshot(), rates).unwrap();
+        for event in &book.log[cut..] {
+            followed.apply(event).unwrap();
+            restored.apply(event).unwrap();
+        }
+        prop_assert_eq!(restored.last_seq(), followed.last_seq());
+        prop_assert!(restored.to_snapshot() == followed.to_snapshot(), "the two differ after the cut at {}", cut);
+        followed.compact();
+        restored.compact();
+        prop_assert!(restored.to_snapshot() == followed.to_snapshot(), "the two differ once compacted");
+    }
+
     #[test]
     fn state_at_equals_the_replay_of_history(ops in ops(), probes in proptest::collection::vec(0i32..400, 1..12)) {
         let book = book(&ops);

@@ -20,6 +20,7 @@ mod quotas;
 mod routing;
 mod settings;
 mod shares;
+mod snapshots;
 mod updates;
 mod webhooks;
 
@@ -74,6 +75,7 @@ on_both_engines! {
     filters::deals_are_listed_by_id_within_visibility,
     filters::accounts_and_contacts_are_read_by_what_a_page_names,
     filters::accounts_and_contacts_page_in_name_order,
+    snapshots::a_restart_reads_the_snapshot_and_refuses_a_wrong_one,
     activity::aggregates_count_only_what_was_known_before_the_bound,
     activity::touches_and_companies_are_read_for_the_deals_asked,
     contract::migrations_are_recorded_and_idempotent,

@@ -559,6 +559,21 @@ impl Projection {
         self.past_revision
     }
 
+    /// The deals open at the end of `day` (in an open stage then), by id: the only ones whose
+    /// health a figure as of `day` reads.
+    pub fn open_on(&self, day: Day) -> Vec<OpportunityId> {
+        let candidates = self.candidates(day);
+        let mut open = Vec::new();
+        candidates.for_each_in(0..candidates.len(), |deal| {
+            if let Some(state) = self.state_at(deal, day)
+                && self.stages[usize::from(state.stage)].is_open()
+            {
+                open.push(self.deals.id[deal as usize]);
+            }
+        });
+        open
+    }
+
     /// An amount in minor units of the reporting currency, converted at the rate of `day`.
     fn to_reporting(&self, money: Money, day: Day) -> Result<i64, FxError> {
         let converted = self.rates.convert(money, self.reporting, crate::date_of_day(day))?;

@@ -138,6 +138,8 @@ struct PastFacts {
 struct PastEntry {
     day: Day,
     generation: u64,
+    /// The projection's past revision the facts were read for (which deals were open then).
+    past_revision: u64,
     by_id: Arc<HashMap<i64, DealActivity>>,
     /// The facts laid out by deal index, for a projection of this many deals and this
     /// compaction generation ([`Projection::generation`]).
@@ -337,11 +339,17 @@ impl Insights {
         self.with_as_of(day, |_, facts| facts)
     }
 
-    /// The day's facts by opportunity id, kept or read now, with the generation they belong to.
+    /// The day's facts by opportunity id, of the deals open then (the only ones health reads),
+    /// kept or read now, with the generation they belong to. Kept while the facts are not
+    /// recomputed and the past does not change (an event stamped on or before the day may open
+    /// or close a deal then: `Projection::past_revision`).
     fn past_facts_by_id(&self, day: Day) -> Result<(u64, Arc<HashMap<i64, DealActivity>>), StoreError> {
+        let past_revision = self.with(Projection::past_revision);
         let kept = |generation: u64| {
             let mut entries = self.past.entries.lock().expect("past facts lock");
-            let position = entries.iter().position(|entry| entry.day == day && entry.generation == generation)?;
+            let position = entries
+                .iter()
+                .position(|entry| entry.day == day && entry.generation == generation && entry.past_revision == past_revision)?;
             let entry = entries.remove(position);
             let by_id = Arc::clone(&entry.by_id);
             entries.insert(0, entry);
@@ -357,13 +365,14 @@ impl Insights {
         if let Some(by_id) = kept(generation) {
             return Ok((generation, by_id));
         }
+        let (past_revision, open) = self.with(|projection| (projection.past_revision(), projection.open_on(day)));
         let by_id = {
             let mut tx = self.store.read()?;
-            Arc::new(activity_facts_as_of(tx.as_mut(), self.org, &self.zone, day)?)
+            Arc::new(activity_facts_as_of(tx.as_mut(), self.org, &self.zone, day, Some(&open))?)
         };
         let mut entries = self.past.entries.lock().expect("past facts lock");
         entries.retain(|entry| entry.day != day);
-        entries.insert(0, PastEntry { day, generation, by_id: Arc::clone(&by_id), laid_out: None });
+        entries.insert(0, PastEntry { day, generation, past_revision, by_id: Arc::clone(&by_id), laid_out: None });
         entries.truncate(PAST_FACTS_KEPT);
         Ok((generation, by_id))
     }
@@ -724,15 +733,26 @@ fn start_of(day: Day, zone: &Zone) -> Timestamp {
 /// logged by then that had not happened yet, whose lag is negative and so counts as none. Then
 /// every task of the organisation and the task entries of the audit log are read
 /// ([`crate::activities::tasks_as_of`]).
-pub fn activity_facts_as_of(tx: &mut dyn Tx, org: OrgId, zone: &Zone, day: Day) -> Result<HashMap<i64, DealActivity>, StoreError> {
+///
+/// With `deals`, only those deals' activities are read (a past day's health reads only the deals
+/// open then: a tenth of a mature organisation's).
+pub fn activity_facts_as_of(
+    tx: &mut dyn Tx,
+    org: OrgId,
+    zone: &Zone,
+    day: Day,
+    deals: Option<&[OpportunityId]>,
+) -> Result<HashMap<i64, DealActivity>, StoreError> {
     let (next_day, end) = (start_of(day + 1, zone), Timestamp::from_micros(start_of(day + 1, zone).as_micros() - 1));
     let mut facts = FactsBuilder::new(day, zone);
     // Touchpoints in the 30 days ending with `day`, as `FactsBuilder::happened` counts them.
-    for aggregate in tx.activity_aggregates(org, Some(next_day), start_of(day - 29, zone), next_day, None)? {
+    for aggregate in tx.activity_aggregates(org, Some(next_day), start_of(day - 29, zone), next_day, deals)? {
         facts.aggregate(&aggregate);
     }
+    let only: Option<std::collections::HashSet<OpportunityId>> = deals.map(|deals| deals.iter().copied().collect());
     for task in crate::activities::stored_tasks_as_of(tx, org, end)? {
-        if task.completed_at.is_none_or(|done| done > end) {
+        let counted = only.as_ref().is_none_or(|only| task.opportunity_id.is_some_and(|deal| only.contains(&deal)));
+        if counted && task.completed_at.is_none_or(|done| done > end) {
             facts.open_task(&task);
         }
     }

@@ -164,8 +164,13 @@ fn editing_todays_activities_and_tasks_does_not_change_past_health(store: Arc<dy
     // So is it for an instance that never saw the old state, and straight from the store.
     let fresh = Insights::load_with_clock(store.clone(), org.org(), clock).unwrap();
     assert_eq!(read(&fresh, deal, past), before);
-    let from_store = activity_facts_as_of(store.read().unwrap().as_mut(), org.org(), &pipewise_core::Zone::utc(), past).unwrap();
+    let from_store = activity_facts_as_of(store.read().unwrap().as_mut(), org.org(), &pipewise_core::Zone::utc(), past, None).unwrap();
     assert_eq!(from_store[&deal.0], expected);
+    // Read for some deals only (those open then, as a past day's dashboard reads them): the
+    // same facts for those, none for the others.
+    let only = activity_facts_as_of(store.read().unwrap().as_mut(), org.org(), &pipewise_core::Zone::utc(), past, Some(&[deal])).unwrap();
+    assert_eq!(only.keys().collect::<Vec<_>>(), [&deal.0]);
+    assert_eq!(only[&deal.0], expected);
 
     // Today sees every write: last activity 03-01 (inbound), 3 touchpoints in 01-31..=03-01,
     // 3 contacts, a 19-day lag (logged 03-01 10:00 for 02-10 09:00), overdue: "Book demo"

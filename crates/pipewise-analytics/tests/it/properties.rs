@@ -156,6 +156,25 @@ fn figures(projection: &Projection, day: Day) -> (Dashboard, Vec<String>) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
+    /// The deals open on a day, found among the candidates of that day, are those a scan of
+    /// every deal finds open then.
+    #[test]
+    fn the_deals_open_on_a_day_are_every_deal_open_then(ops in ops(), probes in proptest::collection::vec(0i32..400, 1..8)) {
+        let book = book(&ops);
+        let projection = book.projection();
+        for offset in probes {
+            let day = first_day() - 5 + offset;
+            let mut found = projection.open_on(day);
+            found.sort();
+            let mut expected: Vec<OpportunityId> = (0..projection.n_deals() as u32)
+                .filter(|deal| projection.state_at(*deal, day).is_some_and(|state| projection.stages[usize::from(state.stage)].is_open()))
+                .map(|deal| projection.deals().id[deal as usize])
+                .collect();
+            expected.sort();
+            prop_assert_eq!(found, expected, "open on {}", day);
+        }
+    }
+
     /// A projection written as a snapshot part way through the log, read back and then
     /// following the rest of the log is the projection that followed it all, part for part.
     #[test]

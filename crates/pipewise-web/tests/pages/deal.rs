@@ -245,3 +245,33 @@ async fn a_rep_hands_a_new_case_to_field_sales_and_the_handoff_shows_on_the_deal
     assert_eq!(status, StatusCode::OK);
     assert!(unescape(&page).contains("인계 기록"));
 }
+
+/// A deal changed many times shows its latest 50 changes and links to all of them (a deal
+/// edited daily for years would otherwise make its page weigh megabytes).
+#[tokio::test]
+async fn a_long_history_shows_its_latest_changes_and_links_to_all() {
+    let app = app();
+    let deal = app.create_deal("Busy deal", app.org.rep.id);
+    pipewise_test_support::transact(app.store.as_ref(), |tx| {
+        for n in 0..60 {
+            let when = pipewise_test_support::fixtures::at(&format!("2026-06-{:02}T{:02}:00:00Z", 1 + n / 20, n % 20));
+            let patch = pipewise_core::opportunity::OpportunityPatch { next_step: Some(Some(format!("Step {n}"))), ..Default::default() };
+            pipewise_app::deals::update_opportunity(tx, &app.org.by_rep(when), deal.id, &patch)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let session = app.sign_in("rep@pages.test").await;
+    let (status, body) = app.get(&format!("/opportunities/{}", deal.id), Some(&session)).await;
+    assert_eq!(status, StatusCode::OK);
+    let timeline = body.split(r#"<ol class="timeline">"#).nth(1).unwrap().split("</ol>").next().unwrap();
+    assert_eq!(timeline.matches(r#"<div class="timeline-head">"#).count(), 50, "the latest 50");
+    assert!(timeline.contains("Step 59") && !timeline.contains(">Step 5<"), "newest first");
+    assert!(body.contains("The latest 50 of 61 changes"), "the creation and 60 edits");
+    let (status, all) = app.get(&format!("/opportunities/{}?history=all", deal.id), Some(&session)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("history=all"));
+    let timeline = all.split(r#"<ol class="timeline">"#).nth(1).unwrap().split("</ol>").next().unwrap();
+    assert_eq!(timeline.matches(r#"<div class="timeline-head">"#).count(), 61);
+    assert!(!all.contains("The latest 50"));
+}

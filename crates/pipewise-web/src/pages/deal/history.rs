@@ -77,6 +77,38 @@ pub(super) fn as_of(
     Ok((then.unwrap_or_else(|| current.clone()), Some((at, view))))
 }
 
+/// How many entries of the timeline a deal page shows unless asked for all.
+pub(super) const HISTORY_SHOWN: usize = 50;
+
+/// The line under a cut timeline: how many are shown of how many, and the link to all.
+#[derive(Serialize)]
+pub(super) struct HistoryMore {
+    pub label: String,
+    pub href: String,
+}
+
+/// Keeps the newest [`HISTORY_SHOWN`] entries unless `all` (a deal changed every day for years
+/// would otherwise weigh megabytes); says what was left out and links to the whole timeline.
+pub(super) fn cut(
+    history: &mut Vec<HistoryView>,
+    all: bool,
+    locale: Locale,
+    id: OpportunityId,
+    as_of: Option<&str>,
+) -> Option<HistoryMore> {
+    if all || history.len() <= HISTORY_SHOWN {
+        return None;
+    }
+    let total = history.len();
+    history.truncate(HISTORY_SHOWN);
+    let mut pairs = vec![("history", "all".to_owned())];
+    pairs.extend(as_of.map(|day| ("as_of", day.to_owned())));
+    Some(HistoryMore {
+        label: i18n::tf(locale, "deal.history_cut", &[("shown", &HISTORY_SHOWN.to_string()), ("total", &i18n::group(total as i64))]),
+        href: format!("{}#history", crate::pages::url_with(&format!("/opportunities/{id}"), &pairs)),
+    })
+}
+
 /// The history part: every write up to the shown moment, with the stored gate overrides (not
 /// in a past view).
 pub(super) fn history(tx: &mut Tx<'_>, ctx: &DealCtx<'_>, events: &[HistoryEvent]) -> Result<Vec<HistoryView>, AppError> {

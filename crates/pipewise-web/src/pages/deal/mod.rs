@@ -86,6 +86,8 @@ struct DealView {
     stages: Vec<Choice>,
     categories: Vec<Choice>,
     history: Vec<history::HistoryView>,
+    /// "The latest 50 of 2,177 changes · show all" when the timeline is cut.
+    history_more: Option<history::HistoryMore>,
     activities: Vec<activities::ActivityView>,
     /// Inbound and outbound counted apart (the buyer's interest beside the rep's work).
     touches: activities::Touches,
@@ -142,6 +144,8 @@ fn deal_id(raw: &str) -> Result<OpportunityId, AppError> {
 /// or saved workspace part.
 #[derive(Default)]
 struct Extras {
+    /// `?history=all`: every entry of the timeline, not the latest ones.
+    history_all: bool,
     rejected: Option<edit::Rejected>,
     notice: Option<String>,
     gate_notice: Option<String>,
@@ -177,6 +181,7 @@ impl Extras {
                 _ => None,
             },
             split_notice: params.get("split").map(|_| t(locale, "split.saved").to_owned()),
+            history_all: params.get("history") == Some("all"),
             ..Extras::default()
         }
     }
@@ -257,7 +262,8 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         ctx.data.load_accounts(&mut tx, [account])?;
     }
     let locale = ctx.locale;
-    let history = history::history(&mut tx, &ctx, &events)?;
+    let mut history = history::history(&mut tx, &ctx, &events)?;
+    let history_more = history::cut(&mut history, extras.history_all, locale, id, as_of);
     let (activities, touches) = activities::activities(&mut tx, &ctx)?;
     let tasks = activities::tasks(&mut tx, &ctx)?;
     let other_form_rejected = extras.other_form_rejected();
@@ -293,6 +299,7 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         stages: edit.stages,
         categories: edit.categories,
         history,
+        history_more,
         activities,
         touches,
         tasks,

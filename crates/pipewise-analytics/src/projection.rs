@@ -768,12 +768,12 @@ impl Projection {
         &self.deals
     }
 
-    /// The sequence number of the last event applied: follow the log from here.
     /// The time zone whose days the projection counts.
     pub fn zone(&self) -> &Zone {
         &self.zone
     }
 
+    /// The sequence number of the last event applied: follow the log from here.
     pub fn last_seq(&self) -> i64 {
         self.last_seq
     }
@@ -985,11 +985,18 @@ impl Projection {
     /// in all names at once, then [`NameMatch::holds`] per deal.
     pub fn names_holding(&self, needle: &str) -> NameMatch<'_> {
         let needle = needle.to_lowercase();
-        let found = if needle.is_empty() {
-            Vec::new()
-        } else {
-            memchr::memmem::find_iter(self.names.as_bytes(), needle.as_bytes()).map(|at| at as u32).collect()
-        };
+        // Every place, overlapping ones too: a match running from one name into the next must
+        // not hide one that starts inside the next ("ba" + "aab", searched for "aa").
+        let mut found = Vec::new();
+        if !needle.is_empty() {
+            let finder = memchr::memmem::Finder::new(needle.as_bytes());
+            let haystack = self.names.as_bytes();
+            let mut from = 0;
+            while let Some(at) = finder.find(&haystack[from..]) {
+                found.push((from + at) as u32);
+                from += at + 1;
+            }
+        }
         NameMatch { deals: &self.deals, found, width: needle.len() as u32 }
     }
 
@@ -1129,6 +1136,9 @@ impl Projection {
                 self.deals.account[deal as usize] = account;
             }
             if let Some(name) = name {
+                // A renamed deal leaves its old name behind: counted as a change, so that the
+                // follower's compaction (which packs the names) comes in time.
+                self.mark_changed(deal as usize);
                 self.deals.name_start[deal as usize] = self.names.len() as u32;
                 self.deals.name_len[deal as usize] = name.len() as u32;
                 self.names.push_str(&name);
@@ -1467,6 +1477,33 @@ impl<'a> Rewinder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names sit one after another in one text: a match running from one into the next must
+    /// not hide a match inside the next ("ba" then "aab", searched for "aa").
+    #[test]
+    fn a_match_across_two_names_hides_none_inside_the_next() {
+        let mut projection = Projection::new(Currency::USD, RateTable::new(Currency::USD));
+        for (seq, (id, name)) in [(1, "Ba"), (2, "Aab"), (3, "Renewal 20"), (4, "2020 expansion")].into_iter().enumerate() {
+            let event = HistoryEvent {
+                seq: seq as i64 + 1,
+                opportunity_id: OpportunityId(id),
+                field: OppField::Name,
+                old: None,
+                new: Some(name.to_owned()),
+                at: Timestamp::from_micros(0),
+                actor_id: None,
+                source: pipewise_core::history::Source::Api,
+            };
+            projection.apply(&event).unwrap();
+        }
+        let holding = |text: &str| -> Vec<i64> {
+            let names = projection.names_holding(text);
+            (0..projection.n_deals()).filter(|index| names.holds(*index)).map(|index| projection.deals.id[index].0).collect()
+        };
+        assert_eq!(holding("aa"), [2]);
+        assert_eq!(holding("2020"), [4]);
+        assert_eq!(holding("a2"), Vec::<i64>::new(), "not across two names");
+    }
 
     #[test]
     fn omitted_is_the_index_the_metrics_leave_out() {

@@ -138,8 +138,8 @@ struct PastFacts {
 struct PastEntry {
     day: Day,
     generation: u64,
-    /// The projection's past revision the facts were read for (which deals were open then).
-    past_revision: u64,
+    /// What the deals open that day were read under (see `Insights::past_facts_by_id`).
+    past_revision: (bool, u64),
     by_id: Arc<HashMap<i64, DealActivity>>,
     /// The facts laid out by deal index, for a projection of this many deals and this
     /// compaction generation ([`Projection::generation`]).
@@ -341,10 +341,14 @@ impl Insights {
 
     /// The day's facts by opportunity id, of the deals open then (the only ones health reads),
     /// kept or read now, with the generation they belong to. Kept while the facts are not
-    /// recomputed and the past does not change (an event stamped on or before the day may open
-    /// or close a deal then: `Projection::past_revision`).
+    /// recomputed and the deals open that day cannot have changed: the projection's past
+    /// revision for a day before its latest, else its revision (an event stamped on or before
+    /// the day may open or close a deal then).
     fn past_facts_by_id(&self, day: Day) -> Result<(u64, Arc<HashMap<i64, DealActivity>>), StoreError> {
-        let past_revision = self.with(Projection::past_revision);
+        let stamp = |projection: &Projection| {
+            if day < projection.max_day() { (false, projection.past_revision()) } else { (true, projection.revision()) }
+        };
+        let past_revision = self.with(stamp);
         let kept = |generation: u64| {
             let mut entries = self.past.entries.lock().expect("past facts lock");
             let position = entries
@@ -365,7 +369,7 @@ impl Insights {
         if let Some(by_id) = kept(generation) {
             return Ok((generation, by_id));
         }
-        let (past_revision, open) = self.with(|projection| (projection.past_revision(), projection.open_on(day)));
+        let (past_revision, open) = self.with(|projection| (stamp(projection), projection.open_on(day)));
         let by_id = {
             let mut tx = self.store.read()?;
             Arc::new(activity_facts_as_of(tx.as_mut(), self.org, &self.zone, day, Some(&open))?)

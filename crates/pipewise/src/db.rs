@@ -9,6 +9,15 @@ use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 use pipewise_store_sqlite::SqliteStore;
 
+/// The SQLite file a database URL names (a path, `sqlite:path` or `sqlite://path`); `None` for
+/// a PostgreSQL URL.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    Some(url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url))
+}
+
 /// Connects to the store `url` names, without migrating.
 pub fn connect(url: &str) -> Result<Box<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -22,7 +31,7 @@ pub fn connect(url: &str) -> Result<Box<dyn Store>> {
         }
         .into());
     }
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let path = sqlite_path(url).unwrap_or(url);
     Ok(Box::new(SqliteStore::open(path).with_context(|| format!("cannot open the SQLite database {path}"))?))
 }
 

@@ -57,8 +57,7 @@ pub fn run(
 /// Where the projections' snapshots are kept when `--snapshots` is not given: beside a SQLite
 /// file (`pipewise.db.snapshots/`); a PostgreSQL server's instances keep none unless told.
 pub fn default_snapshots(db_url: &str) -> Option<std::path::PathBuf> {
-    (!db_url.starts_with("postgres://") && !db_url.starts_with("postgresql://"))
-        .then(|| std::path::PathBuf::from(format!("{db_url}.snapshots")))
+    crate::db::sqlite_path(db_url).map(|path| std::path::PathBuf::from(format!("{path}.snapshots")))
 }
 
 /// The `--trusted-proxy` values (or `PIPEWISE_TRUSTED_PROXIES`, split at commas), each an IP
@@ -164,4 +163,19 @@ pub fn serve(
         }
         pipewise_web::serve(listener, state).await.context("the server stopped with an error")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_are_kept_beside_a_sqlite_file_and_nowhere_for_postgresql() {
+        let beside = |url: &str| default_snapshots(url).map(|path| path.display().to_string());
+        assert_eq!(beside("pipewise.db").as_deref(), Some("pipewise.db.snapshots"));
+        assert_eq!(beside("sqlite:data/p.db").as_deref(), Some("data/p.db.snapshots"));
+        assert_eq!(beside("sqlite:///var/lib/p.db").as_deref(), Some("/var/lib/p.db.snapshots"));
+        assert_eq!(beside("postgres://user@host/db"), None);
+        assert_eq!(beside("postgresql://user@host/db"), None);
+    }
 }

@@ -23,8 +23,8 @@ use pipewise_core::pipeline::StageKind;
 use pipewise_core::{Currency, OpportunityId, StageId, TeamId, UserId, Zone};
 
 use super::{
-    ActivityFacts, AmountSetting, Deals, FORECAST_CATEGORIES, Field, HotOrder, NO_CURRENCY, NO_INDEX, NO_STAGE, PUSHED_CLOSE_DATE,
-    PipelineInfo, Projection, StageInfo,
+    ActivityFacts, AmountSetting, Deals, FORECAST_CATEGORIES, Field, HotOrder, NO_AMOUNT, NO_CHANGE, NO_CURRENCY, NO_INDEX, NO_STAGE,
+    PUSHED_CLOSE_DATE, PipelineInfo, Projection, StageInfo,
 };
 use crate::{Day, NO_DAY};
 
@@ -547,6 +547,18 @@ impl Projection {
         if projection.deal_by_id.len() != projection.deals.id.len() {
             return Err(SnapshotError::Inconsistent("a deal is listed twice"));
         }
+        // Each kept foreign amount: a currency when it has an amount, and a change the deal's
+        // event array holds (converting them again reads both).
+        for setting in &projection.foreign {
+            if setting.native != NO_AMOUNT && usize::from(setting.currency) >= projection.currencies.len() {
+                return Err(SnapshotError::Inconsistent("a foreign amount's currency"));
+            }
+            if setting.change != NO_CHANGE
+                && projection.deal_index(setting.deal).is_some_and(|deal| setting.change >= projection.amount_changes(deal as usize))
+            {
+                return Err(SnapshotError::Inconsistent("a foreign amount's change"));
+            }
+        }
         projection.reconvert();
         Ok(projection)
     }
@@ -665,9 +677,6 @@ impl Projection {
                 return Err(bad("a deal's pushes"));
             }
         }
-        if self.foreign.iter().any(|setting| setting.currency != NO_CURRENCY && usize::from(setting.currency) >= self.currencies.len()) {
-            return Err(bad("a foreign amount's currency"));
-        }
         let hot = &self.hot;
         if hot.sorted > n
             || hot.key.len() != hot.sorted
@@ -727,9 +736,14 @@ mod tests {
             let deal = opportunity::create(OpportunityId(id), &new, &pipeline, at).unwrap();
             push(&mut log, id, None, &deal, at);
             if id % 5 == 0 {
-                let later: Timestamp = "2026-02-10T12:00:00Z".parse().unwrap();
-                let patch =
-                    OpportunityPatch { name: Some(format!("Renamed {id}")), stage_id: Some(pipeline.stages[1].id), ..Default::default() };
+                // Within the rate's ten days, so a foreign amount changes and converts.
+                let later: Timestamp = "2026-01-11T12:00:00Z".parse().unwrap();
+                let patch = OpportunityPatch {
+                    name: Some(format!("Renamed {id}")),
+                    stage_id: Some(pipeline.stages[1].id),
+                    amount: Some(Some(format!("{currency} {}", id * 2000).parse::<Money>().unwrap())),
+                    ..Default::default()
+                };
                 let next = opportunity::apply(&deal, &patch, &pipeline, later).unwrap();
                 push(&mut log, id, Some(&deal), &next, later);
             }

@@ -18,9 +18,11 @@
 //!
 //! # Written
 //! To a temporary file renamed over the old one (a crash leaves the previous snapshot whole),
-//! a megabyte at a time, under the projection's read lock: readers go on; applying new events
-//! waits for the write (about half a second at a million deals). The follower writes one after
-//! loading from the store and then when the log advanced and [`SNAPSHOT_EVERY`] passed.
+//! a megabyte at a time, under the projection's read lock (the store is read before it is
+//! taken): applying new events waits for the write (about half a second at a million deals),
+//! and so do readers that arrive while an event waits to be applied. The follower writes one
+//! after loading from the store and then, at most every [`SNAPSHOT_EVERY`], when the log
+//! advanced.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -190,42 +192,56 @@ impl Insights {
     /// Writes the projection's snapshot to `path` (through a temporary file beside it, renamed
     /// over it once whole); answers its size in bytes.
     pub fn write_snapshot(&self, path: &Path) -> std::io::Result<u64> {
+        // The last event's fingerprint is read from the store before the locks are taken;
+        // should the projection move on meanwhile, it is read again.
+        for _ in 0..3 {
+            let seq = self.last_seq();
+            let last_event = if seq > 0 {
+                event_at(self.store.as_ref(), self.org, seq)
+                    .map_err(std::io::Error::other)?
+                    .map(|event| fingerprint(&event))
+                    .ok_or_else(|| std::io::Error::other(format!("the log holds no event {seq}")))?
+            } else {
+                String::new()
+            };
+            if let Some(written) = self.write_snapshot_at(path, seq, &last_event)? {
+                return Ok(written);
+            }
+        }
+        Err(std::io::Error::other("the log moved on while the snapshot was being written"))
+    }
+
+    /// Writes the snapshot if the projection is still at `seq` (`None` when it moved on).
+    fn write_snapshot_at(&self, path: &Path, seq: i64, last_event: &str) -> std::io::Result<Option<u64>> {
         let temporary = path.with_extension("snapshot.partial");
+        let file = std::fs::File::create(&temporary)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         let written = {
-            let file = std::fs::File::create(&temporary)?;
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
             // The facts and the projection as of one moment: the feed's lock first, as the
             // facts' update takes them.
             let feed = self.feed.lock().expect("facts feed lock");
             let projection = self.projection.read().expect("projection lock");
-            let last_seq = projection.last_seq();
-            let last_event = if last_seq > 0 {
-                event_at(self.store.as_ref(), self.org, last_seq)
-                    .map_err(std::io::Error::other)?
-                    .map(|event| fingerprint(&event))
-                    .ok_or_else(|| std::io::Error::other(format!("the log holds no event {last_seq}")))?
-            } else {
-                String::new()
-            };
+            if projection.last_seq() != seq {
+                drop(out);
+                let _ = std::fs::remove_file(&temporary);
+                return Ok(None);
+            }
             let header = Header {
                 org: self.org.0,
-                last_seq,
-                last_event,
+                last_seq: seq,
+                last_event: last_event.to_owned(),
                 zone: self.zone.name().to_owned(),
                 facts_day: feed.day,
                 facts_watermark: if feed.full_at.is_some() { feed.watermark } else { -1 },
             };
             writeln!(out, "{MAGIC}")?;
             writeln!(out, "{}", header.line())?;
-            let size = projection.write_snapshot(&mut out)?;
-            drop(projection);
-            drop(feed);
-            let file = out.into_inner().map_err(|error| error.into_error())?;
-            file.sync_all()?;
-            size
+            projection.write_snapshot(&mut out)?
         };
+        let file = out.into_inner().map_err(|error| error.into_error())?;
+        file.sync_all()?;
         std::fs::rename(&temporary, path)?;
-        Ok(written)
+        Ok(Some(written))
     }
 
     /// Writes the snapshot when the log advanced since the last one and [`SNAPSHOT_EVERY`]

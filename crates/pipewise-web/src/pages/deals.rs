@@ -86,26 +86,37 @@ fn deal_csv(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Respon
         use std::io::Write;
         out.write_all(csv(&columns, &[]).as_bytes())?;
         out.flush()?;
-        let mut tx = state.db.read().map_err(|error| failed(error.into()))?;
-        let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, now).map_err(failed)?;
-        let ids = super::deals_quick::ordered(&state, &viewer, &mut tx, &filter, search.as_deref(), (&data, &sort_key, descending))
-            .map_err(failed)?;
+        // The projection brought up to the log before a transaction is taken: a request holds
+        // one connection at a time.
+        let insights = state.insights_for(viewer.org).map_err(|error| failed(error.into()))?;
+        let (ids, mut data) = {
+            let mut tx = state.db.read().map_err(|error| failed(error.into()))?;
+            let data = OrgData::load_without_accounts(&mut tx, viewer.org, now).map_err(failed)?;
+            let ids = super::deals_quick::ordered(&insights, &viewer, &mut tx, &filter, search.as_deref(), (&data, &sort_key, descending))
+                .map_err(failed)?;
+            (ids, data)
+        };
         let zone = viewer.user.time_zone.clone();
         for chunk in ids.chunks(CHUNK) {
-            let asked = OpportunityFilter { ids: Some(chunk.to_vec()), ..OpportunityFilter::default() };
-            let mut deals =
-                app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &asked).map_err(|error| failed(error.into()))?;
-            let position: HashMap<OpportunityId, usize> = chunk.iter().enumerate().map(|(position, id)| (*id, position)).collect();
-            deals.sort_by_key(|deal| position.get(&deal.id).copied());
-            let last_activity: HashMap<OpportunityId, Timestamp> = app::activities::last_activity_at(&mut tx, viewer.org, Some(chunk))
-                .map_err(|error| failed(error.into()))?
-                .into_iter()
-                .collect();
-            // Only the accounts this chunk names: memory stays that of one chunk.
-            data.accounts.clear();
-            data.load_accounts(&mut tx, deals.iter().filter_map(|deal| deal.account_id)).map_err(failed)?;
-            let row_ctx = RowCtx { data: &data, last_activity: &last_activity, locale, zone: &zone, now, today: viewer.today(now) };
-            let rows: Vec<Row> = deals.iter().map(|deal| row_ctx.row(deal)).collect();
+            // A short transaction per chunk: a client reading slowly holds no connection while
+            // the chunk waits to be sent.
+            let rows: Vec<Row> = {
+                let mut tx = state.db.read().map_err(|error| failed(error.into()))?;
+                let asked = OpportunityFilter { ids: Some(chunk.to_vec()), ..OpportunityFilter::default() };
+                let mut deals =
+                    app::deals::opportunities_for(&mut tx, viewer.org, &viewer.access, &asked).map_err(|error| failed(error.into()))?;
+                let position: HashMap<OpportunityId, usize> = chunk.iter().enumerate().map(|(position, id)| (*id, position)).collect();
+                deals.sort_by_key(|deal| position.get(&deal.id).copied());
+                let last_activity: HashMap<OpportunityId, Timestamp> = app::activities::last_activity_at(&mut tx, viewer.org, Some(chunk))
+                    .map_err(|error| failed(error.into()))?
+                    .into_iter()
+                    .collect();
+                // Only the accounts this chunk names: memory stays that of one chunk.
+                data.accounts.clear();
+                data.load_accounts(&mut tx, deals.iter().filter_map(|deal| deal.account_id)).map_err(failed)?;
+                let row_ctx = RowCtx { data: &data, last_activity: &last_activity, locale, zone: &zone, now, today: viewer.today(now) };
+                deals.iter().map(|deal| row_ctx.row(deal)).collect()
+            };
             out.write_all(csv_rows(&rows).as_bytes())?;
         }
         Ok(())
@@ -125,6 +136,8 @@ struct RowCtx<'a> {
 fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
     let now = state.now();
+    // The projection brought up to the log before the request's transaction is taken.
+    let insights = state.insights.as_ref().map(|_| state.insights_for(viewer.org)).transpose()?;
     let mut tx = state.db.read()?;
     let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let DealQuery { status, filter, drill, search } = DealQuery::of(state, viewer, &mut tx, &data, params)?;
@@ -133,9 +146,9 @@ fn deal_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List,
     // With the projection at hand, the page is found in its columns and only its deals are
     // read (see `super::deals_quick`); a CSV and the columns it cannot order read every
     // matching deal.
-    let quick = state.insights.is_some() && params.get("format") != Some("csv") && super::deals_quick::sorts_by(sort_key);
-    let (deals, presorted) = if quick {
-        let page = super::deals_quick::page(state, viewer, &mut tx, &data, &filter, search.as_deref(), (sort_key, descending), params)?;
+    let quick = insights.as_ref().filter(|_| params.get("format") != Some("csv") && super::deals_quick::sorts_by(sort_key));
+    let (deals, presorted) = if let Some(insights) = quick {
+        let page = super::deals_quick::page(insights, viewer, &mut tx, &data, &filter, search.as_deref(), (sort_key, descending), params)?;
         (page.deals, Some(page.total))
     } else {
         (every_deal(&mut tx, viewer, &mut data, &filter, search.as_deref())?, None)

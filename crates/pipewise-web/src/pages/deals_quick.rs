@@ -25,9 +25,9 @@ use pipewise_core::*;
 use super::Params;
 use super::data::{OrgData, label};
 use super::list::{PAGE_SIZE, SortKey, compare, page_number};
-use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
+use pipewise_app::insights::Insights;
 
 /// The columns this path orders by; the others (name, account, last activity) need the list
 /// read whole.
@@ -45,7 +45,7 @@ pub struct Page {
 /// account names, through the store's index) keep, ordered by `column`.
 #[allow(clippy::too_many_arguments)]
 pub fn page(
-    state: &AppState,
+    insights: &Insights,
     viewer: &Viewer,
     tx: &mut Tx,
     data: &OrgData,
@@ -54,7 +54,7 @@ pub fn page(
     (column, descending): (&str, bool),
     params: &Params,
 ) -> Result<Page, AppError> {
-    let order = ordered(state, viewer, tx, filter, search, (data, column, descending))?;
+    let order = ordered(insights, viewer, tx, filter, search, (data, column, descending))?;
     let total = order.len();
     let start = (page_number(params, total) - 1) * PAGE_SIZE;
     let ids: Vec<OpportunityId> = order.into_iter().skip(start).take(PAGE_SIZE).collect();
@@ -66,8 +66,10 @@ pub fn page(
 }
 
 /// Every deal `filter` and `search` keep (as [`page`] says), in the list's order by `column`.
+/// `insights` are the organisation's, brought up to the log's end (`AppState::insights_for`,
+/// before `tx` was taken: a request holds one connection at a time).
 pub fn ordered(
-    state: &AppState,
+    insights: &Insights,
     viewer: &Viewer,
     tx: &mut Tx,
     filter: &OpportunityFilter,
@@ -96,7 +98,6 @@ pub fn ordered(
         visible,
         text,
     };
-    let insights = state.insights_for(viewer.org)?;
     Ok(insights.with(|projection| {
         let kept = projection.list_matching(&list_filter);
         let keys = sort_keys(projection, data, viewer, column, &kept);

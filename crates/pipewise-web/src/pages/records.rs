@@ -9,6 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pipewise_analytics::{DealGroup, ListFilter};
+use pipewise_app::insights::Insights;
 use pipewise_app::{AccountFacets, AccountFilter, ContactFilter, NameOrder, NamePage, OpportunityFilter, Tx};
 use pipewise_core::opportunity::{Opportunity, Status};
 use pipewise_core::pipeline::StageKind;
@@ -127,12 +128,12 @@ fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
 struct OpenDeals(HashMap<AccountId, DealGroup>);
 
 impl OpenDeals {
-    /// The open deals of the accounts `among` (every account's when `None`).
-    fn load(state: &AppState, tx: &mut Tx, viewer: &Viewer, among: Option<&HashSet<AccountId>>) -> Result<OpenDeals, AppError> {
-        if state.insights.is_some() {
+    /// The open deals of the accounts `among` (every account's when `None`), from `insights`
+    /// when the server keeps them (brought up to the log before `tx` was taken).
+    fn load(insights: Option<&Insights>, tx: &mut Tx, viewer: &Viewer, among: Option<&HashSet<AccountId>>) -> Result<OpenDeals, AppError> {
+        if let Some(insights) = insights {
             let filter =
                 ListFilter { kind: Some(StageKind::Open), visible: super::deals_quick::visible(tx, viewer)?, ..ListFilter::default() };
-            let insights = state.insights_for(viewer.org)?;
             return Ok(OpenDeals(insights.with(|projection| projection.by_account(&projection.list_matching(&filter), among))));
         }
         let open = OpportunityFilter { status: Some(Status::Open), ..OpportunityFilter::default() };
@@ -171,7 +172,8 @@ impl<Id> Shown<Id> {
         if params.get("format") == Some("csv") || sort != "name" {
             return Ok(Shown::All(page(NameOrder::default())?.ids));
         }
-        let at = |number: usize| NameOrder { descending, offset: ((number - 1) * PAGE_SIZE) as u64, limit: Some(PAGE_SIZE as u64) };
+        let at =
+            |number: usize| NameOrder { descending, offset: (number - 1).saturating_mul(PAGE_SIZE) as u64, limit: Some(PAGE_SIZE as u64) };
         let asked = params.get("page").and_then(|page| page.parse::<usize>().ok()).unwrap_or(1).max(1);
         let found = page(at(asked))?;
         // A page past the end shows the last one, as a list read whole does.
@@ -182,7 +184,7 @@ impl<Id> Shown<Id> {
 
 /// Orders `records` (in id order) by their cells in the sort column and keeps the page asked
 /// for, as [`List::respond`] would: the cells of one column are worked out for every record,
-/// the others only for the page's. Answers the page's records and how many there were.
+/// the others only for the page's. Answers the page's records, in order.
 fn order_and_page<'a, T>(
     records: &'a [T],
     columns: &[Column],
@@ -204,6 +206,8 @@ fn order_and_page<'a, T>(
 /// account is read and ordered by that column's keys alone, and only the page shown is worded.
 fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<List, AppError> {
     let locale = viewer.user.locale;
+    // The projection brought up to the log before the request's transaction is taken.
+    let insights = state.insights.as_ref().map(|_| state.insights_for(viewer.org)).transpose()?;
     let mut tx = state.db.read()?;
     let data = OrgData::load_without_accounts(&mut tx, viewer.org, state.now())?;
     let columns = account_columns(locale);
@@ -221,7 +225,7 @@ fn account_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
         Shown::Page(page) => Some(page.ids.iter().copied().collect()),
         Shown::All(_) => None,
     };
-    let open = OpenDeals::load(state, &mut tx, viewer, among.as_ref())?;
+    let open = OpenDeals::load(insights.as_deref(), &mut tx, viewer, among.as_ref())?;
     let owners: HashMap<UserId, &str> = data.users.iter().map(|user| (user.id, user.name.as_str())).collect();
     let cells = AccountCells { data: &data, locale, open: &open, owners: &owners };
     let (rows, presorted) = match shown {
@@ -380,16 +384,17 @@ fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
     let default_sort = ("name", false);
     let filter = ContactFilter { text: params.get("q").map(str::to_owned), account_id: account };
     let shown = Shown::of(&columns, default_sort, params, |order| Ok(app::records::contact_page(&mut tx, viewer.org, &filter, order)?))?;
-    let (contacts, page_ids, total) = match shown {
+    // `every`: every matching contact was read (another order than the name's, or a CSV).
+    let (contacts, every, total) = match shown {
         Shown::Page(page) => {
             let mut contacts = app::records::contacts_by_ids(&mut tx, viewer.org, &page.ids)?;
             contacts.sort_by_key(|contact| page.ids.iter().position(|id| *id == contact.id));
-            (contacts, None, page.total as usize)
+            (contacts, false, page.total as usize)
         }
         Shown::All(mut ids) => {
             ids.sort_unstable();
             let total = ids.len();
-            (app::records::contacts_by_ids(&mut tx, viewer.org, &ids)?, Some(()), total)
+            (app::records::contacts_by_ids(&mut tx, viewer.org, &ids)?, true, total)
         }
     };
     data.load_accounts(&mut tx, contacts.iter().filter_map(|contact| contact.account_id).chain(account))?;
@@ -407,12 +412,14 @@ fn contact_list(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Li
         }
     };
     let row = |contact: &Contact| Row { cells: columns.iter().map(|column| cell(column.key, contact)).collect(), class: None };
-    let (rows, presorted) = match page_ids {
+    let (rows, presorted) = if !every {
         // The page, in name order.
-        None => (contacts.iter().map(row).collect(), Some(total)),
+        (contacts.iter().map(row).collect(), Some(total))
+    } else if params.get("format") == Some("csv") {
         // `List::respond` orders the whole list for the file.
-        Some(()) if params.get("format") == Some("csv") => (contacts.iter().map(row).collect(), None),
-        Some(()) => (order_and_page(&contacts, &columns, default_sort, params, cell).into_iter().map(row).collect(), Some(total)),
+        (contacts.iter().map(row).collect(), None)
+    } else {
+        (order_and_page(&contacts, &columns, default_sort, params, cell).into_iter().map(row).collect(), Some(total))
     };
     // The account filter offers every account of a small organisation; past `PICKER_AT`, the
     // one chosen, and a search box finds the others.

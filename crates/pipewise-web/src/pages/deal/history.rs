@@ -87,20 +87,13 @@ pub(super) struct HistoryMore {
     pub href: String,
 }
 
-/// Keeps the newest [`HISTORY_SHOWN`] entries unless `all` (a deal changed every day for years
-/// would otherwise weigh megabytes); says what was left out and links to the whole timeline.
-pub(super) fn cut(
-    history: &mut Vec<HistoryView>,
-    all: bool,
-    locale: Locale,
-    id: OpportunityId,
-    as_of: Option<&str>,
-) -> Option<HistoryMore> {
-    if all || history.len() <= HISTORY_SHOWN {
+/// The line under a timeline cut to its newest [`HISTORY_SHOWN`] of `total` entries (a deal
+/// changed every day for years would otherwise weigh megabytes): how many are shown and the link
+/// to the whole timeline; `None` when nothing was cut.
+pub(super) fn cut(total: usize, locale: Locale, id: OpportunityId, as_of: Option<&str>) -> Option<HistoryMore> {
+    if total <= HISTORY_SHOWN {
         return None;
     }
-    let total = history.len();
-    history.truncate(HISTORY_SHOWN);
     let mut pairs = vec![("history", "all".to_owned())];
     pairs.extend(as_of.map(|day| ("as_of", day.to_owned())));
     Some(HistoryMore {
@@ -109,18 +102,25 @@ pub(super) fn cut(
     })
 }
 
-/// The history part: every write up to the shown moment, with the stored gate overrides (not
-/// in a past view).
-pub(super) fn history(tx: &mut Tx<'_>, ctx: &DealCtx<'_>, events: &[HistoryEvent]) -> Result<Vec<HistoryView>, AppError> {
+/// The history part: every write up to the shown moment (its newest [`HISTORY_SHOWN`] unless
+/// `all`), with the stored gate overrides (not in a past view); and how many writes there are.
+pub(super) fn history(
+    tx: &mut Tx<'_>,
+    ctx: &DealCtx<'_>,
+    events: &[HistoryEvent],
+    all: bool,
+) -> Result<(Vec<HistoryView>, usize), AppError> {
     let overrides = if ctx.as_of.is_none() {
         app::gates::gate_overrides_for(tx, ctx.viewer.org, &ctx.viewer.access, ctx.id)?.unwrap_or_default()
     } else {
         Vec::new()
     };
-    Ok(history_views(events, &overrides, &ctx.data, ctx.locale, ctx.zone, ctx.now))
+    let limit = if all { usize::MAX } else { HISTORY_SHOWN };
+    Ok(history_views(events, &overrides, &ctx.data, ctx.locale, ctx.zone, ctx.now, limit))
 }
 
 /// The history, newest first, one entry per write (events with the same time and author).
+/// The newest `limit` entries, and how many there are in all.
 fn history_views(
     events: &[HistoryEvent],
     overrides: &[StoredOverride],
@@ -128,7 +128,8 @@ fn history_views(
     locale: Locale,
     zone: &str,
     now: Timestamp,
-) -> Vec<HistoryView> {
+    limit: usize,
+) -> (Vec<HistoryView>, usize) {
     let mut groups: Vec<Vec<&HistoryEvent>> = Vec::new();
     for event in events {
         match groups.last_mut() {
@@ -138,9 +139,11 @@ fn history_views(
             _ => groups.push(vec![event]),
         }
     }
-    groups
+    let total = groups.len();
+    let views = groups
         .into_iter()
         .rev()
+        .take(limit)
         .map(|group| {
             let first = group[0];
             let created = group.iter().any(|event| event.field == OppField::Pipeline && event.old.is_none());
@@ -168,7 +171,8 @@ fn history_views(
                 gate_override,
             }
         })
-        .collect()
+        .collect();
+    (views, total)
 }
 
 /// A gate override in a history entry: its reason, the move, and what was unmet, from the

@@ -262,8 +262,8 @@ fn deal_page(state: &AppState, viewer: &Viewer, id: OpportunityId, as_of: Option
         ctx.data.load_accounts(&mut tx, [account])?;
     }
     let locale = ctx.locale;
-    let mut history = history::history(&mut tx, &ctx, &events)?;
-    let history_more = history::cut(&mut history, extras.history_all, locale, id, as_of);
+    let (history, history_total) = history::history(&mut tx, &ctx, &events, extras.history_all)?;
+    let history_more = if extras.history_all { None } else { history::cut(history_total, locale, id, as_of) };
     let (activities, touches) = activities::activities(&mut tx, &ctx)?;
     let tasks = activities::tasks(&mut tx, &ctx)?;
     let other_form_rejected = extras.other_form_rejected();

@@ -45,7 +45,8 @@ impl DataSets {
             }
             sets.push(("demo (SQLite)", self.demo.clone()));
         }
-        sets.push(("scale (SQLite)", self.db.clone()));
+        let engine = if crate::db::sqlite_path(&self.db).is_some() { "scale (SQLite)" } else { "scale (PostgreSQL)" };
+        sets.push((engine, self.db.clone()));
         if let Some(pg) = &self.pg {
             sets.push(("scale (PostgreSQL)", pg.clone()));
         }

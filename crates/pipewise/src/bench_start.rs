@@ -43,11 +43,11 @@ pub fn start_bench(options: &StartBenchOptions) -> Result<()> {
         let from_snapshot = start_once(&binary, &db, &dir, &cookie, false)?;
         rows.push((label, from_store, from_snapshot, snapshot));
     }
-    println!("\n{:<16} | {:>26} | {:>26} | {:>10}", "data set", "from the store (log replay)", "from the snapshot", "snapshot");
-    println!("{:<16} | {:>12} {:>13} | {:>12} {:>13} | {:>10}", "", "to dashboard", "resident", "to dashboard", "resident", "MB");
+    println!("\n{:<18} | {:>26} | {:>26} | {:>10}", "data set", "from the store (log replay)", "from the snapshot", "snapshot");
+    println!("{:<18} | {:>12} {:>13} | {:>12} {:>13} | {:>10}", "", "to dashboard", "resident", "to dashboard", "resident", "MB");
     for (label, store, snapshot, bytes) in rows {
         println!(
-            "{label:<16} | {:>10.2} s {:>9.0} MiB | {:>10.2} s {:>9.0} MiB | {:>10.1}",
+            "{label:<18} | {:>10.2} s {:>9.0} MiB | {:>10.2} s {:>9.0} MiB | {:>10.1}",
             store.seconds,
             store.resident_mib,
             snapshot.seconds,

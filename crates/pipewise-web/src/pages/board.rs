@@ -4,6 +4,7 @@
 //! card, which also works without JavaScript; all three post to `/opportunities/{id}/stage`.
 
 use pipewise_app as app;
+use pipewise_app::insights::Insights;
 use std::collections::HashMap;
 
 use axum::extract::{RawQuery, State};
@@ -134,10 +135,11 @@ struct StageDeals {
 }
 
 impl BoardDeals {
-    /// Reads the board: through the analytics projection when the server keeps one (only the
-    /// cards are read from the store), else every deal the viewer may see.
+    /// Reads the board: through the analytics projection when the server keeps one (`insights`,
+    /// brought up to the log before `tx` was taken: a request holds one connection at a time;
+    /// only the cards are read from the store), else every deal the viewer may see.
     pub fn load(
-        state: &AppState,
+        insights: Option<&Insights>,
         tx: &mut Tx,
         viewer: &Viewer,
         data: &OrgData,
@@ -145,8 +147,8 @@ impl BoardDeals {
         owner: Option<UserId>,
         now: Timestamp,
     ) -> Result<Option<BoardDeals>, AppError> {
-        if state.insights.is_some() {
-            return super::board_quick::load(state, tx, viewer, data, pipeline, owner, now);
+        if let Some(insights) = insights {
+            return super::board_quick::load(insights, tx, viewer, data, pipeline, owner, now);
         }
         let filter = OpportunityFilter { owner_id: owner, ..OpportunityFilter::default() };
         let deals = app::deals::opportunities_for(tx, viewer.org, &viewer.access, &filter)?;
@@ -275,16 +277,20 @@ pub(super) fn card_limit(kind: StageKind) -> usize {
 fn render_board(state: &AppState, viewer: &Viewer, params: &Params) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
     let now = state.now();
+    let insights = state.insights.as_ref().map(|_| state.insights_for(viewer.org)).transpose()?;
     let mut tx = state.db.read()?;
     // Accounts are read for the cards shown only, below: not every account of the organisation.
     let mut data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
     let owner = params.id("owner").map(UserId);
     let title = t(locale, "board.title").to_owned();
-    let Some(board) = BoardDeals::load(state, &mut tx, viewer, &data, params.id("pipeline").map(PipelineId), owner, now)? else {
+    let Some(board) = BoardDeals::load(insights.as_deref(), &mut tx, viewer, &data, params.id("pipeline").map(PipelineId), owner, now)?
+    else {
         return render::page(viewer, StatusCode::OK, "board.html", "board", title, &BoardView::without_pipelines(locale));
     };
     let today = viewer.today(now);
     let last_activity = read_for_cards(&mut tx, viewer, &board, &mut data)?;
+    // The badges read the projection: the transaction is given back first.
+    drop(tx);
     let badges = open_badges(state, viewer, &board, &data, today);
     let open_stages = board.pipeline.stages.iter().filter(|stage| stage.kind == StageKind::Open).map(|stage| stage.id).collect();
     let cards = CardCtx { viewer, data: &data, open_stages, last_activity, badges, today, now };

@@ -16,12 +16,12 @@ use pipewise_core::*;
 
 use super::board::{BoardDeals, card_limit, chosen_pipeline, closed_order, open_order};
 use super::data::OrgData;
-use crate::AppState;
 use crate::auth::Viewer;
 use crate::error::AppError;
+use pipewise_app::insights::Insights;
 
 pub fn load(
-    state: &AppState,
+    insights: &Insights,
     tx: &mut Tx,
     viewer: &Viewer,
     data: &OrgData,
@@ -30,7 +30,6 @@ pub fn load(
     now: Timestamp,
 ) -> Result<Option<BoardDeals>, AppError> {
     let visible = super::deals_quick::visible(tx, viewer)?;
-    let insights = state.insights_for(viewer.org)?;
     let first_day = super::board::first_closed_day(data, now);
     // Per stage: the count, the amounts, and the candidates for cards by their order key.
     let found = insights.with(|projection| {

@@ -251,9 +251,10 @@ fn moved_json(
     now: Timestamp,
 ) -> Result<Response, AppError> {
     let locale = viewer.user.locale;
+    let insights = state.insights.as_ref().map(|_| state.insights_for(viewer.org)).transpose()?;
     let mut tx = state.db.read()?;
     let data = OrgData::load_without_accounts(&mut tx, viewer.org, now)?;
-    let board = BoardDeals::load(state, &mut tx, viewer, &data, Some(deal.pipeline_id), owner, now)?;
+    let board = BoardDeals::load(insights.as_deref(), &mut tx, viewer, &data, Some(deal.pipeline_id), owner, now)?;
     let columns = board.map(|board| board.summaries(&data, locale)).unwrap_or_default();
     let stage_name = data.stage_name(locale, deal.stage_id);
     let mut message = i18n::tf(locale, "board.moved", &[("name", &deal.name), ("stage", &stage_name)]);

@@ -39,7 +39,7 @@
 
 use crate::figures::WaterfallBucket;
 use crate::projection::{DealState, FORECAST_CATEGORIES, NO_STAGE, Projection};
-use crate::{Day, Period, Ratio, Scope, div_round_half_even, fold_deals};
+use crate::{Day, NO_DAY, Period, Ratio, Scope, div_round_half_even, fold_deals};
 
 /// [`crate::projection::forecast_index`] of Omitted.
 pub const OMITTED: u8 = FORECAST_CATEGORIES.len() as u8 - 1;
@@ -855,28 +855,65 @@ pub struct WonDeal {
     pub amount_native: i64,
     pub currency: pipewise_core::Currency,
     pub closed_day: Day,
+    /// The day it was reopened or lost since, or [`NO_DAY`] while it stays won.
+    pub reversed_day: Day,
 }
 
-/// The won deals (with an amount) closed in `period`, as the projection holds them now, by
-/// owner index: one list per owner, in deal order, for the owners `keep` admits (the others'
-/// lists stay empty). One pass over the deals.
+/// The deals won with a close in `period` (with an amount), by the owner who won them: one list
+/// per owner index, in deal order, for the owners `keep` admits (the others' lists stay empty).
+/// One pass over the deals.
+///
+/// - A deal in a won stage now is listed as it stands now (a corrected amount counts), credited
+///   to its owner at the end of its close day: handing a won deal or its account to someone else
+///   afterwards (a territory transfer) moves no credit.
+/// - A deal reopened or lost since is listed as it stood the day before its last reversal, when
+///   it was won then with a close in `period`, with the day of the reversal: the plan's clawback
+///   rule decides what that takes back. Its amount in its own currency is the one it has now.
 pub fn won_by_owner(projection: &Projection, period: Period, keep: impl Fn(u32) -> bool) -> Vec<Vec<WonDeal>> {
     let deals = projection.deals();
+    let won = |stage: u16| {
+        stage != crate::projection::NO_STAGE && projection.stages[stage as usize].kind == pipewise_core::pipeline::StageKind::Won
+    };
     let mut by_owner = vec![Vec::new(); projection.n_owners()];
+    let mut state = crate::projection::DealState::EMPTY;
     for index in 0..deals.id.len() {
-        let closed = deals.closed_day[index];
-        if !period.contains(closed) || deals.amount[index] == crate::projection::NO_AMOUNT || !keep(deals.owner[index]) {
+        let deal = index as u32;
+        let (owner, amount, closed_day, reversed_day) = if won(deals.stage[index]) {
+            let closed_day = deals.closed_day[index];
+            if !period.contains(closed_day) || deals.amount[index] == crate::projection::NO_AMOUNT {
+                continue;
+            }
+            let mut owner = deals.owner[index];
+            if deals.last_event_day[index] > closed_day && projection.state_into(deal, closed_day, &mut state) {
+                owner = state.owner;
+            }
+            (owner, deals.amount[index], closed_day, NO_DAY)
+        } else {
+            // The last time it left a won stage, and how it stood the day before.
+            let Some(reversed) = projection.stage_changes(deal).filter(|(_, left)| won(*left)).map(|(day, _)| day).last() else {
+                continue;
+            };
+            if !projection.state_into(deal, reversed - 1, &mut state)
+                || !won(state.stage)
+                || !period.contains(state.closed_day)
+                || state.amount == crate::projection::NO_AMOUNT
+            {
+                continue;
+            }
+            (state.owner, state.amount, state.closed_day, reversed)
+        };
+        // Its amount in its own currency, as it is now (none: nothing to credit).
+        let Some(currency) = projection.currencies.get(deals.currency[index] as usize).copied() else { continue };
+        if deals.amount_native[index] == crate::projection::NO_AMOUNT || !keep(owner) {
             continue;
         }
-        if projection.stages[deals.stage[index] as usize].kind != pipewise_core::pipeline::StageKind::Won {
-            continue;
-        }
-        by_owner[deals.owner[index] as usize].push(WonDeal {
+        by_owner[owner as usize].push(WonDeal {
             id: deals.id[index],
-            amount: deals.amount[index],
+            amount,
             amount_native: deals.amount_native[index],
-            currency: projection.currencies[deals.currency[index] as usize],
-            closed_day: closed,
+            currency,
+            closed_day,
+            reversed_day,
         });
     }
     by_owner

@@ -6,11 +6,20 @@
 //! derives. Shapes (every key always written; `null` for unset; decimals written as strings such
 //! as `"0.04"`, read from a string or a number):
 //!
-//! - plan: `{"currency", "timing", "ties", "rounding", "gate", "cap", "draw", "components"}`, where
+//! - plan: `{"currency", "timing", "ties", "rounding", "gate", "cap", "draw", "clawback", "ramp",
+//!   "payout", "components"}`, where
 //!   `currency` is an ISO 4217 code, `timing` is `booking`, `invoice` or `cash`, `ties` is
 //!   `upper_tier` or `lower_tier`, `rounding` is `half_up` or `half_even`, `gate` is a decimal
 //!   fraction of attainment or `null`;
 //! - `cap`: `{"amount", "carry_forward"}` or `null`; `draw`: `{"amount", "recoverable"}` or `null`;
+//! - `clawback`: `{"window_days", "mode"}`: a reversal (the won deal reopened or lost) within
+//!   `window_days` of its booking (`null`: whenever it comes) is clawed back by `mode`,
+//!   `recompute` (the deal leaves attainment, the period is recomputed) or `reclaim` (what it
+//!   paid is taken back, attainment kept); after the window the deal stays as won;
+//! - `ramp`: a list of decimal fractions of quota, one for each month of a new person's tenure
+//!   (counted from the first day of their first plan), the whole quota after the last; `[]` for none;
+//! - `payout`: `{"currency", "days_after"}` or `null`: the statement is paid out in `currency`
+//!   at the rate of the day `days_after` days after the period's last;
 //! - `components`: a list, each item with a `type` and a `rule` (its name on statement lines):
 //!   - `{"type": "commission", "rule", "measure"` (`revenue`, `overlay`), `"mode"` (`marginal`,
 //!     `retroactive`), `"basis"` (`amount`, `attainment`), `"tiers": [{"lower", "rate"}]}`;
@@ -21,7 +30,9 @@
 //!
 //! Decoding is strict about types and unknown keys. `currency` and `components` are required (the
 //! list may be empty); an absent or null `timing`, `ties` or `rounding` takes the written-down
-//! default (booking, upper tier, half up), an absent `gate`, `cap` or `draw` is none. Every other
+//! default (booking, upper tier, half up), an absent `gate`, `cap`, `draw` or `payout` is none, an
+//! absent `clawback` is `{"window_days": null, "mode": "recompute"}` and an absent `ramp` is `[]`
+//! (plans saved before these settings existed read as they always did). Every other
 //! key of a component, a cap or a draw is required (a bonus's `steps` and `linear` aside: exactly
 //! one of them), and a component's `rule` may not be blank. Every problem is reported at once, naming
 //! the field as a dotted path (`components.tiers.rate`) and the items (`item 2: item 3: …`, the
@@ -29,7 +40,8 @@
 //! its first broken rule is reported on `components`.
 
 use pipewise_comp::{
-    AttainmentOf, BonusCurve, Cap, Component, Draw, Plan, Rounding, SplitKind, TieRule, Tier, TierBasis, TierMode, TierTable, Timing,
+    AttainmentOf, BonusCurve, Cap, Clawback, ClawbackMode, Component, Draw, Payout, Plan, Rounding, SplitKind, TieRule, Tier, TierBasis,
+    TierMode, TierTable, Timing,
 };
 use pipewise_core::error::{Problem, RecordRef, ValidationErrors};
 use pipewise_core::money::Decimal;
@@ -47,6 +59,7 @@ const MEASURES: &[(&str, SplitKind)] = &[("revenue", SplitKind::Revenue), ("over
 const MODES: &[(&str, TierMode)] = &[("marginal", TierMode::Marginal), ("retroactive", TierMode::Retroactive)];
 const BASES: &[(&str, TierBasis)] = &[("amount", TierBasis::Amount), ("attainment", TierBasis::Attainment)];
 const OFS: &[(&str, AttainmentOf)] = &[("individual", AttainmentOf::Individual), ("team", AttainmentOf::Team)];
+const CLAWBACKS: &[(&str, ClawbackMode)] = &[("recompute", ClawbackMode::Recompute), ("reclaim", ClawbackMode::Reclaim)];
 
 /// The word for `value` in `choices` (every value of each enum is listed, so never the fallback).
 fn word<T: PartialEq>(choices: &[(&'static str, T)], value: &T) -> &'static str {
@@ -116,6 +129,9 @@ pub fn plan_json(plan: &pipewise_comp::Plan) -> serde_json::Value {
         "gate": plan.gate.map_or(Value::Null, decimal_json),
         "cap": plan.cap.as_ref().map_or(Value::Null, |cap| json!({ "amount": decimal_json(cap.amount), "carry_forward": cap.carry_forward })),
         "draw": plan.draw.as_ref().map_or(Value::Null, |draw| json!({ "amount": decimal_json(draw.amount), "recoverable": draw.recoverable })),
+        "clawback": json!({ "window_days": plan.clawback.window_days, "mode": word(CLAWBACKS, &plan.clawback.mode) }),
+        "ramp": plan.ramp.iter().copied().map(decimal_json).collect::<Vec<_>>(),
+        "payout": plan.payout.map_or(Value::Null, |payout| json!({ "currency": payout.currency.code(), "days_after": payout.days_after })),
         "components": plan.components.iter().map(component_json).collect::<Vec<_>>(),
     })
 }
@@ -123,7 +139,7 @@ pub fn plan_json(plan: &pipewise_comp::Plan) -> serde_json::Value {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-const PLAN_KEYS: &[&str] = &["currency", "timing", "ties", "rounding", "gate", "cap", "draw", "components"];
+const PLAN_KEYS: &[&str] = &["currency", "timing", "ties", "rounding", "gate", "cap", "draw", "clawback", "ramp", "payout", "components"];
 const COMMISSION_KEYS: &[&str] = &["type", "rule", "measure", "mode", "basis", "tiers"];
 const BONUS_KEYS: &[&str] = &["type", "rule", "of", "steps", "linear"];
 const INCENTIVE_KEYS: &[&str] = &["type", "rule", "target", "parts"];
@@ -429,6 +445,66 @@ impl Decoder {
         Some(Draw { amount: amount?, recoverable: recoverable? })
     }
 
+    fn currency_of(&mut self, value: &Value, field: &'static str) -> Option<Currency> {
+        match value.as_str().map(Currency::from_code) {
+            Some(Ok(currency)) => Some(currency),
+            Some(Err(problem)) => {
+                self.push(field, problem);
+                None
+            }
+            None => {
+                self.push(field, Problem::Invalid { value: short(value), expected: "an ISO 4217 currency code" });
+                None
+            }
+        }
+    }
+
+    /// A whole number of days from 0 to `max`.
+    fn days_of(&mut self, value: &Value, field: &'static str, max: u32) -> Option<u32> {
+        let days = value.as_u64().and_then(|days| u32::try_from(days).ok()).filter(|days| *days <= max);
+        if days.is_none() {
+            self.push(
+                field,
+                Problem::OutOfRange { value: short(value), range: if max > 366 { "0 to 3653 days" } else { "0 to 366 days" } },
+            );
+        }
+        days
+    }
+
+    fn clawback(&mut self, value: &Value) -> Option<Clawback> {
+        let map = self.object(value, "clawback", &["window_days", "mode"])?;
+        let window_days = match present(map, "window_days") {
+            None => Some(None),
+            Some(days) => self.days_of(days, "clawback.window_days", pipewise_comp::plan::MAX_CLAWBACK_DAYS).map(Some),
+        };
+        let mode = self.choice_or_default(map, "mode", "clawback.mode", CLAWBACKS, "one of recompute, reclaim");
+        Some(Clawback { window_days: window_days?, mode })
+    }
+
+    fn ramp(&mut self, value: &Value) -> Option<Vec<Decimal>> {
+        let items = self.list_of(value, "ramp")?;
+        let mut ramp = Vec::with_capacity(items.len());
+        let mut whole = true;
+        for (index, item) in items.iter().enumerate() {
+            self.items.push(index + 1);
+            match self.decimal_of(item, "ramp") {
+                Some(fraction) => ramp.push(fraction),
+                None => whole = false,
+            }
+            self.items.pop();
+        }
+        whole.then_some(ramp)
+    }
+
+    fn payout(&mut self, value: &Value) -> Option<Payout> {
+        let map = self.object(value, "payout", &["currency", "days_after"])?;
+        let currency = self.required(map, "currency", "payout.currency").and_then(|value| self.currency_of(value, "payout.currency"));
+        let days_after = self
+            .required(map, "days_after", "payout.days_after")
+            .and_then(|value| self.days_of(value, "payout.days_after", pipewise_comp::plan::MAX_PAYOUT_DAYS));
+        Some(Payout { currency: currency?, days_after: days_after? })
+    }
+
     /// The whole plan, or `None` after at least one error.
     fn plan(&mut self, value: &Value, name: &str, version: u32) -> Option<Plan> {
         let Some(map) = value.as_object() else {
@@ -436,20 +512,7 @@ impl Decoder {
             return None;
         };
         self.unknown_keys(map, "(body)", PLAN_KEYS);
-        let currency = self.required(map, "currency", "currency").and_then(|value| {
-            let currency = value.as_str().map(Currency::from_code);
-            match currency {
-                Some(Ok(currency)) => Some(currency),
-                Some(Err(problem)) => {
-                    self.push("currency", problem);
-                    None
-                }
-                None => {
-                    self.push("currency", Problem::Invalid { value: short(value), expected: "an ISO 4217 currency code" });
-                    None
-                }
-            }
-        });
+        let currency = self.required(map, "currency", "currency").and_then(|value| self.currency_of(value, "currency"));
         let timing = self.choice_or_default(map, "timing", "timing", TIMINGS, "one of booking, invoice, cash");
         let ties = self.choice_or_default(map, "ties", "ties", TIES, "one of upper_tier, lower_tier");
         let rounding = self.choice_or_default(map, "rounding", "rounding", ROUNDINGS, "one of half_up, half_even");
@@ -466,6 +529,18 @@ impl Decoder {
             None => Some(None),
             Some(value) => self.draw(value).map(Some),
         };
+        let clawback = match present(map, "clawback") {
+            None => Some(Clawback::default()),
+            Some(value) => self.clawback(value),
+        };
+        let ramp = match present(map, "ramp") {
+            None => Some(Vec::new()),
+            Some(value) => self.ramp(value),
+        };
+        let payout = match present(map, "payout") {
+            None => Some(None),
+            Some(value) => self.payout(value).map(Some),
+        };
         let components = self.items(map, "components", "components", Decoder::component);
         Some(Plan {
             name: name.to_owned(),
@@ -478,6 +553,9 @@ impl Decoder {
             timing,
             ties,
             rounding,
+            clawback: clawback?,
+            ramp: ramp?,
+            payout: payout?,
         })
     }
 }
@@ -565,6 +643,9 @@ mod tests {
             timing: Timing::Invoice,
             ties: TieRule::LowerTier,
             rounding: Rounding::HalfEven,
+            clawback: Clawback { window_days: Some(90), mode: ClawbackMode::Reclaim },
+            ramp: vec![d("0.25"), d("0.5"), d("0.75")],
+            payout: Some(Payout { currency: Currency::KRW, days_after: 15 }),
             ..Plan::new("AE 2027", 4, Currency::USD, components)
         }
     }
@@ -575,6 +656,9 @@ mod tests {
         let first = plan_json(&plan);
         assert_eq!(first["timing"], "invoice");
         assert_eq!(first["gate"], "0.5");
+        assert_eq!(first["clawback"], json!({ "window_days": 90, "mode": "reclaim" }));
+        assert_eq!(first["ramp"], json!(["0.25", "0.5", "0.75"]));
+        assert_eq!(first["payout"], json!({ "currency": "KRW", "days_after": 15 }));
         assert_eq!(first["components"][0]["tiers"][0], json!({ "lower": "0", "rate": "0.04" }));
         assert_eq!(first["components"][2]["linear"], Value::Null);
         assert_eq!(first["components"][3]["steps"], Value::Null);
@@ -605,6 +689,26 @@ mod tests {
         assert_eq!(plan, Plan::new("Korea", 1, Currency::KRW, vec![commission]));
         let empty = plan_from_json(&json!({ "currency": "USD", "components": [], "gate": null, "timing": null }), "Empty", 2);
         assert_eq!(empty.expect("an empty plan decodes"), Plan::new("Empty", 2, Currency::USD, Vec::new()));
+    }
+
+    #[test]
+    fn a_bad_clawback_ramp_or_payout_is_named() {
+        let body = json!({
+            "currency": "USD",
+            "clawback": { "window_days": -3, "mode": "forgive" },
+            "ramp": ["0.5", "lots"],
+            "payout": { "currency": "EURO", "days_after": 400 },
+            "components": [],
+        });
+        let errors = plan_from_json(&body, "Bad", 1).unwrap_err();
+        let found: Vec<(&str, String)> = errors.0.iter().map(|error| (error.field, error.problem.to_string())).collect();
+        let fields: Vec<&str> = found.iter().map(|(field, _)| *field).collect();
+        assert_eq!(fields, ["clawback.window_days", "clawback.mode", "ramp", "payout.currency", "payout.days_after"], "{found:?}");
+        assert!(found[2].1.contains("item 2") && found[2].1.contains("lots"), "{found:?}");
+        // A ramp step above the whole quota is held to the plan's rules.
+        let over = json!({ "currency": "USD", "ramp": ["0.5", "1.5"], "components": [] });
+        let error = plan_from_json(&over, "Over", 1).unwrap_err();
+        assert!(en_errors(&error).contains("month 2 carries 1.5"), "{}", en_errors(&error));
     }
 
     #[test]
@@ -687,6 +791,7 @@ mod tests {
             booked_on: date("2026-03-31"),
             invoiced_on: None,
             paid_on: None,
+            reversed_on: None,
         }];
         let input = PeriodInput {
             payee: UserId(1),

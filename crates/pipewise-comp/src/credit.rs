@@ -48,6 +48,9 @@ pub struct Credit {
     pub booked_on: Date,
     pub invoiced_on: Option<Date>,
     pub paid_on: Option<Date>,
+    /// The day the won deal was reopened or lost, when it was: the plan's clawback rule says
+    /// what that takes back ([`crate::Plan::counting`]).
+    pub reversed_on: Option<Date>,
 }
 
 /// `magnitude` (not negative) shared in proportion to `weights` out of `total_weight`, each part
@@ -135,6 +138,7 @@ pub fn split_deal(
                 booked_on,
                 invoiced_on: None,
                 paid_on: None,
+                reversed_on: None,
             }
         })
         .collect())

@@ -26,9 +26,16 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 pub use credit::{Credit, FxUsed, Split, SplitKind, split_deal};
 pub use performance::{Direction, RepResult, Spread, TeamAttainment, outliers, spread, team_attainment};
-pub use plan::{AttainmentOf, BonusCurve, Cap, Component, Draw, Plan, TieRule, Tier, TierBasis, TierMode, TierTable, Timing};
-pub use quota::{Attainment, History, QuotaSpan, Realism, Reason, Verdict, attainment, prorate, quota_for, ramp, realism, seasonal};
-pub use statement::{CreditFacts, Line, LineKind, LineRef, PeriodInput, Statement, adjustments, compute, reclaim, what_if};
+pub use plan::{
+    AttainmentOf, BonusCurve, Cap, Clawback, ClawbackMode, Component, Counting, Draw, Payout, Plan, TieRule, Tier, TierBasis, TierMode,
+    TierTable, Timing,
+};
+pub use quota::{
+    Attainment, History, QuotaSpan, Realism, Reason, Verdict, attainment, carried, prorate, quota_for, ramp, realism, seasonal,
+};
+pub use statement::{
+    CreditFacts, Line, LineKind, LineRef, PaidOut, PeriodInput, Statement, adjustments, compute, paid_out, reclaim, what_if,
+};
 
 /// How a line's unrounded amount becomes money.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,6 +83,12 @@ pub enum CompError {
     ShareOutOfRange { deal: OpportunityId, share: Decimal },
     #[error("opportunity {deal}: credited in {found}, but the plan pays in {expected}")]
     CurrencyMismatch { deal: OpportunityId, found: &'static str, expected: &'static str },
+    #[error("rule {rule:?}: the ramp has {months} months, more than {max}")]
+    RampTooLong { rule: String, months: usize, max: usize },
+    #[error("rule {rule:?}: the ramp's month {month} carries {fraction}, outside 0 to 1")]
+    RampOutOfRange { rule: String, month: usize, fraction: Decimal },
+    #[error("rule {rule:?}: {field} is {days} days, more than {max}")]
+    TooLong { rule: String, field: &'static str, days: u32, max: u32 },
     #[error("{what} is too large to compute exactly")]
     TooLarge { what: &'static str },
 }

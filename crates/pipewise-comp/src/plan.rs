@@ -8,7 +8,7 @@
 use pipewise_core::{Currency, Date};
 use rust_decimal::Decimal;
 
-use crate::credit::SplitKind;
+use crate::credit::{Credit, SplitKind};
 use crate::{CompError, Rounding};
 
 /// A plan at one version; statements name both.
@@ -26,6 +26,14 @@ pub struct Plan {
     pub timing: Timing,
     pub ties: TieRule,
     pub rounding: Rounding,
+    /// What a won deal's later reversal (reopened or lost) takes back.
+    pub clawback: Clawback,
+    /// A new person's quota ramp: `ramp[n]` is the fraction of quota carried in month `n + 1`
+    /// of tenure (counted from the first day of their first plan), the whole quota after the
+    /// last step. Empty: no ramp.
+    pub ramp: Vec<Decimal>,
+    /// Paid out in another currency than the plan's, at the rate of the payout day.
+    pub payout: Option<Payout>,
 }
 
 impl Plan {
@@ -42,6 +50,9 @@ impl Plan {
             timing: Timing::Booking,
             ties: TieRule::UpperTier,
             rounding: Rounding::HalfUp,
+            clawback: Clawback::default(),
+            ramp: Vec::new(),
+            payout: None,
         }
     }
 
@@ -66,8 +77,98 @@ impl Plan {
         {
             return Err(CompError::Negative { rule: plan_rule(), field: "draw", value: draw.amount });
         }
+        if self.ramp.len() > MAX_RAMP_MONTHS {
+            return Err(CompError::RampTooLong { rule: plan_rule(), months: self.ramp.len(), max: MAX_RAMP_MONTHS });
+        }
+        if let Some((month, fraction)) =
+            self.ramp.iter().enumerate().find(|(_, fraction)| fraction.is_sign_negative() || **fraction > Decimal::ONE)
+        {
+            return Err(CompError::RampOutOfRange { rule: plan_rule(), month: month + 1, fraction: *fraction });
+        }
+        if let Some(window) = self.clawback.window_days
+            && window > MAX_CLAWBACK_DAYS
+        {
+            return Err(CompError::TooLong { rule: plan_rule(), field: "clawback.window_days", days: window, max: MAX_CLAWBACK_DAYS });
+        }
+        if let Some(payout) = &self.payout
+            && payout.days_after > MAX_PAYOUT_DAYS
+        {
+            return Err(CompError::TooLong {
+                rule: plan_rule(),
+                field: "payout.days_after",
+                days: payout.days_after,
+                max: MAX_PAYOUT_DAYS,
+            });
+        }
         Ok(())
     }
+
+    /// The day a statement for the period ending `last` is paid out in the payout currency
+    /// (`None` for a plan that pays in its own).
+    pub fn payout_day(&self, last: Date) -> Option<Date> {
+        let payout = self.payout?;
+        pipewise_core::time::plus_days(last, i64::from(payout.days_after))
+    }
+
+    /// How a credit counts under the plan's clawback rule: a deal reversed within the window
+    /// (days from its booking to its reversal, both ends counted as days apart) is taken out of
+    /// the period, or under [`ClawbackMode::Reclaim`] keeps counting toward attainment and tiers
+    /// but pays nothing; reversed after the window, it stays as it was won.
+    pub fn counting(&self, credit: &Credit) -> Counting {
+        let Some(reversed_on) = credit.reversed_on else { return Counting::Paid };
+        let age = credit.booked_on.until(reversed_on).map_or(0, |span| span.get_days()).max(0);
+        let within = self.clawback.window_days.is_none_or(|window| age.unsigned_abs() <= window);
+        match (within, self.clawback.mode) {
+            (false, _) => Counting::Paid,
+            (true, ClawbackMode::Recompute) => Counting::Out,
+            (true, ClawbackMode::Reclaim) => Counting::AttainmentOnly,
+        }
+    }
+}
+
+/// The longest ramp, in months of tenure.
+pub const MAX_RAMP_MONTHS: usize = 36;
+/// The longest clawback window, in days (ten years).
+pub const MAX_CLAWBACK_DAYS: u32 = 3_653;
+/// The latest payout day, in days after the period's last day.
+pub const MAX_PAYOUT_DAYS: u32 = 366;
+
+/// How a credit counts in its period under the plan's clawback rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counting {
+    /// Counts toward attainment and pays.
+    Paid,
+    /// Counts toward attainment and tiers, pays nothing (reclaimed).
+    AttainmentOnly,
+    /// Not in the period at all (clawed back: the period is recomputed without it).
+    Out,
+}
+
+/// What a won deal's reversal takes back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Clawback {
+    /// Days after the booking within which a reversal is clawed back; `None`: whenever it comes.
+    pub window_days: Option<u32>,
+    pub mode: ClawbackMode,
+}
+
+/// How a reversal inside the window is taken back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClawbackMode {
+    /// The deal leaves attainment and its period is recomputed; a locked period's difference is
+    /// posted in the open one.
+    #[default]
+    Recompute,
+    /// What the deal paid is taken back and attainment is kept.
+    Reclaim,
+}
+
+/// A statement paid out in another currency, converted at the rate of the payout day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Payout {
+    pub currency: Currency,
+    /// The payout day: this many days after the period's last day.
+    pub days_after: u32,
 }
 
 /// When a credit becomes payable: on the deal's booking, its invoice, or the cash received.

@@ -86,6 +86,70 @@ pub fn ramp(quota: Decimal, steps: &[Decimal], tenure_month: u32) -> Decimal {
     }
 }
 
+/// `quota` for the days of `first..=last` a person carried it: the days inside their plan
+/// spans (`(from, to)`, an open end as `None`; no spans at all: every day), each day weighted by
+/// `ramp`'s fraction for the month of tenure it falls in (tenure counted from `started`; month
+/// one is `started` up to the same day of the next month, the whole quota after the last step).
+/// Days are weighed first and divided once, so spans that tile the period with no ramp give the
+/// quota exactly. A quarter quota of 90,000 (90 days) for a rep who started on its first day under
+/// a ramp of 25% / 50% / 75%, months of 31, 28 and 31 days: 90,000 × (31×0.25 + 28×0.5 +
+/// 31×0.75) / 90 = 45,000.
+pub fn carried(
+    quota: Decimal,
+    first: Date,
+    last: Date,
+    spans: &[(Date, Option<Date>)],
+    ramp: &[Decimal],
+    started: Option<Date>,
+) -> Decimal {
+    let period_days = days_between(first, last);
+    if period_days <= 0 {
+        return Decimal::ZERO;
+    }
+    let whole = [(first, Some(last))];
+    let spans = if spans.is_empty() { &whole[..] } else { spans };
+    let mut weighed = Decimal::ZERO;
+    for (from, to) in spans {
+        let mut day = (*from).max(first);
+        let to = to.map_or(last, |to| to.min(last));
+        while day <= to {
+            let (fraction, segment_last) = ramp_step(day, ramp, started);
+            let end = segment_last.map_or(to, |segment_last| segment_last.min(to));
+            weighed += fraction * Decimal::from(days_between(day, end));
+            match end.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+        }
+    }
+    if weighed == Decimal::from(period_days) { quota } else { quota * weighed / Decimal::from(period_days) }
+}
+
+/// The ramp's fraction on `day` and the last day it holds (`None`: from then on).
+fn ramp_step(day: Date, ramp: &[Decimal], started: Option<Date>) -> (Decimal, Option<Date>) {
+    let Some(started) = started.filter(|started| !ramp.is_empty() && day >= *started) else { return (Decimal::ONE, None) };
+    // Month `k` (from 0) of tenure runs from `started` + k months to the day before + k + 1.
+    let mut month = 0;
+    while month < ramp.len() {
+        let Some(next) = months_after(started, month + 1) else { return (Decimal::ONE, None) };
+        if day < next {
+            return (ramp[month], next.yesterday().ok());
+        }
+        month += 1;
+    }
+    (Decimal::ONE, None)
+}
+
+/// `date` plus `months`, the day clamped to the month's length (31 January + 1 month is 28 or 29
+/// February).
+fn months_after(date: Date, months: usize) -> Option<Date> {
+    let index = i64::from(date.year()) * 12 + i64::from(date.month()) - 1 + i64::try_from(months).ok()?;
+    let year = i16::try_from(index.div_euclid(12)).ok()?;
+    let month = i8::try_from(index.rem_euclid(12) + 1).ok()?;
+    let first = Date::new(year, month, 1).ok()?;
+    Date::new(year, month, date.day().min(first.days_in_month())).ok()
+}
+
 /// Days in `first..=last`.
 fn days_between(first: Date, last: Date) -> i64 {
     i64::from(first.until(last).map_or(0, |span| span.get_days())) + 1
@@ -97,6 +161,33 @@ mod tests {
 
     fn d(text: &str) -> Decimal {
         text.parse().expect("a decimal")
+    }
+
+    #[test]
+    fn a_ramp_weighs_each_day_by_its_month_of_tenure() {
+        let (first, last) = (Date::constant(2026, 1, 1), Date::constant(2026, 3, 31));
+        let steps = [d("0.25"), d("0.5"), d("0.75")];
+        let started = Some(first);
+        let all = [(first, None)];
+        // The doc's case: (31×0.25 + 28×0.5 + 31×0.75) / 90 × 90,000 = 7.75 + 14 + 23.25 = 45 days.
+        assert_eq!(carried(d("90000"), first, last, &all, &steps, started), d("45000"));
+        // No ramp, no spans: the whole quota, exactly.
+        assert_eq!(carried(d("90000"), first, last, &[], &[], None), d("90000"));
+        // A start on 31 January (the plan's span and tenure): January's 1 day and February's 28
+        // at 25% (month one runs to 27 February, clamped: 31 Jan + 1 month is 28 Feb), then...
+        let started = Date::constant(2026, 1, 31);
+        // Month 1: 31 Jan – 27 Feb (28 days) at 0.25; month 2: 28 Feb – 30 Mar (31 days) at 0.5;
+        // month 3 from 31 Mar: 1 day at 0.75. 7 + 15.5 + 0.75 = 23.25 days of 90.
+        let spans = [(started, None)];
+        assert_eq!(carried(d("90000"), first, last, &spans, &steps, Some(started)), d("23250"));
+        // Tenure older than the ramp: the days on the plan alone (a leave on 1 March: 59 days).
+        let spans = [(Date::constant(2025, 1, 1), Some(Date::constant(2026, 2, 28)))];
+        assert_eq!(carried(d("90000"), first, last, &spans, &steps, Some(Date::constant(2025, 1, 1))), d("59000"));
+        // Two spans that tile the period with no ramp: exactly the whole.
+        let spans = [(first, Some(Date::constant(2026, 2, 10))), (Date::constant(2026, 2, 11), None)];
+        assert_eq!(carried(d("100000"), first, last, &spans, &[], None), d("100000"));
+        assert_eq!(months_after(Date::constant(2024, 1, 31), 1), Some(Date::constant(2024, 2, 29)));
+        assert_eq!(months_after(Date::constant(2025, 11, 15), 3), Some(Date::constant(2026, 2, 15)));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use pipewise_core::{Currency, Date, OpportunityId, UserId};
 use rust_decimal::Decimal;
 
 use crate::credit::{Credit, FxUsed, SplitKind};
-use crate::plan::{AttainmentOf, Component, Plan, TieRule, TierBasis, TierMode, TierTable, Timing};
+use crate::plan::{AttainmentOf, Component, Counting, Plan, TieRule, TierBasis, TierMode, TierTable, Timing};
 use crate::quota::Attainment;
 use crate::{CompError, add, mul};
 
@@ -75,6 +75,8 @@ pub struct CreditFacts {
     pub amount: Decimal,
     pub fx: Option<FxUsed>,
     pub booked_on: Date,
+    /// The day the deal was reversed, when it was and still pays (after the clawback window).
+    pub reversed_on: Option<Date>,
 }
 
 /// One line of a statement.
@@ -101,8 +103,14 @@ impl Line {
     fn on(&mut self, credit: &Credit, tier: Option<usize>) {
         self.deal = Some(credit.deal);
         self.tier = tier;
-        self.credit =
-            Some(CreditFacts { kind: credit.kind, share: credit.share, amount: credit.amount, fx: credit.fx, booked_on: credit.booked_on });
+        self.credit = Some(CreditFacts {
+            kind: credit.kind,
+            share: credit.share,
+            amount: credit.amount,
+            fx: credit.fx,
+            booked_on: credit.booked_on,
+            reversed_on: credit.reversed_on,
+        });
     }
 
     /// Whether the line counts toward the gate and the cap (SPIFFs and the balancing lines do not).
@@ -129,6 +137,31 @@ pub struct Statement {
     pub draw_owed_out: Decimal,
     /// Credits not yet payable: still waiting for their invoice or cash date.
     pub held: usize,
+    /// The total in the plan's payout currency, for a plan that pays out in another one.
+    pub payout: Option<PaidOut>,
+}
+
+/// A statement's total in the payout currency, at the rate of the payout day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PaidOut {
+    pub currency: Currency,
+    pub on: Date,
+    /// Payout-currency units per plan-currency unit; `None` until that day's rate is known.
+    pub rate: Option<Decimal>,
+    /// The total converted and rounded once to the payout currency's minor unit.
+    pub amount: Option<Decimal>,
+}
+
+/// The payout of a statement totalling `total` for the period ending `last` under `plan`, at
+/// `rate` (payout-currency units per plan-currency unit on [`Plan::payout_day`], `None` while
+/// unknown); `None` for a plan that pays out in its own currency.
+pub fn paid_out(plan: &Plan, last: Date, total: Decimal, rate: Option<Decimal>) -> Result<Option<PaidOut>, CompError> {
+    let (Some(payout), Some(on)) = (plan.payout, plan.payout_day(last)) else { return Ok(None) };
+    let amount = match rate {
+        Some(rate) => Some(plan.rounding.round(mul(total, rate, "a payout")?, payout.currency)),
+        None => None,
+    };
+    Ok(Some(PaidOut { currency: payout.currency, on, rate, amount }))
 }
 
 /// The statement `plan` gives for `input`.
@@ -139,6 +172,9 @@ pub fn compute(plan: &Plan, input: &PeriodInput<'_>) -> Result<Statement, CompEr
     for credit in input.credits {
         if credit.currency != plan.currency {
             return Err(CompError::CurrencyMismatch { deal: credit.deal, found: credit.currency.code(), expected: plan.currency.code() });
+        }
+        if plan.counting(credit) == Counting::Out {
+            continue;
         }
         match payable_on(credit, plan.timing) {
             Some(day) if day >= input.first && day <= input.last => credits.push(credit),
@@ -174,6 +210,7 @@ pub fn compute(plan: &Plan, input: &PeriodInput<'_>) -> Result<Statement, CompEr
         cap_carried_out,
         draw_owed_out,
         held,
+        payout: None,
     })
 }
 
@@ -293,7 +330,9 @@ impl Builder<'_> {
                 let mut before = Decimal::ZERO;
                 for credit in credits.iter().filter(|credit| credit.kind == *measure) {
                     let after = add(before, credit.amount, "a running total of credit")?;
+                    // A reclaimed deal still counts toward the tiers, but pays nothing.
                     match table.mode {
+                        _ if self.plan.counting(credit) != Counting::Paid => {}
                         TierMode::Marginal => self.marginal(credit, rule, table, &bounds, before, after)?,
                         TierMode::Retroactive => self.retroactive(credit, rule, table, &bounds, before, after)?,
                     }
@@ -312,7 +351,8 @@ impl Builder<'_> {
                 }
             }
             Component::Spiff { amount, min_amount, first, last, .. } => {
-                for credit in credits.iter().filter(|credit| credit.kind == SplitKind::Revenue) {
+                let paid = |credit: &&&Credit| credit.kind == SplitKind::Revenue && self.plan.counting(credit) == Counting::Paid;
+                for credit in credits.iter().filter(paid) {
                     if credit.booked_on >= *first && credit.booked_on <= *last && credit.amount >= *min_amount {
                         self.push(rule, LineKind::Spiff, credit.amount, None, *amount).on(credit, None);
                     }

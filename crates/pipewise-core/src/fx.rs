@@ -75,6 +75,12 @@ impl RateTable {
         Ok(*rate)
     }
 
+    /// Whether the rate of `currency` in force on `date` is final: a fixing dated on or after
+    /// `date` is held (the base's always is). Before that, a later fixing could still apply.
+    pub fn settled(&self, currency: Currency, date: Date) -> bool {
+        currency == self.base || self.rates.get(&currency).is_some_and(|by_date| by_date.range(date..).next().is_some())
+    }
+
     /// Converts by the rule in the module documentation.
     pub fn convert(&self, money: Money, to: Currency, date: Date) -> Result<Money, FxError> {
         if money.currency() == to {

@@ -174,6 +174,12 @@ impl FromStr for Timestamp {
     }
 }
 
+/// `date` plus `days` (negative: before), or `None` past the calendar's ends.
+pub fn plus_days(date: Date, days: i64) -> Option<Date> {
+    use jiff::ToSpan;
+    date.checked_add(days.days()).ok()
+}
+
 /// Parses an ISO date `YYYY-MM-DD` between the years 1900 and 2200.
 pub fn parse_date(raw: &str) -> Result<Date, Problem> {
     let trimmed = raw.trim();

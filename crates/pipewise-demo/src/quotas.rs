@@ -109,6 +109,9 @@ fn demo_plan(currency: &str) -> serde_json::Value {
     })
 }
 
+/// The demo plan for reps in Seoul: the same rules, paid out in KRW.
+const KOREA_PLAN: &str = "Account executive (Korea)";
+
 /// Every rep is paid under the demo plan from the start of last fiscal year; their quarters up
 /// to the current one get statements, the closed ones locked. Returns how many statements.
 pub(crate) fn set_pay(store: &Db, org: OrgId, now: Timestamp) -> Result<u64> {
@@ -125,10 +128,16 @@ pub(crate) fn set_pay(store: &Db, org: OrgId, now: Timestamp) -> Result<u64> {
         .filter(|quarter| quarter.first <= current.first)
         .collect();
     let mut tx = store.write()?;
-    app::pay::save_plan(&mut tx, &ctx, "Account executive", &demo_plan(organisation.reporting_currency.code()))?;
+    let plan = demo_plan(organisation.reporting_currency.code());
+    app::pay::save_plan(&mut tx, &ctx, "Account executive", &plan)?;
+    // Reps in Seoul are paid out in won, on the 15th day after each quarter, at that day's rate.
+    let mut korea = plan;
+    korea["payout"] = serde_json::json!({ "currency": "KRW", "days_after": 15 });
+    app::pay::save_plan(&mut tx, &ctx, KOREA_PLAN, &korea)?;
     let reps: Vec<_> = users.iter().filter(|user| user.role == Role::Rep).collect();
     for rep in &reps {
-        app::pay::assign_plan(&mut tx, &ctx, rep.id, "Account executive", &last_year.first.to_string(), None)?;
+        let plan = if rep.time_zone == "Asia/Seoul" { KOREA_PLAN } else { "Account executive" };
+        app::pay::assign_plan(&mut tx, &ctx, rep.id, plan, &last_year.first.to_string(), None)?;
     }
     let mut statements = 0;
     insights.with(|projection| -> Result<()> {

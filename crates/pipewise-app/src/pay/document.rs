@@ -26,7 +26,37 @@ pub fn statement_json(pay: &PayStatement) -> Value {
     value["attainment"] = attainment_json(pay.statement.attainment);
     value["lines"] = Value::Array(pay.statement.lines.iter().map(line_json).collect());
     value["held"] = json!(pay.statement.held);
+    value["payout"] = payout_json(pay.statement.payout);
     value
+}
+
+/// A statement's payout in another currency: its day, rate and amount (`null` until the day's
+/// rate is known), or `null` for a plan paid in its own currency.
+pub(super) fn payout_json(payout: Option<PaidOut>) -> Value {
+    payout.map_or(Value::Null, |payout| {
+        json!({
+            "currency": payout.currency.code(),
+            "on": payout.on.to_string(),
+            "rate": payout.rate.map(|rate| rate.to_string()),
+            "amount": payout.amount.map(|amount| amount.to_string()),
+        })
+    })
+}
+
+fn payout_from(value: &Value) -> std::result::Result<Option<PaidOut>, String> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let decimal = |key: &str| match &value[key] {
+        Value::Null => Ok(None),
+        found => found.as_str().and_then(|text| text.parse::<Decimal>().ok()).map(Some).ok_or(format!("payout.{key}")),
+    };
+    Ok(Some(PaidOut {
+        currency: value["currency"].as_str().and_then(|code| Currency::from_code(code).ok()).ok_or("payout.currency")?,
+        on: value["on"].as_str().and_then(|text| text.parse::<Date>().ok()).ok_or("payout.on")?,
+        rate: decimal("rate")?,
+        amount: decimal("amount")?,
+    }))
 }
 
 pub(super) fn attainment_json(attainment: Option<Attainment>) -> Value {
@@ -42,6 +72,7 @@ pub(super) fn document(statement: &Statement, corrections: &[Statement]) -> Valu
         "cap_carried_out": statement.cap_carried_out.to_string(),
         "draw_owed_out": statement.draw_owed_out.to_string(),
         "held": statement.held,
+        "payout": payout_json(statement.payout),
         "corrections": corrections.iter().map(|correction| json!({
             "first": correction.first.to_string(),
             "lines": correction.lines.iter().map(line_json).collect::<Vec<_>>(),
@@ -94,6 +125,7 @@ pub fn line_json(line: &Line) -> Value {
             "amount": credit.amount.to_string(),
             "booked_on": credit.booked_on.to_string(),
             "fx": credit.fx.map(|fx| json!({ "from": fx.from.code(), "rate": fx.rate.to_string(), "on": fx.on.to_string() })),
+            "reversed_on": credit.reversed_on.map(|day| day.to_string()),
         })),
         "tier": line.tier,
         "base": line.base.to_string(),
@@ -122,6 +154,10 @@ pub(super) fn line_from(value: &Value) -> std::result::Result<Line, String> {
             share: credit["share"].as_str().and_then(|text| text.parse().ok()).ok_or("credit.share")?,
             amount: credit["amount"].as_str().and_then(|text| text.parse().ok()).ok_or("credit.amount")?,
             booked_on: date(credit, "booked_on")?,
+            reversed_on: match &credit["reversed_on"] {
+                Value::Null => None,
+                _ => Some(date(credit, "reversed_on")?),
+            },
             fx: match &credit["fx"] {
                 Value::Null => None,
                 fx => Some(FxUsed {
@@ -190,6 +226,7 @@ pub(super) fn statement_from(stored: StoredStatement, value: &Value) -> Result<P
         cap_carried_out: decimal_of(&value["cap_carried_out"]),
         draw_owed_out: decimal_of(&value["draw_owed_out"]),
         held: value["held"].as_u64().unwrap_or(0) as usize,
+        payout: payout_from(&value["payout"]).map_err(|detail| corrupt(&stored, detail))?,
     };
     Ok(PayStatement { stored, statement })
 }

@@ -79,23 +79,49 @@ pub(super) struct Facts {
 }
 
 impl Facts {
-    /// `quota` for the days of `period` that `user` was on a plan: each of their assignments
-    /// that overlaps it carries its days' share (a start on day 31 of a 90-day quarter: 60/90;
-    /// a gap between two plans is not paid a quota for), never more than the whole.
-    fn prorated(&self, user: UserId, period: &FiscalPeriod, quota: Decimal) -> Decimal {
+    /// `quota` for the days of `period` that `user` was on a plan, ramped by `ramp` from the
+    /// first day of their first plan (`pipewise_comp::carried`): each of their assignments that
+    /// overlaps the period carries its days' share (a start on day 31 of a 90-day quarter: 60/90;
+    /// a gap between two plans is not paid a quota for), each day at its month of tenure's
+    /// fraction, never more than the whole.
+    fn carried(&self, user: UserId, period: &FiscalPeriod, quota: Decimal, ramp: &[Decimal]) -> Decimal {
         let Some(spans) = self.assignments.get(&user) else { return quota };
-        let days = |first: Date, last: Date| i64::from(first.until(last).map_or(0, |span| span.get_days())) + 1;
-        let period_days = days(period.first, period.last);
-        // Days counted first and divided once, so two plans that tile the period give exactly
-        // the whole quota (a sum of shares could fall a hair short of a 100% tier).
-        let active: i64 = spans
-            .iter()
-            .map(|(first, last)| ((*first).max(period.first), last.map_or(period.last, |last| last.min(period.last))))
-            .filter(|(from, to)| from <= to)
-            .map(|(from, to)| days(from, to))
-            .sum();
-        if active >= period_days { quota } else { quota * Decimal::from(active) / Decimal::from(period_days) }
+        let started = spans.first().map(|(first, _)| *first);
+        pipewise_comp::carried(quota, period.first, period.last, spans, ramp, started)
     }
+
+    /// `plan`'s payout of a statement totalling `total` for `period`, at the payout day's rate
+    /// once that rate is final (`pipewise_core::fx::RateTable::settled`), else naming the day
+    /// and waiting for it.
+    pub(super) fn payout(&self, plan: &Plan, period_last: Date, total: Decimal) -> Result<Option<PaidOut>> {
+        payout_at(self.rates.as_ref(), plan, period_last, total)
+    }
+}
+
+/// [`Facts::payout`] with `rates` (the organisation's).
+pub(super) fn payout_at(
+    rates: Option<&pipewise_core::fx::RateTable>,
+    plan: &Plan,
+    period_last: Date,
+    total: Decimal,
+) -> Result<Option<PaidOut>> {
+    let rate = match (plan.payout, plan.payout_day(period_last), rates) {
+        (Some(payout), Some(day), Some(rates)) if rates.settled(plan.currency, day) && rates.settled(payout.currency, day) => {
+            match (rates.rate(plan.currency, day), rates.rate(payout.currency, day)) {
+                (Ok(from), Ok(to)) => to.checked_div(from).map(|rate| rate.round_dp(6)),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    pipewise_comp::paid_out(plan, period_last, total, rate).map_err(|error| {
+        FieldError {
+            record: RecordRef::new_record(STATEMENT),
+            field: "payout",
+            problem: Problem::Invalid { value: error.to_string(), expected: "a payout that converts" },
+        }
+        .into()
+    })
 }
 
 impl Facts {
@@ -196,7 +222,7 @@ impl Facts {
                                 }
                             })?;
                         for part in shared {
-                            by_person.entry(part.person).or_default().push(Credit { fx: whole.fx, ..part });
+                            by_person.entry(part.person).or_default().push(Credit { fx: whole.fx, reversed_on: whole.reversed_on, ..part });
                         }
                     }
                 }
@@ -240,7 +266,7 @@ pub(super) fn statement_for(
                 .iter()
                 .filter_map(|member| by_person.get(member))
                 .flatten()
-                .filter(|credit| credit.kind == SplitKind::Revenue)
+                .filter(|credit| credit.kind == SplitKind::Revenue && plan.counting(credit) != pipewise_comp::Counting::Out)
                 .map(|credit| credit.amount)
                 .sum::<Decimal>()
                 + extra_revenue;
@@ -253,8 +279,9 @@ pub(super) fn statement_for(
     };
     let Carried { cap: cap_carried_in, draw: draw_owed_in } = carried;
     // A person who joins or leaves the plan inside the period carries the quota of the days
-    // they were on it (a start on day 31 of a 90-day quarter: 60/90 of it).
-    let quota = book.users.get(&user).map(|quota| facts.prorated(user, period, *quota));
+    // they were on it (a start on day 31 of a 90-day quarter: 60/90 of it), ramped in their
+    // first months when the plan says so.
+    let quota = book.users.get(&user).map(|quota| facts.carried(user, period, *quota, &plan.ramp));
     let input = PeriodInput {
         payee: user,
         first: period.first,
@@ -328,5 +355,6 @@ pub(super) fn credit(
         booked_on,
         invoiced_on: None,
         paid_on: None,
+        reversed_on: (deal.reversed_day != pipewise_analytics::NO_DAY).then(|| date_of_day(deal.reversed_day)),
     })
 }

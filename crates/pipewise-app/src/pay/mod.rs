@@ -24,7 +24,7 @@ use std::collections::BTreeSet;
 
 use pipewise_analytics::metrics::{WonDeal, won_by_owner};
 use pipewise_analytics::{Period, Projection, date_of_day};
-use pipewise_comp::{Attainment, Credit, CreditFacts, FxUsed, Line, LineKind, LineRef, PeriodInput, Plan, SplitKind, Statement};
+use pipewise_comp::{Attainment, Credit, CreditFacts, FxUsed, Line, LineKind, LineRef, PaidOut, PeriodInput, Plan, SplitKind, Statement};
 use pipewise_core::access::{Access, SharedKind};
 use pipewise_core::error::{FieldError, Problem, RecordRef, ValidationErrors};
 use pipewise_core::fiscal::FiscalPeriod;
@@ -353,6 +353,7 @@ fn compute_one(
         }
     }
 
+    statement.payout = facts.payout(plan, period.last, statement.total)?;
     let total =
         Money::new(statement.total, plan.currency).map_err(|problem| FieldError { record: record.clone(), field: "total", problem })?;
     let stored = StoredStatement {
@@ -411,11 +412,22 @@ pub fn statements(tx: &mut Tx, org: OrgId, access: &Access, user: Option<UserId>
 }
 
 /// One statement with its lines, if `access` may read it (else not found, like a missing one).
+/// A payout still waiting for its day's rate when it was computed (or locked) is converted now
+/// if that rate has become final since.
 pub fn statement(tx: &mut Tx, org: OrgId, access: &Access, id: i64) -> Result<Option<PayStatement>> {
-    match tx.0.statement(org, id)? {
-        Some(stored) if may_read(access, stored.user) => Ok(Some(decode_statement(stored)?)),
-        _ => Ok(None),
+    let mut pay = match tx.0.statement(org, id)? {
+        Some(stored) if may_read(access, stored.user) => decode_statement(stored)?,
+        _ => return Ok(None),
+    };
+    if pay.statement.payout.is_some_and(|payout| payout.amount.is_none()) {
+        let stored = tx.0.plan_versions(org)?.into_iter().find(|plan| plan.name == pay.stored.plan && plan.version == pay.stored.version);
+        if let Some(stored) = stored {
+            let plan = decode(&stored)?;
+            let rates = tx.0.rate_table(org)?;
+            pay.statement.payout = facts::payout_at(rates.as_ref(), &plan, pay.stored.last, pay.statement.total)?;
+        }
     }
+    Ok(Some(pay))
 }
 
 /// What a deal of `extra` booked on `today` would add to `user`'s statement for `period_key`:
@@ -453,6 +465,7 @@ pub fn what_if(
         booked_on: day,
         invoiced_on: Some(day),
         paid_on: Some(day),
+        reversed_on: None,
     };
     let mut facts = Facts::gather_for(tx, org, projection, period.first, period.last, Some(user))?;
     let statements = tx.0.statements(org, Some(user))?;

@@ -2,10 +2,10 @@
 
 use pipewise_comp::plan::AttainmentOf;
 use pipewise_comp::{
-    Attainment, Cap, Component, Draw, PeriodInput, Plan, Rounding, Split, SplitKind, Statement, TieRule, Tier, TierBasis, TierMode,
-    TierTable, adjustments, compute, reclaim, split_deal, what_if,
+    Attainment, Cap, Clawback, ClawbackMode, Component, Draw, Payout, PeriodInput, Plan, Rounding, Split, SplitKind, Statement, TieRule,
+    Tier, TierBasis, TierMode, TierTable, adjustments, compute, paid_out, reclaim, split_deal, what_if,
 };
-use pipewise_core::{Currency, OpportunityId, UserId};
+use pipewise_core::{Currency, Date, OpportunityId, UserId};
 
 use crate::{Q1_FIRST, Q1_LAST, credit, d, quarter};
 
@@ -328,6 +328,79 @@ fn a_clawback_is_posted_in_the_open_period_and_the_locked_statement_stays() {
     let reclaimed = reclaim(&locked, OpportunityId(1));
     assert_eq!(reclaimed.iter().map(|line| line.amount).collect::<Vec<_>>(), [d("-2000.00")]);
     assert_eq!(locked, compute(&plan, &quarter(&credits, None)).unwrap(), "a locked period computes the same every time");
+}
+
+#[test]
+fn a_reversal_inside_the_window_is_clawed_back_and_one_after_it_is_kept() {
+    // The same Q1 as above: deal 1 (40,000, booked 1 January) and deal 2 (80,000, 31 March) under
+    // 0-100k 5%, 100k+ 10% marginal: 7,000.00 with both.
+    let mut plan = us_plan(vec![commission(
+        "ae",
+        SplitKind::Revenue,
+        table(TierMode::Marginal, TierBasis::Amount, &[("0", "0.05"), ("100000", "0.10")]),
+    )]);
+    plan.clawback = Clawback { window_days: Some(90), mode: ClawbackMode::Recompute };
+    let reversed_after = |days: i64| {
+        let mut credits = [credit(1, "40000.00", Q1_FIRST), credit(2, "80000.00", Q1_LAST)];
+        credits[0].reversed_on = pipewise_core::time::plus_days(Q1_FIRST, days);
+        credits
+    };
+    // Lost on day 90 after its booking (1 April): inside the window. Q1 without it: 80,000 x 5%.
+    let inside = reversed_after(90);
+    check(&plan, &quarter(&inside, None), "Commission deal 2 tier 0: 80000 x 0.05 = 4000 -> 4000.00\ntotal 4000.00");
+    // Lost on day 91: after the window, the deal stays as it was won, and its line says when it was reversed.
+    let after = reversed_after(91);
+    let kept = check(
+        &plan,
+        &quarter(&after, None),
+        "
+Commission deal 1 tier 0: 40000 x 0.05 = 2000 -> 2000.00
+Commission deal 2 tier 0: 60000 x 0.05 = 3000 -> 3000.00
+Commission deal 2 tier 1: 20000 x 0.1 = 2000 -> 2000.00
+total 7000.00",
+    );
+    assert_eq!(kept.lines[0].credit.as_ref().and_then(|credit| credit.reversed_on), Some(Date::constant(2026, 4, 2)));
+    // Without a window every reversal is clawed back.
+    plan.clawback.window_days = None;
+    assert_eq!(compute(&plan, &quarter(&reversed_after(3_000), None)).unwrap().total, d("4000.00"));
+
+    // The reclaim option: deal 1 pays nothing but keeps its 40,000 in attainment, so deal 2's
+    // slices stay where they were (60,000 at 5% and 20,000 at 10%): 5,000.00, and what the
+    // locked Q1 posts against it is exactly what `reclaim` takes back: -2,000.00 on deal 1.
+    plan.clawback = Clawback { window_days: Some(90), mode: ClawbackMode::Reclaim };
+    let quota_input = |credits| PeriodInput { quota: Some(d("100000")), ..quarter(credits, None) };
+    let reclaimed = check(
+        &plan,
+        &quota_input(&inside),
+        "
+Commission deal 2 tier 0: 60000 x 0.05 = 3000 -> 3000.00
+Commission deal 2 tier 1: 20000 x 0.1 = 2000 -> 2000.00
+total 5000.00",
+    );
+    assert_eq!(reclaimed.attainment.map(|attainment| attainment.bookings), Some(d("120000.00")), "attainment kept");
+    let won = [credit(1, "40000.00", Q1_FIRST), credit(2, "80000.00", Q1_LAST)];
+    let locked = compute(&plan, &quota_input(&won)).unwrap();
+    let posted: Vec<_> = adjustments(&locked, &reclaimed).iter().map(|line| (line.deal, line.amount)).collect();
+    let taken: Vec<_> = reclaim(&locked, OpportunityId(1)).iter().map(|line| (line.deal, line.amount)).collect();
+    assert_eq!(posted, [(Some(OpportunityId(1)), d("-2000.00"))]);
+    assert_eq!(posted, taken);
+}
+
+#[test]
+fn a_plan_paid_out_in_another_currency_converts_its_total_on_the_payout_day() {
+    // A USD plan paid out in KRW 15 days after the quarter: 7,000.00 USD x 1,385.456 = 9,698,192
+    // KRW (no minor units: 9,698,192.0 exactly); the day is 15 April.
+    let mut plan = us_plan(vec![commission("ae", SplitKind::Revenue, table(TierMode::Marginal, TierBasis::Amount, &[("0", "0.05")]))]);
+    assert_eq!(paid_out(&plan, Q1_LAST, d("7000.00"), Some(d("1385.456"))).unwrap(), None, "paid in its own currency");
+    plan.payout = Some(Payout { currency: Currency::KRW, days_after: 15 });
+    assert_eq!(plan.payout_day(Q1_LAST), Some(Date::constant(2026, 4, 15)));
+    let paid = paid_out(&plan, Q1_LAST, d("7000.00"), Some(d("1385.456"))).unwrap().expect("a payout");
+    assert_eq!((paid.currency, paid.on, paid.amount), (Currency::KRW, Date::constant(2026, 4, 15), Some(d("9698192"))));
+    // Rounded once, half up: 0.01 USD x 1,385.5 = 13.855 KRW -> 14.
+    assert_eq!(paid_out(&plan, Q1_LAST, d("0.01"), Some(d("1385.5"))).unwrap().and_then(|paid| paid.amount), Some(d("14")));
+    // Before the day's rate is known the payout names its day and waits.
+    let waiting = paid_out(&plan, Q1_LAST, d("7000.00"), None).unwrap().expect("a payout");
+    assert_eq!((waiting.rate, waiting.amount), (None, None));
 }
 
 #[test]

@@ -27,6 +27,7 @@ pub fn credit(deal: i64, amount: &str, booked_on: Date) -> Credit {
         booked_on,
         invoiced_on: None,
         paid_on: None,
+        reversed_on: None,
     }
 }
 

@@ -394,3 +394,181 @@ pub fn a_mid_period_start_or_leave_carries_the_quota_of_its_days(db: &TestDb) {
     // The returner's 62,000 against 62,000: the February gap carries no quota.
     assert_eq!(compute(returner.id).stored.total.to_string(), "USD 1000.00");
 }
+
+/// A won deal reversed inside the plan's clawback window is taken back, one reversed after it
+/// is kept, and a won deal handed to someone else afterwards (a territory transfer) keeps its
+/// credit with the rep who won it. Window 60 days, 10% of each deal, Q1 locked at 1,000.00:
+/// A (5,000, won 10 February) lost on 5 April, 54 days later: -500.00 posted in Q2; B (3,000,
+/// won 10 February) reopened on 20 April, 69 days later: kept; C (2,000, won 1 March) handed to
+/// another rep on 2 April: still the winner's. Under the reclaim option (a second rep, tiers
+/// 0-8,000 at 10% and 8,000+ at 20%: D 6,000 won 10 February pays 600.00, E 4,000 won 1 March
+/// pays 2,000 × 10% + 2,000 × 20% = 600.00), D lost inside the window takes back its own 600.00
+/// and E's lines stand, since D still counts toward the tiers (recomputing without D would have
+/// taken back 800.00).
+pub fn a_reversal_is_clawed_back_inside_the_window_and_a_transfer_moves_no_credit(db: &TestDb) {
+    let org = test_org(db.store(), "Clawback");
+    let id = org.org();
+    let ctx = org.ctx;
+    let rep = org.rep.id;
+    let heir =
+        transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("heir@claw.test", "Hal Heir", Role::Rep, None))).unwrap();
+    let second =
+        transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("second@claw.test", "Sue Second", Role::Rep, None))).unwrap();
+    let plan = |mode: &str, tiers: serde_json::Value| {
+        json!({ "currency": "USD", "clawback": { "window_days": 60, "mode": mode }, "components": [{ "type": "commission",
+            "rule": "AE", "measure": "revenue", "mode": "marginal", "basis": "amount", "tiers": tiers }] })
+    };
+    transact(db.store(), |tx| {
+        app::pay::save_plan(tx, &ctx, "Recompute", &plan("recompute", json!([{ "lower": "0", "rate": "0.1" }])))?;
+        app::pay::save_plan(
+            tx,
+            &ctx,
+            "Reclaim",
+            &plan("reclaim", json!([{ "lower": "0", "rate": "0.1" }, { "lower": "8000", "rate": "0.2" }])),
+        )?;
+        app::pay::assign_plan(tx, &ctx, rep, "Recompute", "2026-01-01", None)?;
+        app::pay::assign_plan(tx, &ctx, heir.id, "Recompute", "2026-01-01", None)?;
+        app::pay::assign_plan(tx, &ctx, second.id, "Reclaim", "2026-01-01", None)?;
+        Ok(())
+    })
+    .unwrap();
+    let stages = &org.simple.stages;
+    let by = |when: &str| WriteCtx { actor_id: None, at: at(when), ..ctx };
+    let win = |owner: UserId, name: &str, amount: &str, won: &str| {
+        transact(db.store(), |tx| {
+            let mut new = org.new_deal(name);
+            new.owner_id = owner;
+            let deal = app::deals::create_opportunity(tx, &by("2026-01-05T09:00:00Z"), &new)?;
+            let patch = OpportunityPatch {
+                stage_id: Some(stages[4].id),
+                amount: Some(Some(amount.parse().unwrap())),
+                ..OpportunityPatch::default()
+            };
+            app::deals::update_opportunity(tx, &by(won), deal.id, &patch)?;
+            Ok(deal.id)
+        })
+        .unwrap()
+    };
+    let a = win(rep, "A", "USD 5000", "2026-02-10T09:00:00Z");
+    let b = win(rep, "B", "USD 3000", "2026-02-10T10:00:00Z");
+    let c = win(rep, "C", "USD 2000", "2026-03-01T09:00:00Z");
+    let d_deal = win(second.id, "D", "USD 6000", "2026-02-10T09:00:00Z");
+    win(second.id, "E", "USD 4000", "2026-03-01T09:00:00Z");
+    let clock: Clock = Arc::new(|| at("2026-06-15T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let compute = |user: UserId, key: &str| {
+        insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, user, key))).unwrap()
+    };
+    for (user, total) in [(rep, "USD 1000.00"), (second.id, "USD 1200.00"), (heir.id, "USD 0.00")] {
+        let q1 = compute(user, "2026-Q1");
+        assert_eq!(q1.stored.total.to_string(), total);
+        transact(db.store(), |tx| app::pay::lock_statement(tx, &ctx, q1.stored.id)).unwrap();
+    }
+
+    transact(db.store(), |tx| {
+        let lose = OpportunityPatch { stage_id: Some(stages[5].id), close_reason: Some(Some("Churned".into())), ..Default::default() };
+        app::deals::update_opportunity(tx, &by("2026-04-05T09:00:00Z"), a, &lose)?;
+        app::deals::update_opportunity(tx, &by("2026-04-05T09:00:00Z"), d_deal, &lose)?;
+        let reopen = OpportunityPatch { stage_id: Some(stages[3].id), ..Default::default() };
+        app::deals::update_opportunity(tx, &by("2026-04-20T09:00:00Z"), b, &reopen)?;
+        let hand_over = OpportunityPatch { owner_id: Some(heir.id), ..Default::default() };
+        app::deals::update_opportunity(tx, &by("2026-04-02T09:00:00Z"), c, &hand_over)?;
+        Ok(())
+    })
+    .unwrap();
+    insights.refresh().unwrap();
+    let posted = |pay: &app::pay::PayStatement| -> Vec<(Option<OpportunityId>, Decimal)> {
+        pay.statement
+            .lines
+            .iter()
+            .filter(|line| line.kind == pipewise_comp::LineKind::Adjustment)
+            .map(|line| (line.deal, line.amount))
+            .collect()
+    };
+    // A inside the window: taken back; B after it and C handed over: untouched.
+    let q2 = compute(rep, "2026-Q2");
+    assert_eq!(posted(&q2), [(Some(a), d("-500.00"))]);
+    assert_eq!(q2.stored.total.to_string(), "USD -500.00");
+    assert_eq!(compute(heir.id, "2026-Q2").stored.total.to_string(), "USD 0.00", "the heir is not credited with C");
+    // Reclaim: D's own 600.00 back, E's lines as they were.
+    let q2 = compute(second.id, "2026-Q2");
+    assert_eq!(posted(&q2), [(Some(d_deal), d("-600.00"))]);
+    // Q1 as recomputed for the rep: B, reopened after the window, still reads as won, its line
+    // naming the reversal; C stays; A left.
+    let document: serde_json::Value = serde_json::from_str(&q2_document(db, id, rep)).unwrap();
+    let corrected = document["corrections"][0]["lines"].as_array().unwrap();
+    let b_line = corrected.iter().find(|line| line["deal_id"] == json!(b.0)).expect("B is still in Q1");
+    assert_eq!(b_line["credit"]["reversed_on"], json!("2026-04-20"));
+    assert!(corrected.iter().all(|line| line["deal_id"] != json!(a.0)), "A left Q1");
+}
+
+/// The stored document of `user`'s open Q2 statement.
+fn q2_document(db: &TestDb, org: OrgId, user: UserId) -> String {
+    let all = transact(db.store(), |tx| app::pay::statements(tx, org, &Access::System, Some(user))).unwrap();
+    all.into_iter().find(|stored| stored.first.to_string() == "2026-04-01").expect("a Q2 statement").document
+}
+
+/// A ramp carries part of the quota in a new person's first months: under a ramp of 50% in the
+/// first month, a rep on the plan from 1 January carries Q1 2026's 90,000 as (31 × 0.5 + 59) /
+/// 90 = 74,500, and 74,500 booked reaches the club bonus; a rep on the plan since 2025 carries
+/// all 90,000 and does not. The plan pays out in EUR 15 days after the quarter: until a rate
+/// on or after 15 April is held the payout names its day and waits; then 1,000.00 USD at the
+/// rate in force on 15 April (1 EUR = 1.25 USD, fixed 14 April) pays EUR 800.00.
+pub fn a_ramp_carries_part_of_a_new_reps_quota_and_pay_converts_on_the_payout_day(db: &TestDb) {
+    let org = test_org(db.store(), "Ramp");
+    let id = org.org();
+    let ctx = org.ctx;
+    let rep = org.rep.id;
+    let veteran =
+        transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("vet@ramp.test", "Val Veteran", Role::Rep, None))).unwrap();
+    let plan = json!({ "currency": "USD", "ramp": ["0.5"], "payout": { "currency": "EUR", "days_after": 15 }, "components": [
+        { "type": "bonus", "rule": "Club", "of": "individual", "steps": [{ "at": "1", "amount": "1000" }], "linear": null },
+    ] });
+    transact(db.store(), |tx| {
+        app::pay::save_plan(tx, &ctx, "Ramped", &plan)?;
+        app::pay::assign_plan(tx, &ctx, rep, "Ramped", "2026-01-01", None)?;
+        app::pay::assign_plan(tx, &ctx, veteran.id, "Ramped", "2025-01-01", None)?;
+        for person in [rep, veteran.id] {
+            app::quotas::set_quota(tx, &ctx, app::QuotaSubject::User(person), "2026-Q1", "90000")?;
+        }
+        tx.put_rates(id, Currency::EUR, &[(Currency::USD, "2026-03-31".parse().unwrap(), d("1.20"))])?;
+        Ok(())
+    })
+    .unwrap();
+    let won_stage = org.simple.stages[4].id;
+    transact(db.store(), |tx| {
+        for owner in [rep, veteran.id] {
+            let mut new = org.new_deal("Deal");
+            new.owner_id = owner;
+            let deal = app::deals::create_opportunity(tx, &WriteCtx { actor_id: None, at: at("2026-02-01T09:00:00Z"), ..ctx }, &new)?;
+            let win = OpportunityPatch {
+                stage_id: Some(won_stage),
+                amount: Some(Some("USD 74500".parse().unwrap())),
+                ..OpportunityPatch::default()
+            };
+            app::deals::update_opportunity(tx, &WriteCtx { actor_id: None, at: at("2026-02-20T09:00:00Z"), ..ctx }, deal.id, &win)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let clock: Clock = Arc::new(|| at("2026-04-02T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let compute = |user: UserId| {
+        insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, user, "2026-Q1"))).unwrap()
+    };
+    let ramped = compute(rep);
+    assert_eq!(ramped.statement.attainment.map(|attainment| attainment.quota), Some(d("74500")));
+    assert_eq!(ramped.stored.total.to_string(), "USD 1000.00");
+    assert_eq!(compute(veteran.id).stored.total.to_string(), "USD 0.00");
+
+    // The payout waits for 15 April's rate, then converts at it.
+    let payout = ramped.statement.payout.expect("a payout in EUR");
+    assert_eq!((payout.currency, payout.on.to_string(), payout.rate, payout.amount), (Currency::EUR, "2026-04-15".to_owned(), None, None));
+    let locked = transact(db.store(), |tx| app::pay::lock_statement(tx, &ctx, ramped.stored.id)).unwrap();
+    let rates = [(Currency::USD, "2026-04-14".parse().unwrap(), d("1.25")), (Currency::USD, "2026-04-16".parse().unwrap(), d("1.30"))];
+    transact(db.store(), |tx| tx.put_rates(id, Currency::EUR, &rates)).unwrap();
+    let read = transact(db.store(), |tx| app::pay::statement(tx, id, &Access::System, locked.id)).unwrap().unwrap();
+    let payout = read.statement.payout.expect("a payout in EUR");
+    assert_eq!((payout.rate, payout.amount), (Some(d("0.8")), Some(d("800.00"))));
+    assert_eq!(read.stored, locked, "the locked statement is unchanged");
+}

@@ -231,7 +231,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         "type": "object",
         "properties": {
             "name": { "type": "string" }, "version": { "type": "integer" },
-            "definition": { "type": "object", "description": "currency, timing, ties, rounding, gate, cap, draw and components (commission, bonus, target_incentive, spiff)." },
+            "definition": { "type": "object", "description": "currency, timing, ties, rounding, gate, cap, draw, clawback (window_days, mode: recompute or reclaim), ramp (fractions of quota by month of tenure), payout (currency, days_after) and components (commission, bonus, target_incentive, spiff)." },
             "created_at": { "type": "string" }, "created_by": { "type": ["integer", "null"] },
         },
         "required": ["name", "version", "definition", "created_at", "created_by"],
@@ -241,7 +241,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         "properties": {
             "rule": { "type": "string" }, "version": { "type": "integer" }, "kind": { "type": "string" },
             "deal_id": { "type": ["integer", "null"] },
-            "credit": { "type": ["object", "null"], "description": "split, share, amount, booked_on and fx (from, rate, on) of the credit the line was earned on." },
+            "credit": { "type": ["object", "null"], "description": "split, share, amount, booked_on, fx (from, rate, on) and reversed_on (a reversal after the clawback window, kept) of the credit the line was earned on." },
             "tier": { "type": ["integer", "null"] }, "base": decimal(), "rate": nullable_decimal(),
             "unrounded": decimal(), "amount": decimal(),
             "corrects": { "type": ["object", "null"], "description": "The locked line an adjustment corrects: period_first and index." },
@@ -267,6 +267,10 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         "attainment": { "type": ["object", "null"] }, "held": { "type": "integer" },
     });
     let mut full = statement_properties.clone();
+    full["payout"] = json!({
+        "type": ["object", "null"],
+        "description": "For a plan paid out in another currency: currency, on (the payout day), rate and amount (null until that day's rate is final).",
+    });
     full["lines"] = json!({ "type": "array", "items": line });
     full["disputes"] = json!({ "type": "array", "items": { "$ref": "#/components/schemas/Dispute" } });
     vec![

@@ -77,6 +77,8 @@ struct StatementView {
     total: String,
     attainment: String,
     held: String,
+    /// Where a plan pays out in another currency: the day, rate and amount, or that it waits.
+    payout: String,
     lines: Vec<LineView>,
     disputes: Vec<DisputeView>,
     print_href: String,
@@ -158,6 +160,9 @@ fn line_view(locale: Locale, currency: Currency, index: usize, line: &Line) -> L
                 "pay.fx",
                 &[("rate", &fx.rate.normalize().to_string()), ("from", fx.from.code()), ("date", &i18n::date(locale, fx.on))],
             ));
+        }
+        if let Some(reversed_on) = credit.reversed_on {
+            text.push_str(&tf(locale, "pay.reversed_after_window", &[("date", &i18n::date(locale, reversed_on))]));
         }
         text
     });
@@ -252,6 +257,22 @@ fn statement_view(locale: Locale, viewer: &Viewer, pay: &PayStatement, disputes:
         total: money(locale, pay.stored.total.amount(), currency),
         attainment,
         held: if pay.statement.held > 0 { tf(locale, "pay.held", &[("count", &pay.statement.held.to_string())]) } else { String::new() },
+        payout: pay.statement.payout.map_or_else(String::new, |payout| {
+            let date = i18n::date(locale, payout.on);
+            match (payout.rate, payout.amount) {
+                (Some(rate), Some(amount)) => tf(
+                    locale,
+                    "pay.payout",
+                    &[
+                        ("amount", &money(locale, amount, payout.currency)),
+                        ("date", &date),
+                        ("rate", &rate.normalize().to_string()),
+                        ("from", currency.code()),
+                    ],
+                ),
+                _ => tf(locale, "pay.payout_waits", &[("currency", payout.currency.code()), ("date", &date)]),
+            }
+        }),
         lines: pay.statement.lines.iter().enumerate().map(|(index, line)| line_view(locale, currency, index, line)).collect(),
         disputes: disputes.iter().map(|dispute| dispute_view(locale, viewer, &pay.stored, dispute, data)).collect(),
         print_href: format!("/pay/statements/{}", pay.stored.id),
@@ -563,7 +584,7 @@ pub async fn csv(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path
     let reader = viewer.clone();
     let result = blocking(move || {
         let (statement, _, _) = readable(&state, &reader, id)?;
-        let mut out = String::from("\u{feff}line,rule,version,kind,deal_id,split,share,credit_amount,fx_from,fx_rate,fx_date,booked_on,tier,base,rate,unrounded,amount,currency,corrects_period,corrects_line\r\n");
+        let mut out = String::from("\u{feff}line,rule,version,kind,deal_id,split,share,credit_amount,fx_from,fx_rate,fx_date,booked_on,tier,base,rate,unrounded,amount,currency,corrects_period,corrects_line,reversed_on\r\n");
         let currency = statement.stored.total.currency().code();
         for (index, line) in statement.statement.lines.iter().enumerate() {
             let json = pay::line_json(line);
@@ -590,6 +611,7 @@ pub async fn csv(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path
                 currency.to_owned(),
                 text(&json["corrects"]["period_first"]),
                 json["corrects"]["index"].as_u64().map(|index| (index + 1).to_string()).unwrap_or_default(),
+                text(&credit["reversed_on"]),
             ];
             out.push_str(&fields.join(","));
             out.push_str("\r\n");

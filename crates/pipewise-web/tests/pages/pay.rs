@@ -65,6 +65,8 @@ async fn a_rep_traces_their_pay_and_disputes_a_line() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(csv.lines().count(), decoded.statement.lines.len() + 1, "{csv}");
 
+    assert!(csv.lines().next().unwrap().ends_with(",corrects_period,corrects_line,reversed_on"), "{csv}");
+
     // Another rep's pay is not found.
     let other = demo.users.iter().find(|user| user.role == Role::Rep && user.id != demo.rep.id).unwrap();
     let (status, _) = app.get(&format!("/pay?owner={}", other.id), Some(&rep)).await;
@@ -72,6 +74,44 @@ async fn a_rep_traces_their_pay_and_disputes_a_line() {
     let theirs = app::pay::statements(&mut app::Tx::new(app.store.read().unwrap()), demo.org, &Access::System, Some(other.id)).unwrap();
     let (status, _) = app.get(&format!("/pay/statements/{}", theirs[0].id), Some(&rep)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Ops move another rep to a plan paid out in won from the open quarter; once rates of the 15th
+    // day after it are held, the statement converts its total at that day's rate, rounded once
+    // to whole won (EUR-based rates: KRW 1,500 and USD 1.25 per EUR make 1,200 won a dollar).
+    let open = theirs.last().unwrap().clone();
+    assert_eq!(open.status, app::StatementStatus::Open);
+    let mut korea: serde_json::Value = serde_json::from_str(&decoded_plan(app, demo.org, &open)).unwrap();
+    korea["payout"] = serde_json::json!({ "currency": "KRW", "days_after": 15 });
+    let response = app.post_form("/pay/plans", Some(&admin), &[("name", "Paid in won"), ("definition", &korea.to_string())], true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", location(&response));
+    let (first, owner) = (open.first.to_string(), other.id.to_string());
+    let response =
+        app.post_form("/pay/assignments", Some(&admin), &[("owner", &owner), ("plan", "Paid in won"), ("first_day", &first)], true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", location(&response));
+    let payout_day = pipewise_core::time::plus_days(open.last, 15).unwrap();
+    let rates = [
+        (pipewise_core::Currency::KRW, payout_day, "1500".parse().unwrap()),
+        (pipewise_core::Currency::USD, payout_day, "1.25".parse().unwrap()),
+    ];
+    let mut tx = app::Tx::new(app.store.write().unwrap());
+    app::bulk::put_rates(&mut tx, demo.org, pipewise_core::Currency::EUR, &rates).unwrap();
+    tx.commit().unwrap();
+    let period = period_key_of(app, demo.org, &open);
+    let response = app.post_form("/pay/compute", Some(&admin), &[("owner", &owner), ("period", &period)], true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", location(&response));
+    let read = app::pay::statement(&mut app::Tx::new(app.store.read().unwrap()), demo.org, &Access::System, open.id).unwrap().unwrap();
+    let payout = read.statement.payout.expect("paid out in KRW");
+    assert_eq!((payout.on, payout.rate), (payout_day, Some("1200".parse().unwrap())));
+    let amount = payout.amount.unwrap();
+    assert_eq!(
+        amount,
+        pipewise_comp::Rounding::HalfUp
+            .round(read.stored.total.amount() * "1200".parse::<pipewise_core::money::Decimal>().unwrap(), pipewise_core::Currency::KRW)
+    );
+    let (_, body) = app.get(&format!("/pay/statements/{}", open.id), Some(&admin)).await;
+    let money =
+        pipewise_web::i18n::money(pipewise_web::i18n::Locale::En, pipewise_core::Money::new(amount, pipewise_core::Currency::KRW).unwrap());
+    assert!(unescape(&body).contains(&format!("Paid out as {money} on ")), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,4 +178,16 @@ async fn ops_split_a_deal_from_its_page() {
     let rep = app.sign_in(&demo.rep.email).await;
     let (_, page) = app.get(&format!("/opportunities/{deal}"), Some(&rep)).await;
     assert!(page.contains("Revenue 60%") && !page.contains("name=\"share_0\""), "read only for the rep");
+}
+
+/// The JSON definition of the plan `statement` was computed under.
+fn decoded_plan(app: &crate::support::App, org: pipewise_core::OrgId, statement: &app::StoredStatement) -> String {
+    let plans = app::pay::plans(&mut app::Tx::new(app.store.read().unwrap()), org).unwrap();
+    plans.into_iter().find(|plan| plan.name == statement.plan && plan.version == statement.version).unwrap().definition
+}
+
+/// The fiscal key of `statement`'s period (`2026-Q4`).
+fn period_key_of(app: &crate::support::App, org: pipewise_core::OrgId, statement: &app::StoredStatement) -> String {
+    let organisation = app::users::organisation(&mut app::Tx::new(app.store.read().unwrap()), org).unwrap().unwrap();
+    organisation.fiscal.period_of(statement.kind, statement.first).key()
 }

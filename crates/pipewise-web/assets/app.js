@@ -24,6 +24,15 @@
     });
   });
 
+  // A select that shows one part of its section: <select data-sets="curve"> keeps the
+  // section's data-curve in step, and the style sheet shows the matching fields only.
+  document.querySelectorAll("select[data-sets]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      var section = select.closest("[data-" + select.getAttribute("data-sets") + "]");
+      if (section) section.setAttribute("data-" + select.getAttribute("data-sets"), select.value);
+    });
+  });
+
   // Forms that undo something ask first: <form data-confirm="question">.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

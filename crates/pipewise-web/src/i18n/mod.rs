@@ -532,6 +532,9 @@ mod tests {
         // templates/workspace.html: the four-box and approval fields, in loops.
         ("four_box.", "t('four_box.' ~ key"),
         ("approval.", "t('approval.' ~ key"),
+        // templates/pay_plan.html: the plan builder's drop-downs and component headings.
+        ("pay.builder.choice.", "t('pay.builder.choice.' ~ value"),
+        ("pay.builder.kind.", "t('pay.builder.kind.' ~ c.kind"),
     ];
 
     #[test]

@@ -32,6 +32,7 @@ mod leads;
 mod list;
 mod organisation;
 mod pay;
+mod plan_builder;
 mod quadrant;
 mod quotas;
 mod records;
@@ -121,6 +122,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pay", get(pay::show))
         .route("/pay/compute", post(pay::compute))
         .route("/pay/plans", post(pay::save_plan))
+        .route("/pay/plans/build", get(plan_builder::show).post(plan_builder::save))
         .route("/pay/assignments", post(pay::assign))
         .route("/pay/statements/{id}", get(pay::print))
         .route("/pay/statements/{id}/csv", get(pay::csv))

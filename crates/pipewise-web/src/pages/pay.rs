@@ -9,7 +9,8 @@
 //! - `/pay/statements/{id}`: one statement, laid out to print (no PDF needed); `.../csv`: its lines.
 //! - Writes (all `POST`, CSRF-checked, through `app::pay`, authorised and audited):
 //!   `/pay/compute`, `/pay/statements/{id}/lock`, `/pay/statements/{id}/disputes`,
-//!   `/pay/disputes/{id}`, `/pay/plans`, `/pay/assignments`.
+//!   `/pay/disputes/{id}`, `/pay/plans`, `/pay/assignments`; the form that builds a plan is
+//!   `plan_builder`'s.
 
 use std::collections::BTreeMap;
 
@@ -109,6 +110,7 @@ struct PlanView {
     version: u32,
     definition: String,
     assigned: usize,
+    edit_href: String,
 }
 
 #[derive(Serialize)]
@@ -385,6 +387,7 @@ fn page(state: &AppState, viewer: &Viewer, params: &Params, status: StatusCode, 
                 .and_then(|value| serde_json::to_string_pretty(&value).ok())
                 .unwrap_or_default(),
             assigned: assignments.iter().filter(|assignment| assignment.plan == plan.name).count(),
+            edit_href: url_with("/pay/plans/build", &[("plan", plan.name.clone())]),
         })
         .collect();
     let assignment = owner

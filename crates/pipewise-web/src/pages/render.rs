@@ -51,6 +51,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("forecast.html", include_str!("../../templates/forecast.html")),
     ("pay.html", include_str!("../../templates/pay.html")),
     ("pay_statement.html", include_str!("../../templates/pay_statement.html")),
+    ("pay_plan.html", include_str!("../../templates/pay_plan.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -131,6 +131,20 @@ async fn the_pay_page_in_a_real_browser() {
         browser.goto(&format!("{base}/pay")).unwrap();
         browser.wait_for("#pay-plans", Duration::from_secs(10)).unwrap();
         browser.screenshot(screenshot_dir().join("pay-ops.png")).unwrap();
+        // The builder, and one more component added by its button in a real browser.
+        browser.find("#build-plan").unwrap().click().unwrap();
+        browser.wait_for("#plan-builder", Duration::from_secs(10)).unwrap();
+        browser.goto(&format!("{base}/pay/plans/build?plan=Account%20executive")).unwrap();
+        browser.wait_for("#component-1", Duration::from_secs(10)).unwrap();
+        browser.find("button[name=add][value=spiff]").unwrap().click().unwrap();
+        browser.wait_for("#component-2[data-kind=spiff]", Duration::from_secs(10)).unwrap();
+        // The bonus shows its steps; choosing a linear curve shows the curve's fields instead.
+        assert!(!browser.find("input[name=c1_from]").unwrap().is_displayed().unwrap());
+        let script = "var s = document.querySelector('select[name=c1_curve]'); s.value = 'linear'; s.dispatchEvent(new Event('change'));";
+        browser.execute(script, &[]).unwrap();
+        assert!(browser.find("input[name=c1_from]").unwrap().is_displayed().unwrap());
+        assert!(!browser.find("input[name=c1_s0_a]").unwrap().is_displayed().unwrap());
+        browser.screenshot(screenshot_dir().join("pay-builder.png")).unwrap();
     })
     .await
     .unwrap();
@@ -190,4 +204,82 @@ fn decoded_plan(app: &crate::support::App, org: pipewise_core::OrgId, statement:
 fn period_key_of(app: &crate::support::App, org: pipewise_core::OrgId, statement: &app::StoredStatement) -> String {
     let organisation = app::users::organisation(&mut app::Tx::new(app.store.read().unwrap()), org).unwrap().unwrap();
     organisation.fiscal.period_of(statement.kind, statement.first).key()
+}
+
+/// Ops build a plan in the form: the demo plan's form holds its tiers in percent; a component is
+/// added without saving; a bad rate is named with its component and tier and the form comes back
+/// as typed; the saved plan is what the form said (10% to quota, 15% above, a 2,500 club bonus,
+/// a 90-day clawback window reclaimed, a 50% first month, paid out in KRW 15 days after). A rep
+/// may not open the builder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_build_a_plan_in_the_form() {
+    let demo = demo(small_demo());
+    let app = &demo.app;
+    let admin = app.sign_in(&demo.admin.email).await;
+    let (status, body) = app.get("/pay/plans/build?plan=Account%20executive", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("name=\"c0_t1_a\" value=\"100\"") && body.contains("name=\"c0_t1_b\" value=\"15\""), "tiers in percent");
+    let rep = app.sign_in(&demo.rep.email).await;
+    let (status, _) = app.get("/pay/plans/build", Some(&rep)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let mut form: Vec<(&str, &str)> = vec![
+        ("name", "Builder plan"),
+        ("currency", "USD"),
+        ("timing", "booking"),
+        ("ties", "upper_tier"),
+        ("rounding", "half_up"),
+        ("clawback_window", "90"),
+        ("clawback_mode", "reclaim"),
+        ("ramp", "50"),
+        ("payout_currency", "KRW"),
+        ("payout_days", "15"),
+        ("components", "2"),
+        ("c0_kind", "commission"),
+        ("c0_rule", "Commission"),
+        ("c0_measure", "revenue"),
+        ("c0_mode", "marginal"),
+        ("c0_basis", "attainment"),
+        ("c0_t0_a", "0"),
+        ("c0_t0_b", "10"),
+        ("c0_t1_a", "100"),
+        ("c0_t1_b", "fifteen"),
+        ("c1_kind", "bonus"),
+        ("c1_rule", "Club"),
+        ("c1_of", "individual"),
+        ("c1_curve", "steps"),
+        ("c1_s0_a", "100"),
+        ("c1_s0_b", "2500"),
+    ];
+    // One more component, nothing saved.
+    let mut adding = form.clone();
+    adding.push(("add", "spiff"));
+    let response = app.post_form("/pay/plans/build", Some(&admin), &adding, true).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = crate::support::body_text(response).await;
+    assert!(body.contains("name=\"c2_kind\" value=\"spiff\"") && body.contains("value=\"fifteen\""), "{body}");
+    // The bad rate named by component and tier; the form as typed.
+    let response = app.post_form("/pay/plans/build", Some(&admin), &form, true).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = unescape(&crate::support::body_text(response).await);
+    assert!(body.contains("components.tiers.rate: item 1: item 2: \"fifteen\" is not a decimal number"), "{body}");
+    assert!(body.contains("value=\"fifteen\"") && body.contains("value=\"Club\""), "the form as typed");
+    let plans = || app::pay::plans(&mut app::Tx::new(app.store.read().unwrap()), demo.org).unwrap();
+    assert!(plans().iter().all(|plan| plan.name != "Builder plan"), "nothing saved");
+
+    form.retain(|(name, _)| *name != "c0_t1_b");
+    form.push(("c0_t1_b", "15"));
+    let response = app.post_form("/pay/plans/build", Some(&admin), &form, true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", location(&response));
+    let saved = plans().into_iter().find(|plan| plan.name == "Builder plan").expect("saved");
+    let definition: serde_json::Value = serde_json::from_str(&saved.definition).unwrap();
+    assert_eq!(
+        definition["components"][0]["tiers"],
+        serde_json::json!([{ "lower": "0", "rate": "0.1" }, { "lower": "1", "rate": "0.15" }])
+    );
+    assert_eq!(definition["components"][1]["steps"], serde_json::json!([{ "at": "1", "amount": "2500" }]));
+    assert_eq!(definition["clawback"], serde_json::json!({ "window_days": 90, "mode": "reclaim" }));
+    assert_eq!(definition["ramp"], serde_json::json!(["0.5"]));
+    assert_eq!(definition["payout"], serde_json::json!({ "currency": "KRW", "days_after": 15 }));
+    assert_eq!((definition["cap"].clone(), definition["gate"].clone()), (serde_json::Value::Null, serde_json::Value::Null));
 }

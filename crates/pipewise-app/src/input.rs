@@ -902,6 +902,15 @@ pub fn dispute_step(id: i64, value: &Value) -> Result<(crate::DisputeStatus, Opt
     finish(fields.errors, status.map(|status| (status, resolution)))
 }
 
+/// A deal's billing body `{"invoiced_on": "2026-04-02", "paid_on": null}`: each a `YYYY-MM-DD`
+/// date, null or absent for none (the dates themselves are checked where they are set).
+pub fn deal_billing(deal: OpportunityId, value: &Value) -> Result<(Option<String>, Option<String>), ValidationErrors> {
+    let mut fields = Fields::new(value, RecordRef::new(crate::pay::DEAL_BILLING, deal.0), &["invoiced_on", "paid_on"])?;
+    let invoiced_on = fields.parse("invoiced_on", "a date", string).flatten();
+    let paid_on = fields.parse("paid_on", "a date", string).flatten();
+    finish(fields.errors, Some((invoiced_on, paid_on)))
+}
+
 /// A deal's splits body `{"splits": [{"user_id": 3, "kind": "revenue", "share": "0.5"}]}`.
 pub fn deal_splits(
     deal: OpportunityId,

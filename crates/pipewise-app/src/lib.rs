@@ -60,8 +60,8 @@ pub use pipewise_store::{
     AccountFacets, AccountFilter, ActivityAggregate, ActivityFilter, ApiToken, AuditEntry, AuditEvent, AuditFilter, CheckEntry,
     ContactFilter, DealCompany, DealTouch, DisputeStatus, ForecastScope, Handoff, HistoryAppend, NameOrder, NamePage, OpportunityFilter,
     OpportunityMarks, OpportunityShare, Organisation, PlanAssignment, QuotaSubject, RecordKind, Result, Session, StatementStatus,
-    StoreError, StoredCall, StoredDispute, StoredHealthSettings, StoredModelForecast, StoredOverride, StoredPlan, StoredQuota, StoredSplit,
-    StoredStatement, TaskFilter, WorkspaceChange, WriteCtx, codec,
+    StoreError, StoredBilling, StoredCall, StoredDispute, StoredHealthSettings, StoredModelForecast, StoredOverride, StoredPlan,
+    StoredQuota, StoredSplit, StoredStatement, TaskFilter, WorkspaceChange, WriteCtx, codec,
 };
 
 // Every module sees every other's items by name (`crate::writable_deal`); the public paths are

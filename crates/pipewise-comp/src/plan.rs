@@ -174,7 +174,7 @@ pub struct Payout {
 /// When a credit becomes payable: on the deal's booking, its invoice, or the cash received.
 /// Under invoice or cash timing a credit counts, for pay and attainment, in the period of that date;
 /// until the date is known it is held.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Timing {
     #[default]
     Booking,

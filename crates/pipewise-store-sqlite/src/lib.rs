@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (24, "0024_lead_attempts", include_str!("../migrations/0024_lead_attempts.sql")),
     (25, "0025_lead_qualification", include_str!("../migrations/0025_lead_qualification.sql")),
     (26, "0026_name_keys", include_str!("../migrations/0026_name_keys.sql")),
+    (27, "0027_deal_billing", include_str!("../migrations/0027_deal_billing.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -138,6 +138,14 @@ pub struct StoredSplit {
     pub share: pipewise_core::money::Decimal,
 }
 
+/// When a won deal was invoiced and its cash received, as ops recorded them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredBilling {
+    pub deal: OpportunityId,
+    pub invoiced_on: Option<Date>,
+    pub paid_on: Option<Date>,
+}
+
 /// A transaction's reads and writes of pay.
 pub trait PayTx {
     /// Stores a new plan version (the application numbers it); returns the version's row id.
@@ -168,4 +176,8 @@ pub trait PayTx {
     fn set_splits(&mut self, org: OrgId, deal: OpportunityId, splits: &[StoredSplit]) -> Result<()>;
     /// Every split of the organisation's deals (of one deal with it), by deal, kind, then person.
     fn splits(&mut self, org: OrgId, deal: Option<OpportunityId>) -> Result<Vec<StoredSplit>>;
+    /// Sets a deal's billing dates (both unset removes its row); returns what it had before.
+    fn set_billing(&mut self, org: OrgId, billing: &StoredBilling) -> Result<Option<StoredBilling>>;
+    /// The billing dates of the organisation's deals (of one deal with it), by deal.
+    fn billing(&mut self, org: OrgId, deal: Option<OpportunityId>) -> Result<Vec<StoredBilling>>;
 }

@@ -918,6 +918,17 @@ impl FromRow for crate::StoredSplit {
     }
 }
 
+impl FromRow for crate::StoredBilling {
+    const TABLE: &'static str = "deal_billing";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(crate::StoredBilling {
+            deal: OpportunityId(fields.integer("opportunity_id")?),
+            invoiced_on: fields.optional_date("invoiced_on")?,
+            paid_on: fields.optional_date("paid_on")?,
+        })
+    }
+}
+
 impl FromRow for crate::StoredCall {
     const TABLE: &'static str = "forecast_call";
     fn from_row(fields: &mut impl Columns) -> Result<Self> {

@@ -328,6 +328,13 @@ pub const SELECT_DISPUTES: &str = concat!(
     dispute_columns!(),
     " FROM pay_dispute WHERE organisation_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR pay_statement_id = $2) ORDER BY pay_dispute_id"
 );
+pub const DELETE_BILLING: &str = "DELETE FROM deal_billing WHERE organisation_id = $1 AND opportunity_id = $2";
+pub const INSERT_BILLING: &str = "INSERT INTO deal_billing (organisation_id, opportunity_id, invoiced_on, paid_on) VALUES ($1, $2, $3, $4)";
+/// `$2`: a deal, or null for every one.
+pub const SELECT_BILLING: &str = concat!(
+    "SELECT opportunity_id, invoiced_on, paid_on FROM deal_billing ",
+    "WHERE organisation_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR opportunity_id = $2) ORDER BY opportunity_id"
+);
 pub const DELETE_SPLITS: &str = "DELETE FROM deal_split WHERE organisation_id = $1 AND opportunity_id = $2";
 /// `$2`: a deal, or null for every one. PostgreSQL hands `share` over as text.
 macro_rules! splits {

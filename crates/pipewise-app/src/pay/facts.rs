@@ -57,6 +57,10 @@ impl Carried {
     }
 }
 
+/// A period's first and last day, a plan's currency and its timing: what a period's credits
+/// are worked out for.
+type CreditsKey = (Date, Date, Currency, Timing);
+
 /// What statements read, gathered once for a span of days that covers every period computed:
 /// the won deals by owner (one pass over the projection), each period's quotas (read once a
 /// period), the organisation's people and calendar.
@@ -67,10 +71,13 @@ pub(super) struct Facts {
     /// For one person's statements: the quotas over the span of the person, their team and its
     /// members, read once (`None`: everyone's, read a period at a time).
     scoped: Option<Vec<StoredQuota>>,
+    /// Every deal's invoice and cash dates, as recorded.
+    billing: std::collections::BTreeMap<OpportunityId, StoredBilling>,
     /// Every deal's splits (a deal without any credits its owner with all of it).
     splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>>,
-    /// Each period's credits by person in a plan's currency, worked out once a period and currency.
-    credits: std::collections::BTreeMap<(Date, Date, Currency), std::collections::BTreeMap<UserId, Vec<Credit>>>,
+    /// Each period's credits by person in a plan's currency under a plan's timing, worked out
+    /// once a period, currency and timing.
+    credits: std::collections::BTreeMap<CreditsKey, std::collections::BTreeMap<UserId, Vec<Credit>>>,
     /// The organisation's exchange rates: a credit is converted at its close date's rate.
     rates: Option<pipewise_core::fx::RateTable>,
     users: Vec<pipewise_core::user::User>,
@@ -173,12 +180,13 @@ impl Facts {
             }
         };
         let rates = tx.0.rate_table(org)?;
+        let billing = tx.0.billing(org, None)?.into_iter().map(|billing| (billing.deal, billing)).collect();
         let mut assignments: std::collections::BTreeMap<UserId, Vec<(Date, Option<Date>)>> = std::collections::BTreeMap::new();
         for assignment in tx.0.assignments(org)? {
             assignments.entry(assignment.user).or_default().push((assignment.first, assignment.last));
         }
         assignments.values_mut().for_each(|spans| spans.sort());
-        Ok(Facts { span, won, books: Default::default(), scoped, splits, credits: Default::default(), rates, users, assignments })
+        Ok(Facts { span, won, books: Default::default(), scoped, billing, splits, credits: Default::default(), rates, users, assignments })
     }
 
     /// Reads `period`'s quotas, once.
@@ -193,20 +201,39 @@ impl Facts {
         Ok(())
     }
 
-    /// Works out `period`'s credits by person, once: each won deal closed in it shared by its
-    /// splits (revenue shares adding up to the deal exactly, overlay on top), else all to its owner.
-    fn load_credits(&mut self, projection: &Projection, period: &FiscalPeriod, currency: Currency) -> Result<()> {
-        let key = (period.first, period.last, currency);
+    /// Works out `period`'s credits by person under `timing`, once: each won deal that falls in
+    /// it shared by its splits (revenue shares adding up to the deal exactly, overlay on top),
+    /// else all to its owner. On booking a deal falls in the period it closed in; on invoice or
+    /// cash, in the period of that date, and a deal closed in the period without the date yet is
+    /// listed too (the statement counts it as held).
+    fn load_credits(&mut self, projection: &Projection, period: &FiscalPeriod, currency: Currency, timing: Timing) -> Result<()> {
+        let key = (period.first, period.last, currency, timing);
         if self.credits.contains_key(&key) {
             return Ok(());
         }
         let days = Period::from(period);
         debug_assert!(days.first >= self.span.first && days.last <= self.span.last, "the facts cover the period");
+        let billing = &self.billing;
+        let falls_in = |deal: &WonDeal| {
+            let dates = billing.get(&deal.id);
+            let payable = match timing {
+                Timing::Booking => return days.contains(deal.closed_day),
+                Timing::Invoice => dates.and_then(|dates| dates.invoiced_on),
+                Timing::Cash => dates.and_then(|dates| dates.paid_on),
+            };
+            match payable {
+                Some(day) => day >= period.first && day <= period.last,
+                None => days.contains(deal.closed_day),
+            }
+        };
         let mut by_person: std::collections::BTreeMap<UserId, Vec<Credit>> = std::collections::BTreeMap::new();
         for (owner, deals) in self.won.iter().enumerate() {
-            for deal in deals.iter().filter(|deal| days.contains(deal.closed_day)) {
+            for deal in deals.iter().filter(|deal| falls_in(deal)) {
                 let owner_id = projection.owner_ids[owner];
-                let whole = credit(deal, owner_id, currency, self.rates.as_ref(), projection)?;
+                let mut whole = credit(deal, owner_id, currency, self.rates.as_ref(), projection)?;
+                if let Some(billing) = self.billing.get(&deal.id) {
+                    (whole.invoiced_on, whole.paid_on) = (billing.invoiced_on, billing.paid_on);
+                }
                 match self.splits.get(&deal.id) {
                     None => by_person.entry(owner_id).or_default().push(whole),
                     Some(splits) => {
@@ -222,7 +249,13 @@ impl Facts {
                                 }
                             })?;
                         for part in shared {
-                            by_person.entry(part.person).or_default().push(Credit { fx: whole.fx, reversed_on: whole.reversed_on, ..part });
+                            by_person.entry(part.person).or_default().push(Credit {
+                                fx: whole.fx,
+                                reversed_on: whole.reversed_on,
+                                invoiced_on: whole.invoiced_on,
+                                paid_on: whole.paid_on,
+                                ..part
+                            });
                         }
                     }
                 }
@@ -247,10 +280,10 @@ pub(super) fn statement_for(
     extra: Option<Credit>,
 ) -> Result<Statement> {
     facts.load_book(tx, org, period)?;
-    facts.load_credits(projection, period, plan.currency)?;
+    facts.load_credits(projection, period, plan.currency, plan.timing)?;
     let facts = &*facts;
     let book = &facts.books[&(period.first, period.last)];
-    let by_person = &facts.credits[&(period.first, period.last, plan.currency)];
+    let by_person = &facts.credits[&(period.first, period.last, plan.currency, plan.timing)];
     let mut credits: Vec<Credit> = by_person.get(&user).cloned().unwrap_or_default();
     // A what-if deal is the person's revenue, and so their team's.
     let extra_revenue = extra.as_ref().filter(|credit| credit.kind == SplitKind::Revenue).map_or(Decimal::ZERO, |credit| credit.amount);

@@ -24,7 +24,9 @@ use std::collections::BTreeSet;
 
 use pipewise_analytics::metrics::{WonDeal, won_by_owner};
 use pipewise_analytics::{Period, Projection, date_of_day};
-use pipewise_comp::{Attainment, Credit, CreditFacts, FxUsed, Line, LineKind, LineRef, PaidOut, PeriodInput, Plan, SplitKind, Statement};
+use pipewise_comp::{
+    Attainment, Credit, CreditFacts, FxUsed, Line, LineKind, LineRef, PaidOut, PeriodInput, Plan, SplitKind, Statement, Timing,
+};
 use pipewise_core::access::{Access, SharedKind};
 use pipewise_core::error::{FieldError, Problem, RecordRef, ValidationErrors};
 use pipewise_core::fiscal::FiscalPeriod;
@@ -36,11 +38,13 @@ use serde_json::{Value, json};
 
 use crate::*;
 
+mod billing;
 mod disputes;
 mod document;
 mod facts;
 mod splits;
 
+pub use billing::{billing_json, billing_of, set_billing};
 pub use disputes::{dispute_json, disputes, move_dispute, open_dispute};
 use document::{corrupt, decimal_of, document, lines_from, parse_document, statement_from, statement_summary};
 pub use document::{decode_statement, kind_code, line_json, statement_json};
@@ -52,6 +56,7 @@ pub const ASSIGNMENT: &str = "comp_assignment";
 pub const STATEMENT: &str = "pay_statement";
 pub const DISPUTE: &str = "pay_dispute";
 pub const DEAL_SPLIT: &str = "deal_split";
+pub const DEAL_BILLING: &str = "deal_billing";
 
 /// The longest plan name and dispute note or resolution.
 const MAX_NAME: usize = 120;
@@ -138,6 +143,12 @@ impl Plans {
 
     fn version(&self, name: &str, version: u32) -> Option<&Plan> {
         self.0.get(&(name.to_owned(), version))
+    }
+
+    /// Whether any plan pays on invoice or cash: a credit then counts in the period of a date
+    /// that may come long after the deal was won, so the facts reach back to every won deal.
+    fn billed(&self) -> bool {
+        self.0.values().any(|plan| plan.timing != Timing::Booking)
     }
 
     fn latest(&self, name: &str) -> Option<&Plan> {
@@ -231,11 +242,15 @@ pub fn compute_statement(tx: &mut Tx, ctx: &WriteCtx, projection: &Projection, u
         organisation.fiscal.parse_key(period_key).map_err(|problem| FieldError { record: record.clone(), field: "period", problem })?;
     must_exist_user(tx, ctx.org, user, &record)?;
     let statements = tx.0.statements(ctx.org, Some(user))?;
-    let mut facts = Facts::gather_for(tx, ctx.org, projection, span_first(&statements, &period), period.last, Some(user))?;
     let assignments = tx.0.assignments(ctx.org)?;
     let plans = Plans::decode_all(&tx.0.plan_versions(ctx.org)?)?;
+    let first = if plans.billed() { BILLED_FIRST } else { span_first(&statements, &period) };
+    let mut facts = Facts::gather_for(tx, ctx.org, projection, first, period.last, Some(user))?;
     compute_one(tx, ctx, projection, &mut facts, &period, &statements, &assignments, &plans, user)
 }
+
+/// The first day facts reach back to when a plan pays on invoice or cash.
+const BILLED_FIRST: Date = Date::constant(1900, 1, 1);
 
 /// The first day the facts must cover: the earliest locked statement of the period's kind
 /// before it (whose recomputation may post adjustments), else the period's own.
@@ -268,7 +283,8 @@ pub fn compute_statements(tx: &mut Tx, ctx: &WriteCtx, projection: &Projection, 
     for stored in tx.0.statements(ctx.org, None)? {
         by_user.entry(stored.user).or_default().push(stored);
     }
-    let mut facts = Facts::gather(tx, ctx.org, projection, span_first(by_user.values().flatten(), &period), period.last)?;
+    let first = if plans.billed() { BILLED_FIRST } else { span_first(by_user.values().flatten(), &period) };
+    let mut facts = Facts::gather(tx, ctx.org, projection, first, period.last)?;
     payees
         .into_iter()
         .map(|user| {
@@ -467,7 +483,8 @@ pub fn what_if(
         paid_on: Some(day),
         reversed_on: None,
     };
-    let mut facts = Facts::gather_for(tx, org, projection, period.first, period.last, Some(user))?;
+    let first = if plan.timing == Timing::Booking { period.first } else { BILLED_FIRST };
+    let mut facts = Facts::gather_for(tx, org, projection, first, period.last, Some(user))?;
     let statements = tx.0.statements(org, Some(user))?;
     let documents: std::collections::BTreeMap<i64, Value> =
         statements.iter().map(|stored| Ok((stored.id, parse_document(stored)?))).collect::<Result<_>>()?;

@@ -2,7 +2,9 @@
 
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::*;
-use pipewise_store::{PayTx, PlanAssignment, Result, StoreError, StoredDispute, StoredPlan, StoredSplit, StoredStatement, sql};
+use pipewise_store::{
+    PayTx, PlanAssignment, Result, StoreError, StoredBilling, StoredDispute, StoredPlan, StoredSplit, StoredStatement, sql,
+};
 
 use crate::fields::read;
 
@@ -139,5 +141,18 @@ impl PayTx for PgTx<'_> {
 
     fn splits(&mut self, org: OrgId, deal: Option<OpportunityId>) -> Result<Vec<StoredSplit>> {
         self.collect(sql::SELECT_SPLITS_POSTGRES, &[&org.0, &deal.map(|deal| deal.0)], read)
+    }
+
+    fn set_billing(&mut self, org: OrgId, billing: &StoredBilling) -> Result<Option<StoredBilling>> {
+        let before = self.billing(org, Some(billing.deal))?.pop();
+        self.execute(sql::DELETE_BILLING, &[&org.0, &billing.deal.0])?;
+        if billing.invoiced_on.is_some() || billing.paid_on.is_some() {
+            self.execute(sql::INSERT_BILLING, &[&org.0, &billing.deal.0, &billing.invoiced_on, &billing.paid_on])?;
+        }
+        Ok(before)
+    }
+
+    fn billing(&mut self, org: OrgId, deal: Option<OpportunityId>) -> Result<Vec<StoredBilling>> {
+        self.collect(sql::SELECT_BILLING, &[&org.0, &deal.map(|deal| deal.0)], read)
     }
 }

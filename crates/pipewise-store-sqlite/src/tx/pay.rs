@@ -2,7 +2,7 @@
 
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::*;
-use pipewise_store::{PayTx, PlanAssignment, Result, StoredDispute, StoredPlan, StoredSplit, StoredStatement, sql};
+use pipewise_store::{PayTx, PlanAssignment, Result, StoredBilling, StoredDispute, StoredPlan, StoredSplit, StoredStatement, sql};
 use rusqlite::params;
 
 use crate::rows::read;
@@ -133,5 +133,19 @@ impl PayTx for SqliteTx<'_> {
 
     fn splits(&mut self, org: OrgId, deal: Option<OpportunityId>) -> Result<Vec<StoredSplit>> {
         self.collect(sql::SELECT_SPLITS_SQLITE, params![org.0, deal.map(|deal| deal.0)], read)
+    }
+
+    fn set_billing(&mut self, org: OrgId, billing: &StoredBilling) -> Result<Option<StoredBilling>> {
+        let before = self.billing(org, Some(billing.deal))?.pop();
+        self.execute(sql::DELETE_BILLING, params![org.0, billing.deal.0])?;
+        if billing.invoiced_on.is_some() || billing.paid_on.is_some() {
+            let day = |day: Option<Date>| day.map(|day| day.to_string());
+            self.execute(sql::INSERT_BILLING, params![org.0, billing.deal.0, day(billing.invoiced_on), day(billing.paid_on)])?;
+        }
+        Ok(before)
+    }
+
+    fn billing(&mut self, org: OrgId, deal: Option<OpportunityId>) -> Result<Vec<StoredBilling>> {
+        self.collect(sql::SELECT_BILLING, params![org.0, deal.map(|deal| deal.0)], read)
     }
 }

@@ -572,3 +572,81 @@ pub fn a_ramp_carries_part_of_a_new_reps_quota_and_pay_converts_on_the_payout_da
     assert_eq!((payout.rate, payout.amount), (Some(d("0.8")), Some(d("800.00"))));
     assert_eq!(read.stored, locked, "the locked statement is unchanged");
 }
+
+/// A plan paid on invoice or on cash counts a credit in the period of that date and holds it until
+/// the date is recorded: a 10,000 deal won on 20 March under a plan paid on invoice is held in Q1
+/// (0.00, one credit held); invoiced on 5 April it pays 1,000.00 in Q2 and leaves Q1. An 8,000
+/// deal won the same day under a plan paid on cash, invoiced on 25 March and paid on 10 May, pays
+/// 800.00 in Q2 and nothing in Q1. Only ops and admins record the dates; a bad one is named.
+pub fn a_plan_paid_on_invoice_or_cash_counts_a_credit_in_its_dates_period(db: &TestDb) {
+    let org = test_org(db.store(), "Billing");
+    let id = org.org();
+    let ctx = org.ctx;
+    let rep = org.rep.id;
+    let second =
+        transact(db.store(), |tx| app::users::create_user(tx, &ctx, new_user("cash@bill.test", "Cass Cash", Role::Rep, None))).unwrap();
+    let plan = |timing: &str| {
+        json!({ "currency": "USD", "timing": timing, "components": [{ "type": "commission", "rule": "AE", "measure": "revenue",
+            "mode": "marginal", "basis": "amount", "tiers": [{ "lower": "0", "rate": "0.1" }] }] })
+    };
+    transact(db.store(), |tx| {
+        app::pay::save_plan(tx, &ctx, "On invoice", &plan("invoice"))?;
+        app::pay::save_plan(tx, &ctx, "On cash", &plan("cash"))?;
+        app::pay::assign_plan(tx, &ctx, rep, "On invoice", "2026-01-01", None)?;
+        app::pay::assign_plan(tx, &ctx, second.id, "On cash", "2026-01-01", None)?;
+        Ok(())
+    })
+    .unwrap();
+    let won_stage = org.simple.stages[4].id;
+    let win = |owner: UserId, amount: &str| {
+        transact(db.store(), |tx| {
+            let mut new = org.new_deal("Billed");
+            new.owner_id = owner;
+            let deal = app::deals::create_opportunity(tx, &WriteCtx { actor_id: None, at: at("2026-02-01T09:00:00Z"), ..ctx }, &new)?;
+            let patch =
+                OpportunityPatch { stage_id: Some(won_stage), amount: Some(Some(amount.parse().unwrap())), ..OpportunityPatch::default() };
+            app::deals::update_opportunity(tx, &WriteCtx { actor_id: None, at: at("2026-03-20T09:00:00Z"), ..ctx }, deal.id, &patch)?;
+            Ok(deal.id)
+        })
+        .unwrap()
+    };
+    let invoiced = win(rep, "USD 10000");
+    let cashed = win(second.id, "USD 8000");
+    let clock: Clock = Arc::new(|| at("2026-06-15T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let compute = |user: UserId, key: &str| {
+        insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, user, key))).unwrap()
+    };
+    let q1 = compute(rep, "2026-Q1");
+    assert_eq!((q1.stored.total.to_string(), q1.statement.held), ("USD 0.00".to_owned(), 1), "held until invoiced");
+
+    // Only ops and admins record the dates; a bad one is named and nothing is written.
+    let by_rep = org.by_rep(at("2026-04-05T09:00:00Z"));
+    let error = transact(db.store(), |tx| app::pay::set_billing(tx, &by_rep, invoiced, Some("2026-04-05"), None)).unwrap_err();
+    assert!(matches!(error, StoreError::Forbidden(_)), "{error}");
+    let error = transact(db.store(), |tx| app::pay::set_billing(tx, &ctx, invoiced, Some("2026-02-30"), Some("soon"))).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("invoiced_on:") && message.contains("paid_on:"), "{message}");
+    transact(db.store(), |tx| {
+        app::pay::set_billing(tx, &ctx, invoiced, Some("2026-04-05"), None)?;
+        app::pay::set_billing(tx, &ctx, cashed, Some("2026-03-25"), Some("2026-05-10"))
+    })
+    .unwrap();
+    let read = transact(db.store(), |tx| app::pay::billing_of(tx, id, &Access::System, cashed)).unwrap().unwrap();
+    assert_eq!(
+        (read.invoiced_on.map(|day| day.to_string()), read.paid_on.map(|day| day.to_string())),
+        (Some("2026-03-25".into()), Some("2026-05-10".into()))
+    );
+
+    let q1 = compute(rep, "2026-Q1");
+    assert_eq!((q1.stored.total.to_string(), q1.statement.held), ("USD 0.00".to_owned(), 0), "the credit left Q1");
+    let q2 = compute(rep, "2026-Q2");
+    assert_eq!(q2.stored.total.to_string(), "USD 1000.00");
+    assert_eq!(q2.statement.lines[0].deal, Some(invoiced));
+    assert_eq!(compute(second.id, "2026-Q1").stored.total.to_string(), "USD 0.00");
+    assert_eq!(compute(second.id, "2026-Q2").stored.total.to_string(), "USD 800.00");
+    // Clearing both dates holds the credit again in the period it was won.
+    transact(db.store(), |tx| app::pay::set_billing(tx, &ctx, invoiced, None, None)).unwrap();
+    assert_eq!(compute(rep, "2026-Q1").statement.held, 1);
+    assert_eq!(transact(db.store(), |tx| app::pay::billing_of(tx, id, &Access::System, invoiced)).unwrap().unwrap().invoiced_on, None);
+}

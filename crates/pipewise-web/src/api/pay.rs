@@ -75,6 +75,18 @@ pub fn routes() -> Vec<Route> {
             .path_param(Param::id("id", "The opportunity."))
             .body("DealSplits")
             .reply(Reply::Json(200, "DealSplits")),
+        Route::new(Method::GET, "/api/v1/opportunities/{id}/billing", "get_deal_billing", get_billing)
+            .summary(
+                TAG,
+                "When a deal was invoiced and its cash received: a plan paid on invoice or cash counts its credit in that date's period.",
+            )
+            .path_param(Param::id("id", "The opportunity."))
+            .reply(Reply::Json(200, "DealBilling")),
+        Route::new(Method::PUT, "/api/v1/opportunities/{id}/billing", "set_deal_billing", set_billing)
+            .summary(TAG, "Set a deal's invoice and cash dates (ops and admins); null or absent clears one.")
+            .path_param(Param::id("id", "The opportunity."))
+            .body("DealBillingSet")
+            .reply(Reply::Json(200, "DealBilling")),
         Route::new(Method::GET, "/api/v1/pay/what-if", "pay_what_if", what_if)
             .summary(TAG, "What a deal of `amount` booked today would add to a person's pay for a period.")
             .query(vec![
@@ -194,6 +206,24 @@ async fn set_splits(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> R
     let splits = input::deal_splits(deal, &body)?;
     let stored = api.write(move |tx, ctx| app::pay::set_splits(tx, ctx, deal, &splits)).await?;
     Ok(axum::Json(json!({ "splits": stored.iter().map(app::pay::split_json).collect::<Vec<_>>() })))
+}
+
+async fn get_billing(api: Api, IdPath(id): IdPath) -> Result<axum::Json<Value>, AppError> {
+    let deal = pipewise_core::OpportunityId(id);
+    let billing = api
+        .read(move |tx, viewer| {
+            app::pay::billing_of(tx, viewer.org, &viewer.access, deal)?
+                .ok_or(AppError::NotFound { kind: "opportunity", id: id.to_string() })
+        })
+        .await?;
+    Ok(axum::Json(app::pay::billing_json(&billing)))
+}
+
+async fn set_billing(api: Api, IdPath(id): IdPath, JsonBody(body): JsonBody) -> Result<axum::Json<Value>, AppError> {
+    let deal = pipewise_core::OpportunityId(id);
+    let (invoiced_on, paid_on) = input::deal_billing(deal, &body)?;
+    let stored = api.write(move |tx, ctx| app::pay::set_billing(tx, ctx, deal, invoiced_on.as_deref(), paid_on.as_deref())).await?;
+    Ok(axum::Json(app::pay::billing_json(&stored)))
 }
 
 async fn what_if(api: Api, RawQuery(raw): RawQuery) -> Result<axum::Json<Value>, AppError> {
@@ -334,6 +364,29 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
                     },
                 },
                 "required": ["splits"],
+                "additionalProperties": false,
+            }),
+        ),
+        (
+            "DealBilling",
+            json!({
+                "type": "object",
+                "properties": {
+                    "opportunity_id": { "type": "integer" },
+                    "invoiced_on": { "type": ["string", "null"], "format": "date" },
+                    "paid_on": { "type": ["string", "null"], "format": "date" },
+                },
+                "required": ["opportunity_id", "invoiced_on", "paid_on"],
+            }),
+        ),
+        (
+            "DealBillingSet",
+            json!({
+                "type": "object",
+                "properties": {
+                    "invoiced_on": { "type": ["string", "null"], "format": "date", "description": "YYYY-MM-DD, years 1900 to 2200." },
+                    "paid_on": { "type": ["string", "null"], "format": "date", "description": "YYYY-MM-DD, years 1900 to 2200." },
+                },
                 "additionalProperties": false,
             }),
         ),

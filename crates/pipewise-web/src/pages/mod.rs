@@ -82,6 +82,7 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities/{id}/handoff", post(deal::hand_off))
         .route("/opportunities/{id}/shares", post(deal::share))
         .route("/opportunities/{id}/splits", post(deal::set_splits))
+        .route("/opportunities/{id}/billing", post(deal::set_billing))
         .route("/opportunities/{id}/shares/{user}/remove", post(deal::unshare))
         .route("/accounts", get(records::accounts))
         .route("/pick/accounts", get(records::pick_accounts))

@@ -192,6 +192,21 @@ async fn ops_split_a_deal_from_its_page() {
     let rep = app.sign_in(&demo.rep.email).await;
     let (_, page) = app.get(&format!("/opportunities/{deal}"), Some(&rep)).await;
     assert!(page.contains("Revenue 60%") && !page.contains("name=\"share_0\""), "read only for the rep");
+
+    // Ops record when it was invoiced and paid; a bad date comes back named; the rep reads them.
+    let path = format!("/opportunities/{deal}/billing");
+    let response = app.post_form(&path, Some(&admin), &[("invoiced_on", "2026-13-01"), ("paid_on", "")], true).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = crate::support::body_text(response).await;
+    assert!(unescape(&page).contains("Invoiced on: \"2026-13-01\" is not a date"), "the bad date is named");
+    let response = app.post_form(&path, Some(&rep), &[("invoiced_on", "2026-10-02")], true).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "a rep may not");
+    let response = app.post_form(&path, Some(&admin), &[("invoiced_on", "2026-10-02"), ("paid_on", "2026-10-20")], true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&format!("/opportunities/{deal}?split=billed"), Some(&admin)).await;
+    assert!(page.contains("name=\"invoiced_on\" value=\"2026-10-02\"") && page.contains("Invoice and cash dates saved."), "{page}");
+    let (_, page) = app.get(&format!("/opportunities/{deal}"), Some(&rep)).await;
+    assert!(page.contains("Invoiced on 2026-10-02 · Cash received on 2026-10-20") && !page.contains("id=\"billing-form\""), "read only");
 }
 
 /// The JSON definition of the plan `statement` was computed under.

@@ -57,7 +57,7 @@ pub use gate::{check_criterion, uncheck_criterion};
 pub use handoffs::hand_off;
 pub use moving::{move_form, move_stage};
 pub use shares::{share, unshare};
-pub use splits::set as set_splits;
+pub use splits::{set as set_splits, set_billing};
 pub use workspace::update_workspace;
 
 /// The template context of the deal page (`deal.html`).
@@ -180,7 +180,11 @@ impl Extras {
                 Some("removed") => Some(t(locale, "share.removed").to_owned()),
                 _ => None,
             },
-            split_notice: params.get("split").map(|_| t(locale, "split.saved").to_owned()),
+            split_notice: match params.get("split") {
+                Some("billed") => Some(t(locale, "billing.saved").to_owned()),
+                Some(_) => Some(t(locale, "split.saved").to_owned()),
+                None => None,
+            },
             history_all: params.get("history") == Some("all"),
             ..Extras::default()
         }

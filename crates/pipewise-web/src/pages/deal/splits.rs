@@ -1,5 +1,7 @@
 //! Who is credited with the deal (SPEC C9): its revenue and overlay splits, and, for ops, admins
-//! and the owner's managers, a form to set them (`pipewise_app::pay::set_splits`).
+//! and the owner's managers, a form to set them (`pipewise_app::pay::set_splits`); when it was
+//! invoiced and its cash received, which plans paid on invoice or cash count by, set by ops and
+//! admins (`pipewise_app::pay::set_billing`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -17,7 +19,7 @@ use serde::Serialize;
 use super::{DealCtx, Extras, deal_id, deal_page};
 use crate::AppState;
 use crate::i18n::{self, t};
-use crate::pages::form::error_message;
+use crate::pages::form::{Refusal, error_message, named_problems, refusal};
 use crate::pages::list::{Choice, picker_choices};
 use crate::pages::{Params, SignedIn, answer, see_other};
 
@@ -35,6 +37,10 @@ pub(super) struct SplitPanel {
     picker: bool,
     error: Option<String>,
     notice: Option<String>,
+    /// The invoice and cash dates as the form shows them (`YYYY-MM-DD`, empty when unset).
+    invoiced_on: String,
+    paid_on: String,
+    can_bill: bool,
 }
 
 #[derive(Serialize)]
@@ -102,7 +108,14 @@ pub(super) fn panel(
     people.sort_by_key(|choice| choice.label.to_lowercase());
     let chosen: Vec<&str> = rows.iter().map(|row| row.user.as_str()).collect();
     let (people, picker) = picker_choices(people, &chosen);
-    Ok(Some(SplitPanel { items, can_split, rows, people, picker, error: rejected, notice }))
+    let billing = app::pay::billing_of(tx, ctx.viewer.org, &ctx.viewer.access, ctx.id)?;
+    let day = |day: Option<Date>| day.map(|day| day.to_string()).unwrap_or_default();
+    let (invoiced_on, paid_on) = billing.map_or_else(Default::default, |billing| (day(billing.invoiced_on), day(billing.paid_on)));
+    let can_bill = match &ctx.viewer.access {
+        Access::System => true,
+        Access::User(actor) => matches!(actor.role, Role::Admin | Role::Ops),
+    };
+    Ok(Some(SplitPanel { items, can_split, rows, people, picker, error: rejected, notice, invoiced_on, paid_on, can_bill }))
 }
 
 /// Sets the deal's splits from the form's rows (`user_N`, `kind_N`, `share_N` in percent; a row
@@ -128,6 +141,32 @@ pub async fn set(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path
             Ok(_) => Ok(see_other(&format!("/opportunities/{id}?split=saved#splits"))),
             Err(error) => {
                 let error = error_message(locale, error, Some(t(locale, "split.forbidden")))?;
+                deal_page(&state, reader, id, None, Extras { split_rejected: Some(error), ..Extras::default() })
+            }
+        }
+    })
+    .await
+}
+
+/// Sets the deal's invoice and cash dates from the form (`invoiced_on`, `paid_on`; empty clears
+/// one). A refusal comes back on the deal page with the problem.
+pub async fn set_billing(State(state): State<AppState>, SignedIn(viewer): SignedIn, Path(id): Path<String>, body: Bytes) -> Response {
+    let params = Params::from_body(&body);
+    answer(viewer, move |reader| {
+        let id = deal_id(&id)?;
+        let locale = reader.user.locale;
+        let ctx = reader.ctx(Source::Web, state.now());
+        let (invoiced_on, paid_on) = (params.get("invoiced_on"), params.get("paid_on"));
+        match state.db.transact(|tx| app::pay::set_billing(tx, &ctx, id, invoiced_on, paid_on)) {
+            Ok(_) => Ok(see_other(&format!("/opportunities/{id}?split=billed#splits"))),
+            Err(error) => {
+                let error = match refusal(error)? {
+                    Refusal::Invalid(errors) => named_problems(locale, &errors, |field| {
+                        t(locale, if field == "paid_on" { "billing.paid_on" } else { "billing.invoiced_on" }).to_owned()
+                    }),
+                    Refusal::Forbidden(_) => t(locale, "billing.forbidden").to_owned(),
+                    other => return Err(other.into()),
+                };
                 deal_page(&state, reader, id, None, Extras { split_rejected: Some(error), ..Extras::default() })
             }
         }

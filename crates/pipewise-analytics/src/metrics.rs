@@ -845,6 +845,9 @@ pub fn days_every(first: Day, last: Day, step: i32) -> Vec<Day> {
     days
 }
 
+/// No owner: a deal whose owner at its close could not be read back.
+const NO_OWNER: u32 = u32::MAX;
+
 /// A won deal, as pay credits it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WonDeal {
@@ -860,16 +863,23 @@ pub struct WonDeal {
 }
 
 /// The deals won with a close in `period` (with an amount), by the owner who won them: one list
-/// per owner index, in deal order, for the owners `keep` admits (the others' lists stay empty).
-/// One pass over the deals.
+/// per owner index, in deal order, for the deals `keep(owner, deal)` admits. One pass over the
+/// deals.
 ///
 /// - A deal in a won stage now is listed as it stands now (a corrected amount counts), credited
 ///   to its owner at the end of its close day: handing a won deal or its account to someone else
 ///   afterwards (a territory transfer) moves no credit.
 /// - A deal reopened or lost since is listed as it stood the day before its last reversal, when
-///   it was won then with a close in `period`, with the day of the reversal: the plan's clawback
-///   rule decides what that takes back. Its amount in its own currency is the one it has now.
-pub fn won_by_owner(projection: &Projection, period: Period, keep: impl Fn(u32) -> bool) -> Vec<Vec<WonDeal>> {
+///   it was won then with a close in `period`, credited to its owner at the end of its close
+///   day, with the day of the reversal: the plan's clawback rule decides what that takes back.
+///   Its amount is the one it had then; a deal in another currency than the reporting one keeps
+///   its own currency's amount as it is now (the projection keeps the reporting amount's past).
+pub fn won_by_owner(
+    projection: &Projection,
+    period: Period,
+    keep: impl Fn(u32, pipewise_core::OpportunityId) -> bool,
+) -> Vec<Vec<WonDeal>> {
+    let reporting = projection.reporting_currency();
     let deals = projection.deals();
     let won = |stage: u16| {
         stage != crate::projection::NO_STAGE && projection.stages[stage as usize].kind == pipewise_core::pipeline::StageKind::Won
@@ -878,7 +888,7 @@ pub fn won_by_owner(projection: &Projection, period: Period, keep: impl Fn(u32) 
     let mut state = crate::projection::DealState::EMPTY;
     for index in 0..deals.id.len() {
         let deal = index as u32;
-        let (owner, amount, closed_day, reversed_day) = if won(deals.stage[index]) {
+        let listed = if won(deals.stage[index]) {
             let closed_day = deals.closed_day[index];
             if !period.contains(closed_day) || deals.amount[index] == crate::projection::NO_AMOUNT {
                 continue;
@@ -887,7 +897,7 @@ pub fn won_by_owner(projection: &Projection, period: Period, keep: impl Fn(u32) 
             if deals.last_event_day[index] > closed_day && projection.state_into(deal, closed_day, &mut state) {
                 owner = state.owner;
             }
-            (owner, deals.amount[index], closed_day, NO_DAY)
+            (owner, deals.amount[index], deals.amount_native[index], closed_day, NO_DAY)
         } else {
             // The last time it left a won stage, and how it stood the day before.
             let Some(reversed) = projection.stage_changes(deal).filter(|(_, left)| won(*left)).map(|(day, _)| day).last() else {
@@ -900,21 +910,23 @@ pub fn won_by_owner(projection: &Projection, period: Period, keep: impl Fn(u32) 
             {
                 continue;
             }
-            (state.owner, state.amount, state.closed_day, reversed)
+            let (amount, closed_day) = (state.amount, state.closed_day);
+            let owner = if projection.state_into(deal, closed_day, &mut state) { state.owner } else { NO_OWNER };
+            (owner, amount, deals.amount_native[index], closed_day, reversed)
         };
-        // Its amount in its own currency, as it is now (none: nothing to credit).
-        let Some(currency) = projection.currencies.get(deals.currency[index] as usize).copied() else { continue };
-        if deals.amount_native[index] == crate::projection::NO_AMOUNT || !keep(owner) {
+        let (owner, amount, native, closed_day, reversed_day) = listed;
+        // Its amount in its own currency: in the reporting one, the amount it had; in another,
+        // the one it has now (none: nothing to credit).
+        let current = projection.currencies.get(deals.currency[index] as usize).copied();
+        let (native, currency) = match current {
+            Some(currency) if currency != reporting && native != crate::projection::NO_AMOUNT => (native, currency),
+            _ if reversed_day != NO_DAY || current == Some(reporting) => (amount, reporting),
+            _ => continue,
+        };
+        if owner == NO_OWNER || !keep(owner, deals.id[index]) {
             continue;
         }
-        by_owner[owner as usize].push(WonDeal {
-            id: deals.id[index],
-            amount,
-            amount_native: deals.amount_native[index],
-            currency,
-            closed_day,
-            reversed_day,
-        });
+        by_owner[owner as usize].push(WonDeal { id: deals.id[index], amount, amount_native: native, currency, closed_day, reversed_day });
     }
     by_owner
 }

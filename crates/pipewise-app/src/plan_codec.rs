@@ -709,6 +709,10 @@ mod tests {
         let over = json!({ "currency": "USD", "ramp": ["0.5", "1.5"], "components": [] });
         let error = plan_from_json(&over, "Over", 1).unwrap_err();
         assert!(en_errors(&error).contains("month 2 carries 1.5"), "{}", en_errors(&error));
+        // A payout currency is another than the plan's own.
+        let same = json!({ "currency": "USD", "payout": { "currency": "USD", "days_after": 15 }, "components": [] });
+        let error = plan_from_json(&same, "Same", 1).unwrap_err();
+        assert!(en_errors(&error).contains("already pays in USD"), "{}", en_errors(&error));
     }
 
     #[test]

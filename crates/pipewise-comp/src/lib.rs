@@ -34,7 +34,7 @@ pub use quota::{
     Attainment, History, QuotaSpan, Realism, Reason, Verdict, attainment, carried, prorate, quota_for, ramp, realism, seasonal,
 };
 pub use statement::{
-    CreditFacts, Line, LineKind, LineRef, PaidOut, PeriodInput, Statement, adjustments, compute, paid_out, reclaim, what_if,
+    CreditFacts, Line, LineKind, LineRef, PaidOut, PeriodInput, Statement, adjustments, compute, paid_out, payable_on, reclaim, what_if,
 };
 
 /// How a line's unrounded amount becomes money.
@@ -89,6 +89,8 @@ pub enum CompError {
     RampOutOfRange { rule: String, month: usize, fraction: Decimal },
     #[error("rule {rule:?}: {field} is {days} days, more than {max}")]
     TooLong { rule: String, field: &'static str, days: u32, max: u32 },
+    #[error("rule {rule:?}: the plan already pays in {currency}; a payout currency is another one")]
+    PayoutInOwnCurrency { rule: String, currency: &'static str },
     #[error("{what} is too large to compute exactly")]
     TooLarge { what: &'static str },
 }

@@ -91,6 +91,11 @@ impl Plan {
             return Err(CompError::TooLong { rule: plan_rule(), field: "clawback.window_days", days: window, max: MAX_CLAWBACK_DAYS });
         }
         if let Some(payout) = &self.payout
+            && payout.currency == self.currency
+        {
+            return Err(CompError::PayoutInOwnCurrency { rule: plan_rule(), currency: self.currency.code() });
+        }
+        if let Some(payout) = &self.payout
             && payout.days_after > MAX_PAYOUT_DAYS
         {
             return Err(CompError::TooLong {

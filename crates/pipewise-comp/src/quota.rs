@@ -106,12 +106,23 @@ pub fn carried(
     if period_days <= 0 {
         return Decimal::ZERO;
     }
-    let whole = [(first, Some(last))];
-    let spans = if spans.is_empty() { &whole[..] } else { spans };
+    // The spans clipped to the period and merged, so a day two spans cover counts once.
+    let mut clipped: Vec<(Date, Date)> = if spans.is_empty() {
+        vec![(first, last)]
+    } else {
+        spans.iter().map(|(from, to)| ((*from).max(first), to.map_or(last, |to| to.min(last)))).filter(|(from, to)| from <= to).collect()
+    };
+    clipped.sort();
+    let mut merged: Vec<(Date, Date)> = Vec::with_capacity(clipped.len());
+    for (from, to) in clipped {
+        match merged.last_mut() {
+            Some((_, end)) if from <= end.tomorrow().unwrap_or(*end) => *end = (*end).max(to),
+            _ => merged.push((from, to)),
+        }
+    }
     let mut weighed = Decimal::ZERO;
-    for (from, to) in spans {
-        let mut day = (*from).max(first);
-        let to = to.map_or(last, |to| to.min(last));
+    for (from, to) in merged {
+        let mut day = from;
         while day <= to {
             let (fraction, segment_last) = ramp_step(day, ramp, started);
             let end = segment_last.map_or(to, |segment_last| segment_last.min(to));
@@ -173,8 +184,8 @@ mod tests {
         assert_eq!(carried(d("90000"), first, last, &all, &steps, started), d("45000"));
         // No ramp, no spans: the whole quota, exactly.
         assert_eq!(carried(d("90000"), first, last, &[], &[], None), d("90000"));
-        // A start on 31 January (the plan's span and tenure): January's 1 day and February's 28
-        // at 25% (month one runs to 27 February, clamped: 31 Jan + 1 month is 28 Feb), then...
+        // A start on 31 January (the plan's span and tenure): month one runs to 27 February
+        // (31 January + 1 month is 28 February, clamped), month two to 30 March.
         let started = Date::constant(2026, 1, 31);
         // Month 1: 31 Jan – 27 Feb (28 days) at 0.25; month 2: 28 Feb – 30 Mar (31 days) at 0.5;
         // month 3 from 31 Mar: 1 day at 0.75. 7 + 15.5 + 0.75 = 23.25 days of 90.
@@ -186,6 +197,13 @@ mod tests {
         // Two spans that tile the period with no ramp: exactly the whole.
         let spans = [(first, Some(Date::constant(2026, 2, 10))), (Date::constant(2026, 2, 11), None)];
         assert_eq!(carried(d("100000"), first, last, &spans, &[], None), d("100000"));
+        // Overlapping spans (a new plan from 1 February beside the old open-ended one): each day
+        // once, the whole quota, not more.
+        let spans = [(Date::constant(2025, 1, 1), None), (Date::constant(2026, 2, 1), None)];
+        assert_eq!(carried(d("90000"), first, last, &spans, &[], None), d("90000"));
+        // Overlapping with a gap: 1-31 January and 15 January-10 February, then none: 41 days.
+        let spans = [(first, Some(Date::constant(2026, 1, 31))), (Date::constant(2026, 1, 15), Some(Date::constant(2026, 2, 10)))];
+        assert_eq!(carried(d("90000"), first, last, &spans, &[], None), d("41000"));
         assert_eq!(months_after(Date::constant(2024, 1, 31), 1), Some(Date::constant(2024, 2, 29)));
         assert_eq!(months_after(Date::constant(2025, 11, 15), 3), Some(Date::constant(2026, 2, 15)));
     }

@@ -276,13 +276,16 @@ pub fn reclaim(locked: &Statement, deal: OpportunityId) -> Vec<Line> {
         .collect()
 }
 
-/// The day a credit becomes payable under `timing`, if known yet.
-fn payable_on(credit: &Credit, timing: Timing) -> Option<Date> {
-    match timing {
+/// The day a credit becomes payable under `timing`, if known yet: its booking, its invoice or its
+/// cash, and never before its booking (an invoice or a prepayment dated before the deal was won
+/// is payable the day it was won).
+pub fn payable_on(credit: &Credit, timing: Timing) -> Option<Date> {
+    let day = match timing {
         Timing::Booking => Some(credit.booked_on),
         Timing::Invoice => credit.invoiced_on,
         Timing::Cash => credit.paid_on,
-    }
+    };
+    day.map(|day| day.max(credit.booked_on))
 }
 
 struct Builder<'p> {

@@ -1190,6 +1190,7 @@ pay-assigned = Paid under { $plan } since { $date }.
 pay-plans = Plans
 pay-plans_hint = A plan is a JSON definition: components (commission tiers, bonuses, target incentives, spiffs), a gate, a cap, a draw, a clawback window, a ramp for new hires and a payout currency. Saving adds a version; statements name the version they were computed under.
 pay-builder_ops_only = Only ops and admins build commission plans.
+pay-builder-too_large = This plan has more components or rows than the form holds; edit it as JSON on the pay page.
 pay-builder-title = Build a commission plan
 pay-builder-hint = Percentages are typed as percentages: a rate of 10 is 10%, a tier from 100 on attainment starts at quota. Saving adds a version; statements name the version they were computed under.
 pay-builder-back = Back to pay

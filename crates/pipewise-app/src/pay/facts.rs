@@ -89,8 +89,8 @@ impl Facts {
     /// `quota` for the days of `period` that `user` was on a plan, ramped by `ramp` from the
     /// first day of their first plan (`pipewise_comp::carried`): each of their assignments that
     /// overlaps the period carries its days' share (a start on day 31 of a 90-day quarter: 60/90;
-    /// a gap between two plans is not paid a quota for), each day at its month of tenure's
-    /// fraction, never more than the whole.
+    /// a gap between two plans is not paid a quota for; a day two plans cover counts once), each
+    /// day at its month of tenure's fraction.
     fn carried(&self, user: UserId, period: &FiscalPeriod, quota: Decimal, ramp: &[Decimal]) -> Decimal {
         let Some(spans) = self.assignments.get(&user) else { return quota };
         let started = spans.first().map(|(first, _)| *first);
@@ -115,7 +115,7 @@ pub(super) fn payout_at(
     let rate = match (plan.payout, plan.payout_day(period_last), rates) {
         (Some(payout), Some(day), Some(rates)) if rates.settled(plan.currency, day) && rates.settled(payout.currency, day) => {
             match (rates.rate(plan.currency, day), rates.rate(payout.currency, day)) {
-                (Ok(from), Ok(to)) => to.checked_div(from).map(|rate| rate.round_dp(6)),
+                (Ok(from), Ok(to)) => to.checked_div(from).map(|rate| rate.round_dp(10).normalize()),
                 _ => None,
             }
         }
@@ -155,28 +155,25 @@ impl Facts {
             splits.entry(split.deal).or_default().push(pipewise_comp::Split { person: split.user, kind, share: split.share });
         }
         let (won, scoped) = match person {
-            None => (won_by_owner(projection, span, |_| true), None),
+            None => (won_by_owner(projection, span, |_, _| true), None),
             Some(person) => {
                 let team = users.iter().find(|user| user.id == person).and_then(|user| user.team_id);
                 let people: Vec<UserId> =
                     users.iter().filter(|user| user.id == person || (team.is_some() && user.team_id == team)).map(|user| user.id).collect();
-                let mut owners: BTreeSet<u32> = people.iter().filter_map(|user| projection.owner_index(*user)).collect();
-                // The owners of deals split with these people.
-                let deals = projection.deals();
-                for (deal, parts) in &splits {
-                    if parts.iter().any(|part| people.contains(&part.person))
-                        && let Some(index) = projection.deal_index(*deal)
-                    {
-                        owners.insert(deals.owner[index as usize]);
-                    }
-                }
+                let owners: BTreeSet<u32> = people.iter().filter_map(|user| projection.owner_index(*user)).collect();
+                // The deals split with these people, whoever won them.
+                let split_with: BTreeSet<OpportunityId> = splits
+                    .iter()
+                    .filter(|(_, parts)| parts.iter().any(|part| people.contains(&part.person)))
+                    .map(|(deal, _)| *deal)
+                    .collect();
                 let mut subjects: Vec<QuotaSubject> = people.iter().map(|user| QuotaSubject::User(*user)).collect();
                 subjects.extend(team.map(QuotaSubject::Team));
                 let mut quotas = Vec::new();
                 for subject in subjects {
                     quotas.extend(tx.0.quotas_of(org, subject, first, last)?);
                 }
-                (won_by_owner(projection, span, |owner| owners.contains(&owner)), Some(quotas))
+                (won_by_owner(projection, span, |owner, deal| owners.contains(&owner) || split_with.contains(&deal)), Some(quotas))
             }
         };
         let rates = tx.0.rate_table(org)?;
@@ -221,7 +218,8 @@ impl Facts {
                 Timing::Invoice => dates.and_then(|dates| dates.invoiced_on),
                 Timing::Cash => dates.and_then(|dates| dates.paid_on),
             };
-            match payable {
+            // Never payable before it was won (`pipewise_comp::payable_on`).
+            match payable.map(|day| day.max(date_of_day(deal.closed_day))) {
                 Some(day) => day >= period.first && day <= period.last,
                 None => days.contains(deal.closed_day),
             }
@@ -294,12 +292,19 @@ pub(super) fn statement_for(
         None => None,
         Some(team) => {
             let members: Vec<UserId> = facts.users.iter().filter(|member| member.team_id == Some(team)).map(|member| member.id).collect();
-            // A team books its members' revenue credits: a deal split inside the team counts once.
+            // A team books its members' revenue credits payable in the period by the plan's
+            // timing and clawback rule, as each statement counts them: a deal split inside the
+            // team counts once.
+            let payable = |credit: &Credit| {
+                pipewise_comp::payable_on(credit, plan.timing).is_some_and(|day| day >= period.first && day <= period.last)
+            };
             let bookings: Decimal = members
                 .iter()
                 .filter_map(|member| by_person.get(member))
                 .flatten()
-                .filter(|credit| credit.kind == SplitKind::Revenue && plan.counting(credit) != pipewise_comp::Counting::Out)
+                .filter(|credit| {
+                    credit.kind == SplitKind::Revenue && plan.counting(credit) != pipewise_comp::Counting::Out && payable(credit)
+                })
                 .map(|credit| credit.amount)
                 .sum::<Decimal>()
                 + extra_revenue;

@@ -6,11 +6,15 @@
 //!   version and versions never change, so a statement names the version it was computed under.
 //! - **Assignments.** A person is paid under a plan (its latest version) from a first day, to a
 //!   last day or open-ended.
-//! - **Statements.** [`compute_statement`] credits the person with their won deals closed in the
-//!   period (100% revenue credit to the owner, in the reporting currency at the rate of the day
-//!   the amount was set, the rate named on the line when the deal was in another currency),
-//!   reads their stored quota and their team's, carries the cap excess and the draw owed from the
-//!   period before, and stores the result with `pipewise_comp::compute`'s lines. A locked
+//! - **Statements.** [`compute_statement`] credits the person with the won deals that fall in the
+//!   period by the plan's timing (closed in it on booking; invoiced or paid in it on invoice or
+//!   cash, held until the date is recorded), shared by their splits, else all to the owner who won
+//!   them; in the plan's currency, converted at the close date's rate and named on the line when
+//!   the deal was in another one; a deal reopened or lost since is kept or clawed back by the
+//!   plan's window. It reads the person's stored quota (for the days they were on a plan, ramped
+//!   in their first months) and their team's, carries the cap excess and the draw owed from the
+//!   period before, stores the result with `pipewise_comp::compute`'s lines, and converts the
+//!   total into the plan's payout currency once the payout day's rate is final. A locked
 //!   statement is never computed again: a later computation of the next open period posts what
 //!   changed in a locked one as adjustment lines there, each naming the line it corrects
 //!   (`pipewise_comp::adjustments`), against what was last settled for that period.
@@ -146,7 +150,8 @@ impl Plans {
     }
 
     /// Whether any plan pays on invoice or cash: a credit then counts in the period of a date
-    /// that may come long after the deal was won, so the facts reach back to every won deal.
+    /// that may come long after the deal was won, so the facts reach back to every deal won by
+    /// the period's end.
     fn billed(&self) -> bool {
         self.0.values().any(|plan| plan.timing != Timing::Booking)
     }

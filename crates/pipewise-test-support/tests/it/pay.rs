@@ -399,8 +399,9 @@ pub fn a_mid_period_start_or_leave_carries_the_quota_of_its_days(db: &TestDb) {
 /// is kept, and a won deal handed to someone else afterwards (a territory transfer) keeps its
 /// credit with the rep who won it. Window 60 days, 10% of each deal, Q1 locked at 1,000.00:
 /// A (5,000, won 10 February) lost on 5 April, 54 days later: -500.00 posted in Q2; B (3,000,
-/// won 10 February) reopened on 20 April, 69 days later: kept; C (2,000, won 1 March) handed to
-/// another rep on 2 April: still the winner's. Under the reclaim option (a second rep, tiers
+/// won 10 February) handed to another rep on 10 April and reopened on 20 April, 69 days after its
+/// win: kept, and the winner's; C (2,000, won 1 March) handed to another rep on 2 April: still the
+/// winner's. Under the reclaim option (a second rep, tiers
 /// 0-8,000 at 10% and 8,000+ at 20%: D 6,000 won 10 February pays 600.00, E 4,000 won 1 March
 /// pays 2,000 × 10% + 2,000 × 20% = 600.00), D lost inside the window takes back its own 600.00
 /// and E's lines stand, since D still counts toward the tiers (recomputing without D would have
@@ -469,10 +470,12 @@ pub fn a_reversal_is_clawed_back_inside_the_window_and_a_transfer_moves_no_credi
         let lose = OpportunityPatch { stage_id: Some(stages[5].id), close_reason: Some(Some("Churned".into())), ..Default::default() };
         app::deals::update_opportunity(tx, &by("2026-04-05T09:00:00Z"), a, &lose)?;
         app::deals::update_opportunity(tx, &by("2026-04-05T09:00:00Z"), d_deal, &lose)?;
-        let reopen = OpportunityPatch { stage_id: Some(stages[3].id), ..Default::default() };
-        app::deals::update_opportunity(tx, &by("2026-04-20T09:00:00Z"), b, &reopen)?;
         let hand_over = OpportunityPatch { owner_id: Some(heir.id), ..Default::default() };
         app::deals::update_opportunity(tx, &by("2026-04-02T09:00:00Z"), c, &hand_over)?;
+        // B is handed over too before it is reopened: still the winner's.
+        app::deals::update_opportunity(tx, &by("2026-04-10T09:00:00Z"), b, &hand_over)?;
+        let reopen = OpportunityPatch { stage_id: Some(stages[3].id), ..Default::default() };
+        app::deals::update_opportunity(tx, &by("2026-04-20T09:00:00Z"), b, &reopen)?;
         Ok(())
     })
     .unwrap();

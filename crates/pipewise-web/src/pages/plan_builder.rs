@@ -30,9 +30,10 @@ use crate::auth::Viewer;
 use crate::error::{AppError, blocking};
 use crate::i18n::{self, t};
 
-/// The most components a plan built here may have, and the most rows of a table.
-const MAX_COMPONENTS: usize = 20;
-const MAX_ROWS: usize = 20;
+/// The most components a plan built here may have, and the most rows of a table (a plan saved as
+/// JSON with more is edited as JSON: the form says so rather than drop any).
+const MAX_COMPONENTS: usize = 30;
+const MAX_ROWS: usize = 30;
 /// Blank rows offered under a table's filled ones.
 const BLANK_ROWS: usize = 2;
 const KINDS: [&str; 4] = ["commission", "bonus", "target_incentive", "spiff"];
@@ -47,6 +48,17 @@ struct Row {
 impl Row {
     fn blank(&self) -> bool {
         self.a.trim().is_empty() && self.b.trim().is_empty()
+    }
+}
+
+impl Draft {
+    /// Whether the plan has more components or table rows than the form holds.
+    fn too_large(&self) -> bool {
+        self.components.len() > MAX_COMPONENTS
+            || self
+                .components
+                .iter()
+                .any(|component| [&component.tiers, &component.steps, &component.parts].iter().any(|rows| rows.len() > MAX_ROWS))
     }
 }
 
@@ -109,9 +121,10 @@ struct Draft {
     components: Vec<ComponentDraft>,
 }
 
-/// `value` × 100 as typed in a percentage field: `0.1` → `10`.
+/// `value` × 100 as typed in a percentage field: `0.1` → `10` (a value too large for that is
+/// shown as the largest decimal, which saving refuses by the plan's own rules or keeps as typed).
 fn percent(value: Decimal) -> String {
-    (value * Decimal::ONE_HUNDRED).normalize().to_string()
+    value.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(Decimal::MAX).normalize().to_string()
 }
 
 fn plain(value: Decimal) -> String {
@@ -399,6 +412,10 @@ pub async fn show(State(state): State<AppState>, SignedIn(viewer): SignedIn, Raw
                 Draft::of(&plan)
             }
         };
+        if draft.too_large() {
+            let problem = t(reader.user.locale, "pay.builder.too_large").to_owned();
+            return Err(AppError::BadRequest(problem));
+        }
         builder(&reader, StatusCode::OK, draft, Vec::new())
     })
     .await;

@@ -145,9 +145,28 @@ async fn the_pay_page_in_a_real_browser() {
         assert!(browser.find("input[name=c1_from]").unwrap().is_displayed().unwrap());
         assert!(!browser.find("input[name=c1_s0_a]").unwrap().is_displayed().unwrap());
         browser.screenshot(screenshot_dir().join("pay-builder.png")).unwrap();
+
+        // A target incentive added and saved as a browser posts it (its blank part rows too).
+        browser.goto(&format!("{base}/pay/plans/build?plan=Account%20executive")).unwrap();
+        browser.wait_for("#component-1", Duration::from_secs(10)).unwrap();
+        browser.find("button[name=add][value=target_incentive]").unwrap().click().unwrap();
+        browser.wait_for("#component-2[data-kind=target_incentive]", Duration::from_secs(10)).unwrap();
+        browser.find("input[name=c2_rule]").unwrap().send_keys("Variable").unwrap();
+        browser.find("input[name=c2_target]").unwrap().send_keys("1000").unwrap();
+        browser.execute("document.querySelector('select[name=c2_p0_a]').value = 'individual';", &[]).unwrap();
+        browser.find("input[name=c2_p0_b]").unwrap().send_keys("100").unwrap();
+        browser.find("#plan-builder button.primary").unwrap().click().unwrap();
+        browser.wait_for("#pay-plans", Duration::from_secs(10)).unwrap();
     })
     .await
     .unwrap();
+    let plans = app::pay::plans(&mut app::Tx::new(demo.app.store.read().unwrap()), demo.org).unwrap();
+    let latest = plans.iter().filter(|plan| plan.name == "Account executive").max_by_key(|plan| plan.version).unwrap();
+    let definition: serde_json::Value = serde_json::from_str(&latest.definition).unwrap();
+    assert_eq!(
+        definition["components"][2],
+        serde_json::json!({ "type": "target_incentive", "rule": "Variable", "target": "1000", "parts": [{ "of": "individual", "weight": "1" }] })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -869,14 +869,18 @@ pub struct WonDeal {
 /// - A deal in a won stage now is listed as it stands now (a corrected amount counts), credited
 ///   to its owner at the end of its close day: handing a won deal or its account to someone else
 ///   afterwards (a territory transfer) moves no credit.
-/// - A deal reopened or lost since is listed as it stood the day before its last reversal, when
+/// - With `reversals`, a deal reopened or lost since is listed as it stood the day before its last
+///   reversal, when
 ///   it was won then with a close in `period`, credited to its owner at the end of its close
 ///   day, with the day of the reversal: the plan's clawback rule decides what that takes back.
 ///   Its amount is the one it had then; a deal in another currency than the reporting one keeps
 ///   its own currency's amount as it is now (the projection keeps the reporting amount's past).
+///   Without, such deals are left out (what a plan without a clawback window takes back anyway),
+///   and their changes are not read.
 pub fn won_by_owner(
     projection: &Projection,
     period: Period,
+    reversals: bool,
     keep: impl Fn(u32, pipewise_core::OpportunityId) -> bool,
 ) -> Vec<Vec<WonDeal>> {
     let reporting = projection.reporting_currency();
@@ -899,6 +903,11 @@ pub fn won_by_owner(
             }
             (owner, deals.amount[index], deals.amount_native[index], closed_day, NO_DAY)
         } else {
+            // A reversal comes after the win, so a deal whose last change is before the period
+            // cannot have been won in it and reversed since (most of a long history).
+            if !reversals || deals.last_event_day[index] < period.first {
+                continue;
+            }
             // The last time it left a won stage, and how it stood the day before.
             let Some(reversed) = projection.stage_changes(deal).filter(|(_, left)| won(*left)).map(|(day, _)| day).last() else {
                 continue;

@@ -481,21 +481,6 @@ impl Decoder {
         Some(Clawback { window_days: window_days?, mode })
     }
 
-    fn ramp(&mut self, value: &Value) -> Option<Vec<Decimal>> {
-        let items = self.list_of(value, "ramp")?;
-        let mut ramp = Vec::with_capacity(items.len());
-        let mut whole = true;
-        for (index, item) in items.iter().enumerate() {
-            self.items.push(index + 1);
-            match self.decimal_of(item, "ramp") {
-                Some(fraction) => ramp.push(fraction),
-                None => whole = false,
-            }
-            self.items.pop();
-        }
-        whole.then_some(ramp)
-    }
-
     fn payout(&mut self, value: &Value) -> Option<Payout> {
         let map = self.object(value, "payout", &["currency", "days_after"])?;
         let currency = self.required(map, "currency", "payout.currency").and_then(|value| self.currency_of(value, "payout.currency"));
@@ -535,7 +520,7 @@ impl Decoder {
         };
         let ramp = match present(map, "ramp") {
             None => Some(Vec::new()),
-            Some(value) => self.ramp(value),
+            Some(_) => self.items(map, "ramp", "ramp", |decoder, step| decoder.decimal_of(step, "ramp")),
         };
         let payout = match present(map, "payout") {
             None => Some(None),

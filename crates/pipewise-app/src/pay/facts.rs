@@ -57,6 +57,16 @@ impl Carried {
     }
 }
 
+/// What the facts cover: the days (every period computed, and the locked ones re-checked), and
+/// whether deals reopened or lost since they were won are read (only a plan with a clawback
+/// window or the reclaim option keeps or counts them).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Reach {
+    pub first: Date,
+    pub last: Date,
+    pub reversals: bool,
+}
+
 /// A period's first and last day, a plan's currency and its timing: what a period's credits
 /// are worked out for.
 type CreditsKey = (Date, Date, Currency, Timing);
@@ -133,20 +143,14 @@ pub(super) fn payout_at(
 
 impl Facts {
     /// Everyone's facts over `first..=last`.
-    pub(super) fn gather(tx: &mut Tx, org: OrgId, projection: &Projection, first: Date, last: Date) -> Result<Facts> {
-        Facts::gather_for(tx, org, projection, first, last, None)
+    pub(super) fn gather(tx: &mut Tx, org: OrgId, projection: &Projection, reach: Reach) -> Result<Facts> {
+        Facts::gather_for(tx, org, projection, reach, None)
     }
 
     /// With `person`, only what their statements read: their won deals and their team's, and
     /// those people's quotas (a handful of indexed reads instead of everyone's).
-    pub(super) fn gather_for(
-        tx: &mut Tx,
-        org: OrgId,
-        projection: &Projection,
-        first: Date,
-        last: Date,
-        person: Option<UserId>,
-    ) -> Result<Facts> {
+    pub(super) fn gather_for(tx: &mut Tx, org: OrgId, projection: &Projection, reach: Reach, person: Option<UserId>) -> Result<Facts> {
+        let Reach { first, last, reversals } = reach;
         let span = Period::new(pipewise_analytics::day_of_date(first), pipewise_analytics::day_of_date(last));
         let users = tx.0.users(org)?;
         let mut splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>> = std::collections::BTreeMap::new();
@@ -155,7 +159,7 @@ impl Facts {
             splits.entry(split.deal).or_default().push(pipewise_comp::Split { person: split.user, kind, share: split.share });
         }
         let (won, scoped) = match person {
-            None => (won_by_owner(projection, span, |_, _| true), None),
+            None => (won_by_owner(projection, span, reversals, |_, _| true), None),
             Some(person) => {
                 let team = users.iter().find(|user| user.id == person).and_then(|user| user.team_id);
                 let people: Vec<UserId> =
@@ -173,7 +177,10 @@ impl Facts {
                 for subject in subjects {
                     quotas.extend(tx.0.quotas_of(org, subject, first, last)?);
                 }
-                (won_by_owner(projection, span, |owner, deal| owners.contains(&owner) || split_with.contains(&deal)), Some(quotas))
+                (
+                    won_by_owner(projection, span, reversals, |owner, deal| owners.contains(&owner) || split_with.contains(&deal)),
+                    Some(quotas),
+                )
             }
         };
         let rates = tx.0.rate_table(org)?;

@@ -52,7 +52,7 @@ pub use billing::{billing_json, billing_of, set_billing};
 pub use disputes::{dispute_json, disputes, move_dispute, open_dispute};
 use document::{corrupt, decimal_of, document, lines_from, parse_document, statement_from, statement_summary};
 pub use document::{decode_statement, kind_code, line_json, statement_json};
-use facts::{Carried, Facts, settled_as, statement_for};
+use facts::{Carried, Facts, Reach, settled_as, statement_for};
 pub use splits::{set_splits, split_json, splits_of};
 
 pub const PLAN: &str = "comp_plan";
@@ -156,6 +156,12 @@ impl Plans {
         self.0.values().any(|plan| plan.timing != Timing::Booking)
     }
 
+    /// Whether any plan keeps or counts a deal reopened or lost since it was won (a clawback
+    /// window, or the reclaim option): only then are such deals read.
+    fn reversals(&self) -> bool {
+        self.0.values().any(|plan| plan.clawback != pipewise_comp::Clawback::default())
+    }
+
     fn latest(&self, name: &str) -> Option<&Plan> {
         self.0.range((name.to_owned(), 0)..=(name.to_owned(), u32::MAX)).next_back().map(|(_, plan)| plan)
     }
@@ -250,7 +256,8 @@ pub fn compute_statement(tx: &mut Tx, ctx: &WriteCtx, projection: &Projection, u
     let assignments = tx.0.assignments(ctx.org)?;
     let plans = Plans::decode_all(&tx.0.plan_versions(ctx.org)?)?;
     let first = if plans.billed() { BILLED_FIRST } else { span_first(&statements, &period) };
-    let mut facts = Facts::gather_for(tx, ctx.org, projection, first, period.last, Some(user))?;
+    let reach = Reach { first, last: period.last, reversals: plans.reversals() };
+    let mut facts = Facts::gather_for(tx, ctx.org, projection, reach, Some(user))?;
     compute_one(tx, ctx, projection, &mut facts, &period, &statements, &assignments, &plans, user)
 }
 
@@ -289,7 +296,7 @@ pub fn compute_statements(tx: &mut Tx, ctx: &WriteCtx, projection: &Projection, 
         by_user.entry(stored.user).or_default().push(stored);
     }
     let first = if plans.billed() { BILLED_FIRST } else { span_first(by_user.values().flatten(), &period) };
-    let mut facts = Facts::gather(tx, ctx.org, projection, first, period.last)?;
+    let mut facts = Facts::gather(tx, ctx.org, projection, Reach { first, last: period.last, reversals: plans.reversals() })?;
     payees
         .into_iter()
         .map(|user| {
@@ -489,7 +496,8 @@ pub fn what_if(
         reversed_on: None,
     };
     let first = if plan.timing == Timing::Booking { period.first } else { BILLED_FIRST };
-    let mut facts = Facts::gather_for(tx, org, projection, first, period.last, Some(user))?;
+    let reach = Reach { first, last: period.last, reversals: plan.clawback != pipewise_comp::Clawback::default() };
+    let mut facts = Facts::gather_for(tx, org, projection, reach, Some(user))?;
     let statements = tx.0.statements(org, Some(user))?;
     let documents: std::collections::BTreeMap<i64, Value> =
         statements.iter().map(|stored| Ok((stored.id, parse_document(stored)?))).collect::<Result<_>>()?;

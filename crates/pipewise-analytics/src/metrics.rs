@@ -38,7 +38,7 @@
 //! - **Trend**: any figure evaluated at a series of as-of days ([`trend`]).
 
 use crate::figures::WaterfallBucket;
-use crate::projection::{DealState, FORECAST_CATEGORIES, NO_STAGE, Projection};
+use crate::projection::{DealState, FORECAST_CATEGORIES, Field, NO_STAGE, Projection};
 use crate::{Day, NO_DAY, Period, Ratio, Scope, div_round_half_even, fold_deals};
 
 /// [`crate::projection::forecast_index`] of Omitted.
@@ -897,9 +897,17 @@ pub fn won_by_owner(
             if !period.contains(closed_day) || deals.amount[index] == crate::projection::NO_AMOUNT {
                 continue;
             }
+            // Its owner at the close: the current one unless the owner changed since (read
+            // back only then: most won deals change no owner after their close).
             let mut owner = deals.owner[index];
-            if deals.last_event_day[index] > closed_day && projection.state_into(deal, closed_day, &mut state) {
+            if deals.last_event_day[index] > closed_day
+                && projection.changes(deal).any(|(day, field)| day > closed_day && field == Field::Owner)
+                && projection.state_into(deal, closed_day, &mut state)
+            {
                 owner = state.owner;
+            }
+            if !keep(owner, deals.id[index]) {
+                continue;
             }
             (owner, deals.amount[index], deals.amount_native[index], closed_day, NO_DAY)
         } else {

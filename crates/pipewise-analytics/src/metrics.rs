@@ -869,14 +869,13 @@ pub struct WonDeal {
 /// - A deal in a won stage now is listed as it stands now (a corrected amount counts), credited
 ///   to its owner at the end of its close day: handing a won deal or its account to someone else
 ///   afterwards (a territory transfer) moves no credit.
-/// - With `reversals`, a deal reopened or lost since is listed as it stood the day before its last
-///   reversal, when
-///   it was won then with a close in `period`, credited to its owner at the end of its close
-///   day, with the day of the reversal: the plan's clawback rule decides what that takes back.
-///   Its amount is the one it had then; a deal in another currency than the reporting one keeps
-///   its own currency's amount as it is now (the projection keeps the reporting amount's past).
-///   Without, such deals are left out (what a plan without a clawback window takes back anyway),
-///   and their changes are not read.
+/// - With `reversals`, a deal reopened or lost since is listed as it stood the day before its
+///   last reversal, when it was won then with a close in `period`, credited to its owner at the
+///   end of its close day, with the day of the reversal: the plan's clawback rule decides what
+///   that takes back. Its amount is the one it had then; a deal in another currency than the
+///   reporting one keeps its own currency's amount as it is now (the projection keeps the
+///   reporting amount's past). Without `reversals`, such deals are left out (what a plan without
+///   a clawback window takes back anyway), and their changes are not read.
 pub fn won_by_owner(
     projection: &Projection,
     period: Period,

@@ -317,7 +317,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             "PlanAssignment",
             json!({
                 "type": "object",
-                "properties": { "user_id": { "type": "integer", "minimum": 1 }, "plan": { "type": "string" }, "first_day": { "type": "string", "format": "date" }, "last_day": { "type": ["string", "null"], "format": "date" } },
+                "properties": { "user_id": { "type": "integer", "minimum": 1 }, "plan": { "type": "string" }, "first_day": { "type": "string", "format": "date", "pattern": super::openapi::DATE_PATTERN }, "last_day": { "type": ["string", "null"], "format": "date", "pattern": super::openapi::DATE_PATTERN } },
                 "required": ["user_id", "plan", "first_day"],
                 "additionalProperties": false,
             }),
@@ -384,8 +384,8 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             json!({
                 "type": "object",
                 "properties": {
-                    "invoiced_on": { "type": ["string", "null"], "format": "date", "description": "YYYY-MM-DD, years 1900 to 2200." },
-                    "paid_on": { "type": ["string", "null"], "format": "date", "description": "YYYY-MM-DD, years 1900 to 2200." },
+                    "invoiced_on": { "type": ["string", "null"], "format": "date", "pattern": super::openapi::DATE_PATTERN, "description": "YYYY-MM-DD, years 1900 to 2200." },
+                    "paid_on": { "type": ["string", "null"], "format": "date", "pattern": super::openapi::DATE_PATTERN, "description": "YYYY-MM-DD, years 1900 to 2200." },
                 },
                 "additionalProperties": false,
             }),

@@ -845,9 +845,6 @@ pub fn days_every(first: Day, last: Day, step: i32) -> Vec<Day> {
     days
 }
 
-/// No owner: a deal whose owner at its close could not be read back.
-const NO_OWNER: u32 = u32::MAX;
-
 /// A won deal, as pay credits it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WonDeal {
@@ -927,8 +924,10 @@ pub fn won_by_owner(
                 continue;
             }
             let (amount, closed_day) = (state.amount, state.closed_day);
-            let owner = if projection.state_into(deal, closed_day, &mut state) { state.owner } else { NO_OWNER };
-            (owner, amount, deals.amount_native[index], closed_day, reversed)
+            if !projection.state_into(deal, closed_day, &mut state) || !keep(state.owner, deals.id[index]) {
+                continue;
+            }
+            (state.owner, amount, deals.amount_native[index], closed_day, reversed)
         };
         let (owner, amount, native, closed_day, reversed_day) = listed;
         // Its amount in its own currency: in the reporting one, the amount it had; in another,
@@ -939,9 +938,6 @@ pub fn won_by_owner(
             _ if reversed_day != NO_DAY || current == Some(reporting) => (amount, reporting),
             _ => continue,
         };
-        if owner == NO_OWNER || !keep(owner, deals.id[index]) {
-            continue;
-        }
         by_owner[owner as usize].push(WonDeal { id: deals.id[index], amount, amount_native: native, currency, closed_day, reversed_day });
     }
     by_owner

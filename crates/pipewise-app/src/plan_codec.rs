@@ -459,14 +459,11 @@ impl Decoder {
         }
     }
 
-    /// A whole number of days from 0 to `max`.
-    fn days_of(&mut self, value: &Value, field: &'static str, max: u32) -> Option<u32> {
+    /// A whole number of days from 0 to `max`, `range` saying so in a message.
+    fn days_of(&mut self, value: &Value, field: &'static str, max: u32, range: &'static str) -> Option<u32> {
         let days = value.as_u64().and_then(|days| u32::try_from(days).ok()).filter(|days| *days <= max);
         if days.is_none() {
-            self.push(
-                field,
-                Problem::OutOfRange { value: short(value), range: if max > 366 { "0 to 3653 days" } else { "0 to 366 days" } },
-            );
+            self.push(field, Problem::OutOfRange { value: short(value), range });
         }
         days
     }
@@ -475,7 +472,7 @@ impl Decoder {
         let map = self.object(value, "clawback", &["window_days", "mode"])?;
         let window_days = match present(map, "window_days") {
             None => Some(None),
-            Some(days) => self.days_of(days, "clawback.window_days", pipewise_comp::plan::MAX_CLAWBACK_DAYS).map(Some),
+            Some(days) => self.days_of(days, "clawback.window_days", pipewise_comp::plan::MAX_CLAWBACK_DAYS, "0 to 3653 days").map(Some),
         };
         let mode = self.choice_or_default(map, "mode", "clawback.mode", CLAWBACKS, "one of recompute, reclaim");
         Some(Clawback { window_days: window_days?, mode })
@@ -486,7 +483,7 @@ impl Decoder {
         let currency = self.required(map, "currency", "payout.currency").and_then(|value| self.currency_of(value, "payout.currency"));
         let days_after = self
             .required(map, "days_after", "payout.days_after")
-            .and_then(|value| self.days_of(value, "payout.days_after", pipewise_comp::plan::MAX_PAYOUT_DAYS));
+            .and_then(|value| self.days_of(value, "payout.days_after", pipewise_comp::plan::MAX_PAYOUT_DAYS, "0 to 366 days"));
         Some(Payout { currency: currency?, days_after: days_after? })
     }
 

@@ -727,9 +727,10 @@ pub(crate) fn health_finish(projection: &Projection, query: &DashboardQuery, rul
         open >= thresholds.stall_min_deals && u64::from(sums.stale[cell]) * 100 >= u64::from(thresholds.stall_share_pct) * u64::from(open)
     };
     let n_teams = projection.team_ids.len();
-    // Members by team, once (not a scan of every owner per team and stage).
+    // Members by team as of the day, once (not a scan of every owner per team and stage).
+    let team_of: Vec<u32> = (0..projection.owner_team.len() as u32).map(|owner| projection.team_on(owner, query.as_of)).collect();
     let mut members_of: Vec<Vec<usize>> = vec![Vec::new(); n_teams];
-    for (owner, team) in projection.owner_team.iter().enumerate() {
+    for (owner, team) in team_of.iter().enumerate() {
         if *team != NO_INDEX {
             members_of[*team as usize].push(owner);
         }
@@ -769,7 +770,7 @@ pub(crate) fn health_finish(projection: &Projection, query: &DashboardQuery, rul
         if late > i64::from(thresholds.rep_late_stage_max) {
             report.flags.push(Flag::new(FlagCode::TooManyLateStage, late, thresholds.rep_late_stage_max.into()));
         }
-        let team = projection.owner_team[owner];
+        let team = team_of.get(owner).copied().unwrap_or(NO_INDEX);
         for stage in 0..n_stages {
             let covered = team != NO_INDEX && team_stalls[team as usize].iter().any(|flag| flag.stage == Some(stage as u16));
             if stalls_at(owner, stage) && !covered {

@@ -317,8 +317,12 @@ pub struct Projection {
     pub pipelines: Vec<PipelineInfo>,
     pub owner_ids: Vec<UserId>,
     owner_by_id: HashMap<i64, u32>,
-    /// Team index of each owner, or [`NO_INDEX`].
+    /// Team index of each owner now, or [`NO_INDEX`].
     pub owner_team: Vec<u32>,
+    /// The owners who changed team: their teams by day, `(from, team)` in day order (the last
+    /// is `owner_team`'s); see [`Projection::team_on`]. Read from the store with the people,
+    /// never from a snapshot.
+    team_days: HashMap<u32, Vec<(Day, u32)>>,
     pub team_ids: Vec<TeamId>,
     team_by_id: HashMap<i64, u32>,
     pub currencies: Vec<Currency>,
@@ -467,6 +471,7 @@ impl Projection {
             owner_ids: Vec::new(),
             owner_by_id: HashMap::new(),
             owner_team: Vec::new(),
+            team_days: HashMap::new(),
             team_ids: Vec::new(),
             team_by_id: HashMap::new(),
             currencies: Vec::new(),
@@ -729,7 +734,38 @@ impl Projection {
     /// Puts `user` in `team` (or in none); returns the team's index.
     pub fn set_team(&mut self, user: UserId, team: Option<TeamId>) -> Option<u32> {
         let owner = self.owner(user) as usize;
-        let team_index = team.map(|team| match self.team_by_id.get(&team.0) {
+        let team_index = team.map(|team| self.team_slot(team));
+        self.owner_team[owner] = team_index.unwrap_or(NO_INDEX);
+        team_index
+    }
+
+    /// Puts every person of `history` on their team now and keeps the teams of those who
+    /// changed team by day ([`Projection::team_on`]). A past day's figures change when this
+    /// does ([`Projection::past_revision`]).
+    pub fn set_team_history(&mut self, history: &pipewise_core::user::TeamHistory) {
+        let mut team_days = HashMap::new();
+        for (user, spans) in history.spans(pipewise_core::Date::MIN) {
+            let Some(&(_, now)) = spans.last() else { continue };
+            let owner = self.owner(user);
+            self.set_team(user, now);
+            if spans.len() > 1 {
+                let days = spans
+                    .iter()
+                    .map(|(from, team)| (crate::day_of_date(*from), team.map_or(NO_INDEX, |team| self.team_slot(team))))
+                    .collect::<Vec<_>>();
+                team_days.insert(owner, days);
+            }
+        }
+        if team_days != self.team_days {
+            self.team_days = team_days;
+            self.revision += 1;
+            self.past_revision += 1;
+        }
+    }
+
+    /// The index of `team`, registering it if new.
+    fn team_slot(&mut self, team: TeamId) -> u32 {
+        match self.team_by_id.get(&team.0) {
             Some(&index) => index,
             None => {
                 self.team_ids.push(team);
@@ -737,9 +773,19 @@ impl Projection {
                 self.team_by_id.insert(team.0, index);
                 index
             }
-        });
-        self.owner_team[owner] = team_index.unwrap_or(NO_INDEX);
-        team_index
+        }
+    }
+
+    /// The team index `owner` was on at the end of `day` ([`NO_INDEX`]: none), by the rule of
+    /// [`pipewise_core::user::TeamHistory`]; on or after their last change, their team now.
+    pub fn team_on(&self, owner: u32, day: Day) -> u32 {
+        match self.team_days.get(&owner) {
+            Some(days) if days.last().is_some_and(|(from, _)| day < *from) => {
+                let after = days.partition_point(|(from, _)| *from <= day);
+                days[after.saturating_sub(1)].1
+            }
+            _ => self.owner_team.get(owner as usize).copied().unwrap_or(NO_INDEX),
+        }
     }
 
     pub fn team_index(&self, team: TeamId) -> Option<u32> {

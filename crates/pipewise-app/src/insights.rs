@@ -75,6 +75,7 @@ use pipewise_analytics::projection::{Projection, ProjectionError};
 use pipewise_analytics::{ActivityFacts, Day, DealActivity, date_of_day, day_of_date, day_of_timestamp};
 use pipewise_core::fx::RateTable;
 use pipewise_core::records::Task;
+use pipewise_core::user::TeamHistory;
 use pipewise_core::{ActivityId, OpportunityId, OrgId, Timestamp, Zone};
 use pipewise_store::{ActivityAggregate, Store, StoreError, TaskFilter, Tx};
 
@@ -529,7 +530,7 @@ impl Insights {
         }
         let rates = tx.rate_table(self.org)?;
         let pipelines = tx.pipelines(self.org)?;
-        let users = tx.users(self.org)?;
+        let people = TeamHistory::new(&tx.users(self.org)?, tx.memberships(self.org)?);
         let touch = (start_of(today - 29, &zone), start_of(today + 1, &zone));
         let (top, changed) = if full {
             // The highest id first: an activity added during the read is read again by the feed.
@@ -566,9 +567,7 @@ impl Insights {
         for pipeline in &pipelines {
             projection.add_pipeline(pipeline);
         }
-        for user in &users {
-            projection.set_team(user.id, user.team_id);
-        }
+        projection.set_team_history(&people);
         let added = match changed {
             Changed::All(facts) => {
                 for deal in 0..projection.n_deals() as u32 {
@@ -703,9 +702,7 @@ fn lay_out(projection: &Projection, by_id: &HashMap<i64, DealActivity>) -> Activ
 }
 
 fn register_people(tx: &mut dyn Tx, org: OrgId, projection: &mut Projection) -> Result<(), StoreError> {
-    for user in tx.users(org)? {
-        projection.set_team(user.id, user.team_id);
-    }
+    projection.set_team_history(&TeamHistory::new(&tx.users(org)?, tx.memberships(org)?));
     Ok(())
 }
 

@@ -35,6 +35,7 @@ pub fn create_user(tx: &mut Tx, ctx: &WriteCtx, new: NewUser) -> Result<User> {
     }
     let id = tx.0.insert_user(ctx.org, &new, ctx.at)?;
     let user = tx.0.user(ctx.org, id)?.ok_or(StoreError::NotFound { kind: UserId::LABEL, id: id.0 })?;
+    record_membership(tx, ctx, id, user.team_id)?;
     audit(tx, ctx, UserId::LABEL, id.0, "create", None, Some(user_json(&user)))?;
     Ok(user)
 }
@@ -136,9 +137,26 @@ pub fn update_user(tx: &mut Tx, ctx: &WriteCtx, id: UserId, patch: &UserPatch) -
     }
     if next != current {
         tx.0.update_user(ctx.org, &next)?;
+        if next.team_id != current.team_id {
+            record_membership(tx, ctx, id, next.team_id)?;
+        }
         audit_update(tx, ctx, UserId::LABEL, id.0, user_json(&current), user_json(&next))?;
     }
     Ok(next)
+}
+
+/// Keeps `user` on `team` from the organisation's day of the write (the user row's audit entry
+/// is the change's record).
+fn record_membership(tx: &mut Tx, ctx: &WriteCtx, user: UserId, team: Option<TeamId>) -> Result<()> {
+    let from = zone(tx, ctx.org)?.date_of(ctx.at);
+    tx.0.record_membership(ctx.org, &user::Membership { user, from, team })?;
+    Ok(())
+}
+
+/// Who was on which team on which day ([`user::TeamHistory`]).
+pub fn team_history(tx: &mut Tx, org: OrgId) -> Result<user::TeamHistory> {
+    let users = tx.0.users(org)?;
+    Ok(user::TeamHistory::new(&users, tx.0.memberships(org)?))
 }
 
 pub fn update_team(tx: &mut Tx, ctx: &WriteCtx, id: TeamId, patch: &TeamPatch) -> Result<Team> {

@@ -10,6 +10,9 @@
 //!   ([`StoreError::NotFound`]): figures never tell what lies outside the viewer's scope, not
 //!   even by being empty.
 //! - A team the viewer sees part of covers the members the viewer may see.
+//! - A team covers the people on it at the end of the figures' day ([`Roster::on`], by
+//!   [`TeamHistory`]'s rule): a rep who moved team since still counts in the old team's past
+//!   figures, and the new team's from the day of the move.
 //! - With no subject asked for, [`Fallback`] says what to show: a page shows the viewer's own
 //!   ground ([`Fallback::Home`]: the organisation, a manager's team, a rep's own figures), the
 //!   API everything the viewer may see ([`Fallback::Everything`]).
@@ -25,8 +28,8 @@ use pipewise_analytics::Scope;
 use pipewise_analytics::projection::Projection;
 use pipewise_core::access::{Access, DealScope};
 use pipewise_core::records::Team;
-use pipewise_core::user::{Role, User};
-use pipewise_core::{OpportunityId, OrgId, TeamId, UserId};
+use pipewise_core::user::{Role, TeamHistory, User};
+use pipewise_core::{Date, OpportunityId, OrgId, TeamId, UserId};
 
 use crate::{OpportunityFilter, Result, StoreError, Tx};
 
@@ -73,19 +76,29 @@ fn narrow(visible: &Option<BTreeSet<UserId>>, wanted: BTreeSet<UserId>) -> BTree
     }
 }
 
+/// The organisation's people and teams, with who was on which team, read on one day.
+#[derive(Clone, Copy, Debug)]
+pub struct Roster<'a> {
+    pub users: &'a [User],
+    pub teams: &'a [Team],
+    pub history: &'a TeamHistory,
+    /// The figures' day: a team covers whoever was on it at its end.
+    pub on: Date,
+}
+
 /// Resolves the subject `viewer` asks for (`owner` before `team`) within what `access` may see;
-/// see the module doc for the rule. `users` and `teams` are the organisation's.
+/// see the module doc for the rule.
 pub fn resolve_subject(
     access: &Access,
     viewer: &User,
-    users: &[User],
-    teams: &[Team],
+    roster: Roster<'_>,
     owner: Option<UserId>,
     team: Option<TeamId>,
     fallback: Fallback,
 ) -> Result<Resolved> {
+    let Roster { users, teams, history, on } = roster;
     let visible = visible_owners(access);
-    let members = |team: TeamId| users.iter().filter(|user| user.team_id == Some(team)).map(|user| user.id).collect();
+    let members = |team: TeamId| history.members_on(team, on);
     if let Some(id) = owner {
         let known = users.iter().any(|user| user.id == id);
         if !known || visible.as_ref().is_some_and(|visible| !visible.contains(&id)) {
@@ -199,7 +212,7 @@ impl OpenableIn<'_> {
 mod tests {
     use pipewise_core::Timestamp;
     use pipewise_core::access::Actor;
-    use pipewise_core::user::Locale;
+    use pipewise_core::user::{self, Locale};
 
     use super::*;
 
@@ -236,7 +249,9 @@ mod tests {
         let (users, teams) = org();
         let viewer = users.iter().find(|user| user.id == UserId(viewer)).unwrap().clone();
         let access = Access::User(Actor::new(&viewer, &users));
-        resolve_subject(&access, &viewer, &users, &teams, owner.map(UserId), team.map(TeamId), fallback).map_err(|error| error.to_string())
+        let history = TeamHistory::current(&users);
+        let roster = Roster { users: &users, teams: &teams, history: &history, on: Date::constant(2026, 1, 1) };
+        resolve_subject(&access, &viewer, roster, owner.map(UserId), team.map(TeamId), fallback).map_err(|error| error.to_string())
     }
 
     fn owners(ids: &[i64]) -> Option<BTreeSet<UserId>> {
@@ -275,5 +290,28 @@ mod tests {
         assert_eq!(check(1, Some(3), Some(20), Fallback::Home), Ok(Resolved { subject: Subject::Rep(UserId(3)), owners: owners(&[3]) }));
         // A rep sees the part of their own team that is theirs.
         assert_eq!(check(3, None, Some(10), Fallback::Home), Ok(Resolved { subject: Subject::Team(TeamId(10)), owners: owners(&[3]) }));
+    }
+
+    #[test]
+    fn a_team_covers_whoever_was_on_it_on_the_figures_day() {
+        // Rep 5 was on team 10 until 1 March and is on team 20 since.
+        let (users, teams) = org();
+        let admin = users[0].clone();
+        let access = Access::User(Actor::new(&admin, &users));
+        let history = TeamHistory::new(
+            &users,
+            vec![
+                user::Membership { user: UserId(5), from: Date::constant(2025, 1, 1), team: Some(TeamId(10)) },
+                user::Membership { user: UserId(5), from: Date::constant(2026, 3, 1), team: Some(TeamId(20)) },
+            ],
+        );
+        let on = |day: Date, team: i64| {
+            let roster = Roster { users: &users, teams: &teams, history: &history, on: day };
+            resolve_subject(&access, &admin, roster, None, Some(TeamId(team)), Fallback::Home).unwrap().owners
+        };
+        assert_eq!(on(Date::constant(2026, 2, 28), 10), owners(&[2, 3, 5]));
+        assert_eq!(on(Date::constant(2026, 2, 28), 20), owners(&[4]));
+        assert_eq!(on(Date::constant(2026, 3, 1), 10), owners(&[2, 3]));
+        assert_eq!(on(Date::constant(2026, 3, 1), 20), owners(&[4, 5]));
     }
 }

@@ -131,6 +131,103 @@ pub fn check_manager(user: UserId, manager: UserId, manager_of: impl Fn(UserId) 
     Ok(())
 }
 
+/// A person's team from a day on (SPEC C6: a past day's team figures keep the team each rep was
+/// on that day). The application records one each time a user's team is set, on the
+/// organisation's day of the change; a later change the same day replaces it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub user: UserId,
+    pub from: crate::Date,
+    pub team: Option<TeamId>,
+}
+
+/// Who was on which team on which day.
+///
+/// Rule: on day `d` a person is on the team of their latest membership from `d` or earlier;
+/// before their first, on their first's (a person's days before they were recorded are theirs
+/// as first recorded); a person with no membership at all is on their current team every day.
+#[derive(Clone, Debug, Default)]
+pub struct TeamHistory {
+    /// Per person, memberships by day (each day once).
+    by_user: std::collections::BTreeMap<UserId, Vec<(crate::Date, Option<TeamId>)>>,
+    /// Current teams, for people with no membership.
+    current: std::collections::BTreeMap<UserId, Option<TeamId>>,
+}
+
+impl TeamHistory {
+    /// Everyone on their current team every day.
+    pub fn current(users: &[User]) -> TeamHistory {
+        TeamHistory::new(users, Vec::new())
+    }
+
+    pub fn new(users: &[User], memberships: Vec<Membership>) -> TeamHistory {
+        let mut by_user: std::collections::BTreeMap<UserId, Vec<(crate::Date, Option<TeamId>)>> = Default::default();
+        for membership in memberships {
+            by_user.entry(membership.user).or_default().push((membership.from, membership.team));
+        }
+        for spans in by_user.values_mut() {
+            // The last recorded of a day stands.
+            spans.reverse();
+            spans.sort_by_key(|(from, _)| *from);
+            spans.dedup_by_key(|(from, _)| *from);
+        }
+        let current = users.iter().map(|user| (user.id, user.team_id)).collect();
+        TeamHistory { by_user, current }
+    }
+
+    /// The team `user` was on at the end of `day`.
+    pub fn team_on(&self, user: UserId, day: crate::Date) -> Option<TeamId> {
+        match self.by_user.get(&user) {
+            Some(spans) => {
+                let after = spans.partition_point(|(from, _)| *from <= day);
+                spans[after.saturating_sub(1)].1
+            }
+            None => self.current.get(&user).copied().flatten(),
+        }
+    }
+
+    /// Everyone known, recorded or current.
+    fn people(&self) -> impl Iterator<Item = UserId> + '_ {
+        self.current.keys().copied().chain(self.by_user.keys().copied().filter(|user| !self.current.contains_key(user)))
+    }
+
+    /// The members of `team` at the end of `day`.
+    pub fn members_on(&self, team: TeamId, day: crate::Date) -> std::collections::BTreeSet<UserId> {
+        self.people().filter(|user| self.team_on(*user, day) == Some(team)).collect()
+    }
+
+    /// Everyone on `team` on some day from `first` to `last`.
+    pub fn members_during(&self, team: TeamId, first: crate::Date, last: crate::Date) -> std::collections::BTreeSet<UserId> {
+        self.people()
+            .filter(|user| {
+                self.team_on(*user, first) == Some(team)
+                    || self
+                        .by_user
+                        .get(user)
+                        .is_some_and(|spans| spans.iter().any(|(from, on)| *from > first && *from <= last && *on == Some(team)))
+            })
+            .collect()
+    }
+
+    /// Every team `user` was on on some day from `first` to `last`.
+    pub fn teams_during(&self, user: UserId, first: crate::Date, last: crate::Date) -> std::collections::BTreeSet<TeamId> {
+        let mut teams: std::collections::BTreeSet<TeamId> = self.team_on(user, first).into_iter().collect();
+        if let Some(spans) = self.by_user.get(&user) {
+            teams.extend(spans.iter().filter(|(from, _)| *from > first && *from <= last).filter_map(|(_, team)| *team));
+        }
+        teams
+    }
+
+    /// Each person's days as `(from, team)` in day order (a person with no membership: their
+    /// current team from `since`).
+    pub fn spans(&self, since: crate::Date) -> impl Iterator<Item = (UserId, Vec<(crate::Date, Option<TeamId>)>)> + '_ {
+        self.people().map(move |user| match self.by_user.get(&user) {
+            Some(spans) => (user, spans.clone()),
+            None => (user, vec![(since, self.current.get(&user).copied().flatten())]),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +269,54 @@ mod tests {
         );
         assert_eq!(Role::parse("ops"), Ok(Role::Ops));
         assert!(Role::parse("boss").is_err());
+    }
+
+    #[test]
+    fn a_persons_team_on_a_day_is_their_latest_membership_from_that_day_or_before() {
+        use crate::Date;
+        let day = |m: i8, d: i8| Date::new(2026, m, d).unwrap();
+        let person = |id: i64, team: Option<i64>| User {
+            id: UserId(id),
+            email: format!("{id}@example.com"),
+            name: format!("P{id}"),
+            role: Role::Rep,
+            manager_id: None,
+            team_id: team.map(TeamId),
+            time_zone: "UTC".into(),
+            locale: Locale::En,
+            active: true,
+            created_at: Timestamp::from_micros(0),
+        };
+        let users = vec![person(1, Some(20)), person(2, Some(10)), person(3, None)];
+        let at = |user: i64, from: Date, team: Option<i64>| Membership { user: UserId(user), from, team: team.map(TeamId) };
+        // 1 joined team 10 on 1 January, moved to 20 on 15 February (first to 30, then 20 the
+        // same day: the later stands); 3 left team 10 on 1 March; 2 has no membership recorded.
+        let history = TeamHistory::new(
+            &users,
+            vec![
+                at(1, day(1, 1), Some(10)),
+                at(1, day(2, 15), Some(30)),
+                at(1, day(2, 15), Some(20)),
+                at(3, day(1, 1), Some(10)),
+                at(3, day(3, 1), None),
+            ],
+        );
+        assert_eq!(history.team_on(UserId(1), day(2, 14)), Some(TeamId(10)));
+        assert_eq!(history.team_on(UserId(1), day(2, 15)), Some(TeamId(20)));
+        assert_eq!(history.team_on(UserId(1), day(1, 1) - jiff::ToSpan::days(40)), Some(TeamId(10)), "before the first: the first");
+        assert_eq!(history.team_on(UserId(2), day(1, 1)), Some(TeamId(10)), "none recorded: the current team");
+        assert_eq!(history.team_on(UserId(3), day(3, 1)), None);
+        let ids = |ids: &[i64]| ids.iter().copied().map(UserId).collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(history.members_on(TeamId(10), day(2, 1)), ids(&[1, 2, 3]));
+        assert_eq!(history.members_on(TeamId(10), day(3, 1)), ids(&[2]));
+        assert_eq!(history.members_on(TeamId(20), day(3, 1)), ids(&[1]));
+        assert_eq!(history.members_during(TeamId(20), day(1, 1), day(3, 31)), ids(&[1]));
+        assert_eq!(history.members_during(TeamId(10), day(3, 1), day(3, 31)), ids(&[2]));
+        assert_eq!(history.members_during(TeamId(10), day(2, 1), day(3, 31)), ids(&[1, 2, 3]));
+        assert!(history.members_during(TeamId(30), day(1, 1), day(12, 31)).is_empty(), "replaced the same day: never on it");
+        let teams = |ids: &[i64]| ids.iter().copied().map(TeamId).collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(history.teams_during(UserId(1), day(1, 1), day(3, 31)), teams(&[10, 20]));
+        assert_eq!(history.teams_during(UserId(1), day(2, 15), day(3, 31)), teams(&[20]));
+        assert_eq!(history.teams_during(UserId(3), day(1, 1), day(12, 31)), teams(&[10]));
     }
 }

@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (25, "0025_lead_qualification", include_str!("../migrations/0025_lead_qualification.sql")),
     (26, "0026_name_keys", include_str!("../migrations/0026_name_keys.sql")),
     (27, "0027_deal_billing", include_str!("../migrations/0027_deal_billing.sql")),
+    (28, "0028_team_membership", include_str!("../migrations/0028_team_membership.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -1,7 +1,7 @@
 //! The organisation itself, its users and its teams ([`OrganisationsTx`]).
 
 use pipewise_core::records::{NewTeam, Team};
-use pipewise_core::user::{NewUser, User};
+use pipewise_core::user::{Membership, NewUser, User};
 use pipewise_core::*;
 
 use crate::{Organisation, Result};
@@ -33,4 +33,9 @@ pub trait OrganisationsTx {
     fn update_user(&mut self, org: OrgId, user: &User) -> Result<()>;
     /// Writes name and manager.
     fn update_team(&mut self, org: OrgId, team: &Team) -> Result<()>;
+
+    /// Records a person's team from a day on, replacing what that day had.
+    fn record_membership(&mut self, org: OrgId, membership: &Membership) -> Result<()>;
+    /// Every membership of the organisation's people, by person and day.
+    fn memberships(&mut self, org: OrgId) -> Result<Vec<Membership>>;
 }

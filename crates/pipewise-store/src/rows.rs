@@ -918,6 +918,17 @@ impl FromRow for crate::StoredSplit {
     }
 }
 
+impl FromRow for pipewise_core::user::Membership {
+    const TABLE: &'static str = "team_membership";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(pipewise_core::user::Membership {
+            user: UserId(fields.integer("user_id")?),
+            from: fields.optional_date("from_day")?.ok_or_else(|| fields.corrupt("from_day", "is missing"))?,
+            team: fields.optional_integer("team_id")?.map(TeamId),
+        })
+    }
+}
+
 impl FromRow for crate::StoredBilling {
     const TABLE: &'static str = "deal_billing";
     fn from_row(fields: &mut impl Columns) -> Result<Self> {

@@ -269,6 +269,7 @@ impl Projection {
             owner_ids,
             owner_by_id: _,
             owner_team,
+            team_days: _,
             team_ids,
             team_by_id: _,
             currencies,

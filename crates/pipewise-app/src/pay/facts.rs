@@ -90,7 +90,9 @@ pub(super) struct Facts {
     credits: std::collections::BTreeMap<CreditsKey, std::collections::BTreeMap<UserId, Vec<Credit>>>,
     /// The organisation's exchange rates: a credit is converted at its close date's rate.
     rates: Option<pipewise_core::fx::RateTable>,
-    users: Vec<pipewise_core::user::User>,
+    /// Who was on which team on which day: a team books its members' credits by the team each
+    /// was on at the credit's payable day.
+    teams: pipewise_core::user::TeamHistory,
     /// Each person's plan assignments, oldest first: the days they were on a plan.
     assignments: std::collections::BTreeMap<UserId, Vec<(Date, Option<Date>)>>,
 }
@@ -152,7 +154,7 @@ impl Facts {
     pub(super) fn gather_for(tx: &mut Tx, org: OrgId, projection: &Projection, reach: Reach, person: Option<UserId>) -> Result<Facts> {
         let Reach { first, last, reversals } = reach;
         let span = Period::new(pipewise_analytics::day_of_date(first), pipewise_analytics::day_of_date(last));
-        let users = tx.0.users(org)?;
+        let teams = crate::users::team_history(tx, org)?;
         let mut splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>> = std::collections::BTreeMap::new();
         for split in tx.0.splits(org, None)? {
             let kind = if split.overlay { SplitKind::Overlay } else { SplitKind::Revenue };
@@ -161,9 +163,13 @@ impl Facts {
         let (won, scoped) = match person {
             None => (won_by_owner(projection, span, reversals, |_, _| true), None),
             Some(person) => {
-                let team = users.iter().find(|user| user.id == person).and_then(|user| user.team_id);
-                let people: Vec<UserId> =
-                    users.iter().filter(|user| user.id == person || (team.is_some() && user.team_id == team)).map(|user| user.id).collect();
+                // Their teams in the span, and everyone on one of them on some day of it.
+                let their_teams = teams.teams_during(person, first, last);
+                let mut people: BTreeSet<UserId> = [person].into();
+                for team in &their_teams {
+                    people.extend(teams.members_during(*team, first, last));
+                }
+                let people: Vec<UserId> = people.into_iter().collect();
                 let owners: BTreeSet<u32> = people.iter().filter_map(|user| projection.owner_index(*user)).collect();
                 // The deals split with these people, whoever won them.
                 let split_with: BTreeSet<OpportunityId> = splits
@@ -172,7 +178,7 @@ impl Facts {
                     .map(|(deal, _)| *deal)
                     .collect();
                 let mut subjects: Vec<QuotaSubject> = people.iter().map(|user| QuotaSubject::User(*user)).collect();
-                subjects.extend(team.map(QuotaSubject::Team));
+                subjects.extend(their_teams.iter().copied().map(QuotaSubject::Team));
                 let mut quotas = Vec::new();
                 for subject in subjects {
                     quotas.extend(tx.0.quotas_of(org, subject, first, last)?);
@@ -190,7 +196,7 @@ impl Facts {
             assignments.entry(assignment.user).or_default().push((assignment.first, assignment.last));
         }
         assignments.values_mut().for_each(|spans| spans.sort());
-        Ok(Facts { span, won, books: Default::default(), scoped, billing, splits, credits: Default::default(), rates, users, assignments })
+        Ok(Facts { span, won, books: Default::default(), scoped, billing, splits, credits: Default::default(), rates, teams, assignments })
     }
 
     /// Reads `period`'s quotas, once.
@@ -294,29 +300,35 @@ pub(super) fn statement_for(
     let extra_revenue = extra.as_ref().filter(|credit| credit.kind == SplitKind::Revenue).map_or(Decimal::ZERO, |credit| credit.amount);
     credits.extend(extra);
     // The team's bookings and quota, for team parts and bonuses.
-    let team = facts.users.iter().find(|person| person.id == user).and_then(|person| person.team_id);
+    // The person's team is the one they are on at the end of the period.
+    let team = facts.teams.team_on(user, period.last);
     let team_attainment = match team {
         None => None,
         Some(team) => {
-            let members: Vec<UserId> = facts.users.iter().filter(|member| member.team_id == Some(team)).map(|member| member.id).collect();
-            // A team books its members' revenue credits payable in the period by the plan's
-            // timing and clawback rule, as each statement counts them: a deal split inside the
-            // team counts once.
-            let payable = |credit: &Credit| {
-                pipewise_comp::payable_on(credit, plan.timing).is_some_and(|day| day >= period.first && day <= period.last)
+            // A team books the revenue credits payable in the period, by the plan's timing and
+            // clawback rule as each statement counts them, of whoever was on it on the credit's
+            // payable day (a rep who moved team mid-period books the old team before the move
+            // and the new one after); a deal split inside the team counts once.
+            let books_here = |member: UserId, credit: &Credit| {
+                pipewise_comp::payable_on(credit, plan.timing)
+                    .is_some_and(|day| day >= period.first && day <= period.last && facts.teams.team_on(member, day) == Some(team))
             };
-            let bookings: Decimal = members
-                .iter()
-                .filter_map(|member| by_person.get(member))
-                .flatten()
-                .filter(|credit| {
-                    credit.kind == SplitKind::Revenue && plan.counting(credit) != pipewise_comp::Counting::Out && payable(credit)
+            let bookings: Decimal = facts
+                .teams
+                .members_during(team, period.first, period.last)
+                .into_iter()
+                .filter_map(|member| Some((member, by_person.get(&member)?)))
+                .flat_map(|(member, credits)| credits.iter().map(move |credit| (member, credit)))
+                .filter(|(member, credit)| {
+                    credit.kind == SplitKind::Revenue
+                        && plan.counting(credit) != pipewise_comp::Counting::Out
+                        && books_here(*member, credit)
                 })
-                .map(|credit| credit.amount)
+                .map(|(_, credit)| credit.amount)
                 .sum::<Decimal>()
                 + extra_revenue;
             let quota = book.teams.get(&team).copied().or_else(|| {
-                let (sum, count) = book.sum_of(members.iter());
+                let (sum, count) = book.sum_of(facts.teams.members_on(team, period.last).iter());
                 (count > 0).then_some(sum)
             });
             quota.map(|quota| Attainment { bookings, quota })

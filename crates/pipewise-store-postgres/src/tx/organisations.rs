@@ -2,7 +2,7 @@
 
 use pipewise_core::money::Currency;
 use pipewise_core::records::*;
-use pipewise_core::user::{NewUser, User};
+use pipewise_core::user::{Membership, NewUser, User};
 use pipewise_core::*;
 use pipewise_store::rows::{Columns, FromRow};
 use pipewise_store::{Organisation, OrganisationsTx, Result, StoreError, conflict, sql};
@@ -117,5 +117,15 @@ impl OrganisationsTx for PgTx<'_> {
     fn update_team(&mut self, org: OrgId, team: &Team) -> Result<()> {
         let updated = self.execute(sql::UPDATE_TEAM, &[&team.name, &team.manager_id.map(|id| id.0), &org.0, &team.id.0])?;
         found(updated, TeamId::LABEL, team.id.0)
+    }
+
+    fn record_membership(&mut self, org: OrgId, membership: &Membership) -> Result<()> {
+        self.execute(sql::DELETE_MEMBERSHIP, &[&org.0, &membership.user.0, &membership.from])?;
+        self.execute(sql::INSERT_MEMBERSHIP, &[&org.0, &membership.user.0, &membership.from, &membership.team.map(|id| id.0)])?;
+        Ok(())
+    }
+
+    fn memberships(&mut self, org: OrgId) -> Result<Vec<Membership>> {
+        self.collect(sql::SELECT_MEMBERSHIPS, &[&org.0], read)
     }
 }

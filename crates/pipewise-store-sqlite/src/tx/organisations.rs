@@ -2,7 +2,7 @@
 
 use pipewise_core::money::Currency;
 use pipewise_core::records::*;
-use pipewise_core::user::{NewUser, User};
+use pipewise_core::user::{Membership, NewUser, User};
 use pipewise_core::*;
 use pipewise_store::rows::{Columns, FromRow};
 use pipewise_store::{Organisation, OrganisationsTx, Result, StoreError, conflict, sql};
@@ -108,5 +108,16 @@ impl OrganisationsTx for SqliteTx<'_> {
     fn update_team(&mut self, org: OrgId, team: &Team) -> Result<()> {
         let changed = self.execute(sql::UPDATE_TEAM, params![team.name, team.manager_id.map(|id| id.0), org.0, team.id.0])?;
         found(changed, TeamId::LABEL, team.id.0)
+    }
+
+    fn record_membership(&mut self, org: OrgId, membership: &Membership) -> Result<()> {
+        let day = membership.from.to_string();
+        self.execute(sql::DELETE_MEMBERSHIP, params![org.0, membership.user.0, day])?;
+        self.execute(sql::INSERT_MEMBERSHIP, params![org.0, membership.user.0, day, membership.team.map(|id| id.0)])?;
+        Ok(())
+    }
+
+    fn memberships(&mut self, org: OrgId) -> Result<Vec<Membership>> {
+        self.collect(sql::SELECT_MEMBERSHIPS, [org.0], read)
     }
 }

@@ -123,6 +123,7 @@ on_both_engines! {
     pay::a_reversal_is_clawed_back_inside_the_window_and_a_transfer_moves_no_credit,
     pay::a_ramp_carries_part_of_a_new_reps_quota_and_pay_converts_on_the_payout_day,
     pay::a_plan_paid_on_invoice_or_cash_counts_a_credit_in_its_dates_period,
+    pay::a_rep_who_moves_team_mid_period_books_each_team_by_the_day,
     settings::health_thresholds_are_stored_per_organisation_and_reset,
     settings::only_ops_and_admins_change_health_thresholds_and_every_bad_field_is_named,
     settings::stored_health_settings_are_read_leniently_and_must_be_an_object,

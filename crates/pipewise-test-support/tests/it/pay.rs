@@ -653,3 +653,119 @@ pub fn a_plan_paid_on_invoice_or_cash_counts_a_credit_in_its_dates_period(db: &T
     assert_eq!(compute(rep, "2026-Q1").statement.held, 1);
     assert_eq!(transact(db.store(), |tx| app::pay::billing_of(tx, id, &Access::System, invoiced)).unwrap().unwrap().invoiced_on, None);
 }
+
+/// A rep who moves team inside a period books each team by the day (issue 12 point 3, issue 16
+/// point 6): A is on East from 2 January and moves to West on 15 February (put on East again and
+/// then West the same day: the day's last stands). A's 10,000 won on 10 February is East's,
+/// A's 20,000 won on 10 March is West's; C (East) won 1,000 and W (West) 5,000. With a target
+/// incentive of 100,000 × the team's attainment of a 100,000 quota, a line pays exactly the team's
+/// bookings: East 11,000.00 (C), West 25,000.00 (W, and A, on West at the quarter's end).
+/// Before, every booking went to the team its owner is on now (East 1,000.00, West 35,000.00).
+/// The team dashboards read the same history: East as of 14 February has A, as of 15 February
+/// not.
+pub fn a_rep_who_moves_team_mid_period_books_each_team_by_the_day(db: &TestDb) {
+    use pipewise_core::records::{NewTeam, UserPatch};
+    let org = test_org(db.store(), "Movers");
+    let id = org.org();
+    let ctx = org.ctx;
+    let a = org.rep.id;
+    let on = |when: &str| WriteCtx { at: at(when), ..ctx };
+    let (east, west) = transact(db.store(), |tx| {
+        let east = app::users::create_team(tx, &ctx, NewTeam { name: "East".into(), manager_id: Some(org.manager.id) })?;
+        let west = app::users::create_team(tx, &ctx, NewTeam { name: "West".into(), manager_id: None })?;
+        Ok((east.id, west.id))
+    })
+    .unwrap();
+    let member = |email: &str, team: TeamId| {
+        let mut new = new_user(email, email, Role::Rep, None);
+        new.team_id = Some(team);
+        transact(db.store(), |tx| app::users::create_user(tx, &on("2026-01-02T09:00:00Z"), new)).unwrap().id
+    };
+    let (c, w) = (member("c@movers.test", east), member("w@movers.test", west));
+    let move_a = |when: &str, team: TeamId| {
+        let patch = UserPatch { team_id: Some(Some(team)), ..UserPatch::default() };
+        transact(db.store(), |tx| app::users::update_user(tx, &on(when), a, &patch)).unwrap();
+    };
+    move_a("2026-01-02T09:00:00Z", east);
+    move_a("2026-02-15T08:00:00Z", west);
+    move_a("2026-02-15T09:00:00Z", east);
+    move_a("2026-02-15T10:00:00Z", west);
+    let memberships = transact(db.store(), |tx| tx.memberships(id)).unwrap();
+    let of_a: Vec<(String, Option<TeamId>)> =
+        memberships.iter().filter(|row| row.user == a).map(|row| (row.from.to_string(), row.team)).collect();
+    assert_eq!(
+        of_a,
+        [("2026-01-01".to_owned(), None), ("2026-01-02".to_owned(), Some(east)), ("2026-02-15".to_owned(), Some(west))],
+        "one row a day, the day's last"
+    );
+
+    let plan = json!({ "currency": "USD", "components": [
+        { "type": "target_incentive", "rule": "Team", "target": "100000", "parts": [{ "of": "team", "weight": "1" }] },
+    ] });
+    transact(db.store(), |tx| {
+        app::pay::save_plan(tx, &ctx, "Team plan", &plan)?;
+        for person in [a, c, w] {
+            app::pay::assign_plan(tx, &ctx, person, "Team plan", "2026-01-01", None)?;
+        }
+        for team in [east, west] {
+            app::quotas::set_quota(tx, &ctx, app::QuotaSubject::Team(team), "2026-Q1", "100000")?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let won_stage = org.simple.stages[4].id;
+    let win = |owner: UserId, amount: &str, when: &str| {
+        transact(db.store(), |tx| {
+            let mut new = org.new_deal("Moved");
+            new.owner_id = owner;
+            let deal = app::deals::create_opportunity(tx, &on("2026-01-05T09:00:00Z"), &new)?;
+            let patch =
+                OpportunityPatch { stage_id: Some(won_stage), amount: Some(Some(amount.parse().unwrap())), ..OpportunityPatch::default() };
+            app::deals::update_opportunity(tx, &on(when), deal.id, &patch)
+        })
+        .unwrap();
+    };
+    win(a, "USD 10000", "2026-02-10T09:00:00Z");
+    win(a, "USD 20000", "2026-03-10T09:00:00Z");
+    win(c, "USD 1000", "2026-01-20T09:00:00Z");
+    win(w, "USD 5000", "2026-03-01T09:00:00Z");
+
+    let clock: Clock = Arc::new(|| at("2026-04-02T12:00:00Z"));
+    let insights = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let team_line = |person: UserId| {
+        let pay = insights
+            .with(|projection| transact(db.store(), |tx| app::pay::compute_statement(tx, &ctx, projection, person, "2026-Q1")))
+            .unwrap();
+        pay.statement.lines.iter().find(|line| line.rule == "Team").map(|line| line.amount.to_string())
+    };
+    assert_eq!(team_line(c).as_deref(), Some("11000.00"), "East: A's February deal and C's");
+    assert_eq!(team_line(w).as_deref(), Some("25000.00"), "West: A's March deal and W's");
+    assert_eq!(team_line(a).as_deref(), Some("25000.00"), "A is on West at the quarter's end");
+    // Computed together, the same.
+    let all = insights.with(|projection| transact(db.store(), |tx| app::pay::compute_statements(tx, &ctx, projection, "2026-Q1"))).unwrap();
+    let mut totals: Vec<(UserId, String)> = all.iter().map(|pay| (pay.stored.user, pay.stored.total.to_string())).collect();
+    totals.sort();
+    let mut expected = vec![(a, "USD 25000.00".to_owned()), (c, "USD 11000.00".to_owned()), (w, "USD 25000.00".to_owned())];
+    expected.sort();
+    assert_eq!(totals, expected);
+
+    // The figures' teams: the projection and the subject a dashboard resolves.
+    let day = |text: &str| -> Date { text.parse().unwrap() };
+    insights.with(|projection| {
+        let (owner, east_index) = (projection.owner_index(a).unwrap(), projection.team_index(east).unwrap());
+        assert_eq!(projection.team_on(owner, pipewise_analytics::day_of_date(day("2026-02-14"))), east_index);
+        assert_eq!(projection.team_on(owner, pipewise_analytics::day_of_date(day("2026-02-15"))), projection.team_index(west).unwrap());
+        assert_eq!(projection.team_on(owner, pipewise_analytics::day_of_date(day("2027-01-01"))), projection.team_index(west).unwrap());
+    });
+    let history = transact(db.store(), |tx| app::users::team_history(tx, id)).unwrap();
+    let users = transact(db.store(), |tx| app::users::users(tx, id)).unwrap();
+    let teams = transact(db.store(), |tx| app::users::teams(tx, id)).unwrap();
+    let east_on = |text: &str| {
+        let roster = app::visibility::Roster { users: &users, teams: &teams, history: &history, on: day(text) };
+        let resolved =
+            app::visibility::resolve_subject(&Access::System, &users[0], roster, None, Some(east), app::visibility::Fallback::Home)
+                .unwrap();
+        resolved.owners.unwrap().contains(&a)
+    };
+    assert!(east_on("2026-02-14") && !east_on("2026-02-15"));
+}

@@ -120,7 +120,12 @@ pub(super) async fn parse_ask_reading(state: &AppState, viewer: &Viewer, query: 
             (None, None) => Vec::new(),
             _ => app::users::teams(&mut tx, reader.org)?,
         };
-        let resolved = visibility::resolve_subject(&reader.access, &reader.user, &users, &teams, owner, team, Fallback::Everything)?;
+        let history = match team {
+            Some(_) => app::users::team_history(&mut tx, reader.org)?,
+            None => pipewise_core::user::TeamHistory::current(&users),
+        };
+        let roster = visibility::Roster { users: &users, teams: &teams, history: &history, on: date_of_day(as_of) };
+        let resolved = visibility::resolve_subject(&reader.access, &reader.user, roster, owner, team, Fallback::Everything)?;
         let openable = OpenableDeals::load(&mut tx, reader.org, &reader.access)?;
         let book = match quotas {
             Quotas::Read => {

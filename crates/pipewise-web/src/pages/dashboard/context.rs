@@ -98,7 +98,6 @@ impl Context {
         now: Timestamp,
     ) -> Result<Context, AppError> {
         let locale = viewer.user.locale;
-        let resolved = resolve(viewer, data, teams, params)?;
         let today = viewer.today(now);
         let mut notes = Vec::new();
         let as_of = match params.get("as_of") {
@@ -115,6 +114,8 @@ impl Context {
                 }
             },
         };
+        let history = app::users::team_history(tx, viewer.org)?;
+        let resolved = resolve(viewer, data, teams, &history, as_of, params)?;
         let calendar = data.organisation.fiscal;
         let as_of_quarter = calendar.period_of(PeriodKind::Quarter, as_of);
         let fiscal = match params.get("period") {

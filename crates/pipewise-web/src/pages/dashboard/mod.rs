@@ -53,6 +53,7 @@ use pipewise_app as app;
 use pipewise_app::visibility::{self, Fallback, Resolved};
 use pipewise_core::fiscal::PeriodKind;
 use pipewise_core::records::Team;
+use pipewise_core::user::TeamHistory;
 use pipewise_core::*;
 
 pub use badges::{Badge, badges};
@@ -178,10 +179,19 @@ fn team_choices(viewer: &Viewer, data: &OrgData, teams: &[Team]) -> Vec<Choice> 
 // Whose figures: the subject and what the viewer may see.
 
 /// The subject `params` ask for (`owner` before `team`), or the viewer's own ground, by the one
-/// rule of `pipewise_app::visibility`: a team or owner the viewer may not see is not found.
-pub fn resolve(viewer: &Viewer, data: &OrgData, teams: &[Team], params: &Params) -> Result<Resolved, AppError> {
+/// rule of `pipewise_app::visibility`: a team or owner the viewer may not see is not found; a
+/// team covers whoever was on it at the end of `on`.
+pub fn resolve(
+    viewer: &Viewer,
+    data: &OrgData,
+    teams: &[Team],
+    history: &TeamHistory,
+    on: Date,
+    params: &Params,
+) -> Result<Resolved, AppError> {
     let (owner, team) = (params.id("owner").map(UserId), params.id("team").map(TeamId));
-    Ok(visibility::resolve_subject(&viewer.access, &viewer.user, &data.users, teams, owner, team, Fallback::Home)?)
+    let roster = visibility::Roster { users: &data.users, teams, history, on };
+    Ok(visibility::resolve_subject(&viewer.access, &viewer.user, roster, owner, team, Fallback::Home)?)
 }
 
 // ---------------------------------------------------------------------------------------------

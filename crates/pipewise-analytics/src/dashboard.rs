@@ -179,7 +179,7 @@ impl RepSums {
 
 /// The leaderboard of the query's scope.
 pub fn leaderboard(projection: &Projection, query: &DashboardQuery) -> Vec<LeaderboardRow> {
-    let view = View::new(projection, &query.scope);
+    let view = View::as_of(projection, &query.scope, query.as_of);
     let play = query.play_horizon();
     let sums = fold_deals(
         &projection.candidates(query.horizon()),
@@ -244,7 +244,7 @@ pub fn dashboard(projection: &Projection, query: &DashboardQuery) -> Dashboard {
         waterfall: Waterfall,
         health: GroupSums,
     }
-    let view = View::new(projection, &query.scope);
+    let view = View::as_of(projection, &query.scope, query.as_of);
     let rules = StageRules::new(projection, &view, &query.thresholds);
     let checker = Checker { view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of, facts: query.facts(projection) };
     let (from, to) = query.waterfall_span();

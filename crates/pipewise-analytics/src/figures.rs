@@ -272,8 +272,9 @@ pub struct Membership<'a> {
 }
 
 impl<'a> Membership<'a> {
-    pub fn new(projection: &'a Projection, scope: &'a Scope) -> Membership<'a> {
-        Membership { view: View::new(projection, scope) }
+    /// By the stages' settings of the end of `as_of` (the figures' day), as the figures read them.
+    pub fn new(projection: &'a Projection, scope: &'a Scope, as_of: Day) -> Membership<'a> {
+        Membership { view: View::as_of(projection, scope, as_of) }
     }
 
     /// In scope: an owner of the scope, in its pipeline if it names one.

@@ -429,7 +429,7 @@ pub fn deal_health(
 ) -> Option<DealHealth> {
     let state = projection.state_at(deal, as_of)?;
     let scope = crate::Scope::org();
-    let view = View::new(projection, &scope);
+    let view = View::as_of(projection, &scope, as_of);
     let rules = StageRules::new(projection, &view, thresholds);
     let checker = Checker { view: &view, rules: &rules, thresholds, as_of, facts };
     let mut raised = Vec::new();
@@ -599,7 +599,7 @@ pub struct DealFlagCounts {
 
 /// See [`DealFlagCounts`].
 pub fn deal_flag_counts(projection: &Projection, query: &DashboardQuery) -> DealFlagCounts {
-    let view = View::new(projection, &query.scope);
+    let view = View::as_of(projection, &query.scope, query.as_of);
     let rules = StageRules::new(projection, &view, &query.thresholds);
     let checker = Checker { view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of, facts: query.facts(projection) };
     fold_deals(
@@ -634,7 +634,7 @@ pub fn deal_flag_counts(projection: &Projection, query: &DashboardQuery) -> Deal
 
 /// Health of every rep and team in the query's scope and of the scope as a whole.
 pub fn health(projection: &Projection, query: &DashboardQuery) -> HealthOverview {
-    let view = View::new(projection, &query.scope);
+    let view = View::as_of(projection, &query.scope, query.as_of);
     let rules = StageRules::new(projection, &view, &query.thresholds);
     let checker = Checker { view: &view, rules: &rules, thresholds: &query.thresholds, as_of: query.as_of, facts: query.facts(projection) };
     let horizon = query.horizon();
@@ -888,7 +888,10 @@ impl Builder<'_> {
         let total_value: i128 = per_stage_amount.iter().sum();
         let counting_stages = (0..n_stages)
             .filter(|stage| {
-                let lite = self.projection.stages[*stage].is_open() && self.projection.stages[*stage].counts_in_metrics;
+                let info = &self.projection.stages[*stage];
+                let counts =
+                    self.projection.stage_settings_on(*stage as u16, self.query.as_of).map_or(info.counts_in_metrics, |(_, counts)| counts);
+                let lite = info.is_open() && counts;
                 lite && self.query.scope.pipeline.is_none_or(|pipeline| self.projection.stages[*stage].pipeline == pipeline)
             })
             .count();

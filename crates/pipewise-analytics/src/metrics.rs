@@ -82,6 +82,20 @@ impl<'a> View<'a> {
         View { projection, stages, scope }
     }
 
+    /// [`View::new`] with each stage's probability and metrics flag as they were at the end of
+    /// `day` ([`Projection::stage_settings_on`]): a past day's figures keep the settings of
+    /// that day.
+    pub fn as_of(projection: &'a Projection, scope: &'a Scope, day: Day) -> View<'a> {
+        let mut view = View::new(projection, scope);
+        for (stage, lite) in view.stages.iter_mut().enumerate() {
+            if let Some((win_bp, counts)) = projection.stage_settings_on(stage as u16, day) {
+                lite.win_bp = win_bp;
+                lite.counts = counts;
+            }
+        }
+        view
+    }
+
     #[inline(always)]
     pub fn stage(&self, stage: u16) -> StageLite {
         self.stages[stage as usize]
@@ -260,7 +274,7 @@ impl StageSums {
 /// Open pipeline by stage as of `as_of`; with `close_within`, only deals whose close date lies
 /// in that period.
 pub fn pipeline_by_stage(projection: &Projection, scope: &Scope, as_of: Day, close_within: Option<Period>) -> PipelineByStage {
-    let view = View::new(projection, scope);
+    let view = View::as_of(projection, scope, as_of);
     let sums = fold_deals(
         &projection.candidates(as_of.saturating_add(1)),
         view.threads(),
@@ -294,7 +308,7 @@ pub struct Coverage {
 
 /// Coverage of the remaining `quota` for `period`, as of `as_of`.
 pub fn coverage(projection: &Projection, scope: &Scope, as_of: Day, period: Period, quota: i64) -> Coverage {
-    let view = View::new(projection, scope);
+    let view = View::as_of(projection, scope, as_of);
     let (open, open_deals, won) = fold_deals(
         &projection.candidates(period.first.min(as_of.saturating_add(1))),
         view.threads(),
@@ -403,7 +417,7 @@ impl Outcomes {
 
 /// Outcomes of the deals closed in `window`, as known on `as_of`.
 pub fn outcomes(projection: &Projection, scope: &Scope, as_of: Day, window: Period) -> Outcomes {
-    let view = View::new(projection, scope);
+    let view = View::as_of(projection, scope, as_of);
     fold_deals(
         &projection.candidates(window.first.min(as_of.saturating_add(1))),
         view.threads(),
@@ -440,7 +454,7 @@ pub fn velocity_from(open_deals: u64, outcomes: &Outcomes) -> Option<Velocity> {
 
 /// Sales velocity as of `as_of`, from the open pipeline and the outcomes in `window`.
 pub fn velocity(projection: &Projection, scope: &Scope, as_of: Day, window: Period) -> Option<Velocity> {
-    let view = View::new(projection, scope);
+    let view = View::as_of(projection, scope, as_of);
     let (open_deals, window_outcomes) = fold_deals(
         &projection.candidates(window.first.min(as_of.saturating_add(1))),
         view.threads(),
@@ -492,7 +506,7 @@ impl ConversionLine {
 /// Stage → stage and stage → won conversion in one pipeline, for deals resolved in `window`.
 pub fn conversion(projection: &Projection, scope: &Scope, pipeline: u16, as_of: Day, window: Period) -> Vec<ConversionLine> {
     let scope = scope.clone().in_pipeline(pipeline);
-    let view = View::new(projection, &scope);
+    let view = View::as_of(projection, &scope, as_of);
     let stages = view.counting_stages(pipeline);
     let n = stages.len();
     // Per stage: reached count, reached amount; plus won count and amount.
@@ -571,7 +585,7 @@ impl StageTime {
 
 /// Time in stage from history, for every stage (indexed by stage index).
 pub fn time_in_stage(projection: &Projection, scope: &Scope, as_of: Day, window: Period) -> Vec<StageTime> {
-    let view = View::new(projection, scope);
+    let view = View::as_of(projection, scope, as_of);
     let n_stages = view.stages.len();
     let mut times = fold_deals(
         &projection.candidates(window.first.min(as_of.saturating_add(1))),
@@ -761,7 +775,7 @@ impl Waterfall {
 
 /// The waterfall of the pipeline of `period` from the end of day `from` to the end of day `to`.
 pub fn waterfall(projection: &Projection, scope: &Scope, period: Period, from: Day, to: Day) -> Waterfall {
-    let view = View::new(projection, scope);
+    let view = View::as_of(projection, scope, to);
     let blank = Waterfall { from, to, period: Some(period), ..Waterfall::default() };
     fold_deals(
         &projection.candidates(period.first.min(from.saturating_add(1))),
@@ -806,6 +820,8 @@ pub fn pipeline_and_outcomes_trend(
     descending.sort_unstable_by(|a, b| b.cmp(a));
     descending.dedup();
     let Some(&earliest) = descending.last() else { return Vec::new() };
+    // Each day read with its stages' settings of that day.
+    let views: Vec<View> = descending.iter().map(|day| View::as_of(projection, scope, *day)).collect();
     let windows: Vec<Period> = descending.iter().map(|day| Period::trailing(*day, window_days)).collect();
     let horizon = windows.last().expect("a day").first.min(earliest.saturating_add(1));
     let n_stages = view.stages.len();
@@ -815,8 +831,8 @@ pub fn pipeline_and_outcomes_trend(
         || (vec![StageSums::new(n_stages); descending.len()], vec![Outcomes::default(); descending.len()]),
         |(stage_sums, outcomes), deal| {
             projection.states_at_days(deal as u32, &descending, |k, state| {
-                stage_sums[k].add(&view, state);
-                outcomes[k].add(&view, state, windows[k]);
+                stage_sums[k].add(&views[k], state);
+                outcomes[k].add(&views[k], state, windows[k]);
             });
         },
         |acc, more| {
@@ -831,7 +847,8 @@ pub fn pipeline_and_outcomes_trend(
     let mut points: Vec<TrendPoint<(PipelineByStage, Outcomes)>> = descending
         .iter()
         .zip(stage_sums.iter().zip(outcomes))
-        .map(|(day, (sums, outcomes))| TrendPoint { day: *day, value: (sums.finish(&view), outcomes) })
+        .zip(&views)
+        .map(|((day, (sums, outcomes)), view)| TrendPoint { day: *day, value: (sums.finish(view), outcomes) })
         .collect();
     points.reverse();
     points

@@ -305,6 +305,12 @@ pub fn forecast_index(category: ForecastCategory) -> u8 {
     FORECAST_CATEGORIES.iter().position(|candidate| *candidate == category).expect("every category is listed") as u8
 }
 
+/// A win probability in percent as basis points of one (65 % is 6500), half to even.
+fn win_bp(percent: rust_decimal::Decimal) -> i64 {
+    (percent * rust_decimal::Decimal::ONE_HUNDRED).round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointNearestEven).mantissa()
+        as i64
+}
+
 /// See the module documentation.
 #[derive(Clone, Debug)]
 pub struct Projection {
@@ -323,6 +329,10 @@ pub struct Projection {
     /// is `owner_team`'s); see [`Projection::team_on`]. Read from the store with the people,
     /// never from a snapshot.
     team_days: HashMap<u32, Vec<(Day, u32)>>,
+    /// The stages whose settings changed: their win probability (basis points) and metrics
+    /// flag by day, `(from, win_bp, counts)` in day order; see [`Projection::stage_settings_on`].
+    /// Read from the store with the pipelines, never from a snapshot.
+    stage_days: HashMap<u16, Vec<(Day, i64, bool)>>,
     pub team_ids: Vec<TeamId>,
     team_by_id: HashMap<i64, u32>,
     pub currencies: Vec<Currency>,
@@ -472,6 +482,7 @@ impl Projection {
             owner_by_id: HashMap::new(),
             owner_team: Vec::new(),
             team_days: HashMap::new(),
+            stage_days: HashMap::new(),
             team_ids: Vec::new(),
             team_by_id: HashMap::new(),
             currencies: Vec::new(),
@@ -668,9 +679,7 @@ impl Projection {
         };
         let mut order = Vec::new();
         for stage in &pipeline.stages {
-            let win_bp = (stage.win_probability * rust_decimal::Decimal::ONE_HUNDRED)
-                .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointNearestEven)
-                .mantissa() as i64;
+            let win_bp = win_bp(stage.win_probability);
             let info = StageInfo {
                 id: stage.id,
                 pipeline: index,
@@ -705,6 +714,43 @@ impl Projection {
         order.sort_by_key(|stage| self.stages[*stage as usize].position);
         self.pipelines[index as usize].stages = order;
         index
+    }
+
+    /// Keeps the recorded settings of each stage by day (`settings`: the store's, any order);
+    /// a stage with none, or unknown here, keeps its settings every day. A past day's figures
+    /// change when this does ([`Projection::past_revision`]).
+    pub fn set_stage_history(&mut self, settings: &[pipewise_core::pipeline::StageSettings]) {
+        let mut stage_days: HashMap<u16, Vec<(Day, i64, bool)>> = HashMap::new();
+        for recorded in settings {
+            let Some(stage) = self.stage_index(recorded.stage) else { continue };
+            stage_days.entry(stage).or_default().push((
+                crate::day_of_date(recorded.from),
+                win_bp(recorded.win_probability),
+                recorded.counts_in_metrics,
+            ));
+        }
+        for days in stage_days.values_mut() {
+            days.sort_by_key(|(from, _, _)| *from);
+            days.dedup_by_key(|(from, _, _)| *from);
+        }
+        if stage_days != self.stage_days {
+            self.stage_days = stage_days;
+            self.revision += 1;
+            self.past_revision += 1;
+        }
+    }
+
+    /// The win probability (basis points) and metrics flag `stage` had at the end of `day`, when
+    /// they differ from today's by the recorded settings (before the first recorded, the first);
+    /// `None`: its settings now.
+    pub fn stage_settings_on(&self, stage: u16, day: Day) -> Option<(i64, bool)> {
+        let days = self.stage_days.get(&stage)?;
+        if days.last().is_none_or(|(from, _, _)| day >= *from) {
+            return None;
+        }
+        let after = days.partition_point(|(from, _, _)| *from <= day);
+        let (_, win_bp, counts) = days[after.saturating_sub(1)];
+        Some((win_bp, counts))
     }
 
     pub fn pipeline_index(&self, id: pipewise_core::PipelineId) -> Option<u16> {

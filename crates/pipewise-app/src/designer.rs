@@ -12,7 +12,9 @@
 use pipewise_core::access::SharedKind;
 use pipewise_core::error::{Problem, RecordRef};
 use pipewise_core::gates::ExitCriterion;
-use pipewise_core::pipeline::{NewPipeline, NewStage, Pipeline, PipelinePatch, Stage, StageKind, StagePatch, validate_new_stage};
+use pipewise_core::pipeline::{
+    NewPipeline, NewStage, Pipeline, PipelinePatch, Stage, StageKind, StagePatch, StageSettings, validate_new_stage,
+};
 use pipewise_core::templates;
 use pipewise_core::*;
 use serde_json::{Value, json};
@@ -169,9 +171,30 @@ pub fn update_stage(tx: &mut Tx, ctx: &WriteCtx, stage_id: StageId, patch: &Stag
     let next = patch.apply(&current)?;
     if next != current {
         tx.0.update_stage(ctx.org, &next)?;
+        if (next.win_probability, next.counts_in_metrics) != (current.win_probability, current.counts_in_metrics) {
+            record_settings(tx, ctx, &current, &next)?;
+        }
         audit_update(tx, ctx, StageId::LABEL, stage_id.0, stage_json(&current), stage_json(&next))?;
     }
     Ok(next)
+}
+
+/// Keeps the settings figures read from the organisation's day of the change, after those the
+/// stage had before its first change (since always): a past day's figures keep the stage's
+/// settings of that day.
+fn record_settings(tx: &mut Tx, ctx: &WriteCtx, current: &Stage, next: &Stage) -> Result<()> {
+    let settings = |stage: &Stage, from| StageSettings {
+        stage: stage.id,
+        from,
+        win_probability: stage.win_probability,
+        counts_in_metrics: stage.counts_in_metrics,
+    };
+    if !tx.0.stage_settings(ctx.org)?.iter().any(|recorded| recorded.stage == current.id) {
+        tx.0.record_stage_settings(ctx.org, &settings(current, StageSettings::SINCE_ALWAYS))?;
+    }
+    let today = crate::users::zone(tx, ctx.org)?.date_of(ctx.at);
+    tx.0.record_stage_settings(ctx.org, &settings(next, today))?;
+    Ok(())
 }
 
 /// Puts the pipeline's stages in `order`, which must list each of its stages once, open stages

@@ -177,6 +177,7 @@ impl Insights {
         for pipeline in tx.pipelines(org)? {
             projection.add_pipeline(&pipeline);
         }
+        projection.set_stage_history(&tx.stage_settings(org)?);
         register_people(tx.as_mut(), org, &mut projection)?;
         drop(tx);
         let insights = Insights::with_projection(store, org, organisation.time_zone.clone(), clock, projection);
@@ -530,6 +531,7 @@ impl Insights {
         }
         let rates = tx.rate_table(self.org)?;
         let pipelines = tx.pipelines(self.org)?;
+        let stage_settings = tx.stage_settings(self.org)?;
         let people = TeamHistory::new(&tx.users(self.org)?, tx.memberships(self.org)?);
         let touch = (start_of(today - 29, &zone), start_of(today + 1, &zone));
         let (top, changed) = if full {
@@ -567,6 +569,7 @@ impl Insights {
         for pipeline in &pipelines {
             projection.add_pipeline(pipeline);
         }
+        projection.set_stage_history(&stage_settings);
         projection.set_team_history(&people);
         let added = match changed {
             Changed::All(facts) => {

@@ -55,6 +55,25 @@ impl Stage {
     }
 }
 
+/// The settings of a stage that figures read, from a day on (SPEC C6: a past day's weighted
+/// pipeline keeps the probability the stage had that day). The application records one when ops
+/// change a stage's probability or metrics flag, on the organisation's day of the change (a
+/// second change that day replaces it), and one from 1900-01-01 with the settings before the
+/// first change; a stage never changed has its settings every day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageSettings {
+    pub stage: StageId,
+    pub from: crate::Date,
+    /// In percent, 0 to 100.
+    pub win_probability: Decimal,
+    pub counts_in_metrics: bool,
+}
+
+impl StageSettings {
+    /// Since always: the day a stage's first recorded settings start from.
+    pub const SINCE_ALWAYS: crate::Date = crate::Date::constant(1900, 1, 1);
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pipeline {
     pub id: PipelineId,

@@ -58,6 +58,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 26, name: "0026_name_keys", sql: include_str!("../migrations/0026_name_keys.sql") },
     Migration { version: 27, name: "0027_deal_billing", sql: include_str!("../migrations/0027_deal_billing.sql") },
     Migration { version: 28, name: "0028_team_membership", sql: include_str!("../migrations/0028_team_membership.sql") },
+    Migration { version: 29, name: "0029_stage_settings", sql: include_str!("../migrations/0029_stage_settings.sql") },
 ];
 
 /// The first key of the advisory lock migrations hold; the second is the schema's hash, so

@@ -19,7 +19,7 @@ use pipewise_store::Store;
 use pipewise_store_postgres::PgStore;
 
 /// What `migrate` applies to an empty schema, in order.
-const EVERY_MIGRATION: [&str; 28] = [
+const EVERY_MIGRATION: [&str; 29] = [
     "0001_records",
     "0002_platform",
     "0003_gates",
@@ -48,6 +48,7 @@ const EVERY_MIGRATION: [&str; 28] = [
     "0026_name_keys",
     "0027_deal_billing",
     "0028_team_membership",
+    "0029_stage_settings",
 ];
 
 /// The test server's URL, a connection to it that creates and drops schemas, and the empty

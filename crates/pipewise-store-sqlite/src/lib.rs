@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (26, "0026_name_keys", include_str!("../migrations/0026_name_keys.sql")),
     (27, "0027_deal_billing", include_str!("../migrations/0027_deal_billing.sql")),
     (28, "0028_team_membership", include_str!("../migrations/0028_team_membership.sql")),
+    (29, "0029_stage_settings", include_str!("../migrations/0029_stage_settings.sql")),
 ];
 
 /// Connections kept open for readers.

@@ -1,6 +1,6 @@
 //! Pipelines and their stages ([`PipelinesTx`]): reading them, and the pipeline designer's writes.
 
-use pipewise_core::pipeline::{NewPipeline, NewStage, Pipeline, Stage};
+use pipewise_core::pipeline::{NewPipeline, NewStage, Pipeline, Stage, StageSettings};
 use pipewise_core::*;
 
 use crate::Result;
@@ -22,4 +22,9 @@ pub trait PipelinesTx {
     /// Gives the stages positions 0, 1, … in the order of `order`, which lists every stage of the
     /// pipeline once.
     fn set_stage_positions(&mut self, org: OrgId, pipeline: PipelineId, order: &[StageId]) -> Result<()>;
+
+    /// Records a stage's settings from a day on, replacing what that day had.
+    fn record_stage_settings(&mut self, org: OrgId, settings: &StageSettings) -> Result<()>;
+    /// Every recorded setting of the organisation's stages, by stage and day.
+    fn stage_settings(&mut self, org: OrgId) -> Result<Vec<StageSettings>>;
 }

@@ -918,6 +918,18 @@ impl FromRow for crate::StoredSplit {
     }
 }
 
+impl FromRow for pipewise_core::pipeline::StageSettings {
+    const TABLE: &'static str = "stage_settings";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(pipewise_core::pipeline::StageSettings {
+            stage: StageId(fields.integer("stage_id")?),
+            from: fields.optional_date("from_day")?.ok_or_else(|| fields.corrupt("from_day", "is missing"))?,
+            win_probability: fields.decimal("win_probability")?,
+            counts_in_metrics: fields.get("counts_in_metrics")?,
+        })
+    }
+}
+
 impl FromRow for pipewise_core::user::Membership {
     const TABLE: &'static str = "team_membership";
     fn from_row(fields: &mut impl Columns) -> Result<Self> {

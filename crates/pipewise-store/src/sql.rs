@@ -328,6 +328,7 @@ pub const SELECT_DISPUTES: &str = concat!(
     dispute_columns!(),
     " FROM pay_dispute WHERE organisation_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR pay_statement_id = $2) ORDER BY pay_dispute_id"
 );
+pub const DELETE_STAGE_SETTINGS: &str = "DELETE FROM stage_settings WHERE organisation_id = $1 AND stage_id = $2 AND from_day = $3";
 pub const DELETE_MEMBERSHIP: &str = "DELETE FROM team_membership WHERE organisation_id = $1 AND user_id = $2 AND from_day = $3";
 pub const INSERT_MEMBERSHIP: &str = "INSERT INTO team_membership (organisation_id, user_id, from_day, team_id) VALUES ($1, $2, $3, $4)";
 pub const SELECT_MEMBERSHIPS: &str =

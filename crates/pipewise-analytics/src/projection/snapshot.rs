@@ -270,6 +270,7 @@ impl Projection {
             owner_by_id: _,
             owner_team,
             team_days: _,
+            stage_days: _,
             team_ids,
             team_by_id: _,
             currencies,

@@ -22,7 +22,7 @@ pub fn deals_by_stage(
     close_within: Option<Period>,
     limit: usize,
 ) -> Vec<Vec<OpportunityId>> {
-    let membership = Membership::new(projection, scope);
+    let membership = Membership::new(projection, scope, as_of);
     let openable = openable.in_projection(projection);
     let mut lists = vec![Lowest::new(limit); projection.stages.len()];
     let ids = &projection.deals().id;
@@ -84,7 +84,7 @@ pub fn waterfall_deals(
     to: Day,
     limit: usize,
 ) -> Vec<Vec<OpportunityId>> {
-    let membership = Membership::new(projection, scope);
+    let membership = Membership::new(projection, scope, to);
     let openable = openable.in_projection(projection);
     let mut lists = vec![Lowest::new(limit); WaterfallBucket::ALL.len()];
     let ids = &projection.deals().id;
@@ -110,7 +110,7 @@ pub fn outcome_deals(
     won: bool,
     limit: usize,
 ) -> Vec<OpportunityId> {
-    let membership = Membership::new(projection, scope);
+    let membership = Membership::new(projection, scope, as_of);
     let openable = openable.in_projection(projection);
     let ids = &projection.deals().id;
     let mut list = Lowest::new(limit);

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use pipewise_core::error::RecordRef;
-use pipewise_core::pipeline::{NewPipeline, NewStage, Pipeline, Stage};
+use pipewise_core::pipeline::{NewPipeline, NewStage, Pipeline, Stage, StageSettings};
 use pipewise_core::*;
 use pipewise_store::rows::PipelineRow;
 use pipewise_store::{PipelinesTx, Result, sql};
@@ -101,6 +101,25 @@ impl PipelinesTx for PgTx<'_> {
             found(updated, StageId::LABEL, stage.0)?;
         }
         Ok(())
+    }
+
+    fn record_stage_settings(&mut self, org: OrgId, settings: &StageSettings) -> Result<()> {
+        self.execute(sql::DELETE_STAGE_SETTINGS, &[&org.0, &settings.stage.0, &settings.from])?;
+        self.execute(
+            "INSERT INTO stage_settings (organisation_id, stage_id, from_day, win_probability, counts_in_metrics) \
+             VALUES ($1, $2, $3, $4::text::numeric, $5)",
+            &[&org.0, &settings.stage.0, &settings.from, &settings.win_probability.to_string(), &settings.counts_in_metrics],
+        )?;
+        Ok(())
+    }
+
+    fn stage_settings(&mut self, org: OrgId) -> Result<Vec<StageSettings>> {
+        self.collect(
+            "SELECT stage_id, from_day, win_probability::text AS win_probability, counts_in_metrics FROM stage_settings \
+             WHERE organisation_id = $1 ORDER BY stage_id, from_day",
+            &[&org.0],
+            read,
+        )
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`PipelinesTx`] for SQLite: pipelines and their stages.
 
-use pipewise_core::pipeline::{NewPipeline, NewStage, Pipeline, Stage};
+use pipewise_core::pipeline::{NewPipeline, NewStage, Pipeline, Stage, StageSettings};
 use pipewise_core::*;
 use pipewise_store::rows::PipelineRow;
 use pipewise_store::{PipelinesTx, Result, sql};
@@ -93,6 +93,26 @@ impl PipelinesTx for SqliteTx<'_> {
             found(changed, StageId::LABEL, stage.0)?;
         }
         Ok(())
+    }
+
+    fn record_stage_settings(&mut self, org: OrgId, settings: &StageSettings) -> Result<()> {
+        let day = settings.from.to_string();
+        self.execute(sql::DELETE_STAGE_SETTINGS, params![org.0, settings.stage.0, day])?;
+        self.execute(
+            "INSERT INTO stage_settings (organisation_id, stage_id, from_day, win_probability, counts_in_metrics) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![org.0, settings.stage.0, day, settings.win_probability.to_string(), settings.counts_in_metrics],
+        )?;
+        Ok(())
+    }
+
+    fn stage_settings(&mut self, org: OrgId) -> Result<Vec<StageSettings>> {
+        self.collect(
+            "SELECT stage_id, from_day, win_probability, counts_in_metrics FROM stage_settings \
+             WHERE organisation_id = ?1 ORDER BY stage_id, from_day",
+            [org.0],
+            read,
+        )
     }
 }
 

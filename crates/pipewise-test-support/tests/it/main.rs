@@ -129,6 +129,7 @@ on_both_engines! {
     settings::stored_health_settings_are_read_leniently_and_must_be_an_object,
     settings::the_organisations_days_are_taken_in_its_time_zone,
     settings::a_rate_stored_after_an_amount_converts_it_as_a_restart_would,
+    settings::a_stage_change_today_leaves_a_past_days_figures_as_they_were,
     bulk::bulk_deals_and_history_replay_and_follow_the_sequence,
     bulk::bulk_activities_keep_their_contacts_and_order,
     bulk::a_dropped_bulk_transaction_leaves_nothing_and_takes_no_sequence_numbers,

@@ -260,3 +260,70 @@ pub fn a_rate_stored_after_an_amount_converts_it_as_a_restart_would(db: &TestDb)
     let restarted = Insights::load_with_clock(db.shared(), id, clock).unwrap();
     assert_eq!(pipeline(&restarted), 11_172_000);
 }
+
+/// A stage's probability or metrics flag changed today leaves a past day's figures as they were
+/// (issue 16 point 6): a 10,000 deal in Qualification (25 %) weighs 2,500 as of 9 March; the
+/// probability set to 50 % on 10 March (first to 40 %, then 50 % the same day: the day's last
+/// stands) weighs it 5,000 from that day, and 2,500 still as of 9 March, on the running
+/// projection and after a restart alike. Leaving the stage out of metrics on 12 March takes the
+/// deal out of the pipeline from that day only. The settings are kept one row a day, after the
+/// settings the stage had before its first change.
+pub fn a_stage_change_today_leaves_a_past_days_figures_as_they_were(db: &TestDb) {
+    use pipewise_analytics::{Scope, day, metrics::pipeline_by_stage};
+    use pipewise_app::insights::{Clock, Insights};
+    use pipewise_core::pipeline::StagePatch;
+    use std::sync::Arc;
+
+    let org = org(db, "Stage-days");
+    let id = org.org.org();
+    let qualification = org.org.simple.stages[1].id;
+    let deal = opportunity::NewOpportunity {
+        amount: Some("USD 10000".parse().unwrap()),
+        stage_id: Some(qualification),
+        ..org.org.new_deal("Weighed")
+    };
+    transact(db.store(), |tx| app::deals::create_opportunity(tx, &org.org.by_rep(at("2026-03-01T09:00:00Z")), &deal)).unwrap();
+    let clock: Clock = Arc::new(|| at("2026-03-15T12:00:00Z"));
+    let running = Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap();
+    let weighed = |insights: &Insights, date: &str| {
+        insights.with(|projection| {
+            let pipeline = pipeline_by_stage(projection, &Scope::org(), day(date), None);
+            (pipeline.amount, pipeline.weighted)
+        })
+    };
+    assert_eq!(weighed(&running, "2026-03-09"), (1_000_000, 250_000), "in minor units");
+
+    let change = |when: &str, patch: StagePatch| {
+        transact(db.store(), |tx| app::designer::update_stage(tx, &org.as_user(org.admin, when), qualification, &patch)).unwrap();
+    };
+    let probability = |percent: i64| StagePatch { win_probability: Some(percent.into()), ..StagePatch::default() };
+    change("2026-03-10T08:00:00Z", probability(40));
+    change("2026-03-10T09:00:00Z", probability(50));
+    running.refresh_facts().unwrap();
+    for insights in [&running, &Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap()] {
+        assert_eq!(weighed(insights, "2026-03-09"), (1_000_000, 250_000), "as it was");
+        assert_eq!(weighed(insights, "2026-03-10"), (1_000_000, 500_000));
+    }
+
+    change("2026-03-12T09:00:00Z", StagePatch { counts_in_metrics: Some(false), ..StagePatch::default() });
+    running.refresh_facts().unwrap();
+    for insights in [&running, &Insights::load_with_clock(db.shared(), id, Arc::clone(&clock)).unwrap()] {
+        assert_eq!(weighed(insights, "2026-03-11"), (1_000_000, 500_000));
+        assert_eq!(weighed(insights, "2026-03-12"), (0, 0), "out of metrics from that day");
+    }
+
+    let recorded = transact(db.store(), |tx| tx.stage_settings(id)).unwrap();
+    let rows: Vec<(String, String, bool)> = recorded
+        .iter()
+        .filter(|row| row.stage == qualification)
+        .map(|row| (row.from.to_string(), row.win_probability.normalize().to_string(), row.counts_in_metrics))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("1900-01-01".to_owned(), "25".to_owned(), true),
+            ("2026-03-10".to_owned(), "50".to_owned(), true),
+            ("2026-03-12".to_owned(), "50".to_owned(), false),
+        ]
+    );
+}

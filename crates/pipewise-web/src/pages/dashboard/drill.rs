@@ -57,7 +57,7 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut Tx, data: &OrgData, par
     let stage = params.id("at_stage").map(StageId);
     let behind_figure = |projection: &Projection, facts: Option<Arc<ActivityFacts>>| {
         let query = context.query(projection, facts);
-        let membership = Membership::new(projection, &query.scope);
+        let membership = Membership::new(projection, &query.scope, query.as_of);
         let as_of = query.as_of;
         let stage_index = stage.and_then(|id| projection.stage_index(id));
         // Every figure but a health flag is one of the analytics' own.

@@ -168,7 +168,7 @@ fn deal_counts(parts: &Parts, subject_report: &HealthReport) -> Vec<CountView> {
 /// are read afterwards, through the visibility-checked reads).
 pub(super) fn flagged_deals(parts: &Parts) -> (Vec<DealFlags>, Vec<(OpportunityId, UserId)>) {
     let Parts { locale, projection, query, .. } = *parts;
-    let membership = Membership::new(projection, &query.scope);
+    let membership = Membership::new(projection, &query.scope, query.as_of);
     let thresholds = query.thresholds;
     // Only the deals that can be open as of the day (`Projection::candidates`).
     let candidates = projection.candidates(query.as_of.saturating_add(1));

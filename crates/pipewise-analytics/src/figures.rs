@@ -282,6 +282,11 @@ impl<'a> Membership<'a> {
         self.view.admits(state)
     }
 
+    /// In scope, open and in a counting stage: the deals health counts and flags.
+    pub fn in_health(&self, state: &DealState) -> bool {
+        self.view.in_health(state)
+    }
+
     /// Open, counting in metrics, in scope.
     pub fn in_open_pipeline(&self, state: &DealState) -> bool {
         self.view.in_open_pipeline(state)

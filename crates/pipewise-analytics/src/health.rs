@@ -28,7 +28,16 @@
 //! - `too_many_late_stage` (rep): more than `rep_late_stage_max` (default 50) deals in late
 //!   stages at once; a late stage is an open stage whose win probability is at least
 //!   `late_stage_min_win_bp` (proposal / negotiation / approval-like stages).
-//! - `bottleneck`: with at least `bottleneck_min_deals` open deals, one stage holds more than
+//! - `bottleneck`: with at least `bottleneck_min_deals` open deals, a stage holds more of them
+//!   than it usually does. A stage's *usual share* is its average share of the organisation's
+//!   open counting deals (of the scope's pipeline, if it names one) at the end of each of the 13
+//!   weeks before the as-of day ([`usual_stage_shares`], in basis points), over the weeks with
+//!   at least `bottleneck_min_deals` open deals; with at least 4 such weeks and
+//!   `bottleneck_excess_pts` > 0, the group's stage whose share exceeds its usual share by the
+//!   most is a bottleneck when that excess is more than `bottleneck_excess_pts` percentage
+//!   points (its limit: the usual share plus those points, in whole percent, rounded down). A
+//!   front-loaded funnel that is always front-loaded is then no bottleneck. Otherwise (the rule
+//!   set to 0, or too little history) the seed's fixed rule: one stage holds more than
 //!   `bottleneck_share_pct` % of them (the largest such stage is named).
 //! - `parked_in_late_stages`: with at least `bottleneck_min_deals` open deals, more than
 //!   `late_stage_share_max_pct` % sit in late stages.
@@ -63,7 +72,7 @@
 use crate::dashboard::DashboardQuery;
 use crate::metrics::View;
 use crate::projection::{ActivityFacts, DealState, NO_AMOUNT, NO_INDEX, Projection};
-use crate::{Day, NO_DAY, Ratio, fold_deals};
+use crate::{Day, NO_DAY, Ratio, Scope, fold_deals};
 
 /// Every threshold of the module documentation, with the defaults from SPEC C5 and seed 002.
 /// Each organisation may change them (`pipewise_store::ops::set_health_thresholds`, which names
@@ -84,6 +93,9 @@ pub struct HealthThresholds {
     pub rep_late_stage_max: u32,
     pub bottleneck_share_pct: u32,
     pub bottleneck_min_deals: u32,
+    /// Percentage points above a stage's usual share of the organisation's open deals from
+    /// which it is a bottleneck (see the module doc); 0 uses `bottleneck_share_pct` alone.
+    pub bottleneck_excess_pts: u32,
     pub late_stage_share_max_pct: u32,
     /// Coverage target in percent: 300 means 3×.
     pub coverage_target_pct: u32,
@@ -112,6 +124,7 @@ impl Default for HealthThresholds {
             rep_late_stage_max: 50,
             bottleneck_share_pct: 40,
             bottleneck_min_deals: 10,
+            bottleneck_excess_pts: 15,
             late_stage_share_max_pct: 50,
             coverage_target_pct: 300,
             no_new_days: 30,
@@ -501,9 +514,9 @@ pub struct HealthReport {
     pub flags: Vec<Flag>,
     pub signals: Vec<Flag>,
     pub open_deals: u64,
-    /// Open deals with at least one (non-healthy) flag.
+    /// Of those, the deals with at least one (non-healthy) flag.
     pub flagged_deals: u64,
-    /// How many open deals carry each per-deal code, in [`FlagCode::DEAL`] order.
+    /// How many of those carry each per-deal code, in [`FlagCode::DEAL`] order.
     pub deal_counts: [u64; N_DEAL_CODES],
     pub lever: Option<LeverAdvice>,
 }
@@ -611,12 +624,11 @@ pub fn deal_flag_counts(projection: &Projection, query: &DashboardQuery) -> Deal
             if !projection.state_into(deal as u32, query.as_of, &mut state) || !view.admits(&state) {
                 return;
             }
-            let stage = view.stage(state.stage);
-            if !stage.open {
+            if !view.in_health(&state) {
                 return;
             }
             let mask = deal_mask(&checker, deal as u32, &state);
-            counts.open_deals += u64::from(stage.counts);
+            counts.open_deals += 1;
             counts.flagged_deals += u64::from(mask & PROBLEM_MASK != 0);
             for (code, count) in counts.deal_counts.iter_mut().enumerate() {
                 *count += u64::from(mask >> code & 1);
@@ -653,6 +665,55 @@ pub fn health(projection: &Projection, query: &DashboardQuery) -> HealthOverview
     health_finish(projection, query, &rules, &sums)
 }
 
+/// Weeks of history a stage's usual share is taken over, and the fewest of them it needs.
+pub const USUAL_WEEKS: usize = 13;
+pub const USUAL_MIN_WEEKS: usize = 4;
+
+/// Each stage's usual share of the organisation's open counting deals (of `pipeline`, if given)
+/// in basis points, by stage index, as of `as_of` (see the module doc): the average over the
+/// ends of the 13 weeks before it that held at least `min_deals` such deals; empty when fewer
+/// than 4 weeks did (too little history: the fixed rule applies).
+pub fn usual_stage_shares(projection: &Projection, pipeline: Option<u16>, as_of: Day, min_deals: u32) -> Vec<u32> {
+    let scope = Scope { pipeline, ..Scope::org() };
+    let days: Vec<Day> = (1..=USUAL_WEEKS as i32).map(|week| as_of.saturating_sub(7 * week)).collect();
+    let views: Vec<View> = days.iter().map(|day| View::as_of(projection, &scope, *day)).collect();
+    let n_stages = projection.stages.len();
+    let horizon = days.last().expect("weeks").saturating_add(1);
+    let counts = fold_deals(
+        &projection.candidates(horizon),
+        views[0].threads(),
+        || vec![0u64; days.len() * n_stages],
+        |counts, deal| {
+            projection.states_at_days(deal as u32, &days, |week, state| {
+                if views[week].in_health(state) {
+                    counts[week * n_stages + state.stage as usize] += 1;
+                }
+            });
+        },
+        |counts, more| {
+            for (count, other) in counts.iter_mut().zip(more) {
+                *count += other;
+            }
+        },
+    );
+    let mut sums = vec![0u64; n_stages];
+    let mut weeks = 0u64;
+    for week in counts.chunks(n_stages.max(1)) {
+        let open: u64 = week.iter().sum();
+        if open == 0 || open < u64::from(min_deals) {
+            continue;
+        }
+        weeks += 1;
+        for (sum, count) in sums.iter_mut().zip(week) {
+            *sum += count * 10_000 / open;
+        }
+    }
+    if (weeks as usize) < USUAL_MIN_WEEKS {
+        return Vec::new();
+    }
+    sums.into_iter().map(|sum| (sum / weeks) as u32).collect()
+}
+
 /// Adds one deal in scope, as of the query's day, to the health sums.
 #[inline(always)]
 pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, horizon: Day, sums: &mut GroupSums, deal: usize, state: &DealState) {
@@ -679,6 +740,10 @@ pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, horizon: Day
         }
         return;
     }
+    // Health counts, flags and lists the open deals of counting stages, as "open deals" does.
+    if !stage.counts {
+        return;
+    }
     let mask = deal_mask(checker, deal as u32, state);
     debug_assert_eq!(
         mask,
@@ -695,9 +760,6 @@ pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, horizon: Day
     }
     if mask & PROBLEM_MASK != 0 {
         sums.flagged[owner] += 1;
-    }
-    if !stage.counts {
-        return;
     }
     let cell = owner * n_stages + state.stage as usize;
     sums.open[cell] += 1;
@@ -718,7 +780,10 @@ pub(crate) fn health_add(checker: &Checker, query: &DashboardQuery, horizon: Day
 pub(crate) fn health_finish(projection: &Projection, query: &DashboardQuery, rules: &StageRules, sums: &GroupSums) -> HealthOverview {
     let thresholds = &query.thresholds;
     let (n_owners, n_stages) = (sums.deals.len(), rules.late.len());
-    let builder = Builder { projection, query, rules, sums, n_stages };
+    // The usual shares, when the rule reads them (kept by the projection while its past stands).
+    let usual = (thresholds.bottleneck_excess_pts > 0)
+        .then(|| projection.usual_shares(query.scope.pipeline, query.as_of, thresholds.bottleneck_min_deals));
+    let builder = Builder { projection, query, rules, sums, n_stages, usual };
 
     // Stalls: per rep, the stages where they stall; per team, the stages where the team does.
     let stalls_at = |owner: usize, stage: usize| {
@@ -813,9 +878,45 @@ struct Builder<'a> {
     rules: &'a StageRules,
     sums: &'a GroupSums,
     n_stages: usize,
+    /// Each stage's usual share ([`usual_stage_shares`]; empty: too little history), when the
+    /// rule reads them.
+    usual: Option<std::sync::Arc<[u32]>>,
 }
 
 impl Builder<'_> {
+    /// The bottleneck among `per_stage_open` (`open` in all), by the usual-share rule when the
+    /// usual shares are known, else by the fixed share (see the module doc).
+    fn bottleneck(&self, per_stage_open: &[i64], open: i64) -> Option<Flag> {
+        let thresholds = &self.query.thresholds;
+        let usual = self.usual.as_deref().unwrap_or_default();
+        if thresholds.bottleneck_excess_pts > 0 && usual.len() == per_stage_open.len() {
+            // The stage over its usual share by the most (basis points), the earlier on a tie.
+            let (stage, excess) = per_stage_open
+                .iter()
+                .enumerate()
+                .filter(|(_, count)| **count > 0)
+                .map(|(stage, count)| (stage, count * 10_000 / open - i64::from(usual[stage])))
+                .max_by_key(|(stage, excess)| (*excess, std::cmp::Reverse(*stage)))?;
+            let limit_bp = i64::from(usual[stage]) + i64::from(thresholds.bottleneck_excess_pts) * 100;
+            return (excess > i64::from(thresholds.bottleneck_excess_pts) * 100).then(|| Flag {
+                code: FlagCode::Bottleneck,
+                stage: Some(stage as u16),
+                value: per_stage_open[stage],
+                limit: limit_bp / 100,
+                total: open,
+            });
+        }
+        let (stage, largest) =
+            per_stage_open.iter().enumerate().max_by_key(|(stage, count)| (**count, std::cmp::Reverse(*stage))).expect("stages exist");
+        (*largest * 100 > i64::from(thresholds.bottleneck_share_pct) * open).then(|| Flag {
+            code: FlagCode::Bottleneck,
+            stage: Some(stage as u16),
+            value: *largest,
+            limit: thresholds.bottleneck_share_pct.into(),
+            total: open,
+        })
+    }
+
     /// The group flags and signals of a set of owners.
     fn report(&self, subject: Subject, owners: &[usize], quota: Option<i64>) -> HealthReport {
         let (sums, thresholds, n_stages) = (self.sums, &self.query.thresholds, self.n_stages);
@@ -848,16 +949,8 @@ impl Builder<'_> {
         let mut signals = Vec::new();
         let share_above = |part: i64, whole: i64, pct: u32| part * 100 > i64::from(pct) * whole;
         if open >= i64::from(thresholds.bottleneck_min_deals) {
-            let (stage, largest) =
-                per_stage_open.iter().enumerate().max_by_key(|(stage, count)| (**count, std::cmp::Reverse(*stage))).expect("stages exist");
-            if share_above(*largest, open, thresholds.bottleneck_share_pct) {
-                flags.push(Flag {
-                    code: FlagCode::Bottleneck,
-                    stage: Some(stage as u16),
-                    value: *largest,
-                    limit: thresholds.bottleneck_share_pct.into(),
-                    total: open,
-                });
+            if let Some(flag) = self.bottleneck(&per_stage_open, open) {
+                flags.push(flag);
             }
             let late: i64 = (0..n_stages).filter(|stage| self.rules.late[*stage]).map(|stage| per_stage_open[stage]).sum();
             if share_above(late, open, thresholds.late_stage_share_max_pct) {

@@ -133,6 +133,14 @@ impl<'a> View<'a> {
         self.in_pipeline_any_owner(state) && self.scope.admits_owner(state.owner)
     }
 
+    /// In scope, open and in a stage that counts in metrics: the deals health counts, flags and
+    /// lists (whatever their forecast category).
+    #[inline(always)]
+    pub fn in_health(&self, state: &DealState) -> bool {
+        let stage = self.stage(state.stage);
+        stage.open && stage.counts && self.admits(state)
+    }
+
     /// Open and counting, in scope, but forecast as Omitted: what the figures say they left out.
     #[inline(always)]
     pub fn omitted(&self, state: &DealState) -> bool {

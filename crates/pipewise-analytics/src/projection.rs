@@ -305,6 +305,18 @@ pub fn forecast_index(category: ForecastCategory) -> u8 {
     FORECAST_CATEGORIES.iter().position(|candidate| *candidate == category).expect("every category is listed") as u8
 }
 
+/// Usual shares kept by (pipeline, as-of day, fewest deals, past revision, latest day); a clone
+/// starts empty.
+#[derive(Debug, Default)]
+#[allow(clippy::type_complexity)]
+struct UsualCache(std::sync::Mutex<Vec<((Option<u16>, Day, u32, u64, Day), std::sync::Arc<[u32]>)>>);
+
+impl Clone for UsualCache {
+    fn clone(&self) -> UsualCache {
+        UsualCache::default()
+    }
+}
+
 /// A win probability in percent as basis points of one (65 % is 6500), half to even.
 fn win_bp(percent: rust_decimal::Decimal) -> i64 {
     (percent * rust_decimal::Decimal::ONE_HUNDRED).round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointNearestEven).mantissa()
@@ -333,6 +345,8 @@ pub struct Projection {
     /// flag by day, `(from, win_bp, counts)` in day order; see [`Projection::stage_settings_on`].
     /// Read from the store with the pipelines, never from a snapshot.
     stage_days: HashMap<u16, Vec<(Day, i64, bool)>>,
+    /// [`crate::health::usual_stage_shares`] already worked out, while the past stands.
+    usual: UsualCache,
     pub team_ids: Vec<TeamId>,
     team_by_id: HashMap<i64, u32>,
     pub currencies: Vec<Currency>,
@@ -483,6 +497,7 @@ impl Projection {
             owner_team: Vec::new(),
             team_days: HashMap::new(),
             stage_days: HashMap::new(),
+            usual: UsualCache::default(),
             team_ids: Vec::new(),
             team_by_id: HashMap::new(),
             currencies: Vec::new(),
@@ -751,6 +766,23 @@ impl Projection {
         let after = days.partition_point(|(from, _, _)| *from <= day);
         let (_, win_bp, counts) = days[after.saturating_sub(1)];
         Some((win_bp, counts))
+    }
+
+    /// [`crate::health::usual_stage_shares`]`(self, pipeline, as_of, min_deals)`, kept while
+    /// [`Projection::past_revision`] stands (they read only days before `as_of`, which is never
+    /// after today: a new event today changes none of them).
+    pub fn usual_shares(&self, pipeline: Option<u16>, as_of: Day, min_deals: u32) -> std::sync::Arc<[u32]> {
+        let key = (pipeline, as_of, min_deals, self.past_revision, self.max_day.max(as_of));
+        if let Some((_, shares)) = self.usual.0.lock().expect("usual shares lock").iter().find(|(kept, _)| *kept == key) {
+            return std::sync::Arc::clone(shares);
+        }
+        let shares: std::sync::Arc<[u32]> = crate::health::usual_stage_shares(self, pipeline, as_of, min_deals).into();
+        let mut kept = self.usual.0.lock().expect("usual shares lock");
+        if kept.len() >= 16 {
+            kept.remove(0);
+        }
+        kept.push((key, std::sync::Arc::clone(&shares)));
+        shares
     }
 
     pub fn pipeline_index(&self, id: pipewise_core::PipelineId) -> Option<u16> {

@@ -119,7 +119,7 @@ macro_rules! threshold {
 }
 
 /// Every threshold of [`HealthThresholds`], in the order of its fields.
-pub static HEALTH_THRESHOLDS: [ThresholdSetting; 22] = [
+pub static HEALTH_THRESHOLDS: [ThresholdSetting; 23] = [
     threshold!(untouched_days, Days, 1..=365, "1 to 365 days", "Untouched: no activity logged for more than this many days."),
     threshold!(
         going_dark_days,
@@ -183,7 +183,7 @@ pub static HEALTH_THRESHOLDS: [ThresholdSetting; 22] = [
         Percent,
         1..=100,
         "1 to 100 percent",
-        "Bottleneck: one stage holds more than this share of the open deals."
+        "Bottleneck: one stage holds more than this share of the open deals (when the usual-share rule is off or has too little history)."
     ),
     threshold!(
         bottleneck_min_deals,
@@ -191,6 +191,13 @@ pub static HEALTH_THRESHOLDS: [ThresholdSetting; 22] = [
         1..=100000,
         "1 to 100000 deals",
         "Bottleneck and parked in late stages are only checked with at least this many open deals."
+    ),
+    threshold!(
+        bottleneck_excess_pts,
+        Percent,
+        0..=100,
+        "0 to 100 percentage points",
+        "Bottleneck: a stage holds more than its usual share of the open deals (over the 13 weeks before) plus this many points; 0 uses the fixed share alone, as does too little history."
     ),
     threshold!(
         late_stage_share_max_pct,

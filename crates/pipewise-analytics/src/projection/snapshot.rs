@@ -271,6 +271,7 @@ impl Projection {
             owner_team,
             team_days: _,
             stage_days: _,
+            usual: _,
             team_ids,
             team_by_id: _,
             currencies,

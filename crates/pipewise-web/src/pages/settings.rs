@@ -35,7 +35,7 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
     ("follow_up", &["untouched_days", "going_dark_days", "late_update_days", "pushed_min"]),
     ("deal", &["single_threaded_max_contacts", "multi_threaded_min_contacts", "moving_days", "touchpoints_healthy"]),
     ("late", &["late_stage_min_win_bp", "rep_late_stage_max", "late_stage_share_max_pct"]),
-    ("groups", &["bottleneck_share_pct", "bottleneck_min_deals", "coverage_target_pct", "no_new_days"]),
+    ("groups", &["bottleneck_excess_pts", "bottleneck_share_pct", "bottleneck_min_deals", "coverage_target_pct", "no_new_days"]),
     ("stalling", &["stall_share_pct", "stall_min_deals", "team_stall_reps_pct", "team_stall_min_reps"]),
     ("signals", &["spread_max_share_pct", "moving_share_pct", "front_loaded_share_pct"]),
 ];

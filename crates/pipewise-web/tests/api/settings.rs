@@ -22,7 +22,8 @@ pub async fn health_settings_are_read_by_everyone_and_changed_by_ops_and_admins(
         assert_eq!(body["thresholds"]["going_dark_days"], 21);
         assert_eq!(body["updated_at"], Value::Null);
         assert_eq!(body["updated_by"], Value::Null);
-        assert_eq!(body["thresholds"].as_object().unwrap().len(), 22);
+        assert_eq!(body["thresholds"].as_object().unwrap().len(), 23);
+        assert_eq!(body["thresholds"]["bottleneck_excess_pts"], 15);
     }
     assert_eq!(app.get(SETTINGS, "").await.status.as_u16(), 401);
 

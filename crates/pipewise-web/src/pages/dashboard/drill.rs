@@ -71,7 +71,7 @@ pub fn drill(state: &AppState, viewer: &Viewer, tx: &mut Tx, data: &OrgData, par
             let behind = match (counted, flag) {
                 (Some(counted), _) => membership.behind(counted, &query, deal, &state),
                 (None, Some(code)) => {
-                    membership.admits(&state)
+                    membership.in_health(&state)
                         && deal_health(projection, query.facts(projection), deal, as_of, &thresholds)
                             .is_some_and(|health| health.flags.iter().chain(&health.signals).any(|raised| raised.code == code))
                 }

@@ -175,7 +175,7 @@ pub(super) fn flagged_deals(parts: &Parts) -> (Vec<DealFlags>, Vec<(OpportunityI
     let mut open: Vec<(i64, u32, DealState)> = Vec::new();
     candidates.for_each_in(0..candidates.len(), |deal| {
         let Some(state) = projection.state_at(deal, query.as_of) else { return };
-        if projection.stages[state.stage as usize].is_open() && membership.admits(&state) {
+        if membership.in_health(&state) {
             open.push((state.amount_or_zero(), deal, state));
         }
     });

@@ -3,7 +3,7 @@
 //! self-contained file) or PostgreSQL's `pg_dump` (from PATH, custom format, one snapshot) —
 //! and its restore into a new, empty database of the same engine, migrated afterwards. A file
 //! that is neither, or a restore into a database that already holds data, is refused.
-//! Moving between engines (a portable format) is not built yet, and is said so.
+//! Moving between engines goes through the portable format ([`crate::portable`]).
 
 use std::io::Read;
 use std::path::Path;
@@ -66,7 +66,7 @@ fn kind_of(file: &Path) -> Result<Kind> {
     match &head[..read] {
         head if head.starts_with(b"SQLite format 3\0") => Ok(Kind::Sqlite),
         head if head.starts_with(b"PGDMP") => Ok(Kind::PgDump),
-        _ => bail!("{} is not a Pipewise backup (neither a SQLite database nor a pg_dump archive)", file.display()),
+        _ => bail!("{} is not a Pipewise backup (neither a SQLite database, a pg_dump archive nor a portable backup)", file.display()),
     }
 }
 
@@ -128,10 +128,10 @@ pub fn restore(from: &Path, db: &str) -> Result<()> {
             }
         }
         (Kind::Sqlite, true) => {
-            bail!("this backup is a SQLite database: restore it into a SQLite file (moving to PostgreSQL is not built yet)")
+            bail!("this backup is a SQLite database: restore it into a SQLite file, or move with `pipewise backup --portable`")
         }
         (Kind::PgDump, false) => {
-            bail!("this backup is a PostgreSQL archive: restore it into a postgres:// database (moving to SQLite is not built yet)")
+            bail!("this backup is a PostgreSQL archive: restore it into a postgres:// database, or move with `pipewise backup --portable`")
         }
     }
     // Migrations newer than the backup.

@@ -22,6 +22,7 @@ mod import;
 mod init;
 mod mailbox;
 mod mailer;
+mod portable;
 mod serve;
 mod smtp;
 mod tls;
@@ -272,15 +273,20 @@ enum Command {
         dry_run: bool,
     },
     /// Copy the database while the server keeps writing: SQLite through its backup API (one
-    /// consistent snapshot, checked), PostgreSQL through pg_dump (from PATH, custom format).
+    /// consistent snapshot, checked), PostgreSQL through pg_dump (from PATH, custom format);
+    /// with --portable, in Pipewise's own format, which either engine restores.
     Backup {
         #[arg(long, env = "PIPEWISE_DB", default_value = "pipewise.db")]
         db: String,
         /// The new file the backup goes to.
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Write the portable format (to move between SQLite and PostgreSQL).
+        #[arg(long)]
+        portable: bool,
     },
-    /// Restore a backup into a new, empty database of the same engine (then migrate it).
+    /// Restore a backup into a new, empty database: of the same engine, or of either engine for
+    /// a portable backup (then migrate it).
     Restore {
         /// The backup file.
         #[arg(long)]
@@ -390,7 +396,9 @@ fn main() -> ExitCode {
         Command::Mailbox { what: MailboxCommand::Sync { db } } => mailbox::sync(&db),
         Command::Mailbox { what: MailboxCommand::List { db, org } } => mailbox::list(&db, org),
         Command::Digest { db, now, dry_run } => digest::run(&db, now, dry_run),
-        Command::Backup { db, out } => backup::backup(&db, &out),
+        Command::Backup { db, out, portable: false } => backup::backup(&db, &out),
+        Command::Backup { db, out, portable: true } => portable::backup(&db, &out),
+        Command::Restore { from, db } if portable::is_portable(&from) => portable::restore(&from, &db),
         Command::Restore { from, db } => backup::restore(&from, &db),
         Command::Webhook { what: WebhookCommand::Add { db, org, actor, url, event } } => {
             webhook::add(&db, org, actor.as_deref(), &url, &event)

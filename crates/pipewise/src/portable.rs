@@ -1,0 +1,891 @@
+//! The portable backup (SPEC C12, issue 16 point 13): every table of Pipewise's schema in a
+//! format of its own that either engine writes and either engine restores, so a team that
+//! outgrows its SQLite file moves to PostgreSQL (and back) with every record, the history, the
+//! audit log, sessions and tokens intact and every id and sequence number kept.
+//!
+//! # The file
+//! Text, one JSON document a line:
+//! 1. the magic line `PIPEWISE PORTABLE BACKUP 1`;
+//! 2. a header: `{"schema": <the last migration's version>, "tables": [...]}`, the tables in the
+//!    order they are written (each after the tables its foreign keys name, but for the columns
+//!    of `deferred`, which close a loop: a user's team and a team's manager, a user's manager);
+//! 3. per table, `{"table": name, "columns": [names]}`, its rows as arrays in key order, then
+//!    `{"rows": count}`;
+//! 4. `{"end": <tables>, "rows": <rows>, "fnv": "<hash of every row line>"}`: a file cut short or
+//!    altered is refused whole.
+//!
+//! A cell is `null`, an integer or a text, as SQLite keeps it: times are microseconds since the
+//! Unix epoch, dates `YYYY-MM-DD`, decimals their exact text, flags 0 or 1. PostgreSQL's typed
+//! columns are read into that form and written back from it by the target's column types.
+//!
+//! # Consistency
+//! The backup reads every table in one read transaction (SQLite's snapshot; PostgreSQL's
+//! repeatable read), so it is one moment of a database that keeps taking writes. A restore goes
+//! into a new, empty database (migrated first, and refused if it holds an organisation or is on
+//! another schema version), in one transaction: a bad file leaves nothing behind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+pub const MAGIC: &str = "PIPEWISE PORTABLE BACKUP 1";
+/// The bookkeeping of migrations, which each database keeps for itself.
+const MIGRATIONS: &str = "schema_migration";
+/// The longest line a restore reads (a row with long texts; a bound on what a file may ask).
+const MAX_LINE: usize = 64 << 20;
+
+/// How a column keeps its values in the engine at hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Int,
+    Text,
+    Bool,
+    Date,
+    Time,
+    Decimal,
+}
+
+#[derive(Clone, Debug)]
+struct Column {
+    name: String,
+    kind: Kind,
+    /// PostgreSQL's identity column (its sequence is moved past the restored ids).
+    identity: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Table {
+    name: String,
+    columns: Vec<Column>,
+    /// Primary-key columns (row order, and the rows a deferred column is set on).
+    key: Vec<String>,
+    /// `(column, referenced table)` of each foreign key.
+    refs: Vec<(String, String)>,
+}
+
+/// One engine's schema and rows, read or written.
+trait Engine {
+    fn tables(&mut self) -> Result<Vec<Table>>;
+    fn schema_version(&mut self) -> Result<i64>;
+    /// How many rows `table` holds.
+    fn count(&mut self, table: &str) -> Result<i64>;
+}
+
+fn fnv(hash: &mut u64, bytes: &[u8]) {
+    for byte in bytes {
+        *hash ^= u64::from(*byte);
+        *hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+}
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The tables in an order where each comes after those its foreign keys name, and the columns
+/// whose keys cannot be kept that way (a loop of tables, or a table naming itself): written as
+/// null first and set once every row is in. Tables in a loop go by name; the groups of tables
+/// (strongly connected, by Tarjan's algorithm, which finishes a group after every group it
+/// reaches) go dependencies first.
+fn load_order(tables: &[Table]) -> (Vec<String>, Vec<(String, String)>) {
+    let mut names: Vec<&str> = tables.iter().map(|table| table.name.as_str()).collect();
+    names.sort_unstable();
+    let index_of = |name: &str| names.binary_search(&name).ok();
+    let edges: Vec<Vec<usize>> = names
+        .iter()
+        .map(|name| {
+            let table = tables.iter().find(|table| table.name == *name).expect("listed");
+            let mut targets: Vec<usize> = table.refs.iter().filter_map(|(_, target)| index_of(target)).collect();
+            targets.sort_unstable();
+            targets.dedup();
+            targets
+        })
+        .collect();
+    struct Tarjan<'g> {
+        edges: &'g [Vec<usize>],
+        index: Vec<Option<usize>>,
+        low: Vec<usize>,
+        on_stack: Vec<bool>,
+        stack: Vec<usize>,
+        next: usize,
+        groups: Vec<Vec<usize>>,
+    }
+    impl Tarjan<'_> {
+        fn visit(&mut self, node: usize) {
+            self.index[node] = Some(self.next);
+            self.low[node] = self.next;
+            self.next += 1;
+            self.stack.push(node);
+            self.on_stack[node] = true;
+            for &target in &self.edges[node] {
+                match self.index[target] {
+                    None => {
+                        self.visit(target);
+                        self.low[node] = self.low[node].min(self.low[target]);
+                    }
+                    Some(index) if self.on_stack[target] => self.low[node] = self.low[node].min(index),
+                    Some(_) => {}
+                }
+            }
+            if Some(self.low[node]) == self.index[node] {
+                let mut group = Vec::new();
+                while let Some(member) = self.stack.pop() {
+                    self.on_stack[member] = false;
+                    group.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                group.sort_unstable();
+                self.groups.push(group);
+            }
+        }
+    }
+    let n = names.len();
+    let mut tarjan = Tarjan {
+        edges: &edges,
+        index: vec![None; n],
+        low: vec![0; n],
+        on_stack: vec![false; n],
+        stack: Vec::new(),
+        next: 0,
+        groups: Vec::new(),
+    };
+    for node in 0..n {
+        if tarjan.index[node].is_none() {
+            tarjan.visit(node);
+        }
+    }
+    let order: Vec<usize> = tarjan.groups.into_iter().flatten().collect();
+    let position: Vec<usize> = {
+        let mut position = vec![0; n];
+        for (at, node) in order.iter().enumerate() {
+            position[*node] = at;
+        }
+        position
+    };
+    let mut deferred = Vec::new();
+    for &node in &order {
+        let table = tables.iter().find(|table| table.name == names[node]).expect("listed");
+        for (column, target) in &table.refs {
+            if index_of(target).is_some_and(|target| position[target] >= position[node]) {
+                deferred.push((table.name.clone(), column.clone()));
+            }
+        }
+    }
+    deferred.sort();
+    deferred.dedup();
+    (order.into_iter().map(|node| names[node].to_owned()).collect(), deferred)
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite.
+
+struct Sqlite {
+    connection: rusqlite::Connection,
+}
+
+impl Sqlite {
+    fn kind(declared: &str) -> Kind {
+        if declared.eq_ignore_ascii_case("INTEGER") { Kind::Int } else { Kind::Text }
+    }
+}
+
+impl Engine for Sqlite {
+    fn tables(&mut self) -> Result<Vec<Table>> {
+        let names: Vec<String> = self
+            .connection
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut tables = Vec::new();
+        for name in names.into_iter().filter(|name| name.as_str() != MIGRATIONS) {
+            let mut columns = Vec::new();
+            let mut key: Vec<(i64, String)> = Vec::new();
+            let mut info = self.connection.prepare(&format!("PRAGMA table_info({})", quoted(&name)))?;
+            let mut rows = info.query([])?;
+            while let Some(row) = rows.next()? {
+                let column: String = row.get("name")?;
+                let declared: String = row.get("type")?;
+                let pk: i64 = row.get("pk")?;
+                if pk > 0 {
+                    key.push((pk, column.clone()));
+                }
+                columns.push(Column { name: column, kind: Sqlite::kind(&declared), identity: false });
+            }
+            key.sort();
+            let mut refs = Vec::new();
+            let mut keys = self.connection.prepare(&format!("PRAGMA foreign_key_list({})", quoted(&name)))?;
+            let mut rows = keys.query([])?;
+            while let Some(row) = rows.next()? {
+                refs.push((row.get::<_, String>("from")?, row.get::<_, String>("table")?));
+            }
+            tables.push(Table { name, columns, key: key.into_iter().map(|(_, column)| column).collect(), refs });
+        }
+        Ok(tables)
+    }
+
+    fn schema_version(&mut self) -> Result<i64> {
+        Ok(self.connection.query_row(&format!("SELECT COALESCE(MAX(version), 0) FROM {MIGRATIONS}"), [], |row| row.get(0))?)
+    }
+
+    fn count(&mut self, table: &str) -> Result<i64> {
+        Ok(self.connection.query_row(&format!("SELECT COUNT(*) FROM {}", quoted(table)), [], |row| row.get(0))?)
+    }
+}
+
+impl Sqlite {
+    fn rows(&mut self, table: &Table, mut each: impl FnMut(Vec<Value>) -> Result<()>) -> Result<()> {
+        let columns: Vec<String> = table.columns.iter().map(|column| quoted(&column.name)).collect();
+        let order =
+            if table.key.is_empty() { "rowid".to_owned() } else { table.key.iter().map(|key| quoted(key)).collect::<Vec<_>>().join(", ") };
+        let sql = format!("SELECT {} FROM {} ORDER BY {order}", columns.join(", "), quoted(&table.name));
+        let mut statement = self.connection.prepare(&sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let mut cells = Vec::with_capacity(columns.len());
+            for (index, column) in table.columns.iter().enumerate() {
+                cells.push(match row.get_ref(index)? {
+                    rusqlite::types::ValueRef::Null => Value::Null,
+                    rusqlite::types::ValueRef::Integer(value) => Value::from(value),
+                    rusqlite::types::ValueRef::Text(text) => Value::from(String::from_utf8_lossy(text).into_owned()),
+                    rusqlite::types::ValueRef::Real(value) => {
+                        bail!("{}.{}: a floating-point value ({value}) Pipewise never writes", table.name, column.name)
+                    }
+                    rusqlite::types::ValueRef::Blob(_) => bail!("{}.{}: a blob Pipewise never writes", table.name, column.name),
+                });
+            }
+            each(cells)?;
+        }
+        Ok(())
+    }
+
+    fn insert_sql(table: &Table, columns: &[String]) -> String {
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            quoted(&table.name),
+            columns.iter().map(|column| quoted(column)).collect::<Vec<_>>().join(", "),
+            (1..=columns.len()).map(|index| format!("?{index}")).collect::<Vec<_>>().join(", ")
+        )
+    }
+
+    fn insert(&mut self, sql: &str, row: &[Value]) -> Result<()> {
+        let mut statement = self.connection.prepare_cached(sql)?;
+        let values: Vec<rusqlite::types::Value> = row
+            .iter()
+            .map(|cell| match cell {
+                Value::Null => rusqlite::types::Value::Null,
+                Value::Number(number) => rusqlite::types::Value::Integer(number.as_i64().unwrap_or_default()),
+                Value::String(text) => rusqlite::types::Value::Text(text.clone()),
+                _ => rusqlite::types::Value::Null,
+            })
+            .collect();
+        statement.execute(rusqlite::params_from_iter(values))?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL.
+
+struct Postgres<'a> {
+    tx: postgres::Transaction<'a>,
+}
+
+impl Postgres<'_> {
+    fn kind(data_type: &str) -> Result<Kind> {
+        Ok(match data_type {
+            "bigint" | "integer" | "smallint" => Kind::Int,
+            "text" | "character varying" => Kind::Text,
+            "boolean" => Kind::Bool,
+            "date" => Kind::Date,
+            "timestamp with time zone" => Kind::Time,
+            "numeric" => Kind::Decimal,
+            other => bail!("a column of type {other}, which Pipewise never uses"),
+        })
+    }
+
+    /// What a SELECT reads a column as: a bigint or a text.
+    fn read_expression(column: &Column) -> String {
+        let name = quoted(&column.name);
+        match column.kind {
+            Kind::Int => format!("{name}::bigint"),
+            Kind::Text => name,
+            Kind::Bool => format!("({name})::int::bigint"),
+            Kind::Time => format!("(EXTRACT(EPOCH FROM {name}) * 1000000)::bigint"),
+            Kind::Date | Kind::Decimal => format!("{name}::text"),
+        }
+    }
+
+    /// What an INSERT makes of the text parameter `$index`.
+    fn write_expression(column: &Column, index: usize) -> String {
+        match column.kind {
+            Kind::Int => format!("${index}::text::bigint"),
+            Kind::Text => format!("${index}::text"),
+            Kind::Bool => format!("(${index}::text::int <> 0)"),
+            Kind::Date => format!("${index}::text::date"),
+            Kind::Decimal => format!("${index}::text::numeric"),
+            Kind::Time => format!("(TIMESTAMPTZ 'epoch' + ${index}::text::bigint * INTERVAL '1 microsecond')"),
+        }
+    }
+
+    fn rows(&mut self, table: &Table, mut each: impl FnMut(Vec<Value>) -> Result<()>) -> Result<()> {
+        let columns: Vec<String> = table.columns.iter().map(Postgres::read_expression).collect();
+        let order =
+            if table.key.is_empty() { "ctid".to_owned() } else { table.key.iter().map(|key| quoted(key)).collect::<Vec<_>>().join(", ") };
+        let sql = format!("SELECT {} FROM {} ORDER BY {order}", columns.join(", "), quoted(&table.name));
+        let rows = self.tx.query_raw(&sql, std::iter::empty::<&(dyn postgres::types::ToSql + Sync)>())?;
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut rows = rows;
+        while let Some(row) = rows.next()? {
+            let mut cells = Vec::with_capacity(table.columns.len());
+            for (index, column) in table.columns.iter().enumerate() {
+                cells.push(match column.kind {
+                    Kind::Int | Kind::Bool | Kind::Time => row.get::<_, Option<i64>>(index).map_or(Value::Null, Value::from),
+                    Kind::Text | Kind::Date | Kind::Decimal => row.get::<_, Option<String>>(index).map_or(Value::Null, Value::from),
+                });
+            }
+            each(cells)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts `rows` (in `columns`' order) in one statement.
+    fn insert(&mut self, table: &Table, columns: &[&Column], rows: &[Vec<Value>]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let identity = if columns.iter().any(|column| column.identity) { " OVERRIDING SYSTEM VALUE" } else { "" };
+        let mut sql = format!(
+            "INSERT INTO {} ({}){identity} VALUES ",
+            quoted(&table.name),
+            columns.iter().map(|column| quoted(&column.name)).collect::<Vec<_>>().join(", ")
+        );
+        let mut params: Vec<Option<String>> = Vec::with_capacity(rows.len() * columns.len());
+        for (number, row) in rows.iter().enumerate() {
+            if number > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for (index, (column, cell)) in columns.iter().zip(row).enumerate() {
+                if index > 0 {
+                    sql.push_str(", ");
+                }
+                params.push(text_of(cell));
+                sql.push_str(&Postgres::write_expression(column, params.len()));
+            }
+            sql.push(')');
+        }
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|param| param as &(dyn postgres::types::ToSql + Sync)).collect();
+        self.tx.execute(&sql, &refs).with_context(|| format!("table {}", table.name))?;
+        Ok(())
+    }
+}
+
+fn text_of(cell: &Value) -> Option<String> {
+    match cell {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+impl Engine for Postgres<'_> {
+    fn tables(&mut self) -> Result<Vec<Table>> {
+        let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+        for row in self.tx.query(
+            "SELECT table_name::text, column_name::text, data_type::text, is_identity::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name IN \
+               (SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE') \
+             ORDER BY table_name, ordinal_position",
+            &[],
+        )? {
+            let (table, column, data_type, identity): (String, String, String, String) = (row.get(0), row.get(1), row.get(2), row.get(3));
+            if table == MIGRATIONS {
+                continue;
+            }
+            let kind = Postgres::kind(&data_type).with_context(|| format!("{table}.{column}"))?;
+            tables
+                .entry(table.clone())
+                .or_insert_with(|| Table { name: table, columns: Vec::new(), key: Vec::new(), refs: Vec::new() })
+                .columns
+                .push(Column { name: column, kind, identity: identity == "YES" });
+        }
+        for row in self.tx.query(
+            "SELECT cl.relname::text, att.attname::text, c.contype::text, rcl.relname::text, array_position(c.conkey, att.attnum) \
+             FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace \
+             JOIN pg_attribute att ON att.attrelid = c.conrelid AND att.attnum = ANY (c.conkey) \
+             LEFT JOIN pg_class rcl ON rcl.oid = c.confrelid \
+             WHERE n.nspname = current_schema() AND c.contype IN ('p', 'f') ORDER BY 1, 3, 5",
+            &[],
+        )? {
+            let (table, column, kind, target): (String, String, String, Option<String>) = (row.get(0), row.get(1), row.get(2), row.get(3));
+            let Some(table) = tables.get_mut(&table) else { continue };
+            match (kind.as_str(), target) {
+                ("p", _) => table.key.push(column),
+                ("f", Some(target)) => table.refs.push((column, target)),
+                _ => {}
+            }
+        }
+        Ok(tables.into_values().collect())
+    }
+
+    fn schema_version(&mut self) -> Result<i64> {
+        Ok(self.tx.query_one(&format!("SELECT COALESCE(MAX(version), 0)::bigint FROM {MIGRATIONS}"), &[])?.get(0))
+    }
+
+    fn count(&mut self, table: &str) -> Result<i64> {
+        Ok(self.tx.query_one(&format!("SELECT COUNT(*) FROM {}", quoted(table)), &[])?.get(0))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backup.
+
+/// Hands each row to the callback it is given.
+type RowFeed<'a> = dyn FnMut(&mut dyn FnMut(Vec<Value>) -> Result<()>) -> Result<()> + 'a;
+
+fn write_table(out: &mut impl Write, hash: &mut u64, table: &Table, rows: &mut RowFeed<'_>) -> Result<u64> {
+    let names: Vec<&str> = table.columns.iter().map(|column| column.name.as_str()).collect();
+    writeln!(out, "{}", json!({ "table": table.name, "columns": names }))?;
+    let mut count = 0u64;
+    rows(&mut |cells: Vec<Value>| {
+        let line = serde_json::to_string(&cells)?;
+        fnv(hash, line.as_bytes());
+        writeln!(out, "{line}")?;
+        count += 1;
+        Ok(())
+    })?;
+    writeln!(out, "{}", json!({ "rows": count }))?;
+    Ok(count)
+}
+
+/// Writes the portable backup of `db` to `out` (a new file).
+pub fn backup(db: &str, out: &Path) -> Result<()> {
+    let started = Instant::now();
+    if out.exists() {
+        bail!("{} already exists: choose a new file for the backup", out.display());
+    }
+    // The schema this binary knows, before anything is read.
+    crate::db::open_store(db)?;
+    let file =
+        std::fs::OpenOptions::new().write(true).create_new(true).open(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut writer = BufWriter::with_capacity(1 << 20, file);
+    let written = match crate::db::sqlite_path(db) {
+        Some(path) => {
+            let connection = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .with_context(|| format!("cannot open {path}"))?;
+            connection.busy_timeout(std::time::Duration::from_secs(10))?;
+            // One read transaction: one snapshot of the whole file.
+            connection.execute_batch("BEGIN")?;
+            let mut engine = Sqlite { connection };
+            let result = dump(&mut engine, &mut writer, |engine, table, each| engine.rows(table, each));
+            let _ = engine.connection.execute_batch("COMMIT");
+            result
+        }
+        None => {
+            let mut client = postgres::Client::connect(db, postgres::NoTls).context("cannot connect to the database")?;
+            let tx = client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
+            let mut engine = Postgres { tx };
+            dump(&mut engine, &mut writer, |engine, table, each| engine.rows(table, each))
+        }
+    };
+    let (tables, rows) = match written.and_then(|counts| writer.flush().map(|()| counts).map_err(Into::into)) {
+        Ok(counts) => counts,
+        Err(error) => {
+            drop(writer);
+            let _ = std::fs::remove_file(out);
+            return Err(error.context("the backup failed: nothing was kept"));
+        }
+    };
+    let bytes = std::fs::metadata(out).map(|meta| meta.len()).unwrap_or(0);
+    println!(
+        "portable backup written to {} ({tables} tables, {rows} rows, {:.1} MB) in {:.1} s",
+        out.display(),
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn dump<E: Engine>(
+    engine: &mut E,
+    out: &mut impl Write,
+    rows: impl Fn(&mut E, &Table, &mut dyn FnMut(Vec<Value>) -> Result<()>) -> Result<()>,
+) -> Result<(usize, u64)> {
+    let tables = engine.tables()?;
+    let (order, deferred) = load_order(&tables);
+    writeln!(out, "{MAGIC}")?;
+    writeln!(out, "{}", json!({ "schema": engine.schema_version()?, "tables": order, "deferred": deferred }))?;
+    let mut hash = FNV_START;
+    let mut total = 0u64;
+    for name in &order {
+        let table = tables.iter().find(|table| &table.name == name).expect("ordered from the list");
+        total += write_table(out, &mut hash, table, &mut |each| rows(engine, table, each))?;
+    }
+    writeln!(out, "{}", json!({ "end": order.len(), "rows": total, "fnv": format!("{hash:016x}") }))?;
+    Ok((order.len(), total))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restore.
+
+/// Whether `file` starts with the portable backup's magic line.
+pub fn is_portable(file: &Path) -> bool {
+    let Ok(opened) = std::fs::File::open(file) else { return false };
+    let mut first = String::new();
+    BufReader::new(opened).take_line(&mut first).is_ok() && first.trim_end() == MAGIC
+}
+
+trait TakeLine {
+    fn take_line(&mut self, line: &mut String) -> Result<usize>;
+}
+
+impl<R: BufRead> TakeLine for R {
+    /// One line, refused beyond [`MAX_LINE`] bytes.
+    fn take_line(&mut self, line: &mut String) -> Result<usize> {
+        line.clear();
+        let read = std::io::Read::take(&mut *self, MAX_LINE as u64 + 1).read_line(line)?;
+        if read > MAX_LINE {
+            bail!("a line longer than {MAX_LINE} bytes");
+        }
+        Ok(read)
+    }
+}
+
+/// The file's lines as JSON, with their numbers for messages.
+struct Lines<R> {
+    reader: R,
+    line: String,
+    number: u64,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn next(&mut self) -> Result<Value> {
+        self.number += 1;
+        if self.reader.take_line(&mut self.line).with_context(|| format!("line {}", self.number))? == 0 {
+            bail!("line {}: the file ends too early (cut short?)", self.number);
+        }
+        serde_json::from_str(self.line.trim_end()).with_context(|| format!("line {}: not JSON", self.number))
+    }
+}
+
+/// Where rows go: the target engine, all in one transaction.
+trait Sink {
+    fn table(&mut self, table: &Table, columns: &[String], deferred: &[String]) -> Result<()>;
+    fn row(&mut self, row: Vec<Value>) -> Result<()>;
+    fn end_table(&mut self) -> Result<()>;
+    /// Once every table is in.
+    fn finish(&mut self) -> Result<()>;
+}
+
+/// Restores the portable backup `from` into `db`, a new database of either engine.
+pub fn restore(from: &Path, db: &str) -> Result<()> {
+    let started = Instant::now();
+    let file = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+    let mut lines = Lines { reader: BufReader::with_capacity(1 << 20, file), line: String::new(), number: 0 };
+    lines.number += 1;
+    lines.reader.take_line(&mut lines.line)?;
+    if lines.line.trim_end() != MAGIC {
+        bail!("{} is not a portable Pipewise backup", from.display());
+    }
+    let header = lines.next()?;
+    let schema = header["schema"].as_i64().context("line 2: the header has no schema version")?;
+    let order: Vec<String> = serde_json::from_value(header["tables"].clone()).context("line 2: the header's tables")?;
+    let deferred: Vec<(String, String)> =
+        serde_json::from_value(header["deferred"].clone()).context("line 2: the header's deferred columns")?;
+    crate::db::open_store(db)?;
+    let rows = match crate::db::sqlite_path(db) {
+        Some(path) => {
+            let connection = rusqlite::Connection::open(path).with_context(|| format!("cannot open {path}"))?;
+            // Keys are checked once every row is in (a loop of references needs no order).
+            connection.execute_batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE")?;
+            let mut engine = Sqlite { connection };
+            let result = load(&mut engine, &mut lines, schema, &order, &deferred, |engine, _| {
+                Ok(Box::new(SqliteSink { engine, sql: String::new() }) as Box<dyn Sink + '_>)
+            })
+            .and_then(|rows| {
+                let broken: i64 = engine.connection.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |row| row.get(0))?;
+                if broken > 0 {
+                    bail!("{broken} rows name records the backup does not hold");
+                }
+                Ok(rows)
+            });
+            match result {
+                Ok(rows) => {
+                    engine.connection.execute_batch("COMMIT")?;
+                    rows
+                }
+                Err(error) => {
+                    let _ = engine.connection.execute_batch("ROLLBACK");
+                    return Err(error.context("the restore ran in one transaction, so nothing was kept"));
+                }
+            }
+        }
+        None => {
+            let mut client = postgres::Client::connect(db, postgres::NoTls).context("cannot connect to the target database")?;
+            let tx = client.transaction()?;
+            let mut engine = Postgres { tx };
+            let rows = load(&mut engine, &mut lines, schema, &order, &deferred, |engine, tables| {
+                Ok(Box::new(PgSink {
+                    engine,
+                    tables,
+                    current: None,
+                    columns: Vec::new(),
+                    batch: Vec::new(),
+                    deferred: Vec::new(),
+                    late: Vec::new(),
+                }) as Box<dyn Sink + '_>)
+            })
+            .context("the restore ran in one transaction, so nothing was kept")?;
+            // Identity sequences past the restored ids.
+            let tables = engine.tables()?;
+            for table in &tables {
+                for column in table.columns.iter().filter(|column| column.identity) {
+                    engine.tx.query_one(
+                        &format!(
+                            "SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT MAX({col}) FROM {table}), 0) + 1, false)",
+                            col = quoted(&column.name),
+                            table = quoted(&table.name)
+                        ),
+                        &[&table.name, &column.name],
+                    )?;
+                }
+            }
+            engine.tx.commit()?;
+            rows
+        }
+    };
+    println!("restored {} ({rows} rows) into {} in {:.1} s", from.display(), crate::db::redact(db), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn load<'e, E: Engine>(
+    engine: &'e mut E,
+    lines: &mut Lines<impl BufRead>,
+    schema: i64,
+    order: &[String],
+    deferred: &[(String, String)],
+    sink: impl FnOnce(&'e mut E, Vec<Table>) -> Result<Box<dyn Sink + 'e>>,
+) -> Result<u64> {
+    let target_schema = engine.schema_version()?;
+    if schema != target_schema {
+        bail!(
+            "the backup is of schema version {schema} and this Pipewise's is {target_schema}: restore it with the Pipewise that wrote it"
+        );
+    }
+    let tables = engine.tables()?;
+    let known: BTreeSet<&str> = tables.iter().map(|table| table.name.as_str()).collect();
+    let listed: BTreeSet<&str> = order.iter().map(String::as_str).collect();
+    if known != listed {
+        let missing: Vec<&&str> = known.difference(&listed).collect();
+        let extra: Vec<&&str> = listed.difference(&known).collect();
+        bail!("the backup's tables differ from the database's (missing {missing:?}, unknown {extra:?})");
+    }
+    // Refuse a database that already holds records.
+    if engine.count("organisation")? > 0 {
+        bail!("the target database already holds an organisation: restore into a new, empty database");
+    }
+    let mut sink = sink(engine, tables.clone())?;
+    let mut hash = FNV_START;
+    let mut total = 0u64;
+    for name in order {
+        let start = lines.next()?;
+        if start["table"].as_str() != Some(name.as_str()) {
+            bail!("line {}: expected the table {name}", lines.number);
+        }
+        let table = tables.iter().find(|table| &table.name == name).expect("checked above");
+        let columns: Vec<String> =
+            serde_json::from_value(start["columns"].clone()).with_context(|| format!("line {}: the columns", lines.number))?;
+        let theirs: BTreeSet<&str> = columns.iter().map(String::as_str).collect();
+        let ours: BTreeSet<&str> = table.columns.iter().map(|column| column.name.as_str()).collect();
+        if theirs != ours || theirs.len() != columns.len() {
+            bail!("line {}: table {name}: the backup's columns {columns:?} are not the database's", lines.number);
+        }
+        let late: Vec<String> = deferred.iter().filter(|(table, _)| table == name).map(|(_, column)| column.clone()).collect();
+        sink.table(table, &columns, &late)?;
+        let mut count = 0u64;
+        loop {
+            let line = lines.next()?;
+            match line {
+                Value::Array(cells) => {
+                    if cells.len() != columns.len() {
+                        bail!("line {}: table {name}: {} values for {} columns", lines.number, cells.len(), columns.len());
+                    }
+                    if let Some(bad) = cells.iter().position(|cell| !(cell.is_null() || cell.is_i64() || cell.is_string())) {
+                        bail!("line {}: table {name}, column {}: neither null, an integer nor a text", lines.number, columns[bad]);
+                    }
+                    fnv(&mut hash, lines.line.trim_end().as_bytes());
+                    sink.row(cells).with_context(|| format!("line {}: table {name}", lines.number))?;
+                    count += 1;
+                }
+                Value::Object(end) if end.get("rows").and_then(Value::as_u64) == Some(count) => break,
+                _ => bail!("line {}: table {name}: neither a row nor its end after {count} rows", lines.number),
+            }
+        }
+        sink.end_table()?;
+        total += count;
+    }
+    sink.finish()?;
+    let end = lines.next()?;
+    if end["end"].as_u64() != Some(order.len() as u64)
+        || end["rows"].as_u64() != Some(total)
+        || end["fnv"].as_str() != Some(format!("{hash:016x}").as_str())
+    {
+        bail!("line {}: the file's end does not match its rows (altered or cut short)", lines.number);
+    }
+    Ok(total)
+}
+
+struct SqliteSink<'e> {
+    engine: &'e mut Sqlite,
+    /// The current table's INSERT.
+    sql: String,
+}
+
+impl Sink for SqliteSink<'_> {
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn table(&mut self, table: &Table, columns: &[String], _deferred: &[String]) -> Result<()> {
+        self.sql = Sqlite::insert_sql(table, columns);
+        Ok(())
+    }
+
+    fn row(&mut self, row: Vec<Value>) -> Result<()> {
+        self.engine.insert(&self.sql, &row)
+    }
+
+    fn end_table(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A deferred cell: `(table, its row's key columns and values, column, value)`.
+type Late = (String, Vec<(Column, Value)>, Column, Value);
+
+/// Rows a statement, at most.
+const PG_BATCH: usize = 500;
+
+struct PgSink<'e, 't> {
+    engine: &'e mut Postgres<'t>,
+    tables: Vec<Table>,
+    current: Option<Table>,
+    /// The backup's column order, as the target's columns.
+    columns: Vec<Column>,
+    batch: Vec<Vec<Value>>,
+    /// Indexes (in `columns`) of the columns written null first and set at the end.
+    deferred: Vec<usize>,
+    /// Cells to set once every row is in.
+    late: Vec<Late>,
+}
+
+impl PgSink<'_, '_> {
+    fn flush(&mut self) -> Result<()> {
+        let table = self.current.as_ref().expect("a table began");
+        let columns: Vec<&Column> = self.columns.iter().collect();
+        let rows = std::mem::take(&mut self.batch);
+        for chunk in rows.chunks(PG_BATCH.min(60_000 / columns.len().max(1))) {
+            self.engine.insert(table, &columns, chunk)?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for PgSink<'_, '_> {
+    fn table(&mut self, table: &Table, columns: &[String], deferred: &[String]) -> Result<()> {
+        let known = self.tables.iter().find(|known| known.name == table.name).cloned().expect("checked");
+        self.columns =
+            columns.iter().map(|name| known.columns.iter().find(|column| &column.name == name).cloned().expect("checked")).collect();
+        self.deferred = columns.iter().enumerate().filter(|(_, name)| deferred.contains(name)).map(|(index, _)| index).collect();
+        if !self.deferred.is_empty() && known.key.is_empty() {
+            bail!("table {}: a deferred column in a table without a key", known.name);
+        }
+        self.current = Some(known);
+        Ok(())
+    }
+
+    fn row(&mut self, mut row: Vec<Value>) -> Result<()> {
+        for &index in &self.deferred {
+            if !row[index].is_null() {
+                let table = self.current.as_ref().expect("a table began");
+                let key: Vec<(Column, Value)> = table
+                    .key
+                    .iter()
+                    .map(|name| {
+                        let at = self.columns.iter().position(|column| &column.name == name).expect("a key column");
+                        (self.columns[at].clone(), row[at].clone())
+                    })
+                    .collect();
+                self.late.push((table.name.clone(), key, self.columns[index].clone(), std::mem::take(&mut row[index])));
+            }
+        }
+        self.batch.push(row);
+        if self.batch.len() >= PG_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn end_table(&mut self) -> Result<()> {
+        self.flush()
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        for (table, key, column, value) in std::mem::take(&mut self.late) {
+            let mut params: Vec<Option<String>> = vec![text_of(&value)];
+            let mut sql =
+                format!("UPDATE {} SET {} = {} WHERE ", quoted(&table), quoted(&column.name), Postgres::write_expression(&column, 1));
+            for (index, (key_column, key_value)) in key.iter().enumerate() {
+                if index > 0 {
+                    sql.push_str(" AND ");
+                }
+                params.push(text_of(key_value));
+                sql.push_str(&format!("{} = {}", quoted(&key_column.name), Postgres::write_expression(key_column, params.len())));
+            }
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                params.iter().map(|param| param as &(dyn postgres::types::ToSql + Sync)).collect();
+            self.engine.tx.execute(&sql, &refs).with_context(|| format!("table {table}: setting {}", column.name))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str, refs: &[(&str, &str)]) -> Table {
+        Table {
+            name: name.into(),
+            columns: Vec::new(),
+            key: vec!["id".into()],
+            refs: refs.iter().map(|(column, target)| ((*column).into(), (*target).into())).collect(),
+        }
+    }
+
+    #[test]
+    fn tables_come_after_what_they_name_and_only_loops_are_deferred() {
+        // A user names a team and a manager (a user); a team names its manager; a deal names
+        // its owner; a deal's contact names the deal and a contact.
+        let tables = [
+            table("deal_contact", &[("deal_id", "deal"), ("contact_id", "contact")]),
+            table("deal", &[("owner_id", "app_user")]),
+            table("contact", &[]),
+            table("app_user", &[("team_id", "team"), ("manager_id", "app_user")]),
+            table("team", &[("manager_id", "app_user")]),
+        ];
+        let (order, deferred) = load_order(&tables);
+        let at = |name: &str| order.iter().position(|table| table == name).unwrap();
+        assert!(at("deal") > at("app_user") && at("deal") > at("team"));
+        assert!(at("deal_contact") > at("deal") && at("deal_contact") > at("contact"));
+        assert_eq!(deferred, [("app_user".to_owned(), "manager_id".to_owned()), ("app_user".to_owned(), "team_id".to_owned())]);
+    }
+}

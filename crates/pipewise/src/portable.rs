@@ -7,8 +7,8 @@
 //! Text, one JSON document a line:
 //! 1. the magic line `PIPEWISE PORTABLE BACKUP 1`;
 //! 2. a header: `{"schema": <the last migration's version>, "tables": [...]}`, the tables in the
-//!    order they are written (each after the tables its foreign keys name, but for the columns
-//!    of `deferred`, which close a loop: a user's team and a team's manager, a user's manager);
+//!    order they are written: each after the tables its foreign keys name, but inside a loop
+//!    (a user's team and a team's manager), which goes by name;
 //! 3. per table, `{"table": name, "columns": [names]}`, its rows as arrays in key order, then
 //!    `{"rows": count}`;
 //! 4. `{"end": <tables>, "rows": <rows>, "fnv": "<hash of every row line>"}`: a file cut short or
@@ -22,7 +22,10 @@
 //! The backup reads every table in one read transaction (SQLite's snapshot; PostgreSQL's
 //! repeatable read), so it is one moment of a database that keeps taking writes. A restore goes
 //! into a new, empty database (migrated first, and refused if it holds an organisation or is on
-//! another schema version), in one transaction: a bad file leaves nothing behind.
+//! another schema version), in one transaction: a bad file leaves nothing behind. Keys are
+//! checked once every row is in (SQLite's `foreign_key_check`; PostgreSQL's constraints dropped
+//! and added back inside the transaction, which validates each in one pass instead of a lookup a
+//! row), so the order of the tables never refuses a good file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -61,7 +64,7 @@ struct Column {
 struct Table {
     name: String,
     columns: Vec<Column>,
-    /// Primary-key columns (row order, and the rows a deferred column is set on).
+    /// Primary-key columns (the order of the rows).
     key: Vec<String>,
     /// `(column, referenced table)` of each foreign key.
     refs: Vec<(String, String)>,
@@ -87,12 +90,11 @@ fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The tables in an order where each comes after those its foreign keys name, and the columns
-/// whose keys cannot be kept that way (a loop of tables, or a table naming itself): written as
-/// null first and set once every row is in. Tables in a loop go by name; the groups of tables
-/// (strongly connected, by Tarjan's algorithm, which finishes a group after every group it
-/// reaches) go dependencies first.
-fn load_order(tables: &[Table]) -> (Vec<String>, Vec<(String, String)>) {
+/// The tables in an order where each comes after those its foreign keys name, as far as loops
+/// allow: the groups of tables that name each other (strongly connected, by Tarjan's algorithm,
+/// which finishes a group after every group it reaches) go dependencies first, and the tables of
+/// a group by name.
+fn load_order(tables: &[Table]) -> Vec<String> {
     let mut names: Vec<&str> = tables.iter().map(|table| table.name.as_str()).collect();
     names.sort_unstable();
     let index_of = |name: &str| names.binary_search(&name).ok();
@@ -161,26 +163,7 @@ fn load_order(tables: &[Table]) -> (Vec<String>, Vec<(String, String)>) {
             tarjan.visit(node);
         }
     }
-    let order: Vec<usize> = tarjan.groups.into_iter().flatten().collect();
-    let position: Vec<usize> = {
-        let mut position = vec![0; n];
-        for (at, node) in order.iter().enumerate() {
-            position[*node] = at;
-        }
-        position
-    };
-    let mut deferred = Vec::new();
-    for &node in &order {
-        let table = tables.iter().find(|table| table.name == names[node]).expect("listed");
-        for (column, target) in &table.refs {
-            if index_of(target).is_some_and(|target| position[target] >= position[node]) {
-                deferred.push((table.name.clone(), column.clone()));
-            }
-        }
-    }
-    deferred.sort();
-    deferred.dedup();
-    (order.into_iter().map(|node| names[node].to_owned()).collect(), deferred)
+    tarjan.groups.into_iter().flatten().map(|node| names[node].to_owned()).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,18 +305,6 @@ impl Postgres<'_> {
         }
     }
 
-    /// What an INSERT makes of the text parameter `$index`.
-    fn write_expression(column: &Column, index: usize) -> String {
-        match column.kind {
-            Kind::Int => format!("${index}::text::bigint"),
-            Kind::Text => format!("${index}::text"),
-            Kind::Bool => format!("(${index}::text::int <> 0)"),
-            Kind::Date => format!("${index}::text::date"),
-            Kind::Decimal => format!("${index}::text::numeric"),
-            Kind::Time => format!("(TIMESTAMPTZ 'epoch' + ${index}::text::bigint * INTERVAL '1 microsecond')"),
-        }
-    }
-
     fn rows(&mut self, table: &Table, mut each: impl FnMut(Vec<Value>) -> Result<()>) -> Result<()> {
         let columns: Vec<String> = table.columns.iter().map(Postgres::read_expression).collect();
         let order =
@@ -353,46 +324,6 @@ impl Postgres<'_> {
             each(cells)?;
         }
         Ok(())
-    }
-
-    /// Inserts `rows` (in `columns`' order) in one statement.
-    fn insert(&mut self, table: &Table, columns: &[&Column], rows: &[Vec<Value>]) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let identity = if columns.iter().any(|column| column.identity) { " OVERRIDING SYSTEM VALUE" } else { "" };
-        let mut sql = format!(
-            "INSERT INTO {} ({}){identity} VALUES ",
-            quoted(&table.name),
-            columns.iter().map(|column| quoted(&column.name)).collect::<Vec<_>>().join(", ")
-        );
-        let mut params: Vec<Option<String>> = Vec::with_capacity(rows.len() * columns.len());
-        for (number, row) in rows.iter().enumerate() {
-            if number > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for (index, (column, cell)) in columns.iter().zip(row).enumerate() {
-                if index > 0 {
-                    sql.push_str(", ");
-                }
-                params.push(text_of(cell));
-                sql.push_str(&Postgres::write_expression(column, params.len()));
-            }
-            sql.push(')');
-        }
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-            params.iter().map(|param| param as &(dyn postgres::types::ToSql + Sync)).collect();
-        self.tx.execute(&sql, &refs).with_context(|| format!("table {}", table.name))?;
-        Ok(())
-    }
-}
-
-fn text_of(cell: &Value) -> Option<String> {
-    match cell {
-        Value::Null => None,
-        Value::String(text) => Some(text.clone()),
-        other => Some(other.to_string()),
     }
 }
 
@@ -472,15 +403,14 @@ pub fn backup(db: &str, out: &Path) -> Result<()> {
     if out.exists() {
         bail!("{} already exists: choose a new file for the backup", out.display());
     }
-    // The schema this binary knows, before anything is read.
-    crate::db::open_store(db)?;
     let file =
         std::fs::OpenOptions::new().write(true).create_new(true).open(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut writer = BufWriter::with_capacity(1 << 20, file);
     let written = match crate::db::sqlite_path(db) {
         Some(path) => {
+            // Read only: a wrong path is an error, never a new empty database backed up.
             let connection = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .with_context(|| format!("cannot open {path}"))?;
+                .with_context(|| format!("cannot open the SQLite database {path}"))?;
             connection.busy_timeout(std::time::Duration::from_secs(10))?;
             // One read transaction: one snapshot of the whole file.
             connection.execute_batch("BEGIN")?;
@@ -520,9 +450,9 @@ fn dump<E: Engine>(
     rows: impl Fn(&mut E, &Table, &mut dyn FnMut(Vec<Value>) -> Result<()>) -> Result<()>,
 ) -> Result<(usize, u64)> {
     let tables = engine.tables()?;
-    let (order, deferred) = load_order(&tables);
+    let order = load_order(&tables);
     writeln!(out, "{MAGIC}")?;
-    writeln!(out, "{}", json!({ "schema": engine.schema_version()?, "tables": order, "deferred": deferred }))?;
+    writeln!(out, "{}", json!({ "schema": engine.schema_version()?, "tables": order }))?;
     let mut hash = FNV_START;
     let mut total = 0u64;
     for name in &order {
@@ -578,11 +508,9 @@ impl<R: BufRead> Lines<R> {
 
 /// Where rows go: the target engine, all in one transaction.
 trait Sink {
-    fn table(&mut self, table: &Table, columns: &[String], deferred: &[String]) -> Result<()>;
+    fn table(&mut self, table: &Table, columns: &[String]) -> Result<()>;
     fn row(&mut self, row: Vec<Value>) -> Result<()>;
     fn end_table(&mut self) -> Result<()>;
-    /// Once every table is in.
-    fn finish(&mut self) -> Result<()>;
 }
 
 /// Restores the portable backup `from` into `db`, a new database of either engine.
@@ -598,8 +526,6 @@ pub fn restore(from: &Path, db: &str) -> Result<()> {
     let header = lines.next()?;
     let schema = header["schema"].as_i64().context("line 2: the header has no schema version")?;
     let order: Vec<String> = serde_json::from_value(header["tables"].clone()).context("line 2: the header's tables")?;
-    let deferred: Vec<(String, String)> =
-        serde_json::from_value(header["deferred"].clone()).context("line 2: the header's deferred columns")?;
     crate::db::open_store(db)?;
     let rows = match crate::db::sqlite_path(db) {
         Some(path) => {
@@ -607,8 +533,8 @@ pub fn restore(from: &Path, db: &str) -> Result<()> {
             // Keys are checked once every row is in (a loop of references needs no order).
             connection.execute_batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE")?;
             let mut engine = Sqlite { connection };
-            let result = load(&mut engine, &mut lines, schema, &order, &deferred, |engine, _| {
-                Ok(Box::new(SqliteSink { engine, sql: String::new() }) as Box<dyn Sink + '_>)
+            let result = load(&mut engine, &mut lines, schema, &order, |engine, _| {
+                Ok(Box::new(SqliteSink { engine, sql: String::new(), integers: Vec::new(), columns: Vec::new() }) as Box<dyn Sink + '_>)
             })
             .and_then(|rows| {
                 let broken: i64 = engine.connection.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |row| row.get(0))?;
@@ -630,18 +556,35 @@ pub fn restore(from: &Path, db: &str) -> Result<()> {
         }
         None => {
             let mut client = postgres::Client::connect(db, postgres::NoTls).context("cannot connect to the target database")?;
-            let tx = client.transaction()?;
+            let mut tx = client.transaction()?;
+            // Foreign keys are checked once over every row (a constraint added back validates the
+            // whole table in one pass) instead of row by row as COPY goes: dropped here and added
+            // back before the commit, all in the one transaction.
+            let keys: Vec<(String, String, String)> = tx
+                .query(
+                    "SELECT cl.relname::text, c.conname::text, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+                     JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace \
+                     WHERE n.nspname = current_schema() AND c.contype = 'f' ORDER BY 1, 2",
+                    &[],
+                )?
+                .into_iter()
+                .map(|row| (row.get(0), row.get(1), row.get(2)))
+                .collect();
+            for (table, name, _) in &keys {
+                tx.batch_execute(&format!("ALTER TABLE {} DROP CONSTRAINT {}", quoted(table), quoted(name)))?;
+            }
             let mut engine = Postgres { tx };
-            let rows = load(&mut engine, &mut lines, schema, &order, &deferred, |engine, tables| {
-                Ok(Box::new(PgSink {
-                    engine,
-                    tables,
-                    current: None,
-                    columns: Vec::new(),
-                    batch: Vec::new(),
-                    deferred: Vec::new(),
-                    late: Vec::new(),
-                }) as Box<dyn Sink + '_>)
+            let rows = load(&mut engine, &mut lines, schema, &order, |engine, tables| {
+                Ok(Box::new(PgSink { engine, tables, current: None, columns: Vec::new(), copy: Vec::new() }) as Box<dyn Sink + '_>)
+            })
+            .and_then(|rows| {
+                for (table, name, definition) in &keys {
+                    engine
+                        .tx
+                        .batch_execute(&format!("ALTER TABLE {} ADD CONSTRAINT {} {definition}", quoted(table), quoted(name)))
+                        .with_context(|| format!("table {table}: rows name records the backup does not hold ({name})"))?;
+                }
+                Ok(rows)
             })
             .context("the restore ran in one transaction, so nothing was kept")?;
             // Identity sequences past the restored ids.
@@ -671,7 +614,6 @@ fn load<'e, E: Engine>(
     lines: &mut Lines<impl BufRead>,
     schema: i64,
     order: &[String],
-    deferred: &[(String, String)],
     sink: impl FnOnce(&'e mut E, Vec<Table>) -> Result<Box<dyn Sink + 'e>>,
 ) -> Result<u64> {
     let target_schema = engine.schema_version()?;
@@ -708,8 +650,7 @@ fn load<'e, E: Engine>(
         if theirs != ours || theirs.len() != columns.len() {
             bail!("line {}: table {name}: the backup's columns {columns:?} are not the database's", lines.number);
         }
-        let late: Vec<String> = deferred.iter().filter(|(table, _)| table == name).map(|(_, column)| column.clone()).collect();
-        sink.table(table, &columns, &late)?;
+        sink.table(table, &columns)?;
         let mut count = 0u64;
         loop {
             let line = lines.next()?;
@@ -732,7 +673,6 @@ fn load<'e, E: Engine>(
         sink.end_table()?;
         total += count;
     }
-    sink.finish()?;
     let end = lines.next()?;
     if end["end"].as_u64() != Some(order.len() as u64)
         || end["rows"].as_u64() != Some(total)
@@ -747,19 +687,32 @@ struct SqliteSink<'e> {
     engine: &'e mut Sqlite,
     /// The current table's INSERT.
     sql: String,
+    /// Whether each column of the current table (in the backup's order) keeps integers.
+    integers: Vec<bool>,
+    columns: Vec<String>,
 }
 
 impl Sink for SqliteSink<'_> {
-    fn finish(&mut self) -> Result<()> {
-        Ok(())
-    }
-
-    fn table(&mut self, table: &Table, columns: &[String], _deferred: &[String]) -> Result<()> {
+    fn table(&mut self, table: &Table, columns: &[String]) -> Result<()> {
         self.sql = Sqlite::insert_sql(table, columns);
+        self.integers = columns
+            .iter()
+            .map(|name| table.columns.iter().find(|column| &column.name == name).is_some_and(|column| column.kind == Kind::Int))
+            .collect();
+        self.columns = columns.to_vec();
         Ok(())
     }
 
     fn row(&mut self, row: Vec<Value>) -> Result<()> {
+        // SQLite would keep a text in an integer column: refuse it, as PostgreSQL does.
+        if let Some(at) = row.iter().zip(&self.integers).position(|(cell, integer)| !cell.is_null() && cell.is_i64() != *integer) {
+            bail!(
+                "column {}: {} where the database keeps {}",
+                self.columns[at],
+                row[at],
+                if self.integers[at] { "an integer" } else { "a text" }
+            );
+        }
         self.engine.insert(&self.sql, &row)
     }
 
@@ -768,11 +721,8 @@ impl Sink for SqliteSink<'_> {
     }
 }
 
-/// A deferred cell: `(table, its row's key columns and values, column, value)`.
-type Late = (String, Vec<(Column, Value)>, Column, Value);
-
-/// Rows a statement, at most.
-const PG_BATCH: usize = 500;
+/// Bytes of COPY text sent at a time.
+const COPY_CHUNK: usize = 8 << 20;
 
 struct PgSink<'e, 't> {
     engine: &'e mut Postgres<'t>,
@@ -780,55 +730,79 @@ struct PgSink<'e, 't> {
     current: Option<Table>,
     /// The backup's column order, as the target's columns.
     columns: Vec<Column>,
-    batch: Vec<Vec<Value>>,
-    /// Indexes (in `columns`) of the columns written null first and set at the end.
-    deferred: Vec<usize>,
-    /// Cells to set once every row is in.
-    late: Vec<Late>,
+    /// Rows in COPY's text form, not sent yet.
+    copy: Vec<u8>,
 }
 
 impl PgSink<'_, '_> {
+    /// Sends the rows kept so far through one COPY (which keeps the identity columns' values,
+    /// as `OVERRIDING SYSTEM VALUE` does).
     fn flush(&mut self) -> Result<()> {
+        if self.copy.is_empty() {
+            return Ok(());
+        }
         let table = self.current.as_ref().expect("a table began");
-        let columns: Vec<&Column> = self.columns.iter().collect();
-        let rows = std::mem::take(&mut self.batch);
-        for chunk in rows.chunks(PG_BATCH.min(60_000 / columns.len().max(1))) {
-            self.engine.insert(table, &columns, chunk)?;
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN",
+            quoted(&table.name),
+            self.columns.iter().map(|column| quoted(&column.name)).collect::<Vec<_>>().join(", ")
+        );
+        let mut writer = self.engine.tx.copy_in(&sql)?;
+        writer.write_all(&self.copy)?;
+        writer.finish().with_context(|| format!("table {}", table.name))?;
+        self.copy.clear();
+        Ok(())
+    }
+
+    /// One cell in COPY's text form, by the target column's type.
+    fn copy_cell(&mut self, column: &Column, cell: &Value) -> Result<()> {
+        match (cell, column.kind) {
+            (Value::Null, _) => self.copy.extend_from_slice(b"\\N"),
+            (Value::Number(number), Kind::Int) => write!(self.copy, "{number}")?,
+            (Value::Number(number), Kind::Bool) => self.copy.push(if number.as_i64() == Some(0) { b'f' } else { b't' }),
+            (Value::Number(number), Kind::Time) => {
+                let micros = number.as_i64().context("a time in microseconds")?;
+                let at = jiff::Timestamp::from_microsecond(micros).with_context(|| format!("{micros} is no time"))?;
+                write!(self.copy, "{at}")?;
+            }
+            (Value::String(text), Kind::Text | Kind::Date | Kind::Decimal) => {
+                for byte in text.bytes() {
+                    match byte {
+                        b'\\' => self.copy.extend_from_slice(b"\\\\"),
+                        b'\t' => self.copy.extend_from_slice(b"\\t"),
+                        b'\n' => self.copy.extend_from_slice(b"\\n"),
+                        b'\r' => self.copy.extend_from_slice(b"\\r"),
+                        other => self.copy.push(other),
+                    }
+                }
+            }
+            (cell, kind) => bail!("column {}: {cell} where the database keeps {kind:?}", column.name),
         }
         Ok(())
     }
 }
 
 impl Sink for PgSink<'_, '_> {
-    fn table(&mut self, table: &Table, columns: &[String], deferred: &[String]) -> Result<()> {
+    fn table(&mut self, table: &Table, columns: &[String]) -> Result<()> {
         let known = self.tables.iter().find(|known| known.name == table.name).cloned().expect("checked");
         self.columns =
             columns.iter().map(|name| known.columns.iter().find(|column| &column.name == name).cloned().expect("checked")).collect();
-        self.deferred = columns.iter().enumerate().filter(|(_, name)| deferred.contains(name)).map(|(index, _)| index).collect();
-        if !self.deferred.is_empty() && known.key.is_empty() {
-            bail!("table {}: a deferred column in a table without a key", known.name);
-        }
         self.current = Some(known);
         Ok(())
     }
 
-    fn row(&mut self, mut row: Vec<Value>) -> Result<()> {
-        for &index in &self.deferred {
-            if !row[index].is_null() {
-                let table = self.current.as_ref().expect("a table began");
-                let key: Vec<(Column, Value)> = table
-                    .key
-                    .iter()
-                    .map(|name| {
-                        let at = self.columns.iter().position(|column| &column.name == name).expect("a key column");
-                        (self.columns[at].clone(), row[at].clone())
-                    })
-                    .collect();
-                self.late.push((table.name.clone(), key, self.columns[index].clone(), std::mem::take(&mut row[index])));
+    fn row(&mut self, row: Vec<Value>) -> Result<()> {
+        let columns = std::mem::take(&mut self.columns);
+        let written = columns.iter().zip(&row).enumerate().try_for_each(|(index, (column, cell))| {
+            if index > 0 {
+                self.copy.push(b'\t');
             }
-        }
-        self.batch.push(row);
-        if self.batch.len() >= PG_BATCH {
+            self.copy_cell(column, cell)
+        });
+        self.columns = columns;
+        written?;
+        self.copy.push(b'\n');
+        if self.copy.len() >= COPY_CHUNK {
             self.flush()?;
         }
         Ok(())
@@ -836,25 +810,6 @@ impl Sink for PgSink<'_, '_> {
 
     fn end_table(&mut self) -> Result<()> {
         self.flush()
-    }
-
-    fn finish(&mut self) -> Result<()> {
-        for (table, key, column, value) in std::mem::take(&mut self.late) {
-            let mut params: Vec<Option<String>> = vec![text_of(&value)];
-            let mut sql =
-                format!("UPDATE {} SET {} = {} WHERE ", quoted(&table), quoted(&column.name), Postgres::write_expression(&column, 1));
-            for (index, (key_column, key_value)) in key.iter().enumerate() {
-                if index > 0 {
-                    sql.push_str(" AND ");
-                }
-                params.push(text_of(key_value));
-                sql.push_str(&format!("{} = {}", quoted(&key_column.name), Postgres::write_expression(key_column, params.len())));
-            }
-            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                params.iter().map(|param| param as &(dyn postgres::types::ToSql + Sync)).collect();
-            self.engine.tx.execute(&sql, &refs).with_context(|| format!("table {table}: setting {}", column.name))?;
-        }
-        Ok(())
     }
 }
 
@@ -872,7 +827,7 @@ mod tests {
     }
 
     #[test]
-    fn tables_come_after_what_they_name_and_only_loops_are_deferred() {
+    fn tables_come_after_what_they_name_and_a_loop_goes_by_name() {
         // A user names a team and a manager (a user); a team names its manager; a deal names
         // its owner; a deal's contact names the deal and a contact.
         let tables = [
@@ -882,10 +837,11 @@ mod tests {
             table("app_user", &[("team_id", "team"), ("manager_id", "app_user")]),
             table("team", &[("manager_id", "app_user")]),
         ];
-        let (order, deferred) = load_order(&tables);
+        let order = load_order(&tables);
         let at = |name: &str| order.iter().position(|table| table == name).unwrap();
         assert!(at("deal") > at("app_user") && at("deal") > at("team"));
         assert!(at("deal_contact") > at("deal") && at("deal_contact") > at("contact"));
-        assert_eq!(deferred, [("app_user".to_owned(), "manager_id".to_owned()), ("app_user".to_owned(), "team_id".to_owned())]);
+        // A user and a team name each other: by name.
+        assert!(at("app_user") < at("team"));
     }
 }

@@ -156,7 +156,7 @@ pub(crate) fn check_contacts(
 
 /// The flags of every part of the deal's workspace as of `today`, if `access` may see the deal.
 /// Activity counts per contact and the contacts met come from the deal's activities (a meeting
-/// counts as met); stage 2 has ended once the deal reached the stage at position 2, and final
+/// counts as met); a deal is past stage 1 at position 1, stage 2 has ended once the deal reached the stage at position 2, and final
 /// negotiation is reached at position 3 ([`gates::has_reached`]; The Model's numbering). The
 /// approval flags judge a missed deadline and the close date against the meeting calendar
 /// stored on the approval checklist.
@@ -185,6 +185,7 @@ pub fn workspace_flags_for(
         close_date: deal.close_date,
         activity_by_contact: &activity_by_contact,
         contacts_met: &contacts_met,
+        past_stage_1: gates::has_reached(&pipeline, deal.stage_id, 1),
         stage_2_ended: gates::has_reached(&pipeline, deal.stage_id, 2),
         reached_final_negotiation: gates::has_reached(&pipeline, deal.stage_id, 3),
         meeting_calendar: &workspace.approval.meeting_calendar,

@@ -238,11 +238,16 @@ impl FourBox {
     }
 }
 
-/// `four_box.no_business_issue` when problem or solution is written but the business issue is
-/// not (the rep jumped from problem to solution); `four_box.no_benefit` when a solution has no
-/// benefit, in numbers or words.
-pub fn four_box_flags(four_box: &FourBox) -> Vec<Flag> {
+/// `four_box.empty` when the deal is past stage 1 (`past_stage_1`) and nothing of its story is
+/// written; `four_box.no_business_issue` when problem or solution is written but the business
+/// issue is not (the rep jumped from problem to solution); `four_box.no_benefit` when a solution
+/// has no benefit, in numbers or words.
+pub fn four_box_flags(four_box: &FourBox, past_stage_1: bool) -> Vec<Flag> {
     let mut flags = Vec::new();
+    let parts = [FourBoxPart::BusinessIssue, FourBoxPart::Problem, FourBoxPart::Solution, FourBoxPart::Benefit];
+    if past_stage_1 && !parts.iter().any(|part| four_box.is_filled(*part)) {
+        flags.push(Flag::warning("four_box.empty", Message::new("flag.four_box.empty"), vec![]));
+    }
     let problem_or_solution = four_box.is_filled(FourBoxPart::Problem) || four_box.is_filled(FourBoxPart::Solution);
     if problem_or_solution && !four_box.is_filled(FourBoxPart::BusinessIssue) {
         flags.push(Flag::warning("four_box.no_business_issue", Message::new("flag.four_box.no_business_issue"), vec![]));
@@ -397,6 +402,8 @@ pub fn stakeholder_quadrant(stakeholders: &[Stakeholder], activity_by_contact: &
 ///   activity with people on the map is with low-rank, low-influence people. Activity with
 ///   contacts not on the map is left out of both sides of the share (it is reported as
 ///   `unmapped_activity`), since nobody has judged those people yet.
+/// - `stakeholders.only_low_power`: before any activity with people on the map, everyone on it is
+///   low-rank and low-influence: the map itself says the deal is being worked from below.
 /// - `stakeholders.no_executive_met`: `stage_2_ended` (the deal is leaving or past stage 2) and
 ///   no executive on the map is in `contacts_met` (contacts the deal has had a meeting with).
 pub fn stakeholder_flags(
@@ -435,6 +442,14 @@ pub fn stakeholder_flags(
                 ("share_percent", Figure::Percent(share)),
                 ("threshold_percent", Figure::Percent(Decimal::from(LOW_POWER_ACTIVITY_SHARE_PERCENT))),
             ],
+        ));
+    }
+    if mapped_activity == 0 && !stakeholders.is_empty() && stakeholders.iter().all(Stakeholder::is_low_power) {
+        let names: Vec<&str> = stakeholders.iter().map(|stakeholder| stakeholder.name.as_str()).collect();
+        flags.push(Flag::warning(
+            "stakeholders.only_low_power",
+            Message::new("flag.stakeholders.only_low_power").text("count", stakeholders.len()).text("names", names.join(", ")),
+            vec![("on_map", Figure::Count(stakeholders.len() as i64))],
         ));
     }
     let executives: Vec<&Stakeholder> = stakeholders.iter().filter(|stakeholder| stakeholder.level == Level::Executive).collect();
@@ -988,6 +1003,8 @@ pub struct FlagInputs<'a> {
     pub activity_by_contact: &'a BTreeMap<ContactId, u32>,
     /// Contacts the deal has had at least one meeting with.
     pub contacts_met: &'a BTreeSet<ContactId>,
+    /// The deal is past stage 1 (see `gates::has_reached`).
+    pub past_stage_1: bool,
     /// The deal is leaving or past stage 2 (see `gates::has_reached`).
     pub stage_2_ended: bool,
     /// The deal is in stage 4 (final negotiation) or later.
@@ -1000,7 +1017,7 @@ pub struct FlagInputs<'a> {
 /// Every flag of every part, in the order of the parts.
 pub fn workspace_flags(workspace: &Workspace, inputs: &FlagInputs<'_>) -> Vec<Flag> {
     let mut flags = bant_flags(&workspace.bant);
-    flags.extend(four_box_flags(&workspace.four_box));
+    flags.extend(four_box_flags(&workspace.four_box, inputs.past_stage_1));
     flags.extend(stakeholder_flags(&workspace.stakeholders, inputs.activity_by_contact, inputs.contacts_met, inputs.stage_2_ended));
     flags.extend(competition_flags(&workspace.competitors));
     flags.extend(close_plan_flags(&workspace.close_plan, inputs.today, inputs.reached_final_negotiation));
@@ -1211,11 +1228,18 @@ pub(crate) mod tests {
     #[test]
     fn four_box_flags_a_story_without_business_issue() {
         let mut story = FourBox { problem: "no battle cards".into(), solution: "web-visit alerts".into(), ..Default::default() };
-        assert_eq!(codes(&four_box_flags(&story)), ["four_box.no_business_issue", "four_box.no_benefit"]);
+        assert_eq!(codes(&four_box_flags(&story, true)), ["four_box.no_business_issue", "four_box.no_benefit"]);
         story.business_issue = "win rate against the rival is falling".into();
         story.benefit_qualitative = "reps reach visitors first".into();
-        assert!(four_box_flags(&story).is_empty());
-        assert!(four_box_flags(&FourBox::default()).is_empty(), "an empty story is not yet a jump to the solution");
+        assert!(four_box_flags(&story, true).is_empty());
+        assert!(four_box_flags(&FourBox::default(), false).is_empty(), "an empty story in stage 1 is not yet a jump to the solution");
+        // Past stage 1 with nothing written: the story is missing.
+        let empty = four_box_flags(&FourBox::default(), true);
+        assert_eq!(codes(&empty), ["four_box.empty"]);
+        assert_eq!(
+            en(&empty[0].message),
+            "the deal is past stage 1 and its four-box is empty: write down the customer's business issue, problem, solution and benefit"
+        );
     }
 
     #[test]
@@ -1264,8 +1288,23 @@ pub(crate) mod tests {
         // 6 of 10 is exactly 60%: not more than the threshold, no flag.
         let activity = BTreeMap::from([(ContactId(1), 6), (ContactId(2), 4)]);
         assert!(stakeholder_flags(&map, &activity, &none, false).is_empty());
-        // No activity at all: nothing to judge.
+        // No activity at all: nothing to judge, as the map has someone with power on it.
         assert!(stakeholder_flags(&map, &BTreeMap::new(), &none, false).is_empty());
+        // A map of low-rank, low-influence people alone warns before any activity is logged.
+        let low = [stakeholder(1, "김민준", Level::Staff, 1, 2), stakeholder(3, "이서준", Level::Staff, 2, 1)];
+        let flags = stakeholder_flags(&low, &BTreeMap::new(), &none, false);
+        assert_eq!(codes(&flags), ["stakeholders.only_low_power"]);
+        assert_eq!(
+            en(&flags[0].message),
+            "everyone on the map (2: 김민준, 이서준) is low-rank and low-influence: find the people with power before the work starts"
+        );
+        assert_eq!(
+            ko(&flags[0].message),
+            "관계도의 2명(김민준, 이서준) 모두 직급과 영향력이 낮음: 본격적인 활동 전에 영향력 있는 사람을 찾으세요"
+        );
+        // Once activity is logged, the share rule judges instead.
+        let activity = BTreeMap::from([(ContactId(1), 1)]);
+        assert_eq!(codes(&stakeholder_flags(&low, &activity, &none, false)), ["stakeholders.low_power_activity"]);
     }
 
     #[test]
@@ -1286,7 +1325,9 @@ pub(crate) mod tests {
         assert!(stakeholder_flags(&map, &activity, &BTreeSet::from([ContactId(2)]), true).is_empty());
         // No executive on the map at all.
         let flags = stakeholder_flags(&map[..1], &activity, &met_staff, true);
-        assert_eq!(flags[0].figure("executives_on_map"), Some(&Figure::Count(0)));
+        // (A map of one staff member, with no activity yet, is also all low power.)
+        assert_eq!(codes(&flags), ["stakeholders.only_low_power", "stakeholders.no_executive_met"]);
+        assert_eq!(flags[1].figure("executives_on_map"), Some(&Figure::Count(0)));
     }
 
     fn criterion(label: &str, importance: u8, ours: u8, theirs: u8) -> CompetitiveCriterion {
@@ -1504,6 +1545,7 @@ pub(crate) mod tests {
                 close_date: Some(date(close_date)),
                 activity_by_contact: &activity,
                 contacts_met: &met,
+                past_stage_1: false,
                 stage_2_ended: false,
                 reached_final_negotiation: false,
                 meeting_calendar: &workspace.approval.meeting_calendar,
@@ -1527,6 +1569,7 @@ pub(crate) mod tests {
             close_date: Some(date("2026-04-20")),
             activity_by_contact: &activity,
             contacts_met: &met,
+            past_stage_1: false,
             stage_2_ended: false,
             reached_final_negotiation: false,
             meeting_calendar: &bare.approval.meeting_calendar,

@@ -982,9 +982,11 @@ verdict-recorded = { $text }
 ## What a deal workspace flag warns about (pipewise_core::workspace).
 flag-bant-not_a_fit = BANT { $item } is not a fit: drop or requalify the deal
 flag-bant-not_a_fit_noted = BANT { $item } is not a fit ({ $note }): drop or requalify the deal
+flag-four_box-empty = the deal is past stage 1 and its four-box is empty: write down the customer's business issue, problem, solution and benefit
 flag-four_box-no_business_issue = the story has a problem or solution but no business issue: find out what stands between the customer and its goal
 flag-four_box-no_benefit = the story has a solution but no benefit, in numbers or in words
 flag-stakeholders-low_power_activity = { $share }% of the activity ({ $low } of { $mapped }) is with low-rank, low-influence people ({ $names }); more than { $threshold }%: reach the people with power
+flag-stakeholders-only_low_power = everyone on the map ({ $count }: { $names }) is low-rank and low-influence: find the people with power before the work starts
 flag-stakeholders-no_executive_met = no executive has been met by the end of stage 2 ({ $detail }): meet management early, not at the final negotiation
 flag-stakeholders-no_executive_on_map = no executive is on the stakeholder map
 flag-stakeholders-executives_not_met = executives on the map, none met: { $names }

@@ -982,9 +982,11 @@ verdict-recorded = { $text }
 ## 딜 워크스페이스의 경고 (pipewise_core::workspace).
 flag-bant-not_a_fit = BANT { $item }: 부적합 — 안건을 정리하거나 다시 검증하세요
 flag-bant-not_a_fit_noted = BANT { $item }: 부적합 ({ $note }) — 안건을 정리하거나 다시 검증하세요
+flag-four_box-empty = 1단계를 지났는데 4박스 스토리가 비어 있음: 고객의 비즈니스 이슈, 문제점, 솔루션, 효과를 적으세요
 flag-four_box-no_business_issue = 문제점이나 솔루션은 있지만 비즈니스 이슈가 없음: 고객의 목표 달성을 가로막는 과제를 파악하세요
 flag-four_box-no_benefit = 솔루션은 있지만 베네핏(정량·정성)이 없음
 flag-stakeholders-low_power_activity = 활동의 { $share }% ({ $mapped }건 중 { $low }건)가 직급과 영향력이 모두 낮은 사람({ $names })과 이루어짐; 기준 { $threshold }% 초과: 영향력 있는 사람을 만나세요
+flag-stakeholders-only_low_power = 관계도의 { $count }명({ $names }) 모두 직급과 영향력이 낮음: 본격적인 활동 전에 영향력 있는 사람을 찾으세요
 flag-stakeholders-no_executive_met = 2단계가 끝날 때까지 만난 임원이 없음 ({ $detail }): 최종 교섭이 아닌 초기 단계에서 경영진을 만나세요
 flag-stakeholders-no_executive_on_map = 이해관계자 지도에 임원이 없음
 flag-stakeholders-executives_not_met = 지도의 임원 중 만난 사람 없음: { $names }

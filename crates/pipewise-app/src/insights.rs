@@ -675,7 +675,7 @@ enum Changed {
     Some { deals: Vec<OpportunityId>, aggregates: Vec<ActivityAggregate>, overdue: Vec<(i64, u16)>, backdated: bool },
 }
 
-/// Open tasks past due today, counted per deal (by opportunity id).
+/// Open tasks and close-plan items past due today, counted per deal (by opportunity id).
 fn overdue_tasks(tx: &mut dyn Tx, org: OrgId, today: Day) -> Result<Vec<(i64, u16)>, StoreError> {
     let mut counts: HashMap<i64, u16> = HashMap::new();
     for task in tx.tasks(org, &TaskFilter { open_only: true, ..TaskFilter::default() })? {
@@ -686,7 +686,53 @@ fn overdue_tasks(tx: &mut dyn Tx, org: OrgId, today: Day) -> Result<Vec<(i64, u1
             *count = count.saturating_add(1);
         }
     }
+    for item in close_plan_dues(tx, org)? {
+        if item.overdue_on(today) {
+            let count = counts.entry(item.deal.0).or_default();
+            *count = count.saturating_add(1);
+        }
+    }
     Ok(counts.into_iter().collect())
+}
+
+/// A close-plan item with a target date (SPEC C5: overdue close-plan items count with overdue
+/// tasks).
+struct PlanDue {
+    deal: OpportunityId,
+    target: pipewise_core::Date,
+    done_on: Option<pipewise_core::Date>,
+}
+
+impl PlanDue {
+    /// Due before `day` and not done by its end.
+    fn overdue_on(&self, day: Day) -> bool {
+        day_of_date(self.target) < day && self.done_on.is_none_or(|done| day_of_date(done) > day)
+    }
+}
+
+/// Every close-plan item with a target date, from the deals' workspace documents as they are
+/// now (a past day reads them too: an item done since counts as open then by its date done;
+/// one added since with an earlier target date counts as if it had been there). A document that
+/// does not read is logged and skipped.
+fn close_plan_dues(tx: &mut dyn Tx, org: OrgId) -> Result<Vec<PlanDue>, StoreError> {
+    let mut dues = Vec::new();
+    for stored in tx.workspace_documents(org)? {
+        let record = pipewise_core::error::RecordRef::new(OpportunityId::LABEL, stored.deal.0);
+        let workspace = serde_json::from_str(&stored.document)
+            .map_err(|error| error.to_string())
+            .and_then(|value| crate::workspace_codec::from_json(&record, &value).map_err(|error| error.to_string()));
+        match workspace {
+            Ok(workspace) => dues.extend(
+                workspace
+                    .close_plan
+                    .items
+                    .iter()
+                    .filter_map(|item| Some(PlanDue { deal: stored.deal, target: item.target_date?, done_on: item.done_on })),
+            ),
+            Err(error) => eprintln!("insights: organisation {}: deal {}'s workspace does not read: {error}", org.0, stored.deal.0),
+        }
+    }
+    Ok(dues)
 }
 
 /// `by_id` laid out by the deal indexes of `projection`; a deal without facts has none.
@@ -718,6 +764,9 @@ pub fn activity_facts(tx: &mut dyn Tx, org: OrgId, zone: &Zone, today: Day) -> R
     }
     for task in tx.tasks(org, &TaskFilter { open_only: true, ..TaskFilter::default() })? {
         facts.open_task(&task);
+    }
+    for item in close_plan_dues(tx, org)? {
+        facts.plan_item(&item);
     }
     Ok(facts.finish())
 }
@@ -760,6 +809,11 @@ pub fn activity_facts_as_of(
             facts.open_task(&task);
         }
     }
+    for item in close_plan_dues(tx, org)? {
+        if only.as_ref().is_none_or(|only| only.contains(&item.deal)) {
+            facts.plan_item(&item);
+        }
+    }
     Ok(facts.finish())
 }
 
@@ -792,6 +846,14 @@ impl<'a> FactsBuilder<'a> {
         let (Some(deal), Some(due)) = (task.opportunity_id, task.due_on) else { return };
         if day_of_date(due) < self.day {
             let entry = self.facts.entry(deal.0).or_default();
+            entry.overdue_tasks = entry.overdue_tasks.saturating_add(1);
+        }
+    }
+
+    /// A close-plan item: overdue when due before `day` and not done by its end.
+    fn plan_item(&mut self, item: &PlanDue) {
+        if item.overdue_on(self.day) {
+            let entry = self.facts.entry(item.deal.0).or_default();
             entry.overdue_tasks = entry.overdue_tasks.saturating_add(1);
         }
     }

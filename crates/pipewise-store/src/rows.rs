@@ -918,6 +918,13 @@ impl FromRow for crate::StoredSplit {
     }
 }
 
+impl FromRow for crate::StoredWorkspace {
+    const TABLE: &'static str = "deal_workspace";
+    fn from_row(fields: &mut impl Columns) -> Result<Self> {
+        Ok(crate::StoredWorkspace { deal: OpportunityId(fields.integer("opportunity_id")?), document: fields.text("document")? })
+    }
+}
+
 impl FromRow for pipewise_core::pipeline::StageSettings {
     const TABLE: &'static str = "stage_settings";
     fn from_row(fields: &mut impl Columns) -> Result<Self> {

@@ -560,6 +560,8 @@ pub const SET_TEAM_CYCLE_DAYS: &str = "UPDATE team SET average_cycle_days = $1 W
 // Deal workspaces.
 
 pub const SELECT_WORKSPACE_DOCUMENT: &str = "SELECT document FROM deal_workspace WHERE organisation_id = $1 AND opportunity_id = $2";
+pub const SELECT_WORKSPACE_DOCUMENTS: &str =
+    "SELECT opportunity_id, document FROM deal_workspace WHERE organisation_id = $1 ORDER BY opportunity_id";
 /// Writes deal `$1`'s document; `$2` is the organisation, and a deal of another organisation is
 /// left alone.
 pub const PUT_WORKSPACE_DOCUMENT: &str = "INSERT INTO deal_workspace (opportunity_id, organisation_id, document, updated_at) \
@@ -709,6 +711,7 @@ mod tests {
         SELECT_TEAM_CYCLE_DAYS,
         SET_TEAM_CYCLE_DAYS,
         SELECT_WORKSPACE_DOCUMENT,
+        SELECT_WORKSPACE_DOCUMENTS,
         PUT_WORKSPACE_DOCUMENT,
         INSERT_WORKSPACE_CHANGE,
         SELECT_WORKSPACE_CHANGES,

@@ -6,6 +6,13 @@ use pipewise_core::*;
 
 use crate::Result;
 
+/// A deal's workspace document (JSON, `pipewise-app`'s `workspace_codec`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredWorkspace {
+    pub deal: OpportunityId,
+    pub document: String,
+}
+
 /// One edit of one part of a deal's workspace: the part's JSON before and after (`pipewise-app`'s
 /// `workspace_codec`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +33,9 @@ pub struct WorkspaceChange {
 pub trait WorkspaceTx {
     /// The deal's workspace document (JSON), if it has one.
     fn workspace_document(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Option<String>>;
+    /// Every workspace document of the organisation, by deal (what health reads the close
+    /// plans' due items from).
+    fn workspace_documents(&mut self, org: OrgId) -> Result<Vec<StoredWorkspace>>;
     /// Creates or replaces the deal's workspace document.
     fn put_workspace_document(&mut self, org: OrgId, opportunity: OpportunityId, document: &str, at: Timestamp) -> Result<()>;
     fn append_workspace_change(&mut self, org: OrgId, change: &WorkspaceChange) -> Result<i64>;

@@ -2,7 +2,7 @@
 
 use pipewise_core::*;
 use pipewise_store::rows::Columns;
-use pipewise_store::{Result, WorkspaceChange, WorkspaceTx, sql};
+use pipewise_store::{Result, StoredWorkspace, WorkspaceChange, WorkspaceTx, sql};
 
 use crate::fields::{Fields, read};
 
@@ -11,6 +11,10 @@ use super::PgTx;
 impl WorkspaceTx for PgTx<'_> {
     fn workspace_document(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Option<String>> {
         self.one(sql::SELECT_WORKSPACE_DOCUMENT, &[&org.0, &opportunity.0], |row| Fields::new(row, "deal_workspace").get("document"))
+    }
+
+    fn workspace_documents(&mut self, org: OrgId) -> Result<Vec<StoredWorkspace>> {
+        self.collect(sql::SELECT_WORKSPACE_DOCUMENTS, &[&org.0], read)
     }
 
     fn put_workspace_document(&mut self, org: OrgId, opportunity: OpportunityId, document: &str, at: Timestamp) -> Result<()> {

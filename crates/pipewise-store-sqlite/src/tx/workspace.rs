@@ -2,7 +2,7 @@
 
 use pipewise_core::*;
 use pipewise_store::rows::Columns;
-use pipewise_store::{Result, WorkspaceChange, WorkspaceTx, sql};
+use pipewise_store::{Result, StoredWorkspace, WorkspaceChange, WorkspaceTx, sql};
 use rusqlite::params;
 
 use crate::rows::{Fields, read};
@@ -12,6 +12,10 @@ use super::SqliteTx;
 impl WorkspaceTx for SqliteTx<'_> {
     fn workspace_document(&mut self, org: OrgId, opportunity: OpportunityId) -> Result<Option<String>> {
         self.one(sql::SELECT_WORKSPACE_DOCUMENT, params![org.0, opportunity.0], |row| Fields::new(row, "deal_workspace").get("document"))
+    }
+
+    fn workspace_documents(&mut self, org: OrgId) -> Result<Vec<StoredWorkspace>> {
+        self.collect(sql::SELECT_WORKSPACE_DOCUMENTS, params![org.0], read)
     }
 
     fn put_workspace_document(&mut self, org: OrgId, opportunity: OpportunityId, document: &str, at: Timestamp) -> Result<()> {

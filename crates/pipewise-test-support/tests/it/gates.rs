@@ -15,6 +15,7 @@ use pipewise_core::workspace::{Bant, BantEntry, BantStatus, FourBox, WorkspacePa
 use pipewise_core::*;
 use pipewise_test_support::TestDb;
 use pipewise_test_support::fixtures::{TestOrg, at, new_user, test_org};
+use pipewise_test_support::transact;
 
 use crate::worded;
 
@@ -574,4 +575,58 @@ pub fn a_loss_review_names_its_deal_only_to_those_who_may_see_it(db: &TestDb) {
     assert_eq!(origin(outsider, None), named);
     assert_eq!(origin(outsider, Some(theirs)), named);
     assert_eq!(origin(boss.id, Some(theirs)), unnamed, "a share is the outsider's alone");
+}
+
+/// Overdue close-plan items count among a deal's health flags, as overdue tasks do (SPEC C5,
+/// issue 16 point 7): a plan with an item due 10 March and not done, one due 12 March done on
+/// 11 March, one due 20 March done on 25 March and one without a date. Before 10 March none is
+/// overdue; on 15 March one (10 March's; 20 March's is not due yet); on 22 March two (10 and 20
+/// March); on 26 March one again (the 20 March item was done on the 25th). The same counts as of
+/// a past day and today.
+pub fn overdue_close_plan_items_are_health_flags(db: &TestDb) {
+    use pipewise_core::workspace::{ClosePlan, ClosePlanItem, PlanStep, Side};
+    let org = test_org(db.store(), "Plans");
+    let id = org.org();
+    let deal =
+        transact(db.store(), |tx| app::deals::create_opportunity(tx, &org.by_rep(at("2026-03-01T09:00:00Z")), &org.new_deal("Planned")))
+            .unwrap()
+            .id;
+    let date = |text: &str| -> Date { text.parse().unwrap() };
+    let item = |title: &str, target: Option<&str>, done: Option<&str>| ClosePlanItem {
+        side: Side::Customer,
+        owner: "Kim".into(),
+        title: title.into(),
+        target_date: target.map(date),
+        done_on: done.map(date),
+        step: PlanStep::Task,
+    };
+    let plan = ClosePlan {
+        items: vec![
+            item("Security review signed off", Some("2026-03-10"), None),
+            item("Budget owner meeting held", Some("2026-03-12"), Some("2026-03-11")),
+            item("Legal redlines returned", Some("2026-03-20"), Some("2026-03-25")),
+            item("Reference call arranged", None, None),
+        ],
+        ..ClosePlan::default()
+    };
+    transact(db.store(), |tx| {
+        app::workspace::update_workspace(tx, &org.by_rep(at("2026-03-02T09:00:00Z")), deal, WorkspacePart::ClosePlan(plan))
+    })
+    .unwrap();
+    let zone = Zone::utc();
+    let overdue = |day: &str| {
+        let day = pipewise_analytics::day(day);
+        let mut tx = db.store().read().unwrap();
+        let past = app::insights::activity_facts_as_of(tx.as_mut(), id, &zone, day, None).unwrap();
+        let today = app::insights::activity_facts(tx.as_mut(), id, &zone, day).unwrap();
+        let count = |facts: &std::collections::HashMap<i64, pipewise_analytics::DealActivity>| {
+            facts.get(&deal.0).map_or(0, |facts| facts.overdue_tasks)
+        };
+        assert_eq!(count(&past), count(&today), "as of a past day and today alike");
+        count(&past)
+    };
+    assert_eq!(overdue("2026-03-09"), 0);
+    assert_eq!(overdue("2026-03-15"), 1);
+    assert_eq!(overdue("2026-03-22"), 2);
+    assert_eq!(overdue("2026-03-26"), 1);
 }

@@ -109,6 +109,7 @@ on_both_engines! {
     gates::the_workspace_is_tracked_and_replayed_as_of,
     gates::the_designer_archives_and_reorders_without_losing_deals,
     gates::a_loss_review_names_its_deal_only_to_those_who_may_see_it,
+    gates::overdue_close_plan_items_are_health_flags,
     handoffs::a_handoff_is_recorded_with_who_handed_it_over,
     handoffs::a_qualified_deal_moved_back_to_stage_1_is_not_an_inside_sales_case,
     handoffs::the_report_gives_the_share_that_passed_gate_1_per_source,

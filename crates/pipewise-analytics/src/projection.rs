@@ -870,7 +870,12 @@ impl Projection {
         self.team_by_id.get(&team.0).copied()
     }
 
-    /// Owner indexes of a team's members.
+    /// Owner indexes of a team's members at the end of `day` ([`Projection::team_on`]).
+    pub fn team_members_on(&self, team: u32, day: Day) -> impl Iterator<Item = u32> + '_ {
+        (0..self.owner_team.len() as u32).filter(move |owner| self.team_on(*owner, day) == team)
+    }
+
+    /// Owner indexes of a team's members now.
     pub fn team_members(&self, team: u32) -> impl Iterator<Item = u32> + '_ {
         self.owner_team.iter().enumerate().filter(move |(_, t)| **t == team).map(|(owner, _)| owner as u32)
     }

@@ -785,7 +785,8 @@ fn start_of(day: Day, zone: &Zone) -> Timestamp {
 /// ([`Tx::activity_aggregates`]: no activity row is read); the aggregates leave out activities
 /// logged by then that had not happened yet, whose lag is negative and so counts as none. Then
 /// every task of the organisation and the task entries of the audit log are read
-/// ([`crate::activities::tasks_as_of`]).
+/// ([`crate::activities::tasks_as_of`]). Close-plan items are read from the workspaces as they
+/// are now (see `close_plan_dues`): not as known then.
 ///
 /// With `deals`, only those deals' activities are read (a past day's health reads only the deals
 /// open then: a tenth of a mature organisation's).

@@ -41,7 +41,7 @@ impl Categories {
 
 /// The categories of `scope`'s deals for `period` as of the end of `as_of`.
 pub fn categories(projection: &Projection, scope: &Scope, as_of: Day, period: Period) -> Categories {
-    let view = View::new(projection, scope);
+    let view = View::as_of(projection, scope, as_of);
     let [pipeline, best_case, commit, closed] =
         [ForecastCategory::Pipeline, ForecastCategory::BestCase, ForecastCategory::Commit, ForecastCategory::Closed].map(forecast_index);
     fold_deals(

@@ -24,7 +24,7 @@ use pipewise_analytics::{Day, Period, Scope, fold_deals};
 /// analytics' rule of a win (`metrics::outcomes`): one pass, for scoring many callers at once.
 pub fn won_by_owner(projection: &Projection, as_of: Day, period: Period) -> Vec<i64> {
     let scope = Scope::org();
-    let view = View::new(projection, &scope);
+    let view = View::as_of(projection, &scope, as_of);
     fold_deals(
         &projection.candidates(period.first.min(as_of.saturating_add(1))),
         projection.threads(),

@@ -29,6 +29,11 @@ struct Migration {
 }
 
 /// Every migration, in the order they apply. Never edit one that has shipped: add another.
+/// The version of the last migration this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |migration| migration.version)
+}
+
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "0001_records", sql: include_str!("../migrations/0001_records.sql") },
     Migration { version: 2, name: "0002_platform", sql: include_str!("../migrations/0002_platform.sql") },

@@ -17,6 +17,11 @@ use rusqlite::Connection;
 use crate::tx::{Conn, SqliteTx};
 
 /// Migrations embedded in the binary: `(version, name, sql)`. Never edit an applied one.
+/// The version of the last migration this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |(version, _, _)| *version)
+}
+
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "0001_records", include_str!("../migrations/0001_records.sql")),
     (2, "0002_platform", include_str!("../migrations/0002_platform.sql")),

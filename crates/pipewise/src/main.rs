@@ -285,8 +285,8 @@ enum Command {
         #[arg(long)]
         portable: bool,
     },
-    /// Restore a backup into a new, empty database: of the same engine, or of either engine for
-    /// a portable backup (then migrate it).
+    /// Restore a backup into a new, empty database: of the same engine (then migrate it), or of
+    /// either engine for a portable backup (of this Pipewise's schema version).
     Restore {
         /// The backup file.
         #[arg(long)]

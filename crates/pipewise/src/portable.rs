@@ -11,8 +11,8 @@
 //!    (a user's team and a team's manager), which goes by name;
 //! 3. per table, `{"table": name, "columns": [names]}`, its rows as arrays in key order, then
 //!    `{"rows": count}`;
-//! 4. `{"end": <tables>, "rows": <rows>, "fnv": "<hash of every row line>"}`: a file cut short or
-//!    altered is refused whole.
+//! 4. `{"end": <tables>, "rows": <rows>, "fnv": "<FNV-1a of every line between the magic one and
+//!    this one>"}`: a file cut short or altered is refused whole.
 //!
 //! A cell is `null`, an integer or a text, as SQLite keeps it: times are microseconds since the
 //! Unix epoch, dates `YYYY-MM-DD`, decimals their exact text, flags 0 or 1. PostgreSQL's typed
@@ -384,7 +384,9 @@ type RowFeed<'a> = dyn FnMut(&mut dyn FnMut(Vec<Value>) -> Result<()>) -> Result
 
 fn write_table(out: &mut impl Write, hash: &mut u64, table: &Table, rows: &mut RowFeed<'_>) -> Result<u64> {
     let names: Vec<&str> = table.columns.iter().map(|column| column.name.as_str()).collect();
-    writeln!(out, "{}", json!({ "table": table.name, "columns": names }))?;
+    let start = json!({ "table": table.name, "columns": names }).to_string();
+    fnv(hash, start.as_bytes());
+    writeln!(out, "{start}")?;
     let mut count = 0u64;
     rows(&mut |cells: Vec<Value>| {
         let line = serde_json::to_string(&cells)?;
@@ -393,7 +395,9 @@ fn write_table(out: &mut impl Write, hash: &mut u64, table: &Table, rows: &mut R
         count += 1;
         Ok(())
     })?;
-    writeln!(out, "{}", json!({ "rows": count }))?;
+    let end = json!({ "rows": count }).to_string();
+    fnv(hash, end.as_bytes());
+    writeln!(out, "{end}")?;
     Ok(count)
 }
 
@@ -421,7 +425,9 @@ pub fn backup(db: &str, out: &Path) -> Result<()> {
         }
         None => {
             let mut client = postgres::Client::connect(db, postgres::NoTls).context("cannot connect to the database")?;
-            let tx = client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
+            let mut tx = client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
+            // Dates as YYYY-MM-DD whatever the server's setting.
+            tx.batch_execute("SET LOCAL DateStyle = 'ISO'")?;
             let mut engine = Postgres { tx };
             dump(&mut engine, &mut writer, |engine, table, each| engine.rows(table, each))
         }
@@ -449,11 +455,21 @@ fn dump<E: Engine>(
     out: &mut impl Write,
     rows: impl Fn(&mut E, &Table, &mut dyn FnMut(Vec<Value>) -> Result<()>) -> Result<()>,
 ) -> Result<(usize, u64)> {
+    let schema = engine.schema_version()?;
+    let latest = pipewise_store_sqlite::latest_version();
+    if schema != latest {
+        bail!(
+            "the database is at schema version {schema} and this Pipewise's is {latest}: {}",
+            if schema < latest { "migrate it first (pipewise migrate --db …)" } else { "back it up with the Pipewise that runs it" }
+        );
+    }
     let tables = engine.tables()?;
     let order = load_order(&tables);
     writeln!(out, "{MAGIC}")?;
-    writeln!(out, "{}", json!({ "schema": engine.schema_version()?, "tables": order }))?;
     let mut hash = FNV_START;
+    let header = json!({ "schema": schema, "tables": order }).to_string();
+    fnv(&mut hash, header.as_bytes());
+    writeln!(out, "{header}")?;
     let mut total = 0u64;
     for name in &order {
         let table = tables.iter().find(|table| &table.name == name).expect("ordered from the list");
@@ -494,6 +510,8 @@ struct Lines<R> {
     reader: R,
     line: String,
     number: u64,
+    /// FNV-1a of every line read after the magic one.
+    hash: u64,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -502,6 +520,7 @@ impl<R: BufRead> Lines<R> {
         if self.reader.take_line(&mut self.line).with_context(|| format!("line {}", self.number))? == 0 {
             bail!("line {}: the file ends too early (cut short?)", self.number);
         }
+        fnv(&mut self.hash, self.line.trim_end().as_bytes());
         serde_json::from_str(self.line.trim_end()).with_context(|| format!("line {}: not JSON", self.number))
     }
 }
@@ -517,7 +536,7 @@ trait Sink {
 pub fn restore(from: &Path, db: &str) -> Result<()> {
     let started = Instant::now();
     let file = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
-    let mut lines = Lines { reader: BufReader::with_capacity(1 << 20, file), line: String::new(), number: 0 };
+    let mut lines = Lines { reader: BufReader::with_capacity(1 << 20, file), line: String::new(), number: 0, hash: FNV_START };
     lines.number += 1;
     lines.reader.take_line(&mut lines.line)?;
     if lines.line.trim_end() != MAGIC {
@@ -635,7 +654,6 @@ fn load<'e, E: Engine>(
         bail!("the target database already holds an organisation: restore into a new, empty database");
     }
     let mut sink = sink(engine, tables.clone())?;
-    let mut hash = FNV_START;
     let mut total = 0u64;
     for name in order {
         let start = lines.next()?;
@@ -662,7 +680,6 @@ fn load<'e, E: Engine>(
                     if let Some(bad) = cells.iter().position(|cell| !(cell.is_null() || cell.is_i64() || cell.is_string())) {
                         bail!("line {}: table {name}, column {}: neither null, an integer nor a text", lines.number, columns[bad]);
                     }
-                    fnv(&mut hash, lines.line.trim_end().as_bytes());
                     sink.row(cells).with_context(|| format!("line {}: table {name}", lines.number))?;
                     count += 1;
                 }
@@ -673,6 +690,8 @@ fn load<'e, E: Engine>(
         sink.end_table()?;
         total += count;
     }
+    // Every line but the magic one and this last one, as the backup hashed them.
+    let hash = lines.hash;
     let end = lines.next()?;
     if end["end"].as_u64() != Some(order.len() as u64)
         || end["rows"].as_u64() != Some(total)
@@ -824,6 +843,12 @@ mod tests {
             key: vec!["id".into()],
             refs: refs.iter().map(|(column, target)| ((*column).into(), (*target).into())).collect(),
         }
+    }
+
+    #[test]
+    fn both_engines_are_at_the_same_schema_version() {
+        // A portable backup names one version for both engines.
+        assert_eq!(pipewise_store_sqlite::latest_version(), pipewise_store_postgres::latest_version());
     }
 
     #[test]

@@ -183,9 +183,9 @@ pub fn ledger(tx: &mut Tx, org: OrgId, access: &Access, insights: &Insights, tod
                 let actual = match forecast.scope {
                     crate::ForecastScope::Organisation => by_owner.iter().sum(),
                     crate::ForecastScope::User(user) => projection.owner_index(user).map_or(0, |owner| by_owner[owner as usize]),
-                    crate::ForecastScope::Team(team) => projection
-                        .team_index(team)
-                        .map_or(0, |team| projection.team_members(team).map(|owner| by_owner[owner as usize]).sum()),
+                    crate::ForecastScope::Team(team) => projection.team_index(team).map_or(0, |team| {
+                        projection.team_members_on(team, day_of_date(period.last)).map(|owner| by_owner[owner as usize]).sum()
+                    }),
                 };
                 let error = pipewise_forecast::ledger::error(forecast.expected, actual);
                 let inside = forecast.range.map(|[p10, _, p90]| (p10..=p90).contains(&actual));

@@ -122,7 +122,7 @@ pub fn win_backtest(tx: &mut Tx, org: OrgId, insights: &Insights, as_of: Day, th
     let model = win_model(tx, org, insights, as_of)?;
     let open: Vec<(Example, f64)> = insights.with(|projection| {
         let scope = pipewise_analytics::Scope::org();
-        let view = pipewise_analytics::metrics::View::new(projection, &scope);
+        let view = pipewise_analytics::metrics::View::as_of(projection, &scope, as_of);
         (0..projection.n_deals() as u32)
             .filter_map(|deal| {
                 let then = projection.state_at(deal, as_of)?;

@@ -322,7 +322,7 @@ fn a_portable_backup_moves_between_engines_with_every_record() {
     let (ok, said) = run(pipewise().args(["restore", "--from"]).arg(&first).arg("--db").arg(&back));
     assert!(!ok && said.contains("already holds an organisation"), "{said}");
     let cut = dir.path().join("cut.pwx");
-    std::fs::write(&cut, &text[..text.len() * 2 / 3]).unwrap();
+    std::fs::write(&cut, &text.as_bytes()[..text.len() * 2 / 3]).unwrap();
     let empty = dir.path().join("empty.db");
     let (ok, said) = run(pipewise().args(["restore", "--from"]).arg(&cut).arg("--db").arg(&empty));
     assert!(!ok && said.contains("nothing was kept"), "{said}");

@@ -102,7 +102,7 @@ fn lever(parts: &Parts) -> Option<LeverView> {
 /// A team's or a rep's problem flags (only those with `only`), named and linked to their own
 /// dashboard when the viewer may see them; `None` without flags or for a rep the viewer may not see.
 fn group_of(parts: &Parts, report: &HealthReport, only: Option<FlagCode>) -> Option<GroupView> {
-    let Parts { data, teams, context, projection, locale, visible, .. } = *parts;
+    let Parts { data, teams, context, projection, locale, visible, query, .. } = *parts;
     let flags: Vec<FlagView> = report
         .flags
         .iter()
@@ -118,9 +118,13 @@ fn group_of(parts: &Parts, report: &HealthReport, only: Option<FlagCode>) -> Opt
         }
         HealthSubject::Team(team) => {
             let id = projection.team_ids[team as usize];
-            let href = (visible.is_none()
-                || data.users.iter().any(|user| user.team_id == Some(id) && visible.as_ref().is_some_and(|v| v.contains(&user.id))))
-            .then(|| context.dashboard_href(&[("team", id.to_string())]));
+            // Linked when the viewer sees one of its members of the day (as the subject resolves).
+            let href = visible
+                .as_ref()
+                .is_none_or(|v| {
+                    projection.team_members_on(team, query.as_of).any(|owner| v.contains(&projection.owner_ids[owner as usize]))
+                })
+                .then(|| context.dashboard_href(&[("team", id.to_string())]));
             (parts.team_name(team), href)
         }
         HealthSubject::Organisation => (context.subject_name(locale, data, teams), None),

@@ -141,6 +141,15 @@ pub struct Membership {
     pub team: Option<TeamId>,
 }
 
+/// A team's people over a span of days ([`TeamHistory::crews`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Crew {
+    /// On the team some day of the span.
+    pub during: std::collections::BTreeSet<UserId>,
+    /// On the team at the end of its last day.
+    pub at_end: std::collections::BTreeSet<UserId>,
+}
+
 /// Who was on which team on which day.
 ///
 /// Rule: on day `d` a person is on the team of their latest membership from `d` or earlier;
@@ -216,6 +225,22 @@ impl TeamHistory {
             teams.extend(spans.iter().filter(|(from, _)| *from > first && *from <= last).filter_map(|(_, team)| *team));
         }
         teams
+    }
+
+    /// Every team's people over `first..=last`, in one pass over everyone: those on it some day
+    /// of it ([`TeamHistory::members_during`]) and those on it at the end of `last`
+    /// ([`TeamHistory::members_on`]).
+    pub fn crews(&self, first: crate::Date, last: crate::Date) -> std::collections::BTreeMap<TeamId, Crew> {
+        let mut crews: std::collections::BTreeMap<TeamId, Crew> = std::collections::BTreeMap::new();
+        for user in self.people() {
+            for team in self.teams_during(user, first, last) {
+                crews.entry(team).or_default().during.insert(user);
+            }
+            if let Some(team) = self.team_on(user, last) {
+                crews.entry(team).or_default().at_end.insert(user);
+            }
+        }
+        crews
     }
 
     /// Each person's days as `(from, team)` in day order (a person with no membership: their
@@ -318,5 +343,12 @@ mod tests {
         assert_eq!(history.teams_during(UserId(1), day(1, 1), day(3, 31)), teams(&[10, 20]));
         assert_eq!(history.teams_during(UserId(1), day(2, 15), day(3, 31)), teams(&[20]));
         assert_eq!(history.teams_during(UserId(3), day(1, 1), day(12, 31)), teams(&[10]));
+        // The crews of a span agree with the one-team questions.
+        let crews = history.crews(day(2, 1), day(3, 31));
+        for team in [10, 20, 30] {
+            let crew = crews.get(&TeamId(team)).cloned().unwrap_or_default();
+            assert_eq!(crew.during, history.members_during(TeamId(team), day(2, 1), day(3, 31)), "team {team}");
+            assert_eq!(crew.at_end, history.members_on(TeamId(team), day(3, 31)), "team {team}");
+        }
     }
 }

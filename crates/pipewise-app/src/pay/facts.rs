@@ -65,6 +65,8 @@ pub(super) struct Reach {
     pub first: Date,
     pub last: Date,
     pub reversals: bool,
+    /// Whether some plan pays on invoice or cash (else the deals' billing dates are not read).
+    pub billed: bool,
 }
 
 /// A period's first and last day, a plan's currency and its timing: what a period's credits
@@ -93,6 +95,9 @@ pub(super) struct Facts {
     /// Who was on which team on which day: a team books its members' credits by the team each
     /// was on at the credit's payable day.
     teams: pipewise_core::user::TeamHistory,
+    /// Each period's crews by team ([`pipewise_core::user::TeamHistory::crews`]), worked out once
+    /// a period.
+    crews: std::collections::BTreeMap<(Date, Date), std::collections::BTreeMap<TeamId, pipewise_core::user::Crew>>,
     /// Each person's plan assignments, oldest first: the days they were on a plan.
     assignments: std::collections::BTreeMap<UserId, Vec<(Date, Option<Date>)>>,
 }
@@ -145,14 +150,22 @@ pub(super) fn payout_at(
 
 impl Facts {
     /// Everyone's facts over `first..=last`.
-    pub(super) fn gather(tx: &mut Tx, org: OrgId, projection: &Projection, reach: Reach) -> Result<Facts> {
-        Facts::gather_for(tx, org, projection, reach, None)
+    pub(super) fn gather(tx: &mut Tx, org: OrgId, projection: &Projection, reach: Reach, assignments: &[PlanAssignment]) -> Result<Facts> {
+        Facts::gather_for(tx, org, projection, reach, assignments, None)
     }
 
     /// With `person`, only what their statements read: their won deals and their team's, and
     /// those people's quotas (a handful of indexed reads instead of everyone's).
-    pub(super) fn gather_for(tx: &mut Tx, org: OrgId, projection: &Projection, reach: Reach, person: Option<UserId>) -> Result<Facts> {
-        let Reach { first, last, reversals } = reach;
+    /// `assignments` are the organisation's plan assignments (read once by the caller).
+    pub(super) fn gather_for(
+        tx: &mut Tx,
+        org: OrgId,
+        projection: &Projection,
+        reach: Reach,
+        assignments: &[PlanAssignment],
+        person: Option<UserId>,
+    ) -> Result<Facts> {
+        let Reach { first, last, reversals, billed } = reach;
         let span = Period::new(pipewise_analytics::day_of_date(first), pipewise_analytics::day_of_date(last));
         let teams = crate::users::team_history(tx, org)?;
         let mut splits: std::collections::BTreeMap<OpportunityId, Vec<pipewise_comp::Split>> = std::collections::BTreeMap::new();
@@ -190,13 +203,29 @@ impl Facts {
             }
         };
         let rates = tx.0.rate_table(org)?;
-        let billing = tx.0.billing(org, None)?.into_iter().map(|billing| (billing.deal, billing)).collect();
-        let mut assignments: std::collections::BTreeMap<UserId, Vec<(Date, Option<Date>)>> = std::collections::BTreeMap::new();
-        for assignment in tx.0.assignments(org)? {
-            assignments.entry(assignment.user).or_default().push((assignment.first, assignment.last));
+        let billing = match billed {
+            true => tx.0.billing(org, None)?.into_iter().map(|billing| (billing.deal, billing)).collect(),
+            false => Default::default(),
+        };
+        let mut spans: std::collections::BTreeMap<UserId, Vec<(Date, Option<Date>)>> = std::collections::BTreeMap::new();
+        for assignment in assignments {
+            spans.entry(assignment.user).or_default().push((assignment.first, assignment.last));
         }
+        let mut assignments = spans;
         assignments.values_mut().for_each(|spans| spans.sort());
-        Ok(Facts { span, won, books: Default::default(), scoped, billing, splits, credits: Default::default(), rates, teams, assignments })
+        Ok(Facts {
+            span,
+            won,
+            books: Default::default(),
+            scoped,
+            billing,
+            splits,
+            credits: Default::default(),
+            rates,
+            teams,
+            crews: Default::default(),
+            assignments,
+        })
     }
 
     /// Reads `period`'s quotas, once.
@@ -292,7 +321,12 @@ pub(super) fn statement_for(
 ) -> Result<Statement> {
     facts.load_book(tx, org, period)?;
     facts.load_credits(projection, period, plan.currency, plan.timing)?;
+    if !facts.crews.contains_key(&(period.first, period.last)) {
+        let crews = facts.teams.crews(period.first, period.last);
+        facts.crews.insert((period.first, period.last), crews);
+    }
     let facts = &*facts;
+    let crews = &facts.crews[&(period.first, period.last)];
     let book = &facts.books[&(period.first, period.last)];
     let by_person = &facts.credits[&(period.first, period.last, plan.currency, plan.timing)];
     let mut credits: Vec<Credit> = by_person.get(&user).cloned().unwrap_or_default();
@@ -313,10 +347,12 @@ pub(super) fn statement_for(
                 pipewise_comp::payable_on(credit, plan.timing)
                     .is_some_and(|day| day >= period.first && day <= period.last && facts.teams.team_on(member, day) == Some(team))
             };
-            let bookings: Decimal = facts
-                .teams
-                .members_during(team, period.first, period.last)
-                .into_iter()
+            let nobody = pipewise_core::user::Crew::default();
+            let crew = crews.get(&team).unwrap_or(&nobody);
+            let bookings: Decimal = crew
+                .during
+                .iter()
+                .copied()
                 .filter_map(|member| Some((member, by_person.get(&member)?)))
                 .flat_map(|(member, credits)| credits.iter().map(move |credit| (member, credit)))
                 .filter(|(member, credit)| {
@@ -328,7 +364,7 @@ pub(super) fn statement_for(
                 .sum::<Decimal>()
                 + extra_revenue;
             let quota = book.teams.get(&team).copied().or_else(|| {
-                let (sum, count) = book.sum_of(facts.teams.members_on(team, period.last).iter());
+                let (sum, count) = book.sum_of(crew.at_end.iter());
                 (count > 0).then_some(sum)
             });
             quota.map(|quota| Attainment { bookings, quota })

@@ -256,8 +256,8 @@ pub fn compute_statement(tx: &mut Tx, ctx: &WriteCtx, projection: &Projection, u
     let assignments = tx.0.assignments(ctx.org)?;
     let plans = Plans::decode_all(&tx.0.plan_versions(ctx.org)?)?;
     let first = if plans.billed() { BILLED_FIRST } else { span_first(&statements, &period) };
-    let reach = Reach { first, last: period.last, reversals: plans.reversals() };
-    let mut facts = Facts::gather_for(tx, ctx.org, projection, reach, Some(user))?;
+    let reach = Reach { first, last: period.last, reversals: plans.reversals(), billed: plans.billed() };
+    let mut facts = Facts::gather_for(tx, ctx.org, projection, reach, &assignments, Some(user))?;
     compute_one(tx, ctx, projection, &mut facts, &period, &statements, &assignments, &plans, user)
 }
 
@@ -296,7 +296,8 @@ pub fn compute_statements(tx: &mut Tx, ctx: &WriteCtx, projection: &Projection, 
         by_user.entry(stored.user).or_default().push(stored);
     }
     let first = if plans.billed() { BILLED_FIRST } else { span_first(by_user.values().flatten(), &period) };
-    let mut facts = Facts::gather(tx, ctx.org, projection, Reach { first, last: period.last, reversals: plans.reversals() })?;
+    let reach = Reach { first, last: period.last, reversals: plans.reversals(), billed: plans.billed() };
+    let mut facts = Facts::gather(tx, ctx.org, projection, reach, &assignments)?;
     payees
         .into_iter()
         .map(|user| {
@@ -496,8 +497,14 @@ pub fn what_if(
         reversed_on: None,
     };
     let first = if plan.timing == Timing::Booking { period.first } else { BILLED_FIRST };
-    let reach = Reach { first, last: period.last, reversals: plan.clawback != pipewise_comp::Clawback::default() };
-    let mut facts = Facts::gather_for(tx, org, projection, reach, Some(user))?;
+    let reach = Reach {
+        first,
+        last: period.last,
+        reversals: plan.clawback != pipewise_comp::Clawback::default(),
+        billed: plan.timing != Timing::Booking,
+    };
+    let assignments = tx.0.assignments(org)?;
+    let mut facts = Facts::gather_for(tx, org, projection, reach, &assignments, Some(user))?;
     let statements = tx.0.statements(org, Some(user))?;
     let documents: std::collections::BTreeMap<i64, Value> =
         statements.iter().map(|stored| Ok((stored.id, parse_document(stored)?))).collect::<Result<_>>()?;

@@ -33,10 +33,12 @@
 //!   open counting deals (of the scope's pipeline, if it names one) at the end of each of the 13
 //!   weeks before the as-of day ([`usual_stage_shares`], in basis points), over the weeks with
 //!   at least `bottleneck_min_deals` open deals; with at least 4 such weeks and
-//!   `bottleneck_excess_pts` > 0, the group's stage whose share exceeds its usual share by the
-//!   most is a bottleneck when that excess is more than `bottleneck_excess_pts` percentage
-//!   points (its limit: the usual share plus those points, in whole percent, rounded down). A
-//!   front-loaded funnel that is always front-loaded is then no bottleneck. Otherwise (the rule
+//!   `bottleneck_excess_pts` > 0, a stage's limit is its usual share plus `bottleneck_excess_pts`
+//!   percentage points, and never below an even split over the counting stages of the pipelines
+//!   holding the group's open deals; the group's
+//!   stage furthest over its limit is the bottleneck (the limit shown in whole percent, rounded
+//!   down). A funnel that is always front-loaded is then no bottleneck, nor is a stage holding no
+//!   more than its even part. Otherwise (the rule
 //!   set to 0, or too little history) the seed's fixed rule: one stage holds more than
 //!   `bottleneck_share_pct` % of them (the largest such stage is named).
 //! - `parked_in_late_stages`: with at least `bottleneck_min_deals` open deals, more than
@@ -884,25 +886,58 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// Whether `stage` is open and counts in metrics as of the day.
+    fn counting(&self, stage: usize) -> bool {
+        let info = &self.projection.stages[stage];
+        info.is_open()
+            && self.projection.stage_settings_on(stage as u16, self.query.as_of).map_or(info.counts_in_metrics, |(_, counts)| counts)
+    }
+
+    /// How many open stages count in metrics as of the day, in the scope's pipeline (or all).
+    fn counting_stages(&self) -> usize {
+        (0..self.n_stages)
+            .filter(|stage| {
+                self.counting(*stage)
+                    && self.query.scope.pipeline.is_none_or(|pipeline| self.projection.stages[*stage].pipeline == pipeline)
+            })
+            .count()
+    }
+
+    /// How many open counting stages the pipelines holding the group's open deals have (the
+    /// parts of an even split).
+    fn counting_stages_holding(&self, per_stage_open: &[i64]) -> usize {
+        let holding: std::collections::BTreeSet<u16> = per_stage_open
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(stage, _)| self.projection.stages[stage].pipeline)
+            .collect();
+        (0..self.n_stages).filter(|stage| self.counting(*stage) && holding.contains(&self.projection.stages[*stage].pipeline)).count()
+    }
+
     /// The bottleneck among `per_stage_open` (`open` in all), by the usual-share rule when the
     /// usual shares are known, else by the fixed share (see the module doc).
     fn bottleneck(&self, per_stage_open: &[i64], open: i64) -> Option<Flag> {
         let thresholds = &self.query.thresholds;
         let usual = self.usual.as_deref().unwrap_or_default();
         if thresholds.bottleneck_excess_pts > 0 && usual.len() == per_stage_open.len() {
-            // The stage over its usual share by the most (basis points), the earlier on a tie.
-            let (stage, excess) = per_stage_open
+            // A stage's limit: its usual share plus the points, and never below an even split
+            // over the counting stages (a stage holding no more than its even part is no
+            // bottleneck, however empty it usually is). The stage furthest over its limit is
+            // named, the earlier on a tie; basis points throughout.
+            let even = 10_000 / self.counting_stages_holding(per_stage_open).max(1) as i64;
+            let limit_bp = |stage: usize| (i64::from(usual[stage]) + i64::from(thresholds.bottleneck_excess_pts) * 100).max(even);
+            let (stage, over) = per_stage_open
                 .iter()
                 .enumerate()
                 .filter(|(_, count)| **count > 0)
-                .map(|(stage, count)| (stage, count * 10_000 / open - i64::from(usual[stage])))
-                .max_by_key(|(stage, excess)| (*excess, std::cmp::Reverse(*stage)))?;
-            let limit_bp = i64::from(usual[stage]) + i64::from(thresholds.bottleneck_excess_pts) * 100;
-            return (excess > i64::from(thresholds.bottleneck_excess_pts) * 100).then(|| Flag {
+                .map(|(stage, count)| (stage, count * 10_000 / open - limit_bp(stage)))
+                .max_by_key(|(stage, over)| (*over, std::cmp::Reverse(*stage)))?;
+            return (over > 0).then(|| Flag {
                 code: FlagCode::Bottleneck,
                 stage: Some(stage as u16),
                 value: per_stage_open[stage],
-                limit: limit_bp / 100,
+                limit: limit_bp(stage) / 100,
                 total: open,
             });
         }
@@ -979,15 +1014,7 @@ impl Builder<'_> {
         }
         // Healthy signals.
         let total_value: i128 = per_stage_amount.iter().sum();
-        let counting_stages = (0..n_stages)
-            .filter(|stage| {
-                let info = &self.projection.stages[*stage];
-                let counts =
-                    self.projection.stage_settings_on(*stage as u16, self.query.as_of).map_or(info.counts_in_metrics, |(_, counts)| counts);
-                let lite = info.is_open() && counts;
-                lite && self.query.scope.pipeline.is_none_or(|pipeline| self.projection.stages[*stage].pipeline == pipeline)
-            })
-            .count();
+        let counting_stages = self.counting_stages();
         let holding = per_stage_amount.iter().filter(|amount| **amount > 0).count();
         if total_value > 0 {
             let largest = *per_stage_amount.iter().max().expect("stages exist");

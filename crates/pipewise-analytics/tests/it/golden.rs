@@ -759,23 +759,24 @@ fn deals_found_by_their_names() {
 /// (75 % and 25 % at the end of each of the 13 weeks before 30 April). As of 30 April that is
 /// no bottleneck (excess 0 points), where the seed's fixed rule (40 %) flags 12 of 16. Five
 /// deals moved on to evaluation on 29 April: 9 of 16 = 56.25 % there against a usual 25 %, 31.25
-/// points over (more than 15): a bottleneck with the limit 25 + 15 = 40 %. With under 4 weeks
-/// of history (as of 20 January), the fixed rule applies.
+/// points over (more than 15): a bottleneck with the limit 25 + 15 = 40 %. A stage never below
+/// an even split of the four counting stages: 4 of 16 moved to "4 Final negotiation", usually
+/// empty, is 25 %, no more than its even part (limit 25 %, not 15 %); 5 of 16 (31.25 %) is a
+/// bottleneck. With under 4 weeks of history (as of 20 January), the fixed rule applies.
 #[test]
 fn a_bottleneck_is_a_stage_fuller_than_it_usually_is() {
-    let build = |moved: bool| {
+    let build_moving = |moved: i64, to: usize| {
         let mut book = LogBuilder::new(pipelines());
         for deal in 1..=16 {
             let position = if deal <= 12 { 1 } else { 2 };
             book.create(deal, 1 + deal % 3, 1, position, Some(usd("1000")), Some("2026-09-30"), noon("2026-01-05"));
         }
-        if moved {
-            for deal in 1..=5 {
-                book.stage(deal, 2, noon("2026-04-29"));
-            }
+        for deal in 1..=moved {
+            book.stage(deal, to, noon("2026-04-29"));
         }
         book.projection()
     };
+    let build = |moved: bool| build_moving(if moved { 5 } else { 0 }, 2);
     let bottleneck = |projection: &Projection, as_of: &str, excess: u32| {
         let mut query = DashboardQuery::new(day(as_of));
         query.thresholds.bottleneck_excess_pts = excess;
@@ -794,6 +795,8 @@ fn a_bottleneck_is_a_stage_fuller_than_it_usually_is() {
     let moved = build(true);
     assert_eq!(bottleneck(&moved, "2026-04-30", 15).as_deref(), Some("3 Evaluation & selection: 9 of 16, limit 40%"));
     assert_eq!(bottleneck(&moved, "2026-04-30", 35), None, "31.25 points over is not more than 35");
+    assert_eq!(bottleneck(&build_moving(4, 3), "2026-04-30", 15), None, "4 of 16: an even part");
+    assert_eq!(bottleneck(&build_moving(5, 3), "2026-04-30", 15).as_deref(), Some("4 Final negotiation: 5 of 16, limit 25%"));
     assert!(pipewise_analytics::health::usual_stage_shares(&steady, None, day("2026-01-20"), 10).is_empty(), "two weeks of history");
     assert_eq!(bottleneck(&steady, "2026-01-20", 15).as_deref(), Some("2 Problem recognition: 12 of 16, limit 40%"));
 }

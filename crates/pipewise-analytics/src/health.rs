@@ -35,10 +35,9 @@
 //!   at least `bottleneck_min_deals` open deals; with at least 4 such weeks and
 //!   `bottleneck_excess_pts` > 0, a stage's limit is its usual share plus `bottleneck_excess_pts`
 //!   percentage points, and never below an even split over the counting stages of the pipelines
-//!   holding the group's open deals; the group's
-//!   stage furthest over its limit is the bottleneck (the limit shown in whole percent, rounded
-//!   down). A funnel that is always front-loaded is then no bottleneck, nor is a stage holding no
-//!   more than its even part. Otherwise (the rule
+//!   holding the group's open deals; the group's stage furthest over its limit is the bottleneck
+//!   (the limit shown in whole percent, rounded down). A funnel that is always front-loaded is
+//!   then no bottleneck, nor is a stage holding no more than its even part. Otherwise (the rule
 //!   set to 0, or too little history) the seed's fixed rule: one stage holds more than
 //!   `bottleneck_share_pct` % of them (the largest such stage is named).
 //! - `parked_in_late_stages`: with at least `bottleneck_min_deals` open deals, more than

@@ -27,13 +27,19 @@
 //! and added back inside the transaction, which validates each in one pass instead of a lookup a
 //! row), so the order of the tables never refuses a good file.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
+
+mod pg;
+mod sqlite;
+
+use pg::{PgSink, Postgres};
+use sqlite::{Sqlite, SqliteSink};
 
 pub const MAGIC: &str = "PIPEWISE PORTABLE BACKUP 1";
 /// The bookkeeping of migrations, which each database keeps for itself.
@@ -167,216 +173,6 @@ fn load_order(tables: &[Table]) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SQLite.
-
-struct Sqlite {
-    connection: rusqlite::Connection,
-}
-
-impl Sqlite {
-    fn kind(declared: &str) -> Kind {
-        if declared.eq_ignore_ascii_case("INTEGER") { Kind::Int } else { Kind::Text }
-    }
-}
-
-impl Engine for Sqlite {
-    fn tables(&mut self) -> Result<Vec<Table>> {
-        let names: Vec<String> = self
-            .connection
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        let mut tables = Vec::new();
-        for name in names.into_iter().filter(|name| name.as_str() != MIGRATIONS) {
-            let mut columns = Vec::new();
-            let mut key: Vec<(i64, String)> = Vec::new();
-            let mut info = self.connection.prepare(&format!("PRAGMA table_info({})", quoted(&name)))?;
-            let mut rows = info.query([])?;
-            while let Some(row) = rows.next()? {
-                let column: String = row.get("name")?;
-                let declared: String = row.get("type")?;
-                let pk: i64 = row.get("pk")?;
-                if pk > 0 {
-                    key.push((pk, column.clone()));
-                }
-                columns.push(Column { name: column, kind: Sqlite::kind(&declared), identity: false });
-            }
-            key.sort();
-            let mut refs = Vec::new();
-            let mut keys = self.connection.prepare(&format!("PRAGMA foreign_key_list({})", quoted(&name)))?;
-            let mut rows = keys.query([])?;
-            while let Some(row) = rows.next()? {
-                refs.push((row.get::<_, String>("from")?, row.get::<_, String>("table")?));
-            }
-            tables.push(Table { name, columns, key: key.into_iter().map(|(_, column)| column).collect(), refs });
-        }
-        Ok(tables)
-    }
-
-    fn schema_version(&mut self) -> Result<i64> {
-        Ok(self.connection.query_row(&format!("SELECT COALESCE(MAX(version), 0) FROM {MIGRATIONS}"), [], |row| row.get(0))?)
-    }
-
-    fn count(&mut self, table: &str) -> Result<i64> {
-        Ok(self.connection.query_row(&format!("SELECT COUNT(*) FROM {}", quoted(table)), [], |row| row.get(0))?)
-    }
-}
-
-impl Sqlite {
-    fn rows(&mut self, table: &Table, mut each: impl FnMut(Vec<Value>) -> Result<()>) -> Result<()> {
-        let columns: Vec<String> = table.columns.iter().map(|column| quoted(&column.name)).collect();
-        let order =
-            if table.key.is_empty() { "rowid".to_owned() } else { table.key.iter().map(|key| quoted(key)).collect::<Vec<_>>().join(", ") };
-        let sql = format!("SELECT {} FROM {} ORDER BY {order}", columns.join(", "), quoted(&table.name));
-        let mut statement = self.connection.prepare(&sql)?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let mut cells = Vec::with_capacity(columns.len());
-            for (index, column) in table.columns.iter().enumerate() {
-                cells.push(match row.get_ref(index)? {
-                    rusqlite::types::ValueRef::Null => Value::Null,
-                    rusqlite::types::ValueRef::Integer(value) => Value::from(value),
-                    rusqlite::types::ValueRef::Text(text) => Value::from(String::from_utf8_lossy(text).into_owned()),
-                    rusqlite::types::ValueRef::Real(value) => {
-                        bail!("{}.{}: a floating-point value ({value}) Pipewise never writes", table.name, column.name)
-                    }
-                    rusqlite::types::ValueRef::Blob(_) => bail!("{}.{}: a blob Pipewise never writes", table.name, column.name),
-                });
-            }
-            each(cells)?;
-        }
-        Ok(())
-    }
-
-    fn insert_sql(table: &Table, columns: &[String]) -> String {
-        format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            quoted(&table.name),
-            columns.iter().map(|column| quoted(column)).collect::<Vec<_>>().join(", "),
-            (1..=columns.len()).map(|index| format!("?{index}")).collect::<Vec<_>>().join(", ")
-        )
-    }
-
-    fn insert(&mut self, sql: &str, row: &[Value]) -> Result<()> {
-        let mut statement = self.connection.prepare_cached(sql)?;
-        let values: Vec<rusqlite::types::Value> = row
-            .iter()
-            .map(|cell| match cell {
-                Value::Null => rusqlite::types::Value::Null,
-                Value::Number(number) => rusqlite::types::Value::Integer(number.as_i64().unwrap_or_default()),
-                Value::String(text) => rusqlite::types::Value::Text(text.clone()),
-                _ => rusqlite::types::Value::Null,
-            })
-            .collect();
-        statement.execute(rusqlite::params_from_iter(values))?;
-        Ok(())
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// PostgreSQL.
-
-struct Postgres<'a> {
-    tx: postgres::Transaction<'a>,
-}
-
-impl Postgres<'_> {
-    fn kind(data_type: &str) -> Result<Kind> {
-        Ok(match data_type {
-            "bigint" | "integer" | "smallint" => Kind::Int,
-            "text" | "character varying" => Kind::Text,
-            "boolean" => Kind::Bool,
-            "date" => Kind::Date,
-            "timestamp with time zone" => Kind::Time,
-            "numeric" => Kind::Decimal,
-            other => bail!("a column of type {other}, which Pipewise never uses"),
-        })
-    }
-
-    /// What a SELECT reads a column as: a bigint or a text.
-    fn read_expression(column: &Column) -> String {
-        let name = quoted(&column.name);
-        match column.kind {
-            Kind::Int => format!("{name}::bigint"),
-            Kind::Text => name,
-            Kind::Bool => format!("({name})::int::bigint"),
-            Kind::Time => format!("(EXTRACT(EPOCH FROM {name}) * 1000000)::bigint"),
-            Kind::Date | Kind::Decimal => format!("{name}::text"),
-        }
-    }
-
-    fn rows(&mut self, table: &Table, mut each: impl FnMut(Vec<Value>) -> Result<()>) -> Result<()> {
-        let columns: Vec<String> = table.columns.iter().map(Postgres::read_expression).collect();
-        let order =
-            if table.key.is_empty() { "ctid".to_owned() } else { table.key.iter().map(|key| quoted(key)).collect::<Vec<_>>().join(", ") };
-        let sql = format!("SELECT {} FROM {} ORDER BY {order}", columns.join(", "), quoted(&table.name));
-        let rows = self.tx.query_raw(&sql, std::iter::empty::<&(dyn postgres::types::ToSql + Sync)>())?;
-        use postgres::fallible_iterator::FallibleIterator;
-        let mut rows = rows;
-        while let Some(row) = rows.next()? {
-            let mut cells = Vec::with_capacity(table.columns.len());
-            for (index, column) in table.columns.iter().enumerate() {
-                cells.push(match column.kind {
-                    Kind::Int | Kind::Bool | Kind::Time => row.get::<_, Option<i64>>(index).map_or(Value::Null, Value::from),
-                    Kind::Text | Kind::Date | Kind::Decimal => row.get::<_, Option<String>>(index).map_or(Value::Null, Value::from),
-                });
-            }
-            each(cells)?;
-        }
-        Ok(())
-    }
-}
-
-impl Engine for Postgres<'_> {
-    fn tables(&mut self) -> Result<Vec<Table>> {
-        let mut tables: BTreeMap<String, Table> = BTreeMap::new();
-        for row in self.tx.query(
-            "SELECT table_name::text, column_name::text, data_type::text, is_identity::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name IN \
-               (SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE') \
-             ORDER BY table_name, ordinal_position",
-            &[],
-        )? {
-            let (table, column, data_type, identity): (String, String, String, String) = (row.get(0), row.get(1), row.get(2), row.get(3));
-            if table == MIGRATIONS {
-                continue;
-            }
-            let kind = Postgres::kind(&data_type).with_context(|| format!("{table}.{column}"))?;
-            tables
-                .entry(table.clone())
-                .or_insert_with(|| Table { name: table, columns: Vec::new(), key: Vec::new(), refs: Vec::new() })
-                .columns
-                .push(Column { name: column, kind, identity: identity == "YES" });
-        }
-        for row in self.tx.query(
-            "SELECT cl.relname::text, att.attname::text, c.contype::text, rcl.relname::text, array_position(c.conkey, att.attnum) \
-             FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace \
-             JOIN pg_attribute att ON att.attrelid = c.conrelid AND att.attnum = ANY (c.conkey) \
-             LEFT JOIN pg_class rcl ON rcl.oid = c.confrelid \
-             WHERE n.nspname = current_schema() AND c.contype IN ('p', 'f') ORDER BY 1, 3, 5",
-            &[],
-        )? {
-            let (table, column, kind, target): (String, String, String, Option<String>) = (row.get(0), row.get(1), row.get(2), row.get(3));
-            let Some(table) = tables.get_mut(&table) else { continue };
-            match (kind.as_str(), target) {
-                ("p", _) => table.key.push(column),
-                ("f", Some(target)) => table.refs.push((column, target)),
-                _ => {}
-            }
-        }
-        Ok(tables.into_values().collect())
-    }
-
-    fn schema_version(&mut self) -> Result<i64> {
-        Ok(self.tx.query_one(&format!("SELECT COALESCE(MAX(version), 0)::bigint FROM {MIGRATIONS}"), &[])?.get(0))
-    }
-
-    fn count(&mut self, table: &str) -> Result<i64> {
-        Ok(self.tx.query_one(&format!("SELECT COUNT(*) FROM {}", quoted(table)), &[])?.get(0))
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Backup.
 
 /// Hands each row to the callback it is given.
@@ -486,23 +282,17 @@ fn dump<E: Engine>(
 pub fn is_portable(file: &Path) -> bool {
     let Ok(opened) = std::fs::File::open(file) else { return false };
     let mut first = String::new();
-    BufReader::new(opened).take_line(&mut first).is_ok() && first.trim_end() == MAGIC
+    take_line(&mut BufReader::new(opened), &mut first).is_ok() && first.trim_end() == MAGIC
 }
 
-trait TakeLine {
-    fn take_line(&mut self, line: &mut String) -> Result<usize>;
-}
-
-impl<R: BufRead> TakeLine for R {
-    /// One line, refused beyond [`MAX_LINE`] bytes.
-    fn take_line(&mut self, line: &mut String) -> Result<usize> {
-        line.clear();
-        let read = std::io::Read::take(&mut *self, MAX_LINE as u64 + 1).read_line(line)?;
-        if read > MAX_LINE {
-            bail!("a line longer than {MAX_LINE} bytes");
-        }
-        Ok(read)
+/// One line of `reader` into `line`, refused beyond [`MAX_LINE`] bytes; 0 at the end.
+fn take_line(reader: &mut impl BufRead, line: &mut String) -> Result<usize> {
+    line.clear();
+    let read = std::io::Read::take(reader, MAX_LINE as u64 + 1).read_line(line)?;
+    if read > MAX_LINE {
+        bail!("a line longer than {MAX_LINE} bytes");
     }
+    Ok(read)
 }
 
 /// The file's lines as JSON, with their numbers for messages.
@@ -517,7 +307,7 @@ struct Lines<R> {
 impl<R: BufRead> Lines<R> {
     fn next(&mut self) -> Result<Value> {
         self.number += 1;
-        if self.reader.take_line(&mut self.line).with_context(|| format!("line {}", self.number))? == 0 {
+        if take_line(&mut self.reader, &mut self.line).with_context(|| format!("line {}", self.number))? == 0 {
             bail!("line {}: the file ends too early (cut short?)", self.number);
         }
         fnv(&mut self.hash, self.line.trim_end().as_bytes());
@@ -538,7 +328,7 @@ pub fn restore(from: &Path, db: &str) -> Result<()> {
     let file = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
     let mut lines = Lines { reader: BufReader::with_capacity(1 << 20, file), line: String::new(), number: 0, hash: FNV_START };
     lines.number += 1;
-    lines.reader.take_line(&mut lines.line)?;
+    take_line(&mut lines.reader, &mut lines.line)?;
     if lines.line.trim_end() != MAGIC {
         bail!("{} is not a portable Pipewise backup", from.display());
     }
@@ -700,136 +490,6 @@ fn load<'e, E: Engine>(
         bail!("line {}: the file's end does not match its rows (altered or cut short)", lines.number);
     }
     Ok(total)
-}
-
-struct SqliteSink<'e> {
-    engine: &'e mut Sqlite,
-    /// The current table's INSERT.
-    sql: String,
-    /// Whether each column of the current table (in the backup's order) keeps integers.
-    integers: Vec<bool>,
-    columns: Vec<String>,
-}
-
-impl Sink for SqliteSink<'_> {
-    fn table(&mut self, table: &Table, columns: &[String]) -> Result<()> {
-        self.sql = Sqlite::insert_sql(table, columns);
-        self.integers = columns
-            .iter()
-            .map(|name| table.columns.iter().find(|column| &column.name == name).is_some_and(|column| column.kind == Kind::Int))
-            .collect();
-        self.columns = columns.to_vec();
-        Ok(())
-    }
-
-    fn row(&mut self, row: Vec<Value>) -> Result<()> {
-        // SQLite would keep a text in an integer column: refuse it, as PostgreSQL does.
-        if let Some(at) = row.iter().zip(&self.integers).position(|(cell, integer)| !cell.is_null() && cell.is_i64() != *integer) {
-            bail!(
-                "column {}: {} where the database keeps {}",
-                self.columns[at],
-                row[at],
-                if self.integers[at] { "an integer" } else { "a text" }
-            );
-        }
-        self.engine.insert(&self.sql, &row)
-    }
-
-    fn end_table(&mut self) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// Bytes of COPY text sent at a time.
-const COPY_CHUNK: usize = 8 << 20;
-
-struct PgSink<'e, 't> {
-    engine: &'e mut Postgres<'t>,
-    tables: Vec<Table>,
-    current: Option<Table>,
-    /// The backup's column order, as the target's columns.
-    columns: Vec<Column>,
-    /// Rows in COPY's text form, not sent yet.
-    copy: Vec<u8>,
-}
-
-impl PgSink<'_, '_> {
-    /// Sends the rows kept so far through one COPY (which keeps the identity columns' values,
-    /// as `OVERRIDING SYSTEM VALUE` does).
-    fn flush(&mut self) -> Result<()> {
-        if self.copy.is_empty() {
-            return Ok(());
-        }
-        let table = self.current.as_ref().expect("a table began");
-        let sql = format!(
-            "COPY {} ({}) FROM STDIN",
-            quoted(&table.name),
-            self.columns.iter().map(|column| quoted(&column.name)).collect::<Vec<_>>().join(", ")
-        );
-        let mut writer = self.engine.tx.copy_in(&sql)?;
-        writer.write_all(&self.copy)?;
-        writer.finish().with_context(|| format!("table {}", table.name))?;
-        self.copy.clear();
-        Ok(())
-    }
-
-    /// One cell in COPY's text form, by the target column's type.
-    fn copy_cell(&mut self, column: &Column, cell: &Value) -> Result<()> {
-        match (cell, column.kind) {
-            (Value::Null, _) => self.copy.extend_from_slice(b"\\N"),
-            (Value::Number(number), Kind::Int) => write!(self.copy, "{number}")?,
-            (Value::Number(number), Kind::Bool) => self.copy.push(if number.as_i64() == Some(0) { b'f' } else { b't' }),
-            (Value::Number(number), Kind::Time) => {
-                let micros = number.as_i64().context("a time in microseconds")?;
-                let at = jiff::Timestamp::from_microsecond(micros).with_context(|| format!("{micros} is no time"))?;
-                write!(self.copy, "{at}")?;
-            }
-            (Value::String(text), Kind::Text | Kind::Date | Kind::Decimal) => {
-                for byte in text.bytes() {
-                    match byte {
-                        b'\\' => self.copy.extend_from_slice(b"\\\\"),
-                        b'\t' => self.copy.extend_from_slice(b"\\t"),
-                        b'\n' => self.copy.extend_from_slice(b"\\n"),
-                        b'\r' => self.copy.extend_from_slice(b"\\r"),
-                        other => self.copy.push(other),
-                    }
-                }
-            }
-            (cell, kind) => bail!("column {}: {cell} where the database keeps {kind:?}", column.name),
-        }
-        Ok(())
-    }
-}
-
-impl Sink for PgSink<'_, '_> {
-    fn table(&mut self, table: &Table, columns: &[String]) -> Result<()> {
-        let known = self.tables.iter().find(|known| known.name == table.name).cloned().expect("checked");
-        self.columns =
-            columns.iter().map(|name| known.columns.iter().find(|column| &column.name == name).cloned().expect("checked")).collect();
-        self.current = Some(known);
-        Ok(())
-    }
-
-    fn row(&mut self, row: Vec<Value>) -> Result<()> {
-        let columns = std::mem::take(&mut self.columns);
-        let written = columns.iter().zip(&row).enumerate().try_for_each(|(index, (column, cell))| {
-            if index > 0 {
-                self.copy.push(b'\t');
-            }
-            self.copy_cell(column, cell)
-        });
-        self.columns = columns;
-        written?;
-        self.copy.push(b'\n');
-        if self.copy.len() >= COPY_CHUNK {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn end_table(&mut self) -> Result<()> {
-        self.flush()
-    }
 }
 
 #[cfg(test)]
